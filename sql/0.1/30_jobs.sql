@@ -1,0 +1,252 @@
+-- Jobs, their state machine, their history and the encode presets they use.
+
+CREATE TABLE ffrtmp_data.job_states (
+    state       text PRIMARY KEY,
+    is_active   boolean NOT NULL,
+    is_waiting  boolean NOT NULL,
+    holds_node  boolean NOT NULL,
+    description text NOT NULL
+);
+COMMENT ON TABLE ffrtmp_data.job_states IS 'Job states and what each counts towards in usage.';
+COMMENT ON COLUMN ffrtmp_data.job_states.state IS 'State name.';
+COMMENT ON COLUMN ffrtmp_data.job_states.is_active IS 'Counts against max_jobs.';
+COMMENT ON COLUMN ffrtmp_data.job_states.is_waiting IS 'Waiting for a node (counted as queued).';
+COMMENT ON COLUMN ffrtmp_data.job_states.holds_node IS 'Holds a node slot and its CPU cores and GPUs.';
+COMMENT ON COLUMN ffrtmp_data.job_states.description IS 'What the state means.';
+
+INSERT INTO ffrtmp_data.job_states VALUES
+    ('queued',    true,  true,  false, 'Waiting for a node; runnable once run_after has passed'),
+    ('assigned',  true,  false, true,  'Given to a node that has not started it yet'),
+    ('running',   true,  false, true,  'Being transcoded'),
+    ('retrying',  true,  true,  false, 'Failed an attempt and waits for its backoff before it is queued again'),
+    ('completed', false, false, false, 'Finished successfully'),
+    ('failed',    false, false, false, 'Failed on its last attempt (dead letter); retry_job queues it again'),
+    ('timed_out', false, false, false, 'Ran past its timeout on its last attempt'),
+    ('canceled',  false, false, false, 'Canceled by a user or an administrator'),
+    ('rejected',  false, false, false, 'No node can ever run it (capability mismatch)');
+
+/* The one table of allowed state changes; a trigger on jobs enforces it. */
+CREATE TABLE ffrtmp_data.job_transitions (
+    from_state text NOT NULL REFERENCES ffrtmp_data.job_states (state),
+    to_state   text NOT NULL REFERENCES ffrtmp_data.job_states (state),
+    PRIMARY KEY (from_state, to_state)
+);
+COMMENT ON TABLE ffrtmp_data.job_transitions IS 'The allowed job state changes; every other change is refused.';
+COMMENT ON COLUMN ffrtmp_data.job_transitions.from_state IS 'State before.';
+COMMENT ON COLUMN ffrtmp_data.job_transitions.to_state IS 'State after.';
+
+INSERT INTO ffrtmp_data.job_transitions VALUES
+    ('queued',    'assigned'), ('queued',   'canceled'), ('queued',  'rejected'), ('queued', 'failed'),
+    ('assigned',  'running'),  ('assigned', 'queued'),   ('assigned', 'retrying'),
+    ('assigned',  'canceled'), ('assigned', 'failed'),
+    ('running',   'completed'), ('running', 'failed'),   ('running', 'timed_out'),
+    ('running',   'retrying'),  ('running', 'canceled'),
+    ('retrying',  'queued'),   ('retrying', 'canceled'), ('retrying', 'failed'),
+    ('failed',    'queued'),   ('timed_out', 'queued'),  ('canceled', 'queued'), ('rejected', 'queued');
+
+CREATE TABLE ffrtmp_data.failure_reasons (
+    reason         text PRIMARY KEY,
+    counts_against text NOT NULL CHECK (counts_against IN ('platform', 'input')),
+    description    text NOT NULL
+);
+COMMENT ON TABLE ffrtmp_data.failure_reasons IS 'Classes of job failure, and whether the platform or the input is to blame.';
+COMMENT ON COLUMN ffrtmp_data.failure_reasons.reason IS 'Reason class.';
+COMMENT ON COLUMN ffrtmp_data.failure_reasons.counts_against IS 'platform (our fault, e.g. for SLOs) or input (the job''s).';
+COMMENT ON COLUMN ffrtmp_data.failure_reasons.description IS 'What the class covers.';
+
+INSERT INTO ffrtmp_data.failure_reasons VALUES
+    ('capability_mismatch', 'input',    'No node offers what the job needs'),
+    ('user_error',          'input',    'The job''s own settings are wrong'),
+    ('input_error',         'input',    'The input is missing, corrupt or unsupported'),
+    ('network_error',       'input',    'The input or output could not be reached'),
+    ('runtime_error',       'input',    'The transcode failed while running'),
+    ('timeout',             'platform', 'The job ran past its timeout'),
+    ('resource_error',      'platform', 'The node ran out of memory, disk or another resource'),
+    ('platform_error',      'platform', 'A node or the control plane failed');
+
+CREATE TABLE ffrtmp_data.presets (
+    tenant_id   uuid REFERENCES ffrtmp_data.tenants (id),
+    name        text NOT NULL CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'),
+    params      jsonb NOT NULL CHECK (pg_catalog.jsonb_typeof(params) = 'object'),
+    description text NOT NULL DEFAULT '',
+    CONSTRAINT presets_tenant_name_key UNIQUE NULLS NOT DISTINCT (tenant_id, name)
+);
+COMMENT ON TABLE ffrtmp_data.presets IS 'Named encode settings: built-in (tenant_id NULL) or a tenant''s own.';
+COMMENT ON COLUMN ffrtmp_data.presets.tenant_id IS 'Owning tenant; NULL for the built-in presets every tenant sees.';
+COMMENT ON COLUMN ffrtmp_data.presets.name IS 'Preset name, unique per tenant.';
+COMMENT ON COLUMN ffrtmp_data.presets.params IS 'Encode parameters, in the same form as submit_job''s params.';
+COMMENT ON COLUMN ffrtmp_data.presets.description IS 'What the preset is for.';
+
+INSERT INTO ffrtmp_data.presets (tenant_id, name, params, description) VALUES
+    (NULL, '480p-h264',   '{"video_codec": "h264", "size": "854x480", "video_bitrate": "1200k", "audio_codec": "aac", "audio_bitrate": "96k", "format": "mp4"}', '480p H.264 + AAC in MP4'),
+    (NULL, '720p30-test', '{"video_codec": "h264", "size": "1280x720", "fps": 30, "video_bitrate": "2500k", "encoder_preset": "veryfast", "audio_codec": "aac", "audio_bitrate": "128k", "format": "mp4"}', '720p30 H.264 test scenario'),
+    (NULL, '1080p-h264',  '{"video_codec": "h264", "size": "1920x1080", "video_bitrate": "5000k", "audio_codec": "aac", "audio_bitrate": "160k", "format": "mp4"}', '1080p H.264 + AAC in MP4'),
+    (NULL, '4K60-h264',   '{"video_codec": "h264", "size": "3840x2160", "fps": 60, "video_bitrate": "20000k", "audio_codec": "aac", "audio_bitrate": "192k", "format": "mp4"}', '2160p60 H.264'),
+    (NULL, '4K-h265',     '{"video_codec": "h265", "size": "3840x2160", "crf": 26, "audio_codec": "aac", "audio_bitrate": "192k", "format": "mp4"}', '2160p H.265 (HEVC)'),
+    (NULL, 'hls-abr',     '{"format": "hls", "audio_codec": "aac", "audio_bitrate": "128k", "renditions": [{"size": "1920x1080", "video_bitrate": "5000k"}, {"size": "1280x720", "video_bitrate": "2800k"}, {"size": "854x480", "video_bitrate": "1200k"}]}', 'HLS ladder 1080p/720p/480p from one decode');
+
+CREATE TABLE ffrtmp_data.jobs (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id       uuid NOT NULL REFERENCES ffrtmp_data.tenants (id),
+    seq             bigint NOT NULL,
+    state           text NOT NULL DEFAULT 'queued' REFERENCES ffrtmp_data.job_states (state),
+    queue           text NOT NULL DEFAULT 'default' CHECK (queue IN ('live', 'default', 'batch')),
+    priority        integer NOT NULL DEFAULT 0 CHECK (priority BETWEEN -1000 AND 1000),
+    input_url       text NOT NULL,
+    output_url      text,
+    preset          text,
+    params          jsonb NOT NULL DEFAULT '{}',
+    cpu_cores       integer NOT NULL DEFAULT 1 CHECK (cpu_cores >= 1),
+    gpus            integer NOT NULL DEFAULT 0 CHECK (gpus >= 0),
+    attempt         integer NOT NULL DEFAULT 1 CHECK (attempt >= 1),
+    first_attempt   integer NOT NULL DEFAULT 1 CHECK (first_attempt BETWEEN 1 AND attempt),
+    max_attempts    integer NOT NULL DEFAULT 3 CHECK (max_attempts BETWEEN 1 AND 100),
+    run_after       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    timeout         interval CHECK (timeout > interval '0'),
+    node_id         bigint,
+    idempotency_key text,
+    state_reason    text,
+    failure_reason  text REFERENCES ffrtmp_data.failure_reasons (reason),
+    error           text,
+    result          jsonb,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    started_at      timestamptz,
+    finished_at     timestamptz,
+    CONSTRAINT jobs_tenant_seq_key UNIQUE (tenant_id, seq),
+    CONSTRAINT jobs_tenant_idempotency_key UNIQUE (tenant_id, idempotency_key)
+);
+CREATE INDEX jobs_tenant_created_idx ON ffrtmp_data.jobs (tenant_id, created_at);
+COMMENT ON TABLE ffrtmp_data.jobs IS 'Transcoding jobs. Change state only through the API; a trigger enforces job_transitions and records job_events.';
+COMMENT ON COLUMN ffrtmp_data.jobs.id IS 'Global job id.';
+COMMENT ON COLUMN ffrtmp_data.jobs.tenant_id IS 'Owning tenant.';
+COMMENT ON COLUMN ffrtmp_data.jobs.seq IS 'Per-tenant job number for humans: 1, 2, 3...';
+COMMENT ON COLUMN ffrtmp_data.jobs.state IS 'Current state; see ffrtmp.job_states.';
+COMMENT ON COLUMN ffrtmp_data.jobs.queue IS 'live, default or batch.';
+COMMENT ON COLUMN ffrtmp_data.jobs.priority IS 'Higher runs first within a tenant: -1000 to 1000 (low -100, medium 0, high 100).';
+COMMENT ON COLUMN ffrtmp_data.jobs.input_url IS 'Input: file://, rtmp://, rtmps://, http://, https:// or testsrc://.';
+COMMENT ON COLUMN ffrtmp_data.jobs.output_url IS 'Output: a path relative to the tenant''s output root, or an rtmp(s):// URL; NULL lets the worker choose.';
+COMMENT ON COLUMN ffrtmp_data.jobs.preset IS 'Preset the parameters started from, if any.';
+COMMENT ON COLUMN ffrtmp_data.jobs.params IS 'Encode parameters in force: the preset''s merged with the explicit ones.';
+COMMENT ON COLUMN ffrtmp_data.jobs.cpu_cores IS 'CPU cores the job needs.';
+COMMENT ON COLUMN ffrtmp_data.jobs.gpus IS 'GPUs the job needs.';
+COMMENT ON COLUMN ffrtmp_data.jobs.attempt IS 'Attempt number; only ever grows, so a writer from an older attempt is refused.';
+COMMENT ON COLUMN ffrtmp_data.jobs.first_attempt IS 'Attempt number at which the current run began (retry_job starts a new run).';
+COMMENT ON COLUMN ffrtmp_data.jobs.max_attempts IS 'Attempts allowed per run before the job fails for good.';
+COMMENT ON COLUMN ffrtmp_data.jobs.run_after IS 'Not dispatched before this time (delayed start, retry backoff).';
+COMMENT ON COLUMN ffrtmp_data.jobs.timeout IS 'Longest a single attempt may run; NULL for no limit.';
+COMMENT ON COLUMN ffrtmp_data.jobs.node_id IS 'Node the job is or was last assigned to.';
+COMMENT ON COLUMN ffrtmp_data.jobs.idempotency_key IS 'Caller key: repeating a submit with the same key and parameters returns this job.';
+COMMENT ON COLUMN ffrtmp_data.jobs.state_reason IS 'Why the job entered its current state.';
+COMMENT ON COLUMN ffrtmp_data.jobs.failure_reason IS 'Failure class when failed, timed out or rejected.';
+COMMENT ON COLUMN ffrtmp_data.jobs.error IS 'Error message of the last failed attempt.';
+COMMENT ON COLUMN ffrtmp_data.jobs.result IS 'What the worker produced: duration, size, codecs, resolution.';
+COMMENT ON COLUMN ffrtmp_data.jobs.created_at IS 'When the job was submitted.';
+COMMENT ON COLUMN ffrtmp_data.jobs.updated_at IS 'When the job last changed.';
+COMMENT ON COLUMN ffrtmp_data.jobs.started_at IS 'When the current attempt started running.';
+COMMENT ON COLUMN ffrtmp_data.jobs.finished_at IS 'When the job reached a final state.';
+
+CREATE TABLE ffrtmp_data.job_events (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job_id     bigint NOT NULL,
+    tenant_id  uuid NOT NULL,
+    attempt    integer NOT NULL,
+    from_state text,
+    to_state   text NOT NULL,
+    reason     text,
+    actor      text NOT NULL,
+    at         timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX job_events_job_idx ON ffrtmp_data.job_events (job_id, id);
+COMMENT ON TABLE ffrtmp_data.job_events IS 'Every job state change: from, to, why and by whom. Append-only; pruned with the job.';
+COMMENT ON COLUMN ffrtmp_data.job_events.id IS 'Event id, increasing.';
+COMMENT ON COLUMN ffrtmp_data.job_events.job_id IS 'The job.';
+COMMENT ON COLUMN ffrtmp_data.job_events.tenant_id IS 'The job''s tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_events.attempt IS 'The job''s attempt number after the change.';
+COMMENT ON COLUMN ffrtmp_data.job_events.from_state IS 'State before; NULL for the submission.';
+COMMENT ON COLUMN ffrtmp_data.job_events.to_state IS 'State after.';
+COMMENT ON COLUMN ffrtmp_data.job_events.reason IS 'Why.';
+COMMENT ON COLUMN ffrtmp_data.job_events.actor IS 'Role that made the change.';
+COMMENT ON COLUMN ffrtmp_data.job_events.at IS 'When.';
+
+/*
+ * Every UPDATE of jobs, whoever runs it, goes through this one statement-level
+ * trigger: it refuses changes missing from job_transitions, records one event
+ * per changed row and moves the usage counters by the net change per tenant,
+ * so that a set-based dispatch of thousands of jobs costs three statements.
+ */
+CREATE FUNCTION ffrtmp_data.jobs_after_update() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    bad record;
+BEGIN
+    SELECT o.id, o.state AS from_state, n.state AS to_state,
+           o.tenant_id IS DISTINCT FROM n.tenant_id AS moved
+      INTO bad
+      FROM old_jobs o JOIN new_jobs n ON n.id = o.id
+     WHERE o.tenant_id IS DISTINCT FROM n.tenant_id
+        OR (o.state <> n.state AND NOT EXISTS (
+              SELECT 1 FROM ffrtmp_data.job_transitions t
+               WHERE t.from_state = o.state AND t.to_state = n.state))
+     LIMIT 1;
+    IF FOUND THEN
+        IF bad.moved THEN
+            RAISE EXCEPTION 'job % cannot change tenant', bad.id
+                USING ERRCODE = 'PT409', HINT = 'Submit a new job for the other tenant.';
+        END IF;
+        RAISE EXCEPTION 'job % cannot go from % to %', bad.id, bad.from_state, bad.to_state
+            USING ERRCODE = 'PT409',
+                  HINT = 'The allowed state changes are listed in ffrtmp.job_transitions.';
+    END IF;
+
+    INSERT INTO ffrtmp_data.job_events (job_id, tenant_id, attempt, from_state, to_state, reason, actor)
+    SELECT n.id, n.tenant_id, n.attempt, o.state, n.state, n.state_reason, ffrtmp_data.actor()
+      FROM old_jobs o JOIN new_jobs n ON n.id = o.id
+     WHERE o.state <> n.state
+     ORDER BY n.id;
+
+    UPDATE ffrtmp_data.usage u
+       SET active_jobs    = u.active_jobs    + d.active,
+           queued_jobs    = u.queued_jobs    + d.waiting,
+           running_jobs   = u.running_jobs   + d.holding,
+           cpu_cores_used = u.cpu_cores_used + d.cpu_cores,
+           gpus_used      = u.gpus_used      + d.gpus
+      FROM (SELECT n.tenant_id,
+                   sum(ns.is_active::int  - os.is_active::int)  AS active,
+                   sum(ns.is_waiting::int - os.is_waiting::int) AS waiting,
+                   sum(ns.holds_node::int - os.holds_node::int) AS holding,
+                   sum(ns.holds_node::int * n.cpu_cores - os.holds_node::int * o.cpu_cores) AS cpu_cores,
+                   sum(ns.holds_node::int * n.gpus      - os.holds_node::int * o.gpus)      AS gpus
+              FROM old_jobs o
+              JOIN new_jobs n ON n.id = o.id
+              JOIN ffrtmp_data.job_states os ON os.state = o.state
+              JOIN ffrtmp_data.job_states ns ON ns.state = n.state
+             WHERE o.state <> n.state
+             GROUP BY n.tenant_id) d
+     WHERE u.tenant_id = d.tenant_id
+       AND (d.active, d.waiting, d.holding, d.cpu_cores, d.gpus) <> (0, 0, 0, 0, 0);
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.jobs_after_update() IS
+    'Enforces job_transitions, records job_events and keeps usage exact for every UPDATE of jobs.';
+
+CREATE TRIGGER jobs_after_update
+    AFTER UPDATE ON ffrtmp_data.jobs
+    REFERENCING OLD TABLE AS old_jobs NEW TABLE AS new_jobs
+    FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.jobs_after_update();
+
+/* Rows leave jobs only by pruning; a DELETE of an active job would corrupt usage. */
+CREATE FUNCTION ffrtmp_data.jobs_before_delete() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF (SELECT is_active FROM ffrtmp_data.job_states WHERE state = OLD.state) THEN
+        RAISE EXCEPTION 'job % is % and cannot be deleted', OLD.id, OLD.state
+            USING ERRCODE = 'PT409', HINT = 'Cancel the job first; finished jobs are pruned after the retention period.';
+    END IF;
+    RETURN OLD;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.jobs_before_delete() IS 'Refuses to delete active jobs, which usage still counts.';
+CREATE TRIGGER jobs_before_delete BEFORE DELETE ON ffrtmp_data.jobs
+    FOR EACH ROW EXECUTE FUNCTION ffrtmp_data.jobs_before_delete();

@@ -1,0 +1,83 @@
+-- Ownership and privileges.  Tables belong to ffrtmp_owner, which has no
+-- BYPASSRLS, and FORCEd row-level security applies to it; the API functions run
+-- as that owner.  Callers get SELECT (filtered by RLS) and EXECUTE, never
+-- INSERT, UPDATE or DELETE: every change goes through the API.
+
+ALTER SCHEMA ffrtmp_data OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.plans           OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.tenants         OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.tenant_roles    OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.usage           OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_states      OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_transitions OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.failure_reasons OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.presets         OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.jobs            OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_events      OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.nodes           OWNER TO ffrtmp_owner;
+
+ALTER FUNCTION ffrtmp.create_tenant(text, text, text, text, timestamptz, jsonb) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.get_tenant(text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.list_tenants(boolean) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.update_tenant(text, text, text, text, text, timestamptz, jsonb, jsonb) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.delete_tenant(text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.restore_tenant(text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.add_tenant_role(text, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.remove_tenant_role(text, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.tenant_stats(text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.tenant_jobs(text, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.tenant_nodes(text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.get_job(bigint) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.cancel_job(bigint) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.retry_job(bigint) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text) OWNER TO ffrtmp_owner;
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ffrtmp FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ffrtmp_data FROM PUBLIC;
+
+-- Used by policies, views, casts and triggers: harmless to anyone.
+GRANT EXECUTE ON FUNCTION ffrtmp.current_tenant(), ffrtmp.caller_is_admin(), ffrtmp_data.actor(),
+    ffrtmp_data.effective_status(text, timestamptz, timestamptz),
+    ffrtmp_data.jobs_in_hour(integer[], bigint[], bigint),
+    ffrtmp_data.priority_in(cstring), ffrtmp_data.priority_out(ffrtmp.priority),
+    ffrtmp_data.priority_from_int(integer)
+    TO PUBLIC;
+
+GRANT USAGE ON SCHEMA ffrtmp, ffrtmp_data TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
+ALTER VIEW ffrtmp_data.tenant_limits OWNER TO ffrtmp_owner;
+
+-- security_invoker views read the tables as the caller; RLS filters the rows.
+GRANT SELECT ON ffrtmp_data.plans, ffrtmp_data.tenants, ffrtmp_data.tenant_roles, ffrtmp_data.usage,
+    ffrtmp_data.job_states, ffrtmp_data.job_transitions, ffrtmp_data.failure_reasons,
+    ffrtmp_data.presets, ffrtmp_data.jobs, ffrtmp_data.job_events, ffrtmp_data.tenant_limits
+    TO ffrtmp_admin, ffrtmp_tenant;
+GRANT SELECT (id, tenant_id, name, state, cpu_cores, memory_mb, gpus, slots, encoders, labels,
+              last_heartbeat, registered_at)
+    ON ffrtmp_data.nodes TO ffrtmp_admin, ffrtmp_tenant;
+GRANT SELECT ON ALL TABLES IN SCHEMA ffrtmp TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
+
+GRANT EXECUTE ON FUNCTION
+    ffrtmp.get_tenant(text),
+    ffrtmp.list_tenants(boolean),
+    ffrtmp.tenant_stats(text),
+    ffrtmp.tenant_jobs(text, text),
+    ffrtmp.tenant_nodes(text),
+    ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text),
+    ffrtmp.get_job(bigint),
+    ffrtmp.cancel_job(bigint),
+    ffrtmp.retry_job(bigint),
+    ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text),
+    ffrtmp.node_heartbeat(bigint, text)
+    TO ffrtmp_admin, ffrtmp_tenant;
+
+GRANT EXECUTE ON FUNCTION
+    ffrtmp.create_tenant(text, text, text, text, timestamptz, jsonb),
+    ffrtmp.update_tenant(text, text, text, text, text, timestamptz, jsonb, jsonb),
+    ffrtmp.delete_tenant(text),
+    ffrtmp.restore_tenant(text),
+    ffrtmp.add_tenant_role(text, text),
+    ffrtmp.remove_tenant_role(text, text),
+    ffrtmp.verify_usage()
+    TO ffrtmp_admin;

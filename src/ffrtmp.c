@@ -1,0 +1,30 @@
+/*
+ * ffrtmp.c: module load.
+ *
+ * The library must be preloaded: the scheduler background worker can only be
+ * registered from shared_preload_libraries, and a half-loaded extension whose
+ * queue nobody serves would be worse than a clear refusal.
+ */
+#include "ffrtmp.h"
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("ffrtmp must be loaded via shared_preload_libraries"),
+				 errhint("Add ffrtmp to shared_preload_libraries in postgresql.conf and restart the server.")));
+
+	/* Nobody may invent ffrtmp.* settings, e.g. to fake a tenant context. */
+	MarkGUCPrefixReserved("ffrtmp");
+
+	ffrtmp_context_init();
+}

@@ -1,0 +1,88 @@
+/*
+ * ffrtmp.h: what the extension's C files share.
+ *
+ * One module per concept: tenant_context.c (who is calling), spi_query.c
+ * (kept plans and row returns), validate.c (argument checks), tenants.c,
+ * jobs.c, nodes.c, priority.c, and ffrtmp.c (_PG_init).
+ */
+#ifndef FFRTMP_H
+#define FFRTMP_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+
+/*
+ * SQLSTATEs of the API, chosen for the HTTP status PostgREST maps them to:
+ * PTxyz becomes status xyz; 22023 becomes 400 and 42501 becomes 403.
+ */
+#define ERRCODE_FFRTMP_NOT_FOUND       MAKE_SQLSTATE('P', 'T', '4', '0', '4')
+#define ERRCODE_FFRTMP_QUOTA_EXCEEDED  MAKE_SQLSTATE('P', 'T', '4', '2', '9')
+#define ERRCODE_FFRTMP_TENANT_BLOCKED  MAKE_SQLSTATE('P', 'T', '4', '0', '3')
+#define ERRCODE_FFRTMP_CONFLICT        MAKE_SQLSTATE('P', 'T', '4', '0', '9')
+
+#define FFRTMP_DEFAULT_TENANT "00000000-0000-0000-0000-000000000000"
+
+/* tenant_context.c */
+extern void ffrtmp_context_init(void);
+extern void ffrtmp_context_reset(void);
+extern pg_uuid_t ffrtmp_caller_tenant(void);
+extern bool ffrtmp_caller_admin(void);
+extern void ffrtmp_require_admin(const char *action);
+extern pg_uuid_t ffrtmp_target_tenant(text *tenant_arg);
+extern pg_uuid_t ffrtmp_find_tenant(const char *id_or_name);
+extern void ffrtmp_require_active_tenant(const char *name, const char *status, const char *action);
+
+/* spi_query.c: a query prepared once per backend and kept (SPI_keepplan). */
+#define FFRTMP_MAX_ARGS 16
+typedef struct KeptQuery
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[FFRTMP_MAX_ARGS];
+	SPIPlanPtr	plan;
+} KeptQuery;
+
+extern int	ffrtmp_run(KeptQuery *query, Datum *values, const char *nulls);
+extern Datum ffrtmp_return_row(FunctionCallInfo fcinfo);
+extern void ffrtmp_return_rows(FunctionCallInfo fcinfo);
+extern Datum ffrtmp_get_datum(int column, bool *isnull);
+extern char *ffrtmp_get_text(int column);
+extern int32 ffrtmp_get_int32(int column, bool *isnull);
+extern Datum ffrtmp_uuid_datum(pg_uuid_t *uuid);
+extern bool ffrtmp_parse_uuid(const char *text, pg_uuid_t *uuid);
+
+/* validate.c */
+extern void ffrtmp_check_text_length(const char *what, text *value, int max_chars);
+extern void ffrtmp_check_tenant_name(const char *name);
+extern void ffrtmp_check_metadata(Jsonb *metadata);
+extern void ffrtmp_check_quotas(Jsonb *quotas);
+extern void ffrtmp_check_input_url(const char *url);
+extern void ffrtmp_check_output_url(const char *url);
+extern void ffrtmp_check_params(Jsonb *params);
+
+/* usage.c: a tenant's counters and quotas, read under a row lock. */
+#define FFRTMP_UNLIMITED (-1)
+typedef struct TenantUsage
+{
+	char	   *name;
+	char	   *status;			/* effective: active, suspended, expired, deleted */
+	int64		max_jobs;		/* FFRTMP_UNLIMITED when NULL */
+	int64		max_workers;
+	int64		max_cpu_cores;
+	int64		max_gpus;
+	int64		max_jobs_per_hour;
+	int64		active_jobs;
+	int64		workers;
+	int64		jobs_this_hour;
+} TenantUsage;
+
+extern int64 ffrtmp_current_minute(void);
+extern TenantUsage ffrtmp_lock_usage(pg_uuid_t *tenant);
+extern void ffrtmp_require_room(const TenantUsage *usage, const char *what, int64 used, int64 limit,
+								const char *hint);
+
+#endif							/* FFRTMP_H */

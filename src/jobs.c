@@ -1,0 +1,465 @@
+/*
+ * jobs.c: submitting, reading, canceling and retrying jobs.
+ *
+ * submit_job is the product's hot path.  On the common route it runs two
+ * statements with kept plans: one that locks the tenant's usage row and reads
+ * its quotas, and one that inserts the job, its first event and the usage
+ * change together.  It sends no NOTIFY: a NOTIFY would serialise every
+ * submitting commit cluster-wide.
+ */
+#include "ffrtmp.h"
+
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+
+#define QUEUES "live default batch"
+
+typedef struct JobRequest
+{
+	char	   *input_url;
+	char	   *output_url;
+	char	   *preset;
+	Jsonb	   *params;			/* the caller's; merged with the preset's later */
+	int32		priority;
+	int32		max_attempts;
+	bool		has_run_after;
+	TimestampTz run_after;
+	Interval   *timeout;
+	int32		cpu_cores;
+	int32		gpus;
+	char	   *idempotency_key;
+	text	   *tenant;
+	char	   *queue;
+} JobRequest;
+
+static char *
+optional_text(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+static int32
+optional_int(FunctionCallInfo fcinfo, int n, int32 otherwise)
+{
+	return PG_ARGISNULL(n) ? otherwise : PG_GETARG_INT32(n);
+}
+
+static void
+check_range(const char *what, int32 value, int32 min, int32 max)
+{
+	if (value < min || value > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be between %d and %d, not %d", what, min, max, value),
+				 errhint("Pass a %s from %d to %d.", what, min, max)));
+}
+
+static bool
+in_word_list(const char *word, const char *list)
+{
+	char	   *padded = psprintf(" %s ", list);
+	char	   *needle = psprintf(" %s ", word);
+
+	return strstr(padded, needle) != NULL;
+}
+
+/* Reads and checks submit_job's arguments; nothing is touched yet. */
+static JobRequest
+read_request(FunctionCallInfo fcinfo)
+{
+	JobRequest	r;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("input_url must not be null"),
+				 errhint("Pass the input, for example 'file:///media/in.mp4' or 'testsrc://1280x720@30?duration=10'.")));
+	r.input_url = optional_text(fcinfo, 0);
+	r.output_url = optional_text(fcinfo, 1);
+	r.preset = optional_text(fcinfo, 2);
+	r.params = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
+	r.priority = optional_int(fcinfo, 4, 0);
+	r.max_attempts = optional_int(fcinfo, 5, 3);
+	r.has_run_after = !PG_ARGISNULL(6);
+	r.run_after = r.has_run_after ? PG_GETARG_TIMESTAMPTZ(6) : 0;
+	r.timeout = PG_ARGISNULL(7) ? NULL : PG_GETARG_INTERVAL_P(7);
+	r.cpu_cores = optional_int(fcinfo, 8, 1);
+	r.gpus = optional_int(fcinfo, 9, 0);
+	r.idempotency_key = optional_text(fcinfo, 10);
+	r.tenant = PG_ARGISNULL(11) ? NULL : PG_GETARG_TEXT_PP(11);
+	r.queue = PG_ARGISNULL(12) ? "default" : optional_text(fcinfo, 12);
+
+	ffrtmp_check_input_url(r.input_url);
+	if (r.output_url)
+		ffrtmp_check_output_url(r.output_url);
+	check_range("max_attempts", r.max_attempts, 1, 100);
+	check_range("cpu_cores", r.cpu_cores, 1, 1024);
+	check_range("gpus", r.gpus, 0, 64);
+	if (!in_word_list(r.queue, QUEUES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown queue \"%.40s\"", r.queue),
+				 errhint("Use live, default or batch.")));
+	if (r.timeout && (r.timeout->time <= 0 && r.timeout->day <= 0 && r.timeout->month <= 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout must be positive"),
+				 errhint("Pass an interval such as '30 minutes', or leave timeout out for no limit.")));
+	if (r.timeout && (r.timeout->time < 0 || r.timeout->day < 0 || r.timeout->month < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout must not have negative parts"),
+				 errhint("Pass an interval such as '1 hour 30 minutes'.")));
+	if (r.idempotency_key && (strlen(r.idempotency_key) == 0 || strlen(r.idempotency_key) > 255))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("idempotency_key must be 1 to 255 bytes long"),
+				 errhint("Use a short unique string such as a UUID.")));
+	return r;
+}
+
+/* The preset's parameters (the tenant's own preset wins over a built-in) merged with the caller's. */
+static Jsonb *
+resolve_params(JobRequest *r, pg_uuid_t *tenant)
+{
+	static KeptQuery find_preset = {
+		.sql = "SELECT params FROM ffrtmp_data.presets"
+		" WHERE name = $1 AND (tenant_id = $2 OR tenant_id IS NULL)"
+		" ORDER BY tenant_id NULLS LAST LIMIT 1",
+		.nargs = 2, .argtypes = {TEXTOID, UUIDOID},
+	};
+	Jsonb	   *params = r->params ? r->params
+		: DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	Datum		values[2];
+	bool		isnull;
+
+	if (r->preset != NULL)
+	{
+		Datum		preset_params;
+
+		values[0] = CStringGetTextDatum(r->preset);
+		values[1] = UUIDPGetDatum(tenant);
+		ffrtmp_run(&find_preset, values, NULL);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("preset \"%.40s\" does not exist", r->preset),
+					 errhint("SELECT name FROM ffrtmp.presets lists the presets you can use.")));
+		preset_params = ffrtmp_get_datum(1, &isnull);
+		params = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, preset_params, JsonbPGetDatum(params)));
+	}
+	ffrtmp_check_params(params);
+	return params;
+}
+
+/*
+ * An idempotency key repeated with the same arguments finds the job made the
+ * first time; with other arguments it is a conflict.  Returns 0 when the key
+ * is new.  Runs under the usage row lock, so two racing repeats cannot both
+ * insert.
+ */
+static int64
+find_idempotent_job(JobRequest *r, pg_uuid_t *tenant, Jsonb *params)
+{
+	static KeptQuery find = {
+		.sql = "SELECT id, (input_url, output_url, preset, params, priority, queue, max_attempts,"
+		"                   timeout, cpu_cores, gpus)"
+		"              IS NOT DISTINCT FROM ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+		"          AND ($13::timestamptz IS NULL OR run_after = $13)"
+		"  FROM ffrtmp_data.jobs WHERE tenant_id = $1 AND idempotency_key = $2",
+		.nargs = 13,
+		.argtypes = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT4OID, TEXTOID,
+		INT4OID, INTERVALOID, INT4OID, INT4OID, TIMESTAMPTZOID},
+	};
+	Datum		values[13];
+	char		nulls[13];
+	bool		isnull;
+	int64		id;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = CStringGetTextDatum(r->idempotency_key);
+	values[2] = CStringGetTextDatum(r->input_url);
+	values[3] = r->output_url ? CStringGetTextDatum(r->output_url) : (nulls[3] = 'n', (Datum) 0);
+	values[4] = r->preset ? CStringGetTextDatum(r->preset) : (nulls[4] = 'n', (Datum) 0);
+	values[5] = JsonbPGetDatum(params);
+	values[6] = Int32GetDatum(r->priority);
+	values[7] = CStringGetTextDatum(r->queue);
+	values[8] = Int32GetDatum(r->max_attempts);
+	values[9] = r->timeout ? IntervalPGetDatum(r->timeout) : (nulls[9] = 'n', (Datum) 0);
+	values[10] = Int32GetDatum(r->cpu_cores);
+	values[11] = Int32GetDatum(r->gpus);
+	values[12] = r->has_run_after ? TimestampTzGetDatum(r->run_after) : (nulls[12] = 'n', (Datum) 0);
+	ffrtmp_run(&find, values, nulls);
+	if (SPI_processed == 0)
+		return 0;
+	id = DatumGetInt64(ffrtmp_get_datum(1, &isnull));
+	if (!DatumGetBool(ffrtmp_get_datum(2, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_CONFLICT),
+				 errmsg("idempotency key \"%.40s\" was already used for a different job", r->idempotency_key),
+				 errdetail("Job %lld was submitted with this key and other arguments.", (long long) id),
+				 errhint("Use a new key for a new job, or repeat the original arguments exactly.")));
+	return id;
+}
+
+static void
+require_fit(const TenantUsage *usage, const char *what, int32 wanted, int64 limit)
+{
+	if (limit != FFRTMP_UNLIMITED && wanted > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("job needs %d %s but tenant \"%s\" may use at most %lld",
+						wanted, what, usage->name, (long long) limit),
+				 errhint("Request fewer %s, or move the tenant to a larger plan.", what)));
+}
+
+static Datum
+return_job(FunctionCallInfo fcinfo, int64 id)
+{
+	static KeptQuery job_row = {
+		.sql = "SELECT * FROM ffrtmp.jobs WHERE id = $1",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
+	Datum		arg = Int64GetDatum(id);
+
+	ffrtmp_run(&job_row, &arg, NULL);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
+				 errmsg("job %lld does not exist", (long long) id),
+				 errhint("SELECT id, state FROM ffrtmp.jobs lists the jobs you can see.")));
+	return ffrtmp_return_row(fcinfo);
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_submit_job);
+Datum
+ffrtmp_submit_job(PG_FUNCTION_ARGS)
+{
+	static KeptQuery insert = {
+		.sql = "WITH u AS ("
+		"  UPDATE ffrtmp_data.usage SET"
+		"    active_jobs = active_jobs + 1, queued_jobs = queued_jobs + 1,"
+		"    jobs_submitted = jobs_submitted + 1,"
+		"    hour_counts[$15] = CASE WHEN hour_minutes[$15] = $2 THEN hour_counts[$15] + 1 ELSE 1 END,"
+		"    hour_minutes[$15] = $2"
+		"  WHERE tenant_id = $1 RETURNING jobs_submitted),"
+		" j AS ("
+		"  INSERT INTO ffrtmp_data.jobs (tenant_id, seq, queue, priority, input_url, output_url, preset,"
+		"      params, cpu_cores, gpus, max_attempts, run_after, timeout, idempotency_key, state_reason)"
+		"  SELECT $1, u.jobs_submitted, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, now()),"
+		"         $13, $14, 'submitted' FROM u"
+		"  RETURNING *),"
+		" e AS ("
+		"  INSERT INTO ffrtmp_data.job_events (job_id, tenant_id, attempt, from_state, to_state, reason, actor)"
+		"  SELECT id, tenant_id, attempt, NULL, 'queued', 'submitted', ffrtmp_data.actor() FROM j)"
+		" SELECT * FROM j",
+		.nargs = 15,
+		.argtypes = {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
+			INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, INT4OID},
+	};
+	JobRequest	r = read_request(fcinfo);
+	pg_uuid_t	tenant;
+	Jsonb	   *params;
+	TenantUsage usage;
+	int64		minute = ffrtmp_current_minute();
+	Datum		values[15];
+	char		nulls[15];
+
+	SPI_connect();
+	tenant = ffrtmp_target_tenant(r.tenant);
+	params = resolve_params(&r, &tenant);
+
+	usage = ffrtmp_lock_usage(&tenant);
+	ffrtmp_require_active_tenant(usage.name, usage.status, "submit jobs");
+	if (r.idempotency_key)
+	{
+		int64		existing = find_idempotent_job(&r, &tenant, params);
+
+		if (existing != 0)
+			PG_RETURN_DATUM(return_job(fcinfo, existing));
+	}
+	require_fit(&usage, "cpu_cores", r.cpu_cores, usage.max_cpu_cores);
+	require_fit(&usage, "gpus", r.gpus, usage.max_gpus);
+	ffrtmp_require_room(&usage, "active jobs", usage.active_jobs, usage.max_jobs,
+						"Wait for jobs to finish or cancel some; an administrator can raise max_jobs with ffrtmp.update_tenant().");
+	ffrtmp_require_room(&usage, "jobs per hour", usage.jobs_this_hour, usage.max_jobs_per_hour,
+						"Submit again later: the hour is rolling, counted in one-minute steps.");
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = UUIDPGetDatum(&tenant);
+	values[1] = Int64GetDatum(minute);
+	values[2] = CStringGetTextDatum(r.queue);
+	values[3] = Int32GetDatum(r.priority);
+	values[4] = CStringGetTextDatum(r.input_url);
+	values[5] = r.output_url ? CStringGetTextDatum(r.output_url) : (nulls[5] = 'n', (Datum) 0);
+	values[6] = r.preset ? CStringGetTextDatum(r.preset) : (nulls[6] = 'n', (Datum) 0);
+	values[7] = JsonbPGetDatum(params);
+	values[8] = Int32GetDatum(r.cpu_cores);
+	values[9] = Int32GetDatum(r.gpus);
+	values[10] = Int32GetDatum(r.max_attempts);
+	values[11] = r.has_run_after ? TimestampTzGetDatum(r.run_after) : (nulls[11] = 'n', (Datum) 0);
+	values[12] = r.timeout ? IntervalPGetDatum(r.timeout) : (nulls[12] = 'n', (Datum) 0);
+	values[13] = r.idempotency_key ? CStringGetTextDatum(r.idempotency_key) : (nulls[13] = 'n', (Datum) 0);
+	values[14] = Int32GetDatum((int32) (minute % 60) + 1);
+	ffrtmp_run(&insert, values, nulls);
+	if (SPI_processed != 1)
+		elog(ERROR, "job was not inserted");
+	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_get_job);
+Datum
+ffrtmp_get_job(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("id must not be null"),
+				 errhint("Pass a job id.")));
+	SPI_connect();
+	PG_RETURN_DATUM(return_job(fcinfo, PG_GETARG_INT64(0)));
+}
+
+/* Explains why a job could not make a state change: it is not visible, or not in a state that allows it. */
+static void
+refuse_change(int64 id, const char *change, const char *allowed)
+{
+	static KeptQuery state_of = {
+		.sql = "SELECT state FROM ffrtmp_data.jobs WHERE id = $1",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
+	Datum		arg = Int64GetDatum(id);
+
+	ffrtmp_run(&state_of, &arg, NULL);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
+				 errmsg("job %lld does not exist", (long long) id),
+				 errhint("SELECT id, state FROM ffrtmp.jobs lists the jobs you can see.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_FFRTMP_CONFLICT),
+			 errmsg("job %lld is %s and cannot be %s", (long long) id, ffrtmp_get_text(1), change),
+			 errhint("Only %s jobs can be %s.", allowed, change)));
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_cancel_job);
+Datum
+ffrtmp_cancel_job(PG_FUNCTION_ARGS)
+{
+	static KeptQuery cancel = {
+		.sql = "UPDATE ffrtmp_data.jobs j"
+		"   SET state = 'canceled', state_reason = 'canceled by ' || ffrtmp_data.actor(),"
+		"       finished_at = now(), updated_at = now()"
+		" WHERE j.id = $1 AND EXISTS (SELECT 1 FROM ffrtmp_data.job_transitions t"
+		"                              WHERE t.from_state = j.state AND t.to_state = 'canceled')"
+		" RETURNING j.*",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
+	Datum		id;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("id must not be null"),
+				 errhint("Pass a job id.")));
+	id = PG_GETARG_DATUM(0);
+	SPI_connect();
+	ffrtmp_run(&cancel, &id, NULL);
+	if (SPI_processed == 0)
+		refuse_change(DatumGetInt64(id), "canceled", "queued, assigned, running or retrying");
+	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
+}
+
+/*
+ * retry_job starts a new run: the attempt number keeps growing (so a worker
+ * still holding the old attempt stays fenced off) and first_attempt moves to
+ * it, which gives the job a fresh max_attempts.  The job becomes active again,
+ * so it must fit under max_jobs; it is not a new submission for the hourly
+ * quota.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_retry_job);
+Datum
+ffrtmp_retry_job(PG_FUNCTION_ARGS)
+{
+	static KeptQuery find = {
+		.sql = "SELECT j.tenant_id, j.state FROM ffrtmp_data.jobs j"
+		"  JOIN ffrtmp_data.job_states s ON s.state = j.state"
+		" WHERE j.id = $1 AND NOT s.is_active AND EXISTS (SELECT 1 FROM ffrtmp_data.job_transitions t"
+		"                              WHERE t.from_state = j.state AND t.to_state = 'queued')",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
+	static KeptQuery requeue = {
+		.sql = "UPDATE ffrtmp_data.jobs"
+		"   SET state = 'queued', attempt = attempt + 1, first_attempt = attempt + 1,"
+		"       run_after = now(), node_id = NULL, error = NULL, failure_reason = NULL, result = NULL,"
+		"       started_at = NULL, finished_at = NULL, updated_at = now(),"
+		"       state_reason = 'retried by ' || ffrtmp_data.actor()"
+		" WHERE id = $1 AND state = $2"
+		" RETURNING *",
+		.nargs = 2, .argtypes = {INT8OID, TEXTOID},
+	};
+	const char *allowed = "failed, timed-out, canceled or rejected";
+	Datum		values[2];
+	pg_uuid_t	tenant;
+	TenantUsage usage;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("id must not be null"),
+				 errhint("Pass a job id.")));
+	values[0] = PG_GETARG_DATUM(0);
+	SPI_connect();
+	ffrtmp_run(&find, values, NULL);
+	if (SPI_processed == 0)
+		refuse_change(DatumGetInt64(values[0]), "retried", allowed);
+	tenant = *DatumGetUUIDP(ffrtmp_get_datum(1, &isnull));
+	values[1] = CStringGetTextDatum(ffrtmp_get_text(2));
+
+	usage = ffrtmp_lock_usage(&tenant);
+	ffrtmp_require_active_tenant(usage.name, usage.status, "retry jobs");
+	ffrtmp_require_room(&usage, "active jobs", usage.active_jobs, usage.max_jobs,
+						"Wait for jobs to finish or cancel some; an administrator can raise max_jobs with ffrtmp.update_tenant().");
+	ffrtmp_run(&requeue, values, NULL);
+	if (SPI_processed == 0)
+		refuse_change(DatumGetInt64(values[0]), "retried", allowed);
+	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_tenant_jobs);
+Datum
+ffrtmp_tenant_jobs(PG_FUNCTION_ARGS)
+{
+	static KeptQuery state_exists = {
+		.sql = "SELECT 1 FROM ffrtmp_data.job_states WHERE state = $1",
+		.nargs = 1, .argtypes = {TEXTOID},
+	};
+	static KeptQuery list = {
+		.sql = "SELECT * FROM ffrtmp.jobs WHERE tenant_id = $1 AND ($2::text IS NULL OR state = $2)"
+		" ORDER BY id DESC",
+		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
+	};
+	pg_uuid_t	tenant;
+	Datum		values[2];
+	char		nulls[2] = {' ', PG_ARGISNULL(1) ? 'n' : ' '};
+
+	SPI_connect();
+	tenant = ffrtmp_target_tenant(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0));
+	values[0] = UUIDPGetDatum(&tenant);
+	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	if (!PG_ARGISNULL(1))
+	{
+		ffrtmp_run(&state_exists, &values[1], NULL);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown job state \"%.40s\"", text_to_cstring(PG_GETARG_TEXT_PP(1))),
+					 errhint("SELECT state FROM ffrtmp.job_states lists the states.")));
+	}
+	ffrtmp_run(&list, values, nulls);
+	ffrtmp_return_rows(fcinfo);
+	return (Datum) 0;
+}

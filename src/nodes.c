@@ -1,0 +1,198 @@
+/*
+ * nodes.c: registering worker nodes and their heartbeats.
+ *
+ * A node proves who it is with a session token handed out at registration;
+ * only its SHA-256 is stored.  Re-registering under the same name replaces the
+ * token, so a worker that was cut off and came back cannot be impersonated by
+ * its old session.  Dedicated nodes count against their tenant's max_workers.
+ */
+#include "ffrtmp.h"
+
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+#define TOKEN_BYTES 32
+
+static char *
+new_session_token(void)
+{
+	uint8		random_bytes[TOKEN_BYTES];
+	char	   *hex = palloc(TOKEN_BYTES * 2 + 1);
+
+	if (!pg_strong_random(random_bytes, sizeof(random_bytes)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a session token"),
+				 errhint("Check that the server can read its source of strong random numbers.")));
+	hex_encode((const char *) random_bytes, TOKEN_BYTES, hex);
+	hex[TOKEN_BYTES * 2] = '\0';
+	return hex;
+}
+
+static void
+check_node_args(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("name and cpu_cores must not be null"),
+				 errhint("Call ffrtmp.register_node('host-name', cpu_cores => 8).")));
+	{
+		char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+		size_t		len = strlen(name);
+
+		if (len == 0 || len > 128 || !isalnum((unsigned char) name[0]) ||
+			strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid node name \"%.40s\"", name),
+					 errhint("Use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit.")));
+	}
+	if (PG_GETARG_INT32(1) < 1 || PG_GETARG_INT32(1) > 4096 ||
+		(!PG_ARGISNULL(2) && (PG_GETARG_INT32(2) < 0 || PG_GETARG_INT32(2) > 64)) ||
+		(!PG_ARGISNULL(3) && PG_GETARG_INT32(3) < 1) ||
+		(!PG_ARGISNULL(4) && (PG_GETARG_INT32(4) < 1 || PG_GETARG_INT32(4) > 1024)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node resources are out of range"),
+				 errhint("Use cpu_cores 1 to 4096, gpus 0 to 64, memory_mb above 0 and slots 1 to 1024.")));
+	if (!PG_ARGISNULL(6))
+		ffrtmp_check_metadata(PG_GETARG_JSONB_P(6));
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_register_node);
+Datum
+ffrtmp_register_node(PG_FUNCTION_ARGS)
+{
+	static KeptQuery counted = {
+		.sql = "SELECT 1 FROM ffrtmp_data.nodes"
+		" WHERE tenant_id = $1 AND name = $2 AND state <> 'offline'",
+		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
+	};
+	static KeptQuery upsert = {
+		.sql = "INSERT INTO ffrtmp_data.nodes AS n"
+		"   (tenant_id, name, cpu_cores, gpus, memory_mb, slots, encoders, labels, token_hash)"
+		" VALUES ($1, $2, $3, coalesce($4, 0), $5, coalesce($6, 1), coalesce($7, '{}'), coalesce($8, '{}'),"
+		"         sha256(convert_to($9, 'UTF8')))"
+		" ON CONFLICT ON CONSTRAINT nodes_tenant_name_key DO UPDATE SET"
+		"   state = 'online', cpu_cores = EXCLUDED.cpu_cores, gpus = EXCLUDED.gpus,"
+		"   memory_mb = EXCLUDED.memory_mb, slots = EXCLUDED.slots, encoders = EXCLUDED.encoders,"
+		"   labels = EXCLUDED.labels, token_hash = EXCLUDED.token_hash,"
+		"   last_heartbeat = now(), registered_at = now()"
+		" RETURNING n.id",
+		.nargs = 9,
+		.argtypes = {UUIDOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTARRAYOID, JSONBOID, TEXTOID},
+	};
+	bool		shared_pool;
+	pg_uuid_t	tenant;
+	char	   *token = new_session_token();
+	Datum		values[9];
+	char		nulls[9];
+	bool		isnull;
+	TupleDesc	result_desc;
+	Datum		result[2];
+	bool		result_nulls[2] = {false, false};
+
+	check_node_args(fcinfo);
+	SPI_connect();
+
+	/* Administrators register shared-pool nodes by naming no tenant. */
+	shared_pool = PG_ARGISNULL(7) && ffrtmp_caller_admin();
+	if (!shared_pool)
+	{
+		TenantUsage usage;
+
+		tenant = ffrtmp_target_tenant(PG_ARGISNULL(7) ? NULL : PG_GETARG_TEXT_PP(7));
+		usage = ffrtmp_lock_usage(&tenant);
+		ffrtmp_require_active_tenant(usage.name, usage.status, "register nodes");
+		values[0] = UUIDPGetDatum(&tenant);
+		values[1] = PG_GETARG_DATUM(0);
+		ffrtmp_run(&counted, values, NULL);
+		if (SPI_processed == 0)
+			ffrtmp_require_room(&usage, "workers", usage.workers, usage.max_workers,
+								"Remove an idle node, or ask an administrator to raise max_workers with ffrtmp.update_tenant().");
+	}
+
+	for (int i = 0; i < 7; i++)
+	{
+		values[i + 1] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i + 1] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	values[0] = shared_pool ? (Datum) 0 : UUIDPGetDatum(&tenant);
+	nulls[0] = shared_pool ? 'n' : ' ';
+	values[8] = CStringGetTextDatum(token);
+	nulls[8] = ' ';
+	ffrtmp_run(&upsert, values, nulls);
+
+	result[0] = ffrtmp_get_datum(1, &isnull);
+	result[1] = CStringGetTextDatum(token);
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "register_node must return a row");
+	SPI_finish();
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc), result, result_nulls)));
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_node_heartbeat);
+Datum
+ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
+{
+	static KeptQuery beat = {
+		.sql = "UPDATE ffrtmp_data.nodes SET last_heartbeat = now()"
+		" WHERE id = $1 AND token_hash = sha256(convert_to($2, 'UTF8'))"
+		" RETURNING state",
+		.nargs = 2, .argtypes = {INT8OID, TEXTOID},
+	};
+	static KeptQuery exists = {
+		.sql = "SELECT 1 FROM ffrtmp_data.nodes WHERE id = $1",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
+	Datum		values[2];
+	text	   *state;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("node_id and session_token must not be null"),
+				 errhint("Pass what register_node returned.")));
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	SPI_connect();
+	ffrtmp_run(&beat, values, NULL);
+	if (SPI_processed == 0)
+	{
+		ffrtmp_run(&exists, values, NULL);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FFRTMP_NOT_FOUND),
+					 errmsg("node %lld does not exist", (long long) PG_GETARG_INT64(0)),
+					 errhint("Register the node with ffrtmp.register_node().")));
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_TENANT_BLOCKED),
+				 errmsg("session token of node %lld is not current", (long long) PG_GETARG_INT64(0)),
+				 errdetail("The node was registered again since this token was issued."),
+				 errhint("Register the node again with ffrtmp.register_node() and use the new token.")));
+	}
+	state = cstring_to_text(ffrtmp_get_text(1));
+	state = (text *) SPI_datumTransfer(PointerGetDatum(state), false, -1);
+	SPI_finish();
+	PG_RETURN_TEXT_P(state);
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_tenant_nodes);
+Datum
+ffrtmp_tenant_nodes(PG_FUNCTION_ARGS)
+{
+	static KeptQuery list = {
+		.sql = "SELECT * FROM ffrtmp.nodes WHERE tenant_id = $1 ORDER BY name",
+		.nargs = 1, .argtypes = {UUIDOID},
+	};
+	pg_uuid_t	tenant;
+	Datum		arg;
+
+	SPI_connect();
+	tenant = ffrtmp_target_tenant(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0));
+	arg = UUIDPGetDatum(&tenant);
+	ffrtmp_run(&list, &arg, NULL);
+	ffrtmp_return_rows(fcinfo);
+	return (Datum) 0;
+}

@@ -1,0 +1,140 @@
+/*
+ * spi_query.c: parameterised SPI with plans kept for the backend's life, and
+ * the two ways an API function hands SPI rows back to its caller.
+ *
+ * User data only ever travels as parameters ($1..$n); no SQL text is built
+ * from it.  Plans refer to schema-qualified names, so plan invalidation (DDL,
+ * DROP and CREATE EXTENSION) simply re-plans from the same text.
+ */
+#include "ffrtmp.h"
+
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+/*
+ * Always read-write: each query then takes a fresh snapshot in READ COMMITTED,
+ * so a read that follows a row-lock wait or our own write sees what committed
+ * meanwhile (an idempotency key stored by the submitter we waited for, say).
+ */
+int
+ffrtmp_run(KeptQuery *query, Datum *values, const char *nulls)
+{
+	int			rc;
+
+	if (query->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs, query->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed (%s) for: %s",
+				 SPI_result_code_string(SPI_result), query->sql);
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		query->plan = plan;
+	}
+
+	rc = SPI_execute_plan(query->plan, values, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed (%s) for: %s",
+			 SPI_result_code_string(rc), query->sql);
+	return rc;
+}
+
+/* Copies SPI row 0 into the caller's result row type (the shapes must agree). */
+static HeapTuple
+reshape_row(TupleDesc result_desc, int row)
+{
+	TupleDesc	spi_desc = SPI_tuptable->tupdesc;
+	Datum	   *values = palloc(sizeof(Datum) * spi_desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * spi_desc->natts);
+
+	if (spi_desc->natts != result_desc->natts)
+		elog(ERROR, "query returned %d columns where %d were expected",
+			 spi_desc->natts, result_desc->natts);
+	for (int i = 0; i < spi_desc->natts; i++)
+		if (TupleDescAttr(spi_desc, i)->atttypid != TupleDescAttr(result_desc, i)->atttypid)
+			elog(ERROR, "query column %d has type %u where %u was expected", i + 1,
+				 TupleDescAttr(spi_desc, i)->atttypid, TupleDescAttr(result_desc, i)->atttypid);
+
+	heap_deform_tuple(SPI_tuptable->vals[row], spi_desc, values, nulls);
+	return heap_form_tuple(result_desc, values, nulls);
+}
+
+/*
+ * Returns the first row of the last SPI result as the function's composite
+ * result, then disconnects from SPI.  The caller has checked that there is one.
+ */
+Datum
+ffrtmp_return_row(FunctionCallInfo fcinfo)
+{
+	TupleDesc	result_desc;
+	Datum		result;
+
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "function returning a row called in a context that cannot accept one");
+	result_desc = BlessTupleDesc(result_desc);
+	result = PointerGetDatum(SPI_returntuple(reshape_row(result_desc, 0), result_desc));
+	SPI_finish();
+	return result;
+}
+
+/* Returns every row of the last SPI result as a materialised set, then disconnects. */
+void
+ffrtmp_return_rows(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tuple = reshape_row(rsinfo->setDesc, row);
+
+		tuplestore_puttuple(rsinfo->setResult, tuple);
+		heap_freetuple(tuple);
+	}
+	SPI_finish();
+}
+
+Datum
+ffrtmp_get_datum(int column, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, isnull);
+}
+
+/* Text of row 0's column, palloc'd in the caller's context; NULL for SQL NULL. */
+char *
+ffrtmp_get_text(int column)
+{
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column);
+}
+
+int32
+ffrtmp_get_int32(int column, bool *isnull)
+{
+	return DatumGetInt32(ffrtmp_get_datum(column, isnull));
+}
+
+Datum
+ffrtmp_uuid_datum(pg_uuid_t *uuid)
+{
+	return UUIDPGetDatum(uuid);
+}
+
+/* True when text is a UUID in canonical form; tells tenant ids from tenant names. */
+bool
+ffrtmp_parse_uuid(const char *text, pg_uuid_t *uuid)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (strlen(text) != strlen(shape))
+		return false;
+	for (int i = 0; shape[i] != '\0'; i++)
+	{
+		bool		want_hex = shape[i] == 'x';
+
+		if (want_hex ? !isxdigit((unsigned char) text[i]) : text[i] != '-')
+			return false;
+	}
+	*uuid = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(text)));
+	return true;
+}

@@ -1,0 +1,286 @@
+/*
+ * tenant_context.c: who is calling, and for which tenant.
+ *
+ * Every row-level security policy asks current_tenant() and caller_is_admin(),
+ * so the answer is computed once per transaction (and role) and cached here.
+ * The caller is the "outer" user: the session's role after SET ROLE, never the
+ * owner of the SECURITY DEFINER function we may be running in, and never
+ * anything a client can set with SET or set_config.
+ *
+ * The tenant is decided, in order, by:
+ *   1. an API key authenticated in this transaction (a later issue adds it
+ *      here, as backend-local state cleared by the same transaction callback);
+ *   2. PostgREST claims, trusted only from the authenticator role (likewise);
+ *   3. the caller's role, mapped with add_tenant_role();
+ *   4. otherwise the default tenant.
+ */
+#include "ffrtmp.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+typedef struct CallerContext
+{
+	bool		valid;
+	Oid			outer_user;
+	bool		is_admin;
+	pg_uuid_t	tenant;
+} CallerContext;
+
+static CallerContext caller;
+
+static void
+forget_caller(XactEvent event, void *arg)
+{
+	caller.valid = false;
+}
+
+void
+ffrtmp_context_init(void)
+{
+	RegisterXactCallback(forget_caller, NULL);
+}
+
+/* Called by functions that change role mappings or tenant status mid-transaction. */
+void
+ffrtmp_context_reset(void)
+{
+	caller.valid = false;
+}
+
+static Oid
+data_relid(const char *name)
+{
+	Oid			namespace = get_namespace_oid("ffrtmp_data", true);
+	Oid			relid = OidIsValid(namespace) ? get_relname_relid(name, namespace) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension ffrtmp is not installed in this database"),
+				 errhint("Run CREATE EXTENSION ffrtmp.")));
+	return relid;
+}
+
+/*
+ * Reads columns of the one row whose key column equals key, by a direct index
+ * scan.  This bypasses row-level security on purpose: the policies themselves
+ * call us, and the only rows read are the caller's own mapping and tenant.
+ */
+static bool
+lookup_row(const char *table, const char *index, const char *key_column, RegProcedure key_eq,
+		   Datum key, int ncolumns, const char *const *columns, Datum *values, bool *nulls)
+{
+	Oid			relid = data_relid(table);
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+	ScanKeyData scan_key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found;
+
+	ScanKeyInit(&scan_key, get_attnum(relid, key_column), BTEqualStrategyNumber, key_eq, key);
+	scan = systable_beginscan(rel, data_relid(index), true, snapshot, 1, &scan_key);
+	tuple = systable_getnext(scan);
+	found = HeapTupleIsValid(tuple);
+	for (int i = 0; found && i < ncolumns; i++)
+	{
+		AttrNumber	attnum = get_attnum(relid, columns[i]);
+		Form_pg_attribute attr = TupleDescAttr(desc, attnum - 1);
+
+		values[i] = heap_getattr(tuple, attnum, desc, &nulls[i]);
+		if (!nulls[i])
+			values[i] = datumCopy(values[i], attr->attbyval, attr->attlen);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+static bool
+mapped_tenant(Oid role, pg_uuid_t *tenant)
+{
+	static const char *const columns[] = {"tenant_id"};
+	Datum		value;
+	bool		isnull;
+
+	if (!lookup_row("tenant_roles", "tenant_roles_pkey", "role_oid", F_OIDEQ,
+					ObjectIdGetDatum(role), 1, columns, &value, &isnull))
+		return false;
+	*tenant = *DatumGetUUIDP(value);
+	return true;
+}
+
+/* A role mapped to a deleted tenant is locked out of everything. */
+static void
+refuse_deleted_tenant(pg_uuid_t *tenant)
+{
+	static const char *const columns[] = {"name", "deleted_at"};
+	Datum		values[2];
+	bool		nulls[2];
+
+	if (lookup_row("tenants", "tenants_pkey", "id", F_UUID_EQ, UUIDPGetDatum(tenant),
+				   2, columns, values, nulls) && !nulls[1])
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_TENANT_BLOCKED),
+				 errmsg("tenant \"%s\" has been deleted", TextDatumGetCString(values[0])),
+				 errhint("Ask an administrator to restore it with ffrtmp.restore_tenant().")));
+}
+
+static const CallerContext *
+current_caller(void)
+{
+	Oid			user = GetOuterUserId();
+	Oid			admin_role;
+	CallerContext resolved;
+
+	if (caller.valid && caller.outer_user == user)
+		return &caller;
+
+	admin_role = get_role_oid("ffrtmp_admin", true);
+	resolved.valid = true;
+	resolved.outer_user = user;
+	resolved.is_admin = superuser_arg(user) ||
+		(OidIsValid(admin_role) && has_privs_of_role(user, admin_role));
+	if (mapped_tenant(user, &resolved.tenant))
+		refuse_deleted_tenant(&resolved.tenant);
+	else
+		resolved.tenant = *DatumGetUUIDP(DirectFunctionCall1(uuid_in,
+															 CStringGetDatum(FFRTMP_DEFAULT_TENANT)));
+	caller = resolved;
+	return &caller;
+}
+
+pg_uuid_t
+ffrtmp_caller_tenant(void)
+{
+	return current_caller()->tenant;
+}
+
+bool
+ffrtmp_caller_admin(void)
+{
+	return current_caller()->is_admin;
+}
+
+void
+ffrtmp_require_admin(const char *action)
+{
+	if (!ffrtmp_caller_admin())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", action),
+				 errhint("Only superusers and members of ffrtmp_admin may %s.", action)));
+}
+
+/*
+ * Finds a tenant by id or name under row-level security (SPI must be
+ * connected).  A tenant user can find only its own tenant, so "not visible"
+ * is reported as permission denied for them and as not found for
+ * administrators: a tenant user cannot learn whether another tenant exists.
+ */
+pg_uuid_t
+ffrtmp_find_tenant(const char *id_or_name)
+{
+	static KeptQuery by_id = {
+		.sql = "SELECT id FROM ffrtmp_data.tenants WHERE id = $1",
+		.nargs = 1, .argtypes = {UUIDOID},
+	};
+	static KeptQuery by_name = {
+		.sql = "SELECT id FROM ffrtmp_data.tenants WHERE name = $1",
+		.nargs = 1, .argtypes = {TEXTOID},
+	};
+	pg_uuid_t	id;
+	Datum		arg;
+	bool		isnull;
+
+	if (ffrtmp_parse_uuid(id_or_name, &id))
+	{
+		arg = UUIDPGetDatum(&id);
+		ffrtmp_run(&by_id, &arg, NULL);
+	}
+	else
+	{
+		arg = CStringGetTextDatum(id_or_name);
+		ffrtmp_run(&by_name, &arg, NULL);
+	}
+
+	if (SPI_processed == 0)
+	{
+		if (ffrtmp_caller_admin())
+			ereport(ERROR,
+					(errcode(ERRCODE_FFRTMP_NOT_FOUND),
+					 errmsg("tenant \"%s\" does not exist", id_or_name),
+					 errhint("SELECT name FROM ffrtmp.tenants lists the tenants.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for tenant \"%s\"", id_or_name),
+				 errdetail("Your role acts for one tenant only."),
+				 errhint("Leave out the tenant argument to act for your own tenant.")));
+	}
+	return *DatumGetUUIDP(ffrtmp_get_datum(1, &isnull));
+}
+
+/* The tenant an API call acts for: the caller's own unless it names one. */
+pg_uuid_t
+ffrtmp_target_tenant(text *tenant_arg)
+{
+	if (tenant_arg == NULL)
+		return ffrtmp_caller_tenant();
+	return ffrtmp_find_tenant(text_to_cstring(tenant_arg));
+}
+
+void
+ffrtmp_require_active_tenant(const char *name, const char *status, const char *action)
+{
+	const char *hint;
+
+	if (strcmp(status, "active") == 0)
+		return;
+	if (strcmp(status, "deleted") == 0)
+		hint = "Ask an administrator to restore it with ffrtmp.restore_tenant().";
+	else if (strcmp(status, "expired") == 0)
+		hint = "Ask an administrator to extend it: ffrtmp.update_tenant(tenant, status => 'active', expires_at => ...).";
+	else
+		hint = "Ask an administrator to reactivate it: ffrtmp.update_tenant(tenant, status => 'active').";
+	ereport(ERROR,
+			(errcode(ERRCODE_FFRTMP_TENANT_BLOCKED),
+			 errmsg("tenant \"%s\" is %s and cannot %s", name, status, action),
+			 errhint("%s", hint)));
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_current_tenant);
+Datum
+ffrtmp_current_tenant(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *result = palloc(sizeof(pg_uuid_t));
+
+	*result = ffrtmp_caller_tenant();
+	PG_RETURN_UUID_P(result);
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_caller_is_admin);
+Datum
+ffrtmp_caller_is_admin(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(ffrtmp_caller_admin());
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_actor);
+Datum
+ffrtmp_actor(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(GetUserNameFromId(GetOuterUserId(), false)));
+}

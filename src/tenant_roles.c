@@ -1,0 +1,142 @@
+/*
+ * tenant_roles.c: mapping database roles to the tenant they act for.
+ *
+ * A mapped role is granted ffrtmp_tenant (the privileges to call the API),
+ * and loses it when unmapped, so that an unmapped role cannot fall back to
+ * acting for the default tenant.
+ */
+#include "ffrtmp.h"
+
+#include "catalog/pg_authid.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/syscache.h"
+
+typedef struct MappingArgs
+{
+	pg_uuid_t	tenant;
+	char	   *tenant_text;
+	Oid			role;
+	char	   *role_name;
+} MappingArgs;
+
+static MappingArgs
+mapping_args(FunctionCallInfo fcinfo, const char *action)
+{
+	MappingArgs args;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tenant and role_name must not be null"),
+				 errhint("Call ffrtmp.%s('tenant-name', 'role_name').", action)));
+	ffrtmp_require_admin("map roles to tenants");
+	args.tenant_text = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	args.role_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	args.role = get_role_oid(args.role_name, true);
+	if (!OidIsValid(args.role))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("role \"%s\" does not exist", args.role_name),
+				 errhint("Create it first, for example CREATE ROLE %s LOGIN PASSWORD '...'.",
+						 quote_identifier(args.role_name))));
+	args.tenant = ffrtmp_find_tenant(args.tenant_text);
+	return args;
+}
+
+/* GRANT/REVOKE take no parameters; the role name comes from the catalog and is quoted. */
+static void
+set_api_membership(Oid role, bool member)
+{
+	Oid			api_role = get_role_oid("ffrtmp_tenant", false);
+	bool		is_member = SearchSysCacheExists2(AUTHMEMROLEMEM, ObjectIdGetDatum(api_role),
+												  ObjectIdGetDatum(role));
+	char	   *sql;
+
+	if (is_member == member)
+		return;
+	sql = psprintf(member ? "GRANT ffrtmp_tenant TO %s" : "REVOKE ffrtmp_tenant FROM %s",
+				   quote_identifier(GetUserNameFromId(role, false)));
+	if (SPI_execute(sql, false, 0) < 0)
+		elog(ERROR, "could not change membership in ffrtmp_tenant");
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_add_tenant_role);
+Datum
+ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
+{
+	static KeptQuery current = {
+		.sql = "SELECT r.tenant_id = $2, t.name, t.deleted_at IS NOT NULL"
+		" FROM ffrtmp_data.tenants t LEFT JOIN ffrtmp_data.tenant_roles r ON r.role_oid = $1"
+		" WHERE t.id = $2",
+		.nargs = 2, .argtypes = {OIDOID, UUIDOID},
+	};
+	static KeptQuery insert = {
+		.sql = "INSERT INTO ffrtmp_data.tenant_roles (role_oid, tenant_id) VALUES ($1, $2)",
+		.nargs = 2, .argtypes = {OIDOID, UUIDOID},
+	};
+	MappingArgs args;
+	Datum		values[2];
+	bool		unmapped;
+	bool		isnull;
+
+	SPI_connect();
+	args = mapping_args(fcinfo, "add_tenant_role");
+	if (superuser_arg(args.role) || has_rolreplication(args.role) ||
+		strncmp(args.role_name, "ffrtmp_", 7) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("role \"%s\" cannot be confined to a tenant", args.role_name),
+				 errdetail("Superusers and replication roles bypass row-level security, and ffrtmp_* roles are the extension's own."),
+				 errhint("Map an ordinary login role or group role.")));
+
+	values[0] = ObjectIdGetDatum(args.role);
+	values[1] = UUIDPGetDatum(&args.tenant);
+	ffrtmp_run(&current, values, NULL);
+	if (DatumGetBool(ffrtmp_get_datum(3, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_CONFLICT),
+				 errmsg("tenant \"%s\" is deleted", ffrtmp_get_text(2)),
+				 errhint("Restore it first with ffrtmp.restore_tenant().")));
+	(void) ffrtmp_get_datum(1, &unmapped);
+	if (!unmapped && !DatumGetBool(ffrtmp_get_datum(1, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_CONFLICT),
+				 errmsg("role \"%s\" already acts for another tenant", args.role_name),
+				 errhint("A role acts for one tenant only; remove the other mapping first with ffrtmp.remove_tenant_role().")));
+
+	if (unmapped)
+		ffrtmp_run(&insert, values, NULL);
+	set_api_membership(args.role, true);
+	ffrtmp_context_reset();
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_remove_tenant_role);
+Datum
+ffrtmp_remove_tenant_role(PG_FUNCTION_ARGS)
+{
+	static KeptQuery delete = {
+		.sql = "DELETE FROM ffrtmp_data.tenant_roles WHERE role_oid = $1 AND tenant_id = $2",
+		.nargs = 2, .argtypes = {OIDOID, UUIDOID},
+	};
+	MappingArgs args;
+	Datum		values[2];
+
+	SPI_connect();
+	args = mapping_args(fcinfo, "remove_tenant_role");
+	values[0] = ObjectIdGetDatum(args.role);
+	values[1] = UUIDPGetDatum(&args.tenant);
+	ffrtmp_run(&delete, values, NULL);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
+				 errmsg("role \"%s\" is not mapped to tenant \"%s\"", args.role_name, args.tenant_text),
+				 errhint("SELECT * FROM ffrtmp.tenant_roles lists the mappings.")));
+	set_api_membership(args.role, false);
+	ffrtmp_context_reset();
+	SPI_finish();
+	PG_RETURN_VOID();
+}
