@@ -67,23 +67,25 @@ ffrtmp_check_tenant_name(const char *name)
 				"invalid tenant name \"%s\"", echo(name));
 }
 
+/* Levels of nested objects and arrays in a container (a flat object is 1). */
+static int
+container_depth(JsonbContainer *container)
+{
+	JsonbIterator *it = JsonbIteratorInit(container);
+	JsonbValue	v;
+	JsonbIteratorToken token;
+	int			deepest_child = 0;
+
+	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if ((token == WJB_VALUE || token == WJB_ELEM) && v.type == jbvBinary)
+			deepest_child = Max(deepest_child, container_depth(v.val.binary.data));
+	return deepest_child + 1;
+}
+
 static int
 jsonb_depth(Jsonb *value)
 {
-	JsonbIterator *it = JsonbIteratorInit(&value->root);
-	JsonbValue	v;
-	JsonbIteratorToken token;
-	int			depth = 0;
-	int			deepest = 0;
-
-	while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
-	{
-		if (token == WJB_BEGIN_OBJECT || token == WJB_BEGIN_ARRAY)
-			deepest = Max(deepest, ++depth);
-		else if (token == WJB_END_OBJECT || token == WJB_END_ARRAY)
-			depth--;
-	}
-	return deepest;
+	return container_depth(&value->root);
 }
 
 void

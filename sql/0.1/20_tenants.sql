@@ -89,6 +89,13 @@ SELECT t.id AS tenant_id,
 FROM ffrtmp_data.tenants t
 JOIN ffrtmp_data.plans p ON p.name = t.plan;
 COMMENT ON VIEW ffrtmp_data.tenant_limits IS 'Quotas in force per tenant: overrides over plan defaults; NULL means unlimited.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.tenant_id IS 'Tenant.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_jobs IS 'Active jobs allowed at once.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_workers IS 'Dedicated nodes allowed online.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_cpu_cores IS 'CPU cores running jobs may hold.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_gpus IS 'GPUs running jobs may hold.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_jobs_per_hour IS 'Submissions allowed in a rolling hour.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.weight IS 'Fair-share weight of the plan.';
 
 /*
  * The status in force: deleted beats everything, a passed expires_at makes an
@@ -151,3 +158,10 @@ RETURN (SELECT coalesce(pg_catalog.sum(c), 0)::integer
         WHERE m > now_minute - 60);
 COMMENT ON FUNCTION ffrtmp_data.jobs_in_hour(integer[], bigint[], bigint) IS
     'Jobs submitted in the 60 one-minute buckets ending at now_minute.';
+
+/* What is left under a quota: NULL when unlimited, never below zero. */
+CREATE FUNCTION ffrtmp_data.quota_left("limit" integer, used integer)
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN "limit" IS NULL THEN NULL ELSE greatest("limit" - used, 0) END;
+COMMENT ON FUNCTION ffrtmp_data.quota_left(integer, integer) IS
+    'Room left under a quota: NULL (unlimited) when the limit is NULL, otherwise limit - used, at least 0.';

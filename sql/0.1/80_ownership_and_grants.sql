@@ -41,6 +41,7 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ffrtmp_data FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.current_tenant(), ffrtmp.caller_is_admin(), ffrtmp_data.actor(),
     ffrtmp_data.effective_status(text, timestamptz, timestamptz),
     ffrtmp_data.jobs_in_hour(integer[], bigint[], bigint),
+    ffrtmp_data.quota_left(integer, integer),
     ffrtmp_data.priority_in(cstring), ffrtmp_data.priority_out(ffrtmp.priority),
     ffrtmp_data.priority_from_int(integer)
     TO PUBLIC;

@@ -1,0 +1,41 @@
+# Shared by the scripts: where PostgreSQL lives and how to run a private cluster
+# as the unprivileged postgres user (PostgreSQL refuses to run as root).
+
+PGBIN=/usr/lib/postgresql/15/bin
+PGXS_DIR=/usr/lib/postgresql/15/lib/pgxs
+export PATH="$PGBIN:$PATH"
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- env PATH="$PATH" "$@"
+  else
+    "$@"
+  fi
+}
+
+# build_and_install REPO: compiles the extension and installs it into PostgreSQL.
+build_and_install() {
+  make -C "$1" -s >/dev/null
+  make -C "$1" -s install >/dev/null
+}
+
+# start_cluster DIR PORT: a fresh cluster in DIR with ffrtmp preloaded,
+# listening only on a unix socket in DIR.
+start_cluster() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  chown postgres "$dir" 2>/dev/null || true
+  as_postgres initdb -D "$dir/data" -A trust -U postgres >/dev/null
+  cat >>"$dir/data/postgresql.conf" <<CONF
+shared_preload_libraries = 'ffrtmp'
+listen_addresses = ''
+unix_socket_directories = '$dir'
+port = $port
+max_connections = 60
+CONF
+  as_postgres pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+}
+
+stop_cluster() {
+  as_postgres pg_ctl -D "$1/data" -m fast -w stop >/dev/null 2>&1 || true
+}
