@@ -25,7 +25,7 @@ start_cluster() {
   local dir=$1 port=$2
   mkdir -p "$dir"
   chown postgres "$dir" 2>/dev/null || true
-  as_postgres initdb -D "$dir/data" -A trust -U postgres >/dev/null
+  as_postgres initdb -D "$dir/data" -A trust -U postgres --encoding=UTF8 --no-locale >/dev/null
   cat >>"$dir/data/postgresql.conf" <<CONF
 shared_preload_libraries = 'ffrtmp'
 listen_addresses = ''

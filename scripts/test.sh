@@ -27,44 +27,50 @@ trap 'stop_cluster "$work/pgtap"' EXIT
 
 passed=0
 failed=0
-count() {  # count LAYER OUTPUT_FILE PASS_REGEX FAIL_REGEX
-  local p f
-  p=$(grep -cE "$3" "$2" || true)
-  f=$(grep -cE "$4" "$2" || true)
-  echo "== $1: $p passed, $f failed"
+# run_layer NAME PASS_REGEX FAIL_REGEX COMMAND...: runs one layer, counts its
+# passes and failures from its output, and counts a layer that fails without
+# reporting a failed test (it could not start, say) as one failure.
+run_layer() {
+  local name=$1 pass_re=$2 fail_re=$3 log p f rc
+  shift 3
+  log="$work/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '_').log"
+  echo "== $name"
+  "$@" >"$log" 2>&1
+  rc=$?
+  cat "$log"
+  p=$(grep -cE "$pass_re" "$log")
+  f=$(grep -cE "$fail_re" "$log")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "!! $name exited with status $rc without reporting a failed test"
+    f=1
+  fi
+  [ -f regression.diffs ] && cat regression.diffs && rm -f regression.diffs
+  echo "== $name: $p passed, $f failed"
   passed=$((passed + p))
   failed=$((failed + f))
 }
 
-echo "== pg_regress"
-regress_tests=$(cd test/sql && ls *.sql | sed 's/\.sql$//')
-as_postgres "$PGXS_DIR/src/test/regress/pg_regress" --bindir="$PGBIN" \
-  --inputdir=test --outputdir=. --temp-instance=./tmp_check --temp-config=test/ffrtmp.conf \
-  --port=55432 --dbname=ffrtmp_regress $regress_tests 2>&1 | tee regress.log
-count pg_regress regress.log '^(ok|test) .* \.\.\. ok' '\.\.\. FAILED'
-[ -f regression.diffs ] && cat regression.diffs
+run_layer pg_regress '\.\.\. ok' '\.\.\. FAILED' \
+  as_postgres "$PGXS_DIR/src/test/regress/pg_regress" --bindir="$PGBIN" \
+    --inputdir=test --outputdir=. --temp-instance=./tmp_check --temp-config=test/ffrtmp.conf \
+    --port=55432 --encoding=UTF8 --no-locale --dbname=ffrtmp_regress $(cd test/sql && ls *.sql | sed 's/\.sql$//')
 
-echo "== isolation"
-specs=$(cd test/specs && ls *.spec | sed 's/\.spec$//')
-as_postgres "$PGXS_DIR/src/test/isolation/pg_isolation_regress" --bindir="$PGBIN" \
-  --inputdir=test --outputdir=. --temp-instance=./tmp_check_iso --temp-config=test/ffrtmp.conf \
-  --port=55433 --dbname=ffrtmp_isolation $specs 2>&1 | tee isolation.log
-count isolation isolation.log '^(ok|test) .* \.\.\. ok' '\.\.\. FAILED'
-[ -f regression.diffs ] && cat regression.diffs
+run_layer isolation '\.\.\. ok' '\.\.\. FAILED' \
+  as_postgres "$PGXS_DIR/src/test/isolation/pg_isolation_regress" --bindir="$PGBIN" \
+    --inputdir=test --outputdir=. --temp-instance=./tmp_check_iso --temp-config=test/ffrtmp.conf \
+    --port=55433 --encoding=UTF8 --no-locale --dbname=ffrtmp_isolation $(cd test/specs && ls *.spec | sed 's/\.spec$//')
 
-echo "== pgTAP"
 start_cluster "$work/pgtap" 55434
 as_postgres createdb -h "$work/pgtap" -p 55434 ffrtmp_tap
 as_postgres psql -q -h "$work/pgtap" -p 55434 -d ffrtmp_tap \
   -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION ffrtmp"
-as_postgres pg_prove --verbose -h "$work/pgtap" -p 55434 -d ffrtmp_tap test/pgtap/*.sql 2>&1 | tee pgtap.log
-count pgTAP pgtap.log '^ok [0-9]+' '^not ok [0-9]+'
+run_layer pgTAP '^ok [0-9]+' '^not ok [0-9]+' \
+  as_postgres pg_prove --verbose -h "$work/pgtap" -p 55434 -d ffrtmp_tap test/pgtap/
 stop_cluster "$work/pgtap"
 
-echo "== Perl TAP"
-as_postgres env PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
-  prove --verbose -I "$PGXS_DIR/src/test/perl" test/t/ 2>&1 | tee perltap.log
-count "Perl TAP" perltap.log '^ok [0-9]+' '^not ok [0-9]+'
+run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' \
+  as_postgres env PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+    prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" test/t/
 
 echo
 echo "$passed passed, $failed failed"
