@@ -439,7 +439,7 @@ ffrtmp_tenant_jobs(PG_FUNCTION_ARGS)
 	};
 	static KeptQuery list = {
 		.sql = "SELECT * FROM ffrtmp.jobs WHERE tenant_id = $1 AND ($2::text IS NULL OR state = $2)"
-		" ORDER BY id DESC",
+		" ORDER BY seq DESC",
 		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
 	};
 	pg_uuid_t	tenant;

@@ -116,7 +116,6 @@ CREATE TABLE ffrtmp_data.jobs (
     CONSTRAINT jobs_tenant_seq_key UNIQUE (tenant_id, seq),
     CONSTRAINT jobs_tenant_idempotency_key UNIQUE (tenant_id, idempotency_key)
 );
-CREATE INDEX jobs_tenant_created_idx ON ffrtmp_data.jobs (tenant_id, created_at);
 COMMENT ON TABLE ffrtmp_data.jobs IS 'Transcoding jobs. Change state only through the API; a trigger enforces job_transitions and records job_events.';
 COMMENT ON COLUMN ffrtmp_data.jobs.id IS 'Global job id.';
 COMMENT ON COLUMN ffrtmp_data.jobs.tenant_id IS 'Owning tenant.';
