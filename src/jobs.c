@@ -233,18 +233,52 @@ return_job(FunctionCallInfo fcinfo, int64 id)
 	return ffrtmp_return_row(fcinfo);
 }
 
+/*
+ * Explains why the insert statement found no room: the same checks, in order,
+ * against the usage row locked afresh.  Returns only when every check passes,
+ * which means the situation changed since the insert looked (a job finished,
+ * say) and the insert may be tried again.
+ */
+static void
+explain_refusal(pg_uuid_t *tenant, JobRequest *r)
+{
+	TenantUsage usage = ffrtmp_lock_usage(tenant);
+
+	ffrtmp_require_active_tenant(usage.name, usage.status, "submit jobs");
+	require_fit(&usage, "cpu_cores", r->cpu_cores, usage.max_cpu_cores);
+	require_fit(&usage, "gpus", r->gpus, usage.max_gpus);
+	ffrtmp_require_room(&usage, "active jobs", usage.active_jobs, usage.max_jobs,
+						"Wait for jobs to finish or cancel some; an administrator can raise max_jobs with ffrtmp.update_tenant().");
+	ffrtmp_require_room(&usage, "jobs per hour", usage.jobs_this_hour, usage.max_jobs_per_hour,
+						"Submit again later: the hour is rolling, counted in one-minute steps.");
+}
+
 PG_FUNCTION_INFO_V1(ffrtmp_submit_job);
 Datum
 ffrtmp_submit_job(PG_FUNCTION_ARGS)
 {
+	/*
+	 * One statement on the common route: the UPDATE locks the tenant's usage
+	 * row and takes one unit of quota only if every check passes (re-checked
+	 * on the newest row version after a lock wait), and the job and its first
+	 * event are inserted only if it did.
+	 */
 	static KeptQuery insert = {
 		.sql = "WITH u AS ("
-		"  UPDATE ffrtmp_data.usage SET"
-		"    active_jobs = active_jobs + 1, queued_jobs = queued_jobs + 1,"
-		"    jobs_submitted = jobs_submitted + 1,"
-		"    hour_counts[$15] = CASE WHEN hour_minutes[$15] = $2 THEN hour_counts[$15] + 1 ELSE 1 END,"
+		"  UPDATE ffrtmp_data.usage u SET"
+		"    active_jobs = u.active_jobs + 1, queued_jobs = u.queued_jobs + 1,"
+		"    jobs_submitted = u.jobs_submitted + 1,"
+		"    hour_counts[$15] = CASE WHEN u.hour_minutes[$15] = $2 THEN u.hour_counts[$15] + 1 ELSE 1 END,"
 		"    hour_minutes[$15] = $2"
-		"  WHERE tenant_id = $1 RETURNING jobs_submitted),"
+		"  FROM ffrtmp_data.tenant_limits l"
+		"  WHERE u.tenant_id = $1 AND l.tenant_id = u.tenant_id"
+		"    AND l.effective_status = 'active'"
+		"    AND (l.max_cpu_cores IS NULL OR $9 <= l.max_cpu_cores)"
+		"    AND (l.max_gpus IS NULL OR $10 <= l.max_gpus)"
+		"    AND (l.max_jobs IS NULL OR u.active_jobs < l.max_jobs)"
+		"    AND (l.max_jobs_per_hour IS NULL"
+		"         OR ffrtmp_data.jobs_in_hour(u.hour_counts, u.hour_minutes, $2) < l.max_jobs_per_hour)"
+		"  RETURNING u.jobs_submitted),"
 		" j AS ("
 		"  INSERT INTO ffrtmp_data.jobs (tenant_id, seq, queue, priority, input_url, output_url, preset,"
 		"      params, cpu_cores, gpus, max_attempts, run_after, timeout, idempotency_key, state_reason)"
@@ -262,7 +296,6 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	JobRequest	r = read_request(fcinfo);
 	pg_uuid_t	tenant;
 	Jsonb	   *params;
-	TenantUsage usage;
 	int64		minute = ffrtmp_current_minute();
 	Datum		values[15];
 	char		nulls[15];
@@ -271,21 +304,20 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	tenant = ffrtmp_target_tenant(r.tenant);
 	params = resolve_params(&r, &tenant);
 
-	usage = ffrtmp_lock_usage(&tenant);
-	ffrtmp_require_active_tenant(usage.name, usage.status, "submit jobs");
+	/*
+	 * A repeated idempotency key must be looked up under the tenant's lock,
+	 * so that two racing repeats cannot both insert.
+	 */
 	if (r.idempotency_key)
 	{
-		int64		existing = find_idempotent_job(&r, &tenant, params);
+		TenantUsage usage = ffrtmp_lock_usage(&tenant);
+		int64		existing;
 
+		ffrtmp_require_active_tenant(usage.name, usage.status, "submit jobs");
+		existing = find_idempotent_job(&r, &tenant, params);
 		if (existing != 0)
 			PG_RETURN_DATUM(return_job(fcinfo, existing));
 	}
-	require_fit(&usage, "cpu_cores", r.cpu_cores, usage.max_cpu_cores);
-	require_fit(&usage, "gpus", r.gpus, usage.max_gpus);
-	ffrtmp_require_room(&usage, "active jobs", usage.active_jobs, usage.max_jobs,
-						"Wait for jobs to finish or cancel some; an administrator can raise max_jobs with ffrtmp.update_tenant().");
-	ffrtmp_require_room(&usage, "jobs per hour", usage.jobs_this_hour, usage.max_jobs_per_hour,
-						"Submit again later: the hour is rolling, counted in one-minute steps.");
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = UUIDPGetDatum(&tenant);
@@ -303,9 +335,14 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	values[12] = r.timeout ? IntervalPGetDatum(r.timeout) : (nulls[12] = 'n', (Datum) 0);
 	values[13] = r.idempotency_key ? CStringGetTextDatum(r.idempotency_key) : (nulls[13] = 'n', (Datum) 0);
 	values[14] = Int32GetDatum((int32) (minute % 60) + 1);
-	ffrtmp_run(&insert, values, nulls);
-	if (SPI_processed != 1)
-		elog(ERROR, "job was not inserted");
+
+	for (;;)
+	{
+		ffrtmp_run(&insert, values, nulls);
+		if (SPI_processed == 1)
+			break;
+		explain_refusal(&tenant, &r);	/* raises, unless there is room now */
+	}
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
 

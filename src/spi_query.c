@@ -23,7 +23,13 @@ ffrtmp_run(KeptQuery *query, Datum *values, const char *nulls)
 
 	if (query->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs, query->argtypes);
+		/*
+		 * Every kept query is a lookup or change by key, whose generic plan is
+		 * as good as any custom one: asking for it up front saves re-planning
+		 * (views, policies, defaults) on every call.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(query->sql, query->nargs, query->argtypes,
+											  CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed (%s) for: %s",

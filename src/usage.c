@@ -10,6 +10,7 @@
 #include "ffrtmp.h"
 
 #include "access/xact.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -22,6 +23,31 @@ ffrtmp_current_minute(void)
 		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 
 	return unix_seconds / 60;
+}
+
+/*
+ * ffrtmp_data.jobs_in_hour(counts, minutes, now_minute): the sum of the ring
+ * buckets whose minute lies in the hour ending at now_minute.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_jobs_in_hour);
+Datum
+ffrtmp_jobs_in_hour(PG_FUNCTION_ARGS)
+{
+	ArrayType  *counts = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *minutes = PG_GETARG_ARRAYTYPE_P(1);
+	int64		now_minute = PG_GETARG_INT64(2);
+	int			n = ArrayGetNItems(ARR_NDIM(counts), ARR_DIMS(counts));
+	int32	   *count = (int32 *) ARR_DATA_PTR(counts);
+	int64	   *minute = (int64 *) ARR_DATA_PTR(minutes);
+	int64		total = 0;
+
+	if (ARR_HASNULL(counts) || ARR_HASNULL(minutes) ||
+		n != ArrayGetNItems(ARR_NDIM(minutes), ARR_DIMS(minutes)))
+		elog(ERROR, "hour buckets are malformed");
+	for (int i = 0; i < n; i++)
+		if (minute[i] > now_minute - 60 && minute[i] <= now_minute)
+			total += count[i];
+	PG_RETURN_INT32((int32) Min(total, PG_INT32_MAX));
 }
 
 static int64
@@ -37,12 +63,11 @@ TenantUsage
 ffrtmp_lock_usage(pg_uuid_t *tenant)
 {
 	static KeptQuery lock = {
-		.sql = "SELECT t.name, ffrtmp_data.effective_status(t.status, t.expires_at, t.deleted_at),"
+		.sql = "SELECT l.name, l.effective_status,"
 		"       l.max_jobs, l.max_workers, l.max_cpu_cores, l.max_gpus, l.max_jobs_per_hour,"
 		"       u.active_jobs, u.workers,"
 		"       ffrtmp_data.jobs_in_hour(u.hour_counts, u.hour_minutes, $2)"
 		"  FROM ffrtmp_data.usage u"
-		"  JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id"
 		"  JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
 		" WHERE u.tenant_id = $1"
 		"   FOR UPDATE OF u",

@@ -61,6 +61,18 @@ COMMENT ON COLUMN ffrtmp_data.tenants.created_at IS 'When the tenant was created
 COMMENT ON COLUMN ffrtmp_data.tenants.updated_at IS 'When the tenant was last changed.';
 COMMENT ON COLUMN ffrtmp_data.tenants.deleted_at IS 'When the tenant was soft-deleted; NULL while it exists.';
 
+/* Tenants are only ever soft-deleted: rows that refer to them (jobs) rely on it. */
+CREATE FUNCTION ffrtmp_data.tenants_refuse_delete() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    RAISE EXCEPTION 'tenants are never deleted'
+        USING ERRCODE = 'PT409', HINT = 'Use ffrtmp.delete_tenant(), which keeps the row and marks it deleted.';
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.tenants_refuse_delete() IS 'Refuses DELETE on tenants: they are soft-deleted only.';
+CREATE TRIGGER tenants_refuse_delete BEFORE DELETE ON ffrtmp_data.tenants
+    FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.tenants_refuse_delete();
+
 -- The default tenant serves callers that name no tenant.  Its id is the nil UUID.
 INSERT INTO ffrtmp_data.tenants (id, name, display_name, description, plan, quota_overrides)
 VALUES ('00000000-0000-0000-0000-000000000000', 'default', 'Default tenant',
@@ -69,12 +81,26 @@ VALUES ('00000000-0000-0000-0000-000000000000', 'default', 'Default tenant',
         '{"max_jobs": null, "max_workers": null, "max_cpu_cores": null, "max_gpus": null, "max_jobs_per_hour": null}');
 
 /*
+ * The status in force: deleted beats everything, a passed expires_at makes an
+ * active tenant expired at once, whether or not the scheduler has run.
+ */
+CREATE FUNCTION ffrtmp_data.effective_status(status text, expires_at timestamptz, deleted_at timestamptz)
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN deleted_at IS NOT NULL THEN 'deleted'
+            WHEN status = 'active' AND expires_at <= pg_catalog.now() THEN 'expired'
+            ELSE status END;
+COMMENT ON FUNCTION ffrtmp_data.effective_status(text, timestamptz, timestamptz) IS
+    'The tenant status in force: deleted, expired (also once expires_at has passed), suspended or active.';
+
+/*
  * Effective quotas: a key present in quota_overrides wins (its JSON null meaning
  * unlimited), otherwise the plan's value.  A view, so the planner inlines it
  * into the submit path's single locking query.
  */
 CREATE VIEW ffrtmp_data.tenant_limits WITH (security_invoker = true) AS
 SELECT t.id AS tenant_id,
+       t.name,
+       ffrtmp_data.effective_status(t.status, t.expires_at, t.deleted_at) AS effective_status,
        CASE WHEN t.quota_overrides ? 'max_jobs'
             THEN (t.quota_overrides ->> 'max_jobs')::integer ELSE p.max_jobs END AS max_jobs,
        CASE WHEN t.quota_overrides ? 'max_workers'
@@ -90,24 +116,14 @@ FROM ffrtmp_data.tenants t
 JOIN ffrtmp_data.plans p ON p.name = t.plan;
 COMMENT ON VIEW ffrtmp_data.tenant_limits IS 'Quotas in force per tenant: overrides over plan defaults; NULL means unlimited.';
 COMMENT ON COLUMN ffrtmp_data.tenant_limits.tenant_id IS 'Tenant.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.name IS 'Tenant name.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.effective_status IS 'Status in force.';
 COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_jobs IS 'Active jobs allowed at once.';
 COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_workers IS 'Dedicated nodes allowed online.';
 COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_cpu_cores IS 'CPU cores running jobs may hold.';
 COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_gpus IS 'GPUs running jobs may hold.';
 COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_jobs_per_hour IS 'Submissions allowed in a rolling hour.';
 COMMENT ON COLUMN ffrtmp_data.tenant_limits.weight IS 'Fair-share weight of the plan.';
-
-/*
- * The status in force: deleted beats everything, a passed expires_at makes an
- * active tenant expired at once, whether or not the scheduler has run.
- */
-CREATE FUNCTION ffrtmp_data.effective_status(status text, expires_at timestamptz, deleted_at timestamptz)
-RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-RETURN CASE WHEN deleted_at IS NOT NULL THEN 'deleted'
-            WHEN status = 'active' AND expires_at <= pg_catalog.now() THEN 'expired'
-            ELSE status END;
-COMMENT ON FUNCTION ffrtmp_data.effective_status(text, timestamptz, timestamptz) IS
-    'The tenant status in force: deleted, expired (also once expires_at has passed), suspended or active.';
 
 CREATE TABLE ffrtmp_data.tenant_roles (
     role_oid   oid PRIMARY KEY,
@@ -122,16 +138,18 @@ COMMENT ON COLUMN ffrtmp_data.tenant_roles.created_at IS 'When the mapping was m
 
 /*
  * One row per tenant, changed in the same transaction as the jobs and nodes it
- * counts, so that quota checks read one locked row instead of counting.
+ * counts, so that quota checks read one locked row instead of counting.  No
+ * CHECK constraints: the row is updated on every submit, and
+ * ffrtmp.verify_usage() recounts it instead.
  */
 CREATE TABLE ffrtmp_data.usage (
     tenant_id       uuid PRIMARY KEY REFERENCES ffrtmp_data.tenants (id),
-    active_jobs     integer NOT NULL DEFAULT 0 CHECK (active_jobs >= 0),
-    queued_jobs     integer NOT NULL DEFAULT 0 CHECK (queued_jobs >= 0),
-    running_jobs    integer NOT NULL DEFAULT 0 CHECK (running_jobs >= 0),
-    cpu_cores_used  integer NOT NULL DEFAULT 0 CHECK (cpu_cores_used >= 0),
-    gpus_used       integer NOT NULL DEFAULT 0 CHECK (gpus_used >= 0),
-    workers         integer NOT NULL DEFAULT 0 CHECK (workers >= 0),
+    active_jobs     integer NOT NULL DEFAULT 0,
+    queued_jobs     integer NOT NULL DEFAULT 0,
+    running_jobs    integer NOT NULL DEFAULT 0,
+    cpu_cores_used  integer NOT NULL DEFAULT 0,
+    gpus_used       integer NOT NULL DEFAULT 0,
+    workers         integer NOT NULL DEFAULT 0,
     jobs_submitted  bigint  NOT NULL DEFAULT 0,
     hour_counts     integer[] NOT NULL DEFAULT pg_catalog.array_fill(0, ARRAY[60]),
     hour_minutes    bigint[]  NOT NULL DEFAULT pg_catalog.array_fill(0::bigint, ARRAY[60])
@@ -150,12 +168,11 @@ COMMENT ON COLUMN ffrtmp_data.usage.hour_minutes IS 'The minute (since the epoch
 
 INSERT INTO ffrtmp_data.usage (tenant_id) VALUES ('00000000-0000-0000-0000-000000000000');
 
-/* Submissions in the rolling hour that ends in minute now_minute. */
+/* Submissions in the rolling hour that ends in minute now_minute (C: it runs on every submit). */
 CREATE FUNCTION ffrtmp_data.jobs_in_hour(counts integer[], minutes bigint[], now_minute bigint)
-RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (SELECT coalesce(pg_catalog.sum(c), 0)::integer
-        FROM unnest(counts, minutes) AS b(c, m)
-        WHERE m > now_minute - 60);
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ffrtmp_jobs_in_hour'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ffrtmp_data.jobs_in_hour(integer[], bigint[], bigint) IS
     'Jobs submitted in the 60 one-minute buckets ending at now_minute.';
 

@@ -1,5 +1,6 @@
 -- Submitting jobs: inputs, outputs, presets, parameters, priorities, queues,
 -- idempotency; then cancel, retry and the history each change leaves.
+\set SHOW_CONTEXT never
 SELECT seq, state, queue, priority, input_url, output_url, preset, params, cpu_cores, gpus,
        attempt, max_attempts, run_after <= now() AS runnable
 FROM ffrtmp.submit_job('testsrc://1280x720@30?duration=10', preset => '720p30-test', tenant => 'acme');
