@@ -65,7 +65,7 @@ as_postgres createdb -h "$work/pgtap" -p 55434 ffrtmp_tap
 as_postgres psql -q -h "$work/pgtap" -p 55434 -d ffrtmp_tap \
   -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION ffrtmp"
 run_layer pgTAP '^ok [0-9]+' '^not ok [0-9]+' \
-  as_postgres pg_prove --verbose -h "$work/pgtap" -p 55434 -d ffrtmp_tap test/pgtap/
+  as_postgres pg_prove --verbose -h "$work/pgtap" -p 55434 -d ffrtmp_tap test/pgtap/*.sql
 stop_cluster "$work/pgtap"
 
 run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' \

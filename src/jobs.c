@@ -336,12 +336,17 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	values[13] = r.idempotency_key ? CStringGetTextDatum(r.idempotency_key) : (nulls[13] = 'n', (Datum) 0);
 	values[14] = Int32GetDatum((int32) (minute % 60) + 1);
 
-	for (;;)
+	for (int tries = 1;; tries++)
 	{
 		ffrtmp_run(&insert, values, nulls);
 		if (SPI_processed == 1)
 			break;
 		explain_refusal(&tenant, &r);	/* raises, unless there is room now */
+		if (tries == 10)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not submit the job: the tenant's usage kept changing"),
+					 errhint("Submit the job again.")));
 	}
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
