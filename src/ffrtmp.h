@@ -52,10 +52,12 @@ extern void ffrtmp_return_rows(FunctionCallInfo fcinfo);
 extern Datum ffrtmp_get_datum(int column, bool *isnull);
 extern char *ffrtmp_get_text(int column);
 extern int32 ffrtmp_get_int32(int column, bool *isnull);
-extern Datum ffrtmp_uuid_datum(pg_uuid_t *uuid);
 extern bool ffrtmp_parse_uuid(const char *text, pg_uuid_t *uuid);
 
 /* validate.c */
+extern char *ffrtmp_text_arg(FunctionCallInfo fcinfo, int n);
+extern void ffrtmp_require_arg(FunctionCallInfo fcinfo, int n, const char *name);
+extern bool ffrtmp_word_in_list(const char *word, const char *list);
 extern void ffrtmp_check_text_length(const char *what, text *value, int max_chars);
 extern void ffrtmp_check_tenant_name(const char *name);
 extern void ffrtmp_check_metadata(Jsonb *metadata);

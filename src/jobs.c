@@ -33,12 +33,6 @@ typedef struct JobRequest
 	char	   *queue;
 } JobRequest;
 
-static char *
-optional_text(FunctionCallInfo fcinfo, int n)
-{
-	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
-}
-
 static int32
 optional_int(FunctionCallInfo fcinfo, int n, int32 otherwise)
 {
@@ -55,15 +49,6 @@ check_range(const char *what, int32 value, int32 min, int32 max)
 				 errhint("Pass a %s from %d to %d.", what, min, max)));
 }
 
-static bool
-in_word_list(const char *word, const char *list)
-{
-	char	   *padded = psprintf(" %s ", list);
-	char	   *needle = psprintf(" %s ", word);
-
-	return strstr(padded, needle) != NULL;
-}
-
 /* Reads and checks submit_job's arguments; nothing is touched yet. */
 static JobRequest
 read_request(FunctionCallInfo fcinfo)
@@ -75,9 +60,9 @@ read_request(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("input_url must not be null"),
 				 errhint("Pass the input, for example 'file:///media/in.mp4' or 'testsrc://1280x720@30?duration=10'.")));
-	r.input_url = optional_text(fcinfo, 0);
-	r.output_url = optional_text(fcinfo, 1);
-	r.preset = optional_text(fcinfo, 2);
+	r.input_url = ffrtmp_text_arg(fcinfo, 0);
+	r.output_url = ffrtmp_text_arg(fcinfo, 1);
+	r.preset = ffrtmp_text_arg(fcinfo, 2);
 	r.params = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
 	r.priority = optional_int(fcinfo, 4, 0);
 	r.max_attempts = optional_int(fcinfo, 5, 3);
@@ -86,9 +71,9 @@ read_request(FunctionCallInfo fcinfo)
 	r.timeout = PG_ARGISNULL(7) ? NULL : PG_GETARG_INTERVAL_P(7);
 	r.cpu_cores = optional_int(fcinfo, 8, 1);
 	r.gpus = optional_int(fcinfo, 9, 0);
-	r.idempotency_key = optional_text(fcinfo, 10);
+	r.idempotency_key = ffrtmp_text_arg(fcinfo, 10);
 	r.tenant = PG_ARGISNULL(11) ? NULL : PG_GETARG_TEXT_PP(11);
-	r.queue = PG_ARGISNULL(12) ? "default" : optional_text(fcinfo, 12);
+	r.queue = PG_ARGISNULL(12) ? "default" : ffrtmp_text_arg(fcinfo, 12);
 
 	ffrtmp_check_input_url(r.input_url);
 	if (r.output_url)
@@ -96,7 +81,7 @@ read_request(FunctionCallInfo fcinfo)
 	check_range("max_attempts", r.max_attempts, 1, 100);
 	check_range("cpu_cores", r.cpu_cores, 1, 1024);
 	check_range("gpus", r.gpus, 0, 64);
-	if (!in_word_list(r.queue, QUEUES))
+	if (!ffrtmp_word_in_list(r.queue, QUEUES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown queue \"%.40s\"", r.queue),
@@ -355,11 +340,7 @@ PG_FUNCTION_INFO_V1(ffrtmp_get_job);
 Datum
 ffrtmp_get_job(PG_FUNCTION_ARGS)
 {
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("id must not be null"),
-				 errhint("Pass a job id.")));
+	ffrtmp_require_arg(fcinfo, 0, "id");
 	SPI_connect();
 	PG_RETURN_DATUM(return_job(fcinfo, PG_GETARG_INT64(0)));
 }
@@ -401,11 +382,7 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
 	};
 	Datum		id;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("id must not be null"),
-				 errhint("Pass a job id.")));
+	ffrtmp_require_arg(fcinfo, 0, "id");
 	id = PG_GETARG_DATUM(0);
 	SPI_connect();
 	ffrtmp_run(&cancel, &id, NULL);
@@ -448,11 +425,7 @@ ffrtmp_retry_job(PG_FUNCTION_ARGS)
 	TenantUsage usage;
 	bool		isnull;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("id must not be null"),
-				 errhint("Pass a job id.")));
+	ffrtmp_require_arg(fcinfo, 0, "id");
 	values[0] = PG_GETARG_DATUM(0);
 	SPI_connect();
 	ffrtmp_run(&find, values, NULL);

@@ -120,12 +120,6 @@ ffrtmp_get_int32(int column, bool *isnull)
 	return DatumGetInt32(ffrtmp_get_datum(column, isnull));
 }
 
-Datum
-ffrtmp_uuid_datum(pg_uuid_t *uuid)
-{
-	return UUIDPGetDatum(uuid);
-}
-
 /* True when text is a UUID in canonical form; tells tenant ids from tenant names. */
 bool
 ffrtmp_parse_uuid(const char *text, pg_uuid_t *uuid)

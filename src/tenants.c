@@ -10,22 +10,6 @@
 #define DISPLAY_NAME_MAX_CHARS 200
 #define DESCRIPTION_MAX_CHARS 4000
 
-static char *
-text_arg(FunctionCallInfo fcinfo, int n)
-{
-	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
-}
-
-static void
-require_not_null(FunctionCallInfo fcinfo, int n, const char *name)
-{
-	if (PG_ARGISNULL(n))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name),
-				 errhint("Pass a value for %s or leave the argument out.", name)));
-}
-
 static void
 check_plan(const char *plan)
 {
@@ -82,10 +66,10 @@ ffrtmp_create_tenant(PG_FUNCTION_ARGS)
 	bool		isnull;
 	pg_uuid_t	id;
 
-	require_not_null(fcinfo, 0, "name");
-	require_not_null(fcinfo, 1, "plan");
-	name = text_arg(fcinfo, 0);
-	plan = text_arg(fcinfo, 1);
+	ffrtmp_require_arg(fcinfo, 0, "name");
+	ffrtmp_require_arg(fcinfo, 1, "plan");
+	name = ffrtmp_text_arg(fcinfo, 0);
+	plan = ffrtmp_text_arg(fcinfo, 1);
 	ffrtmp_check_tenant_name(name);
 	ffrtmp_check_text_length("display_name", PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2), DISPLAY_NAME_MAX_CHARS);
 	ffrtmp_check_text_length("description", PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3), DESCRIPTION_MAX_CHARS);
@@ -130,9 +114,9 @@ ffrtmp_get_tenant(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t	id;
 
-	require_not_null(fcinfo, 0, "tenant");
+	ffrtmp_require_arg(fcinfo, 0, "tenant");
 	SPI_connect();
-	id = ffrtmp_find_tenant(text_arg(fcinfo, 0));
+	id = ffrtmp_find_tenant(ffrtmp_text_arg(fcinfo, 0));
 	PG_RETURN_DATUM(return_tenant(fcinfo, &id));
 }
 
@@ -174,9 +158,9 @@ tenant_for_change(FunctionCallInfo fcinfo, const char *action)
 	Datum		arg;
 	bool		isnull;
 
-	require_not_null(fcinfo, 0, "tenant");
+	ffrtmp_require_arg(fcinfo, 0, "tenant");
 	ffrtmp_require_admin(action);
-	result.id = ffrtmp_find_tenant(text_arg(fcinfo, 0));
+	result.id = ffrtmp_find_tenant(ffrtmp_text_arg(fcinfo, 0));
 	arg = UUIDPGetDatum(&result.id);
 	ffrtmp_run(&facts, &arg, NULL);
 	result.name = ffrtmp_get_text(1);
@@ -217,7 +201,7 @@ ffrtmp_update_tenant(PG_FUNCTION_ARGS)
 		" WHERE id = $1",
 		.nargs = 8, .argtypes = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, JSONBOID, JSONBOID},
 	};
-	char	   *status = text_arg(fcinfo, 2);
+	char	   *status = ffrtmp_text_arg(fcinfo, 2);
 	TenantFacts tenant;
 	Datum		values[8];
 	char		nulls[8];
@@ -247,7 +231,7 @@ ffrtmp_update_tenant(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(5) && !TIMESTAMP_IS_NOEND(PG_GETARG_TIMESTAMPTZ(5)))
 		refuse_for_default(&tenant, "given an expiry time");
 	if (!PG_ARGISNULL(1))
-		check_plan(text_arg(fcinfo, 1));
+		check_plan(ffrtmp_text_arg(fcinfo, 1));
 
 	values[0] = UUIDPGetDatum(&tenant.id);
 	nulls[0] = ' ';

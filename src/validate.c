@@ -36,6 +36,23 @@ echo(const char *value)
 			 errmsg(__VA_ARGS__), \
 			 errhint("%s", hint_text)))
 
+/* A text argument as a C string, or NULL for SQL NULL. */
+char *
+ffrtmp_text_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+void
+ffrtmp_require_arg(FunctionCallInfo fcinfo, int n, const char *name)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name),
+				 errhint("Pass a value for %s.", name)));
+}
+
 void
 ffrtmp_check_text_length(const char *what, text *value, int max_chars)
 {
@@ -373,8 +390,9 @@ static const ParamSpec param_specs[] = {
 
 #define PARAM_NAMES "video_codec, audio_codec, format, encoder_preset, profile, crf, video_bitrate, maxrate, bufsize, audio_bitrate, gop, fps, size, audio_rate, audio_channels, duration, hls_segment_seconds and renditions"
 
-static bool
-word_in_list(const char *word, const char *list)
+/* True when word is one of the space-separated words of list. */
+bool
+ffrtmp_word_in_list(const char *word, const char *list)
 {
 	size_t		len = strlen(word);
 
@@ -468,7 +486,7 @@ check_param_value(const ParamSpec *spec, const JsonbValue *v)
 	switch (spec->kind)
 	{
 		case OPT_CHOICE:
-			ok = v->type == jbvString && word_in_list(jsonb_string(v), spec->choices);
+			ok = v->type == jbvString && ffrtmp_word_in_list(jsonb_string(v), spec->choices);
 			expected = psprintf("one of: %s", spec->choices);
 			break;
 		case OPT_INTEGER:
@@ -573,10 +591,10 @@ ffrtmp_check_params(Jsonb *params)
 					 errmsg("params.%s needs the video to be encoded, but video_codec is %s",
 							needs_encoding[i], video),
 					 errhint("Remove params.%s or choose an encoding video_codec.", needs_encoding[i])));
-	if (format && strcmp(format, "webm") == 0 && video && !word_in_list(video, "vp9 av1 none"))
+	if (format && strcmp(format, "webm") == 0 && video && !ffrtmp_word_in_list(video, "vp9 av1 none"))
 		invalid("WebM holds vp9 or av1 video and opus audio.", "format webm cannot hold video_codec %s", video);
-	if (format && strcmp(format, "webm") == 0 && audio && !word_in_list(audio, "opus none"))
+	if (format && strcmp(format, "webm") == 0 && audio && !ffrtmp_word_in_list(audio, "opus none"))
 		invalid("WebM holds vp9 or av1 video and opus audio.", "format webm cannot hold audio_codec %s", audio);
-	if (format && strcmp(format, "flv") == 0 && video && !word_in_list(video, "h264 copy none"))
+	if (format && strcmp(format, "flv") == 0 && video && !ffrtmp_word_in_list(video, "h264 copy none"))
 		invalid("FLV (RTMP) carries h264 video.", "format flv cannot hold video_codec %s", video);
 }
