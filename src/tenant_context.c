@@ -116,8 +116,11 @@ mapped_tenant(Oid role, pg_uuid_t *tenant)
 	Datum		value;
 	bool		isnull;
 
-	if (!lookup_row("tenant_roles", "tenant_roles_pkey", "role_oid", F_OIDEQ,
-					ObjectIdGetDatum(role), 1, columns, &value, &isnull))
+	NameData	role_name;
+
+	namestrcpy(&role_name, GetUserNameFromId(role, false));
+	if (!lookup_row("tenant_roles", "tenant_roles_pkey", "role_name", F_NAMEEQ,
+					NameGetDatum(&role_name), 1, columns, &value, &isnull))
 		return false;
 	*tenant = *DatumGetUUIDP(value);
 	return true;

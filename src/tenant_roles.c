@@ -19,6 +19,7 @@ typedef struct MappingArgs
 	char	   *tenant_text;
 	Oid			role;
 	char	   *role_name;
+	NameData	canonical_name; /* as the catalog spells it */
 } MappingArgs;
 
 static MappingArgs
@@ -41,6 +42,7 @@ mapping_args(FunctionCallInfo fcinfo, const char *action)
 				 errmsg("role \"%s\" does not exist", args.role_name),
 				 errhint("Create it first, for example CREATE ROLE %s LOGIN PASSWORD '...'.",
 						 quote_identifier(args.role_name))));
+	namestrcpy(&args.canonical_name, GetUserNameFromId(args.role, false));
 	args.tenant = ffrtmp_find_tenant(args.tenant_text);
 	return args;
 }
@@ -68,13 +70,13 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 {
 	static KeptQuery current = {
 		.sql = "SELECT r.tenant_id = $2, t.name, t.deleted_at IS NOT NULL"
-		" FROM ffrtmp_data.tenants t LEFT JOIN ffrtmp_data.tenant_roles r ON r.role_oid = $1"
+		" FROM ffrtmp_data.tenants t LEFT JOIN ffrtmp_data.tenant_roles r ON r.role_name = $1"
 		" WHERE t.id = $2",
-		.nargs = 2, .argtypes = {OIDOID, UUIDOID},
+		.nargs = 2, .argtypes = {NAMEOID, UUIDOID},
 	};
 	static KeptQuery insert = {
-		.sql = "INSERT INTO ffrtmp_data.tenant_roles (role_oid, tenant_id) VALUES ($1, $2)",
-		.nargs = 2, .argtypes = {OIDOID, UUIDOID},
+		.sql = "INSERT INTO ffrtmp_data.tenant_roles (role_name, tenant_id) VALUES ($1, $2)",
+		.nargs = 2, .argtypes = {NAMEOID, UUIDOID},
 	};
 	MappingArgs args;
 	Datum		values[2];
@@ -91,7 +93,7 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 				 errdetail("Superusers and replication roles bypass row-level security, and ffrtmp_* roles are the extension's own."),
 				 errhint("Map an ordinary login role or group role.")));
 
-	values[0] = ObjectIdGetDatum(args.role);
+	values[0] = NameGetDatum(&args.canonical_name);
 	values[1] = UUIDPGetDatum(&args.tenant);
 	ffrtmp_run(&current, values, NULL);
 	if (DatumGetBool(ffrtmp_get_datum(3, &isnull)))
@@ -119,15 +121,15 @@ Datum
 ffrtmp_remove_tenant_role(PG_FUNCTION_ARGS)
 {
 	static KeptQuery delete = {
-		.sql = "DELETE FROM ffrtmp_data.tenant_roles WHERE role_oid = $1 AND tenant_id = $2",
-		.nargs = 2, .argtypes = {OIDOID, UUIDOID},
+		.sql = "DELETE FROM ffrtmp_data.tenant_roles WHERE role_name = $1 AND tenant_id = $2",
+		.nargs = 2, .argtypes = {NAMEOID, UUIDOID},
 	};
 	MappingArgs args;
 	Datum		values[2];
 
 	SPI_connect();
 	args = mapping_args(fcinfo, "remove_tenant_role");
-	values[0] = ObjectIdGetDatum(args.role);
+	values[0] = NameGetDatum(&args.canonical_name);
 	values[1] = UUIDPGetDatum(&args.tenant);
 	ffrtmp_run(&delete, values, NULL);
 	if (SPI_processed == 0)

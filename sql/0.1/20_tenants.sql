@@ -126,13 +126,13 @@ COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_jobs_per_hour IS 'Submissions al
 COMMENT ON COLUMN ffrtmp_data.tenant_limits.weight IS 'Fair-share weight of the plan.';
 
 CREATE TABLE ffrtmp_data.tenant_roles (
-    role_oid   oid PRIMARY KEY,
+    role_name  name PRIMARY KEY,
     tenant_id  uuid NOT NULL REFERENCES ffrtmp_data.tenants (id),
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 CREATE INDEX tenant_roles_tenant_idx ON ffrtmp_data.tenant_roles (tenant_id);
 COMMENT ON TABLE ffrtmp_data.tenant_roles IS 'Database roles mapped to the one tenant they act for.';
-COMMENT ON COLUMN ffrtmp_data.tenant_roles.role_oid IS 'The mapped role; a role acts for at most one tenant.';
+COMMENT ON COLUMN ffrtmp_data.tenant_roles.role_name IS 'The mapped role, by name (so that a dump restored elsewhere maps the same roles); a role acts for at most one tenant.';
 COMMENT ON COLUMN ffrtmp_data.tenant_roles.tenant_id IS 'The tenant the role acts for.';
 COMMENT ON COLUMN ffrtmp_data.tenant_roles.created_at IS 'When the mapping was made.';
 

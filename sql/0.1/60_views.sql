@@ -94,7 +94,7 @@ COMMENT ON COLUMN ffrtmp.nodes.last_heartbeat IS 'Last heartbeat.';
 COMMENT ON COLUMN ffrtmp.nodes.registered_at IS 'Registered at.';
 
 CREATE VIEW ffrtmp.tenant_roles WITH (security_invoker = true) AS
-SELECT r.tenant_id, pg_catalog.pg_get_userbyid(r.role_oid) AS role_name, r.created_at
+SELECT r.tenant_id, r.role_name, r.created_at
 FROM ffrtmp_data.tenant_roles r;
 COMMENT ON VIEW ffrtmp.tenant_roles IS 'Database roles and the tenant each acts for.';
 COMMENT ON COLUMN ffrtmp.tenant_roles.tenant_id IS 'Tenant.';

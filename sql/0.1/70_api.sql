@@ -198,3 +198,45 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION ffrtmp.verify_usage() IS
     'Recounts every usage counter from jobs and nodes and lists those that differ; an empty result means the counters are exact.';
+
+/*
+ * Recounting locks every usage row first, so that no submit or state change
+ * can slip between the recount and the fix; each statement of a volatile SQL
+ * function then reads a fresh snapshot.
+ */
+CREATE FUNCTION ffrtmp.repair_usage()
+RETURNS integer
+LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT count(*) FROM (SELECT 1 FROM ffrtmp_data.usage FOR UPDATE) locked;
+    WITH actual AS (
+        SELECT t.id AS tenant_id,
+               (SELECT count(*) FILTER (WHERE s.is_active) FROM ffrtmp_data.jobs j
+                  JOIN ffrtmp_data.job_states s ON s.state = j.state WHERE j.tenant_id = t.id) AS active_jobs,
+               (SELECT count(*) FILTER (WHERE s.is_waiting) FROM ffrtmp_data.jobs j
+                  JOIN ffrtmp_data.job_states s ON s.state = j.state WHERE j.tenant_id = t.id) AS queued_jobs,
+               (SELECT count(*) FILTER (WHERE s.holds_node) FROM ffrtmp_data.jobs j
+                  JOIN ffrtmp_data.job_states s ON s.state = j.state WHERE j.tenant_id = t.id) AS running_jobs,
+               (SELECT coalesce(sum(j.cpu_cores) FILTER (WHERE s.holds_node), 0) FROM ffrtmp_data.jobs j
+                  JOIN ffrtmp_data.job_states s ON s.state = j.state WHERE j.tenant_id = t.id) AS cpu_cores_used,
+               (SELECT coalesce(sum(j.gpus) FILTER (WHERE s.holds_node), 0) FROM ffrtmp_data.jobs j
+                  JOIN ffrtmp_data.job_states s ON s.state = j.state WHERE j.tenant_id = t.id) AS gpus_used,
+               (SELECT count(*) FROM ffrtmp_data.nodes n WHERE n.tenant_id = t.id AND n.state <> 'offline') AS workers,
+               (SELECT coalesce(max(j.seq), 0) FROM ffrtmp_data.jobs j WHERE j.tenant_id = t.id) AS max_seq
+          FROM ffrtmp_data.tenants t
+    ), fixed AS (
+        UPDATE ffrtmp_data.usage u
+           SET active_jobs = a.active_jobs, queued_jobs = a.queued_jobs, running_jobs = a.running_jobs,
+               cpu_cores_used = a.cpu_cores_used, gpus_used = a.gpus_used, workers = a.workers,
+               jobs_submitted = greatest(u.jobs_submitted, a.max_seq)
+          FROM actual a
+         WHERE u.tenant_id = a.tenant_id
+           AND (u.active_jobs, u.queued_jobs, u.running_jobs, u.cpu_cores_used, u.gpus_used, u.workers)
+               IS DISTINCT FROM (a.active_jobs::integer, a.queued_jobs::integer, a.running_jobs::integer,
+                                 a.cpu_cores_used::integer, a.gpus_used::integer, a.workers::integer)
+            OR (u.tenant_id = a.tenant_id AND u.jobs_submitted < a.max_seq)
+        RETURNING 1)
+    SELECT count(*)::integer FROM fixed;
+END;
+COMMENT ON FUNCTION ffrtmp.repair_usage() IS
+    'Recounts every usage counter from jobs and nodes and fixes those that differ (administrators; run after restoring a dump). Returns the number of tenants fixed.';

@@ -80,5 +80,6 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp.restore_tenant(text),
     ffrtmp.add_tenant_role(text, text),
     ffrtmp.remove_tenant_role(text, text),
-    ffrtmp.verify_usage()
+    ffrtmp.verify_usage(),
+    ffrtmp.repair_usage()
     TO ffrtmp_admin;

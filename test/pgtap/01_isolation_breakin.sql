@@ -56,7 +56,7 @@ SELECT throws_ok($$UPDATE ffrtmp_data.jobs SET priority = 1000$$, '42501', NULL,
 SELECT throws_ok($$DELETE FROM ffrtmp_data.jobs$$, '42501', NULL, 'no DELETE on jobs');
 SELECT throws_ok($$UPDATE ffrtmp_data.usage SET active_jobs = 0$$, '42501', NULL, 'no UPDATE on usage');
 SELECT throws_ok($$UPDATE ffrtmp_data.tenants SET plan = 'enterprise'$$, '42501', NULL, 'no UPDATE on tenants');
-SELECT throws_ok($$INSERT INTO ffrtmp_data.tenant_roles (role_oid, tenant_id) SELECT oid, id FROM pg_roles, ffrtmp.tenants LIMIT 1$$, '42501', NULL, 'no INSERT on tenant_roles');
+SELECT throws_ok($$INSERT INTO ffrtmp_data.tenant_roles (role_name, tenant_id) SELECT rolname, id FROM pg_roles, ffrtmp.tenants LIMIT 1$$, '42501', NULL, 'no INSERT on tenant_roles');
 SELECT throws_ok($$SELECT ffrtmp.create_tenant('mine')$$, '42501', NULL, 'create_tenant is for administrators');
 SELECT throws_ok($$SELECT ffrtmp.update_tenant('tap-a', plan => 'enterprise')$$, '42501', NULL, 'update_tenant, even of its own tenant');
 SELECT throws_ok($$SELECT ffrtmp.delete_tenant('tap-b')$$, '42501', NULL, 'delete_tenant');

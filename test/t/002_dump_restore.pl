@@ -1,0 +1,52 @@
+# pg_dump carries the tenants' data (not the rows the extension creates
+# itself), pg_restore brings it back, role mappings follow role names, and
+# repair_usage() makes the counters exact again.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('dump');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'");
+$node->start;
+
+$node->safe_psql('postgres', q{
+	CREATE DATABASE source;
+	CREATE DATABASE copy;
+	CREATE ROLE dump_app LOGIN;
+});
+$node->safe_psql('source', q{
+	CREATE EXTENSION ffrtmp;
+	SELECT ffrtmp.create_tenant('kept', plan => 'pro', metadata => '{"k": 1}');
+	SELECT ffrtmp.add_tenant_role('kept', 'dump_app');
+	SELECT ffrtmp.submit_job('testsrc://', tenant => 'kept', idempotency_key => 'k' || g) FROM generate_series(1, 5) g;
+	SELECT ffrtmp.cancel_job(id) FROM ffrtmp.jobs WHERE seq = 2;
+	SELECT ffrtmp.register_node('kept-1', cpu_cores => 8, tenant => 'kept');
+	SELECT ffrtmp.submit_job('testsrc://') ;
+});
+
+my $dump = $node->basedir . '/source.dump';
+command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('source') ], 'pg_dump succeeds');
+command_ok([ 'pg_restore', '-d', $node->connstr('copy'), $dump ], 'pg_restore succeeds without errors');
+
+is($node->safe_psql('copy', q{SELECT string_agg(name || ':' || plan || ':' || metadata::text, ',' ORDER BY name) FROM ffrtmp.tenants}),
+	'default:enterprise:{},kept:pro:{"k": 1}', 'tenants come back, the default one once');
+is($node->safe_psql('copy', q{SELECT string_agg(seq || ':' || state, ',' ORDER BY seq) FROM ffrtmp.jobs j JOIN ffrtmp.tenants t ON t.id = j.tenant_id WHERE t.name = 'kept'}),
+	'1:queued,2:canceled,3:queued,4:queued,5:queued', 'jobs come back with their states');
+is($node->safe_psql('copy', q{SELECT count(*) FROM ffrtmp.job_events}), '7', 'and their history');
+is($node->safe_psql('copy', q{SELECT role_name FROM ffrtmp.tenant_roles}), 'dump_app', 'the role mapping comes back');
+is($node->safe_psql('copy', q{SELECT count(*) FROM ffrtmp.presets}), '6', 'built-in presets exist once');
+
+is($node->safe_psql('copy', 'SELECT ffrtmp.repair_usage() >= 0'), 't', 'repair_usage runs');
+is($node->safe_psql('copy', 'SELECT count(*) FROM ffrtmp.verify_usage()'), '0', 'after it the counters match a recount');
+is($node->safe_psql('copy', q{SELECT active_jobs || '/' || active_workers FROM ffrtmp.tenant_stats('kept')}),
+	'4/1', 'tenant_stats is right after the restore');
+is($node->safe_psql('copy', q{SET ROLE dump_app; SELECT seq FROM ffrtmp.submit_job('testsrc://')}),
+	'6', 'the mapped role acts for its tenant, and numbering continues');
+is($node->safe_psql('copy', q{SELECT seq FROM ffrtmp.submit_job('testsrc://', tenant => 'kept', idempotency_key => 'k3')}),
+	'3', 'idempotency keys survive the restore');
+
+$node->stop;
+done_testing();
