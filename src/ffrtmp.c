@@ -23,7 +23,9 @@ _PG_init(void)
 				 errmsg("ffrtmp must be loaded via shared_preload_libraries"),
 				 errhint("Add ffrtmp to shared_preload_libraries in postgresql.conf and restart the server.")));
 
-	/* Nobody may invent ffrtmp.* settings, e.g. to fake a tenant context. */
+	ffrtmp_scheduler_init();
+
+	/* Nobody may invent further ffrtmp.* settings, e.g. to fake a tenant context. */
 	MarkGUCPrefixReserved("ffrtmp");
 
 	ffrtmp_context_init();

@@ -66,6 +66,10 @@ extern void ffrtmp_check_input_url(const char *url);
 extern void ffrtmp_check_output_url(const char *url);
 extern void ffrtmp_check_params(Jsonb *params);
 
+/* scheduler.c */
+extern void ffrtmp_scheduler_init(void);
+extern void ffrtmp_wake_scheduler_at_commit(void);
+
 /* usage.c: a tenant's counters and quotas, read under a row lock. */
 #define FFRTMP_UNLIMITED (-1)
 typedef struct TenantUsage

@@ -333,6 +333,7 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 					 errmsg("could not submit the job: the tenant's usage kept changing"),
 					 errhint("Submit the job again.")));
 	}
+	ffrtmp_wake_scheduler_at_commit();
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
 

@@ -240,3 +240,4 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION ffrtmp.repair_usage() IS
     'Recounts every usage counter from jobs and nodes and fixes those that differ (administrators; run after restoring a dump). Returns the number of tenants fixed.';
+

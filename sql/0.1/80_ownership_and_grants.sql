@@ -15,6 +15,7 @@ ALTER TABLE ffrtmp_data.presets         OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.jobs            OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.job_events      OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.nodes           OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.scheduler_state OWNER TO ffrtmp_owner;
 
 ALTER FUNCTION ffrtmp.create_tenant(text, text, text, text, timestamptz, jsonb) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.get_tenant(text) OWNER TO ffrtmp_owner;
@@ -81,5 +82,9 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp.add_tenant_role(text, text),
     ffrtmp.remove_tenant_role(text, text),
     ffrtmp.verify_usage(),
-    ffrtmp.repair_usage()
+    ffrtmp.repair_usage(),
+    ffrtmp.scheduler_status(),
+    ffrtmp.health(),
+    ffrtmp_data.scheduler_shared()
     TO ffrtmp_admin;
+GRANT SELECT ON ffrtmp_data.scheduler_state TO ffrtmp_admin;
