@@ -66,6 +66,9 @@ extern void ffrtmp_check_input_url(const char *url);
 extern void ffrtmp_check_output_url(const char *url);
 extern void ffrtmp_check_params(Jsonb *params);
 
+/* dispatch.c */
+extern int	ffrtmp_dispatch(int64 epoch);
+
 /* scheduler.c */
 extern void ffrtmp_scheduler_init(void);
 extern void ffrtmp_wake_scheduler_at_commit(void);

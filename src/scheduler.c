@@ -191,11 +191,11 @@ begin_term(void)
 	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
 }
 
-/* The leader's work for one pass.  Dispatch, recovery and pruning go here. */
+/* The leader's work for one pass.  Recovery and pruning will join dispatch here. */
 static void
 run_leader_pass(int64 epoch)
 {
-	(void) epoch;
+	ffrtmp_dispatch(epoch);
 }
 
 static void

@@ -152,7 +152,8 @@ CREATE TABLE ffrtmp_data.usage (
     workers         integer NOT NULL DEFAULT 0,
     jobs_submitted  bigint  NOT NULL DEFAULT 0,
     hour_counts     integer[] NOT NULL DEFAULT pg_catalog.array_fill(0, ARRAY[60]),
-    hour_minutes    bigint[]  NOT NULL DEFAULT pg_catalog.array_fill(0::bigint, ARRAY[60])
+    hour_minutes    bigint[]  NOT NULL DEFAULT pg_catalog.array_fill(0::bigint, ARRAY[60]),
+    vtime           double precision NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE ffrtmp_data.usage IS 'Per-tenant counters kept exact by the transactions that change jobs and nodes.';
 COMMENT ON COLUMN ffrtmp_data.usage.tenant_id IS 'The tenant counted.';
@@ -165,6 +166,7 @@ COMMENT ON COLUMN ffrtmp_data.usage.workers IS 'Dedicated nodes online or draini
 COMMENT ON COLUMN ffrtmp_data.usage.jobs_submitted IS 'Jobs ever submitted; the last per-tenant job number.';
 COMMENT ON COLUMN ffrtmp_data.usage.hour_counts IS 'Submissions per minute, a ring of 60 buckets indexed by minute % 60.';
 COMMENT ON COLUMN ffrtmp_data.usage.hour_minutes IS 'The minute (since the epoch) each hour_counts bucket holds.';
+COMMENT ON COLUMN ffrtmp_data.usage.vtime IS 'Fair-share virtual time: jobs dispatched divided by weight, never behind the least-served waiting tenant.';
 
 INSERT INTO ffrtmp_data.usage (tenant_id) VALUES ('00000000-0000-0000-0000-000000000000');
 

@@ -48,3 +48,14 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION ffrtmp.health() IS
     'Liveness as JSON: leader pid and epoch, seconds since its last pass, schedulers, queue depth, online nodes, database writable.';
+
+CREATE FUNCTION ffrtmp.dispatch()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ffrtmp_dispatch_pass'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp.dispatch() IS
+    'Runs one dispatch pass now and returns the number of jobs assigned (administrators; the scheduler leader runs the same pass by itself).';
+
+-- What dispatch reads: queued jobs per tenant in priority order, and the jobs each node holds.
+CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, priority DESC, id) WHERE state = 'queued';
+CREATE INDEX jobs_node_idx ON ffrtmp_data.jobs (node_id) WHERE state IN ('assigned', 'running');

@@ -34,6 +34,7 @@ ALTER FUNCTION ffrtmp.cancel_job(bigint) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.retry_job(bigint) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.dispatch() OWNER TO ffrtmp_owner;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ffrtmp FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ffrtmp_data FROM PUBLIC;
@@ -84,6 +85,7 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp.verify_usage(),
     ffrtmp.repair_usage(),
     ffrtmp.scheduler_status(),
+    ffrtmp.dispatch(),
     ffrtmp.health(),
     ffrtmp_data.scheduler_shared()
     TO ffrtmp_admin;

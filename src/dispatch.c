@@ -1,0 +1,245 @@
+/*
+ * dispatch.c: one dispatch pass, set-based.
+ *
+ * 1. Free capacity: online nodes with free slots, and the CPU cores and GPUs
+ *    their assigned and running jobs leave free.
+ * 2. Candidates, fairest first (start-time fair queueing): every tenant has a
+ *    virtual time, its dispatched jobs divided by its weight; a tenant that was
+ *    idle starts from the least-served waiting tenant's time, so idling earns
+ *    no burst.  A tenant's k-th runnable job (by priority, then age) has the
+ *    key vtime + k / weight, so the tenant furthest below its weighted share
+ *    goes first.  Jobs that would take a tenant past its CPU or GPU quota are
+ *    left out.
+ * 3. Matching, in C: each candidate in order takes a node that fits it, its
+ *    tenant's dedicated nodes first, then the shared pool.  Dedicated nodes
+ *    never run another tenant's job; GPU jobs only go to nodes with free GPUs.
+ * 4. One UPDATE assigns every matched job (the state trigger moves the usage
+ *    counters and records the events), only while the caller's epoch is
+ *    current, and one NOTIFY per node with work, carrying no tenant data.
+ */
+#include "ffrtmp.h"
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+typedef struct FreeNode
+{
+	int64		id;
+	bool		dedicated;
+	pg_uuid_t	tenant;
+	int32		slots;
+	int32		cores;
+	int32		gpus;
+} FreeNode;
+
+static bool
+fits(const FreeNode *node, int32 cores, int32 gpus)
+{
+	return node->slots > 0 && node->cores >= cores && node->gpus >= gpus;
+}
+
+static bool
+same_tenant(const pg_uuid_t *a, const pg_uuid_t *b)
+{
+	return memcmp(a->data, b->data, UUID_LEN) == 0;
+}
+
+/*
+ * The node a job should take: among the fitting nodes dedicated to tenant (or
+ * in the shared pool when tenant is NULL), the one with the fewest free GPUs,
+ * then the fewest free cores, so that CPU jobs leave GPU nodes to GPU jobs.
+ */
+static FreeNode *
+best_fit(FreeNode *nodes, int count, const pg_uuid_t *tenant, int32 cores, int32 gpus)
+{
+	FreeNode   *best = NULL;
+
+	for (int i = 0; i < count; i++)
+	{
+		FreeNode   *node = &nodes[i];
+
+		if (node->dedicated != (tenant != NULL) ||
+			(tenant != NULL && !same_tenant(&node->tenant, tenant)) || !fits(node, cores, gpus))
+			continue;
+		if (best == NULL || node->gpus < best->gpus ||
+			(node->gpus == best->gpus && node->cores < best->cores))
+			best = node;
+	}
+	return best;
+}
+
+static ArrayType *
+int64_array(int64 *values, int count)
+{
+	Datum	   *datums = palloc(sizeof(Datum) * Max(count, 1));
+
+	for (int i = 0; i < count; i++)
+		datums[i] = Int64GetDatum(values[i]);
+	return construct_array(datums, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/*
+ * Runs one pass and returns the number of jobs assigned.  epoch: the caller's
+ * leadership term, checked in the assigning UPDATE; 0 skips the check (an
+ * administrator running a pass by hand).  SPI must be connected.
+ */
+int
+ffrtmp_dispatch(int64 epoch)
+{
+	static KeptQuery free_nodes = {
+		.sql = "SELECT n.id, n.tenant_id,"
+		"       n.slots - coalesce(h.jobs, 0)::integer,"
+		"       n.cpu_cores - coalesce(h.cores, 0)::integer,"
+		"       n.gpus - coalesce(h.gpus, 0)::integer"
+		"  FROM ffrtmp_data.nodes n"
+		"  LEFT JOIN LATERAL (SELECT count(*) AS jobs, sum(j.cpu_cores) AS cores, sum(j.gpus) AS gpus"
+		"                       FROM ffrtmp_data.jobs j"
+		"                      WHERE j.node_id = n.id AND j.state IN ('assigned', 'running')) h ON true"
+		" WHERE n.state = 'online' AND n.slots > coalesce(h.jobs, 0)"
+		" ORDER BY n.id",
+	};
+	static KeptQuery candidates = {
+		.sql = "WITH t AS ("
+		"  SELECT u.tenant_id, l.weight, u.vtime, u.cpu_cores_used, u.gpus_used, l.max_cpu_cores, l.max_gpus"
+		"    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
+		"   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'),"
+		" f AS (SELECT min(vtime) AS floor FROM t),"
+		" c AS ("
+		"  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority,"
+		"         row_number() OVER w AS rank,"
+		"         sum(j.cpu_cores) OVER w AS cores_so_far, sum(j.gpus) OVER w AS gpus_so_far"
+		"    FROM t CROSS JOIN LATERAL ("
+		"           SELECT q.id, q.tenant_id, q.cpu_cores, q.gpus, q.priority FROM ffrtmp_data.jobs q"
+		"            WHERE q.tenant_id = t.tenant_id AND q.state = 'queued' AND q.run_after <= now()"
+		"            ORDER BY q.priority DESC, q.id LIMIT $1) j"
+		"  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.priority DESC, j.id))"
+		" SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor"
+		"   FROM c JOIN t ON t.tenant_id = c.tenant_id CROSS JOIN f"
+		"  WHERE (t.max_cpu_cores IS NULL OR t.cpu_cores_used + c.cores_so_far <= t.max_cpu_cores)"
+		"    AND (t.max_gpus IS NULL OR t.gpus_used + c.gpus_so_far <= t.max_gpus)"
+		"  ORDER BY greatest(t.vtime, f.floor) + c.rank::float8 / t.weight, c.priority DESC, c.id"
+		"  LIMIT $2",
+		.nargs = 2, .argtypes = {INT4OID, INT4OID},
+	};
+	static KeptQuery advance = {
+		.sql = "UPDATE ffrtmp_data.usage u"
+		"   SET vtime = greatest(u.vtime, $2) + d.n::float8 / l.weight"
+		"  FROM (SELECT tenant_id, count(*) AS n FROM ffrtmp_data.jobs WHERE id = ANY ($1) GROUP BY tenant_id) d"
+		"  JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = d.tenant_id"
+		" WHERE u.tenant_id = d.tenant_id",
+		.nargs = 2, .argtypes = {INT8ARRAYOID, FLOAT8OID},
+	};
+	static KeptQuery assign = {
+		.sql = "UPDATE ffrtmp_data.jobs j"
+		"   SET state = 'assigned', node_id = a.node, state_reason = 'dispatched', updated_at = now()"
+		"  FROM unnest($1::bigint[], $2::bigint[]) AS a(job, node)"
+		" WHERE j.id = a.job AND j.state = 'queued'"
+		"   AND ($3 = 0 OR EXISTS (SELECT 1 FROM ffrtmp_data.scheduler_state s WHERE s.epoch = $3))"
+		" RETURNING j.node_id",
+		.nargs = 3, .argtypes = {INT8ARRAYOID, INT8ARRAYOID, INT8OID},
+	};
+	static KeptQuery notify = {
+		.sql = "SELECT pg_notify('ffrtmp_node_' || n, '') FROM (SELECT DISTINCT unnest($1::bigint[])) AS d(n)",
+		.nargs = 1, .argtypes = {INT8ARRAYOID},
+	};
+	FreeNode   *nodes;
+	int			node_count;
+	int			free_slots = 0;
+	int64	   *jobs;
+	int64	   *job_nodes;
+	int			matched = 0;
+	Datum		values[3];
+	bool		isnull;
+	int			assigned;
+	double		floor = 0;
+
+	ffrtmp_run(&free_nodes, NULL, NULL);
+	node_count = (int) SPI_processed;
+	if (node_count == 0)
+		return 0;
+	nodes = palloc(sizeof(FreeNode) * node_count);
+	for (int i = 0; i < node_count; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		shared_pool;
+		Datum		tenant = SPI_getbinval(row, desc, 2, &shared_pool);
+
+		nodes[i].id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+		nodes[i].dedicated = !shared_pool;
+		if (!shared_pool)
+			nodes[i].tenant = *DatumGetUUIDP(tenant);
+		nodes[i].slots = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+		nodes[i].cores = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
+		nodes[i].gpus = DatumGetInt32(SPI_getbinval(row, desc, 5, &isnull));
+		free_slots += nodes[i].slots;
+	}
+
+	/* Enough candidates to fill every slot even when some fit no free node. */
+	values[0] = Int32GetDatum(free_slots);
+	values[1] = Int32GetDatum(free_slots * 4);
+	ffrtmp_run(&candidates, values, NULL);
+
+	jobs = palloc(sizeof(int64) * Max(free_slots, 1));
+	job_nodes = palloc(sizeof(int64) * Max(free_slots, 1));
+	for (uint64 c = 0; c < SPI_processed && matched < free_slots; c++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[c];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		pg_uuid_t	tenant = *DatumGetUUIDP(SPI_getbinval(row, desc, 2, &isnull));
+		int32		cores = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+		int32		gpus = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
+		FreeNode   *chosen;
+
+		floor = DatumGetFloat8(SPI_getbinval(row, desc, 5, &isnull));
+		chosen = best_fit(nodes, node_count, &tenant, cores, gpus);
+		if (chosen == NULL)
+			chosen = best_fit(nodes, node_count, NULL, cores, gpus);
+		if (chosen == NULL)
+			continue;
+		chosen->slots--;
+		chosen->cores -= cores;
+		chosen->gpus -= gpus;
+		jobs[matched] = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+		job_nodes[matched] = chosen->id;
+		matched++;
+	}
+	if (matched == 0)
+		return 0;
+
+	values[0] = PointerGetDatum(int64_array(jobs, matched));
+	values[1] = PointerGetDatum(int64_array(job_nodes, matched));
+	values[2] = Int64GetDatum(epoch);
+	ffrtmp_run(&assign, values, NULL);
+	assigned = (int) SPI_processed;
+	if (assigned > 0)
+	{
+		int64	   *notified = palloc(sizeof(int64) * assigned);
+
+		for (int i = 0; i < assigned; i++)
+			notified[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		values[0] = PointerGetDatum(int64_array(notified, assigned));
+		ffrtmp_run(&notify, values, NULL);
+
+		values[0] = PointerGetDatum(int64_array(jobs, matched));
+		values[1] = Float8GetDatum(floor);
+		ffrtmp_run(&advance, values, NULL);
+	}
+	return assigned;
+}
+
+/* ffrtmp.dispatch(): one pass by hand, for administrators or an external scheduler. */
+PG_FUNCTION_INFO_V1(ffrtmp_dispatch_pass);
+Datum
+ffrtmp_dispatch_pass(PG_FUNCTION_ARGS)
+{
+	int			assigned;
+
+	SPI_connect();
+	ffrtmp_require_admin("dispatch jobs");
+	assigned = ffrtmp_dispatch(0);
+	SPI_finish();
+	PG_RETURN_INT32(assigned);
+}
