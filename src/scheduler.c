@@ -57,6 +57,7 @@ static shmem_startup_hook_type prev_shmem_startup_hook;
 
 static int	scheduler_count = 1;
 static int	scheduler_interval_ms = 1000;
+static int	node_timeout_s = 15;
 static char *scheduler_database = NULL;
 
 static bool wake_at_commit = false;
@@ -125,6 +126,9 @@ ffrtmp_scheduler_init(void)
 							"Time between scheduler passes when nothing wakes the scheduler earlier.",
 							NULL, &scheduler_interval_ms, 1000, 10, 60000, PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("ffrtmp.node_timeout",
+							"A node silent for longer goes offline and its jobs are retried elsewhere.",
+							NULL, &node_timeout_s, 15, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomStringVariable("ffrtmp.database",
 							   "Database in which the scheduler runs (where CREATE EXTENSION ffrtmp was run).",
 							   NULL, &scheduler_database, "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
@@ -191,10 +195,17 @@ begin_term(void)
 	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
 }
 
-/* The leader's work for one pass.  Recovery and pruning will join dispatch here. */
+/* The leader's work for one pass: recover, then dispatch (pruning will join). */
 static void
 run_leader_pass(int64 epoch)
 {
+	static KeptQuery recover = {
+		.sql = "SELECT ffrtmp_data.recover(make_interval(secs => $1))",
+		.nargs = 1, .argtypes = {INT4OID},
+	};
+	Datum		timeout = Int32GetDatum(node_timeout_s);
+
+	ffrtmp_run(&recover, &timeout, NULL);
 	ffrtmp_dispatch(epoch);
 }
 

@@ -16,6 +16,7 @@ ALTER TABLE ffrtmp_data.jobs            OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.job_events      OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.nodes           OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.scheduler_state OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_progress    OWNER TO ffrtmp_owner;
 
 ALTER FUNCTION ffrtmp.create_tenant(text, text, text, text, timestamptz, jsonb) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.get_tenant(text) OWNER TO ffrtmp_owner;
@@ -35,6 +36,10 @@ ALTER FUNCTION ffrtmp.retry_job(bigint) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.dispatch() OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.fetch_assigned(bigint, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) OWNER TO ffrtmp_owner;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ffrtmp FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ffrtmp_data FROM PUBLIC;
@@ -49,12 +54,20 @@ GRANT EXECUTE ON FUNCTION ffrtmp.current_tenant(), ffrtmp.caller_is_admin(), ffr
     TO PUBLIC;
 
 GRANT USAGE ON SCHEMA ffrtmp, ffrtmp_data TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
+-- Helpers the worker calls run as the owner.
+GRANT EXECUTE ON FUNCTION ffrtmp_data.authenticated_node(bigint, text),
+    ffrtmp_data.held_job(bigint, integer, bigint, text[]),
+    ffrtmp_data.retry_backoff(integer),
+    ffrtmp_data.fail_attempt(bigint, text, text, text),
+    ffrtmp_data.recover(interval)
+    TO ffrtmp_owner;
 ALTER VIEW ffrtmp_data.tenant_limits OWNER TO ffrtmp_owner;
 
 -- security_invoker views read the tables as the caller; RLS filters the rows.
 GRANT SELECT ON ffrtmp_data.plans, ffrtmp_data.tenants, ffrtmp_data.tenant_roles, ffrtmp_data.usage,
     ffrtmp_data.job_states, ffrtmp_data.job_transitions, ffrtmp_data.failure_reasons,
-    ffrtmp_data.presets, ffrtmp_data.jobs, ffrtmp_data.job_events, ffrtmp_data.tenant_limits
+    ffrtmp_data.presets, ffrtmp_data.jobs, ffrtmp_data.job_events, ffrtmp_data.tenant_limits,
+    ffrtmp_data.job_progress
     TO ffrtmp_admin, ffrtmp_tenant;
 GRANT SELECT (id, tenant_id, name, state, cpu_cores, memory_mb, gpus, slots, encoders, labels,
               last_heartbeat, registered_at)
@@ -72,7 +85,11 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp.cancel_job(bigint),
     ffrtmp.retry_job(bigint),
     ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text),
-    ffrtmp.node_heartbeat(bigint, text)
+    ffrtmp.node_heartbeat(bigint, text),
+    ffrtmp.fetch_assigned(bigint, text),
+    ffrtmp.start_job(bigint, integer, bigint, text),
+    ffrtmp.report_progress(bigint, integer, bigint, text, jsonb),
+    ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text)
     TO ffrtmp_admin, ffrtmp_tenant;
 
 GRANT EXECUTE ON FUNCTION

@@ -13,5 +13,6 @@ SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.jobs_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.job_events', '');
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.job_events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.nodes', '');
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.job_progress', '');
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.nodes_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.presets', 'WHERE tenant_id IS NOT NULL');

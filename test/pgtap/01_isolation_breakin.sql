@@ -98,8 +98,8 @@ SELECT is((SELECT array_agg(seq ORDER BY seq) FROM ffrtmp_data.jobs WHERE tenant
 -- FORCE: the owner of the tables is confined too.
 SELECT is((SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'ffrtmp_data'
-             AND c.relname IN ('tenants', 'tenant_roles', 'usage', 'jobs', 'job_events', 'nodes', 'presets')
-             AND c.relrowsecurity AND c.relforcerowsecurity AND pg_get_userbyid(c.relowner) = 'ffrtmp_owner'), 7::bigint,
+             AND c.relname IN ('tenants', 'tenant_roles', 'usage', 'jobs', 'job_events', 'job_progress', 'nodes', 'presets')
+             AND c.relrowsecurity AND c.relforcerowsecurity AND pg_get_userbyid(c.relowner) = 'ffrtmp_owner'), 8::bigint,
           'row-level security is enabled and forced on every tenant-owned table, owned by ffrtmp_owner');
 SELECT is((SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = 'ffrtmp_owner'), false,
           'the owner is neither superuser nor BYPASSRLS');
