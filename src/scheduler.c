@@ -58,6 +58,7 @@ static shmem_startup_hook_type prev_shmem_startup_hook;
 static int	scheduler_count = 1;
 static int	scheduler_interval_ms = 1000;
 static int	node_timeout_s = 15;
+static int	retention_s = 7 * 24 * 3600;
 static char *scheduler_database = NULL;
 
 static bool wake_at_commit = false;
@@ -129,6 +130,10 @@ ffrtmp_scheduler_init(void)
 	DefineCustomIntVariable("ffrtmp.node_timeout",
 							"A node silent for longer goes offline and its jobs are retried elsewhere.",
 							NULL, &node_timeout_s, 15, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("ffrtmp.retention",
+							"Finished jobs and their history older than this are pruned.",
+							NULL, &retention_s, 7 * 24 * 3600, 60, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
 	DefineCustomStringVariable("ffrtmp.database",
 							   "Database in which the scheduler runs (where CREATE EXTENSION ffrtmp was run).",
 							   NULL, &scheduler_database, "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
@@ -195,7 +200,7 @@ begin_term(void)
 	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
 }
 
-/* The leader's work for one pass: recover, then dispatch (pruning will join). */
+/* The leader's work for one pass: recover, dispatch, prune a batch. */
 static void
 run_leader_pass(int64 epoch)
 {
@@ -203,10 +208,16 @@ run_leader_pass(int64 epoch)
 		.sql = "SELECT ffrtmp_data.recover(make_interval(secs => $1))",
 		.nargs = 1, .argtypes = {INT4OID},
 	};
+	static KeptQuery prune = {
+		.sql = "SELECT ffrtmp_data.prune(make_interval(secs => $1), 1000)",
+		.nargs = 1, .argtypes = {INT4OID},
+	};
 	Datum		timeout = Int32GetDatum(node_timeout_s);
+	Datum		retention = Int32GetDatum(retention_s);
 
 	ffrtmp_run(&recover, &timeout, NULL);
 	ffrtmp_dispatch(epoch);
+	ffrtmp_run(&prune, &retention, NULL);
 }
 
 static void

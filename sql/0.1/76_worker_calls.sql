@@ -207,11 +207,14 @@ BEGIN
     END LOOP;
     UPDATE ffrtmp_data.jobs SET state = 'queued', state_reason = 'backoff over', updated_at = now()
      WHERE state = 'retrying' AND run_after <= now();
+    -- Past expires_at a tenant already behaves as expired; this records it.
+    UPDATE ffrtmp_data.tenants SET status = 'expired', updated_at = now()
+     WHERE status = 'active' AND expires_at <= now() AND deleted_at IS NULL;
     RETURN moved;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.recover(interval) IS
-    'Recovery pass: silent nodes go offline and their jobs retry; overdue attempts time out; retrying jobs past their backoff are queued.';
+    'Recovery pass: silent nodes go offline and their jobs retry; overdue attempts time out; retrying jobs past their backoff are queued; tenants past expires_at are marked expired.';
 
 CREATE VIEW ffrtmp.job_progress WITH (security_invoker = true) AS
 SELECT job_id, tenant_id, attempt, progress, updated_at FROM ffrtmp_data.job_progress;
@@ -224,3 +227,85 @@ COMMENT ON COLUMN ffrtmp.job_progress.updated_at IS 'When reported.';
 
 CREATE INDEX jobs_retrying_idx ON ffrtmp_data.jobs (run_after) WHERE state = 'retrying';
 CREATE INDEX jobs_running_timeout_idx ON ffrtmp_data.jobs (started_at) WHERE state = 'running' AND timeout IS NOT NULL;
+
+-- Operators ------------------------------------------------------------------
+
+CREATE FUNCTION ffrtmp.drain_node(node_id bigint)
+RETURNS ffrtmp.nodes
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    n ffrtmp.nodes;
+BEGIN
+    UPDATE ffrtmp_data.nodes SET state = 'draining' WHERE id = node_id AND state = 'online';
+    SELECT * INTO n FROM ffrtmp.nodes WHERE id = node_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', node_id
+            USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
+    END IF;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.drain_node(bigint) IS
+    'Stops giving a node new jobs; the jobs it runs finish. Its heartbeat answers draining, and the worker exits when idle.';
+
+CREATE FUNCTION ffrtmp.remove_node(node_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM ffrtmp_data.nodes WHERE id = node_id) THEN
+        RAISE EXCEPTION 'node % does not exist', node_id
+            USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.node_id = remove_node.node_id AND j.state IN ('assigned', 'running')) THEN
+        RAISE EXCEPTION 'node % still has jobs', node_id
+            USING ERRCODE = 'PT409', HINT = 'Drain it with ffrtmp.drain_node() and remove it once its jobs are done.';
+    END IF;
+    DELETE FROM ffrtmp_data.nodes WHERE id = node_id;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.remove_node(bigint) IS 'Removes a node that runs no job (drain it first).';
+
+CREATE FUNCTION ffrtmp.ready()
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH h AS (SELECT ffrtmp.health() AS j),
+         checks AS (
+            SELECT 'no scheduler leads' AS problem FROM h WHERE (j ->> 'leader_pid') IS NULL
+            UNION ALL
+            SELECT 'the leader has not run a pass for ' || (j ->> 'seconds_since_last_pass') || ' s' FROM h
+             WHERE (j ->> 'seconds_since_last_pass')::numeric
+                   > 3 * extract(epoch FROM current_setting('ffrtmp.scheduler_interval')::interval) + 5
+            UNION ALL
+            SELECT 'the database is read-only' FROM h WHERE NOT (j ->> 'writable')::boolean
+            UNION ALL
+            SELECT 'no node is online' FROM h WHERE (j ->> 'online_nodes')::integer = 0)
+    SELECT jsonb_build_object('ready', count(*) = 0,
+                              'problems', coalesce(jsonb_agg(problem), '[]'::jsonb))
+      FROM checks;
+END;
+COMMENT ON FUNCTION ffrtmp.ready() IS
+    'Readiness as JSON: ready when a leader is present and ticking, the database is writable and a node is online; otherwise the problems.';
+
+/* Finished jobs older than the retention go, with their history, in bounded batches. */
+CREATE FUNCTION ffrtmp_data.prune(retention interval, batch integer) RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    pruned bigint[];
+BEGIN
+    WITH old AS (
+        SELECT j.id FROM ffrtmp_data.jobs j
+         WHERE j.state IN ('completed', 'failed', 'timed_out', 'canceled', 'rejected')
+           AND j.finished_at < now() - retention
+         ORDER BY j.finished_at LIMIT batch FOR UPDATE SKIP LOCKED),
+    gone AS (DELETE FROM ffrtmp_data.jobs j USING old WHERE j.id = old.id RETURNING j.id)
+    SELECT coalesce(array_agg(id), '{}') INTO pruned FROM gone;
+    DELETE FROM ffrtmp_data.job_events WHERE job_id = ANY (pruned);
+    DELETE FROM ffrtmp_data.job_progress WHERE job_id = ANY (pruned);
+    RETURN cardinality(pruned);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.prune(interval, integer) IS 'Deletes up to batch finished jobs older than retention, with their events.';
+
+CREATE INDEX jobs_finished_idx ON ffrtmp_data.jobs (finished_at)
+    WHERE state IN ('completed', 'failed', 'timed_out', 'canceled', 'rejected');

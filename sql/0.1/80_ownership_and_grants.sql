@@ -40,6 +40,8 @@ ALTER FUNCTION ffrtmp.fetch_assigned(bigint, text) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.drain_node(bigint) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.remove_node(bigint) OWNER TO ffrtmp_owner;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ffrtmp FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ffrtmp_data FROM PUBLIC;
@@ -59,7 +61,8 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.authenticated_node(bigint, text),
     ffrtmp_data.held_job(bigint, integer, bigint, text[]),
     ffrtmp_data.retry_backoff(integer),
     ffrtmp_data.fail_attempt(bigint, text, text, text),
-    ffrtmp_data.recover(interval)
+    ffrtmp_data.recover(interval),
+    ffrtmp_data.prune(interval, integer)
     TO ffrtmp_owner;
 ALTER VIEW ffrtmp_data.tenant_limits OWNER TO ffrtmp_owner;
 
@@ -89,7 +92,9 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp.fetch_assigned(bigint, text),
     ffrtmp.start_job(bigint, integer, bigint, text),
     ffrtmp.report_progress(bigint, integer, bigint, text, jsonb),
-    ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text)
+    ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text),
+    ffrtmp.drain_node(bigint),
+    ffrtmp.remove_node(bigint)
     TO ffrtmp_admin, ffrtmp_tenant;
 
 GRANT EXECUTE ON FUNCTION
@@ -104,6 +109,7 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp.scheduler_status(),
     ffrtmp.dispatch(),
     ffrtmp.health(),
+    ffrtmp.ready(),
     ffrtmp_data.scheduler_shared()
     TO ffrtmp_admin;
 GRANT SELECT ON ffrtmp_data.scheduler_state TO ffrtmp_admin;
