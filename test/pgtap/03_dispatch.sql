@@ -2,13 +2,13 @@
 BEGIN;
 SELECT plan(10);
 
--- Ten tenants: five pro (weight 4) and five basic (weight 2), 100 jobs each,
+-- Ten tenants: five pro (weight 4) and five basic (weight 2), 1000 jobs each,
 -- quotas lifted so that only fairness decides; 20 slots in the shared pool.
 SELECT count(ffrtmp.create_tenant('fair-' || g, plan => CASE WHEN g <= 5 THEN 'pro' ELSE 'basic' END))
 FROM generate_series(1, 10) g;
 SELECT count(ffrtmp.update_tenant('fair-' || g, quotas => '{"max_jobs": null, "max_cpu_cores": null, "max_jobs_per_hour": null}'))
 FROM generate_series(1, 10) g;
-SELECT count(ffrtmp.submit_job('testsrc://', tenant => 'fair-' || g)) FROM generate_series(1, 10) g, generate_series(1, 100);
+SELECT count(ffrtmp.submit_job('testsrc://', tenant => 'fair-' || g)) FROM generate_series(1, 10) g, generate_series(1, 1000);
 SELECT ffrtmp.register_node('pool-20', cpu_cores => 40, slots => 20);
 
 CREATE TEMP TABLE dispatched (round integer, tenant text, n integer);
@@ -24,19 +24,20 @@ BEGIN
         UPDATE ffrtmp_data.jobs SET state = 'completed' WHERE state = 'running';
     END LOOP;
 END $$;
-SELECT pg_temp.run_rounds(30);
+SELECT pg_temp.run_rounds(200);
 
 SELECT is((SELECT sum(n)::integer FROM dispatched WHERE round = 1), 20, 'a pass fills every free slot');
--- While every tenant still has work (600 dispatched: 5 x 80 + 5 x 40), each
--- tenant's cumulative share stays within 2 jobs of weight / total weight.
+-- Every tenant still has work after 200 passes (4000 dispatched: 5 x 533 +
+-- 5 x 267), and at every pass each tenant's cumulative share stays within 2
+-- jobs of weight / total weight.
 SELECT is((SELECT max(abs(d.total - d.expected)) <= 2
              FROM (SELECT r.round, t.tenant,
                           (SELECT coalesce(sum(n), 0) FROM dispatched x WHERE x.tenant = t.tenant AND x.round <= r.round) AS total,
                           r.round * 20.0 * CASE WHEN t.tenant IN ('fair-1','fair-2','fair-3','fair-4','fair-5') THEN 4 ELSE 2 END / 30 AS expected
-                     FROM generate_series(1, 30) r(round), (SELECT DISTINCT tenant FROM dispatched) t) d), true,
+                     FROM generate_series(1, 200) r(round), (SELECT DISTINCT tenant FROM dispatched) t) d), true,
           'every tenant''s share of dispatched jobs stays within 2 jobs of its weighted share at every pass');
-SELECT is((SELECT count(DISTINCT tenant) FROM dispatched WHERE round = 30), 10::bigint, 'no tenant starves');
-SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the counters stay exact through 30 passes');
+SELECT is((SELECT count(DISTINCT tenant) FROM dispatched WHERE round = 200), 10::bigint, 'no tenant starves');
+SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the counters stay exact through 200 passes');
 
 -- Hard quotas: a free tenant (4 cores) never holds more than 4 cores, whatever is free.
 SELECT ffrtmp.create_tenant('capped');
