@@ -146,6 +146,14 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		.sql = "SELECT 1 FROM ffrtmp_data.nodes WHERE id = $1",
 		.nargs = 1, .argtypes = {INT8OID},
 	};
+	static KeptQuery forget = {
+		.sql = "SELECT ffrtmp_data.fail_attempt(j.id, 'failed', 'platform_error',"
+		"                                     'the node no longer runs this attempt')"
+		"  FROM ffrtmp_data.jobs j"
+		" WHERE j.node_id = $1 AND j.state = 'running' AND NOT (j.id = ANY ($2))"
+		" ORDER BY j.id",
+		.nargs = 2, .argtypes = {INT8OID, INT8ARRAYOID},
+	};
 	Datum		values[2];
 	text	   *state;
 
@@ -173,6 +181,17 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 				 errhint("Register the node again with ffrtmp.register_node() and use the new token.")));
 	}
 	state = cstring_to_text(ffrtmp_get_text(1));
+
+	/*
+	 * Jobs the database believes run on this node but the node no longer
+	 * lists (its child crashed and it forgot them, say) end their attempt.
+	 * fail_attempt is in the extension; it is called only from here and recovery.
+	 */
+	if (!PG_ARGISNULL(2))
+	{
+		values[1] = PG_GETARG_DATUM(2);
+		ffrtmp_run(&forget, values, NULL);
+	}
 	state = (text *) SPI_datumTransfer(PointerGetDatum(state), false, -1);
 	SPI_finish();
 	PG_RETURN_TEXT_P(state);

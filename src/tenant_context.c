@@ -11,8 +11,9 @@
  *   1. an API key authenticated in this transaction (a later issue adds it
  *      here, as backend-local state cleared by the same transaction callback);
  *   2. PostgREST claims, trusted only from the authenticator role (likewise);
- *   3. the caller's role, mapped with add_tenant_role();
- *   4. otherwise the default tenant.
+ *   3. the caller's role, mapped with add_tenant_role(), or else a mapped
+ *      group role whose privileges it has;
+ *   4. for administrators, the default tenant; anyone else is refused.
  */
 #include "ffrtmp.h"
 
@@ -110,12 +111,11 @@ lookup_row(const char *table, const char *index, const char *key_column, RegProc
 }
 
 static bool
-mapped_tenant(Oid role, pg_uuid_t *tenant)
+directly_mapped_tenant(Oid role, pg_uuid_t *tenant)
 {
 	static const char *const columns[] = {"tenant_id"};
 	Datum		value;
 	bool		isnull;
-
 	NameData	role_name;
 
 	namestrcpy(&role_name, GetUserNameFromId(role, false));
@@ -124,6 +124,48 @@ mapped_tenant(Oid role, pg_uuid_t *tenant)
 		return false;
 	*tenant = *DatumGetUUIDP(value);
 	return true;
+}
+
+/*
+ * The tenant of a mapped group role whose privileges the role has (a member
+ * of "acme_users" acts for acme).  Mappings are few next to everything else,
+ * and this runs once per transaction, so a scan is fine.  Two groups of
+ * different tenants make the role ambiguous, which is refused.
+ */
+static bool
+group_mapped_tenant(Oid role, pg_uuid_t *tenant)
+{
+	Relation	rel = table_open(data_relid("tenant_roles"), AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	name_attnum = get_attnum(RelationGetRelid(rel), "role_name");
+	AttrNumber	tenant_attnum = get_attnum(RelationGetRelid(rel), "tenant_id");
+	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	HeapTuple	tuple;
+	bool		found = false;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Name		group = DatumGetName(heap_getattr(tuple, name_attnum, desc, &isnull));
+		Oid			group_oid = get_role_oid(NameStr(*group), true);
+		pg_uuid_t	group_tenant;
+
+		if (!OidIsValid(group_oid) || !has_privs_of_role(role, group_oid))
+			continue;
+		group_tenant = *DatumGetUUIDP(heap_getattr(tuple, tenant_attnum, desc, &isnull));
+		if (found && memcmp(&group_tenant, tenant, sizeof(pg_uuid_t)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("role \"%s\" belongs to roles mapped to different tenants",
+							GetUserNameFromId(role, false)),
+					 errhint("Map the role itself with ffrtmp.add_tenant_role(), or leave only one of its groups mapped.")));
+		*tenant = group_tenant;
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
 }
 
 /* A role mapped to a deleted tenant is locked out of everything. */
@@ -157,11 +199,24 @@ current_caller(void)
 	resolved.outer_user = user;
 	resolved.is_admin = superuser_arg(user) ||
 		(OidIsValid(admin_role) && has_privs_of_role(user, admin_role));
-	if (mapped_tenant(user, &resolved.tenant))
+	/* Superusers have every role's privileges, so group mappings say nothing of them. */
+	if (directly_mapped_tenant(user, &resolved.tenant) ||
+		(!superuser_arg(user) && group_mapped_tenant(user, &resolved.tenant)))
 		refuse_deleted_tenant(&resolved.tenant);
-	else
+	else if (resolved.is_admin)
 		resolved.tenant = *DatumGetUUIDP(DirectFunctionCall1(uuid_in,
 															 CStringGetDatum(FFRTMP_DEFAULT_TENANT)));
+	else
+
+		/*
+		 * Failing closed: a role that merely holds ffrtmp_tenant's privileges
+		 * (including ffrtmp_tenant itself, after SET ROLE) must not fall back
+		 * to the default tenant and its unlimited quotas.
+		 */
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" acts for no tenant", GetUserNameFromId(user, false)),
+				 errhint("An administrator maps it with ffrtmp.add_tenant_role(tenant, role); the default tenant too can be mapped.")));
 	caller = resolved;
 	return &caller;
 }

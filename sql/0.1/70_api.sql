@@ -151,12 +151,12 @@ LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text) IS
     'Registers (or re-registers) a worker node and returns its id and a new session token. Administrators register shared-pool nodes (tenant NULL) or any tenant''s; tenant users register their own tenant''s dedicated nodes, within max_workers.';
 
-CREATE FUNCTION ffrtmp.node_heartbeat(node_id bigint, session_token text)
+CREATE FUNCTION ffrtmp.node_heartbeat(node_id bigint, session_token text, running_jobs bigint[] DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'ffrtmp_node_heartbeat'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ffrtmp.node_heartbeat(bigint, text) IS
-    'Records that a node is alive and returns its state (online, draining or offline). A stale session token is refused.';
+COMMENT ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) IS
+    'Records that a node is alive and returns its state (online, draining or offline). A stale session token is refused. running_jobs, when given, lists the jobs the node runs: a job the database has running there but the node does not list ends its attempt (platform_error) and is retried.';
 
 -- Operations -----------------------------------------------------------------
 

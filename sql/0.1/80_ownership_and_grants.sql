@@ -34,7 +34,7 @@ ALTER FUNCTION ffrtmp.get_job(bigint) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.cancel_job(bigint) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.retry_job(bigint) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text) OWNER TO ffrtmp_owner;
-ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.dispatch() OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.fetch_assigned(bigint, text) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) OWNER TO ffrtmp_owner;
@@ -88,7 +88,7 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp.cancel_job(bigint),
     ffrtmp.retry_job(bigint),
     ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text),
-    ffrtmp.node_heartbeat(bigint, text),
+    ffrtmp.node_heartbeat(bigint, text, bigint[]),
     ffrtmp.fetch_assigned(bigint, text),
     ffrtmp.start_job(bigint, integer, bigint, text),
     ffrtmp.report_progress(bigint, integer, bigint, text, jsonb),

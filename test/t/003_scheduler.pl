@@ -13,6 +13,7 @@ $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'ffrtmp'
 ffrtmp.schedulers = 2
 ffrtmp.scheduler_interval = '200ms'
+restart_after_crash = on
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION ffrtmp');
@@ -40,6 +41,15 @@ ok($node->poll_query_until('postgres',
 is($node->safe_psql('postgres', 'SELECT epoch FROM ffrtmp_data.scheduler_state'), '2', 'with a new epoch');
 ok($node->poll_query_until('postgres', $one_leader), 'the terminated one comes back as a follower');
 
+# SIGKILL of the leader makes the postmaster restart every backend; the
+# schedulers come back and elect a leader again.
+$leader = $node->safe_psql('postgres', 'SELECT pid FROM ffrtmp.scheduler_status() WHERE leader');
+kill 'KILL', $leader;
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 2 AND count(*) FILTER (WHERE leader AND pid <> $leader) = 1 FROM ffrtmp.scheduler_status()"),
+	'after a SIGKILL and the server\'s crash restart, two schedulers run and one leads');
+like(slurp_file($node->logfile), qr/terminated by signal 9/, 'the crash restart did happen');
+
 # A submit wakes the leader at commit, long before its timer.
 $node->safe_psql('postgres', q{ALTER SYSTEM SET ffrtmp.scheduler_interval = '60s'; SELECT pg_reload_conf()});
 sleep 2;    # let the leader go back to sleep on the long timer
@@ -63,10 +73,12 @@ $node->wait_for_catchup($standby);
 sleep 1;
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM ffrtmp.scheduler_status()'), '0',
 	'no scheduler runs on a standby');
+my $primary_epoch = $node->safe_psql('postgres', 'SELECT epoch FROM ffrtmp_data.scheduler_state');
+$node->wait_for_catchup($standby);
 $node->stop('fast');
 $standby->promote;
 ok($standby->poll_query_until('postgres', $one_leader), 'after promotion the standby elects a leader');
-is($standby->safe_psql('postgres', 'SELECT epoch FROM ffrtmp_data.scheduler_state'), '3',
+is($standby->safe_psql('postgres', 'SELECT epoch FROM ffrtmp_data.scheduler_state'), $primary_epoch + 1,
 	'with the next epoch, so the old primary\'s leader is fenced off');
 
 $standby->stop('fast');
