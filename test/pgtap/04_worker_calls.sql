@@ -1,7 +1,7 @@
 -- The calls a worker makes, fenced by node token and attempt, and the
 -- leader's recovery of lost nodes, overdue attempts and backoffs.
 BEGIN;
-SELECT plan(25);
+SELECT plan(28);
 
 SELECT ffrtmp.create_tenant('wk', plan => 'pro');
 SELECT node_id AS node_a, session_token AS token_a FROM ffrtmp.register_node('wk-a', cpu_cores => 4, slots => 1, tenant => 'wk') \gset
@@ -58,6 +58,16 @@ UPDATE ffrtmp_data.jobs SET started_at = now() - interval '1 minute' WHERE id = 
 SELECT is(ffrtmp_data.recover('15 seconds'), 1, 'recover finds the overdue attempt');
 SELECT results_eq(format('SELECT state, failure_reason FROM ffrtmp.jobs WHERE id = %s', :doomed),
                   $$VALUES ('timed_out', 'timeout')$$, 'with no attempts left it ends timed out');
+-- A heartbeat that no longer lists a running job ends that attempt.
+SELECT id AS forgotten FROM ffrtmp.submit_job('testsrc://', tenant => 'wk') \gset
+SELECT ffrtmp.dispatch();
+SELECT ffrtmp.start_job(:forgotten, 1, :node_b, :'token_b');
+SELECT is(ffrtmp.node_heartbeat(:node_b, :'token_b', ARRAY[:forgotten]::bigint[]), 'online', 'a heartbeat listing the job keeps it');
+SELECT is((SELECT state FROM ffrtmp.jobs WHERE id = :forgotten), 'running', 'running');
+SELECT ffrtmp.node_heartbeat(:node_b, :'token_b', '{}');
+SELECT results_eq(format('SELECT state, attempt, failure_reason FROM ffrtmp.jobs WHERE id = %s', :forgotten),
+                  $$VALUES ('retrying', 2, 'platform_error')$$, 'a heartbeat without it retries the job elsewhere');
+
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the counters are exact after all of it');
 
 SELECT * FROM finish();
