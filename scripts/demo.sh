@@ -39,7 +39,7 @@ SELECT ffrtmp.add_tenant_role('acme', 'acme_app');
 
 -- A worker node dedicated to acme, and one in the shared pool.
 SELECT node_id FROM ffrtmp.register_node('acme-gpu-1', cpu_cores => 16, gpus => 2, tenant => 'acme');
-SELECT node_id FROM ffrtmp.register_node('pool-1', cpu_cores => 32);
+SELECT node_id FROM ffrtmp.register_node('pool-1', cpu_cores => 32, slots => 4);
 
 -- acme's application submits jobs as itself: it needs no tenant argument.
 SET ROLE acme_app;
@@ -55,6 +55,14 @@ RESET ROLE;
 SELECT count(ffrtmp.submit_job('testsrc://640x360@25?duration=5', tenant => 'globex')) AS submitted FROM generate_series(1, 10);
 SELECT seq FROM ffrtmp.submit_job('testsrc://', tenant => 'globex');
 SELECT seq, state FROM ffrtmp.cancel_job((SELECT id FROM ffrtmp.jobs WHERE seq = 1 AND tenant_id = (SELECT id FROM ffrtmp.tenants WHERE name = 'globex')));
+
+-- The scheduler leader dispatches on its own (woken by the submits' commits).
+SELECT pg_sleep(1.5);
+SELECT t.name AS tenant, j.seq, j.state, n.name AS node
+  FROM ffrtmp.jobs j JOIN ffrtmp.tenants t ON t.id = j.tenant_id LEFT JOIN ffrtmp.nodes n ON n.id = j.node_id
+ WHERE j.state <> 'queued' ORDER BY t.name, j.seq;
+SELECT name, leader FROM ffrtmp.scheduler_status();
+SELECT ffrtmp.health();
 
 -- Usage, as operators read it.
 SELECT name, effective_status, plan FROM ffrtmp.list_tenants();

@@ -1,7 +1,7 @@
 -- Attempts to break tenant isolation.  Every one must fail closed: an error
 -- with a clear SQLSTATE and message, or no rows of anyone else.
 BEGIN;
-SELECT plan(184);
+SELECT plan(187);
 
 -- Setup, as the superuser: two tenants with a login role each, a job and a
 -- node for each of them, a job of the default tenant, a private preset of B,
@@ -21,9 +21,9 @@ SELECT ffrtmp.add_tenant_role('tap-g', 'tap_group');
 SELECT id AS d_job FROM ffrtmp.submit_job('testsrc://') \gset
 INSERT INTO ffrtmp_data.presets (tenant_id, name, params) VALUES (:'b_id', 'b-secret', '{"format": "mp4"}');
 
--- Passes work between roles: runs q as role target inside a subtransaction
--- that is always rolled back (so the SET ROLE and anything q did are undone)
--- and returns q's single value as text, or 'error <SQLSTATE>' when it failed.
+-- Runs q as role target inside a subtransaction that is always rolled back
+-- (so the SET ROLE and anything q did are undone) and returns q's single
+-- value as text, or 'error <SQLSTATE>' when the SET ROLE or q failed.
 CREATE FUNCTION pg_temp.as_role(target text, q text) RETURNS text LANGUAGE plpgsql AS $fn$
 DECLARE
     result text;
@@ -60,7 +60,7 @@ RESET ROLE;
 
 SELECT is((SELECT tenant_id FROM ffrtmp_data.jobs WHERE id = :b_job), :'b_id'::uuid, 'setup: B''s role submitted for B');
 
--- 1. Who am I.
+-- 1. Who am I; keys that are per tenant.
 SET ROLE tap_alice;
 SELECT is(ffrtmp.current_tenant(), :'a_id'::uuid, 'a mapped role acts for its tenant');
 SELECT is(ffrtmp.caller_is_admin(), false, 'a tenant role is not an administrator');
@@ -70,7 +70,7 @@ SELECT id AS a_job FROM ffrtmp.jobs WHERE idempotency_key = 'same-key' \gset
 SELECT is((SELECT id FROM ffrtmp.submit_job('testsrc://', idempotency_key => 'same-key')), :a_job::bigint,
           'repeating the key finds A''s own job, never B''s');
 SELECT isnt(:a_job::bigint, :b_job::bigint, 'the two same-key jobs are different jobs');
-SELECT node_id AS a_node FROM ffrtmp.register_node('node-1', cpu_cores => 2) \gset
+SELECT node_id AS a_node, session_token AS a_token FROM ffrtmp.register_node('node-1', cpu_cores => 2) \gset
 SELECT isnt(:a_node::bigint, :b_node::bigint, 'A registers its own node-1 without touching B''s node-1');
 SELECT is((SELECT tenant_id FROM ffrtmp.nodes WHERE id = :a_node), :'a_id'::uuid,
           'a tenant role''s node is dedicated to its own tenant, never the shared pool');
@@ -125,6 +125,11 @@ SELECT throws_ok(format('SELECT ffrtmp.node_heartbeat(%s, %L)', :b_node, :'b_tok
                  'node_heartbeat of B''s node, even with its token');
 SELECT throws_ok(format('SELECT * FROM ffrtmp.fetch_assigned(%s, %L)', :b_node, :'b_token'), 'PT404', format('node %s does not exist', :b_node),
                  'fetch_assigned as B''s node');
+SELECT throws_ok(format('SELECT * FROM ffrtmp.start_job(%s, 1, %s, %L)', :b_job, :a_node, :'a_token'), 'PT404', format('job %s does not exist', :b_job),
+                 'start_job of B''s job from A''s own node');
+SELECT is(ffrtmp.report_progress(:b_job, 1, :a_node, :'a_token', '{"percent": 50}'), false, 'report_progress on B''s job is refused');
+SELECT throws_ok(format('SELECT * FROM ffrtmp.finish_job(%s, 1, %s, %L, %L)', :b_job, :a_node, :'a_token', 'completed'), 'PT404',
+                 format('job %s does not exist', :b_job), 'finish_job of B''s job from A''s own node');
 SELECT throws_ok(format('SELECT * FROM ffrtmp.drain_node(%s)', :b_node), 'PT404', format('node %s does not exist', :b_node), 'drain_node of B''s node');
 SELECT throws_ok(format('SELECT ffrtmp.remove_node(%s)', :b_node), 'PT404', format('node %s does not exist', :b_node), 'remove_node of B''s node');
 RESET ROLE;
@@ -168,7 +173,7 @@ SELECT throws_ok($$SELECT count(*) FROM ffrtmp_data.jobs$$, '42501', 'query woul
 SELECT throws_ok($$SELECT * FROM ffrtmp.submit_job('testsrc://')$$, '42501', NULL, 'and the API fails closed under row_security = off too');
 RESET row_security;
 
--- 6. Administrator-only functions.
+-- 6. Administrator-only functions and roles.
 SELECT throws_ok($$SELECT ffrtmp.create_tenant('mine')$$, '42501', 'permission denied for function create_tenant', 'create_tenant');
 SELECT throws_ok($$SELECT ffrtmp.update_tenant('tap-a', plan => 'enterprise')$$, '42501', 'permission denied for function update_tenant', 'update_tenant, even of its own tenant');
 SELECT throws_ok($$SELECT ffrtmp.update_tenant('tap-a', quotas => '{"max_jobs": null}')$$, '42501', NULL, 'update_tenant to lift its own quotas');
@@ -344,7 +349,7 @@ SELECT throws_ok($$SELECT count(*) FROM ffrtmp_data.jobs$$, 'PT403', 'tenant "ta
 SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://')$$, 'PT403', 'tenant "tap-a" has been deleted', 'nor submit');
 SELECT throws_ok($$SELECT * FROM ffrtmp.tenant_stats()$$, 'PT403', 'tenant "tap-a" has been deleted', 'nor read their stats');
 SELECT throws_ok(format('SELECT * FROM ffrtmp.cancel_job(%s)', :a_job), 'PT403', 'tenant "tap-a" has been deleted', 'nor cancel');
-SELECT throws_ok(format('SELECT ffrtmp.node_heartbeat(%s, %L)', :a_node, 'x'), 'PT403', 'tenant "tap-a" has been deleted', 'nor send heartbeats');
+SELECT throws_ok(format('SELECT ffrtmp.node_heartbeat(%s, %L)', :a_node, :'a_token'), 'PT403', 'tenant "tap-a" has been deleted', 'nor send heartbeats');
 RESET ROLE;
 SELECT throws_ok($$SELECT ffrtmp.update_tenant('tap-a', plan => 'enterprise')$$, 'PT409', 'tenant "tap-a" is deleted', 'a deleted tenant cannot be changed');
 SELECT throws_ok($$SELECT ffrtmp.create_tenant('tap-a')$$, 'PT409', 'tenant name "tap-a" is already taken', 'nor its name reused');

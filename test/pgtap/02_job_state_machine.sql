@@ -90,7 +90,7 @@ END
 $fn$;
 \o
 
--- 1. The table of transitions.
+-- 1. The table of transitions: 21 allowed (recorded, counted), 51 refused.
 SELECT is((SELECT count(*) FROM ffrtmp.job_states), 9::bigint, 'nine job states');
 SELECT is((SELECT count(*) FROM ffrtmp.job_transitions), 21::bigint, '21 allowed transitions');
 SELECT * FROM pg_temp.every_allowed_transition();
@@ -169,7 +169,8 @@ SELECT pg_temp.job_in('queued') AS q_job \gset
 SELECT results_eq(format('SELECT state, state_reason, finished_at IS NOT NULL FROM ffrtmp.cancel_job(%s)', :q_job),
                   $$VALUES ('canceled', 'canceled by ' || (current_user::text COLLATE "default"), true)$$, 'a queued job can be canceled');
 SELECT results_eq(format('SELECT from_state, to_state, reason, actor FROM ffrtmp.job_events WHERE job_id = %s ORDER BY id DESC LIMIT 1', :q_job),
-                  $$VALUES ('queued', 'canceled', 'canceled by ' || (current_user::text COLLATE "default"), (current_user::text COLLATE "default"))$$, 'and the cancellation is recorded');
+                  $$VALUES ('queued', 'canceled', 'canceled by ' || (current_user::text COLLATE "default"), (current_user::text COLLATE "default"))$$,
+                  'and the cancellation is recorded');
 SELECT is((SELECT state FROM ffrtmp.cancel_job(:c2)), 'canceled', 'an assigned job can be canceled');
 SELECT is((SELECT state FROM ffrtmp.cancel_job(pg_temp.job_in('running'))), 'canceled', 'a running job can be canceled');
 SELECT is((SELECT state FROM ffrtmp.cancel_job(pg_temp.job_in('retrying'))), 'canceled', 'a retrying job can be canceled');
