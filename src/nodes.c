@@ -9,7 +9,9 @@
 #include "ffrtmp.h"
 
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #define TOKEN_BYTES 32
 
@@ -71,23 +73,28 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	};
 	static KeptQuery upsert = {
 		.sql = "INSERT INTO ffrtmp_data.nodes AS n"
-		"   (tenant_id, name, cpu_cores, gpus, memory_mb, slots, encoders, labels, token_hash)"
+		"   (tenant_id, name, cpu_cores, gpus, memory_mb, slots, encoders, labels, token_hash,"
+		"    session_pid, session_started)"
 		" VALUES ($1, $2, $3, coalesce($4, 0), $5, coalesce($6, 1), coalesce($7, '{}'), coalesce($8, '{}'),"
-		"         sha256(convert_to($9, 'UTF8')))"
+		"         sha256(convert_to($9, 'UTF8')),"
+		"         CASE WHEN $10 THEN pg_backend_pid() END,"
+		"         CASE WHEN $10 THEN $11::timestamptz END)"
 		" ON CONFLICT ON CONSTRAINT nodes_tenant_name_key DO UPDATE SET"
 		"   state = 'online', cpu_cores = EXCLUDED.cpu_cores, gpus = EXCLUDED.gpus,"
 		"   memory_mb = EXCLUDED.memory_mb, slots = EXCLUDED.slots, encoders = EXCLUDED.encoders,"
 		"   labels = EXCLUDED.labels, token_hash = EXCLUDED.token_hash,"
+		"   session_pid = EXCLUDED.session_pid, session_started = EXCLUDED.session_started,"
 		"   last_heartbeat = now(), registered_at = now()"
 		" RETURNING n.id",
-		.nargs = 9,
-		.argtypes = {UUIDOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTARRAYOID, JSONBOID, TEXTOID},
+		.nargs = 11,
+		.argtypes = {UUIDOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTARRAYOID, JSONBOID, TEXTOID,
+		BOOLOID, TIMESTAMPTZOID},
 	};
 	bool		shared_pool;
 	pg_uuid_t	tenant;
 	char	   *token = new_session_token();
-	Datum		values[9];
-	char		nulls[9];
+	Datum		values[11];
+	char		nulls[11];
 	bool		isnull;
 	TupleDesc	result_desc;
 	Datum		result[2];
@@ -122,6 +129,11 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	nulls[0] = shared_pool ? 'n' : ' ';
 	values[8] = CStringGetTextDatum(token);
 	nulls[8] = ' ';
+	values[9] = BoolGetDatum(!PG_ARGISNULL(8) && PG_GETARG_BOOL(8));
+	nulls[9] = ' ';
+	/* This session's start, as pg_stat_activity shows it to the scheduler. */
+	values[10] = TimestampTzGetDatum(MyStartTimestamp);
+	nulls[10] = ' ';
 	ffrtmp_run(&upsert, values, nulls);
 
 	result[0] = ffrtmp_get_datum(1, &isnull);
@@ -137,10 +149,12 @@ Datum
 ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 {
 	static KeptQuery beat = {
-		.sql = "UPDATE ffrtmp_data.nodes SET last_heartbeat = now()"
+		.sql = "UPDATE ffrtmp_data.nodes SET last_heartbeat = now(),"
+		"   session_pid = CASE WHEN session_pid IS NOT NULL THEN pg_backend_pid() END,"
+		"   session_started = CASE WHEN session_pid IS NOT NULL THEN $3::timestamptz END"
 		" WHERE id = $1 AND token_hash = sha256(convert_to($2, 'UTF8'))"
 		" RETURNING state",
-		.nargs = 2, .argtypes = {INT8OID, TEXTOID},
+		.nargs = 3, .argtypes = {INT8OID, TEXTOID, TIMESTAMPTZOID},
 	};
 	static KeptQuery exists = {
 		.sql = "SELECT 1 FROM ffrtmp_data.nodes WHERE id = $1",
@@ -154,7 +168,7 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		" ORDER BY j.id",
 		.nargs = 2, .argtypes = {INT8OID, INT8ARRAYOID},
 	};
-	Datum		values[2];
+	Datum		values[3];
 	text	   *state;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -164,6 +178,7 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 				 errhint("Pass what register_node returned.")));
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = PG_GETARG_DATUM(1);
+	values[2] = TimestampTzGetDatum(MyStartTimestamp);
 	SPI_connect();
 	ffrtmp_run(&beat, values, NULL);
 	if (SPI_processed == 0)

@@ -13,6 +13,8 @@ CREATE TABLE ffrtmp_data.nodes (
     labels         jsonb NOT NULL DEFAULT '{}' CHECK (pg_catalog.jsonb_typeof(labels) = 'object'),
     token_hash     bytea NOT NULL,
     last_heartbeat timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    session_pid    integer,
+    session_started timestamptz,
     registered_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT nodes_tenant_name_key UNIQUE NULLS NOT DISTINCT (tenant_id, name)
 );
@@ -29,6 +31,8 @@ COMMENT ON COLUMN ffrtmp_data.nodes.encoders IS 'Encoders the node''s libavcodec
 COMMENT ON COLUMN ffrtmp_data.nodes.labels IS 'Free-form labels.';
 COMMENT ON COLUMN ffrtmp_data.nodes.token_hash IS 'SHA-256 of the node''s current session token; the token itself is never stored.';
 COMMENT ON COLUMN ffrtmp_data.nodes.last_heartbeat IS 'When the node last reported.';
+COMMENT ON COLUMN ffrtmp_data.nodes.session_pid IS 'For a session-bound node, the backend of its database session: when that session is gone, the node goes offline at once.';
+COMMENT ON COLUMN ffrtmp_data.nodes.session_started IS 'Start of that session (a reused pid is another session).';
 COMMENT ON COLUMN ffrtmp_data.nodes.registered_at IS 'When the node (last) registered.';
 
 /* Keeps usage.workers equal to the dedicated nodes that are online or draining. */

@@ -144,12 +144,13 @@ CREATE FUNCTION ffrtmp.register_node(
     encoders  text[] DEFAULT '{}',
     labels    jsonb DEFAULT '{}',
     tenant    text DEFAULT NULL,
+    session_bound boolean DEFAULT false,
     OUT node_id bigint,
     OUT session_token text)
 AS 'MODULE_PATHNAME', 'ffrtmp_register_node'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text) IS
-    'Registers (or re-registers) a worker node and returns its id and a new session token. Administrators register shared-pool nodes (tenant NULL) or any tenant''s; tenant users register their own tenant''s dedicated nodes, within max_workers.';
+COMMENT ON FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean) IS
+    'Registers (or re-registers) a worker node and returns its id and a new session token. Administrators register shared-pool nodes (tenant NULL) or any tenant''s; tenant users register their own tenant''s dedicated nodes, within max_workers. session_bound: the node keeps this database session open, and goes offline as soon as it is gone (heartbeats move the binding to their session).';
 
 CREATE FUNCTION ffrtmp.node_heartbeat(node_id bigint, session_token text, running_jobs bigint[] DEFAULT NULL)
 RETURNS text

@@ -190,8 +190,12 @@ DECLARE
     moved integer := 0;
     lost record;
 BEGIN
-    UPDATE ffrtmp_data.nodes SET state = 'offline'
-     WHERE state <> 'offline' AND last_heartbeat < now() - node_timeout;
+    UPDATE ffrtmp_data.nodes n SET state = 'offline'
+     WHERE n.state <> 'offline'
+       AND (n.last_heartbeat < now() - node_timeout
+            OR (n.session_pid IS NOT NULL AND NOT EXISTS (
+                  SELECT 1 FROM pg_catalog.pg_stat_activity a
+                   WHERE a.pid = n.session_pid AND a.backend_start = n.session_started)));
     FOR lost IN SELECT j.id, j.node_id FROM ffrtmp_data.jobs j JOIN ffrtmp_data.nodes n ON n.id = j.node_id
                  WHERE n.state = 'offline' AND j.state IN ('assigned', 'running')
                  ORDER BY j.id FOR UPDATE OF j LOOP
@@ -214,7 +218,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.recover(interval) IS
-    'Recovery pass: silent nodes go offline and their jobs retry; overdue attempts time out; retrying jobs past their backoff are queued; tenants past expires_at are marked expired.';
+    'Recovery pass: silent nodes (and session-bound nodes whose session is gone) go offline and their jobs retry; overdue attempts time out; retrying jobs past their backoff are queued; tenants past expires_at are marked expired.';
 
 CREATE VIEW ffrtmp.job_progress WITH (security_invoker = true) AS
 SELECT job_id, tenant_id, attempt, progress, updated_at FROM ffrtmp_data.job_progress;

@@ -33,7 +33,7 @@ ALTER FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integ
 ALTER FUNCTION ffrtmp.get_job(bigint) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.cancel_job(bigint) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.retry_job(bigint) OWNER TO ffrtmp_owner;
-ALTER FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.dispatch() OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.fetch_assigned(bigint, text) OWNER TO ffrtmp_owner;
@@ -87,7 +87,7 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp.get_job(bigint),
     ffrtmp.cancel_job(bigint),
     ffrtmp.retry_job(bigint),
-    ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text),
+    ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean),
     ffrtmp.node_heartbeat(bigint, text, bigint[]),
     ffrtmp.fetch_assigned(bigint, text),
     ffrtmp.start_job(bigint, integer, bigint, text),

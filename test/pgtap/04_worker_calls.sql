@@ -1,7 +1,7 @@
 -- The calls a worker makes, fenced by node token and attempt, and the
 -- leader's recovery of lost nodes, overdue attempts and backoffs.
 BEGIN;
-SELECT plan(28);
+SELECT plan(30);
 
 SELECT ffrtmp.create_tenant('wk', plan => 'pro');
 SELECT node_id AS node_a, session_token AS token_a FROM ffrtmp.register_node('wk-a', cpu_cores => 4, slots => 1, tenant => 'wk') \gset
@@ -67,6 +67,14 @@ SELECT is((SELECT state FROM ffrtmp.jobs WHERE id = :forgotten), 'running', 'run
 SELECT ffrtmp.node_heartbeat(:node_b, :'token_b', '{}');
 SELECT results_eq(format('SELECT state, attempt, failure_reason FROM ffrtmp.jobs WHERE id = %s', :forgotten),
                   $$VALUES ('retrying', 2, 'platform_error')$$, 'a heartbeat without it retries the job elsewhere');
+
+-- A session-bound node goes offline as soon as its database session is gone.
+SELECT node_id AS bound FROM ffrtmp.register_node('wk-bound', cpu_cores => 2, tenant => 'wk', session_bound => true) \gset
+SELECT ffrtmp_data.recover('15 seconds');
+SELECT is((SELECT state FROM ffrtmp.nodes WHERE id = :bound), 'online', 'a session-bound node stays online while its session lives');
+UPDATE ffrtmp_data.nodes SET session_started = session_started - interval '1 second' WHERE id = :bound;  -- as if the pid were reused
+SELECT ffrtmp_data.recover('15 seconds');
+SELECT is((SELECT state FROM ffrtmp.nodes WHERE id = :bound), 'offline', 'and goes offline once that session is gone, without waiting for the timeout');
 
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the counters are exact after all of it');
 
