@@ -161,30 +161,37 @@ COMMENT ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) IS
 
 -- Operations -----------------------------------------------------------------
 
+/* What every usage counter should be, recounted from jobs and nodes (slow: for checks and repairs). */
+CREATE VIEW ffrtmp_data.usage_recount WITH (security_invoker = true) AS
+SELECT t.id AS tenant_id,
+       count(j.id) FILTER (WHERE s.is_active) AS active_jobs,
+       count(j.id) FILTER (WHERE s.is_waiting) AS queued_jobs,
+       count(j.id) FILTER (WHERE s.holds_node) AS running_jobs,
+       coalesce(sum(j.cpu_cores) FILTER (WHERE s.holds_node), 0) AS cpu_cores_used,
+       coalesce(sum(j.gpus) FILTER (WHERE s.holds_node), 0) AS gpus_used,
+       (SELECT count(*) FROM ffrtmp_data.nodes n WHERE n.tenant_id = t.id AND n.state <> 'offline') AS workers,
+       coalesce(max(j.seq), 0) AS max_seq
+  FROM ffrtmp_data.tenants t
+  LEFT JOIN ffrtmp_data.jobs j ON j.tenant_id = t.id
+  LEFT JOIN ffrtmp_data.job_states s ON s.state = j.state
+ GROUP BY t.id;
+COMMENT ON VIEW ffrtmp_data.usage_recount IS 'Usage counters recounted from jobs and nodes: what ffrtmp_data.usage should hold.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.tenant_id IS 'Tenant.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.active_jobs IS 'Jobs queued, assigned, running or retrying.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.queued_jobs IS 'Jobs queued or retrying.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.running_jobs IS 'Jobs assigned or running.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.cpu_cores_used IS 'CPU cores of assigned and running jobs.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.gpus_used IS 'GPUs of assigned and running jobs.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.workers IS 'Dedicated nodes not offline.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.max_seq IS 'Highest job number.';
+
 CREATE FUNCTION ffrtmp.verify_usage()
 RETURNS TABLE (tenant_id uuid, counter text, recorded bigint, actual bigint)
 LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    WITH actual AS (
-        SELECT t.id AS tenant_id,
-               (SELECT count(*) FROM ffrtmp_data.jobs j JOIN ffrtmp_data.job_states s ON s.state = j.state
-                 WHERE j.tenant_id = t.id AND s.is_active) AS active_jobs,
-               (SELECT count(*) FROM ffrtmp_data.jobs j JOIN ffrtmp_data.job_states s ON s.state = j.state
-                 WHERE j.tenant_id = t.id AND s.is_waiting) AS queued_jobs,
-               (SELECT count(*) FROM ffrtmp_data.jobs j JOIN ffrtmp_data.job_states s ON s.state = j.state
-                 WHERE j.tenant_id = t.id AND s.holds_node) AS running_jobs,
-               (SELECT coalesce(sum(j.cpu_cores), 0) FROM ffrtmp_data.jobs j JOIN ffrtmp_data.job_states s ON s.state = j.state
-                 WHERE j.tenant_id = t.id AND s.holds_node) AS cpu_cores_used,
-               (SELECT coalesce(sum(j.gpus), 0) FROM ffrtmp_data.jobs j JOIN ffrtmp_data.job_states s ON s.state = j.state
-                 WHERE j.tenant_id = t.id AND s.holds_node) AS gpus_used,
-               (SELECT count(*) FROM ffrtmp_data.nodes n
-                 WHERE n.tenant_id = t.id AND n.state <> 'offline') AS workers,
-               (SELECT coalesce(max(j.seq), 0) FROM ffrtmp_data.jobs j WHERE j.tenant_id = t.id) AS max_seq
-          FROM ffrtmp_data.tenants t
-    )
     SELECT u.tenant_id, c.counter, c.recorded, c.actual
       FROM ffrtmp_data.usage u
-      JOIN actual a ON a.tenant_id = u.tenant_id
+      JOIN ffrtmp_data.usage_recount a ON a.tenant_id = u.tenant_id
      CROSS JOIN LATERAL (VALUES
             ('active_jobs',    u.active_jobs::bigint,    a.active_jobs),
             ('queued_jobs',    u.queued_jobs::bigint,    a.queued_jobs),
@@ -210,32 +217,17 @@ RETURNS integer
 LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT count(*) FROM (SELECT 1 FROM ffrtmp_data.usage FOR UPDATE) locked;
-    WITH actual AS (
-        SELECT t.id AS tenant_id,
-               (SELECT count(*) FILTER (WHERE s.is_active) FROM ffrtmp_data.jobs j
-                  JOIN ffrtmp_data.job_states s ON s.state = j.state WHERE j.tenant_id = t.id) AS active_jobs,
-               (SELECT count(*) FILTER (WHERE s.is_waiting) FROM ffrtmp_data.jobs j
-                  JOIN ffrtmp_data.job_states s ON s.state = j.state WHERE j.tenant_id = t.id) AS queued_jobs,
-               (SELECT count(*) FILTER (WHERE s.holds_node) FROM ffrtmp_data.jobs j
-                  JOIN ffrtmp_data.job_states s ON s.state = j.state WHERE j.tenant_id = t.id) AS running_jobs,
-               (SELECT coalesce(sum(j.cpu_cores) FILTER (WHERE s.holds_node), 0) FROM ffrtmp_data.jobs j
-                  JOIN ffrtmp_data.job_states s ON s.state = j.state WHERE j.tenant_id = t.id) AS cpu_cores_used,
-               (SELECT coalesce(sum(j.gpus) FILTER (WHERE s.holds_node), 0) FROM ffrtmp_data.jobs j
-                  JOIN ffrtmp_data.job_states s ON s.state = j.state WHERE j.tenant_id = t.id) AS gpus_used,
-               (SELECT count(*) FROM ffrtmp_data.nodes n WHERE n.tenant_id = t.id AND n.state <> 'offline') AS workers,
-               (SELECT coalesce(max(j.seq), 0) FROM ffrtmp_data.jobs j WHERE j.tenant_id = t.id) AS max_seq
-          FROM ffrtmp_data.tenants t
-    ), fixed AS (
+    WITH fixed AS (
         UPDATE ffrtmp_data.usage u
            SET active_jobs = a.active_jobs, queued_jobs = a.queued_jobs, running_jobs = a.running_jobs,
                cpu_cores_used = a.cpu_cores_used, gpus_used = a.gpus_used, workers = a.workers,
                jobs_submitted = greatest(u.jobs_submitted, a.max_seq)
-          FROM actual a
+          FROM ffrtmp_data.usage_recount a
          WHERE u.tenant_id = a.tenant_id
-           AND (u.active_jobs, u.queued_jobs, u.running_jobs, u.cpu_cores_used, u.gpus_used, u.workers)
-               IS DISTINCT FROM (a.active_jobs::integer, a.queued_jobs::integer, a.running_jobs::integer,
-                                 a.cpu_cores_used::integer, a.gpus_used::integer, a.workers::integer)
-            OR (u.tenant_id = a.tenant_id AND u.jobs_submitted < a.max_seq)
+           AND ((u.active_jobs, u.queued_jobs, u.running_jobs, u.cpu_cores_used, u.gpus_used, u.workers)
+                IS DISTINCT FROM (a.active_jobs::integer, a.queued_jobs::integer, a.running_jobs::integer,
+                                  a.cpu_cores_used::integer, a.gpus_used::integer, a.workers::integer)
+                OR u.jobs_submitted < a.max_seq)
         RETURNING 1)
     SELECT count(*)::integer FROM fixed;
 END;

@@ -65,6 +65,7 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.authenticated_node(bigint, text),
     ffrtmp_data.prune(interval, integer)
     TO ffrtmp_owner;
 ALTER VIEW ffrtmp_data.tenant_limits OWNER TO ffrtmp_owner;
+ALTER VIEW ffrtmp_data.usage_recount OWNER TO ffrtmp_owner;
 
 -- security_invoker views read the tables as the caller; RLS filters the rows.
 GRANT SELECT ON ffrtmp_data.plans, ffrtmp_data.tenants, ffrtmp_data.tenant_roles, ffrtmp_data.usage,
@@ -112,4 +113,4 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp.ready(),
     ffrtmp_data.scheduler_shared()
     TO ffrtmp_admin;
-GRANT SELECT ON ffrtmp_data.scheduler_state TO ffrtmp_admin;
+GRANT SELECT ON ffrtmp_data.scheduler_state, ffrtmp_data.usage_recount TO ffrtmp_admin;

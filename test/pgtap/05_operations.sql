@@ -1,6 +1,6 @@
 -- Operators' calls: drain and remove nodes, readiness, tenant expiry, pruning.
 BEGIN;
-SELECT plan(12);
+SELECT plan(15);
 
 SELECT ffrtmp.create_tenant('ops', plan => 'pro');
 SELECT node_id AS n1, session_token AS t1 FROM ffrtmp.register_node('ops-1', cpu_cores => 4, slots => 2, tenant => 'ops') \gset
@@ -30,6 +30,14 @@ SELECT is((SELECT status FROM ffrtmp.tenants WHERE name = 'ops'), 'expired', 'a 
 UPDATE ffrtmp_data.jobs SET finished_at = now() - interval '30 days' WHERE id = :job;
 SELECT is(ffrtmp_data.prune('7 days', 1000), 1, 'one finished job is older than the retention');
 SELECT is((SELECT count(*) FROM ffrtmp_data.job_events WHERE job_id = :job), 0::bigint, 'its history went with it');
+
+-- Drifted counters are found and repaired.
+UPDATE ffrtmp_data.usage SET active_jobs = active_jobs + 5, workers = 7
+ WHERE tenant_id = (SELECT id FROM ffrtmp.tenants WHERE name = 'ops');
+SELECT results_eq($$SELECT counter, recorded - actual FROM ffrtmp.verify_usage() ORDER BY counter$$,
+                  $$VALUES ('active_jobs', 5::bigint), ('workers', 7::bigint)$$, 'verify_usage names the drifted counters');
+SELECT is(ffrtmp.repair_usage(), 1, 'repair_usage fixes the one tenant');
+SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'after which they agree with a recount');
 
 SELECT * FROM finish();
 ROLLBACK;
