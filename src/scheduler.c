@@ -10,7 +10,11 @@
  * the epoch in ffrtmp_data.scheduler_state, which fences writes of a leader
  * that lost its lock.
  *
- * Each pass is one short transaction.  The leader waits on its latch, which
+ * Each pass is one short transaction, run with the privileges of the role
+ * ffrtmp_scheduler rather than the superuser the worker connects as (on
+ * PostgreSQL 15 a background worker can only connect as a role that may log
+ * in); the connection's superuser identity only makes it an administrator in
+ * the row-level security policies.  The leader waits on its latch, which
  * submitters set at commit through shared memory (no NOTIFY on submit), and
  * on a timer of ffrtmp.scheduler_interval.
  *
@@ -32,6 +36,7 @@
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
@@ -236,6 +241,11 @@ run_pass(bool *leading, int64 *epoch)
 	extension = installed_extension();
 	if (OidIsValid(extension))
 	{
+		Oid			pass_role = get_role_oid("ffrtmp_scheduler", true);
+
+		/* Restored by the transaction's end, commit or abort. */
+		if (OidIsValid(pass_role))
+			SetUserIdAndSecContext(pass_role, SECURITY_LOCAL_USERID_CHANGE);
 		if (!*leading)
 			*leading = try_leader_lock();
 		if (*leading && extension != term_extension)

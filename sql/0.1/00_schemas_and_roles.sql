@@ -12,6 +12,8 @@
  *   ffrtmp_admin   administrators: see and manage every tenant.
  *   ffrtmp_tenant  tenant users: see and act for exactly one tenant, the one
  *                  their role is mapped to with ffrtmp.add_tenant_role().
+ *   ffrtmp_scheduler  the privileges the scheduler's passes run with: only
+ *                  what recovery, dispatch and pruning need.
  */
 DO $roles$
 BEGIN
@@ -23,6 +25,9 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_tenant') THEN
         CREATE ROLE ffrtmp_tenant NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_scheduler') THEN
+        CREATE ROLE ffrtmp_scheduler NOLOGIN NOBYPASSRLS;
     END IF;
 END
 $roles$;

@@ -114,3 +114,20 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp_data.scheduler_shared()
     TO ffrtmp_admin;
 GRANT SELECT ON ffrtmp_data.scheduler_state, ffrtmp_data.usage_recount TO ffrtmp_admin;
+
+-- The scheduler's passes run as ffrtmp_scheduler (see scheduler.c): the
+-- tables and calls of recovery, dispatch and pruning, and the right to see
+-- every session in pg_stat_activity (session-bound nodes).
+GRANT USAGE ON SCHEMA ffrtmp, ffrtmp_data TO ffrtmp_scheduler;
+GRANT SELECT ON ffrtmp_data.plans, ffrtmp_data.job_states, ffrtmp_data.job_transitions,
+    ffrtmp_data.failure_reasons, ffrtmp_data.tenant_limits, ffrtmp_data.presets
+    TO ffrtmp_scheduler;
+GRANT SELECT, UPDATE ON ffrtmp_data.tenants, ffrtmp_data.usage, ffrtmp_data.nodes,
+    ffrtmp_data.scheduler_state TO ffrtmp_scheduler;
+GRANT SELECT, UPDATE, DELETE ON ffrtmp_data.jobs TO ffrtmp_scheduler;
+GRANT SELECT, INSERT, DELETE ON ffrtmp_data.job_events TO ffrtmp_scheduler;
+GRANT SELECT, DELETE ON ffrtmp_data.job_progress TO ffrtmp_scheduler;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.recover(interval), ffrtmp_data.prune(interval, integer),
+    ffrtmp_data.fail_attempt(bigint, text, text, text), ffrtmp_data.retry_backoff(integer)
+    TO ffrtmp_scheduler;
+GRANT pg_read_all_stats TO ffrtmp_scheduler;

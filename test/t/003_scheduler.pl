@@ -41,6 +41,22 @@ ok($node->poll_query_until('postgres',
 is($node->safe_psql('postgres', 'SELECT epoch FROM ffrtmp_data.scheduler_state'), '2', 'with a new epoch');
 ok($node->poll_query_until('postgres', $one_leader), 'the terminated one comes back as a follower');
 
+# Passes run with the privileges of ffrtmp_scheduler, not the superuser the
+# worker connects as: take one privilege away and a new leader cannot begin.
+$node->safe_psql('postgres', 'REVOKE UPDATE ON ffrtmp_data.scheduler_state FROM ffrtmp_scheduler');
+$leader = $node->safe_psql('postgres', 'SELECT pid FROM ffrtmp.scheduler_status() WHERE leader');
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($leader)");
+my $denied = 0;
+for (1 .. 100)
+{
+	$denied = slurp_file($node->logfile) =~ /permission denied for table scheduler_state/;
+	last if $denied;
+	select(undef, undef, undef, 0.1);
+}
+ok($denied, 'without UPDATE on scheduler_state the pass is refused: it runs as ffrtmp_scheduler');
+$node->safe_psql('postgres', 'GRANT UPDATE ON ffrtmp_data.scheduler_state TO ffrtmp_scheduler');
+ok($node->poll_query_until('postgres', $one_leader), 'with the privilege back, a leader takes over');
+
 # SIGKILL of the leader makes the postmaster restart every backend; the
 # schedulers come back and elect a leader again.
 $leader = $node->safe_psql('postgres', 'SELECT pid FROM ffrtmp.scheduler_status() WHERE leader');
