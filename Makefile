@@ -29,3 +29,12 @@ include $(PGXS)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/$(EXTVERSION)/*.sql))
 	cat $^ > $@
+
+# The worker daemon lives in src/worker with its own Makefile.
+all: worker
+worker:
+	$(MAKE) -C src/worker
+clean: clean-worker
+clean-worker:
+	$(MAKE) -C src/worker clean
+.PHONY: worker clean-worker

@@ -5,6 +5,7 @@
 #   isolation    test/specs/*.spec                       (races: quotas at the limit)
 #   pgTAP        test/pgtap/*.sql with pg_prove          (behaviour and break-in tables)
 #   Perl TAP     test/t/*.pl with PostgreSQL::Test::Cluster (server-level behaviour)
+#   C unit       src/worker/tests (the worker daemon's parts)
 #
 # Run as root on Debian 12 (installs its packages), or as a user who already has
 # them installed and may write PostgreSQL's extension directory.
@@ -49,6 +50,8 @@ run_layer() {
   passed=$((passed + p))
   failed=$((failed + f))
 }
+
+run_layer "C unit" '^ok - ' '^not ok - ' make -s -C "$repo/src/worker" check
 
 run_layer pg_regress '\.\.\. ok' '\.\.\. FAILED' \
   as_postgres "$PGXS_DIR/src/test/regress/pg_regress" --bindir="$PGBIN" \
