@@ -3,7 +3,9 @@
  *
  * One module per concept: tenant_context.c (who is calling), spi_query.c
  * (kept plans and row returns), validate.c (argument checks), tenants.c,
- * jobs.c, nodes.c, priority.c, and ffrtmp.c (_PG_init).
+ * tenant_roles.c, jobs.c, nodes.c, usage.c (counters and quotas), priority.c,
+ * dispatch.c (one dispatch pass), scheduler.c (the background workers and
+ * their election) and ffrtmp.c (_PG_init).  The worker daemon is in worker/.
  */
 #ifndef FFRTMP_H
 #define FFRTMP_H

@@ -1,11 +1,12 @@
 /*
  * jobs.c: submitting, reading, canceling and retrying jobs.
  *
- * submit_job is the product's hot path.  On the common route it runs two
- * statements with kept plans: one that locks the tenant's usage row and reads
- * its quotas, and one that inserts the job, its first event and the usage
- * change together.  It sends no NOTIFY: a NOTIFY would serialise every
- * submitting commit cluster-wide.
+ * submit_job is the product's hot path.  On the common route it runs one
+ * statement with a kept plan, which takes a unit of the tenant's quota on its
+ * locked usage row and inserts the job and its first event; only a refusal
+ * runs a second query, to say which check failed.  It sends no NOTIFY (that
+ * would serialise every submitting commit cluster-wide): the scheduler's
+ * latch is set at commit instead.
  */
 #include "ffrtmp.h"
 
