@@ -30,11 +30,15 @@ include $(PGXS)
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/$(EXTVERSION)/*.sql))
 	cat $^ > $@
 
-# The worker daemon lives in src/worker with its own Makefile.
+# The worker daemon (and ffrtmp-transcode) live in src/worker with their own
+# Makefile; `make install` puts them in /usr/local/bin.
 all: worker
 worker:
 	$(MAKE) -C src/worker
+install: install-worker
+install-worker: worker
+	$(MAKE) -C src/worker install
 clean: clean-worker
 clean-worker:
 	$(MAKE) -C src/worker clean
-.PHONY: worker clean-worker
+.PHONY: worker install-worker clean-worker

@@ -1,9 +1,14 @@
 /*
- * options.h: ffrtmp-worker's command line.
+ * options.h: ffrtmp-worker's configuration: the command line and an optional
+ * configuration file (--config) of "key = value" lines using the long option
+ * names.  The command line wins over the file, so that a one-off override
+ * needs no edit; SIGHUP parses both again (see supervisor.c for what a
+ * reload may change).
  */
 #ifndef FFRTMP_WORKER_OPTIONS_H
 #define FFRTMP_WORKER_OPTIONS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define WORKER_MAX_ROOTS 16
@@ -24,17 +29,38 @@ typedef struct WorkerOptions
 	const char *output_root;
 	const char *labels[WORKER_MAX_LABELS];	/* "key=value" */
 	int			nlabels;
+
+	/* Per-job limits, applied to each job's child process; 0 means none. */
+	int64_t		job_memory_bytes;	/* RLIMIT_AS */
+	int			job_cpu_seconds;	/* RLIMIT_CPU */
+	int64_t		max_output_bytes;	/* RLIMIT_FSIZE */
+	int			io_timeout_ms;	/* a silent network input or output fails the job */
+
+	const char *config_file;	/* --config; NULL when none */
+	char	   *config_text;	/* the file's text; string options may point into it */
 } WorkerOptions;
 
 /*
- * Parses argv.  Returns 0 when the worker should run, 1 when --help or
- * --version was asked for (and printed to out), -1 with a message in err.
+ * Parses argv, and the --config file when one is named.  Returns 0 when the
+ * worker should run, 1 when --help or --version was asked for (and printed
+ * to out), -1 with a message in err.  Release with worker_free_options().
  */
 extern int	worker_parse_options(int argc, char **argv, WorkerOptions *options, FILE *out,
 								 char *err, size_t errlen);
 
+extern void worker_free_options(WorkerOptions *options);
+
+/*
+ * Which setting that a reload cannot apply differs between old and new
+ * ("name", "tenant", "conninfo"), or NULL when none does.
+ */
+extern const char *worker_options_restart_needed(const WorkerOptions *old, const WorkerOptions *new);
+
 /* Parses "500ms", "5s", "2m", "1h" or a bare number of seconds; -1 if invalid. */
 extern int	worker_parse_duration_ms(const char *text);
+
+/* Parses "512M", "8G", "64k", "1T" (powers of 1024) or bytes; -1 if invalid. */
+extern int64_t worker_parse_size(const char *text);
 
 extern void worker_usage(FILE *out);
 

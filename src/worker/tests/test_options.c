@@ -1,11 +1,14 @@
 /*
- * test_options.c: ffrtmp-worker's command line: defaults, every option, and
- * the errors that stop it before it connects anywhere.
+ * test_options.c: ffrtmp-worker's command line and configuration file:
+ * defaults, every option, the file under the command line, and the errors
+ * that stop it before it connects anywhere.
  */
 #include "../options.h"
 #include "check.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static WorkerOptions o;
 static char err[256];
@@ -17,9 +20,31 @@ parse(int argc, char **argv)
 	int			rc;
 
 	err[0] = '\0';
+	worker_free_options(&o);
 	rc = worker_parse_options(argc, argv, &o, sink, err, sizeof(err));
 	fclose(sink);
 	return rc;
+}
+
+/* Writes text to a fresh temporary file and returns its "--config=..." option. */
+static char *
+config(const char *text)
+{
+	static char option[64];
+	char		path[] = "/tmp/test_options.XXXXXX";
+	int			fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text))
+		abort();
+	close(fd);
+	snprintf(option, sizeof(option), "--config=%s", path);
+	return option;
+}
+
+static void
+remove_config(const char *option)
+{
+	unlink(option + strlen("--config="));
 }
 
 #define PARSE(...) parse(sizeof((char *[]){__VA_ARGS__, NULL}) / sizeof(char *) - 1, (char *[]){__VA_ARGS__, NULL})
@@ -61,9 +86,127 @@ main(void)
 		  "an option without its value is refused");
 	CHECK(PARSE("ffrtmp-worker", "dbname=a", "dbname=b") == -1, "two connection strings are refused");
 
+	CHECK(PARSE("ffrtmp-worker") == 0 && o.job_memory_bytes == (8LL << 30) && o.job_cpu_seconds == 0 &&
+		  o.max_output_bytes == 0 && o.io_timeout_ms == 10000 && o.config_file == NULL,
+		  "limit defaults: 8G of memory, no CPU time or output size limit, 10 s I/O timeout");
+	CHECK(PARSE("ffrtmp-worker", "--job-memory=512M", "--job-cpu-time=90m", "--max-output-size=20G",
+				"--io-timeout=2500ms") == 0 &&
+		  o.job_memory_bytes == (512LL << 20) && o.job_cpu_seconds == 5400 &&
+		  o.max_output_bytes == (20LL << 30) && o.io_timeout_ms == 2500, "limits parse");
+	CHECK(PARSE("ffrtmp-worker", "--job-memory=1073741824", "--max-output-size=64k") == 0 &&
+		  o.job_memory_bytes == (1LL << 30) && o.max_output_bytes == 65536, "sizes in bytes and kibibytes");
+	CHECK(PARSE("ffrtmp-worker", "--job-memory=unlimited", "--job-cpu-time=1500ms") == 0 &&
+		  o.job_memory_bytes == 0 && o.job_cpu_seconds == 2, "unlimited memory; CPU time rounds up to whole seconds");
+	CHECK(PARSE("ffrtmp-worker", "--job-memory=8 G") == -1 && strstr(err, "job memory") != NULL,
+		  "a malformed size is refused");
+	CHECK(PARSE("ffrtmp-worker", "--job-memory=1M") == -1, "a job memory below 64M is refused");
+	CHECK(PARSE("ffrtmp-worker", "--job-cpu-time=forever") == -1 && strstr(err, "CPU time") != NULL,
+		  "a bad CPU time is refused");
+	CHECK(PARSE("ffrtmp-worker", "--io-timeout=0") == -1 && strstr(err, "I/O timeout") != NULL,
+		  "a zero I/O timeout is refused");
+	CHECK(PARSE("ffrtmp-worker", "--max-output-size=-1") == -1, "a negative size is refused");
+
+	{
+		char	   *file = config("# a worker\n"
+								  "\n"
+								  "name = pool-3\n"
+								  "  slots=3  \n"
+								  "label = zone=b\n"
+								  "label = disk=ssd\n"
+								  "input-root = /media/file\n"
+								  "grace = 5s\n"
+								  "job-memory = 2G\n"
+								  "once = true\n"
+								  "conninfo = host=db1,db2 dbname=ffrtmp target_session_attrs=read-write\n");
+
+		CHECK(PARSE("ffrtmp-worker", file) == 0 && o.config_text != NULL, "a configuration file parses");
+		CHECK(strcmp(o.name, "pool-3") == 0 && o.slots == 3 && o.grace_ms == 5000 && o.once &&
+			  o.job_memory_bytes == (2LL << 30), "the file sets options by their long names");
+		CHECK(o.nlabels == 2 && strcmp(o.labels[0], "zone=b") == 0 && o.ninput_roots == 1,
+			  "the file's lists");
+		CHECK(strcmp(o.conninfo, "host=db1,db2 dbname=ffrtmp target_session_attrs=read-write") == 0,
+			  "the file's conninfo keeps its spaces");
+		CHECK(PARSE("ffrtmp-worker", "--slots=7", file, "-l", "zone=c", "dbname=other") == 0 &&
+			  o.slots == 7 && strcmp(o.name, "pool-3") == 0, "the command line wins over the file");
+		CHECK(o.nlabels == 1 && strcmp(o.labels[0], "zone=c") == 0 && o.ninput_roots == 1,
+			  "a list on the command line replaces the file's");
+		CHECK(strcmp(o.conninfo, "dbname=other") == 0, "the command line's conninfo wins");
+		remove_config(file);
+	}
+	{
+		WorkerOptions old;
+
+		CHECK(PARSE("ffrtmp-worker", "--name=a", "--slots=2") == 0, "options before a reload");
+		old = o;
+		o.config_text = NULL;	/* old keeps nothing to free */
+		CHECK(PARSE("ffrtmp-worker", "--name=a", "--slots=4", "--label=x=y") == 0 &&
+			  worker_options_restart_needed(&old, &o) == NULL, "slots and labels reload");
+		CHECK(PARSE("ffrtmp-worker", "--name=b") == 0 && worker_options_restart_needed(&old, &o) != NULL &&
+			  strcmp(worker_options_restart_needed(&old, &o), "name") == 0, "a new name needs a restart");
+		CHECK(PARSE("ffrtmp-worker", "--name=a", "--tenant=acme") == 0 &&
+			  strcmp(worker_options_restart_needed(&old, &o), "tenant") == 0, "a new tenant needs a restart");
+		CHECK(PARSE("ffrtmp-worker", "--name=a", "dbname=x") == 0 &&
+			  strcmp(worker_options_restart_needed(&old, &o), "conninfo") == 0, "a new conninfo needs a restart");
+	}
+	{
+		char	   *file = config("slots = 2\nfrobnicate = yes\n");
+
+		CHECK(PARSE("ffrtmp-worker", file) == -1 && strstr(err, ":2: unknown option \"frobnicate\"") != NULL,
+			  "an unknown key is refused with its line");
+		remove_config(file);
+		file = config("slots = lots\n");
+		CHECK(PARSE("ffrtmp-worker", file) == -1 && strstr(err, ":1: invalid slots \"lots\"") != NULL,
+			  "a bad value in the file is refused with its line");
+		remove_config(file);
+		file = config("slots\n");
+		CHECK(PARSE("ffrtmp-worker", file) == -1 && strstr(err, "expected \"key = value\"") != NULL,
+			  "a line without '=' is refused");
+		remove_config(file);
+		file = config("config = /etc/other.conf\n");
+		CHECK(PARSE("ffrtmp-worker", file) == -1 && strstr(err, "unknown option \"config\"") != NULL,
+			  "the file cannot name another file");
+		remove_config(file);
+		file = config("name =\n");
+		CHECK(PARSE("ffrtmp-worker", file) == -1 && strstr(err, "needs a value") != NULL,
+			  "an empty value is refused");
+		remove_config(file);
+		file = config("once = maybe\n");
+		CHECK(PARSE("ffrtmp-worker", file) == -1, "once takes true or false");
+		remove_config(file);
+		CHECK(PARSE("ffrtmp-worker", "--config=/nonexistent/worker.conf") == -1 &&
+			  strstr(err, "could not open configuration file") != NULL, "a missing file is refused");
+	}
+	{
+		FILE	   *help = tmpfile();
+		char		text[8192];
+		size_t		len;
+		static const char *const documented[] = {
+			"--name", "--tenant", "--slots", "--input-root", "--output-root", "--label",
+			"--poll-interval", "--heartbeat-interval", "--grace", "--job-memory", "--job-cpu-time",
+			"--max-output-size", "--io-timeout", "--once", "--config", "--help", "--version", "SIGHUP", NULL
+		};
+		int			all = 1;
+
+		worker_usage(help);
+		rewind(help);
+		len = fread(text, 1, sizeof(text) - 1, help);
+		text[len] = '\0';
+		fclose(help);
+		for (const char *const *word = documented; *word; word++)
+			if (strstr(text, *word) == NULL)
+				all = 0;
+		CHECK(all, "--help documents every option");
+	}
+
+	CHECK(worker_parse_size("512M") == (512LL << 20) && worker_parse_size("8GiB") == (8LL << 30) &&
+		  worker_parse_size("1t") == (1LL << 40) && worker_parse_size("100") == 100,
+		  "sizes: units and bare bytes");
+	CHECK(worker_parse_size("8X") == -1 && worker_parse_size("G") == -1 && worker_parse_size("99999999999T") == -1,
+		  "sizes: unknown units, no number and overflow are refused");
 	CHECK(worker_parse_duration_ms("90") == 90000 && worker_parse_duration_ms("1h") == 3600000 &&
 		  worker_parse_duration_ms("250ms") == 250, "durations: bare seconds, hours, milliseconds");
 	CHECK(worker_parse_duration_ms("99999999h") == -1 && worker_parse_duration_ms("-5s") == -1,
 		  "durations: overflow and negatives are refused");
+	worker_free_options(&o);
 	return check_summary();
 }

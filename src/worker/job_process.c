@@ -1,0 +1,554 @@
+/*
+ * job_process.c: a job's child process, from fork to outcome (see
+ * job_process.h).
+ *
+ * The child is the unit of failure: a crash, a runaway allocation or a
+ * hostile input ends it, never the daemon.  It leaves the daemon's process
+ * group, keeps only its report pipe, and dies with the daemon
+ * (PR_SET_PDEATHSIG): a job whose worker was SIGKILLed is given to another
+ * node, and an orphan still writing the same output must not compete with it.
+ */
+#include "job_process.h"
+#include "worker_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The child's report pipe, moved to a fixed descriptor so every other one can be closed. */
+#define REPORT_FD 3
+
+#define PROGRESS_EVERY_MS 1000
+#define KILL_AFTER_MS 1000
+
+static const char *const failure_reasons[] = {
+	"input_error", "user_error", "network_error", "runtime_error", "timeout",
+	"resource_error", "platform_error", NULL
+};
+
+/* Set by the child's SIGTERM handler; job_run() polls it. */
+static volatile sig_atomic_t child_stop;
+
+static void
+child_on_sigterm(int signo)
+{
+	(void) signo;
+	child_stop = 1;
+}
+
+/* In the child: report a failure to set up, in the protocol the parent reads. */
+static void
+child_fail(const char *what)
+{
+	char		line[256];
+	int			len = snprintf(line, sizeof(line), "failed platform_error %s: %s\n", what, strerror(errno));
+
+	if (write(REPORT_FD, line, len) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+/* A limit no higher than the inherited hard limit, which an unprivileged process cannot raise. */
+static void
+child_limit(int resource, rlim_t soft, rlim_t hard, const char *what)
+{
+	struct rlimit current;
+	struct rlimit limit;
+
+	if (getrlimit(resource, &current) != 0)
+		child_fail(what);
+	limit.rlim_max = hard < current.rlim_max ? hard : current.rlim_max;
+	limit.rlim_cur = soft < limit.rlim_max ? soft : limit.rlim_max;
+	if (setrlimit(resource, &limit) != 0)
+		child_fail(what);
+}
+
+static void
+run_child(const JobRunRequest *req, int report_fd, const WorkerOptions *options, pid_t parent)
+{
+	struct sigaction action;
+	sigset_t	none;
+
+	/*
+	 * Nothing of the daemon's signal handling applies here; SIGTERM asks to
+	 * stop.  Signals stay blocked (since before the fork) until this is done.
+	 */
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = SIG_DFL;
+	for (int signo = 1; signo < NSIG; signo++)
+		(void) sigaction(signo, &action, NULL);
+	action.sa_handler = child_on_sigterm;
+	sigemptyset(&action.sa_mask);
+	(void) sigaction(SIGTERM, &action, NULL);
+	/* A closed network peer or report pipe is an error to report, not a silent death. */
+	action.sa_handler = SIG_IGN;
+	(void) sigaction(SIGPIPE, &action, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/* A Ctrl-C at a terminal drains the daemon; it must not kill its jobs outright. */
+	(void) setpgid(0, 0);
+	(void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(1);				/* the daemon died before PDEATHSIG was armed */
+
+	/* The database socket and other jobs' pipes are none of this child's business. */
+	if (report_fd != REPORT_FD && dup2(report_fd, REPORT_FD) < 0)
+		_exit(1);
+	if (close_range(REPORT_FD + 1, ~0U, 0) != 0)
+		for (int fd = REPORT_FD + 1; fd < 65536; fd++)
+			(void) close(fd);
+
+	if (options->job_memory_bytes > 0)
+		child_limit(RLIMIT_AS, options->job_memory_bytes, options->job_memory_bytes,
+					"could not set the memory limit");
+	/* SIGXCPU at the soft limit; the hard limit, a little later, kills one that ignores it. */
+	if (options->job_cpu_seconds > 0)
+		child_limit(RLIMIT_CPU, options->job_cpu_seconds, options->job_cpu_seconds + 5,
+					"could not set the CPU time limit");
+	if (options->max_output_bytes > 0)
+		child_limit(RLIMIT_FSIZE, options->max_output_bytes, options->max_output_bytes,
+					"could not set the output size limit");
+
+	_exit(job_run(req, REPORT_FD, (volatile int *) &child_stop));
+}
+
+static char *
+copy_or_null(const char *text)
+{
+	return text ? strdup(text) : NULL;
+}
+
+JobProcess *
+job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t now_ms,
+				  char *err, size_t errlen, const char **failure_reason)
+{
+	JobProcess *p = calloc(1, sizeof(JobProcess));
+	JobRunRequest req;
+	const char *why;
+	int			fds[2];
+	pid_t		parent = getpid();
+	sigset_t	all;
+	sigset_t	saved;
+	int			fork_errno;
+
+	*failure_reason = "platform_error";
+	if (p == NULL)
+	{
+		snprintf(err, errlen, "out of memory starting the job");
+		return NULL;
+	}
+	p->job = *job;
+	p->job.input_url = strdup(job->input_url);
+	p->job.output_url = copy_or_null(job->output_url);
+	p->job.params = strdup(job->params);
+	p->fd = -1;
+	p->pid = -1;
+	p->started_ms = now_ms;
+	p->deadline_ms = job->timeout_ms > 0 ? now_ms + job->timeout_ms : 0;
+	p->cpu_seconds = options->job_cpu_seconds;
+	p->output_bytes = options->max_output_bytes;
+	if (p->job.input_url == NULL || p->job.params == NULL || (job->output_url && p->job.output_url == NULL))
+	{
+		snprintf(err, errlen, "out of memory starting the job");
+		goto fail;
+	}
+
+	memset(&req, 0, sizeof(req));
+	req.job_id = p->job.id;
+	req.attempt = p->job.attempt;
+	req.tenant_id = p->job.tenant_id;
+	req.input_url = p->job.input_url;
+	req.output_url = p->job.output_url;
+	req.params_json = p->job.params;
+	req.cpu_cores = p->job.cpu_cores;
+	req.gpus = p->job.gpus;
+	req.input_roots = options->input_roots;
+	req.ninput_roots = options->ninput_roots;
+	req.output_root = options->output_root;
+	req.io_timeout_ms = options->io_timeout_ms;
+
+	/* Decided here, before the fork, so that the parent can remove what a killed child left. */
+	if (job_run_output_paths(&req, p->final_path, sizeof(p->final_path),
+							 p->partial_path, sizeof(p->partial_path), &why) < 0)
+	{
+		snprintf(err, errlen, "%s", why);
+		*failure_reason = "user_error";
+		goto fail;
+	}
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+	{
+		snprintf(err, errlen, "could not create a pipe for the job: %s", strerror(errno));
+		goto fail;
+	}
+
+	/*
+	 * Signals wait until the child has its own handlers: until then it
+	 * would run the daemon's, and a SIGTERM meant for the job would reach
+	 * the daemon's signal pipe as if the daemon had been told to drain.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &saved);
+	p->pid = fork();
+	if (p->pid == 0)
+	{
+		close(fds[0]);
+		run_child(&req, fds[1], options, parent);
+	}
+	fork_errno = errno;
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	close(fds[1]);
+	if (p->pid < 0)
+	{
+		snprintf(err, errlen, "could not fork the job's process: %s", strerror(fork_errno));
+		close(fds[0]);
+		goto fail;
+	}
+	p->fd = fds[0];
+	if (fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK) != 0)
+		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
+					   "could not make the report pipe non-blocking: %s", strerror(errno));
+	worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
+				   "started attempt %d in process %d: %s -> %s", p->job.attempt, (int) p->pid,
+				   p->job.input_url, p->final_path);
+	return p;
+
+fail:
+	job_process_free(p);
+	return NULL;
+}
+
+static int
+known_failure_reason(const char *reason)
+{
+	for (const char *const *r = failure_reasons; *r; r++)
+		if (strcmp(reason, *r) == 0)
+			return 1;
+	return 0;
+}
+
+/* One complete line from the child. */
+static void
+handle_line(JobProcess *p, char *line)
+{
+	if (strncmp(line, "progress ", 9) == 0)
+	{
+		/* Only the latest matters: older ones are superseded before they are due. */
+		if (p->stop != JOB_STOP_NONE)
+			return;				/* a job being stopped has nothing more to tell */
+		free(p->progress);
+		p->progress = strdup(line + 9);
+	}
+	else if (strncmp(line, "done ", 5) == 0)
+	{
+		free(p->done_json);
+		p->done_json = strdup(line + 5);
+	}
+	else if (strncmp(line, "failed ", 7) == 0)
+	{
+		char	   *reason = line + 7;
+		size_t		len = strcspn(reason, " ");
+		const char *message = reason[len] ? reason + len + 1 : "";
+
+		snprintf(p->failed_reason, sizeof(p->failed_reason), "%.*s", (int) len, reason);
+		free(p->failed_message);
+		p->failed_message = strdup(message);
+	}
+	else
+		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
+					   "ignored an unexpected report from the transcode: %.80s", line);
+}
+
+static void
+feed(JobProcess *p, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+	{
+		if (data[i] == '\n')
+		{
+			if (!p->overlong)
+			{
+				p->line[p->line_len] = '\0';
+				handle_line(p, p->line);
+			}
+			p->line_len = 0;
+			p->overlong = 0;
+		}
+		else if (p->overlong)
+			continue;
+		else if (p->line_len == JOB_RUN_LINE_MAX)
+		{
+			worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
+						   "ignored a report longer than %d bytes", JOB_RUN_LINE_MAX);
+			p->overlong = 1;
+			p->line_len = 0;
+		}
+		else
+			p->line[p->line_len++] = data[i];
+	}
+}
+
+void
+job_process_read(JobProcess *p)
+{
+	char		buf[8192];
+	ssize_t		n;
+
+	while (p->fd >= 0)
+	{
+		n = read(p->fd, buf, sizeof(buf));
+		if (n > 0)
+			feed(p, buf, n);
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		else
+		{
+			if (n < 0)
+				worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
+							   "could not read the job's reports: %s", strerror(errno));
+			/* A last line without its newline still counts. */
+			if (p->line_len > 0 && !p->overlong)
+				feed(p, "\n", 1);
+			close(p->fd);
+			p->fd = -1;
+		}
+	}
+}
+
+void
+job_process_stop(JobProcess *p, JobStopReason why, int64_t now_ms)
+{
+	if (p->exited || p->stop != JOB_STOP_NONE)
+		return;
+	p->stop = why;
+	p->kill_at_ms = now_ms + KILL_AFTER_MS;
+	free(p->progress);
+	p->progress = NULL;
+	if (kill(p->pid, SIGTERM) != 0 && errno != ESRCH)
+		worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not signal process %d: %s",
+					   (int) p->pid, strerror(errno));
+}
+
+void
+job_process_tick(JobProcess *p, int64_t now_ms)
+{
+	if (p->exited)
+		return;
+	if (p->stop == JOB_STOP_NONE && p->deadline_ms != 0 && now_ms >= p->deadline_ms)
+	{
+		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
+					   "attempt %d ran past its timeout of %.1f s: stopping it",
+					   p->job.attempt, p->job.timeout_ms / 1000.0);
+		job_process_stop(p, JOB_STOP_TIMEOUT, now_ms);
+	}
+	if (p->stop != JOB_STOP_NONE && !p->killed && now_ms >= p->kill_at_ms)
+	{
+		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
+					   "process %d still runs %d ms after SIGTERM: killing it", (int) p->pid, KILL_AFTER_MS);
+		if (kill(p->pid, SIGKILL) != 0 && errno != ESRCH)
+			worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not kill process %d: %s",
+						   (int) p->pid, strerror(errno));
+		p->killed = 1;
+	}
+}
+
+int64_t
+job_process_next_deadline(const JobProcess *p, int relaying)
+{
+	int64_t		next = INT64_MAX;
+
+	if (p->exited)
+		return next;
+	if (p->stop == JOB_STOP_NONE && p->deadline_ms != 0)
+		next = p->deadline_ms;
+	if (p->stop != JOB_STOP_NONE && !p->killed && p->kill_at_ms < next)
+		next = p->kill_at_ms;
+	if (relaying && p->progress && p->stop == JOB_STOP_NONE && p->progress_sent_ms + PROGRESS_EVERY_MS < next)
+		next = p->progress_sent_ms + PROGRESS_EVERY_MS;
+	return next;
+}
+
+char *
+job_process_take_progress(JobProcess *p, int64_t now_ms)
+{
+	char	   *progress = p->progress;
+
+	if (progress == NULL || p->stop != JOB_STOP_NONE || now_ms < p->progress_sent_ms + PROGRESS_EVERY_MS)
+		return NULL;
+	p->progress = NULL;
+	p->progress_sent_ms = now_ms;
+	return progress;
+}
+
+int
+job_process_reap(JobProcess *p)
+{
+	pid_t		pid;
+	int			status;
+
+	if (p->exited)
+		return 1;
+	pid = waitpid(p->pid, &status, WNOHANG);
+	if (pid == 0 || (pid < 0 && errno == EINTR))
+		return 0;
+	if (pid < 0)
+	{
+		worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not wait for process %d: %s",
+					   (int) p->pid, strerror(errno));
+		status = W_EXITCODE(1, 0);
+	}
+	p->exited = 1;
+	p->status = status;
+	/* Its last reports are still in the pipe; once they are read, the write end is gone. */
+	job_process_read(p);
+	if (p->fd >= 0)
+	{
+		close(p->fd);
+		p->fd = -1;
+	}
+	return 1;
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void) st;
+	(void) ftw;
+	if ((type == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+/* The partial output: a file, or a directory for outputs made of several files (HLS). */
+static void
+remove_partial(JobProcess *p)
+{
+	struct stat st;
+
+	if (p->partial_path[0] == '\0' || lstat(p->partial_path, &st) != 0)
+		return;
+	if ((S_ISDIR(st.st_mode) ? nftw(p->partial_path, remove_entry, 16, FTW_DEPTH | FTW_PHYS)
+		 : unlink(p->partial_path)) != 0)
+		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id, "could not remove partial output %s: %s",
+					   p->partial_path, strerror(errno));
+	else
+		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "removed partial output %s", p->partial_path);
+}
+
+static int
+result_is_object(const char *json)
+{
+	json_object *parsed = json_tokener_parse(json);
+	int			ok = parsed != NULL && json_object_is_type(parsed, json_type_object);
+
+	json_object_put(parsed);
+	return ok;
+}
+
+void
+job_process_outcome(JobProcess *p, JobOutcome *o)
+{
+	int			exited_ok = WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0;
+
+	memset(o, 0, sizeof(*o));
+	o->error = o->error_buf;
+
+	/* A transcode that finished before its stop took effect is complete all the same. */
+	if (p->done_json && exited_ok && p->stop != JOB_STOP_CANCELED)
+	{
+		if (result_is_object(p->done_json))
+		{
+			o->outcome = "completed";
+			o->result = p->done_json;
+			o->error = NULL;
+			return;
+		}
+		o->outcome = "failed";
+		o->failure_reason = "runtime_error";
+		snprintf(o->error_buf, sizeof(o->error_buf), "the transcode reported a result that is not a JSON object");
+	}
+	else if (p->stop == JOB_STOP_CANCELED)
+		o->outcome = NULL;
+	else if (p->stop == JOB_STOP_TIMEOUT)
+	{
+		o->outcome = "timed_out";
+		o->failure_reason = "timeout";
+		snprintf(o->error_buf, sizeof(o->error_buf), "the attempt ran past its timeout of %.1f s",
+				 p->job.timeout_ms / 1000.0);
+	}
+	else if (p->stop == JOB_STOP_SHUTDOWN)
+	{
+		o->outcome = "failed";
+		o->failure_reason = "platform_error";
+		snprintf(o->error_buf, sizeof(o->error_buf), "worker shutting down");
+	}
+	else if (p->failed_reason[0] != '\0')
+	{
+		o->outcome = "failed";
+		o->failure_reason = known_failure_reason(p->failed_reason) ? p->failed_reason : "runtime_error";
+		snprintf(o->error_buf, sizeof(o->error_buf), "%s",
+				 p->failed_message && p->failed_message[0] ? p->failed_message : "the transcode failed");
+	}
+	else if (WIFSIGNALED(p->status))
+	{
+		int			signo = WTERMSIG(p->status);
+
+		o->outcome = "failed";
+		o->failure_reason = "runtime_error";
+		if (signo == SIGXCPU)
+		{
+			o->failure_reason = "resource_error";
+			snprintf(o->error_buf, sizeof(o->error_buf),
+					 "the transcode used up its CPU time limit of %d s and was killed by signal %d (%s)",
+					 p->cpu_seconds, signo, strsignal(signo));
+		}
+		else if (signo == SIGXFSZ)
+		{
+			o->failure_reason = "resource_error";
+			snprintf(o->error_buf, sizeof(o->error_buf),
+					 "the output reached the maximum output size of %" PRId64 " bytes; the transcode was killed by signal %d (%s)",
+					 p->output_bytes, signo, strsignal(signo));
+		}
+		else
+			snprintf(o->error_buf, sizeof(o->error_buf), "the transcode process was killed by signal %d (%s)",
+					 signo, strsignal(signo));
+	}
+	else
+	{
+		o->outcome = "failed";
+		o->failure_reason = "runtime_error";
+		snprintf(o->error_buf, sizeof(o->error_buf),
+				 "the transcode process exited with status %d without reporting an outcome",
+				 WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1);
+	}
+	remove_partial(p);
+}
+
+void
+job_process_free(JobProcess *p)
+{
+	if (p == NULL)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->job.input_url);
+	free(p->job.output_url);
+	free(p->job.params);
+	free(p->progress);
+	free(p->done_json);
+	free(p->failed_message);
+	free(p);
+}

@@ -1,0 +1,112 @@
+/*
+ * job_process.h: one job run in a forked child process, seen from the
+ * supervisor: starting it under the per-job limits, reading its reports
+ * (the line protocol of job_run.h), stopping it, and turning how it ended
+ * into the outcome finish_job records.
+ *
+ * A child is stopped with SIGTERM, which asks job_run() to stop and clean
+ * up, and SIGKILL one second later if it has not exited; then the partial
+ * output is removed here, since a killed child could not.
+ */
+#ifndef FFRTMP_WORKER_JOB_PROCESS_H
+#define FFRTMP_WORKER_JOB_PROCESS_H
+
+#include "job_run.h"
+#include "node_session.h"
+#include "options.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef enum JobStopReason
+{
+	JOB_STOP_NONE,
+	JOB_STOP_CANCELED,			/* the database says the attempt is no longer ours */
+	JOB_STOP_TIMEOUT,			/* past the job's wall-clock timeout */
+	JOB_STOP_SHUTDOWN			/* the worker is shutting down and the grace is over */
+} JobStopReason;
+
+typedef struct JobProcess
+{
+	AssignedJob job;			/* own copies of the strings */
+	pid_t		pid;
+	int			fd;				/* read end of the report pipe; -1 after EOF */
+	char		final_path[PATH_MAX];
+	char		partial_path[PATH_MAX];	/* "" for network outputs */
+	int64_t		started_ms;
+	int64_t		deadline_ms;	/* wall-clock timeout; 0: none */
+	int			cpu_seconds;	/* the limits it runs under, to explain a kill */
+	int64_t		output_bytes;
+
+	/* Reports, as they arrive. */
+	char		line[JOB_RUN_LINE_MAX + 1];
+	size_t		line_len;
+	int			overlong;		/* discarding the rest of a too long line */
+	char	   *progress;		/* latest not yet relayed */
+	int64_t		progress_sent_ms;
+	char	   *done_json;
+	char		failed_reason[32];
+	char	   *failed_message;
+
+	/* Stopping and ending. */
+	JobStopReason stop;
+	int64_t		kill_at_ms;
+	int			killed;
+	int			exited;
+	int			status;			/* from waitpid */
+} JobProcess;
+
+/* What to record about an attempt that ended; outcome NULL: nothing (it is not ours any more). */
+typedef struct JobOutcome
+{
+	const char *outcome;		/* completed, failed, timed_out */
+	const char *result;			/* JSON, when completed */
+	const char *failure_reason;
+	const char *error;
+	char		error_buf[600];
+} JobOutcome;
+
+/*
+ * Forks the child for job (its output paths decided first, here, so that the
+ * parent can clean up after it).  Returns a new JobProcess, or NULL with a
+ * message in err and the failure class in *failure_reason when the job
+ * cannot start (a refused output path, no process or pipe left).
+ */
+extern JobProcess *job_process_start(const AssignedJob *job, const WorkerOptions *options,
+									 int64_t now_ms, char *err, size_t errlen,
+									 const char **failure_reason);
+
+/* Reads what the child wrote since the last call; call when its fd is readable. */
+extern void job_process_read(JobProcess *process);
+
+/* Sends SIGTERM (once) and arms the SIGKILL one second later. */
+extern void job_process_stop(JobProcess *process, JobStopReason why, int64_t now_ms);
+
+/* Fires the wall-clock timeout and the SIGKILL escalation when due. */
+extern void job_process_tick(JobProcess *process, int64_t now_ms);
+
+/*
+ * The next time job_process_tick, or a progress relay when relaying (the
+ * database is connected), has something to do; INT64_MAX: none.
+ */
+extern int64_t job_process_next_deadline(const JobProcess *process, int relaying);
+
+/*
+ * The latest progress report when one is due (at most one a second), for
+ * the caller to relay and free; NULL otherwise.
+ */
+extern char *job_process_take_progress(JobProcess *process, int64_t now_ms);
+
+/* Reaps the child without blocking; 1 once it has exited and its reports are read. */
+extern int	job_process_reap(JobProcess *process);
+
+/*
+ * How the ended attempt went.  Removes the partial output unless it
+ * completed.  Valid while process lives.
+ */
+extern void job_process_outcome(JobProcess *process, JobOutcome *outcome);
+
+extern void job_process_free(JobProcess *process);
+
+#endif

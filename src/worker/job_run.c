@@ -1,0 +1,470 @@
+/*
+ * job_run.c: one job's life inside its child process: read the params,
+ * confine the input and the output, transcode into partial files, probe the
+ * result, and only then rename the output into place.  Everything the
+ * supervisor needs to know travels as lines on the report pipe (job_run.h).
+ */
+#include "job_run.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "confine.h"
+#include "job_spec.h"
+#include "output_probe.h"
+#include "transcode.h"
+
+#define PATH_BYTES 4200
+
+/* Where a job reads from and writes to, once confined. */
+typedef struct JobPlan
+{
+	JobSpec		spec;
+	InputKind	input_kind;
+	char		input[PATH_BYTES];	/* what the transcode opens */
+	double		input_seconds;	/* known length (test source), else 0 */
+	char		final_path[PATH_BYTES]; /* file or playlist path, or rtmp URL */
+	char		partial_path[PATH_BYTES];	/* "" for network outputs */
+	char		relative[PATH_BYTES];	/* final_path below the tenant's directory */
+	int			network_output;
+} JobPlan;
+
+/* Writes one whole report line; the pipe is the supervisor's only view of us. */
+static void
+report(int fd, const char *format,...)
+{
+	char		line[JOB_RUN_LINE_MAX];
+	va_list		args;
+	size_t		len;
+	size_t		done = 0;
+
+	va_start(args, format);
+	vsnprintf(line, sizeof(line) - 1, format, args);
+	va_end(args);
+	for (char *c = line; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	len = strlen(line);
+	line[len++] = '\n';
+	while (done < len)
+	{
+		ssize_t		n = write(fd, line + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;				/* the supervisor is gone; the exit status still tells */
+		done += (size_t) n;
+	}
+}
+
+static int
+is_uuid(const char *s)
+{
+	return s != NULL && strlen(s) == 36 && strspn(s, "0123456789abcdef-") == 36;
+}
+
+/* Creates the directories of relative below root, one component at a time. */
+static void
+make_parent_dirs(const char *root, const char *relative)
+{
+	char		path[PATH_BYTES];
+	size_t		root_len = strlen(root);
+
+	if (snprintf(path, sizeof(path), "%s/%s", root, relative) >= (int) sizeof(path))
+		return;
+	for (char *slash = strchr(path + root_len + 1, '/'); slash; slash = strchr(slash + 1, '/'))
+	{
+		*slash = '\0';
+		(void) mkdir(path, 0755);	/* confine_output checks what is there afterwards */
+		*slash = '/';
+	}
+}
+
+static int
+plan_output(const JobRunRequest *req, JobPlan *plan, const char **why)
+{
+	char		tenant_root[PATH_BYTES];
+	char	   *relative = plan->relative;
+	const char *url = req->output_url;
+
+	if (url && (strncmp(url, "rtmp://", 7) == 0 || strncmp(url, "rtmps://", 8) == 0))
+	{
+		if (plan->spec.format != FORMAT_FLV)
+		{
+			*why = "an rtmp output carries format flv";
+			return -1;
+		}
+		snprintf(plan->final_path, sizeof(plan->final_path), "%s", url);
+		plan->network_output = 1;
+		return 0;
+	}
+	if (req->output_root == NULL)
+	{
+		*why = "this worker has no output root (start it with --output-root)";
+		return -1;
+	}
+	if (!is_uuid(req->tenant_id))
+	{
+		*why = "the job's tenant id is not a UUID";
+		return -1;
+	}
+	if (url == NULL)
+		snprintf(relative, PATH_BYTES, plan->spec.format == FORMAT_HLS ? "job-%lld/index.%s" : "job-%lld.%s",
+				 (long long) req->job_id, job_spec_extension(plan->spec.format));
+	else if (plan->spec.format == FORMAT_HLS && (strlen(url) < 5 || strcmp(url + strlen(url) - 5, ".m3u8") != 0))
+		snprintf(relative, PATH_BYTES, "%s/index.m3u8", url);	/* a directory for the playlist */
+	else
+		snprintf(relative, PATH_BYTES, "%s", url);
+
+	snprintf(tenant_root, sizeof(tenant_root), "%s/%s", req->output_root, req->tenant_id);
+	(void) mkdir(tenant_root, 0755);
+	if (confine_output(tenant_root, relative, plan->final_path, sizeof(plan->final_path), why) < 0)
+		return -1;
+	make_parent_dirs(tenant_root, relative);
+	if (confine_output(tenant_root, relative, plan->final_path, sizeof(plan->final_path), why) < 0 ||
+		partial_name(plan->final_path, plan->partial_path, sizeof(plan->partial_path)) < 0)
+	{
+		*why = *why ? *why : "the output path is too long";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+plan_input(const JobRunRequest *req, JobPlan *plan, const char **why)
+{
+	const char *url = req->input_url;
+
+	if (strncmp(url, "file://", 7) == 0)
+	{
+		plan->input_kind = INPUT_FILE;
+		return confine_input(req->input_roots, req->ninput_roots, url + 7, plan->input, sizeof(plan->input), why);
+	}
+	if (strncmp(url, "testsrc://", 10) == 0)
+	{
+		int			width = 1280;
+		int			height = 720;
+		int			fps = 30;
+		int			seconds = 10;
+		const char *p = url + 10;
+		int			n = 0;
+
+		/* The database checked the form; missing parts take its defaults. */
+		if (sscanf(p, "%dx%d%n", &width, &height, &n) == 2)
+			p += n;
+		if (*p == '@' && sscanf(p, "@%d%n", &fps, &n) == 1)
+			p += n;
+		if (*p == '?' && sscanf(p, "?duration=%d%n", &seconds, &n) == 1)
+			p += n;
+		if (*p != '\0')
+		{
+			*why = "invalid test source";
+			return -1;
+		}
+		plan->input_kind = INPUT_TESTSRC;
+		plan->input_seconds = seconds;
+		snprintf(plan->input, sizeof(plan->input), "%dx%d@%d?duration=%d", width, height, fps, seconds);
+		return 0;
+	}
+	if (strncmp(url, "rtmp://", 7) == 0 || strncmp(url, "rtmps://", 8) == 0)
+		plan->input_kind = INPUT_LIVE;
+	else if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)
+		plan->input_kind = INPUT_HTTP;
+	else
+	{
+		*why = "unsupported input scheme (use file://, rtmp://, rtmps://, http://, https:// or testsrc://)";
+		return -1;
+	}
+	snprintf(plan->input, sizeof(plan->input), "%s", url);
+	return 0;
+}
+
+static int
+make_plan(const JobRunRequest *req, JobPlan *plan, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	memset(plan, 0, sizeof(*plan));
+	if (job_spec_parse(req->params_json, req->output_url, &plan->spec, err, errlen) < 0)
+		return -1;
+	if (plan_output(req, plan, &why) < 0)
+	{
+		snprintf(err, errlen, "output refused: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+job_run_output_paths(const JobRunRequest *req, char *final_path, size_t final_len,
+					 char *partial_path, size_t partial_len, const char **why)
+{
+	static char reason[256];
+	JobPlan    *plan = calloc(1, sizeof(JobPlan));
+	int			rc;
+
+	if (plan == NULL)
+	{
+		*why = "out of memory";
+		return -1;
+	}
+	rc = make_plan(req, plan, reason, sizeof(reason));
+	if (rc == 0)
+	{
+		snprintf(final_path, final_len, "%s", plan->final_path);
+		snprintf(partial_path, partial_len, "%s", plan->partial_path);
+	}
+	else
+		*why = reason;
+	free(plan);
+	return rc;
+}
+
+/* Calls fn(final playlist or NULL, its partial, segment pattern) for each HLS variant, then the master. */
+typedef void (*HlsFileFn) (const char *final_path, const char *partial_path, const char *segments, void *arg);
+
+static void
+for_each_hls_file(const JobPlan *plan, HlsFileFn fn, void *arg)
+{
+	char		final_path[PATH_BYTES];
+	char		partial[PATH_BYTES];
+	char		segments[PATH_BYTES];
+
+	for (int i = 0; i < plan->spec.nrenditions; i++)
+	{
+		const char *variant = plan->spec.ladder ? plan->spec.renditions[i].name : NULL;
+
+		if (transcode_hls_variant_playlist(plan->final_path, variant, final_path, sizeof(final_path)) < 0 ||
+			partial_name(final_path, partial, sizeof(partial)) < 0 ||
+			transcode_hls_segment_pattern(plan->final_path, variant, segments, sizeof(segments)) < 0)
+			continue;
+		fn(final_path, partial, segments, arg);
+	}
+	if (plan->spec.ladder)
+		fn(plan->final_path, plan->partial_path, NULL, arg);
+}
+
+static void
+discard_hls_file(const char *final_path, const char *partial, const char *segments, void *arg)
+{
+	char		segment[PATH_BYTES];
+
+	(void) final_path;
+	(void) arg;
+	unlink(partial);
+	/* Segments are numbered from 0 without gaps; stop at the first missing one. */
+	for (int n = 0; segments; n++)
+	{
+		snprintf(segment, sizeof(segment), segments, n);
+		if (unlink(segment) != 0 && errno == ENOENT)
+			break;
+	}
+}
+
+static void
+discard(const JobPlan *plan)
+{
+	if (plan->network_output)
+		return;
+	if (plan->spec.format == FORMAT_HLS)
+		for_each_hls_file(plan, discard_hls_file, NULL);
+	else
+		unlink(plan->partial_path);
+}
+
+void
+job_run_discard(const JobRunRequest *req)
+{
+	char		err[256];
+	JobPlan    *plan = calloc(1, sizeof(JobPlan));
+
+	if (plan && make_plan(req, plan, err, sizeof(err)) == 0)
+		discard(plan);
+	free(plan);
+}
+
+typedef struct Finishing
+{
+	int			failed;
+	int64_t		bytes;
+} Finishing;
+
+static void
+measure_hls_file(const char *final_path, const char *partial, const char *segments, void *arg)
+{
+	Finishing  *f = arg;
+	struct stat st;
+	char		segment[PATH_BYTES];
+
+	(void) partial;
+	if (stat(final_path, &st) == 0)
+		f->bytes += st.st_size;
+	for (int n = 0; segments; n++)
+	{
+		snprintf(segment, sizeof(segment), segments, n);
+		if (stat(segment, &st) != 0)
+			break;
+		f->bytes += st.st_size;
+	}
+}
+
+/* Moves a finished file output into place (the transcode publishes HLS playlists itself). */
+static int
+publish(const JobPlan *plan, int64_t *bytes)
+{
+	Finishing	f = {0};
+	struct stat st;
+
+	if (plan->network_output)
+		return 0;
+	if (plan->spec.format == FORMAT_HLS)
+		for_each_hls_file(plan, measure_hls_file, &f);
+	else if (rename(plan->partial_path, plan->final_path) != 0 || stat(plan->final_path, &st) != 0)
+		f.failed = 1;
+	else
+		f.bytes = st.st_size;
+	*bytes = f.bytes;
+	return f.failed ? -1 : 0;
+}
+
+static void
+relay_progress(const TranscodeProgress *p, void *arg)
+{
+	int			fd = *(int *) arg;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "frames", json_object_new_int64(p->frames));
+	json_object_object_add(o, "fps", json_object_new_double(p->fps));
+	json_object_object_add(o, "speed", json_object_new_double(p->speed));
+	if (p->percent >= 0)
+		json_object_object_add(o, "percent", json_object_new_double(p->percent));
+	json_object_object_add(o, "out_time", json_object_new_double(p->out_seconds));
+	json_object_object_add(o, "bitrate_kbps", json_object_new_double(p->bitrate_kbps));
+	json_object_object_add(o, "size", json_object_new_int64(p->bytes));
+	report(fd, "progress %s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+static json_object *
+describe_output(const JobPlan *plan, const TranscodeSummary *summary,
+				int64_t bytes, double elapsed, char *err, size_t errlen)
+{
+	json_object *result;
+
+	if (plan->network_output)
+	{
+		result = json_object_new_object();
+		json_object_object_add(result, "url", json_object_new_string(plan->final_path));
+		json_object_object_add(result, "duration", json_object_new_double(summary->last.out_seconds));
+	}
+	else if ((result = output_probe(plan->final_path, err, errlen)) == NULL)
+		return NULL;
+	json_object_object_add(result, "output",
+						   json_object_new_string(plan->network_output ? plan->final_path : plan->relative));
+	json_object_object_add(result, "size", json_object_new_int64(plan->network_output ? summary->last.bytes : bytes));
+	json_object_object_add(result, "frames", json_object_new_int64(summary->last.frames));
+	json_object_object_add(result, "elapsed", json_object_new_double(elapsed));
+	if (summary->ended_by_silence)
+		json_object_object_add(result, "ended_by", json_object_new_string("input went silent"));
+
+	if (plan->spec.ladder)
+	{
+		json_object *renditions = json_object_new_array();
+
+		for (int i = 0; i < plan->spec.nrenditions; i++)
+		{
+			char		variant[PATH_BYTES];
+			json_object *r;
+
+			transcode_hls_variant_playlist(plan->final_path, plan->spec.renditions[i].name, variant, sizeof(variant));
+			if ((r = output_probe(variant, err, errlen)) == NULL)
+			{
+				json_object_put(renditions);
+				json_object_put(result);
+				return NULL;
+			}
+			json_object_object_add(r, "name", json_object_new_string(plan->spec.renditions[i].name));
+			json_object_array_add(renditions, r);
+		}
+		json_object_object_add(result, "renditions", renditions);
+	}
+	return result;
+}
+
+int
+job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
+{
+	JobPlan    *plan = calloc(1, sizeof(JobPlan));
+	TranscodeRequest treq = {0};
+	TranscodeSummary summary;
+	TranscodeStatus status;
+	struct timespec started;
+	struct timespec ended;
+	json_object *result;
+	const char *why = NULL;
+	char		err[1024];
+	int64_t		bytes = 0;
+
+	if (plan == NULL)
+	{
+		report(report_fd, "failed resource_error out of memory");
+		return 1;
+	}
+	if (make_plan(req, plan, err, sizeof(err)) < 0)
+	{
+		report(report_fd, "failed user_error %s", err);
+		return 1;
+	}
+	if (plan_input(req, plan, &why) < 0)
+	{
+		report(report_fd, "failed input_error input refused: %s", why);
+		return 1;
+	}
+
+	treq.spec = &plan->spec;
+	treq.input_kind = plan->input_kind;
+	treq.input = plan->input;
+	treq.input_seconds = plan->input_seconds;
+	treq.output = plan->network_output || plan->spec.format == FORMAT_HLS ? plan->final_path : plan->partial_path;
+	treq.threads = req->cpu_cores > 0 ? req->cpu_cores : 1;
+	treq.prefer_gpu = req->gpus > 0;
+	treq.io_timeout_ms = req->io_timeout_ms > 0 ? req->io_timeout_ms : 10000;
+	treq.stop = stop;
+	treq.progress = relay_progress;
+	treq.progress_arg = &report_fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	status = transcode_run(&treq, &summary, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &ended);
+	if (status == TRANSCODE_OK && publish(plan, &bytes) < 0)
+	{
+		status = TRANSCODE_RESOURCE_ERROR;
+		snprintf(err, sizeof(err), "could not move the output into place: %s", strerror(errno));
+	}
+	if (status != TRANSCODE_OK)
+	{
+		discard(plan);
+		report(report_fd, "failed %s %s", transcode_status_reason(status), err);
+		free(plan);
+		return 1;
+	}
+	result = describe_output(plan, &summary, bytes,
+							 (ended.tv_sec - started.tv_sec) + (ended.tv_nsec - started.tv_nsec) / 1e9,
+							 err, sizeof(err));
+	if (result == NULL)
+		report(report_fd, "failed runtime_error %s", err);
+	else
+		report(report_fd, "done %s", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN));
+	json_object_put(result);
+	free(plan);
+	return result ? 0 : 1;
+}

@@ -1,0 +1,402 @@
+/*
+ * job_spec.c: reading a job's params JSON into a JobSpec.
+ *
+ * The database validated these params when the job was submitted, so a
+ * refusal here means the two sides disagree (an older worker, a hand-edited
+ * row): the job fails as a user error before any work starts rather than run
+ * with settings nobody asked for.
+ */
+#include "job_spec.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+fail(char *err, size_t errlen, const char *format,...)
+{
+	va_list		args;
+
+	va_start(args, format);
+	vsnprintf(err, errlen, format, args);
+	va_end(args);
+	return -1;
+}
+
+static int
+word_in(const char *word, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(word, *list) == 0)
+			return 1;
+	return 0;
+}
+
+int64_t
+job_spec_parse_bitrate(const char *text)
+{
+	char	   *end;
+	double		value;
+	double		scale = 1;
+
+	if (text == NULL || text[0] < '0' || text[0] > '9')
+		return -1;
+	value = strtod(text, &end);
+	if (*end == 'k' || *end == 'K')
+		scale = 1e3, end++;
+	else if (*end == 'M' || *end == 'm')
+		scale = 1e6, end++;
+	else if (*end == 'G' || *end == 'g')
+		scale = 1e9, end++;
+	if (*end != '\0' || !isfinite(value) || value * scale < 1 || value * scale > 1e12)
+		return -1;
+	return (int64_t) llround(value * scale);
+}
+
+const char *
+job_spec_extension(OutputFormat format)
+{
+	static const char *const extensions[] = {"mp4", "mkv", "webm", "m3u8", "flv"};
+
+	return extensions[format];
+}
+
+/*
+ * The encoders Debian's libavcodec offers for each codec word.  NVENC is
+ * taken only for jobs that asked for a GPU; av1 prefers SVT-AV1, which is
+ * an order of magnitude faster than libaom at similar quality.
+ */
+const char *
+job_spec_encoder(const char *codec, int prefer_gpu)
+{
+	if (strcmp(codec, "h264") == 0)
+		return prefer_gpu ? "h264_nvenc" : "libx264";
+	if (strcmp(codec, "h265") == 0)
+		return prefer_gpu ? "hevc_nvenc" : "libx265";
+	if (strcmp(codec, "vp9") == 0)
+		return "libvpx-vp9";
+	if (strcmp(codec, "av1") == 0)
+		return "libsvtav1";
+	if (strcmp(codec, "aac") == 0)
+		return "aac";
+	if (strcmp(codec, "opus") == 0)
+		return "libopus";
+	return NULL;
+}
+
+/* Reads a number, or a string holding one, as the database accepts both. */
+static int
+get_number(json_object *v, double *out)
+{
+	char	   *end;
+
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
+	{
+		*out = json_object_get_double(v);
+		return isfinite(*out) ? 0 : -1;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	*out = strtod(json_object_get_string(v), &end);
+	return (*end == '\0' && end != json_object_get_string(v) && isfinite(*out)) ? 0 : -1;
+}
+
+static int
+get_int(json_object *v, int min, int max, int *out)
+{
+	double		d;
+
+	if (get_number(v, &d) < 0 || d != floor(d) || d < min || d > max)
+		return -1;
+	*out = (int) d;
+	return 0;
+}
+
+static int
+get_bitrate(json_object *v, int64_t *out)
+{
+	char		text[64];
+	double		d;
+
+	if (json_object_is_type(v, json_type_string))
+		*out = job_spec_parse_bitrate(json_object_get_string(v));
+	else if (get_number(v, &d) == 0 && d >= 1 && d <= 1e12)
+	{
+		snprintf(text, sizeof(text), "%.0f", d);
+		*out = job_spec_parse_bitrate(text);
+	}
+	else
+		*out = -1;
+	return *out > 0 ? 0 : -1;
+}
+
+static int
+get_word(json_object *v, char *out, const char *const *allowed)
+{
+	const char *s;
+
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	s = json_object_get_string(v);
+	if (strlen(s) == 0 || strlen(s) >= JOB_SPEC_WORD ||
+		strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(s))
+		return -1;
+	if (allowed && !word_in(s, allowed))
+		return -1;
+	strcpy(out, s);
+	return 0;
+}
+
+static int
+get_size(json_object *v, int *width, int *height)
+{
+	int			consumed = 0;
+
+	if (!json_object_is_type(v, json_type_string) ||
+		sscanf(json_object_get_string(v), "%5dx%5d%n", width, height, &consumed) != 2 ||
+		json_object_get_string(v)[consumed] != '\0')
+		return -1;
+	return (*width >= 16 && *width <= 7680 && *height >= 16 && *height <= 4320 &&
+			*width % 2 == 0 && *height % 2 == 0) ? 0 : -1;
+}
+
+/*
+ * Options a rendition may set, read into r.  Returns 1 when key was one of
+ * them, 0 when it was not, -1 when its value is bad.
+ */
+static int
+parse_rendition_option(const char *key, json_object *v, Rendition *r)
+{
+	if (strcmp(key, "size") == 0)
+		return get_size(v, &r->width, &r->height) == 0 ? 1 : -1;
+	if (strcmp(key, "video_bitrate") == 0)
+		return get_bitrate(v, &r->video_bitrate) == 0 ? 1 : -1;
+	if (strcmp(key, "maxrate") == 0)
+		return get_bitrate(v, &r->maxrate) == 0 ? 1 : -1;
+	if (strcmp(key, "bufsize") == 0)
+		return get_bitrate(v, &r->bufsize) == 0 ? 1 : -1;
+	if (strcmp(key, "crf") == 0)
+		return get_int(v, 0, 63, &r->crf) == 0 ? 1 : -1;
+	if (strcmp(key, "fps") == 0)
+		return (get_number(v, &r->fps) == 0 && r->fps >= 1 && r->fps <= 240) ? 1 : -1;
+	if (strcmp(key, "name") == 0)
+		return get_word(v, r->name, NULL) == 0 ? 1 : -1;
+	return 0;
+}
+
+static int
+parse_renditions(json_object *array, JobSpec *spec, char *err, size_t errlen)
+{
+	size_t		n;
+
+	if (!json_object_is_type(array, json_type_array))
+		return fail(err, errlen, "params.renditions must be an array");
+	n = json_object_array_length(array);
+	if (n < 1 || n > JOB_SPEC_MAX_RENDITIONS)
+		return fail(err, errlen, "params.renditions has %zu entries; a ladder has 1 to %d",
+					n, JOB_SPEC_MAX_RENDITIONS);
+	for (size_t i = 0; i < n; i++)
+	{
+		json_object *item = json_object_array_get_idx(array, i);
+		Rendition  *r = &spec->renditions[i];
+
+		/* Each rung starts from the job-wide settings and overrides them. */
+		*r = spec->renditions[JOB_SPEC_MAX_RENDITIONS - 1];
+		r->name[0] = '\0';
+		if (!json_object_is_type(item, json_type_object))
+			return fail(err, errlen, "params.renditions[%zu] must be an object", i);
+		json_object_object_foreach(item, key, v)
+		{
+			int			known = parse_rendition_option(key, v, r);
+
+			if (known == 0)
+				return fail(err, errlen, "unknown rendition option \"%.40s\"", key);
+			if (known < 0)
+				return fail(err, errlen, "invalid value for params.renditions[%zu].%s", i, key);
+		}
+		if (r->height == 0)
+			return fail(err, errlen, "params.renditions[%zu] has no size", i);
+		if (r->name[0] == '\0')
+			snprintf(r->name, sizeof(r->name), "%dp", r->height);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(spec->renditions[j].name, r->name) == 0)
+				return fail(err, errlen, "two renditions are named \"%s\"", r->name);
+	}
+	spec->nrenditions = (int) n;
+	spec->ladder = 1;
+	return 0;
+}
+
+static OutputFormat
+format_from_output(const char *output)
+{
+	const char *dot;
+
+	if (output == NULL)
+		return FORMAT_MP4;
+	if (strncmp(output, "rtmp://", 7) == 0 || strncmp(output, "rtmps://", 8) == 0)
+		return FORMAT_FLV;
+	dot = strrchr(output, '.');
+	if (dot && strcmp(dot, ".mkv") == 0)
+		return FORMAT_MKV;
+	if (dot && strcmp(dot, ".webm") == 0)
+		return FORMAT_WEBM;
+	if (dot && strcmp(dot, ".m3u8") == 0)
+		return FORMAT_HLS;
+	if (dot && strcmp(dot, ".flv") == 0)
+		return FORMAT_FLV;
+	return FORMAT_MP4;
+}
+
+int
+job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
+			   char *err, size_t errlen)
+{
+	static const char *const formats[] = {"mp4", "mkv", "webm", "hls", "flv", NULL};
+	static const char *const video_codecs[] = {"h264", "h265", "vp9", "av1", "copy", "none", NULL};
+	static const char *const audio_codecs[] = {"aac", "opus", "copy", "none", NULL};
+	enum json_tokener_error jerr;
+	json_object *root;
+	json_object *renditions = NULL;
+	Rendition  *base = &spec->renditions[JOB_SPEC_MAX_RENDITIONS - 1];
+	char		format[JOB_SPEC_WORD] = "";
+	int			rc = -1;
+
+	memset(spec, 0, sizeof(*spec));
+	base->crf = -1;
+	spec->hls_segment_seconds = 4;
+	root = json_tokener_parse_verbose(params_json ? params_json : "{}", &jerr);
+	if (root == NULL)
+		return fail(err, errlen, "params are not JSON: %s", json_tokener_error_desc(jerr));
+	if (!json_object_is_type(root, json_type_object))
+	{
+		fail(err, errlen, "params must be a JSON object");
+		goto end;
+	}
+
+	json_object_object_foreach(root, key, v)
+	{
+		int			bad;
+
+		if (strcmp(key, "renditions") == 0)
+		{
+			renditions = v;
+			continue;
+		}
+		if (strcmp(key, "name") != 0 && (bad = parse_rendition_option(key, v, base)) != 0)
+		{
+			if (bad < 0)
+			{
+				fail(err, errlen, "invalid value for params.%s", key);
+				goto end;
+			}
+			continue;
+		}
+		if (strcmp(key, "format") == 0)
+			bad = get_word(v, format, formats);
+		else if (strcmp(key, "video_codec") == 0)
+			bad = get_word(v, spec->video_codec, video_codecs);
+		else if (strcmp(key, "audio_codec") == 0)
+			bad = get_word(v, spec->audio_codec, audio_codecs);
+		else if (strcmp(key, "encoder_preset") == 0)
+			bad = get_word(v, spec->encoder_preset, NULL);
+		else if (strcmp(key, "profile") == 0)
+			bad = get_word(v, spec->profile, NULL);
+		else if (strcmp(key, "gop") == 0)
+			bad = get_int(v, 1, 1000, &spec->gop);
+		else if (strcmp(key, "audio_bitrate") == 0)
+			bad = get_bitrate(v, &spec->audio_bitrate);
+		else if (strcmp(key, "audio_rate") == 0)
+			bad = get_int(v, 8000, 192000, &spec->audio_rate);
+		else if (strcmp(key, "audio_channels") == 0)
+			bad = get_int(v, 1, 8, &spec->audio_channels);
+		else if (strcmp(key, "duration") == 0)
+			bad = (get_number(v, &spec->duration) == 0 && spec->duration > 0 && spec->duration <= 86400) ? 0 : -1;
+		else if (strcmp(key, "hls_segment_seconds") == 0)
+			bad = (get_number(v, &spec->hls_segment_seconds) == 0 &&
+				   spec->hls_segment_seconds >= 1 && spec->hls_segment_seconds <= 60) ? 0 : -1;
+		else
+		{
+			fail(err, errlen, "unknown option \"%.40s\" in params", key);
+			goto end;
+		}
+		if (bad)
+		{
+			fail(err, errlen, "invalid value for params.%s", key);
+			goto end;
+		}
+	}
+
+	/* The format: as asked, else from the output's name, else MP4. */
+	if (format[0])
+	{
+		for (int i = 0; formats[i]; i++)
+			if (strcmp(format, formats[i]) == 0)
+				spec->format = (OutputFormat) i;
+	}
+	else
+		spec->format = format_from_output(output_hint);
+
+	/* Codecs the container can hold, unless the caller chose. */
+	if (spec->video_codec[0] == '\0')
+		strcpy(spec->video_codec, spec->format == FORMAT_WEBM ? "vp9" : "h264");
+	if (spec->audio_codec[0] == '\0')
+		strcpy(spec->audio_codec, spec->format == FORMAT_WEBM ? "opus" : "aac");
+	if (spec->format == FORMAT_WEBM &&
+		(!word_in(spec->video_codec, (const char *const[]) {"vp9", "av1", "none", "copy", NULL}) ||
+		 !word_in(spec->audio_codec, (const char *const[]) {"opus", "none", "copy", NULL})))
+	{
+		fail(err, errlen, "format webm cannot hold %s video with %s audio",
+			 spec->video_codec, spec->audio_codec);
+		goto end;
+	}
+	if (spec->format == FORMAT_FLV && !word_in(spec->video_codec, (const char *const[]) {"h264", "copy", "none", NULL}))
+	{
+		fail(err, errlen, "format flv cannot hold video_codec %s", spec->video_codec);
+		goto end;
+	}
+
+	if (renditions)
+	{
+		if (spec->format != FORMAT_HLS)
+		{
+			fail(err, errlen, "params.renditions needs format hls");
+			goto end;
+		}
+		if (parse_renditions(renditions, spec, err, errlen) < 0)
+			goto end;
+	}
+	else
+	{
+		spec->renditions[0] = *base;
+		spec->nrenditions = 1;
+	}
+
+	/* Copying or dropping video leaves nothing for encode settings to act on. */
+	if (!job_spec_encodes_video(spec) &&
+		(spec->ladder || base->width || base->fps > 0 || base->crf >= 0 || base->video_bitrate || spec->gop))
+	{
+		fail(err, errlen, "params set encode options, but video_codec is %s", spec->video_codec);
+		goto end;
+	}
+	rc = 0;
+
+end:
+	json_object_put(root);
+	return rc;
+}
+
+int
+job_spec_encodes_video(const JobSpec *spec)
+{
+	return strcmp(spec->video_codec, "copy") != 0 && strcmp(spec->video_codec, "none") != 0;
+}
+
+int
+job_spec_encodes_audio(const JobSpec *spec)
+{
+	return strcmp(spec->audio_codec, "copy") != 0 && strcmp(spec->audio_codec, "none") != 0;
+}

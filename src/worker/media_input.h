@@ -1,0 +1,41 @@
+/*
+ * media_input.h: opening a job's input with libavformat, within the limits a
+ * hostile or broken input must not get past: a protocol and a demuxer
+ * whitelist per kind of input, bounded probing, and an I/O timeout.
+ */
+#ifndef FFRTMP_WORKER_MEDIA_INPUT_H
+#define FFRTMP_WORKER_MEDIA_INPUT_H
+
+#include <libavformat/avformat.h>
+
+#include "transcode.h"
+
+/* Largest picture a decoder accepts (8K UHD), against decompression bombs. */
+#define MEDIA_MAX_PIXELS (7680 * 4320)
+
+/*
+ * What the interrupt callback watches: a stop flag, and how long the current
+ * blocking read or write has been waiting.
+ */
+typedef struct IoWatch
+{
+	volatile int *stop;
+	int64_t		timeout_us;		/* 0: no timeout (local files) */
+	int64_t		blocked_since;	/* av_gettime_relative() when the current call began */
+	int			timed_out;		/* set when the callback gave up for the timeout */
+} IoWatch;
+
+/* Call before each blocking libav call that the watch covers. */
+extern void io_watch_begin(IoWatch *watch);
+
+/* The AVIOInterruptCB for contexts covered by watch. */
+extern AVIOInterruptCB io_watch_callback(IoWatch *watch);
+
+/*
+ * Opens and probes the input.  Returns 0, or a TranscodeStatus with a message
+ * in err.
+ */
+extern TranscodeStatus media_input_open(const TranscodeRequest *req, IoWatch *watch,
+										AVFormatContext **in, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * node_session.h: the worker's one database session, through libpq: the
+ * node's registration and session token, LISTEN for dispatch, heartbeats,
+ * and the calls about jobs (fetch_assigned, start_job, report_progress,
+ * finish_job).
+ *
+ * The session survives the database: any connection loss closes the
+ * connection and schedules a reconnect with exponential backoff; after it,
+ * the node resumes with its old token, or registers again (same name, same
+ * node id, new token) when the database no longer accepts it.  A finish that
+ * could not be delivered is kept and sent again until the database answers,
+ * so a restart or failover in the middle of a job loses neither the job nor
+ * its result.
+ */
+#ifndef FFRTMP_WORKER_NODE_SESSION_H
+#define FFRTMP_WORKER_NODE_SESSION_H
+
+#include "capabilities.h"
+#include "options.h"
+
+#include <stdint.h>
+
+/* What the node's heartbeat says the scheduler thinks of it. */
+typedef enum NodeState
+{
+	NODE_UNKNOWN,				/* no answer: the connection is down */
+	NODE_ONLINE,
+	NODE_DRAINING				/* an administrator drained it: take no new jobs */
+} NodeState;
+
+/* A job the scheduler assigned to this node, as fetch_assigned returns it. */
+typedef struct AssignedJob
+{
+	int64_t		id;
+	int			attempt;
+	char		tenant_id[40];
+	char	   *input_url;
+	char	   *output_url;		/* NULL: the worker chooses */
+	char	   *params;			/* JSON object */
+	int			cpu_cores;
+	int			gpus;
+	int64_t		timeout_ms;		/* wall clock for this attempt; 0: none */
+} AssignedJob;
+
+typedef struct NodeSession NodeSession;
+
+/* Nothing connects until node_session_connect(). */
+extern NodeSession *node_session_create(const WorkerOptions *options, const WorkerCapabilities *caps);
+extern void node_session_destroy(NodeSession *session);
+
+/*
+ * After a reload: slots and labels are registered again (now, or when next
+ * connected) if they changed.  The name, tenant and connection string stay
+ * those the session was created with.
+ */
+extern void node_session_set_options(NodeSession *session, const WorkerOptions *options);
+
+/* Connected, registered and listening. */
+extern int	node_session_ready(const NodeSession *session);
+
+/* When (monotonic milliseconds) the next connection attempt is due. */
+extern int64_t node_session_retry_at(const NodeSession *session);
+
+/*
+ * Connects, then delivers kept finishes, heartbeats with the old token or
+ * registers, and listens.  running lists the jobs this worker runs (for the
+ * heartbeat).  Returns 1 when ready; 0 when a retry has been scheduled.
+ */
+extern int	node_session_connect(NodeSession *session, const int64_t *running, int nrunning);
+
+/* The socket to poll for input while ready, else -1. */
+extern int	node_session_socket(const NodeSession *session);
+
+/*
+ * Reads what the server sent and returns how many notifications arrived
+ * since the last call (a hint to fetch assigned jobs); 0 as well when the
+ * connection was found lost.
+ */
+extern int	node_session_take_notifications(NodeSession *session);
+
+/*
+ * Heartbeat, naming the running jobs (kept finishes are added, so that
+ * their attempts stay open until delivered).  A refused token or an offline
+ * answer registers the node again.  Also retries kept finishes.
+ */
+extern NodeState node_session_heartbeat(NodeSession *session, const int64_t *running, int nrunning);
+
+/* Jobs assigned and not yet started; 0, or -1 when there is no answer. */
+extern int	node_session_fetch_assigned(NodeSession *session, AssignedJob **jobs, int *njobs);
+extern void assigned_jobs_free(AssignedJob *jobs, int njobs);
+
+/* 1: started; 0: the job is no longer this node's (skip it); -1: no answer. */
+extern int	node_session_start_job(NodeSession *session, const AssignedJob *job);
+
+/* 1: go on; 0: stop the job (canceled, reassigned, gone); -1: no answer. */
+extern int	node_session_report_progress(NodeSession *session, int64_t job_id, int attempt,
+										 const char *tenant, const char *progress_json);
+
+/*
+ * Ends an attempt: outcome "completed" (with result JSON) or "failed" /
+ * "timed_out" (with error and failure_reason).  Returns 1 when recorded, 0
+ * when the database refused it for good (the attempt is no longer held),
+ * -1 when it was kept to be delivered later.
+ */
+extern int	node_session_finish_job(NodeSession *session, int64_t job_id, int attempt,
+									const char *tenant, const char *outcome, const char *result,
+									const char *error, const char *failure_reason);
+
+/* Finishes kept for delivery. */
+extern int	node_session_pending(const NodeSession *session);
+
+/* Finishes the database refused since the start (for --once's exit status). */
+extern int	node_session_refused(const NodeSession *session);
+
+#endif

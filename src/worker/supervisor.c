@@ -1,0 +1,567 @@
+/*
+ * supervisor.c: ffrtmp-worker's main loop (see supervisor.h).
+ *
+ * One thread waits in poll() on everything that can happen: the database
+ * socket (a NOTIFY from the scheduler), each job's report pipe, and a pipe
+ * that the signal handlers write to, so that a signal is handled in the loop
+ * like any other event rather than inside a handler.  The poll timeout is
+ * the nearest deadline: a heartbeat, a fetch, a progress relay, a job's
+ * timeout or kill, the end of the grace period, a reconnect.
+ *
+ * Draining: SIGTERM or SIGINT stops taking jobs; running jobs get --grace,
+ * then are stopped and recorded as platform_error "worker shutting down" so
+ * that the scheduler retries them elsewhere.  A second signal ends the grace
+ * at once.  An administrator's drain_node lets running jobs finish however
+ * long they take.  Either way the worker exits once nothing is left to do.
+ */
+#include "supervisor.h"
+
+#include "capabilities.h"
+#include "job_process.h"
+#include "node_session.h"
+#include "worker_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_JOBS 1024			/* --slots is at most this */
+#define MAX_WAIT_MS 60000
+
+typedef struct Supervisor
+{
+	WorkerOptions options;
+	int			argc;
+	char	  **argv;
+
+	/* As started: a reload cannot change them (the session has its own copies). */
+	char	   *name;
+	char	   *tenant;
+	char	   *conninfo;
+
+	NodeSession *session;
+	JobProcess *jobs[MAX_JOBS];
+	int			njobs;
+
+	int64_t		next_heartbeat;
+	int64_t		next_fetch;
+	int			fetch_now;		/* a notification came, or the session just resumed */
+
+	int			draining;		/* SIGTERM or SIGINT: take no new jobs */
+	int64_t		grace_deadline;
+	int			grace_over;		/* running jobs have been told to stop */
+	int			drained_by_admin;	/* the heartbeat answered "draining" */
+	int			fatal;
+
+	int			once_started;
+	int			once_ended;
+	int			once_completed;
+} Supervisor;
+
+static int	signal_pipe[2] = {-1, -1};
+
+static void
+on_signal(int signo)
+{
+	int			saved_errno = errno;
+	unsigned char byte = (unsigned char) signo;
+
+	/* Non-blocking: if the pipe is full, the loop is awake anyway. */
+	if (write(signal_pipe[1], &byte, 1) < 0)
+		(void) 0;
+	errno = saved_errno;
+}
+
+static int
+setup_signals(void)
+{
+	struct sigaction action;
+	static const int handled[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
+
+	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		return -1;
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_signal;
+	action.sa_flags = SA_RESTART;
+	sigemptyset(&action.sa_mask);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		if (sigaction(handled[i], &action, NULL) != 0)
+			return -1;
+	/* A peer that went away is an error on the write, not a reason to die. */
+	action.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &action, NULL);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *
+copy_or_null(const char *text)
+{
+	return text ? strdup(text) : NULL;
+}
+
+/* The ids of the jobs whose processes run, for the heartbeat. */
+static int
+running_ids(const Supervisor *sv, int64_t *ids)
+{
+	for (int i = 0; i < sv->njobs; i++)
+		ids[i] = sv->jobs[i]->job.id;
+	return sv->njobs;
+}
+
+/* A limit in words: "unlimited", or its value in the unit given. */
+static const char *
+limit_text(char *buf, size_t len, int64_t value, int64_t unit, const char *unit_name)
+{
+	if (value == 0)
+		return "unlimited";
+	snprintf(buf, len, "%" PRId64 " %s", (value + unit - 1) / unit, unit_name);
+	return buf;
+}
+
+static void
+log_settings(const Supervisor *sv, const char *what)
+{
+	const WorkerOptions *o = &sv->options;
+	char		memory[32];
+	char		cpu[32];
+	char		output[32];
+
+	worker_log(WLOG_INFO, "%s: %d slot(s)%s, poll every %.1f s, heartbeat every %.1f s, grace %.1f s, "
+			   "per job: memory %s, cpu time %s, output size %s, I/O timeout %.1f s",
+			   what, o->once ? 1 : o->slots, o->once ? " (--once)" : "", o->poll_ms / 1000.0,
+			   o->heartbeat_ms / 1000.0, o->grace_ms / 1000.0,
+			   limit_text(memory, sizeof(memory), o->job_memory_bytes, 1024 * 1024, "MiB"),
+			   limit_text(cpu, sizeof(cpu), o->job_cpu_seconds, 1, "s"),
+			   limit_text(output, sizeof(output), o->max_output_bytes, 1024 * 1024, "MiB"),
+			   o->io_timeout_ms / 1000.0);
+}
+
+static int
+taking_jobs(const Supervisor *sv)
+{
+	int			slots = sv->options.once ? 1 : sv->options.slots;
+
+	return !sv->draining && !sv->drained_by_admin && !(sv->options.once && sv->once_started) &&
+		sv->njobs < slots;
+}
+
+static const char *
+signal_name(int signo)
+{
+	return signo == SIGTERM ? "SIGTERM" : signo == SIGINT ? "SIGINT" : signo == SIGHUP ? "SIGHUP" : "a signal";
+}
+
+static void
+begin_drain(Supervisor *sv, int signo, int64_t now)
+{
+	if (sv->draining)
+	{
+		if (!sv->grace_over)
+		{
+			worker_log(WLOG_INFO, "received %s again: stopping running jobs now", signal_name(signo));
+			sv->grace_deadline = now;
+		}
+		return;
+	}
+	sv->draining = 1;
+	sv->grace_deadline = now + sv->options.grace_ms;
+	worker_log(WLOG_INFO, "received %s: draining; taking no new jobs, %d running get %.1f s to finish",
+			   signal_name(signo), sv->njobs, sv->options.grace_ms / 1000.0);
+}
+
+/*
+ * SIGHUP: the command line and the --config file, parsed again.  What the
+ * session was started with (name, tenant, connection) stays; the rest
+ * applies from now on, to jobs started from now on.
+ */
+static void
+reload(Supervisor *sv, int64_t now)
+{
+	WorkerOptions fresh;
+	WorkerOptions started;
+	char		err[512];
+	FILE	   *sink = fopen("/dev/null", "w");
+	const char *changed;
+	int			rc;
+
+	rc = worker_parse_options(sv->argc, sv->argv, &fresh, sink ? sink : stderr, err, sizeof(err));
+	if (sink)
+		fclose(sink);
+	if (rc != 0)
+	{
+		worker_log(WLOG_ERROR, "could not reload the configuration: %s; keeping the current one",
+				   rc < 0 ? err : "unexpected --help or --version");
+		return;
+	}
+	started = fresh;
+	started.name = sv->name;
+	started.tenant = sv->tenant;
+	started.conninfo = sv->conninfo;
+	while ((changed = worker_options_restart_needed(&started, &fresh)) != NULL)
+	{
+		worker_log(WLOG_WARNING, "ignored the new %s: it takes effect only after a restart", changed);
+		if (strcmp(changed, "name") == 0)
+			fresh.name = sv->name;
+		else if (strcmp(changed, "tenant") == 0)
+			fresh.tenant = sv->tenant;
+		else
+			fresh.conninfo = sv->conninfo;
+	}
+	fresh.once = sv->options.once;
+	node_session_set_options(sv->session, &fresh);
+	worker_free_options(&sv->options);
+	sv->options = fresh;
+
+	if (sv->next_heartbeat > now + fresh.heartbeat_ms)
+		sv->next_heartbeat = now + fresh.heartbeat_ms;
+	if (sv->next_fetch > now + fresh.poll_ms)
+		sv->next_fetch = now + fresh.poll_ms;
+	/* Registering new slots or labels happens with the next heartbeat: make it now. */
+	sv->next_heartbeat = now;
+	log_settings(sv, "reloaded the configuration");
+}
+
+static void
+handle_signals(Supervisor *sv, int64_t now)
+{
+	unsigned char bytes[64];
+	ssize_t		n;
+
+	while ((n = read(signal_pipe[0], bytes, sizeof(bytes))) > 0)
+	{
+		for (ssize_t i = 0; i < n; i++)
+		{
+			if (bytes[i] == SIGTERM || bytes[i] == SIGINT)
+				begin_drain(sv, bytes[i], now);
+			else if (bytes[i] == SIGHUP)
+				reload(sv, now);
+			/* SIGCHLD only wakes the loop; reap_jobs() looks at every child. */
+		}
+	}
+}
+
+static void
+remove_job(Supervisor *sv, int i)
+{
+	job_process_free(sv->jobs[i]);
+	sv->jobs[i] = sv->jobs[--sv->njobs];
+}
+
+/* Records how an ended job went and forgets it. */
+static void
+end_job(Supervisor *sv, int i, int64_t now)
+{
+	JobProcess *p = sv->jobs[i];
+	JobOutcome	o;
+	double		seconds = (now - p->started_ms) / 1000.0;
+
+	job_process_outcome(p, &o);
+	if (o.outcome == NULL)
+		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
+					   "attempt %d stopped after %.1f s: the database no longer holds it for this node "
+					   "(canceled or reassigned)", p->job.attempt, seconds);
+	else if (strcmp(o.outcome, "completed") == 0)
+		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "attempt %d completed in %.1f s: %s",
+					   p->job.attempt, seconds, p->final_path);
+	else
+		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id, "attempt %d %s after %.1f s (%s): %s",
+					   p->job.attempt, o.outcome, seconds, o.failure_reason, o.error);
+	if (o.outcome)
+		node_session_finish_job(sv->session, p->job.id, p->job.attempt, p->job.tenant_id, o.outcome,
+								o.result, o.error, o.failure_reason);
+	if (sv->options.once)
+	{
+		sv->once_ended = 1;
+		sv->once_completed = o.outcome != NULL && strcmp(o.outcome, "completed") == 0;
+	}
+	remove_job(sv, i);
+}
+
+static void
+reap_jobs(Supervisor *sv, int64_t now)
+{
+	for (int i = sv->njobs - 1; i >= 0; i--)
+		if (job_process_reap(sv->jobs[i]))
+			end_job(sv, i, now);
+}
+
+static int
+running_locally(const Supervisor *sv, int64_t job_id)
+{
+	for (int i = 0; i < sv->njobs; i++)
+		if (sv->jobs[i]->job.id == job_id)
+			return 1;
+	return 0;
+}
+
+/* Takes the jobs the scheduler assigned, as many as there are free slots. */
+static void
+fetch_and_start(Supervisor *sv)
+{
+	AssignedJob *jobs;
+	int			njobs;
+
+	if (node_session_fetch_assigned(sv->session, &jobs, &njobs) < 0)
+		return;
+	for (int i = 0; i < njobs && taking_jobs(sv); i++)
+	{
+		AssignedJob *job = &jobs[i];
+		JobProcess *p;
+		char		err[512];
+		const char *reason;
+		int			rc;
+
+		/* An older attempt of the same job is still being stopped: not yet. */
+		if (running_locally(sv, job->id))
+			continue;
+		if ((rc = node_session_start_job(sv->session, job)) == 0)
+			continue;
+		if (rc < 0)
+			break;
+		if (sv->options.once)
+			sv->once_started = 1;
+		p = job_process_start(job, &sv->options, now_ms(), err, sizeof(err), &reason);
+		if (p == NULL)
+		{
+			worker_log_job(WLOG_WARNING, job->id, job->tenant_id, "attempt %d could not start (%s): %s",
+						   job->attempt, reason, err);
+			node_session_finish_job(sv->session, job->id, job->attempt, job->tenant_id, "failed", NULL,
+									err, reason);
+			if (sv->options.once)
+				sv->once_ended = 1;
+			continue;
+		}
+		sv->jobs[sv->njobs++] = p;
+	}
+	assigned_jobs_free(jobs, njobs);
+}
+
+static void
+relay_progress(Supervisor *sv, int64_t now)
+{
+	for (int i = 0; i < sv->njobs && node_session_ready(sv->session); i++)
+	{
+		JobProcess *p = sv->jobs[i];
+		char	   *progress = job_process_take_progress(p, now);
+		int			rc;
+
+		if (progress == NULL)
+			continue;
+		rc = node_session_report_progress(sv->session, p->job.id, p->job.attempt, p->job.tenant_id, progress);
+		free(progress);
+		if (rc == 0)
+		{
+			worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
+						   "the database no longer holds attempt %d for this node (canceled or reassigned): "
+						   "stopping it", p->job.attempt);
+			job_process_stop(p, JOB_STOP_CANCELED, now);
+		}
+	}
+}
+
+static void
+talk_to_database(Supervisor *sv)
+{
+	int64_t		ids[MAX_JOBS];
+	int64_t		now = now_ms();
+
+	if (!node_session_ready(sv->session))
+	{
+		int			rc;
+
+		if (now < node_session_retry_at(sv->session))
+			return;
+		rc = node_session_connect(sv->session, ids, running_ids(sv, ids));
+		if (rc < 0)
+		{
+			sv->fatal = 1;
+			return;
+		}
+		if (rc == 0)
+			return;
+		now = now_ms();
+		sv->next_heartbeat = now + sv->options.heartbeat_ms;
+	}
+	if (node_session_take_notifications(sv->session) > 0)
+		sv->fetch_now = 1;
+
+	if (node_session_ready(sv->session) && now >= sv->next_heartbeat)
+	{
+		NodeState	state = node_session_heartbeat(sv->session, ids, running_ids(sv, ids));
+
+		if (state == NODE_DRAINING && !sv->drained_by_admin)
+			sv->drained_by_admin = 1;
+		sv->next_heartbeat = now_ms() + sv->options.heartbeat_ms;
+	}
+	relay_progress(sv, now_ms());
+	if (node_session_ready(sv->session) && taking_jobs(sv) &&
+		(sv->fetch_now || now >= sv->next_fetch))
+	{
+		sv->fetch_now = 0;
+		fetch_and_start(sv);
+		sv->next_fetch = now_ms() + sv->options.poll_ms;
+	}
+}
+
+/* Whether everything is done: drained or the one job ended, and its outcome delivered. */
+static int
+finished(const Supervisor *sv, int64_t now)
+{
+	int			pending = node_session_pending(sv->session);
+
+	if (sv->fatal)
+		return 1;
+	if (sv->njobs > 0)
+		return 0;
+	/* Undelivered outcomes hold the exit until the grace is over. */
+	if (sv->draining)
+		return pending == 0 || now >= sv->grace_deadline;
+	if (sv->drained_by_admin || (sv->options.once && sv->once_ended))
+		return pending == 0;
+	return 0;
+}
+
+static int
+wait_ms(const Supervisor *sv, int64_t now)
+{
+	int64_t		next = now + MAX_WAIT_MS;
+
+	if (!node_session_ready(sv->session))
+		next = node_session_retry_at(sv->session) < next ? node_session_retry_at(sv->session) : next;
+	else
+	{
+		if (sv->next_heartbeat < next)
+			next = sv->next_heartbeat;
+		if (taking_jobs(sv) && sv->next_fetch < next)
+			next = sv->next_fetch;
+	}
+	if (sv->draining && !sv->grace_over && sv->grace_deadline < next)
+		next = sv->grace_deadline;
+	for (int i = 0; i < sv->njobs; i++)
+	{
+		int64_t		deadline = job_process_next_deadline(sv->jobs[i], node_session_ready(sv->session));
+
+		if (deadline < next)
+			next = deadline;
+	}
+	return next <= now ? 0 : (int) (next - now);
+}
+
+static void
+wait_for_events(Supervisor *sv, int64_t now)
+{
+	struct pollfd fds[MAX_JOBS + 2];
+	int			nfds = 0;
+	int			session_slot = -1;
+	int			job_slot[MAX_JOBS];
+
+	fds[nfds].fd = signal_pipe[0];
+	fds[nfds++].events = POLLIN;
+	if (node_session_socket(sv->session) >= 0)
+	{
+		session_slot = nfds;
+		fds[nfds].fd = node_session_socket(sv->session);
+		fds[nfds++].events = POLLIN;
+	}
+	for (int i = 0; i < sv->njobs; i++)
+	{
+		job_slot[i] = -1;
+		if (sv->jobs[i]->fd < 0)
+			continue;
+		job_slot[i] = nfds;
+		fds[nfds].fd = sv->jobs[i]->fd;
+		fds[nfds++].events = POLLIN;
+	}
+	if (poll(fds, nfds, wait_ms(sv, now)) <= 0)
+		return;					/* a timeout, or EINTR from a signal the pipe also holds */
+	for (int i = 0; i < sv->njobs; i++)
+		if (job_slot[i] >= 0 && fds[job_slot[i]].revents != 0)
+			job_process_read(sv->jobs[i]);
+	if (session_slot >= 0 && fds[session_slot].revents != 0 &&
+		node_session_take_notifications(sv->session) > 0)
+		sv->fetch_now = 1;
+}
+
+int
+supervisor_run(WorkerOptions *options, int argc, char **argv)
+{
+	Supervisor *sv = calloc(1, sizeof(Supervisor));
+	WorkerCapabilities caps;
+	int			status;
+
+	if (sv == NULL || setup_signals() != 0)
+	{
+		worker_log(WLOG_ERROR, "could not set up signal handling: %s", strerror(errno));
+		free(sv);
+		return 1;
+	}
+	sv->options = *options;
+	sv->argc = argc;
+	sv->argv = argv;
+	sv->name = copy_or_null(options->name);
+	sv->tenant = copy_or_null(options->tenant);
+	sv->conninfo = copy_or_null(options->conninfo);
+	capabilities_detect(&caps);
+	sv->session = node_session_create(&sv->options, &caps);
+	if (sv->session == NULL)
+	{
+		worker_log(WLOG_ERROR, "out of memory");
+		return 1;
+	}
+	if (sv->options.output_root == NULL)
+		worker_log(WLOG_WARNING, "no --output-root: jobs that write files will fail");
+	log_settings(sv, "ffrtmp-worker starting");
+
+	for (;;)
+	{
+		int64_t		now = now_ms();
+
+		handle_signals(sv, now);
+		reap_jobs(sv, now);
+		for (int i = 0; i < sv->njobs; i++)
+			job_process_tick(sv->jobs[i], now);
+		if (sv->draining && !sv->grace_over && now >= sv->grace_deadline)
+		{
+			sv->grace_over = 1;
+			if (sv->njobs > 0)
+				worker_log(WLOG_WARNING, "the grace period is over: stopping %d running jobs; "
+						   "they will be retried elsewhere", sv->njobs);
+			for (int i = 0; i < sv->njobs; i++)
+				job_process_stop(sv->jobs[i], JOB_STOP_SHUTDOWN, now);
+		}
+		talk_to_database(sv);
+		if (finished(sv, now_ms()))
+			break;
+		wait_for_events(sv, now_ms());
+	}
+
+	if (sv->fatal)
+		status = 1;
+	else if (sv->options.once)
+		status = sv->once_completed && node_session_refused(sv->session) == 0 &&
+			node_session_pending(sv->session) == 0 ? 0 : 1;
+	else
+		status = 0;
+	worker_log(WLOG_INFO, "ffrtmp-worker exiting with status %d", status);
+	node_session_destroy(sv->session);
+	worker_free_options(&sv->options);
+	free(sv->name);
+	free(sv->tenant);
+	free(sv->conninfo);
+	free(sv);
+	return status;
+}

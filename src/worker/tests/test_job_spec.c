@@ -1,0 +1,123 @@
+/*
+ * test_job_spec.c: the params the database stores, as the worker reads them:
+ * every built-in preset, the defaults a format implies, and the refusals.
+ */
+#include <string.h>
+
+#include "../job_spec.h"
+#include "check.h"
+
+static JobSpec spec;
+static char err[256];
+
+static int
+parse(const char *json, const char *output)
+{
+	err[0] = '\0';
+	return job_spec_parse(json, output, &spec, err, sizeof(err));
+}
+
+/* The built-in presets, as sql/0.1/30_jobs.sql defines them. */
+static void
+test_presets(void)
+{
+	CHECK(parse("{\"video_codec\": \"h264\", \"size\": \"854x480\", \"video_bitrate\": \"1200k\", \"audio_codec\": \"aac\", \"audio_bitrate\": \"96k\", \"format\": \"mp4\"}", NULL) == 0 &&
+		  spec.format == FORMAT_MP4 && spec.renditions[0].width == 854 && spec.renditions[0].height == 480 &&
+		  spec.renditions[0].video_bitrate == 1200000 && spec.audio_bitrate == 96000 && spec.nrenditions == 1,
+		  "480p-h264: 854x480 H.264 at 1.2 Mb/s with 96 kb/s AAC in MP4");
+	CHECK(parse("{\"video_codec\": \"h264\", \"size\": \"1280x720\", \"fps\": 30, \"video_bitrate\": \"2500k\", \"encoder_preset\": \"veryfast\", \"audio_codec\": \"aac\", \"audio_bitrate\": \"128k\", \"format\": \"mp4\"}", NULL) == 0 &&
+		  spec.renditions[0].fps == 30 && strcmp(spec.encoder_preset, "veryfast") == 0 &&
+		  spec.renditions[0].video_bitrate == 2500000,
+		  "720p30-test: 30 fps, veryfast, 2.5 Mb/s");
+	CHECK(parse("{\"video_codec\": \"h264\", \"size\": \"3840x2160\", \"fps\": 60, \"video_bitrate\": \"20000k\", \"audio_codec\": \"aac\", \"audio_bitrate\": \"192k\", \"format\": \"mp4\"}", NULL) == 0 &&
+		  spec.renditions[0].width == 3840 && spec.renditions[0].fps == 60 && spec.renditions[0].video_bitrate == 20000000,
+		  "4K60-h264: 3840x2160 at 60 fps, 20 Mb/s");
+	CHECK(parse("{\"video_codec\": \"h265\", \"size\": \"3840x2160\", \"crf\": 26, \"audio_codec\": \"aac\", \"audio_bitrate\": \"192k\", \"format\": \"mp4\"}", NULL) == 0 &&
+		  strcmp(spec.video_codec, "h265") == 0 && spec.renditions[0].crf == 26 && spec.renditions[0].video_bitrate == 0,
+		  "4K-h265: constant quality 26, no bitrate");
+	CHECK(parse("{\"format\": \"hls\", \"audio_codec\": \"aac\", \"audio_bitrate\": \"128k\", \"renditions\": [{\"size\": \"1920x1080\", \"video_bitrate\": \"5000k\"}, {\"size\": \"1280x720\", \"video_bitrate\": \"2800k\"}, {\"size\": \"854x480\", \"video_bitrate\": \"1200k\"}]}", NULL) == 0 &&
+		  spec.format == FORMAT_HLS && spec.ladder && spec.nrenditions == 3 &&
+		  strcmp(spec.renditions[0].name, "1080p") == 0 && strcmp(spec.renditions[2].name, "480p") == 0 &&
+		  spec.renditions[1].video_bitrate == 2800000 && strcmp(spec.video_codec, "h264") == 0,
+		  "hls-abr: three renditions named by height, H.264 by default");
+}
+
+static void
+test_defaults(void)
+{
+	CHECK(parse("{}", NULL) == 0 && spec.format == FORMAT_MP4 && strcmp(spec.video_codec, "h264") == 0 &&
+		  strcmp(spec.audio_codec, "aac") == 0 && spec.renditions[0].crf == -1 && spec.renditions[0].width == 0,
+		  "empty params: MP4 with H.264 and AAC at the input's size");
+	CHECK(parse("{}", "out/clip.webm") == 0 && spec.format == FORMAT_WEBM &&
+		  strcmp(spec.video_codec, "vp9") == 0 && strcmp(spec.audio_codec, "opus") == 0,
+		  "a .webm output name picks WebM with VP9 and Opus");
+	CHECK(parse("{}", "x/index.m3u8") == 0 && spec.format == FORMAT_HLS, "a .m3u8 output name picks HLS");
+	CHECK(parse("{}", "rtmp://127.0.0.1/live/out") == 0 && spec.format == FORMAT_FLV, "an rtmp output picks FLV");
+	CHECK(parse("{}", "clip.mkv") == 0 && spec.format == FORMAT_MKV, "a .mkv output name picks Matroska");
+	CHECK(parse("{\"format\": \"mkv\"}", "clip.mp4") == 0 && spec.format == FORMAT_MKV, "params.format wins over the name");
+	CHECK(parse("{}", NULL) == 0 && spec.hls_segment_seconds == 4, "HLS segments are 4 s by default");
+	CHECK(parse("{\"renditions\": [{\"size\": \"640x360\", \"name\": \"sd\"}], \"format\": \"hls\", \"crf\": 20, \"fps\": 25}", NULL) == 0 &&
+		  strcmp(spec.renditions[0].name, "sd") == 0 && spec.renditions[0].crf == 20 && spec.renditions[0].fps == 25,
+		  "a rendition inherits the job's crf and fps and keeps its own name");
+	CHECK(parse("{\"video_codec\": \"copy\", \"audio_codec\": \"copy\", \"format\": \"hls\"}", NULL) == 0 &&
+		  !job_spec_encodes_video(&spec) && !job_spec_encodes_audio(&spec),
+		  "copy is repackaging, not encoding");
+	CHECK(parse("{\"duration\": \"2.5\", \"gop\": \"48\"}", NULL) == 0 && spec.duration == 2.5 && spec.gop == 48,
+		  "numbers may come as strings, as the database accepts them");
+}
+
+static void
+test_refusals(void)
+{
+	CHECK(parse("{\"vidoe_codec\": \"h264\"}", NULL) < 0 && strstr(err, "unknown option \"vidoe_codec\""),
+		  "an unknown option is refused by name");
+	CHECK(parse("{\"video_codec\": \"mpeg2\"}", NULL) < 0 && strstr(err, "params.video_codec"), "an unknown codec is refused");
+	CHECK(parse("{\"size\": \"1281x720\"}", NULL) < 0, "an odd width is refused");
+	CHECK(parse("{\"size\": \"99999x720\"}", NULL) < 0, "a width past 7680 is refused");
+	CHECK(parse("{\"crf\": 64}", NULL) < 0, "crf past 63 is refused");
+	CHECK(parse("{\"video_bitrate\": \"fast\"}", NULL) < 0, "a bitrate that is not a number is refused");
+	CHECK(parse("{\"format\": \"webm\", \"video_codec\": \"h264\"}", NULL) < 0 && strstr(err, "webm"),
+		  "WebM cannot hold H.264");
+	CHECK(parse("{\"format\": \"flv\", \"video_codec\": \"vp9\"}", NULL) < 0, "FLV cannot hold VP9");
+	CHECK(parse("{\"renditions\": [{\"size\": \"640x360\"}]}", NULL) < 0 && strstr(err, "needs format hls"),
+		  "renditions need format hls");
+	CHECK(parse("{\"format\": \"hls\", \"renditions\": []}", NULL) < 0, "an empty ladder is refused");
+	CHECK(parse("{\"format\": \"hls\", \"renditions\": [{\"video_bitrate\": \"1M\"}]}", NULL) < 0 &&
+		  strstr(err, "no size"), "a rendition without a size is refused");
+	CHECK(parse("{\"format\": \"hls\", \"renditions\": [{\"size\": \"640x360\", \"gop\": 2}]}", NULL) < 0 &&
+		  strstr(err, "unknown rendition option"), "a job-wide option inside a rendition is refused");
+	CHECK(parse("{\"format\": \"hls\", \"renditions\": [{\"size\": \"640x360\"}, {\"size\": \"640x360\"}]}", NULL) < 0 &&
+		  strstr(err, "two renditions"), "two renditions with one name are refused");
+	CHECK(parse("{\"video_codec\": \"copy\", \"size\": \"640x360\"}", NULL) < 0 && strstr(err, "copy"),
+		  "encode options with video copy are refused");
+	CHECK(parse("[1, 2]", NULL) < 0, "params that are not an object are refused");
+	CHECK(parse("{\"size\": ", NULL) < 0 && strstr(err, "not JSON"), "broken JSON is refused");
+}
+
+static void
+test_helpers(void)
+{
+	CHECK(job_spec_parse_bitrate("2500k") == 2500000, "2500k is 2.5 Mb/s");
+	CHECK(job_spec_parse_bitrate("2.5M") == 2500000, "2.5M is 2.5 Mb/s");
+	CHECK(job_spec_parse_bitrate("800000") == 800000, "a bare number is bits per second");
+	CHECK(job_spec_parse_bitrate("-1k") == -1 && job_spec_parse_bitrate("1kk") == -1 && job_spec_parse_bitrate("") == -1,
+		  "negative, doubled units and empty bitrates are refused");
+	CHECK(strcmp(job_spec_encoder("h264", 0), "libx264") == 0 && strcmp(job_spec_encoder("h264", 1), "h264_nvenc") == 0,
+		  "h264 is libx264, or NVENC for GPU jobs");
+	CHECK(strcmp(job_spec_encoder("h265", 0), "libx265") == 0 && strcmp(job_spec_encoder("vp9", 1), "libvpx-vp9") == 0 &&
+		  strcmp(job_spec_encoder("av1", 0), "libsvtav1") == 0 && strcmp(job_spec_encoder("opus", 0), "libopus") == 0,
+		  "h265, vp9, av1 and opus map to Debian's encoders");
+	CHECK(job_spec_encoder("copy", 0) == NULL, "copy has no encoder");
+	CHECK(strcmp(job_spec_extension(FORMAT_HLS), "m3u8") == 0 && strcmp(job_spec_extension(FORMAT_MKV), "mkv") == 0,
+		  "extensions follow the format");
+}
+
+int
+main(void)
+{
+	test_presets();
+	test_defaults();
+	test_refusals();
+	test_helpers();
+	return check_summary();
+}
