@@ -4,7 +4,8 @@
 #   pg_regress   test/sql/*.sql against expected/*.out   (SQL surface, errors)
 #   isolation    test/specs/*.spec                       (races: quotas at the limit)
 #   pgTAP        test/pgtap/*.sql with pg_prove          (behaviour and break-in tables)
-#   Perl TAP     test/t/*.pl with PostgreSQL::Test::Cluster (server-level behaviour)
+#   Perl TAP     test/t/*.pl with PostgreSQL::Test::Cluster (server-level behaviour,
+#                and the worker end to end: ffmpeg/ffprobe, nginx RTMP, test/perl helpers)
 #   C unit       src/worker/tests (the worker daemon's parts)
 #
 # Run as root on Debian 12 (installs its packages), or as a user who already has
@@ -22,6 +23,10 @@ build_and_install "$repo" || { echo "build failed"; exit 1; }
 # the tests run from a copy.
 work=$(mktemp -d /tmp/ffrtmp-test.XXXXXX)
 cp -r "$repo/test" "$repo/expected" "$work/"
+# ffrtmp-worker and ffrtmp-transcode go with them, for the end-to-end tests
+# (test/t/005-007), which find them through FFRTMP_WORKER and FFRTMP_TRANSCODE.
+mkdir -p "$work/bin"
+cp "$repo/src/worker/ffrtmp-worker" "$repo/src/worker/ffrtmp-transcode" "$work/bin/"
 chown -R postgres "$work" 2>/dev/null || true
 cd "$work"
 trap 'stop_cluster "$work/pgtap"' EXIT
@@ -73,7 +78,8 @@ stop_cluster "$work/pgtap"
 
 run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' \
   as_postgres env PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
-    prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" test/t/
+    FFRTMP_WORKER="$work/bin/ffrtmp-worker" FFRTMP_TRANSCODE="$work/bin/ffrtmp-transcode" \
+    prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" -I test/perl test/t/
 
 echo
 echo "$passed passed, $failed failed"

@@ -226,11 +226,9 @@ reload(Supervisor *sv, int64_t now)
 	worker_free_options(&sv->options);
 	sv->options = fresh;
 
-	if (sv->next_heartbeat > now + fresh.heartbeat_ms)
-		sv->next_heartbeat = now + fresh.heartbeat_ms;
 	if (sv->next_fetch > now + fresh.poll_ms)
 		sv->next_fetch = now + fresh.poll_ms;
-	/* Registering new slots or labels happens with the next heartbeat: make it now. */
+	/* New slots or labels are registered by the next heartbeat: make it now. */
 	sv->next_heartbeat = now;
 	log_settings(sv, "reloaded the configuration");
 }
