@@ -192,7 +192,9 @@ DECLARE
 BEGIN
     UPDATE ffrtmp_data.nodes n SET state = 'offline'
      WHERE n.state <> 'offline'
-       AND (n.last_heartbeat < now() - node_timeout
+       AND ((n.last_heartbeat < now() - node_timeout
+             -- A server up for less than node_timeout gives workers that time to reconnect.
+             AND pg_catalog.pg_postmaster_start_time() < now() - node_timeout)
             OR (n.session_pid IS NOT NULL AND NOT EXISTS (
                   SELECT 1 FROM pg_catalog.pg_stat_activity a
                    WHERE a.pid = n.session_pid AND a.backend_start = n.session_started)));
@@ -251,6 +253,37 @@ END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.drain_node(bigint) IS
     'Stops giving a node new jobs; the jobs it runs finish. Its heartbeat answers draining, and the worker exits when idle.';
+
+/*
+ * A worker that stops says so, rather than leave the scheduler assigning it
+ * jobs until its heartbeats are missed: each such job would spend an attempt.
+ */
+CREATE FUNCTION ffrtmp.leave_node(node_id bigint, session_token text, finished boolean DEFAULT true)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+    handed_back integer;
+    lost record;
+BEGIN
+    UPDATE ffrtmp_data.nodes SET state = CASE WHEN finished THEN 'offline' ELSE 'draining' END
+     WHERE id = node AND state <> 'offline';
+    -- Jobs given to it but not started go back to the queue at the same attempt.
+    UPDATE ffrtmp_data.jobs SET state = 'queued', node_id = NULL, updated_at = now(),
+           state_reason = format('node %s left before starting it', node)
+     WHERE jobs.node_id = node AND state = 'assigned';
+    GET DIAGNOSTICS handed_back = ROW_COUNT;
+    -- A node that is gone cannot finish what it ran: those attempts end now.
+    FOR lost IN SELECT j.id FROM ffrtmp_data.jobs j
+                 WHERE finished AND j.node_id = node AND j.state = 'running' ORDER BY j.id FOR UPDATE LOOP
+        PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error', format('node %s left while running it', node));
+        handed_back := handed_back + 1;
+    END LOOP;
+    RETURN handed_back;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.leave_node(bigint, text, boolean) IS
+    'A worker leaves: finished => false (draining: no new jobs, running ones finish) or true (offline: running attempts end with platform_error and retry). Assigned jobs it had not started go back to the queue without spending an attempt. Returns how many jobs it handed back. Registering again brings the node back online.';
 
 CREATE FUNCTION ffrtmp.remove_node(node_id bigint)
 RETURNS void

@@ -41,6 +41,7 @@ ALTER FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) OWNER TO ffrtmp_o
 ALTER FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.drain_node(bigint) OWNER TO ffrtmp_owner;
+ALTER FUNCTION ffrtmp.leave_node(bigint, text, boolean) OWNER TO ffrtmp_owner;
 ALTER FUNCTION ffrtmp.remove_node(bigint) OWNER TO ffrtmp_owner;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ffrtmp FROM PUBLIC;
@@ -95,6 +96,7 @@ GRANT EXECUTE ON FUNCTION
     ffrtmp.report_progress(bigint, integer, bigint, text, jsonb),
     ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text),
     ffrtmp.drain_node(bigint),
+    ffrtmp.leave_node(bigint, text, boolean),
     ffrtmp.remove_node(bigint)
     TO ffrtmp_admin, ffrtmp_tenant;
 

@@ -142,6 +142,8 @@ media_input_open(const TranscodeRequest *req, IoWatch *watch, AVFormatContext **
 			snprintf(err, errlen, "the input is not a supported media file (%s)", av_err2str(ret));
 		else
 			snprintf(err, errlen, "could not open the input: %s", av_err2str(ret));
+		if (ret == AVERROR(ENOMEM))
+			return TRANSCODE_RESOURCE_ERROR;
 		return *watch->stop ? TRANSCODE_STOPPED : failure;
 	}
 	io_watch_begin(watch);
@@ -152,6 +154,8 @@ media_input_open(const TranscodeRequest *req, IoWatch *watch, AVFormatContext **
 		else
 			snprintf(err, errlen, "could not read the input's streams: %s", av_err2str(ret));
 		avformat_close_input(in);
+		if (ret == AVERROR(ENOMEM))
+			return TRANSCODE_RESOURCE_ERROR;
 		return *watch->stop ? TRANSCODE_STOPPED : failure;
 	}
 	return TRANSCODE_OK;

@@ -805,6 +805,30 @@ node_session_start_job(NodeSession *s, const AssignedJob *job)
 }
 
 int
+node_session_leave(NodeSession *s, int finished)
+{
+	static const char *const sql = "SELECT ffrtmp.leave_node($1::bigint, $2, $3::boolean)";
+	char		node[24];
+	const char *values[3];
+	PGresult   *res;
+
+	if (!s->ready)
+		return -1;
+	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
+	values[0] = node;
+	values[1] = s->token;
+	values[2] = finished ? "true" : "false";
+	if (call(s, "leave_node", sql, 3, values, &res) != CALL_OK)
+		return -1;
+	if (atoi(PQgetvalue(res, 0, 0)) > 0)
+		worker_log(WLOG_INFO, "handed %s job(s) back to the scheduler", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (!finished)
+		s->state = NODE_DRAINING;
+	return 0;
+}
+
+int
 node_session_report_progress(NodeSession *s, int64_t job_id, int attempt, const char *tenant,
 							 const char *progress_json)
 {

@@ -92,6 +92,14 @@ extern void assigned_jobs_free(AssignedJob *jobs, int njobs);
 /* 1: started; 0: the job is no longer this node's (skip it); -1: no answer. */
 extern int	node_session_start_job(NodeSession *session, const AssignedJob *job);
 
+/*
+ * Tells the scheduler this node is leaving: finished = 0 drains it (no new
+ * jobs), 1 takes it offline.  Jobs assigned but not started go back to the
+ * queue without spending an attempt.  Returns 0, or -1 if the database could
+ * not be told (then the node times out as before).
+ */
+extern int	node_session_leave(NodeSession *session, int finished);
+
 /* 1: go on; 0: stop the job (canceled, reassigned, gone); -1: no answer. */
 extern int	node_session_report_progress(NodeSession *session, int64_t job_id, int attempt,
 										 const char *tenant, const char *progress_json);

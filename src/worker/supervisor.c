@@ -60,6 +60,7 @@ typedef struct Supervisor
 	int			fatal;
 
 	int			once_started;
+	int			once_left_pool; /* told the scheduler to give other jobs elsewhere */
 	int			once_ended;
 	int			once_completed;
 } Supervisor;
@@ -179,6 +180,7 @@ begin_drain(Supervisor *sv, int signo, int64_t now)
 	}
 	sv->draining = 1;
 	sv->grace_deadline = now + sv->options.grace_ms;
+	(void) node_session_leave(sv->session, 0);
 	worker_log(WLOG_INFO, "received %s: draining; taking no new jobs, %d running get %.1f s to finish",
 			   signal_name(signo), sv->njobs, sv->options.grace_ms / 1000.0);
 }
@@ -346,6 +348,9 @@ fetch_and_start(Supervisor *sv)
 		sv->jobs[sv->njobs++] = p;
 	}
 	assigned_jobs_free(jobs, njobs);
+	/* --once has its job: the scheduler should give the others to someone else. */
+	if (sv->options.once && sv->once_started && !sv->once_left_pool)
+		sv->once_left_pool = node_session_leave(sv->session, 0) == 0;
 }
 
 static void
@@ -554,6 +559,7 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 			node_session_pending(sv->session) == 0 ? 0 : 1;
 	else
 		status = 0;
+	(void) node_session_leave(sv->session, 1);
 	worker_log(WLOG_INFO, "ffrtmp-worker exiting with status %d", status);
 	node_session_destroy(sv->session);
 	worker_free_options(&sv->options);

@@ -80,6 +80,8 @@ typedef struct Transcoder
 	int			got_data;
 	int			ended_by_silence;
 	double		in_seconds;		/* input media time read so far */
+	int64_t		video_end;		/* where each decoded stream ends, in its time base */
+	int64_t		audio_end;
 	AVPacket   *pkt;
 	AVFrame    *frame;
 	AVFrame    *filtered;
@@ -393,8 +395,21 @@ open_video_encoder(Transcoder *t, Output *out, const Rendition *r)
 	enc->framerate = rate;
 	enc->time_base = av_buffersink_get_time_base(sink);
 	enc->thread_count = t->req->threads;
-	/* Fixed GOPs of 2 s (or as asked) keep HLS segments and ladder rungs aligned. */
-	enc->gop_size = t->spec->gop > 0 ? t->spec->gop : (int) FFMAX(1, lrint(2 * av_q2d(rate)));
+	/*
+	 * Fixed GOPs keep HLS segments and ladder rungs aligned: as asked, else
+	 * 2 s, or for HLS the largest length up to 2 s that divides a segment
+	 * evenly, so every segment can be cut at its nominal length.
+	 */
+	if (t->spec->gop > 0)
+		enc->gop_size = t->spec->gop;
+	else
+	{
+		double		seconds = 2;
+
+		if (t->spec->format == FORMAT_HLS)
+			seconds = t->spec->hls_segment_seconds / ceil(t->spec->hls_segment_seconds / 2);
+		enc->gop_size = (int) FFMAX(1, lrint(seconds * av_q2d(rate)));
+	}
 	enc->keyint_min = enc->gop_size;
 	enc->bit_rate = r->video_bitrate;
 	enc->rc_max_rate = r->maxrate;
@@ -502,10 +517,31 @@ alloc_output(Transcoder *t, Output *out, int index)
 	return TRANSCODE_OK;
 }
 
+/* A copied stream must be one the container can hold, or the muxer fails obscurely. */
+static TranscodeStatus
+check_copy(Transcoder *t, Output *out, int index)
+{
+	enum AVCodecID codec = t->in->streams[index]->codecpar->codec_id;
+
+	if (avformat_query_codec(out->mux->oformat, codec, FF_COMPLIANCE_NORMAL) == 0)
+	{
+		snprintf(t->err, t->errlen, "format %s cannot hold the input's %s stream: encode it instead of copying",
+				 out->mux->oformat->name, avcodec_get_name(codec));
+		return TRANSCODE_USER_ERROR;
+	}
+	return TRANSCODE_OK;
+}
+
 static TranscodeStatus
 add_output_streams(Transcoder *t, Output *out)
 {
+	TranscodeStatus status;
 	int			ret;
+
+	if (t->video_mode == STREAM_COPY && (status = check_copy(t, out, t->video_index)) != TRANSCODE_OK)
+		return status;
+	if (t->audio_mode == STREAM_COPY && (status = check_copy(t, out, t->audio_index)) != TRANSCODE_OK)
+		return status;
 
 	if (t->video_mode != STREAM_DROP)
 	{
@@ -741,31 +777,43 @@ pull_filters(Transcoder *t, int flush)
 
 /* Decodes one packet (or flushes with NULL) and feeds the frames to the filters. */
 static TranscodeStatus
-decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket *pkt, double limit)
+decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket *pkt)
 {
+	double		limit = t->spec->duration;
 	int			ret = avcodec_send_packet(dec, pkt);
 
 	/* A damaged packet costs a frame, not the job; an unreadable input fails in the demuxer. */
 	if (ret < 0 && ret != AVERROR_EOF && ret != AVERROR_INVALIDDATA)
 		return fail(t, TRANSCODE_INPUT_ERROR, "could not decode the input", ret);
+	int64_t    *end = dec == t->video_dec ? &t->video_end : &t->audio_end;
+	int64_t		limit_pts = limit > 0 ? llrint(limit / av_q2d(dec->pkt_timebase)) : INT64_MAX;
+
 	while ((ret = avcodec_receive_frame(dec, t->frame)) >= 0)
 	{
 		int64_t		pts = t->frame->best_effort_timestamp;
 
 		t->frame->pts = pts;
 		/* Frames past params.duration are dropped; the stream ends at the limit. */
-		if (limit > 0 && pts != AV_NOPTS_VALUE && pts * av_q2d(dec->pkt_timebase) >= limit)
+		if (pts != AV_NOPTS_VALUE && pts >= limit_pts)
 		{
+			*end = limit_pts;
 			av_frame_unref(t->frame);
 			continue;
 		}
+		if (pts != AV_NOPTS_VALUE)
+			*end = FFMAX(*end, FFMIN(limit_pts, pts + FFMAX(t->frame->pkt_duration, 0)));
 		ret = av_buffersrc_add_frame_flags(src, t->frame, AV_BUFFERSRC_FLAG_KEEP_REF);
 		av_frame_unref(t->frame);
 		if (ret < 0)
 			return fail(t, TRANSCODE_RUNTIME_ERROR, "the filters refused a frame", ret);
 	}
+
+	/*
+	 * The stream ends when its last frame does, not when it starts, so that
+	 * a frame-rate change fills the last frame's time as ffmpeg does.
+	 */
 	if (ret == AVERROR_EOF)
-		ret = av_buffersrc_add_frame(src, NULL);
+		ret = av_buffersrc_close(src, *end, 0);
 	if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
 		return fail(t, TRANSCODE_INPUT_ERROR, "could not decode the input", ret);
 	return TRANSCODE_OK;
@@ -828,9 +876,7 @@ process_packet(Transcoder *t, AVPacket *pkt, int *past_limit)
 	if (pkt->dts != AV_NOPTS_VALUE)
 		pkt->dts -= shift;
 	seconds = (pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts) * av_q2d(st->time_base);
-	if (pkt->duration > 0)
-		seconds += pkt->duration * av_q2d(st->time_base);
-	t->in_seconds = FFMAX(t->in_seconds, seconds);
+	t->in_seconds = FFMAX(t->in_seconds, seconds + FFMAX(pkt->duration, 0) * av_q2d(st->time_base));
 	if (t->spec->duration > 0 && seconds >= t->spec->duration)
 	{
 		/* Past the limit on every stream we keep: stop reading. */
@@ -842,7 +888,7 @@ process_packet(Transcoder *t, AVPacket *pkt, int *past_limit)
 	if (mode == STREAM_COPY)
 		return copy_packet(t, pkt, index);
 	return decode_packet(t, index == t->video_index ? t->video_dec : t->audio_dec,
-						 index == t->video_index ? t->video_src : t->audio_src, pkt, t->spec->duration);
+						 index == t->video_index ? t->video_src : t->audio_src, pkt);
 }
 
 static TranscodeStatus
@@ -970,10 +1016,15 @@ run_loop(Transcoder *t)
 		if (ret < 0)
 		{
 			/* A live source that stops sending after it sent media has ended. */
-			if (t->watch.timed_out && t->req->input_kind == INPUT_LIVE && t->got_data)
+			/*
+			 * A live source that goes away or silent after it sent media has
+			 * ended, as a publisher that stops ends its stream: finish what
+			 * was written.
+			 */
+			if (t->req->input_kind == INPUT_LIVE && t->got_data && !*t->req->stop)
 			{
+				t->ended_by_silence = t->watch.timed_out;
 				t->watch.timed_out = 0;
-				t->ended_by_silence = 1;
 				break;
 			}
 			return fail(t, t->req->input_kind == INPUT_FILE ? TRANSCODE_INPUT_ERROR : TRANSCODE_NETWORK_ERROR,
@@ -1005,9 +1056,9 @@ run_loop(Transcoder *t)
 	}
 
 	/* End of input: flush decoders, filters and encoders, then the muxers. */
-	if (t->video_mode == STREAM_DECODE && (status = decode_packet(t, t->video_dec, t->video_src, NULL, 0)) != TRANSCODE_OK)
+	if (t->video_mode == STREAM_DECODE && (status = decode_packet(t, t->video_dec, t->video_src, NULL)) != TRANSCODE_OK)
 		return status;
-	if (t->audio_mode == STREAM_DECODE && (status = decode_packet(t, t->audio_dec, t->audio_src, NULL, 0)) != TRANSCODE_OK)
+	if (t->audio_mode == STREAM_DECODE && (status = decode_packet(t, t->audio_dec, t->audio_src, NULL)) != TRANSCODE_OK)
 		return status;
 	if ((status = pull_filters(t, 1)) != TRANSCODE_OK)
 		return status;

@@ -1,7 +1,7 @@
 -- The calls a worker makes, fenced by node token and attempt, and the
 -- leader's recovery of lost nodes, overdue attempts and backoffs.
 BEGIN;
-SELECT plan(30);
+SELECT plan(37);
 
 SELECT ffrtmp.create_tenant('wk', plan => 'pro');
 SELECT node_id AS node_a, session_token AS token_a FROM ffrtmp.register_node('wk-a', cpu_cores => 4, slots => 1, tenant => 'wk') \gset
@@ -35,7 +35,9 @@ SELECT is((SELECT state FROM ffrtmp.start_job(:job, 2, :node_a, :'token_a')), 'r
 UPDATE ffrtmp_data.nodes SET last_heartbeat = now() - interval '1 minute' WHERE id = :node_a;
 UPDATE ffrtmp_data.nodes SET state = 'online' WHERE id = :node_b;
 UPDATE ffrtmp_data.jobs SET max_attempts = 3 WHERE id = :job;
-SELECT is(ffrtmp_data.recover('15 seconds'), 1, 'recover finds the job of the silent node');
+-- (A timeout shorter than the server's uptime: a server up for less than the
+-- timeout gives nodes that long to come back first.)
+SELECT is(ffrtmp_data.recover('2 seconds'), 1, 'recover finds the job of the silent node');
 SELECT results_eq(format('SELECT n.state, j.state, j.attempt FROM ffrtmp.nodes n, ffrtmp.jobs j WHERE n.id = %s AND j.id = %s', :node_a, :job),
                   $$VALUES ('offline', 'retrying', 3)$$, 'the node is offline and the job waits for attempt 3');
 UPDATE ffrtmp_data.jobs SET run_after = now() WHERE id = :job;
@@ -75,6 +77,24 @@ SELECT is((SELECT state FROM ffrtmp.nodes WHERE id = :bound), 'online', 'a sessi
 UPDATE ffrtmp_data.nodes SET session_started = session_started - interval '1 second' WHERE id = :bound;  -- as if the pid were reused
 SELECT ffrtmp_data.recover('15 seconds');
 SELECT is((SELECT state FROM ffrtmp.nodes WHERE id = :bound), 'offline', 'and goes offline once that session is gone, without waiting for the timeout');
+
+-- A worker that stops says so: first draining, then gone.
+UPDATE ffrtmp_data.nodes SET state = 'draining' WHERE id = :node_b;
+SELECT node_id AS node_c, session_token AS token_c FROM ffrtmp.register_node('wk-c', cpu_cores => 4, slots => 2, tenant => 'wk') \gset
+SELECT id AS started FROM ffrtmp.submit_job('testsrc://', tenant => 'wk') \gset
+SELECT id AS waiting FROM ffrtmp.submit_job('testsrc://', tenant => 'wk') \gset
+SELECT ffrtmp.dispatch();
+SELECT ffrtmp.start_job(:started, 1, :node_c, :'token_c');
+SELECT throws_ok(format('SELECT ffrtmp.leave_node(%s, %L)', :node_c, 'wrong'), 'PT403', NULL, 'leave_node needs the node''s token');
+SELECT is(ffrtmp.leave_node(:node_c, :'token_c', finished => false), 1, 'a draining node hands back the job it had not started');
+SELECT results_eq(format('SELECT state, attempt, node_id FROM ffrtmp.jobs WHERE id = %s', :waiting),
+                  $$VALUES ('queued', 1, NULL::bigint)$$, 'which is queued again without spending an attempt');
+SELECT results_eq(format('SELECT (SELECT state FROM ffrtmp.nodes WHERE id = %s), state FROM ffrtmp.jobs WHERE id = %s', :node_c, :started),
+                  $$VALUES ('draining', 'running')$$, 'the node drains and its running job goes on');
+SELECT is(ffrtmp.dispatch(), 0, 'a draining node gets no new job');
+SELECT is(ffrtmp.leave_node(:node_c, :'token_c'), 1, 'a node that leaves for good gives up its running job');
+SELECT results_eq(format('SELECT (SELECT state FROM ffrtmp.nodes WHERE id = %s), state, attempt, failure_reason FROM ffrtmp.jobs WHERE id = %s', :node_c, :started),
+                  $$VALUES ('offline', 'retrying', 2, 'platform_error')$$, 'the node is offline and that job retries on attempt 2');
 
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the counters are exact after all of it');
 
