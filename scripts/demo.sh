@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The ffrtmp demo: installs what is needed (as root, from Debian's packages),
-# builds and installs the extension, starts a private PostgreSQL cluster with
-# ffrtmp preloaded, and walks through tenants, quotas, jobs and usage from psql.
+# builds and installs the extension and the worker, starts a private PostgreSQL
+# cluster with ffrtmp preloaded, walks through tenants, quotas, jobs and usage
+# from psql, then runs a real transcode: an ffrtmp-worker takes two jobs (an
+# MP4 and an HLS ladder) and the outputs are shown with ffprobe.
 #
 #   FFRTMP_DEMO_DIR  where the cluster lives (default /tmp/ffrtmp-demo)
 #   FFRTMP_DEMO_PORT its port, on a unix socket only (default 55440)
@@ -73,6 +75,50 @@ SELECT summary FROM ffrtmp.tenant_stats('acme') \g (format=unaligned tuples_only
 \echo === globex
 SELECT summary FROM ffrtmp.tenant_stats('globex') \g (format=unaligned tuples_only=on)
 SQL
+
+# A real transcode through the whole system: database -> scheduler ->
+# ffrtmp-worker -> files, checked with ffprobe.
+media="$dir/media"
+mkdir -p "$media/out"
+chown -R postgres "$media" 2>/dev/null || true
+psql_demo -q -c "SELECT count(ffrtmp.drain_node(id)) AS pretend_nodes_drained FROM ffrtmp.nodes"
+as_postgres ffrtmp-worker --name demo-worker --slots 2 --poll-interval 1s --heartbeat-interval 1s \
+  --output-root "$media/out" "host=$dir port=$port dbname=postgres user=postgres" >"$dir/worker.log" 2>&1 &
+worker_pid=$!
+trap 'kill -TERM $worker_pid 2>/dev/null || true' EXIT
+
+psql_demo <<'SQL'
+\set ECHO queries
+SET ROLE acme_app;
+SELECT id AS clip_job FROM ffrtmp.submit_job('testsrc://1280x720@30?duration=5', preset => '720p30-test', output_url => 'demo/clip.mp4') \gset
+SELECT id AS ladder_job FROM ffrtmp.submit_job('testsrc://1280x720@30?duration=4', output_url => 'demo/ladder/index.m3u8',
+    params => '{"format": "hls", "hls_segment_seconds": 2, "renditions": [{"size": "854x480", "video_bitrate": "1200k"}, {"size": "640x360", "video_bitrate": "700k"}]}') \gset
+RESET ROLE;
+SQL
+echo "demo: waiting for ffrtmp-worker to transcode both jobs"
+for _ in $(seq 1 120); do
+  done_jobs=$(psql_demo -Atc "SELECT count(*) FROM ffrtmp.jobs WHERE output_url LIKE 'demo/%' AND state IN ('completed', 'failed')")
+  [ "$done_jobs" = 2 ] && break
+  sleep 1
+done
+psql_demo <<'SQL'
+\set ECHO queries
+SELECT seq, state, output_url, result ->> 'duration' AS duration, result ->> 'size' AS bytes,
+       (SELECT string_agg(s ->> 'codec' || coalesce(' ' || (s ->> 'width') || 'x' || (s ->> 'height'), ''), ', ')
+          FROM jsonb_array_elements(result -> 'streams') s) AS streams, error
+  FROM ffrtmp.jobs WHERE output_url LIKE 'demo/%' ORDER BY seq;
+SELECT at, attempt, from_state, to_state, reason, actor FROM ffrtmp.job_events
+ WHERE job_id = (SELECT max(id) FROM ffrtmp.jobs WHERE output_url LIKE 'demo/%') ORDER BY id;
+SQL
+acme_dir="$media/out/$(psql_demo -Atc "SELECT id FROM ffrtmp.tenants WHERE name = 'acme'")/demo"
+echo "demo: ffprobe $acme_dir/clip.mp4"
+ffprobe -v error -show_entries stream=codec_name,width,height,avg_frame_rate:format=duration -of compact=p=0 "$acme_dir/clip.mp4"
+echo "demo: the HLS ladder's master playlist, $acme_dir/ladder/index.m3u8"
+cat "$acme_dir/ladder/index.m3u8"
+kill -TERM "$worker_pid" && wait "$worker_pid" || true
+trap - EXIT
+echo "demo: the worker's log ($dir/worker.log):"
+cat "$dir/worker.log"
 
 cat <<EOF
 

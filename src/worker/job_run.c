@@ -21,6 +21,9 @@
 #include "job_spec.h"
 #include "output_probe.h"
 #include "transcode.h"
+#include "worker_log.h"
+
+#include <libavutil/log.h>
 
 #define PATH_BYTES 4200
 
@@ -400,6 +403,27 @@ describe_output(const JobPlan *plan, const TranscodeSummary *summary,
 	return result;
 }
 
+/* libav's own messages go to the worker's log as lines about this job. */
+static const JobRunRequest *logging_job;
+
+static void
+log_libav(void *avcl, int level, const char *format, va_list args)
+{
+	static int	print_prefix = 1;
+	char		line[1024];
+	size_t		len;
+
+	if (level > av_log_get_level())
+		return;
+	av_log_format_line(avcl, level, format, args, line, sizeof(line), &print_prefix);
+	len = strlen(line);
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	if (len > 0)
+		worker_log_job(level <= AV_LOG_ERROR ? WLOG_ERROR : WLOG_WARNING, logging_job->job_id,
+					   logging_job->tenant_id, "libav: %s", line);
+}
+
 int
 job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 {
@@ -414,6 +438,8 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	char		err[1024];
 	int64_t		bytes = 0;
 
+	logging_job = req;
+	av_log_set_callback(log_libav);
 	if (plan == NULL)
 	{
 		report(report_fd, "failed resource_error out of memory");

@@ -31,63 +31,7 @@
 #include <libavutil/time.h>
 
 #include "confine.h"
-#include "media_input.h"
-
-typedef enum StreamMode
-{
-	STREAM_DROP, STREAM_COPY, STREAM_DECODE
-} StreamMode;
-
-/* One output file (or HLS variant, or RTMP stream) and its streams. */
-typedef struct Output
-{
-	AVFormatContext *mux;
-	AVCodecContext *video_enc;	/* NULL when copying or dropping video */
-	AVFilterContext *video_sink;
-	AVStream   *video_st;
-	AVStream   *audio_st;
-	int64_t		frames;
-	char		playlist[4200]; /* HLS: the partial playlist this variant writes */
-} Output;
-
-typedef struct Transcoder
-{
-	const TranscodeRequest *req;
-	const JobSpec *spec;
-	IoWatch		watch;
-	AVFormatContext *in;
-	int			video_index;	/* input stream, or -1 */
-	int			audio_index;
-	StreamMode	video_mode;
-	StreamMode	audio_mode;
-	AVCodecContext *video_dec;
-	AVCodecContext *audio_dec;
-	AVFilterGraph *video_graph;
-	AVFilterContext *video_src;
-	AVFilterGraph *audio_graph;
-	AVFilterContext *audio_src;
-	AVFilterContext *audio_sink;
-	AVCodecContext *audio_enc;
-	Output		outputs[JOB_SPEC_MAX_RENDITIONS];
-	int			noutputs;
-	int64_t		start_us;		/* input time that becomes output time zero */
-	int			started;
-	int64_t		wall_start;
-	int64_t		last_report;
-	int64_t		bytes;
-	double		out_seconds;
-	double		total_seconds;	/* for percent; 0: unknown */
-	int			got_data;
-	int			ended_by_silence;
-	double		in_seconds;		/* input media time read so far */
-	int64_t		video_end;		/* where each decoded stream ends, in its time base */
-	int64_t		audio_end;
-	AVPacket   *pkt;
-	AVFrame    *frame;
-	AVFrame    *filtered;
-	char	   *err;
-	size_t		errlen;
-} Transcoder;
+#include "transcode_internal.h"
 
 const char *
 transcode_status_reason(TranscodeStatus status)
@@ -130,8 +74,8 @@ transcode_hls_segment_pattern(const char *final_playlist, const char *variant, c
 	return hls_name(final_playlist, variant, "_%05d.ts", out, outlen);
 }
 
-static TranscodeStatus
-fail(Transcoder *t, TranscodeStatus status, const char *what, int averror)
+TranscodeStatus
+transcode_fail(Transcoder *t, TranscodeStatus status, const char *what, int averror)
 {
 	if (t->watch.timed_out)
 		snprintf(t->err, t->errlen, "%s: no data moved for %d s", what, t->req->io_timeout_ms / 1000);
@@ -146,341 +90,6 @@ fail(Transcoder *t, TranscodeStatus status, const char *what, int averror)
 	if (averror == AVERROR(EFBIG) || averror == AVERROR(ENOSPC) || averror == AVERROR(EDQUOT))
 		return TRANSCODE_RESOURCE_ERROR;
 	return status;
-}
-
-/* Decoders ------------------------------------------------------------------ */
-
-static TranscodeStatus
-open_decoder(Transcoder *t, int index, AVCodecContext **dec)
-{
-	AVStream   *st = t->in->streams[index];
-	const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
-	AVDictionary *options = NULL;
-	int			ret;
-
-	if (codec == NULL)
-		return fail(t, TRANSCODE_INPUT_ERROR, "the input's codec cannot be decoded here", 0);
-	if ((*dec = avcodec_alloc_context3(codec)) == NULL)
-		return fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
-	if ((ret = avcodec_parameters_to_context(*dec, st->codecpar)) < 0)
-		return fail(t, TRANSCODE_INPUT_ERROR, "bad stream parameters in the input", ret);
-	(*dec)->pkt_timebase = st->time_base;
-	(*dec)->framerate = av_guess_frame_rate(t->in, st, NULL);
-	(*dec)->thread_count = t->req->threads;
-	av_dict_set_int(&options, "max_pixels", MEDIA_MAX_PIXELS, 0);
-	ret = avcodec_open2(*dec, codec, &options);
-	av_dict_free(&options);
-	if (ret < 0)
-		return fail(t, TRANSCODE_INPUT_ERROR, "could not open the input's decoder", ret);
-	return TRANSCODE_OK;
-}
-
-/* Filters ------------------------------------------------------------------- */
-
-/*
- * Builds "in -> [fps] -> split -> per rendition: scale to fit, pad, fps
- * -> out<i>", and opens one buffersink per rendition.
- */
-static TranscodeStatus
-build_video_graph(Transcoder *t)
-{
-	AVCodecContext *dec = t->video_dec;
-	AVStream   *st = t->in->streams[t->video_index];
-	AVFilterInOut *outputs = avfilter_inout_alloc();
-	AVFilterInOut *inputs = NULL;
-	char		args[512];
-	char		graph[4096];
-	size_t		used = 0;
-	int			ret;
-	int			n = t->noutputs;
-
-	if ((t->video_graph = avfilter_graph_alloc()) == NULL || outputs == NULL)
-		return fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
-	t->video_graph->nb_threads = t->req->threads;
-	snprintf(args, sizeof(args), "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d:frame_rate=%d/%d",
-			 dec->width, dec->height, dec->pix_fmt, st->time_base.num, st->time_base.den,
-			 dec->sample_aspect_ratio.num, FFMAX(dec->sample_aspect_ratio.den, 1),
-			 dec->framerate.num, FFMAX(dec->framerate.den, 1));
-	if ((ret = avfilter_graph_create_filter(&t->video_src, avfilter_get_by_name("buffer"), "in", args, NULL,
-											t->video_graph)) < 0)
-		return fail(t, TRANSCODE_INPUT_ERROR, "could not describe the input video", ret);
-
-	used += snprintf(graph + used, sizeof(graph) - used, "[in]split=%d", n);
-	for (int i = 0; i < n; i++)
-		used += snprintf(graph + used, sizeof(graph) - used, "[s%d]", i);
-	for (int i = 0; i < n && used < sizeof(graph); i++)
-	{
-		const Rendition *r = &t->spec->renditions[i];
-		AVFilterContext *sink;
-		AVFilterInOut *in_link = avfilter_inout_alloc();
-		char		name[16];
-
-		used += snprintf(graph + used, sizeof(graph) - used, ";[s%d]", i);
-		if (r->fps > 0)
-			used += snprintf(graph + used, sizeof(graph) - used, "fps=%g,", r->fps);
-		if (r->width > 0)
-			used += snprintf(graph + used, sizeof(graph) - used,
-							 "scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2,"
-							 "pad=%d:%d:(ow-iw)/2:(oh-ih)/2,",
-							 r->width, r->height, r->width, r->height);
-		used += snprintf(graph + used, sizeof(graph) - used, "setsar=1,format=yuv420p[out%d]", i);
-
-		snprintf(name, sizeof(name), "out%d", i);
-		if (in_link == NULL ||
-			(ret = avfilter_graph_create_filter(&sink, avfilter_get_by_name("buffersink"), name, NULL, NULL,
-												t->video_graph)) < 0)
-		{
-			avfilter_inout_free(&in_link);
-			avfilter_inout_free(&inputs);
-			avfilter_inout_free(&outputs);
-			return fail(t, TRANSCODE_RESOURCE_ERROR, "could not create the video filters", in_link ? ret : 0);
-		}
-		t->outputs[i].video_sink = sink;
-		in_link->name = av_strdup(name);
-		in_link->filter_ctx = sink;
-		in_link->pad_idx = 0;
-		in_link->next = inputs;
-		inputs = in_link;
-	}
-	if (used >= sizeof(graph))
-		return fail(t, TRANSCODE_USER_ERROR, "the filter graph is too long", 0);
-	outputs->name = av_strdup("in");
-	outputs->filter_ctx = t->video_src;
-	outputs->pad_idx = 0;
-	outputs->next = NULL;
-	ret = avfilter_graph_parse_ptr(t->video_graph, graph, &inputs, &outputs, NULL);
-	avfilter_inout_free(&inputs);
-	avfilter_inout_free(&outputs);
-	if (ret < 0 || (ret = avfilter_graph_config(t->video_graph, NULL)) < 0)
-		return fail(t, TRANSCODE_USER_ERROR, "could not build the video filters", ret);
-	return TRANSCODE_OK;
-}
-
-/* Resample and remix to what the audio encoder takes, in its frame size. */
-static TranscodeStatus
-build_audio_graph(Transcoder *t)
-{
-	AVCodecContext *dec = t->audio_dec;
-	AVCodecContext *enc = t->audio_enc;
-	AVFilterInOut *outputs = avfilter_inout_alloc();
-	AVFilterInOut *inputs = avfilter_inout_alloc();
-	AVChannelLayout in_layout = {0};
-	char		layout[64];
-	char		args[512];
-	char		graph[512];
-	int			ret;
-
-	if ((t->audio_graph = avfilter_graph_alloc()) == NULL || outputs == NULL || inputs == NULL)
-	{
-		avfilter_inout_free(&inputs);
-		avfilter_inout_free(&outputs);
-		return fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
-	}
-	t->audio_graph->nb_threads = 1;
-	if (dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
-		av_channel_layout_default(&in_layout, dec->ch_layout.nb_channels);
-	else
-		av_channel_layout_copy(&in_layout, &dec->ch_layout);
-	av_channel_layout_describe(&in_layout, layout, sizeof(layout));
-	av_channel_layout_uninit(&in_layout);
-	snprintf(args, sizeof(args), "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
-			 dec->pkt_timebase.num, dec->pkt_timebase.den, dec->sample_rate,
-			 av_get_sample_fmt_name(dec->sample_fmt), layout);
-	ret = avfilter_graph_create_filter(&t->audio_src, avfilter_get_by_name("abuffer"), "in", args, NULL,
-									   t->audio_graph);
-	if (ret >= 0)
-		ret = avfilter_graph_create_filter(&t->audio_sink, avfilter_get_by_name("abuffersink"), "out", NULL,
-										   NULL, t->audio_graph);
-	if (ret < 0)
-	{
-		avfilter_inout_free(&inputs);
-		avfilter_inout_free(&outputs);
-		return fail(t, TRANSCODE_INPUT_ERROR, "could not describe the input audio", ret);
-	}
-	av_channel_layout_describe(&enc->ch_layout, layout, sizeof(layout));
-	snprintf(graph, sizeof(graph), "aresample=%d,aformat=sample_fmts=%s:channel_layouts=%s",
-			 enc->sample_rate, av_get_sample_fmt_name(enc->sample_fmt), layout);
-	outputs->name = av_strdup("in");
-	outputs->filter_ctx = t->audio_src;
-	inputs->name = av_strdup("out");
-	inputs->filter_ctx = t->audio_sink;
-	ret = avfilter_graph_parse_ptr(t->audio_graph, graph, &inputs, &outputs, NULL);
-	avfilter_inout_free(&inputs);
-	avfilter_inout_free(&outputs);
-	if (ret < 0 || (ret = avfilter_graph_config(t->audio_graph, NULL)) < 0)
-		return fail(t, TRANSCODE_USER_ERROR, "could not build the audio filters", ret);
-	if (!(enc->codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE))
-		av_buffersink_set_frame_size(t->audio_sink, enc->frame_size);
-	return TRANSCODE_OK;
-}
-
-/* Encoders ------------------------------------------------------------------ */
-
-/*
- * Encoder speed presets are x264's words; encoders with numeric speed
- * scales get the nearest step, so one preset name means the same trade-off
- * whatever the codec.
- */
-static int
-speed_rank(const char *preset)
-{
-	static const char *const names[] = {
-		"placebo", "veryslow", "slower", "slow", "medium", "fast", "faster", "veryfast", "superfast", "ultrafast", NULL
-	};
-
-	for (int i = 0; names[i]; i++)
-		if (strcmp(preset, names[i]) == 0)
-			return i;
-	return -1;
-}
-
-static TranscodeStatus
-set_encoder_speed(Transcoder *t, AVCodecContext *enc, const char *name)
-{
-	const char *preset = t->spec->encoder_preset;
-	int			rank = preset[0] ? speed_rank(preset) : -1;
-	int			ret = 0;
-	char		number[16];
-
-	if (strcmp(name, "libvpx-vp9") == 0)
-	{
-		/* libvpx defaults to its slowest useful speed; 4 is its usual VOD choice. */
-		snprintf(number, sizeof(number), "%d", rank >= 0 ? (rank * 8 + 4) / 9 : 4);
-		av_opt_set(enc->priv_data, "deadline", "good", 0);
-		av_opt_set(enc->priv_data, "row-mt", "1", 0);
-		ret = av_opt_set(enc->priv_data, "cpu-used", number, 0);
-	}
-	else if (strcmp(name, "libsvtav1") == 0 || strcmp(name, "libaom-av1") == 0)
-	{
-		int			top = strcmp(name, "libsvtav1") == 0 ? 12 : 8;
-
-		snprintf(number, sizeof(number), "%d", rank >= 0 ? 2 + rank * (top - 2) / 9 : top - 2);
-		ret = av_opt_set(enc->priv_data, strcmp(name, "libsvtav1") == 0 ? "preset" : "cpu-used", number, 0);
-	}
-	else if (preset[0])
-		ret = av_opt_set(enc->priv_data, "preset", preset, 0);
-	if (ret < 0 || (preset[0] && rank < 0 && strcmp(name, "libx264") != 0 && strcmp(name, "libx265") != 0 &&
-					strstr(name, "nvenc") == NULL))
-	{
-		snprintf(t->err, t->errlen, "%s does not take encoder_preset \"%s\"", name, preset);
-		return TRANSCODE_USER_ERROR;
-	}
-	return TRANSCODE_OK;
-}
-
-static TranscodeStatus
-open_video_encoder(Transcoder *t, Output *out, const Rendition *r)
-{
-	const char *name = job_spec_encoder(t->spec->video_codec, t->req->prefer_gpu);
-	const AVCodec *codec = name ? avcodec_find_encoder_by_name(name) : NULL;
-	AVFilterContext *sink = out->video_sink;
-	AVRational	rate = av_buffersink_get_frame_rate(sink);
-	AVCodecContext *enc;
-	TranscodeStatus status;
-	int			ret;
-
-	if (codec == NULL)
-	{
-		snprintf(t->err, t->errlen, "this machine's libavcodec has no %s encoder", name ? name : t->spec->video_codec);
-		return TRANSCODE_CAPABILITY;
-	}
-	if ((out->video_enc = enc = avcodec_alloc_context3(codec)) == NULL)
-		return fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
-	if (rate.num <= 0 || rate.den <= 0)
-		rate = (AVRational) {25, 1};
-	enc->width = av_buffersink_get_w(sink);
-	enc->height = av_buffersink_get_h(sink);
-	enc->sample_aspect_ratio = (AVRational) {1, 1};
-	enc->pix_fmt = av_buffersink_get_format(sink);
-	enc->framerate = rate;
-	enc->time_base = av_buffersink_get_time_base(sink);
-	enc->thread_count = t->req->threads;
-	/*
-	 * Fixed GOPs keep HLS segments and ladder rungs aligned: as asked, else
-	 * 2 s, or for HLS the largest length up to 2 s that divides a segment
-	 * evenly, so every segment can be cut at its nominal length.
-	 */
-	if (t->spec->gop > 0)
-		enc->gop_size = t->spec->gop;
-	else
-	{
-		double		seconds = 2;
-
-		if (t->spec->format == FORMAT_HLS)
-			seconds = t->spec->hls_segment_seconds / ceil(t->spec->hls_segment_seconds / 2);
-		enc->gop_size = (int) FFMAX(1, lrint(seconds * av_q2d(rate)));
-	}
-	enc->keyint_min = enc->gop_size;
-	enc->bit_rate = r->video_bitrate;
-	enc->rc_max_rate = r->maxrate;
-	enc->rc_buffer_size = r->bufsize ? r->bufsize : (r->maxrate ? 2 * r->maxrate : 0);
-	if (r->crf >= 0)
-		av_opt_set_int(enc->priv_data, "crf", r->crf, 0);
-	else if (r->video_bitrate == 0 && strcmp(name, "libvpx-vp9") == 0)
-		av_opt_set_int(enc->priv_data, "crf", 32, 0);	/* constant quality, as libvpx needs a target */
-	if (t->spec->profile[0] && av_opt_set(enc->priv_data, "profile", t->spec->profile, 0) < 0)
-	{
-		snprintf(t->err, t->errlen, "%s does not take profile \"%s\"", name, t->spec->profile);
-		return TRANSCODE_USER_ERROR;
-	}
-	if ((status = set_encoder_speed(t, enc, name)) != TRANSCODE_OK)
-		return status;
-	if (out->mux->oformat->flags & AVFMT_GLOBALHEADER)
-		enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-	/* Encoder libraries chat on stderr at their info level; the worker logs errors only. */
-	if (strcmp(name, "libx265") == 0)
-		av_opt_set(enc->priv_data, "x265-params", "log-level=error", 0);
-	if ((ret = avcodec_open2(enc, codec, NULL)) < 0)
-	{
-		char		what[160];
-
-		snprintf(what, sizeof(what), "%s refused these settings (encoder_preset \"%s\", profile \"%s\")",
-				 name, t->spec->encoder_preset, t->spec->profile);
-		return fail(t, TRANSCODE_USER_ERROR, what, ret);
-	}
-	return TRANSCODE_OK;
-}
-
-static int
-supported_rate(const AVCodec *codec, int rate)
-{
-	if (codec->supported_samplerates == NULL)
-		return rate;
-	for (const int *r = codec->supported_samplerates; *r; r++)
-		if (*r == rate)
-			return rate;
-	return 48000;
-}
-
-static TranscodeStatus
-open_audio_encoder(Transcoder *t)
-{
-	const char *name = job_spec_encoder(t->spec->audio_codec, 0);
-	const AVCodec *codec = name ? avcodec_find_encoder_by_name(name) : NULL;
-	AVCodecContext *enc;
-	int			channels;
-	int			ret;
-
-	if (codec == NULL)
-	{
-		snprintf(t->err, t->errlen, "this machine's libavcodec has no %s encoder", name ? name : t->spec->audio_codec);
-		return TRANSCODE_CAPABILITY;
-	}
-	if ((t->audio_enc = enc = avcodec_alloc_context3(codec)) == NULL)
-		return fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
-	channels = t->spec->audio_channels ? t->spec->audio_channels : FFMIN(t->audio_dec->ch_layout.nb_channels, 2);
-	av_channel_layout_default(&enc->ch_layout, channels);
-	enc->sample_rate = supported_rate(codec, t->spec->audio_rate ? t->spec->audio_rate : t->audio_dec->sample_rate);
-	enc->sample_fmt = codec->sample_fmts ? codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
-	enc->time_base = (AVRational) {1, enc->sample_rate};
-	enc->bit_rate = t->spec->audio_bitrate ? t->spec->audio_bitrate : 128000;
-	/* Every output that takes this audio gets the same extradata. */
-	for (int i = 0; i < t->noutputs; i++)
-		if (t->outputs[i].mux->oformat->flags & AVFMT_GLOBALHEADER)
-			enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-	if ((ret = avcodec_open2(enc, codec, NULL)) < 0)
-		return fail(t, TRANSCODE_USER_ERROR, "could not open the audio encoder with these settings", ret);
-	return TRANSCODE_OK;
 }
 
 /* Outputs ------------------------------------------------------------------- */
@@ -507,12 +116,12 @@ alloc_output(Transcoder *t, Output *out, int index)
 		if (transcode_hls_variant_playlist(t->req->output, spec->ladder ? spec->renditions[index].name : NULL,
 										   final_playlist, sizeof(final_playlist)) < 0 ||
 			partial_name(final_playlist, out->playlist, sizeof(out->playlist)) < 0)
-			return fail(t, TRANSCODE_USER_ERROR, "the output path is too long", 0);
+			return transcode_fail(t, TRANSCODE_USER_ERROR, "the output path is too long", 0);
 		url = out->playlist;
 	}
 	ret = avformat_alloc_output_context2(&out->mux, NULL, muxer_name(spec->format), url);
 	if (ret < 0)
-		return fail(t, TRANSCODE_CAPABILITY, "this libavformat lacks the muxer", ret);
+		return transcode_fail(t, TRANSCODE_CAPABILITY, "this libavformat lacks the muxer", ret);
 	out->mux->interrupt_callback = io_watch_callback(&t->watch);
 	return TRANSCODE_OK;
 }
@@ -548,7 +157,7 @@ add_output_streams(Transcoder *t, Output *out)
 		AVStream   *in_st = t->in->streams[t->video_index];
 
 		if ((out->video_st = avformat_new_stream(out->mux, NULL)) == NULL)
-			return fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 		if (t->video_mode == STREAM_COPY)
 		{
 			ret = avcodec_parameters_copy(out->video_st->codecpar, in_st->codecpar);
@@ -563,14 +172,14 @@ add_output_streams(Transcoder *t, Output *out)
 			out->video_st->avg_frame_rate = out->video_enc->framerate;
 		}
 		if (ret < 0)
-			return fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output video", ret);
+			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output video", ret);
 	}
 	if (t->audio_mode != STREAM_DROP)
 	{
 		AVStream   *in_st = t->in->streams[t->audio_index];
 
 		if ((out->audio_st = avformat_new_stream(out->mux, NULL)) == NULL)
-			return fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 		if (t->audio_mode == STREAM_COPY)
 		{
 			ret = avcodec_parameters_copy(out->audio_st->codecpar, in_st->codecpar);
@@ -583,7 +192,7 @@ add_output_streams(Transcoder *t, Output *out)
 			out->audio_st->time_base = t->audio_enc->time_base;
 		}
 		if (ret < 0)
-			return fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output audio", ret);
+			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output audio", ret);
 	}
 	return TRANSCODE_OK;
 }
@@ -610,7 +219,7 @@ open_output(Transcoder *t, Output *out)
 		ret = avio_open2(&out->mux->pb, url, AVIO_FLAG_WRITE, &out->mux->interrupt_callback, &io_options);
 		av_dict_free(&io_options);
 		if (ret < 0)
-			return fail(t, network ? TRANSCODE_NETWORK_ERROR : TRANSCODE_RESOURCE_ERROR,
+			return transcode_fail(t, network ? TRANSCODE_NETWORK_ERROR : TRANSCODE_RESOURCE_ERROR,
 						"could not open the output", ret);
 	}
 	if (spec->format == FORMAT_MP4)
@@ -635,7 +244,7 @@ open_output(Transcoder *t, Output *out)
 	ret = avformat_write_header(out->mux, &options);
 	av_dict_free(&options);
 	if (ret < 0)
-		return fail(t, network ? TRANSCODE_NETWORK_ERROR : TRANSCODE_USER_ERROR, "could not start the output", ret);
+		return transcode_fail(t, network ? TRANSCODE_NETWORK_ERROR : TRANSCODE_USER_ERROR, "could not start the output", ret);
 	return TRANSCODE_OK;
 }
 
@@ -647,7 +256,7 @@ write_packet(Transcoder *t, Output *out, AVPacket *pkt)
 	t->bytes += pkt->size;
 	io_watch_begin(&t->watch);
 	if ((ret = av_interleaved_write_frame(out->mux, pkt)) < 0)
-		return fail(t, strncmp(t->req->output, "rtmp", 4) == 0 ? TRANSCODE_NETWORK_ERROR : TRANSCODE_RESOURCE_ERROR,
+		return transcode_fail(t, strncmp(t->req->output, "rtmp", 4) == 0 ? TRANSCODE_NETWORK_ERROR : TRANSCODE_RESOURCE_ERROR,
 					"could not write the output", ret);
 	return TRANSCODE_OK;
 }
@@ -680,7 +289,7 @@ drain_video_encoder(Transcoder *t, Output *out, int flush)
 	int			ret = avcodec_send_frame(out->video_enc, flush ? NULL : t->filtered);
 
 	if (ret < 0 && ret != AVERROR_EOF)
-		return fail(t, TRANSCODE_RUNTIME_ERROR, "the video encoder failed", ret);
+		return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video encoder failed", ret);
 	while ((ret = avcodec_receive_packet(out->video_enc, t->pkt)) >= 0)
 	{
 		TranscodeStatus status;
@@ -696,7 +305,7 @@ drain_video_encoder(Transcoder *t, Output *out, int flush)
 			return status;
 	}
 	return (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) ? TRANSCODE_OK :
-		fail(t, TRANSCODE_RUNTIME_ERROR, "the video encoder failed", ret);
+		transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video encoder failed", ret);
 }
 
 static TranscodeStatus
@@ -705,7 +314,7 @@ drain_audio_encoder(Transcoder *t, int flush)
 	int			ret = avcodec_send_frame(t->audio_enc, flush ? NULL : t->filtered);
 
 	if (ret < 0 && ret != AVERROR_EOF)
-		return fail(t, TRANSCODE_RUNTIME_ERROR, "the audio encoder failed", ret);
+		return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the audio encoder failed", ret);
 	while ((ret = avcodec_receive_packet(t->audio_enc, t->pkt)) >= 0)
 	{
 		for (int i = 0; i < t->noutputs; i++)
@@ -715,7 +324,7 @@ drain_audio_encoder(Transcoder *t, int flush)
 			TranscodeStatus status;
 
 			if (copy == NULL)
-				return fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+				return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 			copy->stream_index = out->audio_st->index;
 			av_packet_rescale_ts(copy, t->audio_enc->time_base, out->audio_st->time_base);
 			if (t->video_mode == STREAM_DROP && i == 0 && copy->pts != AV_NOPTS_VALUE)
@@ -728,7 +337,7 @@ drain_audio_encoder(Transcoder *t, int flush)
 		av_packet_unref(t->pkt);
 	}
 	return (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) ? TRANSCODE_OK :
-		fail(t, TRANSCODE_RUNTIME_ERROR, "the audio encoder failed", ret);
+		transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the audio encoder failed", ret);
 }
 
 /* Pulls everything the filters have ready into the encoders. */
@@ -753,7 +362,7 @@ pull_filters(Transcoder *t, int flush)
 		if (ret == AVERROR_EOF && flush && (status = drain_video_encoder(t, out, 1)) != TRANSCODE_OK)
 			return status;
 		if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
-			return fail(t, TRANSCODE_RUNTIME_ERROR, "the video filters failed", ret);
+			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video filters failed", ret);
 	}
 	if (t->audio_mode == STREAM_DECODE)
 	{
@@ -770,7 +379,7 @@ pull_filters(Transcoder *t, int flush)
 		if (ret == AVERROR_EOF && flush && (status = drain_audio_encoder(t, 1)) != TRANSCODE_OK)
 			return status;
 		if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
-			return fail(t, TRANSCODE_RUNTIME_ERROR, "the audio filters failed", ret);
+			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the audio filters failed", ret);
 	}
 	return TRANSCODE_OK;
 }
@@ -784,7 +393,7 @@ decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket
 
 	/* A damaged packet costs a frame, not the job; an unreadable input fails in the demuxer. */
 	if (ret < 0 && ret != AVERROR_EOF && ret != AVERROR_INVALIDDATA)
-		return fail(t, TRANSCODE_INPUT_ERROR, "could not decode the input", ret);
+		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "could not decode the input", ret);
 	int64_t    *end = dec == t->video_dec ? &t->video_end : &t->audio_end;
 	int64_t		limit_pts = limit > 0 ? llrint(limit / av_q2d(dec->pkt_timebase)) : INT64_MAX;
 
@@ -805,7 +414,7 @@ decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket
 		ret = av_buffersrc_add_frame_flags(src, t->frame, AV_BUFFERSRC_FLAG_KEEP_REF);
 		av_frame_unref(t->frame);
 		if (ret < 0)
-			return fail(t, TRANSCODE_RUNTIME_ERROR, "the filters refused a frame", ret);
+			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the filters refused a frame", ret);
 	}
 
 	/*
@@ -815,7 +424,7 @@ decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket
 	if (ret == AVERROR_EOF)
 		ret = av_buffersrc_close(src, *end, 0);
 	if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
-		return fail(t, TRANSCODE_INPUT_ERROR, "could not decode the input", ret);
+		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "could not decode the input", ret);
 	return TRANSCODE_OK;
 }
 
@@ -908,12 +517,12 @@ choose_streams(Transcoder *t)
 	else
 		t->audio_mode = job_spec_encodes_audio(spec) ? STREAM_DECODE : STREAM_COPY;
 	if (t->video_mode == STREAM_DROP && t->audio_mode == STREAM_DROP)
-		return fail(t, TRANSCODE_INPUT_ERROR, "the input has no video or audio stream to use", 0);
+		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "the input has no video or audio stream to use", 0);
 	if (spec->ladder && t->video_mode != STREAM_DECODE)
-		return fail(t, TRANSCODE_INPUT_ERROR, "an adaptive bitrate ladder needs a video stream to encode", 0);
-	if (t->video_mode == STREAM_DECODE && (status = open_decoder(t, t->video_index, &t->video_dec)) != TRANSCODE_OK)
+		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "an adaptive bitrate ladder needs a video stream to encode", 0);
+	if (t->video_mode == STREAM_DECODE && (status = transcode_open_decoder(t, t->video_index, &t->video_dec)) != TRANSCODE_OK)
 		return status;
-	if (t->audio_mode == STREAM_DECODE && (status = open_decoder(t, t->audio_index, &t->audio_dec)) != TRANSCODE_OK)
+	if (t->audio_mode == STREAM_DECODE && (status = transcode_open_decoder(t, t->audio_index, &t->audio_dec)) != TRANSCODE_OK)
 		return status;
 	return TRANSCODE_OK;
 }
@@ -931,13 +540,13 @@ set_up(Transcoder *t)
 	for (int i = 0; i < t->noutputs; i++)
 		if ((status = alloc_output(t, &t->outputs[i], i)) != TRANSCODE_OK)
 			return status;
-	if (t->video_mode == STREAM_DECODE && (status = build_video_graph(t)) != TRANSCODE_OK)
+	if (t->video_mode == STREAM_DECODE && (status = transcode_build_video_graph(t)) != TRANSCODE_OK)
 		return status;
 	for (int i = 0; t->video_mode == STREAM_DECODE && i < t->noutputs; i++)
-		if ((status = open_video_encoder(t, &t->outputs[i], &t->spec->renditions[i])) != TRANSCODE_OK)
+		if ((status = transcode_open_video_encoder(t, &t->outputs[i], &t->spec->renditions[i])) != TRANSCODE_OK)
 			return status;
 	if (t->audio_mode == STREAM_DECODE &&
-		((status = open_audio_encoder(t)) != TRANSCODE_OK || (status = build_audio_graph(t)) != TRANSCODE_OK))
+		((status = transcode_open_audio_encoder(t)) != TRANSCODE_OK || (status = transcode_build_audio_graph(t)) != TRANSCODE_OK))
 		return status;
 	for (int i = 0; i < t->noutputs; i++)
 		if ((status = add_output_streams(t, &t->outputs[i])) != TRANSCODE_OK ||
@@ -954,7 +563,7 @@ write_master_playlist(Transcoder *t)
 	FILE	   *f;
 
 	if (partial_name(t->req->output, partial, sizeof(partial)) < 0 || (f = fopen(partial, "w")) == NULL)
-		return fail(t, TRANSCODE_RESOURCE_ERROR, "could not write the master playlist", AVERROR(errno));
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not write the master playlist", AVERROR(errno));
 	fprintf(f, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n");
 	for (int i = 0; i < t->noutputs; i++)
 	{
@@ -970,7 +579,7 @@ write_master_playlist(Transcoder *t)
 				strrchr(variant, '/') ? strrchr(variant, '/') + 1 : variant);
 	}
 	if (fclose(f) != 0)
-		return fail(t, TRANSCODE_RESOURCE_ERROR, "could not write the master playlist", AVERROR(errno));
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not write the master playlist", AVERROR(errno));
 	return TRANSCODE_OK;
 }
 
@@ -989,11 +598,11 @@ publish_playlists(Transcoder *t)
 		transcode_hls_variant_playlist(t->req->output, t->spec->ladder ? t->spec->renditions[i].name : NULL,
 									   final_path, sizeof(final_path));
 		if (rename(t->outputs[i].playlist, final_path) != 0)
-			return fail(t, TRANSCODE_RESOURCE_ERROR, "could not move the playlist into place", AVERROR(errno));
+			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not move the playlist into place", AVERROR(errno));
 	}
 	if (t->spec->ladder && (partial_name(t->req->output, partial, sizeof(partial)) < 0 ||
 							rename(partial, t->req->output) != 0))
-		return fail(t, TRANSCODE_RESOURCE_ERROR, "could not move the master playlist into place", AVERROR(errno));
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not move the master playlist into place", AVERROR(errno));
 	return TRANSCODE_OK;
 }
 
@@ -1008,7 +617,7 @@ run_loop(Transcoder *t)
 	for (;;)
 	{
 		if (*t->req->stop)
-			return fail(t, TRANSCODE_STOPPED, "stopped", 0);
+			return transcode_fail(t, TRANSCODE_STOPPED, "stopped", 0);
 		io_watch_begin(&t->watch);
 		ret = av_read_frame(t->in, t->pkt);
 		if (ret == AVERROR_EOF)
@@ -1027,7 +636,7 @@ run_loop(Transcoder *t)
 				t->watch.timed_out = 0;
 				break;
 			}
-			return fail(t, t->req->input_kind == INPUT_FILE ? TRANSCODE_INPUT_ERROR : TRANSCODE_NETWORK_ERROR,
+			return transcode_fail(t, t->req->input_kind == INPUT_FILE ? TRANSCODE_INPUT_ERROR : TRANSCODE_NETWORK_ERROR,
 						"could not read the input", ret);
 		}
 		t->got_data = 1;
@@ -1066,7 +675,7 @@ run_loop(Transcoder *t)
 	{
 		io_watch_begin(&t->watch);
 		if ((ret = av_write_trailer(t->outputs[i].mux)) < 0)
-			return fail(t, TRANSCODE_RESOURCE_ERROR, "could not finish the output", ret);
+			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not finish the output", ret);
 	}
 	if (t->spec->ladder && (status = write_master_playlist(t)) != TRANSCODE_OK)
 		return status;
@@ -1121,7 +730,7 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 	t.wall_start = av_gettime_relative();
 	err[0] = '\0';
 	if (t.pkt == NULL || t.frame == NULL || t.filtered == NULL)
-		status = fail(&t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+		status = transcode_fail(&t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 	else if ((status = set_up(&t)) == TRANSCODE_OK)
 	{
 		t.total_seconds = req->input_seconds > 0 ? req->input_seconds :

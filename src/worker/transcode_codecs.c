@@ -1,0 +1,208 @@
+/*
+ * transcode_codecs.c: opening decoders and encoders with the job's settings,
+ * mapped onto each encoder's own options.
+ */
+#include "transcode_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libavfilter/buffersink.h>
+#include <libavutil/opt.h>
+
+/* Decoders ------------------------------------------------------------------ */
+
+TranscodeStatus
+transcode_open_decoder(Transcoder *t, int index, AVCodecContext **dec)
+{
+	AVStream   *st = t->in->streams[index];
+	const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
+	AVDictionary *options = NULL;
+	int			ret;
+
+	if (codec == NULL)
+		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "the input's codec cannot be decoded here", 0);
+	if ((*dec = avcodec_alloc_context3(codec)) == NULL)
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+	if ((ret = avcodec_parameters_to_context(*dec, st->codecpar)) < 0)
+		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "bad stream parameters in the input", ret);
+	(*dec)->pkt_timebase = st->time_base;
+	(*dec)->framerate = av_guess_frame_rate(t->in, st, NULL);
+	(*dec)->thread_count = t->req->threads;
+	av_dict_set_int(&options, "max_pixels", MEDIA_MAX_PIXELS, 0);
+	ret = avcodec_open2(*dec, codec, &options);
+	av_dict_free(&options);
+	if (ret < 0)
+		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "could not open the input's decoder", ret);
+	return TRANSCODE_OK;
+}
+
+/* Encoders ------------------------------------------------------------------ */
+
+/*
+ * Encoder speed presets are x264's words; encoders with numeric speed
+ * scales get the nearest step, so one preset name means the same trade-off
+ * whatever the codec.
+ */
+static int
+speed_rank(const char *preset)
+{
+	static const char *const names[] = {
+		"placebo", "veryslow", "slower", "slow", "medium", "fast", "faster", "veryfast", "superfast", "ultrafast", NULL
+	};
+
+	for (int i = 0; names[i]; i++)
+		if (strcmp(preset, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static TranscodeStatus
+set_encoder_speed(Transcoder *t, AVCodecContext *enc, const char *name)
+{
+	const char *preset = t->spec->encoder_preset;
+	int			rank = preset[0] ? speed_rank(preset) : -1;
+	int			ret = 0;
+	char		number[16];
+
+	if (strcmp(name, "libvpx-vp9") == 0)
+	{
+		/* libvpx defaults to its slowest useful speed; 4 is its usual VOD choice. */
+		snprintf(number, sizeof(number), "%d", rank >= 0 ? (rank * 8 + 4) / 9 : 4);
+		av_opt_set(enc->priv_data, "deadline", "good", 0);
+		av_opt_set(enc->priv_data, "row-mt", "1", 0);
+		ret = av_opt_set(enc->priv_data, "cpu-used", number, 0);
+	}
+	else if (strcmp(name, "libsvtav1") == 0 || strcmp(name, "libaom-av1") == 0)
+	{
+		int			top = strcmp(name, "libsvtav1") == 0 ? 12 : 8;
+
+		snprintf(number, sizeof(number), "%d", rank >= 0 ? 2 + rank * (top - 2) / 9 : top - 2);
+		ret = av_opt_set(enc->priv_data, strcmp(name, "libsvtav1") == 0 ? "preset" : "cpu-used", number, 0);
+	}
+	else if (preset[0])
+		ret = av_opt_set(enc->priv_data, "preset", preset, 0);
+	if (ret < 0 || (preset[0] && rank < 0 && strcmp(name, "libx264") != 0 && strcmp(name, "libx265") != 0 &&
+					strstr(name, "nvenc") == NULL))
+	{
+		snprintf(t->err, t->errlen, "%s does not take encoder_preset \"%s\"", name, preset);
+		return TRANSCODE_USER_ERROR;
+	}
+	return TRANSCODE_OK;
+}
+
+TranscodeStatus
+transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r)
+{
+	const char *name = job_spec_encoder(t->spec->video_codec, t->req->prefer_gpu);
+	const AVCodec *codec = name ? avcodec_find_encoder_by_name(name) : NULL;
+	AVFilterContext *sink = out->video_sink;
+	AVRational	rate = av_buffersink_get_frame_rate(sink);
+	AVCodecContext *enc;
+	TranscodeStatus status;
+	int			ret;
+
+	if (codec == NULL)
+	{
+		snprintf(t->err, t->errlen, "this machine's libavcodec has no %s encoder", name ? name : t->spec->video_codec);
+		return TRANSCODE_CAPABILITY;
+	}
+	if ((out->video_enc = enc = avcodec_alloc_context3(codec)) == NULL)
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+	if (rate.num <= 0 || rate.den <= 0)
+		rate = (AVRational) {25, 1};
+	enc->width = av_buffersink_get_w(sink);
+	enc->height = av_buffersink_get_h(sink);
+	enc->sample_aspect_ratio = (AVRational) {1, 1};
+	enc->pix_fmt = av_buffersink_get_format(sink);
+	enc->framerate = rate;
+	enc->time_base = av_buffersink_get_time_base(sink);
+	enc->thread_count = t->req->threads;
+	/*
+	 * Fixed GOPs keep HLS segments and ladder rungs aligned: as asked, else
+	 * 2 s, or for HLS the largest length up to 2 s that divides a segment
+	 * evenly, so every segment can be cut at its nominal length.
+	 */
+	if (t->spec->gop > 0)
+		enc->gop_size = t->spec->gop;
+	else
+	{
+		double		seconds = 2;
+
+		if (t->spec->format == FORMAT_HLS)
+			seconds = t->spec->hls_segment_seconds / ceil(t->spec->hls_segment_seconds / 2);
+		enc->gop_size = (int) FFMAX(1, lrint(seconds * av_q2d(rate)));
+	}
+	enc->keyint_min = enc->gop_size;
+	enc->bit_rate = r->video_bitrate;
+	enc->rc_max_rate = r->maxrate;
+	enc->rc_buffer_size = r->bufsize ? r->bufsize : (r->maxrate ? 2 * r->maxrate : 0);
+	if (r->crf >= 0)
+		av_opt_set_int(enc->priv_data, "crf", r->crf, 0);
+	else if (r->video_bitrate == 0 && strcmp(name, "libvpx-vp9") == 0)
+		av_opt_set_int(enc->priv_data, "crf", 32, 0);	/* constant quality, as libvpx needs a target */
+	if (t->spec->profile[0] && av_opt_set(enc->priv_data, "profile", t->spec->profile, 0) < 0)
+	{
+		snprintf(t->err, t->errlen, "%s does not take profile \"%s\"", name, t->spec->profile);
+		return TRANSCODE_USER_ERROR;
+	}
+	if ((status = set_encoder_speed(t, enc, name)) != TRANSCODE_OK)
+		return status;
+	if (out->mux->oformat->flags & AVFMT_GLOBALHEADER)
+		enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+	/* Encoder libraries chat on stderr at their info level; the worker logs errors only. */
+	if (strcmp(name, "libx265") == 0)
+		av_opt_set(enc->priv_data, "x265-params", "log-level=error", 0);
+	if ((ret = avcodec_open2(enc, codec, NULL)) < 0)
+	{
+		char		what[160];
+
+		snprintf(what, sizeof(what), "%s refused these settings (encoder_preset \"%s\", profile \"%s\")",
+				 name, t->spec->encoder_preset, t->spec->profile);
+		return transcode_fail(t, TRANSCODE_USER_ERROR, what, ret);
+	}
+	return TRANSCODE_OK;
+}
+
+static int
+supported_rate(const AVCodec *codec, int rate)
+{
+	if (codec->supported_samplerates == NULL)
+		return rate;
+	for (const int *r = codec->supported_samplerates; *r; r++)
+		if (*r == rate)
+			return rate;
+	return 48000;
+}
+
+TranscodeStatus
+transcode_open_audio_encoder(Transcoder *t)
+{
+	const char *name = job_spec_encoder(t->spec->audio_codec, 0);
+	const AVCodec *codec = name ? avcodec_find_encoder_by_name(name) : NULL;
+	AVCodecContext *enc;
+	int			channels;
+	int			ret;
+
+	if (codec == NULL)
+	{
+		snprintf(t->err, t->errlen, "this machine's libavcodec has no %s encoder", name ? name : t->spec->audio_codec);
+		return TRANSCODE_CAPABILITY;
+	}
+	if ((t->audio_enc = enc = avcodec_alloc_context3(codec)) == NULL)
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+	channels = t->spec->audio_channels ? t->spec->audio_channels : FFMIN(t->audio_dec->ch_layout.nb_channels, 2);
+	av_channel_layout_default(&enc->ch_layout, channels);
+	enc->sample_rate = supported_rate(codec, t->spec->audio_rate ? t->spec->audio_rate : t->audio_dec->sample_rate);
+	enc->sample_fmt = codec->sample_fmts ? codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
+	enc->time_base = (AVRational) {1, enc->sample_rate};
+	enc->bit_rate = t->spec->audio_bitrate ? t->spec->audio_bitrate : 128000;
+	/* Every output that takes this audio gets the same extradata. */
+	for (int i = 0; i < t->noutputs; i++)
+		if (t->outputs[i].mux->oformat->flags & AVFMT_GLOBALHEADER)
+			enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+	if ((ret = avcodec_open2(enc, codec, NULL)) < 0)
+		return transcode_fail(t, TRANSCODE_USER_ERROR, "could not open the audio encoder with these settings", ret);
+	return TRANSCODE_OK;
+}

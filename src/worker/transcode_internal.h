@@ -1,0 +1,86 @@
+/*
+ * transcode_internal.h: what the parts of one transcode share: the state of
+ * a running transcode, and the steps that set it up (codecs in
+ * transcode_codecs.c, filter graphs in transcode_filters.c); transcode.c
+ * runs the loop.  Not for use outside the transcode.
+ */
+#ifndef FFRTMP_WORKER_TRANSCODE_INTERNAL_H
+#define FFRTMP_WORKER_TRANSCODE_INTERNAL_H
+
+#include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
+#include <libavformat/avformat.h>
+
+#include "media_input.h"
+#include "transcode.h"
+
+typedef enum StreamMode
+{
+	STREAM_DROP, STREAM_COPY, STREAM_DECODE
+} StreamMode;
+
+/* One output file (or HLS variant, or RTMP stream) and its streams. */
+typedef struct Output
+{
+	AVFormatContext *mux;
+	AVCodecContext *video_enc;	/* NULL when copying or dropping video */
+	AVFilterContext *video_sink;
+	AVStream   *video_st;
+	AVStream   *audio_st;
+	int64_t		frames;
+	char		playlist[4200]; /* HLS: the partial playlist this variant writes */
+} Output;
+
+typedef struct Transcoder
+{
+	const TranscodeRequest *req;
+	const JobSpec *spec;
+	IoWatch		watch;
+	AVFormatContext *in;
+	int			video_index;	/* input stream, or -1 */
+	int			audio_index;
+	StreamMode	video_mode;
+	StreamMode	audio_mode;
+	AVCodecContext *video_dec;
+	AVCodecContext *audio_dec;
+	AVFilterGraph *video_graph;
+	AVFilterContext *video_src;
+	AVFilterGraph *audio_graph;
+	AVFilterContext *audio_src;
+	AVFilterContext *audio_sink;
+	AVCodecContext *audio_enc;
+	Output		outputs[JOB_SPEC_MAX_RENDITIONS];
+	int			noutputs;
+	int64_t		start_us;		/* input time that becomes output time zero */
+	int			started;
+	int64_t		wall_start;
+	int64_t		last_report;
+	int64_t		bytes;
+	double		out_seconds;
+	double		total_seconds;	/* for percent; 0: unknown */
+	int			got_data;
+	int			ended_by_silence;
+	double		in_seconds;		/* input media time read so far */
+	int64_t		video_end;		/* where each decoded stream ends, in its time base */
+	int64_t		audio_end;
+	AVPacket   *pkt;
+	AVFrame    *frame;
+	AVFrame    *filtered;
+	char	   *err;
+	size_t		errlen;
+} Transcoder;
+
+/* Sets err from what (and an AVERROR), and returns the failure class to report. */
+extern TranscodeStatus transcode_fail(Transcoder *t, TranscodeStatus status, const char *what, int averror);
+
+extern TranscodeStatus transcode_open_decoder(Transcoder *t, int index, AVCodecContext **dec);
+extern TranscodeStatus transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r);
+extern TranscodeStatus transcode_open_audio_encoder(Transcoder *t);
+
+/* in -> [fps] -> split -> per rendition: scale to fit, pad -> one sink each. */
+extern TranscodeStatus transcode_build_video_graph(Transcoder *t);
+
+/* Resampling and remixing to what the audio encoder takes. */
+extern TranscodeStatus transcode_build_audio_graph(Transcoder *t);
+
+#endif
