@@ -82,8 +82,13 @@ media="$dir/media"
 mkdir -p "$media/out"
 chown -R postgres "$media" 2>/dev/null || true
 psql_demo -q -c "SELECT count(ffrtmp.drain_node(id)) AS pretend_nodes_drained FROM ffrtmp.nodes"
-as_postgres ffrtmp-worker --name demo-worker --slots 2 --poll-interval 1s --heartbeat-interval 1s \
-  --output-root "$media/out" "host=$dir port=$port dbname=postgres user=postgres" >"$dir/worker.log" 2>&1 &
+# setpriv execs the worker itself (runuser would stand between), so that $!
+# is the worker and SIGTERM reaches it: it drains and leaves cleanly.
+run_worker=()
+[ "$(id -u)" -eq 0 ] && run_worker=(setpriv --reuid=postgres --regid=postgres --init-groups)
+"${run_worker[@]}" ffrtmp-worker --name demo-worker --slots 2 --poll-interval 1s --heartbeat-interval 1s \
+  --grace 20s --output-root "$media/out" "host=$dir port=$port dbname=postgres user=postgres" \
+  >"$dir/worker.log" 2>&1 &
 worker_pid=$!
 trap 'kill -TERM $worker_pid 2>/dev/null || true' EXIT
 
@@ -115,8 +120,10 @@ echo "demo: ffprobe $acme_dir/clip.mp4"
 ffprobe -v error -show_entries stream=codec_name,width,height,avg_frame_rate:format=duration -of compact=p=0 "$acme_dir/clip.mp4"
 echo "demo: the HLS ladder's master playlist, $acme_dir/ladder/index.m3u8"
 cat "$acme_dir/ladder/index.m3u8"
+echo "demo: stopping the worker (SIGTERM: it finishes what it runs, then its node leaves)"
 kill -TERM "$worker_pid" && wait "$worker_pid" || true
 trap - EXIT
+psql_demo -c "SELECT name, state FROM ffrtmp.nodes WHERE name = 'demo-worker'"
 echo "demo: the worker's log ($dir/worker.log):"
 cat "$dir/worker.log"
 
