@@ -20,6 +20,7 @@
 #include "confine.h"
 #include "job_spec.h"
 #include "output_probe.h"
+#include "sandbox.h"
 #include "transcode.h"
 #include "worker_log.h"
 
@@ -403,6 +404,33 @@ describe_output(const JobPlan *plan, const TranscodeSummary *summary,
 	return result;
 }
 
+/*
+ * From here on the job can read its input roots and write only its output's
+ * directory (and nothing for a network output).  A kernel without Landlock
+ * runs the job with the path checks alone, and says so in the log.
+ */
+static int
+enter_sandbox(const JobRunRequest *req, const JobPlan *plan, char *err, size_t errlen)
+{
+	char		write_dir[PATH_BYTES];
+	char	   *slash;
+	char		why[256];
+	int			rc;
+
+	snprintf(write_dir, sizeof(write_dir), "%s", plan->final_path);
+	if ((slash = strrchr(write_dir, '/')) != NULL)
+		*slash = '\0';
+	rc = sandbox_confine(plan->input_kind == INPUT_FILE ? req->input_roots : NULL,
+						 plan->input_kind == INPUT_FILE ? req->ninput_roots : 0,
+						 plan->network_output ? NULL : write_dir, why, sizeof(why));
+	if (rc == 0)
+		worker_log_job(WLOG_WARNING, req->job_id, req->tenant_id,
+					   "this kernel has no Landlock: the job runs without the file sandbox");
+	if (rc < 0)
+		snprintf(err, errlen, "could not sandbox the job: %s", why);
+	return rc < 0 ? -1 : 0;
+}
+
 /* libav's own messages go to the worker's log as lines about this job. */
 static const JobRunRequest *logging_job;
 
@@ -453,6 +481,13 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	if (plan_input(req, plan, &why) < 0)
 	{
 		report(report_fd, "failed input_error input refused: %s", why);
+		return 1;
+	}
+
+	if (enter_sandbox(req, plan, err, sizeof(err)) < 0)
+	{
+		report(report_fd, "failed platform_error %s", err);
+		free(plan);
 		return 1;
 	}
 
