@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <signal.h>
@@ -22,6 +21,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -177,6 +177,7 @@ job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t 
 	req.ninput_roots = options->ninput_roots;
 	req.output_root = options->output_root;
 	req.io_timeout_ms = options->io_timeout_ms;
+	snprintf(p->output_root, sizeof(p->output_root), "%s", options->output_root ? options->output_root : "");
 
 	/* Decided here, before the fork, so that the parent can remove what a killed child left. */
 	if (job_run_output_paths(&req, p->final_path, sizeof(p->final_path),
@@ -422,30 +423,28 @@ job_process_reap(JobProcess *p)
 	return 1;
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void) st;
-	(void) ftw;
-	if ((type == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT)
-		return -1;
-	return 0;
-}
-
-/* The partial output: a file, or a directory for outputs made of several files (HLS). */
+/*
+ * What a stopped or killed child left: its partial file, or an HLS output's
+ * partial playlists and segments (job_run knows their names).
+ */
 static void
 remove_partial(JobProcess *p)
 {
+	JobRunRequest req = {0};
 	struct stat st;
 
-	if (p->partial_path[0] == '\0' || lstat(p->partial_path, &st) != 0)
+	if (p->partial_path[0] == '\0')
 		return;
-	if ((S_ISDIR(st.st_mode) ? nftw(p->partial_path, remove_entry, 16, FTW_DEPTH | FTW_PHYS)
-		 : unlink(p->partial_path)) != 0)
-		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id, "could not remove partial output %s: %s",
-					   p->partial_path, strerror(errno));
-	else
-		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "removed partial output %s", p->partial_path);
+	req.job_id = p->job.id;
+	req.attempt = p->job.attempt;
+	req.tenant_id = p->job.tenant_id;
+	req.input_url = p->job.input_url;
+	req.output_url = p->job.output_url;
+	req.params_json = p->job.params;
+	req.output_root = p->output_root;
+	if (lstat(p->partial_path, &st) == 0)
+		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "removing partial output %s", p->partial_path);
+	job_run_discard(&req);
 }
 
 static int

@@ -34,6 +34,7 @@ typedef struct JobProcess
 	int			fd;				/* read end of the report pipe; -1 after EOF */
 	char		final_path[PATH_MAX];
 	char		partial_path[PATH_MAX];	/* "" for network outputs */
+	char		output_root[PATH_MAX];	/* as it was when the job started */
 	int64_t		started_ms;
 	int64_t		deadline_ms;	/* wall-clock timeout; 0: none */
 	int			cpu_seconds;	/* the limits it runs under, to explain a kill */

@@ -140,6 +140,23 @@ plan_output(const JobRunRequest *req, JobPlan *plan, const char **why)
 		*why = *why ? *why : "the output path is too long";
 		return -1;
 	}
+
+	/*
+	 * A file is written under a name of its attempt's own, ".name.<attempt>.partial":
+	 * should a stale attempt still run somewhere sharing this storage, the
+	 * two never write into one file, and each rename moves a whole output.
+	 */
+	if (plan->spec.format != FORMAT_HLS)
+	{
+		size_t		len = strlen(plan->partial_path) - strlen(".partial");
+
+		if (snprintf(plan->partial_path + len, sizeof(plan->partial_path) - len, ".%d.partial",
+					 req->attempt) >= (int) (sizeof(plan->partial_path) - len))
+		{
+			*why = "the output path is too long";
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -32,7 +32,7 @@ sub close_to
 	ok($ok, $name) or diag 'got ' . ($seconds // 'nothing') . " s, expected $expected s";
 }
 
-# No partial file (".name.partial") and nothing hidden left beside the outputs.
+# No partial file (".name.<attempt>.partial") and nothing hidden left beside the outputs.
 sub no_leftovers
 {
 	my ($dir, $name) = @_;

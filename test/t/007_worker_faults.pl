@@ -83,9 +83,13 @@ ok($second->{harness}->pumpable, 'the worker rode out the restart');
 # --- cancel_job on a running job ---------------------------------------------
 $job = $env->submit('testsrc://1280x720@30?duration=120', output => 'cancel/out.mp4', params => $long_params);
 ok(running_with_progress($job), 'a long job runs');
-is_deeply([ files_under($env->output_path('cancel')) ], ['.out.mp4.partial'],
+is_deeply([ files_under($env->output_path('cancel')) ], ['.out.mp4.1.partial'],
 	'while it runs, the output is written under a partial name only');
 my $process = job_process($second, $job, 1);
+# Landlock leaves no mark in /proc, but the sandbox sets no_new_privs just
+# before it restricts the process: a job process without it was not sandboxed.
+my ($no_new_privs) = (slurp_file("/proc/$process/status") =~ /^NoNewPrivs:\s*(\d)/m);
+is($no_new_privs, '1', 'the job runs in its sandbox (no_new_privs, set as it enters Landlock)');
 my $t0 = time;
 $env->sql("SELECT ffrtmp.cancel_job($job)");
 my $stopped = wait_until(sub { process_gone($process) && !files_under($env->output_path('cancel')) }, 10);
@@ -94,6 +98,16 @@ ok($stopped && $took <= 3, 'cancel_job: the worker stops the job and removes its
   or diag sprintf('took %.1f s; left: %s', $took, join(' ', files_under($env->output_path('cancel'))));
 note sprintf('stopped %.2f s after cancel_job', $took);
 is($env->job($job)->{state}, 'canceled', 'the job stays canceled');
+
+# An HLS output is many files: segments already written go too.
+$job = $env->submit('testsrc://1280x720@30?duration=120', output => 'cancel-hls/index.m3u8',
+	params => { %$long_params, format => 'hls', hls_segment_seconds => 1 });
+ok(wait_until(sub { grep { /\.ts$/ } files_under($env->output_path('cancel-hls')) }, 120),
+	'a long HLS job has written segments');
+$env->sql("SELECT ffrtmp.cancel_job($job)");
+ok(wait_until(sub { !files_under($env->output_path('cancel-hls')) }, 5),
+	'canceling it removes its segments and partial playlist')
+  or diag join(' ', files_under($env->output_path('cancel-hls')));
 
 # --- broken inputs: a clear input_error, and the worker keeps serving --------
 open(my $in, '<:raw', $clip) or die;
