@@ -4,9 +4,10 @@
  *
  * The child is the unit of failure: a crash, a runaway allocation or a
  * hostile input ends it, never the daemon.  It leaves the daemon's process
- * group, keeps only its report pipe, and dies with the daemon
- * (PR_SET_PDEATHSIG): a job whose worker was SIGKILLed is given to another
- * node, and an orphan still writing the same output must not compete with it.
+ * group, keeps only its report pipe, and is told to stop when the daemon
+ * dies (PR_SET_PDEATHSIG sends SIGTERM, which discards the partial output):
+ * a job whose worker was SIGKILLed is given to another node, and an orphan
+ * still writing the same output must not compete with it.
  */
 #include "job_process.h"
 #include "worker_log.h"
@@ -33,7 +34,7 @@
 
 static const char *const failure_reasons[] = {
 	"input_error", "user_error", "network_error", "runtime_error", "timeout",
-	"resource_error", "platform_error", NULL
+	"resource_error", "platform_error", "capability_mismatch", NULL
 };
 
 /* Set by the child's SIGTERM handler; job_run() polls it. */
@@ -108,6 +109,16 @@ run_child(const JobRunRequest *req, int report_fd, const WorkerOptions *options,
 	if (close_range(REPORT_FD + 1, ~0U, 0) != 0)
 		for (int fd = REPORT_FD + 1; fd < 65536; fd++)
 			(void) close(fd);
+
+	/*
+	 * The daemon's environment (PGPASSWORD and friends) and memory (its
+	 * connection string, its node token) are no business of a decoder:
+	 * no environment, no core dump, no ptrace-style access to this process.
+	 */
+	(void) clearenv();
+	(void) setenv("PATH", "/usr/bin:/bin", 1);
+	child_limit(RLIMIT_CORE, 0, 0, "could not disable core dumps");
+	(void) prctl(PR_SET_DUMPABLE, 0);
 
 	if (options->job_memory_bytes > 0)
 		child_limit(RLIMIT_AS, options->job_memory_bytes, options->job_memory_bytes,

@@ -6,6 +6,7 @@
  */
 #include "job_run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,6 +94,25 @@ make_parent_dirs(const char *root, const char *relative)
 	}
 }
 
+/*
+ * An HLS output is many files, so an attempt writes them all in a staging
+ * directory of its own beside the output, ".<playlist>.<attempt>.partial/",
+ * under their final names.  Publishing moves them out, segments first and
+ * the master playlist last; discarding removes the staging directory and
+ * nothing else, so a failed attempt never touches an earlier output.
+ */
+static int
+staging_dir(const JobPlan *plan, int attempt, char *out, size_t outlen)
+{
+	char		partial[PATH_BYTES];
+	size_t		len;
+
+	if (partial_name(plan->final_path, partial, sizeof(partial)) < 0)
+		return -1;
+	len = strlen(partial) - strlen(".partial");
+	return snprintf(out, outlen, "%.*s.%d.partial", (int) len, partial, attempt) < (int) outlen ? 0 : -1;
+}
+
 static int
 plan_output(const JobRunRequest *req, JobPlan *plan, const char **why)
 {
@@ -146,6 +166,12 @@ plan_output(const JobRunRequest *req, JobPlan *plan, const char **why)
 	 * should a stale attempt still run somewhere sharing this storage, the
 	 * two never write into one file, and each rename moves a whole output.
 	 */
+	if (plan->spec.format == FORMAT_HLS && staging_dir(plan, req->attempt, plan->partial_path,
+													   sizeof(plan->partial_path)) < 0)
+	{
+		*why = "the output path is too long";
+		return -1;
+	}
 	if (plan->spec.format != FORMAT_HLS)
 	{
 		size_t		len = strlen(plan->partial_path) - strlen(".partial");
@@ -250,45 +276,70 @@ job_run_output_paths(const JobRunRequest *req, char *final_path, size_t final_le
 	return rc;
 }
 
-/* Calls fn(final playlist or NULL, its partial, segment pattern) for each HLS variant, then the master. */
-typedef void (*HlsFileFn) (const char *final_path, const char *partial_path, const char *segments, void *arg);
-
+/* The path in the staging directory of a file named like the final output. */
 static void
-for_each_hls_file(const JobPlan *plan, HlsFileFn fn, void *arg)
+staged_name(const JobPlan *plan, char *out, size_t outlen)
 {
-	char		final_path[PATH_BYTES];
-	char		partial[PATH_BYTES];
-	char		segments[PATH_BYTES];
+	const char *slash = strrchr(plan->final_path, '/');
 
-	for (int i = 0; i < plan->spec.nrenditions; i++)
-	{
-		const char *variant = plan->spec.ladder ? plan->spec.renditions[i].name : NULL;
-
-		if (transcode_hls_variant_playlist(plan->final_path, variant, final_path, sizeof(final_path)) < 0 ||
-			partial_name(final_path, partial, sizeof(partial)) < 0 ||
-			transcode_hls_segment_pattern(plan->final_path, variant, segments, sizeof(segments)) < 0)
-			continue;
-		fn(final_path, partial, segments, arg);
-	}
-	if (plan->spec.ladder)
-		fn(plan->final_path, plan->partial_path, NULL, arg);
+	if (snprintf(out, outlen, "%s/%s", plan->partial_path, slash ? slash + 1 : plan->final_path) >= (int) outlen)
+		out[0] = '\0';			/* cannot happen: both fit in PATH_BYTES together */
 }
 
-static void
-discard_hls_file(const char *final_path, const char *partial, const char *segments, void *arg)
+/* Applies fn to each file in the staging directory; returns the first failure. */
+static int
+for_each_staged(const JobPlan *plan, int (*fn) (const JobPlan *, const char *, void *), void *arg)
 {
-	char		segment[PATH_BYTES];
+	DIR		   *dir = opendir(plan->partial_path);
+	struct dirent *entry;
+	int			rc = 0;
 
-	(void) final_path;
+	if (dir == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while (rc == 0 && (entry = readdir(dir)) != NULL)
+		if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+			rc = fn(plan, entry->d_name, arg);
+	closedir(dir);
+	return rc;
+}
+
+static int
+remove_staged(const JobPlan *plan, const char *name, void *arg)
+{
+	char		path[PATH_BYTES];
+
 	(void) arg;
-	unlink(partial);
-	/* Segments are numbered from 0 without gaps; stop at the first missing one. */
-	for (int n = 0; segments; n++)
-	{
-		snprintf(segment, sizeof(segment), segments, n);
-		if (unlink(segment) != 0 && errno == ENOENT)
-			break;
-	}
+	if (snprintf(path, sizeof(path), "%s/%s", plan->partial_path, name) >= (int) sizeof(path))
+		return -1;
+	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+typedef struct Publishing
+{
+	int			pass;			/* 0: segments, 1: variant playlists, 2: the master */
+	int64_t		bytes;
+} Publishing;
+
+static int
+publish_staged(const JobPlan *plan, const char *name, void *arg)
+{
+	Publishing *p = arg;
+	const char *final_name = strrchr(plan->final_path, '/') + 1;
+	int			is_playlist = strlen(name) > 5 && strcmp(name + strlen(name) - 5, ".m3u8") == 0;
+	int			pass = strcmp(name, final_name) == 0 ? 2 : is_playlist ? 1 : 0;
+	char		from[PATH_BYTES];
+	char		to[PATH_BYTES];
+	struct stat st;
+
+	if (pass != p->pass)
+		return 0;
+	if (snprintf(from, sizeof(from), "%s/%s", plan->partial_path, name) >= (int) sizeof(from) ||
+		snprintf(to, sizeof(to), "%.*s/%s", (int) (final_name - 1 - plan->final_path), plan->final_path,
+				 name) >= (int) sizeof(to))
+		return -1;
+	if (stat(from, &st) == 0)
+		p->bytes += st.st_size;
+	return rename(from, to);
 }
 
 static void
@@ -296,10 +347,10 @@ discard(const JobPlan *plan)
 {
 	if (plan->network_output)
 		return;
-	if (plan->spec.format == FORMAT_HLS)
-		for_each_hls_file(plan, discard_hls_file, NULL);
-	else
+	if (plan->spec.format != FORMAT_HLS)
 		unlink(plan->partial_path);
+	else if (for_each_staged(plan, remove_staged, NULL) == 0)
+		rmdir(plan->partial_path);
 }
 
 void
@@ -313,48 +364,28 @@ job_run_discard(const JobRunRequest *req)
 	free(plan);
 }
 
-typedef struct Finishing
-{
-	int			failed;
-	int64_t		bytes;
-} Finishing;
-
-static void
-measure_hls_file(const char *final_path, const char *partial, const char *segments, void *arg)
-{
-	Finishing  *f = arg;
-	struct stat st;
-	char		segment[PATH_BYTES];
-
-	(void) partial;
-	if (stat(final_path, &st) == 0)
-		f->bytes += st.st_size;
-	for (int n = 0; segments; n++)
-	{
-		snprintf(segment, sizeof(segment), segments, n);
-		if (stat(segment, &st) != 0)
-			break;
-		f->bytes += st.st_size;
-	}
-}
-
-/* Moves a finished file output into place (the transcode publishes HLS playlists itself). */
+/* Moves a finished output into place. */
 static int
 publish(const JobPlan *plan, int64_t *bytes)
 {
-	Finishing	f = {0};
+	Publishing	p = {0};
 	struct stat st;
 
+	*bytes = 0;
 	if (plan->network_output)
 		return 0;
-	if (plan->spec.format == FORMAT_HLS)
-		for_each_hls_file(plan, measure_hls_file, &f);
-	else if (rename(plan->partial_path, plan->final_path) != 0 || stat(plan->final_path, &st) != 0)
-		f.failed = 1;
-	else
-		f.bytes = st.st_size;
-	*bytes = f.bytes;
-	return f.failed ? -1 : 0;
+	if (plan->spec.format != FORMAT_HLS)
+	{
+		if (rename(plan->partial_path, plan->final_path) != 0 || stat(plan->final_path, &st) != 0)
+			return -1;
+		*bytes = st.st_size;
+		return 0;
+	}
+	for (p.pass = 0; p.pass < 3; p.pass++)
+		if (for_each_staged(plan, publish_staged, &p) != 0)
+			return -1;
+	*bytes = p.bytes;
+	return rmdir(plan->partial_path);
 }
 
 static void
@@ -422,8 +453,9 @@ describe_output(const JobPlan *plan, const TranscodeSummary *summary,
 }
 
 /*
- * From here on the job can read its input roots and write only its output's
- * directory (and nothing for a network output).  A kernel without Landlock
+ * From here on the job can read its input roots and write only in the
+ * directory its output goes to (for a top-level output, the tenant's
+ * directory; nothing for a network output).  A kernel without Landlock
  * runs the job with the path checks alone, and says so in the log.
  */
 static int
@@ -481,6 +513,7 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	json_object *result;
 	const char *why = NULL;
 	char		err[1024];
+	char		staged[PATH_BYTES];
 	int64_t		bytes = 0;
 
 	logging_job = req;
@@ -512,7 +545,19 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	treq.input_kind = plan->input_kind;
 	treq.input = plan->input;
 	treq.input_seconds = plan->input_seconds;
-	treq.output = plan->network_output || plan->spec.format == FORMAT_HLS ? plan->final_path : plan->partial_path;
+	if (plan->spec.format == FORMAT_HLS)
+	{
+		discard(plan);			/* a leftover of this very attempt, killed before it cleaned up */
+		if (mkdir(plan->partial_path, 0755) != 0)
+		{
+			report(report_fd, "failed resource_error could not create %s: %s", plan->partial_path, strerror(errno));
+			free(plan);
+			return 1;
+		}
+		staged_name(plan, staged, sizeof(staged));
+	}
+	treq.output = plan->network_output ? plan->final_path :
+		plan->spec.format == FORMAT_HLS ? staged : plan->partial_path;
 	treq.threads = req->cpu_cores > 0 ? req->cpu_cores : 1;
 	treq.prefer_gpu = req->gpus > 0;
 	treq.io_timeout_ms = req->io_timeout_ms > 0 ? req->io_timeout_ms : 10000;

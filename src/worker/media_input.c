@@ -15,8 +15,11 @@
 
 #include <libavutil/time.h>
 
-/* Demuxers for media files: containers that never open other files. */
-#define FILE_FORMATS "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,flv,mpegts,avi,mpeg,wav,mp3,aac,ogg,flac,ivf,h264,hevc,m4v"
+/*
+ * Demuxers for media files: containers that never open other files.  Raw
+ * elementary streams (h264, hevc) are left out: they carry no timestamps.
+ */
+#define FILE_FORMATS "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,flv,mpegts,avi,mpeg,wav,mp3,aac,ogg,flac,ivf"
 
 typedef struct InputRules
 {
@@ -139,7 +142,11 @@ media_input_open(const TranscodeRequest *req, IoWatch *watch, AVFormatContext **
 		if (watch->timed_out)
 			snprintf(err, errlen, "the input sent nothing for %d s", req->io_timeout_ms / 1000);
 		else if (ret == AVERROR_INVALIDDATA || ret == AVERROR(EINVAL))
+		{
+			/* Reached, but not media we take: the input's fault, whatever carried it. */
 			snprintf(err, errlen, "the input is not a supported media file (%s)", av_err2str(ret));
+			return TRANSCODE_INPUT_ERROR;
+		}
 		else
 			snprintf(err, errlen, "could not open the input: %s", av_err2str(ret));
 		if (ret == AVERROR(ENOMEM))
@@ -154,6 +161,8 @@ media_input_open(const TranscodeRequest *req, IoWatch *watch, AVFormatContext **
 		else
 			snprintf(err, errlen, "could not read the input's streams: %s", av_err2str(ret));
 		avformat_close_input(in);
+		if (ret == AVERROR_INVALIDDATA)
+			return TRANSCODE_INPUT_ERROR;
 		if (ret == AVERROR(ENOMEM))
 			return TRANSCODE_RESOURCE_ERROR;
 		return *watch->stop ? TRANSCODE_STOPPED : failure;

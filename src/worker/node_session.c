@@ -346,6 +346,7 @@ listen_for_dispatch(NodeSession *s)
 static int
 register_node(NodeSession *s)
 {
+	int			was_draining = s->state == NODE_DRAINING;
 	static const char *const sql =
 		"SELECT node_id, session_token FROM ffrtmp.register_node("
 		"name => $1, cpu_cores => $2::integer, gpus => $3::integer, memory_mb => $4::integer,"
@@ -399,6 +400,9 @@ register_node(NodeSession *s)
 			   "%d slots, encoders %s, labels %s%s%s",
 			   s->name, s->node_id, s->caps.cpu_cores, s->caps.memory_mb, s->caps.gpus, s->slots,
 			   s->encoders, s->labels_json, s->tenant ? ", tenant " : "", s->tenant ? s->tenant : "");
+	/* Registering makes a node online: a drain under way must not be undone by it. */
+	if (was_draining && node_session_leave(s, 0) < 0)
+		return -1;
 	return listen_for_dispatch(s);
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -21,6 +22,9 @@
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
 #define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
 #endif
+
+#define FILE_RIGHTS (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+					 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
 
 #define READ_RIGHTS (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 
@@ -50,6 +54,7 @@ static int
 allow(int ruleset, const char *path, __u64 rights, __u64 handled, char *err, size_t errlen)
 {
 	struct landlock_path_beneath_attr rule = {0};
+	struct stat st;
 	int			fd = open(path, O_PATH | O_CLOEXEC);
 	int			rc;
 
@@ -57,6 +62,9 @@ allow(int ruleset, const char *path, __u64 rights, __u64 handled, char *err, siz
 		return errno == ENOENT ? 0 : fail(err, errlen, path);
 	rule.parent_fd = fd;
 	rule.allowed_access = rights & handled;
+	/* A rule on a single file may carry only the rights that apply to files. */
+	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+		rule.allowed_access &= FILE_RIGHTS;
 	rc = (int) syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
 	close(fd);
 	return rc == 0 ? 0 : fail(err, errlen, path);
@@ -65,7 +73,26 @@ allow(int ruleset, const char *path, __u64 rights, __u64 handled, char *err, siz
 int
 sandbox_confine(const char *const *read_roots, int nread, const char *write_dir, char *err, size_t errlen)
 {
-	static const char *const system_dirs[] = {"/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/run"};
+	/*
+	 * Libraries, and what name resolution and TLS read from /etc; not the
+	 * rest of /etc, where a worker's configuration (and its connection
+	 * string) lives.  Links are followed when the rules are made, so a
+	 * resolv.conf that points into /run is allowed where it points.
+	 */
+	static const char *const system_paths[] = {
+		"/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/resolv.conf", "/etc/hosts", "/etc/host.conf",
+		"/etc/nsswitch.conf", "/etc/gai.conf", "/etc/services", "/etc/protocols", "/etc/localtime",
+		"/etc/ssl", "/etc/ca-certificates", "/etc/gnutls", "/etc/crypto-policies",
+		"/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/sys/devices/system/cpu",
+		"/sys/fs/cgroup"
+	};
+
+	/* Devices a transcode opens: the null and random devices, and GPUs (/dev/nvidia*, /dev/dri). */
+	static const char *const device_paths[] = {
+		"/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/nvidiactl", "/dev/nvidia-uvm",
+		"/dev/nvidia-uvm-tools", "/dev/nvidia-modeset", "/dev/nvidia0", "/dev/nvidia1", "/dev/nvidia2",
+		"/dev/nvidia3", "/dev/nvidia4", "/dev/nvidia5", "/dev/nvidia6", "/dev/nvidia7", "/dev/dri"
+	};
 	struct landlock_ruleset_attr attr = {0};
 	long		abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	__u64		handled = ABI1_RIGHTS;
@@ -83,11 +110,10 @@ sandbox_confine(const char *const *read_roots, int nread, const char *write_dir,
 	if ((ruleset = (int) syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0)) < 0)
 		return fail(err, errlen, "could not create a Landlock ruleset");
 
-	for (size_t i = 0; rc == 0 && i < sizeof(system_dirs) / sizeof(system_dirs[0]); i++)
-		rc = allow(ruleset, system_dirs[i], READ_RIGHTS | LANDLOCK_ACCESS_FS_EXECUTE, handled, err, errlen);
-	/* /dev/null, /dev/urandom and GPUs (/dev/nvidia*) are opened for writing too. */
-	if (rc == 0)
-		rc = allow(ruleset, "/dev", READ_RIGHTS | LANDLOCK_ACCESS_FS_WRITE_FILE, handled, err, errlen);
+	for (size_t i = 0; rc == 0 && i < sizeof(system_paths) / sizeof(system_paths[0]); i++)
+		rc = allow(ruleset, system_paths[i], READ_RIGHTS | LANDLOCK_ACCESS_FS_EXECUTE, handled, err, errlen);
+	for (size_t i = 0; rc == 0 && i < sizeof(device_paths) / sizeof(device_paths[0]); i++)
+		rc = allow(ruleset, device_paths[i], READ_RIGHTS | LANDLOCK_ACCESS_FS_WRITE_FILE, handled, err, errlen);
 	for (int i = 0; rc == 0 && i < nread; i++)
 		rc = allow(ruleset, read_roots[i], READ_RIGHTS, handled, err, errlen);
 	if (rc == 0 && write_dir)

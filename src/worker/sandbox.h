@@ -13,10 +13,12 @@
 #include <stddef.h>
 
 /*
- * From now on, this process (and any it starts) may read the system
- * directories (/usr, /lib, /etc, /proc, /sys, /dev, /run: libraries, TLS
- * certificates, name resolution, CPU and GPU discovery), read under each of
- * the nread read_roots, and read and write under write_dir (NULL: nowhere).
+ * From now on, this process (and any it starts) may read libraries (/usr,
+ * /lib), the few files of /etc that name resolution and TLS need, its own
+ * /proc entry and CPU information, and use the null, random and GPU devices;
+ * read under each of the nread read_roots; and read and write under
+ * write_dir (NULL: nowhere).  Nothing else: not the rest of /etc (where the
+ * worker's configuration lives), not other processes, not /dev/shm.
  * Returns 1 when applied, 0 when the kernel has no Landlock (nothing is
  * restricted), -1 with a message in err.
  */

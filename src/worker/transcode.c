@@ -1,10 +1,10 @@
 /*
  * transcode.c: one transcode, demux -> decode -> filter -> encode -> mux.
  *
- * Video is decoded once and filtered by one graph: an optional frame-rate
- * change, then a split into one branch per rendition, each scaled to fit its
- * size (keeping the aspect ratio, padded to the exact size asked for) and
- * given its own encoder.  Audio is decoded, resampled and encoded once, and
+ * Video is decoded once and filtered by one graph: a split into one branch
+ * per rendition, each with its own frame rate and scaled to fit its size
+ * (keeping the aspect ratio, padded to the exact size asked for), and each
+ * with its own encoder.  Audio is decoded, resampled and encoded once, and
  * its packets go to every rendition's muxer.  Streams whose codec is "copy"
  * skip decoding and are remuxed with their timestamps rescaled.
  *
@@ -122,7 +122,9 @@ alloc_output(Transcoder *t, Output *out, int index)
 	ret = avformat_alloc_output_context2(&out->mux, NULL, muxer_name(spec->format), url);
 	if (ret < 0)
 		return transcode_fail(t, TRANSCODE_CAPABILITY, "this libavformat lacks the muxer", ret);
-	out->mux->interrupt_callback = io_watch_callback(&t->watch);
+	/* Only network outputs are timed: a slow disk (or faststart's rewrite) is not a silent peer. */
+	out->mux->interrupt_callback = strncmp(t->req->output, "rtmp", 4) == 0 ?
+		io_watch_callback(&t->watch) : io_watch_callback(&t->stop_only);
 	return TRANSCODE_OK;
 }
 
@@ -256,8 +258,8 @@ write_packet(Transcoder *t, Output *out, AVPacket *pkt)
 	t->bytes += pkt->size;
 	io_watch_begin(&t->watch);
 	if ((ret = av_interleaved_write_frame(out->mux, pkt)) < 0)
-		return transcode_fail(t, strncmp(t->req->output, "rtmp", 4) == 0 ? TRANSCODE_NETWORK_ERROR : TRANSCODE_RESOURCE_ERROR,
-					"could not write the output", ret);
+		return transcode_fail(t, strncmp(t->req->output, "rtmp", 4) == 0 ? TRANSCODE_NETWORK_ERROR : TRANSCODE_RUNTIME_ERROR,
+							  "could not write the output", ret);	/* a full disk is a resource_error (transcode_fail) */
 	return TRANSCODE_OK;
 }
 
@@ -432,17 +434,30 @@ static TranscodeStatus
 copy_packet(Transcoder *t, AVPacket *pkt, int index)
 {
 	AVStream   *in_st = t->in->streams[index];
-	Output	   *out = &t->outputs[0];
-	AVStream   *out_st = index == t->video_index ? out->video_st : out->audio_st;
 
-	if (index == t->video_index)
-		out->frames++;
-	pkt->stream_index = out_st->index;
-	av_packet_rescale_ts(pkt, in_st->time_base, out_st->time_base);
-	pkt->pos = -1;
-	if (pkt->pts != AV_NOPTS_VALUE && (index == t->video_index || t->video_mode == STREAM_DROP))
-		t->out_seconds = FFMAX(t->out_seconds, (pkt->pts + pkt->duration) * av_q2d(out_st->time_base));
-	return write_packet(t, out, pkt);
+	/* Every output gets the copied stream (a ladder's renditions share its audio). */
+	for (int i = 0; i < t->noutputs; i++)
+	{
+		Output	   *out = &t->outputs[i];
+		AVStream   *out_st = index == t->video_index ? out->video_st : out->audio_st;
+		AVPacket   *copy = av_packet_clone(pkt);
+		TranscodeStatus status;
+
+		if (copy == NULL)
+			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+		if (index == t->video_index)
+			out->frames++;
+		copy->stream_index = out_st->index;
+		av_packet_rescale_ts(copy, in_st->time_base, out_st->time_base);
+		copy->pos = -1;
+		if (i == 0 && copy->pts != AV_NOPTS_VALUE && (index == t->video_index || t->video_mode == STREAM_DROP))
+			t->out_seconds = FFMAX(t->out_seconds, (copy->pts + copy->duration) * av_q2d(out_st->time_base));
+		status = write_packet(t, out, copy);
+		av_packet_free(&copy);
+		if (status != TRANSCODE_OK)
+			return status;
+	}
+	return TRANSCODE_OK;
 }
 
 /* Like ffmpeg -re: an RTMP output of a file or test source goes out in real time. */
@@ -606,6 +621,29 @@ publish_playlists(Transcoder *t)
 	return TRANSCODE_OK;
 }
 
+/*
+ * How long the streams we use say they are (the longest of them), or the
+ * container's length when they do not say: a clip whose audio is shorter
+ * than its video is not truncated when only the audio is kept.
+ */
+static double
+announced_seconds(const Transcoder *t)
+{
+	double		longest = 0;
+
+	for (int i = 0; i < 2; i++)
+	{
+		int			index = i == 0 ? t->video_index : t->audio_index;
+		AVStream   *st = index >= 0 ? t->in->streams[index] : NULL;
+
+		if (st && st->duration > 0)
+			longest = FFMAX(longest, st->duration * av_q2d(st->time_base));
+		else if (st)
+			return t->in->duration > 0 ? t->in->duration / (double) AV_TIME_BASE : 0;
+	}
+	return longest;
+}
+
 static TranscodeStatus
 run_loop(Transcoder *t)
 {
@@ -656,11 +694,11 @@ run_loop(Transcoder *t)
 	 * announced is truncated: fail rather than deliver a clip that silently
 	 * lacks its end.
 	 */
-	if (!past_limit && t->req->input_kind != INPUT_LIVE && t->in->duration > 0 &&
-		t->in_seconds < t->in->duration / (double) AV_TIME_BASE - FFMAX(1.0, 0.05 * t->in->duration / AV_TIME_BASE))
+	if (!past_limit && t->req->input_kind != INPUT_LIVE && announced_seconds(t) > 0 &&
+		t->in_seconds < announced_seconds(t) - FFMAX(1.0, 0.05 * announced_seconds(t)))
 	{
 		snprintf(t->err, t->errlen, "the input is truncated: it ends at %.2f s of the %.2f s its header announces",
-				 t->in_seconds, t->in->duration / (double) AV_TIME_BASE);
+				 t->in_seconds, announced_seconds(t));
 		return TRANSCODE_INPUT_ERROR;
 	}
 
@@ -675,7 +713,7 @@ run_loop(Transcoder *t)
 	{
 		io_watch_begin(&t->watch);
 		if ((ret = av_write_trailer(t->outputs[i].mux)) < 0)
-			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not finish the output", ret);
+			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not finish the output", ret);
 	}
 	if (t->spec->ladder && (status = write_master_playlist(t)) != TRANSCODE_OK)
 		return status;
@@ -722,6 +760,7 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 	t.err = err;
 	t.errlen = errlen;
 	t.watch.stop = req->stop;
+	t.stop_only.stop = req->stop;
 	t.watch.timeout_us = req->input_kind == INPUT_FILE && strncmp(req->output, "rtmp", 4) != 0 ?
 		0 : (int64_t) req->io_timeout_ms * 1000;
 	t.pkt = av_packet_alloc();

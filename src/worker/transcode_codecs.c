@@ -118,7 +118,8 @@ transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r)
 	enc->pix_fmt = av_buffersink_get_format(sink);
 	enc->framerate = rate;
 	enc->time_base = av_buffersink_get_time_base(sink);
-	enc->thread_count = t->req->threads;
+	/* The job's cores are shared by its renditions' encoders. */
+	enc->thread_count = FFMAX(1, t->req->threads / t->noutputs);
 	/*
 	 * Fixed GOPs keep HLS segments and ladder rungs aligned: as asked, else
 	 * 2 s, or for HLS the largest length up to 2 s that divides a segment

@@ -12,7 +12,7 @@
 /* Filters ------------------------------------------------------------------- */
 
 /*
- * Builds "in -> [fps] -> split -> per rendition: scale to fit, pad, fps
+ * Builds "in -> split -> per rendition: [fps], scale to fit, pad
  * -> out<i>", and opens one buffersink per rendition.
  */
 TranscodeStatus

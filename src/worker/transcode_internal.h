@@ -35,7 +35,8 @@ typedef struct Transcoder
 {
 	const TranscodeRequest *req;
 	const JobSpec *spec;
-	IoWatch		watch;
+	IoWatch		watch;			/* the input, and network outputs */
+	IoWatch		stop_only;		/* file outputs: no timeout, only the stop flag */
 	AVFormatContext *in;
 	int			video_index;	/* input stream, or -1 */
 	int			audio_index;
@@ -77,7 +78,7 @@ extern TranscodeStatus transcode_open_decoder(Transcoder *t, int index, AVCodecC
 extern TranscodeStatus transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r);
 extern TranscodeStatus transcode_open_audio_encoder(Transcoder *t);
 
-/* in -> [fps] -> split -> per rendition: scale to fit, pad -> one sink each. */
+/* in -> split -> per rendition: [fps], scale to fit, pad -> one sink each. */
 extern TranscodeStatus transcode_build_video_graph(Transcoder *t);
 
 /* Resampling and remixing to what the audio encoder takes. */

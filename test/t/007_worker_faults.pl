@@ -56,6 +56,8 @@ my $orphan = job_process($first, $job, 1);
 $env->kill_worker($first);
 ok(wait_until(sub { process_gone($orphan) }, 5),
 	'the SIGKILLed worker\'s job process does not outlive it (it cannot write a second output)');
+# The daemon gets a PG* variable, which its job processes must not inherit.
+$ENV{PGCONNECT_TIMEOUT} = '10';
 my $second = $env->start_worker(name => 'faults-second');
 my $row = $env->wait_job($job, timeout => 300);
 is($row->{state}, 'completed', 'the job is re-queued and completed');
@@ -90,6 +92,8 @@ my $process = job_process($second, $job, 1);
 # before it restricts the process: a job process without it was not sandboxed.
 my ($no_new_privs) = (slurp_file("/proc/$process/status") =~ /^NoNewPrivs:\s*(\d)/m);
 is($no_new_privs, '1', 'the job runs in its sandbox (no_new_privs, set as it enters Landlock)');
+my $environ = eval { slurp_file("/proc/$process/environ") } // '';
+unlike($environ, qr/PG[A-Z]+=/, 'the job process has none of the daemon\'s PG* environment (and is not dumpable)');
 my $t0 = time;
 $env->sql("SELECT ffrtmp.cancel_job($job)");
 my $stopped = wait_until(sub { process_gone($process) && !files_under($env->output_path('cancel')) }, 10);

@@ -104,9 +104,15 @@ sandboxed_checks(void)
 	at("elsewhere.txt", b);
 	CHECK(symlink(b, a) != 0, "no symbolic link can be planted, even in the output directory");
 	CHECK(link(b, a) != 0, "nor a hard link to a file outside");
-	CHECK(open("/etc/hostname", O_RDONLY) >= 0 || errno == ENOENT, "system files (libraries, certificates) stay readable");
+	CHECK(open("/usr/lib", O_RDONLY | O_DIRECTORY) >= 0, "libraries stay readable");
+	CHECK(open("/etc/resolv.conf", O_RDONLY) >= 0 || errno == ENOENT, "name resolution's files stay readable");
 	CHECK(open("/dev/null", O_WRONLY) >= 0, "/dev/null stays writable");
 	CHECK(open("/var/lib", O_RDONLY | O_DIRECTORY) < 0 && errno == EACCES, "/var/lib (the database's files) cannot be read");
+	CHECK(open("/etc/passwd", O_RDONLY) < 0 && errno == EACCES, "/etc beyond what name resolution and TLS need cannot be read");
+	CHECK(open("/etc/ssl/certs", O_RDONLY | O_DIRECTORY) >= 0 || errno == ENOENT, "TLS certificates stay readable");
+	CHECK(open("/proc/self/status", O_RDONLY) >= 0, "the process's own /proc entry stays readable");
+	CHECK(open("/proc/1/cmdline", O_RDONLY) < 0, "other processes' /proc entries (a parent's command line) cannot be read");
+	CHECK(open("/dev/shm", O_RDONLY | O_DIRECTORY) < 0, "shared memory in /dev/shm cannot be reached");
 	return check_summary();
 }
 
