@@ -136,6 +136,17 @@ is_deeply([ files_under($env->output_path('bad')) ], [], 'the failed jobs left n
 $job = $env->submit("file://$clip", output => 'good/after-bad.mp4');
 is($env->wait_job($job)->{state}, 'completed', 'the worker keeps serving: the next good job completes');
 
+# A failed attempt at an HLS output that exists already leaves that output whole.
+$job = $env->submit("file://$clip", output => 'kept/index.m3u8', params => { format => 'hls', hls_segment_seconds => 1 });
+is($env->wait_job($job)->{state}, 'completed', 'an HLS output is written');
+my @before = sort(files_under($env->output_path('kept')));
+$job = $env->submit("file://$root/empty.mp4", output => 'kept/index.m3u8', params => { format => 'hls' }, max_attempts => 1);
+is($env->wait_job($job)->{state}, 'failed', 'a second job to the same playlist fails on a broken input');
+is_deeply([ sort(files_under($env->output_path('kept'))) ], \@before,
+	'the earlier output keeps every segment and playlist, and no staging directory is left');
+my $kept = probe_summary($env->output_path('kept/index.m3u8'));
+ok($kept && abs($kept->{video}{seconds} - 2) < 0.1, 'and still plays whole') or diag explain $kept;
+
 # --- inputs and outputs outside the roots ------------------------------------
 sub refused_by_submit
 {
