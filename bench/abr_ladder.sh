@@ -20,18 +20,9 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${ROUNDS:-3}
-clip_seconds=${CLIP_SECONDS:-10}
 threads=${THREADS:-1}
-transcode=$repo/src/worker/ffrtmp-transcode
-
-if [ "${BUILD:-1}" = 1 ]; then
-  make -s -C "$repo/src/worker" >/dev/null
-fi
-[ -x "$transcode" ] || { echo "no $transcode: build src/worker first" >&2; exit 1; }
-
-dir=$(mktemp -d /tmp/ffrtmp-bench-abr.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-trap 'exit 130' INT TERM
+. "$repo/bench/transcode_lib.sh"
+bench_setup abr
 
 # The preset as the database defines it: the JSON between the quotes on its line.
 ladder=$(grep -E "^\s*\(NULL, 'hls-abr'" "$repo/sql/0.1/30_jobs.sql" | sed -E "s/^[^{]*'(\{.*\})', '[^']*'\),?\s*;?\s*$/\1/")
@@ -40,14 +31,6 @@ ladder=$(grep -E "^\s*\(NULL, 'hls-abr'" "$repo/sql/0.1/30_jobs.sql" | sed -E "s
 rungs=$(echo "$ladder" | grep -oE '\{"size": "[0-9]+x[0-9]+", "video_bitrate": "[0-9]+k"\}')
 [ "$(echo "$rungs" | wc -l)" -ge 2 ] || { echo "could not read the renditions of hls-abr" >&2; exit 1; }
 
-echo "generating a ${clip_seconds} s 1920x1080@30 input (testsrc2 + tone, x264 crf 18)..."
-ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1920x1080:rate=30:duration=$clip_seconds" \
-  -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=$clip_seconds" \
-  -c:v libx264 -preset fast -crf 18 -pix_fmt yuv420p -g 60 -c:a aac -b:a 128k -shortest "$dir/input.mp4"
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 run_ladder() {
   rm -rf "$dir/ladder" && mkdir -p "$dir/ladder"
@@ -87,4 +70,4 @@ echo
 printf '%-34s %8s s\n' "one decode, $variants variants + master" "$l"
 printf '%-34s %8s s\n' "separate transcodes, one per rung" "$s"
 printf '%-34s %8s\n' "ratio ladder / separate" "$(awk -v a="$l" -v b="$s" 'BEGIN { printf "%.3f", a / b }')"
-echo "($rounds rounds, medians, $threads thread(s), ${clip_seconds} s of 1080p30 input)"
+echo "($rounds rounds, medians, $threads thread(s), ${CLIP_SECONDS:-10} s of 1080p30 input)"

@@ -11,6 +11,7 @@
  */
 #include "job_process.h"
 #include "worker_log.h"
+#include "worker_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,10 +135,20 @@ run_child(const JobRunRequest *req, int report_fd, const WorkerOptions *options,
 	_exit(job_run(req, REPORT_FD, (volatile int *) &child_stop));
 }
 
-static char *
-copy_or_null(const char *text)
+/* The job's own part of a JobRunRequest; the worker's settings are the caller's to add. */
+static void
+job_request(const JobProcess *p, JobRunRequest *req)
 {
-	return text ? strdup(text) : NULL;
+	memset(req, 0, sizeof(*req));
+	req->job_id = p->job.id;
+	req->attempt = p->job.attempt;
+	req->tenant_id = p->job.tenant_id;
+	req->input_url = p->job.input_url;
+	req->output_url = p->job.output_url;
+	req->params_json = p->job.params;
+	req->cpu_cores = p->job.cpu_cores;
+	req->gpus = p->job.gpus;
+	req->output_root = p->output_root[0] ? p->output_root : NULL;
 }
 
 JobProcess *
@@ -175,20 +186,11 @@ job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t 
 		goto fail;
 	}
 
-	memset(&req, 0, sizeof(req));
-	req.job_id = p->job.id;
-	req.attempt = p->job.attempt;
-	req.tenant_id = p->job.tenant_id;
-	req.input_url = p->job.input_url;
-	req.output_url = p->job.output_url;
-	req.params_json = p->job.params;
-	req.cpu_cores = p->job.cpu_cores;
-	req.gpus = p->job.gpus;
+	snprintf(p->output_root, sizeof(p->output_root), "%s", options->output_root ? options->output_root : "");
+	job_request(p, &req);
 	req.input_roots = options->input_roots;
 	req.ninput_roots = options->ninput_roots;
-	req.output_root = options->output_root;
 	req.io_timeout_ms = options->io_timeout_ms;
-	snprintf(p->output_root, sizeof(p->output_root), "%s", options->output_root ? options->output_root : "");
 
 	/* Decided here, before the fork, so that the parent can remove what a killed child left. */
 	if (job_run_output_paths(&req, p->final_path, sizeof(p->final_path),
@@ -441,18 +443,12 @@ job_process_reap(JobProcess *p)
 static void
 remove_partial(JobProcess *p)
 {
-	JobRunRequest req = {0};
+	JobRunRequest req;
 	struct stat st;
 
 	if (p->partial_path[0] == '\0')
 		return;
-	req.job_id = p->job.id;
-	req.attempt = p->job.attempt;
-	req.tenant_id = p->job.tenant_id;
-	req.input_url = p->job.input_url;
-	req.output_url = p->job.output_url;
-	req.params_json = p->job.params;
-	req.output_root = p->output_root;
+	job_request(p, &req);
 	if (lstat(p->partial_path, &st) == 0)
 		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "removing partial output %s", p->partial_path);
 	job_run_discard(&req);

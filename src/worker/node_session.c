@@ -13,6 +13,7 @@
  */
 #include "node_session.h"
 #include "worker_log.h"
+#include "worker_util.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -76,21 +77,6 @@ struct NodeSession
 	char		sqlstate[6];	/* of the last CALL_REFUSED */
 	char		error[512];
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *
-copy_or_null(const char *text)
-{
-	return text ? strdup(text) : NULL;
-}
 
 /* Labels "key=value" as the JSON object register_node takes (json-c escapes them). */
 static char *

@@ -20,6 +20,7 @@
 #include "job_process.h"
 #include "node_session.h"
 #include "worker_log.h"
+#include "worker_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,21 +98,6 @@ setup_signals(void)
 	/* A peer that went away is an error on the write, not a reason to die. */
 	action.sa_handler = SIG_IGN;
 	return sigaction(SIGPIPE, &action, NULL);
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *
-copy_or_null(const char *text)
-{
-	return text ? strdup(text) : NULL;
 }
 
 /* The ids of the jobs whose processes run, for the heartbeat. */
