@@ -2,14 +2,18 @@
 # test layers below; scripts/test.sh runs them all as an unprivileged user.
 
 EXTENSION  = ffrtmp
-EXTVERSION = 0.1
+EXTVERSION = 0.2
 
 MODULE_big = ffrtmp
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The install script of each version is assembled from its numbered parts.
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA       = $(wildcard sql/$(EXTENSION)--*--*.sql)
+# Released SQL is never edited.  sql/0.1/ holds the parts of release 0.1
+# (its install script must stay byte for byte what users installed: see
+# test/t/009_upgrade.pl); sql/0.2/ holds the parts of the 0.1 -> 0.2 update.
+# A fresh 0.2 install runs 0.1 and then that update, so a fresh and an
+# upgraded database can only differ where an update script itself is wrong.
+DATA_built = sql/$(EXTENSION)--0.1.sql sql/$(EXTENSION)--0.1--0.2.sql \
+             sql/$(EXTENSION)--0.2.sql
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
               -Wno-missing-field-initializers -Wno-cast-function-type
@@ -27,7 +31,11 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/$(EXTVERSION)/*.sql))
+sql/$(EXTENSION)--0.1.sql: $(sort $(wildcard sql/0.1/*.sql))
+	cat $^ > $@
+sql/$(EXTENSION)--0.1--0.2.sql: $(sort $(wildcard sql/0.2/*.sql))
+	cat $^ > $@
+sql/$(EXTENSION)--0.2.sql: sql/$(EXTENSION)--0.1.sql sql/$(EXTENSION)--0.1--0.2.sql
 	cat $^ > $@
 
 # The worker daemon (and ffrtmp-transcode) live in src/worker with their own

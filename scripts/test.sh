@@ -10,11 +10,31 @@
 #
 # Run as root on Debian 12 (installs its packages), or as a user who already has
 # them installed and may write PostgreSQL's extension directory.
+#
+# While developing, name layers to run only those (unit, regress, isolation,
+# pgtap, tap), and narrow the pgTAP and Perl TAP files with globs:
+#   scripts/test.sh tap TAP_TESTS='test/t/009_*.pl'
 set -uo pipefail
+layers=" unit regress isolation pgtap tap "
+tap_tests='test/t/*.pl'
+pgtap_tests='test/pgtap/*.sql'
+chosen=""
+for arg in "$@"; do
+  case "$arg" in
+    TAP_TESTS=*) tap_tests=${arg#TAP_TESTS=} ;;
+    PGTAP_TESTS=*) pgtap_tests=${arg#PGTAP_TESTS=} ;;
+    unit|regress|isolation|pgtap|tap) chosen="$chosen $arg " ;;
+    *) echo "test.sh: unknown argument '$arg' (layers: $layers)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$chosen" ] && layers=$chosen
+want() { case "$layers" in *" $1 "*) return 0 ;; esac; return 1; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/scripts/lib.sh"
 
-if [ "$(id -u)" -eq 0 ]; then
+# A full run installs the packages; a run of chosen layers is a developer's
+# rerun on a machine that has them.
+if [ "$(id -u)" -eq 0 ] && [ -z "$chosen" ]; then
   "$repo/scripts/install-deps.sh" || exit 1
 fi
 build_and_install "$repo" || { echo "build failed"; exit 1; }
@@ -29,7 +49,18 @@ mkdir -p "$work/bin"
 cp "$repo/src/worker/ffrtmp-worker" "$repo/src/worker/ffrtmp-transcode" "$work/bin/"
 chown -R postgres "$work" 2>/dev/null || true
 cd "$work"
-trap 'stop_cluster "$work/pgtap"' EXIT
+# The copy holds every cluster and log of the run (about 200 MB): removed when
+# the run passes, kept for reading when it fails.
+finish() {
+  stop_cluster "$work/pgtap"
+  cd /
+  if [ "${failed:-1}" -eq 0 ] && [ "${passed:-0}" -gt 0 ]; then
+    rm -rf "$work"
+  else
+    echo "test.sh: logs and data directories kept in $work"
+  fi
+}
+trap finish EXIT
 
 passed=0
 failed=0
@@ -56,30 +87,32 @@ run_layer() {
   failed=$((failed + f))
 }
 
-run_layer "C unit" '^ok - ' '^not ok - ' make -s -C "$repo/src/worker" check
+want unit && run_layer "C unit" '^ok - ' '^not ok - ' make -s -C "$repo/src/worker" check
 
-run_layer pg_regress '\.\.\. ok' '\.\.\. FAILED' \
+want regress && run_layer pg_regress '\.\.\. ok' '\.\.\. FAILED' \
   as_postgres "$PGXS_DIR/src/test/regress/pg_regress" --bindir="$PGBIN" \
     --inputdir=test --outputdir=. --temp-instance=./tmp_check --temp-config=test/ffrtmp.conf \
     --port=55432 --encoding=UTF8 --no-locale --dbname=ffrtmp_regress $(cd test/sql && ls *.sql | sed 's/\.sql$//')
 
-run_layer isolation '\.\.\. ok' '\.\.\. FAILED' \
+want isolation && run_layer isolation '\.\.\. ok' '\.\.\. FAILED' \
   as_postgres "$PGXS_DIR/src/test/isolation/pg_isolation_regress" --bindir="$PGBIN" \
     --inputdir=test --outputdir=. --temp-instance=./tmp_check_iso --temp-config=test/ffrtmp.conf \
     --port=55433 --encoding=UTF8 --no-locale --dbname=ffrtmp_isolation $(cd test/specs && ls *.spec | sed 's/\.spec$//')
 
-start_cluster "$work/pgtap" 55434
-as_postgres createdb -h "$work/pgtap" -p 55434 ffrtmp_tap
-as_postgres psql -q -h "$work/pgtap" -p 55434 -d ffrtmp_tap \
-  -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION ffrtmp"
-run_layer pgTAP '^ok [0-9]+' '^not ok [0-9]+' \
-  as_postgres pg_prove --verbose -h "$work/pgtap" -p 55434 -d ffrtmp_tap test/pgtap/*.sql
-stop_cluster "$work/pgtap"
+if want pgtap; then
+  start_cluster "$work/pgtap" 55434
+  as_postgres createdb -h "$work/pgtap" -p 55434 ffrtmp_tap
+  as_postgres psql -q -h "$work/pgtap" -p 55434 -d ffrtmp_tap \
+    -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION ffrtmp"
+  run_layer pgTAP '^ok [0-9]+' '^not ok [0-9]+' \
+    as_postgres pg_prove --verbose -h "$work/pgtap" -p 55434 -d ffrtmp_tap $pgtap_tests
+  stop_cluster "$work/pgtap"
+fi
 
-run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' \
+want tap && run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' \
   as_postgres env PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
     FFRTMP_WORKER="$work/bin/ffrtmp-worker" FFRTMP_TRANSCODE="$work/bin/ffrtmp-transcode" \
-    prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" -I test/perl test/t/
+    prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" -I test/perl $tap_tests
 
 echo
 echo "$passed passed, $failed failed"
