@@ -1,9 +1,14 @@
 # Shared by the scripts: where PostgreSQL lives and how to run a private cluster
 # as the unprivileged postgres user (PostgreSQL refuses to run as root).
 
-PGBIN=/usr/lib/postgresql/15/bin
-PGXS_DIR=/usr/lib/postgresql/15/lib/pgxs
-export PATH="$PGBIN:$PATH"
+# PG_CONFIG picks the PostgreSQL installation (Debian's 15 by default): a copy
+# of it elsewhere lets several checkouts build and test side by side.
+# (On a fresh machine the default does not exist yet when this file is read:
+# the packages that bring it are installed later, at the same paths.)
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PGBIN=$("$PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+PGXS_DIR=$("$PG_CONFIG" --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)/pgxs
+export PG_CONFIG PATH="$PGBIN:$PATH"
 
 as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then
@@ -15,8 +20,8 @@ as_postgres() {
 
 # build_and_install REPO: compiles the extension and installs it into PostgreSQL.
 build_and_install() {
-  make -C "$1" -s >/dev/null
-  make -C "$1" -s install >/dev/null
+  make -C "$1" -s PG_CONFIG="$PG_CONFIG" >/dev/null
+  make -C "$1" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 
 # start_cluster DIR PORT: a fresh cluster in DIR with ffrtmp preloaded,
