@@ -54,6 +54,7 @@ typedef struct SchedulerShared
 	pid_t		leader_pid;
 	int64		epoch;
 	TimestampTz last_pass;
+	TimestampTz started_at;		/* when this shared memory was initialised */
 } SchedulerShared;
 
 static SchedulerShared *shared;
@@ -94,6 +95,12 @@ startup_shmem(void)
 		shared->leader_pid = 0;
 		shared->epoch = 0;
 		shared->last_pass = 0;
+		/*
+		 * The postmaster initialises shared memory again after a backend
+		 * crash, but pg_postmaster_start_time() keeps the first start: this
+		 * is the moment workers lost their sessions, restarts included.
+		 */
+		shared->started_at = GetCurrentTimestamp();
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -317,6 +324,23 @@ ffrtmp_scheduler_main(Datum arg)
 						 scheduler_interval_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+/*
+ * ffrtmp_data.control_plane_started_at(): when the server last (re)initialised
+ * its shared memory, at start or after a crash restart.  Recovery gives nodes
+ * node_timeout from then before it calls them lost.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_control_plane_started_at);
+Datum
+ffrtmp_control_plane_started_at(PG_FUNCTION_ARGS)
+{
+	TimestampTz started_at;
+
+	SpinLockAcquire(&shared->mutex);
+	started_at = shared->started_at;
+	SpinLockRelease(&shared->mutex);
+	PG_RETURN_TIMESTAMPTZ(started_at);
 }
 
 /* ffrtmp_data.scheduler_shared(): what the leader last published. */
