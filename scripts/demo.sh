@@ -10,6 +10,11 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/scripts/lib.sh"
+portable_locale
+# The postgres user runs the cluster and psql; it may not be able to enter the
+# caller's directory (a checkout in root's home), and every path below is
+# absolute, so work from /.
+cd /
 dir=${FFRTMP_DEMO_DIR:-/tmp/ffrtmp-demo}
 port=${FFRTMP_DEMO_PORT:-55440}
 
@@ -47,7 +52,7 @@ SELECT node_id FROM ffrtmp.register_node('pool-1', cpu_cores => 32, slots => 4);
 SET ROLE acme_app;
 SELECT seq, state, preset, priority FROM ffrtmp.submit_job('testsrc://1280x720@30?duration=10', preset => '720p30-test');
 SELECT seq, state, preset, priority FROM ffrtmp.submit_job('testsrc://1920x1080@30?duration=20', preset => 'hls-abr', output_url => 'abr/master.m3u8', priority => 'high');
-SELECT seq, state, queue FROM ffrtmp.submit_job('rtmp://127.0.0.1/live/cam1', output_url => 'live/cam1.m3u8', params => '{"format": "hls", "video_codec": "copy", "audio_codec": "copy"}', queue => 'live');
+SELECT seq, state, queue FROM ffrtmp.submit_job('rtmp://ingest.example.com/live/cam1', output_url => 'live/cam1.m3u8', params => '{"format": "hls", "video_codec": "copy", "audio_codec": "copy"}', queue => 'live');
 -- It cannot act for another tenant, nor see one.
 SELECT seq FROM ffrtmp.submit_job('testsrc://', tenant => 'globex');
 SELECT name FROM ffrtmp.tenants;
@@ -81,7 +86,14 @@ SQL
 media="$dir/media"
 mkdir -p "$media/out"
 chown -R postgres "$media" 2>/dev/null || true
-psql_demo -q -c "SELECT count(ffrtmp.drain_node(id)) AS pretend_nodes_drained FROM ffrtmp.nodes"
+# The jobs above were for show (no worker ran them, and the live camera does
+# not exist): cancel them and drain the pretend nodes, so that the worker
+# below runs exactly the two jobs submitted next.
+psql_demo -q <<'SQL'
+SELECT count(ffrtmp.cancel_job(id)) AS shown_jobs_canceled FROM ffrtmp.jobs
+ WHERE state IN ('queued', 'assigned', 'running', 'retrying');
+SELECT count(ffrtmp.drain_node(id)) AS pretend_nodes_drained FROM ffrtmp.nodes;
+SQL
 # setpriv execs the worker itself (runuser would stand between), so that $!
 # is the worker and SIGTERM reaches it: it drains and leaves cleanly.
 run_worker=()

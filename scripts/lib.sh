@@ -10,6 +10,16 @@ PGBIN=$("$PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
 PGXS_DIR=$("$PG_CONFIG" --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)/pgxs
 export PG_CONFIG PATH="$PGBIN:$PATH"
 
+# portable_locale: the scripts' programs run in the C.UTF-8 locale, which every
+# Debian system has, whatever the caller's LANG/LC_* say.  An SSH client
+# usually forwards LANG=en_US.UTF-8, which a fresh machine may not have
+# generated; initdb then stops with "invalid locale settings" (PostgreSQL's
+# test library clears LC_ALL but keeps LANG, so LANG must be usable too).
+portable_locale() {
+  export LANG=C.UTF-8 # first, so that bash never tries the caller's locale
+  unset LANGUAGE LC_ALL LC_CTYPE LC_COLLATE LC_MESSAGES LC_MONETARY LC_NUMERIC LC_TIME
+}
+
 as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then
     runuser -u postgres -- env PATH="$PATH" "$@"

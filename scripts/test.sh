@@ -31,6 +31,7 @@ done
 want() { case "$layers" in *" $1 "*) return 0 ;; esac; return 1; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/scripts/lib.sh"
+portable_locale
 
 # A full run installs the packages; a run of chosen layers is a developer's
 # rerun on a machine that has them.
@@ -42,7 +43,7 @@ build_and_install "$repo" || { echo "build failed"; exit 1; }
 # PostgreSQL runs as postgres, which cannot write the (root-owned) checkout:
 # the tests run from a copy.
 work=$(mktemp -d /tmp/ffrtmp-test.XXXXXX)
-cp -r "$repo/test" "$repo/expected" "$work/"
+cp -r "$repo/test" "$repo/expected" "$repo/scripts" "$work/"
 # ffrtmp-worker and ffrtmp-transcode go with them, for the end-to-end tests
 # (test/t/005-007), which find them through FFRTMP_WORKER and FFRTMP_TRANSCODE.
 mkdir -p "$work/bin"
