@@ -76,8 +76,12 @@ run_layer() {
   "$@" >"$log" 2>&1
   rc=$?
   cat "$log"
-  p=$(grep -cE "$pass_re" "$log")
-  f=$(grep -cE "$fail_re" "$log")
+  p=$(grep -cE "$pass_re" "$log" 2>/dev/null); p=${p:-0}
+  f=$(grep -cE "$fail_re" "$log" 2>/dev/null); f=${f:-0}
+  if [ ! -s "$log" ]; then
+    echo "!! $name left no output"
+    f=$((f + 1))
+  fi
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     echo "!! $name exited with status $rc without reporting a failed test"
     f=1
