@@ -14,8 +14,19 @@
  *    tenant's dedicated nodes first, then the shared pool.  Dedicated nodes
  *    never run another tenant's job; GPU jobs only go to nodes with free GPUs.
  * 4. One UPDATE assigns every matched job (the state trigger moves the usage
- *    counters and records the events), only while the caller's epoch is
- *    current, and one NOTIFY per node with work, carrying no tenant data.
+ *    counters and records the events), and one NOTIFY per node with work,
+ *    carrying no tenant data.
+ *
+ * Locks: a pass never waits for a lock a tenant can hold, so that one
+ * tenant's open transaction stalls nobody else.  It takes, in this order and
+ * each set in key order: the scheduler_state row (one pass at a time, and the
+ * epoch fence for the whole pass: a new leader's term waits for it), then with
+ * SKIP LOCKED the usage rows of the waiting tenants, the nodes it may fill
+ * (KEY SHARE: heartbeats go on, a node cannot be removed under the pass) and
+ * the jobs it assigns.  What is locked by someone else (a tenant's submit,
+ * cancel or retry still open) is left for the next pass.  Holding the usage
+ * rows keeps the CPU and GPU quotas exact and lets the state trigger move the
+ * counters without waiting.
  */
 #include "ffrtmp.h"
 
@@ -82,12 +93,19 @@ int64_array(int64 *values, int count)
 
 /*
  * Runs one pass and returns the number of jobs assigned.  epoch: the caller's
- * leadership term, checked in the assigning UPDATE; 0 skips the check (an
- * administrator running a pass by hand).  SPI must be connected.
+ * leadership term; 0 skips the check (an administrator running a pass by
+ * hand).  Returns 0 at once when the epoch is no longer current or another
+ * pass is running.  SPI must be connected.
  */
 int
 ffrtmp_dispatch(int64 epoch)
 {
+	static KeptQuery fence = {
+		.sql = "SELECT 1 FROM ffrtmp_data.scheduler_state"
+		" WHERE $1 = 0 OR epoch = $1"
+		"   FOR NO KEY UPDATE SKIP LOCKED",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
 	static KeptQuery free_nodes = {
 		.sql = "SELECT n.id, n.tenant_id,"
 		"       n.slots - coalesce(h.jobs, 0)::integer,"
@@ -98,13 +116,15 @@ ffrtmp_dispatch(int64 epoch)
 		"                       FROM ffrtmp_data.jobs j"
 		"                      WHERE j.node_id = n.id AND j.state IN ('assigned', 'running')) h ON true"
 		" WHERE n.state = 'online' AND n.slots > coalesce(h.jobs, 0)"
-		" ORDER BY n.id",
+		" ORDER BY n.id"
+		"   FOR KEY SHARE OF n SKIP LOCKED",
 	};
 	static KeptQuery candidates = {
 		.sql = "WITH t AS ("
 		"  SELECT u.tenant_id, l.weight, u.vtime, u.cpu_cores_used, u.gpus_used, l.max_cpu_cores, l.max_gpus"
 		"    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
-		"   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'),"
+		"   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'"
+		"   ORDER BY u.tenant_id FOR NO KEY UPDATE OF u SKIP LOCKED),"
 		" f AS (SELECT min(vtime) AS floor FROM t),"
 		" c AS ("
 		"  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority,"
@@ -132,13 +152,17 @@ ffrtmp_dispatch(int64 epoch)
 		.nargs = 2, .argtypes = {INT8ARRAYOID, FLOAT8OID},
 	};
 	static KeptQuery assign = {
-		.sql = "UPDATE ffrtmp_data.jobs j"
-		"   SET state = 'assigned', node_id = a.node, state_reason = 'dispatched', updated_at = now()"
-		"  FROM unnest($1::bigint[], $2::bigint[]) AS a(job, node)"
-		" WHERE j.id = a.job AND j.state = 'queued'"
-		"   AND ($3 = 0 OR EXISTS (SELECT 1 FROM ffrtmp_data.scheduler_state s WHERE s.epoch = $3))"
-		" RETURNING j.node_id",
-		.nargs = 3, .argtypes = {INT8ARRAYOID, INT8ARRAYOID, INT8OID},
+		.sql = "WITH a AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS a(job, node)),"
+		" locked AS ("
+		"  SELECT q.id, a.node FROM ffrtmp_data.jobs q JOIN a ON a.job = q.id"
+		"   WHERE q.state = 'queued'"
+		"   ORDER BY q.id FOR NO KEY UPDATE OF q SKIP LOCKED)"
+		" UPDATE ffrtmp_data.jobs j"
+		"   SET state = 'assigned', node_id = locked.node, state_reason = 'dispatched', updated_at = now()"
+		"  FROM locked"
+		" WHERE j.id = locked.id"
+		" RETURNING j.id, j.node_id",
+		.nargs = 2, .argtypes = {INT8ARRAYOID, INT8ARRAYOID},
 	};
 	static KeptQuery notify = {
 		.sql = "SELECT pg_notify('ffrtmp_node_' || n, '') FROM (SELECT DISTINCT unnest($1::bigint[])) AS d(n)",
@@ -150,11 +174,15 @@ ffrtmp_dispatch(int64 epoch)
 	int64	   *jobs;
 	int64	   *job_nodes;
 	int			matched = 0;
-	Datum		values[3];
+	Datum		values[2];
 	bool		isnull;
 	int			assigned;
 	double		floor = 0;
 
+	values[0] = Int64GetDatum(epoch);
+	ffrtmp_run(&fence, values, NULL);
+	if (SPI_processed == 0)
+		return 0;
 	ffrtmp_run(&free_nodes, NULL, NULL);
 	node_count = (int) SPI_processed;
 	if (node_count == 0)
@@ -211,19 +239,23 @@ ffrtmp_dispatch(int64 epoch)
 
 	values[0] = PointerGetDatum(int64_array(jobs, matched));
 	values[1] = PointerGetDatum(int64_array(job_nodes, matched));
-	values[2] = Int64GetDatum(epoch);
 	ffrtmp_run(&assign, values, NULL);
 	assigned = (int) SPI_processed;
 	if (assigned > 0)
 	{
+		int64	   *assigned_jobs = palloc(sizeof(int64) * assigned);
 		int64	   *notified = palloc(sizeof(int64) * assigned);
 
 		for (int i = 0; i < assigned; i++)
-			notified[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		{
+			assigned_jobs[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			notified[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		}
 		values[0] = PointerGetDatum(int64_array(notified, assigned));
 		ffrtmp_run(&notify, values, NULL);
 
-		values[0] = PointerGetDatum(int64_array(jobs, matched));
+		/* Only the jobs really assigned (a locked one was skipped) advance their tenant's time. */
+		values[0] = PointerGetDatum(int64_array(assigned_jobs, assigned));
 		values[1] = Float8GetDatum(floor);
 		ffrtmp_run(&advance, values, NULL);
 	}
@@ -240,6 +272,23 @@ ffrtmp_dispatch_pass(PG_FUNCTION_ARGS)
 	SPI_connect();
 	ffrtmp_require_admin("dispatch jobs");
 	assigned = ffrtmp_dispatch(0);
+	SPI_finish();
+	PG_RETURN_INT32(assigned);
+}
+
+/*
+ * ffrtmp_data.dispatch_pass(epoch): the pass body itself, under the given
+ * leadership term (0: none), in the caller's transaction.  For the scheduler
+ * and for tests that race a pass against other sessions.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_dispatch_epoch_pass);
+Datum
+ffrtmp_dispatch_epoch_pass(PG_FUNCTION_ARGS)
+{
+	int			assigned;
+
+	SPI_connect();
+	assigned = ffrtmp_dispatch(PG_GETARG_INT64(0));
 	SPI_finish();
 	PG_RETURN_INT32(assigned);
 }
