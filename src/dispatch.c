@@ -27,13 +27,37 @@
  * cancel or retry still open) is left for the next pass.  Holding the usage
  * rows keeps the CPU and GPU quotas exact and lets the state trigger move the
  * counters without waiting.
+ *
+ * A tenant submitting without pause holds its usage row nearly all the time,
+ * a few milliseconds per submit, and SKIP LOCKED alone would never dispatch
+ * it.  So the least-served few tenants whose rows were skipped get one more
+ * try each, waiting at most ffrtmp.dispatch_lock_wait (10 ms): a busy
+ * submitter's row comes free by then, while a tenant idling in a transaction
+ * costs each pass at most RETRY_TENANTS such waits.
  */
 #include "ffrtmp.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
+
+#define RETRY_TENANTS 4
+
+static int	dispatch_lock_wait_ms = 10;
+
+void
+ffrtmp_dispatch_init(void)
+{
+	DefineCustomIntVariable("ffrtmp.dispatch_lock_wait",
+							"Longest a dispatch pass waits for a tenant's usage row that another transaction holds.",
+							"Up to 4 such tenants per pass, least served first; 0 only skips them until a later pass.",
+							&dispatch_lock_wait_ms, 10, 0, 60000, PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}
 
 typedef struct FreeNode
 {
@@ -89,6 +113,89 @@ int64_array(int64 *values, int count)
 	for (int i = 0; i < count; i++)
 		datums[i] = Int64GetDatum(values[i]);
 	return construct_array(datums, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/*
+ * Tries to lock a tenant's usage row, waiting at most dispatch_lock_wait, in
+ * a subtransaction so that a timeout costs nothing else.  Returns whether the
+ * row is now locked.
+ */
+static bool
+lock_usage_briefly(Datum tenant)
+{
+	static KeptQuery lock = {
+		.sql = "SELECT 1 FROM ffrtmp_data.usage WHERE tenant_id = $1 FOR NO KEY UPDATE",
+		.nargs = 1, .argtypes = {UUIDOID},
+	};
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	bool		locked = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		int			guc_level = NewGUCNestLevel();
+		char		timeout[32];
+
+		snprintf(timeout, sizeof(timeout), "%dms", dispatch_lock_wait_ms);
+		(void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		ffrtmp_run(&lock, &tenant, NULL);
+		locked = SPI_processed == 1;
+		AtEOXact_GUC(true, guc_level);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		if (error->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(error);
+		FreeErrorData(error);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(context);
+	CurrentResourceOwner = owner;
+	return locked;
+}
+
+/*
+ * Locks the usage rows of the tenants with runnable work: every row nobody
+ * else holds, then, waiting briefly, the rows of the least-served few that
+ * someone held.
+ */
+static void
+lock_waiting_tenants(void)
+{
+	static KeptQuery skipped = {
+		.sql = "SELECT u.tenant_id"
+		"  FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
+		" WHERE u.queued_jobs > 0 AND l.effective_status = 'active'"
+		"   AND NOT ffrtmp_data.try_lock_usage(u.tenant_id)"
+		" ORDER BY u.vtime, u.tenant_id LIMIT $1",
+		.nargs = 1, .argtypes = {INT4OID},
+	};
+	Datum		limit = Int32GetDatum(RETRY_TENANTS);
+	Datum		tenants[RETRY_TENANTS];
+	int			count;
+	bool		isnull;
+
+	if (dispatch_lock_wait_ms == 0)
+		limit = Int32GetDatum(0);	/* lock what is free, wait for nothing */
+	ffrtmp_run(&skipped, &limit, NULL);
+	count = (int) SPI_processed;
+	for (int i = 0; i < count; i++)
+		tenants[i] = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull),
+									   false, UUID_LEN);
+	for (int i = 0; i < count; i++)
+		(void) lock_usage_briefly(tenants[i]);
 }
 
 /*
@@ -204,6 +311,8 @@ ffrtmp_dispatch(int64 epoch)
 		nodes[i].gpus = DatumGetInt32(SPI_getbinval(row, desc, 5, &isnull));
 		free_slots += nodes[i].slots;
 	}
+
+	lock_waiting_tenants();
 
 	/* Enough candidates to fill every slot even when some fit no free node. */
 	values[0] = Int32GetDatum(free_slots);
