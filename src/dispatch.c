@@ -19,9 +19,10 @@
  *
  * Locks: a pass never waits for a lock a tenant can hold, so that one
  * tenant's open transaction stalls nobody else.  It takes, in this order and
- * each set in key order: the scheduler_state row (one pass at a time, and the
- * epoch fence for the whole pass: a new leader's term waits for it), then with
- * SKIP LOCKED the usage rows of the waiting tenants, the nodes it may fill
+ * each set in key order: the pass lock (an advisory lock in a key space SQL
+ * cannot reach: one pass at a time, so two passes can neither deadlock nor
+ * both fill one node's free slots), then with SKIP LOCKED the usage rows of
+ * the waiting tenants, the nodes it may fill
  * (KEY SHARE: heartbeats go on, a node cannot be removed under the pass) and
  * the jobs it assigns.  What is locked by someone else (a tenant's submit,
  * cancel or retry still open) is left for the next pass.  Holding the usage
@@ -41,11 +42,18 @@
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
 
 #define RETRY_TENANTS 4
+
+/* The pass lock: the leader lock's key space (scheduler.c), second key. */
+#define PASS_LOCK_KEY1 0x66667274	/* "ffrt" */
+#define PASS_LOCK_KEY2 2
+#define PASS_LOCK_SPACE 3
 
 static int	dispatch_lock_wait_ms = 10;
 
@@ -113,6 +121,16 @@ int64_array(int64 *values, int count)
 	for (int i = 0; i < count; i++)
 		datums[i] = Int64GetDatum(values[i]);
 	return construct_array(datums, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/* Takes the pass lock until the end of the transaction, unless another pass holds it. */
+static bool
+try_pass_lock(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PASS_LOCK_KEY1, PASS_LOCK_KEY2, PASS_LOCK_SPACE);
+	return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 
 /*
@@ -207,10 +225,8 @@ lock_waiting_tenants(void)
 int
 ffrtmp_dispatch(int64 epoch)
 {
-	static KeptQuery fence = {
-		.sql = "SELECT 1 FROM ffrtmp_data.scheduler_state"
-		" WHERE $1 = 0 OR epoch = $1"
-		"   FOR NO KEY UPDATE SKIP LOCKED",
+	static KeptQuery current = {
+		.sql = "SELECT 1 FROM ffrtmp_data.scheduler_state WHERE $1 = 0 OR epoch = $1",
 		.nargs = 1, .argtypes = {INT8OID},
 	};
 	static KeptQuery free_nodes = {
@@ -268,8 +284,9 @@ ffrtmp_dispatch(int64 epoch)
 		"   SET state = 'assigned', node_id = locked.node, state_reason = 'dispatched', updated_at = now()"
 		"  FROM locked"
 		" WHERE j.id = locked.id"
+		"   AND ($3 = 0 OR EXISTS (SELECT 1 FROM ffrtmp_data.scheduler_state s WHERE s.epoch = $3))"
 		" RETURNING j.id, j.node_id",
-		.nargs = 2, .argtypes = {INT8ARRAYOID, INT8ARRAYOID},
+		.nargs = 3, .argtypes = {INT8ARRAYOID, INT8ARRAYOID, INT8OID},
 	};
 	static KeptQuery notify = {
 		.sql = "SELECT pg_notify('ffrtmp_node_' || n, '') FROM (SELECT DISTINCT unnest($1::bigint[])) AS d(n)",
@@ -281,14 +298,15 @@ ffrtmp_dispatch(int64 epoch)
 	int64	   *jobs;
 	int64	   *job_nodes;
 	int			matched = 0;
-	Datum		values[2];
+	Datum		values[3];
 	bool		isnull;
 	int			assigned;
 	double		floor = 0;
 
+	/* A stale leader, or another pass at work (which will do this one's work). */
 	values[0] = Int64GetDatum(epoch);
-	ffrtmp_run(&fence, values, NULL);
-	if (SPI_processed == 0)
+	ffrtmp_run(&current, values, NULL);
+	if (SPI_processed == 0 || !try_pass_lock())
 		return 0;
 	ffrtmp_run(&free_nodes, NULL, NULL);
 	node_count = (int) SPI_processed;
@@ -348,6 +366,7 @@ ffrtmp_dispatch(int64 epoch)
 
 	values[0] = PointerGetDatum(int64_array(jobs, matched));
 	values[1] = PointerGetDatum(int64_array(job_nodes, matched));
+	values[2] = Int64GetDatum(epoch);
 	ffrtmp_run(&assign, values, NULL);
 	assigned = (int) SPI_processed;
 	if (assigned > 0)

@@ -1,8 +1,8 @@
 -- Dispatch (0.2): the pass body as its own function.  A pass locks, in one
--- order, the scheduler_state row (one pass at a time; the epoch fence), then
--- with SKIP LOCKED the usage rows of waiting tenants, the nodes it fills and
--- the jobs it assigns, each set in key order: it never waits for a lock a
--- tenant can hold and cannot deadlock with another pass.  See src/dispatch.c.
+-- order, the pass lock (one pass at a time), then with SKIP LOCKED the usage
+-- rows of waiting tenants, the nodes it fills and the jobs it assigns, each
+-- set in key order: it never waits long for a lock a tenant can hold and
+-- cannot deadlock with another pass.  See src/dispatch.c.
 
 CREATE FUNCTION ffrtmp_data.dispatch_pass(epoch bigint) RETURNS integer
 AS 'MODULE_PATHNAME', 'ffrtmp_dispatch_epoch_pass'
