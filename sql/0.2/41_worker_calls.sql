@@ -142,8 +142,11 @@ COMMENT ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb
     'A worker ends its attempt: completed (with result, at most 64 KiB of JSON), or failed/timed_out (with error, kept to 4096 characters, and failure reason), which retries while attempts are left. Waits at most 1 s for a lock, then fails with 55P03: call again.';
 
 -- A node's heartbeat waits at most as long; its reconciliation skips jobs
--- whose rows are locked (see node_heartbeat in nodes.c).
+-- whose rows are locked (see node_heartbeat in nodes.c).  So does a
+-- registration, which locks the tenant's usage row for a dedicated node.
 ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) SET lock_timeout = '1s';
+ALTER FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean)
+    SET lock_timeout = '1s';
 
 /*
  * Node state changes lock the node's row first (FOR UPDATE conflicts with the
