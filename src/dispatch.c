@@ -22,9 +22,9 @@
  * each set in key order: the pass lock (an advisory lock in a key space SQL
  * cannot reach: one pass at a time, so two passes can neither deadlock nor
  * both fill one node's free slots), then with SKIP LOCKED the usage rows of
- * the waiting tenants, the nodes it may fill
- * (KEY SHARE: heartbeats go on, a node cannot be removed under the pass) and
- * the jobs it assigns.  What is locked by someone else (a tenant's submit,
+ * the waiting tenants, the nodes it may fill (KEY SHARE: heartbeats go on, a
+ * node cannot be removed, drained or left under the pass) and the jobs it
+ * assigns.  What is locked by someone else (a tenant's submit,
  * cancel or retry still open) is left for the next pass.  Holding the usage
  * rows keeps the CPU and GPU quotas exact and lets the state trigger move the
  * counters without waiting.
@@ -40,10 +40,10 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
@@ -187,17 +187,25 @@ lock_usage_briefly(Datum tenant)
 /*
  * Locks the usage rows of the tenants with runnable work: every row nobody
  * else holds, then, waiting briefly, the rows of the least-served few that
- * someone held.
+ * someone held (each set in tenant order, like every lock of a pass).
  */
 static void
 lock_waiting_tenants(void)
 {
 	static KeptQuery skipped = {
-		.sql = "SELECT u.tenant_id"
-		"  FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
-		" WHERE u.queued_jobs > 0 AND l.effective_status = 'active'"
-		"   AND NOT ffrtmp_data.try_lock_usage(u.tenant_id)"
-		" ORDER BY u.vtime, u.tenant_id LIMIT $1",
+		.sql = "WITH w AS ("
+		"  SELECT u.tenant_id, u.vtime"
+		"    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
+		"   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'),"
+		" locked AS ("
+		"  SELECT u.tenant_id FROM ffrtmp_data.usage u"
+		"   WHERE u.tenant_id IN (SELECT tenant_id FROM w)"
+		"   ORDER BY u.tenant_id FOR NO KEY UPDATE SKIP LOCKED)"
+		" SELECT s.tenant_id FROM ("
+		"  SELECT w.tenant_id FROM w"
+		"   WHERE NOT EXISTS (SELECT 1 FROM locked WHERE locked.tenant_id = w.tenant_id)"
+		"   ORDER BY w.vtime, w.tenant_id LIMIT $1) s"
+		" ORDER BY s.tenant_id",
 		.nargs = 1, .argtypes = {INT4OID},
 	};
 	Datum		limit = Int32GetDatum(RETRY_TENANTS);
@@ -206,7 +214,7 @@ lock_waiting_tenants(void)
 	bool		isnull;
 
 	if (dispatch_lock_wait_ms == 0)
-		limit = Int32GetDatum(0);	/* lock what is free, wait for nothing */
+		return;					/* the candidates query locks what is free */
 	ffrtmp_run(&skipped, &limit, NULL);
 	count = (int) SPI_processed;
 	for (int i = 0; i < count; i++)
