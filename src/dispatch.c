@@ -14,15 +14,58 @@
  *    tenant's dedicated nodes first, then the shared pool.  Dedicated nodes
  *    never run another tenant's job; GPU jobs only go to nodes with free GPUs.
  * 4. One UPDATE assigns every matched job (the state trigger moves the usage
- *    counters and records the events), only while the caller's epoch is
- *    current, and one NOTIFY per node with work, carrying no tenant data.
+ *    counters and records the events), and one NOTIFY per node with work,
+ *    carrying no tenant data.
+ *
+ * Locks: a pass never waits for a lock a tenant can hold, so that one
+ * tenant's open transaction stalls nobody else.  It takes, in this order and
+ * each set in key order: the pass lock (an advisory lock in a key space SQL
+ * cannot reach: one pass at a time, so two passes can neither deadlock nor
+ * both fill one node's free slots), then with SKIP LOCKED the usage rows of
+ * the waiting tenants, the nodes it may fill (KEY SHARE: heartbeats go on, a
+ * node cannot be removed, drained or left under the pass) and the jobs it
+ * assigns.  What is locked by someone else (a tenant's submit,
+ * cancel or retry still open) is left for the next pass.  Holding the usage
+ * rows keeps the CPU and GPU quotas exact and lets the state trigger move the
+ * counters without waiting.
+ *
+ * A tenant submitting without pause holds its usage row nearly all the time,
+ * a few milliseconds per submit, and SKIP LOCKED alone would never dispatch
+ * it.  So the least-served few tenants whose rows were skipped get one more
+ * try each, waiting at most ffrtmp.dispatch_lock_wait (10 ms): a busy
+ * submitter's row comes free by then, while a tenant idling in a transaction
+ * costs each pass at most RETRY_TENANTS such waits.
  */
 #include "ffrtmp.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
+
+#define RETRY_TENANTS 4
+
+/* The pass lock: the leader lock's key space (scheduler.c), second key. */
+#define PASS_LOCK_KEY1 0x66667274	/* "ffrt" */
+#define PASS_LOCK_KEY2 2
+#define PASS_LOCK_SPACE 3
+
+static int	dispatch_lock_wait_ms = 10;
+
+void
+ffrtmp_dispatch_init(void)
+{
+	DefineCustomIntVariable("ffrtmp.dispatch_lock_wait",
+							"Longest a dispatch pass waits for a tenant's usage row that another transaction holds.",
+							"Up to 4 such tenants per pass, least served first; 0 only skips them until a later pass.",
+							&dispatch_lock_wait_ms, 10, 0, 60000, PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}
 
 typedef struct FreeNode
 {
@@ -80,14 +123,120 @@ int64_array(int64 *values, int count)
 	return construct_array(datums, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
+/* Takes the pass lock until the end of the transaction, unless another pass holds it. */
+static bool
+try_pass_lock(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PASS_LOCK_KEY1, PASS_LOCK_KEY2, PASS_LOCK_SPACE);
+	return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+/*
+ * Tries to lock a tenant's usage row, waiting at most dispatch_lock_wait, in
+ * a subtransaction so that a timeout costs nothing else.  Returns whether the
+ * row is now locked.
+ */
+static bool
+lock_usage_briefly(Datum tenant)
+{
+	static KeptQuery lock = {
+		.sql = "SELECT 1 FROM ffrtmp_data.usage WHERE tenant_id = $1 FOR NO KEY UPDATE",
+		.nargs = 1, .argtypes = {UUIDOID},
+	};
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	bool		locked = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		int			guc_level = NewGUCNestLevel();
+		char		timeout[32];
+
+		snprintf(timeout, sizeof(timeout), "%dms", dispatch_lock_wait_ms);
+		(void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		ffrtmp_run(&lock, &tenant, NULL);
+		locked = SPI_processed == 1;
+		AtEOXact_GUC(true, guc_level);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		if (error->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(error);
+		FreeErrorData(error);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(context);
+	CurrentResourceOwner = owner;
+	return locked;
+}
+
+/*
+ * Locks the usage rows of the tenants with runnable work: every row nobody
+ * else holds, then, waiting briefly, the rows of the least-served few that
+ * someone held (each set in tenant order, like every lock of a pass).
+ */
+static void
+lock_waiting_tenants(void)
+{
+	static KeptQuery skipped = {
+		.sql = "WITH w AS ("
+		"  SELECT u.tenant_id, u.vtime"
+		"    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
+		"   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'),"
+		" locked AS ("
+		"  SELECT u.tenant_id FROM ffrtmp_data.usage u"
+		"   WHERE u.tenant_id IN (SELECT tenant_id FROM w)"
+		"   ORDER BY u.tenant_id FOR NO KEY UPDATE SKIP LOCKED)"
+		" SELECT s.tenant_id FROM ("
+		"  SELECT w.tenant_id FROM w"
+		"   WHERE NOT EXISTS (SELECT 1 FROM locked WHERE locked.tenant_id = w.tenant_id)"
+		"   ORDER BY w.vtime, w.tenant_id LIMIT $1) s"
+		" ORDER BY s.tenant_id",
+		.nargs = 1, .argtypes = {INT4OID},
+	};
+	Datum		limit = Int32GetDatum(RETRY_TENANTS);
+	Datum		tenants[RETRY_TENANTS];
+	int			count;
+	bool		isnull;
+
+	if (dispatch_lock_wait_ms == 0)
+		return;					/* the candidates query locks what is free */
+	ffrtmp_run(&skipped, &limit, NULL);
+	count = (int) SPI_processed;
+	for (int i = 0; i < count; i++)
+		tenants[i] = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull),
+									   false, UUID_LEN);
+	for (int i = 0; i < count; i++)
+		(void) lock_usage_briefly(tenants[i]);
+}
+
 /*
  * Runs one pass and returns the number of jobs assigned.  epoch: the caller's
- * leadership term, checked in the assigning UPDATE; 0 skips the check (an
- * administrator running a pass by hand).  SPI must be connected.
+ * leadership term; 0 skips the check (an administrator running a pass by
+ * hand).  Returns 0 at once when the epoch is no longer current or another
+ * pass is running.  SPI must be connected.
  */
 int
 ffrtmp_dispatch(int64 epoch)
 {
+	static KeptQuery current = {
+		.sql = "SELECT 1 FROM ffrtmp_data.scheduler_state WHERE $1 = 0 OR epoch = $1",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
 	static KeptQuery free_nodes = {
 		.sql = "SELECT n.id, n.tenant_id,"
 		"       n.slots - coalesce(h.jobs, 0)::integer,"
@@ -98,13 +247,15 @@ ffrtmp_dispatch(int64 epoch)
 		"                       FROM ffrtmp_data.jobs j"
 		"                      WHERE j.node_id = n.id AND j.state IN ('assigned', 'running')) h ON true"
 		" WHERE n.state = 'online' AND n.slots > coalesce(h.jobs, 0)"
-		" ORDER BY n.id",
+		" ORDER BY n.id"
+		"   FOR KEY SHARE OF n SKIP LOCKED",
 	};
 	static KeptQuery candidates = {
 		.sql = "WITH t AS ("
 		"  SELECT u.tenant_id, l.weight, u.vtime, u.cpu_cores_used, u.gpus_used, l.max_cpu_cores, l.max_gpus"
 		"    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
-		"   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'),"
+		"   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'"
+		"   ORDER BY u.tenant_id FOR NO KEY UPDATE OF u SKIP LOCKED),"
 		" f AS (SELECT min(vtime) AS floor FROM t),"
 		" c AS ("
 		"  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority,"
@@ -132,12 +283,17 @@ ffrtmp_dispatch(int64 epoch)
 		.nargs = 2, .argtypes = {INT8ARRAYOID, FLOAT8OID},
 	};
 	static KeptQuery assign = {
-		.sql = "UPDATE ffrtmp_data.jobs j"
-		"   SET state = 'assigned', node_id = a.node, state_reason = 'dispatched', updated_at = now()"
-		"  FROM unnest($1::bigint[], $2::bigint[]) AS a(job, node)"
-		" WHERE j.id = a.job AND j.state = 'queued'"
+		.sql = "WITH a AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS a(job, node)),"
+		" locked AS ("
+		"  SELECT q.id, a.node FROM ffrtmp_data.jobs q JOIN a ON a.job = q.id"
+		"   WHERE q.state = 'queued'"
+		"   ORDER BY q.id FOR NO KEY UPDATE OF q SKIP LOCKED)"
+		" UPDATE ffrtmp_data.jobs j"
+		"   SET state = 'assigned', node_id = locked.node, state_reason = 'dispatched', updated_at = now()"
+		"  FROM locked"
+		" WHERE j.id = locked.id"
 		"   AND ($3 = 0 OR EXISTS (SELECT 1 FROM ffrtmp_data.scheduler_state s WHERE s.epoch = $3))"
-		" RETURNING j.node_id",
+		" RETURNING j.id, j.node_id",
 		.nargs = 3, .argtypes = {INT8ARRAYOID, INT8ARRAYOID, INT8OID},
 	};
 	static KeptQuery notify = {
@@ -155,6 +311,11 @@ ffrtmp_dispatch(int64 epoch)
 	int			assigned;
 	double		floor = 0;
 
+	/* A stale leader, or another pass at work (which will do this one's work). */
+	values[0] = Int64GetDatum(epoch);
+	ffrtmp_run(&current, values, NULL);
+	if (SPI_processed == 0 || !try_pass_lock())
+		return 0;
 	ffrtmp_run(&free_nodes, NULL, NULL);
 	node_count = (int) SPI_processed;
 	if (node_count == 0)
@@ -176,6 +337,8 @@ ffrtmp_dispatch(int64 epoch)
 		nodes[i].gpus = DatumGetInt32(SPI_getbinval(row, desc, 5, &isnull));
 		free_slots += nodes[i].slots;
 	}
+
+	lock_waiting_tenants();
 
 	/* Enough candidates to fill every slot even when some fit no free node. */
 	values[0] = Int32GetDatum(free_slots);
@@ -216,14 +379,19 @@ ffrtmp_dispatch(int64 epoch)
 	assigned = (int) SPI_processed;
 	if (assigned > 0)
 	{
+		int64	   *assigned_jobs = palloc(sizeof(int64) * assigned);
 		int64	   *notified = palloc(sizeof(int64) * assigned);
 
 		for (int i = 0; i < assigned; i++)
-			notified[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		{
+			assigned_jobs[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			notified[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		}
 		values[0] = PointerGetDatum(int64_array(notified, assigned));
 		ffrtmp_run(&notify, values, NULL);
 
-		values[0] = PointerGetDatum(int64_array(jobs, matched));
+		/* Only the jobs really assigned (a locked one was skipped) advance their tenant's time. */
+		values[0] = PointerGetDatum(int64_array(assigned_jobs, assigned));
 		values[1] = Float8GetDatum(floor);
 		ffrtmp_run(&advance, values, NULL);
 	}
@@ -240,6 +408,23 @@ ffrtmp_dispatch_pass(PG_FUNCTION_ARGS)
 	SPI_connect();
 	ffrtmp_require_admin("dispatch jobs");
 	assigned = ffrtmp_dispatch(0);
+	SPI_finish();
+	PG_RETURN_INT32(assigned);
+}
+
+/*
+ * ffrtmp_data.dispatch_pass(epoch): the pass body itself, under the given
+ * leadership term (0: none), in the caller's transaction.  For the scheduler
+ * and for tests that race a pass against other sessions.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_dispatch_epoch_pass);
+Datum
+ffrtmp_dispatch_epoch_pass(PG_FUNCTION_ARGS)
+{
+	int			assigned;
+
+	SPI_connect();
+	assigned = ffrtmp_dispatch(PG_GETARG_INT64(0));
 	SPI_finish();
 	PG_RETURN_INT32(assigned);
 }

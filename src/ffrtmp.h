@@ -69,6 +69,7 @@ extern void ffrtmp_check_output_url(const char *url);
 extern void ffrtmp_check_params(Jsonb *params);
 
 /* dispatch.c */
+extern void ffrtmp_dispatch_init(void);
 extern int	ffrtmp_dispatch(int64 epoch);
 
 /* scheduler.c */

@@ -347,25 +347,66 @@ ffrtmp_get_job(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(return_job(fcinfo, PG_GETARG_INT64(0)));
 }
 
-/* Explains why a job could not make a state change: it is not visible, or not in a state that allows it. */
-static void
-refuse_change(int64 id, const char *change, const char *allowed)
+/*
+ * State changes lock the job first and decide on the state they find then.
+ * An UPDATE ... WHERE <the state allows it> would, after waiting for a
+ * concurrent change (dispatch moving the job from queued to assigned, say),
+ * re-check its condition against the rows it had already joined for the old
+ * state and refuse a change the new state allows.  The lock order is the
+ * job's row, then its tenant's usage row, as in every other state change.
+ */
+typedef struct LockedJob
 {
-	static KeptQuery state_of = {
-		.sql = "SELECT state FROM ffrtmp_data.jobs WHERE id = $1",
+	pg_uuid_t	tenant;
+	char	   *state;
+	bool		allowed;		/* job_transitions has (state, the target state) */
+	bool		active;
+} LockedJob;
+
+static LockedJob
+lock_job(int64 id, const char *target)
+{
+	/* The job alone: a join would be re-checked against the old state's rows. */
+	static KeptQuery lock = {
+		.sql = "SELECT 1 FROM ffrtmp_data.jobs j WHERE j.id = $1 FOR NO KEY UPDATE",
 		.nargs = 1, .argtypes = {INT8OID},
 	};
-	Datum		arg = Int64GetDatum(id);
+	/* A new snapshot, taken under the lock: the state as it is now. */
+	static KeptQuery state_of = {
+		.sql = "SELECT j.tenant_id, j.state, s.is_active,"
+		"       EXISTS (SELECT 1 FROM ffrtmp_data.job_transitions t"
+		"                WHERE t.from_state = j.state AND t.to_state = $2)"
+		"  FROM ffrtmp_data.jobs j JOIN ffrtmp_data.job_states s ON s.state = j.state"
+		" WHERE j.id = $1",
+		.nargs = 2, .argtypes = {INT8OID, TEXTOID},
+	};
+	Datum		values[2];
+	bool		isnull;
+	LockedJob	job;
 
-	ffrtmp_run(&state_of, &arg, NULL);
+	values[0] = Int64GetDatum(id);
+	values[1] = CStringGetTextDatum(target);
+	ffrtmp_run(&lock, values, NULL);
+	if (SPI_processed == 1)
+		ffrtmp_run(&state_of, values, NULL);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
 				 errmsg("job %lld does not exist", (long long) id),
 				 errhint("SELECT id, state FROM ffrtmp.jobs lists the jobs you can see.")));
+	job.tenant = *DatumGetUUIDP(ffrtmp_get_datum(1, &isnull));
+	job.state = ffrtmp_get_text(2);
+	job.active = DatumGetBool(ffrtmp_get_datum(3, &isnull));
+	job.allowed = DatumGetBool(ffrtmp_get_datum(4, &isnull));
+	return job;
+}
+
+static void
+refuse_change(int64 id, const LockedJob *job, const char *change, const char *allowed)
+{
 	ereport(ERROR,
 			(errcode(ERRCODE_FFRTMP_CONFLICT),
-			 errmsg("job %lld is %s and cannot be %s", (long long) id, ffrtmp_get_text(1), change),
+			 errmsg("job %lld is %s and cannot be %s", (long long) id, job->state, change),
 			 errhint("Only %s jobs can be %s.", allowed, change)));
 }
 
@@ -377,19 +418,20 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
 		.sql = "UPDATE ffrtmp_data.jobs j"
 		"   SET state = 'canceled', state_reason = 'canceled by ' || ffrtmp_data.actor(),"
 		"       finished_at = now(), updated_at = now()"
-		" WHERE j.id = $1 AND EXISTS (SELECT 1 FROM ffrtmp_data.job_transitions t"
-		"                              WHERE t.from_state = j.state AND t.to_state = 'canceled')"
+		" WHERE j.id = $1"
 		" RETURNING j.*",
 		.nargs = 1, .argtypes = {INT8OID},
 	};
 	Datum		id;
+	LockedJob	job;
 
 	ffrtmp_require_arg(fcinfo, 0, "id");
 	id = PG_GETARG_DATUM(0);
 	SPI_connect();
+	job = lock_job(DatumGetInt64(id), "canceled");
+	if (!job.allowed)
+		refuse_change(DatumGetInt64(id), &job, "canceled", "queued, assigned, running or retrying");
 	ffrtmp_run(&cancel, &id, NULL);
-	if (SPI_processed == 0)
-		refuse_change(DatumGetInt64(id), "canceled", "queued, assigned, running or retrying");
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
 
@@ -404,45 +446,32 @@ PG_FUNCTION_INFO_V1(ffrtmp_retry_job);
 Datum
 ffrtmp_retry_job(PG_FUNCTION_ARGS)
 {
-	static KeptQuery find = {
-		.sql = "SELECT j.tenant_id, j.state FROM ffrtmp_data.jobs j"
-		"  JOIN ffrtmp_data.job_states s ON s.state = j.state"
-		" WHERE j.id = $1 AND NOT s.is_active AND EXISTS (SELECT 1 FROM ffrtmp_data.job_transitions t"
-		"                              WHERE t.from_state = j.state AND t.to_state = 'queued')",
-		.nargs = 1, .argtypes = {INT8OID},
-	};
 	static KeptQuery requeue = {
 		.sql = "UPDATE ffrtmp_data.jobs"
 		"   SET state = 'queued', attempt = attempt + 1, first_attempt = attempt + 1,"
 		"       run_after = now(), node_id = NULL, error = NULL, failure_reason = NULL, result = NULL,"
 		"       started_at = NULL, finished_at = NULL, updated_at = now(),"
 		"       state_reason = 'retried by ' || ffrtmp_data.actor()"
-		" WHERE id = $1 AND state = $2"
+		" WHERE id = $1"
 		" RETURNING *",
-		.nargs = 2, .argtypes = {INT8OID, TEXTOID},
+		.nargs = 1, .argtypes = {INT8OID},
 	};
-	const char *allowed = "failed, timed-out, canceled or rejected";
-	Datum		values[2];
-	pg_uuid_t	tenant;
+	Datum		id;
+	LockedJob	job;
 	TenantUsage usage;
-	bool		isnull;
 
 	ffrtmp_require_arg(fcinfo, 0, "id");
-	values[0] = PG_GETARG_DATUM(0);
+	id = PG_GETARG_DATUM(0);
 	SPI_connect();
-	ffrtmp_run(&find, values, NULL);
-	if (SPI_processed == 0)
-		refuse_change(DatumGetInt64(values[0]), "retried", allowed);
-	tenant = *DatumGetUUIDP(ffrtmp_get_datum(1, &isnull));
-	values[1] = CStringGetTextDatum(ffrtmp_get_text(2));
+	job = lock_job(DatumGetInt64(id), "queued");
+	if (job.active || !job.allowed)
+		refuse_change(DatumGetInt64(id), &job, "retried", "failed, timed-out, canceled or rejected");
 
-	usage = ffrtmp_lock_usage(&tenant);
+	usage = ffrtmp_lock_usage(&job.tenant);
 	ffrtmp_require_active_tenant(usage.name, usage.status, "retry jobs");
 	ffrtmp_require_room(&usage, "active jobs", usage.active_jobs, usage.max_jobs,
 						"Wait for jobs to finish or cancel some; an administrator can raise max_jobs with ffrtmp.update_tenant().");
-	ffrtmp_run(&requeue, values, NULL);
-	if (SPI_processed == 0)
-		refuse_change(DatumGetInt64(values[0]), "retried", allowed);
+	ffrtmp_run(&requeue, &id, NULL);
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
 

@@ -161,11 +161,12 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		.nargs = 1, .argtypes = {INT8OID},
 	};
 	static KeptQuery forget = {
-		.sql = "SELECT ffrtmp_data.fail_attempt(j.id, 'failed', 'platform_error',"
+		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, 'failed', 'platform_error',"
 		"                                     'the node no longer runs this attempt')"
-		"  FROM ffrtmp_data.jobs j"
-		" WHERE j.node_id = $1 AND j.state = 'running' AND NOT (j.id = ANY ($2))"
-		" ORDER BY j.id",
+		"  FROM (SELECT j.id FROM ffrtmp_data.jobs j"
+		"          JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
+		"         WHERE j.node_id = $1 AND j.state = 'running' AND NOT (j.id = ANY ($2))"
+		"         ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) f",
 		.nargs = 2, .argtypes = {INT8OID, INT8ARRAYOID},
 	};
 	Datum		values[3];
@@ -201,6 +202,8 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 	 * Jobs the database believes run on this node but the node no longer
 	 * lists (its child crashed and it forgot them, say) end their attempt.
 	 * fail_attempt is in the extension; it is called only from here and recovery.
+	 * A job or usage row locked by someone else (a tenant's open cancel, say)
+	 * is skipped until a later heartbeat: a heartbeat never waits for a tenant.
 	 */
 	if (!PG_ARGISNULL(2))
 	{

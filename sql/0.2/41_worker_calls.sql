@@ -1,0 +1,228 @@
+-- Worker calls and node operations (0.2): bounded lock waits, decisions on
+-- the state found under the row lock, and bounds on what a worker stores.
+--
+-- The lock contract.  A worker call never waits for long on a lock a tenant
+-- can hold (its job rows after cancel_job or retry_job, its usage row after
+-- any of its calls, its dedicated nodes' rows) in a transaction it keeps
+-- open: each call waits at most lock_timeout = 1 s, then fails with SQLSTATE
+-- 55P03 (lock_not_available), and the worker tries the same call again later.
+-- Nothing was changed by the failed call.  Calls about another tenant's jobs
+-- do not touch the holding tenant's rows and are not delayed at all.
+--
+-- Bounds: result is at most 64 KiB of JSON, progress a JSON object of at most
+-- 4 KiB (both refused with 22023 naming the field); an error message is kept
+-- to its first 4096 characters (cut on a character boundary, never refused,
+-- so that a worker can always end its attempt).
+
+/* A failed attempt's error as stored: at most 4096 characters, marked when cut. */
+CREATE FUNCTION ffrtmp_data.bounded_error(message text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN pg_catalog.length(message) <= 4096 THEN message
+            ELSE pg_catalog.left(message, 4096 - 12) || ' [truncated]' END;
+COMMENT ON FUNCTION ffrtmp_data.bounded_error(text) IS
+    'An error message cut to at most 4096 characters on a character boundary, ending in [truncated] when cut.';
+ALTER FUNCTION ffrtmp_data.bounded_error(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.bounded_error(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.bounded_error(text) TO ffrtmp_owner, ffrtmp_scheduler, ffrtmp_admin;
+
+/*
+ * Ends an attempt that did not succeed: retrying (next attempt, after a
+ * backoff) while the run has attempts left, else the final state.  (0.2: the
+ * message is bounded.)
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.fail_attempt(job bigint, final_state text, reason text, message text)
+RETURNS ffrtmp_data.jobs
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    j ffrtmp_data.jobs;
+    bounded text := ffrtmp_data.bounded_error(message);
+BEGIN
+    UPDATE ffrtmp_data.jobs
+       SET state = CASE WHEN attempt - first_attempt + 1 < max_attempts THEN 'retrying' ELSE final_state END,
+           attempt = CASE WHEN attempt - first_attempt + 1 < max_attempts THEN attempt + 1 ELSE attempt END,
+           run_after = CASE WHEN attempt - first_attempt + 1 < max_attempts
+                            THEN now() + ffrtmp_data.retry_backoff(attempt - first_attempt + 1) ELSE run_after END,
+           finished_at = CASE WHEN attempt - first_attempt + 1 < max_attempts THEN NULL ELSE now() END,
+           node_id = NULL, failure_reason = reason, error = bounded,
+           state_reason = reason || ': ' || left(bounded, 200), updated_at = now()
+     WHERE id = job
+    RETURNING * INTO j;
+    DELETE FROM ffrtmp_data.job_progress WHERE job_id = job;
+    RETURN j;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.fail_attempt(bigint, text, text, text) IS
+    'Moves a job whose attempt failed to retrying with backoff, or to its final state when the run has no attempts left. The message is kept to 4096 characters.';
+
+CREATE OR REPLACE FUNCTION ffrtmp.start_job(job_id bigint, attempt integer, node_id bigint, session_token text)
+RETURNS ffrtmp.jobs
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+    j ffrtmp_data.jobs := ffrtmp_data.held_job(job_id, attempt, node, '{assigned}');
+BEGIN
+    UPDATE ffrtmp_data.jobs SET state = 'running', started_at = now(), updated_at = now(),
+           state_reason = 'started on node ' || node
+     WHERE id = j.id RETURNING * INTO j;
+    RETURN j;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) IS
+    'A worker starts the attempt it was assigned. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+
+CREATE OR REPLACE FUNCTION ffrtmp.report_progress(job_id bigint, attempt integer, node_id bigint, session_token text, progress jsonb)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+    j ffrtmp_data.jobs;
+BEGIN
+    IF jsonb_typeof(progress) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'progress must be a JSON object'
+            USING ERRCODE = '22023', HINT = 'Report {"frames": ..., "fps": ..., "percent": ...}.';
+    END IF;
+    IF octet_length(progress::text) > 4096 THEN
+        RAISE EXCEPTION 'progress is too large: % bytes of JSON, at most 4096', octet_length(progress::text)
+            USING ERRCODE = '22023', HINT = 'Report a few numbers such as frames, fps and percent.';
+    END IF;
+    SELECT * INTO j FROM ffrtmp_data.jobs WHERE id = job_id;
+    IF NOT FOUND OR j.node_id IS DISTINCT FROM node OR j.attempt <> report_progress.attempt OR j.state <> 'running' THEN
+        RETURN false;    -- canceled, reassigned or gone: the worker stops
+    END IF;
+    INSERT INTO ffrtmp_data.job_progress (job_id, tenant_id, attempt, progress)
+    VALUES (j.id, j.tenant_id, j.attempt, progress)
+    ON CONFLICT ON CONSTRAINT job_progress_pkey
+    DO UPDATE SET attempt = EXCLUDED.attempt, progress = EXCLUDED.progress, updated_at = now();
+    RETURN true;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) IS
+    'Records a running attempt''s progress (a JSON object of at most 4 KiB); returns false when the worker must stop (canceled, reassigned, gone).';
+
+CREATE OR REPLACE FUNCTION ffrtmp.finish_job(job_id bigint, attempt integer, node_id bigint, session_token text,
+                                             outcome text, result jsonb DEFAULT NULL, error text DEFAULT NULL,
+                                             failure_reason text DEFAULT NULL)
+RETURNS ffrtmp.jobs
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+    j ffrtmp_data.jobs;
+BEGIN
+    IF outcome IS NULL OR outcome NOT IN ('completed', 'failed', 'timed_out') THEN
+        RAISE EXCEPTION 'unknown outcome "%"', left(outcome, 40)
+            USING ERRCODE = '22023', HINT = 'Use completed, failed or timed_out.';
+    END IF;
+    IF octet_length(finish_job.result::text) > 65536 THEN
+        RAISE EXCEPTION 'result is too large: % bytes of JSON, at most 65536', octet_length(finish_job.result::text)
+            USING ERRCODE = '22023', HINT = 'Report what was produced (duration, size, codecs, resolution), not the media itself.';
+    END IF;
+    IF finish_job.failure_reason IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM ffrtmp_data.failure_reasons r WHERE r.reason = finish_job.failure_reason) THEN
+        RAISE EXCEPTION 'unknown failure_reason "%"', left(finish_job.failure_reason, 40)
+            USING ERRCODE = '22023', HINT = 'The failure reasons are listed in ffrtmp.failure_reasons.';
+    END IF;
+    j := ffrtmp_data.held_job(job_id, attempt, node, '{running}');
+    IF outcome = 'completed' THEN
+        UPDATE ffrtmp_data.jobs SET state = 'completed', result = finish_job.result, finished_at = now(),
+               updated_at = now(), state_reason = 'completed on node ' || node
+         WHERE id = j.id RETURNING * INTO j;
+        DELETE FROM ffrtmp_data.job_progress WHERE job_progress.job_id = j.id;
+    ELSE
+        j := ffrtmp_data.fail_attempt(j.id, outcome,
+                                      coalesce(finish_job.failure_reason, CASE outcome WHEN 'timed_out' THEN 'timeout' ELSE 'runtime_error' END),
+                                      coalesce(finish_job.error, outcome));
+    END IF;
+    RETURN j;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) IS
+    'A worker ends its attempt: completed (with result, at most 64 KiB of JSON), or failed/timed_out (with error, kept to 4096 characters, and failure reason), which retries while attempts are left. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+
+-- A node's heartbeat waits at most as long; its reconciliation skips jobs
+-- whose rows are locked (see node_heartbeat in nodes.c).  So does a
+-- registration, which locks the tenant's usage row for a dedicated node.
+ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) SET lock_timeout = '1s';
+ALTER FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean)
+    SET lock_timeout = '1s';
+
+/*
+ * Node state changes lock the node's row first (FOR UPDATE conflicts with the
+ * KEY SHARE lock a dispatch pass holds on the nodes it fills, so they wait for
+ * a running pass and later passes skip the node), then decide on the state
+ * they find.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.drain_node(node_id bigint)
+RETURNS ffrtmp.nodes
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    n ffrtmp.nodes;
+BEGIN
+    PERFORM 1 FROM ffrtmp_data.nodes d WHERE d.id = drain_node.node_id FOR UPDATE;
+    UPDATE ffrtmp_data.nodes d SET state = 'draining' WHERE d.id = drain_node.node_id AND d.state = 'online';
+    SELECT * INTO n FROM ffrtmp.nodes v WHERE v.id = drain_node.node_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', node_id
+            USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
+    END IF;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.drain_node(bigint) IS
+    'Stops giving a node new jobs; the jobs it runs finish. Its heartbeat answers draining, and the worker exits when idle.';
+
+/*
+ * A worker that stops says so, rather than leave the scheduler assigning it
+ * jobs until its heartbeats are missed: each such job would spend an attempt.
+ * (0.2: the node's row is locked first, so no pass assigns it a job meanwhile;
+ * lock waits are bounded like every worker call's.)
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.leave_node(node_id bigint, session_token text, finished boolean DEFAULT true)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+    handed_back integer;
+    lost record;
+BEGIN
+    PERFORM 1 FROM ffrtmp_data.nodes n WHERE n.id = node FOR UPDATE;
+    -- Jobs given to it but not started go back to the queue at the same attempt.
+    UPDATE ffrtmp_data.jobs SET state = 'queued', node_id = NULL, updated_at = now(),
+           state_reason = format('node %s left before starting it', node)
+     WHERE jobs.node_id = node AND state = 'assigned';
+    GET DIAGNOSTICS handed_back = ROW_COUNT;
+    -- A node that is gone cannot finish what it ran: those attempts end now.
+    FOR lost IN SELECT j.id FROM ffrtmp_data.jobs j
+                 WHERE finished AND j.node_id = node AND j.state = 'running' ORDER BY j.id FOR UPDATE LOOP
+        PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error', format('node %s left while running it', node));
+        handed_back := handed_back + 1;
+    END LOOP;
+    UPDATE ffrtmp_data.nodes SET state = CASE WHEN finished THEN 'offline' ELSE 'draining' END
+     WHERE id = node AND state <> 'offline';
+    RETURN handed_back;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.leave_node(bigint, text, boolean) IS
+    'A worker leaves: finished => false (draining: no new jobs, running ones finish) or true (offline: running attempts end with platform_error and retry). Assigned jobs it had not started go back to the queue without spending an attempt. Returns how many jobs it handed back. Registering again brings the node back online. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+
+CREATE OR REPLACE FUNCTION ffrtmp.remove_node(node_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    PERFORM 1 FROM ffrtmp_data.nodes n WHERE n.id = remove_node.node_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', node_id
+            USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
+    END IF;
+    -- Read after the lock: a pass that assigned it a job has committed by now.
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.node_id = remove_node.node_id AND j.state IN ('assigned', 'running')) THEN
+        RAISE EXCEPTION 'node % still has jobs', node_id
+            USING ERRCODE = 'PT409', HINT = 'Drain it with ffrtmp.drain_node() and remove it once its jobs are done.';
+    END IF;
+    DELETE FROM ffrtmp_data.nodes n WHERE n.id = remove_node.node_id;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.remove_node(bigint) IS 'Removes a node that runs no job (drain it first).';
