@@ -187,7 +187,7 @@ END
 $fn$;
 GRANT SELECT, UPDATE ON probes TO sc_evil;
 
-SELECT plan((SELECT count(DISTINCT rel)::integer FROM probes) + 7);
+SELECT plan((SELECT count(DISTINCT rel)::integer FROM probes) + 17);
 
 SET ROLE sc_evil;
 SELECT pg_temp.run_probes(true);
@@ -256,6 +256,44 @@ SELECT is((SELECT count(*) FROM pg_stats WHERE schemaname = 'ffrtmp_data'
             AND tablename IN ('tenants', 'jobs', 'job_events', 'nodes', 'presets', 'tenant_roles', 'usage', 'job_progress')),
           0::bigint, 'pg_stats shows the tenant no statistics of tables holding tenant rows');
 RESET ROLE;
+
+-- No CREATE anywhere: a function that tenant A creates runs, when tenant B
+-- calls it, as A's code acting for B.  (Temporary schemas are per session:
+-- has_schema_privilege answers for this session's own pg_temp, so they are
+-- left out.)
+SELECT is_empty($$SELECT nspname FROM pg_namespace
+                   WHERE nspname !~ '^pg_(toast_)?temp_' AND has_schema_privilege('sc_evil', oid, 'CREATE')$$,
+                'a mapped role may create nothing in any schema');
+SELECT is(has_database_privilege('sc_evil', current_database(), 'CREATE'), false, 'nor create schemas');
+
+CREATE ROLE sc_creator LOGIN;
+GRANT CREATE ON SCHEMA public TO sc_creator;
+SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('evil', 'sc_creator')$$, '22023',
+                 'role "sc_creator" may create objects in schema public', 'add_tenant_role refuses a role with CREATE on a schema');
+CREATE ROLE sc_schema_makers NOLOGIN;
+CREATE ROLE sc_member LOGIN IN ROLE sc_schema_makers;
+GRANT CREATE ON DATABASE :"DBNAME" TO sc_schema_makers;
+SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('evil', 'sc_member')$$, '22023', NULL,
+                 'and a role that may create schemas through a group it belongs to');
+REVOKE CREATE ON DATABASE :"DBNAME" FROM sc_schema_makers;
+GRANT CREATE ON SCHEMA public TO PUBLIC;
+SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('evil', 'sc_member')$$, '22023', 'role "sc_member" may create objects in schema public',
+                 'and any role while PUBLIC may create in a schema');
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+SELECT lives_ok($$SELECT ffrtmp.add_tenant_role('evil', 'sc_member')$$, 'once revoked, the role can be mapped');
+
+SELECT ok(NOT (ffrtmp.ready() -> 'problems') @> '["role \"sc_evil\" acts for a tenant and may create objects in schema public"]',
+          'ready() has nothing to say about sc_evil');
+GRANT CREATE ON SCHEMA public TO sc_evil;
+SELECT ok((ffrtmp.ready() -> 'problems') @> '["role \"sc_evil\" acts for a tenant and may create objects in schema public"]',
+          'ready() reports a mapped role that was granted CREATE later');
+REVOKE CREATE ON SCHEMA public FROM sc_evil;
+GRANT SELECT (id, idempotency_key) ON ffrtmp_data.jobs TO sc_evil;
+SELECT ok((ffrtmp.ready() -> 'problems') @> '["role \"sc_evil\" acts for a tenant and may read ffrtmp_data.jobs directly"]',
+          'and one that was granted SELECT on a table with tenant rows');
+REVOKE SELECT (id, idempotency_key) ON ffrtmp_data.jobs FROM sc_evil;
+SELECT is((SELECT count(*) FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p WHERE p LIKE 'role %'), 0::bigint,
+          'ready() is quiet again once both are revoked');
 
 SELECT * FROM finish();
 ROLLBACK;
