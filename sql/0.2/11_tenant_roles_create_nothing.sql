@@ -35,11 +35,18 @@ BEGIN ATOMIC
            AND (c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                                              WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
            AND (has_table_privilege(p.oid, c.oid, 'SELECT') OR has_any_column_privilege(p.oid, c.oid, 'SELECT'))
+        UNION ALL
+        -- The global id sequences count every tenant's jobs, events and nodes.
+        SELECT p.rolname, 3, format('role "%s" acts for a tenant and may read sequence %s', p.rolname, c.oid::regclass)
+          FROM principals p, pg_catalog.pg_class c
+         WHERE c.relnamespace = 'ffrtmp_data'::regnamespace AND c.relkind = 'S'
+           -- (CASE: has_sequence_privilege fails on anything but a sequence)
+           AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(p.oid, c.oid, 'SELECT, USAGE, UPDATE') END
     ) x(rolname, kind, problem)
     ORDER BY x.rolname, x.kind, x.problem;
 END;
 COMMENT ON FUNCTION ffrtmp_data.tenant_role_problems() IS
-    'Roles acting for tenants that may create objects somewhere or read a table holding tenant rows directly: each is a way around tenant isolation.';
+    'Roles acting for tenants that may create objects somewhere, read a table holding tenant rows directly or read an id sequence: each is a way around tenant isolation.';
 ALTER FUNCTION ffrtmp_data.tenant_role_problems() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.tenant_role_problems() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.tenant_role_problems() TO ffrtmp_admin;

@@ -187,7 +187,7 @@ END
 $fn$;
 GRANT SELECT, UPDATE ON probes TO sc_evil;
 
-SELECT plan((SELECT count(DISTINCT rel)::integer FROM probes) + 17);
+SELECT plan((SELECT count(DISTINCT rel)::integer FROM probes) + 19);
 
 SET ROLE sc_evil;
 SELECT pg_temp.run_probes(true);
@@ -251,6 +251,10 @@ SELECT is_empty($$SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace
                      AND (has_table_privilege('ffrtmp_tenant', c.oid, 'SELECT')
                           OR has_any_column_privilege('ffrtmp_tenant', c.oid, 'SELECT'))$$,
                 'ffrtmp_tenant may not read any table or column holding tenant rows');
+SELECT is_empty($$SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname IN ('ffrtmp', 'ffrtmp_data') AND c.relkind = 'S'
+                     AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege('sc_evil', c.oid, 'SELECT, USAGE, UPDATE') END$$,
+                'nor any id sequence (their values count every tenant''s rows)');
 SET ROLE sc_evil;
 SELECT is((SELECT count(*) FROM pg_stats WHERE schemaname = 'ffrtmp_data'
             AND tablename IN ('tenants', 'jobs', 'job_events', 'nodes', 'presets', 'tenant_roles', 'usage', 'job_progress')),
@@ -292,6 +296,10 @@ GRANT SELECT (id, idempotency_key) ON ffrtmp_data.jobs TO sc_evil;
 SELECT ok((ffrtmp.ready() -> 'problems') @> '["role \"sc_evil\" acts for a tenant and may read ffrtmp_data.jobs directly"]',
           'and one that was granted SELECT on a table with tenant rows');
 REVOKE SELECT (id, idempotency_key) ON ffrtmp_data.jobs FROM sc_evil;
+GRANT USAGE ON SEQUENCE ffrtmp_data.jobs_id_seq TO sc_evil;
+SELECT ok((ffrtmp.ready() -> 'problems') @> '["role \"sc_evil\" acts for a tenant and may read sequence ffrtmp_data.jobs_id_seq"]',
+          'and one that was granted a global id sequence');
+REVOKE USAGE ON SEQUENCE ffrtmp_data.jobs_id_seq FROM sc_evil;
 SELECT is((SELECT count(*) FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p WHERE p LIKE 'role %'), 0::bigint,
           'ready() is quiet again once both are revoked');
 
