@@ -183,3 +183,23 @@ BEGIN
     RETURN QUERY SELECT * FROM ffrtmp_data.jobs j WHERE j.node_id = node AND j.state = 'assigned' ORDER BY j.priority DESC, j.id;
 END
 $fn$;
+
+/*
+ * One job's history by the job's index: the job_events view reads all the
+ * caller's events (an administrator's: everyone's) before a WHERE job_id
+ * applies.  Another tenant's job, like a missing one, has no history.
+ */
+CREATE FUNCTION ffrtmp.job_history(job_id bigint) RETURNS SETOF ffrtmp.job_events
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT e.id, e.job_id, e.tenant_id, e.attempt, e.from_state, e.to_state, e.reason, e.actor, e.at
+      FROM ffrtmp_data.job_events e
+     WHERE e.job_id = job_history.job_id
+       AND (ffrtmp.caller_is_admin() OR e.tenant_id = ffrtmp.current_tenant())
+     ORDER BY e.id;
+END;
+COMMENT ON FUNCTION ffrtmp.job_history(bigint) IS
+    'One job''s state changes, oldest first, with their reasons and actors; empty for a job the caller cannot see.';
+ALTER FUNCTION ffrtmp.job_history(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.job_history(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.job_history(bigint) TO ffrtmp_admin, ffrtmp_tenant;

@@ -3,7 +3,7 @@
 -- own rows by index and never another tenant's; an administrator's reads of
 -- one job or one tenant's jobs read just those.
 BEGIN;
-SELECT plan(20);
+SELECT plan(24);
 
 \o /dev/null
 SELECT count(ffrtmp.create_tenant('scale-' || g, plan => 'enterprise')) FROM generate_series(1, 10) g;
@@ -61,6 +61,10 @@ SELECT is(pg_temp.reads_of($$SELECT * FROM ffrtmp.jobs WHERE idempotency_key = '
           'and nothing else, whatever the caller''s predicate');
 SELECT is(pg_temp.reads_of('SELECT count(*) FROM ffrtmp.job_events', 'ffrtmp_data.job_events'), 'seq_scans=0 rows=10000',
           'the job_events view reads the tenant''s own history by index');
+SELECT is(pg_temp.reads_of(format('SELECT count(*) FROM ffrtmp.job_history(%s)', :own_job), 'ffrtmp_data.job_events'), 'seq_scans=0 rows=1',
+          'job_history reads one job''s history by index');
+SELECT is(pg_temp.reads_of(format('SELECT count(*) FROM ffrtmp.job_history(%s)', :other_job), 'ffrtmp_data.job_events'), 'seq_scans=0 rows=1',
+          'another tenant''s job has no history for it (RLS in the function drops the row it found)');
 SELECT is(pg_temp.reads_of('SELECT * FROM ffrtmp.tenant_stats()', 'ffrtmp_data.jobs'), 'seq_scans=0 rows=0',
           'tenant_stats reads no job (it reads the counters)');
 SELECT is(pg_temp.reads_of($$SELECT * FROM ffrtmp.get_tenant('scale-1')$$, 'ffrtmp_data.jobs'), 'seq_scans=0 rows=0',
@@ -77,6 +81,7 @@ SELECT is((SELECT count(*) FROM ffrtmp.jobs WHERE tenant_id <> ffrtmp.current_te
 -- the reader is the cheaper plan, and the caller does not see it)
 SELECT is((SELECT count(*) FROM ffrtmp.nodes), 3::bigint, 'and its own 3 nodes');
 SELECT is((SELECT count(*) FROM ffrtmp.tenant_nodes()), 3::bigint, 'through tenant_nodes too');
+SELECT is((SELECT count(*) FROM ffrtmp.job_history(:other_job)), 0::bigint, 'and no history of another tenant''s job');
 RESET ROLE;
 
 -- Administrators.
@@ -86,6 +91,8 @@ SELECT is(pg_temp.reads_of($$SELECT count(*) FROM ffrtmp.tenant_jobs('scale-2')$
           'an administrator''s tenant_jobs reads that tenant''s jobs only');
 SELECT is(pg_temp.reads_of(format('SELECT count(*) FROM ffrtmp.fetch_assigned(%s, %L)', :pool_node, :'pool_token'), 'ffrtmp_data.jobs', false),
           'seq_scans=0 rows=0', 'a shared-pool worker''s fetch reads only the jobs assigned to it, not every job it may see');
+SELECT is(pg_temp.reads_of(format('SELECT count(*) FROM ffrtmp.job_history(%s)', :other_job), 'ffrtmp_data.job_events', false),
+          'seq_scans=0 rows=1', 'and job_history one job''s events');
 SELECT is((SELECT count(*) FROM ffrtmp.jobs), 100000::bigint, 'an administrator''s jobs view shows all 100,000 jobs');
 
 SELECT * FROM finish();

@@ -128,6 +128,7 @@ INSERT INTO probes (rel, q) VALUES
 INSERT INTO probes (rel, is_call, q)
 SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :evil_node, :'evil_token') FROM (VALUES
     ($$SELECT * FROM ffrtmp.get_job(%1$s)$$),
+    ($$SELECT * FROM ffrtmp.job_history(%1$s)$$),
     ($$SELECT * FROM ffrtmp.cancel_job(%1$s)$$),
     ($$SELECT * FROM ffrtmp.retry_job(%1$s)$$),
     ($$SELECT * FROM ffrtmp.get_tenant('globex')$$),
