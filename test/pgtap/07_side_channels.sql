@@ -188,10 +188,16 @@ END
 $fn$;
 GRANT SELECT, UPDATE ON probes TO sc_evil;
 
-SELECT plan((SELECT count(DISTINCT rel)::integer FROM probes) + 19);
+SELECT plan((SELECT count(DISTINCT rel)::integer FROM probes) + 20);
 
 SET ROLE sc_evil;
 SELECT pg_temp.run_probes(true);
+RESET ROLE;
+
+SELECT array_agg(name ORDER BY name)::text AS builtins FROM ffrtmp_data.presets WHERE tenant_id IS NULL \gset
+SET ROLE sc_evil;
+SELECT is((SELECT array_agg(name ORDER BY name) FROM ffrtmp.presets)::text, :'builtins',
+          'the built-in presets are everyone''s (and globex''s and acme''s own are not)');
 RESET ROLE;
 
 -- The other tenants' rows go (and the rows sc_evil may not see: the shared
