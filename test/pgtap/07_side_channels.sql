@@ -1,8 +1,9 @@
 -- No side channel into other tenants' rows.  A tenant role with no jobs of its
--- own runs EXPLAIN ANALYZE of equality, range and count(*) queries on every
--- relation and view it can reach (found in the catalog, so a new one is covered
--- at once), twice: with the other tenants' rows present, then with them
--- deleted.  Every plan, with its row counts, "Rows Removed by Filter", heap
+-- own (evil), and one with jobs (acme), run EXPLAIN ANALYZE of equality, range
+-- and count(*) queries on every relation and view they can reach (found in the
+-- catalog, so a new one is covered at once), and call every API function
+-- aimed at another tenant's objects, twice: with the other tenants' rows
+-- present, then with them deleted (for acme: globex's; evil's few rows stay).  Every plan, with its row counts, "Rows Removed by Filter", heap
 -- fetches, loops and memory, must read the same both times: whatever the plan,
 -- it tells the tenant nothing about rows that are not its own.
 BEGIN;
@@ -58,8 +59,10 @@ SELECT c.oid AS relid, c.oid::regclass::text AS rel
 -- One EXPLAIN ANALYZE each: SELECT * and count(*) with =, >=, >, <, <=,
 -- IS NOT NULL on every readable column, with the smallest and largest value
 -- the column holds (as the superuser sees it: other tenants' values).
-CREATE TEMP TABLE probes (id serial PRIMARY KEY, rel text, q text, seen_with text, seen_without text,
-                          is_call boolean NOT NULL DEFAULT false);
+-- Each probe's answer is kept four times: as evil (no jobs) and as acme (with
+-- jobs of its own), with the other tenants' rows and without them.
+CREATE TEMP TABLE probes (id serial PRIMARY KEY, rel text, q text, is_call boolean NOT NULL DEFAULT false,
+                          evil_with text, evil_without text, acme_with text, acme_without text);
 CREATE FUNCTION pg_temp.add_probes() RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
     r record;
@@ -158,8 +161,9 @@ SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :ev
     ($$SELECT ffrtmp.leave_node(%2$s, 'guess')$$),
     ($$SELECT ffrtmp.remove_node(%2$s)$$)) c(q);
 
--- Runs every probe as sc_evil and keeps each plan's text (or the error).
-CREATE FUNCTION pg_temp.run_probes(with_others boolean) RETURNS void LANGUAGE plpgsql AS $fn$
+-- Runs every probe as the current role and keeps each plan's text (or the
+-- answer, or the error) in column seen_as.
+CREATE FUNCTION pg_temp.run_probes(seen_as text) RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
     p record;
     line text;
@@ -178,20 +182,18 @@ BEGIN
         EXCEPTION WHEN OTHERS THEN
             seen := CASE WHEN SQLSTATE = 'PTRES' THEN SQLERRM ELSE 'error ' || SQLSTATE || ': ' || SQLERRM END;
         END;
-        IF with_others THEN
-            UPDATE probes SET seen_with = seen WHERE id = p.id;
-        ELSE
-            UPDATE probes SET seen_without = seen WHERE id = p.id;
-        END IF;
+        EXECUTE format('UPDATE probes SET %I = $1 WHERE id = $2', seen_as) USING seen, p.id;
     END LOOP;
 END
 $fn$;
-GRANT SELECT, UPDATE ON probes TO sc_evil;
+GRANT SELECT, UPDATE ON probes TO sc_evil, sc_acme;
 
 SELECT plan((SELECT count(DISTINCT rel)::integer FROM probes) + 20);
 
 SET ROLE sc_evil;
-SELECT pg_temp.run_probes(true);
+SELECT pg_temp.run_probes('evil_with');
+SET ROLE sc_acme;
+SELECT pg_temp.run_probes('acme_with');
 RESET ROLE;
 
 SELECT array_agg(name ORDER BY name)::text AS builtins FROM ffrtmp_data.presets WHERE tenant_id IS NULL \gset
@@ -200,10 +202,11 @@ SELECT is((SELECT array_agg(name ORDER BY name) FROM ffrtmp.presets)::text, :'bu
           'the built-in presets are everyone''s (and globex''s and acme''s own are not)');
 RESET ROLE;
 
--- The other tenants' rows go (and the rows sc_evil may not see: the shared
--- pool's nodes), from every table that has tenant rows; built-in presets stay.
+-- The rows of every tenant but those kept go (and the shared pool's nodes,
+-- which tenants do not see), from every table that has tenant rows; built-in
+-- presets stay.  First globex's, then acme's as well.
 SET LOCAL session_replication_role = replica;
-CREATE FUNCTION pg_temp.forget_others(keep uuid) RETURNS void LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION pg_temp.forget_others(keep uuid[]) RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
     t record;
 BEGIN
@@ -211,19 +214,22 @@ BEGIN
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
               WHERE n.nspname = 'ffrtmp_data' AND c.relkind = 'r' LOOP
-        EXECUTE format('DELETE FROM %s WHERE tenant_id IS DISTINCT FROM $1%s', t.rel,
+        EXECUTE format('DELETE FROM %s WHERE (tenant_id = ANY ($1)) IS NOT TRUE%s', t.rel,
                        CASE WHEN t.relname = 'presets' THEN ' AND tenant_id IS NOT NULL' ELSE '' END)
           USING keep;
     END LOOP;
-    DELETE FROM ffrtmp_data.tenants WHERE id <> keep;
+    DELETE FROM ffrtmp_data.tenants WHERE id <> ALL (keep);
 END
 $fn$;
-SELECT pg_temp.forget_others(:'evil_id');
+SELECT pg_temp.forget_others(ARRAY[:'acme_id', :'evil_id']::uuid[]);
+SET ROLE sc_acme;
+SELECT pg_temp.run_probes('acme_without');
+RESET ROLE;
+SELECT pg_temp.forget_others(ARRAY[:'evil_id']::uuid[]);
 RESET session_replication_role;
 SELECT is((SELECT count(*) FROM ffrtmp.tenants), 1::bigint, 'setup: only evil is left');
-
 SET ROLE sc_evil;
-SELECT pg_temp.run_probes(false);
+SELECT pg_temp.run_probes('evil_without');
 RESET ROLE;
 
 SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -241,13 +247,16 @@ SELECT ok((SELECT bool_and(rel IN (SELECT rel FROM reachable))
              FROM unnest(ARRAY['ffrtmp.tenants', 'ffrtmp.jobs', 'ffrtmp.job_events', 'ffrtmp.nodes',
                                'ffrtmp.presets', 'ffrtmp.tenant_roles', 'ffrtmp.job_progress']) rel),
           'setup: the API views are among them');
-SELECT is_empty($$SELECT q FROM probes WHERE seen_with IS NULL OR seen_without IS NULL$$, 'setup: every probe ran twice');
+SELECT is_empty($$SELECT q FROM probes WHERE num_nulls(evil_with, evil_without, acme_with, acme_without) > 0$$,
+                'setup: every probe ran four times');
 
-SELECT is_empty(format($$SELECT q || E'\n-- with other tenants:\n' || seen_with || E'\n-- without:\n' || seen_without
-                           FROM probes WHERE rel = %L AND seen_with <> seen_without ORDER BY id$$, rel),
+SELECT is_empty(format($$SELECT format(E'%%s\n-- as %%s with other tenants:\n%%s\n-- without:\n%%s', q, who, seen_with, seen_without)
+                           FROM probes, LATERAL (VALUES ('evil', evil_with, evil_without), ('acme', acme_with, acme_without))
+                                        v(who, seen_with, seen_without)
+                          WHERE rel = %L AND seen_with <> seen_without ORDER BY id, who$$, rel),
                 CASE WHEN rel = 'oracle' THEN 'the issue''s oracle and its range and count(*) variants learn nothing'
                      WHEN rel = 'API calls' THEN 'every API function answers the same whether or not globex''s objects exist'
-                     ELSE 'EXPLAIN ANALYZE on ' || rel || ' reads the same whether or not other tenants have rows' END)
+                     ELSE 'EXPLAIN ANALYZE on ' || rel || ' reads the same whether or not other tenants have rows, for a tenant with rows and one without' END)
   FROM (SELECT DISTINCT rel FROM probes) r ORDER BY rel;
 
 -- The tables that hold tenant rows are not readable at all, so their planner
