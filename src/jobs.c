@@ -205,7 +205,7 @@ static Datum
 return_job(FunctionCallInfo fcinfo, int64 id)
 {
 	static KeptQuery job_row = {
-		.sql = "SELECT * FROM ffrtmp.jobs WHERE id = $1",
+		.sql = "SELECT * FROM ffrtmp_data.jobs WHERE id = $1",
 		.nargs = 1, .argtypes = {INT8OID},
 	};
 	Datum		arg = Int64GetDatum(id);
@@ -484,7 +484,7 @@ ffrtmp_tenant_jobs(PG_FUNCTION_ARGS)
 		.nargs = 1, .argtypes = {TEXTOID},
 	};
 	static KeptQuery list = {
-		.sql = "SELECT * FROM ffrtmp.jobs WHERE tenant_id = $1 AND ($2::text IS NULL OR state = $2)"
+		.sql = "SELECT * FROM ffrtmp_data.jobs WHERE tenant_id = $1 AND ($2::text IS NULL OR state = $2)"
 		" ORDER BY seq DESC",
 		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
 	};

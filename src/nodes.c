@@ -220,7 +220,8 @@ Datum
 ffrtmp_tenant_nodes(PG_FUNCTION_ARGS)
 {
 	static KeptQuery list = {
-		.sql = "SELECT * FROM ffrtmp.nodes WHERE tenant_id = $1 ORDER BY name",
+		.sql = "SELECT id, tenant_id, name, state, cpu_cores, memory_mb, gpus, slots, encoders, labels,"
+		" last_heartbeat, registered_at FROM ffrtmp_data.nodes WHERE tenant_id = $1 ORDER BY name",
 		.nargs = 1, .argtypes = {UUIDOID},
 	};
 	pg_uuid_t	tenant;

@@ -3,7 +3,9 @@
  *
  * A mapped role is granted ffrtmp_tenant (the privileges to call the API),
  * and loses it when unmapped, so that an unmapped role cannot fall back to
- * acting for the default tenant.
+ * acting for the default tenant.  A role that may create objects anywhere is
+ * refused: a function it owned would run, when another tenant's role called
+ * it, as its code acting for that other tenant.
  */
 #include "ffrtmp.h"
 
@@ -64,6 +66,55 @@ set_api_membership(Oid role, bool member)
 		elog(ERROR, "could not change membership in ffrtmp_tenant");
 }
 
+/*
+ * Where role may create objects: "schema x" (or "database y", where it may
+ * create schemas), or NULL when nowhere.  Counts the role's own privileges,
+ * those of every role it may become (SET ROLE, so NOINHERIT is no way out),
+ * of ffrtmp_tenant (which mapping grants) and of PUBLIC.  Temporary schemas
+ * do not count: each is private to its session.  Reads only the catalog, so
+ * it works whatever version of the extension's SQL is installed.
+ */
+static char *
+create_right(Oid role)
+{
+	static KeptQuery where = {
+		.sql = "WITH r AS (SELECT a.oid FROM pg_catalog.pg_roles a"
+		"            WHERE a.oid = $1 OR a.rolname = 'ffrtmp_tenant'"
+		"               OR pg_catalog.pg_has_role($1, a.oid, 'MEMBER'))"
+		" SELECT w FROM ("
+		"   SELECT 1, pg_catalog.format('schema %I', n.nspname) FROM pg_catalog.pg_namespace n"
+		"    WHERE n.nspname !~ '^pg_(toast_)?temp_'"
+		"      AND EXISTS (SELECT 1 FROM r WHERE pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE'))"
+		"   UNION ALL"
+		"   SELECT 2, pg_catalog.format('database %I', pg_catalog.current_database())"
+		"    WHERE EXISTS (SELECT 1 FROM r WHERE pg_catalog.has_database_privilege(r.oid,"
+		"                                          pg_catalog.current_database(), 'CREATE'))"
+		" ) x(kind, w) ORDER BY kind, w LIMIT 1",
+		.nargs = 1, .argtypes = {OIDOID},
+	};
+	Datum		arg = ObjectIdGetDatum(role);
+
+	ffrtmp_run(&where, &arg, NULL);
+	return SPI_processed == 0 ? NULL : ffrtmp_get_text(1);
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_create_right);
+Datum
+ffrtmp_create_right(PG_FUNCTION_ARGS)
+{
+	char	   *where;
+	Datum		result = (Datum) 0;
+
+	SPI_connect();
+	where = create_right(PG_GETARG_OID(0));
+	if (where != NULL)
+		result = SPI_datumTransfer(PointerGetDatum(cstring_to_text(where)), false, -1);
+	SPI_finish();
+	if (where == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
+
 PG_FUNCTION_INFO_V1(ffrtmp_add_tenant_role);
 Datum
 ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
@@ -80,6 +131,7 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 	};
 	MappingArgs args;
 	Datum		values[2];
+	char	   *where;
 	bool		unmapped;
 	bool		isnull;
 
@@ -92,6 +144,13 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 				 errmsg("role \"%s\" cannot be confined to a tenant", args.role_name),
 				 errdetail("Superusers and replication roles bypass row-level security, and ffrtmp_* roles are the extension's own."),
 				 errhint("Map an ordinary login role or group role.")));
+	where = create_right(args.role);
+	if (where != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("role \"%s\" may create objects in %s", args.role_name, where),
+				 errdetail("A role acting for a tenant must create nothing: a function it owned would run, when another tenant's role called it, as its code acting for that tenant."),
+				 errhint("Revoke the privilege from the role, from the role it comes through or from PUBLIC (for example REVOKE CREATE ON SCHEMA public FROM PUBLIC), then map the role again.")));
 
 	values[0] = NameGetDatum(&args.canonical_name);
 	values[1] = UUIDPGetDatum(&args.tenant);

@@ -1,0 +1,76 @@
+-- Tenant principals create nothing.  A function that tenant A's role creates
+-- runs, when tenant B's role calls it (by mistake, or through a name that
+-- shadows another on B's search_path), as A's code acting for tenant B: it
+-- could read B's rows through the API and copy them into a table A owns.  So
+-- add_tenant_role refuses a role that may create objects anywhere, and ready()
+-- reports a mapped role that has since been given that right, or the right to
+-- read a table holding tenant rows directly.
+
+CREATE FUNCTION ffrtmp_data.create_right(role oid) RETURNS text
+AS 'MODULE_PATHNAME', 'ffrtmp_create_right'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ffrtmp_data.create_right(oid) IS
+    'Where the role may create objects ("schema x", or "database y" for new schemas), itself, through a role it may become, through ffrtmp_tenant or through PUBLIC; NULL if nowhere. Temporary schemas, private to each session, do not count.';
+ALTER FUNCTION ffrtmp_data.create_right(oid) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.create_right(oid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.create_right(oid) TO ffrtmp_admin;
+
+/* What is wrong with the roles acting for tenants (ffrtmp_tenant and every mapped role). */
+CREATE FUNCTION ffrtmp_data.tenant_role_problems() RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH principals AS (
+        SELECT r.oid, r.rolname FROM pg_catalog.pg_roles r
+         WHERE r.rolname = 'ffrtmp_tenant'
+            OR r.rolname IN (SELECT m.role_name FROM ffrtmp_data.tenant_roles m))
+    SELECT problem FROM (
+        SELECT p.rolname, 1, format('role "%s" acts for a tenant and may create objects in %s',
+                                    p.rolname, ffrtmp_data.create_right(p.oid))
+          FROM principals p
+         WHERE ffrtmp_data.create_right(p.oid) IS NOT NULL
+        UNION ALL
+        SELECT p.rolname, 2, format('role "%s" acts for a tenant and may read %s directly', p.rolname, c.oid::regclass)
+          FROM principals p, pg_catalog.pg_class c
+         WHERE c.relnamespace = 'ffrtmp_data'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
+           AND (c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                                             WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+           AND (has_table_privilege(p.oid, c.oid, 'SELECT') OR has_any_column_privilege(p.oid, c.oid, 'SELECT'))
+        UNION ALL
+        -- The global id sequences count every tenant's jobs, events and nodes.
+        SELECT p.rolname, 3, format('role "%s" acts for a tenant and may read sequence %s', p.rolname, c.oid::regclass)
+          FROM principals p, pg_catalog.pg_class c
+         WHERE c.relnamespace = 'ffrtmp_data'::regnamespace AND c.relkind = 'S'
+           -- (CASE: has_sequence_privilege fails on anything but a sequence)
+           AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(p.oid, c.oid, 'SELECT, USAGE, UPDATE') END
+    ) x(rolname, kind, problem)
+    ORDER BY x.rolname, x.kind, x.problem;
+END;
+COMMENT ON FUNCTION ffrtmp_data.tenant_role_problems() IS
+    'Roles acting for tenants that may create objects somewhere, read a table holding tenant rows directly or read an id sequence: each is a way around tenant isolation.';
+ALTER FUNCTION ffrtmp_data.tenant_role_problems() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.tenant_role_problems() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.tenant_role_problems() TO ffrtmp_admin;
+
+CREATE OR REPLACE FUNCTION ffrtmp.ready()
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH h AS (SELECT ffrtmp.health() AS j),
+         checks AS (
+            SELECT 'no scheduler leads' AS problem FROM h WHERE (j ->> 'leader_pid') IS NULL
+            UNION ALL
+            SELECT 'the leader has not run a pass for ' || (j ->> 'seconds_since_last_pass') || ' s' FROM h
+             WHERE (j ->> 'seconds_since_last_pass')::numeric
+                   > 3 * extract(epoch FROM current_setting('ffrtmp.scheduler_interval')::interval) + 5
+            UNION ALL
+            SELECT 'the database is read-only' FROM h WHERE NOT (j ->> 'writable')::boolean
+            UNION ALL
+            SELECT 'no node is online' FROM h WHERE (j ->> 'online_nodes')::integer = 0
+            UNION ALL
+            SELECT p FROM ffrtmp_data.tenant_role_problems() p)
+    SELECT jsonb_build_object('ready', count(*) = 0,
+                              'problems', coalesce(jsonb_agg(problem), '[]'::jsonb))
+      FROM checks;
+END;
+COMMENT ON FUNCTION ffrtmp.ready() IS
+    'Readiness as JSON: ready when a leader is present and ticking, the database is writable, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems.';
