@@ -37,6 +37,7 @@ extern void ffrtmp_require_admin(const char *action);
 extern pg_uuid_t ffrtmp_target_tenant(text *tenant_arg);
 extern pg_uuid_t ffrtmp_find_tenant(const char *id_or_name);
 extern void ffrtmp_require_active_tenant(const char *name, const char *status, const char *action);
+extern void ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action);
 
 /* spi_query.c: a query prepared once per backend and kept (SPI_keepplan). */
 #define FFRTMP_MAX_ARGS 16

@@ -42,6 +42,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 /*
  * What a cached answer depends on.  A new statement, a command of this
@@ -398,11 +399,55 @@ ffrtmp_target_tenant(text *tenant_arg)
 	return ffrtmp_find_tenant(text_to_cstring(tenant_arg));
 }
 
+/*
+ * The status in force now, read with the latest snapshot, by the tenant's
+ * name or id; mirrors ffrtmp_data.effective_status.  Sets *name when asked.
+ */
+static const char *
+status_in_force(const char *index, const char *key_column, RegProcedure key_eq, Datum key,
+				char **name)
+{
+	static const char *const columns[] = {"status", "expires_at", "deleted_at", "name"};
+	Datum		values[4];
+	bool		nulls[4];
+
+	if (!lookup_row("tenants", index, key_column, key_eq, key, 4, columns, values, nulls))
+		return "deleted";
+	if (name)
+		*name = TextDatumGetCString(values[3]);
+	if (!nulls[2])
+		return "deleted";
+	if (strcmp(TextDatumGetCString(values[0]), "active") == 0 && !nulls[1] &&
+		DatumGetTimestampTz(values[1]) <= GetCurrentStatementStartTimestamp())
+		return "expired";
+	return TextDatumGetCString(values[0]);
+}
+
+/*
+ * In REPEATABLE READ and SERIALIZABLE, the tenant's status that the caller's
+ * queries read is the transaction snapshot's, which may predate a suspension,
+ * an expiry or a deletion: those are refused all the same.  (A READ COMMITTED
+ * statement already reads the status committed when it began.)
+ */
+void
+ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action)
+{
+	char	   *name = NULL;
+	const char *status;
+
+	if (!IsolationUsesXactSnapshot())
+		return;
+	status = status_in_force("tenants_pkey", "id", F_UUID_EQ, UUIDPGetDatum(tenant), &name);
+	ffrtmp_require_active_tenant(name ? name : "?", status, action);
+}
+
 void
 ffrtmp_require_active_tenant(const char *name, const char *status, const char *action)
 {
 	const char *hint;
 
+	if (strcmp(status, "active") == 0 && IsolationUsesXactSnapshot())
+		status = status_in_force("tenants_name_key", "name", F_TEXTEQ, CStringGetTextDatum(name), NULL);
 	if (strcmp(status, "active") == 0)
 		return;
 	if (strcmp(status, "deleted") == 0)
