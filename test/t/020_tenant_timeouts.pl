@@ -46,14 +46,15 @@ sub sessions_of
 		"SELECT count(*) FROM pg_stat_activity WHERE usename = '$user'");
 }
 
-# Runs $sql as $user in its own session; returns (stdout, stderr).
+# Runs $sql as $user in its own session; returns (stdout, stderr), giving up
+# after the tests' generous default timeout.
 sub run_as
 {
 	my ($user, $sql) = @_;
-	my ($out, $err) = ('', '');
+	my ($out, $err, $timed_out) = ('', '', 0);
 	$node->psql('postgres', $sql, extra_params => [ '-U', $user ], stdout => \$out, stderr => \$err,
-		timeout => $PostgreSQL::Test::Utils::timeout_default);
-	return ($out, $err);
+		timeout => $PostgreSQL::Test::Utils::timeout_default, timed_out => \$timed_out);
+	return ($out, $timed_out ? 'timed out' : $err);
 }
 
 # 1. Idle in a transaction that holds the tenant's usage row: the session is
