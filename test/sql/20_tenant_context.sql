@@ -81,6 +81,13 @@ SET SESSION AUTHORIZATION app3; SELECT ctx_acting_for();
 RESET SESSION AUTHORIZATION; SELECT ctx_acting_for();
 COMMIT;
 
+-- SERIALIZABLE reads mappings and status the same way, and may submit.
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SET ROLE app2; SELECT ctx_acting_for();
+SELECT count(*) AS submitted FROM ffrtmp.submit_job('testsrc://');
+ROLLBACK;
+RESET ROLE;
+
 -- A mapped group role granted and revoked within one transaction.
 SELECT ffrtmp.add_tenant_role('acme', 'ctx_group');
 BEGIN;
