@@ -285,9 +285,10 @@ current_caller(void)
 		return &caller;
 
 	/*
-	 * Role memberships another session changed since this transaction last
-	 * took a lock count from this statement on, as the mappings do.  Taking
-	 * them in may bump context_generation, so the key is taken again.
+	 * Take in the role and membership changes (GRANT, REVOKE) other sessions
+	 * committed since this backend last looked, so that they count from this
+	 * statement on, as mapping changes do.  That may bump context_generation,
+	 * so the key is taken again.
 	 */
 	AcceptInvalidationMessages();
 	key = current_key();
