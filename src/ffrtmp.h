@@ -1,7 +1,8 @@
 /*
  * ffrtmp.h: what the extension's C files share.
  *
- * One module per concept: tenant_context.c (who is calling), spi_query.c
+ * One module per concept: tenant_context.c (who is calling),
+ * tenant_timeouts.c (how long a tenant may hold a transaction), spi_query.c
  * (kept plans and row returns), validate.c (argument checks), tenants.c,
  * tenant_roles.c, jobs.c, nodes.c, usage.c (counters and quotas), priority.c,
  * dispatch.c (one dispatch pass), scheduler.c (the background workers and
@@ -37,6 +38,10 @@ extern void ffrtmp_require_admin(const char *action);
 extern pg_uuid_t ffrtmp_target_tenant(text *tenant_arg);
 extern pg_uuid_t ffrtmp_find_tenant(const char *id_or_name);
 extern void ffrtmp_require_active_tenant(const char *name, const char *status, const char *action);
+extern void ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action);
+
+/* tenant_timeouts.c: statement and idle-transaction caps for tenant principals */
+extern void ffrtmp_timeouts_init(void);
 
 /* spi_query.c: a query prepared once per backend and kept (SPI_keepplan). */
 #define FFRTMP_MAX_ARGS 16

@@ -2,10 +2,12 @@
  * tenant_context.c: who is calling, and for which tenant.
  *
  * Every row-level security policy asks current_tenant() and caller_is_admin(),
- * so the answer is computed once per transaction (and role) and cached here.
- * The caller is the "outer" user: the session's role after SET ROLE, never the
- * owner of the SECURITY DEFINER function we may be running in, and never
- * anything a client can set with SET or set_config.
+ * so the answer is cached here, but only for as long as it is the truth: per
+ * statement, and keyed by everything that can change it (see CallerKey).  The
+ * caller is the "outer" user: the session's role after SET ROLE or SET
+ * SESSION AUTHORIZATION, never the owner of the SECURITY DEFINER function we
+ * may be running in, and never anything a client can set with SET or
+ * set_config.
  *
  * The tenant is decided, in order, by:
  *   1. an API key authenticated in this transaction (a later issue adds it
@@ -14,11 +16,19 @@
  *   3. the caller's role, mapped with add_tenant_role(), or else a mapped
  *      group role whose privileges it has;
  *   4. for administrators, the default tenant; anyone else is refused.
+ *
+ * Mappings and tenant deletion are authorization data, so like PostgreSQL's
+ * own catalogs they are read with the latest snapshot, not the transaction's:
+ * a REPEATABLE READ transaction cannot go on acting for a tenant deleted or a
+ * mapping removed since it began.  Each statement sees what had committed
+ * when it first asked; within one statement the answer stays the same unless
+ * this transaction itself changes something.
  */
 #include "ffrtmp.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -27,37 +37,114 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+/*
+ * What a cached answer depends on.  A new statement, a command of this
+ * transaction that wrote something, a snapshot that sees other commits, a
+ * role switch, or any bump of context_generation makes it a different key.
+ */
+typedef struct CallerKey
+{
+	Oid			outer_user;
+	uint64		generation;
+	TimestampTz statement_start;
+	CommandId	command_id;
+	uint64		snapshot_commits;	/* of the active snapshot; 0 if none */
+} CallerKey;
 
 typedef struct CallerContext
 {
 	bool		valid;
-	Oid			outer_user;
+	CallerKey	key;
 	bool		is_admin;
 	pg_uuid_t	tenant;
 } CallerContext;
 
 static CallerContext caller;
 
+/*
+ * Bumped by everything that may change who acts for which tenant: the end of
+ * a transaction, the abort of a subtransaction (ROLLBACK TO SAVEPOINT undoes
+ * mappings and status changes made inside it), this backend's own mapping and
+ * tenant changes (ffrtmp_context_reset), and any change to role memberships
+ * or roles (GRANT, REVOKE, ALTER ROLE, DROP ROLE), whichever session made it.
+ */
+static uint64 context_generation = 1;
+
 static void
-forget_caller(XactEvent event, void *arg)
+forget_at_xact_end(XactEvent event, void *arg)
 {
-	caller.valid = false;
+	context_generation++;
+}
+
+static void
+forget_at_subxact_abort(SubXactEvent event, SubTransactionId sub, SubTransactionId parent, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		context_generation++;
+}
+
+static void
+forget_at_role_change(Datum arg, int cacheid, uint32 hashvalue)
+{
+	context_generation++;
 }
 
 void
 ffrtmp_context_init(void)
 {
-	RegisterXactCallback(forget_caller, NULL);
+	RegisterXactCallback(forget_at_xact_end, NULL);
+	RegisterSubXactCallback(forget_at_subxact_abort, NULL);
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, forget_at_role_change, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, forget_at_role_change, (Datum) 0);
 }
 
-/* Called by functions that change role mappings or tenant status mid-transaction. */
+/* Called by functions that change role mappings or tenant status. */
 void
 ffrtmp_context_reset(void)
 {
-	caller.valid = false;
+	context_generation++;
+}
+
+static CallerKey
+current_key(void)
+{
+	CallerKey	key;
+
+	key.outer_user = GetOuterUserId();
+	key.generation = context_generation;
+	key.statement_start = GetCurrentStatementStartTimestamp();
+	key.command_id = GetCurrentCommandId(false);
+	key.snapshot_commits = ActiveSnapshotSet() ? GetActiveSnapshot()->snapXactCompletionCount : 0;
+	return key;
+}
+
+static bool
+same_key(const CallerKey *a, const CallerKey *b)
+{
+	return a->outer_user == b->outer_user && a->generation == b->generation &&
+		a->statement_start == b->statement_start && a->command_id == b->command_id &&
+		a->snapshot_commits == b->snapshot_commits;
+}
+
+/*
+ * The snapshot mappings and tenants are read with: the latest, so that what
+ * committed since the transaction began counts (see the file header).  In
+ * parallel mode no new snapshot may be taken; the statement's own is then
+ * the freshest there is.
+ */
+static Snapshot
+authorization_snapshot(void)
+{
+	if (IsInParallelMode())
+		return RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+	return RegisterSnapshot(GetLatestSnapshot());
 }
 
 static Oid
@@ -86,7 +173,7 @@ lookup_row(const char *table, const char *index, const char *key_column, RegProc
 	Oid			relid = data_relid(table);
 	Relation	rel = table_open(relid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
-	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+	Snapshot	snapshot = authorization_snapshot();
 	ScanKeyData scan_key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
@@ -106,6 +193,7 @@ lookup_row(const char *table, const char *index, const char *key_column, RegProc
 			values[i] = datumCopy(values[i], attr->attbyval, attr->attlen);
 	}
 	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 	return found;
 }
@@ -139,7 +227,7 @@ group_mapped_tenant(Oid role, pg_uuid_t *tenant)
 	TupleDesc	desc = RelationGetDescr(rel);
 	AttrNumber	name_attnum = get_attnum(RelationGetRelid(rel), "role_name");
 	AttrNumber	tenant_attnum = get_attnum(RelationGetRelid(rel), "tenant_id");
-	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+	Snapshot	snapshot = authorization_snapshot();
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
 	HeapTuple	tuple;
 	bool		found = false;
@@ -164,6 +252,7 @@ group_mapped_tenant(Oid role, pg_uuid_t *tenant)
 		found = true;
 	}
 	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 	return found;
 }
@@ -187,16 +276,27 @@ refuse_deleted_tenant(pg_uuid_t *tenant)
 static const CallerContext *
 current_caller(void)
 {
-	Oid			user = GetOuterUserId();
+	CallerKey	key = current_key();
+	Oid			user = key.outer_user;
 	Oid			admin_role;
 	CallerContext resolved;
 
-	if (caller.valid && caller.outer_user == user)
+	if (caller.valid && same_key(&caller.key, &key))
 		return &caller;
+
+	/*
+	 * Take in the role and membership changes (GRANT, REVOKE) other sessions
+	 * committed since this backend last looked, so that they count from this
+	 * statement on, as mapping changes do.  That may bump context_generation,
+	 * so the key is taken again.
+	 */
+	AcceptInvalidationMessages();
+	key = current_key();
+	caller.valid = false;
 
 	admin_role = get_role_oid("ffrtmp_admin", true);
 	resolved.valid = true;
-	resolved.outer_user = user;
+	resolved.key = key;
 	resolved.is_admin = superuser_arg(user) ||
 		(OidIsValid(admin_role) && has_privs_of_role(user, admin_role));
 	/* Superusers have every role's privileges, so group mappings say nothing of them. */
@@ -300,11 +400,55 @@ ffrtmp_target_tenant(text *tenant_arg)
 	return ffrtmp_find_tenant(text_to_cstring(tenant_arg));
 }
 
+/*
+ * The status in force now, read with the latest snapshot, by the tenant's
+ * name or id; mirrors ffrtmp_data.effective_status.  Sets *name when asked.
+ */
+static const char *
+status_in_force(const char *index, const char *key_column, RegProcedure key_eq, Datum key,
+				char **name)
+{
+	static const char *const columns[] = {"status", "expires_at", "deleted_at", "name"};
+	Datum		values[4];
+	bool		nulls[4];
+
+	if (!lookup_row("tenants", index, key_column, key_eq, key, 4, columns, values, nulls))
+		return "deleted";
+	if (name)
+		*name = TextDatumGetCString(values[3]);
+	if (!nulls[2])
+		return "deleted";
+	if (strcmp(TextDatumGetCString(values[0]), "active") == 0 && !nulls[1] &&
+		DatumGetTimestampTz(values[1]) <= GetCurrentStatementStartTimestamp())
+		return "expired";
+	return TextDatumGetCString(values[0]);
+}
+
+/*
+ * In REPEATABLE READ and SERIALIZABLE, the tenant's status that the caller's
+ * queries read is the transaction snapshot's, which may predate a suspension,
+ * an expiry or a deletion: those are refused all the same.  (A READ COMMITTED
+ * statement already reads the status committed when it began.)
+ */
+void
+ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action)
+{
+	char	   *name = NULL;
+	const char *status;
+
+	if (!IsolationUsesXactSnapshot())
+		return;
+	status = status_in_force("tenants_pkey", "id", F_UUID_EQ, UUIDPGetDatum(tenant), &name);
+	ffrtmp_require_active_tenant(name ? name : "?", status, action);
+}
+
 void
 ffrtmp_require_active_tenant(const char *name, const char *status, const char *action)
 {
 	const char *hint;
 
+	if (strcmp(status, "active") == 0 && IsolationUsesXactSnapshot())
+		status = status_in_force("tenants_name_key", "name", F_TEXTEQ, CStringGetTextDatum(name), NULL);
 	if (strcmp(status, "active") == 0)
 		return;
 	if (strcmp(status, "deleted") == 0)
