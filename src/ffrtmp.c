@@ -24,6 +24,7 @@ _PG_init(void)
 				 errhint("Add ffrtmp to shared_preload_libraries in postgresql.conf and restart the server.")));
 
 	ffrtmp_scheduler_init();
+	ffrtmp_network_policy_init();
 
 	/* Nobody may invent further ffrtmp.* settings, e.g. to fake a tenant context. */
 	MarkGUCPrefixReserved("ffrtmp");

@@ -68,6 +68,11 @@ extern void ffrtmp_check_input_url(const char *url);
 extern void ffrtmp_check_output_url(const char *url);
 extern void ffrtmp_check_params(Jsonb *params);
 
+/* network_allow.c */
+extern void ffrtmp_network_policy_init(void);
+extern void ffrtmp_check_url_host(const char *what, const char *url);
+extern char *ffrtmp_echo_url(const char *url);
+
 /* dispatch.c */
 extern int	ffrtmp_dispatch(int64 epoch);
 
