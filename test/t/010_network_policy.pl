@@ -128,6 +128,25 @@ is($row->{state}, 'completed', 'an allowed host name reaches what it resolves to
 refused('the same address, named by its number', "http://127.0.0.1:$port/clip.mp4", '127.0.0.1');
 $env->stop_worker($named);
 
+# --- ffrtmp-transcode, the local tool, under the same policy -----------------
+SKIP:
+{
+	my $tool = $ENV{FFRTMP_TRANSCODE};
+	skip 'FFRTMP_TRANSCODE does not name ffrtmp-transcode', 4 unless $tool && -x $tool;
+	my $before_tool = lines($log);
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run([ $tool, '-q', "http://127.0.0.1:$port/clip.mp4", $env->dir . '/tool.mp4' ],
+		'<', \undef, '>', \$out, '2>', \$err);
+	ok(!$ok, 'ffrtmp-transcode refuses a loopback input by default');
+	like($err, qr/network policy refused a connection to 127\.0\.0\.1: a loopback address \(user_error\)/,
+		'with the policy\'s message');
+	is(lines($log), $before_tool, 'and the server saw no connection');
+	$ok = IPC::Run::run([ $tool, '-q', '--allow-network=127.0.0.1', "http://127.0.0.1:$port/clip.mp4",
+			$env->dir . '/tool.mp4' ], '<', \undef, '>', \$out, '2>', \$err);
+	ok($ok && lines($log) > $before_tool, 'with --allow-network it connects and transcodes')
+	  or diag $err;
+}
+
 # --- credentials never reach the database, the worker or its log -------------
 my (undef, $err) = $env->try_submit("rtmp://user:secret\@127.0.0.1:$port/live/in");
 like($err, qr/22023: input_url carries credentials/, 'a URL with credentials is refused at submit');
