@@ -2,7 +2,8 @@
  * ffrtmp.h: what the extension's C files share.
  *
  * One module per concept: tenant_context.c (who is calling), spi_query.c
- * (kept plans and row returns), validate.c (argument checks), tenants.c,
+ * (kept plans and row returns), validate.c (argument checks), network_allow.c
+ * (the network policy at submit; its rules are in common/), tenants.c,
  * tenant_roles.c, jobs.c, nodes.c, usage.c (counters and quotas), priority.c,
  * dispatch.c (one dispatch pass), scheduler.c (the background workers and
  * their election) and ffrtmp.c (_PG_init).  The worker daemon is in worker/.

@@ -105,8 +105,7 @@ worker_usage(FILE *out)
 			"SIGTERM or SIGINT drains: no new jobs, and running jobs get --grace.  SIGHUP\n"
 			"reads the configuration again: slots, labels, intervals, grace, roots, limits and\n"
 			"the network allow-list change (the last three for jobs started afterwards); a\n"
-			"changed name, tenant or\n"
-			"conninfo needs a restart.\n");
+			"changed name, tenant or conninfo needs a restart.\n");
 }
 
 int
