@@ -3,7 +3,11 @@
 -- special-purpose addresses, in any spelling, nor carry credentials.
 -- Operators open what they need with ffrtmp.network_allow (superuser only).
 \set SHOW_CONTEXT never
-SET ffrtmp.network_allow = '';    -- test/ffrtmp.conf opens loopback for the other tests
+-- One transaction, rolled back at the end, so later files see nothing of it;
+-- psql takes a savepoint before each statement, so the refusals don't abort it.
+\set ON_ERROR_ROLLBACK on
+BEGIN;
+SET LOCAL ffrtmp.network_allow = '';    -- test/ffrtmp.conf opens loopback for the other tests
 SELECT name FROM ffrtmp.create_tenant('netpol', plan => 'pro');
 
 -- The SQLSTATE and message of a submit, or "accepted".
@@ -83,3 +87,4 @@ RESET ROLE;
 -- Nothing refused was stored.
 SELECT count(*) AS jobs, count(*) FILTER (WHERE input_url LIKE '%secret%' OR output_url LIKE '%secret%') AS with_credentials
 FROM ffrtmp.jobs WHERE tenant_id = (SELECT id FROM ffrtmp.tenants WHERE name = 'netpol');
+ROLLBACK;
