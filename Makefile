@@ -5,7 +5,7 @@ EXTENSION  = ffrtmp
 EXTVERSION = 0.2
 
 MODULE_big = ffrtmp
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/common/*.c)))
 
 # Released SQL is never edited.  sql/0.1/ holds the parts of release 0.1
 # (its install script must stay byte for byte what users installed: see

@@ -8,7 +8,7 @@ packages=(
   postgresql-15 postgresql-server-dev-15 libpq-dev
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
   # ffrtmp-worker: libav* to build it, ffmpeg/ffprobe and an RTMP server to test it
-  pkg-config libjson-c-dev
+  pkg-config libjson-c-dev libseccomp-dev
   libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev
   libswscale-dev libswresample-dev libavutil-dev
   ffmpeg nginx libnginx-mod-rtmp

@@ -35,7 +35,8 @@ build_and_install() {
 }
 
 # start_cluster DIR PORT: a fresh cluster in DIR with ffrtmp preloaded,
-# listening only on a unix socket in DIR.
+# listening only on a unix socket in DIR.  Its jobs may name loopback hosts
+# (the demo's RTMP example), which the network policy refuses by default.
 start_cluster() {
   local dir=$1 port=$2
   mkdir -p "$dir"
@@ -47,6 +48,7 @@ listen_addresses = ''
 unix_socket_directories = '$dir'
 port = $port
 max_connections = 60
+ffrtmp.network_allow = '127.0.0.0/8, ::1'
 CONF
   as_postgres pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
 }

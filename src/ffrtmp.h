@@ -3,7 +3,8 @@
  *
  * One module per concept: tenant_context.c (who is calling),
  * tenant_timeouts.c (how long a tenant may hold a transaction), spi_query.c
- * (kept plans and row returns), validate.c (argument checks), tenants.c,
+ * (kept plans and row returns), validate.c (argument checks), network_allow.c
+ * (the network policy at submit; its rules are in common/), tenants.c,
  * tenant_roles.c, jobs.c, nodes.c, usage.c (counters and quotas), priority.c,
  * dispatch.c (one dispatch pass), scheduler.c (the background workers and
  * their election) and ffrtmp.c (_PG_init).  The worker daemon is in worker/.
@@ -72,6 +73,11 @@ extern void ffrtmp_check_quotas(Jsonb *quotas);
 extern void ffrtmp_check_input_url(const char *url);
 extern void ffrtmp_check_output_url(const char *url);
 extern void ffrtmp_check_params(Jsonb *params);
+
+/* network_allow.c */
+extern void ffrtmp_network_policy_init(void);
+extern void ffrtmp_check_url_host(const char *what, const char *url);
+extern char *ffrtmp_echo_url(const char *url);
 
 /* dispatch.c */
 extern void ffrtmp_dispatch_init(void);

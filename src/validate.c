@@ -230,11 +230,14 @@ has_dot_or_empty_segment(const char *path)
 	}
 }
 
+/* what is "input" or "output"; the host must pass the network policy. */
 static void
 check_network_url(const char *what, const char *url, const char *rest)
 {
 	if (strcspn(rest, "/?#") == 0)
-		invalid("Write it as scheme://host[:port]/path.", "%s has no host: \"%s\"", what, echo(url));
+		invalid("Write it as scheme://host[:port]/path.", "%s_url has no host: \"%s\"", what,
+				ffrtmp_echo_url(url));
+	ffrtmp_check_url_host(what, url);
 }
 
 static long
@@ -284,7 +287,7 @@ check_testsrc(const char *url, const char *spec)
 	}
 	if (!ok || *p != '\0')
 		invalid("Write testsrc://WIDTHxHEIGHT@FPS?duration=SECONDS, for example testsrc://1280x720@30?duration=10 (16x16 to 7680x4320, 1 to 240 fps, 1 to 86400 s).",
-				"invalid test source \"%s\"", echo(url));
+				"invalid test source \"%s\"", ffrtmp_echo_url(url));
 }
 
 void
@@ -303,7 +306,7 @@ ffrtmp_check_input_url(const char *url)
 				"input_url contains spaces or control characters");
 	if (separator == NULL)
 		invalid("Use file://, rtmp://, rtmps://, http://, https:// or testsrc://.",
-				"input_url \"%s\" has no scheme", echo(url));
+				"input_url \"%s\" has no scheme", ffrtmp_echo_url(url));
 
 	scheme = pnstrdup(url, separator - url);
 	rest = separator + 3;
@@ -317,12 +320,12 @@ ffrtmp_check_input_url(const char *url)
 	{
 		if (rest[0] != '/' || has_dot_or_empty_segment(rest + 1))
 			invalid("Write an absolute path without . or .. segments, for example file:///media/in/clip.mp4.",
-					"invalid file input_url \"%s\"", echo(url));
+					"invalid file input_url \"%s\"", ffrtmp_echo_url(url));
 	}
 	else if (strcmp(scheme, "testsrc") == 0)
 		check_testsrc(url, rest);
 	else
-		check_network_url("input_url", url, rest);
+		check_network_url("input", url, rest);
 }
 
 void
@@ -332,15 +335,15 @@ ffrtmp_check_output_url(const char *url)
 	size_t		len = strlen(url);
 
 	if (has_unsafe_bytes(url) || len == 0 || len > URL_MAX_BYTES)
-		invalid(hint, "invalid output_url \"%s\"", echo(url));
+		invalid(hint, "invalid output_url \"%s\"", ffrtmp_echo_url(url));
 	if (strncmp(url, "rtmp://", 7) == 0 || strncmp(url, "rtmps://", 8) == 0)
 	{
-		check_network_url("output_url", url, strstr(url, "://") + 3);
+		check_network_url("output", url, strstr(url, "://") + 3);
 		return;
 	}
 	if (len > OUTPUT_PATH_MAX_BYTES || strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") != len ||
 		url[0] == '/' || url[len - 1] == '/' || has_dot_or_empty_segment(url))
-		invalid(hint, "invalid output_url \"%s\"", echo(url));
+		invalid(hint, "invalid output_url \"%s\"", ffrtmp_echo_url(url));
 }
 
 /* ---- Encode parameters ----------------------------------------------------- */

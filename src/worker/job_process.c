@@ -12,6 +12,7 @@
 #include "job_process.h"
 #include "worker_log.h"
 #include "worker_util.h"
+#include "../common/net_policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,6 +164,8 @@ job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t 
 	sigset_t	all;
 	sigset_t	saved;
 	int			fork_errno;
+	char		redacted_input[4200];
+	char		redacted_output[4200];
 
 	*failure_reason = "platform_error";
 	if (p == NULL)
@@ -191,6 +194,8 @@ job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t 
 	req.input_roots = options->input_roots;
 	req.ninput_roots = options->ninput_roots;
 	req.io_timeout_ms = options->io_timeout_ms;
+	req.allow_network = options->allow_network;
+	req.nallow_network = options->nallow_network;
 
 	/* Decided here, before the fork, so that the parent can remove what a killed child left. */
 	if (job_run_output_paths(&req, p->final_path, sizeof(p->final_path),
@@ -233,9 +238,11 @@ job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t 
 	if (fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK) != 0)
 		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
 					   "could not make the report pipe non-blocking: %s", strerror(errno));
+	np_redact_url(p->job.input_url, redacted_input, sizeof(redacted_input));
+	np_redact_url(p->final_path, redacted_output, sizeof(redacted_output));
 	worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
 				   "started attempt %d in process %d: %s -> %s", p->job.attempt, (int) p->pid,
-				   p->job.input_url, p->final_path);
+				   redacted_input, redacted_output);
 	return p;
 
 fail:

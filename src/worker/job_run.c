@@ -20,12 +20,16 @@
 
 #include "confine.h"
 #include "job_spec.h"
+#include "net_guard.h"
 #include "output_probe.h"
 #include "sandbox.h"
+#include "socket_filter.h"
 #include "transcode.h"
 #include "worker_log.h"
 
 #include <libavutil/log.h>
+
+#include "../common/net_policy.h"
 
 #define PATH_BYTES 4200
 
@@ -411,17 +415,19 @@ describe_output(const JobPlan *plan, const TranscodeSummary *summary,
 				int64_t bytes, double elapsed, char *err, size_t errlen)
 {
 	json_object *result;
+	char		redacted[PATH_BYTES];
 
+	np_redact_url(plan->final_path, redacted, sizeof(redacted));
 	if (plan->network_output)
 	{
 		result = json_object_new_object();
-		json_object_object_add(result, "url", json_object_new_string(plan->final_path));
+		json_object_object_add(result, "url", json_object_new_string(redacted));
 		json_object_object_add(result, "duration", json_object_new_double(summary->last.out_seconds));
 	}
 	else if ((result = output_probe(plan->final_path, err, errlen)) == NULL)
 		return NULL;
 	json_object_object_add(result, "output",
-						   json_object_new_string(plan->network_output ? plan->final_path : plan->relative));
+						   json_object_new_string(plan->network_output ? redacted : plan->relative));
 	json_object_object_add(result, "size", json_object_new_int64(plan->network_output ? summary->last.bytes : bytes));
 	json_object_object_add(result, "frames", json_object_new_int64(summary->last.frames));
 	json_object_object_add(result, "elapsed", json_object_new_double(elapsed));
@@ -480,6 +486,30 @@ enter_sandbox(const JobRunRequest *req, const JobPlan *plan, char *err, size_t e
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * From here on the job connects only where the network policy allows
+ * (net_guard.h), and makes no socket but TCP and UDP over IP
+ * (socket_filter.h).  The worker's own addresses are read first: that
+ * takes a netlink socket, which the filter then refuses.
+ */
+static int
+confine_network(const JobRunRequest *req, char *err, size_t errlen)
+{
+	char		why[256];
+
+	if (net_guard_enable(req->allow_network, req->nallow_network, why, sizeof(why)) < 0)
+	{
+		snprintf(err, errlen, "invalid network allow-list: %s", why);
+		return -1;
+	}
+	if (socket_filter_apply(why, sizeof(why)) < 0)
+	{
+		snprintf(err, errlen, "could not confine the job's sockets: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 /* libav's own messages go to the worker's log as lines about this job. */
 static const JobRunRequest *logging_job;
 
@@ -497,8 +527,13 @@ log_libav(void *avcl, int level, const char *format, va_list args)
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
 	if (len > 0)
+	{
+		char		redacted[sizeof(line) + 64];
+
+		np_redact_url(line, redacted, sizeof(redacted));
 		worker_log_job(level <= AV_LOG_ERROR ? WLOG_ERROR : WLOG_WARNING, logging_job->job_id,
-					   logging_job->tenant_id, "libav: %s", line);
+					   logging_job->tenant_id, "libav: %s", redacted);
+	}
 }
 
 int
@@ -534,7 +569,7 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 		return 1;
 	}
 
-	if (enter_sandbox(req, plan, err, sizeof(err)) < 0)
+	if (enter_sandbox(req, plan, err, sizeof(err)) < 0 || confine_network(req, err, sizeof(err)) < 0)
 	{
 		report(report_fd, "failed platform_error %s", err);
 		free(plan);
@@ -568,6 +603,16 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	clock_gettime(CLOCK_MONOTONIC, &started);
 	status = transcode_run(&treq, &summary, err, sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &ended);
+	/*
+	 * A refused connection fails the job, even one libavformat got past (an
+	 * HLS segment it skipped): said as the policy's refusal, not as what the
+	 * network answered, since there was no answer.
+	 */
+	if (net_guard_refusal(err, sizeof(err)))
+	{
+		status = TRANSCODE_USER_ERROR;
+		worker_log_job(WLOG_WARNING, req->job_id, req->tenant_id, "%s", err);
+	}
 	if (status == TRANSCODE_OK && publish(plan, &bytes) < 0)
 	{
 		status = TRANSCODE_RESOURCE_ERROR;

@@ -37,6 +37,8 @@ typedef struct JobRunRequest
 	int			ninput_roots;
 	const char *output_root;
 	int			io_timeout_ms;	/* a network input or output silent this long fails */
+	const char *const *allow_network;	/* what the network policy opens (net_guard.h) */
+	int			nallow_network;
 } JobRunRequest;
 
 /*

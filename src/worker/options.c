@@ -5,10 +5,12 @@
  * Both sources go through one apply_option(), so a key in the file means
  * exactly what the long option of the same name means, with the same checks
  * and the same error messages.  The file is applied first and the command
- * line over it; a repeatable option (--input-root, --label) given on the
- * command line replaces the file's list rather than adding to it.
+ * line over it; a repeatable option (--input-root, --label, --allow-network)
+ * given on the command line replaces the file's list rather than adding to it.
  */
 #include "options.h"
+
+#include "../common/net_policy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,7 +27,7 @@
 enum
 {
 	OPT_POLL = 256, OPT_HEARTBEAT, OPT_GRACE, OPT_ONCE, OPT_CONFIG, OPT_JOB_MEMORY,
-	OPT_JOB_CPU_TIME, OPT_MAX_OUTPUT_SIZE, OPT_IO_TIMEOUT, OPT_CONNINFO
+	OPT_JOB_CPU_TIME, OPT_MAX_OUTPUT_SIZE, OPT_IO_TIMEOUT, OPT_CONNINFO, OPT_ALLOW_NETWORK
 };
 
 static const struct option long_options[] = {
@@ -42,6 +44,7 @@ static const struct option long_options[] = {
 	{"job-cpu-time", required_argument, NULL, OPT_JOB_CPU_TIME},
 	{"max-output-size", required_argument, NULL, OPT_MAX_OUTPUT_SIZE},
 	{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
+	{"allow-network", required_argument, NULL, OPT_ALLOW_NETWORK},
 	{"once", no_argument, NULL, OPT_ONCE},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"help", no_argument, NULL, 'h'},
@@ -78,6 +81,9 @@ worker_usage(FILE *out)
 			"      --max-output-size=SIZE  largest file a job may write (default unlimited)\n"
 			"      --io-timeout=TIME       a network input or output silent this long fails the\n"
 			"                              job (default 10s)\n"
+			"      --allow-network=CIDR|HOST  let jobs connect there although the network policy\n"
+			"                              refuses it: 10.1.0.0/16, 2001:db8::/32, media.internal,\n"
+			"                              *.cdn.internal (repeatable; commas separate several)\n"
 			"      --once                  run one job, then exit: 0 if it completed, else 1 (for tests)\n"
 			"      --config=FILE           read options from FILE, one \"key = value\" a line\n"
 			"  -h, --help                  show this help, then exit\n"
@@ -91,10 +97,15 @@ worker_usage(FILE *out)
 			"\"conninfo\"; lines starting with # are comments; \"once = true\" for --once.\n"
 			"Options on the command line win over the file.\n"
 			"\n"
+			"The network policy: jobs connect only to public addresses that are not this\n"
+			"machine's; loopback, private, link-local, multicast and other special-purpose\n"
+			"addresses are refused after name resolution, before each connection, unless\n"
+			"--allow-network opens them.  Jobs cannot open Unix-domain or raw sockets.\n"
+			"\n"
 			"SIGTERM or SIGINT drains: no new jobs, and running jobs get --grace.  SIGHUP\n"
-			"reads the configuration again: slots, labels, intervals, grace, roots and limits\n"
-			"change (limits and roots for jobs started afterwards); a changed name, tenant or\n"
-			"conninfo needs a restart.\n");
+			"reads the configuration again: slots, labels, intervals, grace, roots, limits and\n"
+			"the network allow-list change (the last three for jobs started afterwards); a\n"
+			"changed name, tenant or conninfo needs a restart.\n");
 }
 
 int
@@ -269,6 +280,19 @@ apply_option(WorkerOptions *o, int id, const char *value, char *err, size_t errl
 				/* RLIMIT_CPU counts whole seconds: round up, never to no limit. */
 				o->job_cpu_seconds = ms / 1000 + (ms % 1000 != 0);
 			break;
+		case OPT_ALLOW_NETWORK:
+			{
+				static NpAllowList scratch;
+				char		why[200];
+
+				memset(&scratch, 0, sizeof(scratch));
+				if (np_allow_parse(&scratch, value, why, sizeof(why)) < 0)
+					return invalid(err, errlen, "network allow-list entry", value, why);
+				if (o->nallow_network == WORKER_MAX_ALLOW)
+					return invalid(err, errlen, "network allow-list entry", value, "at most 64 entries");
+				o->allow_network[o->nallow_network++] = value;
+				break;
+			}
 		case OPT_ONCE:
 			if (value == NULL || strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
 				strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
@@ -474,6 +498,8 @@ worker_parse_options(int argc, char **argv, WorkerOptions *o, FILE *out, char *e
 			o->ninput_roots = 0;
 		if (ids[i] == 'l')
 			o->nlabels = 0;
+		if (ids[i] == OPT_ALLOW_NETWORK)
+			o->nallow_network = 0;
 	}
 	for (int i = 0; i < ngiven; i++)
 		if (apply_option(o, ids[i], values[i], err, errlen) < 0)

@@ -13,6 +13,7 @@
 
 #define WORKER_MAX_ROOTS 16
 #define WORKER_MAX_LABELS 16
+#define WORKER_MAX_ALLOW 64
 
 typedef struct WorkerOptions
 {
@@ -35,6 +36,10 @@ typedef struct WorkerOptions
 	int			job_cpu_seconds;	/* RLIMIT_CPU */
 	int64_t		max_output_bytes;	/* RLIMIT_FSIZE */
 	int			io_timeout_ms;	/* a silent network input or output fails the job */
+
+	/* What the network policy opens to jobs (CIDRs, host names); see net_guard.h. */
+	const char *allow_network[WORKER_MAX_ALLOW];
+	int			nallow_network;
 
 	const char *config_file;	/* --config; NULL when none */
 	char	   *config_text;	/* the file's text; string options may point into it */

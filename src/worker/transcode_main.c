@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net_guard.h"
 #include "output_probe.h"
+#include "socket_filter.h"
 #include "transcode.h"
 
 static volatile int stop_requested;
@@ -39,8 +41,14 @@ usage(FILE *out)
 			"                          (e.g. '{\"video_codec\": \"h264\", \"size\": \"1280x720\"}')\n"
 			"  -j, --threads=N         encoder and decoder threads (default 1)\n"
 			"      --io-timeout=SECONDS  a network input or output silent this long fails (default 10)\n"
+			"      --allow-network=CIDR|HOST  connect there although the network policy refuses\n"
+			"                          it (repeatable), as ffrtmp-worker's option of that name\n"
 			"  -q, --quiet             no progress lines\n"
 			"  -h, --help              show this help, then exit\n"
+			"\n"
+			"The network policy of ffrtmp-worker's jobs applies: no loopback, private,\n"
+			"link-local or other special-purpose address unless --allow-network opens it,\n"
+			"no Unix-domain or raw sockets.\n"
 			"\n"
 			"Prints progress to standard error and the probed output as JSON to standard output.\n"
 			"Exit status: 0 done, 1 the transcode failed, 2 bad usage.\n");
@@ -65,6 +73,7 @@ main(int argc, char **argv)
 		{"threads", required_argument, NULL, 'j'},
 		{"io-timeout", required_argument, NULL, 't'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"allow-network", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -76,6 +85,8 @@ main(int argc, char **argv)
 	char		err[1024];
 	int			quiet = 0;
 	int			c;
+	const char *allow[64];
+	int			nallow = 0;
 
 	req.threads = 1;
 	req.io_timeout_ms = 10000;
@@ -95,6 +106,14 @@ main(int argc, char **argv)
 			case 'q':
 				quiet = 1;
 				break;
+			case 'a':
+				if (nallow == 64)
+				{
+					fprintf(stderr, "ffrtmp-transcode: at most 64 --allow-network entries\n");
+					return 2;
+				}
+				allow[nallow++] = optarg;
+				break;
 			case 'h':
 				usage(stdout);
 				return 0;
@@ -109,6 +128,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (job_spec_parse(params, argv[optind + 1], &spec, err, sizeof(err)) < 0)
+	{
+		fprintf(stderr, "ffrtmp-transcode: %s\n", err);
+		return 2;
+	}
+
+	if (net_guard_enable(allow, nallow, err, sizeof(err)) < 0 || socket_filter_apply(err, sizeof(err)) < 0)
 	{
 		fprintf(stderr, "ffrtmp-transcode: %s\n", err);
 		return 2;
@@ -134,6 +159,8 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 
 	status = transcode_run(&req, &summary, err, sizeof(err));
+	if (net_guard_refusal(err, sizeof(err)))
+		status = TRANSCODE_USER_ERROR;
 	if (status != TRANSCODE_OK)
 	{
 		fprintf(stderr, "ffrtmp-transcode: %s (%s)\n", err, transcode_status_reason(status));

@@ -35,6 +35,7 @@ our @EXPORT = qw(worker_bin make_clip ffprobe_json probe_summary packet_hashes
   start_rtmp_server stop_process start_publisher start_http_server stop_http_server);
 
 my $json = JSON::PP->new->canonical;
+my $loopback = '127.0.0.0/8, ::1';    # what the tests open to jobs by default
 my @to_stop;    # harnesses and pids cleaned up at exit, whatever happened
 
 # The worker binary, or skip the whole file when there is none.
@@ -90,10 +91,14 @@ sub new
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
 	my $node_timeout = $o{node_timeout} // '3s';
+	# The tests' media servers listen on loopback, which the network policy
+	# refuses unless allowed: at submit here, in the worker with --allow-network.
+	my $network_allow = $o{network_allow} // $loopback;
 	$node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'ffrtmp'
 ffrtmp.scheduler_interval = '100ms'
 ffrtmp.node_timeout = '$node_timeout'
+ffrtmp.network_allow = '$network_allow'
 max_connections = 60
 });
 	$node->start;
@@ -140,7 +145,9 @@ sub sql
 
 # Starts ffrtmp-worker in the background with short intervals, this test's
 # roots and connection string, plus args; waits for its node to be online
-# unless wait => 0.  Returns a hash: name, harness, pid, log.
+# unless wait => 0.  Its jobs may connect to loopback unless allow_network
+# gives another list (--allow-network values; [] for the default policy).
+# Returns a hash: name, harness, pid, log.
 sub start_worker
 {
 	my ($self, %o) = @_;
@@ -151,6 +158,7 @@ sub start_worker
 		worker_bin(), "--name=$name", '--poll-interval=1s', '--heartbeat-interval=1s',
 		"--output-root=" . ($o{output_root} // $self->{output_root}),
 		(map { "--input-root=$_" } @roots),
+		(map { "--allow-network=$_" } @{ $o{allow_network} // [$loopback] }),
 		@{ $o{args} // [] }, $self->conninfo);
 	note "starting @cmd";
 	my $h = IPC::Run::start(\@cmd, '<', '/dev/null', '>>', $log, '2>&1');
@@ -600,12 +608,16 @@ sub start_publisher
 }
 
 # A minimal HTTP/1.0 file server for $dir on 127.0.0.1 (an ephemeral port),
-# in a forked child.  Returns { pid, port, url => "http://127.0.0.1:<port>" }.
+# in a forked child.  Options: address (another loopback address to listen
+# on), redirects ({ '/path' => 'Location' }, answered with 302), log (a file
+# that gets one line per connection: the request line, or "(nothing)").
+# Returns { pid, port, url => "http://<address>:<port>" }.
 sub start_http_server
 {
-	my ($dir) = @_;
+	my ($dir, %o) = @_;
+	my $address = $o{address} // '127.0.0.1';
 	my $listen = IO::Socket::INET->new(
-		LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16, ReuseAddr => 1, Proto => 'tcp')
+		LocalAddr => $address, LocalPort => 0, Listen => 16, ReuseAddr => 1, Proto => 'tcp')
 	  or croak "cannot listen: $!";
 	my $port = $listen->sockport;
 	my $pid = fork();
@@ -618,8 +630,18 @@ sub start_http_server
 			my $request = <$client> // '';
 			while (my $header = <$client>) { last if $header =~ /^\r?\n$/ }
 			my ($path) = $request =~ m{^GET (/[^ ?]*)};
+			if ($o{log})
+			{
+				(my $line = $request) =~ s/\s+$//;
+				append_to_file($o{log}, ($line eq '' ? '(nothing)' : $line) . "\n");
+			}
 			my $file = defined $path && $path !~ /\.\./ ? "$dir$path" : undef;
-			if ($file && -f $file && open(my $fh, '<:raw', $file))
+			if (defined $path && $o{redirects} && $o{redirects}{$path})
+			{
+				print $client "HTTP/1.0 302 Found\r\nLocation: $o{redirects}{$path}\r\n"
+				  . "Content-Length: 0\r\nConnection: close\r\n\r\n";
+			}
+			elsif ($file && -f $file && open(my $fh, '<:raw', $file))
 			{
 				local $/;
 				my $body = <$fh>;
@@ -638,7 +660,7 @@ sub start_http_server
 	}
 	close $listen;
 	push @to_stop, $pid;
-	return { pid => $pid, port => $port, url => "http://127.0.0.1:$port" };
+	return { pid => $pid, port => $port, url => "http://$address:$port" };
 }
 
 sub stop_http_server

@@ -183,7 +183,7 @@ main(void)
 		static const char *const documented[] = {
 			"--name", "--tenant", "--slots", "--input-root", "--output-root", "--label",
 			"--poll-interval", "--heartbeat-interval", "--grace", "--job-memory", "--job-cpu-time",
-			"--max-output-size", "--io-timeout", "--once", "--config", "--help", "--version", "SIGHUP", NULL
+			"--max-output-size", "--io-timeout", "--allow-network", "--once", "--config", "--help", "--version", "SIGHUP", NULL
 		};
 		int			all = 1;
 
@@ -196,6 +196,25 @@ main(void)
 			if (strstr(text, *word) == NULL)
 				all = 0;
 		CHECK(all, "--help documents every option");
+	}
+
+	/* The network allow-list: repeatable, checked, and from the file under the command line. */
+	CHECK(PARSE("ffrtmp-worker") == 0 && o.nallow_network == 0, "by default the network policy opens nothing");
+	CHECK(PARSE("ffrtmp-worker", "--allow-network=127.0.0.0/8", "--allow-network", "media.internal, [::1]") == 0 &&
+		  o.nallow_network == 2 && strcmp(o.allow_network[1], "media.internal, [::1]") == 0,
+		  "--allow-network repeats, and takes several entries at once");
+	CHECK(PARSE("ffrtmp-worker", "--allow-network=10.0.0.0/33") == -1 && strstr(err, "invalid prefix length"),
+		  "an invalid allow-list entry stops the worker");
+	CHECK(PARSE("ffrtmp-worker", "--allow-network=bad%host") == -1 && strstr(err, "network allow-list"),
+		  "a malformed host name too");
+	{
+		char	   *file = config("allow-network = 10.1.0.0/16\nallow-network = *.cdn.internal\n");
+
+		CHECK(PARSE("ffrtmp-worker", file) == 0 && o.nallow_network == 2 &&
+			  strcmp(o.allow_network[1], "*.cdn.internal") == 0, "allow-network in the configuration file");
+		CHECK(PARSE("ffrtmp-worker", file, "--allow-network=127.0.0.1") == 0 && o.nallow_network == 1 &&
+			  strcmp(o.allow_network[0], "127.0.0.1") == 0, "the command line's allow-list replaces the file's");
+		remove_config(file);
 	}
 
 	CHECK(worker_parse_size("512M") == (512LL << 20) && worker_parse_size("8GiB") == (8LL << 30) &&
