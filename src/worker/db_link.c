@@ -194,7 +194,8 @@ db_connect(const char *conninfo, int *exit_status, char *err, size_t errlen)
 	}
 	if (PQstatus(conn) == CONNECTION_OK)
 		return conn;
-	*exit_status = message_status(PQerrorMessage(conn));
+	/* The server asked for a password and none was given: libpq's own error, without a SQLSTATE. */
+	*exit_status = PQconnectionNeedsPassword(conn) ? WORKER_EXIT_NOPERM : message_status(PQerrorMessage(conn));
 	clean_message(PQerrorMessage(conn), err, errlen);
 	PQfinish(conn);
 	return NULL;

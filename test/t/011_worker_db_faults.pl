@@ -1,7 +1,7 @@
 # ffrtmp-worker when the database itself is the problem.
 #
 # Errors that waiting cannot fix end the worker with the status its --help
-# documents, and one clear log line: a wrong password or an unknown role
+# documents, and one clear log line: a wrong or missing password, an unknown role
 # (77), an unknown database, a bad connection string or a database without
 # the extension (78); --once gives up after its first failure to connect
 # (69).  A server that is down and comes back is waited for.
@@ -69,6 +69,8 @@ $node->reload;
 my $base = "host=$host port=$port";
 expect_exit('a wrong password', "$base dbname=postgres user=dbfaults_pw password=wrong", 77,
 	qr/error could not connect to the database: .*28P01.*giving up: check the role.*\(exit status 77\)/);
+expect_exit('no password at all', "$base dbname=postgres user=dbfaults_pw", 77,
+	qr/error could not connect to the database: .*password.*\(exit status 77\)/);
 expect_exit('an unknown role', "$base dbname=postgres user=dbfaults_nobody", 77,
 	qr/error could not connect to the database: .*28000.*\(exit status 77\)/);
 expect_exit('an unknown database', "$base dbname=dbfaults_nowhere", 78,
