@@ -6,18 +6,33 @@
  * one exception is LISTEN, which takes no parameters: its channel name is
  * built from the node's integer id and nothing else.
  *
- * Queries block the main loop while they run.  They are short, and the
- * connection asks the kernel to notice a silent server (TCP keepalives and
+ * Two connections to the same server: the control connection carries the
+ * registration, LISTEN and the heartbeats; the job connection carries the
+ * calls about jobs, which touch rows a tenant can hold locked (a tenant that
+ * keeps a transaction open after changing its job).  A job call waits for
+ * its answer in a loop that sends the heartbeat whenever it falls due, so no
+ * job call, however stuck, delays a heartbeat.  Job calls are also bounded:
+ * the job connection has a short lock_timeout, and a call the database
+ * answers with "not now" (a lock or statement timeout, a serialization
+ * failure, a deadlock) is tried again later: a finish is kept and resent
+ * with backoff, a start or a fetch waits for the next poll, a progress
+ * report for the next one.
+ *
+ * Calls block the main loop while they run.  They are short, and the
+ * connections ask the kernel to notice a silent server (TCP keepalives and
  * tcp_user_timeout), so a database that vanishes costs seconds, not the
  * minutes of TCP's own retransmission timeout.
  */
 #include "node_session.h"
+#include "db_link.h"
+#include "exit_status.h"
 #include "worker_log.h"
 #include "worker_util.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +40,23 @@
 
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 10000
+
+/*
+ * How long a call waits for a row lock before the database gives up with
+ * 55P03 and the call is tried again later.  Short: the main loop waits
+ * meanwhile (a job call's heartbeats do not).  Statements that run long for
+ * any other reason end at the statement timeout (57014), tried again the
+ * same way.  Both connections have them: the control connection's calls
+ * (leave_node hands assigned jobs back) can meet a tenant's lock too.
+ */
+#define SESSION_SETTINGS "SET lock_timeout = '1s'; SET statement_timeout = '60s'"
+
+/* Which connection a call uses. */
+typedef enum Link
+{
+	LINK_CONTROL,				/* registration, LISTEN, heartbeats, leave_node */
+	LINK_JOB					/* fetch_assigned, start_job, report_progress, finish_job */
+} Link;
 
 typedef enum CallResult
 {
@@ -44,14 +76,29 @@ typedef struct PendingFinish
 	char	   *result;
 	char	   *error;
 	char	   *failure_reason;
+	int64_t		retry_at;		/* not sent again before (monotonic ms) */
+	int			backoff_ms;
 } PendingFinish;
 
 struct NodeSession
 {
-	PGconn	   *conn;
-	int			ready;			/* connected, registered, listening */
+	PGconn	   *conn;			/* control: registration, LISTEN, heartbeats */
+	PGconn	   *jobconn;		/* job calls */
+	int			ready;			/* both connected, registered, listening */
 	int64_t		retry_at;
 	int			backoff_ms;
+	int			fatal;			/* a WORKER_EXIT_* status: give up */
+	int			give_up_early;	/* --once: the first failure to connect is fatal */
+	int			ever_ready;
+
+	/* The heartbeat's schedule, and where the list of running jobs comes from. */
+	int			heartbeat_ms;
+	int64_t		next_heartbeat;
+	int			in_heartbeat;
+	NodeRunningFn running_fn;
+	void	   *running_arg;
+	int64_t		in_flight_job;	/* started or finished by the job call under way; 0: none */
+	int			must_register;	/* a heartbeat found the token refused or the node offline */
 
 	/* Fixed for the life of the process: changing them needs a restart. */
 	char	   *conninfo;
@@ -123,6 +170,8 @@ node_session_create(const WorkerOptions *options, const WorkerCapabilities *caps
 
 	s->slots = options->once ? 1 : options->slots;
 	s->labels_json = labels_to_json(options);
+	s->heartbeat_ms = options->heartbeat_ms;
+	s->give_up_early = options->once;
 	srandom((unsigned) getpid() ^ (unsigned) time(NULL));
 	return s;
 }
@@ -147,6 +196,8 @@ node_session_destroy(NodeSession *s)
 	}
 	if (s->conn)
 		PQfinish(s->conn);
+	if (s->jobconn)
+		PQfinish(s->jobconn);
 	free(s->conninfo);
 	free(s->tenant);
 	free(s->labels_json);
@@ -167,6 +218,28 @@ node_session_set_options(NodeSession *s, const WorkerOptions *options)
 	free(s->labels_json);
 	s->labels_json = labels;
 	s->slots = slots;
+	s->heartbeat_ms = options->heartbeat_ms;
+	/* New slots or labels are registered by the next heartbeat: make it now. */
+	s->next_heartbeat = now_ms();
+}
+
+void
+node_session_set_running_source(NodeSession *s, NodeRunningFn fn, void *arg)
+{
+	s->running_fn = fn;
+	s->running_arg = arg;
+}
+
+int
+node_session_fatal(const NodeSession *s)
+{
+	return s->fatal;
+}
+
+int64_t
+node_session_next_heartbeat(const NodeSession *s)
+{
+	return s->next_heartbeat;
 }
 
 int
@@ -199,28 +272,76 @@ node_session_refused(const NodeSession *s)
 	return s->nrefused;
 }
 
+static void
+close_connections(NodeSession *s)
+{
+	if (s->conn)
+		PQfinish(s->conn);
+	if (s->jobconn)
+		PQfinish(s->jobconn);
+	s->conn = NULL;
+	s->jobconn = NULL;
+	s->ready = 0;
+}
+
+/* libpq's messages end with a newline. */
+static void
+trim_message(char *reason, size_t size, const char *why)
+{
+	size_t		len;
+
+	snprintf(reason, size, "%s", why);
+	len = strlen(reason);
+	while (len > 0 && (reason[len - 1] == '\n' || reason[len - 1] == ' '))
+		reason[--len] = '\0';
+}
+
+static const char *
+fatal_advice(int status)
+{
+	switch (status)
+	{
+		case WORKER_EXIT_NOPERM:
+			return "check the role, its password and pg_hba.conf";
+		case WORKER_EXIT_CONFIG:
+			return "check the connection string, the database name and that the ffrtmp extension is installed there";
+		default:
+			return "the database could not be reached (--once tries only once)";
+	}
+}
+
+/* An error that waiting cannot fix: say so once, and end the session. */
+static void
+give_up(NodeSession *s, int status, const char *what, const char *why)
+{
+	char		reason[512];
+
+	trim_message(reason, sizeof(reason), why);
+	worker_log(WLOG_ERROR, "%s: %s; giving up: %s (exit status %d)", what, reason, fatal_advice(status), status);
+	close_connections(s);
+	s->fatal = status;
+}
+
 /*
- * Closes the connection and schedules the next attempt: the delay doubles
+ * Closes the connections and schedules the next attempt: the delay doubles
  * from 0.5 s to 10 s, drawn from its upper half so that workers that lost
- * the same server do not come back in step.
+ * the same server do not come back in step.  --once gives up instead while
+ * it has never been registered: it has no job to save.
  */
 static void
 disconnect(NodeSession *s, const char *what, const char *why)
 {
 	int			delay = s->backoff_ms / 2 + (int) (random() % (s->backoff_ms / 2 + 1));
 	char		reason[512];
-	size_t		len;
 
-	/* libpq's messages end with a newline. */
-	snprintf(reason, sizeof(reason), "%s", why);
-	len = strlen(reason);
-	while (len > 0 && (reason[len - 1] == '\n' || reason[len - 1] == ' '))
-		reason[--len] = '\0';
+	if (s->give_up_early && !s->ever_ready)
+	{
+		give_up(s, WORKER_EXIT_UNAVAILABLE, what, why);
+		return;
+	}
+	trim_message(reason, sizeof(reason), why);
 	worker_log(WLOG_WARNING, "%s: %s; connecting again in %.1f s", what, reason, delay / 1000.0);
-	if (s->conn)
-		PQfinish(s->conn);
-	s->conn = NULL;
-	s->ready = 0;
+	close_connections(s);
 	s->retry_at = now_ms() + delay;
 	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
 }
@@ -230,6 +351,8 @@ collect_notifications(NodeSession *s)
 {
 	PGnotify   *notify;
 
+	if (s->conn == NULL)
+		return;
 	while ((notify = PQnotifies(s->conn)) != NULL)
 	{
 		s->notifications++;
@@ -237,16 +360,58 @@ collect_notifications(NodeSession *s)
 	}
 }
 
+static int	beat(NodeSession *s);
+
 /*
- * Runs one statement.  On CALL_OK and a non-NULL result, the caller owns
- * *result.  An error that means this server cannot serve the node any more
- * (a standby after a failover, a server shutting down) counts as a lost
- * connection, so that the reconnect finds the new primary.
+ * Waits for the answer to the job call sent on the job connection.  The
+ * heartbeat goes out on the control connection whenever it falls due
+ * meanwhile: a call stuck behind a tenant's lock must not make the node look
+ * dead, nor cost another tenant's running job its attempt.  Returns the
+ * call's result, or NULL when either connection was lost (both are then
+ * closed when it was the control connection).
+ */
+static PGresult *
+job_call_result(NodeSession *s)
+{
+	PGresult   *res = NULL;
+	PGresult   *next;
+
+	while (PQconsumeInput(s->jobconn) && PQisBusy(s->jobconn))
+	{
+		struct pollfd fd = {.fd = PQsocket(s->jobconn), .events = POLLIN};
+		int64_t		wait = s->next_heartbeat - now_ms();
+
+		if (wait <= 0 && s->node_id != 0 && s->conn != NULL)
+		{
+			if (beat(s) < 0)
+				return NULL;	/* the control connection was lost: both are closed */
+			continue;
+		}
+		/* A signal (EINTR) only wakes this up: the main loop sees it once the call ends. */
+		(void) poll(&fd, 1, wait <= 0 ? 1000 : wait > 1000 ? 1000 : (int) wait);
+	}
+	while ((next = PQgetResult(s->jobconn)) != NULL)
+	{
+		if (res == NULL)
+			res = next;
+		else
+			PQclear(next);
+	}
+	return res;
+}
+
+/*
+ * Runs one statement on a connection.  On CALL_OK and a non-NULL result,
+ * the caller owns *result.  An error that means this server cannot serve
+ * the node any more (a standby after a failover, a server shutting down)
+ * counts as a lost connection, so that the reconnect finds the new primary;
+ * the extension missing ends the session.
  */
 static CallResult
-call(NodeSession *s, const char *what, const char *sql, int nparams, const char *const *values,
-	 PGresult **result)
+call(NodeSession *s, Link link, const char *what, const char *sql, int nparams,
+	 const char *const *values, PGresult **result)
 {
+	PGconn	   *conn = link == LINK_JOB ? s->jobconn : s->conn;
 	PGresult   *res;
 	const char *sqlstate;
 	const char *message;
@@ -254,9 +419,19 @@ call(NodeSession *s, const char *what, const char *sql, int nparams, const char 
 
 	if (result)
 		*result = NULL;
-	if (s->conn == NULL)
+	if (conn == NULL)
 		return CALL_LOST;
-	res = PQexecParams(s->conn, sql, nparams, NULL, values, NULL, NULL, 0);
+	if (link == LINK_CONTROL)
+		res = PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, 0);
+	else
+	{
+		res = PQsendQueryParams(conn, sql, nparams, NULL, values, NULL, NULL, 0) ? job_call_result(s) : NULL;
+		if (s->jobconn == NULL)
+		{
+			PQclear(res);
+			return CALL_LOST;
+		}
+	}
 	collect_notifications(s);
 	if (res != NULL &&
 		(PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK))
@@ -269,10 +444,10 @@ call(NodeSession *s, const char *what, const char *sql, int nparams, const char 
 	}
 
 	snprintf(context, sizeof(context), "lost the database connection during %s", what);
-	if (res == NULL || PQstatus(s->conn) == CONNECTION_BAD)
+	if (res == NULL || PQstatus(conn) == CONNECTION_BAD)
 	{
 		PQclear(res);
-		disconnect(s, context, PQerrorMessage(s->conn));
+		disconnect(s, context, PQerrorMessage(conn));
 		return CALL_LOST;
 	}
 	sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -284,6 +459,15 @@ call(NodeSession *s, const char *what, const char *sql, int nparams, const char 
 		strncmp(s->sqlstate, "08", 2) == 0)
 	{
 		disconnect(s, context, s->error);
+		return CALL_LOST;
+	}
+	if (db_call_error_status(s->sqlstate) == WORKER_EXIT_CONFIG)
+	{
+		char		why[600];
+
+		snprintf(why, sizeof(why), "%s (SQLSTATE %s)", s->error, s->sqlstate);
+		snprintf(context, sizeof(context), "the ffrtmp extension is missing from this database (%s failed)", what);
+		give_up(s, WORKER_EXIT_CONFIG, context, why);
 		return CALL_LOST;
 	}
 	return CALL_REFUSED;
@@ -310,11 +494,11 @@ listen_for_dispatch(NodeSession *s)
 {
 	char		sql[64];
 
-	if (call(s, "UNLISTEN", "UNLISTEN *", 0, NULL, NULL) != CALL_OK)
+	if (call(s, LINK_CONTROL, "UNLISTEN", "UNLISTEN *", 0, NULL, NULL) != CALL_OK)
 		return -1;
 	/* An integer, never data: the one statement built rather than parameterised. */
 	snprintf(sql, sizeof(sql), "LISTEN \"ffrtmp_node_%" PRId64 "\"", s->node_id);
-	if (call(s, "LISTEN", sql, 0, NULL, NULL) != CALL_OK)
+	if (call(s, LINK_CONTROL, "LISTEN", sql, 0, NULL, NULL) != CALL_OK)
 	{
 		if (s->conn)
 			disconnect(s, "could not listen for dispatch", s->error);
@@ -325,9 +509,10 @@ listen_for_dispatch(NodeSession *s)
 
 /*
  * Registers the node (again: same name, same id, new token) and listens on
- * its channel.  Returns 0; -1 when a retry was scheduled; -2 when the very
- * first registration was refused for a reason that waiting will not fix
- * (no such function, no permission, a bad name or tenant).
+ * its channel.  Returns 0; -1 when a retry was scheduled; -2 when the
+ * session gave up: the very first registration was refused for a reason
+ * that waiting will not fix (no permission, a bad name or tenant), or the
+ * extension is missing.
  */
 static int
 register_node(NodeSession *s)
@@ -358,15 +543,20 @@ register_node(NodeSession *s)
 	values[6] = s->labels_json;
 	values[7] = s->tenant;
 
-	switch (call(s, "registration", sql, 8, values, &res))
+	switch (call(s, LINK_CONTROL, "registration", sql, 8, values, &res))
 	{
 		case CALL_LOST:
-			return -1;
+			return s->fatal ? -2 : -1;
 		case CALL_REFUSED:
 			if (previous == 0 && !refusal_is_transient(s->sqlstate))
 			{
-				worker_log(WLOG_ERROR, "could not register node %s: %s (SQLSTATE %s)",
-						   s->name, s->error, s->sqlstate);
+				char		what[300];
+				char		why[600];
+
+				snprintf(what, sizeof(what), "could not register node %s", s->name);
+				snprintf(why, sizeof(why), "%s (SQLSTATE %s)", s->error, s->sqlstate);
+				give_up(s, db_call_error_status(s->sqlstate) == WORKER_EXIT_NOPERM ?
+						WORKER_EXIT_NOPERM : WORKER_EXIT_CONFIG, what, why);
 				return -2;
 			}
 			disconnect(s, "could not register the node", s->error);
@@ -378,6 +568,7 @@ register_node(NodeSession *s)
 	snprintf(s->token, sizeof(s->token), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
 	s->reregister = 0;
+	s->must_register = 0;
 	s->state = NODE_ONLINE;
 	if (previous != 0 && previous != s->node_id)
 		worker_log(WLOG_WARNING, "node %s was removed from the database; it is node %" PRId64 " now",
@@ -417,7 +608,7 @@ deliver(NodeSession *s, const PendingFinish *f)
 	values[6] = f->error;
 	values[7] = f->failure_reason;
 
-	switch (call(s, "finish_job", sql, 8, values, &res))
+	switch (call(s, LINK_JOB, "finish_job", sql, 8, values, &res))
 	{
 		case CALL_LOST:
 			return -1;
@@ -426,8 +617,8 @@ deliver(NodeSession *s, const PendingFinish *f)
 			{
 				/* A stale token is renewed by the next heartbeat, which retries this. */
 				worker_log_job(WLOG_WARNING, f->job_id, f->tenant,
-							   "could not record the %s outcome yet: %s; will retry",
-							   f->outcome, s->error);
+							   "could not record the %s outcome yet: %s (SQLSTATE %s); will retry",
+							   f->outcome, s->error, s->sqlstate);
 				return -1;
 			}
 			worker_log_job(refusal_is_final(s->sqlstate) ? WLOG_WARNING : WLOG_ERROR, f->job_id, f->tenant,
@@ -459,18 +650,29 @@ free_finish(PendingFinish *f)
 	free(f);
 }
 
-/* Delivers kept finishes in order, stopping at the first that must wait. */
+/*
+ * Delivers kept finishes in order; one that must wait is tried again after
+ * its backoff (0.5 s doubling to 10 s), or at once when all is true (just
+ * reconnected).
+ */
 static void
-flush_pending(NodeSession *s)
+flush_pending(NodeSession *s, int all)
 {
 	PendingFinish **link = &s->pending;
 
-	while (*link != NULL && s->conn != NULL)
+	while (*link != NULL && s->jobconn != NULL)
 	{
 		PendingFinish *f = *link;
 
+		if (!all && now_ms() < f->retry_at)
+		{
+			link = &f->next;
+			continue;
+		}
 		if (deliver(s, f) < 0)
 		{
+			f->retry_at = now_ms() + f->backoff_ms;
+			f->backoff_ms = f->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : f->backoff_ms * 2;
 			link = &f->next;
 			continue;
 		}
@@ -498,8 +700,15 @@ node_session_finish_job(NodeSession *s, int64_t job_id, int attempt, const char 
 	f->result = copy_or_null(result);
 	f->error = copy_or_null(error);
 	f->failure_reason = copy_or_null(failure_reason);
+	f->backoff_ms = BACKOFF_MIN_MS;
+	f->retry_at = now_ms() + f->backoff_ms;
 
-	if (s->ready && (rc = deliver(s, f)) >= 0)
+	/* While the call is under way, heartbeats list the job: its attempt stays open. */
+	s->in_flight_job = job_id;
+	if (s->ready)
+		rc = deliver(s, f);
+	s->in_flight_job = 0;
+	if (rc >= 0)
 	{
 		free_finish(f);
 		return rc;
@@ -513,11 +722,16 @@ node_session_finish_job(NodeSession *s, int64_t job_id, int attempt, const char 
 	return -1;
 }
 
-/* "{1,2,3}": the running jobs and the kept finishes, whose attempts must stay open. */
+/*
+ * "{1,2,3}": the running jobs, the kept finishes and the job whose start or
+ * finish is under way, whose attempts must all stay open.
+ */
 static char *
-running_literal(const NodeSession *s, const int64_t *running, int nrunning)
+running_literal(const NodeSession *s)
 {
-	size_t		size = 3 + (size_t) (nrunning + s->npending) * 21;
+	int64_t		running[NODE_MAX_RUNNING];
+	int			nrunning = s->running_fn ? s->running_fn(s->running_arg, running, NODE_MAX_RUNNING) : 0;
+	size_t		size = 3 + (size_t) (nrunning + s->npending + 1) * 21;
 	char	   *text = malloc(size);
 	size_t		len = 0;
 	int			n = 0;
@@ -529,12 +743,21 @@ running_literal(const NodeSession *s, const int64_t *running, int nrunning)
 		len += snprintf(text + len, size - len, "%s%" PRId64, n++ ? "," : "", running[i]);
 	for (const PendingFinish *f = s->pending; f; f = f->next)
 		len += snprintf(text + len, size - len, "%s%" PRId64, n++ ? "," : "", f->job_id);
+	if (s->in_flight_job != 0)
+		len += snprintf(text + len, size - len, "%s%" PRId64, n++ ? "," : "", s->in_flight_job);
 	snprintf(text + len, size - len, "}");
 	return text;
 }
 
-NodeState
-node_session_heartbeat(NodeSession *s, const int64_t *running, int nrunning)
+/*
+ * Sends one heartbeat on the control connection and schedules the next.
+ * It only records what the answer says: a refused token or an offline
+ * answer sets must_register, which node_session_heartbeat() acts on (this
+ * may run in the middle of a job call).  Returns 0, or -1 when the
+ * connection was lost.
+ */
+static int
+beat(NodeSession *s)
 {
 	static const char *const sql = "SELECT ffrtmp.node_heartbeat($1::bigint, $2, $3::bigint[])";
 	char		node[24];
@@ -543,52 +766,40 @@ node_session_heartbeat(NodeSession *s, const int64_t *running, int nrunning)
 	PGresult   *res;
 	CallResult	rc;
 
-	if (!s->ready)
-		return NODE_UNKNOWN;
-	flush_pending(s);
-	/* An administrator's drain would be undone by registering: slots and labels wait. */
-	if (s->ready && s->reregister && s->state != NODE_DRAINING && register_node(s) < 0)
-		return NODE_UNKNOWN;
-	if (!s->ready)
-		return NODE_UNKNOWN;
-
-	if ((ids = running_literal(s, running, nrunning)) == NULL)
-		return s->state;
+	s->next_heartbeat = now_ms() + s->heartbeat_ms;
+	if ((ids = running_literal(s)) == NULL)
+		return 0;
 	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
 	values[0] = node;
 	values[1] = s->token;
 	values[2] = ids;
-	rc = call(s, "heartbeat", sql, 3, values, &res);
+	rc = call(s, LINK_CONTROL, "heartbeat", sql, 3, values, &res);
 	free(ids);
 	if (rc == CALL_LOST)
-		return NODE_UNKNOWN;
+		return -1;
 	if (rc == CALL_REFUSED)
 	{
 		if (strcmp(s->sqlstate, "PT403") != 0 && strcmp(s->sqlstate, "PT404") != 0)
 		{
 			worker_log(WLOG_WARNING, "heartbeat refused: %s (SQLSTATE %s)", s->error, s->sqlstate);
-			return s->state;
+			return 0;
 		}
 		/* Someone registered this name since (or removed the node): take it back. */
 		worker_log(WLOG_WARNING, "the database no longer accepts this node's session: %s; "
 				   "registering again (is another worker running with the name %s?)", s->error, s->name);
-		if (register_node(s) < 0)
-			return NODE_UNKNOWN;
-		flush_pending(s);
-		return s->ready ? s->state : NODE_UNKNOWN;
+		s->must_register = 1;
+		s->next_heartbeat = now_ms();
+		return 0;
 	}
-
 	if (strcmp(PQgetvalue(res, 0, 0), "offline") == 0)
 	{
 		/* Recovery gave this node's jobs to others already; their finishes will be refused. */
-		PQclear(res);
 		worker_log(WLOG_WARNING, "the database marked this node offline (its heartbeats were late); "
 				   "registering again");
-		if (register_node(s) < 0)
-			return NODE_UNKNOWN;
-		return s->ready ? s->state : NODE_UNKNOWN;
+		s->must_register = 1;
+		s->next_heartbeat = now_ms();
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), "draining") == 0)
+	else if (strcmp(PQgetvalue(res, 0, 0), "draining") == 0)
 	{
 		if (s->state != NODE_DRAINING)
 			worker_log(WLOG_INFO, "an administrator drained this node: taking no new jobs");
@@ -597,7 +808,24 @@ node_session_heartbeat(NodeSession *s, const int64_t *running, int nrunning)
 	else
 		s->state = NODE_ONLINE;
 	PQclear(res);
-	flush_pending(s);
+	return 0;
+}
+
+NodeState
+node_session_heartbeat(NodeSession *s)
+{
+	if (!s->ready)
+		return NODE_UNKNOWN;
+	flush_pending(s, 0);
+	/* An administrator's drain would be undone by registering: slots and labels wait. */
+	if (s->ready && (s->must_register || (s->reregister && s->state != NODE_DRAINING)) &&
+		register_node(s) < 0)
+		return NODE_UNKNOWN;
+	if (!s->ready || beat(s) < 0)
+		return NODE_UNKNOWN;
+	if (s->must_register && register_node(s) < 0)
+		return NODE_UNKNOWN;
+	flush_pending(s, 0);
 	return s->ready ? s->state : NODE_UNKNOWN;
 }
 
@@ -612,34 +840,46 @@ log_notice(void *arg, const char *message)
 	worker_log(WLOG_WARNING, "the database says: %s", message);
 }
 
-int
-node_session_connect(NodeSession *s, const int64_t *running, int nrunning)
+/* Opens one of the two connections; 0, or -1 when a retry is scheduled or the session gave up. */
+static int
+open_connection(NodeSession *s, PGconn **conn)
 {
-	/*
-	 * Defaults that the connection string (expanded in place of dbname,
-	 * after them) can override: name the session, and notice a dead server
-	 * within seconds rather than after TCP's minutes.
-	 */
-	const char *keywords[] = {
-		"fallback_application_name", "connect_timeout", "keepalives", "keepalives_idle",
-		"keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL
-	};
-	const char *values[] = {
-		"ffrtmp-worker", getenv("PGCONNECT_TIMEOUT") ? NULL : "10", "1", "10",
-		"5", "3", "30000", s->conninfo, NULL
-	};
+	char		err[1024];
+	int			status;
+	PGresult   *res;
+
+	if ((*conn = db_connect(s->conninfo, &status, err, sizeof(err))) == NULL)
+	{
+		if (status != 0)
+			give_up(s, status, "could not connect to the database", err);
+		else
+			disconnect(s, "could not connect to the database", err);
+		return -1;
+	}
+	PQsetNoticeProcessor(*conn, log_notice, NULL);
+	res = PQexec(*conn, SESSION_SETTINGS);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		snprintf(err, sizeof(err), "%s", PQerrorMessage(*conn));
+		PQclear(res);
+		disconnect(s, "could not set up the database session", err);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+node_session_connect(NodeSession *s)
+{
 	int			rc;
 
 	if (s->ready)
 		return 1;
-	s->conn = PQconnectdbParams(keywords, values, 1);
-	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK)
-	{
-		disconnect(s, "could not connect to the database",
-				   s->conn ? PQerrorMessage(s->conn) : "out of memory");
-		return 0;
-	}
-	PQsetNoticeProcessor(s->conn, log_notice, NULL);
+	if (s->fatal)
+		return -1;
+	if (open_connection(s, &s->conn) < 0 || open_connection(s, &s->jobconn) < 0)
+		return s->fatal ? -1 : 0;
 	worker_log(WLOG_INFO, "connected to the database at %s port %s",
 			   PQhost(s->conn), PQport(s->conn));
 
@@ -650,24 +890,26 @@ node_session_connect(NodeSession *s, const int64_t *running, int nrunning)
 	 * token is refused or the node was declared offline meanwhile.
 	 */
 	s->ready = 1;
+	s->next_heartbeat = now_ms() + s->heartbeat_ms;
 	if (s->node_id != 0)
 	{
-		flush_pending(s);
-		if (s->ready && !s->reregister && node_session_heartbeat(s, running, nrunning) != NODE_UNKNOWN &&
+		flush_pending(s, 1);
+		if (s->ready && !s->reregister && beat(s) == 0 && !s->must_register &&
 			s->ready && listen_for_dispatch(s) == 0)
 			goto ready;
 		if (!s->ready)
-			return 0;
+			return s->fatal ? -1 : 0;
 	}
 	if ((rc = register_node(s)) == -2)
 		return -1;
 	if (rc < 0 || !s->ready)
-		return 0;
-	flush_pending(s);
+		return s->fatal ? -1 : 0;
+	flush_pending(s, 1);
 	if (!s->ready)
-		return 0;
+		return s->fatal ? -1 : 0;
 
 ready:
+	s->ever_ready = 1;
 	s->backoff_ms = BACKOFF_MIN_MS;
 	s->notifications++;			/* work may have been assigned while away */
 	return 1;
@@ -710,7 +952,7 @@ node_session_fetch_assigned(NodeSession *s, AssignedJob **jobs, int *njobs)
 	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
 	values[0] = node;
 	values[1] = s->token;
-	switch (call(s, "fetch_assigned", sql, 2, values, &res))
+	switch (call(s, LINK_JOB, "fetch_assigned", sql, 2, values, &res))
 	{
 		case CALL_LOST:
 			return -1;
@@ -770,6 +1012,7 @@ node_session_start_job(NodeSession *s, const AssignedJob *job)
 	char		attempt[16];
 	char		node[24];
 	const char *values[4];
+	CallResult	rc;
 
 	if (!s->ready)
 		return -1;
@@ -780,7 +1023,11 @@ node_session_start_job(NodeSession *s, const AssignedJob *job)
 	values[1] = attempt;
 	values[2] = node;
 	values[3] = s->token;
-	switch (call(s, "start_job", sql, 4, values, NULL))
+	/* Once started, the job must be in the heartbeats even before the answer arrives. */
+	s->in_flight_job = job->id;
+	rc = call(s, LINK_JOB, "start_job", sql, 4, values, NULL);
+	s->in_flight_job = 0;
+	switch (rc)
 	{
 		case CALL_LOST:
 			return -1;
@@ -808,7 +1055,7 @@ node_session_leave(NodeSession *s, int finished)
 	values[0] = node;
 	values[1] = s->token;
 	values[2] = finished ? "true" : "false";
-	if (call(s, "leave_node", sql, 3, values, &res) != CALL_OK)
+	if (call(s, LINK_CONTROL, "leave_node", sql, 3, values, &res) != CALL_OK)
 		return -1;
 	if (atoi(PQgetvalue(res, 0, 0)) > 0)
 		worker_log(WLOG_INFO, "handed %s job(s) back to the scheduler", PQgetvalue(res, 0, 0));
@@ -841,7 +1088,7 @@ node_session_report_progress(NodeSession *s, int64_t job_id, int attempt, const 
 	values[2] = node;
 	values[3] = s->token;
 	values[4] = progress_json;
-	switch (call(s, "report_progress", sql, 5, values, &res))
+	switch (call(s, LINK_JOB, "report_progress", sql, 5, values, &res))
 	{
 		case CALL_LOST:
 			return -1;

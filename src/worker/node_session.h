@@ -1,8 +1,9 @@
 /*
- * node_session.h: the worker's one database session, through libpq: the
- * node's registration and session token, LISTEN for dispatch, heartbeats,
- * and the calls about jobs (fetch_assigned, start_job, report_progress,
- * finish_job).
+ * node_session.h: the worker's database session, through libpq: the node's
+ * registration and session token, LISTEN for dispatch and heartbeats on one
+ * connection, and the calls about jobs (fetch_assigned, start_job,
+ * report_progress, finish_job) on another, so that a job call stuck on a
+ * tenant's lock never holds up a heartbeat.
  *
  * The session survives the database: any connection loss closes the
  * connection and schedules a reconnect with exponential backoff; after it,
@@ -11,6 +12,10 @@
  * could not be delivered is kept and sent again until the database answers,
  * so a restart or failover in the middle of a job loses neither the job nor
  * its result.
+ *
+ * Errors that waiting cannot fix (authentication, an unknown database or
+ * role, a bad connection string, the extension missing) end the session for
+ * good: node_session_fatal() then says with which exit status.
  */
 #ifndef FFRTMP_WORKER_NODE_SESSION_H
 #define FFRTMP_WORKER_NODE_SESSION_H
@@ -44,6 +49,14 @@ typedef struct AssignedJob
 
 typedef struct NodeSession NodeSession;
 
+/*
+ * Fills ids with the jobs whose processes run (at most max) and returns how
+ * many: what every heartbeat lists, whenever it is sent.
+ */
+typedef int (*NodeRunningFn) (void *arg, int64_t *ids, int max);
+
+#define NODE_MAX_RUNNING 1024
+
 /* Nothing connects until node_session_connect(). */
 extern NodeSession *node_session_create(const WorkerOptions *options, const WorkerCapabilities *caps);
 extern void node_session_destroy(NodeSession *session);
@@ -55,18 +68,27 @@ extern void node_session_destroy(NodeSession *session);
  */
 extern void node_session_set_options(NodeSession *session, const WorkerOptions *options);
 
+extern void node_session_set_running_source(NodeSession *session, NodeRunningFn fn, void *arg);
+
 /* Connected, registered and listening. */
 extern int	node_session_ready(const NodeSession *session);
+
+/* 0, or the WORKER_EXIT_* status of an error that retrying cannot fix. */
+extern int	node_session_fatal(const NodeSession *session);
+
+/* When (monotonic milliseconds) the next heartbeat is due. */
+extern int64_t node_session_next_heartbeat(const NodeSession *session);
 
 /* When (monotonic milliseconds) the next connection attempt is due. */
 extern int64_t node_session_retry_at(const NodeSession *session);
 
 /*
  * Connects, then delivers kept finishes, heartbeats with the old token or
- * registers, and listens.  running lists the jobs this worker runs (for the
- * heartbeat).  Returns 1 when ready; 0 when a retry has been scheduled.
+ * registers, and listens.  Returns 1 when ready; 0 when a retry has been
+ * scheduled; -1 when the session gave up (see node_session_fatal).  With
+ * --once, failing to connect before the first registration gives up.
  */
-extern int	node_session_connect(NodeSession *session, const int64_t *running, int nrunning);
+extern int	node_session_connect(NodeSession *session);
 
 /* The socket to poll for input while ready, else -1. */
 extern int	node_session_socket(const NodeSession *session);
@@ -81,9 +103,11 @@ extern int	node_session_take_notifications(NodeSession *session);
 /*
  * Heartbeat, naming the running jobs (kept finishes are added, so that
  * their attempts stay open until delivered).  A refused token or an offline
- * answer registers the node again.  Also retries kept finishes.
+ * answer registers the node again.  Also retries kept finishes whose backoff
+ * has passed.  A job call that waits sends heartbeats itself when they fall
+ * due.
  */
-extern NodeState node_session_heartbeat(NodeSession *session, const int64_t *running, int nrunning);
+extern NodeState node_session_heartbeat(NodeSession *session);
 
 /* Jobs assigned and not yet started; 0, or -1 when there is no answer. */
 extern int	node_session_fetch_assigned(NodeSession *session, AssignedJob **jobs, int *njobs);
@@ -108,7 +132,8 @@ extern int	node_session_report_progress(NodeSession *session, int64_t job_id, in
  * Ends an attempt: outcome "completed" (with result JSON) or "failed" /
  * "timed_out" (with error and failure_reason).  Returns 1 when recorded, 0
  * when the database refused it for good (the attempt is no longer held),
- * -1 when it was kept to be delivered later.
+ * -1 when it was kept to be delivered later (no answer, or a "not now":
+ * a lock held by a tenant, a timeout, a serialization failure).
  */
 extern int	node_session_finish_job(NodeSession *session, int64_t job_id, int attempt,
 									const char *tenant, const char *outcome, const char *result,

@@ -105,7 +105,14 @@ worker_usage(FILE *out)
 			"SIGTERM or SIGINT drains: no new jobs, and running jobs get --grace.  SIGHUP\n"
 			"reads the configuration again: slots, labels, intervals, grace, roots, limits and\n"
 			"the network allow-list change (the last three for jobs started afterwards); a\n"
-			"changed name, tenant or conninfo needs a restart.\n");
+			"changed name, tenant or conninfo needs a restart.\n"
+			"\n"
+			"Exit status: 0 after a drain (or --once with its job completed); 1 for --once\n"
+			"with its job not completed, or an internal failure; 2 for a bad command line or\n"
+			"configuration file; 69 when --once cannot reach the database; 77 when the\n"
+			"database refuses the role (password, unknown role, no permission); 78 for\n"
+			"a bad connection string, an unknown database, or a database without the ffrtmp\n"
+			"extension.  Other database failures are retried with backoff, forever.\n");
 }
 
 int

@@ -17,6 +17,7 @@
 #include "supervisor.h"
 
 #include "capabilities.h"
+#include "exit_status.h"
 #include "job_process.h"
 #include "node_session.h"
 #include "worker_log.h"
@@ -50,7 +51,6 @@ typedef struct Supervisor
 	JobProcess *jobs[MAX_JOBS];
 	int			njobs;
 
-	int64_t		next_heartbeat;
 	int64_t		next_fetch;
 	int			fetch_now;		/* a notification came, or the session just resumed */
 
@@ -100,13 +100,16 @@ setup_signals(void)
 	return sigaction(SIGPIPE, &action, NULL);
 }
 
-/* The ids of the jobs whose processes run, for the heartbeat. */
+/* The ids of the jobs whose processes run, for every heartbeat (a NodeRunningFn). */
 static int
-running_ids(const Supervisor *sv, int64_t *ids)
+running_ids(void *arg, int64_t *ids, int max)
 {
-	for (int i = 0; i < sv->njobs; i++)
+	const Supervisor *sv = arg;
+	int			n = sv->njobs < max ? sv->njobs : max;
+
+	for (int i = 0; i < n; i++)
 		ids[i] = sv->jobs[i]->job.id;
-	return sv->njobs;
+	return n;
 }
 
 /* A limit in words: "unlimited", or its value in the unit given. */
@@ -216,8 +219,6 @@ reload(Supervisor *sv, int64_t now)
 
 	if (sv->next_fetch > now + fresh.poll_ms)
 		sv->next_fetch = now + fresh.poll_ms;
-	/* New slots or labels are registered by the next heartbeat: make it now. */
-	sv->next_heartbeat = now;
 	log_settings(sv, "reloaded the configuration");
 }
 
@@ -365,16 +366,20 @@ relay_progress(Supervisor *sv, int64_t now)
 static void
 talk_to_database(Supervisor *sv)
 {
-	int64_t		ids[MAX_JOBS];
 	int64_t		now = now_ms();
 
+	if (node_session_fatal(sv->session))
+	{
+		sv->fatal = 1;
+		return;
+	}
 	if (!node_session_ready(sv->session))
 	{
 		int			rc;
 
 		if (now < node_session_retry_at(sv->session))
 			return;
-		rc = node_session_connect(sv->session, ids, running_ids(sv, ids));
+		rc = node_session_connect(sv->session);
 		if (rc < 0)
 		{
 			sv->fatal = 1;
@@ -383,18 +388,16 @@ talk_to_database(Supervisor *sv)
 		if (rc == 0)
 			return;
 		now = now_ms();
-		sv->next_heartbeat = now + sv->options.heartbeat_ms;
 	}
 	if (node_session_take_notifications(sv->session) > 0)
 		sv->fetch_now = 1;
 
-	if (node_session_ready(sv->session) && now >= sv->next_heartbeat)
+	if (node_session_ready(sv->session) && now >= node_session_next_heartbeat(sv->session))
 	{
-		NodeState	state = node_session_heartbeat(sv->session, ids, running_ids(sv, ids));
+		NodeState	state = node_session_heartbeat(sv->session);
 
 		if (state == NODE_DRAINING && !sv->drained_by_admin)
 			sv->drained_by_admin = 1;
-		sv->next_heartbeat = now_ms() + sv->options.heartbeat_ms;
 	}
 	relay_progress(sv, now_ms());
 	if (node_session_ready(sv->session) && taking_jobs(sv) &&
@@ -412,7 +415,7 @@ finished(const Supervisor *sv, int64_t now)
 {
 	int			pending = node_session_pending(sv->session);
 
-	if (sv->fatal)
+	if (sv->fatal || node_session_fatal(sv->session))
 		return 1;
 	if (sv->njobs > 0)
 		return 0;
@@ -433,8 +436,8 @@ wait_ms(const Supervisor *sv, int64_t now)
 		next = node_session_retry_at(sv->session) < next ? node_session_retry_at(sv->session) : next;
 	else
 	{
-		if (sv->next_heartbeat < next)
-			next = sv->next_heartbeat;
+		if (node_session_next_heartbeat(sv->session) < next)
+			next = node_session_next_heartbeat(sv->session);
 		if (taking_jobs(sv) && sv->next_fetch < next)
 			next = sv->next_fetch;
 	}
@@ -496,7 +499,7 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 	{
 		worker_log(WLOG_ERROR, "could not set up signal handling: %s", strerror(errno));
 		free(sv);
-		return 1;
+		return WORKER_EXIT_FAILURE;
 	}
 	sv->options = *options;
 	sv->argc = argc;
@@ -509,8 +512,9 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 	if (sv->session == NULL)
 	{
 		worker_log(WLOG_ERROR, "out of memory");
-		return 1;
+		return WORKER_EXIT_FAILURE;
 	}
+	node_session_set_running_source(sv->session, running_ids, sv);
 	if (sv->options.output_root == NULL)
 		worker_log(WLOG_WARNING, "no --output-root: jobs that write files will fail");
 	log_settings(sv, "ffrtmp-worker starting");
@@ -538,13 +542,13 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 		wait_for_events(sv, now_ms());
 	}
 
-	if (sv->fatal)
-		status = 1;
+	if (sv->fatal || node_session_fatal(sv->session))
+		status = node_session_fatal(sv->session) ? node_session_fatal(sv->session) : WORKER_EXIT_FAILURE;
 	else if (sv->options.once)
 		status = sv->once_completed && node_session_refused(sv->session) == 0 &&
-			node_session_pending(sv->session) == 0 ? 0 : 1;
+			node_session_pending(sv->session) == 0 ? WORKER_EXIT_OK : WORKER_EXIT_FAILURE;
 	else
-		status = 0;
+		status = WORKER_EXIT_OK;
 	(void) node_session_leave(sv->session, 1);
 	worker_log(WLOG_INFO, "ffrtmp-worker exiting with status %d", status);
 	node_session_destroy(sv->session);

@@ -2,10 +2,10 @@
  * worker_main.c: ffrtmp-worker, the transcoding daemon.  Parses the
  * configuration, then hands over to the supervisor's loop.
  *
- * Exit status: 0 after a drain (or --once with its job completed), 1 on a
- * failure (or --once with its job not completed), 2 for a bad command line
- * or configuration file.
+ * Exit statuses: see exit_status.h (and --help, the README, the systemd
+ * unit, which all list them).
  */
+#include "exit_status.h"
 #include "options.h"
 #include "supervisor.h"
 
@@ -24,7 +24,7 @@ main(int argc, char **argv)
 	if (rc < 0)
 	{
 		fprintf(stderr, "ffrtmp-worker: %s\n", err);
-		return 2;
+		return WORKER_EXIT_USAGE;
 	}
 	return supervisor_run(&options, argc, argv);
 }
