@@ -6,6 +6,7 @@
  * acting for the default tenant.
  */
 #include "ffrtmp.h"
+#include "bounds.h"
 
 #include "catalog/pg_authid.h"
 #include "miscadmin.h"
@@ -33,13 +34,14 @@ mapping_args(FunctionCallInfo fcinfo, const char *action)
 				 errmsg("tenant and role_name must not be null"),
 				 errhint("Call ffrtmp.%s('tenant-name', 'role_name').", action)));
 	ffrtmp_require_admin("map roles to tenants");
-	args.tenant_text = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	args.tenant_text = ffrtmp_tenant_arg(fcinfo, 0);
 	args.role_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	ffrtmp_check_text_bytes("role_name", args.role_name, ROLE_NAME_MAX_BYTES);
 	args.role = get_role_oid(args.role_name, true);
 	if (!OidIsValid(args.role))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("role \"%s\" does not exist", args.role_name),
+				 errmsg("role \"%s\" does not exist", ffrtmp_echo(args.role_name)),
 				 errhint("Create it first, for example CREATE ROLE %s LOGIN PASSWORD '...'.",
 						 quote_identifier(args.role_name))));
 	namestrcpy(&args.canonical_name, GetUserNameFromId(args.role, false));
