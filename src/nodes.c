@@ -75,6 +75,58 @@ check_node_args(FunctionCallInfo fcinfo)
 	(void) ffrtmp_tenant_arg_text(fcinfo, 7);
 }
 
+/*
+ * Offline nodes are kept for their history, but not forever: before a new
+ * node name of a tenant (or of the shared pool, tenant NULL) is registered,
+ * its oldest offline nodes that hold no job go, so that at most
+ * OFFLINE_NODES_KEPT remain with the new one.  A node coming back under a
+ * name it had is not new and recycles nothing.  A tenant's nodes in any state
+ * stay under NODES_PER_TENANT_MAX whatever its plan's max_workers.  Runs
+ * under the tenant's usage row lock, so concurrent registrations count
+ * right.
+ */
+static void
+bound_registered_nodes(pg_uuid_t *tenant, Datum name, const TenantUsage *usage)
+{
+	static KeptQuery known = {
+		.sql = "SELECT 1 FROM ffrtmp_data.nodes"
+		" WHERE (tenant_id = $1 OR (tenant_id IS NULL AND $1::uuid IS NULL)) AND name = $2",
+		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
+	};
+	static KeptQuery recycle = {
+		.sql = "DELETE FROM ffrtmp_data.nodes WHERE id IN ("
+		"  SELECT n.id FROM ffrtmp_data.nodes n"
+		"   WHERE (n.tenant_id = $1 OR (n.tenant_id IS NULL AND $1::uuid IS NULL))"
+		"     AND n.state = 'offline'"
+		"     AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.jobs j"
+		"                      WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))"
+		"   ORDER BY n.last_heartbeat DESC, n.id DESC OFFSET $2"
+		"   FOR UPDATE OF n SKIP LOCKED)",
+		.nargs = 2, .argtypes = {UUIDOID, INT4OID},
+	};
+	static KeptQuery registered = {
+		.sql = "SELECT count(*)::integer FROM ffrtmp_data.nodes WHERE tenant_id = $1",
+		.nargs = 1, .argtypes = {UUIDOID},
+	};
+	Datum		values[2];
+	char		nulls[2] = {tenant ? ' ' : 'n', ' '};
+	bool		isnull;
+
+	values[0] = tenant ? UUIDPGetDatum(tenant) : (Datum) 0;
+	values[1] = name;
+	ffrtmp_run(&known, values, nulls);
+	if (SPI_processed > 0)
+		return;
+	values[1] = Int32GetDatum(OFFLINE_NODES_KEPT - 1);
+	ffrtmp_run(&recycle, values, nulls);
+	if (tenant == NULL)
+		return;
+	ffrtmp_run(&registered, values, NULL);
+	if (ffrtmp_get_int32(1, &isnull) >= NODES_PER_TENANT_MAX)
+		ffrtmp_require_room(usage, "registered nodes", NODES_PER_TENANT_MAX, NODES_PER_TENANT_MAX,
+							"Remove nodes that are gone with ffrtmp.remove_node(); offline ones are recycled by new registrations.");
+}
+
 PG_FUNCTION_INFO_V1(ffrtmp_register_node);
 Datum
 ffrtmp_register_node(PG_FUNCTION_ARGS)
@@ -105,6 +157,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	};
 	bool		shared_pool;
 	pg_uuid_t	tenant;
+	TenantUsage usage = {0};
 	char	   *token = new_session_token();
 	Datum		values[11];
 	char		nulls[11];
@@ -120,8 +173,6 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	shared_pool = PG_ARGISNULL(7) && ffrtmp_caller_admin();
 	if (!shared_pool)
 	{
-		TenantUsage usage;
-
 		tenant = ffrtmp_target_tenant(ffrtmp_tenant_arg_text(fcinfo, 7));
 		usage = ffrtmp_lock_usage(&tenant);
 		ffrtmp_require_active_tenant(usage.name, usage.status, "register nodes");
@@ -132,6 +183,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 			ffrtmp_require_room(&usage, "workers", usage.workers, usage.max_workers,
 								"Remove an idle node, or ask an administrator to raise max_workers with ffrtmp.update_tenant().");
 	}
+	bound_registered_nodes(shared_pool ? NULL : &tenant, PG_GETARG_DATUM(0), &usage);
 
 	for (int i = 0; i < 7; i++)
 	{
