@@ -91,7 +91,7 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 		strncmp(args.role_name, "ffrtmp_", 7) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("role \"%s\" cannot be confined to a tenant", args.role_name),
+				 errmsg("role \"%s\" cannot be confined to a tenant", ffrtmp_echo(args.role_name)),
 				 errdetail("Superusers and replication roles bypass row-level security, and ffrtmp_* roles are the extension's own."),
 				 errhint("Map an ordinary login role or group role.")));
 
@@ -107,7 +107,7 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 	if (!unmapped && !DatumGetBool(ffrtmp_get_datum(1, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FFRTMP_CONFLICT),
-				 errmsg("role \"%s\" already acts for another tenant", args.role_name),
+				 errmsg("role \"%s\" already acts for another tenant", ffrtmp_echo(args.role_name)),
 				 errhint("A role acts for one tenant only; remove the other mapping first with ffrtmp.remove_tenant_role().")));
 
 	if (unmapped)
@@ -137,7 +137,8 @@ ffrtmp_remove_tenant_role(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
-				 errmsg("role \"%s\" is not mapped to tenant \"%s\"", args.role_name, args.tenant_text),
+				 errmsg("role \"%s\" is not mapped to tenant \"%s\"",
+						ffrtmp_echo(args.role_name), ffrtmp_echo(args.tenant_text)),
 				 errhint("SELECT * FROM ffrtmp.tenant_roles lists the mappings.")));
 	set_api_membership(args.role, false);
 	ffrtmp_context_reset();
