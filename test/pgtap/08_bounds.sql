@@ -316,6 +316,23 @@ SELECT is((SELECT count(*) FROM ffrtmp_data.nodes n JOIN ffrtmp_data.tenants t O
           32::bigint, 'recycles nothing');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'usage counters agree with a recount after recycling');
 
+-- The same when the tenant's own role registers its nodes (row-level security applies).
+SET ROLE bnd_user;
+DO $$
+DECLARE
+    n record;
+BEGIN
+    FOR i IN 1..35 LOOP
+        SELECT * INTO n FROM ffrtmp.register_node('self-' || i, cpu_cores => 1);
+        PERFORM ffrtmp.leave_node(n.node_id, n.session_token);
+    END LOOP;
+END
+$$;
+SELECT is((SELECT count(*) FROM ffrtmp.nodes WHERE state = 'offline'), 32::bigint,
+          'a tenant role churning through node names keeps at most 32 offline nodes');
+SELECT is((SELECT state FROM ffrtmp.nodes WHERE name = 'bnd-1'), 'online', 'and its online node is untouched');
+RESET ROLE;
+
 -- The shared pool (nodes an administrator registers with no tenant) is bounded the same way.
 DO $$
 DECLARE
