@@ -9,6 +9,7 @@
  * latch is set at commit instead.
  */
 #include "ffrtmp.h"
+#include "bounds.h"
 
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -50,6 +51,27 @@ check_range(const char *what, int32 value, int32 min, int32 max)
 				 errhint("Pass a %s from %d to %d.", what, min, max)));
 }
 
+/*
+ * The sizes and characters of what submit_job stores (the URLs are checked
+ * by ffrtmp_check_input_url and ffrtmp_check_output_url).
+ */
+static void
+check_request_sizes(const JobRequest *r)
+{
+	ffrtmp_check_text_bytes("preset", r->preset, PRESET_MAX_BYTES);
+	ffrtmp_check_text_bytes("queue", r->queue, WORD_ARG_MAX_BYTES);
+	/* (A params that is no object is refused by ffrtmp_check_params, with its own hint.) */
+	if (r->params && JB_ROOT_IS_OBJECT(r->params) && !JB_ROOT_IS_SCALAR(r->params))
+		ffrtmp_check_json_object("params", r->params, PARAMS_MAX_BYTES, PARAMS_MAX_DEPTH);
+	if (r->idempotency_key && (strlen(r->idempotency_key) == 0 ||
+							   strlen(r->idempotency_key) > IDEMPOTENCY_KEY_MAX_BYTES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("idempotency_key must be 1 to %d bytes long", IDEMPOTENCY_KEY_MAX_BYTES),
+				 errhint("Use a short unique string such as a UUID.")));
+	ffrtmp_check_no_controls("idempotency_key", r->idempotency_key, TEXT_ONE_LINE);
+}
+
 /* Reads and checks submit_job's arguments; nothing is touched yet. */
 static JobRequest
 read_request(FunctionCallInfo fcinfo)
@@ -73,19 +95,20 @@ read_request(FunctionCallInfo fcinfo)
 	r.cpu_cores = optional_int(fcinfo, 8, 1);
 	r.gpus = optional_int(fcinfo, 9, 0);
 	r.idempotency_key = ffrtmp_text_arg(fcinfo, 10);
-	r.tenant = PG_ARGISNULL(11) ? NULL : PG_GETARG_TEXT_PP(11);
+	r.tenant = ffrtmp_tenant_arg_text(fcinfo, 11);
 	r.queue = PG_ARGISNULL(12) ? "default" : ffrtmp_text_arg(fcinfo, 12);
 
 	ffrtmp_check_input_url(r.input_url);
 	if (r.output_url)
 		ffrtmp_check_output_url(r.output_url);
+	check_request_sizes(&r);
 	check_range("max_attempts", r.max_attempts, 1, 100);
 	check_range("cpu_cores", r.cpu_cores, 1, 1024);
 	check_range("gpus", r.gpus, 0, 64);
 	if (!ffrtmp_word_in_list(r.queue, QUEUES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown queue \"%.40s\"", r.queue),
+				 errmsg("unknown queue \"%s\"", ffrtmp_echo(r.queue)),
 				 errhint("Use live, default or batch.")));
 	if (r.timeout && (r.timeout->time <= 0 && r.timeout->day <= 0 && r.timeout->month <= 0))
 		ereport(ERROR,
@@ -97,11 +120,6 @@ read_request(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("timeout must not have negative parts"),
 				 errhint("Pass an interval such as '1 hour 30 minutes'.")));
-	if (r.idempotency_key && (strlen(r.idempotency_key) == 0 || strlen(r.idempotency_key) > 255))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("idempotency_key must be 1 to 255 bytes long"),
-				 errhint("Use a short unique string such as a UUID.")));
 	return r;
 }
 
@@ -130,7 +148,7 @@ resolve_params(JobRequest *r, pg_uuid_t *tenant)
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("preset \"%.40s\" does not exist", r->preset),
+					 errmsg("preset \"%s\" does not exist", ffrtmp_echo(r->preset)),
 					 errhint("SELECT name FROM ffrtmp.presets lists the presets you can use.")));
 		preset_params = ffrtmp_get_datum(1, &isnull);
 		params = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, preset_params, JsonbPGetDatum(params)));
@@ -184,7 +202,7 @@ find_idempotent_job(JobRequest *r, pg_uuid_t *tenant, Jsonb *params)
 	if (!DatumGetBool(ffrtmp_get_datum(2, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FFRTMP_CONFLICT),
-				 errmsg("idempotency key \"%.40s\" was already used for a different job", r->idempotency_key),
+				 errmsg("idempotency key \"%s\" was already used for a different job", ffrtmp_echo(r->idempotency_key)),
 				 errdetail("Job %lld was submitted with this key and other arguments.", (long long) id),
 				 errhint("Use a new key for a new job, or repeat the original arguments exactly.")));
 	return id;
@@ -494,16 +512,17 @@ ffrtmp_tenant_jobs(PG_FUNCTION_ARGS)
 	char		nulls[2] = {' ', PG_ARGISNULL(1) ? 'n' : ' '};
 
 	SPI_connect();
-	tenant = ffrtmp_target_tenant(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0));
+	tenant = ffrtmp_target_tenant(ffrtmp_tenant_arg_text(fcinfo, 0));
 	values[0] = UUIDPGetDatum(&tenant);
 	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	if (!PG_ARGISNULL(1))
 	{
+		ffrtmp_check_text_bytes("state", ffrtmp_text_arg(fcinfo, 1), WORD_ARG_MAX_BYTES);
 		ffrtmp_run(&state_exists, &values[1], NULL);
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown job state \"%.40s\"", text_to_cstring(PG_GETARG_TEXT_PP(1))),
+					 errmsg("unknown job state \"%s\"", ffrtmp_echo(ffrtmp_text_arg(fcinfo, 1))),
 					 errhint("SELECT state FROM ffrtmp.job_states lists the states.")));
 	}
 	ffrtmp_run(&list, values, nulls);

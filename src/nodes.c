@@ -7,6 +7,7 @@
  * its old session.  Dedicated nodes count against their tenant's max_workers.
  */
 #include "ffrtmp.h"
+#include "bounds.h"
 
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -32,34 +33,98 @@ new_session_token(void)
 }
 
 static void
+check_count(const char *what, FunctionCallInfo fcinfo, int n, int min, int max)
+{
+	if (!PG_ARGISNULL(n) && (PG_GETARG_INT32(n) < min || PG_GETARG_INT32(n) > max))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be between %d and %d, not %d", what, min, max, PG_GETARG_INT32(n)),
+				 errhint("Pass a %s from %d to %d.", what, min, max)));
+}
+
+/* register_node's arguments: each bounded, each error naming its argument. */
+static void
 check_node_args(FunctionCallInfo fcinfo)
 {
+	char	   *name;
+	size_t		len;
+
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("name and cpu_cores must not be null"),
 				 errhint("Call ffrtmp.register_node('host-name', cpu_cores => 8).")));
-	{
-		char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-		size_t		len = strlen(name);
-
-		if (len == 0 || len > 128 || !isalnum((unsigned char) name[0]) ||
-			strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid node name \"%.40s\"", name),
-					 errhint("Use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit.")));
-	}
-	if (PG_GETARG_INT32(1) < 1 || PG_GETARG_INT32(1) > 4096 ||
-		(!PG_ARGISNULL(2) && (PG_GETARG_INT32(2) < 0 || PG_GETARG_INT32(2) > 64)) ||
-		(!PG_ARGISNULL(3) && PG_GETARG_INT32(3) < 1) ||
-		(!PG_ARGISNULL(4) && (PG_GETARG_INT32(4) < 1 || PG_GETARG_INT32(4) > 1024)))
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	len = strlen(name);
+	ffrtmp_check_text_bytes("name", name, NODE_NAME_MAX_BYTES);
+	if (len == 0 || !isalnum((unsigned char) name[0]) ||
+		strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("node resources are out of range"),
-				 errhint("Use cpu_cores 1 to 4096, gpus 0 to 64, memory_mb above 0 and slots 1 to 1024.")));
+				 errmsg("invalid node name \"%s\"", ffrtmp_echo(name)),
+				 errhint("Use 1 to %d letters, digits, '.', '_' or '-', starting with a letter or digit.",
+						 NODE_NAME_MAX_BYTES)));
+	check_count("cpu_cores", fcinfo, 1, 1, NODE_CPU_CORES_MAX);
+	check_count("gpus", fcinfo, 2, 0, NODE_GPUS_MAX);
+	check_count("memory_mb", fcinfo, 3, 1, NODE_MEMORY_MB_MAX);
+	check_count("slots", fcinfo, 4, 1, NODE_SLOTS_MAX);
+	if (!PG_ARGISNULL(5))
+		ffrtmp_check_word_array("encoders", PG_GETARG_ARRAYTYPE_P(5), ENCODERS_MAX, ENCODER_NAME_MAX_BYTES);
 	if (!PG_ARGISNULL(6))
-		ffrtmp_check_metadata(PG_GETARG_JSONB_P(6));
+		ffrtmp_check_json_object("labels", PG_GETARG_JSONB_P(6), LABELS_MAX_BYTES, LABELS_MAX_DEPTH);
+	(void) ffrtmp_tenant_arg_text(fcinfo, 7);
+}
+
+/*
+ * Offline nodes are kept for their history, but not forever: before a new
+ * node name of a tenant (or of the shared pool, tenant NULL) is registered,
+ * its oldest offline nodes that hold no job go, so that at most
+ * OFFLINE_NODES_KEPT remain with the new one.  A node coming back under a
+ * name it had is not new and recycles nothing.  A tenant's nodes in any state
+ * stay under NODES_PER_TENANT_MAX whatever its plan's max_workers.  Runs
+ * under the tenant's usage row lock, so concurrent registrations count
+ * right.
+ */
+static void
+bound_registered_nodes(pg_uuid_t *tenant, Datum name, const TenantUsage *usage)
+{
+	static KeptQuery known = {
+		.sql = "SELECT 1 FROM ffrtmp_data.nodes"
+		" WHERE (tenant_id = $1 OR (tenant_id IS NULL AND $1::uuid IS NULL)) AND name = $2",
+		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
+	};
+	static KeptQuery recycle = {
+		.sql = "DELETE FROM ffrtmp_data.nodes WHERE id IN ("
+		"  SELECT n.id FROM ffrtmp_data.nodes n"
+		"   WHERE (n.tenant_id = $1 OR (n.tenant_id IS NULL AND $1::uuid IS NULL))"
+		"     AND n.state = 'offline'"
+		"     AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.jobs j"
+		"                      WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))"
+		"   ORDER BY n.last_heartbeat DESC, n.id DESC OFFSET $2"
+		"   FOR UPDATE OF n SKIP LOCKED)",
+		.nargs = 2, .argtypes = {UUIDOID, INT4OID},
+	};
+	static KeptQuery registered = {
+		.sql = "SELECT count(*)::integer FROM ffrtmp_data.nodes WHERE tenant_id = $1",
+		.nargs = 1, .argtypes = {UUIDOID},
+	};
+	Datum		values[2];
+	char		nulls[2] = {tenant ? ' ' : 'n', ' '};
+	bool		isnull;
+
+	values[0] = tenant ? UUIDPGetDatum(tenant) : (Datum) 0;
+	values[1] = name;
+	ffrtmp_run(&known, values, nulls);
+	if (SPI_processed > 0)
+		return;
+	values[1] = Int32GetDatum(OFFLINE_NODES_KEPT - 1);
+	ffrtmp_run(&recycle, values, nulls);
+	if (tenant == NULL)
+		return;
+	ffrtmp_run(&registered, values, NULL);
+	if (ffrtmp_get_int32(1, &isnull) >= NODES_PER_TENANT_MAX)
+		ffrtmp_require_room(usage, "registered nodes", NODES_PER_TENANT_MAX, NODES_PER_TENANT_MAX,
+							"Remove nodes that are gone with ffrtmp.remove_node(); offline ones are recycled by new registrations.");
 }
 
 PG_FUNCTION_INFO_V1(ffrtmp_register_node);
@@ -92,6 +157,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	};
 	bool		shared_pool;
 	pg_uuid_t	tenant;
+	TenantUsage usage = {0};
 	char	   *token = new_session_token();
 	Datum		values[11];
 	char		nulls[11];
@@ -107,9 +173,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	shared_pool = PG_ARGISNULL(7) && ffrtmp_caller_admin();
 	if (!shared_pool)
 	{
-		TenantUsage usage;
-
-		tenant = ffrtmp_target_tenant(PG_ARGISNULL(7) ? NULL : PG_GETARG_TEXT_PP(7));
+		tenant = ffrtmp_target_tenant(ffrtmp_tenant_arg_text(fcinfo, 7));
 		usage = ffrtmp_lock_usage(&tenant);
 		ffrtmp_require_active_tenant(usage.name, usage.status, "register nodes");
 		values[0] = UUIDPGetDatum(&tenant);
@@ -119,6 +183,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 			ffrtmp_require_room(&usage, "workers", usage.workers, usage.max_workers,
 								"Remove an idle node, or ask an administrator to raise max_workers with ffrtmp.update_tenant().");
 	}
+	bound_registered_nodes(shared_pool ? NULL : &tenant, PG_GETARG_DATUM(0), &usage);
 
 	for (int i = 0; i < 7; i++)
 	{
@@ -177,6 +242,9 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("node_id and session_token must not be null"),
 				 errhint("Pass what register_node returned.")));
+	ffrtmp_check_text_bytes("session_token", text_to_cstring(PG_GETARG_TEXT_PP(1)), SESSION_TOKEN_MAX_BYTES);
+	if (!PG_ARGISNULL(2))
+		ffrtmp_check_array_length("running_jobs", PG_GETARG_ARRAYTYPE_P(2), RUNNING_JOBS_MAX);
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = PG_GETARG_DATUM(1);
 	values[2] = TimestampTzGetDatum(MyStartTimestamp);
@@ -228,7 +296,7 @@ ffrtmp_tenant_nodes(PG_FUNCTION_ARGS)
 	Datum		arg;
 
 	SPI_connect();
-	tenant = ffrtmp_target_tenant(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0));
+	tenant = ffrtmp_target_tenant(ffrtmp_tenant_arg_text(fcinfo, 0));
 	arg = UUIDPGetDatum(&tenant);
 	ffrtmp_run(&list, &arg, NULL);
 	ffrtmp_return_rows(fcinfo);

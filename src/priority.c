@@ -6,6 +6,7 @@
  * submit_job(priority => 5) both work from psql and from PostgREST JSON.
  */
 #include "ffrtmp.h"
+#include "bounds.h"
 
 #include "utils/builtins.h"
 
@@ -28,7 +29,7 @@ checked_priority(int64 value, const char *as_given)
 	if (value < PRIORITY_MIN || value > PRIORITY_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("priority %s is out of range", as_given),
+				 errmsg("priority %s is out of range", ffrtmp_echo(as_given)),
 				 errhint("Use a number from %d to %d, or low, medium or high.",
 						 PRIORITY_MIN, PRIORITY_MAX)));
 	return (int32) value;
@@ -51,7 +52,7 @@ ffrtmp_priority_in(PG_FUNCTION_ARGS)
 	if (end == input || *end != '\0' || errno == ERANGE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid priority: \"%s\"", input),
+				 errmsg("invalid priority: \"%s\"", ffrtmp_echo(input)),
 				 errhint("Use a number from %d to %d, or low, medium or high.",
 						 PRIORITY_MIN, PRIORITY_MAX)));
 	PG_RETURN_INT32(checked_priority(number, input));

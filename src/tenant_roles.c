@@ -8,6 +8,7 @@
  * it, as its code acting for that other tenant.
  */
 #include "ffrtmp.h"
+#include "bounds.h"
 
 #include "catalog/pg_authid.h"
 #include "miscadmin.h"
@@ -35,13 +36,14 @@ mapping_args(FunctionCallInfo fcinfo, const char *action)
 				 errmsg("tenant and role_name must not be null"),
 				 errhint("Call ffrtmp.%s('tenant-name', 'role_name').", action)));
 	ffrtmp_require_admin("map roles to tenants");
-	args.tenant_text = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	args.tenant_text = ffrtmp_tenant_arg(fcinfo, 0);
 	args.role_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	ffrtmp_check_text_bytes("role_name", args.role_name, ROLE_NAME_MAX_BYTES);
 	args.role = get_role_oid(args.role_name, true);
 	if (!OidIsValid(args.role))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("role \"%s\" does not exist", args.role_name),
+				 errmsg("role \"%s\" does not exist", ffrtmp_echo(args.role_name)),
 				 errhint("Create it first, for example CREATE ROLE %s LOGIN PASSWORD '...'.",
 						 quote_identifier(args.role_name))));
 	namestrcpy(&args.canonical_name, GetUserNameFromId(args.role, false));
@@ -141,7 +143,7 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 		strncmp(args.role_name, "ffrtmp_", 7) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("role \"%s\" cannot be confined to a tenant", args.role_name),
+				 errmsg("role \"%s\" cannot be confined to a tenant", ffrtmp_echo(args.role_name)),
 				 errdetail("Superusers and replication roles bypass row-level security, and ffrtmp_* roles are the extension's own."),
 				 errhint("Map an ordinary login role or group role.")));
 	where = create_right(args.role);
@@ -164,7 +166,7 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 	if (!unmapped && !DatumGetBool(ffrtmp_get_datum(1, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FFRTMP_CONFLICT),
-				 errmsg("role \"%s\" already acts for another tenant", args.role_name),
+				 errmsg("role \"%s\" already acts for another tenant", ffrtmp_echo(args.role_name)),
 				 errhint("A role acts for one tenant only; remove the other mapping first with ffrtmp.remove_tenant_role().")));
 
 	if (unmapped)
@@ -194,7 +196,8 @@ ffrtmp_remove_tenant_role(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
-				 errmsg("role \"%s\" is not mapped to tenant \"%s\"", args.role_name, args.tenant_text),
+				 errmsg("role \"%s\" is not mapped to tenant \"%s\"",
+						ffrtmp_echo(args.role_name), ffrtmp_echo(args.tenant_text)),
 				 errhint("SELECT * FROM ffrtmp.tenant_roles lists the mappings.")));
 	set_api_membership(args.role, false);
 	ffrtmp_context_reset();

@@ -3,12 +3,27 @@
  * soft delete and restore.
  */
 #include "ffrtmp.h"
+#include "bounds.h"
 
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#define DISPLAY_NAME_MAX_CHARS 200
-#define DESCRIPTION_MAX_CHARS 4000
+/*
+ * The free text of a tenant: display_name is one line, description may have
+ * newlines and tabs; neither may hold other control characters.
+ */
+static void
+check_tenant_texts(FunctionCallInfo fcinfo, int display_name_arg, int metadata_arg)
+{
+	int			description_arg = display_name_arg + 1;
+
+	ffrtmp_check_text_field("display_name", PG_ARGISNULL(display_name_arg) ? NULL : PG_GETARG_TEXT_PP(display_name_arg),
+							DISPLAY_NAME_MAX_CHARS, TEXT_ONE_LINE);
+	ffrtmp_check_text_field("description", PG_ARGISNULL(description_arg) ? NULL : PG_GETARG_TEXT_PP(description_arg),
+							DESCRIPTION_MAX_CHARS, TEXT_MULTI_LINE);
+	if (!PG_ARGISNULL(metadata_arg))
+		ffrtmp_check_metadata(PG_GETARG_JSONB_P(metadata_arg));
+}
 
 static void
 check_plan(const char *plan)
@@ -17,13 +32,15 @@ check_plan(const char *plan)
 		.sql = "SELECT 1 FROM ffrtmp_data.plans WHERE name = $1",
 		.nargs = 1, .argtypes = {TEXTOID},
 	};
-	Datum		arg = CStringGetTextDatum(plan);
+	Datum		arg;
 
+	ffrtmp_check_text_bytes("plan", plan, PLAN_MAX_BYTES);
+	arg = CStringGetTextDatum(plan);
 	ffrtmp_run(&plan_exists, &arg, NULL);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown plan \"%s\"", plan),
+				 errmsg("unknown plan \"%s\"", ffrtmp_echo(plan)),
 				 errhint("The plans are listed in ffrtmp.plans: free, basic, pro and enterprise.")));
 }
 
@@ -71,15 +88,13 @@ ffrtmp_create_tenant(PG_FUNCTION_ARGS)
 	name = ffrtmp_text_arg(fcinfo, 0);
 	plan = ffrtmp_text_arg(fcinfo, 1);
 	ffrtmp_check_tenant_name(name);
-	ffrtmp_check_text_length("display_name", PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2), DISPLAY_NAME_MAX_CHARS);
-	ffrtmp_check_text_length("description", PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3), DESCRIPTION_MAX_CHARS);
+	ffrtmp_check_text_bytes("plan", plan, PLAN_MAX_BYTES);
+	check_tenant_texts(fcinfo, 2, 5);
 	if (!PG_ARGISNULL(4) && PG_GETARG_TIMESTAMPTZ(4) <= GetCurrentTransactionStartTimestamp())
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expires_at is in the past"),
 				 errhint("Pass a future time, or leave expires_at out for a tenant that never expires.")));
-	if (!PG_ARGISNULL(5))
-		ffrtmp_check_metadata(PG_GETARG_JSONB_P(5));
 
 	SPI_connect();
 	ffrtmp_require_admin("create tenants");
@@ -116,7 +131,7 @@ ffrtmp_get_tenant(PG_FUNCTION_ARGS)
 
 	ffrtmp_require_arg(fcinfo, 0, "tenant");
 	SPI_connect();
-	id = ffrtmp_find_tenant(ffrtmp_text_arg(fcinfo, 0));
+	id = ffrtmp_find_tenant(ffrtmp_tenant_arg(fcinfo, 0));
 	PG_RETURN_DATUM(return_tenant(fcinfo, &id));
 }
 
@@ -160,7 +175,7 @@ tenant_for_change(FunctionCallInfo fcinfo, const char *action)
 
 	ffrtmp_require_arg(fcinfo, 0, "tenant");
 	ffrtmp_require_admin(action);
-	result.id = ffrtmp_find_tenant(ffrtmp_text_arg(fcinfo, 0));
+	result.id = ffrtmp_find_tenant(ffrtmp_tenant_arg(fcinfo, 0));
 	arg = UUIDPGetDatum(&result.id);
 	ffrtmp_run(&facts, &arg, NULL);
 	result.name = ffrtmp_get_text(1);
@@ -210,12 +225,11 @@ ffrtmp_update_tenant(PG_FUNCTION_ARGS)
 		strcmp(status, "expired") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid tenant status \"%s\"", status),
+				 errmsg("invalid tenant status \"%s\"", ffrtmp_echo(status)),
 				 errhint("Use active, suspended or expired; delete_tenant() deletes.")));
-	ffrtmp_check_text_length("display_name", PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3), DISPLAY_NAME_MAX_CHARS);
-	ffrtmp_check_text_length("description", PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4), DESCRIPTION_MAX_CHARS);
-	if (!PG_ARGISNULL(6))
-		ffrtmp_check_metadata(PG_GETARG_JSONB_P(6));
+	if (!PG_ARGISNULL(1))
+		ffrtmp_check_text_bytes("plan", ffrtmp_text_arg(fcinfo, 1), PLAN_MAX_BYTES);
+	check_tenant_texts(fcinfo, 3, 6);
 	if (!PG_ARGISNULL(7))
 		ffrtmp_check_quotas(PG_GETARG_JSONB_P(7));
 

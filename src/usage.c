@@ -8,6 +8,7 @@
  * and the check is O(1) whatever the number of jobs.
  */
 #include "ffrtmp.h"
+#include "bounds.h"
 
 #include "access/xact.h"
 #include "utils/array.h"
@@ -137,7 +138,7 @@ ffrtmp_tenant_stats(PG_FUNCTION_ARGS)
 	Datum		values[2];
 
 	SPI_connect();
-	tenant = ffrtmp_target_tenant(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0));
+	tenant = ffrtmp_target_tenant(ffrtmp_tenant_arg_text(fcinfo, 0));
 	values[0] = UUIDPGetDatum(&tenant);
 	values[1] = Int64GetDatum(ffrtmp_current_minute());
 	ffrtmp_run(&stats, values, NULL);

@@ -7,6 +7,7 @@
  * part, so a 10 KB argument does not become a 10 KB error message.
  */
 #include "ffrtmp.h"
+#include "bounds.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -15,20 +16,8 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-#define ECHO_CHARS 40
-#define METADATA_MAX_BYTES 16384
-#define METADATA_MAX_DEPTH 8
-#define URL_MAX_BYTES 4096
-#define OUTPUT_PATH_MAX_BYTES 1024
-
-/* The start of a value, safe to put in a message. */
-static char *
-echo(const char *value)
-{
-	int			len = pg_mbcliplen(value, strlen(value), ECHO_CHARS);
-
-	return psprintf("%.*s%s", len, value, value[len] ? "..." : "");
-}
+/* The start of a value, safe to put in a message (see echo.c). */
+#define echo(value) ffrtmp_echo(value)
 
 #define invalid(hint_text, ...) \
 	ereport(ERROR, \
@@ -54,21 +43,6 @@ ffrtmp_require_arg(FunctionCallInfo fcinfo, int n, const char *name)
 }
 
 void
-ffrtmp_check_text_length(const char *what, text *value, int max_chars)
-{
-	int			chars;
-
-	if (value == NULL)
-		return;
-	chars = pg_mbstrlen_with_len(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
-	if (chars > max_chars)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s is too long (%d characters)", what, chars),
-				 errhint("Use at most %d characters.", max_chars)));
-}
-
-void
 ffrtmp_check_tenant_name(const char *name)
 {
 	size_t		len = strlen(name);
@@ -84,39 +58,10 @@ ffrtmp_check_tenant_name(const char *name)
 				"invalid tenant name \"%s\"", echo(name));
 }
 
-/* Levels of nested objects and arrays in a container (a flat object is 1). */
-static int
-container_depth(JsonbContainer *container)
-{
-	JsonbIterator *it = JsonbIteratorInit(container);
-	JsonbValue	v;
-	JsonbIteratorToken token;
-	int			deepest_child = 0;
-
-	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		if ((token == WJB_VALUE || token == WJB_ELEM) && v.type == jbvBinary)
-			deepest_child = Max(deepest_child, container_depth(v.val.binary.data));
-	return deepest_child + 1;
-}
-
-static int
-jsonb_depth(Jsonb *value)
-{
-	return container_depth(&value->root);
-}
-
 void
 ffrtmp_check_metadata(Jsonb *metadata)
 {
-	if (!JB_ROOT_IS_OBJECT(metadata) || JB_ROOT_IS_SCALAR(metadata))
-		invalid("Pass a JSON object, for example '{\"team\": \"video\"}'.",
-				"metadata must be a JSON object");
-	if (VARSIZE_ANY_EXHDR(metadata) > METADATA_MAX_BYTES)
-		invalid("Keep metadata under 16 KiB; store large documents elsewhere and reference them.",
-				"metadata is too large (%zu bytes)", (size_t) VARSIZE_ANY_EXHDR(metadata));
-	if (jsonb_depth(metadata) > METADATA_MAX_DEPTH)
-		invalid("Flatten the object to at most 8 levels of nesting.",
-				"metadata is nested too deeply (%d levels)", jsonb_depth(metadata));
+	ffrtmp_check_json_object("metadata", metadata, METADATA_MAX_BYTES, METADATA_MAX_DEPTH);
 }
 
 /* A JSON number as a double, or NAN when the value is not a number. */
@@ -181,6 +126,8 @@ ffrtmp_check_quotas(Jsonb *quotas)
 	if (!JB_ROOT_IS_OBJECT(quotas) || JB_ROOT_IS_SCALAR(quotas))
 		invalid("Pass a JSON object, for example '{\"max_jobs\": 500}'.",
 				"quotas must be a JSON object");
+	/* Five quotas, each a number, null or "default": a flat, small object. */
+	ffrtmp_check_json_object("quotas", quotas, QUOTAS_MAX_BYTES, 1);
 	walk_begin(&walk, &quotas->root);
 	while (walk_next(&walk))
 	{
@@ -196,7 +143,7 @@ ffrtmp_check_quotas(Jsonb *quotas)
 			continue;
 		if (!is_integer_in(jsonb_number(&walk.value), 0, 1000000000))
 			invalid("Use a whole number from 0 to 1000000000, null for unlimited, or \"default\" for the plan's value.",
-					"invalid value for quota \"%s\"", walk.key);
+					"invalid value for quota \"%s\"", echo(walk.key));
 	}
 }
 
@@ -578,6 +525,7 @@ ffrtmp_check_params(Jsonb *params)
 	if (!JB_ROOT_IS_OBJECT(params) || JB_ROOT_IS_SCALAR(params))
 		invalid("Pass a JSON object such as '{\"video_codec\": \"h264\", \"size\": \"1280x720\"}'.",
 				"params must be a JSON object");
+	ffrtmp_check_json_object("params", params, PARAMS_MAX_BYTES, PARAMS_MAX_DEPTH);
 	check_param_object(&params->root, false);
 	video = param_word(params, "video_codec");
 	audio = param_word(params, "audio_codec");
