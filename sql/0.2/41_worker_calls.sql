@@ -9,10 +9,48 @@
 -- Nothing was changed by the failed call.  Calls about another tenant's jobs
 -- do not touch the holding tenant's rows and are not delayed at all.
 --
--- Bounds: result is at most 64 KiB of JSON, progress a JSON object of at most
--- 4 KiB (both refused with 22023 naming the field); an error message is kept
+-- Bounds: result is at most 64 KiB of JSON nested at most 16 levels, progress
+-- a JSON object of at most 4 KiB and 4 levels, a session token at most 128
+-- bytes (all refused with 22023 naming the field); an error message is kept
 -- to its first 4096 characters (cut on a character boundary, never refused,
 -- so that a worker can always end its attempt).
+
+/*
+ * The node a (node id, session token) pair proves, or an error saying why not.
+ * (0.2: a token longer than any register_node hands out is refused before it
+ * is hashed.)
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.authenticated_node(node bigint, token text) RETURNS bigint
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF octet_length(token) > 128 THEN
+        RAISE EXCEPTION 'session_token is too long: % bytes, at most 128', octet_length(token)
+            USING ERRCODE = '22023', HINT = 'Pass the session token register_node returned.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.nodes n
+                WHERE n.id = node AND n.token_hash = sha256(convert_to(token, 'UTF8'))) THEN
+        RETURN node;
+    END IF;
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.nodes n WHERE n.id = node) THEN
+        RAISE EXCEPTION 'session token of node % is not current', node
+            USING ERRCODE = 'PT403', HINT = 'Register the node again with ffrtmp.register_node() and use the new token.';
+    END IF;
+    RAISE EXCEPTION 'node % does not exist', node
+        USING ERRCODE = 'PT404', HINT = 'Register the node with ffrtmp.register_node().';
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.authenticated_node(bigint, text) IS
+    'Checks a node''s session token (at most 128 bytes); returns the node id.';
+
+/* True when a JSON value nests deeper than max_depth levels (the value itself is level 0). */
+CREATE FUNCTION ffrtmp_data.json_deeper_than(value jsonb, max_depth integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.jsonb_path_exists(value, ('strict $.**{' || max_depth + 1 || '}')::pg_catalog.jsonpath);
+COMMENT ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) IS
+    'Whether a JSON value has anything nested deeper than max_depth levels below it.';
+ALTER FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) TO ffrtmp_owner;
 
 /* A failed attempt's error as stored: at most 4096 characters, marked when cut. */
 CREATE FUNCTION ffrtmp_data.bounded_error(message text) RETURNS text
@@ -87,6 +125,10 @@ BEGIN
         RAISE EXCEPTION 'progress is too large: % bytes of JSON, at most 4096', octet_length(progress::text)
             USING ERRCODE = '22023', HINT = 'Report a few numbers such as frames, fps and percent.';
     END IF;
+    IF ffrtmp_data.json_deeper_than(progress, 4) THEN
+        RAISE EXCEPTION 'progress is nested too deeply: at most 4 levels'
+            USING ERRCODE = '22023', HINT = 'Report a few numbers such as frames, fps and percent.';
+    END IF;
     SELECT * INTO j FROM ffrtmp_data.jobs WHERE id = job_id;
     IF NOT FOUND OR j.node_id IS DISTINCT FROM node OR j.attempt <> report_progress.attempt OR j.state <> 'running' THEN
         RETURN false;    -- canceled, reassigned or gone: the worker stops
@@ -99,7 +141,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) IS
-    'Records a running attempt''s progress (a JSON object of at most 4 KiB); returns false when the worker must stop (canceled, reassigned, gone).';
+    'Records a running attempt''s progress (a JSON object of at most 4 KiB and 4 levels); returns false when the worker must stop (canceled, reassigned, gone).';
 
 CREATE OR REPLACE FUNCTION ffrtmp.finish_job(job_id bigint, attempt integer, node_id bigint, session_token text,
                                              outcome text, result jsonb DEFAULT NULL, error text DEFAULT NULL,
@@ -118,6 +160,10 @@ BEGIN
     IF octet_length(finish_job.result::text) > 65536 THEN
         RAISE EXCEPTION 'result is too large: % bytes of JSON, at most 65536', octet_length(finish_job.result::text)
             USING ERRCODE = '22023', HINT = 'Report what was produced (duration, size, codecs, resolution), not the media itself.';
+    END IF;
+    IF ffrtmp_data.json_deeper_than(finish_job.result, 16) THEN
+        RAISE EXCEPTION 'result is nested too deeply: at most 16 levels'
+            USING ERRCODE = '22023', HINT = 'Report what was produced (duration, size, codecs, resolution) as a shallow object.';
     END IF;
     IF finish_job.failure_reason IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM ffrtmp_data.failure_reasons r WHERE r.reason = finish_job.failure_reason) THEN
@@ -139,7 +185,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) IS
-    'A worker ends its attempt: completed (with result, at most 64 KiB of JSON), or failed/timed_out (with error, kept to 4096 characters, and failure reason), which retries while attempts are left. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+    'A worker ends its attempt: completed (with result, at most 64 KiB of JSON and 16 levels), or failed/timed_out (with error, kept to 4096 characters, and failure reason), which retries while attempts are left. Waits at most 1 s for a lock, then fails with 55P03: call again.';
 
 -- A node's heartbeat waits at most as long; its reconciliation skips jobs
 -- whose rows are locked (see node_heartbeat in nodes.c).  So does a
