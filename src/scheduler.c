@@ -245,6 +245,7 @@ run_pass(bool *leading, int64 *epoch)
 	Oid			extension;
 	int			assigned = 0;
 	uint64		requested;
+	int			nestlevel;
 
 	/* Manual dispatch requests made until now are served by this pass. */
 	SpinLockAcquire(&shared->mutex);
@@ -256,6 +257,7 @@ run_pass(bool *leading, int64 *epoch)
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "ffrtmp scheduler pass");
+	nestlevel = ffrtmp_begin_index_plans();
 
 	extension = installed_extension();
 	if (OidIsValid(extension))
@@ -279,6 +281,7 @@ run_pass(bool *leading, int64 *epoch)
 			assigned = run_leader_pass(*epoch);
 	}
 
+	ffrtmp_end_index_plans(nestlevel);
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -450,7 +453,10 @@ ffrtmp_dispatch_fenced(PG_FUNCTION_ARGS)
 	{
 		if (try_leader_lock(false))
 		{
+			int			nestlevel = ffrtmp_begin_index_plans();
+
 			assigned = ffrtmp_dispatch(current_epoch());
+			ffrtmp_end_index_plans(nestlevel);
 			break;
 		}
 		if (ask_leader(&assigned))
