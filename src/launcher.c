@@ -99,6 +99,14 @@ ffrtmp_start_schedulers(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* A worker found its database and the extension: what goes missing next is news. */
+static void
+served(void)
+{
+	backoff_ms = 0;
+	said_no_database = said_no_extension = false;
+}
+
 static void
 grow_backoff(void)
 {
@@ -186,16 +194,15 @@ free_slots(void)
 			else
 				next_start = Max(next_start,
 								 TimestampTzPlusMilliseconds(GetCurrentTimestamp(), RESTART_MS));
+			if (how == SCHEDULER_SERVING)
+				served();
 		}
 		SpinLockAcquire(&ffrtmp_shared->mutex);
 		how = ffrtmp_shared->worker_exit[slot];
 		slot_pid = ffrtmp_shared->worker_pid[slot];
 		SpinLockRelease(&ffrtmp_shared->mutex);
 		if (how == SCHEDULER_SERVING && slot_pid != 0)
-		{
-			backoff_ms = 0;
-			said_no_database = said_no_extension = false;
-		}
+			served();
 		/* A worker of a launcher that died is still ours to count. */
 		if (handles[slot] == NULL && slot_pid == 0)
 			vacant++;

@@ -26,6 +26,8 @@
 #include "scheduler.h"
 
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -33,6 +35,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
@@ -259,7 +262,19 @@ run_pass(bool *leading, int64 *epoch)
 	pgstat_report_activity(STATE_RUNNING, "ffrtmp scheduler pass");
 	nestlevel = ffrtmp_begin_index_plans();
 
+	/*
+	 * DROP EXTENSION locks the extension before its tables: holding it first
+	 * makes a concurrent DROP wait for this pass instead of deadlocking with
+	 * it.  A DROP that committed while we waited for the lock leaves the
+	 * extension gone from the (fresh) catalog snapshot.
+	 */
 	extension = installed_extension();
+	if (OidIsValid(extension))
+	{
+		LockDatabaseObject(ExtensionRelationId, extension, 0, AccessShareLock);
+		if (get_extension_name(extension) == NULL)
+			extension = InvalidOid;
+	}
 	if (OidIsValid(extension))
 	{
 		Oid			pass_role = get_role_oid("ffrtmp_scheduler", true);

@@ -89,6 +89,21 @@ $node->safe_psql('postgres', 'CREATE DATABASE ffrtmp_home');
 $node->safe_psql('ffrtmp_home', 'CREATE EXTENSION ffrtmp');
 ok(leader_dispatches('ffrtmp_home', 'home-3'), 'and it comes back with the database and the extension');
 
+# CREATE EXTENSION wakes the schedulers at once: a DROP EXTENSION right after
+# it meets their first pass, and waits for it rather than deadlocking.
+my @refused;
+$offset = log_size();
+for my $round (1 .. 5)
+{
+	$node->safe_psql('ffrtmp_home', 'DROP EXTENSION ffrtmp CASCADE; CREATE EXTENSION ffrtmp');
+	select(undef, undef, undef, 0.05 * $round);
+	($rc, $out, $err) = $node->psql('ffrtmp_home', 'DROP EXTENSION ffrtmp CASCADE');
+	push @refused, $err if $rc != 0;
+	$node->safe_psql('ffrtmp_home', 'CREATE EXTENSION ffrtmp');
+}
+is(scalar(@refused), 0, 'DROP EXTENSION during the schedulers\' first pass succeeds') or diag(join("\n", @refused));
+is(log_lines($offset, qr/ERROR:  .*does not exist/), 0, 'and no pass runs on after the DROP');
+
 # A misspelt setting: logged once, however long.
 $node->append_conf('postgresql.conf', "ffrtmp.database = 'ffrtmp_hmoe'");
 $node->restart;
