@@ -18,13 +18,14 @@ DATA_built = sql/$(EXTENSION)--0.1.sql sql/$(EXTENSION)--0.1--0.2.sql \
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
               -Wno-missing-field-initializers -Wno-cast-function-type
 
-# Regression tests run in a temporary instance with the library preloaded.
+# Regression tests run in a temporary instance with the library preloaded, in
+# the database its ffrtmp.database names (the first --dbname is the one used).
 REGRESS      = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
 REGRESS_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_check \
-               --temp-config=test/ffrtmp.conf
+               --temp-config=test/ffrtmp.conf --dbname=ffrtmp_regress
 ISOLATION      = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test --outputdir=. --temp-instance=./tmp_check_iso \
-                 --temp-config=test/ffrtmp.conf
+                 --temp-config=test/ffrtmp_isolation.conf --dbname=ffrtmp_isolation
 EXTRA_CLEAN  = tmp_check tmp_check_iso output_iso results regression.diffs regression.out
 
 PG_CONFIG ?= pg_config

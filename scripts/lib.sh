@@ -34,11 +34,13 @@ build_and_install() {
   make -C "$1" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 
-# start_cluster DIR PORT: a fresh cluster in DIR with ffrtmp preloaded,
-# listening only on a unix socket in DIR.  Its jobs may name loopback hosts
-# (the demo's RTMP example), which the network policy refuses by default.
+# start_cluster DIR PORT [SETTING...]: a fresh cluster in DIR with ffrtmp
+# preloaded, listening only on a unix socket in DIR; each SETTING is a line of
+# postgresql.conf (ffrtmp.database = '...' when the extension goes elsewhere
+# than the postgres database).
 start_cluster() {
   local dir=$1 port=$2
+  shift 2
   mkdir -p "$dir"
   chown postgres "$dir" 2>/dev/null || true
   as_postgres initdb -D "$dir/data" -A trust -U postgres --encoding=UTF8 --no-locale >/dev/null
@@ -48,8 +50,11 @@ listen_addresses = ''
 unix_socket_directories = '$dir'
 port = $port
 max_connections = 60
-ffrtmp.network_allow = '127.0.0.0/8, ::1'
 CONF
+  local setting
+  for setting in "$@"; do
+    echo "$setting" >>"$dir/data/postgresql.conf"
+  done
   as_postgres pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
 }
 

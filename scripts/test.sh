@@ -101,11 +101,15 @@ want regress && run_layer pg_regress '\.\.\. ok' '\.\.\. FAILED' \
 
 want isolation && run_layer isolation '\.\.\. ok' '\.\.\. FAILED' \
   as_postgres "$PGXS_DIR/src/test/isolation/pg_isolation_regress" --bindir="$PGBIN" \
-    --inputdir=test --outputdir=. --temp-instance=./tmp_check_iso --temp-config=test/ffrtmp.conf \
+    --inputdir=test --outputdir=. --temp-instance=./tmp_check_iso --temp-config=test/ffrtmp_isolation.conf \
     --port=55433 --encoding=UTF8 --no-locale --dbname=ffrtmp_isolation $(cd test/specs && ls *.spec | sed 's/\.spec$//')
 
 if want pgtap; then
-  start_cluster "$work/pgtap" 55434
+  # The pgTAP files dispatch by hand inside their own transactions: no
+  # scheduler runs (with one, ffrtmp.dispatch() would ask the leader, which
+  # cannot see their uncommitted jobs).
+  start_cluster "$work/pgtap" 55434 "ffrtmp.database = 'ffrtmp_tap'" "ffrtmp.schedulers = 0" \
+    "ffrtmp.network_allow = '127.0.0.0/8, ::1'"
   as_postgres createdb -h "$work/pgtap" -p 55434 ffrtmp_tap
   as_postgres psql -q -h "$work/pgtap" -p 55434 -d ffrtmp_tap \
     -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION ffrtmp"

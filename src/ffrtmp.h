@@ -55,6 +55,8 @@ typedef struct KeptQuery
 } KeptQuery;
 
 extern int	ffrtmp_run(KeptQuery *query, Datum *values, const char *nulls);
+extern int	ffrtmp_begin_index_plans(void);
+extern void ffrtmp_end_index_plans(int nestlevel);
 extern Datum ffrtmp_return_row(FunctionCallInfo fcinfo);
 extern void ffrtmp_return_rows(FunctionCallInfo fcinfo);
 extern Datum ffrtmp_get_datum(int column, bool *isnull);

@@ -1,8 +1,10 @@
 /*
  * scheduler.c: the scheduler background workers and their leader election.
  *
- * ffrtmp.schedulers workers start with the server (on a primary only: they
- * start once recovery has finished).  Exactly one of them leads: the holder of
+ * The launcher (launcher.c) starts ffrtmp.schedulers workers in the database
+ * ffrtmp.database once recovery has finished (so on a primary only), and a
+ * worker leaves as soon as it finds the extension not installed there.
+ * Exactly one of them leads: the holder of
  * a session-level advisory lock in a key space SQL cannot reach (the
  * pg_advisory_* functions use locktag_field4 1 and 2; we use 3), so no role
  * can squat on the leadership.  Followers retry the lock every tick and so
@@ -21,9 +23,11 @@
  * This file holds the election, the wake-up and the pass skeleton; dispatch,
  * recovery and pruning are added to run_leader_pass().
  */
-#include "ffrtmp.h"
+#include "scheduler.h"
 
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -31,6 +35,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
@@ -46,26 +51,20 @@
 #define LEADER_LOCK_KEY2 1
 #define LEADER_LOCK_SPACE 3		/* locktag_field4: unreachable from SQL */
 
-/* What the leader publishes for submitters (its latch) and for health(). */
-typedef struct SchedulerShared
-{
-	slock_t		mutex;
-	int			leader_pgprocno;	/* INVALID_PGPROCNO when none */
-	pid_t		leader_pid;
-	int64		epoch;
-	TimestampTz last_pass;
-	TimestampTz started_at;		/* when this shared memory was initialised */
-} SchedulerShared;
+/* How long ffrtmp.dispatch() waits for the leader's pass before giving up. */
+#define MANUAL_PASS_WAIT_MS 30000
 
-static SchedulerShared *shared;
+/* What the leader publishes (its latch, passes served) and the launcher's state. */
+SchedulerShared *ffrtmp_shared;
+#define shared ffrtmp_shared
 static shmem_request_hook_type prev_shmem_request_hook;
 static shmem_startup_hook_type prev_shmem_startup_hook;
 
-static int	scheduler_count = 1;
+int			ffrtmp_scheduler_count = 1;
 static int	scheduler_interval_ms = 1000;
 static int	node_timeout_s = 15;
 static int	retention_s = 7 * 24 * 3600;
-static char *scheduler_database = NULL;
+char	   *ffrtmp_scheduler_database = NULL;
 
 static bool wake_at_commit = false;
 
@@ -95,6 +94,17 @@ startup_shmem(void)
 		shared->leader_pid = 0;
 		shared->epoch = 0;
 		shared->last_pass = 0;
+		shared->passes_requested = 0;
+		shared->passes_served = 0;
+		shared->last_assigned = 0;
+		ConditionVariableInit(&shared->pass_done);
+		shared->launcher_pgprocno = INVALID_PGPROCNO;
+		shared->launcher_wake = false;
+		for (int i = 0; i < FFRTMP_MAX_SCHEDULERS; i++)
+		{
+			shared->worker_pid[i] = 0;
+			shared->worker_exit[i] = SCHEDULER_STARTING;
+		}
 		/*
 		 * The postmaster initialises shared memory again after a backend
 		 * crash, but pg_postmaster_start_time() keeps the first start: this
@@ -134,7 +144,7 @@ ffrtmp_scheduler_init(void)
 {
 	DefineCustomIntVariable("ffrtmp.schedulers",
 							"Number of scheduler background workers (one leads, the others stand by).",
-							NULL, &scheduler_count, 1, 0, 8, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+							NULL, &ffrtmp_scheduler_count, 1, 0, FFRTMP_MAX_SCHEDULERS, PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ffrtmp.scheduler_interval",
 							"Time between scheduler passes when nothing wakes the scheduler earlier.",
 							NULL, &scheduler_interval_ms, 1000, 10, 60000, PGC_SIGHUP, GUC_UNIT_MS,
@@ -147,8 +157,8 @@ ffrtmp_scheduler_init(void)
 							NULL, &retention_s, 7 * 24 * 3600, 60, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomStringVariable("ffrtmp.database",
-							   "Database in which the scheduler runs (where CREATE EXTENSION ffrtmp was run).",
-							   NULL, &scheduler_database, "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+							   "The one database where the extension may be installed; the scheduler runs there.",
+							   NULL, &ffrtmp_scheduler_database, "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = request_shmem;
@@ -156,30 +166,21 @@ ffrtmp_scheduler_init(void)
 	shmem_startup_hook = startup_shmem;
 	RegisterXactCallback(wake_leader_at_commit, NULL);
 
-	for (int i = 0; i < scheduler_count; i++)
-	{
-		BackgroundWorker worker;
-
-		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-		worker.bgw_restart_time = 1;
-		snprintf(worker.bgw_library_name, BGW_MAXLEN, "ffrtmp");
-		snprintf(worker.bgw_function_name, BGW_MAXLEN, "ffrtmp_scheduler_main");
-		snprintf(worker.bgw_name, BGW_MAXLEN, "ffrtmp scheduler %d", i + 1);
-		snprintf(worker.bgw_type, BGW_MAXLEN, "ffrtmp scheduler");
-		worker.bgw_main_arg = Int32GetDatum(i + 1);
-		RegisterBackgroundWorker(&worker);
-	}
+	/* The launcher starts the scheduler workers (none when there are none). */
+	ffrtmp_register_launcher();
 }
 
+/*
+ * The leader lock: session-level for a scheduler worker (it leads until it
+ * exits), transaction-level for a manual pass (ffrtmp.dispatch()).
+ */
 static bool
-try_leader_lock(void)
+try_leader_lock(bool session)
 {
 	LOCKTAG		tag;
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, LEADER_LOCK_KEY1, LEADER_LOCK_KEY2, LEADER_LOCK_SPACE);
-	return LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL;
+	return LockAcquire(&tag, ExclusiveLock, session, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 
 /* The extension's oid in this database, or InvalidOid while it is not installed. */
@@ -212,8 +213,8 @@ begin_term(void)
 	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
 }
 
-/* The leader's work for one pass: recover, dispatch, prune a batch. */
-static void
+/* The leader's work for one pass: recover, dispatch, prune a batch; returns jobs assigned. */
+static int
 run_leader_pass(int64 epoch)
 {
 	static KeptQuery recover = {
@@ -226,26 +227,54 @@ run_leader_pass(int64 epoch)
 	};
 	Datum		timeout = Int32GetDatum(node_timeout_s);
 	Datum		retention = Int32GetDatum(retention_s);
+	int			assigned;
 
 	ffrtmp_run(&recover, &timeout, NULL);
-	ffrtmp_dispatch(epoch);
+	assigned = ffrtmp_dispatch(epoch);
 	ffrtmp_run(&prune, &retention, NULL);
+	return assigned;
 }
 
-static void
+/*
+ * One tick of a scheduler worker: a follower tries to lead, a leader runs a
+ * pass.  Returns false when the extension is not installed (any more): the
+ * worker then leaves, so that it holds no database it has nothing to do in.
+ */
+static bool
 run_pass(bool *leading, int64 *epoch)
 {
 	/* A term belongs to one installation: DROP and CREATE EXTENSION start another. */
 	static Oid	term_extension = InvalidOid;
 	Oid			extension;
+	int			assigned = 0;
+	uint64		requested;
+	int			nestlevel;
+
+	/* Manual dispatch requests made until now are served by this pass. */
+	SpinLockAcquire(&shared->mutex);
+	requested = shared->passes_requested;
+	SpinLockRelease(&shared->mutex);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "ffrtmp scheduler pass");
+	nestlevel = ffrtmp_begin_index_plans();
 
+	/*
+	 * DROP EXTENSION locks the extension before its tables: holding it first
+	 * makes a concurrent DROP wait for this pass instead of deadlocking with
+	 * it.  A DROP that committed while we waited for the lock leaves the
+	 * extension gone from the (fresh) catalog snapshot.
+	 */
 	extension = installed_extension();
+	if (OidIsValid(extension))
+	{
+		LockDatabaseObject(ExtensionRelationId, extension, 0, AccessShareLock);
+		if (get_extension_name(extension) == NULL)
+			extension = InvalidOid;
+	}
 	if (OidIsValid(extension))
 	{
 		Oid			pass_role = get_role_oid("ffrtmp_scheduler", true);
@@ -254,20 +283,20 @@ run_pass(bool *leading, int64 *epoch)
 		if (OidIsValid(pass_role))
 			SetUserIdAndSecContext(pass_role, SECURITY_LOCAL_USERID_CHANGE);
 		if (!*leading)
-			*leading = try_leader_lock();
+			*leading = try_leader_lock(true);
 		if (*leading && extension != term_extension)
 		{
 			term_extension = extension;
 			*epoch = begin_term();
 			ereport(LOG,
 					(errmsg("ffrtmp scheduler %d leads, epoch %lld",
-							MyBgworkerEntry ? DatumGetInt32(MyBgworkerEntry->bgw_main_arg) : 0,
-							(long long) *epoch)));
+							DatumGetInt32(MyBgworkerEntry->bgw_main_arg), (long long) *epoch)));
 		}
 		if (*leading)
-			run_leader_pass(*epoch);
+			assigned = run_leader_pass(*epoch);
 	}
 
+	ffrtmp_end_index_plans(nestlevel);
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -281,35 +310,59 @@ run_pass(bool *leading, int64 *epoch)
 		shared->leader_pid = MyProcPid;
 		shared->epoch = *epoch;
 		shared->last_pass = GetCurrentTimestamp();
+		if (requested > shared->passes_served)
+			shared->passes_served = requested;
+		shared->last_assigned = assigned;
 		SpinLockRelease(&shared->mutex);
+		ConditionVariableBroadcast(&shared->pass_done);
 	}
+	return OidIsValid(extension);
 }
 
-/* On exit the lock goes with the session; the published latch must go too. */
+/* On exit the lock goes with the session; the published latch and the slot must go too. */
 static void
 resign(int code, Datum arg)
 {
+	int			slot = DatumGetInt32(arg);
+
 	SpinLockAcquire(&shared->mutex);
 	if (shared->leader_pid == MyProcPid)
 	{
 		shared->leader_pgprocno = INVALID_PGPROCNO;
 		shared->leader_pid = 0;
 	}
+	if (shared->worker_pid[slot] == MyProcPid)
+		shared->worker_pid[slot] = 0;
 	SpinLockRelease(&shared->mutex);
 }
 
+/* Tells the launcher how this worker ended: it reads the slot once we are gone. */
+static void
+report_exit(int slot, SchedulerExit how)
+{
+	SpinLockAcquire(&shared->mutex);
+	shared->worker_exit[slot] = how;
+	SpinLockRelease(&shared->mutex);
+}
+
+/* A scheduler worker, started by the launcher; bgw_main_arg is its number, from 1. */
 void
 ffrtmp_scheduler_main(Datum arg)
 {
+	int			slot = DatumGetInt32(arg) - 1;
 	bool		leading = false;
 	int64		epoch = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(scheduler_database, NULL, 0);
+	SpinLockAcquire(&shared->mutex);
+	shared->worker_pid[slot] = MyProcPid;
+	SpinLockRelease(&shared->mutex);
+	before_shmem_exit(resign, Int32GetDatum(slot));
+	report_exit(slot, SCHEDULER_STARTING);
+	BackgroundWorkerInitializeConnection(ffrtmp_scheduler_database, NULL, 0);
 	pgstat_report_appname("ffrtmp scheduler");
-	before_shmem_exit(resign, (Datum) 0);
 
 	for (;;)
 	{
@@ -319,11 +372,123 @@ ffrtmp_scheduler_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		run_pass(&leading, &epoch);
+		if (!run_pass(&leading, &epoch))
+		{
+			report_exit(slot, SCHEDULER_NO_EXTENSION);
+			proc_exit(0);
+		}
+		report_exit(slot, SCHEDULER_SERVING);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 scheduler_interval_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+/* The current epoch: a manual pass holding the leader lock writes under it. */
+static int64
+current_epoch(void)
+{
+	static KeptQuery epoch = {
+		.sql = "SELECT epoch FROM ffrtmp_data.scheduler_state",
+	};
+	bool		isnull;
+
+	ffrtmp_run(&epoch, NULL, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "ffrtmp_data.scheduler_state has no row");
+	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
+}
+
+/*
+ * Asks the leader for a pass and waits until one that began after the request
+ * has completed; returns what the last completed pass assigned.  False when
+ * no leader has published itself (yet).
+ */
+static bool
+ask_leader(int *assigned)
+{
+	int			pgprocno;
+	uint64		ticket;
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), MANUAL_PASS_WAIT_MS);
+
+	SpinLockAcquire(&shared->mutex);
+	pgprocno = shared->leader_pgprocno;
+	if (pgprocno != INVALID_PGPROCNO)
+		ticket = ++shared->passes_requested;
+	SpinLockRelease(&shared->mutex);
+	if (pgprocno == INVALID_PGPROCNO)
+		return false;
+	SetLatch(&ProcGlobal->allProcs[pgprocno].procLatch);
+
+	ConditionVariablePrepareToSleep(&shared->pass_done);
+	for (;;)
+	{
+		bool		served;
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+
+		SpinLockAcquire(&shared->mutex);
+		served = shared->passes_served >= ticket;
+		*assigned = shared->last_assigned;
+		SpinLockRelease(&shared->mutex);
+		if (served)
+			break;
+		if (left <= 0)
+		{
+			ConditionVariableCancelSleep();
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the scheduler leader did not complete a pass within %d seconds",
+							MANUAL_PASS_WAIT_MS / 1000),
+					 errhint("Check ffrtmp.health() and the server log; the leader may be waiting on a lock.")));
+		}
+		(void) ConditionVariableTimedSleep(&shared->pass_done, Min(left, 100), PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	return true;
+}
+
+/*
+ * ffrtmp.dispatch() (0.2): one pass now, never beside the leader's.  While a
+ * leader holds the leader lock, the leader runs the pass (under its fence, in
+ * its lock order) and this returns what it assigned; it sees committed work
+ * only.  Without a leader (ffrtmp.schedulers = 0, an external runner), the
+ * caller takes the leader lock for its transaction and runs the pass itself
+ * under the current epoch, so that no scheduler can start a term meanwhile.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_dispatch_fenced);
+Datum
+ffrtmp_dispatch_fenced(PG_FUNCTION_ARGS)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), MANUAL_PASS_WAIT_MS);
+	int			assigned = 0;
+
+	SPI_connect();
+	ffrtmp_require_admin("dispatch jobs");
+	for (;;)
+	{
+		if (try_leader_lock(false))
+		{
+			int			nestlevel = ffrtmp_begin_index_plans();
+
+			assigned = ffrtmp_dispatch(current_epoch());
+			ffrtmp_end_index_plans(nestlevel);
+			break;
+		}
+		if (ask_leader(&assigned))
+			break;
+		/* The lock is held by a manual pass, or by a leader not yet published. */
+		if (GetCurrentTimestamp() >= deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("could not run a dispatch pass: the scheduler leader lock stayed busy for %d seconds",
+							MANUAL_PASS_WAIT_MS / 1000),
+					 errhint("Another session's transaction may hold a manual pass open; commit it and try again.")));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_finish();
+	PG_RETURN_INT32(assigned);
 }
 
 /*

@@ -10,6 +10,7 @@
 
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 /*
  * Always read-write: each query then takes a fresh snapshot in READ COMMITTED,
@@ -44,6 +45,33 @@ ffrtmp_run(KeptQuery *query, Datum *values, const char *nulls)
 		elog(ERROR, "SPI_execute_plan failed (%s) for: %s",
 			 SPI_result_code_string(rc), query->sql);
 	return rc;
+}
+
+/*
+ * A kept plan is made once and then used for the backend's life, whatever the
+ * tables grow to; the statistics at that moment may be those of an empty
+ * table (a fresh install, or everything pruned), for which a sequential scan
+ * is cheapest.  The scheduler's pass reads big tables (jobs) by key only, so
+ * it runs with enable_seqscan off: its plans, and those of the PL/pgSQL
+ * functions planned during it (recover, prune), take the indexes and stay
+ * right at any size.  (A table with no usable index is still scanned.)
+ * Returns the GUC nest level to hand to ffrtmp_end_index_plans(); an error
+ * undoes the setting with the (sub)transaction.
+ */
+int
+ffrtmp_begin_index_plans(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+void
+ffrtmp_end_index_plans(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
 }
 
 /* Copies SPI row 0 into the caller's result row type (the shapes must agree). */

@@ -9,7 +9,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('dump');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\nffrtmp.database = 'source'");
 $node->start;
 
 $node->safe_psql('postgres', q{
@@ -29,6 +29,10 @@ $node->safe_psql('source', q{
 
 my $dump = $node->basedir . '/source.dump';
 command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('source') ], 'pg_dump succeeds');
+# The extension lives only in the database ffrtmp.database names: the
+# restore goes where the setting now points.
+$node->append_conf('postgresql.conf', "ffrtmp.database = 'copy'");
+$node->restart;
 command_ok([ 'pg_restore', '-d', $node->connstr('copy'), $dump ], 'pg_restore succeeds without errors');
 
 is($node->safe_psql('copy', q{SELECT string_agg(name || ':' || plan || ':' || metadata::text, ',' ORDER BY name) FROM ffrtmp.tenants}),

@@ -1,5 +1,5 @@
-# The scheduler background workers: they start with the server, elect one
-# leader, hand leadership over when the leader dies, wake up at a submit's
+# The scheduler background workers: a launcher that holds no database starts
+# them with the server, they elect one leader, hand leadership over when the leader dies, wake up at a submit's
 # commit, stop cleanly, and run on a standby only once it is promoted.
 use strict;
 use warnings;
@@ -18,8 +18,12 @@ restart_after_crash = on
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION ffrtmp');
 
-my $one_leader = q{SELECT count(*) = 2 AND count(*) FILTER (WHERE leader) = 1 FROM ffrtmp.scheduler_status()};
+# One leader holds the lock and has published itself (its term has begun).
+my $one_leader = q{SELECT count(*) = 2 AND count(*) FILTER (WHERE leader) = 1
+	AND bool_or(leader AND pid = (SELECT leader_pid FROM ffrtmp_data.scheduler_shared())) FROM ffrtmp.scheduler_status()};
 ok($node->poll_query_until('postgres', $one_leader), 'two schedulers start with the server and exactly one leads');
+is($node->safe_psql('postgres', q{SELECT count(*) || ':' || count(datname) FROM pg_stat_activity WHERE backend_type = 'ffrtmp launcher'}),
+	'1:0', 'one launcher starts them, connected to no database');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ffrtmp scheduler'}),
 	'2', 'pg_stat_activity shows them as ffrtmp scheduler');
 my $leader = $node->safe_psql('postgres', 'SELECT pid FROM ffrtmp.scheduler_status() WHERE leader');
@@ -36,7 +40,8 @@ is($node->safe_psql('postgres', 'SELECT pid FROM ffrtmp.scheduler_status() WHERE
 # Killing the leader hands leadership to the other scheduler.
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($leader)");
 ok($node->poll_query_until('postgres',
-		"SELECT count(*) = 1 FROM ffrtmp.scheduler_status() WHERE leader AND pid <> $leader"),
+		"SELECT count(*) = 1 FROM ffrtmp.scheduler_status() WHERE leader AND pid <> $leader
+		   AND pid = (SELECT leader_pid FROM ffrtmp_data.scheduler_shared())"),
 	'another scheduler leads after the leader is terminated');
 is($node->safe_psql('postgres', 'SELECT epoch FROM ffrtmp_data.scheduler_state'), '2', 'with a new epoch');
 ok($node->poll_query_until('postgres', $one_leader), 'the terminated one comes back as a follower');
@@ -62,7 +67,8 @@ ok($node->poll_query_until('postgres', $one_leader), 'with the privilege back, a
 $leader = $node->safe_psql('postgres', 'SELECT pid FROM ffrtmp.scheduler_status() WHERE leader');
 kill 'KILL', $leader;
 ok($node->poll_query_until('postgres',
-		"SELECT count(*) = 2 AND count(*) FILTER (WHERE leader AND pid <> $leader) = 1 FROM ffrtmp.scheduler_status()"),
+		"SELECT count(*) = 2 AND count(*) FILTER (WHERE leader AND pid <> $leader
+		   AND pid = (SELECT leader_pid FROM ffrtmp_data.scheduler_shared())) = 1 FROM ffrtmp.scheduler_status()"),
 	'after a SIGKILL and the server\'s crash restart, two schedulers run and one leads');
 like(slurp_file($node->logfile), qr/terminated by signal 9/, 'the crash restart did happen');
 
