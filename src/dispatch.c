@@ -50,11 +50,6 @@
 
 #define RETRY_TENANTS 4
 
-/* The pass lock: the leader lock's key space (scheduler.c), second key. */
-#define PASS_LOCK_KEY1 0x66667274	/* "ffrt" */
-#define PASS_LOCK_KEY2 2
-#define PASS_LOCK_SPACE 3
-
 static int	dispatch_lock_wait_ms = 10;
 
 void
@@ -129,7 +124,7 @@ try_pass_lock(void)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PASS_LOCK_KEY1, PASS_LOCK_KEY2, PASS_LOCK_SPACE);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, FFRTMP_LOCK_KEY1, FFRTMP_PASS_LOCK, FFRTMP_LOCK_SPACE);
 	return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 

@@ -20,6 +20,16 @@
 #include "utils/uuid.h"
 
 /*
+ * The scheduler's advisory locks live in a key space SQL cannot reach: the
+ * pg_advisory_* functions use locktag_field4 1 and 2, these use 3, so no role
+ * can take or squat on them.  The second key says which lock it is.
+ */
+#define FFRTMP_LOCK_KEY1	0x66667274	/* "ffrt" */
+#define FFRTMP_LOCK_SPACE	3
+#define FFRTMP_LEADER_LOCK	1		/* session-level: who leads */
+#define FFRTMP_PASS_LOCK	2		/* transaction-level: one pass at a time */
+
+/*
  * SQLSTATEs of the API, chosen for the HTTP status PostgREST maps them to:
  * PTxyz becomes status xyz; 22023 becomes 400 and 42501 becomes 403.
  */

@@ -235,9 +235,15 @@ start_workers(void)
 							ffrtmp_scheduler_database),
 					 errhint("Create the database and the extension in it, or set ffrtmp.database and restart the server.")));
 		said_no_database = true;
+		said_no_extension = false;	/* a database made again is news */
 		grow_backoff();
 		return;
 	}
+	/*
+	 * Seen to exist: its next disappearance is news, even if no worker served
+	 * in between (the launcher may not have looked while one did).
+	 */
+	said_no_database = false;
 	for (int slot = 0; slot < ffrtmp_scheduler_count; slot++)
 	{
 		pid_t		slot_pid;

@@ -47,10 +47,6 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#define LEADER_LOCK_KEY1 0x66667274 /* "ffrt" */
-#define LEADER_LOCK_KEY2 1
-#define LEADER_LOCK_SPACE 3		/* locktag_field4: unreachable from SQL */
-
 /* How long ffrtmp.dispatch() waits for the leader's pass before giving up. */
 #define MANUAL_PASS_WAIT_MS 30000
 
@@ -179,7 +175,7 @@ try_leader_lock(bool session)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, LEADER_LOCK_KEY1, LEADER_LOCK_KEY2, LEADER_LOCK_SPACE);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, FFRTMP_LOCK_KEY1, FFRTMP_LEADER_LOCK, FFRTMP_LOCK_SPACE);
 	return LockAcquire(&tag, ExclusiveLock, session, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 
