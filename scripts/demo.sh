@@ -54,12 +54,14 @@ SELECT seq, state, preset, priority FROM ffrtmp.submit_job('testsrc://1280x720@3
 SELECT seq, state, preset, priority FROM ffrtmp.submit_job('testsrc://1920x1080@30?duration=20', preset => 'hls-abr', output_url => 'abr/master.m3u8', priority => 'high');
 SELECT seq, state, queue FROM ffrtmp.submit_job('rtmp://ingest.example.com/live/cam1', output_url => 'live/cam1.m3u8', params => '{"format": "hls", "video_codec": "copy", "audio_codec": "copy"}', queue => 'live');
 -- It cannot act for another tenant, nor see one.
+\echo '-- (refused on purpose: acme_app acts for acme only)'
 SELECT seq FROM ffrtmp.submit_job('testsrc://', tenant => 'globex');
 SELECT name FROM ffrtmp.tenants;
 RESET ROLE;
 
 -- globex is on the free plan: 10 active jobs, then 429.
 SELECT count(ffrtmp.submit_job('testsrc://640x360@25?duration=5', tenant => 'globex')) AS submitted FROM generate_series(1, 10);
+\echo '-- (refused on purpose: globex is at its quota of 10 active jobs)'
 SELECT seq FROM ffrtmp.submit_job('testsrc://', tenant => 'globex');
 SELECT seq, state FROM ffrtmp.cancel_job((SELECT id FROM ffrtmp.jobs WHERE seq = 1 AND tenant_id = (SELECT id FROM ffrtmp.tenants WHERE name = 'globex')));
 

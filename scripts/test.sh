@@ -50,7 +50,7 @@ mkdir -p "$work/bin"
 cp "$repo/src/worker/ffrtmp-worker" "$repo/src/worker/ffrtmp-transcode" "$work/bin/"
 chown -R postgres "$work" 2>/dev/null || true
 cd "$work"
-# The copy holds every cluster and log of the run (about 200 MB): removed when
+# The copy holds every cluster and log of the run (about 400 MB): removed when
 # the run passes, kept for reading when it fails.
 finish() {
   stop_cluster "$work/pgtap"
@@ -73,9 +73,9 @@ run_layer() {
   shift 3
   log="$work/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '_').log"
   echo "== $name"
-  "$@" >"$log" 2>&1
-  rc=$?
-  cat "$log"
+  # Shown as it runs (the Perl TAP layer takes minutes), and kept for counting.
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
   p=$(grep -cE "$pass_re" "$log" 2>/dev/null); p=${p:-0}
   f=$(grep -cE "$fail_re" "$log" 2>/dev/null); f=${f:-0}
   if [ ! -s "$log" ]; then

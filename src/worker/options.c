@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WORKER_VERSION "0.1"
+#define WORKER_VERSION "0.2"
 
 /* A configuration file larger than this is a mistake, not a configuration. */
 #define CONFIG_MAX_BYTES (1024 * 1024)
