@@ -1,5 +1,7 @@
 /*
- * db_link.c: opening one libpq connection for the worker (see db_link.h).
+ * db_link.c: opening one libpq connection for the worker, and what the
+ * SQLSTATE of an error answer means to it (see db_link.h).  Nothing here
+ * keeps state: it connects and classifies, and the session acts on that.
  *
  * A connection refused by the server ends with its FATAL message, whose
  * SQLSTATE libpq keeps only in the text it builds.  So the connection is
@@ -65,6 +67,49 @@ db_call_error_status(const char *sqlstate)
 	if (strcmp(sqlstate, "42501") == 0)
 		return WORKER_EXIT_NOPERM;
 	return 0;
+}
+
+/* 25006: read-only (a standby); 57P: shutdown or crash; 08: connection exception. */
+int
+db_refusal_is_lost(const char *sqlstate)
+{
+	return strcmp(sqlstate, "25006") == 0 || strncmp(sqlstate, "57P", 3) == 0 ||
+		strncmp(sqlstate, "08", 2) == 0;
+}
+
+int
+db_refusal_is_transient(const char *sqlstate)
+{
+	return strncmp(sqlstate, "40", 2) == 0 || strncmp(sqlstate, "53", 2) == 0 ||
+		strncmp(sqlstate, "55", 2) == 0 || strcmp(sqlstate, "57014") == 0 ||
+		strcmp(sqlstate, "PT429") == 0;
+}
+
+/* PT409: another attempt holds the job; PT404: the job or attempt is gone. */
+int
+db_refusal_is_final(const char *sqlstate)
+{
+	return strcmp(sqlstate, "PT409") == 0 || strcmp(sqlstate, "PT404") == 0;
+}
+
+int
+db_register_error_status(const char *sqlstate)
+{
+	return db_call_error_status(sqlstate) == WORKER_EXIT_NOPERM ? WORKER_EXIT_NOPERM : WORKER_EXIT_CONFIG;
+}
+
+const char *
+db_exit_advice(int status)
+{
+	switch (status)
+	{
+		case WORKER_EXIT_NOPERM:
+			return "check the role, its password and pg_hba.conf";
+		case WORKER_EXIT_CONFIG:
+			return "check the connection string, the database name and that the ffrtmp extension is installed there";
+		default:
+			return "the database could not be reached (--once tries only once)";
+	}
 }
 
 /*

@@ -4,7 +4,9 @@
  * role, a bad connection string, the extension missing) from those it can
  * (a server down, starting up, or out of connections).
  *
- * The decision rests on SQLSTATEs, never on message text, which the server
+ * It also holds how the worker's session reads an error answer to a call:
+ * whether the server is lost, the refusal passes, or it is final.  The
+ * decisions rest on SQLSTATEs, never on message text, which the server
  * translates into its lc_messages.
  */
 #ifndef FFRTMP_WORKER_DB_LINK_H
@@ -33,5 +35,36 @@ extern PGconn *db_connect(const char *conninfo, int *exit_status, char *err, siz
  * WORKER_EXIT_NOPERM for a permission refused, 0 otherwise.
  */
 extern int	db_call_error_status(const char *sqlstate);
+
+/*
+ * An error answer that means this server cannot serve the node any more (a
+ * standby after a failover, a server shutting down, a connection
+ * exception): the session counts it as a lost connection and reconnects,
+ * which finds the new primary.
+ */
+extern int	db_refusal_is_lost(const char *sqlstate);
+
+/*
+ * An error that says "not now" rather than "never" (serialization,
+ * resources, lock or statement timeouts, PT429 "too many requests"): the call
+ * is tried again later.
+ */
+extern int	db_refusal_is_transient(const char *sqlstate);
+
+/*
+ * The attempt is not (or no longer) this node's: another attempt or node
+ * owns the job, so trying again cannot succeed.
+ */
+extern int	db_refusal_is_final(const char *sqlstate);
+
+/*
+ * The exit status for the node's very first registration refused for good:
+ * WORKER_EXIT_NOPERM for a permission refused, else WORKER_EXIT_CONFIG (a
+ * bad name or tenant, or the extension missing: all need an operator).
+ */
+extern int	db_register_error_status(const char *sqlstate);
+
+/* What an operator should check after the session gave up with status. */
+extern const char *db_exit_advice(int status);
 
 #endif

@@ -1,0 +1,167 @@
+/*
+ * node_jobs.c: the job connection's calls about one job that are not its
+ * end: fetch_assigned, start_job and report_progress (see node_session.h;
+ * finish_job is in node_finish.c, as it is kept when it cannot be sent).
+ *
+ * None of them is kept: a call the database answers with "not now" simply
+ * waits for the next poll (a fetch or a start) or the next report (a
+ * progress), since the main loop repeats them anyway.  Every one takes the
+ * node's id and session token, so an attempt is only ever touched by the
+ * node that holds it.
+ */
+#include "node_session_internal.h"
+#include "db_link.h"
+#include "worker_log.h"
+
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+node_session_fetch_assigned(NodeSession *s, AssignedJob **jobs, int *njobs)
+{
+	static const char *const sql =
+		"SELECT id, attempt, tenant_id, input_url, output_url, params, cpu_cores, gpus,"
+		"       extract(epoch FROM timeout)"
+		"  FROM ffrtmp.fetch_assigned($1::bigint, $2)";
+	char		node[24];
+	const char *values[2];
+	PGresult   *res;
+	int			n;
+
+	*jobs = NULL;
+	*njobs = 0;
+	if (!s->ready)
+		return -1;
+	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
+	values[0] = node;
+	values[1] = s->token;
+	switch (session_call(s, LINK_JOB, "fetch_assigned", sql, 2, values, &res))
+	{
+		case CALL_LOST:
+			return -1;
+		case CALL_REFUSED:
+			worker_log(WLOG_WARNING, "could not fetch assigned jobs: %s (SQLSTATE %s)", s->error, s->sqlstate);
+			return -1;
+		case CALL_OK:
+			break;
+	}
+	n = PQntuples(res);
+	if (n > 0 && (*jobs = calloc(n, sizeof(AssignedJob))) == NULL)
+	{
+		PQclear(res);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		AssignedJob *job = &(*jobs)[i];
+
+		job->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		job->attempt = atoi(PQgetvalue(res, i, 1));
+		snprintf(job->tenant_id, sizeof(job->tenant_id), "%s", PQgetvalue(res, i, 2));
+		job->input_url = strdup(PQgetvalue(res, i, 3));
+		job->output_url = PQgetisnull(res, i, 4) ? NULL : strdup(PQgetvalue(res, i, 4));
+		job->params = strdup(PQgetvalue(res, i, 5));
+		job->cpu_cores = atoi(PQgetvalue(res, i, 6));
+		job->gpus = atoi(PQgetvalue(res, i, 7));
+		job->timeout_ms = PQgetisnull(res, i, 8) ? 0 : (int64_t) (strtod(PQgetvalue(res, i, 8), NULL) * 1000);
+		if (!PQgetisnull(res, i, 8) && job->timeout_ms <= 0)
+			job->timeout_ms = 1;	/* a zero timeout is over at once, not "none" */
+		*njobs = i + 1;
+		if (job->input_url == NULL || job->params == NULL)
+			break;				/* out of memory: run what was copied */
+	}
+	PQclear(res);
+	return 0;
+}
+
+void
+assigned_jobs_free(AssignedJob *jobs, int njobs)
+{
+	for (int i = 0; i < njobs; i++)
+	{
+		free(jobs[i].input_url);
+		free(jobs[i].output_url);
+		free(jobs[i].params);
+	}
+	free(jobs);
+}
+
+int
+node_session_start_job(NodeSession *s, const AssignedJob *job)
+{
+	static const char *const sql =
+		"SELECT state FROM ffrtmp.start_job($1::bigint, $2::integer, $3::bigint, $4)";
+	char		id[24];
+	char		attempt[16];
+	char		node[24];
+	const char *values[4];
+	CallResult	rc;
+
+	if (!s->ready)
+		return -1;
+	snprintf(id, sizeof(id), "%" PRId64, job->id);
+	snprintf(attempt, sizeof(attempt), "%d", job->attempt);
+	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
+	values[0] = id;
+	values[1] = attempt;
+	values[2] = node;
+	values[3] = s->token;
+	/* Once started, the job must be in the heartbeats even before the answer arrives. */
+	s->in_flight_job = job->id;
+	rc = session_call(s, LINK_JOB, "start_job", sql, 4, values, NULL);
+	s->in_flight_job = 0;
+	switch (rc)
+	{
+		case CALL_LOST:
+			return -1;
+		case CALL_REFUSED:
+			worker_log_job(WLOG_WARNING, job->id, job->tenant_id, "could not start attempt %d: %s (SQLSTATE %s)",
+						   job->attempt, s->error, s->sqlstate);
+			return db_refusal_is_final(s->sqlstate) ? 0 : -1;
+		case CALL_OK:
+			break;
+	}
+	return 1;
+}
+
+int
+node_session_report_progress(NodeSession *s, int64_t job_id, int attempt, const char *tenant,
+							 const char *progress_json)
+{
+	static const char *const sql =
+		"SELECT ffrtmp.report_progress($1::bigint, $2::integer, $3::bigint, $4, $5::jsonb)";
+	char		id[24];
+	char		attempt_text[16];
+	char		node[24];
+	const char *values[5];
+	PGresult   *res;
+	int			go_on;
+
+	if (!s->ready)
+		return -1;
+	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	snprintf(attempt_text, sizeof(attempt_text), "%d", attempt);
+	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
+	values[0] = id;
+	values[1] = attempt_text;
+	values[2] = node;
+	values[3] = s->token;
+	values[4] = progress_json;
+	switch (session_call(s, LINK_JOB, "report_progress", sql, 5, values, &res))
+	{
+		case CALL_LOST:
+			return -1;
+		case CALL_REFUSED:
+			worker_log_job(WLOG_WARNING, job_id, tenant, "progress not recorded: %s (SQLSTATE %s)",
+						   s->error, s->sqlstate);
+			return -1;
+		case CALL_OK:
+			break;
+	}
+	go_on = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return go_on;
+}
