@@ -83,10 +83,12 @@ ffrtmp_check_text_field(const char *what, text *value, int max_chars, TextRule r
 
 /*
  * Levels of nested objects and arrays (a flat object is 1), walked without
- * recursion; the value's size is bounded before this runs.
+ * recursion (the value's size is bounded before this runs); *controls tells
+ * whether a key or a string holds a control character other than a newline
+ * or a tab (JSON escapes them, but whoever prints the value later does not).
  */
 static int
-json_depth(Jsonb *value)
+json_shape(Jsonb *value, bool *controls)
 {
 	JsonbIterator *it = JsonbIteratorInit(&value->root);
 	JsonbValue	v;
@@ -94,6 +96,7 @@ json_depth(Jsonb *value)
 	int			depth = 0;
 	int			deepest = 0;
 
+	*controls = false;
 	while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
 		if (token == WJB_BEGIN_OBJECT || token == WJB_BEGIN_ARRAY)
@@ -103,8 +106,27 @@ json_depth(Jsonb *value)
 		}
 		else if (token == WJB_END_OBJECT || token == WJB_END_ARRAY)
 			depth--;
+		else if (v.type == jbvString)
+		{
+			for (int i = 0; i < v.val.string.len && !*controls; i++)
+				*controls = is_refused_control((unsigned char) v.val.string.val[i], TEXT_MULTI_LINE);
+		}
 	}
 	return deepest;
+}
+
+/*
+ * ffrtmp_data.json_has_controls(value): the same rule for the worker calls'
+ * JSON (result, progress), which are written in SQL.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_json_has_controls);
+Datum
+ffrtmp_json_has_controls(PG_FUNCTION_ARGS)
+{
+	bool		controls;
+
+	(void) json_shape(PG_GETARG_JSONB_P(0), &controls);
+	PG_RETURN_BOOL(controls);
 }
 
 /* A JSON object of at most max_bytes (as stored) and max_depth levels. */
@@ -113,6 +135,7 @@ ffrtmp_check_json_object(const char *what, Jsonb *value, int max_bytes, int max_
 {
 	size_t		bytes;
 	int			depth;
+	bool		controls;
 
 	if (value == NULL)
 		return;
@@ -128,12 +151,17 @@ ffrtmp_check_json_object(const char *what, Jsonb *value, int max_bytes, int max_
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a JSON object", what),
 				 errhint("Pass a JSON object, for example '{\"team\": \"video\"}'.")));
-	depth = json_depth(value);
+	depth = json_shape(value, &controls);
 	if (depth > max_depth)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s is nested too deeply (%d levels)", what, depth),
 				 errhint("Flatten %s to at most %d levels of nesting.", what, max_depth)));
+	if (controls)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s holds a control character", what),
+				 errhint("Keys and strings of %s may hold newlines and tabs but no other control characters.", what)));
 }
 
 static void

@@ -90,6 +90,9 @@ extern void ffrtmp_network_policy_init(void);
 extern void ffrtmp_check_url_host(const char *what, const char *url);
 extern char *ffrtmp_echo_url(const char *url);
 
+/* scheduler.c */
+extern void ffrtmp_require_home_database(const char *action);
+
 /* dispatch.c */
 extern void ffrtmp_dispatch_init(void);
 extern int	ffrtmp_dispatch(int64 epoch);

@@ -307,6 +307,7 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	SPI_connect();
 	tenant = ffrtmp_target_tenant(r.tenant);
 	ffrtmp_require_active_now(&tenant, "submit jobs");
+	ffrtmp_require_home_database("submit jobs");
 	params = resolve_params(&r, &tenant);
 
 	/*

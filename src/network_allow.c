@@ -9,13 +9,13 @@
  * are 22023 (HTTP 400), name the rule, and never echo credentials.
  */
 #include "ffrtmp.h"
+#include "bounds.h"
 
 #include "mb/pg_wchar.h"
 #include "utils/guc.h"
 
 #include "common/net_policy.h"
 
-#define ECHO_CHARS 60
 
 static char *network_allow_text = NULL;
 static const NpAllowList *network_allow = NULL;
@@ -63,11 +63,10 @@ ffrtmp_echo_url(const char *url)
 {
 	size_t		len = strlen(url) * 4 + 1;	/* each "@" may become "***@" */
 	char	   *redacted = palloc(len);
-	int			clip;
 
 	np_redact_url(url, redacted, len);
-	clip = pg_mbcliplen(redacted, strlen(redacted), ECHO_CHARS);
-	return psprintf("%.*s%s", clip, redacted, redacted[clip] ? "..." : "");
+	/* Then the one way values are echoed: bounded, control characters shown as \xNN. */
+	return ffrtmp_echo(redacted);
 }
 
 /*

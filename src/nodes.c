@@ -167,6 +167,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	bool		result_nulls[2] = {false, false};
 
 	check_node_args(fcinfo);
+	ffrtmp_require_home_database("register nodes");
 	SPI_connect();
 
 	/* Administrators register shared-pool nodes by naming no tenant. */

@@ -27,6 +27,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_extension.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -485,6 +486,32 @@ ffrtmp_dispatch_fenced(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_INT32(assigned);
+}
+
+/*
+ * Refuses work that no scheduler would ever pick up: the install script
+ * refuses other databases, but a copy (CREATE DATABASE ... TEMPLATE) or a
+ * 0.1 install still carries the extension elsewhere.  The answer cannot
+ * change in a backend (ffrtmp.database needs a restart), so it is kept.
+ */
+void
+ffrtmp_require_home_database(const char *action)
+{
+	static int	home = -1;
+
+	if (home < 0)
+	{
+		char	   *name = get_database_name(MyDatabaseId);
+
+		home = name != NULL && strcmp(name, ffrtmp_scheduler_database) == 0;
+	}
+	if (!home)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot %s in database \"%s\": the ffrtmp scheduler runs in database \"%s\"",
+						action, get_database_name(MyDatabaseId), ffrtmp_scheduler_database),
+				 errhint("Use database \"%s\", or set ffrtmp.database in postgresql.conf and restart the server.",
+						 ffrtmp_scheduler_database)));
 }
 
 /*

@@ -36,6 +36,7 @@
 #include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/backend_status.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/syscache.h"
@@ -93,21 +94,68 @@ cap_setting(const char *name, int current_ms, int cap_ms)
 }
 
 /*
+ * A statement past its cap is canceled, but a tenant's PL/pgSQL can catch
+ * the cancellation and go on, keeping its locks and its snapshot.  So the
+ * statement also has a hard deadline, at twice the cap from its start: a
+ * timer of our own that ends the session (as pg_terminate_backend does; a
+ * FATAL cannot be caught) if that same statement is still running then.
+ */
+static TimeoutId deadline_timeout;
+static bool deadline_registered = false;
+static TimestampTz deadline_statement = 0;	/* start of the statement it guards */
+
+static void
+statement_deadline_passed(void)
+{
+	volatile PgBackendStatus *entry = MyBEEntry;
+
+	/* A signal handler: only flags, as die() sets them. */
+	if (entry != NULL && entry->st_state == STATE_RUNNING &&
+		entry->st_activity_start_timestamp == deadline_statement)
+	{
+		ProcDiePending = true;
+		InterruptPending = true;
+	}
+}
+
+/*
  * The statement now running had its timer armed (or not) from the setting
- * in force when it began; it ends no later than cap_ms from now.  A timer
- * that already ends sooner is left alone, so queries nested in a long
- * statement never push its end further out.
+ * in force when it began; it is canceled no later than cap_ms after it
+ * began.  A query it starts after that moment means it caught the
+ * cancellation: the session ends.  One that catches it and runs no further
+ * query is ended by the deadline timer at twice the cap.  A statement timer
+ * that already ends sooner is left alone.
  */
 static void
 cap_running_statement(int cap_ms)
 {
+	TimestampTz started = GetCurrentStatementStartTimestamp();
 	TimestampTz cap_end;
 
 	if (cap_ms <= 0)
 		return;
-	cap_end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), cap_ms);
+	cap_end = TimestampTzPlusMilliseconds(started, cap_ms);
+	/* Still running past the cap: its cancellation was caught.  No second chance. */
+	if (GetCurrentTimestamp() >= cap_end)
+		ereport(FATAL,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("terminating connection because a tenant statement outran ffrtmp.tenant_statement_timeout"),
+				 errdetail("The statement caught its cancellation and went on."),
+				 errhint("Keep tenant statements under %d ms, or ask a superuser to raise the cap for this role.",
+						 cap_ms)));
 	if (!get_timeout_active(STATEMENT_TIMEOUT) || get_timeout_finish_time(STATEMENT_TIMEOUT) > cap_end)
 		enable_timeout_at(STATEMENT_TIMEOUT, cap_end);
+
+	if (!deadline_registered)
+	{
+		deadline_timeout = RegisterTimeout(USER_TIMEOUT, statement_deadline_passed);
+		deadline_registered = true;
+	}
+	if (deadline_statement != started || !get_timeout_active(deadline_timeout))
+	{
+		deadline_statement = started;
+		enable_timeout_at(deadline_timeout, TimestampTzPlusMilliseconds(cap_end, cap_ms));
+	}
 }
 
 static void

@@ -67,10 +67,16 @@ BEGIN ATOMIC
             UNION ALL
             SELECT 'no node is online' FROM h WHERE (j ->> 'online_nodes')::integer = 0
             UNION ALL
+            -- A copy of the database (CREATE DATABASE ... TEMPLATE) carries the
+            -- extension where no scheduler will ever dispatch.
+            SELECT format('the scheduler runs in database %I, not in this one (%I): jobs submitted here are never dispatched',
+                          current_setting('ffrtmp.database'), current_database())
+             WHERE current_database() <> current_setting('ffrtmp.database')
+            UNION ALL
             SELECT p FROM ffrtmp_data.tenant_role_problems() p)
     SELECT jsonb_build_object('ready', count(*) = 0,
                               'problems', coalesce(jsonb_agg(problem), '[]'::jsonb))
       FROM checks;
 END;
 COMMENT ON FUNCTION ffrtmp.ready() IS
-    'Readiness as JSON: ready when a leader is present and ticking, the database is writable, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems.';
+    'Readiness as JSON: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems.';

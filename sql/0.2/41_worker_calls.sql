@@ -11,7 +11,8 @@
 --
 -- Bounds: result is at most 64 KiB of JSON nested at most 16 levels, progress
 -- a JSON object of at most 4 KiB and 4 levels, a session token at most 128
--- bytes (all refused with 22023 naming the field); an error message is kept
+-- bytes, and no control characters but newlines and tabs in result or
+-- progress (all refused with 22023 naming the field); an error message is kept
 -- to its first 4096 characters (cut on a character boundary, never refused,
 -- so that a worker can always end its attempt).
 
@@ -52,13 +53,25 @@ ALTER FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) OWNER TO ffrtmp_owne
 REVOKE ALL ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) TO ffrtmp_owner;
 
+/* Whether a JSON value's keys or strings hold control characters other than newlines and tabs. */
+CREATE FUNCTION ffrtmp_data.json_has_controls(value jsonb) RETURNS boolean
+AS 'MODULE_PATHNAME', 'ffrtmp_json_has_controls'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ffrtmp_data.json_has_controls(jsonb) IS
+    'Whether a JSON value''s keys or strings hold a control character other than a newline or a tab (refused in what nodes store).';
+ALTER FUNCTION ffrtmp_data.json_has_controls(jsonb) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.json_has_controls(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.json_has_controls(jsonb) TO ffrtmp_owner;
+
 /* A failed attempt's error as stored: at most 4096 characters, marked when cut. */
 CREATE FUNCTION ffrtmp_data.bounded_error(message text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN pg_catalog.length(message) <= 4096 THEN message
-            ELSE pg_catalog.left(message, 4096 - 12) || ' [truncated]' END;
+RETURN pg_catalog.regexp_replace(
+           CASE WHEN pg_catalog.length(message) <= 4096 THEN message
+                ELSE pg_catalog.left(message, 4096 - 12) || ' [truncated]' END,
+           E'[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]', '?', 'g');
 COMMENT ON FUNCTION ffrtmp_data.bounded_error(text) IS
-    'An error message cut to at most 4096 characters on a character boundary, ending in [truncated] when cut.';
+    'An error message cut to at most 4096 characters on a character boundary, ending in [truncated] when cut, with control characters other than newlines and tabs shown as ?.';
 ALTER FUNCTION ffrtmp_data.bounded_error(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.bounded_error(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.bounded_error(text) TO ffrtmp_owner, ffrtmp_scheduler, ffrtmp_admin;
@@ -129,6 +142,10 @@ BEGIN
         RAISE EXCEPTION 'progress is nested too deeply: at most 4 levels'
             USING ERRCODE = '22023', HINT = 'Report a few numbers such as frames, fps and percent.';
     END IF;
+    IF ffrtmp_data.json_has_controls(progress) THEN
+        RAISE EXCEPTION 'progress holds a control character'
+            USING ERRCODE = '22023', HINT = 'Keys and strings may hold newlines and tabs but no other control characters.';
+    END IF;
     SELECT * INTO j FROM ffrtmp_data.jobs WHERE id = job_id;
     IF NOT FOUND OR j.node_id IS DISTINCT FROM node OR j.attempt <> report_progress.attempt OR j.state <> 'running' THEN
         RETURN false;    -- canceled, reassigned or gone: the worker stops
@@ -164,6 +181,10 @@ BEGIN
     IF ffrtmp_data.json_deeper_than(finish_job.result, 16) THEN
         RAISE EXCEPTION 'result is nested too deeply: at most 16 levels'
             USING ERRCODE = '22023', HINT = 'Report what was produced (duration, size, codecs, resolution) as a shallow object.';
+    END IF;
+    IF ffrtmp_data.json_has_controls(finish_job.result) THEN
+        RAISE EXCEPTION 'result holds a control character'
+            USING ERRCODE = '22023', HINT = 'Keys and strings may hold newlines and tabs but no other control characters.';
     END IF;
     IF finish_job.failure_reason IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM ffrtmp_data.failure_reasons r WHERE r.reason = finish_job.failure_reason) THEN

@@ -142,5 +142,18 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM ffrtmp.verify_usage()'), '
 is($node->safe_psql('postgres', q{SELECT seq FROM ffrtmp.submit_job('testsrc://', tenant => 'kept', idempotency_key => 'k3')}),
 	'3', 'idempotency keys of 0.1 still answer');
 
+# Release 0.1 did not refuse other databases, and a copy of a database
+# (CREATE DATABASE ... TEMPLATE) carries the extension along: there no
+# scheduler ever dispatches, so the library refuses new work and ready() says why.
+$node->safe_psql('postgres', 'CREATE DATABASE elsewhere');
+$node->safe_psql('elsewhere', q{CREATE EXTENSION ffrtmp VERSION '0.1'});
+my ($rc, $out, $err) = $node->psql('elsewhere', q{SELECT ffrtmp.submit_job('testsrc://')});
+like($err, qr/cannot submit jobs in database "elsewhere": the ffrtmp scheduler runs in database "postgres"/,
+	'a 0.1 install outside ffrtmp.database accepts no job');
+($rc, $out, $err) = $node->psql('elsewhere', q{SELECT ffrtmp.register_node('stray', cpu_cores => 2)});
+like($err, qr/cannot register nodes in database "elsewhere"/, 'and no node');
+($rc, $out, $err) = $node->psql('elsewhere', 'ALTER EXTENSION ffrtmp UPDATE');
+like($err, qr/can only be installed in database "postgres"/, 'and it cannot be updated there');
+
 $node->stop;
 done_testing();
