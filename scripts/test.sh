@@ -7,23 +7,30 @@
 #   Perl TAP     test/t/*.pl with PostgreSQL::Test::Cluster (server-level behaviour,
 #                and the worker end to end: ffmpeg/ffprobe, nginx RTMP, test/perl helpers)
 #   C unit       src/worker/tests (the worker daemon's parts)
+#   media        test/media/*.pl: real-world inputs made with the ffmpeg command
+#                line, through the worker's engine, checked with ffprobe and
+#                by decoding them whole (no database)
 #
 # Run as root on Debian 12 (installs its packages), or as a user who already has
 # them installed and may write PostgreSQL's extension directory.
 #
-# While developing, name layers to run only those (unit, regress, isolation,
-# pgtap, tap), and narrow the pgTAP and Perl TAP files with globs:
+# While developing, name layers to run only those (unit, media, regress,
+# isolation, pgtap, tap), and narrow the media, pgTAP and Perl TAP files with
+# globs:
 #   scripts/test.sh tap TAP_TESTS='test/t/009_*.pl'
+#   scripts/test.sh media MEDIA_TESTS='test/media/02_*.pl'
 set -uo pipefail
-layers=" unit regress isolation pgtap tap "
+layers=" unit media regress isolation pgtap tap "
 tap_tests='test/t/*.pl'
+media_tests='test/media/*.pl'
 pgtap_tests='test/pgtap/*.sql'
 chosen=""
 for arg in "$@"; do
   case "$arg" in
     TAP_TESTS=*) tap_tests=${arg#TAP_TESTS=} ;;
     PGTAP_TESTS=*) pgtap_tests=${arg#PGTAP_TESTS=} ;;
-    unit|regress|isolation|pgtap|tap) chosen="$chosen $arg " ;;
+    MEDIA_TESTS=*) media_tests=${arg#MEDIA_TESTS=} ;;
+    unit|media|regress|isolation|pgtap|tap) chosen="$chosen $arg " ;;
     *) echo "test.sh: unknown argument '$arg' (layers: $layers)" >&2; exit 2 ;;
   esac
 done
@@ -93,6 +100,10 @@ run_layer() {
 }
 
 want unit && run_layer "C unit" '^ok - ' '^not ok - ' make -s -C "$repo/src/worker" check
+
+want media && run_layer media '^ok [0-9]+' '^not ok [0-9]+' \
+  as_postgres env FFRTMP_TRANSCODE="$work/bin/ffrtmp-transcode" \
+    prove --verbose --ext .pl -I test/perl $media_tests
 
 want regress && run_layer pg_regress '\.\.\. ok' '\.\.\. FAILED' \
   as_postgres "$PGXS_DIR/src/test/regress/pg_regress" --bindir="$PGBIN" \

@@ -303,6 +303,7 @@ typedef enum OptionKind
 	OPT_BITRATE,				/* bits per second: 2500000, "2500k" or "2.5M" */
 	OPT_SIZE,					/* "WIDTHxHEIGHT", even, 16 to 7680 x 4320 */
 	OPT_WORD,					/* [a-z0-9_-]{1,32}, e.g. an encoder preset */
+	OPT_LANGUAGE,				/* ISO 639-2 code: three lower-case letters */
 	OPT_RENDITIONS,			/* array of rendition objects */
 } OptionKind;
 
@@ -334,11 +335,15 @@ static const ParamSpec param_specs[] = {
 	{"audio_channels", OPT_INTEGER, 1, 8, NULL, false},
 	{"duration", OPT_NUMBER, 0.001, 86400, NULL, false},
 	{"hls_segment_seconds", OPT_NUMBER, 1, 60, NULL, false},
+	{"deinterlace", OPT_CHOICE, 0, 0, "auto on off", false},
+	{"hdr", OPT_CHOICE, 0, 0, "auto keep tonemap", false},
+	{"audio_track", OPT_INTEGER, 0, 63, NULL, false},
+	{"audio_language", OPT_LANGUAGE, 0, 0, NULL, false},
 	{"renditions", OPT_RENDITIONS, 1, 8, NULL, false},
 	{"name", OPT_WORD, 0, 0, NULL, true},
 };
 
-#define PARAM_NAMES "video_codec, audio_codec, format, encoder_preset, profile, crf, video_bitrate, maxrate, bufsize, audio_bitrate, gop, fps, size, audio_rate, audio_channels, duration, hls_segment_seconds and renditions"
+#define PARAM_NAMES "video_codec, audio_codec, format, encoder_preset, profile, crf, video_bitrate, maxrate, bufsize, audio_bitrate, gop, fps, size, audio_rate, audio_channels, duration, hls_segment_seconds, deinterlace, hdr, audio_track, audio_language and renditions"
 
 /* True when word is one of the space-separated words of list. */
 bool
@@ -460,6 +465,11 @@ check_param_value(const ParamSpec *spec, const JsonbValue *v)
 			ok = valid_word(v);
 			expected = "1 to 32 lower-case letters, digits, '_' or '-'";
 			break;
+		case OPT_LANGUAGE:
+			ok = jsonb_string(v) != NULL && strlen(jsonb_string(v)) == 3 &&
+				strspn(jsonb_string(v), "abcdefghijklmnopqrstuvwxyz") == 3;
+			expected = "an ISO 639-2 language code of three lower-case letters, such as \"eng\"";
+			break;
 		case OPT_RENDITIONS:
 			check_renditions(spec, v);
 			return;
@@ -517,7 +527,8 @@ has_param(Jsonb *params, const char *key)
 void
 ffrtmp_check_params(Jsonb *params)
 {
-	static const char *const needs_encoding[] = {"size", "fps", "crf", "video_bitrate", "gop", "renditions"};
+	static const char *const needs_encoding[] = {"size", "fps", "crf", "video_bitrate", "gop", "renditions",
+	"deinterlace", "hdr"};
 	char	   *video;
 	char	   *audio;
 	char	   *format;
@@ -542,6 +553,13 @@ ffrtmp_check_params(Jsonb *params)
 					 errmsg("params.%s needs the video to be encoded, but video_codec is %s",
 							needs_encoding[i], video),
 					 errhint("Remove params.%s or choose an encoding video_codec.", needs_encoding[i])));
+	if (has_param(params, "audio_track") && has_param(params, "audio_language"))
+		invalid("Choose the audio by index (audio_track) or by language (audio_language), not both.",
+				"params.audio_track and params.audio_language exclude each other");
+	if (audio && strcmp(audio, "none") == 0 &&
+		(has_param(params, "audio_track") || has_param(params, "audio_language")))
+		invalid("Remove the audio choice, or choose an audio_codec other than none.",
+				"params choose an audio track, but audio_codec is none");
 	if (format && strcmp(format, "webm") == 0 && video && !ffrtmp_word_in_list(video, "vp9 av1 none"))
 		invalid("WebM holds vp9 or av1 video and opus audio.", "format webm cannot hold video_codec %s", video);
 	if (format && strcmp(format, "webm") == 0 && audio && !ffrtmp_word_in_list(audio, "opus none"))

@@ -26,6 +26,16 @@ fail(char *err, size_t errlen, const char *format,...)
 	return -1;
 }
 
+/* The position of word in a NULL-terminated list, or -1. */
+static int
+word_index(const char *word, const char *const *list)
+{
+	for (int i = 0; list[i]; i++)
+		if (strcmp(word, list[i]) == 0)
+			return i;
+	return -1;
+}
+
 static int
 word_in(const char *word, const char *const *list)
 {
@@ -258,6 +268,9 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 	static const char *const formats[] = {"mp4", "mkv", "webm", "hls", "flv", NULL};
 	static const char *const video_codecs[] = {"h264", "h265", "vp9", "av1", "copy", "none", NULL};
 	static const char *const audio_codecs[] = {"aac", "opus", "copy", "none", NULL};
+	static const char *const deinterlace_modes[] = {"auto", "on", "off", NULL};
+	static const char *const hdr_modes[] = {"auto", "keep", "tonemap", NULL};
+	char		word[JOB_SPEC_WORD];
 	enum json_tokener_error jerr;
 	json_object *root;
 	json_object *renditions = NULL;
@@ -268,6 +281,7 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 	memset(spec, 0, sizeof(*spec));
 	base->crf = -1;
 	spec->hls_segment_seconds = 4;
+	spec->audio_track = -1;
 	root = json_tokener_parse_verbose(params_json ? params_json : "{}", &jerr);
 	if (root == NULL)
 		return fail(err, errlen, "params are not JSON: %s", json_tokener_error_desc(jerr));
@@ -318,6 +332,22 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 		else if (strcmp(key, "hls_segment_seconds") == 0)
 			bad = (get_number(v, &spec->hls_segment_seconds) == 0 &&
 				   spec->hls_segment_seconds >= 1 && spec->hls_segment_seconds <= 60) ? 0 : -1;
+		else if (strcmp(key, "deinterlace") == 0)
+		{
+			bad = get_word(v, word, deinterlace_modes);
+			spec->deinterlace = bad ? DEINTERLACE_AUTO : (DeinterlaceMode) word_index(word, deinterlace_modes);
+		}
+		else if (strcmp(key, "hdr") == 0)
+		{
+			bad = get_word(v, word, hdr_modes);
+			spec->hdr = bad ? HDR_AUTO : (HdrMode) word_index(word, hdr_modes);
+		}
+		else if (strcmp(key, "audio_track") == 0)
+			bad = get_int(v, 0, 63, &spec->audio_track);
+		else if (strcmp(key, "audio_language") == 0)
+			bad = (json_object_is_type(v, json_type_string) && strlen(json_object_get_string(v)) == 3 &&
+				   strspn(json_object_get_string(v), "abcdefghijklmnopqrstuvwxyz") == 3) ?
+				(strcpy(spec->audio_language, json_object_get_string(v)), 0) : -1;
 		else
 		{
 			fail(err, errlen, "unknown option \"%.40s\" in params", key);
@@ -375,9 +405,21 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 		spec->nrenditions = 1;
 	}
 
+	if (spec->audio_track >= 0 && spec->audio_language[0])
+	{
+		fail(err, errlen, "params.audio_track and params.audio_language exclude each other");
+		goto end;
+	}
+	if (strcmp(spec->audio_codec, "none") == 0 && (spec->audio_track >= 0 || spec->audio_language[0]))
+	{
+		fail(err, errlen, "params choose an audio track, but audio_codec is none");
+		goto end;
+	}
+
 	/* Copying or dropping video leaves nothing for encode settings to act on. */
 	if (!job_spec_encodes_video(spec) &&
-		(spec->ladder || base->width || base->fps > 0 || base->crf >= 0 || base->video_bitrate || spec->gop))
+		(spec->ladder || base->width || base->fps > 0 || base->crf >= 0 || base->video_bitrate || spec->gop ||
+		 json_object_object_get_ex(root, "deinterlace", NULL) || json_object_object_get_ex(root, "hdr", NULL)))
 	{
 		fail(err, errlen, "params set encode options, but video_codec is %s", spec->video_codec);
 		goto end;

@@ -15,6 +15,22 @@
 #define JOB_SPEC_MAX_RENDITIONS 8
 #define JOB_SPEC_WORD 33
 
+/* params.deinterlace: what happens to interlaced video. */
+typedef enum DeinterlaceMode
+{
+	DEINTERLACE_AUTO,			/* deinterlace what the input flags interlaced */
+	DEINTERLACE_ON,				/* deinterlace every frame, whatever its flags */
+	DEINTERLACE_OFF				/* keep fields: encode interlaced */
+} DeinterlaceMode;
+
+/* params.hdr: what happens to a PQ or HLG (high dynamic range) input. */
+typedef enum HdrMode
+{
+	HDR_AUTO,					/* keep it where the codec can carry it, else tone-map */
+	HDR_KEEP,					/* keep it (10-bit output), or fail */
+	HDR_TONEMAP					/* always convert to SDR BT.709 */
+} HdrMode;
+
 typedef enum OutputFormat
 {
 	FORMAT_MP4, FORMAT_MKV, FORMAT_WEBM, FORMAT_HLS, FORMAT_FLV
@@ -46,6 +62,10 @@ typedef struct JobSpec
 	int			audio_channels; /* 0: keep (at most 2 for aac/opus defaults) */
 	double		duration;		/* seconds of input to use; 0: all */
 	double		hls_segment_seconds;	/* default 4 */
+	DeinterlaceMode deinterlace;
+	HdrMode		hdr;
+	int			audio_track;	/* index among the input's audio streams; -1: unset */
+	char		audio_language[4];	/* ISO 639-2 code; "": unset */
 	int			nrenditions;	/* >= 1 */
 	Rendition	renditions[JOB_SPEC_MAX_RENDITIONS];
 	int			ladder;			/* params had "renditions": write a master playlist */

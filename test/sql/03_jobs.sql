@@ -41,6 +41,14 @@ SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => 'out/clip;rm.mp4',
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"vcodec": "h264"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_codec": "mpeg2"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"crf": 70}', tenant => 'acme');
+-- Choices about real-world inputs: interlacing, HDR, the audio track.
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"deinterlace": "yes"}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"hdr": "hlg"}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"audio_track": 64}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"audio_language": "FR"}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"audio_track": 1, "audio_language": "eng"}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"audio_codec": "none", "audio_language": "eng"}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_codec": "copy", "deinterlace": "on"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"size": "1281x720"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_bitrate": "fast"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"fps": "thirty"}', tenant => 'acme');

@@ -94,6 +94,39 @@ test_refusals(void)
 	CHECK(parse("{\"size\": ", NULL) < 0 && strstr(err, "not JSON"), "broken JSON is refused");
 }
 
+/* The choices about real-world inputs: interlacing, HDR, which audio track. */
+static void
+test_media_choices(void)
+{
+	CHECK(parse("{}", NULL) == 0 && spec.deinterlace == DEINTERLACE_AUTO && spec.hdr == HDR_AUTO &&
+		  spec.audio_track == -1 && spec.audio_language[0] == '\0',
+		  "by default: deinterlace auto, hdr auto, the input's default audio track");
+	CHECK(parse("{\"deinterlace\": \"off\", \"hdr\": \"tonemap\"}", NULL) == 0 &&
+		  spec.deinterlace == DEINTERLACE_OFF && spec.hdr == HDR_TONEMAP,
+		  "deinterlace off and hdr tonemap are read");
+	CHECK(parse("{\"deinterlace\": \"on\", \"hdr\": \"keep\"}", NULL) == 0 &&
+		  spec.deinterlace == DEINTERLACE_ON && spec.hdr == HDR_KEEP,
+		  "deinterlace on and hdr keep are read");
+	CHECK(parse("{\"deinterlace\": \"yes\"}", NULL) < 0 && strstr(err, "deinterlace"),
+		  "deinterlace takes auto, on or off only");
+	CHECK(parse("{\"hdr\": \"hlg\"}", NULL) < 0 && strstr(err, "hdr"), "hdr takes auto, keep or tonemap only");
+	CHECK(parse("{\"audio_track\": 2}", NULL) == 0 && spec.audio_track == 2, "audio_track picks an audio stream by index");
+	CHECK(parse("{\"audio_track\": 64}", NULL) < 0, "audio_track is at most 63");
+	CHECK(parse("{\"audio_language\": \"fra\"}", NULL) == 0 && strcmp(spec.audio_language, "fra") == 0,
+		  "audio_language picks an audio stream by its ISO 639-2 code");
+	CHECK(parse("{\"audio_language\": \"fr\"}", NULL) < 0 && parse("{\"audio_language\": \"FRA\"}", NULL) < 0,
+		  "audio_language is three lower-case letters");
+	CHECK(parse("{\"audio_track\": 1, \"audio_language\": \"eng\"}", NULL) < 0 && strstr(err, "exclude"),
+		  "audio_track and audio_language exclude each other");
+	CHECK(parse("{\"audio_codec\": \"none\", \"audio_track\": 1}", NULL) < 0,
+		  "choosing an audio track while dropping audio is refused");
+	CHECK(parse("{\"video_codec\": \"copy\", \"deinterlace\": \"on\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"none\", \"hdr\": \"tonemap\"}", NULL) < 0,
+		  "deinterlace and hdr need the video to be encoded");
+	CHECK(parse("{\"video_codec\": \"copy\", \"audio_track\": 1}", NULL) == 0,
+		  "a copied stream may still be chosen by audio_track");
+}
+
 static void
 test_helpers(void)
 {
@@ -118,6 +151,7 @@ main(void)
 	test_presets();
 	test_defaults();
 	test_refusals();
+	test_media_choices();
 	test_helpers();
 	return check_summary();
 }

@@ -1,0 +1,198 @@
+
+=pod
+
+=head1 NAME
+
+FfrtmpMedia - the media conformance layer's tools: make real-world inputs
+with the ffmpeg command line, run them through the worker's engine
+(ffrtmp-transcode), and read the outputs back with ffprobe and by decoding
+them whole.
+
+=head1 SYNOPSIS
+
+  use FfrtmpMedia;
+  my $dir = media_dir();
+  my $in = ffmpeg_make("$dir/in.mp4", [ '-f', 'lavfi', '-i', 'testsrc2=size=640x360:d=2' ],
+                       [ '-c:v', 'libx264' ]);
+  my $run = transcode($in, "$dir/out.mp4", { size => '1280x720' });
+  is($run->{status}, 0, ...);
+  my $v = video_info("$dir/out.mp4");   # display size, colour tags, field order...
+
+Needs FFRTMP_TRANSCODE (set by scripts/test.sh) or ffrtmp-transcode on PATH.
+
+=cut
+
+package FfrtmpMedia;
+
+use strict;
+use warnings;
+use Carp;
+use Exporter 'import';
+use File::Temp ();
+use IPC::Run ();
+use JSON::PP ();
+use POSIX qw(floor);
+
+our @EXPORT = qw(media_dir ffmpeg_make transcode ffprobe_streams video_info audio_streams
+  decode_whole idet_counts ffmpeg_reference packet_md5 json_text);
+
+my $json = JSON::PP->new->canonical->allow_nonref;
+
+sub json_text { return $json->encode($_[0]) }
+
+# A directory for one test file's inputs and outputs, removed at exit unless
+# KEEP_MEDIA is set (then its path is printed for reading).
+sub media_dir
+{
+	my $dir = File::Temp::tempdir('ffrtmp-media-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP_MEDIA});
+	print "# media files in $dir\n" if $ENV{KEEP_MEDIA};
+	return $dir;
+}
+
+sub _run
+{
+	my ($cmd, $timeout) = @_;
+	my ($out, $err) = ('', '');
+	my $ok = eval { IPC::Run::run($cmd, '<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout($timeout // 300)) };
+	return ($ok ? 0 : ($? >> 8) || 1, $out, $err . ($@ // ''));
+}
+
+# ffmpeg_make(PATH, [input options...], [output options...]): writes PATH
+# with the ffmpeg command line (dies when ffmpeg fails: the input is the
+# test's premise, not what it tests).
+sub ffmpeg_make
+{
+	my ($path, $inputs, $outputs) = @_;
+	my ($rc, undef, $err) = _run([ 'ffmpeg', '-nostdin', '-hide_banner', '-v', 'error', '-y', @$inputs, @$outputs, $path ]);
+	croak "could not make $path: $err" if $rc;
+	return $path;
+}
+
+# The same transcode by the ffmpeg command line, for tests where ffmpeg is
+# the reference: ffmpeg_reference(INPUT, OUTPUT, [output options]).
+sub ffmpeg_reference
+{
+	my ($input, $output, $options) = @_;
+	return ffmpeg_make($output, [ '-i', $input ], $options);
+}
+
+# transcode(INPUT, OUTPUT, PARAMS_HASH, [extra options]): runs the worker's
+# engine.  Returns { status (exit code), result (the printed JSON, decoded),
+# stderr, error (the message after "ffrtmp-transcode: "), reason (its class) }.
+sub transcode
+{
+	my ($input, $output, $params, @extra) = @_;
+	my $bin = $ENV{FFRTMP_TRANSCODE} // 'ffrtmp-transcode';
+	my ($rc, $out, $err) = _run([ $bin, '--quiet', '--params=' . $json->encode($params // {}), @extra, $input, $output ]);
+	my %r = (status => $rc, stderr => $err);
+	$r{result} = eval { $json->decode($out) } if $rc == 0 && $out =~ /\S/;
+	if ($err =~ /^ffrtmp-transcode: (.*) \((\w+)\)$/m)
+	{
+		@r{qw(error reason)} = ($1, $2);
+	}
+	return \%r;
+}
+
+# ffprobe's streams of a file, as decoded JSON, with side data and frame
+# counts; undef when ffprobe cannot read it.
+sub ffprobe_streams
+{
+	my ($path, @args) = @_;
+	my ($rc, $out, $err) = _run([ 'ffprobe', '-v', 'error', '-print_format', 'json', '-show_streams', '-show_format',
+		'-count_packets', @args, $path ]);
+	return undef if $rc;
+	return eval { $json->decode($out) };
+}
+
+sub _ratio
+{
+	my ($text) = @_;
+	return undef unless defined $text && $text =~ /^(\d+)[:\/](\d+)$/ && $2 > 0;
+	return $1 / $2;
+}
+
+# The first video stream as a viewer sees it:
+#   { codec, profile, level, width, height (as stored), sar (number, 1 when
+#     unset), rotation (degrees of the display matrix, 0 when none),
+#     display_width, display_height (after SAR, then rotation),
+#     pix_fmt, color_range, color_space, color_primaries, color_transfer,
+#     field_order, frames, fps, side_data (the list) }
+sub video_info
+{
+	my ($path) = @_;
+	my $probe = ffprobe_streams($path) or return undef;
+	my ($st) = grep { ($_->{codec_type} // '') eq 'video' && !($_->{disposition}{attached_pic}) } @{ $probe->{streams} };
+	return undef unless $st;
+	my $rotation = 0;
+	for my $sd (@{ $st->{side_data_list} // [] })
+	{
+		$rotation = $sd->{rotation} if defined $sd->{rotation};
+	}
+	$rotation = $st->{tags}{rotate} if !$rotation && defined $st->{tags}{rotate};
+	my $sar = _ratio($st->{sample_aspect_ratio}) || 1;
+	my ($w, $h) = ($st->{width} * $sar, $st->{height});
+	($w, $h) = ($h, $w) if abs($rotation) % 180 == 90;
+	my %v = (
+		(map { $_ => $st->{$_} } qw(codec_name profile level width height pix_fmt field_order
+			color_range color_space color_primaries color_transfer)),
+		codec          => $st->{codec_name},
+		sar            => $sar,
+		rotation       => $rotation,
+		display_width  => $w,
+		display_height => $h,
+		frames         => $st->{nb_read_packets},
+		fps            => _ratio($st->{avg_frame_rate}) // _ratio($st->{r_frame_rate}),
+		side_data      => $st->{side_data_list} // [],
+		duration       => $probe->{format}{duration},
+	);
+	$v{$_} //= 'unknown' for qw(color_range color_space color_primaries color_transfer field_order);
+	return \%v;
+}
+
+# The audio streams: [ { index, codec, channels, language, default } ... ].
+sub audio_streams
+{
+	my ($path) = @_;
+	my $probe = ffprobe_streams($path) or return [];
+	return [ map { { index => $_->{index}, codec => $_->{codec_name}, channels => $_->{channels},
+		language => $_->{tags}{language}, default => $_->{disposition}{default},
+		frames => $_->{nb_read_packets} } }
+		grep { ($_->{codec_type} // '') eq 'audio' } @{ $probe->{streams} } ];
+}
+
+# Decodes the whole file with ffmpeg and counts video frames.  Returns
+# { ok (no decode error), errors (ffmpeg's messages), frames }.
+sub decode_whole
+{
+	my ($path) = @_;
+	my ($rc, $out, $err) = _run([ 'ffmpeg', '-nostdin', '-hide_banner', '-v', 'error', '-xerror', '-i', $path,
+		'-map', '0', '-f', 'null', '-', '-progress', 'pipe:1' ]);
+	my ($frames) = $out =~ /.*frame=(\d+)/s;
+	return { ok => $rc == 0 && $err !~ /\S/, errors => $err, frames => $frames // 0 };
+}
+
+# ffmpeg's idet filter over the whole video: { tff, bff, progressive,
+# undetermined } from its multi-frame detection.
+sub idet_counts
+{
+	my ($path) = @_;
+	my ($rc, undef, $err) = _run([ 'ffmpeg', '-nostdin', '-hide_banner', '-v', 'info', '-i', $path,
+		'-vf', 'idet', '-an', '-f', 'null', '-' ]);
+	my %c;
+	if ($err =~ /Multi frame detection: TFF:\s*(\d+)\s*BFF:\s*(\d+)\s*Progressive:\s*(\d+)\s*Undetermined:\s*(\d+)/)
+	{
+		@c{qw(tff bff progressive undetermined)} = ($1, $2, $3, $4);
+	}
+	return \%c;
+}
+
+# One MD5 of a stream's packets as stored ($map: '0:v', '0:a').
+sub packet_md5
+{
+	my ($path, $map) = @_;
+	my ($rc, $out, $err) = _run([ 'ffmpeg', '-nostdin', '-v', 'error', '-i', $path, '-map', $map, '-c', 'copy',
+		'-f', 'md5', '-' ]);
+	return $rc ? "error: $err" : $out;
+}
+
+1;
