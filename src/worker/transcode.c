@@ -555,7 +555,8 @@ set_up(Transcoder *t)
 	for (int i = 0; i < t->noutputs; i++)
 		if ((status = alloc_output(t, &t->outputs[i], i)) != TRANSCODE_OK)
 			return status;
-	if (t->video_mode == STREAM_DECODE && (status = transcode_build_video_graph(t)) != TRANSCODE_OK)
+	if (t->video_mode == STREAM_DECODE && ((status = transcode_plan_colour(t)) != TRANSCODE_OK ||
+										   (status = transcode_build_video_graph(t)) != TRANSCODE_OK))
 		return status;
 	for (int i = 0; t->video_mode == STREAM_DECODE && i < t->noutputs; i++)
 		if ((status = transcode_open_video_encoder(t, &t->outputs[i], &t->spec->renditions[i])) != TRANSCODE_OK)

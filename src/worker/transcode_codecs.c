@@ -41,6 +41,34 @@ transcode_open_decoder(Transcoder *t, int index, AVCodecContext **dec)
 /* Encoders ------------------------------------------------------------------ */
 
 /*
+ * The colour plan (colour.c) from what the decoder reports and what the
+ * encoder takes; the filters and every encoder follow it.
+ */
+TranscodeStatus
+transcode_plan_colour(Transcoder *t)
+{
+	AVCodecContext *dec = t->video_dec;
+	const char *name = job_spec_encoder(t->spec->video_codec, t->req->prefer_gpu);
+	const AVCodec *codec = name ? avcodec_find_encoder_by_name(name) : NULL;
+	ColourInput in = {
+		.pix_fmt = dec->pix_fmt, .width = dec->width, .height = dec->height,
+		.range = dec->color_range, .space = dec->colorspace, .primaries = dec->color_primaries, .trc = dec->color_trc,
+		.codec = t->spec->video_codec, .encoder = name, .encoder_formats = codec ? codec->pix_fmts : NULL,
+		.hdr = t->spec->hdr,
+	};
+
+	if (colour_plan(&in, &t->colour, t->err, t->errlen) < 0)
+		return TRANSCODE_USER_ERROR;
+	if (t->colour.prefix[0] && avfilter_get_by_name("zscale") == NULL)
+	{
+		snprintf(t->err, t->errlen, "this machine's libavfilter has no zscale filter (libzimg) to tone-map the "
+				 "input's HDR video to SDR");
+		return TRANSCODE_CAPABILITY;
+	}
+	return TRANSCODE_OK;
+}
+
+/*
  * Encoder speed presets are x264's words; encoders with numeric speed
  * scales get the nearest step, so one preset name means the same trade-off
  * whatever the codec.
@@ -116,6 +144,11 @@ transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r)
 	enc->height = av_buffersink_get_h(sink);
 	enc->sample_aspect_ratio = (AVRational) {1, 1};
 	enc->pix_fmt = av_buffersink_get_format(sink);
+	/* Written by the encoder (H.264/HEVC VUI, VP9/AV1 headers) and the muxer (colr, Colour). */
+	enc->color_range = t->colour.range;
+	enc->colorspace = t->colour.space;
+	enc->color_primaries = t->colour.primaries;
+	enc->color_trc = t->colour.trc;
 	enc->framerate = rate;
 	enc->time_base = av_buffersink_get_time_base(sink);
 	/* The job's cores are shared by its renditions' encoders. */

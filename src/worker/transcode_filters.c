@@ -8,6 +8,7 @@
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 
 /* Filters ------------------------------------------------------------------- */
 
@@ -39,7 +40,9 @@ transcode_build_video_graph(Transcoder *t)
 											t->video_graph)) < 0)
 		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "could not describe the input video", ret);
 
-	used += snprintf(graph + used, sizeof(graph) - used, "[in]split=%d", n);
+	/* Colour conversions every output needs (tone-mapping) run once, before the split. */
+	used += snprintf(graph + used, sizeof(graph) - used, "[in]%s%ssplit=%d", t->colour.prefix,
+					 t->colour.prefix[0] ? "," : "", n);
 	for (int i = 0; i < n; i++)
 		used += snprintf(graph + used, sizeof(graph) - used, "[s%d]", i);
 	for (int i = 0; i < n && used < sizeof(graph); i++)
@@ -52,12 +55,17 @@ transcode_build_video_graph(Transcoder *t)
 		used += snprintf(graph + used, sizeof(graph) - used, ";[s%d]", i);
 		if (r->fps > 0)
 			used += snprintf(graph + used, sizeof(graph) - used, "fps=%g,", r->fps);
+		/* The plan's range and matrix conversion rides on the branch's scale, or gets its own. */
 		if (r->width > 0)
 			used += snprintf(graph + used, sizeof(graph) - used,
-							 "scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2,"
+							 "scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2%s%s,"
 							 "pad=%d:%d:(ow-iw)/2:(oh-ih)/2,",
-							 r->width, r->height, r->width, r->height);
-		used += snprintf(graph + used, sizeof(graph) - used, "setsar=1,format=yuv420p[out%d]", i);
+							 r->width, r->height, t->colour.scale_args[0] ? ":" : "", t->colour.scale_args,
+							 r->width, r->height);
+		else if (t->colour.scale_args[0])
+			used += snprintf(graph + used, sizeof(graph) - used, "scale=%s,", t->colour.scale_args);
+		used += snprintf(graph + used, sizeof(graph) - used, "setsar=1,format=%s[out%d]",
+						 av_get_pix_fmt_name(t->colour.pix_fmt), i);
 
 		snprintf(name, sizeof(name), "out%d", i);
 		if (in_link == NULL ||

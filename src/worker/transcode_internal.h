@@ -11,6 +11,7 @@
 #include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 
+#include "colour.h"
 #include "media_input.h"
 #include "transcode.h"
 
@@ -44,6 +45,7 @@ typedef struct Transcoder
 	StreamMode	audio_mode;
 	AVCodecContext *video_dec;
 	AVCodecContext *audio_dec;
+	ColourPlan	colour;			/* decoded video: pixel format and tags of the outputs */
 	AVFilterGraph *video_graph;
 	AVFilterContext *video_src;
 	AVFilterGraph *audio_graph;
@@ -75,6 +77,8 @@ typedef struct Transcoder
 extern TranscodeStatus transcode_fail(Transcoder *t, TranscodeStatus status, const char *what, int averror);
 
 extern TranscodeStatus transcode_open_decoder(Transcoder *t, int index, AVCodecContext **dec);
+/* Decides t->colour from the video decoder, the codec and params.hdr. */
+extern TranscodeStatus transcode_plan_colour(Transcoder *t);
 extern TranscodeStatus transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r);
 extern TranscodeStatus transcode_open_audio_encoder(Transcoder *t);
 
