@@ -21,6 +21,9 @@ ffmpeg_reference($in, "$dir/ffmpeg.mp4",
 	  '-vf', 'scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,'
 	  . 'pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p',
 	  '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '1500k', '-g', '60', '-keyint_min', '60', '-threads', '1',
+	  # The worker tags every output; this untagged 640x360 source gets what
+	  # players assume for SD: BT.601 525-line (smpte170m), limited range.
+	  '-color_range', 'tv', '-colorspace', 'smpte170m', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m',
 	  '-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart' ]);
 is(packet_md5("$dir/worker.mp4", '0:v'), packet_md5("$dir/ffmpeg.mp4", '0:v'),
 	'its video packets are bit-identical to the ffmpeg command line at the same settings');
