@@ -7,7 +7,8 @@
 # The settings are what the worker does for the params, spelled out for
 # ffmpeg: scale to fit and pad (when size is given), setsar=1, yuv420p,
 # a fixed GOP of 2 s (-g and -keyint_min), the x264 preset and bitrate,
-# aac at the input's rate, mp4 with faststart.  The two are interleaved
+# the colour tags the worker writes (the untagged 1080p input is HD, so
+# BT.709, limited range), aac at the input's rate, mp4 with faststart.  The two are interleaved
 # (the first to run alternates each round) because the machine is noisy.
 #
 #     bash bench/transcode_vs_ffmpeg.sh
@@ -44,6 +45,7 @@ scenario() {
   fi
   ffmpeg_args=(-nostdin -v error -y -threads "$threads" -i "$dir/input.mp4" -filter_threads "$threads"
     -vf "$vf" -c:v libx264 -preset veryfast -b:v "$bitrate" -g 60 -keyint_min 60 -threads "$threads"
+    -color_range tv -colorspace bt709 -color_primaries bt709 -color_trc bt709
     -c:a aac -b:a 128k -movflags +faststart -f mp4)
 }
 

@@ -38,6 +38,18 @@ sub luma_stats
 	return \%s;
 }
 
+# The first frame's mean Cb and Cr (signalstats UAVG, VAVG): the matrix
+# shows in chroma.
+sub chroma_means
+{
+	my ($path) = @_;
+	my $err = `ffmpeg -nostdin -hide_banner -v info -i '$path' -vf signalstats,metadata=print -frames:v 1 -f null - 2>&1`;
+	my ($u) = $err =~ /lavfi\.signalstats\.UAVG=([\d.]+)/;
+	my ($v) = $err =~ /lavfi\.signalstats\.VAVG=([\d.]+)/;
+	return ($u // -1, $v // -1);
+}
+
+my $run;
 my @outputs = (
 	[ h264 => 'mp4' ], [ h264 => 'mkv' ], [ h264 => 'm3u8' ],
 	[ h265 => 'mp4' ], [ h265 => 'mkv' ], [ h265 => 'm3u8' ],
@@ -127,8 +139,23 @@ for my $size (sort keys %untagged)
 	}
 }
 
+# An RGB input (PNG frames) is converted to YUV with the matrix the output
+# is tagged with: BT.709 for HD, where swscale's own default is BT.601.
+my $rgb = ffmpeg_make("$dir/rgb.mkv", [ '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=1' ],
+	[ '-c:v', 'png', '-pix_fmt', 'rgb24' ]);
+$run = transcode($rgb, "$dir/rgb.mp4", { video_codec => 'h264', crf => 10, encoder_preset => 'ultrafast' });
+is($run->{status}, 0, 'an RGB input transcodes') or diag $run->{stderr};
+is(tags(video_info("$dir/rgb.mp4")), 'tv/bt709/bt709/bt709', 'an HD RGB input is tagged BT.709');
+ffmpeg_reference($rgb, "$dir/rgb_ffmpeg.mp4",
+	[ '-vf', 'scale=out_color_matrix=bt709:out_range=tv,format=yuv420p', '-c:v', 'libx264', '-crf', '10', '-preset', 'ultrafast' ]);
+# (Both encode the same YUV picture at crf 10; BT.601 moves the means by 0.15 to 0.3.)
+my @got = chroma_means("$dir/rgb.mp4");
+my @want = chroma_means("$dir/rgb_ffmpeg.mp4");
+ok(abs($got[0] - $want[0]) < 0.05 && abs($got[1] - $want[1]) < 0.05,
+	"and converted with the BT.709 matrix, as ffmpeg converts with out_color_matrix=bt709 (Cb, Cr means @got against @want)");
+
 # A ladder: every rung carries the tags, whatever its size.
-my $run = transcode($bt709, "$dir/ladder.m3u8", { video_codec => 'h264', encoder_preset => 'ultrafast',
+$run = transcode($bt709, "$dir/ladder.m3u8", { video_codec => 'h264', encoder_preset => 'ultrafast',
 	renditions => [ { name => 'a', size => '640x360' }, { name => 'b', size => '320x180' } ] });
 is($run->{status}, 0, 'a two-rung HLS ladder of the BT.709 input') or diag $run->{stderr};
 for my $rung (qw(a b))
