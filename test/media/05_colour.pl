@@ -53,7 +53,7 @@ my $run;
 my @outputs = (
 	[ h264 => 'mp4' ], [ h264 => 'mkv' ], [ h264 => 'm3u8' ],
 	[ h265 => 'mp4' ], [ h265 => 'mkv' ], [ h265 => 'm3u8' ],
-	[ vp9  => 'mp4' ], [ vp9  => 'mkv' ],
+	[ vp9  => 'mp4' ], [ vp9  => 'mkv' ], [ av1 => 'mkv' ],
 );
 
 # Every output kind of one input: the four tags as expected.

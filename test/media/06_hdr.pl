@@ -3,7 +3,7 @@
 # silently: params.hdr "keep" keeps it (10-bit BT.2020) where the codec can
 # carry it and refuses clearly where not, "tonemap" converts it to SDR
 # BT.709 (the same picture as the ffmpeg command line's zscale + tonemap
-# chain), "auto" keeps it for h265 and tone-maps it for h264.
+# chain), "auto" keeps it for h265, vp9 and av1 and tone-maps it for h264.
 use strict;
 use warnings;
 use FfrtmpMedia;
@@ -44,7 +44,7 @@ my $run = transcode($sdr10, "$dir/sdr10.mp4", { video_codec => 'h264', encoder_p
 is($run->{status}, 0, '10-bit SDR to h264: transcoded') or diag $run->{stderr};
 is(tags(video_info("$dir/sdr10.mp4")), 'yuv420p/tv/bt709/bt709/bt709', '10-bit SDR to h264: 8-bit, tags kept');
 
-my %sdr = (h264 => 'yuv420p/tv/bt709/bt709/bt709', h265 => 'yuv420p/tv/bt709/bt709/bt709');
+my %sdr = map { $_ => 'yuv420p/tv/bt709/bt709/bt709' } qw(h264 h265 vp9 av1);
 for my $hdr ([ PQ => 'smpte2084' ], [ HLG => 'arib-std-b67' ])
 {
 	my ($kind, $trc) = @$hdr;
@@ -64,11 +64,13 @@ for my $hdr ([ PQ => 'smpte2084' ], [ HLG => 'arib-std-b67' ])
 		'h265 auto'    => $kept,
 		'h265 keep'    => $kept,
 		'h265 tonemap' => $sdr{h265},
+		'vp9 auto'     => $kept,
+		'av1 keep'     => $kept,
 	);
 	for my $case (sort keys %want)
 	{
 		my ($codec, $mode) = split / /, $case;
-		my $out = "$dir/${kind}_${codec}_$mode." . ($codec eq 'h265' ? 'mkv' : 'mp4');
+		my $out = "$dir/${kind}_${codec}_$mode." . ($codec eq 'h264' ? 'mp4' : 'mkv');
 		my $run = transcode($in, $out, { video_codec => $codec, hdr => $mode, encoder_preset => 'ultrafast', crf => 18 });
 		if ($want{$case} eq 'refused')
 		{

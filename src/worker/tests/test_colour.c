@@ -168,6 +168,13 @@ test_hdr(void)
 	in.encoder_formats = nvenc_formats;
 	CHECK(plan_of(&in) == 0 && plan.hdr_kept && plan.pix_fmt == AV_PIX_FMT_P010LE, "an encoder that takes p010 gets p010");
 
+	in = hdr_input(AVCOL_TRC_ARIB_STD_B67, "h265", HDR_KEEP);
+	in.range = AVCOL_RANGE_JPEG;
+	CHECK(plan_of(&in) == 0 && plan.hdr_kept && plan.range == AVCOL_RANGE_MPEG &&
+		  strcmp(plan.scale_args, "in_range=pc:out_range=tv") == 0, "full-range HLG kept: made limited range too");
+	in.hdr = HDR_TONEMAP;
+	CHECK(plan_of(&in) == 0 && strstr(plan.prefix, "rin=pc") != NULL, "and tone-mapped from full range when asked");
+
 	in = hdr_input(AVCOL_TRC_SMPTE2084, "h265", HDR_KEEP);
 	in.space = AVCOL_SPC_UNSPECIFIED, in.primaries = AVCOL_PRI_UNSPECIFIED;
 	CHECK(plan_of(&in) == 0 && plan.space == AVCOL_SPC_BT2020_NCL && plan.primaries == AVCOL_PRI_BT2020,
