@@ -102,12 +102,12 @@ probe_media_playlist(const char *path, char *err, size_t errlen)
 	return result;
 }
 
-/* "index_720p.m3u8" beside "index.m3u8" is the rendition "720p". */
+/* "index_720p.m3u8" beside "index.m3u8" is the rendition "720p" (the names transcode_hls_variant_playlist gives). */
 static void
 rendition_name(const char *master, const char *uri, char *out, size_t outlen)
 {
 	const char *base = strrchr(master, '/') ? strrchr(master, '/') + 1 : master;
-	size_t		stem = strcspn(base, ".");
+	size_t		stem = strrchr(base, '.') ? (size_t) (strrchr(base, '.') - base) : strlen(base);
 	size_t		len = strlen(uri);
 
 	if (len > 5 && strcmp(uri + len - 5, ".m3u8") == 0)
