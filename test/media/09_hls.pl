@@ -95,6 +95,18 @@ for my $case ([ 'crf', { crf => 18 } ], [ 'bitrate', { video_bitrate => '1000k' 
 	check_ladder("$dir/$kind/index.m3u8", "one $kind rung", ['360p']);
 }
 
+# --- H.265: hev1.<profile>.<compatibility>.L<level>.<constraints> ----------
+mkdir "$dir/hevc";
+$run = transcode($in, "$dir/hevc/index.m3u8",
+	{ format => 'hls', video_codec => 'h265', hls_segment_seconds => 1, renditions => [ { size => '320x180' } ] });
+is($run->{status}, 0, 'an H.265 one-rung ladder transcodes') or diag $run->{stderr};
+my ($hevc) = @{ hls_master("$dir/hevc/index.m3u8") // [ {} ] };
+my $hevc_info = video_info("$dir/hevc/$hevc->{uri}") // {};
+is($hevc->{CODECS}, "hev1.1.6.L$hevc_info->{level}.90,mp4a.40.2",
+	"H.265 Main: CODECS names ffprobe's profile (Main: 1, compatible with 1 and 2) and level ($hevc_info->{level})");
+my $hevc_m = hls_measure(hls_media("$dir/hevc/$hevc->{uri}") // { segments => [] });
+cmp_ok($hevc->{BANDWIDTH} // 0, '>=', $hevc_m->{peak}, 'H.265: BANDWIDTH is at least the measured peak');
+
 # --- a 0.1 s input: a ladder and single-rendition HLS -----------------------
 mkdir "$dir/short";
 $run = transcode($short, "$dir/short/index.m3u8",
