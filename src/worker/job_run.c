@@ -434,27 +434,6 @@ describe_output(const JobPlan *plan, const TranscodeSummary *summary,
 	if (summary->ended_by_silence)
 		json_object_object_add(result, "ended_by", json_object_new_string("input went silent"));
 
-	if (plan->spec.ladder)
-	{
-		json_object *renditions = json_object_new_array();
-
-		for (int i = 0; i < plan->spec.nrenditions; i++)
-		{
-			char		variant[PATH_BYTES];
-			json_object *r;
-
-			transcode_hls_variant_playlist(plan->final_path, plan->spec.renditions[i].name, variant, sizeof(variant));
-			if ((r = output_probe(variant, err, errlen)) == NULL)
-			{
-				json_object_put(renditions);
-				json_object_put(result);
-				return NULL;
-			}
-			json_object_object_add(r, "name", json_object_new_string(plan->spec.renditions[i].name));
-			json_object_array_add(renditions, r);
-		}
-		json_object_object_add(result, "renditions", renditions);
-	}
 	return result;
 }
 

@@ -11,6 +11,11 @@
  * Probes a media file or an HLS playlist and returns a new JSON object:
  * {"format", "duration", "bit_rate", "streams": [{"type", "codec", "width",
  * "height", "fps" | "sample_rate", "channels"}]}, or NULL with a message.
+ * For HLS the duration and bit rate are the segments' (sum of EXTINF, bytes
+ * over it); a master playlist adds "renditions": [{"name", "width",
+ * "height", "bandwidth", "average_bandwidth", "codecs", "frame_rate",
+ * "duration", "bit_rate", "playlist"}], and its bit_rate is that of all the
+ * renditions together.  "fps" is left out where it is not known.
  */
 extern json_object *output_probe(const char *path, char *err, size_t errlen);
 

@@ -27,10 +27,12 @@
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
 #include <libavformat/avformat.h>
+#include <libavutil/avstring.h>
 #include <libavutil/opt.h>
 #include <libavutil/time.h>
 
 #include "confine.h"
+#include "hls_playlist.h"
 #include "transcode_internal.h"
 
 const char *
@@ -571,29 +573,44 @@ set_up(Transcoder *t)
 	return TRANSCODE_OK;
 }
 
-/* The HLS master playlist of a ladder, written beside its variants. */
+/*
+ * The HLS playlists, measured once their segments are final: each variant's
+ * TARGETDURATION raised where RFC 8216 needs it, and for a ladder the master
+ * playlist beside the variants, with what the segments really hold
+ * (hls_playlist.c): peak and average bit rates, codecs, size, frame rate.
+ */
 static TranscodeStatus
 write_master_playlist(Transcoder *t)
 {
+	HlsVariant	variants[JOB_SPEC_MAX_RENDITIONS];
 	char		partial[4200];
+	char		why[512];
 	FILE	   *f;
 
-	if (partial_name(t->req->output, partial, sizeof(partial)) < 0 || (f = fopen(partial, "w")) == NULL)
-		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not write the master playlist", AVERROR(errno));
-	fprintf(f, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n");
 	for (int i = 0; i < t->noutputs; i++)
 	{
-		const Rendition *r = &t->spec->renditions[i];
+		HlsVariant *v = &variants[i];
 		AVCodecContext *enc = t->outputs[i].video_enc;
 		char		variant[4200];
-		int64_t		bandwidth = (r->maxrate ? r->maxrate : r->video_bitrate ? r->video_bitrate : 1000000) +
-			(t->audio_enc ? t->audio_enc->bit_rate : 0);
 
-		transcode_hls_variant_playlist(t->req->output, r->name, variant, sizeof(variant));
-		fprintf(f, "#EXT-X-STREAM-INF:BANDWIDTH=%lld,RESOLUTION=%dx%d,FRAME-RATE=%.3f\n%s\n",
-				(long long) bandwidth, enc->width, enc->height, av_q2d(enc->framerate),
-				strrchr(variant, '/') ? strrchr(variant, '/') + 1 : variant);
+		memset(v, 0, sizeof(*v));
+		if (hls_finish_media_playlist(t->outputs[i].playlist, v, why, sizeof(why)) < 0)
+			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, why, 0);
+		if (!t->spec->ladder)
+			continue;
+		transcode_hls_variant_playlist(t->req->output, t->spec->renditions[i].name, variant, sizeof(variant));
+		av_strlcpy(v->uri, strrchr(variant, '/') ? strrchr(variant, '/') + 1 : variant, sizeof(v->uri));
+		v->width = enc->width;
+		v->height = enc->height;
+		/* The encoder's rate: what the rendition was made at, not a guess from its timestamps. */
+		if (enc->framerate.num > 0 && enc->framerate.den > 0)
+			v->frame_rate = av_q2d(enc->framerate);
 	}
+	if (!t->spec->ladder)
+		return TRANSCODE_OK;
+	if (partial_name(t->req->output, partial, sizeof(partial)) < 0 || (f = fopen(partial, "w")) == NULL)
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not write the master playlist", AVERROR(errno));
+	hls_master_print(f, variants, t->noutputs);
 	if (fclose(f) != 0)
 		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not write the master playlist", AVERROR(errno));
 	return TRANSCODE_OK;
@@ -716,7 +733,7 @@ run_loop(Transcoder *t)
 		if ((ret = av_write_trailer(t->outputs[i].mux)) < 0)
 			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not finish the output", ret);
 	}
-	if (t->spec->ladder && (status = write_master_playlist(t)) != TRANSCODE_OK)
+	if (t->spec->format == FORMAT_HLS && (status = write_master_playlist(t)) != TRANSCODE_OK)
 		return status;
 	if (t->spec->format == FORMAT_HLS && (status = publish_playlists(t)) != TRANSCODE_OK)
 		return status;

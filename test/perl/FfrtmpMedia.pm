@@ -195,4 +195,118 @@ sub packet_md5
 	return $rc ? "error: $err" : $out;
 }
 
+# --- HLS playlists (RFC 8216), measured from the segments on disk ----------
+
+push @EXPORT, qw(hls_master hls_media hls_measure hls_expected_codecs);
+
+# A master playlist's variants: [ { uri, BANDWIDTH, AVERAGE-BANDWIDTH,
+# CODECS, RESOLUTION, FRAME-RATE... (every attribute, unquoted) } ].
+sub hls_master
+{
+	my ($path) = @_;
+	open(my $fh, '<', $path) or return undef;
+	my (@variants, $pending);
+	while (my $line = <$fh>)
+	{
+		$line =~ s/\s+$//;
+		if ($line =~ /^#EXT-X-STREAM-INF:(.*)/)
+		{
+			my $list = $1;
+			$pending = {};
+			while ($list =~ /\G([A-Z0-9-]+)=("[^"]*"|[^,]*),?/gc)
+			{
+				my ($name, $value) = ($1, $2);
+				$value =~ s/^"(.*)"$/$1/;
+				$pending->{$name} = $value;
+			}
+		}
+		elsif ($line ne '' && $line !~ /^#/ && $pending)
+		{
+			$pending->{uri} = $line;
+			push @variants, $pending;
+			undef $pending;
+		}
+	}
+	return \@variants;
+}
+
+# A media playlist: { target (EXT-X-TARGETDURATION), ended, segments =>
+# [ { duration (EXTINF), uri, bytes (size on disk, beside the playlist) } ] }.
+sub hls_media
+{
+	my ($path) = @_;
+	open(my $fh, '<', $path) or return undef;
+	my ($dir) = $path =~ m{^(.*/)} ? $1 : '';
+	my %p = (segments => [], ended => 0);
+	my $extinf;
+	while (my $line = <$fh>)
+	{
+		$line =~ s/\s+$//;
+		if ($line =~ /^#EXT-X-TARGETDURATION:(-?\d+)/) { $p{target} = $1 }
+		elsif ($line =~ /^#EXTINF:([\d.]+)/) { $extinf = $1 }
+		elsif ($line eq '#EXT-X-ENDLIST') { $p{ended} = 1 }
+		elsif ($line ne '' && $line !~ /^#/ && defined $extinf)
+		{
+			push @{ $p{segments} }, { duration => $extinf, uri => $line, bytes => -s "$dir$line" // -1 };
+			undef $extinf;
+		}
+	}
+	return \%p;
+}
+
+# Bit rates of a media playlist's segments, in bits/s: { peak (RFC 8216
+# 4.1: the fastest run of segments lasting 0.5 to 1.5 target durations, or
+# the fastest segment when no run does), fastest (the fastest single
+# segment), average (all bits over all EXTINF), seconds }.
+sub hls_measure
+{
+	my ($media) = @_;
+	my @s = @{ $media->{segments} };
+	my $target = $media->{target} || 1;
+	my ($peak, $fastest, $bits, $seconds) = (0, 0, 0, 0);
+	for my $i (0 .. $#s)
+	{
+		$fastest = $s[$i]{bytes} * 8 / $s[$i]{duration} if $s[$i]{duration} > 0 && $s[$i]{bytes} * 8 / $s[$i]{duration} > $fastest;
+		my ($b, $d) = (0, 0);
+		for my $j ($i .. $#s)
+		{
+			$b += $s[$j]{bytes} * 8;
+			$d += $s[$j]{duration};
+			last if $d > 1.5 * $target;
+			$peak = $b / $d if $d >= 0.5 * $target && $b / $d > $peak;
+		}
+		$bits += $s[$i]{bytes} * 8;
+		$seconds += $s[$i]{duration};
+	}
+	return { peak => $peak || $fastest, fastest => $fastest, average => $seconds ? $bits / $seconds : 0,
+		seconds => $seconds };
+}
+
+# The CODECS value RFC 6381 gives a media file's first video and audio
+# streams, worked out independently of the worker: avc1.PPCCLL from the
+# SPS bytes of the first video packet (with ffprobe's profile and level
+# cross-checked by the caller), mp4a.40.<object type> from ffprobe's AAC
+# profile.  Returns (string, ffprobe's video stream).
+sub hls_expected_codecs
+{
+	my ($path) = @_;
+	my $probe = ffprobe_streams($path) or return ('', undef);
+	my ($v) = grep { $_->{codec_type} eq 'video' } @{ $probe->{streams} };
+	my ($a) = grep { $_->{codec_type} eq 'audio' } @{ $probe->{streams} };
+	my @codecs;
+	if ($v)
+	{
+		my ($rc, $raw) = _run([ 'ffmpeg', '-nostdin', '-v', 'error', '-i', $path, '-map', '0:v:0', '-frames:v', '1',
+			'-c', 'copy', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', '-' ]);
+		my ($sps) = $raw =~ /\x00\x00\x01[\x27\x47\x67](...)/s;
+		push @codecs, $sps ? sprintf('avc1.%02x%02x%02x', unpack('C3', $sps)) : 'no-sps';
+	}
+	if ($a)
+	{
+		my %object_type = (LC => 2, 'HE-AAC' => 5, 'HE-AACv2' => 29, Main => 1);
+		push @codecs, 'mp4a.40.' . ($object_type{ $a->{profile} // '' } // '?');
+	}
+	return (join(',', @codecs), $v);
+}
+
 1;
