@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "av_messages.h"
 #include "confine.h"
 #include "job_spec.h"
 #include "net_guard.h"
@@ -552,7 +553,7 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	int64_t		bytes = 0;
 
 	logging_job = req;
-	av_log_set_callback(log_libav);
+	av_messages_install(log_libav);
 	if (plan == NULL)
 	{
 		report(report_fd, "failed resource_error out of memory");

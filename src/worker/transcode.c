@@ -30,6 +30,7 @@
 #include <libavutil/opt.h>
 #include <libavutil/time.h>
 
+#include "av_messages.h"
 #include "confine.h"
 #include "transcode_internal.h"
 
@@ -74,21 +75,30 @@ transcode_hls_segment_pattern(const char *final_playlist, const char *variant, c
 	return hls_name(final_playlist, variant, "_%05d.ts", out, outlen);
 }
 
+/*
+ * A libav code says what kind of failure ("Invalid argument"); libav logged
+ * why just before (av_messages.h), so the error quotes that too.  Not for
+ * running out of something, a stop or a timeout: there the code says it all.
+ */
 TranscodeStatus
 transcode_fail(Transcoder *t, TranscodeStatus status, const char *what, int averror)
 {
+	if (averror == AVERROR(ENOMEM) || averror == AVERROR(EFBIG) || averror == AVERROR(ENOSPC) ||
+		averror == AVERROR(EDQUOT))
+		status = TRANSCODE_RESOURCE_ERROR;
+	if (*t->req->stop)
+		status = TRANSCODE_STOPPED;
 	if (t->watch.timed_out)
 		snprintf(t->err, t->errlen, "%s: no data moved for %d s", what, t->req->io_timeout_ms / 1000);
 	else if (averror)
+	{
 		snprintf(t->err, t->errlen, "%s: %s", what, av_err2str(averror));
+		/* Decoder threads report a frame's failure a few packets after it was read. */
+		if (status != TRANSCODE_RESOURCE_ERROR && status != TRANSCODE_STOPPED)
+			av_messages_append(t->err, t->errlen, t->got_data ? 2 * t->req->threads + 4 : 0);
+	}
 	else
 		snprintf(t->err, t->errlen, "%s", what);
-	if (*t->req->stop)
-		return TRANSCODE_STOPPED;
-	if (averror == AVERROR(ENOMEM))
-		return TRANSCODE_RESOURCE_ERROR;
-	if (averror == AVERROR(EFBIG) || averror == AVERROR(ENOSPC) || averror == AVERROR(EDQUOT))
-		return TRANSCODE_RESOURCE_ERROR;
 	return status;
 }
 
@@ -547,22 +557,28 @@ set_up(Transcoder *t)
 {
 	TranscodeStatus status;
 
+	/* Each step forgets libav's messages about the one before (see transcode_fail). */
 	if ((status = media_input_open(t->req, &t->watch, &t->in, t->err, t->errlen)) != TRANSCODE_OK)
 		return status;
+	av_messages_forget();
 	if ((status = choose_streams(t)) != TRANSCODE_OK)
 		return status;
 	t->noutputs = t->spec->ladder ? t->spec->nrenditions : 1;
 	for (int i = 0; i < t->noutputs; i++)
 		if ((status = alloc_output(t, &t->outputs[i], i)) != TRANSCODE_OK)
 			return status;
+	av_messages_forget();
 	if (t->video_mode == STREAM_DECODE && (status = transcode_build_video_graph(t)) != TRANSCODE_OK)
 		return status;
+	av_messages_forget();
 	for (int i = 0; t->video_mode == STREAM_DECODE && i < t->noutputs; i++)
 		if ((status = transcode_open_video_encoder(t, &t->outputs[i], &t->spec->renditions[i])) != TRANSCODE_OK)
 			return status;
+	av_messages_forget();
 	if (t->audio_mode == STREAM_DECODE &&
 		((status = transcode_open_audio_encoder(t)) != TRANSCODE_OK || (status = transcode_build_audio_graph(t)) != TRANSCODE_OK))
 		return status;
+	av_messages_forget();
 	for (int i = 0; i < t->noutputs; i++)
 		if ((status = add_output_streams(t, &t->outputs[i])) != TRANSCODE_OK ||
 			(status = open_output(t, &t->outputs[i])) != TRANSCODE_OK)
@@ -657,6 +673,7 @@ run_loop(Transcoder *t)
 		if (*t->req->stop)
 			return transcode_fail(t, TRANSCODE_STOPPED, "stopped", 0);
 		io_watch_begin(&t->watch);
+		av_messages_step();
 		ret = av_read_frame(t->in, t->pkt);
 		if (ret == AVERROR_EOF)
 			break;
@@ -754,6 +771,10 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 
 	avdevice_register_all();
 	av_log_set_level(AV_LOG_ERROR);
+	/* libav's reasons are kept for the job's error (av_messages.h), quoting the job's paths as placeholders. */
+	av_messages_install(NULL);
+	av_messages_set_paths(req->input, req->output);
+	av_messages_forget();
 	setenv("SVT_LOG", "1", 0);	/* SVT-AV1: errors only */
 	t.req = req;
 	t.spec = req->spec;
