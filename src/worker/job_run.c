@@ -434,6 +434,7 @@ describe_output(const JobPlan *plan, const TranscodeSummary *summary,
 	json_object_object_add(result, "elapsed", json_object_new_double(elapsed));
 	if (summary->ended_by_silence)
 		json_object_object_add(result, "ended_by", json_object_new_string("input went silent"));
+	transcode_summary_notes(summary, result);
 
 	if (plan->spec.ladder)
 	{

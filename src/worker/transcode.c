@@ -153,6 +153,16 @@ check_copy(Transcoder *t, Output *out, int index)
 	return TRANSCODE_OK;
 }
 
+/* An output stream keeps its input's language tag, as with ffmpeg (and a chosen audio track says which it was). */
+static void
+keep_language(const AVStream *in_st, AVStream *out_st)
+{
+	const AVDictionaryEntry *tag = av_dict_get(in_st->metadata, "language", NULL, 0);
+
+	if (tag)
+		av_dict_set(&out_st->metadata, "language", tag->value, 0);
+}
+
 static TranscodeStatus
 add_output_streams(Transcoder *t, Output *out)
 {
@@ -185,6 +195,7 @@ add_output_streams(Transcoder *t, Output *out)
 		}
 		if (ret < 0)
 			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output video", ret);
+		keep_language(in_st, out->video_st);
 	}
 	if (t->audio_mode != STREAM_DROP)
 	{
@@ -205,6 +216,7 @@ add_output_streams(Transcoder *t, Output *out)
 		}
 		if (ret < 0)
 			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output audio", ret);
+		keep_language(in_st, out->audio_st);
 	}
 	return TRANSCODE_OK;
 }
@@ -440,10 +452,38 @@ decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket
 	return TRANSCODE_OK;
 }
 
+/*
+ * A copied video starts at its first keyframe, as ffmpeg -c copy does: the
+ * frames before it (an input cut out of a live stream or at a time that is
+ * not a keyframe) refer to pictures the output does not hold, so no player
+ * could decode them.  The audio is copied from its start on the same clock,
+ * so sound and picture stay together.  Returns whether pkt is to be copied.
+ */
+static int
+copy_from_keyframe(Transcoder *t, const AVPacket *pkt, int index)
+{
+	AVStream   *st = t->in->streams[index];
+	int64_t		ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+
+	if (index != t->video_index || t->copy_keyframe_seen)
+		return 1;
+	if (!(pkt->flags & AV_PKT_FLAG_KEY))
+	{
+		t->copy_skipped++;
+		return 0;
+	}
+	t->copy_keyframe_seen = 1;
+	t->copy_start_seconds = ts != AV_NOPTS_VALUE ? ts * av_q2d(st->time_base) : 0;
+	return 1;
+}
+
 static TranscodeStatus
 copy_packet(Transcoder *t, AVPacket *pkt, int index)
 {
 	AVStream   *in_st = t->in->streams[index];
+
+	if (!copy_from_keyframe(t, pkt, index))
+		return TRANSCODE_OK;
 
 	/* Every output gets the copied stream (a ladder's renditions share its audio). */
 	for (int i = 0; i < t->noutputs; i++)
@@ -526,33 +566,6 @@ process_packet(Transcoder *t, AVPacket *pkt, int *past_limit)
 }
 
 static TranscodeStatus
-choose_streams(Transcoder *t)
-{
-	const JobSpec *spec = t->spec;
-	TranscodeStatus status;
-
-	t->video_index = av_find_best_stream(t->in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-	t->audio_index = av_find_best_stream(t->in, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
-	if (t->video_index < 0 || strcmp(spec->video_codec, "none") == 0)
-		t->video_mode = STREAM_DROP, t->video_index = -1;
-	else
-		t->video_mode = job_spec_encodes_video(spec) ? STREAM_DECODE : STREAM_COPY;
-	if (t->audio_index < 0 || strcmp(spec->audio_codec, "none") == 0)
-		t->audio_mode = STREAM_DROP, t->audio_index = -1;
-	else
-		t->audio_mode = job_spec_encodes_audio(spec) ? STREAM_DECODE : STREAM_COPY;
-	if (t->video_mode == STREAM_DROP && t->audio_mode == STREAM_DROP)
-		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "the input has no video or audio stream to use", 0);
-	if (spec->ladder && t->video_mode != STREAM_DECODE)
-		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "an adaptive bitrate ladder needs a video stream to encode", 0);
-	if (t->video_mode == STREAM_DECODE && (status = transcode_open_decoder(t, t->video_index, &t->video_dec)) != TRANSCODE_OK)
-		return status;
-	if (t->audio_mode == STREAM_DECODE && (status = transcode_open_decoder(t, t->audio_index, &t->audio_dec)) != TRANSCODE_OK)
-		return status;
-	return TRANSCODE_OK;
-}
-
-static TranscodeStatus
 set_up(Transcoder *t)
 {
 	TranscodeStatus status;
@@ -561,7 +574,7 @@ set_up(Transcoder *t)
 	if ((status = media_input_open(t->req, &t->watch, &t->in, t->err, t->errlen)) != TRANSCODE_OK)
 		return status;
 	av_messages_forget();
-	if ((status = choose_streams(t)) != TRANSCODE_OK)
+	if ((status = transcode_choose_streams(t)) != TRANSCODE_OK)
 		return status;
 	t->noutputs = t->spec->ladder ? t->spec->nrenditions : 1;
 	for (int i = 0; i < t->noutputs; i++)
@@ -719,6 +732,10 @@ run_loop(Transcoder *t)
 		return TRANSCODE_INPUT_ERROR;
 	}
 
+	if (t->video_mode == STREAM_COPY && !t->copy_keyframe_seen && t->copy_skipped > 0)
+		return transcode_fail(t, TRANSCODE_INPUT_ERROR,
+							  "the input's video has no keyframe, so a copy of it could not be played: encode it instead", 0);
+
 	/* End of input: flush decoders, filters and encoders, then the muxers. */
 	if (t->video_mode == STREAM_DECODE && (status = decode_packet(t, t->video_dec, t->video_src, NULL)) != TRANSCODE_OK)
 		return status;
@@ -767,6 +784,7 @@ TranscodeStatus
 transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err, size_t errlen)
 {
 	Transcoder	t = {0};
+	TranscodeSummary local_summary;
 	TranscodeStatus status;
 
 	avdevice_register_all();
@@ -775,6 +793,8 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 	av_messages_install(NULL);
 	av_messages_set_paths(req->input, req->output);
 	av_messages_forget();
+	t.summary = summary ? summary : &local_summary;
+	memset(t.summary, 0, sizeof(*t.summary));
 	setenv("SVT_LOG", "1", 0);	/* SVT-AV1: errors only */
 	t.req = req;
 	t.spec = req->spec;
@@ -799,15 +819,15 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 			t.total_seconds = t.spec->duration;
 		status = run_loop(&t);
 	}
-	if (summary)
-	{
-		memset(summary, 0, sizeof(*summary));
-		summary->last.frames = t.outputs[0].frames;
-		summary->last.out_seconds = t.out_seconds;
-		summary->last.bytes = t.bytes;
-		summary->input_seconds = t.in_seconds;
-		summary->ended_by_silence = t.ended_by_silence;
-	}
+	if (status == TRANSCODE_OK && t.copy_skipped > 0)
+		transcode_warn(&t, "the input's video begins with %lld frames that depend on an earlier keyframe: "
+					   "they were dropped, and the copied video begins at its first keyframe, %.2f s in",
+					   (long long) t.copy_skipped, t.copy_start_seconds);
+	t.summary->last.frames = t.outputs[0].frames;
+	t.summary->last.out_seconds = t.out_seconds;
+	t.summary->last.bytes = t.bytes;
+	t.summary->input_seconds = t.in_seconds;
+	t.summary->ended_by_silence = t.ended_by_silence;
 	tear_down(&t);
 	return status;
 }
