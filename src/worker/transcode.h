@@ -80,7 +80,7 @@ typedef struct DroppedStream
 {
 	int			index;			/* in the input */
 	char		type[16];		/* "audio", "video", "subtitle", "data", "attachment" */
-	char		codec[32];		/* libavcodec's name, "none" when unknown */
+	char		codec[32];		/* libavcodec's name, or its tag ("tmcd") when libavcodec has none */
 	char		language[4];	/* its ISO 639-2 tag; "" when it has none */
 	int			cover_art;		/* a still picture attached to the file (AV_DISPOSITION_ATTACHED_PIC) */
 } DroppedStream;
