@@ -512,8 +512,8 @@ job_process_outcome(JobProcess *p, JobOutcome *o)
 	{
 		o->outcome = "failed";
 		o->failure_reason = known_failure_reason(p->failed_reason) ? p->failed_reason : "runtime_error";
-		snprintf(o->error_buf, sizeof(o->error_buf), "%s",
-				 p->failed_message && p->failed_message[0] ? p->failed_message : "the transcode failed");
+		/* As the transcode said it, whole: the database bounds what it stores. */
+		o->error = p->failed_message && p->failed_message[0] ? p->failed_message : "the transcode failed";
 	}
 	else if (WIFSIGNALED(p->status))
 	{

@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "av_messages.h"
 #include "confine.h"
 #include "job_spec.h"
 #include "net_guard.h"
@@ -433,6 +434,7 @@ describe_output(const JobPlan *plan, const TranscodeSummary *summary,
 	json_object_object_add(result, "elapsed", json_object_new_double(elapsed));
 	if (summary->ended_by_silence)
 		json_object_object_add(result, "ended_by", json_object_new_string("input went silent"));
+	transcode_summary_notes(summary, result);
 
 	return result;
 }
@@ -531,7 +533,7 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	int64_t		bytes = 0;
 
 	logging_job = req;
-	av_log_set_callback(log_libav);
+	av_messages_install(log_libav);
 	if (plan == NULL)
 	{
 		report(report_fd, "failed resource_error out of memory");

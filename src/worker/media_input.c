@@ -12,8 +12,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libavutil/time.h>
+
+#include "av_messages.h"
 
 /*
  * Demuxers for media files: containers that never open other files.  Raw
@@ -97,6 +100,7 @@ media_input_open(const TranscodeRequest *req, IoWatch *watch, AVFormatContext **
 	const AVInputFormat *format = NULL;
 	AVDictionary *options = NULL;
 	char		url[4200];
+	struct stat st;
 	int			ret;
 	TranscodeStatus failure = req->input_kind == INPUT_FILE ? TRANSCODE_INPUT_ERROR : TRANSCODE_NETWORK_ERROR;
 
@@ -134,6 +138,15 @@ media_input_open(const TranscodeRequest *req, IoWatch *watch, AVFormatContext **
 	if (req->input_kind == INPUT_LIVE)
 		av_dict_set(&options, "rtmp_live", "live", 0);
 
+	/* Said plainly: libavformat would call an empty file a bad one. */
+	if (req->input_kind == INPUT_FILE && stat(req->input, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+	{
+		snprintf(err, errlen, "the input file is empty (0 bytes)");
+		return TRANSCODE_INPUT_ERROR;
+	}
+
+	/* libav logs why it fails; the error quotes that (av_messages.h). */
+	av_messages_forget();
 	io_watch_begin(watch);
 	ret = avformat_open_input(in, url, format, &options);
 	av_dict_free(&options);
@@ -144,11 +157,16 @@ media_input_open(const TranscodeRequest *req, IoWatch *watch, AVFormatContext **
 		else if (ret == AVERROR_INVALIDDATA || ret == AVERROR(EINVAL))
 		{
 			/* Reached, but not media we take: the input's fault, whatever carried it. */
-			snprintf(err, errlen, "the input is not a supported media file (%s)", av_err2str(ret));
+			snprintf(err, errlen, "the input is not a supported media file: %s", av_err2str(ret));
+			av_messages_append(err, errlen, 0);
 			return TRANSCODE_INPUT_ERROR;
 		}
 		else
+		{
 			snprintf(err, errlen, "could not open the input: %s", av_err2str(ret));
+			if (ret != AVERROR(ENOMEM) && !*watch->stop)
+				av_messages_append(err, errlen, 0);
+		}
 		if (ret == AVERROR(ENOMEM))
 			return TRANSCODE_RESOURCE_ERROR;
 		return *watch->stop ? TRANSCODE_STOPPED : failure;
@@ -159,7 +177,11 @@ media_input_open(const TranscodeRequest *req, IoWatch *watch, AVFormatContext **
 		if (watch->timed_out)
 			snprintf(err, errlen, "the input sent no media for %d s", req->io_timeout_ms / 1000);
 		else
+		{
 			snprintf(err, errlen, "could not read the input's streams: %s", av_err2str(ret));
+			if (ret != AVERROR(ENOMEM) && !*watch->stop)
+				av_messages_append(err, errlen, 0);
+		}
 		avformat_close_input(in);
 		if (ret == AVERROR_INVALIDDATA)
 			return TRANSCODE_INPUT_ERROR;

@@ -31,6 +31,7 @@
 #include <libavutil/opt.h>
 #include <libavutil/time.h>
 
+#include "av_messages.h"
 #include "confine.h"
 #include "hls_playlist.h"
 #include "transcode_internal.h"
@@ -76,21 +77,30 @@ transcode_hls_segment_pattern(const char *final_playlist, const char *variant, c
 	return hls_name(final_playlist, variant, "_%05d.ts", out, outlen);
 }
 
+/*
+ * A libav code says what kind of failure ("Invalid argument"); libav logged
+ * why just before (av_messages.h), so the error quotes that too.  Not for
+ * running out of something, a stop or a timeout: there the code says it all.
+ */
 TranscodeStatus
 transcode_fail(Transcoder *t, TranscodeStatus status, const char *what, int averror)
 {
+	if (averror == AVERROR(ENOMEM) || averror == AVERROR(EFBIG) || averror == AVERROR(ENOSPC) ||
+		averror == AVERROR(EDQUOT))
+		status = TRANSCODE_RESOURCE_ERROR;
+	if (*t->req->stop)
+		status = TRANSCODE_STOPPED;
 	if (t->watch.timed_out)
 		snprintf(t->err, t->errlen, "%s: no data moved for %d s", what, t->req->io_timeout_ms / 1000);
 	else if (averror)
+	{
 		snprintf(t->err, t->errlen, "%s: %s", what, av_err2str(averror));
+		/* Decoder threads report a frame's failure a few packets after it was read. */
+		if (status != TRANSCODE_RESOURCE_ERROR && status != TRANSCODE_STOPPED)
+			av_messages_append(t->err, t->errlen, t->got_data ? 2 * t->req->threads + 4 : 0);
+	}
 	else
 		snprintf(t->err, t->errlen, "%s", what);
-	if (*t->req->stop)
-		return TRANSCODE_STOPPED;
-	if (averror == AVERROR(ENOMEM))
-		return TRANSCODE_RESOURCE_ERROR;
-	if (averror == AVERROR(EFBIG) || averror == AVERROR(ENOSPC) || averror == AVERROR(EDQUOT))
-		return TRANSCODE_RESOURCE_ERROR;
 	return status;
 }
 
@@ -145,6 +155,16 @@ check_copy(Transcoder *t, Output *out, int index)
 	return TRANSCODE_OK;
 }
 
+/* An output stream keeps its input's language tag, as with ffmpeg (and a chosen audio track says which it was). */
+static void
+keep_language(const AVStream *in_st, AVStream *out_st)
+{
+	const AVDictionaryEntry *tag = av_dict_get(in_st->metadata, "language", NULL, 0);
+
+	if (tag)
+		av_dict_set(&out_st->metadata, "language", tag->value, 0);
+}
+
 static TranscodeStatus
 add_output_streams(Transcoder *t, Output *out)
 {
@@ -177,6 +197,7 @@ add_output_streams(Transcoder *t, Output *out)
 		}
 		if (ret < 0)
 			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output video", ret);
+		keep_language(in_st, out->video_st);
 	}
 	if (t->audio_mode != STREAM_DROP)
 	{
@@ -197,6 +218,7 @@ add_output_streams(Transcoder *t, Output *out)
 		}
 		if (ret < 0)
 			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output audio", ret);
+		keep_language(in_st, out->audio_st);
 	}
 	return TRANSCODE_OK;
 }
@@ -432,10 +454,38 @@ decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket
 	return TRANSCODE_OK;
 }
 
+/*
+ * A copied video starts at its first keyframe, as ffmpeg -c copy does: the
+ * frames before it (an input cut out of a live stream or at a time that is
+ * not a keyframe) refer to pictures the output does not hold, so no player
+ * could decode them.  The audio is copied from its start on the same clock,
+ * so sound and picture stay together.  Returns whether pkt is to be copied.
+ */
+static int
+copy_from_keyframe(Transcoder *t, const AVPacket *pkt, int index)
+{
+	AVStream   *st = t->in->streams[index];
+	int64_t		ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+
+	if (index != t->video_index || t->copy_keyframe_seen)
+		return 1;
+	if (!(pkt->flags & AV_PKT_FLAG_KEY))
+	{
+		t->copy_skipped++;
+		return 0;
+	}
+	t->copy_keyframe_seen = 1;
+	t->copy_start_seconds = ts != AV_NOPTS_VALUE ? ts * av_q2d(st->time_base) : 0;
+	return 1;
+}
+
 static TranscodeStatus
 copy_packet(Transcoder *t, AVPacket *pkt, int index)
 {
 	AVStream   *in_st = t->in->streams[index];
+
+	if (!copy_from_keyframe(t, pkt, index))
+		return TRANSCODE_OK;
 
 	/* Every output gets the copied stream (a ladder's renditions share its audio). */
 	for (int i = 0; i < t->noutputs; i++)
@@ -518,54 +568,33 @@ process_packet(Transcoder *t, AVPacket *pkt, int *past_limit)
 }
 
 static TranscodeStatus
-choose_streams(Transcoder *t)
-{
-	const JobSpec *spec = t->spec;
-	TranscodeStatus status;
-
-	t->video_index = av_find_best_stream(t->in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-	t->audio_index = av_find_best_stream(t->in, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
-	if (t->video_index < 0 || strcmp(spec->video_codec, "none") == 0)
-		t->video_mode = STREAM_DROP, t->video_index = -1;
-	else
-		t->video_mode = job_spec_encodes_video(spec) ? STREAM_DECODE : STREAM_COPY;
-	if (t->audio_index < 0 || strcmp(spec->audio_codec, "none") == 0)
-		t->audio_mode = STREAM_DROP, t->audio_index = -1;
-	else
-		t->audio_mode = job_spec_encodes_audio(spec) ? STREAM_DECODE : STREAM_COPY;
-	if (t->video_mode == STREAM_DROP && t->audio_mode == STREAM_DROP)
-		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "the input has no video or audio stream to use", 0);
-	if (spec->ladder && t->video_mode != STREAM_DECODE)
-		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "an adaptive bitrate ladder needs a video stream to encode", 0);
-	if (t->video_mode == STREAM_DECODE && (status = transcode_open_decoder(t, t->video_index, &t->video_dec)) != TRANSCODE_OK)
-		return status;
-	if (t->audio_mode == STREAM_DECODE && (status = transcode_open_decoder(t, t->audio_index, &t->audio_dec)) != TRANSCODE_OK)
-		return status;
-	return TRANSCODE_OK;
-}
-
-static TranscodeStatus
 set_up(Transcoder *t)
 {
 	TranscodeStatus status;
 
+	/* Each step forgets libav's messages about the one before (see transcode_fail). */
 	if ((status = media_input_open(t->req, &t->watch, &t->in, t->err, t->errlen)) != TRANSCODE_OK)
 		return status;
-	if ((status = choose_streams(t)) != TRANSCODE_OK)
+	av_messages_forget();
+	if ((status = transcode_choose_streams(t)) != TRANSCODE_OK)
 		return status;
 	t->noutputs = t->spec->ladder ? t->spec->nrenditions : 1;
 	for (int i = 0; i < t->noutputs; i++)
 		if ((status = alloc_output(t, &t->outputs[i], i)) != TRANSCODE_OK)
 			return status;
+	av_messages_forget();
 	if (t->video_mode == STREAM_DECODE && ((status = transcode_plan_colour(t)) != TRANSCODE_OK ||
 										   (status = transcode_build_video_graph(t)) != TRANSCODE_OK))
 		return status;
+	av_messages_forget();
 	for (int i = 0; t->video_mode == STREAM_DECODE && i < t->noutputs; i++)
 		if ((status = transcode_open_video_encoder(t, &t->outputs[i], &t->spec->renditions[i])) != TRANSCODE_OK)
 			return status;
+	av_messages_forget();
 	if (t->audio_mode == STREAM_DECODE &&
 		((status = transcode_open_audio_encoder(t)) != TRANSCODE_OK || (status = transcode_build_audio_graph(t)) != TRANSCODE_OK))
 		return status;
+	av_messages_forget();
 	for (int i = 0; i < t->noutputs; i++)
 		if ((status = add_output_streams(t, &t->outputs[i])) != TRANSCODE_OK ||
 			(status = open_output(t, &t->outputs[i])) != TRANSCODE_OK)
@@ -675,6 +704,7 @@ run_loop(Transcoder *t)
 		if (*t->req->stop)
 			return transcode_fail(t, TRANSCODE_STOPPED, "stopped", 0);
 		io_watch_begin(&t->watch);
+		av_messages_step();
 		ret = av_read_frame(t->in, t->pkt);
 		if (ret == AVERROR_EOF)
 			break;
@@ -719,6 +749,10 @@ run_loop(Transcoder *t)
 				 t->in_seconds, announced_seconds(t));
 		return TRANSCODE_INPUT_ERROR;
 	}
+
+	if (t->video_mode == STREAM_COPY && !t->copy_keyframe_seen && t->copy_skipped > 0)
+		return transcode_fail(t, TRANSCODE_INPUT_ERROR,
+							  "the input's video has no keyframe, so a copy of it could not be played: encode it instead", 0);
 
 	/* End of input: flush decoders, filters and encoders, then the muxers. */
 	if (t->video_mode == STREAM_DECODE && (status = decode_packet(t, t->video_dec, t->video_src, NULL)) != TRANSCODE_OK)
@@ -768,10 +802,17 @@ TranscodeStatus
 transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err, size_t errlen)
 {
 	Transcoder	t = {0};
+	TranscodeSummary local_summary;
 	TranscodeStatus status;
 
 	avdevice_register_all();
 	av_log_set_level(AV_LOG_ERROR);
+	/* libav's reasons are kept for the job's error (av_messages.h), quoting the job's paths as placeholders. */
+	av_messages_install(NULL);
+	av_messages_set_paths(req->input, req->output);
+	av_messages_forget();
+	t.summary = summary ? summary : &local_summary;
+	memset(t.summary, 0, sizeof(*t.summary));
 	setenv("SVT_LOG", "1", 0);	/* SVT-AV1: errors only */
 	t.req = req;
 	t.spec = req->spec;
@@ -796,15 +837,15 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 			t.total_seconds = t.spec->duration;
 		status = run_loop(&t);
 	}
-	if (summary)
-	{
-		memset(summary, 0, sizeof(*summary));
-		summary->last.frames = t.outputs[0].frames;
-		summary->last.out_seconds = t.out_seconds;
-		summary->last.bytes = t.bytes;
-		summary->input_seconds = t.in_seconds;
-		summary->ended_by_silence = t.ended_by_silence;
-	}
+	if (status == TRANSCODE_OK && t.copy_skipped > 0)
+		transcode_warn(&t, "the input's video begins with %lld frames that depend on an earlier keyframe: "
+					   "they were dropped, and the copied video begins at its first keyframe, %.2f s in",
+					   (long long) t.copy_skipped, t.copy_start_seconds);
+	t.summary->last.frames = t.outputs[0].frames;
+	t.summary->last.out_seconds = t.out_seconds;
+	t.summary->last.bytes = t.bytes;
+	t.summary->input_seconds = t.in_seconds;
+	t.summary->ended_by_silence = t.ended_by_silence;
 	tear_down(&t);
 	return status;
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "job_spec.h"
 
 typedef enum InputKind
@@ -70,11 +72,30 @@ typedef struct TranscodeRequest
 	void	   *progress_arg;
 } TranscodeRequest;
 
+#define TRANSCODE_MAX_DROPPED 16
+#define TRANSCODE_MAX_WARNINGS 4
+
+/* An input stream the output does not carry. */
+typedef struct DroppedStream
+{
+	int			index;			/* in the input */
+	char		type[16];		/* "audio", "video", "subtitle", "data", "attachment" */
+	char		codec[32];		/* libavcodec's name, or its tag ("tmcd") when libavcodec has none */
+	char		language[4];	/* its ISO 639-2 tag; "" when it has none */
+	int			cover_art;		/* a still picture attached to the file (AV_DISPOSITION_ATTACHED_PIC) */
+} DroppedStream;
+
 typedef struct TranscodeSummary
 {
 	TranscodeProgress last;
 	double		input_seconds;	/* how much input was read */
 	int			ended_by_silence;	/* a live input stopped sending and the job ended there */
+
+	/* What the job's result says about the choices made (transcode_summary_notes). */
+	int			ndropped;		/* how many; the first TRANSCODE_MAX_DROPPED are listed */
+	DroppedStream dropped[TRANSCODE_MAX_DROPPED];
+	int			nwarnings;
+	char		warnings[TRANSCODE_MAX_WARNINGS][200];	/* what a person should know about the output */
 } TranscodeSummary;
 
 /*
@@ -84,6 +105,13 @@ typedef struct TranscodeSummary
  */
 extern TranscodeStatus transcode_run(const TranscodeRequest *req, TranscodeSummary *summary,
 									 char *err, size_t errlen);
+
+/*
+ * Adds the summary's notes to a job's result object: "dropped" (the input
+ * streams left out: [{"index", "type", "codec", "language", "cover_art"}])
+ * and "warnings" (sentences), each only when there is something to say.
+ */
+extern void transcode_summary_notes(const TranscodeSummary *summary, json_object *result);
 
 /* The database's name for a failure class ("input_error"...). */
 extern const char *transcode_status_reason(TranscodeStatus status);

@@ -33,6 +33,15 @@ transcode_open_decoder(Transcoder *t, int index, AVCodecContext **dec)
 	av_dict_set_int(&options, "max_pixels", MEDIA_MAX_PIXELS, 0);
 	ret = avcodec_open2(*dec, codec, &options);
 	av_dict_free(&options);
+	if (ret < 0 && (int64_t) st->codecpar->width * st->codecpar->height > MEDIA_MAX_PIXELS)
+	{
+		char		what[160];
+
+		/* The limit is this service's, not the file's fault alone: say it. */
+		snprintf(what, sizeof(what), "the input's %dx%d picture is larger than the %d pixels (7680x4320) "
+				 "this service decodes", st->codecpar->width, st->codecpar->height, MEDIA_MAX_PIXELS);
+		return transcode_fail(t, TRANSCODE_INPUT_ERROR, what, ret);
+	}
 	if (ret < 0)
 		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "could not open the input's decoder", ret);
 	return TRANSCODE_OK;

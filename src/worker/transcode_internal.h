@@ -66,6 +66,10 @@ typedef struct Transcoder
 	double		in_seconds;		/* input media time read so far */
 	int64_t		video_end;		/* where each decoded stream ends, in its time base */
 	int64_t		audio_end;
+	int			copy_keyframe_seen; /* copied video: its first keyframe has been written */
+	int64_t		copy_skipped;	/* copied video packets dropped before that keyframe */
+	double		copy_start_seconds; /* where that keyframe is, in output time */
+	TranscodeSummary *summary;	/* the caller's, filled as the transcode goes */
 	AVPacket   *pkt;
 	AVFrame    *frame;
 	AVFrame    *filtered;
@@ -75,6 +79,12 @@ typedef struct Transcoder
 
 /* Sets err from what (and an AVERROR), and returns the failure class to report. */
 extern TranscodeStatus transcode_fail(Transcoder *t, TranscodeStatus status, const char *what, int averror);
+
+/* Picks the input's video and audio streams, notes the others, opens the decoders. */
+extern TranscodeStatus transcode_choose_streams(Transcoder *t);
+
+/* Adds a sentence to the result's warnings. */
+extern void transcode_warn(Transcoder *t, const char *format,...) __attribute__((format(printf, 2, 3)));
 
 extern TranscodeStatus transcode_open_decoder(Transcoder *t, int index, AVCodecContext **dec);
 /* Decides t->colour from the video decoder, the codec and params.hdr. */

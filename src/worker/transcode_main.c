@@ -177,6 +177,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "ffrtmp-transcode: %s\n", err);
 			return 1;
 		}
+		transcode_summary_notes(&summary, result);
 		printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY));
 		json_object_put(result);
 	}

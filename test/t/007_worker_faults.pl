@@ -131,6 +131,10 @@ for my $bad (qw(truncated empty random))
 	is($row->{failure_reason}, 'input_error', "$article $bad input: failure_reason input_error");
 	like($row->{error} // '', qr/input/i, "$article $bad input: the error says what is wrong with the input")
 	  and note "$bad: $row->{error}";
+	unlike($row->{error} // '', qr{(?:^|[\s'"(\[=,:])/[\w.]}, "$article $bad input: the error quotes no path of this machine");
+	like($row->{error} // '', qr/: Invalid data found when processing input \(mov: moov atom not found\)$/,
+		"$article $bad input: the error stored carries libav's own reason, whole")
+	  if $bad eq 'random';
 }
 is_deeply([ files_under($env->output_path('bad')) ], [], 'the failed jobs left no output and no partial file');
 $job = $env->submit("file://$clip", output => 'good/after-bad.mp4');
