@@ -114,7 +114,10 @@ transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r)
 		rate = (AVRational) {25, 1};
 	enc->width = av_buffersink_get_w(sink);
 	enc->height = av_buffersink_get_h(sink);
-	enc->sample_aspect_ratio = (AVRational) {1, 1};
+	/* Square pixels: setsar=1 ends every branch. */
+	enc->sample_aspect_ratio = av_buffersink_get_sample_aspect_ratio(sink);
+	if (enc->sample_aspect_ratio.num <= 0 || enc->sample_aspect_ratio.den <= 0)
+		enc->sample_aspect_ratio = (AVRational) {1, 1};
 	enc->pix_fmt = av_buffersink_get_format(sink);
 	enc->framerate = rate;
 	enc->time_base = av_buffersink_get_time_base(sink);

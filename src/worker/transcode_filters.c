@@ -3,23 +3,67 @@
  */
 #include "transcode_internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
 #include <libavutil/opt.h>
 
+#include "picture.h"
+
 /* Filters ------------------------------------------------------------------- */
 
+/* Appends to a graph description; *used passes size when it does not fit. */
+static void appendf(char *graph, size_t size, size_t *used, const char *format,...) __attribute__((format(printf, 4, 5)));
+
+static void
+appendf(char *graph, size_t size, size_t *used, const char *format,...)
+{
+	va_list		ap;
+	int			n;
+
+	va_start(ap, format);
+	n = vsnprintf(graph + *used, *used < size ? size - *used : 0, format, ap);
+	va_end(ap);
+	*used += n > 0 ? (size_t) n : 0;
+}
+
 /*
- * Builds "in -> split -> per rendition: [fps], scale to fit, pad
- * -> out<i>", and opens one buffersink per rendition.
+ * One rendition's branch: [fps], scale to the picture size (computed in
+ * picture.c), pad to the size asked for, square pixels, the encoder's pixel
+ * format.  Each step is left out when it has nothing to do, so a clean
+ * source pays only for setsar and format.
+ */
+static void
+append_branch(const Rendition *r, const PictureGeometry *g, char *graph, size_t size,
+			  size_t *used)
+{
+	if (r->fps > 0)
+		appendf(graph, size, used, "fps=%g,", r->fps);
+	if (g->scale)
+		appendf(graph, size, used, "scale=%d:%d,", g->width, g->height);
+	if (g->pad)
+		appendf(graph, size, used, "pad=%d:%d:%d:%d,", g->frame_width, g->frame_height, g->pad_x, g->pad_y);
+	appendf(graph, size, used, "setsar=1,");
+	appendf(graph, size, used, "format=yuv420p");
+}
+
+/*
+ * Builds "in -> [transpose/hflip/vflip] -> split -> per rendition: [fps],
+ * [scale], [pad], setsar, format -> out<i>", and opens one buffersink per
+ * rendition.
  */
 TranscodeStatus
 transcode_build_video_graph(Transcoder *t)
 {
 	AVCodecContext *dec = t->video_dec;
 	AVStream   *st = t->in->streams[t->video_index];
+	AVRational	sar = av_guess_sample_aspect_ratio(t->in, st, NULL);
+	size_t		matrix_size = 0;
+	const int32_t *matrix = (const int32_t *) av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &matrix_size);
+	PictureOrientation turn;
 	AVFilterInOut *outputs = avfilter_inout_alloc();
 	AVFilterInOut *inputs = NULL;
 	char		args[512];
@@ -29,37 +73,51 @@ transcode_build_video_graph(Transcoder *t)
 	int			n = t->noutputs;
 
 	if ((t->video_graph = avfilter_graph_alloc()) == NULL || outputs == NULL)
+	{
+		avfilter_inout_free(&outputs);
 		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+	}
+	if (matrix_size < 9 * sizeof(int32_t))
+		matrix = NULL;
 	t->video_graph->nb_threads = t->req->threads;
 	snprintf(args, sizeof(args), "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d:frame_rate=%d/%d",
 			 dec->width, dec->height, dec->pix_fmt, st->time_base.num, st->time_base.den,
-			 dec->sample_aspect_ratio.num, FFMAX(dec->sample_aspect_ratio.den, 1),
-			 dec->framerate.num, FFMAX(dec->framerate.den, 1));
+			 sar.num, FFMAX(sar.den, 1), dec->framerate.num, FFMAX(dec->framerate.den, 1));
 	if ((ret = avfilter_graph_create_filter(&t->video_src, avfilter_get_by_name("buffer"), "in", args, NULL,
 											t->video_graph)) < 0)
+	{
+		avfilter_inout_free(&outputs);
 		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "could not describe the input video", ret);
+	}
 
-	used += snprintf(graph + used, sizeof(graph) - used, "[in]split=%d", n);
+	/* Before the split: what every rendition needs once. */
+	picture_orientation(matrix, &turn);
+	appendf(graph, sizeof(graph), &used, "[in]");
+	if (turn.transpose)
+		appendf(graph, sizeof(graph), &used, "transpose=dir=%s,", turn.transpose);
+	if (turn.hflip)
+		appendf(graph, sizeof(graph), &used, "hflip,");
+	if (turn.vflip)
+		appendf(graph, sizeof(graph), &used, "vflip,");
+	appendf(graph, sizeof(graph), &used, "split=%d", n);
 	for (int i = 0; i < n; i++)
-		used += snprintf(graph + used, sizeof(graph) - used, "[s%d]", i);
-	for (int i = 0; i < n && used < sizeof(graph); i++)
+		appendf(graph, sizeof(graph), &used, "[s%d]", i);
+
+	for (int i = 0; i < n; i++)
 	{
 		const Rendition *r = &t->spec->renditions[i];
+		PictureGeometry g;
 		AVFilterContext *sink;
-		AVFilterInOut *in_link = avfilter_inout_alloc();
+		AVFilterInOut *in_link;
 		char		name[16];
 
-		used += snprintf(graph + used, sizeof(graph) - used, ";[s%d]", i);
-		if (r->fps > 0)
-			used += snprintf(graph + used, sizeof(graph) - used, "fps=%g,", r->fps);
-		if (r->width > 0)
-			used += snprintf(graph + used, sizeof(graph) - used,
-							 "scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2,"
-							 "pad=%d:%d:(ow-iw)/2:(oh-ih)/2,",
-							 r->width, r->height, r->width, r->height);
-		used += snprintf(graph + used, sizeof(graph) - used, "setsar=1,format=yuv420p[out%d]", i);
+		picture_geometry(dec->width, dec->height, sar, matrix, r->width, r->height, &g);
+		appendf(graph, sizeof(graph), &used, ";[s%d]", i);
+		append_branch(r, &g, graph, sizeof(graph), &used);
+		appendf(graph, sizeof(graph), &used, "[out%d]", i);
 
 		snprintf(name, sizeof(name), "out%d", i);
+		in_link = avfilter_inout_alloc();
 		if (in_link == NULL ||
 			(ret = avfilter_graph_create_filter(&sink, avfilter_get_by_name("buffersink"), name, NULL, NULL,
 												t->video_graph)) < 0)
@@ -77,7 +135,11 @@ transcode_build_video_graph(Transcoder *t)
 		inputs = in_link;
 	}
 	if (used >= sizeof(graph))
+	{
+		avfilter_inout_free(&inputs);
+		avfilter_inout_free(&outputs);
 		return transcode_fail(t, TRANSCODE_USER_ERROR, "the filter graph is too long", 0);
+	}
 	outputs->name = av_strdup("in");
 	outputs->filter_ctx = t->video_src;
 	outputs->pad_idx = 0;

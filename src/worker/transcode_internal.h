@@ -78,7 +78,10 @@ extern TranscodeStatus transcode_open_decoder(Transcoder *t, int index, AVCodecC
 extern TranscodeStatus transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r);
 extern TranscodeStatus transcode_open_audio_encoder(Transcoder *t);
 
-/* in -> split -> per rendition: [fps], scale to fit, pad -> one sink each. */
+/*
+ * in -> [turn upright] -> split -> per rendition: [fps],
+ * [scale], [pad], square pixels, pixel format -> one sink each.
+ */
 extern TranscodeStatus transcode_build_video_graph(Transcoder *t);
 
 /* Resampling and remixing to what the audio encoder takes. */
