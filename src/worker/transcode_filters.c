@@ -10,6 +10,7 @@
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 
 #include "picture.h"
 
@@ -31,29 +32,115 @@ appendf(char *graph, size_t size, size_t *used, const char *format,...)
 }
 
 /*
+ * Whether the stream's frames are interlaced fields, as its codec
+ * parameters say (ffprobe's field_order): AV_FIELD_UNKNOWN when they do
+ * not say.
+ */
+static int
+declared_interlaced(const AVCodecParameters *par)
+{
+	return par->field_order == AV_FIELD_TT || par->field_order == AV_FIELD_BB ||
+		par->field_order == AV_FIELD_TB || par->field_order == AV_FIELD_BT;
+}
+
+/* Pixel formats bwdif takes as they are: planar YUV, GBR and gray (no packed or semi-planar). */
+static int
+bwdif_takes(enum AVPixelFormat format, int width, int height)
+{
+	const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
+
+	return d && width >= 3 && height >= 3 && (d->flags & AV_PIX_FMT_FLAG_PLANAR) &&
+		!(d->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_PAL)) &&
+		(d->nb_components < 3 || d->comp[1].plane != d->comp[2].plane);
+}
+
+/*
+ * params.deinterlace: the bwdif "deint" option to use ("all" or
+ * "interlaced", which leaves frames not flagged interlaced alone), or NULL
+ * for no deinterlacer.  auto deinterlaces a stream that declares fields; one
+ * that declares nothing gets bwdif in its "interlaced" mode, which costs a
+ * frame reference for progressive frames, when bwdif takes its pixel format
+ * as is.  off keeps the fields of an interlaced stream (t->keep_fields).
+ */
+static const char *
+deinterlace_mode(Transcoder *t, const AVCodecParameters *par)
+{
+	AVCodecContext *dec = t->video_dec;
+
+	t->keep_fields = 0;
+	switch (t->spec->deinterlace)
+	{
+		case DEINTERLACE_ON:
+			return "all";
+		case DEINTERLACE_OFF:
+			t->keep_fields = declared_interlaced(par);
+			return NULL;
+		case DEINTERLACE_AUTO:
+			break;
+	}
+	if (declared_interlaced(par))
+		return "interlaced";
+	if (par->field_order == AV_FIELD_UNKNOWN && bwdif_takes(dec->pix_fmt, dec->width, dec->height))
+		return "interlaced";
+	return NULL;
+}
+
+/*
+ * Keeping fields means coding the pictures as they are: nothing may mix the
+ * two fields of a frame (scaling, turning) or drop and repeat frames.
+ */
+static TranscodeStatus
+check_keep_fields(Transcoder *t, const PictureGeometry *g, const Rendition *r)
+{
+	const char *name = job_spec_encoder(t->spec->video_codec, t->req->prefer_gpu);
+
+	if (name == NULL || strstr(name, "264") == NULL)
+	{
+		snprintf(t->err, t->errlen, "deinterlace off keeps the input's interlaced fields, which %s cannot code: "
+				 "use video_codec h264, or deinterlace auto", t->spec->video_codec);
+		return TRANSCODE_USER_ERROR;
+	}
+	if (g->orientation.degrees != 0 || g->orientation.mirrored || r->fps > 0 ||
+		(r->width > 0 && (r->width != t->video_dec->width || r->height != t->video_dec->height)) ||
+		t->video_dec->width % 2 != 0 || t->video_dec->height % 2 != 0)
+	{
+		snprintf(t->err, t->errlen, "deinterlace off keeps the input's interlaced fields, so its %dx%d picture "
+				 "cannot be scaled, turned or given another frame rate: drop size and fps, or use deinterlace auto",
+				 t->video_dec->width, t->video_dec->height);
+		return TRANSCODE_USER_ERROR;
+	}
+	return TRANSCODE_OK;
+}
+
+/*
  * One rendition's branch: [fps], scale to the picture size (computed in
  * picture.c), pad to the size asked for, square pixels, the encoder's pixel
  * format.  Each step is left out when it has nothing to do, so a clean
- * source pays only for setsar and format.
+ * source pays only for setsar and format.  When fields are kept, the picture
+ * keeps its size and SAR, and any pixel format conversion is field-aware.
  */
 static void
-append_branch(const Rendition *r, const PictureGeometry *g, char *graph, size_t size,
+append_branch(const Transcoder *t, const Rendition *r, const PictureGeometry *g, char *graph, size_t size,
 			  size_t *used)
 {
 	if (r->fps > 0)
 		appendf(graph, size, used, "fps=%g,", r->fps);
-	if (g->scale)
+	if (t->keep_fields)
+		appendf(graph, size, used, "scale=%d:%d:interl=1,", t->video_dec->width, t->video_dec->height);
+	else if (g->scale)
 		appendf(graph, size, used, "scale=%d:%d,", g->width, g->height);
-	if (g->pad)
+	if (g->pad && !t->keep_fields)
 		appendf(graph, size, used, "pad=%d:%d:%d:%d,", g->frame_width, g->frame_height, g->pad_x, g->pad_y);
-	appendf(graph, size, used, "setsar=1,");
+	if (!t->keep_fields)
+		appendf(graph, size, used, "setsar=1,");
 	appendf(graph, size, used, "format=yuv420p");
 }
 
 /*
- * Builds "in -> [transpose/hflip/vflip] -> split -> per rendition: [fps],
- * [scale], [pad], setsar, format -> out<i>", and opens one buffersink per
- * rendition.
+ * Builds "in -> [bwdif] -> [transpose/hflip/vflip] -> split -> per
+ * rendition: [fps], [scale], [pad], setsar, format -> out<i>", and opens one
+ * buffersink per rendition.  Deinterlacing comes first, while the fields are
+ * still rows of the stored picture.
  */
 TranscodeStatus
 transcode_build_video_graph(Transcoder *t)
@@ -63,6 +150,7 @@ transcode_build_video_graph(Transcoder *t)
 	AVRational	sar = av_guess_sample_aspect_ratio(t->in, st, NULL);
 	size_t		matrix_size = 0;
 	const int32_t *matrix = (const int32_t *) av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &matrix_size);
+	const char *deint;
 	PictureOrientation turn;
 	AVFilterInOut *outputs = avfilter_inout_alloc();
 	AVFilterInOut *inputs = NULL;
@@ -91,8 +179,12 @@ transcode_build_video_graph(Transcoder *t)
 	}
 
 	/* Before the split: what every rendition needs once. */
+	deint = deinterlace_mode(t, st->codecpar);
 	picture_orientation(matrix, &turn);
 	appendf(graph, sizeof(graph), &used, "[in]");
+	/* bwdif halves the time base (for its field mode); settb restores the input's for the encoder. */
+	if (deint)
+		appendf(graph, sizeof(graph), &used, "bwdif=mode=send_frame:parity=auto:deint=%s,settb=expr=intb*2,", deint);
 	if (turn.transpose)
 		appendf(graph, sizeof(graph), &used, "transpose=dir=%s,", turn.transpose);
 	if (turn.hflip)
@@ -109,11 +201,18 @@ transcode_build_video_graph(Transcoder *t)
 		PictureGeometry g;
 		AVFilterContext *sink;
 		AVFilterInOut *in_link;
+		TranscodeStatus status;
 		char		name[16];
 
 		picture_geometry(dec->width, dec->height, sar, matrix, r->width, r->height, &g);
+		if (t->keep_fields && (status = check_keep_fields(t, &g, r)) != TRANSCODE_OK)
+		{
+			avfilter_inout_free(&inputs);
+			avfilter_inout_free(&outputs);
+			return status;
+		}
 		appendf(graph, sizeof(graph), &used, ";[s%d]", i);
-		append_branch(r, &g, graph, sizeof(graph), &used);
+		append_branch(t, r, &g, graph, sizeof(graph), &used);
 		appendf(graph, sizeof(graph), &used, "[out%d]", i);
 
 		snprintf(name, sizeof(name), "out%d", i);

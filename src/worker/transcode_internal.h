@@ -46,6 +46,7 @@ typedef struct Transcoder
 	AVCodecContext *audio_dec;
 	AVFilterGraph *video_graph;
 	AVFilterContext *video_src;
+	int			keep_fields;	/* deinterlace off on an interlaced input: encode fields */
 	AVFilterGraph *audio_graph;
 	AVFilterContext *audio_src;
 	AVFilterContext *audio_sink;
@@ -79,7 +80,7 @@ extern TranscodeStatus transcode_open_video_encoder(Transcoder *t, Output *out, 
 extern TranscodeStatus transcode_open_audio_encoder(Transcoder *t);
 
 /*
- * in -> [turn upright] -> split -> per rendition: [fps],
+ * in -> [deinterlace] -> [turn upright] -> split -> per rendition: [fps],
  * [scale], [pad], square pixels, pixel format -> one sink each.
  */
 extern TranscodeStatus transcode_build_video_graph(Transcoder *t);
