@@ -34,6 +34,7 @@
 #include "av_messages.h"
 #include "confine.h"
 #include "hls_playlist.h"
+#include "picture.h"
 #include "transcode_internal.h"
 
 const char *
@@ -165,6 +166,41 @@ keep_language(const AVStream *in_st, AVStream *out_st)
 		av_dict_set(&out_st->metadata, "language", tag->value, 0);
 }
 
+/*
+ * A copied video stream keeps its SAR and display matrix, as the ffmpeg
+ * command line's stream copy does: its stream side data (the matrix among
+ * it) goes onto the output stream.  Of the worker's formats only MP4 writes
+ * a display matrix (its 'tkhd' box); copying a turned or mirrored picture
+ * into another would deliver it sideways, so that is refused.
+ */
+static TranscodeStatus
+copy_video_properties(Transcoder *t, Output *out, const AVStream *in_st)
+{
+	size_t		size = 0;
+	const int32_t *matrix = (const int32_t *) av_stream_get_side_data(in_st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+	PictureOrientation turn;
+
+	picture_orientation(size >= 9 * sizeof(int32_t) ? matrix : NULL, &turn);
+	if ((turn.degrees != 0 || turn.mirrored) && strcmp(out->mux->oformat->name, "mp4") != 0)
+	{
+		snprintf(t->err, t->errlen, "format %s cannot carry the input's display matrix (%s%d degrees): "
+				 "encode the video instead of copying, which turns the picture upright",
+				 muxer_name(t->spec->format), turn.mirrored ? "mirrored, " : "", turn.degrees);
+		return TRANSCODE_USER_ERROR;
+	}
+	out->video_st->sample_aspect_ratio = in_st->sample_aspect_ratio;
+	for (int i = 0; i < in_st->nb_side_data; i++)
+	{
+		const AVPacketSideData *sd = &in_st->side_data[i];
+		uint8_t    *dst = av_stream_new_side_data(out->video_st, sd->type, sd->size);
+
+		if (dst == NULL)
+			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+		memcpy(dst, sd->data, sd->size);
+	}
+	return TRANSCODE_OK;
+}
+
 static TranscodeStatus
 add_output_streams(Transcoder *t, Output *out)
 {
@@ -188,12 +224,15 @@ add_output_streams(Transcoder *t, Output *out)
 			out->video_st->codecpar->codec_tag = 0;
 			out->video_st->time_base = in_st->time_base;
 			out->video_st->avg_frame_rate = in_st->avg_frame_rate;
+			if (ret >= 0 && (status = copy_video_properties(t, out, in_st)) != TRANSCODE_OK)
+				return status;
 		}
 		else
 		{
 			ret = avcodec_parameters_from_context(out->video_st->codecpar, out->video_enc);
 			out->video_st->time_base = out->video_enc->time_base;
 			out->video_st->avg_frame_rate = out->video_enc->framerate;
+			out->video_st->sample_aspect_ratio = out->video_enc->sample_aspect_ratio;
 		}
 		if (ret < 0)
 			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output video", ret);

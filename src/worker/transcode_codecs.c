@@ -129,6 +129,31 @@ set_encoder_speed(Transcoder *t, AVCodecContext *enc, const char *name)
 	return TRANSCODE_OK;
 }
 
+/*
+ * Interlaced coding for kept fields (params.deinterlace off): field-aware
+ * DCT and motion estimation, in the input's field order, which the muxers
+ * read from field_order and libx264 from its own tff/bff options (FFmpeg
+ * 5.1's wrapper codes top field first whatever the frames say).  A
+ * deinterlaced output says it is progressive.
+ */
+static void
+set_field_coding(const Transcoder *t, AVCodecContext *enc)
+{
+	enum AVFieldOrder order = t->in->streams[t->video_index]->codecpar->field_order;
+
+	if (!t->keep_fields)
+	{
+		if (order != AV_FIELD_UNKNOWN && order != AV_FIELD_PROGRESSIVE)
+			enc->field_order = AV_FIELD_PROGRESSIVE;	/* deinterlaced */
+		return;
+	}
+	enc->flags |= AV_CODEC_FLAG_INTERLACED_DCT | AV_CODEC_FLAG_INTERLACED_ME;
+	enc->field_order = order;
+	if (strcmp(enc->codec->name, "libx264") == 0)
+		av_opt_set(enc->priv_data, "x264opts",
+				   order == AV_FIELD_BB || order == AV_FIELD_BT ? "bff=1" : "tff=1", 0);
+}
+
 TranscodeStatus
 transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r)
 {
@@ -151,7 +176,11 @@ transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r)
 		rate = (AVRational) {25, 1};
 	enc->width = av_buffersink_get_w(sink);
 	enc->height = av_buffersink_get_h(sink);
-	enc->sample_aspect_ratio = (AVRational) {1, 1};
+	/* Square pixels (setsar=1), except for kept fields, which keep the input's SAR. */
+	enc->sample_aspect_ratio = av_buffersink_get_sample_aspect_ratio(sink);
+	if (enc->sample_aspect_ratio.num <= 0 || enc->sample_aspect_ratio.den <= 0)
+		enc->sample_aspect_ratio = (AVRational) {1, 1};
+	set_field_coding(t, enc);
 	enc->pix_fmt = av_buffersink_get_format(sink);
 	/* Written by the encoder (H.264/HEVC VUI, VP9/AV1 headers) and the muxer (colr, Colour). */
 	enc->color_range = t->colour.range;

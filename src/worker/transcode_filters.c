@@ -3,24 +3,161 @@
  */
 #include "transcode_internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
+#include "picture.h"
+
 /* Filters ------------------------------------------------------------------- */
 
+/* Appends to a graph description; *used passes size when it does not fit. */
+static void appendf(char *graph, size_t size, size_t *used, const char *format,...) __attribute__((format(printf, 4, 5)));
+
+static void
+appendf(char *graph, size_t size, size_t *used, const char *format,...)
+{
+	va_list		ap;
+	int			n;
+
+	va_start(ap, format);
+	n = vsnprintf(graph + *used, *used < size ? size - *used : 0, format, ap);
+	va_end(ap);
+	*used += n > 0 ? (size_t) n : 0;
+}
+
 /*
- * Builds "in -> split -> per rendition: [fps], scale to fit, pad
- * -> out<i>", and opens one buffersink per rendition.
+ * Whether the stream's frames are interlaced fields, as its codec
+ * parameters say (ffprobe's field_order): AV_FIELD_UNKNOWN when they do
+ * not say.
+ */
+static int
+declared_interlaced(const AVCodecParameters *par)
+{
+	return par->field_order == AV_FIELD_TT || par->field_order == AV_FIELD_BB ||
+		par->field_order == AV_FIELD_TB || par->field_order == AV_FIELD_BT;
+}
+
+/* Pixel formats bwdif takes as they are: planar YUV, GBR and gray (no packed or semi-planar). */
+static int
+bwdif_takes(enum AVPixelFormat format, int width, int height)
+{
+	const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
+
+	return d && width >= 3 && height >= 3 && (d->flags & AV_PIX_FMT_FLAG_PLANAR) &&
+		!(d->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_PAL)) &&
+		(d->nb_components < 3 || d->comp[1].plane != d->comp[2].plane);
+}
+
+/*
+ * params.deinterlace: the bwdif "deint" option to use ("all" or
+ * "interlaced", which leaves frames not flagged interlaced alone), or NULL
+ * for no deinterlacer.  auto deinterlaces a stream that declares fields; one
+ * that declares nothing gets bwdif in its "interlaced" mode, which costs a
+ * frame reference for progressive frames, when bwdif takes its pixel format
+ * as is.  off keeps the fields of an interlaced stream (t->keep_fields).
+ */
+static const char *
+deinterlace_mode(Transcoder *t, const AVCodecParameters *par)
+{
+	AVCodecContext *dec = t->video_dec;
+
+	t->keep_fields = 0;
+	switch (t->spec->deinterlace)
+	{
+		case DEINTERLACE_ON:
+			return "all";
+		case DEINTERLACE_OFF:
+			t->keep_fields = declared_interlaced(par);
+			return NULL;
+		case DEINTERLACE_AUTO:
+			break;
+	}
+	if (declared_interlaced(par))
+		return "interlaced";
+	if (par->field_order == AV_FIELD_UNKNOWN && bwdif_takes(dec->pix_fmt, dec->width, dec->height))
+		return "interlaced";
+	return NULL;
+}
+
+/*
+ * Keeping fields means coding the pictures as they are: nothing may mix the
+ * two fields of a frame (scaling, turning) or drop and repeat frames.
+ */
+static TranscodeStatus
+check_keep_fields(Transcoder *t, const PictureGeometry *g, const Rendition *r)
+{
+	const char *name = job_spec_encoder(t->spec->video_codec, t->req->prefer_gpu);
+
+	if (name == NULL || strstr(name, "264") == NULL)
+	{
+		snprintf(t->err, t->errlen, "deinterlace off keeps the input's interlaced fields, which %s cannot code: "
+				 "use video_codec h264, or deinterlace auto", t->spec->video_codec);
+		return TRANSCODE_USER_ERROR;
+	}
+	if (g->orientation.degrees != 0 || g->orientation.mirrored || r->fps > 0 ||
+		(r->width > 0 && (r->width != t->video_dec->width || r->height != t->video_dec->height)) ||
+		t->video_dec->width % 2 != 0 || t->video_dec->height % 2 != 0)
+	{
+		snprintf(t->err, t->errlen, "deinterlace off keeps the input's interlaced fields, so its %dx%d picture "
+				 "cannot be scaled, turned or given another frame rate: drop size and fps, or use deinterlace auto",
+				 t->video_dec->width, t->video_dec->height);
+		return TRANSCODE_USER_ERROR;
+	}
+	return TRANSCODE_OK;
+}
+
+/*
+ * One rendition's branch: [fps], scale to the picture size (computed in
+ * picture.c), pad to the size asked for, square pixels, the encoder's pixel
+ * format.  Each step is left out when it has nothing to do, so a clean
+ * source pays only for setsar and format.  When fields are kept, the picture
+ * keeps its size and SAR, and any pixel format conversion is field-aware.
+ */
+static void
+append_branch(const Transcoder *t, const Rendition *r, const PictureGeometry *g, char *graph, size_t size,
+			  size_t *used)
+{
+	const char *colour = t->colour.scale_args;
+	const char *sep = colour[0] ? ":" : "";
+
+	if (r->fps > 0)
+		appendf(graph, size, used, "fps=%g,", r->fps);
+	/* The colour plan's range and matrix conversion rides on the scale, or gets one of its own. */
+	if (t->keep_fields)
+		appendf(graph, size, used, "scale=%d:%d:interl=1%s%s,", t->video_dec->width, t->video_dec->height, sep, colour);
+	else if (g->scale)
+		appendf(graph, size, used, "scale=%d:%d%s%s,", g->width, g->height, sep, colour);
+	else if (colour[0])
+		appendf(graph, size, used, "scale=%s,", colour);
+	if (g->pad && !t->keep_fields)
+		appendf(graph, size, used, "pad=%d:%d:%d:%d,", g->frame_width, g->frame_height, g->pad_x, g->pad_y);
+	if (!t->keep_fields)
+		appendf(graph, size, used, "setsar=1,");
+	appendf(graph, size, used, "format=%s", av_get_pix_fmt_name(t->colour.pix_fmt));
+}
+
+/*
+ * Builds "in -> [bwdif] -> [transpose/hflip/vflip] -> split -> per
+ * rendition: [fps], [scale], [pad], setsar, format -> out<i>", and opens one
+ * buffersink per rendition.  Deinterlacing comes first, while the fields are
+ * still rows of the stored picture.
  */
 TranscodeStatus
 transcode_build_video_graph(Transcoder *t)
 {
 	AVCodecContext *dec = t->video_dec;
 	AVStream   *st = t->in->streams[t->video_index];
+	AVRational	sar = av_guess_sample_aspect_ratio(t->in, st, NULL);
+	size_t		matrix_size = 0;
+	const int32_t *matrix = (const int32_t *) av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &matrix_size);
+	const char *deint;
+	PictureOrientation turn;
 	AVFilterInOut *outputs = avfilter_inout_alloc();
 	AVFilterInOut *inputs = NULL;
 	char		args[512];
@@ -30,44 +167,65 @@ transcode_build_video_graph(Transcoder *t)
 	int			n = t->noutputs;
 
 	if ((t->video_graph = avfilter_graph_alloc()) == NULL || outputs == NULL)
+	{
+		avfilter_inout_free(&outputs);
 		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
+	}
+	if (matrix_size < 9 * sizeof(int32_t))
+		matrix = NULL;
 	t->video_graph->nb_threads = t->req->threads;
 	snprintf(args, sizeof(args), "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d:frame_rate=%d/%d",
 			 dec->width, dec->height, dec->pix_fmt, st->time_base.num, st->time_base.den,
-			 dec->sample_aspect_ratio.num, FFMAX(dec->sample_aspect_ratio.den, 1),
-			 dec->framerate.num, FFMAX(dec->framerate.den, 1));
+			 sar.num, FFMAX(sar.den, 1), dec->framerate.num, FFMAX(dec->framerate.den, 1));
 	if ((ret = avfilter_graph_create_filter(&t->video_src, avfilter_get_by_name("buffer"), "in", args, NULL,
 											t->video_graph)) < 0)
+	{
+		avfilter_inout_free(&outputs);
 		return transcode_fail(t, TRANSCODE_INPUT_ERROR, "could not describe the input video", ret);
+	}
 
-	/* Colour conversions every output needs (tone-mapping) run once, before the split. */
-	used += snprintf(graph + used, sizeof(graph) - used, "[in]%s%ssplit=%d", t->colour.prefix,
-					 t->colour.prefix[0] ? "," : "", n);
+	/* Before the split: what every rendition needs once. */
+	deint = deinterlace_mode(t, st->codecpar);
+	picture_orientation(matrix, &turn);
+	appendf(graph, sizeof(graph), &used, "[in]");
+	/* bwdif halves the time base (for its field mode); settb restores the input's for the encoder. */
+	if (deint)
+		appendf(graph, sizeof(graph), &used, "bwdif=mode=send_frame:parity=auto:deint=%s,settb=expr=intb*2,", deint);
+	/* Colour conversions every output needs (tone-mapping), once, on the upright fields' frames. */
+	if (t->colour.prefix[0])
+		appendf(graph, sizeof(graph), &used, "%s,", t->colour.prefix);
+	if (turn.transpose)
+		appendf(graph, sizeof(graph), &used, "transpose=dir=%s,", turn.transpose);
+	if (turn.hflip)
+		appendf(graph, sizeof(graph), &used, "hflip,");
+	if (turn.vflip)
+		appendf(graph, sizeof(graph), &used, "vflip,");
+	appendf(graph, sizeof(graph), &used, "split=%d", n);
 	for (int i = 0; i < n; i++)
-		used += snprintf(graph + used, sizeof(graph) - used, "[s%d]", i);
-	for (int i = 0; i < n && used < sizeof(graph); i++)
+		appendf(graph, sizeof(graph), &used, "[s%d]", i);
+
+	for (int i = 0; i < n; i++)
 	{
 		const Rendition *r = &t->spec->renditions[i];
+		PictureGeometry g;
 		AVFilterContext *sink;
-		AVFilterInOut *in_link = avfilter_inout_alloc();
+		AVFilterInOut *in_link;
+		TranscodeStatus status;
 		char		name[16];
 
-		used += snprintf(graph + used, sizeof(graph) - used, ";[s%d]", i);
-		if (r->fps > 0)
-			used += snprintf(graph + used, sizeof(graph) - used, "fps=%g,", r->fps);
-		/* The plan's range and matrix conversion rides on the branch's scale, or gets its own. */
-		if (r->width > 0)
-			used += snprintf(graph + used, sizeof(graph) - used,
-							 "scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2%s%s,"
-							 "pad=%d:%d:(ow-iw)/2:(oh-ih)/2,",
-							 r->width, r->height, t->colour.scale_args[0] ? ":" : "", t->colour.scale_args,
-							 r->width, r->height);
-		else if (t->colour.scale_args[0])
-			used += snprintf(graph + used, sizeof(graph) - used, "scale=%s,", t->colour.scale_args);
-		used += snprintf(graph + used, sizeof(graph) - used, "setsar=1,format=%s[out%d]",
-						 av_get_pix_fmt_name(t->colour.pix_fmt), i);
+		picture_geometry(dec->width, dec->height, sar, matrix, r->width, r->height, &g);
+		if (t->keep_fields && (status = check_keep_fields(t, &g, r)) != TRANSCODE_OK)
+		{
+			avfilter_inout_free(&inputs);
+			avfilter_inout_free(&outputs);
+			return status;
+		}
+		appendf(graph, sizeof(graph), &used, ";[s%d]", i);
+		append_branch(t, r, &g, graph, sizeof(graph), &used);
+		appendf(graph, sizeof(graph), &used, "[out%d]", i);
 
 		snprintf(name, sizeof(name), "out%d", i);
+		in_link = avfilter_inout_alloc();
 		if (in_link == NULL ||
 			(ret = avfilter_graph_create_filter(&sink, avfilter_get_by_name("buffersink"), name, NULL, NULL,
 												t->video_graph)) < 0)
@@ -85,7 +243,11 @@ transcode_build_video_graph(Transcoder *t)
 		inputs = in_link;
 	}
 	if (used >= sizeof(graph))
+	{
+		avfilter_inout_free(&inputs);
+		avfilter_inout_free(&outputs);
 		return transcode_fail(t, TRANSCODE_USER_ERROR, "the filter graph is too long", 0);
+	}
 	outputs->name = av_strdup("in");
 	outputs->filter_ctx = t->video_src;
 	outputs->pad_idx = 0;

@@ -48,6 +48,7 @@ typedef struct Transcoder
 	ColourPlan	colour;			/* decoded video: pixel format and tags of the outputs */
 	AVFilterGraph *video_graph;
 	AVFilterContext *video_src;
+	int			keep_fields;	/* deinterlace off on an interlaced input: encode fields */
 	AVFilterGraph *audio_graph;
 	AVFilterContext *audio_src;
 	AVFilterContext *audio_sink;
@@ -92,7 +93,10 @@ extern TranscodeStatus transcode_plan_colour(Transcoder *t);
 extern TranscodeStatus transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r);
 extern TranscodeStatus transcode_open_audio_encoder(Transcoder *t);
 
-/* in -> split -> per rendition: [fps], scale to fit, pad -> one sink each. */
+/*
+ * in -> [deinterlace] -> [turn upright] -> split -> per rendition: [fps],
+ * [scale], [pad], square pixels, pixel format -> one sink each.
+ */
 extern TranscodeStatus transcode_build_video_graph(Transcoder *t);
 
 /* Resampling and remixing to what the audio encoder takes. */

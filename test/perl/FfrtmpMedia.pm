@@ -34,7 +34,8 @@ use JSON::PP ();
 use POSIX qw(floor);
 
 our @EXPORT = qw(media_dir ffmpeg_make transcode ffprobe_streams video_info audio_streams
-  decode_whole idet_counts ffmpeg_reference packet_md5 json_text);
+  decode_whole idet_counts ffmpeg_reference packet_md5 json_text
+  luma_grid picture_box);
 
 my $json = JSON::PP->new->canonical->allow_nonref;
 
@@ -307,6 +308,34 @@ sub hls_expected_codecs
 		push @codecs, 'mp4a.40.' . ($object_type{ $a->{profile} // '' } // '?');
 	}
 	return (join(',', @codecs), $v);
+
+# --- Rotation, pixel aspect, odd sizes --------------------------------------
+
+# The mean luma (0-255, full range) of a COLS x ROWS grid over the first
+# frame, row by row, optionally after a crop ("w:h:x:y"): where a marker
+# drawn in one corner of the input ended up.
+sub luma_grid
+{
+	my ($path, $cols, $rows, $crop) = @_;
+	my $vf = ($crop ? "crop=$crop," : '') . "scale=$cols:$rows:flags=area,format=gray";
+	my ($rc, $out, $err) = _run([ 'ffmpeg', '-nostdin', '-v', 'error', '-i', $path, '-vf', $vf, '-frames:v', '1',
+		'-f', 'rawvideo', '-' ]);
+	croak "could not read a frame of $path: $err" if $rc || length($out) != $cols * $rows;
+	return [ unpack('C*', $out) ];
+}
+
+# The part of the frame that is not black padding, by ffmpeg's cropdetect
+# over the first frames: { width, height, x, y }.  The picture itself must
+# have no black edge.
+sub picture_box
+{
+	my ($path) = @_;
+	my ($rc, undef, $err) = _run([ 'ffmpeg', '-nostdin', '-hide_banner', '-v', 'info', '-i', $path,
+		'-vf', 'cropdetect=limit=24:round=2:reset=1', '-frames:v', '3', '-an', '-f', 'null', '-' ]);
+	my @all = $err =~ /crop=(\d+):(\d+):(\d+):(\d+)/g;
+	return undef unless @all;
+	my ($w, $h, $x, $y) = @all[-4 .. -1];
+	return { width => $w, height => $h, x => $x, y => $y };
 }
 
 1;
