@@ -308,6 +308,7 @@ sub hls_expected_codecs
 		push @codecs, 'mp4a.40.' . ($object_type{ $a->{profile} // '' } // '?');
 	}
 	return (join(',', @codecs), $v);
+}
 
 # --- Rotation, pixel aspect, odd sizes --------------------------------------
 
