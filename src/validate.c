@@ -564,6 +564,8 @@ ffrtmp_check_params(Jsonb *params)
 		invalid("WebM holds vp9 or av1 video and opus audio.", "format webm cannot hold video_codec %s", video);
 	if (format && strcmp(format, "webm") == 0 && audio && !ffrtmp_word_in_list(audio, "opus none"))
 		invalid("WebM holds vp9 or av1 video and opus audio.", "format webm cannot hold audio_codec %s", audio);
+	if (format && strcmp(format, "hls") == 0 && video && !ffrtmp_word_in_list(video, "h264 h265 copy none"))
+		invalid("HLS segments (MPEG-TS) carry h264 or h265 video.", "format hls cannot hold video_codec %s", video);
 	if (format && strcmp(format, "flv") == 0 && video && !ffrtmp_word_in_list(video, "h264 copy none"))
 		invalid("FLV (RTMP) carries h264 video.", "format flv cannot hold video_codec %s", video);
 }

@@ -383,6 +383,11 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 			 spec->video_codec, spec->audio_codec);
 		goto end;
 	}
+	if (spec->format == FORMAT_HLS && !word_in(spec->video_codec, (const char *const[]) {"h264", "h265", "copy", "none", NULL}))
+	{
+		fail(err, errlen, "format hls cannot hold video_codec %s", spec->video_codec);
+		goto end;
+	}
 	if (spec->format == FORMAT_FLV && !word_in(spec->video_codec, (const char *const[]) {"h264", "copy", "none", NULL}))
 	{
 		fail(err, errlen, "format flv cannot hold video_codec %s", spec->video_codec);

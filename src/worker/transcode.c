@@ -141,13 +141,35 @@ alloc_output(Transcoder *t, Output *out, int index)
 	return TRANSCODE_OK;
 }
 
+/*
+ * The codecs an HLS variant's MPEG-TS segments carry (RFC 8216 3.2 and the
+ * HLS authoring specification: H.264 and HEVC video, AAC, MP3, AC-3 and
+ * E-AC-3 audio; Opus as FFmpeg's muxer writes it).  libavformat's mpegts
+ * muxer answers "maybe" for everything and writes anything else as an
+ * opaque data stream no player decodes.
+ */
+static int
+hls_carries(enum AVCodecID codec)
+{
+	static const enum AVCodecID carried[] = {
+		AV_CODEC_ID_H264, AV_CODEC_ID_HEVC, AV_CODEC_ID_AAC, AV_CODEC_ID_MP3, AV_CODEC_ID_AC3,
+		AV_CODEC_ID_EAC3, AV_CODEC_ID_OPUS
+	};
+
+	for (size_t i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
+		if (codec == carried[i])
+			return 1;
+	return 0;
+}
+
 /* A copied stream must be one the container can hold, or the muxer fails obscurely. */
 static TranscodeStatus
 check_copy(Transcoder *t, Output *out, int index)
 {
 	enum AVCodecID codec = t->in->streams[index]->codecpar->codec_id;
 
-	if (avformat_query_codec(out->mux->oformat, codec, FF_COMPLIANCE_NORMAL) == 0)
+	if (t->spec->format == FORMAT_HLS ? !hls_carries(codec) :
+		avformat_query_codec(out->mux->oformat, codec, FF_COMPLIANCE_NORMAL) == 0)
 	{
 		snprintf(t->err, t->errlen, "format %s cannot hold the input's %s stream: encode it instead of copying",
 				 out->mux->oformat->name, avcodec_get_name(codec));

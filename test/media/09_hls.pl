@@ -127,4 +127,18 @@ for my $case ([ 'short_single', $short, 0.1 ], [ 'single', $in, 4 ])
 	  or diag $decode->{errors};
 }
 
+# What HLS segments (MPEG-TS) carry: h264 or h265 video.  The muxer would
+# write anything else as an opaque data stream that no player decodes.
+my $vp9 = ffmpeg_make("$dir/vp9.webm", [ '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=1' ],
+	[ '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8' ]);
+mkdir "$dir/vp9";
+$run = transcode($vp9, "$dir/vp9/index.m3u8", { format => 'hls', video_codec => 'copy', audio_codec => 'none' });
+is($run->{reason} // '', 'user_error', 'copying vp9 into HLS is a user error');
+like($run->{error} // '', qr/format hls cannot hold the input's vp9 stream: encode it instead of copying/,
+	'which says to encode it');
+ok(!-e "$dir/vp9/index.m3u8", 'and publishes no playlist');
+$run = transcode($vp9, "$dir/vp9/index.m3u8", { format => 'hls', video_codec => 'vp9' });
+is($run->{status}, 2, 'encoding vp9 for HLS is refused before any work');
+like($run->{stderr}, qr/format hls cannot hold video_codec vp9/, 'naming the codec');
+
 done_testing();

@@ -49,6 +49,7 @@ SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"audio_language": "F
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"audio_track": 1, "audio_language": "eng"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"audio_codec": "none", "audio_language": "eng"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_codec": "copy", "deinterlace": "on"}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_codec": "vp9", "format": "hls"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"size": "1281x720"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_bitrate": "fast"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"fps": "thirty"}', tenant => 'acme');

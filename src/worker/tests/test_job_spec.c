@@ -123,6 +123,10 @@ test_media_choices(void)
 	CHECK(parse("{\"video_codec\": \"copy\", \"deinterlace\": \"on\"}", NULL) < 0 &&
 		  parse("{\"video_codec\": \"none\", \"hdr\": \"tonemap\"}", NULL) < 0,
 		  "deinterlace and hdr need the video to be encoded");
+	CHECK(parse("{\"video_codec\": \"vp9\", \"format\": \"hls\"}", NULL) < 0 && strstr(err, "hls") &&
+		  parse("{\"video_codec\": \"av1\"}", "x/index.m3u8") < 0 &&
+		  parse("{\"video_codec\": \"h265\", \"format\": \"hls\"}", NULL) == 0,
+		  "HLS segments carry h264 or h265 video, not vp9 or av1");
 	CHECK(parse("{\"video_codec\": \"copy\", \"audio_track\": 1}", NULL) == 0,
 		  "a copied stream may still be chosen by audio_track");
 }
