@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "codec_string.h"
+
 #define HLS_URI_BYTES 1024
 #define HLS_CODECS_BYTES 128
 #define HLS_MAX_VARIANTS 16
@@ -78,17 +80,6 @@ extern int	hls_master_parse(const char *text, HlsVariant *variants, int max);
 /* Writes a master playlist (VERSION 3, independent segments) of n variants. */
 extern void hls_master_print(FILE *f, const HlsVariant *variants, int n);
 
-/*
- * The first NAL unit of the given type in an Annex B byte stream (start
- * codes 00 00 01); *len is its size, header included.  hevc selects the
- * H.265 NAL header layout.
- */
-extern const uint8_t *hls_find_nal(const uint8_t *data, size_t size, int hevc, int type, size_t *len);
-
-/* RFC 6381 names from a sequence parameter set NAL unit (header included); -1 when too short. */
-extern int	hls_avc_codec_string(const uint8_t *sps, size_t len, char *out, size_t outlen);
-extern int	hls_hevc_codec_string(const uint8_t *sps, size_t len, char *out, size_t outlen);
-
 /* Files --------------------------------------------------------------------- */
 
 /* Reads the media playlist at path and stats each segment (beside it); 0 or -1 with err. */
@@ -101,8 +92,5 @@ extern int	hls_media_load(const char *path, HlsMediaPlaylist *pl, char *err, siz
  * caller's.  0, or -1 with err.
  */
 extern int	hls_finish_media_playlist(const char *path, HlsVariant *v, char *err, size_t errlen);
-
-/* The CODECS value of a media file's streams, "" when one is not known. */
-extern void hls_codecs_of_file(const char *path, char *out, size_t outlen);
 
 #endif

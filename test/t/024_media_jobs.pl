@@ -4,7 +4,10 @@
 # RESOLUTION, FRAME-RATE, TARGETDURATION, RFC 8216), and the job's result,
 # read from ffrtmp.jobs, describes the media: the segments' bit rate and
 # duration rather than the playlist file's, one entry per rendition, and a
-# one-frame ladder at the encoder's frame rate.
+# one-frame ladder at the encoder's frame rate.  A phone clip (a display
+# matrix, BT.709 tags) and a broadcast clip (576i, anamorphic 16:9, two
+# audio languages) come out upright, at their display aspect, progressive,
+# colour-tagged and with the audio asked for.
 use strict;
 use warnings;
 use FfrtmpTest;
@@ -20,7 +23,29 @@ IPC::Run::run([ 'ffmpeg', '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 
 		'-frames:v', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', $one ], '<', \undef, '>', \$out, '2>', \$err)
   or die "could not make $one: $err";
 
+# A phone clip: stored 640x360 with a 90 degree display matrix, BT.709.
+my $flat = $env->input_root . '/flat.mp4';
+my $phone = $env->input_root . '/phone.mp4';
+IPC::Run::run([ 'ffmpeg', '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2',
+		'-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-color_range', 'tv', '-colorspace', 'bt709',
+		'-color_primaries', 'bt709', '-color_trc', 'bt709', $flat ], '<', \undef, '>', \$out, '2>', \$err)
+  && IPC::Run::run([ 'ffmpeg', '-nostdin', '-v', 'error', '-y', '-i', $flat, '-c', 'copy',
+		'-metadata:s:v:0', 'rotate=90', $phone ], '<', \undef, '>', \$out, '2>', \$err)
+  or die "could not make $phone: $err";
+# A broadcast clip: 720x576 interlaced top field first, SAR 64:45, English and French audio.
+my $broadcast = $env->input_root . '/broadcast.mkv';
+IPC::Run::run([ 'ffmpeg', '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=720x576:rate=50:duration=2',
+		'-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=2',
+		'-f', 'lavfi', '-i', 'sine=frequency=880:sample_rate=48000:duration=2',
+		'-map', '0:v', '-map', '1:a', '-map', '2:a', '-vf', 'interlace=scan=tff,setsar=64/45',
+		'-c:v', 'libx264', '-flags', '+ildct+ilme', '-x264opts', 'tff=1', '-field_order', 'tt',
+		'-c:a', 'aac', '-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra', $broadcast ],
+	'<', \undef, '>', \$out, '2>', \$err)
+  or die "could not make $broadcast: $err";
+
 my $worker = $env->start_worker(args => ['--slots=2']);
+my $upright = $env->submit("file://$phone", output => 'phone/720p.mp4', params => { size => '1280x720' });
+my $french = $env->submit("file://$broadcast", output => 'broadcast/fra.mp4', params => { audio_language => 'fra' });
 my $ladder = $env->submit("file://$clip", output => 'abr/master.m3u8',
 	params => { format => 'hls', hls_segment_seconds => 1,
 		renditions => [ { size => '640x360', crf => 20 }, { size => '320x180', video_bitrate => '400k' } ] });
@@ -96,6 +121,32 @@ is_deeply([ map { $_->{frame_rate} // 'none' } @{ $result->{renditions} // [] } 
 	'one-frame ladder result: each rendition\'s frame_rate is 25');
 my $short = hls_media($env->output_path('one/master_360p.m3u8')) // {};
 cmp_ok($short->{target} // 0, '>=', 1, 'one-frame ladder: TARGETDURATION is at least 1, not 0');
+
+# --- a phone clip: upright, fitted into the size, tagged --------------------
+$job = $env->wait_job($upright, timeout => 300);
+is($job->{state}, 'completed', 'a phone clip job with a size completes');
+my $v = video_info($env->output_path('phone/720p.mp4')) // {};
+is_deeply([ @$v{qw(width height rotation)} ], [ 1280, 720, 0 ], 'phone: 1280x720 with no display matrix left');
+my $box = FfrtmpMedia::picture_box($env->output_path('phone/720p.mp4')) // {};
+ok(abs(($box->{width} // 0) - 404) <= 4 && ($box->{height} // 0) == 720,
+	'phone: the upright 9:16 picture is pillarboxed, 404x720 within the frame')
+  or diag 'picture box ' . ($box->{width} // '?') . 'x' . ($box->{height} // '?');
+is(join('/', @$v{qw(color_range color_space color_primaries color_transfer)}), 'tv/bt709/bt709/bt709',
+	'phone: its BT.709 colour tags are kept');
+
+# --- a broadcast clip: deinterlaced, square pixels at 16:9, French audio ---
+$job = $env->wait_job($french, timeout => 300);
+is($job->{state}, 'completed', 'a broadcast clip job choosing the French audio completes');
+$v = video_info($env->output_path('broadcast/fra.mp4')) // {};
+is_deeply([ @$v{qw(width height sar field_order)} ], [ 1024, 576, 1, 'progressive' ],
+	'broadcast: 1024x576 square pixels (16:9, as displayed), progressive');
+my $idet = FfrtmpMedia::idet_counts($env->output_path('broadcast/fra.mp4'));
+cmp_ok($idet->{progressive} // 0, '>', 10 * (($idet->{tff} // 0) + ($idet->{bff} // 0)),
+	'broadcast: idet finds progressive frames, not combed fields');
+my $audio = FfrtmpMedia::audio_streams($env->output_path('broadcast/fra.mp4'));
+is_deeply([ map { $_->{language} // 'und' } @$audio ], ['fra'], 'broadcast: the one audio stream is the French one');
+my @dropped = map { "$_->{type}:" . ($_->{language} // '') } @{ $job->{result}{dropped} // [] };
+is_deeply(\@dropped, ['audio:eng'], 'broadcast: the result says the English audio was dropped');
 
 $env->stop_all_workers;
 done_testing();

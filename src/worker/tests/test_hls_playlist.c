@@ -127,23 +127,23 @@ test_codec_strings(void)
 	size_t		len = 0;
 	char		s[64];
 
-	nal = hls_find_nal(x264, sizeof(x264), 0, 7, &len);
+	nal = codec_string_find_nal(x264, sizeof(x264), 0, 7, &len);
 	CHECK(nal == x264 + 4 && len == 8, "the SPS NAL unit of an Annex B stream, up to the next start code");
-	CHECK(nal && hls_avc_codec_string(nal, len, s, sizeof(s)) == 0 && strcmp(s, "avc1.64001f") == 0,
+	CHECK(nal && codec_string_avc(nal, len, s, sizeof(s)) == 0 && strcmp(s, "avc1.64001f") == 0,
 		  "High@3.1 is avc1.64001f (profile_idc, constraint flags, level_idc in hex)");
-	nal = hls_find_nal(x264, sizeof(x264), 0, 8, &len);
+	nal = codec_string_find_nal(x264, sizeof(x264), 0, 8, &len);
 	CHECK(nal == x264 + 16 && len == 4, "the PPS, the last NAL unit, runs to the end of the data");
-	CHECK(hls_avc_codec_string(nal, len, s, sizeof(s)) == -1, "a PPS is not an SPS");
-	nal = hls_find_nal(baseline, sizeof(baseline), 0, 7, &len);
-	CHECK(nal && hls_avc_codec_string(nal, len, s, sizeof(s)) == 0 && strcmp(s, "avc1.42c00d") == 0,
+	CHECK(codec_string_avc(nal, len, s, sizeof(s)) == -1, "a PPS is not an SPS");
+	nal = codec_string_find_nal(baseline, sizeof(baseline), 0, 7, &len);
+	CHECK(nal && codec_string_avc(nal, len, s, sizeof(s)) == 0 && strcmp(s, "avc1.42c00d") == 0,
 		  "constrained baseline keeps its constraint flags: avc1.42c00d");
-	CHECK(hls_find_nal(x264, sizeof(x264), 0, 5, &len) == NULL, "no IDR slice in parameter sets");
+	CHECK(codec_string_find_nal(x264, sizeof(x264), 0, 5, &len) == NULL, "no IDR slice in parameter sets");
 
-	nal = hls_find_nal(x265, sizeof(x265), 1, 33, &len);
+	nal = codec_string_find_nal(x265, sizeof(x265), 1, 33, &len);
 	CHECK(nal == x265 + 16, "the HEVC SPS (NAL type 33), after the VPS");
-	CHECK(nal && hls_hevc_codec_string(nal, len, s, sizeof(s)) == 0 && strcmp(s, "hev1.1.6.L60.90") == 0,
+	CHECK(nal && codec_string_hevc(nal, len, s, sizeof(s)) == 0 && strcmp(s, "hev1.1.6.L60.90") == 0,
 		  "HEVC Main, level 2 (60), progressive and frame-only: hev1.1.6.L60.90");
-	CHECK(nal && hls_hevc_codec_string(nal, 10, s, sizeof(s)) == -1, "a truncated SPS gives no string");
+	CHECK(nal && codec_string_hevc(nal, 10, s, sizeof(s)) == -1, "a truncated SPS gives no string");
 }
 
 int
