@@ -189,5 +189,9 @@ media_input_open(const TranscodeRequest *req, IoWatch *watch, AVFormatContext **
 			return TRANSCODE_RESOURCE_ERROR;
 		return *watch->stop ? TRANSCODE_STOPPED : failure;
 	}
+	/* The test pattern is progressive; said so, it needs no deinterlacer on guard. */
+	for (unsigned i = 0; req->input_kind == INPUT_TESTSRC && i < (*in)->nb_streams; i++)
+		if ((*in)->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO)
+			(*in)->streams[i]->codecpar->field_order = AV_FIELD_PROGRESSIVE;
 	return TRANSCODE_OK;
 }
