@@ -5,7 +5,7 @@
 # the ratio worker / ffmpeg (target: at most 1.03).
 #
 # The settings are what the worker does for the params, spelled out for
-# ffmpeg: scale to fit and pad (when size is given), setsar=1, yuv420p,
+# ffmpeg: scale to fit (when size is given), setsar=1, yuv420p,
 # a fixed GOP of 2 s (-g and -keyint_min), the x264 preset and bitrate,
 # the colour tags the worker writes (the untagged 1080p input is HD, so
 # BT.709, limited range), aac at the input's rate, mp4 with faststart.  The two are interleaved
@@ -38,7 +38,10 @@ scenario() {
   esac
   if [ -n "$fit" ]; then
     params="{\"video_codec\": \"h264\", \"size\": \"${fit/:/x}\", \"video_bitrate\": \"$bitrate\", \"encoder_preset\": \"veryfast\", \"audio_codec\": \"aac\", \"audio_bitrate\": \"128k\", \"format\": \"mp4\"}"
-    vf="scale=$fit:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=$fit:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p"
+    # The input is 16:9 like every box here, so the worker's fit (sizes
+    # computed exactly, rounded to even) is the whole frame: no padding.
+    # (ffmpeg's force_divisible_by=2 would make 854x480 into 852x480 + pad.)
+    vf="scale=$fit,setsar=1,format=yuv420p"
   else
     params="{\"video_codec\": \"h264\", \"video_bitrate\": \"$bitrate\", \"encoder_preset\": \"veryfast\", \"audio_codec\": \"aac\", \"audio_bitrate\": \"128k\", \"format\": \"mp4\"}"
     vf="setsar=1,format=yuv420p"
