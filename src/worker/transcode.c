@@ -449,6 +449,64 @@ pull_filters(Transcoder *t, int flush)
 	return TRANSCODE_OK;
 }
 
+/* A unset aspect ratio, in one spelling (0/1), so that two can be compared. */
+static AVRational
+known_ratio(AVRational q)
+{
+	return (q.num > 0 && q.den > 0) ? q : (AVRational) {0, 1};
+}
+
+/* The video graph's source, as the decoder announces the stream before its first frame. */
+static void
+describe_video_source(Transcoder *t)
+{
+	AVStream   *st = t->in->streams[t->video_index];
+
+	t->src.width = t->video_dec->width;
+	t->src.height = t->video_dec->height;
+	t->src.format = t->video_dec->pix_fmt;
+	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, NULL));
+	t->src.frame_sar = known_ratio(st->codecpar->sample_aspect_ratio);
+}
+
+/*
+ * Clips joined together can change picture size, pixel format or pixel
+ * aspect mid-stream, but a buffer source is configured once: a frame of
+ * another size would reach the encoder as it is, cropped or overrun.  As
+ * the ffmpeg command line does, the old graph is drained into the encoders
+ * and a new one built for the new picture, which fits it into the size the
+ * encoders were opened with (aspect kept, padded; transcode_build_video_graph).
+ */
+static TranscodeStatus
+follow_picture_change(Transcoder *t, const AVFrame *frame)
+{
+	AVStream   *st = t->in->streams[t->video_index];
+	TranscodeStatus status;
+	int			ret;
+
+	if (frame->width == t->src.width && frame->height == t->src.height && frame->format == t->src.format &&
+		av_cmp_q(known_ratio(frame->sample_aspect_ratio), t->src.frame_sar) == 0)
+		return TRANSCODE_OK;
+	if (t->keep_fields)
+	{
+		snprintf(t->err, t->errlen, "the input's picture changes from %dx%d to %dx%d mid-stream, which deinterlace "
+				 "off cannot follow (its fields are coded as they are): use deinterlace auto",
+				 t->src.width, t->src.height, frame->width, frame->height);
+		return TRANSCODE_INPUT_ERROR;
+	}
+	if ((ret = av_buffersrc_close(t->video_src, frame->pts, 0)) < 0)
+		return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video filters failed", ret);
+	if ((status = pull_filters(t, 0)) != TRANSCODE_OK)
+		return status;
+	avfilter_graph_free(&t->video_graph);
+	t->src.width = frame->width;
+	t->src.height = frame->height;
+	t->src.format = frame->format;
+	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, (AVFrame *) frame));
+	t->src.frame_sar = known_ratio(frame->sample_aspect_ratio);
+	return transcode_build_video_graph(t);
+}
+
 /* Decodes one packet (or flushes with NULL) and feeds the frames to the filters. */
 static TranscodeStatus
 decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket *pkt)
@@ -476,6 +534,17 @@ decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket
 		}
 		if (pts != AV_NOPTS_VALUE)
 			*end = FFMAX(*end, FFMIN(limit_pts, pts + FFMAX(t->frame->pkt_duration, 0)));
+		if (dec == t->video_dec)
+		{
+			TranscodeStatus status = follow_picture_change(t, t->frame);
+
+			if (status != TRANSCODE_OK)
+			{
+				av_frame_unref(t->frame);
+				return status;
+			}
+			src = t->video_src;
+		}
 		ret = av_buffersrc_add_frame_flags(src, t->frame, AV_BUFFERSRC_FLAG_KEEP_REF);
 		av_frame_unref(t->frame);
 		if (ret < 0)
@@ -622,6 +691,8 @@ set_up(Transcoder *t)
 		if ((status = alloc_output(t, &t->outputs[i], i)) != TRANSCODE_OK)
 			return status;
 	av_messages_forget();
+	if (t->video_mode == STREAM_DECODE)
+		describe_video_source(t);
 	if (t->video_mode == STREAM_DECODE && ((status = transcode_plan_colour(t)) != TRANSCODE_OK ||
 										   (status = transcode_build_video_graph(t)) != TRANSCODE_OK))
 		return status;

@@ -20,6 +20,16 @@ typedef enum StreamMode
 	STREAM_DROP, STREAM_COPY, STREAM_DECODE
 } StreamMode;
 
+/* The picture the video graph's buffer source takes: the decoder's, then the latest frame's. */
+typedef struct VideoSource
+{
+	int			width;
+	int			height;
+	enum AVPixelFormat format;
+	AVRational	sar;			/* as the container or else the codec says (0/1: unknown) */
+	AVRational	frame_sar;		/* the codec's, as the frames carry it */
+} VideoSource;
+
 /* One output file (or HLS variant, or RTMP stream) and its streams. */
 typedef struct Output
 {
@@ -46,6 +56,7 @@ typedef struct Transcoder
 	AVCodecContext *video_dec;
 	AVCodecContext *audio_dec;
 	ColourPlan	colour;			/* decoded video: pixel format and tags of the outputs */
+	VideoSource src;			/* what the video graph was built for */
 	AVFilterGraph *video_graph;
 	AVFilterContext *video_src;
 	int			keep_fields;	/* deinterlace off on an interlaced input: encode fields */

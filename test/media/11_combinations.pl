@@ -1,0 +1,86 @@
+# Combinations: inputs as customers upload them, where several of the
+# real-world cases meet, or where a stream changes what it is mid-way
+# (clips joined together).
+use strict;
+use warnings;
+use FfrtmpMedia;
+use Test::More;
+
+my $dir = media_dir();
+
+# The mean luma (0-255) of frame N (counting from 0) over a crop ("w:h:x:y").
+sub luma_at
+{
+	my ($path, $n, $crop) = @_;
+	my $out = `ffmpeg -nostdin -v error -i '$path' -vf 'select=eq(n\\,$n),crop=$crop,scale=1:1:flags=area,format=gray' -frames:v 1 -f rawvideo - 2>/dev/null`;
+	return length($out) == 1 ? ord($out) : -1;
+}
+
+# Two MPEG-TS clips one after the other, the second starting where the first ends.
+sub joined
+{
+	my ($name, $first, $second) = @_;
+	my $a = ffmpeg_make("$dir/${name}_a.ts", [ '-f', 'lavfi', '-i', $first ],
+		[ '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p' ]);
+	my $b = ffmpeg_make("$dir/${name}_b.ts", [ '-f', 'lavfi', '-i', $second ],
+		[ '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-output_ts_offset', '1' ]);
+	my $joined = "$dir/$name.ts";
+	system("cat '$a' '$b' > '$joined'") == 0 or die "cat: $?";
+	return $joined;
+}
+
+# A picture size that changes mid-stream: 320x240 white, then 640x360 black
+# with a white bottom-right quarter.  The output keeps the first size; the
+# second picture is fitted into it whole (letterboxed, 320x180 at y=30), not
+# cropped to its top-left corner.
+{
+	my $in = joined('size_change', 'color=c=white:s=320x240:r=25:d=1',
+		'color=c=black:s=640x360:r=25:d=1,drawbox=x=320:y=180:w=320:h=180:color=white:t=fill');
+	for my $out ([ 'h264', 'mp4' ], [ 'vp9', 'webm' ])
+	{
+		my ($vc, $ext) = @$out;
+		my $run = transcode($in, "$dir/size_change.$ext", { video_codec => $vc, encoder_preset => 'ultrafast' });
+		is($run->{status}, 0, "size change to $vc: transcodes") or diag $run->{stderr};
+		my $v = video_info("$dir/size_change.$ext");
+		is_deeply([ @$v{qw(width height sar)} ], [ 320, 240, 1 ], "size change to $vc: the first clip's size");
+		my $decode = decode_whole("$dir/size_change.$ext");
+		ok($decode->{ok} && $decode->{frames} == 50, "size change to $vc: decodes whole, 50 frames")
+			or diag "$decode->{frames} frames: $decode->{errors}";
+		cmp_ok(luma_at("$dir/size_change.$ext", 40, '120:60:180:135'), '>', 200,
+			"size change to $vc: the second clip's bottom-right corner is in the picture");
+		cmp_ok(luma_at("$dir/size_change.$ext", 40, '320:20:0:4'), '<', 40,
+			"size change to $vc: the second clip is letterboxed");
+	}
+
+	# A ladder: every rendition keeps its own size through the change.
+	my $run = transcode($in, "$dir/ladder.m3u8", { format => 'hls', video_codec => 'h264',
+		encoder_preset => 'ultrafast',
+		renditions => [ { size => '320x240' }, { size => '160x120' } ] });
+	is($run->{status}, 0, "size change in a ladder: transcodes") or diag $run->{stderr};
+	for my $rung ([ '240p', 320, 240 ], [ '120p', 160, 120 ])
+	{
+		my ($name, $w, $h) = @$rung;
+		my $v = video_info("$dir/ladder_$name.m3u8");
+		is_deeply([ @$v{qw(width height)} ], [ $w, $h ], "size change in a ladder: $name stays ${w}x$h");
+		my $decode = decode_whole("$dir/ladder_$name.m3u8");
+		ok($decode->{ok} && $decode->{frames} == 50, "size change in a ladder: $name decodes whole, 50 frames")
+			or diag "$decode->{frames} frames: $decode->{errors}";
+	}
+}
+
+# A pixel aspect that changes mid-stream: 320x240 white with square pixels,
+# then with 4:3 pixels (displayed 427x240).  The second clip is shown at its
+# own display aspect, letterboxed in the first clip's 320x240.
+{
+	my $in = joined('sar_change', 'color=c=white:s=320x240:r=25:d=1,setsar=1',
+		'color=c=white:s=320x240:r=25:d=1,setsar=4/3');
+	my $run = transcode($in, "$dir/sar_change.mp4", { video_codec => 'h264', encoder_preset => 'ultrafast' });
+	is($run->{status}, 0, 'aspect change: transcodes') or diag $run->{stderr};
+	my $v = video_info("$dir/sar_change.mp4");
+	is_deeply([ @$v{qw(width height sar)} ], [ 320, 240, 1 ], 'aspect change: the first clip\'s size');
+	cmp_ok(luma_at("$dir/sar_change.mp4", 10, '320:16:0:0'), '>', 200, 'aspect change: the first clip fills the frame');
+	cmp_ok(luma_at("$dir/sar_change.mp4", 40, '320:16:0:0'), '<', 40, 'aspect change: the second clip is letterboxed');
+	cmp_ok(luma_at("$dir/sar_change.mp4", 40, '320:100:0:70'), '>', 200, 'aspect change: the second clip is shown');
+}
+
+done_testing();
