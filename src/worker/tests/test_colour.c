@@ -115,6 +115,11 @@ test_untagged(void)
 	in.width = 720, in.height = 576;
 	CHECK(plan_of(&in) == 0 && strcmp(plan.scale_args, "out_color_matrix=bt470:out_range=tv") == 0,
 		  "SD RGB gets BT.601 (bt470bg) in the scale and the tags alike");
+	in = input(AV_PIX_FMT_PAL8, 1280, 720, "h264");
+	CHECK(plan_of(&in) == 0 && plan.space == AVCOL_SPC_BT709 &&
+		  strcmp(plan.scale_args, "out_color_matrix=bt709:out_range=tv") == 0 &&
+		  strcmp(plan.prefix, "format=rgb24") == 0,
+		  "a palette (GIF-like) picture is expanded to RGB, then converted with the matrix it is tagged with");
 }
 
 static ColourInput
