@@ -465,17 +465,19 @@ describe_video_source(Transcoder *t)
 	t->src.width = t->video_dec->width;
 	t->src.height = t->video_dec->height;
 	t->src.format = t->video_dec->pix_fmt;
+	t->src.full_range = t->video_dec->color_range == AVCOL_RANGE_JPEG;
 	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, NULL));
 	t->src.frame_sar = known_ratio(st->codecpar->sample_aspect_ratio);
 }
 
 /*
- * Clips joined together can change picture size, pixel format or pixel
- * aspect mid-stream, but a buffer source is configured once: a frame of
+ * Clips joined together can change picture size, pixel format, range or
+ * pixel aspect mid-stream, but a buffer source is configured once: a frame of
  * another size would reach the encoder as it is, cropped or overrun.  As
  * the ffmpeg command line does, the old graph is drained into the encoders
  * and a new one built for the new picture, which fits it into the size the
- * encoders were opened with (aspect kept, padded; transcode_build_video_graph).
+ * encoders were opened with (aspect kept, padded; transcode_build_video_graph)
+ * and converts it to the colour they were opened with.
  */
 static TranscodeStatus
 follow_picture_change(Transcoder *t, const AVFrame *frame)
@@ -485,6 +487,7 @@ follow_picture_change(Transcoder *t, const AVFrame *frame)
 	int			ret;
 
 	if (frame->width == t->src.width && frame->height == t->src.height && frame->format == t->src.format &&
+		(frame->color_range == AVCOL_RANGE_JPEG) == t->src.full_range &&
 		av_cmp_q(known_ratio(frame->sample_aspect_ratio), t->src.frame_sar) == 0)
 		return TRANSCODE_OK;
 	if (t->keep_fields)
@@ -502,6 +505,8 @@ follow_picture_change(Transcoder *t, const AVFrame *frame)
 	t->src.width = frame->width;
 	t->src.height = frame->height;
 	t->src.format = frame->format;
+	t->src.full_range = frame->color_range == AVCOL_RANGE_JPEG;
+	transcode_follow_colour(t, frame);
 	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, (AVFrame *) frame));
 	t->src.frame_sar = known_ratio(frame->sample_aspect_ratio);
 	return transcode_build_video_graph(t);

@@ -1,6 +1,6 @@
 # Combinations: inputs as customers upload them, where several of the
 # real-world cases meet, or where a stream changes what it is mid-way
-# (clips joined together).
+# (clips joined together: size, pixel aspect, range).
 use strict;
 use warnings;
 use FfrtmpMedia;
@@ -23,7 +23,7 @@ sub joined
 	my $a = ffmpeg_make("$dir/${name}_a.ts", [ '-f', 'lavfi', '-i', $first ],
 		[ '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p' ]);
 	my $b = ffmpeg_make("$dir/${name}_b.ts", [ '-f', 'lavfi', '-i', $second ],
-		[ '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-output_ts_offset', '1' ]);
+		[ '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-output_ts_offset', '1', @_[3 .. $#_] ]);
 	my $joined = "$dir/$name.ts";
 	system("cat '$a' '$b' > '$joined'") == 0 or die "cat: $?";
 	return $joined;
@@ -81,6 +81,23 @@ sub joined
 	cmp_ok(luma_at("$dir/sar_change.mp4", 10, '320:16:0:0'), '>', 200, 'aspect change: the first clip fills the frame');
 	cmp_ok(luma_at("$dir/sar_change.mp4", 40, '320:16:0:0'), '<', 40, 'aspect change: the second clip is letterboxed');
 	cmp_ok(luma_at("$dir/sar_change.mp4", 40, '320:100:0:70'), '>', 200, 'aspect change: the second clip is shown');
+}
+
+# A range that changes mid-stream: limited-range grey 0xC0 (Y 181), then
+# the same grey in full range (Y 192, yuv420p tagged "pc").  Both come out
+# as limited range, Y 181, as the output is tagged; the full-range clip is
+# not coded as it is (too bright).
+{
+	my $in = joined('range_change', 'color=c=0xC0C0C0:s=320x240:r=25:d=1',
+		'color=c=0xC0C0C0:s=320x240:r=25:d=1,scale=out_range=pc', '-color_range', 'pc');
+	my $run = transcode($in, "$dir/range_change.mp4", { video_codec => 'h264', encoder_preset => 'ultrafast' });
+	is($run->{status}, 0, 'range change: transcodes') or diag $run->{stderr};
+	is(video_info("$dir/range_change.mp4")->{color_range}, 'tv', 'range change: the output is limited range');
+	for my $n (10, 40)
+	{
+		my $y = `ffmpeg -nostdin -v error -i '$dir/range_change.mp4' -vf 'select=eq(n\\,$n),crop=16:16:100:100' -pix_fmt yuv420p -frames:v 1 -f rawvideo - 2>/dev/null`;
+		ok(abs(ord($y) - 181) <= 2, "range change: frame $n is grey at Y 181 (got " . ord($y) . ')');
+	}
 }
 
 done_testing();
