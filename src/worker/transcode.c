@@ -436,6 +436,15 @@ pull_filters(Transcoder *t, int flush)
 			if (t->filtered->pts != AV_NOPTS_VALUE)
 				t->filtered->pts = av_rescale_q(t->filtered->pts, av_buffersink_get_time_base(t->audio_sink),
 												t->audio_enc->time_base);
+			/*
+			 * Joined clips overlap where the first one's last frame runs past
+			 * the second one's start (follow_sound_change): the sound goes on
+			 * where it was, as a muxer needs rising timestamps.
+			 */
+			if (t->filtered->pts != AV_NOPTS_VALUE && t->filtered->pts < t->audio_next_pts)
+				t->filtered->pts = t->audio_next_pts;
+			if (t->filtered->pts != AV_NOPTS_VALUE)
+				t->audio_next_pts = t->filtered->pts + t->filtered->nb_samples;
 			status = drain_audio_encoder(t, 0);
 			av_frame_unref(t->filtered);
 			if (status != TRANSCODE_OK)
@@ -512,6 +521,41 @@ follow_picture_change(Transcoder *t, const AVFrame *frame)
 	return transcode_build_video_graph(t);
 }
 
+/* The audio graph's source, as the decoder announces the stream before its first frame. */
+static int
+describe_audio_source(Transcoder *t)
+{
+	t->asrc.sample_rate = t->audio_dec->sample_rate;
+	t->asrc.format = t->audio_dec->sample_fmt;
+	return av_channel_layout_copy(&t->asrc.layout, &t->audio_dec->ch_layout);
+}
+
+/*
+ * Joined clips can change sample rate, sample format or channel layout
+ * mid-stream too, which an abuffer source refuses.  As the ffmpeg command
+ * line does, the frames the old graph has ready go to the encoder, and a
+ * new graph resamples and remixes the new sound to what the encoder takes;
+ * what the old graph held back (less than one encoder frame) is lost.
+ */
+static TranscodeStatus
+follow_sound_change(Transcoder *t, const AVFrame *frame)
+{
+	TranscodeStatus status;
+	int			ret;
+
+	if (frame->sample_rate == t->asrc.sample_rate && frame->format == t->asrc.format &&
+		av_channel_layout_compare(&frame->ch_layout, &t->asrc.layout) == 0)
+		return TRANSCODE_OK;
+	if ((status = pull_filters(t, 0)) != TRANSCODE_OK)
+		return status;
+	avfilter_graph_free(&t->audio_graph);
+	t->asrc.sample_rate = frame->sample_rate;
+	t->asrc.format = frame->format;
+	if ((ret = av_channel_layout_copy(&t->asrc.layout, &frame->ch_layout)) < 0)
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", ret);
+	return transcode_build_audio_graph(t);
+}
+
 /* Decodes one packet (or flushes with NULL) and feeds the frames to the filters. */
 static TranscodeStatus
 decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket *pkt)
@@ -549,6 +593,17 @@ decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket
 				return status;
 			}
 			src = t->video_src;
+		}
+		else
+		{
+			TranscodeStatus status = follow_sound_change(t, t->frame);
+
+			if (status != TRANSCODE_OK)
+			{
+				av_frame_unref(t->frame);
+				return status;
+			}
+			src = t->audio_src;
 		}
 		ret = av_buffersrc_add_frame_flags(src, t->frame, AV_BUFFERSRC_FLAG_KEEP_REF);
 		av_frame_unref(t->frame);
@@ -706,6 +761,8 @@ set_up(Transcoder *t)
 		if ((status = transcode_open_video_encoder(t, &t->outputs[i], &t->spec->renditions[i])) != TRANSCODE_OK)
 			return status;
 	av_messages_forget();
+	if (t->audio_mode == STREAM_DECODE && describe_audio_source(t) < 0)
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 	if (t->audio_mode == STREAM_DECODE &&
 		((status = transcode_open_audio_encoder(t)) != TRANSCODE_OK || (status = transcode_build_audio_graph(t)) != TRANSCODE_OK))
 		return status;
@@ -907,6 +964,7 @@ tear_down(Transcoder *t)
 	avfilter_graph_free(&t->audio_graph);
 	avcodec_free_context(&t->video_dec);
 	avcodec_free_context(&t->audio_dec);
+	av_channel_layout_uninit(&t->asrc.layout);
 	avformat_close_input(&t->in);
 	av_packet_free(&t->pkt);
 	av_frame_free(&t->frame);
@@ -941,6 +999,7 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 	t.frame = av_frame_alloc();
 	t.filtered = av_frame_alloc();
 	t.wall_start = av_gettime_relative();
+	t.audio_next_pts = INT64_MIN;
 	err[0] = '\0';
 	if (t.pkt == NULL || t.frame == NULL || t.filtered == NULL)
 		status = transcode_fail(&t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);

@@ -270,7 +270,7 @@ transcode_build_video_graph(Transcoder *t)
 TranscodeStatus
 transcode_build_audio_graph(Transcoder *t)
 {
-	AVCodecContext *dec = t->audio_dec;
+	const AudioSource *src = &t->asrc;
 	AVCodecContext *enc = t->audio_enc;
 	AVFilterInOut *outputs = avfilter_inout_alloc();
 	AVFilterInOut *inputs = avfilter_inout_alloc();
@@ -287,15 +287,15 @@ transcode_build_audio_graph(Transcoder *t)
 		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 	}
 	t->audio_graph->nb_threads = 1;
-	if (dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
-		av_channel_layout_default(&in_layout, dec->ch_layout.nb_channels);
+	if (src->layout.order == AV_CHANNEL_ORDER_UNSPEC)
+		av_channel_layout_default(&in_layout, src->layout.nb_channels);
 	else
-		av_channel_layout_copy(&in_layout, &dec->ch_layout);
+		av_channel_layout_copy(&in_layout, &src->layout);
 	av_channel_layout_describe(&in_layout, layout, sizeof(layout));
 	av_channel_layout_uninit(&in_layout);
 	snprintf(args, sizeof(args), "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
-			 dec->pkt_timebase.num, dec->pkt_timebase.den, dec->sample_rate,
-			 av_get_sample_fmt_name(dec->sample_fmt), layout);
+			 t->audio_dec->pkt_timebase.num, t->audio_dec->pkt_timebase.den, src->sample_rate,
+			 av_get_sample_fmt_name(src->format), layout);
 	ret = avfilter_graph_create_filter(&t->audio_src, avfilter_get_by_name("abuffer"), "in", args, NULL,
 									   t->audio_graph);
 	if (ret >= 0)

@@ -31,6 +31,14 @@ typedef struct VideoSource
 	AVRational	frame_sar;		/* the codec's, as the frames carry it */
 } VideoSource;
 
+/* The sound the audio graph's buffer source takes: the decoder's, then the latest frame's. */
+typedef struct AudioSource
+{
+	int			sample_rate;
+	enum AVSampleFormat format;
+	AVChannelLayout layout;		/* as decoded; an unspecified order is read as the default layout */
+} AudioSource;
+
 /* One output file (or HLS variant, or RTMP stream) and its streams. */
 typedef struct Output
 {
@@ -61,10 +69,12 @@ typedef struct Transcoder
 	AVFilterGraph *video_graph;
 	AVFilterContext *video_src;
 	int			keep_fields;	/* deinterlace off on an interlaced input: encode fields */
+	AudioSource asrc;			/* what the audio graph was built for */
 	AVFilterGraph *audio_graph;
 	AVFilterContext *audio_src;
 	AVFilterContext *audio_sink;
 	AVCodecContext *audio_enc;
+	int64_t		audio_next_pts;	/* where the encoded sound has got to, in the encoder's time base */
 	Output		outputs[JOB_SPEC_MAX_RENDITIONS];
 	int			noutputs;
 	int64_t		start_us;		/* input time that becomes output time zero */

@@ -100,4 +100,31 @@ sub joined
 	}
 }
 
+# Sound that changes mid-stream: mono 44.1 kHz, then stereo 48 kHz (as
+# joined clips from two cameras).  An audio filter source takes one format,
+# so the second clip gets a new resampler; the output keeps the first
+# clip's format, with both clips' sound (give or take the AAC priming
+# a TS keeps), to every container.
+{
+	my $a = ffmpeg_make("$dir/sound_a.ts", [ '-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25:d=1',
+		'-f', 'lavfi', '-i', 'sine=f=440:r=44100:d=1' ], [ '-ac', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac' ]);
+	my $b = ffmpeg_make("$dir/sound_b.ts", [ '-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25:d=1',
+		'-f', 'lavfi', '-i', 'sine=f=880:r=48000:d=1' ],
+		[ '-ac', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-output_ts_offset', '1' ]);
+	system("cat '$a' '$b' > '$dir/sound_change.ts'") == 0 or die "cat: $?";
+	for my $out ([ 'h264', 'aac', 'mp4' ], [ 'vp9', 'opus', 'webm' ], [ 'h264', 'aac', 'm3u8' ])
+	{
+		my ($vc, $ac, $ext) = @$out;
+		my $name = "sound change to $ac in $ext";
+		my $run = transcode("$dir/sound_change.ts", "$dir/sound_change.$ext",
+			{ format => $ext eq 'm3u8' ? 'hls' : $ext, video_codec => $vc, audio_codec => $ac, encoder_preset => 'ultrafast' });
+		is($run->{status}, 0, "$name: transcodes") or diag $run->{stderr};
+		my $got = audio_streams("$dir/sound_change.$ext");
+		is(scalar(@$got) && $got->[0]{channels}, 1, "$name: the first clip's layout, mono");
+		my $pcm = `ffmpeg -nostdin -v error -i '$dir/sound_change.$ext' -map 0:a -ac 1 -ar 48000 -f s16le - 2>/dev/null`;
+		my $seconds = length($pcm) / 2 / 48000;
+		ok(abs($seconds - 2) < 0.15, "$name: both clips' sound, about 2 s (got $seconds)");
+	}
+}
+
 done_testing();
