@@ -43,13 +43,29 @@ declared_interlaced(const AVCodecParameters *par)
 		par->field_order == AV_FIELD_TB || par->field_order == AV_FIELD_BT;
 }
 
+/*
+ * Whether a picture is large enough for bwdif, which refuses one whose
+ * planes have fewer than 3 columns or 4 lines (its chroma planes too: a
+ * 4:2:0 picture needs 8 lines); so small a picture has no fields worth
+ * the name, and is left as it is.
+ */
+static int
+bwdif_fits(enum AVPixelFormat format, int width, int height)
+{
+	const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
+	int			chroma = d && d->nb_components >= 3 && !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL));
+
+	return width >= 3 && height >= 4 &&
+		(!chroma || (AV_CEIL_RSHIFT(width, d->log2_chroma_w) >= 3 && AV_CEIL_RSHIFT(height, d->log2_chroma_h) >= 4));
+}
+
 /* Pixel formats bwdif takes as they are: planar YUV, GBR and gray (no packed or semi-planar). */
 static int
-bwdif_takes(enum AVPixelFormat format, int width, int height)
+bwdif_takes(enum AVPixelFormat format)
 {
 	const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
 
-	return d && width >= 3 && height >= 3 && (d->flags & AV_PIX_FMT_FLAG_PLANAR) &&
+	return d && (d->flags & AV_PIX_FMT_FLAG_PLANAR) &&
 		!(d->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_PAL)) &&
 		(d->nb_components < 3 || d->comp[1].plane != d->comp[2].plane);
 }
@@ -68,6 +84,8 @@ deinterlace_mode(Transcoder *t, const AVCodecParameters *par)
 	const VideoSource *src = &t->src;
 
 	t->keep_fields = 0;
+	if (t->spec->deinterlace != DEINTERLACE_OFF && !bwdif_fits(src->format, src->width, src->height))
+		return NULL;
 	switch (t->spec->deinterlace)
 	{
 		case DEINTERLACE_ON:
@@ -80,7 +98,7 @@ deinterlace_mode(Transcoder *t, const AVCodecParameters *par)
 	}
 	if (declared_interlaced(par))
 		return "interlaced";
-	if (par->field_order == AV_FIELD_UNKNOWN && bwdif_takes(src->format, src->width, src->height))
+	if (par->field_order == AV_FIELD_UNKNOWN && bwdif_takes(src->format))
 		return "interlaced";
 	return NULL;
 }
