@@ -499,12 +499,12 @@ follow_picture_change(Transcoder *t, const AVFrame *frame)
 		(frame->color_range == AVCOL_RANGE_JPEG) == t->src.full_range &&
 		av_cmp_q(known_ratio(frame->sample_aspect_ratio), t->src.frame_sar) == 0)
 		return TRANSCODE_OK;
-	if (t->keep_fields)
+	if (t->keep_fields && (frame->width != t->src.width || frame->height != t->src.height))
 	{
 		snprintf(t->err, t->errlen, "the input's picture changes from %dx%d to %dx%d mid-stream, which deinterlace "
 				 "off cannot follow (its fields are coded as they are): use deinterlace auto",
 				 t->src.width, t->src.height, frame->width, frame->height);
-		return TRANSCODE_INPUT_ERROR;
+		return TRANSCODE_USER_ERROR;
 	}
 	if ((ret = av_buffersrc_close(t->video_src, frame->pts, 0)) < 0)
 		return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video filters failed", ret);

@@ -16,14 +16,16 @@ sub luma_at
 	return length($out) == 1 ? ord($out) : -1;
 }
 
-# Two MPEG-TS clips one after the other, the second starting where the first ends.
+# Two MPEG-TS clips one after the other, the second starting where the
+# first ends; optionally more output options for each ([...], [...]).
 sub joined
 {
-	my ($name, $first, $second) = @_;
+	my ($name, $first, $second, $first_options, $second_options) = @_;
 	my $a = ffmpeg_make("$dir/${name}_a.ts", [ '-f', 'lavfi', '-i', $first ],
-		[ '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p' ]);
+		[ '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', @{ $first_options // [] } ]);
 	my $b = ffmpeg_make("$dir/${name}_b.ts", [ '-f', 'lavfi', '-i', $second ],
-		[ '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-output_ts_offset', '1', @_[3 .. $#_] ]);
+		[ '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-output_ts_offset', '1',
+		  @{ $second_options // [] } ]);
 	my $joined = "$dir/$name.ts";
 	system("cat '$a' '$b' > '$joined'") == 0 or die "cat: $?";
 	return $joined;
@@ -68,6 +70,17 @@ sub joined
 	}
 }
 
+# Kept fields (deinterlace off) are coded as they are, so a size change
+# cannot be followed: refused, saying what to do.
+{
+	my $in = joined('fields_change', 'testsrc=s=720x576:r=25:d=1,setfield=tff', 'testsrc=s=704x576:r=25:d=1,setfield=tff',
+		([ '-flags', '+ildct+ilme', '-x264opts', 'tff=1' ]) x 2);
+	my $run = transcode($in, "$dir/fields_change.mp4", { video_codec => 'h264', encoder_preset => 'ultrafast', deinterlace => 'off' });
+	is($run->{reason}, 'user_error', 'size change with deinterlace off: refused');
+	like($run->{error} // '', qr/changes from 720x576 to 704x576 mid-stream.*use deinterlace auto/,
+		'... saying why and what to do');
+}
+
 # A pixel aspect that changes mid-stream: 320x240 white with square pixels,
 # then with 4:3 pixels (displayed 427x240).  The second clip is shown at its
 # own display aspect, letterboxed in the first clip's 320x240.
@@ -89,7 +102,7 @@ sub joined
 # not coded as it is (too bright).
 {
 	my $in = joined('range_change', 'color=c=0xC0C0C0:s=320x240:r=25:d=1',
-		'color=c=0xC0C0C0:s=320x240:r=25:d=1,scale=out_range=pc', '-color_range', 'pc');
+		'color=c=0xC0C0C0:s=320x240:r=25:d=1,scale=out_range=pc', [], [ '-color_range', 'pc' ]);
 	my $run = transcode($in, "$dir/range_change.mp4", { video_codec => 'h264', encoder_preset => 'ultrafast' });
 	is($run->{status}, 0, 'range change: transcodes') or diag $run->{stderr};
 	is(video_info("$dir/range_change.mp4")->{color_range}, 'tv', 'range change: the output is limited range');
