@@ -102,7 +102,12 @@ extern int	hls_media_load(const char *path, HlsMediaPlaylist *pl, char *err, siz
  */
 extern int	hls_finish_media_playlist(const char *path, HlsVariant *v, char *err, size_t errlen);
 
-/* The CODECS value of a media file's streams, "" when one is not known. */
+/*
+ * The CODECS value of an MPEG-TS segment's streams, "" when one is not
+ * known.  Read as MPEG-TS whatever it looks like: a segment of a few
+ * packets (the sound of a very short input) is otherwise taken for MPEG
+ * audio.
+ */
 extern void hls_codecs_of_file(const char *path, char *out, size_t outlen);
 
 #endif
