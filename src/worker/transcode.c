@@ -506,7 +506,8 @@ follow_picture_change(Transcoder *t, const AVFrame *frame)
 				 t->src.width, t->src.height, frame->width, frame->height);
 		return TRANSCODE_USER_ERROR;
 	}
-	if ((ret = av_buffersrc_close(t->video_src, frame->pts, 0)) < 0)
+	/* The old picture lasts until the new one starts (or as far as the stream has got, without a timestamp). */
+	if ((ret = av_buffersrc_close(t->video_src, frame->pts != AV_NOPTS_VALUE ? frame->pts : t->video_end, 0)) < 0)
 		return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video filters failed", ret);
 	if ((status = pull_filters(t, 0)) != TRANSCODE_OK)
 		return status;
