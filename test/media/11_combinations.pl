@@ -96,6 +96,21 @@ sub joined
 	cmp_ok(luma_at("$dir/sar_change.mp4", 40, '320:100:0:70'), '>', 200, 'aspect change: the second clip is shown');
 }
 
+# A broadcast that switches from 4:3 to 16:9 (MPEG-2 576i, SAR 16:15 then
+# 64:45, the size unchanged) into 1280x720: the 4:3 part is pillarboxed,
+# the 16:9 part fills the frame (not pillarboxed and squeezed as 4:3).
+{
+	my @mpeg2 = ('-c:v', 'mpeg2video', '-flags', '+ilme+ildct', '-top', '1');
+	my $a = ffmpeg_make("$dir/dvb_a.ts", [ '-f', 'lavfi', '-i', 'color=c=white:s=720x576:r=25:d=1,setsar=16/15' ], \@mpeg2);
+	my $b = ffmpeg_make("$dir/dvb_b.ts", [ '-f', 'lavfi', '-i', 'color=c=white:s=720x576:r=25:d=1,setsar=64/45' ],
+		[ @mpeg2, '-output_ts_offset', '1' ]);
+	system("cat '$a' '$b' > '$dir/dvb.ts'") == 0 or die "cat: $?";
+	my $run = transcode("$dir/dvb.ts", "$dir/dvb.mp4", { video_codec => 'h264', encoder_preset => 'ultrafast', size => '1280x720' });
+	is($run->{status}, 0, '4:3 to 16:9 switch: transcodes') or diag $run->{stderr};
+	cmp_ok(luma_at("$dir/dvb.mp4", 10, '40:16:0:352'), '<', 40, '4:3 to 16:9 switch: the 4:3 part is pillarboxed');
+	cmp_ok(luma_at("$dir/dvb.mp4", 40, '40:16:0:352'), '>', 200, '4:3 to 16:9 switch: the 16:9 part fills the frame');
+}
+
 # A range that changes mid-stream: limited-range grey 0xC0 (Y 181), then
 # the same grey in full range (Y 192, yuv420p tagged "pc").  Both come out
 # as limited range, Y 181, as the output is tagged; the full-range clip is
