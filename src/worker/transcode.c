@@ -458,11 +458,20 @@ pull_filters(Transcoder *t, int flush)
 	return TRANSCODE_OK;
 }
 
-/* A unset aspect ratio, in one spelling (0/1), so that two can be compared. */
+/* A unset aspect ratio, in one spelling (0/1). */
 static AVRational
 known_ratio(AVRational q)
 {
 	return (q.num > 0 && q.den > 0) ? q : (AVRational) {0, 1};
+}
+
+/* Whether two pixel aspects show the same (an unknown one is square, as picture.c reads it). */
+static int
+same_aspect(AVRational a, AVRational b)
+{
+	AVRational	square = {1, 1};
+
+	return av_cmp_q(a.num > 0 && a.den > 0 ? a : square, b.num > 0 && b.den > 0 ? b : square) == 0;
 }
 
 /* The video graph's source, as the decoder announces the stream before its first frame. */
@@ -476,7 +485,6 @@ describe_video_source(Transcoder *t)
 	t->src.format = t->video_dec->pix_fmt;
 	t->src.full_range = t->video_dec->color_range == AVCOL_RANGE_JPEG;
 	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, NULL));
-	t->src.frame_sar = known_ratio(st->codecpar->sample_aspect_ratio);
 }
 
 /*
@@ -497,7 +505,7 @@ follow_picture_change(Transcoder *t, const AVFrame *frame)
 
 	if (frame->width == t->src.width && frame->height == t->src.height && frame->format == t->src.format &&
 		(frame->color_range == AVCOL_RANGE_JPEG) == t->src.full_range &&
-		av_cmp_q(known_ratio(frame->sample_aspect_ratio), t->src.frame_sar) == 0)
+		same_aspect(av_guess_sample_aspect_ratio(t->in, st, (AVFrame *) frame), t->src.sar))
 		return TRANSCODE_OK;
 	if (t->keep_fields && (frame->width != t->src.width || frame->height != t->src.height))
 	{
@@ -518,7 +526,6 @@ follow_picture_change(Transcoder *t, const AVFrame *frame)
 	t->src.full_range = frame->color_range == AVCOL_RANGE_JPEG;
 	transcode_follow_colour(t, frame);
 	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, (AVFrame *) frame));
-	t->src.frame_sar = known_ratio(frame->sample_aspect_ratio);
 	return transcode_build_video_graph(t);
 }
 

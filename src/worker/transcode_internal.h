@@ -28,7 +28,6 @@ typedef struct VideoSource
 	enum AVPixelFormat format;
 	int			full_range;		/* the frames say full range (yuvj, or tagged "pc") */
 	AVRational	sar;			/* as the container or else the codec says (0/1: unknown) */
-	AVRational	frame_sar;		/* the codec's, as the frames carry it */
 } VideoSource;
 
 /* The sound the audio graph's buffer source takes: the decoder's, then the latest frame's. */
