@@ -804,7 +804,13 @@ write_master_playlist(Transcoder *t)
 
 		memset(v, 0, sizeof(*v));
 		if (hls_finish_media_playlist(t->outputs[i].playlist, v, why, sizeof(why)) < 0)
-			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, why, 0);
+		{
+			/* The HLS muxer logs a segment it could not write and carries on: its reason is the cause. */
+			TranscodeStatus status = transcode_fail(t, TRANSCODE_RESOURCE_ERROR, why, 0);
+
+			av_messages_append(t->err, t->errlen, 0);
+			return status;
+		}
 		if (!t->spec->ladder)
 			continue;
 		transcode_hls_variant_playlist(t->req->output, t->spec->renditions[i].name, variant, sizeof(variant));
