@@ -170,7 +170,8 @@ codec_string_of_file(const char *path, char *out, size_t outlen)
 	out[0] = '\0';
 	snprintf(url, sizeof(url), "file:%s", path);
 	av_dict_set(&options, "protocol_whitelist", "file", 0);
-	if (avformat_open_input(&fmt, url, NULL, &options) < 0 || avformat_find_stream_info(fmt, NULL) < 0)
+	if (avformat_open_input(&fmt, url, av_find_input_format("mpegts"), &options) < 0 ||
+		avformat_find_stream_info(fmt, NULL) < 0)
 		ok = 0;
 	av_dict_free(&options);
 	for (unsigned i = 0; ok && i < fmt->nb_streams; i++)

@@ -19,7 +19,12 @@ extern const uint8_t *codec_string_find_nal(const uint8_t *data, size_t size, in
 extern int	codec_string_avc(const uint8_t *sps, size_t len, char *out, size_t outlen);
 extern int	codec_string_hevc(const uint8_t *sps, size_t len, char *out, size_t outlen);
 
-/* The CODECS value of a media file's streams, "" when one is not known. */
+/*
+ * The CODECS value of an MPEG-TS segment's streams, "" when one is not
+ * known.  Read as MPEG-TS whatever it looks like: a segment of a few
+ * packets (the sound of a very short input) is otherwise taken for MPEG
+ * audio.
+ */
 extern void codec_string_of_file(const char *path, char *out, size_t outlen);
 
 #endif

@@ -28,12 +28,13 @@ is_full_range(const ColourInput *in)
 		in->pix_fmt == AV_PIX_FMT_YUVJ411P;
 }
 
+/* RGB, or a palette (GIF, PNG, 8-bit BMP), whose entries are RGB though its descriptor does not say so. */
 static int
 is_rgb(enum AVPixelFormat pix_fmt)
 {
 	const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(pix_fmt);
 
-	return desc != NULL && (desc->flags & AV_PIX_FMT_FLAG_RGB);
+	return desc != NULL && (desc->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL));
 }
 
 /*
@@ -113,6 +114,20 @@ set_scale_args(const ColourInput *in, ColourPlan *plan)
 				 scale_matrix(plan->space));
 	else if (is_full_range(in))
 		snprintf(plan->scale_args, sizeof(plan->scale_args), "in_range=pc:out_range=tv");
+}
+
+/*
+ * swscale turns a palette into YUV with BT.601 coefficients whatever
+ * out_color_matrix says: expanded to RGB first, it is converted with the
+ * matrix the output is tagged with.
+ */
+static void
+set_palette_prefix(const ColourInput *in, ColourPlan *plan)
+{
+	const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(in->pix_fmt);
+
+	if (desc && (desc->flags & AV_PIX_FMT_FLAG_PAL))
+		snprintf(plan->prefix, sizeof(plan->prefix), "format=rgb24");
 }
 
 /* The encoder's 10-bit 4:2:0 format, or AV_PIX_FMT_NONE when it takes none. */
@@ -210,5 +225,18 @@ colour_plan(const ColourInput *in, ColourPlan *plan, char *err, size_t errlen)
 	/* SDR, whatever its bit depth, becomes 8-bit 4:2:0 with its tags kept. */
 	fill_tags(in, plan);
 	set_scale_args(in, plan);
+	set_palette_prefix(in, plan);
 	return 0;
+}
+
+void
+colour_follow_input(const ColourInput *in, ColourPlan *plan)
+{
+	plan->scale_args[0] = '\0';
+	set_scale_args(in, plan);
+	if (!plan->tonemapped)
+	{
+		plan->prefix[0] = '\0';
+		set_palette_prefix(in, plan);
+	}
 }

@@ -58,6 +58,14 @@ typedef struct ColourPlan
  */
 extern int	colour_plan(const ColourInput *in, ColourPlan *plan, char *err, size_t errlen);
 
+/*
+ * For an input whose picture changes mid-stream (clips joined together):
+ * the conversions in plan (range, RGB matrix, palette) redone for in, while
+ * the tags and pixel format the encoders were opened with stay.  A
+ * tone-mapping prefix stays as it was.
+ */
+extern void colour_follow_input(const ColourInput *in, ColourPlan *plan);
+
 /* Whether a transfer function is high dynamic range (PQ or HLG). */
 extern int	colour_is_hdr(enum AVColorTransferCharacteristic trc);
 

@@ -357,8 +357,17 @@ static int
 write_text(const char *path, const char *text, char *err, size_t errlen)
 {
 	FILE	   *f = fopen(path, "w");
+	int			failed;
 
-	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "could not rewrite the playlist: %s", strerror(errno));
+		return -1;
+	}
+	/* Closed whatever fputs did, so that a failed write does not leak the stream. */
+	failed = fputs(text, f) < 0;
+	failed |= fclose(f) != 0;
+	if (failed)
 	{
 		snprintf(err, errlen, "could not rewrite the playlist: %s", strerror(errno));
 		return -1;

@@ -47,9 +47,9 @@ stream_json(AVStream *st)
 	return s;
 }
 
-/* A media file (or one HLS media playlist, whose segments libavformat reads). */
+/* A media file, in the format given (NULL: as libavformat detects it). */
 static json_object *
-probe_media(const char *path, char *err, size_t errlen)
+probe_media(const char *path, const char *format, char *err, size_t errlen)
 {
 	AVFormatContext *fmt = NULL;
 	AVDictionary *options = NULL;
@@ -61,7 +61,7 @@ probe_media(const char *path, char *err, size_t errlen)
 	/* Our own output, but read it as carefully as any input: local files only. */
 	snprintf(url, sizeof(url), "file:%s", path);
 	av_dict_set(&options, "protocol_whitelist", "file", 0);
-	ret = avformat_open_input(&fmt, url, NULL, &options);
+	ret = avformat_open_input(&fmt, url, format ? av_find_input_format(format) : NULL, &options);
 	av_dict_free(&options);
 	if (ret < 0 || (ret = avformat_find_stream_info(fmt, NULL)) < 0)
 	{
@@ -83,16 +83,26 @@ probe_media(const char *path, char *err, size_t errlen)
 	return result;
 }
 
-/* One media playlist: its streams, and the duration and bit rate of its segments. */
+/*
+ * One media playlist: the streams of its first segment, and the duration
+ * and bit rate of all its segments.  The segment is read as the MPEG-TS the
+ * worker writes: libavformat's detection (the HLS demuxer's too) takes a
+ * segment of a few packets, such as the audio of a 0.01 s input, for MPEG
+ * audio and cannot read it.
+ */
 static json_object *
 probe_media_playlist(const char *path, char *err, size_t errlen)
 {
 	HlsMediaPlaylist pl;
 	json_object *result;
+	char		segment[HLS_URI_BYTES + 4200];
+	const char *slash = strrchr(path, '/');
 
 	if (hls_media_load(path, &pl, err, errlen) < 0)
 		return NULL;
-	if ((result = probe_media(path, err, errlen)) != NULL)
+	if (pl.nsegments > 0)
+		snprintf(segment, sizeof(segment), "%.*s%s", slash ? (int) (slash - path + 1) : 0, path, pl.segments[0].uri);
+	if ((result = pl.nsegments > 0 ? probe_media(segment, "mpegts", err, errlen) : probe_media(path, NULL, err, errlen)) != NULL)
 	{
 		json_object_object_add(result, "format", json_object_new_string("hls"));
 		json_object_object_add(result, "duration", json_object_new_double(hls_total_duration(&pl)));
@@ -241,5 +251,5 @@ output_probe(const char *path, char *err, size_t errlen)
 
 	if (len > 5 && strcmp(path + len - 5, ".m3u8") == 0)
 		return probe_hls(path, err, errlen);
-	return probe_media(path, err, errlen);
+	return probe_media(path, NULL, err, errlen);
 }

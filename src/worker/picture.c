@@ -55,18 +55,29 @@ picture_orientation(const int32_t *matrix, PictureOrientation *o)
 	}
 }
 
+/*
+ * A side worked out from an absurd SAR (a container may declare up to
+ * 2^31:1) can exceed int: held to a bound well past PICTURE_MAX_SIDE, so
+ * that the callers' limits apply instead of an overflow.
+ */
+static double
+side_bound(double x)
+{
+	return x < (double) (1 << 30) ? x : (double) (1 << 30);
+}
+
 /* Even, at least 2, by rounding down. */
 static int
 even_down(double x)
 {
-	return FFMAX(2, ((int) floor(x)) & ~1);
+	return FFMAX(2, ((int) floor(side_bound(x))) & ~1);
 }
 
 /* The nearest even number, at least 2; halfway goes down (no needless upscale). */
 static int
 even_nearest(double x)
 {
-	return FFMAX(2, 2 * (int) ceil(x / 2 - 0.5));
+	return FFMAX(2, 2 * (int) ceil(side_bound(x) / 2 - 0.5));
 }
 
 void

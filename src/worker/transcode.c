@@ -458,6 +458,15 @@ pull_filters(Transcoder *t, int flush)
 			if (t->filtered->pts != AV_NOPTS_VALUE)
 				t->filtered->pts = av_rescale_q(t->filtered->pts, av_buffersink_get_time_base(t->audio_sink),
 												t->audio_enc->time_base);
+			/*
+			 * Joined clips overlap where the first one's last frame runs past
+			 * the second one's start (follow_sound_change): the sound goes on
+			 * where it was, as a muxer needs rising timestamps.
+			 */
+			if (t->filtered->pts != AV_NOPTS_VALUE && t->filtered->pts < t->audio_next_pts)
+				t->filtered->pts = t->audio_next_pts;
+			if (t->filtered->pts != AV_NOPTS_VALUE)
+				t->audio_next_pts = t->filtered->pts + t->filtered->nb_samples;
 			status = drain_audio_encoder(t, 0);
 			av_frame_unref(t->filtered);
 			if (status != TRANSCODE_OK)
@@ -469,6 +478,112 @@ pull_filters(Transcoder *t, int flush)
 			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the audio filters failed", ret);
 	}
 	return TRANSCODE_OK;
+}
+
+/* A unset aspect ratio, in one spelling (0/1). */
+static AVRational
+known_ratio(AVRational q)
+{
+	return (q.num > 0 && q.den > 0) ? q : (AVRational) {0, 1};
+}
+
+/* Whether two pixel aspects show the same (an unknown one is square, as picture.c reads it). */
+static int
+same_aspect(AVRational a, AVRational b)
+{
+	AVRational	square = {1, 1};
+
+	return av_cmp_q(a.num > 0 && a.den > 0 ? a : square, b.num > 0 && b.den > 0 ? b : square) == 0;
+}
+
+/* The video graph's source, as the decoder announces the stream before its first frame. */
+static void
+describe_video_source(Transcoder *t)
+{
+	AVStream   *st = t->in->streams[t->video_index];
+
+	t->src.width = t->video_dec->width;
+	t->src.height = t->video_dec->height;
+	t->src.format = t->video_dec->pix_fmt;
+	t->src.full_range = t->video_dec->color_range == AVCOL_RANGE_JPEG;
+	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, NULL));
+}
+
+/*
+ * Clips joined together can change picture size, pixel format, range or
+ * pixel aspect mid-stream, but a buffer source is configured once: a frame of
+ * another size would reach the encoder as it is, cropped or overrun.  As
+ * the ffmpeg command line does, the old graph is drained into the encoders
+ * and a new one built for the new picture, which fits it into the size the
+ * encoders were opened with (aspect kept, padded; transcode_build_video_graph)
+ * and converts it to the colour they were opened with.
+ */
+static TranscodeStatus
+follow_picture_change(Transcoder *t, const AVFrame *frame)
+{
+	AVStream   *st = t->in->streams[t->video_index];
+	TranscodeStatus status;
+	int			ret;
+
+	if (frame->width == t->src.width && frame->height == t->src.height && frame->format == t->src.format &&
+		(frame->color_range == AVCOL_RANGE_JPEG) == t->src.full_range &&
+		same_aspect(av_guess_sample_aspect_ratio(t->in, st, (AVFrame *) frame), t->src.sar))
+		return TRANSCODE_OK;
+	if (t->keep_fields && (frame->width != t->src.width || frame->height != t->src.height))
+	{
+		snprintf(t->err, t->errlen, "the input's picture changes from %dx%d to %dx%d mid-stream, which deinterlace "
+				 "off cannot follow (its fields are coded as they are): use deinterlace auto",
+				 t->src.width, t->src.height, frame->width, frame->height);
+		return TRANSCODE_USER_ERROR;
+	}
+	/* The old picture lasts until the new one starts (or as far as the stream has got, without a timestamp). */
+	if ((ret = av_buffersrc_close(t->video_src, frame->pts != AV_NOPTS_VALUE ? frame->pts : t->video_end, 0)) < 0)
+		return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video filters failed", ret);
+	if ((status = pull_filters(t, 0)) != TRANSCODE_OK)
+		return status;
+	avfilter_graph_free(&t->video_graph);
+	t->src.width = frame->width;
+	t->src.height = frame->height;
+	t->src.format = frame->format;
+	t->src.full_range = frame->color_range == AVCOL_RANGE_JPEG;
+	transcode_follow_colour(t, frame);
+	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, (AVFrame *) frame));
+	return transcode_build_video_graph(t);
+}
+
+/* The audio graph's source, as the decoder announces the stream before its first frame. */
+static int
+describe_audio_source(Transcoder *t)
+{
+	t->asrc.sample_rate = t->audio_dec->sample_rate;
+	t->asrc.format = t->audio_dec->sample_fmt;
+	return av_channel_layout_copy(&t->asrc.layout, &t->audio_dec->ch_layout);
+}
+
+/*
+ * Joined clips can change sample rate, sample format or channel layout
+ * mid-stream too, which an abuffer source refuses.  As the ffmpeg command
+ * line does, the frames the old graph has ready go to the encoder, and a
+ * new graph resamples and remixes the new sound to what the encoder takes;
+ * what the old graph held back (less than one encoder frame) is lost.
+ */
+static TranscodeStatus
+follow_sound_change(Transcoder *t, const AVFrame *frame)
+{
+	TranscodeStatus status;
+	int			ret;
+
+	if (frame->sample_rate == t->asrc.sample_rate && frame->format == t->asrc.format &&
+		av_channel_layout_compare(&frame->ch_layout, &t->asrc.layout) == 0)
+		return TRANSCODE_OK;
+	if ((status = pull_filters(t, 0)) != TRANSCODE_OK)
+		return status;
+	avfilter_graph_free(&t->audio_graph);
+	t->asrc.sample_rate = frame->sample_rate;
+	t->asrc.format = frame->format;
+	if ((ret = av_channel_layout_copy(&t->asrc.layout, &frame->ch_layout)) < 0)
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", ret);
+	return transcode_build_audio_graph(t);
 }
 
 /* Decodes one packet (or flushes with NULL) and feeds the frames to the filters. */
@@ -498,6 +613,28 @@ decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket
 		}
 		if (pts != AV_NOPTS_VALUE)
 			*end = FFMAX(*end, FFMIN(limit_pts, pts + FFMAX(t->frame->pkt_duration, 0)));
+		if (dec == t->video_dec)
+		{
+			TranscodeStatus status = follow_picture_change(t, t->frame);
+
+			if (status != TRANSCODE_OK)
+			{
+				av_frame_unref(t->frame);
+				return status;
+			}
+			src = t->video_src;
+		}
+		else
+		{
+			TranscodeStatus status = follow_sound_change(t, t->frame);
+
+			if (status != TRANSCODE_OK)
+			{
+				av_frame_unref(t->frame);
+				return status;
+			}
+			src = t->audio_src;
+		}
 		ret = av_buffersrc_add_frame_flags(src, t->frame, AV_BUFFERSRC_FLAG_KEEP_REF);
 		av_frame_unref(t->frame);
 		if (ret < 0)
@@ -644,6 +781,8 @@ set_up(Transcoder *t)
 		if ((status = alloc_output(t, &t->outputs[i], i)) != TRANSCODE_OK)
 			return status;
 	av_messages_forget();
+	if (t->video_mode == STREAM_DECODE)
+		describe_video_source(t);
 	if (t->video_mode == STREAM_DECODE && ((status = transcode_plan_colour(t)) != TRANSCODE_OK ||
 										   (status = transcode_build_video_graph(t)) != TRANSCODE_OK))
 		return status;
@@ -652,6 +791,8 @@ set_up(Transcoder *t)
 		if ((status = transcode_open_video_encoder(t, &t->outputs[i], &t->spec->renditions[i])) != TRANSCODE_OK)
 			return status;
 	av_messages_forget();
+	if (t->audio_mode == STREAM_DECODE && describe_audio_source(t) < 0)
+		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 	if (t->audio_mode == STREAM_DECODE &&
 		((status = transcode_open_audio_encoder(t)) != TRANSCODE_OK || (status = transcode_build_audio_graph(t)) != TRANSCODE_OK))
 		return status;
@@ -685,7 +826,13 @@ write_master_playlist(Transcoder *t)
 
 		memset(v, 0, sizeof(*v));
 		if (hls_finish_media_playlist(t->outputs[i].playlist, v, why, sizeof(why)) < 0)
-			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, why, 0);
+		{
+			/* The HLS muxer logs a segment it could not write and carries on: its reason is the cause. */
+			TranscodeStatus status = transcode_fail(t, TRANSCODE_RESOURCE_ERROR, why, 0);
+
+			av_messages_append(t->err, t->errlen, 0);
+			return status;
+		}
 		if (!t->spec->ladder)
 			continue;
 		transcode_hls_variant_playlist(t->req->output, t->spec->renditions[i].name, variant, sizeof(variant));
@@ -853,6 +1000,7 @@ tear_down(Transcoder *t)
 	avfilter_graph_free(&t->audio_graph);
 	avcodec_free_context(&t->video_dec);
 	avcodec_free_context(&t->audio_dec);
+	av_channel_layout_uninit(&t->asrc.layout);
 	avformat_close_input(&t->in);
 	av_packet_free(&t->pkt);
 	av_frame_free(&t->frame);
@@ -887,6 +1035,7 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 	t.frame = av_frame_alloc();
 	t.filtered = av_frame_alloc();
 	t.wall_start = av_gettime_relative();
+	t.audio_next_pts = INT64_MIN;
 	err[0] = '\0';
 	if (t.pkt == NULL || t.frame == NULL || t.filtered == NULL)
 		status = transcode_fail(&t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);

@@ -77,6 +77,19 @@ transcode_plan_colour(Transcoder *t)
 	return TRANSCODE_OK;
 }
 
+/* The colour plan's conversions for a frame whose picture differs from the one planned for. */
+void
+transcode_follow_colour(Transcoder *t, const AVFrame *frame)
+{
+	ColourInput in = {
+		.pix_fmt = frame->format, .width = frame->width, .height = frame->height,
+		.range = frame->color_range, .space = frame->colorspace, .primaries = frame->color_primaries,
+		.trc = frame->color_trc, .codec = t->spec->video_codec, .hdr = t->spec->hdr,
+	};
+
+	colour_follow_input(&in, &t->colour);
+}
+
 /*
  * Encoder speed presets are x264's words; encoders with numeric speed
  * scales get the nearest step, so one preset name means the same trade-off

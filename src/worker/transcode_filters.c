@@ -43,13 +43,29 @@ declared_interlaced(const AVCodecParameters *par)
 		par->field_order == AV_FIELD_TB || par->field_order == AV_FIELD_BT;
 }
 
+/*
+ * Whether a picture is large enough for bwdif, which refuses one whose
+ * planes have fewer than 3 columns or 4 lines (its chroma planes too: a
+ * 4:2:0 picture needs 8 lines); so small a picture has no fields worth
+ * the name, and is left as it is.
+ */
+static int
+bwdif_fits(enum AVPixelFormat format, int width, int height)
+{
+	const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
+	int			chroma = d && d->nb_components >= 3 && !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL));
+
+	return width >= 3 && height >= 4 &&
+		(!chroma || (AV_CEIL_RSHIFT(width, d->log2_chroma_w) >= 3 && AV_CEIL_RSHIFT(height, d->log2_chroma_h) >= 4));
+}
+
 /* Pixel formats bwdif takes as they are: planar YUV, GBR and gray (no packed or semi-planar). */
 static int
-bwdif_takes(enum AVPixelFormat format, int width, int height)
+bwdif_takes(enum AVPixelFormat format)
 {
 	const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
 
-	return d && width >= 3 && height >= 3 && (d->flags & AV_PIX_FMT_FLAG_PLANAR) &&
+	return d && (d->flags & AV_PIX_FMT_FLAG_PLANAR) &&
 		!(d->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_PAL)) &&
 		(d->nb_components < 3 || d->comp[1].plane != d->comp[2].plane);
 }
@@ -65,9 +81,11 @@ bwdif_takes(enum AVPixelFormat format, int width, int height)
 static const char *
 deinterlace_mode(Transcoder *t, const AVCodecParameters *par)
 {
-	AVCodecContext *dec = t->video_dec;
+	const VideoSource *src = &t->src;
 
 	t->keep_fields = 0;
+	if (t->spec->deinterlace != DEINTERLACE_OFF && !bwdif_fits(src->format, src->width, src->height))
+		return NULL;
 	switch (t->spec->deinterlace)
 	{
 		case DEINTERLACE_ON:
@@ -80,7 +98,7 @@ deinterlace_mode(Transcoder *t, const AVCodecParameters *par)
 	}
 	if (declared_interlaced(par))
 		return "interlaced";
-	if (par->field_order == AV_FIELD_UNKNOWN && bwdif_takes(dec->pix_fmt, dec->width, dec->height))
+	if (par->field_order == AV_FIELD_UNKNOWN && bwdif_takes(src->format))
 		return "interlaced";
 	return NULL;
 }
@@ -101,12 +119,12 @@ check_keep_fields(Transcoder *t, const PictureGeometry *g, const Rendition *r)
 		return TRANSCODE_USER_ERROR;
 	}
 	if (g->orientation.degrees != 0 || g->orientation.mirrored || r->fps > 0 ||
-		(r->width > 0 && (r->width != t->video_dec->width || r->height != t->video_dec->height)) ||
-		t->video_dec->width % 2 != 0 || t->video_dec->height % 2 != 0)
+		(r->width > 0 && (r->width != t->src.width || r->height != t->src.height)) ||
+		t->src.width % 2 != 0 || t->src.height % 2 != 0)
 	{
 		snprintf(t->err, t->errlen, "deinterlace off keeps the input's interlaced fields, so its %dx%d picture "
 				 "cannot be scaled, turned or given another frame rate: drop size and fps, or use deinterlace auto",
-				 t->video_dec->width, t->video_dec->height);
+				 t->src.width, t->src.height);
 		return TRANSCODE_USER_ERROR;
 	}
 	return TRANSCODE_OK;
@@ -130,7 +148,7 @@ append_branch(const Transcoder *t, const Rendition *r, const PictureGeometry *g,
 		appendf(graph, size, used, "fps=%g,", r->fps);
 	/* The colour plan's range and matrix conversion rides on the scale, or gets one of its own. */
 	if (t->keep_fields)
-		appendf(graph, size, used, "scale=%d:%d:interl=1%s%s,", t->video_dec->width, t->video_dec->height, sep, colour);
+		appendf(graph, size, used, "scale=%d:%d:interl=1%s%s,", t->src.width, t->src.height, sep, colour);
 	else if (g->scale)
 		appendf(graph, size, used, "scale=%d:%d%s%s,", g->width, g->height, sep, colour);
 	else if (colour[0])
@@ -144,16 +162,19 @@ append_branch(const Transcoder *t, const Rendition *r, const PictureGeometry *g,
 
 /*
  * Builds "in -> [bwdif] -> [transpose/hflip/vflip] -> split -> per
- * rendition: [fps], [scale], [pad], setsar, format -> out<i>", and opens one
- * buffersink per rendition.  Deinterlacing comes first, while the fields are
- * still rows of the stored picture.
+ * rendition: [fps], [scale], [pad], setsar, format -> out<i>" for the
+ * picture t->src describes, and opens one buffersink per rendition.
+ * Deinterlacing comes first, while the fields are still rows of the stored
+ * picture.  Once a rendition's encoder is open (a graph rebuilt for a
+ * picture that changed mid-stream), its branch fits the picture into the
+ * encoder's size, as a size param would.
  */
 TranscodeStatus
 transcode_build_video_graph(Transcoder *t)
 {
-	AVCodecContext *dec = t->video_dec;
+	const VideoSource *src = &t->src;
 	AVStream   *st = t->in->streams[t->video_index];
-	AVRational	sar = av_guess_sample_aspect_ratio(t->in, st, NULL);
+	AVRational	sar = src->sar;
 	size_t		matrix_size = 0;
 	const int32_t *matrix = (const int32_t *) av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &matrix_size);
 	const char *deint;
@@ -175,8 +196,8 @@ transcode_build_video_graph(Transcoder *t)
 		matrix = NULL;
 	t->video_graph->nb_threads = t->req->threads;
 	snprintf(args, sizeof(args), "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d:frame_rate=%d/%d",
-			 dec->width, dec->height, dec->pix_fmt, st->time_base.num, st->time_base.den,
-			 sar.num, FFMAX(sar.den, 1), dec->framerate.num, FFMAX(dec->framerate.den, 1));
+			 src->width, src->height, src->format, st->time_base.num, st->time_base.den,
+			 sar.num, FFMAX(sar.den, 1), t->video_dec->framerate.num, FFMAX(t->video_dec->framerate.den, 1));
 	if ((ret = avfilter_graph_create_filter(&t->video_src, avfilter_get_by_name("buffer"), "in", args, NULL,
 											t->video_graph)) < 0)
 	{
@@ -213,7 +234,10 @@ transcode_build_video_graph(Transcoder *t)
 		TranscodeStatus status;
 		char		name[16];
 
-		picture_geometry(dec->width, dec->height, sar, matrix, r->width, r->height, &g);
+		const AVCodecContext *enc = t->outputs[i].video_enc;
+
+		picture_geometry(src->width, src->height, sar, matrix, enc ? enc->width : r->width,
+						 enc ? enc->height : r->height, &g);
 		if (t->keep_fields && (status = check_keep_fields(t, &g, r)) != TRANSCODE_OK)
 		{
 			avfilter_inout_free(&inputs);
@@ -264,7 +288,7 @@ transcode_build_video_graph(Transcoder *t)
 TranscodeStatus
 transcode_build_audio_graph(Transcoder *t)
 {
-	AVCodecContext *dec = t->audio_dec;
+	const AudioSource *src = &t->asrc;
 	AVCodecContext *enc = t->audio_enc;
 	AVFilterInOut *outputs = avfilter_inout_alloc();
 	AVFilterInOut *inputs = avfilter_inout_alloc();
@@ -281,15 +305,15 @@ transcode_build_audio_graph(Transcoder *t)
 		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 	}
 	t->audio_graph->nb_threads = 1;
-	if (dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
-		av_channel_layout_default(&in_layout, dec->ch_layout.nb_channels);
+	if (src->layout.order == AV_CHANNEL_ORDER_UNSPEC)
+		av_channel_layout_default(&in_layout, src->layout.nb_channels);
 	else
-		av_channel_layout_copy(&in_layout, &dec->ch_layout);
+		av_channel_layout_copy(&in_layout, &src->layout);
 	av_channel_layout_describe(&in_layout, layout, sizeof(layout));
 	av_channel_layout_uninit(&in_layout);
 	snprintf(args, sizeof(args), "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
-			 dec->pkt_timebase.num, dec->pkt_timebase.den, dec->sample_rate,
-			 av_get_sample_fmt_name(dec->sample_fmt), layout);
+			 t->audio_dec->pkt_timebase.num, t->audio_dec->pkt_timebase.den, src->sample_rate,
+			 av_get_sample_fmt_name(src->format), layout);
 	ret = avfilter_graph_create_filter(&t->audio_src, avfilter_get_by_name("abuffer"), "in", args, NULL,
 									   t->audio_graph);
 	if (ret >= 0)

@@ -20,6 +20,24 @@ typedef enum StreamMode
 	STREAM_DROP, STREAM_COPY, STREAM_DECODE
 } StreamMode;
 
+/* The picture the video graph's buffer source takes: the decoder's, then the latest frame's. */
+typedef struct VideoSource
+{
+	int			width;
+	int			height;
+	enum AVPixelFormat format;
+	int			full_range;		/* the frames say full range (yuvj, or tagged "pc") */
+	AVRational	sar;			/* as the container or else the codec says (0/1: unknown) */
+} VideoSource;
+
+/* The sound the audio graph's buffer source takes: the decoder's, then the latest frame's. */
+typedef struct AudioSource
+{
+	int			sample_rate;
+	enum AVSampleFormat format;
+	AVChannelLayout layout;		/* as decoded; an unspecified order is read as the default layout */
+} AudioSource;
+
 /* One output file (or HLS variant, or RTMP stream) and its streams. */
 typedef struct Output
 {
@@ -46,13 +64,16 @@ typedef struct Transcoder
 	AVCodecContext *video_dec;
 	AVCodecContext *audio_dec;
 	ColourPlan	colour;			/* decoded video: pixel format and tags of the outputs */
+	VideoSource src;			/* what the video graph was built for */
 	AVFilterGraph *video_graph;
 	AVFilterContext *video_src;
 	int			keep_fields;	/* deinterlace off on an interlaced input: encode fields */
+	AudioSource asrc;			/* what the audio graph was built for */
 	AVFilterGraph *audio_graph;
 	AVFilterContext *audio_src;
 	AVFilterContext *audio_sink;
 	AVCodecContext *audio_enc;
+	int64_t		audio_next_pts;	/* where the encoded sound has got to, in the encoder's time base */
 	Output		outputs[JOB_SPEC_MAX_RENDITIONS];
 	int			noutputs;
 	int64_t		start_us;		/* input time that becomes output time zero */
@@ -90,6 +111,8 @@ extern void transcode_warn(Transcoder *t, const char *format,...) __attribute__(
 extern TranscodeStatus transcode_open_decoder(Transcoder *t, int index, AVCodecContext **dec);
 /* Decides t->colour from the video decoder, the codec and params.hdr. */
 extern TranscodeStatus transcode_plan_colour(Transcoder *t);
+/* Redoes the colour plan's conversions (not its tags) for a frame whose picture changed. */
+extern void transcode_follow_colour(Transcoder *t, const AVFrame *frame);
 extern TranscodeStatus transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r);
 extern TranscodeStatus transcode_open_audio_encoder(Transcoder *t);
 

@@ -144,4 +144,22 @@ for my $c ([ 'a size', { size => '1280x720' }, qr/cannot be scaled, turned or gi
 	is($run->{reason}, 'user_error', "deinterlace off with $name is refused");
 	like($run->{error} // '', $message, "... saying why and what to do");
 }
+# Tiny pictures: bwdif refuses planes of fewer than 3 columns or 4 lines
+# (a 4:2:0 picture's chroma has half its lines), so a picture that small,
+# whose codec declares no field order (MPEG-4 part 2 here), is left as it
+# is rather than failing the job, and so is one with deinterlace on.
+for my $size (qw(16x6 8x4 4x4))
+{
+	my $in = ffmpeg_make("$dir/tiny_$size.avi", [ '-f', 'lavfi', '-i', "testsrc=size=$size:rate=25:duration=0.4" ],
+		[ '-c:v', 'mpeg4', '-pix_fmt', 'yuv420p' ]);
+	for my $mode (qw(auto on))
+	{
+		my $run = transcode($in, "$dir/tiny.mp4", { video_codec => 'h264', encoder_preset => 'ultrafast', deinterlace => $mode });
+		is($run->{status}, 0, "a $size picture, no field order, deinterlace $mode: transcodes") or diag $run->{stderr};
+		my $decode = decode_whole("$dir/tiny.mp4");
+		ok($decode->{ok} && $decode->{frames} == 10, "a $size picture, deinterlace $mode: 10 frames")
+			or diag "$decode->{frames} frames: $decode->{errors}";
+	}
+}
+
 done_testing();

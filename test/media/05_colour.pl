@@ -154,6 +154,22 @@ my @want = chroma_means("$dir/rgb_ffmpeg.mp4");
 ok(abs($got[0] - $want[0]) < 0.05 && abs($got[1] - $want[1]) < 0.05,
 	"and converted with the BT.709 matrix, as ffmpeg converts with out_color_matrix=bt709 (Cb, Cr means @got against @want)");
 
+# A palette input (pal8, as GIF and 8-bit PNG are) is RGB too: swscale
+# turns a palette into YUV with BT.601 coefficients whatever it is told, so
+# an HD one must be expanded to RGB first to be converted with BT.709.
+my $pal = ffmpeg_make("$dir/pal8.mkv", [ '-f', 'lavfi', '-i', 'color=c=0xC02040:size=1280x720:rate=25:duration=0.2' ],
+	[ '-c:v', 'png', '-pix_fmt', 'pal8' ]);
+$run = transcode($pal, "$dir/pal8.mp4", { video_codec => 'h264', crf => 10, encoder_preset => 'ultrafast' });
+is($run->{status}, 0, 'a palette input transcodes') or diag $run->{stderr};
+is(tags(video_info("$dir/pal8.mp4")), 'tv/bt709/bt709/bt709', 'an HD palette input is tagged BT.709');
+ffmpeg_reference($pal, "$dir/pal8_ffmpeg.mp4", [ '-vf', 'format=rgb24,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p',
+	'-c:v', 'libx264', '-crf', '10', '-preset', 'ultrafast' ]);
+# (BT.601 would move Cb of this red by about 7.)
+@got = chroma_means("$dir/pal8.mp4");
+@want = chroma_means("$dir/pal8_ffmpeg.mp4");
+ok(abs($got[0] - $want[0]) < 1 && abs($got[1] - $want[1]) < 1,
+	"and converted with the BT.709 matrix, as ffmpeg converts its RGB (Cb, Cr means @got against @want)");
+
 # A ladder: every rung carries the tags, whatever its size.
 $run = transcode($bt709, "$dir/ladder.m3u8", { video_codec => 'h264', encoder_preset => 'ultrafast',
 	renditions => [ { name => 'a', size => '640x360' }, { name => 'b', size => '320x180' } ] });

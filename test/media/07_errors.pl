@@ -95,6 +95,13 @@ fails_with('a file that is not media', $noise, {}, 'input_error', 'not a support
 fails_with('an audio track that is not there', $clean, { audio_track => 3 }, 'input_error',
 	qr/^the input has no audio track 3 \(params\.audio_track counts from 0; it has: track 0 \(\w+\)\)$/);
 
+# An HLS segment the muxer cannot write (its directory is gone) is logged
+# by libav, which carries on; the job fails when it reads the playlist back,
+# and quotes libav's reason, with the path as a placeholder.
+$run = transcode($mkv, "$dir/gone/index.m3u8", { format => 'hls', video_codec => 'h264', encoder_preset => 'ultrafast' });
+is($run->{reason}, 'resource_error', 'an HLS segment that cannot be written fails the job');
+like($run->{error} // '', qr/\(hls: Failed to open file '<output>'\)/, '... quoting libav\'s reason, without the path');
+
 done_testing();
 
 # A copy of a file with the first occurrence of one byte string replaced.

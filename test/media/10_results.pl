@@ -107,4 +107,16 @@ for my $format (qw(mp4 mkv))
 	  or diag 'fps ' . ($video->{fps} // 'none');
 }
 
+# Sound of 0.01 s (one AAC frame) to HLS: its segment is a few MPEG-TS
+# packets, which libavformat's format detection takes for MPEG audio; the
+# result still describes it (read as the MPEG-TS it is).
+my $blip = ffmpeg_make("$dir/blip.m4a", [ '-f', 'lavfi', '-i', 'sine=duration=0.01' ], [ '-c:a', 'aac' ]);
+mkdir "$dir/blip";
+$run = transcode($blip, "$dir/blip/index.m3u8", { format => 'hls' });
+is($run->{status}, 0, 'HLS of 0.01 s of sound transcodes') or diag $run->{stderr};
+$r = $run->{result} // {};
+is_deeply([ map { "$_->{type} $_->{codec}" } @{ $r->{streams} // [] } ], [ 'audio aac' ],
+	'0.01 s of sound to HLS: the result has its AAC stream');
+ok(($r->{duration} // 0) > 0 && ($r->{duration} // 1) < 0.1, '0.01 s of sound to HLS: and its duration');
+
 done_testing();

@@ -115,6 +115,27 @@ test_untagged(void)
 	in.width = 720, in.height = 576;
 	CHECK(plan_of(&in) == 0 && strcmp(plan.scale_args, "out_color_matrix=bt470:out_range=tv") == 0,
 		  "SD RGB gets BT.601 (bt470bg) in the scale and the tags alike");
+	in = input(AV_PIX_FMT_PAL8, 1280, 720, "h264");
+	CHECK(plan_of(&in) == 0 && plan.space == AVCOL_SPC_BT709 &&
+		  strcmp(plan.scale_args, "out_color_matrix=bt709:out_range=tv") == 0 &&
+		  strcmp(plan.prefix, "format=rgb24") == 0,
+		  "a palette (GIF-like) picture is expanded to RGB, then converted with the matrix it is tagged with");
+
+	/* Clips joined together: the conversions follow the new picture, the tags stay. */
+	in = input(AV_PIX_FMT_YUV420P, 1280, 720, "h264");
+	CHECK(plan_of(&in) == 0 && plan.scale_args[0] == '\0', "limited-range YUV needs no conversion");
+	in.range = AVCOL_RANGE_JPEG, in.width = 640, in.height = 480;
+	colour_follow_input(&in, &plan);
+	CHECK(strcmp(plan.scale_args, "in_range=pc:out_range=tv") == 0 && plan.space == AVCOL_SPC_BT709,
+		  "a full-range clip after it is brought to limited range, the BT.709 tags kept");
+	in = input(AV_PIX_FMT_PAL8, 640, 480, "h264");
+	colour_follow_input(&in, &plan);
+	CHECK(strcmp(plan.prefix, "format=rgb24") == 0 &&
+		  strcmp(plan.scale_args, "out_color_matrix=bt709:out_range=tv") == 0,
+		  "a palette clip after it is converted with the matrix the output was opened with");
+	in = input(AV_PIX_FMT_YUV420P, 640, 480, "h264");
+	colour_follow_input(&in, &plan);
+	CHECK(plan.prefix[0] == '\0' && plan.scale_args[0] == '\0', "and back to plain YUV: nothing to convert");
 }
 
 static ColourInput

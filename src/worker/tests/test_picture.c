@@ -121,6 +121,10 @@ test_no_box(void)
 		  "an odd rotated picture is rounded in its stored orientation");
 	CHECK(geometry(720, 576, (AVRational) {255, 1}, NULL, 0, 0, 720, 2, 720, 2, 0, 0, 1),
 		  "an absurd SAR keeps the width rather than exceed the largest side");
+	CHECK(geometry(64, 16, (AVRational) {2000000000, 1}, NULL, 0, 0, 64, 2, 64, 2, 0, 0, 1),
+		  "a SAR near 2^31:1 (a container's largest) keeps the width too, without overflow");
+	CHECK(geometry(16, 64, (AVRational) {1, 2000000000}, NULL, 0, 0, 2, 64, 2, 64, 0, 0, 1),
+		  "a SAR near 1:2^31 keeps the height and the smallest width");
 }
 
 static void
