@@ -10,16 +10,19 @@
  *
  * Every input timestamp is shifted so the output starts at zero, whatever
  * the source's clock (a live stream's timestamps start wherever the
- * publisher's did).
+ * publisher's did). *
+ * The outputs (muxers, their streams, HLS playlists) are in
+ * transcode_outputs.c, the filter graphs in transcode_filters.c, the codecs
+ * in transcode_codecs.c, the choice of streams in transcode_streams.c, and
+ * what happens when the input's picture or sound changes mid-stream in
+ * transcode_changes.c.
  */
 #include "transcode.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavdevice/avdevice.h>
@@ -27,14 +30,9 @@
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
 #include <libavformat/avformat.h>
-#include <libavutil/avstring.h>
-#include <libavutil/opt.h>
 #include <libavutil/time.h>
 
 #include "av_messages.h"
-#include "confine.h"
-#include "hls_playlist.h"
-#include "picture.h"
 #include "transcode_internal.h"
 
 const char *
@@ -54,35 +52,6 @@ transcode_status_reason(TranscodeStatus status)
 	return reasons[status];
 }
 
-/* "dir/stem.m3u8" -> "dir/stem" + suffix; -1 when it does not fit. */
-static int
-hls_name(const char *final_playlist, const char *variant, const char *suffix, char *out, size_t outlen)
-{
-	const char *dot = strrchr(final_playlist, '.');
-	int			stem = (dot && strchr(dot, '/') == NULL) ? (int) (dot - final_playlist) : (int) strlen(final_playlist);
-	int			n;
-
-	n = snprintf(out, outlen, "%.*s%s%s%s", stem, final_playlist, variant ? "_" : "", variant ? variant : "", suffix);
-	return (n < 0 || (size_t) n >= outlen) ? -1 : 0;
-}
-
-int
-transcode_hls_variant_playlist(const char *final_playlist, const char *variant, char *out, size_t outlen)
-{
-	return hls_name(final_playlist, variant, ".m3u8", out, outlen);
-}
-
-int
-transcode_hls_segment_pattern(const char *final_playlist, const char *variant, char *out, size_t outlen)
-{
-	return hls_name(final_playlist, variant, "_%05d.ts", out, outlen);
-}
-
-/*
- * A libav code says what kind of failure ("Invalid argument"); libav logged
- * why just before (av_messages.h), so the error quotes that too.  Not for
- * running out of something, a stop or a timeout: there the code says it all.
- */
 TranscodeStatus
 transcode_fail(Transcoder *t, TranscodeStatus status, const char *what, int averror)
 {
@@ -103,249 +72,6 @@ transcode_fail(Transcoder *t, TranscodeStatus status, const char *what, int aver
 	else
 		snprintf(t->err, t->errlen, "%s", what);
 	return status;
-}
-
-/* Outputs ------------------------------------------------------------------- */
-
-static const char *
-muxer_name(OutputFormat format)
-{
-	static const char *const muxers[] = {"mp4", "matroska", "webm", "hls", "flv"};
-
-	return muxers[format];
-}
-
-static TranscodeStatus
-alloc_output(Transcoder *t, Output *out, int index)
-{
-	const JobSpec *spec = t->spec;
-	const char *url = t->req->output;
-	int			ret;
-
-	if (spec->format == FORMAT_HLS)
-	{
-		char		final_playlist[4200];
-
-		if (transcode_hls_variant_playlist(t->req->output, spec->ladder ? spec->renditions[index].name : NULL,
-										   final_playlist, sizeof(final_playlist)) < 0 ||
-			partial_name(final_playlist, out->playlist, sizeof(out->playlist)) < 0)
-			return transcode_fail(t, TRANSCODE_USER_ERROR, "the output path is too long", 0);
-		url = out->playlist;
-	}
-	ret = avformat_alloc_output_context2(&out->mux, NULL, muxer_name(spec->format), url);
-	if (ret < 0)
-		return transcode_fail(t, TRANSCODE_CAPABILITY, "this libavformat lacks the muxer", ret);
-	/* Only network outputs are timed: a slow disk (or faststart's rewrite) is not a silent peer. */
-	out->mux->interrupt_callback = strncmp(t->req->output, "rtmp", 4) == 0 ?
-		io_watch_callback(&t->watch) : io_watch_callback(&t->stop_only);
-	return TRANSCODE_OK;
-}
-
-/*
- * The codecs an HLS variant's MPEG-TS segments carry (RFC 8216 3.2 and the
- * HLS authoring specification: H.264 and HEVC video, AAC, MP3, AC-3 and
- * E-AC-3 audio; Opus as FFmpeg's muxer writes it).  libavformat's mpegts
- * muxer answers "maybe" for everything and writes anything else as an
- * opaque data stream no player decodes.
- */
-static int
-hls_carries(enum AVCodecID codec)
-{
-	static const enum AVCodecID carried[] = {
-		AV_CODEC_ID_H264, AV_CODEC_ID_HEVC, AV_CODEC_ID_AAC, AV_CODEC_ID_MP3, AV_CODEC_ID_AC3,
-		AV_CODEC_ID_EAC3, AV_CODEC_ID_OPUS
-	};
-
-	for (size_t i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
-		if (codec == carried[i])
-			return 1;
-	return 0;
-}
-
-/* A copied stream must be one the container can hold, or the muxer fails obscurely. */
-static TranscodeStatus
-check_copy(Transcoder *t, Output *out, int index)
-{
-	enum AVCodecID codec = t->in->streams[index]->codecpar->codec_id;
-
-	if (t->spec->format == FORMAT_HLS ? !hls_carries(codec) :
-		avformat_query_codec(out->mux->oformat, codec, FF_COMPLIANCE_NORMAL) == 0)
-	{
-		snprintf(t->err, t->errlen, "format %s cannot hold the input's %s stream: encode it instead of copying",
-				 out->mux->oformat->name, avcodec_get_name(codec));
-		return TRANSCODE_USER_ERROR;
-	}
-	return TRANSCODE_OK;
-}
-
-/* An output stream keeps its input's language tag, as with ffmpeg (and a chosen audio track says which it was). */
-static void
-keep_language(const AVStream *in_st, AVStream *out_st)
-{
-	const AVDictionaryEntry *tag = av_dict_get(in_st->metadata, "language", NULL, 0);
-
-	if (tag)
-		av_dict_set(&out_st->metadata, "language", tag->value, 0);
-}
-
-/*
- * A copied video stream keeps its SAR and display matrix, as the ffmpeg
- * command line's stream copy does: its stream side data (the matrix among
- * it) goes onto the output stream.  Of the worker's formats only MP4 writes
- * a display matrix (its 'tkhd' box); copying a turned or mirrored picture
- * into another would deliver it sideways, so that is refused.
- */
-static TranscodeStatus
-copy_video_properties(Transcoder *t, Output *out, const AVStream *in_st)
-{
-	size_t		size = 0;
-	const int32_t *matrix = (const int32_t *) av_stream_get_side_data(in_st, AV_PKT_DATA_DISPLAYMATRIX, &size);
-	PictureOrientation turn;
-
-	picture_orientation(size >= 9 * sizeof(int32_t) ? matrix : NULL, &turn);
-	if ((turn.degrees != 0 || turn.mirrored) && strcmp(out->mux->oformat->name, "mp4") != 0)
-	{
-		snprintf(t->err, t->errlen, "format %s cannot carry the input's display matrix (%s%d degrees): "
-				 "encode the video instead of copying, which turns the picture upright",
-				 muxer_name(t->spec->format), turn.mirrored ? "mirrored, " : "", turn.degrees);
-		return TRANSCODE_USER_ERROR;
-	}
-	out->video_st->sample_aspect_ratio = in_st->sample_aspect_ratio;
-	for (int i = 0; i < in_st->nb_side_data; i++)
-	{
-		const AVPacketSideData *sd = &in_st->side_data[i];
-		uint8_t    *dst = av_stream_new_side_data(out->video_st, sd->type, sd->size);
-
-		if (dst == NULL)
-			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
-		memcpy(dst, sd->data, sd->size);
-	}
-	return TRANSCODE_OK;
-}
-
-static TranscodeStatus
-add_output_streams(Transcoder *t, Output *out)
-{
-	TranscodeStatus status;
-	int			ret;
-
-	if (t->video_mode == STREAM_COPY && (status = check_copy(t, out, t->video_index)) != TRANSCODE_OK)
-		return status;
-	if (t->audio_mode == STREAM_COPY && (status = check_copy(t, out, t->audio_index)) != TRANSCODE_OK)
-		return status;
-
-	if (t->video_mode != STREAM_DROP)
-	{
-		AVStream   *in_st = t->in->streams[t->video_index];
-
-		if ((out->video_st = avformat_new_stream(out->mux, NULL)) == NULL)
-			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
-		if (t->video_mode == STREAM_COPY)
-		{
-			ret = avcodec_parameters_copy(out->video_st->codecpar, in_st->codecpar);
-			out->video_st->codecpar->codec_tag = 0;
-			out->video_st->time_base = in_st->time_base;
-			out->video_st->avg_frame_rate = in_st->avg_frame_rate;
-			if (ret >= 0 && (status = copy_video_properties(t, out, in_st)) != TRANSCODE_OK)
-				return status;
-		}
-		else
-		{
-			ret = avcodec_parameters_from_context(out->video_st->codecpar, out->video_enc);
-			out->video_st->time_base = out->video_enc->time_base;
-			out->video_st->avg_frame_rate = out->video_enc->framerate;
-			out->video_st->sample_aspect_ratio = out->video_enc->sample_aspect_ratio;
-		}
-		if (ret < 0)
-			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output video", ret);
-		keep_language(in_st, out->video_st);
-	}
-	if (t->audio_mode != STREAM_DROP)
-	{
-		AVStream   *in_st = t->in->streams[t->audio_index];
-
-		if ((out->audio_st = avformat_new_stream(out->mux, NULL)) == NULL)
-			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
-		if (t->audio_mode == STREAM_COPY)
-		{
-			ret = avcodec_parameters_copy(out->audio_st->codecpar, in_st->codecpar);
-			out->audio_st->codecpar->codec_tag = 0;
-			out->audio_st->time_base = in_st->time_base;
-		}
-		else
-		{
-			ret = avcodec_parameters_from_context(out->audio_st->codecpar, t->audio_enc);
-			out->audio_st->time_base = t->audio_enc->time_base;
-		}
-		if (ret < 0)
-			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not describe the output audio", ret);
-		keep_language(in_st, out->audio_st);
-	}
-	return TRANSCODE_OK;
-}
-
-static TranscodeStatus
-open_output(Transcoder *t, Output *out)
-{
-	const JobSpec *spec = t->spec;
-	AVDictionary *options = NULL;
-	int			network = strncmp(t->req->output, "rtmp", 4) == 0;
-	int			ret;
-
-	if (!(out->mux->oformat->flags & AVFMT_NOFILE))
-	{
-		AVDictionary *io_options = NULL;
-		char		url[4200];
-
-		/* Outputs write where they were confined to, or to an RTMP server. */
-		av_dict_set(&io_options, "protocol_whitelist", network ? "rtmp,rtmps,tcp,tls" : "file", 0);
-		if (network)
-			av_dict_set_int(&io_options, "rw_timeout", (int64_t) t->req->io_timeout_ms * 1000, 0);
-		snprintf(url, sizeof(url), "%s%s", network ? "" : "file:", out->mux->url);
-		io_watch_begin(&t->watch);
-		ret = avio_open2(&out->mux->pb, url, AVIO_FLAG_WRITE, &out->mux->interrupt_callback, &io_options);
-		av_dict_free(&io_options);
-		if (ret < 0)
-			return transcode_fail(t, network ? TRANSCODE_NETWORK_ERROR : TRANSCODE_RESOURCE_ERROR,
-						"could not open the output", ret);
-	}
-	if (spec->format == FORMAT_MP4)
-		av_dict_set(&options, "movflags", "+faststart", 0);
-	if (spec->format == FORMAT_HLS)
-	{
-		char		pattern[4200];
-
-		transcode_hls_segment_pattern(t->req->output,
-									  spec->ladder ? spec->renditions[out - t->outputs].name : NULL,
-									  pattern, sizeof(pattern));
-		av_dict_set(&options, "hls_segment_filename", pattern, 0);
-		av_dict_set_int(&options, "hls_time", lrint(spec->hls_segment_seconds), 0);
-		av_dict_set(&options, "hls_list_size", "0", 0);
-		av_dict_set(&options, "hls_playlist_type", "vod", 0);
-		av_dict_set(&options, "hls_flags", "independent_segments", 0);
-		av_dict_set(&options, "protocol_whitelist", "file", 0);
-	}
-	if (network)
-		av_dict_set(&options, "flvflags", "no_duration_filesize", 0);
-	io_watch_begin(&t->watch);
-	ret = avformat_write_header(out->mux, &options);
-	av_dict_free(&options);
-	if (ret < 0)
-		return transcode_fail(t, network ? TRANSCODE_NETWORK_ERROR : TRANSCODE_USER_ERROR, "could not start the output", ret);
-	return TRANSCODE_OK;
-}
-
-static TranscodeStatus
-write_packet(Transcoder *t, Output *out, AVPacket *pkt)
-{
-	int			ret;
-
-	t->bytes += pkt->size;
-	io_watch_begin(&t->watch);
-	if ((ret = av_interleaved_write_frame(out->mux, pkt)) < 0)
-		return transcode_fail(t, strncmp(t->req->output, "rtmp", 4) == 0 ? TRANSCODE_NETWORK_ERROR : TRANSCODE_RUNTIME_ERROR,
-							  "could not write the output", ret);	/* a full disk is a resource_error (transcode_fail) */
-	return TRANSCODE_OK;
 }
 
 /* The loop ------------------------------------------------------------------ */
@@ -386,7 +112,7 @@ drain_video_encoder(Transcoder *t, Output *out, int flush)
 		av_packet_rescale_ts(t->pkt, out->video_enc->time_base, out->video_st->time_base);
 		if (out == &t->outputs[0] && t->pkt->pts != AV_NOPTS_VALUE)
 			t->out_seconds = FFMAX(t->out_seconds, (t->pkt->pts + t->pkt->duration) * av_q2d(out->video_st->time_base));
-		status = write_packet(t, out, t->pkt);
+		status = transcode_write_packet(t, out, t->pkt);
 		av_packet_unref(t->pkt);
 		if (status != TRANSCODE_OK)
 			return status;
@@ -416,7 +142,7 @@ drain_audio_encoder(Transcoder *t, int flush)
 			av_packet_rescale_ts(copy, t->audio_enc->time_base, out->audio_st->time_base);
 			if (t->video_mode == STREAM_DROP && i == 0 && copy->pts != AV_NOPTS_VALUE)
 				t->out_seconds = FFMAX(t->out_seconds, (copy->pts + copy->duration) * av_q2d(out->audio_st->time_base));
-			status = write_packet(t, out, copy);
+			status = transcode_write_packet(t, out, copy);
 			av_packet_free(&copy);
 			if (status != TRANSCODE_OK)
 				return status;
@@ -428,8 +154,8 @@ drain_audio_encoder(Transcoder *t, int flush)
 }
 
 /* Pulls everything the filters have ready into the encoders. */
-static TranscodeStatus
-pull_filters(Transcoder *t, int flush)
+TranscodeStatus
+transcode_pull_filters(Transcoder *t, int flush)
 {
 	TranscodeStatus status;
 	int			ret;
@@ -480,112 +206,6 @@ pull_filters(Transcoder *t, int flush)
 	return TRANSCODE_OK;
 }
 
-/* A unset aspect ratio, in one spelling (0/1). */
-static AVRational
-known_ratio(AVRational q)
-{
-	return (q.num > 0 && q.den > 0) ? q : (AVRational) {0, 1};
-}
-
-/* Whether two pixel aspects show the same (an unknown one is square, as picture.c reads it). */
-static int
-same_aspect(AVRational a, AVRational b)
-{
-	AVRational	square = {1, 1};
-
-	return av_cmp_q(a.num > 0 && a.den > 0 ? a : square, b.num > 0 && b.den > 0 ? b : square) == 0;
-}
-
-/* The video graph's source, as the decoder announces the stream before its first frame. */
-static void
-describe_video_source(Transcoder *t)
-{
-	AVStream   *st = t->in->streams[t->video_index];
-
-	t->src.width = t->video_dec->width;
-	t->src.height = t->video_dec->height;
-	t->src.format = t->video_dec->pix_fmt;
-	t->src.full_range = t->video_dec->color_range == AVCOL_RANGE_JPEG;
-	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, NULL));
-}
-
-/*
- * Clips joined together can change picture size, pixel format, range or
- * pixel aspect mid-stream, but a buffer source is configured once: a frame of
- * another size would reach the encoder as it is, cropped or overrun.  As
- * the ffmpeg command line does, the old graph is drained into the encoders
- * and a new one built for the new picture, which fits it into the size the
- * encoders were opened with (aspect kept, padded; transcode_build_video_graph)
- * and converts it to the colour they were opened with.
- */
-static TranscodeStatus
-follow_picture_change(Transcoder *t, const AVFrame *frame)
-{
-	AVStream   *st = t->in->streams[t->video_index];
-	TranscodeStatus status;
-	int			ret;
-
-	if (frame->width == t->src.width && frame->height == t->src.height && frame->format == t->src.format &&
-		(frame->color_range == AVCOL_RANGE_JPEG) == t->src.full_range &&
-		same_aspect(av_guess_sample_aspect_ratio(t->in, st, (AVFrame *) frame), t->src.sar))
-		return TRANSCODE_OK;
-	if (t->keep_fields && (frame->width != t->src.width || frame->height != t->src.height))
-	{
-		snprintf(t->err, t->errlen, "the input's picture changes from %dx%d to %dx%d mid-stream, which deinterlace "
-				 "off cannot follow (its fields are coded as they are): use deinterlace auto",
-				 t->src.width, t->src.height, frame->width, frame->height);
-		return TRANSCODE_USER_ERROR;
-	}
-	/* The old picture lasts until the new one starts (or as far as the stream has got, without a timestamp). */
-	if ((ret = av_buffersrc_close(t->video_src, frame->pts != AV_NOPTS_VALUE ? frame->pts : t->video_end, 0)) < 0)
-		return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video filters failed", ret);
-	if ((status = pull_filters(t, 0)) != TRANSCODE_OK)
-		return status;
-	avfilter_graph_free(&t->video_graph);
-	t->src.width = frame->width;
-	t->src.height = frame->height;
-	t->src.format = frame->format;
-	t->src.full_range = frame->color_range == AVCOL_RANGE_JPEG;
-	transcode_follow_colour(t, frame);
-	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, (AVFrame *) frame));
-	return transcode_build_video_graph(t);
-}
-
-/* The audio graph's source, as the decoder announces the stream before its first frame. */
-static int
-describe_audio_source(Transcoder *t)
-{
-	t->asrc.sample_rate = t->audio_dec->sample_rate;
-	t->asrc.format = t->audio_dec->sample_fmt;
-	return av_channel_layout_copy(&t->asrc.layout, &t->audio_dec->ch_layout);
-}
-
-/*
- * Joined clips can change sample rate, sample format or channel layout
- * mid-stream too, which an abuffer source refuses.  As the ffmpeg command
- * line does, the frames the old graph has ready go to the encoder, and a
- * new graph resamples and remixes the new sound to what the encoder takes;
- * what the old graph held back (less than one encoder frame) is lost.
- */
-static TranscodeStatus
-follow_sound_change(Transcoder *t, const AVFrame *frame)
-{
-	TranscodeStatus status;
-	int			ret;
-
-	if (frame->sample_rate == t->asrc.sample_rate && frame->format == t->asrc.format &&
-		av_channel_layout_compare(&frame->ch_layout, &t->asrc.layout) == 0)
-		return TRANSCODE_OK;
-	if ((status = pull_filters(t, 0)) != TRANSCODE_OK)
-		return status;
-	avfilter_graph_free(&t->audio_graph);
-	t->asrc.sample_rate = frame->sample_rate;
-	t->asrc.format = frame->format;
-	if ((ret = av_channel_layout_copy(&t->asrc.layout, &frame->ch_layout)) < 0)
-		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", ret);
-	return transcode_build_audio_graph(t);
-}
-
 /* Decodes one packet (or flushes with NULL) and feeds the frames to the filters. */
 static TranscodeStatus
 decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket *pkt)
@@ -615,7 +235,7 @@ decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket
 			*end = FFMAX(*end, FFMIN(limit_pts, pts + FFMAX(t->frame->pkt_duration, 0)));
 		if (dec == t->video_dec)
 		{
-			TranscodeStatus status = follow_picture_change(t, t->frame);
+			TranscodeStatus status = transcode_follow_picture_change(t, t->frame);
 
 			if (status != TRANSCODE_OK)
 			{
@@ -626,7 +246,7 @@ decode_packet(Transcoder *t, AVCodecContext *dec, AVFilterContext *src, AVPacket
 		}
 		else
 		{
-			TranscodeStatus status = follow_sound_change(t, t->frame);
+			TranscodeStatus status = transcode_follow_sound_change(t, t->frame);
 
 			if (status != TRANSCODE_OK)
 			{
@@ -702,7 +322,7 @@ copy_packet(Transcoder *t, AVPacket *pkt, int index)
 		copy->pos = -1;
 		if (i == 0 && copy->pts != AV_NOPTS_VALUE && (index == t->video_index || t->video_mode == STREAM_DROP))
 			t->out_seconds = FFMAX(t->out_seconds, (copy->pts + copy->duration) * av_q2d(out_st->time_base));
-		status = write_packet(t, out, copy);
+		status = transcode_write_packet(t, out, copy);
 		av_packet_free(&copy);
 		if (status != TRANSCODE_OK)
 			return status;
@@ -778,11 +398,11 @@ set_up(Transcoder *t)
 		return status;
 	t->noutputs = t->spec->ladder ? t->spec->nrenditions : 1;
 	for (int i = 0; i < t->noutputs; i++)
-		if ((status = alloc_output(t, &t->outputs[i], i)) != TRANSCODE_OK)
+		if ((status = transcode_alloc_output(t, &t->outputs[i], i)) != TRANSCODE_OK)
 			return status;
 	av_messages_forget();
 	if (t->video_mode == STREAM_DECODE)
-		describe_video_source(t);
+		transcode_describe_video_source(t);
 	if (t->video_mode == STREAM_DECODE && ((status = transcode_plan_colour(t)) != TRANSCODE_OK ||
 										   (status = transcode_build_video_graph(t)) != TRANSCODE_OK))
 		return status;
@@ -791,88 +411,16 @@ set_up(Transcoder *t)
 		if ((status = transcode_open_video_encoder(t, &t->outputs[i], &t->spec->renditions[i])) != TRANSCODE_OK)
 			return status;
 	av_messages_forget();
-	if (t->audio_mode == STREAM_DECODE && describe_audio_source(t) < 0)
+	if (t->audio_mode == STREAM_DECODE && transcode_describe_audio_source(t) < 0)
 		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 	if (t->audio_mode == STREAM_DECODE &&
 		((status = transcode_open_audio_encoder(t)) != TRANSCODE_OK || (status = transcode_build_audio_graph(t)) != TRANSCODE_OK))
 		return status;
 	av_messages_forget();
 	for (int i = 0; i < t->noutputs; i++)
-		if ((status = add_output_streams(t, &t->outputs[i])) != TRANSCODE_OK ||
-			(status = open_output(t, &t->outputs[i])) != TRANSCODE_OK)
+		if ((status = transcode_add_output_streams(t, &t->outputs[i])) != TRANSCODE_OK ||
+			(status = transcode_open_output(t, &t->outputs[i])) != TRANSCODE_OK)
 			return status;
-	return TRANSCODE_OK;
-}
-
-/*
- * The HLS playlists, measured once their segments are final: each variant's
- * TARGETDURATION raised where RFC 8216 needs it, and for a ladder the master
- * playlist beside the variants, with what the segments really hold
- * (hls_playlist.c): peak and average bit rates, codecs, size, frame rate.
- */
-static TranscodeStatus
-write_master_playlist(Transcoder *t)
-{
-	HlsVariant	variants[JOB_SPEC_MAX_RENDITIONS];
-	char		partial[4200];
-	char		why[512];
-	FILE	   *f;
-
-	for (int i = 0; i < t->noutputs; i++)
-	{
-		HlsVariant *v = &variants[i];
-		AVCodecContext *enc = t->outputs[i].video_enc;
-		char		variant[4200];
-
-		memset(v, 0, sizeof(*v));
-		if (hls_finish_media_playlist(t->outputs[i].playlist, v, why, sizeof(why)) < 0)
-		{
-			/* The HLS muxer logs a segment it could not write and carries on: its reason is the cause. */
-			TranscodeStatus status = transcode_fail(t, TRANSCODE_RESOURCE_ERROR, why, 0);
-
-			av_messages_append(t->err, t->errlen, 0);
-			return status;
-		}
-		if (!t->spec->ladder)
-			continue;
-		transcode_hls_variant_playlist(t->req->output, t->spec->renditions[i].name, variant, sizeof(variant));
-		av_strlcpy(v->uri, strrchr(variant, '/') ? strrchr(variant, '/') + 1 : variant, sizeof(v->uri));
-		v->width = enc->width;
-		v->height = enc->height;
-		/* The encoder's rate: what the rendition was made at, not a guess from its timestamps. */
-		if (enc->framerate.num > 0 && enc->framerate.den > 0)
-			v->frame_rate = av_q2d(enc->framerate);
-	}
-	if (!t->spec->ladder)
-		return TRANSCODE_OK;
-	if (partial_name(t->req->output, partial, sizeof(partial)) < 0 || (f = fopen(partial, "w")) == NULL)
-		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not write the master playlist", AVERROR(errno));
-	hls_master_print(f, variants, t->noutputs);
-	if (fclose(f) != 0)
-		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not write the master playlist", AVERROR(errno));
-	return TRANSCODE_OK;
-}
-
-/*
- * An HLS output appears when its playlists take their final names: the
- * variants first, then the master that points at them.
- */
-static TranscodeStatus
-publish_playlists(Transcoder *t)
-{
-	char		final_path[4200];
-	char		partial[4200];
-
-	for (int i = 0; i < t->noutputs; i++)
-	{
-		transcode_hls_variant_playlist(t->req->output, t->spec->ladder ? t->spec->renditions[i].name : NULL,
-									   final_path, sizeof(final_path));
-		if (rename(t->outputs[i].playlist, final_path) != 0)
-			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not move the playlist into place", AVERROR(errno));
-	}
-	if (t->spec->ladder && (partial_name(t->req->output, partial, sizeof(partial)) < 0 ||
-							rename(partial, t->req->output) != 0))
-		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "could not move the master playlist into place", AVERROR(errno));
 	return TRANSCODE_OK;
 }
 
@@ -937,7 +485,7 @@ run_loop(Transcoder *t)
 		status = process_packet(t, t->pkt, &past_limit);
 		av_packet_unref(t->pkt);
 		if (status == TRANSCODE_OK)
-			status = pull_filters(t, 0);
+			status = transcode_pull_filters(t, 0);
 		if (status != TRANSCODE_OK)
 			return status;
 		report_progress(t, 0);
@@ -967,7 +515,7 @@ run_loop(Transcoder *t)
 		return status;
 	if (t->audio_mode == STREAM_DECODE && (status = decode_packet(t, t->audio_dec, t->audio_src, NULL)) != TRANSCODE_OK)
 		return status;
-	if ((status = pull_filters(t, 1)) != TRANSCODE_OK)
+	if ((status = transcode_pull_filters(t, 1)) != TRANSCODE_OK)
 		return status;
 	for (int i = 0; i < t->noutputs; i++)
 	{
@@ -975,9 +523,9 @@ run_loop(Transcoder *t)
 		if ((ret = av_write_trailer(t->outputs[i].mux)) < 0)
 			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "could not finish the output", ret);
 	}
-	if (t->spec->format == FORMAT_HLS && (status = write_master_playlist(t)) != TRANSCODE_OK)
+	if (t->spec->format == FORMAT_HLS && (status = transcode_write_playlists(t)) != TRANSCODE_OK)
 		return status;
-	if (t->spec->format == FORMAT_HLS && (status = publish_playlists(t)) != TRANSCODE_OK)
+	if (t->spec->format == FORMAT_HLS && (status = transcode_publish_playlists(t)) != TRANSCODE_OK)
 		return status;
 	report_progress(t, 1);
 	return TRANSCODE_OK;

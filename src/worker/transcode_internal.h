@@ -125,4 +125,25 @@ extern TranscodeStatus transcode_build_video_graph(Transcoder *t);
 /* Resampling and remixing to what the audio encoder takes. */
 extern TranscodeStatus transcode_build_audio_graph(Transcoder *t);
 
+/* Moves what the filters have ready into the encoders and muxers (all of it when flush). */
+extern TranscodeStatus transcode_pull_filters(Transcoder *t, int flush);
+
+/* Outputs (transcode_outputs.c): the muxer of output index, its streams, opening it, writing to it. */
+extern TranscodeStatus transcode_alloc_output(Transcoder *t, Output *out, int index);
+extern TranscodeStatus transcode_add_output_streams(Transcoder *t, Output *out);
+extern TranscodeStatus transcode_open_output(Transcoder *t, Output *out);
+extern TranscodeStatus transcode_write_packet(Transcoder *t, Output *out, AVPacket *pkt);
+
+/* HLS: each variant's playlist finished, the master of a ladder written, then all renamed into place. */
+extern TranscodeStatus transcode_write_playlists(Transcoder *t);
+extern TranscodeStatus transcode_publish_playlists(Transcoder *t);
+
+/* Mid-stream changes (transcode_changes.c): the graphs' sources as the decoders announce them... */
+extern void transcode_describe_video_source(Transcoder *t);
+extern int	transcode_describe_audio_source(Transcoder *t);
+
+/* ...and a frame that differs from them rebuilds its graph. */
+extern TranscodeStatus transcode_follow_picture_change(Transcoder *t, const AVFrame *frame);
+extern TranscodeStatus transcode_follow_sound_change(Transcoder *t, const AVFrame *frame);
+
 #endif
