@@ -5,6 +5,7 @@
 #include "picture.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libavutil/common.h>
@@ -53,6 +54,15 @@ picture_orientation(const int32_t *matrix, PictureOrientation *o)
 		o->vflip = matrix[4] < 0;
 		o->mirrored = o->vflip;
 	}
+}
+
+void
+picture_describe(const PictureOrientation *o, char *out, size_t outlen)
+{
+	/* degrees is the clockwise turn that makes it upright: the matrix turned the other way. */
+	int			rotation = o->degrees == 0 ? 0 : o->degrees <= 180 ? -o->degrees : 360 - o->degrees;
+
+	snprintf(out, outlen, "rotation=%d%s", rotation, o->mirrored ? ", mirrored" : "");
 }
 
 /*

@@ -13,6 +13,7 @@
 #ifndef FFRTMP_WORKER_PICTURE_H
 #define FFRTMP_WORKER_PICTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libavutil/rational.h>
@@ -53,6 +54,12 @@ typedef struct PictureGeometry
  * nearest one.
  */
 extern void picture_orientation(const int32_t *matrix, PictureOrientation *o);
+
+/*
+ * The orientation in ffprobe's words, for messages: "rotation=-90" (the
+ * matrix's counter-clockwise angle, as ffprobe prints it), ", mirrored".
+ */
+extern void picture_describe(const PictureOrientation *o, char *out, size_t outlen);
 
 /*
  * The geometry for a stored width x height picture with sample aspect ratio

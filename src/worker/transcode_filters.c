@@ -118,12 +118,21 @@ check_keep_fields(Transcoder *t, const PictureGeometry *g, const Rendition *r)
 				 "use video_codec h264, or deinterlace auto", t->spec->video_codec);
 		return TRANSCODE_USER_ERROR;
 	}
-	if (g->orientation.degrees != 0 || g->orientation.mirrored || r->fps > 0 ||
+	if (g->orientation.degrees != 0 || g->orientation.mirrored)
+	{
+		char		matrix_words[64];
+
+		picture_describe(&g->orientation, matrix_words, sizeof(matrix_words));
+		snprintf(t->err, t->errlen, "deinterlace off keeps the input's interlaced fields, which cannot be turned "
+				 "upright, but the input has a display matrix (%s): use deinterlace auto", matrix_words);
+		return TRANSCODE_USER_ERROR;
+	}
+	if (r->fps > 0 ||
 		(r->width > 0 && (r->width != t->src.width || r->height != t->src.height)) ||
 		t->src.width % 2 != 0 || t->src.height % 2 != 0)
 	{
 		snprintf(t->err, t->errlen, "deinterlace off keeps the input's interlaced fields, so its %dx%d picture "
-				 "cannot be scaled, turned or given another frame rate: drop size and fps, or use deinterlace auto",
+				 "cannot be scaled or given another frame rate: drop size and fps, or use deinterlace auto",
 				 t->src.width, t->src.height);
 		return TRANSCODE_USER_ERROR;
 	}

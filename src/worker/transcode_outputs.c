@@ -149,9 +149,12 @@ copy_video_properties(Transcoder *t, Output *out, const AVStream *in_st)
 	picture_orientation(size >= 9 * sizeof(int32_t) ? matrix : NULL, &turn);
 	if ((turn.degrees != 0 || turn.mirrored) && strcmp(out->mux->oformat->name, "mp4") != 0)
 	{
-		snprintf(t->err, t->errlen, "format %s cannot carry the input's display matrix (%s%d degrees): "
+		char		matrix_words[64];
+
+		picture_describe(&turn, matrix_words, sizeof(matrix_words));
+		snprintf(t->err, t->errlen, "format %s cannot carry the input's display matrix (%s): "
 				 "encode the video instead of copying, which turns the picture upright",
-				 muxer_name(t->spec->format), turn.mirrored ? "mirrored, " : "", turn.degrees);
+				 muxer_name(t->spec->format), matrix_words);
 		return TRANSCODE_USER_ERROR;
 	}
 	out->video_st->sample_aspect_ratio = in_st->sample_aspect_ratio;

@@ -142,7 +142,7 @@ for my $format ([ 'mkv', 'mkv' ], [ 'hls', 'm3u8' ], [ 'flv', 'flv' ])
 	my ($f, $ext) = @$format;
 	my $run = transcode($phone, "$dir/copy_$f.$ext", { video_codec => 'copy', audio_codec => 'none', format => $f });
 	is($run->{reason}, 'user_error', "stream copy of a rotated clip to $f is refused");
-	like($run->{error} // '', qr/cannot carry the input's display matrix .*encode the video instead of copying/,
+	like($run->{error} // '', qr/cannot carry the input's display matrix \(rotation=-90\): encode the video instead of copying/,
 		"... saying why and what to do");
 }
 done_testing();

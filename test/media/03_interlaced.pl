@@ -134,8 +134,8 @@ is($run->{status}, 0, 'deinterlace off, progressive input, scaled: transcodes') 
 is(video_info("$dir/off.mp4")->{field_order}, 'progressive', '... progressive');
 
 # off refuses what would mix the fields, or a codec without field coding.
-for my $c ([ 'a size', { size => '1280x720' }, qr/cannot be scaled, turned or given another frame rate: drop size and fps, or use deinterlace auto/ ],
-	[ 'a frame rate', { fps => 50 }, qr/cannot be scaled, turned or given another frame rate/ ],
+for my $c ([ 'a size', { size => '1280x720' }, qr/cannot be scaled or given another frame rate: drop size and fps, or use deinterlace auto/ ],
+	[ 'a frame rate', { fps => 50 }, qr/cannot be scaled or given another frame rate/ ],
 	[ 'vp9', { video_codec => 'vp9', format => 'webm', audio_codec => 'none' }, qr/which vp9 cannot code: use video_codec h264, or deinterlace auto/ ],
 	[ 'h265', { video_codec => 'h265' }, qr/which h265 cannot code/ ])
 {
@@ -144,6 +144,15 @@ for my $c ([ 'a size', { size => '1280x720' }, qr/cannot be scaled, turned or gi
 	is($run->{reason}, 'user_error', "deinterlace off with $name is refused");
 	like($run->{error} // '', $message, "... saying why and what to do");
 }
+# A display matrix cannot be honoured without turning the fields: the
+# refusal names the matrix (as ffprobe shows it), not params never given.
+my $turned = ffmpeg_make("$dir/576i_tff_turned.mp4", [ '-i', $tff ], [ '-c', 'copy', '-metadata:s:v:0', 'rotate=90' ]);
+$run = transcode($turned, "$dir/refused.mp4", { video_codec => 'h264', deinterlace => 'off' });
+is($run->{reason}, 'user_error', 'deinterlace off with a display matrix is refused');
+like($run->{error} // '', qr/which cannot be turned upright, but the input has a display matrix \(rotation=90\): use deinterlace auto/,
+	'... naming the matrix as ffprobe shows it');
+is(video_info($turned)->{rotation}, 90, '(ffprobe shows that input as rotation=90)');
+
 # Tiny pictures: bwdif refuses planes of fewer than 3 columns or 4 lines
 # (a 4:2:0 picture's chroma has half its lines), so a picture that small,
 # whose codec declares no field order (MPEG-4 part 2 here), is left as it
