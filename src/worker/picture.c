@@ -90,11 +90,17 @@ even_nearest(double x)
 	return FFMAX(2, 2 * (int) ceil(side_bound(x) / 2 - 0.5));
 }
 
+int
+picture_sar_plausible(AVRational sar)
+{
+	return sar.num > 0 && sar.den > 0 && av_q2d(sar) <= PICTURE_MAX_SAR && av_q2d(sar) >= 1.0 / PICTURE_MAX_SAR;
+}
+
 void
 picture_geometry(int width, int height, AVRational sar, const int32_t *matrix,
 				 int box_width, int box_height, PictureGeometry *g)
 {
-	double		s = (sar.num > 0 && sar.den > 0) ? av_q2d(sar) : 1.0;
+	double		s = picture_sar_plausible(sar) ? av_q2d(sar) : 1.0;
 	double		stored_display_width = width * s;	/* before rotation */
 	int			turned;
 	int			pw,

@@ -21,6 +21,15 @@
 /* Longest side a picture may be widened to for square pixels (x264's limit). */
 #define PICTURE_MAX_SIDE 16384
 
+/*
+ * The widest and narrowest sample aspect ratio taken at its word.  Real
+ * video stays within 1:2 and 2:1 (anamorphic SD is 8:9 to 64:45, HDV 4:3,
+ * 2x anamorphic film 2:1); a container may declare anything up to 2^31:1,
+ * and a picture that would come out a few pixels high or wide is a broken
+ * tag, not an intent: beyond 10:1 either way the SAR is ignored.
+ */
+#define PICTURE_MAX_SAR 10
+
 /* How to turn the stored pixels upright: at most one transpose, then flips. */
 typedef struct PictureOrientation
 {
@@ -54,6 +63,9 @@ typedef struct PictureGeometry
  * nearest one.
  */
 extern void picture_orientation(const int32_t *matrix, PictureOrientation *o);
+
+/* Whether a SAR is known and plausible (within PICTURE_MAX_SAR either way). */
+extern int	picture_sar_plausible(AVRational sar);
 
 /*
  * The orientation in ffprobe's words, for messages: "rotation=-90" (the

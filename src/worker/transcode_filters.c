@@ -203,6 +203,12 @@ transcode_build_video_graph(Transcoder *t)
 	}
 	if (matrix_size < 9 * sizeof(int32_t))
 		matrix = NULL;
+	if (sar.num > 0 && sar.den > 0 && !picture_sar_plausible(sar))
+	{
+		transcode_warn(t, "the input's pixel aspect ratio %d:%d is implausible and was ignored (square pixels)",
+					   sar.num, sar.den);
+		sar = (AVRational) {0, 1};
+	}
 	t->video_graph->nb_threads = t->req->threads;
 	snprintf(args, sizeof(args), "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d:frame_rate=%d/%d",
 			 src->width, src->height, src->format, st->time_base.num, st->time_base.den,

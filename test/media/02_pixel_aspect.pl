@@ -89,4 +89,19 @@ is_deeply(picture_box("$dir/ladder/master_hi.m3u8"), { width => 1280, height => 
 	'ladder rung 1280x720: filled');
 is_deeply(picture_box("$dir/ladder/master_lo.m3u8"), { width => 640, height => 360, x => 0, y => 60 },
 	'ladder rung 640x480: letterboxed to 640x360');
+# An implausible SAR (beyond 10:1 either way) is a broken tag, not an
+# intent: ignored, with a warning, rather than a picture a few pixels high.
+for my $case ([ '100/1', 'wide' ], [ '1/100', 'narrow' ])
+{
+	my ($ratio, $name) = @$case;
+	my $absurd = ffmpeg_make("$dir/absurd_$name.mp4", [ '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=1' ],
+		[ '-vf', "setsar=$ratio", '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p' ]);
+	my $run = transcode($absurd, "$dir/absurd_$name-out.mp4", { video_codec => 'h264' });
+	is($run->{status}, 0, "SAR $ratio: transcodes") or diag $run->{stderr};
+	my $v = video_info("$dir/absurd_$name-out.mp4") // {};
+	is_deeply([ @$v{qw(width height sar)} ], [ 320, 240, 1 ], "SAR $ratio: ignored, 320x240 square pixels");
+	like(join(' ', @{ $run->{result}{warnings} // [] }), qr/pixel aspect ratio \d+:\d+ is implausible and was ignored/,
+		"SAR $ratio: the result warns that it was ignored");
+}
+
 done_testing();

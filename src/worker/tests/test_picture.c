@@ -119,12 +119,17 @@ test_no_box(void)
 		  "rotation and SAR together: the SAR acts on the stored picture, then the turn");
 	CHECK(geometry(641, 361, square, rotation(m, 90, 0, 0), 0, 0, 360, 640, 360, 640, 0, 0, 1),
 		  "an odd rotated picture is rounded in its stored orientation");
-	CHECK(geometry(720, 576, (AVRational) {255, 1}, NULL, 0, 0, 720, 2, 720, 2, 0, 0, 1),
-		  "an absurd SAR keeps the width rather than exceed the largest side");
-	CHECK(geometry(64, 16, (AVRational) {2000000000, 1}, NULL, 0, 0, 64, 2, 64, 2, 0, 0, 1),
-		  "a SAR near 2^31:1 (a container's largest) keeps the width too, without overflow");
-	CHECK(geometry(16, 64, (AVRational) {1, 2000000000}, NULL, 0, 0, 2, 64, 2, 64, 0, 0, 1),
-		  "a SAR near 1:2^31 keeps the height and the smallest width");
+	CHECK(geometry(1920, 1080, (AVRational) {10, 1}, NULL, 0, 0, 1920, 108, 1920, 108, 0, 0, 1),
+		  "a 10:1 SAR is taken at its word: too wide for square pixels at 1080 lines, it keeps its width");
+	CHECK(geometry(720, 576, (AVRational) {255, 1}, NULL, 0, 0, 720, 576, 720, 576, 0, 0, 0),
+		  "an absurd SAR (255:1) is ignored: square pixels, not a 720x2 sliver");
+	CHECK(geometry(64, 16, (AVRational) {2000000000, 1}, NULL, 0, 0, 64, 16, 64, 16, 0, 0, 0),
+		  "a SAR near 2^31:1 (a container's largest) is ignored, without overflow");
+	CHECK(geometry(16, 64, (AVRational) {1, 2000000000}, NULL, 0, 0, 16, 64, 16, 64, 0, 0, 0),
+		  "a SAR near 1:2^31 is ignored too");
+	CHECK(picture_sar_plausible((AVRational) {64, 45}) && picture_sar_plausible((AVRational) {1, 10}) &&
+		  !picture_sar_plausible((AVRational) {11, 1}) && !picture_sar_plausible((AVRational) {0, 1}),
+		  "plausible SARs: known, from 1:10 to 10:1");
 }
 
 static void
