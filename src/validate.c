@@ -553,6 +553,9 @@ ffrtmp_check_params(Jsonb *params)
 					 errmsg("params.%s needs the video to be encoded, but video_codec is %s",
 							needs_encoding[i], video),
 					 errhint("Remove params.%s or choose an encoding video_codec.", needs_encoding[i])));
+	if (video && audio && strcmp(video, "none") == 0 && strcmp(audio, "none") == 0)
+		invalid("Keep the video or the audio: set video_codec or audio_codec to something other than none.",
+				"params drop both video and audio: the output would be empty");
 	if (has_param(params, "audio_track") && has_param(params, "audio_language"))
 		invalid("Choose the audio by index (audio_track) or by language (audio_language), not both.",
 				"params.audio_track and params.audio_language exclude each other");

@@ -410,6 +410,11 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 		spec->nrenditions = 1;
 	}
 
+	if (strcmp(spec->video_codec, "none") == 0 && strcmp(spec->audio_codec, "none") == 0)
+	{
+		fail(err, errlen, "params drop both video and audio: the output would be empty");
+		goto end;
+	}
 	if (spec->audio_track >= 0 && spec->audio_language[0])
 	{
 		fail(err, errlen, "params.audio_track and params.audio_language exclude each other");

@@ -50,6 +50,7 @@ SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"audio_track": 1, "a
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"audio_codec": "none", "audio_language": "eng"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_codec": "copy", "deinterlace": "on"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_codec": "vp9", "format": "hls"}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_codec": "none", "audio_codec": "none"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"size": "1281x720"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_bitrate": "fast"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"fps": "thirty"}', tenant => 'acme');

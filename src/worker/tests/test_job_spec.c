@@ -127,6 +127,9 @@ test_media_choices(void)
 		  parse("{\"video_codec\": \"av1\"}", "x/index.m3u8") < 0 &&
 		  parse("{\"video_codec\": \"h265\", \"format\": \"hls\"}", NULL) == 0,
 		  "HLS segments carry h264 or h265 video, not vp9 or av1");
+	CHECK(parse("{\"video_codec\": \"none\", \"audio_codec\": \"none\"}", NULL) < 0 && strstr(err, "both video and audio") &&
+		  parse("{\"video_codec\": \"none\"}", NULL) == 0 && parse("{\"audio_codec\": \"none\"}", NULL) == 0,
+		  "dropping both video and audio is refused; dropping one is fine");
 	CHECK(parse("{\"video_codec\": \"copy\", \"audio_track\": 1}", NULL) == 0,
 		  "a copied stream may still be chosen by audio_track");
 }
