@@ -242,6 +242,8 @@ hls_master_parse(const char *text, HlsVariant *variants, int max)
 				pending->frame_rate = strtod(value, NULL);
 			if (attribute(list, "CODECS", value, sizeof(value)))
 				snprintf(pending->codecs, sizeof(pending->codecs), "%s", value);
+			if (attribute(list, "VIDEO-RANGE", value, sizeof(value)))
+				av_strlcpy(pending->video_range, value, sizeof(pending->video_range));
 		}
 		else if (line[0] != '#' && line[0] != '\0' && pending)
 		{
@@ -270,6 +272,9 @@ hls_master_print(FILE *f, const HlsVariant *variants, int n)
 			fprintf(f, ",RESOLUTION=%dx%d", v->width, v->height);
 		if (v->frame_rate > 0)
 			fprintf(f, ",FRAME-RATE=%.3f", v->frame_rate);
+		/* HDR says so (RFC 8216bis 4.4.6.2, VIDEO-RANGE); SDR is what a missing attribute means. */
+		if (v->video_range[0])
+			fprintf(f, ",VIDEO-RANGE=%s", v->video_range);
 		fprintf(f, "\n%s\n", v->uri);
 	}
 }

@@ -48,6 +48,7 @@ typedef struct HlsVariant
 	int			height;
 	double		frame_rate;
 	char		codecs[HLS_CODECS_BYTES];
+	char		video_range[8];	/* "PQ" or "HLG" for HDR video; "" for SDR, the default */
 } HlsVariant;
 
 /* Pure parts ---------------------------------------------------------------- */

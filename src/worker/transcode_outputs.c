@@ -335,6 +335,9 @@ transcode_write_playlists(Transcoder *t)
 		/* The encoder's rate: what the rendition was made at, not a guess from its timestamps. */
 		if (enc->framerate.num > 0 && enc->framerate.den > 0)
 			v->frame_rate = av_q2d(enc->framerate);
+		if (t->colour.hdr_kept)
+			snprintf(v->video_range, sizeof(v->video_range), "%s",
+					 t->colour.trc == AVCOL_TRC_ARIB_STD_B67 ? "HLG" : "PQ");
 	}
 	if (!t->spec->ladder)
 		return TRANSCODE_OK;

@@ -99,6 +99,16 @@ for my $hdr ([ PQ => 'smpte2084' ], [ HLG => 'arib-std-b67' ])
 		my ($segment) = sort glob("$dir/${kind}_ladder_${rung}_*.ts");
 		is(tags(video_info($segment // "$dir/none")), $sdr{h264}, "$kind to an h264 HLS ladder, rung $rung: SDR BT.709");
 	}
+	is_deeply([ map { $_->{'VIDEO-RANGE'} // 'SDR' } @{ hls_master("$dir/${kind}_ladder.m3u8") // [] } ], [qw(SDR SDR)],
+		"$kind to an h264 HLS ladder: the master claims no HDR range");
+
+	# An h265 HLS ladder (auto keeps HDR): the master says which range (VIDEO-RANGE, RFC 8216bis).
+	$run = transcode($in, "$dir/${kind}_hevc.m3u8", { video_codec => 'h265', encoder_preset => 'ultrafast',
+		renditions => [ { name => 'hi', size => '320x180' }, { name => 'lo', size => '160x90' } ] });
+	is($run->{status}, 0, "$kind to an h265 HLS ladder: transcoded") or diag $run->{stderr};
+	my $range = $kind =~ /hlg/i ? 'HLG' : 'PQ';
+	is_deeply([ map { $_->{'VIDEO-RANGE'} // 'none' } @{ hls_master("$dir/${kind}_hevc.m3u8") // [] } ], [ $range, $range ],
+		"$kind to an h265 HLS ladder: every variant says VIDEO-RANGE=$range");
 }
 
 done_testing();

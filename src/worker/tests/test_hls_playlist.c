@@ -86,7 +86,8 @@ test_master(void)
 	HlsVariant	out[2] = {
 		{.uri = "index_720p.m3u8", .bandwidth = 2400000, .average_bandwidth = 2100000, .width = 1280,
 		.height = 720, .frame_rate = 30000.0 / 1001, .codecs = "avc1.64001f,mp4a.40.2"},
-		{.uri = "index_180p.m3u8", .bandwidth = 300000, .average_bandwidth = 250000, .width = 320, .height = 180},
+		{.uri = "index_180p.m3u8", .bandwidth = 300000, .average_bandwidth = 250000, .width = 320, .height = 180,
+		.video_range = "PQ"},
 	};
 	HlsVariant	in[4];
 	char	   *text = NULL;
@@ -98,11 +99,13 @@ test_master(void)
 	CHECK(strstr(text, "#EXT-X-STREAM-INF:BANDWIDTH=2400000,AVERAGE-BANDWIDTH=2100000,"
 				 "CODECS=\"avc1.64001f,mp4a.40.2\",RESOLUTION=1280x720,FRAME-RATE=29.970\nindex_720p.m3u8\n") != NULL,
 		  "a variant: BANDWIDTH, AVERAGE-BANDWIDTH, CODECS quoted, RESOLUTION, FRAME-RATE with 3 decimals, its URI");
-	CHECK(strstr(text, "BANDWIDTH=300000,AVERAGE-BANDWIDTH=250000,RESOLUTION=320x180\nindex_180p.m3u8\n") != NULL,
-		  "no CODECS and no FRAME-RATE where they are not known");
+	CHECK(strstr(text, "BANDWIDTH=300000,AVERAGE-BANDWIDTH=250000,RESOLUTION=320x180,VIDEO-RANGE=PQ\nindex_180p.m3u8\n") != NULL,
+		  "no CODECS and no FRAME-RATE where they are not known; VIDEO-RANGE for HDR");
+	CHECK(strstr(text, "FRAME-RATE=29.970\nindex_720p") != NULL, "no VIDEO-RANGE for SDR, its default");
 	CHECK(hls_master_parse(text, in, 4) == 2 && in[0].bandwidth == 2400000 && in[0].average_bandwidth == 2100000 &&
 		  strcmp(in[0].codecs, "avc1.64001f,mp4a.40.2") == 0 && in[0].width == 1280 && in[0].height == 720 &&
-		  in[0].frame_rate == 29.97 && strcmp(in[1].uri, "index_180p.m3u8") == 0 && in[1].codecs[0] == '\0',
+		  in[0].frame_rate == 29.97 && strcmp(in[1].uri, "index_180p.m3u8") == 0 && in[1].codecs[0] == '\0' &&
+		  strcmp(in[1].video_range, "PQ") == 0 && in[0].video_range[0] == '\0',
 		  "what is written parses back, a comma inside CODECS included");
 	free(text);
 	CHECK(hls_master_parse("#EXTM3U\n#EXT-X-STREAM-INF:AVERAGE-BANDWIDTH=5,CODECS=\"a,BANDWIDTH=7\",BANDWIDTH=9\nv.m3u8\n",
