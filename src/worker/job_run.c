@@ -20,6 +20,7 @@
 #include "av_messages.h"
 #include "confine.h"
 #include "job_spec.h"
+#include "media_input.h"
 #include "net_guard.h"
 #include "output_probe.h"
 #include "output_staging.h"
@@ -166,28 +167,16 @@ plan_input(const JobRunRequest *req, JobPlan *plan, const char **why)
 	}
 	if (strncmp(url, "testsrc://", 10) == 0)
 	{
-		int			width = 1280;
-		int			height = 720;
-		int			fps = 30;
-		int			seconds = 10;
-		const char *p = url + 10;
-		int			n = 0;
+		TestSource	src;
 
-		/* The database checked the form; missing parts take its defaults. */
-		if (sscanf(p, "%dx%d%n", &width, &height, &n) == 2)
-			p += n;
-		if (*p == '@' && sscanf(p, "@%d%n", &fps, &n) == 1)
-			p += n;
-		if (*p == '?' && sscanf(p, "?duration=%d%n", &seconds, &n) == 1)
-			p += n;
-		if (*p != '\0')
+		if (media_testsrc_parse(url + 10, &src) < 0)
 		{
-			*why = "invalid test source";
+			*why = "invalid test source: " MEDIA_TESTSRC_RULE;
 			return -1;
 		}
 		plan->input_kind = INPUT_TESTSRC;
-		plan->input_seconds = seconds;
-		snprintf(plan->input, sizeof(plan->input), "%dx%d@%d?duration=%d", width, height, fps, seconds);
+		plan->input_seconds = src.seconds;
+		snprintf(plan->input, sizeof(plan->input), "%s", url + 10);
 		return 0;
 	}
 	if (strncmp(url, "rtmp://", 7) == 0 || strncmp(url, "rtmps://", 8) == 0)
