@@ -192,7 +192,8 @@ run(TranscodeRequest *req, const char *output, const char *const *allow, int nal
 		output_make_parents(final_path, 0);
 		if (output_stage(final_path, staging, hls, write_to, sizeof(write_to)) < 0)
 		{
-			fprintf(stderr, "ffrtmp-transcode: could not create %s: %s\n", staging, strerror(errno));
+			fprintf(stderr, "ffrtmp-transcode: could not create %s: %s (%s)\n", staging, strerror(errno),
+					transcode_status_reason(TRANSCODE_RESOURCE_ERROR));
 			return 1;
 		}
 		req->output = write_to;
