@@ -6,7 +6,6 @@
  */
 #include "job_run.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,8 +20,10 @@
 #include "av_messages.h"
 #include "confine.h"
 #include "job_spec.h"
+#include "media_input.h"
 #include "net_guard.h"
 #include "output_probe.h"
+#include "output_staging.h"
 #include "sandbox.h"
 #include "socket_filter.h"
 #include "transcode.h"
@@ -82,42 +83,22 @@ is_uuid(const char *s)
 	return s != NULL && strlen(s) == 36 && strspn(s, "0123456789abcdef-") == 36;
 }
 
-/* Creates the directories of relative below root, one component at a time. */
+/* Creates the directories of relative below root; confine_output checks what is there afterwards. */
 static void
 make_parent_dirs(const char *root, const char *relative)
 {
 	char		path[PATH_BYTES];
-	size_t		root_len = strlen(root);
 
-	if (snprintf(path, sizeof(path), "%s/%s", root, relative) >= (int) sizeof(path))
-		return;
-	for (char *slash = strchr(path + root_len + 1, '/'); slash; slash = strchr(slash + 1, '/'))
-	{
-		*slash = '\0';
-		(void) mkdir(path, 0755);	/* confine_output checks what is there afterwards */
-		*slash = '/';
-	}
+	if (snprintf(path, sizeof(path), "%s/%s", root, relative) < (int) sizeof(path))
+		output_make_parents(path, strlen(root));
 }
 
 /*
  * An HLS output is many files, so an attempt writes them all in a staging
  * directory of its own beside the output, ".<playlist>.<attempt>.partial/",
- * under their final names.  Publishing moves them out, segments first and
- * the master playlist last; discarding removes the staging directory and
- * nothing else, so a failed attempt never touches an earlier output.
+ * under their final names, and a file under ".name.<attempt>.partial"
+ * (output_staging.h): a failed attempt never touches an earlier output.
  */
-static int
-staging_dir(const JobPlan *plan, int attempt, char *out, size_t outlen)
-{
-	char		partial[PATH_BYTES];
-	size_t		len;
-
-	if (partial_name(plan->final_path, partial, sizeof(partial)) < 0)
-		return -1;
-	len = strlen(partial) - strlen(".partial");
-	return snprintf(out, outlen, "%.*s.%d.partial", (int) len, partial, attempt) < (int) outlen ? 0 : -1;
-}
-
 static int
 plan_output(const JobRunRequest *req, JobPlan *plan, const char **why)
 {
@@ -149,8 +130,14 @@ plan_output(const JobRunRequest *req, JobPlan *plan, const char **why)
 	if (url == NULL)
 		snprintf(relative, PATH_BYTES, plan->spec.format == FORMAT_HLS ? "job-%lld/index.%s" : "job-%lld.%s",
 				 (long long) req->job_id, job_spec_extension(plan->spec.format));
-	else if (plan->spec.format == FORMAT_HLS && (strlen(url) < 5 || strcmp(url + strlen(url) - 5, ".m3u8") != 0))
-		snprintf(relative, PATH_BYTES, "%s/index.m3u8", url);	/* a directory for the playlist */
+	else if (plan->spec.format == FORMAT_HLS)
+	{
+		if (output_hls_playlist(url, relative, PATH_BYTES) < 0)
+		{
+			*why = "the output path is too long";
+			return -1;
+		}
+	}
 	else
 		snprintf(relative, PATH_BYTES, "%s", url);
 
@@ -160,33 +147,10 @@ plan_output(const JobRunRequest *req, JobPlan *plan, const char **why)
 		return -1;
 	make_parent_dirs(tenant_root, relative);
 	if (confine_output(tenant_root, relative, plan->final_path, sizeof(plan->final_path), why) < 0 ||
-		partial_name(plan->final_path, plan->partial_path, sizeof(plan->partial_path)) < 0)
+		output_staging_path(plan->final_path, req->attempt, plan->partial_path, sizeof(plan->partial_path)) < 0)
 	{
 		*why = *why ? *why : "the output path is too long";
 		return -1;
-	}
-
-	/*
-	 * A file is written under a name of its attempt's own, ".name.<attempt>.partial":
-	 * should a stale attempt still run somewhere sharing this storage, the
-	 * two never write into one file, and each rename moves a whole output.
-	 */
-	if (plan->spec.format == FORMAT_HLS && staging_dir(plan, req->attempt, plan->partial_path,
-													   sizeof(plan->partial_path)) < 0)
-	{
-		*why = "the output path is too long";
-		return -1;
-	}
-	if (plan->spec.format != FORMAT_HLS)
-	{
-		size_t		len = strlen(plan->partial_path) - strlen(".partial");
-
-		if (snprintf(plan->partial_path + len, sizeof(plan->partial_path) - len, ".%d.partial",
-					 req->attempt) >= (int) (sizeof(plan->partial_path) - len))
-		{
-			*why = "the output path is too long";
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -203,28 +167,16 @@ plan_input(const JobRunRequest *req, JobPlan *plan, const char **why)
 	}
 	if (strncmp(url, "testsrc://", 10) == 0)
 	{
-		int			width = 1280;
-		int			height = 720;
-		int			fps = 30;
-		int			seconds = 10;
-		const char *p = url + 10;
-		int			n = 0;
+		TestSource	src;
 
-		/* The database checked the form; missing parts take its defaults. */
-		if (sscanf(p, "%dx%d%n", &width, &height, &n) == 2)
-			p += n;
-		if (*p == '@' && sscanf(p, "@%d%n", &fps, &n) == 1)
-			p += n;
-		if (*p == '?' && sscanf(p, "?duration=%d%n", &seconds, &n) == 1)
-			p += n;
-		if (*p != '\0')
+		if (media_testsrc_parse(url + 10, &src) < 0)
 		{
-			*why = "invalid test source";
+			*why = "invalid test source: " MEDIA_TESTSRC_RULE;
 			return -1;
 		}
 		plan->input_kind = INPUT_TESTSRC;
-		plan->input_seconds = seconds;
-		snprintf(plan->input, sizeof(plan->input), "%dx%d@%d?duration=%d", width, height, fps, seconds);
+		plan->input_seconds = src.seconds;
+		snprintf(plan->input, sizeof(plan->input), "%s", url + 10);
 		return 0;
 	}
 	if (strncmp(url, "rtmp://", 7) == 0 || strncmp(url, "rtmps://", 8) == 0)
@@ -281,81 +233,11 @@ job_run_output_paths(const JobRunRequest *req, char *final_path, size_t final_le
 	return rc;
 }
 
-/* The path in the staging directory of a file named like the final output. */
-static void
-staged_name(const JobPlan *plan, char *out, size_t outlen)
-{
-	const char *slash = strrchr(plan->final_path, '/');
-
-	if (snprintf(out, outlen, "%s/%s", plan->partial_path, slash ? slash + 1 : plan->final_path) >= (int) outlen)
-		out[0] = '\0';			/* cannot happen: both fit in PATH_BYTES together */
-}
-
-/* Applies fn to each file in the staging directory; returns the first failure. */
-static int
-for_each_staged(const JobPlan *plan, int (*fn) (const JobPlan *, const char *, void *), void *arg)
-{
-	DIR		   *dir = opendir(plan->partial_path);
-	struct dirent *entry;
-	int			rc = 0;
-
-	if (dir == NULL)
-		return errno == ENOENT ? 0 : -1;
-	while (rc == 0 && (entry = readdir(dir)) != NULL)
-		if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
-			rc = fn(plan, entry->d_name, arg);
-	closedir(dir);
-	return rc;
-}
-
-static int
-remove_staged(const JobPlan *plan, const char *name, void *arg)
-{
-	char		path[PATH_BYTES];
-
-	(void) arg;
-	if (snprintf(path, sizeof(path), "%s/%s", plan->partial_path, name) >= (int) sizeof(path))
-		return -1;
-	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
-}
-
-typedef struct Publishing
-{
-	int			pass;			/* 0: segments, 1: variant playlists, 2: the master */
-	int64_t		bytes;
-} Publishing;
-
-static int
-publish_staged(const JobPlan *plan, const char *name, void *arg)
-{
-	Publishing *p = arg;
-	const char *final_name = strrchr(plan->final_path, '/') + 1;
-	int			is_playlist = strlen(name) > 5 && strcmp(name + strlen(name) - 5, ".m3u8") == 0;
-	int			pass = strcmp(name, final_name) == 0 ? 2 : is_playlist ? 1 : 0;
-	char		from[PATH_BYTES];
-	char		to[PATH_BYTES];
-	struct stat st;
-
-	if (pass != p->pass)
-		return 0;
-	if (snprintf(from, sizeof(from), "%s/%s", plan->partial_path, name) >= (int) sizeof(from) ||
-		snprintf(to, sizeof(to), "%.*s/%s", (int) (final_name - 1 - plan->final_path), plan->final_path,
-				 name) >= (int) sizeof(to))
-		return -1;
-	if (stat(from, &st) == 0)
-		p->bytes += st.st_size;
-	return rename(from, to);
-}
-
 static void
 discard(const JobPlan *plan)
 {
-	if (plan->network_output)
-		return;
-	if (plan->spec.format != FORMAT_HLS)
-		unlink(plan->partial_path);
-	else if (for_each_staged(plan, remove_staged, NULL) == 0)
-		rmdir(plan->partial_path);
+	if (!plan->network_output)
+		output_discard(plan->partial_path, plan->spec.format == FORMAT_HLS);
 }
 
 void
@@ -373,24 +255,9 @@ job_run_discard(const JobRunRequest *req)
 static int
 publish(const JobPlan *plan, int64_t *bytes)
 {
-	Publishing	p = {0};
-	struct stat st;
-
 	*bytes = 0;
-	if (plan->network_output)
-		return 0;
-	if (plan->spec.format != FORMAT_HLS)
-	{
-		if (rename(plan->partial_path, plan->final_path) != 0 || stat(plan->final_path, &st) != 0)
-			return -1;
-		*bytes = st.st_size;
-		return 0;
-	}
-	for (p.pass = 0; p.pass < 3; p.pass++)
-		if (for_each_staged(plan, publish_staged, &p) != 0)
-			return -1;
-	*bytes = p.bytes;
-	return rmdir(plan->partial_path);
+	return plan->network_output ? 0 :
+		output_publish(plan->final_path, plan->partial_path, plan->spec.format == FORMAT_HLS, bytes);
 }
 
 static void
@@ -561,19 +428,15 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	treq.input_kind = plan->input_kind;
 	treq.input = plan->input;
 	treq.input_seconds = plan->input_seconds;
-	if (plan->spec.format == FORMAT_HLS)
+	if (!plan->network_output &&
+		output_stage(plan->final_path, plan->partial_path, plan->spec.format == FORMAT_HLS,
+					 staged, sizeof(staged)) < 0)
 	{
-		discard(plan);			/* a leftover of this very attempt, killed before it cleaned up */
-		if (mkdir(plan->partial_path, 0755) != 0)
-		{
-			report(report_fd, "failed resource_error could not create %s: %s", plan->partial_path, strerror(errno));
-			free(plan);
-			return 1;
-		}
-		staged_name(plan, staged, sizeof(staged));
+		report(report_fd, "failed resource_error could not create %s: %s", plan->partial_path, strerror(errno));
+		free(plan);
+		return 1;
 	}
-	treq.output = plan->network_output ? plan->final_path :
-		plan->spec.format == FORMAT_HLS ? staged : plan->partial_path;
+	treq.output = plan->network_output ? plan->final_path : staged;
 	treq.threads = req->cpu_cores > 0 ? req->cpu_cores : 1;
 	treq.prefer_gpu = req->gpus > 0;
 	treq.io_timeout_ms = req->io_timeout_ms > 0 ? req->io_timeout_ms : 10000;

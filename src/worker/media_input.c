@@ -67,28 +67,56 @@ io_watch_callback(IoWatch *watch)
 	return cb;
 }
 
+/* Reads a decimal number of at most 5 digits into *value, within [min, max]. */
+static int
+bounded_number(const char **p, int min, int max, int *value)
+{
+	int			n = 0;
+	int			digits = 0;
+
+	while (**p >= '0' && **p <= '9' && digits < 6)
+	{
+		n = n * 10 + (**p - '0');
+		(*p)++;
+		digits++;
+	}
+	*value = n;
+	return digits > 0 && digits < 6 && n >= min && n <= max ? 0 : -1;
+}
+
+int
+media_testsrc_parse(const char *spec, TestSource *src)
+{
+	const char *p = spec;
+
+	*src = (TestSource) {1280, 720, 30, 10};
+	if (*p >= '0' && *p <= '9' &&
+		(bounded_number(&p, 16, 7680, &src->width) < 0 || *p++ != 'x' ||
+		 bounded_number(&p, 16, 4320, &src->height) < 0))
+		return -1;
+	if (*p == '@' && (p++, bounded_number(&p, 1, 240, &src->fps) < 0))
+		return -1;
+	if (*p == '?' && (strncmp(p, "?duration=", 10) != 0 ||
+					  (p += 10, bounded_number(&p, 1, 86400, &src->seconds) < 0)))
+		return -1;
+	return *p == '\0' ? 0 : -1;
+}
+
 /*
  * The test source: a moving test pattern with a frame counter and a 1 kHz
- * tone, as a libavfilter graph read through the lavfi device.  The numbers
- * come from a URL the database validated; they are parsed again here.
+ * tone, as a libavfilter graph read through the lavfi device.
  */
 static int
 testsrc_graph(const char *spec, char *graph, size_t len)
 {
-	int			width;
-	int			height;
-	int			fps;
-	int			seconds;
-	int			consumed = 0;
+	TestSource	src;
 
-	if (sscanf(spec, "%5dx%5d@%3d?duration=%6d%n", &width, &height, &fps, &seconds, &consumed) != 4 ||
-		spec[consumed] != '\0' || width < 16 || height < 16 || width > 7680 || height > 4320 ||
-		fps < 1 || fps > 240 || seconds < 1 || seconds > 86400)
+	if (media_testsrc_parse(spec, &src) < 0)
 		return -1;
 	snprintf(graph, len,
 			 "testsrc2=size=%dx%d:rate=%d:duration=%d[out0];"
 			 "sine=frequency=1000:sample_rate=48000:duration=%d[out1]",
-			 width, height, fps, seconds, seconds);
+			 src.width, src.height, src.fps, src.seconds, src.seconds);
 	return 0;
 }
 
@@ -108,7 +136,7 @@ media_input_open(const TranscodeRequest *req, IoWatch *watch, AVFormatContext **
 	{
 		if (testsrc_graph(req->input, url, sizeof(url)) < 0)
 		{
-			snprintf(err, errlen, "invalid test source \"%.80s\"", req->input);
+			snprintf(err, errlen, "invalid test source \"testsrc://%.80s\": " MEDIA_TESTSRC_RULE, req->input);
 			return TRANSCODE_USER_ERROR;
 		}
 	}

@@ -32,6 +32,27 @@ extern void io_watch_begin(IoWatch *watch);
 extern AVIOInterruptCB io_watch_callback(IoWatch *watch);
 
 /*
+ * A test source, as submit_job takes it after "testsrc://":
+ * [WIDTHxHEIGHT][@FPS][?duration=SECONDS], each part optional (defaults
+ * 1280x720@30, 10 s).  The one place the worker and ffrtmp-transcode read it.
+ */
+typedef struct TestSource
+{
+	int			width;
+	int			height;
+	int			fps;
+	int			seconds;
+} TestSource;
+
+/* What to tell a person who wrote an invalid test source. */
+#define MEDIA_TESTSRC_RULE \
+	"write testsrc://[WIDTHxHEIGHT][@FPS][?duration=SECONDS], e.g. testsrc://1280x720@30?duration=10 " \
+	"(16x16 to 7680x4320, 1 to 240 fps, 1 to 86400 s; defaults 1280x720@30, 10 s)"
+
+/* Parses spec (without the scheme) into src.  Returns 0, or -1 when invalid or out of bounds. */
+extern int	media_testsrc_parse(const char *spec, TestSource *src);
+
+/*
  * Opens and probes the input.  Returns 0, or a TranscodeStatus with a message
  * in err.
  */

@@ -253,3 +253,9 @@ output_probe(const char *path, char *err, size_t errlen)
 		return probe_hls(path, err, errlen);
 	return probe_media(path, NULL, err, errlen);
 }
+
+void
+output_json_round_doubles(void)
+{
+	json_c_set_serialization_double_format("%.10g", JSON_C_OPTION_GLOBAL);
+}

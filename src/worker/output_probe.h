@@ -19,4 +19,11 @@
  */
 extern json_object *output_probe(const char *path, char *err, size_t errlen);
 
+/*
+ * Makes json-c write doubles with 10 significant digits ("duration": 0.1,
+ * "frame_rate": 29.97), not the 17 that show binary rounding
+ * (0.10000000000000001).  Called once where each program starts.
+ */
+extern void output_json_round_doubles(void);
+
 #endif

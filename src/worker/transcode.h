@@ -53,7 +53,7 @@ typedef struct TranscodeRequest
 {
 	const JobSpec *spec;
 	InputKind	input_kind;
-	const char *input;			/* a path, a URL, or for INPUT_TESTSRC "WxH@FPS?duration=S" */
+	const char *input;			/* a path, a URL, or for INPUT_TESTSRC "[WxH][@FPS][?duration=S]" */
 	double		input_seconds;	/* known length for progress (testsrc); 0: ask the demuxer */
 
 	/*

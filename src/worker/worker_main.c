@@ -7,6 +7,7 @@
  */
 #include "exit_status.h"
 #include "options.h"
+#include "output_probe.h"
 #include "supervisor.h"
 
 #include <stdio.h>
@@ -18,6 +19,7 @@ main(int argc, char **argv)
 	char		err[512];
 	int			rc;
 
+	output_json_round_doubles();
 	rc = worker_parse_options(argc, argv, &options, stdout, err, sizeof(err));
 	if (rc > 0)
 		return 0;

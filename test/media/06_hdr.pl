@@ -40,9 +40,9 @@ sub make_x265
 
 my $sdr10 = make_x265('sdr10', 'bt709', 'bt709', 'bt709');
 is(tags(video_info($sdr10)), 'yuv420p10le/tv/bt709/bt709/bt709', 'premise: a 10-bit SDR BT.709 input');
-my $run = transcode($sdr10, "$dir/sdr10.mp4", { video_codec => 'h264', encoder_preset => 'ultrafast' });
+my $run = transcode($sdr10, "$dir/sdr10_h264.mp4", { video_codec => 'h264', encoder_preset => 'ultrafast' });
 is($run->{status}, 0, '10-bit SDR to h264: transcoded') or diag $run->{stderr};
-is(tags(video_info("$dir/sdr10.mp4")), 'yuv420p/tv/bt709/bt709/bt709', '10-bit SDR to h264: 8-bit, tags kept');
+is(tags(video_info("$dir/sdr10_h264.mp4")), 'yuv420p/tv/bt709/bt709/bt709', '10-bit SDR to h264: 8-bit, tags kept');
 
 my %sdr = map { $_ => 'yuv420p/tv/bt709/bt709/bt709' } qw(h264 h265 vp9 av1);
 for my $hdr ([ PQ => 'smpte2084' ], [ HLG => 'arib-std-b67' ])

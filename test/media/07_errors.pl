@@ -95,12 +95,15 @@ fails_with('a file that is not media', $noise, {}, 'input_error', 'not a support
 fails_with('an audio track that is not there', $clean, { audio_track => 3 }, 'input_error',
 	qr/^the input has no audio track 3 \(params\.audio_track counts from 0; it has: track 0 \(\w+\)\)$/);
 
-# An HLS segment the muxer cannot write (its directory is gone) is logged
-# by libav, which carries on; the job fails when it reads the playlist back,
-# and quotes libav's reason, with the path as a placeholder.
-$run = transcode($mkv, "$dir/gone/index.m3u8", { format => 'hls', video_codec => 'h264', encoder_preset => 'ultrafast' });
-is($run->{reason}, 'resource_error', 'an HLS segment that cannot be written fails the job');
-like($run->{error} // '', qr/\(hls: Failed to open file '<output>'\)/, '... quoting libav\'s reason, without the path');
+# An output whose directory cannot be made (a file is in the way): the run
+# fails before it transcodes, as a resource error that says why.  (A missing
+# directory no longer shows the muxer's own reason: ffrtmp-transcode creates
+# it, as the worker does.)
+open($fh, '>', "$dir/in_the_way") or die $!;
+close $fh;
+$run = transcode($mkv, "$dir/in_the_way/index.m3u8", { format => 'hls', video_codec => 'h264', encoder_preset => 'ultrafast' });
+is($run->{reason}, 'resource_error', 'an output directory that cannot be made fails the run');
+like($run->{error} // '', qr/^could not create .*: Not a directory$/, '... saying why');
 
 done_testing();
 

@@ -100,7 +100,7 @@ ok($video && (!defined $video->{fps} || $video->{fps} == 25),
 
 for my $format (qw(mp4 mkv))
 {
-	$run = transcode($one, "$dir/one.$format", { format => $format });
+	$run = transcode($one, "$dir/one_out.$format", { format => $format });
 	is($run->{status}, 0, "a one-frame $format transcodes") or diag $run->{stderr};
 	($video) = grep { $_->{type} eq 'video' } @{ ($run->{result} // {})->{streams} // [] };
 	ok($video && (!defined $video->{fps} || $video->{fps} == 25), "one-frame $format: fps is 25 or left out")

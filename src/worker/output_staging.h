@@ -1,0 +1,49 @@
+/*
+ * output_staging.h: a file output is written under a partial name beside its
+ * final path, and an HLS output (many files) in a staging directory beside
+ * its playlist; publishing renames them into place, discarding removes them.
+ * Either way a failed transcode never touches an earlier output at the final
+ * path.  Shared by the worker's jobs (job_run.c) and ffrtmp-transcode.
+ */
+#ifndef FFRTMP_WORKER_OUTPUT_STAGING_H
+#define FFRTMP_WORKER_OUTPUT_STAGING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The HLS playlist path for an output path: itself when it ends in ".m3u8",
+ * else a directory for the playlist, "path/index.m3u8" (trailing slashes
+ * dropped).  Returns 0, or -1 when it does not fit.
+ */
+extern int	output_hls_playlist(const char *output, char *out, size_t outlen);
+
+/*
+ * Where final_path is written until it is complete: partial_name() for a
+ * file, ".<playlist>.partial" for an HLS staging directory; with attempt >= 0
+ * the attempt's number comes before ".partial" (".name.<attempt>.partial").
+ */
+extern int	output_staging_path(const char *final_path, int attempt, char *out, size_t outlen);
+
+/*
+ * Makes ready to write: for HLS, removes a leftover staging directory and
+ * creates it afresh.  Sets write_to to what the transcode is to write (the
+ * partial file, or the playlist's name in the staging directory).  Returns 0,
+ * or -1 with errno.
+ */
+extern int	output_stage(const char *final_path, const char *staging, int hls, char *write_to, size_t len);
+
+/*
+ * Moves a finished output into place (for HLS: segments first, variant
+ * playlists next, the playlist of final_path last) and sets *bytes to its
+ * size.  Returns 0, or -1 with errno.
+ */
+extern int	output_publish(const char *final_path, const char *staging, int hls, int64_t *bytes);
+
+/* Removes what a failed or stopped transcode wrote, and only that. */
+extern void output_discard(const char *staging, int hls);
+
+/* Creates the directories above path, from its byte from onwards (mkdir -p, mode 0755). */
+extern void output_make_parents(const char *path, size_t from);
+
+#endif
