@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -75,12 +76,33 @@ remove_staged(const char *staging, const char *name, void *arg)
 void
 output_discard(const char *staging, int hls)
 {
+	struct stat st;
+
 	if (staging[0] == '\0')
 		return;
 	if (!hls)
 		unlink(staging);
-	else if (for_each_staged(staging, remove_staged, NULL) == 0)
+	/* Only a directory of its own: never empty the target of a link there. */
+	else if (lstat(staging, &st) == 0 && S_ISDIR(st.st_mode) &&
+			 for_each_staged(staging, remove_staged, NULL) == 0)
 		rmdir(staging);
+}
+
+/*
+ * Creates the partial file afresh, exclusively and not through a link: a
+ * link left at its name would have the muxer write over the link's target,
+ * and then the link itself be renamed into place.
+ */
+static int
+create_partial(const char *staging)
+{
+	int			fd;
+
+	if (unlink(staging) != 0 && errno != ENOENT)
+		return -1;
+	if ((fd = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644)) < 0)
+		return -1;
+	return close(fd);
 }
 
 int
@@ -89,7 +111,11 @@ output_stage(const char *final_path, const char *staging, int hls, char *write_t
 	const char *slash = strrchr(final_path, '/');
 
 	if (!hls)
-		return snprintf(write_to, len, "%s", staging) < (int) len ? 0 : (errno = ENAMETOOLONG, -1);
+	{
+		if (snprintf(write_to, len, "%s", staging) >= (int) len)
+			return errno = ENAMETOOLONG, -1;
+		return create_partial(staging);
+	}
 	output_discard(staging, hls);	/* a leftover of a run killed before it cleaned up */
 	if (mkdir(staging, 0755) != 0)
 		return -1;

@@ -26,8 +26,9 @@ extern int	output_hls_playlist(const char *output, char *out, size_t outlen);
 extern int	output_staging_path(const char *final_path, int attempt, char *out, size_t outlen);
 
 /*
- * Makes ready to write: for HLS, removes a leftover staging directory and
- * creates it afresh.  Sets write_to to what the transcode is to write (the
+ * Makes ready to write: creates the partial file, or for HLS the staging
+ * directory, afresh (a leftover of that name removed, a link there never
+ * followed).  Sets write_to to what the transcode is to write (the
  * partial file, or the playlist's name in the staging directory).  Returns 0,
  * or -1 with errno.
  */

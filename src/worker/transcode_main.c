@@ -46,8 +46,8 @@ usage(FILE *out)
 			"path, segments beside it; a path not ending in .m3u8 is a directory for the\n"
 			"playlist, OUTPUT/index.m3u8, as for a job's output_url.  Missing directories\n"
 			"above OUTPUT are created (as mkdir -p, mode 0755).  OUTPUT must not be INPUT.\n"
-			"The output is written under a partial name beside it (.NAME.partial, for hls a\n"
-			"directory of that name) and renamed into place once complete: a failed or\n"
+			"The output is written under a partial name beside it (.NAME.PID.partial, for\n"
+			"hls a directory of that name) and renamed into place once complete: a failed or\n"
 			"interrupted run leaves an earlier file at OUTPUT as it was, and nothing new.\n"
 			"\n"
 			"Options:\n"
@@ -179,7 +179,8 @@ run(TranscodeRequest *req, const char *output, const char *const *allow, int nal
 	{
 		if (plan_output(req, output, final_path, sizeof(final_path)) != 0)
 			return 2;
-		if (output_staging_path(final_path, -1, staging, sizeof(staging)) < 0)
+		/* The process id in the name: two runs to one OUTPUT never share a partial. */
+		if (output_staging_path(final_path, (int) getpid(), staging, sizeof(staging)) < 0)
 			return usage_error("the output path is too long");
 	}
 	if (net_guard_enable(allow, nallow, err, sizeof(err)) < 0 || socket_filter_apply(err, sizeof(err)) < 0)

@@ -199,4 +199,51 @@ for my $case ([ 'HLS', "$dir/ntsc/index.m3u8", { format => 'hls', renditions => 
 	like($out, qr/"(?:frame_rate|fps)":\s*29\.97/, "$name result: the frame rate reads 29.97...");
 }
 
+# 8. Staging that cannot be turned against what is around OUTPUT.
+# Two runs to one OUTPUT at once: each writes a partial of its own (the old
+# code had both write into .same.mp4.partial, the first published it, and
+# the second went on writing into the published file).
+{
+	my @runs = map {
+		my %r = (out => '', err => '');
+		$r{h} = IPC::Run::start([ $bin, '--quiet', '--params=' . json_text({ size => $_ }),
+				'testsrc://320x240@25?duration=4', "$dir/same.mp4" ], '<', \undef, '>', \$r{out}, '2>', \$r{err});
+		\%r;
+	} ('320x240', '160x120');
+	for my $r (@runs)
+	{
+		ok(eval { $r->{h}->finish }, 'two runs to one OUTPUT: each is done') or diag $r->{err};
+	}
+	my $decoded = decode_whole("$dir/same.mp4");
+	ok($decoded->{ok} && $decoded->{frames} == 100, 'two runs to one OUTPUT: the output is one of them, whole')
+	  or diag "$decoded->{frames} frames: $decoded->{errors}";
+	is_deeply([ grep { /partial/ } keys %{ tree($dir) } ], [], 'two runs to one OUTPUT: no partial left');
+}
+
+# A link left at the partial's name is never followed: the old code wrote the
+# video over the link's target (a file) and emptied it (a directory).  The
+# shell's process id becomes the transcode's through exec.
+{
+	mkdir "$dir/links";
+	mkdir "$dir/precious";
+	open(my $p, '>', "$dir/precious/notes.txt") or die;
+	print $p "mine\n";
+	close $p;
+	my $notes_md5 = md5_of("$dir/precious/notes.txt");
+	my $script = 'cd "$1" && for name in .out.mp4.partial ".out.mp4.$$.partial"; do ln -s ../precious/notes.txt "links/$name"; done'
+	  . ' && for name in .index.m3u8.partial ".index.m3u8.$$.partial"; do ln -s ../precious "links/$name"; done'
+	  . ' && exec "$2" --quiet "--params=$3" "$4" "$5"';
+	for my $case ([ 'a file', {}, "$dir/links/out.mp4" ], [ 'HLS', { format => 'hls' }, "$dir/links/index.m3u8" ])
+	{
+		my ($name, $params, $output) = @$case;
+		my ($out, $err) = ('', '');
+		IPC::Run::run([ 'sh', '-c', $script, 'sh', $dir, $bin, json_text($params), $input, $output ],
+			'<', \undef, '>', \$out, '2>', \$err);
+		is(md5_of("$dir/precious/notes.txt"), $notes_md5, "a link at the partial's name ($name): its target is intact")
+		  or diag $err;
+		ok(!-l $output, "a link at the partial's name ($name): OUTPUT is not the link");
+		unlink glob("$dir/links/.*partial");
+	}
+}
+
 done_testing();
