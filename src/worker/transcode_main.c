@@ -128,7 +128,8 @@ plan_input(const char *input, TranscodeRequest *req)
 
 /*
  * The final path of a file output (for hls, the playlist's), refused when it
- * is the input itself (a link to it included): writing would destroy it.
+ * is the input itself (a link to it included): writing would destroy it; or
+ * when it is a directory.
  */
 static int
 plan_output(const TranscodeRequest *req, const char *output, char *final_path, size_t len)
@@ -143,6 +144,9 @@ plan_output(const TranscodeRequest *req, const char *output, char *final_path, s
 	if (req->input_kind == INPUT_FILE && stat(req->input, &in) == 0 && stat(final_path, &out) == 0 &&
 		in.st_dev == out.st_dev && in.st_ino == out.st_ino)
 		return usage_error("the output %s is the input file: write to another path", final_path);
+	/* Refused now, not after the whole transcode when the rename fails. */
+	if ((stat(final_path, &out) == 0 && S_ISDIR(out.st_mode)) || final_path[strlen(final_path) - 1] == '/')
+		return usage_error("the output %s is a directory: name a file in it", final_path);
 	return 0;
 }
 

@@ -246,4 +246,14 @@ for my $case ([ 'HLS', "$dir/ntsc/index.m3u8", { format => 'hls', renditions => 
 	}
 }
 
+# OUTPUT that is a directory, for a file format: refused before transcoding,
+# not after, when the rename fails.
+mkdir "$dir/adir";
+for my $output ("$dir/adir", "$dir/bdir/")
+{
+	my ($rc, undef, $err) = cli('--quiet', $input, $output);
+	is($rc, 2, "OUTPUT $output (a directory): bad usage");
+	like($err, qr/the output .* is a directory/, "OUTPUT $output: says so");
+}
+
 done_testing();
