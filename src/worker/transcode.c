@@ -153,6 +153,26 @@ drain_audio_encoder(Transcoder *t, int flush)
 		transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the audio encoder failed", ret);
 }
 
+/*
+ * Whether a filtered frame moves the output's time on.  Clips joined with
+ * overlapping timestamps (the second starting a frame before the first
+ * ends, as B-frames make a careless join) give frames at or before one
+ * already encoded, and so do the frames a rebuilt graph's fps filter starts
+ * with; the encoder would give them a decoding time the muxer refuses.  As
+ * the ffmpeg command line's frame-rate sync does, such a frame is dropped.
+ */
+static int
+video_frame_advances(Output *out, const AVFrame *frame)
+{
+	if (frame->pts == AV_NOPTS_VALUE)
+		return 1;
+	if (out->sent_video && frame->pts <= out->last_video_pts)
+		return 0;
+	out->last_video_pts = frame->pts;
+	out->sent_video = 1;
+	return 1;
+}
+
 /* Pulls everything the filters have ready into the encoders. */
 TranscodeStatus
 transcode_pull_filters(Transcoder *t, int flush)
@@ -166,6 +186,11 @@ transcode_pull_filters(Transcoder *t, int flush)
 
 		while ((ret = av_buffersink_get_frame(out->video_sink, t->filtered)) >= 0)
 		{
+			if (!video_frame_advances(out, t->filtered))
+			{
+				av_frame_unref(t->filtered);
+				continue;
+			}
 			t->filtered->pict_type = AV_PICTURE_TYPE_NONE;
 			status = drain_video_encoder(t, out, 0);
 			av_frame_unref(t->filtered);

@@ -47,6 +47,8 @@ typedef struct Output
 	AVStream   *video_st;
 	AVStream   *audio_st;
 	int64_t		frames;
+	int64_t		last_video_pts; /* of the last frame sent to video_enc, once sent_video */
+	int			sent_video;
 	char		playlist[4200]; /* HLS: the partial playlist this variant writes */
 } Output;
 

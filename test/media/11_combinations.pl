@@ -155,4 +155,35 @@ sub joined
 	}
 }
 
+# Clips joined carelessly: each coded with B-frames, the second starting
+# where the first's decoding ends, so its first picture comes a frame before
+# the first clip's last one ends (as a cat of two camera files does).  The
+# old code gave the encoder a frame that did not move time on and died on
+# the muxer's "non monotonically increasing dts"; a frame that does not move
+# the output's time on is dropped, as ffmpeg's frame-rate sync drops it:
+# with or without a size change, a new frame rate, or a ladder.
+{
+	my $bframes = [ '-preset', 'medium', '-bf', '2' ];
+	my %inputs = (
+		'same size' => joined('overlap_same', 'testsrc2=s=320x240:r=25:d=1', 'testsrc2=s=320x240:r=25:d=1',
+			$bframes, $bframes),
+		'size change' => joined('overlap_size', 'testsrc2=s=320x240:r=25:d=1', 'testsrc2=s=640x360:r=25:d=1',
+			$bframes, $bframes));
+	for my $name (sort keys %inputs)
+	{
+		for my $case ([ 'mp4', "$dir/overlap.mp4", {}, 25 ], [ 'fps 30', "$dir/overlap30.mp4", { fps => 30 }, 30 ],
+			[ 'an HLS ladder at fps 30', "$dir/overlap_hls.m3u8", { format => 'hls', fps => 30,
+				renditions => [ { size => '320x240' }, { size => '160x120' } ] }, 30, "$dir/overlap_hls_120p.m3u8" ])
+		{
+			my ($what, $output, $params, $fps, $check) = @$case;
+			my $run = transcode($inputs{$name}, $output, { encoder_preset => 'ultrafast', %$params });
+			is($run->{status}, 0, "overlapping join, $name, $what: transcodes") or diag $run->{stderr};
+			my $decode = decode_whole($check // $output);
+			ok($decode->{ok} && abs($decode->{frames} - 2 * $fps) <= 2,
+				"overlapping join, $name, $what: decodes whole, 2 s of frames")
+				or diag "$decode->{frames} frames: $decode->{errors}";
+		}
+	}
+}
+
 done_testing();
