@@ -127,6 +127,23 @@ plan_input(const char *input, TranscodeRequest *req)
 }
 
 /*
+ * Why an HLS output cannot have this path, or NULL.  The HLS muxer reads the
+ * segment names (the output's path, _NNNNN.ts appended) as a pattern in
+ * which "%d" or "%05d" is the segment's number, with no escape; and a
+ * playlist names one file a line (RFC 8216 4.1).
+ */
+static const char *
+hls_path_refusal(const char *path)
+{
+	for (const char *c = strchr(path, '%'); c; c = strchr(c + 1, '%'))
+		if (c[1 + strspn(c + 1, "0123456789")] == 'd')
+			return "may not hold %d or %0Nd, which the HLS muxer takes for the segment number";
+	if (strpbrk(path, "\r\n"))
+		return "may not hold a line break, which a playlist cannot name";
+	return NULL;
+}
+
+/*
  * The final path of a file output (for hls, the playlist's), refused when it
  * is the input itself (a link to it included): writing would destroy it; or
  * when it is a directory.
@@ -144,6 +161,8 @@ plan_output(const TranscodeRequest *req, const char *output, char *final_path, s
 	if (req->input_kind == INPUT_FILE && stat(req->input, &in) == 0 && stat(final_path, &out) == 0 &&
 		in.st_dev == out.st_dev && in.st_ino == out.st_ino)
 		return usage_error("the output %s is the input file: write to another path", final_path);
+	if (req->spec->format == FORMAT_HLS && hls_path_refusal(final_path))
+		return usage_error("the hls output %s %s", final_path, hls_path_refusal(final_path));
 	/* Refused now, not after the whole transcode when the rename fails. */
 	if ((stat(final_path, &out) == 0 && S_ISDIR(out.st_mode)) || final_path[strlen(final_path) - 1] == '/')
 		return usage_error("the output %s is a directory: name a file in it", final_path);

@@ -256,4 +256,24 @@ for my $output ("$dir/adir", "$dir/bdir/")
 	like($err, qr/the output .* is a directory/, "OUTPUT $output: says so");
 }
 
+# An HLS OUTPUT whose name the HLS muxer would read as a segment-number
+# pattern ("%d", "%03d") or a playlist could not name (a line break): bad
+# usage up front (the old code failed after transcoding, with a muxer error
+# or "a segment of the playlist is missing").  A '%' that is no pattern, a
+# space and non-ASCII letters are names like any other.
+for my $name ("pct%d", "take%03d", "two\nlines")
+{
+	my ($rc, undef, $err) = cli('--quiet', '--params={"format": "hls"}', $input, "$dir/odd/$name.m3u8");
+	is($rc, 2, "HLS OUTPUT \"$name\": bad usage");
+	like($err, qr/the hls output .* may not hold/s, "HLS OUTPUT \"$name\": says why");
+}
+for my $name ("50%", "with space", "\x{e9}t\x{e9}")
+{
+	my $path = "$dir/odd/$name.m3u8";
+	utf8::encode($path);
+	$run = transcode($input, $path, { format => 'hls', hls_segment_seconds => 1 });
+	is($run->{status}, 0, "HLS OUTPUT \"$path\": done") or diag $run->{stderr};
+	is_deeply(playlists_complete("$dir/odd"), [], "HLS OUTPUT \"$path\": the playlist names files that exist");
+}
+
 done_testing();
