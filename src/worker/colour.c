@@ -229,14 +229,29 @@ colour_plan(const ColourInput *in, ColourPlan *plan, char *err, size_t errlen)
 	return 0;
 }
 
-void
-colour_follow_input(const ColourInput *in, ColourPlan *plan)
+int
+colour_follow_input(const ColourInput *in, ColourPlan *plan, char *err, size_t errlen)
 {
-	plan->scale_args[0] = '\0';
-	set_scale_args(in, plan);
-	if (!plan->tonemapped)
+	/* PQ or HLG output would show an SDR clip (or the other HDR transfer) with the wrong light. */
+	if (plan->hdr_kept && in->trc != plan->trc)
 	{
-		plan->prefix[0] = '\0';
-		set_palette_prefix(in, plan);
+		snprintf(err, errlen, "the input's transfer changes from %s to %s mid-stream, which hdr \"keep\" "
+				 "cannot follow: use hdr \"tonemap\" for SDR BT.709 output",
+				 av_color_transfer_name(plan->trc), av_color_transfer_name(in->trc));
+		return -1;
 	}
+	plan->scale_args[0] = '\0';
+	plan->prefix[0] = '\0';
+	if (colour_is_hdr(in->trc))
+	{
+		/* An HDR clip in SDR output is tone-mapped from its own tags; the output's stay. */
+		ColourPlan	tonemap = *plan;
+
+		set_tonemap(in, &tonemap);
+		memcpy(plan->prefix, tonemap.prefix, sizeof(plan->prefix));
+		return 0;
+	}
+	set_scale_args(in, plan);
+	set_palette_prefix(in, plan);
+	return 0;
 }

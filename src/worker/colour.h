@@ -60,11 +60,13 @@ extern int	colour_plan(const ColourInput *in, ColourPlan *plan, char *err, size_
 
 /*
  * For an input whose picture changes mid-stream (clips joined together):
- * the conversions in plan (range, RGB matrix, palette) redone for in, while
- * the tags and pixel format the encoders were opened with stay.  A
- * tone-mapping prefix stays as it was.
+ * the conversions in plan (range, RGB matrix, palette, tone mapping) redone
+ * for in, while the tags and pixel format the encoders were opened with
+ * stay: an HDR clip in SDR output is tone-mapped, an SDR clip after a
+ * tone-mapped one is not.  Returns 0, or -1 with a message in err when the
+ * output keeps HDR and in's transfer is another (a user error).
  */
-extern void colour_follow_input(const ColourInput *in, ColourPlan *plan);
+extern int	colour_follow_input(const ColourInput *in, ColourPlan *plan, char *err, size_t errlen);
 
 /* Whether a transfer function is high dynamic range (PQ or HLG). */
 extern int	colour_is_hdr(enum AVColorTransferCharacteristic trc);

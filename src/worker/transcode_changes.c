@@ -37,12 +37,13 @@ transcode_describe_video_source(Transcoder *t)
 	t->src.height = t->video_dec->height;
 	t->src.format = t->video_dec->pix_fmt;
 	t->src.full_range = t->video_dec->color_range == AVCOL_RANGE_JPEG;
+	t->src.trc = t->video_dec->color_trc;
 	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, NULL));
 }
 
 /*
- * Clips joined together can change picture size, pixel format, range or
- * pixel aspect mid-stream, but a buffer source is configured once: a frame of
+ * Clips joined together can change picture size, pixel format, range,
+ * SDR or HDR transfer or pixel aspect mid-stream, but a buffer source is configured once: a frame of
  * another size would reach the encoder as it is, cropped or overrun.  As
  * the ffmpeg command line does, the old graph is drained into the encoders
  * and a new one built for the new picture, which fits it into the size the
@@ -58,6 +59,7 @@ transcode_follow_picture_change(Transcoder *t, const AVFrame *frame)
 
 	if (frame->width == t->src.width && frame->height == t->src.height && frame->format == t->src.format &&
 		(frame->color_range == AVCOL_RANGE_JPEG) == t->src.full_range &&
+		colour_is_hdr(frame->color_trc) == colour_is_hdr(t->src.trc) &&
 		same_aspect(av_guess_sample_aspect_ratio(t->in, st, (AVFrame *) frame), t->src.sar))
 		return TRANSCODE_OK;
 	if (t->keep_fields && (frame->width != t->src.width || frame->height != t->src.height))
@@ -77,7 +79,9 @@ transcode_follow_picture_change(Transcoder *t, const AVFrame *frame)
 	t->src.height = frame->height;
 	t->src.format = frame->format;
 	t->src.full_range = frame->color_range == AVCOL_RANGE_JPEG;
-	transcode_follow_colour(t, frame);
+	t->src.trc = frame->color_trc;
+	if ((status = transcode_follow_colour(t, frame)) != TRANSCODE_OK)
+		return status;
 	t->src.sar = known_ratio(av_guess_sample_aspect_ratio(t->in, st, (AVFrame *) frame));
 	return transcode_build_video_graph(t);
 }

@@ -78,7 +78,7 @@ transcode_plan_colour(Transcoder *t)
 }
 
 /* The colour plan's conversions for a frame whose picture differs from the one planned for. */
-void
+TranscodeStatus
 transcode_follow_colour(Transcoder *t, const AVFrame *frame)
 {
 	ColourInput in = {
@@ -87,7 +87,7 @@ transcode_follow_colour(Transcoder *t, const AVFrame *frame)
 		.trc = frame->color_trc, .codec = t->spec->video_codec, .hdr = t->spec->hdr,
 	};
 
-	colour_follow_input(&in, &t->colour);
+	return colour_follow_input(&in, &t->colour, t->err, t->errlen) < 0 ? TRANSCODE_USER_ERROR : TRANSCODE_OK;
 }
 
 /*

@@ -27,6 +27,7 @@ typedef struct VideoSource
 	int			height;
 	enum AVPixelFormat format;
 	int			full_range;		/* the frames say full range (yuvj, or tagged "pc") */
+	enum AVColorTransferCharacteristic trc;
 	AVRational	sar;			/* as the container or else the codec says (0/1: unknown) */
 } VideoSource;
 
@@ -114,7 +115,7 @@ extern TranscodeStatus transcode_open_decoder(Transcoder *t, int index, AVCodecC
 /* Decides t->colour from the video decoder, the codec and params.hdr. */
 extern TranscodeStatus transcode_plan_colour(Transcoder *t);
 /* Redoes the colour plan's conversions (not its tags) for a frame whose picture changed. */
-extern void transcode_follow_colour(Transcoder *t, const AVFrame *frame);
+extern TranscodeStatus transcode_follow_colour(Transcoder *t, const AVFrame *frame);
 extern TranscodeStatus transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r);
 extern TranscodeStatus transcode_open_audio_encoder(Transcoder *t);
 

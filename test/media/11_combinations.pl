@@ -186,4 +186,39 @@ sub joined
 	}
 }
 
+# Clips joined that switch between SDR and HDR (PQ): the light follows the
+# clip.  Into SDR output, a PQ clip after an SDR one is tone-mapped and an
+# SDR clip after a PQ one is not (the old code kept the first clip's choice:
+# the SDR clip came out darkened as if PQ, the PQ clip washed out); hdr keep
+# cannot show an SDR clip as PQ and says so.  Each clip is measured against
+# the same clip transcoded alone.
+{
+	my $pq = [ '-pix_fmt', 'yuv420p10le', '-color_primaries', 'bt2020', '-color_trc', 'smpte2084',
+		'-colorspace', 'bt2020nc' ];
+	my $sdr = [ '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709' ];
+	my $src = 'testsrc2=s=320x240:r=25:d=1';
+	my %alone = (pq => joined('alone_pq', $src, $src, $pq, $pq), sdr => joined('alone_sdr', $src, $src, $sdr, $sdr));
+	my %level;
+	for my $kind (sort keys %alone)
+	{
+		my $run = transcode($alone{$kind}, "$dir/alone_$kind.mp4", { encoder_preset => 'ultrafast' });
+		is($run->{status}, 0, "a $kind clip alone: transcodes") or diag $run->{stderr};
+		$level{$kind} = luma_at("$dir/alone_$kind.mp4", 10, '320:240:0:0');
+	}
+	for my $case ([ 'pq_then_sdr', $pq, $sdr, 'sdr' ], [ 'sdr_then_pq', $sdr, $pq, 'pq' ])
+	{
+		my ($name, $first, $second, $then) = @$case;
+		my $in = joined($name, $src, $src, $first, $second);
+		my $run = transcode($in, "$dir/$name.mp4", { encoder_preset => 'ultrafast' });
+		is($run->{status}, 0, "$name: transcodes") or diag $run->{stderr};
+		my $got = luma_at("$dir/$name.mp4", 35, '320:240:0:0');
+		ok(abs($got - $level{$then}) <= 6, "$name: the second clip's light is the $then clip's ($got, alone $level{$then})");
+	}
+	my $run = transcode(joined('keep_then_sdr', $src, $src, $pq, $sdr), "$dir/keep_then_sdr.mp4",
+		{ video_codec => 'h265', hdr => 'keep', encoder_preset => 'ultrafast' });
+	is($run->{reason}, 'user_error', 'hdr keep, PQ then SDR: a user error');
+	like($run->{error} // '', qr/transfer changes from smpte2084 to bt709 mid-stream.*use hdr "tonemap"/,
+		'hdr keep, PQ then SDR: says what changed and what to do');
+}
+
 done_testing();

@@ -125,16 +125,16 @@ test_untagged(void)
 	in = input(AV_PIX_FMT_YUV420P, 1280, 720, "h264");
 	CHECK(plan_of(&in) == 0 && plan.scale_args[0] == '\0', "limited-range YUV needs no conversion");
 	in.range = AVCOL_RANGE_JPEG, in.width = 640, in.height = 480;
-	colour_follow_input(&in, &plan);
+	CHECK(colour_follow_input(&in, &plan, err, sizeof(err)) == 0, "followed");
 	CHECK(strcmp(plan.scale_args, "in_range=pc:out_range=tv") == 0 && plan.space == AVCOL_SPC_BT709,
 		  "a full-range clip after it is brought to limited range, the BT.709 tags kept");
 	in = input(AV_PIX_FMT_PAL8, 640, 480, "h264");
-	colour_follow_input(&in, &plan);
+	CHECK(colour_follow_input(&in, &plan, err, sizeof(err)) == 0, "followed");
 	CHECK(strcmp(plan.prefix, "format=rgb24") == 0 &&
 		  strcmp(plan.scale_args, "out_color_matrix=bt709:out_range=tv") == 0,
 		  "a palette clip after it is converted with the matrix the output was opened with");
 	in = input(AV_PIX_FMT_YUV420P, 640, 480, "h264");
-	colour_follow_input(&in, &plan);
+	CHECK(colour_follow_input(&in, &plan, err, sizeof(err)) == 0, "followed");
 	CHECK(plan.prefix[0] == '\0' && plan.scale_args[0] == '\0', "and back to plain YUV: nothing to convert");
 }
 
@@ -207,11 +207,40 @@ test_hdr(void)
 		  plan.trc == AVCOL_TRC_BT2020_10, "BT.2020 SDR (bt2020-10 transfer) is no HDR: 8-bit with its tags");
 }
 
+/* Clips joined together that switch between SDR and HDR: the light follows the clip. */
+static void
+test_hdr_follow(void)
+{
+	ColourInput in = input(AV_PIX_FMT_YUV420P, 640, 360, "h264");
+
+	CHECK(plan_of(&in) == 0 && plan.prefix[0] == '\0' && !plan.tonemapped, "an SDR clip first");
+	in = hdr_input(AVCOL_TRC_SMPTE2084, "h264", HDR_AUTO);
+	CHECK(colour_follow_input(&in, &plan, err, sizeof(err)) == 0 && strstr(plan.prefix, "tin=smpte2084") != NULL &&
+		  strstr(plan.prefix, "tonemap=hable") != NULL && plan.pix_fmt == AV_PIX_FMT_YUV420P &&
+		  plan.trc == AVCOL_TRC_SMPTE170M,
+		  "then a PQ clip is tone-mapped, the SDR output's tags kept");
+	CHECK(plan_of(&in) == 0 && is_tonemapped(), "a PQ clip first is tone-mapped");
+	in = input(AV_PIX_FMT_YUV420P, 640, 360, "h264");
+	CHECK(colour_follow_input(&in, &plan, err, sizeof(err)) == 0 && plan.prefix[0] == '\0' &&
+		  plan.scale_args[0] == '\0',
+		  "then an SDR clip is not tone-mapped (its light is SDR already)");
+	in = hdr_input(AVCOL_TRC_ARIB_STD_B67, "h264", HDR_AUTO);
+	CHECK(colour_follow_input(&in, &plan, err, sizeof(err)) == 0 && strstr(plan.prefix, "tin=arib-std-b67") != NULL,
+		  "then an HLG clip is tone-mapped from HLG");
+	in = hdr_input(AVCOL_TRC_SMPTE2084, "h265", HDR_KEEP);
+	CHECK(plan_of(&in) == 0 && plan.hdr_kept, "a PQ clip kept as PQ");
+	in = input(AV_PIX_FMT_YUV420P, 640, 360, "h265");
+	CHECK(colour_follow_input(&in, &plan, err, sizeof(err)) < 0 &&
+		  strstr(err, "changes from smpte2084 to") != NULL && strstr(err, "use hdr \"tonemap\"") != NULL,
+		  "then an SDR clip is refused, saying to tone-map");
+}
+
 int
 main(void)
 {
 	test_sdr();
 	test_untagged();
 	test_hdr();
+	test_hdr_follow();
 	return check_summary();
 }
