@@ -84,6 +84,9 @@ confine_output(const char *root, const char *relative, char *out, size_t outlen,
 				*slash = saved;
 				return fail(why, "a component of the output path is not a directory");
 			}
+			/* Refused now, not after the whole transcode when the rename onto it fails. */
+			if (slash == NULL && S_ISDIR(st.st_mode))
+				return fail(why, "the output path is a directory: name a file in it");
 		}
 		else if (errno != ENOENT)
 		{

@@ -108,6 +108,8 @@ main(void)
 	CHECK(why != NULL && strstr(why, "symbolic link") != NULL, "and the reason says so");
 	CHECK(!output_ok("movies/passwd.mp4"), "a planted link as the file itself is refused");
 	CHECK(!output_ok("movies/notadir/x.mp4"), "a file used as a directory is refused");
+	CHECK(confine_output(root, "movies", out, sizeof(out), &why) != 0 && strstr(why, "is a directory") != NULL,
+		  "an existing directory as the output file is refused, saying so");
 	CHECK(confine_output("relative/root", "x.mp4", out, sizeof(out), &why) != 0, "a relative root is refused");
 	CHECK(confine_output(root, "x.mp4", out, 8, &why) != 0, "an output path longer than the buffer is refused");
 
