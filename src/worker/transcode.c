@@ -154,20 +154,27 @@ drain_audio_encoder(Transcoder *t, int flush)
 }
 
 /*
- * Whether a filtered frame moves the output's time on.  Clips joined with
- * overlapping timestamps (the second starting a frame before the first
- * ends, as B-frames make a careless join) give frames at or before one
- * already encoded, and so do the frames a rebuilt graph's fps filter starts
- * with; the encoder would give them a decoding time the muxer refuses.  As
- * the ffmpeg command line's frame-rate sync does, such a frame is dropped.
+ * Whether a filtered frame moves the output's time on: 1, or 0 to drop it.
+ * Clips joined with overlapping timestamps (the second starting a frame
+ * before the first ends, as B-frames make a careless join) give frames at
+ * or just before one already encoded, and so do the frames a rebuilt
+ * graph's fps filter starts with; the encoder would give them a decoding
+ * time the muxer refuses.  As the ffmpeg command line's frame-rate sync
+ * does, such a frame is dropped.  A step back of more than 0.1 s (ffmpeg's
+ * bound for a timestamp discontinuity) is no overlap but clips each
+ * starting their own time: dropping would silently lose the rest of the
+ * picture, so it is -1, an input error.
  */
 static int
-video_frame_advances(Output *out, const AVFrame *frame)
+video_frame_advances(Output *out, const AVFrame *frame, AVRational time_base, double *back)
 {
 	if (frame->pts == AV_NOPTS_VALUE)
 		return 1;
 	if (out->sent_video && frame->pts <= out->last_video_pts)
-		return 0;
+	{
+		*back = (out->last_video_pts - frame->pts) * av_q2d(time_base);
+		return *back > 0.1 ? -1 : 0;
+	}
 	out->last_video_pts = frame->pts;
 	out->sent_video = 1;
 	return 1;
@@ -186,10 +193,18 @@ transcode_pull_filters(Transcoder *t, int flush)
 
 		while ((ret = av_buffersink_get_frame(out->video_sink, t->filtered)) >= 0)
 		{
-			if (!video_frame_advances(out, t->filtered))
+			double		back = 0;
+			int			advances = video_frame_advances(out, t->filtered,
+														av_buffersink_get_time_base(out->video_sink), &back);
+
+			if (advances <= 0)
 			{
 				av_frame_unref(t->filtered);
-				continue;
+				if (advances == 0)
+					continue;
+				snprintf(t->err, t->errlen, "the input's picture timestamps go back %.2f s mid-stream (clips "
+						 "joined that each start their own time?): join them with continuous timestamps", back);
+				return TRANSCODE_INPUT_ERROR;
 			}
 			t->filtered->pict_type = AV_PICTURE_TYPE_NONE;
 			status = drain_video_encoder(t, out, 0);

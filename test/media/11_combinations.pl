@@ -186,6 +186,20 @@ sub joined
 	}
 }
 
+# Clips joined that each start their own time (a cat of two files made
+# alike): the picture steps back a whole clip.  Dropping what does not move
+# time on would silently lose the second clip's picture (its sound kept);
+# it is an input error saying so.
+{
+	my $clip = ffmpeg_make("$dir/restart_a.ts", [ '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=25:d=1' ],
+		[ '-c:v', 'libx264', '-preset', 'ultrafast' ]);
+	system("cat '$clip' '$clip' > '$dir/restart.ts'") == 0 or die "cat: $?";
+	my $run = transcode("$dir/restart.ts", "$dir/restart.mp4", { encoder_preset => 'ultrafast' });
+	is($run->{reason}, 'input_error', 'clips each starting their own time: an input error');
+	like($run->{error} // '', qr/picture timestamps go back \d+\.\d\d s mid-stream/,
+		'clips each starting their own time: says how far back');
+}
+
 # Clips joined that switch between SDR and HDR (PQ): the light follows the
 # clip.  Into SDR output, a PQ clip after an SDR one is tone-mapped and an
 # SDR clip after a PQ one is not (the old code kept the first clip's choice:
