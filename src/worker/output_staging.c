@@ -176,17 +176,38 @@ output_publish(const char *final_path, const char *staging, int hls, int64_t *by
 	return rmdir(staging);
 }
 
-void
+size_t
 output_make_parents(const char *path, size_t from)
 {
 	char		copy[PATH_BYTES];
+	size_t		top = 0;
 
 	if (snprintf(copy, sizeof(copy), "%s", path) >= (int) sizeof(copy) || from >= strlen(copy))
-		return;
+		return 0;
 	for (char *slash = strchr(copy + from + 1, '/'); slash; slash = strchr(slash + 1, '/'))
 	{
 		*slash = '\0';
-		(void) mkdir(copy, 0755);	/* what is there afterwards is checked by the caller's open */
+		/* What is there afterwards is checked by the caller's open. */
+		if (mkdir(copy, 0755) == 0 && top == 0)
+			top = strlen(copy);
 		*slash = '/';
+	}
+	return top;
+}
+
+void
+output_unmake_parents(const char *path, size_t top)
+{
+	char		copy[PATH_BYTES];
+	char	   *slash;
+
+	if (top == 0 || snprintf(copy, sizeof(copy), "%s", path) >= (int) sizeof(copy))
+		return;
+	/* Deepest first; a directory something else has written into stays. */
+	while ((slash = strrchr(copy, '/')) != NULL && (size_t) (slash - copy) >= top)
+	{
+		*slash = '\0';
+		if (rmdir(copy) != 0)
+			return;
 	}
 }

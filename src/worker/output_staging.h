@@ -44,7 +44,13 @@ extern int	output_publish(const char *final_path, const char *staging, int hls, 
 /* Removes what a failed or stopped transcode wrote, and only that. */
 extern void output_discard(const char *staging, int hls);
 
-/* Creates the directories above path, from its byte from onwards (mkdir -p, mode 0755). */
-extern void output_make_parents(const char *path, size_t from);
+/*
+ * Creates the directories above path, from its byte from onwards (mkdir -p,
+ * mode 0755).  Returns the length of the topmost one it created, 0 if none.
+ */
+extern size_t output_make_parents(const char *path, size_t from);
+
+/* Removes, where empty, the directories output_make_parents created (top: what it returned). */
+extern void output_unmake_parents(const char *path, size_t top);
 
 #endif

@@ -196,6 +196,7 @@ run(TranscodeRequest *req, const char *output, const char *const *allow, int nal
 	char		staging[4200] = "";
 	char		write_to[4200];
 	int64_t		bytes;
+	size_t		made = 0;		/* the directories this run created, for a failure to remove */
 
 	req->output = output;
 	if (strncmp(output, "rtmp://", 7) != 0 && strncmp(output, "rtmps://", 8) != 0)
@@ -213,11 +214,12 @@ run(TranscodeRequest *req, const char *output, const char *const *allow, int nal
 	}
 	if (staging[0])
 	{
-		output_make_parents(final_path, 0);
+		made = output_make_parents(final_path, 0);
 		if (output_stage(final_path, staging, hls, write_to, sizeof(write_to)) < 0)
 		{
 			fprintf(stderr, "ffrtmp-transcode: could not create %s: %s (%s)\n", staging, strerror(errno),
 					transcode_status_reason(TRANSCODE_RESOURCE_ERROR));
+			output_unmake_parents(final_path, made);
 			return 1;
 		}
 		req->output = write_to;
@@ -234,6 +236,7 @@ run(TranscodeRequest *req, const char *output, const char *const *allow, int nal
 	if (status != TRANSCODE_OK)
 	{
 		output_discard(staging, hls);	/* what this run wrote, nothing else */
+		output_unmake_parents(final_path, made);
 		fprintf(stderr, "ffrtmp-transcode: %s (%s)\n", err, transcode_status_reason(status));
 		return 1;
 	}

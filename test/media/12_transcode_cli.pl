@@ -119,6 +119,17 @@ is($run->{status}, 0, 'an earlier HLS output is made') or diag $run->{stderr};
 interrupted('an HLS output', "$dir/hls", $ladder, "$dir/hls/index.m3u8");
 is_deeply(playlists_complete("$dir/hls"), [], 'an HLS output: every playlist names files that exist');
 
+# A failed run into directories that did not exist leaves none of them (the
+# old code left them, empty); one that existed before stays.
+mkdir "$dir/kept";
+for my $case ([ 'a file', {}, "$dir/kept/fresh/a/x.mp4" ], [ 'HLS', { format => 'hls' }, "$dir/kept/fresh/b/out" ])
+{
+	my ($name, $params, $output) = @$case;
+	$run = transcode("$dir/garbage.mp4", $output, $params);
+	is($run->{status}, 1, "a failed run into new directories ($name) fails");
+	ok(!-e "$dir/kept/fresh" && -d "$dir/kept", "a failed run into new directories ($name) leaves none of them");
+}
+
 # 3. The README's example: out/ does not exist yet; it is created (mkdir -p).
 $run = transcode($input, "$dir/new/out/index.m3u8", $ladder);
 is($run->{status}, 0, 'missing output directories are created') or diag $run->{stderr};
