@@ -8,6 +8,7 @@
  */
 #include "ffrtmp.h"
 #include "bounds.h"
+#include "common/job_params.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -295,280 +296,101 @@ ffrtmp_check_output_url(const char *url)
 
 /* ---- Encode parameters ----------------------------------------------------- */
 
-typedef enum OptionKind
-{
-	OPT_CHOICE,				/* one of a list of words */
-	OPT_INTEGER,				/* whole number in [min, max] */
-	OPT_NUMBER,				/* number in [min, max] */
-	OPT_BITRATE,				/* bits per second: 2500000, "2500k" or "2.5M" */
-	OPT_SIZE,					/* "WIDTHxHEIGHT", even, 16 to 7680 x 4320 */
-	OPT_WORD,					/* [a-z0-9_-]{1,32}, e.g. an encoder preset */
-	OPT_LANGUAGE,				/* ISO 639-2 code: three lower-case letters */
-	OPT_RENDITIONS,			/* array of rendition objects */
-} OptionKind;
+/*
+ * The rules live in src/common/job_params.c, shared with the worker: here a
+ * jsonb value becomes the common tree, and a refusal becomes an ereport.
+ */
 
-typedef struct ParamSpec
-{
-	const char *name;
-	OptionKind	kind;
-	double		min;
-	double		max;
-	const char *choices;		/* space-separated, for OPT_CHOICE */
-	bool		per_rendition;	/* may also appear inside a rendition */
-} ParamSpec;
-
-static const ParamSpec param_specs[] = {
-	{"video_codec", OPT_CHOICE, 0, 0, "h264 h265 vp9 av1 copy none", false},
-	{"audio_codec", OPT_CHOICE, 0, 0, "aac opus copy none", false},
-	{"format", OPT_CHOICE, 0, 0, "mp4 mkv webm hls flv", false},
-	{"encoder_preset", OPT_WORD, 0, 0, NULL, false},
-	{"profile", OPT_WORD, 0, 0, NULL, false},
-	{"crf", OPT_INTEGER, 0, 63, NULL, true},
-	{"video_bitrate", OPT_BITRATE, 1e3, 1e9, NULL, true},
-	{"maxrate", OPT_BITRATE, 1e3, 1e9, NULL, true},
-	{"bufsize", OPT_BITRATE, 1e3, 1e9, NULL, true},
-	{"audio_bitrate", OPT_BITRATE, 8e3, 1e6, NULL, false},
-	{"gop", OPT_INTEGER, 1, 1000, NULL, false},
-	{"fps", OPT_NUMBER, 1, 240, NULL, true},
-	{"size", OPT_SIZE, 0, 0, NULL, true},
-	{"audio_rate", OPT_INTEGER, 8000, 192000, NULL, false},
-	{"audio_channels", OPT_INTEGER, 1, 8, NULL, false},
-	{"duration", OPT_NUMBER, 0.001, 86400, NULL, false},
-	{"hls_segment_seconds", OPT_NUMBER, 1, 60, NULL, false},
-	{"deinterlace", OPT_CHOICE, 0, 0, "auto on off", false},
-	{"hdr", OPT_CHOICE, 0, 0, "auto keep tonemap", false},
-	{"audio_track", OPT_INTEGER, 0, 63, NULL, false},
-	{"audio_language", OPT_LANGUAGE, 0, 0, NULL, false},
-	{"renditions", OPT_RENDITIONS, 1, 8, NULL, false},
-	{"name", OPT_WORD, 0, 0, NULL, true},
-};
-
-#define PARAM_NAMES "video_codec, audio_codec, format, encoder_preset, profile, crf, video_bitrate, maxrate, bufsize, audio_bitrate, gop, fps, size, audio_rate, audio_channels, duration, hls_segment_seconds, deinterlace, hdr, audio_track, audio_language and renditions"
-
-/* True when word is one of the space-separated words of list. */
 bool
 ffrtmp_word_in_list(const char *word, const char *list)
 {
-	size_t		len = strlen(word);
-
-	for (const char *p = list; *p; p += strcspn(p, " "), p += (*p == ' '))
-		if (strncmp(p, word, len) == 0 && (p[len] == ' ' || p[len] == '\0') && len > 0)
-			return true;
-	return false;
+	return job_params_word_in(word, list);
 }
 
-static bool
-valid_bitrate(const JsonbValue *v, double min, double max)
-{
-	char	   *s = jsonb_string(v);
-	char	   *end;
-	double		value;
+static void to_node(const JsonbValue *v, JobParamsNode *node);
 
-	if (s == NULL)
-		return is_integer_in(jsonb_number(v), min, max);
-	errno = 0;
-	value = strtod(s, &end);
-	if (end == s || errno != 0 || !isdigit((unsigned char) s[0]))
-		return false;
-	if (*end == 'k' || *end == 'K')
-		value *= 1e3, end++;
-	else if (*end == 'm' || *end == 'M')
-		value *= 1e6, end++;
-	return *end == '\0' && value >= min && value <= max;
-}
-
-static bool
-valid_size(const JsonbValue *v)
-{
-	char	   *s = jsonb_string(v);
-	int			width,
-				height,
-				consumed = 0;
-
-	return s != NULL && sscanf(s, "%5dx%5d%n", &width, &height, &consumed) == 2 &&
-		s[consumed] == '\0' && isdigit((unsigned char) s[0]) &&
-		width >= 16 && width <= 7680 && height >= 16 && height <= 4320 &&
-		width % 2 == 0 && height % 2 == 0;
-}
-
-static bool
-valid_word(const JsonbValue *v)
-{
-	char	   *s = jsonb_string(v);
-
-	return s != NULL && strlen(s) >= 1 && strlen(s) <= 32 &&
-		strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(s);
-}
-
-static void check_param_object(JsonbContainer *container, bool in_rendition);
-
+/* The elements (or key/value members) of an array or object container. */
 static void
-check_renditions(const ParamSpec *spec, const JsonbValue *v)
+container_to_node(JsonbContainer *container, JobParamsNode *node)
 {
-	JsonbIterator *it;
-	JsonbValue	element;
+	JsonbIterator *it = JsonbIteratorInit(container);
 	JsonbIteratorToken token;
-	int			count = 0;
+	JsonbValue	v;
+	JobParamsNode *items = NULL;
+	int			n = 0;
+	int			allocated = 0;
+	char	   *key = NULL;
 
-	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
-		invalid("Pass an array of objects such as [{\"size\": \"1280x720\", \"video_bitrate\": \"2800k\"}].",
-				"params.renditions must be an array");
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((token = JsonbIteratorNext(&it, &element, true)) != WJB_DONE)
+	node->type = JsonContainerIsObject(container) ? JP_OBJECT : JP_ARRAY;
+	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		if (token != WJB_ELEM)
-			continue;
-		if (element.type != jbvBinary || !JsonContainerIsObject(element.val.binary.data))
-			invalid("Each rendition is an object with at least a size.",
-					"params.renditions[%d] must be an object", count);
-		check_param_object(element.val.binary.data, true);
-		if (getKeyJsonValueFromContainer(element.val.binary.data, "size", 4, NULL) == NULL)
-			invalid("Give every rendition a size such as \"1280x720\".",
-					"params.renditions[%d] has no size", count);
-		count++;
-	}
-	if (count < spec->min || count > spec->max)
-		invalid("An adaptive bitrate ladder has 1 to 8 renditions.",
-				"params.renditions has %d entries", count);
-}
-
-static void
-check_param_value(const ParamSpec *spec, const JsonbValue *v)
-{
-	bool		ok = false;
-	const char *expected = "";
-
-	switch (spec->kind)
-	{
-		case OPT_CHOICE:
-			ok = v->type == jbvString && ffrtmp_word_in_list(jsonb_string(v), spec->choices);
-			expected = psprintf("one of: %s", spec->choices);
-			break;
-		case OPT_INTEGER:
-			ok = is_integer_in(jsonb_number(v), spec->min, spec->max);
-			expected = psprintf("a whole number from %g to %g", spec->min, spec->max);
-			break;
-		case OPT_NUMBER:
-			ok = !isnan(jsonb_number(v)) && jsonb_number(v) >= spec->min && jsonb_number(v) <= spec->max;
-			expected = psprintf("a number from %g to %g", spec->min, spec->max);
-			break;
-		case OPT_BITRATE:
-			ok = valid_bitrate(v, spec->min, spec->max);
-			expected = psprintf("bits per second from %g to %g, such as 2500000, \"2500k\" or \"2.5M\"",
-								spec->min, spec->max);
-			break;
-		case OPT_SIZE:
-			ok = valid_size(v);
-			expected = "\"WIDTHxHEIGHT\" with even numbers, from 16x16 to 7680x4320";
-			break;
-		case OPT_WORD:
-			ok = valid_word(v);
-			expected = "1 to 32 lower-case letters, digits, '_' or '-'";
-			break;
-		case OPT_LANGUAGE:
-			ok = jsonb_string(v) != NULL && strlen(jsonb_string(v)) == 3 &&
-				strspn(jsonb_string(v), "abcdefghijklmnopqrstuvwxyz") == 3;
-			expected = "an ISO 639-2 language code of three lower-case letters, such as \"eng\"";
-			break;
-		case OPT_RENDITIONS:
-			check_renditions(spec, v);
-			return;
-	}
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for params.%s", spec->name),
-				 errhint("Use %s.", expected)));
-}
-
-static void
-check_param_object(JsonbContainer *container, bool in_rendition)
-{
-	ObjectWalk	walk;
-
-	walk_begin(&walk, container);
-	while (walk_next(&walk))
-	{
-		const ParamSpec *spec = NULL;
-
-		for (int i = 0; i < lengthof(param_specs); i++)
-			if (strcmp(walk.key, param_specs[i].name) == 0)
-				spec = &param_specs[i];
-		if (spec == NULL || (in_rendition && !spec->per_rendition) ||
-			(!in_rendition && strcmp(spec->name, "name") == 0))
+		if (token == WJB_KEY)
 		{
-			if (in_rendition)
-				invalid("A rendition may set name, size, video_bitrate, maxrate, bufsize, crf and fps.",
-						"unknown rendition option \"%s\"", echo(walk.key));
-			invalid("The options are " PARAM_NAMES ".", "unknown option \"%s\" in params", echo(walk.key));
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
 		}
-		check_param_value(spec, &walk.value);
+		if (token != WJB_VALUE && token != WJB_ELEM)
+			continue;
+		if (n == allocated)
+		{
+			allocated = allocated ? allocated * 2 : 8;
+			items = items ? repalloc(items, allocated * sizeof(*items)) : palloc(allocated * sizeof(*items));
+		}
+		memset(&items[n], 0, sizeof(items[n]));
+		to_node(&v, &items[n]);
+		items[n++].key = token == WJB_VALUE ? key : NULL;
 	}
+	node->items = items;
+	node->nitems = n;
 }
 
-static char *
-param_word(Jsonb *params, const char *key)
+static void
+to_node(const JsonbValue *v, JobParamsNode *node)
 {
-	JsonbValue *v = getKeyJsonValueFromContainer(&params->root, key, strlen(key), NULL);
-
-	return v ? jsonb_string(v) : NULL;
-}
-
-static bool
-has_param(Jsonb *params, const char *key)
-{
-	return getKeyJsonValueFromContainer(&params->root, key, strlen(key), NULL) != NULL;
+	switch (v->type)
+	{
+		case jbvString:
+			node->type = JP_STRING;
+			node->string = pnstrdup(v->val.string.val, v->val.string.len);
+			break;
+		case jbvNumeric:
+			node->type = JP_NUMBER;
+			node->number = jsonb_number(v);
+			break;
+		case jbvBool:
+			node->type = JP_BOOL;
+			break;
+		case jbvBinary:
+			container_to_node(v->val.binary.data, node);
+			break;
+		default:
+			node->type = JP_NULL;
+			break;
+	}
 }
 
 /*
  * Checks a job's encode parameters (a preset's merged with the caller's):
  * every option known and well-formed, and the combinations consistent.
+ * output_url (or NULL) picks the format when params has none, as the worker
+ * does.
  */
 void
-ffrtmp_check_params(Jsonb *params)
+ffrtmp_check_params(Jsonb *params, const char *output_url)
 {
-	static const char *const needs_encoding[] = {"size", "fps", "crf", "video_bitrate", "gop", "renditions",
-	"deinterlace", "hdr"};
-	char	   *video;
-	char	   *audio;
-	char	   *format;
+	JobParamsNode root = {0};
+	JobParamsVerdict verdict;
 
 	if (!JB_ROOT_IS_OBJECT(params) || JB_ROOT_IS_SCALAR(params))
-		invalid("Pass a JSON object such as '{\"video_codec\": \"h264\", \"size\": \"1280x720\"}'.",
-				"params must be a JSON object");
-	ffrtmp_check_json_object("params", params, PARAMS_MAX_BYTES, PARAMS_MAX_DEPTH);
-	check_param_object(&params->root, false);
-	video = param_word(params, "video_codec");
-	audio = param_word(params, "audio_codec");
-	format = param_word(params, "format");
-
-	if (has_param(params, "renditions") && (format == NULL || strcmp(format, "hls") != 0))
-		invalid("Add \"format\": \"hls\": renditions make an HLS ladder.",
-				"params.renditions needs format hls");
-	for (int i = 0; video && (strcmp(video, "copy") == 0 || strcmp(video, "none") == 0) &&
-		 i < lengthof(needs_encoding); i++)
-		if (has_param(params, needs_encoding[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("params.%s needs the video to be encoded, but video_codec is %s",
-							needs_encoding[i], video),
-					 errhint("Remove params.%s or choose an encoding video_codec.", needs_encoding[i])));
-	if (video && audio && strcmp(video, "none") == 0 && strcmp(audio, "none") == 0)
-		invalid("Keep the video or the audio: set video_codec or audio_codec to something other than none.",
-				"params drop both video and audio: the output would be empty");
-	if (has_param(params, "audio_track") && has_param(params, "audio_language"))
-		invalid("Choose the audio by index (audio_track) or by language (audio_language), not both.",
-				"params.audio_track and params.audio_language exclude each other");
-	if (audio && strcmp(audio, "none") == 0 &&
-		(has_param(params, "audio_track") || has_param(params, "audio_language")))
-		invalid("Remove the audio choice, or choose an audio_codec other than none.",
-				"params choose an audio track, but audio_codec is none");
-	if (format && strcmp(format, "webm") == 0 && video && !ffrtmp_word_in_list(video, "vp9 av1 none"))
-		invalid("WebM holds vp9 or av1 video and opus audio.", "format webm cannot hold video_codec %s", video);
-	if (format && strcmp(format, "webm") == 0 && audio && !ffrtmp_word_in_list(audio, "opus none"))
-		invalid("WebM holds vp9 or av1 video and opus audio.", "format webm cannot hold audio_codec %s", audio);
-	if (format && strcmp(format, "hls") == 0 && video && !ffrtmp_word_in_list(video, "h264 h265 copy none"))
-		invalid("HLS segments (MPEG-TS) carry h264 or h265 video.", "format hls cannot hold video_codec %s", video);
-	if (format && strcmp(format, "flv") == 0 && video && !ffrtmp_word_in_list(video, "h264 copy none"))
-		invalid("FLV (RTMP) carries h264 video.", "format flv cannot hold video_codec %s", video);
+		root.type = JP_NULL;
+	else
+	{
+		ffrtmp_check_json_object("params", params, PARAMS_MAX_BYTES, PARAMS_MAX_DEPTH);
+		container_to_node(&params->root, &root);
+	}
+	if (!job_params_check(&root, output_url ? job_params_format_from_output(output_url) : NULL, &verdict))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s", verdict.message),
+				 errhint("%s", verdict.hint)));
 }

@@ -1,12 +1,14 @@
 /*
  * job_spec.c: reading a job's params JSON into a JobSpec.
  *
- * The database validated these params when the job was submitted, so a
- * refusal here means the two sides disagree (an older worker, a hand-edited
- * row): the job fails as a user error before any work starts rather than run
- * with settings nobody asked for.
+ * The rules are the common contract's (src/common/job_params.c), the same
+ * code submit_job runs: json-c becomes the common tree, the contract says
+ * yes or no, and only then are the values read into a JobSpec.  A refusal
+ * here means a hand-edited row or an older database: the job fails as a user
+ * error before any work starts.
  */
 #include "job_spec.h"
+#include "../common/job_params.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -48,22 +50,7 @@ word_in(const char *word, const char *const *list)
 int64_t
 job_spec_parse_bitrate(const char *text)
 {
-	char	   *end;
-	double		value;
-	double		scale = 1;
-
-	if (text == NULL || text[0] < '0' || text[0] > '9')
-		return -1;
-	value = strtod(text, &end);
-	if (*end == 'k' || *end == 'K')
-		scale = 1e3, end++;
-	else if (*end == 'M' || *end == 'm')
-		scale = 1e6, end++;
-	else if (*end == 'G' || *end == 'g')
-		scale = 1e9, end++;
-	if (*end != '\0' || !isfinite(value) || value * scale < 1 || value * scale > 1e12)
-		return -1;
-	return (int64_t) llround(value * scale);
+	return job_params_parse_bitrate(text);
 }
 
 const char *
@@ -231,34 +218,85 @@ parse_renditions(json_object *array, JobSpec *spec, char *err, size_t errlen)
 			return fail(err, errlen, "params.renditions[%zu] has no size", i);
 		if (r->name[0] == '\0')
 			snprintf(r->name, sizeof(r->name), "%dp", r->height);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(spec->renditions[j].name, r->name) == 0)
-				return fail(err, errlen, "two renditions are named \"%s\"", r->name);
 	}
 	spec->nrenditions = (int) n;
 	spec->ladder = 1;
 	return 0;
 }
 
-static OutputFormat
-format_from_output(const char *output)
+/* A json-c value as the common contract's tree (malloc'd; free_node frees it). */
+static void
+to_node(json_object *v, JobParamsNode *node)
 {
-	const char *dot;
+	JobParamsNode *items;
+	int			n = 0;
 
-	if (output == NULL)
-		return FORMAT_MP4;
-	if (strncmp(output, "rtmp://", 7) == 0 || strncmp(output, "rtmps://", 8) == 0)
-		return FORMAT_FLV;
-	dot = strrchr(output, '.');
-	if (dot && strcmp(dot, ".mkv") == 0)
-		return FORMAT_MKV;
-	if (dot && strcmp(dot, ".webm") == 0)
-		return FORMAT_WEBM;
-	if (dot && strcmp(dot, ".m3u8") == 0)
-		return FORMAT_HLS;
-	if (dot && strcmp(dot, ".flv") == 0)
-		return FORMAT_FLV;
-	return FORMAT_MP4;
+	memset(node, 0, sizeof(*node));
+	switch (json_object_get_type(v))
+	{
+		case json_type_string:
+			node->type = JP_STRING;
+			node->string = json_object_get_string(v);
+			break;
+		case json_type_int:
+		case json_type_double:
+			node->type = JP_NUMBER;
+			node->number = json_object_get_double(v);
+			break;
+		case json_type_boolean:
+			node->type = JP_BOOL;
+			break;
+		case json_type_array:
+			node->type = JP_ARRAY;
+			node->nitems = (int) json_object_array_length(v);
+			items = calloc(node->nitems + 1, sizeof(*items));
+			for (int i = 0; items && i < node->nitems; i++)
+				to_node(json_object_array_get_idx(v, i), &items[i]);
+			node->items = items;
+			break;
+		case json_type_object:
+			node->type = JP_OBJECT;
+			node->nitems = json_object_object_length(v);
+			items = calloc(node->nitems + 1, sizeof(*items));
+			json_object_object_foreach(v, key, member)
+			{
+				if (items == NULL)
+					break;
+				to_node(member, &items[n]);
+				items[n++].key = key;
+			}
+			node->items = items;
+			break;
+		default:
+			node->type = JP_NULL;
+			break;
+	}
+	if ((node->type == JP_ARRAY || node->type == JP_OBJECT) && node->items == NULL)
+		node->nitems = 0;
+}
+
+static void
+free_node(JobParamsNode *node)
+{
+	for (int i = 0; i < node->nitems; i++)
+		free_node((JobParamsNode *) &node->items[i]);
+	free((void *) node->items);
+}
+
+/* The common contract's verdict on params; 0, or -1 with its message and hint in err. */
+static int
+check_contract(json_object *root, const char *output_hint, char *err, size_t errlen)
+{
+	JobParamsNode tree;
+	JobParamsVerdict verdict;
+	int			ok;
+
+	to_node(root, &tree);
+	ok = job_params_check(&tree, job_params_format_from_output(output_hint), &verdict);
+	free_node(&tree);
+	if (ok)
+		return 0;
+	return fail(err, errlen, "%s (hint: %s)", verdict.message, verdict.hint);
 }
 
 int
@@ -290,7 +328,10 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 		fail(err, errlen, "params must be a JSON object");
 		goto end;
 	}
+	if (check_contract(root, output_hint, err, errlen) < 0)
+		goto end;
 
+	/* Accepted: read the values (the checks below only guard the reading). */
 	json_object_object_foreach(root, key, v)
 	{
 		int			bad;
@@ -361,46 +402,20 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 	}
 
 	/* The format: as asked, else from the output's name, else MP4. */
-	if (format[0])
-	{
-		for (int i = 0; formats[i]; i++)
-			if (strcmp(format, formats[i]) == 0)
-				spec->format = (OutputFormat) i;
-	}
-	else
-		spec->format = format_from_output(output_hint);
+	if (format[0] == '\0')
+		strcpy(format, job_params_format_from_output(output_hint));
+	for (int i = 0; formats[i]; i++)
+		if (strcmp(format, formats[i]) == 0)
+			spec->format = (OutputFormat) i;
 
-	/* Codecs the container can hold, unless the caller chose. */
+	/* Codecs the container can hold, unless the caller chose (the contract's defaults). */
 	if (spec->video_codec[0] == '\0')
 		strcpy(spec->video_codec, spec->format == FORMAT_WEBM ? "vp9" : "h264");
 	if (spec->audio_codec[0] == '\0')
 		strcpy(spec->audio_codec, spec->format == FORMAT_WEBM ? "opus" : "aac");
-	if (spec->format == FORMAT_WEBM &&
-		(!word_in(spec->video_codec, (const char *const[]) {"vp9", "av1", "none", "copy", NULL}) ||
-		 !word_in(spec->audio_codec, (const char *const[]) {"opus", "none", "copy", NULL})))
-	{
-		fail(err, errlen, "format webm cannot hold %s video with %s audio",
-			 spec->video_codec, spec->audio_codec);
-		goto end;
-	}
-	if (spec->format == FORMAT_HLS && !word_in(spec->video_codec, (const char *const[]) {"h264", "h265", "copy", "none", NULL}))
-	{
-		fail(err, errlen, "format hls cannot hold video_codec %s", spec->video_codec);
-		goto end;
-	}
-	if (spec->format == FORMAT_FLV && !word_in(spec->video_codec, (const char *const[]) {"h264", "copy", "none", NULL}))
-	{
-		fail(err, errlen, "format flv cannot hold video_codec %s", spec->video_codec);
-		goto end;
-	}
 
 	if (renditions)
 	{
-		if (spec->format != FORMAT_HLS)
-		{
-			fail(err, errlen, "params.renditions needs format hls");
-			goto end;
-		}
 		if (parse_renditions(renditions, spec, err, errlen) < 0)
 			goto end;
 	}
@@ -408,31 +423,6 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 	{
 		spec->renditions[0] = *base;
 		spec->nrenditions = 1;
-	}
-
-	if (strcmp(spec->video_codec, "none") == 0 && strcmp(spec->audio_codec, "none") == 0)
-	{
-		fail(err, errlen, "params drop both video and audio: the output would be empty");
-		goto end;
-	}
-	if (spec->audio_track >= 0 && spec->audio_language[0])
-	{
-		fail(err, errlen, "params.audio_track and params.audio_language exclude each other");
-		goto end;
-	}
-	if (strcmp(spec->audio_codec, "none") == 0 && (spec->audio_track >= 0 || spec->audio_language[0]))
-	{
-		fail(err, errlen, "params choose an audio track, but audio_codec is none");
-		goto end;
-	}
-
-	/* Copying or dropping video leaves nothing for encode settings to act on. */
-	if (!job_spec_encodes_video(spec) &&
-		(spec->ladder || base->width || base->fps > 0 || base->crf >= 0 || base->video_bitrate || spec->gop ||
-		 json_object_object_get_ex(root, "deinterlace", NULL) || json_object_object_get_ex(root, "hdr", NULL)))
-	{
-		fail(err, errlen, "params set encode options, but video_codec is %s", spec->video_codec);
-		goto end;
 	}
 	rc = 0;
 

@@ -36,6 +36,7 @@ usage(FILE *out)
 			"ffrtmp-transcode runs one transcode with ffrtmp-worker's engine, without a database.\n"
 			"\n"
 			"Usage: ffrtmp-transcode [OPTION]... INPUT OUTPUT\n"
+			"  or:  ffrtmp-transcode --check-params [--params=JSON] [OUTPUT]\n"
 			"\n"
 			"INPUT is a file path (or file:///absolute/path), an rtmp://, rtmps://, http://\n"
 			"or https:// URL, or a test source\n"
@@ -58,6 +59,10 @@ usage(FILE *out)
 			"                          1 to 86400 (default 10)\n"
 			"      --allow-network=CIDR|HOST  connect there although the network policy refuses\n"
 			"                          it (repeatable), as ffrtmp-worker's option of that name\n"
+			"      --check-params      only check --params as submit_job and the worker do\n"
+			"                          (the same rules), OUTPUT's name picking the format\n"
+			"                          when params has none; print \"ok\" and exit 0, or the\n"
+			"                          error with its hint and exit 2; transcode nothing\n"
 			"  -q, --quiet             no progress lines\n"
 			"  -h, --help              show this help, then exit\n"
 			"\n"
@@ -256,6 +261,24 @@ run(TranscodeRequest *req, const char *output, const char *const *allow, int nal
 	return 0;
 }
 
+/* --check-params: the verdict submit_job would give, as one line on standard output. */
+static int
+check_params(const char *params, int noperands, char **operands)
+{
+	JobSpec		spec;
+	char		err[1024];
+
+	if (noperands > 1)
+		return usage_error("extra operand '%s' (--check-params takes at most OUTPUT)", operands[1]);
+	if (job_spec_parse(params, noperands ? operands[0] : NULL, &spec, err, sizeof(err)) < 0)
+	{
+		printf("%s\n", err);
+		return 2;
+	}
+	printf("ok\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -266,6 +289,7 @@ main(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"allow-network", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
+		{"check-params", no_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0}
 	};
 	const char *params = "{}";
@@ -273,6 +297,7 @@ main(int argc, char **argv)
 	JobSpec		spec;
 	char		err[1024];
 	int			quiet = 0;
+	int			check_only = 0;
 	int			c;
 	const char *allow[64];
 	int			nallow = 0;
@@ -301,6 +326,9 @@ main(int argc, char **argv)
 			case 'q':
 				quiet = 1;
 				break;
+			case 'c':
+				check_only = 1;
+				break;
 			case 'a':
 				if (nallow == 64)
 					return usage_error("at most 64 --allow-network entries");
@@ -317,6 +345,8 @@ main(int argc, char **argv)
 				return usage_error("unrecognized option '%s'", argv[optind - 1]);
 		}
 	}
+	if (check_only)
+		return check_params(params, argc - optind, argv + optind);
 	if (argc - optind < 2)
 		return usage_error(argc == optind ? "missing INPUT and OUTPUT" : "missing OUTPUT after '%s'", argv[optind]);
 	if (argc - optind > 2)

@@ -57,6 +57,13 @@ SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"fps": "thirty"}', t
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"renditions": [{"size": "640x360"}]}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"format": "hls", "renditions": [{"video_bitrate": "1M"}]}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"format": "hls", "renditions": [{"size": "640x360", "gop": 2}]}', tenant => 'acme');
+-- The contract shared with the worker: same-height rungs need names, numbers are JSON numbers,
+-- bitrates take k, K, M or G within their bounds.
+SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => 'l/index.m3u8', params => '{"format": "hls", "renditions": [{"size": "1280x720"}, {"size": "960x720"}]}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"crf": "22"}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_bitrate": "2G"}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_bitrate": "2.5m"}', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => 'a/clip.webm', params => '{"video_codec": "h264"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"video_codec": "copy", "size": "640x360"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"format": "webm", "video_codec": "h264"}', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '[]', tenant => 'acme');

@@ -62,8 +62,11 @@ test_defaults(void)
 	CHECK(parse("{\"video_codec\": \"copy\", \"audio_codec\": \"copy\", \"format\": \"hls\"}", NULL) == 0 &&
 		  !job_spec_encodes_video(&spec) && !job_spec_encodes_audio(&spec),
 		  "copy is repackaging, not encoding");
-	CHECK(parse("{\"duration\": \"2.5\", \"gop\": \"48\"}", NULL) == 0 && spec.duration == 2.5 && spec.gop == 48,
-		  "numbers may come as strings, as the database accepts them");
+	CHECK(parse("{\"duration\": 2.5, \"gop\": 48, \"video_bitrate\": \"1.5M\", \"maxrate\": \"2G\"}", NULL) < 0 &&
+		  strstr(err, "maxrate"), "a bitrate past 1G is refused, as submit_job refuses it");
+	CHECK(parse("{\"duration\": 2.5, \"gop\": 48, \"video_bitrate\": \"1.5M\", \"maxrate\": \"1G\"}", NULL) == 0 &&
+		  spec.duration == 2.5 && spec.gop == 48 && spec.renditions[0].video_bitrate == 1500000 &&
+		  spec.renditions[0].maxrate == 1000000000, "bitrates take k, M and G");
 }
 
 static void
@@ -87,7 +90,13 @@ test_refusals(void)
 	CHECK(parse("{\"format\": \"hls\", \"renditions\": [{\"size\": \"640x360\", \"gop\": 2}]}", NULL) < 0 &&
 		  strstr(err, "unknown rendition option"), "a job-wide option inside a rendition is refused");
 	CHECK(parse("{\"format\": \"hls\", \"renditions\": [{\"size\": \"640x360\"}, {\"size\": \"640x360\"}]}", NULL) < 0 &&
-		  strstr(err, "two renditions"), "two renditions with one name are refused");
+		  strstr(err, "both named \"360p\""), "two renditions with one name are refused");
+	CHECK(parse("{\"crf\": \"22\"}", NULL) < 0 && strstr(err, "params.crf"),
+		  "a number given as a string is refused, as submit_job refuses it");
+	CHECK(parse("{\"format\": \"hls\", \"renditions\": [{\"size\": \"1280x720\"}, {\"size\": \"960x720\"}]}", NULL) < 0 &&
+		  strstr(err, "name"), "two renditions of one height need names");
+	CHECK(parse("{\"format\": \"hls\", \"renditions\": [{\"size\": \"1280x720\"}, {\"size\": \"960x720\", \"name\": \"720w\"}]}", NULL) == 0 &&
+		  strcmp(spec.renditions[1].name, "720w") == 0, "named, they are accepted");
 	CHECK(parse("{\"video_codec\": \"copy\", \"size\": \"640x360\"}", NULL) < 0 && strstr(err, "copy"),
 		  "encode options with video copy are refused");
 	CHECK(parse("[1, 2]", NULL) < 0, "params that are not an object are refused");

@@ -1,0 +1,372 @@
+/*
+ * job_params.c: the encode parameters' table and rules (see job_params.h).
+ *
+ * Invariants: every rule about params lives here and nowhere else; the
+ * extension and the worker only convert JSON and report the verdict.  Values
+ * keep their JSON type: a number given as a string ("22") is refused, except
+ * for bitrates, whose string form carries a unit (k, K, M or G as in FFmpeg).
+ */
+#include "job_params.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORD_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
+
+/* name, kind, min, max, choices, top level, per rendition, needs encoding */
+const JobParamSpec job_param_specs[] = {
+	{"video_codec", JPK_CHOICE, 0, 0, "h264 h265 vp9 av1 copy none", true, false, false},
+	{"audio_codec", JPK_CHOICE, 0, 0, "aac opus copy none", true, false, false},
+	{"format", JPK_CHOICE, 0, 0, "mp4 mkv webm hls flv", true, false, false},
+	{"encoder_preset", JPK_WORD, 0, 0, NULL, true, false, false},
+	{"profile", JPK_WORD, 0, 0, NULL, true, false, false},
+	{"crf", JPK_INTEGER, 0, 63, NULL, true, true, true},
+	{"video_bitrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
+	{"maxrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
+	{"bufsize", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
+	{"audio_bitrate", JPK_BITRATE, 8e3, 1e6, NULL, true, false, false},
+	{"gop", JPK_INTEGER, 1, 1000, NULL, true, false, true},
+	{"fps", JPK_NUMBER, 1, 240, NULL, true, true, true},
+	{"size", JPK_SIZE, 0, 0, NULL, true, true, true},
+	{"audio_rate", JPK_INTEGER, 8000, 192000, NULL, true, false, false},
+	{"audio_channels", JPK_INTEGER, 1, 8, NULL, true, false, false},
+	{"duration", JPK_NUMBER, 0.001, 86400, NULL, true, false, false},
+	{"hls_segment_seconds", JPK_NUMBER, 1, 60, NULL, true, false, false},
+	{"deinterlace", JPK_CHOICE, 0, 0, "auto on off", true, false, true},
+	{"hdr", JPK_CHOICE, 0, 0, "auto keep tonemap", true, false, true},
+	{"audio_track", JPK_INTEGER, 0, 63, NULL, true, false, false},
+	{"audio_language", JPK_LANGUAGE, 0, 0, NULL, true, false, false},
+	{"renditions", JPK_RENDITIONS, 1, JOB_PARAMS_MAX_RENDITIONS, NULL, true, false, true},
+	{"name", JPK_WORD, 0, 0, NULL, false, true, false},
+};
+const int	job_param_nspecs = sizeof(job_param_specs) / sizeof(job_param_specs[0]);
+
+static bool refuse(JobParamsVerdict *verdict, const char *param, const char *hint, const char *format,...)
+			__attribute__((format(printf, 4, 5)));
+
+static bool
+refuse(JobParamsVerdict *verdict, const char *param, const char *hint, const char *format,...)
+{
+	va_list		args;
+
+	snprintf(verdict->param, sizeof(verdict->param), "%s", param);
+	snprintf(verdict->hint, sizeof(verdict->hint), "%s", hint);
+	va_start(args, format);
+	vsnprintf(verdict->message, sizeof(verdict->message), format, args);
+	va_end(args);
+	return false;
+}
+
+bool
+job_params_word_in(const char *word, const char *list)
+{
+	size_t		len = strlen(word);
+
+	for (const char *p = list; *p; p += strcspn(p, " "), p += (*p == ' '))
+		if (len > 0 && strncmp(p, word, len) == 0 && (p[len] == ' ' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+const JobParamsNode *
+job_params_get(const JobParamsNode *object, const char *key)
+{
+	if (object == NULL || object->type != JP_OBJECT)
+		return NULL;
+	for (int i = 0; i < object->nitems; i++)
+		if (strcmp(object->items[i].key, key) == 0)
+			return &object->items[i];
+	return NULL;
+}
+
+static const char *
+node_string(const JobParamsNode *v)
+{
+	return v && v->type == JP_STRING ? v->string : NULL;
+}
+
+const char *
+job_params_format_from_output(const char *output)
+{
+	const char *dot;
+
+	if (output == NULL)
+		return "mp4";
+	if (strncmp(output, "rtmp://", 7) == 0 || strncmp(output, "rtmps://", 8) == 0)
+		return "flv";
+	dot = strrchr(output, '.');
+	if (dot && strcmp(dot, ".mkv") == 0)
+		return "mkv";
+	if (dot && strcmp(dot, ".webm") == 0)
+		return "webm";
+	if (dot && strcmp(dot, ".m3u8") == 0)
+		return "hls";
+	if (dot && strcmp(dot, ".flv") == 0)
+		return "flv";
+	return "mp4";
+}
+
+/* Digits, an optional fraction, an optional k/K/M/G: no signs, exponents or hex. */
+int64_t
+job_params_parse_bitrate(const char *text)
+{
+	const char *p = text;
+	double		value;
+	double		scale = 1;
+
+	if (text == NULL || *p < '0' || *p > '9')
+		return -1;
+	p += strspn(p, "0123456789");
+	if (*p == '.')
+	{
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		p += strspn(p, "0123456789");
+	}
+	if (p - text > 20)
+		return -1;
+	value = strtod(text, NULL);
+	if (*p == 'k' || *p == 'K')
+		scale = 1e3, p++;
+	else if (*p == 'M')
+		scale = 1e6, p++;
+	else if (*p == 'G')
+		scale = 1e9, p++;
+	if (*p != '\0' || !isfinite(value * scale) || value * scale > 1e15)
+		return -1;
+	return (int64_t) llround(value * scale);
+}
+
+static bool
+valid_bitrate(const JobParamsNode *v, double min, double max)
+{
+	double		value;
+
+	if (v->type == JP_NUMBER)
+		value = v->number == floor(v->number) ? v->number : NAN;
+	else if (v->type == JP_STRING)
+		value = (double) job_params_parse_bitrate(v->string);
+	else
+		return false;
+	return !isnan(value) && value >= min && value <= max;
+}
+
+static bool
+valid_size(const char *s, int *height)
+{
+	int			width,
+				consumed = 0;
+
+	return s != NULL && s[0] >= '0' && s[0] <= '9' &&
+		sscanf(s, "%5dx%5d%n", &width, height, &consumed) == 2 && s[consumed] == '\0' &&
+		width >= 16 && width <= 7680 && *height >= 16 && *height <= 4320 &&
+		width % 2 == 0 && *height % 2 == 0;
+}
+
+static bool
+valid_word(const char *s)
+{
+	return s != NULL && strlen(s) >= 1 && strlen(s) <= JOB_PARAMS_WORD_MAX &&
+		strspn(s, WORD_CHARS) == strlen(s);
+}
+
+/* Whether v suits spec (renditions aside); *expected says what would. */
+static bool
+valid_value(const JobParamSpec *spec, const JobParamsNode *v, char *expected, size_t len)
+{
+	const char *s = node_string(v);
+	double		n = v->type == JP_NUMBER ? v->number : NAN;
+	int			height;
+
+	switch (spec->kind)
+	{
+		case JPK_CHOICE:
+			snprintf(expected, len, "one of: %s", spec->choices);
+			return s && job_params_word_in(s, spec->choices);
+		case JPK_INTEGER:
+			snprintf(expected, len, "a whole number from %g to %g, written as a JSON number, not a string",
+					 spec->min, spec->max);
+			return !isnan(n) && n == floor(n) && n >= spec->min && n <= spec->max;
+		case JPK_NUMBER:
+			snprintf(expected, len, "a number from %g to %g, written as a JSON number, not a string",
+					 spec->min, spec->max);
+			return !isnan(n) && n >= spec->min && n <= spec->max;
+		case JPK_BITRATE:
+			snprintf(expected, len, "bits per second from %g to %g, such as 2500000, \"2500k\", \"2.5M\" or \"1G\"",
+					 spec->min, spec->max);
+			return valid_bitrate(v, spec->min, spec->max);
+		case JPK_SIZE:
+			snprintf(expected, len, "\"WIDTHxHEIGHT\" with even numbers, from 16x16 to 7680x4320");
+			return valid_size(s, &height);
+		case JPK_WORD:
+			snprintf(expected, len, "1 to 32 lower-case letters, digits, '_' or '-'");
+			return valid_word(s);
+		case JPK_LANGUAGE:
+			snprintf(expected, len, "an ISO 639-2 language code of three lower-case letters, such as \"eng\"");
+			return s && strlen(s) == 3 && strspn(s, "abcdefghijklmnopqrstuvwxyz") == 3;
+		case JPK_RENDITIONS:
+			break;
+	}
+	return true;
+}
+
+static const JobParamSpec *
+find_spec(const char *name)
+{
+	for (int i = 0; i < job_param_nspecs; i++)
+		if (strcmp(name, job_param_specs[i].name) == 0)
+			return &job_param_specs[i];
+	return NULL;
+}
+
+/* Every member of object known here and well-formed; renditions apart. */
+static bool
+check_object(const JobParamsNode *object, int rendition, JobParamsVerdict *verdict)
+{
+	char		expected[256];
+	char		param[64];
+
+	for (int i = 0; i < object->nitems; i++)
+	{
+		const JobParamsNode *v = &object->items[i];
+		const JobParamSpec *spec = find_spec(v->key);
+
+		if (rendition >= 0 && (spec == NULL || !spec->per_rendition))
+			return refuse(verdict, v->key, "A rendition may set name, size, video_bitrate, maxrate, bufsize, crf and fps.",
+						  "unknown rendition option \"%.40s\"", v->key);
+		if (rendition < 0 && (spec == NULL || !spec->top_level))
+			return refuse(verdict, v->key, "The options are video_codec, audio_codec, format, encoder_preset, profile, crf, video_bitrate, maxrate, bufsize, audio_bitrate, gop, fps, size, audio_rate, audio_channels, duration, hls_segment_seconds, deinterlace, hdr, audio_track, audio_language and renditions.",
+						  "unknown option \"%.40s\" in params", v->key);
+		if (spec->kind == JPK_RENDITIONS || valid_value(spec, v, expected, sizeof(expected)))
+			continue;
+		if (rendition >= 0)
+			snprintf(param, sizeof(param), "renditions[%d].%s", rendition, spec->name);
+		else
+			snprintf(param, sizeof(param), "%s", spec->name);
+		refuse(verdict, param, "", "invalid value for params.%s", param);
+		snprintf(verdict->hint, sizeof(verdict->hint), "Use %s.", expected);
+		return false;
+	}
+	return true;
+}
+
+/* The ladder: objects with a size, 1 to 8 of them, names (given or "<height>p") unique. */
+static bool
+check_renditions(const JobParamsNode *list, JobParamsVerdict *verdict)
+{
+	char		names[JOB_PARAMS_MAX_RENDITIONS][JOB_PARAMS_WORD_MAX + 1];
+	int			height;
+
+	if (list->type != JP_ARRAY)
+		return refuse(verdict, "renditions", "Pass an array of objects such as [{\"size\": \"1280x720\", \"video_bitrate\": \"2800k\"}].",
+					  "params.renditions must be an array");
+	if (list->nitems < 1 || list->nitems > JOB_PARAMS_MAX_RENDITIONS)
+		return refuse(verdict, "renditions", "An adaptive bitrate ladder has 1 to 8 renditions.",
+					  "params.renditions has %d entries", list->nitems);
+	for (int i = 0; i < list->nitems; i++)
+	{
+		const JobParamsNode *r = &list->items[i];
+		const char *name;
+
+		if (r->type != JP_OBJECT)
+			return refuse(verdict, "renditions", "Each rendition is an object with at least a size.",
+						  "params.renditions[%d] must be an object", i);
+		if (!check_object(r, i, verdict))
+			return false;
+		if (job_params_get(r, "size") == NULL)
+			return refuse(verdict, "renditions", "Give every rendition a size such as \"1280x720\".",
+						  "params.renditions[%d] has no size", i);
+		name = node_string(job_params_get(r, "name"));
+		if (name)
+			snprintf(names[i], sizeof(names[i]), "%s", name);
+		else if (valid_size(node_string(job_params_get(r, "size")), &height))
+			snprintf(names[i], sizeof(names[i]), "%dp", height);
+		for (int j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0)
+				return refuse(verdict, "renditions",
+							  "Each rendition names its playlist and segments, by default after its height (\"720p\"): give same-height renditions distinct names, such as \"name\": \"720p-wide\".",
+							  "params.renditions[%d] and [%d] are both named \"%s\"", j, i, names[i]);
+	}
+	return true;
+}
+
+/* The combinations: what needs encoding, what each container holds, the audio choice. */
+static bool
+check_combinations(const JobParamsNode *params, const char *format, const char *video,
+				   const char *audio, JobParamsVerdict *verdict)
+{
+	const char *explicit_video = node_string(job_params_get(params, "video_codec"));
+	const char *explicit_audio = node_string(job_params_get(params, "audio_codec"));
+	bool		has_track = job_params_get(params, "audio_track") != NULL;
+	bool		has_language = job_params_get(params, "audio_language") != NULL;
+
+	if (job_params_get(params, "renditions") && strcmp(format, "hls") != 0)
+		return refuse(verdict, "renditions", "Add \"format\": \"hls\": renditions make an HLS ladder.",
+					  "params.renditions needs format hls");
+	for (int i = 0; !job_params_word_in(video, "h264 h265 vp9 av1") && i < job_param_nspecs; i++)
+		if (job_param_specs[i].needs_encoding && job_params_get(params, job_param_specs[i].name))
+		{
+			refuse(verdict, job_param_specs[i].name, "",
+				   "params.%s needs the video to be encoded, but video_codec is %s",
+				   job_param_specs[i].name, video);
+			snprintf(verdict->hint, sizeof(verdict->hint),
+					 "Remove params.%s or choose an encoding video_codec.", job_param_specs[i].name);
+			return false;
+		}
+	if (explicit_video && explicit_audio && strcmp(explicit_video, "none") == 0 &&
+		strcmp(explicit_audio, "none") == 0)
+		return refuse(verdict, "", "Keep the video or the audio: set video_codec or audio_codec to something other than none.",
+					  "params drop both video and audio: the output would be empty");
+	if (has_track && has_language)
+		return refuse(verdict, "audio_language", "Choose the audio by index (audio_track) or by language (audio_language), not both.",
+					  "params.audio_track and params.audio_language exclude each other");
+	if (strcmp(audio, "none") == 0 && (has_track || has_language))
+		return refuse(verdict, has_track ? "audio_track" : "audio_language",
+					  "Remove the audio choice, or choose an audio_codec other than none.",
+					  "params choose an audio track, but audio_codec is none");
+	if (strcmp(format, "webm") == 0 && !job_params_word_in(video, "vp9 av1 copy none"))
+		return refuse(verdict, "video_codec", "WebM holds vp9 or av1 video and opus audio.",
+					  "format webm cannot hold video_codec %s", video);
+	if (strcmp(format, "webm") == 0 && !job_params_word_in(audio, "opus copy none"))
+		return refuse(verdict, "audio_codec", "WebM holds vp9 or av1 video and opus audio.",
+					  "format webm cannot hold audio_codec %s", audio);
+	if (strcmp(format, "hls") == 0 && !job_params_word_in(video, "h264 h265 copy none"))
+		return refuse(verdict, "video_codec", "HLS segments (MPEG-TS) carry h264 or h265 video.",
+					  "format hls cannot hold video_codec %s", video);
+	if (strcmp(format, "flv") == 0 && !job_params_word_in(video, "h264 copy none"))
+		return refuse(verdict, "video_codec", "FLV (RTMP) carries h264 video.",
+					  "format flv cannot hold video_codec %s", video);
+	return true;
+}
+
+bool
+job_params_check(const JobParamsNode *params, const char *format_hint, JobParamsVerdict *verdict)
+{
+	const JobParamsNode *renditions;
+	const char *format;
+	const char *video;
+	const char *audio;
+
+	memset(verdict, 0, sizeof(*verdict));
+	if (params == NULL || params->type != JP_OBJECT)
+		return refuse(verdict, "", "Pass a JSON object such as '{\"video_codec\": \"h264\", \"size\": \"1280x720\"}'.",
+					  "params must be a JSON object");
+	if (!check_object(params, -1, verdict))
+		return false;
+	renditions = job_params_get(params, "renditions");
+	if (renditions && !check_renditions(renditions, verdict))
+		return false;
+
+	/* Defaults as the worker applies them: the format from the output, codecs from the format. */
+	format = node_string(job_params_get(params, "format"));
+	format = format ? format : (format_hint ? format_hint : "mp4");
+	video = node_string(job_params_get(params, "video_codec"));
+	video = video ? video : (strcmp(format, "webm") == 0 ? "vp9" : "h264");
+	audio = node_string(job_params_get(params, "audio_codec"));
+	audio = audio ? audio : (strcmp(format, "webm") == 0 ? "opus" : "aac");
+	return check_combinations(params, format, video, audio, verdict);
+}

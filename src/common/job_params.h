@@ -1,0 +1,91 @@
+/*
+ * job_params.h: the encode parameters' contract, one table and one set of
+ * rules compiled into both the extension (checked at submit_job) and the
+ * worker (checked again before any work starts), so that a job the database
+ * accepts is a job the worker runs.
+ *
+ * No PostgreSQL or JSON library headers: each side converts its own JSON
+ * (jsonb, json-c) into a JobParamsNode tree and asks job_params_check().
+ */
+#ifndef FFRTMP_COMMON_JOB_PARAMS_H
+#define FFRTMP_COMMON_JOB_PARAMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define JOB_PARAMS_MAX_RENDITIONS 8
+#define JOB_PARAMS_WORD_MAX 32
+
+/* A JSON value as the adapters hand it over. */
+typedef enum JobParamsType
+{
+	JP_NULL, JP_BOOL, JP_NUMBER, JP_STRING, JP_ARRAY, JP_OBJECT
+} JobParamsType;
+
+typedef struct JobParamsNode
+{
+	JobParamsType type;
+	const char *key;			/* the member's name, inside an object */
+	double		number;			/* JP_NUMBER */
+	const char *string;			/* JP_STRING, NUL-terminated */
+	int			nitems;			/* JP_ARRAY elements or JP_OBJECT members */
+	const struct JobParamsNode *items;
+} JobParamsNode;
+
+typedef enum JobParamKind
+{
+	JPK_CHOICE,					/* one of a list of words */
+	JPK_INTEGER,				/* whole JSON number in [min, max] */
+	JPK_NUMBER,					/* JSON number in [min, max] */
+	JPK_BITRATE,				/* bits/s: 2500000, "2500k", "2.5M" or "1G" */
+	JPK_SIZE,					/* "WIDTHxHEIGHT", even, 16x16 to 7680x4320 */
+	JPK_WORD,					/* [a-z0-9_-]{1,32}, e.g. an encoder preset */
+	JPK_LANGUAGE,				/* ISO 639-2 code: three lower-case letters */
+	JPK_RENDITIONS				/* array of 1 to 8 rendition objects */
+} JobParamKind;
+
+typedef struct JobParamSpec
+{
+	const char *name;
+	JobParamKind kind;
+	double		min;
+	double		max;
+	const char *choices;		/* space-separated, for JPK_CHOICE */
+	bool		top_level;		/* may appear at the top of params */
+	bool		per_rendition;	/* may appear inside a rendition */
+	bool		needs_encoding; /* meaningless when video is copied or dropped */
+} JobParamSpec;
+
+extern const JobParamSpec job_param_specs[];
+extern const int job_param_nspecs;
+
+/* What job_params_check() says about a refusal. */
+typedef struct JobParamsVerdict
+{
+	char		param[64];		/* "crf", "renditions[1].size", "" for the whole */
+	char		message[256];	/* lower case, no final period */
+	char		hint[512];		/* a full sentence */
+} JobParamsVerdict;
+
+/*
+ * Checks params (a preset's merged with the caller's).  format_hint is the
+ * format the output's name implies ("mp4", "hls"...; NULL for mp4) when
+ * params has no "format".  Returns true when accepted; otherwise false with
+ * the verdict filled.
+ */
+extern bool job_params_check(const JobParamsNode *params, const char *format_hint,
+							 JobParamsVerdict *verdict);
+
+/* The format an output path or URL implies: "mp4", "mkv", "webm", "hls" or "flv". */
+extern const char *job_params_format_from_output(const char *output);
+
+/* Bits per second from 2500000, "2500k", "2.5M" or "1G"; -1 when not one. */
+extern int64_t job_params_parse_bitrate(const char *text);
+
+/* True when word is one of the space-separated words of list. */
+extern bool job_params_word_in(const char *word, const char *list);
+
+/* The member key of an object node, or NULL. */
+extern const JobParamsNode *job_params_get(const JobParamsNode *object, const char *key);
+
+#endif
