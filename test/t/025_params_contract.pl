@@ -1,0 +1,129 @@
+# One contract for params: submit_job and the worker (ffrtmp-transcode
+# --check-params, the code a job runs) give the same verdict, accept or
+# refuse, on a corpus of valid, invalid and edge params: every param at its
+# bounds and just past them, numbers given as strings, bitrate units, every
+# combination rule, the examples that once disagreed, and each built-in
+# preset.  A rule written twice would show here as a disagreement.
+use strict;
+use warnings;
+use FfrtmpTest;
+use IPC::Run;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $transcode = $ENV{FFRTMP_TRANSCODE};
+plan skip_all => 'FFRTMP_TRANSCODE does not name an executable ffrtmp-transcode'
+  unless defined $transcode && -x $transcode;
+my $env = FfrtmpTest->new('params_contract');
+
+# [params JSON, expected verdict (1 accept, 0 refuse), output_url or undef]
+my @corpus = (
+	# The issue's examples.
+	[ '{"format": "hls", "renditions": [{"size": "1280x720"}, {"size": "960x720"}]}', 0, 'l/index.m3u8' ],
+	[ '{"format": "hls", "renditions": [{"size": "1280x720"}, {"size": "960x720", "name": "720w"}]}', 1, 'l/index.m3u8' ],
+	[ '{"format": "hls", "renditions": [{"size": "1280x720", "name": "a"}, {"size": "640x360", "name": "a"}]}', 0, 'l/index.m3u8' ],
+	[ '{"format": "hls", "renditions": [{"size": "1280x720", "name": "360p"}, {"size": "640x360"}]}', 0, 'l/index.m3u8' ],
+	[ '{"crf": "22"}', 0 ],
+	[ '{"crf": 22}', 1 ],
+	# Each param at its bounds and just past them.
+	[ '{"crf": 0}', 1 ], [ '{"crf": 63}', 1 ], [ '{"crf": 64}', 0 ], [ '{"crf": -1}', 0 ], [ '{"crf": 22.5}', 0 ],
+	[ '{"gop": 1}', 1 ], [ '{"gop": 1000}', 1 ], [ '{"gop": 0}', 0 ], [ '{"gop": 1001}', 0 ], [ '{"gop": "48"}', 0 ],
+	[ '{"fps": 1}', 1 ], [ '{"fps": 240}', 1 ], [ '{"fps": 29.97}', 1 ], [ '{"fps": 0.5}', 0 ], [ '{"fps": 241}', 0 ],
+	[ '{"fps": "30"}', 0 ],
+	[ '{"audio_rate": 8000}', 1 ], [ '{"audio_rate": 192000}', 1 ], [ '{"audio_rate": 7999}', 0 ], [ '{"audio_rate": 192001}', 0 ],
+	[ '{"audio_channels": 1}', 1 ], [ '{"audio_channels": 8}', 1 ], [ '{"audio_channels": 9}', 0 ], [ '{"audio_channels": 0}', 0 ],
+	[ '{"duration": 0.001}', 1 ], [ '{"duration": 86400}', 1 ], [ '{"duration": 0}', 0 ], [ '{"duration": 86401}', 0 ],
+	[ '{"duration": "2.5"}', 0 ],
+	[ '{"hls_segment_seconds": 1}', 1 ], [ '{"hls_segment_seconds": 60}', 1 ], [ '{"hls_segment_seconds": 0.5}', 0 ],
+	[ '{"hls_segment_seconds": 61}', 0 ],
+	[ '{"audio_track": 0}', 1 ], [ '{"audio_track": 63}', 1 ], [ '{"audio_track": 64}', 0 ], [ '{"audio_track": "1"}', 0 ],
+	[ '{"audio_language": "eng"}', 1 ], [ '{"audio_language": "EN"}', 0 ], [ '{"audio_language": "engl"}', 0 ],
+	[ '{"size": "16x16"}', 1 ], [ '{"size": "7680x4320"}', 1 ], [ '{"size": "14x16"}', 0 ], [ '{"size": "7682x4320"}', 0 ],
+	[ '{"size": "1281x720"}', 0 ], [ '{"size": "1280x720 "}', 0 ], [ '{"size": 1280}', 0 ],
+	[ '{"encoder_preset": "veryfast"}', 1 ], [ '{"encoder_preset": "Fast"}', 0 ],
+	[ '{"encoder_preset": "' . ('a' x 32) . '"}', 1 ], [ '{"encoder_preset": "' . ('a' x 33) . '"}', 0 ],
+	[ '{"profile": "high"}', 1 ], [ '{"deinterlace": "on"}', 1 ], [ '{"deinterlace": "yes"}', 0 ],
+	[ '{"hdr": "tonemap"}', 1 ], [ '{"hdr": "sdr"}', 0 ],
+	[ '{"video_codec": "mpeg2"}', 0 ], [ '{"audio_codec": "mp3"}', 0 ], [ '{"format": "avi"}', 0 ],
+	[ '{"vidoe_codec": "h264"}', 0 ], [ '{"name": "x"}', 0 ], [ '[1, 2]', 0 ], [ '"h264"', 0 ],
+	# Bitrates: units k, K, M, G, the same bounds on both sides.
+	[ '{"video_bitrate": 1000}', 1 ], [ '{"video_bitrate": 999}', 0 ], [ '{"video_bitrate": "1k"}', 1 ],
+	[ '{"video_bitrate": "2500K"}', 1 ], [ '{"video_bitrate": "2.5M"}', 1 ], [ '{"video_bitrate": "1G"}', 1 ],
+	[ '{"video_bitrate": "1.5G"}', 0 ], [ '{"video_bitrate": 1000000001}', 0 ], [ '{"video_bitrate": "2.5m"}', 0 ],
+	[ '{"video_bitrate": "1g"}', 0 ], [ '{"video_bitrate": "1e6"}', 0 ], [ '{"video_bitrate": "0x100000"}', 0 ],
+	[ '{"video_bitrate": "fast"}', 0 ], [ '{"video_bitrate": 2500.5}', 0 ], [ '{"video_bitrate": "2500000"}', 1 ],
+	[ '{"maxrate": "3M", "bufsize": "6M"}', 1 ], [ '{"maxrate": "2G"}', 0 ],
+	[ '{"audio_bitrate": "8k"}', 1 ], [ '{"audio_bitrate": "1M"}', 1 ], [ '{"audio_bitrate": "7999"}', 0 ],
+	[ '{"audio_bitrate": "1.1M"}', 0 ],
+	# Combinations.
+	[ '{"video_codec": "copy", "size": "640x360"}', 0 ], [ '{"video_codec": "none", "crf": 20}', 0 ],
+	[ '{"video_codec": "copy", "maxrate": "1M"}', 0 ], [ '{"video_codec": "copy", "deinterlace": "on"}', 0 ],
+	[ '{"video_codec": "copy", "hdr": "keep"}', 0 ], [ '{"video_codec": "copy", "audio_codec": "aac", "audio_bitrate": "128k"}', 1 ],
+	[ '{"video_codec": "none", "audio_codec": "none"}', 0 ], [ '{"video_codec": "none", "audio_codec": "opus"}', 1 ],
+	[ '{"audio_track": 1, "audio_language": "eng"}', 0 ], [ '{"audio_codec": "none", "audio_track": 0}', 0 ],
+	[ '{"audio_codec": "none", "audio_language": "fra"}', 0 ],
+	[ '{"format": "webm"}', 1 ], [ '{"format": "webm", "video_codec": "h264"}', 0 ],
+	[ '{"format": "webm", "audio_codec": "aac"}', 0 ], [ '{"format": "webm", "video_codec": "copy", "audio_codec": "copy"}', 1 ],
+	[ '{"format": "webm", "video_codec": "av1"}', 1 ], [ '{"video_codec": "h264"}', 0, 'a/clip.webm' ],
+	[ '{}', 1, 'a/clip.webm' ], [ '{"format": "mp4", "video_codec": "h264"}', 1, 'a/clip.webm' ],
+	[ '{"format": "hls", "video_codec": "vp9"}', 0 ], [ '{"format": "hls", "video_codec": "h265"}', 1 ],
+	[ '{"video_codec": "av1"}', 0, 'l/index.m3u8' ],
+	[ '{"format": "flv", "video_codec": "h265"}', 0 ], [ '{"format": "flv", "video_codec": "copy"}', 1 ],
+	[ '{"renditions": [{"size": "640x360"}]}', 0 ], [ '{"renditions": [{"size": "640x360"}]}', 1, 'l/index.m3u8' ],
+	[ '{"format": "hls", "renditions": []}', 0 ], [ '{"format": "hls", "renditions": {}}', 0 ],
+	[ '{"format": "hls", "renditions": [{"video_bitrate": "1M"}]}', 0 ],
+	[ '{"format": "hls", "renditions": [{"size": "640x360", "gop": 2}]}', 0 ],
+	[ '{"format": "hls", "renditions": [{"size": "640x360", "crf": "20"}]}', 0 ],
+	[ '{"format": "hls", "video_codec": "copy", "renditions": [{"size": "640x360"}]}', 0 ],
+	[ '{"format": "hls", "renditions": [' . join(', ', map { qq({"size": "640x360", "name": "r$_"}) } 1 .. 8) . ']}', 1 ],
+	[ '{"format": "hls", "renditions": [' . join(', ', map { qq({"size": "640x360", "name": "r$_"}) } 1 .. 9) . ']}', 0 ],
+);
+
+# The verdict of each side: 1 accepted, 0 refused (anything else fails the test).
+sub submit_verdict
+{
+	my ($params, $output) = @_;
+	my $sql = "BEGIN;\nSELECT id FROM ffrtmp.submit_job('testsrc://', "
+	  . (defined $output ? 'output_url => ' . FfrtmpTest::quote_literal($output) . ', ' : '')
+	  . 'params => ' . FfrtmpTest::quote_literal($params) . "::jsonb, tenant => 'acme');\nROLLBACK;";
+	my ($rc, $out, $err) = $env->node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
+	return (1, '') if $rc == 0;
+	return (0, $err) if $err =~ /ERROR:  22023:/;
+	return (undef, $err);
+}
+
+sub worker_verdict
+{
+	my ($params, $output) = @_;
+	my ($out, $err);
+	IPC::Run::run([ $transcode, '--check-params', "--params=$params", defined $output ? ($output) : () ],
+		'>', \$out, '2>', \$err);
+	my $rc = $? >> 8;
+	return (1, $out) if $rc == 0 && $out eq "ok\n";
+	return (0, $out) if $rc == 2 && $out ne '' && $out ne "ok\n";
+	return (undef, "exit $rc: $out$err");
+}
+
+sub compare
+{
+	my ($label, $params, $expected, $output) = @_;
+	my ($db, $db_text) = submit_verdict($params, $output);
+	my ($worker, $worker_text) = worker_verdict($params, $output);
+	my $where = defined $output ? " (output $output)" : '';
+	ok(defined $db && defined $worker && $db == $worker && (!defined $expected || $db == $expected),
+		"$label$where: submit_job and the worker agree")
+	  or diag "submit_job: " . ($db // 'error') . " $db_text\nworker: " . ($worker // 'error') . " $worker_text";
+}
+
+compare($_->[0], $_->[0], $_->[1], $_->[2]) for @corpus;
+
+# Each built-in preset's params, alone, as submit_job merges them.
+my @presets = split /\n/, $env->sql(q{SELECT name || E'\t' || params::text FROM ffrtmp.presets ORDER BY name});
+ok(@presets >= 3, 'the built-in presets are listed');
+for my $line (@presets)
+{
+	my ($name, $params) = split /\t/, $line, 2;
+	compare("preset $name", $params, 1);
+}
+
+done_testing();
