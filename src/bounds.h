@@ -79,8 +79,7 @@
 
 /* Bytes of a URL; common servers refuse longer request lines. */
 #define URL_MAX_BYTES 4096
-/* Bytes of an output path relative to the tenant's root (PATH_MAX is 4096). */
-#define OUTPUT_PATH_MAX_BYTES 1024
+/* Output paths and file names: src/common/names.h. */
 /* Bytes of the caller's params jsonb: the largest valid ladder is ~2 KiB. */
 #define PARAMS_MAX_BYTES 16384
 /* Levels of nesting in params: params > renditions > rendition. */

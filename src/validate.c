@@ -9,6 +9,7 @@
 #include "ffrtmp.h"
 #include "bounds.h"
 #include "common/job_params.h"
+#include "common/names.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -159,25 +160,6 @@ has_unsafe_bytes(const char *s)
 	return false;
 }
 
-/* True when path has a "." or ".." segment, or an empty one ("a//b"). */
-static bool
-has_dot_or_empty_segment(const char *path)
-{
-	const char *segment = path;
-
-	for (;;)
-	{
-		size_t		len = strcspn(segment, "/");
-
-		if (len == 0 || (len == 1 && segment[0] == '.') ||
-			(len == 2 && segment[0] == '.' && segment[1] == '.'))
-			return true;
-		if (segment[len] == '\0')
-			return false;
-		segment += len + 1;
-	}
-}
-
 /* what is "input" or "output"; the host must pass the network policy. */
 static void
 check_network_url(const char *what, const char *url, const char *rest)
@@ -266,9 +248,15 @@ ffrtmp_check_input_url(const char *url)
 
 	if (strcmp(scheme, "file") == 0)
 	{
-		if (rest[0] != '/' || has_dot_or_empty_segment(rest + 1))
-			invalid("Write an absolute path without . or .. segments, for example file:///media/in/clip.mp4.",
-					"invalid file input_url \"%s\"", ffrtmp_echo_url(url));
+		char	   *path = palloc(NAMES_PATH_MAX);
+		const char *why = names_file_url_path(url, path, NAMES_PATH_MAX);
+
+		if (why != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid file input_url \"%s\"", ffrtmp_echo_url(url)),
+					 errdetail("%s.", why),
+					 errhint("Write file:// and an absolute path without . or .. segments, percent-encoding spaces, '#', '?' and '%%' (RFC 8089), for example file:///media/in/my%%20clip.mp4.")));
 	}
 	else if (strcmp(scheme, "testsrc") == 0)
 		check_testsrc(url, rest);
@@ -279,7 +267,8 @@ ffrtmp_check_input_url(const char *url)
 void
 ffrtmp_check_output_url(const char *url)
 {
-	const char *hint = "Use a path relative to the tenant's output directory (letters, digits, '.', '_', '-' and '/'), or an rtmp:// or rtmps:// URL.";
+	const char *hint = "Use a path relative to the tenant's output directory (up to 1024 bytes of letters, digits, '.', '_', '-' and '/'; no name starting with '.'; the file name at most 208 bytes), or an rtmp:// or rtmps:// URL.";
+	const char *why;
 	size_t		len = strlen(url);
 
 	if (has_unsafe_bytes(url) || len == 0 || len > URL_MAX_BYTES)
@@ -289,9 +278,12 @@ ffrtmp_check_output_url(const char *url)
 		check_network_url("output", url, strstr(url, "://") + 3);
 		return;
 	}
-	if (len > OUTPUT_PATH_MAX_BYTES || strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") != len ||
-		url[0] == '/' || url[len - 1] == '/' || has_dot_or_empty_segment(url))
-		invalid(hint, "invalid output_url \"%s\"", ffrtmp_echo_url(url));
+	if ((why = names_output_path_error(url)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid output_url \"%s\"", ffrtmp_echo_url(url)),
+				 errdetail("%s.", why),
+				 errhint("%s", hint)));
 }
 
 /* ---- Encode parameters ----------------------------------------------------- */

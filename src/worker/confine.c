@@ -10,32 +10,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define OUTPUT_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/"
+#include "../common/names.h"
 
 static int
 fail(const char **why, const char *reason)
 {
 	*why = reason;
 	return -1;
-}
-
-/* True when a segment of path is empty, "." or "..". */
-static int
-has_bad_segment(const char *path)
-{
-	const char *segment = path;
-
-	for (;;)
-	{
-		size_t		len = strcspn(segment, "/");
-
-		if (len == 0 || (len == 1 && segment[0] == '.') ||
-			(len == 2 && segment[0] == '.' && segment[1] == '.'))
-			return 1;
-		if (segment[len] == '\0')
-			return 0;
-		segment += len + 1;
-	}
 }
 
 int
@@ -47,12 +28,9 @@ confine_output(const char *root, const char *relative, char *out, size_t outlen,
 
 	if (root[0] != '/')
 		return fail(why, "the output root is not an absolute path");
-	if (len == 0 || relative[0] == '/')
-		return fail(why, "the output path must be relative to the tenant's output directory");
-	if (strspn(relative, OUTPUT_CHARS) != len)
-		return fail(why, "the output path may hold only letters, digits, '.', '_', '-' and '/'");
-	if (has_bad_segment(relative))
-		return fail(why, "the output path may not have empty, '.' or '..' segments");
+	/* The grammar submit_job checked; a worker may serve an older database. */
+	if ((*why = names_output_path_error(relative)) != NULL)
+		return -1;
 	if (root_len + 1 + len + 1 > outlen)
 		return fail(why, "the output path is too long");
 	if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))

@@ -31,6 +31,7 @@
 
 #include <libavutil/log.h>
 
+#include "../common/names.h"
 #include "../common/net_policy.h"
 
 #define PATH_BYTES 4200
@@ -162,8 +163,12 @@ plan_input(const JobRunRequest *req, JobPlan *plan, const char **why)
 
 	if (strncmp(url, "file://", 7) == 0)
 	{
+		char		path[NAMES_PATH_MAX];
+
 		plan->input_kind = INPUT_FILE;
-		return confine_input(req->input_roots, req->ninput_roots, url + 7, plan->input, sizeof(plan->input), why);
+		if ((*why = names_file_url_path(url, path, sizeof(path))) != NULL)
+			return -1;
+		return confine_input(req->input_roots, req->ninput_roots, path, plan->input, sizeof(plan->input), why);
 	}
 	if (strncmp(url, "testsrc://", 10) == 0)
 	{

@@ -19,6 +19,7 @@
 #include "output_staging.h"
 #include "socket_filter.h"
 #include "transcode.h"
+#include "../common/names.h"
 
 static volatile int stop_requested;
 
@@ -121,10 +122,14 @@ plan_input(const char *input, TranscodeRequest *req)
 		req->input_kind = INPUT_HTTP;
 	else if (strncmp(input, "file://", 7) == 0)
 	{
-		if (input[7] != '/')
-			return usage_error("a file:// URL takes an absolute path: file:///path/to/file, not \"%s\"", input);
+		/* Decoded as the worker decodes a job's input_url (names.h). */
+		static char path[NAMES_PATH_MAX];
+		const char *why = names_file_url_path(input, path, sizeof(path));
+
+		if (why != NULL)
+			return usage_error("invalid file URL \"%s\": %s", input, why);
 		req->input_kind = INPUT_FILE;
-		req->input = input + 7;
+		req->input = path;
 	}
 	else
 		req->input_kind = INPUT_FILE;

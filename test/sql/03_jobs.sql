@@ -36,6 +36,21 @@ SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => '/etc/passwd', ten
 SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => 'a/./b.mp4', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => 'file:///tmp/x.mp4', tenant => 'acme');
 SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => 'out/clip;rm.mp4', tenant => 'acme');
+-- Names (src/common/names.h): file URLs are percent-decoded (RFC 8089);
+-- an output's file name leaves room for the staging and segment names the
+-- worker derives from it, and no name may start with '.' like those do.
+SELECT seq FROM ffrtmp.submit_job('file:///media/in/my clip.mp4', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('file:///media/in/a%2Fb.mp4', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('file:///media/in/a%00.mp4', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('file:///media/in/%2E%2E/etc/passwd', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('file:///media/in/a%zz.mp4', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('file:///media/in/a.mp4?x=1', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('file://example.com/media/a.mp4', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => repeat('n', 242) || '.mp4', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => repeat('n', 205) || '.mp4', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => 'ok/.x.mp4.1.partial', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => '.x.mp4', tenant => 'acme');
+SELECT seq FROM ffrtmp.submit_job('testsrc://', output_url => repeat('d', 256) || '/x.mp4', tenant => 'acme');
 
 -- Parameters: unknown options, wrong values and impossible combinations fail before anything is queued.
 SELECT seq FROM ffrtmp.submit_job('testsrc://', params => '{"vcodec": "h264"}', tenant => 'acme');
@@ -124,3 +139,8 @@ SELECT count(*) AS allowed_transitions FROM ffrtmp.job_transitions;
 SELECT seq, state FROM ffrtmp.tenant_jobs('acme', state => 'canceled');
 SELECT seq FROM ffrtmp.tenant_jobs('acme', state => 'sleeping');
 SELECT * FROM ffrtmp.verify_usage();
+
+-- Accepted: encoded and raw UTF-8 names, the longest names (initech: later files count acme's jobs).
+SELECT input_url FROM ffrtmp.submit_job('file:///media/in/my%20clip%20%23%3F%25%C3%A9.mp4', tenant => 'initech');
+SELECT input_url FROM ffrtmp.submit_job('file://localhost/media/in/café.mp4', tenant => 'initech');
+SELECT length(output_url) FROM ffrtmp.submit_job('testsrc://', output_url => repeat('d', 255) || '/' || repeat('n', 204) || '.mp4', tenant => 'initech');
