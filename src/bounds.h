@@ -6,7 +6,7 @@
  * error message or in the server log, so each has a bound here, checked
  * before any row is touched.  A value over its bound is refused with SQLSTATE
  * 22023 (HTTP 400), an error that names the argument, and a hint with the
- * limit; nothing is truncated silently.  The README's "Bounds" table lists
+ * limit; nothing is truncated silently.  The "Bounds" table of docs/security.md lists
  * the same numbers: change both together.
  */
 #ifndef FFRTMP_BOUNDS_H

@@ -2,7 +2,7 @@
  * worker_main.c: ffrtmp-worker, the transcoding daemon.  Parses the
  * configuration, then hands over to the supervisor's loop.
  *
- * Exit statuses: see exit_status.h (and --help, the README, the systemd
+ * Exit statuses: see exit_status.h (and --help, docs/worker.md, the systemd
  * unit, which all list them).
  */
 #include "exit_status.h"
