@@ -51,6 +51,10 @@ build_and_install "$repo" || { echo "build failed"; exit 1; }
 # the tests run from a copy.
 work=$(mktemp -d /tmp/ffrtmp-test.XXXXXX)
 cp -r "$repo/test" "$repo/expected" "$repo/scripts" "$work/"
+# The docs, for test/t/028_docs.pl, with the list of the checkout's files that
+# their links to sources are checked against.
+cp -r "$repo/README.md" "$repo/CHANGELOG.md" "$repo/docs" "$work/"
+(cd "$repo" && find . -path ./.git -prune -o -type f -print) >"$work/source-files"
 # ffrtmp-worker and ffrtmp-transcode go with them, for the end-to-end tests
 # (test/t/005-007), which find them through FFRTMP_WORKER and FFRTMP_TRANSCODE.
 mkdir -p "$work/bin"
