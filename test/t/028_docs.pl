@@ -55,6 +55,27 @@ ok($same, 'docs/sql-reference.md is what a fresh install generates')
 	"and commit it. The difference (- checked in, + generated):\n",
 	scalar `diff -u docs/sql-reference.md '$generated' | head -n 200`);
 
+# The front page's taste of the SQL API runs as it says: the statements
+# before "-- as acme_app:" as an administrator, the rest as that role, and the
+# one marked "-- ERROR" fails.
+my ($taste) = slurp_file('README.md') =~ /^## A taste of the SQL API\n\n```sql\n(.*?)^```/ms;
+ok($taste, 'README.md has its taste of the SQL API');
+$node->safe_psql('postgres', 'CREATE ROLE acme_app LOGIN');
+my ($role, $stmt) = ('', '');
+for my $line (split /^/m, $taste // '') {
+	if ($line =~ /^-- as acme_app:/) { $role = 'SET ROLE acme_app; '; next; }
+	$stmt .= $line;
+	next unless $line =~ /;\s*(--.*)?$/;    # a statement ends with its line's ';'
+	my ($rc, $o, $e) = $node->psql('postgres', "$role$stmt");
+	my $sql = $stmt =~ s/\s*--[^\n]*//gr =~ s/\s+/ /gr;
+	if ($stmt =~ /-- ERROR/) {
+		like($e, qr/network policy/, "the taste's refusal is one: $sql");
+	} else {
+		is($e, '', "the taste runs: $sql");
+	}
+	$stmt = '';
+}
+
 # The generator refuses an object without a COMMENT, naming it.
 $node->safe_psql('postgres', q{COMMENT ON FUNCTION ffrtmp.get_job(bigint) IS NULL;
 	COMMENT ON COLUMN ffrtmp.jobs.state IS NULL});
