@@ -1,5 +1,6 @@
-# ffrtmp: the PostgreSQL extension (PGXS).  `make`, `make install`, and the
-# test layers below; scripts/test.sh runs them all as an unprivileged user.
+# ffrtmp: the PostgreSQL extension (PGXS) and, below, the worker.  `make`,
+# `make install`, `make extension`, `make install-extension` (docs/building.md),
+# and the test layers below; scripts/test.sh runs them all as an unprivileged user.
 
 EXTENSION  = ffrtmp
 EXTVERSION = 0.2
@@ -40,14 +41,25 @@ sql/$(EXTENSION)--0.2.sql: sql/$(EXTENSION)--0.1.sql sql/$(EXTENSION)--0.1--0.2.
 	cat $^ > $@
 
 # The worker daemon (and ffrtmp-transcode) live in src/worker with their own
-# Makefile; `make install` puts them in /usr/local/bin.
+# Makefile and need libpq, libav* (FFmpeg 5.1), json-c and libseccomp; `make`
+# and `make install` build and install them too (into /usr/local/bin).
+# A database host builds the extension alone, with PostgreSQL's server
+# headers and the C library only: `make extension` and `make install-extension`
+# (or WORKER=no with any target).  See docs/building.md.
+WORKER ?= yes
+ifneq ($(WORKER),no)
 all: worker
+install: install-worker
+clean: clean-worker
+endif
 worker:
 	$(MAKE) -C src/worker
-install: install-worker
 install-worker: worker
 	$(MAKE) -C src/worker install
-clean: clean-worker
 clean-worker:
 	$(MAKE) -C src/worker clean
-.PHONY: worker install-worker clean-worker
+extension:
+	$(MAKE) WORKER=no all
+install-extension:
+	$(MAKE) WORKER=no install
+.PHONY: worker install-worker clean-worker extension install-extension

@@ -6,7 +6,8 @@
 #   pgTAP        test/pgtap/*.sql with pg_prove          (behaviour and break-in tables)
 #   Perl TAP     test/t/*.pl with PostgreSQL::Test::Cluster (server-level behaviour,
 #                and the worker end to end: ffmpeg/ffprobe, nginx RTMP, test/perl helpers)
-#   C unit       src/worker/tests (the worker daemon's parts)
+#   C unit       src/worker/tests (the worker daemon's parts), and
+#                test/build: the extension built and installed alone
 #   media        test/media/*.pl: real-world inputs made with the ffmpeg command
 #                line, through the worker's engine, checked with ffprobe and
 #                by decoding them whole (no database)
@@ -104,6 +105,8 @@ run_layer() {
 }
 
 want unit && run_layer "C unit" '^ok - ' '^not ok - ' make -s -C "$repo/src/worker" check
+# The extension alone, as a database host builds it (docs/building.md).
+want unit && run_layer "build" '^ok - ' '^not ok - ' bash "$repo/test/build/extension_alone.sh"
 
 want media && run_layer media '^ok [0-9]+' '^not ok [0-9]+' \
   as_postgres env FFRTMP_TRANSCODE="$work/bin/ffrtmp-transcode" \

@@ -10,6 +10,7 @@
  * still writing the same output must not compete with it.
  */
 #include "job_process.h"
+#include "job_confine.h"
 #include "worker_log.h"
 #include "worker_util.h"
 #include "../common/net_policy.h"
@@ -23,13 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* The child's report pipe, moved to a fixed descriptor so every other one can be closed. */
-#define REPORT_FD 3
 
 #define PROGRESS_EVERY_MS 1000
 #define KILL_AFTER_MS 1000
@@ -49,38 +46,41 @@ child_on_sigterm(int signo)
 	child_stop = 1;
 }
 
-/* In the child: report a failure to set up, in the protocol the parent reads. */
+/*
+ * What the job's process keeps once confined (job_confine.h): its report
+ * pipe, PATH, the worker's per-job limits, its input roots (for a file
+ * input) and its output's directory, and the network policy's allow-list.
+ */
 static void
-child_fail(const char *what)
+confinement(const JobProcess *p, const JobRunRequest *req, const WorkerOptions *options, int report_fd,
+			JobConfinement *c, char *write_dir, size_t write_len)
 {
-	char		line[256];
-	int			len = snprintf(line, sizeof(line), "failed platform_error %s: %s\n", what, strerror(errno));
+	static const char *const environment[] = {"PATH=/usr/bin:/bin", NULL};
 
-	if (write(REPORT_FD, line, len) < 0)
-		_exit(1);
-	_exit(1);
+	memset(c, 0, sizeof(*c));
+	c->report_fd = report_fd;
+	c->environment = environment;
+	c->memory_bytes = options->job_memory_bytes;
+	c->cpu_seconds = options->job_cpu_seconds;
+	c->output_bytes = options->max_output_bytes;
+	job_run_file_access(req, p->final_path, p->partial_path, &c->read_roots, &c->nread_roots,
+						write_dir, write_len);
+	c->write_dir = write_dir[0] ? write_dir : NULL;
+	c->allow_network = req->allow_network;
+	c->nallow_network = req->nallow_network;
 }
 
-/* A limit no higher than the inherited hard limit, which an unprivileged process cannot raise. */
+/* In the child, from the fork to the end of the job. */
 static void
-child_limit(int resource, rlim_t soft, rlim_t hard, const char *what)
-{
-	struct rlimit current;
-	struct rlimit limit;
-
-	if (getrlimit(resource, &current) != 0)
-		child_fail(what);
-	limit.rlim_max = hard < current.rlim_max ? hard : current.rlim_max;
-	limit.rlim_cur = soft < limit.rlim_max ? soft : limit.rlim_max;
-	if (setrlimit(resource, &limit) != 0)
-		child_fail(what);
-}
-
-static void
-run_child(const JobRunRequest *req, int report_fd, const WorkerOptions *options, pid_t parent)
+run_child(const JobProcess *p, const JobRunRequest *req, int report_fd, const WorkerOptions *options,
+		  pid_t parent)
 {
 	struct sigaction action;
 	sigset_t	none;
+	JobConfinement confine;
+	char		write_dir[PATH_MAX];
+	char		err[512];
+	int			rc;
 
 	/*
 	 * Nothing of the daemon's signal handling applies here; SIGTERM asks to
@@ -105,35 +105,23 @@ run_child(const JobRunRequest *req, int report_fd, const WorkerOptions *options,
 	if (getppid() != parent)
 		_exit(1);				/* the daemon died before PDEATHSIG was armed */
 
-	/* The database socket and other jobs' pipes are none of this child's business. */
-	if (report_fd != REPORT_FD && dup2(report_fd, REPORT_FD) < 0)
+	/* Every confinement of the job's process, in one place and order (job_confine.h). */
+	confinement(p, req, options, report_fd, &confine, write_dir, sizeof(write_dir));
+	rc = job_confine_process(&confine, err, sizeof(err));
+	if (rc < 0)
+	{
+		char		line[600];
+		int			len = snprintf(line, sizeof(line), "failed platform_error %s\n", err);
+
+		if (write(JOB_CONFINE_REPORT_FD, line, len) < 0)
+			_exit(1);
 		_exit(1);
-	if (close_range(REPORT_FD + 1, ~0U, 0) != 0)
-		for (int fd = REPORT_FD + 1; fd < 65536; fd++)
-			(void) close(fd);
+	}
+	if (rc == 0)
+		worker_log_job(WLOG_WARNING, req->job_id, req->tenant_id,
+					   "this kernel has no Landlock: the job runs without the file sandbox");
 
-	/*
-	 * The daemon's environment (PGPASSWORD and friends) and memory (its
-	 * connection string, its node token) are no business of a decoder:
-	 * no environment, no core dump, no ptrace-style access to this process.
-	 */
-	(void) clearenv();
-	(void) setenv("PATH", "/usr/bin:/bin", 1);
-	child_limit(RLIMIT_CORE, 0, 0, "could not disable core dumps");
-	(void) prctl(PR_SET_DUMPABLE, 0);
-
-	if (options->job_memory_bytes > 0)
-		child_limit(RLIMIT_AS, options->job_memory_bytes, options->job_memory_bytes,
-					"could not set the memory limit");
-	/* SIGXCPU at the soft limit; the hard limit, a little later, kills one that ignores it. */
-	if (options->job_cpu_seconds > 0)
-		child_limit(RLIMIT_CPU, options->job_cpu_seconds, options->job_cpu_seconds + 5,
-					"could not set the CPU time limit");
-	if (options->max_output_bytes > 0)
-		child_limit(RLIMIT_FSIZE, options->max_output_bytes, options->max_output_bytes,
-					"could not set the output size limit");
-
-	_exit(job_run(req, REPORT_FD, (volatile int *) &child_stop));
+	_exit(job_run(req, JOB_CONFINE_REPORT_FD, (volatile int *) &child_stop));
 }
 
 /* The job's own part of a JobRunRequest; the worker's settings are the caller's to add. */
@@ -223,7 +211,7 @@ job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t 
 	if (p->pid == 0)
 	{
 		close(fds[0]);
-		run_child(&req, fds[1], options, parent);
+		run_child(p, &req, fds[1], options, parent);
 	}
 	fork_errno = errno;
 	sigprocmask(SIG_SETMASK, &saved, NULL);

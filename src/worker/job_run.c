@@ -24,8 +24,6 @@
 #include "net_guard.h"
 #include "output_probe.h"
 #include "output_staging.h"
-#include "sandbox.h"
-#include "socket_filter.h"
 #include "transcode.h"
 #include "worker_log.h"
 
@@ -156,12 +154,19 @@ plan_output(const JobRunRequest *req, JobPlan *plan, const char **why)
 	return 0;
 }
 
+/* A file input is read under the input roots; the sandbox opens them to no other kind. */
+static int
+input_is_file(const char *url)
+{
+	return strncmp(url, "file://", 7) == 0;
+}
+
 static int
 plan_input(const JobRunRequest *req, JobPlan *plan, const char **why)
 {
 	const char *url = req->input_url;
 
-	if (strncmp(url, "file://", 7) == 0)
+	if (input_is_file(url))
 	{
 		char		path[NAMES_PATH_MAX];
 
@@ -312,55 +317,24 @@ describe_output(const JobPlan *plan, const TranscodeSummary *summary,
 }
 
 /*
- * From here on the job can read its input roots and write only in the
- * directory its output goes to (for a top-level output, the tenant's
- * directory; nothing for a network output).  A kernel without Landlock
- * runs the job with the path checks alone, and says so in the log.
+ * What the job's process may reach once confined: its input roots when the
+ * input is a file, and the directory its output goes to (for a top-level
+ * output, the tenant's directory; nothing for a network output, which has
+ * no partial path).
  */
-static int
-enter_sandbox(const JobRunRequest *req, const JobPlan *plan, char *err, size_t errlen)
+void
+job_run_file_access(const JobRunRequest *req, const char *final_path, const char *partial_path,
+					const char *const **read_roots, int *nread, char *write_dir, size_t write_len)
 {
-	char		write_dir[PATH_BYTES];
 	char	   *slash;
-	char		why[256];
-	int			rc;
 
-	snprintf(write_dir, sizeof(write_dir), "%s", plan->final_path);
-	if ((slash = strrchr(write_dir, '/')) != NULL)
+	*read_roots = input_is_file(req->input_url) ? req->input_roots : NULL;
+	*nread = input_is_file(req->input_url) ? req->ninput_roots : 0;
+	/* Too long to hold: writable nowhere, so the job fails rather than write elsewhere. */
+	if (partial_path[0] == '\0' || snprintf(write_dir, write_len, "%s", final_path) >= (int) write_len)
+		write_dir[0] = '\0';
+	else if ((slash = strrchr(write_dir, '/')) != NULL)
 		*slash = '\0';
-	rc = sandbox_confine(plan->input_kind == INPUT_FILE ? req->input_roots : NULL,
-						 plan->input_kind == INPUT_FILE ? req->ninput_roots : 0,
-						 plan->network_output ? NULL : write_dir, why, sizeof(why));
-	if (rc == 0)
-		worker_log_job(WLOG_WARNING, req->job_id, req->tenant_id,
-					   "this kernel has no Landlock: the job runs without the file sandbox");
-	if (rc < 0)
-		snprintf(err, errlen, "could not sandbox the job: %s", why);
-	return rc < 0 ? -1 : 0;
-}
-
-/*
- * From here on the job connects only where the network policy allows
- * (net_guard.h), and makes no socket but TCP and UDP over IP
- * (socket_filter.h).  The worker's own addresses are read first: that
- * takes a netlink socket, which the filter then refuses.
- */
-static int
-confine_network(const JobRunRequest *req, char *err, size_t errlen)
-{
-	char		why[256];
-
-	if (net_guard_enable(req->allow_network, req->nallow_network, why, sizeof(why)) < 0)
-	{
-		snprintf(err, errlen, "invalid network allow-list: %s", why);
-		return -1;
-	}
-	if (socket_filter_apply(why, sizeof(why)) < 0)
-	{
-		snprintf(err, errlen, "could not confine the job's sockets: %s", why);
-		return -1;
-	}
-	return 0;
 }
 
 /* libav's own messages go to the worker's log as lines about this job. */
@@ -419,13 +393,6 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	if (plan_input(req, plan, &why) < 0)
 	{
 		report(report_fd, "failed input_error input refused: %s", why);
-		return 1;
-	}
-
-	if (enter_sandbox(req, plan, err, sizeof(err)) < 0 || confine_network(req, err, sizeof(err)) < 0)
-	{
-		report(report_fd, "failed platform_error %s", err);
-		free(plan);
 		return 1;
 	}
 

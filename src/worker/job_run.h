@@ -52,13 +52,24 @@ extern int	job_run_output_paths(const JobRunRequest *req, char *final_path, size
 								 char *partial_path, size_t partial_len, const char **why);
 
 /*
+ * What the job's process may open once confined (job_confine.h), from the
+ * paths job_run_output_paths() decided: *read_roots (the input roots, for a
+ * file input; else none) and write_dir (the output's directory; "" for a
+ * network output).
+ */
+extern void job_run_file_access(const JobRunRequest *req, const char *final_path, const char *partial_path,
+								const char *const **read_roots, int *nread, char *write_dir,
+								size_t write_len);
+
+/*
  * Removes whatever a stopped or failed attempt left: the partial file, or an
  * HLS output's partial playlists and segments.  Safe to call more than once.
  */
 extern void job_run_discard(const JobRunRequest *req);
 
 /*
- * Runs the job in the calling (child) process, writing reports to report_fd.
+ * Runs the job in the calling (child) process, already confined (see
+ * job_process.c), writing reports to report_fd.
  * Stops early, removing partial output, once *stop becomes non-zero (set it
  * from a SIGTERM handler).  Returns the process exit status: 0 done, 1 failed.
  */

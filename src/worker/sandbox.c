@@ -13,7 +13,6 @@
 #include <linux/landlock.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -119,8 +118,6 @@ sandbox_confine(const char *const *read_roots, int nread, const char *write_dir,
 	if (rc == 0 && write_dir)
 		rc = allow(ruleset, write_dir, write_rights, handled, err, errlen);
 
-	if (rc == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		rc = fail(err, errlen, "could not set no_new_privs");
 	if (rc == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
 		rc = fail(err, errlen, "could not enter the Landlock sandbox");
 	close(ruleset);

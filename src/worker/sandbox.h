@@ -20,7 +20,8 @@
  * write_dir (NULL: nowhere).  Nothing else: not the rest of /etc (where the
  * worker's configuration lives), not other processes, not /dev/shm.
  * Returns 1 when applied, 0 when the kernel has no Landlock (nothing is
- * restricted), -1 with a message in err.
+ * restricted), -1 with a message in err.  The caller sets no_new_privs
+ * first (job_confine.c), as the kernel requires without CAP_SYS_ADMIN.
  */
 extern int	sandbox_confine(const char *const *read_roots, int nread, const char *write_dir,
 							char *err, size_t errlen);

@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "job_confine.h"
 #include "media_input.h"
 #include "net_guard.h"
 #include "output_probe.h"
 #include "output_staging.h"
-#include "socket_filter.h"
 #include "transcode.h"
 #include "../common/names.h"
 
@@ -217,7 +217,7 @@ run(TranscodeRequest *req, const char *output, const char *const *allow, int nal
 		if (output_staging_path(final_path, (int) getpid(), staging, sizeof(staging)) < 0)
 			return usage_error("the output path is too long");
 	}
-	if (net_guard_enable(allow, nallow, err, sizeof(err)) < 0 || socket_filter_apply(err, sizeof(err)) < 0)
+	if (job_confine_network(allow, nallow, err, sizeof(err)) < 0)
 	{
 		fprintf(stderr, "ffrtmp-transcode: %s\n", err);
 		return 2;

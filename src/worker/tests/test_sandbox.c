@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +79,8 @@ sandboxed_checks(void)
 	at("input", input);
 	at("out/acme/job", output);
 	roots[0] = input;
+	/* As job_confine_process() does before the sandbox: the kernel's condition for it. */
+	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs is set");
 	rc = sandbox_confine(roots, 1, output, err, sizeof(err));
 	if (rc == 0)
 	{
