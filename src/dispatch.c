@@ -124,7 +124,7 @@ try_pass_lock(void)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, FFRTMP_LOCK_KEY1, FFRTMP_PASS_LOCK, FFRTMP_LOCK_SPACE);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PROTOCOL_LOCK_KEY1, PROTOCOL_PASS_LOCK, PROTOCOL_LOCK_SPACE);
 	return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 

@@ -26,12 +26,6 @@
 #include "common/sqlstates.h"
 #include "common/states.h"
 
-/* The scheduler's advisory-lock key space is part of the contract (common/). */
-#define FFRTMP_LOCK_KEY1	PROTOCOL_LOCK_KEY1
-#define FFRTMP_LOCK_SPACE	PROTOCOL_LOCK_SPACE
-#define FFRTMP_LEADER_LOCK	PROTOCOL_LEADER_LOCK
-#define FFRTMP_PASS_LOCK	PROTOCOL_PASS_LOCK
-
 /*
  * SQLSTATEs of the API, chosen for the HTTP status PostgREST maps them to
  * (PTxyz becomes status xyz; 22023 becomes 400 and 42501 becomes 403), from
