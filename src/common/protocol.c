@@ -16,7 +16,10 @@ protocol_compatible(int32_t a, int32_t b)
 const char *
 protocol_format(int32_t version, char *buf, size_t len)
 {
-	snprintf(buf, len, "%" PRId32 ".%" PRId32, version / 100, version % 100);
+	if (version < 0)
+		snprintf(buf, len, "%" PRId32, version);	/* nonsense, shown as sent */
+	else
+		snprintf(buf, len, "%" PRId32 ".%" PRId32, version / 100, version % 100);
 	return buf;
 }
 

@@ -1,8 +1,9 @@
 # The contract between the database and the worker (src/common), end to end.
 #
-# - Every SQLSTATE the installed SQL raises, and every job or node state it
-#   names, is in the list the library and the worker are built from
-#   (ffrtmp.contract()); the seed rows are compared in test/sql/07_contract.
+# - Every SQLSTATE the installed SQL raises, every job or node state and
+#   failure reason it names, and the advisory-lock space it looks for, are
+#   those the library and the worker are built from (ffrtmp.contract()); the
+#   seed rows are compared in test/sql/07_contract.
 # - The worker sends its protocol version at registration.  One of another
 #   major number is refused with one clear error (PT426) naming both
 #   versions and what to upgrade; the worker logs it once and exits with
@@ -53,6 +54,12 @@ is_deeply([ grep { !$states{$_} } sort keys %named ], [], 'every state the SQL c
 my %reasons = map { $_->{reason} => 1 } @{ $contract->{failure_reasons} };
 my @failed_with = $script =~ /fail_attempt\([^;]*?'(?:failed|timed_out)',\s*'(\w+)'/g;
 is_deeply([ grep { !$reasons{$_} } @failed_with ], [], 'every failure reason the SQL records is in the contract');
+
+# The scheduler's advisory locks, as the SQL looks for them in pg_locks.
+my @spaces = $script =~ /locktype\s*=\s*'advisory'\s+AND\s+\w+\.objsubid\s*=\s*(\d+)/g;
+ok(scalar @spaces >= 1, 'the SQL looks for the scheduler\'s advisory locks');
+is_deeply([ grep { $_ != $contract->{advisory_lock}{space} } @spaces ], [],
+	'in the key space the library takes them in');
 
 # --- the worker and the protocol version ------------------------------------------
 # Runs the worker until it exits by itself (at most 60 s, then it is killed);

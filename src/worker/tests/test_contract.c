@@ -143,7 +143,8 @@ test_protocol(void)
 		  "another major number is not");
 	CHECK(!protocol_compatible(PROTOCOL_VERSION_0_1, PROTOCOL_VERSION), "release 0.1's worker is not compatible");
 	CHECK(strcmp(protocol_format(200, buf, sizeof(buf)), "2.0") == 0 &&
-		  strcmp(protocol_format(312, buf, sizeof(buf)), "3.12") == 0, "versions print as major.minor");
+		  strcmp(protocol_format(312, buf, sizeof(buf)), "3.12") == 0 &&
+		  strcmp(protocol_format(-5, buf, sizeof(buf)), "-5") == 0, "versions print as major.minor");
 	CHECK(strcmp(protocol_node_channel(42, buf, sizeof(buf)), "ffrtmp_node_42") == 0, "the channel of node 42");
 	CHECK(strlen(protocol_node_channel(INT64_MAX, buf, sizeof(buf))) < 64,
 		  "every channel name fits PostgreSQL's 63-byte identifiers");
