@@ -17,7 +17,8 @@ DATA_built = sql/$(EXTENSION)--0.1.sql sql/$(EXTENSION)--0.1--0.2.sql \
              sql/$(EXTENSION)--0.2.sql
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
-              -Wno-missing-field-initializers -Wno-cast-function-type
+              -Wno-missing-field-initializers -Wno-cast-function-type \
+              '-DFFRTMP_VERSION="$(EXTVERSION)"'
 
 # Regression tests run in a temporary instance with the library preloaded, in
 # the database its ffrtmp.database names (the first --dbname is the one used).

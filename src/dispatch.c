@@ -124,7 +124,7 @@ try_pass_lock(void)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, FFRTMP_LOCK_KEY1, FFRTMP_PASS_LOCK, FFRTMP_LOCK_SPACE);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PROTOCOL_LOCK_KEY1, PROTOCOL_PASS_LOCK, PROTOCOL_LOCK_SPACE);
 	return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 
@@ -240,8 +240,8 @@ ffrtmp_dispatch(int64 epoch)
 		"  FROM ffrtmp_data.nodes n"
 		"  LEFT JOIN LATERAL (SELECT count(*) AS jobs, sum(j.cpu_cores) AS cores, sum(j.gpus) AS gpus"
 		"                       FROM ffrtmp_data.jobs j"
-		"                      WHERE j.node_id = n.id AND j.state IN ('assigned', 'running')) h ON true"
-		" WHERE n.state = 'online' AND n.slots > coalesce(h.jobs, 0)"
+		"                      WHERE j.node_id = n.id AND j.state IN ('" JOB_ASSIGNED "', '" JOB_RUNNING "')) h ON true"
+		" WHERE n.state = '" NODE_STATE_ONLINE "' AND n.slots > coalesce(h.jobs, 0)"
 		" ORDER BY n.id"
 		"   FOR KEY SHARE OF n SKIP LOCKED",
 	};
@@ -258,7 +258,7 @@ ffrtmp_dispatch(int64 epoch)
 		"         sum(j.cpu_cores) OVER w AS cores_so_far, sum(j.gpus) OVER w AS gpus_so_far"
 		"    FROM t CROSS JOIN LATERAL ("
 		"           SELECT q.id, q.tenant_id, q.cpu_cores, q.gpus, q.priority FROM ffrtmp_data.jobs q"
-		"            WHERE q.tenant_id = t.tenant_id AND q.state = 'queued' AND q.run_after <= now()"
+		"            WHERE q.tenant_id = t.tenant_id AND q.state = '" JOB_QUEUED "' AND q.run_after <= now()"
 		"            ORDER BY q.priority DESC, q.id LIMIT $1) j"
 		"  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.priority DESC, j.id))"
 		" SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor"
@@ -281,10 +281,10 @@ ffrtmp_dispatch(int64 epoch)
 		.sql = "WITH a AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS a(job, node)),"
 		" locked AS ("
 		"  SELECT q.id, a.node FROM ffrtmp_data.jobs q JOIN a ON a.job = q.id"
-		"   WHERE q.state = 'queued'"
+		"   WHERE q.state = '" JOB_QUEUED "'"
 		"   ORDER BY q.id FOR NO KEY UPDATE OF q SKIP LOCKED)"
 		" UPDATE ffrtmp_data.jobs j"
-		"   SET state = 'assigned', node_id = locked.node, state_reason = 'dispatched', updated_at = now()"
+		"   SET state = '" JOB_ASSIGNED "', node_id = locked.node, state_reason = 'dispatched', updated_at = now()"
 		"  FROM locked"
 		" WHERE j.id = locked.id"
 		"   AND ($3 = 0 OR EXISTS (SELECT 1 FROM ffrtmp_data.scheduler_state s WHERE s.epoch = $3))"
@@ -292,7 +292,7 @@ ffrtmp_dispatch(int64 epoch)
 		.nargs = 3, .argtypes = {INT8ARRAYOID, INT8ARRAYOID, INT8OID},
 	};
 	static KeptQuery notify = {
-		.sql = "SELECT pg_notify('ffrtmp_node_' || n, '') FROM (SELECT DISTINCT unnest($1::bigint[])) AS d(n)",
+		.sql = "SELECT pg_notify('" PROTOCOL_CHANNEL_PREFIX "' || n, '') FROM (SELECT DISTINCT unnest($1::bigint[])) AS d(n)",
 		.nargs = 1, .argtypes = {INT8ARRAYOID},
 	};
 	FreeNode   *nodes;

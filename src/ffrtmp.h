@@ -7,7 +7,9 @@
  * (the network policy at submit; its rules are in common/), tenants.c,
  * tenant_roles.c, jobs.c, nodes.c, usage.c (counters and quotas), priority.c,
  * dispatch.c (one dispatch pass), scheduler.c (the background workers and
- * their election) and ffrtmp.c (_PG_init).  The worker daemon is in worker/.
+ * their election), contract.c (the vocabulary and protocol shared with the
+ * worker, from common/) and ffrtmp.c (_PG_init).  The worker daemon is in
+ * worker/.
  */
 #ifndef FFRTMP_H
 #define FFRTMP_H
@@ -19,24 +21,24 @@
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
 
-/*
- * The scheduler's advisory locks live in a key space SQL cannot reach: the
- * pg_advisory_* functions use locktag_field4 1 and 2, these use 3, so no role
- * can take or squat on them.  The second key says which lock it is.
- */
-#define FFRTMP_LOCK_KEY1	0x66667274	/* "ffrt" */
-#define FFRTMP_LOCK_SPACE	3
-#define FFRTMP_LEADER_LOCK	1		/* session-level: who leads */
-#define FFRTMP_PASS_LOCK	2		/* transaction-level: one pass at a time */
+#include "common/failure_reasons.h"
+#include "common/protocol.h"
+#include "common/sqlstates.h"
+#include "common/states.h"
 
 /*
- * SQLSTATEs of the API, chosen for the HTTP status PostgREST maps them to:
- * PTxyz becomes status xyz; 22023 becomes 400 and 42501 becomes 403.
+ * SQLSTATEs of the API, chosen for the HTTP status PostgREST maps them to
+ * (PTxyz becomes status xyz; 22023 becomes 400 and 42501 becomes 403), from
+ * the one table the worker compares with (common/sqlstates.h).
  */
-#define ERRCODE_FFRTMP_NOT_FOUND       MAKE_SQLSTATE('P', 'T', '4', '0', '4')
-#define ERRCODE_FFRTMP_QUOTA_EXCEEDED  MAKE_SQLSTATE('P', 'T', '4', '2', '9')
-#define ERRCODE_FFRTMP_TENANT_BLOCKED  MAKE_SQLSTATE('P', 'T', '4', '0', '3')
-#define ERRCODE_FFRTMP_CONFLICT        MAKE_SQLSTATE('P', 'T', '4', '0', '9')
+#define FFRTMP_ERRCODE(which) \
+	MAKE_SQLSTATE(sqlstates[which].code[0], sqlstates[which].code[1], sqlstates[which].code[2], \
+				  sqlstates[which].code[3], sqlstates[which].code[4])
+#define ERRCODE_FFRTMP_NOT_FOUND       FFRTMP_ERRCODE(SQLSTATE_NOT_FOUND)
+#define ERRCODE_FFRTMP_QUOTA_EXCEEDED  FFRTMP_ERRCODE(SQLSTATE_QUOTA_EXCEEDED)
+#define ERRCODE_FFRTMP_TENANT_BLOCKED  FFRTMP_ERRCODE(SQLSTATE_TENANT_BLOCKED)
+#define ERRCODE_FFRTMP_CONFLICT        FFRTMP_ERRCODE(SQLSTATE_CONFLICT)
+#define ERRCODE_FFRTMP_PROTOCOL_MISMATCH FFRTMP_ERRCODE(SQLSTATE_PROTOCOL_MISMATCH)
 
 #define FFRTMP_DEFAULT_TENANT "00000000-0000-0000-0000-000000000000"
 
@@ -89,6 +91,9 @@ extern void ffrtmp_check_params(Jsonb *params, const char *output_url);
 extern void ffrtmp_network_policy_init(void);
 extern void ffrtmp_check_url_host(const char *what, const char *url);
 extern char *ffrtmp_echo_url(const char *url);
+
+/* contract.c: the protocol check of register_node */
+extern void ffrtmp_check_worker_protocol(FunctionCallInfo fcinfo, int arg);
 
 /* scheduler.c */
 extern void ffrtmp_require_home_database(const char *action);

@@ -291,7 +291,7 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 		"  RETURNING *),"
 		" e AS ("
 		"  INSERT INTO ffrtmp_data.job_events (job_id, tenant_id, attempt, from_state, to_state, reason, actor)"
-		"  SELECT id, tenant_id, attempt, NULL, 'queued', 'submitted', ffrtmp_data.actor() FROM j)"
+		"  SELECT id, tenant_id, attempt, NULL, '" JOB_QUEUED "', 'submitted', ffrtmp_data.actor() FROM j)"
 		" SELECT * FROM j",
 		.nargs = 15,
 		.argtypes = {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
@@ -436,7 +436,7 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
 {
 	static KeptQuery cancel = {
 		.sql = "UPDATE ffrtmp_data.jobs j"
-		"   SET state = 'canceled', state_reason = 'canceled by ' || ffrtmp_data.actor(),"
+		"   SET state = '" JOB_CANCELED "', state_reason = 'canceled by ' || ffrtmp_data.actor(),"
 		"       finished_at = now(), updated_at = now()"
 		" WHERE j.id = $1"
 		" RETURNING j.*",
@@ -448,9 +448,10 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
 	ffrtmp_require_arg(fcinfo, 0, "id");
 	id = PG_GETARG_DATUM(0);
 	SPI_connect();
-	job = lock_job(DatumGetInt64(id), "canceled");
+	job = lock_job(DatumGetInt64(id), JOB_CANCELED);
 	if (!job.allowed)
-		refuse_change(DatumGetInt64(id), &job, "canceled", "queued, assigned, running or retrying");
+		refuse_change(DatumGetInt64(id), &job, JOB_CANCELED,
+					  JOB_QUEUED ", " JOB_ASSIGNED ", " JOB_RUNNING " or " JOB_RETRYING);
 	ffrtmp_run(&cancel, &id, NULL);
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
@@ -468,7 +469,7 @@ ffrtmp_retry_job(PG_FUNCTION_ARGS)
 {
 	static KeptQuery requeue = {
 		.sql = "UPDATE ffrtmp_data.jobs"
-		"   SET state = 'queued', attempt = attempt + 1, first_attempt = attempt + 1,"
+		"   SET state = '" JOB_QUEUED "', attempt = attempt + 1, first_attempt = attempt + 1,"
 		"       run_after = now(), node_id = NULL, error = NULL, failure_reason = NULL, result = NULL,"
 		"       started_at = NULL, finished_at = NULL, updated_at = now(),"
 		"       state_reason = 'retried by ' || ffrtmp_data.actor()"
@@ -483,7 +484,7 @@ ffrtmp_retry_job(PG_FUNCTION_ARGS)
 	ffrtmp_require_arg(fcinfo, 0, "id");
 	id = PG_GETARG_DATUM(0);
 	SPI_connect();
-	job = lock_job(DatumGetInt64(id), "queued");
+	job = lock_job(DatumGetInt64(id), JOB_QUEUED);
 	if (job.active || !job.allowed)
 		refuse_change(DatumGetInt64(id), &job, "retried", "failed, timed-out, canceled or rejected");
 

@@ -97,9 +97,9 @@ bound_registered_nodes(pg_uuid_t *tenant, Datum name, const TenantUsage *usage)
 		.sql = "DELETE FROM ffrtmp_data.nodes WHERE id IN ("
 		"  SELECT n.id FROM ffrtmp_data.nodes n"
 		"   WHERE (n.tenant_id = $1 OR (n.tenant_id IS NULL AND $1::uuid IS NULL))"
-		"     AND n.state = 'offline'"
+		"     AND n.state = '" NODE_STATE_OFFLINE "'"
 		"     AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.jobs j"
-		"                      WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))"
+		"                      WHERE j.node_id = n.id AND j.state IN ('" JOB_ASSIGNED "', '" JOB_RUNNING "'))"
 		"   ORDER BY n.last_heartbeat DESC, n.id DESC OFFSET $2"
 		"   FOR UPDATE OF n SKIP LOCKED)",
 		.nargs = 2, .argtypes = {UUIDOID, INT4OID},
@@ -133,7 +133,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 {
 	static KeptQuery counted = {
 		.sql = "SELECT 1 FROM ffrtmp_data.nodes"
-		" WHERE tenant_id = $1 AND name = $2 AND state <> 'offline'",
+		" WHERE tenant_id = $1 AND name = $2 AND state <> '" NODE_STATE_OFFLINE "'",
 		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
 	};
 	static KeptQuery upsert = {
@@ -145,7 +145,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 		"         CASE WHEN $10 THEN pg_backend_pid() END,"
 		"         CASE WHEN $10 THEN $11::timestamptz END)"
 		" ON CONFLICT ON CONSTRAINT nodes_tenant_name_key DO UPDATE SET"
-		"   state = 'online', cpu_cores = EXCLUDED.cpu_cores, gpus = EXCLUDED.gpus,"
+		"   state = '" NODE_STATE_ONLINE "', cpu_cores = EXCLUDED.cpu_cores, gpus = EXCLUDED.gpus,"
 		"   memory_mb = EXCLUDED.memory_mb, slots = EXCLUDED.slots, encoders = EXCLUDED.encoders,"
 		"   labels = EXCLUDED.labels, token_hash = EXCLUDED.token_hash,"
 		"   session_pid = EXCLUDED.session_pid, session_started = EXCLUDED.session_started,"
@@ -166,6 +166,8 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	Datum		result[2];
 	bool		result_nulls[2] = {false, false};
 
+	/* protocol_version (0.2): an incompatible worker hears that first. */
+	ffrtmp_check_worker_protocol(fcinfo, 9);
 	check_node_args(fcinfo);
 	ffrtmp_require_home_database("register nodes");
 	SPI_connect();
@@ -227,11 +229,11 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		.nargs = 1, .argtypes = {INT8OID},
 	};
 	static KeptQuery forget = {
-		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, 'failed', 'platform_error',"
+		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "',"
 		"                                     'the node no longer runs this attempt')"
 		"  FROM (SELECT j.id FROM ffrtmp_data.jobs j"
 		"          JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
-		"         WHERE j.node_id = $1 AND j.state = 'running' AND NOT (j.id = ANY ($2))"
+		"         WHERE j.node_id = $1 AND j.state = '" JOB_RUNNING "' AND NOT (j.id = ANY ($2))"
 		"         ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) f",
 		.nargs = 2, .argtypes = {INT8OID, INT8ARRAYOID},
 	};

@@ -176,7 +176,7 @@ try_leader_lock(bool session)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, FFRTMP_LOCK_KEY1, FFRTMP_LEADER_LOCK, FFRTMP_LOCK_SPACE);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PROTOCOL_LOCK_KEY1, PROTOCOL_LEADER_LOCK, PROTOCOL_LOCK_SPACE);
 	return LockAcquire(&tag, ExclusiveLock, session, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "worker_util.h"
+#include "../common/sqlstates.h"
 
 int
 db_conninfo_check(const char *conninfo, char *err, size_t errlen)
@@ -51,9 +52,9 @@ static int
 connect_error_status(const char *sqlstate)
 {
 	/* 28000: unknown role or no pg_hba.conf entry; 28P01: wrong password. */
-	if (strncmp(sqlstate, "28", 2) == 0 || strcmp(sqlstate, "42501") == 0)
+	if (sqlstate_is(sqlstate, SQLSTATE_CLASS_AUTHORIZATION) || sqlstate_is(sqlstate, SQLSTATE_INSUFFICIENT_PRIVILEGE))
 		return WORKER_EXIT_NOPERM;
-	if (strcmp(sqlstate, "3D000") == 0)
+	if (sqlstate_is(sqlstate, SQLSTATE_INVALID_DATABASE))
 		return WORKER_EXIT_CONFIG;
 	return 0;
 }
@@ -61,41 +62,55 @@ connect_error_status(const char *sqlstate)
 int
 db_call_error_status(const char *sqlstate)
 {
-	if (strcmp(sqlstate, "3F000") == 0 || strcmp(sqlstate, "42883") == 0 ||
-		strcmp(sqlstate, "42P01") == 0)
+	if (sqlstate_is(sqlstate, SQLSTATE_INVALID_SCHEMA) || sqlstate_is(sqlstate, SQLSTATE_UNDEFINED_FUNCTION) ||
+		sqlstate_is(sqlstate, SQLSTATE_UNDEFINED_TABLE))
 		return WORKER_EXIT_CONFIG;
-	if (strcmp(sqlstate, "42501") == 0)
+	if (sqlstate_is(sqlstate, SQLSTATE_INSUFFICIENT_PRIVILEGE))
 		return WORKER_EXIT_NOPERM;
 	return 0;
 }
 
-/* 25006: read-only (a standby); 57P: shutdown or crash; 08: connection exception. */
+/* A standby (after a failover), a shutdown or crash, a connection exception. */
 int
 db_refusal_is_lost(const char *sqlstate)
 {
-	return strcmp(sqlstate, "25006") == 0 || strncmp(sqlstate, "57P", 3) == 0 ||
-		strncmp(sqlstate, "08", 2) == 0;
+	return sqlstate_is(sqlstate, SQLSTATE_READ_ONLY) || sqlstate_is(sqlstate, SQLSTATE_CLASS_OPERATOR) ||
+		sqlstate_is(sqlstate, SQLSTATE_CLASS_CONNECTION);
 }
 
 int
 db_refusal_is_transient(const char *sqlstate)
 {
-	return strncmp(sqlstate, "40", 2) == 0 || strncmp(sqlstate, "53", 2) == 0 ||
-		strncmp(sqlstate, "55", 2) == 0 || strcmp(sqlstate, "57014") == 0 ||
-		strcmp(sqlstate, "PT429") == 0;
+	return sqlstate_is(sqlstate, SQLSTATE_CLASS_ROLLBACK) || sqlstate_is(sqlstate, SQLSTATE_CLASS_RESOURCES) ||
+		sqlstate_is(sqlstate, SQLSTATE_CLASS_PREREQUISITE) || sqlstate_is(sqlstate, SQLSTATE_QUERY_CANCELED) ||
+		sqlstate_is(sqlstate, SQLSTATE_QUOTA_EXCEEDED);
 }
 
 /* PT409: another attempt holds the job; PT404: the job or attempt is gone. */
 int
 db_refusal_is_final(const char *sqlstate)
 {
-	return strcmp(sqlstate, "PT409") == 0 || strcmp(sqlstate, "PT404") == 0;
+	return sqlstate_is(sqlstate, SQLSTATE_CONFLICT) || sqlstate_is(sqlstate, SQLSTATE_NOT_FOUND);
 }
 
 int
 db_register_error_status(const char *sqlstate)
 {
+	if (db_registration_is_incompatible(sqlstate))
+		return WORKER_EXIT_PROTOCOL;
 	return db_call_error_status(sqlstate) == WORKER_EXIT_NOPERM ? WORKER_EXIT_NOPERM : WORKER_EXIT_CONFIG;
+}
+
+/*
+ * PT426: the database refused this worker's protocol.  42883 at
+ * registration: register_node takes no protocol_version, so the installed
+ * extension predates the exchange (release 0.1).  (Without the extension at
+ * all the schema is missing first: 3F000.)
+ */
+int
+db_registration_is_incompatible(const char *sqlstate)
+{
+	return sqlstate_is(sqlstate, SQLSTATE_PROTOCOL_MISMATCH) || sqlstate_is(sqlstate, SQLSTATE_UNDEFINED_FUNCTION);
 }
 
 const char *
@@ -105,6 +120,8 @@ db_exit_advice(int status)
 	{
 		case WORKER_EXIT_NOPERM:
 			return "check the role, its password and pg_hba.conf";
+		case WORKER_EXIT_PROTOCOL:
+			return "upgrade the worker or the extension so that both speak the same major protocol version";
 		case WORKER_EXIT_CONFIG:
 			return "check the connection string, the database name and that the ffrtmp extension is installed there";
 		default:

@@ -59,10 +59,18 @@ extern int	db_refusal_is_final(const char *sqlstate);
 
 /*
  * The exit status for the node's very first registration refused for good:
- * WORKER_EXIT_NOPERM for a permission refused, else WORKER_EXIT_CONFIG (a
- * bad name or tenant, or the extension missing: all need an operator).
+ * WORKER_EXIT_PROTOCOL for an incompatible protocol, WORKER_EXIT_NOPERM for
+ * a permission refused, else WORKER_EXIT_CONFIG (a bad name or tenant, or
+ * the extension missing: all need an operator).
  */
 extern int	db_register_error_status(const char *sqlstate);
+
+/*
+ * The registration was refused because the two sides speak incompatible
+ * protocols (common/protocol.h): the worker exits with WORKER_EXIT_PROTOCOL,
+ * whether this is its first registration or a later one.
+ */
+extern int	db_registration_is_incompatible(const char *sqlstate);
 
 /* What an operator should check after the session gave up with status. */
 extern const char *db_exit_advice(int status);

@@ -10,6 +10,7 @@
 #define WORKER_EXIT_FAILURE		1	/* --once with its job not completed; an internal failure */
 #define WORKER_EXIT_USAGE		2	/* a bad command line or configuration file */
 #define WORKER_EXIT_UNAVAILABLE	69	/* EX_UNAVAILABLE: --once could not reach the database */
+#define WORKER_EXIT_PROTOCOL	76	/* EX_PROTOCOL: the database speaks an incompatible protocol version */
 #define WORKER_EXIT_NOPERM		77	/* EX_NOPERM: authentication failed, unknown role, no permission */
 #define WORKER_EXIT_CONFIG		78	/* EX_CONFIG: bad connection string, unknown database, no extension */
 

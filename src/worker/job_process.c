@@ -13,7 +13,9 @@
 #include "job_confine.h"
 #include "worker_log.h"
 #include "worker_util.h"
+#include "../common/failure_reasons.h"
 #include "../common/net_policy.h"
+#include "../common/states.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,11 +32,6 @@
 
 #define PROGRESS_EVERY_MS 1000
 #define KILL_AFTER_MS 1000
-
-static const char *const failure_reasons[] = {
-	"input_error", "user_error", "network_error", "runtime_error", "timeout",
-	"resource_error", "platform_error", "capability_mismatch", NULL
-};
 
 /* Set by the child's SIGTERM handler; job_run() polls it. */
 static volatile sig_atomic_t child_stop;
@@ -111,7 +108,7 @@ run_child(const JobProcess *p, const JobRunRequest *req, int report_fd, const Wo
 	if (rc < 0)
 	{
 		char		line[600];
-		int			len = snprintf(line, sizeof(line), "failed platform_error %s\n", err);
+		int			len = snprintf(line, sizeof(line), "failed " FAILURE_PLATFORM_ERROR_NAME " %s\n", err);
 
 		if (write(JOB_CONFINE_REPORT_FD, line, len) < 0)
 			_exit(1);
@@ -155,7 +152,7 @@ job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t 
 	char		redacted_input[4200];
 	char		redacted_output[4200];
 
-	*failure_reason = "platform_error";
+	*failure_reason = FAILURE_PLATFORM_ERROR_NAME;
 	if (p == NULL)
 	{
 		snprintf(err, errlen, "out of memory starting the job");
@@ -190,7 +187,7 @@ job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t 
 							 p->partial_path, sizeof(p->partial_path), &why) < 0)
 	{
 		snprintf(err, errlen, "%s", why);
-		*failure_reason = "user_error";
+		*failure_reason = FAILURE_USER_ERROR_NAME;
 		goto fail;
 	}
 
@@ -241,10 +238,7 @@ fail:
 static int
 known_failure_reason(const char *reason)
 {
-	for (const char *const *r = failure_reasons; *r; r++)
-		if (strcmp(reason, *r) == 0)
-			return 1;
-	return 0;
+	return failure_reason_find(reason) >= 0;
 }
 
 /* One complete line from the child. */
@@ -472,34 +466,34 @@ job_process_outcome(JobProcess *p, JobOutcome *o)
 	{
 		if (result_is_object(p->done_json))
 		{
-			o->outcome = "completed";
+			o->outcome = JOB_COMPLETED;
 			o->result = p->done_json;
 			o->error = NULL;
 			return;
 		}
-		o->outcome = "failed";
-		o->failure_reason = "runtime_error";
+		o->outcome = JOB_FAILED;
+		o->failure_reason = FAILURE_RUNTIME_ERROR_NAME;
 		snprintf(o->error_buf, sizeof(o->error_buf), "the transcode reported a result that is not a JSON object");
 	}
 	else if (p->stop == JOB_STOP_CANCELED)
 		o->outcome = NULL;
 	else if (p->stop == JOB_STOP_TIMEOUT)
 	{
-		o->outcome = "timed_out";
-		o->failure_reason = "timeout";
+		o->outcome = JOB_TIMED_OUT;
+		o->failure_reason = FAILURE_TIMEOUT_NAME;
 		snprintf(o->error_buf, sizeof(o->error_buf), "the attempt ran past its timeout of %.1f s",
 				 p->job.timeout_ms / 1000.0);
 	}
 	else if (p->stop == JOB_STOP_SHUTDOWN)
 	{
-		o->outcome = "failed";
-		o->failure_reason = "platform_error";
+		o->outcome = JOB_FAILED;
+		o->failure_reason = FAILURE_PLATFORM_ERROR_NAME;
 		snprintf(o->error_buf, sizeof(o->error_buf), "worker shutting down");
 	}
 	else if (p->failed_reason[0] != '\0')
 	{
-		o->outcome = "failed";
-		o->failure_reason = known_failure_reason(p->failed_reason) ? p->failed_reason : "runtime_error";
+		o->outcome = JOB_FAILED;
+		o->failure_reason = known_failure_reason(p->failed_reason) ? p->failed_reason : FAILURE_RUNTIME_ERROR_NAME;
 		/* As the transcode said it, whole: the database bounds what it stores. */
 		o->error = p->failed_message && p->failed_message[0] ? p->failed_message : "the transcode failed";
 	}
@@ -507,18 +501,18 @@ job_process_outcome(JobProcess *p, JobOutcome *o)
 	{
 		int			signo = WTERMSIG(p->status);
 
-		o->outcome = "failed";
-		o->failure_reason = "runtime_error";
+		o->outcome = JOB_FAILED;
+		o->failure_reason = FAILURE_RUNTIME_ERROR_NAME;
 		if (signo == SIGXCPU)
 		{
-			o->failure_reason = "resource_error";
+			o->failure_reason = FAILURE_RESOURCE_ERROR_NAME;
 			snprintf(o->error_buf, sizeof(o->error_buf),
 					 "the transcode used up its CPU time limit of %d s and was killed by signal %d (%s)",
 					 p->cpu_seconds, signo, strsignal(signo));
 		}
 		else if (signo == SIGXFSZ)
 		{
-			o->failure_reason = "resource_error";
+			o->failure_reason = FAILURE_RESOURCE_ERROR_NAME;
 			snprintf(o->error_buf, sizeof(o->error_buf),
 					 "the output reached the maximum output size of %" PRId64 " bytes; the transcode was killed by signal %d (%s)",
 					 p->output_bytes, signo, strsignal(signo));
@@ -529,8 +523,8 @@ job_process_outcome(JobProcess *p, JobOutcome *o)
 	}
 	else
 	{
-		o->outcome = "failed";
-		o->failure_reason = "runtime_error";
+		o->outcome = JOB_FAILED;
+		o->failure_reason = FAILURE_RUNTIME_ERROR_NAME;
 		snprintf(o->error_buf, sizeof(o->error_buf),
 				 "the transcode process exited with status %d without reporting an outcome",
 				 WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1);

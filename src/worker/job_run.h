@@ -8,8 +8,8 @@
  *   done {"duration": 10.0, "size": 123456, "streams": [...], ...}
  *   failed <failure_reason> <message>
  *
- * failure_reason is one of the database's classes (input_error, user_error,
- * network_error, runtime_error, timeout, resource_error, platform_error).
+ * failure_reason is one of the classes of common/failure_reasons.h, as the
+ * database names them (input_error, user_error, network_error...).
  * A child that exits without "done" or "failed" (a crash, a limit) is the
  * supervisor's to explain from its wait status.
  */

@@ -199,13 +199,17 @@ session_call(NodeSession *s, Link link, const char *what, const char *sql, int n
 	message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	snprintf(s->sqlstate, sizeof(s->sqlstate), "%s", sqlstate ? sqlstate : "XX000");
 	snprintf(s->error, sizeof(s->error), "%s", message ? message : PQresultErrorMessage(res));
+	message = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	snprintf(s->hint, sizeof(s->hint), "%s", message ? message : "");
 	PQclear(res);
 	if (db_refusal_is_lost(s->sqlstate))
 	{
 		session_disconnect(s, context, s->error);
 		return CALL_LOST;
 	}
-	if (db_call_error_status(s->sqlstate) == WORKER_EXIT_CONFIG)
+	/* At registration, a missing function is an older extension: register_node() decides. */
+	if (db_call_error_status(s->sqlstate) == WORKER_EXIT_CONFIG &&
+		!(s->registering && db_registration_is_incompatible(s->sqlstate)))
 	{
 		char		why[600];
 

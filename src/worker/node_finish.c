@@ -18,6 +18,8 @@
 #include "db_link.h"
 #include "worker_log.h"
 #include "worker_util.h"
+#include "../common/sqlstates.h"
+#include "../common/states.h"
 
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -55,7 +57,7 @@ deliver(NodeSession *s, const PendingFinish *f)
 		case CALL_LOST:
 			return -1;
 		case CALL_REFUSED:
-			if (db_refusal_is_transient(s->sqlstate) || strcmp(s->sqlstate, "PT403") == 0)
+			if (db_refusal_is_transient(s->sqlstate) || sqlstate_is(s->sqlstate, SQLSTATE_TENANT_BLOCKED))
 			{
 				/* A stale token is renewed by the next heartbeat, which retries this. */
 				worker_log_job(WLOG_WARNING, f->job_id, f->tenant,
@@ -71,7 +73,7 @@ deliver(NodeSession *s, const PendingFinish *f)
 		case CALL_OK:
 			break;
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), "retrying") == 0)
+	if (strcmp(PQgetvalue(res, 0, 0), JOB_RETRYING) == 0)
 		worker_log_job(WLOG_INFO, f->job_id, f->tenant,
 					   "recorded attempt %d as %s; the job will run again as attempt %s",
 					   f->attempt, f->outcome, PQgetvalue(res, 0, 1));

@@ -26,6 +26,9 @@
 #include "exit_status.h"
 #include "worker_log.h"
 #include "worker_util.h"
+#include "../common/protocol.h"
+#include "../common/sqlstates.h"
+#include "../common/states.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -66,6 +69,20 @@ labels_to_json(const WorkerOptions *options)
 	return json;
 }
 
+/*
+ * The protocol version sent at registration: PROTOCOL_VERSION, unless
+ * FFRTMP_WORKER_TEST_PROTOCOL_VERSION names another.  That variable exists
+ * for the tests alone (a worker of another version without building one);
+ * nothing else should set it.
+ */
+static int
+session_protocol_version(void)
+{
+	const char *test = getenv("FFRTMP_WORKER_TEST_PROTOCOL_VERSION");
+
+	return test && *test ? atoi(test) : PROTOCOL_VERSION;
+}
+
 NodeSession *
 node_session_create(const WorkerOptions *options, const WorkerCapabilities *caps)
 {
@@ -93,6 +110,7 @@ node_session_create(const WorkerOptions *options, const WorkerCapabilities *caps
 	s->labels_json = labels_to_json(options);
 	s->heartbeat_ms = options->heartbeat_ms;
 	s->give_up_early = options->once;
+	s->protocol_version = session_protocol_version();
 	srandom((unsigned) getpid() ^ (unsigned) time(NULL));
 	return s;
 }
@@ -182,12 +200,13 @@ node_session_refused(const NodeSession *s)
 static int
 listen_for_dispatch(NodeSession *s)
 {
-	char		sql[64];
+	char		channel[64];
+	char		sql[80];
 
 	if (session_call(s, LINK_CONTROL, "UNLISTEN", "UNLISTEN *", 0, NULL, NULL) != CALL_OK)
 		return -1;
 	/* An integer, never data: the one statement built rather than parameterised. */
-	snprintf(sql, sizeof(sql), "LISTEN \"ffrtmp_node_%" PRId64 "\"", s->node_id);
+	snprintf(sql, sizeof(sql), "LISTEN \"%s\"", protocol_node_channel(s->node_id, channel, sizeof(channel)));
 	if (session_call(s, LINK_CONTROL, "LISTEN", sql, 0, NULL, NULL) != CALL_OK)
 	{
 		if (s->conn)
@@ -195,6 +214,35 @@ listen_for_dispatch(NodeSession *s)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The database refused this worker's protocol (or predates the exchange):
+ * waiting cannot fix it, on the first registration or any later one (the
+ * extension may have been upgraded under a running worker).  One log line
+ * with both versions and what to upgrade, then exit.
+ */
+static void
+give_up_incompatible(NodeSession *s)
+{
+	char		what[400];
+	char		why[1100];
+	char		ours[16];
+	size_t		len;
+
+	protocol_format(s->protocol_version, ours, sizeof(ours));
+	snprintf(what, sizeof(what), "could not register node %s", s->name);
+	if (sqlstate_is(s->sqlstate, SQLSTATE_PROTOCOL_MISMATCH))
+		snprintf(why, sizeof(why), "%s (SQLSTATE %s). %s", s->error, s->sqlstate, s->hint);
+	else
+		snprintf(why, sizeof(why), "%s (SQLSTATE %s). The database's ffrtmp predates protocol versions "
+				 "(release 0.1) and this worker speaks protocol %s: run ALTER EXTENSION ffrtmp UPDATE there",
+				 s->error, s->sqlstate, ours);
+	/* The hint is a sentence; the log line goes on after it. */
+	len = strlen(why);
+	if (len > 0 && why[len - 1] == '.')
+		why[len - 1] = '\0';
+	session_give_up(s, WORKER_EXIT_PROTOCOL, what, why);
 }
 
 /*
@@ -211,14 +259,17 @@ register_node(NodeSession *s)
 	static const char *const sql =
 		"SELECT node_id, session_token FROM ffrtmp.register_node("
 		"name => $1, cpu_cores => $2::integer, gpus => $3::integer, memory_mb => $4::integer,"
-		" slots => $5::integer, encoders => $6::text[], labels => $7::jsonb, tenant => $8)";
+		" slots => $5::integer, encoders => $6::text[], labels => $7::jsonb, tenant => $8,"
+		" protocol_version => $9::integer)";
 	char		cores[16];
 	char		gpus[16];
 	char		memory[16];
 	char		slots[16];
-	const char *values[8];
+	char		protocol[16];
+	const char *values[9];
 	PGresult   *res;
 	int64_t		previous = s->node_id;
+	CallResult	rc;
 
 	snprintf(cores, sizeof(cores), "%d", s->caps.cpu_cores);
 	snprintf(gpus, sizeof(gpus), "%d", s->caps.gpus);
@@ -232,12 +283,22 @@ register_node(NodeSession *s)
 	values[5] = s->encoders;
 	values[6] = s->labels_json;
 	values[7] = s->tenant;
+	snprintf(protocol, sizeof(protocol), "%d", s->protocol_version);
+	values[8] = protocol;
 
-	switch (session_call(s, LINK_CONTROL, "registration", sql, 8, values, &res))
+	s->registering = 1;
+	rc = session_call(s, LINK_CONTROL, "registration", sql, 9, values, &res);
+	s->registering = 0;
+	switch (rc)
 	{
 		case CALL_LOST:
 			return s->fatal ? -2 : -1;
 		case CALL_REFUSED:
+			if (db_registration_is_incompatible(s->sqlstate))
+			{
+				give_up_incompatible(s);
+				return -2;
+			}
 			if (previous == 0 && !db_refusal_is_transient(s->sqlstate))
 			{
 				char		what[300];
@@ -329,7 +390,7 @@ session_beat(NodeSession *s)
 		return -1;
 	if (rc == CALL_REFUSED)
 	{
-		if (strcmp(s->sqlstate, "PT403") != 0 && strcmp(s->sqlstate, "PT404") != 0)
+		if (!sqlstate_is(s->sqlstate, SQLSTATE_TENANT_BLOCKED) && !sqlstate_is(s->sqlstate, SQLSTATE_NOT_FOUND))
 		{
 			worker_log(WLOG_WARNING, "heartbeat refused: %s (SQLSTATE %s)", s->error, s->sqlstate);
 			return 0;
@@ -341,7 +402,7 @@ session_beat(NodeSession *s)
 		s->next_heartbeat = now_ms();
 		return 0;
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), "offline") == 0)
+	if (strcmp(PQgetvalue(res, 0, 0), NODE_STATE_OFFLINE) == 0)
 	{
 		/* Recovery gave this node's jobs to others already; their finishes will be refused. */
 		worker_log(WLOG_WARNING, "the database marked this node offline (its heartbeats were late); "
@@ -349,7 +410,7 @@ session_beat(NodeSession *s)
 		s->must_register = 1;
 		s->next_heartbeat = now_ms();
 	}
-	else if (strcmp(PQgetvalue(res, 0, 0), "draining") == 0)
+	else if (strcmp(PQgetvalue(res, 0, 0), NODE_STATE_DRAINING) == 0)
 	{
 		if (s->state != NODE_DRAINING)
 			worker_log(WLOG_INFO, "an administrator drained this node: taking no new jobs");

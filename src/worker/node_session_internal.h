@@ -74,6 +74,8 @@ struct NodeSession
 	int			fatal;			/* a WORKER_EXIT_* status: give up */
 	int			give_up_early;	/* --once: the first failure to connect is fatal */
 	int			ever_ready;
+	int			protocol_version;	/* sent at registration (common/protocol.h) */
+	int			registering;	/* a register_node call is under way */
 
 	/* The heartbeat's schedule, and where the list of running jobs comes from. */
 	int			heartbeat_ms;
@@ -107,6 +109,7 @@ struct NodeSession
 
 	char		sqlstate[6];	/* of the last CALL_REFUSED */
 	char		error[512];
+	char		hint[512];		/* its hint, "" when it had none */
 };
 
 /* node_call.c */

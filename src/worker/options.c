@@ -109,10 +109,12 @@ worker_usage(FILE *out)
 			"\n"
 			"Exit status: 0 after a drain (or --once with its job completed); 1 for --once\n"
 			"with its job not completed, or an internal failure; 2 for a bad command line or\n"
-			"configuration file; 69 when --once cannot reach the database; 77 when the\n"
-			"database refuses the role (password, unknown role, no permission); 78 for\n"
-			"a bad connection string, an unknown database, or a database without the ffrtmp\n"
-			"extension.  Other database failures are retried with backoff, forever.\n");
+			"configuration file; 69 when --once cannot reach the database; 76 when the\n"
+			"database speaks an incompatible protocol version (upgrade the worker or the\n"
+			"extension, as the log says); 77 when the database refuses the role (password,\n"
+			"unknown role, no permission); 78 for a bad connection string, an unknown\n"
+			"database, or a database without the ffrtmp extension.  Other database failures\n"
+			"are retried with backoff, forever.\n");
 }
 
 int

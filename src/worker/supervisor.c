@@ -22,6 +22,7 @@
 #include "node_session.h"
 #include "worker_log.h"
 #include "worker_util.h"
+#include "../common/states.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -261,7 +262,7 @@ end_job(Supervisor *sv, int i, int64_t now)
 		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
 					   "attempt %d stopped after %.1f s: the database no longer holds it for this node "
 					   "(canceled or reassigned)", p->job.attempt, seconds);
-	else if (strcmp(o.outcome, "completed") == 0)
+	else if (strcmp(o.outcome, JOB_COMPLETED) == 0)
 		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "attempt %d completed in %.1f s: %s",
 					   p->job.attempt, seconds, p->final_path);
 	else
@@ -273,7 +274,7 @@ end_job(Supervisor *sv, int i, int64_t now)
 	if (sv->options.once)
 	{
 		sv->once_ended = 1;
-		sv->once_completed = o.outcome != NULL && strcmp(o.outcome, "completed") == 0;
+		sv->once_completed = o.outcome != NULL && strcmp(o.outcome, JOB_COMPLETED) == 0;
 	}
 	remove_job(sv, i);
 }
@@ -326,7 +327,7 @@ fetch_and_start(Supervisor *sv)
 		{
 			worker_log_job(WLOG_WARNING, job->id, job->tenant_id, "attempt %d could not start (%s): %s",
 						   job->attempt, reason, err);
-			node_session_finish_job(sv->session, job->id, job->attempt, job->tenant_id, "failed", NULL,
+			node_session_finish_job(sv->session, job->id, job->attempt, job->tenant_id, JOB_FAILED, NULL,
 									err, reason);
 			if (sv->options.once)
 				sv->once_ended = 1;

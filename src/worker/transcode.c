@@ -33,23 +33,24 @@
 #include <libavutil/time.h>
 
 #include "av_messages.h"
+#include "../common/failure_reasons.h"
 #include "transcode_internal.h"
 
 const char *
 transcode_status_reason(TranscodeStatus status)
 {
-	static const char *const reasons[] = {
-		[TRANSCODE_OK] = "",
-		[TRANSCODE_INPUT_ERROR] = "input_error",
-		[TRANSCODE_USER_ERROR] = "user_error",
-		[TRANSCODE_NETWORK_ERROR] = "network_error",
-		[TRANSCODE_RUNTIME_ERROR] = "runtime_error",
-		[TRANSCODE_RESOURCE_ERROR] = "resource_error",
-		[TRANSCODE_CAPABILITY] = "capability_mismatch",
-		[TRANSCODE_STOPPED] = "platform_error",
+	static const int reasons[] = {
+		[TRANSCODE_OK] = -1,
+		[TRANSCODE_INPUT_ERROR] = FAILURE_INPUT_ERROR,
+		[TRANSCODE_USER_ERROR] = FAILURE_USER_ERROR,
+		[TRANSCODE_NETWORK_ERROR] = FAILURE_NETWORK_ERROR,
+		[TRANSCODE_RUNTIME_ERROR] = FAILURE_RUNTIME_ERROR,
+		[TRANSCODE_RESOURCE_ERROR] = FAILURE_RESOURCE_ERROR,
+		[TRANSCODE_CAPABILITY] = FAILURE_CAPABILITY_MISMATCH,
+		[TRANSCODE_STOPPED] = FAILURE_PLATFORM_ERROR,
 	};
 
-	return reasons[status];
+	return reasons[status] < 0 ? "" : failure_reason_name(reasons[status]);
 }
 
 TranscodeStatus

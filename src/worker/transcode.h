@@ -22,7 +22,7 @@ typedef enum InputKind
 	INPUT_TESTSRC				/* generated test pattern and tone */
 } InputKind;
 
-/* Failure classes, as the database's failure_reason names them. */
+/* Failure classes, each one of common/failure_reasons.h (transcode_status_reason). */
 typedef enum TranscodeStatus
 {
 	TRANSCODE_OK = 0,
