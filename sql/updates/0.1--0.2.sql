@@ -1,0 +1,28 @@
+-- ffrtmp 0.1 -> 0.2: what this release changes in stored state.  An update
+-- runs the deltas from the installed version on, then every part of sql/api/
+-- (functions, views, policies, triggers and casts as they are now), so only
+-- what sql/api/ cannot redefine is here: indexes, privileges on tables, the
+-- comments of table columns.  Once released, never edited (see
+-- docs/upgrading.md).
+\echo Use "ALTER EXTENSION ffrtmp UPDATE" to load this file. \quit
+
+-- A tenant's job history and job progress are read by tenant, too.
+CREATE INDEX job_events_tenant_idx ON ffrtmp_data.job_events (tenant_id, id);
+CREATE INDEX job_progress_tenant_idx ON ffrtmp_data.job_progress (tenant_id);
+
+-- Tenant principals lose every privilege on what holds tenant rows (column
+-- privileges on nodes go with the table's): they read through the views of
+-- schema ffrtmp, which call SECURITY DEFINER readers (sql/api/20_tenants.sql).
+-- Administrators keep theirs.
+REVOKE ALL ON ffrtmp_data.tenants, ffrtmp_data.tenant_roles, ffrtmp_data.usage, ffrtmp_data.presets,
+    ffrtmp_data.jobs, ffrtmp_data.job_events, ffrtmp_data.nodes, ffrtmp_data.job_progress,
+    ffrtmp_data.tenant_limits
+    FROM ffrtmp_tenant;
+
+-- Bounds on what a tenant or a node can store (checked in C): the columns'
+-- descriptions say them.
+COMMENT ON COLUMN ffrtmp_data.tenants.display_name IS 'Name shown to people: one line, at most 200 characters, no control characters.';
+COMMENT ON COLUMN ffrtmp_data.tenants.description IS 'Free text: at most 4000 characters; newlines and tabs allowed, no other control characters.';
+COMMENT ON COLUMN ffrtmp_data.nodes.encoders IS 'Encoders the node''s libavcodec offers (libx264, h264_nvenc...): at most 256 names of at most 64 bytes.';
+COMMENT ON COLUMN ffrtmp_data.nodes.labels IS 'Free-form labels: a JSON object of at most 4 KiB and 2 levels.';
+COMMENT ON COLUMN ffrtmp_data.jobs.idempotency_key IS 'Caller key (1 to 255 bytes, no control characters): repeating a submit with the same key and parameters returns this job.';
