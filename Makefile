@@ -15,13 +15,13 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/common/*.c)))
 #   ffrtmp--<current>.sql      = sql/schema/* + sql/api/*
 #   ffrtmp--<V>--<current>.sql = the deltas from V up to the current version,
 #                                then sql/api/*   (one for every older V)
-# Released SQL is never edited: a release adds sql/updates/<last>--<new>.sql
-# and bumps EXTVERSION (and default_version in ffrtmp.control).  Release
-# 0.1's install script is kept exactly as users installed it, from its parts
-# in sql/0.1/ (test/t/009_upgrade.pl pins its sha256).
-SCHEMA  = $(sort $(wildcard sql/schema/*.sql))
-API     = $(sort $(wildcard sql/api/*.sql))
-UPDATES = $(wildcard sql/updates/*--*.sql)
+# Released SQL is never edited.  The install script of an older release R is
+# kept as users installed it in sql/R/ (release 0.1's in parts; the upgrade
+# test pins its sha256), so that it can still be installed and updated.
+SCHEMA   = $(sort $(wildcard sql/schema/*.sql))
+API      = $(sort $(wildcard sql/api/*.sql))
+UPDATES  = $(wildcard sql/updates/*--*.sql)
+RELEASED = $(patsubst sql/%/,%,$(wildcard sql/[0-9]*/))
 # The version an update starts from (sql/updates/0.1--0.2.sql: 0.1), the one
 # it reaches (0.2), and the chain of updates from a version to the current one.
 update_from  = $(firstword $(subst --, ,$(basename $(notdir $(1)))))
@@ -31,8 +31,12 @@ update_chain = $(if $(filter-out $(EXTVERSION),$(1)),$(call update_after,$(1)) \
                  $(call update_chain,$(call update_to,$(call update_after,$(1)))))
 OLD_VERSIONS    = $(foreach u,$(UPDATES),$(call update_from,$(u)))
 UPGRADE_SCRIPTS = $(foreach v,$(OLD_VERSIONS),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
+ifneq ($(filter $(EXTVERSION),$(RELEASED)),)
+$(error sql/$(EXTVERSION)/ would freeze the version being written: put its changes in sql/schema/, sql/api/ and sql/updates/ (docs/upgrading.md))
+endif
 
-DATA_built = sql/$(EXTENSION)--0.1.sql sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS)
+DATA_built = $(foreach v,$(RELEASED),sql/$(EXTENSION)--$(v).sql) \
+             sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS)
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
               -Wno-missing-field-initializers -Wno-cast-function-type
@@ -51,8 +55,11 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--0.1.sql: $(sort $(wildcard sql/0.1/*.sql))
-	cat $^ > $@
+define released_rule
+sql/$(EXTENSION)--$(1).sql: $(sort $(wildcard sql/$(1)/*.sql))
+	cat $$^ > $$@
+endef
+$(foreach v,$(RELEASED),$(eval $(call released_rule,$(v))))
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(SCHEMA) $(API)
 	cat $^ > $@
 define upgrade_rule
