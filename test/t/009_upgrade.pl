@@ -16,10 +16,11 @@ my $released_0_1 = '40b1a969a121612a788418f94f146a19fa15e3940c0a511e8f3a6d7e8836
 
 # No scheduler while the 0.1 database is filled and updated: every job stays
 # in the state this test drives it to, so that the rows can be compared
-# before and after the update.  The scheduler is started once that is done.
+# before and after the update.  The scheduler is started once that is done;
+# nodes are never timed out by it (the test runs recovery itself).
 my $node = PostgreSQL::Test::Cluster->new('upgrade');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\nffrtmp.schedulers = 0");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\nffrtmp.schedulers = 0\nffrtmp.node_timeout = '1h'");
 $node->start;
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
@@ -338,7 +339,7 @@ is(finish($draining_job, 'completed'), 'completed', 'so does the one on the drai
 is(start($assigned), 'running', 'an attempt assigned under 0.1 starts');
 
 # Recovery finds the session-bound node whose session is gone.
-sql(q{SELECT ffrtmp_data.recover('15 s')});
+sql(q{SELECT ffrtmp_data.recover('1 h')});    # only the lost session counts
 is(sql("SELECT state FROM ffrtmp_data.nodes WHERE id = $stale_node"), 'offline', "a node whose session ended goes offline");
 is(sql("SELECT state || '/' || attempt || '/' || failure_reason FROM ffrtmp_data.jobs WHERE id = $on_stale"), 'retrying/2/platform_error',
 	'and its job is retried');
