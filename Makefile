@@ -8,13 +8,36 @@ EXTVERSION = 0.2
 MODULE_big = ffrtmp
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/common/*.c)))
 
-# Released SQL is never edited.  sql/0.1/ holds the parts of release 0.1
-# (its install script must stay byte for byte what users installed: see
-# test/t/009_upgrade.pl); sql/0.2/ holds the parts of the 0.1 -> 0.2 update.
-# A fresh 0.2 install runs 0.1 and then that update, so a fresh and an
-# upgraded database can only differ where an update script itself is wrong.
-DATA_built = sql/$(EXTENSION)--0.1.sql sql/$(EXTENSION)--0.1--0.2.sql \
-             sql/$(EXTENSION)--0.2.sql
+# SQL (see docs/upgrading.md).  sql/schema/ is what a fresh install creates
+# once (tables, seed rows), at the current version; sql/updates/X--Y.sql is
+# what changes in stored state from release X to release Y; sql/api/ is
+# everything defined again on every install and update (functions, views,
+# policies, grants next to their objects).  So:
+#   ffrtmp--<current>.sql      = sql/schema/* + sql/api/*
+#   ffrtmp--<V>--<current>.sql = the deltas from V up to the current version,
+#                                then sql/api/*   (one for every older V)
+# Released SQL is never edited.  The install script of an older release R is
+# kept as users installed it in sql/R/ (release 0.1's in parts; the upgrade
+# test pins its sha256), so that it can still be installed and updated.
+SCHEMA   = $(sort $(wildcard sql/schema/*.sql))
+API      = $(sort $(wildcard sql/api/*.sql))
+UPDATES  = $(wildcard sql/updates/*--*.sql)
+RELEASED = $(patsubst sql/%/,%,$(wildcard sql/[0-9]*/))
+# The version an update starts from (sql/updates/0.1--0.2.sql: 0.1), the one
+# it reaches (0.2), and the chain of updates from a version to the current one.
+update_from  = $(firstword $(subst --, ,$(basename $(notdir $(1)))))
+update_to    = $(lastword $(subst --, ,$(basename $(notdir $(1)))))
+update_after = $(filter sql/updates/$(1)--%,$(UPDATES))
+update_chain = $(if $(filter-out $(EXTVERSION),$(1)),$(call update_after,$(1)) \
+                 $(call update_chain,$(call update_to,$(call update_after,$(1)))))
+OLD_VERSIONS    = $(foreach u,$(UPDATES),$(call update_from,$(u)))
+UPGRADE_SCRIPTS = $(foreach v,$(OLD_VERSIONS),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
+ifneq ($(filter $(EXTVERSION),$(RELEASED)),)
+$(error sql/$(EXTVERSION)/ would freeze the version being written: put its changes in sql/schema/, sql/api/ and sql/updates/ (docs/upgrading.md))
+endif
+
+DATA_built = $(foreach v,$(RELEASED),sql/$(EXTENSION)--$(v).sql) \
+             sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS)
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
               -Wno-missing-field-initializers -Wno-cast-function-type \
@@ -34,12 +57,18 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--0.1.sql: $(sort $(wildcard sql/0.1/*.sql))
+define released_rule
+sql/$(EXTENSION)--$(1).sql: $(sort $(wildcard sql/$(1)/*.sql))
+	cat $$^ > $$@
+endef
+$(foreach v,$(RELEASED),$(eval $(call released_rule,$(v))))
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SCHEMA) $(API)
 	cat $^ > $@
-sql/$(EXTENSION)--0.1--0.2.sql: $(sort $(wildcard sql/0.2/*.sql))
-	cat $^ > $@
-sql/$(EXTENSION)--0.2.sql: sql/$(EXTENSION)--0.1.sql sql/$(EXTENSION)--0.1--0.2.sql
-	cat $^ > $@
+define upgrade_rule
+sql/$(EXTENSION)--$(1)--$(EXTVERSION).sql: $(call update_chain,$(1)) $(API)
+	cat $$^ > $$@
+endef
+$(foreach v,$(OLD_VERSIONS),$(eval $(call upgrade_rule,$(v))))
 
 # The worker daemon (and ffrtmp-transcode) live in src/worker with their own
 # Makefile and need libpq, libav* (FFmpeg 5.1), json-c and libseccomp; `make`

@@ -1,3 +1,84 @@
+-- Operations: checking and repairing the usage counters, and readiness.
+
+/* What every usage counter should be, recounted from jobs and nodes (slow: for checks and repairs). */
+CREATE OR REPLACE VIEW ffrtmp_data.usage_recount WITH (security_invoker = true) AS
+SELECT t.id AS tenant_id,
+       count(j.id) FILTER (WHERE s.is_active) AS active_jobs,
+       count(j.id) FILTER (WHERE s.is_waiting) AS queued_jobs,
+       count(j.id) FILTER (WHERE s.holds_node) AS running_jobs,
+       coalesce(sum(j.cpu_cores) FILTER (WHERE s.holds_node), 0) AS cpu_cores_used,
+       coalesce(sum(j.gpus) FILTER (WHERE s.holds_node), 0) AS gpus_used,
+       (SELECT count(*) FROM ffrtmp_data.nodes n WHERE n.tenant_id = t.id AND n.state <> 'offline') AS workers,
+       coalesce(max(j.seq), 0) AS max_seq
+  FROM ffrtmp_data.tenants t
+  LEFT JOIN ffrtmp_data.jobs j ON j.tenant_id = t.id
+  LEFT JOIN ffrtmp_data.job_states s ON s.state = j.state
+ GROUP BY t.id;
+COMMENT ON VIEW ffrtmp_data.usage_recount IS 'Usage counters recounted from jobs and nodes: what ffrtmp_data.usage should hold.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.tenant_id IS 'Tenant.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.active_jobs IS 'Jobs queued, assigned, running or retrying.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.queued_jobs IS 'Jobs queued or retrying.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.running_jobs IS 'Jobs assigned or running.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.cpu_cores_used IS 'CPU cores of assigned and running jobs.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.gpus_used IS 'GPUs of assigned and running jobs.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.workers IS 'Dedicated nodes not offline.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.max_seq IS 'Highest job number.';
+ALTER VIEW ffrtmp_data.usage_recount OWNER TO ffrtmp_owner;
+GRANT SELECT ON ffrtmp_data.usage_recount TO ffrtmp_admin;
+
+CREATE OR REPLACE FUNCTION ffrtmp.verify_usage()
+RETURNS TABLE (tenant_id uuid, counter text, recorded bigint, actual bigint)
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT u.tenant_id, c.counter, c.recorded, c.actual
+      FROM ffrtmp_data.usage u
+      JOIN ffrtmp_data.usage_recount a ON a.tenant_id = u.tenant_id
+     CROSS JOIN LATERAL (VALUES
+            ('active_jobs',    u.active_jobs::bigint,    a.active_jobs),
+            ('queued_jobs',    u.queued_jobs::bigint,    a.queued_jobs),
+            ('running_jobs',   u.running_jobs::bigint,   a.running_jobs),
+            ('cpu_cores_used', u.cpu_cores_used::bigint, a.cpu_cores_used),
+            ('gpus_used',      u.gpus_used::bigint,      a.gpus_used),
+            ('workers',        u.workers::bigint,        a.workers),
+            ('jobs_submitted', u.jobs_submitted,         greatest(a.max_seq, u.jobs_submitted))
+          ) AS c(counter, recorded, actual)
+     WHERE c.recorded IS DISTINCT FROM c.actual
+     ORDER BY u.tenant_id, c.counter;
+END;
+COMMENT ON FUNCTION ffrtmp.verify_usage() IS
+    'Recounts every usage counter from jobs and nodes and lists those that differ; an empty result means the counters are exact.';
+REVOKE ALL ON FUNCTION ffrtmp.verify_usage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.verify_usage() TO ffrtmp_admin;
+
+/*
+ * Recounting locks every usage row first, so that no submit or state change
+ * can slip between the recount and the fix; each statement of a volatile SQL
+ * function then reads a fresh snapshot.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.repair_usage()
+RETURNS integer
+LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT count(*) FROM (SELECT 1 FROM ffrtmp_data.usage FOR UPDATE) locked;
+    WITH fixed AS (
+        UPDATE ffrtmp_data.usage u
+           SET active_jobs = a.active_jobs, queued_jobs = a.queued_jobs, running_jobs = a.running_jobs,
+               cpu_cores_used = a.cpu_cores_used, gpus_used = a.gpus_used, workers = a.workers,
+               jobs_submitted = greatest(u.jobs_submitted, a.max_seq)
+          FROM ffrtmp_data.usage_recount a
+         WHERE u.tenant_id = a.tenant_id
+           AND ((u.active_jobs, u.queued_jobs, u.running_jobs, u.cpu_cores_used, u.gpus_used, u.workers)
+                IS DISTINCT FROM (a.active_jobs::integer, a.queued_jobs::integer, a.running_jobs::integer,
+                                  a.cpu_cores_used::integer, a.gpus_used::integer, a.workers::integer)
+                OR u.jobs_submitted < a.max_seq)
+        RETURNING 1)
+    SELECT count(*)::integer FROM fixed;
+END;
+COMMENT ON FUNCTION ffrtmp.repair_usage() IS
+    'Recounts every usage counter from jobs and nodes and fixes those that differ (administrators; run after restoring a dump). Returns the number of tenants fixed.';
+REVOKE ALL ON FUNCTION ffrtmp.repair_usage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.repair_usage() TO ffrtmp_admin;
+
 -- Tenant principals create nothing.  A function that tenant A's role creates
 -- runs, when tenant B's role calls it (by mistake, or through a name that
 -- shadows another on B's search_path), as A's code acting for tenant B: it
@@ -6,7 +87,7 @@
 -- reports a mapped role that has since been given that right, or the right to
 -- read a table holding tenant rows directly.
 
-CREATE FUNCTION ffrtmp_data.create_right(role oid) RETURNS text
+CREATE OR REPLACE FUNCTION ffrtmp_data.create_right(role oid) RETURNS text
 AS 'MODULE_PATHNAME', 'ffrtmp_create_right'
 LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION ffrtmp_data.create_right(oid) IS
@@ -16,7 +97,7 @@ REVOKE ALL ON FUNCTION ffrtmp_data.create_right(oid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.create_right(oid) TO ffrtmp_admin;
 
 /* What is wrong with the roles acting for tenants (ffrtmp_tenant and every mapped role). */
-CREATE FUNCTION ffrtmp_data.tenant_role_problems() RETURNS SETOF text
+CREATE OR REPLACE FUNCTION ffrtmp_data.tenant_role_problems() RETURNS SETOF text
 LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH principals AS (
@@ -80,3 +161,5 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION ffrtmp.ready() IS
     'Readiness as JSON: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems.';
+REVOKE ALL ON FUNCTION ffrtmp.ready() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.ready() TO ffrtmp_admin;

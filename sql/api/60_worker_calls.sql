@@ -1,5 +1,7 @@
--- Worker calls and node operations (0.2): bounded lock waits, decisions on
--- the state found under the row lock, and bounds on what a worker stores.
+-- What ffrtmp-worker calls about its jobs.  Every call names its node and
+-- session token, and every call about a job names the attempt it holds: a
+-- worker that was cut off (its node timed out, its job given to another) is
+-- refused instead of overwriting the newer attempt.
 --
 -- The lock contract.  A worker call never waits for long on a lock a tenant
 -- can hold (its job rows after cancel_job or retry_job, its usage row after
@@ -18,8 +20,8 @@
 
 /*
  * The node a (node id, session token) pair proves, or an error saying why not.
- * (0.2: a token longer than any register_node hands out is refused before it
- * is hashed.)
+ * A token longer than any register_node hands out is refused before it is
+ * hashed.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.authenticated_node(node bigint, token text) RETURNS bigint
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
@@ -42,29 +44,55 @@ END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.authenticated_node(bigint, text) IS
     'Checks a node''s session token (at most 128 bytes); returns the node id.';
+REVOKE ALL ON FUNCTION ffrtmp_data.authenticated_node(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.authenticated_node(bigint, text) TO ffrtmp_owner;
+
+/* The job a worker may act on: assigned to this node, at this attempt, in one of the states. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.held_job(job bigint, attempt_held integer, node bigint, states text[])
+RETURNS ffrtmp_data.jobs
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    j ffrtmp_data.jobs;
+BEGIN
+    SELECT * INTO j FROM ffrtmp_data.jobs WHERE id = job FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'job % does not exist', job
+            USING ERRCODE = 'PT404', HINT = 'The job may have been pruned; drop it.';
+    END IF;
+    IF j.node_id IS DISTINCT FROM node OR j.attempt <> attempt_held OR NOT j.state = ANY (states) THEN
+        RAISE EXCEPTION 'job % attempt % is no longer held by node %', job, attempt_held, node
+            USING ERRCODE = 'PT409',
+                  DETAIL = format('The job is %s at attempt %s on node %s.', j.state, j.attempt, coalesce(j.node_id::text, 'none')),
+                  HINT = 'Stop working on it and discard its output; another attempt owns the job now.';
+    END IF;
+    RETURN j;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.held_job(bigint, integer, bigint, text[]) IS
+    'Locks a job and checks that the calling node still holds it at the given attempt (fencing stale workers).';
+REVOKE ALL ON FUNCTION ffrtmp_data.held_job(bigint, integer, bigint, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.held_job(bigint, integer, bigint, text[]) TO ffrtmp_owner;
 
 /* True when a JSON value nests deeper than max_depth levels (the value itself is level 0). */
-CREATE FUNCTION ffrtmp_data.json_deeper_than(value jsonb, max_depth integer) RETURNS boolean
+CREATE OR REPLACE FUNCTION ffrtmp_data.json_deeper_than(value jsonb, max_depth integer) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN pg_catalog.jsonb_path_exists(value, ('strict $.**{' || max_depth + 1 || '}')::pg_catalog.jsonpath);
 COMMENT ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) IS
     'Whether a JSON value has anything nested deeper than max_depth levels below it.';
 ALTER FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) TO ffrtmp_owner;
 
 /* Whether a JSON value's keys or strings hold control characters other than newlines and tabs. */
-CREATE FUNCTION ffrtmp_data.json_has_controls(value jsonb) RETURNS boolean
+CREATE OR REPLACE FUNCTION ffrtmp_data.json_has_controls(value jsonb) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ffrtmp_json_has_controls'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ffrtmp_data.json_has_controls(jsonb) IS
     'Whether a JSON value''s keys or strings hold a control character other than a newline or a tab (refused in what nodes store).';
 ALTER FUNCTION ffrtmp_data.json_has_controls(jsonb) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.json_has_controls(jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.json_has_controls(jsonb) TO ffrtmp_owner;
 
 /* A failed attempt's error as stored: at most 4096 characters, marked when cut. */
-CREATE FUNCTION ffrtmp_data.bounded_error(message text) RETURNS text
+CREATE OR REPLACE FUNCTION ffrtmp_data.bounded_error(message text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN pg_catalog.regexp_replace(
            CASE WHEN pg_catalog.length(message) <= 4096 THEN message
@@ -74,12 +102,20 @@ COMMENT ON FUNCTION ffrtmp_data.bounded_error(text) IS
     'An error message cut to at most 4096 characters on a character boundary, ending in [truncated] when cut, with control characters other than newlines and tabs shown as ?.';
 ALTER FUNCTION ffrtmp_data.bounded_error(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.bounded_error(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.bounded_error(text) TO ffrtmp_owner, ffrtmp_scheduler, ffrtmp_admin;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.bounded_error(text) TO ffrtmp_scheduler, ffrtmp_admin;
+
+/* Seconds to wait before attempt n + 1: 2^(n-1) * 2 s, at most 5 minutes, with +-25% jitter. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.retry_backoff(attempts_made integer) RETURNS interval
+LANGUAGE sql VOLATILE
+RETURN make_interval(secs => least(300, 2 * power(2, greatest(attempts_made - 1, 0))) * (0.75 + random() / 2));
+COMMENT ON FUNCTION ffrtmp_data.retry_backoff(integer) IS 'Exponential backoff with jitter before the next attempt.';
+REVOKE ALL ON FUNCTION ffrtmp_data.retry_backoff(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.retry_backoff(integer) TO ffrtmp_owner, ffrtmp_scheduler;
 
 /*
  * Ends an attempt that did not succeed: retrying (next attempt, after a
- * backoff) while the run has attempts left, else the final state.  (0.2: the
- * message is bounded.)
+ * backoff) while the run has attempts left, else the final state.  The
+ * message is bounded.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.fail_attempt(job bigint, final_state text, reason text, message text)
 RETURNS ffrtmp_data.jobs
@@ -104,6 +140,24 @@ END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.fail_attempt(bigint, text, text, text) IS
     'Moves a job whose attempt failed to retrying with backoff, or to its final state when the run has no attempts left. The message is kept to 4096 characters.';
+REVOKE ALL ON FUNCTION ffrtmp_data.fail_attempt(bigint, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.fail_attempt(bigint, text, text, text) TO ffrtmp_owner, ffrtmp_scheduler;
+
+-- The worker's fetch reads the table, not the view: the view would read every
+-- job the caller may see (all of them for a shared-pool worker) to keep a few.
+CREATE OR REPLACE FUNCTION ffrtmp.fetch_assigned(node_id bigint, session_token text)
+RETURNS SETOF ffrtmp.jobs
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+BEGIN
+    RETURN QUERY SELECT * FROM ffrtmp_data.jobs j WHERE j.node_id = node AND j.state = 'assigned' ORDER BY j.priority DESC, j.id;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.fetch_assigned(bigint, text) IS 'The jobs assigned to this node and not yet started.';
+ALTER FUNCTION ffrtmp.fetch_assigned(bigint, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.fetch_assigned(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.fetch_assigned(bigint, text) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp.start_job(job_id bigint, attempt integer, node_id bigint, session_token text)
 RETURNS ffrtmp.jobs
@@ -121,6 +175,9 @@ END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) IS
     'A worker starts the attempt it was assigned. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+ALTER FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp.report_progress(job_id bigint, attempt integer, node_id bigint, session_token text, progress jsonb)
 RETURNS boolean
@@ -159,6 +216,9 @@ END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) IS
     'Records a running attempt''s progress (a JSON object of at most 4 KiB and 4 levels); returns false when the worker must stop (canceled, reassigned, gone).';
+ALTER FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp.finish_job(job_id bigint, attempt integer, node_id bigint, session_token text,
                                              outcome text, result jsonb DEFAULT NULL, error text DEFAULT NULL,
@@ -207,89 +267,6 @@ END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) IS
     'A worker ends its attempt: completed (with result, at most 64 KiB of JSON and 16 levels), or failed/timed_out (with error, kept to 4096 characters, and failure reason), which retries while attempts are left. Waits at most 1 s for a lock, then fails with 55P03: call again.';
-
--- A node's heartbeat waits at most as long; its reconciliation skips jobs
--- whose rows are locked (see node_heartbeat in nodes.c).  So does a
--- registration, which locks the tenant's usage row for a dedicated node.
-ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) SET lock_timeout = '1s';
-ALTER FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean)
-    SET lock_timeout = '1s';
-
-/*
- * Node state changes lock the node's row first (FOR UPDATE conflicts with the
- * KEY SHARE lock a dispatch pass holds on the nodes it fills, so they wait for
- * a running pass and later passes skip the node), then decide on the state
- * they find.
- */
-CREATE OR REPLACE FUNCTION ffrtmp.drain_node(node_id bigint)
-RETURNS ffrtmp.nodes
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    n ffrtmp.nodes;
-BEGIN
-    PERFORM 1 FROM ffrtmp_data.nodes d WHERE d.id = drain_node.node_id FOR UPDATE;
-    UPDATE ffrtmp_data.nodes d SET state = 'draining' WHERE d.id = drain_node.node_id AND d.state = 'online';
-    SELECT * INTO n FROM ffrtmp.nodes v WHERE v.id = drain_node.node_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'node % does not exist', node_id
-            USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
-    END IF;
-    RETURN n;
-END
-$fn$;
-COMMENT ON FUNCTION ffrtmp.drain_node(bigint) IS
-    'Stops giving a node new jobs; the jobs it runs finish. Its heartbeat answers draining, and the worker exits when idle.';
-
-/*
- * A worker that stops says so, rather than leave the scheduler assigning it
- * jobs until its heartbeats are missed: each such job would spend an attempt.
- * (0.2: the node's row is locked first, so no pass assigns it a job meanwhile;
- * lock waits are bounded like every worker call's.)
- */
-CREATE OR REPLACE FUNCTION ffrtmp.leave_node(node_id bigint, session_token text, finished boolean DEFAULT true)
-RETURNS integer
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
-DECLARE
-    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
-    handed_back integer;
-    lost record;
-BEGIN
-    PERFORM 1 FROM ffrtmp_data.nodes n WHERE n.id = node FOR UPDATE;
-    -- Jobs given to it but not started go back to the queue at the same attempt.
-    UPDATE ffrtmp_data.jobs SET state = 'queued', node_id = NULL, updated_at = now(),
-           state_reason = format('node %s left before starting it', node)
-     WHERE jobs.node_id = node AND state = 'assigned';
-    GET DIAGNOSTICS handed_back = ROW_COUNT;
-    -- A node that is gone cannot finish what it ran: those attempts end now.
-    FOR lost IN SELECT j.id FROM ffrtmp_data.jobs j
-                 WHERE finished AND j.node_id = node AND j.state = 'running' ORDER BY j.id FOR UPDATE LOOP
-        PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error', format('node %s left while running it', node));
-        handed_back := handed_back + 1;
-    END LOOP;
-    UPDATE ffrtmp_data.nodes SET state = CASE WHEN finished THEN 'offline' ELSE 'draining' END
-     WHERE id = node AND state <> 'offline';
-    RETURN handed_back;
-END
-$fn$;
-COMMENT ON FUNCTION ffrtmp.leave_node(bigint, text, boolean) IS
-    'A worker leaves: finished => false (draining: no new jobs, running ones finish) or true (offline: running attempts end with platform_error and retry). Assigned jobs it had not started go back to the queue without spending an attempt. Returns how many jobs it handed back. Registering again brings the node back online. Waits at most 1 s for a lock, then fails with 55P03: call again.';
-
-CREATE OR REPLACE FUNCTION ffrtmp.remove_node(node_id bigint)
-RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-BEGIN
-    PERFORM 1 FROM ffrtmp_data.nodes n WHERE n.id = remove_node.node_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'node % does not exist', node_id
-            USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
-    END IF;
-    -- Read after the lock: a pass that assigned it a job has committed by now.
-    IF EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.node_id = remove_node.node_id AND j.state IN ('assigned', 'running')) THEN
-        RAISE EXCEPTION 'node % still has jobs', node_id
-            USING ERRCODE = 'PT409', HINT = 'Drain it with ffrtmp.drain_node() and remove it once its jobs are done.';
-    END IF;
-    DELETE FROM ffrtmp_data.nodes n WHERE n.id = remove_node.node_id;
-END
-$fn$;
-COMMENT ON FUNCTION ffrtmp.remove_node(bigint) IS 'Removes a node that runs no job (drain it first).';
+ALTER FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) TO ffrtmp_admin, ffrtmp_tenant;

@@ -1,6 +1,14 @@
+-- ffrtmp: the definitions that every install and every update runs again, in
+-- file-name order after sql/schema/ (an install) or after the deltas of
+-- sql/updates/ (an update).  Each object is written whole where it is
+-- defined: CREATE OR REPLACE (or DROP ... IF EXISTS and CREATE, where
+-- PostgreSQL has no OR REPLACE), its comment, its owner and its privileges.
+-- Every function starts with REVOKE ALL ... FROM PUBLIC and then names who may
+-- call it, so that its privileges read the same however it was installed.
+--
 -- The scheduler's database: the extension is installed only in the database
 -- ffrtmp.database names, where the scheduler runs (elsewhere jobs would
--- never be dispatched), and the install wakes the scheduler's launcher.
+-- never be dispatched).
 
 DO $check$
 BEGIN
@@ -14,11 +22,3 @@ BEGIN
 END
 $check$;
 
-CREATE FUNCTION ffrtmp_data.start_schedulers() RETURNS void
-AS 'MODULE_PATHNAME', 'ffrtmp_start_schedulers'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION ffrtmp_data.start_schedulers() IS
-    'Asks the scheduler launcher to start the scheduler workers as soon as the calling transaction commits (the install calls it).';
-ALTER FUNCTION ffrtmp_data.start_schedulers() OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp_data.start_schedulers() FROM PUBLIC;
-SELECT ffrtmp_data.start_schedulers();

@@ -1,0 +1,230 @@
+-- Tenants: their status and quotas in force, who may see which rows, how the
+-- API reads them, and the views of schema ffrtmp that show them.
+
+/*
+ * The status in force: deleted beats everything, a passed expires_at makes an
+ * active tenant expired at once, whether or not the scheduler has run.  Expiry
+ * counts from each statement's start, not the transaction's, so a transaction
+ * that began before expires_at cannot go on submitting after it.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.effective_status(status text, expires_at timestamptz, deleted_at timestamptz)
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN deleted_at IS NOT NULL THEN 'deleted'
+            WHEN status = 'active' AND expires_at <= pg_catalog.statement_timestamp() THEN 'expired'
+            ELSE status END;
+COMMENT ON FUNCTION ffrtmp_data.effective_status(text, timestamptz, timestamptz) IS
+    'The tenant status in force: deleted, expired (also once expires_at has passed, as of the current statement), suspended or active.';
+REVOKE ALL ON FUNCTION ffrtmp_data.effective_status(text, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.effective_status(text, timestamptz, timestamptz) TO PUBLIC;
+
+/* Tenants are only ever soft-deleted: rows that refer to them (jobs) rely on it. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.tenants_refuse_delete() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    RAISE EXCEPTION 'tenants are never deleted'
+        USING ERRCODE = 'PT409', HINT = 'Use ffrtmp.delete_tenant(), which keeps the row and marks it deleted.';
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.tenants_refuse_delete() IS 'Refuses DELETE on tenants: they are soft-deleted only.';
+REVOKE ALL ON FUNCTION ffrtmp_data.tenants_refuse_delete() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER tenants_refuse_delete BEFORE DELETE ON ffrtmp_data.tenants
+    FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.tenants_refuse_delete();
+
+/*
+ * Effective quotas: a key present in quota_overrides wins (its JSON null meaning
+ * unlimited), otherwise the plan's value.  A view, so the planner inlines it
+ * into the submit path's single locking query.
+ */
+CREATE OR REPLACE VIEW ffrtmp_data.tenant_limits WITH (security_invoker = true) AS
+SELECT t.id AS tenant_id,
+       t.name,
+       ffrtmp_data.effective_status(t.status, t.expires_at, t.deleted_at) AS effective_status,
+       CASE WHEN t.quota_overrides ? 'max_jobs'
+            THEN (t.quota_overrides ->> 'max_jobs')::integer ELSE p.max_jobs END AS max_jobs,
+       CASE WHEN t.quota_overrides ? 'max_workers'
+            THEN (t.quota_overrides ->> 'max_workers')::integer ELSE p.max_workers END AS max_workers,
+       CASE WHEN t.quota_overrides ? 'max_cpu_cores'
+            THEN (t.quota_overrides ->> 'max_cpu_cores')::integer ELSE p.max_cpu_cores END AS max_cpu_cores,
+       CASE WHEN t.quota_overrides ? 'max_gpus'
+            THEN (t.quota_overrides ->> 'max_gpus')::integer ELSE p.max_gpus END AS max_gpus,
+       CASE WHEN t.quota_overrides ? 'max_jobs_per_hour'
+            THEN (t.quota_overrides ->> 'max_jobs_per_hour')::integer ELSE p.max_jobs_per_hour END AS max_jobs_per_hour,
+       p.weight
+FROM ffrtmp_data.tenants t
+JOIN ffrtmp_data.plans p ON p.name = t.plan;
+COMMENT ON VIEW ffrtmp_data.tenant_limits IS 'Quotas in force per tenant: overrides over plan defaults; NULL means unlimited.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.tenant_id IS 'Tenant.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.name IS 'Tenant name.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.effective_status IS 'Status in force.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_jobs IS 'Active jobs allowed at once.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_workers IS 'Dedicated nodes allowed online.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_cpu_cores IS 'CPU cores running jobs may hold.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_gpus IS 'GPUs running jobs may hold.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.max_jobs_per_hour IS 'Submissions allowed in a rolling hour.';
+COMMENT ON COLUMN ffrtmp_data.tenant_limits.weight IS 'Fair-share weight of the plan.';
+ALTER VIEW ffrtmp_data.tenant_limits OWNER TO ffrtmp_owner;
+GRANT SELECT ON ffrtmp_data.tenant_limits TO ffrtmp_admin, ffrtmp_scheduler;
+
+/* Submissions in the rolling hour that ends in minute now_minute (C: it runs on every submit). */
+CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_in_hour(counts integer[], minutes bigint[], now_minute bigint)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ffrtmp_jobs_in_hour'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ffrtmp_data.jobs_in_hour(integer[], bigint[], bigint) IS
+    'Jobs submitted in the 60 one-minute buckets ending at now_minute.';
+REVOKE ALL ON FUNCTION ffrtmp_data.jobs_in_hour(integer[], bigint[], bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.jobs_in_hour(integer[], bigint[], bigint) TO PUBLIC;
+
+/* What is left under a quota: NULL when unlimited, never below zero. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.quota_left("limit" integer, used integer)
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN "limit" IS NULL THEN NULL ELSE greatest("limit" - used, 0) END;
+COMMENT ON FUNCTION ffrtmp_data.quota_left(integer, integer) IS
+    'Room left under a quota: NULL (unlimited) when the limit is NULL, otherwise limit - used, at least 0.';
+REVOKE ALL ON FUNCTION ffrtmp_data.quota_left(integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.quota_left(integer, integer) TO PUBLIC;
+
+-- Row-level security: ENABLEd and FORCEd on every table that holds tenants'
+-- rows (sql/schema/), so that the owner (and so every SECURITY DEFINER API
+-- function) is confined too.  Administrators see every tenant; everyone else
+-- sees only current_tenant().
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.tenants;
+CREATE POLICY tenant_isolation ON ffrtmp_data.tenants
+    USING (ffrtmp.caller_is_admin() OR id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.tenants IS 'A tenant sees its own row; administrators see all.';
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.tenant_roles;
+CREATE POLICY tenant_isolation ON ffrtmp_data.tenant_roles
+    USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.tenant_roles IS 'A tenant sees its own role mappings; administrators see all.';
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.usage;
+CREATE POLICY tenant_isolation ON ffrtmp_data.usage
+    USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.usage IS 'A tenant sees its own counters; administrators see all.';
+
+/*
+ * Reads without side channels.  Row-level security filters rows after the
+ * scan, and EXPLAIN ANALYZE shows the caller every scan's row counts ("Rows
+ * Removed by Filter", heap fetches, loops, memory), its estimates and, through
+ * pg_stats, the columns' most common values: a tenant that may SELECT a shared
+ * table learns the existence, count and content of other tenants' rows.
+ *
+ * So tenant principals (ffrtmp_tenant and every role mapped to a tenant) get
+ * no privilege at all on a table or view that holds tenant rows.  They read
+ * through the views of schema ffrtmp, which call the SECURITY DEFINER
+ * set-returning functions ffrtmp_data.read_*(): EXPLAIN shows the caller a
+ * Function Scan that returns its own rows and nothing of the scan inside.
+ * Inside, a tenant's scan is confined to its tenant by an index condition on
+ * tenant_id (so its cost is that of the tenant's own rows), an administrator's
+ * reads every row, and FORCEd row-level security stays as the second wall.
+ * Lookup tables without tenant rows (plans, job_states, job_transitions,
+ * failure_reasons) stay directly readable.
+ *
+ * Each reader is one UNION ALL of two branches of which one-time filters run
+ * exactly one: every row for an administrator, else the rows whose tenant_id
+ * equals the caller's tenant (an index condition).  They are SECURITY DEFINER
+ * (so not inlined: the caller's plan shows a Function Scan only) and STABLE
+ * (one snapshot, like a view).
+ */
+
+/* The row of ffrtmp.tenants: a tenant with the quotas in force, for the owner's own reads. */
+CREATE OR REPLACE VIEW ffrtmp_data.tenant_rows WITH (security_invoker = true) AS
+SELECT t.id, t.name, t.display_name, t.description, t.plan, t.status,
+       ffrtmp_data.effective_status(t.status, t.expires_at, t.deleted_at) AS effective_status,
+       t.expires_at, t.quota_overrides,
+       l.max_jobs, l.max_workers, l.max_cpu_cores, l.max_gpus, l.max_jobs_per_hour,
+       t.metadata, t.created_at, t.updated_at, t.deleted_at
+FROM ffrtmp_data.tenants t
+JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = t.id;
+COMMENT ON VIEW ffrtmp_data.tenant_rows IS 'Tenants with their quotas in force: what ffrtmp.tenants shows, for the API functions (tenant roles read ffrtmp.tenants).';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.id IS 'Tenant id.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.name IS 'Unique slug.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.display_name IS 'Name shown to people.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.description IS 'Free text.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.plan IS 'Plan.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.status IS 'Status as set.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.effective_status IS 'Status in force.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.expires_at IS 'When the tenant expires.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.quota_overrides IS 'Quotas set for this tenant.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.max_jobs IS 'Active jobs allowed at once.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.max_workers IS 'Dedicated nodes allowed online.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.max_cpu_cores IS 'CPU cores running jobs may hold.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.max_gpus IS 'GPUs running jobs may hold.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.max_jobs_per_hour IS 'Submissions allowed in a rolling hour.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.metadata IS 'Caller-defined JSON object.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.created_at IS 'When created.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.updated_at IS 'When last changed.';
+COMMENT ON COLUMN ffrtmp_data.tenant_rows.deleted_at IS 'When soft-deleted.';
+ALTER VIEW ffrtmp_data.tenant_rows OWNER TO ffrtmp_owner;
+GRANT SELECT ON ffrtmp_data.tenant_rows TO ffrtmp_admin;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.read_tenants() RETURNS SETOF ffrtmp_data.tenant_rows
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT * FROM ffrtmp_data.tenant_rows t WHERE ffrtmp.caller_is_admin()
+    UNION ALL
+    SELECT * FROM ffrtmp_data.tenant_rows t WHERE NOT ffrtmp.caller_is_admin() AND t.id = ffrtmp.current_tenant();
+END;
+COMMENT ON FUNCTION ffrtmp_data.read_tenants() IS 'The tenants the caller may see (all for administrators, else its own), read without showing the caller the scan: behind ffrtmp.tenants.';
+ALTER FUNCTION ffrtmp_data.read_tenants() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.read_tenants() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.read_tenants() TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.read_tenant_roles() RETURNS SETOF ffrtmp_data.tenant_roles
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT * FROM ffrtmp_data.tenant_roles r WHERE ffrtmp.caller_is_admin()
+    UNION ALL
+    SELECT * FROM ffrtmp_data.tenant_roles r WHERE NOT ffrtmp.caller_is_admin() AND r.tenant_id = ffrtmp.current_tenant();
+END;
+COMMENT ON FUNCTION ffrtmp_data.read_tenant_roles() IS 'The role mappings the caller may see, read without showing the caller the scan: behind ffrtmp.tenant_roles.';
+ALTER FUNCTION ffrtmp_data.read_tenant_roles() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.read_tenant_roles() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.read_tenant_roles() TO ffrtmp_admin, ffrtmp_tenant;
+
+-- The API views: security_invoker, so that nothing runs with the view owner's rights.
+CREATE OR REPLACE VIEW ffrtmp.tenants WITH (security_invoker = true) AS
+SELECT id, name, display_name, description, plan, status, effective_status, expires_at, quota_overrides,
+       max_jobs, max_workers, max_cpu_cores, max_gpus, max_jobs_per_hour, metadata, created_at, updated_at, deleted_at
+FROM ffrtmp_data.read_tenants();
+COMMENT ON VIEW ffrtmp.tenants IS 'Tenants the caller may see, with their quotas in force (NULL = unlimited).';
+COMMENT ON COLUMN ffrtmp.tenants.id IS 'Tenant id.';
+COMMENT ON COLUMN ffrtmp.tenants.name IS 'Unique slug.';
+COMMENT ON COLUMN ffrtmp.tenants.display_name IS 'Name shown to people.';
+COMMENT ON COLUMN ffrtmp.tenants.description IS 'Free text.';
+COMMENT ON COLUMN ffrtmp.tenants.plan IS 'free, basic, pro or enterprise.';
+COMMENT ON COLUMN ffrtmp.tenants.status IS 'Status as set: active, suspended or expired.';
+COMMENT ON COLUMN ffrtmp.tenants.effective_status IS 'Status in force: deleted, expired (also past expires_at), suspended or active. Only active tenants may submit.';
+COMMENT ON COLUMN ffrtmp.tenants.expires_at IS 'When the tenant expires.';
+COMMENT ON COLUMN ffrtmp.tenants.quota_overrides IS 'Quotas set for this tenant, replacing the plan''s.';
+COMMENT ON COLUMN ffrtmp.tenants.max_jobs IS 'Active jobs allowed at once.';
+COMMENT ON COLUMN ffrtmp.tenants.max_workers IS 'Dedicated nodes allowed online.';
+COMMENT ON COLUMN ffrtmp.tenants.max_cpu_cores IS 'CPU cores running jobs may hold.';
+COMMENT ON COLUMN ffrtmp.tenants.max_gpus IS 'GPUs running jobs may hold.';
+COMMENT ON COLUMN ffrtmp.tenants.max_jobs_per_hour IS 'Submissions allowed in a rolling hour.';
+COMMENT ON COLUMN ffrtmp.tenants.metadata IS 'Caller-defined JSON object.';
+COMMENT ON COLUMN ffrtmp.tenants.created_at IS 'When created.';
+COMMENT ON COLUMN ffrtmp.tenants.updated_at IS 'When last changed.';
+COMMENT ON COLUMN ffrtmp.tenants.deleted_at IS 'When soft-deleted; NULL while it exists.';
+GRANT SELECT ON ffrtmp.tenants TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
+
+CREATE OR REPLACE VIEW ffrtmp.tenant_roles WITH (security_invoker = true) AS
+SELECT tenant_id, role_name, created_at FROM ffrtmp_data.read_tenant_roles();
+COMMENT ON VIEW ffrtmp.tenant_roles IS 'Database roles and the tenant each acts for.';
+COMMENT ON COLUMN ffrtmp.tenant_roles.tenant_id IS 'Tenant.';
+COMMENT ON COLUMN ffrtmp.tenant_roles.role_name IS 'Database role.';
+COMMENT ON COLUMN ffrtmp.tenant_roles.created_at IS 'Mapped at.';
+GRANT SELECT ON ffrtmp.tenant_roles TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
+
+CREATE OR REPLACE VIEW ffrtmp.plans WITH (security_invoker = true) AS
+SELECT name, max_jobs, max_workers, max_cpu_cores, max_gpus, max_jobs_per_hour, weight, description
+FROM ffrtmp_data.plans;
+COMMENT ON VIEW ffrtmp.plans IS 'Plans and their default quotas (NULL = unlimited).';
+COMMENT ON COLUMN ffrtmp.plans.name IS 'Plan name.';
+COMMENT ON COLUMN ffrtmp.plans.max_jobs IS 'Active jobs at once.';
+COMMENT ON COLUMN ffrtmp.plans.max_workers IS 'Dedicated nodes online.';
+COMMENT ON COLUMN ffrtmp.plans.max_cpu_cores IS 'CPU cores in use.';
+COMMENT ON COLUMN ffrtmp.plans.max_gpus IS 'GPUs in use.';
+COMMENT ON COLUMN ffrtmp.plans.max_jobs_per_hour IS 'Submissions per rolling hour.';
+COMMENT ON COLUMN ffrtmp.plans.weight IS 'Fair-share weight.';
+COMMENT ON COLUMN ffrtmp.plans.description IS 'Description.';
+GRANT SELECT ON ffrtmp.plans TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;

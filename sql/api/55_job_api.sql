@@ -1,0 +1,72 @@
+-- The jobs' API: submit, look up, cancel, retry, and one job's history.
+
+CREATE OR REPLACE FUNCTION ffrtmp.submit_job(
+    input_url       text,
+    output_url      text DEFAULT NULL,
+    preset          text DEFAULT NULL,
+    params          jsonb DEFAULT '{}',
+    priority        ffrtmp.priority DEFAULT 0,
+    max_attempts    integer DEFAULT 3,
+    run_after       timestamptz DEFAULT NULL,
+    timeout         interval DEFAULT NULL,
+    cpu_cores       integer DEFAULT 1,
+    gpus            integer DEFAULT 0,
+    idempotency_key text DEFAULT NULL,
+    tenant          text DEFAULT NULL,
+    queue           text DEFAULT 'default')
+RETURNS ffrtmp.jobs
+AS 'MODULE_PATHNAME', 'ffrtmp_submit_job'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) IS
+    'Queues a transcoding job for the caller''s tenant (or, for administrators, tenant => id or name) within its quotas, and returns it. Repeating an idempotency_key with the same arguments returns the same job.';
+ALTER FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.get_job(id bigint)
+RETURNS ffrtmp.jobs
+AS 'MODULE_PATHNAME', 'ffrtmp_get_job'
+LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp.get_job(bigint) IS 'One job by id.';
+ALTER FUNCTION ffrtmp.get_job(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.get_job(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.get_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.cancel_job(id bigint)
+RETURNS ffrtmp.jobs
+AS 'MODULE_PATHNAME', 'ffrtmp_cancel_job'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp.cancel_job(bigint) IS 'Cancels a queued, assigned, running or retrying job.';
+ALTER FUNCTION ffrtmp.cancel_job(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.cancel_job(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.cancel_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.retry_job(id bigint)
+RETURNS ffrtmp.jobs
+AS 'MODULE_PATHNAME', 'ffrtmp_retry_job'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp.retry_job(bigint) IS
+    'Queues a failed, timed-out, canceled or rejected job again with a fresh set of max_attempts attempts, within the max_jobs quota.';
+ALTER FUNCTION ffrtmp.retry_job(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.retry_job(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.retry_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * One job's history by the job's index: the job_events view reads all the
+ * caller's events (an administrator's: everyone's) before a WHERE job_id
+ * applies.  Another tenant's job, like a missing one, has no history.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.job_history(job_id bigint) RETURNS SETOF ffrtmp.job_events
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT e.id, e.job_id, e.tenant_id, e.attempt, e.from_state, e.to_state, e.reason, e.actor, e.at
+      FROM ffrtmp_data.job_events e
+     WHERE e.job_id = job_history.job_id
+       AND (ffrtmp.caller_is_admin() OR e.tenant_id = ffrtmp.current_tenant())
+     ORDER BY e.id;
+END;
+COMMENT ON FUNCTION ffrtmp.job_history(bigint) IS
+    'One job''s state changes, oldest first, with their reasons and actors; empty for a job the caller cannot see.';
+ALTER FUNCTION ffrtmp.job_history(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.job_history(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.job_history(bigint) TO ffrtmp_admin, ffrtmp_tenant;

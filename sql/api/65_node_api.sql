@@ -1,0 +1,127 @@
+-- Nodes: registration and heartbeats (the worker's), draining and removal
+-- (operators'), leaving (a worker that stops).  A node's heartbeat waits at
+-- most lock_timeout = 1 s for a lock, like every worker call; its
+-- reconciliation skips jobs whose rows are locked (see node_heartbeat in
+-- nodes.c).  So does a registration, which locks the tenant's usage row for a
+-- dedicated node.
+
+CREATE OR REPLACE FUNCTION ffrtmp.register_node(
+    name      text,
+    cpu_cores integer,
+    gpus      integer DEFAULT 0,
+    memory_mb integer DEFAULT NULL,
+    slots     integer DEFAULT 1,
+    encoders  text[] DEFAULT '{}',
+    labels    jsonb DEFAULT '{}',
+    tenant    text DEFAULT NULL,
+    session_bound boolean DEFAULT false,
+    protocol_version integer DEFAULT NULL,
+    OUT node_id bigint,
+    OUT session_token text)
+AS 'MODULE_PATHNAME', 'ffrtmp_register_node'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s';
+ALTER FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean, integer)
+    OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean, integer)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean, integer)
+    TO ffrtmp_admin, ffrtmp_tenant;
+COMMENT ON FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean, integer) IS
+    'Registers (or re-registers) a worker node and returns its id and a new session token. Administrators register shared-pool nodes (tenant NULL) or any tenant''s; tenant users register their own tenant''s dedicated nodes, within max_workers. name: 1 to 128 of [A-Za-z0-9._-]; encoders: at most 256 names of 1 to 64 of [A-Za-z0-9._-]; labels: JSON object of at most 4 KiB and 2 levels; cpu_cores 1 to 4096, gpus 0 to 64, memory_mb 1 to 67108864, slots 1 to 1024. A new name recycles the oldest offline nodes of the tenant (or pool) beyond 32, and a tenant has at most 1000 nodes in all. session_bound: the node keeps this database session open, and goes offline as soon as it is gone (heartbeats move the binding to their session). protocol_version: the worker''s protocol (major * 100 + minor, see ffrtmp.contract()); a worker whose major number differs from the database''s is refused with PT426, and so is a worker of release 0.1, which sends none; NULL from any other session registers a node by hand. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+
+CREATE OR REPLACE FUNCTION ffrtmp.node_heartbeat(node_id bigint, session_token text, running_jobs bigint[] DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ffrtmp_node_heartbeat'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s';
+COMMENT ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) IS
+    'Records that a node is alive and returns its state (online, draining or offline). A stale session token is refused. running_jobs, when given (at most 1024 ids), lists the jobs the node runs: a job the database has running there but the node does not list ends its attempt (platform_error) and is retried.';
+ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * Node state changes lock the node's row first (FOR UPDATE conflicts with the
+ * KEY SHARE lock a dispatch pass holds on the nodes it fills, so they wait for
+ * a running pass and later passes skip the node), then decide on the state
+ * they find.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.drain_node(node_id bigint)
+RETURNS ffrtmp.nodes
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    n ffrtmp.nodes;
+BEGIN
+    PERFORM 1 FROM ffrtmp_data.nodes d WHERE d.id = drain_node.node_id FOR UPDATE;
+    UPDATE ffrtmp_data.nodes d SET state = 'draining' WHERE d.id = drain_node.node_id AND d.state = 'online';
+    SELECT * INTO n FROM ffrtmp.nodes v WHERE v.id = drain_node.node_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', node_id
+            USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
+    END IF;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.drain_node(bigint) IS
+    'Stops giving a node new jobs; the jobs it runs finish. Its heartbeat answers draining, and the worker exits when idle.';
+ALTER FUNCTION ffrtmp.drain_node(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.drain_node(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.drain_node(bigint) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * A worker that stops says so, rather than leave the scheduler assigning it
+ * jobs until its heartbeats are missed: each such job would spend an attempt.
+ * The node's row is locked first, so no pass assigns it a job meanwhile.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.leave_node(node_id bigint, session_token text, finished boolean DEFAULT true)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+    handed_back integer;
+    lost record;
+BEGIN
+    PERFORM 1 FROM ffrtmp_data.nodes n WHERE n.id = node FOR UPDATE;
+    -- Jobs given to it but not started go back to the queue at the same attempt.
+    UPDATE ffrtmp_data.jobs SET state = 'queued', node_id = NULL, updated_at = now(),
+           state_reason = format('node %s left before starting it', node)
+     WHERE jobs.node_id = node AND state = 'assigned';
+    GET DIAGNOSTICS handed_back = ROW_COUNT;
+    -- A node that is gone cannot finish what it ran: those attempts end now.
+    FOR lost IN SELECT j.id FROM ffrtmp_data.jobs j
+                 WHERE finished AND j.node_id = node AND j.state = 'running' ORDER BY j.id FOR UPDATE LOOP
+        PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error', format('node %s left while running it', node));
+        handed_back := handed_back + 1;
+    END LOOP;
+    UPDATE ffrtmp_data.nodes SET state = CASE WHEN finished THEN 'offline' ELSE 'draining' END
+     WHERE id = node AND state <> 'offline';
+    RETURN handed_back;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.leave_node(bigint, text, boolean) IS
+    'A worker leaves: finished => false (draining: no new jobs, running ones finish) or true (offline: running attempts end with platform_error and retry). Assigned jobs it had not started go back to the queue without spending an attempt. Returns how many jobs it handed back. Registering again brings the node back online. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+ALTER FUNCTION ffrtmp.leave_node(bigint, text, boolean) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.leave_node(bigint, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.leave_node(bigint, text, boolean) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.remove_node(node_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    PERFORM 1 FROM ffrtmp_data.nodes n WHERE n.id = remove_node.node_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', node_id
+            USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
+    END IF;
+    -- Read after the lock: a pass that assigned it a job has committed by now.
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.node_id = remove_node.node_id AND j.state IN ('assigned', 'running')) THEN
+        RAISE EXCEPTION 'node % still has jobs', node_id
+            USING ERRCODE = 'PT409', HINT = 'Drain it with ffrtmp.drain_node() and remove it once its jobs are done.';
+    END IF;
+    DELETE FROM ffrtmp_data.nodes n WHERE n.id = remove_node.node_id;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.remove_node(bigint) IS 'Removes a node that runs no job (drain it first).';
+ALTER FUNCTION ffrtmp.remove_node(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.remove_node(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.remove_node(bigint) TO ffrtmp_admin, ffrtmp_tenant;

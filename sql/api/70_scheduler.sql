@@ -1,0 +1,195 @@
+-- The scheduler: status and health, and what its leader runs on every pass
+-- (recovery, dispatch, pruning).  The passes run as ffrtmp_scheduler (see
+-- scheduler.c): the functions below are granted to it one by one.
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.scheduler_shared(OUT leader_pid integer, OUT epoch bigint, OUT last_pass timestamptz)
+AS 'MODULE_PATHNAME', 'ffrtmp_scheduler_shared'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ffrtmp_data.scheduler_shared() IS 'What the scheduler leader last published in shared memory.';
+REVOKE ALL ON FUNCTION ffrtmp_data.scheduler_shared() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.scheduler_shared() TO ffrtmp_admin;
+
+CREATE OR REPLACE FUNCTION ffrtmp.scheduler_status()
+RETURNS TABLE (pid integer, name text, leader boolean, backend_start timestamptz, state text)
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT a.pid, a.backend_type::text || coalesce(' (' || a.wait_event || ')', ''),
+           EXISTS (SELECT 1 FROM pg_locks l
+                    WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.objsubid = 3 AND l.granted),
+           a.backend_start, a.state
+      FROM pg_stat_activity a
+     WHERE a.backend_type = 'ffrtmp scheduler'
+     ORDER BY a.pid;
+END;
+COMMENT ON FUNCTION ffrtmp.scheduler_status() IS 'Every scheduler process, and which one leads (holds the leader lock).';
+REVOKE ALL ON FUNCTION ffrtmp.scheduler_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.scheduler_status() TO ffrtmp_admin;
+
+CREATE OR REPLACE FUNCTION ffrtmp.health()
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT jsonb_build_object(
+        'leader_pid', s.leader_pid,
+        'epoch', s.epoch,
+        'seconds_since_last_pass', round(extract(epoch FROM clock_timestamp() - s.last_pass)::numeric, 3),
+        'schedulers', (SELECT count(*) FROM ffrtmp.scheduler_status()),
+        'queue_depth', (SELECT coalesce(sum(queued_jobs), 0) FROM ffrtmp_data.usage),
+        'online_nodes', (SELECT count(*) FROM ffrtmp_data.nodes WHERE state = 'online'),
+        'writable', NOT pg_is_in_recovery())
+      FROM ffrtmp_data.scheduler_shared() s;
+END;
+COMMENT ON FUNCTION ffrtmp.health() IS
+    'Liveness as JSON: leader pid and epoch, seconds since its last pass, schedulers, queue depth, online nodes, database writable.';
+REVOKE ALL ON FUNCTION ffrtmp.health() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.health() TO ffrtmp_admin;
+
+/*
+ * Locks a tenant's usage row unless someone else holds it; returns whether it
+ * is now locked.  For the scheduler's passes, which skip what a tenant holds
+ * (after the caller's other conditions, so that only needed rows are locked).
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.try_lock_usage(tenant uuid) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    PERFORM 1 FROM ffrtmp_data.usage u WHERE u.tenant_id = tenant FOR NO KEY UPDATE SKIP LOCKED;
+    RETURN FOUND;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.try_lock_usage(uuid) IS
+    'Locks a tenant''s usage row without waiting; false when another transaction holds it.';
+ALTER FUNCTION ffrtmp_data.try_lock_usage(uuid) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.try_lock_usage(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.try_lock_usage(uuid) TO ffrtmp_scheduler, ffrtmp_admin;
+
+/*
+ * The leader's recovery, once per pass: nodes silent for longer than
+ * node_timeout go offline and their jobs are retried elsewhere; jobs past
+ * their timeout end their attempt; retrying jobs whose backoff is over are
+ * queued again.  Returns how many jobs it moved.  The grace after a start
+ * counts from the last crash restart too.
+ *
+ * It never waits for a lock a tenant can hold: a tenant's open transaction
+ * may hold its usage row (after a submit, cancel or retry), its job rows
+ * (after a cancel or retry), its dedicated nodes' rows and its tenant row.
+ * Every row recovery changes is taken with SKIP LOCKED, in id order, together
+ * with the usage row the state trigger will update; what is locked waits for
+ * the next pass instead of stalling every tenant.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.recover(node_timeout interval) RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    moved integer := 0;
+    lost record;
+BEGIN
+    WITH silent AS (
+        SELECT n.id FROM ffrtmp_data.nodes n
+         WHERE n.state <> 'offline'
+           AND ((n.last_heartbeat < now() - node_timeout
+                 -- A server up for less than node_timeout (since its start or its
+                 -- last crash restart) gives workers that time to reconnect.
+                 AND ffrtmp_data.control_plane_started_at() < now() - node_timeout)
+                OR (n.session_pid IS NOT NULL AND NOT EXISTS (
+                      SELECT 1 FROM pg_catalog.pg_stat_activity a
+                       WHERE a.pid = n.session_pid AND a.backend_start = n.session_started)))
+           -- A dedicated node going offline moves its tenant's worker count.
+           AND (n.tenant_id IS NULL OR ffrtmp_data.try_lock_usage(n.tenant_id))
+         ORDER BY n.id FOR NO KEY UPDATE OF n SKIP LOCKED)
+    UPDATE ffrtmp_data.nodes n SET state = 'offline' FROM silent WHERE n.id = silent.id;
+    FOR lost IN SELECT j.id, j.node_id FROM ffrtmp_data.jobs j
+                  JOIN ffrtmp_data.nodes n ON n.id = j.node_id
+                  JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
+                 WHERE n.state = 'offline' AND j.state IN ('assigned', 'running')
+                 ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED LOOP
+        PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error',
+                                         format('node %s stopped sending heartbeats', lost.node_id));
+        moved := moved + 1;
+    END LOOP;
+    FOR lost IN SELECT j.id FROM ffrtmp_data.jobs j
+                  JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
+                 WHERE j.state = 'running' AND j.timeout IS NOT NULL AND j.started_at + j.timeout < now()
+                 ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED LOOP
+        PERFORM ffrtmp_data.fail_attempt(lost.id, 'timed_out', 'timeout', 'the attempt ran past its timeout');
+        moved := moved + 1;
+    END LOOP;
+    -- retrying -> queued moves no usage counter: only the job rows are locked.
+    WITH due AS (
+        SELECT j.id FROM ffrtmp_data.jobs j
+         WHERE j.state = 'retrying' AND j.run_after <= now()
+         ORDER BY j.id FOR NO KEY UPDATE OF j SKIP LOCKED)
+    UPDATE ffrtmp_data.jobs j SET state = 'queued', state_reason = 'backoff over', updated_at = now()
+      FROM due WHERE j.id = due.id;
+    -- Past expires_at a tenant already behaves as expired; this records it.
+    WITH expired AS (
+        SELECT t.id FROM ffrtmp_data.tenants t
+         WHERE t.status = 'active' AND t.expires_at <= now() AND t.deleted_at IS NULL
+         ORDER BY t.id FOR NO KEY UPDATE OF t SKIP LOCKED)
+    UPDATE ffrtmp_data.tenants t SET status = 'expired', updated_at = now()
+      FROM expired WHERE t.id = expired.id;
+    RETURN moved;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.recover(interval) IS
+    'Recovery pass: silent nodes (and session-bound nodes whose session is gone) go offline and their jobs retry; overdue attempts time out; retrying jobs past their backoff are queued; tenants past expires_at are marked expired. Rows locked by others are left for the next pass.';
+REVOKE ALL ON FUNCTION ffrtmp_data.recover(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.recover(interval) TO ffrtmp_owner, ffrtmp_scheduler;
+
+-- Dispatch: the pass body as its own function.  A pass locks, in one order,
+-- the pass lock (one pass at a time), then with SKIP LOCKED the usage rows of
+-- waiting tenants, the nodes it fills and the jobs it assigns, each set in key
+-- order: it never waits long for a lock a tenant can hold and cannot deadlock
+-- with another pass.  See src/dispatch.c.
+CREATE OR REPLACE FUNCTION ffrtmp_data.dispatch_pass(epoch bigint) RETURNS integer
+AS 'MODULE_PATHNAME', 'ffrtmp_dispatch_epoch_pass'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ffrtmp_data.dispatch_pass(bigint) IS
+    'Runs one dispatch pass in the caller''s transaction under leadership term epoch (0: no term) and returns the number of jobs assigned; 0 at once when the epoch is not current or another pass is running.';
+ALTER FUNCTION ffrtmp_data.dispatch_pass(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.dispatch_pass(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.dispatch_pass(bigint) TO ffrtmp_scheduler;
+
+-- A pass by hand never runs beside the leader's: with a leader, the leader
+-- runs it (under its epoch); without one, the caller holds the leader lock
+-- for its transaction and writes under the current epoch.
+CREATE OR REPLACE FUNCTION ffrtmp.dispatch()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ffrtmp_dispatch_fenced'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp.dispatch() IS
+    'Runs one dispatch pass now and returns the number of jobs assigned (administrators). While a scheduler leads, the leader runs the pass (it sees committed work only); otherwise the caller runs it under the leader lock, held to the end of its transaction.';
+ALTER FUNCTION ffrtmp.dispatch() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.dispatch() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.dispatch() TO ffrtmp_admin;
+
+/* Finished jobs older than the retention go, with their history, in bounded batches. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.prune(retention interval, batch integer) RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    pruned bigint[];
+BEGIN
+    WITH old AS (
+        SELECT j.id FROM ffrtmp_data.jobs j
+         WHERE j.state IN ('completed', 'failed', 'timed_out', 'canceled', 'rejected')
+           AND j.finished_at < now() - retention
+         ORDER BY j.finished_at LIMIT batch FOR UPDATE SKIP LOCKED),
+    gone AS (DELETE FROM ffrtmp_data.jobs j USING old WHERE j.id = old.id RETURNING j.id)
+    SELECT coalesce(array_agg(id), '{}') INTO pruned FROM gone;
+    DELETE FROM ffrtmp_data.job_events WHERE job_id = ANY (pruned);
+    DELETE FROM ffrtmp_data.job_progress WHERE job_id = ANY (pruned);
+    RETURN cardinality(pruned);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.prune(interval, integer) IS 'Deletes up to batch finished jobs older than retention, with their events.';
+REVOKE ALL ON FUNCTION ffrtmp_data.prune(interval, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.prune(interval, integer) TO ffrtmp_owner, ffrtmp_scheduler;
+
+-- Every install and update wakes the scheduler launcher when it commits, so
+-- that the schedulers start at once rather than at the launcher's next retry.
+CREATE OR REPLACE FUNCTION ffrtmp_data.start_schedulers() RETURNS void
+AS 'MODULE_PATHNAME', 'ffrtmp_start_schedulers'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ffrtmp_data.start_schedulers() IS
+    'Asks the scheduler launcher to start the scheduler workers as soon as the calling transaction commits (the install calls it).';
+ALTER FUNCTION ffrtmp_data.start_schedulers() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.start_schedulers() FROM PUBLIC;
+SELECT ffrtmp_data.start_schedulers();

@@ -1,0 +1,53 @@
+-- ffrtmp: what a fresh install creates once, at the current version.  The
+-- parts of sql/schema/ hold the stored state (roles, schemas, types, tables,
+-- indexes, seed rows, with each table's owner, privileges, row-level security
+-- and pg_dump marking next to it); sql/api/ follows them with everything that
+-- is defined again on every update.  A change to what is here goes into the
+-- current delta in sql/updates/ as well (see docs/upgrading.md).
+\echo Use "CREATE EXTENSION ffrtmp" to load this file. \quit
+
+/*
+ * Roles are cluster-wide, so they survive DROP EXTENSION and are created only
+ * when missing.  None of them can log in: people and programs get their own
+ * login roles and are granted one of these.
+ *
+ *   ffrtmp_owner   owns every table and SECURITY DEFINER function.  It is not a
+ *                  superuser and has no BYPASSRLS, so FORCEd row-level security
+ *                  applies even inside the API functions.
+ *   ffrtmp_admin   administrators: see and manage every tenant.
+ *   ffrtmp_tenant  tenant users: see and act for exactly one tenant, the one
+ *                  their role is mapped to with ffrtmp.add_tenant_role().
+ *   ffrtmp_scheduler  the privileges the scheduler's passes run with: only
+ *                  what recovery, dispatch and pruning need.
+ */
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_owner') THEN
+        CREATE ROLE ffrtmp_owner NOLOGIN NOINHERIT NOBYPASSRLS;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_admin') THEN
+        CREATE ROLE ffrtmp_admin NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_tenant') THEN
+        CREATE ROLE ffrtmp_tenant NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_scheduler') THEN
+        CREATE ROLE ffrtmp_scheduler NOLOGIN NOBYPASSRLS;
+    END IF;
+END
+$roles$;
+
+-- add_tenant_role() grants ffrtmp_tenant to mapped roles while running as the owner.
+GRANT ffrtmp_tenant TO ffrtmp_owner WITH ADMIN OPTION;
+-- The scheduler's passes see every session in pg_stat_activity (session-bound nodes).
+GRANT pg_read_all_stats TO ffrtmp_scheduler;
+
+COMMENT ON SCHEMA ffrtmp IS
+    'ffrtmp API: functions and security_invoker views; the schema PostgREST serves.';
+GRANT USAGE ON SCHEMA ffrtmp TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner, ffrtmp_scheduler;
+
+CREATE SCHEMA ffrtmp_data;
+COMMENT ON SCHEMA ffrtmp_data IS
+    'ffrtmp internals: tables under FORCEd row-level security and helper functions. Use the ffrtmp schema instead.';
+ALTER SCHEMA ffrtmp_data OWNER TO ffrtmp_owner;
+GRANT USAGE ON SCHEMA ffrtmp_data TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_scheduler;

@@ -1,0 +1,49 @@
+-- ffrtmp 0.1 -> 0.2: what this release changes in stored state.  An update
+-- runs the deltas from the installed version on, then every part of sql/api/
+-- (functions, views, policies, triggers and casts as they are now), so only
+-- what sql/api/ cannot redefine is here: indexes, privileges on tables, the
+-- comments of table columns.  Once released, never edited (see
+-- docs/upgrading.md).
+\echo Use "ALTER EXTENSION ffrtmp UPDATE" to load this file. \quit
+
+-- register_node takes the worker's protocol version (sql/api/65_node_api.sql):
+-- a new argument is a new signature, so the old one goes.
+DROP FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean);
+
+-- A tenant's job history and job progress are read by tenant, too.
+CREATE INDEX job_events_tenant_idx ON ffrtmp_data.job_events (tenant_id, id);
+CREATE INDEX job_progress_tenant_idx ON ffrtmp_data.job_progress (tenant_id);
+
+-- Tenant principals lose every privilege on what holds tenant rows (column
+-- privileges on nodes go with the table's): they read through the views of
+-- schema ffrtmp, which call SECURITY DEFINER readers (sql/api/20_tenants.sql).
+-- Administrators keep theirs.
+REVOKE ALL ON ffrtmp_data.tenants, ffrtmp_data.tenant_roles, ffrtmp_data.usage, ffrtmp_data.presets,
+    ffrtmp_data.jobs, ffrtmp_data.job_events, ffrtmp_data.nodes, ffrtmp_data.job_progress,
+    ffrtmp_data.tenant_limits
+    FROM ffrtmp_tenant;
+
+-- Bounds on what a tenant or a node can store (checked in C): the columns'
+-- descriptions say them.
+COMMENT ON COLUMN ffrtmp_data.tenants.display_name IS 'Name shown to people: one line, at most 200 characters, no control characters.';
+COMMENT ON COLUMN ffrtmp_data.tenants.description IS 'Free text: at most 4000 characters; newlines and tabs allowed, no other control characters.';
+COMMENT ON COLUMN ffrtmp_data.nodes.encoders IS 'Encoders the node''s libavcodec offers (libx264, h264_nvenc...): at most 256 names of at most 64 bytes.';
+COMMENT ON COLUMN ffrtmp_data.nodes.labels IS 'Free-form labels: a JSON object of at most 4 KiB and 2 levels.';
+COMMENT ON COLUMN ffrtmp_data.jobs.idempotency_key IS 'Caller key (1 to 255 bytes, no control characters): repeating a submit with the same key and parameters returns this job.';
+
+-- The columns of ffrtmp.tenant_stats (0.1 commented the type only).
+COMMENT ON COLUMN ffrtmp.tenant_stats.tenant_id IS 'The tenant''s id.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.tenant_name IS 'The tenant''s name.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.active_jobs IS 'Jobs queued, assigned, running or retrying: what max_jobs limits.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.queued_jobs IS 'Jobs queued or retrying (waiting for a node).';
+COMMENT ON COLUMN ffrtmp.tenant_stats.running_jobs IS 'Jobs assigned or running on a node.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.active_workers IS 'Dedicated nodes online or draining: what max_workers limits.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.cpu_cores_used IS 'CPU cores held by assigned and running jobs: what max_cpu_cores limits.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.gpus_used IS 'GPUs held by assigned and running jobs: what max_gpus limits.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.jobs_this_hour IS 'Jobs submitted in the last 60 minutes (one-minute buckets): what max_jobs_per_hour limits.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.jobs_available IS 'Active jobs left under max_jobs; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.workers_available IS 'Dedicated nodes left under max_workers; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.cpu_cores_available IS 'CPU cores left under max_cpu_cores; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.gpus_available IS 'GPUs left under max_gpus; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.jobs_this_hour_available IS 'Submissions left under max_jobs_per_hour in the rolling hour; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.summary IS 'The same numbers as two lines of text, for people (unlimited spelt out).';
