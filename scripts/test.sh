@@ -16,21 +16,30 @@
 # them installed and may write PostgreSQL's extension directory.
 #
 # While developing, name layers to run only those (unit, media, regress,
-# isolation, pgtap, tap), and narrow the media, pgTAP and Perl TAP files with
-# globs:
+# isolation, pgtap, tap), and narrow each layer to some of its files: globs
+# for the media, pgTAP and Perl TAP files, names (space-separated, no
+# extension) for the pg_regress files and isolation specs.  Every file of
+# every layer sets up its own fixtures, so any one runs alone:
 #   scripts/test.sh tap TAP_TESTS='test/t/009_*.pl'
 #   scripts/test.sh media MEDIA_TESTS='test/media/02_*.pl'
+#   scripts/test.sh pgtap PGTAP_TESTS='test/pgtap/03_*.sql'
+#   scripts/test.sh regress REGRESS_TESTS='03_jobs 20_tenant_context'
+#   scripts/test.sh isolation ISOLATION_TESTS='quota_race'
 set -uo pipefail
 layers=" unit media regress isolation pgtap tap "
 tap_tests='test/t/*.pl'
 media_tests='test/media/*.pl'
 pgtap_tests='test/pgtap/*.sql'
+regress_tests=$(cd "$(dirname "$0")/../test/sql" && ls *.sql | sed 's/\.sql$//')
+isolation_tests=$(cd "$(dirname "$0")/../test/specs" && ls *.spec | sed 's/\.spec$//')
 chosen=""
 for arg in "$@"; do
   case "$arg" in
     TAP_TESTS=*) tap_tests=${arg#TAP_TESTS=} ;;
     PGTAP_TESTS=*) pgtap_tests=${arg#PGTAP_TESTS=} ;;
     MEDIA_TESTS=*) media_tests=${arg#MEDIA_TESTS=} ;;
+    REGRESS_TESTS=*) regress_tests=${arg#REGRESS_TESTS=} ;;
+    ISOLATION_TESTS=*) isolation_tests=${arg#ISOLATION_TESTS=} ;;
     unit|media|regress|isolation|pgtap|tap) chosen="$chosen $arg " ;;
     *) echo "test.sh: unknown argument '$arg' (layers: $layers)" >&2; exit 2 ;;
   esac
@@ -115,12 +124,12 @@ want media && run_layer media '^ok [0-9]+' '^not ok [0-9]+' \
 want regress && run_layer pg_regress '\.\.\. ok' '\.\.\. FAILED' \
   as_postgres "$PGXS_DIR/src/test/regress/pg_regress" --bindir="$PGBIN" \
     --inputdir=test --outputdir=. --temp-instance=./tmp_check --temp-config=test/ffrtmp.conf \
-    --port=55432 --encoding=UTF8 --no-locale --dbname=ffrtmp_regress $(cd test/sql && ls *.sql | sed 's/\.sql$//')
+    --port=55432 --encoding=UTF8 --no-locale --dbname=ffrtmp_regress $regress_tests
 
 want isolation && run_layer isolation '\.\.\. ok' '\.\.\. FAILED' \
   as_postgres "$PGXS_DIR/src/test/isolation/pg_isolation_regress" --bindir="$PGBIN" \
     --inputdir=test --outputdir=. --temp-instance=./tmp_check_iso --temp-config=test/ffrtmp_isolation.conf \
-    --port=55433 --encoding=UTF8 --no-locale --dbname=ffrtmp_isolation $(cd test/specs && ls *.spec | sed 's/\.spec$//')
+    --port=55433 --encoding=UTF8 --no-locale --dbname=ffrtmp_isolation $isolation_tests
 
 if want pgtap; then
   # The pgTAP files dispatch by hand inside their own transactions: no

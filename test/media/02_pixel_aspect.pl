@@ -42,7 +42,7 @@ for my $c (@cases)
 	my $i = video_info($in);
 	my $aspect = $i->{display_width} / $i->{display_height};
 	ok(abs($i->{sar} - $sar) < 1e-6, "$name: ffprobe reads the input's SAR");
-	my ($dar) = map { $_->{display_aspect_ratio} } grep { $_->{codec_type} eq 'video' } @{ ffprobe_streams($in)->{streams} };
+	my ($dar) = map { $_->{display_aspect_ratio} } grep { $_->{codec_type} eq 'video' } @{ ffprobe_json($in)->{streams} };
 	my ($dn, $dd) = split /:/, $dar;
 	ok(abs($aspect - $dn / $dd) < 1e-6, "$name: its display aspect is ffprobe's display_aspect_ratio $dar");
 

@@ -31,7 +31,7 @@ my $multi = ffmpeg_make("$dir/multi.mp4",
 sub audio_of
 {
 	my ($path) = @_;
-	my $probe = ffprobe_streams($path) or return [];
+	my $probe = ffprobe_json($path) or return [];
 	my @audio = grep { $_->{codec_type} eq 'audio' } @{ $probe->{streams} };
 	return [ scalar(@audio), map { ($_->{sample_rate}, $_->{tags}{language} // '') } @audio ];
 }
@@ -68,7 +68,7 @@ is_deeply($run->{result}{dropped},
 	  { index => 2, type => 'audio', codec => 'aac', language => 'fra' },
 	  { index => 4, type => 'subtitle', codec => 'mov_text', language => 'eng' } ],
 	'the result lists every input stream the output does not carry') or diag json_text($run->{result});
-is_deeply([ map { $_->{codec_type} } @{ ffprobe_streams("$dir/subs.mp4")->{streams} } ], [ 'video', 'audio' ],
+is_deeply([ map { $_->{codec_type} } @{ ffprobe_json("$dir/subs.mp4")->{streams} } ], [ 'video', 'audio' ],
 	'the output holds one video and one audio stream');
 ok(!exists $run->{result}{warnings}, 'nothing to warn about');
 
@@ -93,7 +93,7 @@ my $mp3 = ffmpeg_make("$dir/cover.mp3",
 	[ '-map', '0', '-map', '1', '-frames:v', '1', '-c:a', 'libmp3lame', '-c:v', 'mjpeg', '-disposition:v', 'attached_pic' ]);
 $run = transcode($mp3, "$dir/cover.mp4", { video_codec => 'h264' });
 is($run->{status}, 0, 'an mp3 with cover art, given video_codec h264, completes') or diag $run->{stderr};
-is_deeply([ map { $_->{codec_type} } @{ (ffprobe_streams("$dir/cover.mp4") // {})->{streams} // [] } ], ['audio'],
+is_deeply([ map { $_->{codec_type} } @{ (ffprobe_json("$dir/cover.mp4") // {})->{streams} // [] } ], ['audio'],
 	'as audio only: the cover is not made a one-frame video');
 is_deeply($run->{result}{dropped}, [ { index => 1, type => 'video', codec => 'mjpeg', cover_art => JSON::PP::true } ],
 	'the cover art is listed as dropped');
@@ -117,7 +117,7 @@ my $source = ffmpeg_make("$dir/gop.mkv",
 	[ '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=3', '-f', 'lavfi', '-i', 'sine=duration=3' ],
 	[ '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-bf', '0', '-c:a', 'aac' ]);
 my $late = ffmpeg_make("$dir/late.mkv", [ '-i', $source ], [ '-ss', '0.4', '-c', 'copy', '-copyinkf' ]);
-my $first = (ffprobe_streams($late, '-show_packets', '-select_streams', 'v')->{packets} // [])->[0] // {};
+my $first = (ffprobe_json($late, args => [ '-show_packets', '-select_streams', 'v' ])->{packets} // [])->[0] // {};
 unlike($first->{flags} // '', qr/K/, "the test input's first video packet is not a keyframe");
 
 $run = transcode($late, "$dir/late.mp4", { video_codec => 'copy', audio_codec => 'copy' });
@@ -129,7 +129,7 @@ is($decode->{frames}, $v->{frames}, 'every video packet copied decodes to a fram
 ffmpeg_reference($late, "$dir/late_ffmpeg.mp4", [ '-c', 'copy' ]);
 my $ref = video_info("$dir/late_ffmpeg.mp4");
 is($v->{frames}, $ref->{frames}, 'the same video frames as ffmpeg -c copy keeps');
-my ($ours, $theirs) = map { [ grep { $_->{codec_type} eq 'video' } @{ ffprobe_streams($_)->{streams} } ]->[0]{start_time} }
+my ($ours, $theirs) = map { [ grep { $_->{codec_type} eq 'video' } @{ ffprobe_json($_)->{streams} } ]->[0]{start_time} }
 	"$dir/late.mp4", "$dir/late_ffmpeg.mp4";
 ok(abs($ours - $theirs) < 0.002, "the video starts where ffmpeg's does ($ours s), on the audio's clock");
 is(audio_streams("$dir/late.mp4")->[0]{frames}, audio_streams($late)->[0]{frames}, 'the audio is copied whole');

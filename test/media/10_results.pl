@@ -35,7 +35,7 @@ sub media_rate
 my $run = transcode($in, "$dir/out.mp4", { video_bitrate => '1500k' });
 is($run->{status}, 0, 'an mp4 transcodes') or diag $run->{stderr};
 my $r = $run->{result} // {};
-my $probe = ffprobe_streams("$dir/out.mp4");
+my $probe = ffprobe_json("$dir/out.mp4");
 within($r->{bit_rate}, (-s "$dir/out.mp4") * 8 / $probe->{format}{duration}, 0.03,
 	'mp4: result.bit_rate is the file\'s size over its duration');
 

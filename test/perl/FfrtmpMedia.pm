@@ -3,10 +3,11 @@
 
 =head1 NAME
 
-FfrtmpMedia - the media conformance layer's tools: make real-world inputs
+FfrtmpMedia - making and probing media, for the media conformance layer
+(test/media, no database) and the end-to-end tests (test/t): make inputs
 with the ffmpeg command line, run them through the worker's engine
-(ffrtmp-transcode), and read the outputs back with ffprobe and by decoding
-them whole.
+(ffrtmp-transcode), and read the outputs back with ffprobe, by decoding
+them whole, and from the files on disk (mp4 boxes, HLS playlists).
 
 =head1 SYNOPSIS
 
@@ -17,8 +18,13 @@ them whole.
   my $run = transcode($in, "$dir/out.mp4", { size => '1280x720' });
   is($run->{status}, 0, ...);
   my $v = video_info("$dir/out.mp4");   # display size, colour tags, field order...
+  my $clip = make_clip("$dir/clip.mp4", seconds => 2);   # test pattern + tone
+  my $s = probe_summary($clip);         # codecs, size, fps, frames, seconds
+  my $list = hls_media("$dir/hls/index.m3u8");   # segments, EXTINF, ENDLIST
 
-Needs FFRTMP_TRANSCODE (set by scripts/test.sh) or ffrtmp-transcode on PATH.
+Nothing here needs a database: clusters and workers are FfrtmpCluster's,
+servers FfrtmpServers'.  transcode() needs FFRTMP_TRANSCODE (set by scripts/test.sh) or
+ffrtmp-transcode on PATH.
 
 =cut
 
@@ -28,14 +34,16 @@ use strict;
 use warnings;
 use Carp;
 use Exporter 'import';
+use File::Find ();
 use File::Temp ();
 use IPC::Run ();
 use JSON::PP ();
 use POSIX qw(floor);
+use Test::More ();
 
-our @EXPORT = qw(media_dir ffmpeg_make transcode ffprobe_streams video_info audio_streams
-  decode_whole idet_counts ffmpeg_reference packet_md5 json_text
-  luma_grid picture_box);
+our @EXPORT = qw(media_dir ffmpeg_make make_clip transcode ffprobe_json probe_summary video_info
+  audio_streams decode_whole idet_counts ffmpeg_reference packet_md5 json_text
+  luma_grid picture_box mp4_top_level_boxes files_under);
 
 my $json = JSON::PP->new->canonical->allow_nonref;
 
@@ -77,6 +85,24 @@ sub ffmpeg_reference
 	return ffmpeg_make($output, [ '-i', $input ], $options);
 }
 
+# Writes a test clip: a test pattern and a 440 Hz tone.  Options: size
+# (640x360), fps (30), seconds (4), vcodec (libx264), acodec (aac), extra
+# (more output options).
+sub make_clip
+{
+	my ($path, %o) = @_;
+	my $size = $o{size} // '640x360';
+	my $fps = $o{fps} // 30;
+	my $seconds = $o{seconds} // 4;
+	my $vcodec = $o{vcodec} // 'libx264';
+	return ffmpeg_make($path,
+		[ '-f', 'lavfi', '-i', "testsrc=size=$size:rate=$fps:duration=$seconds",
+		  '-f', 'lavfi', '-i', "sine=frequency=440:sample_rate=48000:duration=$seconds" ],
+		[ '-c:v', $vcodec, '-pix_fmt', 'yuv420p', '-g', $fps,
+		  ($vcodec eq 'libx264' ? ('-preset', 'ultrafast') : ()),
+		  '-c:a', $o{acodec} // 'aac', '-shortest', @{ $o{extra} // [] } ]);
+}
+
 # transcode(INPUT, OUTPUT, PARAMS_HASH, [extra options]): runs the worker's
 # engine.  Returns { status (exit code), result (the printed JSON, decoded),
 # stderr, error (the message after "ffrtmp-transcode: "), reason (its class) }.
@@ -94,15 +120,68 @@ sub transcode
 	return \%r;
 }
 
-# ffprobe's streams of a file, as decoded JSON, with side data and frame
-# counts; undef when ffprobe cannot read it.
-sub ffprobe_streams
+# ffprobe's JSON (format and streams) of a file or URL, or undef when it
+# cannot be read (the reason goes to the test's log).  Options: count
+# (default 1: count packets, giving nb_read_packets; 0 for live URLs),
+# timeout (seconds, default 300), args (more ffprobe arguments, e.g.
+# ['-show_packets']).
+sub ffprobe_json
 {
-	my ($path, @args) = @_;
-	my ($rc, $out, $err) = _run([ 'ffprobe', '-v', 'error', '-print_format', 'json', '-show_streams', '-show_format',
-		'-count_packets', @args, $path ]);
-	return undef if $rc;
-	return eval { $json->decode($out) };
+	my ($target, %o) = @_;
+	my ($rc, $out, $err) = _run([ 'ffprobe', '-v', 'error', '-print_format', 'json', '-show_format', '-show_streams',
+		(($o{count} // 1) ? ('-count_packets') : ()), @{ $o{args} // [] }, $target ], $o{timeout});
+	if ($rc)
+	{
+		Test::More::note("ffprobe $target: $err");
+		return undef;
+	}
+	my $probe = eval { $json->decode($out) };
+	return $probe && $probe->{streams} ? $probe : undef;
+}
+
+# What the tests compare, flattened from ffprobe:
+#   { format, duration, size, nb_streams,
+#     video => { codec, width, height, fps, frames, seconds, bit_rate, profile },
+#     audio => { codec, sample_rate, channels, frames } }
+# video.frames is the number of video packets (count => 1) and seconds is
+# frames / fps: the length of the picture, whatever the container says.
+sub probe_summary
+{
+	my ($target, %o) = @_;
+	my $probe = ffprobe_json($target, count => 1, %o) or return undef;
+	my %s = (
+		format     => $probe->{format}{format_name},
+		duration   => $probe->{format}{duration},
+		size       => $probe->{format}{size},
+		nb_streams => scalar @{ $probe->{streams} });
+	for my $st (@{ $probe->{streams} })
+	{
+		my $type = $st->{codec_type} // '';
+		if ($type eq 'video' && !$s{video})
+		{
+			my $fps = _ratio($st->{avg_frame_rate}) || _ratio($st->{r_frame_rate});
+			$s{video} = {
+				codec    => $st->{codec_name},
+				profile  => $st->{profile},
+				width    => $st->{width},
+				height   => $st->{height},
+				fps      => $fps,
+				frames   => $st->{nb_read_packets},
+				bit_rate => $st->{bit_rate},
+				seconds  => ($fps && $st->{nb_read_packets}) ? $st->{nb_read_packets} / $fps : undef,
+			};
+		}
+		elsif ($type eq 'audio' && !$s{audio})
+		{
+			$s{audio} = {
+				codec       => $st->{codec_name},
+				sample_rate => $st->{sample_rate},
+				channels    => $st->{channels},
+				frames      => $st->{nb_read_packets},
+			};
+		}
+	}
+	return \%s;
 }
 
 sub _ratio
@@ -121,7 +200,7 @@ sub _ratio
 sub video_info
 {
 	my ($path) = @_;
-	my $probe = ffprobe_streams($path) or return undef;
+	my $probe = ffprobe_json($path) or return undef;
 	my ($st) = grep { ($_->{codec_type} // '') eq 'video' && !($_->{disposition}{attached_pic}) } @{ $probe->{streams} };
 	return undef unless $st;
 	my $rotation = 0;
@@ -154,7 +233,7 @@ sub video_info
 sub audio_streams
 {
 	my ($path) = @_;
-	my $probe = ffprobe_streams($path) or return [];
+	my $probe = ffprobe_json($path) or return [];
 	return [ map { { index => $_->{index}, codec => $_->{codec_name}, channels => $_->{channels},
 		language => $_->{tags}{language}, default => $_->{disposition}{default},
 		frames => $_->{nb_read_packets} } }
@@ -231,20 +310,21 @@ sub hls_master
 	return \@variants;
 }
 
-# A media playlist: { target (EXT-X-TARGETDURATION), ended, segments =>
-# [ { duration (EXTINF), uri, bytes (size on disk, beside the playlist) } ] }.
+# A media playlist: { target (EXT-X-TARGETDURATION), ended, seconds (the sum
+# of EXTINF), segments => [ { duration (EXTINF), uri, bytes (size on disk,
+# beside the playlist) } ] }.
 sub hls_media
 {
 	my ($path) = @_;
 	open(my $fh, '<', $path) or return undef;
 	my ($dir) = $path =~ m{^(.*/)} ? $1 : '';
-	my %p = (segments => [], ended => 0);
+	my %p = (segments => [], ended => 0, seconds => 0);
 	my $extinf;
 	while (my $line = <$fh>)
 	{
 		$line =~ s/\s+$//;
 		if ($line =~ /^#EXT-X-TARGETDURATION:(-?\d+)/) { $p{target} = $1 }
-		elsif ($line =~ /^#EXTINF:([\d.]+)/) { $extinf = $1 }
+		elsif ($line =~ /^#EXTINF:([\d.]+)/) { $extinf = $1; $p{seconds} += $1 }
 		elsif ($line eq '#EXT-X-ENDLIST') { $p{ended} = 1 }
 		elsif ($line ne '' && $line !~ /^#/ && defined $extinf)
 		{
@@ -291,7 +371,7 @@ sub hls_measure
 sub hls_expected_codecs
 {
 	my ($path) = @_;
-	my $probe = ffprobe_streams($path) or return ('', undef);
+	my $probe = ffprobe_json($path) or return ('', undef);
 	my ($v) = grep { $_->{codec_type} eq 'video' } @{ $probe->{streams} };
 	my ($a) = grep { $_->{codec_type} eq 'audio' } @{ $probe->{streams} };
 	my @codecs;
@@ -337,6 +417,58 @@ sub picture_box
 	return undef unless @all;
 	my ($w, $h, $x, $y) = @all[-4 .. -1];
 	return { width => $w, height => $h, x => $x, y => $y };
+}
+
+# --- Outputs on disk ---------------------------------------------------------
+
+# The top-level box types of an mp4 file, in file order.
+sub mp4_top_level_boxes
+{
+	my ($path) = @_;
+	open(my $fh, '<:raw', $path) or return ();
+	my $size_left = -s $path;
+	my @types;
+	my $offset = 0;
+	while ($offset + 8 <= $size_left)
+	{
+		seek($fh, $offset, 0);
+		read($fh, my $header, 16) >= 8 or last;
+		my ($size, $type) = unpack('N a4', $header);
+		if ($size == 1)
+		{
+			my ($hi, $lo) = unpack('N N', substr($header, 8, 8));
+			$size = $hi * 4294967296 + $lo;
+		}
+		elsif ($size == 0)
+		{
+			$size = $size_left - $offset;
+		}
+		push @types, $type;
+		last if $size < 8;
+		$offset += $size;
+	}
+	close $fh;
+	return @types;
+}
+
+# Every file and symbolic link below $dir (relative paths, sorted),
+# hidden ones included.
+sub files_under
+{
+	my ($dir) = @_;
+	return () unless -d $dir;
+	my @files;
+	File::Find::find(
+		{
+			wanted => sub {
+				return if -d $_ && !-l $_;
+				(my $rel = $File::Find::name) =~ s{^\Q$dir\E/?}{};
+				push @files, $rel;
+			},
+			no_chdir => 1
+		},
+		$dir);
+	return sort @files;
 }
 
 1;

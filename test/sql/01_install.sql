@@ -57,3 +57,6 @@ SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.rel
 -- The ffrtmp.* settings are reserved: nobody can invent one to fake a context.
 SET ffrtmp.tenant = 'someone-else';
 SELECT set_config('ffrtmp.tenant_id', 'x', false);
+
+-- Every file installs its own copy (they run alone or in any order).
+DROP EXTENSION ffrtmp CASCADE;

@@ -1,5 +1,9 @@
 -- Tenant lifecycle from psql: create, read, update, soft delete and restore,
 -- and the errors each refuses bad input with.
+-- Its own fixtures: a fresh install, dropped at the end, so this file runs
+-- alone (scripts/test.sh regress REGRESS_TESTS=02_tenants) or in any order.
+CREATE EXTENSION ffrtmp;
+
 SELECT name, plan, display_name, effective_status, max_jobs, max_workers, max_cpu_cores, max_gpus, max_jobs_per_hour
 FROM ffrtmp.create_tenant('acme', plan => 'pro', display_name => 'Acme Corp',
                           description => 'Video platform', metadata => '{"region": "eu"}');
@@ -72,3 +76,5 @@ SELECT name FROM ffrtmp.delete_tenant('default');
 SELECT name FROM ffrtmp.update_tenant('default', status => 'suspended');
 SELECT name FROM ffrtmp.update_tenant('default', expires_at => now() + interval '1 day');
 SELECT name, effective_status FROM ffrtmp.get_tenant('default');
+
+DROP EXTENSION ffrtmp CASCADE;

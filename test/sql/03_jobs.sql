@@ -1,5 +1,11 @@
 -- Submitting jobs: inputs, outputs, presets, parameters, priorities, queues,
 -- idempotency; then cancel, retry and the history each change leaves.
+-- Its own fixtures: a fresh install, dropped at the end, so this file runs
+-- alone (scripts/test.sh regress REGRESS_TESTS=03_jobs) or in any order.
+CREATE EXTENSION ffrtmp;
+SELECT name, plan FROM (VALUES ('acme', 'pro'), ('globex', 'basic'), ('initech', 'basic')) AS t(tenant, tenant_plan),
+  LATERAL ffrtmp.create_tenant(tenant, plan => tenant_plan);
+
 \set SHOW_CONTEXT never
 SELECT seq, state, queue, priority, input_url, output_url, preset, params, cpu_cores, gpus,
        attempt, max_attempts, run_after <= now() AS runnable
@@ -140,7 +146,9 @@ SELECT seq, state FROM ffrtmp.tenant_jobs('acme', state => 'canceled');
 SELECT seq FROM ffrtmp.tenant_jobs('acme', state => 'sleeping');
 SELECT * FROM ffrtmp.verify_usage();
 
--- Accepted: encoded and raw UTF-8 names, the longest names (initech: later files count acme's jobs).
+-- Accepted: encoded and raw UTF-8 names, the longest names (for initech, a tenant of their own).
 SELECT input_url FROM ffrtmp.submit_job('file:///media/in/my%20clip%20%23%3F%25%C3%A9.mp4', tenant => 'initech');
 SELECT input_url FROM ffrtmp.submit_job('file://localhost/media/in/café.mp4', tenant => 'initech');
 SELECT length(output_url) FROM ffrtmp.submit_job('testsrc://', output_url => repeat('d', 255) || '/' || repeat('n', 204) || '.mp4', tenant => 'initech');
+
+DROP EXTENSION ffrtmp CASCADE;

@@ -1,4 +1,10 @@
 -- Worker nodes: shared pool and dedicated, session tokens, and max_workers.
+-- Its own fixtures: a fresh install, dropped at the end, so this file runs
+-- alone (scripts/test.sh regress REGRESS_TESTS=04_nodes) or in any order.
+CREATE EXTENSION ffrtmp;
+SELECT name, plan FROM (VALUES ('acme', 'pro')) AS t(tenant, tenant_plan),
+  LATERAL ffrtmp.create_tenant(tenant, plan => tenant_plan);
+
 CREATE TEMP TABLE tokens (name text PRIMARY KEY, node_id bigint, token text);
 
 INSERT INTO tokens SELECT 'pool-1', node_id, session_token
@@ -40,3 +46,5 @@ SELECT node_id IS NOT NULL AS re_registered FROM ffrtmp.register_node('g-2', cpu
 SELECT name, cpu_cores FROM ffrtmp.tenant_nodes('umbrella');
 SELECT active_workers, workers_available FROM ffrtmp.tenant_stats('umbrella');
 SELECT * FROM ffrtmp.verify_usage();
+
+DROP EXTENSION ffrtmp CASCADE;

@@ -1,4 +1,14 @@
 -- A database role mapped to a tenant sees and acts for that tenant only.
+-- Its own fixtures: a fresh install, dropped at the end, so this file runs
+-- alone (scripts/test.sh regress REGRESS_TESTS=05_tenant_roles) or in any order.
+CREATE EXTENSION ffrtmp;
+SELECT name, plan FROM (VALUES ('acme', 'pro'), ('globex', 'basic')) AS t(tenant, tenant_plan),
+  LATERAL ffrtmp.create_tenant(tenant, plan => tenant_plan);
+-- globex has a job before bob's; acme has 8 queued jobs and a dedicated node.
+SELECT count(ffrtmp.submit_job('testsrc://', tenant => 'globex')) AS globex_jobs;
+SELECT count(ffrtmp.submit_job('testsrc://', tenant => 'acme')) AS acme_jobs FROM generate_series(1, 8);
+SELECT node_id IS NOT NULL AS registered FROM ffrtmp.register_node('acme-1', cpu_cores => 8, tenant => 'acme');
+
 CREATE ROLE bob LOGIN;
 CREATE ROLE carol LOGIN;
 CREATE ROLE root_like SUPERUSER;
@@ -45,3 +55,5 @@ SELECT summary FROM ffrtmp.tenant_stats('default');
 DROP ROLE bob;
 DROP ROLE carol;
 DROP ROLE root_like;
+
+DROP EXTENSION ffrtmp CASCADE;

@@ -2,6 +2,10 @@
 -- link-local (cloud metadata), multicast, unspecified or other
 -- special-purpose addresses, in any spelling, nor carry credentials.
 -- Operators open what they need with ffrtmp.network_allow (superuser only).
+-- Its own fixtures: a fresh install, dropped at the end, so this file runs
+-- alone (scripts/test.sh regress REGRESS_TESTS=06_network_policy) or in any order.
+CREATE EXTENSION ffrtmp;
+
 \set SHOW_CONTEXT never
 -- One transaction, rolled back at the end, so later files see nothing of it;
 -- psql takes a savepoint before each statement, so the refusals don't abort it.
@@ -88,3 +92,5 @@ RESET ROLE;
 SELECT count(*) AS jobs, count(*) FILTER (WHERE input_url LIKE '%secret%' OR output_url LIKE '%secret%') AS with_credentials
 FROM ffrtmp.jobs WHERE tenant_id = (SELECT id FROM ffrtmp.tenants WHERE name = 'netpol');
 ROLLBACK;
+
+DROP EXTENSION ffrtmp CASCADE;

@@ -2,6 +2,12 @@
 -- follows savepoint rollbacks, mapping changes, tenant status and role
 -- changes within one transaction.  (Changes by other sessions:
 -- test/specs/tenant_context.spec.)
+-- Its own fixtures: a fresh install, dropped at the end, so this file runs
+-- alone (scripts/test.sh regress REGRESS_TESTS=20_tenant_context) or in any order.
+CREATE EXTENSION ffrtmp;
+SELECT name, plan FROM (VALUES ('acme', 'pro'), ('globex', 'basic')) AS t(tenant, tenant_plan),
+  LATERAL ffrtmp.create_tenant(tenant, plan => tenant_plan);
+
 CREATE ROLE app2 LOGIN;
 CREATE ROLE app3 LOGIN;
 CREATE ROLE ctx_group NOLOGIN;
@@ -139,3 +145,5 @@ DROP ROLE app2;
 DROP ROLE app3;
 DROP ROLE ctx_group;
 DROP ROLE ctx_member;
+
+DROP EXTENSION ffrtmp CASCADE;

@@ -6,12 +6,14 @@
 # result and progress, and --once.
 use strict;
 use warnings;
-use FfrtmpTest;
+use FfrtmpCluster;
+use FfrtmpMedia;
+use FfrtmpProcess;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time sleep);
 
-my $env = FfrtmpTest->new('outputs');
+my $env = FfrtmpCluster->new('outputs');
 my $clip = make_clip($env->input_root . '/clip.mp4', size => '640x360', fps => 30, seconds => 4);
 my $input = probe_summary($clip);
 is_deeply([ $input->{video}{codec}, $input->{video}{frames}, $input->{audio}{codec} ], [ 'h264', 120, 'aac' ],
@@ -101,13 +103,14 @@ no_leftovers($env->output_path('files'), 'no partial file is left beside the fin
 $job = $env->wait_job($jobs{hls});
 is($job->{state}, 'completed', 'an HLS job completes');
 my $playlist_path = $env->output_path('hls/index.m3u8');
-my $playlist = read_playlist($playlist_path) // { segments => [], seconds => 0 };
+my $playlist = hls_media($playlist_path) // { segments => [], seconds => 0 };
 ok($playlist->{ended}, 'HLS: the playlist is complete (EXT-X-ENDLIST)');
-my @long_segments = grep { $_ > 1 + 1 / 30 + 1e-6 } @{ $playlist->{lengths} };
+my @lengths = map { $_->{duration} } @{ $playlist->{segments} };
+my @long_segments = grep { $_ > 1 + 1 / 30 + 1e-6 } @lengths;
 ok(@{ $playlist->{segments} } >= 3 && !@long_segments,
 	'HLS: hls_segment_seconds 1 makes segments of 1 s, not longer')
-  or diag "segment lengths: @{ $playlist->{lengths} }";
-is_deeply([ grep { !-s $env->output_path("hls/$_") } @{ $playlist->{segments} } ], [],
+  or diag "segment lengths: @lengths";
+is_deeply([ grep { !-s $env->output_path("hls/$_") } map { $_->{uri} } @{ $playlist->{segments} } ], [],
 	'HLS: every segment the playlist names is there, beside it');
 close_to($playlist->{seconds}, 4, 30, 'HLS: the segments add up to the input length');
 $out = probe_summary($playlist_path);
@@ -120,15 +123,15 @@ no_leftovers($env->output_path('hls'), 'HLS: no partial playlist or segment is l
 $job = $env->wait_job($jobs{abr});
 is($job->{state}, 'completed', 'an hls-abr ladder job completes');
 my $master_path = $env->output_path('abr/master.m3u8');
-my $master = read_playlist($master_path) // { variants => [] };
-is_deeply([ sort map { $_->{resolution} // '?' } @{ $master->{variants} } ], [qw(1280x720 1920x1080 854x480)],
+my $variants = hls_master($master_path) // [];
+is_deeply([ sort map { $_->{RESOLUTION} // '?' } @$variants ], [qw(1280x720 1920x1080 854x480)],
 	'the master playlist lists three variants: 1080p, 720p and 480p');
-ok(!(grep { !$_->{bandwidth} } @{ $master->{variants} }), 'each variant has a BANDWIDTH');
-for my $variant (@{ $master->{variants} })
+ok(!(grep { !$_->{BANDWIDTH} } @$variants), 'each variant has a BANDWIDTH');
+for my $variant (@$variants)
 {
 	my $path = $env->output_path("abr/$variant->{uri}");
-	my $res = $variant->{resolution} // '?';
-	my $list = read_playlist($path) // {};
+	my $res = $variant->{RESOLUTION} // '?';
+	my $list = hls_media($path) // {};
 	ok($list->{ended}, "ladder $res: the variant playlist is complete");
 	my $v = probe_summary($path) // {};
 	is(join('x', $v->{video}{width} // 0, $v->{video}{height} // 0), $res, "ladder $res: plays at that resolution");
@@ -173,9 +176,9 @@ my $copy = $env->output_path('copy/out.mp4');
 $out = probe_summary($copy);
 is_deeply([ $out->{video}{codec}, $out->{video}{frames}, $out->{audio}{codec} ],
 	[ 'h264', 120, 'aac' ], 'copy: same codecs and frame count as the input');
-is(packet_hashes($copy, '0:v'), packet_hashes($clip, '0:v'),
+is(packet_md5($copy, '0:v'), packet_md5($clip, '0:v'),
 	'copy: the video packets are the input\'s, byte for byte (no re-encode)');
-is(packet_hashes($copy, '0:a'), packet_hashes($clip, '0:a'), 'copy: and so are the audio packets');
+is(packet_md5($copy, '0:a'), packet_md5($clip, '0:a'), 'copy: and so are the audio packets');
 
 # --- progress while a longer job runs --------------------------------------
 my $long = $env->submit('testsrc://1280x720@30?duration=20', output => 'progress/long.mp4',

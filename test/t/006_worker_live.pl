@@ -7,13 +7,16 @@
 use strict;
 use warnings;
 use IO::Socket::INET;
-use FfrtmpTest;
+use FfrtmpCluster;
+use FfrtmpMedia;
+use FfrtmpProcess;
+use FfrtmpServers;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time sleep);
 
 my $io_timeout = 3;
-my $env = FfrtmpTest->new('live');
+my $env = FfrtmpCluster->new('live');
 my $rtmp = start_rtmp_server($env->dir . '/nginx');
 my $worker = $env->start_worker(args => [ '--slots=3', "--io-timeout=${io_timeout}s" ]);
 
@@ -55,10 +58,11 @@ my $hls_row = $env->wait_job($hls, timeout => 60);
 is($hls_row->{state}, 'completed', 'killing the publisher ends the HLS job cleanly: completed')
   or diag "$hls_row->{failure_reason}: " . ($hls_row->{error} // '');
 my $playlist_path = $env->output_path('live/index.m3u8');
-my $playlist = read_playlist($playlist_path) // { segments => [] };
+my $playlist = hls_media($playlist_path) // { segments => [] };
 ok($playlist->{ended}, 'the playlist is closed with EXT-X-ENDLIST');
-ok(@{ $playlist->{segments} } >= 2 && !(grep { !-s $env->output_path("live/$_") } @{ $playlist->{segments} }),
-	'its segments are all there') or diag $playlist->{text};
+ok(@{ $playlist->{segments} } >= 2
+	  && !(grep { !-s $env->output_path("live/$_") } map { $_->{uri} } @{ $playlist->{segments} }),
+	'its segments are all there') or diag explain $playlist;
 my $recorded = probe_summary($playlist_path) // {};
 is_deeply([ @{ $recorded->{video} // {} }{qw(codec width height)}, $recorded->{audio}{codec} ],
 	[ 'h264', 640, 360, 'aac' ], 'the recording plays: the publisher\'s h264 640x360 and aac, copied');

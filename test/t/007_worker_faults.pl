@@ -7,14 +7,17 @@
 use strict;
 use warnings;
 use File::Path qw(make_path);
-use FfrtmpTest;
+use FfrtmpCluster;
+use FfrtmpMedia;
+use FfrtmpProcess;
+use FfrtmpServers;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time sleep);
 
 # A node silent for 5 s is offline: longer than a restart of the test
 # database takes, shorter than the tests want to wait for a lost worker.
-my $env = FfrtmpTest->new('faults', node_timeout => '5s');
+my $env = FfrtmpCluster->new('faults', node_timeout => '5s');
 my $root = $env->input_root;
 my $outside = $env->dir . '/outside';    # neither an input nor an output root
 make_path($outside);

@@ -13,9 +13,11 @@ use File::Path qw(make_path);
 use Socket qw(inet_ntoa);
 use PostgreSQL::Test::Utils;
 use Test::More;
-use FfrtmpTest;
+use FfrtmpCluster;
+use FfrtmpMedia;
+use FfrtmpServers;
 
-my $env = FfrtmpTest->new('netpolicy');
+my $env = FfrtmpCluster->new('netpolicy');
 my $web = $env->dir . '/web';
 make_path($web);
 make_clip("$web/clip.mp4", seconds => 1, size => '320x240', fps => 10);

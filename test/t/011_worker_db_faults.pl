@@ -12,13 +12,14 @@
 # job's outcome is delivered once the lock goes.
 use strict;
 use warnings;
-use FfrtmpTest;
+use FfrtmpCluster;
+use FfrtmpProcess;
 use IPC::Run;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time sleep);
 
-my $env = FfrtmpTest->new('dbfaults', node_timeout => '3s');
+my $env = FfrtmpCluster->new('dbfaults', node_timeout => '3s');
 my $node = $env->node;
 my $worker_bin = worker_bin();
 my $host = $node->host;

@@ -10,12 +10,12 @@
 # colour-tagged and with the audio asked for.
 use strict;
 use warnings;
-use FfrtmpTest;
-use FfrtmpMedia qw(hls_master hls_media hls_measure hls_expected_codecs video_info decode_whole);
+use FfrtmpCluster;
+use FfrtmpMedia;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $env = FfrtmpTest->new('media_jobs');
+my $env = FfrtmpCluster->new('media_jobs');
 my $clip = make_clip($env->input_root . '/clip.mp4', size => '640x360', fps => 30, seconds => 4);
 my $one = $env->input_root . '/one.mp4';
 my ($out, $err) = ('', '');

@@ -6,7 +6,7 @@
 # preset.  A rule written twice would show here as a disagreement.
 use strict;
 use warnings;
-use FfrtmpTest;
+use FfrtmpCluster;
 use IPC::Run;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -14,7 +14,7 @@ use Test::More;
 my $transcode = $ENV{FFRTMP_TRANSCODE};
 plan skip_all => 'FFRTMP_TRANSCODE does not name an executable ffrtmp-transcode'
   unless defined $transcode && -x $transcode;
-my $env = FfrtmpTest->new('params_contract');
+my $env = FfrtmpCluster->new('params_contract');
 
 # [params JSON, expected verdict (1 accept, 0 refuse), output_url or undef]
 my @corpus = (
@@ -84,8 +84,8 @@ sub submit_verdict
 {
 	my ($params, $output) = @_;
 	my $sql = "BEGIN;\nSELECT id FROM ffrtmp.submit_job('testsrc://', "
-	  . (defined $output ? 'output_url => ' . FfrtmpTest::quote_literal($output) . ', ' : '')
-	  . 'params => ' . FfrtmpTest::quote_literal($params) . "::jsonb, tenant => 'acme');\nROLLBACK;";
+	  . (defined $output ? 'output_url => ' . quote_literal($output) . ', ' : '')
+	  . 'params => ' . quote_literal($params) . "::jsonb, tenant => 'acme');\nROLLBACK;";
 	my ($rc, $out, $err) = $env->node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
 	return (1, '') if $rc == 0;
 	return (0, $err) if $err =~ /ERROR:  22023:/;

@@ -8,11 +8,12 @@ use strict;
 use warnings;
 use utf8;
 use File::Copy qw(copy);
-use FfrtmpTest;
+use FfrtmpCluster;
+use FfrtmpMedia;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $env = FfrtmpTest->new('names');
+my $env = FfrtmpCluster->new('names');
 my $clip = make_clip($env->input_root . '/clip.mp4', size => '320x240', fps => 25, seconds => 1);
 
 # RFC 3986 percent-encoding of a path's bytes, '/' kept.
@@ -69,8 +70,9 @@ is($job->{state}, 'completed', 'an output file name of 208 bytes, the longest ac
 ok(-s $env->output_path("out/$longest"), 'under that name');
 $job = $env->wait_job($jobs{longest_hls});
 is($job->{state}, 'completed', 'an HLS playlist name of 208 bytes is written, segments and all');
-my $list = read_playlist($env->output_path("hls/$longest_hls")) // { segments => [] };
-ok(@{ $list->{segments} } >= 1 && !(grep { !-s $env->output_path("hls/$_") } @{ $list->{segments} }),
+my $list = hls_media($env->output_path("hls/$longest_hls")) // { segments => [] };
+ok(@{ $list->{segments} } >= 1
+	  && !(grep { !-s $env->output_path("hls/$_") } map { $_->{uri} } @{ $list->{segments} }),
 	'every segment the playlist names is there');
 
 # Refused at submit: nothing is queued that the worker could not write.
