@@ -72,7 +72,8 @@ jsonb_number(const JsonbValue *v)
 {
 	if (v->type != jbvNumeric)
 		return NAN;
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	/* Past a double's range: infinity or zero, which every bound refuses, not a numeric error. */
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v->val.numeric)));
 }
 
 static char *
