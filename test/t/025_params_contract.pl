@@ -82,7 +82,13 @@ my @corpus = (
 	[ '{"video_bitrate": 1e400}', 0 ], [ '{"crf": 1E1}', 1 ], [ '{"crf": 22.0}', 1 ], [ '{"crf": -0}', 1 ],
 );
 
+# Not JSON as PostgreSQL reads it (22P02, 22P05): the worker's reader must
+# refuse it too, not take a lenient reading of its own.
+my @not_json = ('{"crf": 22,}', '{"crf": 22} x', '{"crf": 22}{}', '{"crf": 22 /* c */}', '{"crf": 022}',
+	'{"encoder_preset": "fast\\u0000x"}', '{"crf": 22', '');
+
 # The verdict of each side: 1 accepted, 0 refused (anything else fails the test).
+my $not_json = 0;
 sub submit_verdict
 {
 	my ($params, $output) = @_;
@@ -91,7 +97,7 @@ sub submit_verdict
 	  . 'params => ' . FfrtmpTest::quote_literal($params) . "::jsonb, tenant => 'acme');\nROLLBACK;";
 	my ($rc, $out, $err) = $env->node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
 	return (1, '') if $rc == 0;
-	return (0, $err) if $err =~ /ERROR:  22023:/;
+	return (0, $err) if $err =~ /ERROR:  22023:/ || ($not_json && $err =~ /ERROR:  22P0[25]:/);
 	return (undef, $err);
 }
 
@@ -112,13 +118,16 @@ sub compare
 	my ($label, $params, $expected, $output) = @_;
 	my ($db, $db_text) = submit_verdict($params, $output);
 	my ($worker, $worker_text) = worker_verdict($params, $output);
-	my $where = defined $output ? " (output $output)" : '';
+	my $where = defined $output ? " (output " . (length $output > 60 ? substr($output, 0, 24) . "... " . length($output) . " bytes" : $output) . ")" : '';
 	ok(defined $db && defined $worker && $db == $worker && (!defined $expected || $db == $expected),
 		"$label$where: submit_job and the worker agree")
 	  or diag "submit_job: " . ($db // 'error') . " $db_text\nworker: " . ($worker // 'error') . " $worker_text";
 }
 
 compare($_->[0], $_->[0], $_->[1], $_->[2]) for @corpus;
+$not_json = 1;
+compare("not JSON: $_", $_, 0) for @not_json;
+$not_json = 0;
 
 # Each built-in preset's params, alone, as submit_job merges them.
 my @presets = split /\n/, $env->sql(q{SELECT name || E'\t' || params::text FROM ffrtmp.presets ORDER BY name});

@@ -101,6 +101,13 @@ test_refusals(void)
 		  "encode options with video copy are refused");
 	CHECK(parse("[1, 2]", NULL) < 0, "params that are not an object are refused");
 	CHECK(parse("{\"size\": ", NULL) < 0 && strstr(err, "not JSON"), "broken JSON is refused");
+	CHECK(parse("{\"crf\": 22,}", NULL) < 0 && parse("{\"crf\": 22} x", NULL) < 0 &&
+		  parse("{\"crf\": 22}{}", NULL) < 0 && parse("{\"crf\": 22 /* c */}", NULL) < 0 &&
+		  parse("{\"crf\": 022}", NULL) < 0 && strstr(err, "not JSON"),
+		  "what PostgreSQL's json refuses (trailing commas or text, comments, leading zeros) is refused");
+	CHECK(parse("{\"crf\": 22} ", NULL) == 0 && spec.renditions[0].crf == 22, "white space after the object is fine");
+	CHECK(parse("{\"encoder_preset\": \"fast\\u0000x\"}", NULL) < 0 && strstr(err, "encoder_preset"),
+		  "a string holding \\u0000 is not read as the part before it");
 }
 
 /* The choices about real-world inputs: interlacing, HDR, which audio track. */
