@@ -88,6 +88,12 @@ node_string(const JobParamsNode *v)
 	return v && v->type == JP_STRING ? v->string : NULL;
 }
 
+static bool
+is_network_output(const char *output)
+{
+	return output && (strncmp(output, "rtmp://", 7) == 0 || strncmp(output, "rtmps://", 8) == 0);
+}
+
 const char *
 job_params_format_from_output(const char *output)
 {
@@ -95,7 +101,7 @@ job_params_format_from_output(const char *output)
 
 	if (output == NULL)
 		return "mp4";
-	if (strncmp(output, "rtmp://", 7) == 0 || strncmp(output, "rtmps://", 8) == 0)
+	if (is_network_output(output))
 		return "flv";
 	dot = strrchr(output, '.');
 	if (dot && strcmp(dot, ".mkv") == 0)
@@ -296,14 +302,17 @@ check_renditions(const JobParamsNode *list, JobParamsVerdict *verdict)
 
 /* The combinations: what needs encoding, what each container holds, the audio choice. */
 static bool
-check_combinations(const JobParamsNode *params, const char *format, const char *video,
-				   const char *audio, JobParamsVerdict *verdict)
+check_combinations(const JobParamsNode *params, const char *output, const char *format,
+				   const char *video, const char *audio, JobParamsVerdict *verdict)
 {
 	const char *explicit_video = node_string(job_params_get(params, "video_codec"));
 	const char *explicit_audio = node_string(job_params_get(params, "audio_codec"));
 	bool		has_track = job_params_get(params, "audio_track") != NULL;
 	bool		has_language = job_params_get(params, "audio_language") != NULL;
 
+	if (is_network_output(output) && strcmp(format, "flv") != 0)
+		return refuse(verdict, "format", "Remove params.format or set it to flv: an rtmp output carries FLV.",
+					  "an rtmp output_url cannot carry format %s", format);
 	if (job_params_get(params, "renditions") && strcmp(format, "hls") != 0)
 		return refuse(verdict, "renditions", "Add \"format\": \"hls\": renditions make an HLS ladder.",
 					  "params.renditions needs format hls");
@@ -338,13 +347,16 @@ check_combinations(const JobParamsNode *params, const char *format, const char *
 		return refuse(verdict, "video_codec", "HLS segments (MPEG-TS) carry h264 or h265 video.",
 					  "format hls cannot hold video_codec %s", video);
 	if (strcmp(format, "flv") == 0 && !job_params_word_in(video, "h264 copy none"))
-		return refuse(verdict, "video_codec", "FLV (RTMP) carries h264 video.",
+		return refuse(verdict, "video_codec", "FLV (RTMP) carries h264 video and aac audio.",
 					  "format flv cannot hold video_codec %s", video);
+	if (strcmp(format, "flv") == 0 && !job_params_word_in(audio, "aac copy none"))
+		return refuse(verdict, "audio_codec", "FLV (RTMP) carries h264 video and aac audio.",
+					  "format flv cannot hold audio_codec %s", audio);
 	return true;
 }
 
 bool
-job_params_check(const JobParamsNode *params, const char *format_hint, JobParamsVerdict *verdict)
+job_params_check(const JobParamsNode *params, const char *output, JobParamsVerdict *verdict)
 {
 	const JobParamsNode *renditions;
 	const char *format;
@@ -363,10 +375,10 @@ job_params_check(const JobParamsNode *params, const char *format_hint, JobParams
 
 	/* Defaults as the worker applies them: the format from the output, codecs from the format. */
 	format = node_string(job_params_get(params, "format"));
-	format = format ? format : (format_hint ? format_hint : "mp4");
+	format = format ? format : job_params_format_from_output(output);
 	video = node_string(job_params_get(params, "video_codec"));
 	video = video ? video : (strcmp(format, "webm") == 0 ? "vp9" : "h264");
 	audio = node_string(job_params_get(params, "audio_codec"));
 	audio = audio ? audio : (strcmp(format, "webm") == 0 ? "opus" : "aac");
-	return check_combinations(params, format, video, audio, verdict);
+	return check_combinations(params, output, format, video, audio, verdict);
 }

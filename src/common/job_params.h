@@ -68,12 +68,14 @@ typedef struct JobParamsVerdict
 } JobParamsVerdict;
 
 /*
- * Checks params (a preset's merged with the caller's).  format_hint is the
- * format the output's name implies ("mp4", "hls"...; NULL for mp4) when
- * params has no "format".  Returns true when accepted; otherwise false with
- * the verdict filled.
+ * Checks params (a preset's merged with the caller's) for a job writing to
+ * output, its output_url as submitted (NULL: the worker's default name).
+ * The output's name picks the format when params has none; an rtmp output
+ * carries FLV whatever params say; an HLS output's derived playlist path
+ * must fit (names.h).  Returns true when accepted; otherwise false with the
+ * verdict filled.
  */
-extern bool job_params_check(const JobParamsNode *params, const char *format_hint,
+extern bool job_params_check(const JobParamsNode *params, const char *output,
 							 JobParamsVerdict *verdict);
 
 /* The format an output path or URL implies: "mp4", "mkv", "webm", "hls" or "flv". */

@@ -324,7 +324,7 @@ check_contract(json_object *root, const char *output_hint, char *err, size_t err
 	int			ok;
 
 	to_node(root, &tree);
-	ok = job_params_check(&tree, job_params_format_from_output(output_hint), &verdict);
+	ok = job_params_check(&tree, output_hint, &verdict);
 	free_node(&tree);
 	if (ok)
 		return 0;

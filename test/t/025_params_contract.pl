@@ -77,6 +77,12 @@ my @corpus = (
 	[ '{"format": "hls", "video_codec": "copy", "renditions": [{"size": "640x360"}]}', 0 ],
 	[ '{"format": "hls", "renditions": [' . join(', ', map { qq({"size": "640x360", "name": "r$_"}) } 1 .. 8) . ']}', 1 ],
 	[ '{"format": "hls", "renditions": [' . join(', ', map { qq({"size": "640x360", "name": "r$_"}) } 1 .. 9) . ']}', 0 ],
+	# Accepted by both once, then failed by the worker as a user_error: an
+	# rtmp output carries FLV whatever params say, and FLV no Opus.
+	[ '{"format": "mp4"}', 0, 'rtmp://127.0.0.1/live/out' ], [ '{"format": "hls"}', 0, 'rtmp://127.0.0.1/live/out' ],
+	[ '{"format": "flv"}', 1, 'rtmp://127.0.0.1/live/out' ], [ '{}', 1, 'rtmp://127.0.0.1/live/out' ],
+	[ '{"format": "flv", "audio_codec": "opus"}', 0 ], [ '{"audio_codec": "opus"}', 0, 'rtmp://127.0.0.1/live/out' ],
+	[ '{"format": "flv", "audio_codec": "aac"}', 1 ], [ '{"format": "flv", "audio_codec": "none"}', 1 ],
 	# Numbers past what a double holds: a refusal with 22023, not a numeric error.
 	[ '{"gop": 1e400}', 0 ], [ '{"duration": 1e-400}', 0 ], [ '{"fps": -1e400}', 0 ],
 	[ '{"video_bitrate": 1e400}', 0 ], [ '{"crf": 1E1}', 1 ], [ '{"crf": 22.0}', 1 ], [ '{"crf": -0}', 1 ],

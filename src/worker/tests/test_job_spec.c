@@ -108,6 +108,11 @@ test_refusals(void)
 	CHECK(parse("{\"crf\": 22} ", NULL) == 0 && spec.renditions[0].crf == 22, "white space after the object is fine");
 	CHECK(parse("{\"encoder_preset\": \"fast\\u0000x\"}", NULL) < 0 && strstr(err, "encoder_preset"),
 		  "a string holding \\u0000 is not read as the part before it");
+	CHECK(parse("{\"format\": \"mp4\"}", "rtmp://127.0.0.1/live/x") < 0 && strstr(err, "rtmp") &&
+		  parse("{}", "rtmp://127.0.0.1/live/x") == 0,
+		  "an rtmp output carries FLV, whatever params.format says");
+	CHECK(parse("{\"format\": \"flv\", \"audio_codec\": \"opus\"}", NULL) < 0 && strstr(err, "opus"),
+		  "FLV cannot hold Opus");
 }
 
 /* The choices about real-world inputs: interlacing, HDR, which audio track. */
