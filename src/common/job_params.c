@@ -16,12 +16,35 @@
 
 #define WORD_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
 
+/*
+ * x264's speed presets, fastest last; the worker passes them to libx264,
+ * libx265 and NVENC and maps them onto the numeric speeds of libvpx-vp9 and
+ * SVT-AV1, so any other word fails the encoder.
+ */
+#define ENCODER_PRESETS "placebo veryslow slower slow medium fast faster veryfast superfast ultrafast"
+
+/*
+ * The profiles libx264 and libx265 accept (x264_param_apply_profile,
+ * x265_param_apply_profile); the worker sets no profile on VP9 or AV1.
+ */
+static const struct
+{
+	const char *codec;
+	const char *profiles;
+}			codec_profiles[] = {
+	{"h264", "baseline main high high10 high422 high444"},
+	{"h265", "main main10 main12 mainstillpicture msp main-intra main10-intra main12-intra "
+	"main422-10 main422-10-intra main422-12 main422-12-intra main444-8 main444-intra "
+	"main444-stillpicture main444-10 main444-10-intra main444-12 main444-12-intra "
+	"main444-16-intra main444-16-stillpicture"},
+};
+
 /* name, kind, min, max, choices, top level, per rendition, needs encoding */
 const JobParamSpec job_param_specs[] = {
 	{"video_codec", JPK_CHOICE, 0, 0, "h264 h265 vp9 av1 copy none", true, false, false},
 	{"audio_codec", JPK_CHOICE, 0, 0, "aac opus copy none", true, false, false},
 	{"format", JPK_CHOICE, 0, 0, "mp4 mkv webm hls flv", true, false, false},
-	{"encoder_preset", JPK_WORD, 0, 0, NULL, true, false, false},
+	{"encoder_preset", JPK_CHOICE, 0, 0, ENCODER_PRESETS, true, false, false},
 	{"profile", JPK_WORD, 0, 0, NULL, true, false, false},
 	{"crf", JPK_INTEGER, 0, 63, NULL, true, true, true},
 	{"video_bitrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
@@ -300,6 +323,25 @@ check_renditions(const JobParamsNode *list, JobParamsVerdict *verdict)
 	return true;
 }
 
+/* What the chosen encoder takes: a profile of its own. */
+static bool
+check_encoder_options(const JobParamsNode *params, const char *video, JobParamsVerdict *verdict)
+{
+	const char *profile = node_string(job_params_get(params, "profile"));
+
+	for (int i = 0; profile && i < (int) (sizeof(codec_profiles) / sizeof(codec_profiles[0])); i++)
+		if (strcmp(video, codec_profiles[i].codec) == 0 && !job_params_word_in(profile, codec_profiles[i].profiles))
+		{
+			refuse(verdict, "profile", "", "video_codec %s has no profile \"%s\"", video, profile);
+			snprintf(verdict->hint, sizeof(verdict->hint), "Use one of: %s.", codec_profiles[i].profiles);
+			return false;
+		}
+	if (profile && job_params_word_in(video, "vp9 av1"))
+		return refuse(verdict, "profile", "Remove params.profile: the encoder picks the profile its input needs.",
+					  "video_codec %s takes no profile", video);
+	return true;
+}
+
 /* The combinations: what needs encoding, what each container holds, the audio choice. */
 static bool
 check_combinations(const JobParamsNode *params, const char *output, const char *format,
@@ -352,7 +394,7 @@ check_combinations(const JobParamsNode *params, const char *output, const char *
 	if (strcmp(format, "flv") == 0 && !job_params_word_in(audio, "aac copy none"))
 		return refuse(verdict, "audio_codec", "FLV (RTMP) carries h264 video and aac audio.",
 					  "format flv cannot hold audio_codec %s", audio);
-	return true;
+	return check_encoder_options(params, video, verdict);
 }
 
 bool

@@ -41,7 +41,8 @@ my @corpus = (
 	[ '{"size": "16x16"}', 1 ], [ '{"size": "7680x4320"}', 1 ], [ '{"size": "14x16"}', 0 ], [ '{"size": "7682x4320"}', 0 ],
 	[ '{"size": "1281x720"}', 0 ], [ '{"size": "1280x720 "}', 0 ], [ '{"size": 1280}', 0 ],
 	[ '{"encoder_preset": "veryfast"}', 1 ], [ '{"encoder_preset": "Fast"}', 0 ],
-	[ '{"encoder_preset": "' . ('a' x 32) . '"}', 1 ], [ '{"encoder_preset": "' . ('a' x 33) . '"}', 0 ],
+	[ '{"format": "hls", "renditions": [{"size": "640x360", "name": "' . ('a' x 32) . '"}]}', 1 ],
+	[ '{"format": "hls", "renditions": [{"size": "640x360", "name": "' . ('a' x 33) . '"}]}', 0 ],
 	[ '{"profile": "high"}', 1 ], [ '{"deinterlace": "on"}', 1 ], [ '{"deinterlace": "yes"}', 0 ],
 	[ '{"hdr": "tonemap"}', 1 ], [ '{"hdr": "sdr"}', 0 ],
 	[ '{"video_codec": "mpeg2"}', 0 ], [ '{"audio_codec": "mp3"}', 0 ], [ '{"format": "avi"}', 0 ],
@@ -83,6 +84,15 @@ my @corpus = (
 	[ '{"format": "flv"}', 1, 'rtmp://127.0.0.1/live/out' ], [ '{}', 1, 'rtmp://127.0.0.1/live/out' ],
 	[ '{"format": "flv", "audio_codec": "opus"}', 0 ], [ '{"audio_codec": "opus"}', 0, 'rtmp://127.0.0.1/live/out' ],
 	[ '{"format": "flv", "audio_codec": "aac"}', 1 ], [ '{"format": "flv", "audio_codec": "none"}', 1 ],
+	# The encoders' own words: a speed preset x264 knows (mapped for the
+	# others), a profile the chosen encoder takes; VP9 and AV1 take none.
+	[ '{"encoder_preset": "abc"}', 0 ], [ '{"encoder_preset": "ultrafast"}', 1 ], [ '{"encoder_preset": "placebo"}', 1 ],
+	[ '{"video_codec": "h265", "encoder_preset": "fastest"}', 0 ], [ '{"format": "webm", "encoder_preset": "slow"}', 1 ],
+	[ '{"video_codec": "av1", "encoder_preset": "6"}', 0 ],
+	[ '{"profile": "bogus"}', 0 ], [ '{"profile": "baseline"}', 1 ], [ '{"profile": "high10"}', 1 ],
+	[ '{"profile": "extended"}', 0 ], [ '{"profile": "main10"}', 0 ], [ '{"video_codec": "h265", "profile": "main10"}', 1 ],
+	[ '{"video_codec": "h265", "profile": "main444-8"}', 1 ], [ '{"video_codec": "h265", "profile": "high"}', 0 ],
+	[ '{"format": "webm", "profile": "0"}', 0 ], [ '{"video_codec": "av1", "profile": "main"}', 0 ],
 	# Numbers past what a double holds: a refusal with 22023, not a numeric error.
 	[ '{"gop": 1e400}', 0 ], [ '{"duration": 1e-400}', 0 ], [ '{"fps": -1e400}', 0 ],
 	[ '{"video_bitrate": 1e400}', 0 ], [ '{"crf": 1E1}', 1 ], [ '{"crf": 22.0}', 1 ], [ '{"crf": -0}', 1 ],

@@ -113,6 +113,10 @@ test_refusals(void)
 		  "an rtmp output carries FLV, whatever params.format says");
 	CHECK(parse("{\"format\": \"flv\", \"audio_codec\": \"opus\"}", NULL) < 0 && strstr(err, "opus"),
 		  "FLV cannot hold Opus");
+	CHECK(parse("{\"encoder_preset\": \"abc\"}", NULL) < 0 && parse("{\"profile\": \"bogus\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"vp9\", \"profile\": \"0\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"h265\", \"profile\": \"main10\", \"encoder_preset\": \"slow\"}", NULL) == 0,
+		  "encoder presets and profiles are the encoders' own words");
 }
 
 /* The choices about real-world inputs: interlacing, HDR, which audio track. */
