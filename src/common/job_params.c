@@ -39,6 +39,9 @@ static const struct
 	"main444-16-intra main444-16-stillpicture"},
 };
 
+/* libopus takes at most this many bits per second per channel. */
+#define OPUS_MAX_BITRATE_PER_CHANNEL 256000
+
 /* name, kind, min, max, choices, top level, per rendition, needs encoding */
 const JobParamSpec job_param_specs[] = {
 	{"video_codec", JPK_CHOICE, 0, 0, "h264 h265 vp9 av1 copy none", true, false, false},
@@ -170,17 +173,22 @@ job_params_parse_bitrate(const char *text)
 	return (int64_t) llround(value * scale);
 }
 
+/* A bitrate node's bits per second: a whole JSON number or a string with a unit; NAN if neither. */
+static double
+bitrate_value(const JobParamsNode *v)
+{
+	if (v->type == JP_NUMBER)
+		return v->number == floor(v->number) ? v->number : NAN;
+	if (v->type == JP_STRING && job_params_parse_bitrate(v->string) >= 0)
+		return (double) job_params_parse_bitrate(v->string);
+	return NAN;
+}
+
 static bool
 valid_bitrate(const JobParamsNode *v, double min, double max)
 {
-	double		value;
+	double		value = bitrate_value(v);
 
-	if (v->type == JP_NUMBER)
-		value = v->number == floor(v->number) ? v->number : NAN;
-	else if (v->type == JP_STRING)
-		value = (double) job_params_parse_bitrate(v->string);
-	else
-		return false;
 	return !isnan(value) && value >= min && value <= max;
 }
 
@@ -323,11 +331,14 @@ check_renditions(const JobParamsNode *list, JobParamsVerdict *verdict)
 	return true;
 }
 
-/* What the chosen encoder takes: a profile of its own. */
+/* What the chosen encoders take: a profile of theirs, an Opus bitrate within libopus's range. */
 static bool
-check_encoder_options(const JobParamsNode *params, const char *video, JobParamsVerdict *verdict)
+check_encoder_options(const JobParamsNode *params, const char *video, const char *audio,
+					  JobParamsVerdict *verdict)
 {
 	const char *profile = node_string(job_params_get(params, "profile"));
+	const JobParamsNode *bitrate = job_params_get(params, "audio_bitrate");
+	const JobParamsNode *channels = job_params_get(params, "audio_channels");
 
 	for (int i = 0; profile && i < (int) (sizeof(codec_profiles) / sizeof(codec_profiles[0])); i++)
 		if (strcmp(video, codec_profiles[i].codec) == 0 && !job_params_word_in(profile, codec_profiles[i].profiles))
@@ -339,6 +350,13 @@ check_encoder_options(const JobParamsNode *params, const char *video, JobParamsV
 	if (profile && job_params_word_in(video, "vp9 av1"))
 		return refuse(verdict, "profile", "Remove params.profile: the encoder picks the profile its input needs.",
 					  "video_codec %s takes no profile", video);
+	/* Without audio_channels the input may have one channel: count one. */
+	if (bitrate && strcmp(audio, "opus") == 0 &&
+		bitrate_value(bitrate) > OPUS_MAX_BITRATE_PER_CHANNEL * (channels ? channels->number : 1))
+		return refuse(verdict, "audio_bitrate", "Opus takes at most 256k per channel: lower audio_bitrate, or set audio_channels.",
+					  "params.audio_bitrate %.0f is over what opus takes for %.0f %s",
+					  bitrate_value(bitrate), channels ? channels->number : 1,
+					  channels && channels->number > 1 ? "channels" : "channel");
 	return true;
 }
 
@@ -394,7 +412,7 @@ check_combinations(const JobParamsNode *params, const char *output, const char *
 	if (strcmp(format, "flv") == 0 && !job_params_word_in(audio, "aac copy none"))
 		return refuse(verdict, "audio_codec", "FLV (RTMP) carries h264 video and aac audio.",
 					  "format flv cannot hold audio_codec %s", audio);
-	return check_encoder_options(params, video, verdict);
+	return check_encoder_options(params, video, audio, verdict);
 }
 
 bool

@@ -93,6 +93,12 @@ my @corpus = (
 	[ '{"profile": "extended"}', 0 ], [ '{"profile": "main10"}', 0 ], [ '{"video_codec": "h265", "profile": "main10"}', 1 ],
 	[ '{"video_codec": "h265", "profile": "main444-8"}', 1 ], [ '{"video_codec": "h265", "profile": "high"}', 0 ],
 	[ '{"format": "webm", "profile": "0"}', 0 ], [ '{"video_codec": "av1", "profile": "main"}', 0 ],
+	# libopus takes at most 256 kb/s a channel: without audio_channels, one may be all there is.
+	[ '{"audio_codec": "opus", "audio_bitrate": "256k"}', 1 ], [ '{"audio_codec": "opus", "audio_bitrate": "257k"}', 0 ],
+	[ '{"audio_codec": "opus", "audio_bitrate": "512k", "audio_channels": 2}', 1 ],
+	[ '{"audio_codec": "opus", "audio_bitrate": "513k", "audio_channels": 2}', 0 ],
+	[ '{"audio_bitrate": "1M"}', 1 ], [ '{}', 1, 'a/clip.webm' ],
+	[ '{"audio_bitrate": "300k"}', 0, 'a/clip.webm' ], [ '{"audio_bitrate": "300k", "audio_channels": 2}', 1, 'a/clip.webm' ],
 	# Numbers past what a double holds: a refusal with 22023, not a numeric error.
 	[ '{"gop": 1e400}', 0 ], [ '{"duration": 1e-400}', 0 ], [ '{"fps": -1e400}', 0 ],
 	[ '{"video_bitrate": 1e400}', 0 ], [ '{"crf": 1E1}', 1 ], [ '{"crf": 22.0}', 1 ], [ '{"crf": -0}', 1 ],

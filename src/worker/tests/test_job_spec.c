@@ -117,6 +117,9 @@ test_refusals(void)
 		  parse("{\"video_codec\": \"vp9\", \"profile\": \"0\"}", NULL) < 0 &&
 		  parse("{\"video_codec\": \"h265\", \"profile\": \"main10\", \"encoder_preset\": \"slow\"}", NULL) == 0,
 		  "encoder presets and profiles are the encoders' own words");
+	CHECK(parse("{\"audio_codec\": \"opus\", \"audio_bitrate\": \"300k\"}", NULL) < 0 &&
+		  parse("{\"audio_codec\": \"opus\", \"audio_bitrate\": \"300k\", \"audio_channels\": 2}", NULL) == 0,
+		  "Opus takes at most 256k per channel");
 }
 
 /* The choices about real-world inputs: interlacing, HDR, which audio track. */
