@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define WORD_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
+#define DIGITS "0123456789"
 
 /*
  * x264's speed presets, fastest last; the worker passes them to libx264,
@@ -192,15 +193,19 @@ valid_bitrate(const JobParamsNode *v, double min, double max)
 	return !isnan(value) && value >= min && value <= max;
 }
 
+/* Digits 'x' digits, nothing else (no sign or blank that sscanf would skip). */
 static bool
 valid_size(const char *s, int *height)
 {
-	int			width,
-				consumed = 0;
+	size_t		w = s ? strspn(s, DIGITS) : 0;
+	size_t		h = w ? strspn(s + w + 1, DIGITS) : 0;
+	int			width;
 
-	return s != NULL && s[0] >= '0' && s[0] <= '9' &&
-		sscanf(s, "%5dx%5d%n", &width, height, &consumed) == 2 && s[consumed] == '\0' &&
-		width >= 16 && width <= 7680 && *height >= 16 && *height <= 4320 &&
+	if (w == 0 || w > 4 || s[w] != 'x' || h == 0 || h > 4 || s[w + 1 + h] != '\0')
+		return false;
+	width = atoi(s);
+	*height = atoi(s + w + 1);
+	return width >= 16 && width <= 7680 && *height >= 16 && *height <= 4320 &&
 		width % 2 == 0 && *height % 2 == 0;
 }
 

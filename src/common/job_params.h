@@ -38,7 +38,7 @@ typedef enum JobParamKind
 	JPK_INTEGER,				/* whole JSON number in [min, max] */
 	JPK_NUMBER,					/* JSON number in [min, max] */
 	JPK_BITRATE,				/* bits/s: 2500000, "2500k", "2.5M" or "1G" */
-	JPK_SIZE,					/* "WIDTHxHEIGHT", even, 16x16 to 7680x4320 */
+	JPK_SIZE,					/* "WIDTHxHEIGHT" in digits, even, 16x16 to 7680x4320 */
 	JPK_WORD,					/* [a-z0-9_-]{1,32}, e.g. a profile */
 	JPK_LANGUAGE,				/* ISO 639-2 code: three lower-case letters */
 	JPK_RENDITIONS				/* array of 1 to 8 rendition objects */

@@ -102,6 +102,9 @@ my @corpus = (
 	# Numbers past what a double holds: a refusal with 22023, not a numeric error.
 	[ '{"gop": 1e400}', 0 ], [ '{"duration": 1e-400}', 0 ], [ '{"fps": -1e400}', 0 ],
 	[ '{"video_bitrate": 1e400}', 0 ], [ '{"crf": 1E1}', 1 ], [ '{"crf": 22.0}', 1 ], [ '{"crf": -0}', 1 ],
+	# Sizes are digits, 'x', digits: no sign or space that sscanf would skip.
+	[ '{"size": "1280x 720"}', 0 ], [ '{"size": "1280x+720"}', 0 ], [ '{"size": "1280x\\t720"}', 0 ],
+	[ '{"format": "hls", "renditions": [{"size": "640x 360"}]}', 0 ],
 );
 
 # Not JSON as PostgreSQL reads it (22P02, 22P05): the worker's reader must
