@@ -7,6 +7,7 @@
  * for bitrates, whose string form carries a unit (k, K, M or G as in FFmpeg).
  */
 #include "job_params.h"
+#include "names.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -417,6 +418,9 @@ check_combinations(const JobParamsNode *params, const char *output, const char *
 	if (strcmp(format, "flv") == 0 && !job_params_word_in(audio, "aac copy none"))
 		return refuse(verdict, "audio_codec", "FLV (RTMP) carries h264 video and aac audio.",
 					  "format flv cannot hold audio_codec %s", audio);
+	if (strcmp(format, "hls") == 0 && output && !is_network_output(output) && names_hls_output_error(output))
+		return refuse(verdict, "", "Name the playlist itself (a path ending in .m3u8), or shorten the output path.",
+					  "%s", names_hls_output_error(output));
 	return check_encoder_options(params, video, audio, verdict);
 }
 

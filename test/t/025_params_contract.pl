@@ -105,6 +105,12 @@ my @corpus = (
 	# Sizes are digits, 'x', digits: no sign or space that sscanf would skip.
 	[ '{"size": "1280x 720"}', 0 ], [ '{"size": "1280x+720"}', 0 ], [ '{"size": "1280x\\t720"}', 0 ],
 	[ '{"format": "hls", "renditions": [{"size": "640x 360"}]}', 0 ],
+	# An HLS output not ending in .m3u8 is a directory for index.m3u8: the
+	# path with it must fit the 1024 bytes the worker checks.
+	[ '{"format": "hls"}', 1, join('/', ('d' x 200) x 5) . '/' . ('x' x 8) ],
+	[ '{"format": "hls"}', 0, join('/', ('d' x 200) x 5) . '/' . ('x' x 9) ],
+	[ '{"format": "mp4"}', 1, join('/', ('d' x 200) x 5) . '/' . ('x' x 19) ],
+	[ '{"format": "hls"}', 1, join('/', ('d' x 200) x 5) . '/' . ('x' x 14) . '.m3u8' ],
 );
 
 # Not JSON as PostgreSQL reads it (22P02, 22P05): the worker's reader must
