@@ -26,19 +26,32 @@
 #define ENCODER_PRESETS "placebo veryslow slower slow medium fast faster veryfast superfast ultrafast"
 
 /*
- * The profiles libx264 and libx265 accept (x264_param_apply_profile,
- * x265_param_apply_profile); the worker sets no profile on VP9 or AV1.
+ * What each video encoder the worker opens takes, where it is narrower than
+ * the parameter table: the profiles libx264 and libx265 accept
+ * (x264_param_apply_profile, x265_param_apply_profile; the worker sets none
+ * on VP9 or AV1), libx265's crf scale (0 to 51), SVT-AV1's largest target
+ * (100 Mb/s) and smallest picture (64x64), and libvpx-vp9's refusal of
+ * maxrate or bufsize without a target bitrate.  Each refuses otherwise when
+ * the worker opens it, failing the job.
  */
-static const struct
+typedef struct VideoEncoderLimits
 {
 	const char *codec;
-	const char *profiles;
-}			codec_profiles[] = {
-	{"h264", "baseline main high high10 high422 high444"},
+	const char *profiles;		/* NULL: takes no profile */
+	int			max_crf;
+	double		max_bitrate;	/* video_bitrate and maxrate */
+	int			min_side;		/* the smallest width or height */
+	bool		rate_needs_bitrate; /* maxrate and bufsize only with video_bitrate */
+} VideoEncoderLimits;
+
+static const VideoEncoderLimits video_encoders[] = {
+	{"h264", "baseline main high high10 high422 high444", 63, 1e9, 16, false},
 	{"h265", "main main10 main12 mainstillpicture msp main-intra main10-intra main12-intra "
-	"main422-10 main422-10-intra main422-12 main422-12-intra main444-8 main444-intra "
-	"main444-stillpicture main444-10 main444-10-intra main444-12 main444-12-intra "
-	"main444-16-intra main444-16-stillpicture"},
+		"main422-10 main422-10-intra main422-12 main422-12-intra main444-8 main444-intra "
+		"main444-stillpicture main444-10 main444-10-intra main444-12 main444-12-intra "
+		"main444-16-intra main444-16-stillpicture", 51, 1e9, 16, false},
+	{"vp9", NULL, 63, 1e9, 16, true},
+	{"av1", NULL, 63, 1e8, 64, false},
 };
 
 /* libopus takes at most this many bits per second per channel. */
@@ -337,25 +350,91 @@ check_renditions(const JobParamsNode *list, JobParamsVerdict *verdict)
 	return true;
 }
 
-/* What the chosen encoders take: a profile of theirs, an Opus bitrate within libopus's range. */
+/* The member key of scope, else of the job-wide params (what a rendition inherits). */
+static const JobParamsNode *
+effective(const JobParamsNode *params, const JobParamsNode *scope, const char *key)
+{
+	const JobParamsNode *v = job_params_get(scope, key);
+
+	return v ? v : job_params_get(params, key);
+}
+
+/* One rendition's (or the job's) encoding options against the encoder's limits. */
+static bool
+check_encoder_scope(const VideoEncoderLimits *enc, const JobParamsNode *params,
+					const JobParamsNode *scope, const char *where, JobParamsVerdict *verdict)
+{
+	const JobParamsNode *crf = effective(params, scope, "crf");
+	const char *size = node_string(effective(params, scope, "size"));
+	int			height;
+
+	if (crf && crf->number > enc->max_crf)
+	{
+		refuse(verdict, "crf", "", "video_codec %s takes crf 0 to %d, not %.0f%s",
+			   enc->codec, enc->max_crf, crf->number, where);
+		snprintf(verdict->hint, sizeof(verdict->hint), "Use a crf from 0 to %d with %s.", enc->max_crf, enc->codec);
+		return false;
+	}
+	for (const char *const *key = (const char *const[]) {"video_bitrate", "maxrate", NULL}; *key; key++)
+	{
+		const JobParamsNode *v = effective(params, scope, *key);
+
+		if (v && bitrate_value(v) > enc->max_bitrate)
+		{
+			refuse(verdict, *key, "", "video_codec %s takes %s up to %.0f, not %.0f%s",
+				   enc->codec, *key, enc->max_bitrate, bitrate_value(v), where);
+			snprintf(verdict->hint, sizeof(verdict->hint), "Use a %s of at most %.0fM with %s.",
+					 *key, enc->max_bitrate / 1e6, enc->codec);
+			return false;
+		}
+	}
+	if (size && valid_size(size, &height) && (atoi(size) < enc->min_side || height < enc->min_side))
+	{
+		refuse(verdict, "size", "", "video_codec %s takes sizes from %dx%d, not %s%s",
+			   enc->codec, enc->min_side, enc->min_side, size, where);
+		snprintf(verdict->hint, sizeof(verdict->hint), "Use a size of at least %dx%d with %s.",
+				 enc->min_side, enc->min_side, enc->codec);
+		return false;
+	}
+	if (enc->rate_needs_bitrate && !effective(params, scope, "video_bitrate") &&
+		(effective(params, scope, "maxrate") || effective(params, scope, "bufsize")))
+		return refuse(verdict, "maxrate", "Add a video_bitrate, or remove maxrate and bufsize.",
+					  "video_codec %s takes maxrate and bufsize only with a video_bitrate%s", enc->codec, where);
+	return true;
+}
+
+/* What the chosen encoders take: their profiles and limits, an Opus bitrate within libopus's range. */
 static bool
 check_encoder_options(const JobParamsNode *params, const char *video, const char *audio,
 					  JobParamsVerdict *verdict)
 {
 	const char *profile = node_string(job_params_get(params, "profile"));
+	const JobParamsNode *renditions = job_params_get(params, "renditions");
 	const JobParamsNode *bitrate = job_params_get(params, "audio_bitrate");
 	const JobParamsNode *channels = job_params_get(params, "audio_channels");
+	const VideoEncoderLimits *enc = NULL;
+	char		where[48];
 
-	for (int i = 0; profile && i < (int) (sizeof(codec_profiles) / sizeof(codec_profiles[0])); i++)
-		if (strcmp(video, codec_profiles[i].codec) == 0 && !job_params_word_in(profile, codec_profiles[i].profiles))
-		{
-			refuse(verdict, "profile", "", "video_codec %s has no profile \"%s\"", video, profile);
-			snprintf(verdict->hint, sizeof(verdict->hint), "Use one of: %s.", codec_profiles[i].profiles);
-			return false;
-		}
-	if (profile && job_params_word_in(video, "vp9 av1"))
+	for (int i = 0; i < (int) (sizeof(video_encoders) / sizeof(video_encoders[0])); i++)
+		if (strcmp(video, video_encoders[i].codec) == 0)
+			enc = &video_encoders[i];
+	if (enc && profile && enc->profiles == NULL)
 		return refuse(verdict, "profile", "Remove params.profile: the encoder picks the profile its input needs.",
 					  "video_codec %s takes no profile", video);
+	if (enc && profile && !job_params_word_in(profile, enc->profiles))
+	{
+		refuse(verdict, "profile", "", "video_codec %s has no profile \"%s\"", video, profile);
+		snprintf(verdict->hint, sizeof(verdict->hint), "Use one of: %s.", enc->profiles);
+		return false;
+	}
+	if (enc && !renditions && !check_encoder_scope(enc, params, params, "", verdict))
+		return false;
+	for (int i = 0; enc && renditions && i < renditions->nitems; i++)
+	{
+		snprintf(where, sizeof(where), " (renditions[%d])", i);
+		if (!check_encoder_scope(enc, params, &renditions->items[i], where, verdict))
+			return false;
+	}
 	/* Without audio_channels the input may have one channel: count one. */
 	if (bitrate && strcmp(audio, "opus") == 0 &&
 		bitrate_value(bitrate) > OPUS_MAX_BITRATE_PER_CHANNEL * (channels ? channels->number : 1))

@@ -93,6 +93,19 @@ my @corpus = (
 	[ '{"profile": "extended"}', 0 ], [ '{"profile": "main10"}', 0 ], [ '{"video_codec": "h265", "profile": "main10"}', 1 ],
 	[ '{"video_codec": "h265", "profile": "main444-8"}', 1 ], [ '{"video_codec": "h265", "profile": "high"}', 0 ],
 	[ '{"format": "webm", "profile": "0"}', 0 ], [ '{"video_codec": "av1", "profile": "main"}', 0 ],
+	# Each video encoder's own limits, checked against a real transcode:
+	# libx265's crf scale, SVT-AV1's largest target and smallest picture,
+	# libvpx-vp9's maxrate and bufsize only with a target.
+	[ '{"video_codec": "h265", "crf": 51}', 1 ], [ '{"video_codec": "h265", "crf": 52}', 0 ], [ '{"crf": 63}', 1 ],
+	[ '{"format": "hls", "video_codec": "h265", "renditions": [{"size": "640x360", "crf": 52}]}', 0 ],
+	[ '{"format": "hls", "video_codec": "h265", "crf": 52, "renditions": [{"size": "640x360"}]}', 0 ],
+	[ '{"format": "hls", "video_codec": "h265", "crf": 52, "renditions": [{"size": "640x360", "crf": 30}]}', 1 ],
+	[ '{"video_codec": "av1", "video_bitrate": "100M"}', 1 ], [ '{"video_codec": "av1", "video_bitrate": 100000001}', 0 ],
+	[ '{"video_codec": "av1", "maxrate": "101M"}', 0 ], [ '{"video_codec": "av1", "bufsize": "1G"}', 1 ],
+	[ '{"video_codec": "av1", "size": "64x64"}', 1 ], [ '{"video_codec": "av1", "size": "62x64"}', 0 ],
+	[ '{"video_codec": "av1", "size": "64x16"}', 0 ], [ '{"format": "webm", "size": "16x16"}', 1 ],
+	[ '{"video_codec": "vp9", "maxrate": "1M"}', 0 ], [ '{"video_codec": "vp9", "bufsize": "1M", "crf": 30}', 0 ],
+	[ '{"video_codec": "vp9", "maxrate": "1M", "video_bitrate": "1M"}', 1 ], [ '{"maxrate": "1M"}', 1 ],
 	# libopus takes at most 256 kb/s a channel: without audio_channels, one may be all there is.
 	[ '{"audio_codec": "opus", "audio_bitrate": "256k"}', 1 ], [ '{"audio_codec": "opus", "audio_bitrate": "257k"}', 0 ],
 	[ '{"audio_codec": "opus", "audio_bitrate": "512k", "audio_channels": 2}', 1 ],

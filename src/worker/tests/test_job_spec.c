@@ -117,6 +117,14 @@ test_refusals(void)
 		  parse("{\"video_codec\": \"vp9\", \"profile\": \"0\"}", NULL) < 0 &&
 		  parse("{\"video_codec\": \"h265\", \"profile\": \"main10\", \"encoder_preset\": \"slow\"}", NULL) == 0,
 		  "encoder presets and profiles are the encoders' own words");
+	CHECK(parse("{\"video_codec\": \"h265\", \"crf\": 52}", NULL) < 0 && strstr(err, "crf 0 to 51") &&
+		  parse("{\"video_codec\": \"av1\", \"size\": \"62x64\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"av1\", \"maxrate\": \"101M\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"vp9\", \"bufsize\": \"1M\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"av1\", \"size\": \"64x64\", \"video_bitrate\": \"100M\"}", NULL) == 0,
+		  "each video encoder's own limits: libx265's crf, SVT-AV1's bitrate and size, VP9's rate control");
+	CHECK(parse("{\"format\": \"hls\", \"video_codec\": \"h265\", \"crf\": 52, \"renditions\": [{\"size\": \"640x360\"}]}", NULL) < 0 &&
+		  strstr(err, "renditions[0]"), "a rendition is checked with what it inherits");
 	CHECK(parse("{\"audio_codec\": \"opus\", \"audio_bitrate\": \"300k\"}", NULL) < 0 &&
 		  parse("{\"audio_codec\": \"opus\", \"audio_bitrate\": \"300k\", \"audio_channels\": 2}", NULL) == 0,
 		  "Opus takes at most 256k per channel");
