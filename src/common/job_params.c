@@ -16,6 +16,13 @@
 #include <string.h>
 
 #define WORD_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
+
+/*
+ * A rendition's name goes into its HLS segments' names ("stem_NAME_N.ts",
+ * N up to 10 digits): names.h's room for derived names must hold it.
+ */
+_Static_assert(1 + JOB_PARAMS_WORD_MAX + 1 + 10 + 3 <= NAMES_DERIVED_SUFFIX_MAX,
+			   "NAMES_DERIVED_SUFFIX_MAX must hold the longest rendition name in a segment name");
 #define DIGITS "0123456789"
 
 /*
