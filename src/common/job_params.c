@@ -219,7 +219,7 @@ static bool
 valid_size(const char *s, int *height)
 {
 	size_t		w = s ? strspn(s, DIGITS) : 0;
-	size_t		h = w ? strspn(s + w + 1, DIGITS) : 0;
+	size_t		h = w && s[w] == 'x' ? strspn(s + w + 1, DIGITS) : 0;
 	int			width;
 
 	if (w == 0 || w > 4 || s[w] != 'x' || h == 0 || h > 4 || s[w + 1 + h] != '\0')

@@ -128,7 +128,9 @@ test_refusals(void)
 	CHECK(parse("{\"audio_codec\": \"opus\", \"audio_bitrate\": \"300k\"}", NULL) < 0 &&
 		  parse("{\"audio_codec\": \"opus\", \"audio_bitrate\": \"300k\", \"audio_channels\": 2}", NULL) == 0,
 		  "Opus takes at most 256k per channel");
-	CHECK(parse("{\"size\": \"1280x 720\"}", NULL) < 0 && parse("{\"size\": \"1280x+720\"}", NULL) < 0,
+	CHECK(parse("{\"size\": \"1280x 720\"}", NULL) < 0 && parse("{\"size\": \"1280x+720\"}", NULL) < 0 &&
+		  parse("{\"size\": \"1280\"}", NULL) < 0 && parse("{\"size\": \"1280x\"}", NULL) < 0 &&
+		  parse("{\"size\": \"x720\"}", NULL) < 0,
 		  "a size is digits, 'x', digits");
 }
 
