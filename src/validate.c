@@ -72,7 +72,8 @@ jsonb_number(const JsonbValue *v)
 {
 	if (v->type != jbvNumeric)
 		return NAN;
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	/* Past a double's range: infinity or zero, which every bound refuses, not a numeric error. */
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v->val.numeric)));
 }
 
 static char *
@@ -365,7 +366,7 @@ to_node(const JsonbValue *v, JobParamsNode *node)
  * Checks a job's encode parameters (a preset's merged with the caller's):
  * every option known and well-formed, and the combinations consistent.
  * output_url (or NULL) picks the format when params has none, as the worker
- * does.
+ * does, and takes part in the rules (an rtmp output carries FLV).
  */
 void
 ffrtmp_check_params(Jsonb *params, const char *output_url)
@@ -380,7 +381,7 @@ ffrtmp_check_params(Jsonb *params, const char *output_url)
 		ffrtmp_check_json_object("params", params, PARAMS_MAX_BYTES, PARAMS_MAX_DEPTH);
 		container_to_node(&params->root, &root);
 	}
-	if (!job_params_check(&root, output_url ? job_params_format_from_output(output_url) : NULL, &verdict))
+	if (!job_params_check(&root, output_url, &verdict))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s", verdict.message),

@@ -7,6 +7,7 @@
  * for bitrates, whose string form carries a unit (k, K, M or G as in FFmpeg).
  */
 #include "job_params.h"
+#include "names.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -16,12 +17,59 @@
 
 #define WORD_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
 
+/*
+ * A rendition's name goes into its HLS segments' names ("stem_NAME_N.ts",
+ * N up to 10 digits): names.h's room for derived names must hold it.
+ */
+_Static_assert(1 + JOB_PARAMS_WORD_MAX + 1 + 10 + 3 <= NAMES_DERIVED_SUFFIX_MAX,
+			   "NAMES_DERIVED_SUFFIX_MAX must hold the longest rendition name in a segment name");
+#define DIGITS "0123456789"
+
+/*
+ * x264's speed presets, fastest last; the worker passes them to libx264,
+ * libx265 and NVENC and maps them onto the numeric speeds of libvpx-vp9 and
+ * SVT-AV1, so any other word fails the encoder.
+ */
+#define ENCODER_PRESETS "placebo veryslow slower slow medium fast faster veryfast superfast ultrafast"
+
+/*
+ * What each video encoder the worker opens takes, where it is narrower than
+ * the parameter table: the profiles libx264 and libx265 accept
+ * (x264_param_apply_profile, x265_param_apply_profile; the worker sets none
+ * on VP9 or AV1), libx265's crf scale (0 to 51), SVT-AV1's largest target
+ * (100 Mb/s) and smallest picture (64x64), and libvpx-vp9's refusal of
+ * maxrate or bufsize without a target bitrate.  Each refuses otherwise when
+ * the worker opens it, failing the job.
+ */
+typedef struct VideoEncoderLimits
+{
+	const char *codec;
+	const char *profiles;		/* NULL: takes no profile */
+	int			max_crf;
+	double		max_bitrate;	/* video_bitrate and maxrate */
+	int			min_side;		/* the smallest width or height */
+	bool		rate_needs_bitrate; /* maxrate and bufsize only with video_bitrate */
+} VideoEncoderLimits;
+
+static const VideoEncoderLimits video_encoders[] = {
+	{"h264", "baseline main high high10 high422 high444", 63, 1e9, 16, false},
+	{"h265", "main main10 main12 mainstillpicture msp main-intra main10-intra main12-intra "
+		"main422-10 main422-10-intra main422-12 main422-12-intra main444-8 main444-intra "
+		"main444-stillpicture main444-10 main444-10-intra main444-12 main444-12-intra "
+		"main444-16-intra main444-16-stillpicture", 51, 1e9, 16, false},
+	{"vp9", NULL, 63, 1e9, 16, true},
+	{"av1", NULL, 63, 1e8, 64, false},
+};
+
+/* libopus takes at most this many bits per second per channel. */
+#define OPUS_MAX_BITRATE_PER_CHANNEL 256000
+
 /* name, kind, min, max, choices, top level, per rendition, needs encoding */
 const JobParamSpec job_param_specs[] = {
 	{"video_codec", JPK_CHOICE, 0, 0, "h264 h265 vp9 av1 copy none", true, false, false},
 	{"audio_codec", JPK_CHOICE, 0, 0, "aac opus copy none", true, false, false},
 	{"format", JPK_CHOICE, 0, 0, "mp4 mkv webm hls flv", true, false, false},
-	{"encoder_preset", JPK_WORD, 0, 0, NULL, true, false, false},
+	{"encoder_preset", JPK_CHOICE, 0, 0, ENCODER_PRESETS, true, false, false},
 	{"profile", JPK_WORD, 0, 0, NULL, true, false, false},
 	{"crf", JPK_INTEGER, 0, 63, NULL, true, true, true},
 	{"video_bitrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
@@ -88,6 +136,12 @@ node_string(const JobParamsNode *v)
 	return v && v->type == JP_STRING ? v->string : NULL;
 }
 
+static bool
+is_network_output(const char *output)
+{
+	return output && (strncmp(output, "rtmp://", 7) == 0 || strncmp(output, "rtmps://", 8) == 0);
+}
+
 const char *
 job_params_format_from_output(const char *output)
 {
@@ -95,7 +149,7 @@ job_params_format_from_output(const char *output)
 
 	if (output == NULL)
 		return "mp4";
-	if (strncmp(output, "rtmp://", 7) == 0 || strncmp(output, "rtmps://", 8) == 0)
+	if (is_network_output(output))
 		return "flv";
 	dot = strrchr(output, '.');
 	if (dot && strcmp(dot, ".mkv") == 0)
@@ -141,29 +195,38 @@ job_params_parse_bitrate(const char *text)
 	return (int64_t) llround(value * scale);
 }
 
-static bool
-valid_bitrate(const JobParamsNode *v, double min, double max)
+/* A bitrate node's bits per second: a whole JSON number or a string with a unit; NAN if neither. */
+static double
+bitrate_value(const JobParamsNode *v)
 {
-	double		value;
-
 	if (v->type == JP_NUMBER)
-		value = v->number == floor(v->number) ? v->number : NAN;
-	else if (v->type == JP_STRING)
-		value = (double) job_params_parse_bitrate(v->string);
-	else
-		return false;
-	return !isnan(value) && value >= min && value <= max;
+		return v->number == floor(v->number) ? v->number : NAN;
+	if (v->type == JP_STRING && job_params_parse_bitrate(v->string) >= 0)
+		return (double) job_params_parse_bitrate(v->string);
+	return NAN;
 }
 
 static bool
+valid_bitrate(const JobParamsNode *v, double min, double max)
+{
+	double		value = bitrate_value(v);
+
+	return !isnan(value) && value >= min && value <= max;
+}
+
+/* Digits 'x' digits, nothing else (no sign or blank that sscanf would skip). */
+static bool
 valid_size(const char *s, int *height)
 {
-	int			width,
-				consumed = 0;
+	size_t		w = s ? strspn(s, DIGITS) : 0;
+	size_t		h = w && s[w] == 'x' ? strspn(s + w + 1, DIGITS) : 0;
+	int			width;
 
-	return s != NULL && s[0] >= '0' && s[0] <= '9' &&
-		sscanf(s, "%5dx%5d%n", &width, height, &consumed) == 2 && s[consumed] == '\0' &&
-		width >= 16 && width <= 7680 && *height >= 16 && *height <= 4320 &&
+	if (w == 0 || w > 4 || s[w] != 'x' || h == 0 || h > 4 || s[w + 1 + h] != '\0')
+		return false;
+	width = atoi(s);
+	*height = atoi(s + w + 1);
+	return width >= 16 && width <= 7680 && *height >= 16 && *height <= 4320 &&
 		width % 2 == 0 && *height % 2 == 0;
 }
 
@@ -294,16 +357,114 @@ check_renditions(const JobParamsNode *list, JobParamsVerdict *verdict)
 	return true;
 }
 
+/* The member key of scope, else of the job-wide params (what a rendition inherits). */
+static const JobParamsNode *
+effective(const JobParamsNode *params, const JobParamsNode *scope, const char *key)
+{
+	const JobParamsNode *v = job_params_get(scope, key);
+
+	return v ? v : job_params_get(params, key);
+}
+
+/* One rendition's (or the job's) encoding options against the encoder's limits. */
+static bool
+check_encoder_scope(const VideoEncoderLimits *enc, const JobParamsNode *params,
+					const JobParamsNode *scope, const char *where, JobParamsVerdict *verdict)
+{
+	const JobParamsNode *crf = effective(params, scope, "crf");
+	const char *size = node_string(effective(params, scope, "size"));
+	int			height;
+
+	if (crf && crf->number > enc->max_crf)
+	{
+		refuse(verdict, "crf", "", "video_codec %s takes crf 0 to %d, not %.0f%s",
+			   enc->codec, enc->max_crf, crf->number, where);
+		snprintf(verdict->hint, sizeof(verdict->hint), "Use a crf from 0 to %d with %s.", enc->max_crf, enc->codec);
+		return false;
+	}
+	for (const char *const *key = (const char *const[]) {"video_bitrate", "maxrate", NULL}; *key; key++)
+	{
+		const JobParamsNode *v = effective(params, scope, *key);
+
+		if (v && bitrate_value(v) > enc->max_bitrate)
+		{
+			refuse(verdict, *key, "", "video_codec %s takes %s up to %.0f, not %.0f%s",
+				   enc->codec, *key, enc->max_bitrate, bitrate_value(v), where);
+			snprintf(verdict->hint, sizeof(verdict->hint), "Use a %s of at most %.0fM with %s.",
+					 *key, enc->max_bitrate / 1e6, enc->codec);
+			return false;
+		}
+	}
+	if (size && valid_size(size, &height) && (atoi(size) < enc->min_side || height < enc->min_side))
+	{
+		refuse(verdict, "size", "", "video_codec %s takes sizes from %dx%d, not %s%s",
+			   enc->codec, enc->min_side, enc->min_side, size, where);
+		snprintf(verdict->hint, sizeof(verdict->hint), "Use a size of at least %dx%d with %s.",
+				 enc->min_side, enc->min_side, enc->codec);
+		return false;
+	}
+	if (enc->rate_needs_bitrate && !effective(params, scope, "video_bitrate") &&
+		(effective(params, scope, "maxrate") || effective(params, scope, "bufsize")))
+		return refuse(verdict, "maxrate", "Add a video_bitrate, or remove maxrate and bufsize.",
+					  "video_codec %s takes maxrate and bufsize only with a video_bitrate%s", enc->codec, where);
+	return true;
+}
+
+/* What the chosen encoders take: their profiles and limits, an Opus bitrate within libopus's range. */
+static bool
+check_encoder_options(const JobParamsNode *params, const char *video, const char *audio,
+					  JobParamsVerdict *verdict)
+{
+	const char *profile = node_string(job_params_get(params, "profile"));
+	const JobParamsNode *renditions = job_params_get(params, "renditions");
+	const JobParamsNode *bitrate = job_params_get(params, "audio_bitrate");
+	const JobParamsNode *channels = job_params_get(params, "audio_channels");
+	const VideoEncoderLimits *enc = NULL;
+	char		where[48];
+
+	for (int i = 0; i < (int) (sizeof(video_encoders) / sizeof(video_encoders[0])); i++)
+		if (strcmp(video, video_encoders[i].codec) == 0)
+			enc = &video_encoders[i];
+	if (enc && profile && enc->profiles == NULL)
+		return refuse(verdict, "profile", "Remove params.profile: the encoder picks the profile its input needs.",
+					  "video_codec %s takes no profile", video);
+	if (enc && profile && !job_params_word_in(profile, enc->profiles))
+	{
+		refuse(verdict, "profile", "", "video_codec %s has no profile \"%s\"", video, profile);
+		snprintf(verdict->hint, sizeof(verdict->hint), "Use one of: %s.", enc->profiles);
+		return false;
+	}
+	if (enc && !renditions && !check_encoder_scope(enc, params, params, "", verdict))
+		return false;
+	for (int i = 0; enc && renditions && i < renditions->nitems; i++)
+	{
+		snprintf(where, sizeof(where), " (renditions[%d])", i);
+		if (!check_encoder_scope(enc, params, &renditions->items[i], where, verdict))
+			return false;
+	}
+	/* Without audio_channels the input may have one channel: count one. */
+	if (bitrate && strcmp(audio, "opus") == 0 &&
+		bitrate_value(bitrate) > OPUS_MAX_BITRATE_PER_CHANNEL * (channels ? channels->number : 1))
+		return refuse(verdict, "audio_bitrate", "Opus takes at most 256k per channel: lower audio_bitrate, or set audio_channels.",
+					  "params.audio_bitrate %.0f is over what opus takes for %.0f %s",
+					  bitrate_value(bitrate), channels ? channels->number : 1,
+					  channels && channels->number > 1 ? "channels" : "channel");
+	return true;
+}
+
 /* The combinations: what needs encoding, what each container holds, the audio choice. */
 static bool
-check_combinations(const JobParamsNode *params, const char *format, const char *video,
-				   const char *audio, JobParamsVerdict *verdict)
+check_combinations(const JobParamsNode *params, const char *output, const char *format,
+				   const char *video, const char *audio, JobParamsVerdict *verdict)
 {
 	const char *explicit_video = node_string(job_params_get(params, "video_codec"));
 	const char *explicit_audio = node_string(job_params_get(params, "audio_codec"));
 	bool		has_track = job_params_get(params, "audio_track") != NULL;
 	bool		has_language = job_params_get(params, "audio_language") != NULL;
 
+	if (is_network_output(output) && strcmp(format, "flv") != 0)
+		return refuse(verdict, "format", "Remove params.format or set it to flv: an rtmp output carries FLV.",
+					  "an rtmp output_url cannot carry format %s", format);
 	if (job_params_get(params, "renditions") && strcmp(format, "hls") != 0)
 		return refuse(verdict, "renditions", "Add \"format\": \"hls\": renditions make an HLS ladder.",
 					  "params.renditions needs format hls");
@@ -338,13 +499,19 @@ check_combinations(const JobParamsNode *params, const char *format, const char *
 		return refuse(verdict, "video_codec", "HLS segments (MPEG-TS) carry h264 or h265 video.",
 					  "format hls cannot hold video_codec %s", video);
 	if (strcmp(format, "flv") == 0 && !job_params_word_in(video, "h264 copy none"))
-		return refuse(verdict, "video_codec", "FLV (RTMP) carries h264 video.",
+		return refuse(verdict, "video_codec", "FLV (RTMP) carries h264 video and aac audio.",
 					  "format flv cannot hold video_codec %s", video);
-	return true;
+	if (strcmp(format, "flv") == 0 && !job_params_word_in(audio, "aac copy none"))
+		return refuse(verdict, "audio_codec", "FLV (RTMP) carries h264 video and aac audio.",
+					  "format flv cannot hold audio_codec %s", audio);
+	if (strcmp(format, "hls") == 0 && output && !is_network_output(output) && names_hls_output_error(output))
+		return refuse(verdict, "", "Name the playlist itself (a path ending in .m3u8), or shorten the output path.",
+					  "%s", names_hls_output_error(output));
+	return check_encoder_options(params, video, audio, verdict);
 }
 
 bool
-job_params_check(const JobParamsNode *params, const char *format_hint, JobParamsVerdict *verdict)
+job_params_check(const JobParamsNode *params, const char *output, JobParamsVerdict *verdict)
 {
 	const JobParamsNode *renditions;
 	const char *format;
@@ -363,10 +530,10 @@ job_params_check(const JobParamsNode *params, const char *format_hint, JobParams
 
 	/* Defaults as the worker applies them: the format from the output, codecs from the format. */
 	format = node_string(job_params_get(params, "format"));
-	format = format ? format : (format_hint ? format_hint : "mp4");
+	format = format ? format : job_params_format_from_output(output);
 	video = node_string(job_params_get(params, "video_codec"));
 	video = video ? video : (strcmp(format, "webm") == 0 ? "vp9" : "h264");
 	audio = node_string(job_params_get(params, "audio_codec"));
 	audio = audio ? audio : (strcmp(format, "webm") == 0 ? "opus" : "aac");
-	return check_combinations(params, format, video, audio, verdict);
+	return check_combinations(params, output, format, video, audio, verdict);
 }

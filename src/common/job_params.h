@@ -38,8 +38,8 @@ typedef enum JobParamKind
 	JPK_INTEGER,				/* whole JSON number in [min, max] */
 	JPK_NUMBER,					/* JSON number in [min, max] */
 	JPK_BITRATE,				/* bits/s: 2500000, "2500k", "2.5M" or "1G" */
-	JPK_SIZE,					/* "WIDTHxHEIGHT", even, 16x16 to 7680x4320 */
-	JPK_WORD,					/* [a-z0-9_-]{1,32}, e.g. an encoder preset */
+	JPK_SIZE,					/* "WIDTHxHEIGHT" in digits, even, 16x16 to 7680x4320 */
+	JPK_WORD,					/* [a-z0-9_-]{1,32}, e.g. a profile */
 	JPK_LANGUAGE,				/* ISO 639-2 code: three lower-case letters */
 	JPK_RENDITIONS				/* array of 1 to 8 rendition objects */
 } JobParamKind;
@@ -68,12 +68,14 @@ typedef struct JobParamsVerdict
 } JobParamsVerdict;
 
 /*
- * Checks params (a preset's merged with the caller's).  format_hint is the
- * format the output's name implies ("mp4", "hls"...; NULL for mp4) when
- * params has no "format".  Returns true when accepted; otherwise false with
- * the verdict filled.
+ * Checks params (a preset's merged with the caller's) for a job writing to
+ * output, its output_url as submitted (NULL: the worker's default name).
+ * The output's name picks the format when params has none; an rtmp output
+ * carries FLV whatever params say; an HLS output's derived playlist path
+ * must fit (names.h).  Returns true when accepted; otherwise false with the
+ * verdict filled.
  */
-extern bool job_params_check(const JobParamsNode *params, const char *format_hint,
+extern bool job_params_check(const JobParamsNode *params, const char *output,
 							 JobParamsVerdict *verdict);
 
 /* The format an output path or URL implies: "mp4", "mkv", "webm", "hls" or "flv". */

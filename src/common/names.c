@@ -68,6 +68,19 @@ names_output_path_error(const char *path)
 }
 
 const char *
+names_hls_output_error(const char *path)
+{
+	size_t		len = strlen(path);
+	size_t		ext = strlen(NAMES_HLS_EXTENSION);
+
+	if (len >= ext && strcmp(path + len - ext, NAMES_HLS_EXTENSION) == 0)
+		return NULL;
+	if (len + 1 + strlen(NAMES_HLS_INDEX) > NAMES_OUTPUT_PATH_MAX)
+		return "the output path is a directory for an HLS output's index.m3u8, and with it longer than 1024 bytes";
+	return NULL;
+}
+
+const char *
 names_file_url_path(const char *url, char *out, size_t outlen)
 {
 	const char *p;

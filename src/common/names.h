@@ -56,6 +56,16 @@
 extern const char *names_output_path_error(const char *path);
 
 /*
+ * An HLS output path not ending in NAMES_HLS_EXTENSION names a directory,
+ * and the playlist is NAMES_HLS_INDEX in it: the path the worker checks
+ * and writes is then longer than the one given.  NULL when that path still
+ * fits NAMES_OUTPUT_PATH_MAX, otherwise why not.
+ */
+#define NAMES_HLS_EXTENSION ".m3u8"
+#define NAMES_HLS_INDEX "index.m3u8"
+extern const char *names_hls_output_error(const char *path);
+
+/*
  * Decodes a file:// URL into the absolute path it names (out, outlen bytes,
  * NAMES_PATH_MAX is enough).  Returns NULL, or why the URL is refused.
  */

@@ -224,6 +224,36 @@ parse_renditions(json_object *array, JobSpec *spec, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Parses text as PostgreSQL's json type does: json-c in strict mode (no
+ * trailing commas, comments or leading zeros), valid UTF-8, and nothing after
+ * the value.  NULL with *error set otherwise.
+ */
+static json_object *
+parse_strict(const char *text, const char **error)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *root = NULL;
+
+	if (tok == NULL)
+	{
+		*error = "out of memory";
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/* Length with the NUL: the tokener must see the end, or it waits for more. */
+	root = json_tokener_parse_ex(tok, text, (int) strlen(text) + 1);
+	*error = json_tokener_error_desc(json_tokener_get_error(tok));
+	if (root != NULL && json_tokener_get_parse_end(tok) < strlen(text))
+	{
+		json_object_put(root);
+		root = NULL;
+		*error = "text after the JSON value";
+	}
+	json_tokener_free(tok);
+	return root;
+}
+
 /* A json-c value as the common contract's tree (malloc'd; free_node frees it). */
 static void
 to_node(json_object *v, JobParamsNode *node)
@@ -235,7 +265,9 @@ to_node(json_object *v, JobParamsNode *node)
 	switch (json_object_get_type(v))
 	{
 		case json_type_string:
-			node->type = JP_STRING;
+			/* A "\u0000" inside (which jsonb refuses) would cut the C string short. */
+			node->type = (size_t) json_object_get_string_len(v) == strlen(json_object_get_string(v)) ?
+				JP_STRING : JP_NULL;
 			node->string = json_object_get_string(v);
 			break;
 		case json_type_int:
@@ -292,7 +324,7 @@ check_contract(json_object *root, const char *output_hint, char *err, size_t err
 	int			ok;
 
 	to_node(root, &tree);
-	ok = job_params_check(&tree, job_params_format_from_output(output_hint), &verdict);
+	ok = job_params_check(&tree, output_hint, &verdict);
 	free_node(&tree);
 	if (ok)
 		return 0;
@@ -309,7 +341,7 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 	static const char *const deinterlace_modes[] = {"auto", "on", "off", NULL};
 	static const char *const hdr_modes[] = {"auto", "keep", "tonemap", NULL};
 	char		word[JOB_SPEC_WORD];
-	enum json_tokener_error jerr;
+	const char *jerr;
 	json_object *root;
 	json_object *renditions = NULL;
 	Rendition  *base = &spec->renditions[JOB_SPEC_MAX_RENDITIONS - 1];
@@ -320,9 +352,9 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 	base->crf = -1;
 	spec->hls_segment_seconds = 4;
 	spec->audio_track = -1;
-	root = json_tokener_parse_verbose(params_json ? params_json : "{}", &jerr);
+	root = parse_strict(params_json ? params_json : "{}", &jerr);
 	if (root == NULL)
-		return fail(err, errlen, "params are not JSON: %s", json_tokener_error_desc(jerr));
+		return fail(err, errlen, "params are not JSON: %s", jerr);
 	if (!json_object_is_type(root, json_type_object))
 	{
 		fail(err, errlen, "params must be a JSON object");

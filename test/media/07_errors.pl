@@ -44,14 +44,24 @@ my $corrupt = damage($mkv, "$dir/corrupt.mkv", "\x42\xf2\x81\x04", "\x42\xf2\x81
 fails_with('a corrupt file', $corrupt, {}, 'input_error',
 	'Not yet implemented in FFmpeg, patches welcome', qr/\(matroska: EBML .* is not implemented\.\)/);
 
-# libx264 refusing settings: the encoder's own reason, not only libav's code.
+# An encoder refusing settings: its own reason, not only libav's code.
 my $clean = ffmpeg_make("$dir/clean.mp4",
 	[ '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=1', '-f', 'lavfi', '-i', 'sine=duration=1' ],
 	[ '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac' ]);
-fails_with('an encoder_preset libx264 does not know', $clean, { video_codec => 'h264', encoder_preset => 'sluggish' },
-	'user_error', 'Invalid argument', 'libx264: Error setting preset/tune sluggish');
-fails_with('a profile libx264 does not know', $clean, { video_codec => 'h264', profile => 'cinema' },
-	'user_error', 'Invalid argument', 'libx264: Error setting profile cinema');
+# (A preset or profile the encoder does not know is refused before any
+# work, as submit_job refuses it: the params contract knows their words.)
+for my $params ({ encoder_preset => 'sluggish' }, { profile => 'cinema' })
+{
+	my $run = transcode($clean, "$dir/out.mp4", { video_codec => 'h264', %$params });
+	my ($key) = keys %$params;
+	is($run->{status}, 2, "a $key libx264 does not know is refused before any work")
+	  and like($run->{stderr}, qr/\Q$key\E/, "naming the $key");
+}
+# An input smaller than SVT-AV1 takes (64x64), which only the worker sees.
+my $tiny = ffmpeg_make("$dir/tiny.mkv", [ '-f', 'lavfi', '-i', 'testsrc2=size=32x32:rate=25:duration=1' ],
+	[ '-c:v', 'libx264', '-preset', 'ultrafast' ]);
+fails_with('an input smaller than SVT-AV1 takes', $tiny, { video_codec => 'av1' },
+	'user_error', 'Invalid argument', 'libsvtav1: Error setting encoder parameters: bad parameter');
 
 # The issue's "Generic error in an external library": libx264 refuses an odd
 # height in 4:2:0.  Once odd sizes are rounded (item 5) the job completes;

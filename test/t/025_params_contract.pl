@@ -41,7 +41,8 @@ my @corpus = (
 	[ '{"size": "16x16"}', 1 ], [ '{"size": "7680x4320"}', 1 ], [ '{"size": "14x16"}', 0 ], [ '{"size": "7682x4320"}', 0 ],
 	[ '{"size": "1281x720"}', 0 ], [ '{"size": "1280x720 "}', 0 ], [ '{"size": 1280}', 0 ],
 	[ '{"encoder_preset": "veryfast"}', 1 ], [ '{"encoder_preset": "Fast"}', 0 ],
-	[ '{"encoder_preset": "' . ('a' x 32) . '"}', 1 ], [ '{"encoder_preset": "' . ('a' x 33) . '"}', 0 ],
+	[ '{"format": "hls", "renditions": [{"size": "640x360", "name": "' . ('a' x 32) . '"}]}', 1 ],
+	[ '{"format": "hls", "renditions": [{"size": "640x360", "name": "' . ('a' x 33) . '"}]}', 0 ],
 	[ '{"profile": "high"}', 1 ], [ '{"deinterlace": "on"}', 1 ], [ '{"deinterlace": "yes"}', 0 ],
 	[ '{"hdr": "tonemap"}', 1 ], [ '{"hdr": "sdr"}', 0 ],
 	[ '{"video_codec": "mpeg2"}', 0 ], [ '{"audio_codec": "mp3"}', 0 ], [ '{"format": "avi"}', 0 ],
@@ -77,9 +78,61 @@ my @corpus = (
 	[ '{"format": "hls", "video_codec": "copy", "renditions": [{"size": "640x360"}]}', 0 ],
 	[ '{"format": "hls", "renditions": [' . join(', ', map { qq({"size": "640x360", "name": "r$_"}) } 1 .. 8) . ']}', 1 ],
 	[ '{"format": "hls", "renditions": [' . join(', ', map { qq({"size": "640x360", "name": "r$_"}) } 1 .. 9) . ']}', 0 ],
+	# Accepted by both once, then failed by the worker as a user_error: an
+	# rtmp output carries FLV whatever params say, and FLV no Opus.
+	[ '{"format": "mp4"}', 0, 'rtmp://127.0.0.1/live/out' ], [ '{"format": "hls"}', 0, 'rtmp://127.0.0.1/live/out' ],
+	[ '{"format": "flv"}', 1, 'rtmp://127.0.0.1/live/out' ], [ '{}', 1, 'rtmp://127.0.0.1/live/out' ],
+	[ '{"format": "flv", "audio_codec": "opus"}', 0 ], [ '{"audio_codec": "opus"}', 0, 'rtmp://127.0.0.1/live/out' ],
+	[ '{"format": "flv", "audio_codec": "aac"}', 1 ], [ '{"format": "flv", "audio_codec": "none"}', 1 ],
+	# The encoders' own words: a speed preset x264 knows (mapped for the
+	# others), a profile the chosen encoder takes; VP9 and AV1 take none.
+	[ '{"encoder_preset": "abc"}', 0 ], [ '{"encoder_preset": "ultrafast"}', 1 ], [ '{"encoder_preset": "placebo"}', 1 ],
+	[ '{"video_codec": "h265", "encoder_preset": "fastest"}', 0 ], [ '{"format": "webm", "encoder_preset": "slow"}', 1 ],
+	[ '{"video_codec": "av1", "encoder_preset": "6"}', 0 ],
+	[ '{"profile": "bogus"}', 0 ], [ '{"profile": "baseline"}', 1 ], [ '{"profile": "high10"}', 1 ],
+	[ '{"profile": "extended"}', 0 ], [ '{"profile": "main10"}', 0 ], [ '{"video_codec": "h265", "profile": "main10"}', 1 ],
+	[ '{"video_codec": "h265", "profile": "main444-8"}', 1 ], [ '{"video_codec": "h265", "profile": "high"}', 0 ],
+	[ '{"format": "webm", "profile": "0"}', 0 ], [ '{"video_codec": "av1", "profile": "main"}', 0 ],
+	# Each video encoder's own limits, checked against a real transcode:
+	# libx265's crf scale, SVT-AV1's largest target and smallest picture,
+	# libvpx-vp9's maxrate and bufsize only with a target.
+	[ '{"video_codec": "h265", "crf": 51}', 1 ], [ '{"video_codec": "h265", "crf": 52}', 0 ], [ '{"crf": 63}', 1 ],
+	[ '{"format": "hls", "video_codec": "h265", "renditions": [{"size": "640x360", "crf": 52}]}', 0 ],
+	[ '{"format": "hls", "video_codec": "h265", "crf": 52, "renditions": [{"size": "640x360"}]}', 0 ],
+	[ '{"format": "hls", "video_codec": "h265", "crf": 52, "renditions": [{"size": "640x360", "crf": 30}]}', 1 ],
+	[ '{"video_codec": "av1", "video_bitrate": "100M"}', 1 ], [ '{"video_codec": "av1", "video_bitrate": 100000001}', 0 ],
+	[ '{"video_codec": "av1", "maxrate": "101M"}', 0 ], [ '{"video_codec": "av1", "bufsize": "1G"}', 1 ],
+	[ '{"video_codec": "av1", "size": "64x64"}', 1 ], [ '{"video_codec": "av1", "size": "62x64"}', 0 ],
+	[ '{"video_codec": "av1", "size": "64x16"}', 0 ], [ '{"format": "webm", "size": "16x16"}', 1 ],
+	[ '{"video_codec": "vp9", "maxrate": "1M"}', 0 ], [ '{"video_codec": "vp9", "bufsize": "1M", "crf": 30}', 0 ],
+	[ '{"video_codec": "vp9", "maxrate": "1M", "video_bitrate": "1M"}', 1 ], [ '{"maxrate": "1M"}', 1 ],
+	# libopus takes at most 256 kb/s a channel: without audio_channels, one may be all there is.
+	[ '{"audio_codec": "opus", "audio_bitrate": "256k"}', 1 ], [ '{"audio_codec": "opus", "audio_bitrate": "257k"}', 0 ],
+	[ '{"audio_codec": "opus", "audio_bitrate": "512k", "audio_channels": 2}', 1 ],
+	[ '{"audio_codec": "opus", "audio_bitrate": "513k", "audio_channels": 2}', 0 ],
+	[ '{"audio_bitrate": "1M"}', 1 ], [ '{}', 1, 'a/clip.webm' ],
+	[ '{"audio_bitrate": "300k"}', 0, 'a/clip.webm' ], [ '{"audio_bitrate": "300k", "audio_channels": 2}', 1, 'a/clip.webm' ],
+	# Numbers past what a double holds: a refusal with 22023, not a numeric error.
+	[ '{"gop": 1e400}', 0 ], [ '{"duration": 1e-400}', 0 ], [ '{"fps": -1e400}', 0 ],
+	[ '{"video_bitrate": 1e400}', 0 ], [ '{"crf": 1E1}', 1 ], [ '{"crf": 22.0}', 1 ], [ '{"crf": -0}', 1 ],
+	# Sizes are digits, 'x', digits: no sign or space that sscanf would skip.
+	[ '{"size": "1280x 720"}', 0 ], [ '{"size": "1280x+720"}', 0 ], [ '{"size": "1280x\\t720"}', 0 ],
+	[ '{"format": "hls", "renditions": [{"size": "640x 360"}]}', 0 ],
+	# An HLS output not ending in .m3u8 is a directory for index.m3u8: the
+	# path with it must fit the 1024 bytes the worker checks.
+	[ '{"format": "hls"}', 1, join('/', ('d' x 200) x 5) . '/' . ('x' x 8) ],
+	[ '{"format": "hls"}', 0, join('/', ('d' x 200) x 5) . '/' . ('x' x 9) ],
+	[ '{"format": "mp4"}', 1, join('/', ('d' x 200) x 5) . '/' . ('x' x 19) ],
+	[ '{"format": "hls"}', 1, join('/', ('d' x 200) x 5) . '/' . ('x' x 14) . '.m3u8' ],
 );
 
+# Not JSON as PostgreSQL reads it (22P02, 22P05): the worker's reader must
+# refuse it too, not take a lenient reading of its own.
+my @not_json = ('{"crf": 22,}', '{"crf": 22} x', '{"crf": 22}{}', '{"crf": 22 /* c */}', '{"crf": 022}',
+	'{"encoder_preset": "fast\\u0000x"}', '{"crf": 22', '');
+
 # The verdict of each side: 1 accepted, 0 refused (anything else fails the test).
+my $not_json = 0;
 sub submit_verdict
 {
 	my ($params, $output) = @_;
@@ -88,7 +141,7 @@ sub submit_verdict
 	  . 'params => ' . quote_literal($params) . "::jsonb, tenant => 'acme');\nROLLBACK;";
 	my ($rc, $out, $err) = $env->node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
 	return (1, '') if $rc == 0;
-	return (0, $err) if $err =~ /ERROR:  22023:/;
+	return (0, $err) if $err =~ /ERROR:  22023:/ || ($not_json && $err =~ /ERROR:  22P0[25]:/);
 	return (undef, $err);
 }
 
@@ -109,13 +162,16 @@ sub compare
 	my ($label, $params, $expected, $output) = @_;
 	my ($db, $db_text) = submit_verdict($params, $output);
 	my ($worker, $worker_text) = worker_verdict($params, $output);
-	my $where = defined $output ? " (output $output)" : '';
+	my $where = defined $output ? " (output " . (length $output > 60 ? substr($output, 0, 24) . "... " . length($output) . " bytes" : $output) . ")" : '';
 	ok(defined $db && defined $worker && $db == $worker && (!defined $expected || $db == $expected),
 		"$label$where: submit_job and the worker agree")
 	  or diag "submit_job: " . ($db // 'error') . " $db_text\nworker: " . ($worker // 'error') . " $worker_text";
 }
 
 compare($_->[0], $_->[0], $_->[1], $_->[2]) for @corpus;
+$not_json = 1;
+compare("not JSON: $_", $_, 0) for @not_json;
+$not_json = 0;
 
 # Each built-in preset's params, alone, as submit_job merges them.
 my @presets = split /\n/, $env->sql(q{SELECT name || E'\t' || params::text FROM ffrtmp.presets ORDER BY name});

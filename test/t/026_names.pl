@@ -54,6 +54,12 @@ my $longest_hls = ('h' x 203) . '.m3u8';
 $jobs{longest_hls} = $env->submit(file_url($clip), output => "hls/$longest_hls",
 	params => { format => 'hls', hls_segment_seconds => 1 });
 
+# An HLS output naming a directory (no .m3u8) gets its playlist as
+# index.m3u8 in it: that longer path is the one that must fit 1024 bytes.
+my $hls_dir = join('/', ('d' x 200) x 5) . '/' . ('x' x 8);
+$jobs{longest_hls_dir} = $env->submit(file_url($clip), output => $hls_dir,
+	params => { format => 'hls', hls_segment_seconds => 1 });
+
 my $worker = $env->start_worker(args => ['--slots=2']);
 
 for my $key (sort grep { !/^longest/ } keys %jobs)
@@ -75,8 +81,17 @@ ok(@{ $list->{segments} } >= 1
 	  && !(grep { !-s $env->output_path("hls/$_") } map { $_->{uri} } @{ $list->{segments} }),
 	'every segment the playlist names is there');
 
+$job = $env->wait_job($jobs{longest_hls_dir});
+is($job->{state}, 'completed', 'an HLS output directory of 1013 bytes is written, index.m3u8 in it')
+  or diag "$job->{failure_reason}: $job->{error}";
+ok(-s $env->output_path("$hls_dir/index.m3u8"), 'as the playlist path of 1024 bytes');
+
 # Refused at submit: nothing is queued that the worker could not write.
-my ($id, $err) = $env->try_submit('testsrc://1280x720@30?duration=1', output => ('n' x 242) . '.mp4');
+my ($id, $err) = $env->try_submit('testsrc://1280x720@30?duration=1', output => $hls_dir . 'x',
+	params => { format => 'hls' });
+ok(!defined $id, 'an HLS output directory of 1014 bytes is refused at submit (its playlist path would be 1025)');
+like($err, qr/22023.*index\.m3u8/s, 'as an invalid parameter (22023) naming index.m3u8');
+($id, $err) = $env->try_submit('testsrc://1280x720@30?duration=1', output => ('n' x 242) . '.mp4');
 ok(!defined $id, 'an output name of 246 bytes is refused at submit');
 like($err, qr/22023/, 'as an invalid parameter (22023)');
 like($err, qr/HINT:.*208 bytes/, 'with a hint that gives the limit (208 bytes)');

@@ -101,6 +101,37 @@ test_refusals(void)
 		  "encode options with video copy are refused");
 	CHECK(parse("[1, 2]", NULL) < 0, "params that are not an object are refused");
 	CHECK(parse("{\"size\": ", NULL) < 0 && strstr(err, "not JSON"), "broken JSON is refused");
+	CHECK(parse("{\"crf\": 22,}", NULL) < 0 && parse("{\"crf\": 22} x", NULL) < 0 &&
+		  parse("{\"crf\": 22}{}", NULL) < 0 && parse("{\"crf\": 22 /* c */}", NULL) < 0 &&
+		  parse("{\"crf\": 022}", NULL) < 0 && strstr(err, "not JSON"),
+		  "what PostgreSQL's json refuses (trailing commas or text, comments, leading zeros) is refused");
+	CHECK(parse("{\"crf\": 22} ", NULL) == 0 && spec.renditions[0].crf == 22, "white space after the object is fine");
+	CHECK(parse("{\"encoder_preset\": \"fast\\u0000x\"}", NULL) < 0 && strstr(err, "encoder_preset"),
+		  "a string holding \\u0000 is not read as the part before it");
+	CHECK(parse("{\"format\": \"mp4\"}", "rtmp://127.0.0.1/live/x") < 0 && strstr(err, "rtmp") &&
+		  parse("{}", "rtmp://127.0.0.1/live/x") == 0,
+		  "an rtmp output carries FLV, whatever params.format says");
+	CHECK(parse("{\"format\": \"flv\", \"audio_codec\": \"opus\"}", NULL) < 0 && strstr(err, "opus"),
+		  "FLV cannot hold Opus");
+	CHECK(parse("{\"encoder_preset\": \"abc\"}", NULL) < 0 && parse("{\"profile\": \"bogus\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"vp9\", \"profile\": \"0\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"h265\", \"profile\": \"main10\", \"encoder_preset\": \"slow\"}", NULL) == 0,
+		  "encoder presets and profiles are the encoders' own words");
+	CHECK(parse("{\"video_codec\": \"h265\", \"crf\": 52}", NULL) < 0 && strstr(err, "crf 0 to 51") &&
+		  parse("{\"video_codec\": \"av1\", \"size\": \"62x64\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"av1\", \"maxrate\": \"101M\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"vp9\", \"bufsize\": \"1M\"}", NULL) < 0 &&
+		  parse("{\"video_codec\": \"av1\", \"size\": \"64x64\", \"video_bitrate\": \"100M\"}", NULL) == 0,
+		  "each video encoder's own limits: libx265's crf, SVT-AV1's bitrate and size, VP9's rate control");
+	CHECK(parse("{\"format\": \"hls\", \"video_codec\": \"h265\", \"crf\": 52, \"renditions\": [{\"size\": \"640x360\"}]}", NULL) < 0 &&
+		  strstr(err, "renditions[0]"), "a rendition is checked with what it inherits");
+	CHECK(parse("{\"audio_codec\": \"opus\", \"audio_bitrate\": \"300k\"}", NULL) < 0 &&
+		  parse("{\"audio_codec\": \"opus\", \"audio_bitrate\": \"300k\", \"audio_channels\": 2}", NULL) == 0,
+		  "Opus takes at most 256k per channel");
+	CHECK(parse("{\"size\": \"1280x 720\"}", NULL) < 0 && parse("{\"size\": \"1280x+720\"}", NULL) < 0 &&
+		  parse("{\"size\": \"1280\"}", NULL) < 0 && parse("{\"size\": \"1280x\"}", NULL) < 0 &&
+		  parse("{\"size\": \"x720\"}", NULL) < 0,
+		  "a size is digits, 'x', digits");
 }
 
 /* The choices about real-world inputs: interlacing, HDR, which audio track. */

@@ -126,10 +126,31 @@ test_output_paths(void)
 	}
 }
 
+/* An HLS output not naming its playlist is a directory: the path grows by "/index.m3u8". */
+static void
+test_hls_outputs(void)
+{
+	char		path[NAMES_OUTPUT_PATH_MAX + 1];
+
+	memset(path, 'p', NAMES_OUTPUT_PATH_MAX);
+	path[NAMES_OUTPUT_PATH_MAX] = '\0';
+	for (int i = 200; i < NAMES_OUTPUT_PATH_MAX; i += 201)
+		path[i] = '/';
+	path[NAMES_OUTPUT_PATH_MAX - strlen("/index.m3u8")] = '\0';
+	CHECK(names_output_path_error(path) == NULL && names_hls_output_error(path) == NULL,
+		  "an HLS output directory 11 bytes under the limit leaves room for /index.m3u8");
+	strcat(path, "p");
+	CHECK(names_output_path_error(path) == NULL && names_hls_output_error(path) != NULL,
+		  "one byte more, and the playlist path would pass 1024 bytes");
+	strcpy(path + strlen(path) - 5, ".m3u8");
+	CHECK(names_hls_output_error(path) == NULL, "a path naming the playlist itself is taken as it is");
+}
+
 int
 main(void)
 {
 	test_file_urls();
 	test_output_paths();
+	test_hls_outputs();
 	return check_summary();
 }
