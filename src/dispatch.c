@@ -8,8 +8,8 @@
  *    idle starts from the least-served waiting tenant's time, so idling earns
  *    no burst.  A tenant's k-th runnable job (by priority, then age) has the
  *    key vtime + k / weight, so the tenant furthest below its weighted share
- *    goes first.  Jobs that would take a tenant past its CPU or GPU quota are
- *    left out.
+ *    goes first.  Jobs that would take a tenant past a quota that dispatch
+ *    takes (CPU cores and GPUs: see the table in quota_checks.c) are left out.
  * 3. Matching, in C: each candidate in order takes a node that fits it, its
  *    tenant's dedicated nodes first, then the shared pool.  Dedicated nodes
  *    never run another tenant's job; GPU jobs only go to nodes with free GPUs.
@@ -220,6 +220,58 @@ lock_waiting_tenants(void)
 }
 
 /*
+ * The candidates, fairest first.  A tenant's runnable jobs are ranked (by
+ * priority, then age); the quotas a dispatch takes (the quota table's
+ * QUOTA_AT_DISPATCH rows: CPU cores, GPUs) leave out every job whose running
+ * total, with what the tenant already holds, would go past the limit.
+ * $1: jobs per tenant, $2: the current minute, $3: candidates in all.
+ */
+static char *
+candidates_sql(void)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "WITH t AS (SELECT u.tenant_id, l.weight, u.vtime");
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		if (ffrtmp_quota_checks[i].taken_at & QUOTA_AT_DISPATCH)
+			appendStringInfo(&sql, ", %s AS used_%d, l.%s AS limit_%d",
+							 ffrtmp_quota_checks[i].used, i, ffrtmp_quota_checks[i].key, i);
+	appendStringInfoString(&sql,
+						   "    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
+						   "   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'"
+						   "   ORDER BY u.tenant_id FOR NO KEY UPDATE OF u SKIP LOCKED),"
+						   " f AS (SELECT min(vtime) AS floor FROM t),"
+						   " c AS ("
+						   "  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority,"
+						   "         row_number() OVER w AS rank");
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		if (ffrtmp_quota_checks[i].taken_at & QUOTA_AT_DISPATCH)
+		{
+			appendStringInfoString(&sql, ", sum(");
+			ffrtmp_quota_append_demand(&sql, &ffrtmp_quota_checks[i], "j");
+			appendStringInfo(&sql, ") OVER w AS taken_%d", i);
+		}
+	appendStringInfoString(&sql,
+						   "    FROM t CROSS JOIN LATERAL ("
+						   "           SELECT q.* FROM ffrtmp_data.jobs q"
+						   "            WHERE q.tenant_id = t.tenant_id AND q.state = '" JOB_QUEUED "' AND q.run_after <= now()"
+						   "            ORDER BY q.priority DESC, q.id LIMIT $1) j"
+						   "  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.priority DESC, j.id))"
+						   " SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor"
+						   "   FROM c JOIN t ON t.tenant_id = c.tenant_id CROSS JOIN f"
+						   "  WHERE true");
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		if (ffrtmp_quota_checks[i].taken_at & QUOTA_AT_DISPATCH)
+			appendStringInfo(&sql, " AND (t.limit_%d IS NULL OR t.used_%d + c.taken_%d <= t.limit_%d)",
+							 i, i, i, i);
+	appendStringInfoString(&sql,
+						   "  ORDER BY greatest(t.vtime, f.floor) + c.rank::float8 / t.weight, c.priority DESC, c.id"
+						   "  LIMIT $3");
+	return ffrtmp_kept_sql(&sql);
+}
+
+/*
  * Runs one pass and returns the number of jobs assigned.  epoch: the caller's
  * leadership term; 0 skips the check (an administrator running a pass by
  * hand).  Returns 0 at once when the epoch is no longer current or another
@@ -245,30 +297,7 @@ ffrtmp_dispatch(int64 epoch)
 		" ORDER BY n.id"
 		"   FOR KEY SHARE OF n SKIP LOCKED",
 	};
-	static KeptQuery candidates = {
-		.sql = "WITH t AS ("
-		"  SELECT u.tenant_id, l.weight, u.vtime, u.cpu_cores_used, u.gpus_used, l.max_cpu_cores, l.max_gpus"
-		"    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
-		"   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'"
-		"   ORDER BY u.tenant_id FOR NO KEY UPDATE OF u SKIP LOCKED),"
-		" f AS (SELECT min(vtime) AS floor FROM t),"
-		" c AS ("
-		"  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority,"
-		"         row_number() OVER w AS rank,"
-		"         sum(j.cpu_cores) OVER w AS cores_so_far, sum(j.gpus) OVER w AS gpus_so_far"
-		"    FROM t CROSS JOIN LATERAL ("
-		"           SELECT q.id, q.tenant_id, q.cpu_cores, q.gpus, q.priority FROM ffrtmp_data.jobs q"
-		"            WHERE q.tenant_id = t.tenant_id AND q.state = '" JOB_QUEUED "' AND q.run_after <= now()"
-		"            ORDER BY q.priority DESC, q.id LIMIT $1) j"
-		"  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.priority DESC, j.id))"
-		" SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor"
-		"   FROM c JOIN t ON t.tenant_id = c.tenant_id CROSS JOIN f"
-		"  WHERE (t.max_cpu_cores IS NULL OR t.cpu_cores_used + c.cores_so_far <= t.max_cpu_cores)"
-		"    AND (t.max_gpus IS NULL OR t.gpus_used + c.gpus_so_far <= t.max_gpus)"
-		"  ORDER BY greatest(t.vtime, f.floor) + c.rank::float8 / t.weight, c.priority DESC, c.id"
-		"  LIMIT $2",
-		.nargs = 2, .argtypes = {INT4OID, INT4OID},
-	};
+	static KeptQuery candidates = {.nargs = 3, .argtypes = {INT4OID, INT8OID, INT4OID}};
 	static KeptQuery advance = {
 		.sql = "UPDATE ffrtmp_data.usage u"
 		"   SET vtime = greatest(u.vtime, $2) + d.n::float8 / l.weight"
@@ -336,8 +365,11 @@ ffrtmp_dispatch(int64 epoch)
 	lock_waiting_tenants();
 
 	/* Enough candidates to fill every slot even when some fit no free node. */
+	if (candidates.sql == NULL)
+		candidates.sql = candidates_sql();
 	values[0] = Int32GetDatum(free_slots);
-	values[1] = Int32GetDatum(free_slots * 4);
+	values[1] = Int64GetDatum(ffrtmp_current_minute());
+	values[2] = Int32GetDatum(free_slots * 4);
 	ffrtmp_run(&candidates, values, NULL);
 
 	jobs = palloc(sizeof(int64) * Max(free_slots, 1));

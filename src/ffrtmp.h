@@ -5,7 +5,8 @@
  * tenant_timeouts.c (how long a tenant may hold a transaction), spi_query.c
  * (kept plans and row returns), validate.c (argument checks), network_allow.c
  * (the network policy at submit; its rules are in common/), tenants.c,
- * tenant_roles.c, jobs.c, nodes.c, usage.c (counters and quotas), priority.c,
+ * tenant_roles.c, jobs.c, nodes.c, quota_checks.c (the table of quotas),
+ * usage.c (counters, and the quota checks built from that table), priority.c,
  * dispatch.c (one dispatch pass), scheduler.c (the background workers and
  * their election), contract.c (the vocabulary and protocol shared with the
  * worker, from common/) and ffrtmp.c (_PG_init).  The worker daemon is in
@@ -25,6 +26,7 @@
 #include "common/protocol.h"
 #include "common/sqlstates.h"
 #include "common/states.h"
+#include "quota_checks.h"
 
 /*
  * SQLSTATEs of the API, chosen for the HTTP status PostgREST maps them to
@@ -71,6 +73,7 @@ extern int	ffrtmp_begin_index_plans(void);
 extern void ffrtmp_end_index_plans(int nestlevel);
 extern Datum ffrtmp_return_row(FunctionCallInfo fcinfo);
 extern void ffrtmp_return_rows(FunctionCallInfo fcinfo);
+extern Datum ffrtmp_return_named_row(FunctionCallInfo fcinfo);
 extern Datum ffrtmp_get_datum(int column, bool *isnull);
 extern char *ffrtmp_get_text(int column);
 extern int32 ffrtmp_get_int32(int column, bool *isnull);
@@ -107,24 +110,21 @@ extern void ffrtmp_scheduler_init(void);
 extern void ffrtmp_wake_scheduler_at_commit(void);
 
 /* usage.c: a tenant's counters and quotas, read under a row lock. */
-#define FFRTMP_UNLIMITED (-1)
 typedef struct TenantUsage
 {
 	char	   *name;
 	char	   *status;			/* effective: active, suspended, expired, deleted */
-	int64		max_jobs;		/* FFRTMP_UNLIMITED when NULL */
-	int64		max_workers;
-	int64		max_cpu_cores;
-	int64		max_gpus;
-	int64		max_jobs_per_hour;
-	int64		active_jobs;
-	int64		workers;
-	int64		jobs_this_hour;
+	/* Per quota of ffrtmp_quota_checks[], in its order. */
+	int64		limit[FFRTMP_MAX_QUOTAS];	/* FFRTMP_UNLIMITED when NULL */
+	int64		used[FFRTMP_MAX_QUOTAS];
 } TenantUsage;
 
 extern int64 ffrtmp_current_minute(void);
 extern TenantUsage ffrtmp_lock_usage(pg_uuid_t *tenant);
 extern void ffrtmp_require_room(const TenantUsage *usage, const char *what, int64 used, int64 limit,
 								const char *hint);
+extern void ffrtmp_require_quotas(const TenantUsage *usage, QuotaEvent event);
+extern void ffrtmp_refuse_quota(const char *tenant, const QuotaCheck *quota, int64 demand, int64 limit);
+extern char *ffrtmp_kept_sql(StringInfo sql);
 
 #endif							/* FFRTMP_H */

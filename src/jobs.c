@@ -4,7 +4,9 @@
  * submit_job is the product's hot path.  On the common route it runs one
  * statement with a kept plan, which takes a unit of the tenant's quota on its
  * locked usage row and inserts the job and its first event; only a refusal
- * runs a second query, to say which check failed.  It sends no NOTIFY (that
+ * runs a second query, to say which check failed.  Both are built once per
+ * backend from the quota table (quota_checks.c), so they check the same
+ * quotas with the same conditions.  It sends no NOTIFY (that
  * would serialise every submitting commit cluster-wide): the scheduler's
  * latch is set at commit instead.
  */
@@ -208,17 +210,6 @@ find_idempotent_job(JobRequest *r, pg_uuid_t *tenant, Jsonb *params)
 	return id;
 }
 
-static void
-require_fit(const TenantUsage *usage, const char *what, int32 wanted, int64 limit)
-{
-	if (limit != FFRTMP_UNLIMITED && wanted > limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("job needs %d %s but tenant \"%s\" may use at most %lld",
-						wanted, what, usage->name, (long long) limit),
-				 errhint("Request fewer %s, or move the tenant to a larger plan.", what)));
-}
-
 static Datum
 return_job(FunctionCallInfo fcinfo, int64 id)
 {
@@ -238,61 +229,135 @@ return_job(FunctionCallInfo fcinfo, int64 id)
 }
 
 /*
- * Explains why the insert statement found no room: the same checks, in order,
- * against the usage row locked afresh.  Returns only when every check passes,
- * which means the situation changed since the insert looked (a job finished,
- * say) and the insert may be tried again.
+ * The job's columns a quota can take from, for the submit conditions ("r.").
+ * A quota whose job_column is not here fails to prepare, loudly.
+ */
+#define REQUEST_ROW(cores, gpus) \
+	"(SELECT " cores "::integer AS cpu_cores, " gpus "::integer AS gpus) r"
+
+/*
+ * The insert statement: one UPDATE locks the tenant's usage row and takes
+ * one unit of quota only if every check passes (re-checked on the newest
+ * row version after a lock wait), and the job and its first event are
+ * inserted only if it did.  The checks are those of the quota table.
+ */
+static char *
+submit_sql(void)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql,
+						   "WITH u AS ("
+						   "  UPDATE ffrtmp_data.usage u SET"
+						   "    active_jobs = u.active_jobs + 1, queued_jobs = u.queued_jobs + 1,"
+						   "    jobs_submitted = u.jobs_submitted + 1,"
+						   "    hour_counts[$15] = CASE WHEN u.hour_minutes[$15] = $2 THEN u.hour_counts[$15] + 1 ELSE 1 END,"
+						   "    hour_minutes[$15] = $2"
+						   "  FROM ffrtmp_data.tenant_limits l, " REQUEST_ROW("$9", "$10")
+						   "  WHERE u.tenant_id = $1 AND l.tenant_id = u.tenant_id"
+						   "    AND l.effective_status = 'active'");
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		if (ffrtmp_quota_checked_at_submit(&ffrtmp_quota_checks[i]))
+		{
+			appendStringInfoString(&sql, " AND ");
+			ffrtmp_quota_append_submit_check(&sql, &ffrtmp_quota_checks[i]);
+		}
+	appendStringInfoString(&sql,
+						   "  RETURNING u.jobs_submitted),"
+						   " j AS ("
+						   "  INSERT INTO ffrtmp_data.jobs (tenant_id, seq, queue, priority, input_url, output_url, preset,"
+						   "      params, cpu_cores, gpus, max_attempts, run_after, timeout, idempotency_key, state_reason)"
+						   "  SELECT $1, u.jobs_submitted, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, now()),"
+						   "         $13, $14, 'submitted' FROM u"
+						   "  RETURNING *),"
+						   " e AS ("
+						   "  INSERT INTO ffrtmp_data.job_events (job_id, tenant_id, attempt, from_state, to_state, reason, actor)"
+						   "  SELECT id, tenant_id, attempt, NULL, '" JOB_QUEUED "', 'submitted', ffrtmp_data.actor() FROM j)"
+						   " SELECT * FROM j");
+	return ffrtmp_kept_sql(&sql);
+}
+
+/*
+ * The explanation: each submit condition of the insert statement, word for
+ * word, as a column of its own (with the limit and the job's demand), over
+ * the usage row locked afresh.
+ */
+static char *
+explain_sql(void)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT l.name, l.effective_status");
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		if (ffrtmp_quota_checked_at_submit(&ffrtmp_quota_checks[i]))
+		{
+			appendStringInfoString(&sql, ", ");
+			ffrtmp_quota_append_submit_check(&sql, &ffrtmp_quota_checks[i]);
+			appendStringInfo(&sql, ", l.%s, ", ffrtmp_quota_checks[i].key);
+			ffrtmp_quota_append_demand(&sql, &ffrtmp_quota_checks[i], "r");
+		}
+	appendStringInfoString(&sql,
+						   "  FROM ffrtmp_data.usage u"
+						   "  JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id, "
+						   REQUEST_ROW("$3", "$4")
+						   " WHERE u.tenant_id = $1"
+						   "   FOR UPDATE OF u");
+	return ffrtmp_kept_sql(&sql);
+}
+
+/*
+ * Explains why the insert statement found no room: its own conditions,
+ * evaluated one by one against the usage row locked afresh; the first that
+ * fails is reported, the job's fit under quotas taken later first (a job
+ * that can never run), then the room under those it takes now.  Returns only
+ * when every check passes, which means the situation changed since the
+ * insert looked (a job finished, say) and the insert may be tried again.
  */
 static void
 explain_refusal(pg_uuid_t *tenant, JobRequest *r)
 {
-	TenantUsage usage = ffrtmp_lock_usage(tenant);
+	static KeptQuery explain = {.nargs = 4, .argtypes = {UUIDOID, INT8OID, INT4OID, INT4OID}};
+	Datum		values[4];
+	char	   *name;
+	bool		isnull;
 
-	ffrtmp_require_active_tenant(usage.name, usage.status, "submit jobs");
-	require_fit(&usage, "cpu_cores", r->cpu_cores, usage.max_cpu_cores);
-	require_fit(&usage, "gpus", r->gpus, usage.max_gpus);
-	ffrtmp_require_room(&usage, "active jobs", usage.active_jobs, usage.max_jobs,
-						"Wait for jobs to finish or cancel some; an administrator can raise max_jobs with ffrtmp.update_tenant().");
-	ffrtmp_require_room(&usage, "jobs per hour", usage.jobs_this_hour, usage.max_jobs_per_hour,
-						"Submit again later: the hour is rolling, counted in one-minute steps.");
+	if (explain.sql == NULL)
+		explain.sql = explain_sql();
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = Int64GetDatum(ffrtmp_current_minute());
+	values[2] = Int32GetDatum(r->cpu_cores);
+	values[3] = Int32GetDatum(r->gpus);
+	ffrtmp_run(&explain, values, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "tenant has no usage row");
+	name = ffrtmp_get_text(1);
+	ffrtmp_require_active_tenant(name, ffrtmp_get_text(2), "submit jobs");
+	for (int room = 0; room <= 1; room++)
+	{
+		int			column = 3;
+
+		for (int i = 0; i < ffrtmp_quota_count; i++)
+		{
+			const QuotaCheck *quota = &ffrtmp_quota_checks[i];
+
+			if (!ffrtmp_quota_checked_at_submit(quota))
+				continue;
+			if (((quota->taken_at & QUOTA_AT_SUBMIT) != 0) == room &&
+				!DatumGetBool(ffrtmp_get_datum(column, &isnull)))
+				ffrtmp_refuse_quota(name, quota, ffrtmp_get_int32(column + 2, &isnull),
+									ffrtmp_get_int32(column + 1, &isnull));
+			column += 3;
+		}
+	}
 }
 
 PG_FUNCTION_INFO_V1(ffrtmp_submit_job);
 Datum
 ffrtmp_submit_job(PG_FUNCTION_ARGS)
 {
-	/*
-	 * One statement on the common route: the UPDATE locks the tenant's usage
-	 * row and takes one unit of quota only if every check passes (re-checked
-	 * on the newest row version after a lock wait), and the job and its first
-	 * event are inserted only if it did.
-	 */
 	static KeptQuery insert = {
-		.sql = "WITH u AS ("
-		"  UPDATE ffrtmp_data.usage u SET"
-		"    active_jobs = u.active_jobs + 1, queued_jobs = u.queued_jobs + 1,"
-		"    jobs_submitted = u.jobs_submitted + 1,"
-		"    hour_counts[$15] = CASE WHEN u.hour_minutes[$15] = $2 THEN u.hour_counts[$15] + 1 ELSE 1 END,"
-		"    hour_minutes[$15] = $2"
-		"  FROM ffrtmp_data.tenant_limits l"
-		"  WHERE u.tenant_id = $1 AND l.tenant_id = u.tenant_id"
-		"    AND l.effective_status = 'active'"
-		"    AND (l.max_cpu_cores IS NULL OR $9 <= l.max_cpu_cores)"
-		"    AND (l.max_gpus IS NULL OR $10 <= l.max_gpus)"
-		"    AND (l.max_jobs IS NULL OR u.active_jobs < l.max_jobs)"
-		"    AND (l.max_jobs_per_hour IS NULL"
-		"         OR ffrtmp_data.jobs_in_hour(u.hour_counts, u.hour_minutes, $2) < l.max_jobs_per_hour)"
-		"  RETURNING u.jobs_submitted),"
-		" j AS ("
-		"  INSERT INTO ffrtmp_data.jobs (tenant_id, seq, queue, priority, input_url, output_url, preset,"
-		"      params, cpu_cores, gpus, max_attempts, run_after, timeout, idempotency_key, state_reason)"
-		"  SELECT $1, u.jobs_submitted, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, now()),"
-		"         $13, $14, 'submitted' FROM u"
-		"  RETURNING *),"
-		" e AS ("
-		"  INSERT INTO ffrtmp_data.job_events (job_id, tenant_id, attempt, from_state, to_state, reason, actor)"
-		"  SELECT id, tenant_id, attempt, NULL, '" JOB_QUEUED "', 'submitted', ffrtmp_data.actor() FROM j)"
-		" SELECT * FROM j",
 		.nargs = 15,
 		.argtypes = {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
 			INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, INT4OID},
@@ -304,6 +369,8 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	Datum		values[15];
 	char		nulls[15];
 
+	if (insert.sql == NULL)
+		insert.sql = submit_sql();
 	SPI_connect();
 	tenant = ffrtmp_target_tenant(r.tenant);
 	ffrtmp_require_active_now(&tenant, "submit jobs");
@@ -460,8 +527,8 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
  * retry_job starts a new run: the attempt number keeps growing (so a worker
  * still holding the old attempt stays fenced off) and first_attempt moves to
  * it, which gives the job a fresh max_attempts.  The job becomes active again,
- * so it must fit under max_jobs; it is not a new submission for the hourly
- * quota.
+ * so it takes the quotas taken at retry (max_jobs); it is not a new
+ * submission for the hourly quota.
  */
 PG_FUNCTION_INFO_V1(ffrtmp_retry_job);
 Datum
@@ -490,8 +557,7 @@ ffrtmp_retry_job(PG_FUNCTION_ARGS)
 
 	usage = ffrtmp_lock_usage(&job.tenant);
 	ffrtmp_require_active_tenant(usage.name, usage.status, "retry jobs");
-	ffrtmp_require_room(&usage, "active jobs", usage.active_jobs, usage.max_jobs,
-						"Wait for jobs to finish or cancel some; an administrator can raise max_jobs with ffrtmp.update_tenant().");
+	ffrtmp_require_quotas(&usage, QUOTA_AT_RETRY);
 	ffrtmp_run(&requeue, &id, NULL);
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }

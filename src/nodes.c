@@ -183,8 +183,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 		values[1] = PG_GETARG_DATUM(0);
 		ffrtmp_run(&counted, values, NULL);
 		if (SPI_processed == 0)
-			ffrtmp_require_room(&usage, "workers", usage.workers, usage.max_workers,
-								"Remove an idle node, or ask an administrator to raise max_workers with ffrtmp.update_tenant().");
+			ffrtmp_require_quotas(&usage, QUOTA_AT_NODE);
 	}
 	bound_registered_nodes(shared_pool ? NULL : &tenant, PG_GETARG_DATUM(0), &usage);
 

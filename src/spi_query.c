@@ -166,3 +166,45 @@ ffrtmp_parse_uuid(const char *text, pg_uuid_t *uuid)
 	*uuid = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(text)));
 	return true;
 }
+
+/*
+ * Like ffrtmp_return_row, but matches the columns by name: each column of
+ * the result type takes the query column of the same name, and a query
+ * column the type does not have is left out.  For a row assembled from a
+ * table (tenant_stats from the quota table), where positions would drift.
+ */
+Datum
+ffrtmp_return_named_row(FunctionCallInfo fcinfo)
+{
+	TupleDesc	result_desc;
+	TupleDesc	spi_desc = SPI_tuptable->tupdesc;
+	Datum	   *values;
+	bool	   *nulls;
+	Datum		result;
+
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "function returning a row called in a context that cannot accept one");
+	result_desc = BlessTupleDesc(result_desc);
+	values = palloc(sizeof(Datum) * result_desc->natts);
+	nulls = palloc(sizeof(bool) * result_desc->natts);
+	for (int i = 0; i < result_desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(result_desc, i);
+		int			column = SPI_fnumber(spi_desc, NameStr(attr->attname));
+
+		if (attr->attisdropped)
+		{
+			nulls[i] = true;
+			continue;
+		}
+		if (column <= 0)
+			elog(ERROR, "query has no column \"%s\"", NameStr(attr->attname));
+		if (SPI_gettypeid(spi_desc, column) != attr->atttypid)
+			elog(ERROR, "query column \"%s\" has type %u where %u was expected",
+				 NameStr(attr->attname), SPI_gettypeid(spi_desc, column), attr->atttypid);
+		values[i] = SPI_getbinval(SPI_tuptable->vals[0], spi_desc, column, &nulls[i]);
+	}
+	result = PointerGetDatum(SPI_returntuple(heap_form_tuple(result_desc, values, nulls), result_desc));
+	SPI_finish();
+	return result;
+}

@@ -5,7 +5,9 @@
  * change that consumes the quota updates that same row in the same
  * transaction.  Concurrent submitters of one tenant therefore queue on the row
  * lock and each sees the count its predecessor committed: the limit is exact,
- * and the check is O(1) whatever the number of jobs.
+ * and the check is O(1) whatever the number of jobs.  Which quotas exist,
+ * what they count and when they are taken is declared once, in
+ * quota_checks.c; the statements here are built from that table.
  */
 #include "ffrtmp.h"
 #include "bounds.h"
@@ -13,6 +15,7 @@
 #include "access/xact.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 /* Minutes since the Unix epoch at transaction start: the hour window's bucket clock. */
@@ -51,33 +54,47 @@ ffrtmp_jobs_in_hour(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32((int32) Min(total, PG_INT32_MAX));
 }
 
-static int64
-limit_column(int column)
+/* A statement built once per backend, in memory that lives as long as its kept plan. */
+char *
+ffrtmp_kept_sql(StringInfo sql)
 {
-	bool		isnull;
-	int32		value = ffrtmp_get_int32(column, &isnull);
+	char	   *kept = MemoryContextStrdup(TopMemoryContext, sql->data);
 
-	return isnull ? FFRTMP_UNLIMITED : value;
+	pfree(sql->data);
+	return kept;
+}
+
+/*
+ * The tenant's name, status, and each quota's limit and usage in the order
+ * of the table, with the usage row locked.
+ */
+static char *
+lock_usage_sql(void)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT l.name, l.effective_status");
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		appendStringInfo(&sql, ", l.%s, %s", ffrtmp_quota_checks[i].key, ffrtmp_quota_checks[i].used);
+	appendStringInfoString(&sql,
+						   "  FROM ffrtmp_data.usage u"
+						   "  JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
+						   " WHERE u.tenant_id = $1"
+						   "   FOR UPDATE OF u");
+	return ffrtmp_kept_sql(&sql);
 }
 
 TenantUsage
 ffrtmp_lock_usage(pg_uuid_t *tenant)
 {
-	static KeptQuery lock = {
-		.sql = "SELECT l.name, l.effective_status,"
-		"       l.max_jobs, l.max_workers, l.max_cpu_cores, l.max_gpus, l.max_jobs_per_hour,"
-		"       u.active_jobs, u.workers,"
-		"       ffrtmp_data.jobs_in_hour(u.hour_counts, u.hour_minutes, $2)"
-		"  FROM ffrtmp_data.usage u"
-		"  JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
-		" WHERE u.tenant_id = $1"
-		"   FOR UPDATE OF u",
-		.nargs = 2, .argtypes = {UUIDOID, INT8OID},
-	};
+	static KeptQuery lock = {.nargs = 2, .argtypes = {UUIDOID, INT8OID}};
 	TenantUsage usage;
 	Datum		values[2];
 	bool		isnull;
 
+	if (lock.sql == NULL)
+		lock.sql = lock_usage_sql();
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = Int64GetDatum(ffrtmp_current_minute());
 	ffrtmp_run(&lock, values, NULL);
@@ -85,14 +102,13 @@ ffrtmp_lock_usage(pg_uuid_t *tenant)
 		elog(ERROR, "tenant has no usage row");
 	usage.name = ffrtmp_get_text(1);
 	usage.status = ffrtmp_get_text(2);
-	usage.max_jobs = limit_column(3);
-	usage.max_workers = limit_column(4);
-	usage.max_cpu_cores = limit_column(5);
-	usage.max_gpus = limit_column(6);
-	usage.max_jobs_per_hour = limit_column(7);
-	usage.active_jobs = ffrtmp_get_int32(8, &isnull);
-	usage.workers = ffrtmp_get_int32(9, &isnull);
-	usage.jobs_this_hour = ffrtmp_get_int32(10, &isnull);
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+	{
+		int32		limit = ffrtmp_get_int32(3 + 2 * i, &isnull);
+
+		usage.limit[i] = isnull ? FFRTMP_UNLIMITED : limit;
+		usage.used[i] = ffrtmp_get_int32(4 + 2 * i, &isnull);
+	}
 	return usage;
 }
 
@@ -109,34 +125,95 @@ ffrtmp_require_room(const TenantUsage *usage, const char *what, int64 used, int6
 				 errhint("%s", hint)));
 }
 
+/*
+ * The refusal of a change that the quota does not allow: PT429 where the
+ * change takes from the quota (there is no room now), 22023 where the quota
+ * is taken later and the job's own demand exceeds it (it could never run).
+ */
+void
+ffrtmp_refuse_quota(const char *tenant, const QuotaCheck *quota, int64 demand, int64 limit)
+{
+	if (quota->taken_at & (QUOTA_AT_SUBMIT | QUOTA_AT_RETRY | QUOTA_AT_NODE))
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_QUOTA_EXCEEDED),
+				 errmsg("tenant \"%s\" has reached its quota of %lld %s",
+						tenant, (long long) limit, quota->unit),
+				 errhint("%s", quota->hint)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("job needs %lld %s but tenant \"%s\" may use at most %lld",
+					(long long) demand, quota->unit, tenant, (long long) limit),
+			 errhint("%s", quota->hint)));
+}
+
+/*
+ * Refuses the change event when a quota it takes one of is full.  The quotas
+ * taken at retry and at node registration count one per job or node (the
+ * pgTAP test of the table checks that no job_column is set for them).
+ */
+void
+ffrtmp_require_quotas(const TenantUsage *usage, QuotaEvent event)
+{
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+	{
+		const QuotaCheck *quota = &ffrtmp_quota_checks[i];
+
+		Assert(event == QUOTA_AT_SUBMIT || !(quota->taken_at & event) || quota->job_column == NULL);
+		if ((quota->taken_at & event) && usage->limit[i] != FFRTMP_UNLIMITED &&
+			usage->used[i] + 1 > usage->limit[i])
+			ffrtmp_refuse_quota(usage->name, quota, 1, usage->limit[i]);
+	}
+}
+
+/*
+ * tenant_stats: the counters, then for each quota its usage and what is left
+ * (quota_left: NULL when unlimited), and a summary of both, all named after
+ * the table's columns; the row is matched to ffrtmp.tenant_stats by name.
+ */
+static char *
+tenant_stats_sql(void)
+{
+	StringInfoData sql;
+	StringInfoData summary;
+
+	initStringInfo(&sql);
+	initStringInfo(&summary);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < ffrtmp_quota_count; i++)
+			appendStringInfo(&summary, "%s%s: %%s", i == 0 ? (pass == 0 ? "" : "\n") : "  ",
+							 pass == 0 ? ffrtmp_quota_checks[i].used_label : ffrtmp_quota_checks[i].available_label);
+	appendStringInfo(&sql, "SELECT s.*, format(%s", quote_literal_cstr(summary.data));
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		appendStringInfo(&sql, ", s.%s", ffrtmp_quota_checks[i].used_column);
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		appendStringInfo(&sql, ", coalesce(s.%s::text, 'unlimited')", ffrtmp_quota_checks[i].available_column);
+	appendStringInfoString(&sql, ") AS summary FROM (SELECT q.*");
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		appendStringInfo(&sql, ", ffrtmp_data.quota_left(q.limit_%d, q.%s) AS %s",
+						 i, ffrtmp_quota_checks[i].used_column, ffrtmp_quota_checks[i].available_column);
+	appendStringInfoString(&sql, " FROM (SELECT u.tenant_id, t.name AS tenant_name, u.queued_jobs, u.running_jobs");
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		appendStringInfo(&sql, ", %s AS %s, l.%s AS limit_%d", ffrtmp_quota_checks[i].used,
+						 ffrtmp_quota_checks[i].used_column, ffrtmp_quota_checks[i].key, i);
+	appendStringInfoString(&sql,
+						   "  FROM ffrtmp_data.usage u"
+						   "  JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id"
+						   "  JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
+						   " WHERE u.tenant_id = $1) q) s");
+	pfree(summary.data);
+	return ffrtmp_kept_sql(&sql);
+}
+
 PG_FUNCTION_INFO_V1(ffrtmp_tenant_stats);
 Datum
 ffrtmp_tenant_stats(PG_FUNCTION_ARGS)
 {
-	static KeptQuery stats = {
-		.sql = "SELECT s.*, format("
-		"  E'Active Jobs: %s  Active Workers: %s  CPU Cores Used: %s  GPUs Used: %s  Jobs This Hour: %s\\n"
-		"Jobs Available: %s  Workers Available: %s  CPU Cores Available: %s  GPUs Available: %s',"
-		"  s.active_jobs, s.active_workers, s.cpu_cores_used, s.gpus_used, s.jobs_this_hour,"
-		"  coalesce(s.jobs_available::text, 'unlimited'), coalesce(s.workers_available::text, 'unlimited'),"
-		"  coalesce(s.cpu_cores_available::text, 'unlimited'), coalesce(s.gpus_available::text, 'unlimited'))"
-		" FROM (SELECT u.tenant_id, t.name, u.active_jobs, u.queued_jobs, u.running_jobs,"
-		"              u.workers AS active_workers, u.cpu_cores_used, u.gpus_used, h.n AS jobs_this_hour,"
-		"              ffrtmp_data.quota_left(l.max_jobs, u.active_jobs) AS jobs_available,"
-		"              ffrtmp_data.quota_left(l.max_workers, u.workers) AS workers_available,"
-		"              ffrtmp_data.quota_left(l.max_cpu_cores, u.cpu_cores_used) AS cpu_cores_available,"
-		"              ffrtmp_data.quota_left(l.max_gpus, u.gpus_used) AS gpus_available,"
-		"              ffrtmp_data.quota_left(l.max_jobs_per_hour, h.n) AS jobs_this_hour_available"
-		"         FROM ffrtmp_data.usage u"
-		"         JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id"
-		"         JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id,"
-		"         LATERAL (SELECT ffrtmp_data.jobs_in_hour(u.hour_counts, u.hour_minutes, $2) AS n) h"
-		"        WHERE u.tenant_id = $1) s",
-		.nargs = 2, .argtypes = {UUIDOID, INT8OID},
-	};
+	static KeptQuery stats = {.nargs = 2, .argtypes = {UUIDOID, INT8OID}};
 	pg_uuid_t	tenant;
 	Datum		values[2];
 
+	if (stats.sql == NULL)
+		stats.sql = tenant_stats_sql();
 	SPI_connect();
 	tenant = ffrtmp_target_tenant(ffrtmp_tenant_arg_text(fcinfo, 0));
 	values[0] = UUIDPGetDatum(&tenant);
@@ -144,5 +221,5 @@ ffrtmp_tenant_stats(PG_FUNCTION_ARGS)
 	ffrtmp_run(&stats, values, NULL);
 	if (SPI_processed != 1)
 		elog(ERROR, "tenant has no usage row");
-	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
+	PG_RETURN_DATUM(ffrtmp_return_named_row(fcinfo));
 }

@@ -117,10 +117,6 @@ walk_next(ObjectWalk *walk)
 	return true;
 }
 
-static const char *const quota_names[] = {
-	"max_jobs", "max_workers", "max_cpu_cores", "max_gpus", "max_jobs_per_hour",
-};
-
 void
 ffrtmp_check_quotas(Jsonb *quotas)
 {
@@ -129,18 +125,16 @@ ffrtmp_check_quotas(Jsonb *quotas)
 	if (!JB_ROOT_IS_OBJECT(quotas) || JB_ROOT_IS_SCALAR(quotas))
 		invalid("Pass a JSON object, for example '{\"max_jobs\": 500}'.",
 				"quotas must be a JSON object");
-	/* Five quotas, each a number, null or "default": a flat, small object. */
+	/* A few quotas, each a number, null or "default": a flat, small object. */
 	ffrtmp_check_json_object("quotas", quotas, QUOTAS_MAX_BYTES, 1);
 	walk_begin(&walk, &quotas->root);
 	while (walk_next(&walk))
 	{
-		bool		known = false;
 		char	   *word = jsonb_string(&walk.value);
 
-		for (int i = 0; i < lengthof(quota_names); i++)
-			known |= strcmp(walk.key, quota_names[i]) == 0;
-		if (!known)
-			invalid("The quotas are max_jobs, max_workers, max_cpu_cores, max_gpus and max_jobs_per_hour.",
+		/* The quotas are the rows of the quota table (quota_checks.c). */
+		if (ffrtmp_find_quota(walk.key) == NULL)
+			invalid(psprintf("The quotas are %s.", ffrtmp_quota_key_list()),
 					"unknown quota \"%s\"", echo(walk.key));
 		if (walk.value.type == jbvNull || (word && strcmp(word, "default") == 0))
 			continue;

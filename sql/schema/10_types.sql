@@ -45,7 +45,8 @@ CREATE TYPE ffrtmp.tenant_stats AS (
     jobs_this_hour_available integer,
     summary                  text
 );
-COMMENT ON TYPE ffrtmp.tenant_stats IS 'Usage of one tenant and what is left under each quota (NULL available = unlimited).';
+COMMENT ON TYPE ffrtmp.tenant_stats IS
+    'Usage of one tenant and what is left under each quota (NULL available = unlimited); ffrtmp.quota_checks() names the used and available column of each quota. summary: the same, in the operators'' two-line format.';
 COMMENT ON COLUMN ffrtmp.tenant_stats.tenant_id IS 'The tenant''s id.';
 COMMENT ON COLUMN ffrtmp.tenant_stats.tenant_name IS 'The tenant''s name.';
 COMMENT ON COLUMN ffrtmp.tenant_stats.active_jobs IS 'Jobs queued, assigned, running or retrying: what max_jobs limits.';

@@ -139,6 +139,7 @@ SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :ev
     ($$SELECT id, name FROM ffrtmp.list_tenants()$$),
     ($$SELECT * FROM ffrtmp.tenant_stats('globex')$$),
     ($$SELECT tenant_name, active_jobs, jobs_available FROM ffrtmp.tenant_stats()$$),
+    ($$SELECT * FROM ffrtmp.quota_checks()$$),
     ($$SELECT * FROM ffrtmp.tenant_jobs('globex')$$),
     ($$SELECT count(*) FROM ffrtmp.tenant_jobs()$$),
     ($$SELECT * FROM ffrtmp.tenant_nodes('globex')$$),
