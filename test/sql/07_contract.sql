@@ -1,6 +1,8 @@
 -- The contract between the database and the worker (src/common): the seed
 -- rows equal the lists both sides are built from, and register_node checks
 -- the worker's protocol version.
+-- Its own fixtures: a fresh install, dropped at the end.
+CREATE EXTENSION ffrtmp;
 
 -- Failure reasons and job states: rows on one side only, or that differ in
 -- any field (none: the seed rows and the C lists agree).
@@ -63,3 +65,5 @@ RESET application_name;
 SELECT node_id IS NOT NULL AS registered FROM ffrtmp.register_node('proto-by-hand', cpu_cores => 2);
 SELECT name FROM ffrtmp.nodes WHERE name LIKE 'proto-%' ORDER BY name;
 SELECT count(*) AS removed FROM (SELECT ffrtmp.remove_node(id) FROM ffrtmp.nodes WHERE name LIKE 'proto-%') r;
+
+DROP EXTENSION ffrtmp CASCADE;

@@ -15,14 +15,15 @@
 # it exists for this test only.
 use strict;
 use warnings;
-use FfrtmpTest;
+use FfrtmpCluster;
+use FfrtmpProcess;
 use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $env = FfrtmpTest->new('protocol');
+my $env = FfrtmpCluster->new('protocol');
 my $node = $env->node;
 my $worker_bin = worker_bin();
 my $contract = decode_json($env->sql('SELECT ffrtmp.contract()'));

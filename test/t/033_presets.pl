@@ -8,7 +8,7 @@
 # preset: there is no create_preset API for it to bypass the contract.
 use strict;
 use warnings;
-use FfrtmpTest;
+use FfrtmpCluster;
 use IPC::Run;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -16,7 +16,7 @@ use Test::More;
 my $transcode = $ENV{FFRTMP_TRANSCODE};
 plan skip_all => 'FFRTMP_TRANSCODE does not name an executable ffrtmp-transcode'
   unless defined $transcode && -x $transcode;
-my $env = FfrtmpTest->new('presets');
+my $env = FfrtmpCluster->new('presets');
 
 my @seeds = split /\n/, $env->sql(
 	q{SELECT name || E'\t' || params::text FROM ffrtmp_data.presets WHERE tenant_id IS NULL ORDER BY name});
@@ -28,7 +28,7 @@ sub submit_with_preset
 {
 	my ($name) = @_;
 	my $sql = "BEGIN;\nSELECT params::text FROM ffrtmp.submit_job('testsrc://', preset => "
-	  . FfrtmpTest::quote_literal($name) . ", tenant => 'acme');\nROLLBACK;";
+	  . quote_literal($name) . ", tenant => 'acme');\nROLLBACK;";
 	my ($rc, $out, $err) = $env->node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
 	return $rc == 0 && $out ne '' ? ($out, '') : (undef, $err);
 }
