@@ -62,11 +62,13 @@ sql/$(EXTENSION)--$(1).sql: $(sort $(wildcard sql/$(1)/*.sql))
 	cat $$^ > $$@
 endef
 $(foreach v,$(RELEASED),$(eval $(call released_rule,$(v))))
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(SCHEMA) $(API)
-	cat $^ > $@
+# The folders are prerequisites too: a part removed or renamed changes its
+# folder's time, so the scripts are built again without it.
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SCHEMA) $(API) sql/schema sql/api
+	cat $(filter %.sql,$^) > $@
 define upgrade_rule
-sql/$(EXTENSION)--$(1)--$(EXTVERSION).sql: $(call update_chain,$(1)) $(API)
-	cat $$^ > $$@
+sql/$(EXTENSION)--$(1)--$(EXTVERSION).sql: $(call update_chain,$(1)) $(API) sql/updates sql/api
+	cat $$(filter %.sql,$$^) > $$@
 endef
 $(foreach v,$(OLD_VERSIONS),$(eval $(call upgrade_rule,$(v))))
 
