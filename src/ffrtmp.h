@@ -92,6 +92,7 @@ extern char *ffrtmp_echo_url(const char *url);
 
 /* scheduler.c */
 extern void ffrtmp_require_home_database(const char *action);
+extern void ffrtmp_require_epoch(int64 epoch);
 
 /* dispatch.c */
 extern void ffrtmp_dispatch_init(void);

@@ -210,6 +210,46 @@ begin_term(void)
 	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
 }
 
+/*
+ * The current epoch, share-locked to the end of the transaction: a term can
+ * only begin once the caller's transaction is over.
+ */
+static int64
+current_epoch(void)
+{
+	static KeptQuery epoch = {
+		.sql = "SELECT epoch FROM ffrtmp_data.scheduler_state FOR SHARE",
+	};
+	bool		isnull;
+
+	ffrtmp_run(&epoch, NULL, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "ffrtmp_data.scheduler_state has no row");
+	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
+}
+
+/*
+ * The leader-epoch fence, for every pass (the leader's, ffrtmp.dispatch(),
+ * ffrtmp_data.dispatch_pass()): share-locks the scheduler_state row to the
+ * end of the transaction, so that no new term can begin under the pass, and
+ * refuses a pass whose term is over.  epoch 0: a pass of no term (by hand,
+ * or 0.1's ffrtmp.dispatch()), which only takes the lock.  Under READ
+ * COMMITTED a term begun while we waited for the lock is the one we see.
+ */
+void
+ffrtmp_require_epoch(int64 epoch)
+{
+	int64		current = current_epoch();
+
+	if (epoch != 0 && epoch != current)
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_CONFLICT),
+				 errmsg("scheduler epoch %lld is not current", (long long) epoch),
+				 errdetail("Epoch %lld began since; a pass of an earlier epoch writes nothing.",
+						   (long long) current),
+				 errhint("This process no longer leads: the current leader runs the passes, and ffrtmp.dispatch() runs one now.")));
+}
+
 /* The leader's work for one pass: recover, dispatch, prune a batch; returns jobs assigned. */
 static int
 run_leader_pass(int64 epoch)
@@ -226,6 +266,8 @@ run_leader_pass(int64 epoch)
 	Datum		retention = Int32GetDatum(retention_s);
 	int			assigned;
 
+	/* Recovery and pruning are fenced too, not only the assignments. */
+	ffrtmp_require_epoch(epoch);
 	ffrtmp_run(&recover, &timeout, NULL);
 	assigned = ffrtmp_dispatch(epoch);
 	ffrtmp_run(&prune, &retention, NULL);
@@ -379,21 +421,6 @@ ffrtmp_scheduler_main(Datum arg)
 						 scheduler_interval_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
-}
-
-/* The current epoch: a manual pass holding the leader lock writes under it. */
-static int64
-current_epoch(void)
-{
-	static KeptQuery epoch = {
-		.sql = "SELECT epoch FROM ffrtmp_data.scheduler_state",
-	};
-	bool		isnull;
-
-	ffrtmp_run(&epoch, NULL, NULL);
-	if (SPI_processed != 1)
-		elog(ERROR, "ffrtmp_data.scheduler_state has no row");
-	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
 }
 
 /*
