@@ -16,7 +16,14 @@ DATA_built = sql/$(EXTENSION)--0.1.sql sql/$(EXTENSION)--0.1--0.2.sql \
              sql/$(EXTENSION)--0.2.sql
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
-              -Wno-missing-field-initializers -Wno-cast-function-type
+              -Wno-missing-field-initializers -Wno-cast-function-type \
+              -DFFRTMP_VERSION=\"$(EXTVERSION)\"
+
+# The library knows its version (the scheduler waits while the installed SQL
+# is another one), so the control file's default_version must be the same.
+ifneq ($(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).control),$(EXTVERSION))
+$(error $(EXTENSION).control: default_version is not EXTVERSION $(EXTVERSION))
+endif
 
 # Regression tests run in a temporary instance with the library preloaded, in
 # the database its ffrtmp.database names (the first --dbname is the one used).

@@ -38,6 +38,11 @@
 #define ERRCODE_FFRTMP_TENANT_BLOCKED  MAKE_SQLSTATE('P', 'T', '4', '0', '3')
 #define ERRCODE_FFRTMP_CONFLICT        MAKE_SQLSTATE('P', 'T', '4', '0', '9')
 
+/* The library's version: the Makefile's EXTVERSION, the one home of the number. */
+#ifndef FFRTMP_VERSION
+#error "FFRTMP_VERSION is not defined: build with the Makefile, which passes EXTVERSION"
+#endif
+
 #define FFRTMP_DEFAULT_TENANT "00000000-0000-0000-0000-000000000000"
 
 /* tenant_context.c */

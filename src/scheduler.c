@@ -20,6 +20,10 @@
  * submitters set at commit through shared memory (no NOTIFY on submit), and
  * on a timer of ffrtmp.scheduler_interval.
  *
+ * Every pass first compares the installed SQL's version with the library's:
+ * while they differ (a new library before ALTER EXTENSION ffrtmp UPDATE) the
+ * workers make no pass and say so once.
+ *
  * This file holds the election, the wake-up and the pass skeleton; dispatch,
  * recovery and pruning are added to run_leader_pass().
  */
@@ -94,6 +98,7 @@ startup_shmem(void)
 		shared->passes_requested = 0;
 		shared->passes_served = 0;
 		shared->last_assigned = 0;
+		shared->said_version_skew = false;
 		ConditionVariableInit(&shared->pass_done);
 		shared->launcher_pgprocno = INVALID_PGPROCNO;
 		shared->launcher_wake = false;
@@ -180,17 +185,54 @@ try_leader_lock(bool session)
 	return LockAcquire(&tag, ExclusiveLock, session, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 
-/* The extension's oid in this database, or InvalidOid while it is not installed. */
+/*
+ * The extension's oid in this database, or InvalidOid while it is not
+ * installed; *version is then its installed version (in SPI memory).
+ */
 static Oid
-installed_extension(void)
+installed_extension(char **version)
 {
 	static KeptQuery installed = {
-		.sql = "SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'ffrtmp'",
+		.sql = "SELECT oid, extversion FROM pg_catalog.pg_extension WHERE extname = 'ffrtmp'",
 	};
 	bool		isnull;
 
 	ffrtmp_run(&installed, NULL, NULL);
-	return SPI_processed == 1 ? DatumGetObjectId(ffrtmp_get_datum(1, &isnull)) : InvalidOid;
+	if (SPI_processed != 1)
+		return InvalidOid;
+	*version = ffrtmp_get_text(2);
+	return DatumGetObjectId(ffrtmp_get_datum(1, &isnull));
+}
+
+/*
+ * Whether the installed SQL is the library's version.  During an upgrade the
+ * server may run a new library against the old SQL until someone runs ALTER
+ * EXTENSION ffrtmp UPDATE (or the other way round, after a downgrade of the
+ * package): a pass would then call functions that are missing or differ, so
+ * the schedulers make none and look again every interval.  Each change is
+ * logged once, whichever scheduler worker sees it first (the flag is shared).
+ */
+static bool
+sql_matches_library(const char *installed)
+{
+	bool		matches = strcmp(installed, FFRTMP_VERSION) == 0;
+	bool		said;
+
+	SpinLockAcquire(&shared->mutex);
+	said = shared->said_version_skew;
+	shared->said_version_skew = !matches;
+	SpinLockRelease(&shared->mutex);
+	if (!matches && !said)
+		ereport(WARNING,
+				(errmsg("ffrtmp scheduler: library %s is loaded but database \"%s\" has ffrtmp %s installed",
+						FFRTMP_VERSION, ffrtmp_scheduler_database, installed),
+				 errdetail("The scheduler makes no passes (no dispatch, recovery or pruning) until the two match."),
+				 errhint("Run ALTER EXTENSION ffrtmp UPDATE in database \"%s\".", ffrtmp_scheduler_database)));
+	else if (matches && said)
+		ereport(LOG,
+				(errmsg("ffrtmp scheduler: database \"%s\" has ffrtmp %s installed, as the library; passes resume",
+						ffrtmp_scheduler_database, installed)));
+	return matches;
 }
 
 /* A new leader takes the next epoch; returns it. */
@@ -285,6 +327,8 @@ run_pass(bool *leading, int64 *epoch)
 	/* A term belongs to one installation: DROP and CREATE EXTENSION start another. */
 	static Oid	term_extension = InvalidOid;
 	Oid			extension;
+	char	   *version = NULL;
+	bool		passed = false;
 	int			assigned = 0;
 	uint64		requested;
 	int			nestlevel;
@@ -307,14 +351,14 @@ run_pass(bool *leading, int64 *epoch)
 	 * it.  A DROP that committed while we waited for the lock leaves the
 	 * extension gone from the (fresh) catalog snapshot.
 	 */
-	extension = installed_extension();
+	extension = installed_extension(&version);
 	if (OidIsValid(extension))
 	{
 		LockDatabaseObject(ExtensionRelationId, extension, 0, AccessShareLock);
 		if (get_extension_name(extension) == NULL)
 			extension = InvalidOid;
 	}
-	if (OidIsValid(extension))
+	if (OidIsValid(extension) && sql_matches_library(version))
 	{
 		Oid			pass_role = get_role_oid("ffrtmp_scheduler", true);
 
@@ -332,7 +376,10 @@ run_pass(bool *leading, int64 *epoch)
 							DatumGetInt32(MyBgworkerEntry->bgw_main_arg), (long long) *epoch)));
 		}
 		if (*leading)
+		{
 			assigned = run_leader_pass(*epoch);
+			passed = true;
+		}
 	}
 
 	ffrtmp_end_index_plans(nestlevel);
@@ -342,7 +389,7 @@ run_pass(bool *leading, int64 *epoch)
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
-	if (*leading)
+	if (passed)
 	{
 		SpinLockAcquire(&shared->mutex);
 		shared->leader_pgprocno = MyProc->pgprocno;
