@@ -43,6 +43,12 @@ PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
               -Wno-missing-field-initializers -Wno-cast-function-type \
               '-DFFRTMP_VERSION="$(EXTVERSION)"'
 
+# The library knows its version (the scheduler waits while the installed SQL
+# is another one), so the control file's default_version must be the same.
+ifneq ($(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).control),$(EXTVERSION))
+$(error $(EXTENSION).control: default_version is not EXTVERSION $(EXTVERSION))
+endif
+
 # Regression tests run in a temporary instance with the library preloaded, in
 # the database its ffrtmp.database names (the first --dbname is the one used).
 REGRESS      = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))

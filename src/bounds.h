@@ -60,8 +60,7 @@
 #define NODE_GPUS_MAX 64
 #define NODE_MEMORY_MB_MAX (64 * 1024 * 1024)	/* 64 TiB */
 #define NODE_SLOTS_MAX 1024
-/* Bytes of a session token: register_node hands out 64 hex digits. */
-#define SESSION_TOKEN_MAX_BYTES 128
+/* (A session token's 128 bytes are checked by the node-token fence, ffrtmp_data.authenticated_node.) */
 /* Elements of node_heartbeat's running_jobs: at most one per slot. */
 #define RUNNING_JOBS_MAX NODE_SLOTS_MAX
 

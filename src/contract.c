@@ -12,10 +12,6 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 
-#ifndef FFRTMP_VERSION
-#error "FFRTMP_VERSION (the release, EXTVERSION) comes from the Makefile"
-#endif
-
 /* What every ffrtmp-worker names its session (fallback_application_name). */
 #define WORKER_APPLICATION_NAME "ffrtmp-worker"
 

@@ -273,17 +273,13 @@ candidates_sql(void)
 
 /*
  * Runs one pass and returns the number of jobs assigned.  epoch: the caller's
- * leadership term; 0 skips the check (an administrator running a pass by
- * hand).  Returns 0 at once when the epoch is no longer current or another
- * pass is running.  SPI must be connected.
+ * leadership term, fenced by ffrtmp_require_epoch() (an error when it is no
+ * longer current); 0 for a pass of no term (an administrator's by hand).
+ * Returns 0 at once when another pass is running.  SPI must be connected.
  */
 int
 ffrtmp_dispatch(int64 epoch)
 {
-	static KeptQuery current = {
-		.sql = "SELECT 1 FROM ffrtmp_data.scheduler_state WHERE $1 = 0 OR epoch = $1",
-		.nargs = 1, .argtypes = {INT8OID},
-	};
 	static KeptQuery free_nodes = {
 		.sql = "SELECT n.id, n.tenant_id,"
 		"       n.slots - coalesce(h.jobs, 0)::integer,"
@@ -316,9 +312,8 @@ ffrtmp_dispatch(int64 epoch)
 		"   SET state = '" JOB_ASSIGNED "', node_id = locked.node, state_reason = 'dispatched', updated_at = now()"
 		"  FROM locked"
 		" WHERE j.id = locked.id"
-		"   AND ($3 = 0 OR EXISTS (SELECT 1 FROM ffrtmp_data.scheduler_state s WHERE s.epoch = $3))"
 		" RETURNING j.id, j.node_id",
-		.nargs = 3, .argtypes = {INT8ARRAYOID, INT8ARRAYOID, INT8OID},
+		.nargs = 2, .argtypes = {INT8ARRAYOID, INT8ARRAYOID},
 	};
 	static KeptQuery notify = {
 		.sql = "SELECT pg_notify('" PROTOCOL_CHANNEL_PREFIX "' || n, '') FROM (SELECT DISTINCT unnest($1::bigint[])) AS d(n)",
@@ -330,15 +325,14 @@ ffrtmp_dispatch(int64 epoch)
 	int64	   *jobs;
 	int64	   *job_nodes;
 	int			matched = 0;
-	Datum		values[3];
+	Datum		values[2];
 	bool		isnull;
 	int			assigned;
 	double		floor = 0;
 
-	/* A stale leader, or another pass at work (which will do this one's work). */
-	values[0] = Int64GetDatum(epoch);
-	ffrtmp_run(&current, values, NULL);
-	if (SPI_processed == 0 || !try_pass_lock())
+	/* A stale leader is refused; another pass at work will do this one's work. */
+	ffrtmp_require_epoch(epoch);
+	if (!try_pass_lock())
 		return 0;
 	ffrtmp_run(&free_nodes, NULL, NULL);
 	node_count = (int) SPI_processed;
@@ -401,7 +395,6 @@ ffrtmp_dispatch(int64 epoch)
 
 	values[0] = PointerGetDatum(int64_array(jobs, matched));
 	values[1] = PointerGetDatum(int64_array(job_nodes, matched));
-	values[2] = Int64GetDatum(epoch);
 	ffrtmp_run(&assign, values, NULL);
 	assigned = (int) SPI_processed;
 	if (assigned > 0)

@@ -42,6 +42,11 @@
 #define ERRCODE_FFRTMP_CONFLICT        FFRTMP_ERRCODE(SQLSTATE_CONFLICT)
 #define ERRCODE_FFRTMP_PROTOCOL_MISMATCH FFRTMP_ERRCODE(SQLSTATE_PROTOCOL_MISMATCH)
 
+/* The library's version: the Makefile's EXTVERSION, the one home of the number. */
+#ifndef FFRTMP_VERSION
+#error "FFRTMP_VERSION is not defined: build with the Makefile, which passes EXTVERSION"
+#endif
+
 #define FFRTMP_DEFAULT_TENANT "00000000-0000-0000-0000-000000000000"
 
 /* tenant_context.c */
@@ -100,6 +105,7 @@ extern void ffrtmp_check_worker_protocol(FunctionCallInfo fcinfo, int arg);
 
 /* scheduler.c */
 extern void ffrtmp_require_home_database(const char *action);
+extern void ffrtmp_require_epoch(int64 epoch);
 
 /* dispatch.c */
 extern void ffrtmp_dispatch_init(void);

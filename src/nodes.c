@@ -223,9 +223,9 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		" RETURNING state",
 		.nargs = 3, .argtypes = {INT8OID, TEXTOID, TIMESTAMPTZOID},
 	};
-	static KeptQuery exists = {
-		.sql = "SELECT 1 FROM ffrtmp_data.nodes WHERE id = $1",
-		.nargs = 1, .argtypes = {INT8OID},
+	static KeptQuery authenticate = {
+		.sql = "SELECT ffrtmp_data.authenticated_node($1, $2)",
+		.nargs = 2, .argtypes = {INT8OID, TEXTOID},
 	};
 	static KeptQuery forget = {
 		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "',"
@@ -237,34 +237,29 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		.nargs = 2, .argtypes = {INT8OID, INT8ARRAYOID},
 	};
 	Datum		values[3];
+	char		nulls[3] = {PG_ARGISNULL(0) ? 'n' : ' ', PG_ARGISNULL(1) ? 'n' : ' ', ' '};
 	text	   *state;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("node_id and session_token must not be null"),
-				 errhint("Pass what register_node returned.")));
-	ffrtmp_check_text_bytes("session_token", text_to_cstring(PG_GETARG_TEXT_PP(1)), SESSION_TOKEN_MAX_BYTES);
 	if (!PG_ARGISNULL(2))
 		ffrtmp_check_array_length("running_jobs", PG_GETARG_ARRAYTYPE_P(2), RUNNING_JOBS_MAX);
-	values[0] = PG_GETARG_DATUM(0);
-	values[1] = PG_GETARG_DATUM(1);
+	values[0] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	values[2] = TimestampTzGetDatum(MyStartTimestamp);
 	SPI_connect();
-	ffrtmp_run(&beat, values, NULL);
+
+	/*
+	 * The node-token fence every worker call goes through (it refuses a null,
+	 * oversized, stale or unknown token, each the same way everywhere).  The
+	 * update checks the token again so that a registration committed in
+	 * between cannot have its session binding moved to this stale session;
+	 * should it find no row, the fence says why.
+	 */
+	ffrtmp_run(&authenticate, values, nulls);
+	ffrtmp_run(&beat, values, nulls);
 	if (SPI_processed == 0)
 	{
-		ffrtmp_run(&exists, values, NULL);
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FFRTMP_NOT_FOUND),
-					 errmsg("node %lld does not exist", (long long) PG_GETARG_INT64(0)),
-					 errhint("Register the node with ffrtmp.register_node().")));
-		ereport(ERROR,
-				(errcode(ERRCODE_FFRTMP_TENANT_BLOCKED),
-				 errmsg("session token of node %lld is not current", (long long) PG_GETARG_INT64(0)),
-				 errdetail("The node was registered again since this token was issued."),
-				 errhint("Register the node again with ffrtmp.register_node() and use the new token.")));
+		ffrtmp_run(&authenticate, values, nulls);
+		elog(ERROR, "node %lld changed its session token during a heartbeat", (long long) PG_GETARG_INT64(0));
 	}
 	state = cstring_to_text(ffrtmp_get_text(1));
 

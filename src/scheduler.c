@@ -20,6 +20,10 @@
  * submitters set at commit through shared memory (no NOTIFY on submit), and
  * on a timer of ffrtmp.scheduler_interval.
  *
+ * Every pass first compares the installed SQL's version with the library's:
+ * while they differ (a new library before ALTER EXTENSION ffrtmp UPDATE) the
+ * workers make no pass and say so once.
+ *
  * This file holds the election, the wake-up and the pass skeleton; dispatch,
  * recovery and pruning are added to run_leader_pass().
  */
@@ -94,6 +98,7 @@ startup_shmem(void)
 		shared->passes_requested = 0;
 		shared->passes_served = 0;
 		shared->last_assigned = 0;
+		shared->said_version_skew = false;
 		ConditionVariableInit(&shared->pass_done);
 		shared->launcher_pgprocno = INVALID_PGPROCNO;
 		shared->launcher_wake = false;
@@ -180,17 +185,54 @@ try_leader_lock(bool session)
 	return LockAcquire(&tag, ExclusiveLock, session, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 
-/* The extension's oid in this database, or InvalidOid while it is not installed. */
+/*
+ * The extension's oid in this database, or InvalidOid while it is not
+ * installed; *version is then its installed version (in SPI memory).
+ */
 static Oid
-installed_extension(void)
+installed_extension(char **version)
 {
 	static KeptQuery installed = {
-		.sql = "SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'ffrtmp'",
+		.sql = "SELECT oid, extversion FROM pg_catalog.pg_extension WHERE extname = 'ffrtmp'",
 	};
 	bool		isnull;
 
 	ffrtmp_run(&installed, NULL, NULL);
-	return SPI_processed == 1 ? DatumGetObjectId(ffrtmp_get_datum(1, &isnull)) : InvalidOid;
+	if (SPI_processed != 1)
+		return InvalidOid;
+	*version = ffrtmp_get_text(2);
+	return DatumGetObjectId(ffrtmp_get_datum(1, &isnull));
+}
+
+/*
+ * Whether the installed SQL is the library's version.  During an upgrade the
+ * server may run a new library against the old SQL until someone runs ALTER
+ * EXTENSION ffrtmp UPDATE (or the other way round, after a downgrade of the
+ * package): a pass would then call functions that are missing or differ, so
+ * the schedulers make none and look again every interval.  Each change is
+ * logged once, whichever scheduler worker sees it first (the flag is shared).
+ */
+static bool
+sql_matches_library(const char *installed)
+{
+	bool		matches = strcmp(installed, FFRTMP_VERSION) == 0;
+	bool		said;
+
+	SpinLockAcquire(&shared->mutex);
+	said = shared->said_version_skew;
+	shared->said_version_skew = !matches;
+	SpinLockRelease(&shared->mutex);
+	if (!matches && !said)
+		ereport(WARNING,
+				(errmsg("ffrtmp scheduler: library %s is loaded but database \"%s\" has ffrtmp %s installed",
+						FFRTMP_VERSION, ffrtmp_scheduler_database, installed),
+				 errdetail("The scheduler makes no passes (no dispatch, recovery or pruning) until the two match."),
+				 errhint("Run ALTER EXTENSION ffrtmp UPDATE in database \"%s\".", ffrtmp_scheduler_database)));
+	else if (matches && said)
+		ereport(LOG,
+				(errmsg("ffrtmp scheduler: database \"%s\" has ffrtmp %s installed, as the library; passes resume",
+						ffrtmp_scheduler_database, installed)));
+	return matches;
 }
 
 /* A new leader takes the next epoch; returns it. */
@@ -210,6 +252,46 @@ begin_term(void)
 	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
 }
 
+/*
+ * The current epoch, share-locked to the end of the transaction: a term can
+ * only begin once the caller's transaction is over.
+ */
+static int64
+current_epoch(void)
+{
+	static KeptQuery epoch = {
+		.sql = "SELECT epoch FROM ffrtmp_data.scheduler_state FOR SHARE",
+	};
+	bool		isnull;
+
+	ffrtmp_run(&epoch, NULL, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "ffrtmp_data.scheduler_state has no row");
+	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
+}
+
+/*
+ * The leader-epoch fence, for every pass (the leader's, ffrtmp.dispatch(),
+ * ffrtmp_data.dispatch_pass()): share-locks the scheduler_state row to the
+ * end of the transaction, so that no new term can begin under the pass, and
+ * refuses a pass whose term is over.  epoch 0: a pass of no term (by hand,
+ * or 0.1's ffrtmp.dispatch()), which only takes the lock.  Under READ
+ * COMMITTED a term begun while we waited for the lock is the one we see.
+ */
+void
+ffrtmp_require_epoch(int64 epoch)
+{
+	int64		current = current_epoch();
+
+	if (epoch != 0 && epoch != current)
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_CONFLICT),
+				 errmsg("scheduler epoch %lld is not current", (long long) epoch),
+				 errdetail("Epoch %lld began since; a pass of an earlier epoch writes nothing.",
+						   (long long) current),
+				 errhint("This process no longer leads: the current leader runs the passes, and ffrtmp.dispatch() runs one now.")));
+}
+
 /* The leader's work for one pass: recover, dispatch, prune a batch; returns jobs assigned. */
 static int
 run_leader_pass(int64 epoch)
@@ -226,6 +308,8 @@ run_leader_pass(int64 epoch)
 	Datum		retention = Int32GetDatum(retention_s);
 	int			assigned;
 
+	/* Recovery and pruning are fenced too, not only the assignments. */
+	ffrtmp_require_epoch(epoch);
 	ffrtmp_run(&recover, &timeout, NULL);
 	assigned = ffrtmp_dispatch(epoch);
 	ffrtmp_run(&prune, &retention, NULL);
@@ -243,6 +327,8 @@ run_pass(bool *leading, int64 *epoch)
 	/* A term belongs to one installation: DROP and CREATE EXTENSION start another. */
 	static Oid	term_extension = InvalidOid;
 	Oid			extension;
+	char	   *version = NULL;
+	bool		passed = false;
 	int			assigned = 0;
 	uint64		requested;
 	int			nestlevel;
@@ -265,14 +351,14 @@ run_pass(bool *leading, int64 *epoch)
 	 * it.  A DROP that committed while we waited for the lock leaves the
 	 * extension gone from the (fresh) catalog snapshot.
 	 */
-	extension = installed_extension();
+	extension = installed_extension(&version);
 	if (OidIsValid(extension))
 	{
 		LockDatabaseObject(ExtensionRelationId, extension, 0, AccessShareLock);
 		if (get_extension_name(extension) == NULL)
 			extension = InvalidOid;
 	}
-	if (OidIsValid(extension))
+	if (OidIsValid(extension) && sql_matches_library(version))
 	{
 		Oid			pass_role = get_role_oid("ffrtmp_scheduler", true);
 
@@ -290,7 +376,10 @@ run_pass(bool *leading, int64 *epoch)
 							DatumGetInt32(MyBgworkerEntry->bgw_main_arg), (long long) *epoch)));
 		}
 		if (*leading)
+		{
 			assigned = run_leader_pass(*epoch);
+			passed = true;
+		}
 	}
 
 	ffrtmp_end_index_plans(nestlevel);
@@ -300,7 +389,7 @@ run_pass(bool *leading, int64 *epoch)
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
-	if (*leading)
+	if (passed)
 	{
 		SpinLockAcquire(&shared->mutex);
 		shared->leader_pgprocno = MyProc->pgprocno;
@@ -379,21 +468,6 @@ ffrtmp_scheduler_main(Datum arg)
 						 scheduler_interval_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
-}
-
-/* The current epoch: a manual pass holding the leader lock writes under it. */
-static int64
-current_epoch(void)
-{
-	static KeptQuery epoch = {
-		.sql = "SELECT epoch FROM ffrtmp_data.scheduler_state",
-	};
-	bool		isnull;
-
-	ffrtmp_run(&epoch, NULL, NULL);
-	if (SPI_processed != 1)
-		elog(ERROR, "ffrtmp_data.scheduler_state has no row");
-	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
 }
 
 /*

@@ -41,6 +41,9 @@ typedef struct SchedulerShared
 	bool		launcher_wake;	/* CREATE EXTENSION asked for schedulers now */
 	pid_t		worker_pid[FFRTMP_MAX_SCHEDULERS];	/* 0 when the slot is free */
 	SchedulerExit worker_exit[FFRTMP_MAX_SCHEDULERS];
+
+	/* The installed SQL is not the library's version, and that was logged. */
+	bool		said_version_skew;
 } SchedulerShared;
 
 extern SchedulerShared *ffrtmp_shared;

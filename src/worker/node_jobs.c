@@ -155,6 +155,9 @@ node_session_report_progress(NodeSession *s, int64_t job_id, int attempt, const 
 		case CALL_LOST:
 			return -1;
 		case CALL_REFUSED:
+			/* The attempt fence (PT409, PT404): canceled, reassigned or gone, so stop it. */
+			if (db_refusal_is_final(s->sqlstate))
+				return 0;
 			worker_log_job(WLOG_WARNING, job_id, tenant, "progress not recorded: %s (SQLSTATE %s)",
 						   s->error, s->sqlstate);
 			return -1;

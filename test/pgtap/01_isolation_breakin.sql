@@ -130,7 +130,8 @@ SELECT throws_ok(format('SELECT * FROM ffrtmp.fetch_assigned(%s, %L)', :b_node, 
                  'fetch_assigned as B''s node');
 SELECT throws_ok(format('SELECT * FROM ffrtmp.start_job(%s, 1, %s, %L)', :b_job, :a_node, :'a_token'), 'PT404', format('job %s does not exist', :b_job),
                  'start_job of B''s job from A''s own node');
-SELECT is(ffrtmp.report_progress(:b_job, 1, :a_node, :'a_token', '{"percent": 50}'), false, 'report_progress on B''s job is refused');
+SELECT throws_ok(format($$SELECT ffrtmp.report_progress(%s, 1, %s, %L, '{"percent": 50}')$$, :b_job, :a_node, :'a_token'), 'PT404',
+                 format('job %s does not exist', :b_job), 'report_progress on B''s job from A''s own node');
 SELECT throws_ok(format('SELECT * FROM ffrtmp.finish_job(%s, 1, %s, %L, %L)', :b_job, :a_node, :'a_token', 'completed'), 'PT404',
                  format('job %s does not exist', :b_job), 'finish_job of B''s job from A''s own node');
 SELECT throws_ok(format('SELECT * FROM ffrtmp.drain_node(%s)', :b_node), 'PT404', format('node %s does not exist', :b_node), 'drain_node of B''s node');

@@ -52,7 +52,9 @@ SELECT is(ffrtmp.dispatch(), 1, 'attempt 3 is dispatched');
 SELECT is((SELECT node_id FROM ffrtmp.jobs WHERE id = :job), :node_b::bigint, 'to the node that is alive');
 SELECT throws_ok(format($$SELECT ffrtmp.finish_job(%s, 2, %s, %L, 'completed')$$, :job, :node_a, :'token_a'), 'PT409', NULL,
                  'the lost node''s late finish is refused');
-SELECT is(ffrtmp.report_progress(:job, 2, :node_a, :'token_a', '{}'), false, 'and its progress tells it to stop');
+SELECT throws_ok(format($$SELECT ffrtmp.report_progress(%s, 2, %s, %L, '{}')$$, :job, :node_a, :'token_a'), 'PT409',
+                 format('job %s attempt 2 is no longer held by node %s', :job, :node_a),
+                 'and so is its progress, which tells it to stop');
 SELECT ffrtmp.start_job(:job, 3, :node_b, :'token_b');
 SELECT results_eq(format($$SELECT state, result FROM ffrtmp.finish_job(%s, 3, %s, %L, 'completed', result => '{"duration": 10}')$$, :job, :node_b, :'token_b'),
                   $$VALUES ('completed', '{"duration": 10}'::jsonb)$$, 'node b completes it, once');
