@@ -325,7 +325,7 @@ ffrtmp_dispatch(int64 epoch)
 	int64	   *jobs;
 	int64	   *job_nodes;
 	int			matched = 0;
-	Datum		values[2];
+	Datum		values[3];
 	bool		isnull;
 	int			assigned;
 	double		floor = 0;
