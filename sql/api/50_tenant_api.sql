@@ -106,6 +106,24 @@ COMMENT ON FUNCTION ffrtmp.tenant_stats(text) IS
 ALTER FUNCTION ffrtmp.tenant_stats(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.tenant_stats(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.tenant_stats(text) TO ffrtmp_admin, ffrtmp_tenant;
+-- The row it returns (the type is created once, in sql/schema/10_types.sql).
+COMMENT ON TYPE ffrtmp.tenant_stats IS
+    'Usage of one tenant and what is left under each quota (NULL available = unlimited); ffrtmp.quota_checks() names the used and available column of each quota. summary: the same, in the operators'' two-line format.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.tenant_id IS 'The tenant''s id.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.tenant_name IS 'The tenant''s name.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.active_jobs IS 'Jobs queued, assigned, running or retrying: what max_jobs limits.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.queued_jobs IS 'Jobs queued or retrying (waiting for a node).';
+COMMENT ON COLUMN ffrtmp.tenant_stats.running_jobs IS 'Jobs assigned or running on a node.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.active_workers IS 'Dedicated nodes online or draining: what max_workers limits.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.cpu_cores_used IS 'CPU cores held by assigned and running jobs: what max_cpu_cores limits.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.gpus_used IS 'GPUs held by assigned and running jobs: what max_gpus limits.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.jobs_this_hour IS 'Jobs submitted in the last 60 minutes (one-minute buckets): what max_jobs_per_hour limits.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.jobs_available IS 'Active jobs left under max_jobs; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.workers_available IS 'Dedicated nodes left under max_workers; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.cpu_cores_available IS 'CPU cores left under max_cpu_cores; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.gpus_available IS 'GPUs left under max_gpus; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.jobs_this_hour_available IS 'Submissions left under max_jobs_per_hour in the rolling hour; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp.tenant_stats.summary IS 'The same numbers as two lines of text, for people (unlimited spelt out).';
 
 CREATE OR REPLACE FUNCTION ffrtmp.tenant_jobs(tenant text DEFAULT NULL, state text DEFAULT NULL)
 RETURNS SETOF ffrtmp.jobs
