@@ -64,31 +64,37 @@ static const VideoEncoderLimits video_encoders[] = {
 /* libopus takes at most this many bits per second per channel. */
 #define OPUS_MAX_BITRATE_PER_CHANNEL 256000
 
-/* name, kind, min, max, choices, top level, per rendition, needs encoding */
+/*
+ * name, kind, min, max, choices, top level, per rendition, what it needs
+ * encoded.  The encoder options (encoder_preset, profile, crf, the bitrates,
+ * gop; audio_bitrate, audio_rate, audio_channels) and the video filters
+ * (size, fps, deinterlace, hdr, renditions) mean nothing to a stream that is
+ * copied or dropped.
+ */
 const JobParamSpec job_param_specs[] = {
-	{"video_codec", JPK_CHOICE, 0, 0, "h264 h265 vp9 av1 copy none", true, false, false},
-	{"audio_codec", JPK_CHOICE, 0, 0, "aac opus copy none", true, false, false},
-	{"format", JPK_CHOICE, 0, 0, "mp4 mkv webm hls flv", true, false, false},
-	{"encoder_preset", JPK_CHOICE, 0, 0, ENCODER_PRESETS, true, false, false},
-	{"profile", JPK_WORD, 0, 0, NULL, true, false, false},
-	{"crf", JPK_INTEGER, 0, 63, NULL, true, true, true},
-	{"video_bitrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
-	{"maxrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
-	{"bufsize", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
-	{"audio_bitrate", JPK_BITRATE, 8e3, 1e6, NULL, true, false, false},
-	{"gop", JPK_INTEGER, 1, 1000, NULL, true, false, true},
-	{"fps", JPK_NUMBER, 1, 240, NULL, true, true, true},
-	{"size", JPK_SIZE, 0, 0, NULL, true, true, true},
-	{"audio_rate", JPK_INTEGER, 8000, 192000, NULL, true, false, false},
-	{"audio_channels", JPK_INTEGER, 1, 8, NULL, true, false, false},
-	{"duration", JPK_NUMBER, 0.001, 86400, NULL, true, false, false},
-	{"hls_segment_seconds", JPK_NUMBER, 1, 60, NULL, true, false, false},
-	{"deinterlace", JPK_CHOICE, 0, 0, "auto on off", true, false, true},
-	{"hdr", JPK_CHOICE, 0, 0, "auto keep tonemap", true, false, true},
-	{"audio_track", JPK_INTEGER, 0, 63, NULL, true, false, false},
-	{"audio_language", JPK_LANGUAGE, 0, 0, NULL, true, false, false},
-	{"renditions", JPK_RENDITIONS, 1, JOB_PARAMS_MAX_RENDITIONS, NULL, true, false, true},
-	{"name", JPK_WORD, 0, 0, NULL, false, true, false},
+	{"video_codec", JPK_CHOICE, 0, 0, "h264 h265 vp9 av1 copy none", true, false, JPE_NOTHING},
+	{"audio_codec", JPK_CHOICE, 0, 0, "aac opus copy none", true, false, JPE_NOTHING},
+	{"format", JPK_CHOICE, 0, 0, "mp4 mkv webm hls flv", true, false, JPE_NOTHING},
+	{"encoder_preset", JPK_CHOICE, 0, 0, ENCODER_PRESETS, true, false, JPE_VIDEO},
+	{"profile", JPK_WORD, 0, 0, NULL, true, false, JPE_VIDEO},
+	{"crf", JPK_INTEGER, 0, 63, NULL, true, true, JPE_VIDEO},
+	{"video_bitrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, JPE_VIDEO},
+	{"maxrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, JPE_VIDEO},
+	{"bufsize", JPK_BITRATE, 1e3, 1e9, NULL, true, true, JPE_VIDEO},
+	{"audio_bitrate", JPK_BITRATE, 8e3, 1e6, NULL, true, false, JPE_AUDIO},
+	{"gop", JPK_INTEGER, 1, 1000, NULL, true, false, JPE_VIDEO},
+	{"fps", JPK_NUMBER, 1, 240, NULL, true, true, JPE_VIDEO},
+	{"size", JPK_SIZE, 0, 0, NULL, true, true, JPE_VIDEO},
+	{"audio_rate", JPK_INTEGER, 8000, 192000, NULL, true, false, JPE_AUDIO},
+	{"audio_channels", JPK_INTEGER, 1, 8, NULL, true, false, JPE_AUDIO},
+	{"duration", JPK_NUMBER, 0.001, 86400, NULL, true, false, JPE_NOTHING},
+	{"hls_segment_seconds", JPK_NUMBER, 1, 60, NULL, true, false, JPE_NOTHING},
+	{"deinterlace", JPK_CHOICE, 0, 0, "auto on off", true, false, JPE_VIDEO},
+	{"hdr", JPK_CHOICE, 0, 0, "auto keep tonemap", true, false, JPE_VIDEO},
+	{"audio_track", JPK_INTEGER, 0, 63, NULL, true, false, JPE_NOTHING},
+	{"audio_language", JPK_LANGUAGE, 0, 0, NULL, true, false, JPE_NOTHING},
+	{"renditions", JPK_RENDITIONS, 1, JOB_PARAMS_MAX_RENDITIONS, NULL, true, false, JPE_VIDEO},
+	{"name", JPK_WORD, 0, 0, NULL, false, true, JPE_NOTHING},
 };
 const int	job_param_nspecs = sizeof(job_param_specs) / sizeof(job_param_specs[0]);
 
@@ -452,6 +458,25 @@ check_encoder_options(const JobParamsNode *params, const char *video, const char
 	return true;
 }
 
+/* Refuses the first param that needs what (video or audio) encoded, which codec copies or drops. */
+static bool
+check_needs(const JobParamsNode *params, JobParamEncodes what, const char *codec, JobParamsVerdict *verdict)
+{
+	const char *stream = what == JPE_VIDEO ? "video" : "audio";
+
+	for (int i = 0; i < job_param_nspecs; i++)
+		if (job_param_specs[i].needs == what && job_params_get(params, job_param_specs[i].name))
+		{
+			refuse(verdict, job_param_specs[i].name, "",
+				   "params.%s needs the %s to be encoded, but %s_codec is %s",
+				   job_param_specs[i].name, stream, stream, codec);
+			snprintf(verdict->hint, sizeof(verdict->hint),
+					 "Remove params.%s or choose an encoding %s_codec.", job_param_specs[i].name, stream);
+			return false;
+		}
+	return true;
+}
+
 /* The combinations: what needs encoding, what each container holds, the audio choice. */
 static bool
 check_combinations(const JobParamsNode *params, const char *output, const char *format,
@@ -468,16 +493,10 @@ check_combinations(const JobParamsNode *params, const char *output, const char *
 	if (job_params_get(params, "renditions") && strcmp(format, "hls") != 0)
 		return refuse(verdict, "renditions", "Add \"format\": \"hls\": renditions make an HLS ladder.",
 					  "params.renditions needs format hls");
-	for (int i = 0; !job_params_word_in(video, "h264 h265 vp9 av1") && i < job_param_nspecs; i++)
-		if (job_param_specs[i].needs_encoding && job_params_get(params, job_param_specs[i].name))
-		{
-			refuse(verdict, job_param_specs[i].name, "",
-				   "params.%s needs the video to be encoded, but video_codec is %s",
-				   job_param_specs[i].name, video);
-			snprintf(verdict->hint, sizeof(verdict->hint),
-					 "Remove params.%s or choose an encoding video_codec.", job_param_specs[i].name);
-			return false;
-		}
+	if (!job_params_word_in(video, "h264 h265 vp9 av1") && !check_needs(params, JPE_VIDEO, video, verdict))
+		return false;
+	if (!job_params_word_in(audio, "aac opus") && !check_needs(params, JPE_AUDIO, audio, verdict))
+		return false;
 	if (explicit_video && explicit_audio && strcmp(explicit_video, "none") == 0 &&
 		strcmp(explicit_audio, "none") == 0)
 		return refuse(verdict, "", "Keep the video or the audio: set video_codec or audio_codec to something other than none.",

@@ -44,6 +44,18 @@ typedef enum JobParamKind
 	JPK_RENDITIONS				/* array of 1 to 8 rendition objects */
 } JobParamKind;
 
+/*
+ * What a param sets up in an encoder (or the filters in front of it), and so
+ * what it needs encoded: with that stream copied or dropped it would be
+ * ignored, and is refused instead.
+ */
+typedef enum JobParamEncodes
+{
+	JPE_NOTHING,				/* the container, the input, the streams chosen */
+	JPE_VIDEO,					/* a video encoder option or filter */
+	JPE_AUDIO					/* an audio encoder option or resampling */
+} JobParamEncodes;
+
 typedef struct JobParamSpec
 {
 	const char *name;
@@ -53,7 +65,7 @@ typedef struct JobParamSpec
 	const char *choices;		/* space-separated, for JPK_CHOICE */
 	bool		top_level;		/* may appear at the top of params */
 	bool		per_rendition;	/* may appear inside a rendition */
-	bool		needs_encoding; /* meaningless when video is copied or dropped */
+	JobParamEncodes needs;		/* what it needs encoded */
 } JobParamSpec;
 
 extern const JobParamSpec job_param_specs[];

@@ -76,6 +76,24 @@ my @corpus = (
 	[ '{"format": "hls", "renditions": [{"size": "640x360", "gop": 2}]}', 0 ],
 	[ '{"format": "hls", "renditions": [{"size": "640x360", "crf": "20"}]}', 0 ],
 	[ '{"format": "hls", "video_codec": "copy", "renditions": [{"size": "640x360"}]}', 0 ],
+	# Every encoder option (and video filter) needs its stream encoded: with
+	# the stream copied or dropped it would be ignored, so it is refused, and
+	# the same option with an encoded stream is accepted.  What only picks the
+	# input or the container goes with copy.
+	(
+		map {
+			my ($stream, $option) = @$_;
+			(map { [ qq({"${stream}_codec": "$_", $option}), 0 ] } 'copy', 'none'),
+			  [ qq({"${stream}_codec": ") . ($stream eq 'video' ? 'h264' : 'aac') . qq(", $option}), 1 ]
+		} (map { [ 'video', $_ ] } '"encoder_preset": "fast"', '"profile": "high"', '"crf": 20',
+			'"video_bitrate": "1M"', '"maxrate": "1M"', '"bufsize": "1M"', '"gop": 48', '"fps": 30',
+			'"size": "640x360"', '"deinterlace": "on"', '"hdr": "keep"'),
+		(map { [ 'audio', $_ ] } '"audio_bitrate": "128k"', '"audio_rate": 48000', '"audio_channels": 2')
+	),
+	[ '{"video_codec": "copy", "audio_codec": "copy", "duration": 5, "audio_track": 1}', 1 ],
+	[ '{"video_codec": "copy", "audio_codec": "none", "format": "hls", "hls_segment_seconds": 6}', 1 ],
+	[ '{"video_codec": "none", "audio_codec": "copy", "audio_language": "eng"}', 1 ],
+	[ '{"audio_codec": "none", "encoder_preset": "fast"}', 1 ], [ '{"video_codec": "none", "audio_channels": 1}', 1 ],
 	[ '{"format": "hls", "renditions": [' . join(', ', map { qq({"size": "640x360", "name": "r$_"}) } 1 .. 8) . ']}', 1 ],
 	[ '{"format": "hls", "renditions": [' . join(', ', map { qq({"size": "640x360", "name": "r$_"}) } 1 .. 9) . ']}', 0 ],
 	# Accepted by both once, then failed by the worker as a user_error: an

@@ -99,6 +99,20 @@ test_refusals(void)
 		  strcmp(spec.renditions[1].name, "720w") == 0, "named, they are accepted");
 	CHECK(parse("{\"video_codec\": \"copy\", \"size\": \"640x360\"}", NULL) < 0 && strstr(err, "copy"),
 		  "encode options with video copy are refused");
+	CHECK(parse("{\"video_codec\": \"copy\", \"profile\": \"high\"}", NULL) < 0 &&
+		  strstr(err, "params.profile needs the video to be encoded, but video_codec is copy") &&
+		  parse("{\"video_codec\": \"none\", \"encoder_preset\": \"fast\"}", NULL) < 0 &&
+		  strstr(err, "params.encoder_preset"),
+		  "profile and encoder_preset with video copy or none are refused, as crf is");
+	CHECK(parse("{\"audio_codec\": \"copy\", \"audio_bitrate\": \"128k\"}", NULL) < 0 &&
+		  strstr(err, "params.audio_bitrate needs the audio to be encoded, but audio_codec is copy") &&
+		  parse("{\"audio_codec\": \"none\", \"audio_channels\": 2}", NULL) < 0 &&
+		  strstr(err, "params.audio_channels") &&
+		  parse("{\"audio_codec\": \"copy\", \"audio_rate\": 48000}", NULL) < 0,
+		  "audio encoder options with audio copy or none are refused");
+	CHECK(parse("{\"video_codec\": \"copy\", \"audio_codec\": \"copy\", \"duration\": 5, \"audio_track\": 1}", NULL) == 0 &&
+		  parse("{\"audio_codec\": \"none\", \"encoder_preset\": \"fast\", \"profile\": \"main\"}", NULL) == 0,
+		  "what picks the input, or sets the other stream's encoder, goes with copy or none");
 	CHECK(parse("[1, 2]", NULL) < 0, "params that are not an object are refused");
 	CHECK(parse("{\"size\": ", NULL) < 0 && strstr(err, "not JSON"), "broken JSON is refused");
 	CHECK(parse("{\"crf\": 22,}", NULL) < 0 && parse("{\"crf\": 22} x", NULL) < 0 &&
