@@ -142,10 +142,16 @@ node_string(const JobParamsNode *v)
 	return v && v->type == JP_STRING ? v->string : NULL;
 }
 
-static bool
-is_network_output(const char *output)
+bool
+job_params_is_network_output(const char *output)
 {
 	return output && (strncmp(output, "rtmp://", 7) == 0 || strncmp(output, "rtmps://", 8) == 0);
+}
+
+bool
+job_params_output_carries(const char *output, const char *format)
+{
+	return !job_params_is_network_output(output) || strcmp(format, "flv") == 0;
 }
 
 const char *
@@ -155,7 +161,7 @@ job_params_format_from_output(const char *output)
 
 	if (output == NULL)
 		return "mp4";
-	if (is_network_output(output))
+	if (job_params_is_network_output(output))
 		return "flv";
 	dot = strrchr(output, '.');
 	if (dot && strcmp(dot, ".mkv") == 0)
@@ -487,7 +493,7 @@ check_combinations(const JobParamsNode *params, const char *output, const char *
 	bool		has_track = job_params_get(params, "audio_track") != NULL;
 	bool		has_language = job_params_get(params, "audio_language") != NULL;
 
-	if (is_network_output(output) && strcmp(format, "flv") != 0)
+	if (!job_params_output_carries(output, format))
 		return refuse(verdict, "format", "Remove params.format or set it to flv: an rtmp output carries FLV.",
 					  "an rtmp output_url cannot carry format %s", format);
 	if (job_params_get(params, "renditions") && strcmp(format, "hls") != 0)
@@ -523,7 +529,7 @@ check_combinations(const JobParamsNode *params, const char *output, const char *
 	if (strcmp(format, "flv") == 0 && !job_params_word_in(audio, "aac copy none"))
 		return refuse(verdict, "audio_codec", "FLV (RTMP) carries h264 video and aac audio.",
 					  "format flv cannot hold audio_codec %s", audio);
-	if (strcmp(format, "hls") == 0 && output && !is_network_output(output) && names_hls_output_error(output))
+	if (strcmp(format, "hls") == 0 && output && !job_params_is_network_output(output) && names_hls_output_error(output))
 		return refuse(verdict, "", "Name the playlist itself (a path ending in .m3u8), or shorten the output path.",
 					  "%s", names_hls_output_error(output));
 	return check_encoder_options(params, video, audio, verdict);

@@ -90,6 +90,12 @@ typedef struct JobParamsVerdict
 extern bool job_params_check(const JobParamsNode *params, const char *output,
 							 JobParamsVerdict *verdict);
 
+/* Whether output is streamed to the network (rtmp:// or rtmps://), not written to files. */
+extern bool job_params_is_network_output(const char *output);
+
+/* Whether output can carry format ("mp4"...): a network output carries FLV only. */
+extern bool job_params_output_carries(const char *output, const char *format);
+
 /* The format an output path or URL implies: "mp4", "mkv", "webm", "hls" or "flv". */
 extern const char *job_params_format_from_output(const char *output);
 

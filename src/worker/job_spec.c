@@ -53,6 +53,15 @@ job_spec_parse_bitrate(const char *text)
 	return job_params_parse_bitrate(text);
 }
 
+/* The params' words for OutputFormat, in its order. */
+static const char *const formats[] = {"mp4", "mkv", "webm", "hls", "flv", NULL};
+
+const char *
+job_spec_format_name(OutputFormat format)
+{
+	return formats[format];
+}
+
 const char *
 job_spec_extension(OutputFormat format)
 {
@@ -335,7 +344,6 @@ int
 job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 			   char *err, size_t errlen)
 {
-	static const char *const formats[] = {"mp4", "mkv", "webm", "hls", "flv", NULL};
 	static const char *const video_codecs[] = {"h264", "h265", "vp9", "av1", "copy", "none", NULL};
 	static const char *const audio_codecs[] = {"aac", "opus", "copy", "none", NULL};
 	static const char *const deinterlace_modes[] = {"auto", "on", "off", NULL};

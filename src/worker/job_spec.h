@@ -86,6 +86,9 @@ extern int	job_spec_encodes_audio(const JobSpec *spec);
 /* Parses 2500000, "2500k" or "2.5M" (bits per second); -1 if invalid. */
 extern int64_t job_spec_parse_bitrate(const char *text);
 
+/* The params' word for a format: "mp4", "hls"... */
+extern const char *job_spec_format_name(OutputFormat format);
+
 /* The file extension an output of this format gets: "mp4", "m3u8"... */
 extern const char *job_spec_extension(OutputFormat format);
 

@@ -166,7 +166,7 @@ plan_output(const TranscodeRequest *req, const char *output, char *final_path, s
 
 	if (req->spec->format != FORMAT_HLS)
 		snprintf(final_path, len, "%s", output);
-	else if (output_hls_playlist(output, final_path, len) < 0)
+	else if (names_hls_playlist(output, final_path, len) >= len)
 		return usage_error("the output path is too long");
 	if (req->input_kind == INPUT_FILE && stat(req->input, &in) == 0 && stat(final_path, &out) == 0 &&
 		in.st_dev == out.st_dev && in.st_ino == out.st_ino)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../job_spec.h"
+#include "../../common/job_params.h"
 #include "check.h"
 
 static JobSpec spec;
@@ -202,6 +203,12 @@ test_helpers(void)
 		  strcmp(job_spec_encoder("av1", 0), "libsvtav1") == 0 && strcmp(job_spec_encoder("opus", 0), "libopus") == 0,
 		  "h265, vp9, av1 and opus map to Debian's encoders");
 	CHECK(job_spec_encoder("copy", 0) == NULL, "copy has no encoder");
+	/* The rule the worker's output planning asks again, from the one table. */
+	CHECK(strcmp(job_spec_format_name(FORMAT_HLS), "hls") == 0 && strcmp(job_spec_format_name(FORMAT_FLV), "flv") == 0 &&
+		  job_params_output_carries("rtmp://h/live/k", job_spec_format_name(FORMAT_FLV)) &&
+		  !job_params_output_carries("rtmps://h/live/k", job_spec_format_name(FORMAT_MP4)) &&
+		  job_params_output_carries("a/b.mp4", "hls") && job_params_output_carries(NULL, "mkv"),
+		  "an rtmp output carries flv only, a file output any format");
 	CHECK(strcmp(job_spec_extension(FORMAT_HLS), "m3u8") == 0 && strcmp(job_spec_extension(FORMAT_MKV), "mkv") == 0,
 		  "extensions follow the format");
 }
