@@ -261,6 +261,25 @@ supported_rate(const AVCodec *codec, int rate)
 	return 48000;
 }
 
+/*
+ * The channel layout the audio encoder codes for a channel count: FFmpeg's
+ * default one, except for Opus with 3 or 4 channels.  libopus codes more than
+ * two channels in Vorbis order (RFC 7845 mapping family 1), whose layouts
+ * for 3 and 4 are 3.0 and quad; FFmpeg's defaults, 2.1 and 4.0, it refuses
+ * ("Invalid channel layout 2.1 for mapping family -1").  From 5 to 8 the two
+ * agree (5.0, 5.1, 6.1, 7.1).
+ */
+static void
+audio_layout(const char *codec, int channels, AVChannelLayout *layout)
+{
+	if (strcmp(codec, "opus") == 0 && channels == 3)
+		*layout = (AVChannelLayout) AV_CHANNEL_LAYOUT_SURROUND;
+	else if (strcmp(codec, "opus") == 0 && channels == 4)
+		*layout = (AVChannelLayout) AV_CHANNEL_LAYOUT_QUAD;
+	else
+		av_channel_layout_default(layout, channels);
+}
+
 TranscodeStatus
 transcode_open_audio_encoder(Transcoder *t)
 {
@@ -278,7 +297,7 @@ transcode_open_audio_encoder(Transcoder *t)
 	if ((t->audio_enc = enc = avcodec_alloc_context3(codec)) == NULL)
 		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 	channels = t->spec->audio_channels ? t->spec->audio_channels : FFMIN(t->audio_dec->ch_layout.nb_channels, 2);
-	av_channel_layout_default(&enc->ch_layout, channels);
+	audio_layout(t->spec->audio_codec, channels, &enc->ch_layout);
 	enc->sample_rate = supported_rate(codec, t->spec->audio_rate ? t->spec->audio_rate : t->audio_dec->sample_rate);
 	enc->sample_fmt = codec->sample_fmts ? codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
 	enc->time_base = (AVRational) {1, enc->sample_rate};
