@@ -39,12 +39,16 @@ _Static_assert(1 + JOB_PARAMS_WORD_MAX + 1 + 10 + 3 <= NAMES_DERIVED_SUFFIX_MAX,
  * on VP9 or AV1), libx265's crf scale (0 to 51), SVT-AV1's largest target
  * (100 Mb/s) and smallest picture (64x64), and libvpx-vp9's refusal of
  * maxrate or bufsize without a target bitrate.  Each refuses otherwise when
- * the worker opens it, failing the job.
+ * the worker opens it, failing the job.  A job with gpus gets NVENC for h264
+ * and h265 (h264_nvenc, hevc_nvenc), whose profiles in FFmpeg 5.1 are
+ * baseline, main, high, high444p and main, main10, rext: of x264's and
+ * x265's words only those it shares are taken.
  */
 typedef struct VideoEncoderLimits
 {
 	const char *codec;
 	const char *profiles;		/* NULL: takes no profile */
+	const char *gpu_profiles;	/* those NVENC takes too, for jobs with gpus; NULL: no NVENC */
 	int			max_crf;
 	double		max_bitrate;	/* video_bitrate and maxrate */
 	int			min_side;		/* the smallest width or height */
@@ -52,13 +56,13 @@ typedef struct VideoEncoderLimits
 } VideoEncoderLimits;
 
 static const VideoEncoderLimits video_encoders[] = {
-	{"h264", "baseline main high high10 high422 high444", 63, 1e9, 16, false},
+	{"h264", "baseline main high high10 high422 high444", "baseline main high", 63, 1e9, 16, false},
 	{"h265", "main main10 main12 mainstillpicture msp main-intra main10-intra main12-intra "
 		"main422-10 main422-10-intra main422-12 main422-12-intra main444-8 main444-intra "
 		"main444-stillpicture main444-10 main444-10-intra main444-12 main444-12-intra "
-		"main444-16-intra main444-16-stillpicture", 51, 1e9, 16, false},
-	{"vp9", NULL, 63, 1e9, 16, true},
-	{"av1", NULL, 63, 1e8, 64, false},
+		"main444-16-intra main444-16-stillpicture", "main main10", 51, 1e9, 16, false},
+	{"vp9", NULL, NULL, 63, 1e9, 16, true},
+	{"av1", NULL, NULL, 63, 1e8, 64, false},
 };
 
 /* libopus takes at most this many bits per second per channel. */
@@ -112,6 +116,18 @@ refuse(JobParamsVerdict *verdict, const char *param, const char *hint, const cha
 	vsnprintf(verdict->message, sizeof(verdict->message), format, args);
 	va_end(args);
 	return false;
+}
+
+int
+job_params_speed_rank(const char *preset)
+{
+	size_t		len = strlen(preset);
+	int			rank = 0;
+
+	for (const char *p = ENCODER_PRESETS; *p; p += strcspn(p, " "), p += (*p == ' '), rank++)
+		if (len > 0 && strncmp(p, preset, len) == 0 && (p[len] == ' ' || p[len] == '\0'))
+			return rank;
+	return -1;
 }
 
 bool
@@ -424,7 +440,7 @@ check_encoder_scope(const VideoEncoderLimits *enc, const JobParamsNode *params,
 
 /* What the chosen encoders take: their profiles and limits, an Opus bitrate within libopus's range. */
 static bool
-check_encoder_options(const JobParamsNode *params, const char *video, const char *audio,
+check_encoder_options(const JobParamsNode *params, const char *video, const char *audio, int gpus,
 					  JobParamsVerdict *verdict)
 {
 	const char *profile = node_string(job_params_get(params, "profile"));
@@ -444,6 +460,13 @@ check_encoder_options(const JobParamsNode *params, const char *video, const char
 	{
 		refuse(verdict, "profile", "", "video_codec %s has no profile \"%s\"", video, profile);
 		snprintf(verdict->hint, sizeof(verdict->hint), "Use one of: %s.", enc->profiles);
+		return false;
+	}
+	if (enc && profile && gpus > 0 && enc->gpu_profiles && !job_params_word_in(profile, enc->gpu_profiles))
+	{
+		refuse(verdict, "profile", "", "video_codec %s on a GPU (NVENC) has no profile \"%s\"", video, profile);
+		snprintf(verdict->hint, sizeof(verdict->hint), "Use one of: %s; or submit the job without gpus.",
+				 enc->gpu_profiles);
 		return false;
 	}
 	if (enc && !renditions && !check_encoder_scope(enc, params, params, "", verdict))
@@ -485,7 +508,7 @@ check_needs(const JobParamsNode *params, JobParamEncodes what, const char *codec
 
 /* The combinations: what needs encoding, what each container holds, the audio choice. */
 static bool
-check_combinations(const JobParamsNode *params, const char *output, const char *format,
+check_combinations(const JobParamsNode *params, const char *output, int gpus, const char *format,
 				   const char *video, const char *audio, JobParamsVerdict *verdict)
 {
 	const char *explicit_video = node_string(job_params_get(params, "video_codec"));
@@ -532,11 +555,11 @@ check_combinations(const JobParamsNode *params, const char *output, const char *
 	if (strcmp(format, "hls") == 0 && output && !job_params_is_network_output(output) && names_hls_output_error(output))
 		return refuse(verdict, "", "Name the playlist itself (a path ending in .m3u8), or shorten the output path.",
 					  "%s", names_hls_output_error(output));
-	return check_encoder_options(params, video, audio, verdict);
+	return check_encoder_options(params, video, audio, gpus, verdict);
 }
 
 bool
-job_params_check(const JobParamsNode *params, const char *output, JobParamsVerdict *verdict)
+job_params_check(const JobParamsNode *params, const char *output, int gpus, JobParamsVerdict *verdict)
 {
 	const JobParamsNode *renditions;
 	const char *format;
@@ -560,5 +583,5 @@ job_params_check(const JobParamsNode *params, const char *output, JobParamsVerdi
 	video = video ? video : (strcmp(format, "webm") == 0 ? "vp9" : "h264");
 	audio = node_string(job_params_get(params, "audio_codec"));
 	audio = audio ? audio : (strcmp(format, "webm") == 0 ? "opus" : "aac");
-	return check_combinations(params, output, format, video, audio, verdict);
+	return check_combinations(params, output, gpus, format, video, audio, verdict);
 }

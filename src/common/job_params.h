@@ -81,13 +81,14 @@ typedef struct JobParamsVerdict
 
 /*
  * Checks params (a preset's merged with the caller's) for a job writing to
- * output, its output_url as submitted (NULL: the worker's default name).
+ * output, its output_url as submitted (NULL: the worker's default name),
+ * asking for gpus GPUs (its encoders are then NVENC's, for h264 and h265).
  * The output's name picks the format when params has none; an rtmp output
  * carries FLV whatever params say; an HLS output's derived playlist path
  * must fit (names.h).  Returns true when accepted; otherwise false with the
  * verdict filled.
  */
-extern bool job_params_check(const JobParamsNode *params, const char *output,
+extern bool job_params_check(const JobParamsNode *params, const char *output, int gpus,
 							 JobParamsVerdict *verdict);
 
 /* Whether output is streamed to the network (rtmp:// or rtmps://), not written to files. */
@@ -101,6 +102,12 @@ extern const char *job_params_format_from_output(const char *output);
 
 /* Bits per second from 2500000, "2500k", "2.5M" or "1G"; -1 when not one. */
 extern int64_t job_params_parse_bitrate(const char *text);
+
+/*
+ * An encoder_preset's place among x264's ten speed presets: 0 for placebo,
+ * the slowest, to 9 for ultrafast; -1 for any other word.
+ */
+extern int	job_params_speed_rank(const char *preset);
 
 /* True when word is one of the space-separated words of list. */
 extern bool job_params_word_in(const char *word, const char *list);

@@ -210,7 +210,7 @@ make_plan(const JobRunRequest *req, JobPlan *plan, char *err, size_t errlen)
 	const char *why = NULL;
 
 	memset(plan, 0, sizeof(*plan));
-	if (job_spec_parse(req->params_json, req->output_url, &plan->spec, err, errlen) < 0)
+	if (job_spec_parse(req->params_json, req->output_url, req->gpus, &plan->spec, err, errlen) < 0)
 		return -1;
 	if (plan_output(req, plan, &why) < 0)
 	{

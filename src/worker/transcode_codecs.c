@@ -11,6 +11,8 @@
 #include <libavfilter/buffersink.h>
 #include <libavutil/opt.h>
 
+#include "../common/job_params.h"
+
 /* Decoders ------------------------------------------------------------------ */
 
 TranscodeStatus
@@ -91,28 +93,15 @@ transcode_follow_colour(Transcoder *t, const AVFrame *frame)
 }
 
 /*
- * Encoder speed presets are x264's words; encoders with numeric speed
- * scales get the nearest step, so one preset name means the same trade-off
- * whatever the codec.
+ * Encoder speed presets are x264's words; encoders with other scales get the
+ * nearest step (job_params_speed_rank()), so one preset name means the same
+ * trade-off whatever the codec.
  */
-static int
-speed_rank(const char *preset)
-{
-	static const char *const names[] = {
-		"placebo", "veryslow", "slower", "slow", "medium", "fast", "faster", "veryfast", "superfast", "ultrafast", NULL
-	};
-
-	for (int i = 0; names[i]; i++)
-		if (strcmp(preset, names[i]) == 0)
-			return i;
-	return -1;
-}
-
 static TranscodeStatus
 set_encoder_speed(Transcoder *t, AVCodecContext *enc, const char *name)
 {
 	const char *preset = t->spec->encoder_preset;
-	int			rank = preset[0] ? speed_rank(preset) : -1;
+	int			rank = preset[0] ? job_params_speed_rank(preset) : -1;
 	int			ret = 0;
 	char		number[16];
 
@@ -131,6 +120,8 @@ set_encoder_speed(Transcoder *t, AVCodecContext *enc, const char *name)
 		snprintf(number, sizeof(number), "%d", rank >= 0 ? 2 + rank * (top - 2) / 9 : top - 2);
 		ret = av_opt_set(enc->priv_data, strcmp(name, "libsvtav1") == 0 ? "preset" : "cpu-used", number, 0);
 	}
+	else if (strstr(name, "_nvenc") != NULL && rank >= 0)
+		ret = av_opt_set(enc->priv_data, "preset", job_spec_nvenc_preset(preset), 0);
 	else if (preset[0])
 		ret = av_opt_set(enc->priv_data, "preset", preset, 0);
 	if (ret < 0 || (preset[0] && rank < 0 && strcmp(name, "libx264") != 0 && strcmp(name, "libx265") != 0 &&
