@@ -65,6 +65,11 @@ cp -r "$repo/test" "$repo/expected" "$repo/scripts" "$work/"
 # their links to sources are checked against.
 cp -r "$repo/README.md" "$repo/CHANGELOG.md" "$repo/docs" "$work/"
 (cd "$repo" && find . -path ./.git -prune -o -type f -print) >"$work/source-files"
+# The extension's C sources, for test/t/027_protocol.pl, which checks that
+# every SQLSTATE they raise is in the contract's table.
+mkdir -p "$work/src/common"
+cp "$repo"/src/*.c "$repo"/src/*.h "$work/src/"
+cp "$repo"/src/common/*.c "$repo"/src/common/*.h "$work/src/common/"
 # ffrtmp-worker and ffrtmp-transcode go with them, for the end-to-end tests
 # (test/t/005-007), which find them through FFRTMP_WORKER and FFRTMP_TRANSCODE.
 mkdir -p "$work/bin"

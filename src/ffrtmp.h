@@ -93,7 +93,7 @@ extern void ffrtmp_check_metadata(Jsonb *metadata);
 extern void ffrtmp_check_quotas(Jsonb *quotas);
 extern void ffrtmp_check_input_url(const char *url);
 extern void ffrtmp_check_output_url(const char *url);
-extern void ffrtmp_check_params(Jsonb *params, const char *output_url);
+extern void ffrtmp_check_params(Jsonb *params, const char *output_url, int gpus);
 
 /* network_allow.c */
 extern void ffrtmp_network_policy_init(void);

@@ -155,7 +155,7 @@ resolve_params(JobRequest *r, pg_uuid_t *tenant)
 		preset_params = ffrtmp_get_datum(1, &isnull);
 		params = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, preset_params, JsonbPGetDatum(params)));
 	}
-	ffrtmp_check_params(params, r->output_url);
+	ffrtmp_check_params(params, r->output_url, r->gpus);
 	return params;
 }
 

@@ -360,10 +360,11 @@ to_node(const JsonbValue *v, JobParamsNode *node)
  * Checks a job's encode parameters (a preset's merged with the caller's):
  * every option known and well-formed, and the combinations consistent.
  * output_url (or NULL) picks the format when params has none, as the worker
- * does, and takes part in the rules (an rtmp output carries FLV).
+ * does, and takes part in the rules (an rtmp output carries FLV), as do the
+ * job's gpus (NVENC's profiles).
  */
 void
-ffrtmp_check_params(Jsonb *params, const char *output_url)
+ffrtmp_check_params(Jsonb *params, const char *output_url, int gpus)
 {
 	JobParamsNode root = {0};
 	JobParamsVerdict verdict;
@@ -375,7 +376,7 @@ ffrtmp_check_params(Jsonb *params, const char *output_url)
 		ffrtmp_check_json_object("params", params, PARAMS_MAX_BYTES, PARAMS_MAX_DEPTH);
 		container_to_node(&params->root, &root);
 	}
-	if (!job_params_check(&root, output_url, &verdict))
+	if (!job_params_check(&root, output_url, gpus, &verdict))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s", verdict.message),

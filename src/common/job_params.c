@@ -39,12 +39,16 @@ _Static_assert(1 + JOB_PARAMS_WORD_MAX + 1 + 10 + 3 <= NAMES_DERIVED_SUFFIX_MAX,
  * on VP9 or AV1), libx265's crf scale (0 to 51), SVT-AV1's largest target
  * (100 Mb/s) and smallest picture (64x64), and libvpx-vp9's refusal of
  * maxrate or bufsize without a target bitrate.  Each refuses otherwise when
- * the worker opens it, failing the job.
+ * the worker opens it, failing the job.  A job with gpus gets NVENC for h264
+ * and h265 (h264_nvenc, hevc_nvenc), whose profiles in FFmpeg 5.1 are
+ * baseline, main, high, high444p and main, main10, rext: of x264's and
+ * x265's words only those it shares are taken.
  */
 typedef struct VideoEncoderLimits
 {
 	const char *codec;
 	const char *profiles;		/* NULL: takes no profile */
+	const char *gpu_profiles;	/* those NVENC takes too, for jobs with gpus; NULL: no NVENC */
 	int			max_crf;
 	double		max_bitrate;	/* video_bitrate and maxrate */
 	int			min_side;		/* the smallest width or height */
@@ -52,43 +56,49 @@ typedef struct VideoEncoderLimits
 } VideoEncoderLimits;
 
 static const VideoEncoderLimits video_encoders[] = {
-	{"h264", "baseline main high high10 high422 high444", 63, 1e9, 16, false},
+	{"h264", "baseline main high high10 high422 high444", "baseline main high", 63, 1e9, 16, false},
 	{"h265", "main main10 main12 mainstillpicture msp main-intra main10-intra main12-intra "
 		"main422-10 main422-10-intra main422-12 main422-12-intra main444-8 main444-intra "
 		"main444-stillpicture main444-10 main444-10-intra main444-12 main444-12-intra "
-		"main444-16-intra main444-16-stillpicture", 51, 1e9, 16, false},
-	{"vp9", NULL, 63, 1e9, 16, true},
-	{"av1", NULL, 63, 1e8, 64, false},
+		"main444-16-intra main444-16-stillpicture", "main main10", 51, 1e9, 16, false},
+	{"vp9", NULL, NULL, 63, 1e9, 16, true},
+	{"av1", NULL, NULL, 63, 1e8, 64, false},
 };
 
 /* libopus takes at most this many bits per second per channel. */
 #define OPUS_MAX_BITRATE_PER_CHANNEL 256000
 
-/* name, kind, min, max, choices, top level, per rendition, needs encoding */
+/*
+ * name, kind, min, max, choices, top level, per rendition, what it needs
+ * encoded.  The encoder options (encoder_preset, profile, crf, the bitrates,
+ * gop; audio_bitrate, audio_rate, audio_channels) and the video filters
+ * (size, fps, deinterlace, hdr, renditions) mean nothing to a stream that is
+ * copied or dropped.
+ */
 const JobParamSpec job_param_specs[] = {
-	{"video_codec", JPK_CHOICE, 0, 0, "h264 h265 vp9 av1 copy none", true, false, false},
-	{"audio_codec", JPK_CHOICE, 0, 0, "aac opus copy none", true, false, false},
-	{"format", JPK_CHOICE, 0, 0, "mp4 mkv webm hls flv", true, false, false},
-	{"encoder_preset", JPK_CHOICE, 0, 0, ENCODER_PRESETS, true, false, false},
-	{"profile", JPK_WORD, 0, 0, NULL, true, false, false},
-	{"crf", JPK_INTEGER, 0, 63, NULL, true, true, true},
-	{"video_bitrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
-	{"maxrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
-	{"bufsize", JPK_BITRATE, 1e3, 1e9, NULL, true, true, true},
-	{"audio_bitrate", JPK_BITRATE, 8e3, 1e6, NULL, true, false, false},
-	{"gop", JPK_INTEGER, 1, 1000, NULL, true, false, true},
-	{"fps", JPK_NUMBER, 1, 240, NULL, true, true, true},
-	{"size", JPK_SIZE, 0, 0, NULL, true, true, true},
-	{"audio_rate", JPK_INTEGER, 8000, 192000, NULL, true, false, false},
-	{"audio_channels", JPK_INTEGER, 1, 8, NULL, true, false, false},
-	{"duration", JPK_NUMBER, 0.001, 86400, NULL, true, false, false},
-	{"hls_segment_seconds", JPK_NUMBER, 1, 60, NULL, true, false, false},
-	{"deinterlace", JPK_CHOICE, 0, 0, "auto on off", true, false, true},
-	{"hdr", JPK_CHOICE, 0, 0, "auto keep tonemap", true, false, true},
-	{"audio_track", JPK_INTEGER, 0, 63, NULL, true, false, false},
-	{"audio_language", JPK_LANGUAGE, 0, 0, NULL, true, false, false},
-	{"renditions", JPK_RENDITIONS, 1, JOB_PARAMS_MAX_RENDITIONS, NULL, true, false, true},
-	{"name", JPK_WORD, 0, 0, NULL, false, true, false},
+	{"video_codec", JPK_CHOICE, 0, 0, "h264 h265 vp9 av1 copy none", true, false, JPE_NOTHING},
+	{"audio_codec", JPK_CHOICE, 0, 0, "aac opus copy none", true, false, JPE_NOTHING},
+	{"format", JPK_CHOICE, 0, 0, "mp4 mkv webm hls flv", true, false, JPE_NOTHING},
+	{"encoder_preset", JPK_CHOICE, 0, 0, ENCODER_PRESETS, true, false, JPE_VIDEO},
+	{"profile", JPK_WORD, 0, 0, NULL, true, false, JPE_VIDEO},
+	{"crf", JPK_INTEGER, 0, 63, NULL, true, true, JPE_VIDEO},
+	{"video_bitrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, JPE_VIDEO},
+	{"maxrate", JPK_BITRATE, 1e3, 1e9, NULL, true, true, JPE_VIDEO},
+	{"bufsize", JPK_BITRATE, 1e3, 1e9, NULL, true, true, JPE_VIDEO},
+	{"audio_bitrate", JPK_BITRATE, 8e3, 1e6, NULL, true, false, JPE_AUDIO},
+	{"gop", JPK_INTEGER, 1, 1000, NULL, true, false, JPE_VIDEO},
+	{"fps", JPK_NUMBER, 1, 240, NULL, true, true, JPE_VIDEO},
+	{"size", JPK_SIZE, 0, 0, NULL, true, true, JPE_VIDEO},
+	{"audio_rate", JPK_INTEGER, 8000, 192000, NULL, true, false, JPE_AUDIO},
+	{"audio_channels", JPK_INTEGER, 1, 8, NULL, true, false, JPE_AUDIO},
+	{"duration", JPK_NUMBER, 0.001, 86400, NULL, true, false, JPE_NOTHING},
+	{"hls_segment_seconds", JPK_NUMBER, 1, 60, NULL, true, false, JPE_NOTHING},
+	{"deinterlace", JPK_CHOICE, 0, 0, "auto on off", true, false, JPE_VIDEO},
+	{"hdr", JPK_CHOICE, 0, 0, "auto keep tonemap", true, false, JPE_VIDEO},
+	{"audio_track", JPK_INTEGER, 0, 63, NULL, true, false, JPE_NOTHING},
+	{"audio_language", JPK_LANGUAGE, 0, 0, NULL, true, false, JPE_NOTHING},
+	{"renditions", JPK_RENDITIONS, 1, JOB_PARAMS_MAX_RENDITIONS, NULL, true, false, JPE_VIDEO},
+	{"name", JPK_WORD, 0, 0, NULL, false, true, JPE_NOTHING},
 };
 const int	job_param_nspecs = sizeof(job_param_specs) / sizeof(job_param_specs[0]);
 
@@ -106,6 +116,18 @@ refuse(JobParamsVerdict *verdict, const char *param, const char *hint, const cha
 	vsnprintf(verdict->message, sizeof(verdict->message), format, args);
 	va_end(args);
 	return false;
+}
+
+int
+job_params_speed_rank(const char *preset)
+{
+	size_t		len = strlen(preset);
+	int			rank = 0;
+
+	for (const char *p = ENCODER_PRESETS; *p; p += strcspn(p, " "), p += (*p == ' '), rank++)
+		if (len > 0 && strncmp(p, preset, len) == 0 && (p[len] == ' ' || p[len] == '\0'))
+			return rank;
+	return -1;
 }
 
 bool
@@ -136,10 +158,16 @@ node_string(const JobParamsNode *v)
 	return v && v->type == JP_STRING ? v->string : NULL;
 }
 
-static bool
-is_network_output(const char *output)
+bool
+job_params_is_network_output(const char *output)
 {
 	return output && (strncmp(output, "rtmp://", 7) == 0 || strncmp(output, "rtmps://", 8) == 0);
+}
+
+bool
+job_params_output_carries(const char *output, const char *format)
+{
+	return !job_params_is_network_output(output) || strcmp(format, "flv") == 0;
 }
 
 const char *
@@ -149,7 +177,7 @@ job_params_format_from_output(const char *output)
 
 	if (output == NULL)
 		return "mp4";
-	if (is_network_output(output))
+	if (job_params_is_network_output(output))
 		return "flv";
 	dot = strrchr(output, '.');
 	if (dot && strcmp(dot, ".mkv") == 0)
@@ -412,7 +440,7 @@ check_encoder_scope(const VideoEncoderLimits *enc, const JobParamsNode *params,
 
 /* What the chosen encoders take: their profiles and limits, an Opus bitrate within libopus's range. */
 static bool
-check_encoder_options(const JobParamsNode *params, const char *video, const char *audio,
+check_encoder_options(const JobParamsNode *params, const char *video, const char *audio, int gpus,
 					  JobParamsVerdict *verdict)
 {
 	const char *profile = node_string(job_params_get(params, "profile"));
@@ -434,6 +462,13 @@ check_encoder_options(const JobParamsNode *params, const char *video, const char
 		snprintf(verdict->hint, sizeof(verdict->hint), "Use one of: %s.", enc->profiles);
 		return false;
 	}
+	if (enc && profile && gpus > 0 && enc->gpu_profiles && !job_params_word_in(profile, enc->gpu_profiles))
+	{
+		refuse(verdict, "profile", "", "video_codec %s on a GPU (NVENC) has no profile \"%s\"", video, profile);
+		snprintf(verdict->hint, sizeof(verdict->hint), "Use one of: %s; or submit the job without gpus.",
+				 enc->gpu_profiles);
+		return false;
+	}
 	if (enc && !renditions && !check_encoder_scope(enc, params, params, "", verdict))
 		return false;
 	for (int i = 0; enc && renditions && i < renditions->nitems; i++)
@@ -452,9 +487,28 @@ check_encoder_options(const JobParamsNode *params, const char *video, const char
 	return true;
 }
 
+/* Refuses the first param that needs what (video or audio) encoded, which codec copies or drops. */
+static bool
+check_needs(const JobParamsNode *params, JobParamEncodes what, const char *codec, JobParamsVerdict *verdict)
+{
+	const char *stream = what == JPE_VIDEO ? "video" : "audio";
+
+	for (int i = 0; i < job_param_nspecs; i++)
+		if (job_param_specs[i].needs == what && job_params_get(params, job_param_specs[i].name))
+		{
+			refuse(verdict, job_param_specs[i].name, "",
+				   "params.%s needs the %s to be encoded, but %s_codec is %s",
+				   job_param_specs[i].name, stream, stream, codec);
+			snprintf(verdict->hint, sizeof(verdict->hint),
+					 "Remove params.%s or choose an encoding %s_codec.", job_param_specs[i].name, stream);
+			return false;
+		}
+	return true;
+}
+
 /* The combinations: what needs encoding, what each container holds, the audio choice. */
 static bool
-check_combinations(const JobParamsNode *params, const char *output, const char *format,
+check_combinations(const JobParamsNode *params, const char *output, int gpus, const char *format,
 				   const char *video, const char *audio, JobParamsVerdict *verdict)
 {
 	const char *explicit_video = node_string(job_params_get(params, "video_codec"));
@@ -462,22 +516,16 @@ check_combinations(const JobParamsNode *params, const char *output, const char *
 	bool		has_track = job_params_get(params, "audio_track") != NULL;
 	bool		has_language = job_params_get(params, "audio_language") != NULL;
 
-	if (is_network_output(output) && strcmp(format, "flv") != 0)
+	if (!job_params_output_carries(output, format))
 		return refuse(verdict, "format", "Remove params.format or set it to flv: an rtmp output carries FLV.",
 					  "an rtmp output_url cannot carry format %s", format);
 	if (job_params_get(params, "renditions") && strcmp(format, "hls") != 0)
 		return refuse(verdict, "renditions", "Add \"format\": \"hls\": renditions make an HLS ladder.",
 					  "params.renditions needs format hls");
-	for (int i = 0; !job_params_word_in(video, "h264 h265 vp9 av1") && i < job_param_nspecs; i++)
-		if (job_param_specs[i].needs_encoding && job_params_get(params, job_param_specs[i].name))
-		{
-			refuse(verdict, job_param_specs[i].name, "",
-				   "params.%s needs the video to be encoded, but video_codec is %s",
-				   job_param_specs[i].name, video);
-			snprintf(verdict->hint, sizeof(verdict->hint),
-					 "Remove params.%s or choose an encoding video_codec.", job_param_specs[i].name);
-			return false;
-		}
+	if (!job_params_word_in(video, "h264 h265 vp9 av1") && !check_needs(params, JPE_VIDEO, video, verdict))
+		return false;
+	if (!job_params_word_in(audio, "aac opus") && !check_needs(params, JPE_AUDIO, audio, verdict))
+		return false;
 	if (explicit_video && explicit_audio && strcmp(explicit_video, "none") == 0 &&
 		strcmp(explicit_audio, "none") == 0)
 		return refuse(verdict, "", "Keep the video or the audio: set video_codec or audio_codec to something other than none.",
@@ -504,14 +552,14 @@ check_combinations(const JobParamsNode *params, const char *output, const char *
 	if (strcmp(format, "flv") == 0 && !job_params_word_in(audio, "aac copy none"))
 		return refuse(verdict, "audio_codec", "FLV (RTMP) carries h264 video and aac audio.",
 					  "format flv cannot hold audio_codec %s", audio);
-	if (strcmp(format, "hls") == 0 && output && !is_network_output(output) && names_hls_output_error(output))
+	if (strcmp(format, "hls") == 0 && output && !job_params_is_network_output(output) && names_hls_output_error(output))
 		return refuse(verdict, "", "Name the playlist itself (a path ending in .m3u8), or shorten the output path.",
 					  "%s", names_hls_output_error(output));
-	return check_encoder_options(params, video, audio, verdict);
+	return check_encoder_options(params, video, audio, gpus, verdict);
 }
 
 bool
-job_params_check(const JobParamsNode *params, const char *output, JobParamsVerdict *verdict)
+job_params_check(const JobParamsNode *params, const char *output, int gpus, JobParamsVerdict *verdict)
 {
 	const JobParamsNode *renditions;
 	const char *format;
@@ -535,5 +583,5 @@ job_params_check(const JobParamsNode *params, const char *output, JobParamsVerdi
 	video = video ? video : (strcmp(format, "webm") == 0 ? "vp9" : "h264");
 	audio = node_string(job_params_get(params, "audio_codec"));
 	audio = audio ? audio : (strcmp(format, "webm") == 0 ? "opus" : "aac");
-	return check_combinations(params, output, format, video, audio, verdict);
+	return check_combinations(params, output, gpus, format, video, audio, verdict);
 }

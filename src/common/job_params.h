@@ -44,6 +44,18 @@ typedef enum JobParamKind
 	JPK_RENDITIONS				/* array of 1 to 8 rendition objects */
 } JobParamKind;
 
+/*
+ * What a param sets up in an encoder (or the filters in front of it), and so
+ * what it needs encoded: with that stream copied or dropped it would be
+ * ignored, and is refused instead.
+ */
+typedef enum JobParamEncodes
+{
+	JPE_NOTHING,				/* the container, the input, the streams chosen */
+	JPE_VIDEO,					/* a video encoder option or filter */
+	JPE_AUDIO					/* an audio encoder option or resampling */
+} JobParamEncodes;
+
 typedef struct JobParamSpec
 {
 	const char *name;
@@ -53,7 +65,7 @@ typedef struct JobParamSpec
 	const char *choices;		/* space-separated, for JPK_CHOICE */
 	bool		top_level;		/* may appear at the top of params */
 	bool		per_rendition;	/* may appear inside a rendition */
-	bool		needs_encoding; /* meaningless when video is copied or dropped */
+	JobParamEncodes needs;		/* what it needs encoded */
 } JobParamSpec;
 
 extern const JobParamSpec job_param_specs[];
@@ -69,20 +81,33 @@ typedef struct JobParamsVerdict
 
 /*
  * Checks params (a preset's merged with the caller's) for a job writing to
- * output, its output_url as submitted (NULL: the worker's default name).
+ * output, its output_url as submitted (NULL: the worker's default name),
+ * asking for gpus GPUs (its encoders are then NVENC's, for h264 and h265).
  * The output's name picks the format when params has none; an rtmp output
  * carries FLV whatever params say; an HLS output's derived playlist path
  * must fit (names.h).  Returns true when accepted; otherwise false with the
  * verdict filled.
  */
-extern bool job_params_check(const JobParamsNode *params, const char *output,
+extern bool job_params_check(const JobParamsNode *params, const char *output, int gpus,
 							 JobParamsVerdict *verdict);
+
+/* Whether output is streamed to the network (rtmp:// or rtmps://), not written to files. */
+extern bool job_params_is_network_output(const char *output);
+
+/* Whether output can carry format ("mp4"...): a network output carries FLV only. */
+extern bool job_params_output_carries(const char *output, const char *format);
 
 /* The format an output path or URL implies: "mp4", "mkv", "webm", "hls" or "flv". */
 extern const char *job_params_format_from_output(const char *output);
 
 /* Bits per second from 2500000, "2500k", "2.5M" or "1G"; -1 when not one. */
 extern int64_t job_params_parse_bitrate(const char *text);
+
+/*
+ * An encoder_preset's place among x264's ten speed presets: 0 for placebo,
+ * the slowest, to 9 for ultrafast; -1 for any other word.
+ */
+extern int	job_params_speed_rank(const char *preset);
 
 /* True when word is one of the space-separated words of list. */
 extern bool job_params_word_in(const char *word, const char *list);

@@ -3,6 +3,8 @@
  */
 #include "names.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -67,17 +69,34 @@ names_output_path_error(const char *path)
 	return NULL;
 }
 
-const char *
-names_hls_output_error(const char *path)
+static bool
+is_hls_playlist(const char *path)
 {
 	size_t		len = strlen(path);
 	size_t		ext = strlen(NAMES_HLS_EXTENSION);
 
-	if (len >= ext && strcmp(path + len - ext, NAMES_HLS_EXTENSION) == 0)
-		return NULL;
-	if (len + 1 + strlen(NAMES_HLS_INDEX) > NAMES_OUTPUT_PATH_MAX)
+	return len >= ext && strcmp(path + len - ext, NAMES_HLS_EXTENSION) == 0;
+}
+
+const char *
+names_hls_output_error(const char *path)
+{
+	/* A playlist's own length is checked as any output path's. */
+	if (!is_hls_playlist(path) && names_hls_playlist(path, NULL, 0) > NAMES_OUTPUT_PATH_MAX)
 		return "the output path is a directory for an HLS output's index.m3u8, and with it longer than 1024 bytes";
 	return NULL;
+}
+
+size_t
+names_hls_playlist(const char *output, char *out, size_t outlen)
+{
+	size_t		len = strlen(output);
+
+	if (is_hls_playlist(output))
+		return (size_t) snprintf(out, outlen, "%s", output);
+	while (len > 1 && output[len - 1] == '/')
+		len--;
+	return (size_t) snprintf(out, outlen, "%.*s/%s", (int) len, output, NAMES_HLS_INDEX);
 }
 
 const char *

@@ -66,6 +66,15 @@ extern const char *names_output_path_error(const char *path);
 extern const char *names_hls_output_error(const char *path);
 
 /*
+ * The playlist path of an HLS output: output itself when it ends in
+ * NAMES_HLS_EXTENSION, else NAMES_HLS_INDEX in the directory it names
+ * (trailing slashes dropped).  Writes it into out as snprintf() does and
+ * returns its length: it fits only when that is less than outlen (out may be
+ * NULL when outlen is 0).
+ */
+extern size_t names_hls_playlist(const char *output, char *out, size_t outlen);
+
+/*
  * Decodes a file:// URL into the absolute path it names (out, outlen bytes,
  * NAMES_PATH_MAX is enough).  Returns NULL, or why the URL is refused.
  */

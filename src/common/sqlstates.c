@@ -34,8 +34,16 @@ const SqlstateInfo sqlstates[SQLSTATE_COUNT] = {
 	"A worker call waited 1 s for a lock a tenant holds: make the same call again"},
 	[SQLSTATE_NOT_IN_PREREQUISITE_STATE] = {"55000", "object_not_in_prerequisite_state", 0, true,
 	"The extension is installed, or called, outside the database ffrtmp.database names, or the library is not preloaded"},
-	[SQLSTATE_QUERY_CANCELED] = {"57014", "query_canceled", 0, false,
-	"A worker call ran past its statement timeout: make it again later"},
+	[SQLSTATE_INVALID_TEXT] = {"22P02", "invalid_text_representation", 400, true,
+	"A priority that is neither a number nor low, medium or high: send one of those"},
+	[SQLSTATE_SERIALIZATION_FAILURE] = {"40001", "serialization_failure", 500, true,
+	"submit_job found the tenant's usage changing under it ten times in a row: submit the job again"},
+	[SQLSTATE_INTERNAL_ERROR] = {"XX000", "internal_error", 500, true,
+	"The server could not do what should always work (register_node could not read strong random numbers "
+	"for a session token): an administrator looks at the server log; the call may be made again later"},
+	[SQLSTATE_QUERY_CANCELED] = {"57014", "query_canceled", 500, true,
+	"A statement ran past its timeout: a tenant's past its cap (its session ends when the statement "
+	"caught the cancellation), a worker call past the worker's own timeout: make it again later"},
 	[SQLSTATE_READ_ONLY] = {"25006", "read_only_sql_transaction", 0, false,
 	"The server is a standby (after a failover): the worker reconnects and finds the primary"},
 	[SQLSTATE_UNDEFINED_FUNCTION] = {"42883", "undefined_function", 0, false,

@@ -29,6 +29,7 @@
 
 #include <libavutil/log.h>
 
+#include "../common/job_params.h"
 #include "../common/names.h"
 #include "../common/net_policy.h"
 
@@ -105,9 +106,10 @@ plan_output(const JobRunRequest *req, JobPlan *plan, const char **why)
 	char	   *relative = plan->relative;
 	const char *url = req->output_url;
 
-	if (url && (strncmp(url, "rtmp://", 7) == 0 || strncmp(url, "rtmps://", 8) == 0))
+	if (job_params_is_network_output(url))
 	{
-		if (plan->spec.format != FORMAT_FLV)
+		/* job_spec_parse() refused any other format for it (job_params_check): kept should that change. */
+		if (!job_params_output_carries(url, job_spec_format_name(plan->spec.format)))
 		{
 			*why = "an rtmp output carries format flv";
 			return -1;
@@ -131,7 +133,7 @@ plan_output(const JobRunRequest *req, JobPlan *plan, const char **why)
 				 (long long) req->job_id, job_spec_extension(plan->spec.format));
 	else if (plan->spec.format == FORMAT_HLS)
 	{
-		if (output_hls_playlist(url, relative, PATH_BYTES) < 0)
+		if (names_hls_playlist(url, relative, PATH_BYTES) >= PATH_BYTES)
 		{
 			*why = "the output path is too long";
 			return -1;
@@ -208,7 +210,7 @@ make_plan(const JobRunRequest *req, JobPlan *plan, char *err, size_t errlen)
 	const char *why = NULL;
 
 	memset(plan, 0, sizeof(*plan));
-	if (job_spec_parse(req->params_json, req->output_url, &plan->spec, err, errlen) < 0)
+	if (job_spec_parse(req->params_json, req->output_url, req->gpus, &plan->spec, err, errlen) < 0)
 		return -1;
 	if (plan_output(req, plan, &why) < 0)
 	{

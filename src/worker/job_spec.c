@@ -53,12 +53,36 @@ job_spec_parse_bitrate(const char *text)
 	return job_params_parse_bitrate(text);
 }
 
+/* The params' words for OutputFormat, in its order. */
+static const char *const formats[] = {"mp4", "mkv", "webm", "hls", "flv", NULL};
+
+const char *
+job_spec_format_name(OutputFormat format)
+{
+	return formats[format];
+}
+
 const char *
 job_spec_extension(OutputFormat format)
 {
 	static const char *const extensions[] = {"mp4", "mkv", "webm", "m3u8", "flv"};
 
 	return extensions[format];
+}
+
+/*
+ * NVENC's speed presets are p1 (fastest) to p7 (slowest), and p4, its
+ * default, is medium's place; of x264's words FFmpeg 5.1's NVENC takes only
+ * slow, medium and fast (as p7, p4 and p1).  One step of x264's scale is one
+ * of NVENC's, around medium, and the ends share p7 and p1.
+ */
+const char *
+job_spec_nvenc_preset(const char *preset)
+{
+	static const char *const steps[] = {"p7", "p7", "p6", "p5", "p4", "p3", "p2", "p1", "p1", "p1"};
+	int			rank = job_params_speed_rank(preset);
+
+	return rank >= 0 ? steps[rank] : NULL;
 }
 
 /*
@@ -317,14 +341,14 @@ free_node(JobParamsNode *node)
 
 /* The common contract's verdict on params; 0, or -1 with its message and hint in err. */
 static int
-check_contract(json_object *root, const char *output_hint, char *err, size_t errlen)
+check_contract(json_object *root, const char *output_hint, int gpus, char *err, size_t errlen)
 {
 	JobParamsNode tree;
 	JobParamsVerdict verdict;
 	int			ok;
 
 	to_node(root, &tree);
-	ok = job_params_check(&tree, output_hint, &verdict);
+	ok = job_params_check(&tree, output_hint, gpus, &verdict);
 	free_node(&tree);
 	if (ok)
 		return 0;
@@ -332,10 +356,9 @@ check_contract(json_object *root, const char *output_hint, char *err, size_t err
 }
 
 int
-job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
+job_spec_parse(const char *params_json, const char *output_hint, int gpus, JobSpec *spec,
 			   char *err, size_t errlen)
 {
-	static const char *const formats[] = {"mp4", "mkv", "webm", "hls", "flv", NULL};
 	static const char *const video_codecs[] = {"h264", "h265", "vp9", "av1", "copy", "none", NULL};
 	static const char *const audio_codecs[] = {"aac", "opus", "copy", "none", NULL};
 	static const char *const deinterlace_modes[] = {"auto", "on", "off", NULL};
@@ -360,7 +383,7 @@ job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
 		fail(err, errlen, "params must be a JSON object");
 		goto end;
 	}
-	if (check_contract(root, output_hint, err, errlen) < 0)
+	if (check_contract(root, output_hint, gpus, err, errlen) < 0)
 		goto end;
 
 	/* Accepted: read the values (the checks below only guard the reading). */

@@ -73,10 +73,11 @@ typedef struct JobSpec
 
 /*
  * Fills spec from a params JSON object.  output_hint (a relative path or an
- * rtmp URL, or NULL) picks the format when params has none.  Returns 0, or -1
- * with a message in err.
+ * rtmp URL, or NULL) picks the format when params has none; gpus, the GPUs
+ * the job asks for, takes part in the rules.  Returns 0, or -1 with a
+ * message in err.
  */
-extern int	job_spec_parse(const char *params_json, const char *output_hint, JobSpec *spec,
+extern int	job_spec_parse(const char *params_json, const char *output_hint, int gpus, JobSpec *spec,
 						   char *err, size_t errlen);
 
 /* Whether the job re-encodes video (or audio), rather than copying or dropping it. */
@@ -86,8 +87,14 @@ extern int	job_spec_encodes_audio(const JobSpec *spec);
 /* Parses 2500000, "2500k" or "2.5M" (bits per second); -1 if invalid. */
 extern int64_t job_spec_parse_bitrate(const char *text);
 
+/* The params' word for a format: "mp4", "hls"... */
+extern const char *job_spec_format_name(OutputFormat format);
+
 /* The file extension an output of this format gets: "mp4", "m3u8"... */
 extern const char *job_spec_extension(OutputFormat format);
+
+/* NVENC's preset ("p1" to "p7") for an x264 speed preset word, or NULL. */
+extern const char *job_spec_nvenc_preset(const char *preset);
 
 /* The libavcodec encoder for a codec word ("h264" -> "libx264"), or NULL. */
 extern const char *job_spec_encoder(const char *codec, int prefer_gpu);

@@ -16,18 +16,6 @@
 
 #define PATH_BYTES 4200
 
-int
-output_hls_playlist(const char *output, char *out, size_t outlen)
-{
-	size_t		len = strlen(output);
-
-	if (len >= 5 && strcmp(output + len - 5, ".m3u8") == 0)
-		return snprintf(out, outlen, "%s", output) < (int) outlen ? 0 : -1;
-	while (len > 1 && output[len - 1] == '/')
-		len--;
-	return snprintf(out, outlen, "%.*s/index.m3u8", (int) len, output) < (int) outlen ? 0 : -1;
-}
-
 /*
  * A name of an attempt's own: should a stale attempt still run somewhere
  * sharing this storage, the two never write into one file or directory.

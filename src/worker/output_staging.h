@@ -11,12 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * The HLS playlist path for an output path: itself when it ends in ".m3u8",
- * else a directory for the playlist, "path/index.m3u8" (trailing slashes
- * dropped).  Returns 0, or -1 when it does not fit.
- */
-extern int	output_hls_playlist(const char *output, char *out, size_t outlen);
+/* An HLS output's playlist path is names_hls_playlist()'s (../common/names.h). */
 
 /*
  * Where final_path is written until it is complete: partial_name() for a

@@ -11,6 +11,8 @@
 #include <libavfilter/buffersink.h>
 #include <libavutil/opt.h>
 
+#include "../common/job_params.h"
+
 /* Decoders ------------------------------------------------------------------ */
 
 TranscodeStatus
@@ -91,28 +93,15 @@ transcode_follow_colour(Transcoder *t, const AVFrame *frame)
 }
 
 /*
- * Encoder speed presets are x264's words; encoders with numeric speed
- * scales get the nearest step, so one preset name means the same trade-off
- * whatever the codec.
+ * Encoder speed presets are x264's words; encoders with other scales get the
+ * nearest step (job_params_speed_rank()), so one preset name means the same
+ * trade-off whatever the codec.
  */
-static int
-speed_rank(const char *preset)
-{
-	static const char *const names[] = {
-		"placebo", "veryslow", "slower", "slow", "medium", "fast", "faster", "veryfast", "superfast", "ultrafast", NULL
-	};
-
-	for (int i = 0; names[i]; i++)
-		if (strcmp(preset, names[i]) == 0)
-			return i;
-	return -1;
-}
-
 static TranscodeStatus
 set_encoder_speed(Transcoder *t, AVCodecContext *enc, const char *name)
 {
 	const char *preset = t->spec->encoder_preset;
-	int			rank = preset[0] ? speed_rank(preset) : -1;
+	int			rank = preset[0] ? job_params_speed_rank(preset) : -1;
 	int			ret = 0;
 	char		number[16];
 
@@ -131,6 +120,8 @@ set_encoder_speed(Transcoder *t, AVCodecContext *enc, const char *name)
 		snprintf(number, sizeof(number), "%d", rank >= 0 ? 2 + rank * (top - 2) / 9 : top - 2);
 		ret = av_opt_set(enc->priv_data, strcmp(name, "libsvtav1") == 0 ? "preset" : "cpu-used", number, 0);
 	}
+	else if (strstr(name, "_nvenc") != NULL && rank >= 0)
+		ret = av_opt_set(enc->priv_data, "preset", job_spec_nvenc_preset(preset), 0);
 	else if (preset[0])
 		ret = av_opt_set(enc->priv_data, "preset", preset, 0);
 	if (ret < 0 || (preset[0] && rank < 0 && strcmp(name, "libx264") != 0 && strcmp(name, "libx265") != 0 &&
@@ -261,6 +252,25 @@ supported_rate(const AVCodec *codec, int rate)
 	return 48000;
 }
 
+/*
+ * The channel layout the audio encoder codes for a channel count: FFmpeg's
+ * default one, except for Opus with 3 or 4 channels.  libopus codes more than
+ * two channels in Vorbis order (RFC 7845 mapping family 1), whose layouts
+ * for 3 and 4 are 3.0 and quad; FFmpeg's defaults, 2.1 and 4.0, it refuses
+ * ("Invalid channel layout 2.1 for mapping family -1").  From 5 to 8 the two
+ * agree (5.0, 5.1, 6.1, 7.1).
+ */
+static void
+audio_layout(const char *codec, int channels, AVChannelLayout *layout)
+{
+	if (strcmp(codec, "opus") == 0 && channels == 3)
+		*layout = (AVChannelLayout) AV_CHANNEL_LAYOUT_SURROUND;
+	else if (strcmp(codec, "opus") == 0 && channels == 4)
+		*layout = (AVChannelLayout) AV_CHANNEL_LAYOUT_QUAD;
+	else
+		av_channel_layout_default(layout, channels);
+}
+
 TranscodeStatus
 transcode_open_audio_encoder(Transcoder *t)
 {
@@ -278,7 +288,7 @@ transcode_open_audio_encoder(Transcoder *t)
 	if ((t->audio_enc = enc = avcodec_alloc_context3(codec)) == NULL)
 		return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
 	channels = t->spec->audio_channels ? t->spec->audio_channels : FFMIN(t->audio_dec->ch_layout.nb_channels, 2);
-	av_channel_layout_default(&enc->ch_layout, channels);
+	audio_layout(t->spec->audio_codec, channels, &enc->ch_layout);
 	enc->sample_rate = supported_rate(codec, t->spec->audio_rate ? t->spec->audio_rate : t->audio_dec->sample_rate);
 	enc->sample_fmt = codec->sample_fmts ? codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
 	enc->time_base = (AVRational) {1, enc->sample_rate};

@@ -37,7 +37,7 @@ usage(FILE *out)
 			"ffrtmp-transcode runs one transcode with ffrtmp-worker's engine, without a database.\n"
 			"\n"
 			"Usage: ffrtmp-transcode [OPTION]... INPUT OUTPUT\n"
-			"  or:  ffrtmp-transcode --check-params [--params=JSON] [OUTPUT]\n"
+			"  or:  ffrtmp-transcode --check-params [--params=JSON] [--gpus=N] [OUTPUT]\n"
 			"\n"
 			"INPUT is a file path (or file:///absolute/path), an rtmp://, rtmps://, http://\n"
 			"or https:// URL, or a test source\n"
@@ -60,6 +60,8 @@ usage(FILE *out)
 			"                          1 to 86400 (default 10)\n"
 			"      --allow-network=CIDR|HOST  connect there although the network policy refuses\n"
 			"                          it (repeatable), as ffrtmp-worker's option of that name\n"
+			"      --gpus=N            as a job asking for N GPUs, 0 to 64 (default 0): with 1\n"
+			"                          or more, h264 and h265 are encoded by NVENC\n"
 			"      --check-params      only check --params as submit_job and the worker do\n"
 			"                          (the same rules), OUTPUT's name picking the format\n"
 			"                          when params has none; print \"ok\" and exit 0, or the\n"
@@ -166,7 +168,7 @@ plan_output(const TranscodeRequest *req, const char *output, char *final_path, s
 
 	if (req->spec->format != FORMAT_HLS)
 		snprintf(final_path, len, "%s", output);
-	else if (output_hls_playlist(output, final_path, len) < 0)
+	else if (names_hls_playlist(output, final_path, len) >= len)
 		return usage_error("the output path is too long");
 	if (req->input_kind == INPUT_FILE && stat(req->input, &in) == 0 && stat(final_path, &out) == 0 &&
 		in.st_dev == out.st_dev && in.st_ino == out.st_ino)
@@ -268,14 +270,14 @@ run(TranscodeRequest *req, const char *output, const char *const *allow, int nal
 
 /* --check-params: the verdict submit_job would give, as one line on standard output. */
 static int
-check_params(const char *params, int noperands, char **operands)
+check_params(const char *params, int gpus, int noperands, char **operands)
 {
 	JobSpec		spec;
 	char		err[1024];
 
 	if (noperands > 1)
 		return usage_error("extra operand '%s' (--check-params takes at most OUTPUT)", operands[1]);
-	if (job_spec_parse(params, noperands ? operands[0] : NULL, &spec, err, sizeof(err)) < 0)
+	if (job_spec_parse(params, noperands ? operands[0] : NULL, gpus, &spec, err, sizeof(err)) < 0)
 	{
 		printf("%s\n", err);
 		return 2;
@@ -295,6 +297,7 @@ main(int argc, char **argv)
 		{"allow-network", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{"check-params", no_argument, NULL, 'c'},
+		{"gpus", required_argument, NULL, 'g'},
 		{NULL, 0, NULL, 0}
 	};
 	const char *params = "{}";
@@ -303,6 +306,7 @@ main(int argc, char **argv)
 	char		err[1024];
 	int			quiet = 0;
 	int			check_only = 0;
+	int			gpus = 0;
 	int			c;
 	const char *allow[64];
 	int			nallow = 0;
@@ -334,6 +338,10 @@ main(int argc, char **argv)
 			case 'c':
 				check_only = 1;
 				break;
+			case 'g':
+				if ((gpus = bounded_option(optarg, 0, 64)) < 0)
+					return usage_error("invalid --gpus '%s': a whole number from 0 to 64", optarg);
+				break;
 			case 'a':
 				if (nallow == 64)
 					return usage_error("at most 64 --allow-network entries");
@@ -351,14 +359,15 @@ main(int argc, char **argv)
 		}
 	}
 	if (check_only)
-		return check_params(params, argc - optind, argv + optind);
+		return check_params(params, gpus, argc - optind, argv + optind);
 	if (argc - optind < 2)
 		return usage_error(argc == optind ? "missing INPUT and OUTPUT" : "missing OUTPUT after '%s'", argv[optind]);
 	if (argc - optind > 2)
 		return usage_error("extra operand '%s' (one INPUT and one OUTPUT)", argv[optind + 2]);
-	if (job_spec_parse(params, argv[optind + 1], &spec, err, sizeof(err)) < 0)
+	if (job_spec_parse(params, argv[optind + 1], gpus, &spec, err, sizeof(err)) < 0)
 		return usage_error("%s", err);
 	req.spec = &spec;
+	req.prefer_gpu = gpus > 0;
 	if (plan_input(argv[optind], &req) != 0)
 		return 2;
 	req.stop = &stop_requested;

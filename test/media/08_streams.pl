@@ -4,7 +4,8 @@
 # and attachments dropped and listed, an audio-only input given a video
 # preset completed as audio only with a warning, and a stream copy of an
 # input whose first video keyframe comes late starting at that keyframe, as
-# ffmpeg -c copy does.
+# ffmpeg -c copy does.  And params.audio_channels: every count from 1 to 8
+# with Opus, in the layouts libopus codes.
 use strict;
 use warnings;
 use FfrtmpMedia;
@@ -141,5 +142,28 @@ $run = transcode($late, "$dir/late_encoded.mp4", { video_codec => 'h264' });
 is($run->{status}, 0, 'the same input encoded completes') or diag $run->{stderr};
 $decode = decode_whole("$dir/late_encoded.mp4");
 ok($decode->{ok} && $decode->{frames} > 0, 'and decodes whole') or diag $decode->{errors};
+
+# params.audio_channels: the output has that many channels, in a layout the
+# encoder takes.  Opus codes more than two in Vorbis order (3.0 and quad
+# for 3 and 4, not FFmpeg's default 2.1 and 4.0, which libopus refuses).
+my $surround = ffmpeg_make("$dir/surround.mkv",
+	[ '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=1' ],
+	[ '-af', 'pan=7.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0|c6=c0|c7=c0', '-c:a', 'pcm_s16le' ]);
+my %opus_layout = (1 => 'mono', 2 => 'stereo', 3 => '3.0', 4 => 'quad', 5 => '5.0', 6 => '5.1', 7 => '6.1', 8 => '7.1');
+for my $channels (1 .. 8)
+{
+	my $out = "$dir/channels_$channels.webm";
+	$run = transcode($surround, $out, { video_codec => 'none', audio_codec => 'opus', audio_channels => $channels });
+	is($run->{status}, 0, "opus with audio_channels $channels completes") or diag $run->{stderr};
+	my $audio = (grep { $_->{codec_type} eq 'audio' } @{ (ffprobe_json($out) // {})->{streams} // [] })[0] // {};
+	is_deeply([ $audio->{codec_name}, $audio->{channels}, $audio->{channel_layout} ],
+		[ 'opus', $channels, $opus_layout{$channels} ], "and the webm holds $channels opus channels ($opus_layout{$channels})");
+}
+for my $channels (3, 4)
+{
+	$run = transcode($surround, "$dir/channels_$channels.mp4", { video_codec => 'none', audio_channels => $channels });
+	is($run->{status}, 0, "aac with audio_channels $channels completes") or diag $run->{stderr};
+	is(audio_streams("$dir/channels_$channels.mp4")->[0]{channels}, $channels, "and the mp4 holds $channels channels");
+}
 
 done_testing();

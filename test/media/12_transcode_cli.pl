@@ -179,7 +179,8 @@ for my $bad ('testsrc://8x8', 'testsrc://640x360@0', 'testsrc://640x360?duration
 for my $case ([ 'threads 0', [ '-j', '0', $input, "$dir/x.mp4" ], qr/threads/ ],
 	[ 'missing OUTPUT', [$input], qr/missing OUTPUT/ ],
 	[ 'an unknown option', [ '--bogus', $input, "$dir/x.mp4" ], qr/unrecognized option '--bogus'/ ],
-	[ 'an io-timeout of zero', [ '--io-timeout=0', $input, "$dir/x.mp4" ], qr/io-timeout/ ])
+	[ 'an io-timeout of zero', [ '--io-timeout=0', $input, "$dir/x.mp4" ], qr/io-timeout/ ],
+	[ '65 gpus', [ '--gpus=65', $input, "$dir/x.mp4" ], qr/invalid --gpus '65'/ ])
 {
 	my ($name, $args, $what) = @$case;
 	my ($rc, $out, $err) = cli(@$args);

@@ -16,7 +16,7 @@ plan skip_all => 'FFRTMP_TRANSCODE does not name an executable ffrtmp-transcode'
   unless defined $transcode && -x $transcode;
 my $env = FfrtmpCluster->new('params_contract');
 
-# [params JSON, expected verdict (1 accept, 0 refuse), output_url or undef]
+# [params JSON, expected verdict (1 accept, 0 refuse), output_url or undef, gpus or undef]
 my @corpus = (
 	# The issue's examples.
 	[ '{"format": "hls", "renditions": [{"size": "1280x720"}, {"size": "960x720"}]}', 0, 'l/index.m3u8' ],
@@ -76,6 +76,24 @@ my @corpus = (
 	[ '{"format": "hls", "renditions": [{"size": "640x360", "gop": 2}]}', 0 ],
 	[ '{"format": "hls", "renditions": [{"size": "640x360", "crf": "20"}]}', 0 ],
 	[ '{"format": "hls", "video_codec": "copy", "renditions": [{"size": "640x360"}]}', 0 ],
+	# Every encoder option (and video filter) needs its stream encoded: with
+	# the stream copied or dropped it would be ignored, so it is refused, and
+	# the same option with an encoded stream is accepted.  What only picks the
+	# input or the container goes with copy.
+	(
+		map {
+			my ($stream, $option) = @$_;
+			(map { [ qq({"${stream}_codec": "$_", $option}), 0 ] } 'copy', 'none'),
+			  [ qq({"${stream}_codec": ") . ($stream eq 'video' ? 'h264' : 'aac') . qq(", $option}), 1 ]
+		} (map { [ 'video', $_ ] } '"encoder_preset": "fast"', '"profile": "high"', '"crf": 20',
+			'"video_bitrate": "1M"', '"maxrate": "1M"', '"bufsize": "1M"', '"gop": 48', '"fps": 30',
+			'"size": "640x360"', '"deinterlace": "on"', '"hdr": "keep"'),
+		(map { [ 'audio', $_ ] } '"audio_bitrate": "128k"', '"audio_rate": 48000', '"audio_channels": 2')
+	),
+	[ '{"video_codec": "copy", "audio_codec": "copy", "duration": 5, "audio_track": 1}', 1 ],
+	[ '{"video_codec": "copy", "audio_codec": "none", "format": "hls", "hls_segment_seconds": 6}', 1 ],
+	[ '{"video_codec": "none", "audio_codec": "copy", "audio_language": "eng"}', 1 ],
+	[ '{"audio_codec": "none", "encoder_preset": "fast"}', 1 ], [ '{"video_codec": "none", "audio_channels": 1}', 1 ],
 	[ '{"format": "hls", "renditions": [' . join(', ', map { qq({"size": "640x360", "name": "r$_"}) } 1 .. 8) . ']}', 1 ],
 	[ '{"format": "hls", "renditions": [' . join(', ', map { qq({"size": "640x360", "name": "r$_"}) } 1 .. 9) . ']}', 0 ],
 	# Accepted by both once, then failed by the worker as a user_error: an
@@ -112,6 +130,15 @@ my @corpus = (
 	[ '{"audio_codec": "opus", "audio_bitrate": "513k", "audio_channels": 2}', 0 ],
 	[ '{"audio_bitrate": "1M"}', 1 ], [ '{}', 1, 'a/clip.webm' ],
 	[ '{"audio_bitrate": "300k"}', 0, 'a/clip.webm' ], [ '{"audio_bitrate": "300k", "audio_channels": 2}', 1, 'a/clip.webm' ],
+	# A job with gpus is encoded by NVENC for h264 and h265 (FFmpeg 5.1's
+	# h264_nvenc: baseline main high high444p; hevc_nvenc: main main10 rext):
+	# only the profiles both sides' words share.  vp9 and av1 stay on the CPU.
+	(map { [ qq({"profile": "$_->[0]"}), $_->[1], undef, 1 ] }
+		[ 'baseline', 1 ], [ 'main', 1 ], [ 'high', 1 ], [ 'high10', 0 ], [ 'high422', 0 ], [ 'high444', 0 ]),
+	(map { [ qq({"video_codec": "h265", "profile": "$_->[0]"}), $_->[1], undef, 2 ] }
+		[ 'main', 1 ], [ 'main10', 1 ], [ 'main12', 0 ], [ 'main444-8', 0 ]),
+	[ '{"profile": "high10"}', 1, undef, 0 ], [ '{"video_codec": "copy"}', 1, undef, 1 ],
+	[ '{"format": "webm", "encoder_preset": "placebo"}', 1, undef, 1 ], [ '{"encoder_preset": "ultrafast"}', 1, undef, 1 ],
 	# Numbers past what a double holds: a refusal with 22023, not a numeric error.
 	[ '{"gop": 1e400}', 0 ], [ '{"duration": 1e-400}', 0 ], [ '{"fps": -1e400}', 0 ],
 	[ '{"video_bitrate": 1e400}', 0 ], [ '{"crf": 1E1}', 1 ], [ '{"crf": 22.0}', 1 ], [ '{"crf": -0}', 1 ],
@@ -135,9 +162,10 @@ my @not_json = ('{"crf": 22,}', '{"crf": 22} x', '{"crf": 22}{}', '{"crf": 22 /*
 my $not_json = 0;
 sub submit_verdict
 {
-	my ($params, $output) = @_;
+	my ($params, $output, $gpus) = @_;
 	my $sql = "BEGIN;\nSELECT id FROM ffrtmp.submit_job('testsrc://', "
 	  . (defined $output ? 'output_url => ' . quote_literal($output) . ', ' : '')
+	  . (defined $gpus ? "gpus => $gpus, " : '')
 	  . 'params => ' . quote_literal($params) . "::jsonb, tenant => 'acme');\nROLLBACK;";
 	my ($rc, $out, $err) = $env->node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
 	return (1, '') if $rc == 0;
@@ -147,9 +175,10 @@ sub submit_verdict
 
 sub worker_verdict
 {
-	my ($params, $output) = @_;
+	my ($params, $output, $gpus) = @_;
 	my ($out, $err);
-	IPC::Run::run([ $transcode, '--check-params', "--params=$params", defined $output ? ($output) : () ],
+	IPC::Run::run([ $transcode, '--check-params', "--params=$params", defined $gpus ? ("--gpus=$gpus") : (),
+		defined $output ? ($output) : () ],
 		'>', \$out, '2>', \$err);
 	my $rc = $? >> 8;
 	return (1, $out) if $rc == 0 && $out eq "ok\n";
@@ -159,16 +188,17 @@ sub worker_verdict
 
 sub compare
 {
-	my ($label, $params, $expected, $output) = @_;
-	my ($db, $db_text) = submit_verdict($params, $output);
-	my ($worker, $worker_text) = worker_verdict($params, $output);
+	my ($label, $params, $expected, $output, $gpus) = @_;
+	my ($db, $db_text) = submit_verdict($params, $output, $gpus);
+	my ($worker, $worker_text) = worker_verdict($params, $output, $gpus);
 	my $where = defined $output ? " (output " . (length $output > 60 ? substr($output, 0, 24) . "... " . length($output) . " bytes" : $output) . ")" : '';
+	$where .= " (gpus $gpus)" if defined $gpus;
 	ok(defined $db && defined $worker && $db == $worker && (!defined $expected || $db == $expected),
 		"$label$where: submit_job and the worker agree")
 	  or diag "submit_job: " . ($db // 'error') . " $db_text\nworker: " . ($worker // 'error') . " $worker_text";
 }
 
-compare($_->[0], $_->[0], $_->[1], $_->[2]) for @corpus;
+compare($_->[0], $_->[0], $_->[1], $_->[2], $_->[3]) for @corpus;
 $not_json = 1;
 compare("not JSON: $_", $_, 0) for @not_json;
 $not_json = 0;

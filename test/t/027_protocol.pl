@@ -3,7 +3,8 @@
 # - Every SQLSTATE the installed SQL raises, every job or node state and
 #   failure reason it names, and the advisory-lock space it looks for, are
 #   those the library and the worker are built from (ffrtmp.contract()); the
-#   seed rows are compared in test/sql/07_contract.
+#   seed rows are compared in test/sql/07_contract.  So is every SQLSTATE
+#   the extension's C raises (errcode(ERRCODE_...) in src/*.c).
 # - The worker sends its protocol version at registration.  One of another
 #   major number is refused with one clear error (PT426) naming both
 #   versions and what to upgrade; the worker logs it once and exits with
@@ -40,6 +41,39 @@ my %raised = map { $_ => 1 } $script =~ /ERRCODE\s*=\s*'([0-9A-Z]{5})'/g;
 ok(scalar(keys %raised) >= 4, 'the SQL raises SQLSTATEs: ' . join(' ', sort keys %raised));
 is_deeply([ grep { !($sqlstates{$_} && $sqlstates{$_}{raised_by_api}) } sort keys %raised ],
 	[], 'every SQLSTATE the SQL raises is in the contract, as one the API raises');
+
+# What the extension's C raises: errcode(ERRCODE_...) in src/*.c.  PostgreSQL's
+# macros are spelt in the server's utils/errcodes.h, ffrtmp's own in
+# src/ffrtmp.h through the table's enum (src/common/sqlstates.c).
+my $includedir = `pg_config --includedir-server`;
+chomp $includedir;
+my %pg_errcode;
+for (split /\n/, slurp_file("$includedir/utils/errcodes.h"))
+{
+	my ($macro, $chars) = /^#define\s+(ERRCODE_\w+)\s+MAKE_SQLSTATE\((.*)\)/ or next;
+	$pg_errcode{$macro} = join('', $chars =~ /'(.)'/g);
+}
+my %enum_code = slurp_file('src/common/sqlstates.c') =~ /\[(SQLSTATE_\w+)\]\s*=\s*\{\s*"(\w+)"/g;
+my %ffrtmp_errcode = slurp_file('src/ffrtmp.h') =~ /^#define\s+(ERRCODE_FFRTMP_\w+)\s+FFRTMP_ERRCODE\((SQLSTATE_\w+)\)/mg;
+$pg_errcode{$_} = $enum_code{ $ffrtmp_errcode{$_} } for keys %ffrtmp_errcode;
+my %c_raised;    # code => the files that raise it
+for my $file (glob 'src/*.c')
+{
+	for my $macro (slurp_file($file) =~ /\berrcode\(\s*(ERRCODE_\w+)\s*\)/g)
+	{
+		my $code = $pg_errcode{$macro} // "unknown macro $macro";
+		$c_raised{$code}{$file} = 1;
+	}
+}
+ok(scalar(keys %c_raised) >= 10, "the extension's C raises SQLSTATEs: " . join(' ', sort keys %c_raised));
+is_deeply(
+	[
+		map { "$_ (" . join(', ', sort keys %{ $c_raised{$_} }) . ')' }
+		  grep { !($sqlstates{$_} && $sqlstates{$_}{raised_by_api}) } sort keys %c_raised
+	],
+	[],
+	"every SQLSTATE the extension's C raises is in the contract, as one the API raises");
+
 my @ours = grep { /^PT/ } map { $_->{code} } @{ $contract->{sqlstates} };
 is_deeply([ grep { $sqlstates{$_}{http} != substr($_, 2) } @ours ], [], 'each PTxyz carries HTTP status xyz');
 

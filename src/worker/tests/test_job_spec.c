@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../job_spec.h"
+#include "../../common/job_params.h"
 #include "check.h"
 
 static JobSpec spec;
@@ -14,7 +15,7 @@ static int
 parse(const char *json, const char *output)
 {
 	err[0] = '\0';
-	return job_spec_parse(json, output, &spec, err, sizeof(err));
+	return job_spec_parse(json, output, 0, &spec, err, sizeof(err));
 }
 
 /* The built-in presets, as sql/0.1/30_jobs.sql defines them. */
@@ -99,6 +100,20 @@ test_refusals(void)
 		  strcmp(spec.renditions[1].name, "720w") == 0, "named, they are accepted");
 	CHECK(parse("{\"video_codec\": \"copy\", \"size\": \"640x360\"}", NULL) < 0 && strstr(err, "copy"),
 		  "encode options with video copy are refused");
+	CHECK(parse("{\"video_codec\": \"copy\", \"profile\": \"high\"}", NULL) < 0 &&
+		  strstr(err, "params.profile needs the video to be encoded, but video_codec is copy") &&
+		  parse("{\"video_codec\": \"none\", \"encoder_preset\": \"fast\"}", NULL) < 0 &&
+		  strstr(err, "params.encoder_preset"),
+		  "profile and encoder_preset with video copy or none are refused, as crf is");
+	CHECK(parse("{\"audio_codec\": \"copy\", \"audio_bitrate\": \"128k\"}", NULL) < 0 &&
+		  strstr(err, "params.audio_bitrate needs the audio to be encoded, but audio_codec is copy") &&
+		  parse("{\"audio_codec\": \"none\", \"audio_channels\": 2}", NULL) < 0 &&
+		  strstr(err, "params.audio_channels") &&
+		  parse("{\"audio_codec\": \"copy\", \"audio_rate\": 48000}", NULL) < 0,
+		  "audio encoder options with audio copy or none are refused");
+	CHECK(parse("{\"video_codec\": \"copy\", \"audio_codec\": \"copy\", \"duration\": 5, \"audio_track\": 1}", NULL) == 0 &&
+		  parse("{\"audio_codec\": \"none\", \"encoder_preset\": \"fast\", \"profile\": \"main\"}", NULL) == 0,
+		  "what picks the input, or sets the other stream's encoder, goes with copy or none");
 	CHECK(parse("[1, 2]", NULL) < 0, "params that are not an object are refused");
 	CHECK(parse("{\"size\": ", NULL) < 0 && strstr(err, "not JSON"), "broken JSON is refused");
 	CHECK(parse("{\"crf\": 22,}", NULL) < 0 && parse("{\"crf\": 22} x", NULL) < 0 &&
@@ -188,6 +203,37 @@ test_helpers(void)
 		  strcmp(job_spec_encoder("av1", 0), "libsvtav1") == 0 && strcmp(job_spec_encoder("opus", 0), "libopus") == 0,
 		  "h265, vp9, av1 and opus map to Debian's encoders");
 	CHECK(job_spec_encoder("copy", 0) == NULL, "copy has no encoder");
+	/* NVENC's presets: x264's ten words onto p1 (fastest) .. p7, medium on p4, its default. */
+	CHECK(strcmp(job_spec_nvenc_preset("placebo"), "p7") == 0 && strcmp(job_spec_nvenc_preset("veryslow"), "p7") == 0 &&
+		  strcmp(job_spec_nvenc_preset("slower"), "p6") == 0 && strcmp(job_spec_nvenc_preset("slow"), "p5") == 0 &&
+		  strcmp(job_spec_nvenc_preset("medium"), "p4") == 0 && strcmp(job_spec_nvenc_preset("fast"), "p3") == 0 &&
+		  strcmp(job_spec_nvenc_preset("faster"), "p2") == 0 && strcmp(job_spec_nvenc_preset("veryfast"), "p1") == 0 &&
+		  strcmp(job_spec_nvenc_preset("superfast"), "p1") == 0 && strcmp(job_spec_nvenc_preset("ultrafast"), "p1") == 0,
+		  "each x264 preset word has an NVENC preset, medium on p4, slower words on slower steps");
+	CHECK(job_spec_nvenc_preset("p4") == NULL && job_spec_nvenc_preset("") == NULL && job_spec_nvenc_preset("Fast") == NULL,
+		  "other words have none");
+	CHECK(job_params_speed_rank("placebo") == 0 && job_params_speed_rank("medium") == 4 &&
+		  job_params_speed_rank("ultrafast") == 9 && job_params_speed_rank("fas") == -1 &&
+		  job_params_speed_rank("") == -1, "speed ranks run from placebo (0) to ultrafast (9)");
+	/* NVENC's profiles, for a job with gpus. */
+	CHECK(job_spec_parse("{\"profile\": \"high10\"}", NULL, 1, &spec, err, sizeof(err)) < 0 &&
+		  strstr(err, "video_codec h264 on a GPU (NVENC) has no profile \"high10\"") &&
+		  job_spec_parse("{\"profile\": \"high444\"}", NULL, 2, &spec, err, sizeof(err)) < 0 &&
+		  job_spec_parse("{\"video_codec\": \"h265\", \"profile\": \"main12\"}", NULL, 1, &spec, err, sizeof(err)) < 0,
+		  "a job with gpus is refused a profile NVENC lacks");
+	CHECK(job_spec_parse("{\"profile\": \"high\"}", NULL, 1, &spec, err, sizeof(err)) == 0 &&
+		  job_spec_parse("{\"video_codec\": \"h265\", \"profile\": \"main10\"}", NULL, 1, &spec, err, sizeof(err)) == 0 &&
+		  job_spec_parse("{\"profile\": \"high10\"}", NULL, 0, &spec, err, sizeof(err)) == 0 &&
+		  job_spec_parse("{\"video_codec\": \"vp9\", \"format\": \"webm\", \"encoder_preset\": \"slow\"}", NULL, 1, &spec, err,
+						 sizeof(err)) == 0,
+		  "the profiles both take are, without gpus all libx264's, and vp9 (no NVENC) is as without");
+
+	/* The rule the worker's output planning asks again, from the one table. */
+	CHECK(strcmp(job_spec_format_name(FORMAT_HLS), "hls") == 0 && strcmp(job_spec_format_name(FORMAT_FLV), "flv") == 0 &&
+		  job_params_output_carries("rtmp://h/live/k", job_spec_format_name(FORMAT_FLV)) &&
+		  !job_params_output_carries("rtmps://h/live/k", job_spec_format_name(FORMAT_MP4)) &&
+		  job_params_output_carries("a/b.mp4", "hls") && job_params_output_carries(NULL, "mkv"),
+		  "an rtmp output carries flv only, a file output any format");
 	CHECK(strcmp(job_spec_extension(FORMAT_HLS), "m3u8") == 0 && strcmp(job_spec_extension(FORMAT_MKV), "mkv") == 0,
 		  "extensions follow the format");
 }

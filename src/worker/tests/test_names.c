@@ -146,11 +146,41 @@ test_hls_outputs(void)
 	CHECK(names_hls_output_error(path) == NULL, "a path naming the playlist itself is taken as it is");
 }
 
+/* The playlist path the worker writes, whose length the check above is about. */
+static void
+test_hls_playlist(void)
+{
+	char		out[256];
+	char		path[NAMES_OUTPUT_PATH_MAX + 2];
+
+	CHECK(names_hls_playlist("out/index.m3u8", out, sizeof(out)) == 14 && strcmp(out, "out/index.m3u8") == 0,
+		  "a path ending in .m3u8 is the playlist");
+	names_hls_playlist("out/hd/mydir", out, sizeof(out));
+	CHECK(strcmp(out, "out/hd/mydir/index.m3u8") == 0, "another path is a directory for index.m3u8");
+	names_hls_playlist("out/hd3//", out, sizeof(out));
+	CHECK(strcmp(out, "out/hd3/index.m3u8") == 0, "trailing slashes are dropped");
+	CHECK(names_hls_playlist("out", out, 8) >= 8 && names_hls_playlist("out", NULL, 0) == 14,
+		  "a path that does not fit says so, and how long it is");
+	/* The refusal at submit and the path the worker builds agree at every length near the limit. */
+	for (size_t len = NAMES_OUTPUT_PATH_MAX - 14; len <= NAMES_OUTPUT_PATH_MAX; len++)
+	{
+		memset(path, 'a', len);
+		path[len] = '\0';
+		if ((names_hls_output_error(path) != NULL) != (names_hls_playlist(path, NULL, 0) > NAMES_OUTPUT_PATH_MAX))
+		{
+			CHECK(0, "names_hls_output_error refuses exactly the paths whose playlist is too long");
+			return;
+		}
+	}
+	CHECK(1, "names_hls_output_error refuses exactly the paths whose playlist is too long");
+}
+
 int
 main(void)
 {
 	test_file_urls();
 	test_output_paths();
+	test_hls_playlist();
 	test_hls_outputs();
 	return check_summary();
 }

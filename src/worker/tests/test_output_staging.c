@@ -36,20 +36,6 @@ file_says(const char *path, const char *text)
 }
 
 static void
-test_hls_playlist(void)
-{
-	char		out[256];
-
-	output_hls_playlist("out/index.m3u8", out, sizeof(out));
-	CHECK(strcmp(out, "out/index.m3u8") == 0, "a path ending in .m3u8 is the playlist");
-	output_hls_playlist("out/hd/mydir", out, sizeof(out));
-	CHECK(strcmp(out, "out/hd/mydir/index.m3u8") == 0, "another path is a directory for index.m3u8");
-	output_hls_playlist("out/hd3//", out, sizeof(out));
-	CHECK(strcmp(out, "out/hd3/index.m3u8") == 0, "trailing slashes are dropped");
-	CHECK(output_hls_playlist("out", out, 8) < 0, "a path that does not fit is refused");
-}
-
-static void
 test_staging_path(void)
 {
 	char		out[256];
@@ -122,7 +108,6 @@ main(void)
 
 	if (mkdtemp(base) == NULL)
 		return 1;
-	test_hls_playlist();
 	test_staging_path();
 	test_file();
 	test_hls();
