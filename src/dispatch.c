@@ -223,7 +223,8 @@ lock_waiting_tenants(void)
  * The candidates, fairest first.  A tenant's runnable jobs are ranked (by
  * priority, then age); the quotas a dispatch takes (the quota table's
  * QUOTA_AT_DISPATCH rows: CPU cores, GPUs) leave out every job whose running
- * total, with what the tenant already holds, would go past the limit.
+ * total, with what the tenant already holds, would go past the limit, and a
+ * job that alone exceeds a limit is not ranked at all.
  * $1: jobs per tenant, $2: the current minute, $3: candidates in all.
  */
 static char *
@@ -255,7 +256,20 @@ candidates_sql(void)
 	appendStringInfoString(&sql,
 						   "    FROM t CROSS JOIN LATERAL ("
 						   "           SELECT q.* FROM ffrtmp_data.jobs q"
-						   "            WHERE q.tenant_id = t.tenant_id AND q.state = '" JOB_QUEUED "' AND q.run_after <= now()"
+						   "            WHERE q.tenant_id = t.tenant_id AND q.state = '" JOB_QUEUED "' AND q.run_after <= now()");
+	/*
+	 * A job that alone exceeds a limit (lowered since it was submitted) can
+	 * never run: it stays queued, out of the ranking, so that its demand does
+	 * not hold up every job of the tenant ranked after it.
+	 */
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+		if (ffrtmp_quota_checked_for_fit(&ffrtmp_quota_checks[i]))
+		{
+			appendStringInfo(&sql, " AND (t.limit_%d IS NULL OR ", i);
+			ffrtmp_quota_append_demand(&sql, &ffrtmp_quota_checks[i], "q");
+			appendStringInfo(&sql, " <= t.limit_%d)", i);
+		}
+	appendStringInfoString(&sql,
 						   "            ORDER BY q.priority DESC, q.id LIMIT $1) j"
 						   "  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.priority DESC, j.id))"
 						   " SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor"

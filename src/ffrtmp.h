@@ -130,6 +130,7 @@ extern TenantUsage ffrtmp_lock_usage(pg_uuid_t *tenant);
 extern void ffrtmp_require_room(const TenantUsage *usage, const char *what, int64 used, int64 limit,
 								const char *hint);
 extern void ffrtmp_require_quotas(const TenantUsage *usage, QuotaEvent event);
+extern void ffrtmp_require_job_fits(const TenantUsage *usage, int64 job_id);
 extern void ffrtmp_refuse_quota(const char *tenant, const QuotaCheck *quota, int64 demand, int64 limit);
 extern char *ffrtmp_kept_sql(StringInfo sql);
 

@@ -528,7 +528,9 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
  * still holding the old attempt stays fenced off) and first_attempt moves to
  * it, which gives the job a fresh max_attempts.  The job becomes active again,
  * so it takes the quotas taken at retry (max_jobs); it is not a new
- * submission for the hourly quota.
+ * submission for the hourly quota.  Like a submitted job, it must fit alone
+ * under the quotas dispatch takes (the limit may have been lowered since it
+ * was submitted): else no pass would ever run it.
  */
 PG_FUNCTION_INFO_V1(ffrtmp_retry_job);
 Datum
@@ -557,6 +559,7 @@ ffrtmp_retry_job(PG_FUNCTION_ARGS)
 
 	usage = ffrtmp_lock_usage(&job.tenant);
 	ffrtmp_require_active_tenant(usage.name, usage.status, "retry jobs");
+	ffrtmp_require_job_fits(&usage, DatumGetInt64(id));
 	ffrtmp_require_quotas(&usage, QUOTA_AT_RETRY);
 	ffrtmp_run(&requeue, &id, NULL);
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));

@@ -11,8 +11,9 @@
  *   room  at a change that takes the quota: used + demand <= limit, or the
  *         change is refused with PT429 (HTTP 429: wait, or raise the quota);
  *         dispatch instead leaves the job queued for a later pass;
- *   fit   at submit, for a quota taken later by dispatch: the job's own
- *         demand <= limit, or it could never run: 22023 (HTTP 400).
+ *   fit   at submit and at retry (whatever puts a job in the queue), for a
+ *         quota taken later by dispatch: the job's own demand <= limit, or
+ *         it could never run: 22023 (HTTP 400).
  *
  * The statements that enforce these are built once per backend, from the
  * constant identifiers and expressions of this table only (never from user
@@ -114,12 +115,23 @@ ffrtmp_quota_append_demand(StringInfo sql, const QuotaCheck *quota, const char *
 		appendStringInfoString(sql, "1");
 }
 
+/*
+ * Whether a job must fit under the quota alone: dispatch takes the job's own
+ * demand of it.  submit_job and retry_job, which put a job in the queue,
+ * refuse a job that exceeds such a limit by itself (22023): dispatch would
+ * leave it queued for ever, counting against max_jobs.
+ */
+bool
+ffrtmp_quota_checked_for_fit(const QuotaCheck *quota)
+{
+	return quota->job_column != NULL && (quota->taken_at & QUOTA_AT_DISPATCH);
+}
+
 /* Whether submit_job checks the quota: it takes it (room) or a job must fit under it. */
 bool
 ffrtmp_quota_checked_at_submit(const QuotaCheck *quota)
 {
-	return (quota->taken_at & QUOTA_AT_SUBMIT) ||
-		(quota->job_column != NULL && (quota->taken_at & QUOTA_AT_DISPATCH));
+	return (quota->taken_at & QUOTA_AT_SUBMIT) || ffrtmp_quota_checked_for_fit(quota);
 }
 
 /*

@@ -54,6 +54,7 @@ extern const int ffrtmp_quota_count;
 extern void ffrtmp_quota_append_demand(StringInfo sql, const QuotaCheck *quota, const char *row);
 extern void ffrtmp_quota_append_submit_check(StringInfo sql, const QuotaCheck *quota);
 extern bool ffrtmp_quota_checked_at_submit(const QuotaCheck *quota);
+extern bool ffrtmp_quota_checked_for_fit(const QuotaCheck *quota);
 extern char *ffrtmp_quota_key_list(void);
 extern const QuotaCheck *ffrtmp_find_quota(const char *key);
 

@@ -165,6 +165,53 @@ ffrtmp_require_quotas(const TenantUsage *usage, QuotaEvent event)
 	}
 }
 
+/* What the job takes of each quota (one column per row of the table, in order). */
+static char *
+job_demands_sql(void)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&sql, ", ");
+		ffrtmp_quota_append_demand(&sql, &ffrtmp_quota_checks[i], "j");
+		appendStringInfoString(&sql, "::bigint");
+	}
+	appendStringInfoString(&sql, " FROM ffrtmp_data.jobs j WHERE j.id = $1");
+	return ffrtmp_kept_sql(&sql);
+}
+
+/*
+ * Refuses to queue job job_id again (retry_job) when it alone exceeds one of
+ * the tenant's limits that dispatch takes, as submit_job refuses such a job:
+ * the limit may have been lowered since the job was submitted.
+ */
+void
+ffrtmp_require_job_fits(const TenantUsage *usage, int64 job_id)
+{
+	static KeptQuery demands = {.nargs = 1, .argtypes = {INT8OID}};
+	Datum		id = Int64GetDatum(job_id);
+	bool		isnull;
+
+	if (demands.sql == NULL)
+		demands.sql = job_demands_sql();
+	ffrtmp_run(&demands, &id, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "job %lld has no row", (long long) job_id);
+	for (int i = 0; i < ffrtmp_quota_count; i++)
+	{
+		const QuotaCheck *quota = &ffrtmp_quota_checks[i];
+		int64		demand = DatumGetInt64(ffrtmp_get_datum(i + 1, &isnull));
+
+		if (ffrtmp_quota_checked_for_fit(quota) && usage->limit[i] != FFRTMP_UNLIMITED &&
+			demand > usage->limit[i])
+			ffrtmp_refuse_quota(usage->name, quota, demand, usage->limit[i]);
+	}
+}
+
 /*
  * tenant_stats: the counters, then for each quota its usage and what is left
  * (quota_left: NULL when unlimited), and a summary of both, all named after

@@ -46,7 +46,7 @@ RETURNS ffrtmp.jobs
 AS 'MODULE_PATHNAME', 'ffrtmp_retry_job'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ffrtmp.retry_job(bigint) IS
-    'Queues a failed, timed-out, canceled or rejected job again with a fresh set of max_attempts attempts, within the max_jobs quota.';
+    'Queues a failed, timed-out, canceled or rejected job again with a fresh set of max_attempts attempts, within the max_jobs quota. A job that alone asks for more cpu_cores or gpus than the tenant may now use (the limit was lowered since it was submitted) is refused with 22023, as submit_job refuses it.';
 ALTER FUNCTION ffrtmp.retry_job(bigint) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.retry_job(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.retry_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;

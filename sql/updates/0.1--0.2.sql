@@ -7,7 +7,44 @@
 \echo Use "ALTER EXTENSION ffrtmp UPDATE" to load this file. \quit
 
 -- register_node takes the worker's protocol version (sql/api/65_node_api.sql):
--- a new argument is a new signature, so the old one goes.
+-- a new argument is a new signature, so the old one goes.  What users made
+-- on the old one would go with it without a word: a privilege granted by hand
+-- (sql/api/ grants the new one to the extension's roles only), or an object
+-- of theirs that depends on it (PostgreSQL's own refusal would hint at a
+-- CASCADE that ALTER EXTENSION cannot take).  The update refuses instead,
+-- naming them and what to do, and changes nothing.
+DO $keep$
+DECLARE
+    old_name CONSTANT text := 'ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean)';
+    old_signature CONSTANT pg_catalog.regprocedure := old_name;
+    granted text;
+    dependents text;
+BEGIN
+    SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(r.rolname), ', ') INTO granted
+      FROM pg_catalog.pg_proc p
+     CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+      JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+     WHERE p.oid = old_signature AND a.grantee <> p.proowner
+       AND r.rolname NOT IN ('ffrtmp_owner', 'ffrtmp_admin', 'ffrtmp_tenant');
+    IF granted IS NOT NULL THEN
+        RAISE EXCEPTION 'ffrtmp.register_node has privileges granted by hand, to %', granted
+            USING ERRCODE = '2BP01',
+                  DETAIL = 'Release 0.2 replaces register_node with a new signature (it takes protocol_version); the update would lose these privileges.',
+                  HINT = pg_catalog.format('Run REVOKE EXECUTE ON FUNCTION %s FROM %s; then ALTER EXTENSION ffrtmp UPDATE; then GRANT EXECUTE ON FUNCTION ffrtmp.register_node TO %s.',
+                                           old_name, granted, granted);
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') INTO dependents
+      FROM pg_catalog.pg_depend d
+     WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid = old_signature
+       AND d.deptype = 'n';
+    IF dependents IS NOT NULL THEN
+        RAISE EXCEPTION 'objects depend on ffrtmp.register_node: %', dependents
+            USING ERRCODE = '2BP01',
+                  DETAIL = 'Release 0.2 replaces register_node with a new signature (it takes protocol_version); the update cannot drop the old one under them.',
+                  HINT = 'Drop these objects, run ALTER EXTENSION ffrtmp UPDATE, then create them again (a call that names only the old arguments calls the new register_node).';
+    END IF;
+END
+$keep$;
 DROP FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean);
 
 -- A tenant's job history and job progress are read by tenant, too.

@@ -11,7 +11,10 @@
 --     and hint (never "usage kept changing", which is what a condition of
 --     the submit statement missing from its explanation would give);
 --   - a quota taken at dispatch refuses at submit a job that alone exceeds
---     it (22023), and a dispatch pass assigns up to the limit, never past;
+--     it (22023), and so does retry_job for such a job submitted before the
+--     limit was lowered (else no pass would ever run it), and a dispatch
+--     pass assigns up to the limit, never past, while such a job still
+--     queued does not hold up the tenant's jobs behind it;
 --   - tenant_stats reports used = the limit and 0 available.
 BEGIN;
 SELECT * FROM no_plan();
@@ -109,6 +112,8 @@ DECLARE
     submit text := format('SELECT (ffrtmp.submit_job(%L, tenant => %L%s)).id', 'testsrc://', t, demand);
     full_room text := format('PT429: tenant "%s" has reached its quota of %s %s (%s)', t, lim, q.unit, q.hint);
     spare bigint;
+    too_big bigint;
+    stuck bigint;
     stats jsonb;
 BEGIN
     PERFORM ffrtmp.create_tenant(t, plan => 'enterprise');
@@ -117,6 +122,14 @@ BEGIN
         -- A job to retry once the tenant is at the limit.
         EXECUTE submit INTO spare;
         PERFORM ffrtmp.cancel_job(spare);
+    END IF;
+    IF 'dispatch' = ANY (q.taken_at) THEN
+        -- A job bigger than the limit about to be set, to retry under it.
+        EXECUTE format('SELECT (ffrtmp.submit_job(%L, tenant => %L, %I => %s)).id', 'testsrc://', t, q.job_column, lim + 1)
+           INTO too_big;
+        PERFORM ffrtmp.cancel_job(too_big);
+        EXECUTE format('SELECT (ffrtmp.submit_job(%L, tenant => %L, %I => %s)).id', 'testsrc://', t, q.job_column, lim + 1)
+           INTO stuck;
     END IF;
     PERFORM ffrtmp.update_tenant(t, quotas => jsonb_build_object(q.quota, lim));
 
@@ -143,6 +156,11 @@ BEGIN
                                                'testsrc://', t, q.job_column, lim + 1)),
                        format('22023: job needs %s %s but tenant "%s" may use at most %s (%s)', lim + 1, q.unit, t, lim, q.hint),
                        format('%s: submit_job refuses a job that alone exceeds the quota', q.quota));
+        RETURN NEXT is(pg_temp.error_of(format('SELECT ffrtmp.retry_job(%s)', too_big)),
+                       format('22023: job needs %s %s but tenant "%s" may use at most %s (%s)', lim + 1, q.unit, t, lim, q.hint),
+                       format('%s: retry_job refuses it too for a job submitted before the limit was lowered', q.quota));
+        RETURN NEXT is((SELECT state FROM ffrtmp.jobs WHERE id = too_big), 'canceled',
+                       format('%s: and the job stays as it was', q.quota));
         FOR i IN 1 .. lim + 2 LOOP
             EXECUTE submit;
         END LOOP;
@@ -151,6 +169,8 @@ BEGIN
         RETURN NEXT is((SELECT count(*) FROM ffrtmp.jobs j JOIN ffrtmp.tenants x ON x.id = j.tenant_id
                          WHERE x.name = t AND j.state = 'assigned'),
                        lim::bigint, format('%s: dispatch assigns up to the limit and no more', q.quota));
+        RETURN NEXT is((SELECT state FROM ffrtmp.jobs WHERE id = stuck), 'queued',
+                       format('%s: a job queued before the limit was lowered below it stays queued, behind none', q.quota));
     END IF;
 
     stats := to_jsonb(ffrtmp.tenant_stats(t));
