@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, everything ffrtmp needs to build, test and
 # run its demo.  Run as root on Debian 12; safe to run again.
+#
+# For test, CI and demo machines only, never a production host: it installs
+# ffmpeg, nginx and the test tools too.  A database host installs
+# postgresql-15 postgresql-server-dev-15 build-essential and runs
+# `make extension && make install-extension`; a transcoding machine installs
+# the worker's packages (docs/building.md, docs/operations.md).
 set -euo pipefail
 
 packages=(
@@ -20,14 +26,34 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+
+# Debian starts PostgreSQL's cluster "15 main" and nginx when it installs
+# them.  Stop them only when this run installed them: a server that was
+# already here is someone's, and stays as it was.
+had_cluster=no
+if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q '^15 *main '; then
+  had_cluster=yes
+fi
+had_nginx=no
+if dpkg-query -W -f '${Status}' nginx 2>/dev/null | grep -q 'install ok installed'; then
+  had_nginx=yes
+fi
+
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-# Debian creates and starts a cluster on port 5432; ffrtmp runs its own, so stop that one.
-if command -v pg_ctlcluster >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q '^15 *main .* online'; then
+
+# ffrtmp's tests and demo run their own cluster, so stop the one Debian just
+# created on port 5432.
+if [ "$had_cluster" = yes ]; then
+  echo "install-deps.sh: PostgreSQL cluster 15/main existed before; left as it is"
+elif command -v pg_ctlcluster >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q '^15 *main .* online'; then
   pg_ctlcluster 15 main stop || true
 fi
 # Debian's nginx starts a server on port 80; the tests run their own private
-# nginx (RTMP on a free loopback port), so stop that one and keep it off.
-if [ -d /run/systemd/system ]; then
+# nginx (RTMP on a free loopback port), so stop the one just installed and
+# keep it off.
+if [ "$had_nginx" = yes ]; then
+  echo "install-deps.sh: nginx was installed before; left as it is"
+elif [ -d /run/systemd/system ]; then
   systemctl disable --now nginx >/dev/null 2>&1 || true
 elif [ -x /etc/init.d/nginx ]; then
   update-rc.d nginx disable >/dev/null 2>&1 || true
