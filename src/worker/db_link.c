@@ -114,12 +114,15 @@ db_registration_is_incompatible(const char *sqlstate)
 }
 
 const char *
-db_exit_advice(int status)
+db_exit_advice(int status, const char *sqlstate)
 {
+	/* A registration refused for good with PT404: the tenant --tenant names. */
+	if (status == WORKER_EXIT_CONFIG && sqlstate != NULL && sqlstate_is(sqlstate, SQLSTATE_NOT_FOUND))
+		return "check --tenant: it names no tenant of this database";
 	switch (status)
 	{
 		case WORKER_EXIT_NOPERM:
-			return "check the role, its password and pg_hba.conf";
+			return "check the role, its password and pg_hba.conf; the role needs ffrtmp_admin, or with --tenant a mapping to that tenant (ffrtmp.add_tenant_role)";
 		case WORKER_EXIT_PROTOCOL:
 			return "upgrade the worker or the extension so that both speak the same major protocol version";
 		case WORKER_EXIT_CONFIG:

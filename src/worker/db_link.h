@@ -72,7 +72,10 @@ extern int	db_register_error_status(const char *sqlstate);
  */
 extern int	db_registration_is_incompatible(const char *sqlstate);
 
-/* What an operator should check after the session gave up with status. */
-extern const char *db_exit_advice(int status);
+/*
+ * What an operator should check after the session gave up with status;
+ * sqlstate, when the database refused a call (else NULL), can be more precise.
+ */
+extern const char *db_exit_advice(int status, const char *sqlstate);
 
 #endif

@@ -59,12 +59,13 @@ trim_message(char *reason, size_t size, const char *why)
 
 /* An error that waiting cannot fix: say so once, and end the session. */
 void
-session_give_up(NodeSession *s, int status, const char *what, const char *why)
+session_give_up(NodeSession *s, int status, const char *sqlstate, const char *what, const char *why)
 {
 	char		reason[512];
 
 	trim_message(reason, sizeof(reason), why);
-	worker_log(WLOG_ERROR, "%s: %s; giving up: %s (exit status %d)", what, reason, db_exit_advice(status), status);
+	worker_log(WLOG_ERROR, "%s: %s; giving up: %s (exit status %d)", what, reason,
+			   db_exit_advice(status, sqlstate), status);
 	close_connections(s);
 	s->fatal = status;
 }
@@ -83,7 +84,7 @@ session_disconnect(NodeSession *s, const char *what, const char *why)
 
 	if (s->give_up_early && !s->ever_ready)
 	{
-		session_give_up(s, WORKER_EXIT_UNAVAILABLE, what, why);
+		session_give_up(s, WORKER_EXIT_UNAVAILABLE, NULL, what, why);
 		return;
 	}
 	trim_message(reason, sizeof(reason), why);
@@ -215,7 +216,7 @@ session_call(NodeSession *s, Link link, const char *what, const char *sql, int n
 
 		snprintf(why, sizeof(why), "%s (SQLSTATE %s)", s->error, s->sqlstate);
 		snprintf(context, sizeof(context), "the ffrtmp extension is missing from this database (%s failed)", what);
-		session_give_up(s, WORKER_EXIT_CONFIG, context, why);
+		session_give_up(s, WORKER_EXIT_CONFIG, s->sqlstate, context, why);
 		return CALL_LOST;
 	}
 	return CALL_REFUSED;

@@ -242,7 +242,7 @@ give_up_incompatible(NodeSession *s)
 	len = strlen(why);
 	if (len > 0 && why[len - 1] == '.')
 		why[len - 1] = '\0';
-	session_give_up(s, WORKER_EXIT_PROTOCOL, what, why);
+	session_give_up(s, WORKER_EXIT_PROTOCOL, s->sqlstate, what, why);
 }
 
 /*
@@ -306,7 +306,7 @@ register_node(NodeSession *s)
 
 				snprintf(what, sizeof(what), "could not register node %s", s->name);
 				snprintf(why, sizeof(why), "%s (SQLSTATE %s)", s->error, s->sqlstate);
-				session_give_up(s, db_register_error_status(s->sqlstate), what, why);
+				session_give_up(s, db_register_error_status(s->sqlstate), s->sqlstate, what, why);
 				return -2;
 			}
 			session_disconnect(s, "could not register the node", s->error);
@@ -462,7 +462,7 @@ open_connection(NodeSession *s, PGconn **conn)
 	if ((*conn = db_connect(s->conninfo, &status, err, sizeof(err))) == NULL)
 	{
 		if (status != 0)
-			session_give_up(s, status, "could not connect to the database", err);
+			session_give_up(s, status, NULL, "could not connect to the database", err);
 		else
 			session_disconnect(s, "could not connect to the database", err);
 		return -1;

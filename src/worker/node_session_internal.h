@@ -124,8 +124,12 @@ extern CallResult session_call(NodeSession *s, Link link, const char *what, cons
 /* Closes the connections and schedules a reconnect (or gives up under --once). */
 extern void session_disconnect(NodeSession *s, const char *what, const char *why);
 
-/* Closes the connections for good: fatal becomes status. */
-extern void session_give_up(NodeSession *s, int status, const char *what, const char *why);
+/*
+ * Closes the connections for good: fatal becomes status.  sqlstate: of the
+ * refused call that decided it, else NULL (it chooses the advice logged).
+ */
+extern void session_give_up(NodeSession *s, int status, const char *sqlstate, const char *what,
+							const char *why);
 
 /* Counts the notifications that arrived on the control connection. */
 extern void session_collect_notifications(NodeSession *s);

@@ -3,7 +3,8 @@
 # Errors that waiting cannot fix end the worker with the status its --help
 # documents, and one clear log line: a wrong or missing password, an unknown role
 # (77), an unknown database, a bad connection string or a database without
-# the extension (78); --once gives up after its first failure to connect
+# the extension (78), a role without ffrtmp_admin (77), an unknown --tenant
+# (78); --once gives up after its first failure to connect
 # (69).  A server that is down and comes back is waited for.
 #
 # A job call stuck behind a lock (another session holding a job's row, as a
@@ -83,6 +84,18 @@ expect_exit('a bad connection URI', "postgresql://[::1", 78,
 $node->safe_psql('postgres', 'CREATE DATABASE dbfaults_noext');
 expect_exit('a database without the extension', "$base dbname=dbfaults_noext", 78,
 	qr/error the ffrtmp extension is missing from this database .*SQLSTATE 3F000.*\(exit status 78\)/);
+
+# Refusals at registration name what to fix: a role without ffrtmp_admin
+# hears of the grant, an unknown --tenant of --tenant (not of the
+# connection string, the database or the extension).
+$node->safe_psql('postgres', 'CREATE ROLE dbfaults_plain LOGIN');
+expect_exit('a role without ffrtmp_admin', "$base dbname=postgres user=dbfaults_plain", 77,
+	qr/error could not register node .*SQLSTATE 42501.*giving up: .*the role needs ffrtmp_admin.*\(exit status 77\)/);
+my ($tenant_status, $tenant_log) = run_worker("$base dbname=postgres", '--tenant=dbfaults_nosuch');
+is($tenant_status, 78, 'an unknown --tenant: the worker exits with status 78') or diag $tenant_log;
+like($tenant_log, qr/tenant "dbfaults_nosuch" does not exist.*SQLSTATE PT404.*giving up: check --tenant.*\(exit status 78\)/,
+	'an unknown --tenant: the log says to check --tenant');
+unlike($tenant_log, qr/check the connection string/, 'and not the connection string');
 
 # The same role with the right password is let in: the 77 above was the password.
 my $ok_log = '';

@@ -127,6 +127,13 @@ test_worker_reading(void)
 		  db_register_error_status("3F000") == WORKER_EXIT_CONFIG &&
 		  db_register_error_status("42501") == WORKER_EXIT_NOPERM,
 		  "an incompatible protocol, or an extension that predates it, ends the worker with 76");
+	CHECK(strstr(db_exit_advice(WORKER_EXIT_CONFIG, "PT404"), "--tenant") != NULL &&
+		  strstr(db_exit_advice(WORKER_EXIT_CONFIG, "PT404"), "connection string") == NULL &&
+		  strstr(db_exit_advice(WORKER_EXIT_CONFIG, "3F000"), "extension is installed") != NULL,
+		  "an unknown tenant at registration is advised to check --tenant, not the connection");
+	CHECK(strstr(db_exit_advice(WORKER_EXIT_NOPERM, "42501"), "ffrtmp_admin") != NULL &&
+		  strstr(db_exit_advice(WORKER_EXIT_NOPERM, NULL), "pg_hba.conf") != NULL,
+		  "a permission refused names the grant the worker's role needs");
 	CHECK(WORKER_EXIT_PROTOCOL == 76 && WORKER_EXIT_PROTOCOL != WORKER_EXIT_NOPERM &&
 		  WORKER_EXIT_PROTOCOL != WORKER_EXIT_CONFIG && WORKER_EXIT_PROTOCOL != WORKER_EXIT_UNAVAILABLE,
 		  "exit status 76 (EX_PROTOCOL) is its own");
