@@ -25,6 +25,12 @@
 #   scripts/test.sh pgtap PGTAP_TESTS='test/pgtap/03_*.sql'
 #   scripts/test.sh regress REGRESS_TESTS='03_jobs 20_tenant_context'
 #   scripts/test.sh isolation ISOLATION_TESTS='quota_race'
+#
+# It installs the extension into the PostgreSQL that PG_CONFIG names (the
+# system's by default, shared by every checkout on the machine): to run
+# several checkouts' tests at once, give each a copy made by scripts/pg-copy:
+#   scripts/pg-copy DIR
+#   PG_CONFIG=DIR/usr/lib/postgresql/15/bin/pg_config scripts/test.sh ...
 set -uo pipefail
 layers=" unit media regress isolation pgtap tap "
 tap_tests='test/t/*.pl'
@@ -77,14 +83,17 @@ cp "$repo/src/worker/ffrtmp-worker" "$repo/src/worker/ffrtmp-transcode" "$work/b
 chown -R postgres "$work" 2>/dev/null || true
 cd "$work"
 # The copy holds every cluster and log of the run (about 400 MB): removed when
-# the run passes, kept for reading when it fails.
+# the run passes, kept for reading when it fails.  A run that reaches its
+# summary says so before it, so that the summary stays the last line.
+run_passed() { [ "${failed:-1}" -eq 0 ] && [ "${passed:-0}" -gt 0 ]; }
+say_kept() { echo "test.sh: logs and data directories kept in $work"; }
 finish() {
   stop_cluster "$work/pgtap"
   cd /
-  if [ "${failed:-1}" -eq 0 ] && [ "${passed:-0}" -gt 0 ]; then
+  if run_passed; then
     rm -rf "$work"
-  else
-    echo "test.sh: logs and data directories kept in $work"
+  elif [ -z "${summarised:-}" ]; then
+    say_kept
   fi
 }
 trap finish EXIT
@@ -156,5 +165,7 @@ want tap && run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' \
     prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" -I test/perl $tap_tests
 
 echo
+run_passed || say_kept
+summarised=yes
 echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+run_passed
