@@ -130,7 +130,7 @@ for my $case ([ 'a file', {}, "$dir/kept/fresh/a/x.mp4" ], [ 'HLS', { format => 
 	ok(!-e "$dir/kept/fresh" && -d "$dir/kept", "a failed run into new directories ($name) leaves none of them");
 }
 
-# 3. The README's example: out/ does not exist yet; it is created (mkdir -p).
+# 3. The example of docs/worker.md ("ffrtmp-transcode"): out/ does not exist yet; it is created (mkdir -p).
 $run = transcode($input, "$dir/new/out/index.m3u8", $ladder);
 is($run->{status}, 0, 'missing output directories are created') or diag $run->{stderr};
 ok(-f "$dir/new/out/index.m3u8", 'the master playlist is in place');

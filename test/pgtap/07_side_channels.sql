@@ -127,7 +127,7 @@ INSERT INTO probes (rel, q) VALUES
 -- preset and idempotency key: the answer (rows or error) must not depend on
 -- whether they exist.  Run for their answer, each in a subtransaction that is
 -- rolled back.  Global ids (a new job's or node's id) are left out of the
--- answers: see the README on sequences.
+-- answers: see docs/security.md, "What PostgreSQL shows every role".
 INSERT INTO probes (rel, is_call, q)
 SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :evil_node, :'evil_token') FROM (VALUES
     ($$SELECT * FROM ffrtmp.get_job(%1$s)$$),

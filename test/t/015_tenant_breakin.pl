@@ -73,7 +73,7 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE us
 	'and holds nothing afterwards');
 
 # 2. A caller's value quoted in an error shows control characters as \xNN
-# (README "Bounds"): an output_url with an escape sequence or a newline must
+# (docs/security.md, "Bounds on what a tenant or a node stores"): an output_url with an escape sequence or a newline must
 # not reach the client or the server log raw.
 ($out, $err) = run_as('alice',
 	q{SELECT ffrtmp.submit_job('testsrc://320x240@10?duration=1', output_url => E'a\u001b[2Jb.mp4')});
