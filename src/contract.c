@@ -90,6 +90,7 @@ add_failure_reasons(StringInfo out)
 		add_string(out, true, "reason", failure_reasons[i].name);
 		add_string(out, false, "counts_against", failure_reason_counts_against(i));
 		add_string(out, false, "description", failure_reasons[i].description);
+		add_flag(out, "retryable", failure_reasons[i].retryable);
 		appendStringInfoChar(out, '}');
 	}
 	appendStringInfoChar(out, ']');

@@ -249,9 +249,10 @@ COMMENT ON COLUMN ffrtmp.job_transitions.to_state IS 'To.';
 GRANT SELECT ON ffrtmp.job_transitions TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE VIEW ffrtmp.failure_reasons WITH (security_invoker = true) AS
-SELECT reason, counts_against, description FROM ffrtmp_data.failure_reasons;
-COMMENT ON VIEW ffrtmp.failure_reasons IS 'Failure classes and who they count against.';
+SELECT reason, counts_against, description, retryable FROM ffrtmp_data.failure_reasons;
+COMMENT ON VIEW ffrtmp.failure_reasons IS 'Failure classes, who they count against and whether they are retried.';
 COMMENT ON COLUMN ffrtmp.failure_reasons.reason IS 'Class.';
 COMMENT ON COLUMN ffrtmp.failure_reasons.counts_against IS 'platform or input.';
 COMMENT ON COLUMN ffrtmp.failure_reasons.description IS 'What it covers.';
+COMMENT ON COLUMN ffrtmp.failure_reasons.retryable IS 'Whether a failed attempt of this class is retried while attempts are left; false ends the job failed at once.';
 GRANT SELECT ON ffrtmp.failure_reasons TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;

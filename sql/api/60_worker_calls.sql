@@ -146,8 +146,12 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.retry_backoff(integer) TO ffrtmp_owner, ff
 
 /*
  * Ends an attempt that did not succeed: retrying (next attempt, after a
- * backoff) while the run has attempts left, else the final state.  The
- * message is bounded.
+ * backoff) while the run has attempts left and the failure's class is
+ * retryable (ffrtmp_data.failure_reasons), else the final state: a
+ * deterministic failure (a missing input, bad settings) would fail the same
+ * way again, so it costs no more forks on shared nodes.  The row keeps the
+ * last failure while retrying (what the next attempt is up against);
+ * finish_job clears it when an attempt completes.  The message is bounded.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.fail_attempt(job bigint, final_state text, reason text, message text)
 RETURNS ffrtmp_data.jobs
@@ -155,13 +159,15 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     j ffrtmp_data.jobs;
     bounded text := ffrtmp_data.bounded_error(message);
+    retry boolean := coalesce((SELECT r.retryable FROM ffrtmp_data.failure_reasons r
+                                WHERE r.reason = fail_attempt.reason), true);
 BEGIN
     UPDATE ffrtmp_data.jobs
-       SET state = CASE WHEN attempt - first_attempt + 1 < max_attempts THEN 'retrying' ELSE final_state END,
-           attempt = CASE WHEN attempt - first_attempt + 1 < max_attempts THEN attempt + 1 ELSE attempt END,
-           run_after = CASE WHEN attempt - first_attempt + 1 < max_attempts
+       SET state = CASE WHEN retry AND attempt - first_attempt + 1 < max_attempts THEN 'retrying' ELSE final_state END,
+           attempt = CASE WHEN retry AND attempt - first_attempt + 1 < max_attempts THEN attempt + 1 ELSE attempt END,
+           run_after = CASE WHEN retry AND attempt - first_attempt + 1 < max_attempts
                             THEN now() + ffrtmp_data.retry_backoff(attempt - first_attempt + 1) ELSE run_after END,
-           finished_at = CASE WHEN attempt - first_attempt + 1 < max_attempts THEN NULL ELSE now() END,
+           finished_at = CASE WHEN retry AND attempt - first_attempt + 1 < max_attempts THEN NULL ELSE now() END,
            node_id = NULL, failure_reason = reason, error = bounded,
            state_reason = reason || ': ' || left(bounded, 200), updated_at = now()
      WHERE id = job
@@ -171,7 +177,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.fail_attempt(bigint, text, text, text) IS
-    'Moves a job whose attempt failed to retrying with backoff, or to its final state when the run has no attempts left. The message is kept to 4096 characters.';
+    'Moves a job whose attempt failed to retrying with backoff when the failure''s class is retryable and the run has attempts left, else to its final state. The message is kept to 4096 characters.';
 REVOKE ALL ON FUNCTION ffrtmp_data.fail_attempt(bigint, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.fail_attempt(bigint, text, text, text) TO ffrtmp_owner, ffrtmp_scheduler;
 
@@ -283,7 +289,10 @@ BEGIN
     END IF;
     j := ffrtmp_data.held_job(job_id, attempt, node, '{running}');
     IF outcome = 'completed' THEN
+        -- The row describes the outcome: an earlier attempt's failure is
+        -- history, kept in job_events.
         UPDATE ffrtmp_data.jobs SET state = 'completed', result = finish_job.result, finished_at = now(),
+               failure_reason = NULL, error = NULL,
                updated_at = now(), state_reason = 'completed on node ' || node
          WHERE id = j.id RETURNING * INTO j;
         DELETE FROM ffrtmp_data.job_progress WHERE job_progress.job_id = j.id;
@@ -296,7 +305,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) IS
-    'A worker ends its attempt: completed (with result, at most 64 KiB of JSON and 16 levels), or failed/timed_out (with error, kept to 4096 characters, and failure reason), which retries while attempts are left. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+    'A worker ends its attempt: completed (with result, at most 64 KiB of JSON and 16 levels), or failed/timed_out (with error, kept to 4096 characters, and failure reason), which retries while attempts are left if the failure reason is retryable. A completed job shows no earlier attempt''s failure (job_events keeps it). Waits at most 1 s for a lock, then fails with 55P03: call again.';
 ALTER FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) TO ffrtmp_admin, ffrtmp_tenant;

@@ -52,24 +52,26 @@ INSERT INTO ffrtmp_data.job_transitions VALUES
 CREATE TABLE ffrtmp_data.failure_reasons (
     reason         text PRIMARY KEY,
     counts_against text NOT NULL CHECK (counts_against IN ('platform', 'input')),
-    description    text NOT NULL
+    description    text NOT NULL,
+    retryable      boolean NOT NULL DEFAULT true
 );
-COMMENT ON TABLE ffrtmp_data.failure_reasons IS 'Classes of job failure, and whether the platform or the input is to blame.';
+COMMENT ON TABLE ffrtmp_data.failure_reasons IS 'Classes of job failure, whether the platform or the input is to blame, and whether another attempt is made.';
 COMMENT ON COLUMN ffrtmp_data.failure_reasons.reason IS 'Reason class.';
 COMMENT ON COLUMN ffrtmp_data.failure_reasons.counts_against IS 'platform (our fault, e.g. for SLOs) or input (the job''s).';
 COMMENT ON COLUMN ffrtmp_data.failure_reasons.description IS 'What the class covers.';
+COMMENT ON COLUMN ffrtmp_data.failure_reasons.retryable IS 'Whether another attempt may succeed: false for deterministic failures, which end the job failed at once.';
 ALTER TABLE ffrtmp_data.failure_reasons OWNER TO ffrtmp_owner;
 GRANT SELECT ON ffrtmp_data.failure_reasons TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_scheduler;
 
-INSERT INTO ffrtmp_data.failure_reasons VALUES
-    ('capability_mismatch', 'input',    'No node offers what the job needs'),
-    ('user_error',          'input',    'The job''s own settings are wrong'),
-    ('input_error',         'input',    'The input is missing, corrupt or unsupported'),
-    ('network_error',       'input',    'The input or output could not be reached'),
-    ('runtime_error',       'input',    'The transcode failed while running'),
-    ('timeout',             'platform', 'The job ran past its timeout'),
-    ('resource_error',      'platform', 'The node ran out of memory, disk or another resource'),
-    ('platform_error',      'platform', 'A node or the control plane failed');
+INSERT INTO ffrtmp_data.failure_reasons (reason, counts_against, description, retryable) VALUES
+    ('capability_mismatch', 'input',    'No node offers what the job needs', false),
+    ('user_error',          'input',    'The job''s own settings are wrong', false),
+    ('input_error',         'input',    'The input is missing, corrupt or unsupported', false),
+    ('network_error',       'input',    'The input or output could not be reached', true),
+    ('runtime_error',       'input',    'The transcode failed while running', true),
+    ('timeout',             'platform', 'The job ran past its timeout', true),
+    ('resource_error',      'platform', 'The node ran out of memory, disk or another resource', true),
+    ('platform_error',      'platform', 'A node or the control plane failed', true);
 
 CREATE TABLE ffrtmp_data.presets (
     tenant_id   uuid REFERENCES ffrtmp_data.tenants (id),

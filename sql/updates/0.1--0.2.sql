@@ -67,3 +67,16 @@ COMMENT ON COLUMN ffrtmp_data.tenants.description IS 'Free text: at most 4000 ch
 COMMENT ON COLUMN ffrtmp_data.nodes.encoders IS 'Encoders the node''s libavcodec offers (libx264, h264_nvenc...): at most 256 names of at most 64 bytes.';
 COMMENT ON COLUMN ffrtmp_data.nodes.labels IS 'Free-form labels: a JSON object of at most 4 KiB and 2 levels.';
 COMMENT ON COLUMN ffrtmp_data.jobs.idempotency_key IS 'Caller key (1 to 255 bytes, no control characters): repeating a submit with the same key and parameters returns this job.';
+
+-- Retryability is a property of each failure class (sql/schema/30_jobs.sql):
+-- a deterministic failure (the input, the job's settings, what no node
+-- offers) ends the job at once instead of using every attempt.  Jobs of 0.1
+-- are left as they are: a completed job's row may still show the failure of
+-- an earlier attempt (0.2 clears it on completion), but that failure is
+-- also in job_events, and rewriting finished rows would move updated_at and
+-- fire the jobs trigger for no change of state.
+ALTER TABLE ffrtmp_data.failure_reasons ADD COLUMN retryable boolean NOT NULL DEFAULT true;
+COMMENT ON TABLE ffrtmp_data.failure_reasons IS 'Classes of job failure, whether the platform or the input is to blame, and whether another attempt is made.';
+COMMENT ON COLUMN ffrtmp_data.failure_reasons.retryable IS 'Whether another attempt may succeed: false for deterministic failures, which end the job failed at once.';
+UPDATE ffrtmp_data.failure_reasons SET retryable = false
+ WHERE reason IN ('capability_mismatch', 'user_error', 'input_error');

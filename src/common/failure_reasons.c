@@ -9,14 +9,14 @@
 #include <string.h>
 
 const FailureReasonInfo failure_reasons[FAILURE_REASON_COUNT] = {
-	[FAILURE_CAPABILITY_MISMATCH] = {FAILURE_CAPABILITY_MISMATCH_NAME, true, "No node offers what the job needs"},
-	[FAILURE_USER_ERROR] = {FAILURE_USER_ERROR_NAME, true, "The job's own settings are wrong"},
-	[FAILURE_INPUT_ERROR] = {FAILURE_INPUT_ERROR_NAME, true, "The input is missing, corrupt or unsupported"},
-	[FAILURE_NETWORK_ERROR] = {FAILURE_NETWORK_ERROR_NAME, true, "The input or output could not be reached"},
-	[FAILURE_RUNTIME_ERROR] = {FAILURE_RUNTIME_ERROR_NAME, true, "The transcode failed while running"},
-	[FAILURE_TIMEOUT] = {FAILURE_TIMEOUT_NAME, false, "The job ran past its timeout"},
-	[FAILURE_RESOURCE_ERROR] = {FAILURE_RESOURCE_ERROR_NAME, false, "The node ran out of memory, disk or another resource"},
-	[FAILURE_PLATFORM_ERROR] = {FAILURE_PLATFORM_ERROR_NAME, false, "A node or the control plane failed"},
+	[FAILURE_CAPABILITY_MISMATCH] = {FAILURE_CAPABILITY_MISMATCH_NAME, true, "No node offers what the job needs", false},
+	[FAILURE_USER_ERROR] = {FAILURE_USER_ERROR_NAME, true, "The job's own settings are wrong", false},
+	[FAILURE_INPUT_ERROR] = {FAILURE_INPUT_ERROR_NAME, true, "The input is missing, corrupt or unsupported", false},
+	[FAILURE_NETWORK_ERROR] = {FAILURE_NETWORK_ERROR_NAME, true, "The input or output could not be reached", true},
+	[FAILURE_RUNTIME_ERROR] = {FAILURE_RUNTIME_ERROR_NAME, true, "The transcode failed while running", true},
+	[FAILURE_TIMEOUT] = {FAILURE_TIMEOUT_NAME, false, "The job ran past its timeout", true},
+	[FAILURE_RESOURCE_ERROR] = {FAILURE_RESOURCE_ERROR_NAME, false, "The node ran out of memory, disk or another resource", true},
+	[FAILURE_PLATFORM_ERROR] = {FAILURE_PLATFORM_ERROR_NAME, false, "A node or the control plane failed", true},
 };
 
 const char *

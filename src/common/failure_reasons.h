@@ -4,10 +4,13 @@
  * function) and the seed rows of ffrtmp_data.failure_reasons, which a test
  * compares with this list.  No PostgreSQL headers: both sides compile it.
  *
- * Every class is retried while the run has attempts left (fail_attempt);
- * what the class decides is who is to blame: the input (the job, its
+ * A class decides two things: who is to blame, the input (the job, its
  * settings, the media, the network it names) or the platform (a node, the
- * worker or the control plane), for SLOs and for the people who read it.
+ * worker or the control plane), for SLOs and for the people who read it;
+ * and whether another attempt can change the outcome (retryable).  A
+ * deterministic failure (the same input and settings fail the same way on
+ * any node) ends the job at once; a retryable one is retried while the run
+ * has attempts left (fail_attempt).
  */
 #ifndef FFRTMP_COMMON_FAILURE_REASONS_H
 #define FFRTMP_COMMON_FAILURE_REASONS_H
@@ -43,6 +46,7 @@ typedef struct FailureReasonInfo
 	const char *name;			/* as jobs.failure_reason and finish_job spell it */
 	bool		counts_against_input;	/* the job's fault; else the platform's ("our fault") */
 	const char *description;	/* the seed row's description, word for word */
+	bool		retryable;		/* another attempt may succeed; else the job fails at once */
 } FailureReasonInfo;
 
 extern const FailureReasonInfo failure_reasons[FAILURE_REASON_COUNT];

@@ -25,9 +25,9 @@ SELECT throws_ok(format($$SELECT ffrtmp.report_progress(%s, 1, %s, %L, '[1]')$$,
 
 -- The worker fails its first attempt: retried after a backoff, on attempt 2.
 SELECT results_eq(format($$SELECT state, attempt, node_id, failure_reason, run_after > now()
-                             FROM ffrtmp.finish_job(%s, 1, %s, %L, 'failed', error => 'decoder exploded', failure_reason => 'input_error')$$,
+                             FROM ffrtmp.finish_job(%s, 1, %s, %L, 'failed', error => 'decoder exploded', failure_reason => 'runtime_error')$$,
                          :job, :node_a, :'token_a'),
-                  $$VALUES ('retrying', 2, NULL::bigint, 'input_error', true)$$, 'a failed attempt with attempts left is retried after a backoff');
+                  $$VALUES ('retrying', 2, NULL::bigint, 'runtime_error', true)$$, 'a failed attempt of a retryable class with attempts left is retried after a backoff');
 SELECT is(ffrtmp.dispatch(), 0, 'not before its backoff is over');
 UPDATE ffrtmp_data.jobs SET run_after = now() - interval '1 second' WHERE id = :job;
 SELECT is(ffrtmp_data.recover('15 seconds'), 0, 'recover moves no lost job');

@@ -9,8 +9,8 @@ CREATE EXTENSION ffrtmp;
 SELECT coalesce(s.reason, c.reason) AS reason, s.reason IS NULL AS only_in_c, c.reason IS NULL AS only_in_sql
   FROM ffrtmp_data.failure_reasons s
   FULL JOIN jsonb_to_recordset(ffrtmp.contract()->'failure_reasons')
-            AS c(reason text, counts_against text, description text)
-    ON (c.reason, c.counts_against, c.description) = (s.reason, s.counts_against, s.description)
+            AS c(reason text, counts_against text, description text, retryable boolean)
+    ON (c.reason, c.counts_against, c.description, c.retryable) = (s.reason, s.counts_against, s.description, s.retryable)
  WHERE s.reason IS NULL OR c.reason IS NULL;
 SELECT coalesce(s.state, c.state) AS state, s.state IS NULL AS only_in_c, c.state IS NULL AS only_in_sql
   FROM ffrtmp_data.job_states s
