@@ -1,9 +1,10 @@
 # ffrtmp-worker end to end, when things go wrong: a worker SIGKILLed mid-job
 # (the job is re-queued and finished by another worker, one complete output),
 # the database restarted mid-job (the job completes), a job canceled while it
-# runs (stopped, no partial output), broken inputs (a clear input_error, and
-# the daemon keeps serving), and inputs or outputs that try to reach outside
-# the configured roots (refused; nothing is read or written there).
+# runs (stopped, no partial output), broken or missing inputs (a clear
+# input_error on attempt 1, not retried, and the daemon keeps serving), and
+# inputs or outputs that try to reach outside the configured roots (refused,
+# not retried; nothing is read or written there).
 use strict;
 use warnings;
 use File::Path qw(make_path);
@@ -125,13 +126,31 @@ append_to_file("$root/truncated.mp4", $head);
 append_to_file("$root/empty.mp4", '');
 srand(4);
 append_to_file("$root/random.mp4", pack('C*', map { int rand 256 } 1 .. 262144));
+# The attempts a job has started, from its history.
+sub attempts_started
+{
+	my ($id) = @_;
+	return $env->sql("SELECT count(*) FROM ffrtmp.job_events WHERE job_id = $id AND to_state = 'running'");
+}
+
+# input_error is deterministic: a job of 3 attempts (the default) fails on its first.
+$job = $env->submit("file://$root/missing.mp4", output => 'bad/missing.mp4');
+$row = $env->wait_job($job);
+is($row->{state}, 'failed', 'a missing input: the job fails');
+is($row->{failure_reason}, 'input_error', 'a missing input: failure_reason input_error');
+is($row->{attempt} . '/' . attempts_started($job), '1/1', 'a missing input: failed on attempt 1, not retried')
+  or diag "max_attempts $row->{max_attempts}";
+unlike($row->{error} // '', qr{(?:^|[\s'"(\[=,:])/[\w.]}, 'a missing input: the error quotes no path of this machine')
+  and note "missing: $row->{error}";
+
 for my $bad (qw(truncated empty random))
 {
 	my $article = $bad eq 'empty' ? 'an' : 'a';
-	$job = $env->submit("file://$root/$bad.mp4", output => "bad/$bad.mp4", max_attempts => 1);
+	$job = $env->submit("file://$root/$bad.mp4", output => "bad/$bad.mp4");
 	$row = $env->wait_job($job);
 	is($row->{state}, 'failed', "$article $bad input: the job fails");
 	is($row->{failure_reason}, 'input_error', "$article $bad input: failure_reason input_error");
+	is(attempts_started($job), 1, "$article $bad input: one attempt of 3, not retried");
 	like($row->{error} // '', qr/input/i, "$article $bad input: the error says what is wrong with the input")
 	  and note "$bad: $row->{error}";
 	unlike($row->{error} // '', qr{(?:^|[\s'"(\[=,:])/[\w.]}, "$article $bad input: the error quotes no path of this machine");
@@ -147,7 +166,7 @@ is($env->wait_job($job)->{state}, 'completed', 'the worker keeps serving: the ne
 $job = $env->submit("file://$clip", output => 'kept/index.m3u8', params => { format => 'hls', hls_segment_seconds => 1 });
 is($env->wait_job($job)->{state}, 'completed', 'an HLS output is written');
 my @before = sort(files_under($env->output_path('kept')));
-$job = $env->submit("file://$root/empty.mp4", output => 'kept/index.m3u8', params => { format => 'hls' }, max_attempts => 1);
+$job = $env->submit("file://$root/empty.mp4", output => 'kept/index.m3u8', params => { format => 'hls' });
 is($env->wait_job($job)->{state}, 'failed', 'a second job to the same playlist fails on a broken input');
 is_deeply([ sort(files_under($env->output_path('kept'))) ], \@before,
 	'the earlier output keeps every segment and playlist, and no staging directory is left');
@@ -163,11 +182,12 @@ sub refused_by_submit
 }
 
 # Submitted, then refused by the worker: the job fails with a reason that
-# blames the job, and no output appears.
+# blames the job, a deterministic one on its first attempt, and no output
+# appears.
 sub refused_by_worker
 {
 	my ($name, $input, %args) = @_;
-	my ($id, $err) = $env->try_submit($input, max_attempts => 1, %args);
+	my ($id, $err) = $env->try_submit($input, %args);
 	if (!defined $id)
 	{
 		like($err, qr/22023/, "$name: refused by submit_job (22023)");
@@ -177,6 +197,8 @@ sub refused_by_worker
 	ok($j->{state} eq 'failed' && ($j->{failure_reason} // '') =~ /^(user_error|input_error|network_error)$/,
 		"$name: the worker refuses it") or diag "$j->{state} $j->{failure_reason}: " . ($j->{error} // '');
 	note "$name: $j->{failure_reason}: " . ($j->{error} // '');
+	is(attempts_started($id), 1, "$name: not retried")
+	  if ($j->{failure_reason} // '') =~ /^(user_error|input_error)$/;
 	return $j;
 }
 
