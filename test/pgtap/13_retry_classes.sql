@@ -4,7 +4,7 @@
 -- covered without editing this file.  And a job that completes on a later
 -- attempt shows no earlier attempt's failure; job_events keeps each one.
 BEGIN;
-SELECT plan((SELECT count(*)::integer FROM ffrtmp_data.failure_reasons) + 13);
+SELECT plan((SELECT count(*)::integer FROM ffrtmp_data.failure_reasons) + 14);
 
 SELECT ffrtmp.create_tenant('rc', plan => 'pro');
 SELECT node_id AS node, session_token AS token FROM ffrtmp.register_node('rc-a', cpu_cores => 4, slots => 1, tenant => 'rc') \gset
@@ -41,6 +41,12 @@ SELECT results_eq(format($$SELECT state, failure_reason, error, finished_at IS N
 SELECT is((SELECT count(*) FROM ffrtmp.jobs WHERE state = 'retrying' AND failure_reason = 'runtime_error'
                                             AND error = 'runtime_error on attempt 1'), 1::bigint,
           'a retrying job shows the failure the next attempt is up against');
+-- The rare deterministic failure that can pass (an input still being
+-- uploaded): retry_job starts a new run of the failed job.
+SELECT results_eq(format($$SELECT state, attempt, first_attempt FROM ffrtmp.retry_job(
+                             (SELECT id FROM ffrtmp.jobs WHERE failure_reason = 'input_error'))$$),
+                  $$VALUES ('queued', 2, 2)$$, 'retry_job runs a job that failed deterministically again');
+UPDATE ffrtmp_data.jobs SET state = 'canceled' WHERE state = 'queued';
 -- The failed jobs hold nothing and do not count as active.
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the counters are exact');
 
