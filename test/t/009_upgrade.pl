@@ -164,12 +164,21 @@ WITH members AS (
 SELECT string_agg(line, E'\n' ORDER BY line) FROM lines;
 SQL
 
-# The rows of a table of ffrtmp_data (or a sequence's position), one line each.
-sub rows_of {
+# The columns of a table of ffrtmp_data, as a select list.
+sub columns_of {
 	my ($relation) = @_;
+	return sql("SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+	             WHERE attrelid = 'ffrtmp_data.$relation'::regclass AND attnum > 0 AND NOT attisdropped");
+}
+
+# The rows of a table of ffrtmp_data (or a sequence's position), one line
+# each; of the given columns only (those of 0.1: a column the update adds is
+# compared with a fresh install's through the seed rows and the catalog).
+sub rows_of {
+	my ($relation, $columns) = @_;
 	return sql("SELECT last_value || ':' || is_called FROM ffrtmp_data.$relation")
 		if sql("SELECT relkind FROM pg_class WHERE oid = 'ffrtmp_data.$relation'::regclass") eq 'S';
-	return sql("SELECT string_agg(r, E'\\n' ORDER BY r) FROM (SELECT row_to_json(t)::text AS r FROM ffrtmp_data.$relation t) x");
+	return sql("SELECT string_agg(r, E'\\n' ORDER BY r) FROM (SELECT row_to_json(t)::text AS r FROM (SELECT $columns FROM ffrtmp_data.$relation) t) x");
 }
 
 sql('CREATE EXTENSION ffrtmp');
@@ -286,7 +295,8 @@ is(sql('SELECT count(*) FROM ffrtmp.verify_usage()'), '0', 'the 0.1 counters are
 my @relations = split /\n/, sql(q{SELECT relname FROM pg_class
                                    WHERE relnamespace = 'ffrtmp_data'::regnamespace AND relkind IN ('r', 'S') ORDER BY relname});
 ok(@relations >= 15, 'every table and sequence of ffrtmp_data is kept for comparison (' . scalar(@relations) . ')');
-my %rows_before = map { $_ => rows_of($_) } @relations;
+my %columns_before = map { $_ => columns_of($_) } @relations;
+my %rows_before = map { $_ => rows_of($_, $columns_before{$_}) } @relations;
 my $usage_before = sql('SELECT string_agg(row_to_json(u)::text, E\'\n\' ORDER BY tenant_id) FROM ffrtmp_data.usage u');
 
 # --- The update ------------------------------------------------------------
@@ -295,7 +305,7 @@ sql('ALTER EXTENSION ffrtmp UPDATE');
 is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'ffrtmp'}), '0.2', 'ALTER EXTENSION ffrtmp UPDATE reaches 0.2');
 
 # (a) The data: every row of every table, the counters, the states.
-is(rows_of($_), $rows_before{$_}, "every row of ffrtmp_data.$_ is kept") for @relations;
+is(rows_of($_, $columns_before{$_}), $rows_before{$_}, "every row of ffrtmp_data.$_ is kept") for @relations;
 is(sql('SELECT string_agg(row_to_json(u)::text, E\'\n\' ORDER BY tenant_id) FROM ffrtmp_data.usage u'), $usage_before,
 	'the usage counters are those of 0.1');
 is(sql($states), $jobs_before, "every job keeps its state, attempt and run");
