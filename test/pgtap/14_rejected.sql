@@ -48,6 +48,8 @@ UPDATE ffrtmp_data.jobs SET run_after = now() - interval '2 hours', updated_at =
  WHERE state = 'queued';
 SELECT ffrtmp.register_node('pool-gpu', cpu_cores => 8, gpus => 2, slots => 4);
 UPDATE ffrtmp_data.nodes SET state = 'offline', last_heartbeat = now() - interval '30 minutes' WHERE name = 'pool-gpu';
+-- The owner's 32-core node drains meanwhile: it may come back, so it still counts.
+UPDATE ffrtmp_data.nodes SET state = 'draining' WHERE name = 'owner-32';
 SELECT is(ffrtmp_data.reject_unrunnable('0'), 0, 'a setting of 0 rejects nothing');
 SELECT is(ffrtmp_data.reject_unrunnable('1 hour'), 2, 'past the setting, the jobs no node offered to run are rejected');
 SELECT is(ARRAY[pg_temp.state('cores'), pg_temp.state('other16')], ARRAY['rejected', 'rejected'],
@@ -62,7 +64,7 @@ SELECT is((SELECT count(*) FROM ffrtmp_data.job_events
             WHERE job_id = pg_temp.job('cores') AND from_state = 'queued' AND to_state = 'rejected'), 1::bigint,
           'the rejection is in the job''s history');
 SELECT is(ARRAY[pg_temp.state('gpus'), pg_temp.state('fits'), pg_temp.state('owner16')], ARRAY['queued', 'queued', 'queued'],
-          'a GPU node heard from within the setting saves the GPU job; runnable jobs are untouched');
+          'a GPU node heard from within the setting saves the GPU job, a draining dedicated node its tenant''s job; runnable jobs are untouched');
 SELECT is(pg_temp.state('restart'), 'queued',
           'a capable node silent since before a server start that is more recent than the setting saves its job too');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the usage counters stay exact');
