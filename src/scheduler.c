@@ -65,6 +65,7 @@ int			ffrtmp_scheduler_count = 1;
 static int	scheduler_interval_ms = 1000;
 static int	node_timeout_s = 15;
 static int	retention_s = 7 * 24 * 3600;
+static int	reject_unrunnable_after_s = 3600;
 char	   *ffrtmp_scheduler_database = NULL;
 
 static bool wake_at_commit = false;
@@ -157,6 +158,11 @@ ffrtmp_scheduler_init(void)
 	DefineCustomIntVariable("ffrtmp.retention",
 							"Finished jobs and their history older than this are pruned.",
 							NULL, &retention_s, 7 * 24 * 3600, 60, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("ffrtmp.reject_unrunnable_after",
+							"A queued job no node can run (CPU cores, GPUs) is rejected after this long without a capable node.",
+							"0 never rejects: such jobs wait, reported by ffrtmp.health() and ffrtmp.ready().",
+							&reject_unrunnable_after_s, 3600, 0, 30 * 24 * 3600, PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomStringVariable("ffrtmp.database",
 							   "The one database where the extension may be installed; the scheduler runs there.",
@@ -292,7 +298,10 @@ ffrtmp_require_epoch(int64 epoch)
 				 errhint("This process no longer leads: the current leader runs the passes, and ffrtmp.dispatch() runs one now.")));
 }
 
-/* The leader's work for one pass: recover, dispatch, prune a batch; returns jobs assigned. */
+/*
+ * The leader's work for one pass: recover, reject what no node can run,
+ * dispatch, prune a batch; returns jobs assigned.
+ */
 static int
 run_leader_pass(int64 epoch)
 {
@@ -304,13 +313,20 @@ run_leader_pass(int64 epoch)
 		.sql = "SELECT ffrtmp_data.prune(make_interval(secs => $1), 1000)",
 		.nargs = 1, .argtypes = {INT4OID},
 	};
+	static KeptQuery reject = {
+		.sql = "SELECT ffrtmp_data.reject_unrunnable(make_interval(secs => $1))",
+		.nargs = 1, .argtypes = {INT4OID},
+	};
 	Datum		timeout = Int32GetDatum(node_timeout_s);
 	Datum		retention = Int32GetDatum(retention_s);
+	Datum		reject_after = Int32GetDatum(reject_unrunnable_after_s);
 	int			assigned;
 
-	/* Recovery and pruning are fenced too, not only the assignments. */
+	/* Recovery, rejection and pruning are fenced too, not only the assignments. */
 	ffrtmp_require_epoch(epoch);
 	ffrtmp_run(&recover, &timeout, NULL);
+	if (reject_unrunnable_after_s > 0)
+		ffrtmp_run(&reject, &reject_after, NULL);
 	assigned = ffrtmp_dispatch(epoch);
 	ffrtmp_run(&prune, &retention, NULL);
 	return assigned;

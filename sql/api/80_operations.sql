@@ -156,10 +156,16 @@ BEGIN ATOMIC
             UNION ALL
             SELECT p FROM ffrtmp_data.tenant_role_problems() p)
     SELECT jsonb_build_object('ready', count(*) = 0,
-                              'problems', coalesce(jsonb_agg(problem), '[]'::jsonb))
+                              'problems', coalesce(jsonb_agg(problem), '[]'::jsonb),
+                              -- Not a readiness problem (one tenant's job must not take
+                              -- the service out of rotation), but worth a look.
+                              'warnings', (SELECT coalesce(jsonb_agg(w), '[]'::jsonb) FROM (
+                                  SELECT format('%s queued jobs ask for CPU cores or GPUs that no online or draining node they may use offers (ids %s); they are rejected after ffrtmp.reject_unrunnable_after',
+                                                j ->> 'unrunnable_jobs', j ->> 'unrunnable_job_ids') AS w
+                                    FROM h WHERE (j ->> 'unrunnable_jobs')::bigint > 0) ws))
       FROM checks;
 END;
 COMMENT ON FUNCTION ffrtmp.ready() IS
-    'Readiness as JSON: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems.';
+    'Readiness as JSON: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems. warnings: what does not make the service unready, such as queued jobs no node they may use can run.';
 REVOKE ALL ON FUNCTION ffrtmp.ready() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.ready() TO ffrtmp_admin;

@@ -1,6 +1,6 @@
 # The scheduler background workers: a launcher that holds no database starts
 # them with the server, they elect one leader, hand leadership over when the leader dies, wake up at a submit's
-# commit, stop cleanly, and run on a standby only once it is promoted.
+# commit, reject what no node can run, stop cleanly, and run on a standby only once it is promoted.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -87,6 +87,19 @@ for (1 .. 100)    # 10 seconds, far below the 60 s timer
 	select(undef, undef, undef, 0.1);
 }
 ok($woke, 'the leader ran a pass within seconds of the submit\'s commit, not at its 60 s timer');
+
+# The leader rejects a job no node can run once it has waited
+# ffrtmp.reject_unrunnable_after with no capable node.
+$node->safe_psql('postgres', q{ALTER SYSTEM SET ffrtmp.scheduler_interval = '200ms';
+	ALTER SYSTEM SET ffrtmp.reject_unrunnable_after = '1s'; SELECT pg_reload_conf()});
+$node->safe_psql('postgres', q{SELECT ffrtmp.create_tenant('huge', plan => 'pro');
+	SELECT ffrtmp.update_tenant('huge', quotas => '{"max_cpu_cores": null}');
+	SELECT ffrtmp.register_node('pool-8', cpu_cores => 8)});
+my $huge = $node->safe_psql('postgres', q{SELECT (ffrtmp.submit_job('testsrc://', tenant => 'huge', cpu_cores => 64)).id});
+ok($node->poll_query_until('postgres', qq{SELECT state = 'rejected' AND failure_reason = 'capability_mismatch' FROM ffrtmp_data.jobs WHERE id = $huge}),
+	'the leader rejects a job asking more cores than any node offers');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM ffrtmp.verify_usage()'), '0', 'and the usage counters stay exact');
+$node->safe_psql('postgres', q{ALTER SYSTEM RESET ffrtmp.reject_unrunnable_after; SELECT pg_reload_conf()});
 
 # A standby runs no scheduler until it is promoted.
 $node->backup('backup');
