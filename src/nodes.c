@@ -227,20 +227,22 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		.sql = "SELECT ffrtmp_data.authenticated_node($1, $2)",
 		.nargs = 2, .argtypes = {INT8OID, TEXTOID},
 	};
+	/*
+	 * Both queries lock every row before the first attempt ends: locked
+	 * lazily, a second job of the same tenant would find its usage row
+	 * already changed by this statement's first fail_attempt and be skipped
+	 * (until the next heartbeat).
+	 */
 	static KeptQuery forget = {
 		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "',"
 		"                                     'the node no longer runs this attempt')"
-		"  FROM (SELECT j.id FROM ffrtmp_data.jobs j"
-		"          JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
-		"         WHERE j.node_id = $1 AND j.state = '" JOB_RUNNING "' AND NOT (j.id = ANY ($2))"
-		"         ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) f",
+		"  FROM unnest((SELECT array_agg(l.id ORDER BY l.id) FROM ("
+		"         SELECT j.id FROM ffrtmp_data.jobs j"
+		"           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
+		"          WHERE j.node_id = $1 AND j.state = '" JOB_RUNNING "' AND NOT (j.id = ANY ($2))"
+		"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)",
 		.nargs = 2, .argtypes = {INT8OID, INT8ARRAYOID},
 	};
-	/*
-	 * Every row is locked before the first attempt ends: locked lazily, a
-	 * second job of the same tenant would find its usage row already
-	 * changed by this statement's first fail_attempt and be skipped.
-	 */
 	static KeptQuery orphaned = {
 		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "',"
 		"                                     'the node registered again and its new session does not list this attempt')"

@@ -5,7 +5,7 @@
 -- for its own session's attempts only: the previous session's running
 -- attempts end as platform_error and are retried per max_attempts.
 BEGIN;
-SELECT plan(11);
+SELECT plan(13);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('own', plan => 'pro');
@@ -51,6 +51,18 @@ SELECT ffrtmp.start_job(:fresh, 1, :node, :'new_token');
 SELECT is(ffrtmp.node_heartbeat(:node, :'new_token', NULL), 'online', 'another heartbeat without a list');
 SELECT is((SELECT state FROM ffrtmp.jobs WHERE id = :fresh), 'running', 'keeps the attempt its own session started');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the counters are still exact');
+
+-- A list that leaves out two running jobs of one tenant ends both in one heartbeat.
+\o /dev/null
+SELECT id AS second FROM ffrtmp.submit_job('testsrc://', tenant => 'own') \gset
+SELECT ffrtmp.dispatch();
+SELECT ffrtmp.start_job(:second, 1, :node, :'new_token');
+SELECT ffrtmp.node_heartbeat(:node, :'new_token', '{}');
+\o
+SELECT results_eq(format('SELECT state, failure_reason FROM ffrtmp.jobs WHERE id IN (%s, %s) ORDER BY id', :fresh, :second),
+                  $$VALUES ('retrying', 'platform_error'), ('retrying', 'platform_error')$$,
+                  'a heartbeat ends every unlisted attempt of a tenant at once');
+SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'and the counters stay exact');
 
 SELECT * FROM finish();
 ROLLBACK;
