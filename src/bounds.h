@@ -89,6 +89,13 @@
 #define IDEMPOTENCY_KEY_MAX_BYTES 255
 /* Bytes of a queue or job state word (live, default, batch; queued...). */
 #define WORD_ARG_MAX_BYTES 63
+/*
+ * Days ahead of now a job's run_after may be: a queued job holds a unit of
+ * its tenant's quota until it runs, so "infinity" (or the year 3000) would
+ * hold it forever.  Later or recurring work is submitted when it is due (a
+ * pg_cron job calling submit_job).  A time in the past means now.
+ */
+#define RUN_AFTER_MAX_DAYS 365
 
 /* ---- Roles (add_tenant_role, remove_tenant_role) --------------------------- */
 

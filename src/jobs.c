@@ -74,6 +74,29 @@ check_request_sizes(const JobRequest *r)
 	ffrtmp_check_no_controls("idempotency_key", r->idempotency_key, TEXT_ONE_LINE);
 }
 
+/*
+ * A job waits for its run_after holding a unit of quota, so the time is
+ * finite and at most RUN_AFTER_MAX_DAYS ahead; a past time means now.
+ */
+static void
+check_run_after(TimestampTz run_after)
+{
+	TimestampTz latest = GetCurrentTransactionStartTimestamp() +
+		(TimestampTz) RUN_AFTER_MAX_DAYS * USECS_PER_DAY;
+
+	if (TIMESTAMP_IS_NOBEGIN(run_after))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("run_after must be a finite time"),
+				 errhint("Leave run_after out (or pass now()) to run the job as soon as possible.")));
+	if (TIMESTAMP_IS_NOEND(run_after) || run_after > latest)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("run_after must be a time at most %d days ahead", RUN_AFTER_MAX_DAYS),
+				 errhint("Pass a time within %d days (a past time means now); submit later or recurring work when it is due, for example from a pg_cron job.",
+						 RUN_AFTER_MAX_DAYS)));
+}
+
 /* Reads and checks submit_job's arguments; nothing is touched yet. */
 static JobRequest
 read_request(FunctionCallInfo fcinfo)
@@ -104,6 +127,8 @@ read_request(FunctionCallInfo fcinfo)
 	if (r.output_url)
 		ffrtmp_check_output_url(r.output_url);
 	check_request_sizes(&r);
+	if (r.has_run_after)
+		check_run_after(r.run_after);
 	check_range("max_attempts", r.max_attempts, 1, 100);
 	check_range("cpu_cores", r.cpu_cores, 1, 1024);
 	check_range("gpus", r.gpus, 0, 64);

@@ -227,14 +227,32 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		.sql = "SELECT ffrtmp_data.authenticated_node($1, $2)",
 		.nargs = 2, .argtypes = {INT8OID, TEXTOID},
 	};
+	/*
+	 * Both queries lock every row before the first attempt ends: locked
+	 * lazily, a second job of the same tenant would find its usage row
+	 * already changed by this statement's first fail_attempt and be skipped
+	 * (until the next heartbeat).
+	 */
 	static KeptQuery forget = {
 		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "',"
 		"                                     'the node no longer runs this attempt')"
-		"  FROM (SELECT j.id FROM ffrtmp_data.jobs j"
-		"          JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
-		"         WHERE j.node_id = $1 AND j.state = '" JOB_RUNNING "' AND NOT (j.id = ANY ($2))"
-		"         ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) f",
+		"  FROM unnest((SELECT array_agg(l.id ORDER BY l.id) FROM ("
+		"         SELECT j.id FROM ffrtmp_data.jobs j"
+		"           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
+		"          WHERE j.node_id = $1 AND j.state = '" JOB_RUNNING "' AND NOT (j.id = ANY ($2))"
+		"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)",
 		.nargs = 2, .argtypes = {INT8OID, INT8ARRAYOID},
+	};
+	static KeptQuery orphaned = {
+		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "',"
+		"                                     'the node registered again and its new session does not list this attempt')"
+		"  FROM unnest((SELECT array_agg(l.id ORDER BY l.id) FROM ("
+		"         SELECT j.id FROM ffrtmp_data.jobs j"
+		"           JOIN ffrtmp_data.nodes n ON n.id = j.node_id"
+		"           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
+		"          WHERE j.node_id = $1 AND j.state = '" JOB_RUNNING "' AND j.started_at < n.registered_at"
+		"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)",
+		.nargs = 1, .argtypes = {INT8OID},
 	};
 	Datum		values[3];
 	char		nulls[3] = {PG_ARGISNULL(0) ? 'n' : ' ', PG_ARGISNULL(1) ? 'n' : ' ', ' '};
@@ -267,14 +285,21 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 	 * Jobs the database believes run on this node but the node no longer
 	 * lists (its child crashed and it forgot them, say) end their attempt.
 	 * fail_attempt is in the extension; it is called only from here and recovery.
-	 * A job or usage row locked by someone else (a tenant's open cancel, say)
-	 * is skipped until a later heartbeat: a heartbeat never waits for a tenant.
+	 * A heartbeat without a list vouches only for the attempts its own
+	 * session started: those a previous session of the node started (before
+	 * the node registered again) have no owner left, since no caller lists
+	 * them, so they end too.  (A worker that registers again while its jobs
+	 * run lists them, and keeps them.)  A job or usage row locked by someone
+	 * else (a tenant's open cancel, say) is skipped until a later heartbeat:
+	 * a heartbeat never waits for a tenant.
 	 */
 	if (!PG_ARGISNULL(2))
 	{
 		values[1] = PG_GETARG_DATUM(2);
 		ffrtmp_run(&forget, values, NULL);
 	}
+	else
+		ffrtmp_run(&orphaned, values, NULL);
 	state = (text *) SPI_datumTransfer(PointerGetDatum(state), false, -1);
 	SPI_finish();
 	PG_RETURN_TEXT_P(state);

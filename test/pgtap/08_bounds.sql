@@ -283,6 +283,19 @@ SELECT throws_ok($$SELECT ffrtmp.create_tenant(E'\n' || repeat('é', 1000))$$,
                  'an invalid name is echoed: 40 bytes, cut between characters, the newline escaped');
 SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'bnd', preset => repeat('p', 64))$$,
                  '22023', 'preset is too long (64 bytes)', 'a preset name is bounded');
+-- A queued job holds a unit of quota until its run_after: the time is bounded.
+SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'bnd', run_after => 'infinity')$$,
+                 '22023', 'run_after must be a time at most 365 days ahead', 'run_after ''infinity'' is refused');
+SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'bnd', run_after => now() + interval '366 days')$$,
+                 '22023', 'run_after must be a time at most 365 days ahead', 'run_after past the bound is refused');
+SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'bnd', run_after => '-infinity')$$,
+                 '22023', 'run_after must be a finite time', 'run_after ''-infinity'' is refused');
+SELECT is((SELECT count(*) FROM ffrtmp.jobs WHERE run_after > now() + interval '365 days' OR NOT isfinite(run_after)),
+          0::bigint, 'no refused run_after was stored');
+SELECT lives_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'bnd', run_after => now() + interval '365 days')$$,
+                'run_after exactly 365 days ahead is accepted');
+SELECT lives_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'bnd', run_after => '2000-01-01')$$,
+                'a run_after in the past is accepted (it means now)');
 SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('bnd', repeat('r', 64))$$,
                  '22023', 'role_name is too long (64 bytes)', 'a role name is at most an identifier');
 SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('bnd', E'no\nrole')$$,
