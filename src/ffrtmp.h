@@ -5,7 +5,8 @@
  * tenant_timeouts.c (how long a tenant may hold a transaction), spi_query.c
  * (kept plans and row returns), validate.c (argument checks), network_allow.c
  * (the network policy at submit; its rules are in common/), tenants.c,
- * tenant_roles.c, jobs.c, nodes.c, quota_checks.c (the table of quotas),
+ * tenant_roles.c, jobs.c, nodes.c, node_sessions.c (whether a node's
+ * database session still exists), quota_checks.c (the table of quotas),
  * usage.c (counters, and the quota checks built from that table), priority.c,
  * dispatch.c (one dispatch pass), scheduler.c (the background workers and
  * their election), contract.c (the vocabulary and protocol shared with the

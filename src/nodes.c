@@ -149,7 +149,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 		"   memory_mb = EXCLUDED.memory_mb, slots = EXCLUDED.slots, encoders = EXCLUDED.encoders,"
 		"   labels = EXCLUDED.labels, token_hash = EXCLUDED.token_hash,"
 		"   session_pid = EXCLUDED.session_pid, session_started = EXCLUDED.session_started,"
-		"   last_heartbeat = now(), registered_at = now()"
+		"   last_heartbeat = now(), registered_at = clock_timestamp()"
 		" RETURNING n.id",
 		.nargs = 11,
 		.argtypes = {UUIDOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTARRAYOID, JSONBOID, TEXTOID,
@@ -201,6 +201,13 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	/* This session's start, as pg_stat_activity shows it to the scheduler. */
 	values[10] = TimestampTzGetDatum(MyStartTimestamp);
 	nulls[10] = ' ';
+	/*
+	 * registered_at is the clock once the row is held (SET is computed after
+	 * the conflicting row is locked): a job call of the previous session that
+	 * held the row (ffrtmp_data.hold_session) has committed by then, and
+	 * stamped its start earlier, so a heartbeat tells that session's attempts
+	 * from the new session's by started_at < registered_at.
+	 */
 	ffrtmp_run(&upsert, values, nulls);
 
 	result[0] = ffrtmp_get_datum(1, &isnull);
@@ -226,6 +233,10 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 	static KeptQuery authenticate = {
 		.sql = "SELECT ffrtmp_data.authenticated_node($1, $2)",
 		.nargs = 2, .argtypes = {INT8OID, TEXTOID},
+	};
+	static KeptQuery end_lost = {
+		.sql = "SELECT ffrtmp_data.end_lost_sessions()",
+		.nargs = 0,
 	};
 	/*
 	 * Both queries lock every row before the first attempt ends: locked
@@ -300,6 +311,13 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 	}
 	else
 		ffrtmp_run(&orphaned, values, NULL);
+
+	/*
+	 * Every live node heartbeats, so lost sessions (session-bound nodes whose
+	 * database session is gone) end here too, without the scheduler; after
+	 * this node's own work, so that nothing of theirs is held meanwhile.
+	 */
+	ffrtmp_run(&end_lost, NULL, NULL);
 	state = (text *) SPI_datumTransfer(PointerGetDatum(state), false, -1);
 	SPI_finish();
 	PG_RETURN_TEXT_P(state);

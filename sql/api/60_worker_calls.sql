@@ -24,7 +24,10 @@
 --                 call (fetch_assigned, start_job, report_progress,
 --                 finish_job, leave_node, node_heartbeat) proves its node
 --                 with the session token of the node's last registration;
---                 else PT403 (PT404 for a node that does not exist).
+--                 else PT403 (PT404 for a node that does not exist).  Held
+--                 to commit by ffrtmp_data.hold_session(node, token) in the
+--                 calls that write for an attempt, so that no old session's
+--                 write commits after a new registration.
 --   job attempt   ffrtmp_data.held_job(job, attempt, node, states): every
 --                 call about a job (start_job, report_progress, finish_job)
 --                 names the attempt it runs; the job row is locked and must
@@ -73,6 +76,41 @@ COMMENT ON FUNCTION ffrtmp_data.authenticated_node(bigint, text) IS
     'The node-token fence of every worker call: checks a node''s session token (at most 128 bytes) and returns the node id; PT403 when the node registered again since, PT404 when it does not exist.';
 REVOKE ALL ON FUNCTION ffrtmp_data.authenticated_node(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.authenticated_node(bigint, text) TO ffrtmp_owner;
+
+/*
+ * The node-token fence held to commit: the last step of each worker call that
+ * writes for an attempt (start_job, report_progress, finish_job).
+ * authenticated_node() checks the token on the call's snapshot, and a
+ * registration committed after that check would let the old session's write
+ * commit after the new session exists: start an attempt nobody owns.  This
+ * share-locks the node's row while the token is still current: a call that
+ * meets a registration in progress waits for it and is then refused (PT403),
+ * and a registration that comes later waits until the call has committed
+ * (register_node stamps registered_at once it holds the row, so an old
+ * session's attempt always started before it).  Taken last, after the
+ * call's waits for rows a tenant can hold, so a heartbeat, which updates the
+ * row, waits at most for the end of a call.  (0.2)
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.hold_session(node bigint, token text) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    PERFORM 1 FROM ffrtmp_data.nodes n
+      WHERE n.id = node AND n.token_hash = sha256(convert_to(token, 'UTF8'))
+        FOR SHARE OF n;
+    IF NOT FOUND THEN
+        -- Read again on a new snapshot, which sees the registration: refused as everywhere.
+        PERFORM ffrtmp_data.authenticated_node(node, token);
+        RAISE EXCEPTION 'session token of node % is not current', node
+            USING ERRCODE = 'PT403',
+                  DETAIL = 'The node was registered again since this token was issued.',
+                  HINT = 'Register the node again with ffrtmp.register_node() and use the new token.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.hold_session(bigint, text) IS
+    'The node-token fence held to commit, the last step of start_job, report_progress and finish_job: share-locks the node''s row while the token is current, so a registration in progress is waited for and refuses the call (PT403), and a later one waits for the call''s commit.';
+REVOKE ALL ON FUNCTION ffrtmp_data.hold_session(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.hold_session(bigint, text) TO ffrtmp_owner;
 
 /*
  * The job a worker may act on: locked, assigned to this node, at this
@@ -189,10 +227,13 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
 BEGIN
+    -- Before the read: no assigned job of a lost session is handed out.
+    PERFORM ffrtmp_data.end_lost_sessions();
     RETURN QUERY SELECT * FROM ffrtmp_data.jobs j WHERE j.node_id = node AND j.state = 'assigned' ORDER BY j.priority DESC, j.id;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp.fetch_assigned(bigint, text) IS 'The jobs assigned to this node and not yet started.';
+COMMENT ON FUNCTION ffrtmp.fetch_assigned(bigint, text) IS
+    'The jobs assigned to this node and not yet started. First ends the attempts of session-bound nodes whose database session is gone (ffrtmp_data.end_lost_sessions()), among the nodes the caller may see.';
 ALTER FUNCTION ffrtmp.fetch_assigned(bigint, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.fetch_assigned(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.fetch_assigned(bigint, text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -203,16 +244,23 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
 DECLARE
     node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
-    j ffrtmp_data.jobs := ffrtmp_data.held_job(job_id, attempt, node, '{assigned}');
+    j ffrtmp_data.jobs;
 BEGIN
-    UPDATE ffrtmp_data.jobs SET state = 'running', started_at = now(), updated_at = now(),
+    -- Lost sessions' attempts end before this call holds any row, so that it
+    -- holds nothing of theirs while it waits for its own job.
+    PERFORM ffrtmp_data.end_lost_sessions();
+    j := ffrtmp_data.held_job(job_id, attempt, node, '{assigned}');
+    -- The clock, not the transaction's start: a registration that follows
+    -- stamps a later registered_at (see hold_session).
+    UPDATE ffrtmp_data.jobs SET state = 'running', started_at = clock_timestamp(), updated_at = now(),
            state_reason = 'started on node ' || node
      WHERE id = j.id RETURNING * INTO j;
+    PERFORM ffrtmp_data.hold_session(node, session_token);
     RETURN j;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) IS
-    'A worker starts the attempt it was assigned. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+    'A worker starts the attempt it was assigned. Refused (PT403) if the node registers again before the start commits. First ends the attempts of session-bound nodes whose database session is gone (ffrtmp_data.end_lost_sessions()). Waits at most 1 s for a lock, then fails with 55P03: call again.';
 ALTER FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -247,6 +295,7 @@ BEGIN
     VALUES (j.id, j.tenant_id, j.attempt, progress)
     ON CONFLICT ON CONSTRAINT job_progress_pkey
     DO UPDATE SET attempt = EXCLUDED.attempt, progress = EXCLUDED.progress, updated_at = now();
+    PERFORM ffrtmp_data.hold_session(node, session_token);
     RETURN true;
 END
 $fn$;
@@ -301,6 +350,7 @@ BEGIN
                                       coalesce(finish_job.failure_reason, CASE outcome WHEN 'timed_out' THEN 'timeout' ELSE 'runtime_error' END),
                                       coalesce(finish_job.error, outcome));
     END IF;
+    PERFORM ffrtmp_data.hold_session(node, session_token);
     RETURN j;
 END
 $fn$;

@@ -40,6 +40,82 @@ REVOKE ALL ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) FROM PUBLIC
 GRANT EXECUTE ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) TO ffrtmp_admin, ffrtmp_tenant;
 
 /*
+ * Lost sessions.  A session-bound node (register_node(..., session_bound =>
+ * true)) speaks only through its database session: once that session is
+ * gone, nothing can finish the node's attempts.  Recovery ends them on the
+ * scheduler's next pass; so do the worker calls that every live node makes
+ * again and again (node_heartbeat, fetch_assigned, start_job), so that they
+ * end also while no scheduler runs.  Reads (get_job, the views) never write.
+ *
+ * A session is gone when its backend (pid and start time) is no longer in the
+ * server's table of backend status, read afresh: a session still there, even
+ * one about to exit, counts as alive, so a live node is never taken for lost
+ * (see src/node_sessions.c).  The node is locked as its session is judged
+ * (judged again on the latest row when a heartbeat changed it meanwhile; a
+ * row being changed is skipped), so a binding cannot move to a new session
+ * under the check.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.session_alive(pid integer, started timestamptz) RETURNS boolean
+AS 'MODULE_PATHNAME', 'ffrtmp_session_alive'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ffrtmp_data.session_alive(integer, timestamptz) IS
+    'Whether the database session with this backend pid and start time still exists, read afresh from the server''s backend status table whatever the caller''s privileges.';
+REVOKE ALL ON FUNCTION ffrtmp_data.session_alive(integer, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.session_alive(integer, timestamptz) TO ffrtmp_owner, ffrtmp_scheduler;
+
+/*
+ * Session-bound nodes whose session is gone go offline, and their assigned
+ * and running attempts end as platform_error (retried per max_attempts).
+ * Returns how many attempts ended.  It sees what the caller may see: a
+ * tenant's call ends its own dedicated nodes' attempts, an administrator's
+ * (a shared-pool worker's) every node's.  Like recovery it never waits for a
+ * lock: rows a tenant (or another call) holds are skipped, in id order, and
+ * left for a later call.  An offline node of a gone session is looked at
+ * again while it holds attempts (one skipped earlier).
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.end_lost_sessions() RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    lost_nodes bigint[];
+    ended integer := 0;
+    lost record;
+BEGIN
+    WITH gone AS (
+        SELECT n.id, n.state FROM ffrtmp_data.nodes n
+         WHERE n.session_pid IS NOT NULL
+           AND (n.state <> 'offline'
+                OR EXISTS (SELECT 1 FROM ffrtmp_data.jobs x
+                            WHERE x.node_id = n.id AND x.state IN ('assigned', 'running')))
+           AND NOT ffrtmp_data.session_alive(n.session_pid, n.session_started)
+           -- A dedicated node going offline moves its tenant's worker count.
+           AND (n.tenant_id IS NULL OR n.state = 'offline' OR ffrtmp_data.try_lock_usage(n.tenant_id))
+         ORDER BY n.id FOR NO KEY UPDATE OF n SKIP LOCKED),
+    offline AS (
+        UPDATE ffrtmp_data.nodes n SET state = 'offline'
+          FROM gone WHERE n.id = gone.id AND gone.state <> 'offline')
+    SELECT array_agg(gone.id) INTO lost_nodes FROM gone;
+    IF lost_nodes IS NULL THEN
+        RETURN 0;
+    END IF;
+    -- The nodes stay locked to the end of the transaction: no new session
+    -- can be bound to them before these attempts have ended.
+    FOR lost IN SELECT j.id, j.node_id FROM ffrtmp_data.jobs j
+                  JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
+                 WHERE j.node_id = ANY (lost_nodes) AND j.state IN ('assigned', 'running')
+                 ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED LOOP
+        PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error',
+                                         format('the database session of node %s ended', lost.node_id));
+        ended := ended + 1;
+    END LOOP;
+    RETURN ended;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.end_lost_sessions() IS
+    'Session-bound nodes whose database session is gone go offline and their assigned and running attempts end as platform_error (retried per max_attempts); returns how many ended. Sees the nodes the caller may see; skips rows others hold. Called by node_heartbeat, fetch_assigned and start_job; recovery judges sessions the same way.';
+REVOKE ALL ON FUNCTION ffrtmp_data.end_lost_sessions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.end_lost_sessions() TO ffrtmp_owner, ffrtmp_scheduler;
+
+/*
  * Node state changes lock the node's row first (FOR UPDATE conflicts with the
  * KEY SHARE lock a dispatch pass holds on the nodes it fills, so they wait for
  * a running pass and later passes skip the node), then decide on the state
@@ -81,7 +157,24 @@ DECLARE
     handed_back integer;
     lost record;
 BEGIN
-    PERFORM 1 FROM ffrtmp_data.nodes n WHERE n.id = node FOR UPDATE;
+    -- The jobs it gives up first, then the node's row: the order of the job
+    -- calls (their job, then the node's row in hold_session), so that a call
+    -- of this node's in flight is waited for, never deadlocked with.
+    PERFORM 1 FROM ffrtmp_data.jobs j
+      WHERE j.node_id = node AND (j.state = 'assigned' OR (finished AND j.state = 'running'))
+      ORDER BY j.id FOR UPDATE;
+    -- Locked with the token still current: a session replaced while this call
+    -- waited for the row (the node registered again) no longer speaks for
+    -- the node, and must not take the new session's node offline.
+    PERFORM 1 FROM ffrtmp_data.nodes n
+      WHERE n.id = node AND n.token_hash = sha256(convert_to(session_token, 'UTF8')) FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM ffrtmp_data.authenticated_node(node, session_token);
+        RAISE EXCEPTION 'session token of node % is not current', node
+            USING ERRCODE = 'PT403',
+                  DETAIL = 'The node was registered again since this token was issued.',
+                  HINT = 'Register the node again with ffrtmp.register_node() and use the new token.';
+    END IF;
     -- Jobs given to it but not started go back to the queue at the same attempt.
     UPDATE ffrtmp_data.jobs SET state = 'queued', node_id = NULL, updated_at = now(),
            state_reason = format('node %s left before starting it', node)

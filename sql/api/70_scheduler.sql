@@ -127,9 +127,11 @@ BEGIN
                  -- A server up for less than node_timeout (since its start or its
                  -- last crash restart) gives workers that time to reconnect.
                  AND ffrtmp_data.control_plane_started_at() < now() - node_timeout)
-                OR (n.session_pid IS NOT NULL AND NOT EXISTS (
-                      SELECT 1 FROM pg_catalog.pg_stat_activity a
-                       WHERE a.pid = n.session_pid AND a.backend_start = n.session_started)))
+                -- A session-bound node's session is judged as the worker calls
+                -- judge it (ffrtmp_data.end_lost_sessions()): afresh, never on a
+                -- copy read earlier in the transaction.
+                OR (n.session_pid IS NOT NULL
+                    AND NOT ffrtmp_data.session_alive(n.session_pid, n.session_started)))
            -- A dedicated node going offline moves its tenant's worker count.
            AND (n.tenant_id IS NULL OR ffrtmp_data.try_lock_usage(n.tenant_id))
          ORDER BY n.id FOR NO KEY UPDATE OF n SKIP LOCKED)

@@ -1,0 +1,45 @@
+/*
+ * node_sessions.c: whether the database session a session-bound node is
+ * bound to still exists.
+ *
+ * A session is a backend process identified by its pid and its start time (a
+ * pid the system reuses belongs to another session).  A backend enters the
+ * server's table of backend status when it starts, before it can run any
+ * query, and leaves it only as it exits, after its last transaction has ended.
+ * So a session missing from that table can no longer commit anything: its
+ * node's attempts have no owner left, and ending them cannot race a call of
+ * that session.
+ *
+ * The table is read afresh on every call.  PostgreSQL keeps a copy of it for
+ * the rest of the transaction once it has been read (pg_stat_activity shows
+ * that copy), and that copy would miss a session that started after it was
+ * made: a node that registered since would be taken for gone.  It is read
+ * whatever the caller's privileges: pg_stat_activity hides the start time of
+ * other roles' sessions from roles without pg_read_all_stats, which would
+ * make every such session look gone.
+ */
+#include "ffrtmp.h"
+
+#include "utils/backend_status.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(ffrtmp_session_alive);
+Datum
+ffrtmp_session_alive(PG_FUNCTION_ARGS)
+{
+	int			pid = PG_GETARG_INT32(0);
+	TimestampTz started = PG_GETARG_TIMESTAMPTZ(1);
+	int			backends;
+
+	pgstat_clear_backend_activity_snapshot();
+	backends = pgstat_fetch_stat_numbackends();
+	for (int i = 1; i <= backends; i++)
+	{
+		LocalPgBackendStatus *entry = pgstat_fetch_stat_local_beentry(i);
+
+		if (entry != NULL && entry->backendStatus.st_procpid == pid &&
+			entry->backendStatus.st_proc_start_timestamp == started)
+			PG_RETURN_BOOL(true);
+	}
+	PG_RETURN_BOOL(false);
+}
