@@ -300,7 +300,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) IS
-    'Records a running attempt''s progress (a JSON object of at most 4 KiB and 4 levels) and returns true. An attempt the node no longer holds (canceled, reassigned) is refused with PT409, a job that is gone with PT404: the worker stops it. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+    'Records a running attempt''s progress (a JSON object of at most 4 KiB and 4 levels) and returns true. An attempt the node no longer holds (canceled, reassigned) is refused with PT409, a job that is gone with PT404: the worker stops it. Refused (PT403) if the node registers again before the report commits. Waits at most 1 s for a lock, then fails with 55P03: call again.';
 ALTER FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) TO ffrtmp_admin, ffrtmp_tenant;
@@ -355,7 +355,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) IS
-    'A worker ends its attempt: completed (with result, at most 64 KiB of JSON and 16 levels), or failed/timed_out (with error, kept to 4096 characters, and failure reason), which retries while attempts are left if the failure reason is retryable. A completed job shows no earlier attempt''s failure (job_events keeps it). Waits at most 1 s for a lock, then fails with 55P03: call again.';
+    'A worker ends its attempt: completed (with result, at most 64 KiB of JSON and 16 levels), or failed/timed_out (with error, kept to 4096 characters, and failure reason), which retries while attempts are left if the failure reason is retryable. A completed job shows no earlier attempt''s failure (job_events keeps it). Refused (PT403) if the node registers again before the finish commits. Waits at most 1 s for a lock, then fails with 55P03: call again.';
 ALTER FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) TO ffrtmp_admin, ffrtmp_tenant;

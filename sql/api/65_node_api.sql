@@ -34,7 +34,7 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'ffrtmp_node_heartbeat'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s';
 COMMENT ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) IS
-    'Records that a node is alive and returns its state (online, draining or offline). A stale session token is refused. running_jobs, when given (at most 1024 ids), lists the jobs the node runs: a job the database has running there but the node does not list ends its attempt (platform_error) and is retried. Without running_jobs, only the attempts a previous session of the node started (before it registered again) end that way.';
+    'Records that a node is alive and returns its state (online, draining or offline). A stale session token is refused. running_jobs, when given (at most 1024 ids), lists the jobs the node runs: a job the database has running there but the node does not list ends its attempt (platform_error) and is retried. Without running_jobs, only the attempts a previous session of the node started (before it registered again) end that way. Also ends the attempts of session-bound nodes whose database session is gone (ffrtmp_data.end_lost_sessions()), among the nodes the caller may see.';
 ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) TO ffrtmp_admin, ffrtmp_tenant;
