@@ -91,6 +91,23 @@ typedef struct JobParamsVerdict
 extern bool job_params_check(const JobParamsNode *params, const char *output, int gpus,
 							 JobParamsVerdict *verdict);
 
+/*
+ * The libavcodec encoder for a codec word ("h264" -> "libx264", or
+ * "h264_nvenc" for a job asking for GPUs); NULL for copy, none or another word.
+ */
+extern const char *job_params_encoder(const char *codec, int gpus);
+
+/*
+ * The encoders a job needs, for the video and then the audio stream it
+ * encodes (none for a stream copied or dropped), with the defaults
+ * job_params_check() applies; params must have passed it.  Fills encoders
+ * and returns how many (0 to JOB_PARAMS_MAX_ENCODERS).  The worker encodes
+ * with these, and dispatch gives a job only to a node offering them all.
+ */
+#define JOB_PARAMS_MAX_ENCODERS 2
+extern int	job_params_encoders(const JobParamsNode *params, const char *output, int gpus,
+								const char *encoders[JOB_PARAMS_MAX_ENCODERS]);
+
 /* Whether output is streamed to the network (rtmp:// or rtmps://), not written to files. */
 extern bool job_params_is_network_output(const char *output);
 
