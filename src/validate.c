@@ -423,3 +423,22 @@ ffrtmp_job_encoders(PG_FUNCTION_ARGS)
 		items[i] = CStringGetTextDatum(names[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(items, count, TEXTOID, -1, false, TYPALIGN_INT));
 }
+
+/*
+ * ffrtmp_data.any_job_encoders(gpus): every encoder a job with gpus GPUs may
+ * need (job_params_any_encoders).  A node offering them all encodes any
+ * such job, so the search for jobs no node can encode skips the per-job
+ * rule where such a node exists.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_any_job_encoders);
+Datum
+ffrtmp_any_job_encoders(PG_FUNCTION_ARGS)
+{
+	const char *names[JOB_PARAMS_ANY_ENCODERS];
+	Datum		items[JOB_PARAMS_ANY_ENCODERS];
+	int			count = job_params_any_encoders(PG_GETARG_INT32(0), names);
+
+	for (int i = 0; i < count; i++)
+		items[i] = CStringGetTextDatum(names[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(items, count, TEXTOID, -1, false, TYPALIGN_INT));
+}

@@ -18,9 +18,19 @@ COMMENT ON FUNCTION ffrtmp.contract() IS
 CREATE OR REPLACE FUNCTION ffrtmp_data.job_encoders(params jsonb, output_url text, gpus integer)
 RETURNS text[]
 AS 'MODULE_PATHNAME', 'ffrtmp_job_encoders'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION ffrtmp_data.job_encoders(jsonb, text, integer) IS
     'The libavcodec encoders a job with these params, output_url and gpus needs: its video encoder, then its audio encoder, none for a stream copied or dropped (e.g. {libx264,aac}, or {h264_nvenc,aac} with gpus).';
 ALTER FUNCTION ffrtmp_data.job_encoders(jsonb, text, integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.job_encoders(jsonb, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.job_encoders(jsonb, text, integer) TO ffrtmp_scheduler, ffrtmp_admin;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.any_job_encoders(gpus integer)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'ffrtmp_any_job_encoders'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ffrtmp_data.any_job_encoders(integer) IS
+    'Every encoder ffrtmp_data.job_encoders can name for a job with gpus GPUs: a node offering them all can encode any such job.';
+ALTER FUNCTION ffrtmp_data.any_job_encoders(integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.any_job_encoders(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.any_job_encoders(integer) TO ffrtmp_scheduler, ffrtmp_admin;

@@ -15,8 +15,11 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.scheduler_shared() TO ffrtmp_admin;
  * it needs (ffrtmp_data.job_encoders: the test dispatch makes,
  * src/dispatch.c), counting online and draining nodes, and offline ones heard
  * from at seen_since or later (or whose last word came before the server's
- * last start, when that start is that recent).  Jobs are grouped by what they
- * ask first, so that a deep queue costs one node lookup per demand.
+ * last start, when that start is that recent).  Jobs are grouped by the
+ * cores and GPUs they ask first, so that a deep queue costs one node lookup
+ * per demand; a group that some capable node serves whatever its encoders
+ * (it offers every encoder such a job may need, or listed none) costs no
+ * per-job look at params, which only the other groups' jobs get.
  * waiting_since: when the job last became runnable (queued, or run_after).
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.unrunnable_jobs(seen_since timestamptz DEFAULT 'infinity')
@@ -24,28 +27,43 @@ RETURNS TABLE (id bigint, tenant_id uuid, seq bigint, cpu_cores integer, gpus in
                waiting_since timestamptz)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    WITH queued AS (
-        SELECT q.id, q.tenant_id, q.seq, q.cpu_cores, q.gpus,
-               ffrtmp_data.job_encoders(q.params, q.output_url, q.gpus) AS encoders,
-               greatest(q.run_after, q.updated_at) AS waiting_since
-          FROM ffrtmp_data.jobs q WHERE q.state = 'queued'),
-    demand AS (
-        SELECT DISTINCT q.tenant_id, q.cpu_cores, q.gpus, q.encoders FROM queued q),
-    unmet AS (
-        SELECT d.tenant_id, d.cpu_cores, d.gpus, d.encoders FROM demand d
-         WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.nodes n
-                            WHERE (n.tenant_id IS NULL OR n.tenant_id = d.tenant_id)
-                              AND n.cpu_cores >= d.cpu_cores AND n.gpus >= d.gpus
+    WITH demand AS (
+        SELECT DISTINCT q.tenant_id, q.cpu_cores, q.gpus FROM ffrtmp_data.jobs q WHERE q.state = 'queued'),
+    capable AS MATERIALIZED (
+        SELECT d.tenant_id, d.cpu_cores, d.gpus, n.encoders FROM demand d
+          JOIN ffrtmp_data.nodes n
+            ON (n.tenant_id IS NULL OR n.tenant_id = d.tenant_id)
+           AND n.cpu_cores >= d.cpu_cores AND n.gpus >= d.gpus
+           -- Every node is presumed heard from at the server's start:
+           -- after a long outage, workers get the setting's time to return.
+           AND (n.state <> 'offline'
+                OR greatest(n.last_heartbeat, ffrtmp_data.control_plane_started_at()) >= seen_since)),
+    open AS MATERIALIZED (
+        SELECT d.tenant_id, d.cpu_cores, d.gpus FROM demand d
+         WHERE NOT EXISTS (SELECT 1 FROM capable c
+                            WHERE c.tenant_id = d.tenant_id AND c.cpu_cores = d.cpu_cores AND c.gpus = d.gpus
                               -- A node registered without its encoders (by hand) is not asked for them.
-                              AND (n.encoders @> d.encoders OR cardinality(n.encoders) = 0)
-                              -- Every node is presumed heard from at the server's start:
-                              -- after a long outage, workers get the setting's time to return.
-                              AND (n.state <> 'offline'
-                                   OR greatest(n.last_heartbeat, ffrtmp_data.control_plane_started_at()) >= seen_since)))
+                              AND (cardinality(c.encoders) = 0 OR c.encoders @> ffrtmp_data.any_job_encoders(d.gpus)))),
+    -- The other groups' jobs, with the encoders each needs, checked once per distinct need.
+    needs AS MATERIALIZED (
+        SELECT j.id, j.tenant_id, j.seq, j.cpu_cores, j.gpus,
+               ffrtmp_data.job_encoders(j.params, j.output_url, j.gpus) AS encoders,
+               greatest(j.run_after, j.updated_at) AS waiting_since
+          FROM open o
+          JOIN ffrtmp_data.jobs j
+            ON j.tenant_id = o.tenant_id AND j.cpu_cores = o.cpu_cores AND j.gpus = o.gpus AND j.state = 'queued'),
+    unmet AS MATERIALIZED (
+        SELECT n.tenant_id, n.cpu_cores, n.gpus, n.encoders
+          FROM (SELECT DISTINCT x.tenant_id, x.cpu_cores, x.gpus, x.encoders FROM needs x) n
+         WHERE NOT EXISTS (SELECT 1 FROM capable c
+                            WHERE c.tenant_id = n.tenant_id AND c.cpu_cores = n.cpu_cores AND c.gpus = n.gpus
+                              AND c.encoders @> n.encoders))
+    -- Driven by the (usually no) unmet needs, never by a sort of every job.
     SELECT j.id, j.tenant_id, j.seq, j.cpu_cores, j.gpus, j.encoders, j.waiting_since
-      FROM queued j
-      JOIN unmet m ON m.tenant_id = j.tenant_id AND m.cpu_cores = j.cpu_cores AND m.gpus = j.gpus
-                  AND m.encoders = j.encoders
+      FROM unmet m
+     CROSS JOIN LATERAL (SELECT * FROM needs x
+                          WHERE x.tenant_id = m.tenant_id AND x.cpu_cores = m.cpu_cores AND x.gpus = m.gpus
+                            AND x.encoders = m.encoders) j
      ORDER BY j.id;
 END;
 COMMENT ON FUNCTION ffrtmp_data.unrunnable_jobs(timestamptz) IS

@@ -614,6 +614,36 @@ job_params_encoders(const JobParamsNode *params, const char *output, int gpus,
 	return n;
 }
 
+int
+job_params_any_encoders(int gpus, const char *encoders[JOB_PARAMS_ANY_ENCODERS])
+{
+	static const char *const streams[] = {"video_codec", "audio_codec"};
+	int			n = 0;
+
+	for (int s = 0; s < 2; s++)
+		for (int i = 0; i < job_param_nspecs; i++)
+		{
+			const char *p = job_param_specs[i].choices;
+			char		word[JOB_PARAMS_WORD_MAX + 1];
+
+			if (strcmp(job_param_specs[i].name, streams[s]) != 0)
+				continue;
+			/* Each codec word of the param's choices, as the worker would encode it. */
+			while (*p)
+			{
+				size_t		len = strcspn(p, " ");
+				const char *name;
+
+				snprintf(word, sizeof(word), "%.*s", (int) len, p);
+				p += len + (p[len] == ' ');
+				name = job_params_encoder(word, s == 0 ? gpus : 0);
+				if (name != NULL && n < JOB_PARAMS_ANY_ENCODERS)
+					encoders[n++] = name;
+			}
+		}
+	return n;
+}
+
 bool
 job_params_check(const JobParamsNode *params, const char *output, int gpus, JobParamsVerdict *verdict)
 {

@@ -108,6 +108,14 @@ extern const char *job_params_encoder(const char *codec, int gpus);
 extern int	job_params_encoders(const JobParamsNode *params, const char *output, int gpus,
 								const char *encoders[JOB_PARAMS_MAX_ENCODERS]);
 
+/*
+ * Every encoder a job asking for gpus GPUs may need (job_params_encoders()
+ * of any params): a node offering them all can encode any such job.  Fills
+ * encoders and returns how many.
+ */
+#define JOB_PARAMS_ANY_ENCODERS 8
+extern int	job_params_any_encoders(int gpus, const char *encoders[JOB_PARAMS_ANY_ENCODERS]);
+
 /* Whether output is streamed to the network (rtmp:// or rtmps://), not written to files. */
 extern bool job_params_is_network_output(const char *output);
 
