@@ -3,7 +3,7 @@
 -- running jobs go on; resuming dispatches them.  Administrators pause any
 -- tenant, a queue or everything; a tenant principal its own tenant only.
 BEGIN;
-SELECT plan(32);
+SELECT plan(34);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('p-a', plan => 'pro');
@@ -76,6 +76,11 @@ SELECT throws_ok($$SELECT ffrtmp.pause_dispatch('p-b')$$, '42501', NULL, 'but no
 SELECT throws_ok($$SELECT ffrtmp.resume_dispatch('p-b', 'batch')$$, '42501', NULL, 'nor resume one');
 SELECT is((SELECT array_agg(tenant_name) FROM ffrtmp.dispatch_pauses), ARRAY['p-a'], 'it sees its own pause');
 RESET ROLE;
+SELECT is((SELECT array_agg(t.name) FROM ffrtmp_data.dispatch_pauses p JOIN ffrtmp_data.tenants t ON t.id = p.tenant_id
+            WHERE p.queue IS NULL), ARRAY['p-a'],
+          'a tenant''s pause with tenant => NULL is of its own tenant, never of every tenant');
+SELECT pg_temp.submit('p-b', 'default', 1);
+SELECT is(ffrtmp.dispatch(), 1, 'so another tenant''s job is still dispatched');
 SELECT ffrtmp.pause_dispatch('p-b');
 SELECT ffrtmp.pause_dispatch(queue => 'live');
 SET ROLE tap_pause_a;
