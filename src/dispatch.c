@@ -6,13 +6,24 @@
  * 2. Candidates, fairest first (start-time fair queueing): every tenant has a
  *    virtual time, its dispatched jobs divided by its weight; a tenant that was
  *    idle starts from the least-served waiting tenant's time, so idling earns
- *    no burst.  A tenant's k-th runnable job (by priority, then age) has the
- *    key vtime + k / weight, so the tenant furthest below its weighted share
- *    goes first.  Jobs that would take a tenant past a quota that dispatch
- *    takes (CPU cores and GPUs: see the table in quota_checks.c) are left out.
+ *    no burst.  A tenant's k-th runnable job has the key vtime + k / weight, so
+ *    the tenant furthest below its weighted share goes first.  Within a
+ *    tenant, jobs rank by queue (live, then default, then batch), then by
+ *    priority, then age: the queue decides which of the tenant's jobs use its
+ *    share, never how large the share is.  A job that has waited longer than
+ *    ffrtmp.queue_max_wait ranks with live jobs, so that no queue starves
+ *    another for ever.  Jobs that would take a tenant past a quota that
+ *    dispatch takes (CPU cores and GPUs: see the table in quota_checks.c) are
+ *    left out, and so are jobs that a dispatch pause (ffrtmp.pause_dispatch,
+ *    dispatch_pauses.c) holds: they stay queued, in their place.
  * 3. Matching, in C: each candidate in order takes a node that fits it, its
  *    tenant's dedicated nodes first, then the shared pool.  Dedicated nodes
- *    never run another tenant's job; GPU jobs only go to nodes with free GPUs.
+ *    never run another tenant's job; GPU jobs only go to nodes with free GPUs;
+ *    a job goes only to a node offering every encoder it needs
+ *    (ffrtmp_data.job_encoders, the rule the worker encodes by; a node that
+ *    listed no encoders, registered by hand, is not asked).  A batch job
+ *    leaves ffrtmp.live_reserve free slots in the shared pool for live and
+ *    default work that may come (a batch job promoted by its wait does not).
  * 4. One UPDATE assigns every matched job (the state trigger moves the usage
  *    counters and records the events), and one NOTIFY per node with work,
  *    carrying no tenant data.
@@ -39,6 +50,7 @@
 #include "ffrtmp.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
@@ -50,7 +62,13 @@
 
 #define RETRY_TENANTS 4
 
+/* Queue ranks within a tenant: live first. */
+#define QUEUE_RANK_LIVE 0
+#define QUEUE_RANK_BATCH 2
+
 static int	dispatch_lock_wait_ms = 10;
+static int	live_reserve = 1;
+static int	queue_max_wait_s = 600;
 
 void
 ffrtmp_dispatch_init(void)
@@ -60,7 +78,24 @@ ffrtmp_dispatch_init(void)
 							"Up to 4 such tenants per pass, least served first; 0 only skips them until a later pass.",
 							&dispatch_lock_wait_ms, 10, 0, 60000, PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("ffrtmp.live_reserve",
+							"Free slots of the shared pool that batch jobs leave for live and default jobs.",
+							"A batch job takes a shared node's slot only while more than this many shared slots are free; 0 lets batch fill the pool.",
+							&live_reserve, 1, 0, 1024, PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("ffrtmp.queue_max_wait",
+							"Longest a job waits behind its tenant's jobs of earlier queues before it ranks with live jobs.",
+							"Within a tenant, live jobs go before default before batch; a job runnable for longer than this ranks as live, and a batch job may then use the live reserve.  0: never.",
+							&queue_max_wait_s, 600, 0, 7 * 86400, PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 }
+
+/* Text array elements as C strings. */
+typedef struct Names
+{
+	int			count;
+	char	  **names;
+} Names;
 
 typedef struct FreeNode
 {
@@ -70,12 +105,45 @@ typedef struct FreeNode
 	int32		slots;
 	int32		cores;
 	int32		gpus;
+	Names		encoders;
 } FreeNode;
 
-static bool
-fits(const FreeNode *node, int32 cores, int32 gpus)
+static Names
+names_from_array(Datum array)
 {
-	return node->slots > 0 && node->cores >= cores && node->gpus >= gpus;
+	Names		result = {0};
+	Datum	   *items;
+	bool	   *nulls;
+
+	deconstruct_array(DatumGetArrayTypeP(array), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &result.count);
+	result.names = palloc(sizeof(char *) * Max(result.count, 1));
+	for (int i = 0; i < result.count; i++)
+		result.names[i] = nulls[i] ? "" : TextDatumGetCString(items[i]);
+	return result;
+}
+
+/* Whether the node offers every encoder in need; a node that listed none is not asked. */
+static bool
+offers(const FreeNode *node, const Names *need)
+{
+	if (node->encoders.count == 0)
+		return true;
+	for (int i = 0; i < need->count; i++)
+	{
+		bool		found = false;
+
+		for (int k = 0; k < node->encoders.count && !found; k++)
+			found = strcmp(node->encoders.names[k], need->names[i]) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static bool
+fits(const FreeNode *node, int32 cores, int32 gpus, const Names *encoders)
+{
+	return node->slots > 0 && node->cores >= cores && node->gpus >= gpus && offers(node, encoders);
 }
 
 static bool
@@ -90,7 +158,7 @@ same_tenant(const pg_uuid_t *a, const pg_uuid_t *b)
  * then the fewest free cores, so that CPU jobs leave GPU nodes to GPU jobs.
  */
 static FreeNode *
-best_fit(FreeNode *nodes, int count, const pg_uuid_t *tenant, int32 cores, int32 gpus)
+best_fit(FreeNode *nodes, int count, const pg_uuid_t *tenant, int32 cores, int32 gpus, const Names *encoders)
 {
 	FreeNode   *best = NULL;
 
@@ -99,7 +167,7 @@ best_fit(FreeNode *nodes, int count, const pg_uuid_t *tenant, int32 cores, int32
 		FreeNode   *node = &nodes[i];
 
 		if (node->dedicated != (tenant != NULL) ||
-			(tenant != NULL && !same_tenant(&node->tenant, tenant)) || !fits(node, cores, gpus))
+			(tenant != NULL && !same_tenant(&node->tenant, tenant)) || !fits(node, cores, gpus, encoders))
 			continue;
 		if (best == NULL || node->gpus < best->gpus ||
 			(node->gpus == best->gpus && node->cores < best->cores))
@@ -220,15 +288,45 @@ lock_waiting_tenants(void)
 }
 
 /*
- * The candidates, fairest first.  A tenant's runnable jobs are ranked (by
- * priority, then age); the quotas a dispatch takes (the quota table's
- * QUOTA_AT_DISPATCH rows: CPU cores, GPUs) leave out every job whose running
- * total, with what the tenant already holds, would go past the limit, and a
- * job that alone exceeds a limit is not ranked at all.
- * $1: jobs per tenant, $2: the current minute, $3: candidates in all.
+ * Whether the installed SQL has what 0.2 added to dispatch (the pauses table,
+ * ffrtmp_data.job_encoders).  A new library may run against release 0.1's
+ * SQL until ALTER EXTENSION ffrtmp UPDATE (ffrtmp.dispatch() by hand there):
+ * its passes then rank queues but know no pauses and match no encoders.
+ */
+static bool
+sql_has_pauses(void)
+{
+	Oid			namespace = get_namespace_oid("ffrtmp_data", true);
+
+	return OidIsValid(namespace) && OidIsValid(get_relname_relid("dispatch_pauses", namespace));
+}
+
+/* The condition that a dispatch pause holds a job of tenant in queue (SQL expressions). */
+static void
+append_paused(StringInfo sql, bool pauses, const char *tenant, const char *queue)
+{
+	if (!pauses)
+		appendStringInfoString(sql, "false");
+	else
+		appendStringInfo(sql, "EXISTS (SELECT 1 FROM ffrtmp_data.dispatch_pauses p"
+						 " WHERE (p.tenant_id IS NULL OR p.tenant_id = %s)"
+						 " AND (p.queue IS NULL OR p.queue = %s))", tenant, queue);
+}
+
+/*
+ * The candidates, fairest first.  A tenant's runnable jobs are ranked by
+ * queue (a job waiting longer than $4 seconds ranking as live), then by
+ * priority, then age; each queue's are read in index order, at most $1 of
+ * them, and a paused queue's (or tenant's) not at all.  The quotas a dispatch
+ * takes (the quota table's QUOTA_AT_DISPATCH rows: CPU cores, GPUs) leave out
+ * every job whose running total, with what the tenant already holds, would
+ * go past the limit, and a job that alone exceeds a limit is not ranked at
+ * all.  Each candidate comes with its queue rank and the encoders it needs.
+ * $1: jobs per tenant, $2: the current minute, $3: candidates in all,
+ * $4: ffrtmp.queue_max_wait in seconds (0: never promote).
  */
 static char *
-candidates_sql(void)
+candidates_sql(bool pauses)
 {
 	StringInfoData sql;
 
@@ -240,11 +338,14 @@ candidates_sql(void)
 							 ffrtmp_quota_checks[i].used, i, ffrtmp_quota_checks[i].key, i);
 	appendStringInfoString(&sql,
 						   "    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
-						   "   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'"
+						   "   WHERE u.queued_jobs > 0 AND l.effective_status = 'active' AND NOT ");
+	/* A tenant paused as a whole is not waiting: it sets no floor and locks nothing. */
+	append_paused(&sql, pauses, "u.tenant_id", "NULL");
+	appendStringInfoString(&sql,
 						   "   ORDER BY u.tenant_id FOR NO KEY UPDATE OF u SKIP LOCKED),"
 						   " f AS (SELECT min(vtime) AS floor FROM t),"
 						   " c AS ("
-						   "  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority,"
+						   "  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority, j.qrank, j.params, j.output_url,"
 						   "         row_number() OVER w AS rank");
 	for (int i = 0; i < ffrtmp_quota_count; i++)
 		if (ffrtmp_quota_checks[i].taken_at & QUOTA_AT_DISPATCH)
@@ -255,8 +356,15 @@ candidates_sql(void)
 		}
 	appendStringInfoString(&sql,
 						   "    FROM t CROSS JOIN LATERAL ("
+						   "     SELECT q.id, q.tenant_id, q.cpu_cores, q.gpus, q.priority, q.params, q.output_url,"
+						   "            CASE WHEN $4 > 0 AND greatest(q.run_after, q.updated_at) < now() - make_interval(secs => $4)"
+						   "                 THEN " CppAsString2(QUEUE_RANK_LIVE) " ELSE qs.rank END AS qrank"
+						   "       FROM (VALUES ('live', 0), ('default', 1), ('batch', 2)) qs(name, rank)"
+						   "       CROSS JOIN LATERAL ("
 						   "           SELECT q.* FROM ffrtmp_data.jobs q"
-						   "            WHERE q.tenant_id = t.tenant_id AND q.state = '" JOB_QUEUED "' AND q.run_after <= now()");
+						   "            WHERE q.tenant_id = t.tenant_id AND q.queue = qs.name"
+						   "              AND q.state = '" JOB_QUEUED "' AND q.run_after <= now() AND NOT ");
+	append_paused(&sql, pauses, "t.tenant_id", "qs.name");
 	/*
 	 * A job that alone exceeds a limit (lowered since it was submitted) can
 	 * never run: it stays queued, out of the ranking, so that its demand does
@@ -270,9 +378,12 @@ candidates_sql(void)
 			appendStringInfo(&sql, " <= t.limit_%d)", i);
 		}
 	appendStringInfoString(&sql,
-						   "            ORDER BY q.priority DESC, q.id LIMIT $1) j"
-						   "  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.priority DESC, j.id))"
-						   " SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor"
+						   "            ORDER BY q.priority DESC, q.id LIMIT $1) q"
+						   "      ORDER BY qrank, q.priority DESC, q.id LIMIT $1) j"
+						   "  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.qrank, j.priority DESC, j.id))"
+						   " SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor, c.qrank, ");
+	appendStringInfoString(&sql, pauses ? "ffrtmp_data.job_encoders(c.params, c.output_url, c.gpus)" : "'{}'::text[]");
+	appendStringInfoString(&sql,
 						   "   FROM c JOIN t ON t.tenant_id = c.tenant_id CROSS JOIN f"
 						   "  WHERE true");
 	for (int i = 0; i < ffrtmp_quota_count; i++)
@@ -282,6 +393,34 @@ candidates_sql(void)
 	appendStringInfoString(&sql,
 						   "  ORDER BY greatest(t.vtime, f.floor) + c.rank::float8 / t.weight, c.priority DESC, c.id"
 						   "  LIMIT $3");
+	return ffrtmp_kept_sql(&sql);
+}
+
+/*
+ * The assignment of jobs $1 to nodes $2: each job still queued, locked
+ * unless someone holds it, and not held by a pause (checked again in this
+ * statement's snapshot: a pause committed since the candidates were read
+ * holds), goes to its node.  Returns the jobs assigned and their nodes.
+ */
+static char *
+assign_sql(bool pauses)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql,
+						   "WITH a AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS a(job, node)),"
+						   " locked AS ("
+						   "  SELECT q.id, a.node FROM ffrtmp_data.jobs q JOIN a ON a.job = q.id"
+						   "   WHERE q.state = '" JOB_QUEUED "' AND NOT ");
+	append_paused(&sql, pauses, "q.tenant_id", "q.queue");
+	appendStringInfoString(&sql,
+						   "   ORDER BY q.id FOR NO KEY UPDATE OF q SKIP LOCKED)"
+						   " UPDATE ffrtmp_data.jobs j"
+						   "   SET state = '" JOB_ASSIGNED "', node_id = locked.node, state_reason = 'dispatched', updated_at = now()"
+						   "  FROM locked"
+						   " WHERE j.id = locked.id"
+						   " RETURNING j.id, j.node_id");
 	return ffrtmp_kept_sql(&sql);
 }
 
@@ -298,7 +437,7 @@ ffrtmp_dispatch(int64 epoch)
 		.sql = "SELECT n.id, n.tenant_id,"
 		"       n.slots - coalesce(h.jobs, 0)::integer,"
 		"       n.cpu_cores - coalesce(h.cores, 0)::integer,"
-		"       n.gpus - coalesce(h.gpus, 0)::integer"
+		"       n.gpus - coalesce(h.gpus, 0)::integer, n.encoders"
 		"  FROM ffrtmp_data.nodes n"
 		"  LEFT JOIN LATERAL (SELECT count(*) AS jobs, sum(j.cpu_cores) AS cores, sum(j.gpus) AS gpus"
 		"                       FROM ffrtmp_data.jobs j"
@@ -307,7 +446,10 @@ ffrtmp_dispatch(int64 epoch)
 		" ORDER BY n.id"
 		"   FOR KEY SHARE OF n SKIP LOCKED",
 	};
-	static KeptQuery candidates = {.nargs = 3, .argtypes = {INT4OID, INT8OID, INT4OID}};
+	static KeptQuery candidates[2] = {
+		{.nargs = 4, .argtypes = {INT4OID, INT8OID, INT4OID, INT4OID}},
+		{.nargs = 4, .argtypes = {INT4OID, INT8OID, INT4OID, INT4OID}},
+	};
 	static KeptQuery advance = {
 		.sql = "UPDATE ffrtmp_data.usage u"
 		"   SET vtime = greatest(u.vtime, $2) + d.n::float8 / l.weight"
@@ -316,18 +458,9 @@ ffrtmp_dispatch(int64 epoch)
 		" WHERE u.tenant_id = d.tenant_id",
 		.nargs = 2, .argtypes = {INT8ARRAYOID, FLOAT8OID},
 	};
-	static KeptQuery assign = {
-		.sql = "WITH a AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS a(job, node)),"
-		" locked AS ("
-		"  SELECT q.id, a.node FROM ffrtmp_data.jobs q JOIN a ON a.job = q.id"
-		"   WHERE q.state = '" JOB_QUEUED "'"
-		"   ORDER BY q.id FOR NO KEY UPDATE OF q SKIP LOCKED)"
-		" UPDATE ffrtmp_data.jobs j"
-		"   SET state = '" JOB_ASSIGNED "', node_id = locked.node, state_reason = 'dispatched', updated_at = now()"
-		"  FROM locked"
-		" WHERE j.id = locked.id"
-		" RETURNING j.id, j.node_id",
-		.nargs = 2, .argtypes = {INT8ARRAYOID, INT8ARRAYOID},
+	static KeptQuery assign[2] = {
+		{.nargs = 2, .argtypes = {INT8ARRAYOID, INT8ARRAYOID}},
+		{.nargs = 2, .argtypes = {INT8ARRAYOID, INT8ARRAYOID}},
 	};
 	static KeptQuery notify = {
 		.sql = "SELECT pg_notify('" PROTOCOL_CHANNEL_PREFIX "' || n, '') FROM (SELECT DISTINCT unnest($1::bigint[])) AS d(n)",
@@ -336,13 +469,15 @@ ffrtmp_dispatch(int64 epoch)
 	FreeNode   *nodes;
 	int			node_count;
 	int			free_slots = 0;
+	int			shared_free = 0;
 	int64	   *jobs;
 	int64	   *job_nodes;
 	int			matched = 0;
-	Datum		values[3];
+	Datum		values[4];
 	bool		isnull;
 	int			assigned;
 	double		floor = 0;
+	bool		pauses;
 
 	/* A stale leader is refused; another pass at work will do this one's work. */
 	ffrtmp_require_epoch(epoch);
@@ -367,18 +502,23 @@ ffrtmp_dispatch(int64 epoch)
 		nodes[i].slots = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
 		nodes[i].cores = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
 		nodes[i].gpus = DatumGetInt32(SPI_getbinval(row, desc, 5, &isnull));
+		nodes[i].encoders = names_from_array(SPI_getbinval(row, desc, 6, &isnull));
 		free_slots += nodes[i].slots;
+		if (shared_pool)
+			shared_free += nodes[i].slots;
 	}
 
 	lock_waiting_tenants();
 
 	/* Enough candidates to fill every slot even when some fit no free node. */
-	if (candidates.sql == NULL)
-		candidates.sql = candidates_sql();
+	pauses = sql_has_pauses();
+	if (candidates[pauses].sql == NULL)
+		candidates[pauses].sql = candidates_sql(pauses);
 	values[0] = Int32GetDatum(free_slots);
 	values[1] = Int64GetDatum(ffrtmp_current_minute());
 	values[2] = Int32GetDatum(free_slots * 4);
-	ffrtmp_run(&candidates, values, NULL);
+	values[3] = Int32GetDatum(queue_max_wait_s);
+	ffrtmp_run(&candidates[pauses], values, NULL);
 
 	jobs = palloc(sizeof(int64) * Max(free_slots, 1));
 	job_nodes = palloc(sizeof(int64) * Max(free_slots, 1));
@@ -389,14 +529,19 @@ ffrtmp_dispatch(int64 epoch)
 		pg_uuid_t	tenant = *DatumGetUUIDP(SPI_getbinval(row, desc, 2, &isnull));
 		int32		cores = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
 		int32		gpus = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
+		int32		queue_rank = DatumGetInt32(SPI_getbinval(row, desc, 6, &isnull));
+		Names		encoders = names_from_array(SPI_getbinval(row, desc, 7, &isnull));
 		FreeNode   *chosen;
 
 		floor = DatumGetFloat8(SPI_getbinval(row, desc, 5, &isnull));
-		chosen = best_fit(nodes, node_count, &tenant, cores, gpus);
-		if (chosen == NULL)
-			chosen = best_fit(nodes, node_count, NULL, cores, gpus);
+		chosen = best_fit(nodes, node_count, &tenant, cores, gpus, &encoders);
+		/* Batch work leaves the shared pool's last live_reserve slots free. */
+		if (chosen == NULL && (queue_rank < QUEUE_RANK_BATCH || shared_free > live_reserve))
+			chosen = best_fit(nodes, node_count, NULL, cores, gpus, &encoders);
 		if (chosen == NULL)
 			continue;
+		if (!chosen->dedicated)
+			shared_free--;
 		chosen->slots--;
 		chosen->cores -= cores;
 		chosen->gpus -= gpus;
@@ -409,7 +554,9 @@ ffrtmp_dispatch(int64 epoch)
 
 	values[0] = PointerGetDatum(int64_array(jobs, matched));
 	values[1] = PointerGetDatum(int64_array(job_nodes, matched));
-	ffrtmp_run(&assign, values, NULL);
+	if (assign[pauses].sql == NULL)
+		assign[pauses].sql = assign_sql(pauses);
+	ffrtmp_run(&assign[pauses], values, NULL);
 	assigned = (int) SPI_processed;
 	if (assigned > 0)
 	{

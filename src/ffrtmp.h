@@ -88,6 +88,7 @@ extern bool ffrtmp_parse_uuid(const char *text, pg_uuid_t *uuid);
 /* validate.c */
 extern char *ffrtmp_text_arg(FunctionCallInfo fcinfo, int n);
 extern void ffrtmp_require_arg(FunctionCallInfo fcinfo, int n, const char *name);
+extern void ffrtmp_check_queue(const char *queue);
 extern bool ffrtmp_word_in_list(const char *word, const char *list);
 extern void ffrtmp_check_tenant_name(const char *name);
 extern void ffrtmp_check_metadata(Jsonb *metadata);

@@ -17,7 +17,6 @@
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 
-#define QUEUES "live default batch"
 
 typedef struct JobRequest
 {
@@ -132,11 +131,7 @@ read_request(FunctionCallInfo fcinfo)
 	check_range("max_attempts", r.max_attempts, 1, 100);
 	check_range("cpu_cores", r.cpu_cores, 1, 1024);
 	check_range("gpus", r.gpus, 0, 64);
-	if (!ffrtmp_word_in_list(r.queue, QUEUES))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown queue \"%s\"", ffrtmp_echo(r.queue)),
-				 errhint("Use live, default or batch.")));
+	ffrtmp_check_queue(r.queue);
 	if (r.timeout && (r.timeout->time <= 0 && r.timeout->day <= 0 && r.timeout->month <= 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -14,7 +14,9 @@
 #include <ctype.h>
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
@@ -32,6 +34,17 @@ char *
 ffrtmp_text_arg(FunctionCallInfo fcinfo, int n)
 {
 	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/* A job's queue: live, default or batch (dispatch ranks them in that order). */
+void
+ffrtmp_check_queue(const char *queue)
+{
+	if (!job_params_word_in(queue, "live default batch"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown queue \"%s\"", ffrtmp_echo(queue)),
+				 errhint("Use live, default or batch.")));
 }
 
 void
@@ -381,4 +394,51 @@ ffrtmp_check_params(Jsonb *params, const char *output_url, int gpus)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s", verdict.message),
 				 errhint("%s", verdict.hint)));
+}
+
+/*
+ * ffrtmp_data.job_encoders(params, output_url, gpus): the encoders a job
+ * needs (job_params_encoders, the rule the worker encodes by), for dispatch
+ * and the rejection of jobs no node can encode.  Immutable: the same
+ * arguments always need the same encoders.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_job_encoders);
+Datum
+ffrtmp_job_encoders(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *params = PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0);
+	char	   *output = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int			gpus = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
+	JobParamsNode root = {0};
+	const char *names[JOB_PARAMS_MAX_ENCODERS];
+	Datum		items[JOB_PARAMS_MAX_ENCODERS];
+	int			count = 0;
+
+	if (params && JB_ROOT_IS_OBJECT(params) && !JB_ROOT_IS_SCALAR(params))
+	{
+		container_to_node(&params->root, &root);
+		count = job_params_encoders(&root, output, gpus, names);
+	}
+	for (int i = 0; i < count; i++)
+		items[i] = CStringGetTextDatum(names[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(items, count, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * ffrtmp_data.any_job_encoders(gpus): every encoder a job with gpus GPUs may
+ * need (job_params_any_encoders).  A node offering them all encodes any
+ * such job, so the search for jobs no node can encode skips the per-job
+ * rule where such a node exists.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_any_job_encoders);
+Datum
+ffrtmp_any_job_encoders(PG_FUNCTION_ARGS)
+{
+	const char *names[JOB_PARAMS_ANY_ENCODERS];
+	Datum		items[JOB_PARAMS_ANY_ENCODERS];
+	int			count = job_params_any_encoders(PG_GETARG_INT32(0), names);
+
+	for (int i = 0; i < count; i++)
+		items[i] = CStringGetTextDatum(names[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(items, count, TEXTOID, -1, false, TYPALIGN_INT));
 }

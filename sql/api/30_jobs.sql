@@ -172,7 +172,7 @@ COMMENT ON COLUMN ffrtmp.jobs.id IS 'Global job id.';
 COMMENT ON COLUMN ffrtmp.jobs.tenant_id IS 'Owning tenant.';
 COMMENT ON COLUMN ffrtmp.jobs.seq IS 'Per-tenant job number.';
 COMMENT ON COLUMN ffrtmp.jobs.state IS 'queued, assigned, running, retrying, completed, failed, timed_out, canceled or rejected.';
-COMMENT ON COLUMN ffrtmp.jobs.queue IS 'live, default or batch.';
+COMMENT ON COLUMN ffrtmp.jobs.queue IS 'live, default or batch: within its tenant''s share dispatch takes live before default before batch, above priority (docs/scheduler.md).';
 COMMENT ON COLUMN ffrtmp.jobs.priority IS 'Higher runs first within a tenant.';
 COMMENT ON COLUMN ffrtmp.jobs.input_url IS 'Input URL.';
 COMMENT ON COLUMN ffrtmp.jobs.output_url IS 'Output path or URL.';

@@ -11,36 +11,63 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.scheduler_shared() TO ffrtmp_admin;
 
 /*
  * Queued jobs that no node they may use can take: no node of the shared pool
- * or of the job's tenant offers the job's CPU cores and GPUs (the test
- * dispatch makes, src/dispatch.c), counting online and draining nodes, and
- * offline ones heard from at seen_since or later (or whose last word came
- * before the server's last start, when that start is that recent).  Jobs are grouped by what
- * they ask first, so that a deep queue costs one node lookup per demand.
+ * or of the job's tenant offers the job's CPU cores and GPUs and every encoder
+ * it needs (ffrtmp_data.job_encoders: the test dispatch makes,
+ * src/dispatch.c), counting online and draining nodes, and offline ones heard
+ * from at seen_since or later (or whose last word came before the server's
+ * last start, when that start is that recent).  Jobs are grouped by the
+ * cores and GPUs they ask first, so that a deep queue costs one node lookup
+ * per demand; a group that some capable node serves whatever its encoders
+ * (it offers every encoder such a job may need, or listed none) costs no
+ * per-job look at params, which only the other groups' jobs get.
  * waiting_since: when the job last became runnable (queued, or run_after).
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.unrunnable_jobs(seen_since timestamptz DEFAULT 'infinity')
-RETURNS TABLE (id bigint, tenant_id uuid, seq bigint, cpu_cores integer, gpus integer, waiting_since timestamptz)
+RETURNS TABLE (id bigint, tenant_id uuid, seq bigint, cpu_cores integer, gpus integer, encoders text[],
+               waiting_since timestamptz)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH demand AS (
         SELECT DISTINCT q.tenant_id, q.cpu_cores, q.gpus FROM ffrtmp_data.jobs q WHERE q.state = 'queued'),
-    unmet AS (
+    capable AS MATERIALIZED (
+        SELECT d.tenant_id, d.cpu_cores, d.gpus, n.encoders FROM demand d
+          JOIN ffrtmp_data.nodes n
+            ON (n.tenant_id IS NULL OR n.tenant_id = d.tenant_id)
+           AND n.cpu_cores >= d.cpu_cores AND n.gpus >= d.gpus
+           -- Every node is presumed heard from at the server's start:
+           -- after a long outage, workers get the setting's time to return.
+           AND (n.state <> 'offline'
+                OR greatest(n.last_heartbeat, ffrtmp_data.control_plane_started_at()) >= seen_since)),
+    open AS MATERIALIZED (
         SELECT d.tenant_id, d.cpu_cores, d.gpus FROM demand d
-         WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.nodes n
-                            WHERE (n.tenant_id IS NULL OR n.tenant_id = d.tenant_id)
-                              AND n.cpu_cores >= d.cpu_cores AND n.gpus >= d.gpus
-                              -- Every node is presumed heard from at the server's start:
-                              -- after a long outage, workers get the setting's time to return.
-                              AND (n.state <> 'offline'
-                                   OR greatest(n.last_heartbeat, ffrtmp_data.control_plane_started_at()) >= seen_since)))
-    SELECT j.id, j.tenant_id, j.seq, j.cpu_cores, j.gpus, greatest(j.run_after, j.updated_at)
-      FROM ffrtmp_data.jobs j
-      JOIN unmet m ON m.tenant_id = j.tenant_id AND m.cpu_cores = j.cpu_cores AND m.gpus = j.gpus
-     WHERE j.state = 'queued'
+         WHERE NOT EXISTS (SELECT 1 FROM capable c
+                            WHERE c.tenant_id = d.tenant_id AND c.cpu_cores = d.cpu_cores AND c.gpus = d.gpus
+                              -- A node registered without its encoders (by hand) is not asked for them.
+                              AND (cardinality(c.encoders) = 0 OR c.encoders @> ffrtmp_data.any_job_encoders(d.gpus)))),
+    -- The other groups' jobs, with the encoders each needs, checked once per distinct need.
+    needs AS MATERIALIZED (
+        SELECT j.id, j.tenant_id, j.seq, j.cpu_cores, j.gpus,
+               ffrtmp_data.job_encoders(j.params, j.output_url, j.gpus) AS encoders,
+               greatest(j.run_after, j.updated_at) AS waiting_since
+          FROM open o
+          JOIN ffrtmp_data.jobs j
+            ON j.tenant_id = o.tenant_id AND j.cpu_cores = o.cpu_cores AND j.gpus = o.gpus AND j.state = 'queued'),
+    unmet AS MATERIALIZED (
+        SELECT n.tenant_id, n.cpu_cores, n.gpus, n.encoders
+          FROM (SELECT DISTINCT x.tenant_id, x.cpu_cores, x.gpus, x.encoders FROM needs x) n
+         WHERE NOT EXISTS (SELECT 1 FROM capable c
+                            WHERE c.tenant_id = n.tenant_id AND c.cpu_cores = n.cpu_cores AND c.gpus = n.gpus
+                              AND c.encoders @> n.encoders))
+    -- Driven by the (usually no) unmet needs, never by a sort of every job.
+    SELECT j.id, j.tenant_id, j.seq, j.cpu_cores, j.gpus, j.encoders, j.waiting_since
+      FROM unmet m
+     CROSS JOIN LATERAL (SELECT * FROM needs x
+                          WHERE x.tenant_id = m.tenant_id AND x.cpu_cores = m.cpu_cores AND x.gpus = m.gpus
+                            AND x.encoders = m.encoders) j
      ORDER BY j.id;
 END;
 COMMENT ON FUNCTION ffrtmp_data.unrunnable_jobs(timestamptz) IS
-    'Queued jobs whose CPU cores and GPUs no node they may use offers (shared pool or their tenant''s dedicated nodes; online, draining, or offline but heard from at seen_since or later, a server start counting as hearing from every node), with when each became runnable.';
+    'Queued jobs whose CPU cores, GPUs and encoders (ffrtmp_data.job_encoders) no node they may use offers (shared pool or their tenant''s dedicated nodes; online, draining, or offline but heard from at seen_since or later, a server start counting as hearing from every node), with when each became runnable.';
 REVOKE ALL ON FUNCTION ffrtmp_data.unrunnable_jobs(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.unrunnable_jobs(timestamptz) TO ffrtmp_owner, ffrtmp_scheduler, ffrtmp_admin;
 
@@ -74,11 +101,14 @@ BEGIN ATOMIC
         'unrunnable_jobs', (SELECT count(*) FROM ffrtmp_data.unrunnable_jobs()),
         'unrunnable_job_ids', (SELECT coalesce(jsonb_agg(u.id), '[]') FROM
                                  (SELECT x.id FROM ffrtmp_data.unrunnable_jobs() x ORDER BY x.id LIMIT 20) u),
+        'dispatch_pauses', (SELECT coalesce(jsonb_agg(jsonb_build_object('tenant', p.tenant_name, 'queue', p.queue)
+                                                      ORDER BY p.tenant_name NULLS FIRST, p.queue NULLS FIRST), '[]')
+                              FROM ffrtmp_data.read_dispatch_pauses() p),
         'writable', NOT pg_is_in_recovery())
       FROM ffrtmp_data.scheduler_shared() s;
 END;
 COMMENT ON FUNCTION ffrtmp.health() IS
-    'Liveness as JSON: leader pid and epoch, seconds since its last pass, schedulers, queue depth, online nodes, queued jobs that no online or draining node they may use can run (count and the first 20 ids; rejected after ffrtmp.reject_unrunnable_after), database writable.';
+    'Liveness as JSON: leader pid and epoch, seconds since its last pass, schedulers, queue depth, online nodes, queued jobs that no online or draining node they may use can run (count and the first 20 ids; rejected after ffrtmp.reject_unrunnable_after), dispatch pauses in force (tenant and queue names, null for every), database writable.';
 REVOKE ALL ON FUNCTION ffrtmp.health() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.health() TO ffrtmp_admin;
 
@@ -177,7 +207,7 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.recover(interval) TO ffrtmp_owner, ffrtmp_
 /*
  * The leader's rejection step, once per pass (ffrtmp.reject_unrunnable_after):
  * a queued job that has been runnable for longer than after, while no node it
- * may use has offered its CPU cores and GPUs during that time (none online or
+ * may use has offered its CPU cores, GPUs and encoders during that time (none online or
  * draining now, none heard from since now() - after), is rejected with
  * capability_mismatch.  A capable node that registers or heartbeats in time
  * saves it; so does a capable node's row while the server has been up for
@@ -193,21 +223,27 @@ BEGIN
         RETURN 0;
     END IF;
     WITH due AS (
-        SELECT j.id FROM ffrtmp_data.jobs j
+        SELECT j.id, x.encoders FROM ffrtmp_data.jobs j
           JOIN ffrtmp_data.unrunnable_jobs(now() - after) x ON x.id = j.id
           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
          WHERE j.state = 'queued' AND greatest(j.run_after, j.updated_at) < now() - after
          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED),
     offer AS (
-        SELECT d.id, max(n.cpu_cores) AS cores, max(n.gpus) AS gpus
+        SELECT d.id, d.encoders, max(n.cpu_cores) AS cores, max(n.gpus) AS gpus
           FROM due d JOIN ffrtmp_data.jobs j ON j.id = d.id
           LEFT JOIN ffrtmp_data.nodes n ON (n.tenant_id IS NULL OR n.tenant_id = j.tenant_id) AND n.state = 'online'
-         GROUP BY d.id),
+         GROUP BY d.id, d.encoders),
     msg AS (
-        SELECT o.id, format('the job asks for %s CPU cores and %s GPUs, and no node it may use has offered that for %s: %s',
-                            j.cpu_cores, j.gpus, after,
-                            CASE WHEN o.cores IS NULL THEN 'none is online'
-                                 ELSE format('the most any online one offers is %s CPU cores and %s GPUs', o.cores, o.gpus) END) AS error
+        SELECT o.id,
+               CASE WHEN o.cores >= j.cpu_cores AND o.gpus >= j.gpus
+                    -- Cores and GPUs are offered: what is missing is an encoder.
+                    THEN format('the job needs the encoders %s with %s CPU cores and %s GPUs, and no node it may use has offered that for %s: none of the online ones that have the cores and GPUs offers every one of those encoders',
+                                array_to_string(o.encoders, ', '), j.cpu_cores, j.gpus, after)
+                    ELSE format('the job asks for %s CPU cores and %s GPUs, and no node it may use has offered that for %s: %s',
+                                j.cpu_cores, j.gpus, after,
+                                CASE WHEN o.cores IS NULL THEN 'none is online'
+                                     ELSE format('the most any online one offers is %s CPU cores and %s GPUs', o.cores, o.gpus) END)
+               END AS error
           FROM offer o JOIN ffrtmp_data.jobs j ON j.id = o.id)
     UPDATE ffrtmp_data.jobs j
        SET state = 'rejected', failure_reason = 'capability_mismatch', error = msg.error,
@@ -218,7 +254,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.reject_unrunnable(interval) IS
-    'Rejects (capability_mismatch) every queued job runnable for longer than after while no node it may use offered its CPU cores and GPUs in that time; returns how many. after <= 0 or NULL rejects nothing. Rows locked by others are left for the next pass.';
+    'Rejects (capability_mismatch) every queued job runnable for longer than after while no node it may use offered its CPU cores, GPUs and encoders in that time; returns how many. after <= 0 or NULL rejects nothing. Rows locked by others are left for the next pass.';
 REVOKE ALL ON FUNCTION ffrtmp_data.reject_unrunnable(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.reject_unrunnable(interval) TO ffrtmp_owner, ffrtmp_scheduler;
 

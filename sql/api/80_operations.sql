@@ -160,12 +160,18 @@ BEGIN ATOMIC
                               -- Not a readiness problem (one tenant's job must not take
                               -- the service out of rotation), but worth a look.
                               'warnings', (SELECT coalesce(jsonb_agg(w), '[]'::jsonb) FROM (
-                                  SELECT format('%s queued jobs ask for CPU cores or GPUs that no online or draining node they may use offers (ids %s); they are rejected after ffrtmp.reject_unrunnable_after',
+                                  SELECT format('%s queued jobs ask for CPU cores, GPUs or encoders that no online or draining node they may use offers (ids %s); they are rejected after ffrtmp.reject_unrunnable_after',
                                                 j ->> 'unrunnable_jobs', j ->> 'unrunnable_job_ids') AS w
-                                    FROM h WHERE (j ->> 'unrunnable_jobs')::bigint > 0) ws))
+                                    FROM h WHERE (j ->> 'unrunnable_jobs')::bigint > 0
+                                  UNION ALL
+                                  SELECT format('dispatch is paused (ffrtmp.dispatch_pauses): %s',
+                                                (SELECT string_agg(coalesce('tenant ' || (p ->> 'tenant'), 'every tenant') || ', '
+                                                                   || coalesce('queue ' || (p ->> 'queue'), 'every queue'), '; ')
+                                                   FROM jsonb_array_elements(j -> 'dispatch_pauses') p))
+                                    FROM h WHERE jsonb_array_length(j -> 'dispatch_pauses') > 0) ws))
       FROM checks;
 END;
 COMMENT ON FUNCTION ffrtmp.ready() IS
-    'Readiness as JSON: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems. warnings: what does not make the service unready, such as queued jobs no node they may use can run.';
+    'Readiness as JSON: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems. warnings: what does not make the service unready, such as queued jobs no node they may use can run, and dispatch pauses in force.';
 REVOKE ALL ON FUNCTION ffrtmp.ready() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.ready() TO ffrtmp_admin;

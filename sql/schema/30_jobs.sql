@@ -141,8 +141,8 @@ CREATE TABLE ffrtmp_data.jobs (
 -- Partial: most jobs have no key and then cost no entry here.
 CREATE UNIQUE INDEX jobs_tenant_idempotency_key ON ffrtmp_data.jobs (tenant_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
--- What dispatch reads: queued jobs per tenant in priority order, and the jobs each node holds.
-CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, priority DESC, id) WHERE state = 'queued';
+-- What dispatch reads: queued jobs per tenant and queue in priority order, and the jobs each node holds.
+CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, queue, priority DESC, id) WHERE state = 'queued';
 CREATE INDEX jobs_node_idx ON ffrtmp_data.jobs (node_id) WHERE state IN ('assigned', 'running');
 -- What recovery reads: backoffs that end, attempts that time out.
 CREATE INDEX jobs_retrying_idx ON ffrtmp_data.jobs (run_after) WHERE state = 'retrying';
@@ -155,7 +155,7 @@ COMMENT ON COLUMN ffrtmp_data.jobs.id IS 'Global job id.';
 COMMENT ON COLUMN ffrtmp_data.jobs.tenant_id IS 'Owning tenant.';
 COMMENT ON COLUMN ffrtmp_data.jobs.seq IS 'Per-tenant job number for humans: 1, 2, 3...';
 COMMENT ON COLUMN ffrtmp_data.jobs.state IS 'Current state; see ffrtmp.job_states.';
-COMMENT ON COLUMN ffrtmp_data.jobs.queue IS 'live, default or batch.';
+COMMENT ON COLUMN ffrtmp_data.jobs.queue IS 'live, default or batch: within its tenant''s share, dispatch takes live before default before batch; batch leaves ffrtmp.live_reserve free slots of the shared pool (docs/scheduler.md).';
 COMMENT ON COLUMN ffrtmp_data.jobs.priority IS 'Higher runs first within a tenant: -1000 to 1000 (low -100, medium 0, high 100).';
 COMMENT ON COLUMN ffrtmp_data.jobs.input_url IS 'Input: file://, rtmp://, rtmps://, http://, https:// or testsrc://.';
 COMMENT ON COLUMN ffrtmp_data.jobs.output_url IS 'Output: a path relative to the tenant''s output root, or an rtmp(s):// URL; NULL lets the worker choose.';

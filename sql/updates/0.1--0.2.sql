@@ -80,3 +80,28 @@ COMMENT ON TABLE ffrtmp_data.failure_reasons IS 'Classes of job failure, whether
 COMMENT ON COLUMN ffrtmp_data.failure_reasons.retryable IS 'Whether another attempt may succeed: false for deterministic failures, which end the job failed at once.';
 UPDATE ffrtmp_data.failure_reasons SET retryable = false
  WHERE reason IN ('capability_mismatch', 'user_error', 'input_error');
+
+-- Queues mean something to dispatch (src/dispatch.c): it reads each tenant's
+-- queued jobs queue by queue, in priority order.
+DROP INDEX ffrtmp_data.jobs_queued_idx;
+CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, queue, priority DESC, id) WHERE state = 'queued';
+COMMENT ON COLUMN ffrtmp_data.jobs.queue IS 'live, default or batch: within its tenant''s share, dispatch takes live before default before batch; batch leaves ffrtmp.live_reserve free slots of the shared pool (docs/scheduler.md).';
+
+-- Dispatch paused for a tenant, a queue, or both, or for everything.
+CREATE TABLE ffrtmp_data.dispatch_pauses (
+    tenant_id  uuid REFERENCES ffrtmp_data.tenants (id),
+    queue      text CHECK (queue IN ('live', 'default', 'batch')),
+    paused_by  text NOT NULL,
+    paused_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT dispatch_pauses_scope_key UNIQUE NULLS NOT DISTINCT (tenant_id, queue)
+);
+COMMENT ON TABLE ffrtmp_data.dispatch_pauses IS 'Dispatch pauses (ffrtmp.pause_dispatch): no queued job they match is assigned to a node; queued jobs keep their place and quota, running ones go on.';
+COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.tenant_id IS 'The tenant whose jobs wait; NULL: every tenant.';
+COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.queue IS 'The queue whose jobs wait (live, default or batch); NULL: every queue.';
+COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.paused_by IS 'The role that paused.';
+COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.paused_at IS 'When the pause began.';
+ALTER TABLE ffrtmp_data.dispatch_pauses OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.dispatch_pauses ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.dispatch_pauses FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON ffrtmp_data.dispatch_pauses TO ffrtmp_admin, ffrtmp_scheduler;
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.dispatch_pauses', '');

@@ -558,6 +558,92 @@ check_combinations(const JobParamsNode *params, const char *output, int gpus, co
 	return check_encoder_options(params, video, audio, gpus, verdict);
 }
 
+/* Defaults as the worker applies them: the format from the output, codecs from the format. */
+static void
+resolve_codecs(const JobParamsNode *params, const char *output, const char **format,
+			   const char **video, const char **audio)
+{
+	*format = node_string(job_params_get(params, "format"));
+	*format = *format ? *format : job_params_format_from_output(output);
+	*video = node_string(job_params_get(params, "video_codec"));
+	*video = *video ? *video : (strcmp(*format, "webm") == 0 ? "vp9" : "h264");
+	*audio = node_string(job_params_get(params, "audio_codec"));
+	*audio = *audio ? *audio : (strcmp(*format, "webm") == 0 ? "opus" : "aac");
+}
+
+/*
+ * The encoders Debian's libavcodec offers for each codec word.  NVENC is
+ * taken only for jobs that asked for a GPU; av1 prefers SVT-AV1, which is
+ * an order of magnitude faster than libaom at similar quality.
+ */
+const char *
+job_params_encoder(const char *codec, int gpus)
+{
+	if (strcmp(codec, "h264") == 0)
+		return gpus > 0 ? "h264_nvenc" : "libx264";
+	if (strcmp(codec, "h265") == 0)
+		return gpus > 0 ? "hevc_nvenc" : "libx265";
+	if (strcmp(codec, "vp9") == 0)
+		return "libvpx-vp9";
+	if (strcmp(codec, "av1") == 0)
+		return "libsvtav1";
+	if (strcmp(codec, "aac") == 0)
+		return "aac";
+	if (strcmp(codec, "opus") == 0)
+		return "libopus";
+	return NULL;
+}
+
+int
+job_params_encoders(const JobParamsNode *params, const char *output, int gpus,
+					const char *encoders[JOB_PARAMS_MAX_ENCODERS])
+{
+	const char *format;
+	const char *video;
+	const char *audio;
+	int			n = 0;
+
+	if (params == NULL || params->type != JP_OBJECT)
+		return 0;
+	resolve_codecs(params, output, &format, &video, &audio);
+	if ((encoders[n] = job_params_encoder(video, gpus)) != NULL)
+		n++;
+	/* Audio is never encoded on a GPU. */
+	if ((encoders[n] = job_params_encoder(audio, 0)) != NULL)
+		n++;
+	return n;
+}
+
+int
+job_params_any_encoders(int gpus, const char *encoders[JOB_PARAMS_ANY_ENCODERS])
+{
+	static const char *const streams[] = {"video_codec", "audio_codec"};
+	int			n = 0;
+
+	for (int s = 0; s < 2; s++)
+		for (int i = 0; i < job_param_nspecs; i++)
+		{
+			const char *p = job_param_specs[i].choices;
+			char		word[JOB_PARAMS_WORD_MAX + 1];
+
+			if (strcmp(job_param_specs[i].name, streams[s]) != 0)
+				continue;
+			/* Each codec word of the param's choices, as the worker would encode it. */
+			while (*p)
+			{
+				size_t		len = strcspn(p, " ");
+				const char *name;
+
+				snprintf(word, sizeof(word), "%.*s", (int) len, p);
+				p += len + (p[len] == ' ');
+				name = job_params_encoder(word, s == 0 ? gpus : 0);
+				if (name != NULL && n < JOB_PARAMS_ANY_ENCODERS)
+					encoders[n++] = name;
+			}
+		}
+	return n;
+}
+
 bool
 job_params_check(const JobParamsNode *params, const char *output, int gpus, JobParamsVerdict *verdict)
 {
@@ -576,12 +662,6 @@ job_params_check(const JobParamsNode *params, const char *output, int gpus, JobP
 	if (renditions && !check_renditions(renditions, verdict))
 		return false;
 
-	/* Defaults as the worker applies them: the format from the output, codecs from the format. */
-	format = node_string(job_params_get(params, "format"));
-	format = format ? format : job_params_format_from_output(output);
-	video = node_string(job_params_get(params, "video_codec"));
-	video = video ? video : (strcmp(format, "webm") == 0 ? "vp9" : "h264");
-	audio = node_string(job_params_get(params, "audio_codec"));
-	audio = audio ? audio : (strcmp(format, "webm") == 0 ? "opus" : "aac");
+	resolve_codecs(params, output, &format, &video, &audio);
 	return check_combinations(params, output, gpus, format, video, audio, verdict);
 }

@@ -91,6 +91,31 @@ typedef struct JobParamsVerdict
 extern bool job_params_check(const JobParamsNode *params, const char *output, int gpus,
 							 JobParamsVerdict *verdict);
 
+/*
+ * The libavcodec encoder for a codec word ("h264" -> "libx264", or
+ * "h264_nvenc" for a job asking for GPUs); NULL for copy, none or another word.
+ */
+extern const char *job_params_encoder(const char *codec, int gpus);
+
+/*
+ * The encoders a job needs, for the video and then the audio stream it
+ * encodes (none for a stream copied or dropped), with the defaults
+ * job_params_check() applies; params must have passed it.  Fills encoders
+ * and returns how many (0 to JOB_PARAMS_MAX_ENCODERS).  The worker encodes
+ * with these, and dispatch gives a job only to a node offering them all.
+ */
+#define JOB_PARAMS_MAX_ENCODERS 2
+extern int	job_params_encoders(const JobParamsNode *params, const char *output, int gpus,
+								const char *encoders[JOB_PARAMS_MAX_ENCODERS]);
+
+/*
+ * Every encoder a job asking for gpus GPUs may need (job_params_encoders()
+ * of any params): a node offering them all can encode any such job.  Fills
+ * encoders and returns how many.
+ */
+#define JOB_PARAMS_ANY_ENCODERS 8
+extern int	job_params_any_encoders(int gpus, const char *encoders[JOB_PARAMS_ANY_ENCODERS]);
+
 /* Whether output is streamed to the network (rtmp:// or rtmps://), not written to files. */
 extern bool job_params_is_network_output(const char *output);
 

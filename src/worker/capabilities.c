@@ -17,7 +17,7 @@
 
 #include <libavcodec/avcodec.h>
 
-/* The encoders jobs can ask for (see job_spec_encoder), in a stable order. */
+/* The encoders jobs can ask for (see job_params_encoder), in a stable order. */
 static const char *const known_encoders[] = {
 	"libx264", "libx265", "libvpx-vp9", "libsvtav1", "libaom-av1", "aac", "libopus",
 	"h264_nvenc", "hevc_nvenc", NULL

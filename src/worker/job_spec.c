@@ -85,29 +85,6 @@ job_spec_nvenc_preset(const char *preset)
 	return rank >= 0 ? steps[rank] : NULL;
 }
 
-/*
- * The encoders Debian's libavcodec offers for each codec word.  NVENC is
- * taken only for jobs that asked for a GPU; av1 prefers SVT-AV1, which is
- * an order of magnitude faster than libaom at similar quality.
- */
-const char *
-job_spec_encoder(const char *codec, int prefer_gpu)
-{
-	if (strcmp(codec, "h264") == 0)
-		return prefer_gpu ? "h264_nvenc" : "libx264";
-	if (strcmp(codec, "h265") == 0)
-		return prefer_gpu ? "hevc_nvenc" : "libx265";
-	if (strcmp(codec, "vp9") == 0)
-		return "libvpx-vp9";
-	if (strcmp(codec, "av1") == 0)
-		return "libsvtav1";
-	if (strcmp(codec, "aac") == 0)
-		return "aac";
-	if (strcmp(codec, "opus") == 0)
-		return "libopus";
-	return NULL;
-}
-
 /* Reads a number, or a string holding one, as the database accepts both. */
 static int
 get_number(json_object *v, double *out)

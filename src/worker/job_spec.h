@@ -96,7 +96,5 @@ extern const char *job_spec_extension(OutputFormat format);
 /* NVENC's preset ("p1" to "p7") for an x264 speed preset word, or NULL. */
 extern const char *job_spec_nvenc_preset(const char *preset);
 
-/* The libavcodec encoder for a codec word ("h264" -> "libx264"), or NULL. */
-extern const char *job_spec_encoder(const char *codec, int prefer_gpu);
 
 #endif

@@ -59,7 +59,7 @@ TranscodeStatus
 transcode_plan_colour(Transcoder *t)
 {
 	AVCodecContext *dec = t->video_dec;
-	const char *name = job_spec_encoder(t->spec->video_codec, t->req->prefer_gpu);
+	const char *name = job_params_encoder(t->spec->video_codec, t->req->prefer_gpu);
 	const AVCodec *codec = name ? avcodec_find_encoder_by_name(name) : NULL;
 	ColourInput in = {
 		.pix_fmt = dec->pix_fmt, .width = dec->width, .height = dec->height,
@@ -161,7 +161,7 @@ set_field_coding(const Transcoder *t, AVCodecContext *enc)
 TranscodeStatus
 transcode_open_video_encoder(Transcoder *t, Output *out, const Rendition *r)
 {
-	const char *name = job_spec_encoder(t->spec->video_codec, t->req->prefer_gpu);
+	const char *name = job_params_encoder(t->spec->video_codec, t->req->prefer_gpu);
 	const AVCodec *codec = name ? avcodec_find_encoder_by_name(name) : NULL;
 	AVFilterContext *sink = out->video_sink;
 	AVRational	rate = av_buffersink_get_frame_rate(sink);
@@ -274,7 +274,7 @@ audio_layout(const char *codec, int channels, AVChannelLayout *layout)
 TranscodeStatus
 transcode_open_audio_encoder(Transcoder *t)
 {
-	const char *name = job_spec_encoder(t->spec->audio_codec, 0);
+	const char *name = job_params_encoder(t->spec->audio_codec, 0);
 	const AVCodec *codec = name ? avcodec_find_encoder_by_name(name) : NULL;
 	AVCodecContext *enc;
 	int			channels;

@@ -13,6 +13,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "picture.h"
+#include "../common/job_params.h"
 
 /* Filters ------------------------------------------------------------------- */
 
@@ -110,7 +111,7 @@ deinterlace_mode(Transcoder *t, const AVCodecParameters *par)
 static TranscodeStatus
 check_keep_fields(Transcoder *t, const PictureGeometry *g, const Rendition *r)
 {
-	const char *name = job_spec_encoder(t->spec->video_codec, t->req->prefer_gpu);
+	const char *name = job_params_encoder(t->spec->video_codec, t->req->prefer_gpu);
 
 	if (name == NULL || strstr(name, "264") == NULL)
 	{

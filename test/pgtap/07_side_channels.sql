@@ -29,6 +29,7 @@ SELECT ffrtmp.submit_job('file:///media/globex/q3-results.mp4', output_url => 'b
   FROM generate_series(1, 7) g;
 SELECT ffrtmp.cancel_job(id) FROM ffrtmp_data.jobs WHERE tenant_id = :'globex_id' AND seq = 1;
 SELECT ffrtmp.register_node('globex-gpu-1', cpu_cores => 16, gpus => 2, tenant => 'globex');
+SELECT ffrtmp.pause_dispatch('globex', 'batch');
 SELECT ffrtmp.register_node('acme-box', cpu_cores => 4, tenant => 'acme');
 SELECT ffrtmp.register_node('pool-1', cpu_cores => 8);
 INSERT INTO ffrtmp_data.presets (tenant_id, name, params)
@@ -158,6 +159,11 @@ SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :ev
     ($$SELECT * FROM ffrtmp.finish_job(%1$s, 1, %4$s, '%5$s', 'failed', error => 'x', failure_reason => 'input_error')$$),
     ($$SELECT count(*) FROM ffrtmp.fetch_assigned(%4$s, '%5$s')$$),
     ($$SELECT ffrtmp.node_heartbeat(%4$s, '%5$s', ARRAY[%1$s]::bigint[])$$),
+    ($$SELECT ffrtmp.pause_dispatch('globex')$$),
+    ($$SELECT ffrtmp.pause_dispatch('%3$s', 'batch')$$),
+    ($$SELECT ffrtmp.resume_dispatch('globex', 'batch')$$),
+    ($$SELECT ffrtmp.pause_dispatch(queue => 'batch')$$),
+    ($$SELECT ffrtmp.resume_dispatch()$$),
     ($$SELECT * FROM ffrtmp.drain_node(%2$s)$$),
     ($$SELECT ffrtmp.leave_node(%2$s, 'guess')$$),
     ($$SELECT ffrtmp.remove_node(%2$s)$$)) c(q);

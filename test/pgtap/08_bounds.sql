@@ -100,6 +100,8 @@ INSERT INTO base VALUES
     ('tenant_stats', 'tenant', $$'bnd'$$),
     ('tenant_jobs', 'tenant', $$'bnd'$$), ('tenant_jobs', 'state', $$'queued'$$),
     ('tenant_nodes', 'tenant', $$'bnd'$$),
+    ('pause_dispatch', 'tenant', $$'bnd'$$), ('pause_dispatch', 'queue', $$'batch'$$),
+    ('resume_dispatch', 'tenant', $$'bnd'$$), ('resume_dispatch', 'queue', $$'batch'$$),
     ('submit_job', 'input_url', $$'testsrc://'$$), ('submit_job', 'output_url', $$'out/clip.mp4'$$),
     ('submit_job', 'preset', $$'720p30-test'$$), ('submit_job', 'params', $${"crf": 23}$$),
     ('submit_job', 'idempotency_key', $$'key-1'$$), ('submit_job', 'tenant', $$'bnd'$$),

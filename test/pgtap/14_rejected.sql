@@ -35,7 +35,7 @@ SELECT is(ffrtmp.health() -> 'unrunnable_job_ids',
           jsonb_build_array(pg_temp.job('cores'), pg_temp.job('gpus'), pg_temp.job('other16'), pg_temp.job('restart')),
           'and names them: too many cores, GPUs no online node has, cores only another tenant''s node has, GPUs only an offline node has');
 SELECT is(jsonb_array_length(ffrtmp.ready() -> 'warnings'), 1, 'ready() warns about them');
-SELECT ok((ffrtmp.ready() -> 'warnings' ->> 0) LIKE '4 queued jobs ask for CPU cores or GPUs%', 'with the count');
+SELECT ok((ffrtmp.ready() -> 'warnings' ->> 0) LIKE '4 queued jobs ask for CPU cores, GPUs or encoders%', 'with the count');
 SELECT ok(NOT (ffrtmp.ready() -> 'problems')::text LIKE '%queued jobs%', 'which is no readiness problem');
 
 -- Before the time nothing is rejected.

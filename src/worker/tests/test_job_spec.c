@@ -197,12 +197,33 @@ test_helpers(void)
 	CHECK(job_spec_parse_bitrate("800000") == 800000, "a bare number is bits per second");
 	CHECK(job_spec_parse_bitrate("-1k") == -1 && job_spec_parse_bitrate("1kk") == -1 && job_spec_parse_bitrate("") == -1,
 		  "negative, doubled units and empty bitrates are refused");
-	CHECK(strcmp(job_spec_encoder("h264", 0), "libx264") == 0 && strcmp(job_spec_encoder("h264", 1), "h264_nvenc") == 0,
+	CHECK(strcmp(job_params_encoder("h264", 0), "libx264") == 0 && strcmp(job_params_encoder("h264", 1), "h264_nvenc") == 0,
 		  "h264 is libx264, or NVENC for GPU jobs");
-	CHECK(strcmp(job_spec_encoder("h265", 0), "libx265") == 0 && strcmp(job_spec_encoder("vp9", 1), "libvpx-vp9") == 0 &&
-		  strcmp(job_spec_encoder("av1", 0), "libsvtav1") == 0 && strcmp(job_spec_encoder("opus", 0), "libopus") == 0,
+	CHECK(strcmp(job_params_encoder("h265", 0), "libx265") == 0 && strcmp(job_params_encoder("vp9", 1), "libvpx-vp9") == 0 &&
+		  strcmp(job_params_encoder("av1", 0), "libsvtav1") == 0 && strcmp(job_params_encoder("opus", 0), "libopus") == 0,
 		  "h265, vp9, av1 and opus map to Debian's encoders");
-	CHECK(job_spec_encoder("copy", 0) == NULL, "copy has no encoder");
+	CHECK(job_params_encoder("copy", 0) == NULL, "copy has no encoder");
+	{
+		/* What dispatch matches against a node's encoders: what the worker will open. */
+		JobParamsNode items[2] = {
+			{.type = JP_STRING, .key = "video_codec", .string = "av1"},
+			{.type = JP_STRING, .key = "audio_codec", .string = "none"},
+		};
+		JobParamsNode params = {.type = JP_OBJECT, .nitems = 2, .items = items};
+		JobParamsNode empty = {.type = JP_OBJECT};
+		const char *need[JOB_PARAMS_MAX_ENCODERS];
+		const char *any[JOB_PARAMS_ANY_ENCODERS];
+		int			n = job_params_any_encoders(1, any);
+
+		CHECK(job_params_encoders(&params, NULL, 0, need) == 1 && strcmp(need[0], "libsvtav1") == 0,
+			  "an av1 job without audio needs libsvtav1 only");
+		CHECK(job_params_encoders(&empty, "out/a.webm", 0, need) == 2 && strcmp(need[0], "libvpx-vp9") == 0 &&
+			  strcmp(need[1], "libopus") == 0, "a webm output's defaults need libvpx-vp9 and libopus");
+		CHECK(job_params_encoders(&empty, NULL, 2, need) == 2 && strcmp(need[0], "h264_nvenc") == 0 &&
+			  strcmp(need[1], "aac") == 0, "a GPU job's default h264 needs NVENC, its audio aac");
+		CHECK(n == 6 && strcmp(any[0], "h264_nvenc") == 0 && strcmp(any[5], "libopus") == 0,
+			  "every encoder a GPU job may need: the codecs' words mapped, copy and none left out");
+	}
 	/* NVENC's presets: x264's ten words onto p1 (fastest) .. p7, medium on p4, its default. */
 	CHECK(strcmp(job_spec_nvenc_preset("placebo"), "p7") == 0 && strcmp(job_spec_nvenc_preset("veryslow"), "p7") == 0 &&
 		  strcmp(job_spec_nvenc_preset("slower"), "p6") == 0 && strcmp(job_spec_nvenc_preset("slow"), "p5") == 0 &&

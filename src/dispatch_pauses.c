@@ -1,0 +1,84 @@
+/*
+ * dispatch_pauses.c: ffrtmp.pause_dispatch() and ffrtmp.resume_dispatch().
+ *
+ * A pause is a row of ffrtmp_data.dispatch_pauses: (tenant, queue), either
+ * NULL meaning "every".  Dispatch (dispatch.c) assigns no queued job that a
+ * pause matches; the jobs stay queued, keeping their place and the quota they
+ * hold, and jobs already assigned or running are not touched.
+ *
+ * Who may pause what: administrators any tenant, any queue, or everything
+ * (tenant => NULL); a tenant principal its own tenant only (tenant => NULL
+ * means its own tenant, and naming another is refused with 42501 by the
+ * tenant lookup, which cannot tell it whether that tenant exists).
+ *
+ * Both calls are idempotent and return whether they changed anything; the
+ * row is written under FORCEd row-level security as the table's owner.
+ */
+#include "ffrtmp.h"
+#include "bounds.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/uuid.h"
+
+/* The scope a call names: *tenant_is_null for every tenant (administrators only). */
+static void
+pause_scope(FunctionCallInfo fcinfo, pg_uuid_t *tenant, bool *tenant_is_null, char **queue)
+{
+	*queue = ffrtmp_text_arg(fcinfo, 1);
+	if (*queue)
+		ffrtmp_check_queue(*queue);
+	*tenant_is_null = PG_ARGISNULL(0) && ffrtmp_caller_admin();
+	if (!*tenant_is_null)
+		*tenant = ffrtmp_target_tenant(ffrtmp_tenant_arg_text(fcinfo, 0));
+}
+
+static bool
+change_pause(FunctionCallInfo fcinfo, bool pause)
+{
+	static KeptQuery insert = {
+		.sql = "INSERT INTO ffrtmp_data.dispatch_pauses (tenant_id, queue, paused_by)"
+		" VALUES ($1, $2, ffrtmp_data.actor())"
+		" ON CONFLICT ON CONSTRAINT dispatch_pauses_scope_key DO NOTHING",
+		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
+	};
+	static KeptQuery delete = {
+		.sql = "DELETE FROM ffrtmp_data.dispatch_pauses"
+		" WHERE tenant_id IS NOT DISTINCT FROM $1 AND queue IS NOT DISTINCT FROM $2",
+		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
+	};
+	pg_uuid_t	tenant;
+	bool		all_tenants;
+	char	   *queue;
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+	bool		changed;
+
+	SPI_connect();
+	pause_scope(fcinfo, &tenant, &all_tenants, &queue);
+	values[0] = all_tenants ? (Datum) 0 : UUIDPGetDatum(&tenant);
+	nulls[0] = all_tenants ? 'n' : ' ';
+	values[1] = queue ? CStringGetTextDatum(queue) : (Datum) 0;
+	nulls[1] = queue ? ' ' : 'n';
+	ffrtmp_run(pause ? &insert : &delete, values, nulls);
+	changed = SPI_processed > 0;
+	SPI_finish();
+	/* A resume may let work run at once. */
+	if (changed && !pause)
+		ffrtmp_wake_scheduler_at_commit();
+	return changed;
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_pause_dispatch);
+Datum
+ffrtmp_pause_dispatch(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(change_pause(fcinfo, true));
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_resume_dispatch);
+Datum
+ffrtmp_resume_dispatch(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(change_pause(fcinfo, false));
+}
