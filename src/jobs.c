@@ -522,6 +522,11 @@ refuse_change(int64 id, const LockedJob *job, const char *change, const char *al
 			 errhint("Only %s jobs can be %s.", allowed, change)));
 }
 
+/*
+ * A canceled job's row describes the cancel: an earlier attempt's failure
+ * (a job canceled while retrying, or while a later attempt ran) is history,
+ * kept in job_events, as finish_job leaves it for a completed job.
+ */
 PG_FUNCTION_INFO_V1(ffrtmp_cancel_job);
 Datum
 ffrtmp_cancel_job(PG_FUNCTION_ARGS)
@@ -529,7 +534,7 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
 	static KeptQuery cancel = {
 		.sql = "UPDATE ffrtmp_data.jobs j"
 		"   SET state = '" JOB_CANCELED "', state_reason = 'canceled by ' || ffrtmp_data.actor(),"
-		"       finished_at = now(), updated_at = now()"
+		"       failure_reason = NULL, error = NULL, finished_at = now(), updated_at = now()"
 		" WHERE j.id = $1"
 		" RETURNING j.*",
 		.nargs = 1, .argtypes = {INT8OID},

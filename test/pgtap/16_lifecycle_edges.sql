@@ -1,0 +1,53 @@
+-- Edges of the job lifecycle of release 0.2 (failure classes, no stale
+-- failure, the run_after bound), each found by trying to break it:
+--   1. a canceled job's row describes the cancel, not an earlier attempt's
+--      failure (which job_events keeps), as a completed job's row does.
+BEGIN;
+SELECT plan(7);
+
+\o /dev/null
+SELECT ffrtmp.create_tenant('edge', plan => 'pro');
+SELECT node_id AS node, session_token AS token
+  FROM ffrtmp.register_node('edge-a', cpu_cores => 4, slots => 4, tenant => 'edge') \gset
+
+-- Runs attempt 1 of a 3-attempt job on the node and fails it (retryable).
+CREATE FUNCTION pg_temp.failed_once(node bigint, token text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    j ffrtmp.jobs;
+BEGIN
+    SELECT * INTO j FROM ffrtmp.submit_job('testsrc://', tenant => 'edge', max_attempts => 3);
+    PERFORM ffrtmp.dispatch();
+    PERFORM ffrtmp.start_job(j.id, 1, node, token);
+    PERFORM ffrtmp.finish_job(j.id, 1, node, token, 'failed', error => 'the decoder crashed', failure_reason => 'runtime_error');
+    RETURN j.id;
+END $$;
+\o
+
+-- 1. Canceled after a failed attempt.
+SELECT pg_temp.failed_once(:node, :'token') AS waiting \gset
+SELECT is((SELECT state FROM ffrtmp.jobs WHERE id = :waiting), 'retrying', 'attempt 1 failed: the job is retrying');
+SELECT results_eq(format('SELECT state, failure_reason, error FROM ffrtmp.cancel_job(%s)', :waiting),
+                  $$VALUES ('canceled', NULL::text, NULL::text)$$,
+                  'canceled while retrying: the row shows the cancel, not attempt 1''s failure');
+SELECT is((SELECT count(*) FROM ffrtmp.job_events
+            WHERE job_id = :waiting AND to_state = 'retrying' AND reason LIKE 'runtime_error: the decoder crashed%'),
+          1::bigint, 'job_events keeps attempt 1''s failure');
+
+\o /dev/null
+SELECT pg_temp.failed_once(:node, :'token') AS running \gset
+UPDATE ffrtmp_data.jobs SET run_after = now(), state = 'queued' WHERE id = :running;
+SELECT ffrtmp.dispatch();
+SELECT ffrtmp.start_job(:running, 2, :node, :'token');
+\o
+SELECT results_eq(format('SELECT state, failure_reason FROM ffrtmp.jobs WHERE id = %s', :running),
+                  $$VALUES ('running', 'runtime_error')$$, 'attempt 2 runs, the row still shows attempt 1''s failure');
+SELECT results_eq(format('SELECT state, failure_reason, error FROM ffrtmp.cancel_job(%s)', :running),
+                  $$VALUES ('canceled', NULL::text, NULL::text)$$,
+                  'canceled while running attempt 2: no stale failure either');
+SELECT is((SELECT count(*) FROM ffrtmp.jobs
+            WHERE tenant_id = (SELECT id FROM ffrtmp.tenants WHERE name = 'edge') AND failure_reason IS NOT NULL),
+          0::bigint, 'so no canceled job counts in a tally of failures by class');
+SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the usage counters stay exact');
+
+SELECT * FROM finish();
+ROLLBACK;
