@@ -76,13 +76,18 @@ check_request_sizes(const JobRequest *r)
 
 /*
  * A job waits for its run_after holding a unit of quota, so the time is
- * finite and at most RUN_AFTER_MAX_DAYS ahead; a past time means now.
+ * finite and at most RUN_AFTER_MAX_DAYS ahead; a past time means now.  The
+ * days are the caller's calendar days, as now() + interval '365 days' counts
+ * them in the session's time zone: across a daylight-saving change they are
+ * an hour more or less than 365 times 24 hours.
  */
 static void
 check_run_after(TimestampTz run_after)
 {
-	TimestampTz latest = GetCurrentTransactionStartTimestamp() +
-		(TimestampTz) RUN_AFTER_MAX_DAYS * USECS_PER_DAY;
+	Interval	days = {.time = 0, .day = RUN_AFTER_MAX_DAYS, .month = 0};
+	TimestampTz latest = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+																 TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+																 IntervalPGetDatum(&days)));
 
 	if (TIMESTAMP_IS_NOBEGIN(run_after))
 		ereport(ERROR,

@@ -1,9 +1,13 @@
 -- Edges of the job lifecycle of release 0.2 (failure classes, no stale
 -- failure, the run_after bound), each found by trying to break it:
 --   1. a canceled job's row describes the cancel, not an earlier attempt's
---      failure (which job_events keeps), as a completed job's row does.
+--      failure (which job_events keeps), as a completed job's row does;
+--   2. run_after => now() + interval '365 days' is accepted in every time
+--      zone: the bound counts days of the caller's calendar, as the interval
+--      does, not 365 periods of 24 hours (a daylight-saving change between
+--      now and then makes them differ by an hour).
 BEGIN;
-SELECT plan(7);
+SELECT plan(11);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('edge', plan => 'pro');
@@ -48,6 +52,35 @@ SELECT is((SELECT count(*) FROM ffrtmp.jobs
             WHERE tenant_id = (SELECT id FROM ffrtmp.tenants WHERE name = 'edge') AND failure_reason IS NOT NULL),
           0::bigint, 'so no canceled job counts in a tally of failures by class');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the usage counters stay exact');
+
+-- 2. The run_after bound in a time zone whose clocks move by an hour between
+-- now and 365 days from now.  A POSIX rule with such a change is searched
+-- for, as today's date decides which rules have one.
+CREATE FUNCTION pg_temp.zone_with_a_change() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    z text;
+BEGIN
+    FOR m IN 1..12 LOOP FOR w IN 1..5 LOOP FOR d IN 0..6 LOOP
+        FOREACH z IN ARRAY ARRAY[format('BRK0BRS,J1/0,M%s.%s.%s/0', m, w, d),
+                                 format('BRK0BRS1,M%s.%s.%s/0,J365/23', m, w, d)] LOOP
+            PERFORM set_config('TimeZone', z, true);
+            IF extract(epoch FROM now() + interval '365 days') - extract(epoch FROM now()) > 365 * 86400 THEN
+                RETURN z;
+            END IF;
+        END LOOP;
+    END LOOP; END LOOP; END LOOP;
+    RESET TimeZone;
+    RETURN NULL;
+END $$;
+SELECT pg_temp.zone_with_a_change() AS zone \gset
+SELECT isnt(:'zone'::text, NULL, 'a time zone where 365 days from now are 365 days and an hour');
+SELECT lives_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'edge', run_after => now() + interval '365 days')$$,
+                'there, run_after => now() + interval ''365 days'' is accepted');
+SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'edge', run_after => now() + interval '365 days 1 second')$$,
+                 '22023', 'run_after must be a time at most 365 days ahead', 'and a second more is refused');
+RESET TimeZone;
+SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'edge', run_after => now() + interval '365 days 1 second')$$,
+                 '22023', 'run_after must be a time at most 365 days ahead', 'and in the default time zone too');
 
 SELECT * FROM finish();
 ROLLBACK;
