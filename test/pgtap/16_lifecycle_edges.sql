@@ -5,9 +5,13 @@
 --   2. run_after => now() + interval '365 days' is accepted in every time
 --      zone: the bound counts days of the caller's calendar, as the interval
 --      does, not 365 periods of 24 hours (a daylight-saving change between
---      now and then makes them differ by an hour).
+--      now and then makes them differ by an hour);
+--   3. capability_mismatch reported by a node means "this machine's
+--      libavcodec lacks the encoder": another node may have it, so the job
+--      is not failed for good on the first node without it (todo: see the
+--      note there).
 BEGIN;
-SELECT plan(11);
+SELECT plan(12);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('edge', plan => 'pro');
@@ -81,6 +85,27 @@ SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'edge', run_
 RESET TimeZone;
 SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'edge', run_after => now() + interval '365 days 1 second')$$,
                  '22023', 'run_after must be a time at most 365 days ahead', 'and in the default time zone too');
+
+-- 3. A node without the job's encoder.  Dispatch does not match encoders, so
+-- an av1 job may land on a node whose libavcodec lacks libsvtav1 while
+-- another node of the pool has it; the worker reports capability_mismatch
+-- ("this machine's libavcodec has no libsvtav1 encoder"), a class marked
+-- deterministic, and the job fails for good on attempt 1 of 3.  Release 0.1
+-- retried it (and a later attempt could reach the capable node).
+\o /dev/null
+SELECT node_id AS small, session_token AS small_token
+  FROM ffrtmp.register_node('edge-small', cpu_cores => 2, slots => 1, encoders => '{libx264}', tenant => 'edge') \gset
+SELECT ffrtmp.register_node('edge-av1', cpu_cores => 16, slots => 1, encoders => '{libx264,libsvtav1}', tenant => 'edge');
+UPDATE ffrtmp_data.nodes SET state = 'offline' WHERE id = :node;
+SELECT id AS av1 FROM ffrtmp.submit_job('testsrc://', tenant => 'edge', params => '{"video_codec": "av1"}', max_attempts => 3) \gset
+SELECT ffrtmp.dispatch();
+SELECT ffrtmp.start_job(:av1, 1, :small, :'small_token');
+SELECT ffrtmp.finish_job(:av1, 1, :small, :'small_token', 'failed',
+                         error => 'this machine''s libavcodec has no libsvtav1 encoder', failure_reason => 'capability_mismatch');
+\o
+SELECT todo('capability_mismatch from one node ends the job although another node offers the encoder', 1);
+SELECT is((SELECT state FROM ffrtmp.jobs WHERE id = :av1), 'retrying',
+          'a node that lacks the encoder does not end a job another node of the pool can run');
 
 SELECT * FROM finish();
 ROLLBACK;
