@@ -9,9 +9,13 @@
 --   3. capability_mismatch reported by a node means "this machine's
 --      libavcodec lacks the encoder": another node may have it, so the job
 --      is not failed for good on the first node without it (todo: see the
---      note there).
+--      note there);
+--   4. neighbours that hold: a retryable failure on the last attempt ends
+--      the job; retry_job's new run still ends at once on a deterministic
+--      failure; a heartbeat that lists another node's job changes nothing of
+--      that node's.
 BEGIN;
-SELECT plan(12);
+SELECT plan(18);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('edge', plan => 'pro');
@@ -106,6 +110,50 @@ SELECT ffrtmp.finish_job(:av1, 1, :small, :'small_token', 'failed',
 SELECT todo('capability_mismatch from one node ends the job although another node offers the encoder', 1);
 SELECT is((SELECT state FROM ffrtmp.jobs WHERE id = :av1), 'retrying',
           'a node that lacks the encoder does not end a job another node of the pool can run');
+
+
+-- 4. Neighbours that hold.
+\o /dev/null
+UPDATE ffrtmp_data.nodes SET state = 'offline' WHERE tenant_id = (SELECT id FROM ffrtmp.tenants WHERE name = 'edge');
+SELECT node_id AS n1, session_token AS t1 FROM ffrtmp.register_node('edge-1', cpu_cores => 4, slots => 1, tenant => 'edge') \gset
+SELECT id AS last FROM ffrtmp.submit_job('testsrc://', tenant => 'edge', max_attempts => 2) \gset
+SELECT ffrtmp.dispatch();
+SELECT ffrtmp.start_job(:last, 1, :n1, :'t1');
+SELECT ffrtmp.finish_job(:last, 1, :n1, :'t1', 'failed', error => 'reset by peer', failure_reason => 'network_error');
+UPDATE ffrtmp_data.jobs SET run_after = now(), state = 'queued' WHERE id = :last;
+SELECT ffrtmp.dispatch();
+SELECT ffrtmp.start_job(:last, 2, :n1, :'t1');
+\o
+SELECT results_eq(format($$SELECT state, attempt, failure_reason, finished_at IS NOT NULL
+                             FROM ffrtmp.finish_job(%s, 2, %s, %L, 'failed', error => 'reset again', failure_reason => 'network_error')$$,
+                         :last, :n1, :'t1'),
+                  $$VALUES ('failed', 2, 'network_error', true)$$,
+                  'a retryable failure on the last attempt ends the job failed, with its class');
+SELECT results_eq(format('SELECT state, attempt, first_attempt, failure_reason FROM ffrtmp.retry_job(%s)', :last),
+                  $$VALUES ('queued', 3, 3, NULL::text)$$, 'retry_job starts a new run of two attempts, no failure shown');
+\o /dev/null
+SELECT ffrtmp.dispatch();
+SELECT ffrtmp.start_job(:last, 3, :n1, :'t1');
+\o
+SELECT results_eq(format($$SELECT state, attempt FROM ffrtmp.finish_job(%s, 3, %s, %L, 'failed', error => 'gone', failure_reason => 'input_error')$$,
+                         :last, :n1, :'t1'),
+                  $$VALUES ('failed', 3)$$, 'a deterministic failure ends the new run on its first attempt');
+
+\o /dev/null
+SELECT node_id AS n2, session_token AS t2 FROM ffrtmp.register_node('edge-2', cpu_cores => 4, slots => 1, tenant => 'edge') \gset
+SELECT id AS on1 FROM ffrtmp.submit_job('testsrc://', tenant => 'edge') \gset
+SELECT id AS on2 FROM ffrtmp.submit_job('testsrc://', tenant => 'edge') \gset
+SELECT ffrtmp.dispatch();
+SELECT ffrtmp.start_job(j.id, 1, j.node_id, CASE j.node_id WHEN :n1 THEN :'t1' ELSE :'t2' END)
+  FROM ffrtmp_data.jobs j WHERE j.id IN (:on1, :on2);
+SELECT id AS job1 FROM ffrtmp_data.jobs WHERE id IN (:on1, :on2) AND node_id = :n1 \gset
+SELECT id AS job2 FROM ffrtmp_data.jobs WHERE id IN (:on1, :on2) AND node_id = :n2 \gset
+\o
+SELECT is(ffrtmp.node_heartbeat(:n2, :'t2', ARRAY[:job1]::bigint[]), 'online', 'node 2 heartbeats listing node 1''s job only');
+SELECT results_eq(format('SELECT id, state FROM ffrtmp.jobs WHERE id IN (%s, %s) ORDER BY id = %s', :job1, :job2, :job2),
+                  format('VALUES (%s::bigint, %L), (%s, %L)', :job1, 'running', :job2, 'retrying'),
+                  'node 1''s job runs on; node 2''s own unlisted job ends');
+SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the counters stay exact');
 
 SELECT * FROM finish();
 ROLLBACK;
