@@ -75,13 +75,18 @@ check_request_sizes(const JobRequest *r)
 
 /*
  * A job waits for its run_after holding a unit of quota, so the time is
- * finite and at most RUN_AFTER_MAX_DAYS ahead; a past time means now.
+ * finite and at most RUN_AFTER_MAX_DAYS ahead; a past time means now.  The
+ * days are the caller's calendar days, as now() + interval '365 days' counts
+ * them in the session's time zone: across a daylight-saving change they are
+ * an hour more or less than 365 times 24 hours.
  */
 static void
 check_run_after(TimestampTz run_after)
 {
-	TimestampTz latest = GetCurrentTransactionStartTimestamp() +
-		(TimestampTz) RUN_AFTER_MAX_DAYS * USECS_PER_DAY;
+	Interval	days = {.time = 0, .day = RUN_AFTER_MAX_DAYS, .month = 0};
+	TimestampTz latest = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+																 TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+																 IntervalPGetDatum(&days)));
 
 	if (TIMESTAMP_IS_NOBEGIN(run_after))
 		ereport(ERROR,
@@ -517,6 +522,11 @@ refuse_change(int64 id, const LockedJob *job, const char *change, const char *al
 			 errhint("Only %s jobs can be %s.", allowed, change)));
 }
 
+/*
+ * A canceled job's row describes the cancel: an earlier attempt's failure
+ * (a job canceled while retrying, or while a later attempt ran) is history,
+ * kept in job_events, as finish_job leaves it for a completed job.
+ */
 PG_FUNCTION_INFO_V1(ffrtmp_cancel_job);
 Datum
 ffrtmp_cancel_job(PG_FUNCTION_ARGS)
@@ -524,7 +534,7 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
 	static KeptQuery cancel = {
 		.sql = "UPDATE ffrtmp_data.jobs j"
 		"   SET state = '" JOB_CANCELED "', state_reason = 'canceled by ' || ffrtmp_data.actor(),"
-		"       finished_at = now(), updated_at = now()"
+		"       failure_reason = NULL, error = NULL, finished_at = now(), updated_at = now()"
 		" WHERE j.id = $1"
 		" RETURNING j.*",
 		.nargs = 1, .argtypes = {INT8OID},

@@ -159,9 +159,14 @@ BEGIN ATOMIC
                               'problems', coalesce(jsonb_agg(problem), '[]'::jsonb),
                               -- Not a readiness problem (one tenant's job must not take
                               -- the service out of rotation), but worth a look.
+                              -- The setting is read here, as the leader reads it: 0 never rejects.
                               'warnings', (SELECT coalesce(jsonb_agg(w), '[]'::jsonb) FROM (
-                                  SELECT format('%s queued jobs ask for CPU cores, GPUs or encoders that no online or draining node they may use offers (ids %s); they are rejected after ffrtmp.reject_unrunnable_after',
-                                                j ->> 'unrunnable_jobs', j ->> 'unrunnable_job_ids') AS w
+                                  SELECT format('%s queued jobs ask for CPU cores, GPUs or encoders that no online or draining node they may use offers (ids %s); %s',
+                                                j ->> 'unrunnable_jobs', j ->> 'unrunnable_job_ids',
+                                                CASE WHEN current_setting('ffrtmp.reject_unrunnable_after')::interval > interval '0'
+                                                     THEN format('they are rejected after ffrtmp.reject_unrunnable_after (%s) without a capable node',
+                                                                 current_setting('ffrtmp.reject_unrunnable_after'))
+                                                     ELSE 'they wait for a capable node (ffrtmp.reject_unrunnable_after = 0 never rejects them)' END) AS w
                                     FROM h WHERE (j ->> 'unrunnable_jobs')::bigint > 0
                                   UNION ALL
                                   SELECT format('dispatch is paused (ffrtmp.dispatch_pauses): %s',
