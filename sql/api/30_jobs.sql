@@ -227,6 +227,40 @@ SELECT j.id, j.seq, j.tenant_id, t.name AS tenant_name, j.state, j.queue, j.prio
   LEFT JOIN LATERAL ffrtmp_data.progress_for_people(p.progress) h ON true;
 COMMENT ON VIEW ffrtmp_data.job_details IS
     'Jobs with their tenant''s name and the latest progress of the current attempt, under the tables'' row-level security: behind get_job, tenant_jobs and ffrtmp.job_details.';
+COMMENT ON COLUMN ffrtmp_data.job_details.id IS 'Global job id.';
+COMMENT ON COLUMN ffrtmp_data.job_details.seq IS 'Per-tenant job number (ffrtmp.job_id(seq) turns it into the id).';
+COMMENT ON COLUMN ffrtmp_data.job_details.tenant_id IS 'Owning tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_details.tenant_name IS 'Owning tenant''s name.';
+COMMENT ON COLUMN ffrtmp_data.job_details.state IS 'The job''s state (ffrtmp.job_states).';
+COMMENT ON COLUMN ffrtmp_data.job_details.queue IS 'live, default or batch.';
+COMMENT ON COLUMN ffrtmp_data.job_details.priority IS 'Higher runs first within a tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_details.input_url IS 'Input URL.';
+COMMENT ON COLUMN ffrtmp_data.job_details.output_url IS 'Output path or URL.';
+COMMENT ON COLUMN ffrtmp_data.job_details.preset IS 'Preset used, if any.';
+COMMENT ON COLUMN ffrtmp_data.job_details.params IS 'Encode parameters in force.';
+COMMENT ON COLUMN ffrtmp_data.job_details.cpu_cores IS 'CPU cores needed.';
+COMMENT ON COLUMN ffrtmp_data.job_details.gpus IS 'GPUs needed.';
+COMMENT ON COLUMN ffrtmp_data.job_details.attempt IS 'Attempt number (only grows).';
+COMMENT ON COLUMN ffrtmp_data.job_details.first_attempt IS 'Attempt number at which the current run began.';
+COMMENT ON COLUMN ffrtmp_data.job_details.max_attempts IS 'Attempts allowed per run.';
+COMMENT ON COLUMN ffrtmp_data.job_details.run_after IS 'Earliest dispatch time.';
+COMMENT ON COLUMN ffrtmp_data.job_details.timeout IS 'Longest an attempt may run.';
+COMMENT ON COLUMN ffrtmp_data.job_details.node_id IS 'Node assigned.';
+COMMENT ON COLUMN ffrtmp_data.job_details.idempotency_key IS 'Caller''s idempotency key.';
+COMMENT ON COLUMN ffrtmp_data.job_details.state_reason IS 'Why the job is in its state.';
+COMMENT ON COLUMN ffrtmp_data.job_details.failure_reason IS 'Failure class.';
+COMMENT ON COLUMN ffrtmp_data.job_details.error IS 'Last error message.';
+COMMENT ON COLUMN ffrtmp_data.job_details.result IS 'Output description.';
+COMMENT ON COLUMN ffrtmp_data.job_details.created_at IS 'Submitted at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.updated_at IS 'Last changed at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.started_at IS 'Current attempt started at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.finished_at IS 'Reached a final state at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.frames IS 'Frames encoded so far by the current attempt (its latest progress report).';
+COMMENT ON COLUMN ffrtmp_data.job_details.fps IS 'Frames encoded per second, 1 decimal.';
+COMMENT ON COLUMN ffrtmp_data.job_details.speed IS 'Output seconds per second of work, 2 decimals: 1.25 is 1.25x real time.';
+COMMENT ON COLUMN ffrtmp_data.job_details.percent IS 'Share of the input done, 1 decimal; NULL when the input''s length is unknown (a live input).';
+COMMENT ON COLUMN ffrtmp_data.job_details.eta IS 'Time left at the current speed, in whole seconds, as of progress_at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.progress_at IS 'When the current attempt last reported progress.';
 ALTER VIEW ffrtmp_data.job_details OWNER TO ffrtmp_owner;
 
 CREATE OR REPLACE FUNCTION ffrtmp_data.read_job_details() RETURNS SETOF ffrtmp_data.job_details
