@@ -13,6 +13,7 @@
 #include "ffrtmp.h"
 #include "bounds.h"
 
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
@@ -450,7 +451,25 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
 
-/* get_job's row: the job as people read it (ffrtmp_data.job_details, sql/api/30_jobs.sql). */
+/*
+ * get_job and tenant_jobs return the job as people read it
+ * (ffrtmp_data.job_details, sql/api/30_jobs.sql).  Under release 0.1's SQL
+ * (this library before ALTER EXTENSION ffrtmp UPDATE) they return
+ * ffrtmp.jobs, and job_details does not exist: they read the table then.
+ */
+static bool
+returns_job_details(FunctionCallInfo fcinfo)
+{
+	TupleDesc	desc;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		return false;
+	for (int i = 0; i < desc->natts; i++)
+		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), "tenant_name") == 0)
+			return true;
+	return false;
+}
+
 PG_FUNCTION_INFO_V1(ffrtmp_get_job);
 Datum
 ffrtmp_get_job(PG_FUNCTION_ARGS)
@@ -459,12 +478,16 @@ ffrtmp_get_job(PG_FUNCTION_ARGS)
 		.sql = "SELECT * FROM ffrtmp_data.job_details WHERE id = $1",
 		.nargs = 1, .argtypes = {INT8OID},
 	};
+	static KeptQuery stored = {
+		.sql = "SELECT * FROM ffrtmp_data.jobs WHERE id = $1",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
 	Datum		id;
 
 	ffrtmp_require_arg(fcinfo, 0, "id");
 	id = PG_GETARG_DATUM(0);
 	SPI_connect();
-	ffrtmp_run(&details, &id, NULL);
+	ffrtmp_run(returns_job_details(fcinfo) ? &details : &stored, &id, NULL);
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
@@ -660,6 +683,11 @@ ffrtmp_tenant_jobs(PG_FUNCTION_ARGS)
 		" ORDER BY seq DESC",
 		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
 	};
+	static KeptQuery list_stored = {
+		.sql = "SELECT * FROM ffrtmp_data.jobs WHERE tenant_id = $1 AND ($2::text IS NULL OR state = $2)"
+		" ORDER BY seq DESC",
+		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
+	};
 	pg_uuid_t	tenant;
 	Datum		values[2];
 	char		nulls[2] = {' ', PG_ARGISNULL(1) ? 'n' : ' '};
@@ -678,7 +706,7 @@ ffrtmp_tenant_jobs(PG_FUNCTION_ARGS)
 					 errmsg("unknown job state \"%s\"", ffrtmp_echo(ffrtmp_text_arg(fcinfo, 1))),
 					 errhint("SELECT state FROM ffrtmp.job_states lists the states.")));
 	}
-	ffrtmp_run(&list, values, nulls);
+	ffrtmp_run(returns_job_details(fcinfo) ? &list : &list_stored, values, nulls);
 	ffrtmp_return_rows(fcinfo);
 	return (Datum) 0;
 }
