@@ -347,9 +347,10 @@ COMMENT ON COLUMN ffrtmp.job_details.eta IS 'Time left at the current speed, in 
 COMMENT ON COLUMN ffrtmp.job_details.progress_at IS 'When the current attempt last reported progress.';
 GRANT SELECT ON ffrtmp.job_details TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
+-- tenant_name last: a column added to a view goes at its end (0.2 added it).
 CREATE OR REPLACE VIEW ffrtmp.job_events WITH (security_invoker = true) AS
-SELECT id, job_id, tenant_id, attempt, from_state, to_state, reason, actor, at
-FROM ffrtmp_data.read_job_events();
+SELECT e.id, e.job_id, e.tenant_id, e.attempt, e.from_state, e.to_state, e.reason, e.actor, e.at, t.name AS tenant_name
+FROM ffrtmp_data.read_job_events() e LEFT JOIN ffrtmp.tenants t ON t.id = e.tenant_id;
 COMMENT ON VIEW ffrtmp.job_events IS 'Job history: every state change with its reason and actor.';
 COMMENT ON COLUMN ffrtmp.job_events.id IS 'Event id.';
 COMMENT ON COLUMN ffrtmp.job_events.job_id IS 'Job.';
@@ -360,16 +361,19 @@ COMMENT ON COLUMN ffrtmp.job_events.to_state IS 'State after.';
 COMMENT ON COLUMN ffrtmp.job_events.reason IS 'Why.';
 COMMENT ON COLUMN ffrtmp.job_events.actor IS 'Who.';
 COMMENT ON COLUMN ffrtmp.job_events.at IS 'When.';
+COMMENT ON COLUMN ffrtmp.job_events.tenant_name IS 'Tenant''s name.';
 GRANT SELECT ON ffrtmp.job_events TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE VIEW ffrtmp.job_progress WITH (security_invoker = true) AS
-SELECT job_id, tenant_id, attempt, progress, updated_at FROM ffrtmp_data.read_job_progress();
+SELECT p.job_id, p.tenant_id, p.attempt, p.progress, p.updated_at, t.name AS tenant_name
+FROM ffrtmp_data.read_job_progress() p LEFT JOIN ffrtmp.tenants t ON t.id = p.tenant_id;
 COMMENT ON VIEW ffrtmp.job_progress IS 'Latest progress of running jobs.';
 COMMENT ON COLUMN ffrtmp.job_progress.job_id IS 'Job.';
 COMMENT ON COLUMN ffrtmp.job_progress.tenant_id IS 'Tenant.';
 COMMENT ON COLUMN ffrtmp.job_progress.attempt IS 'Attempt reporting.';
 COMMENT ON COLUMN ffrtmp.job_progress.progress IS 'Frames, fps, speed, percent, bitrate...';
 COMMENT ON COLUMN ffrtmp.job_progress.updated_at IS 'When reported.';
+COMMENT ON COLUMN ffrtmp.job_progress.tenant_name IS 'Tenant''s name.';
 GRANT SELECT ON ffrtmp.job_progress TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE VIEW ffrtmp.presets WITH (security_invoker = true) AS

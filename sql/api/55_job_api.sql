@@ -60,7 +60,8 @@ GRANT EXECUTE ON FUNCTION ffrtmp.retry_job(bigint) TO ffrtmp_admin, ffrtmp_tenan
 CREATE OR REPLACE FUNCTION ffrtmp.job_history(job_id bigint) RETURNS SETOF ffrtmp.job_events
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT e.id, e.job_id, e.tenant_id, e.attempt, e.from_state, e.to_state, e.reason, e.actor, e.at
+    SELECT e.id, e.job_id, e.tenant_id, e.attempt, e.from_state, e.to_state, e.reason, e.actor, e.at,
+           (SELECT t.name FROM ffrtmp_data.tenants t WHERE t.id = e.tenant_id)
       FROM ffrtmp_data.job_events e
      WHERE e.job_id = job_history.job_id
        AND (ffrtmp.caller_is_admin() OR e.tenant_id = ffrtmp.current_tenant())

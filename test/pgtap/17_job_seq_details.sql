@@ -3,7 +3,7 @@
 -- tenant anything about another tenant's numbers; get_job, tenant_jobs and
 -- ffrtmp.job_details with the tenant's name and the latest progress, rounded.
 BEGIN;
-SELECT plan(27);
+SELECT plan(31);
 
 \o /dev/null
 SELECT id AS sq_id FROM ffrtmp.create_tenant('sq', plan => 'pro') \gset
@@ -71,6 +71,14 @@ SELECT is((ffrtmp_data.progress_for_people('{"percent": 50, "speed": 2, "out_tim
           'the time left is the output left over the speed');
 SELECT is((ffrtmp_data.progress_for_people('{"percent": 50}')).eta, NULL, 'without a speed there is no time left');
 SELECT is((ffrtmp_data.progress_for_people('{"fps": 1e300}')).fps, NULL, 'an absurd number is NULL');
+
+-- Tenant names beside tenant ids where people read jobs.
+SELECT is((SELECT DISTINCT tenant_name FROM ffrtmp.job_history(:job1)), 'sq', 'job_history names the tenant');
+SELECT is((SELECT DISTINCT tenant_name FROM ffrtmp.job_events WHERE job_id = :job1), 'sq', 'so does job_events');
+SELECT is((SELECT tenant_name FROM ffrtmp.job_progress WHERE job_id = :job1), 'sq', 'and job_progress');
+SET ROLE sq_user;
+SELECT is((SELECT array_agg(DISTINCT tenant_name) FROM ffrtmp.job_events), ARRAY['sq'], 'a tenant reads its own name there');
+RESET ROLE;
 
 -- Under row-level security.
 SET ROLE sq_other_user;
