@@ -304,7 +304,8 @@ BEGIN
             RAISE EXCEPTION 'line % of the batch is too long: % bytes, at most 1024', i, octet_length(l ->> 'text')
                 USING ERRCODE = '22023', HINT = 'Cut each line to 1024 bytes.';
         END IF;
-        IF (l ->> 'text') ~ '[[:cntrl:]]' THEN
+        -- The ASCII controls, as everywhere nodes store text (bounds.c), whatever the locale.
+        IF (l ->> 'text') ~ '[\u0001-\u001f\u007f]' THEN
             RAISE EXCEPTION 'line % of the batch holds a control character', i
                 USING ERRCODE = '22023', HINT = 'Send one line per element, without control characters.';
         END IF;

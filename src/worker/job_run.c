@@ -7,10 +7,13 @@
 #include "job_run.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -351,7 +354,26 @@ static const JobRunRequest *logging_job;
  * process says.  libav's threads log too: each report is one write().
  */
 static int	log_fd = -1;
+static int	log_pipe_size;		/* 0: unknown */
 static const JobPlan *log_plan;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static long log_dropped;
+
+/*
+ * Whether a log line of len bytes leaves the pipe at least half free.  A
+ * supervisor busy with a slow database call reads nothing for a while: log
+ * lines are then dropped rather than block the transcode (a write to a full
+ * pipe would stop libav's threads), and the other reports keep their room.
+ */
+static int
+log_has_room(size_t len)
+{
+	int			unread = 0;
+
+	if (log_pipe_size <= 0 || ioctl(log_fd, FIONREAD, &unread) != 0)
+		return 1;
+	return (size_t) unread + len <= (size_t) log_pipe_size / 2;
+}
 
 static void
 tap_to_report(WorkerLogLevel level, int64_t job_id, const char *message)
@@ -369,8 +391,19 @@ tap_to_report(WorkerLogLevel level, int64_t job_id, const char *message)
 	}
 	av_messages_sanitize(message, log_plan && log_plan->input[0] ? log_plan->input : NULL,
 						 log_plan ? log_plan->final_path : NULL, clean, sizeof(clean));
-	if (clean[0])
+	if (clean[0] == '\0')
+		return;
+	pthread_mutex_lock(&log_lock);
+	if (!log_has_room(strlen(clean) + 64))
+		log_dropped++;
+	else
+	{
+		if (log_dropped > 0)
+			report(log_fd, "log warning worker %ld log lines dropped: the worker was busy", log_dropped);
+		log_dropped = 0;
 		report(log_fd, "log %s %s %s", job_log_level_name(level), job_log_source_name(source), clean);
+	}
+	pthread_mutex_unlock(&log_lock);
 }
 
 static void
@@ -413,6 +446,7 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 
 	logging_job = req;
 	log_fd = report_fd;
+	log_pipe_size = fcntl(report_fd, F_GETPIPE_SZ);
 	log_plan = plan;
 	worker_log_set_tap(tap_to_report);
 	av_messages_install(log_libav);

@@ -2,7 +2,7 @@
 -- database, whatever a node sends), what a tenant reads (its own jobs'
 -- lines only, every attempt or one), and that pruning takes them.
 BEGIN;
-SELECT plan(26);
+SELECT plan(27);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('lg', plan => 'pro');
@@ -35,6 +35,9 @@ SELECT throws_like(format($$SELECT ffrtmp.append_job_log(%s, 1, %s, %L,
 SELECT throws_ok(format($$SELECT ffrtmp.append_job_log(%s, 1, %s, %L,
                  jsonb_build_array(jsonb_build_object('line', 3, 'at', 1, 'level', 'info', 'source', 'worker', 'text', E'a\nb')))$$,
                  :job, :node, :'token'), '22023', 'line 1 of the batch holds a control character', 'a newline inside a line is refused');
+SELECT throws_ok(format($$SELECT ffrtmp.append_job_log(%s, 1, %s, %L,
+                 jsonb_build_array(jsonb_build_object('line', 3, 'at', 1, 'level', 'info', 'source', 'worker', 'text', E'a\tb\x7f'))))$$,
+                 :job, :node, :'token'), '22023', 'line 1 of the batch holds a control character', 'a tab or DEL too');
 SELECT throws_ok(format($$SELECT ffrtmp.append_job_log(%s, 1, %s, %L,
                  jsonb_build_array(jsonb_build_object('line', 3, 'at', 1, 'level', 'debug', 'source', 'worker', 'text', 'x')))$$,
                  :job, :node, :'token'), '22023', 'line 1 of the batch is not a log line', 'an unknown level is refused');
