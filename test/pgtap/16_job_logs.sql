@@ -36,7 +36,7 @@ SELECT throws_ok(format($$SELECT ffrtmp.append_job_log(%s, 1, %s, %L,
                  jsonb_build_array(jsonb_build_object('line', 3, 'at', 1, 'level', 'info', 'source', 'worker', 'text', E'a\nb')))$$,
                  :job, :node, :'token'), '22023', 'line 1 of the batch holds a control character', 'a newline inside a line is refused');
 SELECT throws_ok(format($$SELECT ffrtmp.append_job_log(%s, 1, %s, %L,
-                 jsonb_build_array(jsonb_build_object('line', 3, 'at', 1, 'level', 'info', 'source', 'worker', 'text', E'a\tb\x7f'))))$$,
+                 jsonb_build_array(jsonb_build_object('line', 3, 'at', 1, 'level', 'info', 'source', 'worker', 'text', E'a\tb\x7f')))$$,
                  :job, :node, :'token'), '22023', 'line 1 of the batch holds a control character', 'a tab or DEL too');
 SELECT throws_ok(format($$SELECT ffrtmp.append_job_log(%s, 1, %s, %L,
                  jsonb_build_array(jsonb_build_object('line', 3, 'at', 1, 'level', 'debug', 'source', 'worker', 'text', 'x')))$$,
