@@ -13,6 +13,7 @@
 #include "ffrtmp.h"
 #include "bounds.h"
 
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
@@ -450,13 +451,92 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
 
+/*
+ * get_job and tenant_jobs return the job as people read it
+ * (ffrtmp_data.job_details, sql/api/30_jobs.sql).  Under release 0.1's SQL
+ * (this library before ALTER EXTENSION ffrtmp UPDATE) they return
+ * ffrtmp.jobs, and job_details does not exist: they read the table then.
+ */
+static bool
+returns_job_details(FunctionCallInfo fcinfo)
+{
+	TupleDesc	desc;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		return false;
+	for (int i = 0; i < desc->natts; i++)
+		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), "tenant_name") == 0)
+			return true;
+	return false;
+}
+
 PG_FUNCTION_INFO_V1(ffrtmp_get_job);
 Datum
 ffrtmp_get_job(PG_FUNCTION_ARGS)
 {
+	static KeptQuery details = {
+		.sql = "SELECT * FROM ffrtmp_data.job_details WHERE id = $1",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
+	static KeptQuery stored = {
+		.sql = "SELECT * FROM ffrtmp_data.jobs WHERE id = $1",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
+	Datum		id;
+
 	ffrtmp_require_arg(fcinfo, 0, "id");
+	id = PG_GETARG_DATUM(0);
 	SPI_connect();
-	PG_RETURN_DATUM(return_job(fcinfo, PG_GETARG_INT64(0)));
+	ffrtmp_run(returns_job_details(fcinfo) ? &details : &stored, &id, NULL);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
+				 errmsg("job %lld does not exist", (long long) DatumGetInt64(id)),
+				 errhint("SELECT id, state FROM ffrtmp.jobs lists the jobs you can see.")));
+	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
+}
+
+/*
+ * The id of a tenant's job number (ffrtmp.job_id).  A tenant principal
+ * names no tenant (or its own; another is refused as ffrtmp_find_tenant
+ * refuses it), so it can only ever look among its own numbers; a number it
+ * does not have is one error, whether another tenant has it or nobody.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_job_id);
+Datum
+ffrtmp_job_id(PG_FUNCTION_ARGS)
+{
+	static KeptQuery by_seq = {
+		.sql = "SELECT id FROM ffrtmp_data.jobs WHERE tenant_id = $1 AND seq = $2",
+		.nargs = 2, .argtypes = {UUIDOID, INT8OID},
+	};
+	int64		seq;
+	pg_uuid_t	tenant;
+	Datum		values[2];
+	bool		isnull;
+	int64		id;
+
+	ffrtmp_require_arg(fcinfo, 0, "seq");
+	seq = PG_GETARG_INT64(0);
+	SPI_connect();
+	if (PG_ARGISNULL(1) && ffrtmp_caller_admin())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("job number %lld names no tenant", (long long) seq),
+				 errdetail("Job numbers are per tenant, and administrators act for every tenant."),
+				 errhint("Name the tenant: ffrtmp.job_id(%lld, tenant => 'name').", (long long) seq)));
+	tenant = ffrtmp_target_tenant(ffrtmp_tenant_arg_text(fcinfo, 1));
+	values[0] = UUIDPGetDatum(&tenant);
+	values[1] = Int64GetDatum(seq);
+	ffrtmp_run(&by_seq, values, NULL);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
+				 errmsg("job number %lld does not exist", (long long) seq),
+				 errhint("SELECT seq, id, state FROM ffrtmp.jobs lists the jobs you can see.")));
+	id = DatumGetInt64(ffrtmp_get_datum(1, &isnull));
+	SPI_finish();
+	PG_RETURN_INT64(id);
 }
 
 /*
@@ -604,6 +684,11 @@ ffrtmp_tenant_jobs(PG_FUNCTION_ARGS)
 		.nargs = 1, .argtypes = {TEXTOID},
 	};
 	static KeptQuery list = {
+		.sql = "SELECT * FROM ffrtmp_data.job_details WHERE tenant_id = $1 AND ($2::text IS NULL OR state = $2)"
+		" ORDER BY seq DESC",
+		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
+	};
+	static KeptQuery list_stored = {
 		.sql = "SELECT * FROM ffrtmp_data.jobs WHERE tenant_id = $1 AND ($2::text IS NULL OR state = $2)"
 		" ORDER BY seq DESC",
 		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
@@ -626,7 +711,7 @@ ffrtmp_tenant_jobs(PG_FUNCTION_ARGS)
 					 errmsg("unknown job state \"%s\"", ffrtmp_echo(ffrtmp_text_arg(fcinfo, 1))),
 					 errhint("SELECT state FROM ffrtmp.job_states lists the states.")));
 	}
-	ffrtmp_run(&list, values, nulls);
+	ffrtmp_run(returns_job_details(fcinfo) ? &list : &list_stored, values, nulls);
 	ffrtmp_return_rows(fcinfo);
 	return (Datum) 0;
 }

@@ -106,6 +106,10 @@ DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.job_progress;
 CREATE POLICY tenant_isolation ON ffrtmp_data.job_progress
     USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
 COMMENT ON POLICY tenant_isolation ON ffrtmp_data.job_progress IS 'A tenant sees its own jobs'' progress; administrators see all.';
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.job_logs;
+CREATE POLICY tenant_isolation ON ffrtmp_data.job_logs
+    USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.job_logs IS 'A tenant sees its own jobs'' logs; administrators see all.';
 -- Built-in presets (tenant_id NULL) are readable by all but writable by administrators only.
 DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.presets;
 CREATE POLICY tenant_isolation ON ffrtmp_data.presets
@@ -164,10 +168,117 @@ ALTER FUNCTION ffrtmp_data.read_presets() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.read_presets() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.read_presets() TO ffrtmp_admin, ffrtmp_tenant;
 
+/* A number the worker reported under key, or NULL when it is missing or not a number. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.progress_number(progress jsonb, key text) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN pg_catalog.jsonb_typeof(progress -> key) = 'number' THEN (progress -> key)::numeric END;
+COMMENT ON FUNCTION ffrtmp_data.progress_number(jsonb, text) IS
+    'A number of a progress report, or NULL when the key is missing or holds no number.';
+ALTER FUNCTION ffrtmp_data.progress_number(jsonb, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.progress_number(jsonb, text) FROM PUBLIC;
+
+/*
+ * A progress report rounded for people: whole frames, fps to 1 decimal,
+ * speed (1.25 = 1.25 times real time) to 2, percent to 1, and the time left
+ * at that speed (the output's remaining seconds over speed) to whole seconds.
+ * A value the worker did not report, or that makes no sense (negative, not
+ * a number, absurdly large), is NULL rather than an error: a person reads
+ * this, and get_job must never fail on a report.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.progress_for_people(progress jsonb,
+    OUT frames bigint, OUT fps numeric, OUT speed numeric, OUT percent numeric, OUT eta interval)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN n.frames >= 0 AND n.frames < 1e15 THEN pg_catalog.trunc(n.frames)::bigint END,
+           CASE WHEN n.fps >= 0 AND n.fps < 1e9 THEN pg_catalog.round(n.fps, 1) END,
+           CASE WHEN n.speed >= 0 AND n.speed < 1e9 THEN pg_catalog.round(n.speed, 2) END,
+           CASE WHEN n.percent >= 0 THEN pg_catalog.round(LEAST(n.percent, 100), 1) END,
+           CASE WHEN n.percent >= 100 THEN '0'::interval
+                WHEN n.percent > 0 AND n.speed > 0 AND n.out_time > 0
+                 AND n.out_time * (100 - n.percent) / n.percent / n.speed < 1e8
+                THEN pg_catalog.make_interval(secs => pg_catalog.round(n.out_time * (100 - n.percent) / n.percent / n.speed)::double precision)
+           END
+      FROM (SELECT ffrtmp_data.progress_number(progress, 'frames') AS frames,
+                   ffrtmp_data.progress_number(progress, 'fps') AS fps,
+                   ffrtmp_data.progress_number(progress, 'speed') AS speed,
+                   ffrtmp_data.progress_number(progress, 'percent') AS percent,
+                   ffrtmp_data.progress_number(progress, 'out_time') AS out_time) n;
+END;
+COMMENT ON FUNCTION ffrtmp_data.progress_for_people(jsonb) IS
+    'A progress report rounded for people: frames, fps (1 decimal), speed (2 decimals, 1.25 = 1.25x real time), percent (1 decimal) and the time left (whole seconds); NULL for what was not reported or makes no sense.';
+ALTER FUNCTION ffrtmp_data.progress_for_people(jsonb) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.progress_for_people(jsonb) FROM PUBLIC;
+
+/*
+ * A job as people read it: the job, its tenant's name, and the latest
+ * progress of its current attempt, rounded.  Read as its owner, so row-level
+ * security on jobs, tenants and job_progress decides what a caller sees;
+ * behind get_job, tenant_jobs and the ffrtmp.job_details view.
+ */
+CREATE OR REPLACE VIEW ffrtmp_data.job_details AS
+SELECT j.id, j.seq, j.tenant_id, t.name AS tenant_name, j.state, j.queue, j.priority, j.input_url, j.output_url,
+       j.preset, j.params, j.cpu_cores, j.gpus, j.attempt, j.first_attempt, j.max_attempts, j.run_after,
+       j.timeout, j.node_id, j.idempotency_key, j.state_reason, j.failure_reason, j.error, j.result,
+       j.created_at, j.updated_at, j.started_at, j.finished_at,
+       h.frames, h.fps, h.speed, h.percent, h.eta, p.updated_at AS progress_at
+  FROM ffrtmp_data.jobs j
+  JOIN ffrtmp_data.tenants t ON t.id = j.tenant_id
+  LEFT JOIN ffrtmp_data.job_progress p ON p.job_id = j.id AND p.attempt = j.attempt
+  LEFT JOIN LATERAL ffrtmp_data.progress_for_people(p.progress) h ON true;
+COMMENT ON VIEW ffrtmp_data.job_details IS
+    'Jobs with their tenant''s name and the latest progress of the current attempt, under the tables'' row-level security: behind get_job, tenant_jobs and ffrtmp.job_details.';
+COMMENT ON COLUMN ffrtmp_data.job_details.id IS 'Global job id.';
+COMMENT ON COLUMN ffrtmp_data.job_details.seq IS 'Per-tenant job number (ffrtmp.job_id(seq) turns it into the id).';
+COMMENT ON COLUMN ffrtmp_data.job_details.tenant_id IS 'Owning tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_details.tenant_name IS 'Owning tenant''s name.';
+COMMENT ON COLUMN ffrtmp_data.job_details.state IS 'The job''s state (ffrtmp.job_states).';
+COMMENT ON COLUMN ffrtmp_data.job_details.queue IS 'live, default or batch.';
+COMMENT ON COLUMN ffrtmp_data.job_details.priority IS 'Higher runs first within a tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_details.input_url IS 'Input URL.';
+COMMENT ON COLUMN ffrtmp_data.job_details.output_url IS 'Output path or URL.';
+COMMENT ON COLUMN ffrtmp_data.job_details.preset IS 'Preset used, if any.';
+COMMENT ON COLUMN ffrtmp_data.job_details.params IS 'Encode parameters in force.';
+COMMENT ON COLUMN ffrtmp_data.job_details.cpu_cores IS 'CPU cores needed.';
+COMMENT ON COLUMN ffrtmp_data.job_details.gpus IS 'GPUs needed.';
+COMMENT ON COLUMN ffrtmp_data.job_details.attempt IS 'Attempt number (only grows).';
+COMMENT ON COLUMN ffrtmp_data.job_details.first_attempt IS 'Attempt number at which the current run began.';
+COMMENT ON COLUMN ffrtmp_data.job_details.max_attempts IS 'Attempts allowed per run.';
+COMMENT ON COLUMN ffrtmp_data.job_details.run_after IS 'Earliest dispatch time.';
+COMMENT ON COLUMN ffrtmp_data.job_details.timeout IS 'Longest an attempt may run.';
+COMMENT ON COLUMN ffrtmp_data.job_details.node_id IS 'Node assigned.';
+COMMENT ON COLUMN ffrtmp_data.job_details.idempotency_key IS 'Caller''s idempotency key.';
+COMMENT ON COLUMN ffrtmp_data.job_details.state_reason IS 'Why the job is in its state.';
+COMMENT ON COLUMN ffrtmp_data.job_details.failure_reason IS 'Failure class.';
+COMMENT ON COLUMN ffrtmp_data.job_details.error IS 'Last error message.';
+COMMENT ON COLUMN ffrtmp_data.job_details.result IS 'Output description.';
+COMMENT ON COLUMN ffrtmp_data.job_details.created_at IS 'Submitted at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.updated_at IS 'Last changed at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.started_at IS 'Current attempt started at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.finished_at IS 'Reached a final state at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.frames IS 'Frames encoded so far by the current attempt (its latest progress report).';
+COMMENT ON COLUMN ffrtmp_data.job_details.fps IS 'Frames encoded per second, 1 decimal.';
+COMMENT ON COLUMN ffrtmp_data.job_details.speed IS 'Output seconds per second of work, 2 decimals: 1.25 is 1.25x real time.';
+COMMENT ON COLUMN ffrtmp_data.job_details.percent IS 'Share of the input done, 1 decimal; NULL when the input''s length is unknown (a live input).';
+COMMENT ON COLUMN ffrtmp_data.job_details.eta IS 'Time left at the current speed, in whole seconds, as of progress_at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.progress_at IS 'When the current attempt last reported progress.';
+ALTER VIEW ffrtmp_data.job_details OWNER TO ffrtmp_owner;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.read_job_details() RETURNS SETOF ffrtmp_data.job_details
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT * FROM ffrtmp_data.job_details d WHERE ffrtmp.caller_is_admin()
+    UNION ALL
+    SELECT * FROM ffrtmp_data.job_details d WHERE NOT ffrtmp.caller_is_admin() AND d.tenant_id = ffrtmp.current_tenant();
+END;
+COMMENT ON FUNCTION ffrtmp_data.read_job_details() IS 'The job details the caller may see, read without showing the caller the scan: behind ffrtmp.job_details.';
+ALTER FUNCTION ffrtmp_data.read_job_details() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.read_job_details() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.read_job_details() TO ffrtmp_admin, ffrtmp_tenant;
+
 -- Same columns, same order as the table: submit_job returns the inserted row as this type.
 CREATE OR REPLACE VIEW ffrtmp.jobs WITH (security_invoker = true) AS
 SELECT * FROM ffrtmp_data.read_jobs();
-COMMENT ON VIEW ffrtmp.jobs IS 'Jobs the caller may see. Change them with submit_job, cancel_job and retry_job.';
+COMMENT ON VIEW ffrtmp.jobs IS 'Jobs the caller may see, as stored (the row type the job functions return); ffrtmp.job_details adds the tenant''s name and the latest progress. Change them with submit_job, cancel_job and retry_job.';
 COMMENT ON COLUMN ffrtmp.jobs.id IS 'Global job id.';
 COMMENT ON COLUMN ffrtmp.jobs.tenant_id IS 'Owning tenant.';
 COMMENT ON COLUMN ffrtmp.jobs.seq IS 'Per-tenant job number.';
@@ -197,9 +308,49 @@ COMMENT ON COLUMN ffrtmp.jobs.started_at IS 'Current attempt started at.';
 COMMENT ON COLUMN ffrtmp.jobs.finished_at IS 'Reached a final state at.';
 GRANT SELECT ON ffrtmp.jobs TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
+CREATE OR REPLACE VIEW ffrtmp.job_details WITH (security_invoker = true) AS
+SELECT * FROM ffrtmp_data.read_job_details();
+COMMENT ON VIEW ffrtmp.job_details IS 'Jobs the caller may see as people read them: each job with its tenant''s name and the latest progress of its current attempt, rounded (what get_job and tenant_jobs return).';
+COMMENT ON COLUMN ffrtmp.job_details.id IS 'Global job id.';
+COMMENT ON COLUMN ffrtmp.job_details.seq IS 'Per-tenant job number (ffrtmp.job_id(seq) turns it into the id).';
+COMMENT ON COLUMN ffrtmp.job_details.tenant_id IS 'Owning tenant.';
+COMMENT ON COLUMN ffrtmp.job_details.tenant_name IS 'Owning tenant''s name.';
+COMMENT ON COLUMN ffrtmp.job_details.state IS 'The job''s state (ffrtmp.job_states).';
+COMMENT ON COLUMN ffrtmp.job_details.queue IS 'live, default or batch.';
+COMMENT ON COLUMN ffrtmp.job_details.priority IS 'Higher runs first within a tenant.';
+COMMENT ON COLUMN ffrtmp.job_details.input_url IS 'Input URL.';
+COMMENT ON COLUMN ffrtmp.job_details.output_url IS 'Output path or URL.';
+COMMENT ON COLUMN ffrtmp.job_details.preset IS 'Preset used, if any.';
+COMMENT ON COLUMN ffrtmp.job_details.params IS 'Encode parameters in force.';
+COMMENT ON COLUMN ffrtmp.job_details.cpu_cores IS 'CPU cores needed.';
+COMMENT ON COLUMN ffrtmp.job_details.gpus IS 'GPUs needed.';
+COMMENT ON COLUMN ffrtmp.job_details.attempt IS 'Attempt number (only grows).';
+COMMENT ON COLUMN ffrtmp.job_details.first_attempt IS 'Attempt number at which the current run began.';
+COMMENT ON COLUMN ffrtmp.job_details.max_attempts IS 'Attempts allowed per run.';
+COMMENT ON COLUMN ffrtmp.job_details.run_after IS 'Earliest dispatch time.';
+COMMENT ON COLUMN ffrtmp.job_details.timeout IS 'Longest an attempt may run.';
+COMMENT ON COLUMN ffrtmp.job_details.node_id IS 'Node assigned.';
+COMMENT ON COLUMN ffrtmp.job_details.idempotency_key IS 'Caller''s idempotency key.';
+COMMENT ON COLUMN ffrtmp.job_details.state_reason IS 'Why the job is in its state.';
+COMMENT ON COLUMN ffrtmp.job_details.failure_reason IS 'Failure class.';
+COMMENT ON COLUMN ffrtmp.job_details.error IS 'Last error message.';
+COMMENT ON COLUMN ffrtmp.job_details.result IS 'Output description.';
+COMMENT ON COLUMN ffrtmp.job_details.created_at IS 'Submitted at.';
+COMMENT ON COLUMN ffrtmp.job_details.updated_at IS 'Last changed at.';
+COMMENT ON COLUMN ffrtmp.job_details.started_at IS 'Current attempt started at.';
+COMMENT ON COLUMN ffrtmp.job_details.finished_at IS 'Reached a final state at.';
+COMMENT ON COLUMN ffrtmp.job_details.frames IS 'Frames encoded so far by the current attempt (its latest progress report).';
+COMMENT ON COLUMN ffrtmp.job_details.fps IS 'Frames encoded per second, 1 decimal.';
+COMMENT ON COLUMN ffrtmp.job_details.speed IS 'Output seconds per second of work, 2 decimals: 1.25 is 1.25x real time.';
+COMMENT ON COLUMN ffrtmp.job_details.percent IS 'Share of the input done, 1 decimal; NULL when the input''s length is unknown (a live input).';
+COMMENT ON COLUMN ffrtmp.job_details.eta IS 'Time left at the current speed, in whole seconds, as of progress_at.';
+COMMENT ON COLUMN ffrtmp.job_details.progress_at IS 'When the current attempt last reported progress.';
+GRANT SELECT ON ffrtmp.job_details TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
+
+-- tenant_name last: a column added to a view goes at its end (0.2 added it).
 CREATE OR REPLACE VIEW ffrtmp.job_events WITH (security_invoker = true) AS
-SELECT id, job_id, tenant_id, attempt, from_state, to_state, reason, actor, at
-FROM ffrtmp_data.read_job_events();
+SELECT e.id, e.job_id, e.tenant_id, e.attempt, e.from_state, e.to_state, e.reason, e.actor, e.at, t.name AS tenant_name
+FROM ffrtmp_data.read_job_events() e LEFT JOIN ffrtmp.tenants t ON t.id = e.tenant_id;
 COMMENT ON VIEW ffrtmp.job_events IS 'Job history: every state change with its reason and actor.';
 COMMENT ON COLUMN ffrtmp.job_events.id IS 'Event id.';
 COMMENT ON COLUMN ffrtmp.job_events.job_id IS 'Job.';
@@ -210,16 +361,19 @@ COMMENT ON COLUMN ffrtmp.job_events.to_state IS 'State after.';
 COMMENT ON COLUMN ffrtmp.job_events.reason IS 'Why.';
 COMMENT ON COLUMN ffrtmp.job_events.actor IS 'Who.';
 COMMENT ON COLUMN ffrtmp.job_events.at IS 'When.';
+COMMENT ON COLUMN ffrtmp.job_events.tenant_name IS 'Tenant''s name.';
 GRANT SELECT ON ffrtmp.job_events TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE VIEW ffrtmp.job_progress WITH (security_invoker = true) AS
-SELECT job_id, tenant_id, attempt, progress, updated_at FROM ffrtmp_data.read_job_progress();
+SELECT p.job_id, p.tenant_id, p.attempt, p.progress, p.updated_at, t.name AS tenant_name
+FROM ffrtmp_data.read_job_progress() p LEFT JOIN ffrtmp.tenants t ON t.id = p.tenant_id;
 COMMENT ON VIEW ffrtmp.job_progress IS 'Latest progress of running jobs.';
 COMMENT ON COLUMN ffrtmp.job_progress.job_id IS 'Job.';
 COMMENT ON COLUMN ffrtmp.job_progress.tenant_id IS 'Tenant.';
 COMMENT ON COLUMN ffrtmp.job_progress.attempt IS 'Attempt reporting.';
 COMMENT ON COLUMN ffrtmp.job_progress.progress IS 'Frames, fps, speed, percent, bitrate...';
 COMMENT ON COLUMN ffrtmp.job_progress.updated_at IS 'When reported.';
+COMMENT ON COLUMN ffrtmp.job_progress.tenant_name IS 'Tenant''s name.';
 GRANT SELECT ON ffrtmp.job_progress TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE VIEW ffrtmp.presets WITH (security_invoker = true) AS

@@ -126,10 +126,10 @@ COMMENT ON COLUMN ffrtmp.tenant_stats.jobs_this_hour_available IS 'Submissions l
 COMMENT ON COLUMN ffrtmp.tenant_stats.summary IS 'The same numbers as two lines of text, for people (unlimited spelt out).';
 
 CREATE OR REPLACE FUNCTION ffrtmp.tenant_jobs(tenant text DEFAULT NULL, state text DEFAULT NULL)
-RETURNS SETOF ffrtmp.jobs
+RETURNS SETOF ffrtmp.job_details
 AS 'MODULE_PATHNAME', 'ffrtmp_tenant_jobs'
 LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ffrtmp.tenant_jobs(text, text) IS 'A tenant''s jobs, newest first, optionally in one state. tenant defaults to the caller''s.';
+COMMENT ON FUNCTION ffrtmp.tenant_jobs(text, text) IS 'A tenant''s jobs, newest first, optionally in one state, with the tenant''s name and each job''s latest progress. tenant defaults to the caller''s.';
 ALTER FUNCTION ffrtmp.tenant_jobs(text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.tenant_jobs(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.tenant_jobs(text, text) TO ffrtmp_admin, ffrtmp_tenant;

@@ -24,10 +24,11 @@ REVOKE ALL ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priorit
 GRANT EXECUTE ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp.get_job(id bigint)
-RETURNS ffrtmp.jobs
+RETURNS ffrtmp.job_details
 AS 'MODULE_PATHNAME', 'ffrtmp_get_job'
 LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ffrtmp.get_job(bigint) IS 'One job by id.';
+COMMENT ON FUNCTION ffrtmp.get_job(bigint) IS
+    'One job by id (ffrtmp.job_id(seq) gives the id of a per-tenant number), with its tenant''s name and the latest progress of its current attempt, rounded for people.';
 ALTER FUNCTION ffrtmp.get_job(bigint) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.get_job(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.get_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;
@@ -59,7 +60,8 @@ GRANT EXECUTE ON FUNCTION ffrtmp.retry_job(bigint) TO ffrtmp_admin, ffrtmp_tenan
 CREATE OR REPLACE FUNCTION ffrtmp.job_history(job_id bigint) RETURNS SETOF ffrtmp.job_events
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT e.id, e.job_id, e.tenant_id, e.attempt, e.from_state, e.to_state, e.reason, e.actor, e.at
+    SELECT e.id, e.job_id, e.tenant_id, e.attempt, e.from_state, e.to_state, e.reason, e.actor, e.at,
+           (SELECT t.name FROM ffrtmp_data.tenants t WHERE t.id = e.tenant_id)
       FROM ffrtmp_data.job_events e
      WHERE e.job_id = job_history.job_id
        AND (ffrtmp.caller_is_admin() OR e.tenant_id = ffrtmp.current_tenant())
@@ -70,3 +72,42 @@ COMMENT ON FUNCTION ffrtmp.job_history(bigint) IS
 ALTER FUNCTION ffrtmp.job_history(bigint) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.job_history(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.job_history(bigint) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * The per-tenant job number people type, turned into the job id every
+ * function takes: ffrtmp.cancel_job(ffrtmp.job_id(42)).  A tenant principal
+ * resolves its own tenant's numbers; an administrator names the tenant.
+ * Another tenant's number reads exactly like a number never used.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.job_id(seq bigint, tenant text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ffrtmp_job_id'
+LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp.job_id(bigint, text) IS
+    'The id of the job with per-tenant number seq, for any function that takes a job id: SELECT ffrtmp.cancel_job(ffrtmp.job_id(42)). Tenant principals resolve their own tenant''s numbers; administrators must name the tenant (22023 otherwise). A number that is not the tenant''s is PT404.';
+ALTER FUNCTION ffrtmp.job_id(bigint, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.job_id(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.job_id(bigint, text) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * One job's log lines by the job's key: every attempt's, or one attempt's,
+ * oldest first.  Another tenant's job, like a missing one, has no lines.
+ * (The result columns are attempt_no and line, not attempt: an argument and
+ * a result column cannot share a name.)
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.job_logs(job bigint, attempt integer DEFAULT NULL)
+RETURNS TABLE (attempt_no integer, line bigint, logged_at timestamptz, level text, source text, message text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT l.attempt, l.line, l.logged_at, l.level, l.source, l.message
+      FROM ffrtmp_data.job_logs l
+     WHERE l.job_id = job_logs.job
+       AND (job_logs.attempt IS NULL OR l.attempt = job_logs.attempt)
+       AND (ffrtmp.caller_is_admin() OR l.tenant_id = ffrtmp.current_tenant())
+     ORDER BY l.attempt, l.line;
+END;
+COMMENT ON FUNCTION ffrtmp.job_logs(bigint, integer) IS
+    'The last lines (at most 64 KiB per attempt, oldest dropped first) of a job''s worker and libav log, of every attempt or of one, oldest first: attempt_no, line number, when logged, level (info, warning, error), source (worker, libav), message. Empty for a job the caller cannot see.';
+ALTER FUNCTION ffrtmp.job_logs(bigint, integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.job_logs(bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.job_logs(bigint, integer) TO ffrtmp_admin, ffrtmp_tenant;

@@ -305,6 +305,85 @@ ALTER FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) OWNE
 REVOKE ALL ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) TO ffrtmp_admin, ffrtmp_tenant;
 
+/*
+ * A running attempt's new log lines, sent in batches beside its progress
+ * reports.  The bounds hold here whatever a node sends: a batch is a JSON
+ * array of at most 1000 lines and 256 KiB; a line is
+ *   {"line": <number from 1>, "at": <unix seconds>, "level": "info|warning|error",
+ *    "source": "worker|libav", "text": "<at most 1024 bytes, no control characters>"}
+ * and the attempt keeps at most 64 KiB of lines (bytes + 1 each), the oldest
+ * dropped first.  A line number already stored is skipped, so a batch sent
+ * again after a lost answer is stored once.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.append_job_log(job_id bigint, attempt integer, node_id bigint, session_token text, lines jsonb)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+    j ffrtmp_data.jobs;
+    l jsonb;
+    i integer := 0;
+    stored integer;
+BEGIN
+    IF jsonb_typeof(lines) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION 'lines must be a JSON array'
+            USING ERRCODE = '22023', HINT = 'Send [{"line": 1, "at": ..., "level": "info", "source": "worker", "text": "..."}, ...].';
+    END IF;
+    IF jsonb_array_length(lines) > 1000 OR octet_length(lines::text) > 262144 THEN
+        RAISE EXCEPTION 'lines is too large: % lines, % bytes of JSON, at most 1000 and 262144',
+                        jsonb_array_length(lines), octet_length(lines::text)
+            USING ERRCODE = '22023', HINT = 'Send the lines in smaller batches.';
+    END IF;
+    FOR l IN SELECT e FROM jsonb_array_elements(lines) e LOOP
+        i := i + 1;
+        IF jsonb_typeof(l) IS DISTINCT FROM 'object'
+           OR jsonb_typeof(l -> 'line') IS DISTINCT FROM 'number'
+           OR (l -> 'line')::numeric NOT BETWEEN 1 AND 9e18 OR (l -> 'line')::numeric <> trunc((l -> 'line')::numeric)
+           OR jsonb_typeof(l -> 'at') IS DISTINCT FROM 'number'
+           OR (l -> 'at')::numeric NOT BETWEEN 0 AND 1e11
+           OR jsonb_typeof(l -> 'text') IS DISTINCT FROM 'string'
+           OR NOT coalesce(l ->> 'level' IN ('info', 'warning', 'error'), false)
+           OR NOT coalesce(l ->> 'source' IN ('worker', 'libav'), false) THEN
+            RAISE EXCEPTION 'line % of the batch is not a log line', i
+                USING ERRCODE = '22023',
+                      HINT = 'Each line is {"line": n >= 1, "at": unix seconds, "level": "info|warning|error", "source": "worker|libav", "text": "..."}.';
+        END IF;
+        IF octet_length(l ->> 'text') > 1024 THEN
+            RAISE EXCEPTION 'line % of the batch is too long: % bytes, at most 1024', i, octet_length(l ->> 'text')
+                USING ERRCODE = '22023', HINT = 'Cut each line to 1024 bytes.';
+        END IF;
+        -- The ASCII controls, as everywhere nodes store text (bounds.c), whatever the locale.
+        IF (l ->> 'text') ~ '[\u0001-\u001f\u007f]' THEN
+            RAISE EXCEPTION 'line % of the batch holds a control character', i
+                USING ERRCODE = '22023', HINT = 'Send one line per element, without control characters.';
+        END IF;
+    END LOOP;
+    -- Canceled, reassigned or gone: refused as report_progress refuses it.
+    j := ffrtmp_data.held_job(job_id, attempt, node, '{running}');
+    INSERT INTO ffrtmp_data.job_logs (job_id, attempt, line, tenant_id, logged_at, level, source, message)
+    SELECT j.id, j.attempt, (e ->> 'line')::bigint, j.tenant_id,
+           LEAST(to_timestamp((e ->> 'at')::double precision), now()), e ->> 'level', e ->> 'source', e ->> 'text'
+      FROM jsonb_array_elements(lines) e
+    ON CONFLICT ON CONSTRAINT job_logs_pkey DO NOTHING;
+    GET DIAGNOSTICS stored = ROW_COUNT;
+    -- The bound: keep the newest lines that fit in 64 KiB.
+    DELETE FROM ffrtmp_data.job_logs d
+     WHERE d.job_id = j.id AND d.attempt = j.attempt
+       AND d.line < (SELECT min(k.line)
+                       FROM (SELECT s.line, sum(octet_length(s.message) + 1) OVER (ORDER BY s.line DESC) AS newer
+                               FROM ffrtmp_data.job_logs s
+                              WHERE s.job_id = j.id AND s.attempt = j.attempt) k
+                      WHERE k.newer <= 65536);
+    RETURN stored;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) IS
+    'Stores a running attempt''s new log lines (a JSON array of at most 1000 lines and 256 KiB; each {"line", "at", "level", "source", "text"}, text at most 1024 bytes without control characters) and returns how many were new; the attempt keeps its newest 64 KiB. Refused like report_progress: PT409 for an attempt the node no longer holds, PT404 for a job that is gone, 55P03 after 1 s waiting for a lock.';
+ALTER FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) TO ffrtmp_admin, ffrtmp_tenant;
+
 CREATE OR REPLACE FUNCTION ffrtmp.finish_job(job_id bigint, attempt integer, node_id bigint, session_token text,
                                              outcome text, result jsonb DEFAULT NULL, error text DEFAULT NULL,
                                              failure_reason text DEFAULT NULL)

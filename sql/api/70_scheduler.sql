@@ -300,10 +300,11 @@ BEGIN
     SELECT coalesce(array_agg(id), '{}') INTO pruned FROM gone;
     DELETE FROM ffrtmp_data.job_events WHERE job_id = ANY (pruned);
     DELETE FROM ffrtmp_data.job_progress WHERE job_id = ANY (pruned);
+    DELETE FROM ffrtmp_data.job_logs WHERE job_id = ANY (pruned);
     RETURN cardinality(pruned);
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.prune(interval, integer) IS 'Deletes up to batch finished jobs older than retention, with their events.';
+COMMENT ON FUNCTION ffrtmp_data.prune(interval, integer) IS 'Deletes up to batch finished jobs older than retention, with their events, progress and logs.';
 REVOKE ALL ON FUNCTION ffrtmp_data.prune(interval, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.prune(interval, integer) TO ffrtmp_owner, ffrtmp_scheduler;
 

@@ -239,3 +239,38 @@ ALTER TABLE ffrtmp_data.job_progress FORCE ROW LEVEL SECURITY;
 GRANT SELECT ON ffrtmp_data.job_progress TO ffrtmp_admin;
 GRANT SELECT, DELETE ON ffrtmp_data.job_progress TO ffrtmp_scheduler;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.job_progress', '');
+
+/*
+ * The last lines of each attempt's worker and libav log, as the worker sends
+ * them with its progress (ffrtmp.append_job_log): at most 64 KiB per attempt
+ * (each line's bytes plus one, as in a log file), the oldest lines dropped
+ * first; a line is at most 1024 bytes, without control characters, and the
+ * worker has replaced host paths by placeholders.  Deleted with the job when
+ * it is pruned.
+ */
+CREATE TABLE ffrtmp_data.job_logs (
+    job_id    bigint NOT NULL,
+    attempt   integer NOT NULL,
+    line      bigint NOT NULL,
+    tenant_id uuid NOT NULL,
+    logged_at timestamptz NOT NULL,
+    level     text NOT NULL CHECK (level IN ('info', 'warning', 'error')),
+    source    text NOT NULL CHECK (source IN ('worker', 'libav')),
+    message   text NOT NULL,
+    PRIMARY KEY (job_id, attempt, line)
+);
+COMMENT ON TABLE ffrtmp_data.job_logs IS 'The last lines (at most 64 KiB per attempt, oldest dropped first) of each attempt''s worker and libav log.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.job_id IS 'The job.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.attempt IS 'The attempt that logged the line.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.line IS 'The line''s number in the attempt''s log, from 1; a gap is lines the worker dropped.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.tenant_id IS 'The job''s tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.logged_at IS 'When the worker logged the line (never later than when it arrived).';
+COMMENT ON COLUMN ffrtmp_data.job_logs.level IS 'info, warning or error.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.source IS 'worker (ffrtmp-worker''s own lines about the job) or libav (the libraries'' messages).';
+COMMENT ON COLUMN ffrtmp_data.job_logs.message IS 'The line: at most 1024 bytes, no control characters, host paths shown as <input>, <output> or <path>.';
+ALTER TABLE ffrtmp_data.job_logs OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_logs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.job_logs FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON ffrtmp_data.job_logs TO ffrtmp_admin;
+GRANT SELECT, DELETE ON ffrtmp_data.job_logs TO ffrtmp_scheduler;
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.job_logs', '');

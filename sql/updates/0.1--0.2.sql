@@ -105,3 +105,79 @@ ALTER TABLE ffrtmp_data.dispatch_pauses ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.dispatch_pauses FORCE ROW LEVEL SECURITY;
 GRANT SELECT ON ffrtmp_data.dispatch_pauses TO ffrtmp_admin, ffrtmp_scheduler;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.dispatch_pauses', '');
+-- get_job and tenant_jobs return ffrtmp.job_details (the job with its
+-- tenant's name and its latest progress, sql/api/30_jobs.sql) instead of
+-- ffrtmp.jobs: a new result type is a new function, so the old ones go, with
+-- the same refusal as register_node's above for what users made on them.
+DO $keep$
+DECLARE
+    old_name text;
+    old_signature pg_catalog.regprocedure;
+    granted text;
+    dependents text;
+BEGIN
+    FOREACH old_name IN ARRAY ARRAY['ffrtmp.get_job(bigint)', 'ffrtmp.tenant_jobs(text, text)'] LOOP
+        old_signature := old_name::pg_catalog.regprocedure;
+        SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(r.rolname), ', ') INTO granted
+          FROM pg_catalog.pg_proc p
+         CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+          JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+         WHERE p.oid = old_signature AND a.grantee <> p.proowner
+           AND r.rolname NOT IN ('ffrtmp_owner', 'ffrtmp_admin', 'ffrtmp_tenant');
+        IF granted IS NOT NULL THEN
+            RAISE EXCEPTION '% has privileges granted by hand, to %', old_name, granted
+                USING ERRCODE = '2BP01',
+                      DETAIL = 'Release 0.2 replaces it with one that returns ffrtmp.job_details; the update would lose these privileges.',
+                      HINT = pg_catalog.format('Run REVOKE EXECUTE ON FUNCTION %s FROM %s; then ALTER EXTENSION ffrtmp UPDATE; then GRANT EXECUTE ON FUNCTION %s TO %s.',
+                                               old_name, granted, old_name, granted);
+        END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') INTO dependents
+          FROM pg_catalog.pg_depend d
+         WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid = old_signature
+           AND d.deptype = 'n';
+        IF dependents IS NOT NULL THEN
+            RAISE EXCEPTION 'objects depend on %: %', old_name, dependents
+                USING ERRCODE = '2BP01',
+                      DETAIL = 'Release 0.2 replaces it with one that returns ffrtmp.job_details; the update cannot drop the old one under them.',
+                      HINT = 'Drop these objects, run ALTER EXTENSION ffrtmp UPDATE, then create them again.';
+        END IF;
+    END LOOP;
+END
+$keep$;
+DROP FUNCTION ffrtmp.get_job(bigint);
+DROP FUNCTION ffrtmp.tenant_jobs(text, text);
+
+/*
+ * The last lines of each attempt's worker and libav log, as the worker sends
+ * them with its progress (ffrtmp.append_job_log): at most 64 KiB per attempt
+ * (each line's bytes plus one, as in a log file), the oldest lines dropped
+ * first; a line is at most 1024 bytes, without control characters, and the
+ * worker has replaced host paths by placeholders.  Deleted with the job when
+ * it is pruned.
+ */
+CREATE TABLE ffrtmp_data.job_logs (
+    job_id    bigint NOT NULL,
+    attempt   integer NOT NULL,
+    line      bigint NOT NULL,
+    tenant_id uuid NOT NULL,
+    logged_at timestamptz NOT NULL,
+    level     text NOT NULL CHECK (level IN ('info', 'warning', 'error')),
+    source    text NOT NULL CHECK (source IN ('worker', 'libav')),
+    message   text NOT NULL,
+    PRIMARY KEY (job_id, attempt, line)
+);
+COMMENT ON TABLE ffrtmp_data.job_logs IS 'The last lines (at most 64 KiB per attempt, oldest dropped first) of each attempt''s worker and libav log.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.job_id IS 'The job.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.attempt IS 'The attempt that logged the line.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.line IS 'The line''s number in the attempt''s log, from 1; a gap is lines the worker dropped.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.tenant_id IS 'The job''s tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.logged_at IS 'When the worker logged the line (never later than when it arrived).';
+COMMENT ON COLUMN ffrtmp_data.job_logs.level IS 'info, warning or error.';
+COMMENT ON COLUMN ffrtmp_data.job_logs.source IS 'worker (ffrtmp-worker''s own lines about the job) or libav (the libraries'' messages).';
+COMMENT ON COLUMN ffrtmp_data.job_logs.message IS 'The line: at most 1024 bytes, no control characters, host paths shown as <input>, <output> or <path>.';
+ALTER TABLE ffrtmp_data.job_logs OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_logs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.job_logs FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON ffrtmp_data.job_logs TO ffrtmp_admin;
+GRANT SELECT, DELETE ON ffrtmp_data.job_logs TO ffrtmp_scheduler;
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.job_logs', '');

@@ -28,10 +28,20 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PROGRESS_EVERY_MS 1000
 #define KILL_AFTER_MS 1000
+
+static double
+unix_seconds(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec + now.tv_nsec / 1e9;
+}
 
 /* Set by the child's SIGTERM handler; job_run() polls it. */
 static volatile sig_atomic_t child_stop;
@@ -228,6 +238,9 @@ job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t 
 	worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
 				   "started attempt %d in process %d: %s -> %s", p->job.attempt, (int) p->pid,
 				   redacted_input, redacted_output);
+	/* Not yet among the supervisor's jobs, so its log tap cannot see this one. */
+	snprintf(redacted_output, sizeof(redacted_output), "started attempt %d", p->job.attempt);
+	job_process_log(p, WLOG_INFO, redacted_output);
 	return p;
 
 fail:
@@ -252,6 +265,23 @@ handle_line(JobProcess *p, char *line)
 			return;				/* a job being stopped has nothing more to tell */
 		free(p->progress);
 		p->progress = strdup(line + 9);
+	}
+	else if (strncmp(line, "log ", 4) == 0)
+	{
+		/* "log <level> <source> <text>": the child's lines for the attempt's log. */
+		char	   *level_word = line + 4;
+		char	   *source_word = level_word + strcspn(level_word, " ");
+		char	   *text;
+		WorkerLogLevel level;
+		JobLogSource source;
+
+		if (*source_word)
+			*source_word++ = '\0';
+		text = source_word + strcspn(source_word, " ");
+		if (*text)
+			*text++ = '\0';
+		if (job_log_parse_level(level_word, &level) == 0 && job_log_parse_source(source_word, &source) == 0)
+			job_log_add(&p->log, unix_seconds(), level, source, text, NULL, p->final_path);
 	}
 	else if (strncmp(line, "done ", 5) == 0)
 	{
@@ -381,6 +411,8 @@ job_process_next_deadline(const JobProcess *p, int relaying)
 		next = p->kill_at_ms;
 	if (relaying && p->progress && p->stop == JOB_STOP_NONE && p->progress_sent_ms + PROGRESS_EVERY_MS < next)
 		next = p->progress_sent_ms + PROGRESS_EVERY_MS;
+	if (relaying && job_log_waiting(&p->log) > 0 && p->log_sent_ms + PROGRESS_EVERY_MS < next)
+		next = p->log_sent_ms + PROGRESS_EVERY_MS;
 	return next;
 }
 
@@ -394,6 +426,24 @@ job_process_take_progress(JobProcess *p, int64_t now_ms)
 	p->progress = NULL;
 	p->progress_sent_ms = now_ms;
 	return progress;
+}
+
+char *
+job_process_take_log(JobProcess *p, int64_t now_ms, int flush, int *n)
+{
+	*n = 0;
+	if (job_log_waiting(&p->log) == 0 || (!flush && now_ms < p->log_sent_ms + PROGRESS_EVERY_MS))
+		return NULL;
+	p->log_sent_ms = now_ms;
+	return job_log_batch(&p->log, JOB_LOG_BATCH_LINES, n);
+}
+
+void
+job_process_log(JobProcess *p, WorkerLogLevel level, const char *message)
+{
+	job_log_add(&p->log, unix_seconds(), level,
+				strncmp(message, "libav: ", 7) == 0 ? JOB_LOG_LIBAV : JOB_LOG_WORKER,
+				strncmp(message, "libav: ", 7) == 0 ? message + 7 : message, NULL, p->final_path);
 }
 
 int
@@ -545,5 +595,6 @@ job_process_free(JobProcess *p)
 	free(p->progress);
 	free(p->done_json);
 	free(p->failed_message);
+	job_log_free(&p->log);
 	free(p);
 }

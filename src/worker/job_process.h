@@ -11,6 +11,7 @@
 #ifndef FFRTMP_WORKER_JOB_PROCESS_H
 #define FFRTMP_WORKER_JOB_PROCESS_H
 
+#include "job_log.h"
 #include "job_run.h"
 #include "node_session.h"
 #include "options.h"
@@ -49,6 +50,8 @@ typedef struct JobProcess
 	char	   *done_json;
 	char		failed_reason[32];
 	char	   *failed_message;
+	JobLog		log;			/* lines of the attempt's log not yet sent */
+	int64_t		log_sent_ms;
 
 	/* Stopping and ending. */
 	JobStopReason stop;
@@ -98,6 +101,17 @@ extern int64_t job_process_next_deadline(const JobProcess *process, int relaying
  * the caller to relay and free; NULL otherwise.
  */
 extern char *job_process_take_progress(JobProcess *process, int64_t now_ms);
+
+/*
+ * The oldest waiting lines of the attempt's log when a batch is due (at
+ * most one a second, or at once when flush), as the JSON array for
+ * append_job_log, for the caller to free, with their count in *n; NULL
+ * otherwise.  job_log_consume(&process->log, n) once they are sent.
+ */
+extern char *job_process_take_log(JobProcess *process, int64_t now_ms, int flush, int *n);
+
+/* A line of the worker's own about the job, for the attempt's log. */
+extern void job_process_log(JobProcess *process, WorkerLogLevel level, const char *message);
 
 /* Reaps the child without blocking; 1 once it has exited and its reports are read. */
 extern int	job_process_reap(JobProcess *process);

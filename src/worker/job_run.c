@@ -7,10 +7,13 @@
 #include "job_run.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +22,7 @@
 
 #include "av_messages.h"
 #include "confine.h"
+#include "job_log.h"
 #include "job_spec.h"
 #include "media_input.h"
 #include "net_guard.h"
@@ -342,6 +346,66 @@ job_run_file_access(const JobRunRequest *req, const char *final_path, const char
 /* libav's own messages go to the worker's log as lines about this job. */
 static const JobRunRequest *logging_job;
 
+/*
+ * Every line about the job (libav's among them, marked "libav: ") also goes
+ * to the supervisor as "log <level> <source> <text>", for the attempt's log
+ * in the database; sanitized here, where the job's input and output paths
+ * are known, and again by the supervisor, which trusts nothing a job's
+ * process says.  libav's threads log too: each report is one write().
+ */
+static int	log_fd = -1;
+static int	log_pipe_size;		/* 0: unknown */
+static const JobPlan *log_plan;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static long log_dropped;
+
+/*
+ * Whether a log line of len bytes leaves the pipe at least half free.  A
+ * supervisor busy with a slow database call reads nothing for a while: log
+ * lines are then dropped rather than block the transcode (a write to a full
+ * pipe would stop libav's threads), and the other reports keep their room.
+ */
+static int
+log_has_room(size_t len)
+{
+	int			unread = 0;
+
+	if (log_pipe_size <= 0 || ioctl(log_fd, FIONREAD, &unread) != 0)
+		return 1;
+	return (size_t) unread + len <= (size_t) log_pipe_size / 2;
+}
+
+static void
+tap_to_report(WorkerLogLevel level, int64_t job_id, const char *message)
+{
+	JobLogSource source = JOB_LOG_WORKER;
+	char		clean[JOB_LOG_LINE_MAX];
+
+	(void) job_id;
+	if (log_fd < 0)
+		return;
+	if (strncmp(message, "libav: ", 7) == 0)
+	{
+		source = JOB_LOG_LIBAV;
+		message += 7;
+	}
+	av_messages_sanitize(message, log_plan && log_plan->input[0] ? log_plan->input : NULL,
+						 log_plan ? log_plan->final_path : NULL, clean, sizeof(clean));
+	if (clean[0] == '\0')
+		return;
+	pthread_mutex_lock(&log_lock);
+	if (!log_has_room(strlen(clean) + 64))
+		log_dropped++;
+	else
+	{
+		if (log_dropped > 0)
+			report(log_fd, "log warning worker %ld log lines dropped: the worker was busy", log_dropped);
+		log_dropped = 0;
+		report(log_fd, "log %s %s %s", job_log_level_name(level), job_log_source_name(source), clean);
+	}
+	pthread_mutex_unlock(&log_lock);
+}
+
 static void
 log_libav(void *avcl, int level, const char *format, va_list args)
 {
@@ -381,6 +445,10 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	int64_t		bytes = 0;
 
 	logging_job = req;
+	log_fd = report_fd;
+	log_pipe_size = fcntl(report_fd, F_GETPIPE_SZ);
+	log_plan = plan;
+	worker_log_set_tap(tap_to_report);
 	av_messages_install(log_libav);
 	if (plan == NULL)
 	{

@@ -12,6 +12,7 @@
 #include "node_session_internal.h"
 #include "db_link.h"
 #include "worker_log.h"
+#include "../common/sqlstates.h"
 
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -167,4 +168,43 @@ node_session_report_progress(NodeSession *s, int64_t job_id, int attempt, const 
 	go_on = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	return go_on;
+}
+
+int
+node_session_append_log(NodeSession *s, int64_t job_id, int attempt, const char *tenant, const char *lines_json)
+{
+	static const char *const sql =
+		"SELECT ffrtmp.append_job_log($1::bigint, $2::integer, $3::bigint, $4, $5::jsonb)";
+	char		id[24];
+	char		attempt_text[16];
+	char		node[24];
+	const char *values[5];
+
+	if (!s->ready)
+		return -1;
+	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	snprintf(attempt_text, sizeof(attempt_text), "%d", attempt);
+	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
+	values[0] = id;
+	values[1] = attempt_text;
+	values[2] = node;
+	values[3] = s->token;
+	values[4] = lines_json;
+	switch (session_call(s, LINK_JOB, "append_job_log", sql, 5, values, NULL))
+	{
+		case CALL_LOST:
+			return -1;
+		case CALL_REFUSED:
+			if (db_refusal_is_final(s->sqlstate))
+				return 0;
+			if (sqlstate_is(s->sqlstate, SQLSTATE_LOCK_NOT_AVAILABLE))
+				return -1;		/* a tenant holds the job's row: next time */
+			/* Sending the same lines again would be refused again. */
+			worker_log_job(WLOG_WARNING, job_id, tenant, "log lines not recorded: %s (SQLSTATE %s)",
+						   s->error, s->sqlstate);
+			return 1;
+		case CALL_OK:
+			break;
+	}
+	return 1;
 }

@@ -2,7 +2,7 @@
  * node_session.h: the worker's database session, through libpq: the node's
  * registration and session token, LISTEN for dispatch and heartbeats on one
  * connection, and the calls about jobs (fetch_assigned, start_job,
- * report_progress, finish_job) on another, so that a job call stuck on a
+ * report_progress, append_job_log, finish_job) on another, so that a job call stuck on a
  * tenant's lock never holds up a heartbeat.
  *
  * The session survives the database: any connection loss closes the
@@ -123,6 +123,15 @@ extern int	node_session_start_job(NodeSession *session, const AssignedJob *job);
  * not be told (then the node times out as before).
  */
 extern int	node_session_leave(NodeSession *session, int finished);
+
+/*
+ * Sends a batch of the attempt's log lines (job_log.h's JSON array) to
+ * ffrtmp.append_job_log.  1: stored (or refused as malformed, logged: never
+ * to be sent again); 0: the attempt is no longer held; -1: no answer, or a
+ * lock wait: send it again later.
+ */
+extern int	node_session_append_log(NodeSession *session, int64_t job_id, int attempt,
+									const char *tenant, const char *lines_json);
 
 /* 1: go on; 0: stop the job (canceled, reassigned, gone); -1: no answer. */
 extern int	node_session_report_progress(NodeSession *session, int64_t job_id, int attempt,

@@ -69,6 +69,19 @@ typedef struct Supervisor
 
 static int	signal_pipe[2] = {-1, -1};
 
+/* The supervisor whose jobs' logs the worker's own lines about a job go to. */
+static Supervisor *log_owner;
+
+static void
+tap_to_job_log(WorkerLogLevel level, int64_t job_id, const char *message)
+{
+	if (log_owner == NULL)
+		return;
+	for (int i = 0; i < log_owner->njobs; i++)
+		if (log_owner->jobs[i]->job.id == job_id)
+			job_process_log(log_owner->jobs[i], level, message);
+}
+
 static void
 on_signal(int signo)
 {
@@ -242,6 +255,33 @@ handle_signals(Supervisor *sv, int64_t now)
 	}
 }
 
+/*
+ * Sends a job's waiting log lines, a batch a second beside its progress, or
+ * all of them (flush) before its outcome: the database refuses lines of an
+ * attempt that is over.  Returns 0 when the attempt is no longer held.
+ */
+static int
+relay_log(Supervisor *sv, JobProcess *p, int64_t now, int flush)
+{
+	do
+	{
+		int			n;
+		char	   *batch = job_process_take_log(p, now, flush, &n);
+		int			rc;
+
+		if (batch == NULL)
+			return 1;
+		rc = node_session_append_log(sv->session, p->job.id, p->job.attempt, p->job.tenant_id, batch);
+		free(batch);
+		if (rc < 0)
+			return 1;			/* kept for the next time */
+		job_log_consume(&p->log, n);
+		if (rc == 0)
+			return 0;
+	} while (flush && node_session_ready(sv->session));
+	return 1;
+}
+
 static void
 remove_job(Supervisor *sv, int i)
 {
@@ -269,8 +309,13 @@ end_job(Supervisor *sv, int i, int64_t now)
 		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id, "attempt %d %s after %.1f s (%s): %s",
 					   p->job.attempt, o.outcome, seconds, o.failure_reason, o.error);
 	if (o.outcome)
+	{
+		/* The last lines (libav's reason among them) while the attempt is still running. */
+		if (node_session_ready(sv->session))
+			relay_log(sv, p, now, 1);
 		node_session_finish_job(sv->session, p->job.id, p->job.attempt, p->job.tenant_id, o.outcome,
 								o.result, o.error, o.failure_reason);
+	}
 	if (sv->options.once)
 	{
 		sv->once_ended = 1;
@@ -351,9 +396,15 @@ relay_progress(Supervisor *sv, int64_t now)
 		int			rc;
 
 		if (progress == NULL)
+		{
+			if (p->stop == JOB_STOP_NONE && relay_log(sv, p, now, 0) == 0)
+				job_log_consume(&p->log, (int) job_log_waiting(&p->log));
 			continue;
+		}
 		rc = node_session_report_progress(sv->session, p->job.id, p->job.attempt, p->job.tenant_id, progress);
 		free(progress);
+		if (rc == 1)
+			relay_log(sv, p, now, 0);
 		if (rc == 0)
 		{
 			worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
@@ -516,6 +567,8 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 		return WORKER_EXIT_FAILURE;
 	}
 	node_session_set_running_source(sv->session, running_ids, sv);
+	log_owner = sv;
+	worker_log_set_tap(tap_to_job_log);
 	if (sv->options.output_root == NULL)
 		worker_log(WLOG_WARNING, "no --output-root: jobs that write files will fail");
 	log_settings(sv, "ffrtmp-worker starting");

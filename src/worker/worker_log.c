@@ -12,6 +12,13 @@
 #include <unistd.h>
 
 static const char *const level_names[] = {"info", "warning", "error"};
+static WorkerLogTap tap;
+
+void
+worker_log_set_tap(WorkerLogTap new_tap)
+{
+	tap = new_tap;
+}
 
 static void
 emit(WorkerLogLevel level, int64_t job_id, const char *tenant, const char *format, va_list args)
@@ -26,6 +33,16 @@ emit(WorkerLogLevel level, int64_t job_id, const char *tenant, const char *forma
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 
+	if (job_id > 0 && tap != NULL)
+	{
+		char		message[2048];
+		va_list		copy;
+
+		va_copy(copy, args);
+		vsnprintf(message, sizeof(message), format, copy);
+		va_end(copy);
+		tap(level, job_id, message);
+	}
 	len = snprintf(line, sizeof(line), "%s.%03ldZ %s ", stamp, now.tv_nsec / 1000000L, level_names[level]);
 	if (job_id > 0)
 		len += snprintf(line + len, sizeof(line) - len, "job=%" PRId64 " ", job_id);

@@ -25,4 +25,13 @@ extern void worker_log_job(WorkerLogLevel level, int64_t job_id, const char *ten
 						   const char *format,...)
 			__attribute__((format(printf, 4, 5)));
 
+/*
+ * Where lines about a job go besides stderr: the job's log in the database
+ * (job_log.h).  The tap gets the message as formatted, without the time,
+ * level and job prefixes; NULL: nowhere.  A job's process and the daemon
+ * each set their own.
+ */
+typedef void (*WorkerLogTap) (WorkerLogLevel level, int64_t job_id, const char *message);
+extern void worker_log_set_tap(WorkerLogTap tap);
+
 #endif

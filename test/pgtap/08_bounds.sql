@@ -117,12 +117,16 @@ INSERT INTO base VALUES
     ('report_progress', 'job_id', :'job_r'), ('report_progress', 'attempt', '1'),
     ('report_progress', 'node_id', :'node'), ('report_progress', 'session_token', quote_literal(:'token')),
     ('report_progress', 'progress', $${"percent": 40}$$),
+    ('append_job_log', 'job_id', :'job_r'), ('append_job_log', 'attempt', '1'),
+    ('append_job_log', 'node_id', :'node'), ('append_job_log', 'session_token', quote_literal(:'token')),
+    ('append_job_log', 'lines', $$[{"line": 1, "at": 1, "level": "info", "source": "worker", "text": "x"}]$$),
+    ('job_id', 'seq', '1'), ('job_id', 'tenant', $$'bnd'$$),
     ('finish_job', 'job_id', :'job_r'), ('finish_job', 'attempt', '1'), ('finish_job', 'node_id', :'node'),
     ('finish_job', 'session_token', quote_literal(:'token')), ('finish_job', 'outcome', $$'completed'$$),
     ('finish_job', 'result', $${"duration": 10}$$),
     ('leave_node', 'node_id', :'node'), ('leave_node', 'session_token', quote_literal(:'token'));
 -- JSON values are written bare above; quote them.
-UPDATE base SET val = quote_literal(val) WHERE val LIKE '{%';
+UPDATE base SET val = quote_literal(val) WHERE val LIKE '{%' OR val LIKE '[{%';
 
 -- Arguments whose oversized value may be accepted when it is cut to its
 -- bound (or ignored) rather than refused: nothing large is stored either way.

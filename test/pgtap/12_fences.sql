@@ -5,7 +5,7 @@
 -- lists of entry points are checked against the catalog, so a new worker call
 -- cannot be left out.
 BEGIN;
-SELECT plan(55);
+SELECT plan(63);
 
 -- What a call is refused with, 'SQLSTATE: message / detail / hint'; NULL when it is not.
 CREATE FUNCTION pg_temp.refusal(call text) RETURNS text LANGUAGE plpgsql AS $$
@@ -57,6 +57,7 @@ INSERT INTO token_calls VALUES
     ('fetch_assigned',  'SELECT ffrtmp.fetch_assigned(%s, %s)'),
     ('start_job',       format('SELECT ffrtmp.start_job(%s, 1, %%s, %%s)', :job)),
     ('report_progress', format($$SELECT ffrtmp.report_progress(%s, 1, %%s, %%s, '{"percent": 50}')$$, :job)),
+    ('append_job_log',  format($$SELECT ffrtmp.append_job_log(%s, 1, %%s, %%s, '[]')$$, :job)),
     ('finish_job',      format($$SELECT ffrtmp.finish_job(%s, 1, %%s, %%s, 'completed', result => '{}')$$, :job)),
     ('leave_node',      'SELECT ffrtmp.leave_node(%s, %s)'),
     ('node_heartbeat',  'SELECT ffrtmp.node_heartbeat(%s, %s, ARRAY[]::bigint[])');
@@ -100,9 +101,12 @@ CREATE TEMP TABLE attempt_calls (entry text, call text);
 INSERT INTO attempt_calls VALUES
     ('start_job',       'SELECT ffrtmp.start_job(%s, %s, %s, %L)'),
     ('report_progress', $$SELECT ffrtmp.report_progress(%s, %s, %s, %L, '{"percent": 99}')$$),
+    ('append_job_log',  $$SELECT ffrtmp.append_job_log(%s, %s, %s, %L, '[]')$$),
     ('finish_job',      $$SELECT ffrtmp.finish_job(%s, %s, %s, %L, 'completed', result => '{"late": true}')$$);
-SELECT set_eq('SELECT entry FROM attempt_calls', 'SELECT pg_temp.api_taking(''attempt'')',
-              'every API function that takes an attempt is tried');
+-- (job_logs takes an attempt too, but only reads, as a tenant: no fence.)
+SELECT set_eq('SELECT entry FROM attempt_calls',
+              'SELECT pg_temp.api_taking(''attempt'') INTERSECT SELECT pg_temp.api_taking(''session_token'')',
+              'every worker call that takes an attempt is tried');
 
 SELECT pg_temp.written() AS before \gset
 SELECT is(pg_temp.refusal(format(call, :job, 1, :node_a, :'token_a')),
