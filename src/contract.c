@@ -7,13 +7,29 @@
  */
 #include "ffrtmp.h"
 
+#include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
+#include "utils/lsyscache.h"
 
 /* What every ffrtmp-worker names its session (fallback_application_name). */
 #define WORKER_APPLICATION_NAME "ffrtmp-worker"
+
+/*
+ * Whether the installed SQL is release 0.2's: a new library runs under
+ * release 0.1's SQL from the restart until ALTER EXTENSION ffrtmp UPDATE, and
+ * must then leave out what 0.2's SQL added.  The mark is a table that 0.2
+ * added (two cache lookups, cheap enough for every call).
+ */
+bool
+ffrtmp_sql_is_0_2(void)
+{
+	Oid			namespace = get_namespace_oid("ffrtmp_data", true);
+
+	return OidIsValid(namespace) && OidIsValid(get_relname_relid("dispatch_pauses", namespace));
+}
 
 /*
  * Refuses a worker whose protocol this library cannot serve, before any

@@ -287,20 +287,6 @@ lock_waiting_tenants(void)
 		(void) lock_usage_briefly(tenants[i]);
 }
 
-/*
- * Whether the installed SQL has what 0.2 added to dispatch (the pauses table,
- * ffrtmp_data.job_encoders).  A new library may run against release 0.1's
- * SQL until ALTER EXTENSION ffrtmp UPDATE (ffrtmp.dispatch() by hand there):
- * its passes then rank queues but know no pauses and match no encoders.
- */
-static bool
-sql_has_pauses(void)
-{
-	Oid			namespace = get_namespace_oid("ffrtmp_data", true);
-
-	return OidIsValid(namespace) && OidIsValid(get_relname_relid("dispatch_pauses", namespace));
-}
-
 /* The condition that a dispatch pause holds a job of tenant in queue (SQL expressions). */
 static void
 append_paused(StringInfo sql, bool pauses, const char *tenant, const char *queue)
@@ -511,7 +497,7 @@ ffrtmp_dispatch(int64 epoch)
 	lock_waiting_tenants();
 
 	/* Enough candidates to fill every slot even when some fit no free node. */
-	pauses = sql_has_pauses();
+	pauses = ffrtmp_sql_is_0_2();
 	if (candidates[pauses].sql == NULL)
 		candidates[pauses].sql = candidates_sql(pauses);
 	values[0] = Int32GetDatum(free_slots);

@@ -102,7 +102,8 @@ extern void ffrtmp_network_policy_init(void);
 extern void ffrtmp_check_url_host(const char *what, const char *url);
 extern char *ffrtmp_echo_url(const char *url);
 
-/* contract.c: the protocol check of register_node */
+/* contract.c: the protocol check of register_node, and which release's SQL is installed */
+extern bool ffrtmp_sql_is_0_2(void);
 extern void ffrtmp_check_worker_protocol(FunctionCallInfo fcinfo, int arg);
 
 /* scheduler.c */

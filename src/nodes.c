@@ -316,8 +316,10 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 	 * Every live node heartbeats, so lost sessions (session-bound nodes whose
 	 * database session is gone) end here too, without the scheduler; after
 	 * this node's own work, so that nothing of theirs is held meanwhile.
+	 * Release 0.1's SQL (before ALTER EXTENSION UPDATE) has no such step.
 	 */
-	ffrtmp_run(&end_lost, NULL, NULL);
+	if (ffrtmp_sql_is_0_2())
+		ffrtmp_run(&end_lost, NULL, NULL);
 	state = (text *) SPI_datumTransfer(PointerGetDatum(state), false, -1);
 	SPI_finish();
 	PG_RETURN_TEXT_P(state);
