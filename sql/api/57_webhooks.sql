@@ -235,16 +235,16 @@ REVOKE ALL ON FUNCTION ffrtmp.delete_webhook(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.delete_webhook(bigint) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp_data.read_webhook_deliveries()
-RETURNS TABLE (id bigint, tenant_id uuid, webhook_id bigint, job_id bigint, event text, event_id uuid, state text,
+RETURNS TABLE (id bigint, tenant_id uuid, webhook_id bigint, job_id bigint, event text, event_id uuid, delivery_state text,
                attempts integer, last_status integer, last_error text, next_attempt_at timestamptz,
                created_at timestamptz, finished_at timestamptz, log jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT d.id, d.tenant_id, d.webhook_id, d.job_id, d.event, d.event_id, d.state, d.attempts, d.last_status,
+    SELECT d.id, d.tenant_id, d.webhook_id, d.job_id, d.event, d.event_id, d.delivery_state, d.attempts, d.last_status,
            d.last_error, d.next_attempt_at, d.created_at, d.finished_at, d.log
       FROM ffrtmp_data.webhook_deliveries d WHERE ffrtmp.caller_is_admin()
     UNION ALL
-    SELECT d.id, d.tenant_id, d.webhook_id, d.job_id, d.event, d.event_id, d.state, d.attempts, d.last_status,
+    SELECT d.id, d.tenant_id, d.webhook_id, d.job_id, d.event, d.event_id, d.delivery_state, d.attempts, d.last_status,
            d.last_error, d.next_attempt_at, d.created_at, d.finished_at, d.log
       FROM ffrtmp_data.webhook_deliveries d WHERE NOT ffrtmp.caller_is_admin() AND d.tenant_id = ffrtmp.current_tenant();
 END;
@@ -254,7 +254,7 @@ REVOKE ALL ON FUNCTION ffrtmp_data.read_webhook_deliveries() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.read_webhook_deliveries() TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE VIEW ffrtmp.webhook_delivery_log WITH (security_invoker = true) AS
-SELECT id, tenant_id, webhook_id, job_id, event, event_id, state, attempts, last_status, last_error,
+SELECT id, tenant_id, webhook_id, job_id, event, event_id, delivery_state, attempts, last_status, last_error,
        next_attempt_at, created_at, finished_at, log
   FROM ffrtmp_data.read_webhook_deliveries();
 COMMENT ON VIEW ffrtmp.webhook_delivery_log IS 'Webhook deliveries the caller may see (administrators: all): each event sent or to send to a webhook, and how each attempt went. ffrtmp.webhook_deliveries() filters it.';
@@ -264,7 +264,7 @@ COMMENT ON COLUMN ffrtmp.webhook_delivery_log.webhook_id IS 'Webhook.';
 COMMENT ON COLUMN ffrtmp.webhook_delivery_log.job_id IS 'Job.';
 COMMENT ON COLUMN ffrtmp.webhook_delivery_log.event IS 'Event name.';
 COMMENT ON COLUMN ffrtmp.webhook_delivery_log.event_id IS 'Event id (the Ffrtmp-Event-Id header), the same on every attempt.';
-COMMENT ON COLUMN ffrtmp.webhook_delivery_log.state IS 'pending, delivered or failed.';
+COMMENT ON COLUMN ffrtmp.webhook_delivery_log.delivery_state IS 'pending, delivered or failed.';
 COMMENT ON COLUMN ffrtmp.webhook_delivery_log.attempts IS 'Attempts made.';
 COMMENT ON COLUMN ffrtmp.webhook_delivery_log.last_status IS 'HTTP status of the last attempt (NULL: no answer).';
 COMMENT ON COLUMN ffrtmp.webhook_delivery_log.last_error IS 'Error of the last attempt.';
@@ -275,32 +275,32 @@ COMMENT ON COLUMN ffrtmp.webhook_delivery_log.log IS 'One object per attempt: at
 GRANT SELECT ON ffrtmp.webhook_delivery_log TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE FUNCTION ffrtmp.webhook_deliveries(webhook bigint DEFAULT NULL, job bigint DEFAULT NULL,
-                                                     state text DEFAULT NULL, max_rows integer DEFAULT 100)
+                                                     delivery_state text DEFAULT NULL, max_rows integer DEFAULT 100)
 RETURNS SETOF ffrtmp.webhook_delivery_log
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 1000 THEN
         RAISE EXCEPTION 'max_rows must be between 1 and 1000'
-            USING ERRCODE = '22023', HINT = 'Narrow the list with webhook, job or state instead.';
+            USING ERRCODE = '22023', HINT = 'Narrow the list with webhook, job or delivery_state instead.';
     END IF;
-    IF webhook_deliveries.state IS NOT NULL AND webhook_deliveries.state NOT IN ('pending', 'delivered', 'failed') THEN
-        RAISE EXCEPTION 'unknown delivery state "%"', left(webhook_deliveries.state, 40)
+    IF webhook_deliveries.delivery_state IS NOT NULL AND webhook_deliveries.delivery_state NOT IN ('pending', 'delivered', 'failed') THEN
+        RAISE EXCEPTION 'unknown delivery_state "%"', left(webhook_deliveries.delivery_state, 40)
             USING ERRCODE = '22023', HINT = 'Use pending, delivered or failed.';
     END IF;
     RETURN QUERY
-    SELECT d.id, d.tenant_id, d.webhook_id, d.job_id, d.event, d.event_id, d.state, d.attempts, d.last_status,
+    SELECT d.id, d.tenant_id, d.webhook_id, d.job_id, d.event, d.event_id, d.delivery_state, d.attempts, d.last_status,
            d.last_error, d.next_attempt_at, d.created_at, d.finished_at, d.log
       FROM ffrtmp_data.webhook_deliveries d
      WHERE d.tenant_id = ffrtmp.current_tenant()
        AND (webhook IS NULL OR d.webhook_id = webhook)
        AND (job IS NULL OR d.job_id = job)
-       AND (webhook_deliveries.state IS NULL OR d.state = webhook_deliveries.state)
+       AND (webhook_deliveries.delivery_state IS NULL OR d.delivery_state = webhook_deliveries.delivery_state)
      ORDER BY d.id DESC
      LIMIT max_rows;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer) IS
-    'The delivery log of the caller''s tenant, newest first: each event sent or to send to a webhook, its state (pending, delivered, failed), attempts, last HTTP status and error, and log (one entry per attempt: attempt, at, status, error, ms). Filters: webhook id, job id, state; max_rows 1 to 1000.';
+    'The delivery log of the caller''s tenant, newest first: each event sent or to send to a webhook, its delivery_state (pending, delivered, failed), attempts, last HTTP status and error, and log (one entry per attempt: attempt, at, status, error, ms). Filters: webhook id, job id, delivery_state; max_rows 1 to 1000.';
 ALTER FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer) TO ffrtmp_admin, ffrtmp_tenant;
@@ -346,11 +346,11 @@ BEGIN
     RETURN QUERY
     WITH due AS (
         SELECT d.id FROM ffrtmp_data.webhook_deliveries d
-         WHERE d.state = 'pending' AND d.next_attempt_at <= now()
+         WHERE d.delivery_state = 'pending' AND d.next_attempt_at <= now()
            AND (d.leased_until IS NULL OR d.leased_until <= now())
            AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.webhook_deliveries e
                             WHERE e.job_id = d.job_id AND e.webhook_id = d.webhook_id
-                              AND e.id < d.id AND e.state = 'pending')
+                              AND e.id < d.id AND e.delivery_state = 'pending')
          ORDER BY d.next_attempt_at, d.id
          LIMIT batch
          FOR UPDATE SKIP LOCKED),
@@ -390,7 +390,7 @@ BEGIN
         RAISE EXCEPTION 'webhook delivery % not found', delivery_id
             USING ERRCODE = 'PT404', HINT = 'It was deleted with its webhook or its job: nothing to report.';
     END IF;
-    IF d.state <> 'pending' OR d.leased_until IS NULL OR d.attempts <> delivery_attempt THEN
+    IF d.delivery_state <> 'pending' OR d.leased_until IS NULL OR d.attempts <> delivery_attempt THEN
         RAISE EXCEPTION 'webhook delivery % attempt % is no longer current', delivery_id, delivery_attempt
             USING ERRCODE = 'PT409', HINT = 'Another daemon took it over after the lease ended: nothing to report.';
     END IF;
@@ -405,7 +405,7 @@ BEGIN
     END IF;
     -- The log keeps the last 50 attempts.
     UPDATE ffrtmp_data.webhook_deliveries x
-       SET state = outcome, last_status = status, last_error = left(error, 1024), leased_until = NULL,
+       SET delivery_state = outcome, last_status = status, last_error = left(error, 1024), leased_until = NULL,
            next_attempt_at = CASE WHEN outcome = 'pending' THEN now() + retry_in ELSE x.next_attempt_at END,
            finished_at = CASE WHEN outcome = 'pending' THEN NULL ELSE now() END,
            log = CASE WHEN jsonb_array_length(x.log) >= 50 THEN x.log - 0 ELSE x.log END || jsonb_build_array(entry)

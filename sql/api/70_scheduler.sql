@@ -267,7 +267,7 @@ BEGIN
     -- job kept long does not keep its delivery log past the retention.
     DELETE FROM ffrtmp_data.webhook_deliveries d
      WHERE d.id IN (SELECT x.id FROM ffrtmp_data.webhook_deliveries x
-                     WHERE x.state <> 'pending' AND x.finished_at < now() - retention
+                     WHERE x.delivery_state <> 'pending' AND x.finished_at < now() - retention
                      ORDER BY x.finished_at LIMIT batch);
     RETURN cardinality(pruned);
 END

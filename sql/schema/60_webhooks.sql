@@ -71,7 +71,8 @@ SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.webhooks_id_seq', '');
 
 /*
  * The outbox and the delivery log: one row per event and webhook.  payload is
- * the event as it was when the job changed (the body is its text); state is
+ * the event as it was when the job changed (the body is its text);
+ * delivery_state is
  * pending until a 2xx answer (delivered) or until retries end (failed).  log
  * holds one entry per attempt, bounded by the retry window.
  */
@@ -83,7 +84,7 @@ CREATE TABLE ffrtmp_data.webhook_deliveries (
     event           text NOT NULL,
     event_id        uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
     payload         jsonb NOT NULL,
-    state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+    delivery_state  text NOT NULL DEFAULT 'pending' CHECK (delivery_state IN ('pending', 'delivered', 'failed')),
     attempts        integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     leased_until    timestamptz,
@@ -94,13 +95,13 @@ CREATE TABLE ffrtmp_data.webhook_deliveries (
     finished_at     timestamptz
 );
 -- What the daemon claims: pending rows in order.
-CREATE INDEX webhook_deliveries_pending_idx ON ffrtmp_data.webhook_deliveries (next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_pending_idx ON ffrtmp_data.webhook_deliveries (next_attempt_at, id) WHERE delivery_state = 'pending';
 -- A job's deliveries (ordering per job, pruning with the job, milestones sent once).
 CREATE INDEX webhook_deliveries_job_idx ON ffrtmp_data.webhook_deliveries (job_id, webhook_id, id);
 -- What a tenant reads, newest first, and what ages out.
 CREATE INDEX webhook_deliveries_tenant_idx ON ffrtmp_data.webhook_deliveries (tenant_id, id);
 CREATE INDEX webhook_deliveries_webhook_idx ON ffrtmp_data.webhook_deliveries (webhook_id);
-CREATE INDEX webhook_deliveries_finished_idx ON ffrtmp_data.webhook_deliveries (finished_at) WHERE state <> 'pending';
+CREATE INDEX webhook_deliveries_finished_idx ON ffrtmp_data.webhook_deliveries (finished_at) WHERE delivery_state <> 'pending';
 COMMENT ON TABLE ffrtmp_data.webhook_deliveries IS 'Outbox and delivery log of webhook events: one row per event and webhook, written in the job change''s transaction; pruned with the job, and after the job retention once finished.';
 COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.id IS 'Delivery id; a job''s events are delivered to a webhook in id order.';
 COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.tenant_id IS 'The job''s tenant.';
@@ -109,7 +110,7 @@ COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.job_id IS 'The job.';
 COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.event IS 'Event name (webhook_event_types).';
 COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.event_id IS 'Event id, the same on every attempt: the receiver''s idempotency key.';
 COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.payload IS 'The JSON body, as it was when the event happened.';
-COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.state IS 'pending, delivered (a 2xx answer) or failed (retries ended, or refused by the network policy).';
+COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.delivery_state IS 'pending, delivered (a 2xx answer) or failed (retries ended, or refused by the network policy).';
 COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.attempts IS 'Attempts made.';
 COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.next_attempt_at IS 'Not attempted before this time (backoff).';
 COMMENT ON COLUMN ffrtmp_data.webhook_deliveries.leased_until IS 'A daemon holds the current attempt until then; afterwards another may claim it.';

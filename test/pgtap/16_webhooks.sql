@@ -170,7 +170,7 @@ SELECT is(ffrtmp.finish_webhook_delivery(:done, 1, NULL, 'network policy refused
 SELECT is(ffrtmp.finish_webhook_delivery(:canc, 1, 503, 'HTTP 503', '2 days', retry_for => '1 day'), 'failed',
           'a retry past the retry window fails it');
 RESET ROLE;
-SELECT is(pg_temp.as_role('hook_alice', format('SELECT jsonb_agg(e - ''at'') FROM ffrtmp.webhook_deliveries(job => %s, state => ''delivered'') d, jsonb_array_elements(d.log) e', :job2)),
+SELECT is(pg_temp.as_role('hook_alice', format('SELECT jsonb_agg(e - ''at'') FROM ffrtmp.webhook_deliveries(job => %s, delivery_state => ''delivered'') d, jsonb_array_elements(d.log) e', :job2)),
           '[{"error": "HTTP 500", "status": 500, "attempt": 1}, {"ms": 12, "status": 204, "attempt": 2}]',
           'the log shows each attempt with its status and error');
 SELECT is(pg_temp.as_role('hook_bob', 'SELECT count(*) FROM ffrtmp.claim_webhook_deliveries()'), 'error 42501',
@@ -185,7 +185,7 @@ RESET ROLE;
 UPDATE ffrtmp_data.jobs SET finished_at = now() - interval '40 days' WHERE id = :job1;
 SELECT is(ffrtmp_data.prune('30 days', 100), 1, 'pruning takes the old job');
 SELECT is((SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE job_id = :job1), 0::bigint, 'with its deliveries');
-UPDATE ffrtmp_data.webhook_deliveries SET finished_at = now() - interval '40 days' WHERE job_id = :job2 AND state = 'delivered';
+UPDATE ffrtmp_data.webhook_deliveries SET finished_at = now() - interval '40 days' WHERE job_id = :job2 AND delivery_state = 'delivered';
 SELECT ffrtmp_data.prune('30 days', 100);
 SELECT is((SELECT array_agg(event) FROM ffrtmp_data.webhook_deliveries WHERE job_id = :job2), '{completed}',
           'finished deliveries older than the retention age out though their job stays');

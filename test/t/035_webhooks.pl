@@ -64,7 +64,7 @@ my $daemon_log = $env->dir . '/webhooks.log';
 my $daemon = start_background(
 	[ $bin, '--allow-network=127.0.0.0/8', '--retry-initial=1s', '--poll-interval=100ms', $conninfo ], $daemon_log);
 ok( wait_until(
-		sub { $env->sql(q{SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE state = 'pending'}) eq '0' }, 60),
+		sub { $env->sql(q{SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE delivery_state = 'pending'}) eq '0' }, 60),
 	'every delivery is done') or diag slurp_file($daemon_log);
 is(stop_process($daemon), 0, 'the daemon stops on SIGTERM with status 0');
 
@@ -99,12 +99,12 @@ is($job1[1]{progress}{percent}, 60, 'a milestone carries the progress reported')
 my @flaky = grep { $_->{path} eq '/flaky' } @requests;
 is_deeply([ map { $_->{status} } @flaky ], [ 500, 204 ], 'the flaky receiver answered 500, then took the retry');
 is($flaky[0]{headers}{'ffrtmp-event-id'}, $flaky[1]{headers}{'ffrtmp-event-id'}, 'the retry has the same event id');
-my $flaky_log = as_alice(qq{SELECT state || ' ' || attempts || ' ' || last_status || ' '
+my $flaky_log = as_alice(qq{SELECT delivery_state || ' ' || attempts || ' ' || last_status || ' '
 	|| (SELECT string_agg(coalesce(e ->> 'status', '-') || ':' || coalesce(e ->> 'error', ''), ',' ORDER BY (e ->> 'attempt')::int)
 	      FROM jsonb_array_elements(log) e)
 	FROM ffrtmp.webhook_deliveries(webhook => $hook{flaky})});
 is($flaky_log, 'delivered 2 204 500:HTTP 500,204:', "the tenant's delivery log shows the 500 and the delivery");
-is(as_alice(qq{SELECT string_agg(event || ' ' || state, ', ' ORDER BY id) FROM ffrtmp.webhook_deliveries(job => $job1)}),
+is(as_alice(qq{SELECT string_agg(event || ' ' || delivery_state, ', ' ORDER BY id) FROM ffrtmp.webhook_deliveries(job => $job1)}),
 	'progress.25 delivered, progress.50 delivered, progress.75 delivered, completed delivered',
 	"and job 1's events, delivered");
 
@@ -115,11 +115,11 @@ my $job3 = $env->submit('testsrc://', max_attempts => 1);
 $env->sql("SELECT ffrtmp.cancel_job($job3)");
 $daemon = start_background([ $bin, '--retry-initial=1s', '--poll-interval=100ms', $conninfo ], $daemon_log);
 ok( wait_until(
-		sub { $env->sql(qq{SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE job_id = $job3 AND state = 'pending'}) eq '0' },
+		sub { $env->sql(qq{SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE job_id = $job3 AND delivery_state = 'pending'}) eq '0' },
 		60),
 	'the delivery to loopback ends');
 stop_process($daemon);
-is(as_alice(qq{SELECT state || ' ' || attempts || ' ' || coalesce(last_status::text, '-') || ' ' || last_error
+is(as_alice(qq{SELECT delivery_state || ' ' || attempts || ' ' || coalesce(last_status::text, '-') || ' ' || last_error
 	FROM ffrtmp.webhook_deliveries(webhook => $hook{refused})}),
 	'failed 1 - network policy refused a connection to 127.0.0.1 (127.0.0.1): a loopback address',
 	'it failed at once, refused by the network policy, and the log says why');
