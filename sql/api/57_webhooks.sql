@@ -151,9 +151,9 @@ BEGIN
         RAISE EXCEPTION 'webhook url must be given, of at most 2048 bytes'
             USING ERRCODE = '22023', HINT = 'Give the endpoint as http://host/path or https://host/path.';
     END IF;
-    IF create_webhook.url !~* '^https?://' THEN
+    IF create_webhook.url !~ '^https?://' THEN
         RAISE EXCEPTION 'webhook url must start with http:// or https://'
-            USING ERRCODE = '22023', HINT = 'Give the endpoint as http://host/path or https://host/path.';
+            USING ERRCODE = '22023', HINT = 'Give the endpoint as http://host/path or https://host/path, the scheme in lower case.';
     END IF;
     IF create_webhook.url ~ '[[:cntrl:][:space:]]' THEN
         RAISE EXCEPTION 'webhook url holds a space or a control character'

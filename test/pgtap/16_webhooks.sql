@@ -4,7 +4,7 @@
 -- progress milestones once per job, the delivery daemon's claim (a job's
 -- events in order) and finish (retries, bounded), and pruning.
 BEGIN;
-SELECT plan(55);
+SELECT plan(56);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('hook-a', plan => 'pro');
@@ -38,6 +38,8 @@ $fn$;
 SET ROLE hook_alice;
 SELECT throws_ok($$SELECT ffrtmp.create_webhook('ftp://example.com/x', repeat('s', 32), '{completed}')$$,
                  '22023', 'webhook url must start with http:// or https://', 'a URL that is not http(s) is refused');
+SELECT throws_ok($$SELECT ffrtmp.create_webhook('HTTPS://example.com/x', repeat('s', 32), '{completed}')$$,
+                 '22023', 'webhook url must start with http:// or https://', 'the scheme is written in lower case');
 SELECT throws_ok($$SELECT ffrtmp.create_webhook('https://example.com/' || repeat('a', 2030), repeat('s', 32), '{completed}')$$,
                  '22023', 'webhook url must be given, of at most 2048 bytes', 'a URL longer than 2048 bytes is refused');
 SELECT throws_like($$SELECT ffrtmp.create_webhook('https://user:pw@example.com/x', repeat('s', 32), '{completed}')$$,

@@ -8,6 +8,7 @@
 use strict;
 use warnings;
 use Digest::SHA qw(hmac_sha256_hex);
+use IPC::Run ();
 use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -133,6 +134,17 @@ $env->sql(q{SELECT ffrtmp.create_tenant('other'); CREATE ROLE hook_other LOGIN; 
 is($env->sql('SET ROLE hook_other; SELECT count(*) FROM ffrtmp.webhook_deliveries()'), '0',
 	'another tenant reads no delivery');
 is($env->sql('SET ROLE hook_other; SELECT count(*) FROM ffrtmp.list_webhooks()'), '0', 'and no webhook');
+
+# The command line, and a role that is not the delivery daemon's.
+my ($out, $err) = ('', '');
+IPC::Run::run([ $bin, '--help' ], '>', \$out, '2>', \$err);
+like($out, qr/Ffrtmp-Signature: v1=HEX/, '--help says how requests are signed');
+IPC::Run::run([ $bin, '--batch=0' ], '>', \$out, '2>', \$err);
+is($? >> 8, 2, 'a bad option exits with status 2');
+like($err, qr/invalid --batch "0"/, 'saying which');
+IPC::Run::run([ $bin, '--once', $env->conninfo . ' user=hook_alice' ], '>', \$out, '2>', \$err);
+is($? >> 8, 77, 'a role without ffrtmp_webhook_sender exits with status 77');
+like($err, qr/permission denied for function claim_webhook_deliveries/, 'and the log says why');
 
 stop_http_server($receiver);
 done_testing();
