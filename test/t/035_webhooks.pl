@@ -4,7 +4,8 @@
 # verifies with its webhook's secret; a job's events arrive in order; a 500
 # is retried and then delivered; with the network policy's default, a
 # loopback address is refused without a connection and the delivery fails;
-# the tenant's delivery log shows it all.
+# the tenant's delivery log shows it all.  The real worker's progress reports
+# and finish write events the same way.
 use strict;
 use warnings;
 use Digest::SHA qw(hmac_sha256_hex);
@@ -109,6 +110,31 @@ is(as_alice(qq{SELECT string_agg(event || ' ' || delivery_state, ', ' ORDER BY i
 	'progress.25 delivered, progress.50 delivered, progress.75 delivered, completed delivered',
 	"and job 1's events, delivered");
 
+# The real worker: its progress reports and its finish write the events,
+# which the daemon, run with --once, delivers in order and then exits.
+$env->sql("SELECT ffrtmp.leave_node($node, '$token', true)");
+my $worker = $env->start_worker;
+# Long enough for a few progress reports (one a second) on most machines.
+my $job4 = $env->submit('testsrc://1280x720@30?duration=10', output => 'hooks/real.mp4', max_attempts => 1,
+	params => { video_codec => 'h264', encoder_preset => 'medium' });
+is($env->wait_job($job4)->{state}, 'completed', 'the real worker completes a job');
+$env->stop_worker($worker);
+my ($out, $err) = ('', '');
+IPC::Run::run([ $bin, '--once', '--allow-network=127.0.0.0/8', $conninfo ], '>', \$out, '2>', \$err);
+is($? >> 8, 0, '--once delivers what is due, then exits with status 0') or diag $err;
+my @real = grep { $_->{path} eq '/hook' && $json->decode($_->{body})->{job}{id} == $job4 }
+  map { $json->decode($_) } grep { /\S/ } split /\n/, slurp_file($log);
+my @types = map { $_->{headers}{'ffrtmp-event'} } @real;
+is($types[-1], 'completed', "the worker's job ends with completed (after: @types[0 .. $#types - 1])");
+is_deeply([ @types[ 0 .. $#types - 1 ] ], [ sort @types[ 0 .. $#types - 1 ] ], 'its milestones come first, in order');
+is(scalar(grep { $_->{headers}{'ffrtmp-signature'} eq
+			'v1=' . hmac_sha256_hex("$_->{headers}{'ffrtmp-timestamp'}.$_->{body}", $secret{hook}) } @real),
+	scalar(@real), 'every one signed with the secret');
+my $result = $json->decode($real[-1]{body})->{job}{result};
+ok(ref $result eq 'HASH' && %$result, 'completed carries what the worker produced');
+is_deeply($result, $env->job($job4)->{result}, "the job's result as the database has it");
+my $received = scalar(grep { /\S/ } split /\n/, slurp_file($log));
+
 # With the network policy's default, loopback is refused where the daemon
 # connects (the database allowed the URL's literal host at creation).
 $hook{refused} = as_alice(qq{SELECT id FROM ffrtmp.create_webhook('$receiver->{url}/refused', '$secret{refused}', '{canceled}')});
@@ -125,7 +151,7 @@ is(as_alice(qq{SELECT delivery_state || ' ' || attempts || ' ' || coalesce(last_
 	'failed 1 - network policy refused a connection to 127.0.0.1 (127.0.0.1): a loopback address',
 	'it failed at once, refused by the network policy, and the log says why');
 my @after = grep { /\S/ } split /\n/, slurp_file($log);
-is(scalar(@after), 7, 'and the receiver got no request');
+is(scalar(@after), $received, 'and the receiver got no request');
 is(as_alice(qq{SELECT count(*) FROM ffrtmp.webhook_deliveries(job => $job3)}), '3',
 	"job 3's canceled went to every webhook that asks for it");
 
@@ -136,7 +162,6 @@ is($env->sql('SET ROLE hook_other; SELECT count(*) FROM ffrtmp.webhook_deliverie
 is($env->sql('SET ROLE hook_other; SELECT count(*) FROM ffrtmp.list_webhooks()'), '0', 'and no webhook');
 
 # The command line, and a role that is not the delivery daemon's.
-my ($out, $err) = ('', '');
 IPC::Run::run([ $bin, '--help' ], '>', \$out, '2>', \$err);
 like($out, qr/Ffrtmp-Signature: v1=HEX/, '--help says how requests are signed');
 IPC::Run::run([ $bin, '--batch=0' ], '>', \$out, '2>', \$err);
