@@ -80,7 +80,8 @@ $(foreach v,$(OLD_VERSIONS),$(eval $(call upgrade_rule,$(v))))
 
 # The worker daemon (and ffrtmp-transcode) live in src/worker with their own
 # Makefile and need libpq, libav* (FFmpeg 5.1), json-c and libseccomp; `make`
-# and `make install` build and install them too (into /usr/local/bin).
+# and `make install` build and install them too (into /usr/local/bin), with
+# the webhook daemon of src/webhooks.
 # A database host builds the extension alone, with PostgreSQL's server
 # headers and the C library only: `make extension` and `make install-extension`
 # (or WORKER=no with any target).  See docs/building.md.
@@ -90,12 +91,17 @@ all: worker
 install: install-worker
 clean: clean-worker
 endif
+# The webhook delivery daemon, ffrtmp-webhooks (src/webhooks, libpq, libcurl
+# and libcrypto; docs/webhooks.md), is built and installed with the worker.
 worker:
 	$(MAKE) -C src/worker
+	$(MAKE) -C src/webhooks
 install-worker: worker
 	$(MAKE) -C src/worker install
+	$(MAKE) -C src/webhooks install
 clean-worker:
 	$(MAKE) -C src/worker clean
+	$(MAKE) -C src/webhooks clean
 extension:
 	$(MAKE) WORKER=no all
 install-extension:

@@ -18,6 +18,8 @@ packages=(
   libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev
   libswscale-dev libswresample-dev libavutil-dev
   ffmpeg nginx libnginx-mod-rtmp
+  # ffrtmp-webhooks: HTTP with libcurl, HMAC-SHA256 with OpenSSL's libcrypto
+  libcurl4-openssl-dev libssl-dev
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -77,9 +77,10 @@ mkdir -p "$work/src/common"
 cp "$repo"/src/*.c "$repo"/src/*.h "$work/src/"
 cp "$repo"/src/common/*.c "$repo"/src/common/*.h "$work/src/common/"
 # ffrtmp-worker and ffrtmp-transcode go with them, for the end-to-end tests
-# (test/t/005-007), which find them through FFRTMP_WORKER and FFRTMP_TRANSCODE.
+# (test/t/005-007), which find them through FFRTMP_WORKER and FFRTMP_TRANSCODE;
+# ffrtmp-webhooks, for test/t/035_webhooks.pl (FFRTMP_WEBHOOKS).
 mkdir -p "$work/bin"
-cp "$repo/src/worker/ffrtmp-worker" "$repo/src/worker/ffrtmp-transcode" "$work/bin/"
+cp "$repo/src/worker/ffrtmp-worker" "$repo/src/worker/ffrtmp-transcode" "$repo/src/webhooks/ffrtmp-webhooks" "$work/bin/"
 chown -R postgres "$work" 2>/dev/null || true
 cd "$work"
 # The copy holds every cluster and log of the run (about 400 MB): removed when
@@ -130,6 +131,7 @@ run_layer() {
 }
 
 want unit && run_layer "C unit" '^ok - ' '^not ok - ' make -s -C "$repo/src/worker" check
+want unit && run_layer "C unit (webhooks)" '^ok - ' '^not ok - ' make -s -C "$repo/src/webhooks" check
 # The extension alone, as a database host builds it (docs/building.md).
 want unit && run_layer "build" '^ok - ' '^not ok - ' bash "$repo/test/build/extension_alone.sh"
 
@@ -164,6 +166,7 @@ fi
 want tap && run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' \
   as_postgres env PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
     FFRTMP_WORKER="$work/bin/ffrtmp-worker" FFRTMP_TRANSCODE="$work/bin/ffrtmp-transcode" \
+    FFRTMP_WEBHOOKS="$work/bin/ffrtmp-webhooks" \
     prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" -I test/perl $tap_tests
 
 echo

@@ -47,6 +47,19 @@ BEGIN
      WHERE o.state <> n.state
      ORDER BY n.id;
 
+    -- The webhook outbox (sql/api/57_webhooks.sql): one delivery per change
+    -- to a state a webhook of the job's tenant asks for, in this transaction.
+    INSERT INTO ffrtmp_data.webhook_deliveries (tenant_id, webhook_id, job_id, event, event_id, payload)
+    SELECT e.tenant_id, e.webhook_id, e.job_id, e.event, e.event_id,
+           ffrtmp_data.webhook_payload(e.event_id, e.event, e.job)
+      FROM (SELECT n.tenant_id, w.id AS webhook_id, n.id AS job_id, n.state AS event,
+                   gen_random_uuid() AS event_id, ROW(n.*)::ffrtmp_data.jobs AS job
+              FROM old_jobs o
+              JOIN new_jobs n ON n.id = o.id
+              JOIN ffrtmp_data.webhooks w ON w.tenant_id = n.tenant_id AND n.state = ANY (w.events)
+             WHERE o.state <> n.state) e
+     ORDER BY e.job_id, e.webhook_id;
+
     UPDATE ffrtmp_data.usage u
        SET active_jobs    = u.active_jobs    + d.active,
            queued_jobs    = u.queued_jobs    + d.waiting,
@@ -71,7 +84,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.jobs_after_update() IS
-    'Enforces job_transitions and failure_reasons, records job_events and keeps usage exact for every UPDATE of jobs.';
+    'Enforces job_transitions and failure_reasons, records job_events, writes the webhook events the changes trigger to the outbox and keeps usage exact for every UPDATE of jobs.';
 REVOKE ALL ON FUNCTION ffrtmp_data.jobs_after_update() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER jobs_after_update
     AFTER UPDATE ON ffrtmp_data.jobs

@@ -295,12 +295,13 @@ BEGIN
     VALUES (j.id, j.tenant_id, j.attempt, progress)
     ON CONFLICT ON CONSTRAINT job_progress_pkey
     DO UPDATE SET attempt = EXCLUDED.attempt, progress = EXCLUDED.progress, updated_at = now();
+    PERFORM ffrtmp_data.queue_progress_events(j, progress);
     PERFORM ffrtmp_data.hold_session(node, session_token);
     RETURN true;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) IS
-    'Records a running attempt''s progress (a JSON object of at most 4 KiB and 4 levels) and returns true. An attempt the node no longer holds (canceled, reassigned) is refused with PT409, a job that is gone with PT404: the worker stops it. Refused (PT403) if the node registers again before the report commits. Waits at most 1 s for a lock, then fails with 55P03: call again.';
+    'Records a running attempt''s progress (a JSON object of at most 4 KiB and 4 levels) and returns true; a percent that reaches a milestone (25, 50, 75) queues the progress webhook events that ask for it, once per job. An attempt the node no longer holds (canceled, reassigned) is refused with PT409, a job that is gone with PT404: the worker stops it. Refused (PT403) if the node registers again before the report commits. Waits at most 1 s for a lock, then fails with 55P03: call again.';
 ALTER FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, jsonb) TO ffrtmp_admin, ffrtmp_tenant;

@@ -301,10 +301,17 @@ BEGIN
     DELETE FROM ffrtmp_data.job_events WHERE job_id = ANY (pruned);
     DELETE FROM ffrtmp_data.job_progress WHERE job_id = ANY (pruned);
     DELETE FROM ffrtmp_data.job_logs WHERE job_id = ANY (pruned);
+    DELETE FROM ffrtmp_data.webhook_deliveries WHERE job_id = ANY (pruned);
+    -- Webhook deliveries also age out on their own once finished, so that a
+    -- job kept long does not keep its delivery log past the retention.
+    DELETE FROM ffrtmp_data.webhook_deliveries d
+     WHERE d.id IN (SELECT x.id FROM ffrtmp_data.webhook_deliveries x
+                     WHERE x.delivery_state <> 'pending' AND x.finished_at < now() - retention
+                     ORDER BY x.finished_at LIMIT batch);
     RETURN cardinality(pruned);
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.prune(interval, integer) IS 'Deletes up to batch finished jobs older than retention, with their events, progress and logs.';
+COMMENT ON FUNCTION ffrtmp_data.prune(interval, integer) IS 'Deletes up to batch finished jobs older than retention, with their events, progress, logs and webhook deliveries, and up to batch webhook deliveries finished before retention.';
 REVOKE ALL ON FUNCTION ffrtmp_data.prune(interval, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.prune(interval, integer) TO ffrtmp_owner, ffrtmp_scheduler;
 

@@ -1,7 +1,8 @@
 # FfrtmpServers: the servers the end-to-end tests feed the worker from, on
 # loopback: a private nginx RTMP server, an ffmpeg publisher pushing a live
 # test stream to it, and a tiny HTTP file server (redirects, request log)
-# for the input-trick and network-policy cases.  Each is a background
+# for the input-trick and network-policy cases, and a webhook receiver that
+# logs every POST it gets.  Each is a background
 # process of FfrtmpProcess: stop_process($server->{harness}) or
 # stop_process($publisher) stops it, and whatever is left stops at exit.
 package FfrtmpServers;
@@ -13,13 +14,14 @@ use Cwd qw(abs_path);
 use Exporter 'import';
 use File::Path qw(make_path);
 use IO::Socket::INET;
+use JSON::PP;
 use POSIX ();
 use FfrtmpProcess;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(start_rtmp_server start_publisher start_http_server stop_http_server);
+our @EXPORT = qw(start_rtmp_server start_publisher start_http_server stop_http_server start_webhook_receiver);
 
 # A private nginx with the RTMP module on 127.0.0.1:<free port>, its files in
 # $dir, with two applications: "live" (players are disconnected when the
@@ -160,6 +162,56 @@ sub stop_http_server
 	kill 'TERM', $server->{pid};
 	waitpid($server->{pid}, 0);
 	forget_pid($server->{pid});
+}
+
+# A webhook receiver on 127.0.0.1 (an ephemeral port), in a forked child:
+# each POST is appended to $log as one JSON line {path, headers (names in
+# lower case), body, status}, then answered: 500 for the first $o{fail}{$path}
+# requests to a path, 204 otherwise.  Returns { pid, port, url }; stop it with
+# stop_http_server.
+sub start_webhook_receiver
+{
+	my ($log, %o) = @_;
+	my $listen = IO::Socket::INET->new(
+		LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16, ReuseAddr => 1, Proto => 'tcp')
+	  or croak "cannot listen: $!";
+	my $port = $listen->sockport;
+	my $pid = fork();
+	croak "fork: $!" unless defined $pid;
+	if ($pid == 0)
+	{
+		my %failures = %{ $o{fail} // {} };
+		my $json = JSON::PP->new->canonical;
+		$SIG{TERM} = sub { POSIX::_exit(0) };
+		while (my $client = $listen->accept)
+		{
+			my $request = <$client> // '';
+			my %headers;
+			while (my $header = <$client>)
+			{
+				last if $header =~ /^\r?\n$/;
+				$headers{ lc $1 } = $2 if $header =~ /^([^:]+):\s*(.*?)\r?\n$/;
+			}
+			my $body = '';
+			read($client, $body, $headers{'content-length'} // 0);
+			my ($path) = $request =~ m{^POST (/\S*)};
+			my $status = 204;
+			if (defined $path && ($failures{$path} // 0) > 0)
+			{
+				$failures{$path}--;
+				$status = 500;
+			}
+			append_to_file($log,
+				$json->encode({ path => $path, headers => \%headers, body => $body, status => $status }) . "\n");
+			print $client "HTTP/1.1 $status " . ($status == 204 ? 'No Content' : 'Internal Server Error')
+			  . "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+			close $client;
+		}
+		POSIX::_exit(0);
+	}
+	close $listen;
+	track_pid($pid);
+	return { pid => $pid, port => $port, url => "http://127.0.0.1:$port" };
 }
 
 1;

@@ -27,6 +27,9 @@ SELECT ffrtmp.submit_job('testsrc://', idempotency_key => 'acme-upload-' || g, t
 SELECT ffrtmp.submit_job('file:///media/globex/q3-results.mp4', output_url => 'board/q3.mp4',
                          idempotency_key => 'globex-merger-' || g, tenant => 'globex', priority => 'high')
   FROM generate_series(1, 7) g;
+SET ROLE sc_globex;
+SELECT id AS globex_hook FROM ffrtmp.create_webhook('https://hooks.globex.example/jobs', 'globex-signing-secret', '{canceled,completed}') \gset
+RESET ROLE;
 SELECT ffrtmp.cancel_job(id) FROM ffrtmp_data.jobs WHERE tenant_id = :'globex_id' AND seq = 1;
 SELECT ffrtmp.register_node('globex-gpu-1', cpu_cores => 16, gpus => 2, tenant => 'globex');
 SELECT ffrtmp.pause_dispatch('globex', 'batch');
@@ -130,7 +133,7 @@ INSERT INTO probes (rel, q) VALUES
 -- rolled back.  Global ids (a new job's or node's id) are left out of the
 -- answers: see docs/security.md, "What PostgreSQL shows every role".
 INSERT INTO probes (rel, is_call, q)
-SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :evil_node, :'evil_token') FROM (VALUES
+SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :evil_node, :'evil_token', :globex_hook) FROM (VALUES
     ($$SELECT * FROM ffrtmp.get_job(%1$s)$$),
     ($$SELECT * FROM ffrtmp.job_history(%1$s)$$),
     ($$SELECT * FROM ffrtmp.job_logs(%1$s)$$),
@@ -172,7 +175,13 @@ SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :ev
     ($$SELECT ffrtmp.resume_dispatch()$$),
     ($$SELECT * FROM ffrtmp.drain_node(%2$s)$$),
     ($$SELECT ffrtmp.leave_node(%2$s, 'guess')$$),
-    ($$SELECT ffrtmp.remove_node(%2$s)$$)) c(q);
+    ($$SELECT ffrtmp.remove_node(%2$s)$$),
+    ($$SELECT count(*) FROM ffrtmp.list_webhooks()$$),
+    ($$SELECT * FROM ffrtmp.delete_webhook(%6$s)$$),
+    ($$SELECT url, events FROM ffrtmp.create_webhook('https://hooks.globex.example/jobs', 'globex-signing-secret', '{completed}')$$),
+    ($$SELECT count(*) FROM ffrtmp.webhook_deliveries(job => %1$s - 1)$$),
+    ($$SELECT count(*) FROM ffrtmp.webhook_deliveries(webhook => %6$s)$$),
+    ($$SELECT count(*) FROM ffrtmp.webhook_deliveries()$$)) c(q);
 
 -- Runs every probe as the current role and keeps each plan's text (or the
 -- answer, or the error) in column seen_as.
@@ -250,7 +259,8 @@ SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namesp
                      AND NOT EXISTS (SELECT 1 FROM probes WHERE q LIKE '%' || n.nspname || '.' || p.proname || '(%')
                      -- what policies, views, types and casts call: answers that depend on the caller or the arguments only
                      AND p.proname NOT IN ('current_tenant', 'caller_is_admin', 'actor', 'effective_status', 'jobs_in_hour',
-                                           'quota_left', 'priority_in', 'priority_out', 'priority_from_int')
+                                           'quota_left', 'priority_in', 'priority_out', 'priority_from_int',
+                                           'webhook_policy_tenant', 'caller_is_webhook_sender', 'webhook_fingerprint')
                      -- the readers behind the views, probed through them
                      AND NOT (n.nspname = 'ffrtmp_data' AND p.proname LIKE 'read\_%')$$,
                 'setup: every function a tenant may execute is probed');

@@ -1,0 +1,58 @@
+/*
+ * webhooks.c: the two checks of sql/api/57_webhooks.sql that need C: a
+ * webhook URL's host against the network policy (the same submit-time check
+ * as a job's input, in network_allow.c), and whether the caller is the
+ * delivery daemon (a member of ffrtmp_webhook_sender), which the webhook
+ * tables' policies and the claim functions ask.
+ */
+#include "ffrtmp.h"
+
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(ffrtmp_check_webhook_url);
+Datum
+ffrtmp_check_webhook_url(PG_FUNCTION_ARGS)
+{
+	ffrtmp_check_url_host("webhook", text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
+}
+
+/*
+ * The role outside any SECURITY DEFINER function, as for current_tenant():
+ * the claim functions run as ffrtmp_owner, whose own memberships say nothing.
+ */
+static bool
+caller_is_sender(void)
+{
+	Oid			sender = get_role_oid("ffrtmp_webhook_sender", true);
+
+	return OidIsValid(sender) && has_privs_of_role(GetOuterUserId(), sender);
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_caller_is_webhook_sender);
+Datum
+ffrtmp_caller_is_webhook_sender(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(caller_is_sender());
+}
+
+/*
+ * The tenant whose rows the webhook tables' policies show: the caller's, or
+ * none for the delivery daemon, which is mapped to no tenant: current_tenant()
+ * and caller_is_admin() would refuse it, and the planner calls a policy's
+ * tenant_id = f() while estimating, before any OR could skip it.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_webhook_policy_tenant);
+Datum
+ffrtmp_webhook_policy_tenant(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *result;
+
+	if (caller_is_sender())
+		PG_RETURN_NULL();
+	result = palloc(sizeof(pg_uuid_t));
+	*result = ffrtmp_caller_tenant();
+	PG_RETURN_UUID_P(result);
+}

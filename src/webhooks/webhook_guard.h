@@ -1,0 +1,38 @@
+/*
+ * webhook_guard.h: the network policy for webhook requests, the same as for
+ * jobs' connections (../common/net_policy.h, and the worker's net_guard):
+ * only public addresses that are not this machine's, unless allow-listed
+ * (CIDRs, addresses, host names).  The request's host name is resolved by
+ * libcurl and every address it is about to connect to is judged in its
+ * socket callback (webhook_post.c), so the address checked is the address
+ * connected to; a refused one gets no packet.
+ */
+#ifndef FFRTMP_WEBHOOK_GUARD_H
+#define FFRTMP_WEBHOOK_GUARD_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "../common/net_policy.h"
+
+#define WEBHOOK_OWN_MAX 64
+
+typedef struct WebhookGuard
+{
+	NpAllowList allow;
+	NpAddr		own[WEBHOOK_OWN_MAX];
+	int			nown;
+} WebhookGuard;
+
+/* The allow-list entries (as --allow-network takes them) and this machine's addresses: 0, or -1 with err. */
+extern int	webhook_guard_init(WebhookGuard *guard, const char *const *entries, int nentries,
+							   char *err, size_t errlen);
+
+/*
+ * NP_PUBLIC when a request to host (the URL's) may connect to sa, else why
+ * not (NP_OWN for one of this machine's public addresses).
+ */
+extern NpClass webhook_guard_judge(const WebhookGuard *guard, const char *host,
+								   const struct sockaddr *sa, size_t salen);
+
+#endif
