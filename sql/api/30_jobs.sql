@@ -195,6 +195,7 @@ COMMENT ON COLUMN ffrtmp.jobs.created_at IS 'Submitted at.';
 COMMENT ON COLUMN ffrtmp.jobs.updated_at IS 'Last changed at.';
 COMMENT ON COLUMN ffrtmp.jobs.started_at IS 'Current attempt started at.';
 COMMENT ON COLUMN ffrtmp.jobs.finished_at IS 'Reached a final state at.';
+COMMENT ON COLUMN ffrtmp.jobs.retry_all_failures IS 'Failed attempts are retried whatever their class (submit_job(retry_all_failures => true)).';
 GRANT SELECT ON ffrtmp.jobs TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE VIEW ffrtmp.job_events WITH (security_invoker = true) AS

@@ -13,15 +13,16 @@ CREATE OR REPLACE FUNCTION ffrtmp.submit_job(
     gpus            integer DEFAULT 0,
     idempotency_key text DEFAULT NULL,
     tenant          text DEFAULT NULL,
-    queue           text DEFAULT 'default')
+    queue           text DEFAULT 'default',
+    retry_all_failures boolean DEFAULT false)
 RETURNS ffrtmp.jobs
 AS 'MODULE_PATHNAME', 'ffrtmp_submit_job'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) IS
-    'Queues a transcoding job for the caller''s tenant (or, for administrators, tenant => id or name) within its quotas, and returns it. Repeating an idempotency_key with the same arguments returns the same job.';
-ALTER FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) TO ffrtmp_admin, ffrtmp_tenant;
+COMMENT ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text, boolean) IS
+    'Queues a transcoding job for the caller''s tenant (or, for administrators, tenant => id or name) within its quotas, and returns it. Repeating an idempotency_key with the same arguments returns the same job. A failed attempt is retried only when its failure class is retryable (ffrtmp.failure_reasons), unless retry_all_failures is true.';
+ALTER FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text, boolean) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text, boolean) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp.get_job(id bigint)
 RETURNS ffrtmp.jobs

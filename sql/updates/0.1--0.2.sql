@@ -80,3 +80,47 @@ COMMENT ON TABLE ffrtmp_data.failure_reasons IS 'Classes of job failure, whether
 COMMENT ON COLUMN ffrtmp_data.failure_reasons.retryable IS 'Whether another attempt may succeed: false for deterministic failures, which end the job failed at once.';
 UPDATE ffrtmp_data.failure_reasons SET retryable = false
  WHERE reason IN ('capability_mismatch', 'user_error', 'input_error');
+
+-- A per-job override of the failure classes' retryability: a job submitted
+-- with retry_all_failures retries every failed attempt while attempts are
+-- left (sql/api/60_worker_calls.sql, fail_attempt).  Jobs of 0.1 keep the
+-- classes' rule.
+ALTER TABLE ffrtmp_data.jobs ADD COLUMN retry_all_failures boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN ffrtmp_data.jobs.retry_all_failures IS 'Retry every failed attempt while attempts are left, whatever failure_reasons.retryable says of its class (submit_job''s per-job override).';
+
+-- submit_job takes retry_all_failures (sql/api/55_job_api.sql): a new
+-- signature, so the old one goes, under the same guard as register_node's
+-- above (privileges granted by hand, objects of the user's that depend on it).
+DO $keep$
+DECLARE
+    old_name CONSTANT text := 'ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text)';
+    old_signature CONSTANT pg_catalog.regprocedure := old_name;
+    granted text;
+    dependents text;
+BEGIN
+    SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(r.rolname), ', ') INTO granted
+      FROM pg_catalog.pg_proc p
+     CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+      JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+     WHERE p.oid = old_signature AND a.grantee <> p.proowner
+       AND r.rolname NOT IN ('ffrtmp_owner', 'ffrtmp_admin', 'ffrtmp_tenant');
+    IF granted IS NOT NULL THEN
+        RAISE EXCEPTION 'ffrtmp.submit_job has privileges granted by hand, to %', granted
+            USING ERRCODE = '2BP01',
+                  DETAIL = 'Release 0.2 replaces submit_job with a new signature (it takes retry_all_failures); the update would lose these privileges.',
+                  HINT = pg_catalog.format('Run REVOKE EXECUTE ON FUNCTION %s FROM %s; then ALTER EXTENSION ffrtmp UPDATE; then GRANT EXECUTE ON FUNCTION ffrtmp.submit_job TO %s.',
+                                           old_name, granted, granted);
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') INTO dependents
+      FROM pg_catalog.pg_depend d
+     WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid = old_signature
+       AND d.deptype = 'n';
+    IF dependents IS NOT NULL THEN
+        RAISE EXCEPTION 'objects depend on ffrtmp.submit_job: %', dependents
+            USING ERRCODE = '2BP01',
+                  DETAIL = 'Release 0.2 replaces submit_job with a new signature (it takes retry_all_failures); the update cannot drop the old one under them.',
+                  HINT = 'Drop these objects, run ALTER EXTENSION ffrtmp UPDATE, then create them again (a call that names only the old arguments calls the new submit_job).';
+    END IF;
+END
+$keep$;
+DROP FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text);
