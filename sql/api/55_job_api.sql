@@ -71,3 +71,13 @@ COMMENT ON FUNCTION ffrtmp.job_history(bigint) IS
 ALTER FUNCTION ffrtmp.job_history(bigint) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.job_history(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.job_history(bigint) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.submit_jobs(jobs jsonb, tenant text DEFAULT NULL)
+RETURNS TABLE (job_index integer, id bigint, seq bigint, submitted boolean)
+AS 'MODULE_PATHNAME', 'ffrtmp_submit_jobs'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp.submit_jobs(jsonb, text) IS
+    'Queues up to 1000 jobs for one tenant (the caller''s, or for administrators tenant => id or name) in one call, all or nothing: jobs is a JSON array of objects whose keys are submit_job''s arguments (tenant apart). Returns one row per job in input order: its index in the array (from 0), id, seq, and submitted (false when an earlier job with the same idempotency_key was returned). A bad job is refused naming it as jobs[i]; a batch that does not fit the quotas is refused whole (PT429); a key may appear once per batch.';
+ALTER FUNCTION ffrtmp.submit_jobs(jsonb, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.submit_jobs(jsonb, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.submit_jobs(jsonb, text) TO ffrtmp_admin, ffrtmp_tenant;
