@@ -78,6 +78,22 @@ CREATE OR REPLACE TRIGGER jobs_after_update
     REFERENCING OLD TABLE AS old_jobs NEW TABLE AS new_jobs
     FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.jobs_after_update();
 
+/*
+ * A job that reaches a final state wakes the sessions in ffrtmp.wait_for_job
+ * once the transaction commits (src/job_waits.c decides which states are
+ * final, from the shared list of states).
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.wake_job_waiters() RETURNS trigger
+AS 'MODULE_PATHNAME', 'ffrtmp_wake_job_waiters'
+LANGUAGE C;
+COMMENT ON FUNCTION ffrtmp_data.wake_job_waiters() IS
+    'Wakes the callers of ffrtmp.wait_for_job at the commit of a transaction that moved a job to a final state.';
+REVOKE ALL ON FUNCTION ffrtmp_data.wake_job_waiters() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER jobs_wake_waiters
+    AFTER UPDATE OF state ON ffrtmp_data.jobs
+    FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state)
+    EXECUTE FUNCTION ffrtmp_data.wake_job_waiters();
+
 /* Rows leave jobs only by pruning; a DELETE of an active job would corrupt usage. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_before_delete() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$

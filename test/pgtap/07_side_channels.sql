@@ -150,6 +150,7 @@ SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :ev
     ($$SELECT job_index, seq, submitted FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://", "idempotency_key": "globex-merger-2"}]')$$),
     ($$SELECT job_index, seq FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://", "preset": "globex-secret"}]')$$),
     ($$SELECT seq FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}]', tenant => 'globex')$$),
+    ($$SELECT * FROM ffrtmp.wait_for_job(%1$s, '0')$$),
     ($$SELECT node_id IS NOT NULL FROM ffrtmp.register_node('globex-gpu-1', cpu_cores => 1)$$),
     ($$SELECT ffrtmp.node_heartbeat(%2$s, 'guess')$$),
     ($$SELECT * FROM ffrtmp.fetch_assigned(%2$s, 'guess')$$),
