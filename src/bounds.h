@@ -96,6 +96,11 @@
  * pg_cron job calling submit_job).  A time in the past means now.
  */
 #define RUN_AFTER_MAX_DAYS 365
+/*
+ * Jobs in one submit_jobs call: its arrays and its transaction stay a few
+ * MiB at most, and the usage row lock is held for a bounded time.
+ */
+#define SUBMIT_JOBS_MAX 1000
 
 /* ---- Roles (add_tenant_role, remove_tenant_role) --------------------------- */
 

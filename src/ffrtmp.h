@@ -114,6 +114,9 @@ extern void ffrtmp_require_epoch(int64 epoch);
 extern void ffrtmp_dispatch_init(void);
 extern int	ffrtmp_dispatch(int64 epoch);
 
+/* job_waits.c */
+extern void ffrtmp_job_waits_init(void);
+
 /* scheduler.c */
 extern void ffrtmp_scheduler_init(void);
 extern void ffrtmp_wake_scheduler_at_commit(void);

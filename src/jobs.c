@@ -12,6 +12,7 @@
  */
 #include "ffrtmp.h"
 #include "bounds.h"
+#include "jobs.h"
 
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -19,23 +20,6 @@
 #include "utils/timestamp.h"
 
 
-typedef struct JobRequest
-{
-	char	   *input_url;
-	char	   *output_url;
-	char	   *preset;
-	Jsonb	   *params;			/* the caller's; merged with the preset's later */
-	int32		priority;
-	int32		max_attempts;
-	bool		has_run_after;
-	TimestampTz run_after;
-	Interval   *timeout;
-	int32		cpu_cores;
-	int32		gpus;
-	char	   *idempotency_key;
-	text	   *tenant;
-	char	   *queue;
-} JobRequest;
 
 static int32
 optional_int(FunctionCallInfo fcinfo, int n, int32 otherwise)
@@ -102,17 +86,60 @@ check_run_after(TimestampTz run_after)
 						 RUN_AFTER_MAX_DAYS)));
 }
 
+/*
+ * Checks a job's arguments, whoever read them (submit_job from its
+ * arguments, submit_jobs from a JSON object); nothing is touched yet.
+ */
+void
+ffrtmp_check_job_request(JobRequest *r)
+{
+	if (r->input_url == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("input_url must not be null"),
+				 errhint("Pass the input, for example 'file:///media/in.mp4' or 'testsrc://1280x720@30?duration=10'.")));
+	ffrtmp_check_input_url(r->input_url);
+	if (r->output_url)
+		ffrtmp_check_output_url(r->output_url);
+	check_request_sizes(r);
+	if (r->has_run_after)
+		check_run_after(r->run_after);
+	check_range("max_attempts", r->max_attempts, 1, 100);
+	check_range("cpu_cores", r->cpu_cores, 1, 1024);
+	check_range("gpus", r->gpus, 0, 64);
+	ffrtmp_check_queue(r->queue);
+	if (r->timeout && (r->timeout->time <= 0 && r->timeout->day <= 0 && r->timeout->month <= 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout must be positive"),
+				 errhint("Pass an interval such as '30 minutes', or leave timeout out for no limit.")));
+	if (r->timeout && (r->timeout->time < 0 || r->timeout->day < 0 || r->timeout->month < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout must not have negative parts"),
+				 errhint("Pass an interval such as '1 hour 30 minutes'.")));
+}
+
+/* The defaults of submit_job's arguments, for a request read from elsewhere. */
+void
+ffrtmp_default_job_request(JobRequest *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->priority = 0;
+	r->max_attempts = 3;
+	r->cpu_cores = 1;
+	r->gpus = 0;
+	r->queue = "default";
+	r->retry_all_failures = false;
+	r->sql_0_1 = false;
+}
+
 /* Reads and checks submit_job's arguments; nothing is touched yet. */
 static JobRequest
 read_request(FunctionCallInfo fcinfo)
 {
 	JobRequest	r;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("input_url must not be null"),
-				 errhint("Pass the input, for example 'file:///media/in.mp4' or 'testsrc://1280x720@30?duration=10'.")));
 	r.input_url = ffrtmp_text_arg(fcinfo, 0);
 	r.output_url = ffrtmp_text_arg(fcinfo, 1);
 	r.preset = ffrtmp_text_arg(fcinfo, 2);
@@ -127,33 +154,16 @@ read_request(FunctionCallInfo fcinfo)
 	r.idempotency_key = ffrtmp_text_arg(fcinfo, 10);
 	r.tenant = ffrtmp_tenant_arg_text(fcinfo, 11);
 	r.queue = PG_ARGISNULL(12) ? "default" : ffrtmp_text_arg(fcinfo, 12);
-
-	ffrtmp_check_input_url(r.input_url);
-	if (r.output_url)
-		ffrtmp_check_output_url(r.output_url);
-	check_request_sizes(&r);
-	if (r.has_run_after)
-		check_run_after(r.run_after);
-	check_range("max_attempts", r.max_attempts, 1, 100);
-	check_range("cpu_cores", r.cpu_cores, 1, 1024);
-	check_range("gpus", r.gpus, 0, 64);
-	ffrtmp_check_queue(r.queue);
-	if (r.timeout && (r.timeout->time <= 0 && r.timeout->day <= 0 && r.timeout->month <= 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("timeout must be positive"),
-				 errhint("Pass an interval such as '30 minutes', or leave timeout out for no limit.")));
-	if (r.timeout && (r.timeout->time < 0 || r.timeout->day < 0 || r.timeout->month < 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("timeout must not have negative parts"),
-				 errhint("Pass an interval such as '1 hour 30 minutes'.")));
+	/* Release 0.1's submit_job (before ALTER EXTENSION UPDATE) has 13 arguments. */
+	r.sql_0_1 = PG_NARGS() <= 13;
+	r.retry_all_failures = !r.sql_0_1 && !PG_ARGISNULL(13) && PG_GETARG_BOOL(13);
+	ffrtmp_check_job_request(&r);
 	return r;
 }
 
 /* The preset's parameters (the tenant's own preset wins over a built-in) merged with the caller's. */
-static Jsonb *
-resolve_params(JobRequest *r, pg_uuid_t *tenant)
+Jsonb *
+ffrtmp_resolve_job_params(JobRequest *r, pg_uuid_t *tenant)
 {
 	static KeptQuery find_preset = {
 		.sql = "SELECT params FROM ffrtmp_data.presets"
@@ -191,21 +201,25 @@ resolve_params(JobRequest *r, pg_uuid_t *tenant)
  * is new.  Runs under the usage row lock, so two racing repeats cannot both
  * insert.
  */
-static int64
-find_idempotent_job(JobRequest *r, pg_uuid_t *tenant, Jsonb *params)
+int64
+ffrtmp_find_idempotent_job(JobRequest *r, pg_uuid_t *tenant, Jsonb *params)
 {
+	/* (Under release 0.1's SQL, jobs has no retry_all_failures: $14 goes unused.) */
+#define FIND_IDEMPOTENT(column, value) \
+		"SELECT id, (input_url, output_url, preset, params, priority, queue, max_attempts," \
+		"                   timeout, cpu_cores, gpus" column ")" \
+		"              IS NOT DISTINCT FROM ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12" value ")" \
+		"          AND ($13::timestamptz IS NULL OR run_after = $13)" \
+		"  FROM ffrtmp_data.jobs WHERE tenant_id = $1 AND idempotency_key = $2"
+#define FIND_ARGTYPES {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT4OID, TEXTOID, \
+		INT4OID, INTERVALOID, INT4OID, INT4OID, TIMESTAMPTZOID, BOOLOID}
 	static KeptQuery find = {
-		.sql = "SELECT id, (input_url, output_url, preset, params, priority, queue, max_attempts,"
-		"                   timeout, cpu_cores, gpus)"
-		"              IS NOT DISTINCT FROM ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-		"          AND ($13::timestamptz IS NULL OR run_after = $13)"
-		"  FROM ffrtmp_data.jobs WHERE tenant_id = $1 AND idempotency_key = $2",
-		.nargs = 13,
-		.argtypes = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT4OID, TEXTOID,
-		INT4OID, INTERVALOID, INT4OID, INT4OID, TIMESTAMPTZOID},
+		.sql = FIND_IDEMPOTENT(", retry_all_failures", ", $14"), .nargs = 14, .argtypes = FIND_ARGTYPES,
 	};
-	Datum		values[13];
-	char		nulls[13];
+	static KeptQuery find_0_1 = {.sql = FIND_IDEMPOTENT("", ""), .nargs = 14, .argtypes = FIND_ARGTYPES};
+
+	Datum		values[14];
+	char		nulls[14];
 	bool		isnull;
 	int64		id;
 
@@ -223,7 +237,8 @@ find_idempotent_job(JobRequest *r, pg_uuid_t *tenant, Jsonb *params)
 	values[10] = Int32GetDatum(r->cpu_cores);
 	values[11] = Int32GetDatum(r->gpus);
 	values[12] = r->has_run_after ? TimestampTzGetDatum(r->run_after) : (nulls[12] = 'n', (Datum) 0);
-	ffrtmp_run(&find, values, nulls);
+	values[13] = BoolGetDatum(r->retry_all_failures);
+	ffrtmp_run(r->sql_0_1 ? &find_0_1 : &find, values, nulls);
 	if (SPI_processed == 0)
 		return 0;
 	id = DatumGetInt64(ffrtmp_get_datum(1, &isnull));
@@ -236,16 +251,40 @@ find_idempotent_job(JobRequest *r, pg_uuid_t *tenant, Jsonb *params)
 	return id;
 }
 
-static Datum
-return_job(FunctionCallInfo fcinfo, int64 id)
+/*
+ * get_job, tenant_jobs and wait_for_job return the job as people read it
+ * (ffrtmp_data.job_details, sql/api/30_jobs.sql).  Under release 0.1's SQL
+ * (this library before ALTER EXTENSION ffrtmp UPDATE) they return
+ * ffrtmp.jobs, and job_details does not exist: they read the table then.
+ */
+static bool
+returns_job_details(FunctionCallInfo fcinfo)
 {
-	static KeptQuery job_row = {
+	TupleDesc	desc;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		return false;
+	for (int i = 0; i < desc->natts; i++)
+		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), "tenant_name") == 0)
+			return true;
+	return false;
+}
+
+/* The job as the calling function's result type has it (see above). */
+Datum
+ffrtmp_return_job(FunctionCallInfo fcinfo, int64 id)
+{
+	static KeptQuery details = {
+		.sql = "SELECT * FROM ffrtmp_data.job_details WHERE id = $1",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
+	static KeptQuery stored = {
 		.sql = "SELECT * FROM ffrtmp_data.jobs WHERE id = $1",
 		.nargs = 1, .argtypes = {INT8OID},
 	};
 	Datum		arg = Int64GetDatum(id);
 
-	ffrtmp_run(&job_row, &arg, NULL);
+	ffrtmp_run(returns_job_details(fcinfo) ? &details : &stored, &arg, NULL);
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
@@ -268,7 +307,7 @@ return_job(FunctionCallInfo fcinfo, int64 id)
  * inserted only if it did.  The checks are those of the quota table.
  */
 static char *
-submit_sql(void)
+submit_sql(bool sql_0_1)
 {
 	StringInfoData sql;
 
@@ -293,9 +332,15 @@ submit_sql(void)
 						   "  RETURNING u.jobs_submitted),"
 						   " j AS ("
 						   "  INSERT INTO ffrtmp_data.jobs (tenant_id, seq, queue, priority, input_url, output_url, preset,"
-						   "      params, cpu_cores, gpus, max_attempts, run_after, timeout, idempotency_key, state_reason)"
+						   "      params, cpu_cores, gpus, max_attempts, run_after, timeout, idempotency_key, state_reason");
+	/* (Under release 0.1's SQL, jobs has no retry_all_failures: $16 goes unused.) */
+	appendStringInfoString(&sql, sql_0_1 ? ")" : ", retry_all_failures)");
+	appendStringInfoString(&sql,
 						   "  SELECT $1, u.jobs_submitted, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, now()),"
-						   "         $13, $14, 'submitted' FROM u"
+						   "         $13, $14, 'submitted'");
+	appendStringInfoString(&sql, sql_0_1 ? "" : ", $16");
+	appendStringInfoString(&sql,
+						   " FROM u"
 						   "  RETURNING *),"
 						   " e AS ("
 						   "  INSERT INTO ffrtmp_data.job_events (job_id, tenant_id, attempt, from_state, to_state, reason, actor)"
@@ -383,25 +428,25 @@ PG_FUNCTION_INFO_V1(ffrtmp_submit_job);
 Datum
 ffrtmp_submit_job(PG_FUNCTION_ARGS)
 {
-	static KeptQuery insert = {
-		.nargs = 15,
-		.argtypes = {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
-			INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, INT4OID},
-	};
+#define INSERT_ARGTYPES {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, \
+			INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, INT4OID, BOOLOID}
+	static KeptQuery insert_kept = {.nargs = 16, .argtypes = INSERT_ARGTYPES};
+	static KeptQuery insert_0_1 = {.nargs = 16, .argtypes = INSERT_ARGTYPES};
 	JobRequest	r = read_request(fcinfo);
+	KeptQuery  *insert = r.sql_0_1 ? &insert_0_1 : &insert_kept;
 	pg_uuid_t	tenant;
 	Jsonb	   *params;
 	int64		minute = ffrtmp_current_minute();
-	Datum		values[15];
-	char		nulls[15];
+	Datum		values[16];
+	char		nulls[16];
 
-	if (insert.sql == NULL)
-		insert.sql = submit_sql();
+	if (insert->sql == NULL)
+		insert->sql = submit_sql(r.sql_0_1);
 	SPI_connect();
 	tenant = ffrtmp_target_tenant(r.tenant);
 	ffrtmp_require_active_now(&tenant, "submit jobs");
 	ffrtmp_require_home_database("submit jobs");
-	params = resolve_params(&r, &tenant);
+	params = ffrtmp_resolve_job_params(&r, &tenant);
 
 	/*
 	 * A repeated idempotency key must be looked up under the tenant's lock,
@@ -413,9 +458,9 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 		int64		existing;
 
 		ffrtmp_require_active_tenant(usage.name, usage.status, "submit jobs");
-		existing = find_idempotent_job(&r, &tenant, params);
+		existing = ffrtmp_find_idempotent_job(&r, &tenant, params);
 		if (existing != 0)
-			PG_RETURN_DATUM(return_job(fcinfo, existing));
+			PG_RETURN_DATUM(ffrtmp_return_job(fcinfo, existing));
 	}
 
 	memset(nulls, ' ', sizeof(nulls));
@@ -434,10 +479,11 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	values[12] = r.timeout ? IntervalPGetDatum(r.timeout) : (nulls[12] = 'n', (Datum) 0);
 	values[13] = r.idempotency_key ? CStringGetTextDatum(r.idempotency_key) : (nulls[13] = 'n', (Datum) 0);
 	values[14] = Int32GetDatum((int32) (minute % 60) + 1);
+	values[15] = BoolGetDatum(r.retry_all_failures);
 
 	for (int tries = 1;; tries++)
 	{
-		ffrtmp_run(&insert, values, nulls);
+		ffrtmp_run(insert, values, nulls);
 		if (SPI_processed == 1)
 			break;
 		explain_refusal(&tenant, &r);	/* raises, unless there is room now */
@@ -451,49 +497,13 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
 
-/*
- * get_job and tenant_jobs return the job as people read it
- * (ffrtmp_data.job_details, sql/api/30_jobs.sql).  Under release 0.1's SQL
- * (this library before ALTER EXTENSION ffrtmp UPDATE) they return
- * ffrtmp.jobs, and job_details does not exist: they read the table then.
- */
-static bool
-returns_job_details(FunctionCallInfo fcinfo)
-{
-	TupleDesc	desc;
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		return false;
-	for (int i = 0; i < desc->natts; i++)
-		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), "tenant_name") == 0)
-			return true;
-	return false;
-}
-
 PG_FUNCTION_INFO_V1(ffrtmp_get_job);
 Datum
 ffrtmp_get_job(PG_FUNCTION_ARGS)
 {
-	static KeptQuery details = {
-		.sql = "SELECT * FROM ffrtmp_data.job_details WHERE id = $1",
-		.nargs = 1, .argtypes = {INT8OID},
-	};
-	static KeptQuery stored = {
-		.sql = "SELECT * FROM ffrtmp_data.jobs WHERE id = $1",
-		.nargs = 1, .argtypes = {INT8OID},
-	};
-	Datum		id;
-
 	ffrtmp_require_arg(fcinfo, 0, "id");
-	id = PG_GETARG_DATUM(0);
 	SPI_connect();
-	ffrtmp_run(returns_job_details(fcinfo) ? &details : &stored, &id, NULL);
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_FFRTMP_NOT_FOUND),
-				 errmsg("job %lld does not exist", (long long) DatumGetInt64(id)),
-				 errhint("SELECT id, state FROM ffrtmp.jobs lists the jobs you can see.")));
-	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
+	PG_RETURN_DATUM(ffrtmp_return_job(fcinfo, PG_GETARG_INT64(0)));
 }
 
 /*

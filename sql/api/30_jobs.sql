@@ -91,6 +91,22 @@ CREATE OR REPLACE TRIGGER jobs_after_update
     REFERENCING OLD TABLE AS old_jobs NEW TABLE AS new_jobs
     FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.jobs_after_update();
 
+/*
+ * A job that reaches a final state wakes the sessions in ffrtmp.wait_for_job
+ * once the transaction commits (src/job_waits.c decides which states are
+ * final, from the shared list of states).
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.wake_job_waiters() RETURNS trigger
+AS 'MODULE_PATHNAME', 'ffrtmp_wake_job_waiters'
+LANGUAGE C;
+COMMENT ON FUNCTION ffrtmp_data.wake_job_waiters() IS
+    'Wakes the callers of ffrtmp.wait_for_job at the commit of a transaction that moved a job to a final state.';
+REVOKE ALL ON FUNCTION ffrtmp_data.wake_job_waiters() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER jobs_wake_waiters
+    AFTER UPDATE OF state ON ffrtmp_data.jobs
+    FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state)
+    EXECUTE FUNCTION ffrtmp_data.wake_job_waiters();
+
 /* Rows leave jobs only by pruning; a DELETE of an active job would corrupt usage. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_before_delete() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
@@ -232,14 +248,14 @@ CREATE OR REPLACE VIEW ffrtmp_data.job_details AS
 SELECT j.id, j.seq, j.tenant_id, t.name AS tenant_name, j.state, j.queue, j.priority, j.input_url, j.output_url,
        j.preset, j.params, j.cpu_cores, j.gpus, j.attempt, j.first_attempt, j.max_attempts, j.run_after,
        j.timeout, j.node_id, j.idempotency_key, j.state_reason, j.failure_reason, j.error, j.result,
-       j.created_at, j.updated_at, j.started_at, j.finished_at,
+       j.created_at, j.updated_at, j.started_at, j.finished_at, j.retry_all_failures,
        h.frames, h.fps, h.speed, h.percent, h.eta, p.updated_at AS progress_at
   FROM ffrtmp_data.jobs j
   JOIN ffrtmp_data.tenants t ON t.id = j.tenant_id
   LEFT JOIN ffrtmp_data.job_progress p ON p.job_id = j.id AND p.attempt = j.attempt
   LEFT JOIN LATERAL ffrtmp_data.progress_for_people(p.progress) h ON true;
 COMMENT ON VIEW ffrtmp_data.job_details IS
-    'Jobs with their tenant''s name and the latest progress of the current attempt, under the tables'' row-level security: behind get_job, tenant_jobs and ffrtmp.job_details.';
+    'Jobs with their tenant''s name and the latest progress of the current attempt, under the tables'' row-level security: behind get_job, tenant_jobs, wait_for_job and ffrtmp.job_details.';
 COMMENT ON COLUMN ffrtmp_data.job_details.id IS 'Global job id.';
 COMMENT ON COLUMN ffrtmp_data.job_details.seq IS 'Per-tenant job number (ffrtmp.job_id(seq) turns it into the id).';
 COMMENT ON COLUMN ffrtmp_data.job_details.tenant_id IS 'Owning tenant.';
@@ -268,6 +284,7 @@ COMMENT ON COLUMN ffrtmp_data.job_details.created_at IS 'Submitted at.';
 COMMENT ON COLUMN ffrtmp_data.job_details.updated_at IS 'Last changed at.';
 COMMENT ON COLUMN ffrtmp_data.job_details.started_at IS 'Current attempt started at.';
 COMMENT ON COLUMN ffrtmp_data.job_details.finished_at IS 'Reached a final state at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.retry_all_failures IS 'Retry every failed attempt while attempts are left, whatever failure_reasons.retryable says of its class (submit_job''s per-job override).';
 COMMENT ON COLUMN ffrtmp_data.job_details.frames IS 'Frames encoded so far by the current attempt (its latest progress report).';
 COMMENT ON COLUMN ffrtmp_data.job_details.fps IS 'Frames encoded per second, 1 decimal.';
 COMMENT ON COLUMN ffrtmp_data.job_details.speed IS 'Output seconds per second of work, 2 decimals: 1.25 is 1.25x real time.';
@@ -319,11 +336,12 @@ COMMENT ON COLUMN ffrtmp.jobs.created_at IS 'Submitted at.';
 COMMENT ON COLUMN ffrtmp.jobs.updated_at IS 'Last changed at.';
 COMMENT ON COLUMN ffrtmp.jobs.started_at IS 'Current attempt started at.';
 COMMENT ON COLUMN ffrtmp.jobs.finished_at IS 'Reached a final state at.';
+COMMENT ON COLUMN ffrtmp.jobs.retry_all_failures IS 'Failed attempts are retried whatever their class (submit_job(retry_all_failures => true)).';
 GRANT SELECT ON ffrtmp.jobs TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE VIEW ffrtmp.job_details WITH (security_invoker = true) AS
 SELECT * FROM ffrtmp_data.read_job_details();
-COMMENT ON VIEW ffrtmp.job_details IS 'Jobs the caller may see as people read them: each job with its tenant''s name and the latest progress of its current attempt, rounded (what get_job and tenant_jobs return).';
+COMMENT ON VIEW ffrtmp.job_details IS 'Jobs the caller may see as people read them: each job with its tenant''s name and the latest progress of its current attempt, rounded (what get_job, tenant_jobs and wait_for_job return).';
 COMMENT ON COLUMN ffrtmp.job_details.id IS 'Global job id.';
 COMMENT ON COLUMN ffrtmp.job_details.seq IS 'Per-tenant job number (ffrtmp.job_id(seq) turns it into the id).';
 COMMENT ON COLUMN ffrtmp.job_details.tenant_id IS 'Owning tenant.';
@@ -352,6 +370,7 @@ COMMENT ON COLUMN ffrtmp.job_details.created_at IS 'Submitted at.';
 COMMENT ON COLUMN ffrtmp.job_details.updated_at IS 'Last changed at.';
 COMMENT ON COLUMN ffrtmp.job_details.started_at IS 'Current attempt started at.';
 COMMENT ON COLUMN ffrtmp.job_details.finished_at IS 'Reached a final state at.';
+COMMENT ON COLUMN ffrtmp.job_details.retry_all_failures IS 'Retry every failed attempt while attempts are left, whatever failure_reasons.retryable says of its class (submit_job''s per-job override).';
 COMMENT ON COLUMN ffrtmp.job_details.frames IS 'Frames encoded so far by the current attempt (its latest progress report).';
 COMMENT ON COLUMN ffrtmp.job_details.fps IS 'Frames encoded per second, 1 decimal.';
 COMMENT ON COLUMN ffrtmp.job_details.speed IS 'Output seconds per second of work, 2 decimals: 1.25 is 1.25x real time.';

@@ -13,15 +13,16 @@ CREATE OR REPLACE FUNCTION ffrtmp.submit_job(
     gpus            integer DEFAULT 0,
     idempotency_key text DEFAULT NULL,
     tenant          text DEFAULT NULL,
-    queue           text DEFAULT 'default')
+    queue           text DEFAULT 'default',
+    retry_all_failures boolean DEFAULT false)
 RETURNS ffrtmp.jobs
 AS 'MODULE_PATHNAME', 'ffrtmp_submit_job'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) IS
-    'Queues a transcoding job for the caller''s tenant (or, for administrators, tenant => id or name) within its quotas, and returns it. Repeating an idempotency_key with the same arguments returns the same job.';
-ALTER FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text) TO ffrtmp_admin, ffrtmp_tenant;
+COMMENT ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text, boolean) IS
+    'Queues a transcoding job for the caller''s tenant (or, for administrators, tenant => id or name) within its quotas, and returns it. Repeating an idempotency_key with the same arguments returns the same job. A failed attempt is retried only when its failure class is retryable (ffrtmp.failure_reasons), unless retry_all_failures is true.';
+ALTER FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text, boolean) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text, boolean) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp.get_job(id bigint)
 RETURNS ffrtmp.job_details
@@ -111,3 +112,22 @@ COMMENT ON FUNCTION ffrtmp.job_logs(bigint, integer) IS
 ALTER FUNCTION ffrtmp.job_logs(bigint, integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.job_logs(bigint, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.job_logs(bigint, integer) TO ffrtmp_admin, ffrtmp_tenant;
+CREATE OR REPLACE FUNCTION ffrtmp.submit_jobs(jobs jsonb, tenant text DEFAULT NULL)
+RETURNS TABLE (job_index integer, id bigint, seq bigint, submitted boolean)
+AS 'MODULE_PATHNAME', 'ffrtmp_submit_jobs'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp.submit_jobs(jsonb, text) IS
+    'Queues up to 1000 jobs for one tenant (the caller''s, or for administrators tenant => id or name) in one call, all or nothing: jobs is a JSON array of objects whose keys are submit_job''s arguments (tenant apart). Returns one row per job in input order: its index in the array (from 0), id, seq, and submitted (false when an earlier job with the same idempotency_key was returned). A bad job is refused naming it as jobs[i]; a batch that does not fit the quotas is refused whole (PT429); a key may appear once per batch.';
+ALTER FUNCTION ffrtmp.submit_jobs(jsonb, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.submit_jobs(jsonb, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.submit_jobs(jsonb, text) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.wait_for_job(id bigint, timeout interval DEFAULT '60 seconds')
+RETURNS ffrtmp.job_details
+AS 'MODULE_PATHNAME', 'ffrtmp_wait_for_job'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp.wait_for_job(bigint, interval) IS
+    'Waits until the job is in a final state (completed, failed, timed_out, canceled, rejected) or the timeout (0 to 600 seconds; NULL: 60 seconds) has passed, then returns the job as get_job shows it: check its state. Sleeps without polling and sees commits of other sessions; refuses to wait under REPEATABLE READ or SERIALIZABLE. Cancel and statement_timeout end the wait.';
+ALTER FUNCTION ffrtmp.wait_for_job(bigint, interval) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.wait_for_job(bigint, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.wait_for_job(bigint, interval) TO ffrtmp_admin, ffrtmp_tenant;

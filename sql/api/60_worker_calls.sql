@@ -187,7 +187,9 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.retry_backoff(integer) TO ffrtmp_owner, ff
  * backoff) while the run has attempts left and the failure's class is
  * retryable (ffrtmp_data.failure_reasons), else the final state: a
  * deterministic failure (a missing input, bad settings) would fail the same
- * way again, so it costs no more forks on shared nodes.  The row keeps the
+ * way again, so it costs no more forks on shared nodes.  A job submitted
+ * with retry_all_failures (an input that is still being uploaded, say)
+ * retries every class.  The row keeps the
  * last failure while retrying (what the next attempt is up against);
  * finish_job clears it when an attempt completes.  The message is bounded.
  */
@@ -201,11 +203,11 @@ DECLARE
                                 WHERE r.reason = fail_attempt.reason), true);
 BEGIN
     UPDATE ffrtmp_data.jobs
-       SET state = CASE WHEN retry AND attempt - first_attempt + 1 < max_attempts THEN 'retrying' ELSE final_state END,
-           attempt = CASE WHEN retry AND attempt - first_attempt + 1 < max_attempts THEN attempt + 1 ELSE attempt END,
-           run_after = CASE WHEN retry AND attempt - first_attempt + 1 < max_attempts
+       SET state = CASE WHEN (retry OR retry_all_failures) AND attempt - first_attempt + 1 < max_attempts THEN 'retrying' ELSE final_state END,
+           attempt = CASE WHEN (retry OR retry_all_failures) AND attempt - first_attempt + 1 < max_attempts THEN attempt + 1 ELSE attempt END,
+           run_after = CASE WHEN (retry OR retry_all_failures) AND attempt - first_attempt + 1 < max_attempts
                             THEN now() + ffrtmp_data.retry_backoff(attempt - first_attempt + 1) ELSE run_after END,
-           finished_at = CASE WHEN retry AND attempt - first_attempt + 1 < max_attempts THEN NULL ELSE now() END,
+           finished_at = CASE WHEN (retry OR retry_all_failures) AND attempt - first_attempt + 1 < max_attempts THEN NULL ELSE now() END,
            node_id = NULL, failure_reason = reason, error = bounded,
            state_reason = reason || ': ' || left(bounded, 200), updated_at = now()
      WHERE id = job
@@ -215,7 +217,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.fail_attempt(bigint, text, text, text) IS
-    'Moves a job whose attempt failed to retrying with backoff when the failure''s class is retryable and the run has attempts left, else to its final state. The message is kept to 4096 characters.';
+    'Moves a job whose attempt failed to retrying with backoff when the failure''s class is retryable (or the job has retry_all_failures) and the run has attempts left, else to its final state. The message is kept to 4096 characters.';
 REVOKE ALL ON FUNCTION ffrtmp_data.fail_attempt(bigint, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.fail_attempt(bigint, text, text, text) TO ffrtmp_owner, ffrtmp_scheduler;
 

@@ -136,6 +136,7 @@ CREATE TABLE ffrtmp_data.jobs (
     updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     started_at      timestamptz,
     finished_at     timestamptz,
+    retry_all_failures boolean NOT NULL DEFAULT false,
     CONSTRAINT jobs_tenant_seq_key UNIQUE (tenant_id, seq)
 );
 -- Partial: most jobs have no key and then cost no entry here.
@@ -178,6 +179,7 @@ COMMENT ON COLUMN ffrtmp_data.jobs.created_at IS 'When the job was submitted.';
 COMMENT ON COLUMN ffrtmp_data.jobs.updated_at IS 'When the job last changed.';
 COMMENT ON COLUMN ffrtmp_data.jobs.started_at IS 'When the current attempt started running.';
 COMMENT ON COLUMN ffrtmp_data.jobs.finished_at IS 'When the job reached a final state.';
+COMMENT ON COLUMN ffrtmp_data.jobs.retry_all_failures IS 'Retry every failed attempt while attempts are left, whatever failure_reasons.retryable says of its class (submit_job''s per-job override).';
 ALTER TABLE ffrtmp_data.jobs OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.jobs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.jobs FORCE ROW LEVEL SECURITY;

@@ -6,46 +6,60 @@
 -- docs/upgrading.md).
 \echo Use "ALTER EXTENSION ffrtmp UPDATE" to load this file. \quit
 
--- register_node takes the worker's protocol version (sql/api/65_node_api.sql):
--- a new argument is a new signature, so the old one goes.  What users made
--- on the old one would go with it without a word: a privilege granted by hand
--- (sql/api/ grants the new one to the extension's roles only), or an object
--- of theirs that depends on it (PostgreSQL's own refusal would hint at a
--- CASCADE that ALTER EXTENSION cannot take).  The update refuses instead,
--- naming them and what to do, and changes nothing.
+-- Functions whose signature or result type changes in 0.2 are new
+-- functions, so the old ones go: register_node takes the worker's protocol
+-- version (sql/api/65_node_api.sql); submit_job takes retry_all_failures
+-- (sql/api/55_job_api.sql); get_job and tenant_jobs return
+-- ffrtmp.job_details, the job with its tenant's name and latest progress
+-- (sql/api/30_jobs.sql).  What users made on the old ones would go with them
+-- without a word: a privilege granted by hand (sql/api/ grants the new ones
+-- to the extension's roles only), or an object of theirs that depends on
+-- one (PostgreSQL's own refusal would hint at a CASCADE that ALTER EXTENSION
+-- cannot take).  The update refuses instead, naming them and what to do, and
+-- changes nothing.
 DO $keep$
 DECLARE
-    old_name CONSTANT text := 'ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean)';
-    old_signature CONSTANT pg_catalog.regprocedure := old_name;
+    old_name text;
+    old_signature pg_catalog.regprocedure;
     granted text;
     dependents text;
 BEGIN
-    SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(r.rolname), ', ') INTO granted
-      FROM pg_catalog.pg_proc p
-     CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
-      JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
-     WHERE p.oid = old_signature AND a.grantee <> p.proowner
-       AND r.rolname NOT IN ('ffrtmp_owner', 'ffrtmp_admin', 'ffrtmp_tenant');
-    IF granted IS NOT NULL THEN
-        RAISE EXCEPTION 'ffrtmp.register_node has privileges granted by hand, to %', granted
-            USING ERRCODE = '2BP01',
-                  DETAIL = 'Release 0.2 replaces register_node with a new signature (it takes protocol_version); the update would lose these privileges.',
-                  HINT = pg_catalog.format('Run REVOKE EXECUTE ON FUNCTION %s FROM %s; then ALTER EXTENSION ffrtmp UPDATE; then GRANT EXECUTE ON FUNCTION ffrtmp.register_node TO %s.',
-                                           old_name, granted, granted);
-    END IF;
-    SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') INTO dependents
-      FROM pg_catalog.pg_depend d
-     WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid = old_signature
-       AND d.deptype = 'n';
-    IF dependents IS NOT NULL THEN
-        RAISE EXCEPTION 'objects depend on ffrtmp.register_node: %', dependents
-            USING ERRCODE = '2BP01',
-                  DETAIL = 'Release 0.2 replaces register_node with a new signature (it takes protocol_version); the update cannot drop the old one under them.',
-                  HINT = 'Drop these objects, run ALTER EXTENSION ffrtmp UPDATE, then create them again (a call that names only the old arguments calls the new register_node).';
-    END IF;
+    FOREACH old_name IN ARRAY ARRAY[
+        'ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean)',
+        'ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text)',
+        'ffrtmp.get_job(bigint)',
+        'ffrtmp.tenant_jobs(text, text)'] LOOP
+        old_signature := old_name::pg_catalog.regprocedure;
+        SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(r.rolname), ', ') INTO granted
+          FROM pg_catalog.pg_proc p
+         CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+          JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+         WHERE p.oid = old_signature AND a.grantee <> p.proowner
+           AND r.rolname NOT IN ('ffrtmp_owner', 'ffrtmp_admin', 'ffrtmp_tenant');
+        IF granted IS NOT NULL THEN
+            RAISE EXCEPTION '% has privileges granted by hand, to %', pg_catalog.split_part(old_name, '(', 1), granted
+                USING ERRCODE = '2BP01',
+                      DETAIL = 'Release 0.2 replaces it with a new signature or result type; the update would lose these privileges.',
+                      HINT = pg_catalog.format('Run REVOKE EXECUTE ON FUNCTION %s FROM %s; then ALTER EXTENSION ffrtmp UPDATE; then GRANT EXECUTE ON FUNCTION %s TO %s.',
+                                               old_name, granted, pg_catalog.split_part(old_name, '(', 1), granted);
+        END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') INTO dependents
+          FROM pg_catalog.pg_depend d
+         WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid = old_signature
+           AND d.deptype = 'n';
+        IF dependents IS NOT NULL THEN
+            RAISE EXCEPTION 'objects depend on %: %', pg_catalog.split_part(old_name, '(', 1), dependents
+                USING ERRCODE = '2BP01',
+                      DETAIL = 'Release 0.2 replaces it with a new signature or result type; the update cannot drop the old one under them.',
+                      HINT = 'Drop these objects, run ALTER EXTENSION ffrtmp UPDATE, then create them again.';
+        END IF;
+    END LOOP;
 END
 $keep$;
 DROP FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean);
+DROP FUNCTION ffrtmp.submit_job(text, text, text, jsonb, ffrtmp.priority, integer, timestamptz, interval, integer, integer, text, text, text);
+DROP FUNCTION ffrtmp.get_job(bigint);
+DROP FUNCTION ffrtmp.tenant_jobs(text, text);
 
 -- A tenant's job history and job progress are read by tenant, too.
 CREATE INDEX job_events_tenant_idx ON ffrtmp_data.job_events (tenant_id, id);
@@ -105,47 +119,6 @@ ALTER TABLE ffrtmp_data.dispatch_pauses ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.dispatch_pauses FORCE ROW LEVEL SECURITY;
 GRANT SELECT ON ffrtmp_data.dispatch_pauses TO ffrtmp_admin, ffrtmp_scheduler;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.dispatch_pauses', '');
--- get_job and tenant_jobs return ffrtmp.job_details (the job with its
--- tenant's name and its latest progress, sql/api/30_jobs.sql) instead of
--- ffrtmp.jobs: a new result type is a new function, so the old ones go, with
--- the same refusal as register_node's above for what users made on them.
-DO $keep$
-DECLARE
-    old_name text;
-    old_signature pg_catalog.regprocedure;
-    granted text;
-    dependents text;
-BEGIN
-    FOREACH old_name IN ARRAY ARRAY['ffrtmp.get_job(bigint)', 'ffrtmp.tenant_jobs(text, text)'] LOOP
-        old_signature := old_name::pg_catalog.regprocedure;
-        SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(r.rolname), ', ') INTO granted
-          FROM pg_catalog.pg_proc p
-         CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
-          JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
-         WHERE p.oid = old_signature AND a.grantee <> p.proowner
-           AND r.rolname NOT IN ('ffrtmp_owner', 'ffrtmp_admin', 'ffrtmp_tenant');
-        IF granted IS NOT NULL THEN
-            RAISE EXCEPTION '% has privileges granted by hand, to %', old_name, granted
-                USING ERRCODE = '2BP01',
-                      DETAIL = 'Release 0.2 replaces it with one that returns ffrtmp.job_details; the update would lose these privileges.',
-                      HINT = pg_catalog.format('Run REVOKE EXECUTE ON FUNCTION %s FROM %s; then ALTER EXTENSION ffrtmp UPDATE; then GRANT EXECUTE ON FUNCTION %s TO %s.',
-                                               old_name, granted, old_name, granted);
-        END IF;
-        SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') INTO dependents
-          FROM pg_catalog.pg_depend d
-         WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid = old_signature
-           AND d.deptype = 'n';
-        IF dependents IS NOT NULL THEN
-            RAISE EXCEPTION 'objects depend on %: %', old_name, dependents
-                USING ERRCODE = '2BP01',
-                      DETAIL = 'Release 0.2 replaces it with one that returns ffrtmp.job_details; the update cannot drop the old one under them.',
-                      HINT = 'Drop these objects, run ALTER EXTENSION ffrtmp UPDATE, then create them again.';
-        END IF;
-    END LOOP;
-END
-$keep$;
-DROP FUNCTION ffrtmp.get_job(bigint);
-DROP FUNCTION ffrtmp.tenant_jobs(text, text);
 
 /*
  * The last lines of each attempt's worker and libav log, as the worker sends
@@ -304,3 +277,10 @@ ALTER TABLE ffrtmp_data.webhook_deliveries FORCE ROW LEVEL SECURITY;
 GRANT SELECT, INSERT, DELETE ON ffrtmp_data.webhook_deliveries TO ffrtmp_scheduler;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.webhook_deliveries', '');
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.webhook_deliveries_id_seq', '');
+-- A per-job override of the failure classes' retryability: a job submitted
+-- with retry_all_failures retries every failed attempt while attempts are
+-- left (sql/api/60_worker_calls.sql, fail_attempt).  Jobs of 0.1 keep the
+-- classes' rule.
+ALTER TABLE ffrtmp_data.jobs ADD COLUMN retry_all_failures boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN ffrtmp_data.jobs.retry_all_failures IS 'Retry every failed attempt while attempts are left, whatever failure_reasons.retryable says of its class (submit_job''s per-job override).';
+

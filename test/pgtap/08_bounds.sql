@@ -106,6 +106,7 @@ INSERT INTO base VALUES
     ('submit_job', 'preset', $$'720p30-test'$$), ('submit_job', 'params', $${"crf": 23}$$),
     ('submit_job', 'idempotency_key', $$'key-1'$$), ('submit_job', 'tenant', $$'bnd'$$),
     ('submit_job', 'queue', $$'batch'$$),
+    ('submit_jobs', 'jobs', $$'[{"input_url": "testsrc://", "preset": "720p30-test"}]'$$), ('submit_jobs', 'tenant', $$'bnd'$$),
     ('register_node', 'name', $$'bnd-2'$$), ('register_node', 'cpu_cores', '2'),
     ('register_node', 'encoders', $$'{libx264,aac}'$$), ('register_node', 'labels', $${"zone": "a"}$$),
     ('register_node', 'tenant', $$'bnd'$$),
