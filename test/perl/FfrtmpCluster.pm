@@ -209,12 +209,13 @@ sub _submit_sql
 	push @args, 'timeout => ' . quote_literal($a{timeout}) . '::interval' if defined $a{timeout};
 	push @args, "max_attempts => " . int($a{max_attempts}) if defined $a{max_attempts};
 	push @args, "cpu_cores => " . int($a{cpu_cores}) if defined $a{cpu_cores};
+	push @args, 'retry_all_failures => ' . ($a{retry_all_failures} ? 'true' : 'false') if defined $a{retry_all_failures};
 	push @args, 'tenant => ' . quote_literal($a{tenant} // 'acme');
 	return 'SELECT id FROM ffrtmp.submit_job(' . join(', ', @args) . ')';
 }
 
 # Submits a job (input_url, then output, preset, params as a Perl hash,
-# timeout, max_attempts, cpu_cores); returns its id.  Dies if refused.
+# timeout, max_attempts, cpu_cores, retry_all_failures); returns its id.  Dies if refused.
 sub submit
 {
 	my ($self, $input, %a) = @_;
