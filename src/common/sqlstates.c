@@ -44,6 +44,9 @@ const SqlstateInfo sqlstates[SQLSTATE_COUNT] = {
 	[SQLSTATE_QUERY_CANCELED] = {"57014", "query_canceled", 500, true,
 	"A statement ran past its timeout: a tenant's past its cap (its session ends when the statement "
 	"caught the cancellation), a worker call past the worker's own timeout: make it again later"},
+	[SQLSTATE_ACTIVE_TRANSACTION] = {"25001", "active_sql_transaction", 500, true,
+	"wait_for_job called in a REPEATABLE READ or SERIALIZABLE transaction, whose one snapshot would never show "
+	"the job ending: call it in READ COMMITTED (the default) or on its own"},
 	[SQLSTATE_READ_ONLY] = {"25006", "read_only_sql_transaction", 0, false,
 	"The server is a standby (after a failover): the worker reconnects and finds the primary"},
 	[SQLSTATE_UNDEFINED_FUNCTION] = {"42883", "undefined_function", 0, false,

@@ -30,6 +30,7 @@ typedef enum Sqlstate
 	SQLSTATE_SERIALIZATION_FAILURE, /* 40001 */
 	SQLSTATE_INTERNAL_ERROR,	/* XX000 */
 	SQLSTATE_QUERY_CANCELED,	/* 57014: the worker acts on it too */
+	SQLSTATE_ACTIVE_TRANSACTION,	/* 25001 */
 	/* standard ones, and classes, the worker acts on */
 	SQLSTATE_READ_ONLY,			/* 25006 */
 	SQLSTATE_UNDEFINED_FUNCTION,	/* 42883 */
