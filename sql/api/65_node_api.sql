@@ -89,7 +89,7 @@ BEGIN
     GET DIAGNOSTICS handed_back = ROW_COUNT;
     -- A node that is gone cannot finish what it ran: those attempts end now.
     FOR lost IN SELECT j.id FROM ffrtmp_data.jobs j
-                 WHERE finished AND j.node_id = node AND j.state = 'running' ORDER BY j.id FOR UPDATE LOOP
+                 WHERE finished AND j.node_id = node AND j.state IN ('running', 'paused') ORDER BY j.id FOR UPDATE LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error', format('node %s left while running it', node));
         handed_back := handed_back + 1;
     END LOOP;
@@ -114,7 +114,7 @@ BEGIN
             USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
     END IF;
     -- Read after the lock: a pass that assigned it a job has committed by now.
-    IF EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.node_id = remove_node.node_id AND j.state IN ('assigned', 'running')) THEN
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.node_id = remove_node.node_id AND j.state IN ('assigned', 'running', 'paused')) THEN
         RAISE EXCEPTION 'node % still has jobs', node_id
             USING ERRCODE = 'PT409', HINT = 'Drain it with ffrtmp.drain_node() and remove it once its jobs are done.';
     END IF;

@@ -80,3 +80,19 @@ COMMENT ON TABLE ffrtmp_data.failure_reasons IS 'Classes of job failure, whether
 COMMENT ON COLUMN ffrtmp_data.failure_reasons.retryable IS 'Whether another attempt may succeed: false for deterministic failures, which end the job failed at once.';
 UPDATE ffrtmp_data.failure_reasons SET retryable = false
  WHERE reason IN ('capability_mismatch', 'user_error', 'input_error');
+
+-- Holds and pauses (sql/schema/30_jobs.sql): held keeps a queued or retrying
+-- job out of dispatch with its place and its unit of quota; paused keeps a
+-- running job's node and slot while its process is stopped.  A paused job
+-- holds its node, so the index of the jobs each node holds covers it.
+INSERT INTO ffrtmp_data.job_states VALUES
+    ('held',      true,  false, false, 'Held by hold_job: not dispatched until release_job; keeps its place and its unit of quota'),
+    ('paused',    true,  false, true,  'Paused by pause_job: its process is stopped on its node, which it keeps, until resume_job');
+INSERT INTO ffrtmp_data.job_transitions VALUES
+    ('queued',    'held'),     ('retrying', 'held'),
+    ('held',      'queued'),   ('held',     'retrying'), ('held',    'canceled'),
+    ('running',   'paused'),   ('paused',   'running'),  ('paused',  'canceled'),
+    ('paused',    'completed'), ('paused',  'failed'),   ('paused',  'timed_out'), ('paused', 'retrying');
+DROP INDEX ffrtmp_data.jobs_node_idx;
+CREATE INDEX jobs_node_idx ON ffrtmp_data.jobs (node_id) WHERE state IN ('assigned', 'running', 'paused');
+COMMENT ON COLUMN ffrtmp_data.jobs.started_at IS 'When the current attempt started running, moved later by the time it spent paused: timeout counts running time only.';
