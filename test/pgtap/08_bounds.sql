@@ -118,7 +118,8 @@ INSERT INTO base VALUES
     ('finish_job', 'job_id', :'job_r'), ('finish_job', 'attempt', '1'), ('finish_job', 'node_id', :'node'),
     ('finish_job', 'session_token', quote_literal(:'token')), ('finish_job', 'outcome', $$'completed'$$),
     ('finish_job', 'result', $${"duration": 10}$$),
-    ('leave_node', 'node_id', :'node'), ('leave_node', 'session_token', quote_literal(:'token'));
+    ('leave_node', 'node_id', :'node'), ('leave_node', 'session_token', quote_literal(:'token')),
+    ('node_attempts', 'node_id', :'node'), ('node_attempts', 'session_token', quote_literal(:'token'));
 -- JSON values are written bare above; quote them.
 UPDATE base SET val = quote_literal(val) WHERE val LIKE '{%';
 

@@ -5,7 +5,7 @@
 -- lists of entry points are checked against the catalog, so a new worker call
 -- cannot be left out.
 BEGIN;
-SELECT plan(55);
+SELECT plan(59);
 
 -- What a call is refused with, 'SQLSTATE: message / detail / hint'; NULL when it is not.
 CREATE FUNCTION pg_temp.refusal(call text) RETURNS text LANGUAGE plpgsql AS $$
@@ -59,7 +59,8 @@ INSERT INTO token_calls VALUES
     ('report_progress', format($$SELECT ffrtmp.report_progress(%s, 1, %%s, %%s, '{"percent": 50}')$$, :job)),
     ('finish_job',      format($$SELECT ffrtmp.finish_job(%s, 1, %%s, %%s, 'completed', result => '{}')$$, :job)),
     ('leave_node',      'SELECT ffrtmp.leave_node(%s, %s)'),
-    ('node_heartbeat',  'SELECT ffrtmp.node_heartbeat(%s, %s, ARRAY[]::bigint[])');
+    ('node_heartbeat',  'SELECT ffrtmp.node_heartbeat(%s, %s, ARRAY[]::bigint[])'),
+    ('node_attempts',   'SELECT ffrtmp.node_attempts(%s, %s)');
 SELECT set_eq('SELECT entry FROM token_calls', 'SELECT pg_temp.api_taking(''session_token'')',
               'every API function that takes a session_token is tried');
 
