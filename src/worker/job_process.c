@@ -362,15 +362,26 @@ job_process_stop(JobProcess *p, JobStopReason why, int64_t now_ms)
 }
 
 /*
- * The whole process group (the child made itself its leader): whatever the
- * job's process may have started stops and continues with it.
+ * The whole process group (the child makes itself its leader): whatever the
+ * job's process may have started stops and continues with it.  A child
+ * signalled before its setpgid() is reached by its pid.
  */
+static int
+signal_group(const JobProcess *p, int signo)
+{
+	if (kill(-p->pid, signo) == 0)
+		return 0;
+	if (errno == ESRCH && (kill(p->pid, signo) == 0 || errno == ESRCH))
+		return 0;
+	return -1;
+}
+
 int
 job_process_pause(JobProcess *p, int64_t now_ms)
 {
 	if (p->exited || p->paused || p->stop != JOB_STOP_NONE)
 		return 0;
-	if (kill(-p->pid, SIGSTOP) != 0 && errno != ESRCH)
+	if (signal_group(p, SIGSTOP) != 0)
 		return -1;
 	p->paused = 1;
 	p->paused_ms = now_ms;
@@ -382,7 +393,7 @@ job_process_resume(JobProcess *p, int64_t now_ms)
 {
 	if (!p->paused)
 		return 0;
-	if (kill(-p->pid, SIGCONT) != 0 && errno != ESRCH)
+	if (signal_group(p, SIGCONT) != 0)
 		return -1;
 	p->paused = 0;
 	if (p->deadline_ms != 0 && now_ms > p->paused_ms)
