@@ -427,7 +427,7 @@ ffrtmp_dispatch(int64 epoch)
 		"  FROM ffrtmp_data.nodes n"
 		"  LEFT JOIN LATERAL (SELECT count(*) AS jobs, sum(j.cpu_cores) AS cores, sum(j.gpus) AS gpus"
 		"                       FROM ffrtmp_data.jobs j"
-		"                      WHERE j.node_id = n.id AND j.state IN ('" JOB_ASSIGNED "', '" JOB_RUNNING "')) h ON true"
+		"                      WHERE j.node_id = n.id AND j.state IN ('" JOB_ASSIGNED "', '" JOB_RUNNING "', '" JOB_PAUSED "')) h ON true"
 		" WHERE n.state = '" NODE_STATE_ONLINE "' AND n.slots > coalesce(h.jobs, 0)"
 		" ORDER BY n.id"
 		"   FOR KEY SHARE OF n SKIP LOCKED",

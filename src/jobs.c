@@ -629,6 +629,16 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
 		" RETURNING j.*",
 		.nargs = 1, .argtypes = {INT8OID},
 	};
+	/*
+	 * The node of a started attempt hears of it at commit (and at its next
+	 * heartbeat, should the notification be lost): a paused process sends
+	 * no progress report whose refusal would tell it.
+	 */
+	static KeptQuery notify_node = {
+		.sql = "SELECT pg_notify('" PROTOCOL_CHANNEL_PREFIX "' || node_id, '') FROM ffrtmp_data.jobs"
+		" WHERE id = $1 AND state IN ('" JOB_RUNNING "', '" JOB_PAUSED "') AND node_id IS NOT NULL",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
 	Datum		id;
 	LockedJob	job;
 
@@ -638,7 +648,8 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
 	job = lock_job(DatumGetInt64(id), JOB_CANCELED);
 	if (!job.allowed)
 		refuse_change(DatumGetInt64(id), &job, JOB_CANCELED,
-					  JOB_QUEUED ", " JOB_ASSIGNED ", " JOB_RUNNING " or " JOB_RETRYING);
+					  JOB_QUEUED ", " JOB_ASSIGNED ", " JOB_RUNNING ", " JOB_RETRYING ", " JOB_HELD " or " JOB_PAUSED);
+	ffrtmp_run(&notify_node, &id, NULL);
 	ffrtmp_run(&cancel, &id, NULL);
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }

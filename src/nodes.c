@@ -99,7 +99,7 @@ bound_registered_nodes(pg_uuid_t *tenant, Datum name, const TenantUsage *usage)
 		"   WHERE (n.tenant_id = $1 OR (n.tenant_id IS NULL AND $1::uuid IS NULL))"
 		"     AND n.state = '" NODE_STATE_OFFLINE "'"
 		"     AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.jobs j"
-		"                      WHERE j.node_id = n.id AND j.state IN ('" JOB_ASSIGNED "', '" JOB_RUNNING "'))"
+		"                      WHERE j.node_id = n.id AND j.state IN ('" JOB_ASSIGNED "', '" JOB_RUNNING "', '" JOB_PAUSED "'))"
 		"   ORDER BY n.last_heartbeat DESC, n.id DESC OFFSET $2"
 		"   FOR UPDATE OF n SKIP LOCKED)",
 		.nargs = 2, .argtypes = {UUIDOID, INT4OID},
@@ -250,7 +250,7 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		"  FROM unnest((SELECT array_agg(l.id ORDER BY l.id) FROM ("
 		"         SELECT j.id FROM ffrtmp_data.jobs j"
 		"           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
-		"          WHERE j.node_id = $1 AND j.state = '" JOB_RUNNING "' AND NOT (j.id = ANY ($2))"
+		"          WHERE j.node_id = $1 AND j.state IN ('" JOB_RUNNING "', '" JOB_PAUSED "') AND NOT (j.id = ANY ($2))"
 		"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)",
 		.nargs = 2, .argtypes = {INT8OID, INT8ARRAYOID},
 	};
@@ -261,7 +261,7 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		"         SELECT j.id FROM ffrtmp_data.jobs j"
 		"           JOIN ffrtmp_data.nodes n ON n.id = j.node_id"
 		"           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
-		"          WHERE j.node_id = $1 AND j.state = '" JOB_RUNNING "' AND j.started_at < n.registered_at"
+		"          WHERE j.node_id = $1 AND j.state IN ('" JOB_RUNNING "', '" JOB_PAUSED "') AND j.started_at < n.registered_at"
 		"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)",
 		.nargs = 1, .argtypes = {INT8OID},
 	};

@@ -308,11 +308,11 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.read_job_details() TO ffrtmp_admin, ffrtmp
 -- Same columns, same order as the table: submit_job returns the inserted row as this type.
 CREATE OR REPLACE VIEW ffrtmp.jobs WITH (security_invoker = true) AS
 SELECT * FROM ffrtmp_data.read_jobs();
-COMMENT ON VIEW ffrtmp.jobs IS 'Jobs the caller may see, as stored (the row type the job functions return); ffrtmp.job_details adds the tenant''s name and the latest progress. Change them with submit_job, cancel_job and retry_job.';
+COMMENT ON VIEW ffrtmp.jobs IS 'Jobs the caller may see, as stored (the row type the job functions return); ffrtmp.job_details adds the tenant''s name and the latest progress. Change them with submit_job, cancel_job, retry_job, hold_job, release_job, pause_job and resume_job.';
 COMMENT ON COLUMN ffrtmp.jobs.id IS 'Global job id.';
 COMMENT ON COLUMN ffrtmp.jobs.tenant_id IS 'Owning tenant.';
 COMMENT ON COLUMN ffrtmp.jobs.seq IS 'Per-tenant job number.';
-COMMENT ON COLUMN ffrtmp.jobs.state IS 'queued, assigned, running, retrying, completed, failed, timed_out, canceled or rejected.';
+COMMENT ON COLUMN ffrtmp.jobs.state IS 'queued, assigned, running, retrying, held, paused, completed, failed, timed_out, canceled or rejected.';
 COMMENT ON COLUMN ffrtmp.jobs.queue IS 'live, default or batch: within its tenant''s share dispatch takes live before default before batch, above priority (docs/scheduler.md).';
 COMMENT ON COLUMN ffrtmp.jobs.priority IS 'Higher runs first within a tenant.';
 COMMENT ON COLUMN ffrtmp.jobs.input_url IS 'Input URL.';
@@ -334,7 +334,7 @@ COMMENT ON COLUMN ffrtmp.jobs.error IS 'Last error message.';
 COMMENT ON COLUMN ffrtmp.jobs.result IS 'Output description.';
 COMMENT ON COLUMN ffrtmp.jobs.created_at IS 'Submitted at.';
 COMMENT ON COLUMN ffrtmp.jobs.updated_at IS 'Last changed at.';
-COMMENT ON COLUMN ffrtmp.jobs.started_at IS 'Current attempt started at.';
+COMMENT ON COLUMN ffrtmp.jobs.started_at IS 'Current attempt started at, moved later by the time it spent paused.';
 COMMENT ON COLUMN ffrtmp.jobs.finished_at IS 'Reached a final state at.';
 COMMENT ON COLUMN ffrtmp.jobs.retry_all_failures IS 'Failed attempts are retried whatever their class (submit_job(retry_all_failures => true)).';
 GRANT SELECT ON ffrtmp.jobs TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;

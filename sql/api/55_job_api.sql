@@ -38,7 +38,7 @@ CREATE OR REPLACE FUNCTION ffrtmp.cancel_job(id bigint)
 RETURNS ffrtmp.jobs
 AS 'MODULE_PATHNAME', 'ffrtmp_cancel_job'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ffrtmp.cancel_job(bigint) IS 'Cancels a queued, assigned, running or retrying job.';
+COMMENT ON FUNCTION ffrtmp.cancel_job(bigint) IS 'Cancels a queued, assigned, running, retrying, held or paused job; the node of a running or paused one stops it.';
 ALTER FUNCTION ffrtmp.cancel_job(bigint) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.cancel_job(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.cancel_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;
@@ -131,3 +131,138 @@ COMMENT ON FUNCTION ffrtmp.wait_for_job(bigint, interval) IS
 ALTER FUNCTION ffrtmp.wait_for_job(bigint, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.wait_for_job(bigint, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.wait_for_job(bigint, interval) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * Holds and pauses.  Each call locks the job (so the state it decides on is
+ * the state it changes), refuses a change job_transitions does not have, and
+ * lets the jobs trigger record the event with its actor and move the usage
+ * counters: a held job keeps its unit of max_jobs and stops counting as
+ * queued; a paused job keeps its node's slot, cores and GPUs.  A tenant
+ * principal reaches only its own jobs (row-level security: another tenant's
+ * job does not exist for it); administrators reach every job.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.lock_job_for(job bigint, target text, change text, allowed text)
+RETURNS ffrtmp_data.jobs
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    j ffrtmp_data.jobs;
+BEGIN
+    IF job IS NULL THEN
+        RAISE EXCEPTION 'id must not be null'
+            USING ERRCODE = '22004', HINT = 'Pass the id of one of your jobs.';
+    END IF;
+    SELECT * INTO j FROM ffrtmp_data.jobs WHERE id = job FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'job % does not exist', job
+            USING ERRCODE = 'PT404', HINT = 'SELECT id, state FROM ffrtmp.jobs lists the jobs you can see.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM ffrtmp_data.job_transitions t WHERE t.from_state = j.state AND t.to_state = target) THEN
+        RAISE EXCEPTION 'job % is % and cannot be %', job, j.state, change
+            USING ERRCODE = 'PT409', HINT = pg_catalog.format('Only %s jobs can be %s.', allowed, change);
+    END IF;
+    RETURN j;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.lock_job_for(bigint, text, text, text) IS
+    'Locks a job the caller can see and checks that job_transitions lets it go to target; PT404 when there is no such job, PT409 (naming the states that can) when its state cannot.';
+REVOKE ALL ON FUNCTION ffrtmp_data.lock_job_for(bigint, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.lock_job_for(bigint, text, text, text) TO ffrtmp_owner;
+
+CREATE OR REPLACE FUNCTION ffrtmp.hold_job(id bigint)
+RETURNS ffrtmp.jobs
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(hold_job.id, 'held', 'held', 'queued or retrying');
+BEGIN
+    UPDATE ffrtmp_data.jobs SET state = 'held', updated_at = now(), state_reason = 'held by ' || ffrtmp_data.actor()
+     WHERE jobs.id = j.id RETURNING * INTO j;
+    RETURN j;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.hold_job(bigint) IS
+    'Holds a queued or retrying job: it is not dispatched until release_job, and keeps its place (priority and age) and its unit of the max_jobs quota. PT409 for a job in another state.';
+ALTER FUNCTION ffrtmp.hold_job(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.hold_job(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.hold_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * A released job goes back to what it was held from: retrying while its
+ * backoff (run_after) has not passed, else queued, where its id and priority
+ * give it the place it had.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.release_job(id bigint)
+RETURNS ffrtmp.jobs
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(release_job.id, 'queued', 'released', 'held');
+    held_from text := (SELECT e.from_state FROM ffrtmp_data.job_events e
+                        WHERE e.job_id = j.id AND e.to_state = 'held' ORDER BY e.id DESC LIMIT 1);
+BEGIN
+    UPDATE ffrtmp_data.jobs
+       SET state = CASE WHEN held_from = 'retrying' AND j.run_after > now() THEN 'retrying' ELSE 'queued' END,
+           updated_at = now(), state_reason = 'released by ' || ffrtmp_data.actor()
+     WHERE jobs.id = j.id RETURNING * INTO j;
+    RETURN j;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.release_job(bigint) IS
+    'Releases a held job: back to queued in the place it had, or to retrying when it was held while retrying and its backoff has not passed. PT409 for a job that is not held.';
+ALTER FUNCTION ffrtmp.release_job(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.release_job(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.release_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * The node learns of a pause or a resume from a notification on its channel
+ * (empty, like dispatch's) and, should that be lost, from its next heartbeat
+ * (ffrtmp.node_attempts); until then the process runs on, as it may.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.pause_job(id bigint)
+RETURNS ffrtmp.jobs
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(pause_job.id, 'paused', 'paused', 'running');
+BEGIN
+    IF j.input_url ~* '^rtmps?://' THEN
+        RAISE EXCEPTION 'job % reads a live input and cannot be paused', j.id
+            USING ERRCODE = 'PT409',
+                  DETAIL = 'A live stream does not wait: its source keeps sending while the job is stopped.',
+                  HINT = 'Cancel the job instead; jobs with file, HTTP or testsrc inputs can be paused.';
+    END IF;
+    UPDATE ffrtmp_data.jobs SET state = 'paused', updated_at = now(), state_reason = 'paused by ' || ffrtmp_data.actor()
+     WHERE jobs.id = j.id RETURNING * INTO j;
+    PERFORM pg_catalog.pg_notify('ffrtmp_node_' || j.node_id, '');
+    RETURN j;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.pause_job(bigint) IS
+    'Pauses a running job: its node stops the job''s process and keeps its slot; the time paused does not count against the job''s timeout. A job with a live (rtmp:// or rtmps://) input cannot be paused (PT409), nor a job that is not running.';
+ALTER FUNCTION ffrtmp.pause_job(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.pause_job(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.pause_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * timeout counts running time only: started_at moves later by the time the
+ * attempt spent paused (since its last pause event), so the scheduler's
+ * check (started_at + timeout) stays one comparison.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.resume_job(id bigint)
+RETURNS ffrtmp.jobs
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(resume_job.id, 'running', 'resumed', 'paused');
+    paused_at timestamptz := (SELECT max(e.at) FROM ffrtmp_data.job_events e
+                               WHERE e.job_id = j.id AND e.to_state = 'paused' AND e.attempt = j.attempt);
+BEGIN
+    UPDATE ffrtmp_data.jobs
+       SET state = 'running', updated_at = now(), state_reason = 'resumed by ' || ffrtmp_data.actor(),
+           started_at = started_at + greatest(now() - coalesce(paused_at, now()), interval '0')
+     WHERE jobs.id = j.id RETURNING * INTO j;
+    PERFORM pg_catalog.pg_notify('ffrtmp_node_' || j.node_id, '');
+    RETURN j;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.resume_job(bigint) IS
+    'Resumes a paused job: its node continues the job''s process. started_at moves later by the time paused, so timeout counts running time only. PT409 for a job that is not paused.';
+ALTER FUNCTION ffrtmp.resume_job(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.resume_job(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.resume_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;

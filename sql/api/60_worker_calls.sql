@@ -292,7 +292,8 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'Keys and strings may hold newlines and tabs but no other control characters.';
     END IF;
     -- Canceled, reassigned or gone: refused as start_job and finish_job refuse it.
-    j := ffrtmp_data.held_job(job_id, attempt, node, '{running}');
+    -- A report sent just before its job was paused is still the node's.
+    j := ffrtmp_data.held_job(job_id, attempt, node, '{running,paused}');
     INSERT INTO ffrtmp_data.job_progress (job_id, tenant_id, attempt, progress)
     VALUES (j.id, j.tenant_id, j.attempt, progress)
     ON CONFLICT ON CONSTRAINT job_progress_pkey
@@ -418,7 +419,8 @@ BEGIN
         RAISE EXCEPTION 'unknown failure_reason "%"', left(finish_job.failure_reason, 40)
             USING ERRCODE = '22023', HINT = 'The failure reasons are listed in ffrtmp.failure_reasons.';
     END IF;
-    j := ffrtmp_data.held_job(job_id, attempt, node, '{running}');
+    -- An attempt may end just as it is paused, before its node has stopped it.
+    j := ffrtmp_data.held_job(job_id, attempt, node, '{running,paused}');
     IF outcome = 'completed' THEN
         -- The row describes the outcome: an earlier attempt's failure is
         -- history, kept in job_events.
@@ -441,3 +443,26 @@ COMMENT ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb
 ALTER FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * What a node's jobs should be doing, read after each heartbeat and on each
+ * notification: the attempts it holds that have started, running or paused.
+ * The worker stops the process of a paused attempt, continues a running one
+ * it had stopped, and ends the process of an attempt not listed (canceled or
+ * reassigned) as a refused progress report would.  Reads only: no lock.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.node_attempts(node_id bigint, session_token text)
+RETURNS TABLE (job_id bigint, attempt integer, state text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+BEGIN
+    RETURN QUERY SELECT j.id, j.attempt, j.state FROM ffrtmp_data.jobs j
+                  WHERE j.node_id = node AND j.state IN ('running', 'paused') ORDER BY j.id;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.node_attempts(bigint, text) IS
+    'The started attempts a node holds and whether each runs or is paused: the worker stops paused ones, continues resumed ones and ends those no longer listed (canceled, reassigned).';
+ALTER FUNCTION ffrtmp.node_attempts(bigint, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.node_attempts(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.node_attempts(bigint, text) TO ffrtmp_admin, ffrtmp_tenant;

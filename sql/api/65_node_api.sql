@@ -85,7 +85,7 @@ BEGIN
          WHERE n.session_pid IS NOT NULL
            AND (n.state <> 'offline'
                 OR EXISTS (SELECT 1 FROM ffrtmp_data.jobs x
-                            WHERE x.node_id = n.id AND x.state IN ('assigned', 'running')))
+                            WHERE x.node_id = n.id AND x.state IN ('assigned', 'running', 'paused')))
            AND NOT ffrtmp_data.session_alive(n.session_pid, n.session_started)
            -- A dedicated node going offline moves its tenant's worker count.
            AND (n.tenant_id IS NULL OR n.state = 'offline' OR ffrtmp_data.try_lock_usage(n.tenant_id))
@@ -101,7 +101,7 @@ BEGIN
     -- can be bound to them before these attempts have ended.
     FOR lost IN SELECT j.id, j.node_id FROM ffrtmp_data.jobs j
                   JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
-                 WHERE j.node_id = ANY (lost_nodes) AND j.state IN ('assigned', 'running')
+                 WHERE j.node_id = ANY (lost_nodes) AND j.state IN ('assigned', 'running', 'paused')
                  ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error',
                                          format('the database session of node %s ended', lost.node_id));
@@ -161,7 +161,7 @@ BEGIN
     -- calls (their job, then the node's row in hold_session), so that a call
     -- of this node's in flight is waited for, never deadlocked with.
     PERFORM 1 FROM ffrtmp_data.jobs j
-      WHERE j.node_id = node AND (j.state = 'assigned' OR (finished AND j.state = 'running'))
+      WHERE j.node_id = node AND (j.state = 'assigned' OR (finished AND j.state IN ('running', 'paused')))
       ORDER BY j.id FOR UPDATE;
     -- Locked with the token still current: a session replaced while this call
     -- waited for the row (the node registered again) no longer speaks for
@@ -182,7 +182,7 @@ BEGIN
     GET DIAGNOSTICS handed_back = ROW_COUNT;
     -- A node that is gone cannot finish what it ran: those attempts end now.
     FOR lost IN SELECT j.id FROM ffrtmp_data.jobs j
-                 WHERE finished AND j.node_id = node AND j.state = 'running' ORDER BY j.id FOR UPDATE LOOP
+                 WHERE finished AND j.node_id = node AND j.state IN ('running', 'paused') ORDER BY j.id FOR UPDATE LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error', format('node %s left while running it', node));
         handed_back := handed_back + 1;
     END LOOP;
@@ -207,7 +207,7 @@ BEGIN
             USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
     END IF;
     -- Read after the lock: a pass that assigned it a job has committed by now.
-    IF EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.node_id = remove_node.node_id AND j.state IN ('assigned', 'running')) THEN
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.node_id = remove_node.node_id AND j.state IN ('assigned', 'running', 'paused')) THEN
         RAISE EXCEPTION 'node % still has jobs', node_id
             USING ERRCODE = 'PT409', HINT = 'Drain it with ffrtmp.drain_node() and remove it once its jobs are done.';
     END IF;

@@ -169,7 +169,7 @@ BEGIN
     FOR lost IN SELECT j.id, j.node_id FROM ffrtmp_data.jobs j
                   JOIN ffrtmp_data.nodes n ON n.id = j.node_id
                   JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
-                 WHERE n.state = 'offline' AND j.state IN ('assigned', 'running')
+                 WHERE n.state = 'offline' AND j.state IN ('assigned', 'running', 'paused')
                  ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error',
                                          format('node %s stopped sending heartbeats', lost.node_id));

@@ -26,7 +26,9 @@ INSERT INTO ffrtmp_data.job_states VALUES
     ('failed',    false, false, false, 'Failed on its last attempt (dead letter); retry_job queues it again'),
     ('timed_out', false, false, false, 'Ran past its timeout on its last attempt'),
     ('canceled',  false, false, false, 'Canceled by a user or an administrator'),
-    ('rejected',  false, false, false, 'No node can ever run it (capability mismatch)');
+    ('rejected',  false, false, false, 'No node can ever run it (capability mismatch)'),
+    ('held',      true,  false, false, 'Held by hold_job: not dispatched until release_job; keeps its place and its unit of quota'),
+    ('paused',    true,  false, true,  'Paused by pause_job: its process is stopped on its node, which it keeps, until resume_job');
 
 /* The one table of allowed state changes; a trigger on jobs enforces it. */
 CREATE TABLE ffrtmp_data.job_transitions (
@@ -47,7 +49,12 @@ INSERT INTO ffrtmp_data.job_transitions VALUES
     ('running',   'completed'), ('running', 'failed'),   ('running', 'timed_out'),
     ('running',   'retrying'),  ('running', 'canceled'),
     ('retrying',  'queued'),   ('retrying', 'canceled'), ('retrying', 'failed'),
-    ('failed',    'queued'),   ('timed_out', 'queued'),  ('canceled', 'queued'), ('rejected', 'queued');
+    ('failed',    'queued'),   ('timed_out', 'queued'),  ('canceled', 'queued'), ('rejected', 'queued'),
+    ('queued',    'held'),     ('retrying', 'held'),
+    ('held',      'queued'),   ('held',     'retrying'), ('held',    'canceled'),
+    ('running',   'paused'),   ('paused',   'running'),  ('paused',  'canceled'),
+    -- An attempt that ends (or a node that is lost) just as it is paused.
+    ('paused',    'completed'), ('paused',  'failed'),   ('paused',  'timed_out'), ('paused', 'retrying');
 
 CREATE TABLE ffrtmp_data.failure_reasons (
     reason         text PRIMARY KEY,
@@ -144,7 +151,7 @@ CREATE UNIQUE INDEX jobs_tenant_idempotency_key ON ffrtmp_data.jobs (tenant_id, 
     WHERE idempotency_key IS NOT NULL;
 -- What dispatch reads: queued jobs per tenant and queue in priority order, and the jobs each node holds.
 CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, queue, priority DESC, id) WHERE state = 'queued';
-CREATE INDEX jobs_node_idx ON ffrtmp_data.jobs (node_id) WHERE state IN ('assigned', 'running');
+CREATE INDEX jobs_node_idx ON ffrtmp_data.jobs (node_id) WHERE state IN ('assigned', 'running', 'paused');
 -- What recovery reads: backoffs that end, attempts that time out.
 CREATE INDEX jobs_retrying_idx ON ffrtmp_data.jobs (run_after) WHERE state = 'retrying';
 CREATE INDEX jobs_running_timeout_idx ON ffrtmp_data.jobs (started_at) WHERE state = 'running' AND timeout IS NOT NULL;
@@ -177,7 +184,7 @@ COMMENT ON COLUMN ffrtmp_data.jobs.error IS 'Error message of the last failed at
 COMMENT ON COLUMN ffrtmp_data.jobs.result IS 'What the worker produced: duration, size, codecs, resolution.';
 COMMENT ON COLUMN ffrtmp_data.jobs.created_at IS 'When the job was submitted.';
 COMMENT ON COLUMN ffrtmp_data.jobs.updated_at IS 'When the job last changed.';
-COMMENT ON COLUMN ffrtmp_data.jobs.started_at IS 'When the current attempt started running.';
+COMMENT ON COLUMN ffrtmp_data.jobs.started_at IS 'When the current attempt started running, moved later by the time it spent paused: timeout counts running time only.';
 COMMENT ON COLUMN ffrtmp_data.jobs.finished_at IS 'When the job reached a final state.';
 COMMENT ON COLUMN ffrtmp_data.jobs.retry_all_failures IS 'Retry every failed attempt while attempts are left, whatever failure_reasons.retryable says of its class (submit_job''s per-job override).';
 ALTER TABLE ffrtmp_data.jobs OWNER TO ffrtmp_owner;

@@ -284,3 +284,18 @@ SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.webhook_deliveries_id_se
 ALTER TABLE ffrtmp_data.jobs ADD COLUMN retry_all_failures boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN ffrtmp_data.jobs.retry_all_failures IS 'Retry every failed attempt while attempts are left, whatever failure_reasons.retryable says of its class (submit_job''s per-job override).';
 
+-- Holds and pauses (sql/schema/30_jobs.sql): held keeps a queued or retrying
+-- job out of dispatch with its place and its unit of quota; paused keeps a
+-- running job's node and slot while its process is stopped.  A paused job
+-- holds its node, so the index of the jobs each node holds covers it.
+INSERT INTO ffrtmp_data.job_states VALUES
+    ('held',      true,  false, false, 'Held by hold_job: not dispatched until release_job; keeps its place and its unit of quota'),
+    ('paused',    true,  false, true,  'Paused by pause_job: its process is stopped on its node, which it keeps, until resume_job');
+INSERT INTO ffrtmp_data.job_transitions VALUES
+    ('queued',    'held'),     ('retrying', 'held'),
+    ('held',      'queued'),   ('held',     'retrying'), ('held',    'canceled'),
+    ('running',   'paused'),   ('paused',   'running'),  ('paused',  'canceled'),
+    ('paused',    'completed'), ('paused',  'failed'),   ('paused',  'timed_out'), ('paused', 'retrying');
+DROP INDEX ffrtmp_data.jobs_node_idx;
+CREATE INDEX jobs_node_idx ON ffrtmp_data.jobs (node_id) WHERE state IN ('assigned', 'running', 'paused');
+COMMENT ON COLUMN ffrtmp_data.jobs.started_at IS 'When the current attempt started running, moved later by the time it spent paused: timeout counts running time only.';

@@ -1,7 +1,7 @@
 /*
  * states.c: job and node state names (see states.h).  The job states'
- * flags and descriptions are release 0.1's seed rows; the seed check
- * compares every field.
+ * flags and descriptions are the seed rows of ffrtmp_data.job_states (0.1's,
+ * and 0.2's held and paused); the seed check compares every field.
  */
 #include "states.h"
 
@@ -18,6 +18,8 @@ const JobStateInfo job_states[JOB_STATE_COUNT] = {
 	{JOB_TIMED_OUT, false, false, false, "Ran past its timeout on its last attempt"},
 	{JOB_CANCELED, false, false, false, "Canceled by a user or an administrator"},
 	{JOB_REJECTED, false, false, false, "No node can ever run it (capability mismatch)"},
+	{JOB_HELD, true, false, false, "Held by hold_job: not dispatched until release_job; keeps its place and its unit of quota"},
+	{JOB_PAUSED, true, false, true, "Paused by pause_job: its process is stopped on its node, which it keeps, until resume_job"},
 };
 
 const char *const node_states[NODE_STATE_COUNT] = {NODE_STATE_ONLINE, NODE_STATE_DRAINING, NODE_STATE_OFFLINE};

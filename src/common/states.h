@@ -22,6 +22,8 @@
 #define JOB_TIMED_OUT	"timed_out"
 #define JOB_CANCELED	"canceled"
 #define JOB_REJECTED	"rejected"
+#define JOB_HELD		"held"
+#define JOB_PAUSED		"paused"
 
 /* What node_heartbeat returns and nodes.state holds. */
 #define NODE_STATE_ONLINE	"online"
@@ -37,7 +39,7 @@ typedef struct JobStateInfo
 	const char *description;	/* the seed row's description, word for word */
 } JobStateInfo;
 
-#define JOB_STATE_COUNT 9
+#define JOB_STATE_COUNT 11
 extern const JobStateInfo job_states[JOB_STATE_COUNT];
 
 #define NODE_STATE_COUNT 3

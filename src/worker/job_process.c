@@ -11,6 +11,7 @@
  */
 #include "job_process.h"
 #include "job_confine.h"
+#include "media_input.h"
 #include "worker_log.h"
 #include "worker_util.h"
 #include "../common/failure_reasons.h"
@@ -51,6 +52,13 @@ child_on_sigterm(int signo)
 {
 	(void) signo;
 	child_stop = 1;
+}
+
+static void
+child_on_sigcont(int signo)
+{
+	(void) signo;
+	io_watch_continued++;
 }
 
 /*
@@ -100,6 +108,11 @@ run_child(const JobProcess *p, const JobRunRequest *req, int report_fd, const Wo
 	action.sa_handler = child_on_sigterm;
 	sigemptyset(&action.sa_mask);
 	(void) sigaction(SIGTERM, &action, NULL);
+	/* Continued after a pause: the I/O stall timeout does not count the pause. */
+	action.sa_handler = child_on_sigcont;
+	action.sa_flags = SA_RESTART;
+	(void) sigaction(SIGCONT, &action, NULL);
+	action.sa_flags = 0;
 	/* A closed network peer or report pipe is an error to report, not a silent death. */
 	action.sa_handler = SIG_IGN;
 	(void) sigaction(SIGPIPE, &action, NULL);
@@ -373,6 +386,49 @@ job_process_stop(JobProcess *p, JobStopReason why, int64_t now_ms)
 	if (kill(p->pid, SIGTERM) != 0 && errno != ESRCH)
 		worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not signal process %d: %s",
 					   (int) p->pid, strerror(errno));
+	/* A stopped process acts on its SIGTERM once continued. */
+	if (p->paused)
+		(void) job_process_resume(p, now_ms);
+}
+
+/*
+ * The whole process group (the child makes itself its leader): whatever the
+ * job's process may have started stops and continues with it.  A child
+ * signalled before its setpgid() is reached by its pid.
+ */
+static int
+signal_group(const JobProcess *p, int signo)
+{
+	if (kill(-p->pid, signo) == 0)
+		return 0;
+	if (errno == ESRCH && (kill(p->pid, signo) == 0 || errno == ESRCH))
+		return 0;
+	return -1;
+}
+
+int
+job_process_pause(JobProcess *p, int64_t now_ms)
+{
+	if (p->exited || p->paused || p->stop != JOB_STOP_NONE)
+		return 0;
+	if (signal_group(p, SIGSTOP) != 0)
+		return -1;
+	p->paused = 1;
+	p->paused_ms = now_ms;
+	return 0;
+}
+
+int
+job_process_resume(JobProcess *p, int64_t now_ms)
+{
+	if (!p->paused)
+		return 0;
+	if (signal_group(p, SIGCONT) != 0)
+		return -1;
+	p->paused = 0;
+	if (p->deadline_ms != 0 && now_ms > p->paused_ms)
+		p->deadline_ms += now_ms - p->paused_ms;
+	return 0;
 }
 
 void
@@ -380,7 +436,7 @@ job_process_tick(JobProcess *p, int64_t now_ms)
 {
 	if (p->exited)
 		return;
-	if (p->stop == JOB_STOP_NONE && p->deadline_ms != 0 && now_ms >= p->deadline_ms)
+	if (p->stop == JOB_STOP_NONE && !p->paused && p->deadline_ms != 0 && now_ms >= p->deadline_ms)
 	{
 		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
 					   "attempt %d ran past its timeout of %.1f s: stopping it",
@@ -405,7 +461,7 @@ job_process_next_deadline(const JobProcess *p, int relaying)
 
 	if (p->exited)
 		return next;
-	if (p->stop == JOB_STOP_NONE && p->deadline_ms != 0)
+	if (p->stop == JOB_STOP_NONE && !p->paused && p->deadline_ms != 0)
 		next = p->deadline_ms;
 	if (p->stop != JOB_STOP_NONE && !p->killed && p->kill_at_ms < next)
 		next = p->kill_at_ms;

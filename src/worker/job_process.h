@@ -6,7 +6,8 @@
  *
  * A child is stopped with SIGTERM, which asks job_run() to stop and clean
  * up, and SIGKILL one second later if it has not exited; then the partial
- * output is removed here, since a killed child could not.
+ * output is removed here, since a killed child could not.  A paused child
+ * (SIGSTOP) is continued right after the SIGTERM, so that it can clean up.
  */
 #ifndef FFRTMP_WORKER_JOB_PROCESS_H
 #define FFRTMP_WORKER_JOB_PROCESS_H
@@ -53,6 +54,10 @@ typedef struct JobProcess
 	JobLog		log;			/* lines of the attempt's log not yet sent */
 	int64_t		log_sent_ms;
 
+	/* Paused (SIGSTOP of its process group) since paused_ms; the timeout waits meanwhile. */
+	int			paused;
+	int64_t		paused_ms;
+
 	/* Stopping and ending. */
 	JobStopReason stop;
 	int64_t		kill_at_ms;
@@ -86,6 +91,14 @@ extern void job_process_read(JobProcess *process);
 
 /* Sends SIGTERM (once) and arms the SIGKILL one second later. */
 extern void job_process_stop(JobProcess *process, JobStopReason why, int64_t now_ms);
+
+/*
+ * pause_job and resume_job: stops the job's process group with SIGSTOP, or
+ * continues it with SIGCONT; the wall-clock timeout does not count the time
+ * between.  Returns 0, or -1 with errno when the signal could not be sent.
+ */
+extern int	job_process_pause(JobProcess *process, int64_t now_ms);
+extern int	job_process_resume(JobProcess *process, int64_t now_ms);
 
 /* Fires the wall-clock timeout and the SIGKILL escalation when due. */
 extern void job_process_tick(JobProcess *process, int64_t now_ms);

@@ -38,6 +38,8 @@ static const InputRules input_rules[] = {
 	[INPUT_TESTSRC] = {"", "lavfi", "lavfi"},
 };
 
+volatile sig_atomic_t io_watch_continued;
+
 void
 io_watch_begin(IoWatch *watch)
 {
@@ -51,6 +53,11 @@ io_watch_interrupt(void *opaque)
 
 	if (*watch->stop)
 		return 1;
+	if (watch->continued_seen != io_watch_continued)
+	{
+		watch->continued_seen = io_watch_continued;
+		watch->blocked_since = av_gettime_relative();
+	}
 	if (watch->timeout_us > 0 && av_gettime_relative() - watch->blocked_since > watch->timeout_us)
 	{
 		watch->timed_out = 1;

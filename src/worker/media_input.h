@@ -7,6 +7,7 @@
 #define FFRTMP_WORKER_MEDIA_INPUT_H
 
 #include <libavformat/avformat.h>
+#include <signal.h>
 
 #include "transcode.h"
 
@@ -23,7 +24,15 @@ typedef struct IoWatch
 	int64_t		timeout_us;		/* 0: no timeout (local files) */
 	int64_t		blocked_since;	/* av_gettime_relative() when the current call began */
 	int			timed_out;		/* set when the callback gave up for the timeout */
+	int			continued_seen; /* io_watch_continued when last looked at */
 } IoWatch;
+
+/*
+ * Counts SIGCONTs of the job's process (a pause_job ended, job_process.c):
+ * a wait that a pause interrupted starts its timeout again, so a paused job
+ * is not failed for a stall it did not cause.
+ */
+extern volatile sig_atomic_t io_watch_continued;
 
 /* Call before each blocking libav call that the watch covers. */
 extern void io_watch_begin(IoWatch *watch);

@@ -1,7 +1,8 @@
 /*
- * node_jobs.c: the job connection's calls about one job that are not its
- * end: fetch_assigned, start_job and report_progress (see node_session.h;
- * finish_job is in node_finish.c, as it is kept when it cannot be sent).
+ * node_jobs.c: the calls about jobs that are not their end: fetch_assigned,
+ * start_job and report_progress on the job connection, and node_attempts on
+ * the control connection (see node_session.h; finish_job is in
+ * node_finish.c, as it is kept when it cannot be sent).
  *
  * None of them is kept: a call the database answers with "not now" simply
  * waits for the next poll (a fetch or a start) or the next report (a
@@ -13,6 +14,7 @@
 #include "db_link.h"
 #include "worker_log.h"
 #include "../common/sqlstates.h"
+#include "../common/states.h"
 
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -207,4 +209,52 @@ node_session_append_log(NodeSession *s, int64_t job_id, int attempt, const char 
 			break;
 	}
 	return 1;
+}
+
+/*
+ * On the control connection, like the heartbeat it follows: it reads and
+ * locks nothing, so a tenant's lock cannot hold it up.
+ */
+int
+node_session_attempts(NodeSession *s, NodeAttempt **attempts, int *nattempts)
+{
+	static const char *const sql =
+		"SELECT job_id, attempt, state = '" JOB_PAUSED "' FROM ffrtmp.node_attempts($1::bigint, $2)";
+	char		node[24];
+	const char *values[2];
+	PGresult   *res;
+	int			n;
+
+	*attempts = NULL;
+	*nattempts = 0;
+	if (!s->ready)
+		return -1;
+	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
+	values[0] = node;
+	values[1] = s->token;
+	switch (session_call(s, LINK_CONTROL, "node_attempts", sql, 2, values, &res))
+	{
+		case CALL_LOST:
+			return -1;
+		case CALL_REFUSED:
+			worker_log(WLOG_WARNING, "could not read this node's attempts: %s (SQLSTATE %s)", s->error, s->sqlstate);
+			return -1;
+		case CALL_OK:
+			break;
+	}
+	n = PQntuples(res);
+	if (n > 0 && (*attempts = calloc(n, sizeof(NodeAttempt))) == NULL)
+	{
+		PQclear(res);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		(*attempts)[i].job_id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		(*attempts)[i].attempt = atoi(PQgetvalue(res, i, 1));
+		(*attempts)[i].paused = strcmp(PQgetvalue(res, i, 2), "t") == 0;
+	}
+	*nattempts = n;
+	PQclear(res);
+	return 0;
 }

@@ -148,6 +148,20 @@ extern int	node_session_finish_job(NodeSession *session, int64_t job_id, int att
 									const char *tenant, const char *outcome, const char *result,
 									const char *error, const char *failure_reason);
 
+/* A started attempt the node holds, as node_attempts returns it. */
+typedef struct NodeAttempt
+{
+	int64_t		job_id;
+	int			attempt;
+	int			paused;			/* paused by pause_job: its process is to be stopped */
+} NodeAttempt;
+
+/*
+ * The started attempts the database says this node holds (running or
+ * paused), for the caller to free; 0, or -1 when there is no answer.
+ */
+extern int	node_session_attempts(NodeSession *session, NodeAttempt **attempts, int *nattempts);
+
 /* Finishes kept for delivery. */
 extern int	node_session_pending(const NodeSession *session);
 

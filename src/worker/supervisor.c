@@ -54,6 +54,7 @@ typedef struct Supervisor
 
 	int64_t		next_fetch;
 	int			fetch_now;		/* a notification came, or the session just resumed */
+	int			follow_now;		/* a notification or a heartbeat: read node_attempts */
 
 	int			draining;		/* SIGTERM or SIGINT: take no new jobs */
 	int64_t		grace_deadline;
@@ -415,6 +416,61 @@ relay_progress(Supervisor *sv, int64_t now)
 	}
 }
 
+/*
+ * What the database says this node's jobs should be doing (node_attempts),
+ * after each heartbeat and each notification, so that a lost notification
+ * costs at most a heartbeat's delay: a paused attempt's process is stopped,
+ * a resumed one's continued, and one the node no longer holds (canceled,
+ * reassigned) ended, as a refused progress report ends it (a paused process
+ * sends no reports).
+ */
+static void
+follow_attempts(Supervisor *sv, int64_t now)
+{
+	NodeAttempt *attempts;
+	int			nattempts;
+
+	if (sv->njobs == 0 || node_session_attempts(sv->session, &attempts, &nattempts) < 0)
+		return;
+	for (int i = 0; i < sv->njobs; i++)
+	{
+		JobProcess *p = sv->jobs[i];
+		const NodeAttempt *a = NULL;
+
+		if (p->exited || p->stop != JOB_STOP_NONE)
+			continue;
+		for (int k = 0; k < nattempts && a == NULL; k++)
+			if (attempts[k].job_id == p->job.id && attempts[k].attempt == p->job.attempt)
+				a = &attempts[k];
+		if (a == NULL)
+		{
+			worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
+						   "the database no longer holds attempt %d for this node (canceled or reassigned): "
+						   "stopping it", p->job.attempt);
+			job_process_stop(p, JOB_STOP_CANCELED, now);
+		}
+		else if (a->paused && !p->paused)
+		{
+			if (job_process_pause(p, now) == 0)
+				worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "attempt %d paused: process %d stopped",
+							   p->job.attempt, (int) p->pid);
+			else
+				worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not stop process %d: %s",
+							   (int) p->pid, strerror(errno));
+		}
+		else if (!a->paused && p->paused)
+		{
+			if (job_process_resume(p, now) == 0)
+				worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "attempt %d resumed: process %d continued",
+							   p->job.attempt, (int) p->pid);
+			else
+				worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not continue process %d: %s",
+							   (int) p->pid, strerror(errno));
+		}
+	}
+	free(attempts);
+}
+
 static void
 talk_to_database(Supervisor *sv)
 {
@@ -442,7 +498,7 @@ talk_to_database(Supervisor *sv)
 		now = now_ms();
 	}
 	if (node_session_take_notifications(sv->session) > 0)
-		sv->fetch_now = 1;
+		sv->fetch_now = sv->follow_now = 1;
 
 	if (node_session_ready(sv->session) && now >= node_session_next_heartbeat(sv->session))
 	{
@@ -450,6 +506,12 @@ talk_to_database(Supervisor *sv)
 
 		if (state == NODE_DRAINING && !sv->drained_by_admin)
 			sv->drained_by_admin = 1;
+		sv->follow_now = 1;
+	}
+	if (sv->follow_now && node_session_ready(sv->session))
+	{
+		sv->follow_now = 0;
+		follow_attempts(sv, now_ms());
 	}
 	relay_progress(sv, now_ms());
 	if (node_session_ready(sv->session) && taking_jobs(sv) &&
@@ -537,7 +599,7 @@ wait_for_events(Supervisor *sv, int64_t now)
 			job_process_read(sv->jobs[i]);
 	if (session_slot >= 0 && fds[session_slot].revents != 0 &&
 		node_session_take_notifications(sv->session) > 0)
-		sv->fetch_now = 1;
+		sv->fetch_now = sv->follow_now = 1;
 }
 
 int

@@ -1,6 +1,6 @@
 -- The job state machine as a table of cases, and quotas at their edges.
 BEGIN;
-SELECT plan(164);
+SELECT plan(202);
 
 \o /dev/null
 SELECT id AS sm_id FROM ffrtmp.create_tenant('tap-sm', plan => 'enterprise') \gset
@@ -20,7 +20,9 @@ DECLARE
         WHEN 'failed'    THEN '{failed}'
         WHEN 'timed_out' THEN '{assigned,running,timed_out}'
         WHEN 'canceled'  THEN '{canceled}'
-        WHEN 'rejected'  THEN '{rejected}' END;
+        WHEN 'rejected'  THEN '{rejected}'
+        WHEN 'held'      THEN '{held}'
+        WHEN 'paused'    THEN '{assigned,running,paused}' END;
     step text;
 BEGIN
     IF path IS NULL THEN
@@ -90,9 +92,9 @@ END
 $fn$;
 \o
 
--- 1. The table of transitions: 21 allowed (recorded, counted), 51 refused.
-SELECT is((SELECT count(*) FROM ffrtmp.job_states), 9::bigint, 'nine job states');
-SELECT is((SELECT count(*) FROM ffrtmp.job_transitions), 21::bigint, '21 allowed transitions');
+-- 1. The table of transitions: 33 allowed (recorded, counted), 77 refused.
+SELECT is((SELECT count(*) FROM ffrtmp.job_states), 11::bigint, 'eleven job states');
+SELECT is((SELECT count(*) FROM ffrtmp.job_transitions), 33::bigint, '33 allowed transitions');
 SELECT * FROM pg_temp.every_allowed_transition();
 SELECT * FROM pg_temp.every_refused_transition();
 SELECT is_empty('SELECT * FROM ffrtmp.verify_usage()', 'after every transition the usage counters are exact');

@@ -5,7 +5,7 @@
 -- lists of entry points are checked against the catalog, so a new worker call
 -- cannot be left out.
 BEGIN;
-SELECT plan(63);
+SELECT plan(67);
 
 -- What a call is refused with, 'SQLSTATE: message / detail / hint'; NULL when it is not.
 CREATE FUNCTION pg_temp.refusal(call text) RETURNS text LANGUAGE plpgsql AS $$
@@ -60,7 +60,8 @@ INSERT INTO token_calls VALUES
     ('append_job_log',  format($$SELECT ffrtmp.append_job_log(%s, 1, %%s, %%s, '[]')$$, :job)),
     ('finish_job',      format($$SELECT ffrtmp.finish_job(%s, 1, %%s, %%s, 'completed', result => '{}')$$, :job)),
     ('leave_node',      'SELECT ffrtmp.leave_node(%s, %s)'),
-    ('node_heartbeat',  'SELECT ffrtmp.node_heartbeat(%s, %s, ARRAY[]::bigint[])');
+    ('node_heartbeat',  'SELECT ffrtmp.node_heartbeat(%s, %s, ARRAY[]::bigint[])'),
+    ('node_attempts',   'SELECT ffrtmp.node_attempts(%s, %s)');
 SELECT set_eq('SELECT entry FROM token_calls', 'SELECT pg_temp.api_taking(''session_token'')',
               'every API function that takes a session_token is tried');
 

@@ -171,6 +171,12 @@ sub columns_of {
 	             WHERE attrelid = 'ffrtmp_data.$relation'::regclass AND attnum > 0 AND NOT attisdropped");
 }
 
+# Seed rows 0.2 adds (the catalog comparison below checks them against a
+# fresh install): left out, so that what 0.1 had is compared with itself.
+my %added_in_0_2 = (
+	job_states      => q{state IN ('held', 'paused')},
+	job_transitions => q{'held' IN (from_state, to_state) OR 'paused' IN (from_state, to_state)});
+
 # The rows of a table of ffrtmp_data (or a sequence's position), one line
 # each; of the given columns only (those of 0.1: a column the update adds is
 # compared with a fresh install's through the seed rows and the catalog).
@@ -178,7 +184,8 @@ sub rows_of {
 	my ($relation, $columns) = @_;
 	return sql("SELECT last_value || ':' || is_called FROM ffrtmp_data.$relation")
 		if sql("SELECT relkind FROM pg_class WHERE oid = 'ffrtmp_data.$relation'::regclass") eq 'S';
-	return sql("SELECT string_agg(r, E'\\n' ORDER BY r) FROM (SELECT row_to_json(t)::text AS r FROM (SELECT $columns FROM ffrtmp_data.$relation) t) x");
+	my $where = $added_in_0_2{$relation} ? "WHERE NOT ($added_in_0_2{$relation})" : '';
+	return sql("SELECT string_agg(r, E'\\n' ORDER BY r) FROM (SELECT row_to_json(t)::text AS r FROM (SELECT $columns FROM ffrtmp_data.$relation $where) t) x");
 }
 
 sql('CREATE EXTENSION ffrtmp');
