@@ -136,6 +136,37 @@ main(void)
 	}
 	CHECK(bytes <= JOB_LOG_LIMIT && !control, "everything sent fits in 64 KiB, without control characters");
 
+	/* What libav or a tenant's media can put in a line. */
+	{
+		static const struct
+		{
+			const char *text;
+			const char *want;
+			const char *what;
+		}			cases[] = {
+			{"[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d0c4a1e2c0] moov atom not found",
+			 "[mov,mp4,m4a,3gp,3g2,mj2] moov atom not found", "libav's context addresses are dropped"},
+			{"could not open `/etc/ffrtmp/worker.conf'", "could not open `<path>'", "a path in `backquotes' is a path"},
+			{"x{/srv/media/other/a.mp4} and pipe|/proc/self/fd/3", "x{<path>} and pipe|<path>",
+			 "so is one in braces or after a |"},
+			{"title: ok\xc2\x85" "error: forged\xc2\x9b" "2J", "title: ok?error: forged?2J", "C1 controls are not passed on"},
+			{"clip \xe2\x80\xae" "4pm.exe \xe2\x81\xa6x\xe2\x81\xa9", "clip ?4pm.exe ?x?", "nor bidirectional overrides and isolates"},
+			{"1920x1080 25/1 fps http://host/a/b.m3u8 caf\xc3\xa9", "1920x1080 25/1 fps http://host/a/b.m3u8 caf\xc3\xa9",
+			 "ratios, URLs and other text stay"},
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		{
+			job_log_add(&log, 1, WLOG_ERROR, JOB_LOG_LIBAV, cases[i].text, NULL, OUT);
+			batch = batch_of(&log, 1, &n);
+			if (strcmp(text_of(batch, 0), cases[i].want) != 0)
+				printf("# have: %s\n# want: %s\n", text_of(batch, 0), cases[i].want);
+			CHECK(strcmp(text_of(batch, 0), cases[i].want) == 0, cases[i].what);
+			json_object_put(batch);
+			job_log_consume(&log, n);
+		}
+	}
+
 	/* Words both ways. */
 	{
 		WorkerLogLevel level;
