@@ -18,7 +18,8 @@
 static json_object *
 batch_of(JobLog *log, int max, int *n)
 {
-	char	   *text = job_log_batch(log, max, n);
+	int64_t		through;
+	char	   *text = job_log_batch(log, max, n, &through);
 	json_object *parsed = text ? json_tokener_parse(text) : NULL;
 
 	free(text);
@@ -54,7 +55,11 @@ main(void)
 	int			control = 0;
 
 	job_log_init(&log);
-	CHECK(job_log_batch(&log, 10, &n) == NULL && n == 0, "an empty log has no batch");
+	{
+		int64_t		through = -1;
+
+		CHECK(job_log_batch(&log, 10, &n, &through) == NULL && n == 0 && through == 0, "an empty log has no batch");
+	}
 
 	/* A few lines, as sent. */
 	job_log_add(&log, 1700000000.25, WLOG_INFO, JOB_LOG_WORKER, "started attempt 1", NULL, OUT);
@@ -135,6 +140,34 @@ main(void)
 		job_log_consume(&log, n);
 	}
 	CHECK(bytes <= JOB_LOG_LIMIT && !control, "everything sent fits in 64 KiB, without control characters");
+
+	/*
+	 * Lines that come while a batch is on its way (the daemon's own lines
+	 * about the call, through its log tap) may push some of the batch out:
+	 * what is forgotten once it is sent is the batch, not a count.
+	 */
+	{
+		char	   *sent;
+		int64_t		through;
+		int64_t		first_unsent;
+
+		for (int i = 0; i < 700; i++)
+		{
+			snprintf(text, sizeof(text), "%099d", i);
+			job_log_add(&log, 1, WLOG_INFO, JOB_LOG_LIBAV, text, NULL, NULL);
+		}
+		sent = job_log_batch(&log, JOB_LOG_BATCH_LINES, &n, &through);
+		free(sent);
+		first_unsent = through + 1;
+		/* The log is full: a line of 100 bytes pushes the batch's oldest out. */
+		snprintf(text, sizeof(text), "log lines not recorded: %075d", 0);
+		job_log_add(&log, 1, WLOG_WARNING, JOB_LOG_WORKER, text, NULL, NULL);
+		job_log_forget_through(&log, through);
+		batch = batch_of(&log, 1, &n);
+		CHECK(number_of(batch, 0) == first_unsent, "a line pushed out of a batch on its way costs no unsent line");
+		json_object_put(batch);
+		job_log_consume(&log, (int) job_log_waiting(&log));
+	}
 
 	/* What libav or a tenant's media can put in a line. */
 	{
