@@ -3,7 +3,7 @@
 -- an attempt's lines, and progress shown to people that contradicts itself
 -- (100.0 % of a job not done, time left for a job that stopped).
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('le', plan => 'pro');
@@ -56,9 +56,22 @@ SELECT ok((SELECT eta FROM ffrtmp.get_job(:job)) > interval '0', 'beside time le
 SELECT ok(ffrtmp.report_progress(:job, 1, :node, :'token', '{"percent": 100.4, "out_time": 600, "speed": 1}'), 'a report past the end');
 SELECT is((SELECT (percent, eta)::text FROM ffrtmp.get_job(:job)), '(100.0,00:00:00)', 'is 100.0 % with nothing left');
 
+-- An old attempt writes nothing once the job has moved on to another
+-- attempt, even on the same node.
+\o /dev/null
+SELECT ffrtmp.finish_job(:job, 1, :node, :'token', 'failed', error => 'boom', failure_reason => 'runtime_error');
+UPDATE ffrtmp_data.jobs SET run_after = now() - interval '1 second' WHERE id = :job;
+SELECT ffrtmp_data.recover('1 hour');
+SELECT ffrtmp.dispatch();
+\o
+SELECT is((SELECT state FROM ffrtmp.start_job(:job, 2, :node, :'token')), 'running', 'attempt 2 runs on the same node');
+SELECT throws_ok(format($$SELECT ffrtmp.append_job_log(%s, 1, %s, %L,
+                 '[{"line": 9000, "at": 1, "level": "info", "source": "worker", "text": "late"}]')$$, :job, :node, :'token'),
+                 'PT409', NULL, 'attempt 1 cannot write after the retry');
+
 -- A job that stopped has no time left, whatever its last report said.
 \o /dev/null
-SELECT ffrtmp.report_progress(:job, 1, :node, :'token', '{"percent": 40, "out_time": 40, "speed": 1}');
+SELECT ffrtmp.report_progress(:job, 2, :node, :'token', '{"percent": 40, "out_time": 40, "speed": 1}');
 SELECT ffrtmp.cancel_job(:job);
 \o
 SELECT is((SELECT (state, percent, eta)::text FROM ffrtmp.get_job(:job)), '(canceled,40.0,)',
