@@ -208,7 +208,7 @@ REVOKE ALL ON FUNCTION ffrtmp_data.progress_number(jsonb, text) FROM PUBLIC;
 
 /*
  * A progress report rounded for people: whole frames, fps to 1 decimal,
- * speed (1.25 = 1.25 times real time) to 2, percent to 1, and the time left
+ * speed (1.25 = 1.25 times real time) to 2, percent cut to 1, and the time left
  * at that speed (the output's remaining seconds over speed) to whole seconds.
  * A value the worker did not report, or that makes no sense (negative, not
  * a number, absurdly large), is NULL rather than an error: a person reads
@@ -221,7 +221,8 @@ BEGIN ATOMIC
     SELECT CASE WHEN n.frames >= 0 AND n.frames < 1e15 THEN pg_catalog.trunc(n.frames)::bigint END,
            CASE WHEN n.fps >= 0 AND n.fps < 1e9 THEN pg_catalog.round(n.fps, 1) END,
            CASE WHEN n.speed >= 0 AND n.speed < 1e9 THEN pg_catalog.round(n.speed, 2) END,
-           CASE WHEN n.percent >= 0 THEN pg_catalog.round(LEAST(n.percent, 100), 1) END,
+           -- Cut, not rounded: 99.96 is not yet 100.0.
+           CASE WHEN n.percent >= 0 THEN pg_catalog.trunc(LEAST(n.percent, 100), 1) END,
            CASE WHEN n.percent >= 100 THEN '0'::interval
                 WHEN n.percent > 0 AND n.speed > 0 AND n.out_time > 0
                  AND n.out_time * (100 - n.percent) / n.percent / n.speed < 1e8
@@ -234,7 +235,7 @@ BEGIN ATOMIC
                    ffrtmp_data.progress_number(progress, 'out_time') AS out_time) n;
 END;
 COMMENT ON FUNCTION ffrtmp_data.progress_for_people(jsonb) IS
-    'A progress report rounded for people: frames, fps (1 decimal), speed (2 decimals, 1.25 = 1.25x real time), percent (1 decimal) and the time left (whole seconds); NULL for what was not reported or makes no sense.';
+    'A progress report rounded for people: frames, fps (1 decimal), speed (2 decimals, 1.25 = 1.25x real time), percent (cut to 1 decimal: 100.0 only when done) and the time left (whole seconds); NULL for what was not reported or makes no sense.';
 ALTER FUNCTION ffrtmp_data.progress_for_people(jsonb) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.progress_for_people(jsonb) FROM PUBLIC;
 
@@ -249,7 +250,9 @@ SELECT j.id, j.seq, j.tenant_id, t.name AS tenant_name, j.state, j.queue, j.prio
        j.preset, j.params, j.cpu_cores, j.gpus, j.attempt, j.first_attempt, j.max_attempts, j.run_after,
        j.timeout, j.node_id, j.idempotency_key, j.state_reason, j.failure_reason, j.error, j.result,
        j.created_at, j.updated_at, j.started_at, j.finished_at, j.retry_all_failures,
-       h.frames, h.fps, h.speed, h.percent, h.eta, p.updated_at AS progress_at
+       h.frames, h.fps, h.speed, h.percent,
+       CASE WHEN j.state = 'running' THEN h.eta END AS eta,  -- nothing is left of a job that stopped
+       p.updated_at AS progress_at
   FROM ffrtmp_data.jobs j
   JOIN ffrtmp_data.tenants t ON t.id = j.tenant_id
   LEFT JOIN ffrtmp_data.job_progress p ON p.job_id = j.id AND p.attempt = j.attempt
@@ -288,8 +291,8 @@ COMMENT ON COLUMN ffrtmp_data.job_details.retry_all_failures IS 'Retry every fai
 COMMENT ON COLUMN ffrtmp_data.job_details.frames IS 'Frames encoded so far by the current attempt (its latest progress report).';
 COMMENT ON COLUMN ffrtmp_data.job_details.fps IS 'Frames encoded per second, 1 decimal.';
 COMMENT ON COLUMN ffrtmp_data.job_details.speed IS 'Output seconds per second of work, 2 decimals: 1.25 is 1.25x real time.';
-COMMENT ON COLUMN ffrtmp_data.job_details.percent IS 'Share of the input done, 1 decimal; NULL when the input''s length is unknown (a live input).';
-COMMENT ON COLUMN ffrtmp_data.job_details.eta IS 'Time left at the current speed, in whole seconds, as of progress_at.';
+COMMENT ON COLUMN ffrtmp_data.job_details.percent IS 'Share of the input done, cut to 1 decimal (100.0 only when done); NULL when the input''s length is unknown (a live input).';
+COMMENT ON COLUMN ffrtmp_data.job_details.eta IS 'Time left at the current speed, in whole seconds, as of progress_at; NULL unless the job is running.';
 COMMENT ON COLUMN ffrtmp_data.job_details.progress_at IS 'When the current attempt last reported progress.';
 ALTER VIEW ffrtmp_data.job_details OWNER TO ffrtmp_owner;
 
@@ -374,8 +377,8 @@ COMMENT ON COLUMN ffrtmp.job_details.retry_all_failures IS 'Retry every failed a
 COMMENT ON COLUMN ffrtmp.job_details.frames IS 'Frames encoded so far by the current attempt (its latest progress report).';
 COMMENT ON COLUMN ffrtmp.job_details.fps IS 'Frames encoded per second, 1 decimal.';
 COMMENT ON COLUMN ffrtmp.job_details.speed IS 'Output seconds per second of work, 2 decimals: 1.25 is 1.25x real time.';
-COMMENT ON COLUMN ffrtmp.job_details.percent IS 'Share of the input done, 1 decimal; NULL when the input''s length is unknown (a live input).';
-COMMENT ON COLUMN ffrtmp.job_details.eta IS 'Time left at the current speed, in whole seconds, as of progress_at.';
+COMMENT ON COLUMN ffrtmp.job_details.percent IS 'Share of the input done, cut to 1 decimal (100.0 only when done); NULL when the input''s length is unknown (a live input).';
+COMMENT ON COLUMN ffrtmp.job_details.eta IS 'Time left at the current speed, in whole seconds, as of progress_at; NULL unless the job is running.';
 COMMENT ON COLUMN ffrtmp.job_details.progress_at IS 'When the current attempt last reported progress.';
 GRANT SELECT ON ffrtmp.job_details TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 

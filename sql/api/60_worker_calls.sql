@@ -315,9 +315,9 @@ GRANT EXECUTE ON FUNCTION ffrtmp.report_progress(bigint, integer, bigint, text, 
  * array of at most 1000 lines and 256 KiB; a line is
  *   {"line": <number from 1>, "at": <unix seconds>, "level": "info|warning|error",
  *    "source": "worker|libav", "text": "<at most 1024 bytes, no control characters>"}
- * and the attempt keeps at most 64 KiB of lines (bytes + 1 each), the oldest
- * dropped first.  A line number already stored is skipped, so a batch sent
- * again after a lost answer is stored once.
+ * and the attempt keeps at most 64 KiB of lines (bytes + 1 each) and at most
+ * 4096 lines, the oldest dropped first.  A line number already stored is
+ * skipped, so a batch sent again after a lost answer is stored once.
  */
 CREATE OR REPLACE FUNCTION ffrtmp.append_job_log(job_id bigint, attempt integer, node_id bigint, session_token text, lines jsonb)
 RETURNS integer
@@ -357,8 +357,10 @@ BEGIN
             RAISE EXCEPTION 'line % of the batch is too long: % bytes, at most 1024', i, octet_length(l ->> 'text')
                 USING ERRCODE = '22023', HINT = 'Cut each line to 1024 bytes.';
         END IF;
-        -- The ASCII controls, as everywhere nodes store text (bounds.c), whatever the locale.
-        IF (l ->> 'text') ~ '[\u0001-\u001f\u007f]' THEN
+        -- The ASCII controls, as everywhere nodes store text (bounds.c), whatever the
+        -- locale, and the C1 controls too: a log line is shown as it is, and U+0085
+        -- ends a line and U+009B starts a terminal's escape sequence as \n and ESC [ do.
+        IF (l ->> 'text') ~ '[\u0001-\u001f\u007f-\u009f]' THEN
             RAISE EXCEPTION 'line % of the batch holds a control character', i
                 USING ERRCODE = '22023', HINT = 'Send one line per element, without control characters.';
         END IF;
@@ -371,19 +373,22 @@ BEGIN
       FROM jsonb_array_elements(lines) e
     ON CONFLICT ON CONSTRAINT job_logs_pkey DO NOTHING;
     GET DIAGNOSTICS stored = ROW_COUNT;
-    -- The bound: keep the newest lines that fit in 64 KiB.
+    -- The bound: keep the newest lines that fit in 64 KiB, and at most 4096 of
+    -- them: a row costs far more than its text, so 64 KiB of one-byte lines
+    -- would be 65536 rows (9 MB) to store, and to sort on every call.
     DELETE FROM ffrtmp_data.job_logs d
      WHERE d.job_id = j.id AND d.attempt = j.attempt
        AND d.line < (SELECT min(k.line)
-                       FROM (SELECT s.line, sum(octet_length(s.message) + 1) OVER (ORDER BY s.line DESC) AS newer
+                       FROM (SELECT s.line, sum(octet_length(s.message) + 1) OVER (ORDER BY s.line DESC) AS newer,
+                                    row_number() OVER (ORDER BY s.line DESC) AS newer_lines
                                FROM ffrtmp_data.job_logs s
                               WHERE s.job_id = j.id AND s.attempt = j.attempt) k
-                      WHERE k.newer <= 65536);
+                      WHERE k.newer <= 65536 AND k.newer_lines <= 4096);
     RETURN stored;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) IS
-    'Stores a running attempt''s new log lines (a JSON array of at most 1000 lines and 256 KiB; each {"line", "at", "level", "source", "text"}, text at most 1024 bytes without control characters) and returns how many were new; the attempt keeps its newest 64 KiB. Refused like report_progress: PT409 for an attempt the node no longer holds, PT404 for a job that is gone, 55P03 after 1 s waiting for a lock.';
+    'Stores a running attempt''s new log lines (a JSON array of at most 1000 lines and 256 KiB; each {"line", "at", "level", "source", "text"}, text at most 1024 bytes without control characters, C1 ones included) and returns how many were new; the attempt keeps its newest 64 KiB, at most 4096 lines. Refused like report_progress: PT409 for an attempt the node no longer holds, PT404 for a job that is gone, 55P03 after 1 s waiting for a lock.';
 ALTER FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) TO ffrtmp_admin, ffrtmp_tenant;

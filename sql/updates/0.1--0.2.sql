@@ -30,12 +30,13 @@ BEGIN
         'ffrtmp.get_job(bigint)',
         'ffrtmp.tenant_jobs(text, text)'] LOOP
         old_signature := old_name::pg_catalog.regprocedure;
-        SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(r.rolname), ', ') INTO granted
+        -- PUBLIC (grantee 0) is no role: a grant to it counts too.
+        SELECT pg_catalog.string_agg(DISTINCT coalesce(pg_catalog.quote_ident(r.rolname), 'PUBLIC'), ', ') INTO granted
           FROM pg_catalog.pg_proc p
          CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
-          JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+          LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
          WHERE p.oid = old_signature AND a.grantee <> p.proowner
-           AND r.rolname NOT IN ('ffrtmp_owner', 'ffrtmp_admin', 'ffrtmp_tenant');
+           AND (a.grantee = 0 OR r.rolname NOT IN ('ffrtmp_owner', 'ffrtmp_admin', 'ffrtmp_tenant'));
         IF granted IS NOT NULL THEN
             RAISE EXCEPTION '% has privileges granted by hand, to %', pg_catalog.split_part(old_name, '(', 1), granted
                 USING ERRCODE = '2BP01',

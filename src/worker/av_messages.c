@@ -67,20 +67,63 @@ is_path_char(unsigned char c)
 	return isalnum(c) || strchr("._-~+@%", c) != NULL || c >= 0x80;
 }
 
-/* Where a token that begins at p ends: at a space, a quote, a bracket, or ": ". */
+/* Where a token that begins at p ends: at a space, a quote, a bracket, a | or ": ". */
 static const char *
 token_end(const char *p)
 {
-	while (*p && !isspace((unsigned char) *p) && strchr("\"'<>()[],;", *p) == NULL &&
+	while (*p && !isspace((unsigned char) *p) && strchr("\"'`<>()[]{},;|", *p) == NULL &&
 		   !(*p == ':' && (p[1] == ' ' || p[1] == '\0')))
 		p++;
 	return p;
 }
 
+/*
+ * Whether a path could begin at p: after anything that cannot be part of a
+ * path or URL before it, so a path in `backquotes', {braces} or after a |
+ * is seen as well as one after a space or a quote.
+ */
 static int
 at_token_start(const char *text, const char *p)
 {
-	return p == text || strchr(" \t\"'(<[=,:", p[-1]) != NULL;
+	return p == text || (!is_path_char((unsigned char) p[-1]) && p[-1] != '/');
+}
+
+/*
+ * libav names the context that logs with its address ("[mov,mp4 @
+ * 0x55d0c4a1e2c0]"): an address in the job's process tells the reader where
+ * its heap is, which a crafted input could use.  Drops " @ 0x<hex>" in place.
+ */
+static void
+drop_addresses(char *text)
+{
+	char	   *at;
+
+	while ((at = strstr(text, " @ 0x")) != NULL)
+	{
+		char	   *end = at + 5;
+
+		while (isxdigit((unsigned char) *end))
+			end++;
+		memmove(at, end, strlen(end) + 1);
+	}
+}
+
+/*
+ * Bytes of a UTF-8 character at p that are not for people to see, 0 when it
+ * is text: the C1 controls (U+0080 to U+009F), which terminals and viewers
+ * take as controls as they take the ASCII ones, and the bidirectional
+ * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), which show a
+ * line in another order than it is stored.
+ */
+static int
+hidden_length(const unsigned char *p)
+{
+	if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+		return 2;
+	if (p[0] == 0xE2 && ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+						 (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
+		return 3;
+	return 0;
 }
 
 /* Length of the valid UTF-8 sequence at p (1 to 4), or 0 when it is not one. */
@@ -186,6 +229,7 @@ av_messages_sanitize(const char *text, const char *input, const char *output, ch
 	for (char *c = work; *c; c++)
 		if ((unsigned char) *c < 0x20 || *c == 0x7f)
 			*c = ' ';
+	drop_addresses(work);
 	replace_paths(work, input && input[0] ? input : NULL, output && output[0] ? output : NULL,
 				  replaced, sizeof(replaced));
 	np_redact_url(replaced, redacted, sizeof(redacted));
@@ -197,6 +241,8 @@ av_messages_sanitize(const char *text, const char *input, const char *output, ch
 
 		if (*p == ' ' && (used == 0 || work[used - 1] == ' '))
 			p++;
+		else if (n > 1 && hidden_length(p) == n)
+			work[used++] = '?', p += n;
 		else if (n == 0)
 			work[used++] = '?', p++;
 		else

@@ -56,11 +56,13 @@ extern void av_messages_append(char *err, size_t errlen, int recent_steps);
 
 /*
  * The sanitizing alone: text with advice meant for FFmpeg's developers cut,
- * control characters as spaces, input and output (either may be NULL) as
- * <input> and <output> (a path in the output's directory counts as the
- * output), any other absolute path or file: URL as <path>, the user and
- * password of other URLs as ***, bytes that are not UTF-8 as '?', and the
- * whole cut on a character boundary to outlen - 1 bytes (ending in "...").
+ * control characters as spaces, libav's context addresses (" @ 0x...")
+ * dropped, input and output (either may be NULL) as <input> and <output> (a
+ * path in the output's directory counts as the output), any other absolute
+ * path or file: URL as <path>, the user and password of other URLs as ***,
+ * bytes that are not UTF-8, C1 controls and bidirectional overrides and
+ * isolates as '?', and the whole cut on a character boundary to outlen - 1
+ * bytes (ending in "...").
  */
 extern void av_messages_sanitize(const char *text, const char *input, const char *output,
 								 char *out, size_t outlen);

@@ -88,13 +88,14 @@ job_log_add(JobLog *log, double at, WorkerLogLevel level, JobLogSource source,
 }
 
 char *
-job_log_batch(const JobLog *log, int max_lines, int *n)
+job_log_batch(const JobLog *log, int max_lines, int *n, int64_t *through)
 {
 	json_object *array;
 	char	   *batch = NULL;
 	int			taken = 0;
 
 	*n = 0;
+	*through = 0;
 	if (log->count == 0 || max_lines <= 0 || (array = json_object_new_array()) == NULL)
 		return NULL;
 	for (size_t i = 0; i < log->count && taken < max_lines; i++, taken++)
@@ -113,7 +114,10 @@ job_log_batch(const JobLog *log, int max_lines, int *n)
 	batch = strdup(json_object_to_json_string_ext(array, JSON_C_TO_STRING_PLAIN));
 	json_object_put(array);
 	if (batch)
+	{
 		*n = taken;
+		*through = line_at(log, taken - 1)->number;
+	}
 	return batch;
 }
 
@@ -121,6 +125,13 @@ void
 job_log_consume(JobLog *log, int n)
 {
 	for (int i = 0; i < n && log->count > 0; i++)
+		drop_oldest(log);
+}
+
+void
+job_log_forget_through(JobLog *log, int64_t through)
+{
+	while (log->count > 0 && line_at(log, 0)->number <= through)
 		drop_oldest(log);
 }
 

@@ -65,12 +65,20 @@ extern int	job_log_add(JobLog *log, double at, WorkerLogLevel level, JobLogSourc
 /*
  * The oldest lines waiting, at most max_lines, as the JSON array that
  * ffrtmp.append_job_log takes, in a new string for the caller to free;
- * *n is how many.  NULL (and *n = 0) when none wait or out of memory.
+ * *n is how many, *through the number of the newest among them.  NULL (and
+ * *n = 0, *through = 0) when none wait or out of memory.
  */
-extern char *job_log_batch(const JobLog *log, int max_lines, int *n);
+extern char *job_log_batch(const JobLog *log, int max_lines, int *n, int64_t *through);
 
 /* Forgets the oldest n lines: they were sent, or cannot be. */
 extern void job_log_consume(JobLog *log, int n);
+
+/*
+ * Forgets the lines numbered up to through: a batch once sent.  Not a count:
+ * while the batch was on its way, lines may have come and pushed some of it
+ * out, and a count would then forget lines never sent.
+ */
+extern void job_log_forget_through(JobLog *log, int64_t through);
 
 /* How many lines wait. */
 extern size_t job_log_waiting(const JobLog *log);

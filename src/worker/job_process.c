@@ -485,13 +485,15 @@ job_process_take_progress(JobProcess *p, int64_t now_ms)
 }
 
 char *
-job_process_take_log(JobProcess *p, int64_t now_ms, int flush, int *n)
+job_process_take_log(JobProcess *p, int64_t now_ms, int flush, int64_t *through)
 {
-	*n = 0;
+	int			n;
+
+	*through = 0;
 	if (job_log_waiting(&p->log) == 0 || (!flush && now_ms < p->log_sent_ms + PROGRESS_EVERY_MS))
 		return NULL;
 	p->log_sent_ms = now_ms;
-	return job_log_batch(&p->log, JOB_LOG_BATCH_LINES, n);
+	return job_log_batch(&p->log, JOB_LOG_BATCH_LINES, &n, through);
 }
 
 void

@@ -118,10 +118,11 @@ extern char *job_process_take_progress(JobProcess *process, int64_t now_ms);
 /*
  * The oldest waiting lines of the attempt's log when a batch is due (at
  * most one a second, or at once when flush), as the JSON array for
- * append_job_log, for the caller to free, with their count in *n; NULL
- * otherwise.  job_log_consume(&process->log, n) once they are sent.
+ * append_job_log, for the caller to free, with the number of the newest in
+ * *through; NULL otherwise.  job_log_forget_through(&process->log, *through)
+ * once they are sent.
  */
-extern char *job_process_take_log(JobProcess *process, int64_t now_ms, int flush, int *n);
+extern char *job_process_take_log(JobProcess *process, int64_t now_ms, int flush, int64_t *through);
 
 /* A line of the worker's own about the job, for the attempt's log. */
 extern void job_process_log(JobProcess *process, WorkerLogLevel level, const char *message);

@@ -266,8 +266,8 @@ relay_log(Supervisor *sv, JobProcess *p, int64_t now, int flush)
 {
 	do
 	{
-		int			n;
-		char	   *batch = job_process_take_log(p, now, flush, &n);
+		int64_t		through;
+		char	   *batch = job_process_take_log(p, now, flush, &through);
 		int			rc;
 
 		if (batch == NULL)
@@ -276,7 +276,7 @@ relay_log(Supervisor *sv, JobProcess *p, int64_t now, int flush)
 		free(batch);
 		if (rc < 0)
 			return 1;			/* kept for the next time */
-		job_log_consume(&p->log, n);
+		job_log_forget_through(&p->log, through);
 		if (rc == 0)
 			return 0;
 	} while (flush && node_session_ready(sv->session));

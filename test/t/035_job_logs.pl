@@ -19,10 +19,11 @@ my $clip = make_clip("$root/clip.mp4", seconds => 2);
 srand(4);
 append_to_file("$root/random.mp4", pack('C*', map { int rand 256 } 1 .. 262144));
 
-# A stream that decodes with errors on almost every frame: h264 in MPEG-TS,
+# A stream that decodes with errors on almost every frame (long enough for
+# its complaints, about 38 bytes a line, to pass 64 KiB): h264 in MPEG-TS,
 # one byte flipped in every third packet that carries only picture data
 # (its timestamps, in the packets that start a picture, left whole).
-my $ts = ffmpeg_make("$root/long.ts", [ '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30:duration=40' ],
+my $ts = ffmpeg_make("$root/long.ts", [ '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30:duration=60' ],
 	[ '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-f', 'mpegts' ]);
 {
 	my $data = slurp_file($ts);

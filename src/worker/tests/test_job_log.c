@@ -18,7 +18,8 @@
 static json_object *
 batch_of(JobLog *log, int max, int *n)
 {
-	char	   *text = job_log_batch(log, max, n);
+	int64_t		through;
+	char	   *text = job_log_batch(log, max, n, &through);
 	json_object *parsed = text ? json_tokener_parse(text) : NULL;
 
 	free(text);
@@ -54,7 +55,11 @@ main(void)
 	int			control = 0;
 
 	job_log_init(&log);
-	CHECK(job_log_batch(&log, 10, &n) == NULL && n == 0, "an empty log has no batch");
+	{
+		int64_t		through = -1;
+
+		CHECK(job_log_batch(&log, 10, &n, &through) == NULL && n == 0 && through == 0, "an empty log has no batch");
+	}
 
 	/* A few lines, as sent. */
 	job_log_add(&log, 1700000000.25, WLOG_INFO, JOB_LOG_WORKER, "started attempt 1", NULL, OUT);
@@ -135,6 +140,65 @@ main(void)
 		job_log_consume(&log, n);
 	}
 	CHECK(bytes <= JOB_LOG_LIMIT && !control, "everything sent fits in 64 KiB, without control characters");
+
+	/*
+	 * Lines that come while a batch is on its way (the daemon's own lines
+	 * about the call, through its log tap) may push some of the batch out:
+	 * what is forgotten once it is sent is the batch, not a count.
+	 */
+	{
+		char	   *sent;
+		int64_t		through;
+		int64_t		first_unsent;
+
+		for (int i = 0; i < 700; i++)
+		{
+			snprintf(text, sizeof(text), "%099d", i);
+			job_log_add(&log, 1, WLOG_INFO, JOB_LOG_LIBAV, text, NULL, NULL);
+		}
+		sent = job_log_batch(&log, JOB_LOG_BATCH_LINES, &n, &through);
+		free(sent);
+		first_unsent = through + 1;
+		/* The log is full: a line of 100 bytes pushes the batch's oldest out. */
+		snprintf(text, sizeof(text), "log lines not recorded: %075d", 0);
+		job_log_add(&log, 1, WLOG_WARNING, JOB_LOG_WORKER, text, NULL, NULL);
+		job_log_forget_through(&log, through);
+		batch = batch_of(&log, 1, &n);
+		CHECK(number_of(batch, 0) == first_unsent, "a line pushed out of a batch on its way costs no unsent line");
+		json_object_put(batch);
+		job_log_consume(&log, (int) job_log_waiting(&log));
+	}
+
+	/* What libav or a tenant's media can put in a line. */
+	{
+		static const struct
+		{
+			const char *text;
+			const char *want;
+			const char *what;
+		}			cases[] = {
+			{"[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d0c4a1e2c0] moov atom not found",
+			 "[mov,mp4,m4a,3gp,3g2,mj2] moov atom not found", "libav's context addresses are dropped"},
+			{"could not open `/etc/ffrtmp/worker.conf'", "could not open `<path>'", "a path in `backquotes' is a path"},
+			{"x{/srv/media/other/a.mp4} and pipe|/proc/self/fd/3", "x{<path>} and pipe|<path>",
+			 "so is one in braces or after a |"},
+			{"title: ok\xc2\x85" "error: forged\xc2\x9b" "2J", "title: ok?error: forged?2J", "C1 controls are not passed on"},
+			{"clip \xe2\x80\xae" "4pm.exe \xe2\x81\xa6x\xe2\x81\xa9", "clip ?4pm.exe ?x?", "nor bidirectional overrides and isolates"},
+			{"1920x1080 25/1 fps http://host/a/b.m3u8 caf\xc3\xa9", "1920x1080 25/1 fps http://host/a/b.m3u8 caf\xc3\xa9",
+			 "ratios, URLs and other text stay"},
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		{
+			job_log_add(&log, 1, WLOG_ERROR, JOB_LOG_LIBAV, cases[i].text, NULL, OUT);
+			batch = batch_of(&log, 1, &n);
+			if (strcmp(text_of(batch, 0), cases[i].want) != 0)
+				printf("# have: %s\n# want: %s\n", text_of(batch, 0), cases[i].want);
+			CHECK(strcmp(text_of(batch, 0), cases[i].want) == 0, cases[i].what);
+			json_object_put(batch);
+			job_log_consume(&log, n);
+		}
+	}
 
 	/* Words both ways. */
 	{
