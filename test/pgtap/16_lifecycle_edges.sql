@@ -95,8 +95,8 @@ SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://', tenant => 'edge', run_
 -- docs/protocol.md; submit_job's retry_all_failures is for pools that are not).
 \o /dev/null
 SELECT node_id AS small, session_token AS small_token
-  FROM ffrtmp.register_node('edge-small', cpu_cores => 16, slots => 1, encoders => '{libx264}', tenant => 'edge') \gset
-SELECT node_id AS big FROM ffrtmp.register_node('edge-av1', cpu_cores => 2, slots => 1, encoders => '{libx264,libsvtav1}', tenant => 'edge') \gset
+  FROM ffrtmp.register_node('edge-small', cpu_cores => 16, slots => 1, encoders => '{libx264,aac}', tenant => 'edge') \gset
+SELECT node_id AS big FROM ffrtmp.register_node('edge-av1', cpu_cores => 2, slots => 1, encoders => '{libx264,libsvtav1,aac}', tenant => 'edge') \gset
 UPDATE ffrtmp_data.nodes SET state = 'offline' WHERE id = :node;
 SELECT id AS av1 FROM ffrtmp.submit_job('testsrc://', tenant => 'edge', params => '{"video_codec": "av1"}', max_attempts => 3) \gset
 SELECT ffrtmp.dispatch();
