@@ -98,11 +98,17 @@ BEGIN
         RETURN 0;
     END IF;
     -- The nodes stay locked to the end of the transaction: no new session
-    -- can be bound to them before these attempts have ended.
+    -- can be bound to them before these attempts have ended.  Every row is
+    -- locked before the first attempt ends: locked lazily (a loop fetches
+    -- ten rows at a time), a tenant's usage row already changed by this
+    -- call's first ending would have its later attempts skipped.
     FOR lost IN SELECT j.id, j.node_id FROM ffrtmp_data.jobs j
-                  JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
-                 WHERE j.node_id = ANY (lost_nodes) AND j.state IN ('assigned', 'running')
-                 ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED LOOP
+                 WHERE j.id = ANY (ARRAY(
+                         SELECT l.id FROM ffrtmp_data.jobs l
+                           JOIN ffrtmp_data.usage u ON u.tenant_id = l.tenant_id
+                          WHERE l.node_id = ANY (lost_nodes) AND l.state IN ('assigned', 'running')
+                          ORDER BY l.id FOR NO KEY UPDATE OF l, u SKIP LOCKED))
+                 ORDER BY j.id LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error',
                                          format('the database session of node %s ended', lost.node_id));
         ended := ended + 1;
