@@ -48,7 +48,7 @@ GRANT EXECUTE ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) TO ffrtm
  * end also while no scheduler runs.  Reads (get_job, the views) never write.
  *
  * A session is gone when its backend (pid and start time) is no longer in the
- * server's table of backend status, read afresh: a session still there, even
+ * server's table of backend status, looked up afresh: a session still there, even
  * one about to exit, counts as alive, so a live node is never taken for lost
  * (see src/node_sessions.c).  The node is locked as its session is judged
  * (judged again on the latest row when a heartbeat changed it meanwhile; a
@@ -59,7 +59,7 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.session_alive(pid integer, started timest
 AS 'MODULE_PATHNAME', 'ffrtmp_session_alive'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION ffrtmp_data.session_alive(integer, timestamptz) IS
-    'Whether the database session with this backend pid and start time still exists, read afresh from the server''s backend status table whatever the caller''s privileges.';
+    'Whether the database session with this backend pid and start time still exists, judged from the server''s backend status table whatever the caller''s privileges: a session missing from the transaction''s copy of it is looked up afresh, and a pid no process has is gone.';
 REVOKE ALL ON FUNCTION ffrtmp_data.session_alive(integer, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.session_alive(integer, timestamptz) TO ffrtmp_owner, ffrtmp_scheduler;
 
