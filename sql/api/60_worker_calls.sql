@@ -83,20 +83,23 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.authenticated_node(bigint, text) TO ffrtmp
  * authenticated_node() checks the token on the call's snapshot, and a
  * registration committed after that check would let the old session's write
  * commit after the new session exists: start an attempt nobody owns.  This
- * share-locks the node's row while the token is still current: a call that
- * meets a registration in progress waits for it and is then refused (PT403),
- * and a registration that comes later waits until the call has committed
+ * key-share-locks the node's row while the token is still current, and
+ * register_node locks that row FOR UPDATE first: a call that meets a
+ * registration in progress waits for it and is then refused (PT403), and a
+ * registration that comes later waits until the call has committed
  * (register_node stamps registered_at once it holds the row, so an old
- * session's attempt always started before it).  Taken after the
- * call's waits for rows a tenant can hold, so a heartbeat, which updates the
- * row, waits at most for the end of a call.  (0.2)
+ * session's attempt always started before it).  A key share lock, not a
+ * share lock: a heartbeat, which changes no key of the row, never waits for
+ * job calls (with a share lock it waits for every one under way, for seconds
+ * when a node's calls overlap).  Taken after the call's waits for rows a
+ * tenant can hold.  (0.2)
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.hold_session(node bigint, token text) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     PERFORM 1 FROM ffrtmp_data.nodes n
       WHERE n.id = node AND n.token_hash = sha256(convert_to(token, 'UTF8'))
-        FOR SHARE OF n;
+        FOR KEY SHARE OF n;
     IF NOT FOUND THEN
         -- Read again on a new snapshot, which sees the registration: refused as everywhere.
         PERFORM ffrtmp_data.authenticated_node(node, token);
@@ -108,7 +111,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.hold_session(bigint, text) IS
-    'The node-token fence held to commit, taken by start_job, report_progress and finish_job after their waits for rows a tenant can hold: share-locks the node''s row while the token is current, so a registration in progress is waited for and refuses the call (PT403), and a later one waits for the call''s commit.';
+    'The node-token fence held to commit, taken by start_job, report_progress and finish_job after their waits for rows a tenant can hold: key-share-locks the node''s row while the token is current, so a registration in progress (which locks the row FOR UPDATE) is waited for and refuses the call (PT403), and a later one waits for the call''s commit; heartbeats do not wait for it.';
 REVOKE ALL ON FUNCTION ffrtmp_data.hold_session(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.hold_session(bigint, text) TO ffrtmp_owner;
 
