@@ -10,18 +10,42 @@
  * node's attempts have no owner left, and ending them cannot race a call of
  * that session.
  *
- * The table is read afresh on every call.  PostgreSQL keeps a copy of it for
- * the rest of the transaction once it has been read (pg_stat_activity shows
- * that copy), and that copy would miss a session that started after it was
- * made: a node that registered since would be taken for gone.  It is read
- * whatever the caller's privileges: pg_stat_activity hides the start time of
- * other roles' sessions from roles without pg_read_all_stats, which would
- * make every such session look gone.
+ * PostgreSQL keeps a copy of that table for the rest of the transaction once
+ * it has been read (pg_stat_activity shows that copy).  A session the copy
+ * lists was alive when it was made (should it have ended since, a later
+ * transaction finds it gone); one it misses may have started since (a node
+ * that registered since would be taken for gone), so a miss is checked
+ * against the table read afresh.  Reading it copies every backend's entry, so
+ * it is not read afresh for each node a sweep looks at: every call of every
+ * node sweeps every session-bound node.  A pid no process has is gone without
+ * any read: a backend is in the process array from before it enters the
+ * status table until after it has left it.  The table is read whatever the
+ * caller's privileges: pg_stat_activity hides the start time of other roles'
+ * sessions from roles without pg_read_all_stats, which would make every such
+ * session look gone.
  */
 #include "ffrtmp.h"
 
+#include "storage/procarray.h"
 #include "utils/backend_status.h"
 #include "utils/timestamp.h"
+
+/* Whether this transaction's copy of the backend status table lists the session. */
+static bool
+listed(int pid, TimestampTz started)
+{
+	int			backends = pgstat_fetch_stat_numbackends();
+
+	for (int i = 1; i <= backends; i++)
+	{
+		LocalPgBackendStatus *entry = pgstat_fetch_stat_local_beentry(i);
+
+		if (entry != NULL && entry->backendStatus.st_procpid == pid &&
+			entry->backendStatus.st_proc_start_timestamp == started)
+			return true;
+	}
+	return false;
+}
 
 PG_FUNCTION_INFO_V1(ffrtmp_session_alive);
 Datum
@@ -29,17 +53,11 @@ ffrtmp_session_alive(PG_FUNCTION_ARGS)
 {
 	int			pid = PG_GETARG_INT32(0);
 	TimestampTz started = PG_GETARG_TIMESTAMPTZ(1);
-	int			backends;
 
+	if (pid <= 0 || BackendPidGetProc(pid) == NULL)
+		PG_RETURN_BOOL(false);
+	if (listed(pid, started))
+		PG_RETURN_BOOL(true);
 	pgstat_clear_backend_activity_snapshot();
-	backends = pgstat_fetch_stat_numbackends();
-	for (int i = 1; i <= backends; i++)
-	{
-		LocalPgBackendStatus *entry = pgstat_fetch_stat_local_beentry(i);
-
-		if (entry != NULL && entry->backendStatus.st_procpid == pid &&
-			entry->backendStatus.st_proc_start_timestamp == started)
-			PG_RETURN_BOOL(true);
-	}
-	PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(listed(pid, started));
 }

@@ -131,6 +131,19 @@ PG_FUNCTION_INFO_V1(ffrtmp_register_node);
 Datum
 ffrtmp_register_node(PG_FUNCTION_ARGS)
 {
+	/*
+	 * The node's row, when it exists, is locked FOR UPDATE before the upsert
+	 * changes it: the upsert alone takes a lock (no key column changes) that
+	 * the job calls' fence (ffrtmp_data.hold_session, FOR KEY SHARE, so that
+	 * heartbeats never wait for job calls) would not conflict with.  A job
+	 * call of the previous session under way is waited for; one that comes
+	 * later finds the new token.
+	 */
+	static KeptQuery hold = {
+		.sql = "SELECT 1 FROM ffrtmp_data.nodes"
+		" WHERE (tenant_id = $1 OR (tenant_id IS NULL AND $1::uuid IS NULL)) AND name = $2 FOR UPDATE",
+		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
+	};
 	static KeptQuery counted = {
 		.sql = "SELECT 1 FROM ffrtmp_data.nodes"
 		" WHERE tenant_id = $1 AND name = $2 AND state <> '" NODE_STATE_OFFLINE "'",
@@ -208,6 +221,7 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	 * stamped its start earlier, so a heartbeat tells that session's attempts
 	 * from the new session's by started_at < registered_at.
 	 */
+	ffrtmp_run(&hold, values, nulls);
 	ffrtmp_run(&upsert, values, nulls);
 
 	result[0] = ffrtmp_get_datum(1, &isnull);

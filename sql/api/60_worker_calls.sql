@@ -78,25 +78,28 @@ REVOKE ALL ON FUNCTION ffrtmp_data.authenticated_node(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.authenticated_node(bigint, text) TO ffrtmp_owner;
 
 /*
- * The node-token fence held to commit: the last step of each worker call that
+ * The node-token fence held to commit: the last wait of each worker call that
  * writes for an attempt (start_job, report_progress, finish_job).
  * authenticated_node() checks the token on the call's snapshot, and a
  * registration committed after that check would let the old session's write
  * commit after the new session exists: start an attempt nobody owns.  This
- * share-locks the node's row while the token is still current: a call that
- * meets a registration in progress waits for it and is then refused (PT403),
- * and a registration that comes later waits until the call has committed
+ * key-share-locks the node's row while the token is still current, and
+ * register_node locks that row FOR UPDATE first: a call that meets a
+ * registration in progress waits for it and is then refused (PT403), and a
+ * registration that comes later waits until the call has committed
  * (register_node stamps registered_at once it holds the row, so an old
- * session's attempt always started before it).  Taken last, after the
- * call's waits for rows a tenant can hold, so a heartbeat, which updates the
- * row, waits at most for the end of a call.  (0.2)
+ * session's attempt always started before it).  A key share lock, not a
+ * share lock: a heartbeat, which changes no key of the row, never waits for
+ * job calls (with a share lock it waits for every one under way, for seconds
+ * when a node's calls overlap).  Taken after the call's waits for rows a
+ * tenant can hold.  (0.2)
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.hold_session(node bigint, token text) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     PERFORM 1 FROM ffrtmp_data.nodes n
       WHERE n.id = node AND n.token_hash = sha256(convert_to(token, 'UTF8'))
-        FOR SHARE OF n;
+        FOR KEY SHARE OF n;
     IF NOT FOUND THEN
         -- Read again on a new snapshot, which sees the registration: refused as everywhere.
         PERFORM ffrtmp_data.authenticated_node(node, token);
@@ -108,7 +111,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.hold_session(bigint, text) IS
-    'The node-token fence held to commit, the last step of start_job, report_progress and finish_job: share-locks the node''s row while the token is current, so a registration in progress is waited for and refuses the call (PT403), and a later one waits for the call''s commit.';
+    'The node-token fence held to commit, taken by start_job, report_progress and finish_job after their waits for rows a tenant can hold: key-share-locks the node''s row while the token is current, so a registration in progress (which locks the row FOR UPDATE) is waited for and refuses the call (PT403), and a later one waits for the call''s commit; heartbeats do not wait for it.';
 REVOKE ALL ON FUNCTION ffrtmp_data.hold_session(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.hold_session(bigint, text) TO ffrtmp_owner;
 
@@ -246,23 +249,27 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
 DECLARE
     node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
-    j ffrtmp_data.jobs;
+    j ffrtmp_data.jobs := ffrtmp_data.held_job(job_id, attempt, node, '{assigned}');
 BEGIN
-    -- Lost sessions' attempts end before this call holds any row, so that it
-    -- holds nothing of theirs while it waits for its own job.
-    PERFORM ffrtmp_data.end_lost_sessions();
-    j := ffrtmp_data.held_job(job_id, attempt, node, '{assigned}');
     -- The clock, not the transaction's start: a registration that follows
     -- stamps a later registered_at (see hold_session).
     UPDATE ffrtmp_data.jobs SET state = 'running', started_at = clock_timestamp(), updated_at = now(),
            state_reason = 'started on node ' || node
      WHERE id = j.id RETURNING * INTO j;
     PERFORM ffrtmp_data.hold_session(node, session_token);
-    RETURN j;
+    -- Lost sessions' attempts end after every wait of this call: what it
+    -- locks there (their tenants' usage rows) must not be held while it waits
+    -- for its job, which a tenant can hold (a tenant's cancel, which locks its
+    -- job and then its usage row, would deadlock with it).  Ending them
+    -- waits for nothing.  Should this node be one of them (called from a new
+    -- session before a heartbeat moved its binding), its attempt has just
+    -- ended: refused as a late start.
+    PERFORM ffrtmp_data.end_lost_sessions();
+    RETURN ffrtmp_data.held_job(job_id, attempt, node, '{running}');
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) IS
-    'A worker starts the attempt it was assigned. Refused (PT403) if the node registers again before the start commits. First ends the attempts of session-bound nodes whose database session is gone (ffrtmp_data.end_lost_sessions()). Waits at most 1 s for a lock, then fails with 55P03: call again.';
+    'A worker starts the attempt it was assigned. Refused (PT403) if the node registers again before the start commits. Then ends the attempts of session-bound nodes whose database session is gone (ffrtmp_data.end_lost_sessions()), among the nodes the caller may see, without waiting for any of their rows. Waits at most 1 s for a lock, then fails with 55P03: call again.';
 ALTER FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.start_job(bigint, integer, bigint, text) TO ffrtmp_admin, ffrtmp_tenant;

@@ -48,7 +48,7 @@ GRANT EXECUTE ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) TO ffrtm
  * end also while no scheduler runs.  Reads (get_job, the views) never write.
  *
  * A session is gone when its backend (pid and start time) is no longer in the
- * server's table of backend status, read afresh: a session still there, even
+ * server's table of backend status, looked up afresh: a session still there, even
  * one about to exit, counts as alive, so a live node is never taken for lost
  * (see src/node_sessions.c).  The node is locked as its session is judged
  * (judged again on the latest row when a heartbeat changed it meanwhile; a
@@ -59,7 +59,7 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.session_alive(pid integer, started timest
 AS 'MODULE_PATHNAME', 'ffrtmp_session_alive'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION ffrtmp_data.session_alive(integer, timestamptz) IS
-    'Whether the database session with this backend pid and start time still exists, read afresh from the server''s backend status table whatever the caller''s privileges.';
+    'Whether the database session with this backend pid and start time still exists, judged from the server''s backend status table whatever the caller''s privileges: a session missing from the transaction''s copy of it is looked up afresh, and a pid no process has is gone.';
 REVOKE ALL ON FUNCTION ffrtmp_data.session_alive(integer, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.session_alive(integer, timestamptz) TO ffrtmp_owner, ffrtmp_scheduler;
 
@@ -98,11 +98,17 @@ BEGIN
         RETURN 0;
     END IF;
     -- The nodes stay locked to the end of the transaction: no new session
-    -- can be bound to them before these attempts have ended.
+    -- can be bound to them before these attempts have ended.  Every row is
+    -- locked before the first attempt ends: locked lazily (a loop fetches
+    -- ten rows at a time), a tenant's usage row already changed by this
+    -- call's first ending would have its later attempts skipped.
     FOR lost IN SELECT j.id, j.node_id FROM ffrtmp_data.jobs j
-                  JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
-                 WHERE j.node_id = ANY (lost_nodes) AND j.state IN ('assigned', 'running', 'paused')
-                 ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED LOOP
+                 WHERE j.id = ANY (ARRAY(
+                         SELECT l.id FROM ffrtmp_data.jobs l
+                           JOIN ffrtmp_data.usage u ON u.tenant_id = l.tenant_id
+                          WHERE l.node_id = ANY (lost_nodes) AND l.state IN ('assigned', 'running', 'paused')
+                          ORDER BY l.id FOR NO KEY UPDATE OF l, u SKIP LOCKED))
+                 ORDER BY j.id LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error',
                                          format('the database session of node %s ended', lost.node_id));
         ended := ended + 1;

@@ -158,8 +158,8 @@ BEGIN
                  -- last crash restart) gives workers that time to reconnect.
                  AND ffrtmp_data.control_plane_started_at() < now() - node_timeout)
                 -- A session-bound node's session is judged as the worker calls
-                -- judge it (ffrtmp_data.end_lost_sessions()): afresh, never on a
-                -- copy read earlier in the transaction.
+                -- judge it (ffrtmp_data.end_lost_sessions()): never taken for gone
+                -- on a copy read earlier in the transaction.
                 OR (n.session_pid IS NOT NULL
                     AND NOT ffrtmp_data.session_alive(n.session_pid, n.session_started)))
            -- A dedicated node going offline moves its tenant's worker count.

@@ -34,6 +34,9 @@ COMMENT ON COLUMN ffrtmp_data.nodes.last_heartbeat IS 'When the node last report
 COMMENT ON COLUMN ffrtmp_data.nodes.session_pid IS 'For a session-bound node, the backend of its database session: when that session is gone, the node goes offline at once.';
 COMMENT ON COLUMN ffrtmp_data.nodes.session_started IS 'Start of that session (a reused pid is another session).';
 COMMENT ON COLUMN ffrtmp_data.nodes.registered_at IS 'When the node (last) registered.';
+-- Every worker call of every node looks for session-bound nodes whose session
+-- is gone (ffrtmp_data.end_lost_sessions()): it reads those nodes only.
+CREATE INDEX nodes_session_bound_idx ON ffrtmp_data.nodes (id) WHERE session_pid IS NOT NULL;
 ALTER TABLE ffrtmp_data.nodes OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.nodes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.nodes FORCE ROW LEVEL SECURITY;

@@ -66,6 +66,10 @@ DROP FUNCTION ffrtmp.tenant_jobs(text, text);
 CREATE INDEX job_events_tenant_idx ON ffrtmp_data.job_events (tenant_id, id);
 CREATE INDEX job_progress_tenant_idx ON ffrtmp_data.job_progress (tenant_id);
 
+-- Every worker call of every node looks for session-bound nodes whose session
+-- is gone (ffrtmp_data.end_lost_sessions()): it reads those nodes only.
+CREATE INDEX nodes_session_bound_idx ON ffrtmp_data.nodes (id) WHERE session_pid IS NOT NULL;
+
 -- Tenant principals lose every privilege on what holds tenant rows (column
 -- privileges on nodes go with the table's): they read through the views of
 -- schema ffrtmp, which call SECURITY DEFINER readers (sql/api/20_tenants.sql).

@@ -78,6 +78,25 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM ffrtmp.verify_usage()}), 
 # The live node goes on: its attempt is still its own.
 $alive->query_safe(qq{SELECT ffrtmp.finish_job(3, 1, $alive_id, '$alive_token', 'completed', result => '{}')});
 is($node->safe_psql('postgres', q{SELECT state FROM ffrtmp.jobs WHERE id = 3}), 'completed', 'the live node finishes its attempt');
+
+# A caller whose transaction already holds a copy of the backend status table
+# (it read pg_stat_activity first) does not take a session that started since
+# for gone: a session missing from that copy is looked up afresh.
+$node->safe_psql('postgres', qq{SELECT ffrtmp.drain_node($alive_id)});
+my $reader = $node->background_psql('postgres');
+$reader->query_safe('BEGIN');
+$reader->query_safe('SELECT count(*) FROM pg_stat_activity');
+my ($late, $late_id, $late_token) = bound_session('late', 1);
+$node->safe_psql('postgres', q{SELECT ffrtmp.submit_job('testsrc://', tenant => 'acme')});
+is($node->safe_psql('postgres', 'SELECT ffrtmp.dispatch()'), '1', 'a fourth job goes to a node whose session started later');
+$late->query_safe(qq{SELECT ffrtmp.start_job(4, 1, $late_id, '$late_token')});
+$reader->query_safe($heartbeat);
+$reader->query_safe('COMMIT');
+is($node->safe_psql('postgres', q{SELECT state || ':' || node_id FROM ffrtmp.jobs WHERE id = 4}), "running:$late_id",
+	'a heartbeat in a transaction that read the sessions before that one started leaves its attempt alone');
+is($node->safe_psql('postgres', qq{SELECT state FROM ffrtmp.nodes WHERE id = $late_id}), 'online', 'and its node online');
+$reader->quit;
+$late->quit;
 $alive->quit;
 
 done_testing();
