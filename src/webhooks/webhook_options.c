@@ -80,10 +80,11 @@ webhook_options_usage(void)
 		   "\n"
 		   "SIGTERM or SIGINT: stop after the current request.\n"
 		   "\n"
-		   "Exit status: 0 after SIGTERM (or --once); 1 for an internal failure; 2 for a bad\n"
-		   "command line; 77 when the database refuses the role or the role lacks\n"
-		   "ffrtmp_webhook_sender; 78 for a database without the ffrtmp extension (or an\n"
-		   "older one without webhooks).  Other database failures are retried with backoff.\n");
+		   "Exit status: 0 after SIGTERM (or --once); 1 for an internal failure, or with\n"
+		   "--once a database it could not reach; 2 for a bad command line; 77 when the\n"
+		   "role lacks ffrtmp_webhook_sender; 78 for a database without the ffrtmp\n"
+		   "extension (or an older one without webhooks).  Other database failures,\n"
+		   "a refused connection included, are retried with backoff.\n");
 }
 
 long

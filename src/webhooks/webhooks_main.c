@@ -199,8 +199,12 @@ main(int argc, char **argv)
 			if (PQstatus(conn) != CONNECTION_OK)
 			{
 				fprintf(stderr, "ffrtmp-webhooks: could not connect: %s", PQerrorMessage(conn));
+				/* Nothing was delivered: a cron job must not read success. */
 				if (o.once)
-					break;
+				{
+					PQfinish(conn);
+					return 1;
+				}
 				sleep_ms(reconnect_ms);
 				reconnect_ms = reconnect_ms < 30000 ? reconnect_ms * 2 : 30000;
 				continue;
@@ -212,6 +216,11 @@ main(int argc, char **argv)
 		{
 			PQfinish(conn);
 			return -n;
+		}
+		if (n < 0 && o.once)
+		{
+			PQfinish(conn);
+			return 1;
 		}
 		if (n == 0 && o.once)
 			break;
