@@ -34,8 +34,17 @@ webhook_guard_judge(const WebhookGuard *guard, const char *host, const struct so
 	NpAddr		addr;
 	NpClass		class;
 
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
 	if (np_addr_from_sockaddr(sa, salen, &addr) < 0)
 		return NP_NOT_INET;
+	/* ::ffff:a.b.c.d reaches a.b.c.d: judged, own addresses included, as it. */
+	if (addr.family == AF_INET6 && memcmp(addr.bytes, mapped, 12) == 0)
+	{
+		memmove(addr.bytes, addr.bytes + 12, 4);
+		memset(addr.bytes + 4, 0, 12);
+		addr.family = AF_INET;
+	}
 	if (np_allow_addr(&guard->allow, &addr) || (host && np_allow_name(&guard->allow, host)))
 		return NP_PUBLIC;
 	class = np_classify(&addr);
