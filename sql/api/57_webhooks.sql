@@ -218,8 +218,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     w ffrtmp_data.webhooks;
 BEGIN
+    -- An administrator removes any tenant's (one aimed at a third party, say).
     DELETE FROM ffrtmp_data.webhooks x
-     WHERE x.id = delete_webhook.id AND x.tenant_id = ffrtmp.current_tenant()
+     WHERE x.id = delete_webhook.id AND (ffrtmp.caller_is_admin() OR x.tenant_id = ffrtmp.current_tenant())
     RETURNING * INTO w;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'webhook % not found', delete_webhook.id
@@ -229,7 +230,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.delete_webhook(bigint) IS
-    'Deletes one of the caller''s tenant''s webhooks, with its deliveries (pending ones are not sent), and returns it; another tenant''s or a missing one is PT404.';
+    'Deletes one of the caller''s tenant''s webhooks (an administrator: any tenant''s), with its deliveries (pending ones are not sent), and returns it; another tenant''s or a missing one is PT404.';
 ALTER FUNCTION ffrtmp.delete_webhook(bigint) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.delete_webhook(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.delete_webhook(bigint) TO ffrtmp_admin, ffrtmp_tenant;

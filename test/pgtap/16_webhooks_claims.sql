@@ -1,9 +1,10 @@
 -- Webhook claims between tenants: one tenant's backlog must not fill every
 -- claim of the delivery daemon (which attempts a claim's deliveries one
 -- after the other, each up to --timeout), a soft-deleted tenant's events are
--- not sent, and only the daemon's claim ever reads a secret.
+-- not sent, only the daemon's claim ever reads a secret, and an
+-- administrator can remove any tenant's webhook (one aimed at a third party).
 BEGIN;
-SELECT plan(7);
+SELECT plan(9);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('claim-a', plan => 'enterprise');
@@ -11,6 +12,7 @@ SELECT ffrtmp.create_tenant('claim-b', plan => 'enterprise');
 CREATE ROLE claim_alice LOGIN;
 CREATE ROLE claim_bob LOGIN;
 CREATE ROLE claim_sender LOGIN IN ROLE ffrtmp_webhook_sender;
+CREATE ROLE claim_admin LOGIN IN ROLE ffrtmp_admin;
 SELECT ffrtmp.add_tenant_role('claim-a', 'claim_alice');
 SELECT ffrtmp.add_tenant_role('claim-b', 'claim_bob');
 SET ROLE claim_alice;
@@ -58,6 +60,16 @@ SELECT todo('the claim does not look at the tenant: a deleted tenant''s events a
 SELECT is((SELECT count(*) FROM claimed_after c JOIN ffrtmp_data.webhook_deliveries d ON d.id = c.delivery_id
             WHERE d.tenant_id = (SELECT id FROM ffrtmp_data.tenants WHERE name = 'claim-b')), 0::bigint,
           'a deleted tenant''s pending events are not claimed');
+
+-- An administrator removes another tenant's webhook, with its deliveries.
+SELECT id AS a_hook FROM ffrtmp_data.webhooks
+ WHERE tenant_id = (SELECT id FROM ffrtmp_data.tenants WHERE name = 'claim-a') \gset
+SET ROLE claim_admin;
+SELECT is((SELECT count(*) FROM ffrtmp.delete_webhook(:a_hook)), 1::bigint,
+          'an administrator deletes another tenant''s webhook');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE webhook_id = :a_hook), 0::bigint,
+          'with its deliveries');
 
 SELECT * FROM finish();
 ROLLBACK;
