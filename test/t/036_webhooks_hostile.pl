@@ -4,7 +4,8 @@
 # environment are not used; loopback in any spelling (decimal, hex, short
 # forms, IPv4-mapped IPv6, ::1, 0.0.0.0, a name that resolves to it) is
 # refused where the daemon connects, without a request; a receiver that
-# never answers ends its attempt at --timeout; the secret is in no log; and
+# never answers ends its attempt at --timeout; https verifies the
+# receiver's certificate; the secret is in no log; and
 # --once exits non-zero when it could not deliver because the database was
 # unreachable.
 use strict;
@@ -184,12 +185,37 @@ TODO:
 		"another tenant's event does not wait for a hanging receiver's timeouts");
 }
 
-# 4. The secret appears in no log.
+$env->sql("DELETE FROM ffrtmp_data.webhooks WHERE id IN ($hang, $olga_hook)");
+
+# 4. https verifies the receiver's certificate: a self-signed one fails the
+# attempt before any request is sent.
+my $tls_dir = $env->dir . '/tls';
+mkdir $tls_dir;
+system('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+	'-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', "$tls_dir/key.pem", '-out', "$tls_dir/cert.pem") == 0
+  or die 'openssl req failed';
+my $tls_port = do { my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1); $s->sockport };
+my $tls_log = "$tls_dir/server.log";
+my $tls = start_background([ 'openssl', 's_server', '-accept', "127.0.0.1:$tls_port", '-cert', "$tls_dir/cert.pem",
+		'-key', "$tls_dir/key.pem", '-www' ], $tls_log);
+ok(wait_until(sub { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tls_port) }, 30), 'a TLS receiver listens');
+my $tls_hook = webhook('acme', "https://127.0.0.1:$tls_port/hook");
+cancel_one('acme');
+{
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $bin, '--once', '--allow-network=127.0.0.0/8', '--timeout=5s', $conninfo ], '>', \$out, '2>', \$err);
+	append_to_file($daemon_log, $err);
+}
+stop_process($tls);
+like(delivery($tls_hook), qr/^pending 1 - .*certificate/i, 'a self-signed certificate fails the attempt');
+$env->sql("DELETE FROM ffrtmp_data.webhooks WHERE id = $tls_hook");
+
+# 5. The secret appears in no log.
 unlike(slurp_file($daemon_log), qr/\Q$secret\E/, "the daemon's log never shows the secret");
 is($env->sql(qq{SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE log::text LIKE '%$secret%'
 	OR last_error LIKE '%$secret%' OR payload::text LIKE '%$secret%'}), '0', 'nor the delivery log');
 
-# 5. --once and a database it cannot reach: nothing was delivered, which its
+# 6. --once and a database it cannot reach: nothing was delivered, which its
 # exit status must say (cron would otherwise report success).
 {
 	my ($out, $err) = ('', '');
