@@ -40,9 +40,9 @@ main(void)
 
 	/* This machine, as if its address were public: 8.8.8.8. */
 	memset(&guard, 0, sizeof(guard));
-	guard.own[0].family = AF_INET;
-	inet_pton(AF_INET, "8.8.8.8", guard.own[0].bytes);
-	guard.nown = 1;
+	guard.own.addrs[0].family = AF_INET;
+	inet_pton(AF_INET, "8.8.8.8", guard.own.addrs[0].bytes);
+	guard.own.n = 1;
 
 	CHECK(judge4(&guard, "1.1.1.1") == NP_PUBLIC, "a public address is allowed");
 	CHECK(judge4(&guard, "8.8.8.8") == NP_OWN, "this machine's public address is refused");
