@@ -164,9 +164,11 @@ $env->sql('DELETE FROM ffrtmp_data.webhooks WHERE id IN (' . join(',', values %h
 
 # 3. A receiver that accepts and never answers: the attempt ends at
 # --timeout, the delivery stays pending for a retry.  Another tenant's event,
-# due after three of them, does not wait for them: a claim takes the webhooks
-# in turn and its requests run at once, each with its own timeout.
-my $hang = webhook('acme', "$slow->{url}/hang");
+# due after those of three such webhooks, does not wait for them: a claim
+# takes the webhooks in turn and its requests run at once, each with its own
+# timeout (one after the other, it would wait three timeouts).
+my @hangs = map { webhook('acme', "$slow->{url}/hang$_") } 1 .. 3;
+my $hang_list = join(',', @hangs);
 cancel_one('acme') for 1 .. 3;
 my $olga_hook = webhook('other', "$fast->{url}/other");
 cancel_one('other');
@@ -174,16 +176,16 @@ my $daemon = start_background([ $bin, '--allow-network=127.0.0.0/8', '--timeout=
 	$daemon_log);
 ok(wait_until(sub { pending() eq '0' }, 60), 'every event was attempted, and every attempt reported') or diag slurp_file($daemon_log);
 stop_process($daemon);
-is($env->sql(qq{SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE webhook_id = $hang
-	AND delivery_state = 'pending' AND last_status IS NULL AND last_error ILIKE '%timed out%'}), '3',
+is($env->sql(qq{SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE webhook_id IN ($hang_list)
+	AND delivery_state = 'pending' AND last_status IS NULL AND last_error ILIKE '%timed out%'}), '9',
 	'an attempt to a receiver that never answers ends at --timeout and is tried again later');
 like(delivery($olga_hook), qr/^delivered 1 204/, "the other tenant's event was delivered");
 is($env->sql(qq{SELECT count(*) FROM ffrtmp_data.webhook_deliveries h, ffrtmp_data.webhook_deliveries o
-	WHERE h.webhook_id = $hang AND o.webhook_id = $olga_hook
+	WHERE h.webhook_id IN ($hang_list) AND o.webhook_id = $olga_hook
 	  AND (h.log -> 0 ->> 'at')::timestamptz < o.finished_at - interval '1 second'}), '0',
-	"another tenant's event does not wait for a hanging receiver's timeouts (requests run at once)");
+	"another tenant's event does not wait for hanging receivers' timeouts (requests run at once)");
 
-$env->sql("DELETE FROM ffrtmp_data.webhooks WHERE id IN ($hang, $olga_hook)");
+$env->sql("DELETE FROM ffrtmp_data.webhooks WHERE id IN ($hang_list, $olga_hook)");
 
 # 4. https verifies the receiver's certificate: a self-signed one fails the
 # attempt before any request is sent.
