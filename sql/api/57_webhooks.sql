@@ -371,6 +371,9 @@ REVOKE ALL ON FUNCTION ffrtmp_data.require_webhook_sender() FROM PUBLIC;
 CREATE OR REPLACE FUNCTION ffrtmp.claim_webhook_deliveries(batch integer DEFAULT 10, lease interval DEFAULT '1 minute')
 RETURNS TABLE (delivery_id bigint, attempt integer, url text, secret text, event text, event_id uuid, body text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    active_hooks bigint[];
+    deleted_hooks bigint[];
 BEGIN
     PERFORM ffrtmp_data.require_webhook_sender();
     IF batch IS NULL OR batch NOT BETWEEN 1 AND 1000 OR lease IS NULL
@@ -378,24 +381,39 @@ BEGIN
         RAISE EXCEPTION 'batch must be 1 to 1000 and lease 1 second to 1 hour'
             USING ERRCODE = '22023', HINT = 'Claim a few deliveries at a time, with a lease longer than the HTTP timeout.';
     END IF;
+    -- The webhooks with pending deliveries (a skip scan of the pending
+    -- index: the cost follows them, not every webhook), by tenant status.
+    WITH RECURSIVE pending_hooks(id) AS (
+        SELECT min(d.webhook_id) FROM ffrtmp_data.webhook_deliveries d WHERE d.delivery_state = 'pending'
+        UNION ALL
+        SELECT (SELECT min(d.webhook_id) FROM ffrtmp_data.webhook_deliveries d
+                 WHERE d.delivery_state = 'pending' AND d.webhook_id > p.id)
+          FROM pending_hooks p WHERE p.id IS NOT NULL)
+    SELECT coalesce(array_agg(w.id) FILTER (WHERE x.status = 'active'), '{}'),
+           coalesce(array_agg(w.id) FILTER (WHERE x.status = 'deleted'), '{}')
+      INTO active_hooks, deleted_hooks
+      FROM pending_hooks p
+      JOIN ffrtmp_data.webhooks w ON w.id = p.id
+     CROSS JOIN LATERAL (SELECT ffrtmp_data.webhook_tenant_status(w.tenant_id) AS status) x;
+
     -- A deleted tenant's pending events end unsent, a bounded number per claim.
-    UPDATE ffrtmp_data.webhook_deliveries d
-       SET delivery_state = 'failed', last_error = 'not sent: the tenant was deleted', leased_until = NULL,
-           finished_at = now()
-     WHERE d.id IN (SELECT x.id
-                      FROM ffrtmp_data.webhooks w
-                      JOIN ffrtmp_data.webhook_deliveries x ON x.webhook_id = w.id AND x.delivery_state = 'pending'
-                     WHERE ffrtmp_data.webhook_tenant_status(w.tenant_id) = 'deleted'
-                       AND (x.leased_until IS NULL OR x.leased_until <= now())
-                     LIMIT 1000
-                     FOR UPDATE OF x SKIP LOCKED);
+    IF cardinality(deleted_hooks) > 0 THEN
+        UPDATE ffrtmp_data.webhook_deliveries d
+           SET delivery_state = 'failed', last_error = 'not sent: the tenant was deleted', leased_until = NULL,
+               finished_at = now()
+         WHERE d.id IN (SELECT x.id FROM ffrtmp_data.webhook_deliveries x
+                         WHERE x.webhook_id = ANY (deleted_hooks) AND x.delivery_state = 'pending'
+                           AND (x.leased_until IS NULL OR x.leased_until <= now())
+                         LIMIT 1000
+                         FOR UPDATE SKIP LOCKED);
+    END IF;
     RETURN QUERY
     WITH candidates AS (
         -- Up to 5 due deliveries of each webhook of an active tenant, numbered
         -- per webhook: the claim takes every webhook's first, then seconds...
         SELECT c.id, c.next_attempt_at,
                row_number() OVER (PARTITION BY w.id ORDER BY c.next_attempt_at, c.id) AS turn
-          FROM ffrtmp_data.webhooks w
+          FROM unnest(active_hooks) w(id)
          CROSS JOIN LATERAL (
                SELECT d.id, d.next_attempt_at FROM ffrtmp_data.webhook_deliveries d
                 WHERE d.webhook_id = w.id AND d.delivery_state = 'pending' AND d.next_attempt_at <= now()
@@ -404,8 +422,7 @@ BEGIN
                                    WHERE e.job_id = d.job_id AND e.webhook_id = d.webhook_id
                                      AND e.id < d.id AND e.delivery_state = 'pending')
                 ORDER BY d.next_attempt_at, d.id
-                LIMIT least(batch, 5)) c
-         WHERE ffrtmp_data.webhook_tenant_status(w.tenant_id) = 'active'),
+                LIMIT least(batch, 5)) c),
     due AS (
         SELECT d.id, c.turn, c.next_attempt_at FROM ffrtmp_data.webhook_deliveries d
           JOIN candidates c ON c.id = d.id
