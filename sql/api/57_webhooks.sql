@@ -88,7 +88,7 @@ COMMENT ON FUNCTION ffrtmp_data.webhook_drop_reason(bigint) IS
     'Why a new event for this webhook is dropped rather than queued: NULL while it has fewer than 10000 pending deliveries.';
 ALTER FUNCTION ffrtmp_data.webhook_drop_reason(bigint) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.webhook_drop_reason(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.webhook_drop_reason(bigint) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.webhook_drop_reason(bigint) TO ffrtmp_owner, ffrtmp_scheduler;
 
 /*
  * Progress milestones: progress.25/50/75 once a running attempt reports that
