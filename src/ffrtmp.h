@@ -60,6 +60,7 @@ extern pg_uuid_t ffrtmp_target_tenant(text *tenant_arg);
 extern pg_uuid_t ffrtmp_find_tenant(const char *id_or_name);
 extern void ffrtmp_require_active_tenant(const char *name, const char *status, const char *action);
 extern void ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action);
+extern const char *ffrtmp_tenant_status(pg_uuid_t *tenant);
 
 /* tenant_timeouts.c: statement and idle-transaction caps for tenant principals */
 extern void ffrtmp_timeouts_init(void);

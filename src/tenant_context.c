@@ -425,6 +425,17 @@ status_in_force(const char *index, const char *key_column, RegProcedure key_eq, 
 }
 
 /*
+ * The status in force of a tenant, by id, read as above whoever asks: the
+ * webhook delivery daemon, mapped to no tenant, cannot read tenants through
+ * their policy, yet its claims must skip the events of tenants not active.
+ */
+const char *
+ffrtmp_tenant_status(pg_uuid_t *tenant)
+{
+	return status_in_force("tenants_pkey", "id", F_UUID_EQ, UUIDPGetDatum(tenant), NULL);
+}
+
+/*
  * In REPEATABLE READ and SERIALIZABLE, the tenant's status that the caller's
  * queries read is the transaction snapshot's, which may predate a suspension,
  * an expiry or a deletion: those are refused all the same.  (A READ COMMITTED

@@ -3,13 +3,15 @@
  * webhook URL's host against the network policy (the same submit-time check
  * as a job's input, in network_allow.c), and whether the caller is the
  * delivery daemon (a member of ffrtmp_webhook_sender), which the webhook
- * tables' policies and the claim functions ask.
+ * tables' policies and the claim functions ask, and a tenant's status for
+ * the claim, which cannot read tenants through their policy.
  */
 #include "ffrtmp.h"
 
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/uuid.h"
 
 PG_FUNCTION_INFO_V1(ffrtmp_check_webhook_url);
 Datum
@@ -55,4 +57,11 @@ ffrtmp_webhook_policy_tenant(PG_FUNCTION_ARGS)
 	result = palloc(sizeof(pg_uuid_t));
 	*result = ffrtmp_caller_tenant();
 	PG_RETURN_UUID_P(result);
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_webhook_tenant_status);
+Datum
+ffrtmp_webhook_tenant_status(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(ffrtmp_tenant_status(PG_GETARG_UUID_P(0))));
 }

@@ -48,12 +48,17 @@ BEGIN
      ORDER BY n.id;
 
     -- The webhook outbox (sql/api/57_webhooks.sql): one delivery per change
-    -- to a state a webhook of the job's tenant asks for, in this transaction.
-    INSERT INTO ffrtmp_data.webhook_deliveries (tenant_id, webhook_id, job_id, event, event_id, payload)
+    -- to a state a webhook of the job's tenant asks for, in this transaction;
+    -- recorded as dropped when the webhook's backlog is at its bound.
+    INSERT INTO ffrtmp_data.webhook_deliveries (tenant_id, webhook_id, job_id, event, event_id, payload,
+                                                delivery_state, last_error, finished_at)
     SELECT e.tenant_id, e.webhook_id, e.job_id, e.event, e.event_id,
-           ffrtmp_data.webhook_payload(e.event_id, e.event, e.job)
+           ffrtmp_data.webhook_payload(e.event_id, e.event, e.job),
+           CASE WHEN e.dropped IS NULL THEN 'pending' ELSE 'failed' END, e.dropped,
+           CASE WHEN e.dropped IS NOT NULL THEN now() END
       FROM (SELECT n.tenant_id, w.id AS webhook_id, n.id AS job_id, n.state AS event,
-                   gen_random_uuid() AS event_id, ROW(n.*)::ffrtmp_data.jobs AS job
+                   gen_random_uuid() AS event_id, ROW(n.*)::ffrtmp_data.jobs AS job,
+                   ffrtmp_data.webhook_drop_reason(w.id) AS dropped
               FROM old_jobs o
               JOIN new_jobs n ON n.id = o.id
               JOIN ffrtmp_data.webhooks w ON w.tenant_id = n.tenant_id AND n.state = ANY (w.events)

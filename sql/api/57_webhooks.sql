@@ -30,6 +30,14 @@ COMMENT ON FUNCTION ffrtmp_data.webhook_policy_tenant() IS
 REVOKE ALL ON FUNCTION ffrtmp_data.webhook_policy_tenant() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.webhook_policy_tenant() TO PUBLIC;
 
+CREATE OR REPLACE FUNCTION ffrtmp_data.webhook_tenant_status(tenant uuid) RETURNS text
+AS 'MODULE_PATHNAME', 'ffrtmp_webhook_tenant_status'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ffrtmp_data.webhook_tenant_status(uuid) IS
+    'The status in force of a tenant (active, suspended, expired or deleted), read past the tenants'' policy: the delivery daemon''s claim, mapped to no tenant, skips the events of tenants not active.';
+ALTER FUNCTION ffrtmp_data.webhook_tenant_status(uuid) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.webhook_tenant_status(uuid) FROM PUBLIC;
+
 DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.webhooks;
 CREATE POLICY tenant_isolation ON ffrtmp_data.webhooks
     USING (ffrtmp_data.caller_is_webhook_sender() OR ffrtmp.caller_is_admin()
@@ -65,6 +73,24 @@ REVOKE ALL ON FUNCTION ffrtmp_data.webhook_payload(uuid, text, ffrtmp_data.jobs,
 GRANT EXECUTE ON FUNCTION ffrtmp_data.webhook_payload(uuid, text, ffrtmp_data.jobs, jsonb) TO ffrtmp_owner, ffrtmp_scheduler;
 
 /*
+ * The bound on a webhook's backlog: while 10,000 of its deliveries are
+ * pending (a receiver down for days, a job retried and canceled in a loop),
+ * a new event is not queued but recorded as dropped, a failed delivery with
+ * this reason, so that the outbox cannot grow without end and the tenant
+ * sees what was lost.  Counting stops at the bound, on the pending index.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.webhook_drop_reason(webhook bigint) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN EXISTS (SELECT 1 FROM ffrtmp_data.webhook_deliveries d
+                          WHERE d.webhook_id = webhook AND d.delivery_state = 'pending' OFFSET 9999)
+            THEN 'dropped: the webhook already has 10000 pending deliveries' END;
+COMMENT ON FUNCTION ffrtmp_data.webhook_drop_reason(bigint) IS
+    'Why a new event for this webhook is dropped rather than queued: NULL while it has fewer than 10000 pending deliveries.';
+ALTER FUNCTION ffrtmp_data.webhook_drop_reason(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.webhook_drop_reason(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.webhook_drop_reason(bigint) TO ffrtmp_owner, ffrtmp_scheduler;
+
+/*
  * Progress milestones: progress.25/50/75 once a running attempt reports that
  * percent or more, once per job and webhook (a retry does not send them
  * again).  report_progress calls it in its transaction.
@@ -79,10 +105,14 @@ BEGIN
         RETURN 0;
     END IF;
     percent := (progress ->> 'percent')::numeric;
-    INSERT INTO ffrtmp_data.webhook_deliveries (tenant_id, webhook_id, job_id, event, event_id, payload)
+    INSERT INTO ffrtmp_data.webhook_deliveries (tenant_id, webhook_id, job_id, event, event_id, payload,
+                                                delivery_state, last_error, finished_at)
     SELECT job.tenant_id, e.webhook_id, job.id, e.event, e.event_id,
-           ffrtmp_data.webhook_payload(e.event_id, e.event, job, progress)
-      FROM (SELECT w.id AS webhook_id, 'progress.' || m AS event, gen_random_uuid() AS event_id, m
+           ffrtmp_data.webhook_payload(e.event_id, e.event, job, progress),
+           CASE WHEN e.dropped IS NULL THEN 'pending' ELSE 'failed' END, e.dropped,
+           CASE WHEN e.dropped IS NOT NULL THEN now() END
+      FROM (SELECT w.id AS webhook_id, 'progress.' || m AS event, gen_random_uuid() AS event_id, m,
+                   ffrtmp_data.webhook_drop_reason(w.id) AS dropped
               FROM ffrtmp_data.webhooks w
              CROSS JOIN unnest(ARRAY[25, 50, 75]) m
              WHERE w.tenant_id = job.tenant_id AND m <= percent
@@ -95,7 +125,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.queue_progress_events(ffrtmp_data.jobs, jsonb) IS
-    'Writes the progress milestones (progress.25, progress.50, progress.75) a progress report reaches to the outbox, once per job and webhook; returns how many.';
+    'Writes the progress milestones (progress.25, progress.50, progress.75) a progress report reaches to the outbox, once per job and webhook (as dropped when the webhook has 10000 pending); returns how many.';
 ALTER FUNCTION ffrtmp_data.queue_progress_events(ffrtmp_data.jobs, jsonb) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.queue_progress_events(ffrtmp_data.jobs, jsonb) FROM PUBLIC;
 
@@ -218,8 +248,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     w ffrtmp_data.webhooks;
 BEGIN
+    -- An administrator removes any tenant's (one aimed at a third party, say).
     DELETE FROM ffrtmp_data.webhooks x
-     WHERE x.id = delete_webhook.id AND x.tenant_id = ffrtmp.current_tenant()
+     WHERE x.id = delete_webhook.id AND (ffrtmp.caller_is_admin() OR x.tenant_id = ffrtmp.current_tenant())
     RETURNING * INTO w;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'webhook % not found', delete_webhook.id
@@ -229,7 +260,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.delete_webhook(bigint) IS
-    'Deletes one of the caller''s tenant''s webhooks, with its deliveries (pending ones are not sent), and returns it; another tenant''s or a missing one is PT404.';
+    'Deletes one of the caller''s tenant''s webhooks (an administrator: any tenant''s), with its deliveries (pending ones are not sent), and returns it; another tenant''s or a missing one is PT404.';
 ALTER FUNCTION ffrtmp.delete_webhook(bigint) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.delete_webhook(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.delete_webhook(bigint) TO ffrtmp_admin, ffrtmp_tenant;
@@ -331,11 +362,18 @@ REVOKE ALL ON FUNCTION ffrtmp_data.require_webhook_sender() FROM PUBLIC;
  * Claims due deliveries for one attempt each, under a lease.  Only the oldest
  * pending delivery of each job and webhook can be claimed, so a later event
  * of a job never overtakes an earlier one, whatever the number of daemons
- * (SKIP LOCKED: they never wait on each other).
+ * (SKIP LOCKED: they never wait on each other).  A claim takes the webhooks
+ * in turn, at most 5 deliveries of each, so that one webhook's backlog (a
+ * receiver that is down, say) never fills the claims that other tenants'
+ * events wait for.  Only active tenants' deliveries are claimed; a deleted
+ * tenant's are not sent: the claim marks them failed.
  */
 CREATE OR REPLACE FUNCTION ffrtmp.claim_webhook_deliveries(batch integer DEFAULT 10, lease interval DEFAULT '1 minute')
 RETURNS TABLE (delivery_id bigint, attempt integer, url text, secret text, event text, event_id uuid, body text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    active_hooks bigint[];
+    deleted_hooks bigint[];
 BEGIN
     PERFORM ffrtmp_data.require_webhook_sender();
     IF batch IS NULL OR batch NOT BETWEEN 1 AND 1000 OR lease IS NULL
@@ -343,29 +381,69 @@ BEGIN
         RAISE EXCEPTION 'batch must be 1 to 1000 and lease 1 second to 1 hour'
             USING ERRCODE = '22023', HINT = 'Claim a few deliveries at a time, with a lease longer than the HTTP timeout.';
     END IF;
+    -- The webhooks with pending deliveries (a skip scan of the pending
+    -- index: the cost follows them, not every webhook), by tenant status.
+    WITH RECURSIVE pending_hooks(id) AS (
+        SELECT min(d.webhook_id) FROM ffrtmp_data.webhook_deliveries d WHERE d.delivery_state = 'pending'
+        UNION ALL
+        SELECT (SELECT min(d.webhook_id) FROM ffrtmp_data.webhook_deliveries d
+                 WHERE d.delivery_state = 'pending' AND d.webhook_id > p.id)
+          FROM pending_hooks p WHERE p.id IS NOT NULL)
+    SELECT coalesce(array_agg(w.id) FILTER (WHERE x.status = 'active'), '{}'),
+           coalesce(array_agg(w.id) FILTER (WHERE x.status = 'deleted'), '{}')
+      INTO active_hooks, deleted_hooks
+      FROM pending_hooks p
+      JOIN ffrtmp_data.webhooks w ON w.id = p.id
+     CROSS JOIN LATERAL (SELECT ffrtmp_data.webhook_tenant_status(w.tenant_id) AS status) x;
+
+    -- A deleted tenant's pending events end unsent, a bounded number per claim.
+    IF cardinality(deleted_hooks) > 0 THEN
+        UPDATE ffrtmp_data.webhook_deliveries d
+           SET delivery_state = 'failed', last_error = 'not sent: the tenant was deleted', leased_until = NULL,
+               finished_at = now()
+         WHERE d.id IN (SELECT x.id FROM ffrtmp_data.webhook_deliveries x
+                         WHERE x.webhook_id = ANY (deleted_hooks) AND x.delivery_state = 'pending'
+                           AND (x.leased_until IS NULL OR x.leased_until <= now())
+                         LIMIT 1000
+                         FOR UPDATE SKIP LOCKED);
+    END IF;
     RETURN QUERY
-    WITH due AS (
-        SELECT d.id FROM ffrtmp_data.webhook_deliveries d
-         WHERE d.delivery_state = 'pending' AND d.next_attempt_at <= now()
-           AND (d.leased_until IS NULL OR d.leased_until <= now())
-           AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.webhook_deliveries e
-                            WHERE e.job_id = d.job_id AND e.webhook_id = d.webhook_id
-                              AND e.id < d.id AND e.delivery_state = 'pending')
-         ORDER BY d.next_attempt_at, d.id
+    WITH candidates AS (
+        -- Up to 5 due deliveries of each webhook of an active tenant, numbered
+        -- per webhook: the claim takes every webhook's first, then seconds...
+        SELECT c.id, c.next_attempt_at,
+               row_number() OVER (PARTITION BY w.id ORDER BY c.next_attempt_at, c.id) AS turn
+          FROM unnest(active_hooks) w(id)
+         CROSS JOIN LATERAL (
+               SELECT d.id, d.next_attempt_at FROM ffrtmp_data.webhook_deliveries d
+                WHERE d.webhook_id = w.id AND d.delivery_state = 'pending' AND d.next_attempt_at <= now()
+                  AND (d.leased_until IS NULL OR d.leased_until <= now())
+                  AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.webhook_deliveries e
+                                   WHERE e.job_id = d.job_id AND e.webhook_id = d.webhook_id
+                                     AND e.id < d.id AND e.delivery_state = 'pending')
+                ORDER BY d.next_attempt_at, d.id
+                LIMIT least(batch, 5)) c),
+    due AS (
+        SELECT d.id, c.turn, c.next_attempt_at FROM ffrtmp_data.webhook_deliveries d
+          JOIN candidates c ON c.id = d.id
+         WHERE d.delivery_state = 'pending' AND (d.leased_until IS NULL OR d.leased_until <= now())
+         ORDER BY c.turn, c.next_attempt_at, c.id
          LIMIT batch
-         FOR UPDATE SKIP LOCKED),
+         FOR UPDATE OF d SKIP LOCKED),
     claimed AS (
         UPDATE ffrtmp_data.webhook_deliveries d
            SET attempts = d.attempts + 1, leased_until = now() + lease
           FROM due WHERE d.id = due.id
         RETURNING d.id, d.attempts, d.webhook_id, d.event, d.event_id, d.payload)
     SELECT c.id, c.attempts, w.url, w.secret, c.event, c.event_id, c.payload::text
-      FROM claimed c JOIN ffrtmp_data.webhooks w ON w.id = c.webhook_id
-     ORDER BY c.id;
+      FROM claimed c
+      JOIN due ON due.id = c.id
+      JOIN ffrtmp_data.webhooks w ON w.id = c.webhook_id
+     ORDER BY due.turn, due.next_attempt_at, c.id;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.claim_webhook_deliveries(integer, interval) IS
-    'The delivery daemon (ffrtmp_webhook_sender) claims up to batch due deliveries for one attempt each, leased for lease: the URL, the secret to sign with, the event id and the JSON body. Only the oldest pending delivery of each job and webhook is due, so a job''s events arrive in order. Report each with finish_webhook_delivery.';
+    'The delivery daemon (ffrtmp_webhook_sender) claims up to batch due deliveries for one attempt each, leased for lease: the URL, the secret to sign with, the event id and the JSON body. Only the oldest pending delivery of each job and webhook is due, so a job''s events arrive in order. Webhooks are taken in turn, at most 5 deliveries of one webhook per claim, in the order to attempt them; only active tenants'' deliveries are claimed (a suspended or expired tenant''s wait), and a deleted tenant''s are marked failed, not sent. Report each with finish_webhook_delivery.';
 ALTER FUNCTION ffrtmp.claim_webhook_deliveries(integer, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.claim_webhook_deliveries(integer, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.claim_webhook_deliveries(integer, interval) TO ffrtmp_webhook_sender;

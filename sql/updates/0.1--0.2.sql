@@ -251,8 +251,9 @@ CREATE TABLE ffrtmp_data.webhook_deliveries (
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     finished_at     timestamptz
 );
--- What the daemon claims: pending rows in order.
-CREATE INDEX webhook_deliveries_pending_idx ON ffrtmp_data.webhook_deliveries (next_attempt_at, id) WHERE delivery_state = 'pending';
+-- What the daemon claims, a few of each webhook in turn, and what bounds a
+-- webhook's backlog: pending rows by webhook, in order.
+CREATE INDEX webhook_deliveries_pending_idx ON ffrtmp_data.webhook_deliveries (webhook_id, next_attempt_at, id) WHERE delivery_state = 'pending';
 -- A job's deliveries (ordering per job, pruning with the job, milestones sent once).
 CREATE INDEX webhook_deliveries_job_idx ON ffrtmp_data.webhook_deliveries (job_id, webhook_id, id);
 -- What a tenant reads, newest first, and what ages out.

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -504,6 +505,48 @@ np_allow_name(const NpAllowList *list, const char *name)
 			return 1;
 	}
 	return 0;
+}
+
+void
+np_own_load(NpOwnAddrs *own)
+{
+	struct ifaddrs *list;
+
+	own->n = 0;
+	if (getifaddrs(&list) != 0)
+		return;
+	for (struct ifaddrs *i = list; i && own->n < NP_OWN_MAX; i = i->ifa_next)
+		if (i->ifa_addr &&
+			np_addr_from_sockaddr(i->ifa_addr, sizeof(struct sockaddr_storage), &own->addrs[own->n]) == 0)
+			own->n++;
+	freeifaddrs(list);
+}
+
+NpClass
+np_judge(const NpAllowList *allow, const NpOwnAddrs *own, const NpAddr *addr, int allowed_name)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	NpAddr		reached = *addr;
+	NpClass		class;
+
+	if (addr->family != AF_INET && addr->family != AF_INET6)
+		return NP_NOT_INET;
+	if (allowed_name || np_allow_addr(allow, addr))
+		return NP_PUBLIC;
+	/* ::ffff:a.b.c.d reaches a.b.c.d: judged, own addresses included, as it. */
+	if (reached.family == AF_INET6 && memcmp(reached.bytes, mapped, 12) == 0)
+	{
+		memmove(reached.bytes, reached.bytes + 12, 4);
+		memset(reached.bytes + 4, 0, 12);
+		reached.family = AF_INET;
+	}
+	class = np_classify(&reached);
+	if (class != NP_PUBLIC)
+		return class;
+	for (int i = 0; own && i < own->n; i++)
+		if (own->addrs[i].family == reached.family && memcmp(own->addrs[i].bytes, reached.bytes, 16) == 0)
+			return NP_OWN;
+	return NP_PUBLIC;
 }
 
 /* True when the word ends at end, at the start of text or after a non-letter. */

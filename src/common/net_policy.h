@@ -110,6 +110,29 @@ extern int	np_allow_parse(NpAllowList *list, const char *text, char *err, size_t
 extern int	np_allow_addr(const NpAllowList *list, const NpAddr *addr);
 extern int	np_allow_name(const NpAllowList *list, const char *name);
 
+/* This machine's addresses: a public one is still this machine. */
+#define NP_OWN_MAX 64
+
+typedef struct NpOwnAddrs
+{
+	int			n;
+	NpAddr		addrs[NP_OWN_MAX];
+} NpOwnAddrs;
+
+/* Reads this machine's interface addresses (none when they cannot be read). */
+extern void np_own_load(NpOwnAddrs *own);
+
+/*
+ * The one judgement of an address a process is about to connect to, for
+ * every user (the worker's net_guard, the webhook daemon's guard):
+ * NP_PUBLIC when it may, because the address is allow-listed, or
+ * allowed_name says the name it was resolved from is, or it is public and
+ * not one of own; else why not (NP_OWN for this machine's public address).
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) reaches a.b.c.d and is
+ * judged as it, own addresses included.
+ */
+extern NpClass np_judge(const NpAllowList *allow, const NpOwnAddrs *own, const NpAddr *addr, int allowed_name);
+
 /*
  * text (a URL, or a message quoting URLs) with the userinfo of each URL
  * replaced by "***", for messages and logs; cut to outlen - 1 bytes.

@@ -1,8 +1,8 @@
 /*
  * webhook_guard.h: the network policy for webhook requests, the same as for
- * jobs' connections (../common/net_policy.h, and the worker's net_guard):
- * only public addresses that are not this machine's, unless allow-listed
- * (CIDRs, addresses, host names).  The request's host name is resolved by
+ * jobs' connections: only public addresses that are not this machine's,
+ * unless allow-listed (CIDRs, addresses, host names).  The judgement itself
+ * is np_judge (../common/net_policy.h), the worker's net_guard's too.  The request's host name is resolved by
  * libcurl and every address it is about to connect to is judged in its
  * socket callback (webhook_post.c), so the address checked is the address
  * connected to; a refused one gets no packet.
@@ -15,13 +15,10 @@
 
 #include "../common/net_policy.h"
 
-#define WEBHOOK_OWN_MAX 64
-
 typedef struct WebhookGuard
 {
 	NpAllowList allow;
-	NpAddr		own[WEBHOOK_OWN_MAX];
-	int			nown;
+	NpOwnAddrs	own;
 } WebhookGuard;
 
 /* The allow-list entries (as --allow-network takes them) and this machine's addresses: 0, or -1 with err. */

@@ -11,16 +11,18 @@
 #include <string.h>
 
 #include "../common/net_policy.h"
+#include "webhook_send.h"
 
 enum
 {
-	OPT_ALLOW_NETWORK = 256, OPT_BATCH, OPT_TIMEOUT, OPT_POLL, OPT_RETRY_INITIAL, OPT_RETRY_MAX,
+	OPT_ALLOW_NETWORK = 256, OPT_BATCH, OPT_CONCURRENCY, OPT_TIMEOUT, OPT_POLL, OPT_RETRY_INITIAL, OPT_RETRY_MAX,
 	OPT_RETRY_FOR, OPT_ONCE
 };
 
 static const struct option long_options[] = {
 	{"allow-network", required_argument, NULL, OPT_ALLOW_NETWORK},
 	{"batch", required_argument, NULL, OPT_BATCH},
+	{"concurrency", required_argument, NULL, OPT_CONCURRENCY},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"poll-interval", required_argument, NULL, OPT_POLL},
 	{"retry-initial", required_argument, NULL, OPT_RETRY_INITIAL},
@@ -50,7 +52,11 @@ webhook_options_usage(void)
 		   "                              policy refuses it: 10.1.0.0/16, 2001:db8::/32,\n"
 		   "                              hooks.internal, *.internal (repeatable; commas\n"
 		   "                              separate several)\n"
-		   "      --batch=N               deliveries claimed at a time (default 10, 1 to 1000)\n"
+		   "      --batch=N               deliveries claimed at a time (default 10, 1 to 1000);\n"
+		   "                              a claim takes the webhooks in turn, at most 5\n"
+		   "                              deliveries of one webhook\n"
+		   "      --concurrency=N         requests in flight at once, each with its own\n"
+		   "                              --timeout (default 8, 1 to 64)\n"
 		   "      --timeout=TIME          longest one request may take (default 10s, 100ms to 5m)\n"
 		   "      --poll-interval=TIME    look for due deliveries this often when idle (default 1s)\n"
 		   "      --retry-initial=TIME    wait after a first failed attempt (default 10s); each\n"
@@ -78,12 +84,13 @@ webhook_options_usage(void)
 		   "refused delivery fails at once, its error says why.  Redirects are not followed\n"
 		   "and proxies are not used.\n"
 		   "\n"
-		   "SIGTERM or SIGINT: stop after the current request.\n"
+		   "SIGTERM or SIGINT: start no further request; stop once those in flight end.\n"
 		   "\n"
-		   "Exit status: 0 after SIGTERM (or --once); 1 for an internal failure; 2 for a bad\n"
-		   "command line; 77 when the database refuses the role or the role lacks\n"
-		   "ffrtmp_webhook_sender; 78 for a database without the ffrtmp extension (or an\n"
-		   "older one without webhooks).  Other database failures are retried with backoff.\n");
+		   "Exit status: 0 after SIGTERM (or --once); 1 for an internal failure, or with\n"
+		   "--once a database it could not reach; 2 for a bad command line; 77 when the\n"
+		   "role lacks ffrtmp_webhook_sender; 78 for a database without the ffrtmp\n"
+		   "extension (or an older one without webhooks).  Other database failures,\n"
+		   "a refused connection included, are retried with backoff.\n");
 }
 
 long
@@ -151,6 +158,7 @@ webhook_options_parse(int argc, char **argv, WebhookOptions *o, char *err, size_
 
 	memset(o, 0, sizeof(*o));
 	o->batch = 10;
+	o->concurrency = 8;
 	o->timeout_ms = 10000;
 	o->poll_ms = 1000;
 	o->retry_initial_ms = 10000;
@@ -180,6 +188,12 @@ webhook_options_parse(int argc, char **argv, WebhookOptions *o, char *err, size_
 				o->batch = (int) strtol(v, &end, 10);
 				if (!isdigit((unsigned char) v[0]) || *end != '\0' || o->batch < 1 || o->batch > 1000)
 					return invalid(err, errlen, "--batch", v, "a number from 1 to 1000");
+				break;
+			case OPT_CONCURRENCY:
+				o->concurrency = (int) strtol(v, &end, 10);
+				if (!isdigit((unsigned char) v[0]) || *end != '\0' || o->concurrency < 1 ||
+					o->concurrency > WEBHOOK_MAX_CONCURRENCY)
+					return invalid(err, errlen, "--concurrency", v, "a number from 1 to 64");
 				break;
 			case OPT_TIMEOUT:
 				r = duration("--timeout", v, 100, 300 * 1000, &o->timeout_ms, err, errlen);

@@ -14,6 +14,7 @@ typedef struct WebhookOptions
 	const char *allow_network[WEBHOOK_MAX_ALLOW];
 	int			nallow_network;
 	int			batch;
+	int			concurrency;	/* requests in flight at once */
 	long		timeout_ms;
 	long		poll_ms;
 	long		retry_initial_ms;

@@ -12,11 +12,10 @@
 #include "webhook_sign.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-
-#include <curl/curl.h>
 
 typedef struct SocketContext
 {
@@ -96,44 +95,69 @@ request_headers(const WebhookRequest *request, const char *timestamp, const char
 	return headers;
 }
 
-void
-webhook_post(const WebhookGuard *guard, const WebhookRequest *request, WebhookResult *result)
+/* One request in flight: what its callbacks and its end need. */
+struct WebhookAttempt
 {
-	SocketContext ctx = {.guard = guard};
+	CURL	   *curl;
+	struct curl_slist *headers;
+	SocketContext ctx;
 	NpUrl		parsed;
+	struct timespec start;
+	char		curl_error[CURL_ERROR_SIZE];
+};
+
+static void
+attempt_free(WebhookAttempt *a)
+{
+	if (a->curl)
+		curl_easy_cleanup(a->curl);
+	curl_slist_free_all(a->headers);
+	free(a);
+}
+
+WebhookAttempt *
+webhook_attempt_start(const WebhookGuard *guard, const WebhookRequest *request, WebhookResult *result)
+{
+	WebhookAttempt *a = calloc(1, sizeof(WebhookAttempt));
 	const char *why = NULL;
 	long long	now = (long long) time(NULL);
 	char		timestamp[32];
 	char		hex[WEBHOOK_SIGNATURE_HEX + 1];
 	char		signature[WEBHOOK_SIGNATURE_HEADER_MAX];
-	char		curl_error[CURL_ERROR_SIZE] = "";
-	struct curl_slist *headers = NULL;
-	struct timespec start;
-	CURL	   *curl = NULL;
-	CURLcode	rc;
-	long		status = 0;
+	CURL	   *curl;
 
 	memset(result, 0, sizeof(*result));
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (np_url_parse(request->url, &parsed, &why) < 0)
+	if (a == NULL)
+	{
+		snprintf(result->error, sizeof(result->error), "out of memory");
+		return NULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &a->start);
+	a->ctx.guard = guard;
+	if (np_url_parse(request->url, &a->parsed, &why) < 0)
 	{
 		snprintf(result->error, sizeof(result->error), "invalid URL: %s", why);
 		result->refused = 1;
-		return;
+		attempt_free(a);
+		return NULL;
 	}
-	ctx.host = parsed.host;
+	a->ctx.host = a->parsed.host;
 	snprintf(timestamp, sizeof(timestamp), "%lld", now);
 	if (webhook_sign(request->secret, now, request->body, strlen(request->body), hex) < 0)
 	{
 		snprintf(result->error, sizeof(result->error), "could not sign the request");
-		return;
+		attempt_free(a);
+		return NULL;
 	}
 	snprintf(signature, sizeof(signature), "v1=%s", hex);
-	if ((headers = request_headers(request, timestamp, signature)) == NULL || (curl = curl_easy_init()) == NULL)
+	if ((a->headers = request_headers(request, timestamp, signature)) == NULL ||
+		(a->curl = curl_easy_init()) == NULL)
 	{
 		snprintf(result->error, sizeof(result->error), "out of memory");
-		goto end;
+		attempt_free(a);
+		return NULL;
 	}
+	curl = a->curl;
 	curl_easy_setopt(curl, CURLOPT_URL, request->url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -142,33 +166,54 @@ webhook_post(const WebhookGuard *guard, const WebhookRequest *request, WebhookRe
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request->timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, request->timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ffrtmp-webhooks/" FFRTMP_VERSION);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request->body);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, a->headers);
+	/* The body is copied: the request's strings need not outlive this call. */
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(request->body));
+	curl_easy_setopt(curl, CURLOPT_COPYPOSTFIELDS, request->body);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &ctx);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
-	rc = curl_easy_perform(curl);
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &a->ctx);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, a->curl_error);
+	return a;
+}
+
+CURL *
+webhook_attempt_handle(WebhookAttempt *attempt)
+{
+	return attempt->curl;
+}
+
+void
+webhook_attempt_end(WebhookAttempt *a, CURLcode rc, WebhookResult *result)
+{
+	long		status = 0;
+
+	memset(result, 0, sizeof(*result));
 	if (rc == CURLE_OK)
 	{
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
 		result->status = (int) status;
 		if (status < 200 || status > 299)
 			snprintf(result->error, sizeof(result->error), "HTTP %ld", status);
 	}
-	else if (ctx.refusal[0] != '\0' && !ctx.allowed_one)
+	else if (a->ctx.refusal[0] != '\0' && !a->ctx.allowed_one)
 	{
 		/* Every address the name had was refused: trying again would only repeat it. */
 		result->refused = 1;
-		snprintf(result->error, sizeof(result->error), "%s", ctx.refusal);
+		snprintf(result->error, sizeof(result->error), "%s", a->ctx.refusal);
 	}
 	else
 		snprintf(result->error, sizeof(result->error), "%s",
-				 curl_error[0] ? curl_error : curl_easy_strerror(rc));
-end:
-	result->elapsed_ms = ms_since(&start);
-	if (curl)
-		curl_easy_cleanup(curl);
-	curl_slist_free_all(headers);
+				 a->curl_error[0] ? a->curl_error : curl_easy_strerror(rc));
+	result->elapsed_ms = ms_since(&a->start);
+	attempt_free(a);
+}
+
+void
+webhook_post(const WebhookGuard *guard, const WebhookRequest *request, WebhookResult *result)
+{
+	WebhookAttempt *a = webhook_attempt_start(guard, request, result);
+
+	if (a != NULL)
+		webhook_attempt_end(a, curl_easy_perform(a->curl), result);
 }

@@ -6,6 +6,8 @@
 #ifndef FFRTMP_WEBHOOK_POST_H
 #define FFRTMP_WEBHOOK_POST_H
 
+#include <curl/curl.h>
+
 #include "webhook_guard.h"
 
 typedef struct WebhookRequest
@@ -31,5 +33,19 @@ extern int	webhook_post_init(void);
 
 /* Makes one attempt; the outcome is in *result (never fails otherwise). */
 extern void webhook_post(const WebhookGuard *guard, const WebhookRequest *request, WebhookResult *result);
+
+/*
+ * The same attempt in two halves, for a caller that runs several at once
+ * (webhook_send.h): start prepares the signed request (NULL when the attempt
+ * ended before any request, *result saying why); the handle is added to a
+ * curl multi handle; end, given the transfer's outcome, fills *result and
+ * frees the attempt (after the handle left the multi handle).
+ */
+typedef struct WebhookAttempt WebhookAttempt;
+
+extern WebhookAttempt *webhook_attempt_start(const WebhookGuard *guard, const WebhookRequest *request,
+											 WebhookResult *result);
+extern CURL *webhook_attempt_handle(WebhookAttempt *attempt);
+extern void webhook_attempt_end(WebhookAttempt *attempt, CURLcode rc, WebhookResult *result);
 
 #endif

@@ -4,8 +4,9 @@
  *
  * The database writes each event to an outbox in the transaction of the job
  * change; this loop claims due deliveries (ffrtmp.claim_webhook_deliveries:
- * a lease, SKIP LOCKED, a job's events in order), makes one attempt of each
- * and reports it (ffrtmp.finish_webhook_delivery, which records it in the
+ * a lease, SKIP LOCKED, a job's events in order, the webhooks in turn), makes
+ * one attempt of each, several at once (webhook_send.h), and reports each as
+ * it ends (ffrtmp.finish_webhook_delivery, which records it in the
  * delivery log and schedules the next attempt with the backoff given here).
  * The database server itself makes no outbound connection.
  */
@@ -21,6 +22,7 @@
 #include "webhook_guard.h"
 #include "webhook_options.h"
 #include "webhook_post.h"
+#include "webhook_send.h"
 
 #define EXIT_NOPERM 77
 #define EXIT_CONFIG 78
@@ -95,8 +97,24 @@ finish(PGconn *conn, const WebhookOptions *o, const char *id, int attempt, const
 	return ok || PQstatus(conn) == CONNECTION_OK ? 0 : -1;
 }
 
+/* What each ended attempt is reported with. */
+typedef struct Claim
+{
+	PGconn	   *conn;
+	const WebhookOptions *o;
+	PGresult   *res;
+} Claim;
+
+static int
+report(int i, const WebhookResult *result, void *arg)
+{
+	Claim	   *c = arg;
+
+	return finish(c->conn, c->o, PQgetvalue(c->res, i, 0), atoi(PQgetvalue(c->res, i, 1)), result);
+}
+
 /*
- * One claim and its attempts: the number of deliveries attempted, -1 when
+ * One claim and its attempts: the number of deliveries claimed, -1 when
  * the connection failed, or -(exit status) for a permanent refusal.
  */
 static int
@@ -105,11 +123,14 @@ deliver_batch(PGconn *conn, const WebhookOptions *o, const WebhookGuard *guard)
 	char		batch_text[16], lease_text[32];
 	const char *values[2];
 	PGresult   *res;
-	int			n;
+	WebhookRequest *requests;
+	Claim		claim;
+	int			n, rounds, sent;
 
 	snprintf(batch_text, sizeof(batch_text), "%d", o->batch);
-	/* The lease outlasts the batch's requests, one after the other. */
-	snprintf(lease_text, sizeof(lease_text), "%ld", (long) o->batch * o->timeout_ms / 1000 + 30);
+	/* The lease outlasts the claim's requests, --concurrency at a time. */
+	rounds = (o->batch + o->concurrency - 1) / o->concurrency;
+	snprintf(lease_text, sizeof(lease_text), "%ld", (long) rounds * o->timeout_ms / 1000 + 30);
 	values[0] = batch_text;
 	values[1] = lease_text;
 	res = PQexecParams(conn,
@@ -125,9 +146,19 @@ deliver_batch(PGconn *conn, const WebhookOptions *o, const WebhookGuard *guard)
 		return status ? -status : -1;
 	}
 	n = PQntuples(res);
-	for (int i = 0; i < n && !stopping; i++)
+	if (n == 0)
 	{
-		WebhookRequest request = {
+		PQclear(res);
+		return 0;
+	}
+	if ((requests = calloc(n, sizeof(WebhookRequest))) == NULL)
+	{
+		fprintf(stderr, "ffrtmp-webhooks: out of memory\n");
+		PQclear(res);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		requests[i] = (WebhookRequest) {
 			.url = PQgetvalue(res, i, 2),
 			.secret = PQgetvalue(res, i, 3),
 			.event = PQgetvalue(res, i, 4),
@@ -135,18 +166,12 @@ deliver_batch(PGconn *conn, const WebhookOptions *o, const WebhookGuard *guard)
 			.body = PQgetvalue(res, i, 6),
 			.timeout_ms = o->timeout_ms,
 		};
-		WebhookResult result;
-
-		webhook_post(guard, &request, &result);
-		if (finish(conn, o, PQgetvalue(res, i, 0), atoi(PQgetvalue(res, i, 1)), &result) < 0)
-		{
-			PQclear(res);
-			return -1;
-		}
-	}
-	/* Claimed ones not attempted (stopping) are claimed again once their lease ends. */
+	claim = (Claim) {.conn = conn, .o = o, .res = res};
+	sent = webhook_send(guard, requests, n, o->concurrency, report, &claim, &stopping);
+	/* Claimed ones not reported (stopping, a lost connection) are claimed again once their lease ends. */
+	free(requests);
 	PQclear(res);
-	return n;
+	return sent < 0 && PQstatus(conn) != CONNECTION_OK ? -1 : n;
 }
 
 int
@@ -199,8 +224,12 @@ main(int argc, char **argv)
 			if (PQstatus(conn) != CONNECTION_OK)
 			{
 				fprintf(stderr, "ffrtmp-webhooks: could not connect: %s", PQerrorMessage(conn));
+				/* Nothing was delivered: a cron job must not read success. */
 				if (o.once)
-					break;
+				{
+					PQfinish(conn);
+					return 1;
+				}
 				sleep_ms(reconnect_ms);
 				reconnect_ms = reconnect_ms < 30000 ? reconnect_ms * 2 : 30000;
 				continue;
@@ -212,6 +241,11 @@ main(int argc, char **argv)
 		{
 			PQfinish(conn);
 			return -n;
+		}
+		if (n < 0 && o.once)
+		{
+			PQfinish(conn);
+			return 1;
 		}
 		if (n == 0 && o.once)
 			break;

@@ -6,13 +6,14 @@
  * connect(): a name that resolves to a private address, or rebinds to one
  * between two connections, is refused like the address itself.  An
  * allow-listed name is the one exception, so getaddrinfo() remembers which
- * addresses came from which name (and the name, for the message).
+ * addresses came from which name (and the name, for the message).  The
+ * judgement is np_judge (../common/net_policy.h), shared with the webhook
+ * delivery daemon.
  */
 #include "net_guard.h"
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,7 +22,6 @@
 
 #include "../common/net_policy.h"
 
-#define OWN_MAX 64
 #define SEEN_MAX 128
 
 typedef struct SeenAddr
@@ -33,8 +33,7 @@ typedef struct SeenAddr
 
 static int	active;
 static NpAllowList allow;
-static NpAddr own[OWN_MAX];
-static int	nown;
+static NpOwnAddrs own;
 static SeenAddr seen[SEEN_MAX];
 static int	nseen;				/* entries written; the table is a ring */
 static char refusal[512];
@@ -43,21 +42,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 typedef int (*connect_fn) (int, const struct sockaddr *, socklen_t);
 typedef int (*getaddrinfo_fn) (const char *, const char *, const struct addrinfo *, struct addrinfo **);
 
-/* The machine's own addresses: a public one is still this machine. */
-static void
-load_own_addresses(void)
-{
-	struct ifaddrs *list;
-
-	nown = 0;
-	if (getifaddrs(&list) != 0)
-		return;
-	for (struct ifaddrs *i = list; i && nown < OWN_MAX; i = i->ifa_next)
-		if (i->ifa_addr && np_addr_from_sockaddr(i->ifa_addr, sizeof(struct sockaddr_storage), &own[nown]) == 0)
-			nown++;
-	freeifaddrs(list);
-}
-
 int
 net_guard_enable(const char *const *entries, int nentries, char *err, size_t errlen)
 {
@@ -65,7 +49,7 @@ net_guard_enable(const char *const *entries, int nentries, char *err, size_t err
 	for (int i = 0; i < nentries; i++)
 		if (np_allow_parse(&allow, entries[i], err, errlen) < 0)
 			return -1;
-	load_own_addresses();
+	np_own_load(&own);
 	nseen = 0;
 	refusal[0] = '\0';
 	active = 1;
@@ -104,12 +88,7 @@ judge(const struct sockaddr *sa, socklen_t len, char *name, size_t namelen)
 			allowed_name |= seen[i].allowed;
 			snprintf(name, namelen, "%s", seen[i].name);
 		}
-	if (allowed_name || np_allow_addr(&allow, &addr))
-		return NP_PUBLIC;
-	for (int i = 0; i < nown; i++)
-		if (own[i].family == addr.family && memcmp(own[i].bytes, addr.bytes, 16) == 0)
-			return np_classify(&addr) != NP_PUBLIC ? np_classify(&addr) : NP_OWN;
-	return np_classify(&addr);
+	return np_judge(&allow, &own, &addr, allowed_name);
 }
 
 int

@@ -44,12 +44,19 @@ main(void)
 	"--retry-for=2h", "--allow-network=127.0.0.1/32", "--once", "dbname=x"};
 	char	   *bad_batch[] = {"ffrtmp-webhooks", "--batch=0"};
 	char	   *bad_for[] = {"ffrtmp-webhooks", "--retry-for=73h"};
+	char	   *concurrency[] = {"ffrtmp-webhooks", "--concurrency=64"};
+	char	   *bad_concurrency[] = {"ffrtmp-webhooks", "--concurrency=65"};
+	char	   *no_concurrency[] = {"ffrtmp-webhooks", "--concurrency=0"};
 	char	   *bad_allow[] = {"ffrtmp-webhooks", "--allow-network=10.0.0.0/33"};
 	char	   *two[] = {"ffrtmp-webhooks", "a", "b"};
 	const char *allow[] = {"127.0.0.0/8", "hooks.internal"};
 
 	CHECK(parse(&o, err, 1, defaults) == 0 && o.batch == 10 && o.timeout_ms == 10000 && o.retry_for_ms == 86400000L,
 		  "defaults: batch 10, timeout 10s, retries for 24h");
+	CHECK(o.concurrency == 8, "default concurrency 8");
+	CHECK(parse(&o, err, 2, concurrency) == 0 && o.concurrency == 64, "--concurrency up to 64");
+	CHECK(parse(&o, err, 2, bad_concurrency) < 0 && strstr(err, "--concurrency"), "--concurrency=65 is refused");
+	CHECK(parse(&o, err, 2, no_concurrency) < 0 && strstr(err, "--concurrency"), "--concurrency=0 is refused");
 	CHECK(parse(&o, err, 9, full) == 0 && o.batch == 5 && o.timeout_ms == 500 && o.retry_initial_ms == 2000
 		  && o.retry_max_ms == 60000 && o.retry_for_ms == 7200000L && o.once && o.nallow_network == 1
 		  && strcmp(o.conninfo, "dbname=x") == 0, "every option is read");

@@ -198,6 +198,48 @@ check_sockaddr(void)
 	CHECK(np_addr_from_sockaddr((struct sockaddr *) &six, sizeof(six), &a) < 0, "a unix address is no internet address");
 }
 
+static NpAddr
+addr_of(const char *text)
+{
+	NpAddr		a = {0};
+
+	if (inet_pton(AF_INET, text, a.bytes) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, text, a.bytes) == 1)
+		a.family = AF_INET6;
+	return a;
+}
+
+/* np_judge: the one judgement of the worker's net_guard and the webhook daemon's guard. */
+static void
+check_judge(void)
+{
+	NpAllowList allow = {0};
+	NpOwnAddrs	own = {0};
+	NpAddr		a;
+	char		err[256];
+
+	own.addrs[own.n++] = addr_of("8.8.8.8");
+	own.addrs[own.n++] = addr_of("2001:4860:4860::8888");
+	CHECK(np_judge(&allow, &own, (a = addr_of("9.9.9.9"), &a), 0) == NP_PUBLIC, "a public address is allowed");
+	CHECK(np_judge(&allow, &own, (a = addr_of("8.8.8.8"), &a), 0) == NP_OWN, "this machine's public address is refused");
+	CHECK(np_judge(&allow, &own, (a = addr_of("::ffff:8.8.8.8"), &a), 0) == NP_OWN,
+		  "and in IPv4-mapped IPv6 form ([::ffff:a.b.c.d])");
+	CHECK(np_judge(&allow, &own, (a = addr_of("2001:4860:4860::8888"), &a), 0) == NP_OWN,
+		  "its public IPv6 address too");
+	CHECK(np_judge(&allow, &own, (a = addr_of("::ffff:127.0.0.1"), &a), 0) == NP_LOOPBACK,
+		  "mapped loopback is loopback");
+	CHECK(np_judge(&allow, NULL, (a = addr_of("::ffff:9.9.9.9"), &a), 0) == NP_PUBLIC,
+		  "a mapped public address is public");
+	CHECK(np_judge(&allow, &own, (a = addr_of("10.1.2.3"), &a), 1) == NP_PUBLIC,
+		  "an address of an allow-listed name is allowed");
+	CHECK(np_allow_parse(&allow, "127.0.0.0/8", err, sizeof(err)) == 0 &&
+		  np_judge(&allow, &own, (a = addr_of("::ffff:127.0.0.1"), &a), 0) == NP_PUBLIC,
+		  "an allow-listed CIDR allows the mapped form of its addresses");
+	a.family = AF_UNIX;
+	CHECK(np_judge(&allow, &own, &a, 0) == NP_NOT_INET, "no internet address is refused");
+}
+
 int
 main(void)
 {
@@ -206,5 +248,6 @@ main(void)
 	check_allow_list();
 	check_redaction();
 	check_sockaddr();
+	check_judge();
 	return check_summary();
 }
