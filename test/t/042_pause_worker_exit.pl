@@ -75,5 +75,31 @@ my $row = $env->wait_job($job, timeout => 60);
 is($row->{state}, 'failed', 'the worker started again ends the attempt it does not hold');
 is($row->{failure_reason}, 'platform_error', 'as platform_error');
 
+# --- paused and resumed many times quickly -----------------------------------
+# Calls faster than the worker acts on them: it may see a pause, a resume or
+# neither of each pair, and a second pause before it has acted on the first;
+# whatever it saw, it ends with the process running, and the job completes
+# whole within its timeout of running time.
+$job = $env->submit('testsrc://640x360@30?duration=10', output => 'flicker/out.mp4',
+	params => $params, timeout => '5 minutes', max_attempts => 1);
+ok(wait_until(sub { frames($job) > 0 }, 120), 'flicker: the job runs');
+$pid = job_process($again, $job);
+my $refused = 0;
+for (1 .. 20)
+{
+	$refused++ unless $env->sql("SELECT state FROM ffrtmp.pause_job($job)") eq 'paused';
+	$refused++ unless $env->sql("SELECT state FROM ffrtmp.resume_job($job)") eq 'running';
+	last if $env->job($job)->{state} ne 'running';
+}
+is($refused, 0, 'twenty pauses and resumes in a row are each accepted');
+$row = $env->wait_job($job, timeout => 300);
+is($row->{state}, 'completed', 'the job completes: its process was left running')
+  or diag 'process state: ' . process_state($pid) . "\n" . $env->worker_log($again);
+my $out = probe_summary($env->output_path('flicker/out.mp4')) // {};
+ok(abs(($out->{video}{seconds} // 0) - 10) <= 2 / 30, 'and whole: 10 s of video')
+  or diag 'got ' . ($out->{video}{seconds} // 'nothing') . ' s';
+is($env->sql("SELECT count(*) FROM ffrtmp.jobs WHERE id = $job AND started_at > finished_at"), '0',
+	'its started_at did not move past its end');
+
 $env->stop_all_workers;
 done_testing();
