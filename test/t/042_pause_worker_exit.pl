@@ -5,7 +5,8 @@
 # whose parent is gone: the kernel sends its orphaned process group SIGHUP
 # and SIGCONT, and the parent-death SIGTERM is pending too; the process
 # must end as a running job's does, removing its partial output.  The
-# worker started again under the node's name ends the old attempt.
+# worker started again under the node's name ends the old attempt.  Also
+# with a worker: many pauses and resumes in a row, and an HLS ladder.
 use strict;
 use warnings;
 use FfrtmpCluster;
@@ -100,6 +101,31 @@ ok(abs(($out->{video}{seconds} // 0) - 10) <= 2 / 30, 'and whole: 10 s of video'
   or diag 'got ' . ($out->{video}{seconds} // 'nothing') . ' s';
 is($env->sql("SELECT count(*) FROM ffrtmp.jobs WHERE id = $job AND started_at > finished_at"), '0',
 	'its started_at did not move past its end');
+
+# --- an HLS ladder paused and resumed -----------------------------------------
+# One process encodes every rendition: stopped and continued as a whole, its
+# variant playlists stay complete and as long as the source.
+$job = $env->submit('testsrc://1280x720@30?duration=8', output => 'abr/master.m3u8', preset => 'hls-abr',
+	max_attempts => 1);
+ok(wait_until(sub { frames($job) > 0 }, 120), 'ladder: the job runs');
+$pid = job_process($again, $job);
+is($env->sql("SELECT state FROM ffrtmp.pause_job($job)"), 'paused', 'ladder: pause_job pauses it');
+ok(wait_until(sub { process_state($pid) eq 'T' || $env->job($job)->{state} ne 'paused' }, 10),
+	'ladder: its process is stopped');
+sleep 3;
+$env->sql("SELECT ffrtmp.resume_job($job)");
+$row = $env->wait_job($job, timeout => 300);
+is($row->{state}, 'completed', 'ladder: the resumed job completes')
+  or diag "$row->{failure_reason}: " . ($row->{error} // '');
+my $variants = hls_master($env->output_path('abr/master.m3u8')) // [];
+is(scalar(@$variants), 3, 'ladder: its master playlist lists three variants');
+for my $variant (@$variants)
+{
+	my $list = hls_media($env->output_path("abr/$variant->{uri}")) // {};
+	ok($list->{ended} && abs($list->{seconds} - 8) <= 0.1,
+		"ladder $variant->{RESOLUTION}: complete and as long as the source")
+	  or diag "seconds: $list->{seconds}";
+}
 
 $env->stop_all_workers;
 done_testing();
