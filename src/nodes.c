@@ -275,7 +275,10 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		"         SELECT j.id FROM ffrtmp_data.jobs j"
 		"           JOIN ffrtmp_data.nodes n ON n.id = j.node_id"
 		"           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
-		"          WHERE j.node_id = $1 AND j.state IN ('" JOB_RUNNING "', '" JOB_PAUSED "') AND j.started_at < n.registered_at"
+		"          WHERE j.node_id = $1 AND j.state IN ('" JOB_RUNNING "', '" JOB_PAUSED "')"
+		"            AND least(j.started_at, (SELECT min(e.at) FROM ffrtmp_data.job_events e"
+		"                                      WHERE e.job_id = j.id AND e.attempt = j.attempt"
+		"                                        AND e.to_state = '" JOB_RUNNING "')) < n.registered_at"
 		"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)",
 		.nargs = 1, .argtypes = {INT8OID},
 	};
@@ -313,7 +316,9 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 	 * A heartbeat without a list vouches only for the attempts its own
 	 * session started: those a previous session of the node started (before
 	 * the node registered again) have no owner left, since no caller lists
-	 * them, so they end too.  (A worker that registers again while its jobs
+	 * them, so they end too; an attempt's start is its first running event,
+	 * since resume_job moves started_at later by the time paused.  (A worker
+	 * that registers again while its jobs
 	 * run lists them, and keeps them.)  A job or usage row locked by someone
 	 * else (a tenant's open cancel, say) is skipped until a later heartbeat:
 	 * a heartbeat never waits for a tenant.

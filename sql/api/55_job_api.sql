@@ -243,7 +243,10 @@ GRANT EXECUTE ON FUNCTION ffrtmp.pause_job(bigint) TO ffrtmp_admin, ffrtmp_tenan
 /*
  * timeout counts running time only: started_at moves later by the time the
  * attempt spent paused (since its last pause event), so the scheduler's
- * check (started_at + timeout) stays one comparison.
+ * check (started_at + timeout) stays one comparison.  A pause is recorded at
+ * its transaction's start, which may come before the start_job it waited
+ * for: the time paused counts from whichever is later, so that started_at
+ * never moves past now().
  */
 CREATE OR REPLACE FUNCTION ffrtmp.resume_job(id bigint)
 RETURNS ffrtmp.jobs
@@ -255,7 +258,7 @@ DECLARE
 BEGIN
     UPDATE ffrtmp_data.jobs
        SET state = 'running', updated_at = now(), state_reason = 'resumed by ' || ffrtmp_data.actor(),
-           started_at = started_at + greatest(now() - coalesce(paused_at, now()), interval '0')
+           started_at = started_at + greatest(now() - greatest(coalesce(paused_at, now()), started_at), interval '0')
      WHERE jobs.id = j.id RETURNING * INTO j;
     PERFORM pg_catalog.pg_notify('ffrtmp_node_' || j.node_id, '');
     RETURN j;

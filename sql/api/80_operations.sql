@@ -16,11 +16,11 @@ SELECT t.id AS tenant_id,
  GROUP BY t.id;
 COMMENT ON VIEW ffrtmp_data.usage_recount IS 'Usage counters recounted from jobs and nodes: what ffrtmp_data.usage should hold.';
 COMMENT ON COLUMN ffrtmp_data.usage_recount.tenant_id IS 'Tenant.';
-COMMENT ON COLUMN ffrtmp_data.usage_recount.active_jobs IS 'Jobs queued, assigned, running or retrying.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.active_jobs IS 'Jobs queued, assigned, running, retrying, held or paused.';
 COMMENT ON COLUMN ffrtmp_data.usage_recount.queued_jobs IS 'Jobs queued or retrying.';
-COMMENT ON COLUMN ffrtmp_data.usage_recount.running_jobs IS 'Jobs assigned or running.';
-COMMENT ON COLUMN ffrtmp_data.usage_recount.cpu_cores_used IS 'CPU cores of assigned and running jobs.';
-COMMENT ON COLUMN ffrtmp_data.usage_recount.gpus_used IS 'GPUs of assigned and running jobs.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.running_jobs IS 'Jobs assigned, running or paused.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.cpu_cores_used IS 'CPU cores of assigned, running and paused jobs.';
+COMMENT ON COLUMN ffrtmp_data.usage_recount.gpus_used IS 'GPUs of assigned, running and paused jobs.';
 COMMENT ON COLUMN ffrtmp_data.usage_recount.workers IS 'Dedicated nodes not offline.';
 COMMENT ON COLUMN ffrtmp_data.usage_recount.max_seq IS 'Highest job number.';
 ALTER VIEW ffrtmp_data.usage_recount OWNER TO ffrtmp_owner;

@@ -18,7 +18,7 @@ CREATE TABLE ffrtmp_data.plans (
 );
 COMMENT ON TABLE ffrtmp_data.plans IS 'Subscription plans and their default quotas; NULL means unlimited.';
 COMMENT ON COLUMN ffrtmp_data.plans.name IS 'Plan name: free, basic, pro or enterprise.';
-COMMENT ON COLUMN ffrtmp_data.plans.max_jobs IS 'Most active (queued, assigned, running or retrying) jobs a tenant may have at once.';
+COMMENT ON COLUMN ffrtmp_data.plans.max_jobs IS 'Most active (queued, assigned, running, retrying, held or paused) jobs a tenant may have at once.';
 COMMENT ON COLUMN ffrtmp_data.plans.max_workers IS 'Most online dedicated worker nodes a tenant may have.';
 COMMENT ON COLUMN ffrtmp_data.plans.max_cpu_cores IS 'Most CPU cores a tenant''s running jobs may hold at once; also the largest single job.';
 COMMENT ON COLUMN ffrtmp_data.plans.max_gpus IS 'Most GPUs a tenant''s running jobs may hold at once; also the largest single job.';
@@ -120,11 +120,11 @@ CREATE TABLE ffrtmp_data.usage (
 );
 COMMENT ON TABLE ffrtmp_data.usage IS 'Per-tenant counters kept exact by the transactions that change jobs and nodes.';
 COMMENT ON COLUMN ffrtmp_data.usage.tenant_id IS 'The tenant counted.';
-COMMENT ON COLUMN ffrtmp_data.usage.active_jobs IS 'Jobs queued, assigned, running or retrying.';
+COMMENT ON COLUMN ffrtmp_data.usage.active_jobs IS 'Jobs queued, assigned, running, retrying, held or paused.';
 COMMENT ON COLUMN ffrtmp_data.usage.queued_jobs IS 'Jobs queued or retrying (waiting for a node).';
-COMMENT ON COLUMN ffrtmp_data.usage.running_jobs IS 'Jobs assigned or running on a node.';
-COMMENT ON COLUMN ffrtmp_data.usage.cpu_cores_used IS 'CPU cores held by assigned and running jobs.';
-COMMENT ON COLUMN ffrtmp_data.usage.gpus_used IS 'GPUs held by assigned and running jobs.';
+COMMENT ON COLUMN ffrtmp_data.usage.running_jobs IS 'Jobs assigned, running or paused on a node.';
+COMMENT ON COLUMN ffrtmp_data.usage.cpu_cores_used IS 'CPU cores held by assigned, running and paused jobs.';
+COMMENT ON COLUMN ffrtmp_data.usage.gpus_used IS 'GPUs held by assigned, running and paused jobs.';
 COMMENT ON COLUMN ffrtmp_data.usage.workers IS 'Dedicated nodes online or draining.';
 COMMENT ON COLUMN ffrtmp_data.usage.jobs_submitted IS 'Jobs ever submitted; the last per-tenant job number.';
 COMMENT ON COLUMN ffrtmp_data.usage.hour_counts IS 'Submissions per minute, a ring of 60 buckets indexed by minute % 60.';

@@ -305,3 +305,9 @@ INSERT INTO ffrtmp_data.job_transitions VALUES
 DROP INDEX ffrtmp_data.jobs_node_idx;
 CREATE INDEX jobs_node_idx ON ffrtmp_data.jobs (node_id) WHERE state IN ('assigned', 'running', 'paused');
 COMMENT ON COLUMN ffrtmp_data.jobs.started_at IS 'When the current attempt started running, moved later by the time it spent paused: timeout counts running time only.';
+-- Held and paused jobs are active (max_jobs); paused ones hold their node.
+COMMENT ON COLUMN ffrtmp_data.plans.max_jobs IS 'Most active (queued, assigned, running, retrying, held or paused) jobs a tenant may have at once.';
+COMMENT ON COLUMN ffrtmp_data.usage.active_jobs IS 'Jobs queued, assigned, running, retrying, held or paused.';
+COMMENT ON COLUMN ffrtmp_data.usage.running_jobs IS 'Jobs assigned, running or paused on a node.';
+COMMENT ON COLUMN ffrtmp_data.usage.cpu_cores_used IS 'CPU cores held by assigned, running and paused jobs.';
+COMMENT ON COLUMN ffrtmp_data.usage.gpus_used IS 'GPUs held by assigned, running and paused jobs.';

@@ -108,6 +108,13 @@ run_child(const JobProcess *p, const JobRunRequest *req, int report_fd, const Wo
 	action.sa_handler = child_on_sigterm;
 	sigemptyset(&action.sa_mask);
 	(void) sigaction(SIGTERM, &action, NULL);
+	/*
+	 * A paused (stopped) job whose daemon dies is left in an orphaned
+	 * process group: the kernel sends it SIGHUP, then SIGCONT, and SIGHUP
+	 * comes before the pending parent-death SIGTERM.  It too asks to stop
+	 * and clean up, else the partial output would stay.
+	 */
+	(void) sigaction(SIGHUP, &action, NULL);
 	/* Continued after a pause: the I/O stall timeout does not count the pause. */
 	action.sa_handler = child_on_sigcont;
 	action.sa_flags = SA_RESTART;

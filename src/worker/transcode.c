@@ -371,13 +371,23 @@ copy_packet(Transcoder *t, AVPacket *pkt, int index)
 	return TRANSCODE_OK;
 }
 
-/* Like ffmpeg -re: an RTMP output of a file or test source goes out in real time. */
+/*
+ * Like ffmpeg -re: an RTMP output of a file or test source goes out in real
+ * time.  After a pause_job (the process was stopped, then continued:
+ * io_watch_continued moved) the clock starts again from this packet, so the
+ * rest is not sent as fast as it can be encoded to make up the time paused.
+ */
 static void
 pace(Transcoder *t, double media_seconds)
 {
+	if (t->pace_continued != io_watch_continued)
+	{
+		t->pace_continued = io_watch_continued;
+		t->pace_start = av_gettime_relative() - (int64_t) (media_seconds * 1e6);
+	}
 	while (!*t->req->stop)
 	{
-		double		ahead = media_seconds - (av_gettime_relative() - t->wall_start) / 1e6;
+		double		ahead = media_seconds - (av_gettime_relative() - t->pace_start) / 1e6;
 
 		if (ahead <= 0)
 			return;
@@ -624,6 +634,8 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 	t.frame = av_frame_alloc();
 	t.filtered = av_frame_alloc();
 	t.wall_start = av_gettime_relative();
+	t.pace_start = t.wall_start;
+	t.pace_continued = io_watch_continued;
 	t.audio_next_pts = INT64_MIN;
 	err[0] = '\0';
 	if (t.pkt == NULL || t.frame == NULL || t.filtered == NULL)

@@ -82,6 +82,8 @@ typedef struct Transcoder
 	int64_t		start_us;		/* input time that becomes output time zero */
 	int			started;
 	int64_t		wall_start;
+	int64_t		pace_start;		/* wall time of media time zero for pace(), moved by pauses */
+	int			pace_continued; /* io_watch_continued when pace() last looked */
 	int64_t		last_report;
 	int64_t		bytes;
 	double		out_seconds;

@@ -468,7 +468,10 @@ sub files_under
 			no_chdir => 1
 		},
 		$dir);
-	return sort @files;
+	# Through an array: sort in scalar context is undefined (it gives undef),
+	# and callers test !files_under(...) for "nothing is left".
+	my @sorted = sort @files;
+	return @sorted;
 }
 
 1;

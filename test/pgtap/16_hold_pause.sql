@@ -5,7 +5,7 @@
 -- against the job's timeout.  Every change is an event with its actor; a
 -- tenant reaches only its own jobs; other states are refused with PT409.
 BEGIN;
-SELECT plan(55);
+SELECT plan(58);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('hp', plan => 'pro');
@@ -216,6 +216,32 @@ SELECT ffrtmp_data.recover(interval '1 minute');
 SELECT results_eq(format('SELECT state, attempt, failure_reason FROM ffrtmp.jobs WHERE id = %s', :on_lost),
                   $$VALUES ('retrying', 2, 'platform_error')$$, 'a paused job whose node is lost is retried like a running one');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the usage counters are exact at the end');
+
+-- 10. A paused attempt of a node's previous session, resumed after the node
+-- registered again: resuming moves started_at later, past registered_at, yet
+-- the attempt is still the old session's.  A heartbeat without a job list
+-- vouches only for its own session's attempts, so it must end it.
+\o /dev/null
+SELECT node_id AS node3 FROM ffrtmp.register_node('hp-3', cpu_cores => 8, slots => 8, tenant => 'hp-other') \gset
+SELECT id AS old_session FROM ffrtmp.submit_job('testsrc://', tenant => 'hp-other', max_attempts => 1) \gset
+SELECT ffrtmp.dispatch();
+SELECT session_token AS token3 FROM ffrtmp.register_node('hp-3', cpu_cores => 8, slots => 8, tenant => 'hp-other') \gset
+SELECT ffrtmp.start_job(:old_session, 1, :node3, :'token3');
+SELECT ffrtmp.pause_job(:old_session);
+-- Started ten minutes ago, paused a minute later; the node registered again five minutes ago.
+UPDATE ffrtmp_data.jobs SET started_at = now() - interval '10 minutes' WHERE id = :old_session;
+UPDATE ffrtmp_data.job_events SET at = now() - interval '10 minutes' WHERE job_id = :old_session AND to_state = 'running';
+UPDATE ffrtmp_data.job_events SET at = now() - interval '9 minutes' WHERE job_id = :old_session AND to_state = 'paused';
+SELECT session_token AS token3 FROM ffrtmp.register_node('hp-3', cpu_cores => 8, slots => 8, tenant => 'hp-other') \gset
+UPDATE ffrtmp_data.nodes SET registered_at = now() - interval '5 minutes' WHERE id = :node3;
+\o
+SELECT is((SELECT started_at FROM ffrtmp.resume_job(:old_session)), now() - interval '1 minute',
+          'resumed by its tenant, it has run one minute');
+SELECT is(ffrtmp.node_heartbeat(:node3, :'token3', NULL), 'online', 'the new session heartbeats without a job list');
+
+SELECT results_eq(format('SELECT state, failure_reason FROM ffrtmp.jobs WHERE id = %s', :old_session),
+                  $$VALUES ('failed', 'platform_error')$$,
+                  'the previous session''s attempt ends all the same: no attempt without an owner');
 
 SELECT * FROM finish();
 ROLLBACK;
