@@ -256,7 +256,11 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 	 * Both queries lock every row before the first attempt ends: locked
 	 * lazily, a second job of the same tenant would find its usage row
 	 * already changed by this statement's first fail_attempt and be skipped
-	 * (until the next heartbeat).
+	 * (until the next heartbeat).  An attempt is the previous session's when
+	 * it started before the node registered again: started_at (the clock at
+	 * start_job), or, once the attempt was paused (resume_job moves
+	 * started_at later by the time paused), its first running event, stamped
+	 * with start_job's transaction start.
 	 */
 	static KeptQuery forget = {
 		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "',"
@@ -278,7 +282,10 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		"          WHERE j.node_id = $1 AND j.state IN ('" JOB_RUNNING "', '" JOB_PAUSED "')"
 		"            AND least(j.started_at, (SELECT min(e.at) FROM ffrtmp_data.job_events e"
 		"                                      WHERE e.job_id = j.id AND e.attempt = j.attempt"
-		"                                        AND e.to_state = '" JOB_RUNNING "')) < n.registered_at"
+		"                                        AND e.to_state = '" JOB_RUNNING "'"
+		"                                        AND EXISTS (SELECT 1 FROM ffrtmp_data.job_events p"
+		"                                                     WHERE p.job_id = j.id AND p.attempt = j.attempt"
+		"                                                       AND p.to_state = '" JOB_PAUSED "'))) < n.registered_at"
 		"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)",
 		.nargs = 1, .argtypes = {INT8OID},
 	};
