@@ -373,7 +373,8 @@ BEGIN
         END IF;
     END LOOP;
     -- Canceled, reassigned or gone: refused as report_progress refuses it.
-    j := ffrtmp_data.held_job(job_id, attempt, node, '{running}');
+    -- A paused attempt still sends what it logged up to the pause.
+    j := ffrtmp_data.held_job(job_id, attempt, node, '{running,paused}');
     INSERT INTO ffrtmp_data.job_logs (job_id, attempt, line, tenant_id, logged_at, level, source, message)
     SELECT j.id, j.attempt, (e ->> 'line')::bigint, j.tenant_id,
            LEAST(to_timestamp((e ->> 'at')::double precision), now()), e ->> 'level', e ->> 'source', e ->> 'text'
@@ -395,7 +396,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) IS
-    'Stores a running attempt''s new log lines (a JSON array of at most 1000 lines and 256 KiB; each {"line", "at", "level", "source", "text"}, text at most 1024 bytes without control characters, C1 ones included) and returns how many were new; the attempt keeps its newest 64 KiB, at most 4096 lines. Refused like report_progress: PT409 for an attempt the node no longer holds, PT404 for a job that is gone, 55P03 after 1 s waiting for a lock.';
+    'Stores a running or paused attempt''s new log lines (a JSON array of at most 1000 lines and 256 KiB; each {"line", "at", "level", "source", "text"}, text at most 1024 bytes without control characters, C1 ones included) and returns how many were new; the attempt keeps its newest 64 KiB, at most 4096 lines. Refused like report_progress: PT409 for an attempt the node no longer holds, PT404 for a job that is gone, 55P03 after 1 s waiting for a lock.';
 ALTER FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.append_job_log(bigint, integer, bigint, text, jsonb) TO ffrtmp_admin, ffrtmp_tenant;

@@ -6,6 +6,7 @@
 #include "av_messages.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,10 +103,16 @@ job_log_batch(const JobLog *log, int max_lines, int *n, int64_t *through)
 	{
 		const JobLogLine *line = line_at(log, i);
 		json_object *o = json_object_new_object();
+		char		at[32];
 
 		json_object_object_add(o, "line", json_object_new_int64(line->number));
-		/* Milliseconds are enough, and keep the number short. */
-		json_object_object_add(o, "at", json_object_new_double((double) (int64_t) (line->at * 1000) / 1000));
+		/*
+		 * Milliseconds, written as such: json-c's double format is global
+		 * (output_probe.c sets %.10g), which would round a Unix time to
+		 * whole seconds.
+		 */
+		snprintf(at, sizeof(at), "%.3f", line->at);
+		json_object_object_add(o, "at", json_object_new_double_s(line->at, at));
 		json_object_object_add(o, "level", json_object_new_string(job_log_level_name(line->level)));
 		json_object_object_add(o, "source", json_object_new_string(job_log_source_name(line->source)));
 		json_object_object_add(o, "text", json_object_new_string(line->text));

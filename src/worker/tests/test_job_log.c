@@ -61,7 +61,11 @@ main(void)
 		CHECK(job_log_batch(&log, 10, &n, &through) == NULL && n == 0 && through == 0, "an empty log has no batch");
 	}
 
-	/* A few lines, as sent. */
+	/*
+	 * A few lines, as sent, under the global double format the worker's
+	 * process sets (output_probe.c), which rounds a plain double to ten digits.
+	 */
+	json_c_set_serialization_double_format("%.10g", JSON_C_OPTION_GLOBAL);
 	job_log_add(&log, 1700000000.25, WLOG_INFO, JOB_LOG_WORKER, "started attempt 1", NULL, OUT);
 	job_log_add(&log, 1700000001.0, WLOG_ERROR, JOB_LOG_LIBAV, "mov: moov atom not found", NULL, OUT);
 	job_log_add(&log, 1700000001.0, WLOG_INFO, JOB_LOG_WORKER, "", NULL, OUT);
