@@ -5,7 +5,7 @@
 -- against the job's timeout.  Every change is an event with its actor; a
 -- tenant reaches only its own jobs; other states are refused with PT409.
 BEGIN;
-SELECT plan(58);
+SELECT plan(59);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('hp', plan => 'pro');
@@ -134,6 +134,9 @@ SELECT results_eq(format('SELECT job_id, attempt, state FROM ffrtmp.node_attempt
                   format($$VALUES (%s::bigint, 1, 'paused'::text)$$, :older), 'node_attempts tells the node it is paused');
 SELECT is(ffrtmp.report_progress(:older, 1, :node, :'token', '{"percent": 40}'), true,
           'a progress report sent just before the pause is accepted');
+SELECT is(ffrtmp.append_job_log(:older, 1, :node, :'token',
+                                '[{"line": 1, "at": 1764441600.125, "level": "info", "source": "worker", "text": "attempt 1 paused"}]'),
+          1, 'and so are the log lines the worker sends as it stops the process');
 SELECT is(ffrtmp.node_heartbeat(:node, :'token', ARRAY[:older]::bigint[]), 'online', 'the node lists its paused job');
 SELECT is((SELECT state FROM ffrtmp.jobs WHERE id = :older), 'paused', 'and keeps it');
 SELECT throws_ok(format('SELECT ffrtmp.pause_job(%s)', :older), 'PT409',
