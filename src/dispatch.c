@@ -322,6 +322,10 @@ append_paused(StringInfo sql, bool pauses, const char *tenant, const char *queue
  * every job whose running total, with what the tenant already holds, would
  * go past the limit, and a job that alone exceeds a limit is not ranked at
  * all.  Each candidate comes with its queue rank and the encoders it needs.
+ * Each carries its tenant's weight, virtual time and usage from t, and the
+ * floor is computed once (MATERIALIZED): joining t again, whose estimate is
+ * one row, made a nested loop that rescanned t and recomputed the floor for
+ * every candidate, a cost of tenants times candidates.
  * $1: jobs per tenant, $2: the current minute, $3: candidates in all,
  * $4: ffrtmp.queue_max_wait in seconds (0: never promote).
  */
@@ -343,14 +347,14 @@ candidates_sql(bool pauses)
 	append_paused(&sql, pauses, "u.tenant_id", "NULL");
 	appendStringInfoString(&sql,
 						   "   ORDER BY u.tenant_id FOR NO KEY UPDATE OF u SKIP LOCKED),"
-						   " f AS (SELECT min(vtime) AS floor FROM t),"
+						   " f AS MATERIALIZED (SELECT min(vtime) AS floor FROM t),"
 						   " c AS ("
 						   "  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority, j.qrank, j.params, j.output_url,"
-						   "         row_number() OVER w AS rank");
+						   "         t.weight, t.vtime, row_number() OVER w AS rank");
 	for (int i = 0; i < ffrtmp_quota_count; i++)
 		if (ffrtmp_quota_checks[i].taken_at & QUOTA_AT_DISPATCH)
 		{
-			appendStringInfoString(&sql, ", sum(");
+			appendStringInfo(&sql, ", t.used_%d, t.limit_%d, sum(", i, i);
 			ffrtmp_quota_append_demand(&sql, &ffrtmp_quota_checks[i], "j");
 			appendStringInfo(&sql, ") OVER w AS taken_%d", i);
 		}
@@ -384,14 +388,14 @@ candidates_sql(bool pauses)
 						   " SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor, c.qrank, ");
 	appendStringInfoString(&sql, pauses ? "ffrtmp_data.job_encoders(c.params, c.output_url, c.gpus)" : "'{}'::text[]");
 	appendStringInfoString(&sql,
-						   "   FROM c JOIN t ON t.tenant_id = c.tenant_id CROSS JOIN f"
+						   "   FROM c CROSS JOIN f"
 						   "  WHERE true");
 	for (int i = 0; i < ffrtmp_quota_count; i++)
 		if (ffrtmp_quota_checks[i].taken_at & QUOTA_AT_DISPATCH)
-			appendStringInfo(&sql, " AND (t.limit_%d IS NULL OR t.used_%d + c.taken_%d <= t.limit_%d)",
+			appendStringInfo(&sql, " AND (c.limit_%d IS NULL OR c.used_%d + c.taken_%d <= c.limit_%d)",
 							 i, i, i, i);
 	appendStringInfoString(&sql,
-						   "  ORDER BY greatest(t.vtime, f.floor) + c.rank::float8 / t.weight, c.priority DESC, c.id"
+						   "  ORDER BY greatest(c.vtime, f.floor) + c.rank::float8 / c.weight, c.priority DESC, c.id"
 						   "  LIMIT $3");
 	return ffrtmp_kept_sql(&sql);
 }
