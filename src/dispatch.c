@@ -247,29 +247,21 @@ lock_usage_briefly(Datum tenant)
 	return locked;
 }
 
+static void append_paused(StringInfo sql, bool pauses, const char *tenant, const char *queue);
+
 /*
  * Locks the usage rows of the tenants with runnable work: every row nobody
  * else holds, then, waiting briefly, the rows of the least-served few that
- * someone held (each set in tenant order, like every lock of a pass).
+ * someone held (each set in tenant order, like every lock of a pass).  A
+ * tenant paused as a whole is not waiting: a pass never waits for its row,
+ * which its submits may hold while it loads work to resume at once.
  */
 static void
-lock_waiting_tenants(void)
+lock_waiting_tenants(bool pauses)
 {
-	static KeptQuery skipped = {
-		.sql = "WITH w AS ("
-		"  SELECT u.tenant_id, u.vtime"
-		"    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
-		"   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'),"
-		" locked AS ("
-		"  SELECT u.tenant_id FROM ffrtmp_data.usage u"
-		"   WHERE u.tenant_id IN (SELECT tenant_id FROM w)"
-		"   ORDER BY u.tenant_id FOR NO KEY UPDATE SKIP LOCKED)"
-		" SELECT s.tenant_id FROM ("
-		"  SELECT w.tenant_id FROM w"
-		"   WHERE NOT EXISTS (SELECT 1 FROM locked WHERE locked.tenant_id = w.tenant_id)"
-		"   ORDER BY w.vtime, w.tenant_id LIMIT $1) s"
-		" ORDER BY s.tenant_id",
-		.nargs = 1, .argtypes = {INT4OID},
+	static KeptQuery skipped[2] = {
+		{.nargs = 1, .argtypes = {INT4OID}},
+		{.nargs = 1, .argtypes = {INT4OID}},
 	};
 	Datum		limit = Int32GetDatum(RETRY_TENANTS);
 	Datum		tenants[RETRY_TENANTS];
@@ -278,7 +270,31 @@ lock_waiting_tenants(void)
 
 	if (dispatch_lock_wait_ms == 0)
 		return;					/* the candidates query locks what is free */
-	ffrtmp_run(&skipped, &limit, NULL);
+	if (skipped[pauses].sql == NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql,
+							   "WITH w AS ("
+							   "  SELECT u.tenant_id, u.vtime"
+							   "    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
+							   "   WHERE u.queued_jobs > 0 AND l.effective_status = 'active' AND NOT ");
+		append_paused(&sql, pauses, "u.tenant_id", "NULL");
+		appendStringInfoString(&sql,
+							   "),"
+							   " locked AS ("
+							   "  SELECT u.tenant_id FROM ffrtmp_data.usage u"
+							   "   WHERE u.tenant_id IN (SELECT tenant_id FROM w)"
+							   "   ORDER BY u.tenant_id FOR NO KEY UPDATE SKIP LOCKED)"
+							   " SELECT s.tenant_id FROM ("
+							   "  SELECT w.tenant_id FROM w"
+							   "   WHERE NOT EXISTS (SELECT 1 FROM locked WHERE locked.tenant_id = w.tenant_id)"
+							   "   ORDER BY w.vtime, w.tenant_id LIMIT $1) s"
+							   " ORDER BY s.tenant_id");
+		skipped[pauses].sql = ffrtmp_kept_sql(&sql);
+	}
+	ffrtmp_run(&skipped[pauses], &limit, NULL);
 	count = (int) SPI_processed;
 	for (int i = 0; i < count; i++)
 		tenants[i] = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull),
@@ -512,10 +528,10 @@ ffrtmp_dispatch(int64 epoch)
 			shared_free += nodes[i].slots;
 	}
 
-	lock_waiting_tenants();
+	pauses = sql_has_pauses();
+	lock_waiting_tenants(pauses);
 
 	/* Enough candidates to fill every slot even when some fit no free node. */
-	pauses = sql_has_pauses();
 	if (candidates[pauses].sql == NULL)
 		candidates[pauses].sql = candidates_sql(pauses);
 	values[0] = Int32GetDatum(free_slots);
