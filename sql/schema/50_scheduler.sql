@@ -22,6 +22,7 @@ CREATE TABLE ffrtmp_data.dispatch_pauses (
     tenant_id  uuid REFERENCES ffrtmp_data.tenants (id),
     queue      text CHECK (queue IN ('live', 'default', 'batch')),
     paused_by  text NOT NULL,
+    by_admin   boolean NOT NULL DEFAULT false,
     paused_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT dispatch_pauses_scope_key UNIQUE NULLS NOT DISTINCT (tenant_id, queue)
 );
@@ -29,6 +30,7 @@ COMMENT ON TABLE ffrtmp_data.dispatch_pauses IS 'Dispatch pauses (ffrtmp.pause_d
 COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.tenant_id IS 'The tenant whose jobs wait; NULL: every tenant.';
 COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.queue IS 'The queue whose jobs wait (live, default or batch); NULL: every queue.';
 COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.paused_by IS 'The role that paused.';
+COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.by_admin IS 'Made by an administrator: only an administrator ends it.';
 COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.paused_at IS 'When the pause began.';
 ALTER TABLE ffrtmp_data.dispatch_pauses OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.dispatch_pauses ENABLE ROW LEVEL SECURITY;
