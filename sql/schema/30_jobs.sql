@@ -143,6 +143,8 @@ CREATE UNIQUE INDEX jobs_tenant_idempotency_key ON ffrtmp_data.jobs (tenant_id, 
     WHERE idempotency_key IS NOT NULL;
 -- What dispatch reads: queued jobs per tenant and queue in priority order, and the jobs each node holds.
 CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, queue, priority DESC, id) WHERE state = 'queued';
+-- And in the order they began waiting, for the jobs past ffrtmp.queue_max_wait.
+CREATE INDEX jobs_queued_since_idx ON ffrtmp_data.jobs (tenant_id, queue, greatest(run_after, updated_at), id) WHERE state = 'queued';
 CREATE INDEX jobs_node_idx ON ffrtmp_data.jobs (node_id) WHERE state IN ('assigned', 'running');
 -- What recovery reads: backoffs that end, attempts that time out.
 CREATE INDEX jobs_retrying_idx ON ffrtmp_data.jobs (run_after) WHERE state = 'retrying';

@@ -85,6 +85,8 @@ UPDATE ffrtmp_data.failure_reasons SET retryable = false
 -- queued jobs queue by queue, in priority order.
 DROP INDEX ffrtmp_data.jobs_queued_idx;
 CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, queue, priority DESC, id) WHERE state = 'queued';
+-- And in the order they began waiting, for the jobs past ffrtmp.queue_max_wait.
+CREATE INDEX jobs_queued_since_idx ON ffrtmp_data.jobs (tenant_id, queue, greatest(run_after, updated_at), id) WHERE state = 'queued';
 COMMENT ON COLUMN ffrtmp_data.jobs.queue IS 'live, default or batch: within its tenant''s share, dispatch takes live before default before batch; batch leaves ffrtmp.live_reserve free slots of the shared pool (docs/scheduler.md).';
 
 -- Dispatch paused for a tenant, a queue, or both, or for everything.
@@ -107,3 +109,19 @@ ALTER TABLE ffrtmp_data.dispatch_pauses ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.dispatch_pauses FORCE ROW LEVEL SECURITY;
 GRANT SELECT ON ffrtmp_data.dispatch_pauses TO ffrtmp_admin, ffrtmp_scheduler;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.dispatch_pauses', '');
+
+-- The fair-share clock (src/dispatch.c): the virtual time a tenant starts
+-- from when it begins waiting again, so that idling or a pause earns no burst.
+CREATE TABLE ffrtmp_data.dispatch_clock (
+    id     boolean PRIMARY KEY DEFAULT true CHECK (id),
+    vtime  double precision NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE ffrtmp_data.dispatch_clock IS 'The system virtual time of fair-share dispatch: one row, moved by each pass to the least virtual time of the tenants it found runnable; a tenant that starts waiting again starts from it.';
+COMMENT ON COLUMN ffrtmp_data.dispatch_clock.id IS 'Always true: the table has one row.';
+COMMENT ON COLUMN ffrtmp_data.dispatch_clock.vtime IS 'Least virtual time of the runnable tenants at the last pass; never goes back.';
+ALTER TABLE ffrtmp_data.dispatch_clock OWNER TO ffrtmp_owner;
+GRANT SELECT ON ffrtmp_data.dispatch_clock TO ffrtmp_admin;
+GRANT SELECT, UPDATE ON ffrtmp_data.dispatch_clock TO ffrtmp_scheduler;
+-- Not dumped (like scheduler_state): CREATE EXTENSION on restore inserts the
+-- row again, and the first pass moves it to the restored tenants' times.
+INSERT INTO ffrtmp_data.dispatch_clock DEFAULT VALUES;
