@@ -136,7 +136,8 @@ CREATE TABLE ffrtmp_data.jobs (
     updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     started_at      timestamptz,
     finished_at     timestamptz,
-    CONSTRAINT jobs_tenant_seq_key UNIQUE (tenant_id, seq)
+    CONSTRAINT jobs_tenant_seq_key UNIQUE (tenant_id, seq),
+    CONSTRAINT jobs_queue_check CHECK (queue IN ('live', 'default', 'batch'))
 );
 -- Partial: most jobs have no key and then cost no entry here.
 CREATE UNIQUE INDEX jobs_tenant_idempotency_key ON ffrtmp_data.jobs (tenant_id, idempotency_key)

@@ -87,6 +87,12 @@ DROP INDEX ffrtmp_data.jobs_queued_idx;
 CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, queue, priority DESC, id) WHERE state = 'queued';
 -- And in the order they began waiting, for the jobs past ffrtmp.queue_max_wait.
 CREATE INDEX jobs_queued_since_idx ON ffrtmp_data.jobs (tenant_id, queue, greatest(run_after, updated_at), id) WHERE state = 'queued';
+-- A queue is live, default or batch.  Release 0.1 stored any word a caller
+-- gave: such a job would wait in a queue dispatch never reads, so it moves
+-- to 'default', the queue it was given by default, before the column refuses
+-- other words.  Only the queue changes (no state, so no event or counter).
+UPDATE ffrtmp_data.jobs SET queue = 'default' WHERE queue NOT IN ('live', 'default', 'batch');
+ALTER TABLE ffrtmp_data.jobs ADD CONSTRAINT jobs_queue_check CHECK (queue IN ('live', 'default', 'batch'));
 COMMENT ON COLUMN ffrtmp_data.jobs.queue IS 'live, default or batch: within its tenant''s share, dispatch takes live before default before batch; batch leaves ffrtmp.live_reserve free slots of the shared pool (docs/scheduler.md).';
 
 -- Dispatch paused for a tenant, a queue, or both, or for everything.

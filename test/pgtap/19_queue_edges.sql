@@ -93,6 +93,10 @@ SELECT is((SELECT priority FROM ffrtmp_data.jobs WHERE state = 'assigned'), -100
           'a batch job of low priority that waited an hour goes before newer batch jobs');
 SELECT pg_temp.finish_assigned();
 
+-- 4. The column itself holds only the three queues, whatever writes it.
+SELECT throws_ok($$UPDATE ffrtmp_data.jobs SET queue = 'urgent' WHERE id = (SELECT max(id) FROM ffrtmp_data.jobs)$$,
+                 '23514', NULL, 'ffrtmp_data.jobs.queue refuses a word that is no queue');
+
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the usage counters stay exact');
 
 SELECT * FROM finish();
