@@ -4,15 +4,17 @@
  * 1. Free capacity: online nodes with free slots, and the CPU cores and GPUs
  *    their assigned and running jobs leave free.
  * 2. Candidates, fairest first (start-time fair queueing): every tenant has a
- *    virtual time, its dispatched jobs divided by its weight; a tenant that was
- *    idle starts from the least-served waiting tenant's time, so idling earns
- *    no burst.  A tenant's k-th runnable job has the key vtime + k / weight, so
- *    the tenant furthest below its weighted share goes first.  Within a
- *    tenant, jobs rank by queue (live, then default, then batch), then by
- *    priority, then age: the queue decides which of the tenant's jobs use its
- *    share, never how large the share is.  A job that has waited longer than
- *    ffrtmp.queue_max_wait ranks with live jobs, so that no queue starves
- *    another for ever.  Jobs that would take a tenant past a quota that
+ *    virtual time, its dispatched jobs divided by its weight, and the system
+ *    has one, the clock (ffrtmp_data.dispatch_clock): the least virtual time
+ *    of the tenants with runnable jobs at the last pass.  A tenant that was
+ *    idle or paused starts from the clock, so idling earns no burst.  A
+ *    tenant's k-th runnable job has the key vtime + k / weight, so the tenant
+ *    furthest below its weighted share goes first.  Within a tenant, jobs
+ *    rank by queue (live, then default, then batch), then by priority, then
+ *    age: the queue decides which of the tenant's jobs use its share, never
+ *    how large the share is.  A job that has waited longer than
+ *    ffrtmp.queue_max_wait goes before all of them, oldest first, so that
+ *    neither a queue nor a stream of higher priorities starves it for ever.  Jobs that would take a tenant past a quota that
  *    dispatch takes (CPU cores and GPUs: see the table in quota_checks.c) are
  *    left out, and so are jobs that a dispatch pause (ffrtmp.pause_dispatch,
  *    dispatch_pauses.c) holds: they stay queued, in their place.
@@ -85,7 +87,7 @@ ffrtmp_dispatch_init(void)
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("ffrtmp.queue_max_wait",
 							"Longest a job waits behind its tenant's jobs of earlier queues before it ranks with live jobs.",
-							"Within a tenant, live jobs go before default before batch; a job runnable for longer than this ranks as live, and a batch job may then use the live reserve.  0: never.",
+							"Within a tenant, live jobs go before default before batch; jobs runnable for longer than this go before all of them, oldest first, and may use the live reserve.  0: never.",
 							&queue_max_wait_s, 600, 0, 7 * 86400, PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 }
@@ -186,6 +188,44 @@ int64_array(int64 *values, int count)
 	return construct_array(datums, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
+static ArrayType *
+uuid_array(pg_uuid_t *values, int count)
+{
+	Datum	   *datums = palloc(sizeof(Datum) * Max(count, 1));
+
+	for (int i = 0; i < count; i++)
+		datums[i] = UUIDPGetDatum(&values[i]);
+	return construct_array(datums, count, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
+}
+
+/*
+ * Moves the fair-share clock to the least virtual time, after this pass, of
+ * the tenants that had candidates (tenants $1; $2 the clock as the pass read
+ * it).  A tenant whose jobs could not be read (none runnable, all paused,
+ * none within its quota, or it had none at all) holds the clock back no
+ * more: when it has runnable jobs again, it starts from the clock (its own
+ * virtual time if later), so that neither idling nor a pause earns a burst.
+ * A tenant waiting throughout is never behind the clock, so it loses nothing.
+ */
+static void
+advance_clock(pg_uuid_t *tenants, int count, double floor)
+{
+	static KeptQuery clock = {
+		.sql = "UPDATE ffrtmp_data.dispatch_clock c"
+		"   SET vtime = m.vtime"
+		"  FROM (SELECT min(greatest(u.vtime, $2)) AS vtime FROM ffrtmp_data.usage u WHERE u.tenant_id = ANY ($1)) m"
+		" WHERE c.id = true AND m.vtime > c.vtime",
+		.nargs = 2, .argtypes = {UUIDARRAYOID, FLOAT8OID},
+	};
+	Datum		values[2];
+
+	if (count == 0)
+		return;
+	values[0] = PointerGetDatum(uuid_array(tenants, count));
+	values[1] = Float8GetDatum(floor);
+	ffrtmp_run(&clock, values, NULL);
+}
+
 /* Takes the pass lock until the end of the transaction, unless another pass holds it. */
 static bool
 try_pass_lock(void)
@@ -247,29 +287,21 @@ lock_usage_briefly(Datum tenant)
 	return locked;
 }
 
+static void append_paused(StringInfo sql, bool pauses, const char *tenant, const char *queue);
+
 /*
  * Locks the usage rows of the tenants with runnable work: every row nobody
  * else holds, then, waiting briefly, the rows of the least-served few that
- * someone held (each set in tenant order, like every lock of a pass).
+ * someone held (each set in tenant order, like every lock of a pass).  A
+ * tenant paused as a whole is not waiting: a pass never waits for its row,
+ * which its submits may hold while it loads work to resume at once.
  */
 static void
-lock_waiting_tenants(void)
+lock_waiting_tenants(bool pauses)
 {
-	static KeptQuery skipped = {
-		.sql = "WITH w AS ("
-		"  SELECT u.tenant_id, u.vtime"
-		"    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
-		"   WHERE u.queued_jobs > 0 AND l.effective_status = 'active'),"
-		" locked AS ("
-		"  SELECT u.tenant_id FROM ffrtmp_data.usage u"
-		"   WHERE u.tenant_id IN (SELECT tenant_id FROM w)"
-		"   ORDER BY u.tenant_id FOR NO KEY UPDATE SKIP LOCKED)"
-		" SELECT s.tenant_id FROM ("
-		"  SELECT w.tenant_id FROM w"
-		"   WHERE NOT EXISTS (SELECT 1 FROM locked WHERE locked.tenant_id = w.tenant_id)"
-		"   ORDER BY w.vtime, w.tenant_id LIMIT $1) s"
-		" ORDER BY s.tenant_id",
-		.nargs = 1, .argtypes = {INT4OID},
+	static KeptQuery skipped[2] = {
+		{.nargs = 1, .argtypes = {INT4OID}},
+		{.nargs = 1, .argtypes = {INT4OID}},
 	};
 	Datum		limit = Int32GetDatum(RETRY_TENANTS);
 	Datum		tenants[RETRY_TENANTS];
@@ -278,7 +310,31 @@ lock_waiting_tenants(void)
 
 	if (dispatch_lock_wait_ms == 0)
 		return;					/* the candidates query locks what is free */
-	ffrtmp_run(&skipped, &limit, NULL);
+	if (skipped[pauses].sql == NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql,
+							   "WITH w AS ("
+							   "  SELECT u.tenant_id, u.vtime"
+							   "    FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
+							   "   WHERE u.queued_jobs > 0 AND l.effective_status = 'active' AND NOT ");
+		append_paused(&sql, pauses, "u.tenant_id", "NULL");
+		appendStringInfoString(&sql,
+							   "),"
+							   " locked AS ("
+							   "  SELECT u.tenant_id FROM ffrtmp_data.usage u"
+							   "   WHERE u.tenant_id IN (SELECT tenant_id FROM w)"
+							   "   ORDER BY u.tenant_id FOR NO KEY UPDATE SKIP LOCKED)"
+							   " SELECT s.tenant_id FROM ("
+							   "  SELECT w.tenant_id FROM w"
+							   "   WHERE NOT EXISTS (SELECT 1 FROM locked WHERE locked.tenant_id = w.tenant_id)"
+							   "   ORDER BY w.vtime, w.tenant_id LIMIT $1) s"
+							   " ORDER BY s.tenant_id");
+		skipped[pauses].sql = ffrtmp_kept_sql(&sql);
+	}
+	ffrtmp_run(&skipped[pauses], &limit, NULL);
 	count = (int) SPI_processed;
 	for (int i = 0; i < count; i++)
 		tenants[i] = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull),
@@ -300,14 +356,64 @@ append_paused(StringInfo sql, bool pauses, const char *tenant, const char *queue
 }
 
 /*
- * The candidates, fairest first.  A tenant's runnable jobs are ranked by
- * queue (a job waiting longer than $4 seconds ranking as live), then by
- * priority, then age; each queue's are read in index order, at most $1 of
- * them, and a paused queue's (or tenant's) not at all.  The quotas a dispatch
- * takes (the quota table's QUOTA_AT_DISPATCH rows: CPU cores, GPUs) leave out
- * every job whose running total, with what the tenant already holds, would
- * go past the limit, and a job that alone exceeds a limit is not ranked at
- * all.  Each candidate comes with its queue rank and the encoders it needs.
+ * The jobs of tenant t in queue qs.name that a pass reads: the first $1 in
+ * priority order, and, when $4 > 0, the first $1 of those waiting longer
+ * than $4 seconds in the order they began waiting (each by its index,
+ * jobs_queued_idx and jobs_queued_since_idx), so that an aged job behind
+ * many of higher priority is still read.  A job in both lists comes twice;
+ * the caller keeps one.  A paused queue's jobs are not read at all.
+ */
+static void
+append_queue_reads(StringInfo sql, bool pauses)
+{
+	for (int aged = 0; aged <= 1; aged++)
+	{
+		appendStringInfoString(sql, aged ? " UNION ALL (" : "(");
+		appendStringInfoString(sql,
+							   "SELECT q.* FROM ffrtmp_data.jobs q"
+							   " WHERE q.tenant_id = t.tenant_id AND q.queue = qs.name"
+							   "   AND q.state = '" JOB_QUEUED "' AND q.run_after <= now() AND NOT ");
+		append_paused(sql, pauses, "t.tenant_id", "qs.name");
+		if (aged)
+			appendStringInfoString(sql,
+								   " AND $4 > 0 AND greatest(q.run_after, q.updated_at) < now() - make_interval(secs => $4)");
+
+		/*
+		 * A job that alone exceeds a limit (lowered since it was submitted)
+		 * can never run: it stays queued, out of the ranking, so that its
+		 * demand does not hold up every job of the tenant ranked after it.
+		 */
+		for (int i = 0; i < ffrtmp_quota_count; i++)
+			if (ffrtmp_quota_checked_for_fit(&ffrtmp_quota_checks[i]))
+			{
+				appendStringInfo(sql, " AND (t.limit_%d IS NULL OR ", i);
+				ffrtmp_quota_append_demand(sql, &ffrtmp_quota_checks[i], "q");
+				appendStringInfo(sql, " <= t.limit_%d)", i);
+			}
+		appendStringInfoString(sql, aged ? " ORDER BY greatest(q.run_after, q.updated_at), q.id LIMIT $1)"
+							   : " ORDER BY q.priority DESC, q.id LIMIT $1)");
+	}
+}
+
+/*
+ * The candidates, fairest first.  A tenant's runnable jobs are ranked: first
+ * those waiting longer than $4 seconds, oldest first, whatever their queue
+ * and priority (they rank as live: queue rank 0, and waiting_since set); then
+ * by queue, then by priority, then age.  At most $1 of each queue's jobs are
+ * read in priority order and $1 in waiting order (append_queue_reads).  The
+ * quotas a dispatch takes (the quota table's QUOTA_AT_DISPATCH rows: CPU
+ * cores, GPUs) leave out every job whose running total, with what the tenant
+ * already holds, would go past the limit, and a job that alone exceeds a
+ * limit is not ranked at all.  Each candidate comes with its queue rank and
+ * the encoders it needs.
+ * Each carries its tenant's weight, virtual time and usage from t, and the
+ * floor is computed once (MATERIALIZED): joining t again, whose estimate is
+ * one row, made a nested loop that rescanned t and recomputed the floor for
+ * every candidate, a cost of tenants times candidates.  The floor is the
+ * fair-share clock (ffrtmp_data.dispatch_clock, read by its key: a
+ * sequential scan, disabled in a pass, would cost enough to make the
+ * statement JIT-compiled, a second a pass); with release 0.1's SQL, which
+ * has none, the least virtual time of the waiting tenants.
  * $1: jobs per tenant, $2: the current minute, $3: candidates in all,
  * $4: ffrtmp.queue_max_wait in seconds (0: never promote).
  */
@@ -328,56 +434,47 @@ candidates_sql(bool pauses)
 	/* A tenant paused as a whole is not waiting: it sets no floor and locks nothing. */
 	append_paused(&sql, pauses, "u.tenant_id", "NULL");
 	appendStringInfoString(&sql,
-						   "   ORDER BY u.tenant_id FOR NO KEY UPDATE OF u SKIP LOCKED),"
-						   " f AS (SELECT min(vtime) AS floor FROM t),"
+						   "   ORDER BY u.tenant_id FOR NO KEY UPDATE OF u SKIP LOCKED),");
+	appendStringInfoString(&sql, pauses
+						   ? " f AS MATERIALIZED (SELECT vtime AS floor FROM ffrtmp_data.dispatch_clock WHERE id = true),"
+						   : " f AS MATERIALIZED (SELECT min(vtime) AS floor FROM t),");
+	appendStringInfoString(&sql,
 						   " c AS ("
 						   "  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority, j.qrank, j.params, j.output_url,"
-						   "         row_number() OVER w AS rank");
+						   "         t.weight, t.vtime, row_number() OVER w AS rank");
 	for (int i = 0; i < ffrtmp_quota_count; i++)
 		if (ffrtmp_quota_checks[i].taken_at & QUOTA_AT_DISPATCH)
 		{
-			appendStringInfoString(&sql, ", sum(");
+			appendStringInfo(&sql, ", t.used_%d, t.limit_%d, sum(", i, i);
 			ffrtmp_quota_append_demand(&sql, &ffrtmp_quota_checks[i], "j");
 			appendStringInfo(&sql, ") OVER w AS taken_%d", i);
 		}
 	appendStringInfoString(&sql,
 						   "    FROM t CROSS JOIN LATERAL ("
 						   "     SELECT q.id, q.tenant_id, q.cpu_cores, q.gpus, q.priority, q.params, q.output_url,"
-						   "            CASE WHEN $4 > 0 AND greatest(q.run_after, q.updated_at) < now() - make_interval(secs => $4)"
-						   "                 THEN " CppAsString2(QUEUE_RANK_LIVE) " ELSE qs.rank END AS qrank"
-						   "       FROM (VALUES ('live', 0), ('default', 1), ('batch', 2)) qs(name, rank)"
-						   "       CROSS JOIN LATERAL ("
-						   "           SELECT q.* FROM ffrtmp_data.jobs q"
-						   "            WHERE q.tenant_id = t.tenant_id AND q.queue = qs.name"
-						   "              AND q.state = '" JOB_QUEUED "' AND q.run_after <= now() AND NOT ");
-	append_paused(&sql, pauses, "t.tenant_id", "qs.name");
-	/*
-	 * A job that alone exceeds a limit (lowered since it was submitted) can
-	 * never run: it stays queued, out of the ranking, so that its demand does
-	 * not hold up every job of the tenant ranked after it.
-	 */
-	for (int i = 0; i < ffrtmp_quota_count; i++)
-		if (ffrtmp_quota_checked_for_fit(&ffrtmp_quota_checks[i]))
-		{
-			appendStringInfo(&sql, " AND (t.limit_%d IS NULL OR ", i);
-			ffrtmp_quota_append_demand(&sql, &ffrtmp_quota_checks[i], "q");
-			appendStringInfo(&sql, " <= t.limit_%d)", i);
-		}
+						   "            CASE WHEN a.waiting_since IS NOT NULL THEN " CppAsString2(QUEUE_RANK_LIVE) " ELSE q.rank END AS qrank,"
+						   "            a.waiting_since"
+						   "       FROM (SELECT DISTINCT ON (q.id) q.*, qs.rank"
+						   "               FROM (VALUES ('live', 0), ('default', 1), ('batch', 2)) qs(name, rank)"
+						   "               CROSS JOIN LATERAL (");
+	append_queue_reads(&sql, pauses);
 	appendStringInfoString(&sql,
-						   "            ORDER BY q.priority DESC, q.id LIMIT $1) q"
-						   "      ORDER BY qrank, q.priority DESC, q.id LIMIT $1) j"
-						   "  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.qrank, j.priority DESC, j.id))"
+						   "               ) q ORDER BY q.id) q"
+						   "       CROSS JOIN LATERAL (SELECT CASE WHEN $4 > 0 AND greatest(q.run_after, q.updated_at) < now() - make_interval(secs => $4)"
+						   "                                       THEN greatest(q.run_after, q.updated_at) END AS waiting_since) a"
+						   "      ORDER BY qrank, a.waiting_since NULLS LAST, q.priority DESC, q.id LIMIT $1) j"
+						   "  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.qrank, j.waiting_since NULLS LAST, j.priority DESC, j.id))"
 						   " SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor, c.qrank, ");
 	appendStringInfoString(&sql, pauses ? "ffrtmp_data.job_encoders(c.params, c.output_url, c.gpus)" : "'{}'::text[]");
 	appendStringInfoString(&sql,
-						   "   FROM c JOIN t ON t.tenant_id = c.tenant_id CROSS JOIN f"
+						   "   FROM c CROSS JOIN f"
 						   "  WHERE true");
 	for (int i = 0; i < ffrtmp_quota_count; i++)
 		if (ffrtmp_quota_checks[i].taken_at & QUOTA_AT_DISPATCH)
-			appendStringInfo(&sql, " AND (t.limit_%d IS NULL OR t.used_%d + c.taken_%d <= t.limit_%d)",
+			appendStringInfo(&sql, " AND (c.limit_%d IS NULL OR c.used_%d + c.taken_%d <= c.limit_%d)",
 							 i, i, i, i);
 	appendStringInfoString(&sql,
-						   "  ORDER BY greatest(t.vtime, f.floor) + c.rank::float8 / t.weight, c.priority DESC, c.id"
+						   "  ORDER BY greatest(c.vtime, f.floor) + c.rank::float8 / c.weight, c.priority DESC, c.id"
 						   "  LIMIT $3");
 	return ffrtmp_kept_sql(&sql);
 }
@@ -461,9 +558,11 @@ ffrtmp_dispatch(int64 epoch)
 	int			matched = 0;
 	Datum		values[4];
 	bool		isnull;
-	int			assigned;
+	int			assigned = 0;
 	double		floor = 0;
 	bool		pauses;
+	pg_uuid_t  *waiting;
+	int			waiting_count;
 
 	/* A stale leader is refused; another pass at work will do this one's work. */
 	ffrtmp_require_epoch(epoch);
@@ -494,10 +593,10 @@ ffrtmp_dispatch(int64 epoch)
 			shared_free += nodes[i].slots;
 	}
 
-	lock_waiting_tenants();
+	pauses = ffrtmp_sql_is_0_2();
+	lock_waiting_tenants(pauses);
 
 	/* Enough candidates to fill every slot even when some fit no free node. */
-	pauses = ffrtmp_sql_is_0_2();
 	if (candidates[pauses].sql == NULL)
 		candidates[pauses].sql = candidates_sql(pauses);
 	values[0] = Int32GetDatum(free_slots);
@@ -508,6 +607,13 @@ ffrtmp_dispatch(int64 epoch)
 
 	jobs = palloc(sizeof(int64) * Max(free_slots, 1));
 	job_nodes = palloc(sizeof(int64) * Max(free_slots, 1));
+	waiting_count = (int) SPI_processed;
+	waiting = palloc(sizeof(pg_uuid_t) * Max(waiting_count, 1));
+	for (int c = 0; c < waiting_count; c++)
+	{
+		waiting[c] = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[c], SPI_tuptable->tupdesc, 2, &isnull));
+		floor = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[c], SPI_tuptable->tupdesc, 5, &isnull));
+	}
 	for (uint64 c = 0; c < SPI_processed && matched < free_slots; c++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[c];
@@ -519,7 +625,6 @@ ffrtmp_dispatch(int64 epoch)
 		Names		encoders = names_from_array(SPI_getbinval(row, desc, 7, &isnull));
 		FreeNode   *chosen;
 
-		floor = DatumGetFloat8(SPI_getbinval(row, desc, 5, &isnull));
 		chosen = best_fit(nodes, node_count, &tenant, cores, gpus, &encoders);
 		/* Batch work leaves the shared pool's last live_reserve slots free. */
 		if (chosen == NULL && (queue_rank < QUEUE_RANK_BATCH || shared_free > live_reserve))
@@ -536,7 +641,11 @@ ffrtmp_dispatch(int64 epoch)
 		matched++;
 	}
 	if (matched == 0)
+	{
+		if (pauses)
+			advance_clock(waiting, waiting_count, floor);
 		return 0;
+	}
 
 	values[0] = PointerGetDatum(int64_array(jobs, matched));
 	values[1] = PointerGetDatum(int64_array(job_nodes, matched));
@@ -562,6 +671,8 @@ ffrtmp_dispatch(int64 epoch)
 		values[1] = Float8GetDatum(floor);
 		ffrtmp_run(&advance, values, NULL);
 	}
+	if (pauses)
+		advance_clock(waiting, waiting_count, floor);
 	return assigned;
 }
 

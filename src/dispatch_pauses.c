@@ -9,7 +9,9 @@
  * Who may pause what: administrators any tenant, any queue, or everything
  * (tenant => NULL); a tenant principal its own tenant only (tenant => NULL
  * means its own tenant, and naming another is refused with 42501 by the
- * tenant lookup, which cannot tell it whether that tenant exists).
+ * tenant lookup, which cannot tell it whether that tenant exists).  A pause
+ * an administrator made only an administrator ends: a tenant's resume of it
+ * is refused (42501), and tenants see "administrator" as who paused.
  *
  * Both calls are idempotent and return whether they changed anything; the
  * row is written under FORCEd row-level security as the table's owner.
@@ -33,13 +35,40 @@ pause_scope(FunctionCallInfo fcinfo, pg_uuid_t *tenant, bool *tenant_is_null, ch
 		*tenant = ffrtmp_target_tenant(ffrtmp_tenant_arg_text(fcinfo, 0));
 }
 
+/*
+ * An administrator's pause binds tenants: a tenant principal cannot end it
+ * (42501), and an administrator pausing what a tenant paused takes the pause
+ * over, so that the tenant cannot end that one either.
+ */
+static void
+refuse_admin_pause(Datum *values, const char *nulls)
+{
+	static KeptQuery by_admin = {
+		.sql = "SELECT 1 FROM ffrtmp_data.dispatch_pauses"
+		" WHERE tenant_id IS NOT DISTINCT FROM $1 AND queue IS NOT DISTINCT FROM $2 AND by_admin",
+		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
+	};
+
+	ffrtmp_run(&by_admin, values, nulls);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("an administrator paused this dispatch"),
+				 errhint("Only an administrator can resume it; ask one to call ffrtmp.resume_dispatch.")));
+}
+
 static bool
 change_pause(FunctionCallInfo fcinfo, bool pause)
 {
 	static KeptQuery insert = {
-		.sql = "INSERT INTO ffrtmp_data.dispatch_pauses (tenant_id, queue, paused_by)"
-		" VALUES ($1, $2, ffrtmp_data.actor())"
+		.sql = "INSERT INTO ffrtmp_data.dispatch_pauses (tenant_id, queue, paused_by, by_admin)"
+		" VALUES ($1, $2, ffrtmp_data.actor(), $3)"
 		" ON CONFLICT ON CONSTRAINT dispatch_pauses_scope_key DO NOTHING",
+		.nargs = 3, .argtypes = {UUIDOID, TEXTOID, BOOLOID},
+	};
+	static KeptQuery take_over = {
+		.sql = "UPDATE ffrtmp_data.dispatch_pauses SET by_admin = true, paused_by = ffrtmp_data.actor()"
+		" WHERE tenant_id IS NOT DISTINCT FROM $1 AND queue IS NOT DISTINCT FROM $2 AND NOT by_admin",
 		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
 	};
 	static KeptQuery delete = {
@@ -49,19 +78,27 @@ change_pause(FunctionCallInfo fcinfo, bool pause)
 	};
 	pg_uuid_t	tenant;
 	bool		all_tenants;
+	bool		admin;
 	char	   *queue;
-	Datum		values[2];
-	char		nulls[2] = {' ', ' '};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
 	bool		changed;
 
 	SPI_connect();
 	pause_scope(fcinfo, &tenant, &all_tenants, &queue);
+	admin = ffrtmp_caller_admin();
 	values[0] = all_tenants ? (Datum) 0 : UUIDPGetDatum(&tenant);
 	nulls[0] = all_tenants ? 'n' : ' ';
 	values[1] = queue ? CStringGetTextDatum(queue) : (Datum) 0;
 	nulls[1] = queue ? ' ' : 'n';
+	values[2] = BoolGetDatum(admin);
+	if (!pause && !admin)
+		refuse_admin_pause(values, nulls);
 	ffrtmp_run(pause ? &insert : &delete, values, nulls);
 	changed = SPI_processed > 0;
+	/* The pause was in force already: still false, but now the administrator's. */
+	if (pause && admin && !changed)
+		ffrtmp_run(&take_over, values, nulls);
 	SPI_finish();
 	/* A resume may let work run at once. */
 	if (changed && !pause)

@@ -144,13 +144,16 @@ CREATE TABLE ffrtmp_data.jobs (
     started_at      timestamptz,
     finished_at     timestamptz,
     retry_all_failures boolean NOT NULL DEFAULT false,
-    CONSTRAINT jobs_tenant_seq_key UNIQUE (tenant_id, seq)
+    CONSTRAINT jobs_tenant_seq_key UNIQUE (tenant_id, seq),
+    CONSTRAINT jobs_queue_check CHECK (queue IN ('live', 'default', 'batch'))
 );
 -- Partial: most jobs have no key and then cost no entry here.
 CREATE UNIQUE INDEX jobs_tenant_idempotency_key ON ffrtmp_data.jobs (tenant_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 -- What dispatch reads: queued jobs per tenant and queue in priority order, and the jobs each node holds.
 CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, queue, priority DESC, id) WHERE state = 'queued';
+-- And in the order they began waiting, for the jobs past ffrtmp.queue_max_wait.
+CREATE INDEX jobs_queued_since_idx ON ffrtmp_data.jobs (tenant_id, queue, greatest(run_after, updated_at), id) WHERE state = 'queued';
 CREATE INDEX jobs_node_idx ON ffrtmp_data.jobs (node_id) WHERE state IN ('assigned', 'running', 'paused');
 -- What recovery reads: backoffs that end, attempts that time out.
 CREATE INDEX jobs_retrying_idx ON ffrtmp_data.jobs (run_after) WHERE state = 'retrying';

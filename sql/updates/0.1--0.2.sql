@@ -104,6 +104,14 @@ UPDATE ffrtmp_data.failure_reasons SET retryable = false
 -- queued jobs queue by queue, in priority order.
 DROP INDEX ffrtmp_data.jobs_queued_idx;
 CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, queue, priority DESC, id) WHERE state = 'queued';
+-- And in the order they began waiting, for the jobs past ffrtmp.queue_max_wait.
+CREATE INDEX jobs_queued_since_idx ON ffrtmp_data.jobs (tenant_id, queue, greatest(run_after, updated_at), id) WHERE state = 'queued';
+-- A queue is live, default or batch.  Release 0.1 stored any word a caller
+-- gave: such a job would wait in a queue dispatch never reads, so it moves
+-- to 'default', the queue it was given by default, before the column refuses
+-- other words.  Only the queue changes (no state, so no event or counter).
+UPDATE ffrtmp_data.jobs SET queue = 'default' WHERE queue NOT IN ('live', 'default', 'batch');
+ALTER TABLE ffrtmp_data.jobs ADD CONSTRAINT jobs_queue_check CHECK (queue IN ('live', 'default', 'batch'));
 COMMENT ON COLUMN ffrtmp_data.jobs.queue IS 'live, default or batch: within its tenant''s share, dispatch takes live before default before batch; batch leaves ffrtmp.live_reserve free slots of the shared pool (docs/scheduler.md).';
 
 -- Dispatch paused for a tenant, a queue, or both, or for everything.
@@ -111,6 +119,7 @@ CREATE TABLE ffrtmp_data.dispatch_pauses (
     tenant_id  uuid REFERENCES ffrtmp_data.tenants (id),
     queue      text CHECK (queue IN ('live', 'default', 'batch')),
     paused_by  text NOT NULL,
+    by_admin   boolean NOT NULL DEFAULT false,
     paused_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT dispatch_pauses_scope_key UNIQUE NULLS NOT DISTINCT (tenant_id, queue)
 );
@@ -118,6 +127,7 @@ COMMENT ON TABLE ffrtmp_data.dispatch_pauses IS 'Dispatch pauses (ffrtmp.pause_d
 COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.tenant_id IS 'The tenant whose jobs wait; NULL: every tenant.';
 COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.queue IS 'The queue whose jobs wait (live, default or batch); NULL: every queue.';
 COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.paused_by IS 'The role that paused.';
+COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.by_admin IS 'Made by an administrator: only an administrator ends it.';
 COMMENT ON COLUMN ffrtmp_data.dispatch_pauses.paused_at IS 'When the pause began.';
 ALTER TABLE ffrtmp_data.dispatch_pauses OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.dispatch_pauses ENABLE ROW LEVEL SECURITY;
@@ -311,3 +321,18 @@ COMMENT ON COLUMN ffrtmp_data.usage.active_jobs IS 'Jobs queued, assigned, runni
 COMMENT ON COLUMN ffrtmp_data.usage.running_jobs IS 'Jobs assigned, running or paused on a node.';
 COMMENT ON COLUMN ffrtmp_data.usage.cpu_cores_used IS 'CPU cores held by assigned, running and paused jobs.';
 COMMENT ON COLUMN ffrtmp_data.usage.gpus_used IS 'GPUs held by assigned, running and paused jobs.';
+-- The fair-share clock (src/dispatch.c): the virtual time a tenant starts
+-- from when it begins waiting again, so that idling or a pause earns no burst.
+CREATE TABLE ffrtmp_data.dispatch_clock (
+    id     boolean PRIMARY KEY DEFAULT true CHECK (id),
+    vtime  double precision NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE ffrtmp_data.dispatch_clock IS 'The system virtual time of fair-share dispatch: one row, moved by each pass to the least virtual time of the tenants it found runnable; a tenant that starts waiting again starts from it.';
+COMMENT ON COLUMN ffrtmp_data.dispatch_clock.id IS 'Always true: the table has one row.';
+COMMENT ON COLUMN ffrtmp_data.dispatch_clock.vtime IS 'Least virtual time of the runnable tenants at the last pass; never goes back.';
+ALTER TABLE ffrtmp_data.dispatch_clock OWNER TO ffrtmp_owner;
+GRANT SELECT ON ffrtmp_data.dispatch_clock TO ffrtmp_admin;
+GRANT SELECT, UPDATE ON ffrtmp_data.dispatch_clock TO ffrtmp_scheduler;
+-- Not dumped (like scheduler_state): CREATE EXTENSION on restore inserts the
+-- row again, and the first pass moves it to the restored tenants' times.
+INSERT INTO ffrtmp_data.dispatch_clock DEFAULT VALUES;

@@ -118,27 +118,34 @@ refuse(JobParamsVerdict *verdict, const char *param, const char *hint, const cha
 	return false;
 }
 
+/*
+ * The position of word in a space-separated list, or -1.  A word is one
+ * item: "live default" is in no list, though both its words are in one.
+ */
+static int
+word_position(const char *word, const char *list)
+{
+	size_t		len = strlen(word);
+	int			position = 0;
+
+	if (len == 0 || strchr(word, ' ') != NULL)
+		return -1;
+	for (const char *p = list; *p; p += strcspn(p, " "), p += (*p == ' '), position++)
+		if (strncmp(p, word, len) == 0 && (p[len] == ' ' || p[len] == '\0'))
+			return position;
+	return -1;
+}
+
 int
 job_params_speed_rank(const char *preset)
 {
-	size_t		len = strlen(preset);
-	int			rank = 0;
-
-	for (const char *p = ENCODER_PRESETS; *p; p += strcspn(p, " "), p += (*p == ' '), rank++)
-		if (len > 0 && strncmp(p, preset, len) == 0 && (p[len] == ' ' || p[len] == '\0'))
-			return rank;
-	return -1;
+	return word_position(preset, ENCODER_PRESETS);
 }
 
 bool
 job_params_word_in(const char *word, const char *list)
 {
-	size_t		len = strlen(word);
-
-	for (const char *p = list; *p; p += strcspn(p, " "), p += (*p == ' '))
-		if (len > 0 && strncmp(p, word, len) == 0 && (p[len] == ' ' || p[len] == '\0'))
-			return true;
-	return false;
+	return word_position(word, list) >= 0;
 }
 
 const JobParamsNode *

@@ -50,6 +50,8 @@ SELECT is((SELECT running_jobs FROM ffrtmp.tenant_stats('capped')), 2, 'not even
 
 -- Dedicated nodes run their tenant's jobs only; GPU jobs go to GPU nodes only.
 UPDATE ffrtmp_data.nodes SET state = 'draining' WHERE name IN ('pool-20', 'pool-big');
+-- Alone: the tenants above, still backlogged, would share these nodes fairly.
+UPDATE ffrtmp_data.jobs SET state = 'canceled' WHERE state = 'queued';
 SELECT ffrtmp.create_tenant('owner', plan => 'pro');
 SELECT ffrtmp.create_tenant('other', plan => 'pro');
 SELECT ffrtmp.register_node('owner-1', cpu_cores => 8, slots => 8, tenant => 'owner');

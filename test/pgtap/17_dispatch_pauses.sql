@@ -3,7 +3,7 @@
 -- running jobs go on; resuming dispatches them.  Administrators pause any
 -- tenant, a queue or everything; a tenant principal its own tenant only.
 BEGIN;
-SELECT plan(34);
+SELECT plan(44);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('p-a', plan => 'pro');
@@ -96,6 +96,42 @@ SELECT ok(ffrtmp.resume_dispatch(), 'the tenant principal resumes its own tenant
 RESET ROLE;
 SELECT ffrtmp.resume_dispatch(queue => 'live');
 SELECT is(ffrtmp.dispatch(), 1, 'its queued batch job is dispatched');
+
+-- 6. An administrator's pause binds the tenant: its principal cannot end it,
+-- and does not learn the administrator's role name.
+SELECT ffrtmp.pause_dispatch('p-a', 'batch');
+SET ROLE tap_pause_a;
+SELECT throws_ok($$SELECT ffrtmp.resume_dispatch(queue => 'batch')$$, '42501', 'an administrator paused this dispatch',
+                 'a tenant principal cannot end an administrator''s pause of its tenant');
+SELECT is((SELECT paused_by FROM ffrtmp.dispatch_pauses WHERE queue = 'batch'), 'administrator',
+          'it sees "administrator" as who paused, not the role');
+SELECT ok(ffrtmp.pause_dispatch(queue => 'default'), 'it pauses its default queue');
+SELECT is((SELECT paused_by FROM ffrtmp.dispatch_pauses WHERE queue = 'default'), 'tap_pause_a', 'and sees its own role there');
+RESET ROLE;
+CREATE FUNCTION pg_temp.hint_as(who text, sql text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    hint text;
+BEGIN
+    EXECUTE format('SET LOCAL ROLE %I', who);
+    EXECUTE sql;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
+    RETURN hint;
+END $f$;
+SELECT alike(pg_temp.hint_as('tap_pause_a', $$SELECT ffrtmp.resume_dispatch(queue => 'batch')$$), '%administrator%',
+            'the refusal hints whom to ask');
+RESET ROLE;
+SELECT is((SELECT paused_by FROM ffrtmp.dispatch_pauses WHERE queue = 'batch'), current_user::text,
+          'an administrator sees the role that paused');
+SELECT ok(NOT ffrtmp.pause_dispatch('p-a', 'default'), 'an administrator pausing what the tenant paused: already in force');
+SET ROLE tap_pause_a;
+SELECT throws_ok($$SELECT ffrtmp.resume_dispatch(queue => 'default')$$, '42501', NULL,
+                 'but now it is the administrator''s pause: the tenant cannot end it');
+RESET ROLE;
+SELECT ok(ffrtmp.resume_dispatch('p-a', 'batch') AND ffrtmp.resume_dispatch('p-a', 'default'), 'an administrator ends both');
+SELECT is((SELECT count(*) FROM ffrtmp.dispatch_pauses WHERE tenant_name = 'p-a'), 0::bigint, 'no pause of p-a is left');
+
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the usage counters stay exact');
 
 SELECT * FROM finish();

@@ -203,6 +203,11 @@ test_helpers(void)
 		  strcmp(job_params_encoder("av1", 0), "libsvtav1") == 0 && strcmp(job_params_encoder("opus", 0), "libopus") == 0,
 		  "h265, vp9, av1 and opus map to Debian's encoders");
 	CHECK(job_params_encoder("copy", 0) == NULL, "copy has no encoder");
+	CHECK(job_params_word_in("default", "live default batch") && !job_params_word_in("live default", "live default batch") &&
+		  !job_params_word_in("", "live default batch"),
+		  "a word of a list is one of its items, never two of them with the space between");
+	CHECK(job_params_speed_rank("fast") == 5 && job_params_speed_rank("fast faster") == -1,
+		  "an encoder preset is one word too");
 	{
 		/* What dispatch matches against a node's encoders: what the worker will open. */
 		JobParamsNode items[2] = {
