@@ -13,7 +13,7 @@ packages=(
   build-essential
   postgresql-15 postgresql-server-dev-15 libpq-dev
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
-  # recurring jobs (docs/recurring.md, test/t/037_recurring_pg_cron.pl)
+  # recurring jobs (docs/recurring.md, test/t/047_recurring_pg_cron.pl)
   postgresql-15-cron
   # ffrtmp-worker: libav* to build it, ffmpeg/ffprobe and an RTMP server to test it
   pkg-config libjson-c-dev libseccomp-dev

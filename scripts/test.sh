@@ -78,7 +78,7 @@ cp "$repo"/src/*.c "$repo"/src/*.h "$work/src/"
 cp "$repo"/src/common/*.c "$repo"/src/common/*.h "$work/src/common/"
 # ffrtmp-worker and ffrtmp-transcode go with them, for the end-to-end tests
 # (test/t/005-007), which find them through FFRTMP_WORKER and FFRTMP_TRANSCODE;
-# ffrtmp-webhooks, for test/t/035_webhooks.pl (FFRTMP_WEBHOOKS).
+# ffrtmp-webhooks, for test/t/038_webhooks.pl (FFRTMP_WEBHOOKS).
 mkdir -p "$work/bin"
 cp "$repo/src/worker/ffrtmp-worker" "$repo/src/worker/ffrtmp-transcode" "$repo/src/webhooks/ffrtmp-webhooks" "$work/bin/"
 chown -R postgres "$work" 2>/dev/null || true

@@ -1,7 +1,7 @@
 -- ffrtmp.wait_for_job: answers at once for a job already in a final state,
 -- returns the job as it is when the timeout passes, bounds the timeout, and
 -- treats another tenant's job like a job that does not exist.  (A job ending
--- while another session commits: test/t/036_wait_for_job.pl, since
+-- while another session commits: test/t/046_wait_for_job.pl, since
 -- isolationtester only sees a session waiting for a lock, not for a
 -- condition variable.)
 BEGIN;

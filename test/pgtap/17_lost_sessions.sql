@@ -4,7 +4,7 @@
 -- every live node makes (node_heartbeat, fetch_assigned, start_job) end them
 -- as platform_error, retried per max_attempts.  Reads never write.  A node
 -- whose session lives keeps its attempts; a tenant's call touches its own
--- tenant's nodes only.  test/t/035_lost_session.pl kills a real session.
+-- tenant's nodes only.  test/t/037_lost_session.pl kills a real session.
 BEGIN;
 SELECT plan(20);
 
