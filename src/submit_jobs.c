@@ -337,7 +337,8 @@ require_batch_quotas(const TenantUsage *usage, JobRequest *jobs, int64 *existing
 					 errmsg("tenant \"%s\" has no room for %d more %s under its quota of %lld",
 							usage->name, fresh, quota->unit, (long long) usage->limit[i]),
 					 errdetail("%lld are taken; no job of the batch was submitted.", (long long) usage->used[i]),
-					 errhint("Submit a smaller batch, or: %s", quota->hint)));
+					 errhint("%s Or submit a smaller batch: %lld jobs fit now.", quota->hint,
+							 (long long) Max(usage->limit[i] - usage->used[i], 0))));
 	}
 }
 

@@ -3,7 +3,7 @@
 -- refused naming its index and field, and nothing is written; the quotas are
 -- checked for the whole batch; idempotency keys are honoured per job.
 BEGIN;
-SELECT plan(34);
+SELECT plan(35);
 
 SELECT ffrtmp.create_tenant('sj', plan => 'pro');
 SELECT id AS sj_id FROM ffrtmp.tenants WHERE name = 'sj' \gset
@@ -83,6 +83,19 @@ SELECT is((SELECT count(*) FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}
 SELECT throws_ok($$SELECT * FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}, {"input_url": "testsrc://"}, {"input_url": "testsrc://"}]', tenant => 'sj-small')$$,
                  'PT429', 'tenant "sj-small" has no room for 3 more active jobs under its quota of 5',
                  'a batch of 3 more, of which 2 would fit, is refused whole');
+CREATE FUNCTION pg_temp.hint_of(statement text) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+    hint text;
+BEGIN
+    EXECUTE statement;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
+    RETURN hint;
+END
+$fn$;
+SELECT alike(pg_temp.hint_of($$SELECT * FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}, {"input_url": "testsrc://"}, {"input_url": "testsrc://"}]', tenant => 'sj-small')$$),
+            '% Or submit a smaller batch: 2 jobs fit now.', 'and the hint says how many would');
 SELECT is(pg_temp.written('sj-small'), '3 jobs, 3 events, 3 submitted', 'and nothing of it was written');
 SELECT throws_ok($$SELECT * FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}, {"input_url": "testsrc://", "cpu_cores": 4}]', tenant => 'sj-small')$$,
                  '22023', 'jobs[1]: job needs 4 cpu_cores but tenant "sj-small" may use at most 2',
