@@ -17,7 +17,7 @@ PG_FUNCTION_INFO_V1(ffrtmp_check_webhook_url);
 Datum
 ffrtmp_check_webhook_url(PG_FUNCTION_ARGS)
 {
-	ffrtmp_check_url_host("webhook", text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	ffrtmp_check_webhook_url_host(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_VOID();
 }
 
