@@ -231,7 +231,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.create_webhook(text, text, text[], text) IS
-    'Registers an endpoint of the caller''s tenant, or of tenant (administrators must name it; a tenant principal only its own), (at most 10 per tenant, else PT429) to which the delivery daemon POSTs job events, signed with secret. url: http:// or https://, at most 2048 bytes, no credentials, a host the network policy allows; secret: 16 to 256 printable ASCII characters, never shown again (list_webhooks shows a fingerprint); events: 1 to 16 names from ffrtmp.webhook_event_types (completed, failed, timed_out, canceled, rejected, progress.25, progress.50, progress.75).';
+    'Registers an endpoint of the caller''s tenant (administrators name tenant, 22023 otherwise; a tenant principal may name only its own; at most 10 webhooks per tenant, else PT429) to which the delivery daemon POSTs job events, signed with secret. url: http:// or https://, at most 2048 bytes, no credentials, a host the network policy allows; secret: 16 to 256 printable ASCII characters, never shown again (list_webhooks shows a fingerprint); events: 1 to 16 names from ffrtmp.webhook_event_types (completed, failed, timed_out, canceled, rejected, progress.25, progress.50, progress.75).';
 ALTER FUNCTION ffrtmp.create_webhook(text, text, text[], text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.create_webhook(text, text, text[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.create_webhook(text, text, text[], text) TO ffrtmp_admin, ffrtmp_tenant;
