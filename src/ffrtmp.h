@@ -101,6 +101,7 @@ extern void ffrtmp_check_params(Jsonb *params, const char *output_url, int gpus)
 /* network_allow.c */
 extern void ffrtmp_network_policy_init(void);
 extern void ffrtmp_check_url_host(const char *what, const char *url);
+extern void ffrtmp_check_webhook_url_host(const char *url);
 extern char *ffrtmp_echo_url(const char *url);
 
 /* contract.c: the protocol check of register_node, and which release's SQL is installed */

@@ -70,12 +70,25 @@ ffrtmp_echo_url(const char *url)
 }
 
 /*
- * what is "input" or "output"; url has a scheme://authority form.  Refuses
- * credentials in the authority, a host that is not a host, and one the
- * network policy refuses.
+ * What a refusal says depends on what the URL is for; the rule does not.
+ * arg names the argument, subject the host ("input host ..."), and the
+ * hints say what the caller can do instead.
  */
-void
-ffrtmp_check_url_host(const char *what, const char *url)
+typedef struct UrlUse
+{
+	const char *arg;
+	const char *subject;
+	const char *credentials_detail;
+	const char *credentials_hint;
+	const char *policy_hint;
+} UrlUse;
+
+/*
+ * Refuses credentials in the authority of url (scheme://authority form), a
+ * host that is not a host, and one the network policy refuses.
+ */
+static void
+check_url_host(const UrlUse *use, const char *url)
 {
 	NpUrl		parsed;
 	const char *why = NULL;
@@ -84,25 +97,58 @@ ffrtmp_check_url_host(const char *what, const char *url)
 	if (np_url_parse(url, &parsed, &why) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s_url \"%s\": %s", what, ffrtmp_echo_url(url), why),
+				 errmsg("invalid %s \"%s\": %s", use->arg, ffrtmp_echo_url(url), why),
 				 errhint("Write it as scheme://host[:port]/path.")));
 	if (parsed.has_userinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s_url carries credentials before its host", what),
-				 errdetail("User names and passwords are not accepted in URLs: jobs, logs and errors would show them."),
-				 errhint("Put a stream key in the path instead, as in rtmp://host/app/STREAM_KEY.")));
+				 errmsg("%s carries credentials before its host", use->arg),
+				 errdetail("%s", use->credentials_detail),
+				 errhint("%s", use->credentials_hint)));
 	class = np_check_host(network_allow, parsed.host);
 	if (class == NP_BAD_HOST)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s host \"%s\" is not a valid host name or address", what,
+				 errmsg("%s host \"%s\" is not a valid host name or address", use->subject,
 						ffrtmp_echo_url(parsed.host)),
 				 errhint("Write a host name, an IPv4 address as a.b.c.d, or an IPv6 address in brackets; hosts may not be percent-encoded.")));
 	if (class != NP_PUBLIC)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s host %s is %s, refused by the network policy", what,
+				 errmsg("%s host %s is %s, refused by the network policy", use->subject,
 						ffrtmp_echo_url(parsed.host), np_class_text(class)),
-				 errhint("If jobs are meant to reach it, ask an administrator to add it to ffrtmp.network_allow.")));
+				 errhint("%s", use->policy_hint)));
+}
+
+/* A job's URL; what is "input" or "output". */
+void
+ffrtmp_check_url_host(const char *what, const char *url)
+{
+	UrlUse		use = {
+		.arg = psprintf("%s_url", what),
+		.subject = what,
+		.credentials_detail = "User names and passwords are not accepted in URLs: jobs, logs and errors would show them.",
+		.credentials_hint = "Put a stream key in the path instead, as in rtmp://host/app/STREAM_KEY.",
+		.policy_hint = "If jobs are meant to reach it, ask an administrator to add it to ffrtmp.network_allow.",
+	};
+
+	check_url_host(&use, url);
+}
+
+/*
+ * A webhook's endpoint (create_webhook's url).  The delivery daemon applies
+ * does not read ffrtmp.network_allow: it opens addresses with --allow-network.
+ */
+void
+ffrtmp_check_webhook_url_host(const char *url)
+{
+	static const UrlUse use = {
+		.arg = "url",
+		.subject = "webhook",
+		.credentials_detail = "User names and passwords are not accepted in URLs: webhook lists, logs and errors would show them.",
+		.credentials_hint = "Authenticate deliveries with the webhook's secret instead: the receiver verifies the Ffrtmp-Signature header.",
+		.policy_hint = "If webhooks are meant to reach it, ask an administrator to add it to ffrtmp.network_allow and to start ffrtmp-webhooks with --allow-network for it.",
+	};
+
+	check_url_host(&use, url);
 }

@@ -38,6 +38,15 @@ COMMENT ON FUNCTION ffrtmp_data.webhook_tenant_status(uuid) IS
 ALTER FUNCTION ffrtmp_data.webhook_tenant_status(uuid) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.webhook_tenant_status(uuid) FROM PUBLIC;
 
+-- The tenant a webhook call acts for; an administrator must name one.
+CREATE OR REPLACE FUNCTION ffrtmp_data.webhook_target_tenant(tenant text, call text) RETURNS uuid
+AS 'MODULE_PATHNAME', 'ffrtmp_webhook_target_tenant'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION ffrtmp_data.webhook_target_tenant(text, text) IS
+    'The tenant create_webhook, list_webhooks or webhook_deliveries (call) acts for: the caller''s, or the one named (a tenant principal: only its own); an administrator naming none is refused with 22023.';
+ALTER FUNCTION ffrtmp_data.webhook_target_tenant(text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.webhook_target_tenant(text, text) FROM PUBLIC;
+
 DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.webhooks;
 CREATE POLICY tenant_isolation ON ffrtmp_data.webhooks
     USING (ffrtmp_data.caller_is_webhook_sender() OR ffrtmp.caller_is_admin()
@@ -168,11 +177,11 @@ COMMENT ON COLUMN ffrtmp.webhooks.created_by IS 'Role that created it.';
 COMMENT ON COLUMN ffrtmp.webhooks.created_at IS 'When it was created.';
 GRANT SELECT ON ffrtmp.webhooks TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
-CREATE OR REPLACE FUNCTION ffrtmp.create_webhook(url text, secret text, events text[])
+CREATE OR REPLACE FUNCTION ffrtmp.create_webhook(url text, secret text, events text[], tenant text DEFAULT NULL)
 RETURNS ffrtmp.webhooks
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    tenant uuid := ffrtmp.current_tenant();
+    target uuid := ffrtmp_data.webhook_target_tenant(create_webhook.tenant, 'create_webhook');
     unknown text;
     wanted text[];
     w ffrtmp_data.webhooks;
@@ -210,37 +219,42 @@ BEGIN
 
     -- The bound per tenant, counted under the tenant row's lock so that two
     -- concurrent creations cannot both take the last place.
-    PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = tenant FOR NO KEY UPDATE;
-    IF (SELECT count(*) FROM ffrtmp_data.webhooks x WHERE x.tenant_id = tenant) >= 10 THEN
+    PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = target FOR NO KEY UPDATE;
+    IF (SELECT count(*) FROM ffrtmp_data.webhooks x WHERE x.tenant_id = target) >= 10 THEN
         RAISE EXCEPTION 'the tenant already has 10 webhooks, the most it may have'
             USING ERRCODE = 'PT429', HINT = 'Delete one with ffrtmp.delete_webhook(id), or send several events to one endpoint.';
     END IF;
     INSERT INTO ffrtmp_data.webhooks (tenant_id, url, secret, events, created_by)
-    VALUES (tenant, create_webhook.url, create_webhook.secret, wanted, ffrtmp_data.actor())
+    VALUES (target, create_webhook.url, create_webhook.secret, wanted, ffrtmp_data.actor())
     RETURNING * INTO w;
     RETURN (w.id, w.tenant_id, w.url, w.events, ffrtmp_data.webhook_fingerprint(w.secret), w.created_by, w.created_at)::ffrtmp.webhooks;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp.create_webhook(text, text, text[]) IS
-    'Registers an endpoint of the caller''s tenant (at most 10 per tenant, else PT429) to which the delivery daemon POSTs job events, signed with secret. url: http:// or https://, at most 2048 bytes, no credentials, a host the network policy allows; secret: 16 to 256 printable ASCII characters, never shown again (list_webhooks shows a fingerprint); events: 1 to 16 names from ffrtmp.webhook_event_types (completed, failed, timed_out, canceled, rejected, progress.25, progress.50, progress.75).';
-ALTER FUNCTION ffrtmp.create_webhook(text, text, text[]) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp.create_webhook(text, text, text[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.create_webhook(text, text, text[]) TO ffrtmp_admin, ffrtmp_tenant;
+COMMENT ON FUNCTION ffrtmp.create_webhook(text, text, text[], text) IS
+    'Registers an endpoint of the caller''s tenant (administrators name tenant, 22023 otherwise; a tenant principal may name only its own; at most 10 webhooks per tenant, else PT429) to which the delivery daemon POSTs job events, signed with secret. url: http:// or https://, at most 2048 bytes, no credentials, a host the network policy allows; secret: 16 to 256 printable ASCII characters, never shown again (list_webhooks shows a fingerprint); events: 1 to 16 names from ffrtmp.webhook_event_types (completed, failed, timed_out, canceled, rejected, progress.25, progress.50, progress.75).';
+ALTER FUNCTION ffrtmp.create_webhook(text, text, text[], text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.create_webhook(text, text, text[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.create_webhook(text, text, text[], text) TO ffrtmp_admin, ffrtmp_tenant;
 
-CREATE OR REPLACE FUNCTION ffrtmp.list_webhooks()
+CREATE OR REPLACE FUNCTION ffrtmp.list_webhooks(tenant text DEFAULT NULL)
 RETURNS SETOF ffrtmp.webhooks
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    -- Resolved first: in the query it would not be asked when there is no row.
+    target uuid := ffrtmp_data.webhook_target_tenant(list_webhooks.tenant, 'list_webhooks');
+BEGIN
+    RETURN QUERY
     SELECT w.id, w.tenant_id, w.url, w.events, ffrtmp_data.webhook_fingerprint(w.secret), w.created_by, w.created_at
       FROM ffrtmp_data.webhooks w
-     WHERE w.tenant_id = ffrtmp.current_tenant()
+     WHERE w.tenant_id = target
      ORDER BY w.id;
-END;
-COMMENT ON FUNCTION ffrtmp.list_webhooks() IS
-    'The caller''s tenant''s webhooks, oldest first; the secret is shown only as a fingerprint.';
-ALTER FUNCTION ffrtmp.list_webhooks() OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp.list_webhooks() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.list_webhooks() TO ffrtmp_admin, ffrtmp_tenant;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.list_webhooks(text) IS
+    'The webhooks of the caller''s tenant, or of tenant (administrators must name it), oldest first; the secret is shown only as a fingerprint.';
+ALTER FUNCTION ffrtmp.list_webhooks(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.list_webhooks(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.list_webhooks(text) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp.delete_webhook(id bigint)
 RETURNS ffrtmp.webhooks
@@ -254,7 +268,7 @@ BEGIN
     RETURNING * INTO w;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'webhook % not found', delete_webhook.id
-            USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_webhooks() lists the webhooks of your tenant.';
+            USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_webhooks(text) lists the webhooks of your tenant.';
     END IF;
     RETURN (w.id, w.tenant_id, w.url, w.events, ffrtmp_data.webhook_fingerprint(w.secret), w.created_by, w.created_at)::ffrtmp.webhooks;
 END
@@ -306,9 +320,12 @@ COMMENT ON COLUMN ffrtmp.webhook_delivery_log.log IS 'One object per attempt: at
 GRANT SELECT ON ffrtmp.webhook_delivery_log TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE FUNCTION ffrtmp.webhook_deliveries(webhook bigint DEFAULT NULL, job bigint DEFAULT NULL,
-                                                     delivery_state text DEFAULT NULL, max_rows integer DEFAULT 100)
+                                                     delivery_state text DEFAULT NULL, max_rows integer DEFAULT 100,
+                                                     tenant text DEFAULT NULL)
 RETURNS SETOF ffrtmp.webhook_delivery_log
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    target uuid := ffrtmp_data.webhook_target_tenant(webhook_deliveries.tenant, 'webhook_deliveries');
 BEGIN
     IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 1000 THEN
         RAISE EXCEPTION 'max_rows must be between 1 and 1000'
@@ -322,7 +339,7 @@ BEGIN
     SELECT d.id, d.tenant_id, d.webhook_id, d.job_id, d.event, d.event_id, d.delivery_state, d.attempts, d.last_status,
            d.last_error, d.next_attempt_at, d.created_at, d.finished_at, d.log
       FROM ffrtmp_data.webhook_deliveries d
-     WHERE d.tenant_id = ffrtmp.current_tenant()
+     WHERE d.tenant_id = target
        AND (webhook IS NULL OR d.webhook_id = webhook)
        AND (job IS NULL OR d.job_id = job)
        AND (webhook_deliveries.delivery_state IS NULL OR d.delivery_state = webhook_deliveries.delivery_state)
@@ -330,11 +347,11 @@ BEGIN
      LIMIT max_rows;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer) IS
-    'The delivery log of the caller''s tenant, newest first: each event sent or to send to a webhook, its delivery_state (pending, delivered, failed), attempts, last HTTP status and error, and log (one entry per attempt: attempt, at, status, error, ms). Filters: webhook id, job id, delivery_state; max_rows 1 to 1000.';
-ALTER FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer) TO ffrtmp_admin, ffrtmp_tenant;
+COMMENT ON FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer, text) IS
+    'The delivery log of the caller''s tenant, or of tenant (administrators must name it), newest first: each event sent or to send to a webhook, its delivery_state (pending, delivered, failed), attempts, last HTTP status and error, and log (one entry per attempt: attempt, at, status, error, ms). Filters: webhook id, job id, delivery_state; max_rows 1 to 1000.';
+ALTER FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.webhook_deliveries(bigint, bigint, text, integer, text) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE VIEW ffrtmp.webhook_event_types WITH (security_invoker = true) AS
 SELECT event, description FROM ffrtmp_data.webhook_event_types;

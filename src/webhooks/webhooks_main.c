@@ -8,7 +8,8 @@
  * one attempt of each, several at once (webhook_send.h), and reports each as
  * it ends (ffrtmp.finish_webhook_delivery, which records it in the
  * delivery log and schedules the next attempt with the backoff given here).
- * The database server itself makes no outbound connection.
+ * The database server itself makes no outbound connection.  Log lines have
+ * ffrtmp-worker's format (worker_log.h): time, level, message.
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 
 #include <libpq-fe.h>
 
+#include "../worker/worker_log.h"
 #include "webhook_guard.h"
 #include "webhook_options.h"
 #include "webhook_post.h"
@@ -87,11 +89,11 @@ finish(PGconn *conn, const WebhookOptions *o, const char *id, int attempt, const
 					   7, NULL, values, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	if (ok)
-		fprintf(stderr, "ffrtmp-webhooks: delivery %s attempt %d: %s%s%s\n", id, attempt,
+		worker_log(r->error[0] ? WLOG_WARNING : WLOG_INFO, "delivery %s attempt %d: %s%s%s", id, attempt,
 				r->error[0] ? r->error : "delivered", r->error[0] ? ", now " : "",
 				r->error[0] ? PQgetvalue(res, 0, 0) : "");
 	else
-		fprintf(stderr, "ffrtmp-webhooks: delivery %s attempt %d could not be reported: %s", id, attempt,
+		worker_log(WLOG_ERROR, "delivery %s attempt %d could not be reported: %s", id, attempt,
 				PQresultErrorMessage(res));
 	PQclear(res);
 	return ok || PQstatus(conn) == CONNECTION_OK ? 0 : -1;
@@ -141,7 +143,7 @@ deliver_batch(PGconn *conn, const WebhookOptions *o, const WebhookGuard *guard)
 	{
 		int			status = permanent_status(res);
 
-		fprintf(stderr, "ffrtmp-webhooks: could not claim deliveries: %s", PQresultErrorMessage(res));
+		worker_log(WLOG_ERROR, "could not claim deliveries: %s", PQresultErrorMessage(res));
 		PQclear(res);
 		return status ? -status : -1;
 	}
@@ -153,7 +155,7 @@ deliver_batch(PGconn *conn, const WebhookOptions *o, const WebhookGuard *guard)
 	}
 	if ((requests = calloc(n, sizeof(WebhookRequest))) == NULL)
 	{
-		fprintf(stderr, "ffrtmp-webhooks: out of memory\n");
+		worker_log(WLOG_ERROR, "out of memory");
 		PQclear(res);
 		return -1;
 	}
@@ -205,7 +207,7 @@ main(int argc, char **argv)
 	}
 	if (webhook_post_init() < 0)
 	{
-		fprintf(stderr, "ffrtmp-webhooks: could not initialise libcurl\n");
+		worker_log(WLOG_ERROR, "could not initialise libcurl");
 		return 1;
 	}
 	signal(SIGTERM, on_stop);
@@ -223,7 +225,7 @@ main(int argc, char **argv)
 			conn = PQconnectdb(o.conninfo ? o.conninfo : "");
 			if (PQstatus(conn) != CONNECTION_OK)
 			{
-				fprintf(stderr, "ffrtmp-webhooks: could not connect: %s", PQerrorMessage(conn));
+				worker_log(WLOG_ERROR, "could not connect: %s", PQerrorMessage(conn));
 				/* Nothing was delivered: a cron job must not read success. */
 				if (o.once)
 				{

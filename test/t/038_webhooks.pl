@@ -69,6 +69,13 @@ ok( wait_until(
 		sub { $env->sql(q{SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE delivery_state = 'pending'}) eq '0' }, 60),
 	'every delivery is done') or diag slurp_file($daemon_log);
 is(stop_process($daemon), 0, 'the daemon stops on SIGTERM with status 0');
+# Its log lines have ffrtmp-worker's format: UTC time, level, message.
+my $stamp = qr/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/;
+like(slurp_file($daemon_log), qr/^$stamp info delivery \d+ attempt 1: delivered$/m,
+	'a delivery is logged with its time and level info');
+like(slurp_file($daemon_log), qr/^$stamp warning delivery \d+ attempt 1: HTTP 500, now pending$/m,
+	'a failed attempt with level warning');
+unlike(slurp_file($daemon_log), qr/^(?!$stamp (info|warning|error) )/m, 'and every line has them');
 
 my @requests = map { $json->decode($_) } grep { /\S/ } split /\n/, slurp_file($log);
 is(scalar(@requests), 7, 'the receiver got seven requests: six events and one retry');
