@@ -141,7 +141,7 @@ GRANT EXECUTE ON FUNCTION ffrtmp.wait_for_job(bigint, interval) TO ffrtmp_admin,
  * principal reaches only its own jobs (row-level security: another tenant's
  * job does not exist for it); administrators reach every job.
  */
-CREATE OR REPLACE FUNCTION ffrtmp_data.lock_job_for(job bigint, target text, change text, allowed text)
+CREATE OR REPLACE FUNCTION ffrtmp_data.lock_job_for(job bigint, target text, change text, allowed text[])
 RETURNS ffrtmp_data.jobs
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -156,23 +156,27 @@ BEGIN
         RAISE EXCEPTION 'job % does not exist', job
             USING ERRCODE = 'PT404', HINT = 'SELECT id, state FROM ffrtmp.jobs lists the jobs you can see.';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM ffrtmp_data.job_transitions t WHERE t.from_state = j.state AND t.to_state = target) THEN
+    -- job_transitions alone is not enough: it also holds the scheduler's and
+    -- retry_job's moves to the same target (assigned -> running, canceled ->
+    -- queued), which these calls must not make.
+    IF j.state <> ALL (allowed)
+       OR NOT EXISTS (SELECT 1 FROM ffrtmp_data.job_transitions t WHERE t.from_state = j.state AND t.to_state = target) THEN
         RAISE EXCEPTION 'job % is % and cannot be %', job, j.state, change
-            USING ERRCODE = 'PT409', HINT = pg_catalog.format('Only %s jobs can be %s.', allowed, change);
+            USING ERRCODE = 'PT409', HINT = pg_catalog.format('Only %s jobs can be %s.', pg_catalog.array_to_string(allowed, ' or '), change);
     END IF;
     RETURN j;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.lock_job_for(bigint, text, text, text) IS
-    'Locks a job the caller can see and checks that job_transitions lets it go to target; PT404 when there is no such job, PT409 (naming the states that can) when its state cannot.';
-REVOKE ALL ON FUNCTION ffrtmp_data.lock_job_for(bigint, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.lock_job_for(bigint, text, text, text) TO ffrtmp_owner;
+COMMENT ON FUNCTION ffrtmp_data.lock_job_for(bigint, text, text, text[]) IS
+    'Locks a job the caller can see and checks that it is in one of the allowed states and that job_transitions lets it go to target; PT404 when there is no such job, PT409 (naming the states that can) when its state cannot.';
+REVOKE ALL ON FUNCTION ffrtmp_data.lock_job_for(bigint, text, text, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.lock_job_for(bigint, text, text, text[]) TO ffrtmp_owner;
 
 CREATE OR REPLACE FUNCTION ffrtmp.hold_job(id bigint)
 RETURNS ffrtmp.jobs
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(hold_job.id, 'held', 'held', 'queued or retrying');
+    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(hold_job.id, 'held', 'held', ARRAY['queued', 'retrying']);
 BEGIN
     UPDATE ffrtmp_data.jobs SET state = 'held', updated_at = now(), state_reason = 'held by ' || ffrtmp_data.actor()
      WHERE jobs.id = j.id RETURNING * INTO j;
@@ -194,7 +198,7 @@ CREATE OR REPLACE FUNCTION ffrtmp.release_job(id bigint)
 RETURNS ffrtmp.jobs
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(release_job.id, 'queued', 'released', 'held');
+    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(release_job.id, 'queued', 'released', ARRAY['held']);
     held_from text := (SELECT e.from_state FROM ffrtmp_data.job_events e
                         WHERE e.job_id = j.id AND e.to_state = 'held' ORDER BY e.id DESC LIMIT 1);
 BEGIN
@@ -220,7 +224,7 @@ CREATE OR REPLACE FUNCTION ffrtmp.pause_job(id bigint)
 RETURNS ffrtmp.jobs
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(pause_job.id, 'paused', 'paused', 'running');
+    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(pause_job.id, 'paused', 'paused', ARRAY['running']);
 BEGIN
     IF j.input_url ~* '^rtmps?://' THEN
         RAISE EXCEPTION 'job % reads a live input and cannot be paused', j.id
@@ -252,7 +256,7 @@ CREATE OR REPLACE FUNCTION ffrtmp.resume_job(id bigint)
 RETURNS ffrtmp.jobs
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(resume_job.id, 'running', 'resumed', 'paused');
+    j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(resume_job.id, 'running', 'resumed', ARRAY['paused']);
     paused_at timestamptz := (SELECT max(e.at) FROM ffrtmp_data.job_events e
                                WHERE e.job_id = j.id AND e.to_state = 'paused' AND e.attempt = j.attempt);
 BEGIN
