@@ -330,15 +330,20 @@ require_batch_quotas(const TenantUsage *usage, JobRequest *jobs, int64 *existing
 	{
 		const QuotaCheck *quota = &ffrtmp_quota_checks[i];
 
-		if ((quota->taken_at & QUOTA_AT_SUBMIT) && usage->limit[i] != FFRTMP_UNLIMITED &&
-			usage->used[i] + fresh > usage->limit[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_FFRTMP_QUOTA_EXCEEDED),
-					 errmsg("tenant \"%s\" has no room for %d more %s under its quota of %lld",
-							usage->name, fresh, quota->unit, (long long) usage->limit[i]),
-					 errdetail("%lld are taken; no job of the batch was submitted.", (long long) usage->used[i]),
-					 errhint("%s Or submit a smaller batch: %lld jobs fit now.", quota->hint,
-							 (long long) Max(usage->limit[i] - usage->used[i], 0))));
+		long long	room;
+
+		if (!(quota->taken_at & QUOTA_AT_SUBMIT) || usage->limit[i] == FFRTMP_UNLIMITED ||
+			usage->used[i] + fresh <= usage->limit[i])
+			continue;
+		room = Max(usage->limit[i] - usage->used[i], 0);
+		/* A smaller batch is worth suggesting only when some of it fits. */
+		ereport(ERROR,
+				(errcode(ERRCODE_FFRTMP_QUOTA_EXCEEDED),
+				 errmsg("tenant \"%s\" has no room for %d more %s under its quota of %lld",
+						usage->name, fresh, quota->unit, (long long) usage->limit[i]),
+				 errdetail("%lld are taken; no job of the batch was submitted.", (long long) usage->used[i]),
+				 room > 0 ? errhint("%s Or submit a smaller batch: %lld jobs fit now.", quota->hint, room)
+				 : errhint("%s", quota->hint)));
 	}
 }
 

@@ -4,7 +4,7 @@
 -- assigned job "resumed" to running before its node started it); webhooks,
 -- submit_jobs, job_id and the usage counters across holds and pauses.
 BEGIN;
-SELECT plan(19);
+SELECT plan(21);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('li', plan => 'pro');
@@ -83,6 +83,22 @@ SELECT is((SELECT bool_and(ffrtmp.job_id(s.seq, 'li') = s.id) FROM ffrtmp.submit
               '[{"input_url": "testsrc://", "queue": "batch"}, {"input_url": "testsrc://", "queue": "live"}]', tenant => 'li') s),
           true, 'job_id(seq) finds each job submit_jobs returns');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the usage counters are exact');
+-- Full now (the held job takes the third unit): no smaller batch fits, and
+-- the hint does not offer one.
+CREATE FUNCTION pg_temp.hint_of(call text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    hint text;
+BEGIN
+    EXECUTE call;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
+    RETURN hint;
+END $$;
+SELECT throws_ok($$SELECT * FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}]', tenant => 'li')$$,
+                 'PT429', NULL, 'a full tenant''s batch is refused');
+SELECT unalike(pg_temp.hint_of($$SELECT * FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}]', tenant => 'li')$$),
+               '%smaller batch%', 'and the hint does not suggest a smaller batch when none fits');
 
 SELECT * FROM finish();
 ROLLBACK;
