@@ -9,7 +9,7 @@
  * before commit would wake waiters that cannot see the change yet, so it is
  * sent from the commit callback.  Nothing polls: a waiter also wakes once a
  * second, as a guard against a wakeup lost with a crashed backend, and on
- * cancel or statement_timeout, which the sleep checks.
+ * cancel, which the sleep checks; it returns just before statement_timeout.
  *
  * Each check needs a snapshot of its own, which READ COMMITTED gives every
  * statement; under REPEATABLE READ or SERIALIZABLE the transaction's one
@@ -30,12 +30,15 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 /* The longest wait_for_job waits, and the default (sql/api/55_job_api.sql says it too). */
 #define WAIT_MAX_SECONDS 600
 /* A waiter re-reads its job at least this often, whatever wakes it. */
 #define WAIT_RECHECK_MS 1000
+/* A wait ends this long before the statement's statement_timeout would. */
+#define WAIT_TIMEOUT_MARGIN_MS 250
 
 typedef struct JobWaitsShared
 {
@@ -152,6 +155,23 @@ wait_usecs(FunctionCallInfo fcinfo)
 	return usecs;
 }
 
+/*
+ * When the wait ends: at deadline, or just before statement_timeout would
+ * end the statement, so that the caller gets the job as it is, as a timeout
+ * gives it.  Tenant roles run under a statement_timeout
+ * (ffrtmp.tenant_statement_timeout, 30 s by default) that would otherwise
+ * turn every longer wait into an error.  The timer is read, not the setting:
+ * the tenant cap may arm it sooner, once the statement has acted for a tenant.
+ */
+static TimestampTz
+wait_end(TimestampTz deadline)
+{
+	if (get_timeout_active(STATEMENT_TIMEOUT))
+		return Min(deadline, TimestampTzPlusMilliseconds(get_timeout_finish_time(STATEMENT_TIMEOUT),
+														 -WAIT_TIMEOUT_MARGIN_MS));
+	return deadline;
+}
+
 PG_FUNCTION_INFO_V1(ffrtmp_wait_for_job);
 Datum
 ffrtmp_wait_for_job(PG_FUNCTION_ARGS)
@@ -179,7 +199,7 @@ ffrtmp_wait_for_job(PG_FUNCTION_ARGS)
 
 		if (job_has_ended(id))
 			break;
-		left_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		left_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), wait_end(deadline));
 		if (left_ms <= 0)
 			break;
 		(void) ConditionVariableTimedSleep(&waits->job_ended, Min(left_ms, WAIT_RECHECK_MS),

@@ -127,7 +127,7 @@ RETURNS ffrtmp.job_details
 AS 'MODULE_PATHNAME', 'ffrtmp_wait_for_job'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ffrtmp.wait_for_job(bigint, interval) IS
-    'Waits until the job is in a final state (completed, failed, timed_out, canceled, rejected) or the timeout (0 to 600 seconds; NULL: 60 seconds) has passed, then returns the job as get_job shows it: check its state. Sleeps without polling and sees commits of other sessions; refuses to wait under REPEATABLE READ or SERIALIZABLE. Cancel and statement_timeout end the wait.';
+    'Waits until the job is in a final state (completed, failed, timed_out, canceled, rejected) or the timeout (0 to 600 seconds; NULL: 60 seconds) has passed, then returns the job as get_job shows it: check its state. Sleeps without polling and sees commits of other sessions; refuses to wait under REPEATABLE READ or SERIALIZABLE. Cancel ends the wait; one that would outlast statement_timeout returns just before it.';
 ALTER FUNCTION ffrtmp.wait_for_job(bigint, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.wait_for_job(bigint, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.wait_for_job(bigint, interval) TO ffrtmp_admin, ffrtmp_tenant;

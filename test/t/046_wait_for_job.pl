@@ -2,8 +2,8 @@
 # while another starts it (not a final state: the wait goes on), completes it
 # in an open transaction (not visible yet: the wait goes on) and commits (the
 # wait ends, with the job completed).  The waiter sleeps on a condition
-# variable (wait event type Extension), not on the CPU; cancel and
-# statement_timeout end a wait; REPEATABLE READ is refused.
+# variable (wait event type Extension), not on the CPU; cancel ends a wait,
+# and statement_timeout shortens one; REPEATABLE READ is refused.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -68,9 +68,21 @@ $w->query('SELECT 1');
 like($w->{stderr}, qr/canceling statement due to user request/, 'pg_cancel_backend ends it');
 $w->quit;
 
+# statement_timeout shortens a wait: it returns the job as it is, as a
+# timeout does, rather than an error.  Tenant roles run under one
+# (ffrtmp.tenant_statement_timeout, 30 s by default), shorter than
+# wait_for_job's own default of 60 s.
 my ($rc, $stdout, $stderr) = $node->psql('postgres',
-	"SET statement_timeout = '300ms'; SELECT ffrtmp.wait_for_job($other, '300 seconds')");
-like($stderr, qr/canceling statement due to statement timeout/, 'statement_timeout ends a wait');
+	"SET statement_timeout = '300ms'; SELECT state FROM ffrtmp.wait_for_job($other, '300 seconds')");
+is($rc, 0, 'a wait longer than statement_timeout is not an error');
+is($stdout, 'assigned', 'it returns the job as it is');
+sql(q{CREATE ROLE wait_user LOGIN});
+sql(q{SELECT ffrtmp.add_tenant_role('wait', 'wait_user')});
+sql(q{ALTER ROLE wait_user SET ffrtmp.tenant_statement_timeout = '2s'});
+($rc, $stdout, $stderr) = $node->psql('postgres',
+	"SELECT current_setting('statement_timeout') || ' ' || state FROM ffrtmp.wait_for_job($other, '300 seconds')",
+	extra_params => ['-U', 'wait_user']);
+is($stdout, '2s assigned', 'a tenant role waiting longer than its statement_timeout gets the job back') or diag($stderr);
 
 ($rc, $stdout, $stderr) = $node->psql('postgres',
 	"BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT ffrtmp.wait_for_job($other, '1 second')");
