@@ -4,7 +4,7 @@
 -- assigned job "resumed" to running before its node started it); webhooks,
 -- submit_jobs, job_id and the usage counters across holds and pauses.
 BEGIN;
-SELECT plan(21);
+SELECT plan(26);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('li', plan => 'pro');
@@ -99,6 +99,27 @@ SELECT throws_ok($$SELECT * FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"
                  'PT429', NULL, 'a full tenant''s batch is refused');
 SELECT unalike(pg_temp.hint_of($$SELECT * FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}]', tenant => 'li')$$),
                '%smaller batch%', 'and the hint does not suggest a smaller batch when none fits');
+
+-- 6. Encoder matching: a batch job no node can encode is rejected with a
+-- rejected event; a held one is not (it is not waiting for a node) and,
+-- released, waits its full time again.
+\o /dev/null
+SELECT ffrtmp.create_tenant('li-enc', plan => 'pro');
+SELECT ffrtmp.create_webhook('http://127.0.0.1:9/li-enc', 'li-secret-li-secret', '{rejected}', tenant => 'li-enc');
+SELECT ffrtmp.register_node('li-x264', cpu_cores => 8, slots => 4, encoders => ARRAY['libx264', 'aac']);
+\o
+SELECT s.id AS av1_batch FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://", "params": {"video_codec": "av1", "format": "mkv"}}]',
+                                                 tenant => 'li-enc') s \gset
+SELECT id AS av1_held FROM ffrtmp.submit_job('testsrc://', params => '{"video_codec": "av1", "format": "mkv"}', tenant => 'li-enc') \gset
+SELECT state AS s FROM ffrtmp.hold_job(:av1_held) \gset
+UPDATE ffrtmp_data.jobs SET run_after = now() - interval '2 hours', updated_at = now() - interval '2 hours'
+ WHERE id IN (:av1_batch, :av1_held);
+SELECT is(ffrtmp_data.reject_unrunnable('1 hour'), 1, 'the batch job no node can encode is rejected');
+SELECT is(pg_temp.events_of(:av1_batch), 'rejected', 'with a rejected event');
+SELECT is((SELECT state FROM ffrtmp.jobs WHERE id = :av1_held), 'held', 'the held job is not rejected');
+SELECT state AS s FROM ffrtmp.release_job(:av1_held) \gset
+SELECT is(ffrtmp_data.reject_unrunnable('1 hour'), 0, 'released, it waits its full time again');
+SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the usage counters are exact at the end');
 
 SELECT * FROM finish();
 ROLLBACK;
