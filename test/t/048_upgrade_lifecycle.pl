@@ -68,6 +68,18 @@ is(sql(qq{SELECT (ffrtmp.finish_job(2, 1, $n, '$token', 'completed', '{}')).stat
 is(sql(q{SELECT string_agg(seq::text, ' ' ORDER BY job_index) FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}, {"input_url": "testsrc://", "queue": "batch"}]', tenant => 'old')}),
 	'9 10', 'submit_jobs numbers new jobs after the old ones');
 is(sql(q{SELECT (ffrtmp.retry_job(5)).state}), 'queued', 'an old failed job is retried');
+
+# A worker of release 0.1 still connected after the update (docs/upgrading.md,
+# between steps 4 and 5) starts the job it was given: it speaks protocol 1.0
+# and knows nothing of pauses, so its process would run on while the job
+# shows paused (and resume_job would lengthen its timeout).  The database
+# does not record a session's protocol version, so it cannot refuse yet.
+sql(qq{SELECT ffrtmp.start_job(1, 1, $n, '$token')});
+TODO: {
+	local $TODO = 'a session does not record its protocol version: a 0.1 worker\'s job can be "paused"';
+	is(sqlstate('SELECT ffrtmp.pause_job(1)'), 'PT409', 'a job run by a 0.1 worker cannot be paused');
+}
+sql(q{SELECT ffrtmp.cancel_job(1)});
 is(sql('SELECT count(*) FROM ffrtmp.verify_usage()'), '0', 'the usage counters are exact at the end');
 
 $node->stop;
