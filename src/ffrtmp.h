@@ -58,6 +58,8 @@ extern bool ffrtmp_caller_admin(void);
 extern void ffrtmp_require_admin(const char *action);
 extern pg_uuid_t ffrtmp_target_tenant(text *tenant_arg);
 extern pg_uuid_t ffrtmp_find_tenant(const char *id_or_name);
+extern bool ffrtmp_lookup_row(const char *table, const char *index, const char *key_column, RegProcedure key_eq,
+							  Datum key, int ncolumns, const char *const *columns, Datum *values, bool *nulls);
 extern void ffrtmp_require_active_tenant(const char *name, const char *status, const char *action);
 extern void ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action);
 extern const char *ffrtmp_tenant_status(pg_uuid_t *tenant);

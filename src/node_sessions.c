@@ -27,6 +27,7 @@
 #include "ffrtmp.h"
 
 #include "storage/procarray.h"
+#include "utils/fmgroids.h"
 #include "utils/backend_status.h"
 #include "utils/timestamp.h"
 
@@ -60,4 +61,25 @@ ffrtmp_session_alive(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(true);
 	pgstat_clear_backend_activity_snapshot();
 	PG_RETURN_BOOL(listed(pid, started));
+}
+
+/*
+ * Whether the node's current session registered under release 0.1
+ * (nodes.pre_0_2_session): its worker may be one of 0.1, which knows nothing
+ * of pauses.  pause_job asks for the node of a job the caller may see, and
+ * that node may be in the shared pool, which row-level security hides from
+ * tenants: the one flag is read by the node's key, and nothing else of the
+ * node is shown.  An unknown node has no such session.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_node_pre_0_2_session);
+Datum
+ffrtmp_node_pre_0_2_session(PG_FUNCTION_ARGS)
+{
+	static const char *const columns[] = {"pre_0_2_session"};
+	Datum		value;
+	bool		isnull;
+
+	if (!ffrtmp_lookup_row("nodes", "nodes_pkey", "id", F_INT8EQ, PG_GETARG_DATUM(0), 1, columns, &value, &isnull))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(!isnull && DatumGetBool(value));
 }

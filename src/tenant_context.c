@@ -165,6 +165,7 @@ data_relid(const char *name)
  * Reads columns of the one row whose key column equals key, by a direct index
  * scan.  This bypasses row-level security on purpose: the policies themselves
  * call us, and the only rows read are the caller's own mapping and tenant.
+ * Other callers (ffrtmp_lookup_row) say why they may.
  */
 static bool
 lookup_row(const char *table, const char *index, const char *key_column, RegProcedure key_eq,
@@ -196,6 +197,13 @@ lookup_row(const char *table, const char *index, const char *key_column, RegProc
 	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+bool
+ffrtmp_lookup_row(const char *table, const char *index, const char *key_column, RegProcedure key_eq,
+				  Datum key, int ncolumns, const char *const *columns, Datum *values, bool *nulls)
+{
+	return lookup_row(table, index, key_column, key_eq, key, ncolumns, columns, values, nulls);
 }
 
 static bool

@@ -23,6 +23,24 @@ CREATE OR REPLACE TRIGGER nodes_count_workers
     AFTER INSERT OR DELETE OR UPDATE OF tenant_id, state ON ffrtmp_data.nodes
     FOR EACH ROW EXECUTE FUNCTION ffrtmp_data.nodes_count_workers();
 
+/*
+ * A registration (a new session token) under 0.2's SQL is a worker of 0.2 or
+ * later, or a call by hand: register_node refuses 0.1 workers (PT426).
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.nodes_registered() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    NEW.pre_0_2_session := false;
+    RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.nodes_registered() IS 'Clears pre_0_2_session when a node registers again (its token changes).';
+REVOKE ALL ON FUNCTION ffrtmp_data.nodes_registered() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER nodes_registered
+    BEFORE UPDATE OF token_hash ON ffrtmp_data.nodes
+    FOR EACH ROW WHEN (OLD.pre_0_2_session AND NEW.token_hash IS DISTINCT FROM OLD.token_hash)
+    EXECUTE FUNCTION ffrtmp_data.nodes_registered();
+
 DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.nodes;
 CREATE POLICY tenant_isolation ON ffrtmp_data.nodes
     USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());

@@ -232,6 +232,12 @@ BEGIN
                   DETAIL = 'A live stream does not wait: its source keeps sending while the job is stopped.',
                   HINT = 'Cancel the job instead; jobs with file, HTTP or testsrc inputs can be paused.';
     END IF;
+    IF ffrtmp_data.node_pre_0_2_session(j.node_id) THEN
+        RAISE EXCEPTION 'job % runs on node %, whose worker registered before the update to 0.2', j.id, j.node_id
+            USING ERRCODE = 'PT409',
+                  DETAIL = 'A worker of release 0.1 knows nothing of pauses: its process would run on while the job shows paused.',
+                  HINT = 'Upgrade and restart the node''s worker (docs/upgrading.md), then pause its jobs; or cancel the job.';
+    END IF;
     UPDATE ffrtmp_data.jobs SET state = 'paused', updated_at = now(), state_reason = 'paused by ' || ffrtmp_data.actor()
      WHERE jobs.id = j.id RETURNING * INTO j;
     PERFORM pg_catalog.pg_notify('ffrtmp_node_' || j.node_id, '');
@@ -239,7 +245,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.pause_job(bigint) IS
-    'Pauses a running job: its node stops the job''s process and keeps its slot; the time paused does not count against the job''s timeout. A job with a live (rtmp:// or rtmps://) input cannot be paused (PT409), nor a job that is not running.';
+    'Pauses a running job: its node stops the job''s process and keeps its slot; the time paused does not count against the job''s timeout. A job with a live (rtmp:// or rtmps://) input cannot be paused (PT409), nor a job that is not running, nor one on a node whose worker registered before the update to 0.2.';
 ALTER FUNCTION ffrtmp.pause_job(bigint) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.pause_job(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.pause_job(bigint) TO ffrtmp_admin, ffrtmp_tenant;

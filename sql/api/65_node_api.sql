@@ -39,6 +39,14 @@ ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) OWNER TO ffrtmp_own
 REVOKE ALL ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) TO ffrtmp_admin, ffrtmp_tenant;
 
+CREATE OR REPLACE FUNCTION ffrtmp_data.node_pre_0_2_session(node bigint) RETURNS boolean
+AS 'MODULE_PATHNAME', 'ffrtmp_node_pre_0_2_session'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ffrtmp_data.node_pre_0_2_session(bigint) IS
+    'Whether the node''s current session registered under release 0.1 (nodes.pre_0_2_session), read by the node''s key whoever asks: pause_job refuses such a node''s jobs.';
+ALTER FUNCTION ffrtmp_data.node_pre_0_2_session(bigint) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.node_pre_0_2_session(bigint) FROM PUBLIC;
+
 /*
  * Lost sessions.  A session-bound node (register_node(..., session_bound =>
  * true)) speaks only through its database session: once that session is

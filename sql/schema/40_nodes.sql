@@ -16,6 +16,7 @@ CREATE TABLE ffrtmp_data.nodes (
     session_pid    integer,
     session_started timestamptz,
     registered_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    pre_0_2_session boolean NOT NULL DEFAULT false,
     CONSTRAINT nodes_tenant_name_key UNIQUE NULLS NOT DISTINCT (tenant_id, name)
 );
 COMMENT ON TABLE ffrtmp_data.nodes IS 'Worker nodes: dedicated to one tenant, or in the shared pool (tenant_id NULL).';
@@ -34,6 +35,7 @@ COMMENT ON COLUMN ffrtmp_data.nodes.last_heartbeat IS 'When the node last report
 COMMENT ON COLUMN ffrtmp_data.nodes.session_pid IS 'For a session-bound node, the backend of its database session: when that session is gone, the node goes offline at once.';
 COMMENT ON COLUMN ffrtmp_data.nodes.session_started IS 'Start of that session (a reused pid is another session).';
 COMMENT ON COLUMN ffrtmp_data.nodes.registered_at IS 'When the node (last) registered.';
+COMMENT ON COLUMN ffrtmp_data.nodes.pre_0_2_session IS 'The node''s current session registered under release 0.1: its worker may be one of 0.1, which knows nothing of pauses (pause_job refuses its jobs) until it registers again.';
 -- Every worker call of every node looks for session-bound nodes whose session
 -- is gone (ffrtmp_data.end_lost_sessions()): it reads those nodes only.
 CREATE INDEX nodes_session_bound_idx ON ffrtmp_data.nodes (id) WHERE session_pid IS NOT NULL;

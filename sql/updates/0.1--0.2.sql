@@ -70,6 +70,14 @@ CREATE INDEX job_progress_tenant_idx ON ffrtmp_data.job_progress (tenant_id);
 -- is gone (ffrtmp_data.end_lost_sessions()): it reads those nodes only.
 CREATE INDEX nodes_session_bound_idx ON ffrtmp_data.nodes (id) WHERE session_pid IS NOT NULL;
 
+-- Sessions registered under 0.1 may be 0.1 workers, which go on running
+-- until they are upgraded (docs/upgrading.md) and know nothing of pauses:
+-- pause_job refuses their jobs until the node registers again (a trigger in
+-- sql/api/40_nodes.sql clears the mark; 0.1 workers cannot register under 0.2).
+ALTER TABLE ffrtmp_data.nodes ADD COLUMN pre_0_2_session boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN ffrtmp_data.nodes.pre_0_2_session IS 'The node''s current session registered under release 0.1: its worker may be one of 0.1, which knows nothing of pauses (pause_job refuses its jobs) until it registers again.';
+UPDATE ffrtmp_data.nodes SET pre_0_2_session = true;
+
 -- Tenant principals lose every privilege on what holds tenant rows (column
 -- privileges on nodes go with the table's): they read through the views of
 -- schema ffrtmp, which call SECURITY DEFINER readers (sql/api/20_tenants.sql).

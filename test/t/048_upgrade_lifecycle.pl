@@ -2,7 +2,8 @@
 # 0.2: every new lifecycle call works on them as on jobs made under 0.2
 # (hold and release, pause and resume, job_id, get_job, job_logs,
 # wait_for_job, submit_jobs), refuses the states it should, and the usage
-# counters stay exact.  A node registered under 0.1 keeps its session.
+# counters stay exact.  A node registered under 0.1 keeps its session, whose
+# jobs cannot be paused until it registers again.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -48,10 +49,12 @@ is(sql(q{SELECT (ffrtmp.hold_job(8)).state || ' ' || (ffrtmp.release_job(8)).sta
 	'an old queued job is held and released');
 is(sql(q{SELECT (ffrtmp.hold_job(3)).state || ' ' || (ffrtmp.release_job(3)).state}), 'held retrying',
 	'an old retrying job is released back to retrying while its backoff runs');
-is(sql(q{SELECT (ffrtmp.pause_job(2)).state}), 'paused', 'an old running job is paused');
-is(sql(qq{SELECT string_agg(job_id || ' ' || state, ',' ORDER BY job_id) FROM ffrtmp.node_attempts($n, '$token')}),
-	'2 paused', 'the node registered under 0.1 is told, on its old session');
-is(sql(q{SELECT (ffrtmp.resume_job(2)).state}), 'running', 'and resumed');
+# A worker of release 0.1 still connected after the update (docs/upgrading.md,
+# between steps 4 and 5) speaks protocol 1.0 and knows nothing of pauses: its
+# process would run on while the job shows paused.  Its node's session is
+# marked, and pause_job refuses its jobs until the node registers again.
+is(sqlstate('SELECT ffrtmp.pause_job(2)'), 'PT409', 'an old running job on a node registered under 0.1 is not paused');
+is(sql(q{SELECT state FROM ffrtmp.jobs WHERE id = 2}), 'running', 'and runs on');
 is(sqlstate('SELECT ffrtmp.resume_job(1)'), 'PT409', 'an old assigned job cannot be resumed');
 is(sqlstate('SELECT ffrtmp.release_job(7)'), 'PT409', 'nor an old canceled job released');
 is(sqlstate('SELECT ffrtmp.hold_job(4)'), 'PT409', 'nor an old completed job held');
@@ -64,21 +67,17 @@ is(sql(q{SELECT tenant_name || ' ' || state FROM ffrtmp.get_job(ffrtmp.job_id(2,
 	'get_job shows the old job with its tenant');
 is(sql(q{SELECT state FROM ffrtmp.wait_for_job(4, '0 seconds')}), 'completed', 'wait_for_job returns an old final job');
 is(sql(qq{SELECT (ffrtmp.finish_job(2, 1, $n, '$token', 'completed', '{}')).state}), 'completed',
-	'the old session finishes the resumed job');
+	'the old session finishes its job');
 is(sql(q{SELECT string_agg(seq::text, ' ' ORDER BY job_index) FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}, {"input_url": "testsrc://", "queue": "batch"}]', tenant => 'old')}),
 	'9 10', 'submit_jobs numbers new jobs after the old ones');
 is(sql(q{SELECT (ffrtmp.retry_job(5)).state}), 'queued', 'an old failed job is retried');
 
-# A worker of release 0.1 still connected after the update (docs/upgrading.md,
-# between steps 4 and 5) starts the job it was given: it speaks protocol 1.0
-# and knows nothing of pauses, so its process would run on while the job
-# shows paused (and resume_job would lengthen its timeout).  The database
-# does not record a session's protocol version, so it cannot refuse yet.
-sql(qq{SELECT ffrtmp.start_job(1, 1, $n, '$token')});
-TODO: {
-	local $TODO = 'a session does not record its protocol version: a 0.1 worker\'s job can be "paused"';
-	is(sqlstate('SELECT ffrtmp.pause_job(1)'), 'PT409', 'a job run by a 0.1 worker cannot be paused');
-}
+# Registered again (the worker upgraded), the node's jobs can be paused.
+my $new_token = sql(q{SELECT session_token FROM ffrtmp.register_node('old-1', cpu_cores => 16, slots => 8, tenant => 'old')});
+sql(qq{SELECT ffrtmp.start_job(1, 1, $n, '$new_token')});
+is(sql(q{SELECT (ffrtmp.pause_job(1)).state}), 'paused', 'once the node registers again, its jobs can be paused');
+is(sql(qq{SELECT string_agg(job_id || ' ' || state, ',' ORDER BY job_id) FROM ffrtmp.node_attempts($n, '$new_token')}),
+	'1 paused', 'and the new session is told');
 sql(q{SELECT ffrtmp.cancel_job(1)});
 is(sql('SELECT count(*) FROM ffrtmp.verify_usage()'), '0', 'the usage counters are exact at the end');
 
