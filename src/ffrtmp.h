@@ -64,6 +64,11 @@ extern void ffrtmp_require_active_tenant(const char *name, const char *status, c
 extern void ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action);
 extern const char *ffrtmp_tenant_status(pg_uuid_t *tenant);
 
+/* permissions.c: the caller's role and the one permission check */
+extern const char *ffrtmp_caller_role(void);
+extern bool ffrtmp_role_holds(const char *role, const char *permission);
+extern void ffrtmp_require_permission(const char *permission);
+
 /* tenant_timeouts.c: statement and idle-transaction caps for tenant principals */
 extern void ffrtmp_timeouts_init(void);
 

@@ -1,0 +1,156 @@
+/*
+ * permissions.c: the one permission check (docs/access-control.md).
+ *
+ * The caller's role is found in the order of the tenant context: a user
+ * whose db_role is the session's role (refused while disabled); a superuser
+ * or member of ffrtmp_admin is superadmin; a role mapped to a tenant with
+ * add_tenant_role() and no user is tenant_admin, the power release 0.1 gave
+ * it.  (API keys, from ffrtmp.authenticate, come first once they exist.)
+ *
+ * A role holds a permission when its rank is at least the rank of the
+ * lowest role holding it in ffrtmp_data.role_permissions.  Everything is
+ * read like the tenant context's mappings, with the latest snapshot and
+ * around row-level security: authorization data, and only the caller's rows.
+ */
+#include "ffrtmp.h"
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+
+typedef struct CallerRole
+{
+	char	   *role;
+	char	   *who;			/* for messages: "user x of tenant y", or the role */
+} CallerRole;
+
+static CallerRole
+caller_role(void)
+{
+	static const char *const columns[] = {"role", "status", "email", "id"};
+	Datum		values[4];
+	bool		nulls[4];
+	NameData	db_role;
+	CallerRole	result;
+	const char *login = GetUserNameFromId(GetOuterUserId(), false);
+
+	if (ffrtmp_caller_admin())
+	{
+		result.role = "superadmin";
+		result.who = psprintf("administrator role %s", login);
+		return result;
+	}
+	namestrcpy(&db_role, login);
+	if (ffrtmp_lookup_row("users", "users_db_role_key", "db_role", F_NAMEEQ, NameGetDatum(&db_role),
+						  4, columns, values, nulls))
+	{
+		const char *who = nulls[2] ? login : TextDatumGetCString(values[2]);
+
+		if (strcmp(TextDatumGetCString(values[1]), "active") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("user %s is disabled", who),
+					 errhint("A tenant administrator can enable it again: ffrtmp.update_user(user, status => 'active').")));
+		result.role = TextDatumGetCString(values[0]);
+		result.who = psprintf("user %s", who);
+		return result;
+	}
+	/* Refuses (42501) a role that acts for no tenant. */
+	(void) ffrtmp_caller_tenant();
+	result.role = "tenant_admin";
+	result.who = psprintf("role %s, mapped to its tenant", login);
+	return result;
+}
+
+static int
+role_rank(const char *role)
+{
+	static const char *const columns[] = {"rank"};
+	Datum		value;
+	bool		isnull;
+
+	if (!ffrtmp_lookup_row("roles", "roles_pkey", "name", F_TEXTEQ, CStringGetTextDatum(role),
+						   1, columns, &value, &isnull))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" does not exist", role),
+				 errhint("The roles are listed in ffrtmp.role_permissions.")));
+	return DatumGetInt32(value);
+}
+
+/* The lowest role holding permission; an unknown name is a bug of the caller. */
+static char *
+granting_role(const char *permission)
+{
+	static const char *const columns[] = {"role"};
+	Datum		value;
+	bool		isnull;
+
+	if (!ffrtmp_lookup_row("role_permissions", "role_permissions_pkey", "permission", F_TEXTEQ,
+						   CStringGetTextDatum(permission), 1, columns, &value, &isnull))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("permission \"%s\" does not exist", permission),
+				 errhint("The permissions are listed in ffrtmp.role_permissions.")));
+	return TextDatumGetCString(value);
+}
+
+bool
+ffrtmp_role_holds(const char *role, const char *permission)
+{
+	return role_rank(role) >= role_rank(granting_role(permission));
+}
+
+const char *
+ffrtmp_caller_role(void)
+{
+	return caller_role().role;
+}
+
+/*
+ * The one check: refuses (42501, HTTP 403) a caller whose role does not hold
+ * permission, naming both so that the caller knows what to ask for.
+ */
+void
+ffrtmp_require_permission(const char *permission)
+{
+	CallerRole	caller = caller_role();
+	char	   *needed = granting_role(permission);
+
+	if (role_rank(caller.role) >= role_rank(needed))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied: %s", permission),
+			 errdetail("You act as %s, whose role %s does not hold %s.", caller.who, caller.role, permission),
+			 errhint("Ask a tenant administrator for a role holding %s (%s or above).", permission, needed)));
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_require_permission_sql);
+Datum
+ffrtmp_require_permission_sql(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("permission must not be null"),
+				 errhint("Name one of ffrtmp.role_permissions.")));
+	ffrtmp_require_permission(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_has_permission);
+Datum
+ffrtmp_has_permission(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_BOOL(ffrtmp_role_holds(ffrtmp_caller_role(), text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_caller_role_sql);
+Datum
+ffrtmp_caller_role_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(ffrtmp_caller_role()));
+}
