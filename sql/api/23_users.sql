@@ -1,0 +1,390 @@
+-- Users (docs/access-control.md): created, changed, disabled, soft-deleted
+-- and restored by those holding users.manage, inside their own tenant
+-- (platform administrators: in any tenant, and superadmin users), never
+-- granting a role ranked above their own.
+
+CREATE OR REPLACE VIEW ffrtmp.users WITH (security_invoker = true) AS
+SELECT u.id, u.tenant_id, t.name AS tenant, u.email, u.display_name, u.role, u.status, u.db_role,
+       u.created_by, u.created_at, u.updated_at, u.deleted_at
+FROM ffrtmp_data.users u
+LEFT JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id;
+COMMENT ON VIEW ffrtmp.users IS 'Users the caller may see: those of its tenant (administrators: all), deleted ones included.';
+COMMENT ON COLUMN ffrtmp.users.id IS 'User id.';
+COMMENT ON COLUMN ffrtmp.users.tenant_id IS 'Tenant id; NULL for superadmin users.';
+COMMENT ON COLUMN ffrtmp.users.tenant IS 'Tenant name; NULL for superadmin users.';
+COMMENT ON COLUMN ffrtmp.users.email IS 'Normalised e-mail, unique per tenant; NULL for users made from a role mapping.';
+COMMENT ON COLUMN ffrtmp.users.display_name IS 'Name shown to people.';
+COMMENT ON COLUMN ffrtmp.users.role IS 'Role held: viewer, operator, tenant_admin or superadmin.';
+COMMENT ON COLUMN ffrtmp.users.status IS 'active or disabled.';
+COMMENT ON COLUMN ffrtmp.users.db_role IS 'Database role acting as the user (map_user_role), or NULL.';
+COMMENT ON COLUMN ffrtmp.users.created_by IS 'Who created it.';
+COMMENT ON COLUMN ffrtmp.users.created_at IS 'When it was created.';
+COMMENT ON COLUMN ffrtmp.users.updated_at IS 'When it last changed.';
+COMMENT ON COLUMN ffrtmp.users.deleted_at IS 'When it was deleted; NULL while it exists.';
+ALTER VIEW ffrtmp.users OWNER TO ffrtmp_owner;
+REVOKE ALL ON ffrtmp.users FROM PUBLIC;
+GRANT SELECT ON ffrtmp.users TO ffrtmp_admin;
+
+/* Trimmed, NFC, lower case; refused (22023) unless one plausible address. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.normalize_email(email text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    e text := lower(normalize(btrim(normalize_email.email), NFC));
+BEGIN
+    IF e IS NULL OR octet_length(e) > 254 OR e !~ '^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:]]+$' THEN
+        RAISE EXCEPTION 'email must be one address of at most 254 bytes, like ann@example.com'
+            USING ERRCODE = '22023', HINT = 'Give one address: a local part, one @, a domain, no spaces.';
+    END IF;
+    RETURN e;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.normalize_email(text) IS
+    'An e-mail as users keep it: trimmed, Unicode NFC, lower case; 22023 unless it is one address (one @, no spaces or control characters) of at most 254 bytes.';
+ALTER FUNCTION ffrtmp_data.normalize_email(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.normalize_email(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.normalize_email(text) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * The tenant a user call acts for: the caller's own unless it names one (a
+ * tenant principal: only its own, 42501 for any other, as if it did not
+ * exist); NULL for superadmin users, which only administrators touch.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.user_target_tenant(tenant text, role text) RETURNS uuid
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    target uuid;
+BEGIN
+    IF user_target_tenant.role = 'superadmin' THEN
+        IF user_target_tenant.tenant IS NOT NULL THEN
+            RAISE EXCEPTION 'a superadmin belongs to no tenant'
+                USING ERRCODE = '22023', HINT = 'Leave out tenant for a superadmin.';
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF user_target_tenant.tenant IS NULL THEN
+        IF ffrtmp.caller_is_admin() THEN
+            RAISE EXCEPTION 'an administrator must name the tenant of the user'
+                USING ERRCODE = '22023', HINT = 'Add tenant => ''tenant-name''.';
+        END IF;
+        RETURN ffrtmp.current_tenant();
+    END IF;
+    SELECT t.id INTO target FROM ffrtmp_data.tenants t
+     WHERE t.name = user_target_tenant.tenant OR t.id::text = user_target_tenant.tenant;
+    IF target IS NULL AND ffrtmp.caller_is_admin() THEN
+        RAISE EXCEPTION 'tenant "%" does not exist', left(user_target_tenant.tenant, 63)
+            USING ERRCODE = 'PT404', HINT = 'SELECT name FROM ffrtmp.tenants lists the tenants.';
+    END IF;
+    IF target IS NULL OR (NOT ffrtmp.caller_is_admin() AND target <> ffrtmp.current_tenant()) THEN
+        RAISE EXCEPTION 'permission denied for tenant "%"', left(user_target_tenant.tenant, 63)
+            USING ERRCODE = '42501', HINT = 'Leave out the tenant argument to act for your own tenant.';
+    END IF;
+    RETURN target;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.user_target_tenant(text, text) IS
+    'The tenant a user function acts for (NULL for a superadmin user): the caller''s, or the one named (a tenant principal: only its own, else 42501); an administrator naming none for a tenant user is refused with 22023.';
+ALTER FUNCTION ffrtmp_data.user_target_tenant(text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.user_target_tenant(text, text) FROM PUBLIC;
+
+/* Refuses (42501) granting, or touching a user holding, a role ranked above the caller's. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.require_rank(role text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    mine text := ffrtmp.caller_role();
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM ffrtmp_data.roles r WHERE r.name = require_rank.role) THEN
+        RAISE EXCEPTION 'role "%" does not exist', left(require_rank.role, 63)
+            USING ERRCODE = '22023', HINT = 'The roles are viewer, operator, tenant_admin and superadmin.';
+    END IF;
+    IF (SELECT r.rank FROM ffrtmp_data.roles r WHERE r.name = require_rank.role)
+       > (SELECT r.rank FROM ffrtmp_data.roles r WHERE r.name = mine) THEN
+        RAISE EXCEPTION 'permission denied: role % is above your role %', require_rank.role, mine
+            USING ERRCODE = '42501', HINT = 'You can give roles up to your own; ask a superadmin for more.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.require_rank(text) IS
+    'Refuses (42501) a role ranked above the caller''s: nobody grants, or changes a user holding, more than they hold; 22023 for an unknown role.';
+ALTER FUNCTION ffrtmp_data.require_rank(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.require_rank(text) FROM PUBLIC;
+
+/* The user user_id, locked, that the caller may manage; PT404 if it cannot see it. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.managed_user(user_id uuid) RETURNS ffrtmp_data.users
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    u ffrtmp_data.users;
+BEGIN
+    SELECT * INTO u FROM ffrtmp_data.users x WHERE x.id = managed_user.user_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user % does not exist', managed_user.user_id
+            USING ERRCODE = 'PT404', HINT = 'SELECT id, email FROM ffrtmp.list_users() lists the users.';
+    END IF;
+    PERFORM ffrtmp_data.require_rank(u.role);
+    RETURN u;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.managed_user(uuid) IS
+    'The user a user function changes, locked: PT404 when the caller cannot see it (another tenant''s), 42501 when it holds a role above the caller''s.';
+ALTER FUNCTION ffrtmp_data.managed_user(uuid) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.managed_user(uuid) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.user_row(u ffrtmp_data.users) RETURNS ffrtmp.users
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT x FROM ffrtmp.users x WHERE x.id = (u).id;
+END;
+COMMENT ON FUNCTION ffrtmp_data.user_row(ffrtmp_data.users) IS 'A user as the user functions return it (ffrtmp.users).';
+ALTER FUNCTION ffrtmp_data.user_row(ffrtmp_data.users) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.user_row(ffrtmp_data.users) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION ffrtmp.create_user(email text, role text, tenant text DEFAULT NULL, display_name text DEFAULT NULL)
+RETURNS ffrtmp.users
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    target uuid;
+    address text;
+    u ffrtmp_data.users;
+BEGIN
+    PERFORM ffrtmp_data.require_permission('users.manage');
+    IF create_user.role IS NULL THEN
+        RAISE EXCEPTION 'role must be given'
+            USING ERRCODE = '22023', HINT = 'The roles are viewer, operator, tenant_admin and superadmin.';
+    END IF;
+    PERFORM ffrtmp_data.require_rank(create_user.role);
+    target := ffrtmp_data.user_target_tenant(create_user.tenant, create_user.role);
+    address := ffrtmp_data.normalize_email(create_user.email);
+    IF octet_length(create_user.display_name) > 200 THEN
+        RAISE EXCEPTION 'display_name must be at most 200 bytes'
+            USING ERRCODE = '22023', HINT = 'Shorten it.';
+    END IF;
+    -- The bound per tenant, counted under the tenant row's lock.
+    IF target IS NOT NULL THEN
+        PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = target FOR NO KEY UPDATE;
+        IF (SELECT count(*) FROM ffrtmp_data.users x WHERE x.tenant_id = target AND x.deleted_at IS NULL) >= 1000 THEN
+            RAISE EXCEPTION 'the tenant already has 1000 users, the most it may have'
+                USING ERRCODE = 'PT429', HINT = 'Delete users who left with ffrtmp.delete_user(id).';
+        END IF;
+    END IF;
+    BEGIN
+        INSERT INTO ffrtmp_data.users (tenant_id, email, display_name, role, created_by)
+        VALUES (target, address, create_user.display_name, create_user.role, ffrtmp_data.actor())
+        RETURNING * INTO u;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION 'a user with email % already exists in this tenant', address
+            USING ERRCODE = '23505', HINT = 'Change that user with ffrtmp.update_user(id, ...), or restore it with ffrtmp.restore_user(id) if it was deleted.';
+    END;
+    RETURN ffrtmp_data.user_row(u);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.create_user(text, text, text, text) IS
+    'Creates a user (users.manage) holding role (viewer, operator, tenant_admin; superadmin, of no tenant, by administrators only), never above the caller''s own (42501), in the caller''s tenant (administrators name tenant). email is normalised (trimmed, NFC, lower case), at most 254 bytes, unique per tenant (23505); display_name at most 200 bytes; at most 1000 users per tenant (PT429).';
+ALTER FUNCTION ffrtmp.create_user(text, text, text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.create_user(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.create_user(text, text, text, text) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.get_user(user_id uuid) RETURNS ffrtmp.users
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    u ffrtmp.users;
+BEGIN
+    PERFORM ffrtmp_data.require_permission('users.manage');
+    SELECT * INTO u FROM ffrtmp.users x WHERE x.id = get_user.user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user % does not exist', get_user.user_id
+            USING ERRCODE = 'PT404', HINT = 'SELECT id, email FROM ffrtmp.list_users() lists the users.';
+    END IF;
+    RETURN u;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.get_user(uuid) IS
+    'One user of the caller''s tenant (administrators: any), deleted ones included (users.manage); PT404 when there is none the caller may see.';
+ALTER FUNCTION ffrtmp.get_user(uuid) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.get_user(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.get_user(uuid) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.list_users(tenant text DEFAULT NULL, include_deleted boolean DEFAULT false)
+RETURNS SETOF ffrtmp.users
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    target uuid;
+BEGIN
+    PERFORM ffrtmp_data.require_permission('users.manage');
+    IF list_users.tenant IS NOT NULL OR NOT ffrtmp.caller_is_admin() THEN
+        target := ffrtmp_data.user_target_tenant(list_users.tenant, 'viewer');
+    END IF;
+    RETURN QUERY
+        SELECT * FROM ffrtmp.users x
+         WHERE (target IS NULL OR x.tenant_id = target)
+           AND (list_users.include_deleted OR x.deleted_at IS NULL)
+         ORDER BY x.tenant NULLS FIRST, x.email, x.id;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.list_users(text, boolean) IS
+    'The users of the caller''s tenant (users.manage; administrators: of tenant, or of every tenant and the superadmins when it is left out), deleted ones only with include_deleted.';
+ALTER FUNCTION ffrtmp.list_users(text, boolean) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.list_users(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.list_users(text, boolean) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.update_user(user_id uuid, email text DEFAULT NULL, display_name text DEFAULT NULL,
+                                              role text DEFAULT NULL, status text DEFAULT NULL)
+RETURNS ffrtmp.users
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    u ffrtmp_data.users;
+BEGIN
+    PERFORM ffrtmp_data.require_permission('users.manage');
+    u := ffrtmp_data.managed_user(update_user.user_id);
+    IF u.deleted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'user % is deleted', u.id
+            USING ERRCODE = 'PT409', HINT = 'Restore it first with ffrtmp.restore_user(id).';
+    END IF;
+    IF update_user.role IS NOT NULL THEN
+        PERFORM ffrtmp_data.require_rank(update_user.role);
+        IF (update_user.role = 'superadmin') <> (u.role = 'superadmin') THEN
+            RAISE EXCEPTION 'a user cannot move between superadmin and a tenant role'
+                USING ERRCODE = '22023', HINT = 'A superadmin belongs to no tenant: create a new user instead.';
+        END IF;
+        u.role := update_user.role;
+    END IF;
+    IF update_user.status IS NOT NULL THEN
+        IF update_user.status NOT IN ('active', 'disabled') THEN
+            RAISE EXCEPTION 'status must be active or disabled'
+                USING ERRCODE = '22023', HINT = 'Use status => ''active'' or status => ''disabled''.';
+        END IF;
+        u.status := update_user.status;
+    END IF;
+    IF update_user.email IS NOT NULL THEN
+        u.email := ffrtmp_data.normalize_email(update_user.email);
+    END IF;
+    IF update_user.display_name IS NOT NULL THEN
+        IF octet_length(update_user.display_name) > 200 THEN
+            RAISE EXCEPTION 'display_name must be at most 200 bytes'
+                USING ERRCODE = '22023', HINT = 'Shorten it.';
+        END IF;
+        u.display_name := update_user.display_name;
+    END IF;
+    BEGIN
+        UPDATE ffrtmp_data.users x
+           SET email = u.email, display_name = u.display_name, role = u.role, status = u.status,
+               updated_at = now()
+         WHERE x.id = u.id
+        RETURNING * INTO u;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION 'a user with email % already exists in this tenant', u.email
+            USING ERRCODE = '23505', HINT = 'Choose another address, or delete the other user first.';
+    END;
+    RETURN ffrtmp_data.user_row(u);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.update_user(uuid, text, text, text, text) IS
+    'Changes a user''s email, display_name, role or status (users.manage; NULL leaves a field as it is). Nobody changes a user holding, or gives a role ranked, above their own (42501); a deleted user must be restored first (PT409).';
+ALTER FUNCTION ffrtmp.update_user(uuid, text, text, text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.update_user(uuid, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.update_user(uuid, text, text, text, text) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.disable_user(user_id uuid) RETURNS ffrtmp.users
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT ffrtmp.update_user(disable_user.user_id, status => 'disabled');
+END;
+COMMENT ON FUNCTION ffrtmp.disable_user(uuid) IS
+    'Disables a user (users.manage): it, its database role and (later) its API keys can do nothing until update_user(id, status => ''active'').';
+ALTER FUNCTION ffrtmp.disable_user(uuid) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.disable_user(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.disable_user(uuid) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.delete_user(user_id uuid) RETURNS ffrtmp.users
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    u ffrtmp_data.users;
+BEGIN
+    PERFORM ffrtmp_data.require_permission('users.manage');
+    u := ffrtmp_data.managed_user(delete_user.user_id);
+    IF u.deleted_at IS NULL THEN
+        UPDATE ffrtmp_data.users x SET deleted_at = now(), updated_at = now()
+         WHERE x.id = u.id RETURNING * INTO u;
+    END IF;
+    RETURN ffrtmp_data.user_row(u);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.delete_user(uuid) IS
+    'Soft-deletes a user (users.manage): the row stays, marked deleted_at, and its e-mail is free for a new user; deleting a deleted user changes nothing.';
+ALTER FUNCTION ffrtmp.delete_user(uuid) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.delete_user(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.delete_user(uuid) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.restore_user(user_id uuid) RETURNS ffrtmp.users
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    u ffrtmp_data.users;
+BEGIN
+    PERFORM ffrtmp_data.require_permission('users.manage');
+    u := ffrtmp_data.managed_user(restore_user.user_id);
+    IF u.deleted_at IS NOT NULL THEN
+        BEGIN
+            UPDATE ffrtmp_data.users x SET deleted_at = NULL, updated_at = now()
+             WHERE x.id = u.id RETURNING * INTO u;
+        EXCEPTION WHEN unique_violation THEN
+            RAISE EXCEPTION 'another user now has email % or database role %', u.email, u.db_role
+                USING ERRCODE = '23505', HINT = 'Delete or change the other user first.';
+        END;
+    END IF;
+    RETURN ffrtmp_data.user_row(u);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.restore_user(uuid) IS
+    'Restores a deleted user (users.manage) with its role and status as they were; 23505 when a user not deleted has taken its e-mail or database role meanwhile.';
+ALTER FUNCTION ffrtmp.restore_user(uuid) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.restore_user(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.restore_user(uuid) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * Database roles are cluster-wide objects, so only platform administrators
+ * map them.  For a tenant user this is add_tenant_role underneath (its checks
+ * included: no role that may create objects, none acting for another tenant),
+ * so the tenant context finds the tenant as it always has; the user row then
+ * gives the role its user's role instead of 0.1's tenant_admin.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.map_user_role(user_id uuid, role_name text) RETURNS ffrtmp.users
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    u ffrtmp_data.users;
+BEGIN
+    PERFORM ffrtmp_data.require_permission('users.manage');
+    IF NOT ffrtmp.caller_is_admin() THEN
+        RAISE EXCEPTION 'permission denied to map database roles to users'
+            USING ERRCODE = '42501', HINT = 'Database roles are shared by all tenants: ask a platform administrator (ffrtmp_admin), or give the user an API key.';
+    END IF;
+    u := ffrtmp_data.managed_user(map_user_role.user_id);
+    IF u.deleted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'user % is deleted', u.id
+            USING ERRCODE = 'PT409', HINT = 'Restore it first with ffrtmp.restore_user(id).';
+    END IF;
+    IF u.tenant_id IS NULL THEN
+        RAISE EXCEPTION 'a superadmin is not mapped to a database role'
+            USING ERRCODE = '22023', HINT = 'GRANT ffrtmp_admin TO the role instead.';
+    END IF;
+    IF u.db_role IS NOT DISTINCT FROM map_user_role.role_name THEN
+        RETURN ffrtmp_data.user_row(u);
+    END IF;
+    IF u.db_role IS NOT NULL AND EXISTS (SELECT 1 FROM ffrtmp_data.tenant_roles m WHERE m.role_name = u.db_role) THEN
+        PERFORM ffrtmp.remove_tenant_role(u.tenant_id::text, u.db_role);
+    END IF;
+    IF map_user_role.role_name IS NOT NULL THEN
+        PERFORM ffrtmp.add_tenant_role(u.tenant_id::text, map_user_role.role_name);
+    END IF;
+    BEGIN
+        UPDATE ffrtmp_data.users x SET db_role = map_user_role.role_name, updated_at = now()
+         WHERE x.id = u.id RETURNING * INTO u;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION 'database role % already acts as another user', map_user_role.role_name
+            USING ERRCODE = '23505', HINT = 'Unmap it from that user first: ffrtmp.map_user_role(other_user, NULL).';
+    END;
+    RETURN ffrtmp_data.user_row(u);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.map_user_role(uuid, text) IS
+    'Makes the database role role_name act as a tenant user (platform administrators only, 42501 otherwise): maps it to the user''s tenant as add_tenant_role does, with its checks, and it then holds the user''s role; NULL unmaps. A role acts as one user at most (23505).';
+ALTER FUNCTION ffrtmp.map_user_role(uuid, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.map_user_role(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.map_user_role(uuid, text) TO ffrtmp_admin, ffrtmp_tenant;
