@@ -33,4 +33,5 @@ _PG_init(void)
 	MarkGUCPrefixReserved("ffrtmp");
 
 	ffrtmp_context_init();
+	ffrtmp_permission_hook_init();
 }

@@ -69,6 +69,9 @@ extern const char *ffrtmp_caller_role(void);
 extern bool ffrtmp_role_holds(const char *role, const char *permission);
 extern void ffrtmp_require_permission(const char *permission);
 
+/* permission_hook.c: the check run before every API function */
+extern void ffrtmp_permission_hook_init(void);
+
 /* tenant_timeouts.c: statement and idle-transaction caps for tenant principals */
 extern void ffrtmp_timeouts_init(void);
 

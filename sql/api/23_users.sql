@@ -145,7 +145,6 @@ DECLARE
     address text;
     u ffrtmp_data.users;
 BEGIN
-    PERFORM ffrtmp_data.require_permission('users.manage');
     IF create_user.role IS NULL THEN
         RAISE EXCEPTION 'role must be given'
             USING ERRCODE = '22023', HINT = 'The roles are viewer, operator, tenant_admin and superadmin.';
@@ -187,7 +186,6 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp A
 DECLARE
     u ffrtmp.users;
 BEGIN
-    PERFORM ffrtmp_data.require_permission('users.manage');
     SELECT * INTO u FROM ffrtmp.users x WHERE x.id = get_user.user_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'user % does not exist', get_user.user_id
@@ -208,7 +206,6 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp A
 DECLARE
     target uuid;
 BEGIN
-    PERFORM ffrtmp_data.require_permission('users.manage');
     IF list_users.tenant IS NOT NULL OR NOT ffrtmp.caller_is_admin() THEN
         target := ffrtmp_data.user_target_tenant(list_users.tenant, 'viewer');
     END IF;
@@ -232,7 +229,6 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     u ffrtmp_data.users;
 BEGIN
-    PERFORM ffrtmp_data.require_permission('users.manage');
     u := ffrtmp_data.managed_user(update_user.user_id);
     IF u.deleted_at IS NOT NULL THEN
         RAISE EXCEPTION 'user % is deleted', u.id
@@ -298,7 +294,6 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     u ffrtmp_data.users;
 BEGIN
-    PERFORM ffrtmp_data.require_permission('users.manage');
     u := ffrtmp_data.managed_user(delete_user.user_id);
     IF u.deleted_at IS NULL THEN
         UPDATE ffrtmp_data.users x SET deleted_at = now(), updated_at = now()
@@ -318,7 +313,6 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     u ffrtmp_data.users;
 BEGIN
-    PERFORM ffrtmp_data.require_permission('users.manage');
     u := ffrtmp_data.managed_user(restore_user.user_id);
     IF u.deleted_at IS NOT NULL THEN
         BEGIN
@@ -350,11 +344,6 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     u ffrtmp_data.users;
 BEGIN
-    PERFORM ffrtmp_data.require_permission('users.manage');
-    IF NOT ffrtmp.caller_is_admin() THEN
-        RAISE EXCEPTION 'permission denied to map database roles to users'
-            USING ERRCODE = '42501', HINT = 'Database roles are shared by all tenants: ask a platform administrator (ffrtmp_admin), or give the user an API key.';
-    END IF;
     u := ffrtmp_data.managed_user(map_user_role.user_id);
     IF u.deleted_at IS NOT NULL THEN
         RAISE EXCEPTION 'user % is deleted', u.id
@@ -384,7 +373,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.map_user_role(uuid, text) IS
-    'Makes the database role role_name act as a tenant user (platform administrators only, 42501 otherwise): maps it to the user''s tenant as add_tenant_role does, with its checks, and it then holds the user''s role; NULL unmaps. A role acts as one user at most (23505).';
+    'Makes the database role role_name act as a tenant user (tenants.manage: platform administrators, since database roles are shared by every tenant): maps it to the user''s tenant as add_tenant_role does, with its checks, and it then holds the user''s role; NULL unmaps. A role acts as one user at most (23505).';
 ALTER FUNCTION ffrtmp.map_user_role(uuid, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.map_user_role(uuid, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.map_user_role(uuid, text) TO ffrtmp_admin, ffrtmp_tenant;
+GRANT EXECUTE ON FUNCTION ffrtmp.map_user_role(uuid, text) TO ffrtmp_admin;

@@ -46,7 +46,9 @@ INSERT INTO ffrtmp_data.permissions VALUES
     ('webhooks.manage', 'Create, change and delete webhooks of the own tenant'),
     ('audit.view',      'Read the own tenant''s audit log'),
     ('tenants.manage',  'Create, change, suspend and delete tenants and their quotas'),
-    ('nodes.manage',    'Register, drain and remove shared nodes');
+    ('platform.view',   'Read the platform''s health, scheduler status, usage checks and worker contract'),
+    ('nodes.work',      'Run a worker: register a node of the own tenant, heartbeat, fetch, start, report and finish its jobs'),
+    ('nodes.manage',    'Drain and remove nodes, pause and resume dispatch (a tenant: its own dedicated nodes)');
 
 /* Each permission once, at the lowest role holding it; ffrtmp.role_permissions expands the ranks. */
 CREATE TABLE ffrtmp_data.role_permissions (
@@ -61,10 +63,10 @@ GRANT SELECT ON ffrtmp_data.role_permissions TO PUBLIC;
 
 INSERT INTO ffrtmp_data.role_permissions VALUES
     ('viewer', 'tenants.view'), ('viewer', 'jobs.view'), ('viewer', 'nodes.view'), ('viewer', 'metrics.view'),
-    ('operator', 'jobs.create'), ('operator', 'jobs.cancel'),
+    ('operator', 'jobs.create'), ('operator', 'jobs.cancel'), ('operator', 'nodes.work'),
     ('tenant_admin', 'users.manage'), ('tenant_admin', 'keys.manage'),
-    ('tenant_admin', 'webhooks.manage'), ('tenant_admin', 'audit.view'),
-    ('superadmin', 'tenants.manage'), ('superadmin', 'nodes.manage');
+    ('tenant_admin', 'webhooks.manage'), ('tenant_admin', 'audit.view'), ('tenant_admin', 'nodes.manage'),
+    ('superadmin', 'tenants.manage'), ('superadmin', 'platform.view');
 
 /*
  * People (and, from 0.1 role mappings, roles) who use the API.  A platform
@@ -108,3 +110,20 @@ ALTER TABLE ffrtmp_data.users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.users FORCE ROW LEVEL SECURITY;
 GRANT SELECT ON ffrtmp_data.users TO ffrtmp_admin;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.users', '');
+
+/*
+ * The permission each function of the ffrtmp schema requires, checked before
+ * its body by the extension's fmgr hook (src/permission_hook.c).  By name:
+ * API functions are not overloaded.  The rows are part of the API's code, so
+ * sql/api writes them again on every update; a function missing here is
+ * refused to everyone.
+ */
+CREATE TABLE ffrtmp_data.function_permissions (
+    function   name PRIMARY KEY,
+    permission text REFERENCES ffrtmp_data.permissions (name)
+);
+COMMENT ON TABLE ffrtmp_data.function_permissions IS 'The permission each function of the ffrtmp schema requires, checked before it runs; a function not listed is refused to everyone.';
+COMMENT ON COLUMN ffrtmp_data.function_permissions.function IS 'Function name in schema ffrtmp.';
+COMMENT ON COLUMN ffrtmp_data.function_permissions.permission IS 'The permission its caller needs; NULL: none (the functions row-level security calls, and those of the daemons, which are granted to them alone).';
+ALTER TABLE ffrtmp_data.function_permissions OWNER TO ffrtmp_owner;
+GRANT SELECT ON ffrtmp_data.function_permissions TO PUBLIC;

@@ -1,0 +1,58 @@
+-- The permission each API function requires (docs/access-control.md),
+-- checked before the function's body by the extension's fmgr hook: one
+-- place, which a function cannot forget, since a function of the ffrtmp
+-- schema missing here is refused to everyone.  Written first, so that the
+-- rest of sql/api may call the API.
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.function_permissions_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ffrtmp_function_permissions_changed'
+    LANGUAGE C;
+COMMENT ON FUNCTION ffrtmp_data.function_permissions_changed() IS
+    'Trigger: makes every session read function_permissions again after a change commits.';
+ALTER FUNCTION ffrtmp_data.function_permissions_changed() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.function_permissions_changed() FROM PUBLIC;
+
+CREATE OR REPLACE TRIGGER function_permissions_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ffrtmp_data.function_permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.function_permissions_changed();
+COMMENT ON TRIGGER function_permissions_changed ON ffrtmp_data.function_permissions IS
+    'Sends the invalidation that a row change does not: the check''s per-session cache follows the table.';
+
+DELETE FROM ffrtmp_data.function_permissions;
+INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
+    -- The tenant context: row-level security calls these on every row.
+    ('current_tenant', NULL), ('caller_is_admin', NULL), ('caller_role', NULL), ('has_permission', NULL),
+    -- The webhook delivery daemon's calls, granted to ffrtmp_webhook_sender alone.
+    ('claim_webhook_deliveries', NULL), ('finish_webhook_delivery', NULL),
+    -- Tenants.
+    ('get_tenant', 'tenants.view'), ('list_tenants', 'tenants.view'), ('tenant_stats', 'tenants.view'),
+    ('quota_checks', 'tenants.view'),
+    ('create_tenant', 'tenants.manage'), ('update_tenant', 'tenants.manage'),
+    ('delete_tenant', 'tenants.manage'), ('restore_tenant', 'tenants.manage'),
+    ('add_tenant_role', 'tenants.manage'), ('remove_tenant_role', 'tenants.manage'),
+    ('repair_usage', 'tenants.manage'), ('dispatch', 'tenants.manage'),
+    -- Users.
+    ('create_user', 'users.manage'), ('get_user', 'users.manage'), ('list_users', 'users.manage'),
+    ('update_user', 'users.manage'), ('disable_user', 'users.manage'), ('delete_user', 'users.manage'),
+    ('restore_user', 'users.manage'),
+    -- Database roles are shared by every tenant: platform administrators map them.
+    ('map_user_role', 'tenants.manage'),
+    -- Jobs.
+    ('get_job', 'jobs.view'), ('job_id', 'jobs.view'), ('job_history', 'jobs.view'),
+    ('job_logs', 'jobs.view'), ('tenant_jobs', 'jobs.view'), ('wait_for_job', 'jobs.view'),
+    ('submit_job', 'jobs.create'), ('submit_jobs', 'jobs.create'),
+    ('cancel_job', 'jobs.cancel'), ('hold_job', 'jobs.cancel'), ('release_job', 'jobs.cancel'),
+    ('pause_job', 'jobs.cancel'), ('resume_job', 'jobs.cancel'), ('retry_job', 'jobs.cancel'),
+    -- Nodes: what an operator sees, what a worker calls, what an administrator of nodes does.
+    ('tenant_nodes', 'nodes.view'),
+    ('register_node', 'nodes.work'), ('node_heartbeat', 'nodes.work'), ('fetch_assigned', 'nodes.work'),
+    ('start_job', 'nodes.work'), ('report_progress', 'nodes.work'), ('append_job_log', 'nodes.work'),
+    ('finish_job', 'nodes.work'), ('leave_node', 'nodes.work'), ('node_attempts', 'nodes.work'),
+    ('drain_node', 'nodes.manage'), ('remove_node', 'nodes.manage'),
+    ('pause_dispatch', 'nodes.manage'), ('resume_dispatch', 'nodes.manage'),
+    -- Webhooks.
+    ('create_webhook', 'webhooks.manage'), ('delete_webhook', 'webhooks.manage'),
+    ('list_webhooks', 'webhooks.manage'), ('webhook_deliveries', 'webhooks.manage'),
+    -- The platform's health.
+    ('health', 'platform.view'), ('ready', 'platform.view'), ('scheduler_status', 'platform.view'),
+    ('verify_usage', 'platform.view'), ('contract', 'platform.view');

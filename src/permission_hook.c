@@ -1,0 +1,232 @@
+/*
+ * permission_hook.c: every API function checks its permission, in one place.
+ *
+ * ffrtmp_data.function_permissions names, for each function of the ffrtmp
+ * schema, the permission a caller needs (or NULL: none, for the functions
+ * row-level security calls and the internal daemons' calls).  PostgreSQL's
+ * fmgr hooks (the ones sepgsql uses) let us run ffrtmp_require_permission()
+ * before the body of any function that needs it, whatever its language and
+ * however it is called: the planner never inlines a function whose hook is
+ * needed.  A function of the ffrtmp schema missing from the table is refused
+ * to everyone, so a new API function cannot be forgotten, only fail loudly.
+ *
+ * Only the outermost API call is checked: an API function calling another
+ * does so with the permission the caller was checked for.
+ *
+ * needs_fmgr_hook is asked for every function PostgreSQL looks up (not for
+ * built-ins), so its answers are kept per backend in a hash, dropped whenever
+ * a function or the table changes.
+ */
+#include "ffrtmp.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "commands/trigger.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+typedef enum Declared
+{
+	NOT_API,					/* not a function of the ffrtmp schema */
+	NO_PERMISSION,				/* declared with a NULL permission */
+	NEEDS_PERMISSION,
+	UNDECLARED
+} Declared;
+
+typedef struct FunctionEntry
+{
+	Oid			fn_oid;			/* hash key */
+	Declared	declared;
+	char		permission[NAMEDATALEN];
+	char		name[NAMEDATALEN];
+} FunctionEntry;
+
+static HTAB *functions = NULL;
+
+/*
+ * The API calls under way, innermost last: a check is made only when none
+ * is.  END and ABORT pop their own call, found by its FmgrInfo, so that
+ * nothing is read from a table while an error unwinds.
+ */
+#define MAX_OPEN_CALLS 64
+static FmgrInfo *open_calls[MAX_OPEN_CALLS];
+static int	n_open_calls = 0;
+static needs_fmgr_hook_type next_needs_fmgr_hook = NULL;
+static fmgr_hook_type next_fmgr_hook = NULL;
+
+static void
+forget_functions(void)
+{
+	if (functions)
+		hash_destroy(functions);
+	functions = NULL;
+}
+
+static void
+forget_at_function_change(Datum arg, int cacheid, uint32 hashvalue)
+{
+	forget_functions();
+}
+
+static void
+forget_at_relation_change(Datum arg, Oid relid)
+{
+	forget_functions();
+}
+
+static void
+reset_depth_at_xact_end(XactEvent event, void *arg)
+{
+	n_open_calls = 0;
+}
+
+/* What the table says of fn_oid; entry->declared stays NOT_API if it cannot tell. */
+static bool
+read_declaration(Oid fn_oid, FunctionEntry *entry)
+{
+	static const char *const columns[] = {"permission"};
+	Oid			api_schema = get_namespace_oid("ffrtmp", true);
+	Oid			data_schema = get_namespace_oid("ffrtmp_data", true);
+	HeapTuple	proc;
+	Form_pg_proc form;
+	NameData	name;
+	Datum		value;
+	bool		isnull;
+
+	entry->declared = NOT_API;
+	if (!OidIsValid(api_schema) || !OidIsValid(data_schema) ||
+		!OidIsValid(get_relname_relid("function_permissions", data_schema)) ||
+		!IsTransactionState())
+		return false;			/* not installed (yet): nothing to check, nothing to keep */
+	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+	if (!HeapTupleIsValid(proc))
+		return false;
+	form = (Form_pg_proc) GETSTRUCT(proc);
+	name = form->proname;
+	if (form->pronamespace != api_schema)
+	{
+		ReleaseSysCache(proc);
+		return true;
+	}
+	ReleaseSysCache(proc);
+	strlcpy(entry->name, NameStr(name), NAMEDATALEN);
+	if (!ffrtmp_lookup_row("function_permissions", "function_permissions_pkey", "function", F_NAMEEQ,
+						   NameGetDatum(&name), 1, columns, &value, &isnull))
+		entry->declared = UNDECLARED;
+	else if (isnull)
+		entry->declared = NO_PERMISSION;
+	else
+	{
+		entry->declared = NEEDS_PERMISSION;
+		strlcpy(entry->permission, TextDatumGetCString(value), NAMEDATALEN);
+	}
+	return true;
+}
+
+static FunctionEntry *
+declaration(Oid fn_oid)
+{
+	FunctionEntry *entry;
+	FunctionEntry fresh;
+	bool		found;
+
+	if (functions)
+	{
+		entry = hash_search(functions, &fn_oid, HASH_FIND, NULL);
+		if (entry)
+			return entry;
+	}
+	fresh.fn_oid = fn_oid;
+	if (!read_declaration(fn_oid, &fresh))
+		return NULL;
+	if (!functions)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(FunctionEntry);
+		ctl.hcxt = TopMemoryContext;
+		functions = hash_create("ffrtmp function permissions", 256, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(functions, &fn_oid, HASH_ENTER, &found);
+	*entry = fresh;
+	return entry;
+}
+
+static bool
+needs_permission_hook(Oid fn_oid)
+{
+	FunctionEntry *entry = declaration(fn_oid);
+
+	if (entry && (entry->declared == NEEDS_PERMISSION || entry->declared == UNDECLARED))
+		return true;
+	return next_needs_fmgr_hook ? next_needs_fmgr_hook(fn_oid) : false;
+}
+
+static void
+permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
+{
+	FunctionEntry *entry;
+
+	if (event != FHET_START)
+	{
+		if (n_open_calls > 0 && open_calls[n_open_calls - 1] == flinfo)
+			n_open_calls--;
+		if (next_fmgr_hook)
+			next_fmgr_hook(event, flinfo, arg);
+		return;
+	}
+	/* Another hook's START first: if it throws, we have pushed nothing. */
+	if (next_fmgr_hook)
+		next_fmgr_hook(event, flinfo, arg);
+	entry = declaration(flinfo->fn_oid);
+	if (!entry || (entry->declared != NEEDS_PERMISSION && entry->declared != UNDECLARED))
+		return;
+	if (n_open_calls == 0)
+	{
+		if (entry->declared == UNDECLARED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("function ffrtmp.%s declares no permission", entry->name),
+					 errhint("Its author adds it to ffrtmp_data.function_permissions; until then nobody may call it.")));
+		ffrtmp_require_permission(entry->permission);
+	}
+	/* Pushed once the check passed: a refusal here gets no FHET_ABORT.  Deeper calls are checked again. */
+	if (n_open_calls < MAX_OPEN_CALLS)
+		open_calls[n_open_calls++] = flinfo;
+}
+
+void
+ffrtmp_permission_hook_init(void)
+{
+	next_needs_fmgr_hook = needs_fmgr_hook;
+	needs_fmgr_hook = needs_permission_hook;
+	next_fmgr_hook = fmgr_hook;
+	fmgr_hook = permission_hook;
+	CacheRegisterSyscacheCallback(PROCOID, forget_at_function_change, (Datum) 0);
+	CacheRegisterRelcacheCallback(forget_at_relation_change, (Datum) 0);
+	RegisterXactCallback(reset_depth_at_xact_end, NULL);
+}
+
+/*
+ * Statement trigger on function_permissions: a row change sends no
+ * invalidation of its own, so make one, for every backend, at commit.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_function_permissions_changed);
+Datum
+ffrtmp_function_permissions_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "ffrtmp_function_permissions_changed: not called as a trigger");
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}

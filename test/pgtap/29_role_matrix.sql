@@ -1,0 +1,146 @@
+-- The role x function matrix, generated from the permission table: every
+-- API function is called as every role and must be refused (42501) exactly
+-- when ffrtmp.role_permissions says the role lacks the function's permission.
+-- A new API function must be declared (or it is refused to everyone) and
+-- given a sample call here (or this test fails).
+BEGIN;
+SELECT plan(4 + 5 * (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE permission IS NOT NULL));
+
+\o /dev/null
+SELECT ffrtmp.create_tenant('matrix-a', plan => 'pro');
+CREATE ROLE tap_m_viewer LOGIN;
+CREATE ROLE tap_m_operator LOGIN;
+CREATE ROLE tap_m_tenant_admin LOGIN;
+CREATE ROLE tap_m_mapped LOGIN;
+CREATE ROLE tap_m_superadmin LOGIN IN ROLE ffrtmp_admin;
+SELECT ffrtmp.map_user_role(u.id, 'tap_m_' || r)
+  FROM unnest(ARRAY['viewer', 'operator', 'tenant_admin']) r,
+       LATERAL ffrtmp.create_user(r || '@matrix.example', r, tenant => 'matrix-a') u;
+-- A role mapped as release 0.1 mapped them, with no user: tenant_admin.
+SELECT ffrtmp.add_tenant_role('matrix-a', 'tap_m_mapped');
+
+-- The principals of the matrix, and the role each acts with.
+CREATE TEMP TABLE principals (login text, role text);
+INSERT INTO principals VALUES ('tap_m_viewer', 'viewer'), ('tap_m_operator', 'operator'),
+    ('tap_m_tenant_admin', 'tenant_admin'), ('tap_m_mapped', 'tenant_admin'), ('tap_m_superadmin', 'superadmin');
+GRANT SELECT ON principals TO PUBLIC;
+
+-- One call of each API function: arguments that name nothing that exists
+-- where they can, so that an allowed call fails late or does little.
+CREATE TEMP TABLE sample_calls (function name PRIMARY KEY, call text NOT NULL);
+INSERT INTO sample_calls VALUES
+    ('get_tenant', $$ffrtmp.get_tenant('matrix-a')$$),
+    ('list_tenants', $$ffrtmp.list_tenants(false)$$),
+    ('tenant_stats', $$ffrtmp.tenant_stats(NULL)$$),
+    ('quota_checks', $$ffrtmp.quota_checks()$$),
+    ('create_tenant', $$ffrtmp.create_tenant('matrix-new')$$),
+    ('update_tenant', $$ffrtmp.update_tenant('matrix-a')$$),
+    ('delete_tenant', $$ffrtmp.delete_tenant('matrix-none')$$),
+    ('restore_tenant', $$ffrtmp.restore_tenant('matrix-none')$$),
+    ('add_tenant_role', $$ffrtmp.add_tenant_role('matrix-a', 'tap_m_none')$$),
+    ('remove_tenant_role', $$ffrtmp.remove_tenant_role('matrix-a', 'tap_m_none')$$),
+    ('repair_usage', $$ffrtmp.repair_usage()$$),
+    ('dispatch', $$ffrtmp.dispatch()$$),
+    ('create_user', $$ffrtmp.create_user('new@matrix.example', 'viewer')$$),
+    ('get_user', $$ffrtmp.get_user('00000000-0000-0000-0000-000000000001')$$),
+    ('list_users', $$ffrtmp.list_users()$$),
+    ('update_user', $$ffrtmp.update_user('00000000-0000-0000-0000-000000000001')$$),
+    ('disable_user', $$ffrtmp.disable_user('00000000-0000-0000-0000-000000000001')$$),
+    ('delete_user', $$ffrtmp.delete_user('00000000-0000-0000-0000-000000000001')$$),
+    ('restore_user', $$ffrtmp.restore_user('00000000-0000-0000-0000-000000000001')$$),
+    ('map_user_role', $$ffrtmp.map_user_role('00000000-0000-0000-0000-000000000001', NULL)$$),
+    ('get_job', $$ffrtmp.get_job(-1)$$),
+    ('job_id', $$ffrtmp.job_id(-1, NULL)$$),
+    ('job_history', $$ffrtmp.job_history(-1)$$),
+    ('job_logs', $$ffrtmp.job_logs(-1, NULL)$$),
+    ('tenant_jobs', $$ffrtmp.tenant_jobs(NULL, NULL)$$),
+    ('wait_for_job', $$ffrtmp.wait_for_job(-1, '0 s')$$),
+    ('submit_job', $$ffrtmp.submit_job('testsrc://')$$),
+    ('submit_jobs', $$ffrtmp.submit_jobs('[]', NULL)$$),
+    ('cancel_job', $$ffrtmp.cancel_job(-1)$$),
+    ('hold_job', $$ffrtmp.hold_job(-1)$$),
+    ('release_job', $$ffrtmp.release_job(-1)$$),
+    ('pause_job', $$ffrtmp.pause_job(-1)$$),
+    ('resume_job', $$ffrtmp.resume_job(-1)$$),
+    ('retry_job', $$ffrtmp.retry_job(-1)$$),
+    ('tenant_nodes', $$ffrtmp.tenant_nodes(NULL)$$),
+    ('register_node', $$ffrtmp.register_node('matrix-node', 1)$$),
+    ('node_heartbeat', $$ffrtmp.node_heartbeat(-1, 'x', NULL)$$),
+    ('fetch_assigned', $$ffrtmp.fetch_assigned(-1, 'x')$$),
+    ('start_job', $$ffrtmp.start_job(-1, 1, 1, 'x')$$),
+    ('report_progress', $$ffrtmp.report_progress(-1, 1, 1, 'x', '{}')$$),
+    ('append_job_log', $$ffrtmp.append_job_log(-1, 1, 1, 'x', '{}')$$),
+    ('finish_job', $$ffrtmp.finish_job(-1, 1, 1, 'x', 'completed', NULL, NULL, NULL)$$),
+    ('leave_node', $$ffrtmp.leave_node(-1, 'x', false)$$),
+    ('node_attempts', $$ffrtmp.node_attempts(-1, 'x')$$),
+    ('drain_node', $$ffrtmp.drain_node(-1)$$),
+    ('remove_node', $$ffrtmp.remove_node(-1)$$),
+    ('pause_dispatch', $$ffrtmp.pause_dispatch(NULL, NULL)$$),
+    ('resume_dispatch', $$ffrtmp.resume_dispatch(NULL, NULL)$$),
+    ('create_webhook', $$ffrtmp.create_webhook('https://example.com/hook', '0123456789abcdef0123', ARRAY['completed'])$$),
+    ('delete_webhook', $$ffrtmp.delete_webhook(-1)$$),
+    ('list_webhooks', $$ffrtmp.list_webhooks(NULL)$$),
+    ('webhook_deliveries', $$ffrtmp.webhook_deliveries(-1, NULL, NULL, NULL, NULL)$$),
+    ('health', $$ffrtmp.health()$$),
+    ('ready', $$ffrtmp.ready()$$),
+    ('scheduler_status', $$ffrtmp.scheduler_status()$$),
+    ('verify_usage', $$ffrtmp.verify_usage()$$),
+    ('contract', $$ffrtmp.contract()$$);
+
+-- Runs call as login inside a subtransaction that is always rolled back;
+-- returns 'ok', or the SQLSTATE and message of its error.
+CREATE FUNCTION pg_temp.call_as(login text, call text) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+    BEGIN
+        EXECUTE format('SET ROLE %I', login);
+        -- Every row, every column: an unused output could be planned away, call and check with it.
+        EXECUTE 'SELECT ' || call;
+        RAISE EXCEPTION USING ERRCODE = 'PTRES', MESSAGE = 'ok';
+    EXCEPTION WHEN OTHERS THEN
+        IF SQLSTATE = 'PTRES' THEN
+            RETURN SQLERRM;
+        END IF;
+        RETURN SQLSTATE || ' ' || SQLERRM;
+    END;
+END
+$fn$;
+\o
+
+-- The table covers the API: every function of the ffrtmp schema is declared
+-- (undeclared ones are refused to everyone), has a sample call, and is not
+-- overloaded (declarations are by name).
+SELECT is_empty($$
+    SELECT p.proname FROM pg_proc p
+     WHERE p.pronamespace = 'ffrtmp'::regnamespace
+       AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.function_permissions f WHERE f.function = p.proname)$$,
+    'every function of the ffrtmp schema declares its permission');
+SELECT is_empty($$
+    SELECT f.function FROM ffrtmp_data.function_permissions f
+     WHERE f.permission IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sample_calls s WHERE s.function = f.function)$$,
+    'every function needing a permission has a sample call in this test');
+SELECT is_empty($$
+    SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'ffrtmp'::regnamespace
+     GROUP BY p.proname HAVING count(*) > 1$$,
+    'no API function is overloaded');
+SELECT is((SELECT count(DISTINCT role)::int FROM ffrtmp.role_permissions), 4, 'the four roles hold permissions');
+
+-- The matrix itself.  Allowed means refused neither by the check nor by an
+-- EXECUTE grant: the grants agree with the table (another error, like a job
+-- that does not exist, is fine).
+SELECT CASE WHEN expected_allowed
+            THEN ok(result !~ '^42501 permission denied(: | for function )',
+                    format('%s may call %s (%s): %s', p.login, f.function, f.permission, result))
+            ELSE ok(result ~ '^42501 ',
+                    format('%s is refused %s (%s): %s', p.login, f.function, f.permission, result))
+       END
+  FROM ffrtmp_data.function_permissions f
+  JOIN sample_calls s USING (function)
+ CROSS JOIN principals p
+ CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM ffrtmp.role_permissions rp
+                                     WHERE rp.role = p.role AND rp.permission = f.permission)) e(expected_allowed)
+ CROSS JOIN LATERAL pg_temp.call_as(p.login, s.call) c(result)
+ WHERE f.permission IS NOT NULL
+ ORDER BY f.function, p.login;
+
+SELECT * FROM finish();
+ROLLBACK;
