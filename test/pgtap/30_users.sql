@@ -1,0 +1,112 @@
+-- Users: what a tenant administrator and a platform administrator can do
+-- with them, the bounds, and what a user's role and status mean for its
+-- database role.
+BEGIN;
+SELECT plan(30);
+
+\o /dev/null
+SELECT ffrtmp.create_tenant('users-a', plan => 'pro');
+SELECT ffrtmp.create_tenant('users-b', plan => 'pro');
+CREATE ROLE tap_u_admin_a LOGIN;
+CREATE ROLE tap_u_op_a LOGIN;
+CREATE ROLE tap_u_admin_b LOGIN;
+CREATE ROLE tap_u_old LOGIN;
+SELECT id AS admin_a FROM ffrtmp.create_user(' Ann.Admin@Example.COM ', 'tenant_admin', tenant => 'users-a', display_name => 'Ann') \gset
+SELECT id AS op_a FROM ffrtmp.create_user('op@example.com', 'operator', tenant => 'users-a') \gset
+SELECT id AS admin_b FROM ffrtmp.create_user('boss@b.example', 'tenant_admin', tenant => 'users-b') \gset
+SELECT ffrtmp.map_user_role(:'admin_a', 'tap_u_admin_a');
+SELECT ffrtmp.map_user_role(:'op_a', 'tap_u_op_a');
+SELECT ffrtmp.map_user_role(:'admin_b', 'tap_u_admin_b');
+SELECT ffrtmp.add_tenant_role('users-a', 'tap_u_old');
+
+-- The SQLSTATE of q run as login (or as the caller when login is NULL),
+-- 'ok' when it succeeds; always rolled back.
+CREATE FUNCTION pg_temp.state_as(login text, q text) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+    BEGIN
+        IF login IS NOT NULL THEN
+            EXECUTE format('SET ROLE %I', login);
+        END IF;
+        EXECUTE q;
+        RAISE EXCEPTION USING ERRCODE = 'PTRES';
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE SQLSTATE WHEN 'PTRES' THEN 'ok' ELSE SQLSTATE END;
+    END;
+END
+$fn$;
+GRANT EXECUTE ON FUNCTION pg_temp.state_as(text, text) TO PUBLIC;
+\o
+
+-- 1. E-mails: normalised, unique per tenant, bounded.
+SELECT is((SELECT email FROM ffrtmp.users WHERE id = :'admin_a'), 'ann.admin@example.com',
+          'the e-mail is kept trimmed and in lower case');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('ANN.admin@example.com', 'viewer', tenant => 'users-a')$$),
+          '23505', 'the same address in another spelling is the same user of the tenant');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('ann.admin@example.com', 'viewer', tenant => 'users-b')$$),
+          'ok', 'the same address may be a user of another tenant');
+SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.create_user('%s@example.com', 'viewer', tenant => 'users-a')$$, repeat('x', 250))),
+          '22023', 'an e-mail over 254 bytes is refused');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('not an address', 'viewer', tenant => 'users-a')$$),
+          '22023', 'a string that is not one address is refused');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('a@b@example.com', 'viewer', tenant => 'users-a')$$),
+          '22023', 'two @ are refused');
+SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.create_user('long@example.com', 'viewer', tenant => 'users-a', display_name => '%s')$$, repeat('n', 201))),
+          '22023', 'a display name over 200 bytes is refused');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('who@example.com', 'chief', tenant => 'users-a')$$),
+          '22023', 'an unknown role is refused');
+
+-- 2. Scope: a superadmin belongs to no tenant, everyone else to one.
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('root@example.com', 'superadmin')$$),
+          'ok', 'an administrator creates a superadmin, of no tenant');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('root@example.com', 'superadmin', tenant => 'users-a')$$),
+          '22023', 'a superadmin cannot belong to a tenant');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('v@example.com', 'viewer')$$),
+          '22023', 'an administrator names the tenant of a tenant user');
+
+-- 3. A tenant administrator: its own tenant, never more than it holds.
+SET ROLE tap_u_admin_a;
+SELECT is((SELECT tenant FROM ffrtmp.create_user('viewer@example.com', 'viewer')), 'users-a',
+          'a tenant administrator creates users in its own tenant');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('peer@example.com', 'tenant_admin')$$),
+          'ok', 'a tenant administrator may create another tenant administrator');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('root2@example.com', 'superadmin')$$),
+          '42501', 'a tenant administrator cannot create a superadmin');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('x@example.com', 'viewer', tenant => 'users-b')$$),
+          '42501', 'a tenant administrator cannot create users in another tenant');
+SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.get_user(%L)$$, :'admin_b')),
+          'PT404', 'another tenant''s user does not exist for a tenant administrator');
+SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.update_user(%L, role => 'viewer')$$, :'admin_b')),
+          'PT404', 'nor can it be changed');
+SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.map_user_role(%L, NULL)$$, :'op_a')),
+          '42501', 'a tenant administrator does not map database roles');
+SELECT set_eq($$SELECT email FROM ffrtmp.list_users()$$,
+              ARRAY['ann.admin@example.com', 'op@example.com', 'viewer@example.com'],
+              'list_users shows the users of the own tenant only');
+RESET ROLE;
+
+-- 4. Role and status decide what the database role may do.
+SELECT is(pg_temp.state_as('tap_u_op_a', $$SELECT ffrtmp.submit_job('testsrc://')$$), 'ok',
+          'an operator submits jobs');
+SELECT is(pg_temp.state_as('tap_u_op_a', $$SELECT ffrtmp.create_user('z@example.com', 'viewer')$$), '42501',
+          'an operator cannot manage users');
+SELECT is(pg_temp.state_as('tap_u_old', $$SELECT ffrtmp.create_user('z@example.com', 'viewer')$$), 'ok',
+          'a role mapped as release 0.1 did, with no user, keeps every power inside its tenant (tenant_admin)');
+SET ROLE tap_u_admin_a;
+SELECT is((SELECT role FROM ffrtmp.update_user(:'op_a', role => 'viewer')), 'viewer', 'a tenant administrator demotes an operator');
+RESET ROLE;
+SELECT is(pg_temp.state_as('tap_u_op_a', $$SELECT ffrtmp.submit_job('testsrc://')$$), '42501',
+          'the demoted user''s database role can no longer submit');
+SELECT is((SELECT status FROM ffrtmp.disable_user(:'op_a')), 'disabled', 'disable_user disables');
+SELECT is(pg_temp.state_as('tap_u_op_a', $$SELECT ffrtmp.get_job(1)$$), '42501',
+          'a disabled user''s database role can do nothing');
+
+-- 5. Soft delete and restore.
+SELECT ok((SELECT deleted_at IS NOT NULL FROM ffrtmp.delete_user(:'op_a')), 'delete_user marks the user deleted');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('op@example.com', 'operator', tenant => 'users-a')$$),
+          'ok', 'a deleted user''s e-mail is free for a new user');
+SELECT is((SELECT deleted_at FROM ffrtmp.restore_user(:'op_a')), NULL, 'restore_user brings the user back');
+SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.update_user(%L, role => 'superadmin')$$, :'op_a')),
+          '22023', 'a tenant user cannot become a superadmin of no tenant');
+
+SELECT * FROM finish();
+ROLLBACK;
