@@ -78,7 +78,7 @@ role_rank(const char *role)
 	return DatumGetInt32(value);
 }
 
-/* The lowest role holding permission; an unknown name is a bug of the caller. */
+/* The lowest role holding permission; an unknown name is refused (22023). */
 static char *
 granting_role(const char *permission)
 {
@@ -86,10 +86,15 @@ granting_role(const char *permission)
 	Datum		value;
 	bool		isnull;
 
+	if (strlen(permission) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("permission must be a name of at most %d bytes", NAMEDATALEN - 1),
+				 errhint("The permissions are listed in ffrtmp.role_permissions.")));
 	if (!ffrtmp_lookup_row("role_permissions", "role_permissions_pkey", "permission", F_TEXTEQ,
 						   CStringGetTextDatum(permission), 1, columns, &value, &isnull))
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("permission \"%s\" does not exist", permission),
 				 errhint("The permissions are listed in ffrtmp.role_permissions.")));
 	return TextDatumGetCString(value);

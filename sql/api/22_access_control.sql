@@ -35,7 +35,7 @@ CREATE OR REPLACE FUNCTION ffrtmp.has_permission(permission text) RETURNS boolea
     AS 'MODULE_PATHNAME', 'ffrtmp_has_permission'
     LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ffrtmp.has_permission(text) IS
-    'True when the caller''s role (ffrtmp.caller_role()) holds permission, by ffrtmp.role_permissions; an unknown permission is refused (42704).';
+    'True when the caller''s role (ffrtmp.caller_role()) holds permission, by ffrtmp.role_permissions; an unknown permission is refused (22023).';
 REVOKE ALL ON FUNCTION ffrtmp.has_permission(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.has_permission(text) TO PUBLIC;
 

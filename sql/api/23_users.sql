@@ -61,6 +61,10 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
+    IF octet_length(user_target_tenant.tenant) > 63 THEN
+        RAISE EXCEPTION 'tenant must be a tenant''s name or id, of at most 63 bytes'
+            USING ERRCODE = '22023', HINT = 'SELECT name FROM ffrtmp.tenants lists the tenants you may see.';
+    END IF;
     IF user_target_tenant.tenant IS NULL THEN
         IF ffrtmp.caller_is_admin() THEN
             RAISE EXCEPTION 'an administrator must name the tenant of the user'

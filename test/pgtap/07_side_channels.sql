@@ -41,6 +41,7 @@ INSERT INTO ffrtmp_data.job_progress (job_id, tenant_id, attempt, progress)
 SELECT id, tenant_id, 1, '{"percent": 50}' FROM ffrtmp_data.jobs WHERE tenant_id = :'globex_id' AND seq = 2;
 SELECT id AS globex_job FROM ffrtmp_data.jobs WHERE tenant_id = :'globex_id' AND seq = 2 \gset
 SELECT id AS globex_node FROM ffrtmp_data.nodes WHERE name = 'globex-gpu-1' \gset
+SELECT id AS globex_user FROM ffrtmp.create_user('cfo@globex.example', 'tenant_admin', tenant => 'globex') \gset
 SET ROLE sc_evil;
 SELECT node_id AS evil_node, session_token AS evil_token FROM ffrtmp.register_node('evil-box', cpu_cores => 1) \gset
 RESET ROLE;
@@ -133,7 +134,7 @@ INSERT INTO probes (rel, q) VALUES
 -- rolled back.  Global ids (a new job's or node's id) are left out of the
 -- answers: see docs/security.md, "What PostgreSQL shows every role".
 INSERT INTO probes (rel, is_call, q)
-SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :evil_node, :'evil_token', :globex_hook) FROM (VALUES
+SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :evil_node, :'evil_token', :globex_hook, :'globex_user') FROM (VALUES
     ($$SELECT * FROM ffrtmp.get_job(%1$s)$$),
     ($$SELECT * FROM ffrtmp.job_history(%1$s)$$),
     ($$SELECT * FROM ffrtmp.job_logs(%1$s)$$),
@@ -191,7 +192,20 @@ SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :ev
     ($$SELECT url, events FROM ffrtmp.create_webhook('https://hooks.globex.example/jobs', 'globex-signing-secret', '{completed}')$$),
     ($$SELECT count(*) FROM ffrtmp.webhook_deliveries(job => %1$s - 1)$$),
     ($$SELECT count(*) FROM ffrtmp.webhook_deliveries(webhook => %6$s)$$),
-    ($$SELECT count(*) FROM ffrtmp.webhook_deliveries()$$)) c(q);
+    ($$SELECT count(*) FROM ffrtmp.webhook_deliveries()$$),
+    ($$SELECT * FROM ffrtmp.get_user('%7$s')$$),
+    ($$SELECT email FROM ffrtmp.update_user('%7$s', display_name => 'x')$$),
+    ($$SELECT email FROM ffrtmp.disable_user('%7$s')$$),
+    ($$SELECT email FROM ffrtmp.delete_user('%7$s')$$),
+    ($$SELECT email FROM ffrtmp.restore_user('%7$s')$$),
+    ($$SELECT email FROM ffrtmp.list_users('globex')$$),
+    ($$SELECT count(*) FROM ffrtmp.list_users(include_deleted => true)$$),
+    ($$SELECT email, tenant FROM ffrtmp.create_user('cfo@globex.example', 'viewer')$$),
+    ($$SELECT email FROM ffrtmp.create_user('spy@globex.example', 'viewer', tenant => 'globex')$$),
+    ($$SELECT ffrtmp.caller_role()$$),
+    ($$SELECT ffrtmp.has_permission('users.manage')$$),
+    ($$SELECT ffrtmp_data.require_permission('users.manage')$$),
+    ($$SELECT ffrtmp_data.normalize_email('CFO@globex.example')$$)) c(q);
 
 -- Runs every probe as the current role and keeps each plan's text (or the
 -- answer, or the error) in column seen_as.

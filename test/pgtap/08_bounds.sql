@@ -20,6 +20,7 @@ CREATE ROLE bnd_admin LOGIN IN ROLE ffrtmp_admin;
 SELECT ffrtmp.create_tenant('bnd', plan => 'pro');
 SELECT ffrtmp.create_tenant('bnd-other', plan => 'pro');
 SELECT ffrtmp.add_tenant_role('bnd', 'bnd_user');
+SELECT id AS bnd_member FROM ffrtmp.create_user('member@bnd.example', 'viewer', tenant => 'bnd') \gset
 
 -- A node of bnd with two jobs: one assigned (for start_job), one running.
 SET ROLE bnd_user;
@@ -129,7 +130,15 @@ INSERT INTO base VALUES
     ('create_webhook', 'url', $$'https://hooks.example.com/jobs'$$),
     ('create_webhook', 'secret', $$'whsec-0123456789abcdef'$$), ('create_webhook', 'events', $${completed,failed}$$),
     ('webhook_deliveries', 'delivery_state', $$'pending'$$), ('list_webhooks', 'tenant', $$'bnd'$$),
-    ('node_attempts', 'node_id', :'node'), ('node_attempts', 'session_token', quote_literal(:'token'));
+    ('node_attempts', 'node_id', :'node'), ('node_attempts', 'session_token', quote_literal(:'token')),
+    ('create_user', 'email', $$'new@bnd.example'$$), ('create_user', 'role', $$'viewer'$$),
+    ('create_user', 'tenant', $$'bnd'$$), ('create_user', 'display_name', $$'New'$$),
+    ('list_users', 'tenant', $$'bnd'$$),
+    ('update_user', 'user_id', quote_literal(:'bnd_member')), ('update_user', 'email', $$'m2@bnd.example'$$),
+    ('update_user', 'display_name', $$'Member'$$), ('update_user', 'role', $$'operator'$$),
+    ('update_user', 'status', $$'active'$$),
+    ('map_user_role', 'user_id', quote_literal(:'bnd_member')), ('map_user_role', 'role_name', $$'bnd_spare'$$),
+    ('has_permission', 'permission', $$'jobs.view'$$);
 -- JSON values are written bare above; quote them.
 UPDATE base SET val = quote_literal(val) WHERE val LIKE '{%' OR val LIKE '[{%';
 
