@@ -63,6 +63,7 @@ extern bool ffrtmp_lookup_row(const char *table, const char *index, const char *
 extern void ffrtmp_require_active_tenant(const char *name, const char *status, const char *action);
 extern void ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action);
 extern const char *ffrtmp_tenant_status(pg_uuid_t *tenant);
+extern Snapshot ffrtmp_authorization_snapshot(void);
 
 /* permissions.c: the caller's role and the one permission check */
 extern const char *ffrtmp_caller_role(void);

@@ -14,15 +14,82 @@
  */
 #include "ffrtmp.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+static int	role_rank(const char *role);
 
 typedef struct CallerRole
 {
 	char	   *role;
 	char	   *who;			/* for messages: "user x of tenant y", or the role */
 } CallerRole;
+
+/*
+ * The user mapped to a group role whose privileges role has (a member of
+ * "acme_viewers" acts as that user).  Users mapped to roles are few, and the
+ * scan runs only for roles without a user of their own.  When several
+ * groups are mapped, the lowest-ranked user wins: a membership never widens.
+ */
+static bool
+group_user(Oid role, Datum *values, bool *nulls)
+{
+	Relation	rel = table_open(get_relname_relid("users", get_namespace_oid("ffrtmp_data", false)),
+								 AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	static const char *const columns[] = {"role", "status", "email", "db_role", "deleted_at"};
+	AttrNumber	attnums[5];
+	Snapshot	snapshot = ffrtmp_authorization_snapshot();
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	HeapTuple	tuple;
+	bool		found = false;
+	int			found_rank = 0;
+
+	for (int i = 0; i < 5; i++)
+		attnums[i] = get_attnum(RelationGetRelid(rel), columns[i]);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		group = heap_getattr(tuple, attnums[3], desc, &isnull);
+		Oid			group_oid;
+		char	   *user_role;
+		int			rank;
+
+		if (isnull)
+			continue;
+		(void) heap_getattr(tuple, attnums[4], desc, &isnull);
+		if (!isnull)
+			continue;			/* deleted */
+		group_oid = get_role_oid(NameStr(*DatumGetName(group)), true);
+		if (!OidIsValid(group_oid) || !has_privs_of_role(role, group_oid))
+			continue;
+		user_role = TextDatumGetCString(heap_getattr(tuple, attnums[0], desc, &isnull));
+		rank = role_rank(user_role);
+		if (found && rank >= found_rank)
+			continue;
+		for (int i = 0; i < 3; i++)
+		{
+			values[i] = heap_getattr(tuple, attnums[i], desc, &nulls[i]);
+			if (!nulls[i])
+				values[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(values[i]));
+		}
+		found = true;
+		found_rank = rank;
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return found;
+}
 
 static CallerRole
 caller_role(void)
@@ -42,7 +109,8 @@ caller_role(void)
 	}
 	namestrcpy(&db_role, login);
 	if (ffrtmp_lookup_row("users", "users_db_role_key", "db_role", F_NAMEEQ, NameGetDatum(&db_role),
-						  4, columns, values, nulls))
+						  4, columns, values, nulls) ||
+		(!superuser_arg(GetOuterUserId()) && group_user(GetOuterUserId(), values, nulls)))
 	{
 		const char *who = nulls[2] ? login : TextDatumGetCString(values[2]);
 
@@ -72,7 +140,7 @@ role_rank(const char *role)
 	if (!ffrtmp_lookup_row("roles", "roles_pkey", "name", F_TEXTEQ, CStringGetTextDatum(role),
 						   1, columns, &value, &isnull))
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("role \"%s\" does not exist", role),
 				 errhint("The roles are listed in ffrtmp.role_permissions.")));
 	return DatumGetInt32(value);

@@ -147,6 +147,12 @@ authorization_snapshot(void)
 	return RegisterSnapshot(GetLatestSnapshot());
 }
 
+Snapshot
+ffrtmp_authorization_snapshot(void)
+{
+	return authorization_snapshot();
+}
+
 static Oid
 data_relid(const char *name)
 {

@@ -174,13 +174,13 @@ BEGIN
         RETURNING * INTO u;
     EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION 'a user with email % already exists in this tenant', address
-            USING ERRCODE = '23505', HINT = 'Change that user with ffrtmp.update_user(id, ...), or restore it with ffrtmp.restore_user(id) if it was deleted.';
+            USING ERRCODE = 'PT409', HINT = 'Change that user with ffrtmp.update_user(id, ...), or restore it with ffrtmp.restore_user(id) if it was deleted.';
     END;
     RETURN ffrtmp_data.user_row(u);
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.create_user(text, text, text, text) IS
-    'Creates a user (users.manage) holding role (viewer, operator, tenant_admin; superadmin, of no tenant, by administrators only), never above the caller''s own (42501), in the caller''s tenant (administrators name tenant). email is normalised (trimmed, NFC, lower case), at most 254 bytes, unique per tenant (23505); display_name at most 200 bytes; at most 1000 users per tenant (PT429).';
+    'Creates a user (users.manage) holding role (viewer, operator, tenant_admin; superadmin, of no tenant, by administrators only), never above the caller''s own (42501), in the caller''s tenant (administrators name tenant). email is normalised (trimmed, NFC, lower case), at most 254 bytes, unique per tenant (PT409); display_name at most 200 bytes; at most 1000 users per tenant (PT429).';
 ALTER FUNCTION ffrtmp.create_user(text, text, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.create_user(text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.create_user(text, text, text, text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -271,7 +271,7 @@ BEGIN
         RETURNING * INTO u;
     EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION 'a user with email % already exists in this tenant', u.email
-            USING ERRCODE = '23505', HINT = 'Choose another address, or delete the other user first.';
+            USING ERRCODE = 'PT409', HINT = 'Choose another address, or delete the other user first.';
     END;
     RETURN ffrtmp_data.user_row(u);
 END
@@ -324,14 +324,14 @@ BEGIN
              WHERE x.id = u.id RETURNING * INTO u;
         EXCEPTION WHEN unique_violation THEN
             RAISE EXCEPTION 'another user now has email % or database role %', u.email, u.db_role
-                USING ERRCODE = '23505', HINT = 'Delete or change the other user first.';
+                USING ERRCODE = 'PT409', HINT = 'Delete or change the other user first.';
         END;
     END IF;
     RETURN ffrtmp_data.user_row(u);
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.restore_user(uuid) IS
-    'Restores a deleted user (users.manage) with its role and status as they were; 23505 when a user not deleted has taken its e-mail or database role meanwhile.';
+    'Restores a deleted user (users.manage) with its role and status as they were; PT409 when a user not deleted has taken its e-mail or database role meanwhile.';
 ALTER FUNCTION ffrtmp.restore_user(uuid) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.restore_user(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.restore_user(uuid) TO ffrtmp_admin, ffrtmp_tenant;
@@ -371,13 +371,13 @@ BEGIN
          WHERE x.id = u.id RETURNING * INTO u;
     EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION 'database role % already acts as another user', map_user_role.role_name
-            USING ERRCODE = '23505', HINT = 'Unmap it from that user first: ffrtmp.map_user_role(other_user, NULL).';
+            USING ERRCODE = 'PT409', HINT = 'Unmap it from that user first: ffrtmp.map_user_role(other_user, NULL).';
     END;
     RETURN ffrtmp_data.user_row(u);
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.map_user_role(uuid, text) IS
-    'Makes the database role role_name act as a tenant user (tenants.manage: platform administrators, since database roles are shared by every tenant): maps it to the user''s tenant as add_tenant_role does, with its checks, and it then holds the user''s role; NULL unmaps. A role acts as one user at most (23505).';
+    'Makes the database role role_name act as a tenant user (tenants.manage: platform administrators, since database roles are shared by every tenant): maps it to the user''s tenant as add_tenant_role does, with its checks, and it then holds the user''s role; NULL unmaps. A role acts as one user at most (PT409).';
 ALTER FUNCTION ffrtmp.map_user_role(uuid, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.map_user_role(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.map_user_role(uuid, text) TO ffrtmp_admin;

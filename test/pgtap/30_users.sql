@@ -2,7 +2,7 @@
 -- with them, the bounds, and what a user's role and status mean for its
 -- database role.
 BEGIN;
-SELECT plan(30);
+SELECT plan(32);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('users-a', plan => 'pro');
@@ -18,6 +18,9 @@ SELECT ffrtmp.map_user_role(:'admin_a', 'tap_u_admin_a');
 SELECT ffrtmp.map_user_role(:'op_a', 'tap_u_op_a');
 SELECT ffrtmp.map_user_role(:'admin_b', 'tap_u_admin_b');
 SELECT ffrtmp.add_tenant_role('users-a', 'tap_u_old');
+CREATE ROLE tap_u_viewers NOLOGIN;
+CREATE ROLE tap_u_member LOGIN IN ROLE tap_u_viewers;
+SELECT ffrtmp.map_user_role(id, 'tap_u_viewers') FROM ffrtmp.create_user('viewers@example.com', 'viewer', tenant => 'users-a');
 
 -- The SQLSTATE of q run as login (or as the caller when login is NULL),
 -- 'ok' when it succeeds; always rolled back.
@@ -41,7 +44,7 @@ GRANT EXECUTE ON FUNCTION pg_temp.state_as(text, text) TO PUBLIC;
 SELECT is((SELECT email FROM ffrtmp.users WHERE id = :'admin_a'), 'ann.admin@example.com',
           'the e-mail is kept trimmed and in lower case');
 SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('ANN.admin@example.com', 'viewer', tenant => 'users-a')$$),
-          '23505', 'the same address in another spelling is the same user of the tenant');
+          'PT409', 'the same address in another spelling is the same user of the tenant');
 SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('ann.admin@example.com', 'viewer', tenant => 'users-b')$$),
           'ok', 'the same address may be a user of another tenant');
 SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.create_user('%s@example.com', 'viewer', tenant => 'users-a')$$, repeat('x', 250))),
@@ -80,7 +83,7 @@ SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.update_user(%L, role => 
 SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.map_user_role(%L, NULL)$$, :'op_a')),
           '42501', 'a tenant administrator does not map database roles');
 SELECT set_eq($$SELECT email FROM ffrtmp.list_users()$$,
-              ARRAY['ann.admin@example.com', 'op@example.com', 'viewer@example.com'],
+              ARRAY['ann.admin@example.com', 'op@example.com', 'viewer@example.com', 'viewers@example.com'],
               'list_users shows the users of the own tenant only');
 RESET ROLE;
 
@@ -91,6 +94,10 @@ SELECT is(pg_temp.state_as('tap_u_op_a', $$SELECT ffrtmp.create_user('z@example.
           'an operator cannot manage users');
 SELECT is(pg_temp.state_as('tap_u_old', $$SELECT ffrtmp.create_user('z@example.com', 'viewer')$$), 'ok',
           'a role mapped as release 0.1 did, with no user, keeps every power inside its tenant (tenant_admin)');
+SELECT is(pg_temp.state_as('tap_u_member', $$SELECT ffrtmp.get_job(1)$$), 'PT404',
+          'a member of a group role mapped to a viewer acts as that viewer: it may read jobs');
+SELECT is(pg_temp.state_as('tap_u_member', $$SELECT ffrtmp.submit_job('testsrc://')$$), '42501',
+          'and cannot submit: the group''s mapping to the tenant does not make it a tenant_admin');
 SET ROLE tap_u_admin_a;
 SELECT is((SELECT role FROM ffrtmp.update_user(:'op_a', role => 'viewer')), 'viewer', 'a tenant administrator demotes an operator');
 RESET ROLE;
