@@ -36,20 +36,23 @@ typedef struct CallerRole
 
 /*
  * The user mapped to a group role whose privileges role has (a member of
- * "acme_viewers" acts as that user).  Users mapped to roles are few, and the
- * scan runs only for roles without a user of their own.  When several
+ * "acme_viewers" acts as that user).  Users mapped to roles are few (people
+ * who use psql), the scan reads only them, through the partial index, and
+ * runs only for roles without a user of their own.  When several
  * groups are mapped, the lowest-ranked user wins: a membership never widens.
  */
 static bool
 group_user(Oid role, Datum *values, bool *nulls)
 {
-	Relation	rel = table_open(get_relname_relid("users", get_namespace_oid("ffrtmp_data", false)),
-								 AccessShareLock);
+	Oid			schema = get_namespace_oid("ffrtmp_data", false);
+	Relation	rel = table_open(get_relname_relid("users", schema), AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
 	static const char *const columns[] = {"role", "status", "email", "db_role", "deleted_at"};
 	AttrNumber	attnums[5];
 	Snapshot	snapshot = ffrtmp_authorization_snapshot();
-	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	/* The partial index holds exactly the users mapped to a role and not deleted. */
+	SysScanDesc scan = systable_beginscan(rel, get_relname_relid("users_db_role_key", schema), true,
+										  snapshot, 0, NULL);
 	HeapTuple	tuple;
 	bool		found = false;
 	int			found_rank = 0;
