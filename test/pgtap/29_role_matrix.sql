@@ -4,7 +4,7 @@
 -- A new API function must be declared (or it is refused to everyone) and
 -- given a sample call here (or this test fails).
 BEGIN;
-SELECT plan(4 + 5 * (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE permission IS NOT NULL));
+SELECT plan(8 + 5 * (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE permission IS NOT NULL));
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('matrix-a', plan => 'pro');
@@ -141,6 +141,22 @@ SELECT CASE WHEN expected_allowed
  CROSS JOIN LATERAL pg_temp.call_as(p.login, s.call) c(result)
  WHERE f.permission IS NOT NULL
  ORDER BY f.function, p.login;
+
+-- The check cannot be forgotten, nor planned away, and follows the table.
+CREATE FUNCTION ffrtmp.tap_undeclared() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+GRANT EXECUTE ON FUNCTION ffrtmp.tap_undeclared() TO ffrtmp_tenant;
+SELECT is(pg_temp.call_as('tap_m_tenant_admin', 'ffrtmp.tap_undeclared()'),
+          '42501 function ffrtmp.tap_undeclared declares no permission',
+          'a function of the ffrtmp schema missing from the table is refused');
+SELECT is(pg_temp.call_as('tap_m_superadmin', 'ffrtmp.tap_undeclared()'),
+          '42501 function ffrtmp.tap_undeclared declares no permission',
+          'to everyone, administrators included');
+INSERT INTO ffrtmp_data.function_permissions VALUES ('tap_undeclared', 'users.manage');
+SELECT is(pg_temp.call_as('tap_m_operator', 'ffrtmp.tap_undeclared()'),
+          '42501 permission denied: users.manage',
+          'declared, the simple SQL function is checked, not inlined past the check, and the change counts at once');
+SELECT is(pg_temp.call_as('tap_m_tenant_admin', 'ffrtmp.tap_undeclared()'), 'ok',
+          'and runs for a role holding the permission');
 
 SELECT * FROM finish();
 ROLLBACK;
