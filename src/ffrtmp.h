@@ -64,6 +64,11 @@ extern void ffrtmp_require_active_tenant(const char *name, const char *status, c
 extern void ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action);
 extern const char *ffrtmp_tenant_status(pg_uuid_t *tenant);
 
+/* api_keys.c: the key authenticated in this transaction */
+extern void ffrtmp_api_keys_init(void);
+extern bool ffrtmp_key_tenant(pg_uuid_t *tenant);
+extern bool ffrtmp_key_allows(const char *permission);
+extern const char *ffrtmp_key_id(void);
 /* tenant_timeouts.c: statement and idle-transaction caps for tenant principals */
 extern void ffrtmp_timeouts_init(void);
 
