@@ -112,14 +112,14 @@ static bool
 key_usable(const char *key_id, uint8 *hash, pg_uuid_t *tenant, List **scopes, TimestampTz *last_used,
 		   bool *ever_used)
 {
-	static const char *const columns[] = {"tenant_id", "secret_sha256", "expires_at", "revoked_at", "scopes",
-	"last_used_at"};
-	Datum		values[6];
-	bool		nulls[6];
+	static const char *const columns[] = {"tenant_id", "secret_sha256", "expires_at", "revoked_at", "scopes"};
+	static const char *const use_columns[] = {"last_used_at"};
+	Datum		values[5];
+	bool		nulls[5];
 	bool		usable;
 
 	if (!ffrtmp_lookup_row("api_keys", "api_keys_pkey", "key_id", F_TEXTEQ, CStringGetTextDatum(key_id),
-						   6, columns, values, nulls))
+						   5, columns, values, nulls))
 		return false;
 	memcpy(hash, VARDATA_ANY(DatumGetByteaPP(values[1])), PG_SHA256_DIGEST_LENGTH);
 	*tenant = *DatumGetUUIDP(values[0]);
@@ -144,8 +144,13 @@ key_usable(const char *key_id, uint8 *hash, pg_uuid_t *tenant, List **scopes, Ti
 	}
 	if (last_used)
 	{
-		*ever_used = !nulls[5];
-		*last_used = nulls[5] ? 0 : DatumGetTimestampTz(values[5]);
+		Datum		used;
+		bool		used_null = true;
+
+		ffrtmp_lookup_row("api_key_uses", "api_key_uses_pkey", "key_id", F_TEXTEQ, CStringGetTextDatum(key_id),
+						  1, use_columns, &used, &used_null);
+		*ever_used = !used_null;
+		*last_used = used_null ? 0 : DatumGetTimestampTz(used);
 	}
 	return usable;
 }
@@ -166,13 +171,18 @@ split_key(const char *api_key, char *key_id, const char **secret)
 	*secret = api_key + prefix + KEY_ID_BYTES * 2 + 1;
 }
 
-/* last_used_at, at most once a minute, never waiting for a lock on the row. */
+/*
+ * last_used_at, at most once a minute, never waiting for a lock on the row
+ * (two transactions authenticating at once write it once).  It lives in
+ * api_key_uses, not in the key's row, so that the lock held here until the
+ * end of the transaction never makes a revocation wait.
+ */
 static void
 touch_last_used(const char *key_id)
 {
 	static KeptQuery touch = {
-		.sql = "UPDATE ffrtmp_data.api_keys SET last_used_at = pg_catalog.now() "
-		"WHERE key_id = (SELECT k.key_id FROM ffrtmp_data.api_keys k WHERE k.key_id = $1 "
+		.sql = "UPDATE ffrtmp_data.api_key_uses SET last_used_at = pg_catalog.now() "
+		"WHERE key_id = (SELECT k.key_id FROM ffrtmp_data.api_key_uses k WHERE k.key_id = $1 "
 		"  AND (k.last_used_at IS NULL OR k.last_used_at <= pg_catalog.now() - interval '1 minute') "
 		"  FOR UPDATE SKIP LOCKED)",
 		.nargs = 1, .argtypes = {TEXTOID},

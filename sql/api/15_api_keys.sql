@@ -24,13 +24,19 @@ CREATE POLICY tenant_isolation ON ffrtmp_data.api_keys
     USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
 COMMENT ON POLICY tenant_isolation ON ffrtmp_data.api_keys IS
     'A tenant principal sees its own tenant''s keys; administrators see all.';
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.api_key_uses;
+CREATE POLICY tenant_isolation ON ffrtmp_data.api_key_uses
+    USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.api_key_uses IS
+    'A tenant principal sees its own tenant''s keys'' last use; administrators see all.';
 
 -- What listings show of a key: its prefix, never the secret or its hash.
 DROP VIEW IF EXISTS ffrtmp.api_keys;
 CREATE VIEW ffrtmp.api_keys WITH (security_barrier) AS
 SELECT k.key_id, 'ffrtmp_' || k.key_id AS prefix, k.tenant_id, k.name, k.scopes, k.created_by, k.created_at,
-       k.expires_at, k.revoked_at, k.replaced_by, k.last_used_at
-  FROM ffrtmp_data.api_keys k;
+       k.expires_at, k.revoked_at, k.replaced_by, u.last_used_at
+  FROM ffrtmp_data.api_keys k
+  LEFT JOIN ffrtmp_data.api_key_uses u ON u.key_id = k.key_id;
 COMMENT ON VIEW ffrtmp.api_keys IS
     'API keys as listings show them: the prefix ffrtmp_<key_id>, never the secret or its hash.';
 ALTER VIEW ffrtmp.api_keys OWNER TO ffrtmp_owner;
@@ -51,6 +57,7 @@ BEGIN
     INSERT INTO ffrtmp_data.api_keys (key_id, tenant_id, name, secret_sha256, scopes, created_by, expires_at)
     VALUES (key_id, insert_api_key.tenant, insert_api_key.name, sha256(convert_to(secret, 'UTF8')),
             insert_api_key.scopes, ffrtmp_data.actor(), insert_api_key.expires_at);
+    INSERT INTO ffrtmp_data.api_key_uses (key_id, tenant_id) VALUES (key_id, insert_api_key.tenant);
     api_key := 'ffrtmp_' || key_id || '_' || secret;
 END
 $fn$;
@@ -126,20 +133,21 @@ CREATE OR REPLACE FUNCTION ffrtmp.revoke_api_key(key_id text)
 RETURNS ffrtmp.api_keys
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    k ffrtmp_data.api_keys;
+    k ffrtmp.api_keys;
 BEGIN
     -- Row-level security leaves only the caller's tenant's keys (all, for
     -- administrators).  The row is returned from the UPDATE itself: a key
     -- revoking itself fails from the next statement on, not in this one.
     UPDATE ffrtmp_data.api_keys x SET revoked_at = coalesce(x.revoked_at, now())
      WHERE x.key_id = revoke_api_key.key_id
-    RETURNING x.* INTO k;
+    RETURNING x.key_id, 'ffrtmp_' || x.key_id, x.tenant_id, x.name, x.scopes, x.created_by, x.created_at,
+              x.expires_at, x.revoked_at, x.replaced_by,
+              (SELECT u.last_used_at FROM ffrtmp_data.api_key_uses u WHERE u.key_id = x.key_id) INTO k;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'api key % not found', revoke_api_key.key_id
             USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_api_keys() lists the keys of your tenant.';
     END IF;
-    RETURN (k.key_id, 'ffrtmp_' || k.key_id, k.tenant_id, k.name, k.scopes, k.created_by, k.created_at,
-            k.expires_at, k.revoked_at, k.replaced_by, k.last_used_at)::ffrtmp.api_keys;
+    RETURN k;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.revoke_api_key(text) IS
@@ -160,7 +168,7 @@ BEGIN
         RAISE EXCEPTION 'grace must be between 0 and 30 days'
             USING ERRCODE = '22023', HINT = 'Give the time the old key''s users need to switch, for example ''1 day''.';
     END IF;
-    SELECT * INTO old FROM ffrtmp_data.api_keys x WHERE x.key_id = rotate_api_key.key_id FOR UPDATE;
+    SELECT * INTO old FROM ffrtmp_data.api_keys x WHERE x.key_id = rotate_api_key.key_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'api key % not found', rotate_api_key.key_id
             USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_api_keys() lists the keys of your tenant.';

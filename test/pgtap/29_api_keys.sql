@@ -145,15 +145,15 @@ RESET ROLE;
 SELECT is((SELECT tenant_id FROM ffrtmp_data.api_keys WHERE key_id = :'k8'), :'ak'::uuid, 'a tenant principal creates keys of its own tenant');
 
 -- 9. last_used_at, at most once a minute (this authentication is kept).
-UPDATE ffrtmp_data.api_keys SET last_used_at = now() - interval '30 seconds' WHERE key_id = :'k1';
-UPDATE ffrtmp_data.api_keys SET last_used_at = now() - interval '2 minutes' WHERE key_id = :'k7';
+UPDATE ffrtmp_data.api_key_uses SET last_used_at = now() - interval '30 seconds' WHERE key_id = :'k1';
+UPDATE ffrtmp_data.api_key_uses SET last_used_at = now() - interval '2 minutes' WHERE key_id = :'k7';
 SAVEPOINT s;
 SELECT ffrtmp.authenticate(:'key1') IS NOT NULL AS ok \gset
-SELECT last_used_at = now() - interval '30 seconds' AS recent_kept FROM ffrtmp_data.api_keys WHERE key_id = :'k1' \gset
+SELECT last_used_at = now() - interval '30 seconds' AS recent_kept FROM ffrtmp_data.api_key_uses WHERE key_id = :'k1' \gset
 ROLLBACK TO SAVEPOINT s;
 SELECT ok(:'recent_kept'::boolean, 'a key used less than a minute ago is not written again');
 SELECT lives_ok(format('SELECT ffrtmp.authenticate(%L)', :'key7'), 'authenticate inside a subtransaction that commits');
-SELECT is((SELECT last_used_at FROM ffrtmp_data.api_keys WHERE key_id = :'k7'), now(), 'a key used over a minute ago gets last_used_at');
+SELECT is((SELECT last_used_at FROM ffrtmp_data.api_key_uses WHERE key_id = :'k7'), now(), 'a key used over a minute ago gets last_used_at');
 
 SELECT * FROM finish();
 ROLLBACK;
