@@ -39,6 +39,17 @@ SELECT k.key_id, 'ffrtmp_' || k.key_id AS prefix, k.tenant_id, k.name, k.scopes,
   LEFT JOIN ffrtmp_data.api_key_uses u ON u.key_id = k.key_id;
 COMMENT ON VIEW ffrtmp.api_keys IS
     'API keys as listings show them: the prefix ffrtmp_<key_id>, never the secret or its hash.';
+COMMENT ON COLUMN ffrtmp.api_keys.key_id IS 'Public key id, 16 hex digits: what revoke_api_key and rotate_api_key take.';
+COMMENT ON COLUMN ffrtmp.api_keys.prefix IS 'ffrtmp_<key_id>: the start of the key, to recognise it; the secret is never shown again.';
+COMMENT ON COLUMN ffrtmp.api_keys.tenant_id IS 'Tenant the key acts for.';
+COMMENT ON COLUMN ffrtmp.api_keys.name IS 'What the key is for.';
+COMMENT ON COLUMN ffrtmp.api_keys.scopes IS 'Permissions the key is limited to; NULL: all of its owner''s.';
+COMMENT ON COLUMN ffrtmp.api_keys.created_by IS 'Role that created the key.';
+COMMENT ON COLUMN ffrtmp.api_keys.created_at IS 'When the key was created.';
+COMMENT ON COLUMN ffrtmp.api_keys.expires_at IS 'When the key stops working (after rotation: the end of the grace period); NULL: never.';
+COMMENT ON COLUMN ffrtmp.api_keys.revoked_at IS 'When the key was revoked; NULL while it is not.';
+COMMENT ON COLUMN ffrtmp.api_keys.replaced_by IS 'Key id of the key rotate_api_key issued in its place.';
+COMMENT ON COLUMN ffrtmp.api_keys.last_used_at IS 'Last successful authentication, to within a minute.';
 ALTER VIEW ffrtmp.api_keys OWNER TO ffrtmp_owner;
 REVOKE ALL ON ffrtmp.api_keys FROM PUBLIC;
 GRANT SELECT ON ffrtmp.api_keys TO ffrtmp_admin, ffrtmp_tenant;
