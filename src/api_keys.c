@@ -116,20 +116,31 @@ key_usable(const char *key_id, uint8 *hash, pg_uuid_t *tenant, List **scopes, Ti
 	static const char *const use_columns[] = {"last_used_at"};
 	Datum		values[5];
 	bool		nulls[5];
+	bool		found;
 	bool		usable;
+	bool		active;
 
-	if (!ffrtmp_lookup_row("api_keys", "api_keys_pkey", "key_id", F_TEXTEQ, CStringGetTextDatum(key_id),
-						   5, columns, values, nulls))
-		return false;
-	memcpy(hash, VARDATA_ANY(DatumGetByteaPP(values[1])), PG_SHA256_DIGEST_LENGTH);
-	*tenant = *DatumGetUUIDP(values[0]);
-	usable = nulls[3] &&
-		(nulls[2] || DatumGetTimestampTz(values[2]) > GetCurrentStatementStartTimestamp()) &&
-		strcmp(ffrtmp_tenant_status(tenant), "active") == 0;
+	/*
+	 * No early return for an unknown id: the tenant's status and the last use
+	 * are read all the same (of the default tenant, and of a row that is not
+	 * there), so that an unknown id costs what a known one does.
+	 */
+	found = ffrtmp_lookup_row("api_keys", "api_keys_pkey", "key_id", F_TEXTEQ, CStringGetTextDatum(key_id),
+							  5, columns, values, nulls);
+	if (found)
+	{
+		memcpy(hash, VARDATA_ANY(DatumGetByteaPP(values[1])), PG_SHA256_DIGEST_LENGTH);
+		*tenant = *DatumGetUUIDP(values[0]);
+	}
+	else
+		*tenant = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(FFRTMP_DEFAULT_TENANT)));
+	active = strcmp(ffrtmp_tenant_status(tenant), "active") == 0;
+	usable = found && nulls[3] &&
+		(nulls[2] || DatumGetTimestampTz(values[2]) > GetCurrentStatementStartTimestamp()) && active;
 	if (scopes)
 	{
 		*scopes = NIL;
-		if (!nulls[4])
+		if (found && !nulls[4])
 		{
 			Datum	   *elems;
 			bool	   *elem_nulls;
