@@ -5,7 +5,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(44);
+SELECT plan(45);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -64,6 +64,21 @@ ROLLBACK TO SAVEPOINT s;
 SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', left(:'key1', -1) || '0'), '28000', 'invalid api key', 'a wrong secret');
 SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', 'ffrtmp_0000000000000000_' || split_part(:'key1', '_', 3)),
                  '28000', 'invalid api key', 'an unknown key id, the same error');
+-- Every field of the error is the same for a wrong secret and an unknown id.
+CREATE FUNCTION pg_temp.auth_error(api_key text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    state text; msg text; detail text; hint text;
+BEGIN
+    PERFORM ffrtmp.authenticate(api_key);
+    RETURN 'authenticated';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    RETURN concat_ws(' | ', state, msg, detail, hint);
+END
+$$;
+SELECT is(pg_temp.auth_error(left(:'key1', -1) || '0'),
+          pg_temp.auth_error('ffrtmp_0000000000000000_' || split_part(:'key1', '_', 3)),
+          'a wrong secret and an unknown id give the same code, message, detail and hint');
 SELECT throws_ok($$SELECT ffrtmp.authenticate('not a key')$$, '28000', 'invalid api key', 'a malformed key');
 SELECT throws_ok($$SELECT ffrtmp.authenticate(NULL)$$, '28000', 'invalid api key', 'no key');
 SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', upper(:'key1')), '28000', 'invalid api key', 'keys are case-sensitive');
