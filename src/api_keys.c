@@ -24,7 +24,9 @@
 #include "common/cryptohash.h"
 #include "common/ct_equal.h"
 #include "common/sha2.h"
+#include "miscadmin.h"
 #include "port.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -199,11 +201,22 @@ touch_last_used(const char *key_id)
 		.nargs = 1, .argtypes = {TEXTOID},
 	};
 	Datum		arg = CStringGetTextDatum(key_id);
+	Oid			save_user;
+	int			save_sec;
 
+	/*
+	 * As the tables' owner, for this one statement: authenticate is open to
+	 * every role (whoever holds a key may use it) and so is no SECURITY
+	 * DEFINER function.  An error restores the user with the (sub)transaction.
+	 */
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(get_role_oid("ffrtmp_owner", false),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ffrtmp_run(&touch, &arg, NULL);
 	SPI_finish();
+	SetUserIdAndSecContext(save_user, save_sec);
 }
 
 PG_FUNCTION_INFO_V1(ffrtmp_authenticate);

@@ -4,7 +4,7 @@
 
 CREATE OR REPLACE FUNCTION ffrtmp.authenticate(api_key text) RETURNS uuid
     AS 'MODULE_PATHNAME', 'ffrtmp_authenticate'
-    LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ffrtmp.authenticate(text) IS
     'Makes the API key''s tenant the caller (current_tenant(), row-level security, every permission check) until the end of the transaction, or of the savepoint it was called in if that is rolled back; returns the tenant id. Once per transaction (25001 otherwise). Any wrong, revoked or expired key, or one of a tenant not active, is the same error 28000 "invalid api key". A key revoked meanwhile fails the next statement.';
 ALTER FUNCTION ffrtmp.authenticate(text) OWNER TO ffrtmp_owner;
@@ -30,9 +30,10 @@ CREATE POLICY tenant_isolation ON ffrtmp_data.api_key_uses
 COMMENT ON POLICY tenant_isolation ON ffrtmp_data.api_key_uses IS
     'A tenant principal sees its own tenant''s keys'' last use; administrators see all.';
 
--- What listings show of a key: its prefix, never the secret or its hash.
+-- What listings show of a key: its prefix, never the secret or its hash
+-- (which no API role may read: see the column grants in sql/schema).
 DROP VIEW IF EXISTS ffrtmp.api_keys;
-CREATE VIEW ffrtmp.api_keys WITH (security_barrier) AS
+CREATE VIEW ffrtmp.api_keys WITH (security_invoker = true) AS
 SELECT k.key_id, 'ffrtmp_' || k.key_id AS prefix, k.tenant_id, k.name, k.scopes, k.created_by, k.created_at,
        k.expires_at, k.revoked_at, k.replaced_by, u.last_used_at
   FROM ffrtmp_data.api_keys k

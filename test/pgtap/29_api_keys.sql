@@ -5,7 +5,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(45);
+SELECT plan(49);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -28,7 +28,7 @@ SELECT is((SELECT count(*) FROM ffrtmp_data.api_keys k, LATERAL jsonb_each_text(
             WHERE c.value LIKE '%' || split_part(:'key1', '_', 3) || '%'), 0::bigint, 'the secret is stored nowhere');
 SELECT is((SELECT prefix FROM ffrtmp.list_api_keys('ak')), 'ffrtmp_' || :'k1', 'list_api_keys shows the prefix');
 SELECT hasnt_column('ffrtmp', 'api_keys', 'secret_sha256', 'listings have no secret or hash column');
-SELECT is(has_table_privilege('ak_user', 'ffrtmp_data.api_keys', 'SELECT'), false, 'tenants cannot read the table of hashes');
+SELECT is(has_column_privilege('ak_user', 'ffrtmp_data.api_keys', 'secret_sha256', 'SELECT'), false, 'tenants cannot read the hashes');
 
 -- 2. Using it: the key's tenant becomes the caller, whoever the session is.
 SAVEPOINT s;
@@ -42,6 +42,21 @@ SELECT is(:'in_admin'::boolean, false, 'a superuser authenticated with a key is 
 SELECT is(:in_tenants_seen::int, 1, 'row-level security shows the key''s tenant only');
 SELECT is(ffrtmp.current_tenant(), '00000000-0000-0000-0000-000000000000'::uuid,
           'rolling back the savepoint forgets the key');
+
+-- A program's login: an API role mapped to no tenant acts for none until it
+-- authenticates, then for the key's tenant (its last use written as well).
+CREATE ROLE ak_service IN ROLE ffrtmp_tenant;
+SET ROLE ak_service;
+SELECT throws_ok('SELECT ffrtmp.current_tenant()', '42501', NULL, 'an unmapped login acts for no tenant');
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'key1') IS NOT NULL AS ok \gset
+SELECT ffrtmp.current_tenant() AS svc_tenant, (SELECT count(*) FROM ffrtmp.list_api_keys()) AS svc_keys,
+       (SELECT last_used_at = now() FROM ffrtmp.list_api_keys() WHERE key_id = :'k1') AS svc_used \gset
+ROLLBACK TO SAVEPOINT s;
+RESET ROLE;
+SELECT is(:'svc_tenant'::uuid, :'ak'::uuid, 'with a key, it acts for the key''s tenant');
+SELECT is(:svc_keys::int, 1, 'and lists that tenant''s keys');
+SELECT ok(:'svc_used'::boolean, 'its use is recorded, though it has no right to write it');
 
 -- A key authenticated in a savepoint that is released stays until the end.
 SAVEPOINT s;
