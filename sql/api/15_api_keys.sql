@@ -30,30 +30,29 @@ CREATE POLICY tenant_isolation ON ffrtmp_data.api_key_uses
 COMMENT ON POLICY tenant_isolation ON ffrtmp_data.api_key_uses IS
     'A tenant principal sees its own tenant''s keys'' last use; administrators see all.';
 
--- What listings show of a key: its prefix, never the secret or its hash
--- (which no API role may read: see the column grants in sql/schema).
-DROP VIEW IF EXISTS ffrtmp.api_keys;
-CREATE VIEW ffrtmp.api_keys WITH (security_invoker = true) AS
+-- What listings show of a key: its prefix, never the secret or its hash.
+-- For the API functions only: tenant roles read no table holding tenant
+-- rows, not even under row-level security (docs/security.md, side channels).
+CREATE OR REPLACE VIEW ffrtmp_data.api_key_rows WITH (security_invoker = true) AS
 SELECT k.key_id, 'ffrtmp_' || k.key_id AS prefix, k.tenant_id, k.name, k.scopes, k.created_by, k.created_at,
        k.expires_at, k.revoked_at, k.replaced_by, u.last_used_at
   FROM ffrtmp_data.api_keys k
   LEFT JOIN ffrtmp_data.api_key_uses u ON u.key_id = k.key_id;
-COMMENT ON VIEW ffrtmp.api_keys IS
+COMMENT ON VIEW ffrtmp_data.api_key_rows IS
     'API keys as listings show them: the prefix ffrtmp_<key_id>, never the secret or its hash.';
-COMMENT ON COLUMN ffrtmp.api_keys.key_id IS 'Public key id, 16 hex digits: what revoke_api_key and rotate_api_key take.';
-COMMENT ON COLUMN ffrtmp.api_keys.prefix IS 'ffrtmp_<key_id>: the start of the key, to recognise it; the secret is never shown again.';
-COMMENT ON COLUMN ffrtmp.api_keys.tenant_id IS 'Tenant the key acts for.';
-COMMENT ON COLUMN ffrtmp.api_keys.name IS 'What the key is for.';
-COMMENT ON COLUMN ffrtmp.api_keys.scopes IS 'Permissions the key is limited to; NULL: all of its owner''s.';
-COMMENT ON COLUMN ffrtmp.api_keys.created_by IS 'Role that created the key.';
-COMMENT ON COLUMN ffrtmp.api_keys.created_at IS 'When the key was created.';
-COMMENT ON COLUMN ffrtmp.api_keys.expires_at IS 'When the key stops working (after rotation: the end of the grace period); NULL: never.';
-COMMENT ON COLUMN ffrtmp.api_keys.revoked_at IS 'When the key was revoked; NULL while it is not.';
-COMMENT ON COLUMN ffrtmp.api_keys.replaced_by IS 'Key id of the key rotate_api_key issued in its place.';
-COMMENT ON COLUMN ffrtmp.api_keys.last_used_at IS 'Last successful authentication, to within a minute.';
-ALTER VIEW ffrtmp.api_keys OWNER TO ffrtmp_owner;
-REVOKE ALL ON ffrtmp.api_keys FROM PUBLIC;
-GRANT SELECT ON ffrtmp.api_keys TO ffrtmp_admin, ffrtmp_tenant;
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.key_id IS 'Public key id, 16 hex digits: what revoke_api_key and rotate_api_key take.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.prefix IS 'ffrtmp_<key_id>: the start of the key, to recognise it; the secret is never shown again.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.tenant_id IS 'Tenant the key acts for.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.name IS 'What the key is for.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.scopes IS 'Permissions the key is limited to; NULL: all of its owner''s.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.created_by IS 'Role that created the key.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.created_at IS 'When the key was created.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.expires_at IS 'When the key stops working (after rotation: the end of the grace period); NULL: never.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.revoked_at IS 'When the key was revoked; NULL while it is not.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.replaced_by IS 'Key id of the key rotate_api_key issued in its place.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.last_used_at IS 'Last successful authentication, to within a minute.';
+ALTER VIEW ffrtmp_data.api_key_rows OWNER TO ffrtmp_owner;
+REVOKE ALL ON ffrtmp_data.api_key_rows FROM PUBLIC;
 
 /*
  * Inserts a key and returns it in full: the only time the secret exists
@@ -126,10 +125,10 @@ REVOKE ALL ON FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text) FR
 GRANT EXECUTE ON FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp.list_api_keys(tenant text DEFAULT NULL)
-RETURNS SETOF ffrtmp.api_keys
+RETURNS SETOF ffrtmp_data.api_key_rows
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT k.* FROM ffrtmp.api_keys k
+    SELECT k.* FROM ffrtmp_data.api_key_rows k
       JOIN ffrtmp_data.tenants t ON t.id = k.tenant_id
      WHERE (list_api_keys.tenant IS NULL AND k.tenant_id = ffrtmp.current_tenant())
         OR t.name = list_api_keys.tenant OR t.id::text = list_api_keys.tenant
@@ -142,10 +141,10 @@ REVOKE ALL ON FUNCTION ffrtmp.list_api_keys(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.list_api_keys(text) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp.revoke_api_key(key_id text)
-RETURNS ffrtmp.api_keys
+RETURNS ffrtmp_data.api_key_rows
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    k ffrtmp.api_keys;
+    k ffrtmp_data.api_key_rows;
 BEGIN
     -- Row-level security leaves only the caller's tenant's keys (all, for
     -- administrators).  The row is returned from the UPDATE itself: a key

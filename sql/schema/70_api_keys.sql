@@ -33,9 +33,6 @@ COMMENT ON COLUMN ffrtmp_data.api_keys.replaced_by IS 'Key id of the key that ro
 ALTER TABLE ffrtmp_data.api_keys OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.api_keys FORCE ROW LEVEL SECURITY;
--- What the listing view (ffrtmp.api_keys, security_invoker) reads: never the hash.
-GRANT SELECT (key_id, tenant_id, name, scopes, created_by, created_at, expires_at, revoked_at, replaced_by)
-    ON ffrtmp_data.api_keys TO ffrtmp_admin, ffrtmp_tenant;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.api_keys', '');
 
 /*
@@ -55,5 +52,4 @@ COMMENT ON COLUMN ffrtmp_data.api_key_uses.last_used_at IS 'Last successful auth
 ALTER TABLE ffrtmp_data.api_key_uses OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.api_key_uses ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.api_key_uses FORCE ROW LEVEL SECURITY;
-GRANT SELECT ON ffrtmp_data.api_key_uses TO ffrtmp_admin, ffrtmp_tenant;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.api_key_uses', '');

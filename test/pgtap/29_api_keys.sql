@@ -27,8 +27,8 @@ SELECT is((SELECT secret_sha256 FROM ffrtmp_data.api_keys WHERE key_id = :'k1'),
 SELECT is((SELECT count(*) FROM ffrtmp_data.api_keys k, LATERAL jsonb_each_text(to_jsonb(k)) c
             WHERE c.value LIKE '%' || split_part(:'key1', '_', 3) || '%'), 0::bigint, 'the secret is stored nowhere');
 SELECT is((SELECT prefix FROM ffrtmp.list_api_keys('ak')), 'ffrtmp_' || :'k1', 'list_api_keys shows the prefix');
-SELECT hasnt_column('ffrtmp', 'api_keys', 'secret_sha256', 'listings have no secret or hash column');
-SELECT is(has_column_privilege('ak_user', 'ffrtmp_data.api_keys', 'secret_sha256', 'SELECT'), false, 'tenants cannot read the hashes');
+SELECT hasnt_column('ffrtmp_data', 'api_key_rows', 'secret_sha256', 'listings have no secret or hash column');
+SELECT is(has_table_privilege('ak_user', 'ffrtmp_data.api_keys', 'SELECT'), false, 'tenants cannot read the table of hashes');
 
 -- 2. Using it: the key's tenant becomes the caller, whoever the session is.
 SAVEPOINT s;
@@ -131,8 +131,8 @@ SELECT key_id AS k5, api_key AS key5 FROM ffrtmp.create_api_key('rotated', scope
 SELECT new_key_id AS k6, api_key AS key6, old_expires_at FROM ffrtmp.rotate_api_key(:'k5', grace => '1 hour') \gset
 \o
 SELECT is(:'old_expires_at'::timestamptz, now() + interval '1 hour', 'the old key expires at the end of the grace');
-SELECT is((SELECT replaced_by FROM ffrtmp.api_keys WHERE key_id = :'k5'), :'k6', 'the old key names its replacement');
-SELECT is((SELECT scopes FROM ffrtmp.api_keys WHERE key_id = :'k6'), '{jobs.view}'::text[], 'the new key keeps the scopes');
+SELECT is((SELECT replaced_by FROM ffrtmp.list_api_keys('ak') WHERE key_id = :'k5'), :'k6', 'the old key names its replacement');
+SELECT is((SELECT scopes FROM ffrtmp.list_api_keys('ak') WHERE key_id = :'k6'), '{jobs.view}'::text[], 'the new key keeps the scopes');
 SAVEPOINT s;
 SELECT ffrtmp.authenticate(:'key5') = :'ak' AS old_works \gset
 ROLLBACK TO SAVEPOINT s;
