@@ -244,6 +244,13 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 				 errmsg("this transaction has already authenticated with an api key"),
 				 errhint("Authenticate once per transaction: COMMIT or ROLLBACK first.")));
 
+	/* Longer than any key: refused before any work, whatever the key. */
+	if (strlen(api_key) > 128)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("api_key must be at most 128 bytes"),
+				 errhint("Give a key as create_api_key or rotate_api_key returned it.")));
+
 	/* One path whatever is wrong: an unknown id compares against a hash of zeros. */
 	memset(stored, 0, sizeof stored);
 	split_key(api_key, key_id, &secret);

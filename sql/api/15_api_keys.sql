@@ -99,6 +99,10 @@ BEGIN
         RAISE EXCEPTION 'api key expiry must be in the future'
             USING ERRCODE = '22023', HINT = 'Give a later expires_at, or none for a key that does not expire.';
     END IF;
+    IF octet_length(create_api_key.tenant) > 200 THEN
+        RAISE EXCEPTION 'tenant must be a tenant''s name or id'
+            USING ERRCODE = '22023', HINT = 'Leave out the tenant argument to act for your own tenant.';
+    END IF;
     target := CASE WHEN create_api_key.tenant IS NULL THEN ffrtmp.current_tenant()
                    ELSE (SELECT t.id FROM ffrtmp_data.tenants t
                           WHERE t.name = create_api_key.tenant OR t.id::text = create_api_key.tenant) END;
@@ -126,14 +130,20 @@ GRANT EXECUTE ON FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text)
 
 CREATE OR REPLACE FUNCTION ffrtmp.list_api_keys(tenant text DEFAULT NULL)
 RETURNS SETOF ffrtmp_data.api_key_rows
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF octet_length(list_api_keys.tenant) > 200 THEN
+        RAISE EXCEPTION 'tenant must be a tenant''s name or id'
+            USING ERRCODE = '22023', HINT = 'Leave out the tenant argument to list your own tenant''s keys.';
+    END IF;
+    RETURN QUERY
     SELECT k.* FROM ffrtmp_data.api_key_rows k
       JOIN ffrtmp_data.tenants t ON t.id = k.tenant_id
      WHERE (list_api_keys.tenant IS NULL AND k.tenant_id = ffrtmp.current_tenant())
         OR t.name = list_api_keys.tenant OR t.id::text = list_api_keys.tenant
      ORDER BY k.created_at, k.key_id;
-END;
+END
+$fn$;
 COMMENT ON FUNCTION ffrtmp.list_api_keys(text) IS
     'The API keys of the caller''s tenant, or of tenant (administrators), oldest first, revoked and expired ones too: prefixes, never secrets.';
 ALTER FUNCTION ffrtmp.list_api_keys(text) OWNER TO ffrtmp_owner;
@@ -146,6 +156,10 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     k ffrtmp_data.api_key_rows;
 BEGIN
+    IF revoke_api_key.key_id IS NULL OR revoke_api_key.key_id !~ '^[0-9a-f]{16}$' THEN
+        RAISE EXCEPTION 'key_id must be 16 hex digits'
+            USING ERRCODE = '22023', HINT = 'Give the key_id that ffrtmp.list_api_keys() shows.';
+    END IF;
     -- Row-level security leaves only the caller's tenant's keys (all, for
     -- administrators).  The row is returned from the UPDATE itself: a key
     -- revoking itself fails from the next statement on, not in this one.
@@ -175,6 +189,10 @@ DECLARE
     old ffrtmp_data.api_keys;
     new_key record;
 BEGIN
+    IF rotate_api_key.key_id IS NULL OR rotate_api_key.key_id !~ '^[0-9a-f]{16}$' THEN
+        RAISE EXCEPTION 'key_id must be 16 hex digits'
+            USING ERRCODE = '22023', HINT = 'Give the key_id that ffrtmp.list_api_keys() shows.';
+    END IF;
     IF rotate_api_key.grace IS NULL OR rotate_api_key.grace < interval '0' OR rotate_api_key.grace > interval '30 days' THEN
         RAISE EXCEPTION 'grace must be between 0 and 30 days'
             USING ERRCODE = '22023', HINT = 'Give the time the old key''s users need to switch, for example ''1 day''.';
