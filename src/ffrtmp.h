@@ -73,6 +73,11 @@ extern void ffrtmp_require_permission(const char *permission);
 /* permission_hook.c: the check run before every API function */
 extern void ffrtmp_permission_hook_init(void);
 
+/* api_keys.c: the key authenticated in this transaction */
+extern void ffrtmp_api_keys_init(void);
+extern bool ffrtmp_key_tenant(pg_uuid_t *tenant);
+extern bool ffrtmp_key_allows(const char *permission);
+extern const char *ffrtmp_key_id(void);
 /* tenant_timeouts.c: statement and idle-transaction caps for tenant principals */
 extern void ffrtmp_timeouts_init(void);
 

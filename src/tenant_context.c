@@ -10,8 +10,8 @@
  * set_config.
  *
  * The tenant is decided, in order, by:
- *   1. an API key authenticated in this transaction (a later issue adds it
- *      here, as backend-local state cleared by the same transaction callback);
+ *   1. an API key authenticated in this transaction (api_keys.c): its
+ *      tenant, never an administrator, whoever the session's role is;
  *   2. PostgREST claims, trusted only from the authenticator role (likewise);
  *   3. the caller's role, mapped with add_tenant_role(), or else a mapped
  *      group role whose privileges it has;
@@ -103,6 +103,7 @@ ffrtmp_context_init(void)
 	RegisterSubXactCallback(forget_at_subxact_abort, NULL);
 	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, forget_at_role_change, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHOID, forget_at_role_change, (Datum) 0);
+	ffrtmp_api_keys_init();
 }
 
 /* Called by functions that change role mappings or tenant status. */
@@ -308,9 +309,15 @@ current_caller(void)
 	key = current_key();
 	caller.valid = false;
 
-	admin_role = get_role_oid("ffrtmp_admin", true);
 	resolved.valid = true;
 	resolved.key = key;
+	if (ffrtmp_key_tenant(&resolved.tenant))
+	{
+		resolved.is_admin = false;
+		caller = resolved;
+		return &caller;
+	}
+	admin_role = get_role_oid("ffrtmp_admin", true);
 	resolved.is_admin = superuser_arg(user) ||
 		(OidIsValid(admin_role) && has_privs_of_role(user, admin_role));
 	/* Superusers have every role's privileges, so group mappings say nothing of them. */

@@ -470,3 +470,53 @@ COMMENT ON COLUMN ffrtmp_data.function_permissions.function IS 'Function name in
 COMMENT ON COLUMN ffrtmp_data.function_permissions.permission IS 'The permission its caller needs; NULL: none (the functions row-level security calls, and those of the daemons, which are granted to them alone).';
 ALTER TABLE ffrtmp_data.function_permissions OWNER TO ffrtmp_owner;
 GRANT SELECT ON ffrtmp_data.function_permissions TO PUBLIC;
+
+-- API keys (sql/schema/70_api_keys.sql): tenant service keys, of which only
+-- the SHA-256 of the secret is stored.
+CREATE TABLE ffrtmp_data.api_keys (
+    key_id        text PRIMARY KEY CHECK (key_id ~ '^[0-9a-f]{16}$'),
+    tenant_id     uuid NOT NULL REFERENCES ffrtmp_data.tenants (id),
+    name          text NOT NULL CHECK (octet_length(name) BETWEEN 1 AND 100),
+    secret_sha256 bytea NOT NULL CHECK (octet_length(secret_sha256) = 32),
+    scopes        text[] CHECK (cardinality(scopes) BETWEEN 1 AND 32),
+    created_by    text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at    timestamptz,
+    revoked_at    timestamptz,
+    replaced_by   text REFERENCES ffrtmp_data.api_keys (key_id)
+);
+CREATE INDEX api_keys_tenant_idx ON ffrtmp_data.api_keys (tenant_id);
+COMMENT ON TABLE ffrtmp_data.api_keys IS 'API keys (tenant service keys): ffrtmp_<key_id>_<secret>, of which only the SHA-256 of the secret is stored; ffrtmp.authenticate(api_key) makes the key''s tenant the caller for the rest of the transaction.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.key_id IS 'Public key id: 16 hex digits (64 random bits), the part of the key after ffrtmp_; the key''s prefix in listings.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.tenant_id IS 'Tenant the key acts for (the key''s owner: a tenant-wide service key).';
+COMMENT ON COLUMN ffrtmp_data.api_keys.name IS 'What the key is for, 1 to 100 bytes.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.secret_sha256 IS 'SHA-256 of the secret part (48 hex digits, 192 random bits); the secret itself is never stored.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.scopes IS 'Permissions the key is limited to (narrowing its owner''s); NULL: all of its owner''s.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.created_by IS 'Role that created the key.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.created_at IS 'When the key was created.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.expires_at IS 'The key stops working at this time; NULL: never expires. rotate_api_key sets it to the end of the grace period.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.revoked_at IS 'When the key was revoked; it stops working at once.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.replaced_by IS 'Key id of the key that rotate_api_key issued in its place.';
+ALTER TABLE ffrtmp_data.api_keys OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.api_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.api_keys FORCE ROW LEVEL SECURITY;
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.api_keys', '');
+
+/*
+ * When each key was last used, apart from the key: authenticate writes here,
+ * and a lock it holds on this row until its transaction ends must not make a
+ * revocation of the key wait.
+ */
+CREATE TABLE ffrtmp_data.api_key_uses (
+    key_id       text PRIMARY KEY REFERENCES ffrtmp_data.api_keys (key_id),
+    tenant_id    uuid NOT NULL REFERENCES ffrtmp_data.tenants (id),
+    last_used_at timestamptz
+);
+COMMENT ON TABLE ffrtmp_data.api_key_uses IS 'When each API key was last used: one row per key, made with it; kept apart from api_keys so that authenticating never locks the key''s row.';
+COMMENT ON COLUMN ffrtmp_data.api_key_uses.key_id IS 'The key.';
+COMMENT ON COLUMN ffrtmp_data.api_key_uses.tenant_id IS 'The key''s tenant (for row-level security).';
+COMMENT ON COLUMN ffrtmp_data.api_key_uses.last_used_at IS 'Last successful authentication: written at most once a minute, and skipped while another transaction holds the row.';
+ALTER TABLE ffrtmp_data.api_key_uses OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.api_key_uses ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.api_key_uses FORCE ROW LEVEL SECURITY;
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.api_key_uses', '');

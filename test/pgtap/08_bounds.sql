@@ -28,6 +28,7 @@ SELECT node_id AS node, session_token AS token
   FROM ffrtmp.register_node('bnd-1', cpu_cores => 4, slots => 2) \gset
 SELECT id AS job_a FROM ffrtmp.submit_job('testsrc://', priority => 'low') \gset
 SELECT id AS job_r FROM ffrtmp.submit_job('testsrc://', priority => 'high') \gset
+SELECT key_id AS bkey, api_key AS bkey_full FROM ffrtmp.create_api_key('bnd-key') \gset
 RESET ROLE;
 SELECT ffrtmp.dispatch();
 SET ROLE bnd_user;
@@ -138,7 +139,11 @@ INSERT INTO base VALUES
     ('update_user', 'display_name', $$'Member'$$), ('update_user', 'role', $$'operator'$$),
     ('update_user', 'status', $$'active'$$),
     ('map_user_role', 'user_id', quote_literal(:'bnd_member')), ('map_user_role', 'role_name', $$'bnd_spare'$$),
-    ('has_permission', 'permission', $$'jobs.view'$$);
+    ('has_permission', 'permission', $$'jobs.view'$$),
+    ('create_api_key', 'name', $$'bnd-key-2'$$), ('create_api_key', 'scopes', $${jobs.view}$$),
+    ('create_api_key', 'tenant', $$'bnd'$$), ('list_api_keys', 'tenant', $$'bnd'$$),
+    ('revoke_api_key', 'key_id', quote_literal(:'bkey')), ('rotate_api_key', 'key_id', quote_literal(:'bkey')),
+    ('authenticate', 'api_key', quote_literal(:'bkey_full'));
 -- JSON values are written bare above; quote them.
 UPDATE base SET val = quote_literal(val) WHERE val LIKE '{%' OR val LIKE '[{%';
 

@@ -1,0 +1,222 @@
+-- API keys (sql/schema/70_api_keys.sql, src/api_keys.c): tenant service keys
+-- made, listed, rotated and revoked here; ffrtmp.authenticate(api_key) makes
+-- a key's tenant the caller for the rest of the transaction.
+
+CREATE OR REPLACE FUNCTION ffrtmp.authenticate(api_key text) RETURNS uuid
+    AS 'MODULE_PATHNAME', 'ffrtmp_authenticate'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ffrtmp.authenticate(text) IS
+    'Makes the API key''s tenant the caller (current_tenant(), row-level security, every permission check) until the end of the transaction, or of the savepoint it was called in if that is rolled back; returns the tenant id. Once per transaction (25001 otherwise). Any wrong, revoked or expired key, or one of a tenant not active, is the same error 28000 "invalid api key". A key revoked meanwhile fails the next statement.';
+ALTER FUNCTION ffrtmp.authenticate(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.authenticate(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.authenticate(text) TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.random_hex(nbytes integer) RETURNS text
+    AS 'MODULE_PATHNAME', 'ffrtmp_random_hex'
+    LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ffrtmp_data.random_hex(integer) IS
+    'nbytes (1 to 64) bytes from pg_strong_random, as lower-case hex: API key ids and secrets.';
+ALTER FUNCTION ffrtmp_data.random_hex(integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.random_hex(integer) FROM PUBLIC;
+
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.api_keys;
+CREATE POLICY tenant_isolation ON ffrtmp_data.api_keys
+    USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.api_keys IS
+    'A tenant principal sees its own tenant''s keys; administrators see all.';
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.api_key_uses;
+CREATE POLICY tenant_isolation ON ffrtmp_data.api_key_uses
+    USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.api_key_uses IS
+    'A tenant principal sees its own tenant''s keys'' last use; administrators see all.';
+
+-- What listings show of a key: its prefix, never the secret or its hash.
+-- For the API functions only: tenant roles read no table holding tenant
+-- rows, not even under row-level security (docs/security.md, side channels).
+CREATE OR REPLACE VIEW ffrtmp_data.api_key_rows WITH (security_invoker = true) AS
+SELECT k.key_id, 'ffrtmp_' || k.key_id AS prefix, k.tenant_id, k.name, k.scopes, k.created_by, k.created_at,
+       k.expires_at, k.revoked_at, k.replaced_by, u.last_used_at
+  FROM ffrtmp_data.api_keys k
+  LEFT JOIN ffrtmp_data.api_key_uses u ON u.key_id = k.key_id;
+COMMENT ON VIEW ffrtmp_data.api_key_rows IS
+    'API keys as listings show them: the prefix ffrtmp_<key_id>, never the secret or its hash.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.key_id IS 'Public key id, 16 hex digits: what revoke_api_key and rotate_api_key take.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.prefix IS 'ffrtmp_<key_id>: the start of the key, to recognise it; the secret is never shown again.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.tenant_id IS 'Tenant the key acts for.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.name IS 'What the key is for.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.scopes IS 'Permissions the key is limited to; NULL: all of its owner''s.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.created_by IS 'Role that created the key.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.created_at IS 'When the key was created.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.expires_at IS 'When the key stops working (after rotation: the end of the grace period); NULL: never.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.revoked_at IS 'When the key was revoked; NULL while it is not.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.replaced_by IS 'Key id of the key rotate_api_key issued in its place.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.last_used_at IS 'Last successful authentication, to within a minute.';
+ALTER VIEW ffrtmp_data.api_key_rows OWNER TO ffrtmp_owner;
+REVOKE ALL ON ffrtmp_data.api_key_rows FROM PUBLIC;
+
+/*
+ * Inserts a key and returns it in full: the only time the secret exists
+ * outside the caller's hands.  Shared by create_api_key and rotate_api_key.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.insert_api_key(tenant uuid, name text, scopes text[], expires_at timestamptz,
+                                                      OUT key_id text, OUT api_key text)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    secret text := ffrtmp_data.random_hex(24);
+BEGIN
+    key_id := ffrtmp_data.random_hex(8);
+    INSERT INTO ffrtmp_data.api_keys (key_id, tenant_id, name, secret_sha256, scopes, created_by, expires_at)
+    VALUES (key_id, insert_api_key.tenant, insert_api_key.name, sha256(convert_to(secret, 'UTF8')),
+            insert_api_key.scopes, ffrtmp_data.actor(), insert_api_key.expires_at);
+    INSERT INTO ffrtmp_data.api_key_uses (key_id, tenant_id) VALUES (key_id, insert_api_key.tenant);
+    api_key := 'ffrtmp_' || key_id || '_' || secret;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz) IS
+    'Stores a new key (192-bit secret, only its SHA-256 kept) and returns its id and the full key, once.';
+ALTER FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION ffrtmp.create_api_key(name text, scopes text[] DEFAULT NULL,
+                                                 expires_at timestamptz DEFAULT NULL, tenant text DEFAULT NULL,
+                                                 OUT key_id text, OUT api_key text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    target uuid;
+    live integer;
+BEGIN
+    IF create_api_key.name IS NULL OR octet_length(create_api_key.name) NOT BETWEEN 1 AND 100
+       OR create_api_key.name ~ '[[:cntrl:]]' THEN
+        RAISE EXCEPTION 'api key name must be 1 to 100 bytes without control characters'
+            USING ERRCODE = '22023', HINT = 'Name the key after what uses it, for example ''encoder-farm''.';
+    END IF;
+    IF create_api_key.scopes IS NOT NULL AND (cardinality(create_api_key.scopes) NOT BETWEEN 1 AND 32
+       OR EXISTS (SELECT 1 FROM unnest(create_api_key.scopes) s WHERE s IS NULL OR s !~ '^[a-z_]{1,32}\.[a-z_]{1,32}$')) THEN
+        RAISE EXCEPTION 'api key scopes must be 1 to 32 permission names such as jobs.view'
+            USING ERRCODE = '22023', HINT = 'Leave scopes out for a key with all of its owner''s permissions.';
+    END IF;
+    IF create_api_key.expires_at IS NOT NULL AND create_api_key.expires_at <= now() THEN
+        RAISE EXCEPTION 'api key expiry must be in the future'
+            USING ERRCODE = '22023', HINT = 'Give a later expires_at, or none for a key that does not expire.';
+    END IF;
+    IF octet_length(create_api_key.tenant) > 200 THEN
+        RAISE EXCEPTION 'tenant must be a tenant''s name or id'
+            USING ERRCODE = '22023', HINT = 'Leave out the tenant argument to act for your own tenant.';
+    END IF;
+    target := CASE WHEN create_api_key.tenant IS NULL THEN ffrtmp.current_tenant()
+                   ELSE (SELECT t.id FROM ffrtmp_data.tenants t
+                          WHERE t.name = create_api_key.tenant OR t.id::text = create_api_key.tenant) END;
+    IF target IS NULL THEN
+        RAISE EXCEPTION 'tenant "%" not found', create_api_key.tenant
+            USING ERRCODE = 'PT404', HINT = 'Leave out the tenant argument to act for your own tenant.';
+    END IF;
+    -- Bounded, like every row a tenant can create: live keys per tenant.
+    PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = target FOR UPDATE;
+    SELECT count(*) INTO live FROM ffrtmp_data.api_keys k
+     WHERE k.tenant_id = target AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now());
+    IF live >= 100 THEN
+        RAISE EXCEPTION 'tenant has 100 live api keys, the most it may have'
+            USING ERRCODE = 'PT429', HINT = 'Revoke keys no longer used: ffrtmp.revoke_api_key(key_id).';
+    END IF;
+    SELECT n.key_id, n.api_key INTO create_api_key.key_id, create_api_key.api_key
+      FROM ffrtmp_data.insert_api_key(target, create_api_key.name, create_api_key.scopes, create_api_key.expires_at) n;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text) IS
+    'Creates a service key of the caller''s tenant (or of tenant: administrators any, a tenant principal only its own) and returns it, once, as ffrtmp_<key_id>_<secret>; only the SHA-256 of the secret is stored. scopes: permission names the key is limited to (NULL: all of its owner''s); expires_at: when it stops working (NULL: never). At most 100 live keys per tenant (PT429).';
+ALTER FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.list_api_keys(tenant text DEFAULT NULL)
+RETURNS SETOF ffrtmp_data.api_key_rows
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF octet_length(list_api_keys.tenant) > 200 THEN
+        RAISE EXCEPTION 'tenant must be a tenant''s name or id'
+            USING ERRCODE = '22023', HINT = 'Leave out the tenant argument to list your own tenant''s keys.';
+    END IF;
+    RETURN QUERY
+    SELECT k.* FROM ffrtmp_data.api_key_rows k
+      JOIN ffrtmp_data.tenants t ON t.id = k.tenant_id
+     WHERE (list_api_keys.tenant IS NULL AND k.tenant_id = ffrtmp.current_tenant())
+        OR t.name = list_api_keys.tenant OR t.id::text = list_api_keys.tenant
+     ORDER BY k.created_at, k.key_id;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.list_api_keys(text) IS
+    'The API keys of the caller''s tenant, or of tenant (administrators), oldest first, revoked and expired ones too: prefixes, never secrets.';
+ALTER FUNCTION ffrtmp.list_api_keys(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.list_api_keys(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.list_api_keys(text) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.revoke_api_key(key_id text)
+RETURNS ffrtmp_data.api_key_rows
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    k ffrtmp_data.api_key_rows;
+BEGIN
+    IF revoke_api_key.key_id IS NULL OR revoke_api_key.key_id !~ '^[0-9a-f]{16}$' THEN
+        RAISE EXCEPTION 'key_id must be 16 hex digits'
+            USING ERRCODE = '22023', HINT = 'Give the key_id that ffrtmp.list_api_keys() shows.';
+    END IF;
+    -- Row-level security leaves only the caller's tenant's keys (all, for
+    -- administrators).  The row is returned from the UPDATE itself: a key
+    -- revoking itself fails from the next statement on, not in this one.
+    UPDATE ffrtmp_data.api_keys x SET revoked_at = coalesce(x.revoked_at, now())
+     WHERE x.key_id = revoke_api_key.key_id
+    RETURNING x.key_id, 'ffrtmp_' || x.key_id, x.tenant_id, x.name, x.scopes, x.created_by, x.created_at,
+              x.expires_at, x.revoked_at, x.replaced_by,
+              (SELECT u.last_used_at FROM ffrtmp_data.api_key_uses u WHERE u.key_id = x.key_id) INTO k;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'api key % not found', revoke_api_key.key_id
+            USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_api_keys() lists the keys of your tenant.';
+    END IF;
+    RETURN k;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.revoke_api_key(text) IS
+    'Revokes a key of the caller''s tenant (administrators: any): it stops working at once, in transactions that already authenticated with it too; revoking again keeps the first time. Another tenant''s or a missing key is PT404.';
+ALTER FUNCTION ffrtmp.revoke_api_key(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.revoke_api_key(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.revoke_api_key(text) TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.rotate_api_key(key_id text, grace interval DEFAULT '1 day',
+                                                 OUT new_key_id text, OUT api_key text, OUT expires_at timestamptz,
+                                                 OUT old_expires_at timestamptz)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    old ffrtmp_data.api_keys;
+    new_key record;
+BEGIN
+    IF rotate_api_key.key_id IS NULL OR rotate_api_key.key_id !~ '^[0-9a-f]{16}$' THEN
+        RAISE EXCEPTION 'key_id must be 16 hex digits'
+            USING ERRCODE = '22023', HINT = 'Give the key_id that ffrtmp.list_api_keys() shows.';
+    END IF;
+    IF rotate_api_key.grace IS NULL OR rotate_api_key.grace < interval '0' OR rotate_api_key.grace > interval '30 days' THEN
+        RAISE EXCEPTION 'grace must be between 0 and 30 days'
+            USING ERRCODE = '22023', HINT = 'Give the time the old key''s users need to switch, for example ''1 day''.';
+    END IF;
+    SELECT * INTO old FROM ffrtmp_data.api_keys x WHERE x.key_id = rotate_api_key.key_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'api key % not found', rotate_api_key.key_id
+            USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_api_keys() lists the keys of your tenant.';
+    END IF;
+    IF old.revoked_at IS NOT NULL OR old.replaced_by IS NOT NULL OR old.expires_at <= now() THEN
+        RAISE EXCEPTION 'api key % is revoked, expired or already rotated', rotate_api_key.key_id
+            USING ERRCODE = 'PT409', HINT = 'Rotate the key that replaced it, or create a new one with ffrtmp.create_api_key().';
+    END IF;
+    SELECT * INTO new_key FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at);
+    old_expires_at := least(coalesce(old.expires_at, 'infinity'), now() + rotate_api_key.grace);
+    UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at, replaced_by = new_key.key_id
+     WHERE x.key_id = old.key_id;
+    new_key_id := new_key.key_id;
+    api_key := new_key.api_key;
+    expires_at := old.expires_at;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.rotate_api_key(text, interval) IS
+    'Issues a new key in place of key_id (same tenant, name, scopes and expiry) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409.';
+ALTER FUNCTION ffrtmp.rotate_api_key(text, interval) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.rotate_api_key(text, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.rotate_api_key(text, interval) TO ffrtmp_admin, ffrtmp_tenant;

@@ -1,0 +1,351 @@
+/*
+ * api_keys.c: API keys, and ffrtmp.authenticate(api_key).
+ *
+ * A key is ffrtmp_<key_id>_<secret>: key_id is 16 hex digits (the row's
+ * primary key, shown in listings), secret 48 hex digits (192 bits from
+ * pg_strong_random), of which only the SHA-256 is stored.  authenticate
+ * finds the row by key_id, hashes the secret given and compares the hashes
+ * in constant time (common/ct_equal.c); whatever is wrong (malformed key,
+ * unknown id, wrong secret, revoked, expired, tenant not active) it hashes
+ * and compares all the same and raises the one generic error.
+ *
+ * The key authenticated is backend-local state of the current transaction,
+ * the first source of tenant_context.c's answer.  It is forgotten at commit
+ * and rollback, and at the abort of the subtransaction it was authenticated
+ * in (ROLLBACK TO SAVEPOINT undoes it like everything else done there).
+ * Each new statement checks the key again with the latest snapshot, so a key
+ * revoked or a tenant suspended by another session stops working at once,
+ * even in a transaction that authenticated with it earlier.
+ */
+#include "ffrtmp.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/ct_equal.h"
+#include "common/sha2.h"
+#include "miscadmin.h"
+#include "port.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#define KEY_PREFIX		"ffrtmp_"
+#define KEY_ID_BYTES	8
+#define SECRET_BYTES	24
+
+typedef struct AuthenticatedKey
+{
+	bool		active;
+	char		key_id[KEY_ID_BYTES * 2 + 1];
+	pg_uuid_t	tenant;
+	SubTransactionId subxact;	/* the (sub)transaction that authenticated */
+	MemoryContext scopes_cxt;
+	List	   *scopes;			/* of char *; NIL: the owner's permissions */
+} AuthenticatedKey;
+
+static AuthenticatedKey authenticated;
+
+static void
+forget_key(void)
+{
+	if (authenticated.scopes_cxt)
+		MemoryContextDelete(authenticated.scopes_cxt);
+	memset(&authenticated, 0, sizeof authenticated);
+	ffrtmp_context_reset();
+}
+
+static void
+forget_key_at_xact_end(XactEvent event, void *arg)
+{
+	if (authenticated.active &&
+		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		 event == XACT_EVENT_PREPARE))
+		forget_key();
+}
+
+static void
+follow_subxact(SubXactEvent event, SubTransactionId sub, SubTransactionId parent, void *arg)
+{
+	if (!authenticated.active || authenticated.subxact != sub)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		forget_key();
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		authenticated.subxact = parent;
+}
+
+void
+ffrtmp_api_keys_init(void)
+{
+	RegisterXactCallback(forget_key_at_xact_end, NULL);
+	RegisterSubXactCallback(follow_subxact, NULL);
+}
+
+static void
+sha256(const char *data, size_t len, uint8 *digest)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (pg_cryptohash_init(ctx) < 0 || pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
+		pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
+		elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+}
+
+static void
+failed(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+			 errmsg("invalid api key"),
+			 errhint("Give a key as create_api_key or rotate_api_key returned it; it may have been revoked or have expired, or its tenant may not be active.")));
+}
+
+/*
+ * Reads the key's row and says whether it may act now; *hash gets the stored
+ * hash, or stays as it was when there is no such key.
+ */
+static bool
+key_usable(const char *key_id, uint8 *hash, pg_uuid_t *tenant, List **scopes, TimestampTz *last_used,
+		   bool *ever_used)
+{
+	static const char *const columns[] = {"tenant_id", "secret_sha256", "expires_at", "revoked_at", "scopes"};
+	static const char *const use_columns[] = {"last_used_at"};
+	Datum		values[5];
+	bool		nulls[5];
+	bool		found;
+	bool		usable;
+	bool		active;
+
+	/*
+	 * No early return for an unknown id: the tenant's status and the last use
+	 * are read all the same (of the default tenant, and of a row that is not
+	 * there), so that an unknown id costs what a known one does.
+	 */
+	found = ffrtmp_lookup_row("api_keys", "api_keys_pkey", "key_id", F_TEXTEQ, CStringGetTextDatum(key_id),
+							  5, columns, values, nulls);
+	if (found)
+	{
+		memcpy(hash, VARDATA_ANY(DatumGetByteaPP(values[1])), PG_SHA256_DIGEST_LENGTH);
+		*tenant = *DatumGetUUIDP(values[0]);
+	}
+	else
+		*tenant = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(FFRTMP_DEFAULT_TENANT)));
+	active = strcmp(ffrtmp_tenant_status(tenant), "active") == 0;
+	usable = found && nulls[3] &&
+		(nulls[2] || DatumGetTimestampTz(values[2]) > GetCurrentStatementStartTimestamp()) && active;
+	if (scopes)
+	{
+		*scopes = NIL;
+		if (found && !nulls[4])
+		{
+			Datum	   *elems;
+			bool	   *elem_nulls;
+			int			n;
+
+			deconstruct_array(DatumGetArrayTypeP(values[4]), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &elem_nulls, &n);
+			for (int i = 0; i < n; i++)
+				if (!elem_nulls[i])
+					*scopes = lappend(*scopes, TextDatumGetCString(elems[i]));
+		}
+	}
+	if (last_used)
+	{
+		Datum		used;
+		bool		used_null = true;
+
+		ffrtmp_lookup_row("api_key_uses", "api_key_uses_pkey", "key_id", F_TEXTEQ, CStringGetTextDatum(key_id),
+						  1, use_columns, &used, &used_null);
+		*ever_used = !used_null;
+		*last_used = used_null ? 0 : DatumGetTimestampTz(used);
+	}
+	return usable;
+}
+
+/* Splits ffrtmp_<16 hex>_<48 hex>; anything else gives an id that matches no row. */
+static void
+split_key(const char *api_key, char *key_id, const char **secret)
+{
+	size_t		prefix = strlen(KEY_PREFIX);
+
+	key_id[0] = '\0';
+	*secret = api_key;
+	if (strncmp(api_key, KEY_PREFIX, prefix) != 0 || strlen(api_key) != prefix + KEY_ID_BYTES * 2 + 1 + SECRET_BYTES * 2 ||
+		api_key[prefix + KEY_ID_BYTES * 2] != '_')
+		return;
+	memcpy(key_id, api_key + prefix, KEY_ID_BYTES * 2);
+	key_id[KEY_ID_BYTES * 2] = '\0';
+	*secret = api_key + prefix + KEY_ID_BYTES * 2 + 1;
+}
+
+/*
+ * last_used_at, at most once a minute, never waiting for a lock on the row
+ * (two transactions authenticating at once write it once).  It lives in
+ * api_key_uses, not in the key's row, so that the lock held here until the
+ * end of the transaction never makes a revocation wait.
+ */
+static void
+touch_last_used(const char *key_id)
+{
+	static KeptQuery touch = {
+		.sql = "UPDATE ffrtmp_data.api_key_uses SET last_used_at = pg_catalog.now() "
+		"WHERE key_id = (SELECT k.key_id FROM ffrtmp_data.api_key_uses k WHERE k.key_id = $1 "
+		"  AND (k.last_used_at IS NULL OR k.last_used_at <= pg_catalog.now() - interval '1 minute') "
+		"  FOR UPDATE SKIP LOCKED)",
+		.nargs = 1, .argtypes = {TEXTOID},
+	};
+	Datum		arg = CStringGetTextDatum(key_id);
+	Oid			save_user;
+	int			save_sec;
+
+	/*
+	 * As the tables' owner, for this one statement: authenticate is open to
+	 * every role (whoever holds a key may use it) and so is no SECURITY
+	 * DEFINER function.  An error restores the user with the (sub)transaction.
+	 */
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(get_role_oid("ffrtmp_owner", false),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ffrtmp_run(&touch, &arg, NULL);
+	SPI_finish();
+	SetUserIdAndSecContext(save_user, save_sec);
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_authenticate);
+Datum
+ffrtmp_authenticate(PG_FUNCTION_ARGS)
+{
+	char	   *api_key = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char		key_id[KEY_ID_BYTES * 2 + 1];
+	const char *secret;
+	uint8		given[PG_SHA256_DIGEST_LENGTH];
+	uint8		stored[PG_SHA256_DIGEST_LENGTH];
+	pg_uuid_t	tenant;
+	List	   *scopes;
+	TimestampTz last_used;
+	bool		ever_used;
+	bool		usable;
+	bool		same;
+	MemoryContext old;
+	ListCell   *cell;
+	pg_uuid_t  *result;
+
+	if (authenticated.active)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("this transaction has already authenticated with an api key"),
+				 errhint("Authenticate once per transaction: COMMIT or ROLLBACK first.")));
+
+	/* Longer than any key: refused before any work, whatever the key. */
+	if (strlen(api_key) > 128)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("api_key must be at most 128 bytes"),
+				 errhint("Give a key as create_api_key or rotate_api_key returned it.")));
+
+	/* One path whatever is wrong: an unknown id compares against a hash of zeros. */
+	memset(stored, 0, sizeof stored);
+	split_key(api_key, key_id, &secret);
+	usable = key_usable(key_id, stored, &tenant, &scopes, &last_used, &ever_used);
+	sha256(secret, strlen(secret), given);
+	same = ffrtmp_ct_equal(given, stored, sizeof given);
+	if (!(usable & same))
+		failed();
+
+	authenticated.active = true;
+	strlcpy(authenticated.key_id, key_id, sizeof authenticated.key_id);
+	authenticated.tenant = tenant;
+	authenticated.subxact = GetCurrentSubTransactionId();
+	authenticated.scopes_cxt = AllocSetContextCreate(TopMemoryContext, "ffrtmp api key scopes",
+													  ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(authenticated.scopes_cxt);
+	authenticated.scopes = NIL;
+	foreach(cell, scopes)
+		authenticated.scopes = lappend(authenticated.scopes, pstrdup(lfirst(cell)));
+	MemoryContextSwitchTo(old);
+	ffrtmp_context_reset();
+
+	if (!ever_used || last_used <= GetCurrentTransactionStartTimestamp() - 60 * USECS_PER_SEC)
+		touch_last_used(key_id);
+
+	result = palloc(sizeof(pg_uuid_t));
+	*result = tenant;
+	PG_RETURN_UUID_P(result);
+}
+
+/*
+ * For tenant_context.c: the tenant of the key authenticated in this
+ * transaction, checked again (a new statement may see it revoked).
+ */
+bool
+ffrtmp_key_tenant(pg_uuid_t *tenant)
+{
+	uint8		stored[PG_SHA256_DIGEST_LENGTH];
+
+	if (!authenticated.active)
+		return false;
+	if (!key_usable(authenticated.key_id, stored, tenant, NULL, NULL, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("the api key this transaction authenticated with is no longer valid"),
+				 errhint("It was revoked or has expired, or its tenant is no longer active; end the transaction.")));
+	return true;
+}
+
+/*
+ * Whether the authenticated key's scopes allow permission; true when no key
+ * is authenticated or the key has no scopes.  The permission check calls it
+ * after checking the owner's own permissions: scopes only narrow.
+ */
+bool
+ffrtmp_key_allows(const char *permission)
+{
+	ListCell   *cell;
+
+	if (!authenticated.active || authenticated.scopes == NIL)
+		return true;
+	foreach(cell, authenticated.scopes)
+		if (strcmp(lfirst(cell), permission) == 0)
+			return true;
+	return false;
+}
+
+/* The key id authenticated in this transaction, or NULL (for audit rows). */
+const char *
+ffrtmp_key_id(void)
+{
+	return authenticated.active ? authenticated.key_id : NULL;
+}
+
+/* Random lower-case hex of nbytes bytes from pg_strong_random: key ids and secrets. */
+PG_FUNCTION_INFO_V1(ffrtmp_random_hex);
+Datum
+ffrtmp_random_hex(PG_FUNCTION_ARGS)
+{
+	int32		nbytes = PG_GETARG_INT32(0);
+	uint8		bytes[64];
+	char		hex[2 * sizeof bytes + 1];
+
+	if (nbytes < 1 || nbytes > (int32) sizeof bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("random_hex takes 1 to %d bytes, not %d", (int) sizeof bytes, nbytes),
+				 errhint("Ask for fewer bytes.")));
+	if (!pg_strong_random(bytes, nbytes))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random bytes"),
+				 errhint("Check the server's source of randomness.")));
+	for (int i = 0; i < nbytes; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+	explicit_bzero(bytes, sizeof bytes);
+	PG_RETURN_TEXT_P(cstring_to_text(hex));
+}
