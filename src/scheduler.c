@@ -313,6 +313,10 @@ run_leader_pass(int64 epoch)
 		.sql = "SELECT ffrtmp_data.prune(make_interval(secs => $1), 1000)",
 		.nargs = 1, .argtypes = {INT4OID},
 	};
+	static KeptQuery prune_audit = {
+		.sql = "SELECT ffrtmp_data.prune_audit(make_interval(secs => $1), 1000)",
+		.nargs = 1, .argtypes = {INT4OID},
+	};
 	static KeptQuery reject = {
 		.sql = "SELECT ffrtmp_data.reject_unrunnable(make_interval(secs => $1))",
 		.nargs = 1, .argtypes = {INT4OID},
@@ -329,6 +333,12 @@ run_leader_pass(int64 epoch)
 		ffrtmp_run(&reject, &reject_after, NULL);
 	assigned = ffrtmp_dispatch(epoch);
 	ffrtmp_run(&prune, &retention, NULL);
+	if (ffrtmp_audit_retention_s > 0 && ffrtmp_sql_is_0_2())
+	{
+		Datum		audit_retention = Int32GetDatum(ffrtmp_audit_retention_s);
+
+		ffrtmp_run(&prune_audit, &audit_retention, NULL);
+	}
 	return assigned;
 }
 
