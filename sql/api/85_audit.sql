@@ -182,8 +182,13 @@ BEGIN
         RAISE EXCEPTION 'permission denied to verify the audit log'
             USING ERRCODE = '42501', HINT = 'Ask an administrator.';
     END IF;
+    IF octet_length(verify_audit_chain.tenant) > 63 THEN
+        RAISE EXCEPTION 'tenant is too long (% bytes)', octet_length(verify_audit_chain.tenant)
+            USING ERRCODE = '22023', HINT = 'Name a tenant by its name (at most 63 characters) or its id.';
+    END IF;
     IF verify_audit_chain.tenant IS NOT NULL THEN
-        SELECT t.id INTO wanted FROM ffrtmp_data.tenants t WHERE t.name = verify_audit_chain.tenant;
+        SELECT t.id INTO wanted FROM ffrtmp_data.tenants t
+         WHERE t.name = verify_audit_chain.tenant OR t.id::text = lower(verify_audit_chain.tenant);
         IF NOT FOUND THEN
             RAISE EXCEPTION 'tenant "%" does not exist', left(verify_audit_chain.tenant, 63)
                 USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_tenants() lists the tenants.';
@@ -225,7 +230,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.verify_audit_chain(text) IS
-    'Checks the audit log''s hash chains, every tenant''s (tenant NULL) or one''s, and returns one row per problem: an edited row, rows missing, a broken link, last rows missing. No rows: the chains are intact (administrators; 42501 otherwise).';
+    'Checks the audit log''s hash chains, every tenant''s (tenant NULL) or one''s (by name or id), and returns one row per problem: an edited row, rows missing, a broken link, last rows missing. No rows: the chains are intact (administrators; 42501 otherwise).';
 ALTER FUNCTION ffrtmp.verify_audit_chain(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.verify_audit_chain(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.verify_audit_chain(text) TO ffrtmp_admin;

@@ -129,6 +129,7 @@ INSERT INTO base VALUES
     ('create_webhook', 'url', $$'https://hooks.example.com/jobs'$$),
     ('create_webhook', 'secret', $$'whsec-0123456789abcdef'$$), ('create_webhook', 'events', $${completed,failed}$$),
     ('webhook_deliveries', 'delivery_state', $$'pending'$$), ('list_webhooks', 'tenant', $$'bnd'$$),
+    ('verify_audit_chain', 'tenant', $$'bnd'$$),
     ('node_attempts', 'node_id', :'node'), ('node_attempts', 'session_token', quote_literal(:'token'));
 -- JSON values are written bare above; quote them.
 UPDATE base SET val = quote_literal(val) WHERE val LIKE '{%' OR val LIKE '[{%';
