@@ -4,7 +4,7 @@
 -- administrators; each tenant's hash chain verifies, and shows an edit, a
 -- removal or a reordering by the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(35);
+SELECT plan(38);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -170,7 +170,14 @@ SELECT is(pg_temp.sqlstate_of('UPDATE ffrtmp_data.audit_log SET action = $$x$$')
 SELECT is(pg_temp.sqlstate_of('DELETE FROM ffrtmp_data.audit_log'), '42501', 'nor delete from it');
 SELECT is(pg_temp.sqlstate_of('TRUNCATE ffrtmp_data.audit_log'), '42501', 'nor truncate it');
 RESET ROLE;
+SET ROLE ffrtmp_scheduler;
+SELECT is(pg_temp.sqlstate_of('DELETE FROM ffrtmp_data.audit_log'), '42501', 'the scheduler''s role cannot delete from it (it prunes through the owner''s function)');
+RESET ROLE;
+SET ROLE ffrtmp_webhook_sender;
+SELECT is(pg_temp.sqlstate_of('UPDATE ffrtmp_data.audit_log SET action = $$x$$'), '42501', 'nor the delivery daemon''s role update it');
+RESET ROLE;
 SELECT is(pg_temp.sqlstate_of('TRUNCATE ffrtmp_data.audit_log'), '42501', 'a superuser is refused by the trigger too');
+SELECT is(pg_temp.sqlstate_of('UPDATE ffrtmp_data.audit_log SET action = $$x$$'), '42501', 'even for an update');
 
 -- 5. The view: a tenant reads its own tenant's rows only.
 SET ROLE au_bob;
