@@ -14,7 +14,6 @@
 #include "utils/guc.h"
 
 int			ffrtmp_audit_retention_s = 365 * 24 * 3600;
-static int	audit_refusals_per_minute = 60;
 static char *audit_request_id = NULL;
 
 void
@@ -26,9 +25,9 @@ ffrtmp_audit_init(void)
 							&ffrtmp_audit_retention_s, 365 * 24 * 3600, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("ffrtmp.audit_refusals_per_minute",
-							"Most permission refusals and failed authentications logged per tenant and minute.",
-							"The others are counted and the count is recorded in the next refusal logged.",
-							&audit_refusals_per_minute, 60, 0, 100000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+							"Most permission refusals and failed authentications logged per minute.",
+							"The others are counted, and the count is recorded with the next refusal logged.",
+							&ffrtmp_audit_refusals_per_minute, 60, 0, 100000, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("ffrtmp.request_id",
 							   "The id of the current request, recorded in the audit log.",
 							   "Set by a front end (SET LOCAL) per request; PostgREST's X-Request-Id header is used when it is empty.",

@@ -61,7 +61,7 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_request_id() TO ffrtmp_owner;
  * counted and reported in the next row logged.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.write_audit(action text, target text, tenant uuid, change jsonb DEFAULT '{}',
-                                                   outcome text DEFAULT 'ok')
+                                                   outcome text DEFAULT 'ok', actor text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -93,7 +93,7 @@ BEGIN
     r.tenant_id := write_audit.tenant;
     r.chain_seq := h.last_seq + 1;
     r.at := clock_timestamp();
-    r.db_role := ffrtmp_data.actor();
+    r.db_role := coalesce(write_audit.actor, ffrtmp_data.actor());
     r.action := write_audit.action;
     r.target := left(write_audit.target, 256);
     r.outcome := write_audit.outcome;
@@ -112,10 +112,10 @@ BEGIN
     RETURN r.id;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text) IS
-    'Appends one row to the audit log in the calling transaction: action (object.verb), target (kind:id), tenant (NULL: platform), change (never a secret), outcome ok, refused or auth_failed (those two rate-limited per tenant by ffrtmp.audit_refusals_per_minute). Returns the row id, NULL when a refusal was not logged.';
-REVOKE ALL ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text) TO ffrtmp_owner;
+COMMENT ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) IS
+    'Appends one row to the audit log in the calling transaction: action (object.verb), target (kind:id), tenant (NULL: platform), change (never a secret), outcome ok, refused or auth_failed (those two rate-limited per tenant by ffrtmp.audit_refusals_per_minute), actor (the role refused, when the writer is not that role: NULL is the caller). Returns the row id, NULL when a refusal was not logged.';
+REVOKE ALL ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) TO ffrtmp_owner;
 
 /* The fields that changed, old and new: what an update's row records. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_diff(old jsonb, new jsonb) RETURNS jsonb
@@ -302,3 +302,12 @@ RETURN ffrtmp_data.write_audit(audit_webhook.action, 'webhook:' || w.id, w.tenan
 COMMENT ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) IS 'Writes the audit row of a webhook created or deleted: its URL without query or fragment (which may carry tokens), its events, and the secret''s fingerprint, never the secret.';
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) TO ffrtmp_owner;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.flush_audit_refusals() RETURNS integer
+AS 'MODULE_PATHNAME', 'ffrtmp_flush_audit_refusals'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp_data.flush_audit_refusals() IS
+    'Writes the permission refusals and failed authentications queued in shared memory (at most ffrtmp.audit_refusals_per_minute a minute, 64 at a time) to the audit log, and returns how many; the scheduler''s pass calls it.';
+ALTER FUNCTION ffrtmp_data.flush_audit_refusals() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.flush_audit_refusals() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.flush_audit_refusals() TO ffrtmp_scheduler, ffrtmp_admin;

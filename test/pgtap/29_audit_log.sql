@@ -4,12 +4,13 @@
 -- administrators; each tenant's hash chain verifies, and shows an edit, a
 -- removal or a reordering by the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(38);
+SELECT plan(43);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
 CREATE ROLE au_bob LOGIN;
 CREATE ROLE au_admin LOGIN IN ROLE ffrtmp_admin;
+CREATE ROLE au_nobody LOGIN IN ROLE ffrtmp_tenant;
 GRANT au_admin TO CURRENT_USER;
 SET ROLE au_admin;
 SELECT ffrtmp.create_tenant('au-a', plan => 'pro');
@@ -178,6 +179,27 @@ SELECT is(pg_temp.sqlstate_of('UPDATE ffrtmp_data.audit_log SET action = $$x$$')
 RESET ROLE;
 SELECT is(pg_temp.sqlstate_of('TRUNCATE ffrtmp_data.audit_log'), '42501', 'a superuser is refused by the trigger too');
 SELECT is(pg_temp.sqlstate_of('UPDATE ffrtmp_data.audit_log SET action = $$x$$'), '42501', 'even for an update');
+
+-- 4b. Refusals: queued in shared memory (the refused call's transaction
+-- rolls back), written by flush_audit_refusals (the scheduler's pass), rate-limited.
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
+SET ffrtmp.audit_refusals_per_minute = 0;
+SET ROLE au_nobody;
+SELECT is(pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$), '42501', 'a role mapped to no tenant is refused');
+RESET ROLE;
+SELECT is(ffrtmp_data.flush_audit_refusals(), 0, 'past the rate limit the refusal is only counted');
+SET ffrtmp.audit_refusals_per_minute = 100000;
+SET ROLE au_nobody;
+SELECT is(pg_temp.sqlstate_of($$SELECT ffrtmp.cancel_job(1)$$), '42501', 'refused again');
+RESET ROLE;
+RESET ffrtmp.audit_refusals_per_minute;
+SELECT is(ffrtmp_data.flush_audit_refusals(), 1, 'under it, the refusal is queued and written by the flush');
+-- (At least 1 not logged: refusals of earlier files in this cluster past their limit count too.)
+SELECT is((SELECT format('%s %s %s by %s, %s', action, target, outcome, db_role,
+                         CASE WHEN (change ->> 'refusals_not_logged_before')::int >= 1 THEN 'some not logged before' END)
+             FROM ffrtmp_data.audit_log ORDER BY id DESC LIMIT 1),
+          'permission.denied act for a tenant refused by au_nobody, some not logged before',
+          'the refusal''s row names the role, what it was refused, and how many refusals were not logged');
 
 -- 5. The view: a tenant reads its own tenant's rows only.
 SET ROLE au_bob;
