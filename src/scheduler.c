@@ -320,6 +320,9 @@ run_leader_pass(int64 epoch)
 	static KeptQuery flush_refusals = {
 		.sql = "SELECT ffrtmp_data.flush_audit_refusals()",
 	};
+	static KeptQuery seal_audit = {
+		.sql = "SELECT ffrtmp_data.seal_audit(1000)",
+	};
 	static KeptQuery reject = {
 		.sql = "SELECT ffrtmp_data.reject_unrunnable(make_interval(secs => $1))",
 		.nargs = 1, .argtypes = {INT4OID},
@@ -337,7 +340,10 @@ run_leader_pass(int64 epoch)
 	assigned = ffrtmp_dispatch(epoch);
 	ffrtmp_run(&prune, &retention, NULL);
 	if (ffrtmp_sql_is_0_2())
+	{
 		ffrtmp_run(&flush_refusals, NULL, NULL);
+		ffrtmp_run(&seal_audit, NULL, NULL);
+	}
 	if (ffrtmp_audit_retention_s > 0 && ffrtmp_sql_is_0_2())
 	{
 		Datum		audit_retention = Int32GetDatum(ffrtmp_audit_retention_s);

@@ -54,68 +54,63 @@ REVOKE ALL ON FUNCTION ffrtmp_data.audit_request_id() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_request_id() TO ffrtmp_owner;
 
 /*
- * The one writer: appends a row to the tenant's chain in the caller's
- * transaction (a rolled-back call leaves none).  The chain head's row lock
- * orders writers of one tenant.  Refusals (outcome <> 'ok') are rate-limited
- * per chain: at most ffrtmp.audit_refusals_per_minute a minute, the rest
- * counted and reported in the next row logged.
+ * The one writer: appends a row in the caller's transaction (a rolled-back
+ * call leaves none).  It takes no lock anyone else waits for: the row is
+ * chained by seal_audit (the scheduler's pass) once it has committed.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.write_audit(action text, target text, tenant uuid, change jsonb DEFAULT '{}',
                                                    outcome text DEFAULT 'ok', actor text DEFAULT NULL)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    chain_key uuid := coalesce(write_audit.tenant, '00000000-0000-0000-0000-000000000000');
-    h ffrtmp_data.audit_chain_heads;
-    r ffrtmp_data.audit_log;
-    per_minute integer := coalesce(nullif(current_setting('ffrtmp.audit_refusals_per_minute', true), '')::integer, 60);
-BEGIN
-    INSERT INTO ffrtmp_data.audit_chain_heads AS x (chain) VALUES (chain_key) ON CONFLICT DO NOTHING;
-    SELECT * INTO h FROM ffrtmp_data.audit_chain_heads x WHERE x.chain = chain_key FOR UPDATE;
-    r.change := coalesce(write_audit.change, '{}');
-    IF write_audit.outcome <> 'ok' THEN
-        IF h.refusals_since < now() - interval '1 minute' THEN
-            h.refusals_since := now();
-            h.refusals := 0;
-        END IF;
-        IF h.refusals >= per_minute THEN
-            UPDATE ffrtmp_data.audit_chain_heads x SET refusals_since = h.refusals_since, refusals = h.refusals,
-                   refusals_dropped = x.refusals_dropped + 1
-             WHERE x.chain = chain_key;
-            RETURN NULL;
-        END IF;
-        h.refusals := h.refusals + 1;
-        IF h.refusals_dropped > 0 THEN
-            r.change := r.change || jsonb_build_object('refusals_not_logged_before', h.refusals_dropped);
-        END IF;
-        h.refusals_dropped := 0;
-    END IF;
-    r.tenant_id := write_audit.tenant;
-    r.chain_seq := h.last_seq + 1;
-    r.at := clock_timestamp();
-    r.db_role := coalesce(write_audit.actor, ffrtmp_data.actor());
-    r.action := write_audit.action;
-    r.target := left(write_audit.target, 256);
-    r.outcome := write_audit.outcome;
-    r.request_id := ffrtmp_data.audit_request_id();
-    r.prev_hash := h.last_hash;
-    r.row_hash := ffrtmp_data.audit_row_hash(r);
-    INSERT INTO ffrtmp_data.audit_log (tenant_id, chain_seq, at, db_role, user_id, key_id, action, target, outcome,
-                                       change, request_id, prev_hash, row_hash)
-    VALUES (r.tenant_id, r.chain_seq, r.at, r.db_role, r.user_id, r.key_id, r.action, r.target, r.outcome,
-            r.change, r.request_id, r.prev_hash, r.row_hash)
-    RETURNING id INTO r.id;
-    UPDATE ffrtmp_data.audit_chain_heads x
-       SET last_seq = r.chain_seq, last_hash = r.row_hash, refusals_since = h.refusals_since,
-           refusals = h.refusals, refusals_dropped = h.refusals_dropped
-     WHERE x.chain = chain_key;
-    RETURN r.id;
-END
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+    INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, action, target, outcome, change, request_id)
+    VALUES (write_audit.tenant, coalesce(write_audit.actor, ffrtmp_data.actor()), write_audit.action,
+            left(write_audit.target, 256), write_audit.outcome, coalesce(write_audit.change, '{}'),
+            ffrtmp_data.audit_request_id())
+    RETURNING id
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) IS
-    'Appends one row to the audit log in the calling transaction: action (object.verb), target (kind:id), tenant (NULL: platform), change (never a secret), outcome ok, refused or auth_failed (those two rate-limited per tenant by ffrtmp.audit_refusals_per_minute), actor (the role refused, when the writer is not that role: NULL is the caller). Returns the row id, NULL when a refusal was not logged.';
+    'Appends one row to the audit log in the calling transaction: action (object.verb), target (kind:id), tenant (NULL: platform), change (never a secret), outcome ok, refused or auth_failed, actor (the role refused, when the writer is not that role; NULL is the caller). Returns the row id; the scheduler''s pass chains it once committed.';
 REVOKE ALL ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) TO ffrtmp_owner;
+
+/*
+ * Chains committed rows, oldest id first: each gets the next position of its
+ * tenant's chain and the hash of the previous one.  Only the scheduler's pass
+ * (or an administrator) runs it, in a short transaction of its own, so the
+ * chain heads are never locked by a tenant's transaction.  A row that
+ * commits after a later id was sealed is sealed in the next pass, further on
+ * in its chain: the chain's order is the order of sealing.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.seal_audit(batch integer DEFAULT 1000) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    r ffrtmp_data.audit_log;
+    h ffrtmp_data.audit_chain_heads;
+    chain_key uuid;
+    n integer := 0;
+BEGIN
+    FOR r IN SELECT * FROM ffrtmp_data.audit_log a WHERE a.row_hash IS NULL
+              ORDER BY a.id LIMIT seal_audit.batch FOR UPDATE SKIP LOCKED LOOP
+        chain_key := coalesce(r.tenant_id, '00000000-0000-0000-0000-000000000000');
+        INSERT INTO ffrtmp_data.audit_chain_heads AS x (chain) VALUES (chain_key) ON CONFLICT DO NOTHING;
+        SELECT * INTO h FROM ffrtmp_data.audit_chain_heads x WHERE x.chain = chain_key FOR UPDATE;
+        r.chain_seq := h.last_seq + 1;
+        r.prev_hash := h.last_hash;
+        r.row_hash := ffrtmp_data.audit_row_hash(r);
+        UPDATE ffrtmp_data.audit_log a SET chain_seq = r.chain_seq, prev_hash = r.prev_hash, row_hash = r.row_hash
+         WHERE a.id = r.id;
+        UPDATE ffrtmp_data.audit_chain_heads x SET last_seq = r.chain_seq, last_hash = r.row_hash
+         WHERE x.chain = chain_key;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.seal_audit(integer) IS
+    'Chains up to batch committed audit rows not chained yet, oldest first (the scheduler''s pass calls it); returns how many.';
+ALTER FUNCTION ffrtmp_data.seal_audit(integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.seal_audit(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.seal_audit(integer) TO ffrtmp_scheduler, ffrtmp_admin;
 
 /* The fields that changed, old and new: what an update's row records. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_diff(old jsonb, new jsonb) RETURNS jsonb
@@ -198,7 +193,7 @@ BEGIN
     WITH rows AS (
         SELECT a.*, lag(a.row_hash) OVER w AS before_hash, lag(a.chain_seq) OVER w AS before_seq
           FROM ffrtmp_data.audit_log a
-         WHERE wanted IS NULL OR a.tenant_id = wanted
+         WHERE (wanted IS NULL OR a.tenant_id = wanted) AND a.row_hash IS NOT NULL
         WINDOW w AS (PARTITION BY a.tenant_id ORDER BY a.chain_seq))
     SELECT r.tenant_id, r.chain_seq, r.id,
            CASE WHEN r.row_hash <> ffrtmp_data.audit_row_hash((r.id, r.tenant_id, r.chain_seq, r.at, r.db_role,
@@ -230,7 +225,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.verify_audit_chain(text) IS
-    'Checks the audit log''s hash chains, every tenant''s (tenant NULL) or one''s (by name or id), and returns one row per problem: an edited row, rows missing, a broken link, last rows missing. No rows: the chains are intact (administrators; 42501 otherwise).';
+    'Checks the audit log''s hash chains (the rows sealed so far), every tenant''s (tenant NULL) or one''s (by name or id), and returns one row per problem: an edited row, rows missing, a broken link, last rows missing. No rows: the chains are intact (administrators; 42501 otherwise).';
 ALTER FUNCTION ffrtmp.verify_audit_chain(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.verify_audit_chain(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.verify_audit_chain(text) TO ffrtmp_admin;

@@ -1,10 +1,11 @@
 -- The audit log: every mutating API call writes its row in its own
 -- transaction (none when it rolls back), with who, tenant, action, target
--- and what changed (never a secret); the log is append-only for tenants and
--- administrators; each tenant's hash chain verifies, and shows an edit, a
--- removal or a reordering by the owner; rows age out by the retention.
+-- and what changed (never a secret); refusals are logged, rate-limited; the
+-- log is append-only for every role but the owner; the scheduler's pass
+-- chains the rows per tenant, and the chain verifies and shows an edit by
+-- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(43);
+SELECT plan(45);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -79,7 +80,9 @@ SELECT ffrtmp.release_job(:job) IS NOT NULL AS released \gset
 RESET ROLE;
 ROLLBACK TO SAVEPOINT s;
 SELECT is(pg_temp.audit_rows(), :before_rollback::bigint, 'a rolled-back call leaves no audit row');
-SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain()), 0::bigint, 'and the chain goes on intact after it');
+SELECT ok(ffrtmp_data.seal_audit() > 0, 'the scheduler''s pass (seal_audit) chains the committed rows');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE row_hash IS NULL OR chain_seq IS NULL), 0::bigint, 'every row is chained then');
+SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain()), 0::bigint, 'and the chain goes on intact after the rollback');
 
 -- 3. Every mutating API function writes its row: each below is called, and
 -- every VOLATILE function of schema ffrtmp must be here, or in the list of
@@ -190,7 +193,7 @@ RESET ROLE;
 SELECT is(ffrtmp_data.flush_audit_refusals(), 0, 'past the rate limit the refusal is only counted');
 SET ffrtmp.audit_refusals_per_minute = 100000;
 SET ROLE au_nobody;
-SELECT is(pg_temp.sqlstate_of($$SELECT ffrtmp.cancel_job(1)$$), '42501', 'refused again');
+SELECT is(pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$), '42501', 'refused again');
 RESET ROLE;
 RESET ffrtmp.audit_refusals_per_minute;
 SELECT is(ffrtmp_data.flush_audit_refusals(), 1, 'under it, the refusal is queued and written by the flush');
@@ -208,6 +211,7 @@ SELECT is((SELECT count(*) FROM ffrtmp.audit_log WHERE tenant_id <> ffrtmp.curre
 RESET ROLE;
 
 -- 6. The chain verifies, and shows an edit by the owner.
+SELECT ffrtmp_data.seal_audit() IS NOT NULL AS sealed \gset
 SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain()), 0::bigint, 'every chain verifies');
 SELECT id AS tenant_a FROM ffrtmp_data.tenants WHERE name = 'au-a' \gset
 SAVEPOINT edit;
