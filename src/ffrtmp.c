@@ -28,6 +28,8 @@ _PG_init(void)
 	ffrtmp_timeouts_init();
 	ffrtmp_network_policy_init();
 	ffrtmp_job_waits_init();
+	ffrtmp_audit_init();
+	ffrtmp_audit_refusals_init();
 
 	/* Nobody may invent further ffrtmp.* settings, e.g. to fake a tenant context. */
 	MarkGUCPrefixReserved("ffrtmp");

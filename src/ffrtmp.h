@@ -135,6 +135,18 @@ extern int	ffrtmp_dispatch(int64 epoch);
 /* job_waits.c */
 extern void ffrtmp_job_waits_init(void);
 
+/* audit.c: the audit log's settings and the C API's audit rows */
+extern int	ffrtmp_audit_retention_s;
+extern void ffrtmp_audit_init(void);
+extern Datum ffrtmp_audit_tenant_before(pg_uuid_t *tenant, bool *isnull);
+extern void ffrtmp_audit_tenant(const char *action, pg_uuid_t *tenant, Datum old, bool old_isnull);
+extern Datum ffrtmp_audit_job_before(int64 job, bool *isnull);
+extern void ffrtmp_audit_job(const char *action, int64 job, Datum old, bool old_isnull);
+/* audit_refusals.c: refusals queued in shared memory, written by the scheduler's pass */
+extern int	ffrtmp_audit_refusals_per_minute;
+extern void ffrtmp_audit_refusals_init(void);
+extern void ffrtmp_audit_refusal(const char *action, const char *target, const char *outcome);
+
 /* scheduler.c */
 extern void ffrtmp_scheduler_init(void);
 extern void ffrtmp_wake_scheduler_at_commit(void);

@@ -493,6 +493,14 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 					 errmsg("could not submit the job: the tenant's usage kept changing"),
 					 errhint("Submit the job again.")));
 	}
+	{
+		bool		isnull;
+		int			id_column = SPI_fnumber(SPI_tuptable->tupdesc, "id");
+
+		ffrtmp_audit_job("job.submit",
+						 DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, id_column, &isnull)),
+						 (Datum) 0, true);
+	}
 	ffrtmp_wake_scheduler_at_commit();
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
@@ -641,6 +649,8 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
 	};
 	Datum		id;
 	LockedJob	job;
+	Datum		before;
+	bool		before_isnull;
 
 	ffrtmp_require_arg(fcinfo, 0, "id");
 	id = PG_GETARG_DATUM(0);
@@ -649,8 +659,10 @@ ffrtmp_cancel_job(PG_FUNCTION_ARGS)
 	if (!job.allowed)
 		refuse_change(DatumGetInt64(id), &job, JOB_CANCELED,
 					  JOB_QUEUED ", " JOB_ASSIGNED ", " JOB_RUNNING ", " JOB_RETRYING ", " JOB_HELD " or " JOB_PAUSED);
+	before = ffrtmp_audit_job_before(DatumGetInt64(id), &before_isnull);
 	ffrtmp_run(&notify_node, &id, NULL);
 	ffrtmp_run(&cancel, &id, NULL);
+	ffrtmp_audit_job("job.cancel", DatumGetInt64(id), before, before_isnull);
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
 
@@ -679,6 +691,8 @@ ffrtmp_retry_job(PG_FUNCTION_ARGS)
 	};
 	Datum		id;
 	LockedJob	job;
+	Datum		before;
+	bool		before_isnull;
 	TenantUsage usage;
 
 	ffrtmp_require_arg(fcinfo, 0, "id");
@@ -692,7 +706,9 @@ ffrtmp_retry_job(PG_FUNCTION_ARGS)
 	ffrtmp_require_active_tenant(usage.name, usage.status, "retry jobs");
 	ffrtmp_require_job_fits(&usage, DatumGetInt64(id));
 	ffrtmp_require_quotas(&usage, QUOTA_AT_RETRY);
+	before = ffrtmp_audit_job_before(DatumGetInt64(id), &before_isnull);
 	ffrtmp_run(&requeue, &id, NULL);
+	ffrtmp_audit_job("job.retry", DatumGetInt64(id), before, before_isnull);
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));
 }
 

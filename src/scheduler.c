@@ -313,6 +313,16 @@ run_leader_pass(int64 epoch)
 		.sql = "SELECT ffrtmp_data.prune(make_interval(secs => $1), 1000)",
 		.nargs = 1, .argtypes = {INT4OID},
 	};
+	static KeptQuery prune_audit = {
+		.sql = "SELECT ffrtmp_data.prune_audit(make_interval(secs => $1), 1000)",
+		.nargs = 1, .argtypes = {INT4OID},
+	};
+	static KeptQuery flush_refusals = {
+		.sql = "SELECT ffrtmp_data.flush_audit_refusals()",
+	};
+	static KeptQuery seal_audit = {
+		.sql = "SELECT ffrtmp_data.seal_audit(1000)",
+	};
 	static KeptQuery reject = {
 		.sql = "SELECT ffrtmp_data.reject_unrunnable(make_interval(secs => $1))",
 		.nargs = 1, .argtypes = {INT4OID},
@@ -329,6 +339,17 @@ run_leader_pass(int64 epoch)
 		ffrtmp_run(&reject, &reject_after, NULL);
 	assigned = ffrtmp_dispatch(epoch);
 	ffrtmp_run(&prune, &retention, NULL);
+	if (ffrtmp_sql_is_0_2())
+	{
+		ffrtmp_run(&flush_refusals, NULL, NULL);
+		ffrtmp_run(&seal_audit, NULL, NULL);
+	}
+	if (ffrtmp_audit_retention_s > 0 && ffrtmp_sql_is_0_2())
+	{
+		Datum		audit_retention = Int32GetDatum(ffrtmp_audit_retention_s);
+
+		ffrtmp_run(&prune_audit, &audit_retention, NULL);
+	}
 	return assigned;
 }
 

@@ -328,16 +328,18 @@ current_caller(void)
 		resolved.tenant = *DatumGetUUIDP(DirectFunctionCall1(uuid_in,
 															 CStringGetDatum(FFRTMP_DEFAULT_TENANT)));
 	else
-
+	{
 		/*
 		 * Failing closed: a role that merely holds ffrtmp_tenant's privileges
 		 * (including ffrtmp_tenant itself, after SET ROLE) must not fall back
 		 * to the default tenant and its unlimited quotas.
 		 */
+		ffrtmp_audit_refusal("permission.denied", "act for a tenant", "refused");
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("role \"%s\" acts for no tenant", GetUserNameFromId(user, false)),
 				 errhint("An administrator maps it with ffrtmp.add_tenant_role(tenant, role); the default tenant too can be mapped.")));
+	}
 	caller = resolved;
 	return &caller;
 }
@@ -358,10 +360,13 @@ void
 ffrtmp_require_admin(const char *action)
 {
 	if (!ffrtmp_caller_admin())
+	{
+		ffrtmp_audit_refusal("permission.denied", action, "refused");
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to %s", action),
 				 errhint("Only superusers and members of ffrtmp_admin may %s.", action)));
+	}
 }
 
 /*

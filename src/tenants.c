@@ -120,6 +120,7 @@ ffrtmp_create_tenant(PG_FUNCTION_ARGS)
 	values[5] = PG_ARGISNULL(5) ? DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")) : PG_GETARG_DATUM(5);
 	ffrtmp_run(&insert_tenant, values, nulls);
 	id = *DatumGetUUIDP(ffrtmp_get_datum(1, &isnull));
+	ffrtmp_audit_tenant("tenant.create", &id, (Datum) 0, true);
 	PG_RETURN_DATUM(return_tenant(fcinfo, &id));
 }
 
@@ -220,6 +221,8 @@ ffrtmp_update_tenant(PG_FUNCTION_ARGS)
 	TenantFacts tenant;
 	Datum		values[8];
 	char		nulls[8];
+	Datum		before;
+	bool		before_isnull;
 
 	if (status && strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0 &&
 		strcmp(status, "expired") != 0)
@@ -247,6 +250,7 @@ ffrtmp_update_tenant(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(1))
 		check_plan(ffrtmp_text_arg(fcinfo, 1));
 
+	before = ffrtmp_audit_tenant_before(&tenant.id, &before_isnull);
 	values[0] = UUIDPGetDatum(&tenant.id);
 	nulls[0] = ' ';
 	for (int i = 1; i < 8; i++)
@@ -255,6 +259,7 @@ ffrtmp_update_tenant(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	ffrtmp_run(&update, values, nulls);
+	ffrtmp_audit_tenant("tenant.update", &tenant.id, before, before_isnull);
 	ffrtmp_context_reset();
 	PG_RETURN_DATUM(return_tenant(fcinfo, &tenant.id));
 }
@@ -275,14 +280,20 @@ set_deleted(FunctionCallInfo fcinfo, bool deleted)
 	};
 	TenantFacts tenant;
 	Datum		values[2];
+	Datum		before;
+	bool		before_isnull;
 
 	SPI_connect();
 	tenant = tenant_for_change(fcinfo, deleted ? "delete tenants" : "restore tenants");
 	if (deleted)
 		refuse_for_default(&tenant, "deleted");
+	before = ffrtmp_audit_tenant_before(&tenant.id, &before_isnull);
 	values[0] = UUIDPGetDatum(&tenant.id);
 	values[1] = BoolGetDatum(deleted);
 	ffrtmp_run(&stamp, values, NULL);
+	/* Both are idempotent: a call that changed nothing writes no row. */
+	if (SPI_processed > 0)
+		ffrtmp_audit_tenant(deleted ? "tenant.delete" : "tenant.restore", &tenant.id, before, before_isnull);
 	ffrtmp_context_reset();
 	return return_tenant(fcinfo, &tenant.id);
 }

@@ -177,9 +177,11 @@ RETURNS ffrtmp.jobs
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(hold_job.id, 'held', 'held', ARRAY['queued', 'retrying']);
+    before jsonb := ffrtmp_data.audit_job_fields(j);
 BEGIN
     UPDATE ffrtmp_data.jobs SET state = 'held', updated_at = now(), state_reason = 'held by ' || ffrtmp_data.actor()
      WHERE jobs.id = j.id RETURNING * INTO j;
+    PERFORM ffrtmp_data.audit_job('job.hold', j.id, before);
     RETURN j;
 END
 $fn$;
@@ -199,6 +201,7 @@ RETURNS ffrtmp.jobs
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(release_job.id, 'queued', 'released', ARRAY['held']);
+    before jsonb := ffrtmp_data.audit_job_fields(j);
     held_from text := (SELECT e.from_state FROM ffrtmp_data.job_events e
                         WHERE e.job_id = j.id AND e.to_state = 'held' ORDER BY e.id DESC LIMIT 1);
 BEGIN
@@ -206,6 +209,7 @@ BEGIN
        SET state = CASE WHEN held_from = 'retrying' AND j.run_after > now() THEN 'retrying' ELSE 'queued' END,
            updated_at = now(), state_reason = 'released by ' || ffrtmp_data.actor()
      WHERE jobs.id = j.id RETURNING * INTO j;
+    PERFORM ffrtmp_data.audit_job('job.release', j.id, before);
     RETURN j;
 END
 $fn$;
@@ -225,6 +229,7 @@ RETURNS ffrtmp.jobs
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(pause_job.id, 'paused', 'paused', ARRAY['running']);
+    before jsonb := ffrtmp_data.audit_job_fields(j);
 BEGIN
     IF j.input_url ~* '^rtmps?://' THEN
         RAISE EXCEPTION 'job % reads a live input and cannot be paused', j.id
@@ -240,6 +245,7 @@ BEGIN
     END IF;
     UPDATE ffrtmp_data.jobs SET state = 'paused', updated_at = now(), state_reason = 'paused by ' || ffrtmp_data.actor()
      WHERE jobs.id = j.id RETURNING * INTO j;
+    PERFORM ffrtmp_data.audit_job('job.pause', j.id, before);
     PERFORM pg_catalog.pg_notify('ffrtmp_node_' || j.node_id, '');
     RETURN j;
 END
@@ -263,6 +269,7 @@ RETURNS ffrtmp.jobs
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     j ffrtmp_data.jobs := ffrtmp_data.lock_job_for(resume_job.id, 'running', 'resumed', ARRAY['paused']);
+    before jsonb := ffrtmp_data.audit_job_fields(j);
     paused_at timestamptz := (SELECT max(e.at) FROM ffrtmp_data.job_events e
                                WHERE e.job_id = j.id AND e.to_state = 'paused' AND e.attempt = j.attempt);
 BEGIN
@@ -270,6 +277,7 @@ BEGIN
        SET state = 'running', updated_at = now(), state_reason = 'resumed by ' || ffrtmp_data.actor(),
            started_at = started_at + greatest(now() - greatest(coalesce(paused_at, now()), started_at), interval '0')
      WHERE jobs.id = j.id RETURNING * INTO j;
+    PERFORM ffrtmp_data.audit_job('job.resume', j.id, before);
     PERFORM pg_catalog.pg_notify('ffrtmp_node_' || j.node_id, '');
     RETURN j;
 END

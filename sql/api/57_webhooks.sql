@@ -227,6 +227,7 @@ BEGIN
     INSERT INTO ffrtmp_data.webhooks (tenant_id, url, secret, events, created_by)
     VALUES (target, create_webhook.url, create_webhook.secret, wanted, ffrtmp_data.actor())
     RETURNING * INTO w;
+    PERFORM ffrtmp_data.audit_webhook('webhook.create', w);
     RETURN (w.id, w.tenant_id, w.url, w.events, ffrtmp_data.webhook_fingerprint(w.secret), w.created_by, w.created_at)::ffrtmp.webhooks;
 END
 $fn$;
@@ -270,6 +271,7 @@ BEGIN
         RAISE EXCEPTION 'webhook % not found', delete_webhook.id
             USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_webhooks(text) lists the webhooks of your tenant.';
     END IF;
+    PERFORM ffrtmp_data.audit_webhook('webhook.delete', w);
     RETURN (w.id, w.tenant_id, w.url, w.events, ffrtmp_data.webhook_fingerprint(w.secret), w.created_by, w.created_at)::ffrtmp.webhooks;
 END
 $fn$;

@@ -1,0 +1,308 @@
+-- The audit log (docs/audit.md): the writer every mutating API call uses, the
+-- append-only trigger, the chain check, the reader view and the pruning.
+
+DROP POLICY IF EXISTS audit_owner ON ffrtmp_data.audit_log;
+CREATE POLICY audit_owner ON ffrtmp_data.audit_log TO ffrtmp_owner USING (true) WITH CHECK (true);
+COMMENT ON POLICY audit_owner ON ffrtmp_data.audit_log IS 'Only the owner (the API functions) reaches the rows; the reader confines tenants by an index condition, the trigger refuses changes by anyone else.';
+
+/* Append-only: UPDATE, DELETE and TRUNCATE are for the extension's owner only (pruning). */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_log_append_only() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF current_user <> 'ffrtmp_owner' THEN
+        RAISE EXCEPTION 'the audit log is append-only: % is refused', TG_OP
+            USING ERRCODE = '42501', HINT = 'Rows age out after ffrtmp.audit_retention; nobody but the extension''s owner changes or removes them.';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.audit_log_append_only() IS 'Refuses UPDATE, DELETE and TRUNCATE on the audit log to every role but ffrtmp_owner (42501).';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_log_append_only() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON ffrtmp_data.audit_log
+    FOR EACH ROW EXECUTE FUNCTION ffrtmp_data.audit_log_append_only();
+CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON ffrtmp_data.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.audit_log_append_only();
+
+/* What a row's hash covers: everything but its id, chained to the previous row. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_row_hash(r ffrtmp_data.audit_log) RETURNS bytea
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.sha256(r.prev_hash || pg_catalog.convert_to(pg_catalog.jsonb_build_array(
+    r.tenant_id, r.chain_seq, extract(epoch FROM r.at), r.db_role, r.user_id, r.key_id,
+    r.action, r.target, r.outcome, r.change, r.request_id)::text, 'UTF8'));
+COMMENT ON FUNCTION ffrtmp_data.audit_row_hash(ffrtmp_data.audit_log) IS 'SHA-256 of the row''s prev_hash and its fields (time as epoch seconds, so the TimeZone setting does not matter).';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_row_hash(ffrtmp_data.audit_log) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_row_hash(ffrtmp_data.audit_log) TO ffrtmp_owner;
+
+/* The request id: ffrtmp.request_id when set, else PostgREST's X-Request-Id header. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_request_id() RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    id text := nullif(current_setting('ffrtmp.request_id', true), '');
+BEGIN
+    IF id IS NULL THEN
+        BEGIN
+            id := current_setting('request.headers', true)::json ->> 'x-request-id';
+        EXCEPTION WHEN invalid_text_representation THEN
+            id := NULL;
+        END;
+    END IF;
+    RETURN left(id, 128);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.audit_request_id() IS 'The current request''s id for the audit log: the ffrtmp.request_id setting, else the x-request-id header PostgREST puts in request.headers; at most 128 bytes.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_request_id() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_request_id() TO ffrtmp_owner;
+
+/*
+ * The one writer: appends a row in the caller's transaction (a rolled-back
+ * call leaves none).  It takes no lock anyone else waits for: the row is
+ * chained by seal_audit (the scheduler's pass) once it has committed.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.write_audit(action text, target text, tenant uuid, change jsonb DEFAULT '{}',
+                                                   outcome text DEFAULT 'ok', actor text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+    INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, action, target, outcome, change, request_id)
+    VALUES (write_audit.tenant, coalesce(write_audit.actor, ffrtmp_data.actor()), write_audit.action,
+            left(write_audit.target, 256), write_audit.outcome, coalesce(write_audit.change, '{}'),
+            ffrtmp_data.audit_request_id())
+    RETURNING id
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) IS
+    'Appends one row to the audit log in the calling transaction: action (object.verb), target (kind:id), tenant (NULL: platform), change (never a secret), outcome ok, refused or auth_failed, actor (the role refused, when the writer is not that role; NULL is the caller). Returns the row id; the scheduler''s pass chains it once committed.';
+REVOKE ALL ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) TO ffrtmp_owner;
+
+/*
+ * Chains committed rows, oldest id first: each gets the next position of its
+ * tenant's chain and the hash of the previous one.  Only the scheduler's pass
+ * (or an administrator) runs it, in a short transaction of its own, so the
+ * chain heads are never locked by a tenant's transaction.  A row that
+ * commits after a later id was sealed is sealed in the next pass, further on
+ * in its chain: the chain's order is the order of sealing.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.seal_audit(batch integer DEFAULT 1000) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    r ffrtmp_data.audit_log;
+    h ffrtmp_data.audit_chain_heads;
+    chain_key uuid;
+    n integer := 0;
+BEGIN
+    FOR r IN SELECT * FROM ffrtmp_data.audit_log a WHERE a.row_hash IS NULL
+              ORDER BY a.id LIMIT seal_audit.batch FOR UPDATE SKIP LOCKED LOOP
+        chain_key := coalesce(r.tenant_id, '00000000-0000-0000-0000-000000000000');
+        INSERT INTO ffrtmp_data.audit_chain_heads AS x (chain) VALUES (chain_key) ON CONFLICT DO NOTHING;
+        SELECT * INTO h FROM ffrtmp_data.audit_chain_heads x WHERE x.chain = chain_key FOR UPDATE;
+        r.chain_seq := h.last_seq + 1;
+        r.prev_hash := h.last_hash;
+        r.row_hash := ffrtmp_data.audit_row_hash(r);
+        UPDATE ffrtmp_data.audit_log a SET chain_seq = r.chain_seq, prev_hash = r.prev_hash, row_hash = r.row_hash
+         WHERE a.id = r.id;
+        UPDATE ffrtmp_data.audit_chain_heads x SET last_seq = r.chain_seq, last_hash = r.row_hash
+         WHERE x.chain = chain_key;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.seal_audit(integer) IS
+    'Chains up to batch committed audit rows not chained yet, oldest first (the scheduler''s pass calls it); returns how many.';
+ALTER FUNCTION ffrtmp_data.seal_audit(integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.seal_audit(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.seal_audit(integer) TO ffrtmp_scheduler, ffrtmp_admin;
+
+/* The fields that changed, old and new: what an update's row records. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_diff(old jsonb, new jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+RETURN (SELECT coalesce(jsonb_object_agg(k, jsonb_build_object('old', old -> k, 'new', new -> k)), '{}')
+          FROM (SELECT jsonb_object_keys(old) UNION SELECT jsonb_object_keys(new)) AS keys (k)
+         WHERE (old -> k) IS DISTINCT FROM (new -> k));
+COMMENT ON FUNCTION ffrtmp_data.audit_diff(jsonb, jsonb) IS 'The keys whose values differ between old and new, as {"key": {"old": ..., "new": ...}}.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_diff(jsonb, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_diff(jsonb, jsonb) TO ffrtmp_owner;
+
+/* A job's audited fields: no URL (a stream key may be in its path). */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_job_fields(j ffrtmp_data.jobs) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+RETURN jsonb_build_object('seq', j.seq, 'state', j.state, 'queue', j.queue, 'priority', j.priority);
+COMMENT ON FUNCTION ffrtmp_data.audit_job_fields(ffrtmp_data.jobs) IS 'What the audit log records of a job: seq, state, queue and priority (never its URLs, which may carry stream keys).';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_job_fields(ffrtmp_data.jobs) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_job_fields(ffrtmp_data.jobs) TO ffrtmp_owner;
+
+/* A change to a job by the API: its fields before, and as they are now. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_job(action text, job bigint, old jsonb DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    j ffrtmp_data.jobs;
+BEGIN
+    SELECT * INTO j FROM ffrtmp_data.jobs x WHERE x.id = audit_job.job;
+    RETURN ffrtmp_data.write_audit(audit_job.action, 'job:' || audit_job.job, j.tenant_id,
+        CASE WHEN audit_job.old IS NULL THEN ffrtmp_data.audit_job_fields(j)
+             ELSE ffrtmp_data.audit_diff(audit_job.old, ffrtmp_data.audit_job_fields(j)) END);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.audit_job(text, bigint, jsonb) IS 'Writes the audit row of an API change to a job: its fields when old is NULL (a new job), else what changed from old (audit_job_fields of the job before).';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_job(text, bigint, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_job(text, bigint, jsonb) TO ffrtmp_owner;
+
+/* A change to a tenant by the API (no secrets in a tenant row). */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_tenant(action text, tenant uuid, old jsonb DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    t jsonb;
+BEGIN
+    SELECT to_jsonb(x) - 'created_at' - 'updated_at' INTO t FROM ffrtmp_data.tenants x WHERE x.id = audit_tenant.tenant;
+    RETURN ffrtmp_data.write_audit(audit_tenant.action, 'tenant:' || (t ->> 'name'), audit_tenant.tenant,
+        CASE WHEN audit_tenant.old IS NULL THEN t
+             ELSE ffrtmp_data.audit_diff(audit_tenant.old - 'created_at' - 'updated_at', t) END);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) IS 'Writes the audit row of an API change to a tenant: the row when old is NULL, else what changed from old (to_jsonb of the row before).';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) TO ffrtmp_owner;
+
+/*
+ * Checks every chain (or one tenant's): each row's hash, each link to the
+ * previous row, consecutive positions, and the head (a removed last row).
+ * The first row left after pruning is trusted as the chain's start.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.verify_audit_chain(tenant text DEFAULT NULL)
+RETURNS TABLE (tenant_id uuid, chain_seq bigint, id bigint, problem text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    wanted uuid;
+BEGIN
+    IF NOT ffrtmp.caller_is_admin() THEN
+        RAISE EXCEPTION 'permission denied to verify the audit log'
+            USING ERRCODE = '42501', HINT = 'Ask an administrator.';
+    END IF;
+    IF octet_length(verify_audit_chain.tenant) > 63 THEN
+        RAISE EXCEPTION 'tenant is too long (% bytes)', octet_length(verify_audit_chain.tenant)
+            USING ERRCODE = '22023', HINT = 'Name a tenant by its name (at most 63 characters) or its id.';
+    END IF;
+    IF verify_audit_chain.tenant IS NOT NULL THEN
+        SELECT t.id INTO wanted FROM ffrtmp_data.tenants t
+         WHERE t.name = verify_audit_chain.tenant OR t.id::text = lower(verify_audit_chain.tenant);
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'tenant "%" does not exist', left(verify_audit_chain.tenant, 63)
+                USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_tenants() lists the tenants.';
+        END IF;
+    END IF;
+    RETURN QUERY
+    WITH rows AS (
+        SELECT a.*, lag(a.row_hash) OVER w AS before_hash, lag(a.chain_seq) OVER w AS before_seq
+          FROM ffrtmp_data.audit_log a
+         WHERE (wanted IS NULL OR a.tenant_id = wanted) AND a.row_hash IS NOT NULL
+        WINDOW w AS (PARTITION BY a.tenant_id ORDER BY a.chain_seq))
+    SELECT r.tenant_id, r.chain_seq, r.id,
+           CASE WHEN r.row_hash <> ffrtmp_data.audit_row_hash((r.id, r.tenant_id, r.chain_seq, r.at, r.db_role,
+                        r.user_id, r.key_id, r.action, r.target, r.outcome, r.change, r.request_id,
+                        r.prev_hash, r.row_hash)::ffrtmp_data.audit_log)
+                THEN 'row edited: its hash does not match its fields'
+                WHEN r.before_seq IS NOT NULL AND r.chain_seq <> r.before_seq + 1
+                THEN 'rows missing before this one'
+                WHEN r.before_hash IS NOT NULL AND r.prev_hash <> r.before_hash
+                THEN 'link broken: prev_hash is not the previous row''s hash'
+           END
+      FROM rows r
+     WHERE r.row_hash <> ffrtmp_data.audit_row_hash((r.id, r.tenant_id, r.chain_seq, r.at, r.db_role,
+                        r.user_id, r.key_id, r.action, r.target, r.outcome, r.change, r.request_id,
+                        r.prev_hash, r.row_hash)::ffrtmp_data.audit_log)
+        OR (r.before_seq IS NOT NULL AND r.chain_seq <> r.before_seq + 1)
+        OR (r.before_hash IS NOT NULL AND r.prev_hash <> r.before_hash)
+    UNION ALL
+    SELECT nullif(h.chain, '00000000-0000-0000-0000-000000000000'), h.last_seq, NULL::bigint,
+           'last rows missing: the chain''s head is past its last row'
+      FROM ffrtmp_data.audit_chain_heads h
+     WHERE (wanted IS NULL OR h.chain = wanted) AND h.last_seq > 0
+       AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.audit_log a
+                        WHERE a.tenant_id IS NOT DISTINCT FROM nullif(h.chain, '00000000-0000-0000-0000-000000000000')
+                          AND a.chain_seq = h.last_seq AND a.row_hash = h.last_hash)
+       AND EXISTS (SELECT 1 FROM ffrtmp_data.audit_log a
+                    WHERE a.tenant_id IS NOT DISTINCT FROM nullif(h.chain, '00000000-0000-0000-0000-000000000000'))
+    ORDER BY 1, 2;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.verify_audit_chain(text) IS
+    'Checks the audit log''s hash chains (the rows sealed so far), every tenant''s (tenant NULL) or one''s (by name or id), and returns one row per problem: an edited row, rows missing, a broken link, last rows missing. No rows: the chains are intact (administrators; 42501 otherwise).';
+ALTER FUNCTION ffrtmp.verify_audit_chain(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.verify_audit_chain(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.verify_audit_chain(text) TO ffrtmp_admin;
+
+/* Readers: a tenant principal its own tenant's rows (by index), administrators all. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.read_audit_log()
+RETURNS TABLE (id bigint, tenant_id uuid, at timestamptz, db_role text, user_id bigint, key_id text,
+               action text, target text, outcome text, change jsonb, request_id text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF ffrtmp.caller_is_admin() THEN
+        RETURN QUERY SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
+                            a.outcome, a.change, a.request_id FROM ffrtmp_data.audit_log a;
+    ELSE
+        RETURN QUERY SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
+                            a.outcome, a.change, a.request_id FROM ffrtmp_data.audit_log a
+                      WHERE a.tenant_id = ffrtmp.current_tenant();
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.read_audit_log() IS 'The audit rows the caller may read: its tenant''s, or every row for administrators (the view ffrtmp.audit_log).';
+ALTER FUNCTION ffrtmp_data.read_audit_log() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.read_audit_log() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.read_audit_log() TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE VIEW ffrtmp.audit_log WITH (security_invoker = true) AS
+    SELECT * FROM ffrtmp_data.read_audit_log();
+COMMENT ON VIEW ffrtmp.audit_log IS 'The audit log the caller may read: its own tenant''s rows, every row for administrators.';
+COMMENT ON COLUMN ffrtmp.audit_log.id IS 'Row id, in the order rows were written.';
+COMMENT ON COLUMN ffrtmp.audit_log.tenant_id IS 'Tenant acted on; NULL for platform-wide actions.';
+COMMENT ON COLUMN ffrtmp.audit_log.at IS 'When.';
+COMMENT ON COLUMN ffrtmp.audit_log.db_role IS 'Database role that called the API.';
+COMMENT ON COLUMN ffrtmp.audit_log.user_id IS 'User who acted (NULL until users exist).';
+COMMENT ON COLUMN ffrtmp.audit_log.key_id IS 'API key the call used (NULL until API keys exist).';
+COMMENT ON COLUMN ffrtmp.audit_log.action IS 'What was done: tenant.create, job.cancel, webhook.delete...';
+COMMENT ON COLUMN ffrtmp.audit_log.target IS 'Object acted on: job:42, tenant:acme, webhook:7.';
+COMMENT ON COLUMN ffrtmp.audit_log.outcome IS 'ok, refused or auth_failed.';
+COMMENT ON COLUMN ffrtmp.audit_log.change IS 'Summary of the change; for updates {"field": {"old": ..., "new": ...}}.';
+COMMENT ON COLUMN ffrtmp.audit_log.request_id IS 'Request id, when there was one.';
+GRANT SELECT ON ffrtmp.audit_log TO ffrtmp_admin, ffrtmp_tenant;
+
+/* Retention: rows older than the retention go, oldest first, in bounded batches (the scheduler's pass). */
+CREATE OR REPLACE FUNCTION ffrtmp_data.prune_audit(retention interval, batch integer) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    n integer;
+BEGIN
+    IF prune_audit.retention IS NULL OR prune_audit.retention <= interval '0' THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM ffrtmp_data.audit_log a
+     WHERE a.id IN (SELECT x.id FROM ffrtmp_data.audit_log x WHERE x.at < now() - prune_audit.retention
+                     ORDER BY x.at LIMIT prune_audit.batch);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.prune_audit(interval, integer) IS 'Deletes up to batch audit rows older than retention (0 or NULL keeps them all), as the owner; the chain''s first remaining row becomes its start.';
+ALTER FUNCTION ffrtmp_data.prune_audit(interval, integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.prune_audit(interval, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.prune_audit(interval, integer) TO ffrtmp_scheduler;
+
+/* A webhook created or deleted: its URL without query or fragment, its events and the secret's fingerprint. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_webhook(action text, w ffrtmp_data.webhooks) RETURNS bigint
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+RETURN ffrtmp_data.write_audit(audit_webhook.action, 'webhook:' || w.id, w.tenant_id,
+    jsonb_build_object('url', split_part(split_part(w.url, '?', 1), '#', 1), 'events', to_jsonb(w.events),
+                       'secret_fingerprint', ffrtmp_data.webhook_fingerprint(w.secret)));
+COMMENT ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) IS 'Writes the audit row of a webhook created or deleted: its URL without query or fragment (which may carry tokens), its events, and the secret''s fingerprint, never the secret.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) TO ffrtmp_owner;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.flush_audit_refusals() RETURNS integer
+AS 'MODULE_PATHNAME', 'ffrtmp_flush_audit_refusals'
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ffrtmp_data.flush_audit_refusals() IS
+    'Writes the permission refusals and failed authentications queued in shared memory (at most ffrtmp.audit_refusals_per_minute a minute, 64 at a time) to the audit log, and returns how many; the scheduler''s pass calls it.';
+ALTER FUNCTION ffrtmp_data.flush_audit_refusals() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.flush_audit_refusals() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.flush_audit_refusals() TO ffrtmp_scheduler, ffrtmp_admin;

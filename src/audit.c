@@ -1,0 +1,114 @@
+/*
+ * audit.c: the audit log's settings, and what the C API functions call to
+ * write their audit rows (ffrtmp_data.audit_tenant and audit_job in
+ * sql/api/85_audit.sql, which call the one writer, write_audit).
+ *
+ * An update records what changed: the caller takes the object's audited
+ * fields before its change (ffrtmp_audit_*_before) and hands them to the
+ * writer after it.  Both run in the caller's SPI connection and transaction.
+ */
+#include "ffrtmp.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+int			ffrtmp_audit_retention_s = 365 * 24 * 3600;
+static char *audit_request_id = NULL;
+
+void
+ffrtmp_audit_init(void)
+{
+	DefineCustomIntVariable("ffrtmp.audit_retention",
+							"Audit log rows older than this are pruned by the scheduler's pass.",
+							"0 keeps them all.",
+							&ffrtmp_audit_retention_s, 365 * 24 * 3600, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("ffrtmp.audit_refusals_per_minute",
+							"Most permission refusals and failed authentications logged per minute.",
+							"The others are counted, and the count is recorded with the next refusal logged.",
+							&ffrtmp_audit_refusals_per_minute, 60, 0, 100000, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("ffrtmp.request_id",
+							   "The id of the current request, recorded in the audit log.",
+							   "Set by a front end (SET LOCAL) per request; PostgREST's X-Request-Id header is used when it is empty.",
+							   &audit_request_id, "", PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+/*
+ * Runs an audit query and gives back the caller's last result (SPI_tuptable
+ * is not freed by the next query, only replaced until SPI_finish), so that an
+ * API function can still return the row its change produced.  Under the SQL
+ * of 0.1, before ALTER EXTENSION UPDATE, there is no audit log: nothing runs.
+ */
+static void
+run_keeping_result(KeptQuery *query, Datum *values, const char *nulls)
+{
+	SPITupleTable *result = SPI_tuptable;
+	uint64		processed = SPI_processed;
+
+	if (!ffrtmp_sql_is_0_2())
+		return;
+	ffrtmp_run(query, values, nulls);
+	SPI_tuptable = result;
+	SPI_processed = processed;
+}
+
+/* The tenant's row as JSON before a change; valid until SPI_finish. */
+Datum
+ffrtmp_audit_tenant_before(pg_uuid_t *tenant, bool *isnull)
+{
+	static KeptQuery before = {
+		.sql = "SELECT to_jsonb(t) FROM ffrtmp_data.tenants t WHERE t.id = $1",
+		.nargs = 1, .argtypes = {UUIDOID},
+	};
+	Datum		arg = UUIDPGetDatum(tenant);
+
+	*isnull = true;
+	if (!ffrtmp_sql_is_0_2())
+		return (Datum) 0;
+	ffrtmp_run(&before, &arg, NULL);
+	return SPI_processed > 0 ? ffrtmp_get_datum(1, isnull) : (Datum) 0;
+}
+
+void
+ffrtmp_audit_tenant(const char *action, pg_uuid_t *tenant, Datum old, bool old_isnull)
+{
+	static KeptQuery write = {
+		.sql = "SELECT ffrtmp_data.audit_tenant($1, $2, $3)",
+		.nargs = 3, .argtypes = {TEXTOID, UUIDOID, JSONBOID},
+	};
+	Datum		values[3] = {CStringGetTextDatum(action), UUIDPGetDatum(tenant), old};
+	char		nulls[3] = {' ', ' ', old_isnull ? 'n' : ' '};
+
+	run_keeping_result(&write, values, nulls);
+}
+
+/* The job's audited fields before a change; valid until SPI_finish. */
+Datum
+ffrtmp_audit_job_before(int64 job, bool *isnull)
+{
+	static KeptQuery before = {
+		.sql = "SELECT ffrtmp_data.audit_job_fields(j) FROM ffrtmp_data.jobs j WHERE j.id = $1",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
+	Datum		arg = Int64GetDatum(job);
+
+	*isnull = true;
+	if (!ffrtmp_sql_is_0_2())
+		return (Datum) 0;
+	ffrtmp_run(&before, &arg, NULL);
+	return SPI_processed > 0 ? ffrtmp_get_datum(1, isnull) : (Datum) 0;
+}
+
+void
+ffrtmp_audit_job(const char *action, int64 job, Datum old, bool old_isnull)
+{
+	static KeptQuery write = {
+		.sql = "SELECT ffrtmp_data.audit_job($1, $2, $3)",
+		.nargs = 3, .argtypes = {TEXTOID, INT8OID, JSONBOID},
+	};
+	Datum		values[3] = {CStringGetTextDatum(action), Int64GetDatum(job), old};
+	char		nulls[3] = {' ', ' ', old_isnull ? 'n' : ' '};
+
+	run_keeping_result(&write, values, nulls);
+}

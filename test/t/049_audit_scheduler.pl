@@ -1,0 +1,59 @@
+# The scheduler's pass keeps the audit log: it writes the refusals queued in
+# shared memory, chains the committed rows of each tenant (an open tenant
+# transaction holds nothing up), and prunes rows older than
+# ffrtmp.audit_retention.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('audit');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'ffrtmp'
+ffrtmp.schedulers = 1
+ffrtmp.scheduler_interval = 100
+});
+$node->start;
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION ffrtmp;
+	CREATE ROLE au_app LOGIN;
+	CREATE ROLE au_nobody LOGIN IN ROLE ffrtmp_tenant;
+	SELECT ffrtmp.create_tenant('au', plan => 'pro');
+	SELECT ffrtmp.add_tenant_role('au', 'au_app');
+});
+
+# A tenant's open transaction: its row is not sealed until it commits, and
+# meanwhile an administrator changes the tenant (nothing waits on the
+# chain) and the pass seals that change.
+my $open = $node->background_psql('postgres');
+$open->query_safe(q{BEGIN; SET ROLE au_app; SELECT ffrtmp.submit_job('testsrc://')});
+$node->safe_psql('postgres', q{SET statement_timeout = '5s'; SELECT ffrtmp.update_tenant('au', display_name => 'AU')});
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 2 FROM ffrtmp_data.audit_log WHERE row_hash IS NOT NULL}),
+   'the pass chains the committed rows while a tenant holds a transaction open');
+$open->query_safe('COMMIT');
+$open->quit;
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 3 AND bool_and(row_hash IS NOT NULL) FROM ffrtmp_data.audit_log}),
+   'and the row of that transaction once it commits');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM ffrtmp.verify_audit_chain()}), '0',
+   'the chains verify');
+
+# A refusal's transaction rolls back; the pass writes it from shared memory.
+my ($rc, $out, $err) = $node->psql('postgres', q{SET ROLE au_nobody; SELECT ffrtmp.submit_job('testsrc://')});
+like($err, qr/acts for no tenant/, 'a role mapped to no tenant is refused');
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM ffrtmp_data.audit_log
+	 WHERE outcome = 'refused' AND db_role = 'au_nobody' AND row_hash IS NOT NULL}),
+   'the pass writes the refusal to the audit log, chained');
+
+# Retention: everything older than a second goes.
+$node->append_conf('postgresql.conf', "ffrtmp.audit_retention = '1s'\n");
+$node->reload;
+ok($node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM ffrtmp_data.audit_log}),
+   'the pass prunes the rows older than ffrtmp.audit_retention');
+
+$node->stop;
+done_testing();
