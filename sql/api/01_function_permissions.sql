@@ -31,6 +31,13 @@ INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
     ('delete_tenant', 'tenants.manage'), ('restore_tenant', 'tenants.manage'),
     ('add_tenant_role', 'tenants.manage'), ('remove_tenant_role', 'tenants.manage'),
     ('repair_usage', 'tenants.manage'), ('dispatch', 'tenants.manage'),
+    -- API keys (docs/security.md#api-keys); authenticate is how a program
+    -- becomes a caller at all, so it needs none.
+    ('authenticate', NULL),
+    ('create_api_key', 'keys.manage'), ('list_api_keys', 'keys.manage'),
+    ('rotate_api_key', 'keys.manage'), ('revoke_api_key', 'keys.manage'),
+    -- The audit log's chain check reads every tenant's chain: platform administrators.
+    ('verify_audit_chain', 'platform.view'),
     -- Users.
     ('create_user', 'users.manage'), ('get_user', 'users.manage'), ('list_users', 'users.manage'),
     ('update_user', 'users.manage'), ('disable_user', 'users.manage'), ('delete_user', 'users.manage'),

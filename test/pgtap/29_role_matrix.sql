@@ -30,6 +30,11 @@ GRANT SELECT ON principals TO PUBLIC;
 CREATE TEMP TABLE sample_calls (function name PRIMARY KEY, call text NOT NULL);
 INSERT INTO sample_calls VALUES
     ('get_tenant', $$ffrtmp.get_tenant('matrix-a')$$),
+    ('create_api_key', $$ffrtmp.create_api_key('matrix-key')$$),
+    ('list_api_keys', $$ffrtmp.list_api_keys()$$),
+    ('rotate_api_key', $$ffrtmp.rotate_api_key('0000000000000000')$$),
+    ('revoke_api_key', $$ffrtmp.revoke_api_key('0000000000000000')$$),
+    ('verify_audit_chain', $$ffrtmp.verify_audit_chain()$$),
     ('list_tenants', $$ffrtmp.list_tenants(false)$$),
     ('tenant_stats', $$ffrtmp.tenant_stats(NULL)$$),
     ('quota_checks', $$ffrtmp.quota_checks()$$),
