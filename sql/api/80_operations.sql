@@ -53,11 +53,13 @@ GRANT EXECUTE ON FUNCTION ffrtmp.verify_usage() TO ffrtmp_admin;
 /*
  * Recounting locks every usage row first, so that no submit or state change
  * can slip between the recount and the fix; each statement of a volatile SQL
- * function then reads a fresh snapshot.
+ * function then reads a fresh snapshot.  SECURITY DEFINER: administrators
+ * only read usage (every write to it is the extension's own), so run as the
+ * invoker this worked for superusers alone.
  */
 CREATE OR REPLACE FUNCTION ffrtmp.repair_usage()
 RETURNS integer
-LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT count(*) FROM (SELECT 1 FROM ffrtmp_data.usage FOR UPDATE) locked;
     WITH fixed AS (
@@ -76,6 +78,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION ffrtmp.repair_usage() IS
     'Recounts every usage counter from jobs and nodes and fixes those that differ (administrators; run after restoring a dump). Returns the number of tenants fixed.';
+ALTER FUNCTION ffrtmp.repair_usage() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.repair_usage() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.repair_usage() TO ffrtmp_admin;
 
