@@ -65,8 +65,23 @@ extern void ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action);
 extern const char *ffrtmp_tenant_status(pg_uuid_t *tenant);
 extern Snapshot ffrtmp_authorization_snapshot(void);
 
+/* role_user.c: the user a database role acts as */
+typedef struct FfrtmpUser
+{
+	pg_uuid_t	id;
+	bool		has_tenant;		/* false for a superadmin */
+	pg_uuid_t	tenant;
+	char		role[NAMEDATALEN];
+	char	   *email;			/* NULL for a user made from a role mapping */
+	bool		disabled;
+	bool		deleted;
+} FfrtmpUser;
+extern bool ffrtmp_role_user(Oid role, FfrtmpUser *user);
+extern const FfrtmpUser *ffrtmp_caller_user(void);
+
 /* permissions.c: the caller's role and the one permission check */
 extern const char *ffrtmp_caller_role(void);
+extern int	ffrtmp_role_rank(const char *role);
 extern bool ffrtmp_role_holds(const char *role, const char *permission);
 extern void ffrtmp_require_permission(const char *permission);
 

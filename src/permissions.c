@@ -1,11 +1,11 @@
 /*
  * permissions.c: the one permission check (docs/access-control.md).
  *
- * The caller's role is found in the order of the tenant context: a user
- * whose db_role is the session's role (refused while disabled); a superuser
- * or member of ffrtmp_admin is superadmin; a role mapped to a tenant with
- * add_tenant_role() and no user is tenant_admin, the power release 0.1 gave
- * it.  (API keys, from ffrtmp.authenticate, come first once they exist.)
+ * The caller's role is found in the order of the tenant context, which also
+ * finds the caller's user (role_user.c) and refuses disabled and deleted
+ * ones: a superuser or member of ffrtmp_admin is superadmin; a user acts with
+ * its own role; a role mapped to a tenant with add_tenant_role() and no user
+ * is tenant_admin, the power release 0.1 gave it.  (API keys, from ffrtmp.authenticate, come first once they exist.)
  *
  * A role holds a permission when its rank is at least the rank of the
  * lowest role holding it in ffrtmp_data.role_permissions.  Everything is
@@ -14,19 +14,9 @@
  */
 #include "ffrtmp.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/namespace.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
-
-static int	role_rank(const char *role);
 
 typedef struct CallerRole
 {
@@ -34,75 +24,12 @@ typedef struct CallerRole
 	char	   *who;			/* for messages: "user x of tenant y", or the role */
 } CallerRole;
 
-/*
- * The user mapped to a group role whose privileges role has (a member of
- * "acme_viewers" acts as that user).  Users mapped to roles are few (people
- * who use psql), the scan reads only them, through the partial index, and
- * runs only for roles without a user of their own.  When several
- * groups are mapped, the lowest-ranked user wins: a membership never widens.
- */
-static bool
-group_user(Oid role, Datum *values, bool *nulls)
-{
-	Oid			schema = get_namespace_oid("ffrtmp_data", false);
-	Relation	rel = table_open(get_relname_relid("users", schema), AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	static const char *const columns[] = {"role", "status", "email", "db_role", "deleted_at"};
-	AttrNumber	attnums[5];
-	Snapshot	snapshot = ffrtmp_authorization_snapshot();
-	/* The partial index holds exactly the users mapped to a role and not deleted. */
-	SysScanDesc scan = systable_beginscan(rel, get_relname_relid("users_db_role_key", schema), true,
-										  snapshot, 0, NULL);
-	HeapTuple	tuple;
-	bool		found = false;
-	int			found_rank = 0;
-
-	for (int i = 0; i < 5; i++)
-		attnums[i] = get_attnum(RelationGetRelid(rel), columns[i]);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		bool		isnull;
-		Datum		group = heap_getattr(tuple, attnums[3], desc, &isnull);
-		Oid			group_oid;
-		char	   *user_role;
-		int			rank;
-
-		if (isnull)
-			continue;
-		(void) heap_getattr(tuple, attnums[4], desc, &isnull);
-		if (!isnull)
-			continue;			/* deleted */
-		group_oid = get_role_oid(NameStr(*DatumGetName(group)), true);
-		if (!OidIsValid(group_oid) || !has_privs_of_role(role, group_oid))
-			continue;
-		user_role = TextDatumGetCString(heap_getattr(tuple, attnums[0], desc, &isnull));
-		rank = role_rank(user_role);
-		if (found && rank >= found_rank)
-			continue;
-		for (int i = 0; i < 3; i++)
-		{
-			values[i] = heap_getattr(tuple, attnums[i], desc, &nulls[i]);
-			if (!nulls[i])
-				values[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(values[i]));
-		}
-		found = true;
-		found_rank = rank;
-	}
-	systable_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	table_close(rel, AccessShareLock);
-	return found;
-}
-
 static CallerRole
 caller_role(void)
 {
-	static const char *const columns[] = {"role", "status", "email", "id"};
-	Datum		values[4];
-	bool		nulls[4];
-	NameData	db_role;
-	CallerRole	result;
 	const char *login = GetUserNameFromId(GetOuterUserId(), false);
+	const FfrtmpUser *user;
+	CallerRole	result;
 
 	if (ffrtmp_caller_admin())
 	{
@@ -110,20 +37,12 @@ caller_role(void)
 		result.who = psprintf("administrator role %s", login);
 		return result;
 	}
-	namestrcpy(&db_role, login);
-	if (ffrtmp_lookup_row("users", "users_db_role_key", "db_role", F_NAMEEQ, NameGetDatum(&db_role),
-						  4, columns, values, nulls) ||
-		(!superuser_arg(GetOuterUserId()) && group_user(GetOuterUserId(), values, nulls)))
+	/* Found, and refused while disabled or deleted, by the tenant context (cached). */
+	user = ffrtmp_caller_user();
+	if (user)
 	{
-		const char *who = nulls[2] ? login : TextDatumGetCString(values[2]);
-
-		if (strcmp(TextDatumGetCString(values[1]), "active") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("user %s is disabled", who),
-					 errhint("A tenant administrator can enable it again: ffrtmp.update_user(user, status => 'active').")));
-		result.role = TextDatumGetCString(values[0]);
-		result.who = psprintf("user %s", who);
+		result.role = pstrdup(user->role);
+		result.who = psprintf("user %s", user->email ? user->email : login);
 		return result;
 	}
 	/* Refuses (42501) a role that acts for no tenant. */
@@ -133,8 +52,8 @@ caller_role(void)
 	return result;
 }
 
-static int
-role_rank(const char *role)
+int
+ffrtmp_role_rank(const char *role)
 {
 	static const char *const columns[] = {"rank"};
 	Datum		value;
@@ -174,7 +93,7 @@ granting_role(const char *permission)
 bool
 ffrtmp_role_holds(const char *role, const char *permission)
 {
-	return role_rank(role) >= role_rank(granting_role(permission));
+	return ffrtmp_role_rank(role) >= ffrtmp_role_rank(granting_role(permission));
 }
 
 const char *
@@ -193,7 +112,7 @@ ffrtmp_require_permission(const char *permission)
 	CallerRole	caller = caller_role();
 	char	   *needed = granting_role(permission);
 
-	if (role_rank(caller.role) >= role_rank(needed))
+	if (ffrtmp_role_rank(caller.role) >= ffrtmp_role_rank(needed))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -13,14 +13,18 @@
  *   1. an API key authenticated in this transaction (api_keys.c): its
  *      tenant, never an administrator, whoever the session's role is;
  *   2. PostgREST claims, trusted only from the authenticator role (likewise);
- *   3. the caller's role, mapped with add_tenant_role(), or else a mapped
+ *   3. the user the caller's role acts as (map_user_role(), directly or
+ *      through a group role whose privileges it has; role_user.c): its
+ *      tenant, or for a superadmin user the administrator's; a disabled or
+ *      deleted user is refused, as an unmapped role is;
+ *   4. the caller's role, mapped with add_tenant_role(), or else a mapped
  *      group role whose privileges it has;
- *   4. for administrators, the default tenant; anyone else is refused.
+ *   5. for administrators, the default tenant; anyone else is refused.
  *
- * Mappings and tenant deletion are authorization data, so like PostgreSQL's
+ * Users, mappings and tenant deletion are authorization data, so like PostgreSQL's
  * own catalogs they are read with the latest snapshot, not the transaction's:
- * a REPEATABLE READ transaction cannot go on acting for a tenant deleted or a
- * mapping removed since it began.  Each statement sees what had committed
+ * a REPEATABLE READ transaction cannot go on acting for a tenant deleted, a
+ * user disabled or a mapping removed since it began.  Each statement sees what had committed
  * when it first asked; within one statement the answer stays the same unless
  * this transaction itself changes something.
  */
@@ -39,6 +43,7 @@
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -64,6 +69,8 @@ typedef struct CallerContext
 	CallerKey	key;
 	bool		is_admin;
 	pg_uuid_t	tenant;
+	bool		has_user;		/* user: the one the role acts as, for permissions.c */
+	FfrtmpUser	user;
 } CallerContext;
 
 static CallerContext caller;
@@ -288,6 +295,40 @@ refuse_deleted_tenant(pg_uuid_t *tenant)
 				 errhint("Ask an administrator to restore it with ffrtmp.restore_tenant().")));
 }
 
+/*
+ * A user who may not act is refused like a role mapped to no tenant, so that
+ * neither the views nor the API answer a disabled or deleted user.
+ */
+static void
+refuse_inactive_user(const FfrtmpUser *user, Oid role)
+{
+	const char *who = user->email ? user->email : GetUserNameFromId(role, false);
+
+	if (!user->disabled && !user->deleted)
+		return;
+	ffrtmp_audit_refusal("permission.denied", user->deleted ? "act as a deleted user" : "act as a disabled user",
+						 "refused");
+	if (user->deleted)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("user %s has been deleted", who),
+				 errhint("A tenant administrator can restore it: ffrtmp.restore_user(user).")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("user %s is disabled", who),
+			 errhint("A tenant administrator can enable it again: ffrtmp.update_user(user, status => 'active').")));
+}
+
+/* Keeps the user's e-mail as long as the cached answer (it outlives the statement). */
+static void
+keep_user(CallerContext *resolved, const FfrtmpUser *user)
+{
+	resolved->has_user = true;
+	resolved->user = *user;
+	if (user->email)
+		resolved->user.email = MemoryContextStrdup(TopMemoryContext, user->email);
+}
+
 static const CallerContext *
 current_caller(void)
 {
@@ -295,6 +336,7 @@ current_caller(void)
 	Oid			user = key.outer_user;
 	Oid			admin_role;
 	CallerContext resolved;
+	FfrtmpUser	found_user;
 
 	if (caller.valid && same_key(&caller.key, &key))
 		return &caller;
@@ -308,9 +350,13 @@ current_caller(void)
 	AcceptInvalidationMessages();
 	key = current_key();
 	caller.valid = false;
+	if (caller.has_user && caller.user.email)
+		pfree(caller.user.email);
+	caller.has_user = false;
 
 	resolved.valid = true;
 	resolved.key = key;
+	resolved.has_user = false;
 	if (ffrtmp_key_tenant(&resolved.tenant))
 	{
 		resolved.is_admin = false;
@@ -320,8 +366,24 @@ current_caller(void)
 	admin_role = get_role_oid("ffrtmp_admin", true);
 	resolved.is_admin = superuser_arg(user) ||
 		(OidIsValid(admin_role) && has_privs_of_role(user, admin_role));
+	if (ffrtmp_role_user(user, &found_user))
+	{
+		refuse_inactive_user(&found_user, user);
+		if (found_user.has_tenant)
+		{
+			resolved.tenant = found_user.tenant;
+			refuse_deleted_tenant(&resolved.tenant);
+		}
+		else
+		{
+			resolved.is_admin = true;
+			resolved.tenant = *DatumGetUUIDP(DirectFunctionCall1(uuid_in,
+																 CStringGetDatum(FFRTMP_DEFAULT_TENANT)));
+		}
+		keep_user(&resolved, &found_user);
+	}
 	/* Superusers have every role's privileges, so group mappings say nothing of them. */
-	if (directly_mapped_tenant(user, &resolved.tenant) ||
+	else if (directly_mapped_tenant(user, &resolved.tenant) ||
 		(!superuser_arg(user) && group_mapped_tenant(user, &resolved.tenant)))
 		refuse_deleted_tenant(&resolved.tenant);
 	else if (resolved.is_admin)
@@ -354,6 +416,15 @@ bool
 ffrtmp_caller_admin(void)
 {
 	return current_caller()->is_admin;
+}
+
+/* The user the caller acts as through its database role, or NULL. */
+const FfrtmpUser *
+ffrtmp_caller_user(void)
+{
+	const CallerContext *context = current_caller();
+
+	return context->has_user ? &context->user : NULL;
 }
 
 void
