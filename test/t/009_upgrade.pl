@@ -338,6 +338,15 @@ is($node->safe_psql('postgres', 'SET ROLE up_acme; SELECT count(*) FROM ffrtmp.j
 	"a tenant's role sees its jobs after the update");
 is($node->safe_psql('postgres', "SET ROLE up_beta; SELECT string_agg(id::text, ',') FROM ffrtmp.jobs"), $on_stale,
 	"and another tenant's role only its own");
+# add_tenant_role stays the documented shortcut: a role mapped under 0.1,
+# with no user, acts as tenant_admin in 0.2, and so does one mapped now.
+is($node->safe_psql('postgres', 'SET ROLE up_acme; SELECT ffrtmp.caller_role()'), 'tenant_admin',
+	"a role mapped under 0.1 acts as its tenant's administrator after the update");
+is($node->safe_psql('postgres', q{SET ROLE up_acme; SELECT t.name FROM ffrtmp.create_user('new@acme.example', 'viewer') u
+	JOIN ffrtmp.tenants t ON t.id = u.tenant_id}), 'acme', 'and manages its own tenant\'s users');
+sql(q{CREATE ROLE up_late LOGIN; SELECT ffrtmp.add_tenant_role('beta', 'up_late')});
+is($node->safe_psql('postgres', 'SET ROLE up_late; SELECT ffrtmp.caller_role() || \' \' || (SELECT name FROM ffrtmp.tenants)'),
+	'tenant_admin beta', 'a role mapped with add_tenant_role after the update acts likewise');
 is(sql("SELECT string_agg(to_state, ',' ORDER BY id) FROM ffrtmp.job_history($completed)"), 'queued,assigned,running,completed',
 	"a job's 0.1 history reads through 0.2's job_history");
 
