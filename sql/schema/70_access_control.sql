@@ -92,8 +92,9 @@ CREATE TABLE ffrtmp_data.users (
 CREATE UNIQUE INDEX users_email_key ON ffrtmp_data.users (tenant_id, email) NULLS NOT DISTINCT
     WHERE deleted_at IS NULL AND email IS NOT NULL;
 CREATE UNIQUE INDEX users_db_role_key ON ffrtmp_data.users (db_role) WHERE deleted_at IS NULL AND db_role IS NOT NULL;
--- Deleted users too: the tenant context refuses a role whose user was deleted (src/role_user.c).
 CREATE INDEX users_db_role_idx ON ffrtmp_data.users (db_role) WHERE db_role IS NOT NULL;
+COMMENT ON INDEX ffrtmp_data.users_db_role_idx IS
+    'Every user mapped to a database role, deleted ones included: the tenant context refuses a role whose user was deleted (src/role_user.c).';
 CREATE INDEX users_tenant_idx ON ffrtmp_data.users (tenant_id);
 COMMENT ON TABLE ffrtmp_data.users IS 'Users: one role each, of one tenant or (superadmin) of none; soft-deleted, never removed.';
 COMMENT ON COLUMN ffrtmp_data.users.id IS 'Generated user id.';
