@@ -25,6 +25,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/uuid.h"
 
 static int	role_rank(const char *role);
 
@@ -47,8 +48,8 @@ group_user(Oid role, Datum *values, bool *nulls)
 	Oid			schema = get_namespace_oid("ffrtmp_data", false);
 	Relation	rel = table_open(get_relname_relid("users", schema), AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
-	static const char *const columns[] = {"role", "status", "email", "db_role", "deleted_at"};
-	AttrNumber	attnums[5];
+	static const char *const columns[] = {"role", "status", "email", "id", "db_role", "deleted_at"};
+	AttrNumber	attnums[6];
 	Snapshot	snapshot = ffrtmp_authorization_snapshot();
 	/* The partial index holds exactly the users mapped to a role and not deleted. */
 	SysScanDesc scan = systable_beginscan(rel, get_relname_relid("users_db_role_key", schema), true,
@@ -57,19 +58,19 @@ group_user(Oid role, Datum *values, bool *nulls)
 	bool		found = false;
 	int			found_rank = 0;
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		attnums[i] = get_attnum(RelationGetRelid(rel), columns[i]);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		bool		isnull;
-		Datum		group = heap_getattr(tuple, attnums[3], desc, &isnull);
+		Datum		group = heap_getattr(tuple, attnums[4], desc, &isnull);
 		Oid			group_oid;
 		char	   *user_role;
 		int			rank;
 
 		if (isnull)
 			continue;
-		(void) heap_getattr(tuple, attnums[4], desc, &isnull);
+		(void) heap_getattr(tuple, attnums[5], desc, &isnull);
 		if (!isnull)
 			continue;			/* deleted */
 		group_oid = get_role_oid(NameStr(*DatumGetName(group)), true);
@@ -79,7 +80,7 @@ group_user(Oid role, Datum *values, bool *nulls)
 		rank = role_rank(user_role);
 		if (found && rank >= found_rank)
 			continue;
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 4; i++)
 		{
 			values[i] = heap_getattr(tuple, attnums[i], desc, &nulls[i]);
 			if (!nulls[i])
@@ -94,13 +95,27 @@ group_user(Oid role, Datum *values, bool *nulls)
 	return found;
 }
 
+/*
+ * The user the session's role acts as, directly or through a group: its
+ * role, status, email and id in values[0..3].
+ */
+static bool
+session_user_row(Datum *values, bool *nulls)
+{
+	static const char *const columns[] = {"role", "status", "email", "id"};
+	NameData	db_role;
+
+	namestrcpy(&db_role, GetUserNameFromId(GetOuterUserId(), false));
+	return ffrtmp_lookup_row("users", "users_db_role_key", "db_role", F_NAMEEQ, NameGetDatum(&db_role),
+							 4, columns, values, nulls) ||
+		(!superuser_arg(GetOuterUserId()) && group_user(GetOuterUserId(), values, nulls));
+}
+
 static CallerRole
 caller_role(void)
 {
-	static const char *const columns[] = {"role", "status", "email", "id"};
 	Datum		values[4];
 	bool		nulls[4];
-	NameData	db_role;
 	CallerRole	result;
 	const char *login = GetUserNameFromId(GetOuterUserId(), false);
 
@@ -110,10 +125,7 @@ caller_role(void)
 		result.who = psprintf("administrator role %s", login);
 		return result;
 	}
-	namestrcpy(&db_role, login);
-	if (ffrtmp_lookup_row("users", "users_db_role_key", "db_role", F_NAMEEQ, NameGetDatum(&db_role),
-						  4, columns, values, nulls) ||
-		(!superuser_arg(GetOuterUserId()) && group_user(GetOuterUserId(), values, nulls)))
+	if (session_user_row(values, nulls))
 	{
 		const char *who = nulls[2] ? login : TextDatumGetCString(values[2]);
 
@@ -184,17 +196,49 @@ ffrtmp_caller_role(void)
 }
 
 /*
+ * The id of the user the caller acts as, for the audit log's who: the
+ * session role's user (directly or through a group), whatever its status
+ * (the permission check has refused a disabled one already).  False for a
+ * role that is no user's.
+ */
+bool
+ffrtmp_caller_user_id(pg_uuid_t *user_id)
+{
+	Datum		values[4];
+	bool		nulls[4];
+
+	if (!session_user_row(values, nulls) || nulls[3])
+		return false;
+	*user_id = *DatumGetUUIDP(values[3]);
+	return true;
+}
+
+/*
  * The one check: refuses (42501, HTTP 403) a caller whose role does not hold
  * permission, naming both so that the caller knows what to ask for.
  */
 void
 ffrtmp_require_permission(const char *permission)
 {
+	ffrtmp_require_permission_for(permission, NULL);
+}
+
+/*
+ * The same, naming the API function asked for (NULL: none) in the refusal's
+ * audit row.  The refusal's transaction rolls back, so the row goes through
+ * the rate-limited refusal queue (audit_refusals.c).
+ */
+void
+ffrtmp_require_permission_for(const char *permission, const char *function)
+{
 	CallerRole	caller = caller_role();
 	char	   *needed = granting_role(permission);
 
 	if (role_rank(caller.role) >= role_rank(needed))
 		return;
+	ffrtmp_audit_refusal("permission.denied",
+						 function ? psprintf("%s for ffrtmp.%s", permission, function) : permission,
+						 "refused");
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied: %s", permission),
