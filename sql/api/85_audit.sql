@@ -179,6 +179,29 @@ COMMENT ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) IS 'Writes the a
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) TO ffrtmp_owner;
 
+/* A change to a user by the API: the user when old is NULL, else what changed (users hold no secret). */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_user(action text, old ffrtmp_data.users, new ffrtmp_data.users) RETURNS bigint
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+RETURN ffrtmp_data.write_audit(audit_user.action, 'user:' || audit_user.new.id, audit_user.new.tenant_id,
+    CASE WHEN audit_user.old IS NULL
+         THEN to_jsonb(audit_user.new) - 'created_at' - 'updated_at'
+         ELSE ffrtmp_data.audit_diff(to_jsonb(audit_user.old) - 'updated_at', to_jsonb(audit_user.new) - 'updated_at') END);
+COMMENT ON FUNCTION ffrtmp_data.audit_user(text, ffrtmp_data.users, ffrtmp_data.users) IS 'Writes the audit row of an API change to a user: the new user when old is NULL, else the fields that changed from old to new.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_user(text, ffrtmp_data.users, ffrtmp_data.users) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_user(text, ffrtmp_data.users, ffrtmp_data.users) TO ffrtmp_owner;
+
+/* A change to a node by the API: its name and state, or what changed of them. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_node(action text, old ffrtmp_data.nodes, new ffrtmp_data.nodes) RETURNS bigint
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+RETURN ffrtmp_data.write_audit(audit_node.action, 'node:' || audit_node.old.id, audit_node.old.tenant_id,
+    CASE WHEN audit_node.new IS NULL
+         THEN jsonb_build_object('name', audit_node.old.name, 'state', audit_node.old.state)
+         ELSE ffrtmp_data.audit_diff(jsonb_build_object('name', audit_node.old.name, 'state', audit_node.old.state),
+                                     jsonb_build_object('name', audit_node.new.name, 'state', audit_node.new.state)) END);
+COMMENT ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) IS 'Writes the audit row of an API change to a node: what changed of its name and state from old to new, or (new NULL, a removed node) its name and state; never its session token.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) TO ffrtmp_owner;
+
 /*
  * Checks every chain (or one tenant's): each row's hash, each link to the
  * previous row, consecutive positions, and the head (a removed last row).
