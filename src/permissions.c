@@ -199,7 +199,9 @@ ffrtmp_caller_role(void)
  * The id of the user the caller acts as, for the audit log's who: the
  * session role's user (directly or through a group), whatever its status
  * (the permission check has refused a disabled one already).  False for a
- * role that is no user's.
+ * role that is no user's.  An authenticated API key comes first, as in the
+ * tenant context: the key acts, not the session's user (a service key is
+ * no user's; the key's own user is filled in with user-owned keys).
  */
 bool
 ffrtmp_caller_user_id(pg_uuid_t *user_id)
@@ -207,6 +209,8 @@ ffrtmp_caller_user_id(pg_uuid_t *user_id)
 	Datum		values[4];
 	bool		nulls[4];
 
+	if (ffrtmp_key_id() != NULL)
+		return false;
 	if (!session_user_row(values, nulls) || nulls[3])
 		return false;
 	*user_id = *DatumGetUUIDP(values[3]);

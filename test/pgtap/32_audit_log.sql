@@ -5,7 +5,7 @@
 -- chains the rows per tenant, and the chain verifies and shows an edit by
 -- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(84);
+SELECT plan(85);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -257,6 +257,21 @@ SELECT ffrtmp.drain_node(:node3) IS NOT NULL AS drained \gset
 RESET ROLE;
 SELECT is(pg_temp.last_row(), format('node.drain by au_boss user %s on au-a: node:%s {"state": {"new": "draining", "old": "online"}}', :'boss_id', :node3),
           'draining a draining node changes nothing and writes nothing');
+-- A call under an API key: the key's id (read before the savepoint that authenticated ends).
+SET ROLE au_admin;
+SELECT key_id AS service_key_id, api_key AS service_key FROM ffrtmp.create_api_key('au-farm', tenant => 'au-a') \gset
+RESET ROLE;
+SELECT max(id) AS queued_job FROM ffrtmp_data.jobs WHERE tenant_id = (SELECT t.id FROM ffrtmp_data.tenants t WHERE t.name = 'au-a') AND state = 'queued' \gset
+SAVEPOINT with_key;
+SET ROLE au_boss;
+SELECT ffrtmp.authenticate(:'service_key') IS NOT NULL AS authenticated \gset
+SELECT ffrtmp.hold_job(:queued_job) IS NOT NULL AS held \gset
+RESET ROLE;
+SELECT is((SELECT format('%s by %s user %s key %s', a.action, a.db_role, coalesce(a.user_id::text, '-'), a.key_id)
+             FROM ffrtmp_data.audit_log a ORDER BY a.id DESC LIMIT 1),
+          format('job.hold by au_boss user - key %s', :'service_key_id'),
+          'a call authenticated with a service key names the key, and not the session''s user: the key acts');
+ROLLBACK TO SAVEPOINT with_key;
 SELECT ffrtmp.repair_usage() AS fixed \gset
 SELECT is(pg_temp.last_row(), format('usage.repair by %s user - on platform: usage {"tenants_fixed": []}', current_user),
           'usage repair: a platform row naming the tenants fixed (none here)');
