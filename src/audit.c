@@ -6,12 +6,16 @@
  * An update records what changed: the caller takes the object's audited
  * fields before its change (ffrtmp_audit_*_before) and hands them to the
  * writer after it.  Both run in the caller's SPI connection and transaction.
+ * write_audit finds who acts through ffrtmp_data.audit_user_id() and
+ * audit_key_id(), defined here.
  */
 #include "ffrtmp.h"
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/uuid.h"
 
 int			ffrtmp_audit_retention_s = 365 * 24 * 3600;
 static char *audit_request_id = NULL;
@@ -111,4 +115,59 @@ ffrtmp_audit_job(const char *action, int64 job, Datum old, bool old_isnull)
 	char		nulls[3] = {' ', ' ', old_isnull ? 'n' : ' '};
 
 	run_keeping_result(&write, values, nulls);
+}
+
+/* s as a JSON string, or null: for the change a C API function records. */
+char *
+ffrtmp_json_string(const char *s)
+{
+	StringInfoData buf;
+
+	if (s == NULL)
+		return "null";
+	initStringInfo(&buf);
+	escape_json(&buf, s);
+	return buf.data;
+}
+
+/*
+ * One audit row of a C API function: target (kind:id), tenant (NULL: the
+ * platform), change a JSON object (NULL: {}), never a secret.
+ */
+void
+ffrtmp_audit_write(const char *action, const char *target, pg_uuid_t *tenant, const char *change)
+{
+	static KeptQuery write = {
+		.sql = "SELECT ffrtmp_data.write_audit($1, $2, $3, coalesce($4::jsonb, '{}'))",
+		.nargs = 4, .argtypes = {TEXTOID, TEXTOID, UUIDOID, TEXTOID},
+	};
+	Datum		values[4] = {CStringGetTextDatum(action), CStringGetTextDatum(target),
+	tenant ? UUIDPGetDatum(tenant) : (Datum) 0, change ? CStringGetTextDatum(change) : (Datum) 0};
+	char		nulls[4] = {' ', ' ', tenant ? ' ' : 'n', change ? ' ' : 'n'};
+
+	run_keeping_result(&write, values, nulls);
+}
+
+/* Who acts, for write_audit: the caller's user id (NULL: no user's role). */
+PG_FUNCTION_INFO_V1(ffrtmp_audit_user_id);
+Datum
+ffrtmp_audit_user_id(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *user_id = palloc(sizeof(pg_uuid_t));
+
+	if (!ffrtmp_caller_user_id(user_id))
+		PG_RETURN_NULL();
+	PG_RETURN_UUID_P(user_id);
+}
+
+/* The API key authenticated in this transaction (NULL: none), for write_audit. */
+PG_FUNCTION_INFO_V1(ffrtmp_audit_key_id);
+Datum
+ffrtmp_audit_key_id(PG_FUNCTION_ARGS)
+{
+	const char *key_id = ffrtmp_key_id();
+
+	if (key_id == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(key_id));
 }

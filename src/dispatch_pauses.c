@@ -99,6 +99,12 @@ change_pause(FunctionCallInfo fcinfo, bool pause)
 	/* The pause was in force already: still false, but now the administrator's. */
 	if (pause && admin && !changed)
 		ffrtmp_run(&take_over, values, nulls);
+	/* The scope is the row's tenant (NULL: every tenant, the platform's chain) and its queue. */
+	ffrtmp_audit_write(pause ? "dispatch.pause" : "dispatch.resume",
+					   psprintf("dispatch:%s", queue ? queue : "every queue"),
+					   all_tenants ? NULL : &tenant,
+					   psprintf("{\"queue\": %s, \"changed\": %s}", ffrtmp_json_string(queue),
+								changed ? "true" : "false"));
 	SPI_finish();
 	/* A resume may let work run at once. */
 	if (changed && !pause)

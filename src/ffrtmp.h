@@ -84,6 +84,8 @@ extern const char *ffrtmp_caller_role(void);
 extern int	ffrtmp_role_rank(const char *role);
 extern bool ffrtmp_role_holds(const char *role, const char *permission);
 extern void ffrtmp_require_permission(const char *permission);
+extern void ffrtmp_require_permission_for(const char *permission, const char *function);
+extern bool ffrtmp_caller_user_id(pg_uuid_t *user_id);
 
 /* permission_hook.c: the check run before every API function */
 extern void ffrtmp_permission_hook_init(void);
@@ -157,6 +159,8 @@ extern Datum ffrtmp_audit_tenant_before(pg_uuid_t *tenant, bool *isnull);
 extern void ffrtmp_audit_tenant(const char *action, pg_uuid_t *tenant, Datum old, bool old_isnull);
 extern Datum ffrtmp_audit_job_before(int64 job, bool *isnull);
 extern void ffrtmp_audit_job(const char *action, int64 job, Datum old, bool old_isnull);
+extern void ffrtmp_audit_write(const char *action, const char *target, pg_uuid_t *tenant, const char *change);
+extern char *ffrtmp_json_string(const char *s);
 /* audit_refusals.c: refusals queued in shared memory, written by the scheduler's pass */
 extern int	ffrtmp_audit_refusals_per_minute;
 extern void ffrtmp_audit_refusals_init(void);

@@ -196,7 +196,7 @@ permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("function ffrtmp.%s declares no permission", entry->name),
 					 errhint("Its author adds it to ffrtmp_data.function_permissions; until then nobody may call it.")));
-		ffrtmp_require_permission(entry->permission);
+		ffrtmp_require_permission_for(entry->permission, entry->name);
 	}
 	/* Pushed once the check passed: a refusal here gets no FHET_ABORT.  Deeper calls are checked again. */
 	if (n_open_calls < MAX_OPEN_CALLS)

@@ -103,17 +103,53 @@ ffrtmp_caller_role(void)
 }
 
 /*
+ * The id of the user the caller acts as, for the audit log's who: the
+ * session role's user (directly or through a group), whatever its status
+ * (the permission check has refused a disabled one already).  False for a
+ * role that is no user's.  An authenticated API key comes first, as in the
+ * tenant context: the key acts, not the session's user (a service key is
+ * no user's; the key's own user is filled in with user-owned keys).
+ */
+bool
+ffrtmp_caller_user_id(pg_uuid_t *user_id)
+{
+	const FfrtmpUser *user;
+
+	if (ffrtmp_key_id() != NULL)
+		return false;
+	user = ffrtmp_caller_user();
+	if (!user)
+		return false;
+	*user_id = user->id;
+	return true;
+}
+
+/*
  * The one check: refuses (42501, HTTP 403) a caller whose role does not hold
  * permission, naming both so that the caller knows what to ask for.
  */
 void
 ffrtmp_require_permission(const char *permission)
 {
+	ffrtmp_require_permission_for(permission, NULL);
+}
+
+/*
+ * The same, naming the API function asked for (NULL: none) in the refusal's
+ * audit row.  The refusal's transaction rolls back, so the row goes through
+ * the rate-limited refusal queue (audit_refusals.c).
+ */
+void
+ffrtmp_require_permission_for(const char *permission, const char *function)
+{
 	CallerRole	caller = caller_role();
 	char	   *needed = granting_role(permission);
 
 	if (ffrtmp_role_rank(caller.role) >= ffrtmp_role_rank(needed))
 		return;
+	ffrtmp_audit_refusal("permission.denied",
+						 function ? psprintf("%s for ffrtmp.%s", permission, function) : permission,
+						 "refused");
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied: %s", permission),

@@ -534,6 +534,10 @@ ffrtmp_submit_jobs(PG_FUNCTION_ARGS)
 	if (fresh > 0)
 	{
 		insert_new_jobs(&tenant, jobs, params, n, fresh, ids, seqs);
+		/* A row per new job, as submit_job writes: a job's history is found by its target. */
+		for (int i = 0; i < n; i++)
+			if (submitted[i])
+				ffrtmp_audit_job("job.submit", ids[i], (Datum) 0, true);
 		ffrtmp_wake_scheduler_at_commit();
 	}
 

@@ -170,7 +170,10 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 				 errhint("A role acts for one tenant only; remove the other mapping first with ffrtmp.remove_tenant_role().")));
 
 	if (unmapped)
+	{
 		ffrtmp_run(&insert, values, NULL);
+		ffrtmp_audit_write("tenant_role.add", psprintf("role:%s", NameStr(args.canonical_name)), &args.tenant, NULL);
+	}
 	set_api_membership(args.role, true);
 	ffrtmp_context_reset();
 	SPI_finish();
@@ -199,6 +202,7 @@ ffrtmp_remove_tenant_role(PG_FUNCTION_ARGS)
 				 errmsg("role \"%s\" is not mapped to tenant \"%s\"",
 						ffrtmp_echo(args.role_name), ffrtmp_echo(args.tenant_text)),
 				 errhint("SELECT * FROM ffrtmp.tenant_roles lists the mappings.")));
+	ffrtmp_audit_write("tenant_role.remove", psprintf("role:%s", NameStr(args.canonical_name)), &args.tenant, NULL);
 	set_api_membership(args.role, false);
 	ffrtmp_context_reset();
 	SPI_finish();

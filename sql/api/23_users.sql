@@ -176,6 +176,7 @@ BEGIN
         RAISE EXCEPTION 'a user with email % already exists in this tenant', address
             USING ERRCODE = 'PT409', HINT = 'Change that user with ffrtmp.update_user(id, ...), or restore it with ffrtmp.restore_user(id) if it was deleted.';
     END;
+    PERFORM ffrtmp_data.audit_user('user.create', NULL, u);
     RETURN ffrtmp_data.user_row(u);
 END
 $fn$;
@@ -232,8 +233,10 @@ RETURNS ffrtmp.users
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     u ffrtmp_data.users;
+    before ffrtmp_data.users;
 BEGIN
     u := ffrtmp_data.managed_user(update_user.user_id);
+    before := u;
     IF u.deleted_at IS NOT NULL THEN
         RAISE EXCEPTION 'user % is deleted', u.id
             USING ERRCODE = 'PT409', HINT = 'Restore it first with ffrtmp.restore_user(id).';
@@ -273,6 +276,7 @@ BEGIN
         RAISE EXCEPTION 'a user with email % already exists in this tenant', u.email
             USING ERRCODE = 'PT409', HINT = 'Choose another address, or delete the other user first.';
     END;
+    PERFORM ffrtmp_data.audit_user('user.update', before, u);
     RETURN ffrtmp_data.user_row(u);
 END
 $fn$;
@@ -302,6 +306,7 @@ BEGIN
     IF u.deleted_at IS NULL THEN
         UPDATE ffrtmp_data.users x SET deleted_at = now(), updated_at = now()
          WHERE x.id = u.id RETURNING * INTO u;
+        PERFORM ffrtmp_data.audit_user('user.delete', NULL, u);
     END IF;
     RETURN ffrtmp_data.user_row(u);
 END
@@ -326,6 +331,7 @@ BEGIN
             RAISE EXCEPTION 'another user now has email % or database role %', u.email, u.db_role
                 USING ERRCODE = 'PT409', HINT = 'Delete or change the other user first.';
         END;
+        PERFORM ffrtmp_data.audit_user('user.restore', NULL, u);
     END IF;
     RETURN ffrtmp_data.user_row(u);
 END
@@ -347,8 +353,10 @@ CREATE OR REPLACE FUNCTION ffrtmp.map_user_role(user_id uuid, role_name text) RE
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     u ffrtmp_data.users;
+    before ffrtmp_data.users;
 BEGIN
     u := ffrtmp_data.managed_user(map_user_role.user_id);
+    before := u;
     IF u.deleted_at IS NOT NULL THEN
         RAISE EXCEPTION 'user % is deleted', u.id
             USING ERRCODE = 'PT409', HINT = 'Restore it first with ffrtmp.restore_user(id).';
@@ -373,6 +381,7 @@ BEGIN
         RAISE EXCEPTION 'database role % already acts as another user', map_user_role.role_name
             USING ERRCODE = 'PT409', HINT = 'Unmap it from that user first: ffrtmp.map_user_role(other_user, NULL).';
     END;
+    PERFORM ffrtmp_data.audit_user('user.map_role', before, u);
     RETURN ffrtmp_data.user_row(u);
 END
 $fn$;

@@ -140,9 +140,15 @@ RETURNS ffrtmp.nodes
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     n ffrtmp.nodes;
+    before ffrtmp_data.nodes;
+    after ffrtmp_data.nodes;
 BEGIN
-    PERFORM 1 FROM ffrtmp_data.nodes d WHERE d.id = drain_node.node_id FOR UPDATE;
-    UPDATE ffrtmp_data.nodes d SET state = 'draining' WHERE d.id = drain_node.node_id AND d.state = 'online';
+    SELECT * INTO before FROM ffrtmp_data.nodes d WHERE d.id = drain_node.node_id FOR UPDATE;
+    UPDATE ffrtmp_data.nodes d SET state = 'draining' WHERE d.id = drain_node.node_id AND d.state = 'online'
+    RETURNING * INTO after;
+    IF after.id IS NOT NULL THEN
+        PERFORM ffrtmp_data.audit_node('node.drain', before, after);
+    END IF;
     SELECT * INTO n FROM ffrtmp.nodes v WHERE v.id = drain_node.node_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'node % does not exist', node_id
@@ -214,8 +220,10 @@ GRANT EXECUTE ON FUNCTION ffrtmp.leave_node(bigint, text, boolean) TO ffrtmp_adm
 CREATE OR REPLACE FUNCTION ffrtmp.remove_node(node_id bigint)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    gone ffrtmp_data.nodes;
 BEGIN
-    PERFORM 1 FROM ffrtmp_data.nodes n WHERE n.id = remove_node.node_id FOR UPDATE;
+    SELECT * INTO gone FROM ffrtmp_data.nodes n WHERE n.id = remove_node.node_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'node % does not exist', node_id
             USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
@@ -226,6 +234,7 @@ BEGIN
             USING ERRCODE = 'PT409', HINT = 'Drain it with ffrtmp.drain_node() and remove it once its jobs are done.';
     END IF;
     DELETE FROM ffrtmp_data.nodes n WHERE n.id = remove_node.node_id;
+    PERFORM ffrtmp_data.audit_node('node.remove', gone, NULL);
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.remove_node(bigint) IS 'Removes a node that runs no job (drain it first).';

@@ -51,6 +51,22 @@ REVOKE ALL ON FUNCTION ffrtmp.verify_usage() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.verify_usage() TO ffrtmp_admin;
 
 /*
+ * The audit row of a repair: the tenants whose counters were fixed (plpgsql,
+ * so that it may be defined before the writer).  Returns how many.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_usage_repair(tenants uuid[]) RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    PERFORM ffrtmp_data.write_audit('usage.repair', 'usage', NULL,
+        jsonb_build_object('tenants_fixed', to_jsonb(coalesce(audit_usage_repair.tenants, '{}'))));
+    RETURN coalesce(cardinality(audit_usage_repair.tenants), 0);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.audit_usage_repair(uuid[]) IS 'Writes the audit row of ffrtmp.repair_usage() (platform chain) naming the tenants whose counters it fixed; returns their number.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_usage_repair(uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_usage_repair(uuid[]) TO ffrtmp_owner;
+
+/*
  * Recounting locks every usage row first, so that no submit or state change
  * can slip between the recount and the fix; each statement of a volatile SQL
  * function then reads a fresh snapshot.  SECURITY DEFINER: administrators
@@ -73,8 +89,8 @@ BEGIN ATOMIC
                 IS DISTINCT FROM (a.active_jobs::integer, a.queued_jobs::integer, a.running_jobs::integer,
                                   a.cpu_cores_used::integer, a.gpus_used::integer, a.workers::integer)
                 OR u.jobs_submitted < a.max_seq)
-        RETURNING 1)
-    SELECT count(*)::integer FROM fixed;
+        RETURNING u.tenant_id)
+    SELECT ffrtmp_data.audit_usage_repair(array_agg(tenant_id ORDER BY tenant_id)) FROM fixed;
 END;
 COMMENT ON FUNCTION ffrtmp.repair_usage() IS
     'Recounts every usage counter from jobs and nodes and fixes those that differ (administrators; run after restoring a dump). Returns the number of tenants fixed.';

@@ -53,6 +53,21 @@ COMMENT ON FUNCTION ffrtmp_data.audit_request_id() IS 'The current request''s id
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_request_id() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_request_id() TO ffrtmp_owner;
 
+/* Who acts, besides the database role: the user and the API key (C, src/audit.c). */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_user_id() RETURNS uuid
+AS 'MODULE_PATHNAME', 'ffrtmp_audit_user_id'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION ffrtmp_data.audit_user_id() IS 'The id of the user the caller acts as (its database role''s, directly or through a group), for the audit log; NULL for a role that is no user''s.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_user_id() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_user_id() TO ffrtmp_owner;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_key_id() RETURNS text
+AS 'MODULE_PATHNAME', 'ffrtmp_audit_key_id'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION ffrtmp_data.audit_key_id() IS 'The id of the API key authenticated in this transaction (ffrtmp.authenticate), for the audit log; NULL without one.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_key_id() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_key_id() TO ffrtmp_owner;
+
 /*
  * The one writer: appends a row in the caller's transaction (a rolled-back
  * call leaves none).  It takes no lock anyone else waits for: the row is
@@ -62,14 +77,16 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.write_audit(action text, target text, ten
                                                    outcome text DEFAULT 'ok', actor text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
-    INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, action, target, outcome, change, request_id)
-    VALUES (write_audit.tenant, coalesce(write_audit.actor, ffrtmp_data.actor()), write_audit.action,
-            left(write_audit.target, 256), write_audit.outcome, coalesce(write_audit.change, '{}'),
+    INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, user_id, key_id, action, target, outcome, change, request_id)
+    VALUES (write_audit.tenant, coalesce(write_audit.actor, ffrtmp_data.actor()),
+            CASE WHEN write_audit.actor IS NULL THEN ffrtmp_data.audit_user_id() END,
+            CASE WHEN write_audit.actor IS NULL THEN ffrtmp_data.audit_key_id() END,
+            write_audit.action, left(write_audit.target, 256), write_audit.outcome, coalesce(write_audit.change, '{}'),
             ffrtmp_data.audit_request_id())
     RETURNING id
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) IS
-    'Appends one row to the audit log in the calling transaction: action (object.verb), target (kind:id), tenant (NULL: platform), change (never a secret), outcome ok, refused or auth_failed, actor (the role refused, when the writer is not that role; NULL is the caller). Returns the row id; the scheduler''s pass chains it once committed.';
+    'Appends one row to the audit log in the calling transaction: action (object.verb), target (kind:id), tenant (NULL: platform), change (never a secret), outcome ok, refused or auth_failed, actor (the role refused, when the writer is not that role; NULL is the caller, with its user and API key). Returns the row id; the scheduler''s pass chains it once committed.';
 REVOKE ALL ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) TO ffrtmp_owner;
 
@@ -162,6 +179,29 @@ COMMENT ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) IS 'Writes the a
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) TO ffrtmp_owner;
 
+/* A change to a user by the API: the user when old is NULL, else what changed (users hold no secret). */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_user(action text, old ffrtmp_data.users, new ffrtmp_data.users) RETURNS bigint
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+RETURN ffrtmp_data.write_audit(audit_user.action, 'user:' || audit_user.new.id, audit_user.new.tenant_id,
+    CASE WHEN audit_user.old IS NULL
+         THEN to_jsonb(audit_user.new) - 'created_at' - 'updated_at'
+         ELSE ffrtmp_data.audit_diff(to_jsonb(audit_user.old) - 'updated_at', to_jsonb(audit_user.new) - 'updated_at') END);
+COMMENT ON FUNCTION ffrtmp_data.audit_user(text, ffrtmp_data.users, ffrtmp_data.users) IS 'Writes the audit row of an API change to a user: the new user when old is NULL, else the fields that changed from old to new.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_user(text, ffrtmp_data.users, ffrtmp_data.users) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_user(text, ffrtmp_data.users, ffrtmp_data.users) TO ffrtmp_owner;
+
+/* A change to a node by the API: its name and state, or what changed of them. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_node(action text, old ffrtmp_data.nodes, new ffrtmp_data.nodes) RETURNS bigint
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+RETURN ffrtmp_data.write_audit(audit_node.action, 'node:' || audit_node.old.id, audit_node.old.tenant_id,
+    CASE WHEN audit_node.new IS NULL
+         THEN jsonb_build_object('name', audit_node.old.name, 'state', audit_node.old.state)
+         ELSE ffrtmp_data.audit_diff(jsonb_build_object('name', audit_node.old.name, 'state', audit_node.old.state),
+                                     jsonb_build_object('name', audit_node.new.name, 'state', audit_node.new.state)) END);
+COMMENT ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) IS 'Writes the audit row of an API change to a node: what changed of its name and state from old to new, or (new NULL, a removed node) its name and state; never its session token.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) TO ffrtmp_owner;
+
 /*
  * Checks every chain (or one tenant's): each row's hash, each link to the
  * previous row, consecutive positions, and the head (a removed last row).
@@ -230,13 +270,21 @@ ALTER FUNCTION ffrtmp.verify_audit_chain(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.verify_audit_chain(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.verify_audit_chain(text) TO ffrtmp_admin;
 
-/* Readers: a tenant principal its own tenant's rows (by index), administrators all. */
+/*
+ * Readers: audit.view (tenant_admin and above) reads its own tenant's rows
+ * (by index), a superadmin every row.  The check is here, in the function
+ * behind the view, as a refusal (42501, HTTP 403) rather than a filter in the
+ * view: a viewer asking for the log learns that it needs audit.view, instead
+ * of reading an empty log as "nothing happened"; and the refusal goes to the
+ * log like every other one.
+ */
 CREATE OR REPLACE FUNCTION ffrtmp_data.read_audit_log()
-RETURNS TABLE (id bigint, tenant_id uuid, at timestamptz, db_role text, user_id bigint, key_id text,
+RETURNS TABLE (id bigint, tenant_id uuid, at timestamptz, db_role text, user_id uuid, key_id text,
                action text, target text, outcome text, change jsonb, request_id text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-    IF ffrtmp.caller_is_admin() THEN
+    PERFORM ffrtmp_data.require_permission('audit.view');
+    IF ffrtmp.caller_role() = 'superadmin' THEN
         RETURN QUERY SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
                             a.outcome, a.change, a.request_id FROM ffrtmp_data.audit_log a;
     ELSE
@@ -246,20 +294,20 @@ BEGIN
     END IF;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.read_audit_log() IS 'The audit rows the caller may read: its tenant''s, or every row for administrators (the view ffrtmp.audit_log).';
+COMMENT ON FUNCTION ffrtmp_data.read_audit_log() IS 'The audit rows the caller may read (audit.view, 42501 otherwise): its tenant''s, or every row for a superadmin (the view ffrtmp.audit_log).';
 ALTER FUNCTION ffrtmp_data.read_audit_log() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.read_audit_log() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.read_audit_log() TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE VIEW ffrtmp.audit_log WITH (security_invoker = true) AS
     SELECT * FROM ffrtmp_data.read_audit_log();
-COMMENT ON VIEW ffrtmp.audit_log IS 'The audit log the caller may read: its own tenant''s rows, every row for administrators.';
+COMMENT ON VIEW ffrtmp.audit_log IS 'The audit log the caller may read (audit.view: tenant_admin and above; 42501 otherwise): its own tenant''s rows, every row for a superadmin.';
 COMMENT ON COLUMN ffrtmp.audit_log.id IS 'Row id, in the order rows were written.';
 COMMENT ON COLUMN ffrtmp.audit_log.tenant_id IS 'Tenant acted on; NULL for platform-wide actions.';
 COMMENT ON COLUMN ffrtmp.audit_log.at IS 'When.';
 COMMENT ON COLUMN ffrtmp.audit_log.db_role IS 'Database role that called the API.';
-COMMENT ON COLUMN ffrtmp.audit_log.user_id IS 'User who acted (NULL until users exist).';
-COMMENT ON COLUMN ffrtmp.audit_log.key_id IS 'API key the call used (NULL until API keys exist).';
+COMMENT ON COLUMN ffrtmp.audit_log.user_id IS 'User who acted (ffrtmp.users id); NULL for a role that is no user''s.';
+COMMENT ON COLUMN ffrtmp.audit_log.key_id IS 'API key the call authenticated with; NULL without one.';
 COMMENT ON COLUMN ffrtmp.audit_log.action IS 'What was done: tenant.create, job.cancel, webhook.delete...';
 COMMENT ON COLUMN ffrtmp.audit_log.target IS 'Object acted on: job:42, tenant:acme, webhook:7.';
 COMMENT ON COLUMN ffrtmp.audit_log.outcome IS 'ok, refused or auth_failed.';

@@ -528,8 +528,8 @@ SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.api_key_uses', '');
 /*
  * Rows are never updated or deleted except by the scheduler's pruning (run as
  * the owner's function): the trigger in sql/api/85_audit.sql refuses the rest.
- * Who acted is the database role today; user_id and key_id are the seams for
- * users and API keys (NULL until those exist).
+ * Who acted: the database role always, the user and the API key when the
+ * caller acts as one.
  */
 CREATE TABLE ffrtmp_data.audit_log (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -537,7 +537,7 @@ CREATE TABLE ffrtmp_data.audit_log (
     chain_seq   bigint,
     at          timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     db_role     text NOT NULL,
-    user_id     bigint,
+    user_id     uuid,
     key_id      text,
     action      text NOT NULL CHECK (octet_length(action) <= 64),
     target      text CHECK (octet_length(target) <= 256),
@@ -557,8 +557,8 @@ COMMENT ON COLUMN ffrtmp_data.audit_log.tenant_id IS 'Tenant the call acted on; 
 COMMENT ON COLUMN ffrtmp_data.audit_log.chain_seq IS 'Position in its tenant''s chain, 1, 2, 3..., given when the row is sealed (NULL until then).';
 COMMENT ON COLUMN ffrtmp_data.audit_log.at IS 'When the row was written (clock time, inside the call''s transaction).';
 COMMENT ON COLUMN ffrtmp_data.audit_log.db_role IS 'The database role that called the API (after SET ROLE; never the owner of a SECURITY DEFINER function).';
-COMMENT ON COLUMN ffrtmp_data.audit_log.user_id IS 'The user who acted, once users exist; NULL for now.';
-COMMENT ON COLUMN ffrtmp_data.audit_log.key_id IS 'The id of the API key the call authenticated with, once API keys exist; NULL for now.';
+COMMENT ON COLUMN ffrtmp_data.audit_log.user_id IS 'The user who acted (ffrtmp.users id): the user the database role is mapped to, or the API key''s user; NULL for a role that is no user''s.';
+COMMENT ON COLUMN ffrtmp_data.audit_log.key_id IS 'The id of the API key the call authenticated with (ffrtmp.authenticate); NULL without one.';
 COMMENT ON COLUMN ffrtmp_data.audit_log.action IS 'What was done, as object.verb: tenant.create, job.cancel, webhook.delete...';
 COMMENT ON COLUMN ffrtmp_data.audit_log.target IS 'The object acted on: job:42, tenant:acme, webhook:7.';
 COMMENT ON COLUMN ffrtmp_data.audit_log.outcome IS 'ok (the change was made), refused (a permission refusal) or auth_failed (a failed authentication).';
