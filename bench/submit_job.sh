@@ -25,6 +25,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/scripts/lib.sh"
+. "$repo/bench/lib.sh"
 
 rounds=${ROUNDS:-5}
 duration=${DURATION:-10}
@@ -36,17 +37,7 @@ sync_commit=${SYNC_COMMIT:-on}
 port=${PORT:-5497}
 statements=${STATEMENTS:-0}
 
-if [ "${BUILD:-1}" = 1 ]; then
-  echo "building and installing the extension..."
-  build_and_install "$repo"
-fi
-
-dir=$(mktemp -d /tmp/ffrtmp-bench.XXXXXX)
-cleanup() { stop_cluster "$dir"; rm -rf "$dir"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-start_cluster "$dir" "$port"
+bench_cluster "$port"
 {
   echo "synchronous_commit = $sync_commit"
   if [ "$statements" = 1 ]; then
@@ -62,12 +53,8 @@ for w in plain_insert submit_job insert_notify submit_one_tenant; do
 done
 chown -R postgres "$dir"
 
-sql() { as_postgres psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
-
-sql -v tenants="$tenants" -v statements="$statements" <<'SQL'
-CREATE EXTENSION ffrtmp;
-SELECT count(ffrtmp.create_tenant('bench-' || g, plan => 'enterprise'))
-  FROM generate_series(1, :tenants) g \gset
+bench_tenants "$tenants"
+sql -v statements="$statements" <<'SQL'
 CREATE SCHEMA bench;
 -- The columns, types and defaults (identity included) of ffrtmp_data.jobs,
 -- and its primary key.
@@ -79,20 +66,6 @@ CREATE EXTENSION pg_stat_statements;
 \endif
 SQL
 
-run() {  # run WORKLOAD: prints its tps, or fails with pgbench's output
-  local out
-  if ! out=$(as_postgres pgbench -h "$dir" -p "$port" -U postgres -n -M "$mode" \
-      -c "$clients" -j "$threads" -T "$duration" -f "$dir/$1.sql" postgres 2>&1) \
-      || ! grep -q '^tps = ' <<<"$out"; then
-    echo "pgbench failed on $1:" >&2
-    echo "$out" >&2
-    return 1
-  fi
-  awk '/^tps = / {printf "%.0f\n", $3}' <<<"$out"
-}
-
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -n |
-  awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
 workloads=(plain_insert submit_job insert_notify submit_one_tenant)
@@ -102,12 +75,11 @@ echo "pgbench: $clients clients, $threads threads, ${duration}s per run, $rounds
 for round in $(seq 1 "$rounds"); do
   sql -c "VACUUM (ANALYZE)"
   line="round $round:"
-  n=${#workloads[@]}
-  for i in $(seq 0 $((n - 1))); do
-    w=${workloads[$(( (i + round - 1) % n ))]}
+  for w in $(rotated "$round" "${workloads[@]}"); do
     sql -c "CHECKPOINT"                 # every run starts with clean buffers
     if [ "$statements" = 1 ]; then sql -c "SELECT pg_stat_statements_reset()" >/dev/null; fi
     t=$(run "$w")
+    t=$(printf %.0f "$t")
     tps[$w]="${tps[$w]:-} $t"
     line="$line  $w $t"
     if [ "$statements" = 1 ] && [ "$round" = "$rounds" ]; then

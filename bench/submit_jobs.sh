@@ -21,6 +21,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/scripts/lib.sh"
+. "$repo/bench/lib.sh"
 
 rounds=${ROUNDS:-3}
 duration=${DURATION:-10}
@@ -29,17 +30,7 @@ threads=${THREADS:-2}
 tenants=${TENANTS:-10}
 port=${PORT:-5499}
 
-if [ "${BUILD:-1}" = 1 ]; then
-  echo "building and installing the extension..."
-  build_and_install "$repo"
-fi
-
-dir=$(mktemp -d /tmp/ffrtmp-bench.XXXXXX)
-cleanup() { stop_cluster "$dir"; rm -rf "$dir"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-start_cluster "$dir" "$port"
+bench_cluster "$port"
 
 # The pgbench scripts: one job per transaction, or one batch of N jobs (the
 # same job as the single call, written out as JSON in the script, as a client
@@ -58,27 +49,8 @@ batch_script 100 >"$dir/batch100.sql"
 batch_script 1000 >"$dir/batch1000.sql"
 chown -R postgres "$dir"
 
-sql() { as_postgres psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
-sql -v tenants="$tenants" <<'SQL'
-CREATE EXTENSION ffrtmp;
-SELECT count(ffrtmp.create_tenant('bench-' || g, plan => 'enterprise'))
-  FROM generate_series(1, :tenants) g \gset
-SQL
+bench_tenants "$tenants"
 
-run() {  # run WORKLOAD: prints its transactions per second
-  local out
-  if ! out=$(as_postgres pgbench -h "$dir" -p "$port" -U postgres -n -M simple \
-      -c "$clients" -j "$threads" -T "$duration" -f "$dir/$1.sql" postgres 2>&1) \
-      || ! grep -q '^tps = ' <<<"$out"; then
-    echo "pgbench failed on $1:" >&2
-    echo "$out" >&2
-    return 1
-  fi
-  awk '/^tps = / {printf "%.2f\n", $3}' <<<"$out"
-}
-
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -n |
-  awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", a / b}'; }
 
 workloads=(single batch100 batch1000)
@@ -88,9 +60,7 @@ echo "pgbench: $clients clients, $threads threads, ${duration}s per run, $rounds
 for round in $(seq 1 "$rounds"); do
   sql -c "VACUUM (ANALYZE)"
   line="round $round (jobs/s):"
-  n=${#workloads[@]}
-  for i in $(seq 0 $((n - 1))); do
-    w=${workloads[$(( (i + round - 1) % n ))]}
+  for w in $(rotated "$round" "${workloads[@]}"); do
     sql -c "CHECKPOINT"
     tps=$(run "$w")
     j=$(awk -v t="$tps" -v n="${size[$w]}" 'BEGIN {printf "%.0f", t * n}')

@@ -22,6 +22,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Runs one of this file's calls.  Each one passes the node's id and session
+ * token, the fence that lets only the node holding an attempt touch it: a
+ * call about the node sends ($1 node, $2 token); a call about an attempt
+ * (job_id not 0) sends ($1 job, $2 attempt, $3 node, $4 token), then
+ * $5 = json unless it is NULL.  When the session is not ready nothing is
+ * sent and the answer is CALL_LOST, which every caller treats alike: the
+ * main loop repeats the call at its next pass.
+ */
+static CallResult
+node_call(NodeSession *s, Link link, const char *what, const char *sql,
+		  int64_t job_id, int attempt, const char *json, PGresult **res)
+{
+	char		id[24];
+	char		attempt_text[16];
+	char		node[24];
+	const char *values[5];
+	int			n = 0;
+
+	if (!s->ready)
+		return CALL_LOST;
+	if (job_id != 0)
+	{
+		snprintf(id, sizeof(id), "%" PRId64, job_id);
+		snprintf(attempt_text, sizeof(attempt_text), "%d", attempt);
+		values[n++] = id;
+		values[n++] = attempt_text;
+	}
+	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
+	values[n++] = node;
+	values[n++] = s->token;
+	if (json != NULL)
+		values[n++] = json;
+	return session_call(s, link, what, sql, n, values, res);
+}
+
 int
 node_session_fetch_assigned(NodeSession *s, AssignedJob **jobs, int *njobs)
 {
@@ -29,28 +65,17 @@ node_session_fetch_assigned(NodeSession *s, AssignedJob **jobs, int *njobs)
 		"SELECT id, attempt, tenant_id, input_url, output_url, params, cpu_cores, gpus,"
 		"       extract(epoch FROM timeout)"
 		"  FROM ffrtmp.fetch_assigned($1::bigint, $2)";
-	char		node[24];
-	const char *values[2];
 	PGresult   *res;
+	CallResult	rc;
 	int			n;
 
 	*jobs = NULL;
 	*njobs = 0;
-	if (!s->ready)
+	rc = node_call(s, LINK_JOB, "fetch_assigned", sql, 0, 0, NULL, &res);
+	if (rc == CALL_REFUSED)
+		worker_log(WLOG_WARNING, "could not fetch assigned jobs: %s (SQLSTATE %s)", s->error, s->sqlstate);
+	if (rc != CALL_OK)
 		return -1;
-	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
-	values[0] = node;
-	values[1] = s->token;
-	switch (session_call(s, LINK_JOB, "fetch_assigned", sql, 2, values, &res))
-	{
-		case CALL_LOST:
-			return -1;
-		case CALL_REFUSED:
-			worker_log(WLOG_WARNING, "could not fetch assigned jobs: %s (SQLSTATE %s)", s->error, s->sqlstate);
-			return -1;
-		case CALL_OK:
-			break;
-	}
 	n = PQntuples(res);
 	if (n > 0 && (*jobs = calloc(n, sizeof(AssignedJob))) == NULL)
 	{
@@ -97,24 +122,11 @@ node_session_start_job(NodeSession *s, const AssignedJob *job)
 {
 	static const char *const sql =
 		"SELECT state FROM ffrtmp.start_job($1::bigint, $2::integer, $3::bigint, $4)";
-	char		id[24];
-	char		attempt[16];
-	char		node[24];
-	const char *values[4];
 	CallResult	rc;
 
-	if (!s->ready)
-		return -1;
-	snprintf(id, sizeof(id), "%" PRId64, job->id);
-	snprintf(attempt, sizeof(attempt), "%d", job->attempt);
-	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
-	values[0] = id;
-	values[1] = attempt;
-	values[2] = node;
-	values[3] = s->token;
 	/* Once started, the job must be in the heartbeats even before the answer arrives. */
 	s->in_flight_job = job->id;
-	rc = session_call(s, LINK_JOB, "start_job", sql, 4, values, NULL);
+	rc = node_call(s, LINK_JOB, "start_job", sql, job->id, job->attempt, NULL, NULL);
 	s->in_flight_job = 0;
 	switch (rc)
 	{
@@ -136,24 +148,10 @@ node_session_report_progress(NodeSession *s, int64_t job_id, int attempt, const 
 {
 	static const char *const sql =
 		"SELECT ffrtmp.report_progress($1::bigint, $2::integer, $3::bigint, $4, $5::jsonb)";
-	char		id[24];
-	char		attempt_text[16];
-	char		node[24];
-	const char *values[5];
 	PGresult   *res;
 	int			go_on;
 
-	if (!s->ready)
-		return -1;
-	snprintf(id, sizeof(id), "%" PRId64, job_id);
-	snprintf(attempt_text, sizeof(attempt_text), "%d", attempt);
-	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
-	values[0] = id;
-	values[1] = attempt_text;
-	values[2] = node;
-	values[3] = s->token;
-	values[4] = progress_json;
-	switch (session_call(s, LINK_JOB, "report_progress", sql, 5, values, &res))
+	switch (node_call(s, LINK_JOB, "report_progress", sql, job_id, attempt, progress_json, &res))
 	{
 		case CALL_LOST:
 			return -1;
@@ -177,22 +175,7 @@ node_session_append_log(NodeSession *s, int64_t job_id, int attempt, const char 
 {
 	static const char *const sql =
 		"SELECT ffrtmp.append_job_log($1::bigint, $2::integer, $3::bigint, $4, $5::jsonb)";
-	char		id[24];
-	char		attempt_text[16];
-	char		node[24];
-	const char *values[5];
-
-	if (!s->ready)
-		return -1;
-	snprintf(id, sizeof(id), "%" PRId64, job_id);
-	snprintf(attempt_text, sizeof(attempt_text), "%d", attempt);
-	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
-	values[0] = id;
-	values[1] = attempt_text;
-	values[2] = node;
-	values[3] = s->token;
-	values[4] = lines_json;
-	switch (session_call(s, LINK_JOB, "append_job_log", sql, 5, values, NULL))
+	switch (node_call(s, LINK_JOB, "append_job_log", sql, job_id, attempt, lines_json, NULL))
 	{
 		case CALL_LOST:
 			return -1;
@@ -220,28 +203,17 @@ node_session_attempts(NodeSession *s, NodeAttempt **attempts, int *nattempts)
 {
 	static const char *const sql =
 		"SELECT job_id, attempt, state = '" JOB_PAUSED "' FROM ffrtmp.node_attempts($1::bigint, $2)";
-	char		node[24];
-	const char *values[2];
 	PGresult   *res;
+	CallResult	rc;
 	int			n;
 
 	*attempts = NULL;
 	*nattempts = 0;
-	if (!s->ready)
+	rc = node_call(s, LINK_CONTROL, "node_attempts", sql, 0, 0, NULL, &res);
+	if (rc == CALL_REFUSED)
+		worker_log(WLOG_WARNING, "could not read this node's attempts: %s (SQLSTATE %s)", s->error, s->sqlstate);
+	if (rc != CALL_OK)
 		return -1;
-	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
-	values[0] = node;
-	values[1] = s->token;
-	switch (session_call(s, LINK_CONTROL, "node_attempts", sql, 2, values, &res))
-	{
-		case CALL_LOST:
-			return -1;
-		case CALL_REFUSED:
-			worker_log(WLOG_WARNING, "could not read this node's attempts: %s (SQLSTATE %s)", s->error, s->sqlstate);
-			return -1;
-		case CALL_OK:
-			break;
-	}
 	n = PQntuples(res);
 	if (n > 0 && (*attempts = calloc(n, sizeof(NodeAttempt))) == NULL)
 	{

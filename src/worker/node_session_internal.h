@@ -8,8 +8,10 @@
  *   node_call.c     running one statement on either connection, and what a
  *                   lost connection (reconnect with backoff) or an error
  *                   that waiting cannot fix (give up) does to the session
- *   node_jobs.c     the calls about one job: fetch_assigned, start_job,
- *                   report_progress
+ *   node_jobs.c     the calls about jobs but their end: fetch_assigned,
+ *                   start_job, report_progress, append_job_log and
+ *                   node_attempts, through one helper that sends the
+ *                   node's id and session token
  *   node_finish.c   finish_job, and the finishes kept until delivered
  *
  * Invariants the pieces rely on:
