@@ -1,0 +1,79 @@
+/*
+ * invitations.c: ffrtmp.accept_invitation(token), the way in for someone who
+ * is not a caller yet (sql/api/24_invitations.sql has the rest).
+ *
+ * The invitee has no tenant: its role may be mapped to none, or to another
+ * tenant.  So while the call runs, the invitation's tenant is the caller's,
+ * the first source of tenant_context.c's answer, and row-level security lets
+ * the body read the invitation and write the user there and nowhere else.
+ * The tenant comes from the row whose token hash matches; whatever is wrong
+ * with the token, the body runs all the same (for an unknown token, in the
+ * default tenant, where no row matches either) and raises its one error.
+ */
+#include "ffrtmp.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/fmgroids.h"
+
+/* Longer than any token: hashed as the empty string, which matches none. */
+#define TOKEN_MAX_BYTES 128
+
+static bool accepting;
+static pg_uuid_t accepting_tenant;
+
+/* For tenant_context.c: the tenant of the invitation being accepted, if any. */
+bool
+ffrtmp_invitation_tenant(pg_uuid_t *tenant)
+{
+	if (!accepting)
+		return false;
+	*tenant = accepting_tenant;
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(ffrtmp_accept_invitation);
+Datum
+ffrtmp_accept_invitation(PG_FUNCTION_ARGS)
+{
+	static KeptQuery accept = {
+		.sql = "SELECT * FROM ffrtmp_data.accept_invitation($1, $2)",
+		.nargs = 2, .argtypes = {BYTEAOID, TEXTOID},
+	};
+	static const char *const columns[] = {"tenant_id"};
+	text	   *token = PG_ARGISNULL(0) ? cstring_to_text("") : PG_GETARG_TEXT_PP(0);
+	Datum		args[2];
+	char		nulls[2] = {' ', PG_ARGISNULL(1) ? 'n' : ' '};
+	Datum		tenant;
+	bool		tenant_null;
+	volatile Datum result = (Datum) 0;
+
+	if (VARSIZE_ANY_EXHDR(token) > TOKEN_MAX_BYTES)
+		token = cstring_to_text("");
+	/* text and bytea share their layout: the hash of the token's bytes, as sha256() in SQL. */
+	args[0] = DirectFunctionCall1(sha256_bytea, PointerGetDatum(token));
+	args[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	if (ffrtmp_lookup_row("invitations", "invitations_token_sha256_key", "token_sha256", F_BYTEAEQ, args[0],
+						  1, columns, &tenant, &tenant_null))
+		accepting_tenant = *DatumGetUUIDP(tenant);
+	else
+		accepting_tenant = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(FFRTMP_DEFAULT_TENANT)));
+
+	accepting = true;
+	ffrtmp_context_reset();
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		ffrtmp_run(&accept, args, nulls);
+		result = ffrtmp_return_row(fcinfo);
+	}
+	PG_FINALLY();
+	{
+		accepting = false;
+		ffrtmp_context_reset();
+	}
+	PG_END_TRY();
+	PG_RETURN_DATUM(result);
+}
