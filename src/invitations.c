@@ -17,7 +17,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/fmgroids.h"
 
-/* Longer than any token: hashed as the empty string, which matches none. */
+/* Longer than any token: refused before any work, whatever it is (as authenticate does). */
 #define TOKEN_MAX_BYTES 128
 
 static bool accepting;
@@ -50,7 +50,10 @@ ffrtmp_accept_invitation(PG_FUNCTION_ARGS)
 	volatile Datum result = (Datum) 0;
 
 	if (VARSIZE_ANY_EXHDR(token) > TOKEN_MAX_BYTES)
-		token = cstring_to_text("");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("token must be at most %d bytes", TOKEN_MAX_BYTES),
+				 errhint("Give the token as invite_user returned it.")));
 	/* text and bytea share their layout: the hash of the token's bytes, as sha256() in SQL. */
 	args[0] = DirectFunctionCall1(sha256_bytea, PointerGetDatum(token));
 	args[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);

@@ -143,7 +143,7 @@ RETURNS ffrtmp.users
     AS 'MODULE_PATHNAME', 'ffrtmp_accept_invitation'
     LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ffrtmp.accept_invitation(text, text) IS
-    'Turns an invitation''s token into a user: creates it active, in the invitation''s tenant, with its role and e-mail and display_name (at most 200 bytes), and returns it. Needs no permission (the token is the credential); works once. An unknown, malformed, used, revoked or expired token, or one of a tenant not active, is the same error 28000 "invalid invitation token"; a user with the e-mail already in the tenant is 23505.';
+    'Turns an invitation''s token into a user: creates it active, in the invitation''s tenant, with its role and e-mail and display_name (at most 200 bytes), and returns it. Needs no permission (the token is the credential); works once. An unknown, malformed, used, revoked or expired token, or one of a tenant not active, is the same error 28000 "invalid invitation token" (a value over 128 bytes, longer than any token, is 22023); a user with the e-mail already in the tenant is 23505.';
 ALTER FUNCTION ffrtmp.accept_invitation(text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.accept_invitation(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.accept_invitation(text, text) TO PUBLIC;
