@@ -8,7 +8,8 @@
  * the body read the invitation and write the user there and nowhere else.
  * The tenant comes from the row whose token hash matches; whatever is wrong
  * with the token, the body runs all the same (for an unknown token, in the
- * default tenant, where no row matches either) and raises its one error.
+ * default tenant, where no row matches either) and raises its one error,
+ * which the refusal queue notes as a failed authentication.
  */
 #include "ffrtmp.h"
 
@@ -72,11 +73,17 @@ ffrtmp_accept_invitation(PG_FUNCTION_ARGS)
 		ffrtmp_run(&accept, args, nulls);
 		result = ffrtmp_return_row(fcinfo);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		accepting = false;
 		ffrtmp_context_reset();
+		/* A token guessed or replayed: noted, rate-limited, like a failed authenticate. */
+		if (geterrcode() == ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION)
+			ffrtmp_audit_refusal("invitation.accept", "invitation token", "auth_failed");
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	accepting = false;
+	ffrtmp_context_reset();
 	PG_RETURN_DATUM(result);
 }

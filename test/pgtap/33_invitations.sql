@@ -2,7 +2,7 @@
 -- token alone (from a role mapped to no tenant, or to another), once; every
 -- unusable token is the same error; the bounds and the audit rows.
 BEGIN;
-SELECT plan(41);
+SELECT plan(42);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('inv-a', plan => 'pro');
@@ -88,8 +88,15 @@ SELECT is((SELECT count(DISTINCT pg_temp.try_as('tap_i_nobody', format('SELECT f
           1::bigint, 'used, expired, revoked, wrong, unknown, malformed, empty, long and NULL tokens: one and the same error');
 SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', repeat('x', 129))), '22023',
           'a value longer than any token is refused as too long, before any work (like authenticate''s bound)');
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
+SET ffrtmp.audit_refusals_per_minute = 100000;
 SELECT is(pg_temp.try_as('tap_i_nobody', $$SELECT ffrtmp.accept_invitation('nope')$$), '28000 invalid invitation token',
           'and that error is 28000 "invalid invitation token"');
+RESET ffrtmp.audit_refusals_per_minute;
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
+SELECT is((SELECT db_role || ' ' || outcome FROM ffrtmp_data.audit_log
+            WHERE action = 'invitation.accept' AND outcome = 'auth_failed' ORDER BY id DESC LIMIT 1),
+          'tap_i_nobody auth_failed', 'a failed acceptance is logged as auth_failed through the rate-limited refusal queue');
 
 -- 3. Who may invite what, where.
 SELECT is(pg_temp.state_as('tap_i_viewer_a', $$SELECT ffrtmp.invite_user('x@a.example', 'viewer')$$), '42501', 'a viewer cannot invite');
