@@ -14,6 +14,8 @@
 #include "ffrtmp.h"
 
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/fmgroids.h"
@@ -49,6 +51,8 @@ ffrtmp_accept_invitation(PG_FUNCTION_ARGS)
 	Datum		tenant;
 	bool		tenant_null;
 	volatile Datum result = (Datum) 0;
+	Oid			save_user;
+	int			save_sec;
 
 	if (VARSIZE_ANY_EXHDR(token) > TOKEN_MAX_BYTES)
 		ereport(ERROR,
@@ -64,10 +68,18 @@ ffrtmp_accept_invitation(PG_FUNCTION_ARGS)
 	else
 		accepting_tenant = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(FFRTMP_DEFAULT_TENANT)));
 
+	/*
+	 * The body runs as the tables' owner, for this one call: accept_invitation
+	 * is open to every role (whoever holds a token may use it), and so is no
+	 * SECURITY DEFINER function, as authenticate is not.
+	 */
+	GetUserIdAndSecContext(&save_user, &save_sec);
 	accepting = true;
 	ffrtmp_context_reset();
 	PG_TRY();
 	{
+		SetUserIdAndSecContext(get_role_oid("ffrtmp_owner", false),
+							   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		ffrtmp_run(&accept, args, nulls);
@@ -75,6 +87,7 @@ ffrtmp_accept_invitation(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
+		SetUserIdAndSecContext(save_user, save_sec);
 		accepting = false;
 		ffrtmp_context_reset();
 		/* A token guessed or replayed: noted, rate-limited, like a failed authenticate. */
@@ -83,6 +96,7 @@ ffrtmp_accept_invitation(PG_FUNCTION_ARGS)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	SetUserIdAndSecContext(save_user, save_sec);
 	accepting = false;
 	ffrtmp_context_reset();
 	PG_RETURN_DATUM(result);

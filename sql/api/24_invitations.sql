@@ -141,7 +141,7 @@ REVOKE ALL ON FUNCTION ffrtmp_data.accept_invitation(bytea, text) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION ffrtmp.accept_invitation(token text, display_name text DEFAULT NULL)
 RETURNS ffrtmp.users
     AS 'MODULE_PATHNAME', 'ffrtmp_accept_invitation'
-    LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ffrtmp.accept_invitation(text, text) IS
     'Turns an invitation''s token into a user: creates it active, in the invitation''s tenant, with its role and e-mail and display_name (at most 200 bytes), and returns it. Needs no permission (the token is the credential); works once. An unknown, malformed, used, revoked or expired token, or one of a tenant not active, is the same error 28000 "invalid invitation token" (a value over 128 bytes, longer than any token, is 22023); a user with the e-mail already in the tenant is 23505.';
 ALTER FUNCTION ffrtmp.accept_invitation(text, text) OWNER TO ffrtmp_owner;

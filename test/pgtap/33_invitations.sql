@@ -2,7 +2,7 @@
 -- token alone (from a role mapped to no tenant, or to another), once; every
 -- unusable token is the same error; the bounds and the audit rows.
 BEGIN;
-SELECT plan(42);
+SELECT plan(43);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('inv-a', plan => 'pro');
@@ -58,7 +58,9 @@ SELECT is((SELECT count(*) FROM ffrtmp_data.invitations i WHERE row_to_json(i)::
 SET ROLE tap_i_nobody;
 SELECT id AS user1, tenant, email, role, status, display_name
   FROM ffrtmp.accept_invitation(:'tok1', display_name => 'New Person') \gset
+SELECT current_user AS after_accept \gset
 RESET ROLE;
+SELECT is(:'after_accept'::text, 'tap_i_nobody', 'accepting runs as the owner for the call only: the caller is itself again after it');
 SELECT is(:'tenant' || '/' || :'email' || '/' || :'role' || '/' || :'status' || '/' || :'display_name',
           'inv-a/new.person@example.com/operator/active/New Person',
           'a role acting for no tenant accepts: an active user of the invitation''s tenant, role and e-mail');
