@@ -95,6 +95,9 @@ extern void ffrtmp_api_keys_init(void);
 extern bool ffrtmp_key_tenant(pg_uuid_t *tenant);
 extern bool ffrtmp_key_allows(const char *permission);
 extern const char *ffrtmp_key_id(void);
+
+/* invitations.c: the invitation being accepted, a source of the tenant context */
+extern bool ffrtmp_invitation_tenant(pg_uuid_t *tenant);
 /* tenant_timeouts.c: statement and idle-transaction caps for tenant principals */
 extern void ffrtmp_timeouts_init(void);
 

@@ -10,6 +10,8 @@
  * set_config.
  *
  * The tenant is decided, in order, by:
+ *   0. while ffrtmp.accept_invitation() runs (invitations.c), the
+ *      invitation's tenant, never an administrator;
  *   1. an API key authenticated in this transaction (api_keys.c): its
  *      tenant, never an administrator, whoever the session's role is;
  *   2. PostgREST claims, trusted only from the authenticator role (likewise);
@@ -357,7 +359,7 @@ current_caller(void)
 	resolved.valid = true;
 	resolved.key = key;
 	resolved.has_user = false;
-	if (ffrtmp_key_tenant(&resolved.tenant))
+	if (ffrtmp_invitation_tenant(&resolved.tenant) || ffrtmp_key_tenant(&resolved.tenant))
 	{
 		resolved.is_admin = false;
 		caller = resolved;

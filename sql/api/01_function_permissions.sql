@@ -42,6 +42,9 @@ INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
     ('create_user', 'users.manage'), ('get_user', 'users.manage'), ('list_users', 'users.manage'),
     ('update_user', 'users.manage'), ('disable_user', 'users.manage'), ('delete_user', 'users.manage'),
     ('restore_user', 'users.manage'),
+    -- Invitations; the token is accept_invitation's credential, so it needs none.
+    ('invite_user', 'users.manage'), ('list_invitations', 'users.manage'), ('revoke_invitation', 'users.manage'),
+    ('accept_invitation', NULL),
     -- Database roles are shared by every tenant: platform administrators map them.
     ('map_user_role', 'tenants.manage'),
     -- Jobs.

@@ -21,6 +21,7 @@ SELECT ffrtmp.create_tenant('bnd', plan => 'pro');
 SELECT ffrtmp.create_tenant('bnd-other', plan => 'pro');
 SELECT ffrtmp.add_tenant_role('bnd', 'bnd_user');
 SELECT id AS bnd_member FROM ffrtmp.create_user('member@bnd.example', 'viewer', tenant => 'bnd') \gset
+SELECT token AS binvite FROM ffrtmp.invite_user('invitee@bnd.example', 'viewer', tenant => 'bnd') \gset
 
 -- A node of bnd with two jobs: one assigned (for start_job), one running.
 SET ROLE bnd_user;
@@ -144,7 +145,10 @@ INSERT INTO base VALUES
     ('create_api_key', 'name', $$'bnd-key-2'$$), ('create_api_key', 'scopes', $${jobs.view}$$),
     ('create_api_key', 'tenant', $$'bnd'$$), ('list_api_keys', 'tenant', $$'bnd'$$),
     ('revoke_api_key', 'key_id', quote_literal(:'bkey')), ('rotate_api_key', 'key_id', quote_literal(:'bkey')),
-    ('authenticate', 'api_key', quote_literal(:'bkey_full'));
+    ('authenticate', 'api_key', quote_literal(:'bkey_full')),
+    ('invite_user', 'email', $$'new@bnd.example'$$), ('invite_user', 'role', $$'viewer'$$),
+    ('invite_user', 'tenant', $$'bnd'$$), ('list_invitations', 'tenant', $$'bnd'$$),
+    ('accept_invitation', 'token', quote_literal(:'binvite')), ('accept_invitation', 'display_name', $$'Invitee'$$);
 -- JSON values are written bare above; quote them.
 UPDATE base SET val = quote_literal(val) WHERE val LIKE '{%' OR val LIKE '[{%';
 

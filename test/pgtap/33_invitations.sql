@@ -1,0 +1,171 @@
+-- Invitations: a tenant administrator invites, the invitee accepts with the
+-- token alone (from a role mapped to no tenant, or to another), once; every
+-- unusable token is the same error; the bounds and the audit rows.
+BEGIN;
+SELECT plan(43);
+
+\o /dev/null
+SELECT ffrtmp.create_tenant('inv-a', plan => 'pro');
+SELECT ffrtmp.create_tenant('inv-b', plan => 'pro');
+SELECT ffrtmp.create_tenant('inv-s', plan => 'pro');
+SELECT ffrtmp.create_tenant('inv-d', plan => 'pro');
+CREATE ROLE tap_i_admin_a LOGIN;
+CREATE ROLE tap_i_op_a LOGIN;
+CREATE ROLE tap_i_viewer_a LOGIN;
+CREATE ROLE tap_i_admin_b LOGIN;
+-- The invitee: a role that acts for no tenant (PostgREST's anonymous role,
+-- say), which needs only USAGE on the API's schema.
+CREATE ROLE tap_i_nobody LOGIN;
+GRANT USAGE ON SCHEMA ffrtmp TO tap_i_nobody;
+SELECT ffrtmp.map_user_role(id, 'tap_i_admin_a') FROM ffrtmp.create_user('admin@a.example', 'tenant_admin', tenant => 'inv-a');
+SELECT ffrtmp.map_user_role(id, 'tap_i_op_a') FROM ffrtmp.create_user('op@a.example', 'operator', tenant => 'inv-a');
+SELECT ffrtmp.map_user_role(id, 'tap_i_viewer_a') FROM ffrtmp.create_user('viewer@a.example', 'viewer', tenant => 'inv-a');
+SELECT ffrtmp.map_user_role(id, 'tap_i_admin_b') FROM ffrtmp.create_user('admin@b.example', 'tenant_admin', tenant => 'inv-b');
+
+-- SQLSTATE (or 'ok') and message of q run as login; always rolled back.
+CREATE FUNCTION pg_temp.try_as(login text, q text) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+    BEGIN
+        EXECUTE format('SET ROLE %I', login);
+        EXECUTE q;
+        RAISE EXCEPTION USING ERRCODE = 'PTRES';
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE SQLSTATE WHEN 'PTRES' THEN 'ok' ELSE SQLSTATE || ' ' || SQLERRM END;
+    END;
+END
+$fn$;
+GRANT EXECUTE ON FUNCTION pg_temp.try_as(text, text) TO PUBLIC;
+CREATE FUNCTION pg_temp.state_as(login text, q text) RETURNS text LANGUAGE sql AS
+$$ SELECT split_part(pg_temp.try_as(login, q), ' ', 1) $$;
+GRANT EXECUTE ON FUNCTION pg_temp.state_as(text, text) TO PUBLIC;
+\o
+
+-- 1. Invite, list, accept.
+SET ROLE tap_i_admin_a;
+SELECT invitation_id AS inv1, token AS tok1, expires_at AS exp1
+  FROM ffrtmp.invite_user(' New.Person@Example.COM ', 'operator') \gset
+SELECT matches(:'tok1'::text, '^ffrtmp_invite_[0-9a-f]{48}$', 'the token is ffrtmp_invite_ and 192 random bits in hex');
+SELECT cmp_ok(:'exp1'::timestamptz, '=', now() + interval '7 days', 'it expires in 7 days by default');
+SELECT results_eq($$SELECT tenant, email, role, status FROM ffrtmp.list_invitations()$$,
+                  $$VALUES ('inv-a'::text, 'new.person@example.com'::text, 'operator'::text, 'pending'::text)$$,
+                  'the inviter lists it pending, the e-mail normalised as create_user does');
+RESET ROLE;
+SELECT is((SELECT token_sha256 FROM ffrtmp_data.invitations WHERE id = :'inv1'), sha256(convert_to(:'tok1', 'UTF8')),
+          'only the SHA-256 of the token is stored');
+SELECT is((SELECT count(*) FROM ffrtmp_data.invitations i WHERE row_to_json(i)::text LIKE '%' || split_part(:'tok1', '_', 3) || '%'),
+          0::bigint, 'and the token itself is nowhere in the row');
+
+SET ROLE tap_i_nobody;
+SELECT id AS user1, tenant, email, role, status, display_name
+  FROM ffrtmp.accept_invitation(:'tok1', display_name => 'New Person') \gset
+SELECT current_user AS after_accept \gset
+RESET ROLE;
+SELECT is(:'after_accept'::text, 'tap_i_nobody', 'accepting runs as the owner for the call only: the caller is itself again after it');
+SELECT is(:'tenant' || '/' || :'email' || '/' || :'role' || '/' || :'status' || '/' || :'display_name',
+          'inv-a/new.person@example.com/operator/active/New Person',
+          'a role acting for no tenant accepts: an active user of the invitation''s tenant, role and e-mail');
+SELECT is((SELECT status || ' ' || accepted_user FROM ffrtmp.list_invitations('inv-a') WHERE id = :'inv1'),
+          'accepted ' || :'user1', 'the invitation shows accepted, with the user it made');
+SELECT is((SELECT created_by FROM ffrtmp_data.users WHERE id = :'user1'), 'tap_i_admin_a', 'the user was created by the inviter');
+
+-- 2. Single use, and one error for every token that cannot be used.
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'tok1')), '28000',
+          'a token works once: reuse is 28000');
+SET ROLE tap_i_admin_a;
+SELECT token AS tok_exp, invitation_id AS inv_exp FROM ffrtmp.invite_user('late@a.example', 'viewer', expires_in => '1 minute') \gset
+SELECT token AS tok_rev, invitation_id AS inv_rev FROM ffrtmp.invite_user('withdrawn@a.example', 'viewer') \gset
+SELECT is((ffrtmp.revoke_invitation(:'inv_rev')).status, 'revoked', 'revoke_invitation withdraws it');
+SELECT is((ffrtmp.revoke_invitation(:'inv_rev')).status, 'revoked', 'revoking again changes nothing');
+SELECT throws_ok(format('SELECT ffrtmp.revoke_invitation(%L)', :'inv1'), 'PT409', NULL, 'an accepted invitation cannot be revoked');
+RESET ROLE;
+UPDATE ffrtmp_data.invitations SET created_at = created_at - interval '2 minutes', expires_at = now() - interval '1 minute'
+ WHERE id = :'inv_exp';
+SELECT is((SELECT status FROM ffrtmp.list_invitations('inv-a') WHERE id = :'inv_exp'), 'expired', 'a lapsed invitation lists as expired');
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'tok_exp')), '28000', 'an expired token is 28000');
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'tok_rev')), '28000', 'a revoked token is 28000');
+SELECT is((SELECT count(DISTINCT pg_temp.try_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', t)))
+             FROM unnest(ARRAY[:'tok1', :'tok_exp', :'tok_rev',
+                               left(:'tok1', -1) || CASE right(:'tok1', 1) WHEN '0' THEN '1' ELSE '0' END,
+                               'ffrtmp_invite_' || repeat('0', 48), 'not a token', '', repeat('x', 128), NULL]) t),
+          1::bigint, 'used, expired, revoked, wrong, unknown, malformed, empty, long and NULL tokens: one and the same error');
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', repeat('x', 129))), '22023',
+          'a value longer than any token is refused as too long, before any work (like authenticate''s bound)');
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
+SET ffrtmp.audit_refusals_per_minute = 100000;
+SELECT is(pg_temp.try_as('tap_i_nobody', $$SELECT ffrtmp.accept_invitation('nope')$$), '28000 invalid invitation token',
+          'and that error is 28000 "invalid invitation token"');
+RESET ffrtmp.audit_refusals_per_minute;
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
+SELECT is((SELECT db_role || ' ' || outcome FROM ffrtmp_data.audit_log
+            WHERE action = 'invitation.accept' AND outcome = 'auth_failed' ORDER BY id DESC LIMIT 1),
+          'tap_i_nobody auth_failed', 'a failed acceptance is logged as auth_failed through the rate-limited refusal queue');
+
+-- 3. Who may invite what, where.
+SELECT is(pg_temp.state_as('tap_i_viewer_a', $$SELECT ffrtmp.invite_user('x@a.example', 'viewer')$$), '42501', 'a viewer cannot invite');
+SELECT is(pg_temp.state_as('tap_i_op_a', $$SELECT ffrtmp.invite_user('x@a.example', 'viewer')$$), '42501', 'an operator cannot invite');
+SELECT is(pg_temp.state_as('tap_i_op_a', $$SELECT ffrtmp.list_invitations()$$), '42501', 'nor list invitations');
+SELECT is(pg_temp.state_as('tap_i_admin_a', $$SELECT ffrtmp.invite_user('x@a.example', 'superadmin')$$), '42501',
+          'a tenant administrator cannot invite above its own role');
+SELECT is(pg_temp.state_as('tap_i_admin_a', $$SELECT ffrtmp.invite_user('x@a.example', 'tenant_admin')$$), 'ok',
+          'but up to it');
+SELECT is(pg_temp.state_as('tap_i_admin_a', $$SELECT ffrtmp.invite_user('x@b.example', 'viewer', tenant => 'inv-b')$$), '42501',
+          'nor into another tenant');
+SELECT is(pg_temp.state_as('tap_i_admin_b', format('SELECT ffrtmp.revoke_invitation(%L)', :'inv_exp')), 'PT404',
+          'another tenant''s invitation does not exist for a tenant administrator');
+SELECT is(pg_temp.state_as('tap_i_admin_b', $$SELECT ffrtmp.list_invitations('inv-a')$$), '42501', 'nor can it list them');
+SELECT is((SELECT count(*) FROM ffrtmp.list_invitations()), 3::bigint, 'an administrator lists every tenant''s invitations');
+SELECT is(pg_temp.state_as('postgres', $$SELECT ffrtmp.invite_user('root@example.com', 'superadmin')$$), '22023',
+          'nobody invites a superadmin, who belongs to no tenant');
+SELECT is(pg_temp.state_as('postgres', $$SELECT ffrtmp.invite_user('x@a.example', 'viewer')$$), '22023',
+          'an administrator names the tenant');
+
+-- 4. Bounds.
+SELECT is(pg_temp.state_as('tap_i_admin_a', $$SELECT ffrtmp.invite_user('x@a.example', 'viewer', expires_in => '59 seconds')$$), '22023',
+          'expires_in under a minute is refused');
+SELECT is(pg_temp.state_as('tap_i_admin_a', $$SELECT ffrtmp.invite_user('x@a.example', 'viewer', expires_in => '30 days 1 second')$$), '22023',
+          'expires_in over 30 days is refused');
+SELECT is(pg_temp.state_as('tap_i_admin_a', $$SELECT ffrtmp.invite_user('not an address', 'viewer')$$), '22023',
+          'an e-mail that is not one address is refused');
+SET ROLE tap_i_admin_b;
+SELECT count(*) FROM generate_series(1, 100) n, ffrtmp.invite_user('p' || n || '@b.example', 'viewer') \gset
+SELECT throws_ok($$SELECT ffrtmp.invite_user('p101@b.example', 'viewer')$$, 'PT429', NULL, 'at most 100 pending invitations per tenant');
+RESET ROLE;
+
+-- 5. Tenants that are not active, and an e-mail that became a user meanwhile.
+SELECT token AS tok_s FROM ffrtmp.invite_user('s@s.example', 'viewer', tenant => 'inv-s') \gset
+SELECT token AS tok_d FROM ffrtmp.invite_user('d@d.example', 'viewer', tenant => 'inv-d') \gset
+\o /dev/null
+SELECT ffrtmp.update_tenant('inv-s', status => 'suspended');
+SELECT ffrtmp.delete_tenant('inv-d');
+\o
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'tok_s')), '28000',
+          'a suspended tenant''s invitation cannot be accepted');
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'tok_d')), '28000',
+          'nor a deleted tenant''s');
+SET ROLE tap_i_admin_a;
+SELECT token AS tok_c, invitation_id AS inv_c FROM ffrtmp.invite_user('clash@a.example', 'viewer') \gset
+\o /dev/null
+SELECT ffrtmp.create_user('Clash@a.example', 'viewer');
+\o
+RESET ROLE;
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'tok_c')), '23505',
+          'an e-mail already a user of the tenant is 23505');
+SELECT is((SELECT status FROM ffrtmp.list_invitations('inv-a') WHERE id = :'inv_c'), 'pending', 'and the invitation is not used up');
+SET ROLE tap_i_admin_a;
+SELECT token AS tok_b FROM ffrtmp.invite_user('admin@b.example', 'viewer') \gset
+RESET ROLE;
+SELECT is(pg_temp.state_as('tap_i_admin_b', format('SELECT ffrtmp.accept_invitation(%L)', :'tok_b')), 'ok',
+          'a user of another tenant accepts into the invitation''s tenant');
+
+-- 6. The audit log: invite, accept and revoke, never the token.
+SELECT is((SELECT string_agg(DISTINCT action, ',' ORDER BY action) FROM ffrtmp_data.audit_log
+            WHERE target IN ('invitation:' || :'inv1', 'user:' || :'user1', 'invitation:' || :'inv_rev')),
+          'invitation.accept,invitation.create,invitation.revoke', 'invite, accept and revoke write audit rows');
+SELECT is((SELECT tenant_id FROM ffrtmp_data.audit_log WHERE action = 'invitation.accept' AND target = 'user:' || :'user1'),
+          (SELECT id FROM ffrtmp_data.tenants WHERE name = 'inv-a'), 'the accept row is in the invitation''s tenant');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log
+            WHERE action LIKE 'invitation.%' AND change::text LIKE '%' || split_part(:'tok1', '_', 3) || '%'),
+          0::bigint, 'no audit row holds a token');
+
+SELECT * FROM finish();
+ROLLBACK;
