@@ -78,6 +78,8 @@ extern void ffrtmp_api_keys_init(void);
 extern bool ffrtmp_key_tenant(pg_uuid_t *tenant);
 extern bool ffrtmp_key_allows(const char *permission);
 extern const char *ffrtmp_key_id(void);
+extern const char *ffrtmp_key_role(void);
+extern bool ffrtmp_key_user(pg_uuid_t *user);
 /* tenant_timeouts.c: statement and idle-transaction caps for tenant principals */
 extern void ffrtmp_timeouts_init(void);
 

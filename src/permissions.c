@@ -1,11 +1,14 @@
 /*
  * permissions.c: the one permission check (docs/access-control.md).
  *
- * The caller's role is found in the order of the tenant context: a user
+ * The caller's role is found in the order of the tenant context: an API
+ * key authenticated in this transaction (api_keys.c) acts with its user's
+ * role or the service key's role, whoever the session's role is, and its
+ * scopes narrow that role; a user
  * whose db_role is the session's role (refused while disabled); a superuser
  * or member of ffrtmp_admin is superadmin; a role mapped to a tenant with
  * add_tenant_role() and no user is tenant_admin, the power release 0.1 gave
- * it.  (API keys, from ffrtmp.authenticate, come first once they exist.)
+ * it.
  *
  * A role holds a permission when its rank is at least the rank of the
  * lowest role holding it in ffrtmp_data.role_permissions.  Everything is
@@ -103,7 +106,14 @@ caller_role(void)
 	NameData	db_role;
 	CallerRole	result;
 	const char *login = GetUserNameFromId(GetOuterUserId(), false);
+	const char *key_role = ffrtmp_key_role();
 
+	if (key_role)
+	{
+		result.role = pstrdup(key_role);
+		result.who = psprintf("api key %s", ffrtmp_key_id());
+		return result;
+	}
 	if (ffrtmp_caller_admin())
 	{
 		result.role = "superadmin";
@@ -185,20 +195,26 @@ ffrtmp_caller_role(void)
 
 /*
  * The one check: refuses (42501, HTTP 403) a caller whose role does not hold
- * permission, naming both so that the caller knows what to ask for.
+ * permission, naming both so that the caller knows what to ask for, and a
+ * caller whose API key's scopes leave permission out.
  */
 void
 ffrtmp_require_permission(const char *permission)
 {
 	CallerRole	caller = caller_role();
 	char	   *needed = granting_role(permission);
+	bool		role_holds = role_rank(caller.role) >= role_rank(needed);
 
-	if (role_rank(caller.role) >= role_rank(needed))
+	if (role_holds && ffrtmp_key_allows(permission))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied: %s", permission),
+			 role_holds ?
+			 errdetail("You act as %s, whose scopes do not include %s.", caller.who, permission) :
 			 errdetail("You act as %s, whose role %s does not hold %s.", caller.who, caller.role, permission),
+			 role_holds ?
+			 errhint("Use a key whose scopes include %s: ffrtmp.create_api_key(name, scopes => ...).", permission) :
 			 errhint("Ask a tenant administrator for a role holding %s (%s or above).", permission, needed)));
 }
 
@@ -219,9 +235,12 @@ PG_FUNCTION_INFO_V1(ffrtmp_has_permission);
 Datum
 ffrtmp_has_permission(PG_FUNCTION_ARGS)
 {
+	char	   *permission;
+
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	PG_RETURN_BOOL(ffrtmp_role_holds(ffrtmp_caller_role(), text_to_cstring(PG_GETARG_TEXT_PP(0))));
+	permission = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	PG_RETURN_BOOL(ffrtmp_role_holds(ffrtmp_caller_role(), permission) && ffrtmp_key_allows(permission));
 }
 
 PG_FUNCTION_INFO_V1(ffrtmp_caller_role_sql);

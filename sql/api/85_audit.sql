@@ -62,10 +62,12 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.write_audit(action text, target text, ten
                                                    outcome text DEFAULT 'ok', actor text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
-    INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, action, target, outcome, change, request_id)
+    INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, action, target, outcome, change, request_id,
+                                       key_id)
     VALUES (write_audit.tenant, coalesce(write_audit.actor, ffrtmp_data.actor()), write_audit.action,
             left(write_audit.target, 256), write_audit.outcome, coalesce(write_audit.change, '{}'),
-            ffrtmp_data.audit_request_id())
+            ffrtmp_data.audit_request_id(),
+            ffrtmp_data.caller_key_id())
     RETURNING id
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) IS
