@@ -323,6 +323,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     old ffrtmp_data.api_keys;
     new_key record;
+    key_role text;
 BEGIN
     IF rotate_api_key.key_id IS NULL OR rotate_api_key.key_id !~ '^[0-9a-f]{16}$' THEN
         RAISE EXCEPTION 'key_id must be 16 hex digits'
@@ -341,6 +342,10 @@ BEGIN
         RAISE EXCEPTION 'api key % is revoked, expired or already rotated', rotate_api_key.key_id
             USING ERRCODE = 'PT409', HINT = 'Rotate the key that replaced it, or create a new one with ffrtmp.create_api_key().';
     END IF;
+    -- The new key has the old one's powers: only for a caller who could create it.
+    key_role := coalesce(old.role, (SELECT u.role FROM ffrtmp_data.users u WHERE u.id = old.user_id));
+    PERFORM ffrtmp_data.require_rank(key_role);
+    PERFORM ffrtmp_data.check_key_scopes(old.scopes, key_role);
     SELECT * INTO new_key
       FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at, old.user_id, old.role);
     old_expires_at := least(coalesce(old.expires_at, 'infinity'), now() + rotate_api_key.grace);
@@ -356,7 +361,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.rotate_api_key(text, interval) IS
-    'Issues a new key in place of key_id (same tenant, owner, role, name, scopes and expiry) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409.';
+    'Issues a new key in place of key_id (same tenant, owner, role, name, scopes and expiry) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409; a key with more powers than the caller holds (role or scopes) is refused like create_api_key would (42501).';
 ALTER FUNCTION ffrtmp.rotate_api_key(text, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.rotate_api_key(text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.rotate_api_key(text, interval) TO ffrtmp_admin, ffrtmp_tenant;

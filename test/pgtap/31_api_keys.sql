@@ -6,7 +6,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(89);
+SELECT plan(90);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -298,6 +298,8 @@ SELECT throws_ok($$SELECT ffrtmp.create_api_key('wider', scopes => '{jobs.view}'
                  'a key limited to keys.manage cannot make a key with jobs.view');
 SELECT throws_ok($$SELECT ffrtmp.create_api_key('wider', role => 'operator')$$, '42501', NULL,
                  'nor one without scopes');
+SELECT throws_ok(format('SELECT ffrtmp.rotate_api_key(%L)', :'k1'), '42501', NULL,
+                 'nor take a wider key''s powers by rotating it');
 ROLLBACK TO SAVEPOINT s;
 
 -- 13. Audit rows: create, rotate and revoke, never the secret; who acted with which key.
