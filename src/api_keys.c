@@ -6,16 +6,23 @@
  * pg_strong_random), of which only the SHA-256 is stored.  authenticate
  * finds the row by key_id, hashes the secret given and compares the hashes
  * in constant time (common/ct_equal.c); whatever is wrong (malformed key,
- * unknown id, wrong secret, revoked, expired, tenant not active) it hashes
- * and compares all the same and raises the one generic error.
+ * unknown id, wrong secret, revoked, expired, tenant not active, user
+ * disabled or deleted) it hashes and compares all the same and raises the one
+ * generic error, and notes an auth_failed row in the audit log's refusal
+ * queue (audit_refusals.c) that does not say what was wrong either.
+ *
+ * A key is a user's or a tenant service key.  A user's key acts with the
+ * user's role as it is now (read again at every statement, like the key), a
+ * service key with the role stored with it; scopes narrow either
+ * (ffrtmp_key_allows, asked by the permission check).
  *
  * The key authenticated is backend-local state of the current transaction,
  * the first source of tenant_context.c's answer.  It is forgotten at commit
  * and rollback, and at the abort of the subtransaction it was authenticated
  * in (ROLLBACK TO SAVEPOINT undoes it like everything else done there).
  * Each new statement checks the key again with the latest snapshot, so a key
- * revoked or a tenant suspended by another session stops working at once,
- * even in a transaction that authenticated with it earlier.
+ * revoked, a tenant suspended or a user disabled by another session stops
+ * working at once, even in a transaction that authenticated with it earlier.
  */
 #include "ffrtmp.h"
 
@@ -42,12 +49,23 @@ typedef struct AuthenticatedKey
 	bool		active;
 	char		key_id[KEY_ID_BYTES * 2 + 1];
 	pg_uuid_t	tenant;
+	bool		has_user;
+	pg_uuid_t	user;
 	SubTransactionId subxact;	/* the (sub)transaction that authenticated */
 	MemoryContext scopes_cxt;
 	List	   *scopes;			/* of char *; NIL: the owner's permissions */
 } AuthenticatedKey;
 
 static AuthenticatedKey authenticated;
+
+/* Who a key acts as, as its row and its user's row say now. */
+typedef struct KeyOwner
+{
+	pg_uuid_t	tenant;
+	bool		has_user;
+	pg_uuid_t	user;
+	char	   *role;			/* the user's role, or the service key's */
+} KeyOwner;
 
 static void
 forget_key(void)
@@ -103,7 +121,22 @@ failed(void)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 			 errmsg("invalid api key"),
-			 errhint("Give a key as create_api_key or rotate_api_key returned it; it may have been revoked or have expired, or its tenant may not be active.")));
+			 errhint("Give a key as create_api_key or rotate_api_key returned it; it may have been revoked or have expired, or its tenant or user may not be active.")));
+}
+
+/* Whether the key's user may act now (active, not deleted); *role gets its role. */
+static bool
+user_usable(pg_uuid_t *user, char **role)
+{
+	static const char *const columns[] = {"role", "status", "deleted_at"};
+	Datum		values[3];
+	bool		nulls[3];
+
+	if (!ffrtmp_lookup_row("users", "users_pkey", "id", F_UUID_EQ, UUIDPGetDatum(user),
+						   3, columns, values, nulls))
+		return false;
+	*role = TextDatumGetCString(values[0]);
+	return strcmp(TextDatumGetCString(values[1]), "active") == 0 && nulls[2];
 }
 
 /*
@@ -111,16 +144,20 @@ failed(void)
  * hash, or stays as it was when there is no such key.
  */
 static bool
-key_usable(const char *key_id, uint8 *hash, pg_uuid_t *tenant, List **scopes, TimestampTz *last_used,
+key_usable(const char *key_id, uint8 *hash, KeyOwner *owner, List **scopes, TimestampTz *last_used,
 		   bool *ever_used)
 {
-	static const char *const columns[] = {"tenant_id", "secret_sha256", "expires_at", "revoked_at", "scopes"};
+	static const char *const columns[] = {"tenant_id", "secret_sha256", "expires_at", "revoked_at", "scopes",
+	"user_id", "role"};
 	static const char *const use_columns[] = {"last_used_at"};
-	Datum		values[5];
-	bool		nulls[5];
+	Datum		values[7];
+	bool		nulls[7];
 	bool		found;
 	bool		usable;
 	bool		active;
+	pg_uuid_t  *tenant = &owner->tenant;
+	char	   *user_role;
+	bool		user_active;
 
 	/*
 	 * No early return for an unknown id: the tenant's status and the last use
@@ -128,17 +165,30 @@ key_usable(const char *key_id, uint8 *hash, pg_uuid_t *tenant, List **scopes, Ti
 	 * there), so that an unknown id costs what a known one does.
 	 */
 	found = ffrtmp_lookup_row("api_keys", "api_keys_pkey", "key_id", F_TEXTEQ, CStringGetTextDatum(key_id),
-							  5, columns, values, nulls);
+							  7, columns, values, nulls);
+	owner->has_user = false;
+	owner->role = NULL;
 	if (found)
 	{
 		memcpy(hash, VARDATA_ANY(DatumGetByteaPP(values[1])), PG_SHA256_DIGEST_LENGTH);
 		*tenant = *DatumGetUUIDP(values[0]);
+		owner->has_user = !nulls[5];
+		if (owner->has_user)
+			owner->user = *DatumGetUUIDP(values[5]);
+		else
+			owner->role = TextDatumGetCString(values[6]);
 	}
 	else
 		*tenant = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(FFRTMP_DEFAULT_TENANT)));
 	active = strcmp(ffrtmp_tenant_status(tenant), "active") == 0;
 	usable = found && nulls[3] &&
 		(nulls[2] || DatumGetTimestampTz(values[2]) > GetCurrentStatementStartTimestamp()) && active;
+	/* Read for a service key or an unknown id too (a nil id, found nowhere): the same work. */
+	if (!owner->has_user)
+		memset(&owner->user, 0, sizeof owner->user);
+	user_active = user_usable(&owner->user, owner->has_user ? &owner->role : &user_role);
+	if (owner->has_user && !user_active)
+		usable = false;
 	if (scopes)
 	{
 		*scopes = NIL;
@@ -228,7 +278,7 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 	const char *secret;
 	uint8		given[PG_SHA256_DIGEST_LENGTH];
 	uint8		stored[PG_SHA256_DIGEST_LENGTH];
-	pg_uuid_t	tenant;
+	KeyOwner	owner;
 	List	   *scopes;
 	TimestampTz last_used;
 	bool		ever_used;
@@ -254,15 +304,20 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 	/* One path whatever is wrong: an unknown id compares against a hash of zeros. */
 	memset(stored, 0, sizeof stored);
 	split_key(api_key, key_id, &secret);
-	usable = key_usable(key_id, stored, &tenant, &scopes, &last_used, &ever_used);
+	usable = key_usable(key_id, stored, &owner, &scopes, &last_used, &ever_used);
 	sha256(secret, strlen(secret), given);
 	same = ffrtmp_ct_equal(given, stored, sizeof given);
 	if (!(usable & same))
+	{
+		ffrtmp_audit_refusal("api_key.authenticate", "api_key", "auth_failed");
 		failed();
+	}
 
 	authenticated.active = true;
 	strlcpy(authenticated.key_id, key_id, sizeof authenticated.key_id);
-	authenticated.tenant = tenant;
+	authenticated.tenant = owner.tenant;
+	authenticated.has_user = owner.has_user;
+	authenticated.user = owner.user;
 	authenticated.subxact = GetCurrentSubTransactionId();
 	authenticated.scopes_cxt = AllocSetContextCreate(TopMemoryContext, "ffrtmp api key scopes",
 													  ALLOCSET_SMALL_SIZES);
@@ -277,8 +332,21 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 		touch_last_used(key_id);
 
 	result = palloc(sizeof(pg_uuid_t));
-	*result = tenant;
+	*result = owner.tenant;
 	PG_RETURN_UUID_P(result);
+}
+
+/* The authenticated key's owner as it is now; refused once the key may no longer act. */
+static void
+key_owner_now(KeyOwner *owner)
+{
+	uint8		stored[PG_SHA256_DIGEST_LENGTH];
+
+	if (!key_usable(authenticated.key_id, stored, owner, NULL, NULL, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("the api key this transaction authenticated with is no longer valid"),
+				 errhint("It was revoked or has expired, or its tenant or user is no longer active; end the transaction.")));
 }
 
 /*
@@ -288,15 +356,38 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 bool
 ffrtmp_key_tenant(pg_uuid_t *tenant)
 {
-	uint8		stored[PG_SHA256_DIGEST_LENGTH];
+	KeyOwner	owner;
 
 	if (!authenticated.active)
 		return false;
-	if (!key_usable(authenticated.key_id, stored, tenant, NULL, NULL, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("the api key this transaction authenticated with is no longer valid"),
-				 errhint("It was revoked or has expired, or its tenant is no longer active; end the transaction.")));
+	key_owner_now(&owner);
+	*tenant = owner.tenant;
+	return true;
+}
+
+/*
+ * For the permission check: the role the authenticated key acts with (its
+ * user's role as it is now, or the service key's), or NULL when no key is
+ * authenticated.  Checked again like the tenant.
+ */
+const char *
+ffrtmp_key_role(void)
+{
+	KeyOwner	owner;
+
+	if (!authenticated.active)
+		return NULL;
+	key_owner_now(&owner);
+	return owner.role;
+}
+
+/* For audit rows: the authenticated key's user, if it is a user's key. */
+bool
+ffrtmp_key_user(pg_uuid_t *user)
+{
+	if (!authenticated.active || !authenticated.has_user)
+		return false;
+	*user = authenticated.user;
 	return true;
 }
 

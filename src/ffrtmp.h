@@ -95,6 +95,8 @@ extern void ffrtmp_api_keys_init(void);
 extern bool ffrtmp_key_tenant(pg_uuid_t *tenant);
 extern bool ffrtmp_key_allows(const char *permission);
 extern const char *ffrtmp_key_id(void);
+extern const char *ffrtmp_key_role(void);
+extern bool ffrtmp_key_user(pg_uuid_t *user);
 
 /* invitations.c: the invitation being accepted, a source of the tenant context */
 extern bool ffrtmp_invitation_tenant(pg_uuid_t *tenant);

@@ -3,9 +3,12 @@
  *
  * The caller's role is found in the order of the tenant context, which also
  * finds the caller's user (role_user.c) and refuses disabled and deleted
- * ones: a superuser or member of ffrtmp_admin is superadmin; a user acts with
- * its own role; a role mapped to a tenant with add_tenant_role() and no user
- * is tenant_admin, the power release 0.1 gave it.  (API keys, from ffrtmp.authenticate, come first once they exist.)
+ * ones: an API key authenticated in this transaction (api_keys.c) acts with
+ * its user's role or the service key's role, whoever the session's role is,
+ * and its scopes narrow that role; a superuser or member of ffrtmp_admin is
+ * superadmin; a user acts with its own role; a role mapped to a tenant with
+ * add_tenant_role() and no user is tenant_admin, the power release 0.1 gave
+ * it.
  *
  * A role holds a permission when its rank is at least the rank of the
  * lowest role holding it in ffrtmp_data.role_permissions.  Everything is
@@ -30,7 +33,14 @@ caller_role(void)
 	const char *login = GetUserNameFromId(GetOuterUserId(), false);
 	const FfrtmpUser *user;
 	CallerRole	result;
+	const char *key_role = ffrtmp_key_role();
 
+	if (key_role)
+	{
+		result.role = pstrdup(key_role);
+		result.who = psprintf("api key %s", ffrtmp_key_id());
+		return result;
+	}
 	if (ffrtmp_caller_admin())
 	{
 		result.role = "superadmin";
@@ -107,8 +117,8 @@ ffrtmp_caller_role(void)
  * session role's user (directly or through a group), whatever its status
  * (the permission check has refused a disabled one already).  False for a
  * role that is no user's.  An authenticated API key comes first, as in the
- * tenant context: the key acts, not the session's user (a service key is
- * no user's; the key's own user is filled in with user-owned keys).
+ * tenant context: the key acts, with its own user (a service key is no
+ * user's), not the session's.
  */
 bool
 ffrtmp_caller_user_id(pg_uuid_t *user_id)
@@ -116,7 +126,7 @@ ffrtmp_caller_user_id(pg_uuid_t *user_id)
 	const FfrtmpUser *user;
 
 	if (ffrtmp_key_id() != NULL)
-		return false;
+		return ffrtmp_key_user(user_id);
 	user = ffrtmp_caller_user();
 	if (!user)
 		return false;
@@ -126,7 +136,8 @@ ffrtmp_caller_user_id(pg_uuid_t *user_id)
 
 /*
  * The one check: refuses (42501, HTTP 403) a caller whose role does not hold
- * permission, naming both so that the caller knows what to ask for.
+ * permission, naming both so that the caller knows what to ask for, and a
+ * caller whose API key's scopes leave permission out.
  */
 void
 ffrtmp_require_permission(const char *permission)
@@ -144,8 +155,9 @@ ffrtmp_require_permission_for(const char *permission, const char *function)
 {
 	CallerRole	caller = caller_role();
 	char	   *needed = granting_role(permission);
+	bool		role_holds = ffrtmp_role_rank(caller.role) >= ffrtmp_role_rank(needed);
 
-	if (ffrtmp_role_rank(caller.role) >= ffrtmp_role_rank(needed))
+	if (role_holds && ffrtmp_key_allows(permission))
 		return;
 	ffrtmp_audit_refusal("permission.denied",
 						 function ? psprintf("%s for ffrtmp.%s", permission, function) : permission,
@@ -153,7 +165,11 @@ ffrtmp_require_permission_for(const char *permission, const char *function)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied: %s", permission),
+			 role_holds ?
+			 errdetail("You act as %s, whose scopes do not include %s.", caller.who, permission) :
 			 errdetail("You act as %s, whose role %s does not hold %s.", caller.who, caller.role, permission),
+			 role_holds ?
+			 errhint("Use a key whose scopes include %s: ffrtmp.create_api_key(name, scopes => ...).", permission) :
 			 errhint("Ask a tenant administrator for a role holding %s (%s or above).", permission, needed)));
 }
 
@@ -174,9 +190,12 @@ PG_FUNCTION_INFO_V1(ffrtmp_has_permission);
 Datum
 ffrtmp_has_permission(PG_FUNCTION_ARGS)
 {
+	char	   *permission;
+
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	PG_RETURN_BOOL(ffrtmp_role_holds(ffrtmp_caller_role(), text_to_cstring(PG_GETARG_TEXT_PP(0))));
+	permission = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	PG_RETURN_BOOL(ffrtmp_role_holds(ffrtmp_caller_role(), permission) && ffrtmp_key_allows(permission));
 }
 
 PG_FUNCTION_INFO_V1(ffrtmp_caller_role_sql);

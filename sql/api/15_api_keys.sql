@@ -1,12 +1,13 @@
--- API keys (sql/schema/70_api_keys.sql, src/api_keys.c): tenant service keys
--- made, listed, rotated and revoked here; ffrtmp.authenticate(api_key) makes
--- a key's tenant the caller for the rest of the transaction.
+-- API keys (sql/schema/70_api_keys.sql, src/api_keys.c): a user's keys and
+-- tenant service keys made, listed, rotated and revoked here;
+-- ffrtmp.authenticate(api_key) makes a key's user (or the service key's role)
+-- and tenant the caller for the rest of the transaction.
 
 CREATE OR REPLACE FUNCTION ffrtmp.authenticate(api_key text) RETURNS uuid
     AS 'MODULE_PATHNAME', 'ffrtmp_authenticate'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ffrtmp.authenticate(text) IS
-    'Makes the API key''s tenant the caller (current_tenant(), row-level security, every permission check) until the end of the transaction, or of the savepoint it was called in if that is rolled back; returns the tenant id. Once per transaction (25001 otherwise). Any wrong, revoked or expired key, or one of a tenant not active, is the same error 28000 "invalid api key". A key revoked meanwhile fails the next statement.';
+    'Makes the API key the caller (its tenant for current_tenant() and row-level security; its user''s role, or the service key''s, narrowed by its scopes, for every permission check) until the end of the transaction, or of the savepoint it was called in if that is rolled back; returns the tenant id. Once per transaction (25001 otherwise). Any wrong, revoked or expired key, or one of a tenant not active, is the same error 28000 "invalid api key". A key revoked meanwhile fails the next statement.';
 ALTER FUNCTION ffrtmp.authenticate(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.authenticate(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.authenticate(text) TO PUBLIC;
@@ -35,7 +36,7 @@ COMMENT ON POLICY tenant_isolation ON ffrtmp_data.api_key_uses IS
 -- rows, not even under row-level security (docs/security.md, side channels).
 CREATE OR REPLACE VIEW ffrtmp_data.api_key_rows WITH (security_invoker = true) AS
 SELECT k.key_id, 'ffrtmp_' || k.key_id AS prefix, k.tenant_id, k.name, k.scopes, k.created_by, k.created_at,
-       k.expires_at, k.revoked_at, k.replaced_by, u.last_used_at
+       k.expires_at, k.revoked_at, k.replaced_by, u.last_used_at, k.user_id, k.role
   FROM ffrtmp_data.api_keys k
   LEFT JOIN ffrtmp_data.api_key_uses u ON u.key_id = k.key_id;
 COMMENT ON VIEW ffrtmp_data.api_key_rows IS
@@ -51,39 +52,127 @@ COMMENT ON COLUMN ffrtmp_data.api_key_rows.expires_at IS 'When the key stops wor
 COMMENT ON COLUMN ffrtmp_data.api_key_rows.revoked_at IS 'When the key was revoked; NULL while it is not.';
 COMMENT ON COLUMN ffrtmp_data.api_key_rows.replaced_by IS 'Key id of the key rotate_api_key issued in its place.';
 COMMENT ON COLUMN ffrtmp_data.api_key_rows.last_used_at IS 'Last successful authentication, to within a minute.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.user_id IS 'The user whose key it is (acting with the user''s role); NULL for a tenant service key.';
+COMMENT ON COLUMN ffrtmp_data.api_key_rows.role IS 'A service key''s role; NULL for a user''s key.';
 ALTER VIEW ffrtmp_data.api_key_rows OWNER TO ffrtmp_owner;
 REVOKE ALL ON ffrtmp_data.api_key_rows FROM PUBLIC;
 
 /*
  * Inserts a key and returns it in full: the only time the secret exists
- * outside the caller's hands.  Shared by create_api_key and rotate_api_key.
+ * outside the caller's hands.  Shared by issue_api_key and rotate_api_key.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.insert_api_key(tenant uuid, name text, scopes text[], expires_at timestamptz,
-                                                      OUT key_id text, OUT api_key text)
+                                                      "user" uuid, role text, OUT key_id text, OUT api_key text)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     secret text := ffrtmp_data.random_hex(24);
 BEGIN
     key_id := ffrtmp_data.random_hex(8);
-    INSERT INTO ffrtmp_data.api_keys (key_id, tenant_id, name, secret_sha256, scopes, created_by, expires_at)
+    INSERT INTO ffrtmp_data.api_keys (key_id, tenant_id, name, secret_sha256, scopes, created_by, expires_at, user_id, role)
     VALUES (key_id, insert_api_key.tenant, insert_api_key.name, sha256(convert_to(secret, 'UTF8')),
-            insert_api_key.scopes, ffrtmp_data.actor(), insert_api_key.expires_at);
+            insert_api_key.scopes, ffrtmp_data.actor(), insert_api_key.expires_at, insert_api_key."user",
+            insert_api_key.role);
     INSERT INTO ffrtmp_data.api_key_uses (key_id, tenant_id) VALUES (key_id, insert_api_key.tenant);
     api_key := 'ffrtmp_' || key_id || '_' || secret;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz) IS
-    'Stores a new key (192-bit secret, only its SHA-256 kept) and returns its id and the full key, once.';
-ALTER FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text) IS
+    'Stores a new key (192-bit secret, only its SHA-256 kept) of user, or a service key with role, and returns its id and the full key, once.';
+ALTER FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION ffrtmp.create_api_key(name text, scopes text[] DEFAULT NULL,
+/*
+ * Issues a key with no permission check: for API functions that decided
+ * already that the key may exist (create_api_key, and accept_invitation
+ * handing out a first key).  Bounded per tenant and audited here, so that
+ * every caller is.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.issue_api_key(tenant uuid, name text, "user" uuid DEFAULT NULL,
+                                                     role text DEFAULT NULL, scopes text[] DEFAULT NULL,
+                                                     expires_at timestamptz DEFAULT NULL,
+                                                     OUT key_id text, OUT api_key text)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    live integer;
+BEGIN
+    -- Bounded, like every row a tenant can create: live keys per tenant.
+    PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = issue_api_key.tenant FOR UPDATE;
+    SELECT count(*) INTO live FROM ffrtmp_data.api_keys k
+     WHERE k.tenant_id = issue_api_key.tenant AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now());
+    IF live >= 100 THEN
+        RAISE EXCEPTION 'tenant has 100 live api keys, the most it may have'
+            USING ERRCODE = 'PT429', HINT = 'Revoke keys no longer used: ffrtmp.revoke_api_key(key_id).';
+    END IF;
+    SELECT n.key_id, n.api_key INTO issue_api_key.key_id, issue_api_key.api_key
+      FROM ffrtmp_data.insert_api_key(issue_api_key.tenant, issue_api_key.name, issue_api_key.scopes,
+                                      issue_api_key.expires_at, issue_api_key."user", issue_api_key.role) n;
+    PERFORM ffrtmp_data.write_audit('api_key.create', 'api_key:' || issue_api_key.key_id, issue_api_key.tenant,
+                                    jsonb_build_object('name', issue_api_key.name, 'user_id', issue_api_key."user",
+                                                       'role', issue_api_key.role, 'scopes', issue_api_key.scopes,
+                                                       'expires_at', issue_api_key.expires_at));
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz) IS
+    'Issues a key of tenant, belonging to user (acting with the user''s role) or a service key with role, and returns it once; checks no permission (the calling API function did), keeps the bound of 100 live keys per tenant (PT429) and writes the api_key.create audit row.';
+ALTER FUNCTION ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz) FROM PUBLIC;
+
+/*
+ * Refuses scopes that would grant more than the key's role or its creator
+ * holds: a scope names a permission, the key's role holds it (22023
+ * otherwise: such a key could never use it), and so does the creator (42501).
+ * No scopes means all of the key role's permissions: the creator must hold
+ * each (a creator acting with a scoped key gives no unscoped key).
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.check_key_scopes(scopes text[], key_role text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    s text;
+BEGIN
+    IF check_key_scopes.scopes IS NULL THEN
+        SELECT p.permission INTO s
+          FROM ffrtmp_data.role_permissions p
+          JOIN ffrtmp_data.roles r ON r.name = p.role
+         WHERE r.rank <= (SELECT k.rank FROM ffrtmp_data.roles k WHERE k.name = check_key_scopes.key_role)
+           AND NOT ffrtmp.has_permission(p.permission)
+         ORDER BY p.permission LIMIT 1;
+        IF s IS NOT NULL THEN
+            RAISE EXCEPTION 'permission denied: a key with all of role %''s permissions would carry %, which you do not hold',
+                            check_key_scopes.key_role, s
+                USING ERRCODE = '42501', HINT = 'Give scopes among the permissions you hold.';
+        END IF;
+    END IF;
+    FOREACH s IN ARRAY coalesce(check_key_scopes.scopes, '{}') LOOP
+        IF NOT EXISTS (SELECT 1 FROM ffrtmp_data.role_permissions p WHERE p.permission = s) THEN
+            RAISE EXCEPTION 'scope "%" is not a permission', s
+                USING ERRCODE = '22023', HINT = 'The permissions are listed in ffrtmp.role_permissions.';
+        END IF;
+        IF (SELECT r.rank FROM ffrtmp_data.roles r WHERE r.name = check_key_scopes.key_role)
+           < (SELECT r.rank FROM ffrtmp_data.role_permissions p JOIN ffrtmp_data.roles r ON r.name = p.role
+               WHERE p.permission = s) THEN
+            RAISE EXCEPTION 'scope % is not held by the key''s role %', s, check_key_scopes.key_role
+                USING ERRCODE = '22023', HINT = 'Give scopes among the permissions of the key''s role (ffrtmp.role_permissions).';
+        END IF;
+        IF NOT ffrtmp.has_permission(s) THEN
+            RAISE EXCEPTION 'permission denied: scope % is not yours to give', s
+                USING ERRCODE = '42501', HINT = 'A key can only carry permissions you hold yourself.';
+        END IF;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.check_key_scopes(text[], text) IS
+    'Refuses scopes that are no permission or that key_role does not hold (22023), or that the caller does not hold (42501); no scopes (all of key_role''s permissions) only for a caller holding them all: a key never grants more than its creator holds.';
+ALTER FUNCTION ffrtmp_data.check_key_scopes(text[], text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.check_key_scopes(text[], text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION ffrtmp.create_api_key(name text, "user" uuid DEFAULT NULL, scopes text[] DEFAULT NULL,
                                                  expires_at timestamptz DEFAULT NULL, tenant text DEFAULT NULL,
-                                                 OUT key_id text, OUT api_key text)
+                                                 role text DEFAULT NULL, OUT key_id text, OUT api_key text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     target uuid;
-    live integer;
+    owner ffrtmp_data.users;
+    key_role text;
 BEGIN
     IF create_api_key.name IS NULL OR octet_length(create_api_key.name) NOT BETWEEN 1 AND 100
        OR create_api_key.name ~ '[[:cntrl:]]' THEN
@@ -103,30 +192,65 @@ BEGIN
         RAISE EXCEPTION 'tenant must be a tenant''s name or id'
             USING ERRCODE = '22023', HINT = 'Leave out the tenant argument to act for your own tenant.';
     END IF;
-    target := CASE WHEN create_api_key.tenant IS NULL THEN ffrtmp.current_tenant()
+    IF octet_length(create_api_key.role) > 63 THEN
+        RAISE EXCEPTION 'role must be at most 63 bytes'
+            USING ERRCODE = '22023', HINT = 'The roles are viewer, operator and tenant_admin.';
+    END IF;
+    target := CASE WHEN create_api_key.tenant IS NULL THEN NULL
                    ELSE (SELECT t.id FROM ffrtmp_data.tenants t
                           WHERE t.name = create_api_key.tenant OR t.id::text = create_api_key.tenant) END;
-    IF target IS NULL THEN
+    IF create_api_key.tenant IS NOT NULL AND target IS NULL THEN
         RAISE EXCEPTION 'tenant "%" not found', create_api_key.tenant
             USING ERRCODE = 'PT404', HINT = 'Leave out the tenant argument to act for your own tenant.';
     END IF;
-    -- Bounded, like every row a tenant can create: live keys per tenant.
-    PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = target FOR UPDATE;
-    SELECT count(*) INTO live FROM ffrtmp_data.api_keys k
-     WHERE k.tenant_id = target AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now());
-    IF live >= 100 THEN
-        RAISE EXCEPTION 'tenant has 100 live api keys, the most it may have'
-            USING ERRCODE = 'PT429', HINT = 'Revoke keys no longer used: ffrtmp.revoke_api_key(key_id).';
+    IF create_api_key."user" IS NOT NULL THEN
+        -- A user's key: acts with the user's role, in the user's tenant.
+        -- managed_user finds only users the caller sees (its own tenant's)
+        -- and refuses one ranked above the caller (42501).
+        IF create_api_key.role IS NOT NULL THEN
+            RAISE EXCEPTION 'a user''s key acts with the user''s role'
+                USING ERRCODE = '22023', HINT = 'Leave out role, or leave out user for a tenant service key.';
+        END IF;
+        owner := ffrtmp_data.managed_user(create_api_key."user");
+        IF owner.deleted_at IS NOT NULL OR owner.tenant_id IS NULL THEN
+            RAISE EXCEPTION 'user % cannot have api keys', create_api_key."user"
+                USING ERRCODE = '22023', HINT = 'Keys belong to users of a tenant who are not deleted; platform administrators use their database role.';
+        END IF;
+        IF target IS NOT NULL AND target <> owner.tenant_id THEN
+            RAISE EXCEPTION 'user % is not of tenant "%"', create_api_key."user", create_api_key.tenant
+                USING ERRCODE = '22023', HINT = 'Leave out tenant: a user''s key is of the user''s tenant.';
+        END IF;
+        target := owner.tenant_id;
+        key_role := owner.role;
+    ELSE
+        -- A tenant service key: its own role, at most the creator's, never an administrator.
+        key_role := coalesce(create_api_key.role, 'operator');
+        IF key_role = 'superadmin' THEN
+            RAISE EXCEPTION 'a service key cannot be superadmin'
+                USING ERRCODE = '22023', HINT = 'A key acts for one tenant: give viewer, operator or tenant_admin.';
+        END IF;
+        PERFORM ffrtmp_data.require_rank(key_role);
+        target := coalesce(target, ffrtmp.current_tenant());
+    END IF;
+    PERFORM ffrtmp_data.check_key_scopes(create_api_key.scopes, key_role);
+    -- Row-level security keeps a tenant principal to its own tenant (PT404 below
+    -- for another's, as if it did not exist).
+    IF NOT EXISTS (SELECT 1 FROM ffrtmp_data.tenants t WHERE t.id = target)
+       OR NOT (ffrtmp.caller_is_admin() OR target = ffrtmp.current_tenant()) THEN
+        RAISE EXCEPTION 'tenant "%" not found', coalesce(create_api_key.tenant, target::text)
+            USING ERRCODE = 'PT404', HINT = 'Leave out the tenant argument to act for your own tenant.';
     END IF;
     SELECT n.key_id, n.api_key INTO create_api_key.key_id, create_api_key.api_key
-      FROM ffrtmp_data.insert_api_key(target, create_api_key.name, create_api_key.scopes, create_api_key.expires_at) n;
+      FROM ffrtmp_data.issue_api_key(target, create_api_key.name, create_api_key."user",
+                                     CASE WHEN create_api_key."user" IS NULL THEN key_role END,
+                                     create_api_key.scopes, create_api_key.expires_at) n;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text) IS
-    'Creates a service key of the caller''s tenant (or of tenant: administrators any, a tenant principal only its own) and returns it, once, as ffrtmp_<key_id>_<secret>; only the SHA-256 of the secret is stored. scopes: permission names the key is limited to (NULL: all of its owner''s); expires_at: when it stops working (NULL: never). At most 100 live keys per tenant (PT429).';
-ALTER FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.create_api_key(text, text[], timestamptz, text) TO ffrtmp_admin, ffrtmp_tenant;
+COMMENT ON FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) IS
+    'Creates an API key and returns it, once, as ffrtmp_<key_id>_<secret>; only the SHA-256 of the secret is stored. With user: the user''s key, acting with that user''s role in its tenant (a user of your tenant, at most your role). Without: a service key of the caller''s tenant (or of tenant: administrators any, a tenant principal only its own) acting with role (default operator, at most the caller''s, never superadmin). scopes: permissions the key is limited to, each held by the key''s role and by the caller (NULL: all of the role''s); expires_at: when it stops working (NULL: never). At most 100 live keys per tenant (PT429).';
+ALTER FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp.list_api_keys(tenant text DEFAULT NULL)
 RETURNS SETOF ffrtmp_data.api_key_rows
@@ -167,11 +291,13 @@ BEGIN
      WHERE x.key_id = revoke_api_key.key_id
     RETURNING x.key_id, 'ffrtmp_' || x.key_id, x.tenant_id, x.name, x.scopes, x.created_by, x.created_at,
               x.expires_at, x.revoked_at, x.replaced_by,
-              (SELECT u.last_used_at FROM ffrtmp_data.api_key_uses u WHERE u.key_id = x.key_id) INTO k;
+              (SELECT u.last_used_at FROM ffrtmp_data.api_key_uses u WHERE u.key_id = x.key_id), x.user_id, x.role INTO k;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'api key % not found', revoke_api_key.key_id
             USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_api_keys() lists the keys of your tenant.';
     END IF;
+    PERFORM ffrtmp_data.write_audit('api_key.revoke', 'api_key:' || k.key_id, k.tenant_id,
+                                    jsonb_build_object('name', k.name, 'revoked_at', k.revoked_at));
     RETURN k;
 END
 $fn$;
@@ -188,6 +314,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     old ffrtmp_data.api_keys;
     new_key record;
+    key_role text;
 BEGIN
     IF rotate_api_key.key_id IS NULL OR rotate_api_key.key_id !~ '^[0-9a-f]{16}$' THEN
         RAISE EXCEPTION 'key_id must be 16 hex digits'
@@ -206,17 +333,26 @@ BEGIN
         RAISE EXCEPTION 'api key % is revoked, expired or already rotated', rotate_api_key.key_id
             USING ERRCODE = 'PT409', HINT = 'Rotate the key that replaced it, or create a new one with ffrtmp.create_api_key().';
     END IF;
-    SELECT * INTO new_key FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at);
+    -- The new key has the old one's powers: only for a caller who could create it.
+    key_role := coalesce(old.role, (SELECT u.role FROM ffrtmp_data.users u WHERE u.id = old.user_id));
+    PERFORM ffrtmp_data.require_rank(key_role);
+    PERFORM ffrtmp_data.check_key_scopes(old.scopes, key_role);
+    SELECT * INTO new_key
+      FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at, old.user_id, old.role);
     old_expires_at := least(coalesce(old.expires_at, 'infinity'), now() + rotate_api_key.grace);
     UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at, replaced_by = new_key.key_id
      WHERE x.key_id = old.key_id;
+    PERFORM ffrtmp_data.write_audit('api_key.rotate', 'api_key:' || old.key_id, old.tenant_id,
+                                    jsonb_build_object('new_key_id', new_key.key_id,
+                                                       'expires_at', jsonb_build_object('old', old.expires_at,
+                                                                                        'new', old_expires_at)));
     new_key_id := new_key.key_id;
     api_key := new_key.api_key;
     expires_at := old.expires_at;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.rotate_api_key(text, interval) IS
-    'Issues a new key in place of key_id (same tenant, name, scopes and expiry) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409.';
+    'Issues a new key in place of key_id (same tenant, owner, role, name, scopes and expiry) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409; a key with more powers than the caller holds (role or scopes) is refused like create_api_key would (42501).';
 ALTER FUNCTION ffrtmp.rotate_api_key(text, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.rotate_api_key(text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.rotate_api_key(text, interval) TO ffrtmp_admin, ffrtmp_tenant;

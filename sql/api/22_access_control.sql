@@ -27,7 +27,7 @@ CREATE OR REPLACE FUNCTION ffrtmp.caller_role() RETURNS text
     AS 'MODULE_PATHNAME', 'ffrtmp_caller_role_sql'
     LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ffrtmp.caller_role() IS
-    'The role the caller acts with: superadmin for superusers and members of ffrtmp_admin; the role of the user whose database role the caller is (refused 42501 while the user is disabled); tenant_admin for a role mapped with add_tenant_role and no user; anyone else is refused (42501).';
+    'The role the caller acts with: under an API key authenticated in this transaction, its user''s role or the service key''s role (28000 once the key may no longer act); else superadmin for superusers and members of ffrtmp_admin; the role of the user whose database role the caller is (refused 42501 while the user is disabled); tenant_admin for a role mapped with add_tenant_role and no user; anyone else is refused (42501).';
 REVOKE ALL ON FUNCTION ffrtmp.caller_role() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.caller_role() TO PUBLIC;
 
@@ -35,7 +35,7 @@ CREATE OR REPLACE FUNCTION ffrtmp.has_permission(permission text) RETURNS boolea
     AS 'MODULE_PATHNAME', 'ffrtmp_has_permission'
     LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ffrtmp.has_permission(text) IS
-    'True when the caller''s role (ffrtmp.caller_role()) holds permission, by ffrtmp.role_permissions; an unknown permission is refused (22023).';
+    'True when the caller''s role (ffrtmp.caller_role()) holds permission, by ffrtmp.role_permissions, and the scopes of the API key authenticated (if any) include it; an unknown permission is refused (22023).';
 REVOKE ALL ON FUNCTION ffrtmp.has_permission(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.has_permission(text) TO PUBLIC;
 
@@ -43,6 +43,6 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.require_permission(permission text) RETUR
     AS 'MODULE_PATHNAME', 'ffrtmp_require_permission_sql'
     LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ffrtmp_data.require_permission(text) IS
-    'The one permission check: refuses (42501, HTTP 403, naming the permission and the caller''s role) a caller whose role does not hold permission. API functions in SQL call it first.';
+    'The one permission check: refuses (42501, HTTP 403, naming the permission and the caller''s role) a caller whose role does not hold permission, or whose API key''s scopes leave it out. API functions in SQL call it first.';
 REVOKE ALL ON FUNCTION ffrtmp_data.require_permission(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.require_permission(text) TO ffrtmp_owner, ffrtmp_admin, ffrtmp_tenant;

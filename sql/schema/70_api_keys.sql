@@ -2,9 +2,9 @@
  * API keys: ffrtmp_<key_id>_<secret>.  Only the SHA-256 of the secret is
  * kept (the secret is 192 random bits, so a fast hash is enough and a slow
  * one would make every request a denial-of-service lever).  Keys are looked
- * up by key_id and checked by ffrtmp.authenticate (src/api_keys.c).  This
- * round's keys are tenant-wide service keys, owned by the tenant; user-owned
- * keys will add an owner column.
+ * up by key_id and checked by ffrtmp.authenticate (src/api_keys.c).  A key
+ * is a user's (it acts with the user's role, read again at every statement)
+ * or a tenant service key (owned by the tenant, with a role of its own).
  */
 CREATE TABLE ffrtmp_data.api_keys (
     key_id        text PRIMARY KEY CHECK (key_id ~ '^[0-9a-f]{16}$'),
@@ -16,12 +16,15 @@ CREATE TABLE ffrtmp_data.api_keys (
     created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
     expires_at    timestamptz,
     revoked_at    timestamptz,
-    replaced_by   text REFERENCES ffrtmp_data.api_keys (key_id)
+    replaced_by   text REFERENCES ffrtmp_data.api_keys (key_id),
+    user_id       uuid REFERENCES ffrtmp_data.users (id),
+    role          text REFERENCES ffrtmp_data.roles (name),
+    CONSTRAINT api_keys_owner CHECK ((user_id IS NULL) <> (role IS NULL))
 );
 CREATE INDEX api_keys_tenant_idx ON ffrtmp_data.api_keys (tenant_id);
-COMMENT ON TABLE ffrtmp_data.api_keys IS 'API keys (tenant service keys): ffrtmp_<key_id>_<secret>, of which only the SHA-256 of the secret is stored; ffrtmp.authenticate(api_key) makes the key''s tenant the caller for the rest of the transaction.';
+COMMENT ON TABLE ffrtmp_data.api_keys IS 'API keys, of a user or tenant service keys: ffrtmp_<key_id>_<secret>, of which only the SHA-256 of the secret is stored; ffrtmp.authenticate(api_key) makes the key''s user (or the service key''s role) and tenant the caller for the rest of the transaction.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.key_id IS 'Public key id: 16 hex digits (64 random bits), the part of the key after ffrtmp_; the key''s prefix in listings.';
-COMMENT ON COLUMN ffrtmp_data.api_keys.tenant_id IS 'Tenant the key acts for (the key''s owner: a tenant-wide service key).';
+COMMENT ON COLUMN ffrtmp_data.api_keys.tenant_id IS 'Tenant the key acts for (a user''s key: the user''s tenant).';
 COMMENT ON COLUMN ffrtmp_data.api_keys.name IS 'What the key is for, 1 to 100 bytes.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.secret_sha256 IS 'SHA-256 of the secret part (48 hex digits, 192 random bits); the secret itself is never stored.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.scopes IS 'Permissions the key is limited to (narrowing its owner''s); NULL: all of its owner''s.';
@@ -30,6 +33,8 @@ COMMENT ON COLUMN ffrtmp_data.api_keys.created_at IS 'When the key was created.'
 COMMENT ON COLUMN ffrtmp_data.api_keys.expires_at IS 'The key stops working at this time; NULL: never expires. rotate_api_key sets it to the end of the grace period.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.revoked_at IS 'When the key was revoked; it stops working at once.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.replaced_by IS 'Key id of the key that rotate_api_key issued in its place.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.user_id IS 'The user the key belongs to: it acts with that user''s role, and stops working when the user is disabled or deleted; NULL for a tenant service key.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.role IS 'A tenant service key''s own role (at most its creator''s); NULL for a user''s key, which acts with its user''s role.';
 ALTER TABLE ffrtmp_data.api_keys OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.api_keys FORCE ROW LEVEL SECURITY;

@@ -4,7 +4,7 @@
 -- A new API function must be declared (or it is refused to everyone) and
 -- given a sample call here (or this test fails).
 BEGIN;
-SELECT plan(8 + 5 * (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE permission IS NOT NULL));
+SELECT plan(8 + 6 * (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE permission IS NOT NULL));
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('matrix-a', plan => 'pro');
@@ -18,6 +18,11 @@ SELECT ffrtmp.map_user_role(u.id, 'tap_m_' || r)
        LATERAL ffrtmp.create_user(r || '@matrix.example', r, tenant => 'matrix-a') u;
 -- A role mapped as release 0.1 mapped them, with no user: tenant_admin.
 SELECT ffrtmp.add_tenant_role('matrix-a', 'tap_m_mapped');
+-- A program's login, mapped to nothing, with a tenant_admin service key
+-- whose scopes narrow it to jobs.view.
+CREATE ROLE tap_m_scoped LOGIN IN ROLE ffrtmp_tenant;
+SELECT api_key AS scoped_key
+  FROM ffrtmp.create_api_key('matrix-scoped', tenant => 'matrix-a', role => 'tenant_admin', scopes => '{jobs.view}') \gset
 
 -- The principals of the matrix, and the role each acts with.
 CREATE TEMP TABLE principals (login text, role text);
@@ -112,6 +117,22 @@ BEGIN
     END;
 END
 $fn$;
+-- Likewise, authenticated with api_key first.
+CREATE FUNCTION pg_temp.call_with_key(api_key text, call text) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+    BEGIN
+        SET ROLE tap_m_scoped;
+        PERFORM ffrtmp.authenticate(api_key);
+        EXECUTE 'SELECT ' || call;
+        RAISE EXCEPTION USING ERRCODE = 'PTRES', MESSAGE = 'ok';
+    EXCEPTION WHEN OTHERS THEN
+        IF SQLSTATE = 'PTRES' THEN
+            RETURN SQLERRM;
+        END IF;
+        RETURN SQLSTATE || ' ' || SQLERRM;
+    END;
+END
+$fn$;
 \o
 
 -- The table covers the API: every function of the ffrtmp schema is declared
@@ -149,6 +170,18 @@ SELECT CASE WHEN expected_allowed
  CROSS JOIN LATERAL pg_temp.call_as(p.login, s.call) c(result)
  WHERE f.permission IS NOT NULL
  ORDER BY f.function, p.login;
+
+-- Scopes narrow a key: under a tenant_admin key scoped to jobs.view, every
+-- function is refused but those needing jobs.view (or nothing).
+SELECT CASE WHEN f.permission = 'jobs.view'
+            THEN ok(result !~ '^42501 ', format('a jobs.view key may call %s (%s): %s', f.function, f.permission, result))
+            ELSE ok(result ~ '^42501 ', format('a jobs.view key is refused %s (%s): %s', f.function, f.permission, result))
+       END
+  FROM ffrtmp_data.function_permissions f
+  JOIN sample_calls s USING (function)
+ CROSS JOIN LATERAL pg_temp.call_with_key(:'scoped_key', s.call) c(result)
+ WHERE f.permission IS NOT NULL
+ ORDER BY f.function;
 
 -- The check cannot be forgotten, nor planned away, and follows the table.
 CREATE FUNCTION ffrtmp.tap_undeclared() RETURNS integer LANGUAGE sql AS 'SELECT 1';

@@ -1,11 +1,12 @@
 -- API keys: the key lifecycle (create, use, expiry, revoke, rotate with a
--- grace period, a suspended tenant), what is stored and shown of a key, the
+-- grace period, a suspended tenant, a user's key and its user disabled or
+-- deleted, scopes narrowing, what a creator may not give), the audit rows, what is stored and shown of a key, the
 -- one error of a failed authentication, and that the authenticated tenant is
 -- forgotten when the savepoint it was authenticated in is rolled back.
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(49);
+SELECT plan(90);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -16,7 +17,7 @@ CREATE ROLE ak_user;
 CREATE ROLE ak_other_user;
 SELECT ffrtmp.add_tenant_role('ak', 'ak_user');
 SELECT ffrtmp.add_tenant_role('ak-other', 'ak_other_user');
-SELECT key_id AS k1, api_key AS key1 FROM ffrtmp.create_api_key('farm', tenant => 'ak') \gset
+SELECT key_id AS k1, api_key AS key1 FROM ffrtmp.create_api_key('farm', tenant => 'ak', role => 'tenant_admin') \gset
 \o
 
 -- 1. The key's form, and what is stored of it.
@@ -118,7 +119,7 @@ SELECT isnt((ffrtmp.revoke_api_key(:'k3')).revoked_at, NULL, 'revoke_api_key ret
 SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', :'key3'), '28000', 'invalid api key', 'a revoked key');
 -- Revoked inside the transaction that authenticated with it: the next statement fails.
 SAVEPOINT s;
-SELECT key_id AS k4, api_key AS key4 FROM ffrtmp.create_api_key('in use', tenant => 'ak') \gset
+SELECT key_id AS k4, api_key AS key4 FROM ffrtmp.create_api_key('in use', tenant => 'ak', role => 'tenant_admin') \gset
 SELECT ffrtmp.authenticate(:'key4') IS NOT NULL AS ok \gset
 SELECT (ffrtmp.revoke_api_key(:'k4')).key_id IS NOT NULL AS ok \gset
 SELECT throws_ok('SELECT ffrtmp.current_tenant()', '28000', 'the api key this transaction authenticated with is no longer valid',
@@ -173,6 +174,178 @@ SELECT is((SELECT count(*) FROM ffrtmp.list_api_keys() WHERE key_id = :'k1'), 1:
 SELECT key_id AS k8 FROM ffrtmp.create_api_key('own') \gset
 RESET ROLE;
 SELECT is((SELECT tenant_id FROM ffrtmp_data.api_keys WHERE key_id = :'k8'), :'ak'::uuid, 'a tenant principal creates keys of its own tenant');
+
+-- 10. A user's key acts with the user's role, and as long as the user may.
+\o /dev/null
+SELECT id AS op FROM ffrtmp.create_user('op@ak.example', 'operator', tenant => 'ak') \gset
+SELECT id AS viewer FROM ffrtmp.create_user('viewer@ak.example', 'viewer', tenant => 'ak') \gset
+SELECT id AS other_user FROM ffrtmp.create_user('x@ak-other.example', 'viewer', tenant => 'ak-other') \gset
+SELECT key_id AS uk, api_key AS ukey FROM ffrtmp.create_api_key('laptop', "user" => :'op') \gset
+\o
+SELECT is((SELECT user_id FROM ffrtmp.list_api_keys('ak') WHERE key_id = :'uk'), :'op'::uuid, 'the key names its user');
+SELECT is((SELECT tenant_id FROM ffrtmp_data.api_keys WHERE key_id = :'uk'), :'ak'::uuid, 'and is of the user''s tenant');
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'ukey') IS NOT NULL AS ok \gset
+SELECT ffrtmp.caller_role() AS uk_role, ffrtmp.has_permission('jobs.create') AS uk_create,
+       ffrtmp.has_permission('keys.manage') AS uk_keys, ffrtmp_data.audit_key_id() AS uk_id \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'uk_role'::text, 'operator', 'a user''s key acts with the user''s role');
+SELECT ok(:'uk_create'::boolean, 'it holds what the role holds');
+SELECT ok(NOT :'uk_keys'::boolean, 'and nothing more');
+SELECT is(:'uk_id'::text, :'uk', 'the key id is known to the audit log');
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'ukey') IS NOT NULL AS ok \gset
+SELECT throws_ok($$SELECT ffrtmp.list_api_keys()$$, '42501', 'permission denied: keys.manage',
+                 'an operator''s key cannot manage keys');
+ROLLBACK TO SAVEPOINT s;
+-- The user's role is read at every statement: a promotion counts at once.
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'ukey') IS NOT NULL AS ok \gset
+UPDATE ffrtmp_data.users SET role = 'viewer' WHERE id = :'op';
+SELECT ffrtmp.caller_role() AS uk_demoted \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'uk_demoted'::text, 'viewer', 'a user''s new role applies to its key from the next statement');
+
+-- Scopes narrow: a jobs.view key of the operator cannot submit.
+\o /dev/null
+SELECT api_key AS vkey FROM ffrtmp.create_api_key('dashboard', "user" => :'op', scopes => '{jobs.view}') \gset
+\o
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'vkey') IS NOT NULL AS ok \gset
+SELECT ffrtmp.has_permission('jobs.view') AS v_view, ffrtmp.has_permission('jobs.create') AS v_create \gset
+SELECT throws_ok($$SELECT ffrtmp.submit_job('testsrc://')$$, '42501', 'permission denied: jobs.create',
+                 'a jobs.view key cannot submit');
+ROLLBACK TO SAVEPOINT s;
+SELECT ok(:'v_view'::boolean, 'a scoped key holds its scope');
+SELECT ok(NOT :'v_create'::boolean, 'has_permission says no to what its scopes leave out');
+
+-- Disabled, then enabled, then deleted: the key follows its user.
+SELECT ffrtmp.disable_user(:'op') IS NOT NULL AS ok \gset
+SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', :'ukey'), '28000', 'invalid api key', 'a disabled user''s key');
+SELECT ffrtmp.update_user(:'op', status => 'active') IS NOT NULL AS ok \gset
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'ukey') = :'ak' AS re_enabled \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT ok(:'re_enabled'::boolean, 'enabled again, the key works again');
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'ukey') IS NOT NULL AS ok \gset
+UPDATE ffrtmp_data.users SET status = 'disabled' WHERE id = :'op';
+SELECT throws_ok('SELECT ffrtmp.current_tenant()', '28000', 'the api key this transaction authenticated with is no longer valid',
+                 'a user disabled while its key is in use: the next statement fails');
+ROLLBACK TO SAVEPOINT s;
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'ukey') IS NOT NULL AS ok \gset
+UPDATE ffrtmp_data.users SET status = 'disabled' WHERE id = :'op';
+SELECT throws_ok('SELECT ffrtmp.caller_role()', '28000', NULL, 'and so does the permission check');
+ROLLBACK TO SAVEPOINT s;
+SELECT ffrtmp.delete_user(:'op') IS NOT NULL AS ok \gset
+SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', :'ukey'), '28000', 'invalid api key', 'a deleted user''s key');
+SELECT throws_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L)', 'late', :'op'), '22023', NULL,
+                 'a deleted user gets no key');
+SELECT ffrtmp.restore_user(:'op') IS NOT NULL AS ok \gset
+
+-- 11. A service key carries its own role: operator unless told.
+\o /dev/null
+SELECT api_key AS skey FROM ffrtmp.create_api_key('ci', tenant => 'ak') \gset
+SELECT api_key AS svkey FROM ffrtmp.create_api_key('status page', tenant => 'ak', role => 'viewer') \gset
+\o
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'skey') IS NOT NULL AS ok \gset
+SELECT ffrtmp.caller_role() AS s_role \gset
+ROLLBACK TO SAVEPOINT s;
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'svkey') IS NOT NULL AS ok \gset
+SELECT ffrtmp.caller_role() AS sv_role \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'s_role'::text, 'operator', 'a service key is an operator by default');
+SELECT is(:'sv_role'::text, 'viewer', 'or has the role it was given');
+SELECT throws_ok($$SELECT ffrtmp.create_api_key('root', tenant => 'ak', role => 'superadmin')$$, '22023', NULL,
+                 'no service key is superadmin');
+SELECT throws_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L, role => %L)', 'x', :'viewer', 'operator'),
+                 '22023', NULL, 'a user''s key takes no role of its own');
+SELECT throws_ok($$SELECT ffrtmp.create_api_key('x', tenant => 'ak', scopes => '{jobs.nothing}')$$, '22023', NULL,
+                 'a scope must be a permission');
+SELECT throws_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L, scopes => %L)', 'x', :'viewer', '{jobs.create}'),
+                 '22023', NULL, 'a scope the key''s role does not hold is refused');
+
+-- 12. A tenant administrator: keys of its own tenant, never wider than itself.
+CREATE ROLE ak_admin_login;
+SELECT ffrtmp.map_user_role(u.id, 'ak_admin_login') IS NOT NULL AS ok
+  FROM ffrtmp.create_user('admin@ak.example', 'tenant_admin', tenant => 'ak') u \gset
+CREATE ROLE ak_op_login;
+SELECT ffrtmp.map_user_role(u.id, 'ak_op_login') IS NOT NULL AS ok
+  FROM ffrtmp.create_user('op2@ak.example', 'operator', tenant => 'ak') u \gset
+SET ROLE ak_admin_login;
+SELECT lives_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L)', 'v', :'viewer'), 'a tenant admin makes keys for its users');
+SELECT lives_ok($$SELECT ffrtmp.create_api_key('t', role => 'tenant_admin')$$, 'and service keys up to its own role');
+SELECT throws_ok($$SELECT ffrtmp.create_api_key('t', role => 'superadmin')$$, '22023', NULL, 'not superadmin');
+SELECT throws_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L)', 'x', :'other_user'), 'PT404', NULL,
+                 'not for another tenant''s user');
+SELECT throws_ok($$SELECT ffrtmp.create_api_key('x', tenant => 'ak-other')$$, 'PT404', NULL, 'nor for another tenant');
+RESET ROLE;
+SET ROLE ak_op_login;
+SELECT throws_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L)', 'x', :'viewer'), '42501', NULL,
+                 'an operator makes no keys');
+RESET ROLE;
+-- A creator narrowed by its own key's scopes cannot give more.
+\o /dev/null
+SELECT api_key AS kmkey FROM ffrtmp.create_api_key('key admin', tenant => 'ak', role => 'tenant_admin',
+                                                     scopes => '{keys.manage}') \gset
+\o
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'kmkey') IS NOT NULL AS ok \gset
+SELECT throws_ok($$SELECT ffrtmp.create_api_key('wider', scopes => '{jobs.view}')$$, '42501', NULL,
+                 'a key limited to keys.manage cannot make a key with jobs.view');
+SELECT throws_ok($$SELECT ffrtmp.create_api_key('wider', role => 'operator')$$, '42501', NULL,
+                 'nor one without scopes');
+SELECT throws_ok(format('SELECT ffrtmp.rotate_api_key(%L)', :'k1'), '42501', NULL,
+                 'nor take a wider key''s powers by rotating it');
+ROLLBACK TO SAVEPOINT s;
+
+-- 13. Audit rows: create, rotate and revoke, never the secret; who acted with which key.
+\o /dev/null
+SELECT key_id AS ak1, api_key AS akey1 FROM ffrtmp.create_api_key('audited', tenant => 'ak', role => 'tenant_admin') \gset
+SELECT new_key_id AS ak2, api_key AS akey2 FROM ffrtmp.rotate_api_key(:'ak1', grace => '1 hour') \gset
+SELECT ffrtmp.revoke_api_key(:'ak2');
+\o
+SELECT is((SELECT string_agg(action, ',' ORDER BY id) FROM ffrtmp_data.audit_log
+            WHERE target IN ('api_key:' || :'ak1', 'api_key:' || :'ak2')),
+          'api_key.create,api_key.rotate,api_key.revoke', 'create, rotate and revoke each write an audit row');
+SELECT is((SELECT change ->> 'new_key_id' FROM ffrtmp_data.audit_log WHERE action = 'api_key.rotate' AND target = 'api_key:' || :'ak1'),
+          :'ak2', 'the rotation names the new key');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log a
+            WHERE a.target LIKE 'api_key:%'
+              AND (a.change::text LIKE '%' || split_part(:'akey1', '_', 3) || '%'
+                   OR a.change::text LIKE '%' || split_part(:'akey2', '_', 3) || '%'
+                   OR a.change ? 'secret_sha256')), 0::bigint, 'no audit row holds a secret or its hash');
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'akey1') IS NOT NULL AS ok \gset
+SELECT key_id AS ak3 FROM ffrtmp.create_api_key('made with a key') \gset
+SELECT key_id AS audited_key FROM ffrtmp_data.audit_log WHERE target = 'api_key:' || :'ak3' \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'audited_key'::text, :'ak1', 'a row written under a key carries the key id');
+-- A failed authentication is queued as auth_failed, saying nothing of what was wrong.
+SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', 'ffrtmp_0000000000000000_' || split_part(:'key1', '_', 3)),
+                 '28000', 'invalid api key', 'one more failed authentication');
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS ok \gset
+SELECT ok(EXISTS (SELECT 1 FROM ffrtmp_data.audit_log WHERE action = 'api_key.authenticate' AND outcome = 'auth_failed'
+                   AND target = 'api_key' AND change - 'refused_at' - 'refusals_not_logged_before' = '{}'),
+          'failed authentications are logged as auth_failed, without the key or what was wrong');
+
+-- 14. issue_api_key, for other SQL of the extension: a user's first key.
+\o /dev/null
+SELECT key_id AS ik, api_key AS ikey FROM ffrtmp_data.issue_api_key(:'ak', 'first key', "user" => :'viewer') \gset
+\o
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'ikey') IS NOT NULL AS ok \gset
+SELECT ffrtmp.caller_role() AS i_role \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'i_role'::text, 'viewer', 'issue_api_key makes a working key of the user');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE action = 'api_key.create' AND target = 'api_key:' || :'ik'),
+          1::bigint, 'and audits it');
+SELECT is(has_function_privilege('ak_user', 'ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz)', 'EXECUTE'),
+          false, 'which no tenant may call');
+
 
 -- 9. last_used_at, at most once a minute (this authentication is kept).
 UPDATE ffrtmp_data.api_key_uses SET last_used_at = now() - interval '30 seconds' WHERE key_id = :'k1';

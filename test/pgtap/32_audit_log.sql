@@ -5,7 +5,7 @@
 -- chains the rows per tenant, and the chain verifies and shows an edit by
 -- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(85);
+SELECT plan(91);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -116,10 +116,8 @@ INSERT INTO not_audited VALUES
     ('claim_webhook_deliveries', 'delivery daemon'), ('finish_webhook_delivery', 'delivery daemon'),
     -- by design: read-only or the scheduler's own work
     ('wait_for_job', 'reads'), ('health', 'reads'), ('ready', 'reads'), ('dispatch', 'scheduler pass'),
-    -- LANE PENDING: the API keys' functions write their rows in their own
-    -- branch; the lead removes this block when merging it (nothing else may go here).
-    ('authenticate', 'lane pending: API keys'), ('create_api_key', 'lane pending: API keys'),
-    ('revoke_api_key', 'lane pending: API keys'), ('rotate_api_key', 'lane pending: API keys');
+    -- by design: a success changes nothing; a failure is queued as auth_failed (3c)
+    ('authenticate', 'changes nothing; failures are logged as auth_failed');
 CREATE TEMP TABLE audited_calls (fn text PRIMARY KEY, action text NOT NULL, call text NOT NULL);
 INSERT INTO audited_calls VALUES
     ('create_tenant', 'tenant.create', $$SELECT ffrtmp.create_tenant('au-c', plan => 'pro')$$),
@@ -148,7 +146,13 @@ INSERT INTO audited_calls VALUES
     ('resume_dispatch', 'dispatch.resume', $$SELECT ffrtmp.resume_dispatch('au-b', 'batch')$$),
     ('drain_node', 'node.drain', format('SELECT ffrtmp.drain_node(%s)', :node2)),
     ('remove_node', 'node.remove', format('SELECT ffrtmp.remove_node(%s)', :node2)),
-    ('repair_usage', 'usage.repair', $$SELECT ffrtmp.repair_usage()$$);
+    ('repair_usage', 'usage.repair', $$SELECT ffrtmp.repair_usage()$$),
+    ('create_api_key', 'api_key.create', $$SELECT ffrtmp.create_api_key('au-key', tenant => 'au-a')$$),
+    ('rotate_api_key', 'api_key.rotate,api_key.create', $$SELECT ffrtmp.rotate_api_key(key_id) FROM ffrtmp.list_api_keys('au-a') WHERE name = 'au-key' AND replaced_by IS NULL$$),
+    ('revoke_api_key', 'api_key.revoke', $$SELECT ffrtmp.revoke_api_key(key_id) FROM ffrtmp.list_api_keys('au-a') WHERE name = 'au-key' AND revoked_at IS NULL LIMIT 1$$),
+    ('invite_user', 'invitation.create', $$SELECT ffrtmp.invite_user('au-i@example.com', 'viewer', tenant => 'au-a')$$),
+    ('revoke_invitation', 'invitation.revoke', $$SELECT ffrtmp.revoke_invitation(id) FROM ffrtmp.list_invitations('au-a') WHERE status = 'pending' LIMIT 1$$),
+    ('accept_invitation', 'invitation.create,invitation.accept', $$SELECT ffrtmp.accept_invitation((SELECT token FROM ffrtmp.invite_user('au-j@example.com', 'viewer', tenant => 'au-a')))$$);
 
 SELECT is((SELECT string_agg(DISTINCT p.proname, ', ' ORDER BY p.proname) FROM pg_proc p
             WHERE p.pronamespace = 'ffrtmp'::regnamespace AND p.provolatile = 'v' AND p.prokind = 'f'
@@ -211,6 +215,14 @@ SELECT is(pg_temp.audited_by('remove_node'), 'node.remove', 'remove_node writes 
 RESET ROLE;
 -- (repair_usage runs as its caller, who needs the owner's rights on usage: as a superuser here.)
 SELECT is(pg_temp.audited_by('repair_usage'), 'usage.repair', 'repair_usage writes usage.repair');
+SET ROLE au_admin;
+SELECT is(pg_temp.audited_by('create_api_key'), 'api_key.create', 'create_api_key writes api_key.create');
+SELECT is(pg_temp.audited_by('rotate_api_key'), 'api_key.rotate,api_key.create', 'rotate_api_key writes api_key.rotate (and the new key''s api_key.create)');
+SELECT is(pg_temp.audited_by('revoke_api_key'), 'api_key.revoke', 'revoke_api_key writes api_key.revoke');
+SELECT is(pg_temp.audited_by('invite_user'), 'invitation.create', 'invite_user writes invitation.create');
+SELECT is(pg_temp.audited_by('revoke_invitation'), 'invitation.revoke', 'revoke_invitation writes invitation.revoke');
+SELECT is(pg_temp.audited_by('accept_invitation'), 'invitation.create,invitation.accept', 'accept_invitation writes invitation.accept');
+RESET ROLE;
 
 -- 3b. Each family's row: who (role, user), tenant, action, target and change.
 CREATE FUNCTION pg_temp.last_row() RETURNS text LANGUAGE sql AS $$
