@@ -31,6 +31,7 @@
  * this transaction itself changes something.
  */
 #include "ffrtmp.h"
+#include "bounds.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -488,6 +489,25 @@ ffrtmp_find_tenant(const char *id_or_name)
 				 errhint("Leave out the tenant argument to act for your own tenant.")));
 	}
 	return *DatumGetUUIDP(ffrtmp_get_datum(1, &isnull));
+}
+
+/*
+ * ffrtmp_data.find_tenant(tenant text): ffrtmp_find_tenant for the API
+ * functions written in SQL, so that they name tenants with the same bound
+ * (TENANT_REF_MAX_BYTES, 22023) and the same errors as the C ones.  STRICT:
+ * NULL (no tenant named) is NULL.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_find_tenant_sql);
+Datum
+ffrtmp_find_tenant_sql(PG_FUNCTION_ARGS)
+{
+	const char *id_or_name = ffrtmp_tenant_arg(fcinfo, 0);
+	pg_uuid_t  *result = palloc(sizeof(pg_uuid_t));
+
+	SPI_connect();
+	*result = ffrtmp_find_tenant(id_or_name);
+	SPI_finish();
+	PG_RETURN_UUID_P(result);
 }
 
 /* The tenant an API call acts for: the caller's own unless it names one. */

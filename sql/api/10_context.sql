@@ -18,6 +18,15 @@ COMMENT ON FUNCTION ffrtmp.caller_is_admin() IS
 REVOKE ALL ON FUNCTION ffrtmp.caller_is_admin() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.caller_is_admin() TO PUBLIC;
 
+-- The one way API functions written in SQL find a tenant named by a caller.
+CREATE OR REPLACE FUNCTION ffrtmp_data.find_tenant(tenant text) RETURNS uuid
+    AS 'MODULE_PATHNAME', 'ffrtmp_find_tenant_sql'
+    LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ffrtmp_data.find_tenant(text) IS
+    'The id of the tenant named by name or id, as the 0.1 tenant functions find it: over 63 bytes is 22023; one the caller cannot see is PT404 for an administrator and 42501 "permission denied for tenant" for a tenant principal, whether or not it exists. NULL for NULL.';
+ALTER FUNCTION ffrtmp_data.find_tenant(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.find_tenant(text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION ffrtmp_data.actor() RETURNS text
     AS 'MODULE_PATHNAME', 'ffrtmp_actor'
     LANGUAGE C STABLE PARALLEL RESTRICTED;

@@ -188,21 +188,13 @@ BEGIN
         RAISE EXCEPTION 'api key expiry must be in the future'
             USING ERRCODE = '22023', HINT = 'Give a later expires_at, or none for a key that does not expire.';
     END IF;
-    IF octet_length(create_api_key.tenant) > 200 THEN
-        RAISE EXCEPTION 'tenant must be a tenant''s name or id'
-            USING ERRCODE = '22023', HINT = 'Leave out the tenant argument to act for your own tenant.';
-    END IF;
     IF octet_length(create_api_key.role) > 63 THEN
         RAISE EXCEPTION 'role must be at most 63 bytes'
             USING ERRCODE = '22023', HINT = 'The roles are viewer, operator and tenant_admin.';
     END IF;
-    target := CASE WHEN create_api_key.tenant IS NULL THEN NULL
-                   ELSE (SELECT t.id FROM ffrtmp_data.tenants t
-                          WHERE t.name = create_api_key.tenant OR t.id::text = create_api_key.tenant) END;
-    IF create_api_key.tenant IS NOT NULL AND target IS NULL THEN
-        RAISE EXCEPTION 'tenant "%" not found', create_api_key.tenant
-            USING ERRCODE = 'PT404', HINT = 'Leave out the tenant argument to act for your own tenant.';
-    END IF;
+    -- Named as every API function names a tenant (a tenant principal naming
+    -- another is 42501, as for one that does not exist).
+    target := ffrtmp_data.find_tenant(create_api_key.tenant);
     IF create_api_key."user" IS NOT NULL THEN
         -- A user's key: acts with the user's role, in the user's tenant.
         -- managed_user finds only users the caller sees (its own tenant's)
@@ -255,21 +247,17 @@ GRANT EXECUTE ON FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz,
 CREATE OR REPLACE FUNCTION ffrtmp.list_api_keys(tenant text DEFAULT NULL)
 RETURNS SETOF ffrtmp_data.api_key_rows
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    target uuid := coalesce(ffrtmp_data.find_tenant(list_api_keys.tenant), ffrtmp.current_tenant());
 BEGIN
-    IF octet_length(list_api_keys.tenant) > 200 THEN
-        RAISE EXCEPTION 'tenant must be a tenant''s name or id'
-            USING ERRCODE = '22023', HINT = 'Leave out the tenant argument to list your own tenant''s keys.';
-    END IF;
     RETURN QUERY
     SELECT k.* FROM ffrtmp_data.api_key_rows k
-      JOIN ffrtmp_data.tenants t ON t.id = k.tenant_id
-     WHERE (list_api_keys.tenant IS NULL AND k.tenant_id = ffrtmp.current_tenant())
-        OR t.name = list_api_keys.tenant OR t.id::text = list_api_keys.tenant
+     WHERE k.tenant_id = target
      ORDER BY k.created_at, k.key_id;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.list_api_keys(text) IS
-    'The API keys of the caller''s tenant, or of tenant (administrators), oldest first, revoked and expired ones too: prefixes, never secrets.';
+    'The API keys of the caller''s tenant, or of tenant (administrators; a tenant principal only its own, 42501 for any other), oldest first, revoked and expired ones too: prefixes, never secrets.';
 ALTER FUNCTION ffrtmp.list_api_keys(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.list_api_keys(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.list_api_keys(text) TO ffrtmp_admin, ffrtmp_tenant;

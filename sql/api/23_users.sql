@@ -51,8 +51,6 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.normalize_email(text) TO ffrtmp_admin, ffr
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.user_target_tenant(tenant text, role text) RETURNS uuid
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    target uuid;
 BEGIN
     IF user_target_tenant.role = 'superadmin' THEN
         IF user_target_tenant.tenant IS NOT NULL THEN
@@ -61,10 +59,6 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    IF octet_length(user_target_tenant.tenant) > 63 THEN
-        RAISE EXCEPTION 'tenant must be a tenant''s name or id, of at most 63 bytes'
-            USING ERRCODE = '22023', HINT = 'SELECT name FROM ffrtmp.tenants lists the tenants you may see.';
-    END IF;
     IF user_target_tenant.tenant IS NULL THEN
         IF ffrtmp.caller_is_admin() THEN
             RAISE EXCEPTION 'an administrator must name the tenant of the user'
@@ -72,17 +66,7 @@ BEGIN
         END IF;
         RETURN ffrtmp.current_tenant();
     END IF;
-    SELECT t.id INTO target FROM ffrtmp_data.tenants t
-     WHERE t.name = user_target_tenant.tenant OR t.id::text = user_target_tenant.tenant;
-    IF target IS NULL AND ffrtmp.caller_is_admin() THEN
-        RAISE EXCEPTION 'tenant "%" does not exist', left(user_target_tenant.tenant, 63)
-            USING ERRCODE = 'PT404', HINT = 'SELECT name FROM ffrtmp.tenants lists the tenants.';
-    END IF;
-    IF target IS NULL OR (NOT ffrtmp.caller_is_admin() AND target <> ffrtmp.current_tenant()) THEN
-        RAISE EXCEPTION 'permission denied for tenant "%"', left(user_target_tenant.tenant, 63)
-            USING ERRCODE = '42501', HINT = 'Leave out the tenant argument to act for your own tenant.';
-    END IF;
-    RETURN target;
+    RETURN ffrtmp_data.find_tenant(user_target_tenant.tenant);
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.user_target_tenant(text, text) IS

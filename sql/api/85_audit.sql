@@ -217,18 +217,7 @@ BEGIN
         RAISE EXCEPTION 'permission denied to verify the audit log'
             USING ERRCODE = '42501', HINT = 'Ask an administrator.';
     END IF;
-    IF octet_length(verify_audit_chain.tenant) > 63 THEN
-        RAISE EXCEPTION 'tenant is too long (% bytes)', octet_length(verify_audit_chain.tenant)
-            USING ERRCODE = '22023', HINT = 'Name a tenant by its name (at most 63 characters) or its id.';
-    END IF;
-    IF verify_audit_chain.tenant IS NOT NULL THEN
-        SELECT t.id INTO wanted FROM ffrtmp_data.tenants t
-         WHERE t.name = verify_audit_chain.tenant OR t.id::text = lower(verify_audit_chain.tenant);
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'tenant "%" does not exist', left(verify_audit_chain.tenant, 63)
-                USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_tenants() lists the tenants.';
-        END IF;
-    END IF;
+    wanted := ffrtmp_data.find_tenant(verify_audit_chain.tenant);
     RETURN QUERY
     WITH rows AS (
         SELECT a.*, lag(a.row_hash) OVER w AS before_hash, lag(a.chain_seq) OVER w AS before_seq

@@ -167,7 +167,8 @@ SET ROLE ak_other_user;
 SELECT is((SELECT count(*) FROM ffrtmp.list_api_keys()), 0::bigint, 'another tenant lists none of ak''s keys');
 SELECT throws_ok(format('SELECT ffrtmp.revoke_api_key(%L)', :'k1'), 'PT404', NULL, 'nor revokes them');
 SELECT throws_ok(format('SELECT ffrtmp.rotate_api_key(%L)', :'k1'), 'PT404', NULL, 'nor rotates them');
-SELECT throws_ok($$SELECT ffrtmp.create_api_key('x', tenant => 'ak')$$, 'PT404', NULL, 'nor creates one for it');
+SELECT throws_ok($$SELECT ffrtmp.create_api_key('x', tenant => 'ak')$$, '42501', 'permission denied for tenant "ak"',
+                 'nor creates one for it: the answer for a tenant that does not exist');
 RESET ROLE;
 SET ROLE ak_user;
 SELECT is((SELECT count(*) FROM ffrtmp.list_api_keys() WHERE key_id = :'k1'), 1::bigint, 'its own tenant lists it');
@@ -281,7 +282,7 @@ SELECT lives_ok($$SELECT ffrtmp.create_api_key('t', role => 'tenant_admin')$$, '
 SELECT throws_ok($$SELECT ffrtmp.create_api_key('t', role => 'superadmin')$$, '22023', NULL, 'not superadmin');
 SELECT throws_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L)', 'x', :'other_user'), 'PT404', NULL,
                  'not for another tenant''s user');
-SELECT throws_ok($$SELECT ffrtmp.create_api_key('x', tenant => 'ak-other')$$, 'PT404', NULL, 'nor for another tenant');
+SELECT throws_ok($$SELECT ffrtmp.create_api_key('x', tenant => 'ak-other')$$, '42501', NULL, 'nor for another tenant');
 RESET ROLE;
 SET ROLE ak_op_login;
 SELECT throws_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L)', 'x', :'viewer'), '42501', NULL,
