@@ -11,7 +11,17 @@
  * to everyone, so a new API function cannot be forgotten, only fail loudly.
  *
  * Only the outermost API call is checked: an API function calling another
- * does so with the permission the caller was checked for.
+ * (submit_job calling quota checks, say) does so with the permission the
+ * caller was checked for, and is not checked again.  That is safe because
+ * the code running inside an API call is only its author's: every API
+ * function pins search_path = pg_catalog, pg_temp and qualifies every name,
+ * so an inner call cannot be redirected to a function the caller chose, and
+ * tenant roles may create nothing in the ffrtmp and ffrtmp_data schemas (no
+ * function, trigger, operator or cast of theirs runs there).  It would break
+ * with an API function that runs caller-supplied SQL or calls a function the
+ * caller names (EXECUTE of a caller's string, a regproc argument), or one
+ * that leaves search_path unpinned: code of the caller's would then reach any
+ * other API function unchecked.
  *
  * needs_fmgr_hook is asked for every function PostgreSQL looks up (not for
  * built-ins), so its answers are kept per backend in a hash, dropped whenever
@@ -198,7 +208,11 @@ permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
 					 errhint("Its author adds it to ffrtmp_data.function_permissions; until then nobody may call it.")));
 		ffrtmp_require_permission_for(entry->permission, entry->name);
 	}
-	/* Pushed once the check passed: a refusal here gets no FHET_ABORT.  Deeper calls are checked again. */
+	/*
+	 * Pushed once the check passed (a refusal here gets no FHET_ABORT), and
+	 * for deeper calls too, so that the depth falls back to zero only when
+	 * the outermost call ends: calls made inside it are not checked again.
+	 */
 	if (n_open_calls < MAX_OPEN_CALLS)
 		open_calls[n_open_calls++] = flinfo;
 }
