@@ -1,6 +1,7 @@
 /*
  * invitations.c: ffrtmp.accept_invitation(token), the way in for someone who
- * is not a caller yet (sql/api/24_invitations.sql has the rest).
+ * is not a caller yet (sql/api/24_invitations.sql has the rest), and, with
+ * api_key_name, the new user's first API key.
  *
  * The invitee has no tenant: its role may be mapped to none, or to another
  * tenant.  So while the call runs, the invitation's tenant is the caller's,
@@ -41,13 +42,13 @@ Datum
 ffrtmp_accept_invitation(PG_FUNCTION_ARGS)
 {
 	static KeptQuery accept = {
-		.sql = "SELECT * FROM ffrtmp_data.accept_invitation($1, $2)",
-		.nargs = 2, .argtypes = {BYTEAOID, TEXTOID},
+		.sql = "SELECT (a.\"user\").*, a.api_key FROM ffrtmp_data.accept_invitation($1, $2, $3) a",
+		.nargs = 3, .argtypes = {BYTEAOID, TEXTOID, TEXTOID},
 	};
 	static const char *const columns[] = {"tenant_id"};
 	text	   *token = PG_ARGISNULL(0) ? cstring_to_text("") : PG_GETARG_TEXT_PP(0);
-	Datum		args[2];
-	char		nulls[2] = {' ', PG_ARGISNULL(1) ? 'n' : ' '};
+	Datum		args[3];
+	char		nulls[3] = {' ', PG_ARGISNULL(1) ? 'n' : ' ', PG_ARGISNULL(2) ? 'n' : ' '};
 	Datum		tenant;
 	bool		tenant_null;
 	volatile Datum result = (Datum) 0;
@@ -62,6 +63,7 @@ ffrtmp_accept_invitation(PG_FUNCTION_ARGS)
 	/* text and bytea share their layout: the hash of the token's bytes, as sha256() in SQL. */
 	args[0] = DirectFunctionCall1(sha256_bytea, PointerGetDatum(token));
 	args[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	args[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 	if (ffrtmp_lookup_row("invitations", "invitations_token_sha256_key", "token_sha256", F_BYTEAEQ, args[0],
 						  1, columns, &tenant, &tenant_null))
 		accepting_tenant = *DatumGetUUIDP(tenant);

@@ -165,6 +165,22 @@ COMMENT ON FUNCTION ffrtmp_data.check_key_scopes(text[], text) IS
 ALTER FUNCTION ffrtmp_data.check_key_scopes(text[], text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.check_key_scopes(text[], text) FROM PUBLIC;
 
+/* The rule for a key's name, for create_api_key and accept_invitation's first key. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.check_api_key_name(name text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF check_api_key_name.name IS NULL OR octet_length(check_api_key_name.name) NOT BETWEEN 1 AND 100
+       OR check_api_key_name.name ~ '[[:cntrl:]]' THEN
+        RAISE EXCEPTION 'api key name must be 1 to 100 bytes without control characters'
+            USING ERRCODE = '22023', HINT = 'Name the key after what uses it, for example ''encoder-farm''.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.check_api_key_name(text) IS
+    'Refuses (22023) an api key name that is NULL, empty, over 100 bytes or holds control characters.';
+ALTER FUNCTION ffrtmp_data.check_api_key_name(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.check_api_key_name(text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION ffrtmp.create_api_key(name text, "user" uuid DEFAULT NULL, scopes text[] DEFAULT NULL,
                                                  expires_at timestamptz DEFAULT NULL, tenant text DEFAULT NULL,
                                                  role text DEFAULT NULL, OUT key_id text, OUT api_key text)
@@ -174,11 +190,7 @@ DECLARE
     owner ffrtmp_data.users;
     key_role text;
 BEGIN
-    IF create_api_key.name IS NULL OR octet_length(create_api_key.name) NOT BETWEEN 1 AND 100
-       OR create_api_key.name ~ '[[:cntrl:]]' THEN
-        RAISE EXCEPTION 'api key name must be 1 to 100 bytes without control characters'
-            USING ERRCODE = '22023', HINT = 'Name the key after what uses it, for example ''encoder-farm''.';
-    END IF;
+    PERFORM ffrtmp_data.check_api_key_name(create_api_key.name);
     IF create_api_key.scopes IS NOT NULL AND (cardinality(create_api_key.scopes) NOT BETWEEN 1 AND 32
        OR EXISTS (SELECT 1 FROM unnest(create_api_key.scopes) s WHERE s IS NULL OR s !~ '^[a-z_]{1,32}\.[a-z_]{1,32}$')) THEN
         RAISE EXCEPTION 'api key scopes must be 1 to 32 permission names such as jobs.view'

@@ -96,8 +96,8 @@ GRANT EXECUTE ON FUNCTION ffrtmp.invite_user(text, text, text, interval) TO ffrt
  * (unknown, malformed, expired, used, revoked, its tenant not active) raises
  * the one error, here and nowhere else.
  */
-CREATE OR REPLACE FUNCTION ffrtmp_data.accept_invitation(token_sha256 bytea, display_name text)
-RETURNS ffrtmp.users
+CREATE OR REPLACE FUNCTION ffrtmp_data.accept_invitation(token_sha256 bytea, display_name text, api_key_name text,
+                                                          OUT "user" ffrtmp.users, OUT api_key text)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     i ffrtmp_data.invitations;
@@ -106,6 +106,9 @@ BEGIN
     IF octet_length(accept_invitation.display_name) > 200 THEN
         RAISE EXCEPTION 'display_name must be at most 200 bytes'
             USING ERRCODE = '22023', HINT = 'Shorten it.';
+    END IF;
+    IF accept_invitation.api_key_name IS NOT NULL THEN
+        PERFORM ffrtmp_data.check_api_key_name(accept_invitation.api_key_name);
     END IF;
     SELECT * INTO i FROM ffrtmp_data.invitations x WHERE x.token_sha256 = accept_invitation.token_sha256 FOR UPDATE;
     IF NOT FOUND OR i.accepted_at IS NOT NULL OR i.revoked_at IS NOT NULL OR i.expires_at <= now()
@@ -130,23 +133,32 @@ BEGIN
     UPDATE ffrtmp_data.invitations x SET accepted_at = now(), accepted_user = u.id WHERE x.id = i.id;
     PERFORM ffrtmp_data.write_audit('invitation.accept', 'user:' || u.id, i.tenant_id,
                                     jsonb_build_object('invitation', i.id, 'email', i.email, 'role', i.role));
-    RETURN ffrtmp_data.user_row(u);
+    -- The new user's first credential, shown to the invitee alone: the
+    -- administrator who invited never sees its secret.  Bounded and audited
+    -- (api_key.create) as every key is; a refusal undoes the whole accept.
+    IF accept_invitation.api_key_name IS NOT NULL THEN
+        SELECT n.api_key INTO accept_invitation.api_key
+          FROM ffrtmp_data.issue_api_key(i.tenant_id, accept_invitation.api_key_name, u.id) n;
+    END IF;
+    accept_invitation."user" := ffrtmp_data.user_row(u);
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.accept_invitation(bytea, text) IS
-    'The work of ffrtmp.accept_invitation once the token''s hash is known: 28000 for any token that cannot be used, else the user, created active in the invitation''s tenant with its role; the invitation is used up.';
-ALTER FUNCTION ffrtmp_data.accept_invitation(bytea, text) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp_data.accept_invitation(bytea, text) FROM PUBLIC;
+COMMENT ON FUNCTION ffrtmp_data.accept_invitation(bytea, text, text) IS
+    'The work of ffrtmp.accept_invitation once the token''s hash is known: 28000 for any token that cannot be used, else the user, created active in the invitation''s tenant with its role, and with api_key_name a personal key of that user; the invitation is used up.';
+ALTER FUNCTION ffrtmp_data.accept_invitation(bytea, text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.accept_invitation(bytea, text, text) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION ffrtmp.accept_invitation(token text, display_name text DEFAULT NULL)
-RETURNS ffrtmp.users
+CREATE OR REPLACE FUNCTION ffrtmp.accept_invitation(token text, display_name text DEFAULT NULL, api_key_name text DEFAULT NULL,
+    OUT id uuid, OUT tenant_id uuid, OUT tenant text, OUT email text, OUT display_name text, OUT role text,
+    OUT status text, OUT db_role name, OUT created_by text, OUT created_at timestamptz, OUT updated_at timestamptz,
+    OUT deleted_at timestamptz, OUT api_key text)
     AS 'MODULE_PATHNAME', 'ffrtmp_accept_invitation'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION ffrtmp.accept_invitation(text, text) IS
-    'Turns an invitation''s token into a user: creates it active, in the invitation''s tenant, with its role and e-mail and display_name (at most 200 bytes), and returns it. Needs no permission (the token is the credential); works once. An unknown, malformed, used, revoked or expired token, or one of a tenant not active, is the same error 28000 "invalid invitation token" (a value over 128 bytes, longer than any token, is 22023); a user with the e-mail already in the tenant is 23505.';
-ALTER FUNCTION ffrtmp.accept_invitation(text, text) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp.accept_invitation(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.accept_invitation(text, text) TO PUBLIC;
+COMMENT ON FUNCTION ffrtmp.accept_invitation(text, text, text) IS
+    'Turns an invitation''s token into a user: creates it active, in the invitation''s tenant, with its role and e-mail and display_name (at most 200 bytes), and returns it (the columns of ffrtmp.users) with api_key: with api_key_name (1 to 100 bytes), a personal key of the new user, acting with its role, shown this once so that only the invitee ever sees it (NULL without api_key_name). Needs no permission (the token is the credential); works once. An unknown, malformed, used, revoked or expired token, or one of a tenant not active, is the same error 28000 "invalid invitation token" (a value over 128 bytes, longer than any token, is 22023); a user with the e-mail already in the tenant is 23505; a tenant with 100 live keys is PT429, and then no user is created either.';
+ALTER FUNCTION ffrtmp.accept_invitation(text, text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.accept_invitation(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.accept_invitation(text, text, text) TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION ffrtmp.list_invitations(tenant text DEFAULT NULL)
 RETURNS SETOF ffrtmp_data.invitation_rows

@@ -2,7 +2,7 @@
 -- token alone (from a role mapped to no tenant, or to another), once; every
 -- unusable token is the same error; the bounds and the audit rows.
 BEGIN;
-SELECT plan(43);
+SELECT plan(54);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('inv-a', plan => 'pro');
@@ -166,6 +166,49 @@ SELECT is((SELECT tenant_id FROM ffrtmp_data.audit_log WHERE action = 'invitatio
 SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log
             WHERE action LIKE 'invitation.%' AND change::text LIKE '%' || split_part(:'tok1', '_', 3) || '%'),
           0::bigint, 'no audit row holds a token');
+
+-- 7. A first credential: with api_key_name the invitee gets a personal key of
+-- the new user, shown once to the invitee alone.
+SET ROLE tap_i_admin_a;
+SELECT token AS tok_key FROM ffrtmp.invite_user('keyed@a.example', 'operator') \gset
+SELECT token AS tok_nokey FROM ffrtmp.invite_user('keyless@a.example', 'viewer') \gset
+SELECT token AS tok_badname FROM ffrtmp.invite_user('badname@a.example', 'viewer') \gset
+RESET ROLE;
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L, api_key_name => %L)', :'tok_badname', '')),
+          '22023', 'a key name breaking create_api_key''s rule is 22023');
+SELECT is((SELECT status FROM ffrtmp.list_invitations('inv-a') WHERE email = 'badname@a.example'), 'pending',
+          'and nothing was written: the invitation is still pending');
+SET ROLE tap_i_nobody;
+SELECT api_key IS NULL AS nokey_null FROM ffrtmp.accept_invitation(:'tok_nokey') \gset
+SELECT id AS keyed_user, role AS keyed_role, api_key AS first_key
+  FROM ffrtmp.accept_invitation(:'tok_key', display_name => 'Keyed', api_key_name => 'laptop') \gset
+RESET ROLE;
+SELECT ok(:'nokey_null'::boolean, 'without api_key_name, api_key is NULL');
+SELECT matches(:'first_key'::text, '^ffrtmp_[0-9a-f]{16}_[0-9a-f]{48}$', 'with it, api_key is a key in full, as create_api_key returns one');
+SELECT split_part(:'first_key', '_', 2) AS first_key_id \gset
+SELECT is((SELECT user_id::text || ' ' || coalesce(role, '-') || ' ' || name || ' ' || coalesce(scopes::text, '-')
+             FROM ffrtmp_data.api_keys WHERE key_id = :'first_key_id'),
+          :'keyed_user' || ' - laptop -', 'the key is the new user''s own, named api_key_name, with no scopes: it acts with the user''s role');
+SAVEPOINT s;
+SET ROLE tap_i_nobody;
+SELECT ffrtmp.authenticate(:'first_key') AS key_tenant \gset
+SELECT ffrtmp.caller_role() AS key_role, ffrtmp.has_permission('jobs.create') AS may_submit,
+       ffrtmp.has_permission('users.manage') AS may_manage \gset
+ROLLBACK TO SAVEPOINT s;
+RESET ROLE;
+SELECT is(:'key_tenant'::uuid, (SELECT id FROM ffrtmp.tenants WHERE name = 'inv-a'),
+          'authenticate takes the key: the caller acts for the invitation''s tenant');
+SELECT is(:'key_role' || ' ' || :'may_submit' || ' ' || :'may_manage', 'operator t f',
+          'with the invited role: an operator submits jobs, manages no users');
+SELECT is((SELECT tenant_id::text || ' ' || db_role || ' ' || (change->>'user_id') || ' ' || (change->>'name')
+             FROM ffrtmp_data.audit_log WHERE action = 'api_key.create' AND target = 'api_key:' || :'first_key_id'),
+          (SELECT id::text FROM ffrtmp.tenants WHERE name = 'inv-a') || ' tap_i_nobody ' || :'keyed_user' || ' laptop',
+          'the key''s creation is audited (api_key.create) in the tenant, by the role that accepted');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log a WHERE a::text LIKE '%' || split_part(:'first_key', '_', 3) || '%'),
+          0::bigint, 'no audit row holds the key''s secret');
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L, api_key_name => %L)', :'tok_key', 'again')),
+          '28000', 'a second accept still fails with 28000');
+SELECT is((SELECT count(*) FROM ffrtmp_data.api_keys WHERE user_id = :'keyed_user'), 1::bigint, 'and makes no second key');
 
 SELECT * FROM finish();
 ROLLBACK;
