@@ -26,11 +26,13 @@
  */
 #include "ffrtmp.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "common/ct_equal.h"
 #include "common/sha2.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "port.h"
 #include "utils/acl.h"
@@ -40,6 +42,12 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+/*
+ * The key format, here and nowhere else: ffrtmp_<key id>_<secret>, both in
+ * lower-case hex.  SQL makes keys with ffrtmp_data.new_api_key and checks a
+ * key id with ffrtmp_data.check_api_key_id, both below; the api_keys
+ * table's CHECK on key_id is a stored backstop of the same rule.
+ */
 #define KEY_PREFIX		"ffrtmp_"
 #define KEY_ID_BYTES	8
 #define SECRET_BYTES	24
@@ -416,20 +424,13 @@ ffrtmp_key_id(void)
 	return authenticated.active ? authenticated.key_id : NULL;
 }
 
-/* Random lower-case hex of nbytes bytes from pg_strong_random: key ids and secrets. */
-PG_FUNCTION_INFO_V1(ffrtmp_random_hex);
-Datum
-ffrtmp_random_hex(PG_FUNCTION_ARGS)
+/* Writes nbytes random bytes from pg_strong_random as lower-case hex into hex (2 * nbytes + 1 chars). */
+static void
+random_hex(int nbytes, char *hex)
 {
-	int32		nbytes = PG_GETARG_INT32(0);
 	uint8		bytes[64];
-	char		hex[2 * sizeof bytes + 1];
 
-	if (nbytes < 1 || nbytes > (int32) sizeof bytes)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("random_hex takes 1 to %d bytes, not %d", (int) sizeof bytes, nbytes),
-				 errhint("Ask for fewer bytes.")));
+	Assert(nbytes >= 1 && nbytes <= (int) sizeof bytes);
 	if (!pg_strong_random(bytes, nbytes))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -438,5 +439,69 @@ ffrtmp_random_hex(PG_FUNCTION_ARGS)
 	for (int i = 0; i < nbytes; i++)
 		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
 	explicit_bzero(bytes, sizeof bytes);
+}
+
+/* Random lower-case hex of nbytes bytes from pg_strong_random: invitation tokens. */
+PG_FUNCTION_INFO_V1(ffrtmp_random_hex);
+Datum
+ffrtmp_random_hex(PG_FUNCTION_ARGS)
+{
+	int32		nbytes = PG_GETARG_INT32(0);
+	char		hex[2 * 64 + 1];
+
+	if (nbytes < 1 || nbytes > 64)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("random_hex takes 1 to %d bytes, not %d", 64, nbytes),
+				 errhint("Ask for fewer bytes.")));
+	random_hex(nbytes, hex);
 	PG_RETURN_TEXT_P(cstring_to_text(hex));
+}
+
+/*
+ * ffrtmp_data.new_api_key(): a fresh key id, the full key to hand out once,
+ * and the SHA-256 of its secret to store (as authenticate computes it).
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_new_api_key);
+Datum
+ffrtmp_new_api_key(PG_FUNCTION_ARGS)
+{
+	char		key_id[KEY_ID_BYTES * 2 + 1];
+	char		secret[SECRET_BYTES * 2 + 1];
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	bytea	   *hash = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	TupleDesc	desc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "new_api_key called in a context that cannot accept a row");
+	random_hex(KEY_ID_BYTES, key_id);
+	random_hex(SECRET_BYTES, secret);
+	sha256(secret, strlen(secret), digest);
+	SET_VARSIZE(hash, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	memcpy(VARDATA(hash), digest, PG_SHA256_DIGEST_LENGTH);
+	values[0] = CStringGetTextDatum(key_id);
+	values[1] = CStringGetTextDatum(psprintf("%s%s_%s", KEY_PREFIX, key_id, secret));
+	values[2] = PointerGetDatum(hash);
+	explicit_bzero(secret, sizeof secret);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+/* ffrtmp_data.check_api_key_id(key_id): refuses (22023) anything but a key id. */
+PG_FUNCTION_INFO_V1(ffrtmp_check_api_key_id);
+Datum
+ffrtmp_check_api_key_id(PG_FUNCTION_ARGS)
+{
+	const char *key_id = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		valid = strlen(key_id) == KEY_ID_BYTES * 2;
+
+	for (const char *c = key_id; valid && *c; c++)
+		valid = (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f');
+	if (!valid)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key_id must be %d hex digits", KEY_ID_BYTES * 2),
+				 errhint("Give the key_id that ffrtmp.list_api_keys() shows.")));
+	PG_RETURN_VOID();
 }

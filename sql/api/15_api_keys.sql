@@ -16,9 +16,25 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.random_hex(nbytes integer) RETURNS text
     AS 'MODULE_PATHNAME', 'ffrtmp_random_hex'
     LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION ffrtmp_data.random_hex(integer) IS
-    'nbytes (1 to 64) bytes from pg_strong_random, as lower-case hex: API key ids and secrets.';
+    'nbytes (1 to 64) bytes from pg_strong_random, as lower-case hex: invitation tokens (API keys are made by new_api_key).';
 ALTER FUNCTION ffrtmp_data.random_hex(integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.random_hex(integer) FROM PUBLIC;
+
+-- The key format lives in src/api_keys.c alone: these two are its SQL face.
+CREATE OR REPLACE FUNCTION ffrtmp_data.new_api_key(OUT key_id text, OUT api_key text, OUT secret_sha256 bytea)
+    AS 'MODULE_PATHNAME', 'ffrtmp_new_api_key'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ffrtmp_data.new_api_key() IS
+    'A fresh key: its id (16 hex digits), the full key ffrtmp_<key_id>_<secret> (a 192-bit secret from pg_strong_random) to hand out once, and the SHA-256 of the secret, the only part of it stored.';
+ALTER FUNCTION ffrtmp_data.new_api_key() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.new_api_key() FROM PUBLIC;
+CREATE OR REPLACE FUNCTION ffrtmp_data.check_api_key_id(key_id text) RETURNS void
+    AS 'MODULE_PATHNAME', 'ffrtmp_check_api_key_id'
+    LANGUAGE C IMMUTABLE;
+COMMENT ON FUNCTION ffrtmp_data.check_api_key_id(text) IS
+    'Refuses (22023) a key_id that is not one (16 lower-case hex digits), NULL included.';
+ALTER FUNCTION ffrtmp_data.check_api_key_id(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.check_api_key_id(text) FROM PUBLIC;
 
 DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.api_keys;
 CREATE POLICY tenant_isolation ON ffrtmp_data.api_keys
@@ -65,15 +81,15 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.insert_api_key(tenant uuid, name text, sc
                                                       "user" uuid, role text, OUT key_id text, OUT api_key text)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    secret text := ffrtmp_data.random_hex(24);
+    fresh record := ffrtmp_data.new_api_key();
 BEGIN
-    key_id := ffrtmp_data.random_hex(8);
+    key_id := fresh.key_id;
     INSERT INTO ffrtmp_data.api_keys (key_id, tenant_id, name, secret_sha256, scopes, created_by, expires_at, user_id, role)
-    VALUES (key_id, insert_api_key.tenant, insert_api_key.name, sha256(convert_to(secret, 'UTF8')),
+    VALUES (key_id, insert_api_key.tenant, insert_api_key.name, fresh.secret_sha256,
             insert_api_key.scopes, ffrtmp_data.actor(), insert_api_key.expires_at, insert_api_key."user",
             insert_api_key.role);
     INSERT INTO ffrtmp_data.api_key_uses (key_id, tenant_id) VALUES (key_id, insert_api_key.tenant);
-    api_key := 'ffrtmp_' || key_id || '_' || secret;
+    api_key := fresh.api_key;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text) IS
@@ -280,10 +296,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     k ffrtmp_data.api_key_rows;
 BEGIN
-    IF revoke_api_key.key_id IS NULL OR revoke_api_key.key_id !~ '^[0-9a-f]{16}$' THEN
-        RAISE EXCEPTION 'key_id must be 16 hex digits'
-            USING ERRCODE = '22023', HINT = 'Give the key_id that ffrtmp.list_api_keys() shows.';
-    END IF;
+    PERFORM ffrtmp_data.check_api_key_id(revoke_api_key.key_id);
     -- Row-level security leaves only the caller's tenant's keys (all, for
     -- administrators).  The row is returned from the UPDATE itself: a key
     -- revoking itself fails from the next statement on, not in this one.
@@ -316,10 +329,7 @@ DECLARE
     new_key record;
     key_role text;
 BEGIN
-    IF rotate_api_key.key_id IS NULL OR rotate_api_key.key_id !~ '^[0-9a-f]{16}$' THEN
-        RAISE EXCEPTION 'key_id must be 16 hex digits'
-            USING ERRCODE = '22023', HINT = 'Give the key_id that ffrtmp.list_api_keys() shows.';
-    END IF;
+    PERFORM ffrtmp_data.check_api_key_id(rotate_api_key.key_id);
     IF rotate_api_key.grace IS NULL OR rotate_api_key.grace < interval '0' OR rotate_api_key.grace > interval '30 days' THEN
         RAISE EXCEPTION 'grace must be between 0 and 30 days'
             USING ERRCODE = '22023', HINT = 'Give the time the old key''s users need to switch, for example ''1 day''.';

@@ -6,7 +6,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(90);
+SELECT plan(91);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -346,6 +346,23 @@ SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE action = 'api_key.cr
           1::bigint, 'and audits it');
 SELECT is(has_function_privilege('ak_user', 'ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz)', 'EXECUTE'),
           false, 'which no tenant may call');
+
+
+CREATE FUNCTION pg_temp.key_id_refusal(q text) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+    EXECUTE q;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$fn$;
+
+-- 15. (before 9, which keeps a key authenticated) A key id is checked by the one rule of the key format, for revoke and rotate alike.
+SELECT is((SELECT count(*) FROM unnest(ARRAY[NULL, '', repeat('a', 15), repeat('a', 17), 'ABCDEF0123456789', 'ffrtmp_' || :'k1',
+                                             repeat('g', 16)]) id,
+                  unnest(ARRAY['revoke_api_key(%L)', 'rotate_api_key(%L)']) fn
+            WHERE pg_temp.key_id_refusal(format('SELECT ffrtmp.' || fn, id)) = '22023 key_id must be 16 hex digits'),
+          14::bigint, 'NULL, empty, 15 or 17 digits, upper case, a full prefix, not hex: 22023 "key_id must be 16 hex digits"');
 
 
 -- 9. last_used_at, at most once a minute (this authentication is kept).
