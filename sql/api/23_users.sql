@@ -25,13 +25,13 @@ ALTER VIEW ffrtmp.users OWNER TO ffrtmp_owner;
 REVOKE ALL ON ffrtmp.users FROM PUBLIC;
 GRANT SELECT ON ffrtmp.users TO ffrtmp_admin;
 
-/* Trimmed, NFC, lower case; refused (22023) unless one plausible address. */
+/* Trimmed, NFC, lower case; refused (22023) unless one plausible address (ffrtmp_data.is_email, the tables' rule). */
 CREATE OR REPLACE FUNCTION ffrtmp_data.normalize_email(email text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     e text := lower(normalize(btrim(normalize_email.email), NFC));
 BEGIN
-    IF e IS NULL OR octet_length(e) > 254 OR e !~ '^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:]]+$' THEN
+    IF e IS NULL OR NOT ffrtmp_data.is_email(e) THEN
         RAISE EXCEPTION 'email must be one address of at most 254 bytes, like ann@example.com'
             USING ERRCODE = '22023', HINT = 'Give one address: a local part, one @, a domain, no spaces.';
     END IF;

@@ -9,7 +9,7 @@
 CREATE TABLE ffrtmp_data.invitations (
     id            uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     tenant_id     uuid NOT NULL REFERENCES ffrtmp_data.tenants (id),
-    email         text NOT NULL CHECK (octet_length(email) <= 254 AND email ~ '^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:]]+$'),
+    email         text NOT NULL CHECK (ffrtmp_data.is_email(email)),
     role          text NOT NULL REFERENCES ffrtmp_data.roles (name) CHECK (role <> 'superadmin'),
     token_sha256  bytea NOT NULL UNIQUE CHECK (octet_length(token_sha256) = 32),
     created_by    text NOT NULL,

@@ -412,6 +412,22 @@ INSERT INTO ffrtmp_data.role_permissions VALUES
     ('superadmin', 'tenants.manage'), ('superadmin', 'platform.view');
 
 /*
+ * The e-mail rule, in one place: the CHECK on users.email and on
+ * invitations.email, and ffrtmp_data.normalize_email, all call it.  Stored
+ * state (those constraints depend on it), so it is defined with the tables.
+ */
+CREATE FUNCTION ffrtmp_data.is_email(email text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN pg_catalog.octet_length(email) <= 254
+           AND email OPERATOR(pg_catalog.~) '^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:]]+$';
+COMMENT ON FUNCTION ffrtmp_data.is_email(text) IS
+    'True when email is one plausible address (a local part, one @, a domain; no spaces or control characters) of at most 254 bytes; NULL for NULL.';
+ALTER FUNCTION ffrtmp_data.is_email(text) OWNER TO ffrtmp_owner;
+-- Like every function: no privilege but those granted next to it (here, everyone's: constraints call it).
+REVOKE ALL ON FUNCTION ffrtmp_data.is_email(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.is_email(text) TO PUBLIC;
+
+/*
  * People (and, from 0.1 role mappings, roles) who use the API.  A platform
  * user (superadmin) belongs to no tenant; every other user to exactly one.
  * Soft delete keeps the row (and the audit trail's target) and frees the
@@ -420,7 +436,7 @@ INSERT INTO ffrtmp_data.role_permissions VALUES
 CREATE TABLE ffrtmp_data.users (
     id           uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     tenant_id    uuid REFERENCES ffrtmp_data.tenants (id),
-    email        text CHECK (octet_length(email) <= 254 AND email ~ '^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:]]+$'),
+    email        text CHECK (ffrtmp_data.is_email(email)),
     display_name text CHECK (octet_length(display_name) <= 200),
     role         text NOT NULL REFERENCES ffrtmp_data.roles (name),
     status       text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
@@ -609,7 +625,7 @@ SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.audit_chain_heads', '');
 CREATE TABLE ffrtmp_data.invitations (
     id            uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     tenant_id     uuid NOT NULL REFERENCES ffrtmp_data.tenants (id),
-    email         text NOT NULL CHECK (octet_length(email) <= 254 AND email ~ '^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:]]+$'),
+    email         text NOT NULL CHECK (ffrtmp_data.is_email(email)),
     role          text NOT NULL REFERENCES ffrtmp_data.roles (name) CHECK (role <> 'superadmin'),
     token_sha256  bytea NOT NULL UNIQUE CHECK (octet_length(token_sha256) = 32),
     created_by    text NOT NULL,

@@ -2,7 +2,7 @@
 -- with them, the bounds, and what a user's role and status mean for its
 -- database role.
 BEGIN;
-SELECT plan(32);
+SELECT plan(33);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('users-a', plan => 'pro');
@@ -114,6 +114,21 @@ SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('op@example.com', '
 SELECT is((SELECT deleted_at FROM ffrtmp.restore_user(:'op_a')), NULL, 'restore_user brings the user back');
 SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.update_user(%L, role => 'superadmin')$$, :'op_a')),
           '22023', 'a tenant user cannot become a superadmin of no tenant');
+
+-- The e-mail rule has one home, ffrtmp_data.is_email: create_user (through
+-- normalize_email) and the CHECKs of users and invitations accept the same
+-- values and refuse the same ones.
+CREATE TEMP TABLE emails (email text, good boolean);
+INSERT INTO emails VALUES ('a@b', true), ('ann@example.com', true), (repeat('a', 242) || '@example.com', true),
+    (repeat('a', 243) || '@example.com', false), ('no at sign', false), ('a@@b', false), ('a b@c', false),
+    ('a@b' || chr(7), false), ('@b', false), ('a@', false);
+SELECT is((SELECT count(*) FROM emails e
+            WHERE (pg_temp.state_as(NULL, format($$SELECT ffrtmp.create_user(%L, 'viewer', tenant => 'users-b')$$, e.email)) = 'ok') = e.good
+              AND (pg_temp.state_as(NULL, format($$UPDATE ffrtmp_data.users SET email = %L WHERE id = %L$$, e.email, :'admin_b')) = 'ok') = e.good
+              AND (pg_temp.state_as(NULL, format($$INSERT INTO ffrtmp_data.invitations (tenant_id, email, role, token_sha256, created_by, expires_at)
+                                                   SELECT tenant_id, %L, 'viewer', sha256('x'), 'tap', now() + interval '1 day'
+                                                     FROM ffrtmp_data.users WHERE id = %L$$, e.email, :'admin_b')) = 'ok') = e.good),
+          10::bigint, 'create_user, the users table and the invitations table agree on each of 10 e-mails');
 
 SELECT * FROM finish();
 ROLLBACK;
