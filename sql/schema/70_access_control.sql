@@ -80,9 +80,10 @@ CREATE FUNCTION ffrtmp_data.is_email(email text) RETURNS boolean
 COMMENT ON FUNCTION ffrtmp_data.is_email(text) IS
     'True when email is one plausible address (a local part, one @, a domain; no spaces or control characters) of at most 254 bytes; NULL for NULL.';
 ALTER FUNCTION ffrtmp_data.is_email(text) OWNER TO ffrtmp_owner;
--- Like every function: no privilege but those granted next to it (here, everyone's: constraints call it).
+-- As normalize_email, which calls it with its caller's privileges (the
+-- tables' CHECKs run as their owner, through the API functions).
 REVOKE ALL ON FUNCTION ffrtmp_data.is_email(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.is_email(text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.is_email(text) TO ffrtmp_admin, ffrtmp_tenant;
 
 /*
  * People (and, from 0.1 role mappings, roles) who use the API.  A platform

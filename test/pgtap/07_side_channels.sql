@@ -214,7 +214,8 @@ SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :ev
     ($$SELECT ffrtmp.caller_role()$$),
     ($$SELECT ffrtmp.has_permission('users.manage')$$),
     ($$SELECT ffrtmp_data.require_permission('users.manage')$$),
-    ($$SELECT ffrtmp_data.normalize_email('CFO@globex.example')$$)) c(q);
+    ($$SELECT ffrtmp_data.normalize_email('CFO@globex.example')$$),
+    ($$SELECT ffrtmp_data.is_email('cfo@globex.example')$$)) c(q);
 
 -- Runs every probe as the current role and keeps each plan's text (or the
 -- answer, or the error) in column seen_as.
