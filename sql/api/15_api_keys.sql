@@ -253,8 +253,8 @@ BEGIN
         target := coalesce(target, ffrtmp.current_tenant());
     END IF;
     PERFORM ffrtmp_data.check_key_scopes(create_api_key.scopes, key_role);
-    -- Row-level security keeps a tenant principal to its own tenant (PT404 below
-    -- for another's, as if it did not exist).
+    -- A backstop: find_tenant and managed_user have kept a tenant principal
+    -- to its own tenant already.
     IF NOT EXISTS (SELECT 1 FROM ffrtmp_data.tenants t WHERE t.id = target)
        OR NOT (ffrtmp.caller_is_admin() OR target = ffrtmp.current_tenant()) THEN
         RAISE EXCEPTION 'tenant "%" not found', coalesce(create_api_key.tenant, target::text)
