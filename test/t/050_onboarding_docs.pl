@@ -68,7 +68,9 @@ my ($role_block) = grep { $blocks[$_] =~ /\A-- as bob\n.*caller_role/s } 0 .. $#
 is((split /\n/, section($out, $role_block))[0], 'operator', 'bob acts as an operator with his psql login');
 like($all, qr/^t\|f$/m, "bob's key may submit and may not invite");
 my ($audit) = grep { $blocks[$_] =~ /FROM ffrtmp\.audit_log/ } 0 .. $#blocks;
-my @rows = split /\n/, section($out, $audit);
+# Refusals reach the log through a queue the scheduler flushes (none runs
+# here): only the rows of what succeeded are compared.
+my @rows = grep { (split /\|/)[2] eq 'ok' } split /\n/, section($out, $audit);
 is_deeply([ map { (split /\|/)[0] } @rows ],
 	[ qw(invitation.create invitation.accept api_key.create job.submit api_key.create job.submit api_key.rotate api_key.revoke) ],
 	'the audit log shows what the page did, in order') or diag section($out, $audit);
