@@ -27,6 +27,7 @@
 #include "ffrtmp.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "common/ct_equal.h"
@@ -328,7 +329,12 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	ffrtmp_context_reset();
 
-	if (!ever_used || last_used <= GetCurrentTransactionStartTimestamp() - 60 * USECS_PER_SEC)
+	/*
+	 * A read-only transaction (PostgREST's GET, a hot standby) cannot write
+	 * the last use: it is skipped, and the next writable use records it.
+	 */
+	if ((!ever_used || last_used <= GetCurrentTransactionStartTimestamp() - 60 * USECS_PER_SEC) &&
+		!XactReadOnly && !RecoveryInProgress())
 		touch_last_used(key_id);
 
 	result = palloc(sizeof(pg_uuid_t));
