@@ -191,12 +191,22 @@ permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
 		return;
 	if (n_open_calls == 0)
 	{
+		char		permission[NAMEDATALEN];
+		char		name[NAMEDATALEN];
+
 		if (entry->declared == UNDECLARED)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("function ffrtmp.%s declares no permission", entry->name),
 					 errhint("Its author adds it to ffrtmp_data.function_permissions; until then nobody may call it.")));
-		ffrtmp_require_permission_for(entry->permission, entry->name);
+
+		/*
+		 * The check reads the tenant context, which accepts invalidation
+		 * messages: one may empty the cache entry points into.  Copy first.
+		 */
+		strlcpy(permission, entry->permission, sizeof permission);
+		strlcpy(name, entry->name, sizeof name);
+		ffrtmp_require_permission_for(permission, name);
 	}
 	/* Pushed once the check passed: a refusal here gets no FHET_ABORT.  Deeper calls are checked again. */
 	if (n_open_calls < MAX_OPEN_CALLS)
