@@ -303,7 +303,7 @@ CREATE OR REPLACE VIEW ffrtmp.audit_log WITH (security_invoker = true) AS
     SELECT * FROM ffrtmp_data.read_audit_log();
 COMMENT ON VIEW ffrtmp.audit_log IS 'The audit log the caller may read (audit.view: tenant_admin and above; 42501 otherwise): its own tenant''s rows, every row for a superadmin.';
 COMMENT ON COLUMN ffrtmp.audit_log.id IS 'Row id, in the order rows were written.';
-COMMENT ON COLUMN ffrtmp.audit_log.tenant_id IS 'Tenant acted on; NULL for platform-wide actions.';
+COMMENT ON COLUMN ffrtmp.audit_log.tenant_id IS 'Tenant acted on (for a refusal, the tenant the caller acts for or the key belongs to); NULL for platform-wide actions and refusals of no known tenant.';
 COMMENT ON COLUMN ffrtmp.audit_log.at IS 'When.';
 COMMENT ON COLUMN ffrtmp.audit_log.db_role IS 'Database role that called the API.';
 COMMENT ON COLUMN ffrtmp.audit_log.user_id IS 'User who acted (ffrtmp.users id); NULL for a role that is no user''s.';
@@ -350,7 +350,7 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.flush_audit_refusals() RETURNS integer
 AS 'MODULE_PATHNAME', 'ffrtmp_flush_audit_refusals'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ffrtmp_data.flush_audit_refusals() IS
-    'Writes the permission refusals and failed authentications queued in shared memory (at most ffrtmp.audit_refusals_per_minute a minute, 64 at a time) to the audit log, and returns how many; the scheduler''s pass calls it.';
+    'Writes the permission refusals and failed authentications queued in shared memory (at most ffrtmp.audit_refusals_per_minute a minute per tenant, ffrtmp.audit_refusals_max_per_minute in all) to the audit log, each on its tenant''s chain, and returns how many; the scheduler''s pass calls it. Entries leave the queue only when its transaction commits; an error writing them is a warning, and they stay queued.';
 ALTER FUNCTION ffrtmp_data.flush_audit_refusals() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.flush_audit_refusals() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.flush_audit_refusals() TO ffrtmp_scheduler, ffrtmp_admin;
