@@ -504,15 +504,15 @@ $fn$;
 GRANT EXECUTE ON FUNCTION pg_temp.plan_of(text) TO PUBLIC;
 SET enable_seqscan = off;
 SET ROLE au_bob;
-SELECT ok(pg_temp.plan_of('SELECT * FROM ffrtmp.audit_log WHERE id > 1000') ~ 'Index Scan (using|on) audit_log_tenant_idx'
+SELECT ok(pg_temp.plan_of('SELECT * FROM ffrtmp.audit_log WHERE id > 1000') ~ '(?n)Index Cond: .*id > 1000'
           AND pg_temp.plan_of('SELECT * FROM ffrtmp.audit_log WHERE id > 1000') !~ 'Seq Scan|Function Scan',
-          'a tenant''s id > x filter is an index scan of its own rows');
+          'a tenant''s id > x filter is an index condition, not a scan of the whole log');
 SELECT ok(pg_temp.plan_of($$SELECT * FROM ffrtmp.audit_log WHERE at > now() - interval '1 hour'$$) ~ 'Index'
           AND pg_temp.plan_of($$SELECT * FROM ffrtmp.audit_log WHERE at > now() - interval '1 hour'$$) !~ 'Seq Scan|Function Scan',
           'and so is an at > t filter');
 RESET ROLE;
 SET ROLE au_admin;
-SELECT ok(pg_temp.plan_of('SELECT * FROM ffrtmp.audit_log WHERE id > 1000') ~ 'Index Scan (using|on) audit_log_pkey'
+SELECT ok(pg_temp.plan_of('SELECT * FROM ffrtmp.audit_log WHERE id > 1000') ~ '(?n)Index Cond: .*id > 1000'
           AND pg_temp.plan_of('SELECT * FROM ffrtmp.audit_log WHERE id > 1000') !~ 'Seq Scan|Function Scan',
           'a superadmin''s id > x filter too');
 SELECT ok(pg_temp.plan_of($$SELECT * FROM ffrtmp.audit_log WHERE tenant_id = '00000000-0000-0000-0000-000000000001'$$) ~ 'Index'
