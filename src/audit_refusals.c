@@ -132,6 +132,21 @@ end_claim(bool written)
 	SpinLockRelease(&queue->mutex);
 }
 
+/* Forgets the marks from index on (0: all). */
+static void
+drop_marks_from(int index)
+{
+	for (int i = index; i < list_length(claim_marks); i++)
+		pfree(list_nth(claim_marks, i));
+	if (index == 0)
+	{
+		list_free(claim_marks);
+		claim_marks = NIL;
+	}
+	else
+		claim_marks = list_truncate(claim_marks, index);
+}
+
 static void
 claim_at_xact_end(XactEvent event, void *arg)
 {
@@ -143,8 +158,7 @@ claim_at_xact_end(XactEvent event, void *arg)
 		end_claim(false);
 	else
 		return;
-	list_free_deep(claim_marks);
-	claim_marks = NIL;
+	drop_marks_from(0);
 }
 
 /* A savepoint rolled back: the entries claimed since it began were not written after all. */
@@ -169,7 +183,7 @@ claim_at_subxact_abort(SubXactEvent event, SubTransactionId sub, SubTransactionI
 					queue->claimer = 0;
 			}
 			SpinLockRelease(&queue->mutex);
-			claim_marks = list_truncate(claim_marks, foreach_current_index(cell));
+			drop_marks_from(foreach_current_index(cell));
 			break;
 		}
 	}
