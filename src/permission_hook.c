@@ -57,6 +57,7 @@ static HTAB *functions = NULL;
 #define MAX_OPEN_CALLS 64
 static FmgrInfo *open_calls[MAX_OPEN_CALLS];
 static int	n_open_calls = 0;
+static Oid	function_permissions_relid = InvalidOid;	/* as last read */
 static needs_fmgr_hook_type next_needs_fmgr_hook = NULL;
 static fmgr_hook_type next_fmgr_hook = NULL;
 
@@ -74,10 +75,19 @@ forget_at_function_change(Datum arg, int cacheid, uint32 hashvalue)
 	forget_functions();
 }
 
+/*
+ * What the cache holds comes from pg_proc (the syscache callback above) and
+ * from function_permissions: only an invalidation of that table (its
+ * statement trigger sends one at every change, and ALTER, DROP or a reload
+ * of the extension send theirs) or a reset of every relation (relid
+ * InvalidOid, after an overflow of the invalidation queue) empties it, not
+ * the relcache traffic of every other table.
+ */
 static void
 forget_at_relation_change(Datum arg, Oid relid)
 {
-	forget_functions();
+	if (!OidIsValid(relid) || relid == function_permissions_relid)
+		forget_functions();
 }
 
 static void
@@ -100,9 +110,10 @@ read_declaration(Oid fn_oid, FunctionEntry *entry)
 	bool		isnull;
 
 	entry->declared = NOT_API;
-	if (!OidIsValid(api_schema) || !OidIsValid(data_schema) ||
-		!OidIsValid(get_relname_relid("function_permissions", data_schema)) ||
-		!IsTransactionState())
+	if (!OidIsValid(api_schema) || !OidIsValid(data_schema) || !IsTransactionState())
+		return false;
+	function_permissions_relid = get_relname_relid("function_permissions", data_schema);
+	if (!OidIsValid(function_permissions_relid))
 		return false;			/* not installed (yet): nothing to check, nothing to keep */
 	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
 	if (!HeapTupleIsValid(proc))
