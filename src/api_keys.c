@@ -28,6 +28,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "common/ct_equal.h"
@@ -70,6 +71,7 @@ static AuthenticatedKey authenticated;
 typedef struct KeyOwner
 {
 	pg_uuid_t	tenant;
+	bool		known;			/* the key id exists (tenant is its tenant) */
 	bool		has_user;
 	pg_uuid_t	user;
 	char	   *role;			/* the user's role, or the service key's */
@@ -174,6 +176,7 @@ key_usable(const char *key_id, uint8 *hash, KeyOwner *owner, List **scopes, Time
 	 */
 	found = ffrtmp_lookup_row("api_keys", "api_keys_pkey", "key_id", F_TEXTEQ, CStringGetTextDatum(key_id),
 							  7, columns, values, nulls);
+	owner->known = found;
 	owner->has_user = false;
 	owner->role = NULL;
 	if (found)
@@ -317,7 +320,8 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 	same = ffrtmp_ct_equal(given, stored, sizeof given);
 	if (!(usable & same))
 	{
-		ffrtmp_audit_refusal("api_key.authenticate", "api_key", "auth_failed");
+		/* To the key's tenant's log when the id exists: its administrator sees the attempts. */
+		ffrtmp_audit_refusal(owner.known ? &owner.tenant : NULL, "api_key.authenticate", "api_key", "auth_failed");
 		failed();
 	}
 
@@ -336,7 +340,12 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	ffrtmp_context_reset();
 
-	if (!ever_used || last_used <= GetCurrentTransactionStartTimestamp() - 60 * USECS_PER_SEC)
+	/*
+	 * A read-only transaction (PostgREST's GET, a hot standby) cannot write
+	 * the last use: it is skipped, and the next writable use records it.
+	 */
+	if ((!ever_used || last_used <= GetCurrentTransactionStartTimestamp() - 60 * USECS_PER_SEC) &&
+		!XactReadOnly && !RecoveryInProgress())
 		touch_last_used(key_id);
 
 	result = palloc(sizeof(pg_uuid_t));

@@ -29,9 +29,13 @@ ffrtmp_audit_init(void)
 							&ffrtmp_audit_retention_s, 365 * 24 * 3600, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("ffrtmp.audit_refusals_per_minute",
-							"Most permission refusals and failed authentications logged per minute.",
-							"The others are counted, and the count is recorded with the next refusal logged.",
+							"Most permission refusals and failed authentications logged per minute and tenant.",
+							"Refusals with no known tenant share one more such budget. The others are counted, and the count is recorded with the tenant's next refusal logged.",
 							&ffrtmp_audit_refusals_per_minute, 60, 0, 100000, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ffrtmp.audit_refusals_max_per_minute",
+							"Most permission refusals and failed authentications logged per minute, all tenants together.",
+							"Bounds what a flood of refusals from many tenants writes to disk.",
+							&ffrtmp_audit_refusals_max_per_minute, 600, 0, 1000000, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("ffrtmp.request_id",
 							   "The id of the current request, recorded in the audit log.",
 							   "Set by a front end (SET LOCAL) per request; PostgREST's X-Request-Id header is used when it is empty.",

@@ -168,8 +168,9 @@ extern void ffrtmp_audit_write(const char *action, const char *target, pg_uuid_t
 extern char *ffrtmp_json_string(const char *s);
 /* audit_refusals.c: refusals queued in shared memory, written by the scheduler's pass */
 extern int	ffrtmp_audit_refusals_per_minute;
+extern int	ffrtmp_audit_refusals_max_per_minute;
 extern void ffrtmp_audit_refusals_init(void);
-extern void ffrtmp_audit_refusal(const char *action, const char *target, const char *outcome);
+extern void ffrtmp_audit_refusal(const pg_uuid_t *tenant, const char *action, const char *target, const char *outcome);
 
 /* scheduler.c */
 extern void ffrtmp_scheduler_init(void);

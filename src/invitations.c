@@ -94,7 +94,7 @@ ffrtmp_accept_invitation(PG_FUNCTION_ARGS)
 		ffrtmp_context_reset();
 		/* A token guessed or replayed: noted, rate-limited, like a failed authenticate. */
 		if (geterrcode() == ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION)
-			ffrtmp_audit_refusal("invitation.accept", "invitation token", "auth_failed");
+			ffrtmp_audit_refusal(NULL, "invitation.accept", "invitation token", "auth_failed");
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

@@ -67,6 +67,7 @@ static HTAB *functions = NULL;
 #define MAX_OPEN_CALLS 64
 static FmgrInfo *open_calls[MAX_OPEN_CALLS];
 static int	n_open_calls = 0;
+static Oid	function_permissions_relid = InvalidOid;	/* as last read */
 static needs_fmgr_hook_type next_needs_fmgr_hook = NULL;
 static fmgr_hook_type next_fmgr_hook = NULL;
 
@@ -84,10 +85,19 @@ forget_at_function_change(Datum arg, int cacheid, uint32 hashvalue)
 	forget_functions();
 }
 
+/*
+ * What the cache holds comes from pg_proc (the syscache callback above) and
+ * from function_permissions: only an invalidation of that table (its
+ * statement trigger sends one at every change, and ALTER, DROP or a reload
+ * of the extension send theirs) or a reset of every relation (relid
+ * InvalidOid, after an overflow of the invalidation queue) empties it, not
+ * the relcache traffic of every other table.
+ */
 static void
 forget_at_relation_change(Datum arg, Oid relid)
 {
-	forget_functions();
+	if (!OidIsValid(relid) || relid == function_permissions_relid)
+		forget_functions();
 }
 
 static void
@@ -110,9 +120,10 @@ read_declaration(Oid fn_oid, FunctionEntry *entry)
 	bool		isnull;
 
 	entry->declared = NOT_API;
-	if (!OidIsValid(api_schema) || !OidIsValid(data_schema) ||
-		!OidIsValid(get_relname_relid("function_permissions", data_schema)) ||
-		!IsTransactionState())
+	if (!OidIsValid(api_schema) || !OidIsValid(data_schema) || !IsTransactionState())
+		return false;
+	function_permissions_relid = get_relname_relid("function_permissions", data_schema);
+	if (!OidIsValid(function_permissions_relid))
 		return false;			/* not installed (yet): nothing to check, nothing to keep */
 	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
 	if (!HeapTupleIsValid(proc))
@@ -201,12 +212,22 @@ permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
 		return;
 	if (n_open_calls == 0)
 	{
+		char		permission[NAMEDATALEN];
+		char		name[NAMEDATALEN];
+
 		if (entry->declared == UNDECLARED)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("function ffrtmp.%s declares no permission", entry->name),
 					 errhint("Its author adds it to ffrtmp_data.function_permissions; until then nobody may call it.")));
-		ffrtmp_require_permission_for(entry->permission, entry->name);
+
+		/*
+		 * The check reads the tenant context, which accepts invalidation
+		 * messages: one may empty the cache entry points into.  Copy first.
+		 */
+		strlcpy(permission, entry->permission, sizeof permission);
+		strlcpy(name, entry->name, sizeof name);
+		ffrtmp_require_permission_for(permission, name);
 	}
 	/*
 	 * Pushed once the check passed (a refusal here gets no FHET_ABORT), and

@@ -156,10 +156,16 @@ ffrtmp_require_permission_for(const char *permission, const char *function)
 	CallerRole	caller = caller_role();
 	char	   *needed = granting_role(permission);
 	bool		role_holds = ffrtmp_role_rank(caller.role) >= ffrtmp_role_rank(needed);
+	bool		platform;
+	pg_uuid_t	tenant;
 
 	if (role_holds && ffrtmp_key_allows(permission))
 		return;
-	ffrtmp_audit_refusal("permission.denied",
+	/* The refusal goes to the caller's tenant's log; an administrator's to the platform's. */
+	platform = ffrtmp_caller_admin();
+	if (!platform)
+		tenant = ffrtmp_caller_tenant();
+	ffrtmp_audit_refusal(platform ? NULL : &tenant, "permission.denied",
 						 function ? psprintf("%s for ffrtmp.%s", permission, function) : permission,
 						 "refused");
 	ereport(ERROR,

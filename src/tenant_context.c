@@ -309,7 +309,7 @@ refuse_inactive_user(const FfrtmpUser *user, Oid role)
 
 	if (!user->disabled && !user->deleted)
 		return;
-	ffrtmp_audit_refusal("permission.denied", user->deleted ? "act as a deleted user" : "act as a disabled user",
+	ffrtmp_audit_refusal(user->has_tenant ? &user->tenant : NULL, "permission.denied", user->deleted ? "act as a deleted user" : "act as a disabled user",
 						 "refused");
 	if (user->deleted)
 		ereport(ERROR,
@@ -399,7 +399,7 @@ current_caller(void)
 		 * (including ffrtmp_tenant itself, after SET ROLE) must not fall back
 		 * to the default tenant and its unlimited quotas.
 		 */
-		ffrtmp_audit_refusal("permission.denied", "act for a tenant", "refused");
+		ffrtmp_audit_refusal(NULL, "permission.denied", "act for a tenant", "refused");
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("role \"%s\" acts for no tenant", GetUserNameFromId(user, false)),
@@ -435,7 +435,9 @@ ffrtmp_require_admin(const char *action)
 {
 	if (!ffrtmp_caller_admin())
 	{
-		ffrtmp_audit_refusal("permission.denied", action, "refused");
+		pg_uuid_t	tenant = ffrtmp_caller_tenant();
+
+		ffrtmp_audit_refusal(&tenant, "permission.denied", action, "refused");
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to %s", action),

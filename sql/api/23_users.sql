@@ -276,7 +276,7 @@ BEGIN ATOMIC
     SELECT ffrtmp.update_user(disable_user.user_id, status => 'disabled');
 END;
 COMMENT ON FUNCTION ffrtmp.disable_user(uuid) IS
-    'Disables a user (users.manage): it, its database role and (later) its API keys can do nothing until update_user(id, status => ''active'').';
+    'Disables a user (users.manage): it, its database role and its API keys can do nothing until update_user(id, status => ''active'').';
 ALTER FUNCTION ffrtmp.disable_user(uuid) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.disable_user(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.disable_user(uuid) TO ffrtmp_admin, ffrtmp_tenant;

@@ -260,39 +260,51 @@ REVOKE ALL ON FUNCTION ffrtmp.verify_audit_chain(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.verify_audit_chain(text) TO ffrtmp_admin;
 
 /*
- * Readers: audit.view (tenant_admin and above) reads its own tenant's rows
- * (by index), a superadmin every row.  The check is here, in the function
- * behind the view, as a refusal (42501, HTTP 403) rather than a filter in the
- * view: a viewer asking for the log learns that it needs audit.view, instead
- * of reading an empty log as "nothing happened"; and the refusal goes to the
- * log like every other one.
+ * Readers: audit.view (tenant_admin and above) reads its own tenant's rows,
+ * a superadmin every row.  The view reads the table itself (as its owner),
+ * so that a reader's filters on id, at, action or tenant_id reach the
+ * table's indexes; security_barrier keeps a reader's own functions from
+ * seeing rows before the view's conditions have removed them.
+ *
+ * The permission check is a refusal (42501, HTTP 403) rather than a filter:
+ * a viewer asking for the log learns that it needs audit.view, instead of
+ * reading an empty log as "nothing happened"; and the refusal goes to the
+ * log like every other one.  It is a condition on no column, evaluated once
+ * per query before any row is read.
  */
-CREATE OR REPLACE FUNCTION ffrtmp_data.read_audit_log()
-RETURNS TABLE (id bigint, tenant_id uuid, at timestamptz, db_role text, user_id uuid, key_id text,
-               action text, target text, outcome text, change jsonb, request_id text)
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_reads_all() RETURNS boolean
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     PERFORM ffrtmp_data.require_permission('audit.view');
-    IF ffrtmp.caller_role() = 'superadmin' THEN
-        RETURN QUERY SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
-                            a.outcome, a.change, a.request_id FROM ffrtmp_data.audit_log a;
-    ELSE
-        RETURN QUERY SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
-                            a.outcome, a.change, a.request_id FROM ffrtmp_data.audit_log a
-                      WHERE a.tenant_id = ffrtmp.current_tenant();
-    END IF;
+    RETURN ffrtmp.caller_role() = 'superadmin';
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.read_audit_log() IS 'The audit rows the caller may read (audit.view, 42501 otherwise): its tenant''s, or every row for a superadmin (the view ffrtmp.audit_log).';
-ALTER FUNCTION ffrtmp_data.read_audit_log() OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp_data.read_audit_log() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.read_audit_log() TO ffrtmp_admin, ffrtmp_tenant;
+COMMENT ON FUNCTION ffrtmp_data.audit_reads_all() IS 'For the view ffrtmp.audit_log: refuses a caller without audit.view (42501); true when it reads every row (a superadmin), false when only its tenant''s.';
+ALTER FUNCTION ffrtmp_data.audit_reads_all() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_reads_all() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_reads_all() TO ffrtmp_admin, ffrtmp_tenant;
 
-CREATE OR REPLACE VIEW ffrtmp.audit_log WITH (security_invoker = true) AS
-    SELECT * FROM ffrtmp_data.read_audit_log();
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_reader_tenant() RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+RETURN ffrtmp.current_tenant();
+COMMENT ON FUNCTION ffrtmp_data.audit_reader_tenant() IS 'For the view ffrtmp.audit_log: the tenant whose rows the caller reads (ffrtmp.current_tenant()).';
+ALTER FUNCTION ffrtmp_data.audit_reader_tenant() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_reader_tenant() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_reader_tenant() TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE VIEW ffrtmp.audit_log WITH (security_barrier = true) AS
+    SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
+           a.outcome, a.change, a.request_id
+      FROM ffrtmp_data.audit_log a
+     WHERE ffrtmp_data.audit_reads_all()
+    UNION ALL
+    SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
+           a.outcome, a.change, a.request_id
+      FROM ffrtmp_data.audit_log a
+     WHERE NOT ffrtmp_data.audit_reads_all() AND a.tenant_id = ffrtmp_data.audit_reader_tenant();
 COMMENT ON VIEW ffrtmp.audit_log IS 'The audit log the caller may read (audit.view: tenant_admin and above; 42501 otherwise): its own tenant''s rows, every row for a superadmin.';
 COMMENT ON COLUMN ffrtmp.audit_log.id IS 'Row id, in the order rows were written.';
-COMMENT ON COLUMN ffrtmp.audit_log.tenant_id IS 'Tenant acted on; NULL for platform-wide actions.';
+COMMENT ON COLUMN ffrtmp.audit_log.tenant_id IS 'Tenant acted on (for a refusal, the tenant the caller acts for or the key belongs to); NULL for platform-wide actions and refusals of no known tenant.';
 COMMENT ON COLUMN ffrtmp.audit_log.at IS 'When.';
 COMMENT ON COLUMN ffrtmp.audit_log.db_role IS 'Database role that called the API.';
 COMMENT ON COLUMN ffrtmp.audit_log.user_id IS 'User who acted (ffrtmp.users id); NULL for a role that is no user''s.';
@@ -302,6 +314,8 @@ COMMENT ON COLUMN ffrtmp.audit_log.target IS 'Object acted on: job:42, tenant:ac
 COMMENT ON COLUMN ffrtmp.audit_log.outcome IS 'ok, refused or auth_failed.';
 COMMENT ON COLUMN ffrtmp.audit_log.change IS 'Summary of the change; for updates {"field": {"old": ..., "new": ...}}.';
 COMMENT ON COLUMN ffrtmp.audit_log.request_id IS 'Request id, when there was one.';
+ALTER VIEW ffrtmp.audit_log OWNER TO ffrtmp_owner;
+REVOKE ALL ON ffrtmp.audit_log FROM PUBLIC;
 GRANT SELECT ON ffrtmp.audit_log TO ffrtmp_admin, ffrtmp_tenant;
 
 /* Retention: rows older than the retention go, oldest first, in bounded batches (the scheduler's pass). */
@@ -339,7 +353,7 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.flush_audit_refusals() RETURNS integer
 AS 'MODULE_PATHNAME', 'ffrtmp_flush_audit_refusals'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ffrtmp_data.flush_audit_refusals() IS
-    'Writes the permission refusals and failed authentications queued in shared memory (at most ffrtmp.audit_refusals_per_minute a minute, 64 at a time) to the audit log, and returns how many; the scheduler''s pass calls it.';
+    'Writes the permission refusals and failed authentications queued in shared memory (at most ffrtmp.audit_refusals_per_minute a minute per tenant, ffrtmp.audit_refusals_max_per_minute in all) to the audit log, each on its tenant''s chain, and returns how many; the scheduler''s pass calls it. Entries leave the queue only when its transaction commits; an error writing them is a warning, and they stay queued.';
 ALTER FUNCTION ffrtmp_data.flush_audit_refusals() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.flush_audit_refusals() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.flush_audit_refusals() TO ffrtmp_scheduler, ffrtmp_admin;

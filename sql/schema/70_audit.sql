@@ -31,7 +31,7 @@ CREATE INDEX audit_log_at_idx ON ffrtmp_data.audit_log (at);
 CREATE INDEX audit_log_unsealed_idx ON ffrtmp_data.audit_log (id) WHERE row_hash IS NULL;
 COMMENT ON TABLE ffrtmp_data.audit_log IS 'Append-only audit log: who did what to which object, one row per mutating API call (and rate-limited refusals), hash-chained per tenant; pruned after ffrtmp.audit_retention.';
 COMMENT ON COLUMN ffrtmp_data.audit_log.id IS 'Row id, in the order rows were written.';
-COMMENT ON COLUMN ffrtmp_data.audit_log.tenant_id IS 'Tenant the call acted on; NULL for platform-wide actions (the platform chain).';
+COMMENT ON COLUMN ffrtmp_data.audit_log.tenant_id IS 'Tenant the call acted on (for a refusal, the tenant the caller acts for or the key belongs to); NULL for platform-wide actions and refusals of no known tenant (the platform chain).';
 COMMENT ON COLUMN ffrtmp_data.audit_log.chain_seq IS 'Position in its tenant''s chain, 1, 2, 3..., given when the row is sealed (NULL until then).';
 COMMENT ON COLUMN ffrtmp_data.audit_log.at IS 'When the row was written (clock time, inside the call''s transaction).';
 COMMENT ON COLUMN ffrtmp_data.audit_log.db_role IS 'The database role that called the API (after SET ROLE; never the owner of a SECURITY DEFINER function).';

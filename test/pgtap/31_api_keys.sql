@@ -6,7 +6,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(91);
+SELECT plan(94);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -364,6 +364,17 @@ SELECT is((SELECT count(*) FROM unnest(ARRAY[NULL, '', repeat('a', 15), repeat('
             WHERE pg_temp.key_id_refusal(format('SELECT ffrtmp.' || fn, id)) = '22023 key_id must be 16 hex digits'),
           14::bigint, 'NULL, empty, 15 or 17 digits, upper case, a full prefix, not hex: 22023 "key_id must be 16 hex digits"');
 
+
+-- 8b. A read-only transaction (PostgREST's GET, a hot standby) authenticates:
+-- the last use waits for a writable one.
+UPDATE ffrtmp_data.api_key_uses SET last_used_at = now() - interval '2 minutes' WHERE key_id = :'k7';
+SAVEPOINT r;
+SET LOCAL transaction_read_only = on;
+SELECT lives_ok(format('SELECT ffrtmp.authenticate(%L)', :'key7'), 'a read-only transaction authenticates a key last used long ago');
+SELECT is(ffrtmp.caller_role(), 'operator', 'and acts with it');
+ROLLBACK TO SAVEPOINT r;
+SELECT is((SELECT last_used_at FROM ffrtmp_data.api_key_uses WHERE key_id = :'k7'), now() - interval '2 minutes',
+          'without writing its last use');
 
 -- 9. last_used_at, at most once a minute (this authentication is kept).
 UPDATE ffrtmp_data.api_key_uses SET last_used_at = now() - interval '30 seconds' WHERE key_id = :'k1';

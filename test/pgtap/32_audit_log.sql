@@ -5,7 +5,7 @@
 -- chains the rows per tenant, and the chain verifies and shows an edit by
 -- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(91);
+SELECT plan(112);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -371,6 +371,102 @@ SELECT is((SELECT format('%s %s %s by %s', action, target, outcome, db_role) FRO
           'and logged with the permission, the function and the role refused');
 RESET ffrtmp.audit_refusals_per_minute;
 
+-- 4c. The refusal budget is per tenant: one tenant flooding refusals keeps
+-- no other tenant's out of the log; each refusal is on its tenant's chain
+-- (seen by its administrator), and what was not logged is counted with
+-- that tenant's next row only.  An overall cap bounds them all.
+\o /dev/null
+CREATE ROLE au_flood LOGIN;
+CREATE ROLE au_quiet LOGIN;
+CREATE ROLE au_quiet_boss LOGIN;
+SET ROLE au_admin;
+SELECT ffrtmp.create_tenant('au-flood');
+SELECT ffrtmp.create_tenant('au-quiet');
+SELECT key_id AS qkey_id, api_key AS qkey FROM ffrtmp.create_api_key('quiet key', tenant => 'au-quiet') \gset
+RESET ROLE;
+-- Viewers, refused submit_job (jobs.create); the quiet tenant's administrator reads its log.
+SELECT ffrtmp.map_user_role((SELECT id FROM ffrtmp.create_user('flood@f.example', 'viewer', tenant => 'au-flood')), 'au_flood');
+SELECT ffrtmp.map_user_role((SELECT id FROM ffrtmp.create_user('quiet@q.example', 'viewer', tenant => 'au-quiet')), 'au_quiet');
+SELECT ffrtmp.add_tenant_role('au-quiet', 'au_quiet_boss');
+\o
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
+SELECT coalesce(max(id), 0) AS before_budget FROM ffrtmp_data.audit_log \gset
+SET ffrtmp.audit_refusals_per_minute = 1;
+SET ROLE au_flood;
+SELECT is(concat_ws(' ', pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$),
+                         pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$),
+                         pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$)),
+          '42501 42501 42501', 'a tenant refused three times in a minute');
+RESET ROLE;
+SET ROLE au_quiet;
+SELECT is(pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$), '42501', 'another tenant refused once');
+RESET ROLE;
+SELECT is(ffrtmp_data.flush_audit_refusals(), 2, 'one tenant past its budget keeps no other tenant''s refusal out of the log');
+SELECT is((SELECT string_agg(format('%s %s by %s', t.name, a.action, a.db_role), ', ' ORDER BY a.id)
+             FROM ffrtmp_data.audit_log a LEFT JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id
+            WHERE a.id > :before_budget),
+          'au-flood permission.denied by au_flood, au-quiet permission.denied by au_quiet',
+          'each refusal''s row carries the tenant the refused role acts for');
+SET ROLE au_quiet_boss;
+SELECT is((SELECT count(*) FROM ffrtmp.audit_log WHERE id > :before_budget AND action = 'permission.denied'), 1::bigint,
+          'so the tenant''s administrator reads its own refusals in ffrtmp.audit_log, and no other tenant''s');
+RESET ROLE;
+SET ffrtmp.audit_refusals_per_minute = 100000;
+SET ROLE au_quiet;
+SELECT pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$) AS refused \gset
+RESET ROLE;
+SET ROLE au_flood;
+SELECT pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$) AS refused \gset
+RESET ROLE;
+SELECT is(ffrtmp_data.flush_audit_refusals(), 2, 'under the budget again, both are logged');
+SELECT is((SELECT string_agg(format('%s %s', t.name, coalesce(a.change ->> 'refusals_not_logged_before', 'none')), ', ' ORDER BY a.id)
+             FROM ffrtmp_data.audit_log a JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id
+            WHERE a.id > :before_budget AND t.name IN ('au-flood', 'au-quiet')),
+          'au-flood none, au-quiet none, au-quiet none, au-flood 2',
+          'the refusals not logged are counted with their own tenant''s next row, never another''s');
+SET ffrtmp.audit_refusals_max_per_minute = 0;
+SET ROLE au_quiet;
+SELECT pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$) AS refused \gset
+RESET ROLE;
+SELECT is(ffrtmp_data.flush_audit_refusals(), 0, 'past the overall cap nothing is queued, whatever the tenant''s budget');
+RESET ffrtmp.audit_refusals_max_per_minute;
+
+-- A failed authentication goes to the key's tenant when the key id exists,
+-- to the platform (tenant NULL) when it does not.
+SELECT coalesce(max(id), 0) AS before_auth FROM ffrtmp_data.audit_log \gset
+SELECT is(pg_temp.sqlstate_of(format('SELECT ffrtmp.authenticate(%L)', 'ffrtmp_' || :'qkey_id' || '_' || repeat('0', 48))),
+          '28000', 'a wrong secret for a known key id fails');
+SELECT is(pg_temp.sqlstate_of(format('SELECT ffrtmp.authenticate(%L)', 'ffrtmp_0000000000000000_' || repeat('0', 48))),
+          '28000', 'an unknown key id fails');
+SELECT is(ffrtmp_data.flush_audit_refusals(), 2, 'both are queued');
+SELECT is((SELECT string_agg(format('%s %s', coalesce(t.name, 'platform'), a.outcome), ', ' ORDER BY a.id)
+             FROM ffrtmp_data.audit_log a LEFT JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id
+            WHERE a.id > :before_auth),
+          'au-quiet auth_failed, platform auth_failed',
+          'the known key''s failure is on its tenant''s log, the unknown id''s on the platform''s');
+
+-- 4d. The flush loses nothing: its entries leave the queue only when its
+-- transaction commits.  A rollback, or an error writing them, leaves them
+-- for the next flush (the scheduler's pass runs it inside its own work).
+SET ROLE au_quiet;
+SELECT pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$) AS refused \gset
+RESET ROLE;
+SAVEPOINT flush;
+SELECT is(ffrtmp_data.flush_audit_refusals(), 1, 'a flush writes the refusal');
+ROLLBACK TO SAVEPOINT flush;
+SELECT is(ffrtmp_data.flush_audit_refusals(), 1, 'rolled back, the refusal is still queued and the next flush writes it');
+SET ROLE au_quiet;
+SELECT pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$) AS refused \gset
+RESET ROLE;
+SAVEPOINT flush;
+ALTER TABLE ffrtmp_data.audit_log ADD CONSTRAINT au_broken CHECK (action <> 'permission.denied') NOT VALID;
+SET client_min_messages = error;
+SELECT is(ffrtmp_data.flush_audit_refusals(), 0, 'an error writing the refusals is a warning, not the caller''s error');
+RESET client_min_messages;
+ALTER TABLE ffrtmp_data.audit_log DROP CONSTRAINT au_broken;
+SELECT is(ffrtmp_data.flush_audit_refusals(), 1, 'and the refusal stays queued for the next flush');
+RELEASE SAVEPOINT flush;
+
 -- 5. The view: audit.view (tenant_admin and above) reads its own tenant's rows only, a superadmin all.
 SET ROLE au_bob;
 SELECT is((SELECT count(*) FROM ffrtmp.audit_log WHERE tenant_id <> ffrtmp.current_tenant()), 0::bigint,
@@ -391,6 +487,56 @@ SELECT is((SELECT count(DISTINCT coalesce(t.name, 'platform')) FROM ffrtmp.audit
             WHERE coalesce(t.name, 'platform') IN ('au-a', 'au-b', 'platform')), 3::bigint,
           'a superadmin reads every tenant''s rows and the platform''s');
 RESET ROLE;
+
+-- The view reads the table, so a reader's filters reach its indexes instead
+-- of the whole log being read first (seq scans off: an index must serve).
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+    line text;
+    plan text := '';
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        plan := plan || line || E'\n';
+    END LOOP;
+    RETURN plan;
+END
+$fn$;
+GRANT EXECUTE ON FUNCTION pg_temp.plan_of(text) TO PUBLIC;
+SET enable_seqscan = off;
+SET ROLE au_bob;
+SELECT ok(pg_temp.plan_of('SELECT * FROM ffrtmp.audit_log WHERE id > 1000') ~ '(?n)Index Cond: .*id > 1000'
+          AND pg_temp.plan_of('SELECT * FROM ffrtmp.audit_log WHERE id > 1000') !~ 'Seq Scan|Function Scan',
+          'a tenant''s id > x filter is an index condition, not a scan of the whole log');
+SELECT ok(pg_temp.plan_of($$SELECT * FROM ffrtmp.audit_log WHERE at > now() - interval '1 hour'$$) ~ 'Index'
+          AND pg_temp.plan_of($$SELECT * FROM ffrtmp.audit_log WHERE at > now() - interval '1 hour'$$) !~ 'Seq Scan|Function Scan',
+          'and so is an at > t filter');
+RESET ROLE;
+SET ROLE au_admin;
+SELECT ok(pg_temp.plan_of('SELECT * FROM ffrtmp.audit_log WHERE id > 1000') ~ '(?n)Index Cond: .*id > 1000'
+          AND pg_temp.plan_of('SELECT * FROM ffrtmp.audit_log WHERE id > 1000') !~ 'Seq Scan|Function Scan',
+          'a superadmin''s id > x filter too');
+SELECT ok(pg_temp.plan_of($$SELECT * FROM ffrtmp.audit_log WHERE tenant_id = '00000000-0000-0000-0000-000000000001'$$) ~ 'Index'
+          AND pg_temp.plan_of($$SELECT * FROM ffrtmp.audit_log WHERE tenant_id = '00000000-0000-0000-0000-000000000001'$$) !~ 'Seq Scan|Function Scan',
+          'and a superadmin''s filter on a tenant');
+RESET ROLE;
+RESET enable_seqscan;
+-- A reader's own function sees no row the view does not give it (security_barrier).
+CREATE TEMP TABLE peeked (tenant_id uuid);
+GRANT INSERT ON peeked TO PUBLIC;
+CREATE FUNCTION pg_temp.peek(t uuid) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS $fn$
+BEGIN
+    INSERT INTO pg_temp.peeked VALUES (t);
+    RETURN true;
+END
+$fn$;
+GRANT EXECUTE ON FUNCTION pg_temp.peek(uuid) TO PUBLIC;
+SET ROLE au_bob;
+SELECT ffrtmp.current_tenant() AS bob_tenant \gset
+SELECT count(*) AS peeked_rows FROM ffrtmp.audit_log WHERE pg_temp.peek(tenant_id) \gset
+RESET ROLE;
+SELECT is((SELECT count(*) FILTER (WHERE tenant_id IS DISTINCT FROM :'bob_tenant') || ' of ' || count(*) FROM pg_temp.peeked),
+          '0 of ' || :'peeked_rows',
+          'a cheap function in a reader''s filter sees only the rows of the reader''s tenant');
 
 -- 6. The chain verifies, and shows an edit by the owner.
 SELECT ffrtmp_data.seal_audit() IS NOT NULL AS sealed \gset

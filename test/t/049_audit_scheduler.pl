@@ -31,12 +31,12 @@ my $open = $node->background_psql('postgres');
 $open->query_safe(q{BEGIN; SET ROLE au_app; SELECT ffrtmp.submit_job('testsrc://')});
 $node->safe_psql('postgres', q{SET statement_timeout = '5s'; SELECT ffrtmp.update_tenant('au', display_name => 'AU')});
 ok($node->poll_query_until('postgres', q{
-	SELECT count(*) = 2 FROM ffrtmp_data.audit_log WHERE row_hash IS NOT NULL}),
+	SELECT bool_and(row_hash IS NOT NULL) AND bool_or(action = 'tenant.update') FROM ffrtmp_data.audit_log}),
    'the pass chains the committed rows while a tenant holds a transaction open');
 $open->query_safe('COMMIT');
 $open->quit;
 ok($node->poll_query_until('postgres', q{
-	SELECT count(*) = 3 AND bool_and(row_hash IS NOT NULL) FROM ffrtmp_data.audit_log}),
+	SELECT bool_and(row_hash IS NOT NULL) AND bool_or(action = 'job.submit') FROM ffrtmp_data.audit_log}),
    'and the row of that transaction once it commits');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM ffrtmp.verify_audit_chain()}), '0',
    'the chains verify');
@@ -48,6 +48,19 @@ ok($node->poll_query_until('postgres', q{
 	SELECT count(*) = 1 FROM ffrtmp_data.audit_log
 	 WHERE outcome = 'refused' AND db_role = 'au_nobody' AND row_hash IS NOT NULL}),
    'the pass writes the refusal to the audit log, chained');
+
+# A refusal of a tenant's user goes to that tenant's chain, where its
+# administrator reads it.
+$node->safe_psql('postgres', q{
+	CREATE ROLE au_viewer LOGIN;
+	SELECT ffrtmp.map_user_role((SELECT id FROM ffrtmp.create_user('v@au.example', 'viewer', tenant => 'au')), 'au_viewer');
+});
+($rc, $out, $err) = $node->psql('postgres', q{SET ROLE au_viewer; SELECT ffrtmp.submit_job('testsrc://')});
+like($err, qr/permission denied: jobs\.create/, 'a viewer is refused');
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM ffrtmp_data.audit_log a JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id
+	 WHERE t.name = 'au' AND a.outcome = 'refused' AND a.db_role = 'au_viewer' AND a.row_hash IS NOT NULL}),
+   'the pass writes it on its tenant\'s chain');
 
 # Retention: everything older than a second goes.
 $node->append_conf('postgresql.conf', "ffrtmp.audit_retention = '1s'\n");
