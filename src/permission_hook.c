@@ -86,7 +86,13 @@ reset_depth_at_xact_end(XactEvent event, void *arg)
 	n_open_calls = 0;
 }
 
-/* What the table says of fn_oid; entry->declared stays NOT_API if it cannot tell. */
+/*
+ * What the table says of fn_oid; entry->declared stays NOT_API if it cannot
+ * tell.  A function of ffrtmp_data is declared by its qualified name: the
+ * readers behind the views of schema ffrtmp (ffrtmp_data.read_jobs...) are
+ * checked like API functions, so a view needs what its reader needs; the
+ * other internal functions are no API and are not declared.
+ */
 static bool
 read_declaration(Oid fn_oid, FunctionEntry *entry)
 {
@@ -98,6 +104,7 @@ read_declaration(Oid fn_oid, FunctionEntry *entry)
 	NameData	name;
 	Datum		value;
 	bool		isnull;
+	bool		in_data_schema;
 
 	entry->declared = NOT_API;
 	if (!OidIsValid(api_schema) || !OidIsValid(data_schema) ||
@@ -108,8 +115,12 @@ read_declaration(Oid fn_oid, FunctionEntry *entry)
 	if (!HeapTupleIsValid(proc))
 		return false;
 	form = (Form_pg_proc) GETSTRUCT(proc);
-	name = form->proname;
-	if (form->pronamespace != api_schema)
+	in_data_schema = form->pronamespace == data_schema;
+	if (in_data_schema)
+		snprintf(NameStr(name), NAMEDATALEN, "ffrtmp_data.%s", NameStr(form->proname));
+	else
+		name = form->proname;
+	if (form->pronamespace != api_schema && !in_data_schema)
 	{
 		ReleaseSysCache(proc);
 		return true;
@@ -118,7 +129,7 @@ read_declaration(Oid fn_oid, FunctionEntry *entry)
 	strlcpy(entry->name, NameStr(name), NAMEDATALEN);
 	if (!ffrtmp_lookup_row("function_permissions", "function_permissions_pkey", "function", F_NAMEEQ,
 						   NameGetDatum(&name), 1, columns, &value, &isnull))
-		entry->declared = UNDECLARED;
+		entry->declared = in_data_schema ? NOT_API : UNDECLARED;
 	else if (isnull)
 		entry->declared = NO_PERMISSION;
 	else

@@ -272,18 +272,18 @@ GRANT EXECUTE ON FUNCTION ffrtmp.verify_audit_chain(text) TO ffrtmp_admin;
 
 /*
  * Readers: audit.view (tenant_admin and above) reads its own tenant's rows
- * (by index), a superadmin every row.  The check is here, in the function
- * behind the view, as a refusal (42501, HTTP 403) rather than a filter in the
- * view: a viewer asking for the log learns that it needs audit.view, instead
- * of reading an empty log as "nothing happened"; and the refusal goes to the
- * log like every other one.
+ * (by index), a superadmin every row.  audit.view is checked on this
+ * function behind the view, by the one check like every view's reader
+ * (01_function_permissions.sql), as a refusal (42501, HTTP 403) rather than
+ * a filter in the view: a viewer asking for the log learns that it needs
+ * audit.view, instead of reading an empty log as "nothing happened"; and the
+ * refusal goes to the log like every other one.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.read_audit_log()
 RETURNS TABLE (id bigint, tenant_id uuid, at timestamptz, db_role text, user_id uuid, key_id text,
                action text, target text, outcome text, change jsonb, request_id text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-    PERFORM ffrtmp_data.require_permission('audit.view');
     IF ffrtmp.caller_role() = 'superadmin' THEN
         RETURN QUERY SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
                             a.outcome, a.change, a.request_id FROM ffrtmp_data.audit_log a;
