@@ -19,6 +19,7 @@
  */
 #include "ffrtmp.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
@@ -202,6 +203,17 @@ permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
 		return;
 	if (n_open_calls == 0)
 	{
+		/*
+		 * A parallel worker knows the session's role but not the key the
+		 * leader authenticated: it cannot check.  Declared functions are
+		 * PARALLEL RESTRICTED (29_role_matrix checks), so this is a wall
+		 * behind that, for one declared later without it.
+		 */
+		if (IsParallelWorker())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("function %s cannot be checked in a parallel worker", entry->name),
+					 errhint("Its author declares it PARALLEL RESTRICTED, like every function needing a permission.")));
 		if (entry->declared == UNDECLARED)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
