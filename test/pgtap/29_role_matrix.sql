@@ -19,7 +19,7 @@ SELECT v.relname AS view, r.permission
             ON f.function = p.pronamespace::regnamespace::text || '.' || p.proname
          WHERE w.ev_class = v.oid) r ON true
  WHERE v.relnamespace = 'ffrtmp'::regnamespace AND v.relkind = 'v';
-SELECT plan(18 + 6 * (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE permission IS NOT NULL)
+SELECT plan(19 + 6 * (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE permission IS NOT NULL)
                + 6 * (SELECT count(*)::int FROM view_permissions WHERE permission IS NOT NULL)
                + (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE function LIKE 'ffrtmp.%'));
 
@@ -310,6 +310,12 @@ SELECT is(pg_temp.call_as('tap_m_tenant_admin', 'ffrtmp.tap_undeclared()'), 'ok'
 -- A parallel worker does not know the leader's key: under a jobs.view key,
 -- quota_checks (tenants.view) is refused even when the planner may move it
 -- into a worker, where the session's role (here an administrator) would pass.
+-- The wall behind that: a function declared later as PARALLEL SAFE is
+-- refused in a worker ("cannot be checked in a parallel worker"), or, when
+-- no worker is free, by the check in the leader: 42501 either way.
+CREATE FUNCTION ffrtmp.tap_parallel_safe() RETURNS integer LANGUAGE sql PARALLEL SAFE AS 'SELECT 1';
+GRANT EXECUTE ON FUNCTION ffrtmp.tap_parallel_safe() TO ffrtmp_admin;
+INSERT INTO ffrtmp_data.function_permissions VALUES ('tap_parallel_safe', 'tenants.view');
 CREATE ROLE tap_m_scoped_admin LOGIN IN ROLE ffrtmp_admin;
 SET ROLE tap_m_scoped_admin;
 SELECT ffrtmp.authenticate(:'scoped_key') \g /dev/null
@@ -318,6 +324,8 @@ SELECT throws_ok('SELECT count(*) FROM ffrtmp.quota_checks()', '42501', 'permiss
                  'a parallel plan runs the check where the key is known');
 SELECT throws_ok('SELECT count(*) FROM ffrtmp.tenants', '42501',
                  'permission denied: tenants.view', 'and so does a view''s reader');
+SELECT throws_ok('SELECT ffrtmp.tap_parallel_safe() FROM generate_series(1, 10)', '42501', NULL,
+                 'a PARALLEL SAFE function needing a permission is not run unchecked in a worker');
 RESET force_parallel_mode;
 RESET ROLE;
 
