@@ -147,7 +147,7 @@ ffrtmp_require_permission(const char *permission)
 
 /*
  * The same, naming the API function asked for (NULL: none) in the refusal's
- * audit row.  The refusal's transaction rolls back, so the row goes through
+ * audit row: a name of schema ffrtmp, or a qualified one (a view's reader).  The refusal's transaction rolls back, so the row goes through
  * the rate-limited refusal queue (audit_refusals.c).
  */
 void
@@ -166,7 +166,8 @@ ffrtmp_require_permission_for(const char *permission, const char *function)
 	if (!platform)
 		tenant = ffrtmp_caller_tenant();
 	ffrtmp_audit_refusal(platform ? NULL : &tenant, "permission.denied",
-						 function ? psprintf("%s for ffrtmp.%s", permission, function) : permission,
+						 function ? psprintf("%s for %s%s", permission,
+											 strchr(function, '.') ? "" : "ffrtmp.", function) : permission,
 						 "refused");
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

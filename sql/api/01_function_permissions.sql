@@ -1,7 +1,8 @@
--- The permission each API function requires (docs/access-control.md),
+-- The permission each API function and view requires (docs/access-control.md),
 -- checked before the function's body by the extension's fmgr hook: one
 -- place, which a function cannot forget, since a function of the ffrtmp
--- schema missing here is refused to everyone.  Written first, so that the
+-- schema missing here is refused to everyone (a view missing here fails
+-- test/pgtap/29_role_matrix.sql).  Written first, so that the
 -- rest of sql/api may call the API.
 
 CREATE OR REPLACE FUNCTION ffrtmp_data.function_permissions_changed() RETURNS trigger
@@ -65,4 +66,19 @@ INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
     ('list_webhooks', 'webhooks.manage'), ('webhook_deliveries', 'webhooks.manage'),
     -- The platform's health.
     ('health', 'platform.view'), ('ready', 'platform.view'), ('scheduler_status', 'platform.view'),
-    ('verify_usage', 'platform.view'), ('contract', 'platform.view');
+    ('verify_usage', 'platform.view'), ('contract', 'platform.view'),
+    -- The views of schema ffrtmp.  One with tenant rows reads them through a
+    -- reader, declared here by its qualified name and checked like an API
+    -- function, so that SELECT on a view needs what the function listing the
+    -- same rows needs.  One showing only lookup rows, the same for everyone,
+    -- is declared by its own qualified name with no permission.
+    ('ffrtmp_data.read_tenants', 'tenants.view'), ('ffrtmp_data.read_tenant_roles', 'tenants.view'),
+    ('ffrtmp_data.read_jobs', 'jobs.view'), ('ffrtmp_data.read_job_details', 'jobs.view'),
+    ('ffrtmp_data.read_job_events', 'jobs.view'), ('ffrtmp_data.read_job_progress', 'jobs.view'),
+    ('ffrtmp_data.read_presets', 'jobs.view'), ('ffrtmp_data.read_job_tenants', 'jobs.view'),
+    ('ffrtmp_data.read_nodes', 'nodes.view'), ('ffrtmp_data.read_dispatch_pauses', 'jobs.view'),
+    ('ffrtmp_data.read_webhooks', 'webhooks.manage'), ('ffrtmp_data.read_webhook_deliveries', 'webhooks.manage'),
+    ('ffrtmp_data.read_users', 'users.manage'),
+    ('ffrtmp_data.read_audit_log', 'audit.view'),
+    ('ffrtmp.plans', NULL), ('ffrtmp.job_states', NULL), ('ffrtmp.job_transitions', NULL),
+    ('ffrtmp.failure_reasons', NULL), ('ffrtmp.webhook_event_types', NULL), ('ffrtmp.role_permissions', NULL);

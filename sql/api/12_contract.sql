@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION ffrtmp.contract()
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'ffrtmp_contract'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL RESTRICTED;  -- checked in the leader only: docs/access-control.md#views
 ALTER FUNCTION ffrtmp.contract() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.contract() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.contract() TO ffrtmp_admin;

@@ -15,7 +15,7 @@ CREATE OR REPLACE FUNCTION ffrtmp.quota_checks(
     OUT available_column text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'ffrtmp_quota_check_list'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL RESTRICTED;  -- checked in the leader only: docs/access-control.md#views
 COMMENT ON FUNCTION ffrtmp.quota_checks() IS
     'The quotas, one row each, as the extension enforces them. quota: the plans column and quota_overrides key (NULL limit = unlimited); unit: what it counts, as refusals name it; job_column: the jobs column saying how much one job takes (NULL: one per job or node); taken_at: the changes that take from it and refuse to go past it (submit, retry, dispatch: a dispatch pass leaves the job queued instead, node: registering a dedicated node); submit_sqlstate: what submit_job raises when this quota refuses a job (PT429: full now, wait; 22023: the job alone exceeds it; NULL: not checked at submit); hint: the refusal''s hint; used_column and available_column: the ffrtmp.tenant_stats columns reporting it.';
 ALTER FUNCTION ffrtmp.quota_checks() OWNER TO ffrtmp_owner;

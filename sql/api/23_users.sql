@@ -3,11 +3,33 @@
 -- (platform administrators: in any tenant, and superadmin users), never
 -- granting a role ranked above their own.
 
+-- Behind ffrtmp.users, like every view with tenant rows (20_tenants.sql):
+-- declared in function_permissions, so reading the view needs users.manage,
+-- as list_users does.
+CREATE OR REPLACE FUNCTION ffrtmp_data.read_users()
+RETURNS TABLE (id uuid, tenant_id uuid, tenant text, email text, display_name text, role text, status text,
+               db_role name, created_by text, created_at timestamptz, updated_at timestamptz, deleted_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT u.id, u.tenant_id, t.name, u.email, u.display_name, u.role, u.status, u.db_role,
+           u.created_by, u.created_at, u.updated_at, u.deleted_at
+      FROM ffrtmp_data.users u LEFT JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id
+     WHERE ffrtmp.caller_is_admin()
+    UNION ALL
+    SELECT u.id, u.tenant_id, t.name, u.email, u.display_name, u.role, u.status, u.db_role,
+           u.created_by, u.created_at, u.updated_at, u.deleted_at
+      FROM ffrtmp_data.users u LEFT JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id
+     WHERE NOT ffrtmp.caller_is_admin() AND u.tenant_id = ffrtmp.current_tenant();
+END;
+COMMENT ON FUNCTION ffrtmp_data.read_users() IS 'The users the caller may see (all for administrators, else its tenant''s), read without showing the caller the scan: behind ffrtmp.users.';
+ALTER FUNCTION ffrtmp_data.read_users() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.read_users() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.read_users() TO ffrtmp_admin, ffrtmp_tenant;
+
 CREATE OR REPLACE VIEW ffrtmp.users WITH (security_invoker = true) AS
-SELECT u.id, u.tenant_id, t.name AS tenant, u.email, u.display_name, u.role, u.status, u.db_role,
-       u.created_by, u.created_at, u.updated_at, u.deleted_at
-FROM ffrtmp_data.users u
-LEFT JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id;
+SELECT id, tenant_id, tenant, email, display_name, role, status, db_role,
+       created_by, created_at, updated_at, deleted_at
+FROM ffrtmp_data.read_users();
 COMMENT ON VIEW ffrtmp.users IS 'Users the caller may see: those of its tenant (administrators: all), deleted ones included.';
 COMMENT ON COLUMN ffrtmp.users.id IS 'User id.';
 COMMENT ON COLUMN ffrtmp.users.tenant_id IS 'Tenant id; NULL for superadmin users.';
@@ -23,7 +45,7 @@ COMMENT ON COLUMN ffrtmp.users.updated_at IS 'When it last changed.';
 COMMENT ON COLUMN ffrtmp.users.deleted_at IS 'When it was deleted; NULL while it exists.';
 ALTER VIEW ffrtmp.users OWNER TO ffrtmp_owner;
 REVOKE ALL ON ffrtmp.users FROM PUBLIC;
-GRANT SELECT ON ffrtmp.users TO ffrtmp_admin;
+GRANT SELECT ON ffrtmp.users TO ffrtmp_admin, ffrtmp_tenant;
 
 /* Trimmed, NFC, lower case; refused (22023) unless one plausible address (ffrtmp_data.is_email, the tables' rule). */
 CREATE OR REPLACE FUNCTION ffrtmp_data.normalize_email(email text) RETURNS text
@@ -116,10 +138,14 @@ COMMENT ON FUNCTION ffrtmp_data.managed_user(uuid) IS
 ALTER FUNCTION ffrtmp_data.managed_user(uuid) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.managed_user(uuid) FROM PUBLIC;
 
+-- From the row, not from the view: accept_invitation, which needs no
+-- permission, returns it too, and the view's reader needs users.manage.
 CREATE OR REPLACE FUNCTION ffrtmp_data.user_row(u ffrtmp_data.users) RETURNS ffrtmp.users
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT x FROM ffrtmp.users x WHERE x.id = (u).id;
+    SELECT ((u).id, (u).tenant_id, (SELECT t.name FROM ffrtmp_data.tenants t WHERE t.id = (u).tenant_id),
+            (u).email, (u).display_name, (u).role, (u).status, (u).db_role,
+            (u).created_by, (u).created_at, (u).updated_at, (u).deleted_at)::ffrtmp.users;
 END;
 COMMENT ON FUNCTION ffrtmp_data.user_row(ffrtmp_data.users) IS 'A user as the user functions return it (ffrtmp.users).';
 ALTER FUNCTION ffrtmp_data.user_row(ffrtmp_data.users) OWNER TO ffrtmp_owner;

@@ -202,6 +202,21 @@ ALTER FUNCTION ffrtmp_data.read_presets() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.read_presets() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.read_presets() TO ffrtmp_admin, ffrtmp_tenant;
 
+-- The tenant names job_events and job_progress show, read with jobs.view
+-- (01_function_permissions.sql) so that these job views need jobs.view
+-- alone, as ffrtmp.tenants' reader would add tenants.view.
+CREATE OR REPLACE FUNCTION ffrtmp_data.read_job_tenants() RETURNS TABLE (id uuid, name text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT t.id, t.name FROM ffrtmp_data.tenants t WHERE ffrtmp.caller_is_admin()
+    UNION ALL
+    SELECT t.id, t.name FROM ffrtmp_data.tenants t WHERE NOT ffrtmp.caller_is_admin() AND t.id = ffrtmp.current_tenant();
+END;
+COMMENT ON FUNCTION ffrtmp_data.read_job_tenants() IS 'The ids and names of the tenants the caller may see (all for administrators, else its own): the tenant names of ffrtmp.job_events and ffrtmp.job_progress.';
+ALTER FUNCTION ffrtmp_data.read_job_tenants() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.read_job_tenants() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.read_job_tenants() TO ffrtmp_admin, ffrtmp_tenant;
+
 /* A number the worker reported under key, or NULL when it is missing or not a number. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.progress_number(progress jsonb, key text) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -390,7 +405,7 @@ GRANT SELECT ON ffrtmp.job_details TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 -- tenant_name last: a column added to a view goes at its end (0.2 added it).
 CREATE OR REPLACE VIEW ffrtmp.job_events WITH (security_invoker = true) AS
 SELECT e.id, e.job_id, e.tenant_id, e.attempt, e.from_state, e.to_state, e.reason, e.actor, e.at, t.name AS tenant_name
-FROM ffrtmp_data.read_job_events() e LEFT JOIN ffrtmp.tenants t ON t.id = e.tenant_id;
+FROM ffrtmp_data.read_job_events() e LEFT JOIN ffrtmp_data.read_job_tenants() t ON t.id = e.tenant_id;
 COMMENT ON VIEW ffrtmp.job_events IS 'Job history: every state change with its reason and actor.';
 COMMENT ON COLUMN ffrtmp.job_events.id IS 'Event id.';
 COMMENT ON COLUMN ffrtmp.job_events.job_id IS 'Job.';
@@ -406,7 +421,7 @@ GRANT SELECT ON ffrtmp.job_events TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE VIEW ffrtmp.job_progress WITH (security_invoker = true) AS
 SELECT p.job_id, p.tenant_id, p.attempt, p.progress, p.updated_at, t.name AS tenant_name
-FROM ffrtmp_data.read_job_progress() p LEFT JOIN ffrtmp.tenants t ON t.id = p.tenant_id;
+FROM ffrtmp_data.read_job_progress() p LEFT JOIN ffrtmp_data.read_job_tenants() t ON t.id = p.tenant_id;
 COMMENT ON VIEW ffrtmp.job_progress IS 'Latest progress of running jobs.';
 COMMENT ON COLUMN ffrtmp.job_progress.job_id IS 'Job.';
 COMMENT ON COLUMN ffrtmp.job_progress.tenant_id IS 'Tenant.';

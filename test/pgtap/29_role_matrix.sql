@@ -2,9 +2,26 @@
 -- API function is called as every role and must be refused (42501) exactly
 -- when ffrtmp.role_permissions says the role lacks the function's permission.
 -- A new API function must be declared (or it is refused to everyone) and
--- given a sample call here (or this test fails).
+-- given a sample call here (or this test fails).  Every view of schema
+-- ffrtmp, from the catalog, is read the same way: it needs what the declared
+-- readers it calls need, or is declared itself as needing nothing.
 BEGIN;
-SELECT plan(8 + 6 * (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE permission IS NOT NULL));
+CREATE TEMP VIEW view_permissions AS
+SELECT v.relname AS view, r.permission
+  FROM pg_class v
+  LEFT JOIN LATERAL (
+        SELECT DISTINCT f.permission
+          FROM pg_rewrite w
+          JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                          AND d.refclassid = 'pg_proc'::regclass
+          JOIN pg_proc p ON p.oid = d.refobjid
+          JOIN ffrtmp_data.function_permissions f
+            ON f.function = p.pronamespace::regnamespace::text || '.' || p.proname
+         WHERE w.ev_class = v.oid) r ON true
+ WHERE v.relnamespace = 'ffrtmp'::regnamespace AND v.relkind = 'v';
+SELECT plan(19 + 6 * (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE permission IS NOT NULL)
+               + 6 * (SELECT count(*)::int FROM view_permissions WHERE permission IS NOT NULL)
+               + (SELECT count(*)::int FROM ffrtmp_data.function_permissions WHERE function LIKE 'ffrtmp.%'));
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('matrix-a', plan => 'pro');
@@ -98,7 +115,21 @@ INSERT INTO sample_calls VALUES
     ('ready', $$ffrtmp.ready()$$),
     ('scheduler_status', $$ffrtmp.scheduler_status()$$),
     ('verify_usage', $$ffrtmp.verify_usage()$$),
-    ('contract', $$ffrtmp.contract()$$);
+    ('contract', $$ffrtmp.contract()$$),
+    ('ffrtmp_data.read_tenants', $$count(*) FROM ffrtmp_data.read_tenants()$$),
+    ('ffrtmp_data.read_tenant_roles', $$count(*) FROM ffrtmp_data.read_tenant_roles()$$),
+    ('ffrtmp_data.read_jobs', $$count(*) FROM ffrtmp_data.read_jobs()$$),
+    ('ffrtmp_data.read_job_details', $$count(*) FROM ffrtmp_data.read_job_details()$$),
+    ('ffrtmp_data.read_job_events', $$count(*) FROM ffrtmp_data.read_job_events()$$),
+    ('ffrtmp_data.read_job_progress', $$count(*) FROM ffrtmp_data.read_job_progress()$$),
+    ('ffrtmp_data.read_job_tenants', $$count(*) FROM ffrtmp_data.read_job_tenants()$$),
+    ('ffrtmp_data.read_presets', $$count(*) FROM ffrtmp_data.read_presets()$$),
+    ('ffrtmp_data.read_nodes', $$count(*) FROM ffrtmp_data.read_nodes()$$),
+    ('ffrtmp_data.read_dispatch_pauses', $$count(*) FROM ffrtmp_data.read_dispatch_pauses()$$),
+    ('ffrtmp_data.read_webhooks', $$count(*) FROM ffrtmp_data.read_webhooks()$$),
+    ('ffrtmp_data.read_webhook_deliveries', $$count(*) FROM ffrtmp_data.read_webhook_deliveries()$$),
+    ('ffrtmp_data.read_users', $$count(*) FROM ffrtmp_data.read_users()$$),
+    ('ffrtmp_data.read_audit_log', $$count(*) FROM ffrtmp_data.read_audit_log()$$);
 
 -- Runs call as login inside a subtransaction that is always rolled back;
 -- returns 'ok', or the SQLSTATE and message of its error.
@@ -153,6 +184,43 @@ SELECT is_empty($$
     'no API function is overloaded');
 SELECT is((SELECT count(DISTINCT role)::int FROM ffrtmp.role_permissions), 4, 'the four roles hold permissions');
 
+-- Every view is declared: through the readers it calls, or by its own row
+-- (a view of lookup rows only, needing nothing), never both, with one
+-- permission; and every declaration names a function or view that exists.
+SELECT is_empty($$
+    SELECT v.view FROM view_permissions v
+     WHERE v.permission IS NULL
+       AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.function_permissions f
+                        WHERE f.function = 'ffrtmp.' || v.view AND f.permission IS NULL)$$,
+    'every view of the ffrtmp schema declares its permission');
+SELECT is_empty($$
+    SELECT v.view FROM view_permissions v WHERE v.permission IS NOT NULL
+       AND EXISTS (SELECT 1 FROM ffrtmp_data.function_permissions f WHERE f.function = 'ffrtmp.' || v.view)
+    UNION ALL
+    SELECT v.view FROM view_permissions v GROUP BY v.view HAVING count(*) > 1$$,
+    'a view is declared once, with one permission');
+SELECT is_empty($$
+    SELECT f.function FROM ffrtmp_data.function_permissions f
+     WHERE f.function LIKE '%.%'
+       AND NOT EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = 'ffrtmp_data'::regnamespace
+                          AND 'ffrtmp_data.' || p.proname = f.function)
+       AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = 'ffrtmp'::regnamespace AND c.relkind = 'v'
+                          AND 'ffrtmp.' || c.relname = f.function)$$,
+    'every qualified declaration names a reader of ffrtmp_data or a view of ffrtmp');
+-- Parallel workers do not know the key the leader authenticated: nothing
+-- checked may run in one.
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+      JOIN ffrtmp_data.function_permissions f
+        ON f.function = CASE WHEN p.pronamespace = 'ffrtmp'::regnamespace THEN p.proname::text
+                             ELSE p.pronamespace::regnamespace::text || '.' || p.proname END
+     WHERE f.permission IS NOT NULL AND p.proparallel = 's'$$,
+    'no function needing a permission is PARALLEL SAFE');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.pronamespace = 'ffrtmp'::regnamespace AND p.proparallel = 's'$$,
+    'no function of the ffrtmp schema is PARALLEL SAFE (an undeclared one is refused, in the leader)');
+
 -- The matrix itself.  Allowed means refused neither by the check nor by an
 -- EXECUTE grant: the grants agree with the table (another error, like a job
 -- that does not exist, is fine).
@@ -183,6 +251,45 @@ SELECT CASE WHEN f.permission = 'jobs.view'
  WHERE f.permission IS NOT NULL
  ORDER BY f.function;
 
+-- The views: reading one is refused (42501, as the function listing the
+-- same rows is, rather than an empty result that would read as "there is
+-- none") exactly when the role lacks what its readers need.
+SELECT CASE WHEN expected_allowed
+            THEN ok(result !~ '^42501 ', format('%s may read ffrtmp.%s (%s): %s', p.login, v.view, v.permission, result))
+            ELSE ok(result ~ '^42501 ', format('%s is refused ffrtmp.%s (%s): %s', p.login, v.view, v.permission, result))
+       END
+  FROM view_permissions v
+ CROSS JOIN principals p
+ CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM ffrtmp.role_permissions rp
+                                     WHERE rp.role = p.role AND rp.permission = v.permission)) e(expected_allowed)
+ CROSS JOIN LATERAL pg_temp.call_as(p.login, format('count(*) FROM ffrtmp.%I', v.view)) c(result)
+ WHERE v.permission IS NOT NULL
+ ORDER BY v.view, p.login;
+SELECT CASE WHEN v.permission = 'jobs.view'
+            THEN ok(result !~ '^42501 ', format('a jobs.view key may read ffrtmp.%s (%s): %s', v.view, v.permission, result))
+            ELSE ok(result ~ '^42501 ', format('a jobs.view key is refused ffrtmp.%s (%s): %s', v.view, v.permission, result))
+       END
+  FROM view_permissions v
+ CROSS JOIN LATERAL pg_temp.call_with_key(:'scoped_key', format('count(*) FROM ffrtmp.%I', v.view)) c(result)
+ WHERE v.permission IS NOT NULL
+ ORDER BY v.view;
+-- A view of lookup rows is read by everyone, under any key.
+SELECT is(pg_temp.call_with_key(:'scoped_key', format('count(*) FROM %s', f.function)), 'ok',
+          format('%s needs no permission', f.function))
+  FROM ffrtmp_data.function_permissions f
+ WHERE f.function LIKE 'ffrtmp.%'
+ ORDER BY f.function;
+-- The readers' own ordering in the issue: an operator is refused the
+-- webhooks' URLs, a nodes.view key the jobs and the tenants.
+SELECT is(pg_temp.call_as('tap_m_operator', 'url FROM ffrtmp.webhooks'),
+          '42501 permission denied: webhooks.manage', 'an operator is refused ffrtmp.webhooks as list_webhooks');
+SELECT api_key AS nodes_key
+  FROM ffrtmp.create_api_key('matrix-nodes', tenant => 'matrix-a', role => 'tenant_admin', scopes => '{nodes.view}') \gset
+SELECT is(pg_temp.call_with_key(:'nodes_key', 'count(*) FROM ffrtmp.jobs'),
+          '42501 permission denied: jobs.view', 'a nodes.view key is refused ffrtmp.jobs as tenant_jobs');
+SELECT is(pg_temp.call_with_key(:'nodes_key', 'count(*) FROM ffrtmp.tenants'),
+          '42501 permission denied: tenants.view', 'and ffrtmp.tenants');
+
 -- The check cannot be forgotten, nor planned away, and follows the table.
 CREATE FUNCTION ffrtmp.tap_undeclared() RETURNS integer LANGUAGE sql AS 'SELECT 1';
 GRANT EXECUTE ON FUNCTION ffrtmp.tap_undeclared() TO ffrtmp_tenant;
@@ -198,6 +305,29 @@ SELECT is(pg_temp.call_as('tap_m_operator', 'ffrtmp.tap_undeclared()'),
           'declared, the simple SQL function is checked, not inlined past the check, and the change counts at once');
 SELECT is(pg_temp.call_as('tap_m_tenant_admin', 'ffrtmp.tap_undeclared()'), 'ok',
           'and runs for a role holding the permission');
+
+
+-- A parallel worker does not know the leader's key: under a jobs.view key,
+-- quota_checks (tenants.view) is refused even when the planner may move it
+-- into a worker, where the session's role (here an administrator) would pass.
+-- The wall behind that: a function declared later as PARALLEL SAFE is
+-- refused in a worker ("cannot be checked in a parallel worker"), or, when
+-- no worker is free, by the check in the leader: 42501 either way.
+CREATE FUNCTION ffrtmp.tap_parallel_safe() RETURNS integer LANGUAGE sql PARALLEL SAFE AS 'SELECT 1';
+GRANT EXECUTE ON FUNCTION ffrtmp.tap_parallel_safe() TO ffrtmp_admin;
+INSERT INTO ffrtmp_data.function_permissions VALUES ('tap_parallel_safe', 'tenants.view');
+CREATE ROLE tap_m_scoped_admin LOGIN IN ROLE ffrtmp_admin;
+SET ROLE tap_m_scoped_admin;
+SELECT ffrtmp.authenticate(:'scoped_key') \g /dev/null
+SET LOCAL force_parallel_mode = on;
+SELECT throws_ok('SELECT count(*) FROM ffrtmp.quota_checks()', '42501', 'permission denied: tenants.view',
+                 'a parallel plan runs the check where the key is known');
+SELECT throws_ok('SELECT count(*) FROM ffrtmp.tenants', '42501',
+                 'permission denied: tenants.view', 'and so does a view''s reader');
+SELECT throws_ok('SELECT ffrtmp.tap_parallel_safe() FROM generate_series(1, 10)', '42501', NULL,
+                 'a PARALLEL SAFE function needing a permission is not run unchecked in a worker');
+RESET force_parallel_mode;
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
