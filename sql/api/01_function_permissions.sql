@@ -39,6 +39,8 @@ INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
     ('rotate_api_key', 'keys.manage'), ('revoke_api_key', 'keys.manage'),
     -- The audit log's chain check reads every tenant's chain: platform administrators.
     ('verify_audit_chain', 'platform.view'),
+    -- Reading the audit log a page at a time (the view ffrtmp.audit_log checks audit.view in its reader).
+    ('audit_events', 'audit.view'),
     -- Users.
     ('create_user', 'users.manage'), ('get_user', 'users.manage'), ('list_users', 'users.manage'),
     ('update_user', 'users.manage'), ('disable_user', 'users.manage'), ('delete_user', 'users.manage'),

@@ -260,49 +260,58 @@ REVOKE ALL ON FUNCTION ffrtmp.verify_audit_chain(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.verify_audit_chain(text) TO ffrtmp_admin;
 
 /*
- * Readers: audit.view (tenant_admin and above) reads its own tenant's rows,
- * a superadmin every row.  The view reads the table itself (as its owner),
- * so that a reader's filters on id, at, action or tenant_id reach the
- * table's indexes; security_barrier keeps a reader's own functions from
- * seeing rows before the view's conditions have removed them.
+ * The one reader of the log for callers: the rows the caller may read,
+ * filtered here, inside a function, by the index the filter needs.
+ * audit.view (tenant_admin and above: its own tenant's rows; a superadmin
+ * every row) is checked on this function by the one check, as for every
+ * view's reader (01_function_permissions.sql), and is a refusal (42501, HTTP
+ * 403) rather than a filter: a viewer asking for the log learns that it
+ * needs audit.view instead of reading an empty log as "nothing happened",
+ * and the refusal goes to the log like every other one.
  *
- * The permission check is a refusal (42501, HTTP 403) rather than a filter:
- * a viewer asking for the log learns that it needs audit.view, instead of
- * reading an empty log as "nothing happened"; and the refusal goes to the
- * log like every other one.  It is a condition on no column, evaluated once
- * per query before any row is read.
+ * Reads go through a function rather than a view on the table, as for every
+ * view a tenant reads: a plan over the table would show a tenant the
+ * planner's estimates of every tenant's rows (docs/security.md, side
+ * channels).  So the view below reads everything the caller may see, and
+ * audit_events() reads a page of it by id, time or action: the query is
+ * planned with the filters given, so that each reaches its index.
  */
-CREATE OR REPLACE FUNCTION ffrtmp_data.audit_reads_all() RETURNS boolean
+CREATE OR REPLACE FUNCTION ffrtmp_data.read_audit_log(after_id bigint DEFAULT NULL, since timestamptz DEFAULT NULL,
+                                                      of_action text DEFAULT NULL, of_tenant uuid DEFAULT NULL,
+                                                      max_rows integer DEFAULT NULL)
+RETURNS TABLE (id bigint, tenant_id uuid, at timestamptz, db_role text, user_id uuid, key_id text,
+               action text, target text, outcome text, change jsonb, request_id text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    reads_all boolean;
+    only_tenant uuid := read_audit_log.of_tenant;
 BEGIN
-    PERFORM ffrtmp_data.require_permission('audit.view');
-    RETURN ffrtmp.caller_role() = 'superadmin';
+    reads_all := ffrtmp.caller_role() = 'superadmin';
+    IF NOT reads_all THEN
+        only_tenant := ffrtmp.current_tenant();
+    END IF;
+    RETURN QUERY EXECUTE
+        'SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
+                a.outcome, a.change, a.request_id
+           FROM ffrtmp_data.audit_log a WHERE true'
+        || CASE WHEN only_tenant IS NOT NULL THEN ' AND a.tenant_id = $1' ELSE '' END
+        || CASE WHEN read_audit_log.after_id IS NOT NULL THEN ' AND a.id > $2' ELSE '' END
+        || CASE WHEN read_audit_log.since IS NOT NULL THEN ' AND a.at >= $3' ELSE '' END
+        || CASE WHEN read_audit_log.of_action IS NOT NULL THEN ' AND a.action = $4' ELSE '' END
+        || ' ORDER BY a.id LIMIT $5'
+        USING only_tenant, read_audit_log.after_id, read_audit_log.since, read_audit_log.of_action,
+              read_audit_log.max_rows;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.audit_reads_all() IS 'For the view ffrtmp.audit_log: refuses a caller without audit.view (42501); true when it reads every row (a superadmin), false when only its tenant''s.';
-ALTER FUNCTION ffrtmp_data.audit_reads_all() OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp_data.audit_reads_all() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_reads_all() TO ffrtmp_admin, ffrtmp_tenant;
+COMMENT ON FUNCTION ffrtmp_data.read_audit_log(bigint, timestamptz, text, uuid, integer) IS
+    'The audit rows the caller may read (audit.view, 42501 otherwise): its tenant''s, or every row (or of_tenant''s) for a superadmin; optionally only ids above after_id, rows at or after since, of_action only, at most max_rows, in id order. Behind ffrtmp.audit_log and ffrtmp.audit_events.';
+ALTER FUNCTION ffrtmp_data.read_audit_log(bigint, timestamptz, text, uuid, integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.read_audit_log(bigint, timestamptz, text, uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.read_audit_log(bigint, timestamptz, text, uuid, integer) TO ffrtmp_admin, ffrtmp_tenant;
 
-CREATE OR REPLACE FUNCTION ffrtmp_data.audit_reader_tenant() RETURNS uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-RETURN ffrtmp.current_tenant();
-COMMENT ON FUNCTION ffrtmp_data.audit_reader_tenant() IS 'For the view ffrtmp.audit_log: the tenant whose rows the caller reads (ffrtmp.current_tenant()).';
-ALTER FUNCTION ffrtmp_data.audit_reader_tenant() OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp_data.audit_reader_tenant() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_reader_tenant() TO ffrtmp_admin, ffrtmp_tenant;
-
-CREATE OR REPLACE VIEW ffrtmp.audit_log WITH (security_barrier = true) AS
-    SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
-           a.outcome, a.change, a.request_id
-      FROM ffrtmp_data.audit_log a
-     WHERE ffrtmp_data.audit_reads_all()
-    UNION ALL
-    SELECT a.id, a.tenant_id, a.at, a.db_role, a.user_id, a.key_id, a.action, a.target,
-           a.outcome, a.change, a.request_id
-      FROM ffrtmp_data.audit_log a
-     WHERE NOT ffrtmp_data.audit_reads_all() AND a.tenant_id = ffrtmp_data.audit_reader_tenant();
-COMMENT ON VIEW ffrtmp.audit_log IS 'The audit log the caller may read (audit.view: tenant_admin and above; 42501 otherwise): its own tenant''s rows, every row for a superadmin.';
+CREATE OR REPLACE VIEW ffrtmp.audit_log WITH (security_invoker = true) AS
+    SELECT * FROM ffrtmp_data.read_audit_log();
+COMMENT ON VIEW ffrtmp.audit_log IS 'The audit log the caller may read (audit.view: tenant_admin and above; 42501 otherwise): its own tenant''s rows, every row for a superadmin. To read a page by id, time or action through the indexes: ffrtmp.audit_events().';
 COMMENT ON COLUMN ffrtmp.audit_log.id IS 'Row id, in the order rows were written.';
 COMMENT ON COLUMN ffrtmp.audit_log.tenant_id IS 'Tenant acted on (for a refusal, the tenant the caller acts for or the key belongs to); NULL for platform-wide actions and refusals of no known tenant.';
 COMMENT ON COLUMN ffrtmp.audit_log.at IS 'When.';
@@ -317,6 +326,32 @@ COMMENT ON COLUMN ffrtmp.audit_log.request_id IS 'Request id, when there was one
 ALTER VIEW ffrtmp.audit_log OWNER TO ffrtmp_owner;
 REVOKE ALL ON ffrtmp.audit_log FROM PUBLIC;
 GRANT SELECT ON ffrtmp.audit_log TO ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp.audit_events(after_id bigint DEFAULT 0, since timestamptz DEFAULT NULL,
+                                               action text DEFAULT NULL, tenant text DEFAULT NULL,
+                                               max_rows integer DEFAULT 1000)
+RETURNS SETOF ffrtmp.audit_log
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF audit_events.max_rows IS NULL OR audit_events.max_rows NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'max_rows must be between 1 and 10000',
+            HINT = 'Read the log in pages: pass the last id you read as after_id.';
+    END IF;
+    IF length(audit_events.action) > 64 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'action must be at most 64 bytes',
+            HINT = 'Actions are object.verb, such as job.cancel (docs/audit.md).';
+    END IF;
+    RETURN QUERY SELECT * FROM ffrtmp_data.read_audit_log(
+        coalesce(audit_events.after_id, 0), audit_events.since, audit_events.action,
+        CASE WHEN audit_events.tenant IS NOT NULL THEN ffrtmp_data.find_tenant(audit_events.tenant) END,
+        audit_events.max_rows);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.audit_events(bigint, timestamptz, text, text, integer) IS
+    'A page of the audit log the caller may read (audit.view): rows with id above after_id (default 0), at or after since, of one action, of one tenant (superadmins; a tenant administrator names its own tenant or none), at most max_rows (1 to 10000, default 1000), in id order. Reads through the indexes; pass the last id read as after_id for the next page.';
+ALTER FUNCTION ffrtmp.audit_events(bigint, timestamptz, text, text, integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.audit_events(bigint, timestamptz, text, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.audit_events(bigint, timestamptz, text, text, integer) TO ffrtmp_admin, ffrtmp_tenant;
 
 /* Retention: rows older than the retention go, oldest first, in bounded batches (the scheduler's pass). */
 CREATE OR REPLACE FUNCTION ffrtmp_data.prune_audit(retention interval, batch integer) RETURNS integer

@@ -189,6 +189,8 @@ SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :ev
     ($$SELECT ffrtmp.remove_node(%2$s)$$),
     ($$SELECT count(*) FROM ffrtmp.list_webhooks()$$),
     ($$SELECT count(*) FROM ffrtmp.list_api_keys()$$),
+    ($$SELECT count(*) FROM ffrtmp.audit_events()$$),
+    ($$SELECT count(*) FROM ffrtmp.audit_events(tenant => 'globex')$$),
     ($$SELECT key_id IS NOT NULL FROM ffrtmp.create_api_key('probe')$$),
     ($$SELECT * FROM ffrtmp.revoke_api_key('0000000000000000')$$),
     ($$SELECT * FROM ffrtmp.rotate_api_key('0000000000000000')$$),

@@ -133,6 +133,7 @@ INSERT INTO base VALUES
     ('create_webhook', 'secret', $$'whsec-0123456789abcdef'$$), ('create_webhook', 'events', $${completed,failed}$$),
     ('webhook_deliveries', 'delivery_state', $$'pending'$$), ('list_webhooks', 'tenant', $$'bnd'$$),
     ('verify_audit_chain', 'tenant', $$'bnd'$$),
+    ('audit_events', 'action', $$'job.submit'$$), ('audit_events', 'tenant', $$'bnd'$$),
     ('node_attempts', 'node_id', :'node'), ('node_attempts', 'session_token', quote_literal(:'token')),
     ('create_user', 'email', $$'new@bnd.example'$$), ('create_user', 'role', $$'viewer'$$),
     ('create_user', 'tenant', $$'bnd'$$), ('create_user', 'display_name', $$'New'$$),

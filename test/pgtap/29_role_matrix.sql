@@ -57,6 +57,7 @@ INSERT INTO sample_calls VALUES
     ('rotate_api_key', $$ffrtmp.rotate_api_key('0000000000000000')$$),
     ('revoke_api_key', $$ffrtmp.revoke_api_key('0000000000000000')$$),
     ('verify_audit_chain', $$ffrtmp.verify_audit_chain()$$),
+    ('audit_events', $$ffrtmp.audit_events()$$),
     ('list_tenants', $$ffrtmp.list_tenants(false)$$),
     ('tenant_stats', $$ffrtmp.tenant_stats(NULL)$$),
     ('quota_checks', $$ffrtmp.quota_checks()$$),
