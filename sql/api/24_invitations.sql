@@ -128,7 +128,7 @@ BEGIN
         RETURNING * INTO u;
     EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION 'a user with email % already exists in this tenant', i.email
-            USING ERRCODE = '23505', HINT = 'That address is a user already: use it, or ask the tenant''s administrator to delete it and invite again.';
+            USING ERRCODE = 'PT409', HINT = 'That address is a user already: use it, or ask the tenant''s administrator to delete it and invite again.';
     END;
     UPDATE ffrtmp_data.invitations x SET accepted_at = now(), accepted_user = u.id WHERE x.id = i.id;
     PERFORM ffrtmp_data.write_audit('invitation.accept', 'user:' || u.id, i.tenant_id,
@@ -155,7 +155,7 @@ CREATE OR REPLACE FUNCTION ffrtmp.accept_invitation(token text, display_name tex
     AS 'MODULE_PATHNAME', 'ffrtmp_accept_invitation'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ffrtmp.accept_invitation(text, text, text) IS
-    'Turns an invitation''s token into a user: creates it active, in the invitation''s tenant, with its role and e-mail and display_name (at most 200 bytes), and returns it (the columns of ffrtmp.users) with api_key: with api_key_name (1 to 100 bytes), a personal key of the new user, acting with its role, shown this once so that only the invitee ever sees it (NULL without api_key_name). Needs no permission (the token is the credential); works once. An unknown, malformed, used, revoked or expired token, or one of a tenant not active, is the same error 28000 "invalid invitation token" (a value over 128 bytes, longer than any token, is 22023); a user with the e-mail already in the tenant is 23505; a tenant with 100 live keys is PT429, and then no user is created either.';
+    'Turns an invitation''s token into a user: creates it active, in the invitation''s tenant, with its role and e-mail and display_name (at most 200 bytes), and returns it (the columns of ffrtmp.users) with api_key: with api_key_name (1 to 100 bytes), a personal key of the new user, acting with its role, shown this once so that only the invitee ever sees it (NULL without api_key_name). Needs no permission (the token is the credential); works once. An unknown, malformed, used, revoked or expired token, or one of a tenant not active, is the same error 28000 "invalid invitation token" (a value over 128 bytes, longer than any token, is 22023); a user with the e-mail already in the tenant is PT409; a tenant with 100 live keys is PT429, and then no user is created either.';
 ALTER FUNCTION ffrtmp.accept_invitation(text, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.accept_invitation(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.accept_invitation(text, text, text) TO PUBLIC;

@@ -31,6 +31,7 @@ typedef enum Sqlstate
 	SQLSTATE_INTERNAL_ERROR,	/* XX000 */
 	SQLSTATE_QUERY_CANCELED,	/* 57014: the worker acts on it too */
 	SQLSTATE_ACTIVE_TRANSACTION,	/* 25001 */
+	SQLSTATE_INVALID_CREDENTIAL,	/* 28000 */
 	/* standard ones, and classes, the worker acts on */
 	SQLSTATE_READ_ONLY,			/* 25006 */
 	SQLSTATE_UNDEFINED_FUNCTION,	/* 42883 */

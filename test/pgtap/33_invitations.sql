@@ -148,8 +148,8 @@ SELECT token AS tok_c, invitation_id AS inv_c FROM ffrtmp.invite_user('clash@a.e
 SELECT ffrtmp.create_user('Clash@a.example', 'viewer');
 \o
 RESET ROLE;
-SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'tok_c')), '23505',
-          'an e-mail already a user of the tenant is 23505');
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'tok_c')), 'PT409',
+          'an e-mail already a user of the tenant is PT409, as for create_user');
 SELECT is((SELECT status FROM ffrtmp.list_invitations('inv-a') WHERE id = :'inv_c'), 'pending', 'and the invitation is not used up');
 SET ROLE tap_i_admin_a;
 SELECT token AS tok_b FROM ffrtmp.invite_user('admin@b.example', 'viewer') \gset
