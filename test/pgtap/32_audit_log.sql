@@ -5,7 +5,7 @@
 -- chains the rows per tenant, and the chain verifies and shows an edit by
 -- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(112);
+SELECT plan(130);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -112,7 +112,6 @@ INSERT INTO not_audited VALUES
     -- by design: the worker protocol and the delivery daemon (their effects are job events and delivery logs)
     ('fetch_assigned', 'worker protocol'), ('start_job', 'worker protocol'), ('report_progress', 'worker protocol'),
     ('append_job_log', 'worker protocol'), ('finish_job', 'worker protocol'), ('node_heartbeat', 'worker protocol'),
-    ('register_node', 'worker protocol'), ('leave_node', 'worker protocol'),
     ('claim_webhook_deliveries', 'delivery daemon'), ('finish_webhook_delivery', 'delivery daemon'),
     -- by design: read-only or the scheduler's own work
     ('wait_for_job', 'reads'), ('health', 'reads'), ('ready', 'reads'), ('dispatch', 'scheduler pass'),
@@ -131,7 +130,7 @@ INSERT INTO audited_calls VALUES
     ('retry_job', 'job.retry', format('SELECT ffrtmp.retry_job(%s)', :job)),
     ('pause_job', 'job.pause', $$SELECT ffrtmp.pause_job(id) FROM ffrtmp_data.jobs WHERE state = 'running'$$),
     ('resume_job', 'job.resume', $$SELECT ffrtmp.resume_job(id) FROM ffrtmp_data.jobs WHERE state = 'paused'$$),
-    ('create_webhook', 'webhook.create', $$SELECT ffrtmp.create_webhook('https://hooks.example.com/x?token=t0ps3cret', repeat('s', 32), '{completed}', tenant => 'au-a')$$),
+    ('create_webhook', 'webhook.create', $$SELECT ffrtmp.create_webhook('https://hooks.example.com/services/T0PS3CRETPATH?token=t0ps3cret', repeat('s', 32), '{completed}', tenant => 'au-a')$$),
     ('delete_webhook', 'webhook.delete', $$SELECT ffrtmp.delete_webhook(id) FROM ffrtmp.list_webhooks(tenant => $x$au-a$x$) LIMIT 1$$),
     ('create_user', 'user.create', $$SELECT ffrtmp.create_user('walk@a.example', 'viewer', tenant => 'au-a', display_name => 'W')$$),
     ('update_user', 'user.update', $$SELECT ffrtmp.update_user(id, role => 'operator') FROM ffrtmp_data.users WHERE email = 'walk@a.example'$$),
@@ -146,6 +145,8 @@ INSERT INTO audited_calls VALUES
     ('resume_dispatch', 'dispatch.resume', $$SELECT ffrtmp.resume_dispatch('au-b', 'batch')$$),
     ('drain_node', 'node.drain', format('SELECT ffrtmp.drain_node(%s)', :node2)),
     ('remove_node', 'node.remove', format('SELECT ffrtmp.remove_node(%s)', :node2)),
+    ('register_node', 'node.register', $$SELECT ffrtmp.register_node('au-walk', cpu_cores => 1, tenant => 'au-a')$$),
+    ('leave_node', 'node.register,node.leave', $$SELECT ffrtmp.leave_node(r.node_id, r.session_token) FROM ffrtmp.register_node('au-walk2', cpu_cores => 1, tenant => 'au-a') r$$),
     ('repair_usage', 'usage.repair', $$SELECT ffrtmp.repair_usage()$$),
     ('create_api_key', 'api_key.create', $$SELECT ffrtmp.create_api_key('au-key', tenant => 'au-a')$$),
     ('rotate_api_key', 'api_key.rotate', $$SELECT ffrtmp.rotate_api_key(key_id) FROM ffrtmp.list_api_keys('au-a') WHERE name = 'au-key' AND replaced_by IS NULL$$),
@@ -195,8 +196,12 @@ SELECT is(pg_temp.audited_by('pause_job'), 'job.pause', 'pause_job writes job.pa
 SELECT is(pg_temp.audited_by('resume_job'), 'job.resume', 'resume_job writes job.resume');
 SELECT is(pg_temp.audited_by('create_webhook'), 'webhook.create', 'create_webhook writes webhook.create');
 RESET ROLE;
-SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE change::text ~ 't0ps3cret|ssssssss'), 0::bigint,
-          'neither the webhook''s secret nor its URL''s query is in the log');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE change::text ~ 't0ps3cret|ssssssss|T0PS3CRETPATH'), 0::bigint,
+          'neither the webhook''s secret nor its URL''s path (a Slack-style token) or query is in the log');
+SELECT is((SELECT format('%s %s', change ->> 'url', change ->> 'path_fingerprint') FROM ffrtmp_data.audit_log
+            WHERE action = 'webhook.create' ORDER BY id DESC LIMIT 1),
+          'https://hooks.example.com ' || ffrtmp_data.webhook_fingerprint('/services/T0PS3CRETPATH?token=t0ps3cret'),
+          'the row keeps the URL''s scheme, host and port, and a fingerprint of the rest');
 SET ROLE au_admin;
 SELECT is(pg_temp.audited_by('delete_webhook'), 'webhook.delete', 'delete_webhook writes webhook.delete');
 SELECT is(pg_temp.audited_by('create_user'), 'user.create', 'create_user writes user.create');
@@ -212,7 +217,18 @@ SELECT is(pg_temp.audited_by('pause_dispatch'), 'dispatch.pause', 'pause_dispatc
 SELECT is(pg_temp.audited_by('resume_dispatch'), 'dispatch.resume', 'resume_dispatch writes dispatch.resume');
 SELECT is(pg_temp.audited_by('drain_node'), 'node.drain', 'drain_node writes node.drain');
 SELECT is(pg_temp.audited_by('remove_node'), 'node.remove', 'remove_node writes node.remove');
+SELECT is(pg_temp.audited_by('register_node'), 'node.register', 'register_node writes node.register: the node then receives the tenant''s jobs');
+SELECT is(pg_temp.audited_by('leave_node'), 'node.register,node.leave', 'leave_node writes node.leave');
 RESET ROLE;
+SELECT is((SELECT format('%s %s %s', a.target, a.db_role, a.change - 'cpu_cores' - 'gpus' - 'slots' - 'encoders' - 'labels')
+             FROM ffrtmp_data.audit_log a WHERE a.action = 'node.register' AND a.target = 'node:' || :node),
+          format('node:%s %s {"name": "au-1", "state": "online", "session_bound": false}', :node, current_user),
+          'node.register names the node, its tenant and who registered it');
+SELECT is((SELECT change FROM ffrtmp_data.audit_log WHERE action = 'node.leave' ORDER BY id DESC LIMIT 1),
+          '{"state": {"new": "offline", "old": "online"}, "jobs_handed_back": 0}'::jsonb,
+          'node.leave records the state it changed and the jobs it handed back');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE change::text ~ :'token'), 0::bigint,
+          'no audit row holds a node''s session token');
 -- (repair_usage runs as its caller, who needs the owner's rights on usage: as a superuser here.)
 SELECT is(pg_temp.audited_by('repair_usage'), 'usage.repair', 'repair_usage writes usage.repair');
 SET ROLE au_admin;
@@ -256,8 +272,17 @@ SELECT ok(pg_temp.last_row() ~ format('^job\.submit by au_operator user %s on au
 SET ROLE au_boss;
 SELECT ffrtmp.pause_dispatch(queue => 'live') AS paused \gset
 RESET ROLE;
-SELECT is(pg_temp.last_row(), format('dispatch.pause by au_boss user %s on au-a: dispatch:live {"queue": "live", "changed": true}', :'boss_id'),
-          'dispatch pauses: the scope (tenant, queue) and whether it changed');
+SELECT is(pg_temp.last_row(), format('dispatch.pause by au_boss user %s on au-a: dispatch:live {"queue": "live", "by_admin": false}', :'boss_id'),
+          'dispatch pauses: the scope (tenant, queue) and whether an administrator paused');
+SELECT pg_temp.audit_rows() AS before_noop \gset
+SET ROLE au_boss;
+SELECT ffrtmp.pause_dispatch(queue => 'live') AS paused \gset
+RESET ROLE;
+SET ROLE au_admin;
+SELECT ffrtmp.update_tenant('au-a', display_name => 'Acme') IS NOT NULL AS updated \gset
+RESET ROLE;
+SELECT is(pg_temp.audit_rows(), :before_noop::bigint,
+          'a call that changes nothing writes no row: pausing a paused queue, an update to the same values');
 SET ROLE au_boss;
 SELECT ffrtmp.resume_dispatch(queue => 'live') AS resumed \gset
 RESET ROLE;
@@ -578,14 +603,70 @@ SELECT is((SELECT string_agg(DISTINCT problem, '; ') FROM ffrtmp.verify_audit_ch
           'and two rows swapped, even rehashed');
 ROLLBACK TO SAVEPOINT edit;
 
--- 7. Retention: rows older than it go, and what remains still verifies.
+-- 6b. A superuser's replication mode does not get past the triggers (they
+-- fire ALWAYS): only a visible ALTER TABLE ... DISABLE TRIGGER would.
+SAVEPOINT replica;
+SET LOCAL session_replication_role = replica;
+SELECT is(pg_temp.sqlstate_of('DELETE FROM ffrtmp_data.audit_log'), '42501',
+          'session_replication_role = replica does not let a superuser delete rows');
+SELECT is(pg_temp.sqlstate_of('TRUNCATE ffrtmp_data.audit_log'), '42501', 'nor truncate the log');
+ROLLBACK TO SAVEPOINT replica;
+RESET session_replication_role;
+
+-- 6c. Only the scheduler flushes the refusals: an administrator flushing in a
+-- transaction it rolls back could make queued refusals disappear.
+SET ROLE au_admin;
+SELECT is(pg_temp.sqlstate_of('SELECT ffrtmp_data.flush_audit_refusals()'), '42501',
+          'an administrator may not flush the queued refusals');
+RESET ROLE;
+SET ROLE ffrtmp_scheduler;
+SELECT is(pg_temp.sqlstate_of('SELECT ffrtmp_data.flush_audit_refusals()'), 'no error', 'the scheduler''s role flushes');
+RESET ROLE;
+
+-- 6d. Rows removed from the start of a chain, a whole chain, the log with its heads: each shows.
+SAVEPOINT edit;
+SET ROLE ffrtmp_owner;
+DELETE FROM ffrtmp_data.audit_log WHERE id IN (:r1, :r2);
+RESET ROLE;
+SELECT is((SELECT string_agg(problem, '; ') FROM ffrtmp.verify_audit_chain('au-a')),
+          'first rows missing: the chain does not start right after the rows pruned',
+          'the first rows of a chain deleted by the owner show (the first row left is not trusted as the start)');
+ROLLBACK TO SAVEPOINT edit;
+SET ROLE ffrtmp_owner;
+DELETE FROM ffrtmp_data.audit_log WHERE tenant_id = :'tenant_a';
+RESET ROLE;
+SELECT is((SELECT string_agg(problem, '; ') FROM ffrtmp.verify_audit_chain('au-a')),
+          'chain emptied: its head is past the rows pruned, and no row is left',
+          'a whole chain deleted shows');
+ROLLBACK TO SAVEPOINT edit;
+SET ROLE ffrtmp_owner;
+TRUNCATE ffrtmp_data.audit_log, ffrtmp_data.audit_chain_heads;
+RESET ROLE;
+SELECT is((SELECT count(*) FILTER (WHERE problem = 'chain head missing: the log and its heads were emptied') || ' of ' || count(*)
+             FROM ffrtmp.verify_audit_chain()),
+          (SELECT count(*) || ' of ' || count(*) FROM ffrtmp_data.tenants WHERE id <> '00000000-0000-0000-0000-000000000000'),
+          'the log truncated with its heads shows: every tenant''s chain head is missing');
+SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain('au-a')), 1::bigint, 'one tenant''s check too');
+ROLLBACK TO SAVEPOINT edit;
+
+-- 7. Retention: the scheduler's pass prunes by ffrtmp.audit_retention (365
+-- days here), which no caller chooses; by chain position, so that a row
+-- sealed after younger ones (its transaction committed late) takes them
+-- along, and what remains still verifies.
+SELECT hasnt_function('ffrtmp_data', 'prune_audit', ARRAY['interval', 'integer'],
+                      'the pruning takes no retention from its caller (the scheduler''s role cannot wipe the log)');
+SELECT min(a.chain_seq) AS seq1 FROM ffrtmp_data.audit_log a WHERE a.tenant_id = :'tenant_a' \gset
 SET ROLE ffrtmp_owner;
 UPDATE ffrtmp_data.audit_log SET at = at - interval '400 days'
- WHERE id IN (SELECT a.id FROM ffrtmp_data.audit_log a WHERE a.tenant_id = :'tenant_a' ORDER BY a.id LIMIT 2);
+ WHERE tenant_id = :'tenant_a' AND chain_seq = :seq1 + 2;
 RESET ROLE;
-SELECT is(ffrtmp_data.prune_audit(interval '365 days', 1000), 2, 'prune_audit removes the rows older than the retention');
+SELECT is(ffrtmp_data.prune_audit(1000), 3, 'prune_audit removes the chain up to its last row older than the retention');
+SELECT is((SELECT format('%s %s', pruned_seq, pruned_at < now() - interval '399 days') FROM ffrtmp_data.audit_chain_heads
+            WHERE chain = :'tenant_a'), format('%s t', :seq1 + 2),
+          'the chain''s head records how far pruning reached, and the time of that row');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain()), 0::bigint,
-          'what remains verifies: the first row left is the chain''s start');
+          'what remains verifies: no false alarm of rows missing, the first row left comes right after the rows pruned');
+SELECT is(ffrtmp_data.prune_audit(1000), 0, 'nothing else is older than the retention');
 
 SELECT * FROM finish();
 ROLLBACK;
