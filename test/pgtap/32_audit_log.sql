@@ -5,7 +5,7 @@
 -- chains the rows per tenant, and the chain verifies and shows an edit by
 -- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(130);
+SELECT plan(159);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -239,6 +239,102 @@ SELECT is(pg_temp.audited_by('invite_user'), 'invitation.create', 'invite_user w
 SELECT is(pg_temp.audited_by('revoke_invitation'), 'invitation.revoke', 'revoke_invitation writes invitation.revoke');
 SELECT is(pg_temp.audited_by('accept_invitation'), 'invitation.create,invitation.accept', 'accept_invitation writes invitation.accept');
 RESET ROLE;
+
+-- 3a. The same walk through a tenant principal (au_boss, a tenant_admin
+-- user of au-a acting through its own database role), for every audited
+-- function a tenant role may call: each row names that role and user, on
+-- the tenant's chain.
+CREATE TEMP TABLE tenant_calls (fn text PRIMARY KEY, action text NOT NULL, call text NOT NULL);
+INSERT INTO tenant_calls VALUES
+    ('submit_job', 'job.submit', $$SELECT ffrtmp.submit_job('testsrc://')$$),
+    ('submit_jobs', 'job.submit', $$SELECT count(*) FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}]')$$),
+    ('hold_job', 'job.hold', $$SELECT ffrtmp.hold_job(max(id)) FROM ffrtmp.jobs WHERE state = 'queued'$$),
+    ('release_job', 'job.release', $$SELECT ffrtmp.release_job(max(id)) FROM ffrtmp.jobs WHERE state = 'held'$$),
+    ('cancel_job', 'job.cancel', $$SELECT ffrtmp.cancel_job(max(id)) FROM ffrtmp.jobs WHERE state = 'queued'$$),
+    ('retry_job', 'job.retry', $$SELECT ffrtmp.retry_job(max(id)) FROM ffrtmp.jobs WHERE state = 'canceled'$$),
+    ('pause_job', 'job.pause', $$SELECT ffrtmp.pause_job(id) FROM ffrtmp.jobs WHERE state = 'running'$$),
+    ('resume_job', 'job.resume', $$SELECT ffrtmp.resume_job(id) FROM ffrtmp.jobs WHERE state = 'paused'$$),
+    ('create_webhook', 'webhook.create', $$SELECT ffrtmp.create_webhook('https://hooks.example.com/t/1', repeat('s', 32), '{completed}')$$),
+    ('delete_webhook', 'webhook.delete', $$SELECT ffrtmp.delete_webhook(max(id)) FROM ffrtmp.list_webhooks()$$),
+    ('create_user', 'user.create', $$SELECT ffrtmp.create_user('twalk@a.example', 'viewer')$$),
+    ('update_user', 'user.update', $$SELECT ffrtmp.update_user(id, role => 'operator') FROM ffrtmp.list_users() WHERE email = 'twalk@a.example'$$),
+    ('disable_user', 'user.update', $$SELECT ffrtmp.disable_user(id) FROM ffrtmp.list_users() WHERE email = 'twalk@a.example'$$),
+    ('delete_user', 'user.delete', $$SELECT ffrtmp.delete_user(id) FROM ffrtmp.list_users() WHERE email = 'twalk@a.example'$$),
+    ('restore_user', 'user.restore', $$SELECT ffrtmp.restore_user(id) FROM ffrtmp.list_users(include_deleted => true) WHERE email = 'twalk@a.example'$$),
+    ('pause_dispatch', 'dispatch.pause', $$SELECT ffrtmp.pause_dispatch(queue => 'batch')$$),
+    ('resume_dispatch', 'dispatch.resume', $$SELECT ffrtmp.resume_dispatch(queue => 'batch')$$),
+    ('register_node', 'node.register', $$SELECT ffrtmp.register_node('au-twalk', cpu_cores => 1)$$),
+    ('drain_node', 'node.drain', $$SELECT ffrtmp.drain_node(id) FROM ffrtmp.nodes WHERE name = 'au-twalk'$$),
+    ('remove_node', 'node.remove', $$SELECT ffrtmp.remove_node(id) FROM ffrtmp.nodes WHERE name = 'au-twalk'$$),
+    ('leave_node', 'node.register,node.leave', $$SELECT ffrtmp.leave_node(r.node_id, r.session_token) FROM ffrtmp.register_node('au-twalk2', cpu_cores => 1) r$$),
+    ('create_api_key', 'api_key.create', $$SELECT ffrtmp.create_api_key('twalk-key')$$),
+    ('rotate_api_key', 'api_key.rotate', $$SELECT ffrtmp.rotate_api_key(key_id) FROM ffrtmp.list_api_keys() WHERE name = 'twalk-key' AND replaced_by IS NULL$$),
+    ('revoke_api_key', 'api_key.revoke', $$SELECT ffrtmp.revoke_api_key(key_id) FROM ffrtmp.list_api_keys() WHERE name = 'twalk-key' AND revoked_at IS NULL LIMIT 1$$),
+    ('invite_user', 'invitation.create', $$SELECT ffrtmp.invite_user('au-ti@example.com', 'viewer')$$),
+    ('revoke_invitation', 'invitation.revoke', $$SELECT ffrtmp.revoke_invitation(id) FROM ffrtmp.list_invitations() WHERE status = 'pending' LIMIT 1$$),
+    ('accept_invitation', 'invitation.create,invitation.accept', $$SELECT ffrtmp.accept_invitation((SELECT token FROM ffrtmp.invite_user('au-tj@example.com', 'viewer')))$$);
+GRANT SELECT ON tenant_calls TO PUBLIC;
+SELECT is((SELECT string_agg(c.fn, ', ' ORDER BY c.fn) FROM audited_calls c
+             JOIN ffrtmp_data.function_permissions fp ON fp.function = c.fn
+             LEFT JOIN ffrtmp_data.role_permissions rp ON rp.permission = fp.permission
+            WHERE (fp.permission IS NULL OR rp.role <> 'superadmin') AND c.fn NOT IN (SELECT fn FROM tenant_calls)),
+          NULL, 'every audited function a tenant role may call is walked through a tenant principal too');
+CREATE FUNCTION pg_temp.tenant_audited_by(fn text) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+    c tenant_calls;
+    last bigint := (SELECT coalesce(max(id), 0) FROM ffrtmp.audit_log);
+BEGIN
+    SELECT * INTO c FROM tenant_calls WHERE tenant_calls.fn = tenant_audited_by.fn;
+    EXECUTE c.call;
+    RETURN (SELECT string_agg(a.action, ',' ORDER BY a.id) || ' by ' || string_agg(DISTINCT a.db_role || ' ' || a.user_id, ',')
+              FROM ffrtmp.audit_log a WHERE a.id > last);
+END
+$fn$;
+SET ROLE au_boss;
+SELECT is(pg_temp.tenant_audited_by('submit_job'), format('job.submit by au_boss %s', :'boss_id'), 'as a tenant principal, submit_job writes job.submit');
+SELECT is(pg_temp.tenant_audited_by('submit_jobs'), format('job.submit by au_boss %s', :'boss_id'), 'as a tenant principal, submit_jobs writes job.submit');
+SELECT is(pg_temp.tenant_audited_by('hold_job'), format('job.hold by au_boss %s', :'boss_id'), 'as a tenant principal, hold_job writes job.hold');
+SELECT is(pg_temp.tenant_audited_by('release_job'), format('job.release by au_boss %s', :'boss_id'), 'as a tenant principal, release_job writes job.release');
+SELECT is(pg_temp.tenant_audited_by('cancel_job'), format('job.cancel by au_boss %s', :'boss_id'), 'as a tenant principal, cancel_job writes job.cancel');
+SELECT is(pg_temp.tenant_audited_by('retry_job'), format('job.retry by au_boss %s', :'boss_id'), 'as a tenant principal, retry_job writes job.retry');
+SELECT is(pg_temp.tenant_audited_by('pause_job'), format('job.pause by au_boss %s', :'boss_id'), 'as a tenant principal, pause_job writes job.pause');
+SELECT is(pg_temp.tenant_audited_by('resume_job'), format('job.resume by au_boss %s', :'boss_id'), 'as a tenant principal, resume_job writes job.resume');
+SELECT is(pg_temp.tenant_audited_by('create_webhook'), format('webhook.create by au_boss %s', :'boss_id'), 'as a tenant principal, create_webhook writes webhook.create');
+SELECT is(pg_temp.tenant_audited_by('delete_webhook'), format('webhook.delete by au_boss %s', :'boss_id'), 'as a tenant principal, delete_webhook writes webhook.delete');
+SELECT is(pg_temp.tenant_audited_by('create_user'), format('user.create by au_boss %s', :'boss_id'), 'as a tenant principal, create_user writes user.create');
+SELECT is(pg_temp.tenant_audited_by('update_user'), format('user.update by au_boss %s', :'boss_id'), 'as a tenant principal, update_user writes user.update');
+SELECT is(pg_temp.tenant_audited_by('disable_user'), format('user.update by au_boss %s', :'boss_id'), 'as a tenant principal, disable_user writes user.update');
+SELECT is(pg_temp.tenant_audited_by('delete_user'), format('user.delete by au_boss %s', :'boss_id'), 'as a tenant principal, delete_user writes user.delete');
+SELECT is(pg_temp.tenant_audited_by('restore_user'), format('user.restore by au_boss %s', :'boss_id'), 'as a tenant principal, restore_user writes user.restore');
+SELECT is(pg_temp.tenant_audited_by('pause_dispatch'), format('dispatch.pause by au_boss %s', :'boss_id'), 'as a tenant principal, pause_dispatch writes dispatch.pause');
+SELECT is(pg_temp.tenant_audited_by('resume_dispatch'), format('dispatch.resume by au_boss %s', :'boss_id'), 'as a tenant principal, resume_dispatch writes dispatch.resume');
+SELECT is(pg_temp.tenant_audited_by('register_node'), format('node.register by au_boss %s', :'boss_id'), 'as a tenant principal, register_node writes node.register');
+SELECT is(pg_temp.tenant_audited_by('drain_node'), format('node.drain by au_boss %s', :'boss_id'), 'as a tenant principal, drain_node writes node.drain');
+SELECT is(pg_temp.tenant_audited_by('remove_node'), format('node.remove by au_boss %s', :'boss_id'), 'as a tenant principal, remove_node writes node.remove');
+SELECT is(pg_temp.tenant_audited_by('leave_node'), format('node.register,node.leave by au_boss %s', :'boss_id'), 'as a tenant principal, leave_node writes node.register,node.leave');
+SELECT is(pg_temp.tenant_audited_by('create_api_key'), format('api_key.create by au_boss %s', :'boss_id'), 'as a tenant principal, create_api_key writes api_key.create');
+SELECT is(pg_temp.tenant_audited_by('rotate_api_key'), format('api_key.rotate by au_boss %s', :'boss_id'), 'as a tenant principal, rotate_api_key writes api_key.rotate');
+SELECT is(pg_temp.tenant_audited_by('revoke_api_key'), format('api_key.revoke by au_boss %s', :'boss_id'), 'as a tenant principal, revoke_api_key writes api_key.revoke');
+SELECT is(pg_temp.tenant_audited_by('invite_user'), format('invitation.create by au_boss %s', :'boss_id'), 'as a tenant principal, invite_user writes invitation.create');
+SELECT is(pg_temp.tenant_audited_by('revoke_invitation'), format('invitation.revoke by au_boss %s', :'boss_id'), 'as a tenant principal, revoke_invitation writes invitation.revoke');
+SELECT is(pg_temp.tenant_audited_by('accept_invitation'), format('invitation.create,invitation.accept by au_boss %s', :'boss_id'), 'as a tenant principal, accept_invitation writes invitation.create,invitation.accept');
+RESET ROLE;
+
+-- 3c. Outside the API: every VOLATILE function of ffrtmp_data that an
+-- administrator or a tenant role may EXECUTE is here with why it writes no
+-- audit row; a new one (or a grant that lets an administrator prune or
+-- flush) fails this test until it is audited or listed.
+CREATE TEMP TABLE data_not_audited (fn text PRIMARY KEY, why text NOT NULL);
+INSERT INTO data_not_audited VALUES
+    ('require_permission', 'the permission check: changes nothing; its refusals go to the log through the queue'),
+    ('scheduler_shared', 'reads the scheduler''s shared state'),
+    ('seal_audit', 'the scheduler''s own work on the log: chains rows already written, changes nothing they say'),
+    ('try_lock_usage', 'takes a lock, writes nothing');
+SELECT is((SELECT string_agg(DISTINCT p.proname, ', ') FROM pg_proc p
+            WHERE p.pronamespace = 'ffrtmp_data'::regnamespace AND p.provolatile = 'v'
+              AND (has_function_privilege('ffrtmp_admin', p.oid, 'EXECUTE') OR has_function_privilege('ffrtmp_tenant', p.oid, 'EXECUTE'))
+              AND p.proname NOT IN (SELECT fn FROM data_not_audited)),
+          NULL, 'every VOLATILE ffrtmp_data function an administrator or a tenant role may call writes nothing to audit, and says why');
 
 -- 3b. Each family's row: who (role, user), tenant, action, target and change.
 CREATE FUNCTION pg_temp.last_row() RETURNS text LANGUAGE sql AS $$
