@@ -83,6 +83,7 @@ change_pause(FunctionCallInfo fcinfo, bool pause)
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
 	bool		changed;
+	bool		taken_over = false;
 
 	SPI_connect();
 	pause_scope(fcinfo, &tenant, &all_tenants, &queue);
@@ -98,13 +99,23 @@ change_pause(FunctionCallInfo fcinfo, bool pause)
 	changed = SPI_processed > 0;
 	/* The pause was in force already: still false, but now the administrator's. */
 	if (pause && admin && !changed)
+	{
 		ffrtmp_run(&take_over, values, nulls);
-	/* The scope is the row's tenant (NULL: every tenant, the platform's chain) and its queue. */
-	ffrtmp_audit_write(pause ? "dispatch.pause" : "dispatch.resume",
-					   psprintf("dispatch:%s", queue ? queue : "every queue"),
-					   all_tenants ? NULL : &tenant,
-					   psprintf("{\"queue\": %s, \"changed\": %s}", ffrtmp_json_string(queue),
-								changed ? "true" : "false"));
+		taken_over = SPI_processed > 0;
+	}
+
+	/*
+	 * A call that changed nothing writes no row (docs/audit.md), like
+	 * delete_tenant or drain_node of one already deleted or draining.  The
+	 * scope is the row's tenant (NULL: every tenant, the platform's chain)
+	 * and its queue.
+	 */
+	if (changed || taken_over)
+		ffrtmp_audit_write(pause ? "dispatch.pause" : "dispatch.resume",
+						   psprintf("dispatch:%s", queue ? queue : "every queue"),
+						   all_tenants ? NULL : &tenant,
+						   psprintf("{\"queue\": %s, \"by_admin\": %s}", ffrtmp_json_string(queue),
+									admin ? "true" : "false"));
 	SPI_finish();
 	/* A resume may let work run at once. */
 	if (changed && !pause)

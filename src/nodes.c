@@ -168,6 +168,11 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 		.argtypes = {UUIDOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTARRAYOID, JSONBOID, TEXTOID,
 		BOOLOID, TIMESTAMPTZOID},
 	};
+	/* Who registered which node: it receives the tenant's jobs.  Never its token. */
+	static KeptQuery audit = {
+		.sql = "SELECT ffrtmp_data.audit_node('node.register', NULL, n) FROM ffrtmp_data.nodes n WHERE n.id = $1",
+		.nargs = 1, .argtypes = {INT8OID},
+	};
 	bool		shared_pool;
 	pg_uuid_t	tenant;
 	TenantUsage usage = {0};
@@ -226,6 +231,8 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 
 	result[0] = ffrtmp_get_datum(1, &isnull);
 	result[1] = CStringGetTextDatum(token);
+	if (ffrtmp_sql_is_0_2())
+		ffrtmp_run(&audit, &result[0], NULL);
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "register_node must return a row");
 	SPI_finish();

@@ -313,9 +313,9 @@ run_leader_pass(int64 epoch)
 		.sql = "SELECT ffrtmp_data.prune(make_interval(secs => $1), 1000)",
 		.nargs = 1, .argtypes = {INT4OID},
 	};
+	/* It reads ffrtmp.audit_retention itself: no caller chooses it. */
 	static KeptQuery prune_audit = {
-		.sql = "SELECT ffrtmp_data.prune_audit(make_interval(secs => $1), 1000)",
-		.nargs = 1, .argtypes = {INT4OID},
+		.sql = "SELECT ffrtmp_data.prune_audit(1000)",
 	};
 	static KeptQuery flush_refusals = {
 		.sql = "SELECT ffrtmp_data.flush_audit_refusals()",
@@ -345,11 +345,7 @@ run_leader_pass(int64 epoch)
 		ffrtmp_run(&seal_audit, NULL, NULL);
 	}
 	if (ffrtmp_audit_retention_s > 0 && ffrtmp_sql_is_0_2())
-	{
-		Datum		audit_retention = Int32GetDatum(ffrtmp_audit_retention_s);
-
-		ffrtmp_run(&prune_audit, &audit_retention, NULL);
-	}
+		ffrtmp_run(&prune_audit, NULL, NULL);
 	return assigned;
 }
 

@@ -176,6 +176,8 @@ DECLARE
     node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
     handed_back integer;
     lost record;
+    before ffrtmp_data.nodes;
+    after ffrtmp_data.nodes;
 BEGIN
     -- The jobs it gives up first, then the node's row: the order of the job
     -- calls (their job, then the node's row in hold_session), so that a call
@@ -186,7 +188,7 @@ BEGIN
     -- Locked with the token still current: a session replaced while this call
     -- waited for the row (the node registered again) no longer speaks for
     -- the node, and must not take the new session's node offline.
-    PERFORM 1 FROM ffrtmp_data.nodes n
+    SELECT * INTO before FROM ffrtmp_data.nodes n
       WHERE n.id = node AND n.token_hash = sha256(convert_to(session_token, 'UTF8')) FOR UPDATE;
     IF NOT FOUND THEN
         PERFORM ffrtmp_data.authenticated_node(node, session_token);
@@ -207,7 +209,15 @@ BEGIN
         handed_back := handed_back + 1;
     END LOOP;
     UPDATE ffrtmp_data.nodes SET state = CASE WHEN finished THEN 'offline' ELSE 'draining' END
-     WHERE id = node AND state <> 'offline';
+     WHERE id = node AND state <> 'offline'
+    RETURNING * INTO after;
+    -- Audited like drain_node: a row when something changed (never the token).
+    IF (after.id IS NOT NULL AND after.state <> before.state) OR handed_back > 0 THEN
+        PERFORM ffrtmp_data.write_audit('node.leave', 'node:' || node, before.tenant_id,
+            ffrtmp_data.audit_diff(jsonb_build_object('name', before.name, 'state', before.state),
+                                   jsonb_build_object('name', before.name, 'state', coalesce(after.state, before.state)))
+            || jsonb_build_object('jobs_handed_back', handed_back));
+    END IF;
     RETURN handed_back;
 END
 $fn$;

@@ -22,6 +22,10 @@ CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON ffrtm
     FOR EACH ROW EXECUTE FUNCTION ffrtmp_data.audit_log_append_only();
 CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON ffrtmp_data.audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.audit_log_append_only();
+-- ALWAYS: the triggers fire under session_replication_role = replica too, so
+-- a superuser gets past them only with a visible ALTER TABLE ... DISABLE TRIGGER.
+ALTER TABLE ffrtmp_data.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
+ALTER TABLE ffrtmp_data.audit_log ENABLE ALWAYS TRIGGER audit_log_no_truncate;
 
 /* What a row's hash covers: everything but its id, chained to the previous row. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_row_hash(r ffrtmp_data.audit_log) RETURNS bytea
@@ -108,7 +112,7 @@ DECLARE
 BEGIN
     FOR r IN SELECT * FROM ffrtmp_data.audit_log a WHERE a.row_hash IS NULL
               ORDER BY a.id LIMIT seal_audit.batch FOR UPDATE SKIP LOCKED LOOP
-        chain_key := coalesce(r.tenant_id, '00000000-0000-0000-0000-000000000000');
+        chain_key := coalesce(r.tenant_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff');
         INSERT INTO ffrtmp_data.audit_chain_heads AS x (chain) VALUES (chain_key) ON CONFLICT DO NOTHING;
         SELECT * INTO h FROM ffrtmp_data.audit_chain_heads x WHERE x.chain = chain_key FOR UPDATE;
         r.chain_seq := h.last_seq + 1;
@@ -168,44 +172,66 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.audit_tenant(action text, tenant uuid, ol
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     t jsonb;
+    change jsonb;
 BEGIN
     SELECT to_jsonb(x) - 'created_at' - 'updated_at' INTO t FROM ffrtmp_data.tenants x WHERE x.id = audit_tenant.tenant;
-    RETURN ffrtmp_data.write_audit(audit_tenant.action, 'tenant:' || (t ->> 'name'), audit_tenant.tenant,
-        CASE WHEN audit_tenant.old IS NULL THEN t
-             ELSE ffrtmp_data.audit_diff(audit_tenant.old - 'created_at' - 'updated_at', t) END);
+    -- A new tenant's chain has its head from the start (a new row: nobody
+    -- waits on it), so that a chain later emptied with its head still shows.
+    IF audit_tenant.action = 'tenant.create' THEN
+        INSERT INTO ffrtmp_data.audit_chain_heads (chain) VALUES (audit_tenant.tenant) ON CONFLICT DO NOTHING;
+    END IF;
+    change := CASE WHEN audit_tenant.old IS NULL THEN t
+                   ELSE ffrtmp_data.audit_diff(audit_tenant.old - 'created_at' - 'updated_at', t) END;
+    -- A call that changed nothing writes no row (docs/audit.md).
+    IF change = '{}' AND audit_tenant.old IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN ffrtmp_data.write_audit(audit_tenant.action, 'tenant:' || (t ->> 'name'), audit_tenant.tenant, change);
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) IS 'Writes the audit row of an API change to a tenant: the row when old is NULL, else what changed from old (to_jsonb of the row before).';
+COMMENT ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) IS 'Writes the audit row of an API change to a tenant: the row when old is NULL, else what changed from old (to_jsonb of the row before); no row (NULL) when nothing did. A new tenant''s chain gets its head.';
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_tenant(text, uuid, jsonb) TO ffrtmp_owner;
 
 /* A change to a user by the API: the user when old is NULL, else what changed (users hold no secret). */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_user(action text, old ffrtmp_data.users, new ffrtmp_data.users) RETURNS bigint
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-RETURN ffrtmp_data.write_audit(audit_user.action, 'user:' || audit_user.new.id, audit_user.new.tenant_id,
-    CASE WHEN audit_user.old IS NULL
-         THEN to_jsonb(audit_user.new) - 'created_at' - 'updated_at'
-         ELSE ffrtmp_data.audit_diff(to_jsonb(audit_user.old) - 'updated_at', to_jsonb(audit_user.new) - 'updated_at') END);
-COMMENT ON FUNCTION ffrtmp_data.audit_user(text, ffrtmp_data.users, ffrtmp_data.users) IS 'Writes the audit row of an API change to a user: the new user when old is NULL, else the fields that changed from old to new.';
+BEGIN ATOMIC
+    SELECT ffrtmp_data.write_audit(audit_user.action, 'user:' || audit_user.new.id, audit_user.new.tenant_id, c.change)
+      FROM (SELECT CASE WHEN audit_user.old IS NULL
+                        THEN to_jsonb(audit_user.new) - 'created_at' - 'updated_at'
+                        ELSE ffrtmp_data.audit_diff(to_jsonb(audit_user.old) - 'updated_at', to_jsonb(audit_user.new) - 'updated_at')
+                   END AS change) AS c
+     WHERE audit_user.old IS NULL OR c.change <> '{}';
+END;
+COMMENT ON FUNCTION ffrtmp_data.audit_user(text, ffrtmp_data.users, ffrtmp_data.users) IS 'Writes the audit row of an API change to a user: the new user when old is NULL, else the fields that changed from old to new; no row (NULL) when nothing did.';
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_user(text, ffrtmp_data.users, ffrtmp_data.users) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_user(text, ffrtmp_data.users, ffrtmp_data.users) TO ffrtmp_owner;
 
 /* A change to a node by the API: its name and state, or what changed of them. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_node(action text, old ffrtmp_data.nodes, new ffrtmp_data.nodes) RETURNS bigint
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-RETURN ffrtmp_data.write_audit(audit_node.action, 'node:' || audit_node.old.id, audit_node.old.tenant_id,
+RETURN ffrtmp_data.write_audit(audit_node.action, 'node:' || coalesce(audit_node.new.id, audit_node.old.id),
+    coalesce(audit_node.new.tenant_id, audit_node.old.tenant_id),
     CASE WHEN audit_node.new IS NULL
          THEN jsonb_build_object('name', audit_node.old.name, 'state', audit_node.old.state)
+         WHEN audit_node.old IS NULL
+         THEN jsonb_build_object('name', audit_node.new.name, 'state', audit_node.new.state,
+                                 'cpu_cores', audit_node.new.cpu_cores, 'gpus', audit_node.new.gpus,
+                                 'slots', audit_node.new.slots, 'encoders', audit_node.new.encoders,
+                                 'labels', audit_node.new.labels, 'session_bound', audit_node.new.session_pid IS NOT NULL)
          ELSE ffrtmp_data.audit_diff(jsonb_build_object('name', audit_node.old.name, 'state', audit_node.old.state),
                                      jsonb_build_object('name', audit_node.new.name, 'state', audit_node.new.state)) END);
-COMMENT ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) IS 'Writes the audit row of an API change to a node: what changed of its name and state from old to new, or (new NULL, a removed node) its name and state; never its session token.';
+COMMENT ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) IS 'Writes the audit row of an API change to a node: (old NULL, a node registered) its name, state and capacity, (new NULL, a removed node) its name and state, else what changed of its name and state; never its session token.';
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) TO ffrtmp_owner;
 
 /*
  * Checks every chain (or one tenant's): each row's hash, each link to the
- * previous row, consecutive positions, and the head (a removed last row).
- * The first row left after pruning is trusted as the chain's start.
+ * previous row, consecutive positions; the first row, which must come right
+ * after the position pruning reached (the head's pruned_seq); the head (a
+ * removed last row, or a chain emptied); and that every tenant's chain has
+ * its head (log and heads emptied together).
  */
 CREATE OR REPLACE FUNCTION ffrtmp.verify_audit_chain(tenant text DEFAULT NULL)
 RETURNS TABLE (tenant_id uuid, chain_seq bigint, id bigint, problem text)
@@ -220,41 +246,56 @@ BEGIN
     wanted := ffrtmp_data.find_tenant(verify_audit_chain.tenant);
     RETURN QUERY
     WITH rows AS (
-        SELECT a.*, lag(a.row_hash) OVER w AS before_hash, lag(a.chain_seq) OVER w AS before_seq
+        SELECT a.*, lag(a.row_hash) OVER w AS before_hash, lag(a.chain_seq) OVER w AS before_seq,
+               coalesce(h.pruned_seq, 0) AS pruned_seq
           FROM ffrtmp_data.audit_log a
+          LEFT JOIN ffrtmp_data.audit_chain_heads h ON h.chain = coalesce(a.tenant_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
          WHERE (wanted IS NULL OR a.tenant_id = wanted) AND a.row_hash IS NOT NULL
-        WINDOW w AS (PARTITION BY a.tenant_id ORDER BY a.chain_seq))
-    SELECT r.tenant_id, r.chain_seq, r.id,
-           CASE WHEN r.row_hash <> ffrtmp_data.audit_row_hash((r.id, r.tenant_id, r.chain_seq, r.at, r.db_role,
-                        r.user_id, r.key_id, r.action, r.target, r.outcome, r.change, r.request_id,
-                        r.prev_hash, r.row_hash)::ffrtmp_data.audit_log)
-                THEN 'row edited: its hash does not match its fields'
-                WHEN r.before_seq IS NOT NULL AND r.chain_seq <> r.before_seq + 1
-                THEN 'rows missing before this one'
-                WHEN r.before_hash IS NOT NULL AND r.prev_hash <> r.before_hash
-                THEN 'link broken: prev_hash is not the previous row''s hash'
-           END
-      FROM rows r
-     WHERE r.row_hash <> ffrtmp_data.audit_row_hash((r.id, r.tenant_id, r.chain_seq, r.at, r.db_role,
-                        r.user_id, r.key_id, r.action, r.target, r.outcome, r.change, r.request_id,
-                        r.prev_hash, r.row_hash)::ffrtmp_data.audit_log)
-        OR (r.before_seq IS NOT NULL AND r.chain_seq <> r.before_seq + 1)
-        OR (r.before_hash IS NOT NULL AND r.prev_hash <> r.before_hash)
+        WINDOW w AS (PARTITION BY a.tenant_id ORDER BY a.chain_seq)),
+    checked AS (
+        SELECT r.tenant_id, r.chain_seq, r.id,
+               CASE WHEN r.row_hash <> ffrtmp_data.audit_row_hash((r.id, r.tenant_id, r.chain_seq, r.at, r.db_role,
+                            r.user_id, r.key_id, r.action, r.target, r.outcome, r.change, r.request_id,
+                            r.prev_hash, r.row_hash)::ffrtmp_data.audit_log)
+                    THEN 'row edited: its hash does not match its fields'
+                    WHEN r.before_seq IS NULL AND r.chain_seq <> r.pruned_seq + 1
+                    THEN 'first rows missing: the chain does not start right after the rows pruned'
+                    WHEN r.before_seq IS NOT NULL AND r.chain_seq <> r.before_seq + 1
+                    THEN 'rows missing before this one'
+                    WHEN r.before_hash IS NOT NULL AND r.prev_hash <> r.before_hash
+                    THEN 'link broken: prev_hash is not the previous row''s hash'
+               END AS problem
+          FROM rows r)
+    SELECT c.tenant_id, c.chain_seq, c.id, c.problem FROM checked c WHERE c.problem IS NOT NULL
     UNION ALL
-    SELECT nullif(h.chain, '00000000-0000-0000-0000-000000000000'), h.last_seq, NULL::bigint,
-           'last rows missing: the chain''s head is past its last row'
+    SELECT nullif(h.chain, 'ffffffff-ffff-ffff-ffff-ffffffffffff'), h.last_seq, NULL::bigint,
+           CASE WHEN EXISTS (SELECT 1 FROM ffrtmp_data.audit_log a
+                              WHERE a.tenant_id IS NOT DISTINCT FROM nullif(h.chain, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+                                AND a.row_hash IS NOT NULL)
+                THEN 'last rows missing: the chain''s head is past its last row'
+                ELSE 'chain emptied: its head is past the rows pruned, and no row is left' END
       FROM ffrtmp_data.audit_chain_heads h
-     WHERE (wanted IS NULL OR h.chain = wanted) AND h.last_seq > 0
+     WHERE (wanted IS NULL OR h.chain = wanted) AND h.last_seq > h.pruned_seq
        AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.audit_log a
-                        WHERE a.tenant_id IS NOT DISTINCT FROM nullif(h.chain, '00000000-0000-0000-0000-000000000000')
+                        WHERE a.tenant_id IS NOT DISTINCT FROM nullif(h.chain, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
                           AND a.chain_seq = h.last_seq AND a.row_hash = h.last_hash)
-       AND EXISTS (SELECT 1 FROM ffrtmp_data.audit_log a
-                    WHERE a.tenant_id IS NOT DISTINCT FROM nullif(h.chain, '00000000-0000-0000-0000-000000000000'))
+    UNION ALL
+    -- Every tenant has its head from its creation on (but the default
+    -- tenant, made at install), every chain from its first sealed row: one
+    -- missing is a log emptied with its heads.
+    SELECT k.chain, NULL::bigint, NULL::bigint, 'chain head missing: the log and its heads were emptied'
+      FROM (SELECT t.id AS chain FROM ffrtmp_data.tenants t
+             WHERE (wanted IS NULL OR t.id = wanted) AND t.id <> '00000000-0000-0000-0000-000000000000'
+            UNION
+            SELECT DISTINCT a.tenant_id FROM ffrtmp_data.audit_log a
+             WHERE a.row_hash IS NOT NULL AND (wanted IS NULL OR a.tenant_id = wanted)) AS k
+     WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.audit_chain_heads h
+                        WHERE h.chain = coalesce(k.chain, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
     ORDER BY 1, 2;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.verify_audit_chain(text) IS
-    'Checks the audit log''s hash chains (the rows sealed so far), every tenant''s (tenant NULL) or one''s (by name or id), and returns one row per problem: an edited row, rows missing, a broken link, last rows missing. No rows: the chains are intact (administrators; 42501 otherwise).';
+    'Checks the audit log''s hash chains (the rows sealed so far), every tenant''s (tenant NULL) or one''s (by name or id), and returns one row per problem: an edited row, rows missing (first rows too: a chain starts right after the rows pruned), a broken link, last rows missing, a chain emptied, a chain head missing. No rows: the chains are intact (administrators; 42501 otherwise).';
 ALTER FUNCTION ffrtmp.verify_audit_chain(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.verify_audit_chain(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.verify_audit_chain(text) TO ffrtmp_admin;
@@ -353,34 +394,72 @@ ALTER FUNCTION ffrtmp.audit_events(bigint, timestamptz, text, text, integer) OWN
 REVOKE ALL ON FUNCTION ffrtmp.audit_events(bigint, timestamptz, text, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.audit_events(bigint, timestamptz, text, text, integer) TO ffrtmp_admin, ffrtmp_tenant;
 
-/* Retention: rows older than the retention go, oldest first, in bounded batches (the scheduler's pass). */
-CREATE OR REPLACE FUNCTION ffrtmp_data.prune_audit(retention interval, batch integer) RETURNS integer
+/*
+ * Retention: the scheduler's pass prunes, in bounded batches.  The retention
+ * is ffrtmp.audit_retention as the server is configured (the caller chooses
+ * none: the scheduler's role cannot wipe the log), never under a day.  A
+ * chain's order is the order of sealing, not of writing, so rows go by
+ * position: each chain loses every row up to its last one older than the
+ * retention, and its head records how far (verify_audit_chain checks that
+ * the first row left comes right after).
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.prune_audit(batch integer DEFAULT 1000) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    n integer;
+    retention_s bigint := (SELECT s.setting::bigint FROM pg_catalog.pg_settings s WHERE s.name = 'ffrtmp.audit_retention');
+    c record;
+    gone_seq bigint;
+    gone_at timestamptz;
+    k integer;
+    n integer := 0;
 BEGIN
-    IF prune_audit.retention IS NULL OR prune_audit.retention <= interval '0' THEN
+    IF retention_s IS NULL OR retention_s <= 0 OR prune_audit.batch IS NULL OR prune_audit.batch <= 0 THEN
         RETURN 0;
     END IF;
-    DELETE FROM ffrtmp_data.audit_log a
-     WHERE a.id IN (SELECT x.id FROM ffrtmp_data.audit_log x WHERE x.at < now() - prune_audit.retention
-                     ORDER BY x.at LIMIT prune_audit.batch);
-    GET DIAGNOSTICS n = ROW_COUNT;
+    FOR c IN SELECT a.tenant_id, max(a.chain_seq) AS upto
+               FROM ffrtmp_data.audit_log a
+              WHERE a.at < now() - make_interval(secs => greatest(retention_s, 86400)) AND a.row_hash IS NOT NULL
+              GROUP BY a.tenant_id LOOP
+        EXIT WHEN n >= prune_audit.batch;
+        WITH gone AS (
+            DELETE FROM ffrtmp_data.audit_log a
+             WHERE a.id IN (SELECT x.id FROM ffrtmp_data.audit_log x
+                             WHERE (x.tenant_id = c.tenant_id OR (x.tenant_id IS NULL AND c.tenant_id IS NULL))
+                               AND x.chain_seq <= c.upto
+                             ORDER BY x.chain_seq LIMIT prune_audit.batch - n)
+            RETURNING a.chain_seq, a.at)
+        SELECT count(*), max(g.chain_seq), (array_agg(g.at ORDER BY g.chain_seq DESC))[1] INTO k, gone_seq, gone_at FROM gone g;
+        IF k > 0 THEN
+            UPDATE ffrtmp_data.audit_chain_heads h SET pruned_seq = gone_seq, pruned_at = gone_at
+             WHERE h.chain = coalesce(c.tenant_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+               AND h.pruned_seq < gone_seq;
+        END IF;
+        n := n + k;
+    END LOOP;
     RETURN n;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.prune_audit(interval, integer) IS 'Deletes up to batch audit rows older than retention (0 or NULL keeps them all), as the owner; the chain''s first remaining row becomes its start.';
-ALTER FUNCTION ffrtmp_data.prune_audit(interval, integer) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp_data.prune_audit(interval, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.prune_audit(interval, integer) TO ffrtmp_scheduler;
+COMMENT ON FUNCTION ffrtmp_data.prune_audit(integer) IS 'Deletes up to batch audit rows, as the owner: in each chain, every row up to its last one older than ffrtmp.audit_retention (as configured; at least a day; 0 keeps them all), and records in the chain''s head how far it reached. The scheduler''s pass calls it.';
+ALTER FUNCTION ffrtmp_data.prune_audit(integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.prune_audit(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.prune_audit(integer) TO ffrtmp_scheduler;
 
-/* A webhook created or deleted: its URL without query or fragment, its events and the secret's fingerprint. */
+/*
+ * A webhook created or deleted: its URL's scheme, host and port, a
+ * fingerprint of the rest, its events and the secret's fingerprint.  The
+ * path is a secret too: Slack-style URLs carry the token there, and user
+ * information or a query may carry one.
+ */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_webhook(action text, w ffrtmp_data.webhooks) RETURNS bigint
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
 RETURN ffrtmp_data.write_audit(audit_webhook.action, 'webhook:' || w.id, w.tenant_id,
-    jsonb_build_object('url', split_part(split_part(w.url, '?', 1), '#', 1), 'events', to_jsonb(w.events),
+    jsonb_build_object('url', (regexp_match(w.url, '^([A-Za-z][A-Za-z0-9+.-]*://)(?:[^/?#@]*@)?([^/?#]*)'))[1]
+                              || (regexp_match(w.url, '^([A-Za-z][A-Za-z0-9+.-]*://)(?:[^/?#@]*@)?([^/?#]*)'))[2],
+                       'path_fingerprint', ffrtmp_data.webhook_fingerprint(
+                              regexp_replace(w.url, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?[^/?#]*', '')),
+                       'events', to_jsonb(w.events),
                        'secret_fingerprint', ffrtmp_data.webhook_fingerprint(w.secret)));
-COMMENT ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) IS 'Writes the audit row of a webhook created or deleted: its URL without query or fragment (which may carry tokens), its events, and the secret''s fingerprint, never the secret.';
+COMMENT ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) IS 'Writes the audit row of a webhook created or deleted: its URL''s scheme, host and port only (path, query and user information may carry tokens), the fingerprint of the rest of the URL (path_fingerprint, to tell URLs apart), its events, and the secret''s fingerprint, never the secret.';
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) TO ffrtmp_owner;
 
@@ -391,4 +470,7 @@ COMMENT ON FUNCTION ffrtmp_data.flush_audit_refusals() IS
     'Writes the permission refusals and failed authentications queued in shared memory (at most ffrtmp.audit_refusals_per_minute a minute per tenant, ffrtmp.audit_refusals_max_per_minute in all) to the audit log, each on its tenant''s chain, and returns how many; the scheduler''s pass calls it. Entries leave the queue only when its transaction commits; an error writing them is a warning, and they stay queued.';
 ALTER FUNCTION ffrtmp_data.flush_audit_refusals() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.flush_audit_refusals() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.flush_audit_refusals() TO ffrtmp_scheduler, ffrtmp_admin;
+-- The scheduler's only: an administrator could flush inside a transaction it
+-- rolls back, and the refusals it held would be gone.
+REVOKE ALL ON FUNCTION ffrtmp_data.flush_audit_refusals() FROM ffrtmp_admin;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.flush_audit_refusals() TO ffrtmp_scheduler;

@@ -61,12 +61,16 @@ SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.audit_log_id_seq', '');
 CREATE TABLE ffrtmp_data.audit_chain_heads (
     chain          uuid PRIMARY KEY,
     last_seq       bigint NOT NULL DEFAULT 0,
-    last_hash      bytea NOT NULL DEFAULT pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex')
+    last_hash      bytea NOT NULL DEFAULT pg_catalog.decode(pg_catalog.repeat('00', 32), 'hex'),
+    pruned_seq     bigint NOT NULL DEFAULT 0,
+    pruned_at      timestamptz
 );
-COMMENT ON TABLE ffrtmp_data.audit_chain_heads IS 'The last sealed row of each tenant''s audit chain (the platform chain under the nil uuid).';
-COMMENT ON COLUMN ffrtmp_data.audit_chain_heads.chain IS 'Tenant id; 00000000-0000-0000-0000-000000000000 for the platform chain (rows with tenant_id NULL).';
+COMMENT ON TABLE ffrtmp_data.audit_chain_heads IS 'The last sealed row of each tenant''s audit chain (the platform chain under ffffffff-ffff-ffff-ffff-ffffffffffff: the nil uuid is the default tenant''s id) and how far pruning reached; every tenant has one from its creation on, so that a chain emptied with its head shows.';
+COMMENT ON COLUMN ffrtmp_data.audit_chain_heads.chain IS 'Tenant id; ffffffff-ffff-ffff-ffff-ffffffffffff for the platform chain (rows with tenant_id NULL).';
 COMMENT ON COLUMN ffrtmp_data.audit_chain_heads.last_seq IS 'chain_seq of the chain''s last sealed row.';
 COMMENT ON COLUMN ffrtmp_data.audit_chain_heads.last_hash IS 'row_hash of the chain''s last sealed row.';
+COMMENT ON COLUMN ffrtmp_data.audit_chain_heads.pruned_seq IS 'chain_seq of the last row pruning removed (0: none): the chain''s first row left must be the next one.';
+COMMENT ON COLUMN ffrtmp_data.audit_chain_heads.pruned_at IS 'When the last row pruning removed was written (its at); NULL when none was.';
 ALTER TABLE ffrtmp_data.audit_chain_heads OWNER TO ffrtmp_owner;
 REVOKE ALL ON ffrtmp_data.audit_chain_heads FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.audit_chain_heads', '');

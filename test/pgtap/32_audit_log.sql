@@ -5,7 +5,7 @@
 -- chains the rows per tenant, and the chain verifies and shows an edit by
 -- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(116);
+SELECT plan(163);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -112,7 +112,6 @@ INSERT INTO not_audited VALUES
     -- by design: the worker protocol and the delivery daemon (their effects are job events and delivery logs)
     ('fetch_assigned', 'worker protocol'), ('start_job', 'worker protocol'), ('report_progress', 'worker protocol'),
     ('append_job_log', 'worker protocol'), ('finish_job', 'worker protocol'), ('node_heartbeat', 'worker protocol'),
-    ('register_node', 'worker protocol'), ('leave_node', 'worker protocol'),
     ('claim_webhook_deliveries', 'delivery daemon'), ('finish_webhook_delivery', 'delivery daemon'),
     -- by design: read-only or the scheduler's own work
     ('wait_for_job', 'reads'), ('health', 'reads'), ('ready', 'reads'), ('dispatch', 'scheduler pass'),
@@ -131,7 +130,7 @@ INSERT INTO audited_calls VALUES
     ('retry_job', 'job.retry', format('SELECT ffrtmp.retry_job(%s)', :job)),
     ('pause_job', 'job.pause', $$SELECT ffrtmp.pause_job(id) FROM ffrtmp_data.jobs WHERE state = 'running'$$),
     ('resume_job', 'job.resume', $$SELECT ffrtmp.resume_job(id) FROM ffrtmp_data.jobs WHERE state = 'paused'$$),
-    ('create_webhook', 'webhook.create', $$SELECT ffrtmp.create_webhook('https://hooks.example.com/x?token=t0ps3cret', repeat('s', 32), '{completed}', tenant => 'au-a')$$),
+    ('create_webhook', 'webhook.create', $$SELECT ffrtmp.create_webhook('https://hooks.example.com/services/T0PS3CRETPATH?token=t0ps3cret', repeat('s', 32), '{completed}', tenant => 'au-a')$$),
     ('delete_webhook', 'webhook.delete', $$SELECT ffrtmp.delete_webhook(id) FROM ffrtmp.list_webhooks(tenant => $x$au-a$x$) LIMIT 1$$),
     ('create_user', 'user.create', $$SELECT ffrtmp.create_user('walk@a.example', 'viewer', tenant => 'au-a', display_name => 'W')$$),
     ('update_user', 'user.update', $$SELECT ffrtmp.update_user(id, role => 'operator') FROM ffrtmp_data.users WHERE email = 'walk@a.example'$$),
@@ -146,6 +145,8 @@ INSERT INTO audited_calls VALUES
     ('resume_dispatch', 'dispatch.resume', $$SELECT ffrtmp.resume_dispatch('au-b', 'batch')$$),
     ('drain_node', 'node.drain', format('SELECT ffrtmp.drain_node(%s)', :node2)),
     ('remove_node', 'node.remove', format('SELECT ffrtmp.remove_node(%s)', :node2)),
+    ('register_node', 'node.register', $$SELECT ffrtmp.register_node('au-walk', cpu_cores => 1, tenant => 'au-a')$$),
+    ('leave_node', 'node.register,node.leave', $$SELECT ffrtmp.leave_node(r.node_id, r.session_token) FROM ffrtmp.register_node('au-walk2', cpu_cores => 1, tenant => 'au-a') r$$),
     ('repair_usage', 'usage.repair', $$SELECT ffrtmp.repair_usage()$$),
     ('create_api_key', 'api_key.create', $$SELECT ffrtmp.create_api_key('au-key', tenant => 'au-a')$$),
     ('rotate_api_key', 'api_key.rotate', $$SELECT ffrtmp.rotate_api_key(key_id) FROM ffrtmp.list_api_keys('au-a') WHERE name = 'au-key' AND replaced_by IS NULL$$),
@@ -195,8 +196,12 @@ SELECT is(pg_temp.audited_by('pause_job'), 'job.pause', 'pause_job writes job.pa
 SELECT is(pg_temp.audited_by('resume_job'), 'job.resume', 'resume_job writes job.resume');
 SELECT is(pg_temp.audited_by('create_webhook'), 'webhook.create', 'create_webhook writes webhook.create');
 RESET ROLE;
-SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE change::text ~ 't0ps3cret|ssssssss'), 0::bigint,
-          'neither the webhook''s secret nor its URL''s query is in the log');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE change::text ~ 't0ps3cret|ssssssss|T0PS3CRETPATH'), 0::bigint,
+          'neither the webhook''s secret nor its URL''s path (a Slack-style token) or query is in the log');
+SELECT is((SELECT format('%s %s', change ->> 'url', change ->> 'path_fingerprint') FROM ffrtmp_data.audit_log
+            WHERE action = 'webhook.create' ORDER BY id DESC LIMIT 1),
+          'https://hooks.example.com ' || ffrtmp_data.webhook_fingerprint('/services/T0PS3CRETPATH?token=t0ps3cret'),
+          'the row keeps the URL''s scheme, host and port, and a fingerprint of the rest');
 SET ROLE au_admin;
 SELECT is(pg_temp.audited_by('delete_webhook'), 'webhook.delete', 'delete_webhook writes webhook.delete');
 SELECT is(pg_temp.audited_by('create_user'), 'user.create', 'create_user writes user.create');
@@ -212,7 +217,18 @@ SELECT is(pg_temp.audited_by('pause_dispatch'), 'dispatch.pause', 'pause_dispatc
 SELECT is(pg_temp.audited_by('resume_dispatch'), 'dispatch.resume', 'resume_dispatch writes dispatch.resume');
 SELECT is(pg_temp.audited_by('drain_node'), 'node.drain', 'drain_node writes node.drain');
 SELECT is(pg_temp.audited_by('remove_node'), 'node.remove', 'remove_node writes node.remove');
+SELECT is(pg_temp.audited_by('register_node'), 'node.register', 'register_node writes node.register: the node then receives the tenant''s jobs');
+SELECT is(pg_temp.audited_by('leave_node'), 'node.register,node.leave', 'leave_node writes node.leave');
 RESET ROLE;
+SELECT is((SELECT format('%s %s %s', a.target, a.db_role, a.change - 'cpu_cores' - 'gpus' - 'slots' - 'encoders' - 'labels')
+             FROM ffrtmp_data.audit_log a WHERE a.action = 'node.register' AND a.target = 'node:' || :node),
+          format('node:%s %s {"name": "au-1", "state": "online", "session_bound": false}', :node, current_user),
+          'node.register names the node, its tenant and who registered it');
+SELECT is((SELECT change FROM ffrtmp_data.audit_log WHERE action = 'node.leave' ORDER BY id DESC LIMIT 1),
+          '{"state": {"new": "offline", "old": "online"}, "jobs_handed_back": 0}'::jsonb,
+          'node.leave records the state it changed and the jobs it handed back');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE change::text ~ :'token'), 0::bigint,
+          'no audit row holds a node''s session token');
 -- (repair_usage runs as its caller, who needs the owner's rights on usage: as a superuser here.)
 SELECT is(pg_temp.audited_by('repair_usage'), 'usage.repair', 'repair_usage writes usage.repair');
 SET ROLE au_admin;
@@ -223,6 +239,102 @@ SELECT is(pg_temp.audited_by('invite_user'), 'invitation.create', 'invite_user w
 SELECT is(pg_temp.audited_by('revoke_invitation'), 'invitation.revoke', 'revoke_invitation writes invitation.revoke');
 SELECT is(pg_temp.audited_by('accept_invitation'), 'invitation.create,invitation.accept', 'accept_invitation writes invitation.accept');
 RESET ROLE;
+
+-- 3a. The same walk through a tenant principal (au_boss, a tenant_admin
+-- user of au-a acting through its own database role), for every audited
+-- function a tenant role may call: each row names that role and user, on
+-- the tenant's chain.
+CREATE TEMP TABLE tenant_calls (fn text PRIMARY KEY, action text NOT NULL, call text NOT NULL);
+INSERT INTO tenant_calls VALUES
+    ('submit_job', 'job.submit', $$SELECT ffrtmp.submit_job('testsrc://')$$),
+    ('submit_jobs', 'job.submit', $$SELECT count(*) FROM ffrtmp.submit_jobs('[{"input_url": "testsrc://"}]')$$),
+    ('hold_job', 'job.hold', $$SELECT ffrtmp.hold_job(max(id)) FROM ffrtmp.jobs WHERE state = 'queued'$$),
+    ('release_job', 'job.release', $$SELECT ffrtmp.release_job(max(id)) FROM ffrtmp.jobs WHERE state = 'held'$$),
+    ('cancel_job', 'job.cancel', $$SELECT ffrtmp.cancel_job(max(id)) FROM ffrtmp.jobs WHERE state = 'queued'$$),
+    ('retry_job', 'job.retry', $$SELECT ffrtmp.retry_job(max(id)) FROM ffrtmp.jobs WHERE state = 'canceled'$$),
+    ('pause_job', 'job.pause', $$SELECT ffrtmp.pause_job(id) FROM ffrtmp.jobs WHERE state = 'running'$$),
+    ('resume_job', 'job.resume', $$SELECT ffrtmp.resume_job(id) FROM ffrtmp.jobs WHERE state = 'paused'$$),
+    ('create_webhook', 'webhook.create', $$SELECT ffrtmp.create_webhook('https://hooks.example.com/t/1', repeat('s', 32), '{completed}')$$),
+    ('delete_webhook', 'webhook.delete', $$SELECT ffrtmp.delete_webhook(max(id)) FROM ffrtmp.list_webhooks()$$),
+    ('create_user', 'user.create', $$SELECT ffrtmp.create_user('twalk@a.example', 'viewer')$$),
+    ('update_user', 'user.update', $$SELECT ffrtmp.update_user(id, role => 'operator') FROM ffrtmp.list_users() WHERE email = 'twalk@a.example'$$),
+    ('disable_user', 'user.update', $$SELECT ffrtmp.disable_user(id) FROM ffrtmp.list_users() WHERE email = 'twalk@a.example'$$),
+    ('delete_user', 'user.delete', $$SELECT ffrtmp.delete_user(id) FROM ffrtmp.list_users() WHERE email = 'twalk@a.example'$$),
+    ('restore_user', 'user.restore', $$SELECT ffrtmp.restore_user(id) FROM ffrtmp.list_users(include_deleted => true) WHERE email = 'twalk@a.example'$$),
+    ('pause_dispatch', 'dispatch.pause', $$SELECT ffrtmp.pause_dispatch(queue => 'batch')$$),
+    ('resume_dispatch', 'dispatch.resume', $$SELECT ffrtmp.resume_dispatch(queue => 'batch')$$),
+    ('register_node', 'node.register', $$SELECT ffrtmp.register_node('au-twalk', cpu_cores => 1)$$),
+    ('drain_node', 'node.drain', $$SELECT ffrtmp.drain_node(id) FROM ffrtmp.nodes WHERE name = 'au-twalk'$$),
+    ('remove_node', 'node.remove', $$SELECT ffrtmp.remove_node(id) FROM ffrtmp.nodes WHERE name = 'au-twalk'$$),
+    ('leave_node', 'node.register,node.leave', $$SELECT ffrtmp.leave_node(r.node_id, r.session_token) FROM ffrtmp.register_node('au-twalk2', cpu_cores => 1) r$$),
+    ('create_api_key', 'api_key.create', $$SELECT ffrtmp.create_api_key('twalk-key')$$),
+    ('rotate_api_key', 'api_key.rotate', $$SELECT ffrtmp.rotate_api_key(key_id) FROM ffrtmp.list_api_keys() WHERE name = 'twalk-key' AND replaced_by IS NULL$$),
+    ('revoke_api_key', 'api_key.revoke', $$SELECT ffrtmp.revoke_api_key(key_id) FROM ffrtmp.list_api_keys() WHERE name = 'twalk-key' AND revoked_at IS NULL LIMIT 1$$),
+    ('invite_user', 'invitation.create', $$SELECT ffrtmp.invite_user('au-ti@example.com', 'viewer')$$),
+    ('revoke_invitation', 'invitation.revoke', $$SELECT ffrtmp.revoke_invitation(id) FROM ffrtmp.list_invitations() WHERE status = 'pending' LIMIT 1$$),
+    ('accept_invitation', 'invitation.create,invitation.accept', $$SELECT ffrtmp.accept_invitation((SELECT token FROM ffrtmp.invite_user('au-tj@example.com', 'viewer')))$$);
+GRANT SELECT ON tenant_calls TO PUBLIC;
+SELECT is((SELECT string_agg(c.fn, ', ' ORDER BY c.fn) FROM audited_calls c
+             JOIN ffrtmp_data.function_permissions fp ON fp.function = c.fn
+             LEFT JOIN ffrtmp_data.role_permissions rp ON rp.permission = fp.permission
+            WHERE (fp.permission IS NULL OR rp.role <> 'superadmin') AND c.fn NOT IN (SELECT fn FROM tenant_calls)),
+          NULL, 'every audited function a tenant role may call is walked through a tenant principal too');
+CREATE FUNCTION pg_temp.tenant_audited_by(fn text) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+    c tenant_calls;
+    last bigint := (SELECT coalesce(max(id), 0) FROM ffrtmp.audit_log);
+BEGIN
+    SELECT * INTO c FROM tenant_calls WHERE tenant_calls.fn = tenant_audited_by.fn;
+    EXECUTE c.call;
+    RETURN (SELECT string_agg(a.action, ',' ORDER BY a.id) || ' by ' || string_agg(DISTINCT a.db_role || ' ' || a.user_id, ',')
+              FROM ffrtmp.audit_log a WHERE a.id > last);
+END
+$fn$;
+SET ROLE au_boss;
+SELECT is(pg_temp.tenant_audited_by('submit_job'), format('job.submit by au_boss %s', :'boss_id'), 'as a tenant principal, submit_job writes job.submit');
+SELECT is(pg_temp.tenant_audited_by('submit_jobs'), format('job.submit by au_boss %s', :'boss_id'), 'as a tenant principal, submit_jobs writes job.submit');
+SELECT is(pg_temp.tenant_audited_by('hold_job'), format('job.hold by au_boss %s', :'boss_id'), 'as a tenant principal, hold_job writes job.hold');
+SELECT is(pg_temp.tenant_audited_by('release_job'), format('job.release by au_boss %s', :'boss_id'), 'as a tenant principal, release_job writes job.release');
+SELECT is(pg_temp.tenant_audited_by('cancel_job'), format('job.cancel by au_boss %s', :'boss_id'), 'as a tenant principal, cancel_job writes job.cancel');
+SELECT is(pg_temp.tenant_audited_by('retry_job'), format('job.retry by au_boss %s', :'boss_id'), 'as a tenant principal, retry_job writes job.retry');
+SELECT is(pg_temp.tenant_audited_by('pause_job'), format('job.pause by au_boss %s', :'boss_id'), 'as a tenant principal, pause_job writes job.pause');
+SELECT is(pg_temp.tenant_audited_by('resume_job'), format('job.resume by au_boss %s', :'boss_id'), 'as a tenant principal, resume_job writes job.resume');
+SELECT is(pg_temp.tenant_audited_by('create_webhook'), format('webhook.create by au_boss %s', :'boss_id'), 'as a tenant principal, create_webhook writes webhook.create');
+SELECT is(pg_temp.tenant_audited_by('delete_webhook'), format('webhook.delete by au_boss %s', :'boss_id'), 'as a tenant principal, delete_webhook writes webhook.delete');
+SELECT is(pg_temp.tenant_audited_by('create_user'), format('user.create by au_boss %s', :'boss_id'), 'as a tenant principal, create_user writes user.create');
+SELECT is(pg_temp.tenant_audited_by('update_user'), format('user.update by au_boss %s', :'boss_id'), 'as a tenant principal, update_user writes user.update');
+SELECT is(pg_temp.tenant_audited_by('disable_user'), format('user.update by au_boss %s', :'boss_id'), 'as a tenant principal, disable_user writes user.update');
+SELECT is(pg_temp.tenant_audited_by('delete_user'), format('user.delete by au_boss %s', :'boss_id'), 'as a tenant principal, delete_user writes user.delete');
+SELECT is(pg_temp.tenant_audited_by('restore_user'), format('user.restore by au_boss %s', :'boss_id'), 'as a tenant principal, restore_user writes user.restore');
+SELECT is(pg_temp.tenant_audited_by('pause_dispatch'), format('dispatch.pause by au_boss %s', :'boss_id'), 'as a tenant principal, pause_dispatch writes dispatch.pause');
+SELECT is(pg_temp.tenant_audited_by('resume_dispatch'), format('dispatch.resume by au_boss %s', :'boss_id'), 'as a tenant principal, resume_dispatch writes dispatch.resume');
+SELECT is(pg_temp.tenant_audited_by('register_node'), format('node.register by au_boss %s', :'boss_id'), 'as a tenant principal, register_node writes node.register');
+SELECT is(pg_temp.tenant_audited_by('drain_node'), format('node.drain by au_boss %s', :'boss_id'), 'as a tenant principal, drain_node writes node.drain');
+SELECT is(pg_temp.tenant_audited_by('remove_node'), format('node.remove by au_boss %s', :'boss_id'), 'as a tenant principal, remove_node writes node.remove');
+SELECT is(pg_temp.tenant_audited_by('leave_node'), format('node.register,node.leave by au_boss %s', :'boss_id'), 'as a tenant principal, leave_node writes node.register,node.leave');
+SELECT is(pg_temp.tenant_audited_by('create_api_key'), format('api_key.create by au_boss %s', :'boss_id'), 'as a tenant principal, create_api_key writes api_key.create');
+SELECT is(pg_temp.tenant_audited_by('rotate_api_key'), format('api_key.rotate by au_boss %s', :'boss_id'), 'as a tenant principal, rotate_api_key writes api_key.rotate');
+SELECT is(pg_temp.tenant_audited_by('revoke_api_key'), format('api_key.revoke by au_boss %s', :'boss_id'), 'as a tenant principal, revoke_api_key writes api_key.revoke');
+SELECT is(pg_temp.tenant_audited_by('invite_user'), format('invitation.create by au_boss %s', :'boss_id'), 'as a tenant principal, invite_user writes invitation.create');
+SELECT is(pg_temp.tenant_audited_by('revoke_invitation'), format('invitation.revoke by au_boss %s', :'boss_id'), 'as a tenant principal, revoke_invitation writes invitation.revoke');
+SELECT is(pg_temp.tenant_audited_by('accept_invitation'), format('invitation.create,invitation.accept by au_boss %s', :'boss_id'), 'as a tenant principal, accept_invitation writes invitation.create,invitation.accept');
+RESET ROLE;
+
+-- 3c. Outside the API: every VOLATILE function of ffrtmp_data that an
+-- administrator or a tenant role may EXECUTE is here with why it writes no
+-- audit row; a new one (or a grant that lets an administrator prune or
+-- flush) fails this test until it is audited or listed.
+CREATE TEMP TABLE data_not_audited (fn text PRIMARY KEY, why text NOT NULL);
+INSERT INTO data_not_audited VALUES
+    ('require_permission', 'the permission check: changes nothing; its refusals go to the log through the queue'),
+    ('scheduler_shared', 'reads the scheduler''s shared state'),
+    ('seal_audit', 'the scheduler''s own work on the log: chains rows already written, changes nothing they say'),
+    ('try_lock_usage', 'takes a lock, writes nothing');
+SELECT is((SELECT string_agg(DISTINCT p.proname, ', ') FROM pg_proc p
+            WHERE p.pronamespace = 'ffrtmp_data'::regnamespace AND p.provolatile = 'v'
+              AND (has_function_privilege('ffrtmp_admin', p.oid, 'EXECUTE') OR has_function_privilege('ffrtmp_tenant', p.oid, 'EXECUTE'))
+              AND p.proname NOT IN (SELECT fn FROM data_not_audited)),
+          NULL, 'every VOLATILE ffrtmp_data function an administrator or a tenant role may call writes nothing to audit, and says why');
 
 -- 3b. Each family's row: who (role, user), tenant, action, target and change.
 CREATE FUNCTION pg_temp.last_row() RETURNS text LANGUAGE sql AS $$
@@ -256,8 +368,17 @@ SELECT ok(pg_temp.last_row() ~ format('^job\.submit by au_operator user %s on au
 SET ROLE au_boss;
 SELECT ffrtmp.pause_dispatch(queue => 'live') AS paused \gset
 RESET ROLE;
-SELECT is(pg_temp.last_row(), format('dispatch.pause by au_boss user %s on au-a: dispatch:live {"queue": "live", "changed": true}', :'boss_id'),
-          'dispatch pauses: the scope (tenant, queue) and whether it changed');
+SELECT is(pg_temp.last_row(), format('dispatch.pause by au_boss user %s on au-a: dispatch:live {"queue": "live", "by_admin": false}', :'boss_id'),
+          'dispatch pauses: the scope (tenant, queue) and whether an administrator paused');
+SELECT pg_temp.audit_rows() AS before_noop \gset
+SET ROLE au_boss;
+SELECT ffrtmp.pause_dispatch(queue => 'live') AS paused \gset
+RESET ROLE;
+SET ROLE au_admin;
+SELECT ffrtmp.update_tenant('au-a', display_name => 'Acme') IS NOT NULL AS updated \gset
+RESET ROLE;
+SELECT is(pg_temp.audit_rows(), :before_noop::bigint,
+          'a call that changes nothing writes no row: pausing a paused queue, an update to the same values');
 SET ROLE au_boss;
 SELECT ffrtmp.resume_dispatch(queue => 'live') AS resumed \gset
 RESET ROLE;
@@ -572,14 +693,70 @@ SELECT is((SELECT string_agg(DISTINCT problem, '; ') FROM ffrtmp.verify_audit_ch
           'and two rows swapped, even rehashed');
 ROLLBACK TO SAVEPOINT edit;
 
--- 7. Retention: rows older than it go, and what remains still verifies.
+-- 6b. A superuser's replication mode does not get past the triggers (they
+-- fire ALWAYS): only a visible ALTER TABLE ... DISABLE TRIGGER would.
+SAVEPOINT replica;
+SET LOCAL session_replication_role = replica;
+SELECT is(pg_temp.sqlstate_of('DELETE FROM ffrtmp_data.audit_log'), '42501',
+          'session_replication_role = replica does not let a superuser delete rows');
+SELECT is(pg_temp.sqlstate_of('TRUNCATE ffrtmp_data.audit_log'), '42501', 'nor truncate the log');
+ROLLBACK TO SAVEPOINT replica;
+RESET session_replication_role;
+
+-- 6c. Only the scheduler flushes the refusals: an administrator flushing in a
+-- transaction it rolls back could make queued refusals disappear.
+SET ROLE au_admin;
+SELECT is(pg_temp.sqlstate_of('SELECT ffrtmp_data.flush_audit_refusals()'), '42501',
+          'an administrator may not flush the queued refusals');
+RESET ROLE;
+SET ROLE ffrtmp_scheduler;
+SELECT is(pg_temp.sqlstate_of('SELECT ffrtmp_data.flush_audit_refusals()'), 'no error', 'the scheduler''s role flushes');
+RESET ROLE;
+
+-- 6d. Rows removed from the start of a chain, a whole chain, the log with its heads: each shows.
+SAVEPOINT edit;
+SET ROLE ffrtmp_owner;
+DELETE FROM ffrtmp_data.audit_log WHERE id IN (:r1, :r2);
+RESET ROLE;
+SELECT is((SELECT string_agg(problem, '; ') FROM ffrtmp.verify_audit_chain('au-a')),
+          'first rows missing: the chain does not start right after the rows pruned',
+          'the first rows of a chain deleted by the owner show (the first row left is not trusted as the start)');
+ROLLBACK TO SAVEPOINT edit;
+SET ROLE ffrtmp_owner;
+DELETE FROM ffrtmp_data.audit_log WHERE tenant_id = :'tenant_a';
+RESET ROLE;
+SELECT is((SELECT string_agg(problem, '; ') FROM ffrtmp.verify_audit_chain('au-a')),
+          'chain emptied: its head is past the rows pruned, and no row is left',
+          'a whole chain deleted shows');
+ROLLBACK TO SAVEPOINT edit;
+SET ROLE ffrtmp_owner;
+TRUNCATE ffrtmp_data.audit_log, ffrtmp_data.audit_chain_heads;
+RESET ROLE;
+SELECT is((SELECT count(*) FILTER (WHERE problem = 'chain head missing: the log and its heads were emptied') || ' of ' || count(*)
+             FROM ffrtmp.verify_audit_chain()),
+          (SELECT count(*) || ' of ' || count(*) FROM ffrtmp_data.tenants WHERE id <> '00000000-0000-0000-0000-000000000000'),
+          'the log truncated with its heads shows: every tenant''s chain head is missing');
+SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain('au-a')), 1::bigint, 'one tenant''s check too');
+ROLLBACK TO SAVEPOINT edit;
+
+-- 7. Retention: the scheduler's pass prunes by ffrtmp.audit_retention (365
+-- days here), which no caller chooses; by chain position, so that a row
+-- sealed after younger ones (its transaction committed late) takes them
+-- along, and what remains still verifies.
+SELECT hasnt_function('ffrtmp_data', 'prune_audit', ARRAY['interval', 'integer'],
+                      'the pruning takes no retention from its caller (the scheduler''s role cannot wipe the log)');
+SELECT min(a.chain_seq) AS seq1 FROM ffrtmp_data.audit_log a WHERE a.tenant_id = :'tenant_a' \gset
 SET ROLE ffrtmp_owner;
 UPDATE ffrtmp_data.audit_log SET at = at - interval '400 days'
- WHERE id IN (SELECT a.id FROM ffrtmp_data.audit_log a WHERE a.tenant_id = :'tenant_a' ORDER BY a.id LIMIT 2);
+ WHERE tenant_id = :'tenant_a' AND chain_seq = :seq1 + 2;
 RESET ROLE;
-SELECT is(ffrtmp_data.prune_audit(interval '365 days', 1000), 2, 'prune_audit removes the rows older than the retention');
+SELECT is(ffrtmp_data.prune_audit(1000), 3, 'prune_audit removes the chain up to its last row older than the retention');
+SELECT is((SELECT format('%s %s', pruned_seq, pruned_at < now() - interval '399 days') FROM ffrtmp_data.audit_chain_heads
+            WHERE chain = :'tenant_a'), format('%s t', :seq1 + 2),
+          'the chain''s head records how far pruning reached, and the time of that row');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain()), 0::bigint,
-          'what remains verifies: the first row left is the chain''s start');
+          'what remains verifies: no false alarm of rows missing, the first row left comes right after the rows pruned');
+SELECT is(ffrtmp_data.prune_audit(1000), 0, 'nothing else is older than the retention');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,6 +1,8 @@
 # pg_dump carries the tenants' data (not the rows the extension creates
 # itself), pg_restore brings it back, role mappings follow role names, and
-# repair_usage() makes the counters exact again.
+# repair_usage() makes the counters exact again.  Users, API keys,
+# invitations and the audit log come back too: the chains verify, a key
+# still authenticates, an invitation's token still works.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -16,6 +18,7 @@ $node->safe_psql('postgres', q{
 	CREATE DATABASE source;
 	CREATE DATABASE copy;
 	CREATE ROLE dump_app LOGIN;
+	CREATE ROLE dump_boss LOGIN;
 });
 $node->safe_psql('source', q{
 	CREATE EXTENSION ffrtmp;
@@ -28,7 +31,15 @@ $node->safe_psql('source', q{
 	-- assigns none of the jobs this test then reads back as they were dumped.
 	SELECT ffrtmp.drain_node(id) FROM ffrtmp.nodes WHERE name = 'kept-1';
 	SELECT ffrtmp.submit_job('testsrc://') ;
+	SELECT ffrtmp.map_user_role((SELECT id FROM ffrtmp.create_user('boss@kept.example', 'tenant_admin', tenant => 'kept')), 'dump_boss');
 });
+my $api_key = $node->safe_psql('source', q{
+	SELECT api_key FROM ffrtmp.create_api_key('ci', "user" => (SELECT id FROM ffrtmp.users WHERE email = 'boss@kept.example'))});
+my $token = $node->safe_psql('source', q{SELECT token FROM ffrtmp.invite_user('new@kept.example', 'viewer', tenant => 'kept')});
+# The scheduler's pass (live in source) seals the audit rows before the dump.
+ok($node->poll_query_until('source', q{SELECT bool_and(row_hash IS NOT NULL) FROM ffrtmp_data.audit_log}),
+	'the audit rows are sealed');
+my $audit = $node->safe_psql('source', q{SELECT count(*) || ' ' || max(id) FROM ffrtmp_data.audit_log});
 
 my $dump = $node->basedir . '/source.dump';
 command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('source') ], 'pg_dump succeeds');
@@ -43,7 +54,8 @@ is($node->safe_psql('copy', q{SELECT string_agg(name || ':' || plan || ':' || me
 is($node->safe_psql('copy', q{SELECT string_agg(seq || ':' || state, ',' ORDER BY seq) FROM ffrtmp.jobs j JOIN ffrtmp.tenants t ON t.id = j.tenant_id WHERE t.name = 'kept'}),
 	'1:queued,2:canceled,3:queued,4:queued,5:queued', 'jobs come back with their states');
 is($node->safe_psql('copy', q{SELECT count(*) FROM ffrtmp.job_events}), '7', 'and their history');
-is($node->safe_psql('copy', q{SELECT role_name FROM ffrtmp.tenant_roles}), 'dump_app', 'the role mapping comes back');
+is($node->safe_psql('copy', q{SELECT string_agg(role_name, ',' ORDER BY role_name) FROM ffrtmp.tenant_roles}), 'dump_app,dump_boss',
+	'the role mappings come back');
 is($node->safe_psql('copy', q{SELECT count(*) FROM ffrtmp.presets}), '6', 'built-in presets exist once');
 
 is($node->safe_psql('copy', 'SELECT ffrtmp.repair_usage() >= 0'), 't', 'repair_usage runs');
@@ -54,6 +66,27 @@ is($node->safe_psql('copy', q{SET ROLE dump_app; SELECT seq FROM ffrtmp.submit_j
 	'6', 'the mapped role acts for its tenant, and numbering continues');
 is($node->safe_psql('copy', q{SELECT seq FROM ffrtmp.submit_job('testsrc://', tenant => 'kept', idempotency_key => 'k3')}),
 	'3', 'idempotency keys survive the restore');
+
+# Users, keys, invitations, the audit log.
+is($node->safe_psql('copy', q{SELECT email || ':' || role || ':' || status FROM ffrtmp.users}),
+	'boss@kept.example:tenant_admin:active', 'users come back');
+is($node->safe_psql('copy', q{SET ROLE dump_boss; SELECT count(*) > 0 FROM ffrtmp.audit_log}),
+	't', 'the mapped user acts as itself: a tenant administrator reads its tenant\'s log');
+is($node->safe_psql('copy', q{SELECT count(*) || ' ' || max(id) FROM ffrtmp_data.audit_log WHERE id <= } . (split / /, $audit)[1]),
+	$audit, 'the audit log comes back, every row');
+is($node->safe_psql('copy', q{SELECT count(*) FROM ffrtmp.verify_audit_chain()}), '0', 'and its chains verify');
+is($node->safe_psql('copy', qq{BEGIN; SELECT name FROM ffrtmp_data.tenants WHERE id = (SELECT ffrtmp.authenticate('$api_key'));
+	SELECT seq > 0 FROM ffrtmp.submit_job('testsrc://'); COMMIT;}),
+	"kept\nt", 'an API key still authenticates, and acts');
+is($node->safe_psql('copy', qq{SELECT email FROM ffrtmp.accept_invitation('$token', display_name => 'New')}),
+	'new@kept.example', 'an invitation\'s token still works, once');
+ok($node->poll_query_until('copy', q{SELECT bool_and(row_hash IS NOT NULL) FROM ffrtmp_data.audit_log}),
+	'the restored database\'s pass seals the new rows');
+is($node->safe_psql('copy', q{SELECT count(*) FROM ffrtmp.verify_audit_chain()}), '0',
+	'which go on the restored chains, intact');
+is($node->safe_psql('copy', q{SELECT count(*) FROM ffrtmp_data.audit_log WHERE id > } . (split / /, $audit)[1]
+	. q{ AND action IN ('job.submit', 'invitation.accept')}), '3',
+	'the new rows (two jobs submitted, the invitation accepted) follow the restored ones');
 
 $node->stop;
 done_testing();
