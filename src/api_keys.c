@@ -325,6 +325,13 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 		failed();
 	}
 
+	/* As SET LOCAL does: outside BEGIN, the key is forgotten with this statement. */
+	if (!IsTransactionBlock())
+		ereport(WARNING,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("authenticate outside a transaction block lasts only for this statement"),
+				 errhint("Call it after BEGIN: the key is the caller until COMMIT or ROLLBACK.")));
+
 	authenticated.active = true;
 	strlcpy(authenticated.key_id, key_id, sizeof authenticated.key_id);
 	authenticated.tenant = owner.tenant;

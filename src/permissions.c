@@ -177,6 +177,8 @@ ffrtmp_require_permission_for(const char *permission, const char *function)
 			 errdetail("You act as %s, whose role %s does not hold %s.", caller.who, caller.role, permission),
 			 role_holds ?
 			 errhint("Use a key whose scopes include %s: ffrtmp.create_api_key(name, scopes => ...).", permission) :
+			 ffrtmp_key_id() ?
+			 errhint("Use a key acting with a role holding %s (%s or above): a service key's role => ..., or the key of a user who holds it.", permission, needed) :
 			 errhint("Ask a tenant administrator for a role holding %s (%s or above).", permission, needed)));
 }
 

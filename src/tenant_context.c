@@ -403,7 +403,7 @@ current_caller(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("role \"%s\" acts for no tenant", GetUserNameFromId(user, false)),
-				 errhint("An administrator maps it with ffrtmp.add_tenant_role(tenant, role); the default tenant too can be mapped.")));
+				 errhint("A program authenticates with an API key after BEGIN: ffrtmp.authenticate(key); an administrator maps a person's role with ffrtmp.map_user_role(user, role).")));
 	}
 	caller = resolved;
 	return &caller;

@@ -137,6 +137,16 @@ ROLLBACK;
 RESET ROLE;
 SELECT effective_status FROM ffrtmp.update_tenant('globex', status => 'active', expires_at => 'infinity');
 
+-- An API key authenticated outside a transaction block is warned about: it
+-- is forgotten with the statement, and the next one acts as the session role.
+SELECT api_key AS ctx_key FROM ffrtmp.create_api_key('ctx', tenant => 'acme', role => 'viewer') \gset
+SELECT ffrtmp.authenticate(:'ctx_key') IS NOT NULL AS authenticated;
+SELECT ffrtmp.caller_role();
+BEGIN;
+SELECT ffrtmp.authenticate(:'ctx_key') IS NOT NULL AS authenticated;
+SELECT ffrtmp.caller_role();
+COMMIT;
+
 SELECT ffrtmp.remove_tenant_role('globex', 'app2');
 SELECT ffrtmp.remove_tenant_role('acme', 'app3');
 SELECT ffrtmp.remove_tenant_role('acme', 'ctx_group');
