@@ -127,12 +127,22 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 		" WHERE t.id = $2",
 		.nargs = 2, .argtypes = {NAMEOID, UUIDOID},
 	};
-	static KeptQuery insert = {
+	static KeptQuery insert_0_1 = {
 		.sql = "INSERT INTO ffrtmp_data.tenant_roles (role_name, tenant_id) VALUES ($1, $2)",
 		.nargs = 2, .argtypes = {NAMEOID, UUIDOID},
 	};
+	static KeptQuery insert = {
+		.sql = "INSERT INTO ffrtmp_data.tenant_roles (role_name, tenant_id, role_oid) VALUES ($1, $2, $3)",
+		.nargs = 3, .argtypes = {NAMEOID, UUIDOID, OIDOID},
+	};
+	/* A mapping made for a role since dropped, whose name this role now has. */
+	static KeptQuery stale = {
+		.sql = "DELETE FROM ffrtmp_data.tenant_roles WHERE role_name = $1 AND role_oid IS DISTINCT FROM $3"
+		" RETURNING tenant_id",
+		.nargs = 3, .argtypes = {NAMEOID, UUIDOID, OIDOID},
+	};
 	MappingArgs args;
-	Datum		values[2];
+	Datum		values[3];
 	char	   *where;
 	bool		unmapped;
 	bool		isnull;
@@ -156,6 +166,18 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 
 	values[0] = NameGetDatum(&args.canonical_name);
 	values[1] = UUIDPGetDatum(&args.tenant);
+	values[2] = ObjectIdGetDatum(args.role);
+	if (ffrtmp_sql_is_0_2())
+	{
+		ffrtmp_run(&stale, values, NULL);
+		if (SPI_processed > 0)
+		{
+			pg_uuid_t	old_tenant = *DatumGetUUIDP(ffrtmp_get_datum(1, &isnull));
+
+			ffrtmp_audit_write("tenant_role.remove", psprintf("role:%s", NameStr(args.canonical_name)),
+							   &old_tenant, NULL);
+		}
+	}
 	ffrtmp_run(&current, values, NULL);
 	if (DatumGetBool(ffrtmp_get_datum(3, &isnull)))
 		ereport(ERROR,
@@ -171,7 +193,7 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 
 	if (unmapped)
 	{
-		ffrtmp_run(&insert, values, NULL);
+		ffrtmp_run(ffrtmp_sql_is_0_2() ? &insert : &insert_0_1, values, NULL);
 		ffrtmp_audit_write("tenant_role.add", psprintf("role:%s", NameStr(args.canonical_name)), &args.tenant, NULL);
 	}
 	set_api_membership(args.role, true);

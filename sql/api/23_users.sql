@@ -349,17 +349,28 @@ BEGIN
         RAISE EXCEPTION 'a superadmin is not mapped to a database role'
             USING ERRCODE = '22023', HINT = 'GRANT ffrtmp_admin TO the role instead.';
     END IF;
-    IF u.db_role IS NOT DISTINCT FROM map_user_role.role_name THEN
+    -- Mapped again under the same name only when the role is another one
+    -- (dropped and created again): the mapping is kept by OID too.
+    IF u.db_role IS NOT DISTINCT FROM map_user_role.role_name
+       AND u.db_role_oid IS NOT DISTINCT FROM (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = map_user_role.role_name) THEN
         RETURN ffrtmp_data.user_row(u);
     END IF;
     IF u.db_role IS NOT NULL AND EXISTS (SELECT 1 FROM ffrtmp_data.tenant_roles m WHERE m.role_name = u.db_role) THEN
-        PERFORM ffrtmp.remove_tenant_role(u.tenant_id::text, u.db_role);
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = u.db_role) THEN
+            PERFORM ffrtmp.remove_tenant_role(u.tenant_id::text, u.db_role);
+        ELSE
+            -- The role is gone: only its stale mapping is left to remove.
+            DELETE FROM ffrtmp_data.tenant_roles m WHERE m.role_name = u.db_role AND m.tenant_id = u.tenant_id;
+        END IF;
     END IF;
     IF map_user_role.role_name IS NOT NULL THEN
         PERFORM ffrtmp.add_tenant_role(u.tenant_id::text, map_user_role.role_name);
     END IF;
     BEGIN
-        UPDATE ffrtmp_data.users x SET db_role = map_user_role.role_name, updated_at = now()
+        UPDATE ffrtmp_data.users x
+           SET db_role = map_user_role.role_name,
+               db_role_oid = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = map_user_role.role_name),
+               updated_at = now()
          WHERE x.id = u.id RETURNING * INTO u;
     EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION 'database role % already acts as another user', map_user_role.role_name
@@ -370,7 +381,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.map_user_role(uuid, text) IS
-    'Makes the database role role_name act as a tenant user (tenants.manage: platform administrators, since database roles are shared by every tenant): maps it to the user''s tenant as add_tenant_role does, with its checks, and it then holds the user''s role; NULL unmaps. A role acts as one user at most (PT409).';
+    'Makes the database role role_name act as a tenant user (tenants.manage: platform administrators, since database roles are shared by every tenant): maps it to the user''s tenant as add_tenant_role does, with its checks, and it then holds the user''s role; NULL unmaps. A role acts as one user at most (PT409). The role''s OID is kept with its name: a role dropped and created again under the name is not the user until mapped again (calling this again with the same name does it).';
 ALTER FUNCTION ffrtmp.map_user_role(uuid, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.map_user_role(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.map_user_role(uuid, text) TO ffrtmp_admin;
