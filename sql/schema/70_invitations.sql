@@ -18,6 +18,7 @@ CREATE TABLE ffrtmp_data.invitations (
     accepted_at   timestamptz,
     accepted_user uuid REFERENCES ffrtmp_data.users (id),
     revoked_at    timestamptz,
+    invited_by    uuid REFERENCES ffrtmp_data.users (id),
     CONSTRAINT invitations_used_once CHECK (accepted_at IS NULL OR revoked_at IS NULL),
     CONSTRAINT invitations_accepted_user CHECK ((accepted_at IS NULL) = (accepted_user IS NULL))
 );
@@ -34,6 +35,7 @@ COMMENT ON COLUMN ffrtmp_data.invitations.expires_at IS 'The token stops working
 COMMENT ON COLUMN ffrtmp_data.invitations.accepted_at IS 'When the token was used; it works once.';
 COMMENT ON COLUMN ffrtmp_data.invitations.accepted_user IS 'The user accepting it created.';
 COMMENT ON COLUMN ffrtmp_data.invitations.revoked_at IS 'When revoke_invitation withdrew it; the token stops working at once.';
+COMMENT ON COLUMN ffrtmp_data.invitations.invited_by IS 'The user who invited (NULL for an administrator role or a role mapped with no user): disabling or deleting that user revokes its pending invitations.';
 ALTER TABLE ffrtmp_data.invitations OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.invitations FORCE ROW LEVEL SECURITY;
