@@ -405,7 +405,8 @@ DECLARE
 BEGIN
     SELECT array_agg(x.key_id) INTO gone
       FROM (SELECT k.key_id FROM ffrtmp_data.api_keys k
-             WHERE least(k.revoked_at, k.expires_at) < now() - interval '30 days'
+             WHERE (k.revoked_at IS NOT NULL OR k.expires_at IS NOT NULL)
+               AND least(k.revoked_at, k.expires_at) < now() - interval '30 days'
              ORDER BY least(k.revoked_at, k.expires_at) LIMIT prune_api_keys.batch) x;
     IF gone IS NULL THEN
         RETURN 0;

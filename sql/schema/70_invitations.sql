@@ -23,6 +23,9 @@ CREATE TABLE ffrtmp_data.invitations (
     CONSTRAINT invitations_accepted_user CHECK ((accepted_at IS NULL) = (accepted_user IS NULL))
 );
 CREATE INDEX invitations_tenant_idx ON ffrtmp_data.invitations (tenant_id);
+CREATE INDEX invitations_done_idx ON ffrtmp_data.invitations (LEAST(accepted_at, revoked_at, expires_at));
+COMMENT ON INDEX ffrtmp_data.invitations_done_idx IS
+    'Invitations by when they stopped being usable (accepted, revoked or expired): the scheduler''s pass deletes those done for over 30 days (prune_invitations) without a scan.';
 COMMENT ON TABLE ffrtmp_data.invitations IS 'Invitations to become a user of a tenant: one-time tokens, of which only the SHA-256 is stored; ffrtmp.accept_invitation(token) creates the user.';
 COMMENT ON COLUMN ffrtmp_data.invitations.id IS 'Invitation id: what list_invitations shows and revoke_invitation takes.';
 COMMENT ON COLUMN ffrtmp_data.invitations.tenant_id IS 'The tenant the invitee joins.';
