@@ -4,7 +4,7 @@
 -- and no user stays the documented shortcut (tenant_admin).  Also:
 -- repair_usage works for a member of ffrtmp_admin that is no superuser.
 BEGIN;
-SELECT plan(38);
+SELECT plan(40);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ctx-a', plan => 'pro');
@@ -166,6 +166,14 @@ SELECT is(pg_temp.as_role('tap_c_boss', 'SELECT count(*)::text FROM ffrtmp.jobs'
           'and reads nothing of the user''s tenant');
 SELECT is(pg_temp.as_role('tap_c_legacy', 'SELECT ffrtmp.current_tenant()::text'), '42501',
           'a role created again under an add_tenant_role name acts for no tenant');
+-- The same for a group: members of a group role created again under a
+-- mapped group's name are not the group's user.
+SELECT is(pg_temp.as_role('tap_c_member', 'SELECT ffrtmp.caller_role()'), 'viewer', 'a member of a mapped group acts as its user');
+DROP ROLE tap_c_viewers;
+CREATE ROLE tap_c_viewers NOLOGIN IN ROLE ffrtmp_tenant;
+GRANT tap_c_viewers TO tap_c_member;
+SELECT is(pg_temp.as_role('tap_c_member', 'SELECT ffrtmp.caller_role()'), '42501',
+          'the group dropped and created again, its members act as no user and for no tenant');
 SELECT ok(EXISTS (SELECT 1 FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p
                    WHERE p LIKE 'role mapping "tap_c_legacy" names a role that was dropped and created again%add_tenant_role%')
           AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p
