@@ -4,7 +4,7 @@
 -- and no user stays the documented shortcut (tenant_admin).  Also:
 -- repair_usage works for a member of ffrtmp_admin that is no superuser.
 BEGIN;
-SELECT plan(40);
+SELECT plan(44);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ctx-a', plan => 'pro');
@@ -23,6 +23,8 @@ CREATE ROLE tap_c_member LOGIN IN ROLE tap_c_viewers;
 CREATE ROLE tap_c_ops LOGIN IN ROLE ffrtmp_admin;
 CREATE ROLE tap_c_boss LOGIN;
 CREATE ROLE tap_c_legacy LOGIN;
+CREATE ROLE tap_c_dropped LOGIN;
+CREATE ROLE tap_c_dropu LOGIN;
 SELECT id AS op FROM ffrtmp.create_user('op@ctx.example', 'operator', tenant => 'ctx-a') \gset
 SELECT id AS unmapped FROM ffrtmp.create_user('unmapped@ctx.example', 'operator', tenant => 'ctx-a') \gset
 SELECT id AS gone FROM ffrtmp.create_user('gone@ctx.example', 'viewer', tenant => 'ctx-a') \gset
@@ -37,6 +39,9 @@ SELECT ffrtmp.add_tenant_role('ctx-a', 'tap_c_old');
 SELECT id AS boss FROM ffrtmp.create_user('boss@ctx.example', 'tenant_admin', tenant => 'ctx-a') \gset
 SELECT ffrtmp.map_user_role(:'boss', 'tap_c_boss');
 SELECT ffrtmp.add_tenant_role('ctx-a', 'tap_c_legacy');
+SELECT ffrtmp.add_tenant_role('ctx-a', 'tap_c_dropped');
+SELECT id AS dropu FROM ffrtmp.create_user('dropu@ctx.example', 'viewer', tenant => 'ctx-a') \gset
+SELECT ffrtmp.map_user_role(:'dropu', 'tap_c_dropu');
 -- A platform administrator's user; map_user_role maps only tenant users, so by
 -- hand, with the privileges to call the API that mapping would have granted.
 INSERT INTO ffrtmp_data.users (email, role, db_role, db_role_oid, created_by)
@@ -188,6 +193,21 @@ SELECT is(pg_temp.as_role('tap_c_legacy', 'SELECT ffrtmp.current_tenant()::text'
 SELECT ok(NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p
                        WHERE p LIKE '%tap_c_boss%' OR p LIKE '%tap_c_legacy%'),
           'ready() no longer lists them');
+
+-- A role dropped for good: its mappings are listed until removed, which
+-- works by name although the role no longer exists.
+DROP ROLE tap_c_dropped;
+DROP ROLE tap_c_dropu;
+SELECT ok(EXISTS (SELECT 1 FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p
+                   WHERE p LIKE 'role mapping "tap_c_dropped" names a role that was dropped: %remove_tenant_role%'),
+          'ready() lists the mapping of a role dropped for good');
+SELECT lives_ok($$SELECT ffrtmp.remove_tenant_role('ctx-a', 'tap_c_dropped')$$,
+                'remove_tenant_role removes it by name');
+SELECT lives_ok(format('SELECT ffrtmp.map_user_role(%L, NULL)', :'dropu'),
+                'map_user_role(user, NULL) unmaps a user whose role is gone');
+SELECT ok(NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p
+                       WHERE p LIKE '%tap_c_drop%'),
+          'and ready() lists them no more');
 
 SELECT * FROM finish();
 ROLLBACK;
