@@ -64,6 +64,7 @@ extern void ffrtmp_require_active_tenant(const char *name, const char *status, c
 extern void ffrtmp_require_active_now(pg_uuid_t *tenant, const char *action);
 extern const char *ffrtmp_tenant_status(pg_uuid_t *tenant);
 extern Snapshot ffrtmp_authorization_snapshot(void);
+extern bool ffrtmp_mapping_names(bool has_column, Datum recorded, bool is_null, Oid role);
 
 /* role_user.c: the user a database role acts as */
 typedef struct FfrtmpUser

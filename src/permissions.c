@@ -20,6 +20,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/uuid.h"
 
 typedef struct CallerRole
 {
@@ -212,4 +213,16 @@ Datum
 ffrtmp_caller_role_sql(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(ffrtmp_caller_role()));
+}
+
+/* ffrtmp_data.caller_user_id(): who a personal key may be made for (sql/api/15_api_keys.sql). */
+PG_FUNCTION_INFO_V1(ffrtmp_caller_user_id_sql);
+Datum
+ffrtmp_caller_user_id_sql(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *user_id = palloc(sizeof(pg_uuid_t));
+
+	if (!ffrtmp_caller_user_id(user_id))
+		PG_RETURN_NULL();
+	PG_RETURN_UUID_P(user_id);
 }

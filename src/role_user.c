@@ -27,10 +27,10 @@
 
 enum
 {
-	COL_ID, COL_TENANT, COL_EMAIL, COL_ROLE, COL_STATUS, COL_DB_ROLE, COL_DELETED, NCOLUMNS
+	COL_ID, COL_TENANT, COL_EMAIL, COL_ROLE, COL_STATUS, COL_DB_ROLE, COL_DELETED, COL_DB_ROLE_OID, NCOLUMNS
 };
 static const char *const columns[NCOLUMNS] = {
-	"id", "tenant_id", "email", "role", "status", "db_role", "deleted_at"
+	"id", "tenant_id", "email", "role", "status", "db_role", "deleted_at", "db_role_oid"
 };
 
 /* Copies a user row into *user; its strings go to the current memory context. */
@@ -40,7 +40,7 @@ read_user(HeapTuple tuple, TupleDesc desc, const AttrNumber *attnums, FfrtmpUser
 	Datum		values[NCOLUMNS];
 	bool		nulls[NCOLUMNS];
 
-	for (int i = 0; i < NCOLUMNS; i++)
+	for (int i = 0; i < COL_DB_ROLE_OID; i++)
 		values[i] = heap_getattr(tuple, attnums[i], desc, &nulls[i]);
 	user->id = *DatumGetUUIDP(values[COL_ID]);
 	user->has_tenant = !nulls[COL_TENANT];
@@ -102,13 +102,16 @@ ffrtmp_role_user(Oid role, FfrtmpUser *user)
 		bool		isnull;
 		const char *mapped = NameStr(*DatumGetName(heap_getattr(tuple, attnums[COL_DB_ROLE], desc, &isnull)));
 		bool		is_direct = strcmp(mapped, role_name) == 0;
+		Oid			mapped_oid = is_direct ? role : get_role_oid(mapped, true);
+		Datum		recorded = heap_getattr(tuple, attnums[COL_DB_ROLE_OID], desc, &isnull);
 		FfrtmpUser	candidate;
 
+		/* A role dropped and created again under the name is not the user (tenant_context.c). */
+		if (!OidIsValid(mapped_oid) || !ffrtmp_mapping_names(true, recorded, isnull, mapped_oid))
+			continue;
 		if (!is_direct)
 		{
-			Oid			group = get_role_oid(mapped, true);
-
-			if (direct || !check_groups || !OidIsValid(group) || !has_privs_of_role(role, group))
+			if (direct || !check_groups || !has_privs_of_role(role, mapped_oid))
 				continue;
 		}
 		read_user(tuple, desc, attnums, &candidate);

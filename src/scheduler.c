@@ -317,6 +317,12 @@ run_leader_pass(int64 epoch)
 	static KeptQuery prune_audit = {
 		.sql = "SELECT ffrtmp_data.prune_audit(1000)",
 	};
+	static KeptQuery prune_keys = {
+		.sql = "SELECT ffrtmp_data.prune_api_keys(1000)",
+	};
+	static KeptQuery prune_invitations = {
+		.sql = "SELECT ffrtmp_data.prune_invitations(1000)",
+	};
 	static KeptQuery flush_refusals = {
 		.sql = "SELECT ffrtmp_data.flush_audit_refusals()",
 	};
@@ -341,6 +347,9 @@ run_leader_pass(int64 epoch)
 	ffrtmp_run(&prune, &retention, NULL);
 	if (ffrtmp_sql_is_0_2())
 	{
+		/* Dead credentials go 30 days after they stopped working. */
+		ffrtmp_run(&prune_keys, NULL, NULL);
+		ffrtmp_run(&prune_invitations, NULL, NULL);
 		ffrtmp_run(&flush_refusals, NULL, NULL);
 		ffrtmp_run(&seal_audit, NULL, NULL);
 	}

@@ -223,19 +223,38 @@ ffrtmp_lookup_row(const char *table, const char *index, const char *key_column, 
 	return lookup_row(table, index, key_column, key_eq, key, ncolumns, columns, values, nulls);
 }
 
+/*
+ * Whether a mapping made for the role whose OID was recorded (is_null: none
+ * recorded) still names role.  Mappings are kept by name, and PostgreSQL
+ * tells no extension of DROP ROLE: a role created again under the name gets
+ * another OID and must not inherit the old mapping.  Release 0.1's SQL has no
+ * OID column (has_column false): the library may run in front of it until
+ * ALTER EXTENSION UPDATE, with 0.1's rule.
+ */
+bool
+ffrtmp_mapping_names(bool has_column, Datum recorded, bool is_null, Oid role)
+{
+	if (!has_column)
+		return true;
+	return !is_null && DatumGetObjectId(recorded) == role;
+}
+
 static bool
 directly_mapped_tenant(Oid role, pg_uuid_t *tenant)
 {
-	static const char *const columns[] = {"tenant_id"};
-	Datum		value;
-	bool		isnull;
+	static const char *const columns[] = {"tenant_id", "role_oid"};
+	Datum		values[2];
+	bool		nulls[2];
 	NameData	role_name;
+	bool		has_oid = get_attnum(data_relid("tenant_roles"), "role_oid") != InvalidAttrNumber;
 
 	namestrcpy(&role_name, GetUserNameFromId(role, false));
 	if (!lookup_row("tenant_roles", "tenant_roles_pkey", "role_name", F_NAMEEQ,
-					NameGetDatum(&role_name), 1, columns, &value, &isnull))
+					NameGetDatum(&role_name), has_oid ? 2 : 1, columns, values, nulls))
 		return false;
-	*tenant = *DatumGetUUIDP(value);
+	if (!ffrtmp_mapping_names(has_oid, values[1], has_oid ? nulls[1] : true, role))
+		return false;
+	*tenant = *DatumGetUUIDP(values[0]);
 	return true;
 }
 
@@ -252,6 +271,7 @@ group_mapped_tenant(Oid role, pg_uuid_t *tenant)
 	TupleDesc	desc = RelationGetDescr(rel);
 	AttrNumber	name_attnum = get_attnum(RelationGetRelid(rel), "role_name");
 	AttrNumber	tenant_attnum = get_attnum(RelationGetRelid(rel), "tenant_id");
+	AttrNumber	oid_attnum = get_attnum(RelationGetRelid(rel), "role_oid");
 	Snapshot	snapshot = authorization_snapshot();
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
 	HeapTuple	tuple;
@@ -266,6 +286,13 @@ group_mapped_tenant(Oid role, pg_uuid_t *tenant)
 
 		if (!OidIsValid(group_oid) || !has_privs_of_role(role, group_oid))
 			continue;
+		if (oid_attnum != InvalidAttrNumber)
+		{
+			Datum		recorded = heap_getattr(tuple, oid_attnum, desc, &isnull);
+
+			if (!ffrtmp_mapping_names(true, recorded, isnull, group_oid))
+				continue;
+		}
 		group_tenant = *DatumGetUUIDP(heap_getattr(tuple, tenant_attnum, desc, &isnull));
 		if (found && memcmp(&group_tenant, tenant, sizeof(pg_uuid_t)) != 0)
 			ereport(ERROR,

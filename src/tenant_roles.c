@@ -25,8 +25,13 @@ typedef struct MappingArgs
 	NameData	canonical_name; /* as the catalog spells it */
 } MappingArgs;
 
+/*
+ * The arguments of add_tenant_role and remove_tenant_role.  must_exist false
+ * (removing) lets a role that was dropped be named: its mapping is stale, and
+ * listed by ffrtmp.ready() until removed (args.role is then InvalidOid).
+ */
 static MappingArgs
-mapping_args(FunctionCallInfo fcinfo, const char *action)
+mapping_args(FunctionCallInfo fcinfo, const char *action, bool must_exist)
 {
 	MappingArgs args;
 
@@ -40,6 +45,12 @@ mapping_args(FunctionCallInfo fcinfo, const char *action)
 	args.role_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	ffrtmp_check_text_bytes("role_name", args.role_name, ROLE_NAME_MAX_BYTES);
 	args.role = get_role_oid(args.role_name, true);
+	if (!OidIsValid(args.role) && !must_exist)
+	{
+		namestrcpy(&args.canonical_name, args.role_name);
+		args.tenant = ffrtmp_find_tenant(args.tenant_text);
+		return args;
+	}
 	if (!OidIsValid(args.role))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -127,18 +138,28 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 		" WHERE t.id = $2",
 		.nargs = 2, .argtypes = {NAMEOID, UUIDOID},
 	};
-	static KeptQuery insert = {
+	static KeptQuery insert_0_1 = {
 		.sql = "INSERT INTO ffrtmp_data.tenant_roles (role_name, tenant_id) VALUES ($1, $2)",
 		.nargs = 2, .argtypes = {NAMEOID, UUIDOID},
 	};
+	static KeptQuery insert = {
+		.sql = "INSERT INTO ffrtmp_data.tenant_roles (role_name, tenant_id, role_oid) VALUES ($1, $2, $3)",
+		.nargs = 3, .argtypes = {NAMEOID, UUIDOID, OIDOID},
+	};
+	/* A mapping made for a role since dropped, whose name this role now has. */
+	static KeptQuery stale = {
+		.sql = "DELETE FROM ffrtmp_data.tenant_roles WHERE role_name = $1 AND role_oid IS DISTINCT FROM $3"
+		" RETURNING tenant_id",
+		.nargs = 3, .argtypes = {NAMEOID, UUIDOID, OIDOID},
+	};
 	MappingArgs args;
-	Datum		values[2];
+	Datum		values[3];
 	char	   *where;
 	bool		unmapped;
 	bool		isnull;
 
 	SPI_connect();
-	args = mapping_args(fcinfo, "add_tenant_role");
+	args = mapping_args(fcinfo, "add_tenant_role", true);
 	if (superuser_arg(args.role) || has_rolreplication(args.role) ||
 		strncmp(args.role_name, "ffrtmp_", 7) == 0)
 		ereport(ERROR,
@@ -156,6 +177,18 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 
 	values[0] = NameGetDatum(&args.canonical_name);
 	values[1] = UUIDPGetDatum(&args.tenant);
+	values[2] = ObjectIdGetDatum(args.role);
+	if (ffrtmp_sql_is_0_2())
+	{
+		ffrtmp_run(&stale, values, NULL);
+		if (SPI_processed > 0)
+		{
+			pg_uuid_t	old_tenant = *DatumGetUUIDP(ffrtmp_get_datum(1, &isnull));
+
+			ffrtmp_audit_write("tenant_role.remove", psprintf("role:%s", NameStr(args.canonical_name)),
+							   &old_tenant, NULL);
+		}
+	}
 	ffrtmp_run(&current, values, NULL);
 	if (DatumGetBool(ffrtmp_get_datum(3, &isnull)))
 		ereport(ERROR,
@@ -171,7 +204,7 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 
 	if (unmapped)
 	{
-		ffrtmp_run(&insert, values, NULL);
+		ffrtmp_run(ffrtmp_sql_is_0_2() ? &insert : &insert_0_1, values, NULL);
 		ffrtmp_audit_write("tenant_role.add", psprintf("role:%s", NameStr(args.canonical_name)), &args.tenant, NULL);
 	}
 	set_api_membership(args.role, true);
@@ -192,7 +225,7 @@ ffrtmp_remove_tenant_role(PG_FUNCTION_ARGS)
 	Datum		values[2];
 
 	SPI_connect();
-	args = mapping_args(fcinfo, "remove_tenant_role");
+	args = mapping_args(fcinfo, "remove_tenant_role", false);
 	values[0] = NameGetDatum(&args.canonical_name);
 	values[1] = UUIDPGetDatum(&args.tenant);
 	ffrtmp_run(&delete, values, NULL);
@@ -203,7 +236,8 @@ ffrtmp_remove_tenant_role(PG_FUNCTION_ARGS)
 						ffrtmp_echo(args.role_name), ffrtmp_echo(args.tenant_text)),
 				 errhint("SELECT * FROM ffrtmp.tenant_roles lists the mappings.")));
 	ffrtmp_audit_write("tenant_role.remove", psprintf("role:%s", NameStr(args.canonical_name)), &args.tenant, NULL);
-	set_api_membership(args.role, false);
+	if (OidIsValid(args.role))
+		set_api_membership(args.role, false);
 	ffrtmp_context_reset();
 	SPI_finish();
 	PG_RETURN_VOID();

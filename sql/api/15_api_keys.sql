@@ -75,14 +75,24 @@ REVOKE ALL ON ffrtmp_data.api_key_rows FROM PUBLIC;
 
 /*
  * Inserts a key and returns it in full: the only time the secret exists
- * outside the caller's hands.  Shared by issue_api_key and rotate_api_key.
+ * outside the caller's hands.  Shared by issue_api_key and rotate_api_key,
+ * so that every path making a key keeps the bound of live keys per tenant,
+ * counted under the tenant row's lock.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.insert_api_key(tenant uuid, name text, scopes text[], expires_at timestamptz,
                                                       "user" uuid, role text, OUT key_id text, OUT api_key text)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    fresh record := ffrtmp_data.new_api_key();
+    fresh record;
 BEGIN
+    PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = insert_api_key.tenant FOR UPDATE;
+    IF (SELECT count(*) FROM ffrtmp_data.api_keys k
+         WHERE k.tenant_id = insert_api_key.tenant AND k.revoked_at IS NULL
+           AND (k.expires_at IS NULL OR k.expires_at > now())) >= 100 THEN
+        RAISE EXCEPTION 'tenant has 100 live api keys, the most it may have'
+            USING ERRCODE = 'PT429', HINT = 'Revoke keys no longer used: ffrtmp.revoke_api_key(key_id); rotate with grace => ''0'' to replace a key at once.';
+    END IF;
+    fresh := ffrtmp_data.new_api_key();
     key_id := fresh.key_id;
     INSERT INTO ffrtmp_data.api_keys (key_id, tenant_id, name, secret_sha256, scopes, created_by, expires_at, user_id, role)
     VALUES (key_id, insert_api_key.tenant, insert_api_key.name, fresh.secret_sha256,
@@ -93,7 +103,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text) IS
-    'Stores a new key (192-bit secret, only its SHA-256 kept) of user, or a service key with role, and returns its id and the full key, once.';
+    'Stores a new key (192-bit secret, only its SHA-256 kept) of user, or a service key with role, and returns its id and the full key, once; PT429 when the tenant has 100 live keys (neither revoked nor expired) already.';
 ALTER FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text) FROM PUBLIC;
 
@@ -108,17 +118,8 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.issue_api_key(tenant uuid, name text, "us
                                                      expires_at timestamptz DEFAULT NULL,
                                                      OUT key_id text, OUT api_key text)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    live integer;
 BEGIN
-    -- Bounded, like every row a tenant can create: live keys per tenant.
-    PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = issue_api_key.tenant FOR UPDATE;
-    SELECT count(*) INTO live FROM ffrtmp_data.api_keys k
-     WHERE k.tenant_id = issue_api_key.tenant AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now());
-    IF live >= 100 THEN
-        RAISE EXCEPTION 'tenant has 100 live api keys, the most it may have'
-            USING ERRCODE = 'PT429', HINT = 'Revoke keys no longer used: ffrtmp.revoke_api_key(key_id).';
-    END IF;
+    -- insert_api_key keeps the bound of live keys per tenant.
     SELECT n.key_id, n.api_key INTO issue_api_key.key_id, issue_api_key.api_key
       FROM ffrtmp_data.insert_api_key(issue_api_key.tenant, issue_api_key.name, issue_api_key.scopes,
                                       issue_api_key.expires_at, issue_api_key."user", issue_api_key.role) n;
@@ -146,17 +147,7 @@ DECLARE
     s text;
 BEGIN
     IF check_key_scopes.scopes IS NULL THEN
-        SELECT p.permission INTO s
-          FROM ffrtmp_data.role_permissions p
-          JOIN ffrtmp_data.roles r ON r.name = p.role
-         WHERE r.rank <= (SELECT k.rank FROM ffrtmp_data.roles k WHERE k.name = check_key_scopes.key_role)
-           AND NOT ffrtmp.has_permission(p.permission)
-         ORDER BY p.permission LIMIT 1;
-        IF s IS NOT NULL THEN
-            RAISE EXCEPTION 'permission denied: a key with all of role %''s permissions would carry %, which you do not hold',
-                            check_key_scopes.key_role, s
-                USING ERRCODE = '42501', HINT = 'Give scopes among the permissions you hold.';
-        END IF;
+        PERFORM ffrtmp_data.require_grantable(check_key_scopes.key_role);
     END IF;
     FOREACH s IN ARRAY coalesce(check_key_scopes.scopes, '{}') LOOP
         IF NOT EXISTS (SELECT 1 FROM ffrtmp_data.role_permissions p WHERE p.permission = s) THEN
@@ -180,6 +171,33 @@ COMMENT ON FUNCTION ffrtmp_data.check_key_scopes(text[], text) IS
     'Refuses scopes that are no permission or that key_role does not hold (22023), or that the caller does not hold (42501); no scopes (all of key_role''s permissions) only for a caller holding them all: a key never grants more than its creator holds.';
 ALTER FUNCTION ffrtmp_data.check_key_scopes(text[], text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.check_key_scopes(text[], text) FROM PUBLIC;
+
+/*
+ * A personal key acts as its user (the audit log names the user), so only
+ * the user itself, or someone ranked strictly above the user's role, makes or
+ * rotates one: a tenant_admin cannot mint a credential acting as a peer
+ * tenant_admin.  Revoking is open to every holder of keys.manage, since it
+ * only takes power away.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.require_personal_key(user_id uuid, user_role text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF require_personal_key.user_id IS NOT DISTINCT FROM ffrtmp_data.caller_user_id() THEN
+        RETURN;
+    END IF;
+    IF (SELECT r.rank FROM ffrtmp_data.roles r WHERE r.name = ffrtmp.caller_role())
+       <= (SELECT r.rank FROM ffrtmp_data.roles r WHERE r.name = require_personal_key.user_role) THEN
+        RAISE EXCEPTION 'permission denied: a key acting as user % is made by that user or by a role above %',
+                        require_personal_key.user_id, require_personal_key.user_role
+            USING ERRCODE = '42501',
+                  HINT = 'Ask the user to make its own key, or make a tenant service key: ffrtmp.create_api_key(name, role => ...).';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.require_personal_key(uuid, text) IS
+    'Refuses (42501) making or rotating a key that acts as user user_id (holding user_role) unless the caller is that user or acts with a role ranked strictly above user_role.';
+ALTER FUNCTION ffrtmp_data.require_personal_key(uuid, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.require_personal_key(uuid, text) FROM PUBLIC;
 
 /* The rule for a key's name, for create_api_key and accept_invitation's first key. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.check_api_key_name(name text) RETURNS void
@@ -232,6 +250,7 @@ BEGIN
                 USING ERRCODE = '22023', HINT = 'Leave out role, or leave out user for a tenant service key.';
         END IF;
         owner := ffrtmp_data.managed_user(create_api_key."user");
+        PERFORM ffrtmp_data.require_personal_key(owner.id, owner.role);
         IF owner.deleted_at IS NOT NULL OR owner.tenant_id IS NULL THEN
             RAISE EXCEPTION 'user % cannot have api keys', create_api_key."user"
                 USING ERRCODE = '22023', HINT = 'Keys belong to users of a tenant who are not deleted; platform administrators use their database role.';
@@ -267,7 +286,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) IS
-    'Creates an API key and returns it, once, as ffrtmp_<key_id>_<secret>; only the SHA-256 of the secret is stored. With user: the user''s key, acting with that user''s role in its tenant (a user of your tenant, at most your role). Without: a service key of the caller''s tenant (or of tenant: administrators any, a tenant principal only its own) acting with role (default operator, at most the caller''s, never superadmin). scopes: permissions the key is limited to, each held by the key''s role and by the caller (NULL: all of the role''s); expires_at: when it stops working (NULL: never). At most 100 live keys per tenant (PT429).';
+    'Creates an API key and returns it, once, as ffrtmp_<key_id>_<secret>; only the SHA-256 of the secret is stored. With user: the user''s key, acting with that user''s role in its tenant (yourself, or a user of your tenant whose role is ranked below yours: 42501 otherwise, so nobody makes a key acting as a peer). Without: a service key of the caller''s tenant (or of tenant: administrators any, a tenant principal only its own) acting with role (default operator, at most the caller''s, never superadmin). scopes: permissions the key is limited to, each held by the key''s role and by the caller (NULL: all of the role''s); expires_at: when it stops working (NULL: never). At most 100 live keys per tenant (PT429).';
 ALTER FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -315,7 +334,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.revoke_api_key(text) IS
-    'Revokes a key of the caller''s tenant (administrators: any): it stops working at once, in transactions that already authenticated with it too; revoking again keeps the first time. Another tenant''s or a missing key is PT404.';
+    'Revokes a key of the caller''s tenant (administrators: any): it stops working at once, in transactions that already authenticated with it too; revoking again keeps the first time. Any holder of keys.manage in the tenant may revoke any of its keys, a peer''s personal key included (revoking only takes power away). Another tenant''s or a missing key is PT404.';
 ALTER FUNCTION ffrtmp.revoke_api_key(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.revoke_api_key(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.revoke_api_key(text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -346,12 +365,17 @@ BEGIN
     -- The new key has the old one's powers: only for a caller who could create it.
     key_role := coalesce(old.role, (SELECT u.role FROM ffrtmp_data.users u WHERE u.id = old.user_id));
     PERFORM ffrtmp_data.require_rank(key_role);
+    IF old.user_id IS NOT NULL THEN
+        PERFORM ffrtmp_data.require_personal_key(old.user_id, key_role);
+    END IF;
     PERFORM ffrtmp_data.check_key_scopes(old.scopes, key_role);
+    -- The old key's grace is set first: rotated with grace 0 it is no longer
+    -- live when insert_api_key counts the tenant's live keys.
+    old_expires_at := least(coalesce(old.expires_at, 'infinity'), now() + rotate_api_key.grace);
+    UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at WHERE x.key_id = old.key_id;
     SELECT * INTO new_key
       FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at, old.user_id, old.role);
-    old_expires_at := least(coalesce(old.expires_at, 'infinity'), now() + rotate_api_key.grace);
-    UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at, replaced_by = new_key.key_id
-     WHERE x.key_id = old.key_id;
+    UPDATE ffrtmp_data.api_keys x SET replaced_by = new_key.key_id WHERE x.key_id = old.key_id;
     PERFORM ffrtmp_data.write_audit('api_key.rotate', 'api_key:' || old.key_id, old.tenant_id,
                                     jsonb_build_object('new_key_id', new_key.key_id,
                                                        'expires_at', jsonb_build_object('old', old.expires_at,
@@ -362,7 +386,39 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.rotate_api_key(text, interval) IS
-    'Issues a new key in place of key_id (same tenant, owner, role, name, scopes and expiry) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409; a key with more powers than the caller holds (role or scopes) is refused like create_api_key would (42501).';
+    'Issues a new key in place of key_id (same tenant, owner, role, name, scopes and expiry) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409; a key with more powers than the caller holds (role or scopes), or a personal key of a user other than the caller not ranked below the caller, is refused like create_api_key would (42501). The new key counts against the 100 live keys per tenant (PT429) while the old one lives out its grace.';
 ALTER FUNCTION ffrtmp.rotate_api_key(text, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.rotate_api_key(text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.rotate_api_key(text, interval) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * Keys that cannot work any more (revoked, or expired: rotation's grace
+ * included) are deleted 30 days after they stopped, in bounded batches by
+ * the scheduler's pass, so that create and revoke loops do not grow the
+ * table without bound; the audit log keeps their history.  A key another
+ * one points to as replaced_by loses that pointer first.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.prune_api_keys(batch integer) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    gone text[];
+BEGIN
+    SELECT array_agg(x.key_id) INTO gone
+      FROM (SELECT k.key_id FROM ffrtmp_data.api_keys k
+             WHERE (k.revoked_at IS NOT NULL OR k.expires_at IS NOT NULL)
+               AND least(k.revoked_at, k.expires_at) < now() - interval '30 days'
+             ORDER BY least(k.revoked_at, k.expires_at) LIMIT prune_api_keys.batch) x;
+    IF gone IS NULL THEN
+        RETURN 0;
+    END IF;
+    UPDATE ffrtmp_data.api_keys k SET replaced_by = NULL WHERE k.replaced_by = ANY (gone);
+    DELETE FROM ffrtmp_data.api_key_uses u WHERE u.key_id = ANY (gone);
+    DELETE FROM ffrtmp_data.api_keys k WHERE k.key_id = ANY (gone);
+    RETURN cardinality(gone);
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.prune_api_keys(integer) IS
+    'Deletes up to batch API keys revoked or expired more than 30 days ago (the scheduler''s pass); returns how many.';
+ALTER FUNCTION ffrtmp_data.prune_api_keys(integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.prune_api_keys(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.prune_api_keys(integer) TO ffrtmp_scheduler;

@@ -46,3 +46,11 @@ COMMENT ON FUNCTION ffrtmp_data.require_permission(text) IS
     'The one permission check: refuses (42501, HTTP 403, naming the permission and the caller''s role) a caller whose role does not hold permission, or whose API key''s scopes leave it out. API functions in SQL call it first.';
 REVOKE ALL ON FUNCTION ffrtmp_data.require_permission(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.require_permission(text) TO ffrtmp_owner, ffrtmp_admin, ffrtmp_tenant;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.caller_user_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'ffrtmp_caller_user_id_sql'
+    LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ffrtmp_data.caller_user_id() IS
+    'The id of the user the caller acts as (an authenticated API key''s user, else the user of the session''s database role), NULL for a service key, an administrator role or a role mapped with no user: whose own personal keys and invitations are whose.';
+ALTER FUNCTION ffrtmp_data.caller_user_id() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.caller_user_id() FROM PUBLIC;

@@ -118,6 +118,37 @@ COMMENT ON FUNCTION ffrtmp_data.require_rank(text) IS
 ALTER FUNCTION ffrtmp_data.require_rank(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.require_rank(text) FROM PUBLIC;
 
+/*
+ * Giving a role (a user's, an invitation's, a key's powers) needs more than
+ * rank: the caller must hold, under its API key's scopes, every permission
+ * of the role, so that a key scoped to users.manage cannot make a
+ * tenant_admin.  The one home of that rule: create_user, update_user,
+ * restore_user, invite_user, and keys (check_key_scopes) all come here.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.require_grantable(role text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    missing text;
+BEGIN
+    PERFORM ffrtmp_data.require_rank(require_grantable.role);
+    SELECT p.permission INTO missing
+      FROM ffrtmp_data.role_permissions p
+      JOIN ffrtmp_data.roles r ON r.name = p.role
+     WHERE r.rank <= (SELECT g.rank FROM ffrtmp_data.roles g WHERE g.name = require_grantable.role)
+       AND NOT ffrtmp.has_permission(p.permission)
+     ORDER BY p.permission LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'permission denied: role % carries %, which you do not hold', require_grantable.role, missing
+            USING ERRCODE = '42501',
+                  HINT = 'Give a role whose permissions you all hold, or act with a key whose scopes include every permission of the role.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.require_grantable(text) IS
+    'Refuses (42501) giving role unless the caller holds, under its API key''s scopes, every permission of the role (and so its rank, require_rank); 22023 for an unknown role. The rule for every function that gives a role or makes a key with a role''s powers.';
+ALTER FUNCTION ffrtmp_data.require_grantable(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.require_grantable(text) FROM PUBLIC;
+
 /* The user user_id, locked, that the caller may manage; PT404 if it cannot see it. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.managed_user(user_id uuid) RETURNS ffrtmp_data.users
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
@@ -151,6 +182,69 @@ COMMENT ON FUNCTION ffrtmp_data.user_row(ffrtmp_data.users) IS 'A user as the us
 ALTER FUNCTION ffrtmp_data.user_row(ffrtmp_data.users) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.user_row(ffrtmp_data.users) FROM PUBLIC;
 
+/*
+ * What a user leaves behind when it stops acting: the invitations it made
+ * and that are still pending are revoked (when disabled or deleted: an
+ * invitation would otherwise let its power outlive it), and, when deleted,
+ * its personal keys too (restore_user does not bring them back).  A disabled
+ * user's keys only stop working, so enabling it again restores them.  The
+ * service keys it made stay: they are the tenant's, not the user's (review
+ * them with list_api_keys, created_by).  Each revocation writes its audit row.
+ */
+/*
+ * The bounds on a tenant's users, counted under the tenant row's lock: 1000
+ * not deleted, and 10000 rows in all, since deleted users are kept (the audit
+ * log's targets) and a create and delete loop must not grow the table
+ * without bound.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.require_user_room(tenant uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = require_user_room.tenant FOR NO KEY UPDATE;
+    IF (SELECT count(*) FROM ffrtmp_data.users x WHERE x.tenant_id = require_user_room.tenant AND x.deleted_at IS NULL) >= 1000 THEN
+        RAISE EXCEPTION 'the tenant already has 1000 users, the most it may have'
+            USING ERRCODE = 'PT429', HINT = 'Delete users who left with ffrtmp.delete_user(id).';
+    END IF;
+    IF (SELECT count(*) FROM ffrtmp_data.users x WHERE x.tenant_id = require_user_room.tenant) >= 10000 THEN
+        RAISE EXCEPTION 'the tenant already has 10000 users counting deleted ones, the most it may have'
+            USING ERRCODE = 'PT429', HINT = 'Restore a deleted user with ffrtmp.restore_user(id) and change it with ffrtmp.update_user(id, ...) instead.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.require_user_room(uuid) IS
+    'Refuses (PT429) a new user of tenant when it has 1000 users not deleted, or 10000 counting deleted ones (which are kept), counted under the tenant row''s lock.';
+ALTER FUNCTION ffrtmp_data.require_user_room(uuid) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.require_user_room(uuid) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.withdraw_user_grants(u ffrtmp_data.users, deleted boolean) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN UPDATE ffrtmp_data.invitations i SET revoked_at = now()
+              WHERE i.tenant_id = (u).tenant_id AND i.invited_by = (u).id
+                AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()
+          RETURNING i.id, i.tenant_id, i.email, i.role LOOP
+        PERFORM ffrtmp_data.write_audit('invitation.revoke', 'invitation:' || r.id, r.tenant_id,
+                                        jsonb_build_object('email', r.email, 'role', r.role,
+                                                           'reason', 'inviter ' || (u).id || ' ' || CASE WHEN deleted THEN 'deleted' ELSE 'disabled' END));
+    END LOOP;
+    IF withdraw_user_grants.deleted THEN
+        FOR r IN UPDATE ffrtmp_data.api_keys k SET revoked_at = now()
+                  WHERE k.tenant_id = (u).tenant_id AND k.user_id = (u).id AND k.revoked_at IS NULL
+              RETURNING k.key_id, k.tenant_id, k.name, k.revoked_at LOOP
+            PERFORM ffrtmp_data.write_audit('api_key.revoke', 'api_key:' || r.key_id, r.tenant_id,
+                                            jsonb_build_object('name', r.name, 'revoked_at', r.revoked_at,
+                                                               'reason', 'user ' || (u).id || ' deleted'));
+        END LOOP;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.withdraw_user_grants(ffrtmp_data.users, boolean) IS
+    'Revokes the pending invitations user u made and, when deleted, its personal API keys, writing an audit row for each; service keys it made stay.';
+ALTER FUNCTION ffrtmp_data.withdraw_user_grants(ffrtmp_data.users, boolean) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.withdraw_user_grants(ffrtmp_data.users, boolean) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION ffrtmp.create_user(email text, role text, tenant text DEFAULT NULL, display_name text DEFAULT NULL)
 RETURNS ffrtmp.users
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
@@ -163,20 +257,15 @@ BEGIN
         RAISE EXCEPTION 'role must be given'
             USING ERRCODE = '22023', HINT = 'The roles are viewer, operator, tenant_admin and superadmin.';
     END IF;
-    PERFORM ffrtmp_data.require_rank(create_user.role);
+    PERFORM ffrtmp_data.require_grantable(create_user.role);
     target := ffrtmp_data.user_target_tenant(create_user.tenant, create_user.role);
     address := ffrtmp_data.normalize_email(create_user.email);
     IF octet_length(create_user.display_name) > 200 THEN
         RAISE EXCEPTION 'display_name must be at most 200 bytes'
             USING ERRCODE = '22023', HINT = 'Shorten it.';
     END IF;
-    -- The bound per tenant, counted under the tenant row's lock.
     IF target IS NOT NULL THEN
-        PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = target FOR NO KEY UPDATE;
-        IF (SELECT count(*) FROM ffrtmp_data.users x WHERE x.tenant_id = target AND x.deleted_at IS NULL) >= 1000 THEN
-            RAISE EXCEPTION 'the tenant already has 1000 users, the most it may have'
-                USING ERRCODE = 'PT429', HINT = 'Delete users who left with ffrtmp.delete_user(id).';
-        END IF;
+        PERFORM ffrtmp_data.require_user_room(target);
     END IF;
     BEGIN
         INSERT INTO ffrtmp_data.users (tenant_id, email, display_name, role, created_by)
@@ -191,7 +280,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.create_user(text, text, text, text) IS
-    'Creates a user (users.manage) holding role (viewer, operator, tenant_admin; superadmin, of no tenant, by administrators only), never above the caller''s own (42501), in the caller''s tenant (administrators name tenant). email is normalised (trimmed, NFC, lower case), at most 254 bytes, unique per tenant (PT409); display_name at most 200 bytes; at most 1000 users per tenant (PT429).';
+    'Creates a user (users.manage) holding role (viewer, operator, tenant_admin; superadmin, of no tenant, by administrators only) whose every permission the caller holds, under its API key''s scopes too (42501 otherwise: a key scoped to users.manage makes no tenant_admin), in the caller''s tenant (administrators name tenant). email is normalised (trimmed, NFC, lower case), at most 254 bytes, unique per tenant (PT409); display_name at most 200 bytes; at most 1000 users per tenant, 10000 counting deleted ones (PT429).';
 ALTER FUNCTION ffrtmp.create_user(text, text, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.create_user(text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.create_user(text, text, text, text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -252,7 +341,7 @@ BEGIN
             USING ERRCODE = 'PT409', HINT = 'Restore it first with ffrtmp.restore_user(id).';
     END IF;
     IF update_user.role IS NOT NULL THEN
-        PERFORM ffrtmp_data.require_rank(update_user.role);
+        PERFORM ffrtmp_data.require_grantable(update_user.role);
         IF (update_user.role = 'superadmin') <> (u.role = 'superadmin') THEN
             RAISE EXCEPTION 'a user cannot move between superadmin and a tenant role'
                 USING ERRCODE = '22023', HINT = 'A superadmin belongs to no tenant: create a new user instead.';
@@ -263,6 +352,10 @@ BEGIN
         IF update_user.status NOT IN ('active', 'disabled') THEN
             RAISE EXCEPTION 'status must be active or disabled'
                 USING ERRCODE = '22023', HINT = 'Use status => ''active'' or status => ''disabled''.';
+        END IF;
+        -- Enabling a disabled user gives its role back: the giving rule applies.
+        IF update_user.status = 'active' AND u.status = 'disabled' THEN
+            PERFORM ffrtmp_data.require_grantable(u.role);
         END IF;
         u.status := update_user.status;
     END IF;
@@ -287,11 +380,14 @@ BEGIN
             USING ERRCODE = 'PT409', HINT = 'Choose another address, or delete the other user first.';
     END;
     PERFORM ffrtmp_data.audit_user('user.update', before, u);
+    IF u.status = 'disabled' AND before.status = 'active' THEN
+        PERFORM ffrtmp_data.withdraw_user_grants(u, false);
+    END IF;
     RETURN ffrtmp_data.user_row(u);
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.update_user(uuid, text, text, text, text) IS
-    'Changes a user''s email, display_name, role or status (users.manage; NULL leaves a field as it is). Nobody changes a user holding, or gives a role ranked, above their own (42501); a deleted user must be restored first (PT409).';
+    'Changes a user''s email, display_name, role or status (users.manage; NULL leaves a field as it is). Nobody changes a user holding a role ranked above their own, or gives a role (role, or status => ''active'' for a disabled user) without holding every permission of it under their key''s scopes (42501); a deleted user must be restored first (PT409). Disabling revokes the pending invitations the user made.';
 ALTER FUNCTION ffrtmp.update_user(uuid, text, text, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.update_user(uuid, text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.update_user(uuid, text, text, text, text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -302,7 +398,7 @@ BEGIN ATOMIC
     SELECT ffrtmp.update_user(disable_user.user_id, status => 'disabled');
 END;
 COMMENT ON FUNCTION ffrtmp.disable_user(uuid) IS
-    'Disables a user (users.manage): it, its database role and its API keys can do nothing until update_user(id, status => ''active'').';
+    'Disables a user (users.manage): it, its database role and its API keys can do nothing until update_user(id, status => ''active''); the pending invitations it made are revoked.';
 ALTER FUNCTION ffrtmp.disable_user(uuid) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.disable_user(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.disable_user(uuid) TO ffrtmp_admin, ffrtmp_tenant;
@@ -317,12 +413,13 @@ BEGIN
         UPDATE ffrtmp_data.users x SET deleted_at = now(), updated_at = now()
          WHERE x.id = u.id RETURNING * INTO u;
         PERFORM ffrtmp_data.audit_user('user.delete', NULL, u);
+        PERFORM ffrtmp_data.withdraw_user_grants(u, true);
     END IF;
     RETURN ffrtmp_data.user_row(u);
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.delete_user(uuid) IS
-    'Soft-deletes a user (users.manage): the row stays, marked deleted_at, and its e-mail is free for a new user; deleting a deleted user changes nothing.';
+    'Soft-deletes a user (users.manage): the row stays, marked deleted_at, and its e-mail is free for a new user; its personal API keys and the pending invitations it made are revoked (restore_user does not bring them back), the service keys it made stay; deleting a deleted user changes nothing.';
 ALTER FUNCTION ffrtmp.delete_user(uuid) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.delete_user(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.delete_user(uuid) TO ffrtmp_admin, ffrtmp_tenant;
@@ -334,6 +431,8 @@ DECLARE
 BEGIN
     u := ffrtmp_data.managed_user(restore_user.user_id);
     IF u.deleted_at IS NOT NULL THEN
+        -- Restoring gives the user's role back: the giving rule applies.
+        PERFORM ffrtmp_data.require_grantable(u.role);
         BEGIN
             UPDATE ffrtmp_data.users x SET deleted_at = NULL, updated_at = now()
              WHERE x.id = u.id RETURNING * INTO u;
@@ -347,7 +446,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.restore_user(uuid) IS
-    'Restores a deleted user (users.manage) with its role and status as they were; PT409 when a user not deleted has taken its e-mail or database role meanwhile.';
+    'Restores a deleted user (users.manage) with its role and status as they were, but not the API keys deleting it revoked; it gives the role back, so the caller must hold every permission of it (42501); PT409 when a user not deleted has taken its e-mail or database role meanwhile.';
 ALTER FUNCTION ffrtmp.restore_user(uuid) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.restore_user(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.restore_user(uuid) TO ffrtmp_admin, ffrtmp_tenant;
@@ -375,17 +474,28 @@ BEGIN
         RAISE EXCEPTION 'a superadmin is not mapped to a database role'
             USING ERRCODE = '22023', HINT = 'GRANT ffrtmp_admin TO the role instead.';
     END IF;
-    IF u.db_role IS NOT DISTINCT FROM map_user_role.role_name THEN
+    -- Mapped again under the same name only when the role is another one
+    -- (dropped and created again): the mapping is kept by OID too.
+    IF u.db_role IS NOT DISTINCT FROM map_user_role.role_name
+       AND u.db_role_oid IS NOT DISTINCT FROM (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = map_user_role.role_name) THEN
         RETURN ffrtmp_data.user_row(u);
     END IF;
     IF u.db_role IS NOT NULL AND EXISTS (SELECT 1 FROM ffrtmp_data.tenant_roles m WHERE m.role_name = u.db_role) THEN
-        PERFORM ffrtmp.remove_tenant_role(u.tenant_id::text, u.db_role);
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = u.db_role) THEN
+            PERFORM ffrtmp.remove_tenant_role(u.tenant_id::text, u.db_role);
+        ELSE
+            -- The role is gone: only its stale mapping is left to remove.
+            DELETE FROM ffrtmp_data.tenant_roles m WHERE m.role_name = u.db_role AND m.tenant_id = u.tenant_id;
+        END IF;
     END IF;
     IF map_user_role.role_name IS NOT NULL THEN
         PERFORM ffrtmp.add_tenant_role(u.tenant_id::text, map_user_role.role_name);
     END IF;
     BEGIN
-        UPDATE ffrtmp_data.users x SET db_role = map_user_role.role_name, updated_at = now()
+        UPDATE ffrtmp_data.users x
+           SET db_role = map_user_role.role_name,
+               db_role_oid = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = map_user_role.role_name),
+               updated_at = now()
          WHERE x.id = u.id RETURNING * INTO u;
     EXCEPTION WHEN unique_violation THEN
         RAISE EXCEPTION 'database role % already acts as another user', map_user_role.role_name
@@ -396,7 +506,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.map_user_role(uuid, text) IS
-    'Makes the database role role_name act as a tenant user (tenants.manage: platform administrators, since database roles are shared by every tenant): maps it to the user''s tenant as add_tenant_role does, with its checks, and it then holds the user''s role; NULL unmaps. A role acts as one user at most (PT409).';
+    'Makes the database role role_name act as a tenant user (tenants.manage: platform administrators, since database roles are shared by every tenant): maps it to the user''s tenant as add_tenant_role does, with its checks, and it then holds the user''s role; NULL unmaps. A role acts as one user at most (PT409). The role''s OID is kept with its name: a role dropped and created again under the name is not the user until mapped again (calling this again with the same name does it).';
 ALTER FUNCTION ffrtmp.map_user_role(uuid, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.map_user_role(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.map_user_role(uuid, text) TO ffrtmp_admin;

@@ -54,7 +54,7 @@ BEGIN
         RAISE EXCEPTION 'role must be given'
             USING ERRCODE = '22023', HINT = 'The roles are viewer, operator and tenant_admin.';
     END IF;
-    PERFORM ffrtmp_data.require_rank(invite_user.role);
+    PERFORM ffrtmp_data.require_grantable(invite_user.role);
     IF invite_user.role = 'superadmin' THEN
         RAISE EXCEPTION 'an invitation''s role must be viewer, operator or tenant_admin'
             USING ERRCODE = '22023', HINT = 'A superadmin belongs to no tenant: create one with ffrtmp.create_user(email, ''superadmin'').';
@@ -74,9 +74,9 @@ BEGIN
     END IF;
     token := 'ffrtmp_invite_' || ffrtmp_data.random_hex(24);
     expires_at := now() + invite_user.expires_in;
-    INSERT INTO ffrtmp_data.invitations (tenant_id, email, role, token_sha256, created_by, expires_at)
+    INSERT INTO ffrtmp_data.invitations (tenant_id, email, role, token_sha256, created_by, expires_at, invited_by)
     VALUES (target, address, invite_user.role, sha256(convert_to(token, 'UTF8')), ffrtmp_data.actor(),
-            invite_user.expires_at)
+            invite_user.expires_at, ffrtmp_data.caller_user_id())
     RETURNING id INTO invitation_id;
     PERFORM ffrtmp_data.write_audit('invitation.create', 'invitation:' || invitation_id, target,
                                     jsonb_build_object('email', address, 'role', invite_user.role,
@@ -84,7 +84,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.invite_user(text, text, text, interval) IS
-    'Invites email into the caller''s tenant (users.manage; administrators name tenant) with role (viewer, operator or tenant_admin, never above the caller''s own: 42501) and returns the invitation id and its one-time token, once; only the SHA-256 of the token is stored. The invitee turns it into a user with ffrtmp.accept_invitation(token) within expires_in (1 minute to 30 days, default 7 days). At most 100 pending invitations per tenant (PT429).';
+    'Invites email into the caller''s tenant (users.manage; administrators name tenant) with role (viewer, operator or tenant_admin, one whose every permission the caller holds, under its API key''s scopes too: 42501 otherwise) and returns the invitation id and its one-time token, once; only the SHA-256 of the token is stored. The invitee turns it into a user with ffrtmp.accept_invitation(token) within expires_in (1 minute to 30 days, default 7 days). At most 100 pending invitations per tenant (PT429).';
 ALTER FUNCTION ffrtmp.invite_user(text, text, text, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.invite_user(text, text, text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.invite_user(text, text, text, interval) TO ffrtmp_admin, ffrtmp_tenant;
@@ -117,11 +117,7 @@ BEGIN
         RAISE EXCEPTION 'invalid invitation token'
             USING ERRCODE = '28000', HINT = 'Give the token as invite_user returned it; it works once, and not after it expired or was revoked or while its tenant is not active. Ask for a new invitation.';
     END IF;
-    PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = i.tenant_id FOR NO KEY UPDATE;
-    IF (SELECT count(*) FROM ffrtmp_data.users x WHERE x.tenant_id = i.tenant_id AND x.deleted_at IS NULL) >= 1000 THEN
-        RAISE EXCEPTION 'the tenant already has 1000 users, the most it may have'
-            USING ERRCODE = 'PT429', HINT = 'Ask the tenant''s administrator to delete users who left.';
-    END IF;
+    PERFORM ffrtmp_data.require_user_room(i.tenant_id);
     BEGIN
         INSERT INTO ffrtmp_data.users (tenant_id, email, display_name, role, created_by)
         VALUES (i.tenant_id, i.email, accept_invitation.display_name, i.role, i.created_by)
@@ -213,3 +209,27 @@ COMMENT ON FUNCTION ffrtmp.revoke_invitation(uuid) IS
 ALTER FUNCTION ffrtmp.revoke_invitation(uuid) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.revoke_invitation(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.revoke_invitation(uuid) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * Invitations used, revoked or expired are deleted 30 days later, in bounded
+ * batches by the scheduler's pass, so that invite and revoke loops do not
+ * grow the table without bound; the audit log keeps their history.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.prune_invitations(batch integer) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    n integer;
+BEGIN
+    DELETE FROM ffrtmp_data.invitations i
+     WHERE i.id IN (SELECT x.id FROM ffrtmp_data.invitations x
+                     WHERE least(x.accepted_at, x.revoked_at, x.expires_at) < now() - interval '30 days'
+                     ORDER BY least(x.accepted_at, x.revoked_at, x.expires_at) LIMIT prune_invitations.batch);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.prune_invitations(integer) IS
+    'Deletes up to batch invitations accepted, revoked or expired more than 30 days ago (the scheduler''s pass); returns how many.';
+ALTER FUNCTION ffrtmp_data.prune_invitations(integer) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.prune_invitations(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.prune_invitations(integer) TO ffrtmp_scheduler;

@@ -90,7 +90,7 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'ffrtmp_remove_tenant_role'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION ffrtmp.remove_tenant_role(text, text) IS
-    'Removes a role''s mapping to a tenant and revokes ffrtmp_tenant from it (administrators only).';
+    'Removes a role''s mapping to a tenant and revokes ffrtmp_tenant from it (administrators only); the mapping of a role since dropped is removed by its name.';
 ALTER FUNCTION ffrtmp.remove_tenant_role(text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.remove_tenant_role(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.remove_tenant_role(text, text) TO ffrtmp_admin;

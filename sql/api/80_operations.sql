@@ -124,6 +124,21 @@ BEGIN ATOMIC
          WHERE r.rolname = 'ffrtmp_tenant'
             OR r.rolname IN (SELECT m.role_name FROM ffrtmp_data.tenant_roles m))
     SELECT problem FROM (
+        -- Mappings kept by name whose role was dropped (and maybe created
+        -- again): they map nothing until made again.
+        SELECT m.role_name::text, 0, format('role mapping "%s" names a role that was dropped%s: it acts for no tenant until mapped again with ffrtmp.map_user_role(user, role_name) or ffrtmp.add_tenant_role(tenant, role_name), or removed with ffrtmp.remove_tenant_role(tenant, role_name)',
+                                            m.role_name, CASE WHEN r.oid IS NOT NULL THEN ' and created again' ELSE '' END)
+          FROM ffrtmp_data.tenant_roles m
+          LEFT JOIN pg_catalog.pg_roles r ON r.rolname = m.role_name
+         WHERE m.role_oid IS DISTINCT FROM r.oid OR r.oid IS NULL
+        UNION ALL
+        SELECT u.db_role::text, 0, format('user %s is mapped to role "%s", which was dropped%s: it acts as no user until mapped again with ffrtmp.map_user_role(%L, %L), or unmapped with ffrtmp.map_user_role(%L, NULL)',
+                                          coalesce(u.email, u.id::text), u.db_role,
+                                          CASE WHEN r.oid IS NOT NULL THEN ' and created again' ELSE '' END, u.id, u.db_role, u.id)
+          FROM ffrtmp_data.users u
+          LEFT JOIN pg_catalog.pg_roles r ON r.rolname = u.db_role
+         WHERE u.db_role IS NOT NULL AND u.deleted_at IS NULL AND (u.db_role_oid IS DISTINCT FROM r.oid OR r.oid IS NULL)
+        UNION ALL
         SELECT p.rolname, 1, format('role "%s" acts for a tenant and may create objects in %s',
                                     p.rolname, ffrtmp_data.create_right(p.oid))
           FROM principals p
@@ -146,7 +161,7 @@ BEGIN ATOMIC
     ORDER BY x.rolname, x.kind, x.problem;
 END;
 COMMENT ON FUNCTION ffrtmp_data.tenant_role_problems() IS
-    'Roles acting for tenants that may create objects somewhere, read a table holding tenant rows directly or read an id sequence: each is a way around tenant isolation.';
+    'Roles acting for tenants that may create objects somewhere, read a table holding tenant rows directly or read an id sequence: each is a way around tenant isolation; and role mappings (tenant_roles, users.db_role) whose role was dropped, perhaps created again: they map nothing until made again.';
 ALTER FUNCTION ffrtmp_data.tenant_role_problems() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.tenant_role_problems() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.tenant_role_problems() TO ffrtmp_admin;

@@ -86,13 +86,15 @@ VALUES ('00000000-0000-0000-0000-000000000000', 'default', 'Default tenant',
 CREATE TABLE ffrtmp_data.tenant_roles (
     role_name  name PRIMARY KEY,
     tenant_id  uuid NOT NULL REFERENCES ffrtmp_data.tenants (id),
-    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    role_oid   oid
 );
 CREATE INDEX tenant_roles_tenant_idx ON ffrtmp_data.tenant_roles (tenant_id);
 COMMENT ON TABLE ffrtmp_data.tenant_roles IS 'Database roles mapped to the one tenant they act for.';
-COMMENT ON COLUMN ffrtmp_data.tenant_roles.role_name IS 'The mapped role, by name (so that a dump restored elsewhere maps the same roles); a role acts for at most one tenant.';
+COMMENT ON COLUMN ffrtmp_data.tenant_roles.role_name IS 'The mapped role, by name; a role acts for at most one tenant.';
 COMMENT ON COLUMN ffrtmp_data.tenant_roles.tenant_id IS 'The tenant the role acts for.';
 COMMENT ON COLUMN ffrtmp_data.tenant_roles.created_at IS 'When the mapping was made.';
+COMMENT ON COLUMN ffrtmp_data.tenant_roles.role_oid IS 'The OID the role had when it was mapped: PostgreSQL tells no extension of DROP ROLE, so a mapping whose role of that name has another OID (dropped and created again, or a restore into another cluster) is no mapping until it is made again; ffrtmp.ready() lists it. NULL (a 0.1 mapping of a role gone before the update) never matches.';
 ALTER TABLE ffrtmp_data.tenant_roles OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.tenant_roles ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.tenant_roles FORCE ROW LEVEL SECURITY;

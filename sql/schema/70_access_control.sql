@@ -99,12 +99,14 @@ CREATE TABLE ffrtmp_data.users (
     role         text NOT NULL REFERENCES ffrtmp_data.roles (name),
     status       text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
     db_role      name,
+    db_role_oid  oid,
     created_by   text NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     deleted_at   timestamptz,
     CONSTRAINT users_platform_role CHECK ((tenant_id IS NULL) = (role = 'superadmin')),
-    CONSTRAINT users_named CHECK (email IS NOT NULL OR db_role IS NOT NULL)
+    CONSTRAINT users_named CHECK (email IS NOT NULL OR db_role IS NOT NULL),
+    CONSTRAINT users_db_role_oid CHECK ((db_role IS NULL) = (db_role_oid IS NULL))
 );
 CREATE UNIQUE INDEX users_email_key ON ffrtmp_data.users (tenant_id, email) NULLS NOT DISTINCT
     WHERE deleted_at IS NULL AND email IS NOT NULL;
@@ -121,6 +123,7 @@ COMMENT ON COLUMN ffrtmp_data.users.display_name IS 'Name shown to people, at mo
 COMMENT ON COLUMN ffrtmp_data.users.role IS 'The role the user holds.';
 COMMENT ON COLUMN ffrtmp_data.users.status IS 'active, or disabled: a disabled user (and its keys) can do nothing.';
 COMMENT ON COLUMN ffrtmp_data.users.db_role IS 'The database role that acts as this user (psql), by name; a role is at most one user not deleted.';
+COMMENT ON COLUMN ffrtmp_data.users.db_role_oid IS 'The OID db_role had when it was mapped: a role of that name with another OID (dropped and created again) is not this user; ffrtmp.ready() lists such a mapping, to be made again with map_user_role.';
 COMMENT ON COLUMN ffrtmp_data.users.created_by IS 'The principal that created the user.';
 COMMENT ON COLUMN ffrtmp_data.users.created_at IS 'When the user was created.';
 COMMENT ON COLUMN ffrtmp_data.users.updated_at IS 'When the user last changed.';

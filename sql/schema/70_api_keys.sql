@@ -22,6 +22,10 @@ CREATE TABLE ffrtmp_data.api_keys (
     CONSTRAINT api_keys_owner CHECK ((user_id IS NULL) <> (role IS NULL))
 );
 CREATE INDEX api_keys_tenant_idx ON ffrtmp_data.api_keys (tenant_id);
+CREATE INDEX api_keys_dead_idx ON ffrtmp_data.api_keys (LEAST(revoked_at, expires_at))
+    WHERE revoked_at IS NOT NULL OR expires_at IS NOT NULL;
+COMMENT ON INDEX ffrtmp_data.api_keys_dead_idx IS
+    'Keys by when they stopped working (revoked or expired): the scheduler''s pass deletes those dead for over 30 days (prune_api_keys) without a scan.';
 COMMENT ON TABLE ffrtmp_data.api_keys IS 'API keys, of a user or tenant service keys: ffrtmp_<key_id>_<secret>, of which only the SHA-256 of the secret is stored; ffrtmp.authenticate(api_key) makes the key''s user (or the service key''s role) and tenant the caller for the rest of the transaction.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.key_id IS 'Public key id: 16 hex digits (64 random bits), the part of the key after ffrtmp_; the key''s prefix in listings.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.tenant_id IS 'Tenant the key acts for (a user''s key: the user''s tenant).';

@@ -18,10 +18,14 @@ CREATE TABLE ffrtmp_data.invitations (
     accepted_at   timestamptz,
     accepted_user uuid REFERENCES ffrtmp_data.users (id),
     revoked_at    timestamptz,
+    invited_by    uuid REFERENCES ffrtmp_data.users (id),
     CONSTRAINT invitations_used_once CHECK (accepted_at IS NULL OR revoked_at IS NULL),
     CONSTRAINT invitations_accepted_user CHECK ((accepted_at IS NULL) = (accepted_user IS NULL))
 );
 CREATE INDEX invitations_tenant_idx ON ffrtmp_data.invitations (tenant_id);
+CREATE INDEX invitations_done_idx ON ffrtmp_data.invitations (LEAST(accepted_at, revoked_at, expires_at));
+COMMENT ON INDEX ffrtmp_data.invitations_done_idx IS
+    'Invitations by when they stopped being usable (accepted, revoked or expired): the scheduler''s pass deletes those done for over 30 days (prune_invitations) without a scan.';
 COMMENT ON TABLE ffrtmp_data.invitations IS 'Invitations to become a user of a tenant: one-time tokens, of which only the SHA-256 is stored; ffrtmp.accept_invitation(token) creates the user.';
 COMMENT ON COLUMN ffrtmp_data.invitations.id IS 'Invitation id: what list_invitations shows and revoke_invitation takes.';
 COMMENT ON COLUMN ffrtmp_data.invitations.tenant_id IS 'The tenant the invitee joins.';
@@ -34,6 +38,7 @@ COMMENT ON COLUMN ffrtmp_data.invitations.expires_at IS 'The token stops working
 COMMENT ON COLUMN ffrtmp_data.invitations.accepted_at IS 'When the token was used; it works once.';
 COMMENT ON COLUMN ffrtmp_data.invitations.accepted_user IS 'The user accepting it created.';
 COMMENT ON COLUMN ffrtmp_data.invitations.revoked_at IS 'When revoke_invitation withdrew it; the token stops working at once.';
+COMMENT ON COLUMN ffrtmp_data.invitations.invited_by IS 'The user who invited (NULL for an administrator role or a role mapped with no user): disabling or deleting that user revokes its pending invitations.';
 ALTER TABLE ffrtmp_data.invitations OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.invitations FORCE ROW LEVEL SECURITY;

@@ -87,6 +87,15 @@ REVOKE ALL ON ffrtmp_data.tenants, ffrtmp_data.tenant_roles, ffrtmp_data.usage, 
     ffrtmp_data.tenant_limits
     FROM ffrtmp_tenant;
 
+-- Role mappings keep the role's OID beside its name: PostgreSQL fires no
+-- event trigger for DROP ROLE, and a role created again under the name must
+-- not become the old mapping.  0.1's mappings take the OID their role has
+-- now; one whose role is gone keeps NULL, which never matches.
+ALTER TABLE ffrtmp_data.tenant_roles ADD COLUMN role_oid oid;
+UPDATE ffrtmp_data.tenant_roles m SET role_oid = r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = m.role_name;
+COMMENT ON COLUMN ffrtmp_data.tenant_roles.role_name IS 'The mapped role, by name; a role acts for at most one tenant.';
+COMMENT ON COLUMN ffrtmp_data.tenant_roles.role_oid IS 'The OID the role had when it was mapped: PostgreSQL tells no extension of DROP ROLE, so a mapping whose role of that name has another OID (dropped and created again, or a restore into another cluster) is no mapping until it is made again; ffrtmp.ready() lists it. NULL (a 0.1 mapping of a role gone before the update) never matches.';
+
 -- Bounds on what a tenant or a node can store (checked in C): the columns'
 -- descriptions say them.
 COMMENT ON COLUMN ffrtmp_data.tenants.display_name IS 'Name shown to people: one line, at most 200 characters, no control characters.';
@@ -442,12 +451,14 @@ CREATE TABLE ffrtmp_data.users (
     role         text NOT NULL REFERENCES ffrtmp_data.roles (name),
     status       text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
     db_role      name,
+    db_role_oid  oid,
     created_by   text NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     deleted_at   timestamptz,
     CONSTRAINT users_platform_role CHECK ((tenant_id IS NULL) = (role = 'superadmin')),
-    CONSTRAINT users_named CHECK (email IS NOT NULL OR db_role IS NOT NULL)
+    CONSTRAINT users_named CHECK (email IS NOT NULL OR db_role IS NOT NULL),
+    CONSTRAINT users_db_role_oid CHECK ((db_role IS NULL) = (db_role_oid IS NULL))
 );
 CREATE UNIQUE INDEX users_email_key ON ffrtmp_data.users (tenant_id, email) NULLS NOT DISTINCT
     WHERE deleted_at IS NULL AND email IS NOT NULL;
@@ -464,6 +475,7 @@ COMMENT ON COLUMN ffrtmp_data.users.display_name IS 'Name shown to people, at mo
 COMMENT ON COLUMN ffrtmp_data.users.role IS 'The role the user holds.';
 COMMENT ON COLUMN ffrtmp_data.users.status IS 'active, or disabled: a disabled user (and its keys) can do nothing.';
 COMMENT ON COLUMN ffrtmp_data.users.db_role IS 'The database role that acts as this user (psql), by name; a role is at most one user not deleted.';
+COMMENT ON COLUMN ffrtmp_data.users.db_role_oid IS 'The OID db_role had when it was mapped: a role of that name with another OID (dropped and created again) is not this user; ffrtmp.ready() lists such a mapping, to be made again with map_user_role.';
 COMMENT ON COLUMN ffrtmp_data.users.created_by IS 'The principal that created the user.';
 COMMENT ON COLUMN ffrtmp_data.users.created_at IS 'When the user was created.';
 COMMENT ON COLUMN ffrtmp_data.users.updated_at IS 'When the user last changed.';
@@ -509,6 +521,10 @@ CREATE TABLE ffrtmp_data.api_keys (
     CONSTRAINT api_keys_owner CHECK ((user_id IS NULL) <> (role IS NULL))
 );
 CREATE INDEX api_keys_tenant_idx ON ffrtmp_data.api_keys (tenant_id);
+CREATE INDEX api_keys_dead_idx ON ffrtmp_data.api_keys (LEAST(revoked_at, expires_at))
+    WHERE revoked_at IS NOT NULL OR expires_at IS NOT NULL;
+COMMENT ON INDEX ffrtmp_data.api_keys_dead_idx IS
+    'Keys by when they stopped working (revoked or expired): the scheduler''s pass deletes those dead for over 30 days (prune_api_keys) without a scan.';
 COMMENT ON TABLE ffrtmp_data.api_keys IS 'API keys, of a user or tenant service keys: ffrtmp_<key_id>_<secret>, of which only the SHA-256 of the secret is stored; ffrtmp.authenticate(api_key) makes the key''s user (or the service key''s role) and tenant the caller for the rest of the transaction.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.key_id IS 'Public key id: 16 hex digits (64 random bits), the part of the key after ffrtmp_; the key''s prefix in listings.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.tenant_id IS 'Tenant the key acts for (a user''s key: the user''s tenant).';
@@ -641,10 +657,14 @@ CREATE TABLE ffrtmp_data.invitations (
     accepted_at   timestamptz,
     accepted_user uuid REFERENCES ffrtmp_data.users (id),
     revoked_at    timestamptz,
+    invited_by    uuid REFERENCES ffrtmp_data.users (id),
     CONSTRAINT invitations_used_once CHECK (accepted_at IS NULL OR revoked_at IS NULL),
     CONSTRAINT invitations_accepted_user CHECK ((accepted_at IS NULL) = (accepted_user IS NULL))
 );
 CREATE INDEX invitations_tenant_idx ON ffrtmp_data.invitations (tenant_id);
+CREATE INDEX invitations_done_idx ON ffrtmp_data.invitations (LEAST(accepted_at, revoked_at, expires_at));
+COMMENT ON INDEX ffrtmp_data.invitations_done_idx IS
+    'Invitations by when they stopped being usable (accepted, revoked or expired): the scheduler''s pass deletes those done for over 30 days (prune_invitations) without a scan.';
 COMMENT ON TABLE ffrtmp_data.invitations IS 'Invitations to become a user of a tenant: one-time tokens, of which only the SHA-256 is stored; ffrtmp.accept_invitation(token) creates the user.';
 COMMENT ON COLUMN ffrtmp_data.invitations.id IS 'Invitation id: what list_invitations shows and revoke_invitation takes.';
 COMMENT ON COLUMN ffrtmp_data.invitations.tenant_id IS 'The tenant the invitee joins.';
@@ -657,6 +677,7 @@ COMMENT ON COLUMN ffrtmp_data.invitations.expires_at IS 'The token stops working
 COMMENT ON COLUMN ffrtmp_data.invitations.accepted_at IS 'When the token was used; it works once.';
 COMMENT ON COLUMN ffrtmp_data.invitations.accepted_user IS 'The user accepting it created.';
 COMMENT ON COLUMN ffrtmp_data.invitations.revoked_at IS 'When revoke_invitation withdrew it; the token stops working at once.';
+COMMENT ON COLUMN ffrtmp_data.invitations.invited_by IS 'The user who invited (NULL for an administrator role or a role mapped with no user): disabling or deleting that user revokes its pending invitations.';
 ALTER TABLE ffrtmp_data.invitations OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.invitations FORCE ROW LEVEL SECURITY;

@@ -2,7 +2,7 @@
 -- with them, the bounds, and what a user's role and status mean for its
 -- database role.
 BEGIN;
-SELECT plan(33);
+SELECT plan(51);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('users-a', plan => 'pro');
@@ -38,6 +38,20 @@ BEGIN
 END
 $fn$;
 GRANT EXECUTE ON FUNCTION pg_temp.state_as(text, text) TO PUBLIC;
+
+-- The SQLSTATE of q run under api_key ('ok' when it succeeds); rolled back,
+-- and the key forgotten with the subtransaction.
+CREATE FUNCTION pg_temp.state_with_key(api_key text, q text) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+    BEGIN
+        PERFORM ffrtmp.authenticate(api_key);
+        EXECUTE q;
+        RAISE EXCEPTION USING ERRCODE = 'PTRES';
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE SQLSTATE WHEN 'PTRES' THEN 'ok' ELSE SQLSTATE END;
+    END;
+END
+$fn$;
 \o
 
 -- 1. E-mails: normalised, unique per tenant, bounded.
@@ -115,6 +129,77 @@ SELECT is((SELECT deleted_at FROM ffrtmp.restore_user(:'op_a')), NULL, 'restore_
 SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.update_user(%L, role => 'superadmin')$$, :'op_a')),
           '22023', 'a tenant user cannot become a superadmin of no tenant');
 
+-- 6. Who may give what: giving a role (a new user's, a changed one, a user
+-- restored or enabled again) needs every permission of the role, under the
+-- caller's key's scopes too, not only a rank as high.
+\o /dev/null
+SELECT api_key AS k_um FROM ffrtmp.create_api_key('users-only', "user" => :'admin_a', scopes => '{users.manage}') \gset
+SELECT api_key AS k_op FROM ffrtmp.create_api_key('operators', "user" => :'admin_a',
+    scopes => '{users.manage,tenants.view,jobs.view,nodes.view,metrics.view,jobs.create,jobs.cancel,nodes.work}') \gset
+SELECT api_key AS k_full FROM ffrtmp.create_api_key('full', "user" => :'admin_a') \gset
+SELECT id AS viewer_a FROM ffrtmp.create_user('v@example.com', 'viewer', tenant => 'users-a') \gset
+SELECT id AS peer_del FROM ffrtmp.create_user('peer-del@example.com', 'tenant_admin', tenant => 'users-a') \gset
+SELECT id AS peer_dis FROM ffrtmp.create_user('peer-dis@example.com', 'tenant_admin', tenant => 'users-a') \gset
+SELECT ffrtmp.delete_user(:'peer_del');
+SELECT ffrtmp.disable_user(:'peer_dis');
+\o
+SELECT is(pg_temp.state_with_key(:'k_um', $$SELECT ffrtmp.create_user('boss2@example.com', 'tenant_admin')$$),
+          '42501', 'a key scoped to users.manage cannot create a tenant_admin');
+SELECT is(pg_temp.state_with_key(:'k_um', format($$SELECT ffrtmp.update_user(%L, role => 'tenant_admin')$$, :'viewer_a')),
+          '42501', 'nor make a viewer tenant_admin');
+SELECT is(pg_temp.state_with_key(:'k_um', $$SELECT ffrtmp.create_user('v2@example.com', 'viewer')$$),
+          '42501', 'nor even create a viewer: its scopes hold none of a viewer''s permissions');
+SELECT is(pg_temp.state_with_key(:'k_op', $$SELECT ffrtmp.create_user('op2@example.com', 'operator')$$),
+          'ok', 'a key whose scopes hold every operator permission creates an operator');
+SELECT is(pg_temp.state_with_key(:'k_op', $$SELECT ffrtmp.create_user('boss3@example.com', 'tenant_admin')$$),
+          '42501', 'but no tenant_admin');
+SELECT is(pg_temp.state_with_key(:'k_um', format($$SELECT ffrtmp.restore_user(%L)$$, :'peer_del')),
+          '42501', 'restoring a deleted tenant_admin gives the role back: refused to the scoped key');
+SELECT is(pg_temp.state_with_key(:'k_um', format($$SELECT ffrtmp.update_user(%L, status => 'active')$$, :'peer_dis')),
+          '42501', 'so is enabling a disabled tenant_admin');
+SELECT is(pg_temp.state_with_key(:'k_full', $$SELECT ffrtmp.create_user('boss4@example.com', 'tenant_admin')$$),
+          'ok', 'the unscoped key of the same tenant_admin gives tenant_admin');
+SELECT is(pg_temp.state_with_key(:'k_um', format($$SELECT ffrtmp.disable_user(%L)$$, :'viewer_a')),
+          'ok', 'taking power away needs users.manage only: the scoped key disables a viewer');
+
+-- 7. What a user leaves behind: disabling or deleting it revokes the
+-- invitations it made and still pending; deleting it revokes its personal
+-- keys, for good; the service keys it made stay (they are the tenant's).
+\o /dev/null
+CREATE ROLE tap_u_leaver LOGIN;
+SELECT id AS leaver FROM ffrtmp.create_user('leaver@example.com', 'tenant_admin', tenant => 'users-a') \gset
+SELECT ffrtmp.map_user_role(:'leaver', 'tap_u_leaver');
+SELECT key_id AS leaver_key FROM ffrtmp.create_api_key('laptop', "user" => :'leaver') \gset
+SET ROLE tap_u_leaver;
+SELECT invitation_id AS inv1 FROM ffrtmp.invite_user('inv1@example.com', 'viewer') \gset
+SELECT key_id AS leaver_svc FROM ffrtmp.create_api_key('ci', role => 'viewer') \gset
+RESET ROLE;
+SELECT ffrtmp.disable_user(:'leaver');
+\o
+SELECT is((SELECT status FROM ffrtmp.list_invitations('users-a') WHERE id = :'inv1'), 'revoked',
+          'disabling a user revokes the invitations it made');
+SELECT is((SELECT revoked_at FROM ffrtmp.list_api_keys('users-a') WHERE key_id = :'leaver_key'), NULL,
+          'but not its keys: they only stop working while it is disabled');
+\o /dev/null
+SELECT ffrtmp.update_user(:'leaver', status => 'active');
+SET ROLE tap_u_leaver;
+SELECT invitation_id AS inv2 FROM ffrtmp.invite_user('inv2@example.com', 'viewer') \gset
+RESET ROLE;
+SELECT ffrtmp.delete_user(:'leaver');
+\o
+SELECT is((SELECT status FROM ffrtmp.list_invitations('users-a') WHERE id = :'inv2'), 'revoked',
+          'deleting a user revokes the invitations it made');
+SELECT isnt((SELECT revoked_at FROM ffrtmp.list_api_keys('users-a') WHERE key_id = :'leaver_key'), NULL,
+          'and its personal keys');
+SELECT is((SELECT revoked_at FROM ffrtmp.list_api_keys('users-a') WHERE key_id = :'leaver_svc'), NULL,
+          'the service key it made stays');
+SELECT ffrtmp.restore_user(:'leaver') \g /dev/null
+SELECT isnt((SELECT revoked_at FROM ffrtmp.list_api_keys('users-a') WHERE key_id = :'leaver_key'), NULL,
+          'restoring the user does not bring its keys back');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log
+            WHERE action = 'api_key.revoke' AND target = 'api_key:' || :'leaver_key' AND change ->> 'reason' LIKE '%deleted'),
+          1::bigint, 'the revocation is in the audit log, with its reason');
+
 -- The e-mail rule has one home, ffrtmp_data.is_email: create_user (through
 -- normalize_email) and the CHECKs of users and invitations accept the same
 -- values and refuse the same ones.
@@ -129,6 +214,18 @@ SELECT is((SELECT count(*) FROM emails e
                                                    SELECT tenant_id, %L, 'viewer', sha256('x'), 'tap', now() + interval '1 day'
                                                      FROM ffrtmp_data.users WHERE id = %L$$, e.email, :'admin_b')) = 'ok') = e.good),
           10::bigint, 'create_user, the users table and the invitations table agree on each of 10 e-mails');
+
+-- 8. Deleted users are kept, so they are bounded too: 10000 rows per tenant.
+INSERT INTO ffrtmp_data.users (tenant_id, email, role, created_by, deleted_at)
+SELECT t.id, 'gone' || g || '@b.example', 'viewer', 'test', now()
+  FROM ffrtmp_data.tenants t,
+       generate_series(1, 10000 - (SELECT count(*) FROM ffrtmp_data.users u JOIN ffrtmp_data.tenants x ON x.id = u.tenant_id
+                                    WHERE x.name = 'users-b')) g
+ WHERE t.name = 'users-b';
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('one-more@b.example', 'viewer', tenant => 'users-b')$$),
+          'PT429', 'a tenant with 10000 users counting deleted ones creates no more');
+SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.restore_user((SELECT id FROM ffrtmp_data.users WHERE email = 'gone1@b.example'))$$),
+          'ok', 'restoring a deleted one still works');
 
 SELECT * FROM finish();
 ROLLBACK;

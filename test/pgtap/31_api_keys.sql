@@ -6,7 +6,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(94);
+SELECT plan(109);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -363,6 +363,75 @@ SELECT is((SELECT count(*) FROM unnest(ARRAY[NULL, '', repeat('a', 15), repeat('
                   unnest(ARRAY['revoke_api_key(%L)', 'rotate_api_key(%L)']) fn
             WHERE pg_temp.key_id_refusal(format('SELECT ffrtmp.' || fn, id)) = '22023 key_id must be 16 hex digits'),
           14::bigint, 'NULL, empty, 15 or 17 digits, upper case, a full prefix, not hex: 22023 "key_id must be 16 hex digits"');
+
+
+-- 16. A personal key acts as its user (the audit log names the user): only
+-- the user itself, or a role ranked strictly above the user's, makes or
+-- rotates one; any holder of keys.manage revokes one (that takes power away).
+\o /dev/null
+SELECT ffrtmp.create_tenant('ak-peers', plan => 'pro');
+CREATE ROLE ak_peer1;
+CREATE ROLE ak_peers_legacy;
+SELECT ffrtmp.add_tenant_role('ak-peers', 'ak_peers_legacy');
+SELECT id AS peer1 FROM ffrtmp.create_user('peer1@ak.example', 'tenant_admin', tenant => 'ak-peers') \gset
+SELECT id AS peer2 FROM ffrtmp.create_user('peer2@ak.example', 'tenant_admin', tenant => 'ak-peers') \gset
+SELECT id AS peer_op FROM ffrtmp.create_user('op@ak.example', 'operator', tenant => 'ak-peers') \gset
+SELECT ffrtmp.map_user_role(:'peer1', 'ak_peer1');
+SELECT key_id AS peer2_key FROM ffrtmp.create_api_key('peer2 laptop', "user" => :'peer2') \gset
+SELECT key_id AS peer2_key2 FROM ffrtmp.create_api_key('peer2 desktop', "user" => :'peer2') \gset
+\o
+SET ROLE ak_peer1;
+SELECT throws_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L)', 'as peer2', :'peer2'), '42501', NULL,
+                 'a tenant_admin cannot make a key acting as a peer tenant_admin');
+SELECT throws_ok(format('SELECT ffrtmp.rotate_api_key(%L)', :'peer2_key'), '42501', NULL,
+                 'nor rotate a peer''s key to get its new secret');
+SELECT lives_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L)', 'mine', :'peer1'),
+                'it makes its own keys');
+SELECT lives_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L)', 'for op', :'peer_op'),
+                'and keys of users ranked below it');
+SELECT lives_ok(format('SELECT ffrtmp.revoke_api_key(%L)', :'peer2_key'),
+                'and revokes a peer''s key');
+RESET ROLE;
+SET ROLE ak_peers_legacy;
+SELECT throws_ok(format('SELECT ffrtmp.create_api_key(%L, "user" => %L)', 'as peer2', :'peer2'), '42501', NULL,
+                 'a role mapped with add_tenant_role (tenant_admin, no user) neither');
+RESET ROLE;
+SELECT lives_ok(format('SELECT ffrtmp.rotate_api_key(%L)', :'peer2_key2'),
+                'an administrator, ranked above, rotates it');
+
+-- 17. Every path that makes a key counts against the 100 live keys of a
+-- tenant, rotation included (its old key lives on for the grace period).
+\o /dev/null
+SELECT ffrtmp.create_tenant('ak-bound', plan => 'pro');
+SELECT (ffrtmp.create_api_key('k' || g, tenant => 'ak-bound', role => 'viewer')).key_id FROM generate_series(1, 100) g;
+SELECT key_id AS bound_key FROM ffrtmp.list_api_keys('ak-bound') WHERE name = 'k1' \gset
+\o
+SELECT throws_ok($$SELECT ffrtmp.create_api_key('k101', tenant => 'ak-bound', role => 'viewer')$$, 'PT429', NULL,
+                 'a tenant with 100 live keys creates no more');
+SELECT throws_ok(format($$SELECT ffrtmp.rotate_api_key(%L, grace => '30 days')$$, :'bound_key'), 'PT429', NULL,
+                 'nor rotates one with a grace period: that would make 101 live keys');
+SELECT lives_ok(format($$SELECT ffrtmp.rotate_api_key(%L, grace => '0')$$, :'bound_key'),
+                'rotating with no grace replaces the key in its place');
+SELECT is((SELECT count(*) FROM ffrtmp.list_api_keys('ak-bound') WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())),
+          100::bigint, 'and the tenant still has 100 live keys');
+
+-- Keys dead (revoked or expired) for over 30 days are deleted by the
+-- scheduler's pass, so create and revoke loops cannot grow the table.
+\o /dev/null
+UPDATE ffrtmp_data.api_keys SET revoked_at = now() - interval '31 days'
+ WHERE tenant_id = (SELECT id FROM ffrtmp_data.tenants WHERE name = 'ak-bound') AND name IN ('k2', 'k3');
+UPDATE ffrtmp_data.api_keys SET revoked_at = now() - interval '29 days'
+ WHERE tenant_id = (SELECT id FROM ffrtmp_data.tenants WHERE name = 'ak-bound') AND name = 'k4';
+UPDATE ffrtmp_data.api_keys SET expires_at = now() - interval '31 days' WHERE key_id = :'bound_key';
+\o
+SELECT is(ffrtmp_data.prune_api_keys(1000), 3, 'prune_api_keys deletes the keys dead for over 30 days, rotated ones too');
+SELECT is((SELECT string_agg(name, ',' ORDER BY name) FROM ffrtmp.list_api_keys('ak-bound') WHERE name IN ('k1', 'k2', 'k3', 'k4')),
+          'k1,k4', 'the key dead for 29 days and the one that replaced k1 stay');
+SELECT is((SELECT count(*) FROM ffrtmp_data.api_key_uses u WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.api_keys k WHERE k.key_id = u.key_id)),
+          0::bigint, 'with their last-use rows');
+SELECT is(has_function_privilege('ffrtmp_scheduler', 'ffrtmp_data.prune_api_keys(integer)', 'EXECUTE')
+          AND NOT has_function_privilege('ffrtmp_admin', 'ffrtmp_data.prune_api_keys(integer)', 'EXECUTE'),
+          true, 'the scheduler prunes, nobody else');
 
 
 -- 8b. A read-only transaction (PostgREST's GET, a hot standby) authenticates:

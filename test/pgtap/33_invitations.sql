@@ -2,7 +2,7 @@
 -- token alone (from a role mapped to no tenant, or to another), once; every
 -- unusable token is the same error; the bounds and the audit rows.
 BEGIN;
-SELECT plan(54);
+SELECT plan(59);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('inv-a', plan => 'pro');
@@ -209,6 +209,36 @@ SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log a WHERE a::text LIKE '%' |
 SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L, api_key_name => %L)', :'tok_key', 'again')),
           '28000', 'a second accept still fails with 28000');
 SELECT is((SELECT count(*) FROM ffrtmp_data.api_keys WHERE user_id = :'keyed_user'), 1::bigint, 'and makes no second key');
+
+-- Giving a role needs every permission of it, under the key's scopes too:
+-- a key scoped to users.manage invites no tenant_admin (nor anyone).
+\o /dev/null
+SELECT api_key AS um_key FROM ffrtmp.create_api_key('users only', "user" => (SELECT id FROM ffrtmp.users WHERE email = 'admin@a.example'),
+                                                    scopes => '{users.manage}') \gset
+\o
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'um_key') IS NOT NULL AS ok \gset
+SELECT throws_ok($$SELECT ffrtmp.invite_user('boss@a.example', 'tenant_admin')$$, '42501', NULL,
+                 'a key scoped to users.manage cannot invite a tenant_admin');
+SELECT throws_ok($$SELECT ffrtmp.invite_user('v@a.example', 'viewer')$$, '42501', NULL,
+                 'nor a viewer, whose permissions its scopes leave out');
+ROLLBACK TO SAVEPOINT s;
+SELECT is((SELECT invited_by FROM ffrtmp_data.invitations WHERE id = :'inv1'),
+          (SELECT id FROM ffrtmp.users WHERE email = 'admin@a.example'),
+          'an invitation records the user who made it (revoked when that user is disabled or deleted: 30_users)');
+
+-- Invitations used, revoked or expired for over 30 days are deleted by the
+-- scheduler's pass, so invite and revoke loops cannot grow the table.
+\o /dev/null
+SELECT ffrtmp.create_tenant('inv-p', plan => 'pro');
+SELECT invitation_id AS old_revoked FROM ffrtmp.invite_user('old1@p.example', 'viewer', tenant => 'inv-p') \gset
+SELECT invitation_id AS old_expired FROM ffrtmp.invite_user('old2@p.example', 'viewer', tenant => 'inv-p') \gset
+SELECT invitation_id AS still_pending FROM ffrtmp.invite_user('old3@p.example', 'viewer', tenant => 'inv-p') \gset
+UPDATE ffrtmp_data.invitations SET revoked_at = now() - interval '31 days' WHERE id = :'old_revoked';
+UPDATE ffrtmp_data.invitations SET expires_at = now() - interval '31 days' WHERE id = :'old_expired';
+\o
+SELECT is(ffrtmp_data.prune_invitations(1000), 2, 'prune_invitations deletes those revoked or expired over 30 days ago');
+SELECT is((SELECT count(*) FROM ffrtmp_data.invitations WHERE id = :'still_pending'), 1::bigint, 'and keeps a pending one');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,7 @@
 -- and no user stays the documented shortcut (tenant_admin).  Also:
 -- repair_usage works for a member of ffrtmp_admin that is no superuser.
 BEGIN;
-SELECT plan(30);
+SELECT plan(44);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ctx-a', plan => 'pro');
@@ -21,6 +21,10 @@ CREATE ROLE tap_c_susp LOGIN;
 CREATE ROLE tap_c_viewers NOLOGIN;
 CREATE ROLE tap_c_member LOGIN IN ROLE tap_c_viewers;
 CREATE ROLE tap_c_ops LOGIN IN ROLE ffrtmp_admin;
+CREATE ROLE tap_c_boss LOGIN;
+CREATE ROLE tap_c_legacy LOGIN;
+CREATE ROLE tap_c_dropped LOGIN;
+CREATE ROLE tap_c_dropu LOGIN;
 SELECT id AS op FROM ffrtmp.create_user('op@ctx.example', 'operator', tenant => 'ctx-a') \gset
 SELECT id AS unmapped FROM ffrtmp.create_user('unmapped@ctx.example', 'operator', tenant => 'ctx-a') \gset
 SELECT id AS gone FROM ffrtmp.create_user('gone@ctx.example', 'viewer', tenant => 'ctx-a') \gset
@@ -32,10 +36,16 @@ SELECT ffrtmp.map_user_role(:'gone', 'tap_c_gone');
 SELECT ffrtmp.map_user_role(:'viewers', 'tap_c_viewers');
 SELECT ffrtmp.map_user_role(:'susp', 'tap_c_susp');
 SELECT ffrtmp.add_tenant_role('ctx-a', 'tap_c_old');
+SELECT id AS boss FROM ffrtmp.create_user('boss@ctx.example', 'tenant_admin', tenant => 'ctx-a') \gset
+SELECT ffrtmp.map_user_role(:'boss', 'tap_c_boss');
+SELECT ffrtmp.add_tenant_role('ctx-a', 'tap_c_legacy');
+SELECT ffrtmp.add_tenant_role('ctx-a', 'tap_c_dropped');
+SELECT id AS dropu FROM ffrtmp.create_user('dropu@ctx.example', 'viewer', tenant => 'ctx-a') \gset
+SELECT ffrtmp.map_user_role(:'dropu', 'tap_c_dropu');
 -- A platform administrator's user; map_user_role maps only tenant users, so by
 -- hand, with the privileges to call the API that mapping would have granted.
-INSERT INTO ffrtmp_data.users (email, role, db_role, created_by)
-VALUES ('root@ctx.example', 'superadmin', 'tap_c_root', 'test');
+INSERT INTO ffrtmp_data.users (email, role, db_role, db_role_oid, created_by)
+VALUES ('root@ctx.example', 'superadmin', 'tap_c_root', 'tap_c_root'::regrole, 'test');
 GRANT ffrtmp_tenant TO tap_c_root;
 
 -- What q returns as login, or its SQLSTATE; the role switch is undone either way.
@@ -146,6 +156,58 @@ SELECT is(pg_temp.as_role('tap_c_ops', 'SELECT ffrtmp.repair_usage()::text'), '1
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'and the counters match a recount again');
 SELECT is(pg_temp.as_role('tap_c_op', 'SELECT ffrtmp.repair_usage()::text'), '42501',
           'a tenant user still may not');
+
+-- 10. Mappings are kept by name and OID: PostgreSQL fires no event trigger
+-- for DROP ROLE, and a role created again under a mapped name (here even in
+-- ffrtmp_tenant, so that it may call the API) is not the old user or mapping.
+SELECT is(pg_temp.as_role('tap_c_boss', 'SELECT ffrtmp.caller_role()'), 'tenant_admin', 'boss''s role acts as boss');
+DROP ROLE tap_c_boss;
+DROP ROLE tap_c_legacy;
+CREATE ROLE tap_c_boss LOGIN IN ROLE ffrtmp_tenant;
+CREATE ROLE tap_c_legacy LOGIN IN ROLE ffrtmp_tenant;
+SELECT is(pg_temp.as_role('tap_c_boss', 'SELECT ffrtmp.caller_role()'), '42501',
+          'a role dropped and created again under a user''s role name is not that user');
+SELECT is(pg_temp.as_role('tap_c_boss', 'SELECT count(*)::text FROM ffrtmp.jobs'), '42501',
+          'and reads nothing of the user''s tenant');
+SELECT is(pg_temp.as_role('tap_c_legacy', 'SELECT ffrtmp.current_tenant()::text'), '42501',
+          'a role created again under an add_tenant_role name acts for no tenant');
+-- The same for a group: members of a group role created again under a
+-- mapped group's name are not the group's user.
+SELECT is(pg_temp.as_role('tap_c_member', 'SELECT ffrtmp.caller_role()'), 'viewer', 'a member of a mapped group acts as its user');
+DROP ROLE tap_c_viewers;
+CREATE ROLE tap_c_viewers NOLOGIN IN ROLE ffrtmp_tenant;
+GRANT tap_c_viewers TO tap_c_member;
+SELECT is(pg_temp.as_role('tap_c_member', 'SELECT ffrtmp.caller_role()'), '42501',
+          'the group dropped and created again, its members act as no user and for no tenant');
+SELECT ok(EXISTS (SELECT 1 FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p
+                   WHERE p LIKE 'role mapping "tap_c_legacy" names a role that was dropped and created again%add_tenant_role%')
+          AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p
+                       WHERE p LIKE 'user boss@ctx.example is mapped to role "tap_c_boss", which was dropped and created again%map_user_role%'),
+          'ready() lists both stale mappings, saying how to map again');
+SELECT ffrtmp.map_user_role(:'boss', 'tap_c_boss') \g /dev/null
+SELECT ffrtmp.add_tenant_role('ctx-a', 'tap_c_legacy') \g /dev/null
+SELECT is(pg_temp.as_role('tap_c_boss', 'SELECT ffrtmp.caller_role()'), 'tenant_admin',
+          'mapped again, the new role acts as the user');
+SELECT is(pg_temp.as_role('tap_c_legacy', 'SELECT ffrtmp.current_tenant()::text'), :'tenant_a',
+          'and the new legacy role for its tenant');
+SELECT ok(NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p
+                       WHERE p LIKE '%tap_c_boss%' OR p LIKE '%tap_c_legacy%'),
+          'ready() no longer lists them');
+
+-- A role dropped for good: its mappings are listed until removed, which
+-- works by name although the role no longer exists.
+DROP ROLE tap_c_dropped;
+DROP ROLE tap_c_dropu;
+SELECT ok(EXISTS (SELECT 1 FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p
+                   WHERE p LIKE 'role mapping "tap_c_dropped" names a role that was dropped: %remove_tenant_role%'),
+          'ready() lists the mapping of a role dropped for good');
+SELECT lives_ok($$SELECT ffrtmp.remove_tenant_role('ctx-a', 'tap_c_dropped')$$,
+                'remove_tenant_role removes it by name');
+SELECT lives_ok(format('SELECT ffrtmp.map_user_role(%L, NULL)', :'dropu'),
+                'map_user_role(user, NULL) unmaps a user whose role is gone');
+SELECT ok(NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(ffrtmp.ready() -> 'problems') p
+                       WHERE p LIKE '%tap_c_drop%'),
+          'and ready() lists them no more');
 
 SELECT * FROM finish();
 ROLLBACK;
