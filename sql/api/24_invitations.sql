@@ -72,6 +72,17 @@ BEGIN
         RAISE EXCEPTION 'the tenant already has 100 pending invitations, the most it may have'
             USING ERRCODE = 'PT429', HINT = 'Revoke invitations no longer wanted with ffrtmp.revoke_invitation(id).';
     END IF;
+    -- Told now, not when the invitee accepts (checked again then: a user may appear meanwhile).
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.users u WHERE u.tenant_id = target AND u.email = address) THEN
+        RAISE EXCEPTION 'a user with email % already exists in this tenant', address
+            USING ERRCODE = 'PT409', HINT = 'Change that user with ffrtmp.update_user(id, ...), or restore it with ffrtmp.restore_user(id) if it was deleted.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.invitations i
+                WHERE i.tenant_id = target AND i.email = address
+                  AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()) THEN
+        RAISE EXCEPTION 'an invitation for % is pending', address
+            USING ERRCODE = 'PT409', HINT = 'Let the invitee use it, or revoke it with ffrtmp.revoke_invitation(id) and invite again.';
+    END IF;
     token := 'ffrtmp_invite_' || ffrtmp_data.random_hex(24);
     expires_at := now() + invite_user.expires_in;
     INSERT INTO ffrtmp_data.invitations (tenant_id, email, role, token_sha256, created_by, expires_at, invited_by)
@@ -84,7 +95,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.invite_user(text, text, text, interval) IS
-    'Invites email into the caller''s tenant (users.manage; administrators name tenant) with role (viewer, operator or tenant_admin, one whose every permission the caller holds, under its API key''s scopes too: 42501 otherwise) and returns the invitation id and its one-time token, once; only the SHA-256 of the token is stored. The invitee turns it into a user with ffrtmp.accept_invitation(token) within expires_in (1 minute to 30 days, default 7 days). At most 100 pending invitations per tenant (PT429).';
+    'Invites email into the caller''s tenant (users.manage; administrators name tenant) with role (viewer, operator or tenant_admin, one whose every permission the caller holds, under its API key''s scopes too: 42501 otherwise) and returns the invitation id and its one-time token, once; only the SHA-256 of the token is stored. The invitee turns it into a user with ffrtmp.accept_invitation(token) within expires_in (1 minute to 30 days, default 7 days). At most 100 pending invitations per tenant (PT429); an e-mail that is a user of the tenant, or has a pending invitation, is PT409.';
 ALTER FUNCTION ffrtmp.invite_user(text, text, text, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.invite_user(text, text, text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.invite_user(text, text, text, interval) TO ffrtmp_admin, ffrtmp_tenant;

@@ -2,7 +2,7 @@
 -- token alone (from a role mapped to no tenant, or to another), once; every
 -- unusable token is the same error; the bounds and the audit rows.
 BEGIN;
-SELECT plan(59);
+SELECT plan(62);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('inv-a', plan => 'pro');
@@ -151,6 +151,18 @@ RESET ROLE;
 SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'tok_c')), 'PT409',
           'an e-mail already a user of the tenant is PT409, as for create_user');
 SELECT is((SELECT status FROM ffrtmp.list_invitations('inv-a') WHERE id = :'inv_c'), 'pending', 'and the invitation is not used up');
+SET ROLE tap_i_admin_a;
+SELECT throws_ok($$SELECT ffrtmp.invite_user('CLASH@a.example', 'operator')$$, 'PT409',
+                 'a user with email clash@a.example already exists in this tenant',
+                 'inviting an e-mail that is already a user of the tenant is PT409 at once');
+SELECT invitation_id AS inv_twice FROM ffrtmp.invite_user('twice@a.example', 'viewer') \gset
+SELECT throws_ok($$SELECT ffrtmp.invite_user('Twice@a.example', 'operator')$$, 'PT409',
+                 'an invitation for twice@a.example is pending', 'so is an e-mail with a pending invitation');
+\o /dev/null
+SELECT ffrtmp.revoke_invitation(:'inv_twice');
+\o
+SELECT lives_ok($$SELECT ffrtmp.invite_user('twice@a.example', 'operator')$$, 'once revoked, it can be invited again');
+RESET ROLE;
 SET ROLE tap_i_admin_a;
 SELECT token AS tok_b FROM ffrtmp.invite_user('admin@b.example', 'viewer') \gset
 RESET ROLE;
