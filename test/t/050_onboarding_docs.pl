@@ -72,10 +72,10 @@ my ($audit) = grep { $blocks[$_] =~ /FROM ffrtmp\.audit_log/ } 0 .. $#blocks;
 # here): only the rows of what succeeded are compared.
 my @rows = grep { (split /\|/)[2] eq 'ok' } split /\n/, section($out, $audit);
 is_deeply([ map { (split /\|/)[0] } @rows ],
-	[ qw(invitation.create invitation.accept api_key.create job.submit api_key.create job.submit api_key.rotate api_key.revoke) ],
+	[ qw(invitation.create invitation.accept api_key.create api_key.create job.submit api_key.create job.submit api_key.rotate api_key.revoke) ],
 	'the audit log shows what the page did, in order') or diag section($out, $audit);
-like($rows[3], qr/^job\.submit\|job:\d+\|ok\|t\|[0-9a-f]{16}$/, "bob's job: by bob, with his key");
-like($rows[5], qr/^job\.submit\|job:\d+\|ok\|\|[0-9a-f]{16}$/, "the service's job: by no user, with the service key");
+like($rows[4], qr/^job\.submit\|job:\d+\|ok\|t\|[0-9a-f]{16}$/, "bob's job: by bob, with his key");
+like($rows[6], qr/^job\.submit\|job:\d+\|ok\|\|[0-9a-f]{16}$/, "the service's job: by no user, with the service key");
 is(section($out, $#blocks), '', 'the audit chain of acme verifies');
 is($node->safe_psql('postgres', q{
 	SELECT count(*) FILTER (WHERE row_hash IS NULL) || ' ' || (count(*) > 8)
