@@ -38,7 +38,9 @@ psql_demo <<'SQL'
 \set ECHO queries
 CREATE EXTENSION ffrtmp;
 
--- Tenants on two plans; a role that acts for one of them.
+-- Tenants on two plans; a role that acts for one of them (add_tenant_role:
+-- the 0.1 shortcut, whose role is that tenant's administrator; a program
+-- with narrower powers uses an API key, docs/onboarding.md).
 SELECT name, plan, max_jobs, max_cpu_cores FROM ffrtmp.create_tenant('acme', plan => 'pro', display_name => 'Acme Corp');
 SELECT name, plan, max_jobs, max_cpu_cores FROM ffrtmp.create_tenant('globex', plan => 'free');
 CREATE ROLE acme_app LOGIN;
@@ -91,6 +93,7 @@ chown -R postgres "$media" 2>/dev/null || true
 # The jobs above were for show (no worker ran them, and the live camera does
 # not exist): cancel them and drain the pretend nodes, so that the worker
 # below runs exactly the two jobs submitted next.
+echo "demo: the jobs above were for show: canceling them and draining the pretend nodes"
 psql_demo -q <<'SQL'
 SELECT count(ffrtmp.cancel_job(id)) AS shown_jobs_canceled FROM ffrtmp.jobs
  WHERE state IN ('queued', 'assigned', 'running', 'retrying');
