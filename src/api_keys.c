@@ -320,8 +320,13 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 	same = ffrtmp_ct_equal(given, stored, sizeof given);
 	if (!(usable & same))
 	{
-		/* To the key's tenant's log when the id exists: its administrator sees the attempts. */
-		ffrtmp_audit_refusal(owner.known ? &owner.tenant : NULL, "api_key.authenticate", "api_key", "auth_failed");
+		/*
+		 * To the key's tenant's log when the id exists: its administrator
+		 * sees the attempts.  Charged to the shared budget: a key id is no
+		 * secret, and a flood for it must not use up that tenant's budget.
+		 */
+		ffrtmp_audit_refusal_charged(owner.known ? &owner.tenant : NULL, NULL, "api_key.authenticate", "api_key",
+									 "auth_failed");
 		failed();
 	}
 

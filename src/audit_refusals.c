@@ -263,6 +263,21 @@ copy_text(char *dst, const char *src, size_t size)
 void
 ffrtmp_audit_refusal(const pg_uuid_t *tenant, const char *action, const char *target, const char *outcome)
 {
+	ffrtmp_audit_refusal_charged(tenant, tenant, action, target, outcome);
+}
+
+/*
+ * The same, written to tenant's chain but counted against charged's budget
+ * (NULL: the shared budget of refusals of no known tenant).  A failed
+ * authentication names a key id anyone may have seen: it is written where
+ * the key's tenant sees it, but charged to the shared budget, so that a
+ * flood of wrong secrets for another tenant's keys never uses up that
+ * tenant's budget and keeps its own refusals out of the log.
+ */
+void
+ffrtmp_audit_refusal_charged(const pg_uuid_t *tenant, const pg_uuid_t *charged, const char *action,
+							 const char *target, const char *outcome)
+{
 	TimestampTz now = GetCurrentTimestamp();
 	const char *role;
 	TenantBudget *budget;
@@ -283,7 +298,7 @@ ffrtmp_audit_refusal(const pg_uuid_t *tenant, const char *action, const char *ta
 
 	SpinLockAcquire(&queue->mutex);
 	roll_window(&queue->window_start, &queue->window_count, now);
-	budget = budget_of(tenant, now);
+	budget = budget_of(charged, now);
 	if (budget == NULL)
 	{
 		queue->dropped++;
@@ -301,10 +316,14 @@ ffrtmp_audit_refusal(const pg_uuid_t *tenant, const char *action, const char *ta
 	}
 	queue->window_count++;
 	budget->window_count++;
-	e.dropped_before = budget->dropped;
-	budget->dropped = 0;
+	/* A budget's count of refusals not logged goes on its own chain's next row only. */
+	if (tenant == charged)
+	{
+		e.dropped_before = budget->dropped;
+		budget->dropped = 0;
+	}
 	/* Slot-less refusals are counted with the next refusal of no known tenant. */
-	if (!e.has_tenant)
+	if (!e.has_tenant && charged == NULL)
 	{
 		e.dropped_before += queue->dropped;
 		queue->dropped = 0;
@@ -425,4 +444,24 @@ ffrtmp_flush_audit_refusals(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	PG_RETURN_INT32(n);
+}
+
+/*
+ * ffrtmp_data.queue_refusal(target): the refusal a SQL function is about to
+ * raise (42501: a role above the caller's, a scope it does not hold), queued
+ * like the one check's, on the caller's tenant's chain (an administrator's on
+ * the platform's).  Call it just before the RAISE.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_queue_refusal);
+Datum
+ffrtmp_queue_refusal(PG_FUNCTION_ARGS)
+{
+	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	pg_uuid_t	tenant;
+	bool		platform = ffrtmp_caller_admin();
+
+	if (!platform)
+		tenant = ffrtmp_caller_tenant();
+	ffrtmp_audit_refusal(platform ? NULL : &tenant, "permission.denied", target, "refused");
+	PG_RETURN_VOID();
 }

@@ -172,6 +172,8 @@ extern int	ffrtmp_audit_refusals_per_minute;
 extern int	ffrtmp_audit_refusals_max_per_minute;
 extern void ffrtmp_audit_refusals_init(void);
 extern void ffrtmp_audit_refusal(const pg_uuid_t *tenant, const char *action, const char *target, const char *outcome);
+extern void ffrtmp_audit_refusal_charged(const pg_uuid_t *tenant, const pg_uuid_t *charged, const char *action,
+										 const char *target, const char *outcome);
 
 /* scheduler.c */
 extern void ffrtmp_scheduler_init(void);

@@ -511,6 +511,12 @@ ffrtmp_find_tenant(const char *id_or_name)
 					(errcode(ERRCODE_FFRTMP_NOT_FOUND),
 					 errmsg("tenant \"%s\" does not exist", id_or_name),
 					 errhint("SELECT name FROM ffrtmp.tenants lists the tenants.")));
+		{
+			/* A reach into another tenant is a refusal like any other: logged on the caller's own chain. */
+			pg_uuid_t	own = ffrtmp_caller_tenant();
+
+			ffrtmp_audit_refusal(&own, "permission.denied", psprintf("tenant %s", id_or_name), "refused");
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for tenant \"%s\"", id_or_name),

@@ -399,14 +399,17 @@ GRANT EXECUTE ON FUNCTION ffrtmp.audit_events(bigint, timestamptz, text, text, i
  * is ffrtmp.audit_retention as the server is configured (the caller chooses
  * none: the scheduler's role cannot wipe the log), never under a day.  A
  * chain's order is the order of sealing, not of writing, so rows go by
- * position: each chain loses every row up to its last one older than the
- * retention, and its head records how far (verify_audit_chain checks that
- * the first row left comes right after).
+ * position: each chain loses its longest run of first rows all older than
+ * the retention (a late-sealed old row waits for the younger ones before it,
+ * so that a transaction kept open long cannot take recent rows along), and
+ * its head records how far (verify_audit_chain checks that the first row
+ * left comes right after).
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.prune_audit(batch integer DEFAULT 1000) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     retention_s bigint := (SELECT s.setting::bigint FROM pg_catalog.pg_settings s WHERE s.name = 'ffrtmp.audit_retention');
+    cutoff timestamptz;
     c record;
     gone_seq bigint;
     gone_at timestamptz;
@@ -416,10 +419,21 @@ BEGIN
     IF retention_s IS NULL OR retention_s <= 0 OR prune_audit.batch IS NULL OR prune_audit.batch <= 0 THEN
         RETURN 0;
     END IF;
-    FOR c IN SELECT a.tenant_id, max(a.chain_seq) AS upto
-               FROM ffrtmp_data.audit_log a
-              WHERE a.at < now() - make_interval(secs => greatest(retention_s, 86400)) AND a.row_hash IS NOT NULL
-              GROUP BY a.tenant_id LOOP
+    cutoff := now() - make_interval(secs => greatest(retention_s, 86400));
+    /*
+     * Per chain, the longest prefix whose rows are all older than the
+     * retention: a row sealed after younger ones (its transaction committed
+     * late) waits for them, and no row younger than the retention ever goes.
+     */
+    FOR c IN SELECT o.tenant_id,
+                    coalesce((SELECT min(y.chain_seq) - 1 FROM ffrtmp_data.audit_log y
+                               WHERE (y.tenant_id = o.tenant_id OR (y.tenant_id IS NULL AND o.tenant_id IS NULL))
+                                 AND y.row_hash IS NOT NULL AND y.at >= cutoff),
+                             (SELECT max(y.chain_seq) FROM ffrtmp_data.audit_log y
+                               WHERE (y.tenant_id = o.tenant_id OR (y.tenant_id IS NULL AND o.tenant_id IS NULL))
+                                 AND y.row_hash IS NOT NULL)) AS upto
+               FROM (SELECT DISTINCT a.tenant_id FROM ffrtmp_data.audit_log a
+                      WHERE a.at < cutoff AND a.row_hash IS NOT NULL) o LOOP
         EXIT WHEN n >= prune_audit.batch;
         WITH gone AS (
             DELETE FROM ffrtmp_data.audit_log a
@@ -439,7 +453,7 @@ BEGIN
     RETURN n;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.prune_audit(integer) IS 'Deletes up to batch audit rows, as the owner: in each chain, every row up to its last one older than ffrtmp.audit_retention (as configured; at least a day; 0 keeps them all), and records in the chain''s head how far it reached. The scheduler''s pass calls it.';
+COMMENT ON FUNCTION ffrtmp_data.prune_audit(integer) IS 'Deletes up to batch audit rows, as the owner: in each chain, the longest run of first rows all older than ffrtmp.audit_retention (as configured; at least a day; 0 keeps them all), so that no younger row ever goes, and records in the chain''s head how far it reached. The scheduler''s pass calls it.';
 ALTER FUNCTION ffrtmp_data.prune_audit(integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.prune_audit(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.prune_audit(integer) TO ffrtmp_scheduler;
@@ -462,6 +476,15 @@ RETURN ffrtmp_data.write_audit(audit_webhook.action, 'webhook:' || w.id, w.tenan
 COMMENT ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) IS 'Writes the audit row of a webhook created or deleted: its URL''s scheme, host and port only (path, query and user information may carry tokens), the fingerprint of the rest of the URL (path_fingerprint, to tell URLs apart), its events, and the secret''s fingerprint, never the secret.';
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_webhook(text, ffrtmp_data.webhooks) TO ffrtmp_owner;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.queue_refusal(target text) RETURNS void
+AS 'MODULE_PATHNAME', 'ffrtmp_queue_refusal'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ffrtmp_data.queue_refusal(text) IS
+    'Queues the refusal a SQL function is about to raise (42501: a role above the caller''s, a scope it does not hold) as a permission.denied row with target, on the caller''s tenant''s chain, through the rate-limited refusal queue; call it just before the RAISE.';
+ALTER FUNCTION ffrtmp_data.queue_refusal(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.queue_refusal(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.queue_refusal(text) TO ffrtmp_owner;
 
 CREATE OR REPLACE FUNCTION ffrtmp_data.flush_audit_refusals() RETURNS integer
 AS 'MODULE_PATHNAME', 'ffrtmp_flush_audit_refusals'

@@ -5,7 +5,7 @@
 -- chains the rows per tenant, and the chain verifies and shows an edit by
 -- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(163);
+SELECT plan(167);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -566,6 +566,44 @@ SELECT is((SELECT string_agg(format('%s %s', coalesce(t.name, 'platform'), a.out
           'au-quiet auth_failed, platform auth_failed',
           'the known key''s failure is on its tenant''s log, the unknown id''s on the platform''s');
 
+-- Key ids are no secret: a flood of wrong secrets for another tenant's key
+-- ids is charged to the shared budget, never to the key's tenant's, whose
+-- own refusals stay in its log.
+\o /dev/null
+CREATE ROLE au_victim LOGIN;
+SET ROLE au_admin;
+SELECT ffrtmp.create_tenant('au-victim');
+SELECT key_id AS vkey_id FROM ffrtmp.create_api_key('victim key', tenant => 'au-victim') \gset
+RESET ROLE;
+SELECT ffrtmp.map_user_role((SELECT id FROM ffrtmp.create_user('victim@v.example', 'viewer', tenant => 'au-victim')), 'au_victim');
+\o
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
+SELECT coalesce(max(id), 0) AS before_flood FROM ffrtmp_data.audit_log \gset
+SET ffrtmp.audit_refusals_per_minute = 2;
+SET ROLE au_flood;
+SELECT pg_temp.sqlstate_of(format('SELECT ffrtmp.authenticate(%L)', 'ffrtmp_' || :'vkey_id' || '_' || repeat('1', 48)))
+    || pg_temp.sqlstate_of(format('SELECT ffrtmp.authenticate(%L)', 'ffrtmp_' || :'vkey_id' || '_' || repeat('2', 48)))
+    || pg_temp.sqlstate_of(format('SELECT ffrtmp.authenticate(%L)', 'ffrtmp_' || :'vkey_id' || '_' || repeat('3', 48))) AS flood \gset
+RESET ROLE;
+SET ROLE au_victim;
+SELECT pg_temp.sqlstate_of($$SELECT ffrtmp.submit_job('testsrc://')$$) AS refused \gset
+RESET ROLE;
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
+RESET ffrtmp.audit_refusals_per_minute;
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log a JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id
+            WHERE a.id > :before_flood AND t.name = 'au-victim' AND a.action = 'permission.denied' AND a.db_role = 'au_victim'),
+          1::bigint, 'a flood of wrong secrets for a tenant''s key ids keeps none of its own refusals out of its log');
+
+-- Naming another tenant is a refusal like any other, on the caller's own chain.
+SELECT coalesce(max(id), 0) AS before_reach FROM ffrtmp_data.audit_log \gset
+SET ROLE au_flood;
+SELECT is(pg_temp.sqlstate_of($$SELECT count(*) FROM ffrtmp.tenant_jobs('au-quiet')$$), '42501', 'a viewer naming another tenant is refused');
+RESET ROLE;
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
+SELECT is((SELECT string_agg(format('%s %s %s', t.name, a.action, a.target), ', ') FROM ffrtmp_data.audit_log a
+             JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id WHERE a.id > :before_reach),
+          'au-flood permission.denied tenant au-quiet', 'and the refusal is logged on its own tenant''s chain');
+
 -- 4d. The flush loses nothing: its entries leave the queue only when its
 -- transaction commits.  A rollback, or an error writing them, leaves them
 -- for the next flush (the scheduler's pass runs it inside its own work).
@@ -740,23 +778,39 @@ SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain('au-a')), 1::bigint, '
 ROLLBACK TO SAVEPOINT edit;
 
 -- 7. Retention: the scheduler's pass prunes by ffrtmp.audit_retention (365
--- days here), which no caller chooses; by chain position, so that a row
--- sealed after younger ones (its transaction committed late) takes them
--- along, and what remains still verifies.
+-- days here), which no caller chooses; by chain position: each chain's
+-- longest run of first rows all older than the retention, so that a row
+-- sealed after younger ones (its transaction committed late) waits for them,
+-- no younger row ever goes, and what remains still verifies.
 SELECT hasnt_function('ffrtmp_data', 'prune_audit', ARRAY['interval', 'integer'],
                       'the pruning takes no retention from its caller (the scheduler''s role cannot wipe the log)');
-SELECT min(a.chain_seq) AS seq1 FROM ffrtmp_data.audit_log a WHERE a.tenant_id = :'tenant_a' \gset
+-- A tenant whose first rows are old, then a young row, then an old row
+-- sealed after it (written before the seal, as the scheduler's pass seals).
+\o /dev/null
+SELECT ffrtmp.create_tenant('au-p');
+SELECT id AS tenant_p FROM ffrtmp_data.tenants WHERE name = 'au-p' \gset
 SET ROLE ffrtmp_owner;
-UPDATE ffrtmp_data.audit_log SET at = at - interval '400 days'
- WHERE tenant_id = :'tenant_a' AND chain_seq = :seq1 + 2;
+UPDATE ffrtmp_data.audit_log SET at = at - interval '400 days' WHERE tenant_id = :'tenant_p' AND row_hash IS NULL;
 RESET ROLE;
-SELECT is(ffrtmp_data.prune_audit(1000), 3, 'prune_audit removes the chain up to its last row older than the retention');
+SELECT ffrtmp.update_tenant('au-p', description => 'young');
+SET ROLE ffrtmp_owner;
+INSERT INTO ffrtmp_data.audit_log (tenant_id, at, db_role, action, target)
+VALUES (:'tenant_p', now() - interval '400 days', 'au_past', 'past.call', 'past:1');
+RESET ROLE;
+SELECT ffrtmp_data.seal_audit();
+\o
+SELECT count(*) AS old_first, max(chain_seq) AS old_upto FROM ffrtmp_data.audit_log
+ WHERE tenant_id = :'tenant_p' AND at < now() - interval '399 days' AND action <> 'past.call' \gset
+SELECT is(ffrtmp_data.prune_audit(1000), :old_first::integer, 'prune_audit removes the chain''s first rows older than the retention');
 SELECT is((SELECT format('%s %s', pruned_seq, pruned_at < now() - interval '399 days') FROM ffrtmp_data.audit_chain_heads
-            WHERE chain = :'tenant_a'), format('%s t', :seq1 + 2),
+            WHERE chain = :'tenant_p'), format('%s t', :old_upto),
           'the chain''s head records how far pruning reached, and the time of that row');
+SELECT is((SELECT string_agg(action, ',' ORDER BY chain_seq) FROM ffrtmp_data.audit_log WHERE tenant_id = :'tenant_p'),
+          'tenant.update,past.call',
+          'an old row sealed after a younger one waits for it: a late commit takes no recent row along');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain()), 0::bigint,
           'what remains verifies: no false alarm of rows missing, the first row left comes right after the rows pruned');
-SELECT is(ffrtmp_data.prune_audit(1000), 0, 'nothing else is older than the retention');
+SELECT is(ffrtmp_data.prune_audit(1000), 0, 'nothing else goes while the younger row stays');
 
 SELECT * FROM finish();
 ROLLBACK;

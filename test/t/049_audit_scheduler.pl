@@ -63,31 +63,45 @@ ok($node->poll_query_until('postgres', q{
    'the pass writes it on its tenant\'s chain');
 
 # Retention: the pass prunes by ffrtmp.audit_retention, never under a day,
-# by chain position.  Two rows written two days ago (a superuser's, the
-# past) are sealed after the recent ones, as a transaction that commits late
-# is: the chain goes up to the last of them, the rows written after stay.
-$node->safe_psql('postgres', q{
-	INSERT INTO ffrtmp_data.audit_log (tenant_id, at, db_role, action, target)
-	SELECT t.id, now() - interval '2 days', 'au_past', 'past.call', 'past:' || i
-	  FROM ffrtmp_data.tenants t, generate_series(1, 2) i WHERE t.name = 'au';
+# by chain position: a chain's longest run of first rows all older than the
+# retention.  Tenant au-old's first rows are two days old (backdated before
+# the pass seals them); then a recent row; then a row from two days ago
+# sealed after it, as a transaction that commits late is: it waits for the
+# recent row, which no pruning takes along.
+$node->safe_psql('postgres', qq{
+	BEGIN;
+	SELECT ffrtmp.create_tenant('au-old');
+	SELECT set_config('ffrtmp_test.old', (SELECT id::text FROM ffrtmp_data.tenants WHERE name = 'au-old'), true);
+	SET LOCAL ROLE ffrtmp_owner;
+	UPDATE ffrtmp_data.audit_log SET at = now() - interval '2 days'
+	 WHERE tenant_id = current_setting('ffrtmp_test.old')::uuid;
+	COMMIT;
 });
 ok($node->poll_query_until('postgres', q{
 	SELECT bool_and(row_hash IS NOT NULL) FROM ffrtmp_data.audit_log}),
-   'the rows from the past are sealed');
+   'the old rows are sealed');
 my $upto = $node->safe_psql('postgres', q{
-	SELECT max(chain_seq) FROM ffrtmp_data.audit_log WHERE action = 'past.call'});
-$node->safe_psql('postgres', q{SELECT ffrtmp.update_tenant('au', display_name => 'AU later')});
+	SELECT max(a.chain_seq) FROM ffrtmp_data.audit_log a JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id
+	 WHERE t.name = 'au-old'});
+$node->safe_psql('postgres', q{SELECT ffrtmp.update_tenant('au-old', display_name => 'AU later')});
+$node->safe_psql('postgres', q{
+	INSERT INTO ffrtmp_data.audit_log (tenant_id, at, db_role, action, target)
+	SELECT t.id, now() - interval '2 days', 'au_past', 'past.call', 'past:1'
+	  FROM ffrtmp_data.tenants t WHERE t.name = 'au-old';
+});
+ok($node->poll_query_until('postgres', q{
+	SELECT bool_and(row_hash IS NOT NULL) FROM ffrtmp_data.audit_log}),
+   'the late row is sealed after the recent one');
 $node->append_conf('postgresql.conf', "ffrtmp.audit_retention = '1s'\n");
 $node->reload;
 ok($node->poll_query_until('postgres', qq{
 	SELECT pruned_seq = $upto FROM ffrtmp_data.audit_chain_heads h JOIN ffrtmp_data.tenants t ON t.id = h.chain
-	 WHERE t.name = 'au'}),
-   'the pass prunes the chain up to its last row older than the retention');
+	 WHERE t.name = 'au-old'}),
+   'the pass prunes the chain\'s first rows older than the retention');
 is($node->safe_psql('postgres', q{
-	SELECT count(*) FILTER (WHERE a.chain_seq <= h.pruned_seq) || ' ' || bool_or(a.action = 'tenant.update')
-	  FROM ffrtmp_data.audit_log a JOIN ffrtmp_data.audit_chain_heads h ON h.chain = a.tenant_id
-	  JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id WHERE t.name = 'au'}),
-   '0 true', 'the rows sealed after stay, though younger rows before them went');
+	SELECT string_agg(a.action, ',' ORDER BY a.chain_seq)
+	  FROM ffrtmp_data.audit_log a JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id WHERE t.name = 'au-old'}),
+   'tenant.update,past.call', 'the late old row waits for the recent row sealed before it, which stays');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM ffrtmp_data.audit_log WHERE at > now() - interval '1 hour'}) > 0
 	? 'kept' : 'gone', 'kept', 'a retention under a day prunes nothing younger than a day (the floor)');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM ffrtmp.verify_audit_chain()}), '0',
