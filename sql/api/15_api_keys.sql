@@ -470,6 +470,12 @@ BEGIN
       FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at, old.user_id, old.role,
                                       old.role_cap);
     UPDATE ffrtmp_data.api_keys x SET replaced_by = new_key.key_id WHERE x.key_id = old.key_id;
+    -- The new key stands where the old one did: it goes when the old one's
+    -- maker, or the key it was made through, is revoked (withdraw_user_grants,
+    -- revoke_made_through), whoever rotated it.
+    UPDATE ffrtmp_data.api_keys x
+       SET made_by_user = coalesce(old.made_by_user, x.made_by_user), made_by_key = coalesce(old.made_by_key, x.made_by_key)
+     WHERE x.key_id = new_key.key_id;
     PERFORM ffrtmp_data.write_audit('api_key.rotate', 'api_key:' || old.key_id, old.tenant_id,
                                     jsonb_build_object('new_key_id', new_key.key_id,
                                                        'expires_at', jsonb_build_object('old', old.expires_at,
@@ -480,7 +486,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.rotate_api_key(text, interval) IS
-    'Issues a new key in place of key_id (same tenant, owner, role, cap, name, scopes and expiry; made through a key, never expiring after that key) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409; a key with more powers than the caller holds (role or scopes), or a personal key of a user other than the caller not ranked below the caller, is refused like create_api_key would (42501). The new key counts against the 100 live keys per tenant (PT429) while the old one lives out its grace.';
+    'Issues a new key in place of key_id (same tenant, owner, role, cap, maker, name, scopes and expiry; made through a key, never expiring after that key) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409; a key with more powers than the caller holds (role or scopes), or a personal key of a user other than the caller not ranked below the caller, is refused like create_api_key would (42501). The new key counts against the 100 live keys per tenant (PT429) while the old one lives out its grace.';
 ALTER FUNCTION ffrtmp.rotate_api_key(text, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.rotate_api_key(text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.rotate_api_key(text, interval) TO ffrtmp_admin, ffrtmp_tenant;

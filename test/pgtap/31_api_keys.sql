@@ -6,7 +6,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(124);
+SELECT plan(125);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -503,6 +503,8 @@ SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', :'for_vic'), '28000', 
 SELECT is((SELECT a.change->>'reason' FROM ffrtmp_data.audit_log a
             WHERE a.action = 'api_key.revoke' AND a.target = 'api_key:' || :'for_vic_id'),
           'maker ' || :'ann' || ' deleted', 'it is revoked, with an audit row saying why');
+SELECT isnt((SELECT revoked_at FROM ffrtmp_data.api_keys WHERE key_id = :'rot_id'), NULL,
+            'so is a key it made, rotated by someone else: the new key keeps its maker');
 \o /dev/null
 SELECT ffrtmp.disable_user(:'dan');
 \o
