@@ -12,7 +12,8 @@
  * queue (audit_refusals.c) that does not say what was wrong either.
  *
  * A key is a user's or a tenant service key.  A user's key acts with the
- * user's role as it is now (read again at every statement, like the key), a
+ * user's role as it is now (read again at every statement, like the key),
+ * but never above the cap a key made for the user by someone else carries, a
  * service key with the role stored with it; scopes narrow either
  * (ffrtmp_key_allows, asked by the permission check).
  *
@@ -149,6 +150,20 @@ user_usable(pg_uuid_t *user, char **role)
 	return strcmp(TextDatumGetCString(values[1]), "active") == 0 && nulls[2];
 }
 
+/* A role's rank (higher holds more); 0 for a name that is no role. */
+static int32
+role_rank(const char *role)
+{
+	static const char *const columns[] = {"rank"};
+	Datum		value;
+	bool		isnull = true;
+
+	if (!ffrtmp_lookup_row("roles", "roles_pkey", "name", F_TEXTEQ, CStringGetTextDatum(role),
+						   1, columns, &value, &isnull) || isnull)
+		return 0;
+	return DatumGetInt32(value);
+}
+
 /*
  * Reads the key's row and says whether it may act now; *hash gets the stored
  * hash, or stays as it was when there is no such key.
@@ -158,10 +173,10 @@ key_usable(const char *key_id, uint8 *hash, KeyOwner *owner, List **scopes, Time
 		   bool *ever_used)
 {
 	static const char *const columns[] = {"tenant_id", "secret_sha256", "expires_at", "revoked_at", "scopes",
-	"user_id", "role"};
+	"user_id", "role", "role_cap"};
 	static const char *const use_columns[] = {"last_used_at"};
-	Datum		values[7];
-	bool		nulls[7];
+	Datum		values[8];
+	bool		nulls[8];
 	bool		found;
 	bool		usable;
 	bool		active;
@@ -175,7 +190,7 @@ key_usable(const char *key_id, uint8 *hash, KeyOwner *owner, List **scopes, Time
 	 * there), so that an unknown id costs what a known one does.
 	 */
 	found = ffrtmp_lookup_row("api_keys", "api_keys_pkey", "key_id", F_TEXTEQ, CStringGetTextDatum(key_id),
-							  7, columns, values, nulls);
+							  8, columns, values, nulls);
 	owner->known = found;
 	owner->has_user = false;
 	owner->role = NULL;
@@ -200,6 +215,19 @@ key_usable(const char *key_id, uint8 *hash, KeyOwner *owner, List **scopes, Time
 	user_active = user_usable(&owner->user, owner->has_user ? &owner->role : &user_role);
 	if (owner->has_user && !user_active)
 		usable = false;
+
+	/*
+	 * A key made for its user by someone else never acts above the role the
+	 * user had then (role_cap): promoting the user later does not promote a
+	 * key whose secret its maker may have kept.
+	 */
+	if (owner->has_user && found && !nulls[7] && owner->role != NULL)
+	{
+		char	   *cap = TextDatumGetCString(values[7]);
+
+		if (role_rank(cap) < role_rank(owner->role))
+			owner->role = cap;
+	}
 	if (scopes)
 	{
 		*scopes = NIL;

@@ -80,11 +80,27 @@ REVOKE ALL ON ffrtmp_data.api_key_rows FROM PUBLIC;
  * counted under the tenant row's lock.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.insert_api_key(tenant uuid, name text, scopes text[], expires_at timestamptz,
-                                                      "user" uuid, role text, OUT key_id text, OUT api_key text)
+                                                      "user" uuid, role text, role_cap text,
+                                                      OUT key_id text, OUT api_key text)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     fresh record;
+    through text := ffrtmp_data.audit_key_id();
+    through_expiry timestamptz;
+    expiry timestamptz := insert_api_key.expires_at;
 BEGIN
+    -- A key made through a key never outlives it: it inherits that key's
+    -- expiry, and a later one is refused.
+    IF through IS NOT NULL THEN
+        SELECT k.expires_at INTO through_expiry FROM ffrtmp_data.api_keys k WHERE k.key_id = through;
+        IF through_expiry IS NOT NULL AND expiry IS NULL THEN
+            expiry := through_expiry;
+        ELSIF through_expiry IS NOT NULL AND expiry > through_expiry THEN
+            RAISE EXCEPTION 'permission denied: a key made through api key % cannot expire after it', through
+                USING ERRCODE = '42501',
+                      HINT = format('Give an expires_at no later than %s, or leave it out to take that key''s.', through_expiry);
+        END IF;
+    END IF;
     PERFORM 1 FROM ffrtmp_data.tenants t WHERE t.id = insert_api_key.tenant FOR UPDATE;
     IF (SELECT count(*) FROM ffrtmp_data.api_keys k
          WHERE k.tenant_id = insert_api_key.tenant AND k.revoked_at IS NULL
@@ -94,18 +110,19 @@ BEGIN
     END IF;
     fresh := ffrtmp_data.new_api_key();
     key_id := fresh.key_id;
-    INSERT INTO ffrtmp_data.api_keys (key_id, tenant_id, name, secret_sha256, scopes, created_by, expires_at, user_id, role)
+    INSERT INTO ffrtmp_data.api_keys (key_id, tenant_id, name, secret_sha256, scopes, created_by, expires_at, user_id, role,
+                                      role_cap, made_by_user, made_by_key)
     VALUES (key_id, insert_api_key.tenant, insert_api_key.name, fresh.secret_sha256,
-            insert_api_key.scopes, ffrtmp_data.actor(), insert_api_key.expires_at, insert_api_key."user",
-            insert_api_key.role);
+            insert_api_key.scopes, ffrtmp_data.actor(), expiry, insert_api_key."user",
+            insert_api_key.role, insert_api_key.role_cap, ffrtmp_data.caller_user_id(), through);
     INSERT INTO ffrtmp_data.api_key_uses (key_id, tenant_id) VALUES (key_id, insert_api_key.tenant);
     api_key := fresh.api_key;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text) IS
-    'Stores a new key (192-bit secret, only its SHA-256 kept) of user, or a service key with role, and returns its id and the full key, once; PT429 when the tenant has 100 live keys (neither revoked nor expired) already.';
-ALTER FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text) FROM PUBLIC;
+COMMENT ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text, text) IS
+    'Stores a new key (192-bit secret, only its SHA-256 kept) of user (acting at most as role_cap when not NULL), or a service key with role, and returns its id and the full key, once; records who made it and through which key. Made through a key with an expiry, it expires then at the latest (NULL expires_at takes it, a later one is 42501). PT429 when the tenant has 100 live keys (neither revoked nor expired) already.';
+ALTER FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestamptz, uuid, text, text) FROM PUBLIC;
 
 /*
  * Issues a key with no permission check: for API functions that decided
@@ -115,24 +132,27 @@ REVOKE ALL ON FUNCTION ffrtmp_data.insert_api_key(uuid, text, text[], timestampt
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.issue_api_key(tenant uuid, name text, "user" uuid DEFAULT NULL,
                                                      role text DEFAULT NULL, scopes text[] DEFAULT NULL,
-                                                     expires_at timestamptz DEFAULT NULL,
+                                                     expires_at timestamptz DEFAULT NULL, role_cap text DEFAULT NULL,
                                                      OUT key_id text, OUT api_key text)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     -- insert_api_key keeps the bound of live keys per tenant.
     SELECT n.key_id, n.api_key INTO issue_api_key.key_id, issue_api_key.api_key
       FROM ffrtmp_data.insert_api_key(issue_api_key.tenant, issue_api_key.name, issue_api_key.scopes,
-                                      issue_api_key.expires_at, issue_api_key."user", issue_api_key.role) n;
+                                      issue_api_key.expires_at, issue_api_key."user", issue_api_key.role,
+                                      issue_api_key.role_cap) n;
     PERFORM ffrtmp_data.write_audit('api_key.create', 'api_key:' || issue_api_key.key_id, issue_api_key.tenant,
                                     jsonb_build_object('name', issue_api_key.name, 'user_id', issue_api_key."user",
-                                                       'role', issue_api_key.role, 'scopes', issue_api_key.scopes,
-                                                       'expires_at', issue_api_key.expires_at));
+                                                       'role', issue_api_key.role, 'role_cap', issue_api_key.role_cap,
+                                                       'scopes', issue_api_key.scopes,
+                                                       'expires_at', (SELECT k.expires_at FROM ffrtmp_data.api_keys k
+                                                                       WHERE k.key_id = issue_api_key.key_id)));
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz) IS
-    'Issues a key of tenant, belonging to user (acting with the user''s role) or a service key with role, and returns it once; checks no permission (the calling API function did), keeps the bound of 100 live keys per tenant (PT429) and writes the api_key.create audit row.';
-ALTER FUNCTION ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz, text) IS
+    'Issues a key of tenant, belonging to user (acting with the user''s role, never above role_cap when given) or a service key with role, and returns it once; checks no permission (the calling API function did), keeps the bound of 100 live keys per tenant (PT429) and writes the api_key.create audit row.';
+ALTER FUNCTION ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz, text) FROM PUBLIC;
 
 /*
  * Refuses scopes that would grant more than the key's role or its creator
@@ -198,6 +218,70 @@ COMMENT ON FUNCTION ffrtmp_data.require_personal_key(uuid, text) IS
     'Refuses (42501) making or rotating a key that acts as user user_id (holding user_role) unless the caller is that user or acts with a role ranked strictly above user_role.';
 ALTER FUNCTION ffrtmp_data.require_personal_key(uuid, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.require_personal_key(uuid, text) FROM PUBLIC;
+
+/*
+ * The role a key acts with now, or NULL when it cannot act (revoked,
+ * expired, its tenant or user not active): a service key's own role; a
+ * personal key's user's role, but never above the cap it was made with by
+ * someone else.  The SQL twin of key_usable in src/api_keys.c, for rules
+ * that ask whether a key could still do what it did (accept_invitation).
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.key_acting_role(key_id text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT CASE WHEN k.user_id IS NULL THEN k.role
+                ELSE (SELECT r.name FROM ffrtmp_data.roles r
+                       WHERE r.name IN (u.role, coalesce(k.role_cap, u.role))
+                       ORDER BY r.rank LIMIT 1) END
+      FROM ffrtmp_data.api_keys k
+      JOIN ffrtmp_data.tenants t ON t.id = k.tenant_id AND t.status = 'active' AND t.deleted_at IS NULL
+      LEFT JOIN ffrtmp_data.users u ON u.id = k.user_id
+     WHERE k.key_id = key_acting_role.key_id AND k.revoked_at IS NULL
+       AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now())
+       AND (k.user_id IS NULL OR (u.status = 'active' AND u.deleted_at IS NULL))
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.key_acting_role(text) IS
+    'The role key key_id acts with now (a service key''s role; a personal key''s user''s role, at most its role_cap), or NULL when it cannot act: revoked, expired, or its tenant or user not active.';
+ALTER FUNCTION ffrtmp_data.key_acting_role(text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.key_acting_role(text) FROM PUBLIC;
+
+/*
+ * Power made through a key does not outlive it: revoking keys revokes the
+ * keys made through them, and those made through these in turn, and the
+ * pending invitations made through any of them, each with its audit row.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.revoke_made_through(keys text[]) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    r record;
+    source text[] := revoke_made_through.keys;
+    next text[];
+BEGIN
+    WHILE cardinality(source) > 0 LOOP
+        FOR r IN UPDATE ffrtmp_data.invitations i SET revoked_at = now()
+                  WHERE i.invited_by_key = ANY (source)
+                    AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()
+              RETURNING i.id, i.tenant_id, i.email, i.role, i.invited_by_key LOOP
+            PERFORM ffrtmp_data.write_audit('invitation.revoke', 'invitation:' || r.id, r.tenant_id,
+                                            jsonb_build_object('email', r.email, 'role', r.role,
+                                                               'reason', 'api key ' || r.invited_by_key || ' revoked'));
+        END LOOP;
+        next := '{}';
+        FOR r IN UPDATE ffrtmp_data.api_keys k SET revoked_at = now()
+                  WHERE k.made_by_key = ANY (source) AND k.revoked_at IS NULL
+              RETURNING k.key_id, k.tenant_id, k.name, k.revoked_at, k.made_by_key LOOP
+            PERFORM ffrtmp_data.write_audit('api_key.revoke', 'api_key:' || r.key_id, r.tenant_id,
+                                            jsonb_build_object('name', r.name, 'revoked_at', r.revoked_at,
+                                                               'reason', 'api key ' || r.made_by_key || ' revoked'));
+            next := next || r.key_id;
+        END LOOP;
+        source := next;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.revoke_made_through(text[]) IS
+    'Revokes the keys made through any of keys (and through those, to the end of the chain) and the pending invitations made through any of them, writing an audit row for each: what a revoked key made goes with it.';
+ALTER FUNCTION ffrtmp_data.revoke_made_through(text[]) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.revoke_made_through(text[]) FROM PUBLIC;
 
 /* The rule for a key's name, for create_api_key and accept_invitation's first key. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.check_api_key_name(name text) RETURNS void
@@ -282,11 +366,14 @@ BEGIN
     SELECT n.key_id, n.api_key INTO create_api_key.key_id, create_api_key.api_key
       FROM ffrtmp_data.issue_api_key(target, create_api_key.name, create_api_key."user",
                                      CASE WHEN create_api_key."user" IS NULL THEN key_role END,
-                                     create_api_key.scopes, create_api_key.expires_at) n;
+                                     create_api_key.scopes, create_api_key.expires_at,
+                                     -- Made for another user: never acts above that user's role now.
+                                     CASE WHEN create_api_key."user" IS DISTINCT FROM ffrtmp_data.caller_user_id()
+                                          THEN owner.role END) n;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) IS
-    'Creates an API key and returns it, once, as ffrtmp_<key_id>_<secret>; only the SHA-256 of the secret is stored. With user: the user''s key, acting with that user''s role in its tenant (yourself, or a user of your tenant whose role is ranked below yours: 42501 otherwise, so nobody makes a key acting as a peer). Without: a service key of the caller''s tenant (or of tenant: administrators any, a tenant principal only its own) acting with role (default operator, at most the caller''s, never superadmin). scopes: permissions the key is limited to, each held by the key''s role and by the caller (NULL: all of the role''s); expires_at: when it stops working (NULL: never). At most 100 live keys per tenant (PT429).';
+    'Creates an API key and returns it, once, as ffrtmp_<key_id>_<secret>; only the SHA-256 of the secret is stored. With user: the user''s key, acting with that user''s role in its tenant (yourself, or a user of your tenant whose role is ranked below yours: 42501 otherwise, so nobody makes a key acting as a peer); a key made for another user never acts above the role the user has now, and is revoked when its maker is disabled or deleted. Without: a service key of the caller''s tenant (or of tenant: administrators any, a tenant principal only its own) acting with role (default operator, at most the caller''s, never superadmin). scopes: permissions the key is limited to, each held by the key''s role and by the caller (NULL: all of the role''s); expires_at: when it stops working (NULL: never; made through a key that expires, that key''s expiry, and a later one is 42501). At most 100 live keys per tenant (PT429).';
 ALTER FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.create_api_key(text, uuid, text[], timestamptz, text, text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -316,6 +403,11 @@ DECLARE
     k ffrtmp_data.api_key_rows;
 BEGIN
     PERFORM ffrtmp_data.check_api_key_id(revoke_api_key.key_id);
+    -- What was made through the key goes first, while a key revoking itself
+    -- still passes the row-level security checks of those updates.
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.api_keys x WHERE x.key_id = revoke_api_key.key_id) THEN
+        PERFORM ffrtmp_data.revoke_made_through(ARRAY[revoke_api_key.key_id]);
+    END IF;
     -- Row-level security leaves only the caller's tenant's keys (all, for
     -- administrators).  The row is returned from the UPDATE itself: a key
     -- revoking itself fails from the next statement on, not in this one.
@@ -334,7 +426,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.revoke_api_key(text) IS
-    'Revokes a key of the caller''s tenant (administrators: any): it stops working at once, in transactions that already authenticated with it too; revoking again keeps the first time. Any holder of keys.manage in the tenant may revoke any of its keys, a peer''s personal key included (revoking only takes power away). Another tenant''s or a missing key is PT404.';
+    'Revokes a key of the caller''s tenant (administrators: any): it stops working at once, in transactions that already authenticated with it too; revoking again keeps the first time. The keys and pending invitations made through it are revoked with it (each audited). Any holder of keys.manage in the tenant may revoke any of its keys, a peer''s personal key included (revoking only takes power away). Another tenant''s or a missing key is PT404.';
 ALTER FUNCTION ffrtmp.revoke_api_key(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.revoke_api_key(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.revoke_api_key(text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -363,7 +455,8 @@ BEGIN
             USING ERRCODE = 'PT409', HINT = 'Rotate the key that replaced it, or create a new one with ffrtmp.create_api_key().';
     END IF;
     -- The new key has the old one's powers: only for a caller who could create it.
-    key_role := coalesce(old.role, (SELECT u.role FROM ffrtmp_data.users u WHERE u.id = old.user_id));
+    key_role := coalesce(old.role, ffrtmp_data.key_acting_role(old.key_id),
+                         (SELECT u.role FROM ffrtmp_data.users u WHERE u.id = old.user_id));
     PERFORM ffrtmp_data.require_rank(key_role);
     IF old.user_id IS NOT NULL THEN
         PERFORM ffrtmp_data.require_personal_key(old.user_id, key_role);
@@ -374,8 +467,15 @@ BEGIN
     old_expires_at := least(coalesce(old.expires_at, 'infinity'), now() + rotate_api_key.grace);
     UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at WHERE x.key_id = old.key_id;
     SELECT * INTO new_key
-      FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at, old.user_id, old.role);
+      FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at, old.user_id, old.role,
+                                      old.role_cap);
     UPDATE ffrtmp_data.api_keys x SET replaced_by = new_key.key_id WHERE x.key_id = old.key_id;
+    -- The new key stands where the old one did: it goes when the old one's
+    -- maker, or the key it was made through, is revoked (withdraw_user_grants,
+    -- revoke_made_through), whoever rotated it.
+    UPDATE ffrtmp_data.api_keys x
+       SET made_by_user = coalesce(old.made_by_user, x.made_by_user), made_by_key = coalesce(old.made_by_key, x.made_by_key)
+     WHERE x.key_id = new_key.key_id;
     PERFORM ffrtmp_data.write_audit('api_key.rotate', 'api_key:' || old.key_id, old.tenant_id,
                                     jsonb_build_object('new_key_id', new_key.key_id,
                                                        'expires_at', jsonb_build_object('old', old.expires_at,
@@ -386,7 +486,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.rotate_api_key(text, interval) IS
-    'Issues a new key in place of key_id (same tenant, owner, role, name, scopes and expiry) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409; a key with more powers than the caller holds (role or scopes), or a personal key of a user other than the caller not ranked below the caller, is refused like create_api_key would (42501). The new key counts against the 100 live keys per tenant (PT429) while the old one lives out its grace.';
+    'Issues a new key in place of key_id (same tenant, owner, role, cap, maker, name, scopes and expiry; made through a key, never expiring after that key) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409; a key with more powers than the caller holds (role or scopes), or a personal key of a user other than the caller not ranked below the caller, is refused like create_api_key would (42501). The new key counts against the 100 live keys per tenant (PT429) while the old one lives out its grace.';
 ALTER FUNCTION ffrtmp.rotate_api_key(text, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.rotate_api_key(text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.rotate_api_key(text, interval) TO ffrtmp_admin, ffrtmp_tenant;

@@ -51,8 +51,15 @@ GRANT SELECT ON ffrtmp.users TO ffrtmp_admin, ffrtmp_tenant;
 CREATE OR REPLACE FUNCTION ffrtmp_data.normalize_email(email text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    e text := lower(normalize(btrim(normalize_email.email), NFC));
+    e text;
 BEGIN
+    -- The bound first, on the argument as given: NFC and lower() on a huge
+    -- argument would be work spent on a value refused anyway.
+    IF octet_length(normalize_email.email) > 254 THEN
+        RAISE EXCEPTION 'email must be one address of at most 254 bytes, like ann@example.com'
+            USING ERRCODE = '22023', HINT = 'Give one address: a local part, one @, a domain, no spaces.';
+    END IF;
+    e := lower(normalize(btrim(normalize_email.email), NFC));
     IF e IS NULL OR NOT ffrtmp_data.is_email(e) THEN
         RAISE EXCEPTION 'email must be one address of at most 254 bytes, like ann@example.com'
             USING ERRCODE = '22023', HINT = 'Give one address: a local part, one @, a domain, no spaces.';
@@ -61,7 +68,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.normalize_email(text) IS
-    'An e-mail as users keep it: trimmed, Unicode NFC, lower case; 22023 unless it is one address (one @, no spaces or control characters) of at most 254 bytes.';
+    'An e-mail as users keep it: trimmed, Unicode NFC, lower case; 22023 unless it is one address (one @, no spaces or control characters) of at most 254 bytes, as given and as kept.';
 ALTER FUNCTION ffrtmp_data.normalize_email(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.normalize_email(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.normalize_email(text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -149,6 +156,25 @@ COMMENT ON FUNCTION ffrtmp_data.require_grantable(text) IS
 ALTER FUNCTION ffrtmp_data.require_grantable(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.require_grantable(text) FROM PUBLIC;
 
+/*
+ * require_grantable's rule for a given holder rather than the caller: whether
+ * acting with role acting, narrowed to scopes (NULL: none), holds every
+ * permission of role.  For the makers of invitations (inviter_can_give).
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.role_gives(acting text, scopes text[], role text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT NOT EXISTS (
+        SELECT 1 FROM ffrtmp_data.role_permissions p
+          JOIN ffrtmp_data.roles r ON r.name = p.role
+         WHERE r.rank <= (SELECT g.rank FROM ffrtmp_data.roles g WHERE g.name = role_gives.role)
+           AND (r.rank > (SELECT a.rank FROM ffrtmp_data.roles a WHERE a.name = role_gives.acting)
+                OR NOT (p.permission = ANY (coalesce(role_gives.scopes, ARRAY[p.permission])))))
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.role_gives(text, text[], text) IS
+    'Whether a holder acting with role acting, narrowed to scopes (NULL: not narrowed), holds every permission of role: require_grantable''s rule applied to someone other than the caller.';
+ALTER FUNCTION ffrtmp_data.role_gives(text, text[], text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.role_gives(text, text[], text) FROM PUBLIC;
+
 /* The user user_id, locked, that the caller may manage; PT404 if it cannot see it. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.managed_user(user_id uuid) RETURNS ffrtmp_data.users
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
@@ -220,28 +246,43 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.withdraw_user_grants(u ffrtmp_data.users,
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     r record;
+    gone text[] := '{}';
+    why text := CASE WHEN withdraw_user_grants.deleted THEN 'deleted'
+                     WHEN (u).status <> 'active' THEN 'disabled'
+                     ELSE 'now ' || (u).role END;
 BEGIN
+    -- Its pending invitations it can no longer give (all of them once it
+    -- is disabled or deleted: inviter_can_give, the rule at acceptance).
     FOR r IN UPDATE ffrtmp_data.invitations i SET revoked_at = now()
               WHERE i.tenant_id = (u).tenant_id AND i.invited_by = (u).id
                 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()
+                AND NOT ffrtmp_data.inviter_can_give(i)
           RETURNING i.id, i.tenant_id, i.email, i.role LOOP
         PERFORM ffrtmp_data.write_audit('invitation.revoke', 'invitation:' || r.id, r.tenant_id,
                                         jsonb_build_object('email', r.email, 'role', r.role,
-                                                           'reason', 'inviter ' || (u).id || ' ' || CASE WHEN deleted THEN 'deleted' ELSE 'disabled' END));
+                                                           'reason', 'inviter ' || (u).id || ' ' || why));
     END LOOP;
-    IF withdraw_user_grants.deleted THEN
+    -- Deleted: its own keys; deleted or disabled: the personal keys it made
+    -- for other users (service keys it made stay, as the tenant's).
+    IF withdraw_user_grants.deleted OR (u).status <> 'active' THEN
         FOR r IN UPDATE ffrtmp_data.api_keys k SET revoked_at = now()
-                  WHERE k.tenant_id = (u).tenant_id AND k.user_id = (u).id AND k.revoked_at IS NULL
-              RETURNING k.key_id, k.tenant_id, k.name, k.revoked_at LOOP
+                  WHERE k.tenant_id = (u).tenant_id AND k.revoked_at IS NULL
+                    AND ((withdraw_user_grants.deleted AND k.user_id = (u).id)
+                         OR (k.made_by_user = (u).id AND k.user_id <> (u).id))
+              RETURNING k.key_id, k.tenant_id, k.name, k.revoked_at, k.user_id LOOP
             PERFORM ffrtmp_data.write_audit('api_key.revoke', 'api_key:' || r.key_id, r.tenant_id,
                                             jsonb_build_object('name', r.name, 'revoked_at', r.revoked_at,
-                                                               'reason', 'user ' || (u).id || ' deleted'));
+                                                               'reason', CASE WHEN r.user_id = (u).id
+                                                                              THEN 'user ' || (u).id || ' deleted'
+                                                                              ELSE 'maker ' || (u).id || ' ' || why END));
+            gone := gone || r.key_id;
         END LOOP;
+        PERFORM ffrtmp_data.revoke_made_through(gone);
     END IF;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.withdraw_user_grants(ffrtmp_data.users, boolean) IS
-    'Revokes the pending invitations user u made and, when deleted, its personal API keys, writing an audit row for each; service keys it made stay.';
+    'After user u changed (deleted when deleted; else disabled or given another role): revokes the pending invitations it made that it can no longer give, and, once disabled or deleted, the personal keys it made for other users, when deleted its own keys too, and what was made through those keys, writing an audit row for each; service keys it made stay.';
 ALTER FUNCTION ffrtmp_data.withdraw_user_grants(ffrtmp_data.users, boolean) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.withdraw_user_grants(ffrtmp_data.users, boolean) FROM PUBLIC;
 
@@ -380,14 +421,14 @@ BEGIN
             USING ERRCODE = 'PT409', HINT = 'Choose another address, or delete the other user first.';
     END;
     PERFORM ffrtmp_data.audit_user('user.update', before, u);
-    IF u.status = 'disabled' AND before.status = 'active' THEN
+    IF (u.status = 'disabled' AND before.status = 'active') OR u.role <> before.role THEN
         PERFORM ffrtmp_data.withdraw_user_grants(u, false);
     END IF;
     RETURN ffrtmp_data.user_row(u);
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.update_user(uuid, text, text, text, text) IS
-    'Changes a user''s email, display_name, role or status (users.manage; NULL leaves a field as it is). Nobody changes a user holding a role ranked above their own, or gives a role (role, or status => ''active'' for a disabled user) without holding every permission of it under their key''s scopes (42501); a deleted user must be restored first (PT409). Disabling revokes the pending invitations the user made.';
+    'Changes a user''s email, display_name, role or status (users.manage; NULL leaves a field as it is). Nobody changes a user holding a role ranked above their own, or gives a role (role, or status => ''active'' for a disabled user) without holding every permission of it under their key''s scopes (42501); a deleted user must be restored first (PT409). Disabling revokes the pending invitations the user made and the personal keys it made for other users; a new role revokes the pending invitations the user can no longer give.';
 ALTER FUNCTION ffrtmp.update_user(uuid, text, text, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.update_user(uuid, text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.update_user(uuid, text, text, text, text) TO ffrtmp_admin, ffrtmp_tenant;

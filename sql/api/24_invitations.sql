@@ -85,9 +85,10 @@ BEGIN
     END IF;
     token := 'ffrtmp_invite_' || ffrtmp_data.random_hex(24);
     expires_at := now() + invite_user.expires_in;
-    INSERT INTO ffrtmp_data.invitations (tenant_id, email, role, token_sha256, created_by, expires_at, invited_by)
+    INSERT INTO ffrtmp_data.invitations (tenant_id, email, role, token_sha256, created_by, expires_at, invited_by,
+                                         invited_by_key)
     VALUES (target, address, invite_user.role, sha256(convert_to(token, 'UTF8')), ffrtmp_data.actor(),
-            invite_user.expires_at, ffrtmp_data.caller_user_id())
+            invite_user.expires_at, ffrtmp_data.caller_user_id(), ffrtmp_data.audit_key_id())
     RETURNING id INTO invitation_id;
     PERFORM ffrtmp_data.write_audit('invitation.create', 'invitation:' || invitation_id, target,
                                     jsonb_build_object('email', address, 'role', invite_user.role,
@@ -101,10 +102,47 @@ REVOKE ALL ON FUNCTION ffrtmp.invite_user(text, text, text, interval) FROM PUBLI
 GRANT EXECUTE ON FUNCTION ffrtmp.invite_user(text, text, text, interval) TO ffrtmp_admin, ffrtmp_tenant;
 
 /*
+ * An invitation does not outlive its inviter's power: the one home of that
+ * rule.  Whoever made it must still be able to give its role: a user maker
+ * active, not deleted, and holding every permission of the role; a key it
+ * was made through still able to act (src/api_keys.c's rule, key_acting_role)
+ * with a role and scopes covering every permission of the role.  An
+ * administrator role or a role mapped with no user, without a key, always can.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.inviter_can_give(i ffrtmp_data.invitations) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    acting text;
+    scopes text[];
+BEGIN
+    IF (i).invited_by_key IS NOT NULL THEN
+        acting := ffrtmp_data.key_acting_role((i).invited_by_key);
+        SELECT k.scopes INTO scopes FROM ffrtmp_data.api_keys k WHERE k.key_id = (i).invited_by_key;
+        IF acting IS NULL OR NOT ffrtmp_data.role_gives(acting, scopes, (i).role) THEN
+            RETURN false;
+        END IF;
+    END IF;
+    IF (i).invited_by IS NOT NULL THEN
+        SELECT u.role INTO acting FROM ffrtmp_data.users u
+         WHERE u.id = (i).invited_by AND u.status = 'active' AND u.deleted_at IS NULL;
+        IF NOT FOUND OR NOT ffrtmp_data.role_gives(acting, NULL, (i).role) THEN
+            RETURN false;
+        END IF;
+    END IF;
+    RETURN true;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.inviter_can_give(ffrtmp_data.invitations) IS
+    'Whether invitation i''s maker can still give its role: its user (invited_by) active, not deleted and holding every permission of the role, and the key it was made through (invited_by_key) still able to act with a role and scopes holding them all; true for one made by an administrator role without a key.';
+ALTER FUNCTION ffrtmp_data.inviter_can_give(ffrtmp_data.invitations) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.inviter_can_give(ffrtmp_data.invitations) FROM PUBLIC;
+
+/*
  * The body of accept_invitation, run by src/invitations.c with the
  * invitation's tenant as the caller's (so that row-level security lets it
  * read the invitation and write the user).  Whatever is wrong with the token
- * (unknown, malformed, expired, used, revoked, its tenant not active) raises
+ * (unknown, malformed, expired, used, revoked, its tenant not active, its
+ * maker no longer able to give its role) raises
  * the one error, here and nowhere else.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.accept_invitation(token_sha256 bytea, display_name text, api_key_name text,
@@ -123,10 +161,11 @@ BEGIN
     END IF;
     SELECT * INTO i FROM ffrtmp_data.invitations x WHERE x.token_sha256 = accept_invitation.token_sha256 FOR UPDATE;
     IF NOT FOUND OR i.accepted_at IS NOT NULL OR i.revoked_at IS NOT NULL OR i.expires_at <= now()
+       OR NOT ffrtmp_data.inviter_can_give(i)
        OR NOT EXISTS (SELECT 1 FROM ffrtmp_data.tenants t
                        WHERE t.id = i.tenant_id AND t.status = 'active' AND t.deleted_at IS NULL) THEN
         RAISE EXCEPTION 'invalid invitation token'
-            USING ERRCODE = '28000', HINT = 'Give the token as invite_user returned it; it works once, and not after it expired or was revoked or while its tenant is not active. Ask for a new invitation.';
+            USING ERRCODE = '28000', HINT = 'Give the token as invite_user returned it; it works once, and not after it expired or was revoked, while its tenant is not active, or once whoever invited can no longer give its role. Ask for a new invitation.';
     END IF;
     PERFORM ffrtmp_data.require_user_room(i.tenant_id);
     BEGIN
@@ -162,7 +201,7 @@ CREATE OR REPLACE FUNCTION ffrtmp.accept_invitation(token text, display_name tex
     AS 'MODULE_PATHNAME', 'ffrtmp_accept_invitation'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ffrtmp.accept_invitation(text, text, text) IS
-    'Turns an invitation''s token into a user: creates it active, in the invitation''s tenant, with its role and e-mail and display_name (at most 200 bytes), and returns it (the columns of ffrtmp.users) with api_key: with api_key_name (1 to 100 bytes), a personal key of the new user, acting with its role, shown this once so that only the invitee ever sees it (NULL without api_key_name). Needs no permission (the token is the credential); works once. An unknown, malformed, used, revoked or expired token, or one of a tenant not active, is the same error 28000 "invalid invitation token" (a value over 128 bytes, longer than any token, is 22023); a user with the e-mail already in the tenant is PT409; a tenant with 100 live keys is PT429, and then no user is created either.';
+    'Turns an invitation''s token into a user: creates it active, in the invitation''s tenant, with its role and e-mail and display_name (at most 200 bytes), and returns it (the columns of ffrtmp.users) with api_key: with api_key_name (1 to 100 bytes), a personal key of the new user, acting with its role, shown this once so that only the invitee ever sees it (NULL without api_key_name). Needs no permission (the token is the credential); works once. An unknown, malformed, used, revoked or expired token, one of a tenant not active, or one whose maker can no longer give its role (a user disabled, deleted or demoted; a key revoked, expired or narrowed), is the same error 28000 "invalid invitation token" (a value over 128 bytes, longer than any token, is 22023); a user with the e-mail already in the tenant is PT409; a tenant with 100 live keys is PT429, and then no user is created either.';
 ALTER FUNCTION ffrtmp.accept_invitation(text, text, text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.accept_invitation(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.accept_invitation(text, text, text) TO PUBLIC;

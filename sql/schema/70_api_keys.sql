@@ -19,6 +19,9 @@ CREATE TABLE ffrtmp_data.api_keys (
     replaced_by   text REFERENCES ffrtmp_data.api_keys (key_id),
     user_id       uuid REFERENCES ffrtmp_data.users (id),
     role          text REFERENCES ffrtmp_data.roles (name),
+    role_cap      text REFERENCES ffrtmp_data.roles (name),
+    made_by_user  uuid REFERENCES ffrtmp_data.users (id),
+    made_by_key   text,
     CONSTRAINT api_keys_owner CHECK ((user_id IS NULL) <> (role IS NULL))
 );
 CREATE INDEX api_keys_tenant_idx ON ffrtmp_data.api_keys (tenant_id);
@@ -39,6 +42,9 @@ COMMENT ON COLUMN ffrtmp_data.api_keys.revoked_at IS 'When the key was revoked; 
 COMMENT ON COLUMN ffrtmp_data.api_keys.replaced_by IS 'Key id of the key that rotate_api_key issued in its place.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.user_id IS 'The user the key belongs to: it acts with that user''s role, and stops working when the user is disabled or deleted; NULL for a tenant service key.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.role IS 'A tenant service key''s own role (at most its creator''s); NULL for a user''s key, which acts with its user''s role.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.role_cap IS 'A personal key made for its user by someone else: the user''s role then, the most the key ever acts with (it acts with the lower of this and the user''s role now); NULL for a key the user made itself, which follows the user.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.made_by_user IS 'The user who made the key (NULL for an administrator role, a service key or a role mapped with no user): deleting or disabling that user revokes the keys it made for others.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.made_by_key IS 'Key id of the API key the key was made through (NULL when made without one): revoking that key revokes this one, and this one never expires after it.';
 ALTER TABLE ffrtmp_data.api_keys OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.api_keys FORCE ROW LEVEL SECURITY;

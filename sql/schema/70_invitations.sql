@@ -19,6 +19,7 @@ CREATE TABLE ffrtmp_data.invitations (
     accepted_user uuid REFERENCES ffrtmp_data.users (id),
     revoked_at    timestamptz,
     invited_by    uuid REFERENCES ffrtmp_data.users (id),
+    invited_by_key text,
     CONSTRAINT invitations_used_once CHECK (accepted_at IS NULL OR revoked_at IS NULL),
     CONSTRAINT invitations_accepted_user CHECK ((accepted_at IS NULL) = (accepted_user IS NULL))
 );
@@ -38,7 +39,8 @@ COMMENT ON COLUMN ffrtmp_data.invitations.expires_at IS 'The token stops working
 COMMENT ON COLUMN ffrtmp_data.invitations.accepted_at IS 'When the token was used; it works once.';
 COMMENT ON COLUMN ffrtmp_data.invitations.accepted_user IS 'The user accepting it created.';
 COMMENT ON COLUMN ffrtmp_data.invitations.revoked_at IS 'When revoke_invitation withdrew it; the token stops working at once.';
-COMMENT ON COLUMN ffrtmp_data.invitations.invited_by IS 'The user who invited (NULL for an administrator role or a role mapped with no user): disabling or deleting that user revokes its pending invitations.';
+COMMENT ON COLUMN ffrtmp_data.invitations.invited_by IS 'The user who invited (NULL for an administrator role or a role mapped with no user): disabling, deleting or demoting that user revokes its pending invitations it can no longer give, and one it could not give is not accepted.';
+COMMENT ON COLUMN ffrtmp_data.invitations.invited_by_key IS 'Key id of the API key the invitation was made through (NULL when made without one): revoking that key revokes the invitation, and it is accepted only while that key could still give its role.';
 ALTER TABLE ffrtmp_data.invitations OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.invitations FORCE ROW LEVEL SECURITY;

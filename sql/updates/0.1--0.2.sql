@@ -518,6 +518,9 @@ CREATE TABLE ffrtmp_data.api_keys (
     replaced_by   text REFERENCES ffrtmp_data.api_keys (key_id),
     user_id       uuid REFERENCES ffrtmp_data.users (id),
     role          text REFERENCES ffrtmp_data.roles (name),
+    role_cap      text REFERENCES ffrtmp_data.roles (name),
+    made_by_user  uuid REFERENCES ffrtmp_data.users (id),
+    made_by_key   text,
     CONSTRAINT api_keys_owner CHECK ((user_id IS NULL) <> (role IS NULL))
 );
 CREATE INDEX api_keys_tenant_idx ON ffrtmp_data.api_keys (tenant_id);
@@ -538,6 +541,9 @@ COMMENT ON COLUMN ffrtmp_data.api_keys.revoked_at IS 'When the key was revoked; 
 COMMENT ON COLUMN ffrtmp_data.api_keys.replaced_by IS 'Key id of the key that rotate_api_key issued in its place.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.user_id IS 'The user the key belongs to: it acts with that user''s role, and stops working when the user is disabled or deleted; NULL for a tenant service key.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.role IS 'A tenant service key''s own role (at most its creator''s); NULL for a user''s key, which acts with its user''s role.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.role_cap IS 'A personal key made for its user by someone else: the user''s role then, the most the key ever acts with (it acts with the lower of this and the user''s role now); NULL for a key the user made itself, which follows the user.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.made_by_user IS 'The user who made the key (NULL for an administrator role, a service key or a role mapped with no user): deleting or disabling that user revokes the keys it made for others.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.made_by_key IS 'Key id of the API key the key was made through (NULL when made without one): revoking that key revokes this one, and this one never expires after it.';
 ALTER TABLE ffrtmp_data.api_keys OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.api_keys FORCE ROW LEVEL SECURITY;
@@ -658,6 +664,7 @@ CREATE TABLE ffrtmp_data.invitations (
     accepted_user uuid REFERENCES ffrtmp_data.users (id),
     revoked_at    timestamptz,
     invited_by    uuid REFERENCES ffrtmp_data.users (id),
+    invited_by_key text,
     CONSTRAINT invitations_used_once CHECK (accepted_at IS NULL OR revoked_at IS NULL),
     CONSTRAINT invitations_accepted_user CHECK ((accepted_at IS NULL) = (accepted_user IS NULL))
 );
@@ -677,7 +684,8 @@ COMMENT ON COLUMN ffrtmp_data.invitations.expires_at IS 'The token stops working
 COMMENT ON COLUMN ffrtmp_data.invitations.accepted_at IS 'When the token was used; it works once.';
 COMMENT ON COLUMN ffrtmp_data.invitations.accepted_user IS 'The user accepting it created.';
 COMMENT ON COLUMN ffrtmp_data.invitations.revoked_at IS 'When revoke_invitation withdrew it; the token stops working at once.';
-COMMENT ON COLUMN ffrtmp_data.invitations.invited_by IS 'The user who invited (NULL for an administrator role or a role mapped with no user): disabling or deleting that user revokes its pending invitations.';
+COMMENT ON COLUMN ffrtmp_data.invitations.invited_by IS 'The user who invited (NULL for an administrator role or a role mapped with no user): disabling, deleting or demoting that user revokes its pending invitations it can no longer give, and one it could not give is not accepted.';
+COMMENT ON COLUMN ffrtmp_data.invitations.invited_by_key IS 'Key id of the API key the invitation was made through (NULL when made without one): revoking that key revokes the invitation, and it is accepted only while that key could still give its role.';
 ALTER TABLE ffrtmp_data.invitations OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.invitations FORCE ROW LEVEL SECURITY;

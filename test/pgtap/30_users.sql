@@ -2,7 +2,7 @@
 -- with them, the bounds, and what a user's role and status mean for its
 -- database role.
 BEGIN;
-SELECT plan(51);
+SELECT plan(52);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('users-a', plan => 'pro');
@@ -63,6 +63,8 @@ SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('ann.admin@example.
           'ok', 'the same address may be a user of another tenant');
 SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.create_user('%s@example.com', 'viewer', tenant => 'users-a')$$, repeat('x', 250))),
           '22023', 'an e-mail over 254 bytes is refused');
+SELECT is(pg_temp.state_as(NULL, format($$SELECT ffrtmp.create_user(%L, 'viewer', tenant => 'users-a')$$, repeat(' ', 250) || 'pad@example.com')),
+          '22023', 'the 254-byte bound applies to the e-mail as given, before the work of trimming and normalising it');
 SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('not an address', 'viewer', tenant => 'users-a')$$),
           '22023', 'a string that is not one address is refused');
 SELECT is(pg_temp.state_as(NULL, $$SELECT ffrtmp.create_user('a@b@example.com', 'viewer', tenant => 'users-a')$$),

@@ -6,7 +6,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(109);
+SELECT plan(125);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -344,7 +344,7 @@ ROLLBACK TO SAVEPOINT s;
 SELECT is(:'i_role'::text, 'viewer', 'issue_api_key makes a working key of the user');
 SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE action = 'api_key.create' AND target = 'api_key:' || :'ik'),
           1::bigint, 'and audits it');
-SELECT is(has_function_privilege('ak_user', 'ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz)', 'EXECUTE'),
+SELECT is(has_function_privilege('ak_user', 'ffrtmp_data.issue_api_key(uuid, text, uuid, text, text[], timestamptz, text)', 'EXECUTE'),
           false, 'which no tenant may call');
 
 
@@ -433,6 +433,124 @@ SELECT is(has_function_privilege('ffrtmp_scheduler', 'ffrtmp_data.prune_api_keys
           AND NOT has_function_privilege('ffrtmp_admin', 'ffrtmp_data.prune_api_keys(integer)', 'EXECUTE'),
           true, 'the scheduler prunes, nobody else');
 
+
+-- 18. Power must not outlive its source.  A key made for a user by someone
+-- else never acts above the user's role when it was made; the keys a user
+-- made for others go when the user is deleted or disabled; a key made
+-- through a key never expires after it and is revoked with it.
+CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+    BEGIN
+        EXECUTE q;
+        RAISE EXCEPTION USING ERRCODE = 'PTRES';
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE SQLSTATE WHEN 'PTRES' THEN 'ok' ELSE SQLSTATE END;
+    END;
+END
+$fn$;
+\o /dev/null
+SELECT ffrtmp.create_tenant('ak-cap', plan => 'pro');
+CREATE ROLE ak_ann;
+CREATE ROLE ak_dan;
+CREATE ROLE ak_peer;
+SELECT id AS ann FROM ffrtmp.create_user('ann@cap.example', 'tenant_admin', tenant => 'ak-cap') \gset
+SELECT id AS dan FROM ffrtmp.create_user('dan@cap.example', 'tenant_admin', tenant => 'ak-cap') \gset
+SELECT id AS vic FROM ffrtmp.create_user('vic@cap.example', 'viewer', tenant => 'ak-cap') \gset
+SELECT id AS wes FROM ffrtmp.create_user('wes@cap.example', 'viewer', tenant => 'ak-cap') \gset
+SELECT id AS peer FROM ffrtmp.create_user('peer@cap.example', 'tenant_admin', tenant => 'ak-cap') \gset
+SELECT ffrtmp.map_user_role(:'ann', 'ak_ann');
+SELECT ffrtmp.map_user_role(:'dan', 'ak_dan');
+SELECT ffrtmp.map_user_role(:'peer', 'ak_peer');
+SET ROLE ak_peer;
+SELECT api_key AS peer_own FROM ffrtmp.create_api_key('own', "user" => :'peer') \gset
+RESET ROLE;
+SET ROLE ak_ann;
+SELECT key_id AS for_vic_id, api_key AS for_vic FROM ffrtmp.create_api_key('for-vic', "user" => :'vic') \gset
+SELECT ffrtmp.update_user(:'peer', role => 'viewer');
+SELECT key_id AS for_peer_id, api_key AS for_peer FROM ffrtmp.create_api_key('for-peer', "user" => :'peer') \gset
+SELECT ffrtmp.update_user(:'peer', role => 'tenant_admin');
+RESET ROLE;
+SET ROLE ak_dan;
+SELECT key_id AS for_wes_id FROM ffrtmp.create_api_key('for-wes', "user" => :'wes') \gset
+RESET ROLE;
+\o
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'for_peer') IS NOT NULL AS ok \gset
+SELECT ffrtmp.caller_role() AS peer_key_role, ffrtmp.has_permission('users.manage') AS peer_key_manages \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'peer_key_role'::text, 'viewer', 'a key made for a demoted peer still acts as viewer once the peer is promoted back');
+SELECT is(:'peer_key_manages'::text, 'f', 'and manages no users');
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'peer_own') IS NOT NULL AS ok \gset
+SELECT ffrtmp.caller_role() AS peer_own_role \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'peer_own_role'::text, 'tenant_admin', 'the user''s own key follows the user, back up to tenant_admin');
+\o /dev/null
+SELECT new_key_id AS rot_id, api_key AS rot_key FROM ffrtmp.rotate_api_key(:'for_peer_id') \gset
+\o
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'rot_key') IS NOT NULL AS ok \gset
+SELECT ffrtmp.caller_role() AS rot_role \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'rot_role'::text, 'viewer', 'rotating a capped key keeps its cap: the new key acts as viewer too');
+-- The breaker's example: ann makes a key for viewer vic, is deleted, vic is promoted.
+\o /dev/null
+SELECT ffrtmp.delete_user(:'ann');
+SELECT ffrtmp.update_user(:'vic', role => 'tenant_admin');
+\o
+SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', :'for_vic'), '28000', 'invalid api key',
+                 'a key a deleted user made for another user stops working');
+SELECT is((SELECT a.change->>'reason' FROM ffrtmp_data.audit_log a
+            WHERE a.action = 'api_key.revoke' AND a.target = 'api_key:' || :'for_vic_id'),
+          'maker ' || :'ann' || ' deleted', 'it is revoked, with an audit row saying why');
+SELECT isnt((SELECT revoked_at FROM ffrtmp_data.api_keys WHERE key_id = :'rot_id'), NULL,
+            'so is a key it made, rotated by someone else: the new key keeps its maker');
+\o /dev/null
+SELECT ffrtmp.disable_user(:'dan');
+\o
+SELECT isnt((SELECT revoked_at FROM ffrtmp_data.api_keys WHERE key_id = :'for_wes_id'), NULL,
+            'disabling the maker revokes the keys it made for others too');
+
+-- A key made through a key never expires after it, and goes with it.
+\o /dev/null
+SELECT key_id AS hour_id, api_key AS hour_key
+  FROM ffrtmp.create_api_key('hour', tenant => 'ak-cap', role => 'tenant_admin', expires_at => now() + interval '1 hour') \gset
+SELECT key_id AS never_id, api_key AS never_key FROM ffrtmp.create_api_key('never', tenant => 'ak-cap', role => 'tenant_admin') \gset
+\o
+SELECT expires_at AS hour_exp FROM ffrtmp_data.api_keys WHERE key_id = :'hour_id' \gset
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'hour_key') IS NOT NULL AS ok \gset
+SELECT key_id AS forever_id FROM ffrtmp.create_api_key('forever', role => 'tenant_admin', scopes => '{keys.manage}') \gset
+SELECT expires_at AS forever_exp, made_by_key AS forever_by FROM ffrtmp_data.api_keys WHERE key_id = :'forever_id' \gset
+SELECT pg_temp.sqlstate_of($$SELECT ffrtmp.create_api_key('later', role => 'viewer', expires_at => now() + interval '2 hours')$$) AS later_state \gset
+SELECT pg_temp.sqlstate_of($$SELECT ffrtmp.create_api_key('sooner', role => 'viewer', expires_at => now() + interval '10 minutes')$$) AS sooner_state \gset
+SELECT (ffrtmp.revoke_api_key(:'hour_id')).key_id IS NOT NULL AS ok \gset
+SELECT count(*) AS through_live FROM ffrtmp_data.api_keys WHERE made_by_key = :'hour_id' AND revoked_at IS NULL \gset
+SELECT count(*) AS through_audited FROM ffrtmp_data.audit_log a
+ WHERE a.action = 'api_key.revoke' AND a.change->>'reason' = 'api key ' || :'hour_id' || ' revoked' \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'forever_exp'::timestamptz, :'hour_exp'::timestamptz,
+          'a key made through a key expiring in an hour expires with it, not never');
+SELECT is(:'forever_by'::text, :'hour_id', 'and records the key it was made through');
+SELECT is(:'later_state'::text, '42501', 'an expiry after the creating key''s is refused');
+SELECT is(:'sooner_state'::text, 'ok', 'an earlier one is taken');
+SELECT is(:'through_live'::text, '0', 'revoking the key revokes every key made through it');
+SELECT is(:'through_audited'::text, '1', 'with an audit row (the one key made through it: the refused and the tried ones were rolled back)');
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'never_key') IS NOT NULL AS ok \gset
+SELECT key_id AS eternal_id FROM ffrtmp.create_api_key('eternal', role => 'viewer') \gset
+SELECT expires_at IS NULL AS eternal_unexpiring FROM ffrtmp_data.api_keys WHERE key_id = :'eternal_id' \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'eternal_unexpiring'::text, 't', 'a key made through an unexpiring key may not expire either');
+\o /dev/null
+SELECT key_id AS eternal_id, api_key AS eternal_key FROM ffrtmp.create_api_key('eternal', tenant => 'ak-cap', role => 'viewer') \gset
+UPDATE ffrtmp_data.api_keys SET made_by_key = :'never_id' WHERE key_id = :'eternal_id';
+\o
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'eternal_key') IS NOT NULL AS ok \gset
+SELECT ffrtmp.caller_role() AS eternal_role \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'eternal_role'::text, 'viewer', 'and it works while its source does');
 
 -- 8b. A read-only transaction (PostgREST's GET, a hot standby) authenticates:
 -- the last use waits for a writable one.

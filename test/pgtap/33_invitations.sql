@@ -2,7 +2,7 @@
 -- token alone (from a role mapped to no tenant, or to another), once; every
 -- unusable token is the same error; the bounds and the audit rows.
 BEGIN;
-SELECT plan(62);
+SELECT plan(77);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('inv-a', plan => 'pro');
@@ -251,6 +251,84 @@ UPDATE ffrtmp_data.invitations SET expires_at = now() - interval '31 days' WHERE
 \o
 SELECT is(ffrtmp_data.prune_invitations(1000), 2, 'prune_invitations deletes those revoked or expired over 30 days ago');
 SELECT is((SELECT count(*) FROM ffrtmp_data.invitations WHERE id = :'still_pending'), 1::bigint, 'and keeps a pending one');
+
+-- An invitation does not outlive its inviter's power: at acceptance whoever
+-- made it must still be able to give its role.
+\o /dev/null
+CREATE ROLE tap_i_ann LOGIN;
+SELECT id AS ann FROM ffrtmp.create_user('ann@a.example', 'tenant_admin', tenant => 'inv-a') \gset
+SELECT ffrtmp.map_user_role(:'ann', 'tap_i_ann');
+SET ROLE tap_i_ann;
+SELECT invitation_id AS sock_inv, token AS sock_tok FROM ffrtmp.invite_user('sock@a.example', 'tenant_admin') \gset
+SELECT invitation_id AS still_inv, token AS still_tok FROM ffrtmp.invite_user('still@a.example', 'operator') \gset
+RESET ROLE;
+SELECT ffrtmp.update_user(:'ann', role => 'viewer');
+\o
+SELECT is(pg_temp.state_as('tap_i_ann', format('SELECT ffrtmp.accept_invitation(%L, api_key_name => %L)', :'sock_tok', 'mine')),
+          '28000', 'a tenant_admin demoted to viewer cannot accept her own tenant_admin invitation');
+SELECT is((SELECT status FROM ffrtmp_data.invitation_rows WHERE id = :'sock_inv'), 'revoked',
+          'the demotion revoked the invitations she can no longer give');
+SELECT is((SELECT a.change->>'reason' FROM ffrtmp_data.audit_log a
+            WHERE a.action = 'invitation.revoke' AND a.target = 'invitation:' || :'sock_inv'),
+          'inviter ' || :'ann' || ' now viewer', 'with an audit row saying why');
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'still_tok')),
+          '28000', 'nor the operator invitation: a viewer gives no operator');
+-- The rule at acceptance, apart from the revocation: a maker changed
+-- behind update_user's back still fails the token.
+\o /dev/null
+SELECT ffrtmp.update_user(:'ann', role => 'tenant_admin');
+SET ROLE tap_i_ann;
+SELECT invitation_id AS op_inv, token AS op_tok FROM ffrtmp.invite_user('op2@a.example', 'operator') \gset
+SELECT invitation_id AS v_inv, token AS v_tok FROM ffrtmp.invite_user('v2@a.example', 'viewer') \gset
+RESET ROLE;
+SELECT ffrtmp.update_user(:'ann', role => 'operator');
+\o
+SELECT is((SELECT status FROM ffrtmp_data.invitation_rows WHERE id = :'op_inv'), 'pending',
+          'demoted to operator she still gives an operator: that invitation stays');
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'op_tok')), 'ok',
+          'and is accepted');
+UPDATE ffrtmp_data.users SET role = 'viewer' WHERE id = :'ann';
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'op_tok')), '28000',
+          'a maker who can no longer give the role fails the token at acceptance, revoked or not');
+UPDATE ffrtmp_data.users SET role = 'operator', status = 'disabled' WHERE id = :'ann';
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'v_tok')), '28000',
+          'so does a maker disabled');
+UPDATE ffrtmp_data.users SET status = 'active' WHERE id = :'ann';
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'v_tok')), 'ok',
+          'and active again, able to give viewer, the token works');
+
+-- Made through a key: the key records it, and the key must still be usable.
+\o /dev/null
+SELECT key_id AS svc_id, api_key AS svc_key
+  FROM ffrtmp.create_api_key('short', tenant => 'inv-a', role => 'tenant_admin', expires_at => now() + interval '1 hour') \gset
+\o
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'svc_key') IS NOT NULL AS ok \gset
+SELECT invitation_id AS key_inv FROM ffrtmp.invite_user('bykey@a.example', 'tenant_admin') \gset
+SELECT (ffrtmp.revoke_api_key(:'svc_id')).key_id IS NOT NULL AS ok \gset
+SELECT invited_by_key AS key_inv_key, revoked_at IS NOT NULL AS key_inv_revoked
+  FROM ffrtmp_data.invitations WHERE id = :'key_inv' \gset
+SELECT a.change->>'reason' AS key_inv_reason FROM ffrtmp_data.audit_log a
+ WHERE a.action = 'invitation.revoke' AND a.target = 'invitation:' || :'key_inv' \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'key_inv_key'::text, :'svc_id', 'an invitation made through a key records the key');
+SELECT is(:'key_inv_revoked'::text, 't', 'revoking the key revokes the pending invitations made through it');
+SELECT is(:'key_inv_reason'::text, 'api key ' || :'svc_id' || ' revoked', 'with an audit row saying why');
+-- A tenant_admin service key's invitation (invited_by NULL), accepted after
+-- the key expired: refused.
+\o /dev/null
+SELECT invitation_id AS exp_inv, token AS exp_tok FROM ffrtmp.invite_user('late@a.example', 'tenant_admin', tenant => 'inv-a') \gset
+UPDATE ffrtmp_data.invitations SET invited_by_key = :'svc_id' WHERE id = :'exp_inv';
+UPDATE ffrtmp_data.api_keys SET expires_at = now() - interval '1 second' WHERE key_id = :'svc_id';
+\o
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'exp_tok')), '28000',
+          'an invitation made through a key is not accepted after the key expired');
+UPDATE ffrtmp_data.api_keys SET expires_at = NULL, role = 'operator' WHERE key_id = :'svc_id';
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'exp_tok')), '28000',
+          'nor once the key acts with a role that no longer gives it');
+UPDATE ffrtmp_data.api_keys SET role = 'tenant_admin' WHERE key_id = :'svc_id';
+SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'exp_tok')), 'ok',
+          'while the key still gives it, the token works');
 
 SELECT * FROM finish();
 ROLLBACK;
