@@ -96,6 +96,7 @@ BEGIN
         IF through_expiry IS NOT NULL AND expiry IS NULL THEN
             expiry := through_expiry;
         ELSIF through_expiry IS NOT NULL AND expiry > through_expiry THEN
+            PERFORM ffrtmp_data.queue_refusal(format('a key outliving api key %s', through));
             RAISE EXCEPTION 'permission denied: a key made through api key % cannot expire after it', through
                 USING ERRCODE = '42501',
                       HINT = format('Give an expires_at no later than %s, or leave it out to take that key''s.', through_expiry);
@@ -181,6 +182,7 @@ BEGIN
                 USING ERRCODE = '22023', HINT = 'Give scopes among the permissions of the key''s role (ffrtmp.role_permissions).';
         END IF;
         IF NOT ffrtmp.has_permission(s) THEN
+            PERFORM ffrtmp_data.queue_refusal(format('scope %s', s));
             RAISE EXCEPTION 'permission denied: scope % is not yours to give', s
                 USING ERRCODE = '42501', HINT = 'A key can only carry permissions you hold yourself.';
         END IF;
@@ -207,6 +209,7 @@ BEGIN
     END IF;
     IF (SELECT r.rank FROM ffrtmp_data.roles r WHERE r.name = ffrtmp.caller_role())
        <= (SELECT r.rank FROM ffrtmp_data.roles r WHERE r.name = require_personal_key.user_role) THEN
+        PERFORM ffrtmp_data.queue_refusal(format('a key acting as user %s', require_personal_key.user_id));
         RAISE EXCEPTION 'permission denied: a key acting as user % is made by that user or by a role above %',
                         require_personal_key.user_id, require_personal_key.user_role
             USING ERRCODE = '42501',

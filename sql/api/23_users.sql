@@ -115,6 +115,7 @@ BEGIN
     END IF;
     IF (SELECT r.rank FROM ffrtmp_data.roles r WHERE r.name = require_rank.role)
        > (SELECT r.rank FROM ffrtmp_data.roles r WHERE r.name = mine) THEN
+        PERFORM ffrtmp_data.queue_refusal(format('role %s', require_rank.role));
         RAISE EXCEPTION 'permission denied: role % is above your role %', require_rank.role, mine
             USING ERRCODE = '42501', HINT = 'You can give roles up to your own; ask a superadmin for more.';
     END IF;
@@ -145,6 +146,7 @@ BEGIN
        AND NOT ffrtmp.has_permission(p.permission)
      ORDER BY p.permission LIMIT 1;
     IF missing IS NOT NULL THEN
+        PERFORM ffrtmp_data.queue_refusal(format('role %s, carrying %s', require_grantable.role, missing));
         RAISE EXCEPTION 'permission denied: role % carries %, which you do not hold', require_grantable.role, missing
             USING ERRCODE = '42501',
                   HINT = 'Give a role whose permissions you all hold, or act with a key whose scopes include every permission of the role.';

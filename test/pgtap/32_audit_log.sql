@@ -5,7 +5,7 @@
 -- chains the rows per tenant, and the chain verifies and shows an edit by
 -- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(167);
+SELECT plan(169);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -603,6 +603,18 @@ SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
 SELECT is((SELECT string_agg(format('%s %s %s', t.name, a.action, a.target), ', ') FROM ffrtmp_data.audit_log a
              JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id WHERE a.id > :before_reach),
           'au-flood permission.denied tenant au-quiet', 'and the refusal is logged on its own tenant''s chain');
+-- So is giving more than one holds (a role above one's own, a scope one lacks).
+SELECT coalesce(max(id), 0) AS before_give FROM ffrtmp_data.audit_log \gset
+SET ROLE au_boss;
+SELECT is(pg_temp.sqlstate_of($$SELECT ffrtmp.create_user('up@a.example', 'superadmin')$$)
+          || ' ' || pg_temp.sqlstate_of($$SELECT ffrtmp.invite_user('up@a.example', 'superadmin')$$),
+          '42501 42501', 'a tenant administrator gives no role above its own, by creating or inviting');
+RESET ROLE;
+SELECT ffrtmp_data.flush_audit_refusals() IS NOT NULL AS flushed \gset
+SELECT is((SELECT string_agg(format('%s %s %s', t.name, a.action, a.target), ', ' ORDER BY a.id) FROM ffrtmp_data.audit_log a
+             JOIN ffrtmp_data.tenants t ON t.id = a.tenant_id WHERE a.id > :before_give),
+          'au-a permission.denied role superadmin, au-a permission.denied role superadmin',
+          'both refusals are logged on its tenant''s chain');
 
 -- 4d. The flush loses nothing: its entries leave the queue only when its
 -- transaction commits.  A rollback, or an error writing them, leaves them
