@@ -6,7 +6,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(125);
+SELECT plan(127);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -95,6 +95,27 @@ $$;
 SELECT is(pg_temp.auth_error(left(:'key1', -1) || CASE right(:'key1', 1) WHEN '0' THEN '1' ELSE '0' END),
           pg_temp.auth_error('ffrtmp_0000000000000000_' || split_part(:'key1', '_', 3)),
           'a wrong secret and an unknown id give the same code, message, detail and hint');
+-- And the same work: the path scans the same tables as many times for a
+-- wrong secret as for an unknown id (the code path, not a timing test).
+CREATE FUNCTION pg_temp.auth_scans(api_key text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    before jsonb;
+BEGIN
+    -- (function_permissions: the permission hook's cache, refilled after any CREATE FUNCTION)
+    SELECT jsonb_object_agg(t.relname, coalesce(t.idx_scan, 0) + t.seq_scan) INTO before
+      FROM pg_stat_xact_user_tables t WHERE t.schemaname = 'ffrtmp_data' AND t.relname <> 'function_permissions';
+    PERFORM pg_temp.auth_error(api_key);
+    RETURN (SELECT string_agg(t.relname || '+' || (coalesce(t.idx_scan, 0) + t.seq_scan - coalesce((before ->> t.relname)::bigint, 0)),
+                              ',' ORDER BY t.relname)
+              FROM pg_stat_xact_user_tables t WHERE t.schemaname = 'ffrtmp_data' AND t.relname <> 'function_permissions'
+               AND coalesce(t.idx_scan, 0) + t.seq_scan <> coalesce((before ->> t.relname)::bigint, 0));
+END
+$$;
+SELECT is(pg_temp.auth_scans(left(:'key1', -1) || CASE right(:'key1', 1) WHEN '0' THEN '1' ELSE '0' END),
+          pg_temp.auth_scans('ffrtmp_0000000000000000_' || split_part(:'key1', '_', 3)),
+          'and scan the same tables as many times');
+SELECT isnt(pg_temp.auth_scans('ffrtmp_0000000000000000_' || split_part(:'key1', '_', 3)), NULL,
+            'which they do: an unknown id is looked up like a known one');
 SELECT throws_ok($$SELECT ffrtmp.authenticate('not a key')$$, '28000', 'invalid api key', 'a malformed key');
 SELECT throws_ok($$SELECT ffrtmp.authenticate(NULL)$$, '28000', 'invalid api key', 'no key');
 SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', upper(:'key1')), '28000', 'invalid api key', 'keys are case-sensitive');
