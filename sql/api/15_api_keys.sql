@@ -521,6 +521,7 @@ DECLARE
     key_role text;
     cap text;
     through text := ffrtmp_data.audit_key_id();
+    through_old boolean;
 BEGIN
     PERFORM ffrtmp_data.check_api_key_id(rotate_api_key.key_id);
     IF rotate_api_key.grace IS NULL OR rotate_api_key.grace < interval '0' OR rotate_api_key.grace > interval '30 days' THEN
@@ -544,10 +545,24 @@ BEGIN
         PERFORM ffrtmp_data.require_personal_key(old.user_id, key_role);
     END IF;
     PERFORM ffrtmp_data.check_key_scopes(old.scopes, key_role);
-    -- The old key's grace is set first: rotated with grace 0 it is no longer
-    -- live when insert_api_key counts the tenant's live keys.
     old_expires_at := least(coalesce(old.expires_at, 'infinity'), now() + rotate_api_key.grace);
-    UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at WHERE x.key_id = old.key_id;
+    -- Rotated through itself or through a key made through it: the new key
+    -- cannot hang from the old one (which expires) or make a cycle once
+    -- re-pointed below; it takes the old key's maker key instead.
+    through_old := through IS NOT NULL AND EXISTS (
+        WITH RECURSIVE up(key_id, made_by_key) AS (
+            SELECT k.key_id, k.made_by_key FROM ffrtmp_data.api_keys k WHERE k.key_id = through
+            UNION
+            SELECT k.key_id, k.made_by_key FROM ffrtmp_data.api_keys k JOIN up ON k.key_id = up.made_by_key)
+        SELECT 1 FROM up WHERE up.key_id = old.key_id);
+    -- The old key's grace is set first: rotated with grace 0 it is no longer
+    -- live when insert_api_key counts the tenant's live keys.  Not when the
+    -- caller acts through it: the new key would inherit the grace as its
+    -- expiry, and the caller's key could stop before the rotation is done;
+    -- then it is set last.
+    IF NOT through_old THEN
+        UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at WHERE x.key_id = old.key_id;
+    END IF;
     -- The rotator is the new key's maker (insert_api_key records the caller
     -- and its key): a key acts at most with its maker's power now.  Made for
     -- another user, it never acts above that user's role now either.
@@ -557,15 +572,7 @@ BEGIN
     SELECT * INTO new_key
       FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at, old.user_id, old.role, cap);
     UPDATE ffrtmp_data.api_keys x SET replaced_by = new_key.key_id WHERE x.key_id = old.key_id;
-    -- Rotated through itself or through a key made through it, the new key
-    -- cannot hang from the old one (which expires) or make a cycle once
-    -- re-pointed below: it takes the old key's maker key instead.
-    IF through IS NOT NULL AND EXISTS (
-        WITH RECURSIVE up(key_id, made_by_key) AS (
-            SELECT k.key_id, k.made_by_key FROM ffrtmp_data.api_keys k WHERE k.key_id = through
-            UNION
-            SELECT k.key_id, k.made_by_key FROM ffrtmp_data.api_keys k JOIN up ON k.key_id = up.made_by_key)
-        SELECT 1 FROM up WHERE up.key_id = old.key_id) THEN
+    IF through_old THEN
         UPDATE ffrtmp_data.api_keys x SET made_by_key = old.made_by_key WHERE x.key_id = new_key.key_id;
     END IF;
     -- What was made through the old key follows the new one: it goes when
@@ -574,6 +581,9 @@ BEGIN
      WHERE x.made_by_key = old.key_id AND x.key_id <> new_key.key_id;
     UPDATE ffrtmp_data.invitations i SET invited_by_key = new_key.key_id
      WHERE i.invited_by_key = old.key_id AND i.accepted_at IS NULL AND i.revoked_at IS NULL;
+    IF through_old THEN
+        UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at WHERE x.key_id = old.key_id;
+    END IF;
     PERFORM ffrtmp_data.write_audit('api_key.rotate', 'api_key:' || old.key_id, old.tenant_id,
                                     jsonb_build_object('new_key_id', new_key.key_id,
                                                        'expires_at', jsonb_build_object('old', old.expires_at,

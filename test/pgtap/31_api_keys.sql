@@ -6,7 +6,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(146);
+SELECT plan(148);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -736,6 +736,33 @@ SELECT is((SELECT count(*) FROM ffrtmp_data.api_keys WHERE key_id IN (:'ka2_id',
 SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log a
             WHERE a.action = 'api_key.revoke' AND a.target IN ('api_key:' || :'kb_id', 'api_key:' || :'kc_id')),
           2::bigint, 'each key of the chain with its audit row');
+
+-- A key rotating itself: the new key keeps the old one's expiry and maker
+-- key, not the grace of the key it was made through.
+CREATE FUNCTION pg_temp.rotate_self(api_key text, key_id text, grace interval) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+    fresh record;
+BEGIN
+    BEGIN
+        PERFORM ffrtmp.authenticate(api_key);
+        SELECT * INTO fresh FROM ffrtmp.rotate_api_key(key_id, grace);
+        RAISE EXCEPTION USING ERRCODE = 'PTRES',
+            MESSAGE = (SELECT format('expires %s, made through %s', k.expires_at, coalesce(k.made_by_key, 'no key'))
+                         FROM ffrtmp_data.api_keys k WHERE k.key_id = fresh.new_key_id);
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE SQLSTATE WHEN 'PTRES' THEN SQLERRM ELSE SQLSTATE || ': ' || SQLERRM END;
+    END;
+END
+$fn$;
+\o /dev/null
+SELECT key_id AS self_id, api_key AS self_key
+  FROM ffrtmp.create_api_key('self', tenant => 'ak-live', role => 'tenant_admin', expires_at => now() + interval '10 days') \gset
+\o
+SELECT expires_at AS self_exp FROM ffrtmp_data.api_keys WHERE key_id = :'self_id' \gset
+SELECT is(pg_temp.rotate_self(:'self_key', :'self_id', '1 hour'), format('expires %s, made through no key', :'self_exp'::timestamptz),
+          'a key rotating itself: the new key keeps its expiry and hangs from no old key');
+SELECT is(pg_temp.rotate_self(:'self_key', :'self_id', '0'), format('expires %s, made through no key', :'self_exp'::timestamptz),
+          'with grace 0 too, the caller''s key ending only after the rotation');
 
 -- 8b. A read-only transaction (PostgREST's GET, a hot standby) authenticates:
 -- the last use waits for a writable one.
