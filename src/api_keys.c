@@ -302,8 +302,12 @@ key_usable(const char *key_id, uint8 *hash, KeyOwner *owner, List **scopes, Time
 		if (role_rank(cap) < role_rank(owner->role))
 			owner->role = cap;
 	}
-	/* Nor above what its maker may do now: see makers_allow. */
-	if (usable && !makers_allow(owner->has_user ? &owner->user : NULL, values[8], nulls[8], values[9], nulls[9],
+	/*
+	 * Nor above what its maker may do now: see makers_allow.  Walked for a
+	 * key found whatever else is wrong with it, so that a revoked key costs
+	 * what a live one with the same makers does.
+	 */
+	if (found && !makers_allow(owner->has_user ? &owner->user : NULL, values[8], nulls[8], values[9], nulls[9],
 								&owner->role))
 		usable = false;
 	if (scopes)
