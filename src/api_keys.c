@@ -15,7 +15,9 @@
  * user's role as it is now (read again at every statement, like the key),
  * but never above the cap a key made for the user by someone else carries, a
  * service key with the role stored with it; scopes narrow either
- * (ffrtmp_key_allows, asked by the permission check).
+ * (ffrtmp_key_allows, asked by the permission check).  Either acts at most
+ * with its maker's power now (makers_allow): the user who made it and the
+ * key it was made through, read again like the key itself.
  *
  * The key authenticated is backend-local state of the current transaction,
  * the first source of tenant_context.c's answer.  It is forgotten at commit
@@ -164,6 +166,78 @@ role_rank(const char *role)
 	return DatumGetInt32(value);
 }
 
+/* Lowers *role to other when other is ranked below it. */
+static void
+lower_role(char **role, char *other)
+{
+	if (*role != NULL && role_rank(other) < role_rank(*role))
+		*role = other;
+}
+
+/* Longer maker chains than this are refused (rotation never makes a cycle; this is a backstop). */
+#define MAKER_CHAIN_MAX 64
+
+/*
+ * The rule that keeps a key below its maker's power now: a key made by a
+ * user for someone else (made_by_user) acts only while that user is active,
+ * and never above its role now; a key made through another key (made_by_key)
+ * acts only while that key can, never above what that key acts with, and so
+ * on up the chain.  Keys made by administrators without a user or by mapped
+ * roles carry neither and have no maker limit.  Lowers *role; false when a
+ * maker cannot act.  ffrtmp_data.key_acting_role is the SQL twin.
+ */
+static bool
+makers_allow(const pg_uuid_t *own_user, Datum made_by_user, bool no_maker_user, Datum made_by_key,
+			 bool no_maker_key, char **role)
+{
+	static const char *const columns[] = {"tenant_id", "expires_at", "revoked_at", "user_id", "role", "role_cap",
+	"made_by_user", "made_by_key"};
+
+	for (int depth = 0;; depth++)
+	{
+		Datum		values[8];
+		bool		nulls[8];
+		pg_uuid_t	tenant;
+		pg_uuid_t	user;
+		char	   *maker_role;
+
+		if (!no_maker_user &&
+			(own_user == NULL || memcmp(own_user, DatumGetUUIDP(made_by_user), sizeof(pg_uuid_t)) != 0))
+		{
+			user = *DatumGetUUIDP(made_by_user);
+			if (!user_usable(&user, &maker_role))
+				return false;
+			lower_role(role, maker_role);
+		}
+		if (no_maker_key)
+			return true;
+		if (depth >= MAKER_CHAIN_MAX ||
+			!ffrtmp_lookup_row("api_keys", "api_keys_pkey", "key_id", F_TEXTEQ, made_by_key, 8, columns, values, nulls))
+			return false;
+		tenant = *DatumGetUUIDP(values[0]);
+		if (!nulls[2] || (!nulls[1] && DatumGetTimestampTz(values[1]) <= GetCurrentStatementStartTimestamp()) ||
+			strcmp(ffrtmp_tenant_status(&tenant), "active") != 0)
+			return false;
+		if (nulls[3])
+			lower_role(role, TextDatumGetCString(values[4]));
+		else
+		{
+			user = *DatumGetUUIDP(values[3]);
+			if (!user_usable(&user, &maker_role))
+				return false;
+			lower_role(role, maker_role);
+			if (!nulls[5])
+				lower_role(role, TextDatumGetCString(values[5]));
+		}
+		/* The maker key's own makers, judged against its own user. */
+		own_user = nulls[3] ? NULL : &user;
+		made_by_user = values[6];
+		no_maker_user = nulls[6];
+		made_by_key = values[7];
+		no_maker_key = nulls[7];
+	}
+}
+
 /*
  * Reads the key's row and says whether it may act now; *hash gets the stored
  * hash, or stays as it was when there is no such key.
@@ -173,10 +247,10 @@ key_usable(const char *key_id, uint8 *hash, KeyOwner *owner, List **scopes, Time
 		   bool *ever_used)
 {
 	static const char *const columns[] = {"tenant_id", "secret_sha256", "expires_at", "revoked_at", "scopes",
-	"user_id", "role", "role_cap"};
+	"user_id", "role", "role_cap", "made_by_user", "made_by_key"};
 	static const char *const use_columns[] = {"last_used_at"};
-	Datum		values[8];
-	bool		nulls[8];
+	Datum		values[10];
+	bool		nulls[10];
 	bool		found;
 	bool		usable;
 	bool		active;
@@ -190,7 +264,7 @@ key_usable(const char *key_id, uint8 *hash, KeyOwner *owner, List **scopes, Time
 	 * there), so that an unknown id costs what a known one does.
 	 */
 	found = ffrtmp_lookup_row("api_keys", "api_keys_pkey", "key_id", F_TEXTEQ, CStringGetTextDatum(key_id),
-							  8, columns, values, nulls);
+							  10, columns, values, nulls);
 	owner->known = found;
 	owner->has_user = false;
 	owner->role = NULL;
@@ -228,6 +302,14 @@ key_usable(const char *key_id, uint8 *hash, KeyOwner *owner, List **scopes, Time
 		if (role_rank(cap) < role_rank(owner->role))
 			owner->role = cap;
 	}
+	/*
+	 * Nor above what its maker may do now: see makers_allow.  Walked for a
+	 * key found whatever else is wrong with it, so that a revoked key costs
+	 * what a live one with the same makers does.
+	 */
+	if (found && !makers_allow(owner->has_user ? &owner->user : NULL, values[8], nulls[8], values[9], nulls[9],
+								&owner->role))
+		usable = false;
 	if (scopes)
 	{
 		*scopes = NIL;
@@ -393,6 +475,20 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 	PG_RETURN_UUID_P(result);
 }
 
+/*
+ * Whether the authenticated key is the caller: not while an invitation is
+ * accepted, which makes a new user of the invitation's tenant on the token's
+ * strength alone (invitations.c), so a key of the session leaves no trace on
+ * it (no made_by_key on its first key, no key_id on its audit rows).
+ */
+static bool
+key_acts(void)
+{
+	pg_uuid_t	invitation_tenant;
+
+	return authenticated.active && !ffrtmp_invitation_tenant(&invitation_tenant);
+}
+
 /* The authenticated key's owner as it is now; refused once the key may no longer act. */
 static void
 key_owner_now(KeyOwner *owner)
@@ -432,7 +528,7 @@ ffrtmp_key_role(void)
 {
 	KeyOwner	owner;
 
-	if (!authenticated.active)
+	if (!key_acts())
 		return NULL;
 	key_owner_now(&owner);
 	return owner.role;
@@ -442,7 +538,7 @@ ffrtmp_key_role(void)
 bool
 ffrtmp_key_user(pg_uuid_t *user)
 {
-	if (!authenticated.active || !authenticated.has_user)
+	if (!key_acts() || !authenticated.has_user)
 		return false;
 	*user = authenticated.user;
 	return true;
@@ -458,7 +554,7 @@ ffrtmp_key_allows(const char *permission)
 {
 	ListCell   *cell;
 
-	if (!authenticated.active || authenticated.scopes == NIL)
+	if (!key_acts() || authenticated.scopes == NIL)
 		return true;
 	foreach(cell, authenticated.scopes)
 		if (strcmp(lfirst(cell), permission) == 0)
@@ -470,7 +566,7 @@ ffrtmp_key_allows(const char *permission)
 const char *
 ffrtmp_key_id(void)
 {
-	return authenticated.active ? authenticated.key_id : NULL;
+	return key_acts() ? authenticated.key_id : NULL;
 }
 
 /* Writes nbytes random bytes from pg_strong_random as lower-case hex into hex (2 * nbytes + 1 chars). */

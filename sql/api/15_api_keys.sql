@@ -226,26 +226,68 @@ REVOKE ALL ON FUNCTION ffrtmp_data.require_personal_key(uuid, text) FROM PUBLIC;
  * The role a key acts with now, or NULL when it cannot act (revoked,
  * expired, its tenant or user not active): a service key's own role; a
  * personal key's user's role, but never above the cap it was made with by
- * someone else.  The SQL twin of key_usable in src/api_keys.c, for rules
- * that ask whether a key could still do what it did (accept_invitation).
+ * someone else; and never above its maker's power now: the maker user's
+ * role (when it is not the key's own user, who must be active) and the
+ * role of the key it was made through, which must itself be able to act,
+ * up the chain.  The SQL twin of key_usable and makers_allow in
+ * src/api_keys.c, for rules that ask whether a key could still do what it
+ * did (accept_invitation).
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.key_acting_role(key_id text) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
-    SELECT CASE WHEN k.user_id IS NULL THEN k.role
-                ELSE (SELECT r.name FROM ffrtmp_data.roles r
-                       WHERE r.name IN (u.role, coalesce(k.role_cap, u.role))
-                       ORDER BY r.rank LIMIT 1) END
-      FROM ffrtmp_data.api_keys k
-      JOIN ffrtmp_data.tenants t ON t.id = k.tenant_id AND t.status = 'active' AND t.deleted_at IS NULL
-      LEFT JOIN ffrtmp_data.users u ON u.id = k.user_id
-     WHERE k.key_id = key_acting_role.key_id AND k.revoked_at IS NULL
-       AND (k.expires_at IS NULL OR k.expires_at > pg_catalog.now())
-       AND (k.user_id IS NULL OR (u.status = 'active' AND u.deleted_at IS NULL))
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    current text := key_acting_role.key_id;
+    k record;
+    acting text;
+    maker_role text;
+BEGIN
+    -- Rotation never makes a cycle; 64 levels are a backstop, as in C.
+    FOR depth IN 0..64 LOOP
+        SELECT x.role, x.role_cap, x.made_by_user, x.made_by_key, x.user_id, u.role AS user_role INTO k
+          FROM ffrtmp_data.api_keys x
+          JOIN ffrtmp_data.tenants t ON t.id = x.tenant_id AND t.status = 'active' AND t.deleted_at IS NULL
+          LEFT JOIN ffrtmp_data.users u ON u.id = x.user_id
+         WHERE x.key_id = current AND x.revoked_at IS NULL
+           AND (x.expires_at IS NULL OR x.expires_at > pg_catalog.now())
+           AND (x.user_id IS NULL OR (u.status = 'active' AND u.deleted_at IS NULL));
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        acting := ffrtmp_data.lower_role(acting, coalesce(k.role, k.user_role));
+        acting := ffrtmp_data.lower_role(acting, k.role_cap);
+        IF k.made_by_user IS NOT NULL AND k.made_by_user IS DISTINCT FROM k.user_id THEN
+            SELECT u.role INTO maker_role FROM ffrtmp_data.users u
+             WHERE u.id = k.made_by_user AND u.status = 'active' AND u.deleted_at IS NULL;
+            IF NOT FOUND THEN
+                RETURN NULL;
+            END IF;
+            acting := ffrtmp_data.lower_role(acting, maker_role);
+        END IF;
+        IF k.made_by_key IS NULL THEN
+            RETURN acting;
+        END IF;
+        current := k.made_by_key;
+    END LOOP;
+    RETURN NULL;
+END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.key_acting_role(text) IS
-    'The role key key_id acts with now (a service key''s role; a personal key''s user''s role, at most its role_cap), or NULL when it cannot act: revoked, expired, or its tenant or user not active.';
+    'The role key key_id acts with now, or NULL when it cannot act: revoked, expired, its tenant or user not active, the user who made it for someone else not active, or the key it was made through unable to act. The lowest of: a service key''s role or a personal key''s user''s role, its role_cap, its maker user''s role, and the acting role of the key it was made through (a key acts at most with its maker''s power now).';
 ALTER FUNCTION ffrtmp_data.key_acting_role(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.key_acting_role(text) FROM PUBLIC;
+
+/* The lower ranked of two roles; the other when one is NULL. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.lower_role(a text, b text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT CASE WHEN lower_role.a IS NULL THEN lower_role.b
+                WHEN lower_role.b IS NULL THEN lower_role.a
+                ELSE (SELECT r.name FROM ffrtmp_data.roles r
+                       WHERE r.name IN (lower_role.a, lower_role.b) ORDER BY r.rank LIMIT 1) END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.lower_role(text, text) IS
+    'Whichever of roles a and b is ranked lower; the other when one is NULL.';
+ALTER FUNCTION ffrtmp_data.lower_role(text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.lower_role(text, text) FROM PUBLIC;
 
 /*
  * Power made through a key does not outlive it: revoking keys revokes the
@@ -404,32 +446,67 @@ RETURNS ffrtmp_data.api_key_rows
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     k ffrtmp_data.api_key_rows;
+    top jsonb;
+    keys jsonb;
+    invitations jsonb;
+    r record;
 BEGIN
     PERFORM ffrtmp_data.check_api_key_id(revoke_api_key.key_id);
-    -- What was made through the key goes first, while a key revoking itself
-    -- still passes the row-level security checks of those updates.
-    IF EXISTS (SELECT 1 FROM ffrtmp_data.api_keys x WHERE x.key_id = revoke_api_key.key_id) THEN
-        PERFORM ffrtmp_data.revoke_made_through(ARRAY[revoke_api_key.key_id]);
-    END IF;
-    -- Row-level security leaves only the caller's tenant's keys (all, for
-    -- administrators).  The row is returned from the UPDATE itself: a key
-    -- revoking itself fails from the next statement on, not in this one.
-    UPDATE ffrtmp_data.api_keys x SET revoked_at = coalesce(x.revoked_at, now())
-     WHERE x.key_id = revoke_api_key.key_id
-    RETURNING x.key_id, 'ffrtmp_' || x.key_id, x.tenant_id, x.name, x.scopes, x.created_by, x.created_at,
-              x.expires_at, x.revoked_at, x.replaced_by,
-              (SELECT u.last_used_at FROM ffrtmp_data.api_key_uses u WHERE u.key_id = x.key_id), x.user_id, x.role INTO k;
-    IF NOT FOUND THEN
+    -- The key and everything made through it, down the chain, with the
+    -- pending invitations made through any of them, in ONE statement: a key
+    -- may revoke its own ancestor, and so itself, and the row-level security
+    -- checks (which see the caller's key as valid until the next statement)
+    -- pass for the whole chain.  Row-level security leaves only the caller's
+    -- tenant's keys (all, for administrators).
+    WITH RECURSIVE chain(key_id) AS (
+        SELECT x.key_id FROM ffrtmp_data.api_keys x WHERE x.key_id = revoke_api_key.key_id
+        UNION
+        SELECT x.key_id FROM ffrtmp_data.api_keys x JOIN chain c ON x.made_by_key = c.key_id
+    ), gone_invitations AS (
+        UPDATE ffrtmp_data.invitations i SET revoked_at = now()
+         WHERE i.invited_by_key IN (SELECT c.key_id FROM chain c)
+           AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()
+        RETURNING i.id, i.tenant_id, i.email, i.role, i.invited_by_key
+    ), gone_keys AS (
+        UPDATE ffrtmp_data.api_keys x SET revoked_at = coalesce(x.revoked_at, now())
+         WHERE x.key_id IN (SELECT c.key_id FROM chain c)
+           AND (x.revoked_at IS NULL OR x.key_id = revoke_api_key.key_id)
+        RETURNING x.key_id, x.tenant_id, x.name, x.revoked_at, x.made_by_key,
+                  ROW(x.key_id, 'ffrtmp_' || x.key_id, x.tenant_id, x.name, x.scopes, x.created_by, x.created_at,
+                      x.expires_at, x.revoked_at, x.replaced_by,
+                      (SELECT u.last_used_at FROM ffrtmp_data.api_key_uses u WHERE u.key_id = x.key_id),
+                      x.user_id, x.role)::ffrtmp_data.api_key_rows AS listed
+    )
+    SELECT (SELECT to_jsonb(g.listed) FROM gone_keys g WHERE g.key_id = revoke_api_key.key_id),
+           (SELECT jsonb_agg(jsonb_build_object('key_id', g.key_id, 'tenant_id', g.tenant_id, 'name', g.name,
+                                                'revoked_at', g.revoked_at, 'made_by_key', g.made_by_key))
+              FROM gone_keys g WHERE g.key_id <> revoke_api_key.key_id),
+           (SELECT jsonb_agg(to_jsonb(g)) FROM gone_invitations g)
+      INTO top, keys, invitations;
+    IF top IS NULL THEN
         RAISE EXCEPTION 'api key % not found', revoke_api_key.key_id
             USING ERRCODE = 'PT404', HINT = 'ffrtmp.list_api_keys() lists the keys of your tenant.';
     END IF;
+    FOR r IN SELECT * FROM jsonb_to_recordset(coalesce(invitations, '[]'))
+                        AS g(id uuid, tenant_id uuid, email text, role text, invited_by_key text) LOOP
+        PERFORM ffrtmp_data.write_audit('invitation.revoke', 'invitation:' || r.id, r.tenant_id,
+                                        jsonb_build_object('email', r.email, 'role', r.role,
+                                                           'reason', 'api key ' || r.invited_by_key || ' revoked'));
+    END LOOP;
+    FOR r IN SELECT * FROM jsonb_to_recordset(coalesce(keys, '[]'))
+                        AS g(key_id text, tenant_id uuid, name text, revoked_at timestamptz, made_by_key text) LOOP
+        PERFORM ffrtmp_data.write_audit('api_key.revoke', 'api_key:' || r.key_id, r.tenant_id,
+                                        jsonb_build_object('name', r.name, 'revoked_at', r.revoked_at,
+                                                           'reason', 'api key ' || r.made_by_key || ' revoked'));
+    END LOOP;
+    k := jsonb_populate_record(NULL::ffrtmp_data.api_key_rows, top);
     PERFORM ffrtmp_data.write_audit('api_key.revoke', 'api_key:' || k.key_id, k.tenant_id,
                                     jsonb_build_object('name', k.name, 'revoked_at', k.revoked_at));
     RETURN k;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.revoke_api_key(text) IS
-    'Revokes a key of the caller''s tenant (administrators: any): it stops working at once, in transactions that already authenticated with it too; revoking again keeps the first time. The keys and pending invitations made through it are revoked with it (each audited). Any holder of keys.manage in the tenant may revoke any of its keys, a peer''s personal key included (revoking only takes power away). Another tenant''s or a missing key is PT404.';
+    'Revokes a key of the caller''s tenant (administrators: any): it stops working at once, in transactions that already authenticated with it too; revoking again keeps the first time. The keys and pending invitations made through it are revoked with it, down the chain, in the same statement (each audited): a key may revoke the key it was made through, and so itself, which then stops working from the caller''s next statement. Any holder of keys.manage in the tenant may revoke any of its keys, a peer''s personal key included (revoking only takes power away). Another tenant''s or a missing key is PT404.';
 ALTER FUNCTION ffrtmp.revoke_api_key(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.revoke_api_key(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.revoke_api_key(text) TO ffrtmp_admin, ffrtmp_tenant;
@@ -442,6 +519,9 @@ DECLARE
     old ffrtmp_data.api_keys;
     new_key record;
     key_role text;
+    cap text;
+    through text := ffrtmp_data.audit_key_id();
+    through_old boolean;
 BEGIN
     PERFORM ffrtmp_data.check_api_key_id(rotate_api_key.key_id);
     IF rotate_api_key.grace IS NULL OR rotate_api_key.grace < interval '0' OR rotate_api_key.grace > interval '30 days' THEN
@@ -465,20 +545,45 @@ BEGIN
         PERFORM ffrtmp_data.require_personal_key(old.user_id, key_role);
     END IF;
     PERFORM ffrtmp_data.check_key_scopes(old.scopes, key_role);
-    -- The old key's grace is set first: rotated with grace 0 it is no longer
-    -- live when insert_api_key counts the tenant's live keys.
     old_expires_at := least(coalesce(old.expires_at, 'infinity'), now() + rotate_api_key.grace);
-    UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at WHERE x.key_id = old.key_id;
+    -- Rotated through itself or through a key made through it: the new key
+    -- cannot hang from the old one (which expires) or make a cycle once
+    -- re-pointed below; it takes the old key's maker key instead.
+    through_old := through IS NOT NULL AND EXISTS (
+        WITH RECURSIVE up(key_id, made_by_key) AS (
+            SELECT k.key_id, k.made_by_key FROM ffrtmp_data.api_keys k WHERE k.key_id = through
+            UNION
+            SELECT k.key_id, k.made_by_key FROM ffrtmp_data.api_keys k JOIN up ON k.key_id = up.made_by_key)
+        SELECT 1 FROM up WHERE up.key_id = old.key_id);
+    -- The old key's grace is set first: rotated with grace 0 it is no longer
+    -- live when insert_api_key counts the tenant's live keys.  Not when the
+    -- caller acts through it: the new key would inherit the grace as its
+    -- expiry, and the caller's key could stop before the rotation is done;
+    -- then it is set last.
+    IF NOT through_old THEN
+        UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at WHERE x.key_id = old.key_id;
+    END IF;
+    -- The rotator is the new key's maker (insert_api_key records the caller
+    -- and its key): a key acts at most with its maker's power now.  Made for
+    -- another user, it never acts above that user's role now either.
+    cap := ffrtmp_data.lower_role(old.role_cap,
+                                  CASE WHEN old.user_id IS DISTINCT FROM ffrtmp_data.caller_user_id()
+                                       THEN (SELECT u.role FROM ffrtmp_data.users u WHERE u.id = old.user_id) END);
     SELECT * INTO new_key
-      FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at, old.user_id, old.role,
-                                      old.role_cap);
+      FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at, old.user_id, old.role, cap);
     UPDATE ffrtmp_data.api_keys x SET replaced_by = new_key.key_id WHERE x.key_id = old.key_id;
-    -- The new key stands where the old one did: it goes when the old one's
-    -- maker, or the key it was made through, is revoked (withdraw_user_grants,
-    -- revoke_made_through), whoever rotated it.
-    UPDATE ffrtmp_data.api_keys x
-       SET made_by_user = coalesce(old.made_by_user, x.made_by_user), made_by_key = coalesce(old.made_by_key, x.made_by_key)
-     WHERE x.key_id = new_key.key_id;
+    IF through_old THEN
+        UPDATE ffrtmp_data.api_keys x SET made_by_key = old.made_by_key WHERE x.key_id = new_key.key_id;
+    END IF;
+    -- What was made through the old key follows the new one: it goes when
+    -- the new one is revoked, and outlives the old one's grace.
+    UPDATE ffrtmp_data.api_keys x SET made_by_key = new_key.key_id
+     WHERE x.made_by_key = old.key_id AND x.key_id <> new_key.key_id;
+    UPDATE ffrtmp_data.invitations i SET invited_by_key = new_key.key_id
+     WHERE i.invited_by_key = old.key_id AND i.accepted_at IS NULL AND i.revoked_at IS NULL;
+    IF through_old THEN
+        UPDATE ffrtmp_data.api_keys x SET expires_at = old_expires_at WHERE x.key_id = old.key_id;
+    END IF;
     PERFORM ffrtmp_data.write_audit('api_key.rotate', 'api_key:' || old.key_id, old.tenant_id,
                                     jsonb_build_object('new_key_id', new_key.key_id,
                                                        'expires_at', jsonb_build_object('old', old.expires_at,
@@ -489,7 +594,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.rotate_api_key(text, interval) IS
-    'Issues a new key in place of key_id (same tenant, owner, role, cap, maker, name, scopes and expiry; made through a key, never expiring after that key) and returns it, once; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409; a key with more powers than the caller holds (role or scopes), or a personal key of a user other than the caller not ranked below the caller, is refused like create_api_key would (42501). The new key counts against the 100 live keys per tenant (PT429) while the old one lives out its grace.';
+    'Issues a new key in place of key_id (same tenant, owner, role, name, scopes and expiry; made through a key, never expiring after that key) and returns it, once; the caller becomes its maker (a key acts at most with its maker''s power now), its cap the lower of the old cap and, for another user''s key, that user''s role now, and the keys and pending invitations made through the old key now hang from the new one; the old key keeps working for grace (0 to 30 days, default 1 day), then expires. A revoked, expired or already rotated key is PT409; a key with more powers than the caller holds (role or scopes), or a personal key of a user other than the caller not ranked below the caller, is refused like create_api_key would (42501). The new key counts against the 100 live keys per tenant (PT429) while the old one lives out its grace.';
 ALTER FUNCTION ffrtmp.rotate_api_key(text, interval) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.rotate_api_key(text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.rotate_api_key(text, interval) TO ffrtmp_admin, ffrtmp_tenant;

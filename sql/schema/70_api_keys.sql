@@ -25,6 +25,8 @@ CREATE TABLE ffrtmp_data.api_keys (
     CONSTRAINT api_keys_owner CHECK ((user_id IS NULL) <> (role IS NULL))
 );
 CREATE INDEX api_keys_tenant_idx ON ffrtmp_data.api_keys (tenant_id);
+-- Revocation follows made_by_key down the chain; rotation re-points it.
+CREATE INDEX api_keys_made_by_key_idx ON ffrtmp_data.api_keys (made_by_key) WHERE made_by_key IS NOT NULL;
 CREATE INDEX api_keys_dead_idx ON ffrtmp_data.api_keys (LEAST(revoked_at, expires_at))
     WHERE revoked_at IS NOT NULL OR expires_at IS NOT NULL;
 COMMENT ON INDEX ffrtmp_data.api_keys_dead_idx IS
@@ -43,8 +45,8 @@ COMMENT ON COLUMN ffrtmp_data.api_keys.replaced_by IS 'Key id of the key that ro
 COMMENT ON COLUMN ffrtmp_data.api_keys.user_id IS 'The user the key belongs to: it acts with that user''s role, and stops working when the user is disabled or deleted; NULL for a tenant service key.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.role IS 'A tenant service key''s own role (at most its creator''s); NULL for a user''s key, which acts with its user''s role.';
 COMMENT ON COLUMN ffrtmp_data.api_keys.role_cap IS 'A personal key made for its user by someone else: the user''s role then, the most the key ever acts with (it acts with the lower of this and the user''s role now); NULL for a key the user made itself, which follows the user.';
-COMMENT ON COLUMN ffrtmp_data.api_keys.made_by_user IS 'The user who made the key (NULL for an administrator role, a service key or a role mapped with no user): deleting or disabling that user revokes the keys it made for others.';
-COMMENT ON COLUMN ffrtmp_data.api_keys.made_by_key IS 'Key id of the API key the key was made through (NULL when made without one): revoking that key revokes this one, and this one never expires after it.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.made_by_user IS 'The user who made the key (NULL for an administrator role or a role mapped with no user): the key acts only while that user is active, and never above its role now (unless it is the key''s own user); deleting or disabling that user revokes the personal keys it made for others.';
+COMMENT ON COLUMN ffrtmp_data.api_keys.made_by_key IS 'Key id of the API key the key was made through, or that replaced it by rotation (NULL when made without one): the key acts only while that key can, never above what it acts with; revoking that key revokes this one, and this one never expires after it.';
 ALTER TABLE ffrtmp_data.api_keys OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.api_keys FORCE ROW LEVEL SECURITY;

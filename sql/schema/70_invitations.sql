@@ -24,6 +24,8 @@ CREATE TABLE ffrtmp_data.invitations (
     CONSTRAINT invitations_accepted_user CHECK ((accepted_at IS NULL) = (accepted_user IS NULL))
 );
 CREATE INDEX invitations_tenant_idx ON ffrtmp_data.invitations (tenant_id);
+-- Revoking or rotating a key finds the invitations made through it.
+CREATE INDEX invitations_invited_by_key_idx ON ffrtmp_data.invitations (invited_by_key) WHERE invited_by_key IS NOT NULL;
 CREATE INDEX invitations_done_idx ON ffrtmp_data.invitations (LEAST(accepted_at, revoked_at, expires_at));
 COMMENT ON INDEX ffrtmp_data.invitations_done_idx IS
     'Invitations by when they stopped being usable (accepted, revoked or expired): the scheduler''s pass deletes those done for over 30 days (prune_invitations) without a scan.';

@@ -6,7 +6,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(127);
+SELECT plan(150);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -524,8 +524,8 @@ SELECT throws_ok(format('SELECT ffrtmp.authenticate(%L)', :'for_vic'), '28000', 
 SELECT is((SELECT a.change->>'reason' FROM ffrtmp_data.audit_log a
             WHERE a.action = 'api_key.revoke' AND a.target = 'api_key:' || :'for_vic_id'),
           'maker ' || :'ann' || ' deleted', 'it is revoked, with an audit row saying why');
-SELECT isnt((SELECT revoked_at FROM ffrtmp_data.api_keys WHERE key_id = :'rot_id'), NULL,
-            'so is a key it made, rotated by someone else: the new key keeps its maker');
+SELECT is((SELECT revoked_at FROM ffrtmp_data.api_keys WHERE key_id = :'rot_id'), NULL,
+          'a key it made, rotated by an administrator first, has the rotator for maker and stays');
 \o /dev/null
 SELECT ffrtmp.disable_user(:'dan');
 \o
@@ -572,6 +572,218 @@ SELECT ffrtmp.authenticate(:'eternal_key') IS NOT NULL AS ok \gset
 SELECT ffrtmp.caller_role() AS eternal_role \gset
 ROLLBACK TO SAVEPOINT s;
 SELECT is(:'eternal_role'::text, 'viewer', 'and it works while its source does');
+
+-- 19. A key acts at most with its maker's power now: its maker user active
+-- and its role, the key it was made through usable and what it acts with,
+-- up the chain, read at every statement.
+CREATE FUNCTION pg_temp.acting(api_key text) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+    BEGIN
+        PERFORM ffrtmp.authenticate(api_key);
+        RAISE EXCEPTION USING ERRCODE = 'PTRES', MESSAGE = ffrtmp.caller_role();
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE SQLSTATE WHEN 'PTRES' THEN SQLERRM ELSE 'refused ' || SQLSTATE END;
+    END;
+END
+$fn$;
+-- Runs q authenticated with api_key, undone after; its SQLSTATE, or ok.
+CREATE FUNCTION pg_temp.through(api_key text, q text) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+    BEGIN
+        PERFORM ffrtmp.authenticate(api_key);
+        EXECUTE q;
+        RAISE EXCEPTION USING ERRCODE = 'PTRES';
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE SQLSTATE WHEN 'PTRES' THEN 'ok' ELSE SQLSTATE END;
+    END;
+END
+$fn$;
+\o /dev/null
+SELECT ffrtmp.create_tenant('ak-live', plan => 'pro');
+CREATE ROLE ak_lx;
+CREATE ROLE ak_lo;
+CREATE ROLE ak_lu;
+CREATE ROLE ak_la;
+CREATE ROLE ak_lb;
+SELECT id AS lx FROM ffrtmp.create_user('x@live.example', 'tenant_admin', tenant => 'ak-live') \gset
+SELECT id AS lo FROM ffrtmp.create_user('o@live.example', 'tenant_admin', tenant => 'ak-live') \gset
+SELECT id AS lu FROM ffrtmp.create_user('u@live.example', 'tenant_admin', tenant => 'ak-live') \gset
+SELECT id AS la FROM ffrtmp.create_user('a@live.example', 'tenant_admin', tenant => 'ak-live') \gset
+SELECT id AS lb FROM ffrtmp.create_user('b@live.example', 'tenant_admin', tenant => 'ak-live') \gset
+SELECT id AS lw FROM ffrtmp.create_user('w@live.example', 'operator', tenant => 'ak-live') \gset
+SELECT ffrtmp.map_user_role(:'lx', 'ak_lx');
+SELECT ffrtmp.map_user_role(:'lo', 'ak_lo');
+SELECT ffrtmp.map_user_role(:'lu', 'ak_lu');
+SELECT ffrtmp.map_user_role(:'la', 'ak_la');
+SELECT ffrtmp.map_user_role(:'lb', 'ak_lb');
+-- F1: x rotates peer o's own key while o is demoted.
+SET ROLE ak_lo;
+SELECT key_id AS o_id FROM ffrtmp.create_api_key('o-own', "user" => :'lo') \gset
+RESET ROLE;
+SELECT ffrtmp.update_user(:'lo', role => 'viewer');
+SET ROLE ak_lx;
+SELECT new_key_id AS o2_id, api_key AS o2_key FROM ffrtmp.rotate_api_key(:'o_id') \gset
+RESET ROLE;
+SELECT ffrtmp.update_user(:'lo', role => 'tenant_admin');
+\o
+SELECT is(pg_temp.acting(:'o2_key'), 'viewer',
+          'a peer''s key rotated while its user was demoted acts as the role then, the user promoted back');
+SELECT is((SELECT made_by_user::text || ' ' || role_cap FROM ffrtmp_data.api_keys WHERE key_id = :'o2_id'),
+          :'lx' || ' viewer', 'the rotator is its maker, the user''s role then its cap');
+\o /dev/null
+SELECT ffrtmp.delete_user(:'lx');
+\o
+SELECT is(pg_temp.acting(:'o2_key'), 'refused 28000', 'and it stops once the rotator is deleted');
+
+-- F2: a service key made through u's personal key.
+\o /dev/null
+SET ROLE ak_lu;
+SELECT key_id AS p_id, api_key AS p_key FROM ffrtmp.create_api_key('u-own', "user" => :'lu') \gset
+RESET ROLE;
+SAVEPOINT s;
+SELECT ffrtmp.authenticate(:'p_key') IS NOT NULL AS ok \gset
+SELECT key_id AS s_tmp FROM ffrtmp.create_api_key('through-p', role => 'tenant_admin') \gset
+SELECT made_by_user AS s_by_user, made_by_key AS s_by_key FROM ffrtmp_data.api_keys WHERE key_id = :'s_tmp' \gset
+ROLLBACK TO SAVEPOINT s;
+-- The same key again, kept (an authenticated key lasts the transaction).
+SELECT key_id AS s_id, api_key AS s_key FROM ffrtmp.create_api_key('through-p', tenant => 'ak-live', role => 'tenant_admin') \gset
+UPDATE ffrtmp_data.api_keys SET made_by_user = :'s_by_user', made_by_key = :'s_by_key' WHERE key_id = :'s_id';
+\o
+SELECT is(:'s_by_user' || ' ' || :'s_by_key', :'lu' || ' ' || :'p_id', 'a key made through a personal key records its user and key');
+SELECT is(pg_temp.acting(:'s_key'), 'tenant_admin', 'it acts with its role while its maker may');
+\o /dev/null
+SELECT ffrtmp.update_user(:'lu', role => 'viewer');
+\o
+SELECT is(pg_temp.acting(:'s_key'), 'viewer', 'its maker demoted, it acts as the maker now does');
+SELECT is(pg_temp.through(:'s_key', $$SELECT ffrtmp.invite_user('u2@live.example', 'tenant_admin')$$), '42501',
+          'and cannot invite a tenant_admin any more');
+\o /dev/null
+SELECT ffrtmp.update_user(:'lu', role => 'tenant_admin');
+SELECT ffrtmp.disable_user(:'lu');
+\o
+SELECT is(pg_temp.acting(:'s_key'), 'refused 28000', 'its maker disabled, it stops');
+\o /dev/null
+SELECT ffrtmp.update_user(:'lu', status => 'active');
+\o
+SELECT is(pg_temp.acting(:'s_key'), 'tenant_admin', 'and works again when the maker is enabled again');
+
+-- A service key made by an administrator user, disabled, enabled, deleted.
+\o /dev/null
+SET ROLE ak_la;
+SELECT key_id AS sa_id, api_key AS sa_key FROM ffrtmp.create_api_key('by-a', role => 'operator') \gset
+SELECT key_id AS sb_id FROM ffrtmp.create_api_key('by-a-rotated', role => 'operator') \gset
+SELECT key_id AS sr_id, api_key AS sr_key FROM ffrtmp.create_api_key('by-a-revoked', role => 'operator') \gset
+RESET ROLE;
+SET ROLE ak_lb;
+SELECT new_key_id AS sb2_id, api_key AS sb2_key FROM ffrtmp.rotate_api_key(:'sb_id') \gset
+RESET ROLE;
+SELECT ffrtmp.disable_user(:'la');
+\o
+SELECT is(pg_temp.acting(:'sa_key'), 'refused 28000', 'a service key made by an administrator who is disabled stops');
+\o /dev/null
+SELECT ffrtmp.revoke_api_key(:'sr_id');
+SELECT ffrtmp.update_user(:'la', status => 'active');
+\o
+SELECT is(pg_temp.acting(:'sa_key'), 'operator', 'and works again once the administrator is enabled');
+SELECT is(pg_temp.acting(:'sr_key'), 'refused 28000', 'unless it was revoked meanwhile');
+\o /dev/null
+SELECT ffrtmp.delete_user(:'la');
+\o
+SELECT is(pg_temp.acting(:'sb2_key'), 'operator', 'rotated by another administrator first, it keeps working after its first maker is deleted');
+
+-- F5: a demoted maker's personal key for another user.
+\o /dev/null
+SET ROLE ak_lb;
+SELECT api_key AS for_w FROM ffrtmp.create_api_key('for-w', "user" => :'lw') \gset
+RESET ROLE;
+SELECT ffrtmp.update_user(:'lb', role => 'viewer');
+\o
+SELECT is(pg_temp.acting(:'for_w'), 'viewer', 'a key made for another user acts no higher than its maker demoted');
+\o /dev/null
+SELECT ffrtmp.update_user(:'lb', role => 'tenant_admin');
+SELECT ffrtmp.update_user(:'lw', role => 'tenant_admin');
+\o
+SELECT is(pg_temp.acting(:'for_w'), 'operator', 'its maker promoted does not raise it above its cap');
+
+-- F3: keys and invitations made through a key follow its rotation.
+\o /dev/null
+SELECT key_id AS ka_id FROM ffrtmp.create_api_key('chain-a', tenant => 'ak-live', role => 'tenant_admin') \gset
+SELECT key_id AS kb_id, api_key AS kb_key FROM ffrtmp.create_api_key('chain-b', tenant => 'ak-live', role => 'tenant_admin') \gset
+SELECT key_id AS kc_id, api_key AS kc_key FROM ffrtmp.create_api_key('chain-c', tenant => 'ak-live', role => 'tenant_admin') \gset
+UPDATE ffrtmp_data.api_keys SET made_by_key = :'ka_id' WHERE key_id = :'kb_id';
+UPDATE ffrtmp_data.api_keys SET made_by_key = :'kb_id' WHERE key_id = :'kc_id';
+SELECT invitation_id AS kinv FROM ffrtmp.invite_user('chain@live.example', 'viewer', tenant => 'ak-live') \gset
+UPDATE ffrtmp_data.invitations SET invited_by_key = :'ka_id' WHERE id = :'kinv';
+SELECT new_key_id AS ka2_id FROM ffrtmp.rotate_api_key(:'ka_id', grace => '0') \gset
+\o
+SELECT is((SELECT made_by_key FROM ffrtmp_data.api_keys WHERE key_id = :'kb_id')
+          || ' ' || (SELECT invited_by_key FROM ffrtmp_data.invitations WHERE id = :'kinv'),
+          :'ka2_id' || ' ' || :'ka2_id', 'rotating a key re-points the keys and invitations made through it to the new key');
+SELECT is(pg_temp.acting(:'kc_key'), 'tenant_admin', 'so they outlive the old key''s grace');
+-- A chain of three: the middle one expiring stops the last.
+SAVEPOINT s;
+UPDATE ffrtmp_data.api_keys SET expires_at = now() - interval '1 second' WHERE key_id = :'kb_id';
+SELECT pg_temp.acting(:'kc_key') AS kc_after \gset
+ROLLBACK TO SAVEPOINT s;
+SELECT is(:'kc_after'::text, 'refused 28000', 'in a chain of three keys, the middle one expired stops the last');
+-- F6: a key revokes its own ancestor, and everything below, in one statement.
+CREATE FUNCTION pg_temp.revoke_through(api_key text, target text) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+    next text;
+BEGIN
+    BEGIN
+        PERFORM ffrtmp.authenticate(api_key);
+        PERFORM ffrtmp.revoke_api_key(target);
+        BEGIN
+            PERFORM ffrtmp.caller_role();
+            next := 'ok';
+        EXCEPTION WHEN OTHERS THEN
+            next := SQLSTATE;
+        END;
+        RAISE EXCEPTION USING ERRCODE = 'PTRES', MESSAGE = 'revoked, then ' || next;
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE SQLSTATE WHEN 'PTRES' THEN SQLERRM ELSE SQLSTATE || ': ' || SQLERRM END;
+    END;
+END
+$fn$;
+SELECT is(pg_temp.revoke_through(:'kc_key', :'ka2_id'), 'revoked, then 28000',
+          'a key may revoke the key it was made through, its own key going with it: the next statement is refused');
+\o /dev/null
+SELECT ffrtmp.revoke_api_key(:'ka2_id');
+\o
+SELECT is((SELECT count(*) FROM ffrtmp_data.api_keys WHERE key_id IN (:'ka2_id', :'kb_id', :'kc_id') AND revoked_at IS NOT NULL)
+          || ' ' || (SELECT count(*) FROM ffrtmp_data.invitations WHERE id = :'kinv' AND revoked_at IS NOT NULL),
+          '3 1', 'revoking the new key revokes the chain and the invitation made through the old one');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log a
+            WHERE a.action = 'api_key.revoke' AND a.target IN ('api_key:' || :'kb_id', 'api_key:' || :'kc_id')),
+          2::bigint, 'each key of the chain with its audit row');
+
+-- A key rotating itself: the new key keeps the old one's expiry and maker
+-- key, not the grace of the key it was made through.
+CREATE FUNCTION pg_temp.rotate_self(api_key text, key_id text, grace interval) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+    fresh record;
+BEGIN
+    BEGIN
+        PERFORM ffrtmp.authenticate(api_key);
+        SELECT * INTO fresh FROM ffrtmp.rotate_api_key(key_id, grace);
+        RAISE EXCEPTION USING ERRCODE = 'PTRES',
+            MESSAGE = (SELECT format('expires %s, made through %s', k.expires_at, coalesce(k.made_by_key, 'no key'))
+                         FROM ffrtmp_data.api_keys k WHERE k.key_id = fresh.new_key_id);
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE SQLSTATE WHEN 'PTRES' THEN SQLERRM ELSE SQLSTATE || ': ' || SQLERRM END;
+    END;
+END
+$fn$;
+\o /dev/null
+SELECT key_id AS self_id, api_key AS self_key
+  FROM ffrtmp.create_api_key('self', tenant => 'ak-live', role => 'tenant_admin', expires_at => now() + interval '10 days') \gset
+\o
+SELECT expires_at AS self_exp FROM ffrtmp_data.api_keys WHERE key_id = :'self_id' \gset
+SELECT is(pg_temp.rotate_self(:'self_key', :'self_id', '1 hour'), format('expires %s, made through no key', :'self_exp'::timestamptz),
+          'a key rotating itself: the new key keeps its expiry and hangs from no old key');
+SELECT is(pg_temp.rotate_self(:'self_key', :'self_id', '0'), format('expires %s, made through no key', :'self_exp'::timestamptz),
+          'with grace 0 too, the caller''s key ending only after the rotation');
 
 -- 8b. A read-only transaction (PostgREST's GET, a hot standby) authenticates:
 -- the last use waits for a writable one.

@@ -2,7 +2,7 @@
 -- token alone (from a role mapped to no tenant, or to another), once; every
 -- unusable token is the same error; the bounds and the audit rows.
 BEGIN;
-SELECT plan(77);
+SELECT plan(80);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('inv-a', plan => 'pro');
@@ -329,6 +329,25 @@ SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitati
 UPDATE ffrtmp_data.api_keys SET role = 'tenant_admin' WHERE key_id = :'svc_id';
 SELECT is(pg_temp.state_as('tap_i_nobody', format('SELECT ffrtmp.accept_invitation(%L)', :'exp_tok')), 'ok',
           'while the key still gives it, the token works');
+
+-- Accepting ignores a key the caller authenticated with (another tenant's,
+-- here): the new user's first key and the acceptance's audit rows owe it
+-- nothing, and revoking it leaves them be.
+\o /dev/null
+SELECT key_id AS foreign_id, api_key AS foreign_key FROM ffrtmp.create_api_key('foreign', tenant => 'inv-b', role => 'tenant_admin') \gset
+SELECT token AS f4_tok FROM ffrtmp.invite_user('f4@a.example', 'viewer', tenant => 'inv-a') \gset
+SAVEPOINT f4;
+SELECT ffrtmp.authenticate(:'foreign_key') IS NOT NULL AS ok \gset
+SELECT id AS f4_user FROM ffrtmp.accept_invitation(:'f4_tok', api_key_name => 'first') \gset
+SELECT coalesce(made_by_key, 'none') AS f4_made_by_key FROM ffrtmp_data.api_keys WHERE user_id = :'f4_user' \gset
+SELECT count(*) AS f4_keyed_rows FROM ffrtmp_data.audit_log WHERE key_id = :'foreign_id' \gset
+SELECT (ffrtmp.revoke_api_key(:'foreign_id')).key_id IS NOT NULL AS ok \gset
+SELECT count(*) AS f4_first_revoked FROM ffrtmp_data.api_keys WHERE user_id = :'f4_user' AND revoked_at IS NOT NULL \gset
+ROLLBACK TO SAVEPOINT f4;
+\o
+SELECT is(:'f4_made_by_key'::text, 'none', 'accepting while authenticated with another tenant''s key: the first key is made through no key');
+SELECT is(:'f4_keyed_rows'::text, '0', 'and the acceptance''s audit rows name no key');
+SELECT is(:'f4_first_revoked'::text, '0', 'so revoking that key leaves the new user''s key working');
 
 SELECT * FROM finish();
 ROLLBACK;
