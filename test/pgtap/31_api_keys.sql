@@ -95,8 +95,9 @@ $$;
 SELECT is(pg_temp.auth_error(left(:'key1', -1) || CASE right(:'key1', 1) WHEN '0' THEN '1' ELSE '0' END),
           pg_temp.auth_error('ffrtmp_0000000000000000_' || split_part(:'key1', '_', 3)),
           'a wrong secret and an unknown id give the same code, message, detail and hint');
--- And the same work: the path scans the same tables as many times for a
--- wrong secret as for an unknown id (the code path, not a timing test).
+-- And the same path: a wrong secret for a key with no maker and an unknown
+-- id scan the same tables as many times (the code path, not a timing test;
+-- a key with makers adds the walk up them, docs/security.md).
 CREATE FUNCTION pg_temp.auth_scans(api_key text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     before jsonb;
