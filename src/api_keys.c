@@ -443,8 +443,7 @@ ffrtmp_authenticate(PG_FUNCTION_ARGS)
 	/* As SET LOCAL does: outside BEGIN, the key is forgotten with this statement. */
 	if (!IsTransactionBlock())
 		ereport(WARNING,
-				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
-				 errmsg("authenticate outside a transaction block lasts only for this statement"),
+				(errmsg("authenticate outside a transaction block lasts only for this statement"),
 				 errhint("Call it after BEGIN: the key is the caller until COMMIT or ROLLBACK.")));
 
 	authenticated.active = true;
