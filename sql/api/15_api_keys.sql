@@ -245,10 +245,12 @@ BEGIN
     FOR depth IN 0..64 LOOP
         SELECT x.role, x.role_cap, x.made_by_user, x.made_by_key, x.user_id, u.role AS user_role INTO k
           FROM ffrtmp_data.api_keys x
-          JOIN ffrtmp_data.tenants t ON t.id = x.tenant_id AND t.status = 'active' AND t.deleted_at IS NULL
+          JOIN ffrtmp_data.tenants t ON t.id = x.tenant_id
+           AND ffrtmp_data.effective_status(t.status, t.expires_at, t.deleted_at) = 'active'
           LEFT JOIN ffrtmp_data.users u ON u.id = x.user_id
          WHERE x.key_id = current AND x.revoked_at IS NULL
-           AND (x.expires_at IS NULL OR x.expires_at > pg_catalog.now())
+           -- as of the statement, as authenticate's check in C
+           AND (x.expires_at IS NULL OR x.expires_at > pg_catalog.statement_timestamp())
            AND (x.user_id IS NULL OR (u.status = 'active' AND u.deleted_at IS NULL));
         IF NOT FOUND THEN
             RETURN NULL;
@@ -541,8 +543,11 @@ BEGIN
     key_role := coalesce(old.role, ffrtmp_data.key_acting_role(old.key_id),
                          (SELECT u.role FROM ffrtmp_data.users u WHERE u.id = old.user_id));
     PERFORM ffrtmp_data.require_rank(key_role);
+    -- Whose key it is counts by the user's role now, not the key's capped one:
+    -- a peer may not rotate its way to a key acting as a peer.
     IF old.user_id IS NOT NULL THEN
-        PERFORM ffrtmp_data.require_personal_key(old.user_id, key_role);
+        PERFORM ffrtmp_data.require_personal_key(old.user_id,
+                                                 (SELECT u.role FROM ffrtmp_data.users u WHERE u.id = old.user_id));
     END IF;
     PERFORM ffrtmp_data.check_key_scopes(old.scopes, key_role);
     old_expires_at := least(coalesce(old.expires_at, 'infinity'), now() + rotate_api_key.grace);
@@ -572,8 +577,11 @@ BEGIN
     SELECT * INTO new_key
       FROM ffrtmp_data.insert_api_key(old.tenant_id, old.name, old.scopes, old.expires_at, old.user_id, old.role, cap);
     UPDATE ffrtmp_data.api_keys x SET replaced_by = new_key.key_id WHERE x.key_id = old.key_id;
+    -- Rotated through itself or a descendant, the new key keeps the old one's
+    -- makers: a key rotating itself does not shed the limit its maker sets.
     IF through_old THEN
-        UPDATE ffrtmp_data.api_keys x SET made_by_key = old.made_by_key WHERE x.key_id = new_key.key_id;
+        UPDATE ffrtmp_data.api_keys x SET made_by_key = old.made_by_key, made_by_user = old.made_by_user
+         WHERE x.key_id = new_key.key_id;
     END IF;
     -- What was made through the old key follows the new one: it goes when
     -- the new one is revoked, and outlives the old one's grace.

@@ -163,7 +163,7 @@ BEGIN
     IF NOT FOUND OR i.accepted_at IS NOT NULL OR i.revoked_at IS NOT NULL OR i.expires_at <= now()
        OR NOT ffrtmp_data.inviter_can_give(i)
        OR NOT EXISTS (SELECT 1 FROM ffrtmp_data.tenants t
-                       WHERE t.id = i.tenant_id AND t.status = 'active' AND t.deleted_at IS NULL) THEN
+                       WHERE t.id = i.tenant_id AND ffrtmp_data.effective_status(t.status, t.expires_at, t.deleted_at) = 'active') THEN
         RAISE EXCEPTION 'invalid invitation token'
             USING ERRCODE = '28000', HINT = 'Give the token as invite_user returned it; it works once, and not after it expired or was revoked, while its tenant is not active, or once whoever invited can no longer give its role. Ask for a new invitation.';
     END IF;

@@ -6,7 +6,7 @@
 -- Every authentication but the last is made inside a savepoint that is rolled
 -- back; what it saw is kept in psql variables and asserted afterwards.
 BEGIN;
-SELECT plan(150);
+SELECT plan(153);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('ak', plan => 'pro');
@@ -785,6 +785,50 @@ SELECT is(pg_temp.rotate_self(:'self_key', :'self_id', '1 hour'), format('expire
           'a key rotating itself: the new key keeps its expiry and hangs from no old key');
 SELECT is(pg_temp.rotate_self(:'self_key', :'self_id', '0'), format('expires %s, made through no key', :'self_exp'::timestamptz),
           'with grace 0 too, the caller''s key ending only after the rotation');
+
+-- 19b. The maker limit survives every rotation, and the twins agree.
+\o /dev/null
+CREATE ROLE ak_lp;
+CREATE ROLE ak_lq;
+SELECT id AS lp FROM ffrtmp.create_user('p@live.example', 'tenant_admin', tenant => 'ak-live') \gset
+SELECT id AS lq FROM ffrtmp.create_user('q@live.example', 'tenant_admin', tenant => 'ak-live') \gset
+SELECT id AS lr FROM ffrtmp.create_user('r@live.example', 'operator', tenant => 'ak-live') \gset
+SELECT ffrtmp.map_user_role(:'lp', 'ak_lp');
+SELECT ffrtmp.map_user_role(:'lq', 'ak_lq');
+SET ROLE ak_lp;
+SELECT key_id AS p_svc_id, api_key AS p_svc FROM ffrtmp.create_api_key('p-svc', role => 'tenant_admin') \gset
+SELECT key_id AS r_key_id FROM ffrtmp.create_api_key('for-r', "user" => :'lr') \gset
+RESET ROLE;
+\o
+CREATE FUNCTION pg_temp.rotate_self_maker(api_key text, key_id text) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+    fresh record;
+BEGIN
+    BEGIN
+        PERFORM ffrtmp.authenticate(api_key);
+        SELECT * INTO fresh FROM ffrtmp.rotate_api_key(key_id, '0');
+        RAISE EXCEPTION USING ERRCODE = 'PTRES',
+            MESSAGE = (SELECT coalesce(k.made_by_user::text, 'no user') FROM ffrtmp_data.api_keys k WHERE k.key_id = fresh.new_key_id);
+    EXCEPTION WHEN OTHERS THEN
+        RETURN CASE SQLSTATE WHEN 'PTRES' THEN SQLERRM ELSE SQLSTATE || ': ' || SQLERRM END;
+    END;
+END
+$fn$;
+SELECT is(pg_temp.rotate_self_maker(:'p_svc', :'p_svc_id'), :'lp'::text,
+          'a service key rotating itself keeps the user who made it as its maker (and so that user''s limit)');
+\o /dev/null
+SELECT ffrtmp.update_user(:'lr', role => 'tenant_admin');
+\o
+SET ROLE ak_lq;
+SELECT is(pg_temp.sqlstate_of(format('SELECT ffrtmp.rotate_api_key(%L)', :'r_key_id')), '42501',
+          'a peer may not rotate a capped key of a user now its peer: the user''s role now counts, not the cap');
+RESET ROLE;
+\o /dev/null
+SELECT ffrtmp.create_tenant('ak-exp', plan => 'pro');
+SELECT key_id AS e_key_id FROM ffrtmp.create_api_key('e', tenant => 'ak-exp') \gset
+UPDATE ffrtmp_data.tenants SET expires_at = now() WHERE name = 'ak-exp';
+\o
+SELECT is(ffrtmp_data.key_acting_role(:'e_key_id'), NULL, 'an expired tenant''s key acts with no role in SQL, as authenticate refuses it in C');
 
 -- 8b. A read-only transaction (PostgREST's GET, a hot standby) authenticates:
 -- the last use waits for a writable one.
