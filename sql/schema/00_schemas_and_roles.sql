@@ -8,8 +8,9 @@
 
 /*
  * Roles are cluster-wide, so they survive DROP EXTENSION and are created only
- * when missing.  None of them can log in: people and programs get their own
- * login roles and are granted one of these.
+ * when missing.  None of them but PostgREST's authenticator (below) can log
+ * in: people and programs get their own login roles and are granted one of
+ * these.
  *
  *   ffrtmp_owner   owns every table and SECURITY DEFINER function.  It is not a
  *                  superuser and has no BYPASSRLS, so FORCEd row-level security
@@ -37,6 +38,38 @@ BEGIN
 END
 $roles$;
 
+/*
+ * PostgREST's roles (docs/rest.md).  PostgREST logs in as the authenticator
+ * and, for each request, switches to the anonymous role (no credentials) or
+ * to the role a verified JWT names; the pre-request function switches an
+ * API-key request to ffrtmp_api.  NOINHERIT: the authenticator itself has no
+ * privilege of the roles it may become.  It has no password here: the
+ * administrator sets one (or a pg_hba.conf rule) for PostgREST's db-uri.
+ */
+DO $rest_roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_authenticator') THEN
+        CREATE ROLE ffrtmp_authenticator LOGIN NOINHERIT NOBYPASSRLS;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_anon') THEN
+        CREATE ROLE ffrtmp_anon NOLOGIN NOBYPASSRLS;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_api') THEN
+        CREATE ROLE ffrtmp_api NOLOGIN NOBYPASSRLS;
+    END IF;
+END
+$rest_roles$;
+COMMENT ON ROLE ffrtmp_authenticator IS
+    'PostgREST logs in as this role (NOINHERIT: no privilege of its own) and becomes ffrtmp_anon, a JWT''s role or ffrtmp_api for each request; request claims and headers are trusted only when it is the session user.';
+COMMENT ON ROLE ffrtmp_anon IS
+    'PostgREST''s anonymous role: may authenticate (the pre-request function) and nothing else.';
+COMMENT ON ROLE ffrtmp_api IS
+    'The role a request authenticated with an API key runs as: the key decides its tenant and permissions (ffrtmp.authenticate).';
+GRANT ffrtmp_anon, ffrtmp_api TO ffrtmp_authenticator;
+-- The key's user or role decides what it may do; the group gives the
+-- EXECUTE privileges a tenant's API calls need.
+GRANT ffrtmp_tenant TO ffrtmp_api;
+
 -- add_tenant_role() grants ffrtmp_tenant to mapped roles while running as the owner.
 GRANT ffrtmp_tenant TO ffrtmp_owner WITH ADMIN OPTION;
 -- The scheduler's passes see every session in pg_stat_activity (session-bound nodes).
@@ -44,7 +77,7 @@ GRANT pg_read_all_stats TO ffrtmp_scheduler;
 
 COMMENT ON SCHEMA ffrtmp IS
     'ffrtmp API: functions and security_invoker views; the schema PostgREST serves.';
-GRANT USAGE ON SCHEMA ffrtmp TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner, ffrtmp_scheduler;
+GRANT USAGE ON SCHEMA ffrtmp TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner, ffrtmp_scheduler, ffrtmp_anon, ffrtmp_api;
 
 CREATE SCHEMA ffrtmp_data;
 COMMENT ON SCHEMA ffrtmp_data IS

@@ -696,3 +696,29 @@ ALTER TABLE ffrtmp_data.invitations FORCE ROW LEVEL SECURITY;
 -- No privilege for anyone: only the API functions read and write them.
 REVOKE ALL ON ffrtmp_data.invitations FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.invitations', '');
+
+-- PostgREST (docs/rest.md): the authenticator, anonymous and API-key roles.
+DO $rest_roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_authenticator') THEN
+        CREATE ROLE ffrtmp_authenticator LOGIN NOINHERIT NOBYPASSRLS;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_anon') THEN
+        CREATE ROLE ffrtmp_anon NOLOGIN NOBYPASSRLS;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_api') THEN
+        CREATE ROLE ffrtmp_api NOLOGIN NOBYPASSRLS;
+    END IF;
+END
+$rest_roles$;
+COMMENT ON ROLE ffrtmp_authenticator IS
+    'PostgREST logs in as this role (NOINHERIT: no privilege of its own) and becomes ffrtmp_anon, a JWT''s role or ffrtmp_api for each request; request claims and headers are trusted only when it is the session user.';
+COMMENT ON ROLE ffrtmp_anon IS
+    'PostgREST''s anonymous role: may authenticate (the pre-request function) and nothing else.';
+COMMENT ON ROLE ffrtmp_api IS
+    'The role a request authenticated with an API key runs as: the key decides its tenant and permissions (ffrtmp.authenticate).';
+GRANT ffrtmp_anon, ffrtmp_api TO ffrtmp_authenticator;
+-- The key's user or role decides what it may do; the group gives the
+-- EXECUTE privileges a tenant's API calls need.
+GRANT ffrtmp_tenant TO ffrtmp_api;
+GRANT USAGE ON SCHEMA ffrtmp TO ffrtmp_anon, ffrtmp_api;
