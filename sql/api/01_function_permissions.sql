@@ -35,6 +35,8 @@ INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
     -- API keys (docs/security.md#api-keys); authenticate is how a program
     -- becomes a caller at all, so it needs none.
     ('authenticate', NULL),
+    -- PostgREST's pre-request function: it authenticates, so it needs none.
+    ('pre_request', NULL),
     ('create_api_key', 'keys.manage'), ('list_api_keys', 'keys.manage'),
     ('rotate_api_key', 'keys.manage'), ('revoke_api_key', 'keys.manage'),
     -- The audit log's chain check reads every tenant's chain: platform administrators.
