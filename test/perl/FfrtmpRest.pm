@@ -1,0 +1,142 @@
+# FfrtmpRest: replays a PostgREST request against the database, statement
+# for statement, and answers with the HTTP status, headers and JSON body
+# PostgREST would.
+#
+# PostgREST cannot run in the tests, so this follows its source, release
+# v12.2.9 (docs/testing.md#the-rest-replay-harness):
+#   src/PostgREST/Query.hs, runQuery: one transaction per request, as the
+#     authenticator, READ COMMITTED; READ ONLY for GET and HEAD and for a
+#     call of a STABLE or IMMUTABLE function (Plan.hs, txMode), else READ WRITE;
+#   setPgLocals: one SELECT of set_config(..., true) for search_path (the
+#     exposed schema, then db-extra-search-path, by default public), role
+#     (the JWT's role, else db-anon-role), request.jwt.claims,
+#     request.method, request.path, request.headers and request.cookies
+#     (JSON objects, header names lower case);
+#   runPreReq: SELECT <db-pre-request>();
+#   the request's statement (here the caller's SQL, or a function call);
+#     response.status and response.headers are read in the same transaction
+#     (Query/Statements.hs reads them in the statement itself);
+#   COMMIT.
+#   src/PostgREST/Error.hs, pgErrorStatus: the HTTP status of a SQLSTATE;
+#     42501 is 403 when a JWT named a role other than the anonymous one and
+#     401 otherwise; PTxyz is xyz; SQLSTATE PGRST takes its body from the
+#     message's JSON and its status and headers from the detail's; any other
+#     401 carries WWW-Authenticate: Bearer.  The error body is
+#     {code, details, hint, message}.
+package FfrtmpRest;
+
+use strict;
+use warnings;
+use JSON::PP;
+
+my $json = JSON::PP->new->canonical;
+
+sub _lit
+{
+	my ($s) = @_;
+	return 'NULL' unless defined $s;
+	$s =~ s/'/''/g;
+	return "'$s'";
+}
+
+# PostgREST's map of SQLSTATE to HTTP status (Error.hs, pgErrorStatus).
+sub status_of
+{
+	my ($code, $authenticated) = @_;
+	return 503 if $code =~ /^08/;
+	return 500 if $code =~ /^09/;
+	return 403 if $code =~ /^0[LP]/;
+	return 409 if $code eq '23503' || $code eq '23505';
+	return 405 if $code eq '25006';
+	return 500 if $code =~ /^25/;
+	return 403 if $code =~ /^28/;
+	return 500 if $code =~ /^(2D|38|39|3B|40|55|57|58|F0|HV|XX)/;
+	return 503 if $code =~ /^53/;
+	return 413 if $code =~ /^54/;
+	return 404 if $code eq '42883' || $code eq '42P01';
+	return 500 if $code eq '42P17';
+	return ($authenticated ? 403 : 401) if $code eq '42501';
+	return 400 if $code eq 'P0001';
+	return 500 if $code =~ /^P0/;
+	return $1 if $code =~ /^PT(\d\d\d)$/;
+	return 400;
+}
+
+# request($node, %r): method, path, headers (hashref), cookies, claims (the
+# verified JWT's; none means the anonymous role), role (default: the claims'
+# role or ffrtmp_anon), sql (the request's statement, one row of JSON) or
+# rpc => [name, {arg => value}]; user (default ffrtmp_authenticator).
+# Returns {status, headers, body} with body decoded from JSON.
+sub request
+{
+	my ($node, %r) = @_;
+	my $method = $r{method} // 'GET';
+	my %headers = map { lc($_) => $r{headers}{$_} } keys %{ $r{headers} // {} };
+	my $claims = $r{claims} // {};
+	my $role = $r{role} // $claims->{role} // 'ffrtmp_anon';
+	my $sql = $r{sql};
+	if ($r{rpc})
+	{
+		my ($fn, $args) = @{ $r{rpc} };
+		my $list = join ', ', map { qq{"$_" => } . _lit($args->{$_}) } sort keys %{ $args // {} };
+		$sql = qq{SELECT coalesce(json_agg(r), '[]') FROM ffrtmp."$fn"($list) r};
+	}
+	my $read_only = $method eq 'GET' || $method eq 'HEAD';
+	if ($r{rpc} && !$read_only)
+	{
+		# A POST to a function that writes nothing is READ ONLY too.
+		$read_only = $node->safe_psql('postgres', qq{
+			SELECT bool_and(provolatile <> 'v') FROM pg_proc
+			 WHERE pronamespace = 'ffrtmp'::regnamespace AND proname = } . _lit($r{rpc}[0])) eq 't';
+	}
+	my $mode = $read_only ? 'READ ONLY' : 'READ WRITE';
+	my $script = join "\n",
+	  q{\set VERBOSITY verbose},
+	  q{\set ON_ERROR_STOP 1},
+	  q{\pset tuples_only on},
+	  q{\pset format unaligned},
+	  "BEGIN ISOLATION LEVEL READ COMMITTED $mode;",
+	  'SELECT set_config(' . join(', true), set_config(',
+		"'search_path', " . _lit('"ffrtmp", "public"'),
+		"'role', " . _lit($role),
+		"'request.jwt.claims', " . _lit($json->encode($claims)),
+		"'request.method', " . _lit($method),
+		"'request.path', " . _lit($r{path} // '/'),
+		"'request.headers', " . _lit($json->encode(\%headers)),
+		"'request.cookies', " . _lit($json->encode($r{cookies} // {}))) . ', true) \g /dev/null',
+	  'SELECT "ffrtmp"."pre_request"() \g /dev/null',
+	  ($sql // 'SELECT NULL') . ';',
+	  q{SELECT coalesce(current_setting('response.status', true), '') || '|' || coalesce(current_setting('response.headers', true), '');},
+	  'COMMIT;', '';
+	my ($out, $err) = ('', '');
+	$node->psql('postgres', $script, stdout => \$out, stderr => \$err,
+		extra_params => [ '-U', $r{user} // 'ffrtmp_authenticator' ]);
+	if ($err =~ /^(?:psql:[^\n]*?)?ERROR:\s+([0-9A-Z]{5}): (.*?)$/m)
+	{
+		my ($code, $message) = ($1, $2);
+		my ($detail) = $err =~ /^DETAIL:\s+(.*?)$/m;
+		my ($hint) = $err =~ /^HINT:\s+(.*?)$/m;
+		if ($code eq 'PGRST')
+		{
+			my $d = $json->decode($detail);
+			return { status => $d->{status}, headers => $d->{headers} // {},
+				body => $json->decode($message) };
+		}
+		# "Authenticated" is PostgREST's view: a JWT gave a role other than
+		# the anonymous one.  The pre-request function's switch to
+		# ffrtmp_api does not count, so a key's 42501 is 401 there.
+		my $status = status_of($code, $role ne 'ffrtmp_anon');
+		return { status => $status, headers => ($status == 401 ? { 'WWW-Authenticate' => 'Bearer' } : {}),
+			body => { code => $code, message => $message, details => $detail, hint => $hint } };
+	}
+	die "replay failed without an error: $err" if $err =~ /\S/ && $err !~ /^(WARNING|NOTICE)/m;
+	my @lines = split /\n/, $out;
+	my ($status, $rh) = split /\|/, pop(@lines) // '|', 2;
+	my $body = join "\n", @lines;
+	return {
+		status => ($status || 200),
+		headers => ($rh ? { map { %$_ } @{ $json->decode($rh) } } : {}),
+		body => ($body =~ /\S/ ? $json->decode($body) : undef) };
+}
+
+1;
