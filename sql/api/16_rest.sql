@@ -17,6 +17,7 @@ DECLARE
     challenge text := 'Bearer';
     auth_header text;
     api_key text;
+    tenant_header text;
     msg text;
     hint text;
 BEGIN
@@ -39,7 +40,16 @@ BEGIN
         BEGIN
             PERFORM ffrtmp.authenticate(api_key);
             PERFORM pg_catalog.set_config('role', 'ffrtmp_api', true);
-            RETURN;
+            -- X-Tenant-ID (the original system's header) may only name the
+            -- key's own tenant, by id or name: the view shows no other.
+            tenant_header := headers->>'x-tenant-id';
+            IF tenant_header IS NULL
+               OR EXISTS (SELECT 1 FROM ffrtmp.tenants t WHERE t.id::text = tenant_header OR t.name = tenant_header) THEN
+                RETURN;
+            END IF;
+            status := 403;
+            body := '{"code": "42501", "message": "X-Tenant-ID names a tenant this api key does not act for", "details": null, "hint": "Leave X-Tenant-ID out, or name the key''s own tenant: a key acts for one tenant."}';
+            challenge := NULL;
         EXCEPTION WHEN invalid_authorization_specification THEN
             -- One answer for every wrong key: authenticate's own message and hint.
             GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
@@ -50,12 +60,13 @@ BEGIN
     END IF;
     RAISE SQLSTATE 'PGRST'
         USING MESSAGE = body::text,
-              DETAIL = pg_catalog.jsonb_build_object('status', status,
-                                                     'headers', pg_catalog.jsonb_build_object('WWW-Authenticate', challenge))::text;
+              DETAIL = pg_catalog.jsonb_build_object('status', status, 'headers',
+                  CASE WHEN challenge IS NULL THEN '{}'::jsonb
+                       ELSE pg_catalog.jsonb_build_object('WWW-Authenticate', challenge) END)::text;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.pre_request() IS
-    'PostgREST''s db-pre-request: authenticates the request''s API key (Authorization: Bearer ffrtmp_... or X-API-Key) with ffrtmp.authenticate and runs the request as ffrtmp_api; no credentials, or a wrong key, is HTTP 401 with WWW-Authenticate. Does nothing unless the session user is ffrtmp_authenticator.';
+    'PostgREST''s db-pre-request: authenticates the request''s API key (Authorization: Bearer ffrtmp_... or X-API-Key) with ffrtmp.authenticate and runs the request as ffrtmp_api; no credentials, or a wrong key, is HTTP 401 with WWW-Authenticate; an X-Tenant-ID naming another tenant than the key''s is 403. Does nothing unless the session user is ffrtmp_authenticator.';
 ALTER FUNCTION ffrtmp.pre_request() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.pre_request() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.pre_request() TO PUBLIC;

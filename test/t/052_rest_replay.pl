@@ -73,6 +73,24 @@ $r = call(path => '/rpc/list_tenants', headers => { 'X-API-Key' => $key{viewer} 
 is($r->{status}, 200, 'a viewer key lists tenants');
 is_deeply([ map { $_->{name} } @{ $r->{body} } ], ['acme'], 'its own tenant only');
 
+# X-Tenant-ID: a key acts for its own tenant; naming it (by name or id) is
+# fine, naming any other, or none that exists, is one 403.
+my $globex = $node->safe_psql('postgres', q{SELECT id FROM ffrtmp_data.tenants WHERE name = 'globex'});
+for my $t ('acme', $acme)
+{
+	$r = call(path => '/rpc/whoami', headers => { 'X-API-Key' => $key{viewer}, 'X-Tenant-ID' => $t }, sql => $whoami);
+	is($r->{status}, 200, "X-Tenant-ID naming the key's own tenant ($t): 200");
+}
+my %spoofed;
+for my $t ('globex', $globex, 'no-such-tenant', 'default')
+{
+	$r = call(path => '/rpc/whoami', headers => { 'X-API-Key' => $key{viewer}, 'X-Tenant-ID' => $t }, sql => $whoami);
+	is($r->{status}, 403, "X-Tenant-ID naming another tenant ($t): 403");
+	$spoofed{ $r->{body}{message} // '' }++;
+}
+is_deeply([ keys %spoofed ], [ 'X-Tenant-ID names a tenant this api key does not act for' ],
+	'one message, whether the tenant exists or not');
+
 # Errors keep PostgREST's status map, with the message and hint in the body.
 $r = call(method => 'POST', path => '/rpc/create_api_key', headers => { 'X-API-Key' => $key{viewer} },
 	rpc => [ 'create_api_key', { name => 'more' } ]);
