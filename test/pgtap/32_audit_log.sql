@@ -116,7 +116,8 @@ INSERT INTO not_audited VALUES
     -- by design: read-only or the scheduler's own work
     ('wait_for_job', 'reads'), ('health', 'reads'), ('ready', 'reads'), ('dispatch', 'scheduler pass'),
     -- by design: a success changes nothing; a failure is queued as auth_failed (3c)
-    ('authenticate', 'changes nothing; failures are logged as auth_failed');
+    ('authenticate', 'changes nothing; failures are logged as auth_failed'),
+    ('pre_request', 'changes nothing; authenticates through authenticate, which logs failures');
 CREATE TEMP TABLE audited_calls (fn text PRIMARY KEY, action text NOT NULL, call text NOT NULL);
 INSERT INTO audited_calls VALUES
     ('create_tenant', 'tenant.create', $$SELECT ffrtmp.create_tenant('au-c', plan => 'pro')$$),
