@@ -59,6 +59,12 @@ for my $w (@wrong)
 	$messages{ $r->{body}{message} // '' }++;
 }
 is_deeply([ keys %messages ], [ 'invalid api key' ], 'one generic message for every wrong key');
+# The failures are queued for the audit log (their transactions roll back);
+# the scheduler's pass writes them, here called by hand.
+$node->safe_psql('postgres', q{SELECT ffrtmp_data.flush_audit_refusals()});
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM ffrtmp_data.audit_log WHERE action = 'api_key.authenticate' AND outcome = 'auth_failed'}),
+   scalar(@wrong), 'each failed authentication has its audit row');
 
 # A good key, either way it is sent.
 for my $headers ({ 'X-API-Key' => $key{viewer} }, { Authorization => "Bearer $key{viewer}" })
