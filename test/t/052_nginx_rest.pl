@@ -140,9 +140,9 @@ my @routes = (
 	[ DELETE => "/v1/users/$uuid", undef, POST => '/rpc/delete_user', undef, qq({"user_id":"$uuid"}) ],
 	[ POST => '/v1/keys', '{"name":"ci"}', POST => '/rpc/create_api_key', undef, '=' ],
 	[ GET => '/v1/keys', undef, GET => '/rpc/list_api_keys', undef, '' ],
-	[ DELETE => '/v1/keys/k_1a2b', undef, POST => '/rpc/revoke_api_key', undef, '{"key_id":"k_1a2b"}' ],
-	[ POST => '/v1/keys/k_1a2b/rotate', undef, POST => '/rpc/rotate_api_key', undef, '{"key_id":"k_1a2b"}' ],
-	[ POST => '/v1/webhooks', '{"url":"https://h.example/x","secret":"s","events":["job.done"]}',
+	[ DELETE => '/v1/keys/0123456789abcdef', undef, POST => '/rpc/revoke_api_key', undef, '{"key_id":"0123456789abcdef"}' ],
+	[ POST => '/v1/keys/0123456789abcdef/rotate', undef, POST => '/rpc/rotate_api_key', undef, '{"key_id":"0123456789abcdef"}' ],
+	[ POST => '/v1/webhooks', '{"url":"https://h.example/x","secret":"s","events":["completed"]}',
 		POST => '/rpc/create_webhook', undef, '=' ],
 	[ GET => '/v1/webhooks', undef, GET => '/rpc/list_webhooks', undef, '' ],
 	[ DELETE => '/v1/webhooks/7', undef, POST => '/rpc/delete_webhook', undef, '{"id":7}' ],
@@ -167,6 +167,20 @@ for my $r (@routes)
 	is($got->{headers}{'x-tenant-id'}, 'acme', "$name: X-Tenant-ID passed on");
 	like($got->{headers}{'x-request-id'}, qr/^[0-9a-f]{32}$/, "$name: nginx's request id, not the client's");
 	is($res->{headers}{'x-request-id'}, $got->{headers}{'x-request-id'}, "$name: request id returned to the client");
+}
+
+# Every route of the map is exercised above and listed in docs/rest.md: a
+# route added to one cannot be left out of the others.
+my @map = slurp_file("$deploy/ffrtmp-v1-routes.conf") =~ /^\s*"~\^([A-Z]+ \/v1\/[^"]*)"\s+"/mg;
+my @docs = slurp_file(dirname(__FILE__) . '/../../docs/rest.md') =~ /^\| `([A-Z]+ \/v1\/[^`]*)` \|/mg;
+is(scalar @docs, scalar @map, 'docs/rest.md lists as many routes as the nginx map has');
+for my $pattern (@map)
+{
+	my @hits = grep { my $r = "$_->[0] " . ($_->[1] =~ s/\?.*//r); $r =~ /^$pattern/ } @routes;
+	ok(@hits, "route $pattern is tested");
+	my $example = "$hits[0][0] " . ($hits[0][1] =~ s/\?.*//r) if @hits;
+	ok($example && grep({ my $d = quotemeta($_) =~ s/\\\{\w+\\\}/[^\/]+/gr; $example =~ /^$d$/ } @docs),
+		"route $pattern is in docs/rest.md");
 }
 
 # X-API-Key, the other way to present a key, is passed on too.
