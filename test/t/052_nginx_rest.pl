@@ -21,7 +21,7 @@ use Test::More;
 my $nginx = '/usr/sbin/nginx';
 plan skip_all => 'nginx is not installed' unless -x $nginx;
 
-my $deploy = abs_path(dirname(__FILE__) . '/../../deploy/nginx');
+my $deploy = abs_path(dirname(__FILE__) . '/../../deploy/nginx') // die 'no deploy/ beside test/';
 my $dir = abs_path(PostgreSQL::Test::Utils::tempdir());
 my $log = "$dir/upstream.jsonl";
 my $json = JSON::PP->new->canonical;

@@ -10,7 +10,7 @@ use File::Basename qw(dirname);
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $deploy = abs_path(dirname(__FILE__) . '/../../deploy');
+my $deploy = abs_path(dirname(__FILE__) . '/../../deploy') // die 'no deploy/ beside test/';
 
 # postgrest.conf as PostgREST reads it: key = value, "#" comments.
 my %conf;
