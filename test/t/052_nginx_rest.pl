@@ -219,8 +219,20 @@ for my $case (
 	is($res->{headers}{allow}, $allow, "$m $p: Allow: $allow") if $allow;
 }
 
-stop_process($h);
+# A body over the limit: 413, in JSON.
+my ($res) = through(POST => '/v1/jobs', body => 'x' x (1024 * 1024 + 1),
+	headers => { 'Content-Type' => 'application/json' });
+is($res->{status}, 413, 'a body over 1 MB: 413');
+like($res->{content}, qr/^\{"code":"413","message":"request body too large"/, '413 in JSON');
+
+# PostgREST down: 503 with Retry-After, in JSON.
 kill 'TERM', $pid;
 waitpid($pid, 0);
 forget_pid($pid);
+($res) = through(GET => '/v1/health');
+is($res->{status}, 503, 'PostgREST down: 503');
+is($res->{headers}{'retry-after'}, '5', 'with Retry-After');
+like($res->{content}, qr/^\{"code":"503","message":"the API is unavailable"/, '503 in JSON');
+
+stop_process($h);
 done_testing();
