@@ -219,6 +219,18 @@ for my $case (
 	is($res->{headers}{allow}, $allow, "$m $p: Allow: $allow") if $allow;
 }
 
+# The path's tenant cannot be given a second time in the query.
+for my $q ('tenant=other', 'state=queued&tenant=other')
+{
+	my ($res, $got) = through(GET => "/v1/tenants/acme/jobs?$q", headers => \%auth);
+	is($res->{status}, 400, "?$q on a tenant's jobs: 400");
+	ok(!$got, "?$q: nothing reached PostgREST");
+	like($res->{content}, qr/"message":"argument tenant is given by the path"/, "?$q: says why");
+}
+# A name that merely ends in "tenant" is another argument.
+my ($res_ok, $got_ok) = through(GET => '/v1/tenants/acme/jobs?subtenant=x', headers => \%auth);
+is($got_ok && $got_ok->{query}, 'tenant=acme&subtenant=x', '?subtenant= is passed on');
+
 # A body over the limit: 413, in JSON.
 my ($res) = through(POST => '/v1/jobs', body => 'x' x (1024 * 1024 + 1),
 	headers => { 'Content-Type' => 'application/json' });
