@@ -1,0 +1,250 @@
+# The REST API's nginx site (deploy/nginx): Debian's nginx, started on
+# loopback with the shipped site and its ffrtmp-v1*.conf, in front of a stand-in for
+# PostgREST that records what it receives.  For every /v1/ route: the
+# method, path, query and body PostgREST gets, the profile headers set by
+# nginx (a client's own replaced), the credentials and X-Tenant-ID passed
+# on, nginx's request id; unknown paths 404 and wrong methods 405 with
+# Allow, none of them reaching PostgREST.
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::PP;
+use POSIX ();
+use FfrtmpProcess;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $nginx = '/usr/sbin/nginx';
+plan skip_all => 'nginx is not installed' unless -x $nginx;
+
+my $deploy = abs_path(dirname(__FILE__) . '/../../deploy/nginx') // die 'no deploy/ beside test/';
+my $dir = abs_path(PostgreSQL::Test::Utils::tempdir());
+my $log = "$dir/upstream.jsonl";
+my $json = JSON::PP->new->canonical;
+
+# The stand-in PostgREST: one JSON line per request {method, path, query,
+# headers (names in lower case), body}, answered 200 with a JSON body.
+my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16,
+	ReuseAddr => 1, Proto => 'tcp') or die "cannot listen: $!";
+my $upstream_port = $listen->sockport;
+my $pid = fork() // die "fork: $!";
+if ($pid == 0)
+{
+	$SIG{TERM} = sub { POSIX::_exit(0) };
+	while (my $client = $listen->accept)
+	{
+		my $line = <$client> // '';
+		my %headers;
+		while (my $h = <$client>)
+		{
+			last if $h =~ /^\r?\n$/;
+			$headers{ lc $1 } = $2 if $h =~ /^([^:]+):\s*(.*?)\r?\n$/;
+		}
+		my $body = '';
+		read($client, $body, $headers{'content-length'}) if $headers{'content-length'};
+		my ($method, $target) = $line =~ /^(\S+) (\S+)/;
+		my ($path, $query) = split /\?/, $target // '', 2;
+		append_to_file($log, $json->encode({ method => $method, path => $path, query => $query,
+			headers => \%headers, body => $body }) . "\n");
+		print $client "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+		  . "Connection: close\r\n\r\n[]";
+		close $client;
+	}
+	POSIX::_exit(0);
+}
+close $listen;
+track_pid($pid);
+
+# The shipped site, its snippets read from the repository, listening on
+# loopback, its upstream the stand-in.
+my $port = PostgreSQL::Test::Cluster::get_free_port();
+my $site = slurp_file("$deploy/ffrtmp-site.conf");
+$site =~ s{/etc/nginx/snippets/}{$deploy/}g;
+$site =~ s{server 127\.0\.0\.1:3000;}{server 127.0.0.1:$upstream_port;} or die 'no upstream in the site';
+$site =~ s{listen 80;}{listen 127.0.0.1:$port;} or die 'no listen in the site';
+$site =~ s{\n\s*listen \[::\]:80;}{};
+append_to_file("$dir/nginx.conf", <<"CONF");
+daemon off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log info;
+events { worker_connections 64; }
+http {
+    access_log $dir/access.log;
+    client_body_temp_path $dir/client_body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+$site
+}
+CONF
+my $h = start_background([ $nginx, '-e', "$dir/error.log", '-p', "$dir/", '-c', "$dir/nginx.conf" ],
+	"$dir/nginx.out");
+my $up = wait_until(
+	sub {
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
+		close $s if $s;
+		return $s || !$h->pumpable;
+	},
+	20);
+BAIL_OUT("nginx did not start:\n" . slurp_file("$dir/nginx.out") . (-f "$dir/error.log" ? slurp_file("$dir/error.log") : ''))
+  unless $up && $h->pumpable;
+
+my $http = HTTP::Tiny->new(timeout => 20);
+my $seen = 0;
+
+# Sends one request through nginx; returns (response, what the stand-in
+# received or undef when nothing reached it).
+sub through
+{
+	my ($method, $path, %o) = @_;
+	my $res = $http->request($method, "http://127.0.0.1:$port$path",
+		{ headers => $o{headers} // {}, (defined $o{body} ? (content => $o{body}) : ()) });
+	my @lines = -f $log ? split /\n/, slurp_file($log) : ();
+	my $got = @lines > $seen ? $json->decode($lines[-1]) : undef;
+	$seen = @lines;
+	return ($res, $got);
+}
+
+my $key = 'ffrtmp_0123456789abcdef';
+my %auth = (Authorization => "Bearer $key", 'X-Tenant-ID' => 'acme');
+
+# [client method, client path+query, client body, upstream method, path,
+#  query, body ('=' for the client's)]
+my $uuid = '3f2a8c1e-5b7d-4e9a-8c2f-1a2b3c4d5e6f';
+my @routes = (
+	[ GET => '/v1/health', undef, GET => '/rpc/health', undef, '' ],
+	[ GET => '/v1/ready', undef, GET => '/rpc/ready', undef, '' ],
+	[ POST => '/v1/tenants', '{"name":"acme","plan":"pro"}', POST => '/rpc/create_tenant', undef, '=' ],
+	[ GET => '/v1/tenants', undef, GET => '/rpc/list_tenants', undef, '' ],
+	[ GET => '/v1/tenants?active_only=true', undef, GET => '/rpc/list_tenants', 'active_only=true', '' ],
+	[ GET => '/v1/tenants/acme', undef, GET => '/rpc/get_tenant', 'tenant=acme', '' ],
+	[ PUT => '/v1/tenants/acme', '{"plan":"enterprise"}', PATCH => '/tenants', 'name=eq.acme', '=' ],
+	[ DELETE => '/v1/tenants/acme', undef, POST => '/rpc/delete_tenant', undef, '{"tenant":"acme"}' ],
+	[ GET => '/v1/tenants/acme/stats', undef, GET => '/rpc/tenant_stats', 'tenant=acme', '' ],
+	[ GET => '/v1/tenants/acme/jobs', undef, GET => '/rpc/tenant_jobs', 'tenant=acme', '' ],
+	[ GET => '/v1/tenants/acme/jobs?state=queued', undef, GET => '/rpc/tenant_jobs', 'tenant=acme&state=queued', '' ],
+	[ GET => '/v1/tenants/acme/nodes', undef, GET => '/rpc/tenant_nodes', 'tenant=acme', '' ],
+	[ POST => '/v1/jobs', '{"input_url":"file:///in/a.mp4"}', POST => '/rpc/submit_job', undef, '=' ],
+	[ GET => '/v1/jobs/42', undef, GET => '/rpc/get_job', 'id=42', '' ],
+	[ POST => '/v1/jobs/42/cancel', undef, POST => '/rpc/cancel_job', undef, '{"id":42}' ],
+	[ POST => '/v1/users', '{"email":"a@example.com","role":"viewer"}', POST => '/rpc/create_user', undef, '=' ],
+	[ GET => '/v1/users', undef, GET => '/rpc/list_users', undef, '' ],
+	[ GET => "/v1/users/$uuid", undef, GET => '/rpc/get_user', "user_id=$uuid", '' ],
+	[ PUT => "/v1/users/$uuid", '{"role":"operator"}', PATCH => '/users', "id=eq.$uuid", '=' ],
+	[ DELETE => "/v1/users/$uuid", undef, POST => '/rpc/delete_user', undef, qq({"user_id":"$uuid"}) ],
+	[ POST => '/v1/keys', '{"name":"ci"}', POST => '/rpc/create_api_key', undef, '=' ],
+	[ GET => '/v1/keys', undef, GET => '/rpc/list_api_keys', undef, '' ],
+	[ DELETE => '/v1/keys/0123456789abcdef', undef, POST => '/rpc/revoke_api_key', undef, '{"key_id":"0123456789abcdef"}' ],
+	[ POST => '/v1/keys/0123456789abcdef/rotate', undef, POST => '/rpc/rotate_api_key', undef, '{"key_id":"0123456789abcdef"}' ],
+	[ POST => '/v1/webhooks', '{"url":"https://h.example/x","secret":"s","events":["completed"]}',
+		POST => '/rpc/create_webhook', undef, '=' ],
+	[ GET => '/v1/webhooks', undef, GET => '/rpc/list_webhooks', undef, '' ],
+	[ DELETE => '/v1/webhooks/7', undef, POST => '/rpc/delete_webhook', undef, '{"id":7}' ],
+	[ GET => '/v1/audit?after_id=10&max_rows=5', undef, GET => '/rpc/audit_events', 'after_id=10&max_rows=5', '' ],
+);
+
+for my $r (@routes)
+{
+	my ($cm, $cp, $cb, $um, $up, $uq, $ub) = @$r;
+	my ($res, $got) = through($cm, $cp, body => $cb,
+		headers => { %auth, 'Accept-Profile' => 'evil', 'Content-Profile' => 'evil',
+			'X-Request-Id' => 'client-chosen', ($cb ? ('Content-Type' => 'application/json') : ()) });
+	my $name = "$cm $cp";
+	is($res->{status}, 200, "$name: answered by the upstream");
+	ok($got, "$name: reached PostgREST") or next;
+	is_deeply([ $got->{method}, $got->{path}, $got->{query} ], [ $um, $up, $uq ], "$name: $um $up" . ($uq ? "?$uq" : ''));
+	is($got->{body}, $ub eq '=' ? $cb : $ub, "$name: body");
+	is($got->{headers}{'content-type'}, 'application/json', "$name: JSON content type") if $got->{body} ne '';
+	is($got->{headers}{'accept-profile'}, 'ffrtmp', "$name: Accept-Profile is v1's schema");
+	is($got->{headers}{'content-profile'}, 'ffrtmp', "$name: Content-Profile is v1's schema");
+	is($got->{headers}{authorization}, "Bearer $key", "$name: Authorization passed on");
+	is($got->{headers}{'x-tenant-id'}, 'acme', "$name: X-Tenant-ID passed on");
+	like($got->{headers}{'x-request-id'}, qr/^[0-9a-f]{32}$/, "$name: nginx's request id, not the client's");
+	is($res->{headers}{'x-request-id'}, $got->{headers}{'x-request-id'}, "$name: request id returned to the client");
+}
+
+# Every route of the map is exercised above and listed in docs/rest.md: a
+# route added to one cannot be left out of the others.
+my @map = slurp_file("$deploy/ffrtmp-v1-routes.conf") =~ /^\s*"~\^([A-Z]+ \/v1\/[^"]*)"\s+"/mg;
+my @docs = slurp_file(dirname(__FILE__) . '/../../docs/rest.md') =~ /^\| `([A-Z]+ \/v1\/[^`]*)` \|/mg;
+is(scalar @docs, scalar @map, 'docs/rest.md lists as many routes as the nginx map has');
+for my $pattern (@map)
+{
+	my @hits = grep { my $r = "$_->[0] " . ($_->[1] =~ s/\?.*//r); $r =~ /^$pattern/ } @routes;
+	ok(@hits, "route $pattern is tested");
+	my $example = "$hits[0][0] " . ($hits[0][1] =~ s/\?.*//r) if @hits;
+	ok($example && grep({ my $d = quotemeta($_) =~ s/\\\{\w+\\\}/[^\/]+/gr; $example =~ /^$d$/ } @docs),
+		"route $pattern is in docs/rest.md");
+}
+
+# X-API-Key, the other way to present a key, is passed on too.
+my (undef, $got) = through(GET => '/v1/health', headers => { 'X-API-Key' => $key });
+is($got->{headers}{'x-api-key'}, $key, 'X-API-Key passed on');
+
+# A large body (over nginx's default in-memory buffer) arrives whole.
+my $big = '{"input_url":"file:///in/a.mp4","params":{"pad":"' . ('x' x 200_000) . '"}}';
+(undef, $got) = through(POST => '/v1/jobs', body => $big, headers => { 'Content-Type' => 'application/json' });
+is(length($got->{body} // ''), length($big), 'a 200 kB body reaches PostgREST whole');
+
+# Not routes: nothing reaches PostgREST.
+for my $case (
+	[ GET => '/v1/nope', 404 ],
+	[ GET => '/v1/rpc/create_tenant', 404 ],
+	[ GET => '/rpc/create_tenant', 404 ],
+	[ GET => '/v1/tenants/a%20b', 404 ],
+	[ GET => '/v1/tenants/a%22,%22x', 404 ],
+	[ GET => '/v1/jobs/abc', 404 ],
+	[ GET => '/v1/users/not-a-uuid!', 404 ],
+	[ GET => '/v1/tenants/', 404 ],
+	[ GET => '/v1/tenants/acme/stats/', 404 ],
+	[ DELETE => '/v1/tenants', 405, 'GET, POST' ],
+	[ GET => '/v1/jobs', 405, 'POST' ],
+	[ PATCH => '/v1/tenants/acme', 405, 'GET, PUT, DELETE' ],
+	[ GET => '/v1/jobs/42/cancel', 405, 'POST' ],
+	[ POST => '/v1/health', 405, 'GET' ],
+	[ DELETE => '/v1/webhooks', 405, 'GET, POST' ])
+{
+	my ($m, $p, $status, $allow) = @$case;
+	my ($res, $got) = through($m, $p);
+	is($res->{status}, $status, "$m $p: $status");
+	ok(!$got, "$m $p: nothing reached PostgREST");
+	my $body = eval { decode_json($res->{content}) } // {};
+	ok(defined $body->{message} && defined $body->{hint}, "$m $p: PostgREST-shaped JSON error body");
+	is($res->{headers}{allow}, $allow, "$m $p: Allow: $allow") if $allow;
+}
+
+# The path's tenant cannot be given a second time in the query.
+for my $q ('tenant=other', 'state=queued&tenant=other')
+{
+	my ($res, $got) = through(GET => "/v1/tenants/acme/jobs?$q", headers => \%auth);
+	is($res->{status}, 400, "?$q on a tenant's jobs: 400");
+	ok(!$got, "?$q: nothing reached PostgREST");
+	like($res->{content}, qr/"message":"argument tenant is given by the path"/, "?$q: says why");
+}
+# A name that merely ends in "tenant" is another argument.
+my ($res_ok, $got_ok) = through(GET => '/v1/tenants/acme/jobs?subtenant=x', headers => \%auth);
+is($got_ok && $got_ok->{query}, 'tenant=acme&subtenant=x', '?subtenant= is passed on');
+
+# A body over the limit: 413, in JSON.
+my ($res) = through(POST => '/v1/jobs', body => 'x' x (1024 * 1024 + 1),
+	headers => { 'Content-Type' => 'application/json' });
+is($res->{status}, 413, 'a body over 1 MB: 413');
+like($res->{content}, qr/^\{"code":"413","message":"request body too large"/, '413 in JSON');
+
+# PostgREST down: 503 with Retry-After, in JSON.
+kill 'TERM', $pid;
+waitpid($pid, 0);
+forget_pid($pid);
+($res) = through(GET => '/v1/health');
+is($res->{status}, 503, 'PostgREST down: 503');
+is($res->{headers}{'retry-after'}, '5', 'with Retry-After');
+like($res->{content}, qr/^\{"code":"503","message":"the API is unavailable"/, '503 in JSON');
+
+stop_process($h);
+done_testing();
