@@ -90,6 +90,11 @@ SELECT r.path, lower(r.method) AS method,
                         'required', jsonb_agg(a.name ORDER BY a.ord) FILTER (WHERE NOT a.has_default))))))
                FROM args a WHERE a.fn = r.fn AND r.path NOT LIKE '%{' || a.name || '}%'
              HAVING count(*) > 0) END,
+         -- Callable without credentials (by PUBLIC, or by the anonymous
+         -- role once it exists): no security requirement.
+         'security', CASE WHEN EXISTS (SELECT FROM aclexplode(p.proacl) x WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE')
+                            OR (to_regrole('ffrtmp_anon') IS NOT NULL AND has_function_privilege('ffrtmp_anon', p.oid, 'EXECUTE'))
+                          THEN '[]'::jsonb END,
          'responses', jsonb_build_object(
              '200', jsonb_build_object('description', 'the result of ' || p.proname,
                       'content', jsonb_build_object('application/json', jsonb_build_object('schema',
