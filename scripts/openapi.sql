@@ -74,7 +74,13 @@ SELECT r.path, lower(r.method) AS method,
          'operationId', p.proname,
          'tags', jsonb_build_array(split_part(r.path, '/', 3)),
          'summary', split_part(obj_description(r.fn, 'pg_proc'), '. ', 1),
-         'description', obj_description(r.fn, 'pg_proc') || E'\n\nSQL: `' || r.fn::regprocedure::text || '`',
+         'description', obj_description(r.fn, 'pg_proc')
+           || coalesce(E'\n\nPermission: `' || fp.permission || '`, held by '
+                || (SELECT coalesce(string_agg(ro.name, ', ' ORDER BY ro.rank), 'no role')
+                      FROM ffrtmp.role_permissions rp JOIN ffrtmp_data.roles ro ON ro.name = rp.role
+                     WHERE rp.permission = fp.permission) || '.', '')
+           || E'\n\nSQL: `' || r.fn::regprocedure::text || '`',
+         'x-ffrtmp-permission', fp.permission,
          'parameters', (SELECT jsonb_agg(prm ORDER BY o) FROM (
              SELECT 0 AS o, '{"$ref": "#/components/parameters/TenantHeader"}'::jsonb AS prm
              UNION ALL
@@ -102,6 +108,7 @@ SELECT r.path, lower(r.method) AS method,
                              ELSE pg_temp.schema_of(p.prorettype) END))),
              'default', '{"$ref": "#/components/responses/Error"}'::jsonb))) AS op
   FROM routes r JOIN pg_proc p ON p.oid = r.fn
+  LEFT JOIN ffrtmp_data.function_permissions fp ON fp.function = p.proname
  WHERE r.method <> '-';
 
 \pset tuples_only on

@@ -86,6 +86,9 @@ is_deeply($submit->{required}, [ 'input_url' ], 'POST /v1/jobs: the body require
 is_deeply($submit->{properties}{max_attempts}, { type => 'integer', format => 'int32' }, '... an integer argument is an integer');
 my $hook = $doc->{paths}{'/v1/webhooks'}{post}{requestBody}{content}{'application/json'}{schema};
 is_deeply($hook->{properties}{events}, { type => 'array', items => { type => 'string' } }, 'a text[] argument is an array of strings');
+my $permission = $node->safe_psql('postgres', q{SELECT permission FROM ffrtmp_data.function_permissions WHERE function = 'submit_job'});
+is($doc->{paths}{'/v1/jobs'}{post}{'x-ffrtmp-permission'}, $permission, "POST /v1/jobs names the permission it needs ($permission)");
+like($doc->{paths}{'/v1/jobs'}{post}{description}, qr/Permission: `\Q$permission\E`, held by [a-z_, ]+\./, '... with the roles holding it');
 is_deeply($doc->{paths}{'/v1/invitations/accept'}{post}{security}, [], 'accepting an invitation (callable by PUBLIC) needs no credentials');
 is($doc->{paths}{'/v1/jobs'}{post}{security}, undef, '... submitting a job needs the document-wide ones');
 is_deeply($doc->{security}, [ { bearer => [] }, { apiKey => [] } ], '... a Bearer token or an X-API-Key header');
