@@ -70,9 +70,9 @@ cp -r "$repo/test" "$repo/expected" "$repo/scripts" "$work/"
 # The docs, for test/t/028_docs.pl, with the list of the checkout's files that
 # their links to sources are checked against.
 cp -r "$repo/README.md" "$repo/CHANGELOG.md" "$repo/docs" "$work/"
+# The deployment files, for the nginx and PostgREST tests (test/t/052-053).
+cp -r "$repo/deploy" "$work/"
 (cd "$repo" && find . -path ./.git -prune -o -type f -print) >"$work/source-files"
-# The deployment files (nginx, PostgREST), for the tests that run them.
-if [ -d "$repo/deploy" ]; then cp -r "$repo/deploy" "$work/"; fi
 # The extension's C sources, for test/t/027_protocol.pl, which checks that
 # every SQLSTATE they raise is in the contract's table.
 mkdir -p "$work/src/common"
