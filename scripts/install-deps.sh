@@ -22,6 +22,16 @@ packages=(
   ffmpeg nginx libnginx-mod-rtmp
   # ffrtmp-webhooks: HTTP with libcurl, HMAC-SHA256 with OpenSSL's libcrypto
   libcurl4-openssl-dev libssl-dev
+  # the REST API's OpenAPI document and Swagger UI (docs/openapi.md): npm for
+  # the validator and swagger-ui-dist below, chromium to load the UI headless
+  chromium
+)
+
+# From npm, pinned: the OpenAPI validator of test/t/055_openapi.pl and the
+# Swagger UI files that nginx serves (deploy/nginx/swagger-ui.conf).
+npm_packages=(
+  @apidevtools/swagger-cli@4.0.4
+  swagger-ui-dist@5.35.0
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -44,6 +54,12 @@ if dpkg-query -W -f '${Status}' nginx 2>/dev/null | grep -q 'install ok installe
 fi
 
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+# Debian's npm, unless Node.js came with its own npm (a nodejs package from
+# elsewhere conflicts with Debian's npm).
+if ! command -v npm >/dev/null; then
+  apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+npm install --global --no-fund --no-audit --ignore-scripts "${npm_packages[@]}" >/dev/null
 
 # ffrtmp's tests and demo run their own cluster, so stop the one Debian just
 # created on port 5432.
