@@ -126,18 +126,39 @@ my @routes = (
 	[ GET => '/v1/tenants/acme', undef, GET => '/rpc/get_tenant', 'tenant=acme', '' ],
 	[ PUT => '/v1/tenants/acme', '{"plan":"enterprise"}', PATCH => '/tenants', 'name=eq.acme', '=' ],
 	[ DELETE => '/v1/tenants/acme', undef, POST => '/rpc/delete_tenant', undef, '{"tenant":"acme"}' ],
+	[ POST => '/v1/tenants/acme/restore', undef, POST => '/rpc/restore_tenant', undef, '{"tenant":"acme"}' ],
 	[ GET => '/v1/tenants/acme/stats', undef, GET => '/rpc/tenant_stats', 'tenant=acme', '' ],
 	[ GET => '/v1/tenants/acme/jobs', undef, GET => '/rpc/tenant_jobs', 'tenant=acme', '' ],
 	[ GET => '/v1/tenants/acme/jobs?state=queued', undef, GET => '/rpc/tenant_jobs', 'tenant=acme&state=queued', '' ],
 	[ GET => '/v1/tenants/acme/nodes', undef, GET => '/rpc/tenant_nodes', 'tenant=acme', '' ],
+	[ DELETE => '/v1/tenants/acme/roles/ci_bot', undef, POST => '/rpc/remove_tenant_role', undef,
+		'{"tenant":"acme","role_name":"ci_bot"}' ],
 	[ POST => '/v1/jobs', '{"input_url":"file:///in/a.mp4"}', POST => '/rpc/submit_job', undef, '=' ],
 	[ GET => '/v1/jobs/42', undef, GET => '/rpc/get_job', 'id=42', '' ],
 	[ POST => '/v1/jobs/42/cancel', undef, POST => '/rpc/cancel_job', undef, '{"id":42}' ],
+	[ POST => '/v1/jobs/batch', '{"jobs":[{"input_url":"file:///in/a.mp4"}]}', POST => '/rpc/submit_jobs', undef, '=' ],
+	[ POST => '/v1/jobs/42/retry', undef, POST => '/rpc/retry_job', undef, '{"id":42}' ],
+	[ POST => '/v1/jobs/42/hold', undef, POST => '/rpc/hold_job', undef, '{"id":42}' ],
+	[ POST => '/v1/jobs/42/release', undef, POST => '/rpc/release_job', undef, '{"id":42}' ],
+	[ POST => '/v1/jobs/42/pause', undef, POST => '/rpc/pause_job', undef, '{"id":42}' ],
+	[ POST => '/v1/jobs/42/resume', undef, POST => '/rpc/resume_job', undef, '{"id":42}' ],
+	[ POST => '/v1/jobs/42/wait', undef, POST => '/rpc/wait_for_job', undef, '{"id":42}' ],
+	[ GET => '/v1/jobs/42/history', undef, GET => '/rpc/job_history', 'job_id=42', '' ],
+	[ GET => '/v1/jobs/42/logs', undef, GET => '/rpc/job_logs', 'job=42', '' ],
+	[ GET => '/v1/jobs/42/logs?attempt=2', undef, GET => '/rpc/job_logs', 'job=42&attempt=2', '' ],
+	[ GET => '/v1/job-ids/7', undef, GET => '/rpc/job_id', 'seq=7', '' ],
+	[ GET => '/v1/job-ids/7?tenant=acme', undef, GET => '/rpc/job_id', 'seq=7&tenant=acme', '' ],
 	[ POST => '/v1/users', '{"email":"a@example.com","role":"viewer"}', POST => '/rpc/create_user', undef, '=' ],
 	[ GET => '/v1/users', undef, GET => '/rpc/list_users', undef, '' ],
 	[ GET => "/v1/users/$uuid", undef, GET => '/rpc/get_user', "user_id=$uuid", '' ],
 	[ PUT => "/v1/users/$uuid", '{"role":"operator"}', PATCH => '/users', "id=eq.$uuid", '=' ],
 	[ DELETE => "/v1/users/$uuid", undef, POST => '/rpc/delete_user', undef, qq({"user_id":"$uuid"}) ],
+	[ POST => "/v1/users/$uuid/disable", undef, POST => '/rpc/disable_user', undef, qq({"user_id":"$uuid"}) ],
+	[ POST => "/v1/users/$uuid/restore", undef, POST => '/rpc/restore_user', undef, qq({"user_id":"$uuid"}) ],
+	[ POST => '/v1/invitations', '{"email":"b@example.com","role":"operator"}', POST => '/rpc/invite_user', undef, '=' ],
+	[ GET => '/v1/invitations', undef, GET => '/rpc/list_invitations', undef, '' ],
+	[ POST => '/v1/invitations/accept', '{"token":"ffrtmp_invite_0123"}', POST => '/rpc/accept_invitation', undef, '=' ],
+	[ DELETE => "/v1/invitations/$uuid", undef, POST => '/rpc/revoke_invitation', undef, qq({"invitation_id":"$uuid"}) ],
 	[ POST => '/v1/keys', '{"name":"ci"}', POST => '/rpc/create_api_key', undef, '=' ],
 	[ GET => '/v1/keys', undef, GET => '/rpc/list_api_keys', undef, '' ],
 	[ DELETE => '/v1/keys/0123456789abcdef', undef, POST => '/rpc/revoke_api_key', undef, '{"key_id":"0123456789abcdef"}' ],
@@ -146,7 +167,9 @@ my @routes = (
 		POST => '/rpc/create_webhook', undef, '=' ],
 	[ GET => '/v1/webhooks', undef, GET => '/rpc/list_webhooks', undef, '' ],
 	[ DELETE => '/v1/webhooks/7', undef, POST => '/rpc/delete_webhook', undef, '{"id":7}' ],
+	[ GET => '/v1/webhooks/deliveries?webhook=7&max_rows=10', undef, GET => '/rpc/webhook_deliveries', 'webhook=7&max_rows=10', '' ],
 	[ GET => '/v1/audit?after_id=10&max_rows=5', undef, GET => '/rpc/audit_events', 'after_id=10&max_rows=5', '' ],
+	[ GET => '/v1/audit/verify', undef, GET => '/rpc/verify_audit_chain', undef, '' ],
 );
 
 for my $r (@routes)
@@ -208,7 +231,13 @@ for my $case (
 	[ PATCH => '/v1/tenants/acme', 405, 'GET, PUT, DELETE' ],
 	[ GET => '/v1/jobs/42/cancel', 405, 'POST' ],
 	[ POST => '/v1/health', 405, 'GET' ],
-	[ DELETE => '/v1/webhooks', 405, 'GET, POST' ])
+	[ DELETE => '/v1/webhooks', 405, 'GET, POST' ],
+	[ GET => '/v1/jobs/42/retry', 405, 'POST' ],
+	[ GET => '/v1/jobs/batch', 405, 'POST' ],
+	[ DELETE => '/v1/jobs/42/logs', 405, 'GET' ],
+	[ POST => '/v1/invitations/accept/x', 404 ],
+	[ POST => '/v1/tenants/acme/roles/ci_bot', 405, 'DELETE' ],
+	[ POST => '/v1/audit/verify', 405, 'GET' ])
 {
 	my ($m, $p, $status, $allow) = @$case;
 	my ($res, $got) = through($m, $p);
@@ -226,6 +255,14 @@ for my $q ('tenant=other', 'state=queued&tenant=other')
 	is($res->{status}, 400, "?$q on a tenant's jobs: 400");
 	ok(!$got, "?$q: nothing reached PostgREST");
 	like($res->{content}, qr/"message":"argument tenant is given by the path"/, "?$q: says why");
+}
+for my $c ([ '/v1/jobs/42/logs?job=7', 'job' ], [ '/v1/job-ids/7?seq=8', 'seq' ])
+{
+	my ($p, $arg) = @$c;
+	my ($res, $got) = through(GET => $p, headers => \%auth);
+	is($res->{status}, 400, "$p: 400");
+	ok(!$got, "$p: nothing reached PostgREST");
+	like($res->{content}, qr/"message":"argument $arg is given by the path"/, "$p: says why");
 }
 # A name that merely ends in "tenant" is another argument.
 my ($res_ok, $got_ok) = through(GET => '/v1/tenants/acme/jobs?subtenant=x', headers => \%auth);
