@@ -131,6 +131,14 @@ my @routes = (
 	[ GET => '/v1/tenants/acme/jobs', undef, GET => '/rpc/tenant_jobs', 'tenant=acme', '' ],
 	[ GET => '/v1/tenants/acme/jobs?state=queued', undef, GET => '/rpc/tenant_jobs', 'tenant=acme&state=queued', '' ],
 	[ GET => '/v1/tenants/acme/nodes', undef, GET => '/rpc/tenant_nodes', 'tenant=acme', '' ],
+	[ POST => '/v1/tenants/acme/roles', '{"role_name":"ci_bot"}', POST => '/rpc/add_tenant_role', undef,
+		'{"role_name":"ci_bot","tenant":"acme"}' ],
+	# The path's tenant comes last, after a client's own (the last wins);
+	# {} gets the path's alone, a body that is no object invalid JSON (400).
+	[ POST => '/v1/tenants/acme/roles', " {\n \"role_name\": \"ci_bot\",\n \"tenant\": \"other\"\n}\n", POST => '/rpc/add_tenant_role', undef,
+		"{\n \"role_name\": \"ci_bot\",\n \"tenant\": \"other\",\"tenant\":\"acme\"}" ],
+	[ POST => '/v1/tenants/acme/roles', '{}', POST => '/rpc/add_tenant_role', undef, '{"tenant":"acme"}' ],
+	[ POST => '/v1/tenants/acme/roles', '["ci_bot"]', POST => '/rpc/add_tenant_role', undef, '"tenant":"acme"}' ],
 	[ DELETE => '/v1/tenants/acme/roles/ci_bot', undef, POST => '/rpc/remove_tenant_role', undef,
 		'{"tenant":"acme","role_name":"ci_bot"}' ],
 	[ POST => '/v1/jobs', '{"input_url":"file:///in/a.mp4"}', POST => '/rpc/submit_job', undef, '=' ],
@@ -153,6 +161,8 @@ my @routes = (
 	[ GET => "/v1/users/$uuid", undef, GET => '/rpc/get_user', "user_id=$uuid", '' ],
 	[ PUT => "/v1/users/$uuid", '{"role":"operator"}', PATCH => '/users', "id=eq.$uuid", '=' ],
 	[ DELETE => "/v1/users/$uuid", undef, POST => '/rpc/delete_user', undef, qq({"user_id":"$uuid"}) ],
+	[ PUT => "/v1/users/$uuid/role", '{"role_name":"bob"}', POST => '/rpc/map_user_role', undef,
+		qq({"role_name":"bob","user_id":"$uuid"}) ],
 	[ POST => "/v1/users/$uuid/disable", undef, POST => '/rpc/disable_user', undef, qq({"user_id":"$uuid"}) ],
 	[ POST => "/v1/users/$uuid/restore", undef, POST => '/rpc/restore_user', undef, qq({"user_id":"$uuid"}) ],
 	[ POST => '/v1/invitations', '{"email":"b@example.com","role":"operator"}', POST => '/rpc/invite_user', undef, '=' ],
