@@ -36,4 +36,5 @@ _PG_init(void)
 
 	ffrtmp_context_init();
 	ffrtmp_permission_hook_init();
+	ffrtmp_rest_errors_init();
 }

@@ -91,6 +91,12 @@ extern bool ffrtmp_caller_user_id(pg_uuid_t *user_id);
 /* permission_hook.c: the check run before every API function */
 extern void ffrtmp_permission_hook_init(void);
 
+/* rest_errors.c: a refusal reaches a REST client as 403, not PostgREST's 401 */
+extern void ffrtmp_rest_errors_init(void);
+extern void ffrtmp_rest_errors_prepare(void);
+extern bool ffrtmp_in_rest_request(void);
+extern void ffrtmp_rest_errors_translate(MemoryContext mcxt);
+
 /* api_keys.c: the key authenticated in this transaction */
 extern void ffrtmp_api_keys_init(void);
 extern bool ffrtmp_key_tenant(pg_uuid_t *tenant);

@@ -203,6 +203,39 @@ needs_permission_hook(Oid fn_oid)
 	return next_needs_fmgr_hook ? next_needs_fmgr_hook(fn_oid) : false;
 }
 
+/* The check of the outermost API call: its permission, in this session. */
+static void
+check_outermost(FunctionEntry *entry)
+{
+	char		permission[NAMEDATALEN];
+	char		name[NAMEDATALEN];
+
+	/*
+	 * A parallel worker knows the session's role but not the key the
+	 * leader authenticated: it cannot check.  Declared functions are
+	 * PARALLEL RESTRICTED (29_role_matrix checks), so this is a wall
+	 * behind that, for one declared later without it.
+	 */
+	if (IsParallelWorker())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("function %s cannot be checked in a parallel worker", entry->name),
+				 errhint("Its author declares it PARALLEL RESTRICTED, like every function needing a permission.")));
+	if (entry->declared == UNDECLARED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("function ffrtmp.%s declares no permission", entry->name),
+				 errhint("Its author adds it to ffrtmp_data.function_permissions; until then nobody may call it.")));
+
+	/*
+	 * The check reads the tenant context, which accepts invalidation
+	 * messages: one may empty the cache entry points into.  Copy first.
+	 */
+	strlcpy(permission, entry->permission, sizeof permission);
+	strlcpy(name, entry->name, sizeof name);
+	ffrtmp_require_permission_for(permission, name);
+}
+
 static void
 permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
 {
@@ -210,10 +243,20 @@ permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
 
 	if (event != FHET_START)
 	{
+		bool		outermost = n_open_calls == 1 && open_calls[0] == flinfo;
+
 		if (n_open_calls > 0 && open_calls[n_open_calls - 1] == flinfo)
 			n_open_calls--;
 		if (next_fmgr_hook)
 			next_fmgr_hook(event, flinfo, arg);
+
+		/*
+		 * ABORT runs inside fmgr_security_definer's PG_CATCH: an error
+		 * leaving the outermost call is translated for a REST client there,
+		 * once, after the other hook's ABORT.
+		 */
+		if (event == FHET_ABORT && outermost)
+			ffrtmp_rest_errors_translate(flinfo->fn_mcxt);
 		return;
 	}
 	/* Another hook's START first: if it throws, we have pushed nothing. */
@@ -222,35 +265,22 @@ permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
 	entry = declaration(flinfo->fn_oid);
 	if (!entry || (entry->declared != NEEDS_PERMISSION && entry->declared != UNDECLARED))
 		return;
+	ffrtmp_rest_errors_prepare();
 	if (n_open_calls == 0)
 	{
-		char		permission[NAMEDATALEN];
-		char		name[NAMEDATALEN];
+		MemoryContext mcxt = CurrentMemoryContext;
 
-		/*
-		 * A parallel worker knows the session's role but not the key the
-		 * leader authenticated: it cannot check.  Declared functions are
-		 * PARALLEL RESTRICTED (29_role_matrix checks), so this is a wall
-		 * behind that, for one declared later without it.
-		 */
-		if (IsParallelWorker())
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("function %s cannot be checked in a parallel worker", entry->name),
-					 errhint("Its author declares it PARALLEL RESTRICTED, like every function needing a permission.")));
-		if (entry->declared == UNDECLARED)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("function ffrtmp.%s declares no permission", entry->name),
-					 errhint("Its author adds it to ffrtmp_data.function_permissions; until then nobody may call it.")));
-
-		/*
-		 * The check reads the tenant context, which accepts invalidation
-		 * messages: one may empty the cache entry points into.  Copy first.
-		 */
-		strlcpy(permission, entry->permission, sizeof permission);
-		strlcpy(name, entry->name, sizeof name);
-		ffrtmp_require_permission_for(permission, name);
+		/* A refusal here gets no ABORT: translate it for a REST client here. */
+		PG_TRY();
+		{
+			check_outermost(entry);
+		}
+		PG_CATCH();
+		{
+			ffrtmp_rest_errors_translate(mcxt);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 	}
 	/*
 	 * Pushed once the check passed (a refusal here gets no FHET_ABORT), and

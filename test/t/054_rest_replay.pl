@@ -102,18 +102,13 @@ $r = call(method => 'POST', path => '/rpc/create_api_key', headers => { 'X-API-K
 	rpc => [ 'create_api_key', { name => 'more' } ]);
 is($r->{body}{code}, '42501', 'a viewer key making a key: the SQLSTATE is the body code');
 ok(length($r->{body}{hint} // ''), 'and the hint says what to do');
-TODO:
-{
-	# PostgREST answers 42501 with 403 only when a JWT named a role other
-	# than the anonymous one: an API-key request is anonymous to it, so a
-	# refusal reads 401 until the API answers refusals with PT403 or the key
-	# becomes a JWT role (docs/security.md#postgrest).
-	local $TODO = 'a key refused by a permission check is 401 in PostgREST, not 403';
-	is($r->{status}, 403, 'a viewer key making a key: 403');
-}
+# PostgREST alone would answer 42501 with 401 (an API-key request is anonymous
+# to it); the extension answers a refusal as 403 (058_rest_errors).
+is($r->{status}, 403, 'a viewer key making a key: 403');
 $r = call(method => 'POST', path => '/rpc/create_tenant', headers => { 'X-API-Key' => $key{viewer} },
 	rpc => [ 'create_tenant', { name => 'initech' } ]);
 is($r->{body}{code}, '42501', 'create_tenant is not even executable by ffrtmp_api (administrators only)');
+is($r->{status}, 403, 'and that refusal is 403 too');
 
 # A mutating call through REST writes its audit row, naming the key and the
 # request (PostgREST's X-Request-Id header).
