@@ -196,7 +196,8 @@ for my $r (@routes)
 	is($got->{headers}{'content-type'}, 'application/json', "$name: JSON content type") if $got->{body} ne '';
 	is($got->{headers}{'accept-profile'}, 'ffrtmp', "$name: Accept-Profile is v1's schema");
 	is($got->{headers}{'content-profile'}, 'ffrtmp', "$name: Content-Profile is v1's schema");
-	is($got->{headers}{authorization}, "Bearer $key", "$name: Authorization passed on");
+	is($got->{headers}{'x-api-key'}, $key, "$name: the Bearer API key goes on as X-API-Key");
+	ok(!exists $got->{headers}{authorization}, "$name: ... and Authorization does not (PostgREST would read a JWT)");
 	is($got->{headers}{'x-tenant-id'}, 'acme', "$name: X-Tenant-ID passed on");
 	like($got->{headers}{'x-request-id'}, qr/^[0-9a-f]{32}$/, "$name: nginx's request id, not the client's");
 	is($res->{headers}{'x-request-id'}, $got->{headers}{'x-request-id'}, "$name: request id returned to the client");
@@ -219,6 +220,25 @@ for my $pattern (@map)
 # X-API-Key, the other way to present a key, is passed on too.
 my (undef, $got) = through(GET => '/v1/health', headers => { 'X-API-Key' => $key });
 is($got->{headers}{'x-api-key'}, $key, 'X-API-Key passed on');
+ok(!exists $got->{headers}{authorization}, '... with no Authorization made up');
+
+# Credentials: only a Bearer API key is moved; a JWT reaches PostgREST as
+# sent, and a client's own X-API-Key wins over a Bearer API key.
+my $jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiZmZydG1wX2FwaSJ9.c2lnbmF0dXJl';
+for my $c (
+	[ 'a JWT', { Authorization => "Bearer $jwt" }, "Bearer $jwt", undef ],
+	[ 'a JWT and an X-API-Key', { Authorization => "Bearer $jwt", 'X-API-Key' => $key }, "Bearer $jwt", $key ],
+	[ 'a Bearer API key, scheme in any case', { Authorization => "bearer $key" }, undef, $key ],
+	[ 'a Bearer API key and another X-API-Key', { Authorization => 'Bearer ffrtmp_other', 'X-API-Key' => $key },
+		undef, $key ],
+	[ 'Basic credentials', { Authorization => 'Basic dXNlcjpwdw==' }, 'Basic dXNlcjpwdw==', undef ],
+	[ 'a Bearer value that merely contains ffrtmp_', { Authorization => 'Bearer x.ffrtmp_y' }, 'Bearer x.ffrtmp_y', undef ])
+{
+	my ($what, $headers, $authorization, $api_key) = @$c;
+	(undef, $got) = through(GET => '/v1/tenants', headers => $headers);
+	is($got->{headers}{authorization}, $authorization, "$what: Authorization upstream " . ($authorization // 'absent'));
+	is($got->{headers}{'x-api-key'}, $api_key, "$what: X-API-Key upstream " . ($api_key // 'absent'));
+}
 
 # A large body (over nginx's default in-memory buffer) arrives whole.
 my $big = '{"input_url":"file:///in/a.mp4","params":{"pad":"' . ('x' x 200_000) . '"}}';
