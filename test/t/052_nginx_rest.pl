@@ -231,6 +231,24 @@ for my $pattern (@map)
 		"route $pattern is in docs/rest.md");
 }
 
+# docs/rest.md has a curl example of every route, each sending the key the
+# way nginx expects it (none only for accepting an invitation).
+my $page = slurp_file(dirname(__FILE__) . '/../../docs/rest.md') =~ s/\\\n\s*/ /gr;
+my @curls = map { my ($m) = /-X ([A-Z]+)/; my ($p) = m{"\$API(/[^"?]*)}; [ $m // 'GET', $p ? "/v1$p" : '', $_ ] }
+  grep { /"\$API\// } $page =~ /^(curl .*)$/mg;
+for my $pattern (@map)
+{
+	my ($m, $p) = split / /, $pattern, 2;
+	# A shell variable ($USER_ID) stands for an id: "a" fits every id pattern.
+	ok(grep({ my $path = $_->[1] =~ s/\$\w+/a/gr; "$_->[0] $path" =~ /^$m $p/ } @curls),
+		"docs/rest.md has a curl example of $pattern");
+}
+for my $c (@curls)
+{
+	next if $c->[1] eq '/v1/invitations/accept';
+	like($c->[2], qr/-H "Authorization: Bearer \$FFRTMP_API_KEY"/, "curl example $c->[0] $c->[1]: a Bearer API key");
+}
+
 # X-API-Key, the other way to present a key, is passed on too.
 my (undef, $got) = through(GET => '/v1/health', headers => { 'X-API-Key' => $key });
 is($got->{headers}{'x-api-key'}, $key, 'X-API-Key passed on');
