@@ -10,6 +10,7 @@ CREATE TEMP TABLE route_lines (line text);
 \copy route_lines FROM pstdin WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')
 CREATE TEMP TABLE routes AS
 SELECT f[1] AS method, f[2] AS path, f[3] AS signature, f[4] AS why,
+       CASE WHEN f[1] <> '-' THEN string_to_array(nullif(btrim(f[4]), ''), ' ') END AS errors,
        to_regprocedure(f[3]) AS fn, n AS line_no
   FROM (SELECT string_to_array(line, E'\t') AS f, row_number() OVER () AS n
           FROM route_lines WHERE line !~ '^\s*(#|$)') l;
@@ -44,8 +45,19 @@ UNION ALL
 SELECT format('error: %s has no COMMENT (it is the route''s description)', fn)
   FROM routes WHERE fn IS NOT NULL AND method <> '-' AND obj_description(fn, 'pg_proc') IS NULL
 UNION ALL
+SELECT format('error: routes line %s: error status %s is not one of 403 404 409 429 (400, 401 and the permission''s 403 are added from the catalog)', line_no, e)
+  FROM routes, unnest(errors) e WHERE e NOT IN ('403', '404', '409', '429')
+UNION ALL
 SELECT format('error: %s %s is listed twice', method, path)
   FROM routes WHERE method <> '-' GROUP BY method, path HAVING count(*) > 1;
+
+-- Callable without credentials: by PUBLIC, or by the anonymous role once
+-- it exists.
+CREATE FUNCTION pg_temp.anonymous(f oid) RETURNS boolean LANGUAGE sql STABLE AS $$
+SELECT EXISTS (SELECT FROM pg_proc p, aclexplode(p.proacl) x
+                WHERE p.oid = f AND x.grantee = 0 AND x.privilege_type = 'EXECUTE')
+    OR (to_regrole('ffrtmp_anon') IS NOT NULL AND has_function_privilege('ffrtmp_anon', f, 'EXECUTE'))
+$$;
 
 -- JSON Schema of a PostgreSQL type, as PostgREST reads and writes it.
 CREATE FUNCTION pg_temp.schema_of(t oid) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -66,6 +78,47 @@ SELECT CASE
            WHERE attrelid = ty.typrelid AND attnum > 0 AND NOT attisdropped))
   ELSE '{"type": "string"}'
 END::jsonb FROM pg_type ty WHERE ty.oid = t
+$$;
+
+-- The error statuses of each route: the routes file's, and those the
+-- catalog gives: 400 for a function with arguments, 401 for one that needs
+-- a key, 403 for one that needs a permission.
+CREATE TEMP TABLE route_errors AS
+SELECT r.fn, r.method, r.path, s.status
+  FROM routes r JOIN pg_proc p ON p.oid = r.fn
+  LEFT JOIN ffrtmp_data.function_permissions fp ON fp.function = p.proname,
+       LATERAL (SELECT '400' WHERE p.pronargs > 0
+                UNION SELECT '401' WHERE NOT pg_temp.anonymous(p.oid)
+                UNION SELECT '403' WHERE fp.permission IS NOT NULL
+                UNION SELECT unnest(r.errors)) s(status)
+ WHERE r.method <> '-';
+
+-- What each status means, for the document's responses and the docs table.
+CREATE TEMP TABLE statuses (status text PRIMARY KEY, name text, description text);
+INSERT INTO statuses VALUES
+  ('400', 'BadRequest', 'an invalid argument (22023, a wrong type), or a body that is not a JSON object'),
+  ('401', 'Unauthorized', 'no key, or a malformed, unknown, expired or revoked one; with WWW-Authenticate'),
+  ('403', 'Forbidden', 'the caller lacks the permission, names a tenant it may not act for, or its tenant is suspended'),
+  ('404', 'NotFound', 'no such id, or one the caller may not see'),
+  ('409', 'Conflict', 'a name already taken, or a state that does not allow it'),
+  ('429', 'TooManyRequests', 'a quota of the plan reached; with Retry-After where waiting helps');
+
+-- The PostgREST request nginx makes of a route (deploy/nginx's map): a
+-- GET's path ids in the query, "&..." when the client may add more; other
+-- methods POST the path ids as the body, "{...," before them when the
+-- client's own arguments come too.
+CREATE FUNCTION pg_temp.upstream(method text, path text, fn regprocedure) RETURNS text LANGUAGE sql STABLE AS $$
+SELECT CASE WHEN method = 'GET' THEN 'GET /rpc/' || p.proname
+              || coalesce('?' || (SELECT string_agg(format('%s={%s}', m[1], m[1]), '&')
+                                    FROM regexp_matches(path, '\{([^}]*)\}', 'g') m)
+                  || CASE WHEN p.pronargs > (SELECT count(*) FROM regexp_matches(path, '\{([^}]*)\}', 'g')) THEN '&…' ELSE '' END, '')
+            ELSE 'POST /rpc/' || p.proname
+              || coalesce(' ' || (SELECT CASE WHEN p.pronargs > count(*) THEN '{…,' ELSE '{' END
+                                          || string_agg(format('"%s":…', m[1]), ',') || '}'
+                                     FROM regexp_matches(path, '\{([^}]*)\}', 'g') m
+                                   HAVING count(*) > 0), '')
+       END
+  FROM pg_proc p WHERE p.oid = fn
 $$;
 
 CREATE TEMP TABLE operations AS
@@ -98,15 +151,16 @@ SELECT r.path, lower(r.method) AS method,
              HAVING count(*) > 0) END,
          -- Callable without credentials (by PUBLIC, or by the anonymous
          -- role once it exists): no security requirement.
-         'security', CASE WHEN EXISTS (SELECT FROM aclexplode(p.proacl) x WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE')
-                            OR (to_regrole('ffrtmp_anon') IS NOT NULL AND has_function_privilege('ffrtmp_anon', p.oid, 'EXECUTE'))
-                          THEN '[]'::jsonb END,
+         'security', CASE WHEN pg_temp.anonymous(p.oid) THEN '[]'::jsonb END,
          'responses', jsonb_build_object(
              '200', jsonb_build_object('description', 'the result of ' || p.proname,
                       'content', jsonb_build_object('application/json', jsonb_build_object('schema',
                         CASE WHEN p.proretset THEN jsonb_build_object('type', 'array', 'items', pg_temp.schema_of(p.prorettype))
                              ELSE pg_temp.schema_of(p.prorettype) END))),
-             'default', '{"$ref": "#/components/responses/Error"}'::jsonb))) AS op
+             'default', '{"$ref": "#/components/responses/Error"}'::jsonb)
+           || (SELECT coalesce(jsonb_object_agg(e.status, jsonb_build_object('$ref', '#/components/responses/' || st.name)), '{}')
+                 FROM route_errors e JOIN statuses st USING (status)
+                WHERE e.method = r.method AND e.path = r.path))) AS op
   FROM routes r JOIN pg_proc p ON p.oid = r.fn
   LEFT JOIN ffrtmp_data.function_permissions fp ON fp.function = p.proname
  WHERE r.method <> '-';
@@ -130,5 +184,20 @@ SELECT jsonb_pretty(jsonb_build_object(
       'apiKey', '{"type": "apiKey", "in": "header", "name": "X-API-Key"}'::jsonb),
     'parameters', jsonb_build_object('TenantHeader', '{"name": "X-Tenant-ID", "in": "header", "required": false, "description": "the tenant to act for, for a principal that may act for several; others may name only their own", "schema": {"type": "string"}}'::jsonb),
     'schemas', jsonb_build_object('Error', '{"type": "object", "description": "PostgREST''s error body", "properties": {"code": {"type": "string", "description": "the SQLSTATE"}, "message": {"type": "string"}, "details": {"type": "string", "nullable": true}, "hint": {"type": "string", "nullable": true}}, "required": ["code", "message"]}'::jsonb),
-    'responses', jsonb_build_object('Error', '{"description": "an error: 400, 401 (with WWW-Authenticate), 403, 404, 409 or 429 (with Retry-After)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}'::jsonb))))
- WHERE NOT EXISTS (SELECT FROM problems);
+    'responses', jsonb_build_object('Error', '{"description": "an error: 400, 401 (with WWW-Authenticate), 403, 404, 409 or 429 (with Retry-After)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}'::jsonb)
+      || (SELECT jsonb_object_agg(name, jsonb_build_object('description', description,
+                   'content', '{"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}'::jsonb))
+            FROM statuses))))
+ WHERE NOT EXISTS (SELECT FROM problems) AND NOT :{?docs};
+
+-- With -v docs=1: the route table of docs/rest.md instead.
+SELECT E'| route | PostgREST request | permission | errors |\n|---|---|---|---|\n'
+       || string_agg(format('| `%s %s` | `%s` | %s | %s |', r.method, r.path,
+            pg_temp.upstream(r.method, r.path, r.fn),
+            CASE WHEN fp.permission IS NOT NULL THEN '`' || fp.permission || '`'
+                 WHEN pg_temp.anonymous(r.fn) THEN 'none' ELSE 'a key' END,
+            (SELECT string_agg(status, ', ' ORDER BY status) FROM route_errors e
+              WHERE e.method = r.method AND e.path = r.path)), E'\n' ORDER BY r.line_no)
+  FROM routes r JOIN pg_proc p ON p.oid = r.fn
+  LEFT JOIN ffrtmp_data.function_permissions fp ON fp.function = p.proname
+ WHERE r.method <> '-' AND NOT EXISTS (SELECT FROM problems) AND :{?docs};

@@ -124,7 +124,13 @@ my @routes = (
 	[ GET => '/v1/tenants', undef, GET => '/rpc/list_tenants', undef, '' ],
 	[ GET => '/v1/tenants?active_only=true', undef, GET => '/rpc/list_tenants', 'active_only=true', '' ],
 	[ GET => '/v1/tenants/acme', undef, GET => '/rpc/get_tenant', 'tenant=acme', '' ],
-	[ PUT => '/v1/tenants/acme', '{"plan":"enterprise"}', PATCH => '/tenants', 'name=eq.acme', '=' ],
+	[ PUT => '/v1/tenants/acme', '{"plan":"enterprise"}', POST => '/rpc/update_tenant', undef,
+		'{"plan":"enterprise","tenant":"acme"}' ],
+	[ PUT => '/v1/tenants/acme', '{"status":"suspended","display_name":"Acme Corp","quotas":{"max_jobs":5}}',
+		POST => '/rpc/update_tenant', undef,
+		'{"status":"suspended","display_name":"Acme Corp","quotas":{"max_jobs":5},"tenant":"acme"}' ],
+	[ PUT => '/v1/tenants/acme', '{"tenant":"other","plan":"pro"}', POST => '/rpc/update_tenant', undef,
+		'{"tenant":"other","plan":"pro","tenant":"acme"}' ],
 	[ DELETE => '/v1/tenants/acme', undef, POST => '/rpc/delete_tenant', undef, '{"tenant":"acme"}' ],
 	[ POST => '/v1/tenants/acme/restore', undef, POST => '/rpc/restore_tenant', undef, '{"tenant":"acme"}' ],
 	[ GET => '/v1/tenants/acme/stats', undef, GET => '/rpc/tenant_stats', 'tenant=acme', '' ],
@@ -151,6 +157,9 @@ my @routes = (
 	[ POST => '/v1/jobs/42/pause', undef, POST => '/rpc/pause_job', undef, '{"id":42}' ],
 	[ POST => '/v1/jobs/42/resume', undef, POST => '/rpc/resume_job', undef, '{"id":42}' ],
 	[ POST => '/v1/jobs/42/wait', undef, POST => '/rpc/wait_for_job', undef, '{"id":42}' ],
+	[ POST => '/v1/jobs/42/wait', '{"timeout":"5 minutes"}', POST => '/rpc/wait_for_job', undef,
+		'{"timeout":"5 minutes","id":42}' ],
+	[ POST => '/v1/jobs/42/wait', "  \n", POST => '/rpc/wait_for_job', undef, '{"id":42}' ],
 	[ GET => '/v1/jobs/42/history', undef, GET => '/rpc/job_history', 'job_id=42', '' ],
 	[ GET => '/v1/jobs/42/logs', undef, GET => '/rpc/job_logs', 'job=42', '' ],
 	[ GET => '/v1/jobs/42/logs?attempt=2', undef, GET => '/rpc/job_logs', 'job=42&attempt=2', '' ],
@@ -159,7 +168,10 @@ my @routes = (
 	[ POST => '/v1/users', '{"email":"a@example.com","role":"viewer"}', POST => '/rpc/create_user', undef, '=' ],
 	[ GET => '/v1/users', undef, GET => '/rpc/list_users', undef, '' ],
 	[ GET => "/v1/users/$uuid", undef, GET => '/rpc/get_user', "user_id=$uuid", '' ],
-	[ PUT => "/v1/users/$uuid", '{"role":"operator"}', PATCH => '/users', "id=eq.$uuid", '=' ],
+	[ PUT => "/v1/users/$uuid", '{"role":"operator"}', POST => '/rpc/update_user', undef,
+		qq({"role":"operator","user_id":"$uuid"}) ],
+	[ PUT => "/v1/users/$uuid", '{"display_name":"Bo","status":"active","user_id":"x"}', POST => '/rpc/update_user', undef,
+		qq({"display_name":"Bo","status":"active","user_id":"x","user_id":"$uuid"}) ],
 	[ DELETE => "/v1/users/$uuid", undef, POST => '/rpc/delete_user', undef, qq({"user_id":"$uuid"}) ],
 	[ PUT => "/v1/users/$uuid/role", '{"role_name":"bob"}', POST => '/rpc/map_user_role', undef,
 		qq({"role_name":"bob","user_id":"$uuid"}) ],
@@ -173,6 +185,8 @@ my @routes = (
 	[ GET => '/v1/keys', undef, GET => '/rpc/list_api_keys', undef, '' ],
 	[ DELETE => '/v1/keys/0123456789abcdef', undef, POST => '/rpc/revoke_api_key', undef, '{"key_id":"0123456789abcdef"}' ],
 	[ POST => '/v1/keys/0123456789abcdef/rotate', undef, POST => '/rpc/rotate_api_key', undef, '{"key_id":"0123456789abcdef"}' ],
+	[ POST => '/v1/keys/0123456789abcdef/rotate', '{"grace":"1 hour"}', POST => '/rpc/rotate_api_key', undef,
+		'{"grace":"1 hour","key_id":"0123456789abcdef"}' ],
 	[ POST => '/v1/webhooks', '{"url":"https://h.example/x","secret":"s","events":["completed"]}',
 		POST => '/rpc/create_webhook', undef, '=' ],
 	[ GET => '/v1/webhooks', undef, GET => '/rpc/list_webhooks', undef, '' ],
@@ -196,7 +210,8 @@ for my $r (@routes)
 	is($got->{headers}{'content-type'}, 'application/json', "$name: JSON content type") if $got->{body} ne '';
 	is($got->{headers}{'accept-profile'}, 'ffrtmp', "$name: Accept-Profile is v1's schema");
 	is($got->{headers}{'content-profile'}, 'ffrtmp', "$name: Content-Profile is v1's schema");
-	is($got->{headers}{authorization}, "Bearer $key", "$name: Authorization passed on");
+	is($got->{headers}{'x-api-key'}, $key, "$name: the Bearer API key goes on as X-API-Key");
+	ok(!exists $got->{headers}{authorization}, "$name: ... and Authorization does not (PostgREST would read a JWT)");
 	is($got->{headers}{'x-tenant-id'}, 'acme', "$name: X-Tenant-ID passed on");
 	like($got->{headers}{'x-request-id'}, qr/^[0-9a-f]{32}$/, "$name: nginx's request id, not the client's");
 	is($res->{headers}{'x-request-id'}, $got->{headers}{'x-request-id'}, "$name: request id returned to the client");
@@ -216,14 +231,70 @@ for my $pattern (@map)
 		"route $pattern is in docs/rest.md");
 }
 
+# docs/rest.md has a curl example of every route, each sending the key the
+# way nginx expects it (none only for accepting an invitation).
+my $page = slurp_file(dirname(__FILE__) . '/../../docs/rest.md') =~ s/\\\n\s*/ /gr;
+my @curls = map { my ($m) = /-X ([A-Z]+)/; my ($p) = m{"\$API(/[^"?]*)}; [ $m // 'GET', $p ? "/v1$p" : '', $_ ] }
+  grep { /"\$API\// } $page =~ /^(curl .*)$/mg;
+for my $pattern (@map)
+{
+	my ($m, $p) = split / /, $pattern, 2;
+	# A shell variable ($USER_ID) stands for an id: "a" fits every id pattern.
+	ok(grep({ my $path = $_->[1] =~ s/\$\w+/a/gr; "$_->[0] $path" =~ /^$m $p/ } @curls),
+		"docs/rest.md has a curl example of $pattern");
+}
+for my $c (@curls)
+{
+	next if $c->[1] eq '/v1/invitations/accept';
+	like($c->[2], qr/-H "Authorization: Bearer \$FFRTMP_API_KEY"/, "curl example $c->[0] $c->[1]: a Bearer API key");
+}
+
 # X-API-Key, the other way to present a key, is passed on too.
 my (undef, $got) = through(GET => '/v1/health', headers => { 'X-API-Key' => $key });
 is($got->{headers}{'x-api-key'}, $key, 'X-API-Key passed on');
+ok(!exists $got->{headers}{authorization}, '... with no Authorization made up');
+
+# Credentials: only a Bearer API key is moved; a JWT reaches PostgREST as
+# sent, and a client's own X-API-Key wins over a Bearer API key.
+my $jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiZmZydG1wX2FwaSJ9.c2lnbmF0dXJl';
+for my $c (
+	[ 'a JWT', { Authorization => "Bearer $jwt" }, "Bearer $jwt", undef ],
+	[ 'a JWT and an X-API-Key', { Authorization => "Bearer $jwt", 'X-API-Key' => $key }, "Bearer $jwt", $key ],
+	[ 'a Bearer API key, scheme in any case', { Authorization => "bearer $key" }, undef, $key ],
+	[ 'a Bearer API key and another X-API-Key', { Authorization => 'Bearer ffrtmp_other', 'X-API-Key' => $key },
+		undef, $key ],
+	[ 'Basic credentials', { Authorization => 'Basic dXNlcjpwdw==' }, 'Basic dXNlcjpwdw==', undef ],
+	[ 'a Bearer value that merely contains ffrtmp_', { Authorization => 'Bearer x.ffrtmp_y' }, 'Bearer x.ffrtmp_y', undef ])
+{
+	my ($what, $headers, $authorization, $api_key) = @$c;
+	(undef, $got) = through(GET => '/v1/tenants', headers => $headers);
+	is($got->{headers}{authorization}, $authorization, "$what: Authorization upstream " . ($authorization // 'absent'));
+	is($got->{headers}{'x-api-key'}, $api_key, "$what: X-API-Key upstream " . ($api_key // 'absent'));
+}
 
 # A large body (over nginx's default in-memory buffer) arrives whole.
 my $big = '{"input_url":"file:///in/a.mp4","params":{"pad":"' . ('x' x 200_000) . '"}}';
 (undef, $got) = through(POST => '/v1/jobs', body => $big, headers => { 'Content-Type' => 'application/json' });
 is(length($got->{body} // ''), length($big), 'a 200 kB body reaches PostgREST whole');
+
+# A body with the path's id after a client's member of the same name: the
+# path's is the argument, as PostgREST v12.2.9 reads a function call's body
+# (the raw JSON into json_to_record, whose object keeps the last duplicate).
+my $pg = PostgreSQL::Test::Cluster->new('json_to_record');
+$pg->init;
+$pg->start;
+for my $c ([ '/v1/tenants/acme', '{"tenant":"other","plan":"pro"}', 'tenant text, plan text', 'acme|pro' ],
+	[ "/v1/users/$uuid", '{"user_id":"00000000-0000-0000-0000-000000000000","role":"viewer"}', 'user_id uuid, role text',
+		"$uuid|viewer" ])
+{
+	my ($path, $body, $columns, $want) = @$c;
+	(undef, $got) = through(PUT => $path, body => $body, headers => { %auth, 'Content-Type' => 'application/json' });
+	my $lit = $got->{body} =~ s/'/''/gr;
+	is($pg->safe_psql('postgres', "SELECT pgrst_body.* FROM (SELECT '$lit'::json AS json_data) pgrst_payload, "
+		  . "LATERAL (SELECT * FROM json_to_record(pgrst_payload.json_data) AS _($columns) LIMIT 1) pgrst_body"),
+		$want, "PUT $path with the id in the body too: PostgreSQL's json_to_record takes the path's");
+}
+$pg->stop;
 
 # Not routes: nothing reaches PostgREST.
 for my $case (
