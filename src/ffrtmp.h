@@ -185,6 +185,9 @@ extern void ffrtmp_audit_refusal_charged(const pg_uuid_t *tenant, const pg_uuid_
 extern void ffrtmp_scheduler_init(void);
 extern void ffrtmp_wake_scheduler_at_commit(void);
 
+/* api_requests.c: REST API requests counted and rate limited in shared memory */
+extern void ffrtmp_api_requests_init(void);
+
 /* usage.c: a tenant's counters and quotas, read under a row lock. */
 typedef struct TenantUsage
 {

@@ -92,7 +92,11 @@ ffrtmp_find_quota(const char *key)
 	return NULL;
 }
 
-/* "max_jobs, max_workers and max_gpus": the keys, for hints. */
+/*
+ * "max_jobs, max_workers and max_gpus": the keys update_tenant accepts, for
+ * hints; the table's, then the REST API rate (api_requests.c), a quota kept
+ * outside the table since it counts nothing in usage.
+ */
 char *
 ffrtmp_quota_key_list(void)
 {
@@ -100,8 +104,10 @@ ffrtmp_quota_key_list(void)
 
 	initStringInfo(&list);
 	for (int i = 0; i < ffrtmp_quota_count; i++)
-		appendStringInfo(&list, "%s%s", i == 0 ? "" : i == ffrtmp_quota_count - 1 ? " and " : ", ",
-						 ffrtmp_quota_checks[i].key);
+		appendStringInfo(&list, "%s, ", ffrtmp_quota_checks[i].key);
+	list.len -= 2;
+	list.data[list.len] = '\0';
+	appendStringInfoString(&list, " and " FFRTMP_API_RATE_QUOTA);
 	return list.data;
 }
 

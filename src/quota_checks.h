@@ -50,6 +50,13 @@ extern const int ffrtmp_quota_count;
 #define FFRTMP_UNLIMITED (-1)
 #define FFRTMP_MAX_QUOTAS 16
 
+/*
+ * The REST API request rate (api_requests.c): a plans column and
+ * quota_overrides key like the table's quotas, but outside the table, as it
+ * counts nothing in usage and is checked by no statement built from it.
+ */
+#define FFRTMP_API_RATE_QUOTA "max_api_requests_per_minute"
+
 /* SQL fragments, built from the table's constant identifiers only. */
 extern void ffrtmp_quota_append_demand(StringInfo sql, const QuotaCheck *quota, const char *row);
 extern void ffrtmp_quota_append_submit_check(StringInfo sql, const QuotaCheck *quota);

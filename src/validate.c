@@ -145,8 +145,8 @@ ffrtmp_check_quotas(Jsonb *quotas)
 	{
 		char	   *word = jsonb_string(&walk.value);
 
-		/* The quotas are the rows of the quota table (quota_checks.c). */
-		if (ffrtmp_find_quota(walk.key) == NULL)
+		/* The quotas are the rows of the quota table (quota_checks.c), and the API rate. */
+		if (ffrtmp_find_quota(walk.key) == NULL && strcmp(walk.key, FFRTMP_API_RATE_QUOTA) != 0)
 			invalid(psprintf("The quotas are %s.", ffrtmp_quota_key_list()),
 					"unknown quota \"%s\"", echo(walk.key));
 		if (walk.value.type == jbvNull || (word && strcmp(word, "default") == 0))

@@ -71,6 +71,8 @@ INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
     -- The platform's health.
     ('health', 'platform.view'), ('ready', 'platform.view'), ('scheduler_status', 'platform.view'),
     ('verify_usage', 'platform.view'), ('contract', 'platform.view'),
+    -- REST API requests counted per tenant and endpoint (src/api_requests.c).
+    ('api_request_counts', 'metrics.view'),
     -- The views of schema ffrtmp.  One with tenant rows reads them through a
     -- reader, declared here by its qualified name and checked like an API
     -- function, so that SELECT on a view needs what the function listing the

@@ -45,6 +45,7 @@ BEGIN
             tenant_header := headers->>'x-tenant-id';
             IF tenant_header IS NULL
                OR EXISTS (SELECT 1 FROM ffrtmp.tenants t WHERE t.id::text = tenant_header OR t.name = tenant_header) THEN
+                PERFORM ffrtmp_data.count_api_request();  -- counted; HTTP 429 past the plan's rate
                 RETURN;
             END IF;
             status := 403;

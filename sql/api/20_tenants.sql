@@ -216,7 +216,8 @@ COMMENT ON COLUMN ffrtmp.tenant_roles.created_at IS 'Mapped at.';
 GRANT SELECT ON ffrtmp.tenant_roles TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;
 
 CREATE OR REPLACE VIEW ffrtmp.plans WITH (security_invoker = true) AS
-SELECT name, max_jobs, max_workers, max_cpu_cores, max_gpus, max_jobs_per_hour, weight, description
+SELECT name, max_jobs, max_workers, max_cpu_cores, max_gpus, max_jobs_per_hour, weight, description,
+       max_api_requests_per_minute
 FROM ffrtmp_data.plans;
 COMMENT ON VIEW ffrtmp.plans IS 'Plans and their default quotas (NULL = unlimited).';
 COMMENT ON COLUMN ffrtmp.plans.name IS 'Plan name.';
@@ -227,4 +228,5 @@ COMMENT ON COLUMN ffrtmp.plans.max_gpus IS 'GPUs in use.';
 COMMENT ON COLUMN ffrtmp.plans.max_jobs_per_hour IS 'Submissions per rolling hour.';
 COMMENT ON COLUMN ffrtmp.plans.weight IS 'Fair-share weight.';
 COMMENT ON COLUMN ffrtmp.plans.description IS 'Description.';
+COMMENT ON COLUMN ffrtmp.plans.max_api_requests_per_minute IS 'REST API requests a minute (HTTP 429 past it; 0: none allowed).';
 GRANT SELECT ON ffrtmp.plans TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;

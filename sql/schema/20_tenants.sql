@@ -14,7 +14,8 @@ CREATE TABLE ffrtmp_data.plans (
     max_gpus          integer CHECK (max_gpus >= 0),
     max_jobs_per_hour integer CHECK (max_jobs_per_hour >= 0),
     weight            integer NOT NULL DEFAULT 1 CHECK (weight > 0),
-    description       text NOT NULL DEFAULT ''
+    description       text NOT NULL DEFAULT '',
+    max_api_requests_per_minute integer CHECK (max_api_requests_per_minute >= 0)
 );
 COMMENT ON TABLE ffrtmp_data.plans IS 'Subscription plans and their default quotas; NULL means unlimited.';
 COMMENT ON COLUMN ffrtmp_data.plans.name IS 'Plan name: free, basic, pro or enterprise.';
@@ -23,18 +24,19 @@ COMMENT ON COLUMN ffrtmp_data.plans.max_workers IS 'Most online dedicated worker
 COMMENT ON COLUMN ffrtmp_data.plans.max_cpu_cores IS 'Most CPU cores a tenant''s running jobs may hold at once; also the largest single job.';
 COMMENT ON COLUMN ffrtmp_data.plans.max_gpus IS 'Most GPUs a tenant''s running jobs may hold at once; also the largest single job.';
 COMMENT ON COLUMN ffrtmp_data.plans.max_jobs_per_hour IS 'Most jobs a tenant may submit in a rolling hour (counted in one-minute buckets).';
+COMMENT ON COLUMN ffrtmp_data.plans.max_api_requests_per_minute IS 'Most REST API requests a tenant may make a minute, with a burst of as many (ffrtmp_data.count_api_request); 0 refuses every request; NULL: unlimited.';
 COMMENT ON COLUMN ffrtmp_data.plans.weight IS 'Fair-share weight used by the scheduler.';
 COMMENT ON COLUMN ffrtmp_data.plans.description IS 'Human description of the plan.';
 ALTER TABLE ffrtmp_data.plans OWNER TO ffrtmp_owner;
 GRANT SELECT ON ffrtmp_data.plans TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_scheduler;
 
 INSERT INTO ffrtmp_data.plans
-    (name, max_jobs, max_workers, max_cpu_cores, max_gpus, max_jobs_per_hour, weight, description)
+    (name, max_jobs, max_workers, max_cpu_cores, max_gpus, max_jobs_per_hour, weight, description, max_api_requests_per_minute)
 VALUES
-    ('free',         10,    2,    4,    0,  100, 1, 'Evaluation: small jobs, no GPUs'),
-    ('basic',        50,    5,   20,    1,  500, 2, 'Small teams'),
-    ('pro',         200,   20,  100,    5, 2000, 4, 'Production workloads'),
-    ('enterprise', NULL, NULL, NULL, NULL, NULL, 8, 'Unlimited');
+    ('free',         10,    2,    4,    0,  100, 1, 'Evaluation: small jobs, no GPUs',   60),
+    ('basic',        50,    5,   20,    1,  500, 2, 'Small teams',                     300),
+    ('pro',         200,   20,  100,    5, 2000, 4, 'Production workloads',           1200),
+    ('enterprise', NULL, NULL, NULL, NULL, NULL, 8, 'Unlimited',                      NULL);
 
 CREATE TABLE ffrtmp_data.tenants (
     id              uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),

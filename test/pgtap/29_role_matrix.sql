@@ -61,6 +61,7 @@ INSERT INTO sample_calls VALUES
     ('list_tenants', $$ffrtmp.list_tenants(false)$$),
     ('tenant_stats', $$ffrtmp.tenant_stats(NULL)$$),
     ('quota_checks', $$ffrtmp.quota_checks()$$),
+    ('api_request_counts', $$ffrtmp.api_request_counts()$$),
     ('create_tenant', $$ffrtmp.create_tenant('matrix-new')$$),
     ('update_tenant', $$ffrtmp.update_tenant('matrix-a')$$),
     ('delete_tenant', $$ffrtmp.delete_tenant('matrix-none')$$),

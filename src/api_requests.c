@@ -1,0 +1,350 @@
+/*
+ * api_requests.c: REST API requests counted per tenant and endpoint, and the
+ * plans' request rate (max_api_requests_per_minute) enforced, in shared
+ * memory: a GET runs in a READ ONLY transaction and no request should write
+ * a row just to be counted.
+ *
+ * The rate is a generic cell rate algorithm (GCRA, the token bucket kept as
+ * one timestamp): a plan allowing L requests a minute lets a request through
+ * every 60/L seconds, with a burst of L.  A refused request takes nothing, and
+ * its Retry-After is the exact wait, rounded up to whole seconds.
+ *
+ * Memory is fixed at start: ffrtmp.api_request_counters tenants, and as many
+ * (tenant, endpoint) counters.  An endpoint that finds the table full is
+ * counted under its tenant's "(other)" endpoint; a tenant that finds no room
+ * under a tenant-less "(other)" row, and is not rate limited (the operator
+ * sees the row and raises the setting).  Counters only grow, until the
+ * server restarts: Prometheus counter semantics.
+ */
+#include "ffrtmp.h"
+#include "quota_checks.h"
+
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+/* request.path as counted: longer paths are cut (at a character boundary) to 63 bytes. */
+#define ENDPOINT_LEN 64
+#define OTHER_ENDPOINT "(other)"
+#define TRANCHE "ffrtmp api requests"
+
+typedef struct EndpointKey
+{
+	pg_uuid_t	tenant;
+	char		endpoint[ENDPOINT_LEN];
+} EndpointKey;
+
+typedef struct EndpointCounts
+{
+	EndpointKey key;
+	int64		requests;
+	int64		refused;
+} EndpointCounts;
+
+typedef struct TenantRate
+{
+	pg_uuid_t	tenant;
+	TimestampTz tat;			/* GCRA's theoretical arrival time */
+	int64		other_requests; /* its endpoints that found the table full */
+	int64		other_refused;
+} TenantRate;
+
+typedef struct ApiRequestsShared
+{
+	LWLock	   *lock;
+	int64		overflow_requests;	/* of tenants that found no room (never refused) */
+} ApiRequestsShared;
+
+static int	api_request_counters = 1000;
+static ApiRequestsShared *shared = NULL;
+static HTAB *tenant_rates = NULL;
+static HTAB *endpoint_counts = NULL;
+static shmem_request_hook_type prev_shmem_request_hook;
+static shmem_startup_hook_type prev_shmem_startup_hook;
+
+static void
+request_shmem(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(ApiRequestsShared)) +
+						   hash_estimate_size(api_request_counters, sizeof(TenantRate)) +
+						   hash_estimate_size(api_request_counters, sizeof(EndpointCounts)));
+	RequestNamedLWLockTranche(TRANCHE, 1);
+}
+
+static void
+startup_shmem(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared = ShmemInitStruct(TRANCHE, sizeof(ApiRequestsShared), &found);
+	if (!found)
+	{
+		memset(shared, 0, sizeof(ApiRequestsShared));
+		shared->lock = &(GetNamedLWLockTranche(TRANCHE))->lock;
+	}
+	/* init_size = max_size and HASH_FIXED_SIZE: all allocated now, never more. */
+	info.keysize = sizeof(pg_uuid_t);
+	info.entrysize = sizeof(TenantRate);
+	tenant_rates = ShmemInitHash("ffrtmp api request tenants", api_request_counters, api_request_counters,
+								 &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+	info.keysize = sizeof(EndpointKey);
+	info.entrysize = sizeof(EndpointCounts);
+	endpoint_counts = ShmemInitHash("ffrtmp api request endpoints", api_request_counters, api_request_counters,
+									&info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+void
+ffrtmp_api_requests_init(void)
+{
+	DefineCustomIntVariable("ffrtmp.api_request_counters",
+							"Tenants, and (tenant, endpoint) pairs, whose REST API requests are counted one by one.",
+							"Past it, counts go to the endpoint \"(other)\".",
+							&api_request_counters, 1000, 1, 100000, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = request_shmem;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = startup_shmem;
+}
+
+/*
+ * The tenant's request rate (-1: unlimited) and its plan: the tenant's
+ * override (quota_overrides, as update_tenant stores it) over the plan's
+ * column.  Two primary-key reads, no SPI, nothing cached: a changed plan or
+ * override counts from the next request.
+ */
+static int32
+tenant_rate_limit(pg_uuid_t *tenant, char **plan, bool *overridden)
+{
+	static const char *const tenant_columns[] = {"plan", "quota_overrides"};
+	static const char *const plan_columns[] = {FFRTMP_API_RATE_QUOTA};
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+	Datum		value;
+	bool		isnull = true;
+
+	*plan = NULL;
+	*overridden = false;
+	if (!ffrtmp_lookup_row("tenants", "tenants_pkey", "id", F_UUID_EQ, UUIDPGetDatum(tenant),
+						   2, tenant_columns, values, nulls) || nulls[0])
+		return -1;
+	*plan = TextDatumGetCString(values[0]);
+	if (!nulls[1])
+	{
+		JsonbValue	key;
+		JsonbValue *found;
+
+		key.type = jbvString;
+		key.val.string.val = FFRTMP_API_RATE_QUOTA;
+		key.val.string.len = strlen(FFRTMP_API_RATE_QUOTA);
+		found = findJsonbValueFromContainer(&DatumGetJsonbP(values[1])->root, JB_FOBJECT, &key);
+		*overridden = found != NULL;
+		if (found && found->type == jbvNull)
+			return -1;
+		if (found && found->type == jbvNumeric)
+			return DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(found->val.numeric)));
+	}
+	if (!ffrtmp_lookup_row("plans", "plans_pkey", "name", F_TEXTEQ, values[0],
+						   1, plan_columns, &value, &isnull) || isnull)
+		return -1;
+	return DatumGetInt32(value);
+}
+
+/*
+ * GCRA: whether a request at now passes a limit of per_minute (> 0); else
+ * *wait_us says when the next one would.  Advances *tat only when it passes.
+ */
+static bool
+gcra_pass(TimestampTz *tat, TimestampTz now, int32 per_minute, int64 *wait_us)
+{
+	int64		interval = USECS_PER_MINUTE / per_minute;
+	TimestampTz next = Max(*tat, now) + interval;
+
+	if (next - now <= USECS_PER_MINUTE)
+	{
+		*tat = next;
+		return true;
+	}
+	*wait_us = next - USECS_PER_MINUTE - now;
+	return false;
+}
+
+/* Counts one request of tenant at endpoint; whether the rate let it through. */
+static bool
+count_request(pg_uuid_t *tenant, const char *endpoint, int32 limit, int64 *wait_us)
+{
+	TenantRate *rate;
+	EndpointCounts *counts;
+	EndpointKey key;
+	bool		found;
+	bool		passed = true;
+
+	memset(&key, 0, sizeof(key));
+	key.tenant = *tenant;
+	strlcpy(key.endpoint, endpoint, ENDPOINT_LEN);
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	rate = hash_search(tenant_rates, tenant, HASH_ENTER_NULL, &found);
+	if (rate == NULL)
+	{
+		shared->overflow_requests++;
+		LWLockRelease(shared->lock);
+		return true;
+	}
+	if (!found)
+	{
+		rate->tat = 0;
+		rate->other_requests = 0;
+		rate->other_refused = 0;
+	}
+	if (limit == 0)
+	{
+		passed = false;
+		*wait_us = USECS_PER_MINUTE;
+	}
+	else if (limit > 0)
+		passed = gcra_pass(&rate->tat, GetCurrentTimestamp(), limit, wait_us);
+
+	counts = hash_search(endpoint_counts, &key, HASH_ENTER_NULL, &found);
+	if (counts == NULL)
+	{
+		rate->other_requests++;
+		rate->other_refused += passed ? 0 : 1;
+	}
+	else
+	{
+		if (!found)
+			counts->requests = counts->refused = 0;
+		counts->requests++;
+		counts->refused += passed ? 0 : 1;
+	}
+	LWLockRelease(shared->lock);
+	return passed;
+}
+
+/* PostgREST's error form: SQLSTATE PGRST, the JSON body as message, status and headers as detail. */
+static void
+refuse(int32 limit, const char *plan, bool overridden, int64 wait_us)
+{
+	int64		wait_s = Max(1, (wait_us + USECS_PER_SEC - 1) / USECS_PER_SEC);
+	StringInfoData body;
+	StringInfoData text;
+
+	initStringInfo(&body);
+	initStringInfo(&text);
+	appendStringInfoString(&body, "{\"code\": \"PT429\", \"message\": \"api request rate exceeded\", \"details\": ");
+	if (overridden)
+		appendStringInfo(&text, "%d requests per minute for this tenant (its override of plan %s)", limit, plan);
+	else
+		appendStringInfo(&text, "%d requests per minute for plan %s", limit, plan);
+	escape_json(&body, text.data);
+	resetStringInfo(&text);
+	if (limit == 0)
+		appendStringInfo(&text, "Retry after %lld seconds; no API requests are allowed: an administrator can change the tenant's plan or its max_api_requests_per_minute with ffrtmp.update_tenant().",
+						 (long long) wait_s);
+	else
+		appendStringInfo(&text, "Retry after %lld seconds, or send requests less often; an administrator can raise the tenant's max_api_requests_per_minute with ffrtmp.update_tenant().",
+						 (long long) wait_s);
+	appendStringInfoString(&body, ", \"hint\": ");
+	escape_json(&body, text.data);
+	appendStringInfoChar(&body, '}');
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE('P', 'G', 'R', 'S', 'T')),
+			 errmsg_internal("%s", body.data),
+			 errdetail_internal("{\"status\": 429, \"headers\": {\"Retry-After\": \"%lld\"}}", (long long) wait_s)));
+}
+
+/*
+ * ffrtmp_data.count_api_request(): called by ffrtmp.pre_request() once the
+ * request's API key is known; counts the request under the caller's tenant
+ * and request.path, and refuses it with HTTP 429 past the plan's rate.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_count_api_request);
+Datum
+ffrtmp_count_api_request(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	tenant = ffrtmp_caller_tenant();
+	const char *path = GetConfigOption("request.path", true, false);
+	char		endpoint[ENDPOINT_LEN];
+	char	   *plan;
+	int32		limit;
+	bool		overridden;
+	int64		wait_us = 0;
+
+	if (path == NULL || path[0] == '\0')
+		path = "/";
+	strlcpy(endpoint, path, pg_mbcliplen(path, strlen(path), ENDPOINT_LEN - 1) + 1);
+	limit = tenant_rate_limit(&tenant, &plan, &overridden);
+	if (!count_request(&tenant, endpoint, limit, &wait_us))
+		refuse(limit, plan, overridden, wait_us);
+	PG_RETURN_VOID();
+}
+
+/* One row of the reader; tenant NULL for the tenant-less overflow row. */
+static void
+put_row(Tuplestorestate *store, TupleDesc desc, const pg_uuid_t *tenant, const char *endpoint,
+		int64 requests, int64 refused)
+{
+	Datum		values[4];
+	bool		nulls[4] = {tenant == NULL, false, false, false};
+	pg_uuid_t  *copy = palloc(sizeof(pg_uuid_t));
+
+	if (tenant)
+		*copy = *tenant;
+	values[0] = UUIDPGetDatum(copy);
+	values[1] = CStringGetTextDatum(endpoint);
+	values[2] = Int64GetDatum(requests);
+	values[3] = Int64GetDatum(refused);
+	tuplestore_putvalues(store, desc, values, nulls);
+}
+
+/*
+ * ffrtmp_data.api_request_counters(): the counters; a tenant principal gets
+ * its own tenant's rows only, an administrator every row.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_api_request_counters);
+Datum
+ffrtmp_api_request_counters(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		admin = ffrtmp_caller_admin();
+	pg_uuid_t	own = ffrtmp_caller_tenant();
+	HASH_SEQ_STATUS seq;
+	EndpointCounts *counts;
+	TenantRate *rate;
+
+	InitMaterializedSRF(fcinfo, 0);
+	LWLockAcquire(shared->lock, LW_SHARED);
+	hash_seq_init(&seq, endpoint_counts);
+	while ((counts = hash_seq_search(&seq)) != NULL)
+		if (admin || memcmp(&counts->key.tenant, &own, sizeof(pg_uuid_t)) == 0)
+			put_row(rsinfo->setResult, rsinfo->setDesc, &counts->key.tenant, counts->key.endpoint,
+					counts->requests, counts->refused);
+	hash_seq_init(&seq, tenant_rates);
+	while ((rate = hash_seq_search(&seq)) != NULL)
+		if (rate->other_requests > 0 && (admin || memcmp(&rate->tenant, &own, sizeof(pg_uuid_t)) == 0))
+			put_row(rsinfo->setResult, rsinfo->setDesc, &rate->tenant, OTHER_ENDPOINT,
+					rate->other_requests, rate->other_refused);
+	if (admin && shared->overflow_requests > 0)
+		put_row(rsinfo->setResult, rsinfo->setDesc, NULL, OTHER_ENDPOINT,
+				shared->overflow_requests, 0);
+	LWLockRelease(shared->lock);
+	return (Datum) 0;
+}
