@@ -140,4 +140,59 @@ for my $name ('acme', $tenant{acme})
 	is($r->{status}, 200, "a key naming its own tenant ($name): 200");
 }
 
+# Anonymous: health and ready without credentials, a reduced answer.
+for my $probe ([ health => [qw(live writable)] ], [ ready => ['ready'] ])
+{
+	my ($fn, $keys) = @$probe;
+	$r = call(path => "/rpc/$fn", sql => qq{SELECT ffrtmp.$fn()});
+	is($r->{status}, 200, "anonymous GET /rpc/$fn: 200");
+	is_deeply([ sort keys %{ $r->{body} // {} } ], $keys, "anonymous $fn answers only @$keys");
+	$r = call(method => 'POST', path => "/rpc/$fn", sql => qq{SELECT ffrtmp.$fn()});
+	is($r->{status}, 401, "anonymous POST /rpc/$fn: 401");
+}
+like($node->safe_psql('postgres', q{SELECT ffrtmp.health()}), qr/leader_pid/,
+	'an administrator still gets the operator\'s detail');
+
+# Nothing else: no function or view of schema ffrtmp may be used by
+# ffrtmp_anon but the probes and what every role may call (the tenant
+# context, which refuses a role acting for no tenant, authenticate, the
+# pre-request function), and through REST every other is 401.
+# What ffrtmp_anon may use directly, each for a reason: the probes; the
+# tenant context (row-level security calls it for everyone, and it refuses
+# a role acting for no tenant), authenticate and accept_invitation (how a
+# caller becomes one), the pre-request function; the role_permissions
+# lookup rows, the same for everyone.  A new one fails here.
+is(join(' ', split /\n/, $node->safe_psql('postgres', q{
+	SELECT p.oid::regprocedure::text FROM pg_proc p
+	 WHERE p.pronamespace = 'ffrtmp'::regnamespace AND has_function_privilege('ffrtmp_anon', p.oid, 'EXECUTE')
+	 ORDER BY 1})),
+   'ffrtmp.accept_invitation(text,text,text) ffrtmp.authenticate(text) ffrtmp.caller_is_admin() '
+   . 'ffrtmp.caller_role() ffrtmp.current_tenant() ffrtmp.has_permission(text) ffrtmp.health() '
+   . 'ffrtmp.pre_request() ffrtmp.ready()',
+   'ffrtmp_anon may execute only the probes and what makes a caller');
+is(join(' ', split /\n/, $node->safe_psql('postgres', q{
+	SELECT c.oid::regclass::text FROM pg_class c
+	 WHERE c.relnamespace = 'ffrtmp'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+	   AND has_table_privilege('ffrtmp_anon', c.oid, 'SELECT, INSERT, UPDATE, DELETE')
+	 ORDER BY 1})),
+   'ffrtmp.role_permissions', 'and read only the role_permissions lookup view');
+$r = call(path => '/rpc/current_tenant', role => 'ffrtmp_anon', user => 'mallory', rpc => ['current_tenant']);
+is($r->{status}, 401, 'the tenant context refuses ffrtmp_anon itself, not only pre_request');
+my @functions = split /\n/, $node->safe_psql('postgres', q{
+	SELECT DISTINCT proname FROM pg_proc WHERE pronamespace = 'ffrtmp'::regnamespace AND proname <> 'pre_request'
+	 ORDER BY 1});
+my %anonymous;
+for my $fn (@functions)
+{
+	$r = call(path => "/rpc/$fn", rpc => [$fn]);
+	$anonymous{$fn} = $r->{status};
+}
+my @answered = grep { $anonymous{$_} != 401 } @functions;
+is_deeply(\@answered, [qw(health ready)], 'every other function is 401 for an anonymous caller');
+my @views = split /\n/, $node->safe_psql('postgres', q{
+	SELECT relname FROM pg_class WHERE relnamespace = 'ffrtmp'::regnamespace AND relkind = 'v' ORDER BY 1});
+ok(@views > 10, 'there are views to try');
+is_deeply([ grep { call(path => "/$_", sql => qq{SELECT count(*) FROM ffrtmp."$_"})->{status} != 401 } @views ], [],
+	'every view is 401 for an anonymous caller');
+
 done_testing();
