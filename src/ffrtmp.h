@@ -79,6 +79,7 @@ typedef struct FfrtmpUser
 } FfrtmpUser;
 extern bool ffrtmp_role_user(Oid role, FfrtmpUser *user);
 extern const FfrtmpUser *ffrtmp_caller_user(void);
+extern bool ffrtmp_claims_user(FfrtmpUser *user);
 
 /* permissions.c: the caller's role and the one permission check */
 extern const char *ffrtmp_caller_role(void);
@@ -104,6 +105,12 @@ extern bool ffrtmp_key_allows(const char *permission);
 extern const char *ffrtmp_key_id(void);
 extern const char *ffrtmp_key_role(void);
 extern bool ffrtmp_key_user(pg_uuid_t *user);
+
+/* rest_claims.c: PostgREST's request settings, believed only from the authenticator */
+extern bool ffrtmp_rest_trusted(void);
+extern const char *ffrtmp_rest_tenant_header(void);
+extern pg_uuid_t ffrtmp_rest_selected_tenant(void);
+extern void ffrtmp_rest_require_own_tenant(const pg_uuid_t *own, const char *principal);
 
 /* invitations.c: the invitation being accepted, a source of the tenant context */
 extern bool ffrtmp_invitation_tenant(pg_uuid_t *tenant);

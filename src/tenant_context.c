@@ -14,7 +14,11 @@
  *      invitation's tenant, never an administrator;
  *   1. an API key authenticated in this transaction (api_keys.c): its
  *      tenant, never an administrator, whoever the session's role is;
- *   2. PostgREST claims, trusted only from the authenticator role (likewise);
+ *   2. the claims of a JWT PostgREST verified (rest_claims.c), believed only
+ *      when the session user is the authenticator and the role ffrtmp_api:
+ *      the user they name, with the role they claim at most, for its tenant;
+ *      a superadmin's, the tenant X-Tenant-ID selects, else the default;
+ *      a one-tenant principal (1 or 2) naming another tenant there is refused;
  *   3. the user the caller's role acts as (map_user_role(), directly or
  *      through a group role whose privileges it has; role_user.c): its
  *      tenant, or for a superadmin user the administrator's; a disabled or
@@ -387,9 +391,36 @@ current_caller(void)
 	resolved.valid = true;
 	resolved.key = key;
 	resolved.has_user = false;
-	if (ffrtmp_invitation_tenant(&resolved.tenant) || ffrtmp_key_tenant(&resolved.tenant))
+	resolved.is_admin = false;
+	if (ffrtmp_invitation_tenant(&resolved.tenant))
 	{
-		resolved.is_admin = false;
+		caller = resolved;
+		return &caller;
+	}
+	if (ffrtmp_key_tenant(&resolved.tenant))
+	{
+		ffrtmp_rest_require_own_tenant(&resolved.tenant, "api key");
+		caller = resolved;
+		return &caller;
+	}
+	if (ffrtmp_claims_user(&found_user))
+	{
+		/* Verified claims (rest_claims.c): a superadmin acts for the tenant X-Tenant-ID selects. */
+		if (strcmp(found_user.role, "superadmin") == 0)
+		{
+			resolved.is_admin = true;
+			resolved.tenant = ffrtmp_rest_selected_tenant();
+		}
+		else if (found_user.has_tenant)
+		{
+			resolved.tenant = found_user.tenant;
+			refuse_deleted_tenant(&resolved.tenant);
+			ffrtmp_rest_require_own_tenant(&resolved.tenant, "token");
+		}
+		else
+			/* A superadmin whose token claims a lower role: that role, in the selected tenant. */
+			resolved.tenant = ffrtmp_rest_selected_tenant();
+		keep_user(&resolved, &found_user);
 		caller = resolved;
 		return &caller;
 	}

@@ -68,8 +68,10 @@ INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
     -- Webhooks.
     ('create_webhook', 'webhooks.manage'), ('delete_webhook', 'webhooks.manage'),
     ('list_webhooks', 'webhooks.manage'), ('webhook_deliveries', 'webhooks.manage'),
-    -- The platform's health.
-    ('health', 'platform.view'), ('ready', 'platform.view'), ('scheduler_status', 'platform.view'),
+    -- The platform's health: liveness and readiness are anyone's (a probe
+    -- without credentials, as ffrtmp_anon), in detail only administrators'
+    -- (sql/api/80_operations.sql).
+    ('health', NULL), ('ready', NULL), ('scheduler_status', 'platform.view'),
     ('verify_usage', 'platform.view'), ('contract', 'platform.view'),
     -- REST API requests counted per tenant and endpoint (src/api_requests.c).
     ('api_request_counts', 'metrics.view'),

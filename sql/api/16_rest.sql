@@ -17,11 +17,11 @@ DECLARE
     challenge text := 'Bearer';
     auth_header text;
     api_key text;
-    tenant_header text;
+    state text;
     msg text;
     hint text;
 BEGIN
-    -- Request settings are anyone's to set: only PostgREST's are believed.
+    -- 1. Request settings are anyone's to set: only PostgREST's are believed.
     IF session_user <> 'ffrtmp_authenticator' THEN
         RETURN;
     END IF;
@@ -31,32 +31,43 @@ BEGIN
     IF api_key IS NULL AND auth_header ~* '^bearer\s+ffrtmp_' THEN
         api_key := pg_catalog.regexp_replace(auth_header, '^bearer\s+', '', 'i');
     END IF;
-    IF api_key IS NULL THEN
-        -- A JWT PostgREST verified has made the role its claims name.
-        IF current_user <> 'ffrtmp_anon' THEN
+    -- 2. No key and no verified JWT (the role is still the anonymous one):
+    --    only the liveness and readiness probes are answered.
+    IF api_key IS NULL AND current_user = 'ffrtmp_anon' THEN
+        IF pg_catalog.current_setting('request.method', true) IN ('GET', 'HEAD')
+           AND pg_catalog.current_setting('request.path', true) IN ('/rpc/health', '/rpc/ready') THEN
             RETURN;
         END IF;
     ELSE
         BEGIN
-            PERFORM ffrtmp.authenticate(api_key);
-            PERFORM pg_catalog.set_config('role', 'ffrtmp_api', true);
-            -- X-Tenant-ID (the original system's header) may only name the
-            -- key's own tenant, by id or name: the view shows no other.
-            tenant_header := headers->>'x-tenant-id';
-            IF tenant_header IS NULL
-               OR EXISTS (SELECT 1 FROM ffrtmp.tenants t WHERE t.id::text = tenant_header OR t.name = tenant_header) THEN
-                PERFORM ffrtmp_data.count_api_request();  -- counted; HTTP 429 past the plan's rate
-                RETURN;
+            -- 3. A key is authenticated and the request runs as ffrtmp_api; a
+            --    verified JWT already made it ffrtmp_api.
+            IF api_key IS NOT NULL THEN
+                PERFORM ffrtmp.authenticate(api_key);
+                PERFORM pg_catalog.set_config('role', 'ffrtmp_api', true);
             END IF;
-            status := 403;
-            body := '{"code": "42501", "message": "X-Tenant-ID names a tenant this api key does not act for", "details": null, "hint": "Leave X-Tenant-ID out, or name the key''s own tenant: a key acts for one tenant."}';
-            challenge := NULL;
-        EXCEPTION WHEN invalid_authorization_specification THEN
-            -- One answer for every wrong key: authenticate's own message and hint.
-            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-            body := pg_catalog.jsonb_build_object('code', '28000', 'message', msg,
+            -- 4. The tenant context (src/tenant_context.c) checks the key or the
+            --    JWT's claims and X-Tenant-ID once here, so that they fail with
+            --    their HTTP status before the request's statement runs.
+            PERFORM ffrtmp.current_tenant();
+            -- 5. Counted under the tenant it acts for; HTTP 429 past its
+            --    plan's rate (src/api_requests.c raises PostgREST's answer).
+            PERFORM ffrtmp_data.count_api_request();
+            RETURN;
+        EXCEPTION WHEN invalid_authorization_specification OR insufficient_privilege
+                       OR SQLSTATE 'PT404' THEN
+            -- 6. One answer for every wrong key or claim set (401); X-Tenant-ID
+            --    naming a tenant the principal does not act for (403, audited),
+            --    or none that exists for a superadmin (404).
+            GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+            body := pg_catalog.jsonb_build_object('code', state, 'message', msg,
                                                   'details', NULL, 'hint', NULLIF(hint, ''));
-            challenge := 'Bearer error="invalid_token"';
+            IF state = '28000' THEN
+                challenge := 'Bearer error="invalid_token"';
+            ELSE
+                status := CASE state WHEN 'PT404' THEN 404 ELSE 403 END;
+                challenge := NULL;
+            END IF;
         END;
     END IF;
     RAISE SQLSTATE 'PGRST'
@@ -67,7 +78,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.pre_request() IS
-    'PostgREST''s db-pre-request: authenticates the request''s API key (Authorization: Bearer ffrtmp_... or X-API-Key) with ffrtmp.authenticate and runs the request as ffrtmp_api; no credentials, or a wrong key, is HTTP 401 with WWW-Authenticate; an X-Tenant-ID naming another tenant than the key''s is 403. Does nothing unless the session user is ffrtmp_authenticator.';
+    'PostgREST''s db-pre-request: authenticates the request''s API key (Authorization: Bearer ffrtmp_... or X-API-Key) with ffrtmp.authenticate and runs the request as ffrtmp_api, or checks a verified JWT''s claims (sub, ffrtmp_tenant, ffrtmp_role); without either only GET /rpc/health and /rpc/ready are answered, anything else is HTTP 401 with WWW-Authenticate, as is a wrong key or claim set; X-Tenant-ID selects a superadmin''s tenant (404 when none has the id or name) and naming another tenant is 403 for a one-tenant principal, audited. Does nothing unless the session user is ffrtmp_authenticator.';
 ALTER FUNCTION ffrtmp.pre_request() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.pre_request() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.pre_request() TO PUBLIC;

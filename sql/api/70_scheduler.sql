@@ -7,7 +7,7 @@ AS 'MODULE_PATHNAME', 'ffrtmp_scheduler_shared'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ffrtmp_data.scheduler_shared() IS 'What the scheduler leader last published in shared memory.';
 REVOKE ALL ON FUNCTION ffrtmp_data.scheduler_shared() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.scheduler_shared() TO ffrtmp_admin;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.scheduler_shared() TO ffrtmp_admin, ffrtmp_anon;
 
 /*
  * Queued jobs that no node they may use can take: no node of the shared pool
@@ -87,7 +87,9 @@ COMMENT ON FUNCTION ffrtmp.scheduler_status() IS 'Every scheduler process, and w
 REVOKE ALL ON FUNCTION ffrtmp.scheduler_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.scheduler_status() TO ffrtmp_admin;
 
-CREATE OR REPLACE FUNCTION ffrtmp.health()
+-- The operator's detail; ffrtmp.health() (80_operations.sql) answers it to
+-- administrators and a reduced answer to anonymous callers.
+CREATE OR REPLACE FUNCTION ffrtmp_data.operator_health()
 RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -107,10 +109,11 @@ BEGIN ATOMIC
         'writable', NOT pg_is_in_recovery())
       FROM ffrtmp_data.scheduler_shared() s;
 END;
-COMMENT ON FUNCTION ffrtmp.health() IS
-    'Liveness as JSON: leader pid and epoch, seconds since its last pass, schedulers, queue depth, online nodes, queued jobs that no online or draining node they may use can run (count and the first 20 ids; rejected after ffrtmp.reject_unrunnable_after), dispatch pauses in force (tenant and queue names, null for every), database writable.';
-REVOKE ALL ON FUNCTION ffrtmp.health() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.health() TO ffrtmp_admin;
+COMMENT ON FUNCTION ffrtmp_data.operator_health() IS
+    'ffrtmp.health()''s answer to administrators: liveness as JSON: leader pid and epoch, seconds since its last pass, schedulers, queue depth, online nodes, queued jobs that no online or draining node they may use can run (count and the first 20 ids; rejected after ffrtmp.reject_unrunnable_after), dispatch pauses in force (tenant and queue names, null for every), database writable.';
+ALTER FUNCTION ffrtmp_data.operator_health() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.operator_health() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.operator_health() TO ffrtmp_admin, ffrtmp_anon;
 
 /*
  * Locks a tenant's usage row unless someone else holds it; returns whether it

@@ -166,11 +166,12 @@ ALTER FUNCTION ffrtmp_data.tenant_role_problems() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.tenant_role_problems() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.tenant_role_problems() TO ffrtmp_admin;
 
-CREATE OR REPLACE FUNCTION ffrtmp.ready()
+-- The operator's detail; ffrtmp.ready() below answers it to administrators.
+CREATE OR REPLACE FUNCTION ffrtmp_data.operator_readiness()
 RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    WITH h AS (SELECT ffrtmp.health() AS j),
+    WITH h AS (SELECT ffrtmp_data.operator_health() AS j),
          checks AS (
             SELECT 'no scheduler leads' AS problem FROM h WHERE (j ->> 'leader_pid') IS NULL
             UNION ALL
@@ -210,7 +211,64 @@ BEGIN ATOMIC
                                     FROM h WHERE jsonb_array_length(j -> 'dispatch_pauses') > 0) ws))
       FROM checks;
 END;
+COMMENT ON FUNCTION ffrtmp_data.operator_readiness() IS
+    'ffrtmp.ready()''s answer to administrators: readiness as JSON: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems. warnings: what does not make the service unready, such as queued jobs no node they may use can run, and dispatch pauses in force.';
+ALTER FUNCTION ffrtmp_data.operator_readiness() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.operator_readiness() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.operator_readiness() TO ffrtmp_admin, ffrtmp_anon;
+
+-- What anyone may know without credentials (a load balancer's probe through
+-- PostgREST as ffrtmp_anon): that the database answers and is writable, and
+-- whether the control plane is ready (a scheduler leads and ticks, in this
+-- database), never why: no count, no id and no name, which are tenants'
+-- data.  Nodes and tenant roles are read under row-level security, which
+-- answers no anonymous caller, so they are the operator's part of
+-- readiness only.
+CREATE OR REPLACE FUNCTION ffrtmp_data.anonymous_probe()
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT jsonb_build_object(
+        'writable', NOT pg_is_in_recovery(),
+        'ready', s.leader_pid IS NOT NULL
+                 AND clock_timestamp() - s.last_pass
+                     <= 3 * current_setting('ffrtmp.scheduler_interval')::interval + interval '5 s'
+                 AND NOT pg_is_in_recovery()
+                 AND current_database() = current_setting('ffrtmp.database'))
+      FROM ffrtmp_data.scheduler_shared() s;
+END;
+COMMENT ON FUNCTION ffrtmp_data.anonymous_probe() IS
+    'ffrtmp.health() and ffrtmp.ready() for a caller that is no administrator: writable, and ready when a scheduler leads and ticks in this database, which is writable; no counts, ids or names.';
+ALTER FUNCTION ffrtmp_data.anonymous_probe() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.anonymous_probe() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.anonymous_probe() TO ffrtmp_admin, ffrtmp_anon;
+
+-- Liveness and readiness: the operator's detail for administrators (the
+-- permission platform.view is theirs alone), the probe's for anyone else
+-- allowed to call, ffrtmp_anon: PostgREST answers GET /rpc/health and
+-- /rpc/ready without credentials.  Only the branch taken runs; both
+-- functions are executable by both roles, as the executor checks that of
+-- every function of a statement before it starts.
+CREATE OR REPLACE FUNCTION ffrtmp.health()
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT CASE WHEN pg_has_role('ffrtmp_admin', 'USAGE') THEN ffrtmp_data.operator_health()
+                ELSE jsonb_build_object('live', true, 'writable', ffrtmp_data.anonymous_probe() -> 'writable') END;
+END;
+COMMENT ON FUNCTION ffrtmp.health() IS
+    'Liveness as JSON.  To administrators: leader pid and epoch, seconds since its last pass, schedulers, queue depth, online nodes, queued jobs that no online or draining node they may use can run (count and the first 20 ids; rejected after ffrtmp.reject_unrunnable_after), dispatch pauses in force (tenant and queue names, null for every), database writable.  To anonymous callers (ffrtmp_anon, no credentials through PostgREST): only live and writable.';
+REVOKE ALL ON FUNCTION ffrtmp.health() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.health() TO ffrtmp_admin, ffrtmp_anon;
+
+CREATE OR REPLACE FUNCTION ffrtmp.ready()
+RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT CASE WHEN pg_has_role('ffrtmp_admin', 'USAGE') THEN ffrtmp_data.operator_readiness()
+                ELSE jsonb_build_object('ready', ffrtmp_data.anonymous_probe() -> 'ready') END;
+END;
 COMMENT ON FUNCTION ffrtmp.ready() IS
-    'Readiness as JSON: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems. warnings: what does not make the service unready, such as queued jobs no node they may use can run, and dispatch pauses in force.';
+    'Readiness as JSON.  To administrators: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems; warnings: what does not make the service unready, such as queued jobs no node they may use can run, and dispatch pauses in force.  To anonymous callers (ffrtmp_anon): only ready, by the first of those conditions (leader, writable, database), not nodes or roles.';
 REVOKE ALL ON FUNCTION ffrtmp.ready() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.ready() TO ffrtmp_admin;
+GRANT EXECUTE ON FUNCTION ffrtmp.ready() TO ffrtmp_admin, ffrtmp_anon;

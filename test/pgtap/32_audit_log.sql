@@ -327,6 +327,9 @@ RESET ROLE;
 -- flush) fails this test until it is audited or listed.
 CREATE TEMP TABLE data_not_audited (fn text PRIMARY KEY, why text NOT NULL);
 INSERT INTO data_not_audited VALUES
+    ('anonymous_probe', 'liveness and readiness for anonymous callers: reads the scheduler''s shared state'),
+    ('operator_health', 'ffrtmp.health()''s detail: reads, writes nothing'),
+    ('operator_readiness', 'ffrtmp.ready()''s detail: reads, writes nothing'),
     ('require_permission', 'the permission check: changes nothing; its refusals go to the log through the queue'),
     ('scheduler_shared', 'reads the scheduler''s shared state'),
     ('seal_audit', 'the scheduler''s own work on the log: chains rows already written, changes nothing they say'),
