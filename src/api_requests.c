@@ -5,16 +5,24 @@
  * a row just to be counted.
  *
  * The rate is a generic cell rate algorithm (GCRA, the token bucket kept as
- * one timestamp): a plan allowing L requests a minute lets a request through
- * every 60/L seconds, with a burst of L.  A refused request takes nothing, and
- * its Retry-After is the exact wait, rounded up to whole seconds.
+ * one timestamp, the theoretical arrival time): a plan allowing L requests a
+ * minute is a bucket of L requests refilled at L a minute, one every 60/L
+ * seconds.  So L pass at once, L a minute pass sustained, and at most 2L pass
+ * in any one minute (a full bucket, then its refill).  A refused request
+ * takes nothing, and its Retry-After is the exact wait, rounded up to whole
+ * seconds.
  *
  * Memory is fixed at start: ffrtmp.api_request_counters tenants, and as many
  * (tenant, endpoint) counters.  An endpoint that finds the table full is
- * counted under its tenant's "(other)" endpoint; a tenant that finds no room
- * under a tenant-less "(other)" row, and is not rate limited (the operator
- * sees the row and raises the setting).  Counters only grow, until the
- * server restarts: Prometheus counter semantics.
+ * counted under its tenant's "(other)" endpoint.  A tenant's rate state whose
+ * bucket is full again (theoretical arrival time <= now) is the state of a
+ * tenant never seen, so when the tenant table is full such a slot is given to
+ * the new tenant (its endpoint counters stay: they are in the other table;
+ * its "(other)" counts move to the tenant-less "(other)" row).  Only when
+ * every slot is a tenant limited within the last minute is there no room:
+ * the request counts in the tenant-less row and, if its plan has a limit,
+ * is refused until the first slot frees (fail closed).  Counters only grow,
+ * until the server restarts: Prometheus counter semantics.
  */
 #include "ffrtmp.h"
 #include "quota_checks.h"
@@ -63,7 +71,9 @@ typedef struct TenantRate
 typedef struct ApiRequestsShared
 {
 	LWLock	   *lock;
-	int64		overflow_requests;	/* of tenants that found no room (never refused) */
+	/* the tenant-less "(other)" row: tenants that found no room, reused slots' "(other)" */
+	int64		overflow_requests;
+	int64		overflow_refused;
 } ApiRequestsShared;
 
 static int	api_request_counters = 1000;
@@ -116,7 +126,7 @@ ffrtmp_api_requests_init(void)
 {
 	DefineCustomIntVariable("ffrtmp.api_request_counters",
 							"Tenants, and (tenant, endpoint) pairs, whose REST API requests are counted one by one.",
-							"Past it, counts go to the endpoint \"(other)\".",
+							"Past it, counts go to the endpoint \"(other)\", and a new tenant takes the slot of one whose rate bucket is full again.",
 							&api_request_counters, 1000, 1, 100000, PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = request_shmem;
@@ -170,6 +180,8 @@ tenant_rate_limit(pg_uuid_t *tenant, char **plan, bool *overridden)
 /*
  * GCRA: whether a request at now passes a limit of per_minute (> 0); else
  * *wait_us says when the next one would.  Advances *tat only when it passes.
+ * The bucket is full when *tat <= now; each request moves *tat 60/L seconds
+ * on, and one passes while *tat stays within a minute of now.
  */
 static bool
 gcra_pass(TimestampTz *tat, TimestampTz now, int32 per_minute, int64 *wait_us)
@@ -186,27 +198,47 @@ gcra_pass(TimestampTz *tat, TimestampTz now, int32 per_minute, int64 *wait_us)
 	return false;
 }
 
-/* Counts one request of tenant at endpoint; whether the rate let it through. */
-static bool
-count_request(pg_uuid_t *tenant, const char *endpoint, int32 limit, int64 *wait_us)
+/*
+ * The tenant's rate slot, entered if new: a free one, else one whose bucket
+ * is full again (see the head comment).  NULL when every slot is a tenant
+ * limited within the last minute; *free_us then says when the first frees.
+ */
+static TenantRate *
+tenant_slot(pg_uuid_t *tenant, TimestampTz now, int64 *free_us)
 {
 	TenantRate *rate;
-	EndpointCounts *counts;
-	EndpointKey key;
+	TenantRate *reusable = NULL;
+	TimestampTz first_free = PG_INT64_MAX;
+	HASH_SEQ_STATUS seq;
+	pg_uuid_t	old;
 	bool		found;
-	bool		passed = true;
 
-	memset(&key, 0, sizeof(key));
-	key.tenant = *tenant;
-	strlcpy(key.endpoint, endpoint, ENDPOINT_LEN);
-
-	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	rate = hash_search(tenant_rates, tenant, HASH_ENTER_NULL, &found);
 	if (rate == NULL)
 	{
-		shared->overflow_requests++;
-		LWLockRelease(shared->lock);
-		return true;
+		hash_seq_init(&seq, tenant_rates);
+		while ((rate = hash_seq_search(&seq)) != NULL)
+		{
+			if (rate->tat <= now)
+			{
+				reusable = rate;
+				hash_seq_term(&seq);
+				break;
+			}
+			first_free = Min(first_free, rate->tat);
+		}
+		if (reusable == NULL)
+		{
+			*free_us = first_free - now;
+			return NULL;
+		}
+		shared->overflow_requests += reusable->other_requests;
+		shared->overflow_refused += reusable->other_refused;
+		old = reusable->tenant;
+		hash_search(tenant_rates, &old, HASH_REMOVE, NULL);
+		/* Not partitioned: one free list, so the entry just freed is found. */
+		rate = hash_search(tenant_rates, tenant, HASH_ENTER_NULL, &found);
+		Assert(rate != NULL && !found);
 	}
 	if (!found)
 	{
@@ -214,14 +246,52 @@ count_request(pg_uuid_t *tenant, const char *endpoint, int32 limit, int64 *wait_
 		rate->other_requests = 0;
 		rate->other_refused = 0;
 	}
+	return rate;
+}
+
+/*
+ * Counts one request of tenant at endpoint; whether the rate let it through.
+ * *full: refused because the tenant found no rate slot.
+ */
+static bool
+count_request(pg_uuid_t *tenant, const char *endpoint, int32 limit, int64 *wait_us, bool *full)
+{
+	TenantRate *rate;
+	EndpointCounts *counts;
+	EndpointKey key;
+	TimestampTz now = GetCurrentTimestamp();
+	int64		free_us = 0;
+	bool		found;
+	bool		passed = true;
+
+	memset(&key, 0, sizeof(key));
+	key.tenant = *tenant;
+	strlcpy(key.endpoint, endpoint, ENDPOINT_LEN);
+	*full = false;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	rate = tenant_slot(tenant, now, &free_us);
 	if (limit == 0)
 	{
 		passed = false;
 		*wait_us = USECS_PER_MINUTE;
 	}
+	else if (limit > 0 && rate == NULL)
+	{
+		passed = false;
+		*full = true;
+		*wait_us = free_us;
+	}
 	else if (limit > 0)
-		passed = gcra_pass(&rate->tat, GetCurrentTimestamp(), limit, wait_us);
+		passed = gcra_pass(&rate->tat, now, limit, wait_us);
 
+	if (rate == NULL)
+	{
+		shared->overflow_requests++;
+		shared->overflow_refused += passed ? 0 : 1;
+		LWLockRelease(shared->lock);
+		return passed;
+	}
 	counts = hash_search(endpoint_counts, &key, HASH_ENTER_NULL, &found);
 	if (counts == NULL)
 	{
@@ -239,29 +309,47 @@ count_request(pg_uuid_t *tenant, const char *endpoint, int32 limit, int64 *wait_
 	return passed;
 }
 
+/* "1 request", "2 requests": n and its noun, singular or plural. */
+static const char *
+count_of(int64 n, const char *one, const char *many)
+{
+	return psprintf("%lld %s", (long long) n, n == 1 ? one : many);
+}
+
 /* PostgREST's error form: SQLSTATE PGRST, the JSON body as message, status and headers as detail. */
 static void
-refuse(int32 limit, const char *plan, bool overridden, int64 wait_us)
+refuse(int32 limit, const char *plan, bool overridden, bool full, int64 wait_us)
 {
 	int64		wait_s = Max(1, (wait_us + USECS_PER_SEC - 1) / USECS_PER_SEC);
+	const char *retry = count_of(wait_s, "second", "seconds");
+	const char *rate = count_of(limit, "request", "requests");
 	StringInfoData body;
 	StringInfoData text;
 
 	initStringInfo(&body);
 	initStringInfo(&text);
-	appendStringInfoString(&body, "{\"code\": \"PT429\", \"message\": \"api request rate exceeded\", \"details\": ");
-	if (overridden)
-		appendStringInfo(&text, "%d requests per minute for this tenant (its override of plan %s)", limit, plan);
+	if (full)
+	{
+		appendStringInfoString(&body, "{\"code\": \"PT429\", \"message\": \"the server's api rate table is full\", \"details\": ");
+		appendStringInfo(&text, "every one of its %s is a tenant limited within the last minute; this tenant's plan allows %s per minute",
+						 count_of(api_request_counters, "slot", "slots"), rate);
+	}
 	else
-		appendStringInfo(&text, "%d requests per minute for plan %s", limit, plan);
+	{
+		appendStringInfoString(&body, "{\"code\": \"PT429\", \"message\": \"api request rate exceeded\", \"details\": ");
+		if (overridden)
+			appendStringInfo(&text, "%s per minute for this tenant (its override of plan %s)", rate, plan);
+		else
+			appendStringInfo(&text, "%s per minute for plan %s", rate, plan);
+	}
 	escape_json(&body, text.data);
 	resetStringInfo(&text);
-	if (limit == 0)
-		appendStringInfo(&text, "Retry after %lld seconds; no API requests are allowed: an administrator can change the tenant's plan or its max_api_requests_per_minute with ffrtmp.update_tenant().",
-						 (long long) wait_s);
+	if (full)
+		appendStringInfo(&text, "Retry after %s; an administrator can raise the setting ffrtmp.api_request_counters (it needs a restart).", retry);
+	else if (limit == 0)
+		appendStringInfo(&text, "Retry after %s; no API requests are allowed: an administrator can change the tenant's plan or its max_api_requests_per_minute with ffrtmp.update_tenant().", retry);
 	else
-		appendStringInfo(&text, "Retry after %lld seconds, or send requests less often; an administrator can raise the tenant's max_api_requests_per_minute with ffrtmp.update_tenant().",
-						 (long long) wait_s);
+		appendStringInfo(&text, "Retry after %s, or send requests less often; an administrator can raise the tenant's max_api_requests_per_minute with ffrtmp.update_tenant().", retry);
 	appendStringInfoString(&body, ", \"hint\": ");
 	escape_json(&body, text.data);
 	appendStringInfoChar(&body, '}');
@@ -287,13 +375,14 @@ ffrtmp_count_api_request(PG_FUNCTION_ARGS)
 	int32		limit;
 	bool		overridden;
 	int64		wait_us = 0;
+	bool		full;
 
 	if (path == NULL || path[0] == '\0')
 		path = "/";
 	strlcpy(endpoint, path, pg_mbcliplen(path, strlen(path), ENDPOINT_LEN - 1) + 1);
 	limit = tenant_rate_limit(&tenant, &plan, &overridden);
-	if (!count_request(&tenant, endpoint, limit, &wait_us))
-		refuse(limit, plan, overridden, wait_us);
+	if (!count_request(&tenant, endpoint, limit, &wait_us, &full))
+		refuse(limit, plan, overridden, full, wait_us);
 	PG_RETURN_VOID();
 }
 
@@ -344,7 +433,7 @@ ffrtmp_api_request_counters(PG_FUNCTION_ARGS)
 					rate->other_requests, rate->other_refused);
 	if (admin && shared->overflow_requests > 0)
 		put_row(rsinfo->setResult, rsinfo->setDesc, NULL, OTHER_ENDPOINT,
-				shared->overflow_requests, 0);
+				shared->overflow_requests, shared->overflow_refused);
 	LWLockRelease(shared->lock);
 	return (Datum) 0;
 }

@@ -43,11 +43,12 @@ $r = call('acme', method => 'POST', path => '/rpc/whoami');
 is($r->{status}, 429, 'the third is 429');
 my $retry = $r->{headers}{'Retry-After'} // '';
 like($retry, qr/^\d+$/, 'with a Retry-After in whole seconds');
-ok($retry >= 1 && $retry <= 60, "between 1 and 60 ($retry)");
+ok($retry >= 1 && $retry <= 30, "between 1 and 30: the bucket of 2 refills one request every 30 s ($retry)");
 is($r->{body}{code}, 'PT429', 'body code PT429');
 is($r->{body}{message}, 'api request rate exceeded', 'body message');
 is($r->{body}{details}, '2 requests per minute for plan basic', 'details name the limit and the plan');
-like($r->{body}{hint} // '', qr/^Retry after $retry seconds/, 'the hint says when to retry');
+my $unit = $retry == 1 ? 'second' : 'seconds';
+like($r->{body}{hint} // '', qr/^Retry after $retry $unit[,;]/, 'the hint says when to retry');
 
 # Another tenant of the same plan has its own rate; an unlimited plan none.
 is(call('globex', method => 'POST', path => '/rpc/whoami')->{status}, 200, 'another tenant is unaffected');
@@ -84,13 +85,14 @@ $node->safe_psql('postgres', q{SELECT ffrtmp.update_tenant('globex', plan => 'pr
 $r = call('globex', method => 'POST', path => '/rpc/whoami');
 is($r->{status}, 429, 'a plan of 0 refuses every request');
 is($r->{headers}{'Retry-After'}, '60', 'with Retry-After 60');
+like($r->{body}{hint}, qr/^Retry after 60 seconds; no API requests are allowed/, 'and a hint saying none are allowed');
 
 # A tenant's override wins over its plan's rate, as for the other quotas.
 $node->safe_psql('postgres', q{SELECT ffrtmp.update_tenant('initech', quotas => '{"max_api_requests_per_minute": 1}')});
 is(call('initech', method => 'POST', path => '/rpc/whoami')->{status}, 200, 'an override of 1 a minute: one passes');
 $r = call('initech', method => 'POST', path => '/rpc/whoami');
 is($r->{status}, 429, 'the next is refused');
-is($r->{body}{details}, '1 requests per minute for this tenant (its override of plan enterprise)', 'naming the limit in force');
+is($r->{body}{details}, '1 request per minute for this tenant (its override of plan enterprise)', 'naming the limit in force');
 $node->safe_psql('postgres', q{SELECT ffrtmp.update_tenant('initech', quotas => '{"max_api_requests_per_minute": "default"}')});
 is(call('initech', method => 'POST', path => '/rpc/whoami')->{status}, 200, 'back to the plan\'s: unlimited again');
 
