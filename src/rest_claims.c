@@ -129,7 +129,7 @@ ffrtmp_rest_require_own_tenant(const pg_uuid_t *own, const char *principal)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("X-Tenant-ID names a tenant this %s does not act for", principal),
-			 errhint("Leave X-Tenant-ID out, or name the %s's own tenant: a %s acts for one tenant.",
+			 errhint("Leave X-Tenant-ID out, or name the %s's own tenant: each %s acts for one tenant.",
 					 principal, principal)));
 }
 
