@@ -24,7 +24,7 @@ COMMENT ON COLUMN ffrtmp_data.plans.max_workers IS 'Most online dedicated worker
 COMMENT ON COLUMN ffrtmp_data.plans.max_cpu_cores IS 'Most CPU cores a tenant''s running jobs may hold at once; also the largest single job.';
 COMMENT ON COLUMN ffrtmp_data.plans.max_gpus IS 'Most GPUs a tenant''s running jobs may hold at once; also the largest single job.';
 COMMENT ON COLUMN ffrtmp_data.plans.max_jobs_per_hour IS 'Most jobs a tenant may submit in a rolling hour (counted in one-minute buckets).';
-COMMENT ON COLUMN ffrtmp_data.plans.max_api_requests_per_minute IS 'Most REST API requests a tenant may make a minute, with a burst of as many (ffrtmp_data.count_api_request); 0 refuses every request; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp_data.plans.max_api_requests_per_minute IS 'REST API requests a tenant may make: a bucket of this many requests, refilled at this many a minute (so at most twice as many in any one minute; ffrtmp_data.count_api_request); 0 refuses every request; NULL: unlimited.';
 COMMENT ON COLUMN ffrtmp_data.plans.weight IS 'Fair-share weight used by the scheduler.';
 COMMENT ON COLUMN ffrtmp_data.plans.description IS 'Human description of the plan.';
 ALTER TABLE ffrtmp_data.plans OWNER TO ffrtmp_owner;

@@ -726,7 +726,7 @@ GRANT USAGE ON SCHEMA ffrtmp TO ffrtmp_anon, ffrtmp_api;
 -- The plans' REST API request rate (src/api_requests.c), NULL: unlimited.
 ALTER TABLE ffrtmp_data.plans ADD COLUMN max_api_requests_per_minute integer
     CHECK (max_api_requests_per_minute >= 0);
-COMMENT ON COLUMN ffrtmp_data.plans.max_api_requests_per_minute IS 'Most REST API requests a tenant may make a minute, with a burst of as many (ffrtmp_data.count_api_request); 0 refuses every request; NULL: unlimited.';
+COMMENT ON COLUMN ffrtmp_data.plans.max_api_requests_per_minute IS 'REST API requests a tenant may make: a bucket of this many requests, refilled at this many a minute (so at most twice as many in any one minute; ffrtmp_data.count_api_request); 0 refuses every request; NULL: unlimited.';
 UPDATE ffrtmp_data.plans SET max_api_requests_per_minute = v.rate
 FROM (VALUES ('free', 60), ('basic', 300), ('pro', 1200)) AS v(name, rate)
 WHERE plans.name = v.name;
