@@ -353,6 +353,66 @@ for my $c ([ '/v1/jobs/42/logs?job=7', 'job' ], [ '/v1/job-ids/7?seq=8', 'seq' ]
 my ($res_ok, $got_ok) = through(GET => '/v1/tenants/acme/jobs?subtenant=x', headers => \%auth);
 is($got_ok && $got_ok->{query}, 'tenant=acme&subtenant=x', '?subtenant= is passed on');
 
+# PostgREST v12.2.9 reads a query name percent-decoded, '+' as a space, ';'
+# as a separator like '&', "x.tenant", "tenant->k" or "\"tenant\"" as the
+# argument tenant, and keeps the last: on a route whose path gives an
+# argument, a name other than a plain identifier is refused, so that no
+# spelling of the path's argument gets through.
+for my $c (
+	[ '/v1/tenants/acme/jobs?%74enant=globex', 'a percent-encoded letter' ],
+	[ '/v1/tenants/acme/jobs?state=queued&%74enant=globex', 'the same after another argument' ],
+	[ '/v1/tenants/acme/jobs?tenant%5Fid=1', '%5F (an encoded _)' ],
+	[ '/v1/tenants/acme/jobs?tenant+=globex', '+ (a space)' ],
+	[ '/v1/tenants/acme/jobs?state=queued;tenant=globex', 'a raw ; (a separator)' ],
+	[ '/v1/tenants/acme/jobs?jobs.tenant=globex', 'an embedding path' ],
+	[ '/v1/tenants/acme/jobs?tenant-%3Ek=globex', 'a JSON path' ],
+	[ '/v1/tenants/acme/jobs?%22tenant%22=globex', 'a quoted name' ],
+	[ '/v1/tenants/acme/jobs?&&tenant=globex', 'empty pairs' ],
+	[ '/v1/jobs/1/logs?jo%62=2', 'a percent-encoded job' ],
+	[ '/v1/job-ids/1?se%71=2', 'a percent-encoded seq' ])
+{
+	my ($p, $what) = @$c;
+	my ($res, $got) = through(GET => $p, headers => \%auth);
+	is($res->{status}, 400, "$what in a name ($p): 400");
+	ok(!$got, "$p: nothing reached PostgREST") or diag("PostgREST got $got->{path}?$got->{query}");
+	like($res->{content}, qr/^\{"code":"400","message":"malformed query string","details":null,"hint":"[^"]+"\}$/,
+		"$p: PostgREST-shaped JSON error body");
+}
+# The path's argument in another case, or twice: refused as a repeat.
+for my $q ('TENANT=globex', 'Tenant=globex', 'tenant=acme&tenant=globex', 'tenant', 'state=queued&tenant')
+{
+	my ($res, $got) = through(GET => "/v1/tenants/acme/jobs?$q", headers => \%auth);
+	is($res->{status}, 400, "?$q on a tenant's jobs: 400");
+	ok(!$got, "?$q: nothing reached PostgREST");
+	like($res->{content}, qr/"message":"argument tenant is given by the path"/, "?$q: says why");
+}
+# Values may be encoded, names may hold _ and digits, and PostgREST's own
+# parameters pass.
+for my $c ([ '/v1/tenants/acme/jobs?state=queued%2Crunning&max_rows=10', 'tenant=acme&state=queued%2Crunning&max_rows=10' ],
+	[ '/v1/tenants/acme/jobs?select=id,state&order=id.desc&limit=5', 'tenant=acme&select=id,state&order=id.desc&limit=5' ],
+	[ '/v1/jobs/42/logs?attempt=2&', 'job=42&attempt=2&' ],
+	[ '/v1/job-ids/7?tenant=acme', 'seq=7&tenant=acme' ])
+{
+	my ($p, $q) = @$c;
+	my (undef, $got) = through(GET => $p, headers => \%auth);
+	is($got && $got->{query}, $q, "$p: passed on as ?$q");
+}
+
+# A numeric id is a JSON number: leading zeros are no route (404), so that
+# no body such as {"id":007} (invalid JSON) is sent; 0 is one.
+for my $c ([ POST => '/v1/jobs/007/cancel' ], [ POST => '/v1/jobs/007/wait' ], [ DELETE => '/v1/webhooks/007' ],
+	[ GET => '/v1/jobs/007' ], [ GET => '/v1/jobs/00/logs' ], [ GET => '/v1/job-ids/01' ])
+{
+	my ($m, $p) = @$c;
+	my ($res, $got) = through($m, $p, headers => \%auth);
+	is($res->{status}, 404, "$m $p: 404");
+	ok(!$got, "$m $p: nothing reached PostgREST") or diag("PostgREST got $got->{body}");
+}
+{
+	my ($res, $got) = through(POST => '/v1/jobs/0/cancel', headers => \%auth);
+	is($got && $got->{body}, '{"id":0}', 'POST /v1/jobs/0/cancel: {"id":0}');
+}
+
 # A body over the limit: 413, in JSON.
 my ($res) = through(POST => '/v1/jobs', body => 'x' x (1024 * 1024 + 1),
 	headers => { 'Content-Type' => 'application/json' });
