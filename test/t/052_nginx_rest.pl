@@ -231,13 +231,25 @@ for my $pattern (@map)
 		"route $pattern is in docs/rest.md");
 }
 
-# docs/rest.md has a curl example of every route, each sending the key the
-# way nginx expects it (none for accepting an invitation and for the health
-# and readiness probes, which answer anonymous callers; a probe's example
-# with a superadmin's JWT sends that instead).
+# docs/rest.md has a curl example of every route, each sending the
+# credential the way nginx expects it: a Bearer API key, but a superadmin's
+# JWT for a route whose permission only superadmin holds (no API key is a
+# superadmin's), none for accepting an invitation and for the health and
+# readiness probes, which answer anonymous callers (a probe's example with
+# a superadmin's JWT sends that instead).  Which permissions only
+# superadmin holds comes from docs/access-control.md's permission table,
+# and each route's permission from docs/rest.md's route table, both
+# generated from the catalog and checked against it by 028_docs.pl.
 my $page = slurp_file(dirname(__FILE__) . '/../../docs/rest.md') =~ s/\\\n\s*/ /gr;
 my @curls = map { my ($m) = /-X ([A-Z]+)/; my ($p) = m{"\$API(/[^"?]*)}; [ $m // 'GET', $p ? "/v1$p" : '', $_ ] }
   grep { /"\$API\// } $page =~ /^(curl .*)$/mg;
+# A row of the permission table: | `perm` | viewer | operator | tenant_admin | superadmin | ...
+my %superadmin_only = map { $_->[0] => 1 } grep { defined $_->[1] && $_->[1] eq '   |   |   | x |' }
+  map { [ /^\| `([a-z_.]+)` \|((?: [ x] \|){4})/ ] } slurp_file(dirname(__FILE__) . '/../../docs/access-control.md') =~ /^(\| `.*)$/mg;
+ok(exists $superadmin_only{'tenants.manage'} && exists $superadmin_only{'platform.view'}
+	  && !exists $superadmin_only{'jobs.view'}, 'docs/access-control.md: the permissions only superadmin holds read')
+  or diag(join ' ', sort keys %superadmin_only);
+my %route_permission = $page =~ /^\| `([A-Z]+ \/v1\/[^`]*)` \| [^|]* \| `?([a-z_.]+)`? \|/mg;
 for my $pattern (@map)
 {
 	my ($m, $p) = split / /, $pattern, 2;
@@ -250,7 +262,22 @@ for my $c (@curls)
 	next if $c->[1] eq '/v1/invitations/accept';
 	next if $c->[1] =~ m{^/v1/(health|ready)$} && $c->[2] !~ /Authorization: Bearer \$FFRTMP_API_KEY/
 	  && ($c->[2] !~ /Authorization/ || $c->[2] =~ /Authorization: Bearer \$SUPERADMIN_JWT/);
-	like($c->[2], qr/-H "Authorization: Bearer \$FFRTMP_API_KEY"/, "curl example $c->[0] $c->[1]: a Bearer API key");
+	# The route table's route the example calls, a literal path before one
+	# with an id ({id} stands for any).
+	my ($route) = grep {
+		my $d = quotemeta($_) =~ s/\\\{\w+\\\}/[^\/]+/gr;
+		"$c->[0] $c->[1]" =~ /^$d$/
+	} sort { ($a =~ tr/{//) <=> ($b =~ tr/{//) || $a cmp $b } keys %route_permission;
+	ok(defined $route, "curl example $c->[0] $c->[1]: a route of the table") or next;
+	if ($superadmin_only{ $route_permission{$route} })
+	{
+		like($c->[2], qr/-H "Authorization: Bearer \$SUPERADMIN_JWT"/,
+			"curl example $c->[0] $c->[1]: a superadmin's JWT ($route_permission{$route} is superadmin's alone)");
+	}
+	else
+	{
+		like($c->[2], qr/-H "Authorization: Bearer \$FFRTMP_API_KEY"/, "curl example $c->[0] $c->[1]: a Bearer API key");
+	}
 }
 
 # X-API-Key, the other way to present a key, is passed on too.
