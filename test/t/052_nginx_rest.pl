@@ -231,13 +231,25 @@ for my $pattern (@map)
 		"route $pattern is in docs/rest.md");
 }
 
-# docs/rest.md has a curl example of every route, each sending the key the
-# way nginx expects it (none for accepting an invitation and for the health
-# and readiness probes, which answer anonymous callers; a probe's example
-# with a superadmin's JWT sends that instead).
+# docs/rest.md has a curl example of every route, each sending the
+# credential the way nginx expects it: a Bearer API key, but a superadmin's
+# JWT for a route whose permission only superadmin holds (no API key is a
+# superadmin's), none for accepting an invitation and for the health and
+# readiness probes, which answer anonymous callers (a probe's example with
+# a superadmin's JWT sends that instead).  Which permissions only
+# superadmin holds comes from docs/access-control.md's permission table,
+# and each route's permission from docs/rest.md's route table, both
+# generated from the catalog and checked against it by 028_docs.pl.
 my $page = slurp_file(dirname(__FILE__) . '/../../docs/rest.md') =~ s/\\\n\s*/ /gr;
 my @curls = map { my ($m) = /-X ([A-Z]+)/; my ($p) = m{"\$API(/[^"?]*)}; [ $m // 'GET', $p ? "/v1$p" : '', $_ ] }
   grep { /"\$API\// } $page =~ /^(curl .*)$/mg;
+# A row of the permission table: | `perm` | viewer | operator | tenant_admin | superadmin | ...
+my %superadmin_only = map { $_->[0] => 1 } grep { defined $_->[1] && $_->[1] eq '   |   |   | x |' }
+  map { [ /^\| `([a-z_.]+)` \|((?: [ x] \|){4})/ ] } slurp_file(dirname(__FILE__) . '/../../docs/access-control.md') =~ /^(\| `.*)$/mg;
+ok(exists $superadmin_only{'tenants.manage'} && exists $superadmin_only{'platform.view'}
+	  && !exists $superadmin_only{'jobs.view'}, 'docs/access-control.md: the permissions only superadmin holds read')
+  or diag(join ' ', sort keys %superadmin_only);
+my %route_permission = $page =~ /^\| `([A-Z]+ \/v1\/[^`]*)` \| [^|]* \| `?([a-z_.]+)`? \|/mg;
 for my $pattern (@map)
 {
 	my ($m, $p) = split / /, $pattern, 2;
@@ -250,7 +262,22 @@ for my $c (@curls)
 	next if $c->[1] eq '/v1/invitations/accept';
 	next if $c->[1] =~ m{^/v1/(health|ready)$} && $c->[2] !~ /Authorization: Bearer \$FFRTMP_API_KEY/
 	  && ($c->[2] !~ /Authorization/ || $c->[2] =~ /Authorization: Bearer \$SUPERADMIN_JWT/);
-	like($c->[2], qr/-H "Authorization: Bearer \$FFRTMP_API_KEY"/, "curl example $c->[0] $c->[1]: a Bearer API key");
+	# The route table's route the example calls, a literal path before one
+	# with an id ({id} stands for any).
+	my ($route) = grep {
+		my $d = quotemeta($_) =~ s/\\\{\w+\\\}/[^\/]+/gr;
+		"$c->[0] $c->[1]" =~ /^$d$/
+	} sort { ($a =~ tr/{//) <=> ($b =~ tr/{//) || $a cmp $b } keys %route_permission;
+	ok(defined $route, "curl example $c->[0] $c->[1]: a route of the table") or next;
+	if ($superadmin_only{ $route_permission{$route} })
+	{
+		like($c->[2], qr/-H "Authorization: Bearer \$SUPERADMIN_JWT"/,
+			"curl example $c->[0] $c->[1]: a superadmin's JWT ($route_permission{$route} is superadmin's alone)");
+	}
+	else
+	{
+		like($c->[2], qr/-H "Authorization: Bearer \$FFRTMP_API_KEY"/, "curl example $c->[0] $c->[1]: a Bearer API key");
+	}
 }
 
 # X-API-Key, the other way to present a key, is passed on too.
@@ -352,6 +379,66 @@ for my $c ([ '/v1/jobs/42/logs?job=7', 'job' ], [ '/v1/job-ids/7?seq=8', 'seq' ]
 # A name that merely ends in "tenant" is another argument.
 my ($res_ok, $got_ok) = through(GET => '/v1/tenants/acme/jobs?subtenant=x', headers => \%auth);
 is($got_ok && $got_ok->{query}, 'tenant=acme&subtenant=x', '?subtenant= is passed on');
+
+# PostgREST v12.2.9 reads a query name percent-decoded, '+' as a space, ';'
+# as a separator like '&', "x.tenant", "tenant->k" or "\"tenant\"" as the
+# argument tenant, and keeps the last: on a route whose path gives an
+# argument, a name other than a plain identifier is refused, so that no
+# spelling of the path's argument gets through.
+for my $c (
+	[ '/v1/tenants/acme/jobs?%74enant=globex', 'a percent-encoded letter' ],
+	[ '/v1/tenants/acme/jobs?state=queued&%74enant=globex', 'the same after another argument' ],
+	[ '/v1/tenants/acme/jobs?tenant%5Fid=1', '%5F (an encoded _)' ],
+	[ '/v1/tenants/acme/jobs?tenant+=globex', '+ (a space)' ],
+	[ '/v1/tenants/acme/jobs?state=queued;tenant=globex', 'a raw ; (a separator)' ],
+	[ '/v1/tenants/acme/jobs?jobs.tenant=globex', 'an embedding path' ],
+	[ '/v1/tenants/acme/jobs?tenant-%3Ek=globex', 'a JSON path' ],
+	[ '/v1/tenants/acme/jobs?%22tenant%22=globex', 'a quoted name' ],
+	[ '/v1/tenants/acme/jobs?&&tenant=globex', 'empty pairs' ],
+	[ '/v1/jobs/1/logs?jo%62=2', 'a percent-encoded job' ],
+	[ '/v1/job-ids/1?se%71=2', 'a percent-encoded seq' ])
+{
+	my ($p, $what) = @$c;
+	my ($res, $got) = through(GET => $p, headers => \%auth);
+	is($res->{status}, 400, "$what in a name ($p): 400");
+	ok(!$got, "$p: nothing reached PostgREST") or diag("PostgREST got $got->{path}?$got->{query}");
+	like($res->{content}, qr/^\{"code":"400","message":"malformed query string","details":null,"hint":"[^"]+"\}$/,
+		"$p: PostgREST-shaped JSON error body");
+}
+# The path's argument in another case, or twice: refused as a repeat.
+for my $q ('TENANT=globex', 'Tenant=globex', 'tenant=acme&tenant=globex', 'tenant', 'state=queued&tenant')
+{
+	my ($res, $got) = through(GET => "/v1/tenants/acme/jobs?$q", headers => \%auth);
+	is($res->{status}, 400, "?$q on a tenant's jobs: 400");
+	ok(!$got, "?$q: nothing reached PostgREST");
+	like($res->{content}, qr/"message":"argument tenant is given by the path"/, "?$q: says why");
+}
+# Values may be encoded, names may hold _ and digits, and PostgREST's own
+# parameters pass.
+for my $c ([ '/v1/tenants/acme/jobs?state=queued%2Crunning&max_rows=10', 'tenant=acme&state=queued%2Crunning&max_rows=10' ],
+	[ '/v1/tenants/acme/jobs?select=id,state&order=id.desc&limit=5', 'tenant=acme&select=id,state&order=id.desc&limit=5' ],
+	[ '/v1/jobs/42/logs?attempt=2&', 'job=42&attempt=2&' ],
+	[ '/v1/job-ids/7?tenant=acme', 'seq=7&tenant=acme' ])
+{
+	my ($p, $q) = @$c;
+	my (undef, $got) = through(GET => $p, headers => \%auth);
+	is($got && $got->{query}, $q, "$p: passed on as ?$q");
+}
+
+# A numeric id is a JSON number: leading zeros are no route (404), so that
+# no body such as {"id":007} (invalid JSON) is sent; 0 is one.
+for my $c ([ POST => '/v1/jobs/007/cancel' ], [ POST => '/v1/jobs/007/wait' ], [ DELETE => '/v1/webhooks/007' ],
+	[ GET => '/v1/jobs/007' ], [ GET => '/v1/jobs/00/logs' ], [ GET => '/v1/job-ids/01' ])
+{
+	my ($m, $p) = @$c;
+	my ($res, $got) = through($m, $p, headers => \%auth);
+	is($res->{status}, 404, "$m $p: 404");
+	ok(!$got, "$m $p: nothing reached PostgREST") or diag("PostgREST got $got->{body}");
+}
+{
+	my ($res, $got) = through(POST => '/v1/jobs/0/cancel', headers => \%auth);
+	is($got && $got->{body}, '{"id":0}', 'POST /v1/jobs/0/cancel: {"id":0}');
+}
 
 # A body over the limit: 413, in JSON.
 my ($res) = through(POST => '/v1/jobs', body => 'x' x (1024 * 1024 + 1),
