@@ -17,6 +17,13 @@
 #     response.status and response.headers are read in the same transaction
 #     (Query/Statements.hs reads them in the statement itself);
 #   COMMIT.
+#   src/PostgREST/ApiRequest.hs, getSchema: the schema of the request is
+#     the profile header, Content-Profile for DELETE, PATCH, POST and PUT
+#     and Accept-Profile for any other method; without one, the first of
+#     db-schemas.  A profile not in db-schemas is 406 (Error.hs,
+#     UnacceptableSchema, PGRST106) before any statement runs.  A response
+#     names its schema in Content-Profile when the request gave a profile
+#     or db-schemas lists more than one (Response.hs, profileHeader).
 #   src/PostgREST/Error.hs, pgErrorStatus: the HTTP status of a SQLSTATE;
 #     42501 is 403 when a JWT named a role other than the anonymous one and
 #     401 otherwise; PTxyz is xyz; SQLSTATE PGRST takes its body from the
@@ -65,7 +72,10 @@ sub status_of
 # request($node, %r): method, path, headers (hashref), cookies, claims (the
 # verified JWT's; none means the anonymous role), role (default: the claims'
 # role or ffrtmp_anon), sql (the request's statement, one row of JSON) or
-# rpc => [name, {arg => value}]; user (default ffrtmp_authenticator).
+# rpc => [name, {arg => value}] (called in the request's schema); user
+# (default ffrtmp_authenticator); schemas (db-schemas, an array reference,
+# default ['ffrtmp']); profile (sent as Accept-Profile or Content-Profile,
+# whichever PostgREST reads for the method).
 # Returns {status, headers, body} with body decoded from JSON.
 sub request
 {
@@ -74,12 +84,24 @@ sub request
 	my %headers = map { lc($_) => $r{headers}{$_} } keys %{ $r{headers} // {} };
 	my $claims = $r{claims} // {};
 	my $role = $r{role} // $claims->{role} // 'ffrtmp_anon';
+	my $profile_header = $method =~ /^(DELETE|PATCH|POST|PUT)$/ ? 'content-profile' : 'accept-profile';
+	$headers{$profile_header} = $r{profile} if defined $r{profile};
+	my @schemas = @{ $r{schemas} // ['ffrtmp'] };
+	my $schema = $headers{$profile_header} // $schemas[0];
+	unless (grep { $_ eq $schema } @schemas)
+	{
+		return { status => 406, headers => {},
+			body => { code => 'PGRST106', details => undef, hint => undef,
+				message => 'The schema must be one of the following: ' . join(', ', @schemas) } };
+	}
+	my %profile = (defined $headers{$profile_header} || @schemas > 1)
+	  ? ('Content-Profile' => $schema) : ();
 	my $sql = $r{sql};
 	if ($r{rpc})
 	{
 		my ($fn, $args) = @{ $r{rpc} };
 		my $list = join ', ', map { qq{"$_" => } . _lit($args->{$_}) } sort keys %{ $args // {} };
-		$sql = qq{SELECT coalesce(json_agg(r), '[]') FROM ffrtmp."$fn"($list) r};
+		$sql = qq{SELECT coalesce(json_agg(r), '[]') FROM "$schema"."$fn"($list) r};
 	}
 	my $read_only = $method eq 'GET' || $method eq 'HEAD';
 	if ($r{rpc} && !$read_only)
@@ -87,7 +109,7 @@ sub request
 		# A POST to a function that writes nothing is READ ONLY too.
 		$read_only = $node->safe_psql('postgres', qq{
 			SELECT bool_and(provolatile <> 'v') FROM pg_proc
-			 WHERE pronamespace = 'ffrtmp'::regnamespace AND proname = } . _lit($r{rpc}[0])) eq 't';
+			 WHERE pronamespace = } . _lit(qq{"$schema"}) . q{::regnamespace AND proname = } . _lit($r{rpc}[0])) eq 't';
 	}
 	my $mode = $read_only ? 'READ ONLY' : 'READ WRITE';
 	my $script = join "\n",
@@ -97,7 +119,7 @@ sub request
 	  q{\pset format unaligned},
 	  "BEGIN ISOLATION LEVEL READ COMMITTED $mode;",
 	  'SELECT set_config(' . join(', true), set_config(',
-		"'search_path', " . _lit('"ffrtmp", "public"'),
+		"'search_path', " . _lit(qq{"$schema", "public"}),
 		"'role', " . _lit($role),
 		"'request.jwt.claims', " . _lit($json->encode($claims)),
 		"'request.method', " . _lit($method),
@@ -135,7 +157,7 @@ sub request
 	my $body = join "\n", @lines;
 	return {
 		status => ($status || 200),
-		headers => ($rh ? { map { %$_ } @{ $json->decode($rh) } } : {}),
+		headers => { %profile, ($rh ? (map { %$_ } @{ $json->decode($rh) }) : ()) },
 		body => ($body =~ /\S/ ? $json->decode($body) : undef) };
 }
 
