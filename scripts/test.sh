@@ -61,6 +61,11 @@ portable_locale
 if [ "$(id -u)" -eq 0 ] && [ -z "$chosen" ]; then
   "$repo/scripts/install-deps.sh" || exit 1
 fi
+# A full run tests every piece: a TAP test that misses a tool or file
+# fails instead of skipping (test/perl/FfrtmpNeed.pm).
+if [ -z "$chosen" ]; then
+  export FFRTMP_TEST_FULL=1
+fi
 build_and_install "$repo" || { echo "build failed"; exit 1; }
 
 # PostgreSQL runs as postgres, which cannot write the (root-owned) checkout:

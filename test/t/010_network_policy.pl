@@ -12,6 +12,7 @@ use warnings;
 use File::Path qw(make_path);
 use Socket qw(inet_ntoa);
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 use FfrtmpCluster;
 use FfrtmpMedia;
@@ -134,7 +135,7 @@ $env->stop_worker($named);
 SKIP:
 {
 	my $tool = $ENV{FFRTMP_TRANSCODE};
-	skip 'FFRTMP_TRANSCODE does not name ffrtmp-transcode', 4 unless $tool && -x $tool;
+	skip_because 'FFRTMP_TRANSCODE does not name ffrtmp-transcode', 4 unless $tool && -x $tool;
 	my $before_tool = lines($log);
 	my ($out, $err) = ('', '');
 	my $ok = IPC::Run::run([ $tool, '-q', "http://127.0.0.1:$port/clip.mp4", $env->dir . '/tool.mp4' ],

@@ -8,10 +8,11 @@ use strict;
 use warnings;
 use Cwd qw(abs_path);
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 
 my $lib = 'scripts/lib.sh';
-plan skip_all => "$lib is not next to the tests (scripts/test.sh copies it)" unless -f $lib;
+skip_all_because "$lib is not next to the tests (scripts/test.sh copies it)" unless -f $lib;
 
 my %generated = map { lc($_) =~ s/[-_.]//gr => 1 } split /\n/, `locale -a`;
 my ($missing) = grep { !$generated{ lc($_) =~ s/[-_.]//gr } } ('en_US.UTF-8', 'de_DE.UTF-8', 'xx_XX.UTF-8');

@@ -9,10 +9,11 @@ use warnings;
 use FfrtmpCluster;
 use IPC::Run;
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 
 my $transcode = $ENV{FFRTMP_TRANSCODE};
-plan skip_all => 'FFRTMP_TRANSCODE does not name an executable ffrtmp-transcode'
+skip_all_because 'FFRTMP_TRANSCODE does not name an executable ffrtmp-transcode'
   unless defined $transcode && -x $transcode;
 my $env = FfrtmpCluster->new('params_contract');
 

@@ -8,11 +8,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 
 for my $need ('docs/sql-reference.md', 'docs/access-control.md', 'scripts/sql-reference', 'scripts/permission-table',
 	'scripts/check-docs', 'source-files') {
-	plan skip_all => "$need is not next to the tests (scripts/test.sh copies it)" unless -e $need;
+	skip_all_because "$need is not next to the tests (scripts/test.sh copies it)" unless -e $need;
 }
 
 # Links and titles.

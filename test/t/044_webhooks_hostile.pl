@@ -16,13 +16,14 @@ use IPC::Run ();
 use JSON::PP;
 use POSIX ();
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 use FfrtmpCluster;
 use FfrtmpProcess;
 use FfrtmpServers;
 
 my $bin = $ENV{FFRTMP_WEBHOOKS};
-plan skip_all => 'FFRTMP_WEBHOOKS does not name an executable ffrtmp-webhooks'
+skip_all_because 'FFRTMP_WEBHOOKS does not name an executable ffrtmp-webhooks'
   unless defined $bin && -x $bin;
 
 my $json = JSON::PP->new->canonical;

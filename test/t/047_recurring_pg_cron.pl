@@ -10,11 +10,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 
 my $share = `pg_config --sharedir`;
 chomp $share;
-plan skip_all => "pg_cron is not installed in $share (postgresql-15-cron)"
+skip_all_because "pg_cron is not installed in $share (postgresql-15-cron)"
   unless -e "$share/extension/pg_cron.control";
 
 my $node = PostgreSQL::Test::Cluster->new('recurring');

@@ -16,9 +16,10 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 
-plan skip_all => 'docs/ is not next to the tests (scripts/test.sh copies it)' unless -d 'docs';
+skip_all_because 'docs/ is not next to the tests (scripts/test.sh copies it)' unless -d 'docs';
 ok(-e 'docs/onboarding.md', 'docs/onboarding.md exists') or BAIL_OUT('no onboarding page');
 
 my @blocks = slurp_file('docs/onboarding.md') =~ /^```sql\n(.*?)^```$/msg;

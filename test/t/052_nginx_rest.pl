@@ -16,10 +16,11 @@ use POSIX ();
 use FfrtmpProcess;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 
 my $nginx = '/usr/sbin/nginx';
-plan skip_all => 'nginx is not installed' unless -x $nginx;
+skip_all_because 'nginx is not installed' unless -x $nginx;
 
 my $deploy = abs_path(dirname(__FILE__) . '/../../deploy/nginx') // die 'no deploy/ beside test/';
 my $dir = abs_path(PostgreSQL::Test::Utils::tempdir());

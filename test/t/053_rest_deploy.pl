@@ -8,6 +8,7 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 
 my $deploy = abs_path(dirname(__FILE__) . '/../../deploy') // die 'no deploy/ beside test/';
@@ -39,7 +40,7 @@ ok($profile && grep({ $_ eq $profile } split /\s*,\s*/, $conf{'db-schemas'} =~ s
 
 SKIP:
 {
-	skip 'systemd-analyze is not installed', 2 unless -x '/usr/bin/systemd-analyze';
+	skip_because 'systemd-analyze is not installed', 2 unless -x '/usr/bin/systemd-analyze';
 	# The binary and the users are the installer's; the unit's syntax and
 	# settings are checked with them stubbed.
 	my $dir = PostgreSQL::Test::Utils::tempdir();

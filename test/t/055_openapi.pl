@@ -7,11 +7,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 use JSON::PP;
 
 for my $need ('docs/openapi.json', 'scripts/openapi', 'scripts/openapi.sql', 'scripts/openapi-routes.tsv') {
-	plan skip_all => "$need is not next to the tests (scripts/test.sh copies it)" unless -e $need;
+	skip_all_because "$need is not next to the tests (scripts/test.sh copies it)" unless -e $need;
 }
 
 my $node = PostgreSQL::Test::Cluster->new('openapi');
@@ -74,7 +75,7 @@ like($dout, qr{^\| `POST /v1/invitations/accept` \| `POST /rpc/accept_invitation
 # A real validator accepts it.
 SKIP: {
 	my $cli = grep { -x "$_/swagger-cli" } split /:/, $ENV{PATH};
-	skip 'swagger-cli is not installed (scripts/install-deps.sh installs it)', 1 unless $cli;
+	skip_because 'swagger-cli is not installed (scripts/install-deps.sh installs it)', 1 unless $cli;
 	my ($vout, $verr) = ('', '');
 	my $valid = IPC::Run::run([ 'swagger-cli', 'validate', 'docs/openapi.json' ], '>', \$vout, '2>', \$verr);
 	ok($valid, 'swagger-cli validates docs/openapi.json as OpenAPI 3.0') or diag("$vout$verr");

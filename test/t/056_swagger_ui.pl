@@ -10,16 +10,17 @@ use IO::Socket::INET;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 use FfrtmpProcess;
 
 my $ui = '/usr/lib/node_modules/swagger-ui-dist';
 for my $need ('deploy/nginx/swagger-ui.conf', 'deploy/swagger-ui/swagger-initializer.js', 'docs/openapi.json') {
-	plan skip_all => "$need is not next to the tests (scripts/test.sh copies it)" unless -e $need;
+	skip_all_because "$need is not next to the tests (scripts/test.sh copies it)" unless -e $need;
 }
-plan skip_all => "$ui is not installed (scripts/install-deps.sh installs swagger-ui-dist)" unless -f "$ui/index.html";
+skip_all_because "$ui is not installed (scripts/install-deps.sh installs swagger-ui-dist)" unless -f "$ui/index.html";
 my ($chromium) = grep { -x $_ } ('/usr/bin/chromium', '/usr/bin/chromium-browser');
-plan skip_all => 'chromium is not installed (scripts/install-deps.sh installs it)' unless $chromium;
+skip_all_because 'chromium is not installed (scripts/install-deps.sh installs it)' unless $chromium;
 
 # The shipped location blocks, with the release's files where the test keeps them.
 my $dir = abs_path(PostgreSQL::Test::Utils::tempdir('swagger'));

@@ -8,11 +8,12 @@ use strict;
 use warnings;
 use JSON::PP;
 use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
 use Test::More;
 
 my $site = 'deploy/nginx/ffrtmp-v1-routes.conf';
 for my $need ($site, 'docs/openapi.json') {
-	plan skip_all => "$need is not next to the tests (scripts/test.sh copies it)" unless -e $need;
+	skip_all_because "$need is not next to the tests (scripts/test.sh copies it)" unless -e $need;
 }
 
 # The map's lines: "~^METHOD /v1/...$"  "METHOD /target...";
