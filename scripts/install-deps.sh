@@ -25,6 +25,9 @@ packages=(
   # the REST API's OpenAPI document and Swagger UI (docs/openapi.md): npm for
   # the validator and swagger-ui-dist below, chromium to load the UI headless
   chromium
+  # systemd-analyze verifies PostgREST's unit (test/t/053_rest_deploy.pl),
+  # which a full run may not skip
+  systemd
 )
 
 # From npm, pinned: the OpenAPI validator of test/t/055_openapi.pl and the
