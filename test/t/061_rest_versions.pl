@@ -193,7 +193,7 @@ CONF
 	my $through = sub {
 		my ($method, $path, %o) = @_;
 		my $res = $http->request($method, "http://127.0.0.1:$port$path",
-			{ headers => { 'X-API-Key' => $key, %{ $o{headers} // {} } },
+			{ headers => { ($o{headers}{Authorization} ? () : ('X-API-Key' => $key)), %{ $o{headers} // {} } },
 			  (defined $o{body} ? (content => $o{body}) : ()) });
 		my @lines = -f $log ? split /\n/, slurp_file($log) : ();
 		my $got = @lines > $seen ? $json->decode($lines[-1]) : undef;
@@ -207,6 +207,9 @@ CONF
 		"GET /v2/tenants/acme: v2's arguments");
 	is($got->{headers}{'accept-profile'}, 'ffrtmp_v2', 'GET /v2/: Accept-Profile ffrtmp_v2, the client\'s replaced');
 	is($got->{headers}{'x-api-key'}, $key, 'GET /v2/: the key passed on');
+	(undef, $got) = $through->(GET => '/v2/tenants/acme', headers => { Authorization => "Bearer $key" });
+	is($got->{headers}{'x-api-key'}, $key, 'GET /v2/: a Bearer API key goes on as X-API-Key, as for /v1/');
+	is($got->{headers}{authorization}, undef, 'GET /v2/: without the Authorization header');
 
 	($res, $got) = $through->(POST => '/v2/tenants', body => '{"name":"initech"}',
 		headers => { 'Content-Type' => 'application/json' });
