@@ -197,6 +197,8 @@ SELECT 'API calls', true, format(q, :globex_job, :globex_node, :'globex_id', :ev
     ($$SELECT ffrtmp.authenticate('ffrtmp_0000000000000000_guess')$$),
     -- PostgREST's pre-request function, with request headers naming another tenant (a no-op outside the authenticator).
     ($$SELECT set_config('request.headers', '{"x-tenant-id": "globex"}', true) IS NOT NULL, ffrtmp.pre_request() IS NULL$$),
+    -- The REST request counters: a tenant sees its own tenant's rows only.
+    ($$SELECT count(*) FROM ffrtmp.api_request_counts()$$),
     ($$SELECT count(*) FROM ffrtmp.list_invitations()$$),
     ($$SELECT token IS NOT NULL FROM ffrtmp.invite_user('probe@globex.example', 'viewer')$$),
     ($$SELECT * FROM ffrtmp.revoke_invitation('00000000-0000-0000-0000-000000000001')$$),
