@@ -17,7 +17,7 @@ DECLARE
     challenge text := 'Bearer';
     auth_header text;
     api_key text;
-    state text;
+    err_state text;
     msg text;
     hint text;
 BEGIN
@@ -59,13 +59,13 @@ BEGIN
             -- 6. One answer for every wrong key or claim set (401); X-Tenant-ID
             --    naming a tenant the principal does not act for (403, audited),
             --    or none that exists for a superadmin (404).
-            GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-            body := pg_catalog.jsonb_build_object('code', state, 'message', msg,
+            GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+            body := pg_catalog.jsonb_build_object('code', err_state, 'message', msg,
                                                   'details', NULL, 'hint', NULLIF(hint, ''));
-            IF state = '28000' THEN
+            IF err_state = '28000' THEN
                 challenge := 'Bearer error="invalid_token"';
             ELSE
-                status := CASE state WHEN 'PT404' THEN 404 ELSE 403 END;
+                status := CASE err_state WHEN 'PT404' THEN 404 ELSE 403 END;
                 challenge := NULL;
             END IF;
         END;
