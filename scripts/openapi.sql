@@ -45,8 +45,8 @@ UNION ALL
 SELECT format('error: %s has no COMMENT (it is the route''s description)', fn)
   FROM routes WHERE fn IS NOT NULL AND method <> '-' AND obj_description(fn, 'pg_proc') IS NULL
 UNION ALL
-SELECT format('error: routes line %s: error status %s is not one of 403 404 409 429 (400, 401 and the permission''s 403 are added from the catalog)', line_no, e)
-  FROM routes, unnest(errors) e WHERE e NOT IN ('403', '404', '409', '429')
+SELECT format('error: routes line %s: error status %s is not one of 401 403 404 409 429 (400, 401 and the permission''s 403 are added from the catalog; 401 is listed only for a route callable without credentials whose argument is one, an invitation token)', line_no, e)
+  FROM routes, unnest(errors) e WHERE e NOT IN ('401', '403', '404', '409', '429')
 UNION ALL
 SELECT format('error: %s %s is listed twice', method, path)
   FROM routes WHERE method <> '-' GROUP BY method, path HAVING count(*) > 1;

@@ -1,5 +1,6 @@
 /*
- * rest_errors.c: a refusal (SQLSTATE 42501) reaches a REST client as 403.
+ * rest_errors.c: a refusal (SQLSTATE 42501) reaches a REST client as 403,
+ * a credential that cannot be used (28000) as 401 with a challenge.
  *
  * PostgREST answers 42501 with 401 and WWW-Authenticate when, in its eyes,
  * the request is anonymous: no JWT named a role (PostgREST v12.2.9,
@@ -12,6 +13,15 @@
  * the JSON body {code, message, details, hint} with the original code and
  * texts, the detail {"status":403,"headers":{}} (Error.hs, parseRaisePGRST).
  * Any other session sees the error unchanged.
+ *
+ * PostgREST answers the class 28 with 403 and no challenge (Error.hs,
+ * pgErrorStatus), whereas the pre-request function answers a wrong key or
+ * claim set with 401 and `WWW-Authenticate: Bearer error="invalid_token"`
+ * (RFC 6750 3.1).  A credential revoked or a user disabled by another
+ * session after the pre-request function (the tenant context reads them
+ * again at every statement), or a wrong invitation token, is the same case:
+ * so a 28000 is raised again as {"status":401,"headers":{"WWW-Authenticate":
+ * ...}} here too.
  *
  * permission_hook.c calls ffrtmp_rest_errors_translate() where such an
  * error leaves the outermost call: the refusal of its START, and its ABORT
@@ -37,6 +47,7 @@
 
 #define AUTHENTICATOR_ROLE "ffrtmp_authenticator"
 #define ERRCODE_POSTGREST_RAISE MAKE_SQLSTATE('P','G','R','S','T')
+#define INVALID_TOKEN_STATUS "{\"status\":401,\"headers\":{\"WWW-Authenticate\":\"Bearer error=\\\"invalid_token\\\"\"}}"
 
 static ExecutorStart_hook_type next_executor_start = NULL;
 static ExecutorRun_hook_type next_executor_run = NULL;
@@ -110,8 +121,9 @@ append_json_field(StringInfo buf, const char *name, const char *value)
 }
 
 /*
- * Called inside a PG_CATCH where an error leaves the outermost API call: a
- * 42501 of a REST request is thrown again as PostgREST's 403; anything else
+ * Called inside a PG_CATCH where an error leaves the outermost API call or
+ * statement: a 42501 of a REST request is thrown again as PostgREST's 403, a
+ * 28000 as its 401 with the challenge; anything else
  * returns with the error untouched, for the caller's PG_RE_THROW.  mcxt: a
  * context outliving the catch, not ErrorContext (the PL handlers' pattern:
  * copy, flush, rewrite, ReThrowError).  A translated error has SQLSTATE
@@ -124,7 +136,10 @@ ffrtmp_rest_errors_translate(MemoryContext mcxt)
 	ErrorData  *edata;
 	StringInfoData body;
 
-	if (geterrcode() != ERRCODE_INSUFFICIENT_PRIVILEGE || !ffrtmp_in_rest_request())
+	int			code = geterrcode();
+
+	if ((code != ERRCODE_INSUFFICIENT_PRIVILEGE && code != ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION) ||
+		!ffrtmp_in_rest_request())
 		return;
 	old = MemoryContextSwitchTo(mcxt);
 	edata = CopyErrorData();
@@ -140,7 +155,8 @@ ffrtmp_rest_errors_translate(MemoryContext mcxt)
 
 	edata->sqlerrcode = ERRCODE_POSTGREST_RAISE;
 	edata->message = body.data;
-	edata->detail = pstrdup("{\"status\":403,\"headers\":{}}");
+	edata->detail = pstrdup(code == ERRCODE_INSUFFICIENT_PRIVILEGE ?
+							"{\"status\":403,\"headers\":{}}" : INVALID_TOKEN_STATUS);
 	edata->hint = NULL;
 	MemoryContextSwitchTo(old);
 	ReThrowError(edata);
@@ -203,9 +219,16 @@ rest_executor_start(QueryDesc *query, int eflags)
 	PG_END_TRY();
 }
 
+/*
+ * An error leaving the outermost statement's run is translated too: one
+ * raised by no API call (a wrong invitation token from a function the
+ * permission hook does not watch, a row-level security refusal).
+ */
 static void
 rest_executor_run(QueryDesc *query, ScanDirection direction, uint64 count, bool execute_once)
 {
+	MemoryContext mcxt = CurrentMemoryContext;
+
 	if (!authenticator_session())
 	{
 		next_run(query, direction, count, execute_once);
@@ -216,11 +239,15 @@ rest_executor_run(QueryDesc *query, ScanDirection direction, uint64 count, bool 
 	{
 		next_run(query, direction, count, execute_once);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		executor_nesting--;
+		if (executor_nesting == 0)
+			ffrtmp_rest_errors_translate(mcxt);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	executor_nesting--;
 }
 
 static void

@@ -7,7 +7,7 @@ AS 'MODULE_PATHNAME', 'ffrtmp_scheduler_shared'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ffrtmp_data.scheduler_shared() IS 'What the scheduler leader last published in shared memory.';
 REVOKE ALL ON FUNCTION ffrtmp_data.scheduler_shared() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.scheduler_shared() TO ffrtmp_admin, ffrtmp_anon;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.scheduler_shared() TO ffrtmp_admin, ffrtmp_anon, ffrtmp_api;
 
 /*
  * Queued jobs that no node they may use can take: no node of the shared pool
@@ -113,7 +113,7 @@ COMMENT ON FUNCTION ffrtmp_data.operator_health() IS
     'ffrtmp.health()''s answer to administrators: liveness as JSON: leader pid and epoch, seconds since its last pass, schedulers, queue depth, online nodes, queued jobs that no online or draining node they may use can run (count and the first 20 ids; rejected after ffrtmp.reject_unrunnable_after), dispatch pauses in force (tenant and queue names, null for every), database writable.';
 ALTER FUNCTION ffrtmp_data.operator_health() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.operator_health() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.operator_health() TO ffrtmp_admin, ffrtmp_anon;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.operator_health() TO ffrtmp_admin, ffrtmp_anon, ffrtmp_api;
 
 /*
  * Locks a tenant's usage row unless someone else holds it; returns whether it

@@ -215,7 +215,7 @@ COMMENT ON FUNCTION ffrtmp_data.operator_readiness() IS
     'ffrtmp.ready()''s answer to administrators: readiness as JSON: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems. warnings: what does not make the service unready, such as queued jobs no node they may use can run, and dispatch pauses in force.';
 ALTER FUNCTION ffrtmp_data.operator_readiness() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.operator_readiness() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.operator_readiness() TO ffrtmp_admin, ffrtmp_anon;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.operator_readiness() TO ffrtmp_admin, ffrtmp_anon, ffrtmp_api;
 
 -- What anyone may know without credentials (a load balancer's probe through
 -- PostgREST as ffrtmp_anon): that the database answers and is writable, and
@@ -241,12 +241,12 @@ COMMENT ON FUNCTION ffrtmp_data.anonymous_probe() IS
     'ffrtmp.health() and ffrtmp.ready() for a caller that is no administrator: writable, and ready when a scheduler leads and ticks in this database, which is writable; no counts, ids or names.';
 ALTER FUNCTION ffrtmp_data.anonymous_probe() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.anonymous_probe() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.anonymous_probe() TO ffrtmp_admin, ffrtmp_anon;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.anonymous_probe() TO ffrtmp_admin, ffrtmp_anon, ffrtmp_api;
 
 -- Liveness and readiness: the operator's detail for administrators (the
 -- permission platform.view is theirs alone), the probe's for anyone else
--- allowed to call, ffrtmp_anon: PostgREST answers GET /rpc/health and
--- /rpc/ready without credentials.  Only the branch taken runs; both
+-- allowed to call, ffrtmp_anon and ffrtmp_api: PostgREST answers GET /rpc/health and
+-- /rpc/ready without credentials or with any.  Only the branch taken runs; both
 -- functions are executable by both roles, as the executor checks that of
 -- every function of a statement before it starts.
 CREATE OR REPLACE FUNCTION ffrtmp.health()
@@ -259,7 +259,7 @@ END;
 COMMENT ON FUNCTION ffrtmp.health() IS
     'Liveness as JSON.  To administrators: leader pid and epoch, seconds since its last pass, schedulers, queue depth, online nodes, queued jobs that no online or draining node they may use can run (count and the first 20 ids; rejected after ffrtmp.reject_unrunnable_after), dispatch pauses in force (tenant and queue names, null for every), database writable.  To anonymous callers (ffrtmp_anon, no credentials through PostgREST): only live and writable.';
 REVOKE ALL ON FUNCTION ffrtmp.health() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.health() TO ffrtmp_admin, ffrtmp_anon;
+GRANT EXECUTE ON FUNCTION ffrtmp.health() TO ffrtmp_admin, ffrtmp_anon, ffrtmp_api;
 
 CREATE OR REPLACE FUNCTION ffrtmp.ready()
 RETURNS jsonb
@@ -271,4 +271,4 @@ END;
 COMMENT ON FUNCTION ffrtmp.ready() IS
     'Readiness as JSON.  To administrators: ready when a leader is present and ticking, the database is writable and is the one ffrtmp.database names, a node is online, and no role acting for a tenant may create objects or read tables holding tenant rows directly; otherwise the problems; warnings: what does not make the service unready, such as queued jobs no node they may use can run, and dispatch pauses in force.  To anonymous callers (ffrtmp_anon): only ready, by the first of those conditions (leader, writable, database), not nodes or roles.';
 REVOKE ALL ON FUNCTION ffrtmp.ready() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.ready() TO ffrtmp_admin, ffrtmp_anon;
+GRANT EXECUTE ON FUNCTION ffrtmp.ready() TO ffrtmp_admin, ffrtmp_anon, ffrtmp_api;

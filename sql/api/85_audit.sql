@@ -43,7 +43,8 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     id text := nullif(current_setting('ffrtmp.request_id', true), '');
 BEGIN
-    IF id IS NULL THEN
+    -- request.headers is anyone's to set: only PostgREST's sessions' are believed.
+    IF id IS NULL AND session_user = 'ffrtmp_authenticator' THEN
         BEGIN
             id := current_setting('request.headers', true)::json ->> 'x-request-id';
         EXCEPTION WHEN invalid_text_representation THEN
@@ -53,7 +54,7 @@ BEGIN
     RETURN left(id, 128);
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.audit_request_id() IS 'The current request''s id for the audit log: the ffrtmp.request_id setting, else the x-request-id header PostgREST puts in request.headers; at most 128 bytes.';
+COMMENT ON FUNCTION ffrtmp_data.audit_request_id() IS 'The current request''s id for the audit log: the ffrtmp.request_id setting, else, in a session of ffrtmp_authenticator (PostgREST''s), the x-request-id header it puts in request.headers; at most 128 bytes.';
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_request_id() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_request_id() TO ffrtmp_owner;
 

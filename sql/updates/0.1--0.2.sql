@@ -709,6 +709,9 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_api') THEN
         CREATE ROLE ffrtmp_api NOLOGIN NOBYPASSRLS;
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_api_admin') THEN
+        CREATE ROLE ffrtmp_api_admin NOLOGIN NOBYPASSRLS;
+    END IF;
 END
 $rest_roles$;
 COMMENT ON ROLE ffrtmp_authenticator IS
@@ -721,6 +724,12 @@ GRANT ffrtmp_anon, ffrtmp_api TO ffrtmp_authenticator;
 -- The key's user or role decides what it may do; the group gives the
 -- EXECUTE privileges a tenant's API calls need.
 GRANT ffrtmp_tenant TO ffrtmp_api;
+COMMENT ON ROLE ffrtmp_api_admin IS
+    'The role a request with the JWT of a superadmin (not narrowed below superadmin by ffrtmp_role) runs as, switched to by the pre-request function: ffrtmp_api''s privileges and ffrtmp_admin''s, so that the administrators'' functions may be executed.';
+-- A superadmin's JWT: the database privileges follow the claims' user now
+-- (ffrtmp.pre_request switches to it only while that user is a superadmin).
+GRANT ffrtmp_api, ffrtmp_admin TO ffrtmp_api_admin;
+GRANT ffrtmp_api_admin TO ffrtmp_authenticator;
 GRANT USAGE ON SCHEMA ffrtmp TO ffrtmp_anon, ffrtmp_api;
 
 -- The plans' REST API request rate (src/api_requests.c), NULL: unlimited.

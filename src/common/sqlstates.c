@@ -47,10 +47,11 @@ const SqlstateInfo sqlstates[SQLSTATE_COUNT] = {
 	[SQLSTATE_ACTIVE_TRANSACTION] = {"25001", "active_sql_transaction", 500, true,
 	"wait_for_job called in a REPEATABLE READ or SERIALIZABLE transaction, whose one snapshot would never show "
 	"the job ending: call it in READ COMMITTED (the default) or on its own"},
-	[SQLSTATE_INVALID_CREDENTIAL] = {"28000", "invalid_authorization_specification", 403, true,
-	"authenticate or accept_invitation was given an API key or invitation token that cannot be used "
+	[SQLSTATE_INVALID_CREDENTIAL] = {"28000", "invalid_authorization_specification", 401, true,
+	"authenticate or accept_invitation was given an API key, token or invitation token that cannot be used "
 	"(wrong, revoked, expired, used, or of a user or tenant no longer active): one error whatever the cause; "
-	"get a new key or invitation (PostgREST answers the class 28 with 403)"},
+	"get a new key or invitation (through PostgREST 401 with WWW-Authenticate: Bearer error=\"invalid_token\", "
+	"raised again in PostgREST's form, which would answer the class 28 with 403)"},
 	[SQLSTATE_READ_ONLY] = {"25006", "read_only_sql_transaction", 0, false,
 	"The server is a standby (after a failover): the worker reconnects and finds the primary"},
 	[SQLSTATE_UNDEFINED_FUNCTION] = {"42883", "undefined_function", 0, false,

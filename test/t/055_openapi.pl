@@ -69,8 +69,8 @@ ok(defined $table && $dout eq "$table\n", "docs/rest.md's route table is what a 
 	"and commit it. The generated table:\n", $dout);
 like($dout, qr{^\| `POST /v1/jobs` \| `POST /rpc/submit_job` \| `jobs\.create` \| 400, 401, 403, 409, 429 \|$}m,
 	'... a route with its PostgREST request, permission and errors');
-like($dout, qr{^\| `POST /v1/invitations/accept` \| `POST /rpc/accept_invitation` \| none \| 400, 403, 409 \|$}m,
-	'... no permission and no 401 for a function PUBLIC may call');
+like($dout, qr{^\| `POST /v1/invitations/accept` \| `POST /rpc/accept_invitation` \| none \| 400, 401, 409 \|$}m,
+	'... no permission for a function PUBLIC may call (its 401: a bad invitation token, 28000)');
 
 # A real validator accepts it.
 SKIP: {
@@ -119,7 +119,7 @@ my %errors = (
 	'get /v1/jobs/{id}' => [ 400, 401, 403, 404 ],
 	'post /v1/jobs/{id}/cancel' => [ 400, 401, 403, 404, 409 ],
 	'put /v1/tenants/{tenant}' => [ 400, 401, 403, 404, 409 ],
-	'post /v1/invitations/accept' => [ 400, 403, 409 ],
+	'post /v1/invitations/accept' => [ 400, 401, 409 ],
 	'get /v1/webhooks' => [ 400, 401, 403 ]);
 for my $op (sort keys %errors) {
 	my ($m, $p) = split / /, $op;
