@@ -31,17 +31,29 @@ BEGIN
     IF api_key IS NULL AND auth_header ~* '^bearer\s+ffrtmp_' THEN
         api_key := pg_catalog.regexp_replace(auth_header, '^bearer\s+', '', 'i');
     END IF;
-    -- 2. At most one credential (RFC 6750 section 2): a key with a verified
+    -- 2. PostgREST runs a verified JWT as the role its role claim names,
+    --    any the authenticator may switch to: only ffrtmp_api is a JWT's.
+    --    A claim of ffrtmp_anon (or none), ffrtmp_api_admin (step 7 alone
+    --    grants it) or the authenticator itself is a wrong claim set.  A
+    --    JWT without a role claim runs as db-anon-role, with that role
+    --    written into its claims (PostgREST v12.2.9, src/PostgREST/Auth.hs,
+    --    parseClaims); no JWT gives no claims.
+    IF current_user NOT IN ('ffrtmp_anon', 'ffrtmp_api')
+       OR (current_user = 'ffrtmp_anon'
+           AND COALESCE(NULLIF(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb <> '{}'::jsonb) THEN
+        challenge := 'Bearer error="invalid_token"';
+        body := '{"code": "28000", "message": "invalid token claims", "details": null, "hint": "A token''s claim role names ffrtmp_api."}';
+    -- 3. At most one credential (RFC 6750 section 2): a key with a verified
     --    JWT or with another key, or any with an invitation token (the
     --    acceptance's credential), is 400 rather than one of them ignored.
-    IF (api_key IS NOT NULL AND (current_user <> 'ffrtmp_anon'
+    ELSIF (api_key IS NOT NULL AND (current_user <> 'ffrtmp_anon'
                                  OR (headers ? 'x-api-key' AND auth_header ~* '^bearer\s+ffrtmp_')))
        OR (current_user <> 'ffrtmp_anon' OR api_key IS NOT NULL)
           AND pg_catalog.current_setting('request.path', true) = '/rpc/accept_invitation' THEN
         status := 400;
         challenge := NULL;
         body := '{"code": "PT400", "message": "a request carries at most one credential", "details": null, "hint": "Send one API key (Authorization: Bearer ffrtmp_... or X-API-Key) or one JWT, not both; POST /v1/invitations/accept takes none, its token is the credential"}';
-    -- 3. No key and no verified JWT (the role is still the anonymous one):
+    -- 4. No key and no verified JWT (the role is still the anonymous one):
     --    only the liveness and readiness probes and the acceptance of an
     --    invitation (its token is the credential) are answered.
     ELSIF api_key IS NULL AND current_user = 'ffrtmp_anon' THEN
@@ -55,17 +67,17 @@ BEGIN
         END IF;
     ELSE
         BEGIN
-            -- 4. A key is authenticated and the request runs as ffrtmp_api; a
+            -- 5. A key is authenticated and the request runs as ffrtmp_api; a
             --    verified JWT already made it ffrtmp_api.
             IF api_key IS NOT NULL THEN
                 PERFORM ffrtmp.authenticate(api_key);
                 PERFORM pg_catalog.set_config('role', 'ffrtmp_api', true);
             END IF;
-            -- 5. The tenant context (src/tenant_context.c) checks the key or the
+            -- 6. The tenant context (src/tenant_context.c) checks the key or the
             --    JWT's claims and X-Tenant-ID once here, so that they fail with
             --    their HTTP status before the request's statement runs.
             PERFORM ffrtmp.current_tenant();
-            -- 6. The database privileges follow the claims' user now: a
+            -- 7. The database privileges follow the claims' user now: a
             --    superadmin's JWT not narrowed below superadmin runs as
             --    ffrtmp_api_admin (a member of ffrtmp_admin), so that the
             --    administrators' functions may be executed; a key, a narrowed
@@ -74,13 +86,13 @@ BEGIN
                AND ffrtmp.caller_role() = 'superadmin' THEN
                 PERFORM pg_catalog.set_config('role', 'ffrtmp_api_admin', true);
             END IF;
-            -- 7. Counted under the tenant it acts for; HTTP 429 past its
+            -- 8. Counted under the tenant it acts for; HTTP 429 past its
             --    plan's rate (src/api_requests.c raises PostgREST's answer).
             PERFORM ffrtmp_data.count_api_request();
             RETURN;
         EXCEPTION WHEN invalid_authorization_specification OR insufficient_privilege
                        OR SQLSTATE 'PT404' THEN
-            -- 8. One answer for every wrong key or claim set (401); X-Tenant-ID
+            -- 9. One answer for every wrong key or claim set (401); X-Tenant-ID
             --    naming a tenant the principal does not act for (403, audited),
             --    or none that exists for a superadmin (404).
             GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
@@ -102,7 +114,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.pre_request() IS
-    'PostgREST''s db-pre-request: authenticates the request''s API key (Authorization: Bearer ffrtmp_... or X-API-Key) with ffrtmp.authenticate and runs the request as ffrtmp_api, or checks a verified JWT''s claims (sub, ffrtmp_tenant, ffrtmp_role); a superadmin''s JWT not narrowed below superadmin runs as ffrtmp_api_admin; without either only GET /rpc/health and /rpc/ready and POST /rpc/accept_invitation are answered; two credentials (a key and a JWT, two keys, or any with accept_invitation) are HTTP 400 PT400, anything else is HTTP 401 with WWW-Authenticate, as is a wrong key or claim set; X-Tenant-ID selects a superadmin''s tenant (404 when none has the id or name) and naming another tenant is 403 for a one-tenant principal, audited. Does nothing unless the session user is ffrtmp_authenticator.';
+    'PostgREST''s db-pre-request: authenticates the request''s API key (Authorization: Bearer ffrtmp_... or X-API-Key) with ffrtmp.authenticate and runs the request as ffrtmp_api, or checks a verified JWT''s claims (role, which must be ffrtmp_api, sub, ffrtmp_tenant, ffrtmp_role); a superadmin''s JWT not narrowed below superadmin runs as ffrtmp_api_admin; without either only GET /rpc/health and /rpc/ready and POST /rpc/accept_invitation are answered; two credentials (a key and a JWT, two keys, or any with accept_invitation) are HTTP 400 PT400, anything else is HTTP 401 with WWW-Authenticate, as is a wrong key or claim set; X-Tenant-ID selects a superadmin''s tenant (404 when none has the id or name) and naming another tenant is 403 for a one-tenant principal, audited. Does nothing unless the session user is ffrtmp_authenticator.';
 ALTER FUNCTION ffrtmp.pre_request() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.pre_request() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.pre_request() TO PUBLIC;

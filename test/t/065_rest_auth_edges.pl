@@ -10,6 +10,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Digest::SHA ();
+use File::Basename ();
+use IPC::Run ();
+use JSON::PP ();
+use MIME::Base64 ();
 use FfrtmpRest;
 
 my $node = PostgreSQL::Test::Cluster->new('auth_edges');
@@ -237,5 +242,67 @@ $r = call(method => 'POST', path => '/rpc/create_api_key', headers => { 'X-API-K
 is($r->{status}, 200, 'a key made through REST') or diag explain $r;
 cmp_ok($node->safe_psql('postgres', q{SELECT count(*) FROM ffrtmp_data.audit_log WHERE request_id = 'rest-1'}),
 	'>', 0, 'is audited with PostgREST\'s X-Request-Id');
+
+# Low: a JWT's role claim names ffrtmp_api and nothing else the
+# authenticator may switch to: another of its roles (ffrtmp_tenant is one,
+# through ffrtmp_api) is 401 invalid_token before anything runs, a
+# superadmin's power included (ffrtmp_api_admin is the pre-request
+# function's to give).  A role PostgreSQL refuses is its error, answered by
+# PostgREST before the request runs: the authenticator itself may not use
+# the API's schema (42501, 403 to a JWT), a role it is no member of may not
+# be set (42501, 403), one that does not exist is an invalid value of the
+# setting (22023, 400).
+for my $role (qw(ffrtmp_api_admin ffrtmp_anon ffrtmp_tenant))
+{
+	for my $who ('root', 'admin')
+	{
+		$r = call(path => '/rpc/whoami', claims($who, role => $role), sql => $whoami);
+		is($r->{status}, 401, "a JWT of $who claiming role $role: 401") or diag explain $r;
+		is($r->{headers}{'WWW-Authenticate'}, $invalid_token, '... with the invalid_token challenge');
+		is(body_of($r)->{message}, 'invalid token claims', '... the one message of a bad claim set');
+	}
+}
+$r = call(path => '/rpc/whoami', claims => { sub => $user{root} }, sql => $whoami);
+is($r->{status}, 401, 'a JWT without a role claim (run as ffrtmp_anon): 401') or diag explain $r;
+is($r->{headers}{'WWW-Authenticate'}, $invalid_token, '... invalid_token');
+$r = call(path => '/rpc/health', claims('root', role => 'ffrtmp_anon'), sql => 'SELECT 1');
+is($r->{status}, 401, 'even for a probe') or diag explain $r;
+for my $role (qw(ffrtmp_authenticator ffrtmp_owner))
+{
+	$r = call(path => '/rpc/whoami', claims('root', role => $role), sql => $whoami);
+	is($r->{status}, 403, "a role claim of $role: PostgreSQL's refusal, 403") or diag explain $r;
+	is(body_of($r)->{code}, '42501', '... 42501');
+}
+$r = call(path => '/rpc/whoami', claims('root', role => 'no_such_role'), sql => $whoami);
+is($r->{status}, 400, 'a role claim naming no role: 400') or diag explain $r;
+is(body_of($r)->{code}, '22023', '... PostgreSQL\'s 22023 from setting the role');
+$r = call(path => '/rpc/whoami', claims('root'), sql => $whoami);
+is($r->{status}, 200, 'the same superadmin with role ffrtmp_api: 200') or diag explain $r;
+
+# The token docs/rest.md#jwts makes with Python's standard library: HS256
+# over the secret, its claims those of the table, exp in the future, and a
+# request with them is the user's.
+{
+	my ($script) = slurp_file(File::Basename::dirname(__FILE__) . '/../../docs/rest.md') =~ /<<'PY'\n(.*?)\nPY\n/s;
+	ok($script, 'docs/rest.md has the token command');
+	my $secret = 'a-test-secret-of-more-than-32-characters';
+	local $ENV{FFRTMP_JWT_SECRET} = $secret;
+	my ($token, $err) = ('', '');
+	IPC::Run::run([ 'python3', '-', $user{admin}, 'acme', 'operator' ], '<', \$script, '>', \$token, '2>', \$err)
+	  or diag($err);
+	chomp $token;
+	my ($head, $payload, $sig) = split /\./, $token;
+	my $unb64 = sub { my $b = shift // ''; $b =~ tr{-_}{+/}; return MIME::Base64::decode_base64($b) };
+	is(JSON::PP::decode_json($unb64->($head))->{alg}, 'HS256', 'the token is HS256');
+	is($sig, Digest::SHA::hmac_sha256_base64("$head.$payload", $secret) =~ tr{+/}{-_}r,
+		'signed with the secret');
+	my $claims = JSON::PP::decode_json($unb64->($payload));
+	is_deeply([ @$claims{qw(role sub ffrtmp_tenant ffrtmp_role)} ], [ 'ffrtmp_api', $user{admin}, 'acme', 'operator' ],
+		'its claims are the documented ones');
+	cmp_ok($claims->{exp}, '>', time, 'exp is in the future');
+	$r = call(path => '/rpc/whoami', claims => $claims, sql => $whoami);
+	is($r->{status}, 200, 'a request with it is answered') or diag explain $r;
+	is(body_of($r)->{role}, 'operator', '... acting with the claimed role');
+}
 
 done_testing();
