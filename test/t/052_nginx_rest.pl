@@ -281,6 +281,27 @@ for my $c (@curls)
 	}
 }
 
+# Every curl example of the REST pages, in prose or a code block, quoted
+# or not, after a "$ " prompt or not, names a method and path the route map
+# serves: -X, else POST with a body (-d, --data*), else GET; the path after
+# $API or after a host's /v1/.  Shell variables stand for ids.
+for my $doc ('rest.md', 'onboarding.md', 'openapi.md')
+{
+	my $text = slurp_file(dirname(__FILE__) . "/../../docs/$doc") =~ s/\\\n\s*/ /gr;
+	for my $line (grep { /(\$API\/|\/v1\/)/ } $text =~ /(?:^|`|\$ )(curl\s[^\n`]*)/mg)
+	{
+		my ($m) = $line =~ /(?:-X|--request)\s*([A-Z]+)/;
+		$m //= $line =~ /\s(-d|--data\S*)\s/ ? 'POST' : 'GET';
+		my ($p) = $line =~ m{\$API(/[^\s"'?]*)};
+		$p = "/v1$p" if defined $p;
+		($p) = $line =~ m{https?://[^/\s"']+(/v1/[^\s"'?]*)} unless defined $p;
+		next unless defined $p;
+		my $route = "$m " . ($p =~ s/\$\{?\w+\}?/a/gr);
+		ok(grep({ $route =~ /^$_/ } @map), "docs/$doc: curl example $m $p is a route of the map")
+		  or diag($line);
+	}
+}
+
 # X-API-Key, the other way to present a key, is passed on too.
 my (undef, $got) = through(GET => '/v1/health', headers => { 'X-API-Key' => $key });
 is($got->{headers}{'x-api-key'}, $key, 'X-API-Key passed on');
