@@ -31,7 +31,7 @@ packages=(
 )
 
 # From npm, pinned: the OpenAPI validator of test/t/055_openapi.pl and the
-# Swagger UI files that nginx serves (deploy/nginx/swagger-ui.conf).
+# Swagger UI files that nginx serves (deploy/nginx/ffrtmp-swagger-ui.conf).
 npm_packages=(
   @apidevtools/swagger-cli@4.0.4
   swagger-ui-dist@5.35.0

@@ -1,4 +1,4 @@
-# Swagger UI as shipped: the real nginx with deploy/nginx/swagger-ui.conf,
+# Swagger UI as shipped: the real nginx with deploy/nginx/ffrtmp-swagger-ui.conf,
 # serving the swagger-ui-dist npm package, our initializer and
 # docs/openapi.json (which test/t/055_openapi.pl checks against the catalog),
 # loaded in real headless Chromium; the rendered page lists every operation
@@ -15,7 +15,7 @@ use Test::More;
 use FfrtmpProcess;
 
 my $ui = '/usr/lib/node_modules/swagger-ui-dist';
-for my $need ('deploy/nginx/swagger-ui.conf', 'deploy/swagger-ui/swagger-initializer.js', 'docs/openapi.json') {
+for my $need ('deploy/nginx/ffrtmp-swagger-ui.conf', 'deploy/swagger-ui/swagger-initializer.js', 'docs/openapi.json') {
 	skip_all_because "$need is not next to the tests (scripts/test.sh copies it)" unless -e $need;
 }
 skip_all_because "$ui is not installed (scripts/install-deps.sh installs swagger-ui-dist)" unless -f "$ui/index.html";
@@ -27,7 +27,7 @@ my $dir = abs_path(PostgreSQL::Test::Utils::tempdir('swagger'));
 mkdir "$dir/rest";
 PostgreSQL::Test::Utils::append_to_file("$dir/rest/$_->[1]", slurp_file($_->[0]))
   for ([ 'docs/openapi.json', 'openapi.json' ], [ 'deploy/swagger-ui/swagger-initializer.js', 'swagger-initializer.js' ]);
-my $locations = slurp_file('deploy/nginx/swagger-ui.conf');
+my $locations = slurp_file('deploy/nginx/ffrtmp-swagger-ui.conf');
 like($locations, qr{alias \Q$ui\E/;}, 'the include serves the swagger-ui-dist package');
 $locations =~ s{/usr/share/ffrtmp/rest/}{$dir/rest/}g;
 PostgreSQL::Test::Utils::append_to_file("$dir/swagger-ui.conf", $locations);
