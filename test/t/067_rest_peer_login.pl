@@ -1,5 +1,6 @@
-# PostgREST's login as docs/rest.md#deployment sets it up: the docs'
-# pg_ident.conf and pg_hba.conf commands run against a cluster's files
+# PostgREST's login as docs/rest.md#deployment sets it up: the
+# environment file the docs' steps write (its URI, its secret, its mode),
+# and the docs' pg_ident.conf and pg_hba.conf commands run against a cluster's files
 # (whose pg_hba.conf, like Debian's, ends in "local all all" lines), and
 # the OS user the service runs as then logs in over the socket as
 # ffrtmp_authenticator with no password, through peer and the map.  The
@@ -18,8 +19,28 @@ my ($block) = slurp_file(dirname(__FILE__) . '/../../docs/rest.md') =~ /\n## Dep
 my ($db) = ($block // '') =~ /^FFRTMP_DB=(\S+)/m;
 my ($steps) = ($block // '') =~ /^(# the OS user ffrtmp-api logs in as ffrtmp_authenticator.*?\n)systemctl reload postgresql$/ms;
 ok($db && $steps, 'docs/rest.md#deployment sets FFRTMP_DB and the login of ffrtmp-api') or BAIL_OUT('no steps');
-like($block, qr{^  printf 'FFRTMP_DB_URI=postgresql://ffrtmp_authenticator\@/%s\?host=/run/postgresql\\n' "\$FFRTMP_DB"$}m,
-	'the URI logs in as ffrtmp_authenticator, to FFRTMP_DB, over the socket, with no password');
+
+# The environment file the steps write: 0600, the URI logging in as
+# ffrtmp_authenticator over the socket to FFRTMP_DB with no password, a
+# secret long enough for PostgREST (32 characters), kept when run again.
+my ($env_steps) = ($block // '') =~ /^(# PostgREST's settings and secrets.*?\n)install -m 0644 deploy\/systemd/ms;
+ok($env_steps, 'the steps write the environment file');
+my $etc = PostgreSQL::Test::Utils::tempdir();
+my $src = File::Basename::dirname(__FILE__) . '/../..';
+my $run_env = sub {
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'bash', '-c', "set -e\ncd $src\nFFRTMP_DB=$db\n" . ($env_steps =~ s{/etc/ffrtmp}{$etc}gr) ],
+		'>', \$out, '2>', \$err) or die "the docs' steps failed: $err";
+};
+$run_env->();
+my $env = slurp_file("$etc/postgrest.env");
+is((stat "$etc/postgrest.env")[2] & 07777, 0600, 'postgrest.env is mode 0600');
+like($env, qr{^FFRTMP_DB_URI=postgresql://ffrtmp_authenticator\@/\Q$db\E\?host=/run/postgresql$}m,
+	'the URI logs in as ffrtmp_authenticator to FFRTMP_DB over the socket, with no password');
+like($env, qr/^FFRTMP_JWT_SECRET=[A-Za-z0-9]{32,}$/m, 'a secret of at least 32 characters');
+ok(-f "$etc/postgrest.conf", 'postgrest.conf is installed');
+$run_env->();
+is(slurp_file("$etc/postgrest.env"), $env, 'run again, the environment file is kept');
 
 my $os_user = getpwuid($<);
 my $node = PostgreSQL::Test::Cluster->new('peer_login');
