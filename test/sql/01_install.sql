@@ -55,10 +55,11 @@ SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.rel
  ORDER BY c.relname;
 
 -- The exposed schema, what PostgREST serves as the API's v1, holds views and
--- functions only: no table, sequence or other relation a client could reach.
+-- functions only (and composite types of functions' results): no table,
+-- sequence or other relation a client could reach.
 SELECT c.relname, c.relkind
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = 'ffrtmp' AND c.relkind <> 'v'
+ WHERE n.nspname = 'ffrtmp' AND c.relkind NOT IN ('v', 'c')
  ORDER BY c.relname;
 
 -- The ffrtmp.* settings are reserved: nobody can invent one to fake a context.
