@@ -19,14 +19,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('versions');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\n");
-$node->start;
 # v2 as the docs describe it: a schema of functions over the same data,
 # here get_tenant with its argument renamed (v1's is "tenant").
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION ffrtmp;
+my $node = FfrtmpRest::cluster('versions', sql => q{
 	SELECT ffrtmp.create_tenant('acme', plan => 'pro');
 	CREATE SCHEMA ffrtmp_v2 AUTHORIZATION ffrtmp_owner;
 	COMMENT ON SCHEMA ffrtmp_v2 IS 'Version 2 of the REST API.';
@@ -39,8 +34,7 @@ $node->safe_psql('postgres', q{
 	REVOKE ALL ON FUNCTION ffrtmp_v2.get_tenant(text) FROM PUBLIC;
 	GRANT EXECUTE ON FUNCTION ffrtmp_v2.get_tenant(text) TO ffrtmp_api;
 });
-my $key = $node->safe_psql('postgres',
-	q{SELECT api_key FROM ffrtmp.create_api_key('viewer', tenant => 'acme', role => 'viewer')});
+my $key = FfrtmpRest::api_key($node, 'viewer', 'acme', 'viewer');
 my %auth = ('X-API-Key' => $key);
 my @both = (schemas => [ 'ffrtmp', 'ffrtmp_v2' ]);
 
