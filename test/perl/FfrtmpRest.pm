@@ -35,6 +35,7 @@ package FfrtmpRest;
 use strict;
 use warnings;
 use JSON::PP;
+use PostgreSQL::Test::Cluster;
 
 my $json = JSON::PP->new->canonical;
 
@@ -159,6 +160,52 @@ sub request
 		status => ($status || 200),
 		headers => { %profile, ($rh ? (map { %$_ } @{ $json->decode($rh) }) : ()) },
 		body => ($body =~ /\S/ ? $json->decode($body) : undef) };
+}
+
+# The cluster the REST tests replay their requests against: $name
+# initialised and started with ffrtmp preloaded, the extension created,
+# then $o{sql} run (tenants, roles, plan changes).  $o{conf}: more lines for
+# postgresql.conf.  Returns the PostgreSQL::Test::Cluster.
+sub cluster
+{
+	my ($name, %o) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\n" . ($o{conf} // ''));
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION ffrtmp; ' . ($o{sql} // ''));
+	return $node;
+}
+
+# A new API key (ffrtmp.create_api_key) named $name, of $tenant, with $role
+# and, given, the scopes in the array @$scopes; returns the key's text.
+sub api_key
+{
+	my ($node, $name, $tenant, $role, $scopes) = @_;
+	my $s = $scopes ? ', scopes => ' . _lit('{' . join(',', @$scopes) . '}') : '';
+	return $node->safe_psql('postgres',
+		'SELECT api_key FROM ffrtmp.create_api_key(' . _lit($name) . ', tenant => ' . _lit($tenant)
+		  . ', role => ' . _lit($role) . "$s)");
+}
+
+# New users (ffrtmp.create_user), each [name, role, tenant or undef],
+# their address name@example.com; returns (name => id, ...).
+sub users
+{
+	my ($node, @users) = @_;
+	return map {
+		my ($name, $role, $tenant) = @$_;
+		($name => $node->safe_psql('postgres',
+			'SELECT id FROM ffrtmp.create_user(' . _lit("$name\@example.com") . ', ' . _lit($role)
+			  . (defined $tenant ? ', tenant => ' . _lit($tenant) : '') . ')'))
+	} @users;
+}
+
+# The id of the tenant named $name.
+sub tenant_id
+{
+	my ($node, $name) = @_;
+	return $node->safe_psql('postgres', 'SELECT id FROM ffrtmp_data.tenants WHERE name = ' . _lit($name));
 }
 
 1;

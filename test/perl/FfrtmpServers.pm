@@ -1,8 +1,9 @@
 # FfrtmpServers: the servers the end-to-end tests feed the worker from, on
 # loopback: a private nginx RTMP server, an ffmpeg publisher pushing a live
 # test stream to it, and a tiny HTTP file server (redirects, request log)
-# for the input-trick and network-policy cases, and a webhook receiver that
-# logs every POST it gets.  Each is a background
+# for the input-trick and network-policy cases, a webhook receiver that
+# logs every POST it gets, and a stand-in upstream for nginx that records
+# every request.  Each is a background
 # process of FfrtmpProcess: stop_process($server->{harness}) or
 # stop_process($publisher) stops it, and whatever is left stops at exit.
 package FfrtmpServers;
@@ -16,12 +17,14 @@ use File::Path qw(make_path);
 use IO::Socket::INET;
 use JSON::PP;
 use POSIX ();
+use FfrtmpNginx;
 use FfrtmpProcess;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(start_rtmp_server start_publisher start_http_server stop_http_server start_webhook_receiver);
+our @EXPORT = qw(start_rtmp_server start_publisher start_http_server stop_http_server start_webhook_receiver
+  start_recording_upstream next_request);
 
 # A private nginx with the RTMP module on 127.0.0.1:<free port>, its files in
 # $dir, with two applications: "live" (players are disconnected when the
@@ -34,16 +37,8 @@ sub start_rtmp_server
 	make_path($dir);
 	$dir = abs_path($dir);
 	my $port = PostgreSQL::Test::Cluster::get_free_port();
-	my $module = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
-	my $nginx = -x '/usr/sbin/nginx' ? '/usr/sbin/nginx' : 'nginx';
-	append_to_file("$dir/nginx.conf", <<"CONF");
-load_module $module;
-daemon off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log info;
-events { worker_connections 256; }
-rtmp {
+	write_nginx_conf($dir,
+		modules => "load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;\n", rtmp => <<"RTMP");
     access_log off;
     server {
         listen 127.0.0.1:$port;
@@ -61,19 +56,8 @@ rtmp {
             record off;
         }
     }
-}
-CONF
-	my $h = start_background([ $nginx, '-e', "$dir/error.log", '-p', "$dir/", '-c', "$dir/nginx.conf" ],
-		"$dir/nginx.out");
-	my $up = wait_until(
-		sub {
-			my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-			close $s if $s;
-			return $s || !$h->pumpable;
-		},
-		20);
-	BAIL_OUT("nginx did not start:\n" . (-f "$dir/error.log" ? slurp_file("$dir/error.log") : ''))
-	  unless $up && $h->pumpable;
+RTMP
+	my $h = start_nginx($dir, $port);
 	return {
 		port     => $port,
 		url      => "rtmp://127.0.0.1:$port/live",
@@ -100,15 +84,13 @@ sub start_publisher
 	return start_background(\@cmd, $o{log});
 }
 
-# A minimal HTTP/1.0 file server for $dir on 127.0.0.1 (an ephemeral port),
-# in a forked child.  Options: address (another loopback address to listen
-# on), redirects ({ '/path' => 'Location' }, answered with 302), log (a file
-# that gets one line per connection: the request line, or "(nothing)").
-# Returns { pid, port, url => "http://<address>:<port>" }.
-sub start_http_server
+# A server on $address (an ephemeral port) in a forked child, which
+# accepts connections one at a time and hands each to $serve->($client),
+# closing it afterwards.  Returns { pid, port, url => "http://<address>:<port>" };
+# stop it with stop_http_server (or it stops at exit).
+sub fork_server
 {
-	my ($dir, %o) = @_;
-	my $address = $o{address} // '127.0.0.1';
+	my ($address, $serve) = @_;
 	my $listen = IO::Socket::INET->new(
 		LocalAddr => $address, LocalPort => 0, Listen => 16, ReuseAddr => 1, Proto => 'tcp')
 	  or croak "cannot listen: $!";
@@ -120,8 +102,48 @@ sub start_http_server
 		$SIG{TERM} = sub { POSIX::_exit(0) };
 		while (my $client = $listen->accept)
 		{
-			my $request = <$client> // '';
-			while (my $header = <$client>) { last if $header =~ /^\r?\n$/ }
+			$serve->($client);
+			close $client;
+		}
+		POSIX::_exit(0);
+	}
+	close $listen;
+	track_pid($pid);
+	return { pid => $pid, port => $port, url => "http://$address:$port" };
+}
+
+# One HTTP request read from $client, its body as long as Content-Length
+# says: { line (the request line, as sent), method, target (path and
+# query), headers (names in lower case), body }.
+sub read_request
+{
+	my ($client) = @_;
+	my $line = <$client> // '';
+	my %headers;
+	while (my $header = <$client>)
+	{
+		last if $header =~ /^\r?\n$/;
+		$headers{ lc $1 } = $2 if $header =~ /^([^:]+):\s*(.*?)\r?\n$/;
+	}
+	my $body = '';
+	read($client, $body, $headers{'content-length'}) if $headers{'content-length'};
+	my ($method, $target) = $line =~ /^(\S+) (\S+)/;
+	return { line => $line, method => $method, target => $target, headers => \%headers, body => $body };
+}
+
+# A minimal HTTP/1.0 file server for $dir on 127.0.0.1 (an ephemeral port),
+# in a forked child.  Options: address (another loopback address to listen
+# on), redirects ({ '/path' => 'Location' }, answered with 302), log (a file
+# that gets one line per connection: the request line, or "(nothing)").
+# Returns { pid, port, url => "http://<address>:<port>" }.
+sub start_http_server
+{
+	my ($dir, %o) = @_;
+	return fork_server(
+		$o{address} // '127.0.0.1',
+		sub {
+			my ($client) = @_;
+			my $request = read_request($client)->{line};
 			my ($path) = $request =~ m{^GET (/[^ ?]*)};
 			if ($o{log})
 			{
@@ -147,13 +169,7 @@ sub start_http_server
 			{
 				print $client "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 			}
-			close $client;
-		}
-		POSIX::_exit(0);
-	}
-	close $listen;
-	track_pid($pid);
-	return { pid => $pid, port => $port, url => "http://$address:$port" };
+		});
 }
 
 sub stop_http_server
@@ -172,29 +188,14 @@ sub stop_http_server
 sub start_webhook_receiver
 {
 	my ($log, %o) = @_;
-	my $listen = IO::Socket::INET->new(
-		LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16, ReuseAddr => 1, Proto => 'tcp')
-	  or croak "cannot listen: $!";
-	my $port = $listen->sockport;
-	my $pid = fork();
-	croak "fork: $!" unless defined $pid;
-	if ($pid == 0)
-	{
-		my %failures = %{ $o{fail} // {} };
-		my $json = JSON::PP->new->canonical;
-		$SIG{TERM} = sub { POSIX::_exit(0) };
-		while (my $client = $listen->accept)
-		{
-			my $request = <$client> // '';
-			my %headers;
-			while (my $header = <$client>)
-			{
-				last if $header =~ /^\r?\n$/;
-				$headers{ lc $1 } = $2 if $header =~ /^([^:]+):\s*(.*?)\r?\n$/;
-			}
-			my $body = '';
-			read($client, $body, $headers{'content-length'} // 0);
-			my ($path) = $request =~ m{^POST (/\S*)};
+	my %failures = %{ $o{fail} // {} };
+	my $json = JSON::PP->new->canonical;
+	return fork_server(
+		'127.0.0.1',
+		sub {
+			my ($client) = @_;
+			my $r = read_request($client);
+			my ($path) = $r->{line} =~ m{^POST (/\S*)};
 			my $status = 204;
 			if (defined $path && ($failures{$path} // 0) > 0)
 			{
@@ -202,16 +203,45 @@ sub start_webhook_receiver
 				$status = 500;
 			}
 			append_to_file($log,
-				$json->encode({ path => $path, headers => \%headers, body => $body, status => $status }) . "\n");
+				$json->encode({ path => $path, headers => $r->{headers}, body => $r->{body}, status => $status })
+				  . "\n");
 			print $client "HTTP/1.1 $status " . ($status == 204 ? 'No Content' : 'Internal Server Error')
 			  . "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-			close $client;
-		}
-		POSIX::_exit(0);
-	}
-	close $listen;
-	track_pid($pid);
-	return { pid => $pid, port => $port, url => "http://127.0.0.1:$port" };
+		});
+}
+
+# A stand-in for an upstream HTTP server (PostgREST behind nginx) on
+# 127.0.0.1, in a forked child, that records what reaches it: each request
+# is appended to $log as one JSON line {method, path, query, headers (names
+# in lower case), body} and answered 200 with the JSON body [].  Returns
+# { pid, port, url, log }; next_request reads what it recorded.
+sub start_recording_upstream
+{
+	my ($log) = @_;
+	my $json = JSON::PP->new->canonical;
+	my $upstream = fork_server(
+		'127.0.0.1',
+		sub {
+			my ($client) = @_;
+			my $r = read_request($client);
+			my ($path, $query) = split /\?/, $r->{target} // '', 2;
+			append_to_file($log, $json->encode({ method => $r->{method}, path => $path, query => $query,
+				headers => $r->{headers}, body => $r->{body} }) . "\n");
+			print $client "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+			  . "Connection: close\r\n\r\n[]";
+		});
+	return { %$upstream, log => $log, seen => 0 };
+}
+
+# The request the recording upstream got since the last call (the last one
+# if several), decoded; undef when none reached it.
+sub next_request
+{
+	my ($upstream) = @_;
+	my @lines = -f $upstream->{log} ? split /\n/, slurp_file($upstream->{log}) : ();
+	my $got = @lines > $upstream->{seen} ? decode_json($lines[-1]) : undef;
+	$upstream->{seen} = @lines;
+	return $got;
 }
 
 1;

@@ -10,10 +10,10 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use HTTP::Tiny;
-use IO::Socket::INET;
 use JSON::PP;
-use POSIX ();
+use FfrtmpNginx;
 use FfrtmpProcess;
+use FfrtmpServers;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use FfrtmpNeed;
@@ -24,80 +24,23 @@ skip_all_because 'nginx is not installed' unless -x $nginx;
 
 my $deploy = abs_path(dirname(__FILE__) . '/../../deploy/nginx') // die 'no deploy/ beside test/';
 my $dir = abs_path(PostgreSQL::Test::Utils::tempdir());
-my $log = "$dir/upstream.jsonl";
-my $json = JSON::PP->new->canonical;
 
 # The stand-in PostgREST: one JSON line per request {method, path, query,
 # headers (names in lower case), body}, answered 200 with a JSON body.
-my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16,
-	ReuseAddr => 1, Proto => 'tcp') or die "cannot listen: $!";
-my $upstream_port = $listen->sockport;
-my $pid = fork() // die "fork: $!";
-if ($pid == 0)
-{
-	$SIG{TERM} = sub { POSIX::_exit(0) };
-	while (my $client = $listen->accept)
-	{
-		my $line = <$client> // '';
-		my %headers;
-		while (my $h = <$client>)
-		{
-			last if $h =~ /^\r?\n$/;
-			$headers{ lc $1 } = $2 if $h =~ /^([^:]+):\s*(.*?)\r?\n$/;
-		}
-		my $body = '';
-		read($client, $body, $headers{'content-length'}) if $headers{'content-length'};
-		my ($method, $target) = $line =~ /^(\S+) (\S+)/;
-		my ($path, $query) = split /\?/, $target // '', 2;
-		append_to_file($log, $json->encode({ method => $method, path => $path, query => $query,
-			headers => \%headers, body => $body }) . "\n");
-		print $client "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-		  . "Connection: close\r\n\r\n[]";
-		close $client;
-	}
-	POSIX::_exit(0);
-}
-close $listen;
-track_pid($pid);
+my $upstream = start_recording_upstream("$dir/upstream.jsonl");
 
 # The shipped site, its snippets read from the repository, listening on
 # loopback, its upstream the stand-in.
 my $port = PostgreSQL::Test::Cluster::get_free_port();
 my $site = slurp_file("$deploy/ffrtmp-site.conf");
 $site =~ s{/etc/nginx/snippets/}{$deploy/}g;
-$site =~ s{server 127\.0\.0\.1:3000;}{server 127.0.0.1:$upstream_port;} or die 'no upstream in the site';
+$site =~ s{server 127\.0\.0\.1:3000;}{server 127.0.0.1:$upstream->{port};} or die 'no upstream in the site';
 $site =~ s{listen 80;}{listen 127.0.0.1:$port;} or die 'no listen in the site';
 $site =~ s{\n\s*listen \[::\]:80;}{};
-append_to_file("$dir/nginx.conf", <<"CONF");
-daemon off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log info;
-events { worker_connections 64; }
-http {
-    access_log $dir/access.log;
-    client_body_temp_path $dir/client_body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
-$site
-}
-CONF
-my $h = start_background([ $nginx, '-e', "$dir/error.log", '-p', "$dir/", '-c', "$dir/nginx.conf" ],
-	"$dir/nginx.out");
-my $up = wait_until(
-	sub {
-		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-		close $s if $s;
-		return $s || !$h->pumpable;
-	},
-	20);
-BAIL_OUT("nginx did not start:\n" . slurp_file("$dir/nginx.out") . (-f "$dir/error.log" ? slurp_file("$dir/error.log") : ''))
-  unless $up && $h->pumpable;
+write_nginx_conf($dir, http => $site);
+my $h = start_nginx($dir, $port);
 
 my $http = HTTP::Tiny->new(timeout => 20);
-my $seen = 0;
 
 # Sends one request through nginx; returns (response, what the stand-in
 # received or undef when nothing reached it).
@@ -106,10 +49,7 @@ sub through
 	my ($method, $path, %o) = @_;
 	my $res = $http->request($method, "http://127.0.0.1:$port$path",
 		{ headers => $o{headers} // {}, (defined $o{body} ? (content => $o{body}) : ()) });
-	my @lines = -f $log ? split /\n/, slurp_file($log) : ();
-	my $got = @lines > $seen ? $json->decode($lines[-1]) : undef;
-	$seen = @lines;
-	return ($res, $got);
+	return ($res, next_request($upstream));
 }
 
 my $key = 'ffrtmp_0123456789abcdef';
@@ -469,9 +409,7 @@ is($res->{status}, 413, 'a body over 1 MB: 413');
 like($res->{content}, qr/^\{"code":"413","message":"request body too large"/, '413 in JSON');
 
 # PostgREST down: 503 with Retry-After, in JSON.
-kill 'TERM', $pid;
-waitpid($pid, 0);
-forget_pid($pid);
+stop_http_server($upstream);
 ($res) = through(GET => '/v1/health');
 is($res->{status}, 503, 'PostgREST down: 503');
 is($res->{headers}{'retry-after'}, '5', 'with Retry-After');

@@ -7,28 +7,19 @@
 # PostgREST gives them, with the message and hint in its JSON body.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FfrtmpRest;
 
-my $node = PostgreSQL::Test::Cluster->new('rest');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\n");
-$node->start;
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION ffrtmp;
+my $node = FfrtmpRest::cluster('rest', sql => q{
 	SELECT ffrtmp.create_tenant('acme', plan => 'pro');
 	SELECT ffrtmp.create_tenant('globex', plan => 'pro');
 	CREATE ROLE mallory LOGIN;
 	GRANT ffrtmp_anon, ffrtmp_api TO mallory;
 });
-my $acme = $node->safe_psql('postgres', q{SELECT id FROM ffrtmp_data.tenants WHERE name = 'acme'});
-my %key = map {
-	my ($name, $role) = @$_;
-	($name => $node->safe_psql('postgres',
-		qq{SELECT api_key FROM ffrtmp.create_api_key('$name', tenant => 'acme', role => '$role')}))
-} ([viewer => 'viewer'], [admin => 'tenant_admin'], [revoked => 'viewer']);
+my $acme = FfrtmpRest::tenant_id($node, 'acme');
+my %key = map { ($_->[0] => FfrtmpRest::api_key($node, $_->[0], 'acme', $_->[1])) }
+  ([viewer => 'viewer'], [admin => 'tenant_admin'], [revoked => 'viewer']);
 $node->safe_psql('postgres', q{
 	SELECT ffrtmp.revoke_api_key(key_id) FROM ffrtmp_data.api_keys WHERE name = 'revoked'});
 
@@ -81,7 +72,7 @@ is_deeply([ map { $_->{name} } @{ $r->{body} } ], ['acme'], 'its own tenant only
 
 # X-Tenant-ID: a key acts for its own tenant; naming it (by name or id) is
 # fine, naming any other, or none that exists, is one 403.
-my $globex = $node->safe_psql('postgres', q{SELECT id FROM ffrtmp_data.tenants WHERE name = 'globex'});
+my $globex = FfrtmpRest::tenant_id($node, 'globex');
 for my $t ('acme', $acme)
 {
 	$r = call(path => '/rpc/whoami', headers => { 'X-API-Key' => $key{viewer}, 'X-Tenant-ID' => $t }, sql => $whoami);

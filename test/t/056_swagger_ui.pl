@@ -6,12 +6,12 @@
 use strict;
 use warnings;
 use Cwd qw(abs_path);
-use IO::Socket::INET;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use FfrtmpNeed;
 use Test::More;
+use FfrtmpNginx;
 use FfrtmpProcess;
 
 my $ui = '/usr/lib/node_modules/swagger-ui-dist';
@@ -33,35 +33,14 @@ $locations =~ s{/usr/share/ffrtmp/rest/}{$dir/rest/}g;
 PostgreSQL::Test::Utils::append_to_file("$dir/swagger-ui.conf", $locations);
 
 my $port = PostgreSQL::Test::Cluster::get_free_port();
-PostgreSQL::Test::Utils::append_to_file("$dir/nginx.conf", <<"CONF");
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log;
-events {}
-http {
+write_nginx_conf($dir, http => <<"HTTP");
     include /etc/nginx/mime.types;
-    access_log $dir/access.log;
-    client_body_temp_path $dir/tmp;
-    proxy_temp_path $dir/tmp;
-    fastcgi_temp_path $dir/tmp;
-    uwsgi_temp_path $dir/tmp;
-    scgi_temp_path $dir/tmp;
     server {
         listen 127.0.0.1:$port;
         include $dir/swagger-ui.conf;
     }
-}
-CONF
-my $nginx = start_background([ '/usr/sbin/nginx', '-e', "$dir/error.log", '-p', "$dir/", '-c', "$dir/nginx.conf" ],
-	"$dir/nginx.out");
-my $up = wait_until(
-	sub {
-		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-		close $s if $s;
-		return $s || !$nginx->pumpable;
-	},
-	20);
-BAIL_OUT("nginx did not start:\n" . (-f "$dir/error.log" ? slurp_file("$dir/error.log") : '')) unless $up && $nginx->pumpable;
+HTTP
+my $nginx = start_nginx($dir, $port);
 
 # Headless Chromium renders the page, scripts and the fetch of
 # /v1/openapi.json included, then prints the DOM.

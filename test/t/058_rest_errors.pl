@@ -7,17 +7,11 @@
 # authenticator's keep the plain 42501, and other statuses do not move.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FfrtmpRest;
 
-my $node = PostgreSQL::Test::Cluster->new('rest_errors');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\n");
-$node->start;
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION ffrtmp;
+my $node = FfrtmpRest::cluster('rest_errors', sql => q{
 	SELECT ffrtmp.create_tenant('acme', plan => 'pro');
 	SELECT ffrtmp.create_tenant('globex', plan => 'pro');
 	CREATE ROLE acme_app LOGIN;
@@ -25,14 +19,8 @@ $node->safe_psql('postgres', q{
 	CREATE ROLE mallory LOGIN;
 	GRANT ffrtmp_anon, ffrtmp_api TO mallory;
 });
-my $globex = $node->safe_psql('postgres', q{SELECT id FROM ffrtmp_data.tenants WHERE name = 'globex'});
-sub make_key
-{
-	my ($name, $role, $scopes) = @_;
-	my $s = $scopes ? ", scopes => '{" . join(',', @$scopes) . "}'" : '';
-	return $node->safe_psql('postgres',
-		qq{SELECT api_key FROM ffrtmp.create_api_key('$name', tenant => 'acme', role => '$role'$s)});
-}
+my $globex = FfrtmpRest::tenant_id($node, 'globex');
+sub make_key { my ($name, $role, $scopes) = @_; return FfrtmpRest::api_key($node, $name, 'acme', $role, $scopes) }
 my %key = (
 	viewer => make_key('viewer', 'viewer'),
 	admin => make_key('admin', 'tenant_admin'),

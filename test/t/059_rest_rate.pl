@@ -5,27 +5,17 @@
 # the "(other)" endpoint shows.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FfrtmpRest;
 
-my $node = PostgreSQL::Test::Cluster->new('rate');
-$node->init;
-$node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'ffrtmp'\nffrtmp.api_request_counters = 4\n");
-$node->start;
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION ffrtmp;
+my $node = FfrtmpRest::cluster('rate', conf => "ffrtmp.api_request_counters = 4\n", sql => q{
 	UPDATE ffrtmp_data.plans SET max_api_requests_per_minute = 2 WHERE name = 'basic';
 	SELECT ffrtmp.create_tenant('acme', plan => 'basic');
 	SELECT ffrtmp.create_tenant('globex', plan => 'basic');
 	SELECT ffrtmp.create_tenant('initech', plan => 'enterprise');
 });
-my %key = map {
-	($_ => $node->safe_psql('postgres',
-		qq{SELECT api_key FROM ffrtmp.create_api_key('$_', tenant => '$_', role => 'viewer')}))
-} qw(acme globex initech);
+my %key = map { ($_ => FfrtmpRest::api_key($node, $_, $_, 'viewer')) } qw(acme globex initech);
 
 sub call
 {

@@ -5,17 +5,11 @@
 # claims are believed only from the authenticator.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FfrtmpRest;
 
-my $node = PostgreSQL::Test::Cluster->new('jwt');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\n");
-$node->start;
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION ffrtmp;
+my $node = FfrtmpRest::cluster('jwt', sql => q{
 	SELECT ffrtmp.create_tenant('acme', plan => 'pro');
 	SELECT ffrtmp.create_tenant('globex', plan => 'pro');
 	SELECT ffrtmp.submit_job('testsrc://', tenant => 'acme');
@@ -24,21 +18,15 @@ $node->safe_psql('postgres', q{
 	CREATE ROLE mallory LOGIN;
 	GRANT ffrtmp_anon, ffrtmp_api TO mallory;
 });
-my %tenant = map { ($_ => $node->safe_psql('postgres', qq{SELECT id FROM ffrtmp_data.tenants WHERE name = '$_'})) }
-  qw(acme globex);
+my %tenant = map { ($_ => FfrtmpRest::tenant_id($node, $_)) } qw(acme globex);
 my $default = '00000000-0000-0000-0000-000000000000';
-my %user = map {
-	my ($name, $role, $t) = @$_;
-	($name => $node->safe_psql('postgres', qq{SELECT id FROM ffrtmp.create_user('$name\@example.com', '$role'}
-		  . ($t ? qq{, tenant => '$t'} : '') . ')'))
-} ([viewer => 'viewer', 'acme'], [admin => 'tenant_admin', 'acme'], [disabled => 'operator', 'acme'],
-	[deleted => 'operator', 'acme'], [root => 'superadmin', undef]);
+my %user = FfrtmpRest::users($node, [viewer => 'viewer', 'acme'], [admin => 'tenant_admin', 'acme'],
+	[disabled => 'operator', 'acme'], [deleted => 'operator', 'acme'], [root => 'superadmin', undef]);
 $node->safe_psql('postgres', qq{
 	SELECT ffrtmp.update_user('$user{disabled}', status => 'disabled');
 	SELECT ffrtmp.delete_user('$user{deleted}');
 });
-my $key = $node->safe_psql('postgres',
-	q{SELECT api_key FROM ffrtmp.create_api_key('svc', tenant => 'acme', role => 'viewer')});
+my $key = FfrtmpRest::api_key($node, 'svc', 'acme', 'viewer');
 
 sub call { FfrtmpRest::request($node, @_) }
 sub claims { my ($who, %more) = @_; return (claims => { role => 'ffrtmp_api', sub => $user{$who}, %more }) }

@@ -8,26 +8,18 @@
 # "(other)" row.  The cluster keeps 2 slots.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FfrtmpRest;
 
-my $node = PostgreSQL::Test::Cluster->new('ratefull');
-$node->init;
-$node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'ffrtmp'\nffrtmp.api_request_counters = 2\n");
-$node->start;
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION ffrtmp;
+my $node = FfrtmpRest::cluster('ratefull', conf => "ffrtmp.api_request_counters = 2\n", sql => q{
 	UPDATE ffrtmp_data.plans SET max_api_requests_per_minute = 1 WHERE name = 'basic';
 	UPDATE ffrtmp_data.plans SET max_api_requests_per_minute = 0 WHERE name = 'pro';
 	UPDATE ffrtmp_data.plans SET max_api_requests_per_minute = NULL WHERE name = 'enterprise';
 });
 my %plan = (u1 => 'enterprise', u2 => 'enterprise', l1 => 'basic', l2 => 'basic', l3 => 'basic', z => 'pro');
 $node->safe_psql('postgres', qq{SELECT ffrtmp.create_tenant('$_', plan => '$plan{$_}')}) for sort keys %plan;
-my %key = map { ($_ => $node->safe_psql('postgres',
-	qq{SELECT api_key FROM ffrtmp.create_api_key('$_', tenant => '$_', role => 'viewer')})) } keys %plan;
+my %key = map { ($_ => FfrtmpRest::api_key($node, $_, $_, 'viewer')) } keys %plan;
 
 sub call
 {

@@ -11,24 +11,17 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use HTTP::Tiny;
-use IO::Socket::INET;
-use JSON::PP;
-use POSIX ();
-use FfrtmpProcess;
 use FfrtmpNeed;
+use FfrtmpNginx;
+use FfrtmpServers;
 use FfrtmpRest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('versions');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\n");
-$node->start;
 # v2 as the docs describe it: a schema of functions over the same data,
 # here get_tenant with its argument renamed (v1's is "tenant").
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION ffrtmp;
+my $node = FfrtmpRest::cluster('versions', sql => q{
 	SELECT ffrtmp.create_tenant('acme', plan => 'pro');
 	CREATE SCHEMA ffrtmp_v2 AUTHORIZATION ffrtmp_owner;
 	COMMENT ON SCHEMA ffrtmp_v2 IS 'Version 2 of the REST API.';
@@ -41,8 +34,7 @@ $node->safe_psql('postgres', q{
 	REVOKE ALL ON FUNCTION ffrtmp_v2.get_tenant(text) FROM PUBLIC;
 	GRANT EXECUTE ON FUNCTION ffrtmp_v2.get_tenant(text) TO ffrtmp_api;
 });
-my $key = $node->safe_psql('postgres',
-	q{SELECT api_key FROM ffrtmp.create_api_key('viewer', tenant => 'acme', role => 'viewer')});
+my $key = FfrtmpRest::api_key($node, 'viewer', 'acme', 'viewer');
 my %auth = ('X-API-Key' => $key);
 my @both = (schemas => [ 'ffrtmp', 'ffrtmp_v2' ]);
 
@@ -110,38 +102,7 @@ SKIP:
 	skip_because 'nginx is not installed', 1 unless -x $nginx;
 	my $deploy = abs_path(dirname(__FILE__) . '/../../deploy/nginx') // die 'no deploy/ beside test/';
 	my $dir = abs_path(PostgreSQL::Test::Utils::tempdir());
-	my $log = "$dir/upstream.jsonl";
-	my $json = JSON::PP->new->canonical;
-	my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16,
-		ReuseAddr => 1, Proto => 'tcp') or die "cannot listen: $!";
-	my $upstream_port = $listen->sockport;
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0)
-	{
-		$SIG{TERM} = sub { POSIX::_exit(0) };
-		while (my $client = $listen->accept)
-		{
-			my $line = <$client> // '';
-			my %headers;
-			while (my $h = <$client>)
-			{
-				last if $h =~ /^\r?\n$/;
-				$headers{ lc $1 } = $2 if $h =~ /^([^:]+):\s*(.*?)\r?\n$/;
-			}
-			my $body = '';
-			read($client, $body, $headers{'content-length'}) if $headers{'content-length'};
-			my ($method, $target) = $line =~ /^(\S+) (\S+)/;
-			my ($path, $query) = split /\?/, $target // '', 2;
-			append_to_file($log, $json->encode({ method => $method, path => $path, query => $query,
-				headers => \%headers, body => $body }) . "\n");
-			print $client "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-			  . "Connection: close\r\n\r\n[]";
-			close $client;
-		}
-		POSIX::_exit(0);
-	}
-	close $listen;
-	track_pid($pid);
+	my $upstream = start_recording_upstream("$dir/upstream.jsonl");
 
 	# The copies: v1's routes with GET|... /v1/tenants/{t}/stats deprecated
 	# (the entry the file's comment shows), the v2 sketch included.
@@ -156,49 +117,19 @@ SKIP:
 	$site =~ s{(include \Q$dir\E/ffrtmp-v1-routes\.conf;)}{$1\ninclude $deploy/ffrtmp-v2-routes.conf.example;} or die;
 	$site =~ s{(include \Q$deploy\E/ffrtmp-v1\.conf;)}{$1\n    include $deploy/ffrtmp-v2.conf.example;} or die;
 	my $port = PostgreSQL::Test::Cluster::get_free_port();
-	$site =~ s{server 127\.0\.0\.1:3000;}{server 127.0.0.1:$upstream_port;} or die 'no upstream in the site';
+	$site =~ s{server 127\.0\.0\.1:3000;}{server 127.0.0.1:$upstream->{port};} or die 'no upstream in the site';
 	$site =~ s{listen 80;}{listen 127.0.0.1:$port;} or die 'no listen in the site';
 	$site =~ s{\n\s*listen \[::\]:80;}{};
-	append_to_file("$dir/nginx.conf", <<"CONF");
-daemon off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log info;
-events { worker_connections 64; }
-http {
-    access_log $dir/access.log;
-    client_body_temp_path $dir/client_body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
-$site
-}
-CONF
-	my $h = start_background([ $nginx, '-e', "$dir/error.log", '-p', "$dir/", '-c', "$dir/nginx.conf" ],
-		"$dir/nginx.out");
-	my $up = wait_until(
-		sub {
-			my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-			close $s if $s;
-			return $s || !$h->pumpable;
-		},
-		20);
-	BAIL_OUT("nginx did not start:\n" . slurp_file("$dir/nginx.out")
-		  . (-f "$dir/error.log" ? slurp_file("$dir/error.log") : ''))
-	  unless $up && $h->pumpable;
+	write_nginx_conf($dir, http => $site);
+	start_nginx($dir, $port);
 
 	my $http = HTTP::Tiny->new(timeout => 20);
-	my $seen = 0;
 	my $through = sub {
 		my ($method, $path, %o) = @_;
 		my $res = $http->request($method, "http://127.0.0.1:$port$path",
 			{ headers => { ($o{headers}{Authorization} ? () : ('X-API-Key' => $key)), %{ $o{headers} // {} } },
 			  (defined $o{body} ? (content => $o{body}) : ()) });
-		my @lines = -f $log ? split /\n/, slurp_file($log) : ();
-		my $got = @lines > $seen ? $json->decode($lines[-1]) : undef;
-		$seen = @lines;
-		return ($res, $got);
+		return ($res, next_request($upstream));
 	};
 
 	my ($res, $got) = $through->(GET => '/v2/tenants/acme', headers => { 'Accept-Profile' => 'ffrtmp' });

@@ -7,7 +7,6 @@
 # active; X-Tenant-ID's edges; the audit log's request id.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Digest::SHA ();
@@ -17,36 +16,24 @@ use JSON::PP ();
 use MIME::Base64 ();
 use FfrtmpRest;
 
-my $node = PostgreSQL::Test::Cluster->new('auth_edges');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\n");
-$node->start;
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION ffrtmp;
+my $node = FfrtmpRest::cluster('auth_edges', sql => q{
 	SELECT ffrtmp.create_tenant('acme', plan => 'pro');
 	SELECT ffrtmp.create_tenant('gone', plan => 'pro');
 	SELECT ffrtmp.create_tenant('paused', plan => 'pro');
 	SELECT ffrtmp.create_tenant('lapsed', plan => 'pro');
 	CREATE ROLE acme_app NOLOGIN;
 });
-my %user = map {
-	my ($name, $role, $t) = @$_;
-	($name => $node->safe_psql('postgres', qq{SELECT id FROM ffrtmp.create_user('$name\@example.com', '$role'}
-		  . ($t ? qq{, tenant => '$t'} : '') . ')'))
-} ([admin => 'tenant_admin', 'acme'], [disabled => 'operator', 'acme'], [goneuser => 'operator', 'gone'],
-	[pauseduser => 'operator', 'paused'], [lapseduser => 'operator', 'lapsed'], [root => 'superadmin', undef]);
-my $pausedkey = $node->safe_psql('postgres',
-	q{SELECT api_key FROM ffrtmp.create_api_key('p', tenant => 'paused', role => 'viewer')});
+my %user = FfrtmpRest::users($node, [admin => 'tenant_admin', 'acme'], [disabled => 'operator', 'acme'],
+	[goneuser => 'operator', 'gone'], [pauseduser => 'operator', 'paused'], [lapseduser => 'operator', 'lapsed'], [root => 'superadmin', undef]);
+my $pausedkey = FfrtmpRest::api_key($node, 'p', 'paused', 'viewer');
 $node->safe_psql('postgres', qq{
 	SELECT ffrtmp.update_user('$user{disabled}', status => 'disabled');
 	SELECT ffrtmp.delete_tenant('gone');
 	SELECT ffrtmp.update_tenant('paused', status => 'suspended');
 	UPDATE ffrtmp_data.tenants SET expires_at = now() - interval '1 day' WHERE name = 'lapsed';
 });
-my $key = $node->safe_psql('postgres',
-	q{SELECT api_key FROM ffrtmp.create_api_key('svc', tenant => 'acme', role => 'tenant_admin')});
-my $viewerkey = $node->safe_psql('postgres',
-	q{SELECT api_key FROM ffrtmp.create_api_key('svc2', tenant => 'acme', role => 'viewer')});
+my $key = FfrtmpRest::api_key($node, 'svc', 'acme', 'tenant_admin');
+my $viewerkey = FfrtmpRest::api_key($node, 'svc2', 'acme', 'viewer');
 my $cs = $node->connstr('postgres');
 
 sub call { FfrtmpRest::request($node, @_) }
@@ -128,8 +115,7 @@ $r = call(path => '/rpc/list_users', claims('admin'),
 is($r->{status}, 401, 'a JWT whose user is disabled during the request: 401') or diag explain $r;
 is($r->{headers}{'WWW-Authenticate'}, $invalid_token, 'with the invalid_token challenge');
 $node->safe_psql('postgres', qq{SELECT ffrtmp.update_user('$user{admin}', status => 'active')});
-$key = $node->safe_psql('postgres',
-	q{SELECT api_key FROM ffrtmp.create_api_key('svc3', tenant => 'acme', role => 'tenant_admin')});
+$key = FfrtmpRest::api_key($node, 'svc3', 'acme', 'tenant_admin');
 $r = call(method => 'POST', path => '/rpc/whoami', headers => { 'X-API-Key' => $viewerkey },
 	sql => q{SELECT to_json(ffrtmp.accept_invitation('no-such-token'))});
 is($r->{status}, 401, 'a 28000 raised inside the statement: 401') or diag explain $r;

@@ -12,6 +12,7 @@ use File::Copy qw(copy);
 use File::Path qw(make_path);
 use IPC::Run ();
 use IO::Socket::INET;
+use FfrtmpNginx;
 use FfrtmpProcess;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -68,35 +69,11 @@ sub install
 		unlink $enabled;
 		append_to_file($enabled, $site);
 	}
-	append_to_file("$etc/nginx.conf", <<"CONF");
-daemon off;
-worker_processes 1;
-pid $etc/nginx.pid;
-error_log $etc/error.log info;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $etc/client_body;
-    proxy_temp_path $etc/proxy;
-    fastcgi_temp_path $etc/fastcgi;
-    uwsgi_temp_path $etc/uwsgi;
-    scgi_temp_path $etc/scgi;
-    include $etc/sites-enabled/*;
-}
-CONF
+	write_nginx_conf($etc, http => "include $etc/sites-enabled/*;");
 	my ($tout, $terr) = ('', '');
 	IPC::Run::run([ $nginx, '-t', '-e', "$etc/error.log", '-p', "$etc/", '-c', "$etc/nginx.conf" ],
 		'>', \$tout, '2>', \$terr);
-	my $h = start_background([ $nginx, '-e', "$etc/error.log", '-p', "$etc/", '-c', "$etc/nginx.conf" ],
-		"$etc/nginx.out");
-	my $up = wait_until(
-		sub {
-			my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-			close $s if $s;
-			return $s || !$h->pumpable;
-		},
-		20);
-	BAIL_OUT("nginx did not start:\n" . slurp_file("$etc/nginx.out") . $terr) unless $up && $h->pumpable;
+	my $h = start_nginx($etc, $port);
 	return ($port, $h, $terr);
 }
 
