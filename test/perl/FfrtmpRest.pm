@@ -8,7 +8,9 @@
 #     authenticator, READ COMMITTED; READ ONLY for GET and HEAD and for a
 #     call of a STABLE or IMMUTABLE function (Plan.hs, txMode), else READ WRITE;
 #   setPgLocals: one SELECT of set_config(..., true) for search_path (the
-#     exposed schema, then db-extra-search-path, by default public), role
+#     exposed schema, then db-extra-search-path: PostgREST's default is
+#     public, deploy/postgrest/postgrest.conf sets it empty, and so does this
+#     replay, unless a test passes extra_search_path), role
 #     (the JWT's role, else db-anon-role), request.jwt.claims,
 #     request.method, request.path, request.headers and request.cookies
 #     (JSON objects, header names lower case);
@@ -76,7 +78,8 @@ sub status_of
 # rpc => [name, {arg => value}] (called in the request's schema); user
 # (default ffrtmp_authenticator); schemas (db-schemas, an array reference,
 # default ['ffrtmp']); profile (sent as Accept-Profile or Content-Profile,
-# whichever PostgREST reads for the method).
+# whichever PostgREST reads for the method); extra_search_path
+# (db-extra-search-path, an array reference, default empty as shipped).
 # Returns {status, headers, body} with body decoded from JSON.
 sub request
 {
@@ -120,7 +123,7 @@ sub request
 	  q{\pset format unaligned},
 	  "BEGIN ISOLATION LEVEL READ COMMITTED $mode;",
 	  'SELECT set_config(' . join(', true), set_config(',
-		"'search_path', " . _lit(qq{"$schema", "public"}),
+		"'search_path', " . _lit(join ', ', map { qq{"$_"} } $schema, @{ $r{extra_search_path} // [] }),
 		"'role', " . _lit($role),
 		"'request.jwt.claims', " . _lit($json->encode($claims)),
 		"'request.method', " . _lit($method),
