@@ -315,4 +315,26 @@ is(body_of($r)->{code}, '28000', '... code 28000, not a 42501 naming schema ffrt
 $r = call(path => '/rpc/health', claims('root', role => 'ffrtmp_authenticator'), sql => 'SELECT 1');
 is($r->{status}, 401, '... a superadmin\'s and for a probe too') or diag explain $r;
 
+# X-Tenant-ID holding the principal's own tenant id in any spelling
+# PostgreSQL's uuid input takes is that tenant (compared as a uuid); what
+# is no uuid is a name, and a name of no tenant is still refused.
+my $acme = $node->safe_psql('postgres', q{SELECT id FROM ffrtmp.tenants WHERE name = 'acme'});
+(my $bare = $acme) =~ tr/-//d;
+for my $spelling ("{$acme}", $bare, uc $acme, "{$bare}")
+{
+	$r = call(path => '/rpc/whoami', headers => { 'X-API-Key' => $key, 'X-Tenant-ID' => $spelling }, sql => $whoami);
+	is($r->{status}, 200, "a key's own tenant id spelt $spelling: 200") or diag explain $r;
+	is(body_of($r)->{tenant}, $acme, '... acting for it');
+	$r = call(path => '/rpc/whoami', claims('admin'), headers => { 'X-Tenant-ID' => $spelling }, sql => $whoami);
+	is($r->{status}, 200, "a JWT user's own tenant id spelt $spelling: 200") or diag explain $r;
+}
+$r = call(path => '/rpc/whoami', claims('root'), headers => { 'X-Tenant-ID' => "{$bare}" }, sql => $whoami);
+is($r->{status}, 200, 'a superadmin selects a tenant by its id in braces') or diag explain $r;
+is(body_of($r)->{tenant}, $acme, '... that tenant');
+for my $odd ("{$acme", "$acme}", "-$bare", substr($bare, 1))
+{
+	$r = call(path => '/rpc/whoami', headers => { 'X-API-Key' => $key, 'X-Tenant-ID' => $odd }, sql => $whoami);
+	is($r->{status}, 403, "no uuid ($odd) is a name, another tenant's to a key: 403") or diag explain $r;
+}
+
 done_testing();
