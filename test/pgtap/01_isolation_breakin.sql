@@ -1,7 +1,7 @@
 -- Attempts to break tenant isolation.  Every one must fail closed: an error
 -- with a clear SQLSTATE and message, or no rows of anyone else.
 BEGIN;
-SELECT plan(194);
+SELECT plan(197);
 
 -- Setup, as the superuser: two tenants with a login role each, a job and a
 -- node for each of them, a job of the default tenant, a private preset of B,
@@ -431,6 +431,24 @@ SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'tap_reader')$$, '2202
                  'nor a member of pg_read_all_data');
 SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'tap_reader_noinherit')$$, '22023', 'role "tap_reader_noinherit" cannot be confined to a tenant',
                  'nor a NOINHERIT member of it');
+CREATE FUNCTION pg_temp.detail_of(sql text) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE d text;
+BEGIN
+    EXECUTE sql;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RETURN d;
+END
+$fn$;
+SELECT is(pg_temp.detail_of($$SELECT ffrtmp.add_tenant_role('tap-a', 'tap_bypass')$$),
+          'Superusers and roles with BYPASSRLS bypass row-level security.', 'the detail names the reason: BYPASSRLS');
+SELECT is(pg_temp.detail_of($$SELECT ffrtmp.add_tenant_role('tap-a', 'tap_reader')$$),
+          'Members of pg_read_all_data or pg_write_all_data read or write every table, those without row-level security included.',
+          '... membership of pg_read_all_data');
+SELECT id AS tap_mapped_user FROM ffrtmp.create_user('tap-mapped@example.com', 'viewer', tenant => 'tap-a') \gset
+SELECT throws_ok(format($$SELECT ffrtmp.map_user_role(%L, 'tap_bypass')$$, :'tap_mapped_user'), '22023',
+                 'role "tap_bypass" cannot be confined to a tenant', 'map_user_role refuses the same roles');
 
 -- 15. Roles granted nothing.
 SET ROLE tap_nobody;
