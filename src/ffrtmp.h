@@ -137,6 +137,7 @@ extern Datum ffrtmp_get_datum(int column, bool *isnull);
 extern char *ffrtmp_get_text(int column);
 extern int32 ffrtmp_get_int32(int column, bool *isnull);
 extern bool ffrtmp_parse_uuid(const char *text, pg_uuid_t *uuid);
+extern bool ffrtmp_parse_uuid_any(const char *text, pg_uuid_t *uuid);
 
 /* validate.c */
 extern char *ffrtmp_text_arg(FunctionCallInfo fcinfo, int n);

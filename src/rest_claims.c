@@ -86,7 +86,8 @@ tenant_named_or_deleted(const char *id_or_name, pg_uuid_t *tenant, char **delete
 	pg_uuid_t	id;
 	bool		found;
 
-	if (ffrtmp_parse_uuid(id_or_name, &id))
+	/* Any spelling uuid_in takes ({...}, no hyphens): X-Tenant-ID compares ids as uuids. */
+	if (ffrtmp_parse_uuid_any(id_or_name, &id))
 		found = ffrtmp_lookup_row("tenants", "tenants_pkey", "id", F_UUID_EQ, UUIDPGetDatum(&id),
 								  3, columns, values, nulls);
 	else

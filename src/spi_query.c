@@ -168,6 +168,37 @@ ffrtmp_parse_uuid(const char *text, pg_uuid_t *uuid)
 }
 
 /*
+ * True when text is any spelling of a UUID that PostgreSQL's uuid_in
+ * accepts (utils/adt/uuid.c, string_to_uuid): 32 hex digits, a hyphen
+ * allowed after any group of four but the last, the whole optionally in
+ * braces.  Checked here so that a non-UUID is no error: release 15's
+ * uuid_in cannot report a syntax error softly.
+ */
+bool
+ffrtmp_parse_uuid_any(const char *text, pg_uuid_t *uuid)
+{
+	const char *p = text;
+	bool		braces = (*p == '{');
+
+	if (braces)
+		p++;
+	for (int i = 0; i < UUID_LEN; i++)
+	{
+		if (!isxdigit((unsigned char) p[0]) || !isxdigit((unsigned char) p[1]))
+			return false;
+		p += 2;
+		if (*p == '-' && i % 2 == 1 && i < UUID_LEN - 1)
+			p++;
+	}
+	if (braces && *p++ != '}')
+		return false;
+	if (*p != '\0')
+		return false;
+	*uuid = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(text)));
+	return true;
+}
+
+/*
  * Like ffrtmp_return_row, but matches the columns by name: each column of
  * the result type takes the query column of the same name, and a query
  * column the type does not have is left out.  For a row assembled from a

@@ -10,6 +10,7 @@
 #include "ffrtmp.h"
 #include "bounds.h"
 
+#include "catalog/catalog.h"
 #include "catalog/pg_authid.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -128,6 +129,31 @@ ffrtmp_create_right(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
+/*
+ * Why role can never act for one tenant only, or NULL.  Row-level security
+ * is what confines a tenant's role, and these roles are past it: superusers
+ * and BYPASSRLS roles skip the policies; replication roles read every row
+ * through a replication connection; members of pg_read_all_data and
+ * pg_write_all_data (NOINHERIT ones too: they may SET ROLE to it) reach the
+ * tables no policy guards; PostgreSQL's other pg_* roles
+ * and ffrtmp_* roles are the system's own.  map_user_role() comes here too.
+ */
+static const char *
+unconfinable(Oid role, const char *name)
+{
+	if (has_bypassrls_privilege(role))
+		return "Superusers and roles with BYPASSRLS bypass row-level security.";
+	if (has_rolreplication(role))
+		return "Replication roles read every row through replication, past row-level security.";
+	if (strncmp(name, "ffrtmp_", 7) == 0)
+		return "ffrtmp_* roles are the extension's own.";
+	if (IsReservedName(name))
+		return "pg_* roles are PostgreSQL's built-in roles, shared by the whole cluster.";
+	if (is_member_of_role(role, ROLE_PG_READ_ALL_DATA) || is_member_of_role(role, ROLE_PG_WRITE_ALL_DATA))
+		return "Members of pg_read_all_data or pg_write_all_data read or write every table, those without row-level security included.";
+	return NULL;
+}
+
 PG_FUNCTION_INFO_V1(ffrtmp_add_tenant_role);
 Datum
 ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
@@ -154,18 +180,19 @@ ffrtmp_add_tenant_role(PG_FUNCTION_ARGS)
 	};
 	MappingArgs args;
 	Datum		values[3];
+	const char *why;
 	char	   *where;
 	bool		unmapped;
 	bool		isnull;
 
 	SPI_connect();
 	args = mapping_args(fcinfo, "add_tenant_role", true);
-	if (superuser_arg(args.role) || has_rolreplication(args.role) ||
-		strncmp(args.role_name, "ffrtmp_", 7) == 0)
+	why = unconfinable(args.role, args.role_name);
+	if (why != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("role \"%s\" cannot be confined to a tenant", ffrtmp_echo(args.role_name)),
-				 errdetail("Superusers and replication roles bypass row-level security, and ffrtmp_* roles are the extension's own."),
+				 errdetail("%s", why),
 				 errhint("Map an ordinary login role or group role.")));
 	where = create_right(args.role);
 	if (where != NULL)

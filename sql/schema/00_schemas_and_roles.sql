@@ -87,6 +87,13 @@ GRANT pg_read_all_stats TO ffrtmp_scheduler;
 COMMENT ON SCHEMA ffrtmp IS
     'ffrtmp API: functions and security_invoker views; the schema PostgREST serves.';
 GRANT USAGE ON SCHEMA ffrtmp TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner, ffrtmp_scheduler, ffrtmp_anon, ffrtmp_api;
+-- PostgREST sets the role a verified JWT claims without comparing it with
+-- the authenticator (v12.2.9, Query.hs setPgLocals), so a token claiming
+-- ffrtmp_authenticator runs the pre-request function as the authenticator:
+-- USAGE lets it reach ffrtmp.pre_request, which refuses that claim with 401
+-- invalid_token.  It adds nothing: the authenticator may become ffrtmp_api,
+-- which has USAGE, at any time, and NOINHERIT keeps every other privilege.
+GRANT USAGE ON SCHEMA ffrtmp TO ffrtmp_authenticator;
 
 CREATE SCHEMA ffrtmp_data;
 COMMENT ON SCHEMA ffrtmp_data IS

@@ -731,6 +731,8 @@ COMMENT ON ROLE ffrtmp_api_admin IS
 GRANT ffrtmp_api, ffrtmp_admin TO ffrtmp_api_admin;
 GRANT ffrtmp_api_admin TO ffrtmp_authenticator;
 GRANT USAGE ON SCHEMA ffrtmp TO ffrtmp_anon, ffrtmp_api;
+-- A JWT claiming the authenticator reaches pre_request's 401 (sql/schema/00_schemas_and_roles.sql).
+GRANT USAGE ON SCHEMA ffrtmp TO ffrtmp_authenticator;
 
 -- The plans' REST API request rate (src/api_requests.c), NULL: unlimited.
 ALTER TABLE ffrtmp_data.plans ADD COLUMN max_api_requests_per_minute integer

@@ -1,7 +1,7 @@
 -- Attempts to break tenant isolation.  Every one must fail closed: an error
 -- with a clear SQLSTATE and message, or no rows of anyone else.
 BEGIN;
-SELECT plan(187);
+SELECT plan(197);
 
 -- Setup, as the superuser: two tenants with a login role each, a job and a
 -- node for each of them, a job of the default tenant, a private preset of B,
@@ -410,6 +410,45 @@ SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'postgres')$$, '22023'
                  'a superuser cannot be mapped (it would bypass row-level security)');
 SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'ffrtmp_owner')$$, '22023', 'role "ffrtmp_owner" cannot be confined to a tenant',
                  'nor the extension''s own roles');
+-- Past row-level security too: BYPASSRLS, replication, PostgreSQL's pg_*
+-- roles and the members of pg_read_all_data / pg_write_all_data (a NOINHERIT
+-- member included: it may SET ROLE to it at any time).
+CREATE ROLE tap_bypass NOLOGIN BYPASSRLS;
+CREATE ROLE tap_repl NOLOGIN REPLICATION;
+CREATE ROLE tap_reader NOLOGIN IN ROLE pg_read_all_data;
+CREATE ROLE tap_reader_noinherit NOLOGIN NOINHERIT IN ROLE pg_read_all_data;
+SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'tap_bypass')$$, '22023', 'role "tap_bypass" cannot be confined to a tenant',
+                 'nor a BYPASSRLS role');
+SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'tap_repl')$$, '22023', 'role "tap_repl" cannot be confined to a tenant',
+                 'nor a replication role');
+SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'pg_read_all_data')$$, '22023', 'role "pg_read_all_data" cannot be confined to a tenant',
+                 'nor pg_read_all_data');
+SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'pg_write_all_data')$$, '22023', 'role "pg_write_all_data" cannot be confined to a tenant',
+                 'nor pg_write_all_data');
+SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'pg_monitor')$$, '22023', 'role "pg_monitor" cannot be confined to a tenant',
+                 'nor another of PostgreSQL''s built-in roles');
+SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'tap_reader')$$, '22023', 'role "tap_reader" cannot be confined to a tenant',
+                 'nor a member of pg_read_all_data');
+SELECT throws_ok($$SELECT ffrtmp.add_tenant_role('tap-a', 'tap_reader_noinherit')$$, '22023', 'role "tap_reader_noinherit" cannot be confined to a tenant',
+                 'nor a NOINHERIT member of it');
+CREATE FUNCTION pg_temp.detail_of(sql text) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE d text;
+BEGIN
+    EXECUTE sql;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RETURN d;
+END
+$fn$;
+SELECT is(pg_temp.detail_of($$SELECT ffrtmp.add_tenant_role('tap-a', 'tap_bypass')$$),
+          'Superusers and roles with BYPASSRLS bypass row-level security.', 'the detail names the reason: BYPASSRLS');
+SELECT is(pg_temp.detail_of($$SELECT ffrtmp.add_tenant_role('tap-a', 'tap_reader')$$),
+          'Members of pg_read_all_data or pg_write_all_data read or write every table, those without row-level security included.',
+          '... membership of pg_read_all_data');
+SELECT id AS tap_mapped_user FROM ffrtmp.create_user('tap-mapped@example.com', 'viewer', tenant => 'tap-a') \gset
+SELECT throws_ok(format($$SELECT ffrtmp.map_user_role(%L, 'tap_bypass')$$, :'tap_mapped_user'), '22023',
+                 'role "tap_bypass" cannot be confined to a tenant', 'map_user_role refuses the same roles');
 
 -- 15. Roles granted nothing.
 SET ROLE tap_nobody;

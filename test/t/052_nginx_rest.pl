@@ -408,6 +408,28 @@ my ($res) = through(POST => '/v1/jobs', body => 'x' x (1024 * 1024 + 1),
 is($res->{status}, 413, 'a body over 1 MB: 413');
 like($res->{content}, qr/^\{"code":"413","message":"request body too large"/, '413 in JSON');
 
+# The anonymous invitation acceptance is rate-limited per address (a burst
+# of 10, then one every 2 s): sent at once, some request past the burst is
+# 429, in JSON with Retry-After, without reaching PostgREST; other routes
+# from the same address are not limited.
+{
+	my ($limited, $got);
+	for (1 .. 30)
+	{
+		($res, $got) = through(POST => '/v1/invitations/accept', body => '{"token":"ffrtmp_invite_0123"}',
+			headers => { 'Content-Type' => 'application/json' });
+		if ($res->{status} == 429) { $limited = $res; last }
+	}
+	ok($limited, 'POST /v1/invitations/accept past its burst: 429');
+	ok(!$got, '... not passed on to PostgREST');
+	is($limited && $limited->{headers}{'retry-after'}, '2', '... with Retry-After');
+	like($limited && $limited->{content}, qr/^\{"code":"429","message":"too many requests"/, '... in JSON');
+	($res, $got) = through(GET => '/v1/invitations', headers => \%auth);
+	is($res->{status}, 200, 'GET /v1/invitations from the same address: not limited');
+	($res, $got) = through(POST => '/v1/jobs', body => '{}', headers => { %auth, 'Content-Type' => 'application/json' });
+	is($res->{status}, 200, 'nor POST /v1/jobs');
+}
+
 # PostgREST down: 503 with Retry-After, in JSON.
 stop_http_server($upstream);
 ($res) = through(GET => '/v1/health');
