@@ -6,8 +6,8 @@
  * An update records what changed: the caller takes the object's audited
  * fields before its change (ffrtmp_audit_*_before) and hands them to the
  * writer after it.  Both run in the caller's SPI connection and transaction.
- * write_audit finds who acts through ffrtmp_data.audit_user_id() and
- * audit_key_id(), defined here.
+ * write_audit finds who acts through ffrtmp_data.caller_user_id()
+ * (permissions.c) and audit_key_id(), defined here.
  */
 #include "ffrtmp.h"
 
@@ -150,18 +150,6 @@ ffrtmp_audit_write(const char *action, const char *target, pg_uuid_t *tenant, co
 	char		nulls[4] = {' ', ' ', tenant ? ' ' : 'n', change ? ' ' : 'n'};
 
 	run_keeping_result(&write, values, nulls);
-}
-
-/* Who acts, for write_audit: the caller's user id (NULL: no user's role). */
-PG_FUNCTION_INFO_V1(ffrtmp_audit_user_id);
-Datum
-ffrtmp_audit_user_id(PG_FUNCTION_ARGS)
-{
-	pg_uuid_t  *user_id = palloc(sizeof(pg_uuid_t));
-
-	if (!ffrtmp_caller_user_id(user_id))
-		PG_RETURN_NULL();
-	PG_RETURN_UUID_P(user_id);
 }
 
 /* The API key authenticated in this transaction (NULL: none), for write_audit. */

@@ -58,14 +58,7 @@ COMMENT ON FUNCTION ffrtmp_data.audit_request_id() IS 'The current request''s id
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_request_id() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_request_id() TO ffrtmp_owner;
 
-/* Who acts, besides the database role: the user and the API key (C, src/audit.c). */
-CREATE OR REPLACE FUNCTION ffrtmp_data.audit_user_id() RETURNS uuid
-AS 'MODULE_PATHNAME', 'ffrtmp_audit_user_id'
-LANGUAGE C STABLE;
-COMMENT ON FUNCTION ffrtmp_data.audit_user_id() IS 'The id of the user the caller acts as (its database role''s, directly or through a group), for the audit log; NULL for a role that is no user''s.';
-REVOKE ALL ON FUNCTION ffrtmp_data.audit_user_id() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_user_id() TO ffrtmp_owner;
-
+/* Who acts, besides the database role: the API key (C, src/audit.c); the user is ffrtmp_data.caller_user_id(). */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_key_id() RETURNS text
 AS 'MODULE_PATHNAME', 'ffrtmp_audit_key_id'
 LANGUAGE C STABLE;
@@ -84,7 +77,7 @@ RETURNS bigint
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
     INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, user_id, key_id, action, target, outcome, change, request_id)
     VALUES (write_audit.tenant, coalesce(write_audit.actor, ffrtmp_data.actor()),
-            CASE WHEN write_audit.actor IS NULL THEN ffrtmp_data.audit_user_id() END,
+            CASE WHEN write_audit.actor IS NULL THEN ffrtmp_data.caller_user_id() END,
             CASE WHEN write_audit.actor IS NULL THEN ffrtmp_data.audit_key_id() END,
             write_audit.action, left(write_audit.target, 256), write_audit.outcome, coalesce(write_audit.change, '{}'),
             ffrtmp_data.audit_request_id())
