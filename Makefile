@@ -87,9 +87,9 @@ $(foreach v,$(OLD_VERSIONS),$(eval $(call upgrade_rule,$(v))))
 # (or WORKER=no with any target).  See docs/building.md.
 WORKER ?= yes
 ifneq ($(WORKER),no)
-all: worker
-install: install-worker
-clean: clean-worker
+all: worker cli
+install: install-worker install-cli
+clean: clean-worker clean-cli
 endif
 # The webhook delivery daemon, ffrtmp-webhooks (src/webhooks, libpq, libcurl
 # and libcrypto; docs/webhooks.md), is built and installed with the worker.
@@ -102,8 +102,16 @@ install-worker: worker
 clean-worker:
 	$(MAKE) -C src/worker clean
 	$(MAKE) -C src/webhooks clean
+# The command-line client, ffrtmp (src/cli, libpq only; docs/cli.md), with
+# its man page and bash completion.
+cli:
+	$(MAKE) -C src/cli
+install-cli: cli
+	$(MAKE) -C src/cli install
+clean-cli:
+	$(MAKE) -C src/cli clean
 extension:
 	$(MAKE) WORKER=no all
 install-extension:
 	$(MAKE) WORKER=no install
-.PHONY: worker install-worker clean-worker extension install-extension
+.PHONY: worker install-worker clean-worker cli install-cli clean-cli extension install-extension

@@ -1,0 +1,173 @@
+/*
+ * ffrtmp: the command-line client of the SQL API (docs/cli.md).
+ *
+ * The framework every command group codes against.  A group (tenants.c,
+ * health.c, ...) is one file with one table of subcommands, named in
+ * main.c's group table; adding a group is adding that file and one row.
+ *
+ * Invariants:
+ * - The tool adds no logic of its own: every rule, check and number comes
+ *   from the SQL API; a command sends its statement with PQexecParams (every
+ *   value a parameter, sent as text) and presents what comes back.
+ * - One command is one transaction.  cli_connect() opens it (BEGIN, then
+ *   SELECT ffrtmp.authenticate($1) when an API key is given); main.c
+ *   commits it when the command returns CLI_OK and otherwise drops it.
+ * - Exit codes (enum cli_exit) are the tool's contract with scripts.
+ * - Errors go to stderr, results to stdout: with --output=json stdout holds
+ *   exactly one JSON document, as the server built it.
+ */
+#ifndef FFRTMP_CLI_H
+#define FFRTMP_CLI_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+/* Exit codes: documented in docs/cli.md and ffrtmp(1). */
+enum cli_exit
+{
+	CLI_OK = 0,					/* done */
+	CLI_REFUSED = 1,			/* the server refused (an SQL error) */
+	CLI_USAGE = 2,				/* the command line is wrong */
+	CLI_NO_CONNECTION = 3		/* no connection to the database */
+};
+
+enum cli_format
+{
+	CLI_TABLE,					/* aligned columns for people (default) */
+	CLI_JSON					/* one JSON document for scripts */
+};
+
+/* The global options (options.c) and the open connection. */
+typedef struct cli_ctx
+{
+	const char *dsn;			/* --dsn: a conninfo string or URI; NULL: PG* */
+	const char *api_key;		/* --api-key or FFRTMP_API_KEY; NULL: none */
+	const char *tenant;			/* --tenant or FFRTMP_TENANT; NULL: none */
+	enum cli_format format;		/* --output */
+	bool		colour;			/* stdout is a terminal and NO_COLOR unset */
+	bool		err_colour;		/* the same for stderr */
+	PGconn	   *conn;			/* set by cli_connect() */
+} cli_ctx;
+
+/*
+ * One subcommand.  run() gets argv with argv[0] the subcommand's name (the
+ * group's name for a group without subcommands) and the global options
+ * already taken out; it returns an enum cli_exit.  help is the text of
+ * `--help`: its first line is the synopsis, the rest the options.
+ */
+typedef struct cli_command
+{
+	const char *name;
+	const char *summary;		/* one line, for the group's help */
+	const char *help;
+	int			(*run) (cli_ctx *ctx, int argc, char **argv);
+} cli_command;
+
+/* A command group: `ffrtmp <group> <subcommand>`. */
+typedef struct cli_group
+{
+	const char *name;
+	const char *summary;
+	const cli_command *commands;	/* ends with a row whose name is NULL */
+	bool		single;			/* one command run as `ffrtmp <group>` */
+} cli_group;
+
+/* The groups (one file each). */
+extern const cli_group cli_tenants_group;
+extern const cli_group cli_health_group;
+
+/* options.c */
+
+/*
+ * Takes the global options out of argv wherever they stand (so that
+ * `ffrtmp tenants list --output=json` works), reading the environment for
+ * what they leave unset; compacts argv and returns the new argc, or -1 after
+ * a usage error was printed.
+ */
+extern int	cli_global_options(cli_ctx *ctx, int argc, char **argv);
+
+/* The global options' help, printed under every command's. */
+extern const char cli_global_help[];
+
+/*
+ * getopt_long over a subcommand's argv with its options plus --help (which
+ * prints cmd->help and exits 0).  Returns the option's val, -1 at the end,
+ * or '?' after printing a usage error (return CLI_USAGE then).
+ */
+struct option;
+extern int	cli_getopt(int argc, char **argv, const struct option *longopts,
+					   const cli_command *cmd);
+
+/* Prints "ffrtmp: <message>" and a pointer to --help; returns CLI_USAGE. */
+extern int	cli_usage_error(const cli_command *cmd, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+
+/* connection.c */
+
+/*
+ * Connects (libpq's conventions: --dsn, else PG* variables, service files
+ * and ~/.pgpass) and opens the command's transaction, authenticating the API
+ * key in it.  Returns CLI_OK, CLI_NO_CONNECTION or CLI_REFUSED (a key the
+ * server refused), with the error printed.
+ */
+extern int	cli_connect(cli_ctx *ctx);
+
+/* Commits (ok) or drops the transaction, and closes.  Returns the exit code. */
+extern int	cli_disconnect(cli_ctx *ctx, int status);
+
+/*
+ * Runs sql with nparams (at most CLI_MAX_PARAMS) text parameters (NULL: SQL
+ * NULL).  Returns the
+ * result, or NULL after printing the server's error (CLI_REFUSED).
+ */
+#define CLI_MAX_PARAMS 16
+extern PGresult *cli_exec(cli_ctx *ctx, const char *sql, int nparams,
+						  const char *const *params);
+
+/* pairs.c */
+
+/*
+ * Repeated key=value arguments, as two text[] literals (NULL while none)
+ * for a statement's unnest($k::text[], $v::text[]).
+ */
+typedef struct cli_pairs
+{
+	char	   *keys;
+	char	   *values;
+} cli_pairs;
+
+/* Adds "key=value"; false when arg has no key and '=' (or out of memory). */
+extern bool cli_add_pair(cli_pairs *pairs, const char *arg);
+
+/* errors.c */
+
+/* Prints a failed result: message, DETAIL, HINT and SQLSTATE. */
+extern void cli_print_server_error(cli_ctx *ctx, const PGresult *res);
+
+/* Prints "ffrtmp: error: <message>" (coloured on a terminal). */
+extern void cli_error(cli_ctx *ctx, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+/* output.c */
+
+/*
+ * The two shapes of an answer.  rows: sql returns rows; the table shows the
+ * columns named in columns (NULL-terminated; NULL: all), JSON is an array of
+ * every column's object.  one: sql returns one row; the table is a list of
+ * "column  value" lines, JSON one object.  Both return an exit code.
+ */
+extern int	cli_show_rows(cli_ctx *ctx, const char *sql, int nparams,
+						  const char *const *params, const char *const *columns);
+extern int	cli_show_one(cli_ctx *ctx, const char *sql, int nparams,
+						 const char *const *params);
+
+/* Prints a JSON document built by the server (column 0 of row 0). */
+extern void cli_print_json(const PGresult *res);
+
+/* Prints res as aligned columns with a header line. */
+extern void cli_print_table(cli_ctx *ctx, const PGresult *res, const char *const *columns);
+
+/* Bold text on a colour terminal, else as is. */
+extern const char *cli_bold(cli_ctx *ctx);
+extern const char *cli_plain(cli_ctx *ctx);
+
+#endif							/* FFRTMP_CLI_H */

@@ -1,0 +1,175 @@
+/*
+ * The command line: the global options, which may stand anywhere, and each
+ * subcommand's own, parsed with getopt_long plus a common --help.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char	cli_global_help[] =
+"Global options (anywhere on the line):\n"
+"  --dsn=CONNINFO      conninfo string or postgresql:// URI (default: the PG*\n"
+"                      variables, service file and ~/.pgpass, as libpq does)\n"
+"  --api-key=KEY       act as this API key (default: $FFRTMP_API_KEY)\n"
+"  --tenant=TENANT     the tenant, by name or id, for commands that take one\n"
+"                      (default: $FFRTMP_TENANT, else the caller's own)\n"
+"  -o, --output=FORMAT table (default) or json\n"
+"  --help              this help\n";
+
+/* The global options that take a value, and where each goes. */
+static const char **
+global_slot(cli_ctx *ctx, const char *name, size_t len)
+{
+	if (len == 3 && strncmp(name, "dsn", 3) == 0)
+		return &ctx->dsn;
+	if (len == 7 && strncmp(name, "api-key", 7) == 0)
+		return &ctx->api_key;
+	if (len == 6 && strncmp(name, "tenant", 6) == 0)
+		return &ctx->tenant;
+	return NULL;
+}
+
+static int
+set_output(cli_ctx *ctx, const char *value)
+{
+	if (strcmp(value, "table") == 0)
+		ctx->format = CLI_TABLE;
+	else if (strcmp(value, "json") == 0)
+		ctx->format = CLI_JSON;
+	else
+		return cli_usage_error(NULL, "--output must be table or json, not \"%s\"", value);
+	return CLI_OK;
+}
+
+/* An empty variable counts as unset, as libpq reads PG* variables. */
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+int
+cli_global_options(cli_ctx *ctx, int argc, char **argv)
+{
+	int			out = 1;
+	const char *output = NULL;
+	bool		no_colour = env("NO_COLOR") != NULL;
+
+	for (int i = 1; i < argc; i++)
+	{
+		char	   *a = argv[i];
+		const char **slot = NULL;
+		const char *value;
+		size_t		len;
+
+		if (strcmp(a, "--") == 0)
+		{
+			/* Everything after it is the command's. */
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strncmp(a, "--", 2) == 0)
+		{
+			len = strcspn(a + 2, "=");
+			slot = global_slot(ctx, a + 2, len);
+			if (slot == NULL && len == 6 && strncmp(a + 2, "output", 6) == 0)
+				slot = &output;
+		}
+		else if (strncmp(a, "-o", 2) == 0)
+		{
+			slot = &output;
+			len = 0;
+			a = a[2] != '\0' ? a + 2 : a;	/* -ojson */
+		}
+		if (slot == NULL)
+		{
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (a != argv[i])		/* -oVALUE */
+			value = a;
+		else if (a[2 + len] == '=')
+			value = a + 3 + len;
+		else if (i + 1 < argc)
+			value = argv[++i];
+		else
+			{
+			cli_usage_error(NULL, "%s needs a value", argv[i]);
+			return -1;
+		}
+		*slot = value;
+	}
+	argv[out] = NULL;
+
+	if (ctx->api_key == NULL)
+		ctx->api_key = env("FFRTMP_API_KEY");
+	if (ctx->tenant == NULL)
+		ctx->tenant = env("FFRTMP_TENANT");
+	if (output != NULL && set_output(ctx, output) != CLI_OK)
+		return -1;
+	ctx->colour = !no_colour && isatty(STDOUT_FILENO);
+	ctx->err_colour = !no_colour && isatty(STDERR_FILENO);
+	return out;
+}
+
+static void
+print_help(const cli_command *cmd)
+{
+	printf("%s\n%s", cmd->help, cli_global_help);
+}
+
+int
+cli_getopt(int argc, char **argv, const struct option *longopts, const cli_command *cmd)
+{
+	struct option all[32];
+	int			n = 0;
+	int			c;
+
+	while (longopts != NULL && longopts[n].name != NULL && n < 30)
+	{
+		all[n] = longopts[n];
+		n++;
+	}
+	all[n++] = (struct option) {"help", no_argument, NULL, 'h'};
+	all[n] = (struct option) {0};
+
+	opterr = 0;
+	c = getopt_long(argc, argv, ":h", all, NULL);
+	if (c == 'h')
+	{
+		print_help(cmd);
+		exit(CLI_OK);
+	}
+	if (c == '?')
+		cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
+	if (c == ':')
+	{
+		cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+		c = '?';
+	}
+	return c;
+}
+
+int
+cli_usage_error(const cli_command *cmd, const char *fmt,...)
+{
+	va_list		ap;
+
+	fputs("ffrtmp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd != NULL)
+		fprintf(stderr, "Usage: %.*s\n", (int) strcspn(cmd->help, "\n"), cmd->help);
+	fputs("Try --help for the options.\n", stderr);
+	return CLI_USAGE;
+}
