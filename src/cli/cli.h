@@ -75,6 +75,9 @@ typedef struct cli_group
 /* The groups (one file each). */
 extern const cli_group cli_tenants_group;
 extern const cli_group cli_health_group;
+extern const cli_group cli_users_group;
+extern const cli_group cli_keys_group;
+extern const cli_group cli_audit_group;
 
 /* options.c */
 
@@ -97,6 +100,26 @@ extern const char cli_global_help[];
 struct option;
 extern int	cli_getopt(int argc, char **argv, const struct option *longopts,
 					   const cli_command *cmd);
+
+/* One option of a subcommand, for cli_parse. */
+typedef struct cli_opt
+{
+	const char *name;			/* --name */
+	enum
+	{
+		CLI_VALUE,				/* --name=VALUE: the value */
+		CLI_FLAG,				/* --name: "true" */
+		CLI_LIST				/* repeatable --name=VALUE: a text[] literal */
+	}			kind;
+} cli_opt;
+
+/*
+ * Parses a subcommand's argv: values[i] gets opts[i]'s value (NULL: not
+ * given; opts ends with a NULL name), positional[] the min_pos to max_pos
+ * arguments (NULL past those given).  Returns CLI_OK or CLI_USAGE (printed).
+ */
+extern int	cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts,
+					  const char **values, const char **positional, int min_pos, int max_pos);
 
 /* Prints "ffrtmp: <message>" and a pointer to --help; returns CLI_USAGE. */
 extern int	cli_usage_error(const cli_command *cmd, const char *fmt,...)
@@ -124,6 +147,28 @@ extern int	cli_disconnect(cli_ctx *ctx, int status);
 extern PGresult *cli_exec(cli_ctx *ctx, const char *sql, int nparams,
 						  const char *const *params);
 
+/* call.c */
+
+/* One named argument of an SQL API function; value NULL: left out. */
+typedef struct cli_arg
+{
+	const char *name;			/* the argument's name, quoted if a keyword */
+	const char *cast;			/* its type for the cast of $n, "" for text */
+	const char *value;
+} cli_arg;
+
+/*
+ * "<select> ffrtmp.<function>(name => $1::cast, ...)" of the args given,
+ * their values in params[] (CLI_MAX_PARAMS); malloc'd, NULL when out of
+ * memory.  Arguments left out take the function's defaults.
+ */
+extern char *cli_call(const char *select, const char *function, const cli_arg *args,
+					  int nargs, const char **params, int *nparams);
+
+/* cli_call shown by cli_show_rows (rows) or cli_show_one. */
+extern int	cli_call_show(cli_ctx *ctx, bool rows, const char *function,
+						  const cli_arg *args, int nargs, const char *const *columns);
+
 /* pairs.c */
 
 /*
@@ -138,6 +183,9 @@ typedef struct cli_pairs
 
 /* Adds "key=value"; false when arg has no key and '=' (or out of memory). */
 extern bool cli_add_pair(cli_pairs *pairs, const char *arg);
+
+/* Appends s to the text[] literal *array (NULL: empty); false when out of memory. */
+extern bool cli_array_add(char **array, const char *s);
 
 /* errors.c */
 

@@ -12,6 +12,9 @@
 
 static const cli_group *const groups[] = {
 	&cli_tenants_group,
+	&cli_users_group,
+	&cli_keys_group,
+	&cli_audit_group,
 	&cli_health_group,
 	NULL
 };
@@ -19,7 +22,7 @@ static const cli_group *const groups[] = {
 static void
 print_main_help(FILE *out)
 {
-	fputs("ffrtmp: manage an ffrtmp service (tenants, health, ...) through its SQL API.\n\n"
+	fputs("ffrtmp: manage an ffrtmp service (tenants, users, keys, audit, health) through its SQL API.\n\n"
 		  "Usage: ffrtmp [global options] <command> [<subcommand>] [arguments]\n"
 		  "       ffrtmp <command> [<subcommand>] --help\n\n"
 		  "Commands:\n", out);

@@ -173,3 +173,49 @@ cli_usage_error(const cli_command *cmd, const char *fmt,...)
 	fputs("Try --help for the options.\n", stderr);
 	return CLI_USAGE;
 }
+
+int
+cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts,
+		  const char **values, const char **positional, int min_pos, int max_pos)
+{
+	struct option longopts[32];
+	int			n = 0;
+	int			c;
+	int			npos = 0;
+
+	for (; opts != NULL && opts[n].name != NULL && n < 30; n++)
+	{
+		longopts[n] = (struct option) {opts[n].name, opts[n].kind == CLI_FLAG ? no_argument : required_argument,
+		NULL, n + 1};
+		values[n] = NULL;
+	}
+	longopts[n] = (struct option) {0};
+	while ((c = cli_getopt(argc, argv, longopts, cmd)) != -1)
+	{
+		if (c < 1 || c > n)
+			return CLI_USAGE;
+		if (opts[c - 1].kind == CLI_FLAG)
+			values[c - 1] = "true";
+		else if (opts[c - 1].kind == CLI_VALUE)
+			values[c - 1] = optarg;
+		else
+		{
+			char	   *list = (char *) values[c - 1];
+
+			if (!cli_array_add(&list, optarg))
+				return cli_usage_error(cmd, "out of memory");
+			values[c - 1] = list;
+		}
+	}
+	for (; optind < argc; optind++)
+	{
+		if (npos == max_pos)
+			return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+		positional[npos++] = argv[optind];
+	}
+	if (npos < min_pos)
+		return cli_usage_error(cmd, "missing argument");
+	for (; npos < max_pos; npos++)
+		positional[npos] = NULL;
+	return CLI_OK;
+}

@@ -47,3 +47,9 @@ cli_add_pair(cli_pairs *pairs, const char *arg)
 	return append_element(&pairs->keys, arg, eq - arg)
 		&& append_element(&pairs->values, eq + 1, strlen(eq + 1));
 }
+
+bool
+cli_array_add(char **array, const char *s)
+{
+	return append_element(array, s, strlen(s));
+}
