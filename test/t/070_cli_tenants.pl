@@ -230,13 +230,13 @@ like($err, qr/--output must be table or json/, 'with what is wrong');
 ($rc, $out) = admin('--help');
 is($rc, 0, 'ffrtmp --help: exit 0');
 my @groups = $out =~ /^  (\w+) /mg;
-is_deeply(\@groups, [qw(tenants health)], 'names every command');
+is_deeply(\@groups, [qw(tenants users keys audit health)], 'names every command');
 my %subs;
 for my $grp (@groups)
 {
 	($rc, $out) = admin($grp, '--help');
 	is($rc, 0, "ffrtmp $grp --help: exit 0");
-	my @s = $grp eq 'health' ? () : $out =~ /^  (\w+) /mg;
+	my @s = $grp =~ /^(?:audit|health)$/ ? () : $out =~ /^  (\w+) /mg;
 	$subs{$grp} = \@s;
 	for my $sub (@s)
 	{
@@ -246,6 +246,8 @@ for my $grp (@groups)
 	}
 }
 is_deeply($subs{tenants}, [qw(create list get update stats delete restore)], 'tenants: every subcommand');
+is_deeply($subs{users}, [qw(create list get update delete disable restore)], 'users: every subcommand');
+is_deeply($subs{keys}, [qw(create list rotate revoke)], 'keys: every subcommand');
 
 # The man page and the bash completion, installed beside the binary.
 my $dir = dirname($cli);
@@ -263,8 +265,11 @@ my $compl = sub {
 };
 like($compl->('ffrtmp '), qr/^complete -F _ffrtmp ffrtmp$/m, 'the completion is registered for ffrtmp');
 is_deeply([ sort grep { !/^complete/ } split /\n/, $compl->('ffrtmp ') ], [ sort @groups ], 'it completes every command');
-is_deeply([ sort grep { !/^complete/ } split /\n/, $compl->('ffrtmp tenants ') ], [ sort @{ $subs{tenants} } ],
-	'and every tenants subcommand');
+for my $grp (qw(tenants users keys))
+{
+	is_deeply([ sort grep { !/^complete/ } split /\n/, $compl->("ffrtmp $grp ") ], [ sort @{ $subs{$grp} } ],
+		"and every $grp subcommand");
+}
 like($compl->('ffrtmp tenants update acme --q'), qr/^--quota=$/m, 'and their options');
 
 # Colour only on a terminal, and never with NO_COLOR (script(1) gives a terminal).
