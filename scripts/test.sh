@@ -145,6 +145,7 @@ run_layer() {
 
 want unit && run_layer "C unit" '^ok - ' '^not ok - ' make -s -C "$repo/src/worker" check
 want unit && run_layer "C unit (webhooks)" '^ok - ' '^not ok - ' make -s -C "$repo/src/webhooks" check
+want unit && run_layer "C unit (cli)" '^ok - ' '^not ok - ' make -s -C "$repo/src/cli" check
 # The extension alone, as a database host builds it (docs/building.md).
 want unit && run_layer "build" '^ok - ' '^not ok - ' bash "$repo/test/build/extension_alone.sh"
 

@@ -1,0 +1,108 @@
+/*
+ * The CLI framework's pure parts, without a database: the text[] literals
+ * of repeated options (quoting), the calls cli_call writes (only the
+ * arguments given, every value a parameter), the global options taken out
+ * of argv wherever they stand, and the subcommand options of cli_parse.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cli.h"
+#include "../../worker/tests/check.h"
+
+static const cli_command dummy = {"x", "", "ffrtmp x [--a=V] [--f] [--l=V]...\n", NULL};
+
+static void
+test_arrays(void)
+{
+	cli_pairs	p = {0};
+	char	   *a = NULL;
+
+	CHECK(cli_add_pair(&p, "max_jobs=5") && cli_add_pair(&p, "k=a\"b\\c=d"), "key=value pairs are taken");
+	CHECK(strcmp(p.keys, "{\"max_jobs\",\"k\"}") == 0, "keys as a text[] literal");
+	CHECK(strcmp(p.values, "{\"5\",\"a\\\"b\\\\c=d\"}") == 0, "values quoted: \" and \\ escaped, = after the first kept");
+	CHECK(!cli_add_pair(&p, "novalue") && !cli_add_pair(&p, "=x"), "no '=' or no key: refused");
+	CHECK(cli_array_add(&a, "") && strcmp(a, "{\"\"}") == 0, "an empty element stays one");
+	free(p.keys);
+	free(p.values);
+	free(a);
+}
+
+static void
+test_call(void)
+{
+	const char *params[CLI_MAX_PARAMS];
+	int			n = -1;
+	cli_arg		args[] = {{"name", "", "ci"}, {"\"user\"", "uuid", NULL}, {"scopes", "text[]", "{a}"}};
+	char	   *sql = cli_call("SELECT * FROM", "create_api_key", args, 3, params, &n);
+
+	CHECK(sql != NULL && strcmp(sql, "SELECT * FROM ffrtmp.create_api_key(name => $1, scopes => $2::text[])") == 0,
+		  "cli_call writes the arguments given only, numbered in order");
+	CHECK(n == 2 && strcmp(params[0], "ci") == 0 && strcmp(params[1], "{a}") == 0, "their values are the parameters");
+	free(sql);
+	args[0].value = NULL;
+	args[2].value = NULL;
+	sql = cli_call("SELECT * FROM", "create_api_key", args, 3, params, &n);
+	CHECK(sql != NULL && strcmp(sql, "SELECT * FROM ffrtmp.create_api_key()") == 0 && n == 0,
+		  "none given: the function's defaults");
+	free(sql);
+}
+
+static void
+test_global_options(void)
+{
+	cli_ctx		ctx = {0};
+	char	   *argv[] = {"ffrtmp", "tenants", "--dsn", "host=x", "list", "--output=json", "--active",
+	"--api-key=k", "-o", "table", "--tenant=acme", "--", "--dsn=y", NULL};
+	int			argc;
+
+	unsetenv("FFRTMP_API_KEY");
+	unsetenv("FFRTMP_TENANT");
+	setenv("NO_COLOR", "1", 1);
+	argc = cli_global_options(&ctx, 13, argv);
+	CHECK(argc == 6, "the global options are taken out wherever they stand");
+	CHECK(strcmp(argv[1], "tenants") == 0 && strcmp(argv[2], "list") == 0 && strcmp(argv[3], "--active") == 0
+		  && strcmp(argv[4], "--") == 0 && strcmp(argv[5], "--dsn=y") == 0 && argv[6] == NULL,
+		  "the rest keep their order, and what follows -- is the command's");
+	CHECK(strcmp(ctx.dsn, "host=x") == 0 && strcmp(ctx.api_key, "k") == 0 && strcmp(ctx.tenant, "acme") == 0,
+		  "--dsn VALUE, --api-key=VALUE, --tenant=VALUE");
+	CHECK(ctx.format == CLI_TABLE, "the last --output/-o wins");
+	CHECK(!ctx.colour && !ctx.err_colour, "NO_COLOR: no colour");
+
+	{
+		cli_ctx		c2 = {0};
+		char	   *a2[] = {"ffrtmp", "health", NULL};
+
+		setenv("FFRTMP_API_KEY", "envkey", 1);
+		setenv("FFRTMP_TENANT", "", 1);
+		cli_global_options(&c2, 2, a2);
+		CHECK(c2.api_key != NULL && strcmp(c2.api_key, "envkey") == 0, "FFRTMP_API_KEY is the default key");
+		CHECK(c2.tenant == NULL, "an empty FFRTMP_TENANT is unset");
+	}
+}
+
+static void
+test_parse(void)
+{
+	static const cli_opt opts[] = {{"a", CLI_VALUE}, {"f", CLI_FLAG}, {"l", CLI_LIST}, {NULL}};
+	const char *v[3],
+			   *pos[2];
+	char	   *argv[] = {"x", "one", "--l=p", "--a", "A", "--f", "--l=q", NULL};
+
+	optind = 1;
+	CHECK(cli_parse(&dummy, 7, argv, opts, v, pos, 1, 2) == CLI_OK, "cli_parse: options around an argument");
+	CHECK(strcmp(v[0], "A") == 0 && strcmp(v[1], "true") == 0 && strcmp(v[2], "{\"p\",\"q\"}") == 0,
+		  "a value, a flag, a repeated option as a text[] literal");
+	CHECK(strcmp(pos[0], "one") == 0 && pos[1] == NULL, "the positional argument; the one not given is NULL");
+}
+
+int
+main(void)
+{
+	test_arrays();
+	test_call();
+	test_global_options();
+	test_parse();
+	return check_summary();
+}
