@@ -15,9 +15,10 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FfrtmpNeed;
 use FfrtmpRest;
 
-my $cli = $ENV{FFRTMP_CLI} or plan skip_all => 'FFRTMP_CLI names no ffrtmp binary (scripts/test.sh sets it)';
+my $cli = $ENV{FFRTMP_CLI} or skip_all_because('FFRTMP_CLI names no ffrtmp binary (scripts/test.sh sets it)');
 
 my $node = FfrtmpRest::cluster('cli', sql => q{
 	CREATE ROLE cli_user LOGIN;
@@ -275,7 +276,7 @@ like($compl->('ffrtmp tenants update acme --q'), qr/^--quota=$/m, 'and their opt
 # Colour only on a terminal, and never with NO_COLOR (script(1) gives a terminal).
 SKIP:
 {
-	skip 'script(1) is not installed', 2 unless -x '/usr/bin/script';
+	skip_because('script(1) is not installed', 2) unless -x '/usr/bin/script';
 	my $cmd = "$cli --dsn='$dsn' tenants list";
 	my ($o1, $o2);
 	IPC::Run::run([ 'script', '-qec', $cmd, '/dev/null' ], '<', \'', '>', \$o1);

@@ -9,9 +9,10 @@ use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FfrtmpNeed;
 use FfrtmpRest;
 
-my $cli = $ENV{FFRTMP_CLI} or plan skip_all => 'FFRTMP_CLI names no ffrtmp binary (scripts/test.sh sets it)';
+my $cli = $ENV{FFRTMP_CLI} or skip_all_because('FFRTMP_CLI names no ffrtmp binary (scripts/test.sh sets it)');
 
 my $node = FfrtmpRest::cluster('cli_users', sql => q{
 	SELECT ffrtmp.create_tenant('acme', plan => 'pro');
