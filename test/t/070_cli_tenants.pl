@@ -272,6 +272,11 @@ for my $grp (qw(tenants users keys))
 		"and every $grp subcommand");
 }
 like($compl->('ffrtmp tenants update acme --q'), qr/^--quota=$/m, 'and their options');
+# As bash splits words at '=': "--output" "=" "json".
+is_deeply([ grep { !/^complete/ } split /\n/, $compl->('ffrtmp --output = json tenants ') ], $subs{tenants},
+	'a global option with its value before the command is passed over');
+is_deeply([ grep { !/^complete/ } split /\n/, $compl->('ffrtmp tenants list --output = ') ], [qw(table json)],
+	'--output= completes its values');
 
 # Colour only on a terminal, and never with NO_COLOR (script(1) gives a terminal).
 SKIP:
