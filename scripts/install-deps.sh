@@ -22,6 +22,9 @@ packages=(
   ffmpeg nginx libnginx-mod-rtmp
   # ffrtmp-webhooks: HTTP with libcurl, HMAC-SHA256 with OpenSSL's libcrypto
   libcurl4-openssl-dev libssl-dev
+  # the importer from the original system's SQLite store (src/cli/import_sqlite.c),
+  # and the sqlite3 command its test builds a store with
+  libsqlite3-dev sqlite3
   # the REST API's OpenAPI document and Swagger UI (docs/openapi.md): npm for
   # the validator and swagger-ui-dist below, chromium to load the UI headless
   chromium
