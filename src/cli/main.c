@@ -15,6 +15,9 @@ static const cli_group *const groups[] = {
 	&cli_users_group,
 	&cli_keys_group,
 	&cli_audit_group,
+	&cli_jobs_group,
+	&cli_nodes_group,
+	&cli_webhooks_group,
 	&cli_health_group,
 	NULL
 };
