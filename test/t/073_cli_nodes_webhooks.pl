@@ -10,6 +10,7 @@
 # The binary is the build tree's, handed over by scripts/test.sh as FFRTMP_CLI.
 use strict;
 use warnings;
+use File::Basename ();
 use IPC::Run;
 use JSON::PP;
 use FfrtmpCluster;
@@ -135,5 +136,28 @@ is(sql("SELECT count(*) FROM ffrtmp.webhooks WHERE id = $wh->{id}"), '0', 'gone 
 ($rc, $out, $err) = admin('webhooks', 'delete', $wh->{id});
 is($rc, 1, 'deleting it again: exit 1');
 like($err, qr/PT404/, 'not found');
+
+# --help, the man page and the bash completion know every GROUP subcommand.
+sub help_man_completion
+{
+	my ($grp, @want) = @_;
+	my ($rc, $out) = ffrtmp("$grp", '--help');
+	is($rc, 0, "ffrtmp $grp --help: exit 0");
+	is_deeply([ $out =~ /^  (\w+) /mg ], \@want, "$grp: every subcommand");
+	for my $sub (@want)
+	{
+		($rc, $out) = ffrtmp($grp, $sub, '--help');
+		like($out, qr/^ffrtmp $grp $sub/, "ffrtmp $grp $sub --help: its synopsis");
+	}
+	my $dir = File::Basename::dirname($cli);
+	my $man = slurp_file("$dir/ffrtmp.1");
+	like($man, qr/$grp $_/, "the man page documents $grp $_") for @want;
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'bash', '-c', 'source "$1"; COMP_WORDS=(ffrtmp "$2" ""); COMP_CWORD=2; _ffrtmp; printf "%s\n" "${COMPREPLY[@]}"',
+		'bash', "$dir/ffrtmp.bash-completion", $grp ], '>', \$o, '2>', \$e);
+	is_deeply([ sort split /\n/, $o ], [ sort @want ], "the completion completes every $grp subcommand");
+}
+help_man_completion('nodes', qw(list get drain remove));
+help_man_completion('webhooks', qw(create list delete deliveries events));
 
 done_testing();
