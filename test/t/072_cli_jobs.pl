@@ -4,9 +4,11 @@
 # hold, release, cancel, retry and logs in table and JSON form, the JSON
 # parsed and its values checked against the SQL API's; the error paths (an
 # unknown job, a malformed one, a viewer key cancelling, a quota exceeded);
-# submit --wait; and, during a real transcode, `jobs watch` and `jobs logs
+# submit --wait; during a real transcode, `jobs watch` and `jobs logs
 # --follow` under a pseudo-terminal (script(1)), the screen captured and
-# checked, beside their plain-line form when stdout is a pipe.
+# checked, beside their plain-line form when stdout is a pipe; pause and
+# resume of a running job, seen by `jobs watch` without ids, which runs
+# until interrupted.
 #
 # The binary is the build tree's, handed over by scripts/test.sh as FFRTMP_CLI.
 use strict;
@@ -222,6 +224,33 @@ like($out, qr/^attempt_no\s+line\s+logged_at\s+level\s+source\s+message/m, 'jobs
 my $logs = json_of('jobs logs --attempt=1', 'jobs', 'logs', $id, '--attempt=1');
 is(scalar(@$logs), $logged, 'every line of attempt 1 in JSON');
 is($logs->[-1]{source}, 'worker', 'each with its source');
+
+# --follow of one attempt that has ended: its lines, then the end at once.
+($rc, $out, $err) = admin('jobs', 'logs', $id, '--follow', '--attempt=1');
+is($rc, 0, 'logs --follow --attempt=1 of an ended attempt: exit 0') or diag($err);
+is(scalar(split /\n/, $out), $logged, 'every line of it');
+
+# --- pause and resume a running job; watch without ids until interrupted -------
+my ($p_rc, $p_json) = admin(qw(jobs submit --input=testsrc://640x360@30?duration=60 --output-url=cli/paused.mp4),
+	qw(--param=video_codec=h264 --param=encoder_preset=medium --param=format=mp4 --max-attempts=1 -o json));
+my $pid = decode_json($p_json)->{id};
+my $all_out = '';
+my $all = IPC::Run::start([ $cli, "--dsn=$dsn", 'jobs', 'watch' ], '<', \'', '>', \$all_out, '2>', \my $e4,
+	IPC::Run::timeout(300));
+ok(wait_until(sub { $all->pump_nb; $all_out =~ /^job \Q$pid\E \(acme #\d+\)  running\s+\[#*-*\]\s+\d+\.\d%/m }, 120),
+	'watch without ids shows the running job with its progress') or diag($all_out);
+my $paused = json_of('jobs pause', 'jobs', 'pause', $pid);
+is($paused->{state}, 'paused', 'jobs pause pauses it');
+ok(wait_until(sub { $all->pump_nb; $all_out =~ /^job \Q$pid\E .*paused/m }, 30),
+	'then paused') or diag($all_out);
+$all->signal('INT');
+$all->finish;
+ok(($all->full_result(0) & 127) == 2, 'and runs until interrupted (SIGINT)');
+is(json_of('jobs resume', 'jobs', 'resume', $pid)->{state}, 'running', 'jobs resume resumes it');
+($rc, $out, $err) = admin('jobs', 'resume', $pid);
+is($rc, 1, 'resuming a running job: exit 1');
+like($err, qr/PT409/, 'the server says it is not paused');
+is(json_of('jobs cancel', 'jobs', 'cancel', $pid)->{state}, 'canceled', 'jobs cancel stops the running job');
 
 # watch of a job that has ended: one screen, at once.
 ($rc, $out, $err) = admin('jobs', 'watch', $id);
