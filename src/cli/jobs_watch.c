@@ -8,13 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "jobs.h"
 
 #define MAX_SHOWN 256			/* jobs remembered for the plain form's changes */
-#define BAR_WIDTH 30
+#define BAR_WIDTH 30			/* the bar's width when the line fits */
+#define BAR_MIN 10				/* its width on a narrow terminal */
 
 /* What was last printed of a job, in the plain form. */
 typedef struct seen
@@ -68,16 +70,16 @@ state_colour(watch *w, const char *state)
  * attempt's): its line is its state, and its failure class if it failed.
  */
 static void
-format_line(watch *w, const PGresult *res, int r, char *line, size_t len)
+format_line(watch *w, const PGresult *res, int r, char *line, size_t len, int width)
 {
 	const char *percent = PQgetvalue(res, r, W_PERCENT);
 	const char *state = PQgetvalue(res, r, W_STATE);
 	char		bar[BAR_WIDTH + 1];
-	int			filled = PQgetisnull(res, r, W_PERCENT) ? 0 : (int) (atof(percent) * BAR_WIDTH / 100.0);
+	int			filled = PQgetisnull(res, r, W_PERCENT) ? 0 : (int) (atof(percent) * width / 100.0);
 
-	for (int i = 0; i < BAR_WIDTH; i++)
+	for (int i = 0; i < width; i++)
 		bar[i] = i < filled ? '#' : '-';
-	bar[BAR_WIDTH] = '\0';
+	bar[width] = '\0';
 	if (PQgetvalue(res, r, W_ENDED)[0] == 't' && PQgetisnull(res, r, W_PERCENT))
 	{
 		snprintf(line, len, "job %s (%s #%s)  %s%s%s%s%s",
@@ -93,6 +95,63 @@ format_line(watch *w, const PGresult *res, int r, char *line, size_t len)
 			 PQgetisnull(res, r, W_FPS) ? "--" : PQgetvalue(res, r, W_FPS),
 			 PQgetisnull(res, r, W_SPEED) ? "--" : PQgetvalue(res, r, W_SPEED),
 			 PQgetisnull(res, r, W_ETA) ? "--" : PQgetvalue(res, r, W_ETA));
+}
+
+/* Characters a terminal shows of s: escape sequences and UTF-8 continuation bytes take none. */
+static int
+visible(const char *s)
+{
+	int			n = 0;
+
+	for (; *s != '\0'; s++)
+	{
+		if (*s == '\033')
+			while (s[1] != '\0' && *s != 'm')
+				s++;
+		else
+			n += ((unsigned char) *s & 0xC0) != 0x80;
+	}
+	return n;
+}
+
+/* Cuts line to at most cols - 1 shown characters (a full line would wrap). */
+static void
+cut(char *line, int cols)
+{
+	int			n = 0;
+
+	for (char *s = line; *s != '\0'; s++)
+	{
+		if (*s == '\033')
+			while (s[1] != '\0' && *s != 'm')
+				s++;
+		else if (((unsigned char) *s & 0xC0) != 0x80 && ++n == cols)
+		{
+			*s = '\0';
+			return;
+		}
+	}
+}
+
+/*
+ * A terminal line: narrower bar, then cut, so that it never wraps (a
+ * wrapped line would throw the redraw's cursor movement off).
+ */
+static void
+terminal_line(watch *w, const PGresult *res, int r, char *line, size_t len)
+{
+	struct winsize ws;
+	int			cols = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+	int			over;
+
+	format_line(w, res, r, line, len, BAR_WIDTH);
+	if (cols <= 0 || (over = visible(line) - (cols - 1)) <= 0)
+		return;
+	format_line(w, res, r, line, len, over < BAR_WIDTH - BAR_MIN ? BAR_WIDTH - over : BAR_MIN);
+	cut(line, cols);
+	/* The cut may fall inside the state's colour. */
+	if (w->ctx->colour && strlen(line) + 5 <= len)
+		strcat(line, "\033[0m");
 }
 
 /* Whether the job's state or percent differs from what was last printed (and remembers it). */
@@ -130,7 +189,7 @@ show(watch *w, const PGresult *res)
 			printf("\033[%dA", w->drawn);
 		for (int r = 0; r < PQntuples(res); r++)
 		{
-			format_line(w, res, r, line, sizeof(line));
+			terminal_line(w, res, r, line, sizeof(line));
 			printf("\r\033[2K%s\n", line);
 		}
 		/* Lines of jobs no longer shown are cleared. */
@@ -149,11 +208,27 @@ show(watch *w, const PGresult *res)
 				printf("%s\n", PQgetvalue(res, r, W_JSON));
 			else
 			{
-				format_line(w, res, r, line, sizeof(line));
+				format_line(w, res, r, line, sizeof(line), BAR_WIDTH);
 				printf("%s\n", line);
 			}
 		}
 	fflush(stdout);
+}
+
+/* The first of the named jobs the answer lacks (one the caller cannot see), or NULL. */
+static const char *
+missing(const PGresult *res, char (*ids)[32], int nids)
+{
+	for (int i = 0; i < nids; i++)
+	{
+		int			r = 0;
+
+		while (r < PQntuples(res) && strcmp(PQgetvalue(res, r, W_ID), ids[i]) != 0)
+			r++;
+		if (r == PQntuples(res))
+			return ids[i];
+	}
+	return NULL;
 }
 
 int
@@ -161,39 +236,46 @@ cli_jobs_watch(cli_ctx *ctx, int argc, char **argv)
 {
 	const cli_command *cmd = cli_jobs_command("watch");
 	watch		w = {.ctx = ctx, .terminal = isatty(STDOUT_FILENO) == 1};
-	char	   *ids = NULL;
+	char	   *array = NULL;	/* the ids as a bigint[] literal */
+	char		(*ids)[32] = calloc(argc > 0 ? argc : 1, sizeof(*ids));
 	int			nids = 0;
 	const char *none[1];
 	const char **pos = calloc(argc > 0 ? argc : 1, sizeof(char *));
 	int			status;
 
-	if (pos == NULL)
+	if (pos == NULL || ids == NULL)
 		return cli_usage_error(NULL, "out of memory");
 	if ((status = cli_parse(cmd, argc, argv, NULL, none, pos, 0, argc)) != CLI_OK
 		|| (status = cli_connect(ctx)) != CLI_OK)
 		return status;
-	for (; nids < argc && pos[nids] != NULL; nids++)
+	for (int i = 0; i < argc && pos[i] != NULL; i++)
 	{
-		char		id[32];
+		int			j = 0;
 
-		if ((status = cli_job_id(ctx, cmd, pos[nids], id, sizeof(id))) != CLI_OK)
+		if ((status = cli_job_id(ctx, cmd, pos[i], ids[nids], sizeof(ids[0]))) != CLI_OK)
 			return status;
-		if (!cli_array_add(&ids, id))
-			return CLI_REFUSED;
+		while (j < nids && strcmp(ids[j], ids[nids]) != 0)
+			j++;
+		if (j < nids)
+			continue;			/* named twice */
+		if (!cli_array_add(&array, ids[nids++]))
+			return cli_usage_error(NULL, "out of memory");
 	}
 	for (;;)
 	{
-		const char *params[] = {ids};
+		const char *params[] = {array};
 		PGresult   *res = cli_exec(ctx, nids > 0 ? named_sql : running_sql, nids > 0 ? 1 : 0, params);
 		bool		all_ended = true;
 		bool		all_completed = true;
+		const char *lacking;
 
 		if (res == NULL)
 			return CLI_REFUSED;
-		if (nids > 0 && PQntuples(res) < nids)
+		if ((lacking = missing(res, ids, nids)) != NULL)
 		{
+			cli_error(ctx, "job %s does not exist", lacking);
+			fprintf(stderr, "HINT: ffrtmp jobs list lists the jobs you can see.\n");
 			PQclear(res);
-			cli_error(ctx, "a job named is not one the caller may see");
 			return CLI_REFUSED;
 		}
 		show(&w, res);

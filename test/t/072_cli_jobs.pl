@@ -170,6 +170,7 @@ sub in_terminal
 {
 	my ($vars, @args) = @_;
 	my $cmd = join(' ', map { my $a = $_; $a =~ s/'/'\\''/g; "'$a'" } $cli, "--dsn=$dsn", '--tenant=acme', @args);
+	$cmd = "stty cols $vars->{COLUMNS} rows 24; $cmd" if $vars->{COLUMNS};
 	my ($out, $err) = ('', '');
 	local %ENV = (%ENV, TERM => 'xterm', %$vars);
 	delete $ENV{NO_COLOR} unless exists $vars->{NO_COLOR};
@@ -179,11 +180,12 @@ sub in_terminal
 my ($watch_tty, $watch_screen) = in_terminal({}, 'jobs', 'watch', $id);
 my ($mono_tty, $mono_screen) = in_terminal({ NO_COLOR => '1' }, 'jobs', 'watch', $id);
 my ($follow_tty, $follow_screen) = in_terminal({}, 'jobs', 'logs', $id, '--follow');
+my ($narrow_tty, $narrow_screen) = in_terminal({ COLUMNS => 60 }, 'jobs', 'watch', $id, $id);
 my ($plain_out, $follow_out, $json_out) = ('', '', '');
 my $plain = IPC::Run::start([ $cli, "--dsn=$dsn", '--tenant=acme', 'jobs', 'watch', $id ], '<', \'', '>', \$plain_out, '2>', \my $e1, IPC::Run::timeout(300));
 my $follow = IPC::Run::start([ $cli, "--dsn=$dsn", '--tenant=acme', 'jobs', 'logs', $id, '--follow' ], '<', \'', '>', \$follow_out, '2>', \my $e2, IPC::Run::timeout(300));
 my $json_watch = IPC::Run::start([ $cli, "--dsn=$dsn", '--tenant=acme', '-o', 'json', 'jobs', 'watch', $id ], '<', \'', '>', \$json_out, '2>', \my $e3, IPC::Run::timeout(300));
-for my $h ($watch_tty, $mono_tty, $follow_tty, $plain, $follow, $json_watch)
+for my $h ($watch_tty, $mono_tty, $follow_tty, $narrow_tty, $plain, $follow, $json_watch)
 {
 	$h->finish;
 	is($h->full_result(0) >> 8, 0, 'each watcher ends when the job ends, with exit 0');
@@ -200,6 +202,15 @@ like($$watch_screen, qr/\e\[2Kjob \Q$id\E \(acme #\d+\)  \e\[32mcompleted\e\[0m\
 unlike($$mono_screen, qr/\e\[3\dm/, 'NO_COLOR: no colour');
 like($$mono_screen, qr/\e\[\d+A/, 'but still redrawn in place');
 like($$mono_screen, qr/running\s+\[#*-*\]\s+\d+\.\d%/, 'a running line with its percent');
+
+# A terminal 60 columns wide: a narrower bar, and no line wraps (which would
+# throw the redraw off); a job named twice is shown once.
+(my $narrow = $$narrow_screen) =~ s/\e\[[0-9;]*[A-Za-z]//g;
+my @shown = grep { /\S/ } split /\r?\n|\r/, $narrow;
+ok(@shown && !(grep { length > 59 } @shown), 'on 60 columns every line is at most 59 wide') or diag(join("\n", @shown));
+ok((grep { /running\s+\[#*-*\]/ } @shown), 'running lines with a bar');
+unlike($narrow, qr/\[[#-]{30}\]/, 'narrower than 30');
+unlike($$narrow_screen, qr/\e\[2A/, 'one line per job, though named twice');
 
 # Not a terminal: plain lines, one a change, no escape codes.
 unlike($plain_out, qr/\e/, 'through a pipe: no escape code');
@@ -256,6 +267,9 @@ is(json_of('jobs cancel', 'jobs', 'cancel', $pid)->{state}, 'canceled', 'jobs ca
 ($rc, $out, $err) = admin('jobs', 'watch', $id);
 is($rc, 0, 'watching a completed job: exit 0 at once');
 like($out, qr/completed/, 'showing it completed');
+($rc, $out, $err) = admin(qw(jobs watch 999999));
+is($rc, 1, 'watching an unknown job: exit 1');
+like($err, qr/job 999999 does not exist/, 'it says so');
 ($rc, $out, $err) = admin('jobs', 'watch', $bj->{id});
 is($rc, 1, 'watching a canceled job: exit 1 (it did not complete)');
 
