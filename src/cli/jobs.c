@@ -126,6 +126,17 @@ cli_job_id(cli_ctx *ctx, const cli_command *cmd, const char *arg, char *id, size
 	return CLI_OK;
 }
 
+int
+cli_jobs_pause(cli_ctx *ctx, unsigned int milliseconds)
+{
+	int			status = cli_disconnect(ctx, CLI_OK);
+
+	if (status != CLI_OK)
+		return status;
+	usleep(milliseconds * 1000);
+	return cli_connect(ctx);
+}
+
 /* Parses a command taking one job and no options, connects and resolves it. */
 static int
 one_job(cli_ctx *ctx, int argc, char **argv, char *id, size_t len)
@@ -184,7 +195,8 @@ wait_for(cli_ctx *ctx, const char *id)
 	PGresult   *res;
 	int			status;
 
-	if ((status = cli_disconnect(ctx, CLI_OK)) != CLI_OK || (status = cli_connect(ctx)) != CLI_OK)
+	/* The submission committed: a worker can take the job. */
+	if ((status = cli_jobs_pause(ctx, 0)) != CLI_OK)
 		return status;
 	for (;;)
 	{
@@ -201,6 +213,8 @@ wait_for(cli_ctx *ctx, const char *id)
 		PQclear(res);
 		if (ended)
 			break;
+		if ((status = cli_jobs_pause(ctx, 0)) != CLI_OK)
+			return status;
 	}
 	{
 		const char *params[] = {id};
@@ -371,10 +385,10 @@ print_log_lines(cli_ctx *ctx, const PGresult *res, long long *last_line, int *la
 }
 
 /*
- * --follow: polls the lines past the last one shown, twice a second, until
+ * --follow: polls the lines past the last one shown, once a second, until
  * the job has ended (or, with --attempt, moved past that attempt), then
- * prints what the end left.  Each poll is one statement of the command's
- * READ COMMITTED transaction, so it sees what the worker has committed.
+ * prints what the end left.  Each poll is a transaction of its own
+ * (cli_jobs_pause).
  */
 static int
 follow(cli_ctx *ctx, const char *id, const char *attempt)
@@ -382,6 +396,7 @@ follow(cli_ctx *ctx, const char *id, const char *attempt)
 	long long	last_line = 0;
 	int			last_attempt = 0;
 	bool		done = false;
+	int			status;
 
 	while (true)
 	{
@@ -416,7 +431,8 @@ follow(cli_ctx *ctx, const char *id, const char *attempt)
 		PQclear(res);
 		if (done)
 			return CLI_OK;
-		usleep(500 * 1000);
+		if ((status = cli_jobs_pause(ctx, 1000)) != CLI_OK)
+			return status;
 	}
 }
 

@@ -15,6 +15,16 @@
  */
 extern int	cli_job_id(cli_ctx *ctx, const cli_command *cmd, const char *arg, char *id, size_t len);
 
+/*
+ * Between two polls of a command that follows a job: ends the command's
+ * transaction, sleeps, and opens the next one (cli_connect: a new
+ * connection, the API key authenticated again).  So that a command that
+ * runs for hours holds no transaction (nor its snapshot) open, and stops
+ * at its next poll once its key is revoked.  Returns CLI_OK or the error's
+ * exit code (printed).
+ */
+extern int	cli_jobs_pause(cli_ctx *ctx, unsigned int milliseconds);
+
 /* The jobs group's subcommand of that name. */
 extern const cli_command *cli_jobs_command(const char *name);
 

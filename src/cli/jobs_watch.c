@@ -287,6 +287,7 @@ cli_jobs_watch(cli_ctx *ctx, int argc, char **argv)
 		PQclear(res);
 		if (nids > 0 && all_ended)
 			return all_completed ? CLI_OK : CLI_REFUSED;
-		sleep(1);
+		if ((status = cli_jobs_pause(ctx, 1000)) != CLI_OK)
+			return status;
 	}
 }

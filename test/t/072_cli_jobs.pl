@@ -8,7 +8,7 @@
 # --follow` under a pseudo-terminal (script(1)), the screen captured and
 # checked, beside their plain-line form when stdout is a pipe; pause and
 # resume of a running job, seen by `jobs watch` without ids, which runs
-# until interrupted.
+# until interrupted, or until its API key is revoked.
 #
 # The binary is the build tree's, handed over by scripts/test.sh as FFRTMP_CLI.
 use strict;
@@ -262,6 +262,21 @@ is(json_of('jobs resume', 'jobs', 'resume', $pid)->{state}, 'running', 'jobs res
 is($rc, 1, 'resuming a running job: exit 1');
 like($err, qr/PT409/, 'the server says it is not paused');
 is(json_of('jobs cancel', 'jobs', 'cancel', $pid)->{state}, 'canceled', 'jobs cancel stops the running job');
+
+# Each poll is a transaction of its own, the key authenticated again: a
+# watch with a key that is revoked stops at its next poll.
+my $op = FfrtmpRest::api_key($node, 'watcher', 'acme', 'operator');
+my ($key_id) = $op =~ /^ffrtmp_([0-9a-f]+)_/;
+my $key_err = '';
+my $keyed = IPC::Run::start([ $cli, "--dsn=$dsn", "--api-key=$op", 'jobs', 'watch' ], '<', \'', '>', \my $o5, '2>', \$key_err,
+	IPC::Run::timeout(120));
+sleep 2;
+ok($keyed->pumpable, 'a watch with a key runs');
+sql("SELECT ffrtmp.revoke_api_key('$key_id')");
+ok(wait_until(sub { $keyed->pump_nb if $keyed->pumpable; !$keyed->pumpable }, 30), 'and stops once the key is revoked');
+$keyed->finish;
+is($keyed->full_result(0) >> 8, 1, 'exit 1');
+like($key_err, qr/^ffrtmp: error: /m, 'with the server\'s refusal') or diag($key_err);
 
 # watch of a job that has ended: one screen, at once.
 ($rc, $out, $err) = admin('jobs', 'watch', $id);
