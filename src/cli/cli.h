@@ -78,6 +78,9 @@ extern const cli_group cli_health_group;
 extern const cli_group cli_users_group;
 extern const cli_group cli_keys_group;
 extern const cli_group cli_audit_group;
+extern const cli_group cli_jobs_group;
+extern const cli_group cli_nodes_group;
+extern const cli_group cli_webhooks_group;
 
 /* options.c */
 

@@ -15,6 +15,9 @@ static const cli_group *const groups[] = {
 	&cli_users_group,
 	&cli_keys_group,
 	&cli_audit_group,
+	&cli_jobs_group,
+	&cli_nodes_group,
+	&cli_webhooks_group,
 	&cli_health_group,
 	NULL
 };
@@ -22,7 +25,7 @@ static const cli_group *const groups[] = {
 static void
 print_main_help(FILE *out)
 {
-	fputs("ffrtmp: manage an ffrtmp service (tenants, users, keys, audit, health) through its SQL API.\n\n"
+	fputs("ffrtmp: manage an ffrtmp service (tenants, users, keys, audit, jobs, nodes, webhooks, health) through its SQL API.\n\n"
 		  "Usage: ffrtmp [global options] <command> [<subcommand>] [arguments]\n"
 		  "       ffrtmp <command> [<subcommand>] --help\n\n"
 		  "Commands:\n", out);
