@@ -78,6 +78,7 @@ extern const cli_group cli_health_group;
 extern const cli_group cli_users_group;
 extern const cli_group cli_keys_group;
 extern const cli_group cli_audit_group;
+extern const cli_group cli_import_group;
 
 /* options.c */
 

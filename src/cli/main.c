@@ -16,6 +16,7 @@ static const cli_group *const groups[] = {
 	&cli_keys_group,
 	&cli_audit_group,
 	&cli_health_group,
+	&cli_import_group,
 	NULL
 };
 
