@@ -87,14 +87,10 @@ cp "$repo"/src/common/*.c "$repo"/src/common/*.h "$work/src/common/"
 # (test/t/005-007), which find them through FFRTMP_WORKER and FFRTMP_TRANSCODE;
 # ffrtmp-webhooks, for test/t/038_webhooks.pl (FFRTMP_WEBHOOKS); the
 # command-line client ffrtmp with its bash completion and man page, for
-# test/t/07x_cli_*.pl (FFRTMP_CLI).
+# test/t/07x_cli_*.pl and 080_cli_import.pl (FFRTMP_CLI).
 mkdir -p "$work/bin"
 cp "$repo/src/worker/ffrtmp-worker" "$repo/src/worker/ffrtmp-transcode" "$repo/src/webhooks/ffrtmp-webhooks" \
   "$repo/src/cli/ffrtmp" "$repo/src/cli/ffrtmp.bash-completion" "$repo/src/cli/ffrtmp.1" "$work/bin/"
-# ffrtmp-import-test, the SQLite importer's driver, for test/t/080_cli_import.pl
-# (FFRTMP_IMPORT); built here, as it is never installed.
-make -s -C "$repo/src/cli" -f import.mk PG_CONFIG="$PG_CONFIG" >/dev/null || { echo "build failed"; exit 1; }
-cp "$repo/src/cli/ffrtmp-import-test" "$work/bin/"
 chown -R postgres "$work" 2>/dev/null || true
 cd "$work"
 # The copy holds every cluster and log of the run (about 400 MB): removed when
@@ -185,7 +181,6 @@ want tap && run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' \
   as_postgres env PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
     FFRTMP_WORKER="$work/bin/ffrtmp-worker" FFRTMP_TRANSCODE="$work/bin/ffrtmp-transcode" \
     FFRTMP_WEBHOOKS="$work/bin/ffrtmp-webhooks" FFRTMP_CLI="$work/bin/ffrtmp" \
-    FFRTMP_IMPORT="$work/bin/ffrtmp-import-test" \
     prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" -I test/perl $tap_tests
 
 echo

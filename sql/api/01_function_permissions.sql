@@ -32,6 +32,8 @@ INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
     ('delete_tenant', 'tenants.manage'), ('restore_tenant', 'tenants.manage'),
     ('add_tenant_role', 'tenants.manage'), ('remove_tenant_role', 'tenants.manage'),
     ('repair_usage', 'tenants.manage'), ('dispatch', 'tenants.manage'),
+    -- Job history from another system: platform administrators, like creating tenants.
+    ('import_job', 'tenants.manage'),
     -- API keys (docs/security.md#api-keys); authenticate is how a program
     -- becomes a caller at all, so it needs none.
     ('authenticate', NULL),

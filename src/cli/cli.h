@@ -81,6 +81,7 @@ extern const cli_group cli_audit_group;
 extern const cli_group cli_jobs_group;
 extern const cli_group cli_nodes_group;
 extern const cli_group cli_webhooks_group;
+extern const cli_group cli_import_group;
 
 /* options.c */
 

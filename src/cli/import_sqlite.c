@@ -21,11 +21,13 @@
  * ffrtmp.update_tenant): the server checks names, plans and quotas as for
  * any other client, and its refusals are reported, not second-guessed.
  * Tenants are matched by name, and a tenant is changed only where it differs
- * from the store, so that a second run changes nothing.  Jobs and nodes are
- * counted and reported, not imported: no SQL API creates a finished job, and
- * nodes register themselves when their worker starts.
+ * from the store, so that a second run changes nothing.  Finished jobs
+ * become job history through ffrtmp.import_job (import_jobs.c), which keeps
+ * the original's id.  Nodes are counted and reported, not imported: they
+ * register themselves when their worker starts.
  */
 #include "import_sqlite.h"
+#include "import_jobs.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,12 +43,6 @@ static const char *const quota_keys[QUOTA_COUNT] = {
 	"max_jobs", "max_workers", "max_jobs_per_hour", "max_cpu_cores", "max_gpus",
 };
 #define QUOTA_KEYS_ARRAY "{max_jobs,max_workers,max_jobs_per_hour,max_cpu_cores,max_gpus}"
-
-/* The original's job statuses (shared/pkg/models/job.go), legacy ones too. */
-static const char *const original_job_states[] = {
-	"queued", "assigned", "running", "completed", "failed", "timed_out", "retrying",
-	"canceled", "rejected", "pending", "processing", "paused",
-};
 
 /* A quota: a count, or unlimited. */
 typedef struct Quota
@@ -77,7 +73,8 @@ typedef struct Import
 	int			nplans;
 	Text		plan_names;		/* for messages: "free, basic, ..." */
 	int			created, updated, unchanged, skipped, refused;
-	long long	jobs, nodes;
+	ImportJobCounts jobs;
+	long long	nodes;
 	int			failure;		/* what stopped the import: IMPORT_* */
 	PGresult   *refusal;		/* the last statement a tenant's import had refused */
 } Import;
@@ -504,40 +501,16 @@ import_tenants(Import *im)
 	return true;
 }
 
+/* Jobs: their history (import_jobs.c); nodes: counted and reported. */
 static bool
-is_original_job_state(const char *state)
-{
-	for (size_t i = 0; i < sizeof(original_job_states) / sizeof(original_job_states[0]); i++)
-		if (state != NULL && strcmp(state, original_job_states[i]) == 0)
-			return true;
-	return false;
-}
-
-/* Jobs and nodes: counted, by status for jobs, and reported as not imported. */
-static bool
-report_jobs_and_nodes(Import *im)
+import_jobs_and_nodes(Import *im, const char *tenant)
 {
 	sqlite3_stmt *st;
 
-	if (has_table(im->db, "jobs"))
+	if (has_table(im->db, "jobs") && !import_jobs(im->conn, im->db, tenant, im->out, &im->jobs))
 	{
-		if (sqlite3_prepare_v2(im->db, "SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status",
-							   -1, &st, NULL) != SQLITE_OK)
-		{
-			fprintf(stderr, "cannot read the jobs table: %s\n", sqlite3_errmsg(im->db));
-			im->failure = IMPORT_UNREADABLE;
-			return false;
-		}
-		while (sqlite3_step(st) == SQLITE_ROW)
-			im->jobs += sqlite3_column_int64(st, 1);
-		sqlite3_reset(st);
-		if (im->jobs > 0)
-			fprintf(im->out, "jobs: %lld in the store, not imported: no SQL API creates finished jobs yet\n", im->jobs);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			fprintf(im->out, "  %s: %lld%s\n", column_text(st, 0) ? column_text(st, 0) : "(no status)",
-					(long long) sqlite3_column_int64(st, 1),
-					is_original_job_state(column_text(st, 0)) ? "" : " (not a status of the original system)");
-		sqlite3_finalize(st);
+		im->failure = IMPORT_UNREADABLE;
+		return false;
 	}
 	if (has_table(im->db, "nodes"))
 	{
@@ -591,7 +564,7 @@ finish(Import *im, bool own, bool keep)
 }
 
 int
-cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, FILE *out)
+cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, const char *tenant, FILE *out)
 {
 	Import		im = {.conn = conn, .out = out};
 	bool		own = PQtransactionStatus(conn) == PQTRANS_IDLE;
@@ -605,7 +578,7 @@ cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, FILE *out)
 		return IMPORT_REFUSED;
 	}
 	fprintf(out, "Importing %s%s\n", path, dry_run ? " (dry run: every change below is rolled back)" : "");
-	ok = load_plans(&im) && import_tenants(&im) && report_jobs_and_nodes(&im);
+	ok = load_plans(&im) && import_tenants(&im) && import_jobs_and_nodes(&im, tenant);
 	sqlite3_close(im.db);
 	if (!ok)
 	{
@@ -615,7 +588,9 @@ cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, FILE *out)
 	if (!finish(&im, own, !dry_run))
 		return IMPORT_REFUSED;
 	fprintf(out, "Summary%s: tenants %d created, %d updated, %d unchanged, %d not imported, %d refused; "
-			"jobs %lld not imported; nodes %lld not imported\n", dry_run ? " (dry run, nothing written)" : "",
-			im.created, im.updated, im.unchanged, im.skipped, im.refused, im.jobs, im.nodes);
-	return im.refused > 0 ? IMPORT_REFUSED : IMPORT_OK;
+			"jobs %lld imported, %lld unchanged, %lld not imported, %lld refused; nodes %lld not imported\n",
+			dry_run ? " (dry run, nothing written)" : "",
+			im.created, im.updated, im.unchanged, im.skipped, im.refused,
+			im.jobs.imported, im.jobs.existing, im.jobs.unfinished + im.jobs.unknown, im.jobs.refused, im.nodes);
+	return im.refused > 0 || im.jobs.refused > 0 ? IMPORT_REFUSED : IMPORT_OK;
 }

@@ -1,6 +1,6 @@
 /*
  * import_sqlite.h: `ffrtmp import sqlite <master.db>`, the importer from the
- * original system's SQLite store (see import_sqlite.c and docs/import.md).
+ * original system's SQLite store (see import_sqlite.c and docs/cli.md).
  */
 #ifndef FFRTMP_CLI_IMPORT_SQLITE_H
 #define FFRTMP_CLI_IMPORT_SQLITE_H
@@ -17,12 +17,14 @@
 
 /*
  * Reads the store at path (opened read-only) and creates or updates its
- * tenants through the SQL API on conn, in one transaction (a savepoint when
- * conn is already in one, as after ffrtmp.authenticate).  dry_run runs the
+ * tenants, and imports its finished jobs for tenant (import_jobs.c), through
+ * the SQL API on conn, in one transaction (a savepoint when conn is already
+ * in one, as in the ffrtmp command's, after ffrtmp.authenticate).  dry_run runs the
  * same statements and rolls them back.  Prints a summary to out: what was
  * created, changed or left as it was, and what could not be mapped, each
  * with its reason.  Errors that stop the import go to stderr.
  */
-int			cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, FILE *out);
+int			cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, const char *tenant,
+							  FILE *out);
 
 #endif

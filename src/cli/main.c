@@ -19,6 +19,7 @@ static const cli_group *const groups[] = {
 	&cli_nodes_group,
 	&cli_webhooks_group,
 	&cli_health_group,
+	&cli_import_group,
 	NULL
 };
 

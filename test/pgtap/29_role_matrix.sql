@@ -69,6 +69,7 @@ INSERT INTO sample_calls VALUES
     ('add_tenant_role', $$ffrtmp.add_tenant_role('matrix-a', 'tap_m_none')$$),
     ('remove_tenant_role', $$ffrtmp.remove_tenant_role('matrix-a', 'tap_m_none')$$),
     ('repair_usage', $$ffrtmp.repair_usage()$$),
+    ('import_job', $$ffrtmp.import_job('matrix-old', 'completed', 'testsrc://', created_at => now(), finished_at => now(), tenant => 'matrix-a')$$),
     ('dispatch', $$ffrtmp.dispatch()$$),
     ('create_user', $$ffrtmp.create_user('new@matrix.example', 'viewer')$$),
     ('get_user', $$ffrtmp.get_user('00000000-0000-0000-0000-000000000001')$$),

@@ -5,7 +5,7 @@
 -- chains the rows per tenant, and the chain verifies and shows an edit by
 -- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(169);
+SELECT plan(171);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -151,6 +151,7 @@ INSERT INTO audited_calls VALUES
     ('register_node', 'node.register', $$SELECT ffrtmp.register_node('au-walk', cpu_cores => 1, tenant => 'au-a')$$),
     ('leave_node', 'node.register,node.leave', $$SELECT ffrtmp.leave_node(r.node_id, r.session_token) FROM ffrtmp.register_node('au-walk2', cpu_cores => 1, tenant => 'au-a') r$$),
     ('repair_usage', 'usage.repair', $$SELECT ffrtmp.repair_usage()$$),
+    ('import_job', 'job.import', $$SELECT id FROM ffrtmp.import_job('au-old-1', 'completed', 'testsrc://', created_at => now() - interval '1 hour', finished_at => now(), tenant => 'au-a')$$),
     ('create_api_key', 'api_key.create', $$SELECT ffrtmp.create_api_key('au-key', tenant => 'au-a')$$),
     ('rotate_api_key', 'api_key.rotate', $$SELECT ffrtmp.rotate_api_key(key_id) FROM ffrtmp.list_api_keys('au-a') WHERE name = 'au-key' AND replaced_by IS NULL$$),
     ('revoke_api_key', 'api_key.revoke', $$SELECT ffrtmp.revoke_api_key(key_id) FROM ffrtmp.list_api_keys('au-a') WHERE name = 'au-key' AND revoked_at IS NULL LIMIT 1$$),
@@ -188,6 +189,8 @@ SELECT is(pg_temp.audited_by('release_job'), 'job.release', 'release_job writes 
 SELECT is(pg_temp.audited_by('hold_job'), 'job.hold', 'hold_job writes job.hold');
 SELECT is(pg_temp.audited_by('cancel_job'), 'job.cancel', 'cancel_job writes job.cancel');
 SELECT is(pg_temp.audited_by('retry_job'), 'job.retry', 'retry_job writes job.retry');
+SELECT is(pg_temp.audited_by('import_job'), 'job.import', 'import_job writes job.import');
+SELECT is(pg_temp.audited_by('import_job'), NULL, 'import_job of a job imported before writes nothing');
 RESET ROLE;
 \o /dev/null
 SELECT ffrtmp.cancel_job(id) FROM ffrtmp_data.jobs WHERE state = 'queued' AND id <> :job;

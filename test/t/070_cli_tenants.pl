@@ -231,7 +231,7 @@ like($err, qr/--output must be table or json/, 'with what is wrong');
 ($rc, $out) = admin('--help');
 is($rc, 0, 'ffrtmp --help: exit 0');
 my @groups = $out =~ /^  (\w+) /mg;
-is_deeply(\@groups, [qw(tenants users keys audit jobs nodes webhooks health)], 'names every command');
+is_deeply(\@groups, [qw(tenants users keys audit jobs nodes webhooks health import)], 'names every command');
 my %subs;
 for my $grp (@groups)
 {

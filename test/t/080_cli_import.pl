@@ -1,10 +1,11 @@
-# The importer from the original system (`ffrtmp import sqlite`, driven here
-# by ffrtmp-import-test): a master.db built with the original's own CREATE
-# TABLE statements and a few dozen rows (every plan, every tenant status,
-# jobs in several states, odd values) imported into a real cluster.  The
-# tenants, plans, statuses and quota overrides come out exactly; a second
-# run changes nothing; a dry run writes nothing; the summary names what could
-# not be mapped and why; a file that is not a database changes nothing.
+# The importer from the original system (`ffrtmp import sqlite`): a
+# master.db built with the original's own CREATE TABLE statements and a few
+# dozen rows (every plan, every tenant status, jobs in every state, odd
+# values) imported into a real cluster by the ffrtmp command.  The tenants,
+# plans, statuses and quota overrides, and the finished jobs' history, come
+# out exactly; a second run changes nothing; a dry run writes nothing; the
+# summary names what could not be mapped and why; a file that is not a
+# database changes nothing.
 use strict;
 use warnings;
 use Digest::SHA qw(sha256_hex);
@@ -14,9 +15,9 @@ use PostgreSQL::Test::Utils;
 use FfrtmpNeed;
 use Test::More;
 
-my $import = $ENV{FFRTMP_IMPORT};
-skip_all_because 'FFRTMP_IMPORT does not name an executable ffrtmp-import-test'
-  unless defined $import && -x $import;
+my $cli = $ENV{FFRTMP_CLI};
+skip_all_because 'FFRTMP_CLI names no ffrtmp binary (scripts/test.sh sets it)'
+  unless defined $cli && -x $cli;
 skip_all_because 'no sqlite3 command (Debian package sqlite3)'
   unless IPC::Run::run([ 'sqlite3', '-version' ], '>', \my $v, '2>', \my $e);
 
@@ -116,11 +117,30 @@ my @tenants = (
 	[ 'oddq', 'Odd Quotas', 'active', 'free', '{"max_jobs": "lots", "max_workers": 2.5, "max_gpus": -7, "max_cpu_cores": 8}', undef ],
 	[ 'notjson', 'Not JSON', 'active', 'basic', 'not json {', undef ],
 );
+# Jobs in every state the original has, and one it has not.  Columns:
+# sequence number, status, parameters, queue, priority, started_at,
+# completed_at, retry_count, failure_reason, error, logs.
+my $t0 = '2025-12-03 10:00:00+00:00';
+my $t1 = '2025-12-03 10:01:00+00:00';
+my $t2 = '2025-12-03 10:05:30+00:00';
 my @jobs = (
-	(map { [ 'completed', $_ ] } 1 .. 6),
-	(map { [ 'failed', $_ ] } 7 .. 9),
-	[ 'canceled', 10 ], [ 'queued', 11 ], [ 'running', 12 ], [ 'pending', 13 ],
-	[ 'processing', 14 ], [ 'timed_out', 15 ], [ 'exploded', 16 ],
+	[ 1, 'completed', '{"input": "/data/my clip.mp4", "output": "rtmp://live.example/app/key", "bitrate": "4M"}',
+	  'live', 'high', $t1, $t2, 0, undef, undef, 'frame=100' ],
+	[ 2, 'completed', '{"duration": 30, "resolution_width": 1280}', 'default', 'medium', $t1, $t2, 0, undef, undef, undef ],
+	[ 3, 'completed', '{"input": "https://cdn.example/in.mp4", "output": "/var/out/3.mp4"}', 'batch', 'low',
+	  $t1, $t2, 1, undef, undef, undef ],
+	(map { [ $_, 'completed', '{"input": "/data/in.mp4"}', 'default', 'medium', $t1, $t2, 0, undef, undef, undef ] } 4 .. 6),
+	[ 7, 'failed', '{"input": "/data/in.mp4"}', 'default', 'medium', $t1, $t2, 2, 'runtime_error', 'ffmpeg exited with status 1', undef ],
+	[ 8, 'failed', '{"input": "/data/in.mp4"}', 'default', 'medium', $t1, $t2, 0, 'capability_mismatch', 'no gpu', undef ],
+	[ 9, 'failed', '{"input": "/data/in.mp4"}', 'default', 'medium', $t1, $t2, 0, 'disk_full', 'no space', undef ],
+	[ 10, 'canceled', '{"input": "/data/in.mp4"}', 'default', 'medium', undef, $t2, 0, undef, undef, undef ],
+	[ 11, 'queued', '{}', 'default', 'medium', undef, undef, 0, undef, undef, undef ],
+	[ 12, 'running', '{}', 'default', 'medium', $t1, undef, 0, undef, undef, undef ],
+	[ 13, 'pending', '{}', 'default', 'medium', undef, undef, 0, undef, undef, undef ],
+	[ 14, 'processing', '{}', 'default', 'medium', $t1, undef, 0, undef, undef, undef ],
+	[ 15, 'timed_out', '{"input": "/data/in.mp4"}', 'default', 'medium', $t1, $t2, 3, 'timeout', 'ran past 240 minutes', undef ],
+	[ 16, 'exploded', '{}', 'default', 'medium', undef, undef, 0, undef, undef, undef ],
+	[ 17, 'completed', 'not json {', 'gpu', 'urgent', $t1, $t2, 0, undef, undef, undef ],
 );
 
 sub lit { my ($s) = @_; return 'NULL' unless defined $s; $s =~ s/'/''/g; return "'$s'"; }
@@ -137,9 +157,12 @@ for my $t (@tenants)
 }
 for my $j (@jobs)
 {
-	my ($status, $seq) = @$j;
-	$rows .= "INSERT INTO jobs (id, sequence_number, scenario, parameters, status, created_at) VALUES "
-	  . "('job-$seq', $seq, '1080p30-h264', '{\"bitrate\": \"4M\"}', '$status', '2025-12-03 10:00:00+00:00');\n";
+	my ($seq, $status, $params, $queue, $prio, $started, $completed, $retries, $reason, $error, $logs) = @$j;
+	$rows .= sprintf("INSERT INTO jobs (id, sequence_number, scenario, parameters, status, queue, priority, progress, "
+		  . "node_id, created_at, started_at, completed_at, retry_count, failure_reason, error, logs) VALUES "
+		  . "(%s, %d, '1080p30-h264', %s, %s, %s, %s, 100, 'node-1', %s, %s, %s, %d, %s, %s, %s);\n",
+		lit("job-$seq"), $seq, lit($params), lit($status), lit($queue), lit($prio), lit($t0), lit($started),
+		lit($completed), $retries, lit($reason), lit($error), lit($logs));
 }
 for my $n (1 .. 3)
 {
@@ -164,7 +187,7 @@ my $dsn = $node->connstr('postgres');
 sub run_import
 {
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ $import, "--dsn=$dsn", @_ ], '>', \$out, '2>', \$err);
+	IPC::Run::run([ $cli, "--dsn=$dsn", 'import', 'sqlite', @_ ], '>', \$out, '2>', \$err);
 	return ($? >> 8, $out, $err);
 }
 
@@ -173,6 +196,15 @@ my $tenants_sql = q{SELECT name, plan, status, coalesce(display_name, '-'), coal
 	quota_overrides::text, max_jobs, max_workers, max_jobs_per_hour, max_cpu_cores, max_gpus, updated_at
 	FROM ffrtmp.tenants ORDER BY name};
 my $before = $node->safe_psql('postgres', $tenants_sql);
+# Everything about the jobs, their events, usage and the audit log.
+my $jobs_sql = q{SELECT (SELECT string_agg(concat_ws('|', seq, state, input_url, output_url, queue, priority, attempt,
+	failure_reason, error, created_at, started_at, finished_at, updated_at, idempotency_key, result::text), E'\n' ORDER BY seq)
+	FROM ffrtmp_data.jobs),
+	(SELECT string_agg(concat_ws('|', job_id, from_state, to_state, reason, actor), E'\n' ORDER BY id) FROM ffrtmp_data.job_events),
+	(SELECT string_agg(concat_ws('|', tenant_id, active_jobs, queued_jobs, jobs_submitted, hour_counts::text), E'\n' ORDER BY tenant_id)
+	FROM ffrtmp_data.usage),
+	(SELECT count(*) FROM ffrtmp_data.audit_log WHERE action = 'job.import')};
+my $jobs_before = $node->safe_psql('postgres', $jobs_sql);
 
 # A dry run first: it reports what it would do and writes nothing.
 my ($rc, $out, $err) = run_import('--dry-run', $db);
@@ -180,11 +212,8 @@ is($rc, 1, 'dry run: exit status 1, the server refused one tenant') or diag "$ou
 like($out, qr/dry run/, 'dry run: says it is one');
 like($out, qr/^tenant acme: created \(plan pro, status active, quotas /m, 'dry run: reports what it would create');
 is($node->safe_psql('postgres', $tenants_sql), $before, 'dry run: no tenant created or changed');
-# The same inside a transaction the importer did not begin (as under an API
-# key, after ffrtmp.authenticate), which its caller then commits.
-($rc, $out, $err) = run_import('--dry-run', '--in-transaction', $db);
-like($out, qr/^tenant acme: created/m, 'dry run in a transaction: reports what it would create') or diag "$out\n$err";
-is($node->safe_psql('postgres', $tenants_sql), $before, 'dry run in a transaction: nothing written once committed');
+like($out, qr/jobs 11 imported, 0 unchanged, 5 not imported, 1 refused;/, 'dry run: reports the jobs it would import');
+is($node->safe_psql('postgres', $jobs_sql), $jobs_before, 'dry run: no job, event, usage change or audit row written');
 
 # The import.
 ($rc, $out, $err) = run_import($db);
@@ -229,24 +258,68 @@ like($out, qr/^  quota max_jobs = lots not imported/m, 'summary: a quota that is
 like($out, qr/^  quota max_workers = 2\.5 not imported/m, 'summary: a quota that is not a count');
 like($out, qr/^  quota max_gpus = -7 not imported/m, 'summary: a negative quota other than -1');
 like($out, qr/^  quotas not imported: not valid JSON/m, 'summary: quotas that are not JSON');
-like($out, qr/^jobs: 16 in the store, not imported: /m, 'summary: the jobs, counted');
-like($out, qr/^  completed: 6$/m, 'summary: jobs by status');
-like($out, qr/^  exploded: 1 \(not a status of the original system\)$/m, 'summary: an unknown job status');
+like($out, qr/^job job-11: not imported: queued, not finished/m, 'summary: a queued job, not finished');
+like($out, qr/^job job-12: not imported: running, not finished/m, 'summary: a running job, not finished');
+like($out, qr/^job job-13: not imported: pending, not finished/m, 'summary: a legacy pending job, not finished');
+like($out, qr/^job job-16: not imported: status "exploded" is not a status of the original system$/m,
+	'summary: an unknown job status');
+like($out, qr/^job job-9: refused by the server\n  error: failure reason "disk_full" .*\(SQLSTATE 22023\)$/m,
+	'summary: a job the server refuses, with its message');
+like($out, qr/^job job-17: queue "gpu" is not live, default or batch: imported in default$/m, 'summary: an unknown queue');
+like($out, qr/^job job-17: priority "urgent" is not high, medium or low: imported as medium$/m, 'summary: an unknown priority');
+like($out, qr/^jobs: scenario, .* kept as each job's result\.original/m, 'summary: what is kept outside ffrtmp\'s fields');
+like($out, qr/^jobs: the logs of 1 jobs not imported/m, 'summary: logs are not imported');
 like($out, qr/^nodes: 3 in the store, not imported: /m, 'summary: the nodes, counted');
-like($out, qr/^Summary: tenants 8 created, 1 updated, 0 unchanged, 3 not imported, 1 refused; jobs 16 not imported; nodes 3 not imported$/m,
+like($out, qr/^Summary: tenants 8 created, 1 updated, 0 unchanged, 3 not imported, 1 refused; jobs 11 imported, 0 unchanged, 5 not imported, 1 refused; nodes 3 not imported$/m,
 	'summary: the totals');
+
+# The job history, exactly: final states, inputs, attempts, reasons, the
+# original's times, the key that makes it idempotent, the original's record.
+my $default_jobs = $node->safe_psql('postgres', q{SELECT concat_ws('|', seq, state, input_url, coalesce(output_url, '-'), queue,
+	priority, attempt, coalesce(failure_reason, '-'), coalesce(error, '-'), to_char(j.created_at AT TIME ZONE 'UTC', 'HH24:MI:SS'),
+	coalesce(to_char(j.started_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), '-'), to_char(j.finished_at AT TIME ZONE 'UTC', 'HH24:MI:SS'),
+	j.idempotency_key, j.result #>> '{original,node_id}', result #>> '{original,scenario}')
+	FROM ffrtmp_data.jobs j JOIN ffrtmp_data.tenants t ON t.id = j.tenant_id WHERE t.name = 'default' ORDER BY seq});
+is($default_jobs, join("\n",
+	'1|completed|file:///data/my%20clip.mp4|rtmp://live.example/app/key|live|100|1|-|-|10:00:00|10:01:00|10:05:30|import:job-1|node-1|1080p30-h264',
+	'2|completed|testsrc://|-|default|0|1|-|-|10:00:00|10:01:00|10:05:30|import:job-2|node-1|1080p30-h264',
+	'3|completed|https://cdn.example/in.mp4|-|batch|-100|2|-|-|10:00:00|10:01:00|10:05:30|import:job-3|node-1|1080p30-h264',
+	(map { "$_|completed|file:///data/in.mp4|-|default|0|1|-|-|10:00:00|10:01:00|10:05:30|import:job-$_|node-1|1080p30-h264" } 4 .. 6),
+	'7|failed|file:///data/in.mp4|-|default|0|3|runtime_error|ffmpeg exited with status 1|10:00:00|10:01:00|10:05:30|import:job-7|node-1|1080p30-h264',
+	'8|failed|file:///data/in.mp4|-|default|0|1|capability_mismatch|no gpu|10:00:00|10:01:00|10:05:30|import:job-8|node-1|1080p30-h264',
+	'9|canceled|file:///data/in.mp4|-|default|0|1|-|-|10:00:00|-|10:05:30|import:job-10|node-1|1080p30-h264',
+	'10|timed_out|file:///data/in.mp4|-|default|0|4|timeout|ran past 240 minutes|10:00:00|10:01:00|10:05:30|import:job-15|node-1|1080p30-h264',
+	'11|completed|testsrc://|-|default|0|1|-|-|10:00:00|10:01:00|10:05:30|import:job-17|node-1|1080p30-h264'),
+	'jobs: the finished jobs imported exactly, in the original\'s order');
+is($node->safe_psql('postgres', q{SELECT result #>> '{original,parameters}' FROM ffrtmp_data.jobs WHERE idempotency_key = 'import:job-17'}),
+	'not json {', 'jobs: parameters that are not JSON are kept as text');
+is($node->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE from_state IS NULL AND to_state = j.state AND reason = 'imported'), count(*)
+	FROM ffrtmp_data.job_events e JOIN ffrtmp_data.jobs j ON j.id = e.job_id}), '11|11', 'jobs: one event each, the import');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM ffrtmp_data.audit_log WHERE action = 'job.import'}), '11',
+	'jobs: one audit row each');
+is($node->safe_psql('postgres', q{SELECT active_jobs, queued_jobs, jobs_submitted, hour_counts = array_fill(0, ARRAY[60])
+	FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id WHERE t.name = 'default'}), '0|0|11|t',
+	'jobs: no quota or per-hour counter moved, the job numbers taken');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM ffrtmp.verify_usage()'), '0', 'jobs: usage counters still exact');
 
 # A second run changes nothing, not even updated_at.
 my $after = $node->safe_psql('postgres', $tenants_sql);
+my $jobs_after = $node->safe_psql('postgres', $jobs_sql);
 ($rc, $out, $err) = run_import($db);
 is($rc, 1, 'second run: exit status 1 again (the same refusal)') or diag "$out\n$err";
 like($out, qr/^Summary: tenants 0 created, 0 updated, 9 unchanged, 3 not imported, 1 refused;/m,
 	'second run: every imported tenant unchanged') or diag $out;
 is($node->safe_psql('postgres', $tenants_sql), $after, 'second run: no tenant changed');
+like($out, qr/jobs 0 imported, 11 unchanged, 5 not imported, 1 refused;/, 'second run: every job found, none imported again');
+is($node->safe_psql('postgres', $jobs_sql), $jobs_after, 'second run: no job, event, usage or audit row changed');
+
+# A job submitted after the import takes the next number.
+is($node->safe_psql('postgres', q{SELECT seq FROM ffrtmp.submit_job('testsrc://', tenant => 'default')}), '12',
+	'a job submitted after the import takes the next job number');
 
 # A change in ffrtmp since the import is put back as the store has it, and only that.
 $node->safe_psql('postgres', q{SELECT ffrtmp.update_tenant('acme', plan => 'basic', quotas => '{"max_jobs": 7}')});
-($rc, $out, $err) = run_import('--in-transaction', $db);
+($rc, $out, $err) = run_import($db);
 like($out, qr/^tenant acme: updated \(plan, quotas\)$/m, 'a third run updates only what differs') or diag "$out\n$err";
 like($out, qr/tenants 0 created, 1 updated, 8 unchanged/, 'a third run leaves the others');
 is($node->safe_psql('postgres', q{SELECT plan, quota_overrides::text FROM ffrtmp.tenants WHERE name = 'acme'}),
@@ -273,7 +346,7 @@ $node->safe_psql('postgres', 'CREATE ROLE clerk LOGIN');
 $node->safe_psql('postgres', q{SELECT ffrtmp.update_tenant('acme', display_name => 'Renamed')});
 my $clerk_dsn = $node->connstr('postgres') . ' user=clerk';
 my ($crc, $cout, $cerr) = ('', '', '');
-IPC::Run::run([ $import, "--dsn=$clerk_dsn", $db ], '>', \$cout, '2>', \$cerr);
+IPC::Run::run([ $cli, "--dsn=$clerk_dsn", 'import', 'sqlite', $db ], '>', \$cout, '2>', \$cerr);
 $crc = $? >> 8;
 is($crc, 1, 'not an administrator: exit status 1');
 is($node->safe_psql('postgres', q{SELECT display_name FROM ffrtmp.tenants WHERE name = 'acme'}), 'Renamed',
@@ -289,6 +362,10 @@ is($rc, 1, 'a tenant administrator\'s key: exit status 1') or diag "$out\n$err";
 note $out;
 like($out, qr/^tenant acme: refused by the server/m, 'a tenant administrator\'s key: its own tenant refused too');
 like($out, qr/^  error: .*\(SQLSTATE 42501\)$/m, 'a tenant administrator\'s key: permission denied, from the server');
+like($out, qr/^job job-1: refused by the server\n  error: permission denied: tenants\.manage \(SQLSTATE 42501\)$/m,
+	'a tenant administrator\'s key: the first job refused by the server');
+like($out, qr/^jobs: 11 more not tried: the server refused the caller/m, 'a tenant administrator\'s key: the others not tried');
+like($out, qr/jobs 0 imported, 0 unchanged, 5 not imported, 12 refused;/, 'a tenant administrator\'s key: every finished job counted as refused');
 is($node->safe_psql('postgres', $tenants_sql), $after, 'a tenant administrator\'s key: nothing changed');
 
 $node->stop;

@@ -1,0 +1,261 @@
+/*
+ * import_jobs.c: the original system's finished jobs as ffrtmp job history,
+ * one ffrtmp.import_job call each (docs/cli.md, "Importing from the original
+ * system").  The original's jobs table (shared/pkg/store/sqlite.go) and its
+ * Job model (shared/pkg/models/job.go) at commit 913e7d8e decide the
+ * mapping:
+ *   id                 the import's key: ffrtmp keeps it as 'import:' || id,
+ *                      so that a second run finds the job and changes nothing;
+ *   status             completed, failed, timed_out, canceled and rejected
+ *                      are final in both systems and keep their name; queued,
+ *                      assigned, running, retrying and the legacy pending,
+ *                      processing and paused are not finished: reported;
+ *   parameters.input   the input: a URL as is, an absolute path as file://,
+ *                      none (the original's worker generated one from the
+ *                      scenario) as testsrc://;
+ *   parameters.output  the output when it is an rtmp(s):// URL; a path on the
+ *                      original's worker means nothing here: none;
+ *   queue, priority    the same words (live/default/batch, high/medium/low);
+ *   created_at, started_at, completed_at (else last_activity_at)  the times;
+ *   retry_count        attempt = retry_count + 1;
+ *   failure_reason, error  the same (its reasons are ffrtmp's too);
+ *   scenario, confidence, engine, parameters, node_id, progress,
+ *   max_retries, retry_reason, state_transitions  no ffrtmp field means the
+ *                      same: kept whole as the job's result.original;
+ *   logs               not imported: no SQL API takes a finished job's log.
+ */
+#include "import_jobs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The original's statuses of jobs that have not finished (models/fsm.go, job.go). */
+static const char *const unfinished[] = {
+	"queued", "assigned", "running", "retrying", "pending", "processing", "paused", NULL
+};
+static const char *const final[] = {
+	"completed", "failed", "timed_out", "canceled", "rejected", NULL
+};
+
+static bool
+in(const char *s, const char *const *list)
+{
+	for (int i = 0; s != NULL && list[i] != NULL; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static const char *
+text(sqlite3_stmt *st, int i)
+{
+	return (const char *) sqlite3_column_text(st, i);
+}
+
+/* The input URL of a job (malloc'd): see the mapping above. */
+static char *
+input_url(const char *input)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char	   *url;
+	char	   *o;
+
+	if (input == NULL || input[0] == '\0')
+		return strdup("testsrc://");
+	if (strstr(input, "://") != NULL || input[0] != '/')
+		return strdup(input);
+	/* file:// with the path percent-encoded where a URL needs it. */
+	if ((url = malloc(strlen("file://") + 3 * strlen(input) + 1)) == NULL)
+		return NULL;
+	o = url + sprintf(url, "file://");
+	for (const unsigned char *c = (const unsigned char *) input; *c; c++)
+	{
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("/-._~", *c))
+			*o++ = *c;
+		else
+		{
+			*o++ = '%';
+			*o++ = hex[*c >> 4];
+			*o++ = hex[*c & 15];
+		}
+	}
+	*o = '\0';
+	return url;
+}
+
+static bool
+command(PGconn *conn, const char *sql)
+{
+	PGresult   *res = PQexec(conn, sql);
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		fprintf(stderr, "%s", PQerrorMessage(conn));
+	PQclear(res);
+	return ok;
+}
+
+/* The server's refusal of one job, under its line. */
+static void
+print_refusal(FILE *out, const PGresult *res)
+{
+	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	fprintf(out, "  error: %s (SQLSTATE %s)\n", message ? message : PQresultErrorMessage(res),
+			sqlstate ? sqlstate : "?");
+	if (detail)
+		fprintf(out, "  detail: %s\n", detail);
+	if (hint)
+		fprintf(out, "  hint: %s\n", hint);
+}
+
+/*
+ * One finished job, in a savepoint so that a refusal leaves the others.
+ * Returns false when the server refused the caller itself (42501): the
+ * other jobs would be refused alike.
+ */
+static bool
+import_one(PGconn *conn, sqlite3_stmt *st, const char *tenant, FILE *out, ImportJobCounts *n)
+{
+	const char *queue = text(st, 4);
+	const char *priority = text(st, 5);
+	char		attempt[24];
+	char	   *input = input_url(text(st, 2));
+	const char *output = text(st, 3);
+	const char *params[14];
+	PGresult   *res;
+	bool		allowed = true;
+
+	snprintf(attempt, sizeof(attempt), "%lld", (long long) sqlite3_column_int64(st, 9) + 1);
+	if (queue != NULL && strcmp(queue, "live") != 0 && strcmp(queue, "default") != 0 && strcmp(queue, "batch") != 0)
+	{
+		fprintf(out, "job %s: queue \"%s\" is not live, default or batch: imported in default\n", text(st, 0), queue);
+		queue = NULL;
+	}
+	if (priority != NULL && strcmp(priority, "high") != 0 && strcmp(priority, "medium") != 0 && strcmp(priority, "low") != 0)
+	{
+		fprintf(out, "job %s: priority \"%s\" is not high, medium or low: imported as medium\n", text(st, 0), priority);
+		priority = NULL;
+	}
+	if (output != NULL && strncmp(output, "rtmp://", 7) != 0 && strncmp(output, "rtmps://", 8) != 0)
+		output = NULL;
+	params[0] = text(st, 0);	/* original_id */
+	params[1] = text(st, 1);	/* state */
+	params[2] = input;
+	params[3] = text(st, 6);	/* created_at */
+	params[4] = text(st, 8);	/* finished_at */
+	params[5] = tenant;
+	params[6] = text(st, 7);	/* started_at */
+	params[7] = output;
+	params[8] = queue ? queue : "default";
+	params[9] = priority ? priority : "medium";
+	params[10] = attempt;
+	params[11] = text(st, 10) && text(st, 10)[0] ? text(st, 10) : NULL; /* failure_reason */
+	params[12] = text(st, 11) && text(st, 11)[0] ? text(st, 11) : NULL; /* error */
+	params[13] = text(st, 12);	/* original */
+
+	if (input == NULL || !command(conn, "SAVEPOINT ffrtmp_import_job"))
+	{
+		free(input);
+		n->refused++;
+		return true;
+	}
+	res = PQexecParams(conn, "SELECT imported FROM ffrtmp.import_job(original_id => $1, state => $2, "
+					   "input_url => $3, created_at => $4::timestamptz, finished_at => $5::timestamptz, "
+					   "tenant => $6, started_at => $7::timestamptz, output_url => $8, queue => $9, "
+					   "priority => $10::ffrtmp.priority, attempt => $11::integer, failure_reason => $12, "
+					   "error => $13, original => $14::jsonb)", 14, NULL, params, NULL, NULL, 0);
+	free(input);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+	{
+		if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+			n->imported++;
+		else
+			n->existing++;
+	}
+	else
+	{
+		fprintf(out, "job %s: refused by the server\n", params[0]);
+		print_refusal(out, res);
+		n->refused++;
+		allowed = strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "", "42501") != 0;
+		command(conn, "ROLLBACK TO SAVEPOINT ffrtmp_import_job");
+	}
+	PQclear(res);
+	command(conn, "RELEASE SAVEPOINT ffrtmp_import_job");
+	return allowed;
+}
+
+bool
+import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobCounts *n)
+{
+	sqlite3_stmt *st;
+	long long	with_logs = 0;
+	long long	not_tried = 0;
+	bool		allowed = true;
+	int			rc;
+
+	/* Malformed JSON is kept as text: json() would fail the whole statement. */
+	rc = sqlite3_prepare_v2(db,
+							"SELECT id, status, "
+							"  CASE WHEN json_valid(parameters) THEN json_extract(parameters, '$.input') END, "
+							"  CASE WHEN json_valid(parameters) THEN json_extract(parameters, '$.output') END, "
+							"  nullif(queue, ''), nullif(priority, ''), created_at, nullif(started_at, ''), "
+							"  coalesce(nullif(completed_at, ''), nullif(last_activity_at, ''), nullif(started_at, ''), created_at), "
+							"  retry_count, failure_reason, error, "
+							"  json_object('id', id, 'sequence_number', sequence_number, 'scenario', scenario, "
+							"    'confidence', confidence, 'engine', engine, "
+							"    'parameters', CASE WHEN json_valid(parameters) THEN json(parameters) ELSE parameters END, "
+							"    'node_id', node_id, 'progress', progress, 'max_retries', max_retries, "
+							"    'retry_reason', retry_reason, 'state_transitions', "
+							"    CASE WHEN json_valid(state_transitions) THEN json(state_transitions) ELSE state_transitions END), "
+							"  coalesce(logs, '') <> '' "
+							"FROM jobs ORDER BY sequence_number, id", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+	{
+		fprintf(stderr, "cannot read the jobs table: %s\n", sqlite3_errmsg(db));
+		return false;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	{
+		const char *status = text(st, 1);
+
+		if (in(status, final) && !allowed)
+			not_tried++;
+		else if (in(status, final))
+		{
+			allowed = import_one(conn, st, tenant, out, n);
+			with_logs += sqlite3_column_int(st, 13);
+		}
+		else if (in(status, unfinished))
+		{
+			fprintf(out, "job %s: not imported: %s, not finished (submit it to ffrtmp if it should still run)\n",
+					text(st, 0), status);
+			n->unfinished++;
+		}
+		else
+		{
+			fprintf(out, "job %s: not imported: status \"%s\" is not a status of the original system\n",
+					text(st, 0), status ? status : "");
+			n->unknown++;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+	{
+		fprintf(stderr, "cannot read the jobs table: %s\n", sqlite3_errmsg(db));
+		return false;
+	}
+	if (not_tried > 0)
+		fprintf(out, "jobs: %lld more not tried: the server refused the caller (above)\n", not_tried);
+	n->refused += not_tried;
+	if (n->imported + n->existing > 0)
+		fprintf(out, "jobs: scenario, confidence, engine, parameters, node, progress, retries and state transitions "
+				"kept as each job's result.original: no ffrtmp field means the same\n");
+	if (with_logs > 0)
+		fprintf(out, "jobs: the logs of %lld jobs not imported: no SQL API takes a finished job's log\n", with_logs);
+	return true;
+}

@@ -1,0 +1,31 @@
+/*
+ * import_jobs.h: the job history part of `ffrtmp import sqlite`
+ * (import_jobs.c), called by import_sqlite.c inside its transaction.
+ */
+#ifndef FFRTMP_CLI_IMPORT_JOBS_H
+#define FFRTMP_CLI_IMPORT_JOBS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+/* What became of the store's jobs. */
+typedef struct ImportJobCounts
+{
+	long long	imported;		/* created in ffrtmp now */
+	long long	existing;		/* imported by an earlier run: unchanged */
+	long long	unfinished;		/* not finished in the store: not imported */
+	long long	unknown;		/* a status the original does not have: not imported */
+	long long	refused;		/* refused by the server */
+} ImportJobCounts;
+
+/*
+ * Imports the finished jobs of db's jobs table for tenant through
+ * ffrtmp.import_job, each in its own savepoint, reporting to out what was
+ * not imported and why.  False when the table cannot be read.
+ */
+bool		import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobCounts *n);
+
+#endif
