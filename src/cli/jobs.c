@@ -129,12 +129,12 @@ cli_job_id(cli_ctx *ctx, const cli_command *cmd, const char *arg, char *id, size
 int
 cli_jobs_pause(cli_ctx *ctx, unsigned int milliseconds)
 {
-	int			status = cli_disconnect(ctx, CLI_OK);
+	int			status = cli_commit(ctx);
 
 	if (status != CLI_OK)
 		return status;
 	usleep(milliseconds * 1000);
-	return cli_connect(ctx);
+	return cli_begin(ctx);
 }
 
 /* Parses a command taking one job and no options, connects and resolves it. */

@@ -268,10 +268,23 @@ is(json_of('jobs cancel', 'jobs', 'cancel', $pid)->{state}, 'canceled', 'jobs ca
 my $op = FfrtmpRest::api_key($node, 'watcher', 'acme', 'operator');
 my ($key_id) = $op =~ /^ffrtmp_([0-9a-f]+)_/;
 my $key_err = '';
-my $keyed = IPC::Run::start([ $cli, "--dsn=$dsn", "--api-key=$op", 'jobs', 'watch' ], '<', \'', '>', \my $o5, '2>', \$key_err,
-	IPC::Run::timeout(120));
+my $keyed = do
+{
+	# Its own application_name, to find its session below.
+	local $ENV{PGAPPNAME} = 'ffrtmp-keyed-watch';
+	IPC::Run::start([ $cli, "--dsn=$dsn", "--api-key=$op", 'jobs', 'watch' ], '<', \'', '>', \my $o5, '2>', \$key_err,
+		IPC::Run::timeout(120));
+};
 sleep 2;
 ok($keyed->pumpable, 'a watch with a key runs');
+# Its polls are transactions on one connection, not a connection each.
+my $session = q{SELECT string_agg(pid || ' ' || backend_start, ', ') FROM pg_stat_activity
+ WHERE application_name = 'ffrtmp-keyed-watch'};
+my $first = '';
+wait_until(sub { ($first = sql($session)) ne '' }, 10);
+like($first, qr/^\d+ [^,]+$/, 'the watch has a session');
+sleep 3;
+is(sql($session), $first, 'the watch polls on one connection, the same session 3 s later');
 sql("SELECT ffrtmp.revoke_api_key('$key_id')");
 ok(wait_until(sub { $keyed->pump_nb if $keyed->pumpable; !$keyed->pumpable }, 30), 'and stops once the key is revoked');
 $keyed->finish;
