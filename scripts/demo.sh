@@ -2,8 +2,10 @@
 # The ffrtmp demo: installs what is needed (as root, from Debian's packages),
 # builds and installs the extension and the worker, starts a private PostgreSQL
 # cluster with ffrtmp preloaded, walks through tenants, quotas, jobs and usage
-# from psql, then runs a real transcode: an ffrtmp-worker takes two jobs (an
-# MP4 and an HLS ladder) and the outputs are shown with ffprobe.
+# with the ffrtmp command and psql (SQL where the demo shows SQL on purpose),
+# then runs a real transcode: two jobs (an MP4 and an HLS ladder) submitted
+# and watched with ffrtmp, run by an ffrtmp-worker, the outputs shown with
+# ffprobe.
 #
 #   FFRTMP_DEMO_DIR  where the cluster lives (default /tmp/ffrtmp-demo)
 #   FFRTMP_DEMO_PORT its port, on a unix socket only (default 55440)
@@ -34,15 +36,29 @@ psql_demo() {
   as_postgres psql -X -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=0 "$@"
 }
 
+# The ffrtmp command (docs/cli.md) as the cluster's superuser: an
+# administrator.  Each command line is echoed, as psql echoes its queries.
+ffrtmp_demo() {
+  local a line='$ ffrtmp'
+  for a in "$@"; do
+    if [[ $a =~ ^[-A-Za-z0-9_=./:@]*$ ]]; then line+=" $a"
+    elif [[ $a =~ ^(--[a-z-]+=)(.*)$ ]]; then line+=" ${BASH_REMATCH[1]}'${BASH_REMATCH[2]}'"
+    else line+=" '$a'"; fi
+  done
+  echo "$line"
+  as_postgres ffrtmp --dsn="host=$dir port=$port dbname=postgres user=postgres" "$@"
+}
+
+psql_demo -c 'CREATE EXTENSION ffrtmp'
+# Tenants on two plans.
+ffrtmp_demo tenants create acme --plan=pro --display-name="Acme Corp"
+ffrtmp_demo tenants create globex --plan=free
+
 psql_demo <<'SQL'
 \set ECHO queries
-CREATE EXTENSION ffrtmp;
-
--- Tenants on two plans; a role that acts for one of them (add_tenant_role:
--- the 0.1 shortcut, whose role is that tenant's administrator; a program
--- with narrower powers uses an API key, docs/onboarding.md).
-SELECT name, plan, max_jobs, max_cpu_cores FROM ffrtmp.create_tenant('acme', plan => 'pro', display_name => 'Acme Corp');
-SELECT name, plan, max_jobs, max_cpu_cores FROM ffrtmp.create_tenant('globex', plan => 'free');
+-- A role that acts for acme (add_tenant_role: the 0.1 shortcut, whose role
+-- is that tenant's administrator; a program with narrower powers uses an API
+-- key, docs/onboarding.md).
 CREATE ROLE acme_app LOGIN;
 SELECT ffrtmp.add_tenant_role('acme', 'acme_app');
 
@@ -73,17 +89,14 @@ SELECT t.name AS tenant, j.seq, j.state, n.name AS node
   FROM ffrtmp.jobs j JOIN ffrtmp.tenants t ON t.id = j.tenant_id LEFT JOIN ffrtmp.nodes n ON n.id = j.node_id
  WHERE j.state <> 'queued' ORDER BY t.name, j.seq;
 SELECT name, leader FROM ffrtmp.scheduler_status();
-SELECT ffrtmp.health();
-
--- Usage, as operators read it.
-SELECT name, effective_status, plan FROM ffrtmp.list_tenants();
-\echo
-\echo === acme
-SELECT summary FROM ffrtmp.tenant_stats('acme') \g (format=unaligned tuples_only=on)
-\echo
-\echo === globex
-SELECT summary FROM ffrtmp.tenant_stats('globex') \g (format=unaligned tuples_only=on)
 SQL
+ffrtmp_demo health
+ffrtmp_demo nodes list
+
+# Usage, as operators read it.
+ffrtmp_demo tenants list
+ffrtmp_demo tenants stats acme
+ffrtmp_demo tenants stats globex
 
 # A real transcode through the whole system: database -> scheduler ->
 # ffrtmp-worker -> files, checked with ffprobe.
@@ -109,29 +122,24 @@ run_worker=()
 worker_pid=$!
 trap 'kill -TERM $worker_pid 2>/dev/null || true' EXIT
 
-psql_demo <<'SQL'
-\set ECHO queries
-SET ROLE acme_app;
-SELECT id AS clip_job FROM ffrtmp.submit_job('testsrc://1280x720@30?duration=5', preset => '720p30-test', output_url => 'demo/clip.mp4') \gset
-SELECT id AS ladder_job FROM ffrtmp.submit_job('testsrc://1280x720@30?duration=4', output_url => 'demo/ladder/index.m3u8',
-    params => '{"format": "hls", "hls_segment_seconds": 2, "renditions": [{"size": "854x480", "video_bitrate": "1200k"}, {"size": "640x360", "video_bitrate": "700k"}]}') \gset
-RESET ROLE;
-SQL
-echo "demo: waiting for ffrtmp-worker to transcode both jobs"
-for _ in $(seq 1 120); do
-  done_jobs=$(psql_demo -Atc "SELECT count(*) FROM ffrtmp.jobs WHERE output_url LIKE 'demo/%' AND state IN ('completed', 'failed')")
-  [ "$done_jobs" = 2 ] && break
-  sleep 1
-done
+ffrtmp_demo --tenant=acme jobs submit --input='testsrc://1280x720@30?duration=5' --preset=720p30-test \
+  --output=demo/clip.mp4
+ffrtmp_demo --tenant=acme jobs submit --input='testsrc://1280x720@30?duration=4' --output=demo/ladder/index.m3u8 \
+  --params='{"format": "hls", "hls_segment_seconds": 2, "renditions": [{"size": "854x480", "video_bitrate": "1200k"}, {"size": "640x360", "video_bitrate": "700k"}]}'
+mapfile -t demo_jobs < <(psql_demo -Atc "SELECT id FROM ffrtmp.jobs WHERE output_url LIKE 'demo/%' ORDER BY id")
+# Until both have ended; through a pipe, so that it prints plain lines (on a
+# terminal it redraws progress bars in place).  Exit 1 when one did not
+# complete: the queries below show why.
+echo "demo: watching ffrtmp-worker transcode both jobs"
+ffrtmp_demo jobs watch "${demo_jobs[@]}" | cat || true
 psql_demo <<'SQL'
 \set ECHO queries
 SELECT seq, state, output_url, result ->> 'duration' AS duration, result ->> 'size' AS bytes,
        (SELECT string_agg(s ->> 'codec' || coalesce(' ' || (s ->> 'width') || 'x' || (s ->> 'height'), ''), ', ')
           FROM jsonb_array_elements(result -> 'streams') s) AS streams, error
   FROM ffrtmp.jobs WHERE output_url LIKE 'demo/%' ORDER BY seq;
-SELECT at, attempt, from_state, to_state, reason, actor FROM ffrtmp.job_events
- WHERE job_id = (SELECT max(id) FROM ffrtmp.jobs WHERE output_url LIKE 'demo/%') ORDER BY id;
 SQL
+ffrtmp_demo jobs history "${demo_jobs[1]}"
 acme_dir="$media/out/$(psql_demo -Atc "SELECT id FROM ffrtmp.tenants WHERE name = 'acme'")/demo"
 echo "demo: ffprobe $acme_dir/clip.mp4"
 ffprobe -v error -show_entries stream=codec_name,width,height,avg_frame_rate:format=duration -of compact=p=0 "$acme_dir/clip.mp4"
@@ -140,7 +148,7 @@ cat "$acme_dir/ladder/index.m3u8"
 echo "demo: stopping the worker (SIGTERM: it finishes what it runs, then its node leaves)"
 kill -TERM "$worker_pid" && wait "$worker_pid" || true
 trap - EXIT
-psql_demo -c "SELECT name, state FROM ffrtmp.nodes WHERE name = 'demo-worker'"
+ffrtmp_demo nodes list
 echo "demo: the worker's log ($dir/worker.log):"
 cat "$dir/worker.log"
 

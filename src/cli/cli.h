@@ -12,6 +12,8 @@
  * - One command is one transaction.  cli_connect() opens it (BEGIN, then
  *   SELECT ffrtmp.authenticate($1) when an API key is given); main.c
  *   commits it when the command returns CLI_OK and otherwise drops it.
+ *   A command that polls commits and begins again on the same connection
+ *   (cli_commit, cli_begin).
  * - Exit codes (enum cli_exit) are the tool's contract with scripts.
  * - Errors go to stderr, results to stdout: with --output=json stdout holds
  *   exactly one JSON document, as the server built it.
@@ -138,6 +140,17 @@ extern int	cli_usage_error(const cli_command *cmd, const char *fmt,...)
  * server refused), with the error printed.
  */
 extern int	cli_connect(cli_ctx *ctx);
+
+/*
+ * A command that runs for long (jobs watch, logs --follow, submit --wait)
+ * ends its transaction with cli_commit() and opens the next one on the same
+ * connection with cli_begin(), which authenticates the API key again: so
+ * that it holds no transaction (nor its snapshot) open between polls, and a
+ * revoked key stops it at its next transaction.  Each returns CLI_OK or the
+ * exit code of the error it printed.
+ */
+extern int	cli_begin(cli_ctx *ctx);
+extern int	cli_commit(cli_ctx *ctx);
 
 /* Commits (ok) or drops the transaction, and closes.  Returns the exit code. */
 extern int	cli_disconnect(cli_ctx *ctx, int status);

@@ -15,7 +15,6 @@ cli_connect(cli_ctx *ctx)
 {
 	const char *keys[] = {"dbname", "fallback_application_name", NULL};
 	const char *values[] = {ctx->dsn, "ffrtmp", NULL};
-	PGresult   *res;
 
 	ctx->conn = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(ctx->conn) != CONNECTION_OK)
@@ -28,7 +27,14 @@ cli_connect(cli_ctx *ctx)
 		ctx->conn = NULL;
 		return CLI_NO_CONNECTION;
 	}
-	res = PQexec(ctx->conn, "BEGIN");
+	return cli_begin(ctx);
+}
+
+int
+cli_begin(cli_ctx *ctx)
+{
+	PGresult   *res = PQexec(ctx->conn, "BEGIN");
+
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
 		cli_print_server_error(ctx, res);
@@ -38,6 +44,7 @@ cli_connect(cli_ctx *ctx)
 	PQclear(res);
 	if (ctx->api_key != NULL)
 	{
+		/* authenticate() covers this transaction only: each one asks again. */
 		const char *params[] = {ctx->api_key};
 
 		res = cli_exec(ctx, "SELECT ffrtmp.authenticate($1)", 1, params);
@@ -49,22 +56,28 @@ cli_connect(cli_ctx *ctx)
 }
 
 int
+cli_commit(cli_ctx *ctx)
+{
+	/* A COMMIT can still fail (a deferred check): the command did not happen. */
+	PGresult   *res = PQexec(ctx->conn, "COMMIT");
+	int			status = CLI_OK;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		cli_print_server_error(ctx, res);
+		status = PQstatus(ctx->conn) == CONNECTION_OK ? CLI_REFUSED : CLI_NO_CONNECTION;
+	}
+	PQclear(res);
+	return status;
+}
+
+int
 cli_disconnect(cli_ctx *ctx, int status)
 {
 	if (ctx->conn == NULL)
 		return status;
 	if (status == CLI_OK)
-	{
-		/* A COMMIT can still fail (a deferred check): the command did not happen. */
-		PGresult   *res = PQexec(ctx->conn, "COMMIT");
-
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		{
-			cli_print_server_error(ctx, res);
-			status = CLI_REFUSED;
-		}
-		PQclear(res);
-	}
+		status = cli_commit(ctx);
 	PQfinish(ctx->conn);		/* an open transaction is rolled back */
 	ctx->conn = NULL;
 	return status;

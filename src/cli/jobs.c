@@ -27,14 +27,16 @@ static int	run_logs(cli_ctx *ctx, int argc, char **argv);
 
 static const cli_command commands[] = {
 	{"submit", "queue a transcoding job",
-		"ffrtmp jobs submit --input=URL [--output-url=URL] [--preset=NAME] [--param=KEY=VALUE]...\n"
+		"ffrtmp jobs submit --input=URL [--output=URL] [--preset=NAME] [--param=KEY=VALUE]...\n"
 		"                   [--params=JSON] [--priority=P] [--queue=Q] [--max-attempts=N]\n"
 		"                   [--timeout=INTERVAL] [--cpu-cores=N] [--gpus=N] [--run-after=TIME]\n"
 		"                   [--idempotency-key=KEY] [--retry-all-failures] [--tenant=T] [--wait]\n\n"
 		"Queues a job (ffrtmp.submit_job) within the tenant's quotas and shows it.\n"
 		"  --input=URL          file://, http(s)://, rtmp(s):// ... input\n"
-		"  --output-url=URL     output path or URL (default: the server's); --output\n"
-		"                       is the global option of the answer's format\n"
+		"  --output=URL         output path or URL (default: the server's); --output=table\n"
+		"                       and --output=json are the answer's format (the global\n"
+		"                       option): an output named so is --output-url=json\n"
+		"  --output-url=URL     the same as --output=URL, whatever URL is\n"
 		"  --preset=NAME        a preset of ffrtmp.presets\n"
 		"  --param=KEY=VALUE    an encode parameter, repeatable: VALUE a JSON number,\n"
 		"                       true or false as such, anything else a string\n"
@@ -129,12 +131,12 @@ cli_job_id(cli_ctx *ctx, const cli_command *cmd, const char *arg, char *id, size
 int
 cli_jobs_pause(cli_ctx *ctx, unsigned int milliseconds)
 {
-	int			status = cli_disconnect(ctx, CLI_OK);
+	int			status = cli_commit(ctx);
 
 	if (status != CLI_OK)
 		return status;
 	usleep(milliseconds * 1000);
-	return cli_connect(ctx);
+	return cli_begin(ctx);
 }
 
 /* Parses a command taking one job and no options, connects and resolves it. */
@@ -155,12 +157,13 @@ one_job(cli_ctx *ctx, int argc, char **argv, char *id, size_t len)
 enum
 {
 	S_INPUT, S_OUTPUT, S_PRESET, S_PARAM, S_PARAMS, S_PRIORITY, S_QUEUE, S_MAX_ATTEMPTS,
-	S_TIMEOUT, S_CPU_CORES, S_GPUS, S_RUN_AFTER, S_IDEMPOTENCY_KEY, S_RETRY_ALL, S_WAIT, S_COUNT
+	S_TIMEOUT, S_CPU_CORES, S_GPUS, S_RUN_AFTER, S_IDEMPOTENCY_KEY, S_RETRY_ALL, S_WAIT,
+	S_OUTPUT_URL, S_COUNT
 };
 
 static const cli_opt submit_opts[] = {
 	[S_INPUT] = {"input", CLI_VALUE},
-	[S_OUTPUT] = {"output-url", CLI_VALUE},
+	[S_OUTPUT] = {"output", CLI_VALUE}, /* a value other than table or json (options.c) */
 	[S_PRESET] = {"preset", CLI_VALUE},
 	[S_PARAM] = {"param", CLI_LIST},
 	[S_PARAMS] = {"params", CLI_VALUE},
@@ -174,6 +177,7 @@ static const cli_opt submit_opts[] = {
 	[S_IDEMPOTENCY_KEY] = {"idempotency-key", CLI_VALUE},
 	[S_RETRY_ALL] = {"retry-all-failures", CLI_FLAG},
 	[S_WAIT] = {"wait", CLI_FLAG},
+	[S_OUTPUT_URL] = {"output-url", CLI_VALUE}, /* --output's unambiguous spelling */
 	[S_COUNT] = {NULL}
 };
 
@@ -241,6 +245,10 @@ run_submit(cli_ctx *ctx, int argc, char **argv)
 		return status;
 	if (v[S_INPUT] == NULL)
 		return cli_usage_error(cmd, "--input is required");
+	if (v[S_OUTPUT] != NULL && v[S_OUTPUT_URL] != NULL)
+		return cli_usage_error(cmd, "--output and --output-url name the same output: give one");
+	if (v[S_OUTPUT] == NULL)
+		v[S_OUTPUT] = v[S_OUTPUT_URL];
 	/* The --param pairs as key and value arrays (getopt kept them in order). */
 	for (int i = 1; i < argc; i++)
 	{

@@ -17,8 +17,8 @@ extern int	cli_job_id(cli_ctx *ctx, const cli_command *cmd, const char *arg, cha
 
 /*
  * Between two polls of a command that follows a job: ends the command's
- * transaction, sleeps, and opens the next one (cli_connect: a new
- * connection, the API key authenticated again).  So that a command that
+ * transaction, sleeps, and opens the next one on the same connection
+ * (cli_commit, cli_begin: the API key authenticated again).  So that a command that
  * runs for hours holds no transaction (nor its snapshot) open, and stops
  * at its next poll once its key is revoked.  Returns CLI_OK or the error's
  * exit code (printed).

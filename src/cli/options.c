@@ -18,7 +18,9 @@ const char	cli_global_help[] =
 "  --api-key=KEY       act as this API key (default: $FFRTMP_API_KEY)\n"
 "  --tenant=TENANT     the tenant, by name or id, for commands that take one\n"
 "                      (default: $FFRTMP_TENANT, else the caller's own)\n"
-"  -o, --output=FORMAT table (default) or json\n"
+"  --format=FORMAT     the answer's format: table (default) or json\n"
+"  -o, --output=FORMAT the same, for FORMAT table or json (on jobs submit,\n"
+"                      --output with any other value is the job's output URL)\n"
 "  --help              this help\n";
 
 /* The global options that take a value, and where each goes. */
@@ -42,8 +44,15 @@ set_output(cli_ctx *ctx, const char *value)
 	else if (strcmp(value, "json") == 0)
 		ctx->format = CLI_JSON;
 	else
-		return cli_usage_error(NULL, "--output must be table or json, not \"%s\"", value);
+		return cli_usage_error(NULL, "the format must be table or json, not \"%s\"", value);
 	return CLI_OK;
+}
+
+/* --output=table and --output=json are the format; another value may be a URL. */
+static bool
+is_format(const char *value)
+{
+	return strcmp(value, "table") == 0 || strcmp(value, "json") == 0;
 }
 
 /* An empty variable counts as unset, as libpq reads PG* variables. */
@@ -59,7 +68,7 @@ int
 cli_global_options(cli_ctx *ctx, int argc, char **argv)
 {
 	int			out = 1;
-	const char *output = NULL;
+	const char *output = NULL;	/* --format, -o, --output: the last wins */
 	bool		no_colour = env("NO_COLOR") != NULL;
 
 	for (int i = 1; i < argc; i++)
@@ -80,8 +89,21 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 		{
 			len = strcspn(a + 2, "=");
 			slot = global_slot(ctx, a + 2, len);
-			if (slot == NULL && len == 6 && strncmp(a + 2, "output", 6) == 0)
+			if (slot == NULL && len == 6 && strncmp(a + 2, "format", 6) == 0)
 				slot = &output;
+			if (slot == NULL && len == 6 && strncmp(a + 2, "output", 6) == 0)
+			{
+				/*
+				 * --output is the format only when its value is one: any
+				 * other stays the command's (jobs submit's output URL;
+				 * cli_getopt refuses it elsewhere).
+				 */
+				value = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[i + 1] : NULL);
+				if (value != NULL && is_format(value))
+					slot = &output;
+				else if (value != NULL && a[8] != '=')
+					argv[out++] = argv[i++];	/* "--output" "URL": both */
+			}
 		}
 		else if (strncmp(a, "-o", 2) == 0)
 		{
@@ -148,7 +170,15 @@ cli_getopt(int argc, char **argv, const struct option *longopts, const cli_comma
 		print_help(cmd);
 		exit(CLI_OK);
 	}
-	if (c == '?')
+	if (c == '?' && strncmp(argv[optind - 1], "--output=", 9) == 0)
+		cli_usage_error(cmd, "--output must be table or json (the answer's format), not \"%s\"",
+						argv[optind - 1] + 9);
+	else if (c == '?' && strcmp(argv[optind - 1], "--output") == 0 && optind < argc)
+		cli_usage_error(cmd, "--output must be table or json (the answer's format), not \"%s\"",
+						argv[optind]);
+	else if (c == '?' && strcmp(argv[optind - 1], "--output") == 0)
+		cli_usage_error(cmd, "--output needs a value: table or json");
+	else if (c == '?')
 		cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
 	if (c == ':')
 	{

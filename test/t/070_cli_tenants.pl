@@ -220,12 +220,21 @@ for my $u ([ 'no command', [] ], [ 'an unknown command', ['nodez'] ], [ 'an unkn
 	[ 'an unknown option', [qw(tenants list --frob)] ], [ 'a missing tenant', [qw(tenants get)] ],
 	[ 'a missing name', [qw(tenants create)] ], [ 'an extra argument', [qw(tenants get acme globex)] ],
 	[ '--quota without =', [qw(tenants update acme --quota max_jobs)] ], [ 'a missing value', [qw(tenants create x --plan)] ],
+	[ 'a bad --format', [qw(--format=yaml tenants list)] ], [ 'a bad -o', [qw(tenants list -o yaml)] ],
 	[ 'a bad --output', [qw(tenants list --output=yaml)] ])
 {
 	($rc, $out, $err) = admin(@{ $u->[1] });
 	is($rc, 2, "$u->[0]: exit 2");
 }
 like($err, qr/--output must be table or json/, 'with what is wrong');
+# --format is the format, -o and --output=table|json its aliases.
+for my $f ([qw(--format=json)], [qw(--format json)], [qw(-o json)], [qw(-ojson)], [qw(--output json)])
+{
+	($rc, $out, $err) = admin(qw(tenants get acme), @$f);
+	is(eval { decode_json($out)->{name} }, 'acme', "@$f: one JSON object") or diag($err);
+}
+($rc, $out, $err) = admin(qw(--format=json tenants get acme --output=table));
+like($out, qr/^name\s+acme$/m, '--output=table after --format=json: the last one given wins');
 
 # --help on every command and subcommand, on stdout, exit 0.
 ($rc, $out) = admin('--help');
@@ -277,6 +286,8 @@ is_deeply([ grep { !/^complete/ } split /\n/, $compl->('ffrtmp --output = json t
 	'a global option with its value before the command is passed over');
 is_deeply([ grep { !/^complete/ } split /\n/, $compl->('ffrtmp tenants list --output = ') ], [qw(table json)],
 	'--output= completes its values');
+is_deeply([ grep { !/^complete/ } split /\n/, $compl->('ffrtmp tenants list --format = ') ], [qw(table json)],
+	'and --format= too');
 
 # Colour only on a terminal, and never with NO_COLOR (script(1) gives a terminal).
 SKIP:

@@ -71,6 +71,32 @@ is($bj->{max_attempts}, 2, '--max-attempts is passed, a number');
 is_deeply($bj->{params}, decode_json(sql("SELECT params FROM ffrtmp.jobs WHERE id = $bj->{id}")),
 	'--params is the job\'s parameters, as the server stored them');
 
+# --output: the answer's format when its value is table or json, else (on
+# submit) the job's output, as the issue spells it; --output-url is the
+# spelling that never means the format.
+my $cj = json_of('jobs submit --output=URL', qw(jobs submit --input=testsrc://320x240@30?duration=2 --output=cli/c.mp4));
+like($cj->{output_url}, qr{cli/c\.mp4$}, '--output=URL is the job\'s output, --output=json the format');
+($rc, $out, $err) = admin(qw(jobs submit --input=testsrc://320x240@30?duration=2 --output cli/d.mp4));
+is($rc, 0, '--output URL (two words): exit 0') or diag($err);
+like($out, qr{^output_url\s+\S*cli/d\.mp4$}m, 'the job\'s output, shown as a table');
+my $ej = json_of('jobs submit --output json', qw(jobs submit --input=testsrc://320x240@30?duration=2 --output json));
+is($ej->{state}, 'queued', '--output json on submit is the format: a JSON answer');
+unlike($ej->{output_url} // '', qr{/json$}, 'not an output named "json" (the server chose the output)');
+my $lj = json_of('jobs submit --output-url=json', qw(jobs submit --input=testsrc://320x240@30?duration=2 --output-url=json));
+like($lj->{output_url}, qr{json$}, 'an output literally named "json" is --output-url=json');
+($rc, $out, $err) = ffrtmp("--dsn=$dsn", '--tenant=acme', '--format=json', qw(jobs get), $cj->{id});
+is($rc, 0, '--format=json: exit 0') or diag($err);
+is(eval { decode_json($out)->{id} }, $cj->{id}, '--format=json is the format, whatever the command');
+($rc, $out, $err) = admin(qw(jobs submit --input=testsrc://320x240@30?duration=2 --output=cli/e.mp4 --output-url=cli/f.mp4));
+is($rc, 2, '--output=URL and --output-url together: exit 2');
+like($err, qr/give one/, 'one output, named once');
+($rc, $out, $err) = admin(qw(jobs list --output=cli/g.mp4));
+is($rc, 2, '--output=URL on a command without an output: exit 2');
+like($err, qr/--output must be table or json .*"cli\/g\.mp4"/, 'it says --output is the format there');
+is(sql(q{SELECT count(*) FROM ffrtmp.jobs WHERE output_url LIKE '%cli/e.mp4' OR output_url LIKE '%cli/f.mp4'}), '0',
+	'and nothing was submitted');
+sql(q{SELECT ffrtmp.cancel_job(id) FROM ffrtmp.jobs WHERE id > } . $bj->{id});
+
 ($rc, $out, $err) = admin(qw(jobs list));
 is($rc, 0, 'jobs list: exit 0');
 like($out, qr/^id\s+seq\s+tenant_name\s+state\s+queue\s+priority\s+percent\s+input_url/m, 'a header line');
@@ -268,10 +294,23 @@ is(json_of('jobs cancel', 'jobs', 'cancel', $pid)->{state}, 'canceled', 'jobs ca
 my $op = FfrtmpRest::api_key($node, 'watcher', 'acme', 'operator');
 my ($key_id) = $op =~ /^ffrtmp_([0-9a-f]+)_/;
 my $key_err = '';
-my $keyed = IPC::Run::start([ $cli, "--dsn=$dsn", "--api-key=$op", 'jobs', 'watch' ], '<', \'', '>', \my $o5, '2>', \$key_err,
-	IPC::Run::timeout(120));
+my $keyed = do
+{
+	# Its own application_name, to find its session below.
+	local $ENV{PGAPPNAME} = 'ffrtmp-keyed-watch';
+	IPC::Run::start([ $cli, "--dsn=$dsn", "--api-key=$op", 'jobs', 'watch' ], '<', \'', '>', \my $o5, '2>', \$key_err,
+		IPC::Run::timeout(120));
+};
 sleep 2;
 ok($keyed->pumpable, 'a watch with a key runs');
+# Its polls are transactions on one connection, not a connection each.
+my $session = q{SELECT string_agg(pid || ' ' || backend_start, ', ') FROM pg_stat_activity
+ WHERE application_name = 'ffrtmp-keyed-watch'};
+my $first = '';
+wait_until(sub { ($first = sql($session)) ne '' }, 10);
+like($first, qr/^\d+ [^,]+$/, 'the watch has a session');
+sleep 3;
+is(sql($session), $first, 'the watch polls on one connection, the same session 3 s later');
 sql("SELECT ffrtmp.revoke_api_key('$key_id')");
 ok(wait_until(sub { $keyed->pump_nb if $keyed->pumpable; !$keyed->pumpable }, 30), 'and stops once the key is revoked');
 $keyed->finish;

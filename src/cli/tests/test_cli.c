@@ -2,7 +2,8 @@
  * The CLI framework's pure parts, without a database: the text[] literals
  * of repeated options (quoting), the calls cli_call writes (only the
  * arguments given, every value a parameter), the global options taken out
- * of argv wherever they stand, and the subcommand options of cli_parse.
+ * of argv wherever they stand (--output the format or jobs submit's
+ * output), and the subcommand options of cli_parse.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -82,6 +83,36 @@ test_global_options(void)
 	}
 }
 
+/* --output is the format only when its value is one; any other stays the command's. */
+static void
+test_output_or_url(void)
+{
+	cli_ctx		ctx = {0};
+	char	   *argv[] = {"ffrtmp", "jobs", "submit", "--output", "out/a.mp4", "--output=json", "--input=i",
+	"--output=b.mp4", "--output", NULL};
+	int			argc = cli_global_options(&ctx, 9, argv);
+
+	CHECK(ctx.format == CLI_JSON, "--output=json is the format, also on jobs submit");
+	CHECK(argc == 8 && strcmp(argv[3], "--output") == 0 && strcmp(argv[4], "out/a.mp4") == 0
+		  && strcmp(argv[5], "--input=i") == 0 && strcmp(argv[6], "--output=b.mp4") == 0
+		  && strcmp(argv[7], "--output") == 0 && argv[8] == NULL,
+		  "--output URL, --output=URL and a last --output without a value stay the command's");
+
+	{
+		cli_ctx		c2 = {0};
+		char	   *a2[] = {"ffrtmp", "--format", "json", "jobs", "submit", "--output", "table", NULL};
+
+		argc = cli_global_options(&c2, 7, a2);
+		CHECK(argc == 3 && c2.format == CLI_TABLE, "--format VALUE, and --output table after it wins");
+	}
+	{
+		cli_ctx		c3 = {0};
+		char	   *a3[] = {"ffrtmp", "jobs", "submit", "--format=yaml", NULL};
+
+		CHECK(cli_global_options(&c3, 4, a3) == -1, "--format takes table or json only");
+	}
+}
+
 static void
 test_parse(void)
 {
@@ -103,6 +134,7 @@ main(void)
 	test_arrays();
 	test_call();
 	test_global_options();
+	test_output_or_url();
 	test_parse();
 	return check_summary();
 }
