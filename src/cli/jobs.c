@@ -4,6 +4,7 @@
  * name (docs/sql-reference.md).  watch is jobs_watch.c's.  A job is named
  * by its id or, as "#N", by its tenant's job number (ffrtmp.job_id).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +132,25 @@ cli_job_id(cli_ctx *ctx, const cli_command *cmd, const char *arg, char *id, size
 int
 cli_jobs_pause(cli_ctx *ctx, unsigned int milliseconds)
 {
+	static bool interruptible = false;
 	int			status = cli_commit(ctx);
 
 	if (status != CLI_OK)
 		return status;
+
+	/*
+	 * The commands that poll (--wait, logs --follow, watch) run until the
+	 * job ends or they are interrupted: SIGINT and SIGTERM end them, even
+	 * when they were started from a shell without job control, which starts
+	 * background commands with SIGINT ignored.  Between polls no transaction
+	 * is open, so ending there loses nothing.
+	 */
+	if (!interruptible)
+	{
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		interruptible = true;
+	}
 	usleep(milliseconds * 1000);
 	return cli_begin(ctx);
 }

@@ -26,7 +26,7 @@ static const cli_group *const groups[] = {
 static void
 print_main_help(FILE *out)
 {
-	fputs("ffrtmp: manage an ffrtmp service (tenants, users, keys, audit, jobs, nodes, webhooks, health) through its SQL API.\n\n"
+	fputs("ffrtmp: manage an ffrtmp service (tenants, users, keys, audit, jobs, nodes, webhooks, health, import) through its SQL API.\n\n"
 		  "Usage: ffrtmp [global options] <command> [<subcommand>] [arguments]\n"
 		  "       ffrtmp <command> [<subcommand>] --help\n\n"
 		  "Commands:\n", out);

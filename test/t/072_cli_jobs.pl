@@ -272,8 +272,14 @@ my ($p_rc, $p_json) = admin(qw(jobs submit --input=testsrc://640x360@30?duration
 	qw(--param=video_codec=h264 --param=encoder_preset=medium --param=format=mp4 --max-attempts=1 -o json));
 my $pid = decode_json($p_json)->{id};
 my $all_out = '';
-my $all = IPC::Run::start([ $cli, "--dsn=$dsn", 'jobs', 'watch' ], '<', \'', '>', \$all_out, '2>', \my $e4,
-	IPC::Run::timeout(300));
+# Started with SIGINT ignored, as a shell without job control starts a
+# background command: the watch must end at SIGINT all the same.
+my $all = do
+{
+	local $SIG{INT} = 'IGNORE';
+	IPC::Run::start([ $cli, "--dsn=$dsn", 'jobs', 'watch' ], '<', \'', '>', \$all_out, '2>', \my $e4,
+		IPC::Run::timeout(300));
+};
 ok(wait_until(sub { $all->pump_nb; $all_out =~ /^job \Q$pid\E \(acme #\d+\)  running\s+\[#*-*\]\s+\d+\.\d%/m }, 120),
 	'watch without ids shows the running job with its progress') or diag($all_out);
 my $paused = json_of('jobs pause', 'jobs', 'pause', $pid);
