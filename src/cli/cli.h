@@ -20,6 +20,7 @@
 #define FFRTMP_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <libpq-fe.h>
 
 /* Exit codes: documented in docs/cli.md and ffrtmp(1). */
@@ -217,6 +218,23 @@ extern void cli_print_json(const PGresult *res);
 
 /* Prints res as aligned columns with a header line. */
 extern void cli_print_table(cli_ctx *ctx, const PGresult *res, const char *const *columns);
+
+/* text.c */
+
+/* Where a stored text is shown: a table cell (one line) or lines of their own. */
+enum cli_text
+{
+	CLI_TEXT_CELL,				/* newline and tab shown as \n and \t */
+	CLI_TEXT_LINES				/* newline and tab kept */
+};
+
+/*
+ * Writes s to out with every control character (C0 but newline and tab in
+ * CLI_TEXT_LINES, DEL, C1) and bidi control shown as an escape (\r, \xHH,
+ * \uXXXX), as psql does; cli_text_width is the terminal columns it takes.
+ */
+extern void cli_put_text(cli_ctx *ctx, FILE *out, const char *s, enum cli_text how);
+extern int	cli_text_width(cli_ctx *ctx, const char *s, enum cli_text how);
 
 /* Bold text on a colour terminal, else as is. */
 extern const char *cli_bold(cli_ctx *ctx);

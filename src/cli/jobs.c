@@ -375,9 +375,13 @@ print_log_lines(cli_ctx *ctx, const PGresult *res, long long *last_line, int *la
 		if (ctx->format == CLI_JSON)
 			printf("%s\n", PQgetvalue(res, r, 6));
 		else
-			printf("%s#%s %s %-7s %-6s%s %s\n", cli_bold(ctx), PQgetvalue(res, r, 0),
+		{
+			printf("%s#%s %s %-7s %-6s%s ", cli_bold(ctx), PQgetvalue(res, r, 0),
 				   PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
-				   cli_plain(ctx), PQgetvalue(res, r, 5));
+				   cli_plain(ctx));
+			cli_put_text(ctx, stdout, PQgetvalue(res, r, 5), CLI_TEXT_LINES);
+			putchar('\n');
+		}
 		*last_attempt = atoi(PQgetvalue(res, r, 0));
 		*last_line = atoll(PQgetvalue(res, r, 1));
 	}
