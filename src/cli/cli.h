@@ -135,12 +135,15 @@ extern int	cli_usage_error(const cli_command *cmd, const char *fmt,...)
 /*
  * Connects (libpq's conventions: --dsn, else PG* variables, service files
  * and ~/.pgpass) and opens the command's transaction, authenticating the API
- * key in it.  Returns CLI_OK, CLI_NO_CONNECTION or CLI_REFUSED (a key the
- * server refused), with the error printed.
+ * key in it.  Returns CLI_OK, CLI_NO_CONNECTION, CLI_USAGE (an empty key)
+ * or CLI_REFUSED (a key the server refused), with the error printed.
  */
 extern int	cli_connect(cli_ctx *ctx);
 
-/* Commits (ok) or drops the transaction, and closes.  Returns the exit code. */
+/*
+ * Commits (ok) or drops the transaction, and closes.  Returns the exit code:
+ * CLI_NO_CONNECTION when the connection was lost under the command.
+ */
 extern int	cli_disconnect(cli_ctx *ctx, int status);
 
 /*
