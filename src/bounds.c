@@ -37,31 +37,53 @@ ffrtmp_check_text_bytes(const char *what, const char *value, int max_bytes)
 		too_long(what, (int) Min(len, (size_t) INT_MAX), "bytes", max_bytes);
 }
 
-static bool
-is_refused_control(unsigned char c, TextRule rule)
+/*
+ * The control character that starts at s (len bytes left), as a code point,
+ * or -1 when there is none: C0 (TEXT_MULTI_LINE: but newline and tab), DEL
+ * and C1 (U+0080-U+009F, which terminals read as ESC sequences: U+009B is
+ * CSI).  A carriage return is refused even in multi-line text: it rewrites
+ * the line it ends on whoever's terminal prints it.
+ */
+static int
+refused_control(const char *s, int len, TextRule rule)
 {
-	if (rule == TEXT_MULTI_LINE && (c == '\n' || c == '\t' || c == '\r'))
-		return false;
-	return c < 0x20 || c == 0x7f;
+	unsigned char c = (unsigned char) s[0];
+
+	if (rule == TEXT_MULTI_LINE && (c == '\n' || c == '\t'))
+		return -1;
+	if (c < 0x20 || c == 0x7f)
+		return c;
+	/* C1 in UTF-8 is C2 80 to C2 9F; other encodings' text is left to their clients. */
+	if (c == 0xC2 && len > 1 && (unsigned char) s[1] >= 0x80 && (unsigned char) s[1] <= 0x9F
+		&& GetDatabaseEncoding() == PG_UTF8)
+		return (unsigned char) s[1];
+	return -1;
 }
 
 /* No control characters in value (TEXT_MULTI_LINE: newlines and tabs allowed). */
 void
 ffrtmp_check_no_controls(const char *what, const char *value, TextRule rule)
 {
-	for (const char *p = value; p && *p; p++)
-		if (is_refused_control((unsigned char) *p, rule))
+	int			len = value ? (int) strlen(value) : 0;
+
+	for (int i = 0; i < len; i++)
+	{
+		int			c = refused_control(value + i, len - i, rule);
+
+		if (c >= 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s contains a control character (\\x%02x)", what, (unsigned char) *p),
+					 c < 0x80 ? errmsg("%s contains a control character (\\x%02x)", what, c)
+					 : errmsg("%s contains a control character (U+%04X)", what, c),
 					 errhint(rule == TEXT_MULTI_LINE ? "Remove control characters other than newlines and tabs from %s."
 							 : "Remove control characters, newlines and tabs from %s.", what)));
+	}
 }
 
 /*
  * Free text people read (display names, descriptions): at most max_chars
- * characters, and no control characters (which forge lines in logs and
- * terminals); TEXT_MULTI_LINE allows newlines and tabs.
+ * characters, and no control characters, C1 and CR included (which forge
+ * lines in logs and terminals); TEXT_MULTI_LINE allows newlines and tabs.
  */
 void
 ffrtmp_check_text_field(const char *what, text *value, int max_chars, TextRule rule)
@@ -85,7 +107,8 @@ ffrtmp_check_text_field(const char *what, text *value, int max_chars, TextRule r
  * Levels of nested objects and arrays (a flat object is 1), walked without
  * recursion (the value's size is bounded before this runs); *controls tells
  * whether a key or a string holds a control character other than a newline
- * or a tab (JSON escapes them, but whoever prints the value later does not).
+ * or a tab, C1 included (JSON escapes C0 but not C1, and whoever prints the
+ * value later escapes neither).
  */
 static int
 json_shape(Jsonb *value, bool *controls)
@@ -109,7 +132,7 @@ json_shape(Jsonb *value, bool *controls)
 		else if (v.type == jbvString)
 		{
 			for (int i = 0; i < v.val.string.len && !*controls; i++)
-				*controls = is_refused_control((unsigned char) v.val.string.val[i], TEXT_MULTI_LINE);
+				*controls = refused_control(v.val.string.val + i, v.val.string.len - i, TEXT_MULTI_LINE) >= 0;
 		}
 	}
 	return deepest;

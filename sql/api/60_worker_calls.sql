@@ -155,24 +155,28 @@ COMMENT ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) IS
 ALTER FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) FROM PUBLIC;
 
-/* Whether a JSON value's keys or strings hold control characters other than newlines and tabs. */
+/* Whether a JSON value's keys or strings hold control characters (C1 too) other than newlines and tabs. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.json_has_controls(value jsonb) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ffrtmp_json_has_controls'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ffrtmp_data.json_has_controls(jsonb) IS
-    'Whether a JSON value''s keys or strings hold a control character other than a newline or a tab (refused in what nodes store).';
+    'Whether a JSON value''s keys or strings hold a control character other than a newline or a tab, carriage returns and C1 controls included (refused in what nodes store).';
 ALTER FUNCTION ffrtmp_data.json_has_controls(jsonb) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.json_has_controls(jsonb) FROM PUBLIC;
 
-/* A failed attempt's error as stored: at most 4096 characters, marked when cut. */
+/*
+ * A failed attempt's error as stored: at most 4096 characters, marked when
+ * cut; a CR or a C1 control (U+009B is a terminal's CSI) would rewrite the
+ * line or the screen of whoever prints it, so they become ? like the others.
+ */
 CREATE OR REPLACE FUNCTION ffrtmp_data.bounded_error(message text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN pg_catalog.regexp_replace(
            CASE WHEN pg_catalog.length(message) <= 4096 THEN message
                 ELSE pg_catalog.left(message, 4096 - 12) || ' [truncated]' END,
-           E'[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]', '?', 'g');
+           E'[\\x01-\\x08\\x0b-\\x1f\\x7f-\\x9f]', '?', 'g');
 COMMENT ON FUNCTION ffrtmp_data.bounded_error(text) IS
-    'An error message cut to at most 4096 characters on a character boundary, ending in [truncated] when cut, with control characters other than newlines and tabs shown as ?.';
+    'An error message cut to at most 4096 characters on a character boundary, ending in [truncated] when cut, with control characters other than newlines and tabs (carriage returns and C1 controls included) shown as ?.';
 ALTER FUNCTION ffrtmp_data.bounded_error(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.bounded_error(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.bounded_error(text) TO ffrtmp_scheduler, ffrtmp_admin;

@@ -22,6 +22,7 @@
 #define FFRTMP_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <libpq-fe.h>
 
 /* Exit codes: documented in docs/cli.md and ffrtmp(1). */
@@ -136,8 +137,8 @@ extern int	cli_usage_error(const cli_command *cmd, const char *fmt,...)
 /*
  * Connects (libpq's conventions: --dsn, else PG* variables, service files
  * and ~/.pgpass) and opens the command's transaction, authenticating the API
- * key in it.  Returns CLI_OK, CLI_NO_CONNECTION or CLI_REFUSED (a key the
- * server refused), with the error printed.
+ * key in it.  Returns CLI_OK, CLI_NO_CONNECTION, CLI_USAGE (an empty key)
+ * or CLI_REFUSED (a key the server refused), with the error printed.
  */
 extern int	cli_connect(cli_ctx *ctx);
 
@@ -152,7 +153,10 @@ extern int	cli_connect(cli_ctx *ctx);
 extern int	cli_begin(cli_ctx *ctx);
 extern int	cli_commit(cli_ctx *ctx);
 
-/* Commits (ok) or drops the transaction, and closes.  Returns the exit code. */
+/*
+ * Commits (ok) or drops the transaction, and closes.  Returns the exit code:
+ * CLI_NO_CONNECTION when the connection was lost under the command.
+ */
 extern int	cli_disconnect(cli_ctx *ctx, int status);
 
 /*
@@ -230,6 +234,23 @@ extern void cli_print_json(const PGresult *res);
 
 /* Prints res as aligned columns with a header line. */
 extern void cli_print_table(cli_ctx *ctx, const PGresult *res, const char *const *columns);
+
+/* text.c */
+
+/* Where a stored text is shown: a table cell (one line) or lines of their own. */
+enum cli_text
+{
+	CLI_TEXT_CELL,				/* newline and tab shown as \n and \t */
+	CLI_TEXT_LINES				/* newline and tab kept */
+};
+
+/*
+ * Writes s to out with every control character (C0 but newline and tab in
+ * CLI_TEXT_LINES, DEL, C1) and bidi control shown as an escape (\r, \xHH,
+ * \uXXXX), as psql does; cli_text_width is the terminal columns it takes.
+ */
+extern void cli_put_text(cli_ctx *ctx, FILE *out, const char *s, enum cli_text how);
+extern int	cli_text_width(cli_ctx *ctx, const char *s, enum cli_text how);
 
 /* Bold text on a colour terminal, else as is. */
 extern const char *cli_bold(cli_ctx *ctx);

@@ -3,6 +3,7 @@
  * PG* variables, the service file and ~/.pgpass by itself; --dsn is passed
  * as its dbname, which libpq expands when it is a conninfo string or URI.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,18 +11,71 @@
 
 #define TEXTOID 25				/* pg_type.h, a server header */
 
+/*
+ * True when --dsn is a conninfo string or URI that libpq cannot parse: its
+ * error then quotes the URI whole, or a token or key of it, which may be
+ * (part of) the password.  A parsed one's errors quote hosts, users and
+ * databases only.
+ */
+static bool
+unparsable_dsn(const char *dsn)
+{
+	PQconninfoOption *opts;
+	char	   *err = NULL;
+
+	if (dsn == NULL || (strchr(dsn, '=') == NULL && strstr(dsn, "://") == NULL))
+		return false;
+	opts = PQconninfoParse(dsn, &err);
+	PQconninfoFree(opts);
+	PQfreemem(err);
+	return opts == NULL;
+}
+
+/*
+ * libpq's reason why it cannot connect, on one line; of an unparsable
+ * --dsn, every quoted part of it is shown as "...".
+ */
+static void
+connect_error(cli_ctx *ctx, const char *msg)
+{
+	char		reason[512];
+	size_t		n = 0;
+	bool		mask = unparsable_dsn(ctx->dsn);
+
+	for (const char *s = msg; *s != '\0' && *s != '\n' && n + 6 < sizeof(reason);)
+	{
+		const char *end = *s == '"' ? strchr(s + 1, '"') : NULL;
+
+		if (mask && end != NULL && end - s > 1
+			&& memmem(ctx->dsn, strlen(ctx->dsn), s + 1, end - s - 1) != NULL)
+		{
+			memcpy(reason + n, "\"...\"", 5);
+			n += 5;
+			s = end + 1;
+		}
+		else
+			reason[n++] = *s++;
+	}
+	reason[n] = '\0';
+	cli_error(ctx, "cannot connect: %s", reason);
+}
+
 int
 cli_connect(cli_ctx *ctx)
 {
 	const char *keys[] = {"dbname", "fallback_application_name", NULL};
 	const char *values[] = {ctx->dsn, "ffrtmp", NULL};
 
+	/*
+	 * --api-key= with nothing after it is most likely a variable that was
+	 * not set: acting without a key (as the login role) would be a surprise.
+	 */
+	if (ctx->api_key != NULL && ctx->api_key[0] == '\0')
+		return cli_usage_error(NULL, "--api-key is empty (leave it out to act as the login role)");
 	ctx->conn = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(ctx->conn) != CONNECTION_OK)
 	{
-		const char *msg = PQerrorMessage(ctx->conn);
-
-		cli_error(ctx, "cannot connect: %.*s", (int) strcspn(msg, "\n"), msg);
+		connect_error(ctx, PQerrorMessage(ctx->conn));
 		fputs("HINT: Check --dsn or the PG* variables (PGHOST, PGPORT, PGDATABASE, PGUSER).\n", stderr);
 		PQfinish(ctx->conn);
 		ctx->conn = NULL;
@@ -76,6 +130,9 @@ cli_disconnect(cli_ctx *ctx, int status)
 {
 	if (ctx->conn == NULL)
 		return status;
+	/* A statement that failed because the connection was lost: no connection, not refused. */
+	if (status != CLI_OK && PQstatus(ctx->conn) == CONNECTION_BAD)
+		status = CLI_NO_CONNECTION;
 	if (status == CLI_OK)
 		status = cli_commit(ctx);
 	PQfinish(ctx->conn);		/* an open transaction is rolled back */

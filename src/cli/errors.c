@@ -30,6 +30,16 @@ cli_error(cli_ctx *ctx, const char *fmt,...)
 	fputc('\n', stderr);
 }
 
+static void
+field(cli_ctx *ctx, const char *name, const char *value)
+{
+	if (value == NULL)
+		return;
+	fputs(name, stderr);
+	cli_put_text(ctx, stderr, value, CLI_TEXT_LINES);
+	fputc('\n', stderr);
+}
+
 void
 cli_print_server_error(cli_ctx *ctx, const PGresult *res)
 {
@@ -44,11 +54,14 @@ cli_print_server_error(cli_ctx *ctx, const PGresult *res)
 		cli_error(ctx, "%s", PQresultErrorMessage(res));
 		return;
 	}
-	cli_error(ctx, "%s", message);
-	if (detail != NULL)
-		fprintf(stderr, "DETAIL: %s\n", detail);
-	if (hint != NULL)
-		fprintf(stderr, "HINT: %s\n", hint);
+	/* A message, DETAIL or HINT may quote a stored text: escaped as on stdout. */
+	fputs("ffrtmp: ", stderr);
+	label(ctx, "error:");
+	fputc(' ', stderr);
+	cli_put_text(ctx, stderr, message, CLI_TEXT_LINES);
+	fputc('\n', stderr);
+	field(ctx, "DETAIL: ", detail);
+	field(ctx, "HINT: ", hint);
 	if (sqlstate != NULL)
 		fprintf(stderr, "SQLSTATE: %s\n", sqlstate);
 }

@@ -200,11 +200,12 @@ static const cli_opt submit_opts[] = {
 /*
  * The encode parameters' JSON object, built by the server from --params and
  * the --param pairs ($2, $3): a JSON number, true or false stays one (the
- * encode-parameter table refuses a number written as a string).
+ * encode-parameter table refuses a number written as a string).  A number
+ * is RFC 8259's: 007, .5, 1. and +1 are strings, as --help says.
  */
 static const char params_sql[] =
 	"(SELECT COALESCE($1::jsonb, '{}') || COALESCE(pg_catalog.jsonb_object_agg(p.k, "
-	"CASE WHEN p.v ~ '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' OR p.v IN ('true', 'false') "
+	"CASE WHEN p.v ~ '^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' OR p.v IN ('true', 'false') "
 	"THEN p.v::jsonb ELSE pg_catalog.to_jsonb(p.v) END), '{}') "
 	"FROM ROWS FROM (pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[])) AS p(k, v))";
 
@@ -356,6 +357,22 @@ run_get(cli_ctx *ctx, int argc, char **argv)
 	}
 }
 
+/*
+ * A job's history and logs are empty for a job the caller cannot see:
+ * get_job, in the same transaction, refuses it as jobs get does (PT404).
+ */
+static int
+visible_job(cli_ctx *ctx, const char *id)
+{
+	const char *params[] = {id};
+	PGresult   *res = cli_exec(ctx, "SELECT 1 FROM ffrtmp.get_job($1::bigint)", 1, params);
+
+	if (res == NULL)
+		return CLI_REFUSED;
+	PQclear(res);
+	return CLI_OK;
+}
+
 static int
 run_history(cli_ctx *ctx, int argc, char **argv)
 {
@@ -363,7 +380,8 @@ run_history(cli_ctx *ctx, int argc, char **argv)
 	char		id[32];
 	int			status;
 
-	if ((status = one_job(ctx, argc, argv, id, sizeof(id))) != CLI_OK)
+	if ((status = one_job(ctx, argc, argv, id, sizeof(id))) != CLI_OK
+		|| (status = visible_job(ctx, id)) != CLI_OK)
 		return status;
 	{
 		const char *params[] = {id};
@@ -399,9 +417,13 @@ print_log_lines(cli_ctx *ctx, const PGresult *res, long long *last_line, int *la
 		if (ctx->format == CLI_JSON)
 			printf("%s\n", PQgetvalue(res, r, 6));
 		else
-			printf("%s#%s %s %-7s %-6s%s %s\n", cli_bold(ctx), PQgetvalue(res, r, 0),
+		{
+			printf("%s#%s %s %-7s %-6s%s ", cli_bold(ctx), PQgetvalue(res, r, 0),
 				   PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
-				   cli_plain(ctx), PQgetvalue(res, r, 5));
+				   cli_plain(ctx));
+			cli_put_text(ctx, stdout, PQgetvalue(res, r, 5), CLI_TEXT_LINES);
+			putchar('\n');
+		}
 		*last_attempt = atoi(PQgetvalue(res, r, 0));
 		*last_line = atoll(PQgetvalue(res, r, 1));
 	}
@@ -473,7 +495,8 @@ run_logs(cli_ctx *ctx, int argc, char **argv)
 
 	if ((status = cli_parse(cmd, argc, argv, opts, v, pos, 1, 1)) != CLI_OK
 		|| (status = cli_connect(ctx)) != CLI_OK
-		|| (status = cli_job_id(ctx, cmd, pos[0], id, sizeof(id))) != CLI_OK)
+		|| (status = cli_job_id(ctx, cmd, pos[0], id, sizeof(id))) != CLI_OK
+		|| (status = visible_job(ctx, id)) != CLI_OK)
 		return status;
 	if (v[1] != NULL)
 		return follow(ctx, id, v[0]);

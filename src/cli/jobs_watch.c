@@ -69,9 +69,30 @@ state_colour(watch *w, const char *state)
  * A job that has ended has no progress (job_details keeps only a running
  * attempt's): its line is its state, and its failure class if it failed.
  */
+/*
+ * A stored text of the line (the tenant's name, the failure class) as
+ * cli_put_text shows it; both have a grammar today, but the line is only
+ * as safe as its least checked part.
+ */
+static const char *
+shown(watch *w, const char *s, char *buf, size_t len)
+{
+	FILE	   *f;
+
+	/* Zeroed first: fmemopen writes no NUL when nothing is written, none when full. */
+	memset(buf, 0, len);
+	if ((f = fmemopen(buf, len - 1, "w")) == NULL)
+		return "?";
+	cli_put_text(w->ctx, f, s, CLI_TEXT_CELL);
+	fclose(f);
+	return buf;
+}
+
 static void
 format_line(watch *w, const PGresult *res, int r, char *line, size_t len, int width)
 {
+	char		tenant[128];
+	char		failure[128];
 	const char *percent = PQgetvalue(res, r, W_PERCENT);
 	const char *state = PQgetvalue(res, r, W_STATE);
 	char		bar[BAR_WIDTH + 1];
@@ -83,13 +104,16 @@ format_line(watch *w, const PGresult *res, int r, char *line, size_t len, int wi
 	if (PQgetvalue(res, r, W_ENDED)[0] == 't' && PQgetisnull(res, r, W_PERCENT))
 	{
 		snprintf(line, len, "job %s (%s #%s)  %s%s%s%s%s",
-				 PQgetvalue(res, r, W_ID), PQgetvalue(res, r, W_TENANT), PQgetvalue(res, r, W_SEQ),
+				 PQgetvalue(res, r, W_ID), shown(w, PQgetvalue(res, r, W_TENANT), tenant, sizeof(tenant)),
+				 PQgetvalue(res, r, W_SEQ),
 				 state_colour(w, state), state, w->ctx->colour ? "\033[0m" : "",
-				 PQgetisnull(res, r, W_FAILURE) ? "" : ": ", PQgetvalue(res, r, W_FAILURE));
+				 PQgetisnull(res, r, W_FAILURE) ? "" : ": ",
+				 shown(w, PQgetvalue(res, r, W_FAILURE), failure, sizeof(failure)));
 		return;
 	}
 	snprintf(line, len, "job %s (%s #%s)  %s%-9s%s  [%s]  %5s%%  %s fps  %sx  ETA %s",
-			 PQgetvalue(res, r, W_ID), PQgetvalue(res, r, W_TENANT), PQgetvalue(res, r, W_SEQ),
+			 PQgetvalue(res, r, W_ID), shown(w, PQgetvalue(res, r, W_TENANT), tenant, sizeof(tenant)),
+				 PQgetvalue(res, r, W_SEQ),
 			 state_colour(w, state), state, w->ctx->colour ? "\033[0m" : "", bar,
 			 PQgetisnull(res, r, W_PERCENT) ? "--" : percent,
 			 PQgetisnull(res, r, W_FPS) ? "--" : PQgetvalue(res, r, W_FPS),

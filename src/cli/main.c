@@ -33,7 +33,7 @@ print_main_help(FILE *out)
 	for (int i = 0; groups[i] != NULL; i++)
 		fprintf(out, "  %-10s %s\n", groups[i]->name, groups[i]->summary);
 	fprintf(out, "\n%s\n"
-			"Exit status: 0 done, 1 the server refused, 2 usage error, 3 cannot connect.\n"
+			"Exit status: 0 done, 1 the server refused, 2 usage error, 3 no connection (or lost).\n"
 			"Colour only on a terminal and without NO_COLOR.  See ffrtmp(1) and docs/cli.md.\n",
 			cli_global_help);
 }

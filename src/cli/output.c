@@ -22,22 +22,18 @@ cli_plain(cli_ctx *ctx)
 	return ctx->colour ? "\033[0m" : "";
 }
 
-/* Characters shown for a UTF-8 string: its bytes less continuation bytes. */
+/* A table cell: its terminal columns, its text padded to "to" columns. */
 static int
-width(const char *s)
+width(cli_ctx *ctx, const char *s)
 {
-	int			w = 0;
-
-	for (; *s != '\0'; s++)
-		w += ((unsigned char) *s & 0xC0) != 0x80;
-	return w;
+	return cli_text_width(ctx, s, CLI_TEXT_CELL);
 }
 
 static void
-pad(const char *s, int to)
+pad(cli_ctx *ctx, const char *s, int to)
 {
-	fputs(s, stdout);
-	for (int w = width(s); w < to; w++)
+	cli_put_text(ctx, stdout, s, CLI_TEXT_CELL);
+	for (int w = width(ctx, s); w < to; w++)
 		putchar(' ');
 }
 
@@ -67,10 +63,10 @@ cli_print_table(cli_ctx *ctx, const PGresult *res, const char *const *columns)
 	}
 	for (int j = 0; j < ncols; j++)
 	{
-		w[j] = width(PQfname(res, col[j]));
+		w[j] = width(ctx, PQfname(res, col[j]));
 		for (int r = 0; r < PQntuples(res); r++)
 		{
-			int			vw = width(PQgetvalue(res, r, col[j]));
+			int			vw = width(ctx, PQgetvalue(res, r, col[j]));
 
 			if (vw > w[j])
 				w[j] = vw;
@@ -78,12 +74,12 @@ cli_print_table(cli_ctx *ctx, const PGresult *res, const char *const *columns)
 	}
 	fputs(cli_bold(ctx), stdout);
 	for (int j = 0; j < ncols; j++)
-		pad(PQfname(res, col[j]), j + 1 < ncols ? w[j] + 2 : 0);
+		pad(ctx, PQfname(res, col[j]), j + 1 < ncols ? w[j] + 2 : 0);
 	printf("%s\n", cli_plain(ctx));
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		for (int j = 0; j < ncols; j++)
-			pad(PQgetvalue(res, r, col[j]), j + 1 < ncols ? w[j] + 2 : 0);
+			pad(ctx, PQgetvalue(res, r, col[j]), j + 1 < ncols ? w[j] + 2 : 0);
 		putchar('\n');
 	}
 }
@@ -95,8 +91,8 @@ print_vertical(cli_ctx *ctx, const PGresult *res)
 	int			wn = 0;
 
 	for (int c = 0; c < PQnfields(res); c++)
-		if (width(PQfname(res, c)) > wn)
-			wn = width(PQfname(res, c));
+		if (width(ctx, PQfname(res, c)) > wn)
+			wn = width(ctx, PQfname(res, c));
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		if (r > 0)
@@ -104,8 +100,10 @@ print_vertical(cli_ctx *ctx, const PGresult *res)
 		for (int c = 0; c < PQnfields(res); c++)
 		{
 			fputs(cli_bold(ctx), stdout);
-			pad(PQfname(res, c), wn + 2);
-			printf("%s%s\n", cli_plain(ctx), PQgetvalue(res, r, c));
+			pad(ctx, PQfname(res, c), wn + 2);
+			fputs(cli_plain(ctx), stdout);
+			cli_put_text(ctx, stdout, PQgetvalue(res, r, c), CLI_TEXT_LINES);
+			putchar('\n');
 		}
 	}
 }

@@ -292,10 +292,11 @@ run_stats(cli_ctx *ctx, int argc, char **argv)
 		return CLI_REFUSED;
 	}
 	/* The layout of issue 14, for people; scripts use --output=json. */
-	printf("Tenant: %s (%s)\n",
-		   PQgetvalue(res, 0, PQfnumber(res, PQgetisnull(res, 0, PQfnumber(res, "display_name"))
-										? "tenant_name" : "display_name")),
-		   PQgetvalue(res, 0, PQfnumber(res, "plan")));
+	fputs("Tenant: ", stdout);
+	cli_put_text(ctx, stdout, PQgetvalue(res, 0, PQfnumber(res, PQgetisnull(res, 0, PQfnumber(res, "display_name"))
+															? "tenant_name" : "display_name")),
+				 CLI_TEXT_CELL);
+	printf(" (%s)\n", PQgetvalue(res, 0, PQfnumber(res, "plan")));
 	printf("Status: %s\n\nCurrent Usage:\n", PQgetvalue(res, 0, PQfnumber(res, "effective_status")));
 	stat_line(res, "Active Jobs", "active_jobs");
 	stat_line(res, "Active Workers", "active_workers");

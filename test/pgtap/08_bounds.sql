@@ -110,6 +110,11 @@ INSERT INTO base VALUES
     ('submit_job', 'idempotency_key', $$'key-1'$$), ('submit_job', 'tenant', $$'bnd'$$),
     ('submit_job', 'queue', $$'batch'$$),
     ('submit_jobs', 'jobs', $$'[{"input_url": "testsrc://", "preset": "720p30-test"}]'$$), ('submit_jobs', 'tenant', $$'bnd'$$),
+    ('import_job', 'original_id', $$'orig-1'$$), ('import_job', 'state', $$'completed'$$),
+    ('import_job', 'input_url', $$'testsrc://'$$), ('import_job', 'created_at', $$'2024-01-01 00:00:00+00'$$),
+    ('import_job', 'finished_at', $$'2024-01-01 00:10:00+00'$$), ('import_job', 'tenant', $$'bnd'$$),
+    ('import_job', 'output_url', $$'rtmp://example.com/live/x'$$), ('import_job', 'queue', $$'batch'$$),
+    ('import_job', 'error', $$'none'$$), ('import_job', 'original', $${"scenario": "x"}$$),
     ('register_node', 'name', $$'bnd-2'$$), ('register_node', 'cpu_cores', '2'),
     ('register_node', 'encoders', $$'{libx264,aac}'$$), ('register_node', 'labels', $${"zone": "a"}$$),
     ('register_node', 'tenant', $$'bnd'$$),
@@ -291,6 +296,19 @@ SELECT throws_ok($$SELECT ffrtmp.create_tenant('bnd-cc', display_name => E'\x1b[
                  '22023', 'display_name contains a control character (\x1b)', 'no terminal escapes in a display name');
 SELECT throws_ok($$SELECT ffrtmp.update_tenant('bnd', description => E'bell\x07')$$,
                  '22023', 'description contains a control character (\x07)', 'no bell in a description');
+-- C1 controls are terminal escapes too (U+009B is CSI, U+009D OSC), and a
+-- carriage return rewrites the line it ends: the documented rule is
+-- "newlines and tabs", nothing else.
+SELECT throws_ok($$SELECT ffrtmp.create_tenant('bnd-cc', display_name => 'Evil' || chr(155) || '2J')$$,
+                 '22023', 'display_name contains a control character (U+009B)', 'no C1 control (8-bit CSI) in a display name');
+SELECT throws_ok($$SELECT ffrtmp.update_tenant('bnd', display_name => chr(157) || '0;title' || chr(156))$$,
+                 '22023', 'display_name contains a control character (U+009D)', 'nor an 8-bit OSC when it is changed');
+SELECT throws_ok($$SELECT ffrtmp.create_tenant('bnd-cc', description => E'line1\rSPOOF')$$,
+                 '22023', 'description contains a control character (\x0d)', 'no carriage return in a description');
+SELECT throws_ok($$SELECT ffrtmp.update_tenant('bnd', description => 'next' || chr(133) || 'line')$$,
+                 '22023', 'description contains a control character (U+0085)', 'nor a C1 next-line');
+SELECT is((SELECT display_name FROM ffrtmp.create_tenant('bnd-rtl', display_name => 'a' || chr(8238) || 'b' || chr(160) || 'é')),
+          'a' || chr(8238) || 'b' || chr(160) || 'é', 'bidi formatting (right-to-left text) and U+00A0 are not controls: kept');
 SELECT is((SELECT description FROM ffrtmp.create_tenant('bnd-cc', description => E'Line one\nLine two\tand a tab')),
           E'Line one\nLine two\tand a tab', 'a description may hold newlines and tabs');
 SELECT throws_ok($$SELECT ffrtmp.create_tenant('bnd-cc2', display_name => repeat('é', 201))$$,

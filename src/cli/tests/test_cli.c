@@ -3,9 +3,11 @@
  * of repeated options (quoting), the calls cli_call writes (only the
  * arguments given, every value a parameter), the global options taken out
  * of argv wherever they stand (--output the format or jobs submit's
- * output), and the subcommand options of cli_parse.
+ * output), the subcommand options of cli_parse, and stored text escaped for
+ * a terminal (cli_put_text).
  */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +130,43 @@ test_parse(void)
 	CHECK(strcmp(pos[0], "one") == 0 && pos[1] == NULL, "the positional argument; the one not given is NULL");
 }
 
+/* What cli_put_text writes for s, in buf. */
+static const char *
+put(const char *s, enum cli_text how, char *buf, size_t len)
+{
+	FILE	   *f;
+
+	memset(buf, 0, len);
+	f = fmemopen(buf, len - 1, "w");
+	cli_put_text(NULL, f, s, how);
+	fclose(f);
+	return buf;
+}
+
+static void
+test_text(void)
+{
+	char		b[256];
+
+	CHECK(strcmp(put("a\rb\x1b[2Jc\x7f", CLI_TEXT_CELL, b, sizeof(b)), "a\\rb\\x1B[2Jc\\x7F") == 0,
+		  "C0 controls and DEL shown as \\r and \\xHH");
+	CHECK(strcmp(put("Evil\xc2\x9b" "2J\xc2\x9d" "0;t\xc2\x9c", CLI_TEXT_CELL, b, sizeof(b)),
+				 "Evil\\u009B2J\\u009D0;t\\u009C") == 0, "C1 controls (CSI, OSC, ST) shown as \\uXXXX");
+	CHECK(strcmp(put("a\xe2\x80\xae" "b\xe2\x81\xa6", CLI_TEXT_CELL, b, sizeof(b)), "a\\u202Eb\\u2066") == 0,
+		  "bidi overrides and isolates shown as \\uXXXX");
+	CHECK(strcmp(put("l1\nl2\tx", CLI_TEXT_CELL, b, sizeof(b)), "l1\\nl2\\tx") == 0,
+		  "a table cell: newline and tab escaped, one row a line");
+	CHECK(strcmp(put("l1\nl2\tx\r", CLI_TEXT_LINES, b, sizeof(b)), "l1\nl2\tx\\r") == 0,
+		  "lines of their own: newline and tab kept, CR escaped");
+	CHECK(strcmp(put("caf\xc3\xa9 \xe6\x97\xa5", CLI_TEXT_CELL, b, sizeof(b)), "caf\xc3\xa9 \xe6\x97\xa5") == 0,
+		  "printable UTF-8 as it is");
+	CHECK(strcmp(put("", CLI_TEXT_CELL, b, sizeof(b)), "") == 0 && cli_text_width(NULL, "", CLI_TEXT_CELL) == 0,
+		  "an empty text stays empty");
+	CHECK(cli_text_width(NULL, "\xe6\x97\xa5\xe6\x9c\xac", CLI_TEXT_CELL) == 4, "a CJK character is two columns wide");
+	CHECK(cli_text_width(NULL, "e\xcc\x81", CLI_TEXT_CELL) == 1, "a combining accent takes none");
+	CHECK(cli_text_width(NULL, "a\rb\xc2\x9b", CLI_TEXT_CELL) == 10, "an escape is as wide as its text");
+}
+
 int
 main(void)
 {
@@ -136,5 +175,6 @@ main(void)
 	test_global_options();
 	test_output_or_url();
 	test_parse();
+	test_text();
 	return check_summary();
 }

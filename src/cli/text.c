@@ -1,0 +1,135 @@
+/*
+ * Text the server stores, shown on a terminal.  Names, descriptions, a
+ * job's error, a node's labels and log lines are written by tenants and
+ * their nodes; written raw, a control character in them would move the
+ * operator's cursor, rewrite a line (CR), set the window title (OSC) or
+ * reorder what follows (bidi overrides).  Like psql's aligned output, every
+ * such character is shown as an escape: \r, \xHH for the other C0 controls
+ * and DEL, \uXXXX for C1 controls (U+0080-U+009F) and the bidi embeddings,
+ * overrides and isolates (U+202A-U+202E, U+2066-U+2069).  Newline and tab
+ * are the two controls a value may mean (a description's lines): a table
+ * cell shows them as \n and \t, to keep one row a line; a "column  value"
+ * list and a log line keep them.  Widths are terminal columns, as psql
+ * counts them (libpq's PQdsplen: a wide CJK character takes two).
+ * JSON output never comes here: the server's JSON escapes controls itself.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int
+utf8_encoding(void)
+{
+	static int	utf8 = -2;
+
+	if (utf8 == -2)
+		utf8 = pg_char_to_encoding("UTF8");
+	return utf8;
+}
+
+/* The connection's client encoding; UTF-8 before there is one. */
+static int
+encoding(cli_ctx *ctx)
+{
+	if (ctx != NULL && ctx->conn != NULL)
+		return PQclientEncoding(ctx->conn);
+	return utf8_encoding();
+}
+
+/* The code point of a UTF-8 sequence of len bytes (len 2-4). */
+static unsigned
+code_point(const unsigned char *s, int len)
+{
+	unsigned	c = s[0] & (0x7F >> len);
+
+	for (int i = 1; i < len; i++)
+		c = (c << 6) | (s[i] & 0x3F);
+	return c;
+}
+
+static bool
+is_bidi_control(unsigned c)
+{
+	return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/*
+ * The escape shown for the character of len bytes at s, in buf (at least
+ * 8 bytes), or NULL when it is shown as it is; *w is its width either way.
+ */
+static const char *
+escape(cli_ctx *ctx, const unsigned char *s, int len, enum cli_text how, char *buf, int *w)
+{
+	int			enc = encoding(ctx);
+	bool		utf8 = enc == utf8_encoding();
+	int			dw = PQdsplen((const char *) s, enc);
+
+	if (len == 1 && (*s == '\n' || *s == '\t') && how == CLI_TEXT_LINES)
+	{
+		*w = 1;
+		return NULL;
+	}
+	/* A single-byte encoding's 0x80-0x9F: C1 controls in Latin-1. */
+	if (len == 1 && (dw < 0 || (!utf8 && *s >= 0x80 && *s <= 0x9F)))
+	{
+		if (*s == '\r' || *s == '\n' || *s == '\t')
+			snprintf(buf, 8, "\\%c", *s == '\r' ? 'r' : *s == '\n' ? 'n' : 't');
+		else
+			snprintf(buf, 8, "\\x%02X", *s);
+	}
+	else if (len > 1 && utf8 && (dw < 0 || is_bidi_control(code_point(s, len))))
+		snprintf(buf, 8, "\\u%04X", code_point(s, len));
+	else
+	{
+		*w = dw < 0 ? 0 : dw;
+		return NULL;
+	}
+	*w = (int) strlen(buf);
+	return buf;
+}
+
+/* Bytes in the character at s (at least 1, never past its end). */
+static int
+char_len(cli_ctx *ctx, const char *s)
+{
+	int			len = PQmblenBounded(s, encoding(ctx));
+
+	return len < 1 ? 1 : len;
+}
+
+int
+cli_text_width(cli_ctx *ctx, const char *s, enum cli_text how)
+{
+	int			total = 0;
+	char		buf[8];
+
+	for (int len; *s != '\0'; s += len)
+	{
+		int			w;
+
+		len = char_len(ctx, s);
+		escape(ctx, (const unsigned char *) s, len, how, buf, &w);
+		total += w;
+	}
+	return total;
+}
+
+void
+cli_put_text(cli_ctx *ctx, FILE *out, const char *s, enum cli_text how)
+{
+	char		buf[8];
+
+	for (int len; *s != '\0'; s += len)
+	{
+		const char *e;
+		int			w;
+
+		len = char_len(ctx, s);
+		e = escape(ctx, (const unsigned char *) s, len, how, buf, &w);
+		if (e != NULL)
+			fputs(e, out);
+		else
+			fwrite(s, 1, len, out);
+	}
+}
