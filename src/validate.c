@@ -442,3 +442,19 @@ ffrtmp_any_job_encoders(PG_FUNCTION_ARGS)
 		items[i] = CStringGetTextDatum(names[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(items, count, TEXTOID, -1, false, TYPALIGN_INT));
 }
+
+/*
+ * ffrtmp_data.check_job_urls(input_url, output_url): submit_job's rules for a
+ * job's URLs, for the API functions written in SQL that store them
+ * (import_job).  A NULL output_url is none; a NULL input_url is refused.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_check_job_urls);
+Datum
+ffrtmp_check_job_urls(PG_FUNCTION_ARGS)
+{
+	ffrtmp_require_arg(fcinfo, 0, "input_url");
+	ffrtmp_check_input_url(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (!PG_ARGISNULL(1))
+		ffrtmp_check_output_url(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_VOID();
+}

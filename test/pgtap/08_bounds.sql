@@ -161,7 +161,7 @@ UPDATE base SET val = quote_literal(val) WHERE val LIKE '{%' OR val LIKE '[{%';
 -- Arguments whose oversized value may be accepted when it is cut to its
 -- bound (or ignored) rather than refused: nothing large is stored either way.
 CREATE TEMP TABLE may_truncate (fn text, arg text);
-INSERT INTO may_truncate VALUES ('finish_job', 'error');
+INSERT INTO may_truncate VALUES ('finish_job', 'error'), ('import_job', 'error');
 
 -- The API functions with arguments to walk, and their input arguments.
 CREATE TEMP VIEW api_args AS

@@ -60,5 +60,43 @@ SELECT throws_ok($$SELECT ffrtmp.import_job('old-2', 'completed', 'testsrc://', 
                  'PT404', NULL, 'an unknown tenant is refused');
 SELECT is((SELECT count(*) FROM ffrtmp_data.jobs WHERE idempotency_key = 'import:old-2'), 0::bigint, 'a refused import writes nothing');
 
+-- Every argument is checked before the original id is looked up: a repeat
+-- with a value a first import would be refused for is refused too, naming it,
+-- not answered with the job that exists.
+SELECT throws_ok($$SELECT ffrtmp.import_job('old-1', 'failed', 'ftp://host/in.mp4', created_at => '2025-01-01 10:00+00',
+                      finished_at => '2025-01-01 10:05+00', tenant => 'imp-a')$$,
+                 '22023', 'unsupported input_url scheme "ftp"', 'a repeat with an input_url submit_job refuses is refused');
+SELECT throws_ok($$SELECT ffrtmp.import_job('old-1', 'failed', 'file:///' || repeat('x', 1048576), created_at => '2025-01-01 10:00+00',
+                      finished_at => '2025-01-01 10:05+00', tenant => 'imp-a')$$,
+                 '22023', 'input_url must be 1 to 4096 bytes long', 'a repeat with a 1 MB input_url is refused');
+SELECT throws_ok($$SELECT ffrtmp.import_job('old-1', 'failed', 'file:///in.mp4', created_at => '2025-01-01 10:00+00',
+                      finished_at => '2025-01-01 10:05+00', tenant => 'imp-a', output_url => '../escape.mp4')$$,
+                 '22023', 'invalid output_url "../escape.mp4"', 'a repeat with an output_url outside the tenant''s directory is refused');
+SELECT throws_ok($$SELECT ffrtmp.import_job('old-1', 'failed', 'file:///in.mp4', created_at => '2025-01-01 10:00+00',
+                      finished_at => '2025-01-01 10:05+00', tenant => 'imp-a',
+                      original => (SELECT jsonb_object_agg('k' || i, repeat('v', 100)) FROM generate_series(1, 10000) i))$$,
+                 '22023', NULL, 'a repeat with a 1 MB original is refused');
+SELECT throws_ok($$SELECT ffrtmp.import_job('old-1', 'failed', 'file:///in.mp4', created_at => '2025-01-01 10:00+00',
+                      finished_at => '2025-01-01 10:05+00', tenant => 'imp-a',
+                      original => (repeat('{"a": ', 100) || '1' || repeat('}', 100))::jsonb)$$,
+                 '22023', 'original is nested too deeply: at most 15 levels', 'a repeat with an original nested 100 deep is refused');
+SELECT throws_ok($$SELECT ffrtmp.import_job('old-1', repeat('x', 1048576), 'file:///in.mp4', created_at => '2025-01-01 10:00+00',
+                      finished_at => '2025-01-01 10:05+00', tenant => 'imp-a')$$,
+                 '22023', 'state "' || repeat('x', 40) || '" is not a final state', 'a 1 MB state is echoed in part only');
+
+-- What is stored keeps finish_job's bounds: the error without control characters.
+\o /dev/null
+SELECT ffrtmp.import_job('old-3', 'failed', 'file:///in.mp4', created_at => '2025-01-01 10:00+00',
+                         finished_at => '2025-01-01 10:05+00', tenant => 'imp-a', error => E'exit 1\r\x1b[2Jdone');
+\o
+SELECT is((SELECT error FROM ffrtmp_data.jobs WHERE idempotency_key = 'import:old-3'),
+          E'exit 1??[2Jdone', 'an imported error''s control characters are stored as ?');
+\o /dev/null
+SELECT ffrtmp.import_job('old-4', 'failed', 'file:///in.mp4', created_at => '2025-01-01 10:00+00',
+                         finished_at => '2025-01-01 10:05+00', tenant => 'imp-a', error => repeat('x', 1048576));
+\o
+SELECT is((SELECT length(error) || ' ' || right(error, 12) FROM ffrtmp_data.jobs WHERE idempotency_key = 'import:old-4'),
+          '4096  [truncated]', 'a 1 MB error is stored cut to 4096 characters, marked');
+
 SELECT * FROM finish();
 ROLLBACK;
