@@ -12,7 +12,8 @@
 #include "cli.h"
 
 const char	cli_global_help[] =
-"Global options (anywhere on the line):\n"
+"Global options (anywhere on the line, except as the value of a command's\n"
+"option: in --description --tenant, --tenant is the description):\n"
 "  --dsn=CONNINFO      conninfo string or postgresql:// URI (default: the PG*\n"
 "                      variables, service file and ~/.pgpass, as libpq does)\n"
 "  --api-key=KEY       act as this API key (default: $FFRTMP_API_KEY)\n"
@@ -55,6 +56,26 @@ is_format(const char *value)
 	return strcmp(value, "table") == 0 || strcmp(value, "json") == 0;
 }
 
+/*
+ * The subcommands' options that take no value (CLI_FLAG, no_argument): every
+ * other "--name" written without "=" owns the next word as its value, so
+ * that word is never read as a global option ("--display-name -only").
+ */
+static const char *const command_flags[] = {
+	"active", "deleted", "dry-run", "follow", "help", "retry-all-failures", "wait", NULL
+};
+
+static bool
+owns_next_word(const char *word)
+{
+	if (strncmp(word, "--", 2) != 0 || word[2] == '\0' || strchr(word, '=') != NULL)
+		return false;
+	for (int i = 0; command_flags[i] != NULL; i++)
+		if (strcmp(word + 2, command_flags[i]) == 0)
+			return false;
+	return true;
+}
+
 /* An empty variable counts as unset, as libpq reads PG* variables. */
 static const char *
 env(const char *name)
@@ -70,6 +91,7 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 	int			out = 1;
 	const char *output = NULL;	/* --format, -o, --output: the last wins */
 	bool		no_colour = env("NO_COLOR") != NULL;
+	bool		owned = false;	/* argv[i] is a command option's value */
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -77,6 +99,13 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 		const char **slot = NULL;
 		const char *value;
 		size_t		len;
+
+		if (owned)
+		{
+			argv[out++] = argv[i];
+			owned = false;
+			continue;
+		}
 
 		if (strcmp(a, "--") == 0)
 		{
@@ -105,7 +134,7 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 					argv[out++] = argv[i++];	/* "--output" "URL": both */
 			}
 		}
-		else if (strncmp(a, "-o", 2) == 0)
+		else if (strncmp(a, "-o", 2) == 0 && (a[2] == '\0' || is_format(a + 2)))
 		{
 			slot = &output;
 			len = 0;
@@ -113,6 +142,7 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 		}
 		if (slot == NULL)
 		{
+			owned = owns_next_word(argv[i]);
 			argv[out++] = argv[i];
 			continue;
 		}

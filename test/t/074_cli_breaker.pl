@@ -289,4 +289,14 @@ SKIP:
 	}
 }
 
+# 6. A command option's separate-word value is never read as a global option.
+{
+	my ($rc, $out, $err) = admin(qw(tenants create dash --display-name -only --description --tenant -o json));
+	is($rc, 0, '--display-name -only --description --tenant: both are values') or diag($err);
+	like($out, qr/"display_name"\s*:\s*"-only"/, 'the display name is -only, and a real -o json after them is the format');
+	like($out, qr/"description"\s*:\s*"--tenant"/, 'the description is --tenant');
+	($rc, $out, $err) = admin('tenants', 'create', 'dash2', '--description', '-output is x');
+	is($rc, 0, '--description "-output is x" is the description') or diag($err);
+}
+
 done_testing();

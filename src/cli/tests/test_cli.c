@@ -115,6 +115,40 @@ test_output_or_url(void)
 	}
 }
 
+/* A command option's separate-word value is never read as a global option. */
+static void
+test_value_not_global(void)
+{
+	cli_ctx		ctx = {0};
+	char	   *argv[] = {"ffrtmp", "tenants", "create", "dash", "--display-name", "-only",
+		"--description", "--tenant", "--notes", "-output is x", "-o", "json", NULL};
+	int			argc = cli_global_options(&ctx, 12, argv);
+
+	CHECK(argc == 10 && strcmp(argv[4], "--display-name") == 0 && strcmp(argv[5], "-only") == 0
+		  && strcmp(argv[6], "--description") == 0 && strcmp(argv[7], "--tenant") == 0
+		  && strcmp(argv[9], "-output is x") == 0 && argv[10] == NULL,
+		  "-only, --tenant and \"-output is x\" stay the values of the options before them");
+	CHECK(ctx.tenant == NULL, "--tenant as --description's value is not the tenant");
+	CHECK(ctx.format == CLI_JSON, "a real -o json after them is still the format");
+
+	{
+		cli_ctx		c2 = {0};
+		char	   *a2[] = {"ffrtmp", "jobs", "logs", "j", "--follow", "--tenant", "t", "-ojson", NULL};
+
+		argc = cli_global_options(&c2, 8, a2);
+		CHECK(argc == 5 && c2.tenant != NULL && strcmp(c2.tenant, "t") == 0 && c2.format == CLI_JSON,
+			  "after a flag (--follow) --tenant VALUE and -ojson are global");
+	}
+	{
+		cli_ctx		c3 = {0};
+		char	   *a3[] = {"ffrtmp", "tenants", "create", "-only", NULL};
+
+		argc = cli_global_options(&c3, 4, a3);
+		CHECK(argc == 4 && strcmp(a3[3], "-only") == 0 && c3.format == CLI_TABLE,
+			  "-oX with X neither table nor json is the command's");
+	}
+}
+
 static void
 test_parse(void)
 {
@@ -174,6 +208,7 @@ main(void)
 	test_call();
 	test_global_options();
 	test_output_or_url();
+	test_value_not_global();
 	test_parse();
 	test_text();
 	return check_summary();
