@@ -279,6 +279,13 @@ SKIP:
 			my $command = $sub eq '' ? $group : "$group $sub";
 			my ($synopsis) = `$cli $command --help` =~ /^(.*?)\n\n/s;
 			my %want = map { $_ => 1 } grep { $_ ne 'help' } $synopsis =~ /--([a-z][a-z-]*)/g;
+			# A flag must not own the next word (the CLI's list of the
+			# subcommands' flags): -o json after it is still the format.
+			for my $flag ($synopsis =~ /--([a-z][a-z-]*)(?![=a-z-])/g)
+			{
+				my $out = `$cli $command --$flag -o json --help 2>&1`;
+				is($?, 0, "$command --$flag -o json: --$flag takes no value") or diag($out);
+			}
 			# The man page's entry: the .B/.BI line that names the command.
 			(my $roff = $command) =~ s/-/\\-/g;
 			my ($entry) = grep { /^\.BI? / && /\Q$roff\E(?![a-z])/ } split /\n/, $man;
