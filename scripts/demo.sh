@@ -156,6 +156,8 @@ cat <<EOF
 
 demo: done.  The cluster is still running; connect with
     runuser -u postgres -- psql -h $dir -p $port
+or use the command-line tool on it (docs/cli.md) with
+    runuser -u postgres -- env PGHOST=$dir PGPORT=$port ffrtmp tenants list
 and stop it with
     runuser -u postgres -- $PGBIN/pg_ctl -D $dir/data stop
 EOF
