@@ -26,8 +26,28 @@
  */
 #include "import_jobs.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cli.h"
+
+void
+import_printf(PGconn *conn, FILE *out, const char *fmt,...)
+{
+	cli_ctx		ctx = {.conn = conn};
+	va_list		ap;
+	char	   *s;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	cli_put_text(&ctx, out, s, CLI_TEXT_LINES);
+	free(s);
+}
 
 /* The original's statuses of jobs that have not finished (models/fsm.go, job.go). */
 static const char *const unfinished[] = {
@@ -90,26 +110,26 @@ command(PGconn *conn, const char *sql)
 	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
 	if (!ok)
-		fprintf(stderr, "%s", PQerrorMessage(conn));
+		import_printf(conn, stderr, "%s", PQerrorMessage(conn));
 	PQclear(res);
 	return ok;
 }
 
 /* The server's refusal of one job, under its line. */
 static void
-print_refusal(FILE *out, const PGresult *res)
+print_refusal(PGconn *conn, FILE *out, const PGresult *res)
 {
 	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-	fprintf(out, "  error: %s (SQLSTATE %s)\n", message ? message : PQresultErrorMessage(res),
+	import_printf(conn, out, "  error: %s (SQLSTATE %s)\n", message ? message : PQresultErrorMessage(res),
 			sqlstate ? sqlstate : "?");
 	if (detail)
-		fprintf(out, "  detail: %s\n", detail);
+		import_printf(conn, out, "  detail: %s\n", detail);
 	if (hint)
-		fprintf(out, "  hint: %s\n", hint);
+		import_printf(conn, out, "  hint: %s\n", hint);
 }
 
 /*
@@ -132,12 +152,12 @@ import_one(PGconn *conn, sqlite3_stmt *st, const char *tenant, FILE *out, Import
 	snprintf(attempt, sizeof(attempt), "%lld", (long long) sqlite3_column_int64(st, 9) + 1);
 	if (queue != NULL && strcmp(queue, "live") != 0 && strcmp(queue, "default") != 0 && strcmp(queue, "batch") != 0)
 	{
-		fprintf(out, "job %s: queue \"%s\" is not live, default or batch: imported in default\n", text(st, 0), queue);
+		import_printf(conn, out, "job %s: queue \"%s\" is not live, default or batch: imported in default\n", text(st, 0), queue);
 		queue = NULL;
 	}
 	if (priority != NULL && strcmp(priority, "high") != 0 && strcmp(priority, "medium") != 0 && strcmp(priority, "low") != 0)
 	{
-		fprintf(out, "job %s: priority \"%s\" is not high, medium or low: imported as medium\n", text(st, 0), priority);
+		import_printf(conn, out, "job %s: priority \"%s\" is not high, medium or low: imported as medium\n", text(st, 0), priority);
 		priority = NULL;
 	}
 	if (output != NULL && strncmp(output, "rtmp://", 7) != 0 && strncmp(output, "rtmps://", 8) != 0)
@@ -178,8 +198,8 @@ import_one(PGconn *conn, sqlite3_stmt *st, const char *tenant, FILE *out, Import
 	}
 	else
 	{
-		fprintf(out, "job %s: refused by the server\n", params[0]);
-		print_refusal(out, res);
+		import_printf(conn, out, "job %s: refused by the server\n", params[0]);
+		print_refusal(conn, out, res);
 		n->refused++;
 		allowed = strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "", "42501") != 0;
 		command(conn, "ROLLBACK TO SAVEPOINT ffrtmp_import_job");
@@ -216,7 +236,7 @@ import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobC
 							"FROM jobs ORDER BY sequence_number, id", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 	{
-		fprintf(stderr, "cannot read the jobs table: %s\n", sqlite3_errmsg(db));
+		import_printf(conn, stderr, "cannot read the jobs table: %s\n", sqlite3_errmsg(db));
 		return false;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -232,13 +252,13 @@ import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobC
 		}
 		else if (in(status, unfinished))
 		{
-			fprintf(out, "job %s: not imported: %s, not finished (submit it to ffrtmp if it should still run)\n",
+			import_printf(conn, out, "job %s: not imported: %s, not finished (submit it to ffrtmp if it should still run)\n",
 					text(st, 0), status);
 			n->unfinished++;
 		}
 		else
 		{
-			fprintf(out, "job %s: not imported: status \"%s\" is not a status of the original system\n",
+			import_printf(conn, out, "job %s: not imported: status \"%s\" is not a status of the original system\n",
 					text(st, 0), status ? status : "");
 			n->unknown++;
 		}
@@ -246,16 +266,16 @@ import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobC
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 	{
-		fprintf(stderr, "cannot read the jobs table: %s\n", sqlite3_errmsg(db));
+		import_printf(conn, stderr, "cannot read the jobs table: %s\n", sqlite3_errmsg(db));
 		return false;
 	}
 	if (not_tried > 0)
-		fprintf(out, "jobs: %lld more not tried: the server refused the caller (above)\n", not_tried);
+		import_printf(conn, out, "jobs: %lld more not tried: the server refused the caller (above)\n", not_tried);
 	n->refused += not_tried;
 	if (n->imported + n->existing > 0)
-		fprintf(out, "jobs: scenario, confidence, engine, parameters, node, progress, retries and state transitions "
+		import_printf(conn, out, "jobs: scenario, confidence, engine, parameters, node, progress, retries and state transitions "
 				"kept as each job's result.original: no ffrtmp field means the same\n");
 	if (with_logs > 0)
-		fprintf(out, "jobs: the logs of %lld jobs not imported: no SQL API takes a finished job's log\n", with_logs);
+		import_printf(conn, out, "jobs: the logs of %lld jobs not imported: no SQL API takes a finished job's log\n", with_logs);
 	return true;
 }

@@ -28,4 +28,12 @@ typedef struct ImportJobCounts
  */
 bool		import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobCounts *n);
 
+/*
+ * fprintf that shows every character of the formatted text through the
+ * CLI's one escaping function (cli_put_text): the values come from the
+ * store or the server, and a control character in them must not reach the
+ * terminal raw.  The formats themselves are plain text and newlines.
+ */
+void		import_printf(PGconn *conn, FILE *out, const char *fmt,...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -104,14 +104,14 @@ print_refusal(FILE *f, const char *indent, PGresult *res, PGconn *conn)
 	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
 	if (message == NULL)
-		fprintf(f, "%serror: %s", indent, PQerrorMessage(conn));
+		import_printf(conn, f, "%serror: %s", indent, PQerrorMessage(conn));
 	else
-		fprintf(f, "%serror: %s%s%s%s\n", indent, message, sqlstate ? " (SQLSTATE " : "",
+		import_printf(conn, f, "%serror: %s%s%s%s\n", indent, message, sqlstate ? " (SQLSTATE " : "",
 				sqlstate ? sqlstate : "", sqlstate ? ")" : "");
 	if (detail)
-		fprintf(f, "%sdetail: %s\n", indent, detail);
+		import_printf(conn, f, "%sdetail: %s\n", indent, detail);
 	if (hint)
-		fprintf(f, "%shint: %s\n", indent, hint);
+		import_printf(conn, f, "%shint: %s\n", indent, hint);
 }
 
 /*
@@ -294,7 +294,7 @@ create_tenant(Import *im, const Wanted *w)
 			return false;
 		PQclear(res);
 	}
-	fprintf(im->out, "tenant %s: created (plan %s, status %s%s%s)\n", w->name, w->plan, w->status,
+	import_printf(im->conn, im->out, "tenant %s: created (plan %s, status %s%s%s)\n", w->name, w->plan, w->status,
 			w->noverrides ? ", quotas " : "", w->noverrides ? w->overrides.s : "");
 	im->created++;
 	return true;
@@ -318,7 +318,7 @@ update_tenant(Import *im, const Wanted *w, PGresult *have)
 
 	if (!plan && !status && !display && !expires && !quotas)
 	{
-		fprintf(im->out, "tenant %s: unchanged\n", w->name);
+		import_printf(im->conn, im->out, "tenant %s: unchanged\n", w->name);
 		im->unchanged++;
 		return true;
 	}
@@ -336,7 +336,7 @@ update_tenant(Import *im, const Wanted *w, PGresult *have)
 	PQclear(res);
 	text_add(&what, "%s%s%s%s%s", plan ? ", plan" : "", status ? ", status" : "", display ? ", display name" : "",
 			 expires ? ", expiry" : "", quotas ? ", quotas" : "");
-	fprintf(im->out, "tenant %s: updated (%s)\n", w->name, what.s + 2);
+	import_printf(im->conn, im->out, "tenant %s: updated (%s)\n", w->name, what.s + 2);
 	im->updated++;
 	return true;
 }
@@ -396,7 +396,7 @@ import_tenant(Import *im, Wanted *w)
 		done = create_tenant(im, w);
 	else if (strcmp(PQgetvalue(have, 0, 5), "t") == 0)
 	{
-		fprintf(im->out, "tenant %s: not imported: a deleted tenant of that name exists "
+		import_printf(im->conn, im->out, "tenant %s: not imported: a deleted tenant of that name exists "
 				"(ffrtmp.restore_tenant brings it back)\n", w->name);
 		im->skipped++;
 		done = true;
@@ -406,7 +406,7 @@ import_tenant(Import *im, Wanted *w)
 	PQclear(have);
 	if (!done)
 	{
-		fprintf(im->out, "tenant %s: refused by the server\n", w->name);
+		import_printf(im->conn, im->out, "tenant %s: refused by the server\n", w->name);
 		print_refusal(im->out, "  ", im->refusal, im->conn);
 		PQclear(im->refusal);
 		im->refusal = NULL;
@@ -414,7 +414,7 @@ import_tenant(Import *im, Wanted *w)
 		run_command(im, "ROLLBACK TO SAVEPOINT ffrtmp_import_tenant");
 	}
 	run_command(im, "RELEASE SAVEPOINT ffrtmp_import_tenant");
-	fputs(w->notes.s, im->out);
+	import_printf(im->conn, im->out, "%s", w->notes.s);
 }
 
 /* Why a tenant of the store has no ffrtmp counterpart, or NULL. */
@@ -446,7 +446,7 @@ import_tenants(Import *im)
 
 	if (!has_table(im->db, "tenants"))
 	{
-		fprintf(im->out, "tenants: none in the store (its jobs ran for the default tenant)\n");
+		import_printf(im->conn, im->out, "tenants: none in the store (its jobs ran for the default tenant)\n");
 		return true;
 	}
 	/* json_each and json_extract fail on text that is not JSON: '{}' instead, reported. */
@@ -463,7 +463,7 @@ import_tenants(Import *im)
 							"ORDER BY name", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 	{
-		fprintf(stderr, "cannot read the tenants table: %s\n", sqlite3_errmsg(im->db));
+		import_printf(im->conn, stderr, "cannot read the tenants table: %s\n", sqlite3_errmsg(im->db));
 		im->failure = IMPORT_UNREADABLE;
 		return false;
 	}
@@ -480,7 +480,7 @@ import_tenants(Import *im)
 		w.expires_at = column_text(st, 4);
 		if ((reason = unmappable(im, &w, &why)) != NULL)
 		{
-			fprintf(im->out, "tenant %s: not imported: %s\n", w.name ? w.name : "(no name)", reason);
+			import_printf(im->conn, im->out, "tenant %s: not imported: %s\n", w.name ? w.name : "(no name)", reason);
 			im->skipped++;
 			continue;
 		}
@@ -494,7 +494,7 @@ import_tenants(Import *im)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 	{
-		fprintf(stderr, "cannot read the tenants table: %s\n", sqlite3_errmsg(im->db));
+		import_printf(im->conn, stderr, "cannot read the tenants table: %s\n", sqlite3_errmsg(im->db));
 		im->failure = IMPORT_UNREADABLE;
 		return false;
 	}
@@ -516,7 +516,7 @@ import_jobs_and_nodes(Import *im, const char *tenant)
 	{
 		if (sqlite3_prepare_v2(im->db, "SELECT count(*) FROM nodes", -1, &st, NULL) != SQLITE_OK)
 		{
-			fprintf(stderr, "cannot read the nodes table: %s\n", sqlite3_errmsg(im->db));
+			import_printf(im->conn, stderr, "cannot read the nodes table: %s\n", sqlite3_errmsg(im->db));
 			im->failure = IMPORT_UNREADABLE;
 			return false;
 		}
@@ -524,7 +524,7 @@ import_jobs_and_nodes(Import *im, const char *tenant)
 			im->nodes = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 		if (im->nodes > 0)
-			fprintf(im->out, "nodes: %lld in the store, not imported: a node registers itself when its worker starts\n",
+			import_printf(im->conn, im->out, "nodes: %lld in the store, not imported: a node registers itself when its worker starts\n",
 					im->nodes);
 	}
 	return true;
@@ -542,7 +542,7 @@ open_store(const char *path)
 		rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 	{
-		fprintf(stderr, "cannot read %s: %s\n", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		import_printf(NULL, stderr, "cannot read %s: %s\n", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
 		return NULL;
 	}
@@ -577,7 +577,7 @@ cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, const char *tena
 		sqlite3_close(im.db);
 		return IMPORT_REFUSED;
 	}
-	fprintf(out, "Importing %s%s\n", path, dry_run ? " (dry run: every change below is rolled back)" : "");
+	import_printf(conn, out, "Importing %s%s\n", path, dry_run ? " (dry run: every change below is rolled back)" : "");
 	ok = load_plans(&im) && import_tenants(&im) && import_jobs_and_nodes(&im, tenant);
 	sqlite3_close(im.db);
 	if (!ok)
