@@ -368,5 +368,47 @@ like($out, qr/^jobs: 11 more not tried: the server refused the caller/m, 'a tena
 like($out, qr/jobs 0 imported, 0 unchanged, 5 not imported, 12 refused;/, 'a tenant administrator\'s key: every finished job counted as refused');
 is($node->safe_psql('postgres', $tenants_sql), $after, 'a tenant administrator\'s key: nothing changed');
 
+# A hostile store: escape sequences in tenant names, statuses, plans, job
+# ids, statuses, queues and priorities (ESC, and U+009B, the 8-bit CSI).
+# The report shows each value escaped, as tables and errors do, so nothing
+# in a store can retitle, clear or recolour the operator's terminal.
+my $hostile = "$dir/hostile.db";
+my $hostile_rows = <<'SQL';
+CREATE TABLE tenants(id, name, display_name, status, plan, expires_at, quotas);
+INSERT INTO tenants VALUES(1, 'evil'||char(27)||']0;PWNED'||char(7), 'x', 'weird'||char(27)||'[31m', 'free', NULL, '{}');
+INSERT INTO tenants VALUES(2, 'okname', 'x', 'active', 'nosuch'||char(27)||'[2J', NULL, '{}');
+CREATE TABLE jobs(id, sequence_number, status, parameters, queue, priority, created_at, started_at,
+  completed_at, last_activity_at, retry_count, failure_reason, error, scenario, confidence, engine,
+  node_id, progress, max_retries, retry_reason, state_transitions, logs);
+INSERT INTO jobs VALUES('j1'||char(27)||'[2J', 1, 'bogus'||char(27)||'[41m', '{}', NULL, NULL, '2024-01-01',
+  NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO jobs VALUES('j2', 2, 'completed', '{}', 'q'||char(27)||'[42m', 'p'||char(155)||'x', '2024-01-01',
+  NULL, '2024-01-02', NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SQL
+ok(IPC::Run::run([ 'sqlite3', $hostile ], '<', \$hostile_rows, '>', \$built_out, '2>', \$built_err),
+	'hostile store built') or diag $built_err;
+($rc, $out, $err) = run_import($hostile, '--dry-run');
+is($rc, 0, 'hostile store: the dry run ends');
+unlike($out, qr/[\e\x{07}]/, 'hostile store: no ESC or BEL from the store on stdout');
+unlike($err, qr/[\e\x{07}]/, 'hostile store: no ESC or BEL from the store on stderr');
+unlike($out . $err, qr/\x{c2}\x{9b}|\x{9b}/, 'hostile store: no raw 8-bit CSI (U+009B)');
+like($out, qr/^tenant evil\\x1B\]0;PWNED\\x07: /m, 'the tenant name is shown escaped');
+like($out, qr/weird\\x1B\[31m/, 'the tenant status is shown escaped');
+like($out, qr/nosuch\\x1B\[2J/, 'the plan is shown escaped');
+like($out, qr/^job j1\\x1B\[2J: not imported: status "bogus\\x1B\[41m"/m, 'the job id and status are shown escaped');
+like($out, qr/^job j2: queue "q\\x1B\[42m"/m, 'the queue is shown escaped');
+like($out, qr/^job j2: priority "p\\u009Bx"/m, 'the 8-bit CSI in a priority is shown as \\u009B');
+
+# A file that is no database, named with an escape sequence: the name is
+# shown escaped in "cannot read".
+my $badname = "$dir/bad\e[2J.db";
+open(my $bad, '>', $badname) or die "$badname: $!";
+print $bad "this is no SQLite database, it is text long enough to have a header\n" x 4;
+close $bad;
+($rc, $out, $err) = run_import($badname, '--dry-run');
+isnt($rc, 0, 'a file that is no database: refused');
+unlike($out . $err, qr/\e/, 'a file that is no database: no ESC of its name reaches the terminal');
+like($err, qr/cannot read .*bad\\x1B\[2J\.db/, 'a file that is no database: its name is shown escaped');
+
 $node->stop;
 done_testing();
