@@ -32,6 +32,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -530,19 +531,47 @@ import_jobs_and_nodes(Import *im, const char *tenant)
 	return true;
 }
 
-/* Opens the store read-only and checks that it is a SQLite database. */
+/* Counts the original system's tables in the store (a callback of sqlite3_exec). */
+static int
+count_tables(void *arg, int ncols, char **values, char **names)
+{
+	*(int *) arg = values[0] ? atoi(values[0]) : 0;
+	return 0;
+}
+
+/*
+ * Opens the store read-only and checks that it is the original system's
+ * SQLite database: a regular file (a FIFO would block the read forever, a
+ * device is no store), a database (reading the schema tells one from another
+ * file), holding its jobs or nodes table (SQLite reads an empty file as an
+ * empty database).
+ */
 static sqlite3 *
 open_store(const char *path)
 {
 	sqlite3    *db = NULL;
-	int			rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	struct stat st;
+	int			tables = 0;
+	int			rc;
 
-	/* Reading the schema is what tells a database from another file. */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+	{
+		import_printf(NULL, stderr, "cannot read %s: not a regular file\n", path);
+		return NULL;
+	}
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+		rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'nodes')",
+						  count_tables, &tables, NULL);
 	if (rc != SQLITE_OK)
 	{
 		import_printf(NULL, stderr, "cannot read %s: %s\n", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return NULL;
+	}
+	if (tables == 0)
+	{
+		import_printf(NULL, stderr, "cannot read %s: no jobs or nodes table: not the original system's store\n", path);
 		sqlite3_close(db);
 		return NULL;
 	}

@@ -339,6 +339,18 @@ like($err, qr/cannot read .*notes\.txt: file is not a database/, 'a file that is
 is($rc, 2, 'no such file: exit status 2');
 like($err, qr/cannot read .*missing\.db/, 'no such file: says so');
 ok(!-e "$dir/missing.db", 'no such file: none is created');
+# Files SQLite would read as an empty database, or never finish reading: an
+# empty file, a device, a FIFO; and a database without the original's tables.
+append_to_file("$dir/empty.db", '');
+system('mkfifo', "$dir/store.fifo") == 0 or die "mkfifo: $!";
+for my $f ([ 'an empty file', "$dir/empty.db", qr/no jobs or nodes table/ ],
+	[ '/dev/null', '/dev/null', qr/not a regular file/ ],
+	[ 'a FIFO', "$dir/store.fifo", qr/not a regular file/ ])
+{
+	($rc, $out, $err) = run_import($f->[1]);
+	is($rc, 2, "$f->[0]: exit status 2");
+	like($err, $f->[2], "$f->[0]: says why");
+}
 is($node->safe_psql('postgres', $tenants_sql), $after, 'unreadable files change nothing');
 
 # A caller who is not an administrator is refused by the server, per tenant.
