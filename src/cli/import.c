@@ -19,7 +19,9 @@ static const cli_command commands[] = {
 		"the same tenants, plans and quotas (ffrtmp.create_tenant, update_tenant) and\n"
 		"its finished jobs (ffrtmp.import_job) in ffrtmp; administrators.  A second\n"
 		"run changes nothing.  The jobs go to --tenant's tenant, else \"default\".\n"
-		"Prints what was imported and what could not be mapped, with the reason.\n"
+		"Prints what was imported and what could not be mapped, with the reason\n"
+		"(text only: --output=json is refused).  The store is read in one read\n"
+		"transaction: one snapshot even while the original master writes to it.\n"
 		"  --dry-run            run the same statements and roll them back\n"
 		"Exit status: 0 done, 1 the server refused something (the rest is\n"
 		"committed), 2 the file is not a readable SQLite database, 3 cannot connect.\n",
@@ -44,6 +46,10 @@ run_sqlite(cli_ctx *ctx, int argc, char **argv)
 			return CLI_USAGE;
 		dry_run = true;
 	}
+	/* The report is lines for people; a script reads the exit status and the store. */
+	if (ctx->format == CLI_JSON)
+		return cli_usage_error(&commands[0], "--output=json is not offered by import sqlite: its report is text "
+							   "(the exit status says whether everything was imported)");
 	if (optind >= argc)
 		return cli_usage_error(&commands[0], "name the SQLite file (master.db)");
 	if (optind + 1 < argc)

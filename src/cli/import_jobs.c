@@ -26,11 +26,15 @@
  */
 #include "import_jobs.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* ", column" when the column holds a BLOB (a SQL fragment of the jobs query). */
+#define BLOB(c) "iif(typeof(" c ") = 'blob', ', " c "', '') || "
 
 void
 import_printf(PGconn *conn, FILE *out, const char *fmt,...)
@@ -103,6 +107,46 @@ input_url(const char *input)
 	return url;
 }
 
+void
+import_error(PGconn *conn, const char *fmt,...)
+{
+	cli_ctx		ctx = {.conn = conn};
+	va_list		ap;
+	char	   *s;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	fputs("ffrtmp: error: ", stderr);
+	cli_put_text(&ctx, stderr, s, CLI_TEXT_LINES);
+	fputc('\n', stderr);
+	free(s);
+}
+
+/*
+ * The attempt import_job takes (1 or more, an integer) from retry_count, or
+ * false when retry_count is not a whole number in that range: an INTEGER
+ * cell, NULL meaning none recorded.  Text, a fraction or a number past the
+ * bound is no count, and guessing one would write a wrong history.
+ */
+static bool
+attempt_of(sqlite3_stmt *st, int i, char *attempt, size_t size)
+{
+	long long	retries = 0;
+
+	if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+		retries = sqlite3_column_int64(st, i);
+	else if (sqlite3_column_type(st, i) != SQLITE_NULL)
+		return false;
+	if (retries < 0 || retries > INT_MAX - 1)
+		return false;
+	snprintf(attempt, size, "%lld", retries + 1);
+	return true;
+}
+
 static bool
 command(PGconn *conn, const char *sql)
 {
@@ -110,7 +154,7 @@ command(PGconn *conn, const char *sql)
 	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
 	if (!ok)
-		import_printf(conn, stderr, "%s", PQerrorMessage(conn));
+		import_error(conn, "%s", PQerrorMessage(conn));
 	PQclear(res);
 	return ok;
 }
@@ -149,7 +193,14 @@ import_one(PGconn *conn, sqlite3_stmt *st, const char *tenant, FILE *out, Import
 	PGresult   *res;
 	bool		allowed = true;
 
-	snprintf(attempt, sizeof(attempt), "%lld", (long long) sqlite3_column_int64(st, 9) + 1);
+	if (!attempt_of(st, 9, attempt, sizeof(attempt)))
+	{
+		import_printf(conn, out, "job %s: not imported: retry_count \"%s\" is not a count (a whole number from 0 to %d)\n",
+					  text(st, 0), text(st, 9) ? text(st, 9) : "", INT_MAX - 1);
+		free(input);
+		n->unmappable++;
+		return true;
+	}
 	if (queue != NULL && strcmp(queue, "live") != 0 && strcmp(queue, "default") != 0 && strcmp(queue, "batch") != 0)
 	{
 		import_printf(conn, out, "job %s: queue \"%s\" is not live, default or batch: imported in default\n", text(st, 0), queue);
@@ -183,7 +234,10 @@ import_one(PGconn *conn, sqlite3_stmt *st, const char *tenant, FILE *out, Import
 		n->refused++;
 		return true;
 	}
-	res = PQexecParams(conn, "SELECT imported FROM ffrtmp.import_job(original_id => $1, state => $2, "
+	/* How old the job is against the pruning's retention, for one warning. */
+	res = PQexecParams(conn, "SELECT imported, "
+					   "coalesce($5::timestamptz < now() - current_setting('ffrtmp.retention', true)::interval, false), "
+					   "current_setting('ffrtmp.retention', true) FROM ffrtmp.import_job(original_id => $1, state => $2, "
 					   "input_url => $3, created_at => $4::timestamptz, finished_at => $5::timestamptz, "
 					   "tenant => $6, started_at => $7::timestamptz, output_url => $8, queue => $9, "
 					   "priority => $10::ffrtmp.priority, attempt => $11::integer, failure_reason => $12, "
@@ -192,7 +246,12 @@ import_one(PGconn *conn, sqlite3_stmt *st, const char *tenant, FILE *out, Import
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 	{
 		if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		{
 			n->imported++;
+			if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)
+				n->past_retention++;
+			snprintf(n->retention, sizeof(n->retention), "%s", PQgetvalue(res, 0, 2));
+		}
 		else
 			n->existing++;
 	}
@@ -218,32 +277,47 @@ import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobC
 	bool		allowed = true;
 	int			rc;
 
-	/* Malformed JSON is kept as text: json() would fail the whole statement. */
+	/*
+	 * Malformed JSON is kept as text: json() would fail the whole statement.
+	 * So would a BLOB in json_object(): a row with one is named in blobs and
+	 * reported alone, its JSON not built.
+	 */
 	rc = sqlite3_prepare_v2(db,
 							"SELECT id, status, "
-							"  CASE WHEN json_valid(parameters) THEN json_extract(parameters, '$.input') END, "
-							"  CASE WHEN json_valid(parameters) THEN json_extract(parameters, '$.output') END, "
+							"  CASE WHEN blobs <> '' THEN NULL WHEN json_valid(parameters) THEN json_extract(parameters, '$.input') END, "
+							"  CASE WHEN blobs <> '' THEN NULL WHEN json_valid(parameters) THEN json_extract(parameters, '$.output') END, "
 							"  nullif(queue, ''), nullif(priority, ''), created_at, nullif(started_at, ''), "
 							"  coalesce(nullif(completed_at, ''), nullif(last_activity_at, ''), nullif(started_at, ''), created_at), "
 							"  retry_count, failure_reason, error, "
-							"  json_object('id', id, 'sequence_number', sequence_number, 'scenario', scenario, "
+							"  CASE WHEN blobs = '' THEN json_object('id', id, 'sequence_number', sequence_number, 'scenario', scenario, "
 							"    'confidence', confidence, 'engine', engine, "
 							"    'parameters', CASE WHEN json_valid(parameters) THEN json(parameters) ELSE parameters END, "
 							"    'node_id', node_id, 'progress', progress, 'max_retries', max_retries, "
 							"    'retry_reason', retry_reason, 'state_transitions', "
-							"    CASE WHEN json_valid(state_transitions) THEN json(state_transitions) ELSE state_transitions END), "
-							"  coalesce(logs, '') <> '' "
-							"FROM jobs ORDER BY sequence_number, id", -1, &st, NULL);
+							"    CASE WHEN json_valid(state_transitions) THEN json(state_transitions) ELSE state_transitions END) END, "
+							"  coalesce(logs, '') <> '', blobs "
+							"FROM (SELECT *, substr(" BLOB("id") BLOB("sequence_number") BLOB("scenario") BLOB("confidence")
+							BLOB("engine") BLOB("parameters") BLOB("status") BLOB("queue") BLOB("priority") BLOB("progress")
+							BLOB("node_id") BLOB("created_at") BLOB("started_at") BLOB("last_activity_at") BLOB("completed_at")
+							BLOB("retry_count") BLOB("max_retries") BLOB("retry_reason") BLOB("error") BLOB("failure_reason")
+							BLOB("state_transitions") "'', 3) AS blobs FROM jobs) "
+							"ORDER BY sequence_number, id", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 	{
-		import_printf(conn, stderr, "cannot read the jobs table: %s\n", sqlite3_errmsg(db));
+		import_error(conn, "cannot read the jobs table: %s", sqlite3_errmsg(db));
 		return false;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 	{
 		const char *status = text(st, 1);
 
-		if (in(status, final) && !allowed)
+		if (text(st, 14)[0] != '\0')
+		{
+			import_printf(conn, out, "job %s: not imported: %s %s a BLOB (binary), not the original's text or number\n",
+						  text(st, 0) ? text(st, 0) : "(no id)", text(st, 14), strchr(text(st, 14), ',') ? "hold" : "holds");
+			n->unmappable++;
+		}
+		else if (in(status, final) && !allowed)
 			not_tried++;
 		else if (in(status, final))
 		{
@@ -266,7 +340,7 @@ import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobC
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 	{
-		import_printf(conn, stderr, "cannot read the jobs table: %s\n", sqlite3_errmsg(db));
+		import_error(conn, "cannot read the jobs table: %s", sqlite3_errmsg(db));
 		return false;
 	}
 	if (not_tried > 0)
@@ -276,6 +350,11 @@ import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobC
 		import_printf(conn, out, "jobs: scenario, confidence, engine, parameters, node, progress, retries and state transitions "
 				"kept as each job's result.original: no ffrtmp field means the same\n");
 	if (with_logs > 0)
-		import_printf(conn, out, "jobs: the logs of %lld jobs not imported: no SQL API takes a finished job's log\n", with_logs);
+		import_printf(conn, out, "jobs: the logs of %lld %s not imported: no SQL API takes a finished job's log\n",
+					  with_logs, with_logs == 1 ? "job" : "jobs");
+	if (n->past_retention > 0)
+		import_printf(conn, out, "jobs: %lld imported %s older than the retention of %s (ffrtmp.retention) "
+					  "and will be pruned by the next pass\n", n->past_retention,
+					  n->past_retention == 1 ? "job is" : "jobs are", n->retention);
 	return true;
 }

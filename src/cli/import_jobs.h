@@ -18,7 +18,10 @@ typedef struct ImportJobCounts
 	long long	existing;		/* imported by an earlier run: unchanged */
 	long long	unfinished;		/* not finished in the store: not imported */
 	long long	unknown;		/* a status the original does not have: not imported */
+	long long	unmappable;		/* a cell that cannot be read (a BLOB, a retry_count that is no count) */
 	long long	refused;		/* refused by the server */
+	long long	past_retention; /* imported now, finished before ffrtmp.retention: pruned soon */
+	char		retention[32];	/* ffrtmp.retention as the server shows it */
 } ImportJobCounts;
 
 /*
@@ -35,5 +38,8 @@ bool		import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, Impo
  * terminal raw.  The formats themselves are plain text and newlines.
  */
 void		import_printf(PGconn *conn, FILE *out, const char *fmt,...) __attribute__((format(printf, 3, 4)));
+
+/* "ffrtmp: error: " and the formatted text, escaped as import_printf does, on stderr. */
+void		import_error(PGconn *conn, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -36,6 +36,9 @@
 
 #include <sqlite3.h>
 
+/* ", column" when the column holds a BLOB (a SQL fragment of the tenants query). */
+#define BLOB(c) "iif(typeof(" c ") = 'blob', ', " c "', '') || "
+
 #define QUOTA_COUNT 5
 #define MAX_PLANS 16
 
@@ -415,7 +418,9 @@ import_tenant(Import *im, Wanted *w)
 		run_command(im, "ROLLBACK TO SAVEPOINT ffrtmp_import_tenant");
 	}
 	run_command(im, "RELEASE SAVEPOINT ffrtmp_import_tenant");
-	import_printf(im->conn, im->out, "%s", w->notes.s);
+	/* A refused tenant has one reason, the server's: its notes describe an import that did not happen. */
+	if (done)
+		import_printf(im->conn, im->out, "%s", w->notes.s);
 }
 
 /* Why a tenant of the store has no ffrtmp counterpart, or NULL. */
@@ -453,18 +458,21 @@ import_tenants(Import *im)
 	/* json_each and json_extract fail on text that is not JSON: '{}' instead, reported. */
 	rc = sqlite3_prepare_v2(im->db,
 							"SELECT name, coalesce(display_name, ''), status, plan, nullif(expires_at, ''), "
-							"       quotas IS NULL OR json_valid(quotas), "
+							"       CASE WHEN quotas IS NULL THEN 1 WHEN blobs <> '' THEN 0 ELSE json_valid(quotas) END, "
 							"       json_extract(q, '$.max_jobs'), json_extract(q, '$.max_workers'), "
 							"       json_extract(q, '$.max_jobs_per_hour'), json_extract(q, '$.max_cpu_cores'), "
 							"       json_extract(q, '$.max_gpus'), "
 							"       (SELECT group_concat(key, ', ') FROM json_each(q) "
-							"        WHERE key NOT IN ('max_jobs', 'max_workers', 'max_jobs_per_hour', 'max_cpu_cores', 'max_gpus')) "
-							"FROM (SELECT *, CASE WHEN json_valid(quotas) AND json_type(quotas) = 'object' "
-							"                     THEN quotas ELSE '{}' END AS q FROM tenants) "
+							"        WHERE key NOT IN ('max_jobs', 'max_workers', 'max_jobs_per_hour', 'max_cpu_cores', 'max_gpus')), "
+							"       blobs "
+							"FROM (SELECT *, CASE WHEN blobs <> '' OR NOT json_valid(quotas) THEN '{}' "
+							"                     WHEN json_type(quotas) = 'object' THEN quotas ELSE '{}' END AS q "
+							"      FROM (SELECT *, substr(" BLOB("name") BLOB("display_name") BLOB("status") BLOB("plan")
+							BLOB("expires_at") BLOB("quotas") "'', 3) AS blobs FROM tenants)) "
 							"ORDER BY name", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 	{
-		import_printf(im->conn, stderr, "cannot read the tenants table: %s\n", sqlite3_errmsg(im->db));
+		import_error(im->conn, "cannot read the tenants table: %s", sqlite3_errmsg(im->db));
 		im->failure = IMPORT_UNREADABLE;
 		return false;
 	}
@@ -479,7 +487,15 @@ import_tenants(Import *im)
 		w.status = column_text(st, 2);
 		w.plan = column_text(st, 3);
 		w.expires_at = column_text(st, 4);
-		if ((reason = unmappable(im, &w, &why)) != NULL)
+		if (column_text(st, 12)[0] != '\0')
+		{
+			text_add(&why, "%s %s a BLOB (binary), not the original's text", column_text(st, 12),
+					 strchr(column_text(st, 12), ',') ? "hold" : "holds");
+			reason = why.s;
+		}
+		else
+			reason = unmappable(im, &w, &why);
+		if (reason != NULL)
 		{
 			import_printf(im->conn, im->out, "tenant %s: not imported: %s\n", w.name ? w.name : "(no name)", reason);
 			im->skipped++;
@@ -495,7 +511,7 @@ import_tenants(Import *im)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 	{
-		import_printf(im->conn, stderr, "cannot read the tenants table: %s\n", sqlite3_errmsg(im->db));
+		import_error(im->conn, "cannot read the tenants table: %s", sqlite3_errmsg(im->db));
 		im->failure = IMPORT_UNREADABLE;
 		return false;
 	}
@@ -517,7 +533,7 @@ import_jobs_and_nodes(Import *im, const char *tenant)
 	{
 		if (sqlite3_prepare_v2(im->db, "SELECT count(*) FROM nodes", -1, &st, NULL) != SQLITE_OK)
 		{
-			import_printf(im->conn, stderr, "cannot read the nodes table: %s\n", sqlite3_errmsg(im->db));
+			import_error(im->conn, "cannot read the nodes table: %s", sqlite3_errmsg(im->db));
 			im->failure = IMPORT_UNREADABLE;
 			return false;
 		}
@@ -556,22 +572,25 @@ open_store(const char *path)
 
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 	{
-		import_printf(NULL, stderr, "cannot read %s: not a regular file\n", path);
+		import_error(NULL, "cannot read %s: not a regular file", path);
 		return NULL;
 	}
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	/* One read transaction for the whole import: one snapshot of a store still written to. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'nodes')",
 						  count_tables, &tables, NULL);
 	if (rc != SQLITE_OK)
 	{
-		import_printf(NULL, stderr, "cannot read %s: %s\n", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		import_error(NULL, "cannot read %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
 		return NULL;
 	}
 	if (tables == 0)
 	{
-		import_printf(NULL, stderr, "cannot read %s: no jobs or nodes table: not the original system's store\n", path);
+		import_error(NULL, "cannot read %s: no jobs or nodes table: not the original system's store", path);
 		sqlite3_close(db);
 		return NULL;
 	}
@@ -608,6 +627,8 @@ cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, const char *tena
 	}
 	import_printf(conn, out, "Importing %s%s\n", path, dry_run ? " (dry run: every change below is rolled back)" : "");
 	ok = load_plans(&im) && import_tenants(&im) && import_jobs_and_nodes(&im, tenant);
+	/* The read transaction BEGIN opened in open_store: nothing to keep, only read. */
+	sqlite3_exec(im.db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(im.db);
 	if (!ok)
 	{
@@ -620,6 +641,6 @@ cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, const char *tena
 			"jobs %lld imported, %lld unchanged, %lld not imported, %lld refused; nodes %lld not imported\n",
 			dry_run ? " (dry run, nothing written)" : "",
 			im.created, im.updated, im.unchanged, im.skipped, im.refused,
-			im.jobs.imported, im.jobs.existing, im.jobs.unfinished + im.jobs.unknown, im.jobs.refused, im.nodes);
+			im.jobs.imported, im.jobs.existing, im.jobs.unfinished + im.jobs.unknown + im.jobs.unmappable, im.jobs.refused, im.nodes);
 	return im.refused > 0 || im.jobs.refused > 0 ? IMPORT_REFUSED : IMPORT_OK;
 }

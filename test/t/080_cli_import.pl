@@ -268,7 +268,9 @@ like($out, qr/^job job-9: refused by the server\n  error: failure reason "disk_f
 like($out, qr/^job job-17: queue "gpu" is not live, default or batch: imported in default$/m, 'summary: an unknown queue');
 like($out, qr/^job job-17: priority "urgent" is not high, medium or low: imported as medium$/m, 'summary: an unknown priority');
 like($out, qr/^jobs: scenario, .* kept as each job's result\.original/m, 'summary: what is kept outside ffrtmp\'s fields');
-like($out, qr/^jobs: the logs of 1 jobs not imported/m, 'summary: logs are not imported');
+like($out, qr/^jobs: the logs of 1 job not imported/m, 'summary: logs are not imported, "1 job" in the singular');
+like($out, qr/^jobs: 11 imported jobs are older than the retention of 7d \(ffrtmp\.retention\) and will be pruned by the next pass$/m,
+	'summary: jobs the next pruning pass would delete at once are announced');
 like($out, qr/^nodes: 3 in the store, not imported: /m, 'summary: the nodes, counted');
 like($out, qr/^Summary: tenants 8 created, 1 updated, 0 unchanged, 3 not imported, 1 refused; jobs 11 imported, 0 unchanged, 5 not imported, 1 refused; nodes 3 not imported$/m,
 	'summary: the totals');
@@ -311,6 +313,7 @@ like($out, qr/^Summary: tenants 0 created, 0 updated, 9 unchanged, 3 not importe
 	'second run: every imported tenant unchanged') or diag $out;
 is($node->safe_psql('postgres', $tenants_sql), $after, 'second run: no tenant changed');
 like($out, qr/jobs 0 imported, 11 unchanged, 5 not imported, 1 refused;/, 'second run: every job found, none imported again');
+unlike($out, qr/retention/, 'second run: no retention warning, no job imported now');
 is($node->safe_psql('postgres', $jobs_sql), $jobs_after, 'second run: no job, event, usage or audit row changed');
 
 # A job submitted after the import takes the next number.
@@ -334,10 +337,11 @@ $after = $node->safe_psql('postgres', $tenants_sql);
 append_to_file("$dir/notes.txt", "not a database\n" x 100);
 ($rc, $out, $err) = run_import("$dir/notes.txt");
 is($rc, 2, 'a file that is not a database: exit status 2');
-like($err, qr/cannot read .*notes\.txt: file is not a database/, 'a file that is not a database: says so');
+like($err, qr/^ffrtmp: error: cannot read .*notes\.txt: file is not a database$/m,
+	'a file that is not a database: says so, as an error of the ffrtmp command');
 ($rc, $out, $err) = run_import("$dir/missing.db");
 is($rc, 2, 'no such file: exit status 2');
-like($err, qr/cannot read .*missing\.db/, 'no such file: says so');
+like($err, qr/^ffrtmp: error: cannot read .*missing\.db/m, 'no such file: says so, as an error of the ffrtmp command');
 ok(!-e "$dir/missing.db", 'no such file: none is created');
 # Files SQLite would read as an empty database, or never finish reading: an
 # empty file, a device, a FIFO; and a database without the original's tables.
@@ -421,6 +425,61 @@ close $bad;
 isnt($rc, 0, 'a file that is no database: refused');
 unlike($out . $err, qr/\e/, 'a file that is no database: no ESC of its name reaches the terminal');
 like($err, qr/cannot read .*bad\\x1B\[2J\.db/, 'a file that is no database: its name is shown escaped');
+
+# --output=json: the report is text only, so it is refused as a usage error
+# before anything is read or written (not a text report a script would
+# take for JSON).
+my ($jrc, $jout, $jerr) = ('', '', '');
+IPC::Run::run([ $cli, "--dsn=$dsn", '--output=json', 'import', 'sqlite', $db ], '>', \$jout, '2>', \$jerr);
+$jrc = $? >> 8;
+is($jrc, 2, '--output=json: a usage error (exit status 2)');
+is($jout, '', '--output=json: nothing on stdout that a script could take for JSON');
+like($jerr, qr/^ffrtmp: .*--output=json is not offered by import sqlite/m, '--output=json: says json is not offered');
+IPC::Run::run([ $cli, "--dsn=$dsn", '-o', 'json', 'import', 'sqlite', $db ], '>', \$jout, '2>', \$jerr);
+is($? >> 8, 2, '-o json: the same usage error');
+
+# Odd cells, row by row: a BLOB in a job or a tenant, retry counts that are
+# no count (text, a fraction, negative, past import_job's attempt bound).
+# Each such row is reported, with the column, and skipped; the other rows
+# are imported.  A tenant the server refuses for its name has that one
+# reason, not also a note about its expiry.
+my $odd = "$dir/odd.db";
+my $odd_rows = "BEGIN;\n";
+my $odd_job = "INSERT INTO jobs (id, sequence_number, scenario, parameters, status, created_at, completed_at, retry_count) "
+  . "VALUES ('%s', %d, %s, '{}', 'completed', '2025-12-03 10:00:00+00:00', '2025-12-03 10:05:00+00:00', %s);\n";
+$odd_rows .= sprintf($odd_job, 'b1', 101, "x'00ff'", '0');
+$odd_rows .= sprintf($odd_job, 'b2', 102, "'s'", "'abc'");
+$odd_rows .= sprintf($odd_job, 'b3', 103, "'s'", '2.9');
+$odd_rows .= sprintf($odd_job, 'b4', 104, "'s'", '-1');
+$odd_rows .= sprintf($odd_job, 'b5', 105, "'s'", '9223372036854775807');
+$odd_rows .= sprintf($odd_job, 'b6', 106, "'s'", '2147483647');
+$odd_rows .= sprintf($odd_job, 'b7', 107, "'s'", '2');
+$odd_rows .= "INSERT INTO tenants VALUES ('t1', 'Bad Expired', 'x', 'active', 'free', '{}', '{}', '{}', "
+  . "'2025-12-01', '2025-12-01', '2020-01-01 00:00:00+00:00');\n";
+$odd_rows .= "INSERT INTO tenants VALUES ('t2', 'blobby', x'00ff', 'active', 'free', '{}', '{}', '{}', "
+  . "'2025-12-01', '2025-12-01', NULL);\n";
+$odd_rows .= "COMMIT;\n";
+ok(IPC::Run::run([ 'sqlite3', $odd ], '<', \"$schema$odd_rows", '>', \$built_out, '2>', \$built_err),
+	'store with odd cells built') or diag $built_err;
+($rc, $out, $err) = run_import($odd);
+is($rc, 1, 'odd cells: exit status 1 (the server refused one tenant), not 2 (unreadable)') or diag "$out\n$err";
+note $out;
+like($out, qr/^job b1: not imported: scenario holds a BLOB/m, 'odd cells: a job with a BLOB is reported, with its column');
+like($out, qr/^tenant blobby: not imported: display_name holds a BLOB/m, 'odd cells: a tenant with a BLOB is reported, with its column');
+like($out, qr/^job b2: not imported: retry_count "abc" is not a count/m, 'odd cells: a retry_count that is text');
+like($out, qr/^job b3: not imported: retry_count "2\.9" is not a count/m, 'odd cells: a retry_count that is no whole number');
+like($out, qr/^job b4: not imported: retry_count "-1" is not a count/m, 'odd cells: a negative retry_count');
+like($out, qr/^job b5: not imported: retry_count "9223372036854775807" is not a count/m,
+	'odd cells: a retry_count past any attempt (no overflow)');
+like($out, qr/^job b6: not imported: retry_count "2147483647" is not a count/m,
+	'odd cells: a retry_count one past import_job\'s attempt bound');
+is($node->safe_psql('postgres', q{SELECT string_agg(idempotency_key || '|' || attempt, ',' ORDER BY seq) FROM ffrtmp_data.jobs
+	WHERE idempotency_key LIKE 'import:b%'}), 'import:b7|3', 'odd cells: only the mappable job is imported, with its attempt');
+like($out, qr/^tenant Bad Expired: refused by the server\n  error: .*\(SQLSTATE 22023\)\n(?!  expiry)/m,
+	'odd cells: a tenant refused for its name has that one reason');
+unlike($out, qr/expiry/, 'odd cells: no expiry note for the refused tenant');
+like($out, qr/jobs 1 imported, 0 unchanged, 6 not imported, 0 refused;/, 'odd cells: the summary counts them as not imported');
+like($out, qr/^jobs: 1 imported job is older than the retention of 7d/m, 'odd cells: the retention warning in the singular');
 
 $node->stop;
 done_testing();
