@@ -36,23 +36,6 @@
 /* ", column" when the column holds a BLOB (a SQL fragment of the jobs query). */
 #define BLOB(c) "iif(typeof(" c ") = 'blob', ', " c "', '') || "
 
-void
-import_printf(PGconn *conn, FILE *out, const char *fmt,...)
-{
-	cli_ctx		ctx = {.conn = conn};
-	va_list		ap;
-	char	   *s;
-	int			n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	cli_put_text(&ctx, out, s, CLI_TEXT_LINES);
-	free(s);
-}
-
 /* The original's statuses of jobs that have not finished (models/fsm.go, job.go). */
 static const char *const unfinished[] = {
 	"queued", "assigned", "running", "retrying", "pending", "processing", "paused", NULL
@@ -107,25 +90,6 @@ input_url(const char *input)
 	return url;
 }
 
-void
-import_error(PGconn *conn, const char *fmt,...)
-{
-	cli_ctx		ctx = {.conn = conn};
-	va_list		ap;
-	char	   *s;
-	int			n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	fputs("ffrtmp: error: ", stderr);
-	cli_put_text(&ctx, stderr, s, CLI_TEXT_LINES);
-	fputc('\n', stderr);
-	free(s);
-}
-
 /*
  * The attempt import_job takes (1 or more, an integer) from retry_count, or
  * false when retry_count is not a whole number in that range: an INTEGER
@@ -159,31 +123,15 @@ command(PGconn *conn, const char *sql)
 	return ok;
 }
 
-/* The server's refusal of one job, under its line. */
-static void
-print_refusal(PGconn *conn, FILE *out, const PGresult *res)
-{
-	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-	import_printf(conn, out, "  error: %s (SQLSTATE %s)\n", message ? message : PQresultErrorMessage(res),
-			sqlstate ? sqlstate : "?");
-	if (detail)
-		import_printf(conn, out, "  detail: %s\n", detail);
-	if (hint)
-		import_printf(conn, out, "  hint: %s\n", hint);
-}
-
 /*
  * One finished job, in a savepoint so that a refusal leaves the others.
  * Returns false when the server refused the caller itself (42501): the
  * other jobs would be refused alike.
  */
 static bool
-import_one(PGconn *conn, sqlite3_stmt *st, const char *tenant, FILE *out, ImportJobCounts *n)
+import_one(ImportReport *r, sqlite3_stmt *st, const char *tenant, ImportJobCounts *n)
 {
+	PGconn	   *conn = r->conn;
 	const char *queue = text(st, 4);
 	const char *priority = text(st, 5);
 	char		attempt[24];
@@ -195,20 +143,20 @@ import_one(PGconn *conn, sqlite3_stmt *st, const char *tenant, FILE *out, Import
 
 	if (!attempt_of(st, 9, attempt, sizeof(attempt)))
 	{
-		import_printf(conn, out, "job %s: not imported: retry_count \"%s\" is not a count (a whole number from 0 to %d)\n",
-					  text(st, 0), text(st, 9) ? text(st, 9) : "", INT_MAX - 1);
+		report_not_imported(r, "job", text(st, 0), "retry_count \"%s\" is not a count (a whole number from 0 to %d)",
+							text(st, 9) ? text(st, 9) : "", INT_MAX - 1);
 		free(input);
 		n->unmappable++;
 		return true;
 	}
 	if (queue != NULL && strcmp(queue, "live") != 0 && strcmp(queue, "default") != 0 && strcmp(queue, "batch") != 0)
 	{
-		import_printf(conn, out, "job %s: queue \"%s\" is not live, default or batch: imported in default\n", text(st, 0), queue);
+		report_adjusted(r, "job", text(st, 0), "queue \"%s\" is not live, default or batch: imported in default", queue);
 		queue = NULL;
 	}
 	if (priority != NULL && strcmp(priority, "high") != 0 && strcmp(priority, "medium") != 0 && strcmp(priority, "low") != 0)
 	{
-		import_printf(conn, out, "job %s: priority \"%s\" is not high, medium or low: imported as medium\n", text(st, 0), priority);
+		report_adjusted(r, "job", text(st, 0), "priority \"%s\" is not high, medium or low: imported as medium", priority);
 		priority = NULL;
 	}
 	if (output != NULL && strncmp(output, "rtmp://", 7) != 0 && strncmp(output, "rtmps://", 8) != 0)
@@ -257,8 +205,7 @@ import_one(PGconn *conn, sqlite3_stmt *st, const char *tenant, FILE *out, Import
 	}
 	else
 	{
-		import_printf(conn, out, "job %s: refused by the server\n", params[0]);
-		print_refusal(conn, out, res);
+		report_refused(r, "job", params[0], res);
 		n->refused++;
 		allowed = strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "", "42501") != 0;
 		command(conn, "ROLLBACK TO SAVEPOINT ffrtmp_import_job");
@@ -269,8 +216,9 @@ import_one(PGconn *conn, sqlite3_stmt *st, const char *tenant, FILE *out, Import
 }
 
 bool
-import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobCounts *n)
+import_jobs(ImportReport *r, sqlite3 *db, const char *tenant, ImportJobCounts *n)
 {
+	PGconn	   *conn = r->conn;
 	sqlite3_stmt *st;
 	long long	with_logs = 0;
 	long long	not_tried = 0;
@@ -313,27 +261,26 @@ import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobC
 
 		if (text(st, 14)[0] != '\0')
 		{
-			import_printf(conn, out, "job %s: not imported: %s %s a BLOB (binary), not the original's text or number\n",
-						  text(st, 0) ? text(st, 0) : "(no id)", text(st, 14), strchr(text(st, 14), ',') ? "hold" : "holds");
+			report_not_imported(r, "job", text(st, 0), "%s %s a BLOB (binary), not the original's text or number",
+								text(st, 14), strchr(text(st, 14), ',') ? "hold" : "holds");
 			n->unmappable++;
 		}
 		else if (in(status, final) && !allowed)
 			not_tried++;
 		else if (in(status, final))
 		{
-			allowed = import_one(conn, st, tenant, out, n);
+			allowed = import_one(r, st, tenant, n);
 			with_logs += sqlite3_column_int(st, 13);
 		}
 		else if (in(status, unfinished))
 		{
-			import_printf(conn, out, "job %s: not imported: %s, not finished (submit it to ffrtmp if it should still run)\n",
-					text(st, 0), status);
+			report_not_imported(r, "job", text(st, 0), "%s, not finished (submit it to ffrtmp if it should still run)", status);
 			n->unfinished++;
 		}
 		else
 		{
-			import_printf(conn, out, "job %s: not imported: status \"%s\" is not a status of the original system\n",
-					text(st, 0), status ? status : "");
+			report_not_imported(r, "job", text(st, 0), "status \"%s\" is not a status of the original system",
+								status ? status : "");
 			n->unknown++;
 		}
 	}
@@ -344,16 +291,16 @@ import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobC
 		return false;
 	}
 	if (not_tried > 0)
-		import_printf(conn, out, "jobs: %lld more not tried: the server refused the caller (above)\n", not_tried);
+		report_note(r, "jobs: %lld more not tried: the server refused the caller (above)\n", not_tried);
 	n->refused += not_tried;
 	if (n->imported + n->existing > 0)
-		import_printf(conn, out, "jobs: scenario, confidence, engine, parameters, node, progress, retries and state transitions "
+		report_note(r, "jobs: scenario, confidence, engine, parameters, node, progress, retries and state transitions "
 				"kept as each job's result.original: no ffrtmp field means the same\n");
 	if (with_logs > 0)
-		import_printf(conn, out, "jobs: the logs of %lld %s not imported: no SQL API takes a finished job's log\n",
+		report_note(r, "jobs: the logs of %lld %s not imported: no SQL API takes a finished job's log\n",
 					  with_logs, with_logs == 1 ? "job" : "jobs");
 	if (n->past_retention > 0)
-		import_printf(conn, out, "jobs: %lld imported %s older than the retention of %s (ffrtmp.retention) "
+		report_note(r, "jobs: %lld imported %s older than the retention of %s (ffrtmp.retention) "
 					  "and will be pruned by the next pass\n", n->past_retention,
 					  n->past_retention == 1 ? "job is" : "jobs are", n->retention);
 	return true;

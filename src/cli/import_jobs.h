@@ -11,6 +11,8 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "import_report.h"
+
 /* What became of the store's jobs. */
 typedef struct ImportJobCounts
 {
@@ -26,20 +28,9 @@ typedef struct ImportJobCounts
 
 /*
  * Imports the finished jobs of db's jobs table for tenant through
- * ffrtmp.import_job, each in its own savepoint, reporting to out what was
+ * ffrtmp.import_job, each in its own savepoint, reporting to r what was
  * not imported and why.  False when the table cannot be read.
  */
-bool		import_jobs(PGconn *conn, sqlite3 *db, const char *tenant, FILE *out, ImportJobCounts *n);
-
-/*
- * fprintf that shows every character of the formatted text through the
- * CLI's one escaping function (cli_put_text): the values come from the
- * store or the server, and a control character in them must not reach the
- * terminal raw.  The formats themselves are plain text and newlines.
- */
-void		import_printf(PGconn *conn, FILE *out, const char *fmt,...) __attribute__((format(printf, 3, 4)));
-
-/* "ffrtmp: error: " and the formatted text, escaped as import_printf does, on stderr. */
-void		import_error(PGconn *conn, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+bool		import_jobs(ImportReport *r, sqlite3 *db, const char *tenant, ImportJobCounts *n);
 
 #endif

@@ -28,6 +28,9 @@
  */
 #include "import_sqlite.h"
 #include "import_jobs.h"
+#include "import_report.h"
+
+#include "cli.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -72,7 +75,7 @@ typedef struct Import
 {
 	PGconn	   *conn;
 	sqlite3    *db;
-	FILE	   *out;
+	ImportReport report;
 	Plan		plans[MAX_PLANS];
 	int			nplans;
 	Text		plan_names;		/* for messages: "free, basic, ..." */
@@ -98,26 +101,6 @@ text_add(Text *t, const char *fmt,...)
 		t->len = (size_t) n < sizeof(t->s) - t->len ? t->len + n : sizeof(t->s) - 1;
 }
 
-/* The server's message, detail and hint of a failed result, on one line each. */
-static void
-print_refusal(FILE *f, const char *indent, PGresult *res, PGconn *conn)
-{
-	const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
-	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	if (message == NULL)
-		import_printf(conn, f, "%serror: %s", indent, PQerrorMessage(conn));
-	else
-		import_printf(conn, f, "%serror: %s%s%s%s\n", indent, message, sqlstate ? " (SQLSTATE " : "",
-				sqlstate ? sqlstate : "", sqlstate ? ")" : "");
-	if (detail)
-		import_printf(conn, f, "%sdetail: %s\n", indent, detail);
-	if (hint)
-		import_printf(conn, f, "%shint: %s\n", indent, hint);
-}
-
 /*
  * Runs a parameterised statement; NULL on failure.  The failure of a
  * tenant's statement is kept for that tenant's report (per_tenant), any
@@ -137,7 +120,11 @@ run(Import *im, const char *sql, int nparams, const char *const *params, bool pe
 		im->refusal = res;
 		return NULL;
 	}
-	print_refusal(stderr, "", res, im->conn);
+	{
+		cli_ctx		ctx = {.conn = im->conn};
+
+		cli_print_server_error(&ctx, res);
+	}
 	PQclear(res);
 	return NULL;
 }
@@ -298,8 +285,8 @@ create_tenant(Import *im, const Wanted *w)
 			return false;
 		PQclear(res);
 	}
-	import_printf(im->conn, im->out, "tenant %s: created (plan %s, status %s%s%s)\n", w->name, w->plan, w->status,
-			w->noverrides ? ", quotas " : "", w->noverrides ? w->overrides.s : "");
+	report_line(&im->report, "tenant %s: created (plan %s, status %s%s%s)\n", w->name, w->plan, w->status,
+				w->noverrides ? ", quotas " : "", w->noverrides ? w->overrides.s : "");
 	im->created++;
 	return true;
 }
@@ -322,7 +309,7 @@ update_tenant(Import *im, const Wanted *w, PGresult *have)
 
 	if (!plan && !status && !display && !expires && !quotas)
 	{
-		import_printf(im->conn, im->out, "tenant %s: unchanged\n", w->name);
+		report_line(&im->report, "tenant %s: unchanged\n", w->name);
 		im->unchanged++;
 		return true;
 	}
@@ -340,7 +327,7 @@ update_tenant(Import *im, const Wanted *w, PGresult *have)
 	PQclear(res);
 	text_add(&what, "%s%s%s%s%s", plan ? ", plan" : "", status ? ", status" : "", display ? ", display name" : "",
 			 expires ? ", expiry" : "", quotas ? ", quotas" : "");
-	import_printf(im->conn, im->out, "tenant %s: updated (%s)\n", w->name, what.s + 2);
+	report_line(&im->report, "tenant %s: updated (%s)\n", w->name, what.s + 2);
 	im->updated++;
 	return true;
 }
@@ -400,8 +387,8 @@ import_tenant(Import *im, Wanted *w)
 		done = create_tenant(im, w);
 	else if (strcmp(PQgetvalue(have, 0, 5), "t") == 0)
 	{
-		import_printf(im->conn, im->out, "tenant %s: not imported: a deleted tenant of that name exists "
-				"(ffrtmp.restore_tenant brings it back)\n", w->name);
+		report_not_imported(&im->report, "tenant", w->name, "a deleted tenant of that name exists "
+							"(ffrtmp.restore_tenant brings it back)");
 		im->skipped++;
 		done = true;
 	}
@@ -410,8 +397,7 @@ import_tenant(Import *im, Wanted *w)
 	PQclear(have);
 	if (!done)
 	{
-		import_printf(im->conn, im->out, "tenant %s: refused by the server\n", w->name);
-		print_refusal(im->out, "  ", im->refusal, im->conn);
+		report_refused(&im->report, "tenant", w->name, im->refusal);
 		PQclear(im->refusal);
 		im->refusal = NULL;
 		im->refused++;
@@ -420,7 +406,7 @@ import_tenant(Import *im, Wanted *w)
 	run_command(im, "RELEASE SAVEPOINT ffrtmp_import_tenant");
 	/* A refused tenant has one reason, the server's: its notes describe an import that did not happen. */
 	if (done)
-		import_printf(im->conn, im->out, "%s", w->notes.s);
+		report_notes(&im->report, "tenant", w->name, w->notes.s);
 }
 
 /* Why a tenant of the store has no ffrtmp counterpart, or NULL. */
@@ -452,7 +438,7 @@ import_tenants(Import *im)
 
 	if (!has_table(im->db, "tenants"))
 	{
-		import_printf(im->conn, im->out, "tenants: none in the store (its jobs ran for the default tenant)\n");
+		report_note(&im->report, "tenants: none in the store (its jobs ran for the default tenant)\n");
 		return true;
 	}
 	/* json_each and json_extract fail on text that is not JSON: '{}' instead, reported. */
@@ -497,7 +483,7 @@ import_tenants(Import *im)
 			reason = unmappable(im, &w, &why);
 		if (reason != NULL)
 		{
-			import_printf(im->conn, im->out, "tenant %s: not imported: %s\n", w.name ? w.name : "(no name)", reason);
+			report_not_imported(&im->report, "tenant", w.name, "%s", reason);
 			im->skipped++;
 			continue;
 		}
@@ -524,7 +510,7 @@ import_jobs_and_nodes(Import *im, const char *tenant)
 {
 	sqlite3_stmt *st;
 
-	if (has_table(im->db, "jobs") && !import_jobs(im->conn, im->db, tenant, im->out, &im->jobs))
+	if (has_table(im->db, "jobs") && !import_jobs(&im->report, im->db, tenant, &im->jobs))
 	{
 		im->failure = IMPORT_UNREADABLE;
 		return false;
@@ -541,8 +527,8 @@ import_jobs_and_nodes(Import *im, const char *tenant)
 			im->nodes = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 		if (im->nodes > 0)
-			import_printf(im->conn, im->out, "nodes: %lld in the store, not imported: a node registers itself when its worker starts\n",
-					im->nodes);
+			report_note(&im->report, "nodes: %lld in the store, not imported: a node registers itself when its worker starts\n",
+						im->nodes);
 	}
 	return true;
 }
@@ -611,10 +597,44 @@ finish(Import *im, bool own, bool keep)
 	return run_command(im, "RELEASE SAVEPOINT ffrtmp_import");
 }
 
-int
-cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, const char *tenant, FILE *out)
+/* The summary: a line, or the JSON document with the counts under stable names. */
+static void
+summary(Import *im, const char *path, bool dry_run)
 {
-	Import		im = {.conn = conn, .out = out};
+	long long	not_imported = im->jobs.unfinished + im->jobs.unknown + im->jobs.unmappable;
+	char	   *file;
+	char	   *counts;
+
+	if (!im->report.json)
+	{
+		fprintf(im->report.out, "Summary%s: tenants %d created, %d updated, %d unchanged, %d not imported, %d refused; "
+				"jobs %lld imported, %lld unchanged, %lld not imported, %lld refused; nodes %lld not imported\n",
+				dry_run ? " (dry run, nothing written)" : "",
+				im->created, im->updated, im->unchanged, im->skipped, im->refused,
+				im->jobs.imported, im->jobs.existing, not_imported, im->jobs.refused, im->nodes);
+		return;
+	}
+	file = import_json_string(path);
+	if (file != NULL &&
+		asprintf(&counts, "\"file\":%s,\"dry_run\":%s,"
+				 "\"tenants\":{\"created\":%d,\"updated\":%d,\"unchanged\":%d,\"not_imported\":%d,\"refused\":%d},"
+				 "\"jobs\":{\"imported\":%lld,\"unchanged\":%lld,\"not_imported\":%lld,\"refused\":%lld,"
+				 "\"past_retention\":%lld},\"nodes\":{\"not_imported\":%lld}",
+				 file, dry_run ? "true" : "false",
+				 im->created, im->updated, im->unchanged, im->skipped, im->refused,
+				 im->jobs.imported, im->jobs.existing, not_imported, im->jobs.refused, im->jobs.past_retention,
+				 im->nodes) >= 0)
+	{
+		report_json(&im->report, counts);
+		free(counts);
+	}
+	free(file);
+}
+
+int
+cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, bool json, const char *tenant, FILE *out)
+{
+	Import		im = {.conn = conn, .report = {.conn = conn, .out = out, .json = json}};
 	bool		own = PQtransactionStatus(conn) == PQTRANS_IDLE;
 	bool		ok;
 
@@ -625,7 +645,7 @@ cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, const char *tena
 		sqlite3_close(im.db);
 		return IMPORT_REFUSED;
 	}
-	import_printf(conn, out, "Importing %s%s\n", path, dry_run ? " (dry run: every change below is rolled back)" : "");
+	report_line(&im.report, "Importing %s%s\n", path, dry_run ? " (dry run: every change below is rolled back)" : "");
 	ok = load_plans(&im) && import_tenants(&im) && import_jobs_and_nodes(&im, tenant);
 	/* The read transaction BEGIN opened in open_store: nothing to keep, only read. */
 	sqlite3_exec(im.db, "ROLLBACK", NULL, NULL, NULL);
@@ -633,14 +653,14 @@ cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, const char *tena
 	if (!ok)
 	{
 		finish(&im, own, false);
+		report_free(&im.report);
 		return im.failure;
 	}
 	if (!finish(&im, own, !dry_run))
+	{
+		report_free(&im.report);
 		return IMPORT_REFUSED;
-	fprintf(out, "Summary%s: tenants %d created, %d updated, %d unchanged, %d not imported, %d refused; "
-			"jobs %lld imported, %lld unchanged, %lld not imported, %lld refused; nodes %lld not imported\n",
-			dry_run ? " (dry run, nothing written)" : "",
-			im.created, im.updated, im.unchanged, im.skipped, im.refused,
-			im.jobs.imported, im.jobs.existing, im.jobs.unfinished + im.jobs.unknown + im.jobs.unmappable, im.jobs.refused, im.nodes);
+	}
+	summary(&im, path, dry_run);
 	return im.refused > 0 || im.jobs.refused > 0 ? IMPORT_REFUSED : IMPORT_OK;
 }

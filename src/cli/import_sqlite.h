@@ -22,9 +22,10 @@
  * in one, as in the ffrtmp command's, after ffrtmp.authenticate).  dry_run runs the
  * same statements and rolls them back.  Prints a summary to out: what was
  * created, changed or left as it was, and what could not be mapped, each
- * with its reason.  Errors that stop the import go to stderr.
+ * with its reason; json: the same as one JSON document (import_report.c).
+ * Errors that stop the import go to stderr.
  */
-int			cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, const char *tenant,
+int			cli_import_sqlite(PGconn *conn, const char *path, bool dry_run, bool json, const char *tenant,
 							  FILE *out);
 
 #endif

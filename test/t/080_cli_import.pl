@@ -10,6 +10,7 @@ use strict;
 use warnings;
 use Digest::SHA qw(sha256_hex);
 use IPC::Run;
+use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use FfrtmpNeed;
@@ -426,17 +427,41 @@ isnt($rc, 0, 'a file that is no database: refused');
 unlike($out . $err, qr/\e/, 'a file that is no database: no ESC of its name reaches the terminal');
 like($err, qr/cannot read .*bad\\x1B\[2J\.db/, 'a file that is no database: its name is shown escaped');
 
-# --output=json: the report is text only, so it is refused as a usage error
-# before anything is read or written (not a text report a script would
-# take for JSON).
+# --output=json (and -o json): one JSON document on stdout, with the same
+# rows and reasons as the text report, under the field names docs/cli.md
+# lists, and nothing else there.
 my ($jrc, $jout, $jerr) = ('', '', '');
-IPC::Run::run([ $cli, "--dsn=$dsn", '--output=json', 'import', 'sqlite', $db ], '>', \$jout, '2>', \$jerr);
+IPC::Run::run([ $cli, "--dsn=$dsn", '--output=json', 'import', 'sqlite', '--dry-run', $db ], '>', \$jout, '2>', \$jerr);
 $jrc = $? >> 8;
-is($jrc, 2, '--output=json: a usage error (exit status 2)');
-is($jout, '', '--output=json: nothing on stdout that a script could take for JSON');
-like($jerr, qr/^ffrtmp: .*--output=json is not offered by import sqlite/m, '--output=json: says json is not offered');
-IPC::Run::run([ $cli, "--dsn=$dsn", '-o', 'json', 'import', 'sqlite', $db ], '>', \$jout, '2>', \$jerr);
-is($? >> 8, 2, '-o json: the same usage error');
+is($jrc, 1, '--output=json: the same exit status as the text report') or diag "$jout\n$jerr";
+my $doc = eval { JSON::PP->new->decode($jout) };
+ok(ref $doc eq 'HASH', '--output=json: stdout is one JSON object') or diag "$@\n$jout";
+$doc = {} unless ref $doc eq 'HASH';
+is_deeply([ sort keys %$doc ], [qw(dry_run file jobs nodes notes rows tenants)], '--output=json: the documented top-level fields');
+is_deeply($doc->{jobs}, { imported => 0, unchanged => 11, not_imported => 5, refused => 1, past_retention => 0 },
+	'--output=json: the job counts');
+is_deeply([ sort keys %{ $doc->{tenants} // {} } ], [qw(created not_imported refused unchanged updated)],
+	'--output=json: the tenant counts');
+is($doc->{nodes}{not_imported}, 3, '--output=json: the nodes');
+ok($doc->{dry_run}, '--output=json: says it is a dry run');
+my %row = map { ("$_->{kind} $_->{name} $_->{outcome}" => $_) } @{ $doc->{rows} // [] };
+like($row{'tenant startup not_imported'}{reason} // '', qr/^plan "starter" is not an ffrtmp plan/,
+	'--output=json: a tenant not imported, with its reason');
+is($row{'tenant Bad Name refused'}{sqlstate}, '22023', '--output=json: a tenant the server refused, with its SQLSTATE');
+like($row{'job job-11 not_imported'}{reason} // '', qr/^queued, not finished/, '--output=json: a job not imported');
+is($row{'job job-9 refused'}{sqlstate}, '22023', '--output=json: a job the server refused');
+like($row{'job job-17 adjusted'}{reason} // '', qr/^(queue|priority) /, '--output=json: a job imported with a value changed');
+like($row{'tenant oddq adjusted'}{reason} // '', qr/^quota /, '--output=json: a tenant\'s quota not imported');
+ok((grep { /^nodes: 3 in the store/ } @{ $doc->{notes} // [] }), '--output=json: the notes about the whole store');
+is_deeply([ sort keys %{ $row{'job job-9 refused'} // {} } ], [qw(detail hint kind name outcome reason sqlstate)],
+	'--output=json: the documented fields of a row');
+IPC::Run::run([ $cli, "--dsn=$dsn", '-o', 'json', 'import', 'sqlite', '--dry-run', $db ], '>', \$jout, '2>', \$jerr);
+ok(eval { JSON::PP->new->decode($jout); 1 }, '-o json: the same JSON document');
+IPC::Run::run([ $cli, "--dsn=$dsn", '-o', 'json', 'import', 'sqlite', '--dry-run', $hostile ], '>', \$jout, '2>', \$jerr);
+unlike($jout, qr/[\e\x{07}]|\x{c2}\x{9b}/, '--output=json, hostile store: no ESC, BEL or 8-bit CSI raw in the document');
+$doc = eval { JSON::PP->new->decode($jout) } // {};
+ok((grep { ($_->{name} // '') eq "evil\e]0;PWNED\a" } @{ $doc->{rows} // [] }),
+	'--output=json, hostile store: the name is kept exactly, as JSON escapes');
 
 # Odd cells, row by row: a BLOB in a job or a tenant, retry counts that are
 # no count (text, a fraction, negative, past import_job's attempt bound).
@@ -480,6 +505,12 @@ like($out, qr/^tenant Bad Expired: refused by the server\n  error: .*\(SQLSTATE 
 unlike($out, qr/expiry/, 'odd cells: no expiry note for the refused tenant');
 like($out, qr/jobs 1 imported, 0 unchanged, 6 not imported, 0 refused;/, 'odd cells: the summary counts them as not imported');
 like($out, qr/^jobs: 1 imported job is older than the retention of 7d/m, 'odd cells: the retention warning in the singular');
+IPC::Run::run([ $cli, "--dsn=$dsn", '-o', 'json', 'import', 'sqlite', '--dry-run', $odd ], '>', \$jout, '2>', \$jerr);
+$doc = eval { JSON::PP->new->decode($jout) } // {};
+ok((grep { $_->{name} eq 'b1' && $_->{outcome} eq 'not_imported' && $_->{reason} =~ /^scenario holds a BLOB/ } @{ $doc->{rows} // [] }),
+	'odd cells, --output=json: the BLOB row with its column');
+ok(!(grep { ($_->{name} // '') eq 'Bad Expired' && $_->{outcome} ne 'refused' } @{ $doc->{rows} // [] }),
+	'odd cells, --output=json: one row, refused, for the tenant refused for its name');
 
 $node->stop;
 done_testing();
