@@ -17,7 +17,10 @@
  *                      original's worker means nothing here: none;
  *   queue, priority    the same words (live/default/batch, high/medium/low);
  *   created_at, started_at, completed_at (else last_activity_at)  the times;
- *   retry_count        attempt = retry_count + 1;
+ *   retry_count        attempt = retry_count + 1, when it is a whole number
+ *                      import_job's attempt can be one more of, else the
+ *                      job is reported and skipped;
+ *   a BLOB in any of these  the row is reported and skipped;
  *   failure_reason, error  the same (its reasons are ffrtmp's too);
  *   scenario, confidence, engine, parameters, node_id, progress,
  *   max_retries, retry_reason, state_transitions  no ffrtmp field means the
@@ -27,14 +30,10 @@
 #include "import_jobs.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-/* ", column" when the column holds a BLOB (a SQL fragment of the jobs query). */
-#define BLOB(c) "iif(typeof(" c ") = 'blob', ', " c "', '') || "
 
 /* The original's statuses of jobs that have not finished (models/fsm.go, job.go). */
 static const char *const unfinished[] = {

@@ -13,6 +13,13 @@
 
 #include "import_report.h"
 
+/*
+ * A SQL fragment of the store's queries: ", column" when the column holds a
+ * BLOB, which the original never writes and json_object() cannot take.
+ * substr(BLOB(a) BLOB(b) '', 3) lists a row's BLOB columns, '' for none.
+ */
+#define BLOB(c) "iif(typeof(" c ") = 'blob', ', " c "', '') || "
+
 /* What became of the store's jobs. */
 typedef struct ImportJobCounts
 {

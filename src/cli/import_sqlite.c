@@ -39,9 +39,6 @@
 
 #include <sqlite3.h>
 
-/* ", column" when the column holds a BLOB (a SQL fragment of the tenants query). */
-#define BLOB(c) "iif(typeof(" c ") = 'blob', ', " c "', '') || "
-
 #define QUOTA_COUNT 5
 #define MAX_PLANS 16
 
