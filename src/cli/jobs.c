@@ -4,6 +4,7 @@
  * name (docs/sql-reference.md).  watch is jobs_watch.c's.  A job is named
  * by its id or, as "#N", by its tenant's job number (ffrtmp.job_id).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,17 @@ cli_jobs_pause(cli_ctx *ctx, unsigned int milliseconds)
 
 	if (status != CLI_OK)
 		return status;
+
+	/*
+	 * The reader of stdout has gone (`jobs watch | head -5`; SIGPIPE is
+	 * ignored, main.c): nothing more can be shown, and with the transaction
+	 * just committed ending here loses nothing.  A success, as in main.c.
+	 */
+	if (fflush(stdout) == EOF && errno == EPIPE)
+	{
+		PQfinish(ctx->conn);
+		exit(CLI_OK);
+	}
 
 	/*
 	 * The commands that poll (--wait, logs --follow, watch) run until the
