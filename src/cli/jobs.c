@@ -105,6 +105,28 @@ cli_jobs_command(const char *name)
 	return c;
 }
 
+/*
+ * job_id's refusal, as the server words it, except its hint when no tenant
+ * was chosen (22023 from an administrator without --tenant): the server's
+ * names the SQL argument (job_id(4, tenant => ...)), the CLI's option is
+ * --tenant.
+ */
+static void
+no_job_id(cli_ctx *ctx, const PGresult *res)
+{
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (ctx->tenant != NULL || message == NULL || sqlstate == NULL || strcmp(sqlstate, "22023") != 0)
+	{
+		cli_print_server_error(ctx, res);
+		return;
+	}
+	cli_error(ctx, "%s", message);	/* "job number N names no tenant": digits only */
+	fprintf(stderr, "HINT: use --tenant=NAME with a #sequence number, or the job's id.\n"
+			"SQLSTATE: %s\n", sqlstate);
+}
+
 int
 cli_job_id(cli_ctx *ctx, const cli_command *cmd, const char *arg, char *id, size_t len)
 {
@@ -121,10 +143,15 @@ cli_job_id(cli_ctx *ctx, const cli_command *cmd, const char *arg, char *id, size
 	{
 		const char *params[] = {digits, ctx->tenant};
 
-		res = cli_exec(ctx, "SELECT ffrtmp.job_id($1::bigint, $2)", 2, params);
+		res = PQexecParams(ctx->conn, "SELECT ffrtmp.job_id($1::bigint, $2)", 2, NULL, params,
+						   NULL, NULL, 0);
 	}
-	if (res == NULL)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		no_job_id(ctx, res);
+		PQclear(res);
 		return CLI_REFUSED;
+	}
 	snprintf(id, len, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return CLI_OK;

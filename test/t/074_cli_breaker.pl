@@ -22,6 +22,13 @@
 #   "column  value" lists, log lines and errors, never raw on an operator's
 #   terminal.
 #
+# - a usage error names the short option getopt refused (-x of -xyz, -n of
+#   -n5) and shows the command line escaped;
+# - bidi marks (ALM, LRM, RLM) and the line and paragraph separators are
+#   escaped as \uXXXX;
+# - a reader that stops early (| head -c1) is no error: exit 0, no message;
+# - jobs get #N without a tenant hints at --tenant, not at job_id's argument.
+#
 # (A subcommand option's value starting with -o, also found here, belongs to
 # the global options' parser and is tested with it.)
 #
@@ -312,8 +319,8 @@ SKIP:
 	my ($rc, $out, $err) = admin(qw(jobs list -xyz));
 	is($rc, 2, '-xyz: a usage error');
 	like($err, qr/^ffrtmp: unknown option -x$/m, '-xyz: names -x, the letter getopt refused');
-	($rc, $out, $err) = admin(qw(jobs list --active -n5));
-	like($err, qr/^ffrtmp: unknown option -n$/m, '--active -n5: names -n, not the word before it');
+	($rc, $out, $err) = admin(qw(jobs submit --wait -n5));
+	like($err, qr/^ffrtmp: unknown option -n$/m, '--wait -n5: names -n, not the word before it');
 	($rc, $out, $err) = admin(qw(jobs list -n5 --wait=1));
 	like($err, qr/^ffrtmp: unknown option -n$/m, '-n5 before a long option: still -n');
 	($rc, $out, $err) = admin(qw(jobs submit --wait=1));
@@ -348,6 +355,19 @@ SKIP:
 	is($? >> 8, 0, 'tenants list | head -c1 under pipefail: exit 0 (not 141)');
 	is($err, '', 'and no error on stderr');
 	is(length($out), 1, 'head had its byte');
+}
+
+# 10. jobs get #N as an administrator without --tenant: the hint names the
+# CLI's option, not job_id's SQL argument; the message and SQLSTATE stay.
+{
+	my ($rc, $out, $err) = admin('jobs', 'get', '#4');
+	is($rc, 1, 'jobs get #4 without a tenant: refused (exit 1)');
+	like($err, qr/job number 4 names no tenant/, "with the server's message");
+	like($err, qr/^HINT: use --tenant=NAME with a #sequence number/m, 'a hint that names --tenant');
+	unlike($err, qr/tenant =>/, "not the SQL function's argument");
+	like($err, qr/^SQLSTATE: 22023$/m, 'and the SQLSTATE');
+	($rc, $out, $err) = admin('--tenant=marks', 'jobs', 'get', '#4');
+	like($err, qr/PT404/, 'with --tenant, a number it lacks is the server\'s PT404');
 }
 
 done_testing();
