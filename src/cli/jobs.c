@@ -88,7 +88,8 @@ static const cli_command commands[] = {
 		"end (exit 0 when all completed, else 1), or without jobs of every job that\n"
 		"holds a node, until interrupted.  On a terminal the bars are redrawn in place;\n"
 		"otherwise one plain line each time a job's state or percent changes (with\n"
-		"--output=json one JSON object a line).  Polls once a second.\n",
+		"--output=json one JSON object a line; without jobs, a job shown that leaves\n"
+		"the running set gets lines until its final state).  Polls once a second.\n",
 	cli_jobs_watch},
 	{NULL}
 };
