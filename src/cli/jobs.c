@@ -4,6 +4,7 @@
  * name (docs/sql-reference.md).  watch is jobs_watch.c's.  A job is named
  * by its id or, as "#N", by its tenant's job number (ffrtmp.job_id).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,8 @@ static const cli_command commands[] = {
 		"end (exit 0 when all completed, else 1), or without jobs of every job that\n"
 		"holds a node, until interrupted.  On a terminal the bars are redrawn in place;\n"
 		"otherwise one plain line each time a job's state or percent changes (with\n"
-		"--output=json one JSON object a line).  Polls once a second.\n",
+		"--output=json one JSON object a line; without jobs, a job shown that leaves\n"
+		"the running set gets lines until its final state).  Polls once a second.\n",
 	cli_jobs_watch},
 	{NULL}
 };
@@ -102,6 +104,28 @@ cli_jobs_command(const char *name)
 	while (c->name != NULL && strcmp(c->name, name) != 0)
 		c++;
 	return c;
+}
+
+/*
+ * job_id's refusal, as the server words it, except its hint when no tenant
+ * was chosen (22023 from an administrator without --tenant): the server's
+ * names the SQL argument (job_id(4, tenant => ...)), the CLI's option is
+ * --tenant.
+ */
+static void
+no_job_id(cli_ctx *ctx, const PGresult *res)
+{
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (ctx->tenant != NULL || message == NULL || sqlstate == NULL || strcmp(sqlstate, "22023") != 0)
+	{
+		cli_print_server_error(ctx, res);
+		return;
+	}
+	cli_error(ctx, "%s", message);	/* "job number N names no tenant": digits only */
+	fprintf(stderr, "HINT: use --tenant=NAME with a #sequence number, or the job's id.\n"
+			"SQLSTATE: %s\n", sqlstate);
 }
 
 int
@@ -120,10 +144,15 @@ cli_job_id(cli_ctx *ctx, const cli_command *cmd, const char *arg, char *id, size
 	{
 		const char *params[] = {digits, ctx->tenant};
 
-		res = cli_exec(ctx, "SELECT ffrtmp.job_id($1::bigint, $2)", 2, params);
+		res = PQexecParams(ctx->conn, "SELECT ffrtmp.job_id($1::bigint, $2)", 2, NULL, params,
+						   NULL, NULL, 0);
 	}
-	if (res == NULL)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		no_job_id(ctx, res);
+		PQclear(res);
 		return CLI_REFUSED;
+	}
 	snprintf(id, len, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return CLI_OK;
@@ -137,6 +166,17 @@ cli_jobs_pause(cli_ctx *ctx, unsigned int milliseconds)
 
 	if (status != CLI_OK)
 		return status;
+
+	/*
+	 * The reader of stdout has gone (`jobs watch | head -5`; SIGPIPE is
+	 * ignored, main.c): nothing more can be shown, and with the transaction
+	 * just committed ending here loses nothing.  A success, as in main.c.
+	 */
+	if (fflush(stdout) == EOF && errno == EPIPE)
+	{
+		PQfinish(ctx->conn);
+		exit(CLI_OK);
+	}
 
 	/*
 	 * The commands that poll (--wait, logs --follow, watch) run until the

@@ -23,6 +23,7 @@ typedef struct seen
 {
 	char		id[24];
 	char		key[64];		/* state and percent */
+	bool		ended;			/* its final line is printed */
 } seen;
 
 typedef struct watch
@@ -46,8 +47,13 @@ enum
 	"d.finished_at IS NOT NULL, d.state = 'completed', pg_catalog.row_to_json(d), d.failure_reason FROM ffrtmp.job_details d "
 
 static const char named_sql[] = WATCH_COLUMNS "WHERE d.id = ANY ($1::bigint[]) ORDER BY d.id";
+/*
+ * The jobs that hold a node, and ($1) those the plain form has shown that
+ * have not ended: a job that leaves the running set gets its final line.
+ */
 static const char running_sql[] = WATCH_COLUMNS
-	"JOIN ffrtmp.job_states s ON s.state = d.state WHERE s.holds_node ORDER BY d.id";
+	"JOIN ffrtmp.job_states s ON s.state = d.state "
+	"WHERE s.holds_node OR d.id = ANY ($1::bigint[]) ORDER BY d.id";
 
 static const char *
 state_colour(watch *w, const char *state)
@@ -197,6 +203,7 @@ changed(watch *w, const PGresult *res, int r)
 	}
 	else if (strcmp(w->seen[i].key, key) == 0)
 		return false;
+	w->seen[i].ended = PQgetvalue(res, r, W_ENDED)[0] == 't';
 	snprintf(w->seen[i].key, sizeof(w->seen[0].key), "%s", key);
 	return true;
 }
@@ -237,6 +244,21 @@ show(watch *w, const PGresult *res)
 			}
 		}
 	fflush(stdout);
+}
+
+/*
+ * The jobs the plain form has shown that have not ended, as a bigint[]
+ * literal in *array (NULL when none); false when out of memory.
+ */
+static bool
+followed(const watch *w, char **array)
+{
+	free(*array);
+	*array = NULL;
+	for (int i = 0; i < w->nseen; i++)
+		if (!w->seen[i].ended && !cli_array_add(array, w->seen[i].id))
+			return false;
+	return true;
 }
 
 /* The first of the named jobs the answer lacks (one the caller cannot see), or NULL. */
@@ -287,11 +309,16 @@ cli_jobs_watch(cli_ctx *ctx, int argc, char **argv)
 	}
 	for (;;)
 	{
-		const char *params[] = {array};
-		PGresult   *res = cli_exec(ctx, nids > 0 ? named_sql : running_sql, nids > 0 ? 1 : 0, params);
+		const char *params[1];
+		PGresult   *res;
 		bool		all_ended = true;
 		bool		all_completed = true;
 		const char *lacking;
+
+		if (nids == 0 && !followed(&w, &array))
+			return cli_usage_error(NULL, "out of memory");
+		params[0] = array;
+		res = cli_exec(ctx, nids > 0 ? named_sql : running_sql, 1, params);
 
 		if (res == NULL)
 			return CLI_REFUSED;

@@ -70,7 +70,7 @@ run_create(cli_ctx *ctx, int argc, char **argv)
 static int
 run_list(cli_ctx *ctx, int argc, char **argv)
 {
-	static const char *const columns[] = {"key_id", "name", "role", "scopes", "created_at", "expires_at",
+	static const char *const columns[] = {"key_id", "prefix", "name", "role", "scopes", "created_at", "expires_at",
 	"revoked_at", NULL};
 	int			st;
 

@@ -5,6 +5,7 @@
  * table below names every command group; each group is one file with its
  * subcommands' table (cli.h).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,15 @@ main(int argc, char **argv)
 	const cli_group *g = NULL;
 	const cli_command *cmd = NULL;
 
+	/*
+	 * A reader that stops early (`ffrtmp jobs list | head -1`) is no error:
+	 * killed by SIGPIPE in the middle of printing, a command would also lose
+	 * its transaction (jobs submit's job), which commits after the printing.
+	 * Ignored, a write to the closed pipe fails quietly, the command ends as
+	 * it would have, and its exit status is its own (0 on success; the
+	 * polling commands stop at their next poll).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	argc = cli_global_options(&ctx, argc, argv);
 	if (argc < 0)
 		return CLI_USAGE;

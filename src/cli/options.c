@@ -178,6 +178,41 @@ print_help(const cli_command *cmd)
 	printf("%s\n%s", cmd->help, cli_global_help);
 }
 
+/*
+ * After getopt_long's '?': was it a short option?  Only -h is one, so any
+ * other letter of a "-xyz" group is unknown.  getopt then reports the letter
+ * in optopt, but argv[optind - 1] is not its word while the group goes on
+ * ("-n5").  A long option's '?' has optopt 0 (unknown) or the option's val
+ * ("--dry-run=x": a flag given a value), and the word is argv[optind - 1].
+ */
+static bool
+is_short_error(char **argv, const struct option *all)
+{
+	const char *word = argv[optind - 1];
+	size_t		len;
+
+	if (optopt == 0)
+		return false;
+	if (strncmp(word, "--", 2) != 0 || strchr(word, '=') == NULL)
+		return true;
+	len = strcspn(word + 2, "=");
+	for (int i = 0; all[i].name != NULL; i++)
+		if (strncmp(all[i].name, word + 2, len) == 0 && all[i].has_arg == no_argument &&
+			all[i].val == optopt)
+			return false;
+	return true;
+}
+
+/* The unknown short option by its character, escaped when not printable. */
+static void
+short_error(const cli_command *cmd)
+{
+	if (optopt > ' ' && optopt < 0x7F)
+		cli_usage_error(cmd, "unknown option -%c", optopt);
+	else
+		cli_usage_error(cmd, "unknown option -\\x%02X", (unsigned char) optopt);
+}
+
 int
 cli_getopt(int argc, char **argv, const struct option *longopts, const cli_command *cmd)
 {
@@ -200,7 +235,9 @@ cli_getopt(int argc, char **argv, const struct option *longopts, const cli_comma
 		print_help(cmd);
 		exit(CLI_OK);
 	}
-	if (c == '?' && strncmp(argv[optind - 1], "--output=", 9) == 0)
+	if (c == '?' && is_short_error(argv, all))
+		short_error(cmd);
+	else if (c == '?' && strncmp(argv[optind - 1], "--output=", 9) == 0)
 		cli_usage_error(cmd, "--output must be table or json (the answer's format), not \"%s\"",
 						argv[optind - 1] + 9);
 	else if (c == '?' && strcmp(argv[optind - 1], "--output") == 0 && optind < argc)
@@ -208,10 +245,14 @@ cli_getopt(int argc, char **argv, const struct option *longopts, const cli_comma
 						argv[optind]);
 	else if (c == '?' && strcmp(argv[optind - 1], "--output") == 0)
 		cli_usage_error(cmd, "--output needs a value: table or json");
+	else if (c == '?' && optopt != 0)
+		cli_usage_error(cmd, "%.*s takes no value", (int) strcspn(argv[optind - 1], "="),
+						argv[optind - 1]);
 	else if (c == '?')
 		cli_usage_error(cmd, "unknown option %s", argv[optind - 1]);
 	if (c == ':')
 	{
+		/* Only long options take a value: the word is the last one read. */
 		cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
 		c = '?';
 	}
@@ -223,10 +264,17 @@ cli_usage_error(const cli_command *cmd, const char *fmt,...)
 {
 	va_list		ap;
 
-	fputs("ffrtmp: ", stderr);
+	char		message[1024];
+
+	/*
+	 * The message may quote the command line, which may hold any byte: shown
+	 * escaped, as a server's text is (text.c), never raw on a terminal.
+	 */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	fputs("ffrtmp: ", stderr);
+	cli_put_text(NULL, stderr, message, CLI_TEXT_CELL);
 	fputc('\n', stderr);
 	if (cmd != NULL)
 		fprintf(stderr, "Usage: %.*s\n", (int) strcspn(cmd->help, "\n"), cmd->help);

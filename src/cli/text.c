@@ -5,8 +5,9 @@
  * operator's cursor, rewrite a line (CR), set the window title (OSC) or
  * reorder what follows (bidi overrides).  Like psql's aligned output, every
  * such character is shown as an escape: \r, \xHH for the other C0 controls
- * and DEL, \uXXXX for C1 controls (U+0080-U+009F) and the bidi embeddings,
- * overrides and isolates (U+202A-U+202E, U+2066-U+2069).  Newline and tab
+ * and DEL, \uXXXX for C1 controls (U+0080-U+009F), the bidi marks,
+ * embeddings, overrides and isolates and the line and paragraph separators
+ * (is_bidi_control).  Newline and tab
  * are the two controls a value may mean (a description's lines): a table
  * cell shows them as \n and \t, to keep one row a line; a "column  value"
  * list and a log line keep them.  Widths are terminal columns, as psql
@@ -48,10 +49,17 @@ code_point(const unsigned char *s, int len)
 	return c;
 }
 
+/*
+ * The invisible characters that reorder or break what follows: the bidi
+ * marks (ALM U+061C, LRM U+200E, RLM U+200F), embeddings and overrides
+ * (U+202A-U+202E), isolates (U+2066-U+2069), and the line and paragraph
+ * separators (U+2028, U+2029), which some terminals and viewers break on.
+ */
 static bool
 is_bidi_control(unsigned c)
 {
-	return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+	return c == 0x061C || c == 0x200E || c == 0x200F ||
+		(c >= 0x2028 && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
 }
 
 /*

@@ -81,7 +81,9 @@ my ($row) = grep { $_->{key_id} eq $k->{key_id} } @$keys;
 is_deeply([ @$row{qw(name role scopes)} ], [ 'ci', 'viewer', ['jobs.view'] ], 'keys list: its name, role and scopes');
 ok(!grep({ exists $_->{api_key} } @$keys), 'and never a secret');
 ($rc, $out) = admin(qw(keys list --tenant=acme));
-like($out, qr/^\Q$k->{key_id}\E  ci\s+viewer\s+\{jobs\.view\}/m, 'keys list in table form');
+like($out, qr/^\Q$k->{key_id}\E  ffrtmp_\Q$k->{key_id}\E  ci\s+viewer\s+\{jobs\.view\}/m,
+	'keys list in table form, with the prefix a key starts with');
+like($out, qr/^key_id\s+prefix\s+name\s/m, 'the prefix column named in the header');
 my $svc = json_of('keys create without --role', qw(keys create svc --tenant=acme));
 is(sql(qq{SELECT role FROM ffrtmp.list_api_keys('acme') WHERE key_id = '$svc->{key_id}'}), 'operator',
 	'without --role, create_api_key\'s default role');

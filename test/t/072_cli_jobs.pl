@@ -293,7 +293,20 @@ is(json_of('jobs resume', 'jobs', 'resume', $pid)->{state}, 'running', 'jobs res
 ($rc, $out, $err) = admin('jobs', 'resume', $pid);
 is($rc, 1, 'resuming a running job: exit 1');
 like($err, qr/PT409/, 'the server says it is not paused');
+# A watch without ids, not on a terminal: a job it has shown that ends
+# gets one final line with its final state, as with ids (it used to vanish).
+my $fin_out = '';
+my $fin = IPC::Run::start([ $cli, "--dsn=$dsn", 'jobs', 'watch' ], '<', \'', '>', \$fin_out, '2>', \my $e6,
+	IPC::Run::timeout(300));
+ok(wait_until(sub { $fin->pump_nb; $fin_out =~ /^job \Q$pid\E .*running/m }, 60),
+	'a watch without ids shows the resumed job') or diag($fin_out);
 is(json_of('jobs cancel', 'jobs', 'cancel', $pid)->{state}, 'canceled', 'jobs cancel stops the running job');
+ok(wait_until(sub { $fin->pump_nb; $fin_out =~ /^job \Q$pid\E \(acme #\d+\)  canceled/m }, 30),
+	'the watch without ids prints its final line: canceled') or diag($fin_out);
+$fin->signal('INT');
+$fin->finish;
+my @finals = $fin_out =~ /^job \Q$pid\E .*canceled/mg;
+is(scalar @finals, 1, 'one final line, not one a poll');
 
 # Each poll is a transaction of its own, the key authenticated again: a
 # watch with a key that is revoked stops at its next poll.

@@ -22,6 +22,13 @@
 #   "column  value" lists, log lines and errors, never raw on an operator's
 #   terminal.
 #
+# - a usage error names the short option getopt refused (-x of -xyz, -n of
+#   -n5) and shows the command line escaped;
+# - bidi marks (ALM, LRM, RLM) and the line and paragraph separators are
+#   escaped as \uXXXX;
+# - a reader that stops early (| head -c1) is no error: exit 0, no message;
+# - jobs get #N without a tenant hints at --tenant, not at job_id's argument.
+#
 # (A subcommand option's value starting with -o, also found here, belongs to
 # the global options' parser and is tested with it.)
 #
@@ -304,6 +311,66 @@ SKIP:
 	like($out, qr/"description"\s*:\s*"--tenant"/, 'the description is --tenant');
 	($rc, $out, $err) = admin('tenants', 'create', 'dash2', '--description', '-output is x');
 	is($rc, 0, '--description "-output is x" is the description') or diag($err);
+}
+
+# 7. A usage error names the faulty word (a short option by its letter, in a
+# group or with a value glued on) and shows the command line escaped.
+{
+	my ($rc, $out, $err) = admin(qw(jobs list -xyz));
+	is($rc, 2, '-xyz: a usage error');
+	like($err, qr/^ffrtmp: unknown option -x$/m, '-xyz: names -x, the letter getopt refused');
+	($rc, $out, $err) = admin(qw(jobs submit --wait -n5));
+	like($err, qr/^ffrtmp: unknown option -n$/m, '--wait -n5: names -n, not the word before it');
+	($rc, $out, $err) = admin(qw(jobs list -n5 --wait=1));
+	like($err, qr/^ffrtmp: unknown option -n$/m, '-n5 before a long option: still -n');
+	($rc, $out, $err) = admin(qw(jobs submit --wait=1));
+	like($err, qr/^ffrtmp: --wait takes no value$/m, '--wait=1: a flag given a value says so');
+	($rc, $out, $err) = admin('jobs', 'list', "--x\e]0;owned\a\x{c2}\x{9b}2J\x{e2}\x{80}\x{ae}");
+	is($rc, 2, 'an unknown option of control characters: a usage error');
+	unlike($err, qr/[\e\a]|\x{c2}\x{9b}|\x{e2}\x{80}\x{ae}/, 'its controls are not echoed raw');
+	like($err, qr/unknown option --x\\x1B\]0;owned\\x07\\u009B2J\\u202E/, 'but escaped, as a server text is');
+	($rc, $out, $err) = admin('tenants', 'get', 'a', "b\e[2J");
+	like($err, qr/unexpected argument "b\\x1B\[2J"/, 'an unexpected argument is echoed escaped');
+	($rc, $out, $err) = admin("nosuch\r\e[2J");
+	like($err, qr/unknown command "nosuch\\r\\x1B\[2J"/, 'an unknown command is echoed escaped');
+}
+
+# 8. Bidi marks (ALM, LRM, RLM) and the line and paragraph separators are
+# escaped like the other bidi controls, and a table counts the escape's width.
+{
+	my ($rc, $out, $err) = admin('tenants', 'create', 'marks', "--description=a\x{e2}\x{80}\x{8f}b\x{d8}\x{9c}c\x{e2}\x{80}\x{8e}d\x{e2}\x{80}\x{a8}e\x{e2}\x{80}\x{a9}f");
+	is($rc, 0, 'a description with bidi marks and separators is stored') or diag($err);
+	($rc, $out, $err) = admin(qw(tenants get marks));
+	like($out, qr/a\\u200Fb\\u061Cc\\u200Ed\\u2028e\\u2029f/, 'tenants get shows each as \\uXXXX');
+	unlike($out, qr/\x{e2}\x{80}[\x{8e}\x{8f}\x{a8}\x{a9}]|\x{d8}\x{9c}/, 'none of them raw');
+}
+
+# 9. A reader that stops early is no error (SIGPIPE is ignored): exit 0,
+# nothing on stderr, even when the output is larger than a pipe holds.
+{
+	sql(q{SELECT ffrtmp.create_tenant('pipe' || i, display_name => repeat('x', 200)) FROM generate_series(1, 500) i});
+	my ($out, $err) = ('', '');
+	# SIGPIPE at its default, as a shell starts a pipeline (an ignored
+	# signal is inherited, and the test harness may ignore it).
+	local $SIG{PIPE} = 'DEFAULT';
+	IPC::Run::run([ 'bash', '-c', 'set -o pipefail; "$@" | head -c1', 'pipe', $cli, "--dsn=$dsn",
+		qw(tenants list -o json) ], '<', \'', '>', \$out, '2>', \$err);
+	is($? >> 8, 0, 'tenants list | head -c1 under pipefail: exit 0 (not 141)');
+	is($err, '', 'and no error on stderr');
+	is(length($out), 1, 'head had its byte');
+}
+
+# 10. jobs get #N as an administrator without --tenant: the hint names the
+# CLI's option, not job_id's SQL argument; the message and SQLSTATE stay.
+{
+	my ($rc, $out, $err) = admin('jobs', 'get', '#4');
+	is($rc, 1, 'jobs get #4 without a tenant: refused (exit 1)');
+	like($err, qr/job number 4 names no tenant/, "with the server's message");
+	like($err, qr/^HINT: use --tenant=NAME with a #sequence number/m, 'a hint that names --tenant');
+	unlike($err, qr/tenant =>/, "not the SQL function's argument");
+	like($err, qr/^SQLSTATE: 22023$/m, 'and the SQLSTATE');
+	($rc, $out, $err) = admin('--tenant=marks', 'jobs', 'get', '#4');
+	like($err, qr/PT404/, 'with --tenant, a number it lacks is the server\'s PT404');
 }
 
 done_testing();

@@ -188,6 +188,13 @@ test_text(void)
 				 "Evil\\u009B2J\\u009D0;t\\u009C") == 0, "C1 controls (CSI, OSC, ST) shown as \\uXXXX");
 	CHECK(strcmp(put("a\xe2\x80\xae" "b\xe2\x81\xa6", CLI_TEXT_CELL, b, sizeof(b)), "a\\u202Eb\\u2066") == 0,
 		  "bidi overrides and isolates shown as \\uXXXX");
+	/* ALM, LRM, RLM, LINE SEPARATOR, PARAGRAPH SEPARATOR. */
+	CHECK(strcmp(put("a\xd8\x9c" "b\xe2\x80\x8e" "c\xe2\x80\x8f" "d\xe2\x80\xa8" "e\xe2\x80\xa9",
+					 CLI_TEXT_LINES, b, sizeof(b)),
+				 "a\\u061Cb\\u200Ec\\u200Fd\\u2028e\\u2029") == 0,
+		  "bidi marks and line/paragraph separators shown as \\uXXXX");
+	CHECK(cli_text_width(NULL, "\xe2\x80\x8f" "\xe2\x80\xa8", CLI_TEXT_CELL) == 12,
+		  "an escaped mark or separator is as wide as its escape");
 	CHECK(strcmp(put("l1\nl2\tx", CLI_TEXT_CELL, b, sizeof(b)), "l1\\nl2\\tx") == 0,
 		  "a table cell: newline and tab escaped, one row a line");
 	CHECK(strcmp(put("l1\nl2\tx\r", CLI_TEXT_LINES, b, sizeof(b)), "l1\nl2\tx\\r") == 0,
