@@ -270,7 +270,8 @@ SELECT j.id, j.seq, j.tenant_id, t.name AS tenant_name, j.state, j.queue, j.prio
        j.preset, j.params, j.cpu_cores, j.gpus, j.attempt, j.first_attempt, j.max_attempts, j.run_after,
        j.timeout, j.node_id, j.idempotency_key, j.state_reason, j.failure_reason, j.error, j.result,
        j.created_at, j.updated_at, j.started_at, j.finished_at, j.retry_all_failures,
-       h.frames, h.fps, h.speed, h.percent,
+       h.frames, h.fps, h.speed,
+       CASE WHEN j.state = 'completed' THEN 100.0 ELSE h.percent END AS percent,  -- all of the input was done
        CASE WHEN j.state = 'running' THEN h.eta END AS eta,  -- nothing is left of a job that stopped
        p.updated_at AS progress_at
   FROM ffrtmp_data.jobs j
@@ -311,7 +312,7 @@ COMMENT ON COLUMN ffrtmp_data.job_details.retry_all_failures IS 'Retry every fai
 COMMENT ON COLUMN ffrtmp_data.job_details.frames IS 'Frames encoded so far by the current attempt (its latest progress report).';
 COMMENT ON COLUMN ffrtmp_data.job_details.fps IS 'Frames encoded per second, 1 decimal.';
 COMMENT ON COLUMN ffrtmp_data.job_details.speed IS 'Output seconds per second of work, 2 decimals: 1.25 is 1.25x real time.';
-COMMENT ON COLUMN ffrtmp_data.job_details.percent IS 'Share of the input done, cut to 1 decimal (100.0 only when done); NULL when the input''s length is unknown (a live input).';
+COMMENT ON COLUMN ffrtmp_data.job_details.percent IS 'Share of the input done, cut to 1 decimal: 100.0 for a completed job (and only then); NULL when the input''s length is unknown (a live input) or nothing was reported.';
 COMMENT ON COLUMN ffrtmp_data.job_details.eta IS 'Time left at the current speed, in whole seconds, as of progress_at; NULL unless the job is running.';
 COMMENT ON COLUMN ffrtmp_data.job_details.progress_at IS 'When the current attempt last reported progress.';
 ALTER VIEW ffrtmp_data.job_details OWNER TO ffrtmp_owner;
@@ -397,7 +398,7 @@ COMMENT ON COLUMN ffrtmp.job_details.retry_all_failures IS 'Retry every failed a
 COMMENT ON COLUMN ffrtmp.job_details.frames IS 'Frames encoded so far by the current attempt (its latest progress report).';
 COMMENT ON COLUMN ffrtmp.job_details.fps IS 'Frames encoded per second, 1 decimal.';
 COMMENT ON COLUMN ffrtmp.job_details.speed IS 'Output seconds per second of work, 2 decimals: 1.25 is 1.25x real time.';
-COMMENT ON COLUMN ffrtmp.job_details.percent IS 'Share of the input done, cut to 1 decimal (100.0 only when done); NULL when the input''s length is unknown (a live input).';
+COMMENT ON COLUMN ffrtmp.job_details.percent IS 'Share of the input done, cut to 1 decimal: 100.0 for a completed job (and only then); NULL when the input''s length is unknown (a live input) or nothing was reported.';
 COMMENT ON COLUMN ffrtmp.job_details.eta IS 'Time left at the current speed, in whole seconds, as of progress_at; NULL unless the job is running.';
 COMMENT ON COLUMN ffrtmp.job_details.progress_at IS 'When the current attempt last reported progress.';
 GRANT SELECT ON ffrtmp.job_details TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_owner;

@@ -3,7 +3,7 @@
 -- tenant anything about another tenant's numbers; get_job, tenant_jobs and
 -- ffrtmp.job_details with the tenant's name and the latest progress, rounded.
 BEGIN;
-SELECT plan(31);
+SELECT plan(32);
 
 \o /dev/null
 SELECT id AS sq_id FROM ffrtmp.create_tenant('sq', plan => 'pro') \gset
@@ -89,6 +89,12 @@ RESET ROLE;
 SET ROLE sq_user;
 SELECT is((SELECT percent FROM ffrtmp.get_job(ffrtmp.job_id(1))), 100.0, 'the tenant reads its job''s progress');
 RESET ROLE;
+-- A completed job did all of its input, whatever its last report said.
+\o /dev/null
+SELECT ffrtmp.report_progress(:job1, 1, :node, :'token', '{"percent": 40.04}');
+SELECT ffrtmp.finish_job(:job1, 1, :node, :'token', 'completed');
+\o
+SELECT is((SELECT percent FROM ffrtmp.get_job(:job1)), 100.0, 'a completed job reads 100 percent');
 
 SELECT * FROM finish();
 ROLLBACK;

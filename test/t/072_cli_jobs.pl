@@ -176,7 +176,7 @@ my $worker = $env->start_worker;
 my $w = json_of('jobs submit --wait', qw(jobs submit --wait --input=testsrc://320x240@30?duration=2 --output-url=cli/w.mp4),
 	'--param=video_codec=h264');
 is($w->{state}, 'completed', 'submit --wait returns the job once completed');
-ok(!defined $w->{percent} || $w->{percent} == 100, 'its progress, if any, at 100%');
+is($w->{percent}, 100, 'its percent: 100 once completed');
 ok(-f $env->output_path('cli/w.mp4'), 'and its output is there');
 srand(14);
 append_to_file($env->input_root . '/random.mp4', pack('C*', map { int rand 256 } 1 .. 65536));
