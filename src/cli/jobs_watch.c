@@ -107,7 +107,8 @@ format_line(watch *w, const PGresult *res, int r, char *line, size_t len, int wi
 	for (int i = 0; i < width; i++)
 		bar[i] = i < filled ? '#' : '-';
 	bar[width] = '\0';
-	if (PQgetvalue(res, r, W_ENDED)[0] == 't' && PQgetisnull(res, r, W_PERCENT))
+	/* An ended job has nothing left to show but how it ended (and why). */
+	if (PQgetvalue(res, r, W_ENDED)[0] == 't')
 	{
 		snprintf(line, len, "job %s (%s #%s)  %s%s%s%s%s",
 				 PQgetvalue(res, r, W_ID), shown(w, PQgetvalue(res, r, W_TENANT), tenant, sizeof(tenant)),
