@@ -31,6 +31,10 @@ packages=(
   # systemd-analyze verifies PostgREST's unit (test/t/053_rest_deploy.pl),
   # which a full run may not skip
   systemd
+  # promtool checks and unit-tests the alerting rules and parses the Grafana
+  # dashboard's queries; YAML::XS reads them (scripts/metric-names,
+  # test/t/098_dashboards.pl)
+  prometheus libyaml-libyaml-perl
 )
 
 # From npm, pinned: the OpenAPI validator of test/t/055_openapi.pl and the
