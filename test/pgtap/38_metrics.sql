@@ -48,7 +48,7 @@ SELECT ok(pg_temp.sample('ffrtmp_tenants_active')::numeric < pg_temp.sample('ffr
 SELECT is(pg_temp.sample('ffrtmp_tenant_quota_usage_ratio{tenant="met-a",resource="jobs"}'), '0.4', 'jobs: 4 active of 10');
 SELECT is(pg_temp.sample('ffrtmp_tenant_quota_usage_ratio{tenant="met-a",resource="cpu_cores"}'), '0.5', 'cpu_cores: 2 held of 4');
 SELECT is(pg_temp.sample('ffrtmp_tenant_quota_usage_ratio{tenant="met-a",resource="jobs_per_hour"}'), '0.04', 'jobs_per_hour: 4 of 100');
-SELECT is(pg_temp.sample('ffrtmp_tenant_quota_usage_ratio{tenant="met-a",resource="workers"}'), '0', 'workers: none of 0 dedicated... of the plan''s');
+SELECT is(pg_temp.sample('ffrtmp_tenant_quota_usage_ratio{tenant="met-a",resource="workers"}'), '0', 'workers: no dedicated node of the plan''s 2');
 SELECT is(pg_temp.sample('ffrtmp_tenant_quota_usage_ratio{tenant="met-a",resource="gpus"}'), NULL, 'a limit of 0 GPUs gives no series');
 \o /dev/null
 SELECT ffrtmp.update_tenant('met-a', quotas => '{"max_jobs": null}');

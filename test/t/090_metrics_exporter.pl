@@ -33,6 +33,9 @@ my $node = FfrtmpRest::cluster('metrics', conf => "ffrtmp.scheduler_interval = '
 my $dir = abs_path(PostgreSQL::Test::Utils::tempdir('metrics'));
 my $sql = sub { $node->safe_psql('postgres', $_[0]) };
 
+# A webhook on completed jobs: the two completions below queue two deliveries.
+$sql->(q{SELECT ffrtmp.create_webhook('https://hooks.example.com/ffrtmp', '0123456789abcdef0123', ARRAY['completed'], tenant => 'acme')});
+
 # Three jobs: two dispatched by the scheduler (2 slots) and finished, one left queued.
 $sql->(q{SELECT ffrtmp.submit_job('testsrc://', tenant => 'acme') FROM generate_series(1, 3)});
 ok(wait_until(sub { $sql->(q{SELECT count(*) FROM ffrtmp_data.jobs WHERE state = 'assigned'}) == 2 }, 30),
@@ -43,6 +46,17 @@ ok(wait_until(sub { $sql->(q{SELECT count(*) FROM ffrtmp_data.jobs WHERE state =
 	'and the third once they are done');
 # A rolled-back assignment counts nothing.
 $sql->(q{BEGIN; UPDATE ffrtmp_data.jobs SET state = 'canceled' WHERE state = 'assigned'; ROLLBACK});
+
+# Deliveries end (as the daemon's finish_webhook_delivery ends them): one
+# delivered, one failed; a rolled-back ending counts nothing.
+is($sql->(q{SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE delivery_state = 'pending'}), 2,
+	'two completions queue two deliveries');
+$sql->(q{BEGIN; UPDATE ffrtmp_data.webhook_deliveries SET delivery_state = 'delivered'; ROLLBACK});
+$sql->(q{UPDATE ffrtmp_data.webhook_deliveries SET delivery_state = 'delivered', finished_at = now()
+          WHERE id = (SELECT min(id) FROM ffrtmp_data.webhook_deliveries)});
+$sql->(q{UPDATE ffrtmp_data.webhook_deliveries SET delivery_state = 'failed', finished_at = now() WHERE delivery_state = 'pending'});
+is($sql->(q{SELECT string_agg(outcome || '=' || total, ',' ORDER BY outcome) FROM ffrtmp_data.metric_webhook_deliveries()}),
+	'delivered=1,failed=1', 'deliveries count by outcome at commit, the rolled-back one not');
 
 # A REST request whose path needs escaping in a label: quote, backslash.
 my $key = FfrtmpRest::api_key($node, 'reader', 'acme', 'viewer');
@@ -122,6 +136,7 @@ is(value_of('ffrtmp_dispatch_latency_seconds_count', queue => 'default'), 3, 'di
 is(value_of('ffrtmp_job_duration_seconds_bucket', queue => 'default', le => '60'), 2, 'job duration: 2 within 60 s');
 is(value_of('ffrtmp_job_duration_seconds_bucket', queue => 'default', le => '+Inf'), 2, 'and +Inf');
 is(value_of('ffrtmp_scheduler_leader'), 1, 'a scheduler leads');
+is(value_of('ffrtmp_webhook_deliveries_total', outcome => 'failed'), 1, 'webhook deliveries failed: 1');
 ok(value_of('ffrtmp_scheduler_pass_duration_seconds_count') > 0, 'its passes are timed');
 is(value_of('ffrtmp_tenant_api_requests_total', tenant => 'acme', endpoint => '/rpc/a\\"b\\\\c'), 1,
 	'the request counts under its endpoint, quote and backslash escaped');
