@@ -52,11 +52,17 @@ $sql->(q{BEGIN; UPDATE ffrtmp_data.jobs SET state = 'canceled' WHERE state = 'as
 is($sql->(q{SELECT count(*) FROM ffrtmp_data.webhook_deliveries WHERE delivery_state = 'pending'}), 2,
 	'two completions queue two deliveries');
 $sql->(q{BEGIN; UPDATE ffrtmp_data.webhook_deliveries SET delivery_state = 'delivered'; ROLLBACK});
-$sql->(q{UPDATE ffrtmp_data.webhook_deliveries SET delivery_state = 'delivered', finished_at = now()
-          WHERE id = (SELECT min(id) FROM ffrtmp_data.webhook_deliveries)});
+# So does one in a subtransaction rolled back, the transaction committing.
+$sql->(q{BEGIN;
+	SAVEPOINT s;
+	UPDATE ffrtmp_data.webhook_deliveries SET delivery_state = 'failed' WHERE id = (SELECT min(id) FROM ffrtmp_data.webhook_deliveries);
+	ROLLBACK TO s;
+	UPDATE ffrtmp_data.webhook_deliveries SET delivery_state = 'delivered', finished_at = now()
+	 WHERE id = (SELECT min(id) FROM ffrtmp_data.webhook_deliveries);
+	COMMIT});
 $sql->(q{UPDATE ffrtmp_data.webhook_deliveries SET delivery_state = 'failed', finished_at = now() WHERE delivery_state = 'pending'});
 is($sql->(q{SELECT string_agg(outcome || '=' || total, ',' ORDER BY outcome) FROM ffrtmp_data.metric_webhook_deliveries()}),
-	'delivered=1,failed=1', 'deliveries count by outcome at commit, the rolled-back one not');
+	'delivered=1,failed=1', 'deliveries count by outcome at commit, the rolled-back ones (transaction, savepoint) not');
 
 # A REST request whose path needs escaping in a label: quote, backslash.
 my $key = FfrtmpRest::api_key($node, 'reader', 'acme', 'viewer');
