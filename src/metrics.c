@@ -4,7 +4,7 @@
  * shared memory: dispatch latency and job duration per queue, the scheduler's
  * pass duration, webhook deliveries by outcome.
  *
- * Job and delivery events are seen by row triggers (sql/api/90_metrics.sql)
+ * Job and delivery events are seen by row triggers (metrics_triggers.c)
  * inside the transaction that makes them, but counted only when it commits:
  * a rolled-back dispatch or a retried finish_job would otherwise count twice.
  * So a backend keeps its observations in a small list with the
@@ -19,11 +19,9 @@
  * Prometheus counter.
  */
 #include "ffrtmp.h"
-#include "common/states.h"
+#include "metrics.h"
 
-#include "access/htup_details.h"
 #include "access/xact.h"
-#include "commands/trigger.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
@@ -32,13 +30,10 @@
 #include "storage/spin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #define MAX_BOUNDS 16
-#define QUEUES 3
 #define OUTCOMES 2
 
 typedef struct HistogramSpec
@@ -49,20 +44,12 @@ typedef struct HistogramSpec
 	double		bounds[MAX_BOUNDS]; /* upper bounds in seconds, ascending; +Inf implied */
 } HistogramSpec;
 
-typedef enum HistogramKind
-{
-	DISPATCH_LATENCY,
-	JOB_DURATION,
-	PASS_DURATION,
-	HISTOGRAMS
-} HistogramKind;
-
-static const HistogramSpec specs[HISTOGRAMS] = {
-	[DISPATCH_LATENCY] = {"ffrtmp_dispatch_latency_seconds", true, 12,
+static const HistogramSpec specs[METRIC_HISTOGRAMS] = {
+	[METRIC_DISPATCH_LATENCY] = {"ffrtmp_dispatch_latency_seconds", true, 12,
 	{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}},
-	[JOB_DURATION] = {"ffrtmp_job_duration_seconds", true, 13,
+	[METRIC_JOB_DURATION] = {"ffrtmp_job_duration_seconds", true, 13,
 	{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400}},
-	[PASS_DURATION] = {"ffrtmp_scheduler_pass_duration_seconds", false, 12,
+	[METRIC_PASS_DURATION] = {"ffrtmp_scheduler_pass_duration_seconds", false, 12,
 	{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}},
 };
 
@@ -80,14 +67,14 @@ typedef struct Histogram
 typedef struct MetricsShared
 {
 	slock_t		mutex;
-	Histogram	histograms[HISTOGRAMS][QUEUES];	/* [PASS_DURATION][0] alone for no queue */
+	Histogram	histograms[METRIC_HISTOGRAMS][QUEUES];	/* [METRIC_PASS_DURATION][0] alone for no queue */
 	int64		deliveries[OUTCOMES];
 } MetricsShared;
 
 /* One event seen in this transaction, counted at its commit. */
 typedef struct Observation
 {
-	int			kind;			/* a HistogramKind, or HISTOGRAMS + an outcome */
+	int			kind;			/* a MetricHistogram, or METRIC_HISTOGRAMS + an outcome */
 	int			queue;
 	double		seconds;
 	int			level;			/* the subtransaction nesting level that saw it */
@@ -132,9 +119,9 @@ add_observation(const Observation *o)
 	Histogram  *h;
 	int			b = 0;
 
-	if (o->kind >= HISTOGRAMS)
+	if (o->kind >= METRIC_HISTOGRAMS)
 	{
-		shared->deliveries[o->kind - HISTOGRAMS]++;
+		shared->deliveries[o->kind - METRIC_HISTOGRAMS]++;
 		return;
 	}
 	h = &shared->histograms[o->kind][o->queue];
@@ -192,8 +179,8 @@ at_subtransaction_end(SubXactEvent event, SubTransactionId sub, SubTransactionId
 	pending_count = kept;
 }
 
-static void
-observe_at_commit(int kind, int queue, double seconds)
+void
+ffrtmp_metrics_observe_at_commit(int kind, int queue, double seconds)
 {
 	if (pending_count == pending_size)
 	{
@@ -214,13 +201,32 @@ observe_at_commit(int kind, int queue, double seconds)
 void
 ffrtmp_metrics_observe_pass(double seconds)
 {
-	Observation o = {.kind = PASS_DURATION, .queue = 0, .seconds = Max(seconds, 0)};
+	Observation o = {.kind = METRIC_PASS_DURATION, .queue = 0, .seconds = Max(seconds, 0)};
 
 	if (shared == NULL)
 		return;
 	SpinLockAcquire(&shared->mutex);
 	add_observation(&o);
 	SpinLockRelease(&shared->mutex);
+}
+
+/* The index of a queue in the metrics' order, or -1 for none of them. */
+int
+ffrtmp_metrics_queue(const char *queue)
+{
+	for (int q = 0; q < QUEUES && queue != NULL; q++)
+		if (strcmp(queue, queues[q]) == 0)
+			return q;
+	return -1;
+}
+
+/* Counts a webhook delivery that ended with outcome, when the transaction commits. */
+void
+ffrtmp_metrics_count_delivery_at_commit(const char *outcome)
+{
+	for (int o = 0; o < OUTCOMES; o++)
+		if (strcmp(outcome, outcomes[o]) == 0)
+			ffrtmp_metrics_observe_at_commit(METRIC_HISTOGRAMS + o, 0, 0);
 }
 
 void
@@ -232,118 +238,6 @@ ffrtmp_metrics_init(void)
 	shmem_startup_hook = startup_shmem;
 	RegisterXactCallback(at_transaction_end, NULL);
 	RegisterSubXactCallback(at_subtransaction_end, NULL);
-}
-
-static int
-queue_index(const char *queue)
-{
-	for (int q = 0; q < QUEUES; q++)
-		if (strcmp(queue, queues[q]) == 0)
-			return q;
-	return -1;
-}
-
-static char *
-text_column(TriggerData *trigger, HeapTuple row, const char *column, bool *isnull)
-{
-	TupleDesc	desc = RelationGetDescr(trigger->tg_relation);
-	Datum		value = heap_getattr(row, SPI_fnumber(desc, column), desc, isnull);
-
-	return *isnull ? NULL : TextDatumGetCString(value);
-}
-
-static TimestampTz
-time_column(TriggerData *trigger, HeapTuple row, const char *column, bool *isnull)
-{
-	TupleDesc	desc = RelationGetDescr(trigger->tg_relation);
-	Datum		value = heap_getattr(row, SPI_fnumber(desc, column), desc, isnull);
-
-	return *isnull ? 0 : DatumGetTimestampTz(value);
-}
-
-static double
-seconds_between(TimestampTz from, TimestampTz to)
-{
-	return (double) (to - from) / USECS_PER_SEC;
-}
-
-/*
- * Row trigger on jobs, after a state change: a queued job assigned observes
- * its dispatch latency (from when it became runnable, greatest(run_after,
- * updated_at): the time the scheduler's own queue order counts); a started
- * job reaching a final state observes its duration.
- */
-PG_FUNCTION_INFO_V1(ffrtmp_observe_job_metrics);
-Datum
-ffrtmp_observe_job_metrics(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigger = (TriggerData *) fcinfo->context;
-	HeapTuple	old_row;
-	HeapTuple	new_row;
-	bool		isnull;
-	char	   *from;
-	char	   *to;
-	int			queue;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigger->tg_event))
-		elog(ERROR, "observe_job_metrics must be an UPDATE row trigger");
-	old_row = trigger->tg_trigtuple;
-	new_row = trigger->tg_newtuple;
-	from = text_column(trigger, old_row, "state", &isnull);
-	to = text_column(trigger, new_row, "state", &isnull);
-	queue = queue_index(text_column(trigger, new_row, "queue", &isnull));
-	if (queue < 0 || from == NULL || to == NULL)
-		return PointerGetDatum(NULL);
-	if (strcmp(from, JOB_QUEUED) == 0 && strcmp(to, JOB_ASSIGNED) == 0)
-	{
-		TimestampTz run_after = time_column(trigger, old_row, "run_after", &isnull);
-		TimestampTz updated_at = time_column(trigger, old_row, "updated_at", &isnull);
-
-		observe_at_commit(DISPATCH_LATENCY, queue,
-						  seconds_between(Max(run_after, updated_at), GetCurrentTimestamp()));
-	}
-	else if (job_state_is_final(to) && !job_state_is_final(from))
-	{
-		TimestampTz started_at = time_column(trigger, new_row, "started_at", &isnull);
-
-		if (!isnull)
-			observe_at_commit(JOB_DURATION, queue, seconds_between(started_at, GetCurrentTimestamp()));
-	}
-	return PointerGetDatum(NULL);
-}
-
-/*
- * Row trigger on webhook_deliveries, after an INSERT or an UPDATE of its
- * state: a delivery that ends delivered or failed (sent, given up, dropped at
- * the backlog's bound, or a deleted tenant's) counts once.
- */
-PG_FUNCTION_INFO_V1(ffrtmp_observe_webhook_metrics);
-Datum
-ffrtmp_observe_webhook_metrics(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigger = (TriggerData *) fcinfo->context;
-	HeapTuple	row;
-	bool		isnull;
-	char	   *before = NULL;
-	char	   *after;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigger->tg_event))
-		elog(ERROR, "observe_webhook_metrics must be a row trigger");
-	if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event))
-	{
-		before = text_column(trigger, trigger->tg_trigtuple, "delivery_state", &isnull);
-		row = trigger->tg_newtuple;
-	}
-	else
-		row = trigger->tg_trigtuple;
-	after = text_column(trigger, row, "delivery_state", &isnull);
-	if (after == NULL || (before != NULL && strcmp(before, after) == 0))
-		return PointerGetDatum(NULL);
-	for (int o = 0; o < OUTCOMES; o++)
-		if (strcmp(after, outcomes[o]) == 0)
-			observe_at_commit(HISTOGRAMS + o, 0, 0);
-	return PointerGetDatum(NULL);
 }
 
 static Datum
@@ -372,7 +266,7 @@ ffrtmp_metric_histograms(PG_FUNCTION_ARGS)
 	SpinLockAcquire(&shared->mutex);
 	copy = *shared;
 	SpinLockRelease(&shared->mutex);
-	for (int k = 0; k < HISTOGRAMS; k++)
+	for (int k = 0; k < METRIC_HISTOGRAMS; k++)
 		for (int q = 0; q < (specs[k].per_queue ? QUEUES : 1); q++)
 		{
 			const Histogram *h = &copy.histograms[k][q];
