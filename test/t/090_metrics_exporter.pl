@@ -157,6 +157,10 @@ for my $line (grep { /^ffrtmp_(tenants|tenant_jobs|nodes|dispatch_latency_second
 	is(value_of($name, %l), $value, "the exporter and ffrtmp.metrics() agree: $line");
 }
 
+# The shipped scrape example is a configuration Prometheus accepts.
+my $check = `promtool check config deploy/prometheus/prometheus.yml 2>&1`;
+is($?, 0, 'promtool accepts deploy/prometheus/prometheus.yml') or diag($check);
+
 # Prometheus scraping the exporter every 2 s, in a private directory.
 my $prom_port = PostgreSQL::Test::Cluster::get_free_port();
 open my $conf, '>', "$dir/prometheus.yml" or die $!;
