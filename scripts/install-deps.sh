@@ -31,10 +31,12 @@ packages=(
   # systemd-analyze verifies PostgREST's unit (test/t/053_rest_deploy.pl),
   # which a full run may not skip
   systemd
+  # the database's metrics served for real (docs/metrics.md,
+  # test/t/090_metrics_exporter.pl): the exporter and a Prometheus server;
   # promtool checks and unit-tests the alerting rules and parses the Grafana
   # dashboard's queries; YAML::XS reads them (scripts/metric-names,
   # test/t/098_dashboards.pl)
-  prometheus libyaml-libyaml-perl
+  prometheus prometheus-postgres-exporter libyaml-libyaml-perl
 )
 
 # From npm, pinned: the OpenAPI validator of test/t/055_openapi.pl and the
@@ -91,4 +93,16 @@ elif [ -x /etc/init.d/nginx ]; then
     /etc/init.d/nginx stop >/dev/null 2>&1 || true
   fi
 fi
+# Debian starts Prometheus (port 9090) and the exporter (9187, every
+# interface) when it installs them; the tests run their own on free loopback
+# ports, so keep Debian's off.
+if [ -d /run/systemd/system ]; then
+  systemctl disable --now prometheus prometheus-postgres-exporter >/dev/null 2>&1 || true
+fi
+for service in prometheus prometheus-postgres-exporter; do
+  if [ -x "/etc/init.d/$service" ]; then
+    update-rc.d "$service" disable >/dev/null 2>&1 || true
+    "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+  fi
+done
 echo "install-deps.sh: packages ready"

@@ -404,6 +404,31 @@ put_row(Tuplestorestate *store, TupleDesc desc, const pg_uuid_t *tenant, const c
 	tuplestore_putvalues(store, desc, values, nulls);
 }
 
+/* Every counter row, or only those of tenant own when all is false. */
+static void
+put_counters(ReturnSetInfo *rsinfo, bool all, const pg_uuid_t *own)
+{
+	HASH_SEQ_STATUS seq;
+	EndpointCounts *counts;
+	TenantRate *rate;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	hash_seq_init(&seq, endpoint_counts);
+	while ((counts = hash_seq_search(&seq)) != NULL)
+		if (all || memcmp(&counts->key.tenant, own, sizeof(pg_uuid_t)) == 0)
+			put_row(rsinfo->setResult, rsinfo->setDesc, &counts->key.tenant, counts->key.endpoint,
+					counts->requests, counts->refused);
+	hash_seq_init(&seq, tenant_rates);
+	while ((rate = hash_seq_search(&seq)) != NULL)
+		if (rate->other_requests > 0 && (all || memcmp(&rate->tenant, own, sizeof(pg_uuid_t)) == 0))
+			put_row(rsinfo->setResult, rsinfo->setDesc, &rate->tenant, OTHER_ENDPOINT,
+					rate->other_requests, rate->other_refused);
+	if (all && shared->overflow_requests > 0)
+		put_row(rsinfo->setResult, rsinfo->setDesc, NULL, OTHER_ENDPOINT,
+				shared->overflow_requests, shared->overflow_refused);
+	LWLockRelease(shared->lock);
+}
+
 /*
  * ffrtmp_data.api_request_counters(): the counters; a tenant principal gets
  * its own tenant's rows only, an administrator every row.
@@ -415,25 +440,24 @@ ffrtmp_api_request_counters(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bool		admin = ffrtmp_caller_admin();
 	pg_uuid_t	own = ffrtmp_caller_tenant();
-	HASH_SEQ_STATUS seq;
-	EndpointCounts *counts;
-	TenantRate *rate;
 
 	InitMaterializedSRF(fcinfo, 0);
-	LWLockAcquire(shared->lock, LW_SHARED);
-	hash_seq_init(&seq, endpoint_counts);
-	while ((counts = hash_seq_search(&seq)) != NULL)
-		if (admin || memcmp(&counts->key.tenant, &own, sizeof(pg_uuid_t)) == 0)
-			put_row(rsinfo->setResult, rsinfo->setDesc, &counts->key.tenant, counts->key.endpoint,
-					counts->requests, counts->refused);
-	hash_seq_init(&seq, tenant_rates);
-	while ((rate = hash_seq_search(&seq)) != NULL)
-		if (rate->other_requests > 0 && (admin || memcmp(&rate->tenant, &own, sizeof(pg_uuid_t)) == 0))
-			put_row(rsinfo->setResult, rsinfo->setDesc, &rate->tenant, OTHER_ENDPOINT,
-					rate->other_requests, rate->other_refused);
-	if (admin && shared->overflow_requests > 0)
-		put_row(rsinfo->setResult, rsinfo->setDesc, NULL, OTHER_ENDPOINT,
-				shared->overflow_requests, shared->overflow_refused);
-	LWLockRelease(shared->lock);
+	put_counters(rsinfo, admin, &own);
+	return (Datum) 0;
+}
+
+/*
+ * ffrtmp_data.api_request_totals(): every counter row, asking no caller
+ * context: for the metrics readers (sql/api/90_metrics.sql), whose monitoring
+ * role is mapped to no tenant; EXECUTE is their owner's alone.
+ */
+PG_FUNCTION_INFO_V1(ffrtmp_api_request_totals);
+Datum
+ffrtmp_api_request_totals(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	put_counters(rsinfo, true, NULL);
 	return (Datum) 0;
 }

@@ -196,6 +196,10 @@ extern void ffrtmp_wake_scheduler_at_commit(void);
 /* api_requests.c: REST API requests counted and rate limited in shared memory */
 extern void ffrtmp_api_requests_init(void);
 
+/* metrics.c: histograms and counters of ffrtmp.metrics() in shared memory */
+extern void ffrtmp_metrics_init(void);
+extern void ffrtmp_metrics_observe_pass(double seconds);
+
 /* usage.c: a tenant's counters and quotas, read under a row lock. */
 typedef struct TenantUsage
 {

@@ -374,6 +374,7 @@ run_pass(bool *leading, int64 *epoch)
 	int			assigned = 0;
 	uint64		requested;
 	int			nestlevel;
+	TimestampTz began = GetCurrentTimestamp();
 
 	/* Manual dispatch requests made until now are served by this pass. */
 	SpinLockAcquire(&shared->mutex);
@@ -433,6 +434,8 @@ run_pass(bool *leading, int64 *epoch)
 
 	if (passed)
 	{
+		/* A leader's pass, its transaction included: what ffrtmp_scheduler_pass_duration_seconds shows. */
+		ffrtmp_metrics_observe_pass((double) (GetCurrentTimestamp() - began) / USECS_PER_SEC);
 		SpinLockAcquire(&shared->mutex);
 		shared->leader_pgprocno = MyProc->pgprocno;
 		shared->leader_pid = MyProcPid;

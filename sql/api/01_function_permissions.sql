@@ -77,6 +77,9 @@ INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
     ('verify_usage', 'platform.view'), ('contract', 'platform.view'),
     -- REST API requests counted per tenant and endpoint (src/api_requests.c).
     ('api_request_counts', 'metrics.view'),
+    -- Prometheus metrics: ffrtmp_monitor (mapped to no tenant) and administrators
+    -- hold EXECUTE (sql/api/90_metrics.sql); it shows no tenant's rows.
+    ('metrics', NULL),
     -- The views of schema ffrtmp.  One with tenant rows reads them through a
     -- reader, declared here by its qualified name and checked like an API
     -- function, so that SELECT on a view needs what the function listing the

@@ -100,3 +100,27 @@ COMMENT ON SCHEMA ffrtmp_data IS
     'ffrtmp internals: tables under FORCEd row-level security and helper functions. Use the ffrtmp schema instead.';
 ALTER SCHEMA ffrtmp_data OWNER TO ffrtmp_owner;
 GRANT USAGE ON SCHEMA ffrtmp_data TO ffrtmp_admin, ffrtmp_tenant, ffrtmp_scheduler;
+
+/*
+ * Monitoring (docs/metrics.md).  ffrtmp_monitor is the group a metrics
+ * scraper's login role joins (prometheus-postgres-exporter's): it may call
+ * ffrtmp.metrics(), ffrtmp.health(), ffrtmp.ready() and the metric readers
+ * of deploy/prometheus/queries.yaml, and nothing else.  The readers
+ * aggregate across tenants for a caller mapped to no tenant, so they run as
+ * ffrtmp_metrics_reader: BYPASSRLS, SELECT on the few tables they count, no
+ * login, granted to no one.
+ */
+DO $monitor_roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_monitor') THEN
+        CREATE ROLE ffrtmp_monitor NOLOGIN NOBYPASSRLS;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ffrtmp_metrics_reader') THEN
+        CREATE ROLE ffrtmp_metrics_reader NOLOGIN NOINHERIT BYPASSRLS;
+    END IF;
+END
+$monitor_roles$;
+COMMENT ON ROLE ffrtmp_monitor IS
+    'Metrics scrapers: may execute ffrtmp.metrics(), ffrtmp.health(), ffrtmp.ready() and the metric readers (ffrtmp_data.metric_*) and nothing else; GRANT it to the exporter''s login role.';
+COMMENT ON ROLE ffrtmp_metrics_reader IS
+    'Owns the metric readers (ffrtmp_data.metric_*), which count across tenants for ffrtmp_monitor: BYPASSRLS with SELECT on tenants, plans, usage, jobs and nodes only; no login, granted to no one.';

@@ -1,7 +1,7 @@
 -- Attempts to break tenant isolation.  Every one must fail closed: an error
 -- with a clear SQLSTATE and message, or no rows of anyone else.
 BEGIN;
-SELECT plan(197);
+SELECT plan(198);
 
 -- Setup, as the superuser: two tenants with a login role each, a job and a
 -- node for each of them, a job of the default tenant, a private preset of B,
@@ -259,10 +259,22 @@ SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namesp
                   WHERE n.nspname IN ('ffrtmp', 'ffrtmp_data') AND p.prosecdef
                     AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)$$,
                 'every SECURITY DEFINER function pins search_path = pg_catalog, pg_temp');
+-- The one exception: the metric readers (sql/api/90_metrics.sql) count
+-- across tenants for a monitoring role mapped to none, as
+-- ffrtmp_metrics_reader (BYPASSRLS); they take no argument, so nothing a
+-- caller passes can steer them.
 SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                   WHERE n.nspname IN ('ffrtmp', 'ffrtmp_data') AND p.prosecdef
-                    AND pg_get_userbyid(p.proowner) <> 'ffrtmp_owner'$$,
-                'every SECURITY DEFINER function runs as ffrtmp_owner, never a superuser');
+                    AND pg_get_userbyid(p.proowner) <> 'ffrtmp_owner'
+                    AND NOT (pg_get_userbyid(p.proowner) = 'ffrtmp_metrics_reader' AND n.nspname = 'ffrtmp_data'
+                             AND p.proname LIKE 'metric\_%' AND p.pronargs = 0)$$,
+                'every SECURITY DEFINER function runs as ffrtmp_owner, never a superuser (but the argument-free metric readers)');
+SELECT is_empty($$SELECT c.relname || ' ' || x.privilege_type FROM pg_class c
+                   CROSS JOIN LATERAL aclexplode(c.relacl) x
+                  WHERE x.grantee = 'ffrtmp_metrics_reader'::regrole
+                    AND (x.privilege_type <> 'SELECT'
+                         OR c.relname NOT IN ('tenants', 'plans', 'usage', 'jobs', 'nodes', 'tenant_limits'))$$,
+                'the metric readers'' owner may only SELECT tenants, plans, usage, jobs, nodes and tenant_limits');
 SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                   WHERE n.nspname IN ('ffrtmp', 'ffrtmp_data') AND p.prosecdef
                     AND has_function_privilege('public', p.oid, 'EXECUTE')$$,

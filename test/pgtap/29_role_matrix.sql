@@ -116,6 +116,7 @@ INSERT INTO sample_calls VALUES
     ('webhook_deliveries', $$ffrtmp.webhook_deliveries(-1, NULL, NULL, NULL, NULL)$$),
     ('health', $$ffrtmp.health()$$),
     ('ready', $$ffrtmp.ready()$$),
+    ('metrics', $$ffrtmp.metrics()$$),
     ('scheduler_status', $$ffrtmp.scheduler_status()$$),
     ('verify_usage', $$ffrtmp.verify_usage()$$),
     ('contract', $$ffrtmp.contract()$$),

@@ -117,6 +117,7 @@ INSERT INTO not_audited VALUES
     ('claim_webhook_deliveries', 'delivery daemon'), ('finish_webhook_delivery', 'delivery daemon'),
     -- by design: read-only or the scheduler's own work
     ('wait_for_job', 'reads'), ('health', 'reads'), ('ready', 'reads'), ('dispatch', 'scheduler pass'),
+    ('metrics', 'reads'),
     -- by design: a success changes nothing; a failure is queued as auth_failed (3c)
     ('authenticate', 'changes nothing; failures are logged as auth_failed'),
     ('pre_request', 'changes nothing; authenticates through authenticate, which logs failures');
@@ -333,6 +334,9 @@ RESET ROLE;
 CREATE TEMP TABLE data_not_audited (fn text PRIMARY KEY, why text NOT NULL);
 INSERT INTO data_not_audited VALUES
     ('anonymous_probe', 'liveness and readiness for anonymous callers: reads the scheduler''s shared state'),
+    ('metric_histograms', 'ffrtmp.metrics(): reads the histograms in shared memory'),
+    ('metric_scheduler', 'ffrtmp.metrics(): reads the scheduler''s shared state'),
+    ('metric_webhook_deliveries', 'ffrtmp.metrics(): reads the delivery counters in shared memory'),
     ('operator_health', 'ffrtmp.health()''s detail: reads, writes nothing'),
     ('operator_readiness', 'ffrtmp.ready()''s detail: reads, writes nothing'),
     ('require_permission', 'the permission check: changes nothing; its refusals go to the log through the queue'),
