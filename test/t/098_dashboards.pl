@@ -42,7 +42,7 @@ sub run
 my %catalogue = map { $_ => 1 } qw(
   ffrtmp_tenants_total ffrtmp_tenants_active ffrtmp_tenant_quota_usage_ratio
   ffrtmp_tenant_api_requests_total ffrtmp_tenant_api_requests_refused_total
-  ffrtmp_jobs ffrtmp_queue_depth ffrtmp_queue_oldest_age_seconds
+  ffrtmp_tenant_jobs ffrtmp_queue_depth ffrtmp_queue_oldest_age_seconds
   ffrtmp_dispatch_latency_seconds ffrtmp_job_duration_seconds
   ffrtmp_scheduler_leader ffrtmp_scheduler_epoch ffrtmp_scheduler_last_pass_age_seconds
   ffrtmp_scheduler_pass_duration_seconds ffrtmp_nodes ffrtmp_webhook_deliveries_total
@@ -66,7 +66,7 @@ is($vars{datasource}{query}, 'prometheus', 'it lists Prometheus data sources');
 is($vars{tenant}{type}, 'query', 'a tenant variable from a query');
 is($vars{tenant}{datasource}{uid}, '${datasource}', 'the tenant variable asks the chosen data source');
 is(ref $vars{tenant}{query} ? $vars{tenant}{query}{query} : $vars{tenant}{query},
-	'label_values(ffrtmp_jobs, tenant)', 'the tenant variable lists the tenants that have jobs');
+	'label_values(ffrtmp_tenant_jobs, tenant)', 'the tenant variable lists the tenants that have jobs');
 ok($vars{tenant}{multi} && $vars{tenant}{includeAll}, 'several tenants or all can be chosen');
 
 my @panels = @{ $dash->{panels} };
@@ -119,7 +119,7 @@ is_deeply([ @overlaps[ 0 .. ($#overlaps < 4 ? $#overlaps : 4) ] ], [], 'no two p
 # What the operators asked for, each by the query that shows it.
 my @wanted = (
 	[ 'quota utilisation per tenant', qr/ffrtmp_tenant_quota_usage_ratio\{tenant=~"\$tenant"\}/ ],
-	[ 'usage per tenant', qr/sum by \(tenant\).*ffrtmp_jobs\{/ ],
+	[ 'usage per tenant', qr/sum by \(tenant\).*ffrtmp_tenant_jobs\{/ ],
 	[ 'queue depth', qr/ffrtmp_queue_depth/ ],
 	[ 'oldest queued age', qr/ffrtmp_queue_oldest_age_seconds/ ],
 	[ 'throughput from the database', qr/rate\(ffrtmp_job_duration_seconds_count\[/ ],
