@@ -12,8 +12,13 @@
 #   an error raised after a PL/pgSQL handler caught an API refusal.
 # - ffrtmp.log_refusals = on (a superuser's SET) logs the refusals too; a
 #   tenant's role may not set it.
+# - Through PostgREST's statements (replayed by FfrtmpRest): a job not found
+#   (404), a viewer's key submitting (42501 raised again as PGRST 403), a
+#   wrong key (401) and the request rate limit (429) leave no ERROR; an
+#   internal error of a request is logged.
 use strict;
 use warnings;
+use FfrtmpRest;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -30,6 +35,8 @@ $node->safe_psql('postgres', q{
 CREATE EXTENSION ffrtmp;
 SELECT ffrtmp.create_tenant('acme', plan => 'free');
 SELECT ffrtmp.create_tenant('other', plan => 'free');
+UPDATE ffrtmp_data.plans SET max_api_requests_per_minute = 1 WHERE name = 'basic';
+SELECT ffrtmp.create_tenant('busy', plan => 'basic');
 SELECT ffrtmp.update_tenant('acme', quotas => '{"max_jobs": 0}');
 CREATE ROLE acme_user;
 SELECT ffrtmp.add_tenant_role('acme', 'acme_user');
@@ -116,6 +123,37 @@ END$$}, qr/ PT404 ERROR:  after a caught refusal/, 'an error after a handler cau
 not_logged(q{SELECT ffrtmp.pre_request()}, qr/"status":\s*401/, 'PGRST 401 of the pre-request function',
 	'ffrtmp_authenticator');
 logged(q{SELECT 1 / 0}, qr/ 22012 ERROR:/, 'a division by zero in the authenticator\'s session', 'ffrtmp_authenticator');
+
+# --- REST requests ------------------------------------------------------------------
+my %key = (acme => FfrtmpRest::api_key($node, 'acme-viewer', 'acme', 'viewer'),
+	busy => FfrtmpRest::api_key($node, 'busy-viewer', 'busy', 'viewer'));
+
+# Replays a request with $key; returns its status and the ERROR lines the server log gained.
+sub rest
+{
+	my ($key, %r) = @_;
+	my $offset = -s $node->logfile;
+	my $response = FfrtmpRest::request($node, headers => { 'X-API-Key' => $key }, %r);
+	my @errors = grep { /\bERROR:/ } split /\n/, substr(slurp_file($node->logfile), $offset);
+	return ($response->{status}, \@errors);
+}
+
+for my $case ([ 404, 'a job not found', $key{acme}, method => 'GET', path => '/rpc/get_job', rpc => [ 'get_job', { id => 987654 } ] ],
+	[ 403, 'a viewer\'s key submitting (PGRST 403)', $key{acme}, method => 'POST', path => '/rpc/submit_job',
+		rpc => [ 'submit_job', { input_url => 'testsrc://' } ] ],
+	[ 401, 'a wrong API key', 'ffrtmp_wrong', method => 'GET', path => '/rpc/whoami', sql => 'SELECT 1' ],
+	[ 200, 'the first request of a plan allowing one a minute', $key{busy}, method => 'GET', path => '/rpc/whoami',
+		sql => 'SELECT 1' ],
+	[ 429, 'the second (the rate limit)', $key{busy}, method => 'GET', path => '/rpc/whoami', sql => 'SELECT 1' ])
+{
+	my ($want, $what, $key, %r) = @$case;
+	my ($status, $errors) = rest($key, %r);
+	is($status, $want, "REST, $what: HTTP $want");
+	is_deeply($errors, [], "REST, $what: no ERROR in the server log");
+}
+my ($status, $errors) = rest($key{acme}, method => 'POST', path => '/rpc/log_probe', rpc => [ 'log_probe', { code => 'XX000' } ]);
+is($status, 500, 'REST, an internal error: HTTP 500');
+ok((grep { / XX000 ERROR:  log probe/ } @$errors), 'REST, an internal error: logged at ERROR') or diag "@$errors";
 
 $node->stop;
 done_testing();
