@@ -145,6 +145,7 @@ $env->stop_worker($elsewhere_worker);
 @lines = log_lines($elsewhere_worker);
 ok(@lines && !(grep { !/^\{"time":"/ } @lines),
 	'JOURNAL_STREAM naming another file (stderr redirected): plain lines, with their time');
+ok(!(grep { /"level":"debug"/ } @lines), 'JSON at the default level (info): no debug line');
 
 # --- wrong values: a usage error ------------------------------------------------
 my $bad_config = $env->dir . '/bad.conf';
