@@ -93,10 +93,15 @@ extern bool ffrtmp_caller_user_id(pg_uuid_t *user_id);
 extern void ffrtmp_permission_hook_init(void);
 
 /* rest_errors.c: a refusal reaches a REST client as 403, not PostgREST's 401 */
+#define ERRCODE_POSTGREST_RAISE MAKE_SQLSTATE('P','G','R','S','T')
 extern void ffrtmp_rest_errors_init(void);
 extern void ffrtmp_rest_errors_prepare(void);
 extern bool ffrtmp_in_rest_request(void);
 extern void ffrtmp_rest_errors_translate(MemoryContext mcxt);
+
+/* log_refusals.c: the API's expected refusals stay out of the server log */
+extern void ffrtmp_log_refusals_init(void);
+extern void ffrtmp_log_refusals_note(void);
 
 /* api_keys.c: the key authenticated in this transaction */
 extern void ffrtmp_api_keys_init(void);

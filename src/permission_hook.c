@@ -252,11 +252,15 @@ permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
 
 		/*
 		 * ABORT runs inside fmgr_security_definer's PG_CATCH: an error
-		 * leaving the outermost call is translated for a REST client there,
-		 * once, after the other hook's ABORT.
+		 * leaving the outermost call is noted for the server log (a refusal
+		 * is not logged, log_refusals.c) and translated for a REST client
+		 * there, once, after the other hook's ABORT.
 		 */
 		if (event == FHET_ABORT && outermost)
+		{
+			ffrtmp_log_refusals_note();
 			ffrtmp_rest_errors_translate(flinfo->fn_mcxt);
+		}
 		return;
 	}
 	/* Another hook's START first: if it throws, we have pushed nothing. */
@@ -270,13 +274,14 @@ permission_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *arg)
 	{
 		MemoryContext mcxt = CurrentMemoryContext;
 
-		/* A refusal here gets no ABORT: translate it for a REST client here. */
+		/* A refusal here gets no ABORT: note and translate it here. */
 		PG_TRY();
 		{
 			check_outermost(entry);
 		}
 		PG_CATCH();
 		{
+			ffrtmp_log_refusals_note();
 			ffrtmp_rest_errors_translate(mcxt);
 			PG_RE_THROW();
 		}

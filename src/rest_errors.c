@@ -46,7 +46,6 @@
 #include "utils/syscache.h"
 
 #define AUTHENTICATOR_ROLE "ffrtmp_authenticator"
-#define ERRCODE_POSTGREST_RAISE MAKE_SQLSTATE('P','G','R','S','T')
 #define INVALID_TOKEN_STATUS "{\"status\":401,\"headers\":{\"WWW-Authenticate\":\"Bearer error=\\\"invalid_token\\\"\"}}"
 
 static ExecutorStart_hook_type next_executor_start = NULL;
@@ -213,6 +212,7 @@ rest_executor_start(QueryDesc *query, int eflags)
 	}
 	PG_CATCH();
 	{
+		ffrtmp_log_refusals_note();
 		ffrtmp_rest_errors_translate(mcxt);
 		PG_RE_THROW();
 	}
@@ -243,7 +243,10 @@ rest_executor_run(QueryDesc *query, ScanDirection direction, uint64 count, bool 
 	{
 		executor_nesting--;
 		if (executor_nesting == 0)
+		{
+			ffrtmp_log_refusals_note();
 			ffrtmp_rest_errors_translate(mcxt);
+		}
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

@@ -10,6 +10,7 @@
  * quotes is only known when it is quoted, so sanitizing happens then.
  */
 #include "av_messages.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -124,41 +125,6 @@ hidden_length(const unsigned char *p)
 						 (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
 		return 3;
 	return 0;
-}
-
-/* Length of the valid UTF-8 sequence at p (1 to 4), or 0 when it is not one. */
-static int
-utf8_length(const unsigned char *p)
-{
-	int			n;
-	unsigned char lo = 0x80;
-	unsigned char hi = 0xBF;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		n = 2;
-	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-		n = 3;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		n = 4;
-	else
-		return 0;
-	/* No overlong forms, no surrogates, nothing past U+10FFFF (as PostgreSQL checks). */
-	if (p[0] == 0xE0)
-		lo = 0xA0;
-	else if (p[0] == 0xED)
-		hi = 0x9F;
-	else if (p[0] == 0xF0)
-		lo = 0x90;
-	else if (p[0] == 0xF4)
-		hi = 0x8F;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (int i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return n;
 }
 
 /* Replaces the job's paths and every other absolute path in text with placeholders. */

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const level_names[] = {"info", "warning", "error"};
+/* A job's log (the database's job_logs.level) has no debug lines. */
+static const char *const level_names[] = {
+	[WLOG_INFO] = "info", [WLOG_WARNING] = "warning", [WLOG_ERROR] = "error"
+};
 static const char *const source_names[] = {"worker", "libav"};
 
 void
@@ -171,7 +174,7 @@ job_log_source_name(JobLogSource source)
 int
 job_log_parse_level(const char *name, WorkerLogLevel *level)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = WLOG_INFO; i <= WLOG_ERROR; i++)
 		if (strcmp(name, level_names[i]) == 0)
 		{
 			*level = (WorkerLogLevel) i;

@@ -145,8 +145,11 @@ run_child(const JobProcess *p, const JobRunRequest *req, int report_fd, const Wo
 		_exit(1);
 	}
 	if (rc == 0)
-		worker_log_job(WLOG_WARNING, req->job_id, req->tenant_id,
-					   "this kernel has no Landlock: the job runs without the file sandbox");
+		worker_log_attempt(WLOG_WARNING, req->job_id, req->tenant_id, req->attempt,
+						   "this kernel has no Landlock: the job runs without the file sandbox");
+	worker_log_attempt(WLOG_DEBUG, req->job_id, req->tenant_id, req->attempt,
+					   "process %d confined (file sandbox %s): running attempt %d", (int) getpid(),
+					   rc == 0 ? "unavailable" : "on", req->attempt);
 
 	_exit(job_run(req, JOB_CONFINE_REPORT_FD, (volatile int *) &child_stop));
 }
@@ -251,13 +254,13 @@ job_process_start(const AssignedJob *job, const WorkerOptions *options, int64_t 
 	}
 	p->fd = fds[0];
 	if (fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK) != 0)
-		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
-					   "could not make the report pipe non-blocking: %s", strerror(errno));
+		worker_log_attempt(WLOG_WARNING, p->job.id, p->job.tenant_id, p->job.attempt,
+						   "could not make the report pipe non-blocking: %s", strerror(errno));
 	np_redact_url(p->job.input_url, redacted_input, sizeof(redacted_input));
 	np_redact_url(p->final_path, redacted_output, sizeof(redacted_output));
-	worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
-				   "started attempt %d in process %d: %s -> %s", p->job.attempt, (int) p->pid,
-				   redacted_input, redacted_output);
+	worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt,
+					   "started attempt %d in process %d: %s -> %s", p->job.attempt, (int) p->pid,
+					   redacted_input, redacted_output);
 	/* Not yet among the supervisor's jobs, so its log tap cannot see this one. */
 	snprintf(redacted_output, sizeof(redacted_output), "started attempt %d", p->job.attempt);
 	job_process_log(p, WLOG_INFO, redacted_output);
@@ -319,8 +322,8 @@ handle_line(JobProcess *p, char *line)
 		p->failed_message = strdup(message);
 	}
 	else
-		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
-					   "ignored an unexpected report from the transcode: %.80s", line);
+		worker_log_attempt(WLOG_WARNING, p->job.id, p->job.tenant_id, p->job.attempt,
+						   "ignored an unexpected report from the transcode: %.80s", line);
 }
 
 static void
@@ -342,8 +345,8 @@ feed(JobProcess *p, const char *data, size_t len)
 			continue;
 		else if (p->line_len == JOB_RUN_LINE_MAX)
 		{
-			worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
-						   "ignored a report longer than %d bytes", JOB_RUN_LINE_MAX);
+			worker_log_attempt(WLOG_WARNING, p->job.id, p->job.tenant_id, p->job.attempt,
+							   "ignored a report longer than %d bytes", JOB_RUN_LINE_MAX);
 			p->overlong = 1;
 			p->line_len = 0;
 		}
@@ -370,8 +373,8 @@ job_process_read(JobProcess *p)
 		else
 		{
 			if (n < 0)
-				worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
-							   "could not read the job's reports: %s", strerror(errno));
+				worker_log_attempt(WLOG_WARNING, p->job.id, p->job.tenant_id, p->job.attempt,
+								   "could not read the job's reports: %s", strerror(errno));
 			/* A last line without its newline still counts. */
 			if (p->line_len > 0 && !p->overlong)
 				feed(p, "\n", 1);
@@ -391,8 +394,8 @@ job_process_stop(JobProcess *p, JobStopReason why, int64_t now_ms)
 	free(p->progress);
 	p->progress = NULL;
 	if (kill(p->pid, SIGTERM) != 0 && errno != ESRCH)
-		worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not signal process %d: %s",
-					   (int) p->pid, strerror(errno));
+		worker_log_attempt(WLOG_ERROR, p->job.id, p->job.tenant_id, p->job.attempt, "could not signal process %d: %s",
+						   (int) p->pid, strerror(errno));
 	/* A stopped process acts on its SIGTERM once continued. */
 	if (p->paused)
 		(void) job_process_resume(p, now_ms);
@@ -445,18 +448,18 @@ job_process_tick(JobProcess *p, int64_t now_ms)
 		return;
 	if (p->stop == JOB_STOP_NONE && !p->paused && p->deadline_ms != 0 && now_ms >= p->deadline_ms)
 	{
-		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
-					   "attempt %d ran past its timeout of %.1f s: stopping it",
-					   p->job.attempt, p->job.timeout_ms / 1000.0);
+		worker_log_attempt(WLOG_WARNING, p->job.id, p->job.tenant_id, p->job.attempt,
+						   "attempt %d ran past its timeout of %.1f s: stopping it",
+						   p->job.attempt, p->job.timeout_ms / 1000.0);
 		job_process_stop(p, JOB_STOP_TIMEOUT, now_ms);
 	}
 	if (p->stop != JOB_STOP_NONE && !p->killed && now_ms >= p->kill_at_ms)
 	{
-		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id,
-					   "process %d still runs %d ms after SIGTERM: killing it", (int) p->pid, KILL_AFTER_MS);
+		worker_log_attempt(WLOG_WARNING, p->job.id, p->job.tenant_id, p->job.attempt,
+						   "process %d still runs %d ms after SIGTERM: killing it", (int) p->pid, KILL_AFTER_MS);
 		if (kill(p->pid, SIGKILL) != 0 && errno != ESRCH)
-			worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not kill process %d: %s",
-						   (int) p->pid, strerror(errno));
+			worker_log_attempt(WLOG_ERROR, p->job.id, p->job.tenant_id, p->job.attempt, "could not kill process %d: %s",
+							   (int) p->pid, strerror(errno));
 		p->killed = 1;
 	}
 }
@@ -524,12 +527,20 @@ job_process_reap(JobProcess *p)
 		return 0;
 	if (pid < 0)
 	{
-		worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not wait for process %d: %s",
-					   (int) p->pid, strerror(errno));
+		worker_log_attempt(WLOG_ERROR, p->job.id, p->job.tenant_id, p->job.attempt, "could not wait for process %d: %s",
+						   (int) p->pid, strerror(errno));
 		status = W_EXITCODE(1, 0);
 	}
 	p->exited = 1;
 	p->status = status;
+	if (WIFSIGNALED(status))
+		worker_log_attempt(WLOG_DEBUG, p->job.id, p->job.tenant_id, p->job.attempt,
+						   "process %d of attempt %d ended by signal %d", (int) p->pid, p->job.attempt,
+						   WTERMSIG(status));
+	else
+		worker_log_attempt(WLOG_DEBUG, p->job.id, p->job.tenant_id, p->job.attempt,
+						   "process %d of attempt %d exited with status %d", (int) p->pid, p->job.attempt,
+						   WEXITSTATUS(status));
 	/* Its last reports are still in the pipe; once they are read, the write end is gone. */
 	job_process_read(p);
 	if (p->fd >= 0)
@@ -554,7 +565,7 @@ remove_partial(JobProcess *p)
 		return;
 	job_request(p, &req);
 	if (lstat(p->partial_path, &st) == 0)
-		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "removing partial output %s", p->partial_path);
+		worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt, "removing partial output %s", p->partial_path);
 	job_run_discard(&req);
 }
 

@@ -424,8 +424,8 @@ log_libav(void *avcl, int level, const char *format, va_list args)
 		char		redacted[sizeof(line) + 64];
 
 		np_redact_url(line, redacted, sizeof(redacted));
-		worker_log_job(level <= AV_LOG_ERROR ? WLOG_ERROR : WLOG_WARNING, logging_job->job_id,
-					   logging_job->tenant_id, "libav: %s", redacted);
+		worker_log_attempt(level <= AV_LOG_ERROR ? WLOG_ERROR : WLOG_WARNING, logging_job->job_id,
+						   logging_job->tenant_id, logging_job->attempt, "libav: %s", redacted);
 	}
 }
 
@@ -497,7 +497,7 @@ job_run(const JobRunRequest *req, int report_fd, volatile int *stop)
 	if (net_guard_refusal(err, sizeof(err)))
 	{
 		status = TRANSCODE_USER_ERROR;
-		worker_log_job(WLOG_WARNING, req->job_id, req->tenant_id, "%s", err);
+		worker_log_attempt(WLOG_WARNING, req->job_id, req->tenant_id, req->attempt, "%s", err);
 	}
 	if (status == TRANSCODE_OK && publish(plan, &bytes) < 0)
 	{

@@ -60,26 +60,27 @@ deliver(NodeSession *s, const PendingFinish *f)
 			if (db_refusal_is_transient(s->sqlstate) || sqlstate_is(s->sqlstate, SQLSTATE_TENANT_BLOCKED))
 			{
 				/* A stale token is renewed by the next heartbeat, which retries this. */
-				worker_log_job(WLOG_WARNING, f->job_id, f->tenant,
-							   "could not record the %s outcome yet: %s (SQLSTATE %s); will retry",
-							   f->outcome, s->error, s->sqlstate);
+				worker_log_attempt(WLOG_WARNING, f->job_id, f->tenant, f->attempt,
+								   "could not record the %s outcome yet: %s (SQLSTATE %s); will retry",
+								   f->outcome, s->error, s->sqlstate);
 				return -1;
 			}
-			worker_log_job(db_refusal_is_final(s->sqlstate) ? WLOG_WARNING : WLOG_ERROR, f->job_id, f->tenant,
-						   "the database refused the %s outcome of attempt %d: %s (SQLSTATE %s); dropping it",
-						   f->outcome, f->attempt, s->error, s->sqlstate);
+			worker_log_attempt(db_refusal_is_final(s->sqlstate) ? WLOG_WARNING : WLOG_ERROR, f->job_id, f->tenant,
+							   f->attempt,
+							   "the database refused the %s outcome of attempt %d: %s (SQLSTATE %s); dropping it",
+							   f->outcome, f->attempt, s->error, s->sqlstate);
 			s->nrefused++;
 			return 0;
 		case CALL_OK:
 			break;
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), JOB_RETRYING) == 0)
-		worker_log_job(WLOG_INFO, f->job_id, f->tenant,
-					   "recorded attempt %d as %s; the job will run again as attempt %s",
-					   f->attempt, f->outcome, PQgetvalue(res, 0, 1));
+		worker_log_attempt(WLOG_INFO, f->job_id, f->tenant, f->attempt,
+						   "recorded attempt %d as %s; the job will run again as attempt %s",
+						   f->attempt, f->outcome, PQgetvalue(res, 0, 1));
 	else
-		worker_log_job(WLOG_INFO, f->job_id, f->tenant, "recorded attempt %d as %s; the job is %s",
-					   f->attempt, f->outcome, PQgetvalue(res, 0, 0));
+		worker_log_attempt(WLOG_INFO, f->job_id, f->tenant, f->attempt, "recorded attempt %d as %s; the job is %s",
+						   f->attempt, f->outcome, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return 1;
 }
@@ -113,6 +114,8 @@ session_flush_pending(NodeSession *s, int all)
 			link = &f->next;
 			continue;
 		}
+		worker_log_attempt(WLOG_DEBUG, f->job_id, f->tenant, f->attempt,
+						   "sending the kept %s outcome of attempt %d again", f->outcome, f->attempt);
 		if (deliver(s, f) < 0)
 		{
 			f->retry_at = now_ms() + f->backoff_ms;
@@ -157,8 +160,8 @@ node_session_finish_job(NodeSession *s, int64_t job_id, int attempt, const char 
 		free_finish(f);
 		return rc;
 	}
-	worker_log_job(WLOG_WARNING, job_id, tenant,
-				   "kept the %s outcome of attempt %d until the database answers", outcome, attempt);
+	worker_log_attempt(WLOG_WARNING, job_id, tenant, attempt,
+					   "kept the %s outcome of attempt %d until the database answers", outcome, attempt);
 	for (tail = &s->pending; *tail; tail = &(*tail)->next)
 		;
 	*tail = f;
@@ -174,10 +177,10 @@ session_drop_pending(NodeSession *s)
 		PendingFinish *f = s->pending;
 
 		s->pending = f->next;
-		worker_log_job(WLOG_ERROR, f->job_id, f->tenant,
-					   "could not deliver the %s outcome of attempt %d before exiting; "
-					   "the database will retry the job once this node's heartbeats stop",
-					   f->outcome, f->attempt);
+		worker_log_attempt(WLOG_ERROR, f->job_id, f->tenant, f->attempt,
+						   "could not deliver the %s outcome of attempt %d before exiting; "
+						   "the database will retry the job once this node's heartbeats stop",
+						   f->outcome, f->attempt);
 		free_finish(f);
 	}
 	s->npending = 0;

@@ -98,6 +98,9 @@ node_session_fetch_assigned(NodeSession *s, AssignedJob **jobs, int *njobs)
 		if (!PQgetisnull(res, i, 8) && job->timeout_ms <= 0)
 			job->timeout_ms = 1;	/* a zero timeout is over at once, not "none" */
 		*njobs = i + 1;
+		worker_log_attempt(WLOG_DEBUG, job->id, job->tenant_id, job->attempt,
+						   "fetched: attempt %d is assigned to this node (%d cpu cores, %d gpus, timeout %.1f s)",
+						   job->attempt, job->cpu_cores, job->gpus, job->timeout_ms / 1000.0);
 		if (job->input_url == NULL || job->params == NULL)
 			break;				/* out of memory: run what was copied */
 	}
@@ -133,12 +136,14 @@ node_session_start_job(NodeSession *s, const AssignedJob *job)
 		case CALL_LOST:
 			return -1;
 		case CALL_REFUSED:
-			worker_log_job(WLOG_WARNING, job->id, job->tenant_id, "could not start attempt %d: %s (SQLSTATE %s)",
-						   job->attempt, s->error, s->sqlstate);
+			worker_log_attempt(WLOG_WARNING, job->id, job->tenant_id, job->attempt,
+							   "could not start attempt %d: %s (SQLSTATE %s)", job->attempt, s->error, s->sqlstate);
 			return db_refusal_is_final(s->sqlstate) ? 0 : -1;
 		case CALL_OK:
 			break;
 	}
+	worker_log_attempt(WLOG_DEBUG, job->id, job->tenant_id, job->attempt,
+					   "start_job accepted attempt %d: starting its process", job->attempt);
 	return 1;
 }
 
@@ -158,7 +163,12 @@ node_session_report_progress(NodeSession *s, int64_t job_id, int attempt, const 
 		case CALL_REFUSED:
 			/* The attempt fence (PT409, PT404): canceled, reassigned or gone, so stop it. */
 			if (db_refusal_is_final(s->sqlstate))
+			{
+				worker_log_attempt(WLOG_DEBUG, job_id, tenant, attempt,
+								   "report_progress refused attempt %d: %s (SQLSTATE %s)",
+								   attempt, s->error, s->sqlstate);
 				return 0;
+			}
 			worker_log_job(WLOG_WARNING, job_id, tenant, "progress not recorded: %s (SQLSTATE %s)",
 						   s->error, s->sqlstate);
 			return -1;
@@ -183,7 +193,13 @@ node_session_append_log(NodeSession *s, int64_t job_id, int attempt, const char 
 			if (db_refusal_is_final(s->sqlstate))
 				return 0;
 			if (sqlstate_is(s->sqlstate, SQLSTATE_LOCK_NOT_AVAILABLE))
-				return -1;		/* a tenant holds the job's row: next time */
+			{
+				/* A tenant holds the job's row: next time. */
+				worker_log_attempt(WLOG_DEBUG, job_id, tenant, attempt,
+								   "append_job_log waited for a lock: %s (SQLSTATE %s); sending the lines again later",
+								   s->error, s->sqlstate);
+				return -1;
+			}
 			/* Sending the same lines again would be refused again. */
 			worker_log_job(WLOG_WARNING, job_id, tenant, "log lines not recorded: %s (SQLSTATE %s)",
 						   s->error, s->sqlstate);

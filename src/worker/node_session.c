@@ -98,6 +98,7 @@ node_session_create(const WorkerOptions *options, const WorkerCapabilities *caps
 		snprintf(s->name, sizeof(s->name), "%s", options->name);
 	else if (gethostname(s->name, sizeof(s->name) - 1) != 0)
 		snprintf(s->name, sizeof(s->name), "localhost");
+	worker_log_set_node(s->name);
 	s->caps = *caps;
 
 	/* Encoder names are libavcodec's own (letters, digits, '_', '-'): no quoting needed. */
@@ -489,6 +490,7 @@ node_session_connect(NodeSession *s)
 		return 1;
 	if (s->fatal)
 		return -1;
+	worker_log(WLOG_DEBUG, "connecting to the database");
 	if (open_connection(s, &s->conn) < 0 || open_connection(s, &s->jobconn) < 0)
 		return s->fatal ? -1 : 0;
 	worker_log(WLOG_INFO, "connected to the database at %s port %s",

@@ -9,6 +9,7 @@
  * given on the command line replaces the file's list rather than adding to it.
  */
 #include "options.h"
+#include "worker_log.h"
 
 #include "../common/net_policy.h"
 
@@ -30,6 +31,11 @@ enum
 	OPT_JOB_CPU_TIME, OPT_MAX_OUTPUT_SIZE, OPT_IO_TIMEOUT, OPT_CONNINFO, OPT_ALLOW_NETWORK
 };
 
+enum
+{
+	OPT_LOG_LEVEL = 512, OPT_LOG_FORMAT
+};
+
 static const struct option long_options[] = {
 	{"name", required_argument, NULL, 'n'},
 	{"tenant", required_argument, NULL, 't'},
@@ -49,6 +55,9 @@ static const struct option long_options[] = {
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
+	/* The log (worker_log.h). */
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 	{NULL, 0, NULL, 0}
 };
 
@@ -86,6 +95,8 @@ worker_usage(FILE *out)
 			"                              *.cdn.internal (repeatable; commas separate several)\n"
 			"      --once                  run one job, then exit: 0 if it completed, else 1 (for tests)\n"
 			"      --config=FILE           read options from FILE, one \"key = value\" a line\n"
+			"      --log-level=LEVEL       debug, info (default), warning or error\n"
+			"      --log-format=FORMAT     text (default) or json (one JSON object a line)\n"
 			"  -h, --help                  show this help, then exit\n"
 			"  -V, --version               show the version, then exit\n"
 			"\n"
@@ -106,6 +117,11 @@ worker_usage(FILE *out)
 			"reads the configuration again: slots, labels, intervals, grace, roots, limits and\n"
 			"the network allow-list change (the last three for jobs started afterwards); a\n"
 			"changed name, tenant or conninfo needs a restart.\n"
+			"\n"
+			"The log goes to stderr.  Under systemd (JOURNAL_STREAM names stderr) each line\n"
+			"starts with its syslog priority (<3> error, <4> warning, <6> info, <7> debug)\n"
+			"and a text line leaves the time to the journal.  The --log-level and\n"
+			"--log-format of a reload apply at once.\n"
 			"\n"
 			"Exit status: 0 after a drain (or --once with its job completed); 1 for --once\n"
 			"with its job not completed, or an internal failure; 2 for a bad command line or\n"
@@ -302,6 +318,14 @@ apply_option(WorkerOptions *o, int id, const char *value, char *err, size_t errl
 				o->allow_network[o->nallow_network++] = value;
 				break;
 			}
+		case OPT_LOG_LEVEL:
+			if (worker_log_parse_level(value, &o->log_level) < 0)
+				return invalid(err, errlen, "log level", value, "write debug, info, warning or error");
+			break;
+		case OPT_LOG_FORMAT:
+			if (worker_log_parse_format(value, &o->log_format) < 0)
+				return invalid(err, errlen, "log format", value, "write text or json");
+			break;
 		case OPT_ONCE:
 			if (value == NULL || strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
 				strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
@@ -450,6 +474,8 @@ worker_parse_options(int argc, char **argv, WorkerOptions *o, FILE *out, char *e
 	o->grace_ms = 60000;
 	o->job_memory_bytes = INT64_C(8) << 30;
 	o->io_timeout_ms = 10000;
+	o->log_level = WLOG_INFO;
+	o->log_format = WLOG_FORMAT_TEXT;
 	if (ids == NULL || values == NULL)
 	{
 		snprintf(err, errlen, "out of memory");

@@ -8,6 +8,8 @@
 #ifndef FFRTMP_WORKER_OPTIONS_H
 #define FFRTMP_WORKER_OPTIONS_H
 
+#include "worker_log.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -40,6 +42,10 @@ typedef struct WorkerOptions
 	/* What the network policy opens to jobs (CIDRs, host names); see net_guard.h. */
 	const char *allow_network[WORKER_MAX_ALLOW];
 	int			nallow_network;
+
+	/* The worker's own log on stderr (worker_log.h). */
+	WorkerLogLevel log_level;
+	WorkerLogFormat log_format;
 
 	const char *config_file;	/* --config; NULL when none */
 	char	   *config_text;	/* the file's text; string options may point into it */

@@ -228,6 +228,7 @@ reload(Supervisor *sv, int64_t now)
 			fresh.conninfo = sv->conninfo;
 	}
 	fresh.once = sv->options.once;
+	worker_log_configure(fresh.log_level, fresh.log_format);
 	node_session_set_options(sv->session, &fresh);
 	worker_free_options(&sv->options);
 	sv->options = fresh;
@@ -300,15 +301,15 @@ end_job(Supervisor *sv, int i, int64_t now)
 
 	job_process_outcome(p, &o);
 	if (o.outcome == NULL)
-		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
-					   "attempt %d stopped after %.1f s: the database no longer holds it for this node "
-					   "(canceled or reassigned)", p->job.attempt, seconds);
+		worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt,
+						   "attempt %d stopped after %.1f s: the database no longer holds it for this node "
+						   "(canceled or reassigned)", p->job.attempt, seconds);
 	else if (strcmp(o.outcome, JOB_COMPLETED) == 0)
-		worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "attempt %d completed in %.1f s: %s",
-					   p->job.attempt, seconds, p->final_path);
+		worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt, "attempt %d completed in %.1f s: %s",
+						   p->job.attempt, seconds, p->final_path);
 	else
-		worker_log_job(WLOG_WARNING, p->job.id, p->job.tenant_id, "attempt %d %s after %.1f s (%s): %s",
-					   p->job.attempt, o.outcome, seconds, o.failure_reason, o.error);
+		worker_log_attempt(WLOG_WARNING, p->job.id, p->job.tenant_id, p->job.attempt, "attempt %d %s after %.1f s (%s): %s",
+						   p->job.attempt, o.outcome, seconds, o.failure_reason, o.error);
 	if (o.outcome)
 	{
 		/* The last lines (libav's reason among them) while the attempt is still running. */
@@ -371,8 +372,8 @@ fetch_and_start(Supervisor *sv)
 		p = job_process_start(job, &sv->options, now_ms(), err, sizeof(err), &reason);
 		if (p == NULL)
 		{
-			worker_log_job(WLOG_WARNING, job->id, job->tenant_id, "attempt %d could not start (%s): %s",
-						   job->attempt, reason, err);
+			worker_log_attempt(WLOG_WARNING, job->id, job->tenant_id, job->attempt, "attempt %d could not start (%s): %s",
+							   job->attempt, reason, err);
 			node_session_finish_job(sv->session, job->id, job->attempt, job->tenant_id, JOB_FAILED, NULL,
 									err, reason);
 			if (sv->options.once)
@@ -408,9 +409,9 @@ relay_progress(Supervisor *sv, int64_t now)
 			relay_log(sv, p, now, 0);
 		if (rc == 0)
 		{
-			worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
-						   "the database no longer holds attempt %d for this node (canceled or reassigned): "
-						   "stopping it", p->job.attempt);
+			worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt,
+							   "the database no longer holds attempt %d for this node (canceled or reassigned): "
+							   "stopping it", p->job.attempt);
 			job_process_stop(p, JOB_STOP_CANCELED, now);
 		}
 	}
@@ -444,28 +445,28 @@ follow_attempts(Supervisor *sv, int64_t now)
 				a = &attempts[k];
 		if (a == NULL)
 		{
-			worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id,
-						   "the database no longer holds attempt %d for this node (canceled or reassigned): "
-						   "stopping it", p->job.attempt);
+			worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt,
+							   "the database no longer holds attempt %d for this node (canceled or reassigned): "
+							   "stopping it", p->job.attempt);
 			job_process_stop(p, JOB_STOP_CANCELED, now);
 		}
 		else if (a->paused && !p->paused)
 		{
 			if (job_process_pause(p, now) == 0)
-				worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "attempt %d paused: process %d stopped",
-							   p->job.attempt, (int) p->pid);
+				worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt, "attempt %d paused: process %d stopped",
+								   p->job.attempt, (int) p->pid);
 			else
-				worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not stop process %d: %s",
-							   (int) p->pid, strerror(errno));
+				worker_log_attempt(WLOG_ERROR, p->job.id, p->job.tenant_id, p->job.attempt, "could not stop process %d: %s",
+								   (int) p->pid, strerror(errno));
 		}
 		else if (!a->paused && p->paused)
 		{
 			if (job_process_resume(p, now) == 0)
-				worker_log_job(WLOG_INFO, p->job.id, p->job.tenant_id, "attempt %d resumed: process %d continued",
-							   p->job.attempt, (int) p->pid);
+				worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt, "attempt %d resumed: process %d continued",
+								   p->job.attempt, (int) p->pid);
 			else
-				worker_log_job(WLOG_ERROR, p->job.id, p->job.tenant_id, "could not continue process %d: %s",
-							   (int) p->pid, strerror(errno));
+				worker_log_attempt(WLOG_ERROR, p->job.id, p->job.tenant_id, p->job.attempt, "could not continue process %d: %s",
+								   (int) p->pid, strerror(errno));
 		}
 	}
 	free(attempts);
@@ -599,7 +600,10 @@ wait_for_events(Supervisor *sv, int64_t now)
 			job_process_read(sv->jobs[i]);
 	if (session_slot >= 0 && fds[session_slot].revents != 0 &&
 		node_session_take_notifications(sv->session) > 0)
+	{
+		worker_log(WLOG_DEBUG, "notified by the database: fetching assigned jobs");
 		sv->fetch_now = sv->follow_now = 1;
+	}
 }
 
 int

@@ -9,6 +9,7 @@
 #include "options.h"
 #include "output_probe.h"
 #include "supervisor.h"
+#include "worker_log.h"
 
 #include <stdio.h>
 
@@ -28,5 +29,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "ffrtmp-worker: %s\n", err);
 		return WORKER_EXIT_USAGE;
 	}
+	worker_log_configure(options.log_level, options.log_format);
 	return supervisor_run(&options, argc, argv);
 }

@@ -217,6 +217,31 @@ main(void)
 		remove_config(file);
 	}
 
+	/* The log. */
+	CHECK(PARSE("ffrtmp-worker") == 0 && o.log_level == WLOG_INFO && o.log_format == WLOG_FORMAT_TEXT,
+		  "log: info and text by default");
+	CHECK(PARSE("ffrtmp-worker", "--log-level=debug", "--log-format=json") == 0 && o.log_level == WLOG_DEBUG &&
+		  o.log_format == WLOG_FORMAT_JSON, "log: --log-level and --log-format");
+	CHECK(PARSE("ffrtmp-worker", "--log-level=verbose") == -1 &&
+		  strcmp(err, "invalid log level \"verbose\": write debug, info, warning or error") == 0,
+		  "log: an unknown level is refused, naming the levels");
+	CHECK(PARSE("ffrtmp-worker", "--log-format=xml") == -1 &&
+		  strcmp(err, "invalid log format \"xml\": write text or json") == 0,
+		  "log: an unknown format is refused, naming the formats");
+	{
+		char	   *file = config("log-level = warning\nlog-format = json\n");
+
+		CHECK(PARSE("ffrtmp-worker", file) == 0 && o.log_level == WLOG_WARNING && o.log_format == WLOG_FORMAT_JSON,
+			  "log: the configuration file's log-level and log-format keys");
+		CHECK(PARSE("ffrtmp-worker", file, "--log-level=error") == 0 && o.log_level == WLOG_ERROR,
+			  "log: the command line wins over the file");
+		remove_config(file);
+		file = config("log-level = loud\n");
+		CHECK(PARSE("ffrtmp-worker", file) == -1 && strstr(err, ":1: invalid log level \"loud\"") != NULL,
+			  "log: a bad level in the file is refused with its line");
+		remove_config(file);
+	}
+
 	CHECK(worker_parse_size("512M") == (512LL << 20) && worker_parse_size("8GiB") == (8LL << 30) &&
 		  worker_parse_size("1t") == (1LL << 40) && worker_parse_size("100") == 100,
 		  "sizes: units and bare bytes");
