@@ -20,6 +20,9 @@ packages=(
   libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev
   libswscale-dev libswresample-dev libavutil-dev
   ffmpeg nginx libnginx-mod-rtmp
+  # ffrtmp-worker --listen (HTTP /metrics, /health, /ready) and systemd's
+  # Type=notify (docs/worker.md, "Metrics and probes")
+  libmicrohttpd-dev libsystemd-dev
   # ffrtmp-webhooks: HTTP with libcurl, HMAC-SHA256 with OpenSSL's libcrypto
   libcurl4-openssl-dev libssl-dev
   # the importer from the original system's SQLite store (src/cli/import_sqlite.c),

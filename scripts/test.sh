@@ -91,6 +91,8 @@ cp "$repo"/src/common/*.c "$repo"/src/common/*.h "$work/src/common/"
 mkdir -p "$work/bin"
 cp "$repo/src/worker/ffrtmp-worker" "$repo/src/worker/ffrtmp-transcode" "$repo/src/webhooks/ffrtmp-webhooks" \
   "$repo/src/cli/ffrtmp" "$repo/src/cli/ffrtmp.bash-completion" "$repo/src/cli/ffrtmp.1" "$work/bin/"
+# The worker's systemd unit beside it, for test/t/092_worker_unit.pl.
+cp "$repo/src/worker/ffrtmp-worker.service" "$work/bin/"
 chown -R postgres "$work" 2>/dev/null || true
 cd "$work"
 # The copy holds every cluster and log of the run (about 400 MB): removed when

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service_notify.h"
 #include "worker_util.h"
 #include "../common/sqlstates.h"
 
@@ -194,7 +195,11 @@ connect_timeout_ms(PGconn *conn)
 	return ms;
 }
 
-/* Drives PQconnectPoll to its end; 0, or -1 when connect_timeout passed first. */
+/*
+ * Drives PQconnectPoll to its end; 0, or -1 when connect_timeout passed
+ * first.  Wakes at least once a second to keep systemd's watchdog: a server
+ * that takes its time is not a hung worker.
+ */
 static int
 poll_connection(PGconn *conn)
 {
@@ -209,6 +214,9 @@ poll_connection(PGconn *conn)
 
 		if (timeout > 0 && (wait = (int) (deadline - now_ms())) <= 0)
 			return -1;
+		if (wait < 0 || wait > 1000)
+			wait = 1000;
+		(void) service_notify_watchdog(now_ms());
 		fd.events = state == PGRES_POLLING_READING ? POLLIN : POLLOUT;
 		if (fd.fd >= 0 && poll(&fd, 1, wait) == 0)
 			continue;			/* the deadline is checked above */
@@ -250,6 +258,8 @@ db_connect(const char *conninfo, int *exit_status, char *err, size_t errlen)
 	if (PQstatus(conn) != CONNECTION_BAD && poll_connection(conn) < 0)
 	{
 		PQfinish(conn);
+		/* It blocks for connect_timeout per host: start it with the watchdog just kept. */
+		service_notify_watchdog_now(now_ms());
 		conn = PQconnectdbParams(keywords, values, 1);
 		if (conn == NULL)
 		{

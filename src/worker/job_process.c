@@ -277,12 +277,44 @@ known_failure_reason(const char *reason)
 	return failure_reason_find(reason) >= 0;
 }
 
+static double
+number_in(json_object *o, const char *key)
+{
+	json_object *value;
+
+	return json_object_object_get_ex(o, key, &value) ? json_object_get_double(value) : 0;
+}
+
+/* A progress report's figures for the metrics (job_run.c writes them). */
+static void
+note_progress(JobProcess *p, const char *json)
+{
+	json_object *o = json_tokener_parse(json);
+
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+	{
+		json_object_put(o);
+		return;
+	}
+	p->reported = 1;
+	p->fps = number_in(o, "fps");
+	p->speed = number_in(o, "speed");
+	/* Totals so far: never let one go back (a report out of order would count twice). */
+	if ((int64_t) number_in(o, "input_size") > p->input_bytes)
+		p->input_bytes = (int64_t) number_in(o, "input_size");
+	if ((int64_t) number_in(o, "size") > p->output_bytes_written)
+		p->output_bytes_written = (int64_t) number_in(o, "size");
+	json_object_put(o);
+}
+
 /* One complete line from the child. */
 static void
 handle_line(JobProcess *p, char *line)
 {
 	if (strncmp(line, "progress ", 9) == 0)
 	{
+		/* Bytes read and written count even when the job is being stopped. */
+		note_progress(p, line + 9);
 		/* Only the latest matters: older ones are superseded before they are due. */
 		if (p->stop != JOB_STOP_NONE)
 			return;				/* a job being stopped has nothing more to tell */

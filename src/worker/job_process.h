@@ -54,6 +54,19 @@ typedef struct JobProcess
 	JobLog		log;			/* lines of the attempt's log not yet sent */
 	int64_t		log_sent_ms;
 
+	/*
+	 * The latest progress report's figures, for the worker's metrics: every
+	 * report counts, relayed or not.  The byte counts are the job's totals so
+	 * far; the supervisor remembers how much of them it has counted.
+	 */
+	int			reported;		/* a progress report has come */
+	double		fps;
+	double		speed;
+	int64_t		input_bytes;
+	int64_t		output_bytes_written;
+	int64_t		input_bytes_counted;
+	int64_t		output_bytes_counted;
+
 	/* Paused (SIGSTOP of its process group) since paused_ms; the timeout waits meanwhile. */
 	int			paused;
 	int64_t		paused_ms;

@@ -290,6 +290,7 @@ relay_progress(const TranscodeProgress *p, void *arg)
 	json_object_object_add(o, "out_time", json_object_new_double(p->out_seconds));
 	json_object_object_add(o, "bitrate_kbps", json_object_new_double(p->bitrate_kbps));
 	json_object_object_add(o, "size", json_object_new_int64(p->bytes));
+	json_object_object_add(o, "input_size", json_object_new_int64(p->input_bytes));
 	report(fd, "progress %s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }

@@ -12,7 +12,9 @@
  * Calls block the main loop while they run.  They are short, and the
  * connections ask the kernel to notice a silent server (TCP keepalives and
  * tcp_user_timeout), so a database that vanishes costs seconds, not the
- * minutes of TCP's own retransmission timeout.
+ * minutes of TCP's own retransmission timeout.  Waiting for an answer wakes
+ * every second to keep systemd's watchdog, which is for a hung loop, not a
+ * slow server.
  *
  * Invariants: a failure closes both connections together (one without the
  * other would leave heartbeats going for jobs nobody can finish, or the
@@ -23,7 +25,9 @@
 #include "node_session_internal.h"
 #include "db_link.h"
 #include "exit_status.h"
+#include "service_notify.h"
 #include "worker_log.h"
+#include "worker_metrics.h"
 #include "worker_util.h"
 
 #include <libpq-fe.h>
@@ -108,6 +112,37 @@ session_collect_notifications(NodeSession *s)
 	}
 }
 
+/* The first result of the call sent on conn, the rest discarded; NULL when there is none. */
+static PGresult *
+first_result(PGconn *conn)
+{
+	PGresult   *res = NULL;
+	PGresult   *next;
+
+	while ((next = PQgetResult(conn)) != NULL)
+	{
+		if (res == NULL)
+			res = next;
+		else
+			PQclear(next);
+	}
+	return res;
+}
+
+/* Waits for the answer to the call sent on the control connection. */
+static PGresult *
+control_call_result(NodeSession *s)
+{
+	while (PQconsumeInput(s->conn) && PQisBusy(s->conn))
+	{
+		struct pollfd fd = {.fd = PQsocket(s->conn), .events = POLLIN};
+
+		(void) service_notify_watchdog(now_ms());
+		(void) poll(&fd, 1, 1000);
+	}
+	return first_result(s->conn);
+}
+
 /*
  * Waits for the answer to the job call sent on the job connection.  The
  * heartbeat goes out on the control connection whenever it falls due
@@ -119,14 +154,12 @@ session_collect_notifications(NodeSession *s)
 static PGresult *
 job_call_result(NodeSession *s)
 {
-	PGresult   *res = NULL;
-	PGresult   *next;
-
 	while (PQconsumeInput(s->jobconn) && PQisBusy(s->jobconn))
 	{
 		struct pollfd fd = {.fd = PQsocket(s->jobconn), .events = POLLIN};
 		int64_t		wait = s->next_heartbeat - now_ms();
 
+		(void) service_notify_watchdog(now_ms());
 		if (wait <= 0 && s->node_id != 0 && s->conn != NULL)
 		{
 			if (session_beat(s) < 0)
@@ -136,14 +169,7 @@ job_call_result(NodeSession *s)
 		/* A signal (EINTR) only wakes this up: the main loop sees it once the call ends. */
 		(void) poll(&fd, 1, wait <= 0 ? 1000 : wait > 1000 ? 1000 : (int) wait);
 	}
-	while ((next = PQgetResult(s->jobconn)) != NULL)
-	{
-		if (res == NULL)
-			res = next;
-		else
-			PQclear(next);
-	}
-	return res;
+	return first_result(s->jobconn);
 }
 
 /*
@@ -162,13 +188,15 @@ session_call(NodeSession *s, Link link, const char *what, const char *sql, int n
 	const char *sqlstate;
 	const char *message;
 	char		context[128];
+	int64_t		sent_us;
 
 	if (result)
 		*result = NULL;
 	if (conn == NULL)
 		return CALL_LOST;
+	sent_us = now_us();
 	if (link == LINK_CONTROL)
-		res = PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, 0);
+		res = PQsendQueryParams(conn, sql, nparams, NULL, values, NULL, NULL, 0) ? control_call_result(s) : NULL;
 	else
 	{
 		res = PQsendQueryParams(conn, sql, nparams, NULL, values, NULL, NULL, 0) ? job_call_result(s) : NULL;
@@ -178,6 +206,9 @@ session_call(NodeSession *s, Link link, const char *what, const char *sql, int n
 			return CALL_LOST;
 		}
 	}
+	/* Answers only, refusals included: a lost connection has no round trip to tell. */
+	if (res != NULL && PQstatus(conn) != CONNECTION_BAD)
+		worker_metrics_round_trip((now_us() - sent_us) / 1e6);
 	session_collect_notifications(s);
 	if (res != NULL &&
 		(PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK))

@@ -174,6 +174,12 @@ node_session_ready(const NodeSession *s)
 	return s->ready;
 }
 
+int
+node_session_connected(const NodeSession *s)
+{
+	return s->conn != NULL && s->jobconn != NULL;
+}
+
 int64_t
 node_session_retry_at(const NodeSession *s)
 {

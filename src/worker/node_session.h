@@ -73,6 +73,9 @@ extern void node_session_set_running_source(NodeSession *session, NodeRunningFn 
 /* Connected, registered and listening. */
 extern int	node_session_ready(const NodeSession *session);
 
+/* Both connections open (registered or not yet). */
+extern int	node_session_connected(const NodeSession *session);
+
 /* 0, or the WORKER_EXIT_* status of an error that retrying cannot fix. */
 extern int	node_session_fatal(const NodeSession *session);
 

@@ -13,10 +13,12 @@
 
 #include "../common/net_policy.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +30,7 @@
 enum
 {
 	OPT_POLL = 256, OPT_HEARTBEAT, OPT_GRACE, OPT_ONCE, OPT_CONFIG, OPT_JOB_MEMORY,
-	OPT_JOB_CPU_TIME, OPT_MAX_OUTPUT_SIZE, OPT_IO_TIMEOUT, OPT_CONNINFO, OPT_ALLOW_NETWORK
+	OPT_JOB_CPU_TIME, OPT_MAX_OUTPUT_SIZE, OPT_IO_TIMEOUT, OPT_CONNINFO, OPT_ALLOW_NETWORK, OPT_LISTEN
 };
 
 enum
@@ -51,6 +53,7 @@ static const struct option long_options[] = {
 	{"max-output-size", required_argument, NULL, OPT_MAX_OUTPUT_SIZE},
 	{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
 	{"allow-network", required_argument, NULL, OPT_ALLOW_NETWORK},
+	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"once", no_argument, NULL, OPT_ONCE},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"help", no_argument, NULL, 'h'},
@@ -93,6 +96,8 @@ worker_usage(FILE *out)
 			"      --allow-network=CIDR|HOST  let jobs connect there although the network policy\n"
 			"                              refuses it: 10.1.0.0/16, 2001:db8::/32, media.internal,\n"
 			"                              *.cdn.internal (repeatable; commas separate several)\n"
+			"      --listen=ADDRESS:PORT   serve /metrics, /health and /ready over HTTP there:\n"
+			"                              127.0.0.1:9091, [::1]:9091 (default: not at all)\n"
 			"      --once                  run one job, then exit: 0 if it completed, else 1 (for tests)\n"
 			"      --config=FILE           read options from FILE, one \"key = value\" a line\n"
 			"      --log-level=LEVEL       debug, info (default), warning or error\n"
@@ -116,7 +121,14 @@ worker_usage(FILE *out)
 			"SIGTERM or SIGINT drains: no new jobs, and running jobs get --grace.  SIGHUP\n"
 			"reads the configuration again: slots, labels, intervals, grace, roots, limits and\n"
 			"the network allow-list change (the last three for jobs started afterwards); a\n"
-			"changed name, tenant or conninfo needs a restart.\n"
+			"changed name, tenant, conninfo or listen address needs a restart.\n"
+			"\n"
+			"--listen serves the worker's metrics (Prometheus text format), /health (200\n"
+			"while the process serves) and /ready (200 when connected to the database and\n"
+			"registered, else 503) to anyone who can reach the address, without\n"
+			"authentication: no secrets, URLs or tenants are in them, but keep it on loopback\n"
+			"or a private network.  Under systemd (Type=notify) it also reports readiness,\n"
+			"the watchdog and its status.\n"
 			"\n"
 			"The log goes to stderr.  Under systemd (JOURNAL_STREAM names stderr) each line\n"
 			"starts with its syslog priority (<3> error, <4> warning, <6> info, <7> debug)\n"
@@ -216,6 +228,46 @@ parse_count(const char *text, int min, int max)
 		return -1;
 	value = strtol(text, &end, 10);
 	return (*end == '\0' && value >= min && value <= max) ? (int) value : -1;
+}
+
+int
+worker_parse_listen(const char *text, struct sockaddr_storage *address, socklen_t *len)
+{
+	char		host[INET6_ADDRSTRLEN + 2];
+	const char *colon = text ? strrchr(text, ':') : NULL;
+	size_t		host_len;
+	int			port;
+
+	if (colon == NULL || (port = parse_count(colon + 1, 1, 65535)) < 0)
+		return -1;
+	host_len = (size_t) (colon - text);
+	if (host_len == 0 || host_len >= sizeof(host))
+		return -1;
+	memcpy(host, text, host_len);
+	host[host_len] = '\0';
+	memset(address, 0, sizeof(*address));
+	if (host[0] == '[' && host[host_len - 1] == ']')
+	{
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) address;
+
+		host[host_len - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+			return -1;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t) port);
+		*len = sizeof(*in6);
+	}
+	else
+	{
+		struct sockaddr_in *in = (struct sockaddr_in *) address;
+
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+			return -1;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t) port);
+		*len = sizeof(*in);
+	}
+	return 0;
 }
 
 static int
@@ -325,6 +377,12 @@ apply_option(WorkerOptions *o, int id, const char *value, char *err, size_t errl
 		case OPT_LOG_FORMAT:
 			if (worker_log_parse_format(value, &o->log_format) < 0)
 				return invalid(err, errlen, "log format", value, "write text or json");
+			break;
+		case OPT_LISTEN:
+			if (worker_parse_listen(value, &o->listen_address, &o->listen_address_len) < 0)
+				return invalid(err, errlen, "listen address", value,
+							   "give an IP address and a port, such as 127.0.0.1:9091 or [::1]:9091");
+			o->listen = value;
 			break;
 		case OPT_ONCE:
 			if (value == NULL || strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
@@ -573,5 +631,7 @@ worker_options_restart_needed(const WorkerOptions *old, const WorkerOptions *new
 		return "tenant";
 	if (differs(old->conninfo, new->conninfo))
 		return "conninfo";
+	if (differs(old->listen, new->listen))
+		return "listen";
 	return NULL;
 }

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #define WORKER_MAX_ROOTS 16
 #define WORKER_MAX_LABELS 16
@@ -47,6 +48,11 @@ typedef struct WorkerOptions
 	WorkerLogLevel log_level;
 	WorkerLogFormat log_format;
 
+	/* --listen: where /metrics, /health and /ready are served; NULL: nowhere. */
+	const char *listen;
+	struct sockaddr_storage listen_address;
+	socklen_t	listen_address_len;
+
 	const char *config_file;	/* --config; NULL when none */
 	char	   *config_text;	/* the file's text; string options may point into it */
 } WorkerOptions;
@@ -63,7 +69,7 @@ extern void worker_free_options(WorkerOptions *options);
 
 /*
  * Which setting that a reload cannot apply differs between old and new
- * ("name", "tenant", "conninfo"), or NULL when none does.
+ * ("name", "tenant", "conninfo", "listen"), or NULL when none does.
  */
 extern const char *worker_options_restart_needed(const WorkerOptions *old, const WorkerOptions *new);
 
@@ -72,6 +78,12 @@ extern int	worker_parse_duration_ms(const char *text);
 
 /* Parses "512M", "8G", "64k", "1T" (powers of 1024) or bytes; -1 if invalid. */
 extern int64_t worker_parse_size(const char *text);
+
+/*
+ * Parses --listen's "IPv4:PORT" or "[IPv6]:PORT" (literal addresses: the
+ * socket is bound before any name could be resolved); 0, or -1 if invalid.
+ */
+extern int	worker_parse_listen(const char *text, struct sockaddr_storage *address, socklen_t *len);
 
 extern void worker_usage(FILE *out);
 

@@ -8,6 +8,11 @@
  * the nearest deadline: a heartbeat, a fetch, a progress relay, a job's
  * timeout or kill, the end of the grace period, a reconnect.
  *
+ * Each turn also publishes what the metrics (worker_metrics.h) and systemd
+ * (service_notify.h) are told: the session's state, the running jobs'
+ * rates and bytes, the watchdog.  --listen's HTTP server runs on a thread
+ * of its own and only reads them.
+ *
  * Draining: SIGTERM or SIGINT stops taking jobs; running jobs get --grace,
  * then are stopped and recorded as platform_error "worker shutting down" so
  * that the scheduler retries them elsewhere.  A second signal ends the grace
@@ -20,7 +25,10 @@
 #include "exit_status.h"
 #include "job_process.h"
 #include "node_session.h"
+#include "probe_server.h"
+#include "service_notify.h"
 #include "worker_log.h"
+#include "worker_metrics.h"
 #include "worker_util.h"
 #include "../common/states.h"
 
@@ -47,8 +55,11 @@ typedef struct Supervisor
 	char	   *name;
 	char	   *tenant;
 	char	   *conninfo;
+	char	   *listen;
 
 	NodeSession *session;
+	ProbeServer *probe;			/* --listen's server; NULL without it */
+	int64_t		watchdog_at;	/* systemd's watchdog is next due; INT64_MAX: none */
 	JobProcess *jobs[MAX_JOBS];
 	int			njobs;
 
@@ -184,6 +195,7 @@ begin_drain(Supervisor *sv, int signo, int64_t now)
 	}
 	sv->draining = 1;
 	sv->grace_deadline = now + sv->options.grace_ms;
+	service_notify_stopping("draining: taking no new jobs");
 	(void) node_session_leave(sv->session, 0);
 	worker_log(WLOG_INFO, "received %s: draining; taking no new jobs, %d running get %.1f s to finish",
 			   signal_name(signo), sv->njobs, sv->options.grace_ms / 1000.0);
@@ -217,6 +229,7 @@ reload(Supervisor *sv, int64_t now)
 	started.name = sv->name;
 	started.tenant = sv->tenant;
 	started.conninfo = sv->conninfo;
+	started.listen = sv->listen;
 	while ((changed = worker_options_restart_needed(&started, &fresh)) != NULL)
 	{
 		worker_log(WLOG_WARNING, "ignored the new %s: it takes effect only after a restart", changed);
@@ -224,6 +237,8 @@ reload(Supervisor *sv, int64_t now)
 			fresh.name = sv->name;
 		else if (strcmp(changed, "tenant") == 0)
 			fresh.tenant = sv->tenant;
+		else if (strcmp(changed, "listen") == 0)
+			fresh.listen = sv->listen;
 		else
 			fresh.conninfo = sv->conninfo;
 	}
@@ -284,6 +299,16 @@ relay_log(Supervisor *sv, JobProcess *p, int64_t now, int flush)
 	return 1;
 }
 
+/* Adds to the byte counters what the job read and wrote since last counted. */
+static void
+count_job_bytes(JobProcess *p)
+{
+	worker_metrics_bytes(p->input_bytes - p->input_bytes_counted,
+						 p->output_bytes_written - p->output_bytes_counted);
+	p->input_bytes_counted = p->input_bytes;
+	p->output_bytes_counted = p->output_bytes_written;
+}
+
 static void
 remove_job(Supervisor *sv, int i)
 {
@@ -300,6 +325,8 @@ end_job(Supervisor *sv, int i, int64_t now)
 	double		seconds = (now - p->started_ms) / 1000.0;
 
 	job_process_outcome(p, &o);
+	count_job_bytes(p);
+	worker_metrics_job_ended(o.outcome, o.failure_reason);
 	if (o.outcome == NULL)
 		worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt,
 						   "attempt %d stopped after %.1f s: the database no longer holds it for this node "
@@ -376,6 +403,7 @@ fetch_and_start(Supervisor *sv)
 							   job->attempt, reason, err);
 			node_session_finish_job(sv->session, job->id, job->attempt, job->tenant_id, JOB_FAILED, NULL,
 									err, reason);
+			worker_metrics_job_ended(JOB_FAILED, reason);
 			if (sv->options.once)
 				sv->once_ended = 1;
 			continue;
@@ -506,7 +534,10 @@ talk_to_database(Supervisor *sv)
 		NodeState	state = node_session_heartbeat(sv->session);
 
 		if (state == NODE_DRAINING && !sv->drained_by_admin)
+		{
 			sv->drained_by_admin = 1;
+			service_notify_stopping("drained by an administrator: taking no new jobs");
+		}
 		sv->follow_now = 1;
 	}
 	if (sv->follow_now && node_session_ready(sv->session))
@@ -522,6 +553,49 @@ talk_to_database(Supervisor *sv)
 		fetch_and_start(sv);
 		sv->next_fetch = now_ms() + sv->options.poll_ms;
 	}
+}
+
+/*
+ * What the metrics and systemd are told after each turn: the session's
+ * state, the running jobs (rates from their latest reports, bytes since
+ * last counted), and the status line.
+ */
+static void
+publish_state(Supervisor *sv)
+{
+	int			slots = sv->options.once ? 1 : sv->options.slots;
+	int			reporting = 0;
+	double		fps = 0;
+	double		speed = 0;
+	char		status[160];
+
+	worker_metrics_session(node_session_connected(sv->session), node_session_ready(sv->session));
+	worker_metrics_slots(slots);
+	for (int i = 0; i < sv->njobs; i++)
+	{
+		JobProcess *p = sv->jobs[i];
+
+		count_job_bytes(p);
+		/* A paused job encodes nothing; one not yet reporting has no rate to average. */
+		if (p->reported && !p->paused && !p->exited)
+		{
+			reporting++;
+			fps += p->fps;
+			speed += p->speed;
+		}
+	}
+	worker_metrics_running(sv->njobs, fps, reporting > 0 ? speed / reporting : 0);
+
+	if (sv->draining || sv->drained_by_admin)
+		snprintf(status, sizeof(status), "draining: %d job(s) running", sv->njobs);
+	else if (node_session_ready(sv->session))
+		snprintf(status, sizeof(status), "ready: %d of %d slot(s) busy", sv->njobs, slots);
+	else
+		snprintf(status, sizeof(status), "waiting for the database: %d job(s) running", sv->njobs);
+	if (node_session_ready(sv->session) && !sv->draining && !sv->drained_by_admin)
+		service_notify_ready(status);
+	else
+		service_notify_status(status);
 }
 
 /* Whether everything is done: drained or the one job ended, and its outcome delivered. */
@@ -558,6 +632,8 @@ wait_ms(const Supervisor *sv, int64_t now)
 	}
 	if (sv->draining && !sv->grace_over && sv->grace_deadline < next)
 		next = sv->grace_deadline;
+	if (sv->watchdog_at < next)
+		next = sv->watchdog_at;
 	for (int i = 0; i < sv->njobs; i++)
 	{
 		int64_t		deadline = job_process_next_deadline(sv->jobs[i], node_session_ready(sv->session));
@@ -625,6 +701,7 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 	sv->name = copy_or_null(options->name);
 	sv->tenant = copy_or_null(options->tenant);
 	sv->conninfo = copy_or_null(options->conninfo);
+	sv->listen = copy_or_null(options->listen);
 	capabilities_detect(&caps);
 	sv->session = node_session_create(&sv->options, &caps);
 	if (sv->session == NULL)
@@ -638,11 +715,30 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 	if (sv->options.output_root == NULL)
 		worker_log(WLOG_WARNING, "no --output-root: jobs that write files will fail");
 	log_settings(sv, "ffrtmp-worker starting");
+	service_notify_init(now_ms());
+	if (worker_metrics_init() != 0)
+		worker_log(WLOG_WARNING, "out of memory: no metrics");
+	if (sv->listen != NULL)
+	{
+		char		err[256];
+
+		sv->probe = probe_server_start((const struct sockaddr *) &sv->options.listen_address,
+									   sv->options.listen_address_len, sv->listen, err, sizeof(err));
+		if (sv->probe == NULL)
+		{
+			worker_log(WLOG_ERROR, "%s", err);
+			sv->fatal = 1;
+		}
+		else
+			worker_log(WLOG_INFO, "serving /metrics, /health and /ready on http://%s", sv->listen);
+	}
 
 	for (;;)
 	{
 		int64_t		now = now_ms();
 
+		if (sv->fatal)
+			break;
 		handle_signals(sv, now);
 		reap_jobs(sv, now);
 		for (int i = 0; i < sv->njobs; i++)
@@ -657,6 +753,8 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 				job_process_stop(sv->jobs[i], JOB_STOP_SHUTDOWN, now);
 		}
 		talk_to_database(sv);
+		publish_state(sv);
+		sv->watchdog_at = service_notify_watchdog(now_ms());
 		if (finished(sv, now_ms()))
 			break;
 		wait_for_events(sv, now_ms());
@@ -671,11 +769,14 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 		status = WORKER_EXIT_OK;
 	(void) node_session_leave(sv->session, 1);
 	worker_log(WLOG_INFO, "ffrtmp-worker exiting with status %d", status);
+	probe_server_stop(sv->probe);
+	worker_metrics_free();
 	node_session_destroy(sv->session);
 	worker_free_options(&sv->options);
 	free(sv->name);
 	free(sv->tenant);
 	free(sv->conninfo);
+	free(sv->listen);
 	free(sv);
 	return status;
 }

@@ -93,6 +93,7 @@ report_progress(Transcoder *t, int force)
 	p.speed = elapsed > 0 ? t->out_seconds / elapsed : 0;
 	p.percent = t->total_seconds > 0 ? FFMIN(100.0, 100.0 * t->out_seconds / t->total_seconds) : -1;
 	p.bytes = t->bytes;
+	p.input_bytes = t->input_bytes;
 	p.bitrate_kbps = t->out_seconds > 0 ? t->bytes * 8 / t->out_seconds / 1000 : 0;
 	t->req->progress(&p, t->req->progress_arg);
 }
@@ -533,6 +534,7 @@ run_loop(Transcoder *t)
 						"could not read the input", ret);
 		}
 		t->got_data = 1;
+		t->input_bytes += t->pkt->size;
 		status = process_packet(t, t->pkt, &past_limit);
 		av_packet_unref(t->pkt);
 		if (status == TRANSCODE_OK)

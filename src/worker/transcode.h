@@ -44,6 +44,7 @@ typedef struct TranscodeProgress
 	double		out_seconds;	/* media time written */
 	double		bitrate_kbps;	/* of everything written so far */
 	int64_t		bytes;
+	int64_t		input_bytes;	/* of the input's packets read so far */
 } TranscodeProgress;
 
 /* Called at most once a second while the transcode runs. */

@@ -85,7 +85,8 @@ typedef struct Transcoder
 	int64_t		pace_start;		/* wall time of media time zero for pace(), moved by pauses */
 	int			pace_continued; /* io_watch_continued when pace() last looked */
 	int64_t		last_report;
-	int64_t		bytes;
+	int64_t		bytes;			/* of the packets written to every output */
+	int64_t		input_bytes;	/* of the input's packets read */
 	double		out_seconds;
 	double		total_seconds;	/* for percent; 0: unknown */
 	int			got_data;

@@ -1,5 +1,5 @@
 /*
- * worker_util.h: the two small helpers the daemon's modules share.
+ * worker_util.h: the small helpers the daemon's modules share.
  */
 #ifndef FFRTMP_WORKER_UTIL_H
 #define FFRTMP_WORKER_UTIL_H
@@ -17,6 +17,16 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Microseconds on the monotonic clock, for timing calls. */
+static inline int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* strdup that keeps NULL as NULL (optional settings and columns). */

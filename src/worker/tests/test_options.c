@@ -6,6 +6,8 @@
 #include "../options.h"
 #include "check.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +50,44 @@ remove_config(const char *option)
 }
 
 #define PARSE(...) parse(sizeof((char *[]){__VA_ARGS__, NULL}) / sizeof(char *) - 1, (char *[]){__VA_ARGS__, NULL})
+
+static void
+test_listen(void)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *) &o.listen_address;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) &o.listen_address;
+	static const char *const refused[] = {
+		"localhost:9091", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:90x",
+		"::1:9091", "[::1]", "[127.0.0.1]:9091", "[::1:9091", ":9091", "256.0.0.1:9091"
+	};
+
+	CHECK(PARSE("ffrtmp-worker") == 0 && o.listen == NULL, "no --listen: nothing is served");
+	CHECK(PARSE("ffrtmp-worker", "--listen=127.0.0.1:9091") == 0 && strcmp(o.listen, "127.0.0.1:9091") == 0 &&
+		  in->sin_family == AF_INET && ntohs(in->sin_port) == 9091 &&
+		  ntohl(in->sin_addr.s_addr) == INADDR_LOOPBACK && o.listen_address_len == sizeof(*in),
+		  "--listen=127.0.0.1:9091 is an IPv4 address and a port");
+	CHECK(PARSE("ffrtmp-worker", "--listen=[::1]:9100") == 0 && in6->sin6_family == AF_INET6 &&
+		  ntohs(in6->sin6_port) == 9100 && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) &&
+		  o.listen_address_len == sizeof(*in6), "--listen=[::1]:9100 is an IPv6 address in brackets");
+	CHECK(PARSE("ffrtmp-worker", "--listen=0.0.0.0:9091") == 0, "every interface may be asked for");
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	{
+		char		option[64];
+		char		description[96];
+
+		snprintf(option, sizeof(option), "--listen=%s", refused[i]);
+		snprintf(description, sizeof(description), "--listen=%s is refused", refused[i]);
+		CHECK(PARSE("ffrtmp-worker", option) == -1 && strstr(err, "invalid listen address") != NULL &&
+			  strstr(err, "127.0.0.1:9091") != NULL, description);
+	}
+	{
+		char	   *file = config("listen = 127.0.0.1:9200\n");
+
+		CHECK(PARSE("ffrtmp-worker", file) == 0 && strcmp(o.listen, "127.0.0.1:9200") == 0 &&
+			  ntohs(in->sin_port) == 9200, "listen in the configuration file");
+		remove_config(file);
+	}
+}
 
 int
 main(void)
@@ -147,7 +187,10 @@ main(void)
 			  strcmp(worker_options_restart_needed(&old, &o), "tenant") == 0, "a new tenant needs a restart");
 		CHECK(PARSE("ffrtmp-worker", "--name=a", "dbname=x") == 0 &&
 			  strcmp(worker_options_restart_needed(&old, &o), "conninfo") == 0, "a new conninfo needs a restart");
+		CHECK(PARSE("ffrtmp-worker", "--name=a", "--listen=127.0.0.1:9091") == 0 &&
+			  strcmp(worker_options_restart_needed(&old, &o), "listen") == 0, "a new listen address needs a restart");
 	}
+	test_listen();
 	{
 		char	   *file = config("slots = 2\nfrobnicate = yes\n");
 
