@@ -31,6 +31,9 @@ packages=(
   # systemd-analyze verifies PostgREST's unit (test/t/053_rest_deploy.pl),
   # which a full run may not skip
   systemd
+  # high availability: the failover test of Patroni with etcd on loopback
+  # (test/t/095_patroni_failover.pl, docs/high-availability.md)
+  patroni etcd-server
 )
 
 # From npm, pinned: the OpenAPI validator of test/t/055_openapi.pl and the
@@ -57,6 +60,10 @@ fi
 had_nginx=no
 if dpkg-query -W -f '${Status}' nginx 2>/dev/null | grep -q 'install ok installed'; then
   had_nginx=yes
+fi
+had_etcd=no
+if dpkg-query -W -f '${Status}' etcd-server 2>/dev/null | grep -q 'install ok installed'; then
+  had_etcd=yes
 fi
 
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
@@ -86,5 +93,9 @@ elif [ -x /etc/init.d/nginx ]; then
   if /etc/init.d/nginx status >/dev/null 2>&1; then
     /etc/init.d/nginx stop >/dev/null 2>&1 || true
   fi
+fi
+# Likewise etcd-server starts etcd on 127.0.0.1:2379; the HA test runs its own.
+if [ "$had_etcd" = no ] && [ -d /run/systemd/system ]; then
+  systemctl disable --now etcd >/dev/null 2>&1 || true
 fi
 echo "install-deps.sh: packages ready"
