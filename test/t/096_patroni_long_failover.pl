@@ -3,9 +3,9 @@
 # the workers could not heartbeat while no primary existed, so the promoted
 # server gives them node_timeout from its promotion to come back, as it does
 # after a restart, and the jobs that ran through the failover keep their
-# attempt.  Two members (etcd, Patroni) on loopback, ttl 20 s, node timeout
-# 15 s: without that grace the first pass on the new primary finds every
-# node silent for 20 s and retries its jobs.
+# attempt.  Two members (etcd, Patroni) on loopback, ttl 25 s, node timeout
+# 18 s: without that grace the first pass on the new primary finds every
+# node silent for about 25 s and retries its jobs.
 use strict;
 use warnings;
 use Cwd qw(abs_path);
@@ -27,9 +27,9 @@ for my $tool ([ 'patroni', 'patroni' ], [ 'etcd', 'etcd-server' ])
 
 my $dir = abs_path(PostgreSQL::Test::Utils::tempdir('patroni_long'));
 require FfrtmpPatroni;
-my $ha = FfrtmpPatroni->new("$dir/cluster", members => 2, ttl => 20, parameters => {
+my $ha = FfrtmpPatroni->new("$dir/cluster", members => 2, ttl => 25, parameters => {
 	'ffrtmp.scheduler_interval' => '100ms',
-	'ffrtmp.node_timeout' => '15s',
+	'ffrtmp.node_timeout' => '18s',
 });
 my $first = $ha->wait_leader;
 $ha->sql($first, q{CREATE EXTENSION ffrtmp});
@@ -51,7 +51,7 @@ my $killed_at = time;
 $ha->kill_member($first);
 ok(wait_until(sub { $ha->leader($first) }, 90), 'Patroni promotes the standby');
 my $second = $ha->leader($first);
-diag(sprintf('failover: kill to promotion %.1f s (ffrtmp.node_timeout 15 s)', time - $killed_at));
+diag(sprintf('failover: kill to promotion %.1f s (ffrtmp.node_timeout 18 s)', time - $killed_at));
 
 ok(wait_until(sub {
 	$ha->sql($second, qq{SELECT count(*) FROM ffrtmp.jobs WHERE id IN ($ids)
