@@ -115,3 +115,12 @@ extension:
 install-extension:
 	$(MAKE) WORKER=no install
 .PHONY: worker install-worker clean-worker cli install-cli clean-cli extension install-extension
+
+# The high-availability test (docs/high-availability.md): etcd and three
+# PostgreSQL members under Patroni on loopback, a failover under workers and
+# submits; about a minute.  It is scripts/test.sh's ha layer, which a full run
+# of scripts/test.sh runs too.  As root, or as a user who may write
+# PostgreSQL's extension directory, with patroni and etcd-server installed.
+check-ha:
+	PG_CONFIG=$(PG_CONFIG) bash scripts/test.sh ha
+.PHONY: check-ha

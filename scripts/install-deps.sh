@@ -40,6 +40,9 @@ packages=(
   # dashboard's queries; YAML::XS reads them (scripts/metric-names,
   # test/t/098_dashboards.pl)
   prometheus prometheus-postgres-exporter libyaml-libyaml-perl
+  # high availability: the failover test of Patroni with etcd on loopback
+  # (test/t/095_patroni_failover.pl, docs/high-availability.md)
+  patroni etcd-server
 )
 
 # From npm, pinned: the OpenAPI validator of test/t/055_openapi.pl and the
@@ -66,6 +69,10 @@ fi
 had_nginx=no
 if dpkg-query -W -f '${Status}' nginx 2>/dev/null | grep -q 'install ok installed'; then
   had_nginx=yes
+fi
+had_etcd=no
+if dpkg-query -W -f '${Status}' etcd-server 2>/dev/null | grep -q 'install ok installed'; then
+  had_etcd=yes
 fi
 
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
@@ -108,4 +115,8 @@ for service in prometheus prometheus-postgres-exporter; do
     "/etc/init.d/$service" stop >/dev/null 2>&1 || true
   fi
 done
+# Likewise etcd-server starts etcd on 127.0.0.1:2379; the HA test runs its own.
+if [ "$had_etcd" = no ] && [ -d /run/systemd/system ]; then
+  systemctl disable --now etcd >/dev/null 2>&1 || true
+fi
 echo "install-deps.sh: packages ready"

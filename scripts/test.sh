@@ -11,17 +11,21 @@
 #   media        test/media/*.pl: real-world inputs made with the ffmpeg command
 #                line, through the worker's engine, checked with ffprobe and
 #                by decoding them whole (no database)
+#   ha           test/t/095-096: failover of a Patroni cluster (etcd and three
+#                members on loopback) under workers and submits; about a
+#                minute, also run alone by `make check-ha`
 #
 # Run as root on Debian 12 (installs its packages), or as a user who already has
 # them installed and may write PostgreSQL's extension directory.
 #
 # While developing, name layers to run only those (unit, media, regress,
-# isolation, pgtap, tap), and narrow each layer to some of its files: globs
+# isolation, pgtap, tap, ha), and narrow each layer to some of its files: globs
 # for the media, pgTAP and Perl TAP files, names (space-separated, no
 # extension) for the pg_regress files and isolation specs.  Every file of
 # every layer sets up its own fixtures, so any one runs alone:
 #   scripts/test.sh tap TAP_TESTS='test/t/009_*.pl'
 #   scripts/test.sh media MEDIA_TESTS='test/media/02_*.pl'
+#   scripts/test.sh ha HA_TESTS='test/t/095_*.pl'
 #   scripts/test.sh pgtap PGTAP_TESTS='test/pgtap/03_*.sql'
 #   scripts/test.sh regress REGRESS_TESTS='03_jobs 20_tenant_context'
 #   scripts/test.sh isolation ISOLATION_TESTS='quota_race'
@@ -32,8 +36,11 @@
 #   scripts/pg-copy DIR
 #   PG_CONFIG=DIR/usr/lib/postgresql/15/bin/pg_config scripts/test.sh ...
 set -uo pipefail
-layers=" unit media regress isolation pgtap tap "
+layers=" unit media regress isolation pgtap tap ha "
 tap_tests='test/t/*.pl'
+# The high-availability tests are a layer of their own (ha), not part of tap's
+# default set.
+ha_tests='test/t/09[56]_*.pl'
 media_tests='test/media/*.pl'
 pgtap_tests='test/pgtap/*.sql'
 regress_tests=$(cd "$(dirname "$0")/../test/sql" && ls *.sql | sed 's/\.sql$//')
@@ -42,11 +49,12 @@ chosen=""
 for arg in "$@"; do
   case "$arg" in
     TAP_TESTS=*) tap_tests=${arg#TAP_TESTS=} ;;
+    HA_TESTS=*) ha_tests=${arg#HA_TESTS=} ;;
     PGTAP_TESTS=*) pgtap_tests=${arg#PGTAP_TESTS=} ;;
     MEDIA_TESTS=*) media_tests=${arg#MEDIA_TESTS=} ;;
     REGRESS_TESTS=*) regress_tests=${arg#REGRESS_TESTS=} ;;
     ISOLATION_TESTS=*) isolation_tests=${arg#ISOLATION_TESTS=} ;;
-    unit|media|regress|isolation|pgtap|tap) chosen="$chosen $arg " ;;
+    unit|media|regress|isolation|pgtap|tap|ha) chosen="$chosen $arg " ;;
     *) echo "test.sh: unknown argument '$arg' (layers: $layers)" >&2; exit 2 ;;
   esac
 done
@@ -179,11 +187,22 @@ if want pgtap; then
   stop_cluster "$work/pgtap"
 fi
 
-want tap && run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' \
+# prove_tap FILES...: the Perl TAP files, with the programs they drive.
+prove_tap() {
   as_postgres env PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
     FFRTMP_WORKER="$work/bin/ffrtmp-worker" FFRTMP_TRANSCODE="$work/bin/ffrtmp-transcode" \
     FFRTMP_WEBHOOKS="$work/bin/ffrtmp-webhooks" FFRTMP_CLI="$work/bin/ffrtmp" \
-    prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" -I test/perl $tap_tests
+    prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" -I test/perl "$@"
+}
+if want tap; then
+  tap_files=$(for f in $tap_tests; do
+    case "$f" in test/t/09[56]_*) [ "$tap_tests" = 'test/t/*.pl' ] && continue ;; esac
+    echo "$f"
+  done)
+  run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' prove_tap $tap_files
+fi
+
+want ha && run_layer "HA (Patroni)" '^ok [0-9]+' '^not ok [0-9]+' prove_tap $ha_tests
 
 echo
 run_passed || say_kept

@@ -13,6 +13,14 @@
  * other way (an error, pg_terminate_backend) is started again after a second,
  * as the postmaster would restart it.  The leader's election stays among the
  * workers (scheduler.c).
+ *
+ * The launcher starts when recovery has finished: at the server's start,
+ * after a crash restart, and when a standby is promoted (Patroni's failover).
+ * Its first start marks when this server began to serve as a primary
+ * (ffrtmp_data.control_plane_started_at()): no worker could heartbeat here
+ * before, so recovery gives nodes ffrtmp.node_timeout from then.  A failover
+ * longer than the node timeout then costs no attempt of the workers that
+ * reconnect within it.
  */
 #include "scheduler.h"
 
@@ -277,13 +285,22 @@ leave(int code, Datum arg)
 void
 ffrtmp_launcher_main(Datum arg)
 {
+	TimestampTz opened_at;
+
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	/* No database: only shared catalogs, so the launcher keeps none from being dropped. */
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	opened_at = GetCurrentTimestamp();
 	SpinLockAcquire(&ffrtmp_shared->mutex);
 	ffrtmp_shared->launcher_pgprocno = MyProc->pgprocno;
+	/* Only the first start: a launcher restarted after an error moves nothing. */
+	if (!ffrtmp_shared->control_opened)
+	{
+		ffrtmp_shared->started_at = opened_at;
+		ffrtmp_shared->control_opened = true;
+	}
 	SpinLockRelease(&ffrtmp_shared->mutex);
 	before_shmem_exit(leave, (Datum) 0);
 

@@ -114,6 +114,7 @@ startup_shmem(void)
 		 * is the moment workers lost their sessions, restarts included.
 		 */
 		shared->started_at = GetCurrentTimestamp();
+		shared->control_opened = false;
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -634,8 +635,9 @@ ffrtmp_require_home_database(const char *action)
 }
 
 /*
- * ffrtmp_data.control_plane_started_at(): when the server last (re)initialised
- * its shared memory, at start or after a crash restart.  Recovery gives nodes
+ * ffrtmp_data.control_plane_started_at(): when the server last began to
+ * serve as a primary: after its start, a crash restart or its promotion
+ * (the launcher's first start, see launcher.c).  Recovery gives nodes
  * node_timeout from then before it calls them lost.
  */
 PG_FUNCTION_INFO_V1(ffrtmp_control_plane_started_at);

@@ -28,7 +28,14 @@ typedef struct SchedulerShared
 	pid_t		leader_pid;
 	int64		epoch;
 	TimestampTz last_pass;
-	TimestampTz started_at;		/* when this shared memory was initialised */
+	/*
+	 * When this server began to serve as a primary: the launcher's first
+	 * start since shared memory was initialised, which is the end of
+	 * recovery (a start, a crash restart, a standby's promotion); until
+	 * then, the initialisation.  control_opened says the launcher set it.
+	 */
+	TimestampTz started_at;
+	bool		control_opened;
 
 	/* Manual dispatch: requests, and the last one a completed pass served. */
 	uint64		passes_requested;

@@ -43,7 +43,7 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.control_plane_started_at() RETURNS timest
 AS 'MODULE_PATHNAME', 'ffrtmp_control_plane_started_at'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ffrtmp_data.control_plane_started_at() IS
-    'When the server last initialised shared memory: at start, and again after every crash restart (unlike pg_postmaster_start_time()).';
+    'When the server last began to serve as a primary: after its start, after every crash restart (unlike pg_postmaster_start_time()), and when a standby is promoted; until the scheduler launcher first starts (or with ffrtmp.schedulers = 0), when shared memory was initialised.';
 ALTER FUNCTION ffrtmp_data.control_plane_started_at() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.control_plane_started_at() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.control_plane_started_at() TO ffrtmp_scheduler, ffrtmp_admin;
