@@ -115,3 +115,10 @@ extension:
 install-extension:
 	$(MAKE) WORKER=no install
 .PHONY: worker install-worker clean-worker cli install-cli clean-cli extension install-extension
+
+# The Debian packages postgresql-15-ffrtmp and ffrtmp-worker (debian/), built
+# from a clean copy of the checkout into deb/ (DEB_DIR); prints their paths.
+DEB_DIR ?= deb
+deb:
+	scripts/build-packages $(DEB_DIR)
+.PHONY: deb

@@ -31,6 +31,10 @@ packages=(
   # systemd-analyze verifies PostgREST's unit (test/t/053_rest_deploy.pl),
   # which a full run may not skip
   systemd
+  # the Debian packages (debian/, test/t/097_debian_packages.pl): Debian's
+  # packaging tools, and the Build-Depends not above (the worker's HTTP
+  # server and systemd notification)
+  debhelper help2man lintian libmicrohttpd-dev libsystemd-dev
 )
 
 # From npm, pinned: the OpenAPI validator of test/t/055_openapi.pl and the
