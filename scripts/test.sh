@@ -11,12 +11,15 @@
 #   media        test/media/*.pl: real-world inputs made with the ffmpeg command
 #                line, through the worker's engine, checked with ffprobe and
 #                by decoding them whole (no database)
+#   packages     test/t/097_debian_packages.pl, last, as root: builds the Debian
+#                packages, INSTALLS them on this machine (the system's
+#                PostgreSQL 15 and /usr/bin) and runs the demo on them
 #
 # Run as root on Debian 12 (installs its packages), or as a user who already has
 # them installed and may write PostgreSQL's extension directory.
 #
 # While developing, name layers to run only those (unit, media, regress,
-# isolation, pgtap, tap), and narrow each layer to some of its files: globs
+# isolation, pgtap, tap, packages), and narrow each layer to some of its files: globs
 # for the media, pgTAP and Perl TAP files, names (space-separated, no
 # extension) for the pg_regress files and isolation specs.  Every file of
 # every layer sets up its own fixtures, so any one runs alone:
@@ -32,7 +35,7 @@
 #   scripts/pg-copy DIR
 #   PG_CONFIG=DIR/usr/lib/postgresql/15/bin/pg_config scripts/test.sh ...
 set -uo pipefail
-layers=" unit media regress isolation pgtap tap "
+layers=" unit media regress isolation pgtap tap packages "
 tap_tests='test/t/*.pl'
 media_tests='test/media/*.pl'
 pgtap_tests='test/pgtap/*.sql'
@@ -46,7 +49,7 @@ for arg in "$@"; do
     MEDIA_TESTS=*) media_tests=${arg#MEDIA_TESTS=} ;;
     REGRESS_TESTS=*) regress_tests=${arg#REGRESS_TESTS=} ;;
     ISOLATION_TESTS=*) isolation_tests=${arg#ISOLATION_TESTS=} ;;
-    unit|media|regress|isolation|pgtap|tap) chosen="$chosen $arg " ;;
+    unit|media|regress|isolation|pgtap|tap|packages) chosen="$chosen $arg " ;;
     *) echo "test.sh: unknown argument '$arg' (layers: $layers)" >&2; exit 2 ;;
   esac
 done
@@ -182,6 +185,12 @@ want tap && run_layer "Perl TAP" '^ok [0-9]+' '^not ok [0-9]+' \
     FFRTMP_WORKER="$work/bin/ffrtmp-worker" FFRTMP_TRANSCODE="$work/bin/ffrtmp-transcode" \
     FFRTMP_WEBHOOKS="$work/bin/ffrtmp-webhooks" FFRTMP_CLI="$work/bin/ffrtmp" \
     prove --verbose --ext .pl -I "$PGXS_DIR/src/test/perl" -I test/perl $tap_tests
+
+# Last: it installs the packages into the system (they stay installed), so
+# that no layer above runs on them by mistake.  Root only (apt-get).
+want packages && run_layer packages '^ok [0-9]+' '^not ok [0-9]+' \
+  env FFRTMP_TEST_PACKAGES=1 FFRTMP_SOURCE="$repo" \
+    prove --verbose --ext .pl -I test/perl test/t/097_debian_packages.pl
 
 echo
 run_passed || say_kept
