@@ -117,6 +117,15 @@ for my $unit (qw(ffrtmp-worker ffrtmp-webhooks))
 	unlike($text, qr{/usr/local/}, "$unit.service names nothing in /usr/local");
 	like($text, qr{^User=ffrtmp$}m, "$unit.service runs as ffrtmp");
 }
+# systemd's own check of the installed units: directives, and the programs
+# they start exist (systemd is in scripts/install-deps.sh).
+SKIP:
+{
+	skip_because('systemd-analyze is not installed', 1) unless -x '/usr/bin/systemd-analyze';
+	($rc, $out) = run('systemd-analyze', 'verify', '/lib/systemd/system/ffrtmp-worker.service',
+		'/lib/systemd/system/ffrtmp-webhooks.service');
+	ok($rc == 0 && $out !~ /ffrtmp/, 'systemd-analyze verify accepts both installed units') or diag($out);
+}
 ($rc, $out) = run('getent', 'passwd', 'ffrtmp');
 like($out, qr{^ffrtmp:}, 'the package made the system user ffrtmp');
 
