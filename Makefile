@@ -124,3 +124,10 @@ install-extension:
 check-ha:
 	PG_CONFIG=$(PG_CONFIG) bash scripts/test.sh ha
 .PHONY: check-ha
+
+# The Debian packages postgresql-15-ffrtmp and ffrtmp-worker (debian/), built
+# from a clean copy of the checkout into deb/ (DEB_DIR); prints their paths.
+DEB_DIR ?= deb
+deb:
+	scripts/build-packages $(DEB_DIR)
+.PHONY: deb

@@ -9,8 +9,14 @@
 #
 #   FFRTMP_DEMO_DIR  where the cluster lives (default /tmp/ffrtmp-demo)
 #   FFRTMP_DEMO_PORT its port, on a unix socket only (default 55440)
+#   FFRTMP_DEMO_INSTALLED=yes  run it on what the Debian packages installed
+#                    (docs/operations.md): the system's PostgreSQL 15 with the
+#                    library of postgresql-15-ffrtmp, ffrtmp-worker and ffrtmp
+#                    from /usr/bin; it installs and builds nothing
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+installed=${FFRTMP_DEMO_INSTALLED:-no}
+[ "$installed" = yes ] && PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 . "$repo/scripts/lib.sh"
 portable_locale
 # The postgres user runs the cluster and psql; it may not be able to enter the
@@ -20,10 +26,17 @@ cd /
 dir=${FFRTMP_DEMO_DIR:-/tmp/ffrtmp-demo}
 port=${FFRTMP_DEMO_PORT:-55440}
 
-if [ "$(id -u)" -eq 0 ]; then
-  "$repo/scripts/install-deps.sh"
+if [ "$installed" = yes ]; then
+  # /usr/bin before /usr/local/bin, where `make install` puts the programs.
+  PATH="$PGBIN:/usr/bin:$PATH"
+  echo "demo: running the installed packages: $(command -v ffrtmp-worker), $(command -v ffrtmp)" \
+    "($(ffrtmp --version)), $PGBIN/postgres with $(dirname "$PGBIN")/lib/ffrtmp.so"
+else
+  if [ "$(id -u)" -eq 0 ]; then
+    "$repo/scripts/install-deps.sh"
+  fi
+  build_and_install "$repo"
 fi
-build_and_install "$repo"
 
 if [ -f "$dir/data/postmaster.pid" ]; then
   stop_cluster "$dir"

@@ -43,6 +43,10 @@ packages=(
   # high availability: the failover test of Patroni with etcd on loopback
   # (test/t/095_patroni_failover.pl, docs/high-availability.md)
   patroni etcd-server
+  # the Debian packages (debian/, test/t/097_debian_packages.pl): Debian's
+  # packaging tools, and the Build-Depends not above (the worker's HTTP
+  # server and systemd notification)
+  debhelper help2man lintian libmicrohttpd-dev libsystemd-dev
 )
 
 # From npm, pinned: the OpenAPI validator of test/t/055_openapi.pl and the

@@ -14,12 +14,15 @@
 #   ha           test/t/095-096: failover of a Patroni cluster (etcd and three
 #                members on loopback) under workers and submits; about a
 #                minute, also run alone by `make check-ha`
+#   packages     test/t/097_debian_packages.pl, last, as root: builds the Debian
+#                packages, INSTALLS them on this machine (the system's
+#                PostgreSQL 15 and /usr/bin) and runs the demo on them
 #
 # Run as root on Debian 12 (installs its packages), or as a user who already has
 # them installed and may write PostgreSQL's extension directory.
 #
 # While developing, name layers to run only those (unit, media, regress,
-# isolation, pgtap, tap, ha), and narrow each layer to some of its files: globs
+# isolation, pgtap, tap, ha, packages), and narrow each layer to some of its files: globs
 # for the media, pgTAP and Perl TAP files, names (space-separated, no
 # extension) for the pg_regress files and isolation specs.  Every file of
 # every layer sets up its own fixtures, so any one runs alone:
@@ -36,7 +39,7 @@
 #   scripts/pg-copy DIR
 #   PG_CONFIG=DIR/usr/lib/postgresql/15/bin/pg_config scripts/test.sh ...
 set -uo pipefail
-layers=" unit media regress isolation pgtap tap ha "
+layers=" unit media regress isolation pgtap tap ha packages "
 tap_tests='test/t/*.pl'
 # The high-availability tests are a layer of their own (ha), not part of tap's
 # default set.
@@ -54,7 +57,7 @@ for arg in "$@"; do
     MEDIA_TESTS=*) media_tests=${arg#MEDIA_TESTS=} ;;
     REGRESS_TESTS=*) regress_tests=${arg#REGRESS_TESTS=} ;;
     ISOLATION_TESTS=*) isolation_tests=${arg#ISOLATION_TESTS=} ;;
-    unit|media|regress|isolation|pgtap|tap|ha) chosen="$chosen $arg " ;;
+    unit|media|regress|isolation|pgtap|tap|ha|packages) chosen="$chosen $arg " ;;
     *) echo "test.sh: unknown argument '$arg' (layers: $layers)" >&2; exit 2 ;;
   esac
 done
@@ -203,6 +206,12 @@ if want tap; then
 fi
 
 want ha && run_layer "HA (Patroni)" '^ok [0-9]+' '^not ok [0-9]+' prove_tap $ha_tests
+
+# Last: it installs the packages into the system (they stay installed), so
+# that no layer above runs on them by mistake.  Root only (apt-get).
+want packages && run_layer packages '^ok [0-9]+' '^not ok [0-9]+' \
+  env FFRTMP_TEST_PACKAGES=1 FFRTMP_SOURCE="$repo" \
+    prove --verbose --ext .pl -I test/perl test/t/097_debian_packages.pl
 
 echo
 run_passed || say_kept
