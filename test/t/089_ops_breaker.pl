@@ -9,6 +9,8 @@
 # - FAILS: a job that finishes in a prepared transaction (PREPARE
 #   TRANSACTION, COMMIT PREPARED) is never observed in
 #   ffrtmp_job_duration_seconds.
+# - FAILS: a tenant probing another tenant's job ids leaves no trace: no
+#   server log line (the hook), no audit row, no metric.
 # - FAILS: 16 clients that trickle a header byte now and then hold every
 #   connection of the worker's probe server: /health (the liveness probe)
 #   and /metrics stop answering while the worker is fine.
@@ -72,6 +74,29 @@ $node->safe_psql('postgres', 'GRANT SELECT ON ffrtmp_data.jobs TO ffrtmp_owner')
 like($stderr, qr/permission denied for table jobs/, 'the client gets permission denied for table jobs');
 like($errors, qr/permission denied for table jobs/,
 	'FAILS: the internal permission error of an API function is in the server log');
+
+# A tenant probing another tenant's job ids (get_job, cancel_job: "does
+# not exist") is an attack an operator wants to find.  Before the hook its
+# errors were in the server log; now they are not, and neither the audit
+# log nor a metric counts them: the probe leaves no trace at all.
+my $victim = $node->safe_psql('postgres', q{SELECT (ffrtmp.submit_job('testsrc://', tenant => 'other')).id});
+sub audit_rows
+{
+	$node->safe_psql('postgres', 'SELECT ffrtmp_data.flush_audit_refusals()');
+	return $node->safe_psql('postgres', 'SELECT count(*) FROM ffrtmp_data.audit_log');
+}
+my $audit_before = audit_rows();
+$errors = log_errors_during(sub {
+	for my $id ($victim, $victim + 1000 .. $victim + 1003)
+	{
+		$node->psql('postgres', "SELECT ffrtmp.get_job($id); SELECT ffrtmp.cancel_job($id);",
+			extra_params => [ '-U', 'acme_user' ]);
+	}
+});
+is($node->safe_psql('postgres', "SELECT state FROM ffrtmp_data.jobs WHERE id = $victim"), 'queued',
+	"the other tenant's job is untouched");
+ok($errors ne '' || audit_rows() > $audit_before,
+	"FAILS: a tenant probing another tenant's job ids leaves a trace (server log or audit log)");
 
 # --- shared memory counters and prepared transactions ----------------------
 # A started job ended by hand in a prepared transaction (an operator's
