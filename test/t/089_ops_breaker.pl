@@ -11,6 +11,9 @@
 #   ffrtmp_job_duration_seconds.
 # - FAILS: a tenant probing another tenant's job ids leaves no trace: no
 #   server log line (the hook), no audit row, no metric.
+# - FAILS: one tenant's many REST paths take every (tenant, endpoint)
+#   counter, shared by all tenants, until a restart: another tenant's
+#   endpoints then count only under "(other)".
 # - FAILS: 16 clients that trickle a header byte now and then hold every
 #   connection of the worker's probe server: /health (the liveness probe)
 #   and /metrics stop answering while the worker is fine.
@@ -33,6 +36,7 @@ my $env = FfrtmpCluster->new('ops_breaker');
 my $node = $env->node;
 $node->append_conf('postgresql.conf', q{
 max_prepared_transactions = 4
+ffrtmp.api_request_counters = 20
 log_line_prefix = '%m [%p] %e '
 });
 $node->restart;
@@ -159,6 +163,32 @@ SKIP:
 	my $rc = $? >> 8;
 	ok($rc == 0 || ($rc == 3 && $out !~ /error parsing/i), 'promtool parses the text') or diag $out;
 }
+
+# One tenant's many paths take the whole (tenant, endpoint) table, shared by
+# every tenant, until the server restarts: another tenant's endpoints then
+# count only under "(other)".  (ffrtmp.api_request_counters is 20 here, 1000
+# by default; PostgREST's request.path is what the client sent.)
+my $other_key = $node->safe_psql('postgres',
+	q{SELECT api_key FROM ffrtmp.create_api_key('brk', tenant => 'other', role => 'viewer')});
+sub rest_request
+{
+	my ($api_key, $path) = @_;
+	$node->psql('postgres', qq{
+BEGIN;
+SELECT set_config('role', 'ffrtmp_anon', true), set_config('request.method', 'GET', true),
+       set_config('request.path', '$path', true),
+       set_config('request.headers', json_build_object('x-api-key', '$api_key')::text, true);
+SELECT ffrtmp.pre_request();
+COMMIT;}, extra_params => [ '-U', 'ffrtmp_authenticator' ]);
+}
+rest_request($key, "/rpc/get_job_$_") for 1 .. 25;
+rest_request($other_key, '/jobs');
+$text = $node->safe_psql('postgres', 'SELECT ffrtmp.metrics()');
+like($text, qr/^ffrtmp_tenant_api_requests_total\{tenant="acme",endpoint="\(other\)"\} /m,
+	'past the bound, acme\'s further paths count under (other): the cardinality is bounded');
+like($text, qr/^ffrtmp_tenant_api_requests_total\{tenant="other",endpoint="\/jobs"\} 1$/m,
+	'FAILS: another tenant\'s /jobs still has its own series after acme used many paths')
+  or diag join "\n", grep { /^ffrtmp_tenant_api_requests_total\{tenant="(other|\(none\))"/ } split /\n/, $text;
 
 # --- a tenant's open transaction does not hold up a scrape -----------------
 my $bg = $node->background_psql('postgres', extra_params => [ '-U', 'acme_user' ]);
