@@ -3,6 +3,8 @@
 # and the worker's HTTP probe server.  Each block says what a user
 # expects; the ones marked FAILS fail on this code (the report says why).
 #
+# - FAILS: ffrtmp_monitor reaches more than docs/metrics.md says: the role
+#   tables and the functions PUBLIC may execute in ffrtmp and ffrtmp_data.
 # - FAILS: an internal error of an API function whose SQLSTATE happens to
 #   be a refusal's (PostgreSQL's own "permission denied for table", a grant
 #   lost in an upgrade) is not in the server log: the operator never sees it.
@@ -56,6 +58,27 @@ SELECT ffrtmp.create_tenant('other', plan => 'free');
 CREATE ROLE acme_user LOGIN;
 SELECT ffrtmp.add_tenant_role('acme', 'acme_user');
 });
+
+# --- ffrtmp_monitor's reach (docs/metrics.md: "nothing else: no table, no
+# other API function") ------------------------------------------------------
+# Its USAGE on ffrtmp_data opens whatever PUBLIC may use there too.
+my $reach = $node->safe_psql('postgres', q{
+SELECT string_agg(x, ', ' ORDER BY x) FROM (
+  SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE n.nspname IN ('ffrtmp', 'ffrtmp_data') AND p.prokind = 'f' AND p.prorettype <> 'trigger'::regtype
+     AND has_function_privilege('ffrtmp_monitor', p.oid, 'EXECUTE')
+     AND p.proname NOT IN ('metrics', 'health', 'ready', 'anonymous_probe', 'operator_health', 'operator_readiness',
+                           'scheduler_shared', 'metric_histograms', 'metric_webhook_deliveries', 'metric_tenants',
+                           'metric_tenant_quota_usage', 'metric_tenant_jobs', 'metric_queues', 'metric_scheduler',
+                           'metric_nodes', 'metric_api_requests', 'metric_families', 'metric_label_value',
+                           'metric_sample', 'metric_histogram_lines')
+     AND p.proname NOT LIKE 'priority\_%'
+  UNION ALL
+  SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname IN ('ffrtmp', 'ffrtmp_data') AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+     AND has_table_privilege('ffrtmp_monitor', c.oid, 'SELECT')) r(x)});
+is($reach, '', 'FAILS: ffrtmp_monitor executes no other function and reads no table')
+  or diag "ffrtmp_monitor also reaches: $reach";
 
 # --- the log hook hides PostgreSQL's own 42501 inside the API --------------
 # A refusal of the API (a job not found) stays out of the log, as designed.
