@@ -12,6 +12,24 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+# The ```sql blocks of a section of docs/operations.md (the heading's text),
+# up to the next heading of its level or above, and with inline => 1 its
+# `SELECT ...;` spans too: the test runs the guide's own statements, so that
+# they cannot go stale.
+sub guide_sql
+{
+	my ($heading, %opt) = @_;
+	open my $fh, '<', 'docs/operations.md' or die "docs/operations.md: $!";
+	my $text = do { local $/; <$fh> };
+	my ($level, $body) = $text =~ /^(#+) \Q$heading\E\n(.*?)(?=^#{1,2} |\z)/ms
+	  or die "no section \"$heading\" in docs/operations.md";
+	$body =~ s/^#{@{[ length($level) + 1 ]},} .*$//mg;
+	my @blocks = $body =~ /^```sql\n(.*?)^```$/msg;
+	push @blocks, $body =~ /`(SELECT [^`]*;)`/g if $opt{inline};
+	die "no sql block in \"$heading\"" unless @blocks;
+	return @blocks;
+}
+
 my $conf = "shared_preload_libraries = 'ffrtmp'\nffrtmp.database = 'video'\nffrtmp.scheduler_interval = '100ms'\n";
 my $old = PostgreSQL::Test::Cluster->new('old');
 $old->init;
@@ -104,23 +122,21 @@ like($problems, qr/user boss\@acme\.example is mapped to role \\?"acme_boss\\?",
 	'and the user\'s mapping');
 ($rc, $out, $err) = $new->psql('video', q{SET ROLE acme_app; SELECT seq FROM ffrtmp.submit_job('testsrc://')});
 like($err, qr/role "acme_app" acts for no tenant/, 'until then the role does not act for its tenant');
-$new->safe_psql('video', q{
-	SELECT ffrtmp.add_tenant_role(t.name, m.role_name)
-	  FROM ffrtmp.tenant_roles m JOIN ffrtmp.tenants t ON t.id = m.tenant_id
-	 WHERE m.role_name NOT IN (SELECT db_role FROM ffrtmp.users WHERE db_role IS NOT NULL);
-	SELECT ffrtmp.map_user_role(id, db_role) FROM ffrtmp.users WHERE db_role IS NOT NULL;
-});
+is($new->safe_psql('video', qq{BEGIN; SELECT name FROM ffrtmp_data.tenants WHERE id = (SELECT ffrtmp.authenticate('$api_key'));
+	SELECT seq FROM ffrtmp.submit_job('testsrc://'); COMMIT;}),
+	"acme\n5", 'an API key authenticates again, and acts for its tenant, with no mapping made again');
+# The guide's statements: the checks, then mapping every role again.
+my @restore_sql = guide_sql('Restoring into a new cluster');
+is(scalar(@restore_sql), 2, 'the guide has its two blocks of checks and mappings');
+$new->safe_psql('video', $_) for @restore_sql;
 unlike($new->safe_psql('video', q{SELECT ffrtmp.ready() -> 'problems'}), qr/role mapping|is mapped to role/,
 	'mapped again, ready() reports no problem with them');
-is($new->safe_psql('video', q{SET ROLE acme_app; SELECT seq FROM ffrtmp.submit_job('testsrc://')}), '5',
+is($new->safe_psql('video', q{SET ROLE acme_app; SELECT seq FROM ffrtmp.submit_job('testsrc://')}), '6',
 	'the role acts for its tenant, and numbering continues');
 is($new->safe_psql('video', q{SET ROLE acme_boss; SELECT count(*) > 0 FROM ffrtmp.audit_log}), 't',
 	'the mapped user reads its tenant\'s audit log');
 is($new->safe_psql('video', q{SELECT seq FROM ffrtmp.submit_job('testsrc://', tenant => 'acme', idempotency_key => 'k3')}),
 	'3', 'idempotency keys survive the restore');
-is($new->safe_psql('video', qq{BEGIN; SELECT name FROM ffrtmp_data.tenants WHERE id = (SELECT ffrtmp.authenticate('$api_key'));
-	SELECT seq FROM ffrtmp.submit_job('testsrc://'); COMMIT;}),
-	"acme\n6", 'an API key authenticates again, and acts for its tenant');
 
 # The scheduler on: it leads, seals the new audit rows on the restored chains.
 $new->append_conf('postgresql.conf', "ffrtmp.schedulers = 1\n");
@@ -130,6 +146,19 @@ ok($new->poll_query_until('video', q{SELECT ffrtmp.health() ->> 'leader_pid' IS 
 ok($new->poll_query_until('video', q{SELECT bool_and(row_hash IS NOT NULL) FROM ffrtmp_data.audit_log}),
 	'and seals the rows written since the restore');
 is($new->safe_psql('video', q{SELECT count(*) FROM ffrtmp.verify_audit_chain()}), '0', 'on the restored chains, intact');
+
+# The guide's troubleshooting statements run as written, an administrator's
+# and the isolation questions' as the tenant's role too.
+my @trouble = guide_sql('Troubleshooting', inline => 1);
+ok(@trouble >= 8, 'the troubleshooting section has its statements');
+for my $block (@trouble)
+{
+	my ($line) = $block =~ /^(SELECT[^\n]*)/m;
+	($rc, $out, $err) = $new->psql('video', $block, on_error_stop => 1);
+	is($rc . $err, '0', "the guide's troubleshooting statements run: $line");
+}
+($rc, $out, $err) = $new->psql('video', "SET ROLE acme_app;\n" . (grep { /current_tenant/ } @trouble)[0]);
+like($out, qr/^acme_app\|[-0-9a-f]{36}\|tenant_admin\nacme$/, 'and tell a mapped role which tenant it acts for, as what');
 
 $new->stop;
 done_testing();
