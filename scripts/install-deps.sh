@@ -63,21 +63,23 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 
-# Debian starts PostgreSQL's cluster "15 main" and nginx when it installs
-# them.  Stop them only when this run installed them: a server that was
+# Debian starts PostgreSQL's cluster "15 main" when it installs it.  Stop it
+# (and the services below) only when this run installed it: a server that was
 # already here is someone's, and stays as it was.
 had_cluster=no
 if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q '^15 *main '; then
   had_cluster=yes
 fi
-had_nginx=no
-if dpkg-query -W -f '${Status}' nginx 2>/dev/null | grep -q 'install ok installed'; then
-  had_nginx=yes
-fi
-had_etcd=no
-if dpkg-query -W -f '${Status}' etcd-server 2>/dev/null | grep -q 'install ok installed'; then
-  had_etcd=yes
-fi
+# Debian also starts the service of some packages when it installs them:
+# nginx (port 80), Prometheus (9090), the exporter (9187, every interface)
+# and etcd (2379).  The tests run their own on free loopback ports.
+installed() { dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+service_packages=(nginx:nginx prometheus:prometheus
+  prometheus-postgres-exporter:prometheus-postgres-exporter etcd-server:etcd)
+had_packages=" "
+for pair in "${service_packages[@]}"; do
+  installed "${pair%%:*}" && had_packages="$had_packages${pair%%:*} "
+done
 
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # Debian's npm, unless Node.js came with its own npm (a nodejs package from
@@ -94,33 +96,19 @@ if [ "$had_cluster" = yes ]; then
 elif command -v pg_ctlcluster >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q '^15 *main .* online'; then
   pg_ctlcluster 15 main stop || true
 fi
-# Debian's nginx starts a server on port 80; the tests run their own private
-# nginx (RTMP on a free loopback port), so stop the one just installed and
-# keep it off.
-if [ "$had_nginx" = yes ]; then
-  echo "install-deps.sh: nginx was installed before; left as it is"
-elif [ -d /run/systemd/system ]; then
-  systemctl disable --now nginx >/dev/null 2>&1 || true
-elif [ -x /etc/init.d/nginx ]; then
-  update-rc.d nginx disable >/dev/null 2>&1 || true
-  if /etc/init.d/nginx status >/dev/null 2>&1; then
-    /etc/init.d/nginx stop >/dev/null 2>&1 || true
+# Stop and keep off the services Debian just started.
+stop_service() {
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now "$1" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$1" ]; then
+    update-rc.d "$1" disable >/dev/null 2>&1 || true
+    "/etc/init.d/$1" stop >/dev/null 2>&1 || true
   fi
-fi
-# Debian starts Prometheus (port 9090) and the exporter (9187, every
-# interface) when it installs them; the tests run their own on free loopback
-# ports, so keep Debian's off.
-if [ -d /run/systemd/system ]; then
-  systemctl disable --now prometheus prometheus-postgres-exporter >/dev/null 2>&1 || true
-fi
-for service in prometheus prometheus-postgres-exporter; do
-  if [ -x "/etc/init.d/$service" ]; then
-    update-rc.d "$service" disable >/dev/null 2>&1 || true
-    "/etc/init.d/$service" stop >/dev/null 2>&1 || true
-  fi
+}
+for pair in "${service_packages[@]}"; do
+  case "$had_packages" in
+    *" ${pair%%:*} "*) echo "install-deps.sh: ${pair%%:*} was installed before; its service is left as it is" ;;
+    *) stop_service "${pair#*:}" ;;
+  esac
 done
-# Likewise etcd-server starts etcd on 127.0.0.1:2379; the HA test runs its own.
-if [ "$had_etcd" = no ] && [ -d /run/systemd/system ]; then
-  systemctl disable --now etcd >/dev/null 2>&1 || true
-fi
 echo "install-deps.sh: packages ready"

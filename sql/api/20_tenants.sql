@@ -31,6 +31,48 @@ CREATE OR REPLACE TRIGGER tenants_refuse_delete BEFORE DELETE ON ffrtmp_data.ten
     FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.tenants_refuse_delete();
 
 /*
+ * pg_dump carries the default tenant's row and its usage row like any other
+ * (an administrator may change its plan, quotas and metadata, and its jobs
+ * count in its usage row), but pg_restore runs CREATE EXTENSION first, which
+ * has made both already.  The restored row is written over the made one
+ * instead of failing on its key, so they come back as they were dumped.
+ * Only a restore inserts that key a second time.  TG_ARGV[0] names the key.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.restore_over_default() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    key text := TG_ARGV[0];
+    columns text;
+    written bigint;
+BEGIN
+    SELECT string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO columns
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> key;
+    EXECUTE pg_catalog.format('UPDATE %I.%I t SET (%s) = (SELECT %s FROM (SELECT ($1).*) n) WHERE t.%I = ($1).%I',
+                              TG_TABLE_SCHEMA, TG_TABLE_NAME, columns, columns, key, key)
+        USING NEW;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    IF written > 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.restore_over_default() IS
+    'Trigger: an insert of the default tenant''s row (tenants, usage) when it exists already (pg_restore after CREATE EXTENSION) updates that row instead.';
+REVOKE ALL ON FUNCTION ffrtmp_data.restore_over_default() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER tenants_restore_default BEFORE INSERT ON ffrtmp_data.tenants
+    FOR EACH ROW WHEN (NEW.id = '00000000-0000-0000-0000-000000000000')
+    EXECUTE FUNCTION ffrtmp_data.restore_over_default('id');
+COMMENT ON TRIGGER tenants_restore_default ON ffrtmp_data.tenants IS
+    'pg_restore brings the default tenant''s row back over the one CREATE EXTENSION made.';
+CREATE OR REPLACE TRIGGER usage_restore_default BEFORE INSERT ON ffrtmp_data.usage
+    FOR EACH ROW WHEN (NEW.tenant_id = '00000000-0000-0000-0000-000000000000')
+    EXECUTE FUNCTION ffrtmp_data.restore_over_default('tenant_id');
+COMMENT ON TRIGGER usage_restore_default ON ffrtmp_data.usage IS
+    'pg_restore brings the default tenant''s usage counters back over the ones CREATE EXTENSION made.';
+
+/*
  * Effective quotas: a key present in quota_overrides wins (its JSON null meaning
  * unlimited), otherwise the plan's value.  A view, so the planner inlines it
  * into the submit path's single locking query.

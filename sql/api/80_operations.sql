@@ -93,7 +93,7 @@ BEGIN ATOMIC
     SELECT ffrtmp_data.audit_usage_repair(array_agg(tenant_id ORDER BY tenant_id)) FROM fixed;
 END;
 COMMENT ON FUNCTION ffrtmp.repair_usage() IS
-    'Recounts every usage counter from jobs and nodes and fixes those that differ (administrators; run after restoring a dump). Returns the number of tenants fixed.';
+    'Recounts every usage counter from jobs and nodes and fixes those that differ (administrators; when ffrtmp.verify_usage() returns rows). Returns the number of tenants fixed.';
 ALTER FUNCTION ffrtmp.repair_usage() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.repair_usage() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.repair_usage() TO ffrtmp_admin;

@@ -2,9 +2,10 @@
 -- to ffrtmp_owner, which has no BYPASSRLS, so FORCEd row-level security
 -- confines the API functions that run as it.  Callers get SELECT (filtered by
 -- row-level security) at most, never INSERT, UPDATE or DELETE: every change
--- goes through the API.  Tables holding tenants' rows are marked for pg_dump
--- (rows this script makes itself are left out: CREATE EXTENSION makes them
--- again on restore; run ffrtmp.repair_usage() after a restore).
+-- goes through the API.  Tables holding tenants' rows are marked for pg_dump,
+-- the default tenant's rows included: CREATE EXTENSION makes them again on
+-- restore, and a trigger writes the restored ones over them
+-- (ffrtmp_data.restore_over_default, sql/api/20_tenants.sql).
 
 CREATE TABLE ffrtmp_data.plans (
     name              text PRIMARY KEY,
@@ -75,8 +76,7 @@ ALTER TABLE ffrtmp_data.tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.tenants FORCE ROW LEVEL SECURITY;
 GRANT SELECT ON ffrtmp_data.tenants TO ffrtmp_admin;
 GRANT SELECT, UPDATE ON ffrtmp_data.tenants TO ffrtmp_scheduler;
-SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.tenants',
-    $$WHERE id <> '00000000-0000-0000-0000-000000000000'$$);
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.tenants', '');
 
 -- The default tenant serves callers that name no tenant.  Its id is the nil UUID.
 INSERT INTO ffrtmp_data.tenants (id, name, display_name, description, plan, quota_overrides)
@@ -139,7 +139,6 @@ ALTER TABLE ffrtmp_data.usage ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.usage FORCE ROW LEVEL SECURITY;
 GRANT SELECT ON ffrtmp_data.usage TO ffrtmp_admin;
 GRANT SELECT, UPDATE ON ffrtmp_data.usage TO ffrtmp_scheduler;
-SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.usage',
-    $$WHERE tenant_id <> '00000000-0000-0000-0000-000000000000'$$);
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.usage', '');
 
 INSERT INTO ffrtmp_data.usage (tenant_id) VALUES ('00000000-0000-0000-0000-000000000000');

@@ -766,3 +766,10 @@ COMMENT ON ROLE ffrtmp_monitor IS
     'Metrics scrapers: may execute ffrtmp.metrics(), ffrtmp.health(), ffrtmp.ready() and the metric readers (ffrtmp_data.metric_*) and nothing else; GRANT it to the exporter''s login role.';
 COMMENT ON ROLE ffrtmp_metrics_reader IS
     'Owns the metric readers (ffrtmp_data.metric_*), which count across tenants for ffrtmp_monitor: BYPASSRLS with SELECT on tenants, plans, usage, jobs and nodes only; no login, granted to no one.';
+
+-- pg_dump carries the default tenant's row and usage row too (its plan,
+-- quotas and metadata, its jobs' counters): pg_restore writes them over the
+-- ones CREATE EXTENSION made (the trigger ffrtmp_data.restore_over_default,
+-- sql/api/20_tenants.sql).  0.1 left them out of the dump.
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.tenants', '');
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.usage', '');

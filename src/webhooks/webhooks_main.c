@@ -205,6 +205,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "ffrtmp-webhooks: %s\n", err);
 		return 2;
 	}
+	/* Its lines as the worker's at its default settings: under systemd, with priority prefixes. */
+	worker_log_configure(WLOG_INFO, WLOG_FORMAT_TEXT);
 	if (webhook_post_init() < 0)
 	{
 		worker_log(WLOG_ERROR, "could not initialise libcurl");

@@ -163,4 +163,20 @@ for my $case ([ [ '--log-level=verbose', $conninfo ], qr/invalid log level "verb
 	like($err, $case->[1], "$what: says what is wrong");
 }
 $env->stop_all_workers;
+# The webhook daemon shares the worker's log: under the journal its lines
+# carry their priority too (a connection it cannot make is an error line).
+SKIP:
+{
+	skip 'FFRTMP_WEBHOOKS does not name ffrtmp-webhooks', 2 unless $ENV{FFRTMP_WEBHOOKS} && -x $ENV{FFRTMP_WEBHOOKS};
+	my $hooks_log = $env->dir . '/webhooks-journal.log';
+	local $ENV{JOURNAL_STREAM} = stream_of($hooks_log);
+	open my $err, '>>', $hooks_log or die "$hooks_log: $!";
+	IPC::Run::run([ $ENV{FFRTMP_WEBHOOKS}, '--once', 'host=' . $env->dir . '/no-such-socket-dir port=1 connect_timeout=2' ],
+		'<', \undef, '>', \my $out, '2>', $err);
+	close $err;
+	is($? >> 8, 1, 'ffrtmp-webhooks --once that cannot connect: exit 1');
+	like(slurp_file($hooks_log), qr/^<3>error could not connect: /m,
+		'its error line under the journal starts with <3> and no time');
+}
+
 done_testing();
