@@ -9,7 +9,15 @@
  * a rolled-back dispatch or a retried finish_job would otherwise count twice.
  * So a backend keeps its observations in a small list with the
  * subtransaction level that made them, drops those of an aborted
- * subtransaction, and adds the rest under one spinlock at commit.  The
+ * subtransaction, and at commit folds the rest into a delta of its own (per
+ * family, queue and bucket) that it adds under the spinlock in one short
+ * fixed-size step.
+ *
+ * A prepared transaction's observations are dropped: PREPARE TRANSACTION
+ * ends the backend's transaction, and COMMIT PREPARED, maybe in another
+ * session, runs no trigger; an extension cannot keep state in the
+ * two-phase file, and counting at PREPARE would count a ROLLBACK PREPARED
+ * (docs/metrics.md; max_prepared_transactions = 0 is the recommendation).  The
  * scheduler's pass duration is added directly, after its transaction.
  *
  * Buckets are fixed, chosen for video work (docs/metrics.md): a dispatch
@@ -112,25 +120,50 @@ startup_shmem(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Adds one observation; the caller holds the spinlock. */
+/* Adds one observation to counts: the shared ones under the spinlock, or a transaction's delta. */
 static void
-add_observation(const Observation *o)
+add_observation(MetricsShared *counts, const Observation *o)
 {
 	Histogram  *h;
 	int			b = 0;
 
 	if (o->kind >= METRIC_HISTOGRAMS)
 	{
-		shared->deliveries[o->kind - METRIC_HISTOGRAMS]++;
+		counts->deliveries[o->kind - METRIC_HISTOGRAMS]++;
 		return;
 	}
-	h = &shared->histograms[o->kind][o->queue];
+	h = &counts->histograms[o->kind][o->queue];
 	while (b < specs[o->kind].nbounds && o->seconds > specs[o->kind].bounds[b])
 		b++;
 	if (b < specs[o->kind].nbounds)
 		h->buckets[b]++;
 	h->count++;
 	h->sum += o->seconds;
+}
+
+/*
+ * Adds a transaction's delta to the shared counts: a fixed number of
+ * additions however many jobs the transaction ended (a bulk UPDATE of
+ * 200,000 jobs holds the spinlock no longer than one job does).
+ */
+static void
+merge_delta(const MetricsShared *delta)
+{
+	SpinLockAcquire(&shared->mutex);
+	for (int k = 0; k < METRIC_HISTOGRAMS; k++)
+		for (int q = 0; q < QUEUES; q++)
+		{
+			Histogram  *h = &shared->histograms[k][q];
+			const Histogram *d = &delta->histograms[k][q];
+
+			for (int b = 0; b < MAX_BOUNDS; b++)
+				h->buckets[b] += d->buckets[b];
+			h->count += d->count;
+			h->sum += d->sum;
+		}
+	for (int o = 0; o < OUTCOMES; o++)
+		shared->deliveries[o] += delta->deliveries[o];
+	SpinLockRelease(&shared->mutex);
 }
 
 static void
@@ -146,10 +179,12 @@ at_transaction_end(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT && pending_count > 0 && shared != NULL)
 	{
-		SpinLockAcquire(&shared->mutex);
+		MetricsShared delta;
+
+		memset(&delta, 0, sizeof(delta));
 		for (int i = 0; i < pending_count; i++)
-			add_observation(&pending[i]);
-		SpinLockRelease(&shared->mutex);
+			add_observation(&delta, &pending[i]);
+		merge_delta(&delta);
 	}
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
@@ -206,7 +241,7 @@ ffrtmp_metrics_observe_pass(double seconds)
 	if (shared == NULL)
 		return;
 	SpinLockAcquire(&shared->mutex);
-	add_observation(&o);
+	add_observation(shared, &o);
 	SpinLockRelease(&shared->mutex);
 }
 
