@@ -14,7 +14,10 @@
  *
  * Memory is fixed at start: ffrtmp.api_request_counters tenants, and as many
  * (tenant, endpoint) counters.  An endpoint that finds the table full is
- * counted under its tenant's "(other)" endpoint.  A tenant's rate state whose
+ * counted under its tenant's "(other)" endpoint, and so is a tenant's
+ * endpoint past its fair share of the table, max(8, counters / 8) endpoints:
+ * one tenant's many paths (request.path is what the client sent) cannot
+ * take every counter and leave the other tenants only "(other)".  A tenant's rate state whose
  * bucket is full again (theoretical arrival time <= now) is the state of a
  * tenant never seen, so when the tenant table is full such a slot is given to
  * the new tenant (its endpoint counters stay: they are in the other table;
@@ -60,6 +63,13 @@ typedef struct EndpointCounts
 	int64		refused;
 } EndpointCounts;
 
+/* How many endpoint counters a tenant holds (they outlive its rate slot). */
+typedef struct TenantEndpoints
+{
+	pg_uuid_t	tenant;
+	int			endpoints;
+} TenantEndpoints;
+
 typedef struct TenantRate
 {
 	pg_uuid_t	tenant;
@@ -80,6 +90,7 @@ static int	api_request_counters = 1000;
 static ApiRequestsShared *shared = NULL;
 static HTAB *tenant_rates = NULL;
 static HTAB *endpoint_counts = NULL;
+static HTAB *tenant_endpoints = NULL;
 static shmem_request_hook_type prev_shmem_request_hook;
 static shmem_startup_hook_type prev_shmem_startup_hook;
 
@@ -90,7 +101,8 @@ request_shmem(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(ApiRequestsShared)) +
 						   hash_estimate_size(api_request_counters, sizeof(TenantRate)) +
-						   hash_estimate_size(api_request_counters, sizeof(EndpointCounts)));
+						   hash_estimate_size(api_request_counters, sizeof(EndpointCounts)) +
+						   hash_estimate_size(api_request_counters, sizeof(TenantEndpoints)));
 	RequestNamedLWLockTranche(TRANCHE, 1);
 }
 
@@ -118,6 +130,11 @@ startup_shmem(void)
 	info.entrysize = sizeof(EndpointCounts);
 	endpoint_counts = ShmemInitHash("ffrtmp api request endpoints", api_request_counters, api_request_counters,
 									&info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+	/* Each tenant here holds an endpoint counter: no more tenants than counters. */
+	info.keysize = sizeof(pg_uuid_t);
+	info.entrysize = sizeof(TenantEndpoints);
+	tenant_endpoints = ShmemInitHash("ffrtmp api request tenant endpoints", api_request_counters, api_request_counters,
+									 &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -126,7 +143,7 @@ ffrtmp_api_requests_init(void)
 {
 	DefineCustomIntVariable("ffrtmp.api_request_counters",
 							"Tenants, and (tenant, endpoint) pairs, whose REST API requests are counted one by one.",
-							"Past it, counts go to the endpoint \"(other)\", and a new tenant takes the slot of one whose rate bucket is full again.",
+							"A tenant holds at most max(8, this / 8) endpoint counters; past them, or past the table, its requests count under the endpoint \"(other)\". A new tenant takes the slot of one whose rate bucket is full again.",
 							&api_request_counters, 1000, 1, 100000, PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = request_shmem;
@@ -249,6 +266,44 @@ tenant_slot(pg_uuid_t *tenant, TimestampTz now, int64 *free_us)
 	return rate;
 }
 
+/* The endpoint counters one tenant may hold: a fair share of the table. */
+static int
+endpoints_per_tenant(void)
+{
+	return Max(8, api_request_counters / 8);
+}
+
+/*
+ * A new endpoint counter for key, if the table has room and its tenant has
+ * not used up its share; NULL: count under the tenant's "(other)".  The
+ * caller holds the lock exclusively.
+ */
+static EndpointCounts *
+new_endpoint(const EndpointKey *key)
+{
+	TenantEndpoints *owner;
+	EndpointCounts *counts;
+	bool		found;
+
+	owner = hash_search(tenant_endpoints, &key->tenant, HASH_ENTER_NULL, &found);
+	if (owner == NULL)
+		return NULL;
+	if (!found)
+		owner->endpoints = 0;
+	if (owner->endpoints >= endpoints_per_tenant())
+		return NULL;
+	counts = hash_search(endpoint_counts, key, HASH_ENTER_NULL, &found);
+	if (counts == NULL)
+	{
+		if (owner->endpoints == 0)
+			hash_search(tenant_endpoints, &key->tenant, HASH_REMOVE, NULL);
+		return NULL;
+	}
+	counts->requests = counts->refused = 0;
+	owner->endpoints++;
+	return counts;
+}
+
 /*
  * Counts one request of tenant at endpoint; whether the rate let it through.
  * *full: refused because the tenant found no rate slot.
@@ -261,7 +316,6 @@ count_request(pg_uuid_t *tenant, const char *endpoint, int32 limit, int64 *wait_
 	EndpointKey key;
 	TimestampTz now = GetCurrentTimestamp();
 	int64		free_us = 0;
-	bool		found;
 	bool		passed = true;
 
 	memset(&key, 0, sizeof(key));
@@ -292,7 +346,9 @@ count_request(pg_uuid_t *tenant, const char *endpoint, int32 limit, int64 *wait_
 		LWLockRelease(shared->lock);
 		return passed;
 	}
-	counts = hash_search(endpoint_counts, &key, HASH_ENTER_NULL, &found);
+	counts = hash_search(endpoint_counts, &key, HASH_FIND, NULL);
+	if (counts == NULL)
+		counts = new_endpoint(&key);
 	if (counts == NULL)
 	{
 		rate->other_requests++;
@@ -300,8 +356,6 @@ count_request(pg_uuid_t *tenant, const char *endpoint, int32 limit, int64 *wait_
 	}
 	else
 	{
-		if (!found)
-			counts->requests = counts->refused = 0;
 		counts->requests++;
 		counts->refused += passed ? 0 : 1;
 	}

@@ -31,7 +31,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f
     ORDER BY t.name, c.endpoint
 $fn$;
 COMMENT ON FUNCTION ffrtmp.api_request_counts() IS
-    'REST API requests per tenant and endpoint (PostgREST''s request.path, cut to 63 bytes) since the server started: requests received, and how many of them were refused with HTTP 429 (refused counts within requests). Past ffrtmp.api_request_counters entries a tenant''s further endpoints count under "(other)"; a row with no tenant counts tenants that found no room in the rate table and the "(other)" counts of tenants whose slot was reused. A tenant principal sees its own tenant''s rows.';
+    'REST API requests per tenant and endpoint (PostgREST''s request.path, cut to 63 bytes) since the server started: requests received, and how many of them were refused with HTTP 429 (refused counts within requests). Past its share of ffrtmp.api_request_counters, max(8, counters / 8) endpoints, or once the table is full, a tenant''s further endpoints count under "(other)"; a row with no tenant counts tenants that found no room in the rate table and the "(other)" counts of tenants whose slot was reused. A tenant principal sees its own tenant''s rows.';
 ALTER FUNCTION ffrtmp.api_request_counts() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.api_request_counts() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.api_request_counts() TO ffrtmp_admin, ffrtmp_tenant;
