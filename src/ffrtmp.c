@@ -33,6 +33,7 @@ _PG_init(void)
 	ffrtmp_api_requests_init();
 	ffrtmp_metrics_init();
 	ffrtmp_log_refusals_init();
+	ffrtmp_refusal_counts_init();
 
 	/* Nobody may invent further ffrtmp.* settings, e.g. to fake a tenant context. */
 	MarkGUCPrefixReserved("ffrtmp");

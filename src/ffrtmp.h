@@ -18,6 +18,13 @@
 
 #include "postgres.h"
 
+/*
+ * ffrtmp's own text domain, as PL/pgSQL has its own: its ereports are told
+ * apart from PostgreSQL's (log_refusals.c hides only ffrtmp's refusals).
+ */
+#undef TEXTDOMAIN
+#define TEXTDOMAIN "ffrtmp"
+
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/jsonb.h"
@@ -54,6 +61,7 @@
 extern void ffrtmp_context_init(void);
 extern void ffrtmp_context_reset(void);
 extern pg_uuid_t ffrtmp_caller_tenant(void);
+extern bool ffrtmp_cached_caller_tenant(pg_uuid_t *tenant);
 extern bool ffrtmp_caller_admin(void);
 extern void ffrtmp_require_admin(const char *action);
 extern pg_uuid_t ffrtmp_target_tenant(text *tenant_arg);
@@ -102,6 +110,10 @@ extern void ffrtmp_rest_errors_translate(MemoryContext mcxt);
 /* log_refusals.c: the API's expected refusals stay out of the server log */
 extern void ffrtmp_log_refusals_init(void);
 extern void ffrtmp_log_refusals_note(void);
+
+/* refusal_counts.c: the refusals kept out of the log, counted per tenant and SQLSTATE */
+extern void ffrtmp_refusal_counts_init(void);
+extern void ffrtmp_refusal_counts_add(const pg_uuid_t *tenant, int code);
 
 /* api_keys.c: the key authenticated in this transaction */
 extern void ffrtmp_api_keys_init(void);

@@ -19,6 +19,16 @@
  *   blocked, conflict, quota, invalid argument, permission, credential), or
  *   PostgREST's PGRST whose detail carries a 4xx status (a wrong API key,
  *   the request rate limit, a 42501 translated for PostgREST).
+ * - ffrtmp raised it: a SQLSTATE of ffrtmp's own (class PT, PGRST), or
+ *   ffrtmp's C code (its messages have the text domain "ffrtmp", the
+ *   Makefile's TEXTDOMAIN), or a RAISE of PL/pgSQL (the API's functions:
+ *   nothing else runs inside an API call).  PostgreSQL's own errors that
+ *   happen to share a contract SQLSTATE ("permission denied for table jobs"
+ *   after a lost grant, an invalid input syntax, a null value) are internal
+ *   errors the operator must see: they are logged.
+ * A refusal kept out of the log is counted per tenant and SQLSTATE
+ * (refusal_counts.c, ffrtmp_tenant_api_refusals_total): a tenant probing
+ * other tenants' job ids still shows.
  * Everything else is logged as ever: internal errors (XX000), resources
  * (53), cancellations and shutdowns (57), system errors (58), serialization
  * failures, every SQLSTATE outside the contract, and the refusals of the
@@ -43,6 +53,10 @@ static emit_log_hook_type next_emit_log_hook = NULL;
 
 /* The SQLSTATE of the error leaving the API now, when it is a refusal; 0: none. */
 static int	noted_refusal = 0;
+
+/* The caller's tenant when the refusal was noted, if known. */
+static bool noted_tenant_known = false;
+static pg_uuid_t noted_tenant;
 
 /* One of the contract's SQLSTATEs the API raises with a 4xx status. */
 static bool
@@ -85,6 +99,24 @@ ffrtmp_log_refusals_note(void)
 
 	/* A PGRST's status is read when it is reported: its detail is not at hand here. */
 	noted_refusal = contract_refusal(code) || code == ERRCODE_POSTGREST_RAISE ? code : 0;
+	noted_tenant_known = noted_refusal != 0 && ffrtmp_cached_caller_tenant(&noted_tenant);
+}
+
+/*
+ * Whether ffrtmp raised the error, not PostgreSQL: see the head comment.
+ * PL/pgSQL's RAISE reports from exec_stmt_raise (pl_exec.c); its other
+ * errors (a query returning no rows...) and the core's come from elsewhere.
+ */
+static bool
+raised_by_ffrtmp(const ErrorData *edata)
+{
+	if (PGUNSIXBIT(edata->sqlerrcode) == 'P' && PGUNSIXBIT(edata->sqlerrcode >> 6) == 'T')
+		return true;
+	if (edata->sqlerrcode == ERRCODE_POSTGREST_RAISE)
+		return true;
+	if (edata->domain != NULL && strcmp(edata->domain, TEXTDOMAIN) == 0)
+		return true;
+	return edata->funcname != NULL && strcmp(edata->funcname, "exec_stmt_raise") == 0;
 }
 
 static void
@@ -94,9 +126,14 @@ emit_refusal(ErrorData *edata)
 	{
 		if (noted_refusal != 0 && edata->elevel == ERROR && !log_refusals &&
 			(edata->sqlerrcode == noted_refusal || edata->sqlerrcode == ERRCODE_POSTGREST_RAISE) &&
-			(contract_refusal(edata->sqlerrcode) || postgrest_refusal(edata->sqlerrcode, edata->detail)))
+			(contract_refusal(edata->sqlerrcode) || postgrest_refusal(edata->sqlerrcode, edata->detail)) &&
+			raised_by_ffrtmp(edata))
+		{
 			edata->output_to_server = false;
+			ffrtmp_refusal_counts_add(noted_tenant_known ? &noted_tenant : NULL, edata->sqlerrcode);
+		}
 		noted_refusal = 0;
+		noted_tenant_known = false;
 	}
 	/* As PostgreSQL does: a hook sees only what still goes to the server log. */
 	if (next_emit_log_hook && edata->output_to_server)

@@ -473,6 +473,20 @@ ffrtmp_caller_tenant(void)
 	return current_caller()->tenant;
 }
 
+/*
+ * The tenant of the caller last worked out, if any and not an
+ * administrator, without looking anything up: safe while an error unwinds
+ * (log_refusals.c counts a refusal under it).
+ */
+bool
+ffrtmp_cached_caller_tenant(pg_uuid_t *tenant)
+{
+	if (!caller.valid || caller.is_admin)
+		return false;
+	*tenant = caller.tenant;
+	return true;
+}
+
 bool
 ffrtmp_caller_admin(void)
 {

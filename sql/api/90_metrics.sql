@@ -79,6 +79,17 @@ COMMENT ON FUNCTION ffrtmp_data.api_request_totals() IS
 ALTER FUNCTION ffrtmp_data.api_request_totals() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.api_request_totals() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.api_request_totals() TO ffrtmp_metrics_reader;
+
+CREATE OR REPLACE FUNCTION ffrtmp_data.api_refusal_totals(
+    OUT tenant_id uuid, OUT overflow boolean, OUT code text, OUT total bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ffrtmp_api_refusal_totals'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ffrtmp_data.api_refusal_totals() IS
+    'The API refusals kept out of the server log since the server started, per tenant (the nil UUID when none was known; overflow: past the table, tenant NULL) and SQLSTATE, from shared memory (src/refusal_counts.c): for ffrtmp_data.metric_api_refusals() alone.';
+ALTER FUNCTION ffrtmp_data.api_refusal_totals() OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.api_refusal_totals() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.api_refusal_totals() TO ffrtmp_metrics_reader;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.scheduler_shared() TO ffrtmp_metrics_reader;
 
 -- The readers, one per family (or per query of the exporter).
@@ -90,7 +101,7 @@ BEGIN ATOMIC
       FROM ffrtmp_data.tenants t;
 END;
 COMMENT ON FUNCTION ffrtmp_data.metric_tenants() IS
-    'ffrtmp_tenants_total (tenants not deleted) and ffrtmp_tenants_active (status in force active).';
+    'ffrtmp_tenants (tenants not deleted) and ffrtmp_tenants_active (status in force active).';
 
 CREATE OR REPLACE FUNCTION ffrtmp_data.metric_tenant_quota_usage(OUT tenant text, OUT resource text, OUT ratio double precision)
 RETURNS SETOF record
@@ -121,11 +132,12 @@ BEGIN ATOMIC
     SELECT t.name, j.state, count(*)
       FROM ffrtmp_data.jobs j
       JOIN ffrtmp_data.tenants t ON t.id = j.tenant_id
+     WHERE t.deleted_at IS NULL
      GROUP BY t.name, j.state
      ORDER BY t.name, j.state;
 END;
 COMMENT ON FUNCTION ffrtmp_data.metric_tenant_jobs() IS
-    'ffrtmp_tenant_jobs: the jobs kept (finished ones until pruning) per tenant and state.';
+    'ffrtmp_tenant_jobs: the jobs kept (finished ones until pruning) per tenant not deleted (as ffrtmp_tenants counts them) and state.';
 
 CREATE OR REPLACE FUNCTION ffrtmp_data.metric_queues(OUT queue text, OUT depth bigint, OUT oldest_age_seconds double precision)
 RETURNS SETOF record
@@ -180,12 +192,25 @@ END;
 COMMENT ON FUNCTION ffrtmp_data.metric_api_requests() IS
     'ffrtmp_tenant_api_requests_total and ffrtmp_tenant_api_requests_refused_total: ffrtmp.api_request_counts() for every tenant, the tenant-less row labelled (none).';
 
+CREATE OR REPLACE FUNCTION ffrtmp_data.metric_api_refusals(OUT tenant text, OUT code text, OUT total bigint)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT CASE WHEN r.overflow THEN '(other)' ELSE coalesce(t.name, '(none)') END, r.code, r.total
+      FROM ffrtmp_data.api_refusal_totals() r
+      LEFT JOIN ffrtmp_data.tenants t ON t.id = r.tenant_id
+     ORDER BY 1, 2;
+END;
+COMMENT ON FUNCTION ffrtmp_data.metric_api_refusals() IS
+    'ffrtmp_tenant_api_refusals_total: the API refusals kept out of the server log (ffrtmp.log_refusals off) per tenant and SQLSTATE; (none) when no tenant was known, (other) past the fixed table.';
+
 DO $readers$
 DECLARE
     f text;
 BEGIN
     FOREACH f IN ARRAY ARRAY['metric_tenants()', 'metric_tenant_quota_usage()', 'metric_tenant_jobs()',
-                             'metric_queues()', 'metric_scheduler()', 'metric_nodes()', 'metric_api_requests()'] LOOP
+                             'metric_queues()', 'metric_scheduler()', 'metric_nodes()', 'metric_api_requests()',
+                             'metric_api_refusals()'] LOOP
         EXECUTE format('ALTER FUNCTION ffrtmp_data.%s OWNER TO ffrtmp_metrics_reader', f);
         EXECUTE format('REVOKE ALL ON FUNCTION ffrtmp_data.%s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION ffrtmp_data.%s TO ffrtmp_monitor, ffrtmp_admin', f);
@@ -199,7 +224,7 @@ RETURNS SETOF record
 LANGUAGE sql IMMUTABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT * FROM (VALUES
-        (1, 'ffrtmp_tenants_total', 'gauge', 'Tenants not deleted.'),
+        (1, 'ffrtmp_tenants', 'gauge', 'Tenants not deleted.'),
         (2, 'ffrtmp_tenants_active', 'gauge', 'Tenants whose status in force is active.'),
         (3, 'ffrtmp_tenant_quota_usage_ratio', 'gauge', 'Used over limit per tenant and resource; no series when unlimited.'),
         (4, 'ffrtmp_tenant_api_requests_total', 'counter', 'REST API requests per tenant and endpoint since the server started.'),
@@ -214,7 +239,8 @@ BEGIN ATOMIC
         (13, 'ffrtmp_scheduler_last_pass_age_seconds', 'gauge', 'Seconds since the leader''s last pass.'),
         (14, 'ffrtmp_scheduler_pass_duration_seconds', 'histogram', 'Seconds a leader''s pass takes.'),
         (15, 'ffrtmp_nodes', 'gauge', 'Nodes per state.'),
-        (16, 'ffrtmp_webhook_deliveries_total', 'counter', 'Webhook deliveries ended per outcome.')) f(ord, name, type, help)
+        (16, 'ffrtmp_webhook_deliveries_total', 'counter', 'Webhook deliveries ended per outcome.'),
+        (17, 'ffrtmp_tenant_api_refusals_total', 'counter', 'API refusals kept out of the server log per tenant and SQLSTATE.')) f(ord, name, type, help)
     ORDER BY 1;
 END;
 COMMENT ON FUNCTION ffrtmp_data.metric_families() IS
@@ -273,7 +299,7 @@ RETURNS text
 LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH samples(family, series, lines) AS (
-        SELECT 'ffrtmp_tenants_total', '', ffrtmp_data.metric_sample('ffrtmp_tenants_total', '{}', m.total)
+        SELECT 'ffrtmp_tenants', '', ffrtmp_data.metric_sample('ffrtmp_tenants', '{}', m.total)
           FROM ffrtmp_data.metric_tenants() m
         UNION ALL
         SELECT 'ffrtmp_tenants_active', '', ffrtmp_data.metric_sample('ffrtmp_tenants_active', '{}', m.active)
@@ -323,7 +349,11 @@ BEGIN ATOMIC
         UNION ALL
         SELECT 'ffrtmp_webhook_deliveries_total', w.outcome,
                ffrtmp_data.metric_sample('ffrtmp_webhook_deliveries_total', ARRAY['outcome', w.outcome], w.total)
-          FROM ffrtmp_data.metric_webhook_deliveries() w)
+          FROM ffrtmp_data.metric_webhook_deliveries() w
+        UNION ALL
+        SELECT 'ffrtmp_tenant_api_refusals_total', r.tenant || ' ' || r.code,
+               ffrtmp_data.metric_sample('ffrtmp_tenant_api_refusals_total', ARRAY['tenant', r.tenant, 'code', r.code], r.total)
+          FROM ffrtmp_data.metric_api_refusals() r)
     SELECT string_agg('# HELP ' || f.name || ' ' || f.help || E'\n# TYPE ' || f.name || ' ' || f.type || E'\n'
                       || coalesce((SELECT string_agg(s.lines, '' ORDER BY s.series) FROM samples s WHERE s.family = f.name), ''),
                       '' ORDER BY f.ord)

@@ -9,6 +9,7 @@ SELECT * FROM no_plan();
 SELECT ffrtmp.create_tenant('met-a', plan => 'free');
 SELECT ffrtmp.create_tenant('met-b', plan => 'basic');
 SELECT ffrtmp.create_tenant('met-gone');
+SELECT ffrtmp.submit_job('testsrc://', tenant => 'met-gone');
 SELECT ffrtmp.delete_tenant('met-gone');
 SELECT ffrtmp.update_tenant('met-b', status => 'suspended');
 SELECT ffrtmp.submit_job('testsrc://', tenant => 'met-a', cpu_cores => 1) FROM generate_series(1, 3);
@@ -37,11 +38,11 @@ SELECT is((SELECT count(*) FROM regexp_split_to_table(rtrim((SELECT body FROM m)
           0::bigint, 'every other line is one sample: name, escaped labels, a number');
 
 -- Tenants: met-gone is deleted, met-b suspended.
-SELECT is(pg_temp.sample('ffrtmp_tenants_total')::numeric,
-          (SELECT count(*) FROM ffrtmp_data.tenants WHERE deleted_at IS NULL)::numeric, 'tenants_total counts the tenants not deleted');
+SELECT is(pg_temp.sample('ffrtmp_tenants')::numeric,
+          (SELECT count(*) FROM ffrtmp_data.tenants WHERE deleted_at IS NULL)::numeric, 'ffrtmp_tenants counts the tenants not deleted');
 SELECT is(pg_temp.sample('ffrtmp_tenants_active')::numeric,
           (SELECT count(*) FROM ffrtmp_data.tenant_limits WHERE effective_status = 'active')::numeric, 'tenants_active the active ones');
-SELECT ok(pg_temp.sample('ffrtmp_tenants_active')::numeric < pg_temp.sample('ffrtmp_tenants_total')::numeric,
+SELECT ok(pg_temp.sample('ffrtmp_tenants_active')::numeric < pg_temp.sample('ffrtmp_tenants')::numeric,
           'a suspended tenant counts in total, not in active');
 
 -- Quota usage: free is 10 jobs, 4 cores, 0 GPUs (no series), 100 an hour; 4 jobs submitted, 2 of 1 core assigned.
@@ -61,6 +62,9 @@ SELECT is((SELECT count(*) FROM ffrtmp_data.metric_tenant_quota_usage() WHERE te
 -- Jobs by tenant and state, queues, nodes.
 SELECT is(pg_temp.sample('ffrtmp_tenant_jobs{tenant="met-a",state="assigned"}'), '2', 'jobs: 2 of met-a assigned');
 SELECT is(pg_temp.sample('ffrtmp_tenant_jobs{tenant="met-a",state="queued"}'), '2', 'and 2 queued');
+SELECT is((SELECT count(*) FROM regexp_split_to_table((SELECT body FROM m), E'\n') l
+            WHERE starts_with(l, 'ffrtmp_tenant_jobs{tenant="met-gone"')), 0::bigint,
+          'a deleted tenant''s jobs have no series: ffrtmp_tenant_jobs counts the tenants ffrtmp_tenants counts');
 SELECT is(pg_temp.sample('ffrtmp_queue_depth{queue="default"}'),
           (SELECT count(*)::text FROM ffrtmp_data.jobs WHERE state = 'queued' AND queue = 'default'), 'queue depth per queue');
 SELECT is(pg_temp.sample('ffrtmp_queue_depth{queue="batch"}'),
@@ -117,7 +121,7 @@ SELECT results_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                        AND NOT has_function_privilege('public', p.oid, 'EXECUTE')
                      ORDER BY 1$$,
                   $$VALUES ('ffrtmp.health()'), ('ffrtmp.metrics()'), ('ffrtmp.ready()'),
-                           ('ffrtmp_data.anonymous_probe()'), ('ffrtmp_data.metric_api_requests()'),
+                           ('ffrtmp_data.anonymous_probe()'), ('ffrtmp_data.metric_api_refusals()'), ('ffrtmp_data.metric_api_requests()'),
                            ('ffrtmp_data.metric_families()'),
                            ('ffrtmp_data.metric_histogram_lines(text,text[],double precision[],bigint[],double precision,bigint)'),
                            ('ffrtmp_data.metric_histograms()'), ('ffrtmp_data.metric_label_value(text)'),

@@ -9,6 +9,7 @@
 use strict;
 use warnings;
 use FfrtmpCluster;
+use FfrtmpNeed;
 use FfrtmpProcess;
 use HTTP::Tiny;
 use IO::Select;
@@ -147,6 +148,19 @@ is($m->{'ffrtmp_worker_job_failures_total{class="input_error"}'}, 1, 'job_failur
 is($m->{'ffrtmp_worker_job_failures_total{class="runtime_error"}'}, 0, 'the other classes stay at 0');
 is($m->{'ffrtmp_worker_jobs_finished_total{state="failed"}'}, 1, 'jobs_finished_total{state="failed"} is 1');
 is($m->{'ffrtmp_worker_jobs_finished_total{state="completed"}'}, 1, 'the completed count is unchanged');
+# The whole text, after a completed and a failed job, is one promtool
+# parses and finds lint clean (names, types, units, _total on counters only).
+SKIP:
+{
+	skip_because('promtool (prometheus) is not installed', 1)
+	  unless system('sh', '-c', 'command -v promtool >/dev/null') == 0;
+	my $file = $env->dir . '/worker.prom';
+	open my $fh, '>', $file or die $!;
+	print $fh $http->get("$base/metrics")->{content};
+	close $fh;
+	my $lint = `promtool check metrics < $file 2>&1`;
+	is($? >> 8, 0, 'promtool check metrics accepts the worker\'s /metrics: parsed, lint clean') or diag($lint);
+}
 unlike($http->get("$base/metrics")->{content}, qr/broken|file:|acme|\Q$env->{tenant_id}\E/,
 	'no URL, path or tenant appears in /metrics');
 

@@ -40,7 +40,7 @@ sub run
 # The metrics of the catalogue that the metric lanes export: the dashboard
 # and the rules may use these and nothing else (plus Prometheus's own `up`).
 my %catalogue = map { $_ => 1 } qw(
-  ffrtmp_tenants_total ffrtmp_tenants_active ffrtmp_tenant_quota_usage_ratio
+  ffrtmp_tenants ffrtmp_tenants_active ffrtmp_tenant_quota_usage_ratio
   ffrtmp_tenant_api_requests_total ffrtmp_tenant_api_requests_refused_total
   ffrtmp_tenant_jobs ffrtmp_queue_depth ffrtmp_queue_oldest_age_seconds
   ffrtmp_dispatch_latency_seconds ffrtmp_job_duration_seconds
@@ -126,7 +126,7 @@ my @wanted = (
 	[ 'throughput from the workers', qr/rate\(ffrtmp_worker_jobs_finished_total\[/ ],
 	[ 'dispatch latency quantiles', qr/histogram_quantile\(0\.\d+, .*ffrtmp_dispatch_latency_seconds_bucket/ ],
 	[ 'active tenants', qr/ffrtmp_tenants_active/ ],
-	[ 'suspended tenants', qr/ffrtmp_tenants_total\) - max\(ffrtmp_tenants_active/ ],
+	[ 'suspended tenants', qr/ffrtmp_tenants\) - max\(ffrtmp_tenants_active/ ],
 	[ 'top consumers', qr/topk\(\d+, .*tenant/ ],
 	[ 'nodes by state', qr/by \(state\) \(ffrtmp_nodes\)/ ],
 	[ 'workers up', qr/ffrtmp_worker_up/ ],

@@ -3,8 +3,8 @@
 # reads them) is one that really comes out of the two sources Prometheus
 # scrapes: prometheus-postgres-exporter with deploy/prometheus/queries.yaml,
 # and ffrtmp-worker --listen.  Both are started for real and scraped over
-# loopback after a real transcode, a failed job, a webhook delivery and a
-# REST request, so that families that only show samples once something
+# loopback after a real transcode, a failed job, a webhook delivery, a
+# REST request and a refusal, so that families that only show samples once something
 # happened have them.
 use strict;
 use warnings;
@@ -46,6 +46,9 @@ $env->sql(q{SELECT ffrtmp.submit_job('testsrc://', tenant => 'limited')});
 my $key = FfrtmpRest::api_key($node, 'reader', 'acme', 'viewer');
 is(FfrtmpRest::request($node, method => 'GET', path => '/rpc/health', headers => { 'X-API-Key' => $key },
 		sql => q{SELECT ffrtmp.health()})->{status}, 200, 'a REST request is served');
+
+# A refusal of the API (a job not found), counted in ffrtmp_tenant_api_refusals_total.
+$node->psql('postgres', 'SELECT ffrtmp.get_job(999999999)');
 
 # The worker's /metrics.
 my $worker_text = $http->get("http://127.0.0.1:$port/metrics");

@@ -1,0 +1,151 @@
+/*
+ * refusal_counts.c: the API refusals kept out of the server log
+ * (log_refusals.c), counted per tenant and SQLSTATE in shared memory, so
+ * that a tenant probing other tenants' job ids, or a client hammering a
+ * forbidden call, still shows (ffrtmp_tenant_api_refusals_total).
+ *
+ * Memory is a small fixed table: REFUSAL_COUNTERS (tenant, SQLSTATE) pairs;
+ * past it a pair counts under the tenant "(other)", one counter per
+ * SQLSTATE, of which there are at most the contract's refusals and
+ * PostgREST's PGRST: the series stay bounded and every refusal is counted.
+ * A refusal made with no tenant known (an administrator, an unknown API
+ * key) counts under the nil UUID, "(none)" in the metric.  Counting runs
+ * while the error is reported: a spinlock and a scan of the table, no
+ * allocation.  Counts start at zero with the server.
+ */
+#include "ffrtmp.h"
+
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/builtins.h"
+#include "utils/uuid.h"
+
+#define REFUSAL_COUNTERS 64
+#define OVERFLOW_COUNTERS (SQLSTATE_COUNT + 1)
+
+typedef struct RefusalCount
+{
+	pg_uuid_t	tenant;
+	int			code;			/* a SQLSTATE; 0: a free entry */
+	int64		count;
+} RefusalCount;
+
+typedef struct RefusalShared
+{
+	slock_t		mutex;
+	RefusalCount counts[REFUSAL_COUNTERS];
+	RefusalCount overflow[OVERFLOW_COUNTERS];	/* tenant "(other)": tenant unused */
+} RefusalShared;
+
+static RefusalShared *shared = NULL;
+static shmem_request_hook_type prev_shmem_request_hook;
+static shmem_startup_hook_type prev_shmem_startup_hook;
+
+static void
+request_shmem(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(RefusalShared)));
+}
+
+static void
+startup_shmem(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared = ShmemInitStruct("ffrtmp api refusals", sizeof(RefusalShared), &found);
+	if (!found)
+	{
+		memset(shared, 0, sizeof(RefusalShared));
+		SpinLockInit(&shared->mutex);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* The entry of (tenant, code) in table, entered if there is room; NULL if none. */
+static RefusalCount *
+entry(RefusalCount *table, int size, const pg_uuid_t *tenant, int code)
+{
+	for (int i = 0; i < size; i++)
+	{
+		if (table[i].code == 0)
+		{
+			if (tenant)
+				table[i].tenant = *tenant;
+			table[i].code = code;
+			return &table[i];
+		}
+		if (table[i].code == code && (tenant == NULL || memcmp(&table[i].tenant, tenant, sizeof(pg_uuid_t)) == 0))
+			return &table[i];
+	}
+	return NULL;
+}
+
+/* Counts one refusal kept out of the log; tenant NULL: none known. */
+void
+ffrtmp_refusal_counts_add(const pg_uuid_t *tenant, int code)
+{
+	pg_uuid_t	none = {{0}};
+	RefusalCount *e;
+
+	if (shared == NULL || code == 0)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	e = entry(shared->counts, REFUSAL_COUNTERS, tenant ? tenant : &none, code);
+	if (e == NULL)
+		e = entry(shared->overflow, OVERFLOW_COUNTERS, NULL, code);
+	if (e != NULL)
+		e->count++;
+	SpinLockRelease(&shared->mutex);
+}
+
+void
+ffrtmp_refusal_counts_init(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = request_shmem;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = startup_shmem;
+}
+
+static void
+put_row(ReturnSetInfo *rsinfo, const RefusalCount *c, bool overflow)
+{
+	Datum		values[4];
+	bool		nulls[4] = {overflow, false, false, false};
+	pg_uuid_t  *tenant = palloc(sizeof(pg_uuid_t));
+
+	*tenant = c->tenant;
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = BoolGetDatum(overflow);
+	values[2] = CStringGetTextDatum(unpack_sql_state(c->code));
+	values[3] = Int64GetDatum(c->count);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* Every counter: tenant_id (NULL for "(other)"), overflow, code, total. */
+PG_FUNCTION_INFO_V1(ffrtmp_api_refusal_totals);
+Datum
+ffrtmp_api_refusal_totals(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RefusalShared *copy = palloc(sizeof(RefusalShared));
+
+	InitMaterializedSRF(fcinfo, 0);
+	SpinLockAcquire(&shared->mutex);
+	memcpy(copy, shared, sizeof(RefusalShared));
+	SpinLockRelease(&shared->mutex);
+	for (int i = 0; i < REFUSAL_COUNTERS && copy->counts[i].code != 0; i++)
+		put_row(rsinfo, &copy->counts[i], false);
+	for (int i = 0; i < OVERFLOW_COUNTERS && copy->overflow[i].code != 0; i++)
+		put_row(rsinfo, &copy->overflow[i], true);
+	return (Datum) 0;
+}
