@@ -42,6 +42,7 @@ sub run
 my %catalogue = map { $_ => 1 } qw(
   ffrtmp_tenants ffrtmp_tenants_active ffrtmp_tenant_quota_usage_ratio
   ffrtmp_tenant_api_requests_total ffrtmp_tenant_api_requests_refused_total
+  ffrtmp_tenant_api_refusals_total
   ffrtmp_tenant_jobs ffrtmp_queue_depth ffrtmp_queue_oldest_age_seconds
   ffrtmp_dispatch_latency_seconds ffrtmp_job_duration_seconds
   ffrtmp_scheduler_leader ffrtmp_scheduler_epoch ffrtmp_scheduler_last_pass_age_seconds
