@@ -158,8 +158,9 @@ ffrtmp_log_refusals_init(void)
 {
 	DefineCustomBoolVariable("ffrtmp.log_refusals",
 							 "Logs the expected refusals of ffrtmp's API in the server log.",
-							 "Off: not found, quota, permission, conflict and other 4xx errors of the API reach the client "
-							 "but not the server log. On: they are logged at ERROR like any other error.",
+							 "Off: not found, quota, permission, conflict and other 4xx errors that ffrtmp's API raises reach the client "
+							 "but not the server log, and are counted in ffrtmp_tenant_api_refusals_total; PostgreSQL's own errors "
+							 "are always logged. On: they are logged at ERROR like any other error.",
 							 &log_refusals, false, PGC_SUSET, 0, NULL, NULL, NULL);
 	next_emit_log_hook = emit_log_hook;
 	emit_log_hook = emit_refusal;
