@@ -241,6 +241,29 @@ is($ok, 't', 'a scrape does not wait for a tenant holding its job and usage rows
 $bg->query_safe('ROLLBACK');
 $bg->quit;
 
+# --- the refusal counters are bounded ---------------------------------------
+# 70 tenants, each refused once (PT404): the fixed table keeps 64 (tenant,
+# SQLSTATE) pairs, acme's and the earlier ones among them; the rest count
+# under "(other)", every refusal counted once.
+my $before_total = $node->safe_psql('postgres', 'SELECT coalesce(sum(total), 0) FROM ffrtmp_data.metric_api_refusals()');
+my $script = join '', map { qq{SELECT ffrtmp.create_tenant('probe$_', plan => 'free');
+CREATE ROLE probe_user$_;
+SELECT ffrtmp.add_tenant_role('probe$_', 'probe_user$_');
+} } 1 .. 70;
+$node->safe_psql('postgres', $script);
+$node->psql('postgres', join('', map { qq{SET ROLE probe_user$_; SELECT ffrtmp.get_job(0); RESET ROLE;
+} } 1 .. 70),
+	on_error_stop => 0);
+my ($pairs, $other, $total) = split /\|/, $node->safe_psql('postgres', q{
+	SELECT count(*) FILTER (WHERE tenant <> '(other)'), coalesce(sum(total) FILTER (WHERE tenant = '(other)'), 0), sum(total)
+	  FROM ffrtmp_data.metric_api_refusals()});
+is($pairs, 64, 'the refusal counters keep 64 (tenant, SQLSTATE) pairs');
+cmp_ok($other, '>', 0, 'the others count under the tenant (other)');
+is($total, $before_total + 70, 'and every refusal is counted once');
+like($node->safe_psql('postgres', 'SELECT ffrtmp.metrics()'),
+	qr/^ffrtmp_tenant_api_refusals_total\{tenant="\(other\)",code="PT404"\} $other$/m,
+	'ffrtmp.metrics() shows (other)');
+
 # --- the worker's probe server and slow clients -----------------------------
 my $port = PostgreSQL::Test::Cluster::get_free_port();
 my $base = "http://127.0.0.1:$port";
