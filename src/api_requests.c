@@ -29,11 +29,11 @@
  */
 #include "ffrtmp.h"
 #include "quota_checks.h"
+#include "shmem.h"
 
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
@@ -91,36 +91,35 @@ static ApiRequestsShared *shared = NULL;
 static HTAB *tenant_rates = NULL;
 static HTAB *endpoint_counts = NULL;
 static HTAB *tenant_endpoints = NULL;
-static shmem_request_hook_type prev_shmem_request_hook;
-static shmem_startup_hook_type prev_shmem_startup_hook;
 
-static void
-request_shmem(void)
+static Size
+shared_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(ApiRequestsShared)) +
-						   hash_estimate_size(api_request_counters, sizeof(TenantRate)) +
+	return sizeof(ApiRequestsShared);
+}
+
+/* The hash tables' space, sized by ffrtmp.api_request_counters, and the lock. */
+static void
+request_tables(void)
+{
+	RequestAddinShmemSpace(hash_estimate_size(api_request_counters, sizeof(TenantRate)) +
 						   hash_estimate_size(api_request_counters, sizeof(EndpointCounts)) +
 						   hash_estimate_size(api_request_counters, sizeof(TenantEndpoints)));
 	RequestNamedLWLockTranche(TRANCHE, 1);
 }
 
 static void
-startup_shmem(void)
+init_shared(void)
 {
-	bool		found;
+	shared->lock = &(GetNamedLWLockTranche(TRANCHE))->lock;
+}
+
+/* Every process looks its tables up (ShmemInitHash creates them the first time). */
+static void
+attach_tables(void)
+{
 	HASHCTL		info;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct(TRANCHE, sizeof(ApiRequestsShared), &found);
-	if (!found)
-	{
-		memset(shared, 0, sizeof(ApiRequestsShared));
-		shared->lock = &(GetNamedLWLockTranche(TRANCHE))->lock;
-	}
 	/* init_size = max_size and HASH_FIXED_SIZE: all allocated now, never more. */
 	info.keysize = sizeof(pg_uuid_t);
 	info.entrysize = sizeof(TenantRate);
@@ -135,7 +134,6 @@ startup_shmem(void)
 	info.entrysize = sizeof(TenantEndpoints);
 	tenant_endpoints = ShmemInitHash("ffrtmp api request tenant endpoints", api_request_counters, api_request_counters,
 									 &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
-	LWLockRelease(AddinShmemInitLock);
 }
 
 void
@@ -145,10 +143,14 @@ ffrtmp_api_requests_init(void)
 							"Tenants, and (tenant, endpoint) pairs, whose REST API requests are counted one by one.",
 							"A tenant holds at most max(8, this / 8) endpoint counters; past them, or past the table, its requests count under the endpoint \"(other)\". A new tenant takes the slot of one whose rate bucket is full again.",
 							&api_request_counters, 1000, 1, 100000, PGC_POSTMASTER, 0, NULL, NULL, NULL);
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = request_shmem;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = startup_shmem;
+	ffrtmp_shmem_register(&(FfrtmpShmemArea) {
+		.name = TRANCHE,
+		.size = shared_size,
+		.pointer = (void **) &shared,
+		.init = init_shared,
+		.request = request_tables,
+		.attach = attach_tables,
+	});
 }
 
 /*

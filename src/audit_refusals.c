@@ -20,14 +20,12 @@
  * crash loses the queue (at most one pass's worth).
  */
 #include "ffrtmp.h"
+#include "shmem.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -85,32 +83,17 @@ int			ffrtmp_audit_refusals_per_minute = 60;
 int			ffrtmp_audit_refusals_max_per_minute = 600;
 static RefusalQueue *queue = NULL;
 static List *claim_marks = NIL; /* in TopMemoryContext, emptied at transaction end */
-static shmem_request_hook_type prev_shmem_request_hook;
-static shmem_startup_hook_type prev_shmem_startup_hook;
 
-static void
-request_shmem(void)
+static Size
+queue_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(RefusalQueue)));
+	return sizeof(RefusalQueue);
 }
 
 static void
-startup_shmem(void)
+init_queue(void)
 {
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	queue = ShmemInitStruct("ffrtmp audit refusals", sizeof(RefusalQueue), &found);
-	if (!found)
-	{
-		memset(queue, 0, sizeof(RefusalQueue));
-		SpinLockInit(&queue->mutex);
-	}
-	LWLockRelease(AddinShmemInitLock);
+	SpinLockInit(&queue->mutex);
 }
 
 /* Our claim ends: committed, its entries leave the queue; else they stay for the next flush. */
@@ -192,10 +175,12 @@ claim_at_subxact_abort(SubXactEvent event, SubTransactionId sub, SubTransactionI
 void
 ffrtmp_audit_refusals_init(void)
 {
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = request_shmem;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = startup_shmem;
+	ffrtmp_shmem_register(&(FfrtmpShmemArea) {
+		.name = "ffrtmp audit refusals",
+		.size = queue_size,
+		.pointer = (void **) &queue,
+		.init = init_queue,
+	});
 	RegisterXactCallback(claim_at_xact_end, NULL);
 	RegisterSubXactCallback(claim_at_subxact_abort, NULL);
 }

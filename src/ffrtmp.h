@@ -10,8 +10,8 @@
  * usage.c (counters, and the quota checks built from that table), priority.c,
  * dispatch.c (one dispatch pass), scheduler.c (the background workers and
  * their election), contract.c (the vocabulary and protocol shared with the
- * worker, from common/) and ffrtmp.c (_PG_init).  The worker daemon is in
- * worker/.
+ * worker, from common/), shmem.c (the shared memory areas) and ffrtmp.c
+ * (_PG_init).  The worker daemon is in worker/.
  */
 #ifndef FFRTMP_H
 #define FFRTMP_H

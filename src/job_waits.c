@@ -19,6 +19,7 @@
  */
 #include "ffrtmp.h"
 #include "jobs.h"
+#include "shmem.h"
 
 #include "access/xact.h"
 #include "commands/trigger.h"
@@ -26,9 +27,6 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/condition_variable.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "utils/builtins.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
@@ -46,30 +44,18 @@ typedef struct JobWaitsShared
 } JobWaitsShared;
 
 static JobWaitsShared *waits = NULL;
-static shmem_request_hook_type prev_shmem_request_hook;
-static shmem_startup_hook_type prev_shmem_startup_hook;
 static bool broadcast_at_commit = false;
 
-static void
-request_shmem(void)
+static Size
+waits_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(JobWaitsShared)));
+	return sizeof(JobWaitsShared);
 }
 
 static void
-startup_shmem(void)
+init_waits(void)
 {
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	waits = ShmemInitStruct("ffrtmp job waits", sizeof(JobWaitsShared), &found);
-	if (!found)
-		ConditionVariableInit(&waits->job_ended);
-	LWLockRelease(AddinShmemInitLock);
+	ConditionVariableInit(&waits->job_ended);
 }
 
 static void
@@ -85,10 +71,12 @@ broadcast_after_commit(XactEvent event, void *arg)
 void
 ffrtmp_job_waits_init(void)
 {
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = request_shmem;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = startup_shmem;
+	ffrtmp_shmem_register(&(FfrtmpShmemArea) {
+		.name = "ffrtmp job waits",
+		.size = waits_size,
+		.pointer = (void **) &waits,
+		.init = init_waits,
+	});
 	RegisterXactCallback(broadcast_after_commit, NULL);
 }
 

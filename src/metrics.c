@@ -28,13 +28,11 @@
  */
 #include "ffrtmp.h"
 #include "metrics.h"
+#include "shmem.h"
 
 #include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -89,35 +87,20 @@ typedef struct Observation
 } Observation;
 
 static MetricsShared *shared = NULL;
-static shmem_request_hook_type prev_shmem_request_hook;
-static shmem_startup_hook_type prev_shmem_startup_hook;
 static Observation *pending = NULL; /* in TopTransactionContext */
 static int	pending_count = 0;
 static int	pending_size = 0;
 
-static void
-request_shmem(void)
+static Size
+shared_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(MetricsShared)));
+	return sizeof(MetricsShared);
 }
 
 static void
-startup_shmem(void)
+init_shared(void)
 {
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("ffrtmp metrics", sizeof(MetricsShared), &found);
-	if (!found)
-	{
-		memset(shared, 0, sizeof(MetricsShared));
-		SpinLockInit(&shared->mutex);
-	}
-	LWLockRelease(AddinShmemInitLock);
+	SpinLockInit(&shared->mutex);
 }
 
 /* Adds one observation to counts: the shared ones under the spinlock, or a transaction's delta. */
@@ -267,10 +250,12 @@ ffrtmp_metrics_count_delivery_at_commit(const char *outcome)
 void
 ffrtmp_metrics_init(void)
 {
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = request_shmem;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = startup_shmem;
+	ffrtmp_shmem_register(&(FfrtmpShmemArea) {
+		.name = "ffrtmp metrics",
+		.size = shared_size,
+		.pointer = (void **) &shared,
+		.init = init_shared,
+	});
 	RegisterXactCallback(at_transaction_end, NULL);
 	RegisterSubXactCallback(at_subtransaction_end, NULL);
 }

@@ -14,11 +14,10 @@
  * allocation.  Counts start at zero with the server.
  */
 #include "ffrtmp.h"
+#include "shmem.h"
 
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
@@ -42,32 +41,17 @@ typedef struct RefusalShared
 } RefusalShared;
 
 static RefusalShared *shared = NULL;
-static shmem_request_hook_type prev_shmem_request_hook;
-static shmem_startup_hook_type prev_shmem_startup_hook;
 
-static void
-request_shmem(void)
+static Size
+shared_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(RefusalShared)));
+	return sizeof(RefusalShared);
 }
 
 static void
-startup_shmem(void)
+init_shared(void)
 {
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("ffrtmp api refusals", sizeof(RefusalShared), &found);
-	if (!found)
-	{
-		memset(shared, 0, sizeof(RefusalShared));
-		SpinLockInit(&shared->mutex);
-	}
-	LWLockRelease(AddinShmemInitLock);
+	SpinLockInit(&shared->mutex);
 }
 
 /* The entry of (tenant, code) in table, entered if there is room; NULL if none. */
@@ -110,10 +94,12 @@ ffrtmp_refusal_counts_add(const pg_uuid_t *tenant, int code)
 void
 ffrtmp_refusal_counts_init(void)
 {
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = request_shmem;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = startup_shmem;
+	ffrtmp_shmem_register(&(FfrtmpShmemArea) {
+		.name = "ffrtmp api refusals",
+		.size = shared_size,
+		.pointer = (void **) &shared,
+		.init = init_shared,
+	});
 }
 
 static void

@@ -28,6 +28,7 @@
  * recovery and pruning are added to run_leader_pass().
  */
 #include "scheduler.h"
+#include "shmem.h"
 
 #include "access/xact.h"
 #include "catalog/pg_extension.h"
@@ -43,7 +44,6 @@
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
-#include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
@@ -58,8 +58,6 @@
 /* What the leader publishes (its latch, passes served) and the launcher's state. */
 SchedulerShared *ffrtmp_shared;
 #define shared ffrtmp_shared
-static shmem_request_hook_type prev_shmem_request_hook;
-static shmem_startup_hook_type prev_shmem_startup_hook;
 
 int			ffrtmp_scheduler_count = 1;
 static int	scheduler_interval_ms = 1000;
@@ -72,51 +70,28 @@ static bool wake_at_commit = false;
 
 void		ffrtmp_scheduler_main(Datum arg);
 
-static void
-request_shmem(void)
+static Size
+shared_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(SchedulerShared)));
+	return sizeof(SchedulerShared);
 }
 
+/* What is not zero: no leader, no launcher, slots starting; the start time. */
 static void
-startup_shmem(void)
+init_shared(void)
 {
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("ffrtmp scheduler", sizeof(SchedulerShared), &found);
-	if (!found)
-	{
-		SpinLockInit(&shared->mutex);
-		shared->leader_pgprocno = INVALID_PGPROCNO;
-		shared->leader_pid = 0;
-		shared->epoch = 0;
-		shared->last_pass = 0;
-		shared->passes_requested = 0;
-		shared->passes_served = 0;
-		shared->last_assigned = 0;
-		shared->said_version_skew = false;
-		ConditionVariableInit(&shared->pass_done);
-		shared->launcher_pgprocno = INVALID_PGPROCNO;
-		shared->launcher_wake = false;
-		for (int i = 0; i < FFRTMP_MAX_SCHEDULERS; i++)
-		{
-			shared->worker_pid[i] = 0;
-			shared->worker_exit[i] = SCHEDULER_STARTING;
-		}
-		/*
-		 * The postmaster initialises shared memory again after a backend
-		 * crash, but pg_postmaster_start_time() keeps the first start: this
-		 * is the moment workers lost their sessions, restarts included.
-		 */
-		shared->started_at = GetCurrentTimestamp();
-		shared->control_opened = false;
-	}
-	LWLockRelease(AddinShmemInitLock);
+	SpinLockInit(&shared->mutex);
+	shared->leader_pgprocno = INVALID_PGPROCNO;
+	ConditionVariableInit(&shared->pass_done);
+	shared->launcher_pgprocno = INVALID_PGPROCNO;
+	for (int i = 0; i < FFRTMP_MAX_SCHEDULERS; i++)
+		shared->worker_exit[i] = SCHEDULER_STARTING;
+	/*
+	 * The postmaster initialises shared memory again after a backend
+	 * crash, but pg_postmaster_start_time() keeps the first start: this
+	 * is the moment workers lost their sessions, restarts included.
+	 */
+	shared->started_at = GetCurrentTimestamp();
 }
 
 /* Sets the leader's latch once the submitting transaction has committed. */
@@ -169,10 +144,12 @@ ffrtmp_scheduler_init(void)
 							   "The one database where the extension may be installed; the scheduler runs there.",
 							   NULL, &ffrtmp_scheduler_database, "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = request_shmem;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = startup_shmem;
+	ffrtmp_shmem_register(&(FfrtmpShmemArea) {
+		.name = "ffrtmp scheduler",
+		.size = shared_size,
+		.pointer = (void **) &shared,
+		.init = init_shared,
+	});
 	RegisterXactCallback(wake_leader_at_commit, NULL);
 
 	/* The launcher starts the scheduler workers (none when there are none). */
