@@ -337,6 +337,7 @@ INSERT INTO data_not_audited VALUES
     ('metric_histograms', 'ffrtmp.metrics(): reads the histograms in shared memory'),
     ('metric_scheduler', 'ffrtmp.metrics(): reads the scheduler''s shared state'),
     ('metric_webhook_deliveries', 'ffrtmp.metrics(): reads the delivery counters in shared memory'),
+    ('metric_api_refusals', 'ffrtmp.metrics(): reads the refusal counters in shared memory'),
     ('operator_health', 'ffrtmp.health()''s detail: reads, writes nothing'),
     ('operator_readiness', 'ffrtmp.ready()''s detail: reads, writes nothing'),
     ('require_permission', 'the permission check: changes nothing; its refusals go to the log through the queue'),
