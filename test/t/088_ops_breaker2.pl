@@ -1,0 +1,161 @@
+# Breaking the operations guide's backup and restore (docs/operations.md,
+# "Backups"), the trigger that writes a restored default tenant over the one
+# CREATE EXTENSION made (ffrtmp_data.restore_over_default), and two claims of
+# the deployment examples.  Each assertion is what an operator relies on.
+#
+# - A restore into a database that already holds ffrtmp's rows must not
+#   write the dump's default tenant and counters over the live ones (plain
+#   pg_restore goes on after an error, table by table).
+# - An INSERT of the default tenant's key that is not a restore (a
+#   superuser's ON CONFLICT DO NOTHING) must not change the existing row.
+# - "Restoring into the same cluster (a new database, the roles still
+#   there)" must work as the guide says.
+# - An installation that followed docs/recurring.md (pg_cron in the
+#   database) must restore with the guide's postgresql.conf.
+# - deploy/patroni/patroni.yml must state ffrtmp.node_timeout's real default.
+# - `kubectl apply -k deploy/kubernetes` must not deploy a JWT secret that
+#   is printed in the repository (a token signed with it acts as any role
+#   the authenticator may become, ffrtmp_api_admin included).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FfrtmpNeed;
+use IPC::Run;
+
+my $default_id = '00000000-0000-0000-0000-000000000000';
+my $conf = "shared_preload_libraries = 'ffrtmp'\nffrtmp.database = 'video'\nffrtmp.schedulers = 0\n";
+
+# A command's exit status and standard error.
+sub run_rc
+{
+	my ($cmd) = @_;
+	my ($stdout, $stderr) = ('', '');
+	IPC::Run::run($cmd, '>', \$stdout, '2>', \$stderr);
+	return ($? >> 8, $stdout, $stderr);
+}
+
+# The postgresql.conf lines of the guide's "Restoring into a new cluster".
+sub guide_restore_conf
+{
+	open my $fh, '<', 'docs/operations.md' or die "docs/operations.md: $!";
+	my $text = do { local $/; <$fh> };
+	my ($section) = $text =~ /^### Restoring into a new cluster\n(.*?)(?=^#{1,3} |\z)/ms
+	  or die 'no section "Restoring into a new cluster"';
+	my ($block) = $section =~ /^```\n(.*?)^```$/ms or die 'no postgresql.conf block';
+	return ($block, $text);
+}
+
+my $old = PostgreSQL::Test::Cluster->new('old');
+$old->init;
+$old->append_conf('postgresql.conf', $conf);
+$old->start;
+$old->safe_psql('postgres', 'CREATE DATABASE video');
+$old->safe_psql('video', q{
+	CREATE EXTENSION ffrtmp;
+	SELECT ffrtmp.create_tenant('acme', plan => 'pro');
+	SELECT ffrtmp.submit_job('testsrc://', tenant => 'acme') FROM generate_series(1, 3);
+	SELECT ffrtmp.submit_job('testsrc://');
+	SELECT ffrtmp.update_tenant('default', metadata => '{"from": "dump"}');
+});
+my $dir = PostgreSQL::Test::Utils::tempdir('breaker2');
+command_ok([ 'pg_dump', '-Fc', '-f', "$dir/video.dump", '-d', $old->connstr('video') ], 'pg_dump -Fc succeeds');
+
+# 1. A restore into a database that already has ffrtmp's rows.
+my $live = PostgreSQL::Test::Cluster->new('live');
+$live->init;
+$live->append_conf('postgresql.conf', $conf);
+$live->start;
+$live->safe_psql('postgres', 'CREATE DATABASE video');
+$live->safe_psql('video', q{
+	CREATE EXTENSION ffrtmp;
+	SELECT ffrtmp.create_tenant('globex');
+	SELECT ffrtmp.submit_job('testsrc://') FROM generate_series(1, 5);
+	SELECT ffrtmp.update_tenant('default', metadata => '{"from": "live"}');
+});
+my $default_row = q{SELECT concat_ws(':', name, plan, metadata) FROM ffrtmp_data.tenants WHERE id = '} . $default_id . q{'};
+my $before = $live->safe_psql('video', $default_row);
+
+# As the guide writes it: refused at the first error, nothing written.
+my ($rc, $out, $err) = run_rc([ 'pg_restore', '--exit-on-error', '-d', $live->connstr('video'), "$dir/video.dump" ]);
+isnt($rc, 0, 'pg_restore --exit-on-error into a database with ffrtmp data fails');
+is($live->safe_psql('video', $default_row), $before, 'and leaves the default tenant as it was');
+
+# pg_restore's default goes on after each error: the trigger turns the
+# default tenant's duplicate key into an overwrite, and its usage counters
+# come from the dump while its jobs are the live ones.
+($rc, $out, $err) = run_rc([ 'pg_restore', '-d', $live->connstr('video'), "$dir/video.dump" ]);
+isnt($rc, 0, 'plain pg_restore into a database with ffrtmp data reports errors');
+is($live->safe_psql('video', $default_row), $before,
+	'a restore into a database with data does not write the dump\'s default tenant over the live one');
+is($live->safe_psql('video', 'SELECT count(*) FROM ffrtmp.verify_usage()'), '0',
+	'nor the dump\'s usage counters over the live default tenant\'s');
+is($live->safe_psql('video', q{SELECT count(*) FROM ffrtmp_data.tenants t WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.tenant_id = t.id) AND t.name = 'acme'}), '0',
+	'nor half a tenant (acme without its jobs)');
+
+# 2. Not a restore: a superuser's idempotent seed of the default tenant.
+$live->safe_psql('video', qq{
+	INSERT INTO ffrtmp_data.tenants (id, name, plan) VALUES ('$default_id', 'seeded', 'free') ON CONFLICT DO NOTHING;
+	INSERT INTO ffrtmp_data.usage (tenant_id) VALUES ('$default_id') ON CONFLICT DO NOTHING;
+});
+like($live->safe_psql('video', $default_row), qr/^default:/,
+	'INSERT ... ON CONFLICT DO NOTHING of the default tenant changes nothing (it is renamed now)');
+is($live->safe_psql('video', qq{SELECT active_jobs > 0 FROM ffrtmp_data.usage WHERE tenant_id = '$default_id'}), 't',
+	'nor zeroes its usage counters');
+$live->stop;
+
+# 3. The guide: "Restoring into the same cluster (a new database, the roles
+# still there) skips roles.sql".
+my ($guide_conf, $guide) = guide_restore_conf();
+if ($guide =~ /Restoring into the same cluster \(a new database/)
+{
+	$old->safe_psql('postgres', 'CREATE DATABASE video_copy');
+	($rc, $out, $err) = run_rc([ 'pg_restore', '--exit-on-error', '-d', $old->connstr('video_copy'), "$dir/video.dump" ]);
+	is($rc . $err, '0', 'the guide\'s restore into a new database of the same cluster succeeds');
+}
+else
+{
+	pass('the guide no longer offers a restore into the same cluster');
+}
+
+# 4. An installation with recurring jobs (docs/recurring.md: pg_cron in the
+# database ffrtmp lives in) restored with the guide's postgresql.conf.
+SKIP:
+{
+	my $pkglib = `pg_config --pkglibdir`;
+	chomp $pkglib;
+	skip_because('pg_cron is not installed (Debian package postgresql-15-cron)', 1)
+	  unless -e "$pkglib/pg_cron.so";
+	$old->append_conf('postgresql.conf',
+		"shared_preload_libraries = 'ffrtmp, pg_cron'\ncron.database_name = 'video'\ncron.use_background_workers = on\n");
+	$old->restart;
+	$old->safe_psql('video', q{CREATE EXTENSION pg_cron;
+		SELECT cron.schedule('hourly', '0 * * * *', $$SELECT 1$$);});
+	command_ok([ 'pg_dump', '-Fc', '-f', "$dir/cron.dump", '-d', $old->connstr('video') ], 'pg_dump -Fc with pg_cron succeeds');
+	my $new = PostgreSQL::Test::Cluster->new('new');
+	$new->init;
+	$new->append_conf('postgresql.conf', $guide_conf);
+	$new->start;
+	$new->safe_psql('postgres', 'CREATE DATABASE video');
+	($rc, $out, $err) = run_rc([ 'pg_restore', '--exit-on-error', '-d', $new->connstr('video'), "$dir/cron.dump" ]);
+	is($rc . $err, '0', 'a database with recurring jobs (pg_cron) restores with the guide\'s postgresql.conf');
+	$new->stop;
+}
+$old->stop;
+
+# 5. The Patroni example's claim about ffrtmp.node_timeout's default.
+my $guc_default = `grep -A2 '"ffrtmp.node_timeout"' src/scheduler.c` =~ /&node_timeout_s, (\d+),/ ? $1 : 'unknown';
+my $patroni = slurp_file('deploy/patroni/patroni.yml');
+my ($claimed) = $patroni =~ /ffrtmp\.node_timeout \(default (\d+)s/;
+is($claimed // $guc_default, $guc_default, 'deploy/patroni/patroni.yml gives ffrtmp.node_timeout\'s real default');
+
+# 6. What `kubectl apply -k deploy/kubernetes` deploys: no JWT secret that
+# the repository prints.
+my $kustomization = slurp_file('deploy/kubernetes/kustomization.yaml');
+my ($resources) = $kustomization =~ /^resources:\n((?:  - .*\n)+)/m;
+my @applied = $resources =~ /- (\S+)/g;
+my @known = grep { slurp_file("deploy/kubernetes/$_") =~ /^\s*jwt-secret: \S+/m } @applied;
+is("@known", '', 'kubectl apply -k deploys no JWT secret printed in the repository');
+
+done_testing();
