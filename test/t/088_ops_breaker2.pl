@@ -13,6 +13,10 @@
 # - An installation that followed docs/recurring.md (pg_cron in the
 #   database) must restore with the guide's postgresql.conf.
 # - deploy/patroni/patroni.yml must state ffrtmp.node_timeout's real default.
+# - A member started by Patroni from deploy/patroni/patroni.yml (addresses,
+#   ports and paths made local, nothing else changed) must not let anyone
+#   in as the superuser without a password: bootstrap.pg_hba is added to
+#   initdb's default pg_hba.conf, which trusts every local connection.
 # - `kubectl apply -k deploy/kubernetes` must not deploy a JWT secret that
 #   is printed in the repository (a token signed with it acts as any role
 #   the authenticator may become, ffrtmp_api_admin included).
@@ -21,8 +25,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use HTTP::Tiny;
 use FfrtmpNeed;
 use IPC::Run;
+use FfrtmpProcess;
+use YAML::XS ();
+use JSON::PP;
 
 my $default_id = '00000000-0000-0000-0000-000000000000';
 my $conf = "shared_preload_libraries = 'ffrtmp'\nffrtmp.database = 'video'\nffrtmp.schedulers = 0\n";
@@ -33,6 +41,7 @@ sub run_rc
 	my ($cmd) = @_;
 	my ($stdout, $stderr) = ('', '');
 	IPC::Run::run($cmd, '>', \$stdout, '2>', \$stderr);
+	chomp $stdout;
 	return ($? >> 8, $stdout, $stderr);
 }
 
@@ -150,7 +159,52 @@ my $patroni = slurp_file('deploy/patroni/patroni.yml');
 my ($claimed) = $patroni =~ /ffrtmp\.node_timeout \(default (\d+)s/;
 is($claimed // $guc_default, $guc_default, 'deploy/patroni/patroni.yml gives ffrtmp.node_timeout\'s real default');
 
-# 6. What `kubectl apply -k deploy/kubernetes` deploys: no JWT secret that
+# 6. deploy/patroni/patroni.yml run by Patroni, as a single member on
+# loopback: its addresses, ports and paths made local, the rest as shipped.
+SKIP:
+{
+	my @missing = grep { my $t = $_; !grep { -x "$_/$t" } split /:/, $ENV{PATH} } qw(patroni etcd);
+	skip_because("@missing not installed (Debian packages patroni, etcd-server)", 1) if @missing;
+	my $ha = PostgreSQL::Test::Utils::tempdir('patroni_example');
+	chmod 0700, $ha;
+	my ($client, $peer, $rest, $port) = map { PostgreSQL::Test::Cluster::get_free_port() } 1 .. 4;
+	my $etcd = start_background(
+		[ 'etcd', '--name', 'e1', '--data-dir', "$ha/etcd",
+		  '--listen-client-urls', "http://127.0.0.1:$client", '--advertise-client-urls', "http://127.0.0.1:$client",
+		  '--listen-peer-urls', "http://127.0.0.1:$peer", '--initial-advertise-peer-urls', "http://127.0.0.1:$peer",
+		  '--initial-cluster', "e1=http://127.0.0.1:$peer", '--initial-cluster-state', 'new' ],
+		"$ha/etcd.log");
+	my $c = YAML::XS::LoadFile('deploy/patroni/patroni.yml');
+	$c->{restapi}{listen} = $c->{restapi}{connect_address} = "127.0.0.1:$rest";
+	$c->{etcd3}{hosts} = "127.0.0.1:$client";
+	my $pg = $c->{postgresql};
+	$pg->{listen} = $pg->{connect_address} = "127.0.0.1:$port";
+	chomp($pg->{bin_dir} = `pg_config --bindir`);
+	$pg->{data_dir} = "$ha/data";
+	$pg->{pgpass} = "$ha/pgpass";
+	$pg->{parameters}{unix_socket_directories} = $ha;
+	open my $fh, '>', "$ha/patroni.yml" or die "$ha/patroni.yml: $!";
+	print $fh JSON::PP->new->encode($c);
+	close $fh;
+	local $ENV{HOME} = $ha;
+	my $patroni = start_background([ 'patroni', "$ha/patroni.yml" ], "$ha/patroni.log");
+	my $http = HTTP::Tiny->new(timeout => 2);
+	ok(wait_until(sub { $http->get("http://127.0.0.1:$rest/primary")->{status} == 200 }, 90),
+		'the example\'s member bootstraps and leads')
+	  or diag(slurp_file("$ha/patroni.log"));
+	local $ENV{PGPASSFILE} = "$ha/no-such-pgpass";
+	local $ENV{PGPASSWORD};
+	delete $ENV{PGPASSWORD};
+	($rc, $out, $err) = run_rc([ 'psql', '-X', '-Atc', 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user',
+		"host=127.0.0.1 port=$port user=postgres dbname=postgres connect_timeout=5" ]);
+	isnt("$rc $out", '0 t', 'no password-less superuser login over TCP on a member set up from the example')
+	  or diag(slurp_file("$ha/data/pg_hba.conf"));
+	stop_process($patroni, 'TERM', 30);
+	system('pg_ctl', '-D', "$ha/data", '-m', 'immediate', '-s', 'stop') if -e "$ha/data/postmaster.pid";
+	stop_process($etcd, 'TERM', 10);
+}
+
+# 7. What `kubectl apply -k deploy/kubernetes` deploys: no JWT secret that
 # the repository prints.
 my $kustomization = slurp_file('deploy/kubernetes/kustomization.yaml');
 my ($resources) = $kustomization =~ /^resources:\n((?:  - .*\n)+)/m;
