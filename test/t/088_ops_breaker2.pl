@@ -91,6 +91,11 @@ my ($rc, $out, $err) = run_rc([ 'pg_restore', '--exit-on-error', '-d', $live->co
 isnt($rc, 0, 'pg_restore --exit-on-error into a database with ffrtmp data fails');
 is($live->safe_psql('video', $default_row), $before, 'and leaves the default tenant as it was');
 
+# As the guide writes it now: one transaction.
+($rc, $out, $err) = run_rc([ 'pg_restore', '--single-transaction', '-d', $live->connstr('video'), "$dir/video.dump" ]);
+isnt($rc, 0, 'pg_restore --single-transaction into a database with ffrtmp data fails');
+is($live->safe_psql('video', $default_row), $before, 'and leaves the default tenant as it was');
+
 # pg_restore's default goes on after each error: the trigger turns the
 # default tenant's duplicate key into an overwrite, and its usage counters
 # come from the dump while its jobs are the live ones.
@@ -98,6 +103,8 @@ is($live->safe_psql('video', $default_row), $before, 'and leaves the default ten
 isnt($rc, 0, 'plain pg_restore into a database with ffrtmp data reports errors');
 is($live->safe_psql('video', $default_row), $before,
 	'a restore into a database with data does not write the dump\'s default tenant over the live one');
+like($err, qr/ERROR:  the default tenant's tenants row is not the one CREATE EXTENSION made: this database already holds data\n(?:.*\n)*?HINT:  Restore into a new, empty database \(docs\/operations\.md\)\./,
+	'the default tenant\'s row is refused, saying that the database holds data and to restore into a new one') or diag($err);
 is($live->safe_psql('video', 'SELECT count(*) FROM ffrtmp.verify_usage()'), '0',
 	'nor the dump\'s usage counters over the live default tenant\'s');
 is($live->safe_psql('video', q{SELECT count(*) FROM ffrtmp_data.tenants t WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.tenant_id = t.id) AND t.name = 'acme'}), '0',
