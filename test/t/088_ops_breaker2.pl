@@ -45,14 +45,19 @@ sub run_rc
 	return ($? >> 8, $stdout, $stderr);
 }
 
-# The postgresql.conf lines of the guide's "Restoring into a new cluster".
+# The postgresql.conf lines of the guide's "Restoring into a new cluster":
+# those for an installation with recurring jobs (the block that preloads
+# pg_cron) when $cron, else the first.
 sub guide_restore_conf
 {
+	my ($cron) = @_;
 	open my $fh, '<', 'docs/operations.md' or die "docs/operations.md: $!";
 	my $text = do { local $/; <$fh> };
 	my ($section) = $text =~ /^### Restoring into a new cluster\n(.*?)(?=^#{1,3} |\z)/ms
 	  or die 'no section "Restoring into a new cluster"';
-	my ($block) = $section =~ /^```\n(.*?)^```$/ms or die 'no postgresql.conf block';
+	my @blocks = $section =~ /^```\n(.*?)^```$/msg or die 'no postgresql.conf block';
+	my ($block) = $cron ? grep({ /pg_cron/ } @blocks) : @blocks;
+	die 'no postgresql.conf block for pg_cron' unless defined $block;
 	return ($block, $text);
 }
 
@@ -151,10 +156,11 @@ SKIP:
 	command_ok([ 'pg_dump', '-Fc', '-f', "$dir/cron.dump", '-d', $old->connstr('video') ], 'pg_dump -Fc with pg_cron succeeds');
 	my $new = PostgreSQL::Test::Cluster->new('new');
 	$new->init;
-	$new->append_conf('postgresql.conf', $guide_conf);
+	my ($cron_conf) = guide_restore_conf('cron');
+	$new->append_conf('postgresql.conf', $cron_conf);
 	$new->start;
 	$new->safe_psql('postgres', 'CREATE DATABASE video');
-	($rc, $out, $err) = run_rc([ 'pg_restore', '--exit-on-error', '-d', $new->connstr('video'), "$dir/cron.dump" ]);
+	($rc, $out, $err) = run_rc([ 'pg_restore', '--single-transaction', '-d', $new->connstr('video'), "$dir/cron.dump" ]);
 	is($rc . $err, '0', 'a database with recurring jobs (pg_cron) restores with the guide\'s postgresql.conf');
 	$new->stop;
 }
