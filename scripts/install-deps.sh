@@ -90,11 +90,19 @@ fi
 npm install --global --no-fund --no-audit --ignore-scripts "${npm_packages[@]}" >/dev/null
 
 # ffrtmp's tests and demo run their own cluster, so stop the one Debian just
-# created on port 5432.
+# created on port 5432, and keep it off after a reboot: start.conf "manual"
+# (postgresql-common's own switch; `pg_ctlcluster 15 main start` still starts
+# it by hand), read by the systemd generator that makes postgresql@15-main.
 if [ "$had_cluster" = yes ]; then
   echo "install-deps.sh: PostgreSQL cluster 15/main existed before; left as it is"
-elif command -v pg_ctlcluster >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q '^15 *main .* online'; then
-  pg_ctlcluster 15 main stop || true
+elif command -v pg_ctlcluster >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q '^15 *main '; then
+  if pg_lsclusters -h 2>/dev/null | grep -q '^15 *main .* online'; then
+    pg_ctlcluster 15 main stop || true
+  fi
+  if [ -f /etc/postgresql/15/main/start.conf ]; then
+    sed -i 's/^auto$/manual/' /etc/postgresql/15/main/start.conf
+    if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+  fi
 fi
 # Stop and keep off the services Debian just started.
 stop_service() {

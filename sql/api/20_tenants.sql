@@ -34,9 +34,19 @@ CREATE OR REPLACE TRIGGER tenants_refuse_delete BEFORE DELETE ON ffrtmp_data.ten
  * pg_dump carries the default tenant's row and its usage row like any other
  * (an administrator may change its plan, quotas and metadata, and its jobs
  * count in its usage row), but pg_restore runs CREATE EXTENSION first, which
- * has made both already.  The restored row is written over the made one
- * instead of failing on its key, so they come back as they were dumped.
- * Only a restore inserts that key a second time.  TG_ARGV[0] names the key.
+ * has made both already.  A restored row is written over the made one
+ * instead of failing on its key, so they come back as they were dumped, but
+ * only when the rows are a restore's and the database is new:
+ * - a restore loads rows with COPY (pg_dump's formats without --inserts), so
+ *   an INSERT of that key (ON CONFLICT DO NOTHING included) is left alone and
+ *   meets the key as usual;
+ * - the database holds nothing but what CREATE EXTENSION made: the default
+ *   tenant as seeded (sql/schema/20_tenants.sql), no jobs, no nodes, no other
+ *   tenant but those this COPY wrote, and usage counters that, once the
+ *   restored ones are written, agree with the jobs and nodes restored before
+ *   them (pg_restore loads tenants, then jobs and nodes, then usage).
+ * A COPY into a database with data is refused, whole, so that nothing of the
+ * dump is written over or among the live rows.  TG_ARGV[0] names the key.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.restore_over_default() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
@@ -44,7 +54,44 @@ DECLARE
     key text := TG_ARGV[0];
     columns text;
     written bigint;
+    fresh boolean;
 BEGIN
+    IF pg_catalog.current_query() !~* '^\s*copy\s' THEN
+        RETURN NEW;
+    END IF;
+    IF TG_TABLE_NAME = 'tenants' THEN
+        -- age(xmin) = 0: written by this transaction, i.e. earlier in this COPY.
+        SELECT EXISTS (SELECT 1 FROM ffrtmp_data.tenants t
+                        WHERE t.id = '00000000-0000-0000-0000-000000000000'
+                          AND (t.name, t.display_name, t.description, t.plan, t.quota_overrides,
+                               t.status, t.expires_at, t.metadata, t.deleted_at)
+                              IS NOT DISTINCT FROM
+                              ('default', 'Default tenant',
+                               'Serves callers that are mapped to no tenant. Cannot be deleted or suspended.',
+                               'enterprise',
+                               '{"max_jobs": null, "max_workers": null, "max_cpu_cores": null, "max_gpus": null, "max_jobs_per_hour": null}'::jsonb,
+                               'active', NULL::timestamptz, '{}'::jsonb, NULL::timestamptz))
+           AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.jobs)
+           AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.nodes)
+           AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.tenants t
+                            WHERE t.id <> '00000000-0000-0000-0000-000000000000' AND pg_catalog.age(t.xmin) > 0)
+          INTO fresh;
+    ELSE
+        SELECT EXISTS (SELECT 1 FROM ffrtmp_data.usage u
+                        WHERE u.tenant_id = '00000000-0000-0000-0000-000000000000'
+                          AND u.active_jobs = 0 AND u.queued_jobs = 0 AND u.running_jobs = 0
+                          AND u.cpu_cores_used = 0 AND u.gpus_used = 0 AND u.workers = 0
+                          AND u.jobs_submitted = 0 AND u.vtime = 0
+                          AND u.hour_counts = pg_catalog.array_fill(0, ARRAY[60])
+                          AND u.hour_minutes = pg_catalog.array_fill(0::bigint, ARRAY[60]))
+          INTO fresh;
+    END IF;
+    IF NOT fresh THEN
+        RAISE EXCEPTION 'the default tenant''s % row is not the one CREATE EXTENSION made: this database already holds data', TG_TABLE_NAME
+            USING ERRCODE = '55000',
+                  DETAIL = 'A restore writes the dumped default tenant over the one CREATE EXTENSION made, and only in a new database.',
+                  HINT = 'Restore into a new, empty database (docs/operations.md).';
+    END IF;
     SELECT string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO columns
       FROM pg_catalog.pg_attribute a
      WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> key;
@@ -52,25 +99,31 @@ BEGIN
                               TG_TABLE_SCHEMA, TG_TABLE_NAME, columns, columns, key, key)
         USING NEW;
     GET DIAGNOSTICS written = ROW_COUNT;
-    IF written > 0 THEN
-        RETURN NULL;
+    IF written = 0 THEN
+        RETURN NEW;
     END IF;
-    RETURN NEW;
+    IF TG_TABLE_NAME = 'usage' AND EXISTS (SELECT 1 FROM ffrtmp.verify_usage() v
+                                            WHERE v.tenant_id = '00000000-0000-0000-0000-000000000000') THEN
+        RAISE EXCEPTION 'the restored usage counters of the default tenant do not match its jobs and nodes: this database already holds data'
+            USING ERRCODE = '55000',
+                  HINT = 'Restore into a new, empty database (docs/operations.md).';
+    END IF;
+    RETURN NULL;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.restore_over_default() IS
-    'Trigger: an insert of the default tenant''s row (tenants, usage) when it exists already (pg_restore after CREATE EXTENSION) updates that row instead.';
+    'Trigger: a COPY (pg_restore after CREATE EXTENSION) of the default tenant''s row (tenants, usage) updates the one CREATE EXTENSION made, only while the database holds nothing else (else 55000, and the COPY writes nothing); an INSERT of that key is left to the key as usual.';
 REVOKE ALL ON FUNCTION ffrtmp_data.restore_over_default() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER tenants_restore_default BEFORE INSERT ON ffrtmp_data.tenants
     FOR EACH ROW WHEN (NEW.id = '00000000-0000-0000-0000-000000000000')
     EXECUTE FUNCTION ffrtmp_data.restore_over_default('id');
 COMMENT ON TRIGGER tenants_restore_default ON ffrtmp_data.tenants IS
-    'pg_restore brings the default tenant''s row back over the one CREATE EXTENSION made.';
+    'pg_restore into a new database brings the default tenant''s row back over the one CREATE EXTENSION made.';
 CREATE OR REPLACE TRIGGER usage_restore_default BEFORE INSERT ON ffrtmp_data.usage
     FOR EACH ROW WHEN (NEW.tenant_id = '00000000-0000-0000-0000-000000000000')
     EXECUTE FUNCTION ffrtmp_data.restore_over_default('tenant_id');
 COMMENT ON TRIGGER usage_restore_default ON ffrtmp_data.usage IS
-    'pg_restore brings the default tenant''s usage counters back over the ones CREATE EXTENSION made.';
+    'pg_restore into a new database brings the default tenant''s usage counters back over the ones CREATE EXTENSION made.';
 
 /*
  * Effective quotas: a key present in quota_overrides wins (its JSON null meaning

@@ -7,6 +7,7 @@
 //   referenced;
 // - Services select pods and name their ports; ServiceMonitors and
 //   PodMonitors select Services and pods and name their ports;
+//   PodDisruptionBudgets select pods;
 // - the worker's probes and scrape match its --listen address and paths
 //   (/health, /ready, /metrics), which listens beyond loopback;
 // - the worker's resources cover its slots' jobs, its --output-root is a
@@ -163,6 +164,11 @@ export function checkServicesAndMonitors(set) {
       if (selected.length > 0 && !selected.some((s) => (s.doc.spec.ports ?? []).some((p) => p.name === ep.port))) {
         errors.push(`${where(mon)}: endpoint port ${ep.port} is no named port of the Services it selects`);
       }
+    }
+  }
+  for (const pdb of set.filter(({ doc }) => doc.kind === "PodDisruptionBudget")) {
+    if (!pods.some((p) => same(p.m.doc, pdb.doc) && matches(pdb.doc.spec?.selector?.matchLabels, p.labels))) {
+      errors.push(`${where(pdb)}: its selector matches no pods of the manifests`);
     }
   }
   for (const mon of set.filter(({ doc }) => doc.kind === "PodMonitor")) {

@@ -116,3 +116,22 @@ export function loadFiles(dirArg) {
   }
   return docs;
 }
+
+// The objects a user creates before applying (the Secrets of
+// docs/kubernetes.md): DIR/kubernetes/secrets.example.yaml, which the
+// kustomization leaves out so that no credential of the repository is
+// deployed.  They are checked, and referenced, as if applied, in the
+// kustomization's namespace.
+export const EXAMPLES = "kubernetes/secrets.example.yaml";
+
+export function loadExamples(dirArg) {
+  const dir = path.resolve(dirArg);
+  const file = path.join(dir, EXAMPLES);
+  if (!existsSync(file)) return [];
+  const { k } = readKustomization(dir);
+  const docs = parseStream(readFileSync(file, "utf8"), path.relative(process.cwd(), file));
+  if (k.namespace) {
+    for (const { doc } of docs) doc.metadata = { ...(doc.metadata ?? {}), namespace: k.namespace };
+  }
+  return docs;
+}

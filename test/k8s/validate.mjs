@@ -2,7 +2,9 @@
 // Validates the Kubernetes manifests of a kustomization (deploy/ of the
 // source tree): each against the schema of its kind (schema.mjs: Kubernetes,
 // CloudNativePG, Prometheus Operator; unknown kinds and unknown fields are
-// errors), then what the schemas cannot say (checks.mjs).
+// errors), then what the schemas cannot say (checks.mjs).  The Secrets a
+// user creates before applying (kubernetes/secrets.example.yaml, left out of
+// the kustomization) are checked with them, as if applied.
 //
 //   node validate.mjs [--kustomize=auto|yes|no] DIR...
 //
@@ -15,7 +17,7 @@
 // (the schema check's start-up is paid once) but judged each on its own.
 
 import { checkAll } from "./checks.mjs";
-import { kustomizeCommand, loadFiles, loadWithKustomize } from "./load.mjs";
+import { kustomizeCommand, loadExamples, loadFiles, loadWithKustomize } from "./load.mjs";
 import { checkSchemas } from "./schema.mjs";
 
 function usage(message) {
@@ -45,6 +47,7 @@ for (const [d, dir] of dirs.entries()) {
   let set;
   try {
     set = command ? loadWithKustomize(dir, command) : loadFiles(dir);
+    set = set.concat(loadExamples(dir));
   } catch (e) {
     console.error(`validate.mjs: ${(e.stderr?.toString() || e.message).trim()}`);
     process.exit(2);

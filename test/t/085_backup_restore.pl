@@ -99,7 +99,7 @@ my ($rc, $out, $err) = $new->psql('postgres', undef, on_error_stop => 0, extra_p
 my @errors = grep { !/role "\Q$ENV{USER}\E" already exists/ } $err =~ /ERROR:\s+(.*)/g;
 is("@errors", '', 'the roles restore, with no error but the bootstrap superuser\'s existing');
 $new->safe_psql('postgres', 'CREATE DATABASE video');
-command_ok([ 'pg_restore', '--exit-on-error', '-d', $new->connstr('video'), "$dir/video.dump" ],
+command_ok([ 'pg_restore', '--single-transaction', '-d', $new->connstr('video'), "$dir/video.dump" ],
 	'pg_restore succeeds without errors');
 
 is($new->safe_psql('video', $read{$_}), $before{$_}, "$_ come back") for sort grep { $_ ne 'role_oid' } keys %read;

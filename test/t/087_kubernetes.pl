@@ -116,7 +116,7 @@ SKIP: {
 			qr/limits\.memory 6Gi is less than --slots=2 x --job-memory/, "a memory limit below the slots' jobs" ],
 		[ 'kubernetes/worker.yaml', qr/readOnlyRootFilesystem: true/, 'readOnlyRootFilesystem: false',
 			qr/container worker: the root filesystem is not read-only/, 'a writable root filesystem' ],
-		[ 'kubernetes/secrets.yaml', qr/username: ffrtmp_worker/, 'username: worker',
+		[ 'kubernetes/secrets.example.yaml', qr/username: ffrtmp_worker/, 'username: worker',
 			qr/Secret ffrtmp-worker-db's username is not the role ffrtmp_worker/, "a managed role's Secret for another user" ],
 		[ 'prometheus/queries.yaml', qr/\z/, "\nother:\n  query: SELECT 1 AS x\n  metrics:\n    - x:\n        usage: SUMMARY\n",
 			qr/query other's metrics would not be named ffrtmp_\*.*\n.*usage SUMMARY is not CloudNativePG's/,
