@@ -16,7 +16,12 @@
 // - images are pinned by tag (not latest) or digest;
 // - each Cluster preloads ffrtmp, names its database in ffrtmp.database and
 //   creates the extension there; its exporter queries are CloudNativePG's
-//   format and give metrics named ffrtmp_*.
+//   format and give metrics named ffrtmp_*;
+// - every metric the dashboards and alerting rules use (scripts/metric-names
+//   lists them) is stored under that name: either CloudNativePG's exporter
+//   gives it for a Cluster's queries (cnpg_<query>_<column>) as a PodMonitor's
+//   metricRelabelings rename it, or a worker a ServiceMonitor scrapes
+//   exports it.
 
 import { parse } from "yaml";
 
@@ -369,7 +374,78 @@ export function checkClusters(set) {
   return errors;
 }
 
-export function checkAll(set) {
+// The names CloudNativePG's exporter gives a custom queries file's metrics:
+// cnpg_<query>_<column> for each column that is no label or discarded (a
+// histogram's _bucket, _sum and _count series share its base name).
+function cnpgNames(text) {
+  let queries;
+  try {
+    queries = parse(text);
+  } catch {
+    return [];
+  }
+  const names = [];
+  for (const [name, q] of Object.entries(queries ?? {})) {
+    for (const column of Array.isArray(q?.metrics) ? q.metrics : []) {
+      for (const [col, def] of Object.entries(column ?? {})) {
+        if (!["LABEL", "DISCARD"].includes(def?.usage)) names.push(`cnpg_${name}_${col}`);
+      }
+    }
+  }
+  return names;
+}
+
+// A metric's name after a scrape's relabelling rules, or null when a rule
+// drops it.  Only rules reading __name__ alone change it; Prometheus
+// anchors the regex and expands $1 or ${1} in the replacement.
+function relabelName(name, rules) {
+  for (const r of rules ?? []) {
+    const source = r.sourceLabels ?? r.source_labels ?? [];
+    if (source.length !== 1 || source[0] !== "__name__") continue;
+    const regex = new RegExp(`^(?:${r.regex ?? "(.*)"})$`);
+    const action = (r.action ?? "replace").toLowerCase();
+    if (action === "drop" && regex.test(name)) return null;
+    if (action === "keep" && !regex.test(name)) return null;
+    const target = r.targetLabel ?? r.target_label;
+    if (action === "replace" && target === "__name__" && regex.test(name)) {
+      name = name.replace(regex, (r.replacement ?? "$1").replace(/\$\{(\d+)\}/g, "$$$1"));
+    }
+  }
+  return name;
+}
+
+// used: the names the dashboards and rules use; worker: the names
+// ffrtmp-worker exports.  Both are lists; no check without them.
+export function checkMetricNames(set, { used, worker } = {}) {
+  if (!used) return [];
+  const stored = new Map(); // name -> what gives it
+  const pods = podsOf(set);
+  for (const mon of set.filter(({ doc }) => doc.kind === "PodMonitor")) {
+    for (const { m } of pods.filter((p) => p.m.doc.kind === "Cluster" && same(p.m.doc, mon.doc) &&
+        matches(mon.doc.spec?.selector?.matchLabels, p.labels))) {
+      for (const ref of m.doc.spec?.monitoring?.customQueriesConfigMap ?? []) {
+        const cm = set.find(({ doc }) => doc.kind === "ConfigMap" && doc.metadata?.name === ref.name && same(doc, m.doc));
+        for (const cnpg of cnpgNames(cm?.doc.data?.[ref.key] ?? "")) {
+          for (const ep of mon.doc.spec?.podMetricsEndpoints ?? []) {
+            const name = relabelName(cnpg, ep.metricRelabelings);
+            if (name !== null) stored.set(name, `${where(mon)} (${cnpg})`);
+          }
+        }
+      }
+    }
+  }
+  const scrapesWorker = set.some(({ doc }) => doc.kind === "ServiceMonitor") && pods.some((p) =>
+    p.containers.some((c) => optionsOf(c).listen !== undefined));
+  for (const name of scrapesWorker ? worker ?? [] : []) stored.set(name, "ffrtmp-worker");
+  stored.set("up", "Prometheus");
+  const mon = set.find(({ doc }) => doc.kind === "PodMonitor");
+  const at = mon ? where(mon) : `${set[0]?.source}: no PodMonitor`;
+  return used.filter((name) => !stored.has(name)).map((name) =>
+    `${at}: metric ${name}, used by the dashboards or alerting rules, is stored under no such name: ` +
+    `neither relabelling CloudNativePG's cnpg_<query>_<column> nor the worker gives it`);
+}
+
+export function checkAll(set, metrics) {
   return [
     ...checkReferences(set),
     ...checkServicesAndMonitors(set),
@@ -377,5 +453,6 @@ export function checkAll(set) {
     ...checkSecurity(set),
     ...checkImages(set),
     ...checkClusters(set),
+    ...checkMetricNames(set, metrics),
   ];
 }

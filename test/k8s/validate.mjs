@@ -6,7 +6,13 @@
 // user creates before applying (kubernetes/secrets.example.yaml, left out of
 // the kustomization) are checked with them, as if applied.
 //
-//   node validate.mjs [--kustomize=auto|yes|no] DIR...
+//   node validate.mjs [--kustomize=auto|yes|no] [--metrics-used=FILE
+//                     --worker-metrics=FILE] DIR...
+//
+// --metrics-used names a file of the metric names the dashboards and rules
+// use (scripts/metric-names prints them), --worker-metrics one of the names
+// ffrtmp-worker exports, one a line: each used name must then be stored
+// under that name by the manifests' scrapes.
 //
 // --kustomize=auto (the default) renders each DIR with kustomize or kubectl
 // kustomize when one is installed, else reads the files (load.mjs); yes
@@ -17,19 +23,30 @@
 // (the schema check's start-up is paid once) but judged each on its own.
 
 import { checkAll } from "./checks.mjs";
+import { readFileSync } from "node:fs";
 import { kustomizeCommand, loadExamples, loadFiles, loadWithKustomize } from "./load.mjs";
 import { checkSchemas } from "./schema.mjs";
 
 function usage(message) {
-  console.error(`validate.mjs: ${message}\nusage: node validate.mjs [--kustomize=auto|yes|no] DIR...`);
+  console.error(`validate.mjs: ${message}\nusage: node validate.mjs [--kustomize=auto|yes|no] [--metrics-used=FILE --worker-metrics=FILE] DIR...`);
   process.exit(2);
 }
 
 let mode = "auto";
 const dirs = [];
+const metrics = {};
+const names = (file) => {
+  try {
+    return readFileSync(file, "utf8").split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  } catch (e) {
+    usage(e.message);
+  }
+};
 for (const arg of process.argv.slice(2)) {
   const m = /^--kustomize=(auto|yes|no)$/.exec(arg);
+  const f = /^--(metrics-used|worker-metrics)=(.+)$/.exec(arg);
   if (m) mode = m[1];
+  else if (f) metrics[f[1] === "metrics-used" ? "used" : "worker"] = names(f[2]);
   else if (arg.startsWith("-")) usage(`unknown option ${arg}`);
   else dirs.push(arg);
 }
@@ -64,7 +81,7 @@ for (const { index, text } of await checkSchemas(manifests)) {
 }
 let failed = false;
 for (const [d, dir] of dirs.entries()) {
-  errors[d].push(...checkAll(sets[d]));
+  errors[d].push(...checkAll(sets[d], metrics));
   for (const e of errors[d]) console.log(e);
   const n = errors[d].length;
   console.log(`${dir}: ${sets[d].length} manifests (from ${how}): ${n === 0 ? "valid" : `${n} error${n === 1 ? "" : "s"}`}`);
