@@ -61,7 +61,14 @@
 extern void ffrtmp_context_init(void);
 extern void ffrtmp_context_reset(void);
 extern pg_uuid_t ffrtmp_caller_tenant(void);
-extern bool ffrtmp_cached_caller_tenant(pg_uuid_t *tenant);
+/* Who the caller last worked out is, looked up from nothing (ffrtmp_cached_caller). */
+typedef enum FfrtmpCachedCaller
+{
+	CACHED_CALLER_UNKNOWN,		/* none worked out yet, or an unknown API key */
+	CACHED_CALLER_ADMIN,		/* an administrator, whatever tenant it names */
+	CACHED_CALLER_TENANT,		/* a tenant's user or API key */
+} FfrtmpCachedCaller;
+extern FfrtmpCachedCaller ffrtmp_cached_caller(pg_uuid_t *tenant);
 extern bool ffrtmp_caller_admin(void);
 extern void ffrtmp_require_admin(const char *action);
 extern pg_uuid_t ffrtmp_target_tenant(text *tenant_arg);
@@ -113,7 +120,7 @@ extern void ffrtmp_log_refusals_note(void);
 
 /* refusal_counts.c: the refusals kept out of the log, counted per tenant and SQLSTATE */
 extern void ffrtmp_refusal_counts_init(void);
-extern void ffrtmp_refusal_counts_add(const pg_uuid_t *tenant, int code);
+extern void ffrtmp_refusal_counts_add(FfrtmpCachedCaller who, const pg_uuid_t *tenant, int code);
 
 /* api_keys.c: the key authenticated in this transaction */
 extern void ffrtmp_api_keys_init(void);

@@ -28,7 +28,8 @@
  *   errors the operator must see: they are logged.
  * A refusal kept out of the log is counted per tenant and SQLSTATE
  * (refusal_counts.c, ffrtmp_tenant_api_refusals_total): a tenant probing
- * other tenants' job ids still shows.
+ * other tenants' job ids still shows; an administrator's refusals count
+ * apart, whichever tenant its call named.
  * Everything else is logged as ever: internal errors (XX000), resources
  * (53), cancellations and shutdowns (57), system errors (58), serialization
  * failures, every SQLSTATE outside the contract, and the refusals of the
@@ -54,8 +55,8 @@ static emit_log_hook_type next_emit_log_hook = NULL;
 /* The SQLSTATE of the error leaving the API now, when it is a refusal; 0: none. */
 static int	noted_refusal = 0;
 
-/* The caller's tenant when the refusal was noted, if known. */
-static bool noted_tenant_known = false;
+/* Who the caller was when the refusal was noted, and its tenant if a tenant's. */
+static FfrtmpCachedCaller noted_caller = CACHED_CALLER_UNKNOWN;
 static pg_uuid_t noted_tenant;
 
 /* One of the contract's SQLSTATEs the API raises with a 4xx status. */
@@ -99,7 +100,7 @@ ffrtmp_log_refusals_note(void)
 
 	/* A PGRST's status is read when it is reported: its detail is not at hand here. */
 	noted_refusal = contract_refusal(code) || code == ERRCODE_POSTGREST_RAISE ? code : 0;
-	noted_tenant_known = noted_refusal != 0 && ffrtmp_cached_caller_tenant(&noted_tenant);
+	noted_caller = noted_refusal != 0 ? ffrtmp_cached_caller(&noted_tenant) : CACHED_CALLER_UNKNOWN;
 }
 
 /*
@@ -130,10 +131,10 @@ emit_refusal(ErrorData *edata)
 			raised_by_ffrtmp(edata))
 		{
 			edata->output_to_server = false;
-			ffrtmp_refusal_counts_add(noted_tenant_known ? &noted_tenant : NULL, edata->sqlerrcode);
+			ffrtmp_refusal_counts_add(noted_caller, &noted_tenant, edata->sqlerrcode);
 		}
 		noted_refusal = 0;
-		noted_tenant_known = false;
+		noted_caller = CACHED_CALLER_UNKNOWN;
 	}
 	/* As PostgreSQL does: a hook sees only what still goes to the server log. */
 	if (next_emit_log_hook && edata->output_to_server)

@@ -474,17 +474,20 @@ ffrtmp_caller_tenant(void)
 }
 
 /*
- * The tenant of the caller last worked out, if any and not an
- * administrator, without looking anything up: safe while an error unwinds
- * (log_refusals.c counts a refusal under it).
+ * Who the caller last worked out is, and its tenant when a tenant's,
+ * without looking anything up: safe while an error unwinds (log_refusals.c
+ * counts a refusal under it).  An administrator's context holds the default
+ * tenant, which is not whom its refusals concern: it is told apart.
  */
-bool
-ffrtmp_cached_caller_tenant(pg_uuid_t *tenant)
+FfrtmpCachedCaller
+ffrtmp_cached_caller(pg_uuid_t *tenant)
 {
-	if (!caller.valid || caller.is_admin)
-		return false;
+	if (!caller.valid)
+		return CACHED_CALLER_UNKNOWN;
+	if (caller.is_admin)
+		return CACHED_CALLER_ADMIN;
 	*tenant = caller.tenant;
-	return true;
+	return CACHED_CALLER_TENANT;
 }
 
 bool

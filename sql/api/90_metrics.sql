@@ -81,12 +81,12 @@ REVOKE ALL ON FUNCTION ffrtmp_data.api_request_totals() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.api_request_totals() TO ffrtmp_metrics_reader;
 
 CREATE OR REPLACE FUNCTION ffrtmp_data.api_refusal_totals(
-    OUT tenant_id uuid, OUT overflow boolean, OUT code text, OUT total bigint)
+    OUT tenant_id uuid, OUT counted_as text, OUT code text, OUT total bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'ffrtmp_api_refusal_totals'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ffrtmp_data.api_refusal_totals() IS
-    'The API refusals kept out of the server log since the server started, per tenant (the nil UUID when none was known; overflow: past the table, tenant NULL) and SQLSTATE, from shared memory (src/refusal_counts.c): for ffrtmp_data.metric_api_refusals() alone.';
+    'The API refusals kept out of the server log since the server started, per caller and SQLSTATE, from shared memory (src/refusal_counts.c): counted_as tenant (tenant_id the tenant''s), admin (an administrator''s, whatever tenant it named), none (no caller known) or other (past the table); for ffrtmp_data.metric_api_refusals() alone.';
 ALTER FUNCTION ffrtmp_data.api_refusal_totals() OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.api_refusal_totals() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.api_refusal_totals() TO ffrtmp_metrics_reader;
@@ -196,13 +196,14 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.metric_api_refusals(OUT tenant text, OUT 
 RETURNS SETOF record
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT CASE WHEN r.overflow THEN '(other)' ELSE coalesce(t.name, '(none)') END, r.code, r.total
+    SELECT CASE r.counted_as WHEN 'tenant' THEN coalesce(t.name, '(none)') ELSE '(' || r.counted_as || ')' END,
+           r.code, r.total
       FROM ffrtmp_data.api_refusal_totals() r
       LEFT JOIN ffrtmp_data.tenants t ON t.id = r.tenant_id
      ORDER BY 1, 2;
 END;
 COMMENT ON FUNCTION ffrtmp_data.metric_api_refusals() IS
-    'ffrtmp_tenant_api_refusals_total: the API refusals kept out of the server log (ffrtmp.log_refusals off) per tenant and SQLSTATE; (none) when no tenant was known, (other) past the fixed table.';
+    'ffrtmp_tenant_api_refusals_total: the API refusals kept out of the server log (ffrtmp.log_refusals off) per tenant and SQLSTATE; (admin) for an administrator''s, whatever tenant it named, (none) when no caller was known, (other) past the fixed table.';
 
 DO $readers$
 DECLARE

@@ -72,6 +72,9 @@ is(FfrtmpRest::request($node, method => 'GET', path => $path, headers => { 'X-AP
 # A refusal kept out of the server log: acme asks for a job that is not there.
 is(FfrtmpRest::request($node, method => 'GET', path => '/rpc/get_job', headers => { 'X-API-Key' => $key },
 		sql => q{SELECT ffrtmp.get_job(999999999)})->{status}, 404, 'a job not found is refused with 404');
+# An administrator's refusal on a call naming acme: acme has no job number 999999999.
+my (undef, undef, $admin_err) = $node->psql('postgres', q{SELECT ffrtmp.job_id(999999999, tenant => 'acme')});
+like($admin_err, qr/ERROR/, 'an administrator asking for a number acme has not is refused');
 
 my $counts = $sql->(q{SELECT string_agg(queue || '=' || count, ',' ORDER BY queue) FROM ffrtmp_data.metric_histograms()
                        WHERE metric = 'ffrtmp_dispatch_latency_seconds'});
@@ -142,6 +145,10 @@ for my $f (split /,/, $families)
 is(value_of('ffrtmp_tenants_total'), 3, 'tenants (as the exporter names it): default, acme, globex');
 is(value_of('ffrtmp_tenants_active'), 2, 'tenants_active: globex is suspended');
 is(value_of('ffrtmp_tenant_api_refusals_total', tenant => 'acme', code => 'PT404'), 1, 'api refusals: acme\'s job not found');
+is(value_of('ffrtmp_tenant_api_refusals_total', tenant => '(admin)', code => 'PT404'), 1,
+	'the administrator\'s refusal counts under (admin), not under the tenant it named');
+is(value_of('ffrtmp_tenant_api_refusals_total', tenant => 'default', code => 'PT404'), undef,
+	'nor under the default tenant of the administrator\'s context');
 is(value_of('ffrtmp_tenant_jobs', tenant => 'acme', state => 'completed'), 2, 'jobs: 2 of acme completed');
 is(value_of('ffrtmp_tenant_jobs', tenant => 'acme', state => 'assigned'), 1, 'and 1 assigned');
 is(value_of('ffrtmp_tenant_quota_usage_ratio', tenant => 'acme', resource => 'jobs'), 0.02, 'acme: 1 active job of basic\'s 50');
