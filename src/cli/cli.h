@@ -212,6 +212,8 @@ extern bool cli_array_add(char **array, const char *s);
 
 /* Prints a failed result: message, DETAIL, HINT and SQLSTATE. */
 extern void cli_print_server_error(cli_ctx *ctx, const PGresult *res);
+/* The hint added when the extension is not in the database connected to, or NULL. */
+extern const char *cli_extension_hint(const char *sqlstate, const char *message);
 
 /* Prints "ffrtmp: error: <message>" (coloured on a terminal). */
 extern void cli_error(cli_ctx *ctx, const char *fmt,...) __attribute__((format(printf, 2, 3)));

@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -28,6 +29,25 @@ cli_error(cli_ctx *ctx, const char *fmt,...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/*
+ * The hint for a database without the extension, or NULL: the server says
+ * only that schema "ffrtmp" (3F000) or a function ffrtmp.* (42883) does not
+ * exist, which reads like a bug of the client when the user merely
+ * connected to another database.  The words are matched as the server
+ * quotes the names, whatever the language of its messages.
+ */
+const char *
+cli_extension_hint(const char *sqlstate, const char *message)
+{
+	if (sqlstate == NULL || message == NULL)
+		return NULL;
+	if ((strcmp(sqlstate, "3F000") == 0 && strstr(message, "\"ffrtmp\"") != NULL) ||
+		(strcmp(sqlstate, "42883") == 0 && strstr(message, "ffrtmp.") != NULL))
+		return "connect to the database where the extension is installed (ffrtmp.database), "
+			"e.g. --dsn 'dbname=video' or PGDATABASE.";
+	return NULL;
 }
 
 static void
@@ -62,6 +82,7 @@ cli_print_server_error(cli_ctx *ctx, const PGresult *res)
 	fputc('\n', stderr);
 	field(ctx, "DETAIL: ", detail);
 	field(ctx, "HINT: ", hint);
+	field(ctx, "HINT: ", cli_extension_hint(sqlstate, message));
 	if (sqlstate != NULL)
 		fprintf(stderr, "SQLSTATE: %s\n", sqlstate);
 }

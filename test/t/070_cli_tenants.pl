@@ -215,6 +215,26 @@ my $free = PostgreSQL::Test::Cluster::get_free_port();
 is($rc, 3, 'a wrong port: exit 3');
 like($err, qr/^ffrtmp: error: cannot connect: /m, 'says it cannot connect');
 
+# A database without the extension: the server's 3F000 (no schema ffrtmp)
+# or 42883 (no function ffrtmp.*), and the hint to connect to the
+# extension's database.  Another refusal has no such hint.
+sql(q{CREATE DATABASE plain});
+sql(q{CREATE DATABASE halfway});
+$node->safe_psql('halfway', q{CREATE SCHEMA ffrtmp});
+my $no_extension = qr/^HINT: connect to the database where the extension is installed \(ffrtmp\.database\), e\.g\. --dsn 'dbname=video' or PGDATABASE\.$/m;
+for my $db ([ 'plain', '3F000', qr/schema "ffrtmp" does not exist/ ], [ 'halfway', '42883', qr/function ffrtmp\.\S+ does not exist/ ])
+{
+	my ($name, $code, $message) = @$db;
+	my $db_dsn = 'host=' . $node->host . ' port=' . $node->port . " dbname=$name";
+	($rc, $out, $err) = ffrtmp({}, "--dsn=$db_dsn", qw(tenants list));
+	is($rc, 1, "a database without the extension ($code): exit 1");
+	like($err, $message, "... the server's message");
+	like($err, $no_extension, '... and the hint to connect to the extension\'s database');
+	like($err, qr/^SQLSTATE: $code$/m, "... SQLSTATE $code");
+}
+($rc, $out, $err) = admin(qw(tenants get nosuch));
+unlike($err, $no_extension, 'a refusal of the extension itself has no such hint');
+
 # Usage errors: exit 2, nothing sent.
 for my $u ([ 'no command', [] ], [ 'an unknown command', ['nodez'] ], [ 'an unknown subcommand', [qw(tenants frob)] ],
 	[ 'an unknown option', [qw(tenants list --frob)] ], [ 'a missing tenant', [qw(tenants get)] ],

@@ -3,8 +3,9 @@
  * of repeated options (quoting), the calls cli_call writes (only the
  * arguments given, every value a parameter), the global options taken out
  * of argv wherever they stand (--output the format or jobs submit's
- * output), the subcommand options of cli_parse, and stored text escaped for
- * a terminal (cli_put_text).
+ * output), the subcommand options of cli_parse, stored text escaped for
+ * a terminal (cli_put_text), and the hint for a database without the
+ * extension (cli_extension_hint).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -208,6 +209,24 @@ test_text(void)
 	CHECK(cli_text_width(NULL, "a\rb\xc2\x9b", CLI_TEXT_CELL) == 10, "an escape is as wide as its text");
 }
 
+static void
+test_extension_hint(void)
+{
+	CHECK(cli_extension_hint("3F000", "schema \"ffrtmp\" does not exist") != NULL,
+		  "schema ffrtmp missing: the hint to connect to the extension's database");
+	CHECK(strstr(cli_extension_hint("3F000", "schema \"ffrtmp\" does not exist"), "ffrtmp.database") != NULL &&
+		  strstr(cli_extension_hint("3F000", "schema \"ffrtmp\" does not exist"), "--dsn") != NULL,
+		  "... naming ffrtmp.database and --dsn");
+	CHECK(cli_extension_hint("42883", "function ffrtmp.list_tenants() does not exist") != NULL,
+		  "an ffrtmp function missing: the same hint");
+	CHECK(cli_extension_hint("3F000", "schema \"other\" does not exist") == NULL,
+		  "another schema missing: no hint");
+	CHECK(cli_extension_hint("42883", "function lower(integer) does not exist") == NULL,
+		  "another function missing: no hint");
+	CHECK(cli_extension_hint("PT404", "job 5 not found") == NULL && cli_extension_hint(NULL, NULL) == NULL,
+		  "other errors, or none: no hint");
+}
+
 int
 main(void)
 {
@@ -218,5 +237,6 @@ main(void)
 	test_value_not_global();
 	test_parse();
 	test_text();
+	test_extension_hint();
 	return check_summary();
 }
