@@ -70,6 +70,14 @@ is(ref $vars{tenant}{query} ? $vars{tenant}{query}{query} : $vars{tenant}{query}
 	'label_values(ffrtmp_tenant_jobs, tenant)', 'the tenant variable lists the tenants that have jobs');
 ok($vars{tenant}{multi} && $vars{tenant}{includeAll}, 'several tenants or all can be chosen');
 
+# One file for Grafana's import and for file provisioning: no __inputs (the
+# import would ask for a data source and write its uid into the copy, but
+# provisioning fills in no ${DS_...} placeholder); the datasource variable
+# chooses when the dashboard is viewed, starting from none of the author's.
+ok(!exists $dash->{__inputs}, 'no __inputs: the import page asks for no data source');
+unlike(slurp_file($dashboard_file), qr/\$\{DS_/, 'no ${DS_...} placeholder, which provisioning would leave unresolved');
+ok(!%{ $vars{datasource}{current} // {} }, 'the datasource variable names no data source of the author\'s Grafana');
+
 my @panels = @{ $dash->{panels} };
 push @panels, @{ $_->{panels} // [] } for @{ $dash->{panels} };
 my (%ids, @exprs, @bad);
