@@ -182,9 +182,21 @@ close $own_file;
 my $lint = `promtool check metrics < $dir/own.prom 2>&1`;
 is($? >> 8, 0, 'promtool check metrics accepts ffrtmp.metrics(): parsed, lint clean') or diag($lint);
 
-# The shipped scrape example is a configuration Prometheus accepts.
-my $check = `promtool check config deploy/prometheus/prometheus.yml 2>&1`;
+# The shipped scrape example is a configuration Prometheus accepts, and it
+# loads the alerting rules from where ffrtmp-monitoring installs them
+# (test/t/097 checks the installed files); checked with the tree's
+# alerts.yml in their place, as a build from source points it.
+my $example = slurp_file('deploy/prometheus/prometheus.yml');
+my $installed_rules = '/usr/share/ffrtmp/prometheus/alerts.yml';
+like($example, qr{^rule_files:\n  - \Q$installed_rules\E$}m,
+	'prometheus.yml loads the alerting rules from their installed path');
+(my $from_source = $example) =~ s{\Q$installed_rules\E}{abs_path("deploy/prometheus/alerts.yml")}e;
+open my $example_fh, '>', "$dir/example.yml" or die $!;
+print $example_fh $from_source;
+close $example_fh;
+my $check = `promtool check config $dir/example.yml 2>&1`;
 is($?, 0, 'promtool accepts deploy/prometheus/prometheus.yml') or diag($check);
+like($check, qr/SUCCESS: \d+ rules found/, 'with its rule file') or diag($check);
 
 # Prometheus scraping the exporter every 2 s, in a private directory.
 my $prom_port = PostgreSQL::Test::Cluster::get_free_port();

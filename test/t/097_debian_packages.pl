@@ -1,5 +1,5 @@
 # The Debian packages (debian/): scripts/build-packages builds
-# postgresql-15-ffrtmp and ffrtmp-worker with Debian's tooling, lintian
+# postgresql-15-ffrtmp, ffrtmp-worker and ffrtmp-monitoring with Debian's tooling, lintian
 # finds no error in them, `apt-get install ./*.deb` installs them on this
 # machine, dpkg -L lists what docs/operations.md says each installs (the
 # units starting the programs from /usr/bin, the example configuration a
@@ -56,14 +56,15 @@ my ($rc, $out) = run('bash', "$source/scripts/build-packages", "$dir/deb");
 is($rc, 0, 'scripts/build-packages builds the packages') or diag($out);
 my @debs = grep { m{^/.*\.deb$} } split /\n/, $out;
 my %deb = map { m{/([a-z0-9.+-]+)_[^/]*\.deb$} ? ($1 => $_) : () } @debs;
-ok($deb{$_}, "it prints the path of $_") for qw(postgresql-15-ffrtmp ffrtmp-worker);
-BAIL_OUT('no packages to install') unless $deb{'postgresql-15-ffrtmp'} && $deb{'ffrtmp-worker'};
+ok($deb{$_}, "it prints the path of $_") for qw(postgresql-15-ffrtmp ffrtmp-worker ffrtmp-monitoring);
+BAIL_OUT('no packages to install')
+  unless $deb{'postgresql-15-ffrtmp'} && $deb{'ffrtmp-worker'} && $deb{'ffrtmp-monitoring'};
 
 # lintian: no error (its warnings are listed in docs/building.md's terms:
 # none that the packages could fix).
 ($rc, $out) = run('lintian', '--fail-on', 'error', $deb{'postgresql-15-ffrtmp'},
-	$deb{'ffrtmp-worker'});
-is($rc, 0, 'lintian finds no error in either package') or diag($out);
+	$deb{'ffrtmp-worker'}, $deb{'ffrtmp-monitoring'});
+is($rc, 0, 'lintian finds no error in the packages') or diag($out);
 unlike($out, qr/^E: /m, 'lintian reports no E: tag') or diag($out);
 
 # Install, as an operator would; --reinstall, because a full run has
@@ -73,7 +74,7 @@ unlike($out, qr/^E: /m, 'lintian reports no E: tag') or diag($out);
 ($rc, $out) = run('sh', '-c',
 	"cd '$dir/deb' && DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall --no-install-recommends ./*.deb");
 is($rc, 0, 'apt-get install ./*.deb installs them') or diag($out);
-for my $package (qw(postgresql-15-ffrtmp ffrtmp-worker))
+for my $package (qw(postgresql-15-ffrtmp ffrtmp-worker ffrtmp-monitoring))
 {
 	($rc, $out) = run('dpkg-query', '-W', '-f', '${Status} ${Version}', $package);
 	is($out, 'install ok installed 0.2-1', "$package 0.2-1 is installed");
@@ -98,12 +99,30 @@ my %promised = (
 		(map { "/usr/share/man/man1/$_.1.gz" } qw(ffrtmp ffrtmp-worker ffrtmp-transcode ffrtmp-webhooks)),
 		'/usr/share/bash-completion/completions/ffrtmp',
 		'/usr/lib/sysusers.d/ffrtmp-worker.conf',
+	],
+	# The monitoring files of docs/metrics.md and docs/monitoring.md.
+	'ffrtmp-monitoring' => [
+		(map { "/usr/share/ffrtmp/prometheus/$_" } qw(queries.yaml alerts.yml prometheus.yml)),
+		'/usr/share/ffrtmp/grafana/ffrtmp-overview.json',
 	],);
 for my $package (sort keys %promised)
 {
 	($rc, $out) = run('dpkg', '-L', $package);
 	my %listed = map { $_ => 1 } split /\n/, $out;
 	ok($listed{$_}, "dpkg -L $package lists $_") for @{ $promised{$package} };
+}
+# The installed files are the tree's, and the installed example Prometheus
+# configuration, as it is, loads the installed alerting rules.
+for my $file (qw(prometheus/queries.yaml prometheus/alerts.yml prometheus/prometheus.yml grafana/ffrtmp-overview.json))
+{
+	is(slurp("/usr/share/ffrtmp/$file"), slurp("$source/deploy/$file"), "/usr/share/ffrtmp/$file is deploy/$file");
+}
+SKIP:
+{
+	skip_because('promtool is not installed', 1) unless IPC::Run::run([ 'sh', '-c', 'command -v promtool' ], '>', \my $o);
+	($rc, $out) = run('promtool', 'check', 'config', '/usr/share/ffrtmp/prometheus/prometheus.yml');
+	ok($rc == 0 && $out =~ /SUCCESS: \d+ rules found/, 'promtool accepts the installed prometheus.yml and its rules')
+	  or diag($out);
 }
 ($rc, $out) = run('dpkg-query', '-W', '-f', '${Conffiles}', 'ffrtmp-worker');
 like($out, qr{^ /etc/ffrtmp/worker\.conf [0-9a-f]{32}$}m,
