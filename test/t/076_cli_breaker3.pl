@@ -1,0 +1,179 @@
+# Hostile input to the command-line client, third round (docs/cli.md): each
+# case is a defect found by trying to break the last fixes, kept as a test
+# of the behaviour that should be.  They fail on the code they were found
+# on:
+#
+# 1. import sqlite's text report writes a store value's bytes raw when they
+#    are not UTF-8 and begin with a 4-byte lead (0xF0): the lead swallows
+#    the next three bytes as one "character" of width 1, so an ESC (and
+#    BEL) after it reaches the terminal (ESC [2J clears the screen, an OSC
+#    sets the window title);
+# 2. import sqlite --output=json copies a lead byte 0xF5-0xFF followed by
+#    two continuation bytes as if it were a 3-byte sequence: the document
+#    is not UTF-8, so no strict JSON parser reads it;
+# 3. output that cannot be written (stdout a full disk, or closed) is exit
+#    0 with no message: a script cannot tell that it lost the answer;
+# 4. -oxyz (the global option -o grouped with a value that is no format)
+#    is "unknown option -o" although -o is an option; -o xyz and
+#    --output=xyz name the formats;
+# 5. a time column holding 'now', 'infinity', 'epoch' or 'today' is
+#    imported as that PostgreSQL special value (the job ends at the moment
+#    of the import, or never).
+#
+# The binary is the build tree's, handed over by scripts/test.sh as FFRTMP_CLI.
+use strict;
+use warnings;
+use Encode ();
+use IPC::Run;
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use FfrtmpNeed;
+use Test::More;
+
+my $cli = $ENV{FFRTMP_CLI};
+skip_all_because 'FFRTMP_CLI names no ffrtmp binary (scripts/test.sh sets it)'
+  unless defined $cli && -x $cli;
+skip_all_because 'no sqlite3 command (Debian package sqlite3)'
+  unless IPC::Run::run([ 'sqlite3', '-version' ], '>', \my $v, '2>', \my $e);
+
+# The original's tenants table (as test/t/080_cli_import.pl declares it,
+# from its shared/pkg/store/postgres.go); the importer needs jobs and nodes
+# too, empty here.
+my $schema = <<'SQL';
+CREATE TABLE nodes (id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL UNIQUE,
+	type TEXT NOT NULL, cpu_threads INTEGER NOT NULL, cpu_model TEXT NOT NULL,
+	cpu_load_percent REAL DEFAULT 0, has_gpu BOOLEAN NOT NULL, gpu_type TEXT, gpu_capabilities TEXT,
+	ram_total_bytes INTEGER NOT NULL, ram_free_bytes INTEGER DEFAULT 0, labels TEXT, status TEXT NOT NULL,
+	last_heartbeat DATETIME NOT NULL, registered_at DATETIME NOT NULL, current_job_id TEXT);
+CREATE TABLE jobs (id TEXT PRIMARY KEY, sequence_number INTEGER NOT NULL, scenario TEXT NOT NULL,
+	confidence TEXT, engine TEXT NOT NULL DEFAULT 'auto', parameters TEXT, status TEXT NOT NULL,
+	queue TEXT DEFAULT 'default', priority TEXT DEFAULT 'medium', progress INTEGER DEFAULT 0,
+	node_id TEXT, created_at DATETIME NOT NULL, started_at DATETIME, last_activity_at DATETIME,
+	completed_at DATETIME, retry_count INTEGER NOT NULL DEFAULT 0, max_retries INTEGER DEFAULT 3,
+	retry_reason TEXT, error TEXT, failure_reason TEXT, logs TEXT, state_transitions TEXT);
+CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+	status TEXT NOT NULL DEFAULT 'active', plan TEXT NOT NULL DEFAULT 'free', quotas JSONB NOT NULL,
+	usage JSONB NOT NULL, metadata JSONB, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL,
+	expires_at TIMESTAMP);
+SQL
+
+my $dir = PostgreSQL::Test::Utils::tempdir('breaker3');
+
+# store(NAME, [name, plan (SQL expressions)]...): a master.db with these tenants.
+sub store
+{
+	my ($file, @tenants) = @_;
+	my $sql = $schema;
+	my $n = 0;
+	for my $t (@tenants)
+	{
+		$n++;
+		$sql .= "INSERT INTO tenants VALUES ('id-$n', $t->[0], 'x', 'active', $t->[1], '{}', '{}', '{}', "
+		  . "'2025-12-01 10:00:00', '2025-12-01 10:00:00', NULL);\n";
+	}
+	my $db = "$dir/$file";
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'sqlite3', $db ], '<', \$sql, '>', \$out, '2>', \$err) or die "sqlite3: $err";
+	return $db;
+}
+
+my $node = PostgreSQL::Test::Cluster->new('breaker3');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ffrtmp'\nffrtmp.schedulers = 0\n");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION ffrtmp');
+my $dsn = $node->connstr('postgres');
+
+# ffrtmp(ARGS...): (exit status, stdout, stderr)
+sub ffrtmp
+{
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $cli, "--dsn=$dsn", @_ ], '<', \'', '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+# 1. A byte that is not UTF-8 hides an ESC and a BEL behind it: the text
+# report must show them escaped, never raw.
+{
+	my $db = store('lead.db',
+		[ q{'clear'}, q{CAST(X'F01B5B324A' AS TEXT) || 'x'} ],
+		[ q{'title'}, q{CAST(X'F01B5D303B70776E6564F0072020' AS TEXT)} ],
+		[ q{CAST(X'6E6DF01B5B33316D' AS TEXT)}, q{'pro'} ]);
+	my ($rc, $out, $err) = ffrtmp('import', 'sqlite', '--dry-run', $db);
+	like($out, qr/plan "/, 'the text report names the odd plans');
+	unlike($out, qr/\e/, 'text report: no raw ESC from a store value behind a 0xF0 byte');
+	unlike($out, qr/\a/, 'text report: no raw BEL from a store value behind a 0xF0 byte');
+	unlike($out . $err, qr/[\x80-\xFF]\e/, 'text report and errors: no lead byte written raw before an ESC');
+}
+
+# 2. Lead bytes 0xF5-0xFF (never UTF-8) followed by two continuation bytes:
+# the JSON document must stay UTF-8 (U+FFFD for each such byte) and exact.
+{
+	my $db = store('f5.db',
+		[ q{'f5'}, q{CAST(X'F58080' AS TEXT)} ],
+		[ q{'f8'}, q{CAST(X'F88080' AS TEXT) || 'plan'} ],
+		[ q{'ff'}, q{CAST(X'FFBFBF' AS TEXT)} ]);
+	my ($rc, $out, $err) = ffrtmp('import', 'sqlite', '--dry-run', '--output=json', $db);
+	my $copy = $out;
+	ok(eval { Encode::decode('UTF-8', $copy, Encode::FB_CROAK); 1 }, 'import --output=json: the document is UTF-8')
+	  or diag $@;
+	my $doc = eval { JSON::PP->new->utf8->decode($out) };
+	ok($doc, 'import --output=json: one JSON document a strict parser reads') or diag $@;
+	is(scalar(grep { ($_->{reason} // '') =~ /^plan "\x{FFFD}{3}(plan)?" is not an ffrtmp plan/ } @{ $doc->{rows} // [] }),
+		3, 'each of the three plans is reported, its bytes as U+FFFD');
+}
+
+# 3. Output that cannot be written is an error: exit 1 or 2 (as a write
+# error is for the peers: coreutils, psql) with a message, never exit 0.
+# The server's change, made before the printing, stays (it is committed).
+{
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $cli, "--dsn=$dsn", 'tenants', 'list' ], '<', \'', '>', '/dev/full', '2>', \$err);
+	my $rc = $? >> 8;
+	ok($rc == 1 || $rc == 2, "tenants list >/dev/full: exit 1 or 2 (got $rc)");
+	like($err, qr/ffrtmp: .*(write|output)/i, 'tenants list >/dev/full: a message says the output failed');
+
+	$err = '';
+	IPC::Run::run([ 'sh', '-c', 'exec "$@" >&-', 'closed', $cli, "--dsn=$dsn", 'tenants', 'create', 'closedout',
+		'--plan=free' ], '<', \'', '2>', \$err);
+	$rc = $? >> 8;
+	ok($rc == 1 || $rc == 2, "tenants create with stdout closed: exit 1 or 2 (got $rc)");
+	like($err, qr/ffrtmp: .*(write|output)/i, 'tenants create with stdout closed: a message says the output failed');
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM ffrtmp.tenants WHERE name = 'closedout'}), '1',
+		'the tenant created before the printing is committed');
+}
+
+# 4. -o is an option: grouped with a value that is no format (-oxyz, -oj)
+# it is refused as -o xyz and --output=xyz are, naming the formats, not as
+# an unknown option.
+for my $arg ('-oxyz', '-oj')
+{
+	my ($rc, $out, $err) = ffrtmp('tenants', 'list', $arg);
+	is($rc, 2, "tenants list $arg: a usage error");
+	unlike($err, qr/unknown option -o\b/, "tenants list $arg: -o is not called an unknown option");
+	like($err, qr/table or json/, "tenants list $arg: the message names the formats");
+}
+
+# 5. A time column holding one of PostgreSQL's special words ('now',
+# 'infinity', 'epoch', 'today') is not a time the original wrote: the job
+# is reported (not imported or refused), never imported with the moment of
+# the import or an infinite end as its time.
+{
+	my $sql = "INSERT INTO jobs (id, sequence_number, scenario, status, created_at, started_at, completed_at, "
+	  . "parameters) VALUES "
+	  . "('w-now', 1, 'sc', 'completed', '2025-12-03 10:00:00', NULL, 'now', '{}'), "
+	  . "('w-inf', 2, 'sc', 'completed', '-infinity', NULL, 'infinity', '{}'), "
+	  . "('w-epoch', 3, 'sc', 'completed', 'epoch', NULL, '2025-12-03 10:05:00', '{}'), "
+	  . "('w-today', 4, 'sc', 'completed', 'today', NULL, 'tomorrow', '{}');";
+	my $db = store('words.db');
+	IPC::Run::run([ 'sqlite3', $db, $sql ]) or die 'sqlite3 failed';
+	my ($rc, $out, $err) = ffrtmp('import', 'sqlite', '--dry-run', '--output=json', $db);
+	my $doc = eval { decode_json($out) } // {};
+	is($doc->{jobs}{imported}, 0, 'no job with a special word as a time is imported');
+	is_deeply([ sort map { $_->{name} } grep { $_->{kind} eq 'job' } @{ $doc->{rows} // [] } ],
+		[qw(w-epoch w-inf w-now w-today)], 'each of them is reported');
+}
+
+$node->stop;
+done_testing();
