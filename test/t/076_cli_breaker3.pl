@@ -18,7 +18,9 @@
 #    --output=xyz name the formats;
 # 5. a time column holding 'now', 'infinity', 'epoch' or 'today' is
 #    imported as that PostgreSQL special value (the job ends at the moment
-#    of the import, or never).
+#    of the import, or never);
+# 6. U+2028 and the bidi overrides come raw in JSON output (tables escape
+#    them).
 #
 # The binary is the build tree's, handed over by scripts/test.sh as FFRTMP_CLI.
 use strict;
@@ -173,6 +175,27 @@ for my $arg ('-oxyz', '-oj')
 	is($doc->{jobs}{imported}, 0, 'no job with a special word as a time is imported');
 	is_deeply([ sort map { $_->{name} } grep { $_->{kind} eq 'job' } @{ $doc->{rows} // [] } ],
 		[qw(w-epoch w-inf w-now w-today)], 'each of them is reported');
+}
+
+# 6. The bidi overrides and the line separator, escaped in tables, come raw
+# in JSON output (the server's, and the importer's own): on a terminal a
+# U+202E reorders what follows.  JSON may write them as \u202E and stay
+# exact: a parser reads the same string.
+{
+	my $name = "k1\x{2028}x\x{202E}y";
+	my $bytes = Encode::encode('UTF-8', $name);
+	my ($rc, $out, $err) = ffrtmp('tenants', 'create', 'bidi', '--plan=free', "--display-name=$bytes");
+	is($rc, 0, 'a tenant named with U+2028 and U+202E') or diag $err;
+	($rc, $out, $err) = ffrtmp('-o', 'json', 'tenants', 'list');
+	my $doc = eval { JSON::PP->new->utf8->decode($out) } // [];
+	is((grep { ($_->{display_name} // '') eq $name } @$doc), 1, 'tenants list -o json: the name is exact');
+	unlike($out, qr/\xE2\x80[\xA8\xA9\xAA-\xAE]/, 'tenants list -o json: no raw U+2028 or bidi override');
+
+	my $db = store('bidi.db', [ q{'bidi'}, "'pro' || char(8232) || 'x' || char(8238) || 'y'" ]);
+	($rc, $out, $err) = ffrtmp('import', 'sqlite', '--dry-run', '--output=json', $db);
+	unlike($out, qr/\xE2\x80[\xA8\xA9\xAA-\xAE]/, 'import --output=json: no raw U+2028 or bidi override');
+	$doc = eval { JSON::PP->new->utf8->decode($out) } // {};
+	like($doc->{rows}[0]{reason} // '', qr/"pro\x{2028}x\x{202E}y"/, 'import --output=json: the plan is exact');
 }
 
 $node->stop;
