@@ -20,7 +20,10 @@
 #    imported as that PostgreSQL special value (the job ends at the moment
 #    of the import, or never);
 # 6. U+2028 and the bidi overrides come raw in JSON output (tables escape
-#    them).
+#    them);
+# 7. jobs watch of more than 256 jobs prints the others' lines at every
+#    poll, their final lines too;
+# 8. "ffrtmp -- tenants list" is "unknown command "--"".
 #
 # The binary is the build tree's, handed over by scripts/test.sh as FFRTMP_CLI.
 use strict;
@@ -196,6 +199,45 @@ for my $arg ('-oxyz', '-oj')
 	unlike($out, qr/\xE2\x80[\xA8\xA9\xAA-\xAE]/, 'import --output=json: no raw U+2028 or bidi override');
 	$doc = eval { JSON::PP->new->utf8->decode($out) } // {};
 	like($doc->{rows}[0]{reason} // '', qr/"pro\x{2028}x\x{202E}y"/, 'import --output=json: the plan is exact');
+}
+
+# 7. jobs watch of 300 named jobs (plain lines, not a terminal): a line
+# each time a job's state changes, so one "queued" line and one final
+# "canceled" line per job.  Past the 256 jobs it remembers, every poll
+# printed each other job's line again, its final line too.
+{
+	my $ids = $node->safe_psql('postgres', q{SELECT string_agg(id::text, ' ' ORDER BY id) FROM
+		(SELECT (ffrtmp.submit_job(input_url => 'https://media.example/w' || i || '.mp4', tenant => 'default')).id
+		 FROM generate_series(1, 300) i) j});
+	my @ids = split ' ', $ids;
+	is(scalar @ids, 300, '300 jobs queued');
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start([ $cli, "--dsn=$dsn", 'jobs', 'watch', @ids ], '<', \'', '>', \$out, '2>', \$err,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	$h->pump until ($out =~ tr/\n//) >= 300;
+	# A few polls with nothing changed, then half of the jobs end, a few
+	# polls, and the other half.
+	sleep 3;
+	$node->safe_psql('postgres', "SELECT ffrtmp.cancel_job(id) FROM unnest('{" . join(',', @ids[150 .. 299])
+		  . "}'::bigint[]) id");
+	sleep 3;
+	$node->safe_psql('postgres', "SELECT ffrtmp.cancel_job(id) FROM unnest('{" . join(',', @ids[0 .. 149])
+		  . "}'::bigint[]) id");
+	$h->finish;
+	is($? >> 8, 1, 'jobs watch: exit 1 (not all completed)');
+	my (%queued, %canceled);
+	$queued{$1}++ while $out =~ /^job (\d+) \(default #\d+\)\s+queued /mg;
+	$canceled{$1}++ while $out =~ /^job (\d+) \(default #\d+\)\s+canceled$/mg;
+	is(scalar(grep { ($queued{$_} // 0) == 1 } @ids), 300, 'jobs watch of 300 jobs: one queued line each');
+	is(scalar(grep { ($canceled{$_} // 0) == 1 } @ids), 300, 'jobs watch of 300 jobs: one final line each');
+}
+
+# 8. "--" ends the global options, as getopt's "--" does: the command
+# follows it (it was taken for a command named "--").
+{
+	my ($rc, $out, $err) = ffrtmp('--', 'tenants', 'list');
+	is($rc, 0, 'ffrtmp -- tenants list: the command after --') or diag $err;
+	unlike($err, qr/unknown command "--"/, 'ffrtmp -- tenants list: -- is no command');
 }
 
 $node->stop;
