@@ -23,7 +23,9 @@
 #    them);
 # 7. jobs watch of more than 256 jobs prints the others' lines at every
 #    poll, their final lines too;
-# 8. "ffrtmp -- tenants list" is "unknown command "--"".
+# 8. "ffrtmp -- tenants list" is "unknown command "--"";
+# 9. a store value is read up to its first NUL byte: a tenant "nulco\0evil"
+#    is imported as (over) the tenant nulco.
 #
 # The binary is the build tree's, handed over by scripts/test.sh as FFRTMP_CLI.
 use strict;
@@ -238,6 +240,21 @@ for my $arg ('-oxyz', '-oj')
 	my ($rc, $out, $err) = ffrtmp('--', 'tenants', 'list');
 	is($rc, 0, 'ffrtmp -- tenants list: the command after --') or diag $err;
 	unlike($err, qr/unknown command "--"/, 'ffrtmp -- tenants list: -- is no command');
+}
+
+# 9. A store value with a NUL byte is read up to the NUL: a tenant named
+# "nulco\0evil" (another row of the store, its name unique there) became
+# the tenant nulco, and the import put nulco's plan back to its own.  Such
+# a row must not be imported (reported), and nulco keep the plan of its
+# own row.
+{
+	my $db = store('nul.db',
+		[ q{'nulco'}, q{'pro'} ],
+		[ q{CAST(X'6E756C636F006576696C' AS TEXT)}, q{'free'} ]);
+	my ($rc, $out, $err) = ffrtmp('import', 'sqlite', $db);
+	is($node->safe_psql('postgres', q{SELECT plan FROM ffrtmp.tenants WHERE name = 'nulco'}), 'pro',
+		'the tenant nulco has the plan of its own row');
+	unlike($out, qr/tenant nulco: updated/, 'a name with a NUL is not taken for nulco');
 }
 
 $node->stop;
