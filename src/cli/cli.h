@@ -252,6 +252,22 @@ enum cli_text
 extern void cli_put_text(cli_ctx *ctx, FILE *out, const char *s, enum cli_text how);
 extern int	cli_text_width(cli_ctx *ctx, const char *s, enum cli_text how);
 
+/*
+ * The bytes of the well-formed UTF-8 character at s (RFC 3629: 1-4), or 0
+ * when the byte at s begins none (utf8.c): it stands alone, invalid.
+ */
+extern int	cli_utf8_length(const unsigned char *s);
+
+/* The code point of the well-formed UTF-8 character of len bytes at s. */
+extern unsigned cli_utf8_code_point(const unsigned char *s, int len);
+
+/*
+ * Whether code point c reorders or breaks what follows on a screen: the
+ * bidi marks, embeddings, overrides, isolates and the line and paragraph
+ * separators (utf8.c).
+ */
+extern bool cli_is_bidi_control(unsigned c);
+
 /* Bold text on a colour terminal, else as is. */
 extern const char *cli_bold(cli_ctx *ctx);
 extern const char *cli_plain(cli_ctx *ctx);

@@ -208,6 +208,35 @@ test_text(void)
 	CHECK(cli_text_width(NULL, "a\rb\xc2\x9b", CLI_TEXT_CELL) == 10, "an escape is as wide as its text");
 }
 
+/* The UTF-8 validator (RFC 3629's table of well-formed sequences). */
+static void
+test_utf8(void)
+{
+	char		b[256];
+
+	CHECK(cli_utf8_length((const unsigned char *) "a") == 1, "ASCII: one byte");
+	CHECK(cli_utf8_length((const unsigned char *) "\xc3\xa9") == 2, "U+00E9: two bytes");
+	CHECK(cli_utf8_length((const unsigned char *) "\xe6\x97\xa5") == 3, "U+65E5: three bytes");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf0\x9f\x98\x80") == 4, "U+1F600: four bytes");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf4\x8f\xbf\xbf") == 4, "U+10FFFF: four bytes");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf0\x1b[2J") == 0, "a 4-byte lead before an ESC: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf0\x9f\x98") == 0, "a truncated sequence: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf5\x80\x80") == 0, "lead 0xF5: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xff\x80\x80\x80") == 0, "lead 0xFF: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xc0\xaf") == 0, "overlong 2-byte form: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xe0\x80\xaf") == 0, "overlong 3-byte form: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf0\x80\x80\xaf") == 0, "overlong 4-byte form: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xed\xa0\x80") == 0, "a surrogate: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf4\x90\x80\x80") == 0, "past U+10FFFF: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\x80") == 0, "a lone continuation byte: invalid");
+	CHECK(strcmp(put("a\xf0\x1b[2J\x07", CLI_TEXT_CELL, b, sizeof(b)), "a\\xF0\\x1B[2J\\x07") == 0,
+		  "text: an invalid lead escaped alone, the ESC after it escaped too");
+	CHECK(strcmp(put("\xf5\x80\x80z", CLI_TEXT_CELL, b, sizeof(b)), "\\xF5\\x80\\x80z") == 0,
+		  "text: lead 0xF5 and its continuation bytes escaped byte by byte");
+	CHECK(strcmp(put("x\xe6\x97", CLI_TEXT_CELL, b, sizeof(b)), "x\\xE6\\x97") == 0,
+		  "text: a truncated sequence at the end escaped byte by byte");
+}
+
 int
 main(void)
 {
@@ -218,5 +247,6 @@ main(void)
 	test_value_not_global();
 	test_parse();
 	test_text();
+	test_utf8();
 	return check_summary();
 }
