@@ -419,6 +419,12 @@ unmappable(const Import *im, const Wanted *w, Text *why)
 		text_add(why, "status \"%s\" is not active, suspended, expired or deleted", w->status);
 		return why->s;
 	}
+	if (w->expires_at != NULL && !import_is_time(w->expires_at))
+	{
+		text_add(why, "expires_at \"%s\" is not a time as the original writes one (RFC 3339: 2025-12-03T10:00:00Z)",
+				 w->expires_at);
+		return why->s;
+	}
 	if (find_plan(im, w->plan) == NULL)
 	{
 		text_add(why, "plan \"%s\" is not an ffrtmp plan (%s)", w->plan, im->plan_names.s);
@@ -461,16 +467,23 @@ import_tenants(Import *im)
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 	{
+		static const char *const columns[] = {"name", "display_name", "status", "plan", "expires_at"};
 		Wanted		w = {0};
 		Text		why = {0};
 		const char *reason;
+		const char *nul;
 
 		w.name = column_text(st, 0);
 		w.display_name = column_text(st, 1);
 		w.status = column_text(st, 2);
 		w.plan = column_text(st, 3);
 		w.expires_at = column_text(st, 4);
-		if (column_text(st, 12)[0] != '\0')
+		if ((nul = import_column_with_nul(st, columns, 5)) != NULL)
+		{
+			text_add(&why, "%s holds a NUL byte, which no text of the original has", nul);
+			reason = why.s;
+		}
+		else if (column_text(st, 12)[0] != '\0')
 		{
 			text_add(&why, "%s %s a BLOB (binary), not the original's text", column_text(st, 12),
 					 strchr(column_text(st, 12), ',') ? "hold" : "holds");
