@@ -109,7 +109,12 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 
 		if (strcmp(a, "--") == 0)
 		{
-			/* Everything after it is the command's. */
+			/*
+			 * Everything after it is the command's; before the command
+			 * ("ffrtmp -- tenants list") it only ends the global options.
+			 */
+			if (out == 1)
+				i++;
 			while (i < argc)
 				argv[out++] = argv[i++];
 			break;
@@ -134,8 +139,9 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 					argv[out++] = argv[i++];	/* "--output" "URL": both */
 			}
 		}
-		else if (strncmp(a, "-o", 2) == 0 && (a[2] == '\0' || is_format(a + 2)))
+		else if (strncmp(a, "-o", 2) == 0)
 		{
+			/* No command has a -o: -oxyz is refused as -o xyz is. */
 			slot = &output;
 			len = 0;
 			a = a[2] != '\0' ? a + 2 : a;	/* -ojson */
