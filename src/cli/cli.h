@@ -216,6 +216,15 @@ extern void cli_print_server_error(cli_ctx *ctx, const PGresult *res);
 /* Prints "ffrtmp: error: <message>" (coloured on a terminal). */
 extern void cli_error(cli_ctx *ctx, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The standard streams (streams.c): cli_guard_streams puts /dev/null in
+ * place of a closed one at the start; cli_close_output flushes and closes
+ * stdout at the end, and turns status into 1 (a message printed) when the
+ * output could not be written (but to a reader that left: EPIPE).
+ */
+extern void cli_guard_streams(void);
+extern int	cli_close_output(int status);
+
 /* output.c */
 
 /*
