@@ -141,11 +141,15 @@ test_value_not_global(void)
 	}
 	{
 		cli_ctx		c3 = {0};
-		char	   *a3[] = {"ffrtmp", "tenants", "create", "-only", NULL};
+		char	   *a3[] = {"ffrtmp", "tenants", "create", "-oxyz", NULL};
+		char	   *a4[] = {"ffrtmp", "tenants", "create", "--", "-only", NULL};
 
-		argc = cli_global_options(&c3, 4, a3);
-		CHECK(argc == 4 && strcmp(a3[3], "-only") == 0 && c3.format == CLI_TABLE,
-			  "-oX with X neither table nor json is the command's");
+		/* No command has a -o: -oX is the global option, refused as -o X is. */
+		CHECK(cli_global_options(&c3, 4, a3) == -1 && c3.format == CLI_TABLE,
+			  "-oX with X neither table nor json: the format is refused");
+		argc = cli_global_options(&c3, 5, a4);
+		CHECK(argc == 5 && strcmp(a4[4], "-only") == 0 && c3.format == CLI_TABLE,
+			  "-only after -- is the command's");
 	}
 }
 
@@ -235,6 +239,16 @@ test_utf8(void)
 		  "text: lead 0xF5 and its continuation bytes escaped byte by byte");
 	CHECK(strcmp(put("x\xe6\x97", CLI_TEXT_CELL, b, sizeof(b)), "x\\xE6\\x97") == 0,
 		  "text: a truncated sequence at the end escaped byte by byte");
+	{
+		FILE	   *f;
+
+		memset(b, 0, sizeof(b));
+		f = fmemopen(b, sizeof(b) - 1, "w");
+		cli_put_json(NULL, f, "[\"a\xe2\x80\xa8" "b\xe2\x80\xae" "c\xc2\x9b" "d\xc3\xa9\xe6\x97\xa5\"]");
+		fclose(f);
+		CHECK(strcmp(b, "[\"a\\u2028b\\u202Ec\\u009Bd\xc3\xa9\xe6\x97\xa5\"]\n") == 0,
+			  "server JSON: separators, bidi and C1 controls as \\uXXXX, other text as it is");
+	}
 }
 
 int
