@@ -239,7 +239,14 @@ extern int	cli_show_one(cli_ctx *ctx, const char *sql, int nparams,
 						 const char *const *params);
 
 /* Prints a JSON document built by the server (column 0 of row 0). */
-extern void cli_print_json(const PGresult *res);
+extern void cli_print_json(cli_ctx *ctx, const PGresult *res);
+
+/*
+ * Writes the server's JSON text and a newline, with the C1 controls, bidi
+ * controls and line/paragraph separators in its strings as \uXXXX: the
+ * same value to a parser, nothing that moves or reorders a terminal's text.
+ */
+extern void cli_put_json(cli_ctx *ctx, FILE *out, const char *json);
 
 /* Prints res as aligned columns with a header line. */
 extern void cli_print_table(cli_ctx *ctx, const PGresult *res, const char *const *columns);

@@ -246,7 +246,7 @@ show(watch *w, const PGresult *res)
 			if (!changed(w, res, r))
 				continue;
 			if (w->ctx->format == CLI_JSON)
-				printf("%s\n", PQgetvalue(res, r, W_JSON));
+				cli_put_json(w->ctx, stdout, PQgetvalue(res, r, W_JSON));
 			else
 			{
 				format_line(w, res, r, line, sizeof(line), BAR_WIDTH);

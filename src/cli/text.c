@@ -13,7 +13,9 @@
  * cell shows them as \n and \t, to keep one row a line; a "column  value"
  * list and a log line keep them.  Widths are terminal columns, as psql
  * counts them (libpq's PQdsplen: a wide CJK character takes two).
- * JSON output never comes here: the server's JSON escapes controls itself.
+ * The server's JSON escapes the C0 controls itself, not the others:
+ * cli_put_json writes C1 controls, the bidi controls and the separators of
+ * its text as \uXXXX (the same string to a JSON parser).
  */
 #include <stdio.h>
 #include <string.h>
@@ -135,4 +137,24 @@ cli_put_text(cli_ctx *ctx, FILE *out, const char *s, enum cli_text how)
 		else
 			fwrite(s, 1, len, out);
 	}
+}
+
+void
+cli_put_json(cli_ctx *ctx, FILE *out, const char *json)
+{
+	bool		utf8 = encoding(ctx) == utf8_encoding();
+
+	/* Outside its strings JSON has only ASCII: these are all in strings. */
+	for (const unsigned char *c = (const unsigned char *) json; *c != '\0';)
+	{
+		int			len = utf8 ? cli_utf8_length(c) : 1;
+		unsigned	cp = len > 1 ? cli_utf8_code_point(c, len) : 0;
+
+		if (len > 1 && (cp <= 0x9F || cli_is_bidi_control(cp)))
+			fprintf(out, "\\u%04X", cp);
+		else
+			fwrite(c, 1, len > 0 ? len : 1, out);
+		c += len > 0 ? len : 1;
+	}
+	fputc('\n', out);
 }
