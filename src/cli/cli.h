@@ -115,6 +115,7 @@ typedef struct cli_opt
 	enum
 	{
 		CLI_VALUE,				/* --name=VALUE: the value */
+		CLI_ID,					/* --name=VALUE naming something (an id or a name): never empty */
 		CLI_FLAG,				/* --name: "true" */
 		CLI_LIST				/* repeatable --name=VALUE: a text[] literal */
 	}			kind;

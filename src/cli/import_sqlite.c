@@ -558,6 +558,8 @@ count_tables(void *arg, int ncols, char **values, char **names)
  * file), holding its jobs or nodes table (SQLite reads an empty file as an
  * empty database).
  */
+#define BUSY_TIMEOUT_MS 5000		/* how long a writer's lock on the store is waited for */
+
 static sqlite3 *
 open_store(const char *path)
 {
@@ -572,12 +574,23 @@ open_store(const char *path)
 		return NULL;
 	}
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	/* A writer's lock (the original system still running) is waited for a while. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 	/* One read transaction for the whole import: one snapshot of a store still written to. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'nodes')",
 						  count_tables, &tables, NULL);
+	if (rc == SQLITE_BUSY)
+	{
+		import_error(NULL, "cannot read %s: the store is locked by a writer", path);
+		fputs("HINT: Stop the original system first, or import a copy of the file (sqlite3 FILE \".backup COPY\").\n",
+			  stderr);
+		sqlite3_close(db);
+		return NULL;
+	}
 	if (rc != SQLITE_OK)
 	{
 		import_error(NULL, "cannot read %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));

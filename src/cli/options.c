@@ -163,6 +163,11 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 			cli_usage_error(NULL, "%s needs a value", argv[i]);
 			return -1;
 		}
+		if (slot == &ctx->tenant && value[0] == '\0')
+		{
+			cli_usage_error(NULL, "--tenant is empty: name one, or leave the option out");
+			return -1;
+		}
 		*slot = value;
 	}
 	argv[out] = NULL;
@@ -311,6 +316,11 @@ cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts,
 		if (opts[c - 1].kind == CLI_FLAG)
 			values[c - 1] = "true";
 		else if (opts[c - 1].kind == CLI_VALUE)
+			values[c - 1] = optarg;
+		else if (opts[c - 1].kind == CLI_ID && optarg[0] == '\0')
+			/* Most likely an unset variable: never "no such user", never all of them. */
+			return cli_usage_error(cmd, "--%s is empty: name one, or leave the option out", opts[c - 1].name);
+		else if (opts[c - 1].kind == CLI_ID)
 			values[c - 1] = optarg;
 		else
 		{
