@@ -478,15 +478,15 @@ import_tenants(Import *im)
 		w.status = column_text(st, 2);
 		w.plan = column_text(st, 3);
 		w.expires_at = column_text(st, 4);
-		if ((nul = import_column_with_nul(st, columns, 5)) != NULL)
-		{
-			text_add(&why, "%s holds a NUL byte, which no text of the original has", nul);
-			reason = why.s;
-		}
-		else if (column_text(st, 12)[0] != '\0')
+		if (column_text(st, 12)[0] != '\0')
 		{
 			text_add(&why, "%s %s a BLOB (binary), not the original's text", column_text(st, 12),
 					 strchr(column_text(st, 12), ',') ? "hold" : "holds");
+			reason = why.s;
+		}
+		else if ((nul = import_column_with_nul(st, columns, 5)) != NULL)
+		{
+			text_add(&why, "%s holds a NUL byte, which no text of the original has", nul);
 			reason = why.s;
 		}
 		else

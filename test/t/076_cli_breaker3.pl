@@ -257,5 +257,57 @@ for my $arg ('-oxyz', '-oj')
 	unlike($out, qr/tenant nulco: updated/, 'a name with a NUL is not taken for nulco');
 }
 
+# Neighbours of the cases above, found while fixing them.
+
+# An option that names something, given an empty value (an unset variable),
+# is a usage error, as an empty --api-key is: nothing is sent.
+for my $args ([ qw(keys create k --user=) ], [ qw(--tenant= tenants list) ], [ qw(webhooks deliveries --job=) ])
+{
+	my ($rc, $out, $err) = ffrtmp(@$args);
+	is($rc, 2, "@$args: a usage error");
+	like($err, qr/is empty/, "@$args: the message says the value is empty");
+}
+
+# The other special words, and a tenant's expiry: never a time the original wrote.
+{
+	my $sql = "INSERT INTO jobs (id, sequence_number, scenario, status, created_at, started_at, completed_at, "
+	  . "parameters) VALUES "
+	  . "('w-yest', 1, 'sc', 'completed', 'yesterday', NULL, '2025-12-03 10:05:00', '{}'), "
+	  . "('w-allb', 2, 'sc', 'completed', '2025-12-03 10:00:00', 'allballs', '2025-12-03 10:05:00', '{}'), "
+	  . "('w-ok', 3, 'sc', 'completed', '2025-12-03T10:00:00Z', NULL, '2025-12-03 10:05:00+00:00', '{}'); "
+	  . "UPDATE tenants SET expires_at = 'infinity';";
+	my $db = store('words2.db', [ q{'forever'}, q{'pro'} ]);
+	IPC::Run::run([ 'sqlite3', $db, $sql ]) or die 'sqlite3 failed';
+	my ($rc, $out, $err) = ffrtmp('import', 'sqlite', '--dry-run', '--output=json', $db);
+	my $doc = eval { decode_json($out) } // {};
+	is($doc->{jobs}{imported}, 1, 'the job with RFC 3339 and Go times is imported, not the others');
+	is_deeply([ sort map { $_->{name} } grep { $_->{kind} eq 'job' } @{ $doc->{rows} // [] } ],
+		[qw(w-allb w-yest)], 'yesterday and allballs are reported');
+	like(join("\n", map { $_->{reason} // '' } grep { $_->{kind} eq 'tenant' } @{ $doc->{rows} // [] }),
+		qr/expires_at "infinity" is not a time/, 'a tenant expiring at infinity is reported');
+}
+
+# A NUL byte in a job's column: that job is reported, not imported cut short.
+{
+	my $sql = "INSERT INTO jobs (id, sequence_number, scenario, status, created_at, completed_at, parameters, error) "
+	  . "VALUES ('nul-job', 1, 'sc', 'failed', '2025-12-03 10:00:00', '2025-12-03 10:05:00', '{}', "
+	  . "CAST(X'626164006576696C' AS TEXT));";
+	my $db = store('nuljob.db');
+	IPC::Run::run([ 'sqlite3', $db, $sql ]) or die 'sqlite3 failed';
+	my ($rc, $out, $err) = ffrtmp('import', 'sqlite', '--dry-run', '--output=json', $db);
+	my $doc = eval { decode_json($out) } // {};
+	is($doc->{jobs}{imported}, 0, 'a job with a NUL byte in its error is not imported');
+	like(join("\n", map { $_->{reason} // '' } @{ $doc->{rows} // [] }), qr/error holds a NUL byte/,
+		'the report names the column');
+}
+
+# Output that cannot be written: a JSON answer the same.
+{
+	my ($err) = ('');
+	IPC::Run::run([ $cli, "--dsn=$dsn", qw(-o json tenants list) ], '<', \'', '>', '/dev/full', '2>', \$err);
+	is($? >> 8, 1, 'tenants list -o json >/dev/full: exit 1');
+	like($err, qr/cannot write the output/, 'tenants list -o json >/dev/full: the message');
+}
+
 $node->stop;
 done_testing();
