@@ -115,6 +115,7 @@ typedef struct cli_opt
 	enum
 	{
 		CLI_VALUE,				/* --name=VALUE: the value */
+		CLI_ID,					/* --name=VALUE naming something (an id or a name): never empty */
 		CLI_FLAG,				/* --name: "true" */
 		CLI_LIST				/* repeatable --name=VALUE: a text[] literal */
 	}			kind;
@@ -218,6 +219,15 @@ extern const char *cli_extension_hint(const char *sqlstate, const char *message)
 /* Prints "ffrtmp: error: <message>" (coloured on a terminal). */
 extern void cli_error(cli_ctx *ctx, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The standard streams (streams.c): cli_guard_streams puts /dev/null in
+ * place of a closed one at the start; cli_close_output flushes and closes
+ * stdout at the end, and turns status into 1 (a message printed) when the
+ * output could not be written (but to a reader that left: EPIPE).
+ */
+extern void cli_guard_streams(void);
+extern int	cli_close_output(int status);
+
 /* output.c */
 
 /*
@@ -232,7 +242,14 @@ extern int	cli_show_one(cli_ctx *ctx, const char *sql, int nparams,
 						 const char *const *params);
 
 /* Prints a JSON document built by the server (column 0 of row 0). */
-extern void cli_print_json(const PGresult *res);
+extern void cli_print_json(cli_ctx *ctx, const PGresult *res);
+
+/*
+ * Writes the server's JSON text and a newline, with the C1 controls, bidi
+ * controls and line/paragraph separators in its strings as \uXXXX: the
+ * same value to a parser, nothing that moves or reorders a terminal's text.
+ */
+extern void cli_put_json(cli_ctx *ctx, FILE *out, const char *json);
 
 /* Prints res as aligned columns with a header line. */
 extern void cli_print_table(cli_ctx *ctx, const PGresult *res, const char *const *columns);
@@ -253,6 +270,22 @@ enum cli_text
  */
 extern void cli_put_text(cli_ctx *ctx, FILE *out, const char *s, enum cli_text how);
 extern int	cli_text_width(cli_ctx *ctx, const char *s, enum cli_text how);
+
+/*
+ * The bytes of the well-formed UTF-8 character at s (RFC 3629: 1-4), or 0
+ * when the byte at s begins none (utf8.c): it stands alone, invalid.
+ */
+extern int	cli_utf8_length(const unsigned char *s);
+
+/* The code point of the well-formed UTF-8 character of len bytes at s. */
+extern unsigned cli_utf8_code_point(const unsigned char *s, int len);
+
+/*
+ * Whether code point c reorders or breaks what follows on a screen: the
+ * bidi marks, embeddings, overrides, isolates and the line and paragraph
+ * separators (utf8.c).
+ */
+extern bool cli_is_bidi_control(unsigned c);
 
 /* Bold text on a colour terminal, else as is. */
 extern const char *cli_bold(cli_ctx *ctx);

@@ -38,7 +38,7 @@ run_health(cli_ctx *ctx, int argc, char **argv)
 	res = cli_exec(ctx, "SELECT ffrtmp.health()", 0, NULL);
 	if (res == NULL)
 		return CLI_REFUSED;
-	cli_print_json(res);
+	cli_print_json(ctx, res);
 	PQclear(res);
 	return CLI_OK;
 }

@@ -58,6 +58,31 @@ text(sqlite3_stmt *st, int i)
 	return (const char *) sqlite3_column_text(st, i);
 }
 
+const char *
+import_column_with_nul(sqlite3_stmt *st, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const unsigned char *s;
+
+		if (names[i] == NULL || (s = sqlite3_column_text(st, i)) == NULL)
+			continue;
+		/* Bytes after sqlite3_column_text: the length of the text itself. */
+		if ((size_t) sqlite3_column_bytes(st, i) != strlen((const char *) s))
+			return names[i];
+	}
+	return NULL;
+}
+
+bool
+import_is_time(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return s[4] == '-';
+}
+
 /* The input URL of a job (malloc'd): see the mapping above. */
 static char *
 input_url(const char *input)
@@ -140,6 +165,27 @@ import_one(ImportReport *r, sqlite3_stmt *st, const char *tenant, ImportJobCount
 	PGresult   *res;
 	bool		allowed = true;
 
+	/* The store's names of the columns read (finished_at: completed_at or the last activity). */
+	static const char *const names[] = {"id", "status", "parameters", "parameters", "queue", "priority",
+		"created_at", "started_at", "completed_at", "retry_count", "failure_reason", "error"};
+	const char *nul = import_column_with_nul(st, names, sizeof(names) / sizeof(names[0]));
+
+	for (int i = 6; nul == NULL && i <= 8; i++)
+		if (text(st, i) != NULL && !import_is_time(text(st, i)))
+		{
+			report_not_imported(r, "job", text(st, 0), "%s \"%s\" is not a time as the original writes one "
+								"(RFC 3339: 2025-12-03T10:00:00Z)", names[i], text(st, i));
+			free(input);
+			n->unmappable++;
+			return true;
+		}
+	if (nul != NULL)
+	{
+		report_not_imported(r, "job", text(st, 0), "%s holds a NUL byte, which no text of the original has", nul);
+		free(input);
+		n->unmappable++;
+		return true;
+	}
 	if (!attempt_of(st, 9, attempt, sizeof(attempt)))
 	{
 		report_not_imported(r, "job", text(st, 0), "retry_count \"%s\" is not a count (a whole number from 0 to %d)",

@@ -40,4 +40,20 @@ typedef struct ImportJobCounts
  */
 bool		import_jobs(ImportReport *r, sqlite3 *db, const char *tenant, ImportJobCounts *n);
 
+/*
+ * The name (names[i] for column i of st, NULL for a column not checked) of
+ * the first of n text columns that holds a NUL byte, else NULL: C strings
+ * would end at the NUL and the value be taken for another ("nulco\0evil"
+ * for the tenant nulco), so such a row is not imported.
+ */
+const char *import_column_with_nul(sqlite3_stmt *st, const char *const *names, int n);
+
+/*
+ * Whether s (not NULL) is written as the original writes a time: RFC 3339
+ * or Go's database/sql text, both beginning with the year (YYYY-).  Any
+ * other text would reach PostgreSQL's timestamptz input, which also takes
+ * the words now, today, epoch, infinity...: the import's moment or no time.
+ */
+bool		import_is_time(const char *s);
+
 #endif

@@ -55,22 +55,6 @@ import_error(PGconn *conn, const char *fmt,...)
 	free(s);
 }
 
-/* The length of the valid UTF-8 sequence at s (of a code point above U+007F), or 0. */
-static int
-utf8_length(const unsigned char *s)
-{
-	int			len = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
-
-	for (int i = 1; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	/* Overlong three- and four-byte forms, surrogates, past U+10FFFF. */
-	if ((len == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))) ||
-		(len == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))))
-		return 0;
-	return len;
-}
-
 char *
 import_json_string(const char *s)
 {
@@ -99,10 +83,12 @@ import_json_string(const char *s)
 			o += sprintf(o, "\\u%04X", *c++);
 		else if (*c < 0x80)
 			*o++ = *c++;
-		else if ((len = utf8_length(c)) == 0)
+		else if ((len = cli_utf8_length(c)) == 0)
 			o += sprintf(o, "\xEF\xBF\xBD"), c++;
 		else if (len == 2 && c[0] == 0xC2 && c[1] < 0xA0)
 			o += sprintf(o, "\\u%04X", c[1]), c += 2;
+		else if (cli_is_bidi_control(cli_utf8_code_point(c, len)))
+			o += sprintf(o, "\\u%04X", cli_utf8_code_point(c, len)), c += len;
 		else
 		{
 			memcpy(o, c, len);

@@ -419,6 +419,12 @@ unmappable(const Import *im, const Wanted *w, Text *why)
 		text_add(why, "status \"%s\" is not active, suspended, expired or deleted", w->status);
 		return why->s;
 	}
+	if (w->expires_at != NULL && !import_is_time(w->expires_at))
+	{
+		text_add(why, "expires_at \"%s\" is not a time as the original writes one (RFC 3339: 2025-12-03T10:00:00Z)",
+				 w->expires_at);
+		return why->s;
+	}
 	if (find_plan(im, w->plan) == NULL)
 	{
 		text_add(why, "plan \"%s\" is not an ffrtmp plan (%s)", w->plan, im->plan_names.s);
@@ -461,9 +467,11 @@ import_tenants(Import *im)
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 	{
+		static const char *const columns[] = {"name", "display_name", "status", "plan", "expires_at"};
 		Wanted		w = {0};
 		Text		why = {0};
 		const char *reason;
+		const char *nul;
 
 		w.name = column_text(st, 0);
 		w.display_name = column_text(st, 1);
@@ -474,6 +482,11 @@ import_tenants(Import *im)
 		{
 			text_add(&why, "%s %s a BLOB (binary), not the original's text", column_text(st, 12),
 					 strchr(column_text(st, 12), ',') ? "hold" : "holds");
+			reason = why.s;
+		}
+		else if ((nul = import_column_with_nul(st, columns, 5)) != NULL)
+		{
+			text_add(&why, "%s holds a NUL byte, which no text of the original has", nul);
 			reason = why.s;
 		}
 		else
@@ -545,6 +558,8 @@ count_tables(void *arg, int ncols, char **values, char **names)
  * file), holding its jobs or nodes table (SQLite reads an empty file as an
  * empty database).
  */
+#define BUSY_TIMEOUT_MS 5000		/* how long a writer's lock on the store is waited for */
+
 static sqlite3 *
 open_store(const char *path)
 {
@@ -559,12 +574,23 @@ open_store(const char *path)
 		return NULL;
 	}
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	/* A writer's lock (the original system still running) is waited for a while. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 	/* One read transaction for the whole import: one snapshot of a store still written to. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'nodes')",
 						  count_tables, &tables, NULL);
+	if (rc == SQLITE_BUSY)
+	{
+		import_error(NULL, "cannot read %s: the store is locked by a writer", path);
+		fputs("HINT: Stop the original system first, or import a copy of the file (sqlite3 FILE \".backup COPY\").\n",
+			  stderr);
+		sqlite3_close(db);
+		return NULL;
+	}
 	if (rc != SQLITE_OK)
 	{
 		import_error(NULL, "cannot read %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));

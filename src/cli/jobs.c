@@ -455,7 +455,7 @@ print_log_lines(cli_ctx *ctx, const PGresult *res, long long *last_line, int *la
 	for (int r = 0; r < PQntuples(res); r++)
 	{
 		if (ctx->format == CLI_JSON)
-			printf("%s\n", PQgetvalue(res, r, 6));
+			cli_put_json(ctx, stdout, PQgetvalue(res, r, 6));
 		else
 		{
 			printf("%s#%s %s %-7s %-6s%s ", cli_bold(ctx), PQgetvalue(res, r, 0),

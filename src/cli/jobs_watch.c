@@ -14,7 +14,6 @@
 #include "cli.h"
 #include "jobs.h"
 
-#define MAX_SHOWN 256			/* jobs remembered for the plain form's changes */
 #define BAR_WIDTH 30			/* the bar's width when the line fits */
 #define BAR_MIN 10				/* its width on a narrow terminal */
 
@@ -31,8 +30,9 @@ typedef struct watch
 	cli_ctx    *ctx;
 	bool		terminal;		/* stdout is a terminal: redraw in place */
 	int			drawn;			/* lines drawn by the last redraw */
-	seen		seen[MAX_SHOWN];
+	seen	   *seen;			/* every job the plain form has shown: grown as needed */
 	int			nseen;
+	int			nalloc;
 } watch;
 
 /* The columns the statements below select, in order. */
@@ -198,8 +198,17 @@ changed(watch *w, const PGresult *res, int r)
 		;
 	if (i == w->nseen)
 	{
-		if (w->nseen == MAX_SHOWN)
-			return true;
+		if (w->nseen == w->nalloc)
+		{
+			int			n = w->nalloc > 0 ? 2 * w->nalloc : 64;
+			seen	   *grown = realloc(w->seen, n * sizeof(seen));
+
+			if (grown == NULL)
+				return true;	/* out of memory: a repeated line, not a lost one */
+			w->seen = grown;
+			w->nalloc = n;
+		}
+		memset(&w->seen[w->nseen], 0, sizeof(seen));
 		snprintf(w->seen[w->nseen++].id, sizeof(w->seen[0].id), "%s", id);
 	}
 	else if (strcmp(w->seen[i].key, key) == 0)
@@ -237,7 +246,7 @@ show(watch *w, const PGresult *res)
 			if (!changed(w, res, r))
 				continue;
 			if (w->ctx->format == CLI_JSON)
-				printf("%s\n", PQgetvalue(res, r, W_JSON));
+				cli_put_json(w->ctx, stdout, PQgetvalue(res, r, W_JSON));
 			else
 			{
 				format_line(w, res, r, line, sizeof(line), BAR_WIDTH);

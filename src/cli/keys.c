@@ -50,7 +50,7 @@ const cli_group cli_keys_group = {"keys", "create, list, rotate and revoke API k
 static int
 run_create(cli_ctx *ctx, int argc, char **argv)
 {
-	static const cli_opt opts[] = {{"user", CLI_VALUE}, {"role", CLI_VALUE}, {"scope", CLI_LIST},
+	static const cli_opt opts[] = {{"user", CLI_ID}, {"role", CLI_VALUE}, {"scope", CLI_LIST},
 	{"expires", CLI_VALUE}, {NULL}};
 	const char *v[4],
 			   *pos[1];

@@ -55,8 +55,8 @@ is_help(const char *a)
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0;
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	cli_ctx		ctx = {0};
 	const cli_group *g = NULL;
@@ -109,4 +109,11 @@ main(int argc, char **argv)
 		return cli_usage_error(NULL, "unknown subcommand \"%s %s\" (see ffrtmp %s --help)",
 							   g->name, argv[2], g->name);
 	return cli_disconnect(&ctx, cmd->run(&ctx, argc - 2, argv + 2));
+}
+
+int
+main(int argc, char **argv)
+{
+	cli_guard_streams();
+	return cli_close_output(run(argc, argv));
 }

@@ -109,7 +109,12 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 
 		if (strcmp(a, "--") == 0)
 		{
-			/* Everything after it is the command's. */
+			/*
+			 * Everything after it is the command's; before the command
+			 * ("ffrtmp -- tenants list") it only ends the global options.
+			 */
+			if (out == 1)
+				i++;
 			while (i < argc)
 				argv[out++] = argv[i++];
 			break;
@@ -134,8 +139,9 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 					argv[out++] = argv[i++];	/* "--output" "URL": both */
 			}
 		}
-		else if (strncmp(a, "-o", 2) == 0 && (a[2] == '\0' || is_format(a + 2)))
+		else if (strncmp(a, "-o", 2) == 0)
 		{
+			/* No command has a -o: -oxyz is refused as -o xyz is. */
 			slot = &output;
 			len = 0;
 			a = a[2] != '\0' ? a + 2 : a;	/* -ojson */
@@ -155,6 +161,11 @@ cli_global_options(cli_ctx *ctx, int argc, char **argv)
 		else
 			{
 			cli_usage_error(NULL, "%s needs a value", argv[i]);
+			return -1;
+		}
+		if (slot == &ctx->tenant && value[0] == '\0')
+		{
+			cli_usage_error(NULL, "--tenant is empty: name one, or leave the option out");
 			return -1;
 		}
 		*slot = value;
@@ -305,6 +316,11 @@ cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts,
 		if (opts[c - 1].kind == CLI_FLAG)
 			values[c - 1] = "true";
 		else if (opts[c - 1].kind == CLI_VALUE)
+			values[c - 1] = optarg;
+		else if (opts[c - 1].kind == CLI_ID && optarg[0] == '\0')
+			/* Most likely an unset variable: never "no such user", never all of them. */
+			return cli_usage_error(cmd, "--%s is empty: name one, or leave the option out", opts[c - 1].name);
+		else if (opts[c - 1].kind == CLI_ID)
 			values[c - 1] = optarg;
 		else
 		{

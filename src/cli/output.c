@@ -38,10 +38,10 @@ pad(cli_ctx *ctx, const char *s, int to)
 }
 
 void
-cli_print_json(const PGresult *res)
+cli_print_json(cli_ctx *ctx, const PGresult *res)
 {
 	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
-		printf("%s\n", PQgetvalue(res, 0, 0));
+		cli_put_json(ctx, stdout, PQgetvalue(res, 0, 0));
 	else
 		printf("null\n");
 }
@@ -144,7 +144,7 @@ cli_show_rows(cli_ctx *ctx, const char *sql, int nparams, const char *const *par
 	if (res == NULL)
 		return CLI_REFUSED;
 	if (ctx->format == CLI_JSON)
-		cli_print_json(res);
+		cli_print_json(ctx, res);
 	else
 		cli_print_table(ctx, res, columns);
 	PQclear(res);
@@ -163,7 +163,7 @@ cli_show_one(cli_ctx *ctx, const char *sql, int nparams, const char *const *para
 	if (res == NULL)
 		return CLI_REFUSED;
 	if (ctx->format == CLI_JSON)
-		cli_print_json(res);
+		cli_print_json(ctx, res);
 	else
 		print_vertical(ctx, res);
 	PQclear(res);

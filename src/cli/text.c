@@ -7,12 +7,15 @@
  * such character is shown as an escape: \r, \xHH for the other C0 controls
  * and DEL, \uXXXX for C1 controls (U+0080-U+009F), the bidi marks,
  * embeddings, overrides and isolates and the line and paragraph separators
- * (is_bidi_control).  Newline and tab
+ * (cli_is_bidi_control).  Bytes that are not UTF-8 (in a UTF-8 session)
+ * are shown one by one as \xHH: see utf8.c.  Newline and tab
  * are the two controls a value may mean (a description's lines): a table
  * cell shows them as \n and \t, to keep one row a line; a "column  value"
  * list and a log line keep them.  Widths are terminal columns, as psql
  * counts them (libpq's PQdsplen: a wide CJK character takes two).
- * JSON output never comes here: the server's JSON escapes controls itself.
+ * The server's JSON escapes the C0 controls itself, not the others:
+ * cli_put_json writes C1 controls, the bidi controls and the separators of
+ * its text as \uXXXX (the same string to a JSON parser).
  */
 #include <stdio.h>
 #include <string.h>
@@ -38,30 +41,6 @@ encoding(cli_ctx *ctx)
 	return utf8_encoding();
 }
 
-/* The code point of a UTF-8 sequence of len bytes (len 2-4). */
-static unsigned
-code_point(const unsigned char *s, int len)
-{
-	unsigned	c = s[0] & (0x7F >> len);
-
-	for (int i = 1; i < len; i++)
-		c = (c << 6) | (s[i] & 0x3F);
-	return c;
-}
-
-/*
- * The invisible characters that reorder or break what follows: the bidi
- * marks (ALM U+061C, LRM U+200E, RLM U+200F), embeddings and overrides
- * (U+202A-U+202E), isolates (U+2066-U+2069), and the line and paragraph
- * separators (U+2028, U+2029), which some terminals and viewers break on.
- */
-static bool
-is_bidi_control(unsigned c)
-{
-	return c == 0x061C || c == 0x200E || c == 0x200F ||
-		(c >= 0x2028 && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
-}
-
 /*
  * The escape shown for the character of len bytes at s, in buf (at least
  * 8 bytes), or NULL when it is shown as it is; *w is its width either way.
@@ -71,8 +50,19 @@ escape(cli_ctx *ctx, const unsigned char *s, int len, enum cli_text how, char *b
 {
 	int			enc = encoding(ctx);
 	bool		utf8 = enc == utf8_encoding();
-	int			dw = PQdsplen((const char *) s, enc);
+	int			dw;
 
+	/*
+	 * A byte that begins no well-formed UTF-8 character: alone, escaped
+	 * (before PQdsplen, which would read the bytes after it as its own).
+	 */
+	if (len == 1 && utf8 && *s >= 0x80)
+	{
+		snprintf(buf, 8, "\\x%02X", *s);
+		*w = (int) strlen(buf);
+		return buf;
+	}
+	dw = PQdsplen((const char *) s, enc);
 	if (len == 1 && (*s == '\n' || *s == '\t') && how == CLI_TEXT_LINES)
 	{
 		*w = 1;
@@ -86,8 +76,8 @@ escape(cli_ctx *ctx, const unsigned char *s, int len, enum cli_text how, char *b
 		else
 			snprintf(buf, 8, "\\x%02X", *s);
 	}
-	else if (len > 1 && utf8 && (dw < 0 || is_bidi_control(code_point(s, len))))
-		snprintf(buf, 8, "\\u%04X", code_point(s, len));
+	else if (len > 1 && utf8 && (dw < 0 || cli_is_bidi_control(cli_utf8_code_point(s, len))))
+		snprintf(buf, 8, "\\u%04X", cli_utf8_code_point(s, len));
 	else
 	{
 		*w = dw < 0 ? 0 : dw;
@@ -101,7 +91,14 @@ escape(cli_ctx *ctx, const unsigned char *s, int len, enum cli_text how, char *b
 static int
 char_len(cli_ctx *ctx, const char *s)
 {
-	int			len = PQmblenBounded(s, encoding(ctx));
+	int			enc = encoding(ctx);
+	int			len;
+
+	/* libpq trusts a UTF-8 lead byte's length: validate the bytes after it. */
+	if (enc == utf8_encoding())
+		len = cli_utf8_length((const unsigned char *) s);
+	else
+		len = PQmblenBounded(s, enc);
 
 	return len < 1 ? 1 : len;
 }
@@ -140,4 +137,24 @@ cli_put_text(cli_ctx *ctx, FILE *out, const char *s, enum cli_text how)
 		else
 			fwrite(s, 1, len, out);
 	}
+}
+
+void
+cli_put_json(cli_ctx *ctx, FILE *out, const char *json)
+{
+	bool		utf8 = encoding(ctx) == utf8_encoding();
+
+	/* Outside its strings JSON has only ASCII: these are all in strings. */
+	for (const unsigned char *c = (const unsigned char *) json; *c != '\0';)
+	{
+		int			len = utf8 ? cli_utf8_length(c) : 1;
+		unsigned	cp = len > 1 ? cli_utf8_code_point(c, len) : 0;
+
+		if (len > 1 && (cp <= 0x9F || cli_is_bidi_control(cp)))
+			fprintf(out, "\\u%04X", cp);
+		else
+			fwrite(c, 1, len > 0 ? len : 1, out);
+		c += len > 0 ? len : 1;
+	}
+	fputc('\n', out);
 }

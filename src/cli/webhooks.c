@@ -121,7 +121,7 @@ run_delete(cli_ctx *ctx, int argc, char **argv)
 static int
 run_deliveries(cli_ctx *ctx, int argc, char **argv)
 {
-	static const cli_opt opts[] = {{"webhook", CLI_VALUE}, {"job", CLI_VALUE}, {"state", CLI_VALUE},
+	static const cli_opt opts[] = {{"webhook", CLI_ID}, {"job", CLI_ID}, {"state", CLI_VALUE},
 	{"limit", CLI_VALUE}, {NULL}};
 	static const char *const columns[] = {"id", "webhook_id", "job_id", "event", "delivery_state", "attempts",
 	"last_status", "last_error", "created_at", NULL};

@@ -36,6 +36,7 @@
 use strict;
 use warnings;
 use IPC::Run;
+use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -212,7 +213,9 @@ sub value
 		'tenants get: CR shown as \r, a bidi override as \u202E, newline and tab kept in a "column  value" list');
 	unlike($out, qr/\x{e2}\x{80}\x{ae}/, 'tenants get: no raw right-to-left override');
 	($rc, $out) = admin(qw(tenants get c1 -o json));
-	like($out, qr/"display_name":"Evil\x{c2}\x{9b}2J/, 'JSON output is the server\'s, unchanged');
+	# The server's JSON, its C1 controls written as \uXXXX: the same string to a parser.
+	like($out, qr/"display_name":"Evil\\u009B2J\\u009D0;title\\u009C"/, 'JSON output: C1 controls as \u009B');
+	is(eval { decode_json($out)->{display_name} }, "Evil\x{9b}2J\x{9d}0;title\x{9c}", 'JSON output: the same value');
 }
 
 # 6. A tenant's own node reports a failure whose error would move the

@@ -142,11 +142,15 @@ test_value_not_global(void)
 	}
 	{
 		cli_ctx		c3 = {0};
-		char	   *a3[] = {"ffrtmp", "tenants", "create", "-only", NULL};
+		char	   *a3[] = {"ffrtmp", "tenants", "create", "-oxyz", NULL};
+		char	   *a4[] = {"ffrtmp", "tenants", "create", "--", "-only", NULL};
 
-		argc = cli_global_options(&c3, 4, a3);
-		CHECK(argc == 4 && strcmp(a3[3], "-only") == 0 && c3.format == CLI_TABLE,
-			  "-oX with X neither table nor json is the command's");
+		/* No command has a -o: -oX is the global option, refused as -o X is. */
+		CHECK(cli_global_options(&c3, 4, a3) == -1 && c3.format == CLI_TABLE,
+			  "-oX with X neither table nor json: the format is refused");
+		argc = cli_global_options(&c3, 5, a4);
+		CHECK(argc == 5 && strcmp(a4[4], "-only") == 0 && c3.format == CLI_TABLE,
+			  "-only after -- is the command's");
 	}
 }
 
@@ -227,6 +231,45 @@ test_extension_hint(void)
 		  "other errors, or none: no hint");
 }
 
+/* The UTF-8 validator (RFC 3629's table of well-formed sequences). */
+static void
+test_utf8(void)
+{
+	char		b[256];
+
+	CHECK(cli_utf8_length((const unsigned char *) "a") == 1, "ASCII: one byte");
+	CHECK(cli_utf8_length((const unsigned char *) "\xc3\xa9") == 2, "U+00E9: two bytes");
+	CHECK(cli_utf8_length((const unsigned char *) "\xe6\x97\xa5") == 3, "U+65E5: three bytes");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf0\x9f\x98\x80") == 4, "U+1F600: four bytes");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf4\x8f\xbf\xbf") == 4, "U+10FFFF: four bytes");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf0\x1b[2J") == 0, "a 4-byte lead before an ESC: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf0\x9f\x98") == 0, "a truncated sequence: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf5\x80\x80") == 0, "lead 0xF5: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xff\x80\x80\x80") == 0, "lead 0xFF: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xc0\xaf") == 0, "overlong 2-byte form: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xe0\x80\xaf") == 0, "overlong 3-byte form: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf0\x80\x80\xaf") == 0, "overlong 4-byte form: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xed\xa0\x80") == 0, "a surrogate: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\xf4\x90\x80\x80") == 0, "past U+10FFFF: invalid");
+	CHECK(cli_utf8_length((const unsigned char *) "\x80") == 0, "a lone continuation byte: invalid");
+	CHECK(strcmp(put("a\xf0\x1b[2J\x07", CLI_TEXT_CELL, b, sizeof(b)), "a\\xF0\\x1B[2J\\x07") == 0,
+		  "text: an invalid lead escaped alone, the ESC after it escaped too");
+	CHECK(strcmp(put("\xf5\x80\x80z", CLI_TEXT_CELL, b, sizeof(b)), "\\xF5\\x80\\x80z") == 0,
+		  "text: lead 0xF5 and its continuation bytes escaped byte by byte");
+	CHECK(strcmp(put("x\xe6\x97", CLI_TEXT_CELL, b, sizeof(b)), "x\\xE6\\x97") == 0,
+		  "text: a truncated sequence at the end escaped byte by byte");
+	{
+		FILE	   *f;
+
+		memset(b, 0, sizeof(b));
+		f = fmemopen(b, sizeof(b) - 1, "w");
+		cli_put_json(NULL, f, "[\"a\xe2\x80\xa8" "b\xe2\x80\xae" "c\xc2\x9b" "d\xc3\xa9\xe6\x97\xa5\"]");
+		fclose(f);
+		CHECK(strcmp(b, "[\"a\\u2028b\\u202Ec\\u009Bd\xc3\xa9\xe6\x97\xa5\"]\n") == 0,
+			  "server JSON: separators, bidi and C1 controls as \\uXXXX, other text as it is");
+	}
+}
+
 int
 main(void)
 {
@@ -238,5 +281,6 @@ main(void)
 	test_parse();
 	test_text();
 	test_extension_hint();
+	test_utf8();
 	return check_summary();
 }
