@@ -16,8 +16,10 @@ $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'ffrtmp'
 ffrtmp.scheduler_interval = '100ms'
-ffrtmp.node_timeout = '5s'
+ffrtmp.node_timeout = '60s'
 });
+# The shared node heartbeats once, after the waits below: its timeout must
+# outlast them on a loaded machine (the test is about locks, not timeouts).
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION ffrtmp;
