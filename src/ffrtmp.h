@@ -215,6 +215,9 @@ extern void ffrtmp_audit_refusal_charged(const pg_uuid_t *tenant, const pg_uuid_
 
 /* scheduler.c */
 extern void ffrtmp_scheduler_init(void);
+
+/* wake.c: wakes the scheduler leader at commit */
+extern void ffrtmp_wake_init(void);
 extern void ffrtmp_wake_scheduler_at_commit(void);
 
 /* api_requests.c: REST API requests counted and rate limited in shared memory */

@@ -233,6 +233,8 @@ ffrtmp_register_node(PG_FUNCTION_ARGS)
 	result[1] = CStringGetTextDatum(token);
 	if (ffrtmp_sql_is_0_2())
 		ffrtmp_run(&audit, &result[0], NULL);
+	/* A node that joins or comes back online offers its slots at once. */
+	ffrtmp_wake_scheduler_at_commit();
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "register_node must return a row");
 	SPI_finish();

@@ -17,8 +17,8 @@
  * PostgreSQL 15 a background worker can only connect as a role that may log
  * in); the connection's superuser identity only makes it an administrator in
  * the row-level security policies.  The leader waits on its latch, which
- * submitters set at commit through shared memory (no NOTIFY on submit), and
- * on a timer of ffrtmp.scheduler_interval.
+ * commits that queue work or free capacity set through shared memory (no
+ * NOTIFY: wake.c), and on a timer of ffrtmp.scheduler_interval.
  *
  * Every pass first compares the installed SQL's version with the library's:
  * while they differ (a new library before ALTER EXTENSION ffrtmp UPDATE) the
@@ -66,8 +66,6 @@ static int	retention_s = 7 * 24 * 3600;
 static int	reject_unrunnable_after_s = 3600;
 char	   *ffrtmp_scheduler_database = NULL;
 
-static bool wake_at_commit = false;
-
 void		ffrtmp_scheduler_main(Datum arg);
 
 static Size
@@ -92,30 +90,6 @@ init_shared(void)
 	 * is the moment workers lost their sessions, restarts included.
 	 */
 	shared->started_at = GetCurrentTimestamp();
-}
-
-/* Sets the leader's latch once the submitting transaction has committed. */
-static void
-wake_leader_at_commit(XactEvent event, void *arg)
-{
-	int			pgprocno;
-
-	if (!wake_at_commit || (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT))
-		return;
-	wake_at_commit = false;
-	if (event != XACT_EVENT_COMMIT || shared == NULL)
-		return;
-	SpinLockAcquire(&shared->mutex);
-	pgprocno = shared->leader_pgprocno;
-	SpinLockRelease(&shared->mutex);
-	if (pgprocno != INVALID_PGPROCNO)
-		SetLatch(&ProcGlobal->allProcs[pgprocno].procLatch);
-}
-
-void
-ffrtmp_wake_scheduler_at_commit(void)
-{
-	wake_at_commit = true;
 }
 
 void
@@ -150,7 +124,7 @@ ffrtmp_scheduler_init(void)
 		.pointer = (void **) &shared,
 		.init = init_shared,
 	});
-	RegisterXactCallback(wake_leader_at_commit, NULL);
+	ffrtmp_wake_init();
 
 	/* The launcher starts the scheduler workers (none when there are none). */
 	ffrtmp_register_launcher();

@@ -260,6 +260,8 @@ ffrtmp_update_tenant(PG_FUNCTION_ARGS)
 	}
 	ffrtmp_run(&update, values, nulls);
 	ffrtmp_audit_tenant("tenant.update", &tenant.id, before, before_isnull);
+	/* A plan or quota raised (or the tenant active again) may let queued jobs run now. */
+	ffrtmp_wake_scheduler_at_commit();
 	ffrtmp_context_reset();
 	PG_RETURN_DATUM(return_tenant(fcinfo, &tenant.id));
 }
@@ -293,7 +295,12 @@ set_deleted(FunctionCallInfo fcinfo, bool deleted)
 	ffrtmp_run(&stamp, values, NULL);
 	/* Both are idempotent: a call that changed nothing writes no row. */
 	if (SPI_processed > 0)
+	{
 		ffrtmp_audit_tenant(deleted ? "tenant.delete" : "tenant.restore", &tenant.id, before, before_isnull);
+		/* A restored tenant's queued jobs may run again. */
+		if (!deleted)
+			ffrtmp_wake_scheduler_at_commit();
+	}
 	ffrtmp_context_reset();
 	return return_tenant(fcinfo, &tenant.id);
 }

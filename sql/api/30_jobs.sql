@@ -112,6 +112,23 @@ CREATE OR REPLACE TRIGGER jobs_wake_waiters
     FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state)
     EXECUTE FUNCTION ffrtmp_data.wake_job_waiters();
 
+/*
+ * A job that leaves a node slot (finished, failed, canceled, its attempt
+ * ended) or becomes queued (released, retried) wakes the scheduler leader
+ * when the transaction commits (src/wake.c): the slot is filled at once,
+ * not at the next tick of ffrtmp.scheduler_interval.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.wake_scheduler_on_job_change() RETURNS trigger
+AS 'MODULE_PATHNAME', 'ffrtmp_wake_scheduler_on_job_change'
+LANGUAGE C;
+COMMENT ON FUNCTION ffrtmp_data.wake_scheduler_on_job_change() IS
+    'Wakes the scheduler leader at the commit of a transaction that freed a node slot or queued a job.';
+REVOKE ALL ON FUNCTION ffrtmp_data.wake_scheduler_on_job_change() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER jobs_wake_scheduler
+    AFTER UPDATE OF state ON ffrtmp_data.jobs
+    FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state)
+    EXECUTE FUNCTION ffrtmp_data.wake_scheduler_on_job_change();
+
 /* Rows leave jobs only by pruning; a DELETE of an active job would corrupt usage. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_before_delete() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
