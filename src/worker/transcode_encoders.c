@@ -14,10 +14,12 @@
  * same as encoded in turn, and the muxers interleave them by timestamp as
  * before.  Muxer writes and the counters they move are under mux_lock.
  *
- * A single output is encoded inline: there is nothing to run beside it, and
- * its encoder's own threads use the cores.
+ * A single output's encoder gets its thread too: decoding and filtering the
+ * next frames overlap its encode, as a pipeline.  An RTMP output is encoded
+ * inline: its writes reset the stall watch it shares with the input.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <libavcodec/avcodec.h>
 
@@ -142,7 +144,7 @@ transcode_start_encoders(Transcoder *t)
 	for (int i = 0; i < t->noutputs; i++)
 		if ((t->outputs[i].video_pkt = av_packet_alloc()) == NULL)
 			return transcode_fail(t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
-	if (t->video_mode != STREAM_DECODE || t->noutputs < 2)
+	if (t->video_mode != STREAM_DECODE || strncmp(t->req->output, "rtmp", 4) == 0)
 		return TRANSCODE_OK;
 	for (int i = 0; i < t->noutputs; i++)
 	{

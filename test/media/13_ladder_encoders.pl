@@ -1,12 +1,14 @@
 # A ladder's renditions are encoded in parallel, one thread per rendition's
-# encoder (transcode_encoders.c), and that changes nothing in what they
-# hold: each rendition of a three-rung ladder (quality, bitrate, another
-# frame rate) has exactly the packets, video and audio, of the same
-# rendition transcoded alone, so no frame is lost, doubled or reordered on
-# the way through the queues; while the ladder runs with --threads=1 the
-# process has one more thread per rendition than a single-output transcode
-# of the same input; and a ladder stopped mid-way (SIGTERM, as a job's
-# cancel) ends promptly, reports it was stopped and publishes nothing.
+# encoder (transcode_encoders.c; a single output's encoder has its thread
+# too), and that changes nothing in what they hold: each rendition of a
+# three-rung ladder (quality, bitrate, another frame rate) has exactly the
+# packets, video and audio, of the same rendition transcoded alone, so no
+# frame is lost, doubled or reordered on the way through the queues; with
+# --threads=1 a single output's encoder runs in a thread of its own beside
+# the decoding (a transcode copying the video has none), and a ladder has
+# one such thread per rendition; and a ladder stopped mid-way (SIGTERM, as
+# a job's cancel) ends promptly, reports it was stopped and publishes
+# nothing.
 use strict;
 use warnings;
 use FfrtmpMedia;
@@ -73,10 +75,13 @@ sub most_threads
 my $long = make_clip("$dir/long.mp4", size => '640x360', seconds => 10);
 $in = $long;
 mkdir "$dir/threads";
+my $copy = most_threads("$dir/threads/copy.mp4", { format => 'mp4', video_codec => 'copy', audio_codec => 'aac' });
 my $single = most_threads("$dir/threads/single.m3u8", { %common, size => '640x360' });
 my $ladder = most_threads("$dir/threads/ladder.m3u8", { %common, renditions => \@rungs });
-cmp_ok($ladder - $single, '>=', scalar @rungs,
-	"with --threads=1 a ladder runs one encoder thread per rendition ($ladder threads; a single output $single)");
+cmp_ok($single - $copy, '>=', 1,
+	"with --threads=1 a single output's encoder runs in a thread of its own ($single threads; copying the video $copy)");
+cmp_ok($ladder - $single, '>=', @rungs - 1,
+	"and a ladder runs one encoder thread per rendition ($ladder threads)");
 
 # --- stopped mid-ladder --------------------------------------------------------
 {
