@@ -18,6 +18,7 @@
  * next frames overlap its encode, as a pipeline.  An RTMP output is encoded
  * inline: its writes reset the stall watch it shares with the input.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,12 @@ encoder_main(void *arg)
 	EncoderThread *e = arg;
 	const char *failed = NULL;
 	int			ret = 0;
+	char		name[16];
+
+	/* "enc 720p" in top -H and perf: which rendition's encoder is busy. */
+	snprintf(name, sizeof(name), "enc %s", e->t->spec->ladder ?
+			 e->t->spec->renditions[e->out - e->t->outputs].name : "video");
+	pthread_setname_np(pthread_self(), name);
 
 	for (;;)
 	{
