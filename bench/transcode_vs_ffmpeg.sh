@@ -60,8 +60,10 @@ run_ffmpeg() {
   ffmpeg "${ffmpeg_args[@]}" "$dir/ffmpeg.mp4"
 }
 
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 frames() { ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$1"; }
 
+echo "load average before: $(load) ($(nproc) CPUs)"
 printf '\n%-12s %10s %10s %8s   %s\n' scenario worker_s ffmpeg_s ratio "outputs (frames, bytes: worker / ffmpeg)"
 for name in $scenarios; do
   scenario "$name"
@@ -83,8 +85,11 @@ for name in $scenarios; do
     "$(awk -v a="$w" -v b="$f" 'BEGIN { printf "%.3f", a / b }')" \
     "$(frames "$dir/worker.mp4")" "$(frames "$dir/ffmpeg.mp4")" \
     "$(stat -c %s "$dir/worker.mp4")" "$(stat -c %s "$dir/ffmpeg.mp4")"
+  echo "    per-round ratio (median of each round's worker / ffmpeg): $(paste <(grep . "$dir/worker.times") \
+    <(grep . "$dir/ffmpeg.times") | awk '{ printf "%.3f\n", $1 / $2 }' | median)"
   echo "    worker rounds: $(grep . "$dir/worker.times" | tr '\n' ' ')"
   echo "    ffmpeg rounds: $(grep . "$dir/ffmpeg.times" | tr '\n' ' ')"
 done
 echo
+echo "load average after: $(load)"
 echo "ratio = worker median / ffmpeg median wall time, $rounds rounds, $threads thread(s); target <= 1.03"

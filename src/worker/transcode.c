@@ -13,7 +13,8 @@
  * publisher's did). *
  * The outputs (muxers, their streams, HLS playlists) are in
  * transcode_outputs.c, the filter graphs in transcode_filters.c, the codecs
- * in transcode_codecs.c, the choice of streams in transcode_streams.c, and
+ * in transcode_codecs.c, the video encoders (a ladder's in a thread each)
+ * in transcode_encoders.c, the choice of streams in transcode_streams.c, and
  * what happens when the input's picture or sound changes mid-stream in
  * transcode_changes.c.
  */
@@ -87,40 +88,17 @@ report_progress(Transcoder *t, int force)
 	if (t->req->progress == NULL || (!force && now - t->last_report < 1000000))
 		return;
 	t->last_report = now;
+	pthread_mutex_lock(&t->mux_lock);
 	p.frames = t->outputs[0].frames;
 	p.out_seconds = t->out_seconds;
+	p.bytes = t->bytes;
+	pthread_mutex_unlock(&t->mux_lock);
 	p.fps = elapsed > 0 ? p.frames / elapsed : 0;
 	p.speed = elapsed > 0 ? t->out_seconds / elapsed : 0;
 	p.percent = t->total_seconds > 0 ? FFMIN(100.0, 100.0 * t->out_seconds / t->total_seconds) : -1;
-	p.bytes = t->bytes;
 	p.input_bytes = t->input_bytes;
-	p.bitrate_kbps = t->out_seconds > 0 ? t->bytes * 8 / t->out_seconds / 1000 : 0;
+	p.bitrate_kbps = p.out_seconds > 0 ? p.bytes * 8 / p.out_seconds / 1000 : 0;
 	t->req->progress(&p, t->req->progress_arg);
-}
-
-static TranscodeStatus
-drain_video_encoder(Transcoder *t, Output *out, int flush)
-{
-	int			ret = avcodec_send_frame(out->video_enc, flush ? NULL : t->filtered);
-
-	if (ret < 0 && ret != AVERROR_EOF)
-		return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video encoder failed", ret);
-	while ((ret = avcodec_receive_packet(out->video_enc, t->pkt)) >= 0)
-	{
-		TranscodeStatus status;
-
-		out->frames++;
-		t->pkt->stream_index = out->video_st->index;
-		av_packet_rescale_ts(t->pkt, out->video_enc->time_base, out->video_st->time_base);
-		if (out == &t->outputs[0] && t->pkt->pts != AV_NOPTS_VALUE)
-			t->out_seconds = FFMAX(t->out_seconds, (t->pkt->pts + t->pkt->duration) * av_q2d(out->video_st->time_base));
-		status = transcode_write_packet(t, out, t->pkt);
-		av_packet_unref(t->pkt);
-		if (status != TRANSCODE_OK)
-			return status;
-	}
-	return (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) ? TRANSCODE_OK :
-		transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video encoder failed", ret);
 }
 
 static TranscodeStatus
@@ -209,12 +187,10 @@ transcode_pull_filters(Transcoder *t, int flush)
 				return TRANSCODE_INPUT_ERROR;
 			}
 			t->filtered->pict_type = AV_PICTURE_TYPE_NONE;
-			status = drain_video_encoder(t, out, 0);
-			av_frame_unref(t->filtered);
-			if (status != TRANSCODE_OK)
+			if ((status = transcode_encode_video(t, out, t->filtered)) != TRANSCODE_OK)
 				return status;
 		}
-		if (ret == AVERROR_EOF && flush && (status = drain_video_encoder(t, out, 1)) != TRANSCODE_OK)
+		if (ret == AVERROR_EOF && flush && (status = transcode_encode_video(t, out, NULL)) != TRANSCODE_OK)
 			return status;
 		if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
 			return transcode_fail(t, TRANSCODE_RUNTIME_ERROR, "the video filters failed", ret);
@@ -473,7 +449,7 @@ set_up(Transcoder *t)
 		if ((status = transcode_add_output_streams(t, &t->outputs[i])) != TRANSCODE_OK ||
 			(status = transcode_open_output(t, &t->outputs[i])) != TRANSCODE_OK)
 			return status;
-	return TRANSCODE_OK;
+	return transcode_start_encoders(t);
 }
 
 /*
@@ -568,7 +544,8 @@ run_loop(Transcoder *t)
 		return status;
 	if (t->audio_mode == STREAM_DECODE && (status = decode_packet(t, t->audio_dec, t->audio_src, NULL)) != TRANSCODE_OK)
 		return status;
-	if ((status = transcode_pull_filters(t, 1)) != TRANSCODE_OK)
+	if ((status = transcode_pull_filters(t, 1)) != TRANSCODE_OK ||
+		(status = transcode_finish_encoders(t)) != TRANSCODE_OK)
 		return status;
 	for (int i = 0; i < t->noutputs; i++)
 	{
@@ -587,6 +564,7 @@ run_loop(Transcoder *t)
 static void
 tear_down(Transcoder *t)
 {
+	transcode_stop_encoders(t);	/* before what their threads use */
 	for (int i = 0; i < t->noutputs; i++)
 	{
 		Output	   *out = &t->outputs[i];
@@ -606,6 +584,7 @@ tear_down(Transcoder *t)
 	av_packet_free(&t->pkt);
 	av_frame_free(&t->frame);
 	av_frame_free(&t->filtered);
+	pthread_mutex_destroy(&t->mux_lock);
 }
 
 TranscodeStatus
@@ -639,6 +618,7 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 	t.pace_start = t.wall_start;
 	t.pace_continued = io_watch_continued;
 	t.audio_next_pts = INT64_MIN;
+	pthread_mutex_init(&t.mux_lock, NULL);
 	err[0] = '\0';
 	if (t.pkt == NULL || t.frame == NULL || t.filtered == NULL)
 		status = transcode_fail(&t, TRANSCODE_RESOURCE_ERROR, "out of memory", 0);
@@ -650,6 +630,7 @@ transcode_run(const TranscodeRequest *req, TranscodeSummary *summary, char *err,
 			t.total_seconds = t.spec->duration;
 		status = run_loop(&t);
 	}
+	transcode_stop_encoders(&t);	/* after a failure: before reading what they counted */
 	if (status == TRANSCODE_OK && t.copy_skipped > 0)
 		transcode_warn(&t, "the input's video begins with %lld frames that depend on an earlier keyframe: "
 					   "they were dropped, and the copied video begins at its first keyframe, %.2f s in",

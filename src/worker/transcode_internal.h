@@ -1,11 +1,14 @@
 /*
  * transcode_internal.h: what the parts of one transcode share: the state of
  * a running transcode, and the steps that set it up (codecs in
- * transcode_codecs.c, filter graphs in transcode_filters.c); transcode.c
- * runs the loop.  Not for use outside the transcode.
+ * transcode_codecs.c, filter graphs in transcode_filters.c, the encoders'
+ * threads in transcode_encoders.c); transcode.c runs the loop.  Not for use
+ * outside the transcode.
  */
 #ifndef FFRTMP_WORKER_TRANSCODE_INTERNAL_H
 #define FFRTMP_WORKER_TRANSCODE_INTERNAL_H
+
+#include <pthread.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavfilter/avfilter.h>
@@ -39,6 +42,8 @@ typedef struct AudioSource
 	AVChannelLayout layout;		/* as decoded; an unspecified order is read as the default layout */
 } AudioSource;
 
+typedef struct EncoderThread EncoderThread;	/* transcode_encoders.c */
+
 /* One output file (or HLS variant, or RTMP stream) and its streams. */
 typedef struct Output
 {
@@ -47,7 +52,9 @@ typedef struct Output
 	AVFilterContext *video_sink;
 	AVStream   *video_st;
 	AVStream   *audio_st;
-	int64_t		frames;
+	AVPacket   *video_pkt;		/* what video_enc gives (its own: it may run in its own thread) */
+	EncoderThread *encoder;		/* a ladder's rendition: its encoder's thread; else NULL */
+	int64_t		frames;			/* video frames written (under the Transcoder's mux_lock) */
 	int64_t		last_video_pts; /* of the last frame sent to video_enc, once sent_video */
 	int			sent_video;
 	char		playlist[4200]; /* HLS: the partial playlist this variant writes */
@@ -85,6 +92,12 @@ typedef struct Transcoder
 	int64_t		pace_start;		/* wall time of media time zero for pace(), moved by pauses */
 	int			pace_continued; /* io_watch_continued when pace() last looked */
 	int64_t		last_report;
+	/*
+	 * Held while a muxer is written and while bytes, out_seconds and the
+	 * outputs' frames change or are read: a ladder's encoders write from
+	 * their own threads (transcode_encoders.c).
+	 */
+	pthread_mutex_t mux_lock;
 	int64_t		bytes;			/* of the packets written to every output */
 	int64_t		input_bytes;	/* of the input's packets read */
 	double		out_seconds;
@@ -139,6 +152,20 @@ extern TranscodeStatus transcode_alloc_output(Transcoder *t, Output *out, int in
 extern TranscodeStatus transcode_add_output_streams(Transcoder *t, Output *out);
 extern TranscodeStatus transcode_open_output(Transcoder *t, Output *out);
 extern TranscodeStatus transcode_write_packet(Transcoder *t, Output *out, AVPacket *pkt);
+/* The same, for a caller that holds mux_lock: 0 or an AVERROR, which transcode_write_failure reports. */
+extern int	transcode_mux_packet(Transcoder *t, Output *out, AVPacket *pkt);
+extern TranscodeStatus transcode_write_failure(Transcoder *t, int averror);
+
+/*
+ * Video encoders (transcode_encoders.c).  A ladder's renditions are encoded
+ * in parallel, one thread each; a single output inline.  encode_video takes
+ * frame's reference (NULL: no more frames); finish waits for every encoder
+ * to end; stop ends them without waiting for their frames (failure, tear down).
+ */
+extern TranscodeStatus transcode_start_encoders(Transcoder *t);
+extern TranscodeStatus transcode_encode_video(Transcoder *t, Output *out, AVFrame *frame);
+extern TranscodeStatus transcode_finish_encoders(Transcoder *t);
+extern void transcode_stop_encoders(Transcoder *t);
 
 /* HLS: each variant's playlist finished, the master of a ladder written, then all renamed into place. */
 extern TranscodeStatus transcode_write_playlists(Transcoder *t);

@@ -282,17 +282,37 @@ transcode_open_output(Transcoder *t, Output *out)
 	return TRANSCODE_OK;
 }
 
+/*
+ * Writes pkt to out's muxer and counts it; the caller holds t->mux_lock (a
+ * ladder's encoders write from their own threads).  Returns 0 or an AVERROR.
+ */
+int
+transcode_mux_packet(Transcoder *t, Output *out, AVPacket *pkt)
+{
+	t->bytes += pkt->size;
+	/* The input's watch also covers network outputs; file outputs only stop. */
+	if (out->mux->interrupt_callback.opaque == &t->watch)
+		io_watch_begin(&t->watch);
+	return av_interleaved_write_frame(out->mux, pkt);
+}
+
+TranscodeStatus
+transcode_write_failure(Transcoder *t, int averror)
+{
+	/* A full disk is a resource_error (transcode_fail). */
+	return transcode_fail(t, strncmp(t->req->output, "rtmp", 4) == 0 ? TRANSCODE_NETWORK_ERROR : TRANSCODE_RUNTIME_ERROR,
+						  "could not write the output", averror);
+}
+
 TranscodeStatus
 transcode_write_packet(Transcoder *t, Output *out, AVPacket *pkt)
 {
 	int			ret;
 
-	t->bytes += pkt->size;
-	io_watch_begin(&t->watch);
-	if ((ret = av_interleaved_write_frame(out->mux, pkt)) < 0)
-		return transcode_fail(t, strncmp(t->req->output, "rtmp", 4) == 0 ? TRANSCODE_NETWORK_ERROR : TRANSCODE_RUNTIME_ERROR,
-							  "could not write the output", ret);	/* a full disk is a resource_error (transcode_fail) */
-	return TRANSCODE_OK;
+	pthread_mutex_lock(&t->mux_lock);
+	ret = transcode_mux_packet(t, out, pkt);
+	pthread_mutex_unlock(&t->mux_lock);
+	return ret < 0 ? transcode_write_failure(t, ret) : TRANSCODE_OK;
 }
 
 /* HLS playlists ------------------------------------------------------------- */
