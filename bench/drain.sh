@@ -23,7 +23,7 @@ rounds=${ROUNDS:-3}
 jobs=${JOBS:-20000}
 jobs1=${JOBS_1SLOT:-2000}
 nodes=${NODES:-100}
-sweep=${NODES_SWEEP:-"10 25 50 100"}
+sweep=${NODES_SWEEP:-"25 50 100"}
 sweep_jobs=${SWEEP_JOBS:-$(( jobs / 4 ))}
 data=$OUT/drain
 mkdir -p "$data"

@@ -14,7 +14,7 @@ attach
 
 rounds=${ROUNDS:-3}
 rate=${RATE:-1000}
-seconds=${SECONDS_PER_RUN:-20}
+seconds=${SECONDS_PER_RUN:-10}
 nodes=${NODES:-100}
 data=$OUT/latency
 mkdir -p "$data"

@@ -3,6 +3,9 @@
 # queued jobs) and with a deep one (SCALE_QUEUED queued over SCALE_TENANTS
 # tenants), then the sizes of the tables and indexes after all the jobs the
 # bench passed through them.
+#     scale.sh [shallow | deep]     (both when not given)
+# bench/run runs the shallow phase before submit.sh, whose submits are left
+# queued, and the deep one after it (the deep queue takes them in).
 #  - shallow: SCALE_JOBS + 1,000 jobs queued over the tenants; NODES simulated
 #    nodes x 16 slots finish SCALE_JOBS of them (timed: the dispatch rate);
 #    then submit_job by one pgbench client for DURATION s (its latency).
@@ -26,10 +29,13 @@ duration=${DURATION:-10}
 data=$OUT/scale
 mkdir -p "$data"
 
+phases=${1:-shallow deep}
 # Tenants bench-11 .. bench-$tenants beside drain's bench-1 .. bench-10.
-sql -v tenants="$tenants" >/dev/null <<'SQL'
+if [[ $phases == shallow* ]]; then
+  sql -v tenants="$tenants" >/dev/null <<'SQL'
 SELECT count(ffrtmp.create_tenant('bench-' || g, plan => 'enterprise')) FROM generate_series(11, :tenants) g;
 SQL
+fi
 sed "s/random(1, 10)/random(1, $tenants)/" "$repo/bench/submit_job.sql" >"$dir/submit_scale.sql"
 chown postgres "$dir/submit_scale.sql"
 backlog() { sql -At -c "SELECT count(*) FROM ffrtmp_data.jobs WHERE state = 'queued'"; }
@@ -38,8 +44,8 @@ fill() {  # fill N: queue N more jobs over the tenants; prints jobs/s
   field jobs_per_s "$(sim --nodes 0 --submitters 2 --tenants "$tenants" --jobs "$1" --out "$data")"
 }
 
-declare -A rate latency depth
-for size in shallow deep; do
+declare -A rate latency depth filled
+for size in $phases; do
   if [ "$size" = shallow ]; then want=$(( jobs + 1000 )); else want=$queued; fi
   have=$(backlog)
   load_rate=$(fill $(( want > have ? want - have : 0 )))
@@ -52,6 +58,11 @@ for size in shallow deep; do
   tps=$(run submit_scale)
   latency[$size]=$(awk -v t="$tps" 'BEGIN {printf "%.2f", 1000 / t}')
   echo "$size: ${depth[$size]} queued (filled at $load_rate jobs/s), load $l: dispatch ${rate[$size]} jobs/s, submit_job ${latency[$size]} ms"
+  echo "${depth[$size]} ${rate[$size]} ${latency[$size]} $load_rate" >"$data/$size.result"
+done
+[ -f "$data/deep.result" ] || exit 0  # the section once both phases ran
+for size in shallow deep; do
+  read -r depth[$size] rate[$size] latency[$size] filled[$size] <"$data/$size.result"
 done
 
 sizes() {
@@ -71,7 +82,8 @@ per_job=$(sql -At -c "SELECT round((pg_total_relation_size('ffrtmp_data.jobs') +
   echo
   echo "$nodes simulated nodes x 16 slots finish $jobs queued jobs (dispatch rate); then submit_job by one"
   echo "pgbench client for $duration s over $tenants tenants (latency = 1 / tps). Shallow first, then deep, once"
-  echo "(not interleaved: a deep queue cannot be emptied between rounds)."
+  echo "(not interleaved: a deep queue cannot be emptied between rounds; the submit measurements ran between"
+  echo "the two). The deep queue was filled with submit_jobs batches at ${filled[deep]} jobs/s."
   echo
   table_row queue "queued at the start" "dispatch jobs/s" "submit_job ms"
   table_row --- ---: ---: ---:

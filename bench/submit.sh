@@ -7,7 +7,7 @@
 #  - batches: BATCHES batches of 1,000 jobs through submit_jobs against
 #    BATCHES COPYs of 1,000 such rows, one client each, interleaved;
 #  - once, for the chart: plain_insert and submit_job against the number of
-#    clients (CLIENTS_SWEEP).
+#    clients (CLIENTS_SWEEP, SWEEP_DURATION s each).
 # Run by bench/run.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +21,7 @@ duration=${DURATION:-10}
 clients=${CLIENTS:-8}
 threads=2
 batches=${BATCHES:-20}
-sweep=${CLIENTS_SWEEP:-"1 2 4 8 16"}
+sweep=${CLIENTS_SWEEP:-"1 4 8 16"}
 data=$OUT/submit
 mkdir -p "$data"
 
@@ -81,12 +81,14 @@ for round in $(seq 1 "$rounds"); do
 done
 
 : >"$data/clients.dat"
+duration=${SWEEP_DURATION:-5}
 for c in $sweep; do
   clients=$c threads=$(( c < 2 ? 1 : 2 ))
   echo "$c $(run plain_insert) $(run submit_job)" >>"$data/clients.dat"
 done
 echo "clients sweep: $(tr '\n' ';' <"$data/clients.dat")"
 
+duration=${DURATION:-10}
 m() { median "${tps[$1]}"; }
 {
   echo "## Submit"
