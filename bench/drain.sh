@@ -40,7 +40,7 @@ one() {  # one SYSTEM ROUND: runs it, prints its result line
 }
 
 systems=(ffrtmp-16 pg-boss graphile ffrtmp-1)
-declare -A rate share
+declare -A rate share again
 rows=""
 echo "drain: $jobs jobs ($jobs1 for ffrtmp-1), $nodes nodes, $rounds rounds"
 for round in $(seq 1 "$rounds"); do
@@ -52,6 +52,7 @@ for round in $(seq 1 "$rounds"); do
     r=$(one "$s" "$round")
     rate[$s]="${rate[$s]:-} $(field jobs_per_s "$r")"
     share[$s]="${share[$s]:-} $(field sim_cpu_share "$r")"
+    again[$s]=$(( ${again[$s]:-0} + $(field retries "$r" | grep . || echo 0) ))
     line="$line  $s $(field jobs_per_s "$r")"
   done
   echo "$line"
@@ -79,6 +80,8 @@ for s in "${systems[@]}"; do echo "$s $(m "$s")"; done >"$data/medians.dat"
   echo "Goal: ffrtmp-16 at least 2x pg-boss and 2x graphile-worker. The client CPU share is the CPU time"
   echo "of the simulator's processes (ffrtmp) or of the peer's Node.js process over the run's wall time and"
   echo "all CPUs (1.00 = the whole machine): well below 1, the clients are not what bounds the rate."
+  echo "Worker calls made again after a transient refusal (55P03 after 1 s on a lock, 40P01, 40001), as the"
+  echo "worker does, over all rounds: ffrtmp-16 ${again[ffrtmp-16]}, ffrtmp-1 ${again[ffrtmp-1]}."
   echo
   echo "Per round (jobs/s; load = /proc/loadavg at the start of the round):"
   echo

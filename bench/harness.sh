@@ -9,6 +9,7 @@
 #   dsn                  the libpq connection string of that cluster
 #   load                 the machine's load averages (/proc/loadavg, 1 5 15 min)
 #   sim ARGS...          bench/sim/ffrtmp-sim on that cluster; prints its line
+#                        (a run past SIM_TIMEOUT, 300 s, says so and goes on)
 #   peer SYSTEM ARGS...  bench/peers/drain.js on that cluster; prints its line
 #   field NAME LINE      the value after NAME in a result line
 #   ratio A B            A / B to two decimals
@@ -21,7 +22,10 @@ dsn() { echo "host=$BENCH_DIR port=$BENCH_PORT user=postgres dbname=postgres"; }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-sim() { "$repo/bench/sim/ffrtmp-sim" --dsn "$(dsn)" "$@"; }
+sim() {
+  "$repo/bench/sim/ffrtmp-sim" --dsn "$(dsn)" --timeout "${SIM_TIMEOUT:-300}" "$@" ||
+    echo "ffrtmp-sim: not every job finished in time: the rate counts those that did" >&2
+}
 
 peer() {
   local system=$1

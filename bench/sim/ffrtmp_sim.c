@@ -42,6 +42,7 @@ typedef struct Shared
 	atomic_int	submitters_done;
 	atomic_int	stop;			/* set by the parent: nodes leave */
 	atomic_long errors;			/* refused calls */
+	atomic_long retries;		/* calls made again (lock timeouts, deadlocks) */
 } Shared;
 
 static struct
@@ -92,12 +93,33 @@ connect_db(const char *name)
 	return conn;
 }
 
-/* One call; a refusal is counted and reported once, never fatal. */
+/*
+ * Whether the worker makes a refused call again (docs/protocol.md): classes
+ * 40 (a serialization failure, a deadlock), 53 (insufficient resources) and
+ * 55 (55P03: a lock a tenant holds, waited for 1 s).
+ */
+static int
+transient(const PGresult *res)
+{
+	const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return code != NULL && (strncmp(code, "40", 2) == 0 || strncmp(code, "53", 2) == 0 ||
+							strncmp(code, "55", 2) == 0);
+}
+
+/* One call, made again while transient; a refusal is counted and reported, never fatal. */
 static PGresult *
 call(PGconn *conn, const char *sql, int n, const char *const *values)
 {
 	PGresult   *res = PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
 
+	for (int again = 0; again < 100 && PQresultStatus(res) == PGRES_FATAL_ERROR && transient(res); again++)
+	{
+		atomic_fetch_add(&shared->retries, 1);
+		PQclear(res);
+		usleep(10000);
+		res = PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
 		if (atomic_fetch_add(&shared->errors, 1) < 5)
@@ -418,9 +440,10 @@ main(int argc, char **argv)
 	cpu = ru_self.ru_utime.tv_sec + ru_self.ru_stime.tv_sec + ru_children.ru_utime.tv_sec +
 		ru_children.ru_stime.tv_sec + (ru_self.ru_utime.tv_usec + ru_self.ru_stime.tv_usec +
 									   ru_children.ru_utime.tv_usec + ru_children.ru_stime.tv_usec) / 1e6;
-	printf("jobs %ld finished %ld seconds %.3f jobs_per_s %.1f sim_cpu_share %.3f errors %ld\n",
+	printf("jobs %ld finished %ld seconds %.3f jobs_per_s %.1f sim_cpu_share %.3f errors %ld retries %ld\n",
 		   expected, atomic_load(&shared->finished), t1 - t0,
 		   (opt.nodes == 0 ? atomic_load(&shared->submitted) : atomic_load(&shared->finished)) / (t1 - t0),
-		   cpu / (t1 - t0) / sysconf(_SC_NPROCESSORS_ONLN), atomic_load(&shared->errors));
+		   cpu / (t1 - t0) / sysconf(_SC_NPROCESSORS_ONLN), atomic_load(&shared->errors),
+		   atomic_load(&shared->retries));
 	return (opt.nodes == 0 || atomic_load(&shared->finished) >= expected) ? 0 : 1;
 }
