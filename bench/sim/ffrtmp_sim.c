@@ -5,7 +5,8 @@
  * protocol through the same SQL calls as ffrtmp-worker (register_node,
  * LISTEN on its channel, fetch_assigned on a notification or every poll
  * interval, start_job and finish_job per job on that one connection as the
- * worker's job link does, node_heartbeat every 5 s, leave_node at the end);
+ * worker's job link does, node_heartbeat every 5 s from a second process
+ * and connection as the worker's session link does, leave_node at the end);
  * its jobs are no-ops, finished 'completed' as soon as started.  Submitters
  * are processes too: either batches of submit_jobs (drain) or single
  * submit_job calls paced to a rate (latency).
@@ -164,6 +165,28 @@ wait_notify(PGconn *conn, int ms)
 	}
 }
 
+/*
+ * The node's heartbeat every 5 s on a connection of its own, as the worker
+ * sends it on its session link while the job link waits on locks: a node
+ * busy with its jobs does not go silent past ffrtmp.node_timeout.
+ */
+static void
+heartbeat_main(const char *node, const char *token)
+{
+	PGconn	   *conn = connect_db("ffrtmp-sim");
+	const char *v[2] = {node, token};
+
+	while (!atomic_load(&shared->stop))
+	{
+		for (int slice = 0; slice < 50 && !atomic_load(&shared->stop); slice++)
+			usleep(100000);
+		if (!atomic_load(&shared->stop))
+			PQclear(call(conn, "SELECT ffrtmp.node_heartbeat($1::bigint, $2)", 2, v));
+	}
+	PQfinish(conn);
+	exit(0);
+}
+
 static void
 node_main(int index)
 {
@@ -173,7 +196,7 @@ node_main(int index)
 	PGresult   *res;
 	FILE	   *log;
 	char	   *token;
-	double		beat;
+	pid_t		beat;
 
 	snprintf(name, sizeof(name), "sim-%d", index);
 	snprintf(slots, sizeof(slots), "%d", opt.slots);
@@ -192,8 +215,11 @@ node_main(int index)
 	PQclear(res);
 	snprintf(listen, sizeof(listen), "LISTEN \"ffrtmp_node_%s\"", node);
 	PQclear(call(conn, listen, 0, NULL));
+	if ((beat = fork()) < 0)
+		die("fork", NULL);
+	if (beat == 0)
+		heartbeat_main(node, token);
 	atomic_fetch_add(&shared->registered, 1);
-	beat = now();
 
 	while (!atomic_load(&shared->stop))
 	{
@@ -227,16 +253,12 @@ node_main(int index)
 			PQclear(r);
 		}
 		PQclear(res);
-		if (now() - beat > 5)
-		{
-			PQclear(call(conn, "SELECT ffrtmp.node_heartbeat($1::bigint, $2)", 2, v));
-			beat = now();
-		}
 		if (n == 0)
 			wait_notify(conn, opt.poll_ms);
 	}
 	v[0] = node;
 	v[1] = token;
+	waitpid(beat, NULL, 0);
 	PQclear(call(conn, "SELECT ffrtmp.leave_node($1::bigint, $2, true)", 2, v));
 	PQfinish(conn);
 	fclose(log);
