@@ -34,7 +34,8 @@ if [ -s "$data/latency/cdf.dat" ]; then
     plot '$data/latency/cdf.dat' using (\$1 > 0.01 ? \$1 : 0.01):2 with lines lw 2 title 'cumulative'"
 fi
 run=$(ls -d "$data"/drain/ffrtmp-16.1 2>/dev/null || true)
-if [ -n "$run" ] && cat "$run"/fetch.* 2>/dev/null | grep -q .; then
+# (not `cat | grep -q`: under pipefail, cat's SIGPIPE fails a long pipe)
+if [ -n "$run" ] && [ "$(cat "$run"/fetch.* 2>/dev/null | wc -l)" -gt 0 ]; then
   # seconds since the first fetch, one column per tenant (numbered by first appearance)
   cat "$run"/fetch.* | sort -k3,3n | awk '
     NR == 1 {t0 = $3}

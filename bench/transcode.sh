@@ -16,8 +16,8 @@ export CLIP_SECONDS=${CLIP_SECONDS:-5}
   echo "most 1.03; the ladder at least 1.3x faster than one ffmpeg command making the same ladder)."
   echo
   echo '```'
-  ROUNDS=$rounds bash "$repo/bench/transcode_vs_ffmpeg.sh" 2>&1 | tail -8
+  ROUNDS=$rounds bash "$repo/bench/transcode_vs_ffmpeg.sh" 2>&1 | tail -n 14
   echo
-  ROUNDS=$rounds bash "$repo/bench/abr_ladder.sh" 2>&1 | tail -6
+  ROUNDS=$rounds bash "$repo/bench/abr_ladder.sh" 2>&1 | tail -n 8
   echo '```'
 } | tee "$OUT/transcode.md"
