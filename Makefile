@@ -125,6 +125,13 @@ check-ha:
 	PG_CONFIG=$(PG_CONFIG) bash scripts/test.sh ha
 .PHONY: check-ha
 
+# The benchmarks side by side with pg-boss and graphile-worker (bench/README.md):
+# a private cluster, about 20 minutes; bench/RESULTS.md and bench/charts/.
+# BENCH_FLAGS=--quick for a run of a minute or two.  As root.
+bench:
+	PG_CONFIG=$(PG_CONFIG) bench/run $(BENCH_FLAGS)
+.PHONY: bench
+
 # The Debian packages postgresql-15-ffrtmp and ffrtmp-worker (debian/), built
 # from a clean copy of the checkout into deb/ (DEB_DIR); prints their paths.
 DEB_DIR ?= deb

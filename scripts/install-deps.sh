@@ -47,6 +47,9 @@ packages=(
   # packaging tools, and the Build-Depends not above (the worker's HTTP
   # server and systemd notification)
   debhelper help2man lintian libmicrohttpd-dev libsystemd-dev
+  # make bench (bench/README.md): its charts; the peers pg-boss and
+  # graphile-worker come from npm (bench/peers/package-lock.json) at run time
+  gnuplot-nox
 )
 
 # From npm, pinned: the OpenAPI validator of test/t/055_openapi.pl and the

@@ -88,6 +88,9 @@ cp -r "$repo/test" "$repo/expected" "$repo/scripts" "$work/"
 cp -r "$repo/README.md" "$repo/CHANGELOG.md" "$repo/docs" "$work/"
 # The deployment files, for the nginx and PostgREST tests (test/t/052-053).
 cp -r "$repo/deploy" "$work/"
+# The benchmarks, for test/t/100_bench_smoke.pl (with the peers' npm
+# packages when a bench run installed them).
+cp -r "$repo/bench" "$work/"
 (cd "$repo" && find . -path ./.git -prune -o -type f -print) >"$work/source-files"
 # The extension's C sources, for test/t/027_protocol.pl, which checks that
 # every SQLSTATE they raise is in the contract's table.
