@@ -171,40 +171,40 @@ report_line(ImportReport *r, const char *fmt,...)
 	free(s);
 }
 
+/* One row not imported as it was: a JSON row, or a line "kind name: label reason". */
+static void
+report_reason(ImportReport *r, const char *kind, const char *name, const char *outcome,
+			  const char *label, const char *fmt, va_list ap)
+{
+	char	   *reason = formatted(fmt, ap);
+
+	if (reason == NULL)
+		return;
+	if (r->json)
+		add_row(r, kind, name, outcome, reason, NULL, NULL, NULL);
+	else
+		import_printf(r->conn, r->out, "%s %s: %s%s\n", kind, name ? name : "(no name)", label, reason);
+	free(reason);
+}
+
 void
 report_not_imported(ImportReport *r, const char *kind, const char *name, const char *fmt,...)
 {
 	va_list		ap;
-	char	   *reason;
 
 	va_start(ap, fmt);
-	reason = formatted(fmt, ap);
+	report_reason(r, kind, name, "not_imported", "not imported: ", fmt, ap);
 	va_end(ap);
-	if (reason == NULL)
-		return;
-	if (r->json)
-		add_row(r, kind, name, "not_imported", reason, NULL, NULL, NULL);
-	else
-		import_printf(r->conn, r->out, "%s %s: not imported: %s\n", kind, name ? name : "(no name)", reason);
-	free(reason);
 }
 
 void
 report_adjusted(ImportReport *r, const char *kind, const char *name, const char *fmt,...)
 {
 	va_list		ap;
-	char	   *reason;
 
 	va_start(ap, fmt);
-	reason = formatted(fmt, ap);
+	report_reason(r, kind, name, "adjusted", "", fmt, ap);
 	va_end(ap);
-	if (reason == NULL)
-		return;
-	if (r->json)
-		add_row(r, kind, name, "adjusted", reason, NULL, NULL, NULL);
-	else
-		import_printf(r->conn, r->out, "%s %s: %s\n", kind, name, reason);
-	free(reason);
 }
 
 void
