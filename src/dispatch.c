@@ -287,6 +287,38 @@ lock_usage_briefly(Datum tenant)
 	return locked;
 }
 
+/*
+ * Folds what jobs gave back (ffrtmp_data.pending_usage) into the usage rows
+ * of the tenants nobody else holds, locked in tenant order and kept to the
+ * end of the pass, so that the quota filter reads exact counts for them.  A
+ * held row keeps its pending changes, for the next pass or its holder.
+ */
+static void
+fold_pending_usage(void)
+{
+	static KeptQuery lock = {
+		.sql = "SELECT array_agg(l.tenant_id ORDER BY l.tenant_id) FROM ("
+		"  SELECT u.tenant_id FROM ffrtmp_data.usage u"
+		"   WHERE u.tenant_id IN (SELECT p.tenant_id FROM ffrtmp_data.pending_usage p)"
+		"   ORDER BY u.tenant_id FOR NO KEY UPDATE SKIP LOCKED) l",
+		.nargs = 0,
+	};
+	/* A statement of its own: its snapshot is taken under the locks. */
+	static KeptQuery fold = {
+		.sql = "SELECT ffrtmp_data.fold_pending_usage($1)",
+		.nargs = 1, .argtypes = {UUIDARRAYOID},
+	};
+	Datum		tenants;
+	bool		isnull;
+
+	ffrtmp_run(&lock, NULL, NULL);
+	tenants = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return;
+	tenants = SPI_datumTransfer(tenants, false, -1);
+	ffrtmp_run(&fold, &tenants, NULL);
+}
+
 static void append_paused(StringInfo sql, bool pauses, const char *tenant, const char *queue);
 
 /*
@@ -568,6 +600,7 @@ ffrtmp_dispatch(int64 epoch)
 	ffrtmp_require_epoch(epoch);
 	if (!try_pass_lock())
 		return 0;
+	fold_pending_usage();
 	ffrtmp_run(&free_nodes, NULL, NULL);
 	node_count = (int) SPI_processed;
 	if (node_count == 0)

@@ -239,6 +239,7 @@ typedef struct TenantUsage
 
 extern int64 ffrtmp_current_minute(void);
 extern TenantUsage ffrtmp_lock_usage(pg_uuid_t *tenant);
+extern bool ffrtmp_fold_usage(pg_uuid_t *tenant);
 extern void ffrtmp_require_room(const TenantUsage *usage, const char *what, int64 used, int64 limit,
 								const char *hint);
 extern void ffrtmp_require_quotas(const TenantUsage *usage, QuotaEvent event);

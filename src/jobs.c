@@ -380,7 +380,8 @@ explain_sql(void)
 
 /*
  * Explains why the insert statement found no room: its own conditions,
- * evaluated one by one against the usage row locked afresh; the first that
+ * evaluated one by one against the usage row locked afresh (and the quota
+ * given back since, folded in); the first that
  * fails is reported, the job's fit under quotas taken later first (a job
  * that can never run), then the room under those it takes now.  Returns only
  * when every check passes, which means the situation changed since the
@@ -396,6 +397,8 @@ explain_refusal(pg_uuid_t *tenant, JobRequest *r)
 
 	if (explain.sql == NULL)
 		explain.sql = explain_sql();
+	/* Locked, with what jobs gave back since folded in: refuse only on exact counts. */
+	(void) ffrtmp_lock_usage(tenant);
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = Int64GetDatum(ffrtmp_current_minute());
 	values[2] = Int32GetDatum(r->cpu_cores);

@@ -5,8 +5,11 @@
  * change that consumes the quota updates that same row in the same
  * transaction.  Concurrent submitters of one tenant therefore queue on the row
  * lock and each sees the count its predecessor committed: the limit is exact,
- * and the check is O(1) whatever the number of jobs.  Which quotas exist,
- * what they count and when they are taken is declared once, in
+ * and the check is O(1) whatever the number of jobs.  Changes that give quota
+ * back (a job ending) wait in ffrtmp_data.pending_usage instead of locking the
+ * row, so the row alone never counts less than is used; a check that would
+ * refuse folds them in first, under the lock (ffrtmp_fold_usage).  Which
+ * quotas exist, what they count and when they are taken is declared once, in
  * quota_checks.c; the statements here are built from that table.
  */
 #include "ffrtmp.h"
@@ -85,8 +88,28 @@ lock_usage_sql(void)
 	return ffrtmp_kept_sql(&sql);
 }
 
-TenantUsage
-ffrtmp_lock_usage(pg_uuid_t *tenant)
+/*
+ * Folds the tenant's pending usage changes into its usage row, which the
+ * caller holds locked: the fold's statement takes its snapshot after the
+ * lock, so it sees every change committed before, and no other fold of the
+ * tenant runs until this transaction ends.  Returns whether the row changed.
+ */
+bool
+ffrtmp_fold_usage(pg_uuid_t *tenant)
+{
+	static KeptQuery fold = {
+		.sql = "SELECT ffrtmp_data.fold_pending_usage(ARRAY[$1])",
+		.nargs = 1, .argtypes = {UUIDOID},
+	};
+	Datum		value = UUIDPGetDatum(tenant);
+	bool		isnull;
+
+	ffrtmp_run(&fold, &value, NULL);
+	return ffrtmp_get_int32(1, &isnull) > 0;
+}
+
+static TenantUsage
+read_locked_usage(pg_uuid_t *tenant)
 {
 	static KeptQuery lock = {.nargs = 2, .argtypes = {UUIDOID, INT8OID}};
 	TenantUsage usage;
@@ -109,6 +132,20 @@ ffrtmp_lock_usage(pg_uuid_t *tenant)
 		usage.limit[i] = isnull ? FFRTMP_UNLIMITED : limit;
 		usage.used[i] = ffrtmp_get_int32(4 + 2 * i, &isnull);
 	}
+	return usage;
+}
+
+/*
+ * Locks the tenant's usage row and reads it with what was given back
+ * folded in: exact until this transaction ends.
+ */
+TenantUsage
+ffrtmp_lock_usage(pg_uuid_t *tenant)
+{
+	TenantUsage usage = read_locked_usage(tenant);
+
+	if (ffrtmp_fold_usage(tenant))
+		usage = read_locked_usage(tenant);
 	return usage;
 }
 
@@ -243,7 +280,7 @@ tenant_stats_sql(void)
 		appendStringInfo(&sql, ", %s AS %s, l.%s AS limit_%d", ffrtmp_quota_checks[i].used,
 						 ffrtmp_quota_checks[i].used_column, ffrtmp_quota_checks[i].key, i);
 	appendStringInfoString(&sql,
-						   "  FROM ffrtmp_data.usage u"
+						   "  FROM ffrtmp_data.current_usage u"
 						   "  JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id"
 						   "  JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
 						   " WHERE u.tenant_id = $1) q) s");

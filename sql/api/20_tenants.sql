@@ -195,6 +195,76 @@ DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.usage;
 CREATE POLICY tenant_isolation ON ffrtmp_data.usage
     USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
 COMMENT ON POLICY tenant_isolation ON ffrtmp_data.usage IS 'A tenant sees its own counters; administrators see all.';
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.pending_usage;
+CREATE POLICY tenant_isolation ON ffrtmp_data.pending_usage
+    USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.pending_usage IS 'A tenant sees its own pending counter changes; administrators see all.';
+
+/*
+ * The usage counters as they are: each usage row plus the changes pending
+ * for it (ffrtmp_data.pending_usage).  A reader that must be exact reads
+ * this, in one snapshot; a fold moves rows from one table to the other in
+ * one transaction, so no snapshot counts a change twice or misses it.
+ */
+CREATE OR REPLACE VIEW ffrtmp_data.current_usage WITH (security_invoker = true) AS
+SELECT u.tenant_id,
+       u.active_jobs + coalesce(p.active_jobs, 0) AS active_jobs,
+       u.queued_jobs + coalesce(p.queued_jobs, 0) AS queued_jobs,
+       u.running_jobs + coalesce(p.running_jobs, 0) AS running_jobs,
+       u.cpu_cores_used + coalesce(p.cpu_cores_used, 0) AS cpu_cores_used,
+       u.gpus_used + coalesce(p.gpus_used, 0) AS gpus_used,
+       u.workers, u.jobs_submitted, u.hour_counts, u.hour_minutes, u.vtime
+  FROM ffrtmp_data.usage u
+  LEFT JOIN (SELECT d.tenant_id, sum(d.active_jobs)::integer AS active_jobs,
+                    sum(d.queued_jobs)::integer AS queued_jobs, sum(d.running_jobs)::integer AS running_jobs,
+                    sum(d.cpu_cores_used)::integer AS cpu_cores_used, sum(d.gpus_used)::integer AS gpus_used
+               FROM ffrtmp_data.pending_usage d GROUP BY d.tenant_id) p ON p.tenant_id = u.tenant_id;
+COMMENT ON VIEW ffrtmp_data.current_usage IS 'The usage counters with the changes pending for them added: what usage holds once folded.';
+COMMENT ON COLUMN ffrtmp_data.current_usage.tenant_id IS 'The tenant counted.';
+COMMENT ON COLUMN ffrtmp_data.current_usage.active_jobs IS 'Jobs queued, assigned, running, retrying, held or paused.';
+COMMENT ON COLUMN ffrtmp_data.current_usage.queued_jobs IS 'Jobs queued or retrying (waiting for a node).';
+COMMENT ON COLUMN ffrtmp_data.current_usage.running_jobs IS 'Jobs assigned, running or paused on a node.';
+COMMENT ON COLUMN ffrtmp_data.current_usage.cpu_cores_used IS 'CPU cores held by assigned, running and paused jobs.';
+COMMENT ON COLUMN ffrtmp_data.current_usage.gpus_used IS 'GPUs held by assigned, running and paused jobs.';
+COMMENT ON COLUMN ffrtmp_data.current_usage.workers IS 'Dedicated nodes online or draining.';
+COMMENT ON COLUMN ffrtmp_data.current_usage.jobs_submitted IS 'Jobs ever submitted; the last per-tenant job number.';
+COMMENT ON COLUMN ffrtmp_data.current_usage.hour_counts IS 'Submissions per minute, a ring of 60 buckets indexed by minute % 60.';
+COMMENT ON COLUMN ffrtmp_data.current_usage.hour_minutes IS 'The minute (since the epoch) each hour_counts bucket holds.';
+COMMENT ON COLUMN ffrtmp_data.current_usage.vtime IS 'Fair-share virtual time.';
+ALTER VIEW ffrtmp_data.current_usage OWNER TO ffrtmp_owner;
+GRANT SELECT ON ffrtmp_data.current_usage TO ffrtmp_admin, ffrtmp_scheduler;
+
+/*
+ * Folds the pending changes of the given tenants into their usage rows,
+ * which the caller must hold locked: its statement then reads a snapshot
+ * taken under the locks, and no other fold of those tenants can run until
+ * the caller commits.  Returns how many usage rows changed.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.fold_pending_usage(tenants uuid[]) RETURNS integer
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH p AS (
+        DELETE FROM ffrtmp_data.pending_usage p WHERE p.tenant_id = ANY (fold_pending_usage.tenants)
+        RETURNING p.tenant_id, p.active_jobs, p.queued_jobs, p.running_jobs, p.cpu_cores_used, p.gpus_used),
+    s AS (
+        SELECT p.tenant_id, sum(p.active_jobs)::integer AS active_jobs, sum(p.queued_jobs)::integer AS queued_jobs,
+               sum(p.running_jobs)::integer AS running_jobs, sum(p.cpu_cores_used)::integer AS cpu_cores_used,
+               sum(p.gpus_used)::integer AS gpus_used
+          FROM p GROUP BY p.tenant_id),
+    folded AS (
+        UPDATE ffrtmp_data.usage u
+           SET active_jobs = u.active_jobs + s.active_jobs, queued_jobs = u.queued_jobs + s.queued_jobs,
+               running_jobs = u.running_jobs + s.running_jobs, cpu_cores_used = u.cpu_cores_used + s.cpu_cores_used,
+               gpus_used = u.gpus_used + s.gpus_used
+          FROM s WHERE u.tenant_id = s.tenant_id
+        RETURNING 1)
+    SELECT count(*)::integer FROM folded;
+END;
+COMMENT ON FUNCTION ffrtmp_data.fold_pending_usage(uuid[]) IS
+    'Moves the pending usage changes of the given tenants, whose usage rows the caller holds locked, into those rows; returns how many rows changed.';
+ALTER FUNCTION ffrtmp_data.fold_pending_usage(uuid[]) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.fold_pending_usage(uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.fold_pending_usage(uuid[]) TO ffrtmp_owner, ffrtmp_scheduler;
 
 /*
  * Reads without side channels.  Row-level security filters rows after the

@@ -5,8 +5,9 @@
 /*
  * Every UPDATE of jobs, whoever runs it, goes through this one statement-level
  * trigger: it refuses changes missing from job_transitions, records one event
- * per changed row and moves the usage counters by the net change per tenant,
- * so that a set-based dispatch of thousands of jobs costs three statements.
+ * per changed row and moves the usage counters by the net change per tenant
+ * (taken quotas in the usage row, everything else as pending changes), so
+ * that a set-based dispatch of thousands of jobs costs three statements.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_after_update() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
@@ -65,26 +66,46 @@ BEGIN
              WHERE o.state <> n.state) e
      ORDER BY e.job_id, e.webhook_id;
 
-    UPDATE ffrtmp_data.usage u
-       SET active_jobs    = u.active_jobs    + d.active,
-           queued_jobs    = u.queued_jobs    + d.waiting,
-           running_jobs   = u.running_jobs   + d.holding,
-           cpu_cores_used = u.cpu_cores_used + d.cpu_cores,
-           gpus_used      = u.gpus_used      + d.gpus
-      FROM (SELECT n.tenant_id,
-                   sum(ns.is_active::int  - os.is_active::int)  AS active,
-                   sum(ns.is_waiting::int - os.is_waiting::int) AS waiting,
-                   sum(ns.holds_node::int - os.holds_node::int) AS holding,
-                   sum(ns.holds_node::int * n.cpu_cores - os.holds_node::int * o.cpu_cores) AS cpu_cores,
-                   sum(ns.holds_node::int * n.gpus      - os.holds_node::int * o.gpus)      AS gpus
-              FROM old_jobs o
-              JOIN new_jobs n ON n.id = o.id
-              JOIN ffrtmp_data.job_states os ON os.state = o.state
-              JOIN ffrtmp_data.job_states ns ON ns.state = n.state
-             WHERE o.state <> n.state
-             GROUP BY n.tenant_id) d
-     WHERE u.tenant_id = d.tenant_id
-       AND (d.active, d.waiting, d.holding, d.cpu_cores, d.gpus) <> (0, 0, 0, 0, 0);
+    -- The usage counters move by the net change per tenant.  A change that
+    -- takes a quota (a job active again, CPU cores or GPUs taken) updates
+    -- the usage row, which its caller checked the quota under: the rows are
+    -- locked first, in tenant order, so that two statements changing several
+    -- tenants' jobs cannot deadlock.  Any other change (jobs finishing,
+    -- failing, canceled, waiting again) is only inserted into pending_usage:
+    -- it locks no usage row, waits for no submit, and is folded into the row
+    -- by whoever holds it next (docs/quotas.md).
+    WITH d AS MATERIALIZED (
+        SELECT n.tenant_id,
+               sum(ns.is_active::int  - os.is_active::int)::integer  AS active,
+               sum(ns.is_waiting::int - os.is_waiting::int)::integer AS waiting,
+               sum(ns.holds_node::int - os.holds_node::int)::integer AS holding,
+               sum(ns.holds_node::int * n.cpu_cores - os.holds_node::int * o.cpu_cores)::integer AS cpu_cores,
+               sum(ns.holds_node::int * n.gpus      - os.holds_node::int * o.gpus)::integer      AS gpus
+          FROM old_jobs o
+          JOIN new_jobs n ON n.id = o.id
+          JOIN ffrtmp_data.job_states os ON os.state = o.state
+          JOIN ffrtmp_data.job_states ns ON ns.state = n.state
+         WHERE o.state <> n.state
+         GROUP BY n.tenant_id),
+    takes AS MATERIALIZED (
+        SELECT u.tenant_id FROM ffrtmp_data.usage u
+         WHERE u.tenant_id IN (SELECT d.tenant_id FROM d WHERE d.active > 0 OR d.cpu_cores > 0 OR d.gpus > 0)
+         ORDER BY u.tenant_id FOR NO KEY UPDATE OF u),
+    taken AS (
+        UPDATE ffrtmp_data.usage u
+           SET active_jobs    = u.active_jobs    + d.active,
+               queued_jobs    = u.queued_jobs    + d.waiting,
+               running_jobs   = u.running_jobs   + d.holding,
+               cpu_cores_used = u.cpu_cores_used + d.cpu_cores,
+               gpus_used      = u.gpus_used      + d.gpus
+          FROM d JOIN takes t ON t.tenant_id = d.tenant_id
+         WHERE u.tenant_id = d.tenant_id)
+    INSERT INTO ffrtmp_data.pending_usage (tenant_id, active_jobs, queued_jobs, running_jobs, cpu_cores_used, gpus_used)
+    SELECT d.tenant_id, d.active, d.waiting, d.holding, d.cpu_cores, d.gpus
+      FROM d
+     WHERE NOT (d.active > 0 OR d.cpu_cores > 0 OR d.gpus > 0)
+       AND (d.active, d.waiting, d.holding, d.cpu_cores, d.gpus) <> (0, 0, 0, 0, 0)
+     ORDER BY d.tenant_id;
     RETURN NULL;
 END
 $fn$;

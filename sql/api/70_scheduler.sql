@@ -98,7 +98,7 @@ BEGIN ATOMIC
         'epoch', s.epoch,
         'seconds_since_last_pass', round(extract(epoch FROM clock_timestamp() - s.last_pass)::numeric, 3),
         'schedulers', (SELECT count(*) FROM ffrtmp.scheduler_status()),
-        'queue_depth', (SELECT coalesce(sum(queued_jobs), 0) FROM ffrtmp_data.usage),
+        'queue_depth', (SELECT coalesce(sum(queued_jobs), 0) FROM ffrtmp_data.current_usage),
         'online_nodes', (SELECT count(*) FROM ffrtmp_data.nodes WHERE state = 'online'),
         'unrunnable_jobs', (SELECT count(*) FROM ffrtmp_data.unrunnable_jobs()),
         'unrunnable_job_ids', (SELECT coalesce(jsonb_agg(u.id), '[]') FROM

@@ -31,7 +31,7 @@ RETURNS TABLE (tenant_id uuid, counter text, recorded bigint, actual bigint)
 LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT u.tenant_id, c.counter, c.recorded, c.actual
-      FROM ffrtmp_data.usage u
+      FROM ffrtmp_data.current_usage u
       JOIN ffrtmp_data.usage_recount a ON a.tenant_id = u.tenant_id
      CROSS JOIN LATERAL (VALUES
             ('active_jobs',    u.active_jobs::bigint,    a.active_jobs),
@@ -46,7 +46,7 @@ BEGIN ATOMIC
      ORDER BY u.tenant_id, c.counter;
 END;
 COMMENT ON FUNCTION ffrtmp.verify_usage() IS
-    'Recounts every usage counter from jobs and nodes and lists those that differ; an empty result means the counters are exact.';
+    'Recounts every usage counter from jobs and nodes and lists those that differ (the recorded value counts the changes not yet folded); an empty result means the counters are exact.';
 REVOKE ALL ON FUNCTION ffrtmp.verify_usage() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.verify_usage() TO ffrtmp_admin;
 
@@ -68,8 +68,9 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_usage_repair(uuid[]) TO ffrtmp_owner
 
 /*
  * Recounting locks every usage row first, so that no submit or state change
- * can slip between the recount and the fix; each statement of a volatile SQL
- * function then reads a fresh snapshot.  SECURITY DEFINER: administrators
+ * can slip between the recount and the fix, and folds the pending changes
+ * into them; each statement of a volatile SQL function then reads a fresh
+ * snapshot.  SECURITY DEFINER: administrators
  * only read usage (every write to it is the extension's own), so run as the
  * invoker this worked for superusers alone.
  */
@@ -78,6 +79,7 @@ RETURNS integer
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT count(*) FROM (SELECT 1 FROM ffrtmp_data.usage FOR UPDATE) locked;
+    SELECT ffrtmp_data.fold_pending_usage(ARRAY(SELECT u.tenant_id FROM ffrtmp_data.usage u));
     WITH fixed AS (
         UPDATE ffrtmp_data.usage u
            SET active_jobs = a.active_jobs, queued_jobs = a.queued_jobs, running_jobs = a.running_jobs,

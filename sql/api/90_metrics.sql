@@ -10,7 +10,8 @@
 -- What the readers may read; only they run as this role.
 GRANT USAGE ON SCHEMA ffrtmp_data TO ffrtmp_metrics_reader;
 GRANT SELECT ON ffrtmp_data.tenants, ffrtmp_data.plans, ffrtmp_data.usage, ffrtmp_data.jobs,
-                ffrtmp_data.nodes, ffrtmp_data.tenant_limits TO ffrtmp_metrics_reader;
+                ffrtmp_data.nodes, ffrtmp_data.tenant_limits, ffrtmp_data.pending_usage,
+                ffrtmp_data.current_usage TO ffrtmp_metrics_reader;
 -- The monitoring role calls the readers (queries.yaml) and ffrtmp.metrics().
 GRANT USAGE ON SCHEMA ffrtmp, ffrtmp_data TO ffrtmp_monitor;
 
@@ -109,7 +110,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT l.name, r.resource, r.used::double precision / r.lim
       FROM ffrtmp_data.tenant_limits l
-      JOIN ffrtmp_data.usage u ON u.tenant_id = l.tenant_id
+      JOIN ffrtmp_data.current_usage u ON u.tenant_id = l.tenant_id
      CROSS JOIN LATERAL (VALUES
               (1, 'jobs', u.active_jobs, l.max_jobs),
               (2, 'workers', u.workers, l.max_workers),

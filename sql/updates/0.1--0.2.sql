@@ -773,3 +773,28 @@ COMMENT ON ROLE ffrtmp_metrics_reader IS
 -- sql/api/20_tenants.sql).  0.1 left them out of the dump.
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.tenants', '');
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.usage', '');
+
+-- Quota accounting: changes that give quota back wait in pending_usage
+-- instead of locking the tenant's usage row (docs/quotas.md).
+CREATE TABLE ffrtmp_data.pending_usage (
+    tenant_id       uuid NOT NULL,
+    active_jobs     integer NOT NULL,
+    queued_jobs     integer NOT NULL,
+    running_jobs    integer NOT NULL,
+    cpu_cores_used  integer NOT NULL,
+    gpus_used       integer NOT NULL
+);
+CREATE INDEX pending_usage_tenant_idx ON ffrtmp_data.pending_usage (tenant_id);
+COMMENT ON TABLE ffrtmp_data.pending_usage IS 'Changes to the job counters of usage that take no quota, not yet folded into usage (ffrtmp_data.current_usage adds them).';
+COMMENT ON COLUMN ffrtmp_data.pending_usage.tenant_id IS 'The tenant counted.';
+COMMENT ON COLUMN ffrtmp_data.pending_usage.active_jobs IS 'Change to usage.active_jobs.';
+COMMENT ON COLUMN ffrtmp_data.pending_usage.queued_jobs IS 'Change to usage.queued_jobs.';
+COMMENT ON COLUMN ffrtmp_data.pending_usage.running_jobs IS 'Change to usage.running_jobs.';
+COMMENT ON COLUMN ffrtmp_data.pending_usage.cpu_cores_used IS 'Change to usage.cpu_cores_used.';
+COMMENT ON COLUMN ffrtmp_data.pending_usage.gpus_used IS 'Change to usage.gpus_used.';
+ALTER TABLE ffrtmp_data.pending_usage OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.pending_usage ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.pending_usage FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON ffrtmp_data.pending_usage TO ffrtmp_admin;
+GRANT SELECT, INSERT, DELETE ON ffrtmp_data.pending_usage TO ffrtmp_scheduler;
+SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.pending_usage', '');
