@@ -19,7 +19,7 @@ SELECT node_id AS node, session_token AS token FROM ffrtmp.register_node('hp-1',
 -- What the tenant's usage row says: active, queued, running.
 CREATE FUNCTION pg_temp.usage_of(tenant text) RETURNS text LANGUAGE sql AS $$
     SELECT format('active=%s queued=%s running=%s', u.active_jobs, u.queued_jobs, u.running_jobs)
-      FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id WHERE t.name = tenant
+      FROM ffrtmp_data.current_usage u JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id WHERE t.name = tenant
 $$;
 -- The hint a call is refused with.
 CREATE FUNCTION pg_temp.hint_of(call text) RETURNS text LANGUAGE plpgsql AS $$
