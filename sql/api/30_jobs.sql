@@ -8,9 +8,14 @@
  * per changed row and moves the usage counters by the net change per tenant
  * (taken quotas in the usage row, everything else as pending changes), so
  * that a set-based dispatch of thousands of jobs costs three statements.
+ *
+ * Its statements are planned once per session, with the sizes of the
+ * transition tables of the first UPDATE: one row, for nested loops that
+ * then compare every old row with every new one.  Without nested loops the
+ * joins hash or merge, and a change of 200,000 rows costs in proportion.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_after_update() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET enable_nestloop = off AS $fn$
 DECLARE
     bad record;
 BEGIN
