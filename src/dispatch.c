@@ -311,6 +311,9 @@ fold_pending_usage(void)
 	Datum		tenants;
 	bool		isnull;
 
+	/* Release 0.1's trigger updates the rows itself: nothing is ever pending. */
+	if (!ffrtmp_sql_is_0_2())
+		return;
 	ffrtmp_run(&lock, NULL, NULL);
 	tenants = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)

@@ -104,6 +104,9 @@ ffrtmp_fold_usage(pg_uuid_t *tenant)
 	Datum		value = UUIDPGetDatum(tenant);
 	bool		isnull;
 
+	/* Release 0.1's trigger updates the row itself: nothing is ever pending. */
+	if (!ffrtmp_sql_is_0_2())
+		return false;
 	ffrtmp_run(&fold, &value, NULL);
 	return ffrtmp_get_int32(1, &isnull) > 0;
 }
@@ -255,7 +258,7 @@ ffrtmp_require_job_fits(const TenantUsage *usage, int64 job_id)
  * the table's columns; the row is matched to ffrtmp.tenant_stats by name.
  */
 static char *
-tenant_stats_sql(void)
+tenant_stats_sql(bool pending)
 {
 	StringInfoData sql;
 	StringInfoData summary;
@@ -280,7 +283,8 @@ tenant_stats_sql(void)
 		appendStringInfo(&sql, ", %s AS %s, l.%s AS limit_%d", ffrtmp_quota_checks[i].used,
 						 ffrtmp_quota_checks[i].used_column, ffrtmp_quota_checks[i].key, i);
 	appendStringInfoString(&sql,
-						   "  FROM ffrtmp_data.current_usage u"
+						   pending ? "  FROM ffrtmp_data.current_usage u" : "  FROM ffrtmp_data.usage u");
+	appendStringInfoString(&sql,
 						   "  JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id"
 						   "  JOIN ffrtmp_data.tenant_limits l ON l.tenant_id = u.tenant_id"
 						   " WHERE u.tenant_id = $1) q) s");
@@ -292,17 +296,23 @@ PG_FUNCTION_INFO_V1(ffrtmp_tenant_stats);
 Datum
 ffrtmp_tenant_stats(PG_FUNCTION_ARGS)
 {
-	static KeptQuery stats = {.nargs = 2, .argtypes = {UUIDOID, INT8OID}};
+	/* Release 0.1's SQL has no pending changes (nor current_usage). */
+	static KeptQuery kept[2] = {
+		{.nargs = 2, .argtypes = {UUIDOID, INT8OID}},
+		{.nargs = 2, .argtypes = {UUIDOID, INT8OID}},
+	};
+	KeptQuery  *stats;
 	pg_uuid_t	tenant;
 	Datum		values[2];
 
-	if (stats.sql == NULL)
-		stats.sql = tenant_stats_sql();
 	SPI_connect();
+	stats = &kept[ffrtmp_sql_is_0_2()];
+	if (stats->sql == NULL)
+		stats->sql = tenant_stats_sql(ffrtmp_sql_is_0_2());
 	tenant = ffrtmp_target_tenant(ffrtmp_tenant_arg_text(fcinfo, 0));
 	values[0] = UUIDPGetDatum(&tenant);
 	values[1] = Int64GetDatum(ffrtmp_current_minute());
-	ffrtmp_run(&stats, values, NULL);
+	ffrtmp_run(stats, values, NULL);
 	if (SPI_processed != 1)
 		elog(ERROR, "tenant has no usage row");
 	PG_RETURN_DATUM(ffrtmp_return_named_row(fcinfo));
