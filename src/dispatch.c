@@ -34,8 +34,9 @@
  * tenant's open transaction stalls nobody else.  It takes, in this order and
  * each set in key order: the pass lock (an advisory lock in a key space SQL
  * cannot reach: one pass at a time, so two passes can neither deadlock nor
- * both fill one node's free slots), then with SKIP LOCKED the usage rows of
- * the waiting tenants, the nodes it may fill (KEY SHARE: heartbeats go on, a
+ * both fill one node's free slots), then with SKIP LOCKED the usage rows
+ * with pending changes (folded in at once), those of the waiting tenants,
+ * the nodes it may fill (KEY SHARE: heartbeats go on, a
  * node cannot be removed, drained or left under the pass) and the jobs it
  * assigns.  What is locked by someone else (a tenant's submit,
  * cancel or retry still open) is left for the next pass.  Holding the usage
