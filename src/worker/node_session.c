@@ -341,7 +341,7 @@ register_node(NodeSession *s)
 }
 
 /*
- * "{1,2,3}": the running jobs, the kept finishes and the job whose start or
+ * "{1,2,3}": the running jobs, the kept finishes and the jobs whose start or
  * finish is under way, whose attempts must all stay open.
  */
 static char *
@@ -349,7 +349,7 @@ running_literal(const NodeSession *s)
 {
 	int64_t		running[NODE_MAX_RUNNING];
 	int			nrunning = s->running_fn ? s->running_fn(s->running_arg, running, NODE_MAX_RUNNING) : 0;
-	size_t		size = 3 + (size_t) (nrunning + s->npending + 1) * 21;
+	size_t		size = 3 + (size_t) (nrunning + s->npending + s->nin_flight_starts + 1) * 21;
 	char	   *text = malloc(size);
 	size_t		len = 0;
 	int			n = 0;
@@ -363,6 +363,8 @@ running_literal(const NodeSession *s)
 		len += snprintf(text + len, size - len, "%s%" PRId64, n++ ? "," : "", f->job_id);
 	if (s->in_flight_job != 0)
 		len += snprintf(text + len, size - len, "%s%" PRId64, n++ ? "," : "", s->in_flight_job);
+	for (int i = 0; i < s->nin_flight_starts; i++)
+		len += snprintf(text + len, size - len, "%s%" PRId64, n++ ? "," : "", s->in_flight_starts[i]->id);
 	snprintf(text + len, size - len, "}");
 	return text;
 }

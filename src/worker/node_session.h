@@ -120,6 +120,16 @@ extern void assigned_jobs_free(AssignedJob *jobs, int njobs);
 extern int	node_session_start_job(NodeSession *session, const AssignedJob *job);
 
 /*
+ * Starts the n jobs in one start_jobs call (at most 1000), and sets
+ * started[i] for each as node_session_start_job() would answer for it: 1
+ * started, 0 no longer this node's, -1 not now (no answer, or a lock: the
+ * next poll tries again).  Should the database refuse the whole batch for a
+ * reason that waiting does not fix, each job is started alone.
+ */
+extern void node_session_start_jobs(NodeSession *session, const AssignedJob *const *jobs, int n,
+									int *started);
+
+/*
  * Tells the scheduler this node is leaving: finished = 0 drains it (no new
  * jobs), 1 takes it offline.  Jobs assigned but not started go back to the
  * queue without spending an attempt.  Returns 0, or -1 if the database could
@@ -142,14 +152,20 @@ extern int	node_session_report_progress(NodeSession *session, int64_t job_id, in
 
 /*
  * Ends an attempt: outcome "completed" (with result JSON) or "failed" /
- * "timed_out" (with error and failure_reason).  Returns 1 when recorded, 0
- * when the database refused it for good (the attempt is no longer held),
- * -1 when it was kept to be delivered later (no answer, or a "not now":
- * a lock held by a tenant, a timeout, a serialization failure).
+ * "timed_out" (with error and failure_reason).  The finish is queued (the
+ * heartbeats list its job meanwhile, so its attempt stays open) and sent by
+ * the next node_session_send_finishes() together with the others queued by
+ * then, in one call; one the database cannot take yet (no answer, or a "not
+ * now": a lock held by a tenant, a timeout, a serialization failure) is kept
+ * and sent again with backoff, one it refuses for good (the attempt is no
+ * longer held) is dropped.
  */
-extern int	node_session_finish_job(NodeSession *session, int64_t job_id, int attempt,
+extern void node_session_finish_job(NodeSession *session, int64_t job_id, int attempt,
 									const char *tenant, const char *outcome, const char *result,
 									const char *error, const char *failure_reason);
+
+/* Sends the queued finishes that are due: one finish_jobs call for up to 500 of them. */
+extern void node_session_send_finishes(NodeSession *session);
 
 /* A started attempt the node holds, as node_attempts returns it. */
 typedef struct NodeAttempt

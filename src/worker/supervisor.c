@@ -370,30 +370,40 @@ running_locally(const Supervisor *sv, int64_t job_id)
 	return 0;
 }
 
-/* Takes the jobs the scheduler assigned, as many as there are free slots. */
+/* Takes the jobs the scheduler assigned, as many as there are free slots, started in one call. */
 static void
 fetch_and_start(Supervisor *sv)
 {
 	AssignedJob *jobs;
+	const AssignedJob **chosen;
+	int		   *started;
 	int			njobs;
+	int			nchosen = 0;
+	int			slots = sv->options.once ? 1 : sv->options.slots;
 
 	if (node_session_fetch_assigned(sv->session, &jobs, &njobs) < 0)
 		return;
-	for (int i = 0; i < njobs && taking_jobs(sv); i++)
+	chosen = calloc(njobs > 0 ? njobs : 1, sizeof(*chosen));
+	started = calloc(njobs > 0 ? njobs : 1, sizeof(*started));
+	if (chosen == NULL || started == NULL)
+		njobs = 0;
+	for (int i = 0; i < njobs && taking_jobs(sv) && sv->njobs + nchosen < slots; i++)
 	{
-		AssignedJob *job = &jobs[i];
+		/* An older attempt of the same job is still being stopped: not yet. */
+		if (!running_locally(sv, jobs[i].id))
+			chosen[nchosen++] = &jobs[i];
+	}
+	if (nchosen > 0)
+		node_session_start_jobs(sv->session, chosen, nchosen, started);
+	for (int i = 0; i < nchosen; i++)
+	{
+		const AssignedJob *job = chosen[i];
 		JobProcess *p;
 		char		err[512];
 		const char *reason;
-		int			rc;
 
-		/* An older attempt of the same job is still being stopped: not yet. */
-		if (running_locally(sv, job->id))
+		if (started[i] <= 0)
 			continue;
-		if ((rc = node_session_start_job(sv->session, job)) == 0)
-			continue;
-		if (rc < 0)
-			break;
 		if (sv->options.once)
 			sv->once_started = 1;
 		p = job_process_start(job, &sv->options, now_ms(), err, sizeof(err), &reason);
@@ -410,6 +420,8 @@ fetch_and_start(Supervisor *sv)
 		}
 		sv->jobs[sv->njobs++] = p;
 	}
+	free(chosen);
+	free(started);
 	assigned_jobs_free(jobs, njobs);
 	/* --once has its job: the scheduler should give the others to someone else. */
 	if (sv->options.once && sv->once_started && !sv->once_left_pool)
@@ -545,6 +557,8 @@ talk_to_database(Supervisor *sv)
 		sv->follow_now = 0;
 		follow_attempts(sv, now_ms());
 	}
+	/* The attempts that ended in this turn, in one call. */
+	node_session_send_finishes(sv->session);
 	relay_progress(sv, now_ms());
 	if (node_session_ready(sv->session) && taking_jobs(sv) &&
 		(sv->fetch_now || now >= sv->next_fetch))
@@ -552,6 +566,8 @@ talk_to_database(Supervisor *sv)
 		sv->fetch_now = 0;
 		fetch_and_start(sv);
 		sv->next_fetch = now_ms() + sv->options.poll_ms;
+		/* Those that could not start. */
+		node_session_send_finishes(sv->session);
 	}
 }
 
