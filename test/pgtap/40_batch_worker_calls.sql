@@ -3,10 +3,10 @@
 -- foreign, missing, duplicate or out-of-bounds job is refused in its row,
 -- the others go ahead), write one job_event per change, and keep usage exact.
 BEGIN;
-SELECT plan(26);
+SELECT plan(32);
 
-SELECT ffrtmp.create_tenant('bat-a', plan => 'pro');
-SELECT ffrtmp.create_tenant('bat-b', plan => 'pro');
+SELECT NULL FROM ffrtmp.create_tenant('bat-a', plan => 'pro');
+SELECT NULL FROM ffrtmp.create_tenant('bat-b', plan => 'pro');
 SELECT node_id AS node, session_token AS token FROM ffrtmp.register_node('bat-pool', cpu_cores => 64, slots => 20) \gset
 SELECT id AS a1 FROM ffrtmp.submit_job('testsrc://', tenant => 'bat-a') \gset
 SELECT id AS a2 FROM ffrtmp.submit_job('testsrc://', tenant => 'bat-a') \gset
@@ -71,7 +71,7 @@ SELECT results_eq($$SELECT t.name, u.running_jobs FROM ffrtmp_data.usage u JOIN 
                   $$VALUES ('bat-a'::text, 3), ('bat-b', 4)$$, 'each tenant holds its started jobs'' slots (and x1''s, assigned)');
 
 -- Finishes: completions, a retried failure, a final failure, and refusals in their rows.
-SELECT ffrtmp.report_progress(:a1, 1, :node, :'token', '{"percent": 50}');
+SELECT NULL FROM ffrtmp.report_progress(:a1, 1, :node, :'token', '{"percent": 50}');
 SELECT results_eq(
     format($$SELECT job_id, attempt, state, sqlstate, message FROM ffrtmp.finish_jobs(%s, %L, jsonb_build_array(
                  jsonb_build_object('job_id', %s, 'attempt', 1, 'outcome', 'completed', 'result', '{"duration": 1}'::jsonb),
@@ -118,6 +118,28 @@ SELECT is((SELECT count(*) FROM ffrtmp.finish_jobs(:node, :'token',
                format('[{"job_id": %s, "attempt": 1, "outcome": "completed"}, {"job_id": %s, "attempt": 1, "outcome": "timed_out"}]', :a2, :b3)::jsonb)
             WHERE sqlstate IS NULL), 2::bigint, 'the rest finish in a later batch');
 SELECT is_empty('SELECT * FROM ffrtmp.verify_usage()', 'usage is still exact');
+
+-- Heartbeats carry the progress of the node's running jobs.
+SELECT is((SELECT state FROM ffrtmp.start_jobs(:other, :'other_token', ARRAY[:x1]::bigint[], ARRAY[1])), 'running', 'x1 starts on the other node');
+SELECT is(ffrtmp.node_heartbeat(:other, :'other_token', ARRAY[:x1]::bigint[],
+              jsonb_build_array(jsonb_build_object('job_id', :x1, 'attempt', 1, 'progress', '{"percent": 10}'::jsonb),
+                                jsonb_build_object('job_id', :x1, 'attempt', 1, 'progress', '{"percent": 30}'::jsonb),
+                                jsonb_build_object('job_id', :x1, 'attempt', 5, 'progress', '{"percent": 99}'::jsonb),
+                                jsonb_build_object('job_id', :x1, 'attempt', 1, 'progress', jsonb_build_object('x', repeat('y', 5000))),
+                                jsonb_build_object('job_id', :a1, 'attempt', 1, 'progress', '{"percent": 77}'::jsonb),
+                                jsonb_build_object('job_id', 999999999, 'attempt', 1, 'progress', '{"percent": 77}'::jsonb),
+                                jsonb_build_object('job_id', :x1, 'attempt', 1, 'progress', '[1]'::jsonb))),
+          'online', 'a heartbeat with progress answers the node''s state');
+SELECT results_eq(format('SELECT job_id, attempt, progress FROM ffrtmp.job_progress WHERE job_id IN (%s, %s) ORDER BY job_id', :x1, :a1),
+                  format($$VALUES (%s::bigint, 1, '{"percent": 30}'::jsonb)$$, :x1),
+                  'it records the last good report of the attempt the node holds and skips the stale, foreign, oversized and malformed ones');
+SELECT throws_ok(format($$SELECT ffrtmp.node_heartbeat(%s, %L, NULL, progress => (SELECT jsonb_agg(jsonb_build_object('job_id', g, 'attempt', 1, 'progress', '{}'::jsonb)) FROM generate_series(1, 1025) g))$$,
+                        :other, :'other_token'),
+                 '22023', 'progress is too large: 1025 entries, 48093 bytes of JSON, at most 1024 and 4194304', 'more than 1024 progress entries are refused');
+SELECT throws_ok(format($$SELECT ffrtmp.node_heartbeat(%s, %L, NULL, '{}')$$, :other, :'other_token'),
+                 '22023', 'progress must be a JSON array', 'progress must be an array');
+SELECT throws_ok(format($$SELECT ffrtmp.node_heartbeat(%s, %L, NULL, '[]')$$, :other, 'stale'),
+                 'PT403', NULL, 'a stale token refuses the heartbeat, progress and all');
 
 SELECT * FROM finish();
 ROLLBACK;
