@@ -1,9 +1,9 @@
 /*
  * node_jobs.c: the calls about jobs that are not their end: fetch_assigned,
  * start_jobs (all the jobs of a fetch in one call and one transaction) and
- * report_progress on the job connection, and node_attempts on the control
+ * append_job_log on the job connection, and node_attempts on the control
  * connection (see node_session.h; the finishes are in node_finish.c, as they
- * are kept when they cannot be sent).
+ * are kept when they cannot be sent; progress goes with the heartbeat).
  *
  * None of them is kept: a call the database answers with "not now" simply
  * waits for the next poll (a fetch or a start) or the next report (a
@@ -232,39 +232,6 @@ node_session_start_jobs(NodeSession *s, const AssignedJob *const *jobs, int n, i
 		started[i] = db_refusal_is_final(code) ? 0 : -1;
 	}
 	PQclear(res);
-}
-
-int
-node_session_report_progress(NodeSession *s, int64_t job_id, int attempt, const char *tenant,
-							 const char *progress_json)
-{
-	static const char *const sql =
-		"SELECT ffrtmp.report_progress($1::bigint, $2::integer, $3::bigint, $4, $5::jsonb)";
-	PGresult   *res;
-	int			go_on;
-
-	switch (node_call(s, LINK_JOB, "report_progress", sql, job_id, attempt, progress_json, &res))
-	{
-		case CALL_LOST:
-			return -1;
-		case CALL_REFUSED:
-			/* The attempt fence (PT409, PT404): canceled, reassigned or gone, so stop it. */
-			if (db_refusal_is_final(s->sqlstate))
-			{
-				worker_log_attempt(WLOG_DEBUG, job_id, tenant, attempt,
-								   "report_progress refused attempt %d: %s (SQLSTATE %s)",
-								   attempt, s->error, s->sqlstate);
-				return 0;
-			}
-			worker_log_job(WLOG_WARNING, job_id, tenant, "progress not recorded: %s (SQLSTATE %s)",
-						   s->error, s->sqlstate);
-			return -1;
-		case CALL_OK:
-			break;
-	}
-	go_on = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	return go_on;
 }
 
 int

@@ -156,6 +156,29 @@ node_session_set_running_source(NodeSession *s, NodeRunningFn fn, void *arg)
 	s->running_arg = arg;
 }
 
+void
+node_session_set_progress_source(NodeSession *s, NodeProgressFn fn, void *arg)
+{
+	s->progress_fn = fn;
+	s->progress_arg = arg;
+}
+
+/* The progress reports due, as node_heartbeat's JSON array; NULL when none is. */
+static char *
+progress_json(NodeSession *s)
+{
+	json_object *progress;
+	char	   *text = NULL;
+
+	if (s->progress_fn == NULL || (progress = json_object_new_array()) == NULL)
+		return NULL;
+	s->progress_fn(s->progress_arg, progress);
+	if (json_object_array_length(progress) > 0)
+		text = strdup(json_object_to_json_string_ext(progress, JSON_C_TO_STRING_PLAIN));
+	json_object_put(progress);
+	return text;
+}
+
 int
 node_session_fatal(const NodeSession *s)
 {
@@ -379,22 +402,27 @@ running_literal(const NodeSession *s)
 int
 session_beat(NodeSession *s)
 {
-	static const char *const sql = "SELECT ffrtmp.node_heartbeat($1::bigint, $2, $3::bigint[])";
+	static const char *const sql = "SELECT ffrtmp.node_heartbeat($1::bigint, $2, $3::bigint[], $4::jsonb)";
 	char		node[24];
-	const char *values[3];
+	const char *values[4];
 	char	   *ids;
+	char	   *progress;
 	PGresult   *res;
 	CallResult	rc;
 
 	s->next_heartbeat = now_ms() + s->heartbeat_ms;
 	if ((ids = running_literal(s)) == NULL)
 		return 0;
+	/* The running jobs' progress rides along: one call, not a report_progress each. */
+	progress = progress_json(s);
 	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
 	values[0] = node;
 	values[1] = s->token;
 	values[2] = ids;
-	rc = session_call(s, LINK_CONTROL, "heartbeat", sql, 3, values, &res);
+	values[3] = progress;
+	rc = session_call(s, LINK_CONTROL, "heartbeat", sql, 4, values, &res);
 	free(ids);
+	free(progress);
 	if (rc == CALL_LOST)
 		return -1;
 	if (rc == CALL_REFUSED)

@@ -1,9 +1,10 @@
 /*
  * node_session.h: the worker's database session, through libpq: the node's
  * registration and session token, LISTEN for dispatch and heartbeats on one
- * connection, and the calls about jobs (fetch_assigned, start_job,
- * report_progress, append_job_log, finish_job) on another, so that a job call stuck on a
- * tenant's lock never holds up a heartbeat.
+ * connection (the running jobs' progress with the heartbeats), and the calls
+ * about jobs (fetch_assigned, start_jobs, append_job_log, finish_jobs) on
+ * another, so that a job call stuck on a tenant's lock never holds up a
+ * heartbeat.
  *
  * The session survives the database: any connection loss closes the
  * connection and schedules a reconnect with exponential backoff; after it,
@@ -69,6 +70,16 @@ extern void node_session_destroy(NodeSession *session);
 extern void node_session_set_options(NodeSession *session, const WorkerOptions *options);
 
 extern void node_session_set_running_source(NodeSession *session, NodeRunningFn fn, void *arg);
+
+/*
+ * Where the heartbeat takes the running jobs' progress from: the function
+ * adds to progress (a json-c array) one {"job_id", "attempt", "progress"}
+ * object per job with a report due, and the heartbeat sends them with it
+ * (node_heartbeat's progress argument).
+ */
+struct json_object;
+typedef void (*NodeProgressFn) (void *arg, struct json_object *progress);
+extern void node_session_set_progress_source(NodeSession *session, NodeProgressFn fn, void *arg);
 
 /* Connected, registered and listening. */
 extern int	node_session_ready(const NodeSession *session);
@@ -145,10 +156,6 @@ extern int	node_session_leave(NodeSession *session, int finished);
  */
 extern int	node_session_append_log(NodeSession *session, int64_t job_id, int attempt,
 									const char *tenant, const char *lines_json);
-
-/* 1: go on; 0: stop the job (canceled, reassigned, gone); -1: no answer. */
-extern int	node_session_report_progress(NodeSession *session, int64_t job_id, int attempt,
-										 const char *tenant, const char *progress_json);
 
 /*
  * Ends an attempt: outcome "completed" (with result JSON) or "failed" /

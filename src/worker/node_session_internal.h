@@ -10,7 +10,7 @@
  *                   that waiting cannot fix (give up) does to the session
  *   node_jobs.c     the calls about jobs but their end: fetch_assigned,
  *                   start_jobs (start_job when a batch is refused whole),
- *                   report_progress, append_job_log and
+ *                   append_job_log and
  *                   node_attempts, through one helper that sends the
  *                   node's id and session token
  *   node_finish.c   finish_jobs (finish_job when a batch is refused whole),
@@ -42,8 +42,8 @@
 /* Which connection a call uses. */
 typedef enum Link
 {
-	LINK_CONTROL,				/* registration, LISTEN, heartbeats, leave_node */
-	LINK_JOB					/* fetch_assigned, start_job, report_progress, finish_job */
+	LINK_CONTROL,				/* registration, LISTEN, heartbeats (with progress), leave_node */
+	LINK_JOB					/* fetch_assigned, start_jobs, append_job_log, finish_jobs */
 } Link;
 
 typedef enum CallResult
@@ -89,6 +89,8 @@ struct NodeSession
 	int			in_heartbeat;
 	NodeRunningFn running_fn;
 	void	   *running_arg;
+	NodeProgressFn progress_fn;
+	void	   *progress_arg;
 	int64_t		in_flight_job;	/* started or finished by the job call under way; 0: none */
 	const AssignedJob *const *in_flight_starts;	/* started by the start_jobs call under way */
 	int			nin_flight_starts;

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -136,6 +137,41 @@ running_ids(void *arg, int64_t *ids, int max)
 	for (int i = 0; i < n; i++)
 		ids[i] = sv->jobs[i]->job.id;
 	return n;
+}
+
+/*
+ * The heartbeat's progress: each running job's latest report when one is due
+ * (at most one a second).  The child writes the report, so it is parsed here
+ * and only a JSON object of at most 4 KiB goes out: a malformed one must not
+ * cost the node its heartbeat.  At most 3 MiB in all (the call takes 4).
+ */
+static void
+heartbeat_progress(void *arg, json_object *progress)
+{
+	Supervisor *sv = arg;
+	int64_t		now = now_ms();
+	size_t		total = 0;
+
+	for (int i = 0; i < sv->njobs; i++)
+	{
+		JobProcess *p = sv->jobs[i];
+		char	   *report = job_process_take_progress(p, now);
+		json_object *parsed = report && strlen(report) <= 4096 && total < 3 * 1024 * 1024
+			? json_tokener_parse(report) : NULL;
+		json_object *entry;
+
+		if (parsed != NULL && json_object_is_type(parsed, json_type_object) && (entry = json_object_new_object()) != NULL)
+		{
+			json_object_object_add(entry, "job_id", json_object_new_int64(p->job.id));
+			json_object_object_add(entry, "attempt", json_object_new_int(p->job.attempt));
+			json_object_object_add(entry, "progress", parsed);
+			json_object_array_add(progress, entry);
+			total += strlen(report) + 64;
+		}
+		else if (parsed != NULL)
+			json_object_put(parsed);
+		free(report);
+	}
 }
 
 /* A limit in words: "unlimited", or its value in the unit given. */
@@ -428,32 +464,21 @@ fetch_and_start(Supervisor *sv)
 		sv->once_left_pool = node_session_leave(sv->session, 0) == 0;
 }
 
+/*
+ * The running jobs' log lines.  Their progress goes with the heartbeat
+ * (heartbeat_progress), and an attempt the node no longer holds is stopped
+ * after the heartbeat by follow_attempts; a refused batch of lines (the
+ * attempt is over) is dropped.
+ */
 static void
 relay_progress(Supervisor *sv, int64_t now)
 {
 	for (int i = 0; i < sv->njobs && node_session_ready(sv->session); i++)
 	{
 		JobProcess *p = sv->jobs[i];
-		char	   *progress = job_process_take_progress(p, now);
-		int			rc;
 
-		if (progress == NULL)
-		{
-			if (p->stop == JOB_STOP_NONE && relay_log(sv, p, now, 0) == 0)
-				job_log_consume(&p->log, (int) job_log_waiting(&p->log));
-			continue;
-		}
-		rc = node_session_report_progress(sv->session, p->job.id, p->job.attempt, p->job.tenant_id, progress);
-		free(progress);
-		if (rc == 1)
-			relay_log(sv, p, now, 0);
-		if (rc == 0)
-		{
-			worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt,
-							   "the database no longer holds attempt %d for this node (canceled or reassigned): "
-							   "stopping it", p->job.attempt);
-			job_process_stop(p, JOB_STOP_CANCELED, now);
-		}
+		if (p->stop == JOB_STOP_NONE && relay_log(sv, p, now, 0) == 0)
+			job_log_consume(&p->log, (int) job_log_waiting(&p->log));
 	}
 }
 
@@ -726,6 +751,7 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 		return WORKER_EXIT_FAILURE;
 	}
 	node_session_set_running_source(sv->session, running_ids, sv);
+	node_session_set_progress_source(sv->session, heartbeat_progress, sv);
 	log_owner = sv;
 	worker_log_set_tap(tap_to_job_log);
 	if (sv->options.output_root == NULL)

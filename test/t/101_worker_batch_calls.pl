@@ -1,7 +1,8 @@
 # The worker starts and ends its attempts through the batched calls: several
-# real jobs run at once on one worker, started with ffrtmp.start_jobs, and
-# their outcomes (completions with results, a deterministic failure) reach
-# the database through ffrtmp.finish_jobs, never start_job or finish_job; each job records one event per state change, usage is
+# real jobs run at once on one worker, started with ffrtmp.start_jobs, their
+# progress carried by the heartbeats, and their outcomes (completions with
+# results, a deterministic failure) reach the database through
+# ffrtmp.finish_jobs, never start_job, report_progress or finish_job; each job records one event per state change, usage is
 # exact afterwards, and every job ends in the state its own outcome says.
 use strict;
 use warnings;
@@ -22,7 +23,11 @@ my @good = map {
 	$id
 } 1 .. 4;
 my $missing = $env->submit('file://' . $env->input_root . '/missing.mp4', output => 'batch/missing.mp4');
-my $worker = $env->start_worker(args => ['--slots=5']);
+my $long = $env->submit('testsrc://320x240@25?duration=30', output => 'batch/long.mp4', max_attempts => 1);
+my $worker = $env->start_worker(args => ['--slots=6']);
+
+# Progress rides on the heartbeats.
+ok(wait_until(sub { defined $env->progress($long) }, 120), 'a running job\'s progress arrives');
 
 for my $id (@good)
 {
@@ -31,6 +36,7 @@ for my $id (@good)
 	ok(-s $env->output_path($output{$id}), "job $id wrote its output");
 	ok(defined $job->{result} && ref $job->{result} eq 'HASH', "job $id has its result");
 }
+is($env->wait_job($long)->{state}, 'completed', 'the long job completes');
 my $failed = $env->wait_job($missing);
 is($failed->{state}, 'failed', 'the job with a missing input failed');
 is($failed->{failure_reason}, 'input_error', 'as an input_error, on its first attempt');
@@ -40,15 +46,18 @@ $env->stop_worker($worker);
 my $batches_sql = q{SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
                      WHERE schemaname = 'ffrtmp' AND funcname = 'finish_jobs'};
 wait_until(sub { $env->sql($batches_sql) > 0 }, 30);
-my $ids = join(', ', @good, $missing);
+my $ids = join(', ', @good, $missing, $long);
 is($env->sql(qq{SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
-                  WHERE schemaname = 'ffrtmp' AND funcname IN ('start_job', 'finish_job')}),
-	'0', 'the worker never called start_job or finish_job');
+                  WHERE schemaname = 'ffrtmp' AND funcname IN ('start_job', 'finish_job', 'report_progress')}),
+	'0', 'the worker never called start_job, finish_job or report_progress');
+ok($env->sql(qq{SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
+                 WHERE schemaname = 'ffrtmp_data' AND funcname = 'record_node_progress'}) >= 1,
+	'its heartbeats carried the progress');
 ok($env->sql(qq{SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
                  WHERE schemaname = 'ffrtmp' AND funcname = 'start_jobs'}) >= 1,
 	'it started the jobs with start_jobs');
 my $batches = $env->sql($batches_sql);
-ok($batches >= 1 && $batches <= 5, "the outcomes went through finish_jobs ($batches calls for 5 jobs)");
+ok($batches >= 1 && $batches <= 6, "the outcomes went through finish_jobs ($batches calls for 6 jobs)");
 is($env->sql(qq{SELECT count(*) FROM (SELECT job_id, from_state, to_state FROM ffrtmp_data.job_events
                                        WHERE job_id IN ($ids) GROUP BY 1, 2, 3 HAVING count(*) > 1) d}),
 	'0', 'no state change recorded twice');
