@@ -261,6 +261,10 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 		.sql = "SELECT ffrtmp_data.end_lost_sessions()",
 		.nargs = 0,
 	};
+	static KeptQuery record_progress = {
+		.sql = "SELECT ffrtmp_data.record_node_progress($1, $2)",
+		.nargs = 2, .argtypes = {INT8OID, JSONBOID},
+	};
 	/*
 	 * Both queries lock every row before the first attempt ends: locked
 	 * lazily, a second job of the same tenant would find its usage row
@@ -355,6 +359,17 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 	 */
 	if (ffrtmp_sql_is_0_2())
 		ffrtmp_run(&end_lost, NULL, NULL);
+
+	/*
+	 * The running jobs' progress, when the heartbeat carries it (0.2's SQL
+	 * declares the argument): one call for all of them instead of a
+	 * report_progress each.  Last, on rows this call does not otherwise touch.
+	 */
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+	{
+		values[1] = PG_GETARG_DATUM(3);
+		ffrtmp_run(&record_progress, values, NULL);
+	}
 	state = (text *) SPI_datumTransfer(PointerGetDatum(state), false, -1);
 	SPI_finish();
 	PG_RETURN_TEXT_P(state);

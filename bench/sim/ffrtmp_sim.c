@@ -7,7 +7,10 @@
  * interval, start_job and finish_job per job on that one connection as the
  * worker's job link does, node_heartbeat every 5 s from a second process
  * and connection as the worker's session link does, leave_node at the end);
- * its jobs are no-ops, finished 'completed' as soon as started.  Submitters
+ * its jobs are no-ops, finished 'completed' as soon as started.  With
+ * --protocol=batch a node starts all the jobs of one fetch with one
+ * start_jobs call and ends them with one finish_jobs call, as the worker
+ * does with jobs that start or end together.  Submitters
  * are processes too: either batches of submit_jobs (drain) or single
  * submit_job calls paced to a rate (latency).
  *
@@ -62,7 +65,8 @@ static struct
 	int			timeout_s;
 	const char *out;
 	const char *input;
-}			opt = {"", 100, 16, 0, 0, 1000, 0, 0, 10, 4, 5000, 600, ".", "testsrc://1280x720@30?duration=10"};
+	int			batch_protocol;	/* --protocol=batch: start_jobs and finish_jobs */
+}			opt = {"", 100, 16, 0, 0, 1000, 0, 0, 10, 4, 5000, 600, ".", "testsrc://1280x720@30?duration=10", 0};
 
 static Shared *shared;
 
@@ -187,6 +191,150 @@ heartbeat_main(const char *node, const char *token)
 	exit(0);
 }
 
+/* One fetched job, started and finished by the single calls. */
+static void
+run_single(PGconn *conn, const PGresult *fetched, int i, const char *node, const char *token)
+{
+	PGresult   *r;
+	const char *jv[5] = {PQgetvalue(fetched, i, 0), PQgetvalue(fetched, i, 1), node, token, "completed"};
+
+	r = call(conn, "SELECT state FROM ffrtmp.start_job($1::bigint, $2::integer, $3::bigint, $4)", 4, jv);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+	{
+		PQclear(r);
+		r = call(conn, "SELECT state, attempt FROM ffrtmp.finish_job($1::bigint, $2::integer,"
+				 " $3::bigint, $4, $5)", 5, jv);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			atomic_fetch_add(&shared->finished, 1);
+	}
+	PQclear(r);
+}
+
+/* Appends to *buf (of *cap bytes, grown as needed) what fmt says. */
+static void
+append(char **buf, size_t *len, size_t *cap, const char *fmt, const char *a, const char *b)
+{
+	int			need = snprintf(NULL, 0, fmt, a, b);
+
+	if (*len + need + 1 > *cap)
+	{
+		*cap = (*len + need + 1) * 2;
+		if ((*buf = realloc(*buf, *cap)) == NULL)
+			die("out of memory", NULL);
+	}
+	*len += snprintf(*buf + *len, *cap - *len, fmt, a, b);
+}
+
+/*
+ * One batched call for the jobs (ids[i], attempts[i]): start_jobs, or
+ * finish_jobs with outcome completed.  Rows refused with 55P03 (a job
+ * locked by another transaction: the call skips it without waiting) are
+ * sent again, as the worker does, up to 100 times; the ids and attempts
+ * of the jobs it accepted are left in ids and attempts, their number
+ * returned.  Other refusals count as errors: the scheduler's recovery moves
+ * such a job, as it would a lost worker's.
+ */
+static int
+batch_call(PGconn *conn, int finish, const char *node, const char *token, char **ids, char **attempts, int n)
+{
+	int			done = 0;
+	char	  **left_ids = malloc(n * sizeof(char *)), **left_attempts = malloc(n * sizeof(char *));
+	int			nleft = n;
+
+	if (!left_ids || !left_attempts)
+		die("out of memory", NULL);
+	memcpy(left_ids, ids, n * sizeof(char *));
+	memcpy(left_attempts, attempts, n * sizeof(char *));
+	for (int again = 0; nleft > 0 && again < 100 && !atomic_load(&shared->stop); again++)
+	{
+		char	   *a = NULL, *b = NULL;
+		size_t		la = 0, ca = 0, lb = 0, cb = 0;
+		const char *v[4] = {node, token};
+		PGresult   *r;
+		int			retry = 0;
+
+		if (again > 0)
+		{
+			atomic_fetch_add(&shared->retries, 1);
+			usleep(10000);
+		}
+		append(&a, &la, &ca, finish ? "[" : "{", "", "");
+		if (!finish)
+			append(&b, &lb, &cb, "{", "", "");
+		for (int i = 0; i < nleft; i++)
+		{
+			if (finish)
+				append(&a, &la, &ca, i ? ",{\"job_id\":%s,\"attempt\":%s,\"outcome\":\"completed\"}"
+					   : "{\"job_id\":%s,\"attempt\":%s,\"outcome\":\"completed\"}", left_ids[i], left_attempts[i]);
+			else
+			{
+				append(&a, &la, &ca, i ? ",%s" : "%s", left_ids[i], "");
+				append(&b, &lb, &cb, i ? ",%s" : "%s", left_attempts[i], "");
+			}
+		}
+		append(&a, &la, &ca, finish ? "]" : "}", "", "");
+		if (!finish)
+			append(&b, &lb, &cb, "}", "", "");
+		v[2] = a;
+		v[3] = b;
+		r = finish ? call(conn, "SELECT sqlstate FROM ffrtmp.finish_jobs($1::bigint, $2, $3::jsonb)", 3, v)
+			: call(conn, "SELECT sqlstate FROM ffrtmp.start_jobs($1::bigint, $2, $3::bigint[], $4::integer[])", 4, v);
+		free(a);
+		free(b);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != nleft)
+		{
+			PQclear(r);
+			break;
+		}
+		for (int i = 0; i < nleft; i++)
+		{
+			if (PQgetisnull(r, i, 0))
+			{
+				ids[done] = left_ids[i];
+				attempts[done++] = left_attempts[i];
+			}
+			else if (strcmp(PQgetvalue(r, i, 0), "55P03") == 0)
+			{
+				left_ids[retry] = left_ids[i];
+				left_attempts[retry++] = left_attempts[i];
+			}
+			else if (atomic_fetch_add(&shared->errors, 1) < 5)
+				fprintf(stderr, "ffrtmp-sim: job %s refused with SQLSTATE %s\n", left_ids[i], PQgetvalue(r, i, 0));
+		}
+		nleft = retry;
+		PQclear(r);
+	}
+	atomic_fetch_add(&shared->errors, nleft);
+	free(left_ids);
+	free(left_attempts);
+	return done;
+}
+
+/*
+ * All the fetched jobs, at most 1000 at a time (the calls' bound): one
+ * start_jobs, then one finish_jobs for those it started.
+ */
+static void
+run_batch(PGconn *conn, const PGresult *fetched, const char *node, const char *token)
+{
+	int			n = PQntuples(fetched);
+
+	for (int from = 0; from < n; from += 1000)
+	{
+		int			count = from + 1000 < n ? 1000 : n - from;
+		char	   *ids[1000], *attempts[1000];
+		int			started;
+
+		for (int i = 0; i < count; i++)
+		{
+			ids[i] = PQgetvalue(fetched, from + i, 0);
+			attempts[i] = PQgetvalue(fetched, from + i, 1);
+		}
+		started = batch_call(conn, 0, node, token, ids, attempts, count);
+		atomic_fetch_add(&shared->finished, batch_call(conn, 1, node, token, ids, attempts, started));
+	}
+}
+
 static void
 node_main(int index)
 {
@@ -236,22 +384,11 @@ node_main(int index)
 			for (int i = 0; i < n; i++)
 				fprintf(log, "%s %s %.6f\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 2), t);
 		}
-		for (int i = 0; i < n; i++)
-		{
-			PGresult   *r;
-			const char *jv[5] = {PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), node, token, "completed"};
-
-			r = call(conn, "SELECT state FROM ffrtmp.start_job($1::bigint, $2::integer, $3::bigint, $4)", 4, jv);
-			if (PQresultStatus(r) == PGRES_TUPLES_OK)
-			{
-				PQclear(r);
-				r = call(conn, "SELECT state, attempt FROM ffrtmp.finish_job($1::bigint, $2::integer,"
-						 " $3::bigint, $4, $5)", 5, jv);
-				if (PQresultStatus(r) == PGRES_TUPLES_OK)
-					atomic_fetch_add(&shared->finished, 1);
-			}
-			PQclear(r);
-		}
+		if (opt.batch_protocol)
+			run_batch(conn, res, node, token);
+		else
+			for (int i = 0; i < n; i++)
+				run_single(conn, res, i, node, token);
 		PQclear(res);
 		if (n == 0)
 			wait_notify(conn, opt.poll_ms);
@@ -370,10 +507,13 @@ usage(void)
 	fprintf(stderr,
 			"usage: ffrtmp-sim --dsn=DBNAME-OR-CONNINFO [--nodes=100] [--slots=16] [--tenants=10]\n"
 			"                  [--submitters=4] [--poll-ms=5000] [--timeout=600] [--out=DIR]\n"
+			"                  [--protocol=single|batch]\n"
 			"                  (--jobs=N [--batch=1000] | --rate=JOBS_PER_S --seconds=S | --submitters=0 --target=N)\n"
 			"Drain (--jobs): submits N jobs with submit_jobs and waits until the nodes finished them all.\n"
 			"Latency (--rate): submits single jobs at that rate for S seconds, then waits likewise.\n"
-			"Backlog: --nodes=0 --jobs=N only submits; --submitters=0 --target=N only drains N queued jobs.\n");
+			"Backlog: --nodes=0 --jobs=N only submits; --submitters=0 --target=N only drains N queued jobs.\n"
+			"--protocol: single (start_job and finish_job per job, the default) or batch (start_jobs and\n"
+			"finish_jobs for all the jobs of a fetch).\n");
 	exit(2);
 }
 
@@ -384,7 +524,7 @@ main(int argc, char **argv)
 		{"dsn", 1, NULL, 'd'}, {"nodes", 1, NULL, 'n'}, {"slots", 1, NULL, 's'},
 		{"jobs", 1, NULL, 'j'}, {"target", 1, NULL, 'g'}, {"batch", 1, NULL, 'b'}, {"rate", 1, NULL, 'r'},
 		{"seconds", 1, NULL, 'S'}, {"tenants", 1, NULL, 't'}, {"submitters", 1, NULL, 'p'},
-		{"poll-ms", 1, NULL, 'P'}, {"timeout", 1, NULL, 'T'}, {"out", 1, NULL, 'o'},
+		{"poll-ms", 1, NULL, 'P'}, {"timeout", 1, NULL, 'T'}, {"out", 1, NULL, 'o'}, {"protocol", 1, NULL, 'R'},
 		{"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	int			c, nprocs;
 	pid_t	   *pids;
@@ -409,6 +549,11 @@ main(int argc, char **argv)
 			case 'P': opt.poll_ms = atoi(optarg); break;
 			case 'T': opt.timeout_s = atoi(optarg); break;
 			case 'o': opt.out = optarg; break;
+			case 'R':
+				if (strcmp(optarg, "single") != 0 && strcmp(optarg, "batch") != 0)
+					usage();
+				opt.batch_protocol = strcmp(optarg, "batch") == 0;
+				break;
 			default: usage();
 		}
 	}

@@ -65,6 +65,7 @@ INSERT INTO ffrtmp_data.function_permissions (function, permission) VALUES
     ('register_node', 'nodes.work'), ('node_heartbeat', 'nodes.work'), ('fetch_assigned', 'nodes.work'),
     ('start_job', 'nodes.work'), ('report_progress', 'nodes.work'), ('append_job_log', 'nodes.work'),
     ('finish_job', 'nodes.work'), ('leave_node', 'nodes.work'), ('node_attempts', 'nodes.work'),
+    ('start_jobs', 'nodes.work'), ('finish_jobs', 'nodes.work'),
     ('drain_node', 'nodes.manage'), ('remove_node', 'nodes.manage'),
     ('pause_dispatch', 'nodes.manage'), ('resume_dispatch', 'nodes.manage'),
     -- Webhooks.

@@ -461,6 +461,234 @@ ALTER FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, tex
 REVOKE ALL ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.finish_job(bigint, integer, bigint, text, text, jsonb, text, text) TO ffrtmp_admin, ffrtmp_tenant;
 
+
+/*
+ * The batched calls (0.2): one call, one transaction and one commit for many
+ * jobs of one node, where the single calls cost one each (their commits
+ * wait on WAL writes: under load the dominant wait).  The node-token fence
+ * holds for the whole batch (PT403/PT404 refuse it all, as they refuse every
+ * call of that session); the job-attempt fence holds for each job on its
+ * own: a job that is stale, gone, another node's, listed twice, out of
+ * bounds or locked by another transaction is refused in its row of the
+ * answer with the SQLSTATE and message its single call would raise (22023
+ * for a job listed again, 55P03 for a locked one), and the others go ahead.
+ * Each changed job writes one job_event as its single call does (one
+ * statement changes them all: the statement trigger sees each row once).
+ *
+ * Bounds: at most 1000 jobs a batch; null ids or attempts are refused in
+ * their row (22004).  Rows are locked in one order, tenant then id, and
+ * without waiting (SKIP LOCKED): two nodes' batches cannot deadlock on
+ * jobs, and a job a tenant holds in an open transaction costs its own row a
+ * 55P03 refusal (call again later), not the batch a wait.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.held_jobs(node bigint, job_ids bigint[], attempts integer[], states text[])
+RETURNS TABLE (pos integer, job_id bigint, attempt integer, sqlstate text, message text)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+DECLARE
+    locked bigint[];
+BEGIN
+    IF job_ids IS NULL OR attempts IS NULL THEN
+        RAISE EXCEPTION 'the batch''s job ids and attempts must not be null'
+            USING ERRCODE = '22004', HINT = 'Pass an array of job ids and an array of their attempts, empty for no job.';
+    END IF;
+    IF array_ndims(job_ids) > 1 OR array_ndims(attempts) > 1 OR cardinality(job_ids) <> cardinality(attempts) THEN
+        RAISE EXCEPTION 'the batch has % job ids and % attempts', cardinality(job_ids), cardinality(attempts)
+            USING ERRCODE = '22023', HINT = 'Pass one-dimensional arrays of the same length: the nth attempt is the nth job''s.';
+    END IF;
+    IF cardinality(job_ids) > 1000 THEN
+        RAISE EXCEPTION 'the batch is too large: % jobs, at most 1000', cardinality(job_ids)
+            USING ERRCODE = '22023', HINT = 'Send at most 1000 jobs in one call.';
+    END IF;
+    -- Only the node's own jobs are locked, in one order, without waiting.
+    locked := ARRAY(SELECT j.id FROM ffrtmp_data.jobs j
+                     WHERE j.id = ANY (job_ids) AND j.node_id = node
+                     ORDER BY j.tenant_id, j.id FOR UPDATE OF j SKIP LOCKED);
+    RETURN QUERY
+    SELECT b.pos::integer, b.id, b.att, v.code, v.msg
+      FROM (SELECT u.id, u.att, u.pos, row_number() OVER (PARTITION BY u.id ORDER BY u.pos) > 1 AS dup
+              FROM unnest(job_ids, attempts) WITH ORDINALITY AS u(id, att, pos)) b
+      LEFT JOIN ffrtmp_data.jobs j ON j.id = b.id
+      CROSS JOIN LATERAL (SELECT
+          CASE WHEN b.id IS NULL OR b.att IS NULL THEN '22004'
+               WHEN b.dup THEN '22023'
+               WHEN j.id IS NULL THEN 'PT404'
+               WHEN j.node_id = node AND NOT j.id = ANY (locked) THEN '55P03'
+               WHEN j.node_id IS DISTINCT FROM node OR j.attempt IS DISTINCT FROM b.att OR NOT j.state = ANY (states) THEN 'PT409'
+          END AS code) c
+      CROSS JOIN LATERAL (SELECT c.code,
+          CASE c.code
+               WHEN '22004' THEN 'job_id and attempt must not be null'
+               WHEN '22023' THEN format('job %s is listed more than once in the batch', b.id)
+               WHEN 'PT404' THEN format('job %s does not exist', b.id)
+               WHEN '55P03' THEN format('job %s is locked by another transaction', b.id)
+               WHEN 'PT409' THEN format('job %s attempt %s is no longer held by node %s', b.id, b.att, node)
+          END AS msg) v
+     ORDER BY b.pos;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.held_jobs(bigint, bigint[], integer[], text[]) IS
+    'The job-attempt fence of the batched worker calls, job by job: locks the node''s listed jobs (at most 1000) in tenant and id order without waiting, and returns one row per listed job in the batch''s order with a null sqlstate when the node holds it at that attempt in one of the states, else the refusal its single call would raise: PT409 (not held), PT404 (gone), 55P03 (locked by another transaction), 22023 (listed again), 22004 (null).';
+REVOKE ALL ON FUNCTION ffrtmp_data.held_jobs(bigint, bigint[], integer[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.held_jobs(bigint, bigint[], integer[], text[]) TO ffrtmp_owner;
+
+CREATE OR REPLACE FUNCTION ffrtmp.start_jobs(node_id bigint, session_token text, job_ids bigint[], attempts integer[])
+RETURNS TABLE (job_id bigint, attempt integer, state text, sqlstate text, message text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
+#variable_conflict use_column
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+    ids bigint[];
+    atts integer[];
+    codes text[];
+    msgs text[];
+    held bigint[];
+    lost bigint;
+BEGIN
+    SELECT array_agg(h.job_id ORDER BY h.pos), array_agg(h.attempt ORDER BY h.pos),
+           array_agg(h.sqlstate ORDER BY h.pos), array_agg(h.message ORDER BY h.pos),
+           coalesce(array_agg(h.job_id) FILTER (WHERE h.sqlstate IS NULL), '{}')
+      INTO ids, atts, codes, msgs, held
+      FROM ffrtmp_data.held_jobs(node, job_ids, attempts, '{assigned}') h;
+    -- One statement for the batch: one trigger run, one event per job.
+    UPDATE ffrtmp_data.jobs j SET state = 'running', started_at = clock_timestamp(), updated_at = now(),
+           state_reason = 'started on node ' || node
+     WHERE j.id = ANY (held);
+    PERFORM ffrtmp_data.hold_session(node, session_token);
+    -- As in start_job: lost sessions' attempts end after every wait, and an
+    -- attempt of this node ended there refuses the batch as a late start.
+    PERFORM ffrtmp_data.end_lost_sessions();
+    lost := (SELECT min(j.id) FROM ffrtmp_data.jobs j
+              WHERE j.id = ANY (held) AND (j.state <> 'running' OR j.node_id IS DISTINCT FROM node));
+    IF lost IS NOT NULL THEN
+        PERFORM ffrtmp_data.held_job(lost, (SELECT j.attempt FROM ffrtmp_data.jobs j WHERE j.id = lost), node, '{running}');
+    END IF;
+    RETURN QUERY
+    SELECT u.id, u.att, CASE WHEN u.code IS NULL THEN 'running' END, u.code, u.msg
+      FROM unnest(ids, atts, codes, msgs) WITH ORDINALITY AS u(id, att, code, msg, pos)
+     ORDER BY u.pos;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.start_jobs(bigint, text, bigint[], integer[]) IS
+    'A worker starts many assigned attempts in one transaction: job_ids[i] at attempts[i], at most 1000. Returns one row per listed job, in the batch''s order: state running, or a null state and the sqlstate and message its start_job would raise (PT409 not held, PT404 gone, 55P03 locked by another transaction: call again, 22023 listed more than once); one refused job does not stop the others. A stale session token refuses the batch (PT403), as start_job. Locks the jobs in tenant and id order without waiting for them.';
+ALTER FUNCTION ffrtmp.start_jobs(bigint, text, bigint[], integer[]) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.start_jobs(bigint, text, bigint[], integer[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.start_jobs(bigint, text, bigint[], integer[]) TO ffrtmp_admin, ffrtmp_tenant;
+
+/*
+ * finishes: a JSON array of at most 1000 objects and 4 MiB,
+ *   {"job_id": n, "attempt": n, "outcome": "completed|failed|timed_out",
+ *    "result": {...}, "error": "...", "failure_reason": "..."}
+ * result, error and failure_reason optional (JSON null is absent), each
+ * bounded as finish_job bounds it; an entry that breaks a bound is refused
+ * in its row (22023) like a stale one.  Completions are one statement; a
+ * failure goes through fail_attempt (retry or final state) job by job.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp.finish_jobs(node_id bigint, session_token text, finishes jsonb)
+RETURNS TABLE (job_id bigint, attempt integer, state text, sqlstate text, message text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
+#variable_conflict use_column
+DECLARE
+    node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
+    e jsonb;
+    i integer := 0;
+    ids bigint[] := '{}';
+    atts integer[] := '{}';
+    bad_codes text[] := '{}';
+    bad_msgs text[] := '{}';
+    codes text[];
+    msgs text[];
+    done bigint[];
+    f record;
+BEGIN
+    IF finishes IS NULL THEN
+        RAISE EXCEPTION 'finishes must not be null'
+            USING ERRCODE = '22004', HINT = 'Pass a JSON array of finishes, [] for none.';
+    END IF;
+    IF jsonb_typeof(finishes) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION 'finishes must be a JSON array'
+            USING ERRCODE = '22023', HINT = 'Send [{"job_id": ..., "attempt": ..., "outcome": "completed", "result": {...}}, ...].';
+    END IF;
+    IF jsonb_array_length(finishes) > 1000 OR octet_length(finishes::text) > 4194304 THEN
+        RAISE EXCEPTION 'the batch is too large: % finishes, % bytes of JSON, at most 1000 and 4194304',
+                        jsonb_array_length(finishes), octet_length(finishes::text)
+            USING ERRCODE = '22023', HINT = 'Send the finishes in smaller batches.';
+    END IF;
+    -- Each entry's shape, then its bounds: the bounds are finish_job's, refused in the entry's row.
+    FOR e IN SELECT x FROM jsonb_array_elements(finishes) x LOOP
+        i := i + 1;
+        IF jsonb_typeof(e) IS DISTINCT FROM 'object'
+           OR jsonb_typeof(e -> 'job_id') IS DISTINCT FROM 'number' OR jsonb_typeof(e -> 'attempt') IS DISTINCT FROM 'number'
+           OR (e -> 'job_id')::numeric NOT BETWEEN 1 AND 9e18 OR (e -> 'job_id')::numeric <> trunc((e -> 'job_id')::numeric)
+           OR (e -> 'attempt')::numeric NOT BETWEEN 0 AND 2147483647 OR (e -> 'attempt')::numeric <> trunc((e -> 'attempt')::numeric)
+           OR coalesce(jsonb_typeof(e -> 'error'), 'null') NOT IN ('string', 'null')
+           OR coalesce(jsonb_typeof(e -> 'failure_reason'), 'null') NOT IN ('string', 'null') THEN
+            RAISE EXCEPTION 'finish % of the batch is not a finish', i
+                USING ERRCODE = '22023',
+                      HINT = 'Each finish is {"job_id": n, "attempt": n, "outcome": "completed|failed|timed_out", "result": {...}, "error": "...", "failure_reason": "..."}.';
+        END IF;
+        ids := ids || (e ->> 'job_id')::bigint;
+        atts := atts || (e ->> 'attempt')::integer;
+        bad_codes := bad_codes || CASE WHEN coalesce(e ->> 'outcome', '') NOT IN ('completed', 'failed', 'timed_out')
+                                         OR octet_length((e -> 'result')::text) > 65536
+                                         OR ffrtmp_data.json_deeper_than(e -> 'result', 16)
+                                         OR ffrtmp_data.json_has_controls(e -> 'result')
+                                         OR (e ->> 'failure_reason' IS NOT NULL AND NOT EXISTS (
+                                               SELECT 1 FROM ffrtmp_data.failure_reasons r WHERE r.reason = e ->> 'failure_reason'))
+                                    THEN '22023' END;
+        bad_msgs := bad_msgs || CASE
+            WHEN coalesce(e ->> 'outcome', '') NOT IN ('completed', 'failed', 'timed_out')
+                THEN format('unknown outcome "%s"', left(e ->> 'outcome', 40))
+            WHEN octet_length((e -> 'result')::text) > 65536
+                THEN format('result is too large: %s bytes of JSON, at most 65536', octet_length((e -> 'result')::text))
+            WHEN ffrtmp_data.json_deeper_than(e -> 'result', 16) THEN 'result is nested too deeply: at most 16 levels'
+            WHEN ffrtmp_data.json_has_controls(e -> 'result') THEN 'result holds a control character'
+            WHEN e ->> 'failure_reason' IS NOT NULL AND NOT EXISTS (
+                     SELECT 1 FROM ffrtmp_data.failure_reasons r WHERE r.reason = e ->> 'failure_reason')
+                THEN format('unknown failure_reason "%s"', left(e ->> 'failure_reason', 40))
+            END;
+    END LOOP;
+    SELECT array_agg(coalesce(bad_codes[h.pos], h.sqlstate) ORDER BY h.pos),
+           array_agg(CASE WHEN bad_codes[h.pos] IS NOT NULL THEN bad_msgs[h.pos] ELSE h.message END ORDER BY h.pos)
+      INTO codes, msgs
+      FROM ffrtmp_data.held_jobs(node, ids, atts, '{running,paused}') h;
+    -- Completions: one statement, one trigger run, one event per job.
+    done := ARRAY(SELECT ids[k] FROM generate_subscripts(ids, 1) k
+                   WHERE codes[k] IS NULL AND finishes -> (k - 1) ->> 'outcome' = 'completed');
+    UPDATE ffrtmp_data.jobs j
+       SET state = 'completed', result = CASE WHEN jsonb_typeof(x.v -> 'result') <> 'null' THEN x.v -> 'result' END,
+           finished_at = now(), failure_reason = NULL, error = NULL,
+           updated_at = now(), state_reason = 'completed on node ' || node
+      FROM (SELECT ids[k] AS id, finishes -> (k - 1) AS v FROM generate_subscripts(ids, 1) k
+             WHERE codes[k] IS NULL AND finishes -> (k - 1) ->> 'outcome' = 'completed') x
+     WHERE j.id = x.id;
+    DELETE FROM ffrtmp_data.job_progress p WHERE p.job_id = ANY (done);
+    -- Failures: each retried or ended as finish_job ends it, in lock order.
+    FOR f IN SELECT j.id, x.v FROM ffrtmp_data.jobs j
+               JOIN (SELECT ids[k] AS id, finishes -> (k - 1) AS v FROM generate_subscripts(ids, 1) k
+                      WHERE codes[k] IS NULL AND finishes -> (k - 1) ->> 'outcome' <> 'completed') x ON x.id = j.id
+              ORDER BY j.tenant_id, j.id LOOP
+        PERFORM ffrtmp_data.fail_attempt(f.id, f.v ->> 'outcome',
+                                         coalesce(f.v ->> 'failure_reason',
+                                                  CASE f.v ->> 'outcome' WHEN 'timed_out' THEN 'timeout' ELSE 'runtime_error' END),
+                                         coalesce(f.v ->> 'error', f.v ->> 'outcome'));
+    END LOOP;
+    PERFORM ffrtmp_data.hold_session(node, session_token);
+    RETURN QUERY
+    SELECT u.id, u.att, CASE WHEN u.code IS NULL THEN j.state END, u.code, u.msg
+      FROM unnest(ids, atts, codes, msgs) WITH ORDINALITY AS u(id, att, code, msg, pos)
+      LEFT JOIN ffrtmp_data.jobs j ON j.id = u.id AND u.code IS NULL
+     ORDER BY u.pos;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp.finish_jobs(bigint, text, jsonb) IS
+    'A worker ends many attempts in one transaction: finishes is a JSON array of at most 1000 objects and 4 MiB, each {"job_id", "attempt", "outcome": completed|failed|timed_out, "result", "error", "failure_reason"} bounded as finish_job bounds them. Returns one row per finish, in the batch''s order: the job''s new state (completed, retrying, failed, timed_out), or a null state and the sqlstate and message its finish_job would raise (PT409 not held, PT404 gone, 22023 out of bounds or listed more than once, 55P03 locked by another transaction: call again); one refused finish does not stop the others. A stale session token refuses the batch (PT403). Locks its jobs in tenant order and no usage row: the quota they give back waits in ffrtmp_data.pending_usage.';
+ALTER FUNCTION ffrtmp.finish_jobs(bigint, text, jsonb) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.finish_jobs(bigint, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.finish_jobs(bigint, text, jsonb) TO ffrtmp_admin, ffrtmp_tenant;
+
 /*
  * What a node's jobs should be doing, read after each heartbeat and on each
  * notification: the attempts it holds that have started, running or paused.

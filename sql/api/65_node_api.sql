@@ -29,15 +29,82 @@ GRANT EXECUTE ON FUNCTION ffrtmp.register_node(text, integer, integer, integer, 
 COMMENT ON FUNCTION ffrtmp.register_node(text, integer, integer, integer, integer, text[], jsonb, text, boolean, integer) IS
     'Registers (or re-registers) a worker node and returns its id and a new session token. Administrators register shared-pool nodes (tenant NULL) or any tenant''s; tenant users register their own tenant''s dedicated nodes, within max_workers. name: 1 to 128 of [A-Za-z0-9._-]; encoders: at most 256 names of 1 to 64 of [A-Za-z0-9._-]; labels: JSON object of at most 4 KiB and 2 levels; cpu_cores 1 to 4096, gpus 0 to 64, memory_mb 1 to 67108864, slots 1 to 1024. A new name recycles the oldest offline nodes of the tenant (or pool) beyond 32, and a tenant has at most 1000 nodes in all. session_bound: the node keeps this database session open, and goes offline as soon as it is gone (heartbeats move the binding to their session). protocol_version: the worker''s protocol (major * 100 + minor, see ffrtmp.contract()); a worker whose major number differs from the database''s is refused with PT426, and so is a worker of release 0.1, which sends none; NULL from any other session registers a node by hand. Waits at most 1 s for a lock, then fails with 55P03: call again.';
 
-CREATE OR REPLACE FUNCTION ffrtmp.node_heartbeat(node_id bigint, session_token text, running_jobs bigint[] DEFAULT NULL)
+/*
+ * What a heartbeat carries of the progress of the node's running jobs
+ * (0.2): one call instead of a report_progress per job.  progress is a JSON array
+ * of at most 1024 entries {"job_id": n, "attempt": n, "progress": {...}}
+ * (4 MiB in all), each progress bounded as report_progress bounds it (an
+ * object of at most 4 KiB and 4 levels, no control characters but newlines
+ * and tabs).  A heartbeat refuses nothing for one job, so that a node never
+ * looks dead for a report: an entry out of bounds, or for an attempt the
+ * node no longer holds (running or paused), or for a job whose row another
+ * transaction holds, is skipped (node_attempts tells the worker which
+ * attempts it still holds); the rest are recorded as report_progress
+ * records them, milestone webhooks included.  Called by node_heartbeat
+ * (nodes.c) once the node's token was checked.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.record_node_progress(node bigint, progress jsonb)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    r record;
+    recorded integer := 0;
+BEGIN
+    IF jsonb_typeof(progress) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION 'progress must be a JSON array'
+            USING ERRCODE = '22023', HINT = 'Send [{"job_id": ..., "attempt": ..., "progress": {"percent": ...}}, ...].';
+    END IF;
+    IF jsonb_array_length(progress) > 1024 OR octet_length(progress::text) > 4194304 THEN
+        RAISE EXCEPTION 'progress is too large: % entries, % bytes of JSON, at most 1024 and 4194304',
+                        jsonb_array_length(progress), octet_length(progress::text)
+            USING ERRCODE = '22023', HINT = 'Send one entry per running job.';
+    END IF;
+    -- The last entry of an attempt counts; rows locked in tenant and id order, never waited for.
+    FOR r IN
+        SELECT j AS job, e.p
+          FROM (SELECT DISTINCT ON (x.id, x.att) x.id, x.att, x.p
+                  FROM (SELECT (v ->> 'job_id')::bigint AS id, (v ->> 'attempt')::integer AS att, v -> 'progress' AS p, k
+                          FROM jsonb_array_elements(progress) WITH ORDINALITY AS a(v, k)
+                         WHERE jsonb_typeof(v) = 'object'
+                           AND jsonb_typeof(v -> 'job_id') = 'number' AND jsonb_typeof(v -> 'attempt') = 'number'
+                           AND (v -> 'job_id')::numeric BETWEEN 1 AND 9e18 AND (v -> 'job_id')::numeric = trunc((v -> 'job_id')::numeric)
+                           AND (v -> 'attempt')::numeric BETWEEN 0 AND 2147483647 AND (v -> 'attempt')::numeric = trunc((v -> 'attempt')::numeric)
+                           AND jsonb_typeof(v -> 'progress') = 'object'
+                           AND octet_length((v -> 'progress')::text) <= 4096
+                           AND NOT ffrtmp_data.json_deeper_than(v -> 'progress', 4)
+                           AND NOT ffrtmp_data.json_has_controls(v -> 'progress')) x
+                 ORDER BY x.id, x.att, x.k DESC) e
+          JOIN ffrtmp_data.jobs j ON j.id = e.id AND j.attempt = e.att
+         WHERE j.node_id = record_node_progress.node AND j.state IN ('running', 'paused')
+         ORDER BY j.tenant_id, j.id
+           FOR SHARE OF j SKIP LOCKED
+    LOOP
+        INSERT INTO ffrtmp_data.job_progress (job_id, tenant_id, attempt, progress)
+        VALUES ((r.job).id, (r.job).tenant_id, (r.job).attempt, r.p)
+        ON CONFLICT ON CONSTRAINT job_progress_pkey
+        DO UPDATE SET attempt = EXCLUDED.attempt, progress = EXCLUDED.progress, updated_at = now();
+        PERFORM ffrtmp_data.queue_progress_events(r.job, r.p);
+        recorded := recorded + 1;
+    END LOOP;
+    RETURN recorded;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.record_node_progress(bigint, jsonb) IS
+    'The progress a heartbeat carries: a JSON array of at most 1024 entries {"job_id", "attempt", "progress": {...}} (4 MiB), each progress bounded as report_progress bounds it, recorded for the attempts the node holds; an entry out of bounds, for an attempt the node no longer holds, or for a job whose row another transaction holds is skipped. Returns how many were recorded.';
+ALTER FUNCTION ffrtmp_data.record_node_progress(bigint, jsonb) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.record_node_progress(bigint, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.record_node_progress(bigint, jsonb) TO ffrtmp_owner;
+
+CREATE OR REPLACE FUNCTION ffrtmp.node_heartbeat(node_id bigint, session_token text, running_jobs bigint[] DEFAULT NULL,
+                                              progress jsonb DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'ffrtmp_node_heartbeat'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s';
-COMMENT ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) IS
-    'Records that a node is alive and returns its state (online, draining or offline). A stale session token is refused. running_jobs, when given (at most 1024 ids), lists the jobs the node runs: a job the database has running there but the node does not list ends its attempt (platform_error) and is retried. Without running_jobs, only the attempts a previous session of the node started (before it registered again) end that way. Also ends the attempts of session-bound nodes whose database session is gone (ffrtmp_data.end_lost_sessions()), among the nodes the caller may see.';
-ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) OWNER TO ffrtmp_owner;
-REVOKE ALL ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]) TO ffrtmp_admin, ffrtmp_tenant;
+COMMENT ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[], jsonb) IS
+    'Records that a node is alive and returns its state (online, draining or offline). A stale session token is refused. running_jobs, when given (at most 1024 ids), lists the jobs the node runs: a job the database has running there but the node does not list ends its attempt (platform_error) and is retried. Without running_jobs, only the attempts a previous session of the node started (before it registered again) end that way. Also ends the attempts of session-bound nodes whose database session is gone (ffrtmp_data.end_lost_sessions()), among the nodes the caller may see. progress, when given, carries the running jobs'' progress in one call instead of a report_progress each: a JSON array of at most 1024 entries {"job_id", "attempt", "progress": {...}} (4 MiB), each progress bounded as report_progress bounds it; an entry out of bounds, for an attempt the node no longer holds or for a job whose row another transaction holds is skipped, never refused.';
+ALTER FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[], jsonb) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[], jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[], jsonb) TO ffrtmp_admin, ffrtmp_tenant;
 
 CREATE OR REPLACE FUNCTION ffrtmp_data.node_pre_0_2_session(node bigint) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ffrtmp_node_pre_0_2_session'

@@ -798,3 +798,39 @@ ALTER TABLE ffrtmp_data.pending_usage FORCE ROW LEVEL SECURITY;
 GRANT SELECT ON ffrtmp_data.pending_usage TO ffrtmp_admin;
 GRANT SELECT, INSERT, DELETE ON ffrtmp_data.pending_usage TO ffrtmp_scheduler;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.pending_usage', '');
+
+-- The batched worker protocol: node_heartbeat takes the running jobs'
+-- progress (sql/api/65_node_api.sql), a new signature, so the old one goes,
+-- refused as above when users granted it by hand or made objects on it.
+DO $keep_heartbeat$
+DECLARE
+    old_name text := 'ffrtmp.node_heartbeat(bigint, text, bigint[])';
+    granted text;
+    dependents text;
+BEGIN
+    SELECT pg_catalog.string_agg(DISTINCT coalesce(pg_catalog.quote_ident(r.rolname), 'PUBLIC'), ', ') INTO granted
+      FROM pg_catalog.pg_proc p
+     CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+      LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+     WHERE p.oid = old_name::pg_catalog.regprocedure AND a.grantee <> p.proowner
+       AND (a.grantee = 0 OR r.rolname NOT IN ('ffrtmp_owner', 'ffrtmp_admin', 'ffrtmp_tenant'));
+    IF granted IS NOT NULL THEN
+        RAISE EXCEPTION 'ffrtmp.node_heartbeat has privileges granted by hand, to %', granted
+            USING ERRCODE = '2BP01',
+                  DETAIL = 'Release 0.2 replaces it with a new signature or result type; the update would lose these privileges.',
+                  HINT = pg_catalog.format('Run REVOKE EXECUTE ON FUNCTION %s FROM %s; then ALTER EXTENSION ffrtmp UPDATE; then GRANT EXECUTE ON FUNCTION ffrtmp.node_heartbeat TO %s.',
+                                           old_name, granted, granted);
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') INTO dependents
+      FROM pg_catalog.pg_depend d
+     WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid = old_name::pg_catalog.regprocedure
+       AND d.deptype = 'n';
+    IF dependents IS NOT NULL THEN
+        RAISE EXCEPTION 'objects depend on ffrtmp.node_heartbeat: %', dependents
+            USING ERRCODE = '2BP01',
+                  DETAIL = 'Release 0.2 replaces it with a new signature or result type; the update cannot drop the old one under them.',
+                  HINT = 'Drop these objects, run ALTER EXTENSION ffrtmp UPDATE, then create them again.';
+    END IF;
+END
+$keep_heartbeat$;
+DROP FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]);

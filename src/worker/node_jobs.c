@@ -1,8 +1,9 @@
 /*
  * node_jobs.c: the calls about jobs that are not their end: fetch_assigned,
- * start_job and report_progress on the job connection, and node_attempts on
- * the control connection (see node_session.h; finish_job is in
- * node_finish.c, as it is kept when it cannot be sent).
+ * start_jobs (all the jobs of a fetch in one call and one transaction) and
+ * append_job_log on the job connection, and node_attempts on the control
+ * connection (see node_session.h; the finishes are in node_finish.c, as they
+ * are kept when they cannot be sent; progress goes with the heartbeat).
  *
  * None of them is kept: a call the database answers with "not now" simply
  * waits for the next poll (a fetch or a start) or the next report (a
@@ -147,37 +148,90 @@ node_session_start_job(NodeSession *s, const AssignedJob *job)
 	return 1;
 }
 
-int
-node_session_report_progress(NodeSession *s, int64_t job_id, int attempt, const char *tenant,
-							 const char *progress_json)
+/* Writes "{a,b,c}" of the n jobs' ids (attempts when attempts is true) into a new string. */
+static char *
+id_array(const AssignedJob *const *jobs, int n, int attempts)
+{
+	size_t		size = 3 + (size_t) n * 21;
+	char	   *text = malloc(size);
+	size_t		len = 0;
+
+	if (text == NULL)
+		return NULL;
+	text[len++] = '{';
+	for (int i = 0; i < n; i++)
+		len += attempts ? snprintf(text + len, size - len, "%s%d", i ? "," : "", jobs[i]->attempt)
+			: snprintf(text + len, size - len, "%s%" PRId64, i ? "," : "", jobs[i]->id);
+	snprintf(text + len, size - len, "}");
+	return text;
+}
+
+void
+node_session_start_jobs(NodeSession *s, const AssignedJob *const *jobs, int n, int *started)
 {
 	static const char *const sql =
-		"SELECT ffrtmp.report_progress($1::bigint, $2::integer, $3::bigint, $4, $5::jsonb)";
-	PGresult   *res;
-	int			go_on;
+		"SELECT sqlstate, message FROM ffrtmp.start_jobs($1::bigint, $2, $3::bigint[], $4::integer[])";
+	char		node[24];
+	char	   *ids = id_array(jobs, n, 0);
+	char	   *attempts = id_array(jobs, n, 1);
+	const char *values[4];
+	PGresult   *res = NULL;
+	CallResult	rc = CALL_LOST;
 
-	switch (node_call(s, LINK_JOB, "report_progress", sql, job_id, attempt, progress_json, &res))
+	for (int i = 0; i < n; i++)
+		started[i] = -1;
+	if (s->ready && ids != NULL && attempts != NULL)
 	{
-		case CALL_LOST:
-			return -1;
-		case CALL_REFUSED:
-			/* The attempt fence (PT409, PT404): canceled, reassigned or gone, so stop it. */
-			if (db_refusal_is_final(s->sqlstate))
-			{
-				worker_log_attempt(WLOG_DEBUG, job_id, tenant, attempt,
-								   "report_progress refused attempt %d: %s (SQLSTATE %s)",
-								   attempt, s->error, s->sqlstate);
-				return 0;
-			}
-			worker_log_job(WLOG_WARNING, job_id, tenant, "progress not recorded: %s (SQLSTATE %s)",
-						   s->error, s->sqlstate);
-			return -1;
-		case CALL_OK:
-			break;
+		snprintf(node, sizeof(node), "%" PRId64, s->node_id);
+		values[0] = node;
+		values[1] = s->token;
+		values[2] = ids;
+		values[3] = attempts;
+		/* Once started, the jobs must be in the heartbeats even before the answer arrives. */
+		s->in_flight_starts = jobs;
+		s->nin_flight_starts = n;
+		rc = session_call(s, LINK_JOB, "start_jobs", sql, 4, values, &res);
+		s->in_flight_starts = NULL;
+		s->nin_flight_starts = 0;
 	}
-	go_on = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	free(ids);
+	free(attempts);
+	if (rc == CALL_OK && PQntuples(res) != n)
+	{
+		worker_log(WLOG_ERROR, "start_jobs answered %d rows for %d jobs", PQntuples(res), n);
+		PQclear(res);
+		return;
+	}
+	if (rc == CALL_REFUSED && !db_refusal_is_transient(s->sqlstate) &&
+		!sqlstate_is(s->sqlstate, SQLSTATE_TENANT_BLOCKED))
+	{
+		worker_log(WLOG_WARNING, "the database refused a batch of %d starts: %s (SQLSTATE %s); "
+				   "starting them one by one", n, s->error, s->sqlstate);
+		for (int i = 0; i < n && s->ready; i++)
+			started[i] = node_session_start_job(s, jobs[i]);
+		return;
+	}
+	if (rc == CALL_REFUSED)
+		worker_log(WLOG_WARNING, "could not start %d jobs yet: %s (SQLSTATE %s)", n, s->error, s->sqlstate);
+	if (rc != CALL_OK)
+		return;
+	for (int i = 0; i < n; i++)
+	{
+		const AssignedJob *job = jobs[i];
+		const char *code = PQgetvalue(res, i, 0);
+
+		if (PQgetisnull(res, i, 0))
+		{
+			worker_log_attempt(WLOG_DEBUG, job->id, job->tenant_id, job->attempt,
+							   "start_jobs accepted attempt %d: starting its process", job->attempt);
+			started[i] = 1;
+			continue;
+		}
+		worker_log_attempt(WLOG_WARNING, job->id, job->tenant_id, job->attempt,
+						   "could not start attempt %d: %s (SQLSTATE %s)", job->attempt, PQgetvalue(res, i, 1), code);
+		started[i] = db_refusal_is_final(code) ? 0 : -1;
+	}
 	PQclear(res);
-	return go_on;
 }
 
 int

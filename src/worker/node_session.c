@@ -156,6 +156,29 @@ node_session_set_running_source(NodeSession *s, NodeRunningFn fn, void *arg)
 	s->running_arg = arg;
 }
 
+void
+node_session_set_progress_source(NodeSession *s, NodeProgressFn fn, void *arg)
+{
+	s->progress_fn = fn;
+	s->progress_arg = arg;
+}
+
+/* The progress reports due, as node_heartbeat's JSON array; NULL when none is. */
+static char *
+progress_json(NodeSession *s)
+{
+	json_object *progress;
+	char	   *text = NULL;
+
+	if (s->progress_fn == NULL || (progress = json_object_new_array()) == NULL)
+		return NULL;
+	s->progress_fn(s->progress_arg, progress);
+	if (json_object_array_length(progress) > 0)
+		text = strdup(json_object_to_json_string_ext(progress, JSON_C_TO_STRING_PLAIN));
+	json_object_put(progress);
+	return text;
+}
+
 int
 node_session_fatal(const NodeSession *s)
 {
@@ -341,7 +364,7 @@ register_node(NodeSession *s)
 }
 
 /*
- * "{1,2,3}": the running jobs, the kept finishes and the job whose start or
+ * "{1,2,3}": the running jobs, the kept finishes and the jobs whose start or
  * finish is under way, whose attempts must all stay open.
  */
 static char *
@@ -349,7 +372,7 @@ running_literal(const NodeSession *s)
 {
 	int64_t		running[NODE_MAX_RUNNING];
 	int			nrunning = s->running_fn ? s->running_fn(s->running_arg, running, NODE_MAX_RUNNING) : 0;
-	size_t		size = 3 + (size_t) (nrunning + s->npending + 1) * 21;
+	size_t		size = 3 + (size_t) (nrunning + s->npending + s->nin_flight_starts + 1) * 21;
 	char	   *text = malloc(size);
 	size_t		len = 0;
 	int			n = 0;
@@ -363,6 +386,8 @@ running_literal(const NodeSession *s)
 		len += snprintf(text + len, size - len, "%s%" PRId64, n++ ? "," : "", f->job_id);
 	if (s->in_flight_job != 0)
 		len += snprintf(text + len, size - len, "%s%" PRId64, n++ ? "," : "", s->in_flight_job);
+	for (int i = 0; i < s->nin_flight_starts; i++)
+		len += snprintf(text + len, size - len, "%s%" PRId64, n++ ? "," : "", s->in_flight_starts[i]->id);
 	snprintf(text + len, size - len, "}");
 	return text;
 }
@@ -377,22 +402,27 @@ running_literal(const NodeSession *s)
 int
 session_beat(NodeSession *s)
 {
-	static const char *const sql = "SELECT ffrtmp.node_heartbeat($1::bigint, $2, $3::bigint[])";
+	static const char *const sql = "SELECT ffrtmp.node_heartbeat($1::bigint, $2, $3::bigint[], $4::jsonb)";
 	char		node[24];
-	const char *values[3];
+	const char *values[4];
 	char	   *ids;
+	char	   *progress;
 	PGresult   *res;
 	CallResult	rc;
 
 	s->next_heartbeat = now_ms() + s->heartbeat_ms;
 	if ((ids = running_literal(s)) == NULL)
 		return 0;
+	/* The running jobs' progress rides along: one call, not a report_progress each. */
+	progress = progress_json(s);
 	snprintf(node, sizeof(node), "%" PRId64, s->node_id);
 	values[0] = node;
 	values[1] = s->token;
 	values[2] = ids;
-	rc = session_call(s, LINK_CONTROL, "heartbeat", sql, 3, values, &res);
+	values[3] = progress;
+	rc = session_call(s, LINK_CONTROL, "heartbeat", sql, 4, values, &res);
 	free(ids);
+	free(progress);
 	if (rc == CALL_LOST)
 		return -1;
 	if (rc == CALL_REFUSED)

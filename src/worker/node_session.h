@@ -1,9 +1,10 @@
 /*
  * node_session.h: the worker's database session, through libpq: the node's
  * registration and session token, LISTEN for dispatch and heartbeats on one
- * connection, and the calls about jobs (fetch_assigned, start_job,
- * report_progress, append_job_log, finish_job) on another, so that a job call stuck on a
- * tenant's lock never holds up a heartbeat.
+ * connection (the running jobs' progress with the heartbeats), and the calls
+ * about jobs (fetch_assigned, start_jobs, append_job_log, finish_jobs) on
+ * another, so that a job call stuck on a tenant's lock never holds up a
+ * heartbeat.
  *
  * The session survives the database: any connection loss closes the
  * connection and schedules a reconnect with exponential backoff; after it,
@@ -70,6 +71,16 @@ extern void node_session_set_options(NodeSession *session, const WorkerOptions *
 
 extern void node_session_set_running_source(NodeSession *session, NodeRunningFn fn, void *arg);
 
+/*
+ * Where the heartbeat takes the running jobs' progress from: the function
+ * adds to progress (a json-c array) one {"job_id", "attempt", "progress"}
+ * object per job with a report due, and the heartbeat sends them with it
+ * (node_heartbeat's progress argument).
+ */
+struct json_object;
+typedef void (*NodeProgressFn) (void *arg, struct json_object *progress);
+extern void node_session_set_progress_source(NodeSession *session, NodeProgressFn fn, void *arg);
+
 /* Connected, registered and listening. */
 extern int	node_session_ready(const NodeSession *session);
 
@@ -120,6 +131,16 @@ extern void assigned_jobs_free(AssignedJob *jobs, int njobs);
 extern int	node_session_start_job(NodeSession *session, const AssignedJob *job);
 
 /*
+ * Starts the n jobs in one start_jobs call (at most 1000), and sets
+ * started[i] for each as node_session_start_job() would answer for it: 1
+ * started, 0 no longer this node's, -1 not now (no answer, or a lock: the
+ * next poll tries again).  Should the database refuse the whole batch for a
+ * reason that waiting does not fix, each job is started alone.
+ */
+extern void node_session_start_jobs(NodeSession *session, const AssignedJob *const *jobs, int n,
+									int *started);
+
+/*
  * Tells the scheduler this node is leaving: finished = 0 drains it (no new
  * jobs), 1 takes it offline.  Jobs assigned but not started go back to the
  * queue without spending an attempt.  Returns 0, or -1 if the database could
@@ -136,20 +157,22 @@ extern int	node_session_leave(NodeSession *session, int finished);
 extern int	node_session_append_log(NodeSession *session, int64_t job_id, int attempt,
 									const char *tenant, const char *lines_json);
 
-/* 1: go on; 0: stop the job (canceled, reassigned, gone); -1: no answer. */
-extern int	node_session_report_progress(NodeSession *session, int64_t job_id, int attempt,
-										 const char *tenant, const char *progress_json);
-
 /*
  * Ends an attempt: outcome "completed" (with result JSON) or "failed" /
- * "timed_out" (with error and failure_reason).  Returns 1 when recorded, 0
- * when the database refused it for good (the attempt is no longer held),
- * -1 when it was kept to be delivered later (no answer, or a "not now":
- * a lock held by a tenant, a timeout, a serialization failure).
+ * "timed_out" (with error and failure_reason).  The finish is queued (the
+ * heartbeats list its job meanwhile, so its attempt stays open) and sent by
+ * the next node_session_send_finishes() together with the others queued by
+ * then, in one call; one the database cannot take yet (no answer, or a "not
+ * now": a lock held by a tenant, a timeout, a serialization failure) is kept
+ * and sent again with backoff, one it refuses for good (the attempt is no
+ * longer held) is dropped.
  */
-extern int	node_session_finish_job(NodeSession *session, int64_t job_id, int attempt,
+extern void node_session_finish_job(NodeSession *session, int64_t job_id, int attempt,
 									const char *tenant, const char *outcome, const char *result,
 									const char *error, const char *failure_reason);
+
+/* Sends the queued finishes that are due: one finish_jobs call for up to 500 of them. */
+extern void node_session_send_finishes(NodeSession *session);
 
 /* A started attempt the node holds, as node_attempts returns it. */
 typedef struct NodeAttempt

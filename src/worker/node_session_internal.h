@@ -9,10 +9,12 @@
  *                   lost connection (reconnect with backoff) or an error
  *                   that waiting cannot fix (give up) does to the session
  *   node_jobs.c     the calls about jobs but their end: fetch_assigned,
- *                   start_job, report_progress, append_job_log and
+ *                   start_jobs (start_job when a batch is refused whole),
+ *                   append_job_log and
  *                   node_attempts, through one helper that sends the
  *                   node's id and session token
- *   node_finish.c   finish_job, and the finishes kept until delivered
+ *   node_finish.c   finish_jobs (finish_job when a batch is refused whole),
+ *                   and the finishes kept until delivered
  *
  * Invariants the pieces rely on:
  * - ready implies that both connections are open; losing either one closes
@@ -40,8 +42,8 @@
 /* Which connection a call uses. */
 typedef enum Link
 {
-	LINK_CONTROL,				/* registration, LISTEN, heartbeats, leave_node */
-	LINK_JOB					/* fetch_assigned, start_job, report_progress, finish_job */
+	LINK_CONTROL,				/* registration, LISTEN, heartbeats (with progress), leave_node */
+	LINK_JOB					/* fetch_assigned, start_jobs, append_job_log, finish_jobs */
 } Link;
 
 typedef enum CallResult
@@ -64,6 +66,8 @@ typedef struct PendingFinish
 	char	   *failure_reason;
 	int64_t		retry_at;		/* not sent again before (monotonic ms) */
 	int			backoff_ms;
+	int			settled;		/* recorded or refused for good: taken off the list */
+	int			kept;			/* a delivery failed: logged once */
 } PendingFinish;
 
 struct NodeSession
@@ -85,7 +89,11 @@ struct NodeSession
 	int			in_heartbeat;
 	NodeRunningFn running_fn;
 	void	   *running_arg;
+	NodeProgressFn progress_fn;
+	void	   *progress_arg;
 	int64_t		in_flight_job;	/* started or finished by the job call under way; 0: none */
+	const AssignedJob *const *in_flight_starts;	/* started by the start_jobs call under way */
+	int			nin_flight_starts;
 	int			must_register;	/* a heartbeat found the token refused or the node offline */
 
 	/* Fixed for the life of the process: changing them needs a restart. */

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -136,6 +137,41 @@ running_ids(void *arg, int64_t *ids, int max)
 	for (int i = 0; i < n; i++)
 		ids[i] = sv->jobs[i]->job.id;
 	return n;
+}
+
+/*
+ * The heartbeat's progress: each running job's latest report when one is due
+ * (at most one a second).  The child writes the report, so it is parsed here
+ * and only a JSON object of at most 4 KiB goes out: a malformed one must not
+ * cost the node its heartbeat.  At most 3 MiB in all (the call takes 4).
+ */
+static void
+heartbeat_progress(void *arg, json_object *progress)
+{
+	Supervisor *sv = arg;
+	int64_t		now = now_ms();
+	size_t		total = 0;
+
+	for (int i = 0; i < sv->njobs; i++)
+	{
+		JobProcess *p = sv->jobs[i];
+		char	   *report = job_process_take_progress(p, now);
+		json_object *parsed = report && strlen(report) <= 4096 && total < 3 * 1024 * 1024
+			? json_tokener_parse(report) : NULL;
+		json_object *entry;
+
+		if (parsed != NULL && json_object_is_type(parsed, json_type_object) && (entry = json_object_new_object()) != NULL)
+		{
+			json_object_object_add(entry, "job_id", json_object_new_int64(p->job.id));
+			json_object_object_add(entry, "attempt", json_object_new_int(p->job.attempt));
+			json_object_object_add(entry, "progress", parsed);
+			json_object_array_add(progress, entry);
+			total += strlen(report) + 64;
+		}
+		else if (parsed != NULL)
+			json_object_put(parsed);
+		free(report);
+	}
 }
 
 /* A limit in words: "unlimited", or its value in the unit given. */
@@ -370,30 +406,40 @@ running_locally(const Supervisor *sv, int64_t job_id)
 	return 0;
 }
 
-/* Takes the jobs the scheduler assigned, as many as there are free slots. */
+/* Takes the jobs the scheduler assigned, as many as there are free slots, started in one call. */
 static void
 fetch_and_start(Supervisor *sv)
 {
 	AssignedJob *jobs;
+	const AssignedJob **chosen;
+	int		   *started;
 	int			njobs;
+	int			nchosen = 0;
+	int			slots = sv->options.once ? 1 : sv->options.slots;
 
 	if (node_session_fetch_assigned(sv->session, &jobs, &njobs) < 0)
 		return;
-	for (int i = 0; i < njobs && taking_jobs(sv); i++)
+	chosen = calloc(njobs > 0 ? njobs : 1, sizeof(*chosen));
+	started = calloc(njobs > 0 ? njobs : 1, sizeof(*started));
+	if (chosen == NULL || started == NULL)
+		njobs = 0;
+	for (int i = 0; i < njobs && taking_jobs(sv) && sv->njobs + nchosen < slots; i++)
 	{
-		AssignedJob *job = &jobs[i];
+		/* An older attempt of the same job is still being stopped: not yet. */
+		if (!running_locally(sv, jobs[i].id))
+			chosen[nchosen++] = &jobs[i];
+	}
+	if (nchosen > 0)
+		node_session_start_jobs(sv->session, chosen, nchosen, started);
+	for (int i = 0; i < nchosen; i++)
+	{
+		const AssignedJob *job = chosen[i];
 		JobProcess *p;
 		char		err[512];
 		const char *reason;
-		int			rc;
 
-		/* An older attempt of the same job is still being stopped: not yet. */
-		if (running_locally(sv, job->id))
+		if (started[i] <= 0)
 			continue;
-		if ((rc = node_session_start_job(sv->session, job)) == 0)
-			continue;
-		if (rc < 0)
-			break;
 		if (sv->options.once)
 			sv->once_started = 1;
 		p = job_process_start(job, &sv->options, now_ms(), err, sizeof(err), &reason);
@@ -410,38 +456,29 @@ fetch_and_start(Supervisor *sv)
 		}
 		sv->jobs[sv->njobs++] = p;
 	}
+	free(chosen);
+	free(started);
 	assigned_jobs_free(jobs, njobs);
 	/* --once has its job: the scheduler should give the others to someone else. */
 	if (sv->options.once && sv->once_started && !sv->once_left_pool)
 		sv->once_left_pool = node_session_leave(sv->session, 0) == 0;
 }
 
+/*
+ * The running jobs' log lines.  Their progress goes with the heartbeat
+ * (heartbeat_progress), and an attempt the node no longer holds is stopped
+ * after the heartbeat by follow_attempts; a refused batch of lines (the
+ * attempt is over) is dropped.
+ */
 static void
 relay_progress(Supervisor *sv, int64_t now)
 {
 	for (int i = 0; i < sv->njobs && node_session_ready(sv->session); i++)
 	{
 		JobProcess *p = sv->jobs[i];
-		char	   *progress = job_process_take_progress(p, now);
-		int			rc;
 
-		if (progress == NULL)
-		{
-			if (p->stop == JOB_STOP_NONE && relay_log(sv, p, now, 0) == 0)
-				job_log_consume(&p->log, (int) job_log_waiting(&p->log));
-			continue;
-		}
-		rc = node_session_report_progress(sv->session, p->job.id, p->job.attempt, p->job.tenant_id, progress);
-		free(progress);
-		if (rc == 1)
-			relay_log(sv, p, now, 0);
-		if (rc == 0)
-		{
-			worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt,
-							   "the database no longer holds attempt %d for this node (canceled or reassigned): "
-							   "stopping it", p->job.attempt);
-			job_process_stop(p, JOB_STOP_CANCELED, now);
-		}
+		if (p->stop == JOB_STOP_NONE && relay_log(sv, p, now, 0) == 0)
+			job_log_consume(&p->log, (int) job_log_waiting(&p->log));
 	}
 }
 
@@ -545,6 +582,8 @@ talk_to_database(Supervisor *sv)
 		sv->follow_now = 0;
 		follow_attempts(sv, now_ms());
 	}
+	/* The attempts that ended in this turn, in one call. */
+	node_session_send_finishes(sv->session);
 	relay_progress(sv, now_ms());
 	if (node_session_ready(sv->session) && taking_jobs(sv) &&
 		(sv->fetch_now || now >= sv->next_fetch))
@@ -552,6 +591,8 @@ talk_to_database(Supervisor *sv)
 		sv->fetch_now = 0;
 		fetch_and_start(sv);
 		sv->next_fetch = now_ms() + sv->options.poll_ms;
+		/* Those that could not start. */
+		node_session_send_finishes(sv->session);
 	}
 }
 
@@ -710,6 +751,7 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 		return WORKER_EXIT_FAILURE;
 	}
 	node_session_set_running_source(sv->session, running_ids, sv);
+	node_session_set_progress_source(sv->session, heartbeat_progress, sv);
 	log_owner = sv;
 	worker_log_set_tap(tap_to_job_log);
 	if (sv->options.output_root == NULL)

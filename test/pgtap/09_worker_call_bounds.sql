@@ -56,12 +56,14 @@ SELECT is((SELECT error FROM ffrtmp.finish_job(:job2, 1, :node, :'token', 'faile
 SELECT is(array_agg(p.proname::text ORDER BY p.proname), NULL, 'every worker call waits at most 1 s for a lock')
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'ffrtmp'
-   AND p.proname IN ('start_job', 'report_progress', 'append_job_log', 'finish_job', 'leave_node', 'node_heartbeat', 'register_node')
+   AND p.proname IN ('start_job', 'start_jobs', 'report_progress', 'append_job_log', 'finish_job', 'finish_jobs',
+                     'leave_node', 'node_heartbeat', 'register_node')
    AND NOT coalesce('lock_timeout=1s' = ANY (p.proconfig), false);
-SELECT is(count(*), 7::bigint, 'seven worker calls are checked')
+SELECT is(count(*), 9::bigint, 'nine worker calls are checked')
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'ffrtmp'
-   AND p.proname IN ('start_job', 'report_progress', 'append_job_log', 'finish_job', 'leave_node', 'node_heartbeat', 'register_node');
+   AND p.proname IN ('start_job', 'start_jobs', 'report_progress', 'append_job_log', 'finish_job', 'finish_jobs',
+                     'leave_node', 'node_heartbeat', 'register_node');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -5,7 +5,7 @@
 -- lists of entry points are checked against the catalog, so a new worker call
 -- cannot be left out.
 BEGIN;
-SELECT plan(67);
+SELECT plan(75);
 
 -- What a call is refused with, 'SQLSTATE: message / detail / hint'; NULL when it is not.
 CREATE FUNCTION pg_temp.refusal(call text) RETURNS text LANGUAGE plpgsql AS $$
@@ -59,6 +59,8 @@ INSERT INTO token_calls VALUES
     ('report_progress', format($$SELECT ffrtmp.report_progress(%s, 1, %%s, %%s, '{"percent": 50}')$$, :job)),
     ('append_job_log',  format($$SELECT ffrtmp.append_job_log(%s, 1, %%s, %%s, '[]')$$, :job)),
     ('finish_job',      format($$SELECT ffrtmp.finish_job(%s, 1, %%s, %%s, 'completed', result => '{}')$$, :job)),
+    ('start_jobs',      format('SELECT ffrtmp.start_jobs(%%s, %%s, ARRAY[%s]::bigint[], ARRAY[1])', :job)),
+    ('finish_jobs',     format($$SELECT ffrtmp.finish_jobs(%%s, %%s, '[{"job_id": %s, "attempt": 1, "outcome": "completed"}]')$$, :job)),
     ('leave_node',      'SELECT ffrtmp.leave_node(%s, %s)'),
     ('node_heartbeat',  'SELECT ffrtmp.node_heartbeat(%s, %s, ARRAY[]::bigint[])'),
     ('node_attempts',   'SELECT ffrtmp.node_attempts(%s, %s)');

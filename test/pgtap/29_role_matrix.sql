@@ -104,6 +104,8 @@ INSERT INTO sample_calls VALUES
     ('report_progress', $$ffrtmp.report_progress(-1, 1, 1, 'x', '{}')$$),
     ('append_job_log', $$ffrtmp.append_job_log(-1, 1, 1, 'x', '{}')$$),
     ('finish_job', $$ffrtmp.finish_job(-1, 1, 1, 'x', 'completed', NULL, NULL, NULL)$$),
+    ('start_jobs', $$ffrtmp.start_jobs(-1, 'x', '{}', '{}')$$),
+    ('finish_jobs', $$ffrtmp.finish_jobs(-1, 'x', '[]')$$),
     ('leave_node', $$ffrtmp.leave_node(-1, 'x', false)$$),
     ('node_attempts', $$ffrtmp.node_attempts(-1, 'x')$$),
     ('drain_node', $$ffrtmp.drain_node(-1)$$),

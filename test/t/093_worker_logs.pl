@@ -76,7 +76,7 @@ ok($started && $started->{level} eq 'info' && $started->{attempt} == 1 && $start
 	'the start of the attempt: info, with job_id, attempt and tenant')
   or diag explain \@about_job;
 for my $trace ([ fetched => qr/^fetched: attempt 1 is assigned to this node/ ],
-	[ 'start_job' => qr/^start_job accepted attempt 1/ ],
+	[ 'start_jobs' => qr/^start_jobs accepted attempt 1/ ],
 	[ 'child confined' => qr/^process \d+ confined .*: running attempt 1/ ],
 	[ 'child exit' => qr/^process \d+ of attempt 1 exited with status 0/ ])
 {
