@@ -31,11 +31,13 @@
 #include "shmem.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -211,30 +213,47 @@ begin_term(void)
 }
 
 /*
- * The current epoch, share-locked to the end of the transaction: a term can
- * only begin once the caller's transaction is over.
+ * The current epoch, fenced to the end of the transaction: a SHARE lock on
+ * the scheduler_state table conflicts with every UPDATE of it (ROW
+ * EXCLUSIVE), so that a term can only begin once the caller's transaction is
+ * over, and the caller waits for a term being taken.  A heavyweight lock,
+ * not a tuple lock: SELECT ... FOR SHARE wrote the row's xmax on every pass,
+ * which cost a transaction id and a WAL record even for a pass with nothing
+ * to do; passes share the lock with each other.  The epoch is read after the
+ * lock is granted, in the latest snapshot, so that a term committed while we
+ * waited is the one we see whatever the caller's isolation level.
  */
 static int64
 current_epoch(void)
 {
 	static KeptQuery epoch = {
-		.sql = "SELECT epoch FROM ffrtmp_data.scheduler_state FOR SHARE",
+		.sql = "SELECT epoch FROM ffrtmp_data.scheduler_state",
 	};
 	bool		isnull;
+	int			rc;
 
-	ffrtmp_run(&epoch, NULL, NULL);
-	if (SPI_processed != 1)
+	(void) RangeVarGetRelid(makeRangeVar("ffrtmp_data", "scheduler_state", -1), ShareLock, false);
+	if (epoch.plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(epoch.sql, 0, NULL);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_prepare failed (%s) for: %s", SPI_result_code_string(SPI_result), epoch.sql);
+		epoch.plan = plan;
+	}
+	rc = SPI_execute_snapshot(epoch.plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "ffrtmp_data.scheduler_state has no row");
 	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
 }
 
 /*
  * The leader-epoch fence, for every pass (the leader's, ffrtmp.dispatch(),
- * ffrtmp_data.dispatch_pass()): share-locks the scheduler_state row to the
- * end of the transaction, so that no new term can begin under the pass, and
- * refuses a pass whose term is over.  epoch 0: a pass of no term (by hand,
- * or 0.1's ffrtmp.dispatch()), which only takes the lock.  Under READ
- * COMMITTED a term begun while we waited for the lock is the one we see.
+ * ffrtmp_data.dispatch_pass()): share-locks the scheduler_state table to
+ * the end of the transaction, so that no new term can begin under the pass,
+ * and refuses a pass whose term is over.  epoch 0: a pass of no term (by
+ * hand, or 0.1's ffrtmp.dispatch()), which only takes the lock.  A term begun
+ * while we waited for the lock is the one we see.
  */
 void
 ffrtmp_require_epoch(int64 epoch)
