@@ -163,7 +163,11 @@ same_tenant(const pg_uuid_t *a, const pg_uuid_t *b)
 /*
  * The node a job should take: among the fitting nodes dedicated to tenant (or
  * in the shared pool when tenant is NULL), the one with the fewest free GPUs,
- * then the fewest free cores, so that CPU jobs leave GPU nodes to GPU jobs.
+ * so that CPU jobs leave GPU nodes to GPU jobs; then the one with the most
+ * free slots, so that work spreads: a node fetches and starts its jobs one
+ * call after another, and a job given to a node with nothing to do starts at
+ * once instead of behind that node's other new jobs; then the fewest free
+ * cores.
  */
 static FreeNode *
 best_fit(FreeNode *nodes, int count, const pg_uuid_t *tenant, int32 cores, int32 gpus, const Names *encoders)
@@ -178,7 +182,8 @@ best_fit(FreeNode *nodes, int count, const pg_uuid_t *tenant, int32 cores, int32
 			(tenant != NULL && !same_tenant(&node->tenant, tenant)) || !fits(node, cores, gpus, encoders))
 			continue;
 		if (best == NULL || node->gpus < best->gpus ||
-			(node->gpus == best->gpus && node->cores < best->cores))
+			(node->gpus == best->gpus && node->slots > best->slots) ||
+			(node->gpus == best->gpus && node->slots == best->slots && node->cores < best->cores))
 			best = node;
 	}
 	return best;
