@@ -277,13 +277,14 @@ ffrtmp_require_epoch(int64 epoch)
 }
 
 /*
- * The leader's dispatch for one pass: recovery (lost nodes, timed-out and
- * retrying attempts, which may free or queue work) and the assignments, in a
+ * The leader's dispatch for one pass: in a whole pass recovery first (lost
+ * nodes, timed-out attempts, retries whose backoff is over, all of it due by
+ * the clock, so once an interval serves it), then the assignments, in a
  * transaction of their own so that the nodes' notifications go out at its
  * commit, not after the upkeep.  Returns jobs assigned.
  */
 static int
-run_leader_dispatch(int64 epoch)
+run_leader_dispatch(int64 epoch, bool whole)
 {
 	static KeptQuery recover = {
 		.sql = "SELECT ffrtmp_data.recover(make_interval(secs => $1))",
@@ -293,7 +294,8 @@ run_leader_dispatch(int64 epoch)
 
 	/* Recovery is fenced too, not only the assignments. */
 	ffrtmp_require_epoch(epoch);
-	ffrtmp_run(&recover, &timeout, NULL);
+	if (whole)
+		ffrtmp_run(&recover, &timeout, NULL);
 	return ffrtmp_dispatch(epoch);
 }
 
@@ -374,7 +376,8 @@ typedef enum PassPart
  * Returns false when the extension is not installed (any more).
  */
 static bool
-pass_transaction(PassPart part, bool *leading, int64 *epoch, bool *led, int *assigned, bool *behind)
+pass_transaction(PassPart part, bool whole, bool *leading, int64 *epoch, bool *led, int *assigned,
+				 bool *behind)
 {
 	/* A term belongs to one installation: DROP and CREATE EXTENSION start another. */
 	static Oid	term_extension = InvalidOid;
@@ -421,7 +424,7 @@ pass_transaction(PassPart part, bool *leading, int64 *epoch, bool *led, int *ass
 							DatumGetInt32(MyBgworkerEntry->bgw_main_arg), (long long) *epoch)));
 		}
 		if (*leading && part == PASS_DISPATCH)
-			*assigned = run_leader_dispatch(*epoch);
+			*assigned = run_leader_dispatch(*epoch, whole);
 		else if (*leading)
 			*behind = run_leader_upkeep(*epoch);
 		*led = *leading;
@@ -442,12 +445,14 @@ pass_transaction(PassPart part, bool *leading, int64 *epoch, bool *led, int *ass
  * worker then leaves, so that it holds no database it has nothing to do in.
  *
  * A pass dispatches in one transaction and does the upkeep in a second one,
- * so that a node learns of its work as soon as the assignments commit.  The
- * upkeep (its steps scan what no wake-up concerns: the whole queue for jobs
- * no node can run, the history for what to prune) runs at most once per
- * ffrtmp.scheduler_interval, on the passes woken by work in between only
- * while a batch step has more to do, and on every pass asked for by
- * ffrtmp.dispatch(), which serves a whole pass.
+ * so that a node learns of its work as soon as the assignments commit.  A
+ * whole pass, with recovery before the dispatch and the upkeep after it, runs
+ * at most once per ffrtmp.scheduler_interval: what they do is due by the
+ * clock (a node's silence, a timeout, a backoff, a job waiting too long for a
+ * capable node, retention), and they read what no wake-up concerns (the whole
+ * queue for jobs no node can run, the history for what to prune).  A pass
+ * woken by work in between only dispatches, unless an upkeep step had more
+ * than a batch to do; a pass asked for by ffrtmp.dispatch() is whole.
  */
 static bool
 run_pass(bool *leading, int64 *epoch)
@@ -457,6 +462,7 @@ run_pass(bool *leading, int64 *epoch)
 	bool		installed;
 	bool		passed = false;
 	bool		asked;
+	bool		whole;
 	int			assigned = 0;
 	uint64		requested;
 	TimestampTz began = GetCurrentTimestamp();
@@ -467,10 +473,11 @@ run_pass(bool *leading, int64 *epoch)
 	asked = requested > shared->passes_served;
 	SpinLockRelease(&shared->mutex);
 
-	installed = pass_transaction(PASS_DISPATCH, leading, epoch, &passed, &assigned, NULL);
-	if (passed && (asked || behind || began >= upkeep_due))
+	whole = asked || behind || began >= upkeep_due;
+	installed = pass_transaction(PASS_DISPATCH, whole, leading, epoch, &passed, &assigned, NULL);
+	if (passed && whole)
 	{
-		installed = pass_transaction(PASS_UPKEEP, leading, epoch, &passed, NULL, &behind);
+		installed = pass_transaction(PASS_UPKEEP, whole, leading, epoch, &passed, NULL, &behind);
 		upkeep_due = TimestampTzPlusMilliseconds(began, scheduler_interval_ms);
 	}
 

@@ -1,4 +1,4 @@
-# A pass woken by work dispatches and leaves the upkeep (rejecting what no
+# A pass woken by work dispatches and leaves recovery and the upkeep (rejecting what no
 # node can run, pruning, sealing the audit log) to its timer: the upkeep scans
 # what no wake-up concerns, and runs at most once per
 # ffrtmp.scheduler_interval.  ffrtmp.dispatch() serves a whole pass, upkeep
