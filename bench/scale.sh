@@ -23,7 +23,7 @@ attach
 
 queued=${SCALE_QUEUED:-1000000}
 tenants=${SCALE_TENANTS:-1000}
-jobs=${SCALE_JOBS:-20000}
+jobs=${SCALE_JOBS:-10000}
 nodes=${NODES:-100}
 duration=${DURATION:-10}
 data=$OUT/scale

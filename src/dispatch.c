@@ -52,6 +52,8 @@
  */
 #include "ffrtmp.h"
 
+#include <math.h>
+
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -59,11 +61,15 @@
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
 
 #define RETRY_TENANTS 4
+
+/* Jobs a pass reads of each waiting tenant at least, before it reads them all. */
+#define MIN_TENANT_READS 8
 
 /* Queue ranks within a tenant: live first. */
 #define QUEUE_RANK_LIVE 0
@@ -158,7 +164,11 @@ same_tenant(const pg_uuid_t *a, const pg_uuid_t *b)
 /*
  * The node a job should take: among the fitting nodes dedicated to tenant (or
  * in the shared pool when tenant is NULL), the one with the fewest free GPUs,
- * then the fewest free cores, so that CPU jobs leave GPU nodes to GPU jobs.
+ * so that CPU jobs leave GPU nodes to GPU jobs; then the one with the most
+ * free slots, so that work spreads: a node fetches and starts its jobs one
+ * call after another, and a job given to a node with nothing to do starts at
+ * once instead of behind that node's other new jobs; then the fewest free
+ * cores.
  */
 static FreeNode *
 best_fit(FreeNode *nodes, int count, const pg_uuid_t *tenant, int32 cores, int32 gpus, const Names *encoders)
@@ -173,7 +183,8 @@ best_fit(FreeNode *nodes, int count, const pg_uuid_t *tenant, int32 cores, int32
 			(tenant != NULL && !same_tenant(&node->tenant, tenant)) || !fits(node, cores, gpus, encoders))
 			continue;
 		if (best == NULL || node->gpus < best->gpus ||
-			(node->gpus == best->gpus && node->cores < best->cores))
+			(node->gpus == best->gpus && node->slots > best->slots) ||
+			(node->gpus == best->gpus && node->slots == best->slots && node->cores < best->cores))
 			best = node;
 	}
 	return best;
@@ -392,9 +403,9 @@ append_paused(StringInfo sql, bool pauses, const char *tenant, const char *queue
 }
 
 /*
- * The jobs of tenant t in queue qs.name that a pass reads: the first $1 in
- * priority order, and, when $4 > 0, the first $1 of those waiting longer
- * than $4 seconds in the order they began waiting (each by its index,
+ * The jobs of tenant t in queue qs.name that a pass reads: the first t.reads
+ * in priority order, and, when $4 > 0, the first t.reads of those waiting
+ * longer than $4 seconds in the order they began waiting (each by its index,
  * jobs_queued_idx and jobs_queued_since_idx), so that an aged job behind
  * many of higher priority is still read.  A job in both lists comes twice;
  * the caller keeps one.  A paused queue's jobs are not read at all.
@@ -426,8 +437,8 @@ append_queue_reads(StringInfo sql, bool pauses)
 				ffrtmp_quota_append_demand(sql, &ffrtmp_quota_checks[i], "q");
 				appendStringInfo(sql, " <= t.limit_%d)", i);
 			}
-		appendStringInfoString(sql, aged ? " ORDER BY greatest(q.run_after, q.updated_at), q.id LIMIT $1)"
-							   : " ORDER BY q.priority DESC, q.id LIMIT $1)");
+		appendStringInfoString(sql, aged ? " ORDER BY greatest(q.run_after, q.updated_at), q.id LIMIT t.reads)"
+							   : " ORDER BY q.priority DESC, q.id LIMIT t.reads)");
 	}
 }
 
@@ -435,8 +446,14 @@ append_queue_reads(StringInfo sql, bool pauses)
  * The candidates, fairest first.  A tenant's runnable jobs are ranked: first
  * those waiting longer than $4 seconds, oldest first, whatever their queue
  * and priority (they rank as live: queue rank 0, and waiting_since set); then
- * by queue, then by priority, then age.  At most $1 of each queue's jobs are
- * read in priority order and $1 in waiting order (append_queue_reads).  The
+ * by queue, then by priority, then age.  At most t.reads of each queue's jobs
+ * are read in priority order and t.reads in waiting order
+ * (append_queue_reads), and t.reads of the tenant's jobs are ranked: twice a
+ * fair share of the $3 candidates (at least $5, at most $1), so that a pass
+ * reads about as many jobs with 1,000 tenants waiting as with 10.  A tenant
+ * cut there has its (t.reads + 1)-th job's fairness key in next_key: the
+ * caller reads again with every tenant's $1 jobs when one of those could
+ * have ranked before a candidate it used (see ffrtmp_dispatch).  The
  * quotas a dispatch takes (the quota table's QUOTA_AT_DISPATCH rows: CPU
  * cores, GPUs) leave out every job whose running total, with what the tenant
  * already holds, would go past the limit, and a job that alone exceeds a
@@ -450,8 +467,9 @@ append_queue_reads(StringInfo sql, bool pauses)
  * sequential scan, disabled in a pass, would cost enough to make the
  * statement JIT-compiled, a second a pass); with release 0.1's SQL, which
  * has none, the least virtual time of the waiting tenants.
- * $1: jobs per tenant, $2: the current minute, $3: candidates in all,
- * $4: ffrtmp.queue_max_wait in seconds (0: never promote).
+ * $1: jobs per tenant at most, $2: the current minute, $3: candidates in
+ * all, $4: ffrtmp.queue_max_wait in seconds (0: never promote), $5: jobs per
+ * tenant at least.
  */
 static char *
 candidates_sql(bool pauses)
@@ -470,14 +488,16 @@ candidates_sql(bool pauses)
 	/* A tenant paused as a whole is not waiting: it sets no floor and locks nothing. */
 	append_paused(&sql, pauses, "u.tenant_id", "NULL");
 	appendStringInfoString(&sql,
-						   "   ORDER BY u.tenant_id FOR NO KEY UPDATE OF u SKIP LOCKED),");
+						   "   ORDER BY u.tenant_id FOR NO KEY UPDATE OF u SKIP LOCKED),"
+						   " r AS (SELECT t.*, least($1, greatest($5, ceil(2.0 * $3 / count(*) OVER ())::integer)) AS reads FROM t),");
 	appendStringInfoString(&sql, pauses
 						   ? " f AS MATERIALIZED (SELECT vtime AS floor FROM ffrtmp_data.dispatch_clock WHERE id = true),"
 						   : " f AS MATERIALIZED (SELECT min(vtime) AS floor FROM t),");
 	appendStringInfoString(&sql,
 						   " c AS ("
 						   "  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority, j.qrank, j.params, j.output_url,"
-						   "         t.weight, t.vtime, row_number() OVER w AS rank");
+						   "         t.weight, t.vtime, row_number() OVER w AS rank, t.reads,"
+						   "         count(*) OVER (PARTITION BY j.tenant_id) >= t.reads AND t.reads < $1 AS cut");
 	for (int i = 0; i < ffrtmp_quota_count; i++)
 		if (ffrtmp_quota_checks[i].taken_at & QUOTA_AT_DISPATCH)
 		{
@@ -486,7 +506,7 @@ candidates_sql(bool pauses)
 			appendStringInfo(&sql, ") OVER w AS taken_%d", i);
 		}
 	appendStringInfoString(&sql,
-						   "    FROM t CROSS JOIN LATERAL ("
+						   "    FROM r t CROSS JOIN LATERAL ("
 						   "     SELECT q.id, q.tenant_id, q.cpu_cores, q.gpus, q.priority, q.params, q.output_url,"
 						   "            CASE WHEN a.waiting_since IS NOT NULL THEN " CppAsString2(QUEUE_RANK_LIVE) " ELSE q.rank END AS qrank,"
 						   "            a.waiting_since"
@@ -498,11 +518,13 @@ candidates_sql(bool pauses)
 						   "               ) q ORDER BY q.id) q"
 						   "       CROSS JOIN LATERAL (SELECT CASE WHEN $4 > 0 AND greatest(q.run_after, q.updated_at) < now() - make_interval(secs => $4)"
 						   "                                       THEN greatest(q.run_after, q.updated_at) END AS waiting_since) a"
-						   "      ORDER BY qrank, a.waiting_since NULLS LAST, q.priority DESC, q.id LIMIT $1) j"
+						   "      ORDER BY qrank, a.waiting_since NULLS LAST, q.priority DESC, q.id LIMIT t.reads) j"
 						   "  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.qrank, j.waiting_since NULLS LAST, j.priority DESC, j.id))"
 						   " SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor, c.qrank, ");
 	appendStringInfoString(&sql, pauses ? "ffrtmp_data.job_encoders(c.params, c.output_url, c.gpus)" : "'{}'::text[]");
 	appendStringInfoString(&sql,
+						   ", greatest(c.vtime, f.floor) + c.rank::float8 / c.weight,"
+						   " CASE WHEN c.cut THEN greatest(c.vtime, f.floor) + (c.reads + 1)::float8 / c.weight END"
 						   "   FROM c CROSS JOIN f"
 						   "  WHERE true");
 	for (int i = 0; i < ffrtmp_quota_count; i++)
@@ -544,6 +566,66 @@ assign_sql(bool pauses)
 }
 
 /*
+ * Matches the candidates of SPI_tuptable, in order, to nodes (their free
+ * capacity taken as they go) until every free slot has a job; returns the
+ * number matched, the jobs and their nodes; limit: the most candidates the
+ * query returns.  *complete: whether reading only
+ * t.reads jobs of each tenant changed nothing, that is, whether no job a
+ * tenant had beyond them could have ranked before a candidate looked at (its
+ * fairness key next_key, column 9, below that of the last one looked at), or
+ * filled a slot left free when the candidates ran out.
+ */
+static int
+match(FreeNode *nodes, int node_count, int free_slots, int shared_free, int limit, int64 *jobs,
+	  int64 *job_nodes, bool *complete)
+{
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	double		horizon = get_float8_infinity();
+	double		last_key = -get_float8_infinity();
+	int			matched = 0;
+	uint64		c;
+	bool		isnull;
+
+	for (c = 0; c < SPI_processed; c++)
+	{
+		Datum		next_key = SPI_getbinval(SPI_tuptable->vals[c], desc, 9, &isnull);
+
+		if (!isnull)
+			horizon = Min(horizon, DatumGetFloat8(next_key));
+	}
+	for (c = 0; c < SPI_processed && matched < free_slots; c++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[c];
+		pg_uuid_t	tenant = *DatumGetUUIDP(SPI_getbinval(row, desc, 2, &isnull));
+		int32		cores = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+		int32		gpus = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
+		int32		queue_rank = DatumGetInt32(SPI_getbinval(row, desc, 6, &isnull));
+		Names		encoders = names_from_array(SPI_getbinval(row, desc, 7, &isnull));
+		FreeNode   *chosen;
+
+		last_key = DatumGetFloat8(SPI_getbinval(row, desc, 8, &isnull));
+		chosen = best_fit(nodes, node_count, &tenant, cores, gpus, &encoders);
+		/* Batch work leaves the shared pool's last live_reserve slots free. */
+		if (chosen == NULL && (queue_rank < QUEUE_RANK_BATCH || shared_free > live_reserve))
+			chosen = best_fit(nodes, node_count, NULL, cores, gpus, &encoders);
+		if (chosen == NULL)
+			continue;
+		if (!chosen->dedicated)
+			shared_free--;
+		chosen->slots--;
+		chosen->cores -= cores;
+		chosen->gpus -= gpus;
+		jobs[matched] = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+		job_nodes[matched] = chosen->id;
+		matched++;
+	}
+	/* Candidates cut at limit in all: the missing jobs rank after the last of them too. */
+	*complete = isinf(horizon) ||
+		(horizon > last_key && (matched == free_slots || SPI_processed >= (uint64) limit));
+	return matched;
+}
+
+/*
  * Runs one pass and returns the number of jobs assigned.  epoch: the caller's
  * leadership term, fenced by ffrtmp_require_epoch() (an error when it is no
  * longer current); 0 for a pass of no term (an administrator's by hand).
@@ -566,8 +648,8 @@ ffrtmp_dispatch(int64 epoch)
 		"   FOR KEY SHARE OF n SKIP LOCKED",
 	};
 	static KeptQuery candidates[2] = {
-		{.nargs = 4, .argtypes = {INT4OID, INT8OID, INT4OID, INT4OID}},
-		{.nargs = 4, .argtypes = {INT4OID, INT8OID, INT4OID, INT4OID}},
+		{.nargs = 5, .argtypes = {INT4OID, INT8OID, INT4OID, INT4OID, INT4OID}},
+		{.nargs = 5, .argtypes = {INT4OID, INT8OID, INT4OID, INT4OID, INT4OID}},
 	};
 	static KeptQuery advance = {
 		.sql = "UPDATE ffrtmp_data.usage u"
@@ -586,13 +668,14 @@ ffrtmp_dispatch(int64 epoch)
 		.nargs = 1, .argtypes = {INT8ARRAYOID},
 	};
 	FreeNode   *nodes;
+	FreeNode   *capacity;
 	int			node_count;
 	int			free_slots = 0;
 	int			shared_free = 0;
 	int64	   *jobs;
 	int64	   *job_nodes;
 	int			matched = 0;
-	Datum		values[4];
+	Datum		values[5];
 	bool		isnull;
 	int			assigned = 0;
 	double		floor = 0;
@@ -633,49 +716,40 @@ ffrtmp_dispatch(int64 epoch)
 	pauses = ffrtmp_sql_is_0_2();
 	lock_waiting_tenants(pauses);
 
-	/* Enough candidates to fill every slot even when some fit no free node. */
+	/*
+	 * Enough candidates to fill every slot even when some fit no free node:
+	 * first from a fair share of each tenant's jobs, then, when a tenant cut
+	 * short could have had more of them (few tenants waiting, or one far
+	 * behind the others), from every tenant's free_slots first jobs.
+	 */
 	if (candidates[pauses].sql == NULL)
 		candidates[pauses].sql = candidates_sql(pauses);
-	values[0] = Int32GetDatum(free_slots);
-	values[1] = Int64GetDatum(ffrtmp_current_minute());
-	values[2] = Int32GetDatum(free_slots * 4);
-	values[3] = Int32GetDatum(queue_max_wait_s);
-	ffrtmp_run(&candidates[pauses], values, NULL);
-
 	jobs = palloc(sizeof(int64) * Max(free_slots, 1));
 	job_nodes = palloc(sizeof(int64) * Max(free_slots, 1));
+	capacity = palloc(sizeof(FreeNode) * node_count);
+	memcpy(capacity, nodes, sizeof(FreeNode) * node_count);
+	for (int reads = MIN_TENANT_READS;; reads = free_slots)
+	{
+		bool		complete;
+
+		values[0] = Int32GetDatum(free_slots);
+		values[1] = Int64GetDatum(ffrtmp_current_minute());
+		values[2] = Int32GetDatum(free_slots * 4);
+		values[3] = Int32GetDatum(queue_max_wait_s);
+		values[4] = Int32GetDatum(reads);
+		ffrtmp_run(&candidates[pauses], values, NULL);
+		memcpy(nodes, capacity, sizeof(FreeNode) * node_count);
+		matched = match(nodes, node_count, free_slots, shared_free, free_slots * 4, jobs, job_nodes, &complete);
+		if (complete || reads >= free_slots)
+			break;
+	}
+
 	waiting_count = (int) SPI_processed;
 	waiting = palloc(sizeof(pg_uuid_t) * Max(waiting_count, 1));
 	for (int c = 0; c < waiting_count; c++)
 	{
 		waiting[c] = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[c], SPI_tuptable->tupdesc, 2, &isnull));
 		floor = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[c], SPI_tuptable->tupdesc, 5, &isnull));
-	}
-	for (uint64 c = 0; c < SPI_processed && matched < free_slots; c++)
-	{
-		HeapTuple	row = SPI_tuptable->vals[c];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		pg_uuid_t	tenant = *DatumGetUUIDP(SPI_getbinval(row, desc, 2, &isnull));
-		int32		cores = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
-		int32		gpus = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
-		int32		queue_rank = DatumGetInt32(SPI_getbinval(row, desc, 6, &isnull));
-		Names		encoders = names_from_array(SPI_getbinval(row, desc, 7, &isnull));
-		FreeNode   *chosen;
-
-		chosen = best_fit(nodes, node_count, &tenant, cores, gpus, &encoders);
-		/* Batch work leaves the shared pool's last live_reserve slots free. */
-		if (chosen == NULL && (queue_rank < QUEUE_RANK_BATCH || shared_free > live_reserve))
-			chosen = best_fit(nodes, node_count, NULL, cores, gpus, &encoders);
-		if (chosen == NULL)
-			continue;
-		if (!chosen->dedicated)
-			shared_free--;
-		chosen->slots--;
-		chosen->cores -= cores;
-		chosen->gpus -= gpus;
-		jobs[matched] = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
-		job_nodes[matched] = chosen->id;
-		matched++;
 	}
 	if (matched == 0)
 	{

@@ -12,7 +12,8 @@
  * the epoch in ffrtmp_data.scheduler_state, which fences writes of a leader
  * that lost its lock.
  *
- * Each pass is one short transaction, run with the privileges of the role
+ * Each pass is one or two short transactions (the assignments, then the
+ * upkeep: see run_pass()), run with the privileges of the role
  * ffrtmp_scheduler rather than the superuser the worker connects as (on
  * PostgreSQL 15 a background worker can only connect as a role that may log
  * in); the connection's superuser identity only makes it an administrator in
@@ -25,17 +26,20 @@
  * workers make no pass and say so once.
  *
  * This file holds the election, the wake-up and the pass skeleton; dispatch,
- * recovery and pruning are added to run_leader_pass().
+ * recovery and pruning are added to run_leader_dispatch() and
+ * run_leader_upkeep().
  */
 #include "scheduler.h"
 #include "shmem.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -54,6 +58,9 @@
 
 /* How long ffrtmp.dispatch() waits for the leader's pass before giving up. */
 #define MANUAL_PASS_WAIT_MS 30000
+
+/* Rows an upkeep step prunes or seals at most per pass. */
+#define UPKEEP_BATCH 1000
 
 /* What the leader publishes (its latch, passes served) and the launcher's state. */
 SchedulerShared *ffrtmp_shared;
@@ -200,7 +207,7 @@ begin_term(void)
 	static KeptQuery next_epoch = {
 		.sql = "UPDATE ffrtmp_data.scheduler_state"
 		"   SET epoch = epoch + 1, leader_pid = pg_catalog.pg_backend_pid(), elected_at = pg_catalog.now()"
-		" RETURNING epoch",
+		" WHERE id = true RETURNING epoch",
 	};
 	bool		isnull;
 
@@ -211,30 +218,49 @@ begin_term(void)
 }
 
 /*
- * The current epoch, share-locked to the end of the transaction: a term can
- * only begin once the caller's transaction is over.
+ * The current epoch, fenced to the end of the transaction: a SHARE lock on
+ * the scheduler_state table conflicts with every UPDATE of it (ROW
+ * EXCLUSIVE), so that a term can only begin once the caller's transaction is
+ * over, and the caller waits for a term being taken.  A heavyweight lock,
+ * not a tuple lock: SELECT ... FOR SHARE wrote the row's xmax on every pass,
+ * which cost a transaction id and a WAL record even for a pass with nothing
+ * to do; passes share the lock with each other.  The epoch is read after the
+ * lock is granted, in the latest snapshot, so that a term committed while we
+ * waited is the one we see whatever the caller's isolation level.  By its
+ * key: a pass plans with sequential scans disabled, and the disabled scan's
+ * cost made this one-row read JIT-compiled, some 25 ms a pass.
  */
 static int64
 current_epoch(void)
 {
 	static KeptQuery epoch = {
-		.sql = "SELECT epoch FROM ffrtmp_data.scheduler_state FOR SHARE",
+		.sql = "SELECT epoch FROM ffrtmp_data.scheduler_state WHERE id = true",
 	};
 	bool		isnull;
+	int			rc;
 
-	ffrtmp_run(&epoch, NULL, NULL);
-	if (SPI_processed != 1)
+	(void) RangeVarGetRelid(makeRangeVar("ffrtmp_data", "scheduler_state", -1), ShareLock, false);
+	if (epoch.plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(epoch.sql, 0, NULL);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_prepare failed (%s) for: %s", SPI_result_code_string(SPI_result), epoch.sql);
+		epoch.plan = plan;
+	}
+	rc = SPI_execute_snapshot(epoch.plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "ffrtmp_data.scheduler_state has no row");
 	return DatumGetInt64(ffrtmp_get_datum(1, &isnull));
 }
 
 /*
  * The leader-epoch fence, for every pass (the leader's, ffrtmp.dispatch(),
- * ffrtmp_data.dispatch_pass()): share-locks the scheduler_state row to the
- * end of the transaction, so that no new term can begin under the pass, and
- * refuses a pass whose term is over.  epoch 0: a pass of no term (by hand,
- * or 0.1's ffrtmp.dispatch()), which only takes the lock.  Under READ
- * COMMITTED a term begun while we waited for the lock is the one we see.
+ * ffrtmp_data.dispatch_pass()): share-locks the scheduler_state table to
+ * the end of the transaction, so that no new term can begin under the pass,
+ * and refuses a pass whose term is over.  epoch 0: a pass of no term (by
+ * hand, or 0.1's ffrtmp.dispatch()), which only takes the lock.  A term begun
+ * while we waited for the lock is the one we see.
  */
 void
 ffrtmp_require_epoch(int64 epoch)
@@ -251,93 +277,120 @@ ffrtmp_require_epoch(int64 epoch)
 }
 
 /*
- * The leader's work for one pass: recover, reject what no node can run,
- * dispatch, prune a batch; returns jobs assigned.
+ * The leader's dispatch for one pass: in a whole pass recovery first (lost
+ * nodes, timed-out attempts, retries whose backoff is over, all of it due by
+ * the clock, so once an interval serves it), then the assignments, in a
+ * transaction of their own so that the nodes' notifications go out at its
+ * commit, not after the upkeep.  Returns jobs assigned.
  */
 static int
-run_leader_pass(int64 epoch)
+run_leader_dispatch(int64 epoch, bool whole)
 {
 	static KeptQuery recover = {
 		.sql = "SELECT ffrtmp_data.recover(make_interval(secs => $1))",
 		.nargs = 1, .argtypes = {INT4OID},
 	};
+	Datum		timeout = Int32GetDatum(node_timeout_s);
+
+	/* Recovery is fenced too, not only the assignments. */
+	ffrtmp_require_epoch(epoch);
+	if (whole)
+		ffrtmp_run(&recover, &timeout, NULL);
+	return ffrtmp_dispatch(epoch);
+}
+
+/* Runs a batch step; whether it did a whole batch (more may be waiting). */
+static bool
+run_batch(KeptQuery *step, Datum *values)
+{
+	bool		isnull;
+
+	ffrtmp_run(step, values, NULL);
+	return SPI_processed == 1 && DatumGetInt32(ffrtmp_get_datum(1, &isnull)) >= UPKEEP_BATCH;
+}
+
+/*
+ * The leader's upkeep: reject what no node can run, prune a batch of each
+ * kind, seal the audit log.  Returns whether some step did a whole batch, so
+ * that the next pass does the upkeep again rather than wait for its time.
+ */
+static bool
+run_leader_upkeep(int64 epoch)
+{
 	static KeptQuery prune = {
-		.sql = "SELECT ffrtmp_data.prune(make_interval(secs => $1), 1000)",
+		.sql = "SELECT ffrtmp_data.prune(make_interval(secs => $1), " CppAsString2(UPKEEP_BATCH) ")",
 		.nargs = 1, .argtypes = {INT4OID},
 	};
 	/* It reads ffrtmp.audit_retention itself: no caller chooses it. */
 	static KeptQuery prune_audit = {
-		.sql = "SELECT ffrtmp_data.prune_audit(1000)",
+		.sql = "SELECT ffrtmp_data.prune_audit(" CppAsString2(UPKEEP_BATCH) ")",
 	};
 	static KeptQuery prune_keys = {
-		.sql = "SELECT ffrtmp_data.prune_api_keys(1000)",
+		.sql = "SELECT ffrtmp_data.prune_api_keys(" CppAsString2(UPKEEP_BATCH) ")",
 	};
 	static KeptQuery prune_invitations = {
-		.sql = "SELECT ffrtmp_data.prune_invitations(1000)",
+		.sql = "SELECT ffrtmp_data.prune_invitations(" CppAsString2(UPKEEP_BATCH) ")",
 	};
 	static KeptQuery flush_refusals = {
 		.sql = "SELECT ffrtmp_data.flush_audit_refusals()",
 	};
 	static KeptQuery seal_audit = {
-		.sql = "SELECT ffrtmp_data.seal_audit(1000)",
+		.sql = "SELECT ffrtmp_data.seal_audit(" CppAsString2(UPKEEP_BATCH) ")",
 	};
 	static KeptQuery reject = {
 		.sql = "SELECT ffrtmp_data.reject_unrunnable(make_interval(secs => $1))",
 		.nargs = 1, .argtypes = {INT4OID},
 	};
-	Datum		timeout = Int32GetDatum(node_timeout_s);
 	Datum		retention = Int32GetDatum(retention_s);
 	Datum		reject_after = Int32GetDatum(reject_unrunnable_after_s);
-	int			assigned;
+	bool		behind;
 
-	/* Recovery, rejection and pruning are fenced too, not only the assignments. */
+	/* Rejection and pruning are fenced too. */
 	ffrtmp_require_epoch(epoch);
-	ffrtmp_run(&recover, &timeout, NULL);
 	if (reject_unrunnable_after_s > 0)
 		ffrtmp_run(&reject, &reject_after, NULL);
-	assigned = ffrtmp_dispatch(epoch);
-	ffrtmp_run(&prune, &retention, NULL);
+	behind = run_batch(&prune, &retention);
 	if (ffrtmp_sql_is_0_2())
 	{
 		/* Dead credentials go 30 days after they stopped working. */
-		ffrtmp_run(&prune_keys, NULL, NULL);
-		ffrtmp_run(&prune_invitations, NULL, NULL);
+		behind |= run_batch(&prune_keys, NULL);
+		behind |= run_batch(&prune_invitations, NULL);
 		ffrtmp_run(&flush_refusals, NULL, NULL);
-		ffrtmp_run(&seal_audit, NULL, NULL);
+		behind |= run_batch(&seal_audit, NULL);
 	}
 	if (ffrtmp_audit_retention_s > 0 && ffrtmp_sql_is_0_2())
-		ffrtmp_run(&prune_audit, NULL, NULL);
-	return assigned;
+		behind |= run_batch(&prune_audit, NULL);
+	return behind;
 }
 
+/* The two parts of a pass, each a transaction. */
+typedef enum PassPart
+{
+	PASS_DISPATCH,				/* recovery and the assignments */
+	PASS_UPKEEP,				/* rejection, pruning, the audit seal */
+} PassPart;
+
 /*
- * One tick of a scheduler worker: a follower tries to lead, a leader runs a
- * pass.  Returns false when the extension is not installed (any more): the
- * worker then leaves, so that it holds no database it has nothing to do in.
+ * One transaction of a scheduler worker: a follower tries to lead, a leader
+ * does part of a pass (*led then true; *assigned or *behind its result).
+ * Returns false when the extension is not installed (any more).
  */
 static bool
-run_pass(bool *leading, int64 *epoch)
+pass_transaction(PassPart part, bool whole, bool *leading, int64 *epoch, bool *led, int *assigned,
+				 bool *behind)
 {
 	/* A term belongs to one installation: DROP and CREATE EXTENSION start another. */
 	static Oid	term_extension = InvalidOid;
 	Oid			extension;
 	char	   *version = NULL;
-	bool		passed = false;
-	int			assigned = 0;
-	uint64		requested;
 	int			nestlevel;
-	TimestampTz began = GetCurrentTimestamp();
 
-	/* Manual dispatch requests made until now are served by this pass. */
-	SpinLockAcquire(&shared->mutex);
-	requested = shared->passes_requested;
-	SpinLockRelease(&shared->mutex);
-
+	*led = false;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "ffrtmp scheduler pass");
+	pgstat_report_activity(STATE_RUNNING, part == PASS_DISPATCH ? "ffrtmp scheduler pass" : "ffrtmp scheduler upkeep");
 	nestlevel = ffrtmp_begin_index_plans();
 
 	/*
@@ -370,11 +423,11 @@ run_pass(bool *leading, int64 *epoch)
 					(errmsg("ffrtmp scheduler %d leads, epoch %lld",
 							DatumGetInt32(MyBgworkerEntry->bgw_main_arg), (long long) *epoch)));
 		}
-		if (*leading)
-		{
-			assigned = run_leader_pass(*epoch);
-			passed = true;
-		}
+		if (*leading && part == PASS_DISPATCH)
+			*assigned = run_leader_dispatch(*epoch, whole);
+		else if (*leading)
+			*behind = run_leader_upkeep(*epoch);
+		*led = *leading;
 	}
 
 	ffrtmp_end_index_plans(nestlevel);
@@ -383,10 +436,54 @@ run_pass(bool *leading, int64 *epoch)
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
+	return OidIsValid(extension);
+}
+
+/*
+ * One tick of a scheduler worker: a follower tries to lead, a leader runs a
+ * pass.  Returns false when the extension is not installed (any more): the
+ * worker then leaves, so that it holds no database it has nothing to do in.
+ *
+ * A pass dispatches in one transaction and does the upkeep in a second one,
+ * so that a node learns of its work as soon as the assignments commit.  A
+ * whole pass, with recovery before the dispatch and the upkeep after it, runs
+ * at most once per ffrtmp.scheduler_interval: what they do is due by the
+ * clock (a node's silence, a timeout, a backoff, a job waiting too long for a
+ * capable node, retention), and they read what no wake-up concerns (the whole
+ * queue for jobs no node can run, the history for what to prune).  A pass
+ * woken by work in between only dispatches, unless an upkeep step had more
+ * than a batch to do; a pass asked for by ffrtmp.dispatch() is whole.
+ */
+static bool
+run_pass(bool *leading, int64 *epoch)
+{
+	static TimestampTz upkeep_due = 0;
+	static bool behind = false;
+	bool		installed;
+	bool		passed = false;
+	bool		asked;
+	bool		whole;
+	int			assigned = 0;
+	uint64		requested;
+	TimestampTz began = GetCurrentTimestamp();
+
+	/* Manual dispatch requests made until now are served by this pass. */
+	SpinLockAcquire(&shared->mutex);
+	requested = shared->passes_requested;
+	asked = requested > shared->passes_served;
+	SpinLockRelease(&shared->mutex);
+
+	whole = asked || behind || began >= upkeep_due;
+	installed = pass_transaction(PASS_DISPATCH, whole, leading, epoch, &passed, &assigned, NULL);
+	if (passed && whole)
+	{
+		installed = pass_transaction(PASS_UPKEEP, whole, leading, epoch, &passed, NULL, &behind);
+		upkeep_due = TimestampTzPlusMilliseconds(began, scheduler_interval_ms);
+	}
 
 	if (passed)
 	{
-		/* A leader's pass, its transaction included: what ffrtmp_scheduler_pass_duration_seconds shows. */
+		/* A leader's pass, its transactions included: what ffrtmp_scheduler_pass_duration_seconds shows. */
 		ffrtmp_metrics_observe_pass((double) (GetCurrentTimestamp() - began) / USECS_PER_SEC);
 		SpinLockAcquire(&shared->mutex);
 		shared->leader_pgprocno = MyProc->pgprocno;
@@ -399,7 +496,7 @@ run_pass(bool *leading, int64 *epoch)
 		SpinLockRelease(&shared->mutex);
 		ConditionVariableBroadcast(&shared->pass_done);
 	}
-	return OidIsValid(extension);
+	return installed;
 }
 
 /* On exit the lock goes with the session; the published latch and the slot must go too. */

@@ -35,7 +35,7 @@
 --                 state; else PT409 (PT404 for a job that is gone).
 --   leader epoch  in C (ffrtmp_require_epoch in scheduler.c): every pass
 --                 (the leader's, ffrtmp.dispatch(), dispatch_pass(epoch))
---                 share-locks ffrtmp_data.scheduler_state and runs only while
+--                 share-locks the ffrtmp_data.scheduler_state table and runs only while
 --                 its epoch is current; else PT409.
 --
 -- A refused call changes nothing.  docs/fences.md describes the three.

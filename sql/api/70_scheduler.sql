@@ -270,7 +270,7 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.dispatch_pass(epoch bigint) RETURNS integ
 AS 'MODULE_PATHNAME', 'ffrtmp_dispatch_epoch_pass'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION ffrtmp_data.dispatch_pass(bigint) IS
-    'Runs one dispatch pass in the caller''s transaction under leadership term epoch (0: no term) and returns the number of jobs assigned; 0 at once when another pass is running. An epoch that is no longer current is refused with PT409 and nothing is assigned; the scheduler_state row stays share-locked to the end of the transaction, so no new term begins under the pass.';
+    'Runs one dispatch pass in the caller''s transaction under leadership term epoch (0: no term) and returns the number of jobs assigned; 0 at once when another pass is running. An epoch that is no longer current is refused with PT409 and nothing is assigned; the scheduler_state table stays share-locked to the end of the transaction, so no new term begins under the pass.';
 ALTER FUNCTION ffrtmp_data.dispatch_pass(bigint) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.dispatch_pass(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.dispatch_pass(bigint) TO ffrtmp_scheduler;

@@ -1,6 +1,6 @@
 -- Dispatch: weighted fairness, hard quotas, dedicated nodes and GPUs.
 BEGIN;
-SELECT plan(10);
+SELECT plan(11);
 
 -- Ten tenants: five pro (weight 4) and five basic (weight 2), 1000 jobs each,
 -- quotas lifted so that only fairness decides; 20 slots in the shared pool.
@@ -72,6 +72,20 @@ SELECT is((SELECT string_agg(n.name, ',' ORDER BY j.id) FROM ffrtmp_data.jobs j 
 SELECT is((SELECT count(*) FROM ffrtmp_data.jobs j JOIN ffrtmp_data.nodes n ON n.id = j.node_id
             JOIN ffrtmp_data.tenants t ON t.id = j.tenant_id WHERE t.name = 'owner' AND n.name = 'owner-1'), 3::bigint,
           'a tenant''s jobs go to its own node first');
+
+-- Work spreads over nodes alike: a node fetches and starts its new jobs one
+-- call after another, so a job waits least on the node with the most free slots.
+UPDATE ffrtmp_data.nodes SET state = 'draining' WHERE name IN ('owner-1', 'pool-cpu', 'pool-gpu');
+SELECT ffrtmp.create_tenant('spread', plan => 'enterprise');
+SELECT ffrtmp.register_node('spread-a', cpu_cores => 8, slots => 4);
+SELECT ffrtmp.register_node('spread-b', cpu_cores => 8, slots => 4);
+SELECT count(ffrtmp.submit_job('testsrc://', tenant => 'spread')) FROM generate_series(1, 4);
+SELECT ffrtmp.dispatch();
+SELECT is((SELECT string_agg(n.name || ': ' || x.jobs, ', ' ORDER BY n.name)
+             FROM (SELECT j.node_id, count(*) AS jobs FROM ffrtmp_data.jobs j JOIN ffrtmp_data.tenants t ON t.id = j.tenant_id
+                    WHERE t.name = 'spread' AND j.state = 'assigned' GROUP BY j.node_id) x
+             JOIN ffrtmp_data.nodes n ON n.id = x.node_id),
+          'spread-a: 2, spread-b: 2', 'four jobs on two idle nodes alike go two to each');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -48,8 +48,8 @@ ok($node->poll_query_until('postgres', $one_leader), 'the terminated one comes b
 
 # Passes run with the privileges of ffrtmp_scheduler, not the superuser the
 # worker connects as: take one privilege away and a new leader cannot begin.
-# (The leader's own next pass is refused too, since every pass share-locks
-# the epoch: it may be gone before it is terminated.)
+# (Before 0.2 every pass share-locked the epoch's row, which needs UPDATE
+# too; now only a new term writes it.)
 $leader = $node->safe_psql('postgres', 'SELECT pid FROM ffrtmp.scheduler_status() WHERE leader');
 $node->safe_psql('postgres', 'REVOKE UPDATE ON ffrtmp_data.scheduler_state FROM ffrtmp_scheduler');
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($leader)");

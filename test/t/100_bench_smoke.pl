@@ -55,6 +55,8 @@ like($results, qr/^\| 2 \| $number $number $number \| $number \| $number \| $num
 	'drain: the second round is listed with its load and each system');
 like($results, qr/^\| median of the runs \(ms\) \| $number \| $number \| $number \| $number \|$/m,
 	'latency: p50, p90, p99 and the largest');
+like($results, qr/^\| 1 \| $number $number $number \| $number \| $number(?: \| $number){6} \|$/m,
+	'latency: each run with its percentiles and where the time goes');
 for my $workload ('plain INSERT', 'submit_job, 10 tenants', 'submit_job, 1 tenant', 'COPY, rows/s',
 	'submit_jobs, jobs/s')
 {
