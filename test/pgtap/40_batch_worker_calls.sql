@@ -66,7 +66,7 @@ SELECT results_eq(format($$SELECT job_id, count(*) FROM ffrtmp_data.job_events
                   format('VALUES (%s::bigint, 1::bigint), (%s, 1), (%s, 1), (%s, 1), (%s, 1), (%s, 1)', :a1, :a2, :a3, :b1, :b2, :b3),
                   'each start wrote exactly one job event');
 SELECT is_empty('SELECT * FROM ffrtmp.verify_usage()', 'usage is exact after the start batches');
-SELECT results_eq($$SELECT t.name, u.running_jobs FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id
+SELECT results_eq($$SELECT t.name, u.running_jobs FROM ffrtmp_data.current_usage u JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id
                      WHERE t.name IN ('bat-a', 'bat-b') ORDER BY t.name$$,
                   $$VALUES ('bat-a'::text, 3), ('bat-b', 4)$$, 'each tenant holds its started jobs'' slots (and x1''s, assigned)');
 
@@ -110,7 +110,7 @@ SELECT results_eq(format($$SELECT job_id, to_state, count(*) FROM ffrtmp_data.jo
                          :a1, :a3, :b1, :b2),
                   'each finish wrote exactly one job event');
 SELECT is_empty('SELECT * FROM ffrtmp.verify_usage()', 'usage is exact after the finish batch');
-SELECT results_eq($$SELECT t.name, u.running_jobs, u.active_jobs FROM ffrtmp_data.usage u JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id
+SELECT results_eq($$SELECT t.name, u.running_jobs, u.active_jobs FROM ffrtmp_data.current_usage u JOIN ffrtmp_data.tenants t ON t.id = u.tenant_id
                      WHERE t.name IN ('bat-a', 'bat-b') ORDER BY t.name$$,
                   $$VALUES ('bat-a'::text, 1, 2), ('bat-b', 2, 2)$$,
                   'the finished jobs released their slots: a2 and b3 run, x1 is assigned, a3 retries');
