@@ -113,7 +113,8 @@ CREATE TEMP TABLE not_audited (fn text PRIMARY KEY, why text NOT NULL);
 INSERT INTO not_audited VALUES
     -- by design: the worker protocol and the delivery daemon (their effects are job events and delivery logs)
     ('fetch_assigned', 'worker protocol'), ('start_job', 'worker protocol'), ('report_progress', 'worker protocol'),
-    ('append_job_log', 'worker protocol'), ('finish_job', 'worker protocol'), ('node_heartbeat', 'worker protocol'),
+    ('append_job_log', 'worker protocol'), ('finish_job', 'worker protocol'),
+    ('start_jobs', 'worker protocol'), ('finish_jobs', 'worker protocol'), ('node_heartbeat', 'worker protocol'),
     ('claim_webhook_deliveries', 'delivery daemon'), ('finish_webhook_delivery', 'delivery daemon'),
     -- by design: read-only or the scheduler's own work
     ('wait_for_job', 'reads'), ('health', 'reads'), ('ready', 'reads'), ('dispatch', 'scheduler pass'),

@@ -8,11 +8,13 @@ BEGIN;
 SELECT plan(7);
 
 -- 200 tenants with 20 queued jobs each, all on the same plan (same weight).
+\o /dev/null
 SELECT count(ffrtmp.create_tenant('reads-' || g, plan => 'enterprise')) FROM generate_series(1, 200) g;
 INSERT INTO ffrtmp_data.jobs (tenant_id, seq, input_url, state_reason)
 SELECT t.id, g, 'testsrc://', 'bulk' FROM ffrtmp_data.tenants t, generate_series(1, 20) g
  WHERE t.name LIKE 'reads-%';
 SELECT ffrtmp.repair_usage();
+\o
 ANALYZE ffrtmp_data.jobs;
 ANALYZE ffrtmp_data.usage;
 
@@ -30,7 +32,9 @@ $$;
 -- before any other tenant's, beyond the share of jobs a pass reads first.
 UPDATE ffrtmp_data.usage u SET vtime = 100 FROM ffrtmp_data.tenants t
  WHERE t.id = u.tenant_id AND t.name LIKE 'reads-%' AND t.name <> 'reads-1';
+\o /dev/null
 SELECT ffrtmp.register_node('reads-a', cpu_cores => 64, slots => 30);
+\o
 SELECT is(ffrtmp_data.dispatch_pass(0), 30, 'a pass fills 30 free slots');
 SELECT is(pg_temp.assigned('reads-1'), 20::bigint, 'the tenant far behind gets all of its 20 jobs');
 SELECT is((SELECT count(*) FROM ffrtmp_data.jobs WHERE state = 'assigned' AND tenant_id <> (SELECT id FROM ffrtmp_data.tenants WHERE name = 'reads-1')),
@@ -39,7 +43,9 @@ SELECT is((SELECT count(*) FROM ffrtmp_data.jobs WHERE state = 'assigned' AND te
 -- 2. The other 199 tenants level: 50 more free slots go one to each of 50
 -- tenants, and the pass reads 8 jobs of each tenant at most (twice a fair
 -- share of its 4 x 50 candidates, at least 8), not 20 (all, up to 50).
+\o /dev/null
 SELECT ffrtmp.register_node('reads-b', cpu_cores => 64, slots => 50);
+\o
 SELECT pg_temp.queue_reads() AS before \gset
 SELECT is(ffrtmp_data.dispatch_pass(0), 50, 'a pass fills 50 free slots');
 SELECT cmp_ok(pg_temp.queue_reads() - :before, '<', 2000::bigint,
