@@ -86,19 +86,26 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_key_id() TO ffrtmp_owner;
  * chained by seal_audit (the scheduler's pass) once it has committed.  The
  * transaction has its id before the row takes its id: seal_audit counts on
  * it to know when no smaller row id can still appear (audit_seal_cursor).
+ * PL/pgSQL rather than SQL: its INSERT's plan is kept across calls, where a
+ * SQL function's is made again in every transaction.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.write_audit(action text, target text, tenant uuid, change jsonb DEFAULT '{}',
                                                    outcome text DEFAULT 'ok', actor text DEFAULT NULL)
 RETURNS bigint
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
-    SELECT pg_catalog.pg_current_xact_id();
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    written bigint;
+BEGIN
+    PERFORM pg_current_xact_id();
     INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, user_id, key_id, action, target, outcome, change, request_id)
     VALUES (write_audit.tenant, coalesce(write_audit.actor, ffrtmp_data.actor()),
             CASE WHEN write_audit.actor IS NULL THEN ffrtmp_data.caller_user_id() END,
             CASE WHEN write_audit.actor IS NULL THEN ffrtmp_data.audit_key_id() END,
             write_audit.action, left(write_audit.target, 256), write_audit.outcome, coalesce(write_audit.change, '{}'),
             ffrtmp_data.audit_request_id())
-    RETURNING id
+    RETURNING id INTO written;
+    RETURN written;
+END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) IS
     'Appends one row to the audit log in the calling transaction: action (object.verb), target (kind:id), tenant (NULL: platform), change (never a secret), outcome ok, refused or auth_failed, actor (the role refused, when the writer is not that role; NULL is the caller, with its user and API key). Returns the row id; the scheduler''s pass chains it once committed.';
@@ -195,9 +202,15 @@ COMMENT ON FUNCTION ffrtmp_data.audit_diff(jsonb, jsonb) IS 'The keys whose valu
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_diff(jsonb, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_diff(jsonb, jsonb) TO ffrtmp_owner;
 
-/* A job's audited fields: no URL (a stream key may be in its path). */
+/*
+ * A job's audited fields: no URL (a stream key may be in its path).  No SET
+ * clause, so that the planner inlines it into the submits' statement
+ * (ffrtmp_audit_submitted): a function with one is called through the SQL
+ * function executor, which plans its body again in every transaction.  Its
+ * body is parsed when it is created (RETURN), so no search_path applies.
+ */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_job_fields(j ffrtmp_data.jobs) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE
 RETURN jsonb_build_object('seq', j.seq, 'state', j.state, 'queue', j.queue, 'priority', j.priority);
 COMMENT ON FUNCTION ffrtmp_data.audit_job_fields(ffrtmp_data.jobs) IS 'What the audit log records of a job: seq, state, queue and priority (never its URLs, which may carry stream keys).';
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_job_fields(ffrtmp_data.jobs) FROM PUBLIC;
