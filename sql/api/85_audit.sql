@@ -145,7 +145,8 @@ DECLARE
     n integer := 0;
 BEGIN
     -- One sealer at a time: the cursor's row is its lock.
-    SELECT * INTO cur FROM ffrtmp_data.audit_seal_cursor x FOR UPDATE;
+    -- (By its key, as every statement of the pass reads: enable_seqscan is off there.)
+    SELECT * INTO cur FROM ffrtmp_data.audit_seal_cursor x WHERE x.one FOR UPDATE;
     IF pg_snapshot_xmin(pg_current_snapshot()) >= cur.pending_xmax THEN
         final_id := cur.pending_id;
     END IF;
@@ -176,12 +177,12 @@ BEGIN
     -- Every row above low_id up to final_id is sealed now, unless the batch cut the pass short.
     IF final_id IS NOT NULL AND n < seal_audit.batch
        AND current_setting('transaction_isolation') = 'read committed' THEN
-        SELECT CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END INTO given_id
-          FROM ffrtmp_data.audit_log_id_seq s;
+        given_id := coalesce(pg_sequence_last_value('ffrtmp_data.audit_log_id_seq'), 0);
         -- A statement of its own: its snapshot is taken after given_id was read.
         UPDATE ffrtmp_data.audit_seal_cursor x
            SET low_id = greatest(x.low_id, final_id), pending_id = given_id,
-               pending_xmax = pg_snapshot_xmax(pg_current_snapshot());
+               pending_xmax = pg_snapshot_xmax(pg_current_snapshot())
+         WHERE x.one;
     END IF;
     RETURN n;
 END
@@ -483,7 +484,9 @@ GRANT EXECUTE ON FUNCTION ffrtmp.audit_events(bigint, timestamptz, text, text, i
 CREATE OR REPLACE FUNCTION ffrtmp_data.prune_audit(batch integer DEFAULT 1000) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    retention_s bigint := (SELECT s.setting::bigint FROM pg_catalog.pg_settings s WHERE s.name = 'ffrtmp.audit_retention');
+    -- (current_setting shows it with its unit, '365d', which an interval reads;
+    -- pg_settings would build every setting's row, a millisecond a pass.)
+    retention_s bigint := extract(epoch FROM current_setting('ffrtmp.audit_retention', true)::interval);
     cutoff timestamptz;
     c record;
     gone_seq bigint;
