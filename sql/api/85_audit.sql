@@ -126,8 +126,10 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text,
  * on to the last id given out at the previous pass (pending_id) once every
  * transaction that could still hold a smaller id has ended: write_audit takes
  * its transaction id before the row's id, so those are the transactions
- * older than pending_xmax.  That needs a snapshot taken after pending_id was
- * read: only under READ COMMITTED, where each statement takes its own.
+ * older than pending_xmax, a transaction id handed out after pending_id was
+ * read.  (A snapshot's xmax will not do: it is the last transaction to end
+ * plus one, and younger transactions may be running.)  The sealer's
+ * subtransaction gets one: the xmin of the cursor's row it writes.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.seal_audit(batch integer DEFAULT 1000) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
@@ -135,6 +137,8 @@ DECLARE
     cur ffrtmp_data.audit_seal_cursor;
     final_id bigint;
     given_id bigint;
+    fresh xid;
+    top xid8;
     c record;
     r ffrtmp_data.audit_log;
     h ffrtmp_data.audit_chain_heads;
@@ -175,13 +179,24 @@ BEGIN
         n := n + cardinality(ids);
     END LOOP;
     -- Every row above low_id up to final_id is sealed now, unless the batch cut the pass short.
-    IF final_id IS NOT NULL AND n < seal_audit.batch
-       AND current_setting('transaction_isolation') = 'read committed' THEN
+    IF final_id IS NOT NULL AND n < seal_audit.batch THEN
         given_id := coalesce(pg_sequence_last_value('ffrtmp_data.audit_log_id_seq'), 0);
-        -- A statement of its own: its snapshot is taken after given_id was read.
+        -- (Nothing written since the last look, and that is final: nothing to move.)
+        IF given_id = cur.pending_id AND cur.low_id >= final_id THEN
+            RETURN n;
+        END IF;
+        BEGIN
+            -- In a subtransaction: the row version's xmin is a transaction id handed out now.
+            UPDATE ffrtmp_data.audit_seal_cursor x SET low_id = greatest(x.low_id, final_id), pending_id = given_id
+             WHERE x.one RETURNING x.xmin INTO fresh;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE;
+        END;
+        -- That xid as a full one: it was handed out after this transaction's own.
+        top := pg_current_xact_id();
         UPDATE ffrtmp_data.audit_seal_cursor x
-           SET low_id = greatest(x.low_id, final_id), pending_id = given_id,
-               pending_xmax = pg_snapshot_xmax(pg_current_snapshot())
+           SET pending_xmax = (top::text::numeric
+                               + (fresh::text::bigint - top::xid::text::bigint + 4294967296) % 4294967296)::text::xid8
          WHERE x.one;
     END IF;
     RETURN n;

@@ -92,7 +92,7 @@ COMMENT ON TABLE ffrtmp_data.audit_seal_cursor IS 'One row: every audit row with
 COMMENT ON COLUMN ffrtmp_data.audit_seal_cursor.one IS 'Always true: the table has one row.';
 COMMENT ON COLUMN ffrtmp_data.audit_seal_cursor.low_id IS 'Every audit row with an id up to this one is sealed, or was never committed.';
 COMMENT ON COLUMN ffrtmp_data.audit_seal_cursor.pending_id IS 'The last audit id given out when the sealer last looked: final once pending_xmax is past.';
-COMMENT ON COLUMN ffrtmp_data.audit_seal_cursor.pending_xmax IS 'The first transaction id not yet started when pending_id was read: once every older transaction has ended, no audit row up to pending_id can still appear.';
+COMMENT ON COLUMN ffrtmp_data.audit_seal_cursor.pending_xmax IS 'A transaction id handed out after pending_id was read: once every older transaction has ended, no audit row up to pending_id can still appear.';
 ALTER TABLE ffrtmp_data.audit_seal_cursor OWNER TO ffrtmp_owner;
 REVOKE ALL ON ffrtmp_data.audit_seal_cursor FROM PUBLIC;
 INSERT INTO ffrtmp_data.audit_seal_cursor DEFAULT VALUES;
