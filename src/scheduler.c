@@ -285,6 +285,15 @@ run_leader_pass(int64 epoch)
 		.sql = "SELECT ffrtmp_data.reject_unrunnable(make_interval(secs => $1))",
 		.nargs = 1, .argtypes = {INT4OID},
 	};
+	/*
+	 * The upkeep of the audit log and of dead credentials runs at most once
+	 * per ffrtmp.scheduler_interval: passes woken by events (wake.c) come far
+	 * more often under load, and each of these costs its statements whatever
+	 * it finds.  (A pass that fails skips it until the interval is over.)
+	 */
+	static TimestampTz last_upkeep = 0;
+	TimestampTz now = GetCurrentTimestamp();
+	bool		upkeep = now - last_upkeep >= (int64) scheduler_interval_ms * 1000;
 	Datum		timeout = Int32GetDatum(node_timeout_s);
 	Datum		retention = Int32GetDatum(retention_s);
 	Datum		reject_after = Int32GetDatum(reject_unrunnable_after_s);
@@ -297,16 +306,17 @@ run_leader_pass(int64 epoch)
 		ffrtmp_run(&reject, &reject_after, NULL);
 	assigned = ffrtmp_dispatch(epoch);
 	ffrtmp_run(&prune, &retention, NULL);
-	if (ffrtmp_sql_is_0_2())
+	if (upkeep && ffrtmp_sql_is_0_2())
 	{
+		last_upkeep = now;
 		/* Dead credentials go 30 days after they stopped working. */
 		ffrtmp_run(&prune_keys, NULL, NULL);
 		ffrtmp_run(&prune_invitations, NULL, NULL);
 		ffrtmp_run(&flush_refusals, NULL, NULL);
 		ffrtmp_run(&seal_audit, NULL, NULL);
+		if (ffrtmp_audit_retention_s > 0)
+			ffrtmp_run(&prune_audit, NULL, NULL);
 	}
-	if (ffrtmp_audit_retention_s > 0 && ffrtmp_sql_is_0_2())
-		ffrtmp_run(&prune_audit, NULL, NULL);
 	return assigned;
 }
 
