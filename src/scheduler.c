@@ -286,10 +286,12 @@ run_leader_pass(int64 epoch)
 		.nargs = 1, .argtypes = {INT4OID},
 	};
 	/*
-	 * The upkeep of the audit log and of dead credentials runs at most once
-	 * per ffrtmp.scheduler_interval: passes woken by events (wake.c) come far
-	 * more often under load, and each of these costs its statements whatever
-	 * it finds.  (A pass that fails skips it until the interval is over.)
+	 * The upkeep (rejecting jobs no node can run, the audit log, dead
+	 * credentials) runs at most once per ffrtmp.scheduler_interval: passes
+	 * woken by events (wake.c) come far more often under load, and each of
+	 * these costs its statements whatever it finds (the rejection reads
+	 * every queued job).  (A pass that fails skips it until the interval is
+	 * over.)
 	 */
 	static TimestampTz last_upkeep = 0;
 	TimestampTz now = GetCurrentTimestamp();
@@ -302,13 +304,15 @@ run_leader_pass(int64 epoch)
 	/* Recovery, rejection and pruning are fenced too, not only the assignments. */
 	ffrtmp_require_epoch(epoch);
 	ffrtmp_run(&recover, &timeout, NULL);
-	if (reject_unrunnable_after_s > 0)
+	/* (A job rejected after minutes can be so a second later: upkeep's pace.) */
+	if (upkeep && reject_unrunnable_after_s > 0)
 		ffrtmp_run(&reject, &reject_after, NULL);
 	assigned = ffrtmp_dispatch(epoch);
 	ffrtmp_run(&prune, &retention, NULL);
+	if (upkeep)
+		last_upkeep = now;
 	if (upkeep && ffrtmp_sql_is_0_2())
 	{
-		last_upkeep = now;
 		/* Dead credentials go 30 days after they stopped working. */
 		ffrtmp_run(&prune_keys, NULL, NULL);
 		ffrtmp_run(&prune_invitations, NULL, NULL);
