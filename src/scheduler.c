@@ -54,6 +54,8 @@
 
 /* How long ffrtmp.dispatch() waits for the leader's pass before giving up. */
 #define MANUAL_PASS_WAIT_MS 30000
+/* Audit rows a pass seals, or prunes, at most. */
+#define AUDIT_BATCH 1000
 
 /* What the leader publishes (its latch, passes served) and the launcher's state. */
 SchedulerShared *ffrtmp_shared;
@@ -267,7 +269,7 @@ run_leader_pass(int64 epoch)
 	};
 	/* It reads ffrtmp.audit_retention itself: no caller chooses it. */
 	static KeptQuery prune_audit = {
-		.sql = "SELECT ffrtmp_data.prune_audit(1000)",
+		.sql = "SELECT ffrtmp_data.prune_audit(" CppAsString2(AUDIT_BATCH) ")",
 	};
 	static KeptQuery prune_keys = {
 		.sql = "SELECT ffrtmp_data.prune_api_keys(1000)",
@@ -279,7 +281,7 @@ run_leader_pass(int64 epoch)
 		.sql = "SELECT ffrtmp_data.flush_audit_refusals()",
 	};
 	static KeptQuery seal_audit = {
-		.sql = "SELECT ffrtmp_data.seal_audit(1000)",
+		.sql = "SELECT ffrtmp_data.seal_audit(" CppAsString2(AUDIT_BATCH) ")",
 	};
 	static KeptQuery reject = {
 		.sql = "SELECT ffrtmp_data.reject_unrunnable(make_interval(secs => $1))",
@@ -294,7 +296,10 @@ run_leader_pass(int64 epoch)
 	 * over.)
 	 */
 	static TimestampTz last_upkeep = 0;
+	/* A batch of the audit's sealing or pruning that came back full: more wait. */
+	static bool audit_behind = false;
 	TimestampTz now = GetCurrentTimestamp();
+	bool		isnull;
 	bool		upkeep = now - last_upkeep >= (int64) scheduler_interval_ms * 1000;
 	Datum		timeout = Int32GetDatum(node_timeout_s);
 	Datum		retention = Int32GetDatum(retention_s);
@@ -317,9 +322,19 @@ run_leader_pass(int64 epoch)
 		ffrtmp_run(&prune_keys, NULL, NULL);
 		ffrtmp_run(&prune_invitations, NULL, NULL);
 		ffrtmp_run(&flush_refusals, NULL, NULL);
+	}
+	/* The audit log keeps up with any rate: a full batch calls the next pass at once. */
+	if ((upkeep || audit_behind) && ffrtmp_sql_is_0_2())
+	{
 		ffrtmp_run(&seal_audit, NULL, NULL);
+		audit_behind = ffrtmp_get_int32(1, &isnull) >= AUDIT_BATCH;
 		if (ffrtmp_audit_retention_s > 0)
+		{
 			ffrtmp_run(&prune_audit, NULL, NULL);
+			audit_behind |= ffrtmp_get_int32(1, &isnull) >= AUDIT_BATCH;
+		}
+		if (audit_behind)
+			SetLatch(MyLatch);
 	}
 	return assigned;
 }

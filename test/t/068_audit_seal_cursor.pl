@@ -22,7 +22,7 @@ $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION ffrtmp;
 	CREATE ROLE cu_app LOGIN;
-	SELECT ffrtmp.create_tenant('cu', plan => 'pro');
+	SELECT ffrtmp.create_tenant('cu', plan => 'enterprise');
 	SELECT ffrtmp.add_tenant_role('cu', 'cu_app');
 	SELECT ffrtmp_data.seal_audit();
 	SELECT ffrtmp_data.seal_audit();
@@ -52,6 +52,21 @@ $node->safe_psql('postgres', q{SELECT ffrtmp_data.seal_audit()});
 is($node->safe_psql('postgres', q{
 	SELECT low_id >= (SELECT max(id) FROM ffrtmp_data.audit_log) FROM ffrtmp_data.audit_seal_cursor}), 't',
    'with no transaction open, the cursor moves past every row');
+
+# The scheduler seals at most a batch (1,000) a pass, and its upkeep comes
+# once per ffrtmp.scheduler_interval (a minute here); a full batch calls the
+# next pass at once, so 10,000 rows waiting are sealed without waiting for
+# ten timer passes.
+$node->safe_psql('postgres', 'SET ROLE cu_app;' . q{
+	SELECT count(*) FROM ffrtmp.submit_jobs((SELECT jsonb_agg(jsonb_build_object('input_url', 'testsrc://'))
+	                                          FROM generate_series(1, 1000)));
+} x 10);
+$node->append_conf('postgresql.conf', "ffrtmp.schedulers = 1\nffrtmp.scheduler_interval = 60000\n");
+$node->restart;
+ok($node->poll_query_until('postgres', q{
+	SELECT NOT EXISTS (SELECT FROM ffrtmp_data.audit_log a WHERE NOT EXISTS (SELECT FROM ffrtmp_data.audit_seals s WHERE s.audit_id = a.id))}),
+   'the scheduler seals 10,000 waiting rows in passes called back one after the other');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM ffrtmp.verify_audit_chain()}), '0', 'and they verify');
 
 $node->stop;
 done_testing();
