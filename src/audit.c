@@ -12,6 +12,7 @@
 #include "ffrtmp.h"
 
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
@@ -119,6 +120,38 @@ ffrtmp_audit_job(const char *action, int64 job, Datum old, bool old_isnull)
 	char		nulls[3] = {' ', ' ', old_isnull ? 'n' : ' '};
 
 	run_keeping_result(&write, values, nulls);
+}
+
+/*
+ * The job.submit rows of new jobs (submit_job: one; submit_jobs: the batch,
+ * whose ids go up in its order), by one statement with a kept plan: the rows
+ * write_audit would write, without its call per row.  Who acts is read once
+ * per statement (the subqueries), not per row.  The jobs were inserted just
+ * before in this transaction, so it has its id before the rows take theirs,
+ * as seal_audit needs (sql/api/85_audit.sql).
+ */
+void
+ffrtmp_audit_submitted(const int64 *ids, int n)
+{
+	static KeptQuery write = {
+		.sql = "INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, user_id, key_id, action, target, change, request_id)"
+		" SELECT j.tenant_id, (SELECT ffrtmp_data.actor()), (SELECT ffrtmp_data.caller_user_id()),"
+		"        (SELECT ffrtmp_data.audit_key_id()), 'job.submit', 'job:' || j.id,"
+		"        ffrtmp_data.audit_job_fields(j), (SELECT ffrtmp_data.audit_request_id())"
+		"   FROM ffrtmp_data.jobs j WHERE j.id = ANY ($1)"
+		"  ORDER BY j.id",
+		.nargs = 1, .argtypes = {INT8ARRAYOID},
+	};
+	Datum	   *elems;
+	Datum		array;
+
+	if (n == 0)
+		return;
+	elems = palloc(n * sizeof(Datum));
+	for (int i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(ids[i]);
+	array = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	run_keeping_result(&write, &array, NULL);
 }
 
 /* s as a JSON string, or null: for the change a C API function records. */

@@ -203,6 +203,7 @@ extern Datum ffrtmp_audit_tenant_before(pg_uuid_t *tenant, bool *isnull);
 extern void ffrtmp_audit_tenant(const char *action, pg_uuid_t *tenant, Datum old, bool old_isnull);
 extern Datum ffrtmp_audit_job_before(int64 job, bool *isnull);
 extern void ffrtmp_audit_job(const char *action, int64 job, Datum old, bool old_isnull);
+extern void ffrtmp_audit_submitted(const int64 *ids, int n);
 extern void ffrtmp_audit_write(const char *action, const char *target, pg_uuid_t *tenant, const char *change);
 extern char *ffrtmp_json_string(const char *s);
 /* audit_refusals.c: refusals queued in shared memory, written by the scheduler's pass */

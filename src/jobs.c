@@ -499,10 +499,9 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	{
 		bool		isnull;
 		int			id_column = SPI_fnumber(SPI_tuptable->tupdesc, "id");
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, id_column, &isnull));
 
-		ffrtmp_audit_job("job.submit",
-						 DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, id_column, &isnull)),
-						 (Datum) 0, true);
+		ffrtmp_audit_submitted(&id, 1);
 	}
 	ffrtmp_wake_scheduler_at_commit();
 	PG_RETURN_DATUM(ffrtmp_return_row(fcinfo));

@@ -55,8 +55,12 @@ ffrtmp_run(KeptQuery *query, Datum *values, const char *nulls)
  * it runs with enable_seqscan off: its plans, and those of the PL/pgSQL
  * functions planned during it (recover, prune), take the indexes and stay
  * right at any size.  (A table with no usable index is still scanned.)
+ * Such a scan costs the planner's disable_cost (1e10), far above
+ * jit_above_cost: a one-row read (the epoch, a cursor) would be compiled
+ * with LLVM, some 20 to 60 ms each, most of a pass.  The pass's statements
+ * are small by design, so it runs without JIT too.
  * Returns the GUC nest level to hand to ffrtmp_end_index_plans(); an error
- * undoes the setting with the (sub)transaction.
+ * undoes the settings with the (sub)transaction.
  */
 int
 ffrtmp_begin_index_plans(void)
@@ -64,6 +68,8 @@ ffrtmp_begin_index_plans(void)
 	int			nestlevel = NewGUCNestLevel();
 
 	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	return nestlevel;
 }

@@ -533,11 +533,18 @@ ffrtmp_submit_jobs(PG_FUNCTION_ARGS)
 	require_batch_quotas(&usage, jobs, ids, n, fresh);
 	if (fresh > 0)
 	{
+		int64	   *new_ids = palloc(fresh * sizeof(int64));
+		int			k = 0;
+
 		insert_new_jobs(&tenant, jobs, params, n, fresh, ids, seqs);
-		/* A row per new job, as submit_job writes: a job's history is found by its target. */
+		/*
+		 * A row per new job, as submit_job writes (a job's history is found
+		 * by its target), all in one statement.
+		 */
 		for (int i = 0; i < n; i++)
 			if (submitted[i])
-				ffrtmp_audit_job("job.submit", ids[i], (Datum) 0, true);
+				new_ids[k++] = ids[i];
+		ffrtmp_audit_submitted(new_ids, k);
 		ffrtmp_wake_scheduler_at_commit();
 	}
 

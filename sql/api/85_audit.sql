@@ -4,8 +4,16 @@
 DROP POLICY IF EXISTS audit_owner ON ffrtmp_data.audit_log;
 CREATE POLICY audit_owner ON ffrtmp_data.audit_log TO ffrtmp_owner USING (true) WITH CHECK (true);
 COMMENT ON POLICY audit_owner ON ffrtmp_data.audit_log IS 'Only the owner (the API functions) reaches the rows; the reader confines tenants by an index condition, the trigger refuses changes by anyone else.';
+DROP POLICY IF EXISTS audit_seals_owner ON ffrtmp_data.audit_seals;
+CREATE POLICY audit_seals_owner ON ffrtmp_data.audit_seals TO ffrtmp_owner USING (true) WITH CHECK (true);
+COMMENT ON POLICY audit_seals_owner ON ffrtmp_data.audit_seals IS 'Only the owner (the sealer, the chain check, the pruning) reaches the seals; the trigger refuses changes by anyone else.';
 
-/* Append-only: UPDATE, DELETE and TRUNCATE are for the extension's owner only (pruning). */
+/*
+ * Append-only: UPDATE, DELETE and TRUNCATE are for the extension's owner only
+ * (pruning), on the log and on its seals.  No function of the extension
+ * updates a row of either: the log is insert-only, and so HOT-free updates,
+ * dead rows and their index entries never follow from writing it.
+ */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_log_append_only() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
@@ -16,7 +24,7 @@ BEGIN
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.audit_log_append_only() IS 'Refuses UPDATE, DELETE and TRUNCATE on the audit log to every role but ffrtmp_owner (42501).';
+COMMENT ON FUNCTION ffrtmp_data.audit_log_append_only() IS 'Refuses UPDATE, DELETE and TRUNCATE on the audit log and its seals to every role but ffrtmp_owner (42501).';
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_log_append_only() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON ffrtmp_data.audit_log
     FOR EACH ROW EXECUTE FUNCTION ffrtmp_data.audit_log_append_only();
@@ -26,16 +34,22 @@ CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON ffrtmp_data.a
 -- a superuser gets past them only with a visible ALTER TABLE ... DISABLE TRIGGER.
 ALTER TABLE ffrtmp_data.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
 ALTER TABLE ffrtmp_data.audit_log ENABLE ALWAYS TRIGGER audit_log_no_truncate;
+CREATE OR REPLACE TRIGGER audit_seals_append_only BEFORE UPDATE OR DELETE ON ffrtmp_data.audit_seals
+    FOR EACH ROW EXECUTE FUNCTION ffrtmp_data.audit_log_append_only();
+CREATE OR REPLACE TRIGGER audit_seals_no_truncate BEFORE TRUNCATE ON ffrtmp_data.audit_seals
+    FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.audit_log_append_only();
+ALTER TABLE ffrtmp_data.audit_seals ENABLE ALWAYS TRIGGER audit_seals_append_only;
+ALTER TABLE ffrtmp_data.audit_seals ENABLE ALWAYS TRIGGER audit_seals_no_truncate;
 
-/* What a row's hash covers: everything but its id, chained to the previous row. */
-CREATE OR REPLACE FUNCTION ffrtmp_data.audit_row_hash(r ffrtmp_data.audit_log) RETURNS bytea
+/* What a row's hash covers: everything but its id, its place in the chain, chained to the previous row. */
+CREATE OR REPLACE FUNCTION ffrtmp_data.audit_row_hash(r ffrtmp_data.audit_log, chain_seq bigint, prev_hash bytea) RETURNS bytea
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
-RETURN pg_catalog.sha256(r.prev_hash || pg_catalog.convert_to(pg_catalog.jsonb_build_array(
-    r.tenant_id, r.chain_seq, extract(epoch FROM r.at), r.db_role, r.user_id, r.key_id,
+RETURN pg_catalog.sha256(audit_row_hash.prev_hash || pg_catalog.convert_to(pg_catalog.jsonb_build_array(
+    r.tenant_id, audit_row_hash.chain_seq, extract(epoch FROM r.at), r.db_role, r.user_id, r.key_id,
     r.action, r.target, r.outcome, r.change, r.request_id)::text, 'UTF8'));
-COMMENT ON FUNCTION ffrtmp_data.audit_row_hash(ffrtmp_data.audit_log) IS 'SHA-256 of the row''s prev_hash and its fields (time as epoch seconds, so the TimeZone setting does not matter).';
-REVOKE ALL ON FUNCTION ffrtmp_data.audit_row_hash(ffrtmp_data.audit_log) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_row_hash(ffrtmp_data.audit_log) TO ffrtmp_owner;
+COMMENT ON FUNCTION ffrtmp_data.audit_row_hash(ffrtmp_data.audit_log, bigint, bytea) IS 'SHA-256 of prev_hash and the row''s fields with its chain_seq (time as epoch seconds, so the TimeZone setting does not matter): the row_hash of its seal.';
+REVOKE ALL ON FUNCTION ffrtmp_data.audit_row_hash(ffrtmp_data.audit_log, bigint, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_row_hash(ffrtmp_data.audit_log, bigint, bytea) TO ffrtmp_owner;
 
 /* The request id: ffrtmp.request_id when set, else PostgREST's X-Request-Id header. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_request_id() RETURNS text
@@ -69,19 +83,29 @@ GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_key_id() TO ffrtmp_owner;
 /*
  * The one writer: appends a row in the caller's transaction (a rolled-back
  * call leaves none).  It takes no lock anyone else waits for: the row is
- * chained by seal_audit (the scheduler's pass) once it has committed.
+ * chained by seal_audit (the scheduler's pass) once it has committed.  The
+ * transaction has its id before the row takes its id: seal_audit counts on
+ * it to know when no smaller row id can still appear (audit_seal_cursor).
+ * PL/pgSQL rather than SQL: its INSERT's plan is kept across calls, where a
+ * SQL function's is made again in every transaction.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.write_audit(action text, target text, tenant uuid, change jsonb DEFAULT '{}',
                                                    outcome text DEFAULT 'ok', actor text DEFAULT NULL)
 RETURNS bigint
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    written bigint;
+BEGIN
+    PERFORM pg_current_xact_id();
     INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, user_id, key_id, action, target, outcome, change, request_id)
     VALUES (write_audit.tenant, coalesce(write_audit.actor, ffrtmp_data.actor()),
             CASE WHEN write_audit.actor IS NULL THEN ffrtmp_data.caller_user_id() END,
             CASE WHEN write_audit.actor IS NULL THEN ffrtmp_data.audit_key_id() END,
             write_audit.action, left(write_audit.target, 256), write_audit.outcome, coalesce(write_audit.change, '{}'),
             ffrtmp_data.audit_request_id())
-    RETURNING id
+    RETURNING id INTO written;
+    RETURN written;
+END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) IS
     'Appends one row to the audit log in the calling transaction: action (object.verb), target (kind:id), tenant (NULL: platform), change (never a secret), outcome ok, refused or auth_failed, actor (the role refused, when the writer is not that role; NULL is the caller, with its user and API key). Returns the row id; the scheduler''s pass chains it once committed.';
@@ -89,40 +113,97 @@ REVOKE ALL ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, te
 GRANT EXECUTE ON FUNCTION ffrtmp_data.write_audit(text, text, uuid, jsonb, text, text) TO ffrtmp_owner;
 
 /*
- * Chains committed rows, oldest id first: each gets the next position of its
- * tenant's chain and the hash of the previous one.  Only the scheduler's pass
- * (or an administrator) runs it, in a short transaction of its own, so the
- * chain heads are never locked by a tenant's transaction.  A row that
- * commits after a later id was sealed is sealed in the next pass, further on
- * in its chain: the chain's order is the order of sealing.
+ * Chains committed rows, oldest id first: each gets a seal (audit_seals)
+ * with the next position of its tenant's chain and the hash of the previous
+ * one; no row of the log is touched.  Only the scheduler's pass (or an
+ * administrator) runs it, in a short transaction of its own, so the chain
+ * heads are never locked by a tenant's transaction.  A row that commits
+ * after a later id was sealed is sealed in the next pass, further on in its
+ * chain: the chain's order is the order of sealing.
+ *
+ * Rows not sealed yet are looked for above the cursor's low_id only, so a
+ * pass costs what was written since about the pass before.  The cursor moves
+ * on to the last id given out at the previous pass (pending_id) once every
+ * transaction that could still hold a smaller id has ended: write_audit takes
+ * its transaction id before the row's id, so those are the transactions
+ * older than pending_xmax, a transaction id handed out after pending_id was
+ * read.  (A snapshot's xmax will not do: it is the last transaction to end
+ * plus one, and younger transactions may be running.)  The sealer's
+ * subtransaction gets one: the xmin of the cursor's row it writes.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.seal_audit(batch integer DEFAULT 1000) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
+    cur ffrtmp_data.audit_seal_cursor;
+    final_id bigint;
+    given_id bigint;
+    fresh xid;
+    top xid8;
+    c record;
     r ffrtmp_data.audit_log;
     h ffrtmp_data.audit_chain_heads;
-    chain_key uuid;
+    ids bigint[];
+    seqs bigint[];
+    prevs bytea[];
+    hashes bytea[];
     n integer := 0;
 BEGIN
-    FOR r IN SELECT * FROM ffrtmp_data.audit_log a WHERE a.row_hash IS NULL
-              ORDER BY a.id LIMIT seal_audit.batch FOR UPDATE SKIP LOCKED LOOP
-        chain_key := coalesce(r.tenant_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff');
-        INSERT INTO ffrtmp_data.audit_chain_heads AS x (chain) VALUES (chain_key) ON CONFLICT DO NOTHING;
-        SELECT * INTO h FROM ffrtmp_data.audit_chain_heads x WHERE x.chain = chain_key FOR UPDATE;
-        r.chain_seq := h.last_seq + 1;
-        r.prev_hash := h.last_hash;
-        r.row_hash := ffrtmp_data.audit_row_hash(r);
-        UPDATE ffrtmp_data.audit_log a SET chain_seq = r.chain_seq, prev_hash = r.prev_hash, row_hash = r.row_hash
-         WHERE a.id = r.id;
-        UPDATE ffrtmp_data.audit_chain_heads x SET last_seq = r.chain_seq, last_hash = r.row_hash
-         WHERE x.chain = chain_key;
-        n := n + 1;
+    -- One sealer at a time: the cursor's row is its lock.
+    -- (By its key, as every statement of the pass reads: enable_seqscan is off there.)
+    SELECT * INTO cur FROM ffrtmp_data.audit_seal_cursor x WHERE x.one FOR UPDATE;
+    IF pg_snapshot_xmin(pg_current_snapshot()) >= cur.pending_xmax THEN
+        final_id := cur.pending_id;
+    END IF;
+    FOR c IN SELECT coalesce(x.tenant_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff') AS chain,
+                    array_agg(x.r ORDER BY x.id) AS rows
+               FROM (SELECT a AS r, a.id, a.tenant_id FROM ffrtmp_data.audit_log a
+                      WHERE a.id > cur.low_id
+                        AND NOT EXISTS (SELECT FROM ffrtmp_data.audit_seals s WHERE s.audit_id = a.id)
+                      ORDER BY a.id LIMIT seal_audit.batch) x
+              GROUP BY 1 LOOP
+        INSERT INTO ffrtmp_data.audit_chain_heads AS x (chain) VALUES (c.chain) ON CONFLICT DO NOTHING;
+        SELECT * INTO h FROM ffrtmp_data.audit_chain_heads x WHERE x.chain = c.chain FOR UPDATE;
+        ids := '{}'; seqs := '{}'; prevs := '{}'; hashes := '{}';
+        FOREACH r IN ARRAY c.rows LOOP
+            ids := ids || r.id;
+            prevs := prevs || h.last_hash;
+            h.last_seq := h.last_seq + 1;
+            h.last_hash := ffrtmp_data.audit_row_hash(r, h.last_seq, h.last_hash);
+            seqs := seqs || h.last_seq;
+            hashes := hashes || h.last_hash;
+        END LOOP;
+        INSERT INTO ffrtmp_data.audit_seals (audit_id, chain, chain_seq, prev_hash, row_hash)
+        SELECT u.id, c.chain, u.seq, u.prev, u.hash FROM unnest(ids, seqs, prevs, hashes) AS u (id, seq, prev, hash);
+        UPDATE ffrtmp_data.audit_chain_heads x SET last_seq = h.last_seq, last_hash = h.last_hash
+         WHERE x.chain = c.chain;
+        n := n + cardinality(ids);
     END LOOP;
+    -- Every row above low_id up to final_id is sealed now, unless the batch cut the pass short.
+    IF final_id IS NOT NULL AND n < seal_audit.batch THEN
+        given_id := coalesce(pg_sequence_last_value('ffrtmp_data.audit_log_id_seq'), 0);
+        -- (Nothing written since the last look, and that is final: nothing to move.)
+        IF given_id = cur.pending_id AND cur.low_id >= final_id THEN
+            RETURN n;
+        END IF;
+        BEGIN
+            -- In a subtransaction: the row version's xmin is a transaction id handed out now.
+            UPDATE ffrtmp_data.audit_seal_cursor x SET low_id = greatest(x.low_id, final_id), pending_id = given_id
+             WHERE x.one RETURNING x.xmin INTO fresh;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE;
+        END;
+        -- That xid as a full one: it was handed out after this transaction's own.
+        top := pg_current_xact_id();
+        UPDATE ffrtmp_data.audit_seal_cursor x
+           SET pending_xmax = (top::text::numeric
+                               + (fresh::text::bigint - top::xid::text::bigint + 4294967296) % 4294967296)::text::xid8
+         WHERE x.one;
+    END IF;
     RETURN n;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.seal_audit(integer) IS
-    'Chains up to batch committed audit rows not chained yet, oldest first (the scheduler''s pass calls it); returns how many.';
+    'Chains up to batch committed audit rows not chained yet, oldest first, by writing their seals (audit_seals; no audit row is updated); the scheduler''s pass calls it. Returns how many.';
 ALTER FUNCTION ffrtmp_data.seal_audit(integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.seal_audit(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.seal_audit(integer) TO ffrtmp_scheduler, ffrtmp_admin;
@@ -137,9 +218,15 @@ COMMENT ON FUNCTION ffrtmp_data.audit_diff(jsonb, jsonb) IS 'The keys whose valu
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_diff(jsonb, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_diff(jsonb, jsonb) TO ffrtmp_owner;
 
-/* A job's audited fields: no URL (a stream key may be in its path). */
+/*
+ * A job's audited fields: no URL (a stream key may be in its path).  No SET
+ * clause, so that the planner inlines it into the submits' statement
+ * (ffrtmp_audit_submitted): a function with one is called through the SQL
+ * function executor, which plans its body again in every transaction.  Its
+ * body is parsed when it is created (RETURN), so no search_path applies.
+ */
 CREATE OR REPLACE FUNCTION ffrtmp_data.audit_job_fields(j ffrtmp_data.jobs) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE
 RETURN jsonb_build_object('seq', j.seq, 'state', j.state, 'queue', j.queue, 'priority', j.priority);
 COMMENT ON FUNCTION ffrtmp_data.audit_job_fields(ffrtmp_data.jobs) IS 'What the audit log records of a job: seq, state, queue and priority (never its URLs, which may carry stream keys).';
 REVOKE ALL ON FUNCTION ffrtmp_data.audit_job_fields(ffrtmp_data.jobs) FROM PUBLIC;
@@ -221,75 +308,85 @@ REVOKE ALL ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_da
 GRANT EXECUTE ON FUNCTION ffrtmp_data.audit_node(text, ffrtmp_data.nodes, ffrtmp_data.nodes) TO ffrtmp_owner;
 
 /*
- * Checks every chain (or one tenant's): each row's hash, each link to the
- * previous row, consecutive positions; the first row, which must come right
- * after the position pruning reached (the head's pruned_seq); the head (a
- * removed last row, or a chain emptied); and that every tenant's chain has
- * its head (log and heads emptied together).
+ * Checks every chain (or one tenant's): each sealed row's hash, each link to
+ * the previous row, consecutive positions; the first row, which must come
+ * right after the position pruning reached (the head's pruned_seq); the head
+ * (a removed last row, or a chain emptied); that every tenant's chain has its
+ * head (log and heads emptied together); and that no row below the sealer's
+ * cursor lacks its seal (a row inserted among sealed ones).
  */
 CREATE OR REPLACE FUNCTION ffrtmp.verify_audit_chain(tenant text DEFAULT NULL)
 RETURNS TABLE (tenant_id uuid, chain_seq bigint, id bigint, problem text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     wanted uuid;
+    wanted_chain uuid;
 BEGIN
     IF NOT ffrtmp.caller_is_admin() THEN
         RAISE EXCEPTION 'permission denied to verify the audit log'
             USING ERRCODE = '42501', HINT = 'Ask an administrator.';
     END IF;
     wanted := ffrtmp_data.find_tenant(verify_audit_chain.tenant);
+    wanted_chain := wanted;
     RETURN QUERY
     WITH rows AS (
-        SELECT a.*, lag(a.row_hash) OVER w AS before_hash, lag(a.chain_seq) OVER w AS before_seq,
+        SELECT a AS r, s.chain, s.chain_seq, s.prev_hash, s.row_hash,
+               lag(s.row_hash) OVER w AS before_hash, lag(s.chain_seq) OVER w AS before_seq,
                coalesce(h.pruned_seq, 0) AS pruned_seq
-          FROM ffrtmp_data.audit_log a
-          LEFT JOIN ffrtmp_data.audit_chain_heads h ON h.chain = coalesce(a.tenant_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
-         WHERE (wanted IS NULL OR a.tenant_id = wanted) AND a.row_hash IS NOT NULL
-        WINDOW w AS (PARTITION BY a.tenant_id ORDER BY a.chain_seq)),
+          FROM ffrtmp_data.audit_seals s
+          JOIN ffrtmp_data.audit_log a ON a.id = s.audit_id
+          LEFT JOIN ffrtmp_data.audit_chain_heads h ON h.chain = s.chain
+         WHERE wanted_chain IS NULL OR s.chain = wanted_chain
+        WINDOW w AS (PARTITION BY s.chain ORDER BY s.chain_seq)),
     checked AS (
-        SELECT r.tenant_id, r.chain_seq, r.id,
-               CASE WHEN r.row_hash <> ffrtmp_data.audit_row_hash((r.id, r.tenant_id, r.chain_seq, r.at, r.db_role,
-                            r.user_id, r.key_id, r.action, r.target, r.outcome, r.change, r.request_id,
-                            r.prev_hash, r.row_hash)::ffrtmp_data.audit_log)
+        SELECT nullif(x.chain, 'ffffffff-ffff-ffff-ffff-ffffffffffff') AS tenant_id, x.chain_seq, (x.r).id AS id,
+               CASE WHEN x.row_hash <> ffrtmp_data.audit_row_hash(x.r, x.chain_seq, x.prev_hash)
+                      OR x.chain IS DISTINCT FROM coalesce((x.r).tenant_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
                     THEN 'row edited: its hash does not match its fields'
-                    WHEN r.before_seq IS NULL AND r.chain_seq <> r.pruned_seq + 1
+                    WHEN x.before_seq IS NULL AND x.chain_seq <> x.pruned_seq + 1
                     THEN 'first rows missing: the chain does not start right after the rows pruned'
-                    WHEN r.before_seq IS NOT NULL AND r.chain_seq <> r.before_seq + 1
+                    WHEN x.before_seq IS NOT NULL AND x.chain_seq <> x.before_seq + 1
                     THEN 'rows missing before this one'
-                    WHEN r.before_hash IS NOT NULL AND r.prev_hash <> r.before_hash
+                    WHEN x.before_hash IS NOT NULL AND x.prev_hash <> x.before_hash
                     THEN 'link broken: prev_hash is not the previous row''s hash'
                END AS problem
-          FROM rows r)
+          FROM rows x)
     SELECT c.tenant_id, c.chain_seq, c.id, c.problem FROM checked c WHERE c.problem IS NOT NULL
     UNION ALL
     SELECT nullif(h.chain, 'ffffffff-ffff-ffff-ffff-ffffffffffff'), h.last_seq, NULL::bigint,
-           CASE WHEN EXISTS (SELECT 1 FROM ffrtmp_data.audit_log a
-                              WHERE a.tenant_id IS NOT DISTINCT FROM nullif(h.chain, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
-                                AND a.row_hash IS NOT NULL)
+           CASE WHEN EXISTS (SELECT 1 FROM ffrtmp_data.audit_seals s JOIN ffrtmp_data.audit_log a ON a.id = s.audit_id
+                              WHERE s.chain = h.chain)
                 THEN 'last rows missing: the chain''s head is past its last row'
                 ELSE 'chain emptied: its head is past the rows pruned, and no row is left' END
       FROM ffrtmp_data.audit_chain_heads h
-     WHERE (wanted IS NULL OR h.chain = wanted) AND h.last_seq > h.pruned_seq
-       AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.audit_log a
-                        WHERE a.tenant_id IS NOT DISTINCT FROM nullif(h.chain, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
-                          AND a.chain_seq = h.last_seq AND a.row_hash = h.last_hash)
+     WHERE (wanted_chain IS NULL OR h.chain = wanted_chain) AND h.last_seq > h.pruned_seq
+       AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.audit_seals s JOIN ffrtmp_data.audit_log a ON a.id = s.audit_id
+                        WHERE s.chain = h.chain AND s.chain_seq = h.last_seq AND s.row_hash = h.last_hash)
     UNION ALL
     -- Every tenant has its head from its creation on (but the default
     -- tenant, made at install), every chain from its first sealed row: one
     -- missing is a log emptied with its heads.
-    SELECT k.chain, NULL::bigint, NULL::bigint, 'chain head missing: the log and its heads were emptied'
+    SELECT nullif(k.chain, 'ffffffff-ffff-ffff-ffff-ffffffffffff'), NULL::bigint, NULL::bigint,
+           'chain head missing: the log and its heads were emptied'
       FROM (SELECT t.id AS chain FROM ffrtmp_data.tenants t
              WHERE (wanted IS NULL OR t.id = wanted) AND t.id <> '00000000-0000-0000-0000-000000000000'
             UNION
-            SELECT DISTINCT a.tenant_id FROM ffrtmp_data.audit_log a
-             WHERE a.row_hash IS NOT NULL AND (wanted IS NULL OR a.tenant_id = wanted)) AS k
-     WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.audit_chain_heads h
-                        WHERE h.chain = coalesce(k.chain, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
-    ORDER BY 1, 2;
+            SELECT DISTINCT s.chain FROM ffrtmp_data.audit_seals s
+             WHERE wanted_chain IS NULL OR s.chain = wanted_chain) AS k
+     WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.audit_chain_heads h WHERE h.chain = k.chain)
+    UNION ALL
+    -- The sealer seals every row up to its cursor: one there without a seal
+    -- was put in among the sealed rows afterwards.
+    SELECT a.tenant_id, NULL::bigint, a.id, 'row not sealed: inserted among rows sealed after it'
+      FROM ffrtmp_data.audit_log a
+     WHERE a.id <= (SELECT x.low_id FROM ffrtmp_data.audit_seal_cursor x)
+       AND (wanted IS NULL OR a.tenant_id = wanted)
+       AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.audit_seals s WHERE s.audit_id = a.id)
+    ORDER BY 1, 2, 3;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.verify_audit_chain(text) IS
-    'Checks the audit log''s hash chains (the rows sealed so far), every tenant''s (tenant NULL) or one''s (by name or id), and returns one row per problem: an edited row, rows missing (first rows too: a chain starts right after the rows pruned), a broken link, last rows missing, a chain emptied, a chain head missing. No rows: the chains are intact (administrators; 42501 otherwise).';
+    'Checks the audit log''s hash chains (the rows sealed so far), every tenant''s (tenant NULL) or one''s (by name or id), and returns one row per problem: an edited row, rows missing (first rows too: a chain starts right after the rows pruned), a broken link, last rows missing, a chain emptied, a chain head missing, a row inserted among sealed ones. No rows: the chains are intact (administrators; 42501 otherwise).';
 ALTER FUNCTION ffrtmp.verify_audit_chain(text) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp.verify_audit_chain(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp.verify_audit_chain(text) TO ffrtmp_admin;
@@ -402,7 +499,9 @@ GRANT EXECUTE ON FUNCTION ffrtmp.audit_events(bigint, timestamptz, text, text, i
 CREATE OR REPLACE FUNCTION ffrtmp_data.prune_audit(batch integer DEFAULT 1000) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    retention_s bigint := (SELECT s.setting::bigint FROM pg_catalog.pg_settings s WHERE s.name = 'ffrtmp.audit_retention');
+    -- (current_setting shows it with its unit, '365d', which an interval reads;
+    -- pg_settings would build every setting's row, a millisecond a pass.)
+    retention_s bigint := extract(epoch FROM current_setting('ffrtmp.audit_retention', true)::interval);
     cutoff timestamptz;
     c record;
     gone_seq bigint;
@@ -419,35 +518,36 @@ BEGIN
      * retention: a row sealed after younger ones (its transaction committed
      * late) waits for them, and no row younger than the retention ever goes.
      */
-    FOR c IN SELECT o.tenant_id,
-                    coalesce((SELECT min(y.chain_seq) - 1 FROM ffrtmp_data.audit_log y
-                               WHERE (y.tenant_id = o.tenant_id OR (y.tenant_id IS NULL AND o.tenant_id IS NULL))
-                                 AND y.row_hash IS NOT NULL AND y.at >= cutoff),
-                             (SELECT max(y.chain_seq) FROM ffrtmp_data.audit_log y
-                               WHERE (y.tenant_id = o.tenant_id OR (y.tenant_id IS NULL AND o.tenant_id IS NULL))
-                                 AND y.row_hash IS NOT NULL)) AS upto
-               FROM (SELECT DISTINCT a.tenant_id FROM ffrtmp_data.audit_log a
-                      WHERE a.at < cutoff AND a.row_hash IS NOT NULL) o LOOP
+    FOR c IN SELECT o.chain,
+                    coalesce((SELECT min(s.chain_seq) - 1 FROM ffrtmp_data.audit_seals s
+                                JOIN ffrtmp_data.audit_log y ON y.id = s.audit_id
+                               WHERE s.chain = o.chain AND y.at >= cutoff),
+                             (SELECT max(s.chain_seq) FROM ffrtmp_data.audit_seals s WHERE s.chain = o.chain)) AS upto
+               FROM (SELECT DISTINCT s.chain FROM ffrtmp_data.audit_log a
+                       JOIN ffrtmp_data.audit_seals s ON s.audit_id = a.id
+                      WHERE a.at < cutoff) o LOOP
         EXIT WHEN n >= prune_audit.batch;
-        WITH gone AS (
-            DELETE FROM ffrtmp_data.audit_log a
-             WHERE a.id IN (SELECT x.id FROM ffrtmp_data.audit_log x
-                             WHERE (x.tenant_id = c.tenant_id OR (x.tenant_id IS NULL AND c.tenant_id IS NULL))
-                               AND x.chain_seq <= c.upto
-                             ORDER BY x.chain_seq LIMIT prune_audit.batch - n)
-            RETURNING a.chain_seq, a.at)
+        WITH gone_seals AS (
+            DELETE FROM ffrtmp_data.audit_seals s
+             WHERE s.audit_id IN (SELECT x.audit_id FROM ffrtmp_data.audit_seals x
+                                   WHERE x.chain = c.chain AND x.chain_seq <= c.upto
+                                   ORDER BY x.chain_seq LIMIT prune_audit.batch - n)
+            RETURNING s.audit_id, s.chain_seq),
+        gone AS (
+            DELETE FROM ffrtmp_data.audit_log a USING gone_seals g
+             WHERE a.id = g.audit_id
+            RETURNING g.chain_seq, a.at)
         SELECT count(*), max(g.chain_seq), (array_agg(g.at ORDER BY g.chain_seq DESC))[1] INTO k, gone_seq, gone_at FROM gone g;
         IF k > 0 THEN
             UPDATE ffrtmp_data.audit_chain_heads h SET pruned_seq = gone_seq, pruned_at = gone_at
-             WHERE h.chain = coalesce(c.tenant_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
-               AND h.pruned_seq < gone_seq;
+             WHERE h.chain = c.chain AND h.pruned_seq < gone_seq;
         END IF;
         n := n + k;
     END LOOP;
     RETURN n;
 END
 $fn$;
-COMMENT ON FUNCTION ffrtmp_data.prune_audit(integer) IS 'Deletes up to batch audit rows, as the owner: in each chain, the longest run of first rows all older than ffrtmp.audit_retention (as configured; at least a day; 0 keeps them all), so that no younger row ever goes, and records in the chain''s head how far it reached. The scheduler''s pass calls it.';
+COMMENT ON FUNCTION ffrtmp_data.prune_audit(integer) IS 'Deletes up to batch audit rows, as the owner: in each chain, the longest run of first rows all older than ffrtmp.audit_retention (as configured; at least a day; 0 keeps them all), so that no younger row ever goes, and records in the chain''s head how far it reached; each row goes with its seal. The scheduler''s pass calls it.';
 ALTER FUNCTION ffrtmp_data.prune_audit(integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.prune_audit(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.prune_audit(integer) TO ffrtmp_scheduler;

@@ -5,7 +5,7 @@
 -- chains the rows per tenant, and the chain verifies and shows an edit by
 -- the owner; rows age out by the retention.
 BEGIN;
-SELECT plan(171);
+SELECT plan(175);
 
 \o /dev/null
 CREATE ROLE au_alice LOGIN;
@@ -91,7 +91,8 @@ RESET ROLE;
 ROLLBACK TO SAVEPOINT s;
 SELECT is(pg_temp.audit_rows(), :before_rollback::bigint, 'a rolled-back call leaves no audit row');
 SELECT ok(ffrtmp_data.seal_audit() > 0, 'the scheduler''s pass (seal_audit) chains the committed rows');
-SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log WHERE row_hash IS NULL OR chain_seq IS NULL), 0::bigint, 'every row is chained then');
+SELECT is((SELECT count(*) FROM ffrtmp_data.audit_log a WHERE NOT EXISTS (SELECT FROM ffrtmp_data.audit_seals s WHERE s.audit_id = a.id)),
+          0::bigint, 'every row is chained then');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain()), 0::bigint, 'and the chain goes on intact after the rollback');
 
 \o /dev/null
@@ -721,6 +722,16 @@ SELECT is((SELECT count(*) FILTER (WHERE tenant_id IS DISTINCT FROM :'bob_tenant
 -- 6. The chain verifies, and shows an edit by the owner.
 SELECT ffrtmp_data.seal_audit() IS NOT NULL AS sealed \gset
 SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain()), 0::bigint, 'every chain verifies');
+-- Append-only: after every call above (submits, holds, cancels, users, keys,
+-- invitations, nodes, webhooks, refusals flushed) and the sealing, no row of
+-- the log was updated in this transaction, nor of its seals: rows and seals
+-- are only ever inserted.
+SELECT is(pg_stat_get_xact_tuples_updated('ffrtmp_data.audit_log'::regclass), 0::bigint,
+          'no audit row was updated: not by the calls that write one, not by sealing');
+SELECT is(pg_stat_get_xact_tuples_updated('ffrtmp_data.audit_seals'::regclass), 0::bigint,
+          'nor a seal');
+SELECT cmp_ok(pg_stat_get_xact_tuples_inserted('ffrtmp_data.audit_seals'::regclass), '>', 50::bigint,
+          'sealing inserted the seals');
 SELECT id AS tenant_a FROM ffrtmp_data.tenants WHERE name = 'au-a' \gset
 SAVEPOINT edit;
 SET ROLE ffrtmp_owner;
@@ -749,13 +760,25 @@ SELECT is((SELECT string_agg(problem, '; ') FROM ffrtmp.verify_audit_chain('au-a
 ROLLBACK TO SAVEPOINT edit;
 -- Reordered: two rows swap places, each rehashed over its new place (the owner forging the hashes).
 SET ROLE ffrtmp_owner;
-UPDATE ffrtmp_data.audit_log SET chain_seq = -chain_seq WHERE id IN (:r1, :r2);
-UPDATE ffrtmp_data.audit_log a SET chain_seq = (SELECT -b.chain_seq FROM ffrtmp_data.audit_log b WHERE b.id IN (:r1, :r2) AND b.id <> a.id)
- WHERE a.id IN (:r1, :r2);
-UPDATE ffrtmp_data.audit_log a SET row_hash = ffrtmp_data.audit_row_hash(a) WHERE a.id IN (:r1, :r2);
+UPDATE ffrtmp_data.audit_seals SET chain_seq = -chain_seq WHERE audit_id IN (:r1, :r2);
+UPDATE ffrtmp_data.audit_seals s SET chain_seq = (SELECT -b.chain_seq FROM ffrtmp_data.audit_seals b WHERE b.audit_id IN (:r1, :r2) AND b.audit_id <> s.audit_id)
+ WHERE s.audit_id IN (:r1, :r2);
+UPDATE ffrtmp_data.audit_seals s SET row_hash = ffrtmp_data.audit_row_hash(a, s.chain_seq, s.prev_hash)
+  FROM ffrtmp_data.audit_log a WHERE a.id = s.audit_id AND s.audit_id IN (:r1, :r2);
 RESET ROLE;
 SELECT is((SELECT string_agg(DISTINCT problem, '; ') FROM ffrtmp.verify_audit_chain('au-a')), 'link broken: prev_hash is not the previous row''s hash',
           'and two rows swapped, even rehashed');
+ROLLBACK TO SAVEPOINT edit;
+-- A row put in among sealed ones, below the sealer's cursor: the sealer
+-- leaves it (it is not a late commit), and the check shows it.
+SET ROLE ffrtmp_owner;
+INSERT INTO ffrtmp_data.audit_log (id, tenant_id, db_role, action, target) OVERRIDING SYSTEM VALUE
+VALUES (0, :'tenant_a', 'au_alice', 'job.cancel', 'job:1');
+RESET ROLE;
+SELECT ffrtmp_data.seal_audit() IS NOT NULL AS sealed \gset
+SELECT is((SELECT string_agg(id || ' ' || problem, '; ') FROM ffrtmp.verify_audit_chain('au-a')),
+          '0 row not sealed: inserted among rows sealed after it',
+          'a row inserted among sealed rows shows, and stays unsealed');
 ROLLBACK TO SAVEPOINT edit;
 
 -- 6b. A superuser's replication mode does not get past the triggers (they
@@ -795,7 +818,7 @@ SELECT is((SELECT string_agg(problem, '; ') FROM ffrtmp.verify_audit_chain('au-a
           'a whole chain deleted shows');
 ROLLBACK TO SAVEPOINT edit;
 SET ROLE ffrtmp_owner;
-TRUNCATE ffrtmp_data.audit_log, ffrtmp_data.audit_chain_heads;
+TRUNCATE ffrtmp_data.audit_log, ffrtmp_data.audit_seals, ffrtmp_data.audit_chain_heads;
 RESET ROLE;
 SELECT is((SELECT count(*) FILTER (WHERE problem = 'chain head missing: the log and its heads were emptied') || ' of ' || count(*)
              FROM ffrtmp.verify_audit_chain()),
@@ -817,7 +840,8 @@ SELECT hasnt_function('ffrtmp_data', 'prune_audit', ARRAY['interval', 'integer']
 SELECT ffrtmp.create_tenant('au-p');
 SELECT id AS tenant_p FROM ffrtmp_data.tenants WHERE name = 'au-p' \gset
 SET ROLE ffrtmp_owner;
-UPDATE ffrtmp_data.audit_log SET at = at - interval '400 days' WHERE tenant_id = :'tenant_p' AND row_hash IS NULL;
+UPDATE ffrtmp_data.audit_log a SET at = at - interval '400 days' WHERE a.tenant_id = :'tenant_p'
+   AND NOT EXISTS (SELECT FROM ffrtmp_data.audit_seals s WHERE s.audit_id = a.id);
 RESET ROLE;
 SELECT ffrtmp.update_tenant('au-p', description => 'young');
 SET ROLE ffrtmp_owner;
@@ -826,13 +850,14 @@ VALUES (:'tenant_p', now() - interval '400 days', 'au_past', 'past.call', 'past:
 RESET ROLE;
 SELECT ffrtmp_data.seal_audit();
 \o
-SELECT count(*) AS old_first, max(chain_seq) AS old_upto FROM ffrtmp_data.audit_log
- WHERE tenant_id = :'tenant_p' AND at < now() - interval '399 days' AND action <> 'past.call' \gset
+SELECT count(*) AS old_first, max(s.chain_seq) AS old_upto FROM ffrtmp_data.audit_log a JOIN ffrtmp_data.audit_seals s ON s.audit_id = a.id
+ WHERE a.tenant_id = :'tenant_p' AND a.at < now() - interval '399 days' AND a.action <> 'past.call' \gset
 SELECT is(ffrtmp_data.prune_audit(1000), :old_first::integer, 'prune_audit removes the chain''s first rows older than the retention');
 SELECT is((SELECT format('%s %s', pruned_seq, pruned_at < now() - interval '399 days') FROM ffrtmp_data.audit_chain_heads
             WHERE chain = :'tenant_p'), format('%s t', :old_upto),
           'the chain''s head records how far pruning reached, and the time of that row');
-SELECT is((SELECT string_agg(action, ',' ORDER BY chain_seq) FROM ffrtmp_data.audit_log WHERE tenant_id = :'tenant_p'),
+SELECT is((SELECT string_agg(a.action, ',' ORDER BY s.chain_seq) FROM ffrtmp_data.audit_log a
+             JOIN ffrtmp_data.audit_seals s ON s.audit_id = a.id WHERE a.tenant_id = :'tenant_p'),
           'tenant.update,past.call',
           'an old row sealed after a younger one waits for it: a late commit takes no recent row along');
 SELECT is((SELECT count(*) FROM ffrtmp.verify_audit_chain()), 0::bigint,
