@@ -798,3 +798,7 @@ ALTER TABLE ffrtmp_data.pending_usage FORCE ROW LEVEL SECURITY;
 GRANT SELECT ON ffrtmp_data.pending_usage TO ffrtmp_admin;
 GRANT SELECT, INSERT, DELETE ON ffrtmp_data.pending_usage TO ffrtmp_scheduler;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.pending_usage', '');
+
+-- Many submits in one transaction: a tenant's usage row versions stay on a
+-- page of their own, updated as heap-only tuples (sql/schema/20_tenants.sql).
+ALTER TABLE ffrtmp_data.usage SET (fillfactor = 10);
