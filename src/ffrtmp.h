@@ -142,7 +142,7 @@ extern bool ffrtmp_invitation_tenant(pg_uuid_t *tenant);
 extern void ffrtmp_timeouts_init(void);
 
 /* spi_query.c: a query prepared once per backend and kept (SPI_keepplan). */
-#define FFRTMP_MAX_ARGS 16
+#define FFRTMP_MAX_ARGS 17
 typedef struct KeptQuery
 {
 	const char *sql;
@@ -247,5 +247,9 @@ extern void ffrtmp_require_quotas(const TenantUsage *usage, QuotaEvent event);
 extern void ffrtmp_require_job_fits(const TenantUsage *usage, int64 job_id);
 extern void ffrtmp_refuse_quota(const char *tenant, const QuotaCheck *quota, int64 demand, int64 limit);
 extern char *ffrtmp_kept_sql(StringInfo sql);
+
+/* usage_versions.c: where this transaction last wrote each tenant's usage row (a hint). */
+extern bool ffrtmp_usage_version(const pg_uuid_t *tenant, ItemPointer tid);
+extern void ffrtmp_note_usage_version(const pg_uuid_t *tenant, ItemPointer tid);
 
 #endif							/* FFRTMP_H */

@@ -305,9 +305,12 @@ ffrtmp_return_job(FunctionCallInfo fcinfo, int64 id)
  * one unit of quota only if every check passes (re-checked on the newest
  * row version after a lock wait), and the job and its first event are
  * inserted only if it did.  The checks are those of the quota table.
+ * by_version: the row is looked up at the version this transaction wrote
+ * last ($17, see usage_versions.c) rather than by tenant_id alone.  The
+ * version written is returned after the job's columns.
  */
 static char *
-submit_sql(bool sql_0_1)
+submit_sql(bool sql_0_1, bool by_version)
 {
 	StringInfoData sql;
 
@@ -322,6 +325,8 @@ submit_sql(bool sql_0_1)
 						   "  FROM ffrtmp_data.tenant_limits l, " REQUEST_ROW("$9", "$10")
 						   "  WHERE u.tenant_id = $1 AND l.tenant_id = u.tenant_id"
 						   "    AND l.effective_status = 'active'");
+	if (by_version)
+		appendStringInfoString(&sql, " AND u.ctid = $17");
 	for (int i = 0; i < ffrtmp_quota_count; i++)
 		if (ffrtmp_quota_checked_at_submit(&ffrtmp_quota_checks[i]))
 		{
@@ -329,7 +334,7 @@ submit_sql(bool sql_0_1)
 			ffrtmp_quota_append_submit_check(&sql, &ffrtmp_quota_checks[i]);
 		}
 	appendStringInfoString(&sql,
-						   "  RETURNING u.jobs_submitted),"
+						   "  RETURNING u.jobs_submitted, u.ctid AS usage_version),"
 						   " j AS ("
 						   "  INSERT INTO ffrtmp_data.jobs (tenant_id, seq, queue, priority, input_url, output_url, preset,"
 						   "      params, cpu_cores, gpus, max_attempts, run_after, timeout, idempotency_key, state_reason");
@@ -345,7 +350,7 @@ submit_sql(bool sql_0_1)
 						   " e AS ("
 						   "  INSERT INTO ffrtmp_data.job_events (job_id, tenant_id, attempt, from_state, to_state, reason, actor)"
 						   "  SELECT id, tenant_id, attempt, NULL, '" JOB_QUEUED "', 'submitted', ffrtmp_data.actor() FROM j)"
-						   " SELECT * FROM j");
+						   " SELECT j.*, u.usage_version FROM j, u");
 	return ffrtmp_kept_sql(&sql);
 }
 
@@ -432,19 +437,21 @@ Datum
 ffrtmp_submit_job(PG_FUNCTION_ARGS)
 {
 #define INSERT_ARGTYPES {UUIDOID, INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, \
-			INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, INT4OID, BOOLOID}
-	static KeptQuery insert_kept = {.nargs = 16, .argtypes = INSERT_ARGTYPES};
-	static KeptQuery insert_0_1 = {.nargs = 16, .argtypes = INSERT_ARGTYPES};
+			INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, INT4OID, BOOLOID, TIDOID}
+	/* [release 0.1's SQL][looked up by the version last written] */
+	static KeptQuery inserts[2][2] = {
+		{{.nargs = 17, .argtypes = INSERT_ARGTYPES}, {.nargs = 17, .argtypes = INSERT_ARGTYPES}},
+		{{.nargs = 17, .argtypes = INSERT_ARGTYPES}, {.nargs = 17, .argtypes = INSERT_ARGTYPES}},
+	};
 	JobRequest	r = read_request(fcinfo);
-	KeptQuery  *insert = r.sql_0_1 ? &insert_0_1 : &insert_kept;
 	pg_uuid_t	tenant;
 	Jsonb	   *params;
 	int64		minute = ffrtmp_current_minute();
-	Datum		values[16];
-	char		nulls[16];
+	ItemPointerData version;
+	bool		by_version;
+	Datum		values[17];
+	char		nulls[17];
 
-	if (insert->sql == NULL)
-		insert->sql = submit_sql(r.sql_0_1);
 	SPI_connect();
 	tenant = ffrtmp_target_tenant(r.tenant);
 	ffrtmp_require_active_now(&tenant, "submit jobs");
@@ -483,12 +490,36 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 	values[13] = r.idempotency_key ? CStringGetTextDatum(r.idempotency_key) : (nulls[13] = 'n', (Datum) 0);
 	values[14] = Int32GetDatum((int32) (minute % 60) + 1);
 	values[15] = BoolGetDatum(r.retry_all_failures);
+	by_version = ffrtmp_usage_version(&tenant, &version);
+	values[16] = PointerGetDatum(&version);
+	nulls[16] = by_version ? ' ' : 'n';
 
 	for (int tries = 1;; tries++)
 	{
-		ffrtmp_run(insert, values, nulls);
+		KeptQuery  *insert = &inserts[r.sql_0_1][by_version];
+
+		if (insert->sql == NULL)
+			insert->sql = submit_sql(r.sql_0_1, by_version);
+		if (by_version)
+		{
+			/* A small usage table would be read whole: its versions are the cost. */
+			int			nestlevel = ffrtmp_begin_index_plans();
+
+			ffrtmp_run(insert, values, nulls);
+			ffrtmp_end_index_plans(nestlevel);
+		}
+		else
+			ffrtmp_run(insert, values, nulls);
 		if (SPI_processed == 1)
 			break;
+		/* No room, or the version is gone (a savepoint rolled back): by tenant_id. */
+		if (by_version)
+		{
+			by_version = false;
+			nulls[16] = 'n';
+			tries--;
+			continue;
+		}
 		explain_refusal(&tenant, &r);	/* raises, unless there is room now */
 		if (tries == 10)
 			ereport(ERROR,
@@ -500,6 +531,11 @@ ffrtmp_submit_job(PG_FUNCTION_ARGS)
 		bool		isnull;
 		int			id_column = SPI_fnumber(SPI_tuptable->tupdesc, "id");
 		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, id_column, &isnull));
+		int			version_column = SPI_fnumber(SPI_tuptable->tupdesc, "usage_version");
+
+		ffrtmp_note_usage_version(&tenant,
+								  (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+																	version_column, &isnull)));
 
 		ffrtmp_audit_submitted(&id, 1);
 	}

@@ -80,7 +80,10 @@ ffrtmp_end_index_plans(int nestlevel)
 	AtEOXact_GUC(true, nestlevel);
 }
 
-/* Copies SPI row 0 into the caller's result row type (the shapes must agree). */
+/*
+ * Copies SPI row 0 into the caller's result row type (the shapes must agree;
+ * columns after the result's are the caller's own and are left out).
+ */
 static HeapTuple
 reshape_row(TupleDesc result_desc, int row)
 {
@@ -88,10 +91,10 @@ reshape_row(TupleDesc result_desc, int row)
 	Datum	   *values = palloc(sizeof(Datum) * spi_desc->natts);
 	bool	   *nulls = palloc(sizeof(bool) * spi_desc->natts);
 
-	if (spi_desc->natts != result_desc->natts)
+	if (spi_desc->natts < result_desc->natts)
 		elog(ERROR, "query returned %d columns where %d were expected",
 			 spi_desc->natts, result_desc->natts);
-	for (int i = 0; i < spi_desc->natts; i++)
+	for (int i = 0; i < result_desc->natts; i++)
 		if (TupleDescAttr(spi_desc, i)->atttypid != TupleDescAttr(result_desc, i)->atttypid)
 			elog(ERROR, "query column %d has type %u where %u was expected", i + 1,
 				 TupleDescAttr(spi_desc, i)->atttypid, TupleDescAttr(result_desc, i)->atttypid);

@@ -107,7 +107,13 @@ SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.tenant_roles', '');
  * One row per tenant, changed in the same transaction as the jobs and nodes it
  * counts, so that quota checks read one locked row instead of counting.  No
  * CHECK constraints: the row is updated on every submit, and
- * ffrtmp.verify_usage() recounts it instead.
+ * ffrtmp.verify_usage() recounts it instead.  fillfactor 10: a row version
+ * placed on another page gets a page of its own (the table is one row per
+ * tenant), so its next versions fit beside it as heap-only tuples and add
+ * no index entry.  Each new entry for a key makes the unique check visit
+ * every version the key's entries point to, and the versions one
+ * transaction writes (a statement submitting many jobs) cannot be pruned
+ * before it ends.
  */
 CREATE TABLE ffrtmp_data.usage (
     tenant_id       uuid PRIMARY KEY REFERENCES ffrtmp_data.tenants (id),
@@ -121,7 +127,7 @@ CREATE TABLE ffrtmp_data.usage (
     hour_counts     integer[] NOT NULL DEFAULT pg_catalog.array_fill(0, ARRAY[60]),
     hour_minutes    bigint[]  NOT NULL DEFAULT pg_catalog.array_fill(0::bigint, ARRAY[60]),
     vtime           double precision NOT NULL DEFAULT 0
-);
+) WITH (fillfactor = 10);
 COMMENT ON TABLE ffrtmp_data.usage IS 'Per-tenant counters kept exact by the transactions that change jobs and nodes.';
 COMMENT ON COLUMN ffrtmp_data.usage.tenant_id IS 'The tenant counted.';
 COMMENT ON COLUMN ffrtmp_data.usage.active_jobs IS 'Jobs queued, assigned, running, retrying, held or paused.';

@@ -877,3 +877,7 @@ BEGIN
 END
 $keep_heartbeat$;
 DROP FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]);
+
+-- Many submits in one transaction: a tenant's usage row versions stay on a
+-- page of their own, updated as heap-only tuples (sql/schema/20_tenants.sql).
+ALTER TABLE ffrtmp_data.usage SET (fillfactor = 10);
