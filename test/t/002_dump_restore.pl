@@ -28,10 +28,14 @@ $node->safe_psql('source', q{
 	SELECT ffrtmp.add_tenant_role('kept', 'dump_app');
 	SELECT ffrtmp.submit_job('testsrc://', tenant => 'kept', idempotency_key => 'k' || g) FROM generate_series(1, 5) g;
 	SELECT ffrtmp.cancel_job(id) FROM ffrtmp.jobs WHERE seq = 2;
+	-- Draining from its first commit (the scheduler, woken by a node that
+	-- joins, would otherwise assign it a job), so that neither database's
+	-- scheduler assigns any of the jobs this test then reads back as they
+	-- were dumped.
+	BEGIN;
 	SELECT ffrtmp.register_node('kept-1', cpu_cores => 8, tenant => 'kept');
-	-- Draining, so that the restored database's scheduler, live at once,
-	-- assigns none of the jobs this test then reads back as they were dumped.
 	SELECT ffrtmp.drain_node(id) FROM ffrtmp.nodes WHERE name = 'kept-1';
+	COMMIT;
 	SELECT ffrtmp.submit_job('testsrc://') ;
 	SELECT ffrtmp.map_user_role((SELECT id FROM ffrtmp.create_user('boss@kept.example', 'tenant_admin', tenant => 'kept')), 'dump_boss');
 });
