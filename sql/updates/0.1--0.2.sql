@@ -834,3 +834,8 @@ BEGIN
 END
 $keep_heartbeat$;
 DROP FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]);
+
+-- The drain: room on each page of jobs for the versions its updates write
+-- (dispatch, start and finish each write one), so that they stay on their
+-- job's page instead of all extending the table at its end.
+ALTER TABLE ffrtmp_data.jobs SET (fillfactor = 80);
