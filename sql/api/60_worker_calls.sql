@@ -592,12 +592,10 @@ SET search_path = pg_catalog, pg_temp SET lock_timeout = '1s' AS $fn$
 #variable_conflict use_column
 DECLARE
     node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
-    e jsonb;
-    i integer := 0;
-    ids bigint[] := '{}';
-    atts integer[] := '{}';
-    bad_codes text[] := '{}';
-    bad_msgs text[] := '{}';
+    i bigint;
+    ids bigint[];
+    atts integer[];
+    bad_msgs text[];
     codes text[];
     msgs text[];
     done bigint[];
@@ -616,42 +614,45 @@ BEGIN
                         jsonb_array_length(finishes), octet_length(finishes::text)
             USING ERRCODE = '22023', HINT = 'Send the finishes in smaller batches.';
     END IF;
-    -- Each entry's shape, then its bounds: the bounds are finish_job's, refused in the entry's row.
-    FOR e IN SELECT x FROM jsonb_array_elements(finishes) x LOOP
-        i := i + 1;
-        IF jsonb_typeof(e) IS DISTINCT FROM 'object'
-           OR jsonb_typeof(e -> 'job_id') IS DISTINCT FROM 'number' OR jsonb_typeof(e -> 'attempt') IS DISTINCT FROM 'number'
-           OR (e -> 'job_id')::numeric NOT BETWEEN 1 AND 9e18 OR (e -> 'job_id')::numeric <> trunc((e -> 'job_id')::numeric)
-           OR (e -> 'attempt')::numeric NOT BETWEEN 0 AND 2147483647 OR (e -> 'attempt')::numeric <> trunc((e -> 'attempt')::numeric)
-           OR coalesce(jsonb_typeof(e -> 'error'), 'null') NOT IN ('string', 'null')
-           OR coalesce(jsonb_typeof(e -> 'failure_reason'), 'null') NOT IN ('string', 'null') THEN
-            RAISE EXCEPTION 'finish % of the batch is not a finish', i
-                USING ERRCODE = '22023',
-                      HINT = 'Each finish is {"job_id": n, "attempt": n, "outcome": "completed|failed|timed_out", "result": {...}, "error": "...", "failure_reason": "..."}.';
-        END IF;
-        ids := ids || (e ->> 'job_id')::bigint;
-        atts := atts || (e ->> 'attempt')::integer;
-        bad_codes := bad_codes || CASE WHEN coalesce(e ->> 'outcome', '') NOT IN ('completed', 'failed', 'timed_out')
-                                         OR octet_length((e -> 'result')::text) > 65536
-                                         OR ffrtmp_data.json_deeper_than(e -> 'result', 16)
-                                         OR ffrtmp_data.json_has_controls(e -> 'result')
-                                         OR (e ->> 'failure_reason' IS NOT NULL AND NOT EXISTS (
-                                               SELECT 1 FROM ffrtmp_data.failure_reasons r WHERE r.reason = e ->> 'failure_reason'))
-                                    THEN '22023' END;
-        bad_msgs := bad_msgs || CASE
-            WHEN coalesce(e ->> 'outcome', '') NOT IN ('completed', 'failed', 'timed_out')
-                THEN format('unknown outcome "%s"', left(e ->> 'outcome', 40))
-            WHEN octet_length((e -> 'result')::text) > 65536
-                THEN format('result is too large: %s bytes of JSON, at most 65536', octet_length((e -> 'result')::text))
-            WHEN ffrtmp_data.json_deeper_than(e -> 'result', 16) THEN 'result is nested too deeply: at most 16 levels'
-            WHEN ffrtmp_data.json_has_controls(e -> 'result') THEN 'result holds a control character'
-            WHEN e ->> 'failure_reason' IS NOT NULL AND NOT EXISTS (
-                     SELECT 1 FROM ffrtmp_data.failure_reasons r WHERE r.reason = e ->> 'failure_reason')
-                THEN format('unknown failure_reason "%s"', left(e ->> 'failure_reason', 40))
-            END;
-    END LOOP;
-    SELECT array_agg(coalesce(bad_codes[h.pos], h.sqlstate) ORDER BY h.pos),
-           array_agg(CASE WHEN bad_codes[h.pos] IS NOT NULL THEN bad_msgs[h.pos] ELSE h.message END ORDER BY h.pos)
+    -- Each entry's shape first (the first bad one refuses the batch), then
+    -- its bounds, finish_job's, refused in the entry's row: one statement
+    -- each for the whole batch, and the nesting of a result walked only
+    -- where it can nest (an object or an array).
+    i := (SELECT min(x.i) FROM jsonb_array_elements(finishes) WITH ORDINALITY AS x(e, i)
+           WHERE CASE WHEN jsonb_typeof(x.e) IS DISTINCT FROM 'object'
+                        OR jsonb_typeof(x.e -> 'job_id') IS DISTINCT FROM 'number'
+                        OR jsonb_typeof(x.e -> 'attempt') IS DISTINCT FROM 'number' THEN true
+                      WHEN (x.e -> 'job_id')::numeric NOT BETWEEN 1 AND 9e18
+                        OR (x.e -> 'job_id')::numeric <> trunc((x.e -> 'job_id')::numeric)
+                        OR (x.e -> 'attempt')::numeric NOT BETWEEN 0 AND 2147483647
+                        OR (x.e -> 'attempt')::numeric <> trunc((x.e -> 'attempt')::numeric)
+                        OR coalesce(jsonb_typeof(x.e -> 'error'), 'null') NOT IN ('string', 'null')
+                        OR coalesce(jsonb_typeof(x.e -> 'failure_reason'), 'null') NOT IN ('string', 'null') THEN true
+                      ELSE false END);
+    IF i IS NOT NULL THEN
+        RAISE EXCEPTION 'finish % of the batch is not a finish', i
+            USING ERRCODE = '22023',
+                  HINT = 'Each finish is {"job_id": n, "attempt": n, "outcome": "completed|failed|timed_out", "result": {...}, "error": "...", "failure_reason": "..."}.';
+    END IF;
+    SELECT coalesce(array_agg((x.e ->> 'job_id')::bigint ORDER BY x.i), '{}'),
+           coalesce(array_agg((x.e ->> 'attempt')::integer ORDER BY x.i), '{}'),
+           coalesce(array_agg(m.msg ORDER BY x.i), '{}')
+      INTO ids, atts, bad_msgs
+      FROM jsonb_array_elements(finishes) WITH ORDINALITY AS x(e, i)
+     CROSS JOIN LATERAL (SELECT CASE
+            WHEN coalesce(x.e ->> 'outcome', '') NOT IN ('completed', 'failed', 'timed_out')
+                THEN format('unknown outcome "%s"', left(x.e ->> 'outcome', 40))
+            WHEN octet_length((x.e -> 'result')::text) > 65536
+                THEN format('result is too large: %s bytes of JSON, at most 65536', octet_length((x.e -> 'result')::text))
+            WHEN jsonb_typeof(x.e -> 'result') IN ('object', 'array') AND ffrtmp_data.json_deeper_than(x.e -> 'result', 16)
+                THEN 'result is nested too deeply: at most 16 levels'
+            WHEN ffrtmp_data.json_has_controls(x.e -> 'result') THEN 'result holds a control character'
+            WHEN x.e ->> 'failure_reason' IS NOT NULL AND NOT EXISTS (
+                     SELECT 1 FROM ffrtmp_data.failure_reasons r WHERE r.reason = x.e ->> 'failure_reason')
+                THEN format('unknown failure_reason "%s"', left(x.e ->> 'failure_reason', 40))
+            END AS msg) m;
+    SELECT array_agg(CASE WHEN bad_msgs[h.pos] IS NOT NULL THEN '22023' ELSE h.sqlstate END ORDER BY h.pos),
+           array_agg(coalesce(bad_msgs[h.pos], h.message) ORDER BY h.pos)
       INTO codes, msgs
       FROM ffrtmp_data.held_jobs(node, ids, atts, '{running,paused}') h;
     -- Completions: one statement, one trigger run, one event per job.

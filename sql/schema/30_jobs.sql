@@ -114,6 +114,13 @@ INSERT INTO ffrtmp_data.presets (tenant_id, name, params, description) VALUES
  * trigger (jobs_after_update, in sql/api/30_jobs.sql) checks states and
  * failure reasons against their tables, and tenants are never deleted
  * (tenants_refuse_delete), so tenant_id cannot dangle.
+ *
+ * A job is updated three times or more after its insert (dispatch, start,
+ * finish), and every state change writes a new version outside HOT (state
+ * is in the partial indexes' predicates).  A fifth of each page is kept
+ * free, so that the new version goes on its job's page: on a full page it
+ * would go to the end of the table, where every session updating jobs at
+ * once waits to extend it and for the same last page.
  */
 CREATE TABLE ffrtmp_data.jobs (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -146,7 +153,7 @@ CREATE TABLE ffrtmp_data.jobs (
     retry_all_failures boolean NOT NULL DEFAULT false,
     CONSTRAINT jobs_tenant_seq_key UNIQUE (tenant_id, seq),
     CONSTRAINT jobs_queue_check CHECK (queue IN ('live', 'default', 'batch'))
-);
+) WITH (fillfactor = 80);
 -- Partial: most jobs have no key and then cost no entry here.
 CREATE UNIQUE INDEX jobs_tenant_idempotency_key ON ffrtmp_data.jobs (tenant_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;

@@ -881,3 +881,8 @@ DROP FUNCTION ffrtmp.node_heartbeat(bigint, text, bigint[]);
 -- Many submits in one transaction: a tenant's usage row versions stay on a
 -- page of their own, updated as heap-only tuples (sql/schema/20_tenants.sql).
 ALTER TABLE ffrtmp_data.usage SET (fillfactor = 10);
+
+-- The drain: room on each page of jobs for the versions its updates write
+-- (dispatch, start and finish each write one), so that they stay on their
+-- job's page instead of all extending the table at its end.
+ALTER TABLE ffrtmp_data.jobs SET (fillfactor = 80);

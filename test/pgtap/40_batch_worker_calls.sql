@@ -3,7 +3,7 @@
 -- foreign, missing, duplicate or out-of-bounds job is refused in its row,
 -- the others go ahead), write one job_event per change, and keep usage exact.
 BEGIN;
-SELECT plan(32);
+SELECT plan(34);
 
 SELECT NULL FROM ffrtmp.create_tenant('bat-a', plan => 'pro');
 SELECT NULL FROM ffrtmp.create_tenant('bat-b', plan => 'pro');
@@ -35,6 +35,24 @@ SELECT throws_ok(format($$SELECT * FROM ffrtmp.finish_jobs(%s, %L, (SELECT jsonb
                  '22023', NULL, 'a finish batch over 1000 is refused whole');
 SELECT throws_ok(format($$SELECT * FROM ffrtmp.finish_jobs(%s, %L, '[{"job_id": "x"}]')$$, :node, :'token'),
                  '22023', 'finish 1 of the batch is not a finish', 'a malformed finish is refused whole');
+SELECT throws_ok(format($$SELECT * FROM ffrtmp.finish_jobs(%s, %L, '[{"job_id": %s, "attempt": 1, "outcome": "completed"}, {"job_id": 1.5, "attempt": 1}]')$$, :node, :'token', :a1),
+                 '22023', 'finish 2 of the batch is not a finish', 'the first malformed finish is named by its place in the batch');
+-- Each bound of a finish is refused in its row, whatever the result's shape.
+SELECT results_eq(
+    format($$SELECT job_id, sqlstate, message FROM ffrtmp.finish_jobs(%s, %L, jsonb_build_array(
+                 jsonb_build_object('job_id', %s, 'attempt', 1, 'outcome', 'completed', 'result', (repeat('[', 20) || '1' || repeat(']', 20))::jsonb),
+                 jsonb_build_object('job_id', %s, 'attempt', 1, 'outcome', 'completed', 'result', jsonb_build_object('x', E'a\u009bb')),
+                 jsonb_build_object('job_id', %s, 'attempt', 1, 'outcome', 'completed', 'result', to_jsonb(E'a\u0007b'::text)),
+                 jsonb_build_object('job_id', %s, 'attempt', 1, 'outcome', 'failed', 'failure_reason', 'gremlins'),
+                 jsonb_build_object('job_id', %s, 'attempt', 1, 'outcome', 'completed', 'result', '"plain"'::jsonb)))$$,
+           :node, :'token', :a1, :a2, :a3, :b1, :b2),
+    format($$VALUES (%s::bigint, '22023', 'result is nested too deeply: at most 16 levels'),
+                    (%s, '22023', 'result holds a control character'),
+                    (%s, '22023', 'result holds a control character'),
+                    (%s, '22023', 'unknown failure_reason "gremlins"'),
+                    (%s, 'PT409', 'job %s attempt 1 is no longer held by node %s')$$,
+           :a1, :a2, :a3, :b1, :b2, :b2, :node),
+    'each bound of a finish is refused in its row: nesting, control characters in an object or a string, unknown failure reasons');
 
 -- Nothing changed by the refused batches.
 SELECT is((SELECT count(*) FROM ffrtmp.jobs WHERE id IN (:a1, :a2, :a3, :b1, :b2, :b3) AND state = 'assigned'), 6::bigint,
