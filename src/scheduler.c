@@ -479,6 +479,13 @@ run_pass(bool *leading, int64 *epoch)
 	{
 		installed = pass_transaction(PASS_UPKEEP, whole, leading, epoch, &passed, NULL, &behind);
 		upkeep_due = TimestampTzPlusMilliseconds(began, scheduler_interval_ms);
+		/*
+		 * More than a batch waits (a burst of audit rows to seal, history to
+		 * prune): the next pass comes at once rather than at the next tick,
+		 * so that the upkeep keeps up with any rate.
+		 */
+		if (behind)
+			SetLatch(MyLatch);
 	}
 
 	if (passed)
