@@ -81,7 +81,9 @@ is($row->{failure_reason}, 'platform_error', 'as platform_error');
 # neither of each pair, and a second pause before it has acted on the first;
 # whatever it saw, it ends with the process running, and the job completes
 # whole within its timeout of running time.
-$job = $env->submit('testsrc://640x360@30?duration=10', output => 'flicker/out.mp4',
+# (30 s of video: progress arrives with the worker's heartbeat, so the job
+# must still run for a while once its first frames are reported.)
+$job = $env->submit('testsrc://640x360@30?duration=30', output => 'flicker/out.mp4',
 	params => $params, timeout => '5 minutes', max_attempts => 1);
 ok(wait_until(sub { frames($job) > 0 }, 120), 'flicker: the job runs');
 $pid = job_process($again, $job);
@@ -97,7 +99,7 @@ $row = $env->wait_job($job, timeout => 300);
 is($row->{state}, 'completed', 'the job completes: its process was left running')
   or diag 'process state: ' . process_state($pid) . "\n" . $env->worker_log($again);
 my $out = probe_summary($env->output_path('flicker/out.mp4')) // {};
-ok(abs(($out->{video}{seconds} // 0) - 10) <= 2 / 30, 'and whole: 10 s of video')
+ok(abs(($out->{video}{seconds} // 0) - 30) <= 2 / 30, 'and whole: 30 s of video')
   or diag 'got ' . ($out->{video}{seconds} // 'nothing') . ' s';
 is($env->sql("SELECT count(*) FROM ffrtmp.jobs WHERE id = $job AND started_at > finished_at"), '0',
 	'its started_at did not move past its end');
