@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROGRESS_EVERY_MS 1000
+#define LOG_EVERY_MS 1000
 #define KILL_AFTER_MS 1000
 
 static double
@@ -319,7 +319,9 @@ handle_line(JobProcess *p, char *line)
 		if (p->stop != JOB_STOP_NONE)
 			return;				/* a job being stopped has nothing more to tell */
 		free(p->progress);
-		p->progress = strdup(line + 9);
+		/* What the database has already been sent is no change: no tick for it. */
+		p->progress = p->progress_relayed && strcmp(p->progress_relayed, line + 9) == 0
+			? NULL : strdup(line + 9);
 	}
 	else if (strncmp(line, "log ", 4) == 0)
 	{
@@ -507,22 +509,27 @@ job_process_next_deadline(const JobProcess *p, int relaying)
 		next = p->deadline_ms;
 	if (p->stop != JOB_STOP_NONE && !p->killed && p->kill_at_ms < next)
 		next = p->kill_at_ms;
-	if (relaying && p->progress && p->stop == JOB_STOP_NONE && p->progress_sent_ms + PROGRESS_EVERY_MS < next)
-		next = p->progress_sent_ms + PROGRESS_EVERY_MS;
-	if (relaying && job_log_waiting(&p->log) > 0 && p->log_sent_ms + PROGRESS_EVERY_MS < next)
-		next = p->log_sent_ms + PROGRESS_EVERY_MS;
+	if (relaying && job_log_waiting(&p->log) > 0 && p->log_sent_ms + LOG_EVERY_MS < next)
+		next = p->log_sent_ms + LOG_EVERY_MS;
 	return next;
 }
 
+int
+job_process_has_progress(const JobProcess *p)
+{
+	return p->progress != NULL && p->stop == JOB_STOP_NONE;
+}
+
 char *
-job_process_take_progress(JobProcess *p, int64_t now_ms)
+job_process_take_progress(JobProcess *p)
 {
 	char	   *progress = p->progress;
 
-	if (progress == NULL || p->stop != JOB_STOP_NONE || now_ms < p->progress_sent_ms + PROGRESS_EVERY_MS)
+	if (!job_process_has_progress(p))
 		return NULL;
 	p->progress = NULL;
-	p->progress_sent_ms = now_ms;
+	free(p->progress_relayed);
+	p->progress_relayed = strdup(progress);
 	return progress;
 }
 
@@ -532,7 +539,7 @@ job_process_take_log(JobProcess *p, int64_t now_ms, int flush, int64_t *through)
 	int			n;
 
 	*through = 0;
-	if (job_log_waiting(&p->log) == 0 || (!flush && now_ms < p->log_sent_ms + PROGRESS_EVERY_MS))
+	if (job_log_waiting(&p->log) == 0 || (!flush && now_ms < p->log_sent_ms + LOG_EVERY_MS))
 		return NULL;
 	p->log_sent_ms = now_ms;
 	return job_log_batch(&p->log, JOB_LOG_BATCH_LINES, &n, through);
@@ -701,6 +708,7 @@ job_process_free(JobProcess *p)
 	free(p->job.output_url);
 	free(p->job.params);
 	free(p->progress);
+	free(p->progress_relayed);
 	free(p->done_json);
 	free(p->failed_message);
 	job_log_free(&p->log);

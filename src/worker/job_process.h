@@ -46,8 +46,8 @@ typedef struct JobProcess
 	char		line[JOB_RUN_LINE_MAX + 1];
 	size_t		line_len;
 	int			overlong;		/* discarding the rest of a too long line */
-	char	   *progress;		/* latest not yet relayed */
-	int64_t		progress_sent_ms;
+	char	   *progress;		/* latest, when it differs from the one relayed last */
+	char	   *progress_relayed;	/* the one the database was last sent */
 	char	   *done_json;
 	char		failed_reason[32];
 	char	   *failed_message;
@@ -117,16 +117,22 @@ extern int	job_process_resume(JobProcess *process, int64_t now_ms);
 extern void job_process_tick(JobProcess *process, int64_t now_ms);
 
 /*
- * The next time job_process_tick, or a progress relay when relaying (the
+ * The next time job_process_tick, or a log relay when relaying (the
  * database is connected), has something to do; INT64_MAX: none.
  */
 extern int64_t job_process_next_deadline(const JobProcess *process, int relaying);
 
 /*
- * The latest progress report when one is due (at most one a second), for
- * the caller to relay and free; NULL otherwise.
+ * Whether the job has a progress report the database has not been sent:
+ * one that differs from the last relayed (a job being stopped has none).
  */
-extern char *job_process_take_progress(JobProcess *process, int64_t now_ms);
+extern int	job_process_has_progress(const JobProcess *process);
+
+/*
+ * That report, for the caller to relay and free (the heartbeat paces the
+ * relays); NULL when there is none.
+ */
+extern char *job_process_take_progress(JobProcess *process);
 
 /*
  * The oldest waiting lines of the attempt's log when a batch is due (at

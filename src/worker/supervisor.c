@@ -46,6 +46,15 @@
 #define MAX_JOBS 1024			/* --slots is at most this */
 #define MAX_WAIT_MS 60000
 
+/*
+ * A running job's progress changes about once a second (job_run.c reports
+ * at that pace): a heartbeat goes early with it, at most once a second for
+ * all of the node's jobs, so that a watcher sees it move every second, not
+ * every heartbeat interval.  A node whose jobs report nothing new sends
+ * nothing more than its heartbeats.
+ */
+#define PROGRESS_TICK_MS 1000
+
 typedef struct Supervisor
 {
 	WorkerOptions options;
@@ -66,7 +75,9 @@ typedef struct Supervisor
 
 	int64_t		next_fetch;
 	int			fetch_now;		/* a notification came, or the session just resumed */
-	int			follow_now;		/* a notification or a heartbeat: read node_attempts */
+	int			follow_now;		/* a notification, or next_follow passed: read node_attempts */
+	int64_t		next_follow;	/* node_attempts is read at least this often: a heartbeat interval */
+	int64_t		progress_sent;	/* when a heartbeat last took the jobs' progress */
 
 	int			draining;		/* SIGTERM or SIGINT: take no new jobs */
 	int64_t		grace_deadline;
@@ -140,22 +151,23 @@ running_ids(void *arg, int64_t *ids, int max)
 }
 
 /*
- * The heartbeat's progress: each running job's latest report when one is due
- * (at most one a second).  The child writes the report, so it is parsed here
- * and only a JSON object of at most 4 KiB goes out: a malformed one must not
- * cost the node its heartbeat.  At most 3 MiB in all (the call takes 4).
+ * The heartbeat's progress: each running job's latest report, when it is new
+ * (the heartbeat's pace, or the progress tick's, sets how often).  The child
+ * writes the report, so it is parsed here and only a JSON object of at most
+ * 4 KiB goes out: a malformed one must not cost the node its heartbeat.  At
+ * most 3 MiB in all (the call takes 4).
  */
 static void
 heartbeat_progress(void *arg, json_object *progress)
 {
 	Supervisor *sv = arg;
-	int64_t		now = now_ms();
 	size_t		total = 0;
 
+	sv->progress_sent = now_ms();
 	for (int i = 0; i < sv->njobs; i++)
 	{
 		JobProcess *p = sv->jobs[i];
-		char	   *report = job_process_take_progress(p, now);
+		char	   *report = job_process_take_progress(p);
 		json_object *parsed = report && strlen(report) <= 4096 && total < 3 * 1024 * 1024
 			? json_tokener_parse(report) : NULL;
 		json_object *entry;
@@ -467,11 +479,11 @@ fetch_and_start(Supervisor *sv)
 /*
  * The running jobs' log lines.  Their progress goes with the heartbeat
  * (heartbeat_progress), and an attempt the node no longer holds is stopped
- * after the heartbeat by follow_attempts; a refused batch of lines (the
- * attempt is over) is dropped.
+ * by follow_attempts; a refused batch of lines (the attempt is over) is
+ * dropped.
  */
 static void
-relay_progress(Supervisor *sv, int64_t now)
+relay_logs(Supervisor *sv, int64_t now)
 {
 	for (int i = 0; i < sv->njobs && node_session_ready(sv->session); i++)
 	{
@@ -484,8 +496,8 @@ relay_progress(Supervisor *sv, int64_t now)
 
 /*
  * What the database says this node's jobs should be doing (node_attempts),
- * after each heartbeat and each notification, so that a lost notification
- * costs at most a heartbeat's delay: a paused attempt's process is stopped,
+ * once a heartbeat interval and on each notification, so that a lost
+ * notification costs at most a heartbeat's delay: a paused attempt's process is stopped,
  * a resumed one's continued, and one the node no longer holds (canceled,
  * reassigned) ended, as a refused progress report ends it (a paused process
  * sends no reports).
@@ -537,6 +549,19 @@ follow_attempts(Supervisor *sv, int64_t now)
 	free(attempts);
 }
 
+/*
+ * When the progress tick is due: a second after the last heartbeat took the
+ * jobs' progress, if some job has a new report by then; INT64_MAX: none.
+ */
+static int64_t
+progress_tick_at(const Supervisor *sv)
+{
+	for (int i = 0; i < sv->njobs; i++)
+		if (job_process_has_progress(sv->jobs[i]))
+			return sv->progress_sent + PROGRESS_TICK_MS;
+	return INT64_MAX;
+}
+
 static void
 talk_to_database(Supervisor *sv)
 {
@@ -566,7 +591,9 @@ talk_to_database(Supervisor *sv)
 	if (node_session_take_notifications(sv->session) > 0)
 		sv->fetch_now = sv->follow_now = 1;
 
-	if (node_session_ready(sv->session) && now >= node_session_next_heartbeat(sv->session))
+	/* The heartbeat when due, or early with new progress (the progress tick). */
+	if (node_session_ready(sv->session) &&
+		(now >= node_session_next_heartbeat(sv->session) || now >= progress_tick_at(sv)))
 	{
 		NodeState	state = node_session_heartbeat(sv->session);
 
@@ -575,16 +602,19 @@ talk_to_database(Supervisor *sv)
 			sv->drained_by_admin = 1;
 			service_notify_stopping("drained by an administrator: taking no new jobs");
 		}
-		sv->follow_now = 1;
 	}
+	/* At the heartbeat's pace, however often progress ticks go. */
+	if (now >= sv->next_follow)
+		sv->follow_now = 1;
 	if (sv->follow_now && node_session_ready(sv->session))
 	{
 		sv->follow_now = 0;
 		follow_attempts(sv, now_ms());
+		sv->next_follow = now_ms() + sv->options.heartbeat_ms;
 	}
 	/* The attempts that ended in this turn, in one call. */
 	node_session_send_finishes(sv->session);
-	relay_progress(sv, now_ms());
+	relay_logs(sv, now_ms());
 	if (node_session_ready(sv->session) && taking_jobs(sv) &&
 		(sv->fetch_now || now >= sv->next_fetch))
 	{
@@ -668,6 +698,10 @@ wait_ms(const Supervisor *sv, int64_t now)
 	{
 		if (node_session_next_heartbeat(sv->session) < next)
 			next = node_session_next_heartbeat(sv->session);
+		if (progress_tick_at(sv) < next)
+			next = progress_tick_at(sv);
+		if (sv->njobs > 0 && sv->next_follow < next)
+			next = sv->next_follow;
 		if (taking_jobs(sv) && sv->next_fetch < next)
 			next = sv->next_fetch;
 	}
