@@ -5,8 +5,11 @@
  * socket (a NOTIFY from the scheduler), each job's report pipe, and a pipe
  * that the signal handlers write to, so that a signal is handled in the loop
  * like any other event rather than inside a handler.  The poll timeout is
- * the nearest deadline: a heartbeat, a fetch, a progress relay, a job's
+ * the nearest deadline: a heartbeat, a fetch, a progress tick, a job's
  * timeout or kill, the end of the grace period, a reconnect.
+ *
+ * The jobs themselves (started, followed, relayed, ended) are
+ * supervisor_jobs.c's; supervisor_internal.h lists what the two share.
  *
  * Each turn also publishes what the metrics (worker_metrics.h) and systemd
  * (service_notify.h) are told: the session's state, the running jobs'
@@ -20,22 +23,18 @@
  * long they take.  Either way the worker exits once nothing is left to do.
  */
 #include "supervisor.h"
+#include "supervisor_internal.h"
 
 #include "capabilities.h"
 #include "exit_status.h"
-#include "job_process.h"
-#include "node_session.h"
-#include "probe_server.h"
 #include "service_notify.h"
 #include "worker_log.h"
 #include "worker_metrics.h"
 #include "worker_util.h"
-#include "../common/states.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -43,53 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_JOBS 1024			/* --slots is at most this */
 #define MAX_WAIT_MS 60000
-
-/*
- * A running job's progress changes about once a second (job_run.c reports
- * at that pace): a heartbeat goes early with it, at most once a second for
- * all of the node's jobs, so that a watcher sees it move every second, not
- * every heartbeat interval.  A node whose jobs report nothing new sends
- * nothing more than its heartbeats.
- */
-#define PROGRESS_TICK_MS 1000
-
-typedef struct Supervisor
-{
-	WorkerOptions options;
-	int			argc;
-	char	  **argv;
-
-	/* As started: a reload cannot change them (the session has its own copies). */
-	char	   *name;
-	char	   *tenant;
-	char	   *conninfo;
-	char	   *listen;
-
-	NodeSession *session;
-	ProbeServer *probe;			/* --listen's server; NULL without it */
-	int64_t		watchdog_at;	/* systemd's watchdog is next due; INT64_MAX: none */
-	JobProcess *jobs[MAX_JOBS];
-	int			njobs;
-
-	int64_t		next_fetch;
-	int			fetch_now;		/* a notification came, or the session just resumed */
-	int			follow_now;		/* a notification, or next_follow passed: read node_attempts */
-	int64_t		next_follow;	/* node_attempts is read at least this often: a heartbeat interval */
-	int64_t		progress_sent;	/* when a heartbeat last took the jobs' progress */
-
-	int			draining;		/* SIGTERM or SIGINT: take no new jobs */
-	int64_t		grace_deadline;
-	int			grace_over;		/* running jobs have been told to stop */
-	int			drained_by_admin;	/* the heartbeat answered "draining" */
-	int			fatal;
-
-	int			once_started;
-	int			once_left_pool; /* told the scheduler to give other jobs elsewhere */
-	int			once_ended;
-	int			once_completed;
-} Supervisor;
 
 static int	signal_pipe[2] = {-1, -1};
 
@@ -138,54 +91,6 @@ setup_signals(void)
 	return sigaction(SIGPIPE, &action, NULL);
 }
 
-/* The ids of the jobs whose processes run, for every heartbeat (a NodeRunningFn). */
-static int
-running_ids(void *arg, int64_t *ids, int max)
-{
-	const Supervisor *sv = arg;
-	int			n = sv->njobs < max ? sv->njobs : max;
-
-	for (int i = 0; i < n; i++)
-		ids[i] = sv->jobs[i]->job.id;
-	return n;
-}
-
-/*
- * The heartbeat's progress: each running job's latest report, when it is new
- * (the heartbeat's pace, or the progress tick's, sets how often).  The child
- * writes the report, so it is parsed here and only a JSON object of at most
- * 4 KiB goes out: a malformed one must not cost the node its heartbeat.  At
- * most 3 MiB in all (the call takes 4).
- */
-static void
-heartbeat_progress(void *arg, json_object *progress)
-{
-	Supervisor *sv = arg;
-	size_t		total = 0;
-
-	sv->progress_sent = now_ms();
-	for (int i = 0; i < sv->njobs; i++)
-	{
-		JobProcess *p = sv->jobs[i];
-		char	   *report = job_process_take_progress(p);
-		json_object *parsed = report && strlen(report) <= 4096 && total < 3 * 1024 * 1024
-			? json_tokener_parse(report) : NULL;
-		json_object *entry;
-
-		if (parsed != NULL && json_object_is_type(parsed, json_type_object) && (entry = json_object_new_object()) != NULL)
-		{
-			json_object_object_add(entry, "job_id", json_object_new_int64(p->job.id));
-			json_object_object_add(entry, "attempt", json_object_new_int(p->job.attempt));
-			json_object_object_add(entry, "progress", parsed);
-			json_object_array_add(progress, entry);
-			total += strlen(report) + 64;
-		}
-		else if (parsed != NULL)
-			json_object_put(parsed);
-		free(report);
-	}
-}
-
 /* A limit in words: "unlimited", or its value in the unit given. */
 static const char *
 limit_text(char *buf, size_t len, int64_t value, int64_t unit, const char *unit_name)
@@ -212,15 +117,6 @@ log_settings(const Supervisor *sv, const char *what)
 			   limit_text(cpu, sizeof(cpu), o->job_cpu_seconds, 1, "s"),
 			   limit_text(output, sizeof(output), o->max_output_bytes, 1024 * 1024, "MiB"),
 			   o->io_timeout_ms / 1000.0);
-}
-
-static int
-taking_jobs(const Supervisor *sv)
-{
-	int			slots = sv->options.once ? 1 : sv->options.slots;
-
-	return !sv->draining && !sv->drained_by_admin && !(sv->options.once && sv->once_started) &&
-		sv->njobs < slots;
 }
 
 static const char *
@@ -315,251 +211,9 @@ handle_signals(Supervisor *sv, int64_t now)
 				begin_drain(sv, bytes[i], now);
 			else if (bytes[i] == SIGHUP)
 				reload(sv, now);
-			/* SIGCHLD only wakes the loop; reap_jobs() looks at every child. */
+			/* SIGCHLD only wakes the loop; supervisor_reap_jobs() looks at every child. */
 		}
 	}
-}
-
-/*
- * Sends a job's waiting log lines, a batch a second beside its progress, or
- * all of them (flush) before its outcome: the database refuses lines of an
- * attempt that is over.  Returns 0 when the attempt is no longer held.
- */
-static int
-relay_log(Supervisor *sv, JobProcess *p, int64_t now, int flush)
-{
-	do
-	{
-		int64_t		through;
-		char	   *batch = job_process_take_log(p, now, flush, &through);
-		int			rc;
-
-		if (batch == NULL)
-			return 1;
-		rc = node_session_append_log(sv->session, p->job.id, p->job.attempt, p->job.tenant_id, batch);
-		free(batch);
-		if (rc < 0)
-			return 1;			/* kept for the next time */
-		job_log_forget_through(&p->log, through);
-		if (rc == 0)
-			return 0;
-	} while (flush && node_session_ready(sv->session));
-	return 1;
-}
-
-/* Adds to the byte counters what the job read and wrote since last counted. */
-static void
-count_job_bytes(JobProcess *p)
-{
-	worker_metrics_bytes(p->input_bytes - p->input_bytes_counted,
-						 p->output_bytes_written - p->output_bytes_counted);
-	p->input_bytes_counted = p->input_bytes;
-	p->output_bytes_counted = p->output_bytes_written;
-}
-
-static void
-remove_job(Supervisor *sv, int i)
-{
-	job_process_free(sv->jobs[i]);
-	sv->jobs[i] = sv->jobs[--sv->njobs];
-}
-
-/* Records how an ended job went and forgets it. */
-static void
-end_job(Supervisor *sv, int i, int64_t now)
-{
-	JobProcess *p = sv->jobs[i];
-	JobOutcome	o;
-	double		seconds = (now - p->started_ms) / 1000.0;
-
-	job_process_outcome(p, &o);
-	count_job_bytes(p);
-	worker_metrics_job_ended(o.outcome, o.failure_reason);
-	if (o.outcome == NULL)
-		worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt,
-						   "attempt %d stopped after %.1f s: the database no longer holds it for this node "
-						   "(canceled or reassigned)", p->job.attempt, seconds);
-	else if (strcmp(o.outcome, JOB_COMPLETED) == 0)
-		worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt, "attempt %d completed in %.1f s: %s",
-						   p->job.attempt, seconds, p->final_path);
-	else
-		worker_log_attempt(WLOG_WARNING, p->job.id, p->job.tenant_id, p->job.attempt, "attempt %d %s after %.1f s (%s): %s",
-						   p->job.attempt, o.outcome, seconds, o.failure_reason, o.error);
-	if (o.outcome)
-	{
-		/* The last lines (libav's reason among them) while the attempt is still running. */
-		if (node_session_ready(sv->session))
-			relay_log(sv, p, now, 1);
-		node_session_finish_job(sv->session, p->job.id, p->job.attempt, p->job.tenant_id, o.outcome,
-								o.result, o.error, o.failure_reason);
-	}
-	if (sv->options.once)
-	{
-		sv->once_ended = 1;
-		sv->once_completed = o.outcome != NULL && strcmp(o.outcome, JOB_COMPLETED) == 0;
-	}
-	remove_job(sv, i);
-}
-
-static void
-reap_jobs(Supervisor *sv, int64_t now)
-{
-	for (int i = sv->njobs - 1; i >= 0; i--)
-		if (job_process_reap(sv->jobs[i]))
-			end_job(sv, i, now);
-}
-
-static int
-running_locally(const Supervisor *sv, int64_t job_id)
-{
-	for (int i = 0; i < sv->njobs; i++)
-		if (sv->jobs[i]->job.id == job_id)
-			return 1;
-	return 0;
-}
-
-/* Takes the jobs the scheduler assigned, as many as there are free slots, started in one call. */
-static void
-fetch_and_start(Supervisor *sv)
-{
-	AssignedJob *jobs;
-	const AssignedJob **chosen;
-	int		   *started;
-	int			njobs;
-	int			nchosen = 0;
-	int			slots = sv->options.once ? 1 : sv->options.slots;
-
-	if (node_session_fetch_assigned(sv->session, &jobs, &njobs) < 0)
-		return;
-	chosen = calloc(njobs > 0 ? njobs : 1, sizeof(*chosen));
-	started = calloc(njobs > 0 ? njobs : 1, sizeof(*started));
-	if (chosen == NULL || started == NULL)
-		njobs = 0;
-	for (int i = 0; i < njobs && taking_jobs(sv) && sv->njobs + nchosen < slots; i++)
-	{
-		/* An older attempt of the same job is still being stopped: not yet. */
-		if (!running_locally(sv, jobs[i].id))
-			chosen[nchosen++] = &jobs[i];
-	}
-	if (nchosen > 0)
-		node_session_start_jobs(sv->session, chosen, nchosen, started);
-	for (int i = 0; i < nchosen; i++)
-	{
-		const AssignedJob *job = chosen[i];
-		JobProcess *p;
-		char		err[512];
-		const char *reason;
-
-		if (started[i] <= 0)
-			continue;
-		if (sv->options.once)
-			sv->once_started = 1;
-		p = job_process_start(job, &sv->options, now_ms(), err, sizeof(err), &reason);
-		if (p == NULL)
-		{
-			worker_log_attempt(WLOG_WARNING, job->id, job->tenant_id, job->attempt, "attempt %d could not start (%s): %s",
-							   job->attempt, reason, err);
-			node_session_finish_job(sv->session, job->id, job->attempt, job->tenant_id, JOB_FAILED, NULL,
-									err, reason);
-			worker_metrics_job_ended(JOB_FAILED, reason);
-			if (sv->options.once)
-				sv->once_ended = 1;
-			continue;
-		}
-		sv->jobs[sv->njobs++] = p;
-	}
-	free(chosen);
-	free(started);
-	assigned_jobs_free(jobs, njobs);
-	/* --once has its job: the scheduler should give the others to someone else. */
-	if (sv->options.once && sv->once_started && !sv->once_left_pool)
-		sv->once_left_pool = node_session_leave(sv->session, 0) == 0;
-}
-
-/*
- * The running jobs' log lines.  Their progress goes with the heartbeat
- * (heartbeat_progress), and an attempt the node no longer holds is stopped
- * by follow_attempts; a refused batch of lines (the attempt is over) is
- * dropped.
- */
-static void
-relay_logs(Supervisor *sv, int64_t now)
-{
-	for (int i = 0; i < sv->njobs && node_session_ready(sv->session); i++)
-	{
-		JobProcess *p = sv->jobs[i];
-
-		if (p->stop == JOB_STOP_NONE && relay_log(sv, p, now, 0) == 0)
-			job_log_consume(&p->log, (int) job_log_waiting(&p->log));
-	}
-}
-
-/*
- * What the database says this node's jobs should be doing (node_attempts),
- * once a heartbeat interval and on each notification, so that a lost
- * notification costs at most a heartbeat's delay: a paused attempt's process is stopped,
- * a resumed one's continued, and one the node no longer holds (canceled,
- * reassigned) ended, as a refused progress report ends it (a paused process
- * sends no reports).
- */
-static void
-follow_attempts(Supervisor *sv, int64_t now)
-{
-	NodeAttempt *attempts;
-	int			nattempts;
-
-	if (sv->njobs == 0 || node_session_attempts(sv->session, &attempts, &nattempts) < 0)
-		return;
-	for (int i = 0; i < sv->njobs; i++)
-	{
-		JobProcess *p = sv->jobs[i];
-		const NodeAttempt *a = NULL;
-
-		if (p->exited || p->stop != JOB_STOP_NONE)
-			continue;
-		for (int k = 0; k < nattempts && a == NULL; k++)
-			if (attempts[k].job_id == p->job.id && attempts[k].attempt == p->job.attempt)
-				a = &attempts[k];
-		if (a == NULL)
-		{
-			worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt,
-							   "the database no longer holds attempt %d for this node (canceled or reassigned): "
-							   "stopping it", p->job.attempt);
-			job_process_stop(p, JOB_STOP_CANCELED, now);
-		}
-		else if (a->paused && !p->paused)
-		{
-			if (job_process_pause(p, now) == 0)
-				worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt, "attempt %d paused: process %d stopped",
-								   p->job.attempt, (int) p->pid);
-			else
-				worker_log_attempt(WLOG_ERROR, p->job.id, p->job.tenant_id, p->job.attempt, "could not stop process %d: %s",
-								   (int) p->pid, strerror(errno));
-		}
-		else if (!a->paused && p->paused)
-		{
-			if (job_process_resume(p, now) == 0)
-				worker_log_attempt(WLOG_INFO, p->job.id, p->job.tenant_id, p->job.attempt, "attempt %d resumed: process %d continued",
-								   p->job.attempt, (int) p->pid);
-			else
-				worker_log_attempt(WLOG_ERROR, p->job.id, p->job.tenant_id, p->job.attempt, "could not continue process %d: %s",
-								   (int) p->pid, strerror(errno));
-		}
-	}
-	free(attempts);
-}
-
-/*
- * When the progress tick is due: a second after the last heartbeat took the
- * jobs' progress, if some job has a new report by then; INT64_MAX: none.
- */
-static int64_t
-progress_tick_at(const Supervisor *sv)
-{
-	for (int i = 0; i < sv->njobs; i++)
-		if (job_process_has_progress(sv->jobs[i]))
-			return sv->progress_sent + PROGRESS_TICK_MS;
-	return INT64_MAX;
 }
 
 static void
@@ -593,7 +247,7 @@ talk_to_database(Supervisor *sv)
 
 	/* The heartbeat when due, or early with new progress (the progress tick). */
 	if (node_session_ready(sv->session) &&
-		(now >= node_session_next_heartbeat(sv->session) || now >= progress_tick_at(sv)))
+		(now >= node_session_next_heartbeat(sv->session) || now >= supervisor_progress_tick_at(sv)))
 	{
 		NodeState	state = node_session_heartbeat(sv->session);
 
@@ -609,17 +263,17 @@ talk_to_database(Supervisor *sv)
 	if (sv->follow_now && node_session_ready(sv->session))
 	{
 		sv->follow_now = 0;
-		follow_attempts(sv, now_ms());
+		supervisor_follow_attempts(sv, now_ms());
 		sv->next_follow = now_ms() + sv->options.heartbeat_ms;
 	}
 	/* The attempts that ended in this turn, in one call. */
 	node_session_send_finishes(sv->session);
-	relay_logs(sv, now_ms());
-	if (node_session_ready(sv->session) && taking_jobs(sv) &&
+	supervisor_relay_logs(sv, now_ms());
+	if (node_session_ready(sv->session) && supervisor_taking_jobs(sv) &&
 		(sv->fetch_now || now >= sv->next_fetch))
 	{
 		sv->fetch_now = 0;
-		fetch_and_start(sv);
+		supervisor_fetch_and_start(sv);
 		sv->next_fetch = now_ms() + sv->options.poll_ms;
 		/* Those that could not start. */
 		node_session_send_finishes(sv->session);
@@ -646,7 +300,7 @@ publish_state(Supervisor *sv)
 	{
 		JobProcess *p = sv->jobs[i];
 
-		count_job_bytes(p);
+		supervisor_count_bytes(p);
 		/* A paused job encodes nothing; one not yet reporting has no rate to average. */
 		if (p->reported && !p->paused && !p->exited)
 		{
@@ -698,11 +352,11 @@ wait_ms(const Supervisor *sv, int64_t now)
 	{
 		if (node_session_next_heartbeat(sv->session) < next)
 			next = node_session_next_heartbeat(sv->session);
-		if (progress_tick_at(sv) < next)
-			next = progress_tick_at(sv);
+		if (supervisor_progress_tick_at(sv) < next)
+			next = supervisor_progress_tick_at(sv);
 		if (sv->njobs > 0 && sv->next_follow < next)
 			next = sv->next_follow;
-		if (taking_jobs(sv) && sv->next_fetch < next)
+		if (supervisor_taking_jobs(sv) && sv->next_fetch < next)
 			next = sv->next_fetch;
 	}
 	if (sv->draining && !sv->grace_over && sv->grace_deadline < next)
@@ -784,8 +438,8 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 		worker_log(WLOG_ERROR, "out of memory");
 		return WORKER_EXIT_FAILURE;
 	}
-	node_session_set_running_source(sv->session, running_ids, sv);
-	node_session_set_progress_source(sv->session, heartbeat_progress, sv);
+	node_session_set_running_source(sv->session, supervisor_running_ids, sv);
+	node_session_set_progress_source(sv->session, supervisor_heartbeat_progress, sv);
 	log_owner = sv;
 	worker_log_set_tap(tap_to_job_log);
 	if (sv->options.output_root == NULL)
@@ -816,7 +470,7 @@ supervisor_run(WorkerOptions *options, int argc, char **argv)
 		if (sv->fatal)
 			break;
 		handle_signals(sv, now);
-		reap_jobs(sv, now);
+		supervisor_reap_jobs(sv, now);
 		for (int i = 0; i < sv->njobs; i++)
 			job_process_tick(sv->jobs[i], now);
 		if (sv->draining && !sv->grace_over && now >= sv->grace_deadline)
