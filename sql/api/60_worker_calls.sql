@@ -155,6 +155,40 @@ COMMENT ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) IS
 ALTER FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.json_deeper_than(jsonb, integer) FROM PUBLIC;
 
+/*
+ * The bound of every batch a worker call takes as JSON (append_job_log's
+ * lines, finish_jobs's finishes, a heartbeat's progress): a JSON array of at
+ * most max_entries entries and max_bytes bytes of JSON text, else 22023
+ * naming the argument (subject: what the size error calls it, the argument
+ * by default) and the entries.  The entries' own bounds are each call's.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.check_json_batch(batch jsonb, name text, entries text, max_entries integer,
+                                                        max_bytes integer, example text, subject text DEFAULT NULL,
+                                                        advice text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    n integer;
+    bytes integer;
+BEGIN
+    IF jsonb_typeof(batch) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION '% must be a JSON array', name
+            USING ERRCODE = '22023', HINT = format('Send %s.', example);
+    END IF;
+    n := jsonb_array_length(batch);
+    bytes := octet_length(batch::text);
+    IF n > max_entries OR bytes > max_bytes THEN
+        RAISE EXCEPTION '% is too large: % %, % bytes of JSON, at most % and %',
+                        coalesce(subject, name), n, entries, bytes, max_entries, max_bytes
+            USING ERRCODE = '22023', HINT = coalesce(advice, format('Send the %s in smaller batches.', entries));
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.check_json_batch(jsonb, text, text, integer, integer, text, text, text) IS
+    'The bound of a batch a worker call takes as JSON: a JSON array of at most max_entries entries and max_bytes bytes of JSON text, else 22023 naming the argument and the entries.';
+ALTER FUNCTION ffrtmp_data.check_json_batch(jsonb, text, text, integer, integer, text, text, text) OWNER TO ffrtmp_owner;
+REVOKE ALL ON FUNCTION ffrtmp_data.check_json_batch(jsonb, text, text, integer, integer, text, text, text) FROM PUBLIC;
+
 /* Whether a JSON value's keys or strings hold control characters (C1 too) other than newlines and tabs. */
 CREATE OR REPLACE FUNCTION ffrtmp_data.json_has_controls(value jsonb) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ffrtmp_json_has_controls'
@@ -341,15 +375,8 @@ DECLARE
     i integer := 0;
     stored integer;
 BEGIN
-    IF jsonb_typeof(lines) IS DISTINCT FROM 'array' THEN
-        RAISE EXCEPTION 'lines must be a JSON array'
-            USING ERRCODE = '22023', HINT = 'Send [{"line": 1, "at": ..., "level": "info", "source": "worker", "text": "..."}, ...].';
-    END IF;
-    IF jsonb_array_length(lines) > 1000 OR octet_length(lines::text) > 262144 THEN
-        RAISE EXCEPTION 'lines is too large: % lines, % bytes of JSON, at most 1000 and 262144',
-                        jsonb_array_length(lines), octet_length(lines::text)
-            USING ERRCODE = '22023', HINT = 'Send the lines in smaller batches.';
-    END IF;
+    PERFORM ffrtmp_data.check_json_batch(lines, 'lines', 'lines', 1000, 262144,
+        '[{"line": 1, "at": ..., "level": "info", "source": "worker", "text": "..."}, ...]');
     FOR l IN SELECT e FROM jsonb_array_elements(lines) e LOOP
         i := i + 1;
         IF jsonb_typeof(l) IS DISTINCT FROM 'object'
@@ -605,15 +632,8 @@ BEGIN
         RAISE EXCEPTION 'finishes must not be null'
             USING ERRCODE = '22004', HINT = 'Pass a JSON array of finishes, [] for none.';
     END IF;
-    IF jsonb_typeof(finishes) IS DISTINCT FROM 'array' THEN
-        RAISE EXCEPTION 'finishes must be a JSON array'
-            USING ERRCODE = '22023', HINT = 'Send [{"job_id": ..., "attempt": ..., "outcome": "completed", "result": {...}}, ...].';
-    END IF;
-    IF jsonb_array_length(finishes) > 1000 OR octet_length(finishes::text) > 4194304 THEN
-        RAISE EXCEPTION 'the batch is too large: % finishes, % bytes of JSON, at most 1000 and 4194304',
-                        jsonb_array_length(finishes), octet_length(finishes::text)
-            USING ERRCODE = '22023', HINT = 'Send the finishes in smaller batches.';
-    END IF;
+    PERFORM ffrtmp_data.check_json_batch(finishes, 'finishes', 'finishes', 1000, 4194304,
+        '[{"job_id": ..., "attempt": ..., "outcome": "completed", "result": {...}}, ...]', subject => 'the batch');
     -- Each entry's shape first (the first bad one refuses the batch), then
     -- its bounds, finish_job's, refused in the entry's row: one statement
     -- each for the whole batch, and the nesting of a result walked only

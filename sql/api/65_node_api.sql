@@ -50,15 +50,8 @@ DECLARE
     r record;
     recorded integer := 0;
 BEGIN
-    IF jsonb_typeof(progress) IS DISTINCT FROM 'array' THEN
-        RAISE EXCEPTION 'progress must be a JSON array'
-            USING ERRCODE = '22023', HINT = 'Send [{"job_id": ..., "attempt": ..., "progress": {"percent": ...}}, ...].';
-    END IF;
-    IF jsonb_array_length(progress) > 1024 OR octet_length(progress::text) > 4194304 THEN
-        RAISE EXCEPTION 'progress is too large: % entries, % bytes of JSON, at most 1024 and 4194304',
-                        jsonb_array_length(progress), octet_length(progress::text)
-            USING ERRCODE = '22023', HINT = 'Send one entry per running job.';
-    END IF;
+    PERFORM ffrtmp_data.check_json_batch(progress, 'progress', 'entries', 1024, 4194304,
+        '[{"job_id": ..., "attempt": ..., "progress": {"percent": ...}}, ...]', advice => 'Send one entry per running job.');
     -- The last entry of an attempt counts; rows locked in tenant and id order, never waited for.
     FOR r IN
         SELECT j AS job, e.p
