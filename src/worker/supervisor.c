@@ -26,6 +26,7 @@
 #include "job_process.h"
 #include "node_session.h"
 #include "probe_server.h"
+#include "progress_report.h"
 #include "service_notify.h"
 #include "worker_log.h"
 #include "worker_metrics.h"
@@ -156,11 +157,11 @@ heartbeat_progress(void *arg, json_object *progress)
 	{
 		JobProcess *p = sv->jobs[i];
 		char	   *report = job_process_take_progress(p, now);
-		json_object *parsed = report && strlen(report) <= 4096 && total < 3 * 1024 * 1024
-			? json_tokener_parse(report) : NULL;
+		/* Only what jsonb takes: one bad report must not sink the heartbeat. */
+		json_object *parsed = total < 3 * 1024 * 1024 ? progress_report_parse(report) : NULL;
 		json_object *entry;
 
-		if (parsed != NULL && json_object_is_type(parsed, json_type_object) && (entry = json_object_new_object()) != NULL)
+		if (parsed != NULL && (entry = json_object_new_object()) != NULL)
 		{
 			json_object_object_add(entry, "job_id", json_object_new_int64(p->job.id));
 			json_object_object_add(entry, "attempt", json_object_new_int(p->job.attempt));
