@@ -8,7 +8,7 @@
 #
 # The timer is set to its longest (60 s) and jobs no node can run are
 # rejected after 1 s.  The leader's whole pass is held in its upkeep, after
-# its rejection step, by a lock on the seal cursor; meanwhile a job no node
+# its rejection step, by a lock on a chain's head; meanwhile a job no node
 # can run waits past its time, and 2,500 audit rows wait to be sealed.  Once
 # the pass goes on, the passes that seal the rest must leave that job
 # queued; the next whole pass (ffrtmp.dispatch()) rejects it.
@@ -42,14 +42,16 @@ is(sql(q{SELECT count(*) FROM ffrtmp_data.audit_log a
           WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.audit_seals s WHERE s.audit_id = a.id)}), '0',
    'the audit log is sealed');
 
-# The burst: 2,500 rows of the platform chain, more than two batches.
+# The burst: 2,500 rows of the tenant's chain, more than two batches.
 sql(q{INSERT INTO ffrtmp_data.audit_log (tenant_id, db_role, action, target)
-      SELECT NULL, 'burst', 'test.burst', 'burst:' || g FROM generate_series(1, 2500) g});
+      SELECT t.id, 'burst', 'test.burst', 'burst:' || g FROM ffrtmp_data.tenants t, generate_series(1, 2500) g
+       WHERE t.name = 'bh'});
 
-# Hold the next whole pass in its upkeep: the sealer waits for the cursor.
+# Hold the next whole pass in its upkeep: the sealer waits for the chain's head.
 my $holder = $node->background_psql('postgres');
 $holder->query_safe('BEGIN');
-$holder->query_safe('SELECT * FROM ffrtmp_data.audit_seal_cursor FOR UPDATE');
+$holder->query_safe(q{SELECT * FROM ffrtmp_data.audit_chain_heads h
+                       WHERE h.chain = (SELECT id FROM ffrtmp_data.tenants WHERE name = 'bh') FOR UPDATE});
 my $asker = $node->background_psql('postgres');
 $asker->query_until(qr/asked/, q{\echo asked
 SELECT ffrtmp.dispatch();
