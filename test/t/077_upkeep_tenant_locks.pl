@@ -7,7 +7,8 @@
 # transaction ends: a tenant can keep it open as long as it sends a
 # statement now and then (its idle cap is turned off here to stand for
 # that).  The pass prunes what nobody holds, and the held rows at a later
-# pass.
+# pass.  Likewise an administrator's open transaction after sealing the
+# audit log by hand does not hold the leader's sealing.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -69,6 +70,26 @@ is(sql(qq{SELECT count(*) FROM ffrtmp_data.api_keys WHERE key_id = '$keys[0]'}),
    'the key goes at the next pass');
 is(sql(qq{SELECT count(*) FROM ffrtmp_data.invitations WHERE id = '$invitations[0]'}), '0',
    'and the invitation');
+
+# An administrator may seal the audit log by hand (ffrtmp_data.seal_audit);
+# one who leaves that transaction open holds the sealer's cursor.  The
+# leader's sealing leaves the work to that session instead of waiting.
+sql(q{CREATE ROLE lk_admin LOGIN IN ROLE ffrtmp_admin});
+my $admin = $node->background_psql('postgres');
+$admin->query_safe('BEGIN');
+$admin->query_safe('SET ROLE lk_admin');
+$admin->query_safe('SELECT ffrtmp_data.seal_audit()');
+sql(q{SET ROLE lk_app; SELECT ffrtmp.create_api_key('new')});
+($rc, $out, $err) = $node->psql('postgres', 'SELECT ffrtmp.dispatch()');
+is($rc, 0, q{a whole pass completes while an administrator's open transaction holds the sealer's cursor})
+	or diag($err);
+$admin->query_safe('COMMIT');
+$admin->quit;
+sql('SELECT ffrtmp.dispatch()');
+is(sql(q{SELECT count(*) FROM ffrtmp_data.audit_log a
+          WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.audit_seals s WHERE s.audit_id = a.id)}), '0',
+   'the next pass seals what was written meanwhile');
+is(sql('SELECT count(*) FROM ffrtmp.verify_audit_chain()'), '0', 'the chains verify');
 
 $node->stop;
 done_testing();
