@@ -320,8 +320,8 @@ submit_sql(bool sql_0_1, bool by_version)
 						   "  UPDATE ffrtmp_data.usage u SET"
 						   "    active_jobs = u.active_jobs + 1, queued_jobs = u.queued_jobs + 1,"
 						   "    jobs_submitted = u.jobs_submitted + 1,"
-						   "    hour_counts[$15] = CASE WHEN u.hour_minutes[$15] = $2 THEN u.hour_counts[$15] + 1 ELSE 1 END,"
-						   "    hour_minutes[$15] = $2"
+						   "    hour_counts[$15] = CASE WHEN u.hour_minutes[$15] >= $2 THEN u.hour_counts[$15] + 1 ELSE 1 END,"
+						   "    hour_minutes[$15] = greatest(u.hour_minutes[$15], $2)"
 						   "  FROM ffrtmp_data.tenant_limits l, " REQUEST_ROW("$9", "$10")
 						   "  WHERE u.tenant_id = $1 AND l.tenant_id = u.tenant_id"
 						   "    AND l.effective_status = 'active'");

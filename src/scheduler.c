@@ -310,12 +310,13 @@ run_batch(KeptQuery *step, Datum *values)
 }
 
 /*
- * The leader's upkeep: reject what no node can run, prune a batch of each
- * kind, seal the audit log.  Returns whether some step did a whole batch, so
- * that the next pass does the upkeep again rather than wait for its time.
+ * The leader's upkeep: reject what no node can run (when due), prune a batch
+ * of each kind, seal the audit log.  Returns whether some step did a whole
+ * batch, so that the next pass does the batches again rather than wait for
+ * their time.
  */
 static bool
-run_leader_upkeep(int64 epoch)
+run_leader_upkeep(int64 epoch, bool due)
 {
 	static KeptQuery prune = {
 		.sql = "SELECT ffrtmp_data.prune(make_interval(secs => $1), " CppAsString2(UPKEEP_BATCH) ")",
@@ -347,7 +348,7 @@ run_leader_upkeep(int64 epoch)
 
 	/* Rejection and pruning are fenced too. */
 	ffrtmp_require_epoch(epoch);
-	if (reject_unrunnable_after_s > 0)
+	if (due && reject_unrunnable_after_s > 0)
 		ffrtmp_run(&reject, &reject_after, NULL);
 	behind = run_batch(&prune, &retention);
 	if (ffrtmp_sql_is_0_2())
@@ -426,7 +427,7 @@ pass_transaction(PassPart part, bool whole, bool *leading, int64 *epoch, bool *l
 		if (*leading && part == PASS_DISPATCH)
 			*assigned = run_leader_dispatch(*epoch, whole);
 		else if (*leading)
-			*behind = run_leader_upkeep(*epoch);
+			*behind = run_leader_upkeep(*epoch, whole);
 		*led = *leading;
 	}
 
@@ -451,8 +452,12 @@ pass_transaction(PassPart part, bool whole, bool *leading, int64 *epoch, bool *l
  * clock (a node's silence, a timeout, a backoff, a job waiting too long for a
  * capable node, retention), and they read what no wake-up concerns (the whole
  * queue for jobs no node can run, the history for what to prune).  A pass
- * woken by work in between only dispatches, unless an upkeep step had more
- * than a batch to do; a pass asked for by ffrtmp.dispatch() is whole.
+ * woken by work in between only dispatches; a pass asked for by
+ * ffrtmp.dispatch() is whole.  While an upkeep step has more than a batch
+ * to do, the passes come at once and do the batches (pruning, sealing) too,
+ * but not recovery and rejection: a tenant that writes audit rows faster
+ * than a batch a pass must not make the leader read every node and the
+ * whole queue back to back.
  */
 static bool
 run_pass(bool *leading, int64 *epoch)
@@ -473,12 +478,13 @@ run_pass(bool *leading, int64 *epoch)
 	asked = requested > shared->passes_served;
 	SpinLockRelease(&shared->mutex);
 
-	whole = asked || behind || began >= upkeep_due;
+	whole = asked || began >= upkeep_due;
 	installed = pass_transaction(PASS_DISPATCH, whole, leading, epoch, &passed, &assigned, NULL);
-	if (passed && whole)
+	if (passed && (whole || behind))
 	{
 		installed = pass_transaction(PASS_UPKEEP, whole, leading, epoch, &passed, NULL, &behind);
-		upkeep_due = TimestampTzPlusMilliseconds(began, scheduler_interval_ms);
+		if (whole)
+			upkeep_due = TimestampTzPlusMilliseconds(began, scheduler_interval_ms);
 		/*
 		 * More than a batch waits (a burst of audit rows to seal, history to
 		 * prune): the next pass comes at once rather than at the next tick,

@@ -34,7 +34,12 @@ ffrtmp_current_minute(void)
 
 /*
  * ffrtmp_data.jobs_in_hour(counts, minutes, now_minute): the sum of the ring
- * buckets whose minute lies in the hour ending at now_minute.
+ * buckets whose minute lies in the hour ending at now_minute, or later.
+ * now_minute is the caller's transaction's start: a transaction kept open
+ * for an hour sees buckets that younger transactions filled after it began,
+ * and they count (the tenant used them), as a bucket's minute never moves
+ * back (the submits' statements keep the later minute and add to it), so
+ * that an old transaction neither overlooks nor erases the hour's submits.
  */
 PG_FUNCTION_INFO_V1(ffrtmp_jobs_in_hour);
 Datum
@@ -52,7 +57,7 @@ ffrtmp_jobs_in_hour(PG_FUNCTION_ARGS)
 		n != ArrayGetNItems(ARR_NDIM(minutes), ARR_DIMS(minutes)))
 		elog(ERROR, "hour buckets are malformed");
 	for (int i = 0; i < n; i++)
-		if (minute[i] > now_minute - 60 && minute[i] <= now_minute)
+		if (minute[i] > now_minute - 60)
 			total += count[i];
 	PG_RETURN_INT32((int32) Min(total, PG_INT32_MAX));
 }

@@ -612,29 +612,39 @@ GRANT EXECUTE ON FUNCTION ffrtmp.rotate_api_key(text, interval) TO ffrtmp_admin,
  * included) are deleted 30 days after they stopped, in bounded batches by
  * the scheduler's pass, so that create and revoke loops do not grow the
  * table without bound; the audit log keeps their history.  A key another
- * one points to as replaced_by loses that pointer first.
+ * one points to as replaced_by loses that pointer first.  The pass never
+ * waits for a row a tenant holds (revoking a dead key again locks it, in a
+ * transaction the tenant may keep open): such a key, or one whose
+ * referrer is held, waits for a later pass.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.prune_api_keys(batch integer) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     gone text[];
+    referrers text[];
 BEGIN
     SELECT array_agg(x.key_id) INTO gone
       FROM (SELECT k.key_id FROM ffrtmp_data.api_keys k
              WHERE (k.revoked_at IS NOT NULL OR k.expires_at IS NOT NULL)
                AND least(k.revoked_at, k.expires_at) < now() - interval '30 days'
-             ORDER BY least(k.revoked_at, k.expires_at) LIMIT prune_api_keys.batch) x;
+             ORDER BY least(k.revoked_at, k.expires_at) LIMIT prune_api_keys.batch
+               FOR UPDATE OF k SKIP LOCKED) x;
     IF gone IS NULL THEN
         RETURN 0;
     END IF;
-    UPDATE ffrtmp_data.api_keys k SET replaced_by = NULL WHERE k.replaced_by = ANY (gone);
+    referrers := ARRAY(SELECT k.key_id FROM ffrtmp_data.api_keys k WHERE k.replaced_by = ANY (gone)
+                        FOR NO KEY UPDATE OF k SKIP LOCKED);
+    gone := ARRAY(SELECT g FROM unnest(gone) g
+                   WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.api_keys k
+                                      WHERE k.replaced_by = g AND NOT k.key_id = ANY (referrers)));
+    UPDATE ffrtmp_data.api_keys k SET replaced_by = NULL WHERE k.key_id = ANY (referrers) AND k.replaced_by = ANY (gone);
     DELETE FROM ffrtmp_data.api_key_uses u WHERE u.key_id = ANY (gone);
     DELETE FROM ffrtmp_data.api_keys k WHERE k.key_id = ANY (gone);
     RETURN cardinality(gone);
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.prune_api_keys(integer) IS
-    'Deletes up to batch API keys revoked or expired more than 30 days ago (the scheduler''s pass); returns how many.';
+    'Deletes up to batch API keys revoked or expired more than 30 days ago (the scheduler''s pass), never waiting for a row another transaction holds (that key waits for a later pass); returns how many.';
 ALTER FUNCTION ffrtmp_data.prune_api_keys(integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.prune_api_keys(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.prune_api_keys(integer) TO ffrtmp_scheduler;

@@ -166,7 +166,7 @@ RETURNS integer
 AS 'MODULE_PATHNAME', 'ffrtmp_jobs_in_hour'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ffrtmp_data.jobs_in_hour(integer[], bigint[], bigint) IS
-    'Jobs submitted in the 60 one-minute buckets ending at now_minute.';
+    'Jobs submitted in the 60 one-minute buckets ending at now_minute, and in any later one (filled by transactions that began after the caller''s).';
 REVOKE ALL ON FUNCTION ffrtmp_data.jobs_in_hour(integer[], bigint[], bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.jobs_in_hour(integer[], bigint[], bigint) TO PUBLIC;
 

@@ -263,7 +263,10 @@ GRANT EXECUTE ON FUNCTION ffrtmp.revoke_invitation(uuid) TO ffrtmp_admin, ffrtmp
 /*
  * Invitations used, revoked or expired are deleted 30 days later, in bounded
  * batches by the scheduler's pass, so that invite and revoke loops do not
- * grow the table without bound; the audit log keeps their history.
+ * grow the table without bound; the audit log keeps their history.  The
+ * pass never waits for a row a tenant holds (revoking an invitation again
+ * locks it, in a transaction the tenant may keep open): that one waits for
+ * a later pass.
  */
 CREATE OR REPLACE FUNCTION ffrtmp_data.prune_invitations(batch integer) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
@@ -273,13 +276,14 @@ BEGIN
     DELETE FROM ffrtmp_data.invitations i
      WHERE i.id IN (SELECT x.id FROM ffrtmp_data.invitations x
                      WHERE least(x.accepted_at, x.revoked_at, x.expires_at) < now() - interval '30 days'
-                     ORDER BY least(x.accepted_at, x.revoked_at, x.expires_at) LIMIT prune_invitations.batch);
+                     ORDER BY least(x.accepted_at, x.revoked_at, x.expires_at) LIMIT prune_invitations.batch
+                       FOR UPDATE OF x SKIP LOCKED);
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.prune_invitations(integer) IS
-    'Deletes up to batch invitations accepted, revoked or expired more than 30 days ago (the scheduler''s pass); returns how many.';
+    'Deletes up to batch invitations accepted, revoked or expired more than 30 days ago (the scheduler''s pass), never waiting for a row another transaction holds (that one waits for a later pass); returns how many.';
 ALTER FUNCTION ffrtmp_data.prune_invitations(integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.prune_invitations(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.prune_invitations(integer) TO ffrtmp_scheduler;

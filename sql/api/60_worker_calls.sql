@@ -407,7 +407,7 @@ BEGIN
     -- A paused attempt still sends what it logged up to the pause.
     j := ffrtmp_data.held_job(job_id, attempt, node, '{running,paused}');
     INSERT INTO ffrtmp_data.job_logs (job_id, attempt, line, tenant_id, logged_at, level, source, message)
-    SELECT j.id, j.attempt, (e ->> 'line')::bigint, j.tenant_id,
+    SELECT j.id, j.attempt, (e -> 'line')::numeric::bigint, j.tenant_id,
            LEAST(to_timestamp((e ->> 'at')::double precision), now()), e ->> 'level', e ->> 'source', e ->> 'text'
       FROM jsonb_array_elements(lines) e
     ON CONFLICT ON CONSTRAINT job_logs_pkey DO NOTHING;
@@ -654,8 +654,9 @@ BEGIN
             USING ERRCODE = '22023',
                   HINT = 'Each finish is {"job_id": n, "attempt": n, "outcome": "completed|failed|timed_out", "result": {...}, "error": "...", "failure_reason": "..."}.';
     END IF;
-    SELECT coalesce(array_agg((x.e ->> 'job_id')::bigint ORDER BY x.i), '{}'),
-           coalesce(array_agg((x.e ->> 'attempt')::integer ORDER BY x.i), '{}'),
+    -- Through numeric: a whole number may be written 7.0 or 70e-1.
+    SELECT coalesce(array_agg((x.e -> 'job_id')::numeric::bigint ORDER BY x.i), '{}'),
+           coalesce(array_agg((x.e -> 'attempt')::numeric::integer ORDER BY x.i), '{}'),
            coalesce(array_agg(m.msg ORDER BY x.i), '{}')
       INTO ids, atts, bad_msgs
       FROM jsonb_array_elements(finishes) WITH ORDINALITY AS x(e, i)

@@ -53,15 +53,20 @@ BEGIN
     PERFORM ffrtmp_data.check_json_batch(progress, 'progress', 'entries', 1024, 4194304,
         '[{"job_id": ..., "attempt": ..., "progress": {"percent": ...}}, ...]', advice => 'Send one entry per running job.');
     -- The last entry of an attempt counts; rows locked in tenant and id order, never waited for.
+    -- The numbers are read under CASE: the planner orders a WHERE clause's
+    -- conditions as it likes, so a cast guarded only by a condition beside
+    -- it would meet a string.  A whole number may be written 7.0 or 70e-1.
     FOR r IN
         SELECT j AS job, e.p
           FROM (SELECT DISTINCT ON (x.id, x.att) x.id, x.att, x.p
-                  FROM (SELECT (v ->> 'job_id')::bigint AS id, (v ->> 'attempt')::integer AS att, v -> 'progress' AS p, k
+                  FROM (SELECT n.id::bigint AS id, n.att::integer AS att, v -> 'progress' AS p, k
                           FROM jsonb_array_elements(progress) WITH ORDINALITY AS a(v, k)
+                         CROSS JOIN LATERAL (SELECT
+                             CASE WHEN jsonb_typeof(v -> 'job_id') = 'number' THEN (v -> 'job_id')::numeric END AS id,
+                             CASE WHEN jsonb_typeof(v -> 'attempt') = 'number' THEN (v -> 'attempt')::numeric END AS att) n
                          WHERE jsonb_typeof(v) = 'object'
-                           AND jsonb_typeof(v -> 'job_id') = 'number' AND jsonb_typeof(v -> 'attempt') = 'number'
-                           AND (v -> 'job_id')::numeric BETWEEN 1 AND 9e18 AND (v -> 'job_id')::numeric = trunc((v -> 'job_id')::numeric)
-                           AND (v -> 'attempt')::numeric BETWEEN 0 AND 2147483647 AND (v -> 'attempt')::numeric = trunc((v -> 'attempt')::numeric)
+                           AND n.id BETWEEN 1 AND 9e18 AND n.id = trunc(n.id)
+                           AND n.att BETWEEN 0 AND 2147483647 AND n.att = trunc(n.att)
                            AND jsonb_typeof(v -> 'progress') = 'object'
                            AND octet_length((v -> 'progress')::text) <= 4096
                            AND NOT ffrtmp_data.json_deeper_than(v -> 'progress', 4)

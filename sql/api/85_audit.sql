@@ -148,9 +148,14 @@ DECLARE
     hashes bytea[];
     n integer := 0;
 BEGIN
-    -- One sealer at a time: the cursor's row is its lock.
+    -- One sealer at a time: the cursor's row is its lock.  Held by another
+    -- (an administrator sealing by hand, maybe in a transaction left open),
+    -- the work is that one's: the scheduler's pass never waits for it.
     -- (By its key, as every statement of the pass reads: enable_seqscan is off there.)
-    SELECT * INTO cur FROM ffrtmp_data.audit_seal_cursor x WHERE x.one FOR UPDATE;
+    SELECT * INTO cur FROM ffrtmp_data.audit_seal_cursor x WHERE x.one FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
     IF pg_snapshot_xmin(pg_current_snapshot()) >= cur.pending_xmax THEN
         final_id := cur.pending_id;
     END IF;
@@ -203,7 +208,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.seal_audit(integer) IS
-    'Chains up to batch committed audit rows not chained yet, oldest first, by writing their seals (audit_seals; no audit row is updated); the scheduler''s pass calls it. Returns how many.';
+    'Chains up to batch committed audit rows not chained yet, oldest first, by writing their seals (audit_seals; no audit row is updated); the scheduler''s pass calls it. Returns how many: 0 at once while another transaction is sealing.';
 ALTER FUNCTION ffrtmp_data.seal_audit(integer) OWNER TO ffrtmp_owner;
 REVOKE ALL ON FUNCTION ffrtmp_data.seal_audit(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.seal_audit(integer) TO ffrtmp_scheduler, ffrtmp_admin;

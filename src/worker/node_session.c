@@ -421,6 +421,20 @@ session_beat(NodeSession *s)
 	values[2] = ids;
 	values[3] = progress;
 	rc = session_call(s, LINK_CONTROL, "heartbeat", sql, 4, values, &res);
+	/*
+	 * Refused, but not for its session (below): it may be the progress, which
+	 * a job's process writes (progress_report.h keeps out what jsonb refuses,
+	 * but a heartbeat must never depend on that).  The node must not look
+	 * dead for a report: the heartbeat goes again at once without progress.
+	 */
+	if (rc == CALL_REFUSED && progress != NULL &&
+		!sqlstate_is(s->sqlstate, SQLSTATE_TENANT_BLOCKED) && !sqlstate_is(s->sqlstate, SQLSTATE_NOT_FOUND))
+	{
+		worker_log(WLOG_WARNING, "heartbeat refused with its progress: %s (SQLSTATE %s); sending it again without",
+				   s->error, s->sqlstate);
+		values[3] = NULL;
+		rc = session_call(s, LINK_CONTROL, "heartbeat", sql, 4, values, &res);
+	}
 	free(ids);
 	free(progress);
 	if (rc == CALL_LOST)

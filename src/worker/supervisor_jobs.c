@@ -10,6 +10,7 @@
  */
 #include "supervisor_internal.h"
 
+#include "progress_report.h"
 #include "worker_log.h"
 #include "worker_metrics.h"
 #include "worker_util.h"
@@ -50,11 +51,11 @@ supervisor_heartbeat_progress(void *arg, json_object *progress)
 	{
 		JobProcess *p = sv->jobs[i];
 		char	   *report = job_process_take_progress(p);
-		json_object *parsed = report && strlen(report) <= 4096 && total < 3 * 1024 * 1024
-			? json_tokener_parse(report) : NULL;
+		/* Only what jsonb takes: one bad report must not sink the heartbeat. */
+		json_object *parsed = total < 3 * 1024 * 1024 ? progress_report_parse(report) : NULL;
 		json_object *entry;
 
-		if (parsed != NULL && json_object_is_type(parsed, json_type_object) && (entry = json_object_new_object()) != NULL)
+		if (parsed != NULL && (entry = json_object_new_object()) != NULL)
 		{
 			json_object_object_add(entry, "job_id", json_object_new_int64(p->job.id));
 			json_object_object_add(entry, "attempt", json_object_new_int(p->job.attempt));

@@ -1,7 +1,7 @@
 -- Attempts to break tenant isolation.  Every one must fail closed: an error
 -- with a clear SQLSTATE and message, or no rows of anyone else.
 BEGIN;
-SELECT plan(198);
+SELECT plan(199);
 
 -- Setup, as the superuser: two tenants with a login role each, a job and a
 -- node for each of them, a job of the default tenant, a private preset of B,
@@ -295,6 +295,17 @@ SELECT is_empty($$SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid 
                   WHERE n.nspname = 'ffrtmp_data' AND c.relkind = 'r'
                     AND NOT (c.relrowsecurity AND c.relforcerowsecurity)$$,
                 'every table in ffrtmp_data with a tenant_id column has forced row-level security');
+-- Not every tenant's row says tenant_id: the audit's seals and chain heads
+-- name a tenant's chain.  A table with any uuid column (a tenant's, a user's
+-- or an event's id) has forced row-level security, or no privilege for any
+-- role but its owner, which reaches it only through the API's functions.
+SELECT is_empty($$SELECT DISTINCT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  JOIN pg_attribute a ON a.attrelid = c.oid AND a.atttypid = 'uuid'::regtype AND a.attnum > 0 AND NOT a.attisdropped
+                  WHERE n.nspname = 'ffrtmp_data' AND c.relkind IN ('r', 'p')
+                    AND NOT (c.relrowsecurity AND c.relforcerowsecurity)
+                    AND EXISTS (SELECT 1 FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) x
+                                 WHERE x.grantee <> c.relowner)$$,
+                'every table in ffrtmp_data holding ids of tenants, users or events has forced row-level security or is its owner''s alone');
 SELECT is_empty($$SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                   WHERE n.nspname = 'ffrtmp' AND c.relkind = 'v'
                     AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)$$,

@@ -3,8 +3,9 @@
 -- The walk: every function of schema ffrtmp that a tenant role or an
 -- administrator may execute, found in the catalog, is called once per text,
 -- json, jsonb and array argument with an oversized value in that argument
--- (1 MB of text, 1 MB of JSON, JSON nested 100 deep, 100,000-element arrays,
--- a 1 MB array element) and valid values in the others.  Each call must be
+-- (1 MB of text, 1 MB of JSON as an object and as an array of 10,000, JSON
+-- nested 100 deep, 100,000-element arrays, a 1 MB array element) and valid
+-- values in the others.  Each call must be
 -- refused with SQLSTATE 22023 (HTTP 400) and a short message that names the
 -- argument, and store nothing.  A function that has such arguments but no
 -- valid base call in pg_temp.base fails the test: a new function cannot be
@@ -214,6 +215,12 @@ SELECT a.*, v.label, v.expr
      WHERE a.type IN ('json'::regtype, 'jsonb'::regtype)
     UNION ALL
     SELECT 'JSON nested 100 deep', format($$(repeat('{"a": ', 100) || '1' || repeat('}', 100))::%s$$, a.type)
+     WHERE a.type IN ('json'::regtype, 'jsonb'::regtype)
+    UNION ALL
+    -- An array, for the arguments that must be one (a batch's finishes,
+    -- a heartbeat's progress, log lines, submit_jobs' jobs): past the
+    -- shape check, the count and the bytes are what must refuse it.
+    SELECT '1 MB JSON array', format($$(SELECT jsonb_agg(jsonb_build_object('k', repeat('v', 100))) FROM generate_series(1, 10000) i)::%s$$, a.type)
      WHERE a.type IN ('json'::regtype, 'jsonb'::regtype)
     UNION ALL
     SELECT '100,000 elements', format($$array_fill(%s::%s, ARRAY[100000])$$,
