@@ -96,6 +96,14 @@ for s in "${systems[@]}"; do echo "$s $(m "$s")"; done >"$data/medians.dat"
   printf '%s' "$rows"
 } >"$OUT/drain.md"
 
+# The goals: the better of ffrtmp's two protocols against each peer.
+for peer in pg-boss graphile; do
+  single=$(ratio "$(m ffrtmp-16)" "$(m "$peer")") batched=$(ratio "$(m ffrtmp-16b)" "$(m "$peer")")
+  best=$(printf '%s\n%s\n' "$single" "$batched" | sort -n | tail -n1)
+  goal "drain-$peer" "ffrtmp-16b / $peer $batched (per round $(per_round "${rate[ffrtmp-16b]}" "${rate[$peer]}")), ffrtmp-16 $single" \
+    "$(verdict "$best" ">=" 2)"
+done
+
 # Throughput against nodes, one run each (chart data: nodes jobs/s).
 : >"$data/nodes.dat"
 for n in $sweep; do

@@ -44,6 +44,11 @@ fill() {  # fill N: queue N more jobs over the tenants; prints jobs/s
   field jobs_per_s "$(sim --nodes 0 --submitters 2 --tenants "$tenants" --jobs "$1" --out "$data")"
 }
 
+# per_job: the bytes of jobs and job_events (heap, indexes, TOAST) per job
+# in jobs, and that count.
+per_job() {
+  sql -At -F ' ' -c "SELECT round((pg_total_relation_size('ffrtmp_data.jobs') + pg_total_relation_size('ffrtmp_data.job_events'))::numeric / greatest(count(*), 1)), count(*) FROM ffrtmp_data.jobs"
+}
 declare -A rate latency depth filled
 for size in $phases; do
   if [ "$size" = shallow ]; then want=$(( jobs + 1000 )); else want=$queued; fi
@@ -58,11 +63,12 @@ for size in $phases; do
   tps=$(run submit_scale)
   latency[$size]=$(awk -v t="$tps" 'BEGIN {printf "%.2f", 1000 / t}')
   echo "$size: ${depth[$size]} queued (filled at $load_rate jobs/s), load $l: dispatch ${rate[$size]} jobs/s, submit_job ${latency[$size]} ms"
-  echo "${depth[$size]} ${rate[$size]} ${latency[$size]} $load_rate" >"$data/$size.result"
+  echo "${depth[$size]} ${rate[$size]} ${latency[$size]} $load_rate $(per_job)" >"$data/$size.result"
 done
 [ -f "$data/deep.result" ] || exit 0  # the section once both phases ran
+declare -A bytes passed_then
 for size in shallow deep; do
-  read -r depth[$size] rate[$size] latency[$size] filled[$size] <"$data/$size.result"
+  read -r depth[$size] rate[$size] latency[$size] filled[$size] bytes[$size] passed_then[$size] <"$data/$size.result"
 done
 
 sizes() {
@@ -75,8 +81,14 @@ sizes() {
            WHERE s.schemaname = 'ffrtmp_data'
            ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 6"
 }
-passed=$(sql -At -c "SELECT count(*) FROM ffrtmp_data.jobs")
-per_job=$(sql -At -c "SELECT round((pg_total_relation_size('ffrtmp_data.jobs') + pg_total_relation_size('ffrtmp_data.job_events'))::numeric / greatest(count(*), 1)) FROM ffrtmp_data.jobs")
+read -r per_job passed <<<"$(per_job)"
+dead=$(sql -At -c "SELECT round(n_dead_tup::numeric / greatest(n_live_tup, 1), 3) FROM pg_stat_user_tables WHERE relid = 'ffrtmp_data.jobs'::regclass")
+dispatch=$(ratio "${rate[deep]}" "${rate[shallow]}") speed=$(ratio "${latency[shallow]}" "${latency[deep]}")
+goal scale-dispatch "$dispatch (${rate[deep]} / ${rate[shallow]} jobs/s)" "$(verdict "$dispatch" ">=" 0.8)"
+goal scale-submit "$speed (${latency[deep]} / ${latency[shallow]} ms)" "$(verdict "$speed" ">=" 0.8)"
+growth=$(ratio "$per_job" "${bytes[shallow]}")
+stable=$(awk -v g="$growth" -v d="$dead" 'BEGIN {print (g <= 1.2 && d <= 0.2) ? "met" : "short"}')
+goal scale-sizes "$per_job bytes per job after $passed jobs, ${bytes[shallow]} after ${passed_then[shallow]} ($growth x); jobs' dead rows $dead of live" "$stable"
 {
   echo "## Scale"
   echo
