@@ -3,7 +3,9 @@
 # from the first submit to the last job finished, side by side:
 #   ffrtmp-16   ffrtmp, NODES simulated nodes x 16 slots (bench/sim: the
 #               worker's calls, submit -> scheduler's assignment -> fetch ->
-#               start_job -> finish_job), default settings
+#               start_job -> finish_job), default settings, JOBS_SINGLE jobs
+#               (JOBS / 4: its rate does not depend on the size, and at a
+#               quarter of the others' rates a full JOBS took half the step)
 #   ffrtmp-16b  the same with the batched worker calls (--protocol=batch:
 #               one start_jobs and one finish_jobs per fetch)
 #   pg-boss     8 work() loops x batches of 200, polling every 0.5 s
@@ -24,6 +26,7 @@ attach
 rounds=${ROUNDS:-3}
 jobs=${JOBS:-20000}
 jobs1=${JOBS_1SLOT:-2000}
+jobs_single=${JOBS_SINGLE:-$(( jobs / 4 ))}
 nodes=${NODES:-100}
 sweep=${NODES_SWEEP:-"25 50 100"}
 sweep_jobs=${SWEEP_JOBS:-$(( jobs / 4 ))}
@@ -34,7 +37,7 @@ one() {  # one SYSTEM ROUND: runs it, prints its result line
   local out="$data/$1.$2"
   mkdir -p "$out"
   case $1 in
-    ffrtmp-16) sim --nodes "$nodes" --slots 16 --jobs "$jobs" --out "$out" ;;
+    ffrtmp-16) sim --nodes "$nodes" --slots 16 --jobs "$jobs_single" --out "$out" ;;
     ffrtmp-16b) sim --nodes "$nodes" --slots 16 --jobs "$jobs" --protocol batch --out "$out" ;;
     ffrtmp-1) sim --nodes "$nodes" --slots 1 --jobs "$jobs1" --out "$out" ;;
     pg-boss) peer pg-boss "$jobs" 8 200 ;;
@@ -45,7 +48,7 @@ one() {  # one SYSTEM ROUND: runs it, prints its result line
 systems=(ffrtmp-16 ffrtmp-16b pg-boss graphile ffrtmp-1)
 declare -A rate share again
 rows=""
-echo "drain: $jobs jobs ($jobs1 for ffrtmp-1), $nodes nodes, $rounds rounds"
+echo "drain: $jobs jobs ($jobs_single for ffrtmp-16, $jobs1 for ffrtmp-1), $nodes nodes, $rounds rounds"
 for round in $(seq 1 "$rounds"); do
   sql -c "VACUUM (ANALYZE)"
   l=$(load)
@@ -69,7 +72,8 @@ for s in "${systems[@]}"; do echo "$s $(m "$s")"; done >"$data/medians.dat"
   echo "## Drain"
   echo
   echo "$jobs no-op jobs submitted in batches of 1,000 over 10 tenants and drained, from the first"
-  echo "submit to the last job finished ($jobs1 jobs for ffrtmp with 1 slot per node); $rounds interleaved rounds."
+  echo "submit to the last job finished ($jobs_single jobs for ffrtmp-16 with the single calls, $jobs1 for ffrtmp with 1 slot"
+  echo "per node: their rates do not depend on the size, and the full size would take minutes); $rounds interleaved rounds."
   echo "ffrtmp: $nodes simulated nodes (bench/sim/ffrtmp_sim.c, one connection each, the worker's calls),"
   echo "default settings; ffrtmp-16b: the same nodes with the batched calls (start_jobs, finish_jobs per fetch)."
   echo "pg-boss: 8 work() loops x batch 200, polling every 0.5 s. graphile-worker: concurrency 16."

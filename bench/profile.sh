@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Profile: one extra drain round, not counted in drain.sh's ratios, that
 # shows what bounds the drain: ffrtmp's nodes with the batched calls
-# (NODES x 16 slots, PROFILE_JOBS jobs, JOBS by default) and the peers
+# (NODES x 16 slots, PROFILE_JOBS jobs, JOBS / 2 by default: the amounts
+# per job do not depend on the size) and the peers
 # (PROFILE_PEERS, "pg-boss graphile"), each alone on the cluster, while
 # bench/sim's ffrtmp-sample reads pg_stat_activity every 10 ms (and, for
 # ffrtmp, pg_locks of the start_jobs statements every 100 ms).  Per job:
@@ -22,7 +23,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/bench/profile_lib.sh"
 attach
 
-jobs=${PROFILE_JOBS:-${JOBS:-20000}}
+jobs=${PROFILE_JOBS:-$(( ${JOBS:-20000} / 2 ))}
 nodes=${NODES:-100}
 peers=${PROFILE_PEERS:-"pg-boss graphile"}
 data=$prof_data

@@ -6,7 +6,7 @@
 #     scale.sh [shallow | deep]     (both when not given)
 # bench/run runs the shallow phase before submit.sh, whose submits are left
 # queued, and the deep one after it (the deep queue takes them in).
-#  - shallow: SCALE_JOBS + 1,000 jobs queued over the tenants; NODES simulated
+#  - shallow: SCALE_JOBS (5,000) + 1,000 jobs queued over the tenants; NODES simulated
 #    nodes x 16 slots finish SCALE_JOBS of them (timed: the dispatch rate);
 #    then submit_job by one pgbench client for DURATION s (its latency).
 #  - deep: the queue filled up to SCALE_QUEUED (submit_jobs batches, timed);
@@ -23,7 +23,7 @@ attach
 
 queued=${SCALE_QUEUED:-1000000}
 tenants=${SCALE_TENANTS:-1000}
-jobs=${SCALE_JOBS:-10000}
+jobs=${SCALE_JOBS:-5000}
 nodes=${NODES:-100}
 duration=${DURATION:-10}
 data=$OUT/scale

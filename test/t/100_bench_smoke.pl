@@ -45,8 +45,9 @@ like($results, qr/^\| graphile-worker \| 0\.16\.6 \|$/m, 'graphile-worker is the
 my $number = qr/-?[0-9]+(?:\.[0-9]+)?/;
 
 # The time of the whole run and of each step.
+my $took = qr/$number min(?: \(CPU $number min\))?/;
 like($results,
-	qr/^The run took $number min: drain $number min, profile $number min, latency $number min, scale shallow $number min, submit $number min, scale deep $number min /m,
+	qr/^The run took $number min: drain $took, profile $took, latency $took, scale shallow $took, submit $took, scale deep $took /m,
 	'the run and each step are timed');
 
 # The Goals table: every goal of the issue, what the run measured, the verdict.
