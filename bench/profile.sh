@@ -81,7 +81,8 @@ for p in $peers; do titles+=("$p=$p"); done
   echo "One extra drain round of $jobs jobs, not counted in the ratios above: ffrtmp with $nodes nodes x 16 slots"
   echo "and the batched calls, then $(echo "$peers" | sed 's/ /, /g'), each alone, while a sampler read"
   echo "pg_stat_activity every 10 ms (bench/sim/ffrtmp_sample.c). Rates in this round: ffrtmp-16b ${rate[ffrtmp]},"
-  echo "$(for p in $peers; do printf '%s %s, ' "$p" "${rate[$p]}"; done | sed 's/, $//') jobs/s (the sampler and pg_stat_statements cost a little)."
+  echo "$(for p in $peers; do printf '%s %s, ' "$p" "${rate[$p]}"; done | sed 's/, $//') jobs/s (the sampler and pg_stat_statements cost a little). A peer's"
+  echo "round includes its set-up (its schema, pg-boss's queue table: the catalogs' rows below), spread over the jobs."
   echo "Per job (rows: all tables; WAL: pg_stat_wal; locks: the start_jobs statements' relation locks in pg_locks):"
   echo
   prof_table job "${titles[@]}"
@@ -92,7 +93,18 @@ for p in $peers; do titles+=("$p=$p"); done
   prof_waits ffrtmp ffrtmp-16b
   for p in $peers; do prof_waits "$p" "$p"; done
   echo
-  echo "WAL per job by relation (a record counted for the first block it touches; pg_waldump), with the"
+  echo "What would lift each, from the waits that took at least a tenth of its time:"
+  echo
+  prof_lifts ffrtmp ffrtmp-16b
+  for p in $peers; do prof_lifts "$p" "$p"; done
+  echo
+  echo "WAL bytes per job by table, with its indexes and TOAST (pg_waldump over the round; what ffrtmp writes"
+  echo "that the peers do not):"
+  echo
+  prof_by_table ffrtmp ffrtmp-16b
+  for p in $peers; do prof_by_table "$p" "$p"; done
+  echo
+  echo "WAL per job by relation (a record counted for the first block it touches), with the"
   echo "rows written per job (inserted / updated / of them HOT / deleted):"
   for t in "${titles[@]}"; do
     echo

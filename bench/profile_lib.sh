@@ -16,6 +16,7 @@
 #     NAME.waits     share<TAB>wait event of the client backends' time
 #     NAME.others    share of samples<TAB>backend type<TAB>its top waits
 #     NAME.relations WAL bytes per unit<TAB>relation<TAB>rows ins/upd/hot/del
+#     NAME.tables    WAL bytes per unit<TAB>table (with its indexes and TOAST)
 #   prof_metric NAME KEY     one value of NAME.metrics ("-" when absent)
 
 prof_data=${prof_data:-$OUT/profile}
@@ -69,7 +70,14 @@ prof_stop() {
   lsn1=$(awk -F'\t' '$1 == "lsn" {print $2}' "$f.after")
   prof_wal "$lsn0" "$lsn1" >"$f.wal"
   sql -q -c "SELECT pg_drop_replication_slot('bench_profile')" >/dev/null
-  sql -At -F $'\t' -c "SELECT pg_relation_filenode(oid), oid::regclass FROM pg_class WHERE pg_relation_filenode(oid) IS NOT NULL" >"$f.names"
+  sql -At -F $'\t' >"$f.names" <<'SQL'
+SELECT pg_relation_filenode(c.oid), c.oid::regclass,
+       coalesce(i.indrelid, t.oid, c.oid)::regclass  -- the table an index or TOAST table serves
+  FROM pg_class c
+  LEFT JOIN pg_index i ON i.indexrelid = c.oid
+  LEFT JOIN pg_class t ON t.reltoastrelid = c.oid
+ WHERE pg_relation_filenode(c.oid) IS NOT NULL
+SQL
 
   # Rows written per unit, each table's changes, and WAL per relation.
   awk -F'\t' -v u="$units" '
@@ -78,13 +86,16 @@ prof_stop() {
       i = $3 - i0[$2]; up = $4 - u0[$2]; h = $5 - h0[$2]; d = $6 - d0[$2]
       if (i + up + d > 0) printf "%s\t%.2f\t%.2f\t%.2f\t%.2f\n", $2, i / u, up / u, h / u, d / u
     }' "$f.before" "$f.after" >"$f.rows"
-  awk -v u="$units" '
-    FILENAME ~ /names$/ {split($0, a, "\t"); name[a[1]] = a[2]; next}
+  awk -v u="$units" -v tables="$f.tables" '
+    FILENAME ~ /names$/ {split($0, a, "\t"); name[a[1]] = a[2]; table[a[2]] = a[3]; next}
     FILENAME ~ /rows$/ {split($0, a, "\t"); rows[a[1]] = a[2] " / " a[3] " / " a[4] " / " a[5]; next}
     {k = $4; if (k ~ /^rel\//) {k = substr(k, 5); k = (k in name) ? name[k] : "relfilenode " k}
      else k = "(" substr(k, 6) " records, no block)"
-     printf "%.0f\t%s\t%s\n", $1 / u, k, (k in rows) ? rows[k] : ""}' \
+     t = (k in table) ? table[k] : k; by_table[t] += $1
+     printf "%.0f\t%s\t%s\n", $1 / u, k, (k in rows) ? rows[k] : ""}
+    END {for (t in by_table) printf "%.0f\t%s\n", by_table[t] / u, t > tables}' \
     "$f.names" "$f.rows" "$f.wal" | sort -t$'\t' -k1,1nr >"$f.relations"
+  sort -t$'\t' -k1,1nr -o "$f.tables" "$f.tables"
 
   # The client backends' time by wait event; the other backends' busy share.
   awk -v out="$f" '
@@ -161,4 +172,36 @@ prof_relations() {  # NAME: the relations with the most WAL per unit
   head -n "${PROF_TOP:-8}" "$prof_data/$1.relations" | while IFS=$'\t' read -r b rel rows; do
     table_row "$rel" "$b" "${rows:--}"
   done
+}
+
+prof_by_table() {  # NAME TITLE: the WAL per unit by table, as a list item
+  echo "- $2: $(head -n "${PROF_TOP:-8}" "$prof_data/$1.tables" | awk -F'\t' '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}')."
+}
+
+# What would lift a run bounded by its top waits: the field's usual remedies
+# for each kind of wait, for the waits that took at least a tenth of the time.
+prof_lift() {  # WAIT: "KIND<TAB>remedy" for one wait event
+  case $1 in
+    CPU:CPU) printf 'CPU\tless work per job: fewer statements, rows and index entries per job, or more cores\n' ;;
+    LWLock:WALWrite | IO:WALSync | IO:WALWrite | LWLock:WALInsert)
+      printf "the commits' WAL flush\tfewer commits per job (more jobs per transaction), less WAL per job, or group commit (commit_delay: the operator's setting)\n" ;;
+    LWLock:BufferContent | IPC:BufferIO)
+      printf 'hot pages\tbackends queue on the same heap or index pages: fewer index entries per job, or keys that spread the inserts\n' ;;
+    LWLock:LockManager)
+      printf 'the lock manager\ta transaction touching more than 16 relations takes the rest of its locks off the fast path: fewer relations (indexes, partitions) per transaction\n' ;;
+    Lock:transactionid | Lock:tuple)
+      printf 'row locks\ttransactions wait for the same rows, held until they commit: fewer shared rows per job (counters spread, or folded in later)\n' ;;
+    Lock:extend | IO:DataFileExtend) printf 'relation extension\ttables growing page by page: fewer or smaller rows per job\n' ;;
+    IO:DataFileImmediateSync) printf 'file syncs\ttables or indexes created during the run (a set-up cost)\n' ;;
+    Client:InTransaction) printf 'the client\ttransactions left open between statements\n' ;;
+  esac
+}
+
+prof_lifts() {  # NAME TITLE: one list item, the waits of each kind together
+  local w line
+  line=$(awk -F'\t' '$1 >= 0.1 {print $2}' "$prof_data/$1.waits" | while IFS= read -r w; do
+      printf '%s\t%s\n' "$w" "$(prof_lift "$w")"
+    done | awk -F'\t' 'NF == 3 {if (!($2 in waits)) {order[++n] = $2; remedy[$2] = $3; waits[$2] = $1} else waits[$2] = waits[$2] ", " $1}
+      END {for (i = 1; i <= n; i++) printf "%s%s (%s): %s", (i > 1 ? "; " : ""), order[i], waits[order[i]], remedy[order[i]]}')
+  [ -z "$line" ] || echo "- $2: $line."
 }

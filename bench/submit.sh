@@ -147,7 +147,19 @@ goal submit-jobs "$(ratio_of submit_jobs copy) (per round $(per_round "${tps[sub
   echo
   echo "With one tenant the submits queue on its usage row: a Lock wait (transactionid: the row's"
   echo "holder has not committed yet) behind a holder that itself waits for its commit's WAL flush"
-  echo "(IO WALSync or LWLock WALWrite) means the row lock is held over the flush. WAL per job by relation:"
+  echo "(IO WALSync or LWLock WALWrite) means the row lock is held over the flush. What would lift each:"
+  echo
+  prof_lifts plain_insert "plain INSERT"
+  prof_lifts submit_job "submit_job, 10 tenants"
+  prof_lifts submit_one_tenant "submit_job, 1 tenant"
+  echo
+  echo "WAL bytes per job by table, with its indexes and TOAST:"
+  echo
+  prof_by_table plain_insert "plain INSERT"
+  prof_by_table submit_job "submit_job, 10 tenants"
+  prof_by_table submit_one_tenant "submit_job, 1 tenant"
+  echo
+  echo "WAL per job by relation:"
   for w in plain_insert submit_job submit_one_tenant; do
     echo
     echo "$w:"

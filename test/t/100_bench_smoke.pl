@@ -88,7 +88,7 @@ like($results, qr/^\| of them off the fast path \(median, max\) \| [0-9]+, [0-9]
 my $waits = qr/[A-Za-z]+:[A-Za-z_]+ [0-9]+%(?:, [A-Za-z]+:[A-Za-z_]+ [0-9]+%)*/;
 for my $system ('ffrtmp-16b', 'pg-boss', 'graphile', 'plain INSERT', 'submit_job, 10 tenants', 'submit_job, 1 tenant')
 {
-	like($results, qr/^- \Q$system\E: $waits\.$/m, "profile: $system's time by wait event");
+	like($results, qr/^- \Q$system\E: $waits\.$/m, "profile: the time of $system by wait event");
 }
 like($results, qr/^\| ffrtmp_data\.jobs \| [0-9]+ \| $number \/ $number \/ $number \/ $number \|$/m,
 	'profile: WAL and rows per job of the jobs table');
