@@ -131,6 +131,8 @@ goal submit-jobs "$(ratio_of submit_jobs copy) (per round $(per_round "${tps[sub
 } >"$OUT/submit.md"
 
 # The submit part of RESULTS.md's "What bounds it".
+share() { awk -F'\t' -v re="$2" '$2 ~ re {s += $1} END {printf "%.0f%%", 100 * s}' "$prof_data/$1.waits"; }
+locks='^Lock:(transactionid|tuple)$' flush='^(LWLock:WALWrite|IO:WALSync|IO:WALWrite)$'
 {
   echo "### Submit"
   echo
@@ -145,9 +147,12 @@ goal submit-jobs "$(ratio_of submit_jobs copy) (per round $(per_round "${tps[sub
   prof_waits submit_job "submit_job, 10 tenants"
   prof_waits submit_one_tenant "submit_job, 1 tenant"
   echo
-  echo "With one tenant the submits queue on its usage row: a Lock wait (transactionid: the row's"
-  echo "holder has not committed yet) behind a holder that itself waits for its commit's WAL flush"
-  echo "(IO WALSync or LWLock WALWrite) means the row lock is held over the flush. What would lift each:"
+  echo "Row locks (Lock transactionid and tuple: waiting for another transaction's row) took"
+  echo "$(share submit_one_tenant "$locks") of the time with one tenant, $(share submit_job "$locks") with 10 and $(share plain_insert "$locks") for the plain INSERT;"
+  echo "the commits' WAL flush (LWLock WALWrite, IO WALSync and WALWrite) $(share submit_one_tenant "$flush"), $(share submit_job "$flush") and"
+  echo "$(share plain_insert "$flush"). Each submit updates its tenant's usage row and holds that row's lock until its"
+  echo "commit's WAL flush is done: one busy tenant's submits commit one after the other, one flush each, while"
+  echo "plain INSERTs share their flushes. What would lift each:"
   echo
   prof_lifts plain_insert "plain INSERT"
   prof_lifts submit_job "submit_job, 10 tenants"
