@@ -87,6 +87,11 @@ for p in $peers; do titles+=("$p=$p"); done
   echo
   prof_table job "${titles[@]}"
   echo
+  for p in $peers; do
+    echo "ffrtmp-16b wrote $(ratio "$(prof_metric ffrtmp "WAL bytes")" "$(prof_metric "$p" "WAL bytes")")x the WAL per job of $p,"\
+      "in $(ratio "$(prof_metric ffrtmp "WAL records")" "$(prof_metric "$p" "WAL records")")x the records."
+  done
+  echo
   echo "Where the client backends' time in statements and transactions went (share of the samples"
   echo "of backends in a statement or an open transaction; CPU = in a statement, waiting on nothing):"
   echo
