@@ -83,8 +83,8 @@ sizes() {
 read -r per_job passed <<<"$(per_job)"
 dead=$(sql -At -c "SELECT round(n_dead_tup::numeric / greatest(n_live_tup, 1), 3) FROM pg_stat_user_tables WHERE relid = 'ffrtmp_data.jobs'::regclass")
 dispatch=$(ratio "${rate[deep]}" "${rate[shallow]}") speed=$(ratio "${latency[shallow]}" "${latency[deep]}")
-goal scale-dispatch "$dispatch (${rate[deep]} / ${rate[shallow]} jobs/s)" "$(verdict "$dispatch" ">=" 0.8)"
-goal scale-submit "$speed (${latency[deep]} / ${latency[shallow]} ms)" "$(verdict "$speed" ">=" 0.8)"
+goal scale-dispatch "$dispatch (deep ${rate[deep]}, shallow ${rate[shallow]} jobs/s)" "$(verdict "$dispatch" ">=" 0.8)"
+goal scale-submit "$speed (deep ${latency[deep]}, shallow ${latency[shallow]} ms a call)" "$(verdict "$speed" ">=" 0.8)"
 # Sizes stable: no table of ffrtmp's with 1,000 rows or more holds more than
 # a fifth of its live rows again in dead ones (what autovacuum and HOT keep
 # down); the bytes per job beside it.  (The bench queues 1,000,000 jobs but
