@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The PNG charts of RESULTS.md, drawn with gnuplot from the data the
 # measurements left in DATA (bench/run's $OUT), into DIR:
-#   throughput_nodes.png    ffrtmp's drain rate against the number of nodes,
-#                           with pg-boss's and graphile-worker's medians
+#   throughput_nodes.png    ffrtmp's drain rate (batched calls) against the
+#                           number of nodes, with the drain's medians of
+#                           pg-boss, graphile-worker and ffrtmp-16b
 #   throughput_clients.png  plain INSERT and submit_job against pgbench clients
 #   latency.png             the distribution of submit-to-fetch latency
 #   fairness.png            jobs fetched per second per tenant over one
-#                           ffrtmp drain (10 tenants, equal submissions)
+#                           ffrtmp-16b drain (10 tenants, equal submissions)
 # A chart whose data is missing (a measurement not run) is left out.
 #     bash bench/charts.sh DATA DIR
 set -euo pipefail
@@ -20,7 +21,7 @@ if [ -s "$data/drain/nodes.dat" ]; then
     "$data/drain/medians.dat" 2>/dev/null || true)
   gnuplot -e "$term; set output '$out/throughput_nodes.png'; set title 'Drain: jobs/s against nodes (16 slots each)';
     set xlabel 'simulated nodes'; set ylabel 'jobs/s'; set yrange [0:*]; set key outside bottom center horizontal;
-    plot '$data/drain/nodes.dat' using 1:2 with linespoints lw 2 title 'ffrtmp'${peers:+, $peers}"
+    plot '$data/drain/nodes.dat' using 1:2 with linespoints lw 2 title 'ffrtmp-16b (batched calls)'${peers:+, $peers}"
 fi
 if [ -s "$data/submit/clients.dat" ]; then
   gnuplot -e "$term; set output '$out/throughput_clients.png'; set title 'Submit: transactions/s against clients';
@@ -33,7 +34,7 @@ if [ -s "$data/latency/cdf.dat" ]; then
     set xlabel 'ms (log scale)'; set ylabel 'fraction of jobs'; set logscale x; set yrange [0:1]; set key bottom right;
     plot '$data/latency/cdf.dat' using (\$1 > 0.01 ? \$1 : 0.01):2 with lines lw 2 title 'cumulative'"
 fi
-run=$(ls -d "$data"/drain/ffrtmp-16.1 2>/dev/null || true)
+run=$(ls -d "$data"/drain/ffrtmp-16b.1 2>/dev/null || true)
 # (not `cat | grep -q`: under pipefail, cat's SIGPIPE fails a long pipe)
 if [ -n "$run" ] && [ "$(cat "$run"/fetch.* 2>/dev/null | wc -l)" -gt 0 ]; then
   # seconds since the first fetch, one column per tenant (numbered by first appearance)
@@ -43,7 +44,7 @@ if [ -n "$run" ] && [ "$(cat "$run"/fetch.* 2>/dev/null | wc -l)" -gt 0 ]; then
     END { for (s = 0; s <= last; s++) { line = s; for (i = 1; i <= n; i++) line = line " " (c[s, i] + 0); print line } }' \
     >"$data/drain/fairness.dat"
   cols=$(awk 'NR == 1 {print NF}' "$data/drain/fairness.dat")
-  gnuplot -e "$term; set output '$out/fairness.png'; set title 'Fairness: jobs fetched per second per tenant (one ffrtmp drain)';
+  gnuplot -e "$term; set output '$out/fairness.png'; set title 'Fairness: jobs fetched per second per tenant (one ffrtmp-16b drain)';
     set xlabel 's since the first fetch'; set ylabel 'jobs/s'; set key outside right;
     plot for [i=2:$cols] '$data/drain/fairness.dat' using 1:i with lines title sprintf('tenant %d', i - 1)"
 fi

@@ -15,6 +15,12 @@
 #   ratio A B            A / B to two decimals
 #   per_round A B        the median over rounds of A[i] / B[i] ("1 2" "3 4")
 #   table_row CELLS...   one Markdown table row
+#   goal KEY MEASURED VERDICT
+#                        the measured value of one goal of RESULTS.md's
+#                        Goals table (bench/run names the goals by KEY), into
+#                        $OUT/goals.tsv; VERDICT met or short
+#   verdict VALUE OP BOUND   "met" when VALUE OP BOUND holds (OP >= or <=,
+#                        or < ), else "short"; "-" when VALUE is not a number
 
 attach() { dir=$BENCH_DIR; bench_port=$BENCH_PORT; }
 
@@ -44,3 +50,12 @@ per_round() {
 }
 
 table_row() { printf '| %s ' "$@"; echo '|'; }
+
+goal() { printf '%s\t%s\t%s\n' "$@" >>"$OUT/goals.tsv"; }
+
+verdict() {
+  awk -v v="$1" -v op="$2" -v b="$3" 'BEGIN {
+    if (v !~ /^-?[0-9]+(\.[0-9]+)?$/) {print "-"; exit}
+    ok = (op == ">=") ? v + 0 >= b + 0 : (op == "<=") ? v + 0 <= b + 0 : v + 0 < b + 0
+    print ok ? "met" : "short"}'
+}

@@ -6,7 +6,7 @@
 #     scale.sh [shallow | deep]     (both when not given)
 # bench/run runs the shallow phase before submit.sh, whose submits are left
 # queued, and the deep one after it (the deep queue takes them in).
-#  - shallow: SCALE_JOBS + 1,000 jobs queued over the tenants; NODES simulated
+#  - shallow: SCALE_JOBS (5,000) + 1,000 jobs queued over the tenants; NODES simulated
 #    nodes x 16 slots finish SCALE_JOBS of them (timed: the dispatch rate);
 #    then submit_job by one pgbench client for DURATION s (its latency).
 #  - deep: the queue filled up to SCALE_QUEUED (submit_jobs batches, timed);
@@ -23,7 +23,7 @@ attach
 
 queued=${SCALE_QUEUED:-1000000}
 tenants=${SCALE_TENANTS:-1000}
-jobs=${SCALE_JOBS:-10000}
+jobs=${SCALE_JOBS:-5000}
 nodes=${NODES:-100}
 duration=${DURATION:-10}
 data=$OUT/scale
@@ -44,6 +44,11 @@ fill() {  # fill N: queue N more jobs over the tenants; prints jobs/s
   field jobs_per_s "$(sim --nodes 0 --submitters 2 --tenants "$tenants" --jobs "$1" --out "$data")"
 }
 
+# per_job: the bytes of jobs and job_events (heap, indexes, TOAST) per job
+# in jobs, and that count.
+per_job() {
+  sql -At -F ' ' -c "SELECT round((pg_total_relation_size('ffrtmp_data.jobs') + pg_total_relation_size('ffrtmp_data.job_events'))::numeric / greatest(count(*), 1)), count(*) FROM ffrtmp_data.jobs"
+}
 declare -A rate latency depth filled
 for size in $phases; do
   if [ "$size" = shallow ]; then want=$(( jobs + 1000 )); else want=$queued; fi
@@ -75,8 +80,22 @@ sizes() {
            WHERE s.schemaname = 'ffrtmp_data'
            ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 6"
 }
-passed=$(sql -At -c "SELECT count(*) FROM ffrtmp_data.jobs")
-per_job=$(sql -At -c "SELECT round((pg_total_relation_size('ffrtmp_data.jobs') + pg_total_relation_size('ffrtmp_data.job_events'))::numeric / greatest(count(*), 1)) FROM ffrtmp_data.jobs")
+read -r per_job passed <<<"$(per_job)"
+dead=$(sql -At -c "SELECT round(n_dead_tup::numeric / greatest(n_live_tup, 1), 3) FROM pg_stat_user_tables WHERE relid = 'ffrtmp_data.jobs'::regclass")
+dispatch=$(ratio "${rate[deep]}" "${rate[shallow]}") speed=$(ratio "${latency[shallow]}" "${latency[deep]}")
+goal scale-dispatch "$dispatch (deep ${rate[deep]}, shallow ${rate[shallow]} jobs/s)" "$(verdict "$dispatch" ">=" 0.8)"
+goal scale-submit "$speed (deep ${latency[deep]}, shallow ${latency[shallow]} ms a call)" "$(verdict "$speed" ">=" 0.8)"
+# Sizes stable: no table of ffrtmp's with 10,000 rows or more holds more than
+# a fifth of its live rows again in dead ones (what autovacuum and HOT keep
+# down; a small, often updated table's share, usage's, swings with the
+# minute between autovacuums); the bytes per job
+# beside it.  (The bench queues 1,000,000 jobs but runs some 150,000 of
+# them: the deep queue's jobs are never updated.)
+read -r worst worst_dead < <(sql -At -F ' ' -c "SELECT relname, round(n_dead_tup::numeric / n_live_tup, 3) FROM pg_stat_user_tables WHERE schemaname = 'ffrtmp_data' AND n_live_tup >= 10000 ORDER BY n_dead_tup::numeric / n_live_tup DESC LIMIT 1") || true
+finished=$(sql -At -c "SELECT count(*) FROM ffrtmp_data.jobs WHERE state <> 'queued'")
+[ -n "${worst:-}" ] || worst="no table of 10,000 rows" worst_dead=0
+goal scale-sizes "dead rows at most $worst_dead of live ($worst; jobs $dead); $per_job bytes per job (jobs, job_events) for $passed jobs, $finished of them run" \
+  "$(verdict "${worst_dead:-0}" "<=" 0.2)"
 {
   echo "## Scale"
   echo

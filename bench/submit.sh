@@ -14,6 +14,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/scripts/lib.sh"
 . "$repo/bench/lib.sh"
 . "$repo/bench/harness.sh"
+. "$repo/bench/profile_lib.sh"
 attach
 
 rounds=${ROUNDS:-3}
@@ -88,8 +89,27 @@ for c in $sweep; do
 done
 echo "clients sweep: $(tr '\n' ';' <"$data/clients.dat")"
 
+# Profiled, once, not counted: plain INSERT, submit_job over 10 tenants and
+# on one busy tenant, PROFILE_SECONDS (5) s each with the sampler
+# (bench/profile_lib.sh): what each transaction writes and waits on.
+clients=${CLIENTS:-8} threads=2 duration=${PROFILE_SECONDS:-5}
+for w in plain_insert submit_job submit_one_tenant; do
+  sql -q -c "CHECKPOINT"
+  prof_start "$w"
+  t=$(run "$w")
+  prof_stop "$w" "$(awk -v t="$t" -v d="$duration" 'BEGIN {printf "%.0f", (t * d > 1 ? t * d : 1)}')"
+  echo "profiled $w: $t tps"
+done
+
 duration=${DURATION:-10}
 m() { median "${tps[$1]}"; }
+ratio_of() { ratio "$(m "$1")" "$(m "$2")"; }
+goal submit-job "$(ratio_of submit_job plain_insert) (per round $(per_round "${tps[submit_job]}" "${tps[plain_insert]}"))" \
+  "$(verdict "$(ratio_of submit_job plain_insert)" ">=" 0.7)"
+goal submit-one "$(ratio_of submit_one_tenant plain_insert) (per round $(per_round "${tps[submit_one_tenant]}" "${tps[plain_insert]}"))" \
+  "$(verdict "$(ratio_of submit_one_tenant plain_insert)" ">=" 0.4)"
+goal submit-jobs "$(ratio_of submit_jobs copy) (per round $(per_round "${tps[submit_jobs]}" "${tps[copy]}"))" \
+  "$(verdict "$(ratio_of submit_jobs copy)" ">=" 0.5)"
 {
   echo "## Submit"
   echo
@@ -109,3 +129,46 @@ m() { median "${tps[$1]}"; }
   table_row --- --- ---: ---: ---: ---: ---:
   printf '%s' "$rows"
 } >"$OUT/submit.md"
+
+# The submit part of RESULTS.md's "What bounds it".
+share() { awk -F'\t' -v re="$2" '$2 ~ re {s += $1} END {printf "%.0f%%", 100 * s}' "$prof_data/$1.waits"; }
+locks='^Lock:(transactionid|tuple)$' flush='^(LWLock:WALWrite|IO:WALSync|IO:WALWrite)$'
+{
+  echo "### Submit"
+  echo
+  echo "One more run of each pgbench workload, ${PROFILE_SECONDS:-5} s, $clients clients, not counted above, with the"
+  echo "sampler; per transaction (one job):"
+  echo
+  prof_table transaction "plain_insert=plain INSERT" "submit_job=submit_job, 10 tenants" "submit_one_tenant=submit_job, 1 tenant"
+  echo
+  echo "Where the client backends' time went:"
+  echo
+  prof_waits plain_insert "plain INSERT"
+  prof_waits submit_job "submit_job, 10 tenants"
+  prof_waits submit_one_tenant "submit_job, 1 tenant"
+  echo
+  echo "Row locks (Lock transactionid and tuple: waiting for another transaction's row) took"
+  echo "$(share submit_one_tenant "$locks") of the time with one tenant, $(share submit_job "$locks") with 10 and $(share plain_insert "$locks") for the plain INSERT;"
+  echo "the commits' WAL flush (LWLock WALWrite, IO WALSync and WALWrite) $(share submit_one_tenant "$flush"), $(share submit_job "$flush") and"
+  echo "$(share plain_insert "$flush"). Each submit updates its tenant's usage row and holds that row's lock until its"
+  echo "commit's WAL flush is done: one busy tenant's submits commit one after the other, one flush each, while"
+  echo "plain INSERTs share their flushes. What would lift each:"
+  echo
+  prof_lifts plain_insert "plain INSERT"
+  prof_lifts submit_job "submit_job, 10 tenants"
+  prof_lifts submit_one_tenant "submit_job, 1 tenant"
+  echo
+  echo "WAL bytes per job by table, with its indexes and TOAST:"
+  echo
+  prof_by_table plain_insert "plain INSERT"
+  prof_by_table submit_job "submit_job, 10 tenants"
+  prof_by_table submit_one_tenant "submit_job, 1 tenant"
+  echo
+  echo "WAL per job by relation:"
+  for w in plain_insert submit_job submit_one_tenant; do
+    echo
+    echo "$w:"
+    echo
+    prof_relations "$w"
+  done
+} >"$OUT/submit.bounds"

@@ -449,7 +449,8 @@ submit_paced(PGconn *conn, int index, FILE *log)
 		const char *v[2] = {opt.input, tenant};
 		PGresult   *res;
 
-		if (due - start >= opt.seconds)
+		/* At the end of the run, even when behind the pace: the run lasts S seconds. */
+		if (due - start >= opt.seconds || t - start >= opt.seconds)
 			break;
 		if (due > t)
 		{
@@ -510,7 +511,8 @@ usage(void)
 			"                  [--protocol=single|batch]\n"
 			"                  (--jobs=N [--batch=1000] | --rate=JOBS_PER_S --seconds=S | --submitters=0 --target=N)\n"
 			"Drain (--jobs): submits N jobs with submit_jobs and waits until the nodes finished them all.\n"
-			"Latency (--rate): submits single jobs at that rate for S seconds, then waits likewise.\n"
+			"Latency (--rate): submits single jobs at that rate (or as fast as they commit, when slower)\n"
+			"for S seconds, then waits likewise.\n"
 			"Backlog: --nodes=0 --jobs=N only submits; --submitters=0 --target=N only drains N queued jobs.\n"
 			"--protocol: single (start_job and finish_job per job, the default) or batch (start_jobs and\n"
 			"finish_jobs for all the jobs of a fetch).\n");
