@@ -126,8 +126,9 @@ check-ha:
 .PHONY: check-ha
 
 # The benchmarks side by side with pg-boss and graphile-worker (bench/README.md):
-# a private cluster, about 20 minutes; bench/RESULTS.md and bench/charts/.
-# BENCH_FLAGS=--quick for a run of a minute or two.  As root.
+# a private cluster, about 12 minutes on a quiet 2-CPU machine; bench/RESULTS.md
+# and bench/charts/.  BENCH_FLAGS=--quick for a run of a few minutes into
+# bench/quick/.  As root.
 bench:
 	PG_CONFIG=$(PG_CONFIG) bench/run $(BENCH_FLAGS)
 .PHONY: bench

@@ -10,7 +10,7 @@
 #               one start_jobs and one finish_jobs per fetch)
 #   pg-boss     8 work() loops x batches of 200, polling every 0.5 s
 #   graphile    graphile-worker, concurrency 16 (LISTEN/NOTIFY)
-#   ffrtmp-1    ffrtmp, NODES nodes x 1 slot, JOBS_1SLOT jobs (paced by the
+#   ffrtmp-1    ffrtmp, NODES nodes x 1 slot, batched calls, JOBS_1SLOT jobs (paced by the
 #               scheduler's 1 s timer: a full JOBS would take minutes)
 # interleaved over ROUNDS rounds, a different one first each round, the load
 # printed per round.  Then, once, ffrtmp-16b against the number of nodes
@@ -40,7 +40,7 @@ one() {  # one SYSTEM ROUND: runs it, prints its result line
   case $1 in
     ffrtmp-16) sim --nodes "$nodes" --slots 16 --jobs "$jobs_single" --out "$out" ;;
     ffrtmp-16b) sim --nodes "$nodes" --slots 16 --jobs "$jobs" --protocol batch --out "$out" ;;
-    ffrtmp-1) sim --nodes "$nodes" --slots 1 --jobs "$jobs1" --out "$out" ;;
+    ffrtmp-1) sim --nodes "$nodes" --slots 1 --jobs "$jobs1" --protocol batch --out "$out" ;;
     pg-boss) peer pg-boss "$jobs" 8 200 ;;
     graphile) peer graphile "$jobs" 16 ;;
   esac

@@ -52,7 +52,7 @@ for round in $(seq 1 "$rounds"); do
   l=$(load)
   out=$data/$round
   mkdir -p "$out"
-  r=$(sim --nodes "$nodes" --slots 16 --submitters "$submitters" --rate "$rate" --seconds "$seconds" --out "$out")
+  r=$(sim --nodes "$nodes" --slots 16 --protocol batch --submitters "$submitters" --rate "$rate" --seconds "$seconds" --out "$out")
   latencies "$out" >"$out/ms"
   split "$out"
   wait_ms=$(cut -d' ' -f1 "$out/split" | sort -n | pct 50 /dev/stdin)

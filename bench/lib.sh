@@ -19,7 +19,9 @@ bench_cluster() {
   local port=$1
   if [ "${BUILD:-1}" = 1 ]; then
     echo "building and installing the extension..."
-    build_and_install "$repo"
+    # The extension alone: a benchmark needs neither the worker nor the CLI
+    # (the transcode step builds its own ffrtmp-transcode in src/worker).
+    make -C "$repo" -s WORKER=no PG_CONFIG="$PG_CONFIG" install >/dev/null
   fi
   dir=$(mktemp -d /tmp/ffrtmp-bench.XXXXXX)
   bench_port=$port

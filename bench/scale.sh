@@ -57,7 +57,7 @@ for size in $phases; do
   sql -c "VACUUM (ANALYZE)"
   depth[$size]=$(backlog)
   l=$(load)
-  r=$(sim --nodes "$nodes" --slots 16 --submitters 0 --target "$jobs" --out "$data")
+  r=$(sim --nodes "$nodes" --slots 16 --protocol batch --submitters 0 --target "$jobs" --out "$data")
   rate[$size]=$(field jobs_per_s "$r")
   clients=1 threads=1
   tps=$(run submit_scale)
