@@ -981,3 +981,6 @@ DROP INDEX ffrtmp_data.jobs_running_timeout_idx;
 DROP INDEX ffrtmp_data.jobs_finished_idx;
 -- What pruning reads: finished_at is set by the last update of a job's run only.
 CREATE INDEX jobs_finished_idx ON ffrtmp_data.jobs (finished_at) WHERE finished_at IS NOT NULL;
+-- Room for a new version of every job on its page, so that its updates are
+-- HOT even when a pass assigns every job of the page at once.
+ALTER TABLE ffrtmp_data.jobs SET (fillfactor = 50);
