@@ -405,10 +405,13 @@ append_paused(StringInfo sql, bool pauses, const char *tenant, const char *queue
 /*
  * The jobs of tenant t in queue qs.name that a pass reads: the first t.reads
  * in priority order, and, when $4 > 0, the first t.reads of those waiting
- * longer than $4 seconds in the order they began waiting (each by its index,
- * jobs_queued_idx and jobs_queued_since_idx), so that an aged job behind
- * many of higher priority is still read.  A job in both lists comes twice;
- * the caller keeps one.  A paused queue's jobs are not read at all.
+ * longer than $4 seconds in the order they became ready (each by its index:
+ * job_queue_priority_idx and job_queue_ready_idx; with release 0.1's SQL,
+ * which has no job_queue, jobs_queued_idx and jobs_queued_since_idx), so
+ * that an aged job behind many of higher priority is still read.  A job in
+ * both lists comes twice; the caller keeps one.  A paused queue's jobs are
+ * not read at all.  Each row has id, tenant_id, priority, cpu_cores, gpus
+ * and ready_at.
  */
 static void
 append_queue_reads(StringInfo sql, bool pauses)
@@ -416,14 +419,20 @@ append_queue_reads(StringInfo sql, bool pauses)
 	for (int aged = 0; aged <= 1; aged++)
 	{
 		appendStringInfoString(sql, aged ? " UNION ALL (" : "(");
-		appendStringInfoString(sql,
-							   "SELECT q.* FROM ffrtmp_data.jobs q"
-							   " WHERE q.tenant_id = t.tenant_id AND q.queue = qs.name"
-							   "   AND q.state = '" JOB_QUEUED "' AND q.run_after <= now() AND NOT ");
+		appendStringInfoString(sql, pauses
+							   ? "SELECT q.job_id AS id, q.tenant_id, q.priority, q.cpu_cores, q.gpus, q.ready_at"
+							   "   FROM ffrtmp_data.job_queue q"
+							   "  WHERE q.tenant_id = t.tenant_id AND q.queue = qs.name AND q.run_after <= now() AND NOT "
+							   : "SELECT q.id, q.tenant_id, q.priority, q.cpu_cores, q.gpus,"
+							   "        greatest(q.run_after, q.updated_at) AS ready_at"
+							   "   FROM ffrtmp_data.jobs q"
+							   "  WHERE q.tenant_id = t.tenant_id AND q.queue = qs.name"
+							   "    AND q.state = '" JOB_QUEUED "' AND q.run_after <= now() AND NOT ");
 		append_paused(sql, pauses, "t.tenant_id", "qs.name");
 		if (aged)
-			appendStringInfoString(sql,
-								   " AND $4 > 0 AND greatest(q.run_after, q.updated_at) < now() - make_interval(secs => $4)");
+			appendStringInfoString(sql, pauses
+								   ? " AND $4 > 0 AND q.ready_at < now() - make_interval(secs => $4)"
+								   : " AND $4 > 0 AND greatest(q.run_after, q.updated_at) < now() - make_interval(secs => $4)");
 
 		/*
 		 * A job that alone exceeds a limit (lowered since it was submitted)
@@ -437,8 +446,12 @@ append_queue_reads(StringInfo sql, bool pauses)
 				ffrtmp_quota_append_demand(sql, &ffrtmp_quota_checks[i], "q");
 				appendStringInfo(sql, " <= t.limit_%d)", i);
 			}
-		appendStringInfoString(sql, aged ? " ORDER BY greatest(q.run_after, q.updated_at), q.id LIMIT t.reads)"
-							   : " ORDER BY q.priority DESC, q.id LIMIT t.reads)");
+		if (!aged)
+			appendStringInfoString(sql, pauses ? " ORDER BY q.priority DESC, q.job_id LIMIT t.reads)"
+								   : " ORDER BY q.priority DESC, q.id LIMIT t.reads)");
+		else
+			appendStringInfoString(sql, pauses ? " ORDER BY q.ready_at, q.job_id LIMIT t.reads)"
+								   : " ORDER BY greatest(q.run_after, q.updated_at), q.id LIMIT t.reads)");
 	}
 }
 
@@ -495,7 +508,7 @@ candidates_sql(bool pauses)
 						   : " f AS MATERIALIZED (SELECT min(vtime) AS floor FROM t),");
 	appendStringInfoString(&sql,
 						   " c AS ("
-						   "  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority, j.qrank, j.params, j.output_url,"
+						   "  SELECT j.id, j.tenant_id, j.cpu_cores, j.gpus, j.priority, j.qrank,"
 						   "         t.weight, t.vtime, row_number() OVER w AS rank, t.reads,"
 						   "         count(*) OVER (PARTITION BY j.tenant_id) >= t.reads AND t.reads < $1 AS cut");
 	for (int i = 0; i < ffrtmp_quota_count; i++)
@@ -507,7 +520,7 @@ candidates_sql(bool pauses)
 		}
 	appendStringInfoString(&sql,
 						   "    FROM r t CROSS JOIN LATERAL ("
-						   "     SELECT q.id, q.tenant_id, q.cpu_cores, q.gpus, q.priority, q.params, q.output_url,"
+						   "     SELECT q.id, q.tenant_id, q.cpu_cores, q.gpus, q.priority,"
 						   "            CASE WHEN a.waiting_since IS NOT NULL THEN " CppAsString2(QUEUE_RANK_LIVE) " ELSE q.rank END AS qrank,"
 						   "            a.waiting_since"
 						   "       FROM (SELECT DISTINCT ON (q.id) q.*, qs.rank"
@@ -516,12 +529,15 @@ candidates_sql(bool pauses)
 	append_queue_reads(&sql, pauses);
 	appendStringInfoString(&sql,
 						   "               ) q ORDER BY q.id) q"
-						   "       CROSS JOIN LATERAL (SELECT CASE WHEN $4 > 0 AND greatest(q.run_after, q.updated_at) < now() - make_interval(secs => $4)"
-						   "                                       THEN greatest(q.run_after, q.updated_at) END AS waiting_since) a"
+						   "       CROSS JOIN LATERAL (SELECT CASE WHEN $4 > 0 AND q.ready_at < now() - make_interval(secs => $4)"
+						   "                                       THEN q.ready_at END AS waiting_since) a"
 						   "      ORDER BY qrank, a.waiting_since NULLS LAST, q.priority DESC, q.id LIMIT t.reads) j"
 						   "  WINDOW w AS (PARTITION BY j.tenant_id ORDER BY j.qrank, j.waiting_since NULLS LAST, j.priority DESC, j.id))"
 						   " SELECT c.id, c.tenant_id, c.cpu_cores, c.gpus, f.floor, c.qrank, ");
-	appendStringInfoString(&sql, pauses ? "ffrtmp_data.job_encoders(c.params, c.output_url, c.gpus)" : "'{}'::text[]");
+	/* The job's own row is read for the candidates only, by its key. */
+	appendStringInfoString(&sql, pauses
+						   ? "(SELECT ffrtmp_data.job_encoders(x.params, x.output_url, c.gpus) FROM ffrtmp_data.jobs x WHERE x.id = c.id)"
+						   : "'{}'::text[]");
 	appendStringInfoString(&sql,
 						   ", greatest(c.vtime, f.floor) + c.rank::float8 / c.weight,"
 						   " CASE WHEN c.cut THEN greatest(c.vtime, f.floor) + (c.reads + 1)::float8 / c.weight END"
@@ -634,18 +650,29 @@ match(FreeNode *nodes, int node_count, int free_slots, int shared_free, int limi
 int
 ffrtmp_dispatch(int64 epoch)
 {
-	static KeptQuery free_nodes = {
-		.sql = "SELECT n.id, n.tenant_id,"
-		"       n.slots - coalesce(h.jobs, 0)::integer,"
-		"       n.cpu_cores - coalesce(h.cores, 0)::integer,"
-		"       n.gpus - coalesce(h.gpus, 0)::integer, n.encoders"
-		"  FROM ffrtmp_data.nodes n"
-		"  LEFT JOIN LATERAL (SELECT count(*) AS jobs, sum(j.cpu_cores) AS cores, sum(j.gpus) AS gpus"
-		"                       FROM ffrtmp_data.jobs j"
-		"                      WHERE j.node_id = n.id AND j.state IN ('" JOB_ASSIGNED "', '" JOB_RUNNING "', '" JOB_PAUSED "')) h ON true"
-		" WHERE n.state = '" NODE_STATE_ONLINE "' AND n.slots > coalesce(h.jobs, 0)"
-		" ORDER BY n.id"
-		"   FOR KEY SHARE OF n SKIP LOCKED",
+	/* [release 0.1's SQL, which has no job_leases][0.2's] */
+	static KeptQuery free_nodes[2] = {
+		{.sql = "SELECT n.id, n.tenant_id,"
+			"       n.slots - coalesce(h.jobs, 0)::integer,"
+			"       n.cpu_cores - coalesce(h.cores, 0)::integer,"
+			"       n.gpus - coalesce(h.gpus, 0)::integer, n.encoders"
+			"  FROM ffrtmp_data.nodes n"
+			"  LEFT JOIN LATERAL (SELECT count(*) AS jobs, sum(j.cpu_cores) AS cores, sum(j.gpus) AS gpus"
+			"                       FROM ffrtmp_data.jobs j"
+			"                      WHERE j.node_id = n.id AND j.state IN ('" JOB_ASSIGNED "', '" JOB_RUNNING "', '" JOB_PAUSED "')) h ON true"
+			" WHERE n.state = '" NODE_STATE_ONLINE "' AND n.slots > coalesce(h.jobs, 0)"
+			" ORDER BY n.id"
+			"   FOR KEY SHARE OF n SKIP LOCKED"},
+		{.sql = "SELECT n.id, n.tenant_id,"
+			"       n.slots - coalesce(h.jobs, 0)::integer,"
+			"       n.cpu_cores - coalesce(h.cores, 0)::integer,"
+			"       n.gpus - coalesce(h.gpus, 0)::integer, n.encoders"
+			"  FROM ffrtmp_data.nodes n"
+			"  LEFT JOIN LATERAL (SELECT count(*) AS jobs, sum(l.cpu_cores) AS cores, sum(l.gpus) AS gpus"
+			"                       FROM ffrtmp_data.job_leases l WHERE l.node_id = n.id) h ON true"
+			" WHERE n.state = '" NODE_STATE_ONLINE "' AND n.slots > coalesce(h.jobs, 0)"
+			" ORDER BY n.id"
+			"   FOR KEY SHARE OF n SKIP LOCKED"},
 	};
 	static KeptQuery candidates[2] = {
 		{.nargs = 5, .argtypes = {INT4OID, INT8OID, INT4OID, INT4OID, INT4OID}},
@@ -688,7 +715,8 @@ ffrtmp_dispatch(int64 epoch)
 	if (!try_pass_lock())
 		return 0;
 	fold_pending_usage();
-	ffrtmp_run(&free_nodes, NULL, NULL);
+	pauses = ffrtmp_sql_is_0_2();
+	ffrtmp_run(&free_nodes[pauses], NULL, NULL);
 	node_count = (int) SPI_processed;
 	if (node_count == 0)
 		return 0;
@@ -713,7 +741,6 @@ ffrtmp_dispatch(int64 epoch)
 			shared_free += nodes[i].slots;
 	}
 
-	pauses = ffrtmp_sql_is_0_2();
 	lock_waiting_tenants(pauses);
 
 	/*

@@ -93,16 +93,25 @@ bound_registered_nodes(pg_uuid_t *tenant, Datum name, const TenantUsage *usage)
 		" WHERE (tenant_id = $1 OR (tenant_id IS NULL AND $1::uuid IS NULL)) AND name = $2",
 		.nargs = 2, .argtypes = {UUIDOID, TEXTOID},
 	};
-	static KeptQuery recycle = {
-		.sql = "DELETE FROM ffrtmp_data.nodes WHERE id IN ("
-		"  SELECT n.id FROM ffrtmp_data.nodes n"
-		"   WHERE (n.tenant_id = $1 OR (n.tenant_id IS NULL AND $1::uuid IS NULL))"
-		"     AND n.state = '" NODE_STATE_OFFLINE "'"
-		"     AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.jobs j"
-		"                      WHERE j.node_id = n.id AND j.state IN ('" JOB_ASSIGNED "', '" JOB_RUNNING "', '" JOB_PAUSED "'))"
-		"   ORDER BY n.last_heartbeat DESC, n.id DESC OFFSET $2"
-		"   FOR UPDATE OF n SKIP LOCKED)",
-		.nargs = 2, .argtypes = {UUIDOID, INT4OID},
+	/* [release 0.1's SQL][0.2's, whose job_leases lists the jobs nodes hold] */
+	static KeptQuery recycle[2] = {
+		{.sql = "DELETE FROM ffrtmp_data.nodes WHERE id IN ("
+			"  SELECT n.id FROM ffrtmp_data.nodes n"
+			"   WHERE (n.tenant_id = $1 OR (n.tenant_id IS NULL AND $1::uuid IS NULL))"
+			"     AND n.state = '" NODE_STATE_OFFLINE "'"
+			"     AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.jobs j"
+			"                      WHERE j.node_id = n.id AND j.state IN ('" JOB_ASSIGNED "', '" JOB_RUNNING "', '" JOB_PAUSED "'))"
+			"   ORDER BY n.last_heartbeat DESC, n.id DESC OFFSET $2"
+			"   FOR UPDATE OF n SKIP LOCKED)",
+		.nargs = 2, .argtypes = {UUIDOID, INT4OID}},
+		{.sql = "DELETE FROM ffrtmp_data.nodes WHERE id IN ("
+			"  SELECT n.id FROM ffrtmp_data.nodes n"
+			"   WHERE (n.tenant_id = $1 OR (n.tenant_id IS NULL AND $1::uuid IS NULL))"
+			"     AND n.state = '" NODE_STATE_OFFLINE "'"
+			"     AND NOT EXISTS (SELECT 1 FROM ffrtmp_data.job_leases l WHERE l.node_id = n.id)"
+			"   ORDER BY n.last_heartbeat DESC, n.id DESC OFFSET $2"
+			"   FOR UPDATE OF n SKIP LOCKED)",
+		.nargs = 2, .argtypes = {UUIDOID, INT4OID}},
 	};
 	static KeptQuery registered = {
 		.sql = "SELECT count(*)::integer FROM ffrtmp_data.nodes WHERE tenant_id = $1",
@@ -118,7 +127,7 @@ bound_registered_nodes(pg_uuid_t *tenant, Datum name, const TenantUsage *usage)
 	if (SPI_processed > 0)
 		return;
 	values[1] = Int32GetDatum(OFFLINE_NODES_KEPT - 1);
-	ffrtmp_run(&recycle, values, nulls);
+	ffrtmp_run(&recycle[ffrtmp_sql_is_0_2()], values, nulls);
 	if (tenant == NULL)
 		return;
 	ffrtmp_run(&registered, values, NULL);
@@ -275,33 +284,40 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 	 * started_at later by the time paused), its first running event, stamped
 	 * with start_job's transaction start.
 	 */
-	static KeptQuery forget = {
-		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "',"
-		"                                     'the node no longer runs this attempt')"
-		"  FROM unnest((SELECT array_agg(l.id ORDER BY l.id) FROM ("
-		"         SELECT j.id FROM ffrtmp_data.jobs j"
-		"           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
-		"          WHERE j.node_id = $1 AND j.state IN ('" JOB_RUNNING "', '" JOB_PAUSED "') AND NOT (j.id = ANY ($2))"
-		"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)",
-		.nargs = 2, .argtypes = {INT8OID, INT8ARRAYOID},
-	};
-	static KeptQuery orphaned = {
-		.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "',"
-		"                                     'the node registered again and its new session does not list this attempt')"
-		"  FROM unnest((SELECT array_agg(l.id ORDER BY l.id) FROM ("
-		"         SELECT j.id FROM ffrtmp_data.jobs j"
-		"           JOIN ffrtmp_data.nodes n ON n.id = j.node_id"
-		"           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id"
-		"          WHERE j.node_id = $1 AND j.state IN ('" JOB_RUNNING "', '" JOB_PAUSED "')"
-		"            AND least(j.started_at, (SELECT min(e.at) FROM ffrtmp_data.job_events e"
-		"                                      WHERE e.job_id = j.id AND e.attempt = j.attempt"
-		"                                        AND e.to_state = '" JOB_RUNNING "'"
-		"                                        AND EXISTS (SELECT 1 FROM ffrtmp_data.job_events p"
-		"                                                     WHERE p.job_id = j.id AND p.attempt = j.attempt"
-		"                                                       AND p.to_state = '" JOB_PAUSED "'))) < n.registered_at"
-		"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)",
-		.nargs = 1, .argtypes = {INT8OID},
-	};
+	/*
+	 * [release 0.1's SQL][0.2's]: the node's jobs are read from job_leases
+	 * under 0.2, whose jobs has no index by node; their state is checked
+	 * again on the locked row.
+	 */
+#define NODE_JOBS_0_1 "         SELECT j.id FROM ffrtmp_data.jobs j"
+#define NODE_JOBS_0_2 "         SELECT j.id FROM ffrtmp_data.job_leases h JOIN ffrtmp_data.jobs j ON j.id = h.job_id"
+#define FORGET(node_jobs) \
+		{.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "'," \
+			"                                     'the node no longer runs this attempt')" \
+			"  FROM unnest((SELECT array_agg(l.id ORDER BY l.id) FROM (" \
+			node_jobs \
+			"           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id" \
+			"          WHERE j.node_id = $1 AND j.state IN ('" JOB_RUNNING "', '" JOB_PAUSED "') AND NOT (j.id = ANY ($2))" \
+			"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)", \
+		.nargs = 2, .argtypes = {INT8OID, INT8ARRAYOID}}
+#define ORPHANED(node_jobs) \
+		{.sql = "SELECT ffrtmp_data.fail_attempt(f.id, '" JOB_FAILED "', '" FAILURE_PLATFORM_ERROR_NAME "'," \
+			"                                     'the node registered again and its new session does not list this attempt')" \
+			"  FROM unnest((SELECT array_agg(l.id ORDER BY l.id) FROM (" \
+			node_jobs \
+			"           JOIN ffrtmp_data.nodes n ON n.id = j.node_id" \
+			"           JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id" \
+			"          WHERE j.node_id = $1 AND j.state IN ('" JOB_RUNNING "', '" JOB_PAUSED "')" \
+			"            AND least(j.started_at, (SELECT min(e.at) FROM ffrtmp_data.job_events e" \
+			"                                      WHERE e.job_id = j.id AND e.attempt = j.attempt" \
+			"                                        AND e.to_state = '" JOB_RUNNING "'" \
+			"                                        AND EXISTS (SELECT 1 FROM ffrtmp_data.job_events p" \
+			"                                                     WHERE p.job_id = j.id AND p.attempt = j.attempt" \
+			"                                                       AND p.to_state = '" JOB_PAUSED "'))) < n.registered_at" \
+			"          ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED) l)) AS f(id)", \
+		.nargs = 1, .argtypes = {INT8OID}}
+	static KeptQuery forget[2] = {FORGET(NODE_JOBS_0_1), FORGET(NODE_JOBS_0_2 " AND h.node_id = $1")};
+	static KeptQuery orphaned[2] = {ORPHANED(NODE_JOBS_0_1), ORPHANED(NODE_JOBS_0_2 " AND h.node_id = $1")};
 	Datum		values[3];
 	char		nulls[3] = {PG_ARGISNULL(0) ? 'n' : ' ', PG_ARGISNULL(1) ? 'n' : ' ', ' '};
 	text	   *state;
@@ -346,10 +362,10 @@ ffrtmp_node_heartbeat(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(2))
 	{
 		values[1] = PG_GETARG_DATUM(2);
-		ffrtmp_run(&forget, values, NULL);
+		ffrtmp_run(&forget[ffrtmp_sql_is_0_2()], values, NULL);
 	}
 	else
-		ffrtmp_run(&orphaned, values, NULL);
+		ffrtmp_run(&orphaned[ffrtmp_sql_is_0_2()], values, NULL);
 
 	/*
 	 * Every live node heartbeats, so lost sessions (session-bound nodes whose

@@ -18,6 +18,9 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_after_update() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET enable_nestloop = off AS $fn$
 DECLARE
     bad record;
+    queue_moves boolean;
+    backoff_moves boolean;
+    lease_moves boolean;
 BEGIN
     SELECT o.id, o.state AS from_state, n.state AS to_state,
            o.tenant_id IS DISTINCT FROM n.tenant_id AS moved
@@ -111,16 +114,130 @@ BEGIN
      WHERE NOT (d.active > 0 OR d.cpu_cores > 0 OR d.gpus > 0)
        AND (d.active, d.waiting, d.holding, d.cpu_cores, d.gpus) <> (0, 0, 0, 0, 0)
      ORDER BY d.tenant_id;
+
+    -- The narrow tables follow (sql/schema/30_jobs.sql): a job leaves the
+    -- one of its old state, enters the one of its new state, or has its copy
+    -- there updated when a column it copies changed.  Only the tables a
+    -- change concerns are written, and so locked: the start of a job without
+    -- a timeout touches none.  Rows are taken by their key (= ANY, not a
+    -- join: joins hash here, which would read a whole table).
+    SELECT coalesce(bool_or(((o.state = 'queued') <> (n.state = 'queued')
+                       OR (n.state = 'queued'
+                           AND (o.queue, o.priority, o.cpu_cores, o.gpus, o.run_after, o.updated_at)
+                               IS DISTINCT FROM (n.queue, n.priority, n.cpu_cores, n.gpus, n.run_after, n.updated_at)))), false),
+           coalesce(bool_or(((o.state = 'retrying') <> (n.state = 'retrying')
+                       OR (n.state = 'retrying' AND o.run_after IS DISTINCT FROM n.run_after))), false),
+           coalesce(bool_or(((o.state IN ('assigned', 'running', 'paused')) <> (n.state IN ('assigned', 'running', 'paused'))
+                       OR (n.state IN ('assigned', 'running', 'paused')
+                           AND (o.node_id, o.attempt, o.cpu_cores, o.gpus,
+                                CASE WHEN o.state = 'running' THEN o.started_at + o.timeout END)
+                               IS DISTINCT FROM (n.node_id, n.attempt, n.cpu_cores, n.gpus,
+                                                 CASE WHEN n.state = 'running' THEN n.started_at + n.timeout END)))), false)
+      INTO queue_moves, backoff_moves, lease_moves
+      FROM old_jobs o JOIN new_jobs n ON n.id = o.id;
+    IF queue_moves THEN
+        WITH c AS MATERIALIZED (
+            SELECT n.* FROM old_jobs o JOIN new_jobs n ON n.id = o.id
+             WHERE ((o.state = 'queued') <> (n.state = 'queued')
+                        OR (n.state = 'queued'
+                            AND (o.queue, o.priority, o.cpu_cores, o.gpus, o.run_after, o.updated_at)
+                                IS DISTINCT FROM (n.queue, n.priority, n.cpu_cores, n.gpus, n.run_after, n.updated_at)))),
+        gone AS (
+            DELETE FROM ffrtmp_data.job_queue q
+             WHERE q.job_id = ANY (ARRAY(SELECT c.id FROM c WHERE c.state <> 'queued')))
+        INSERT INTO ffrtmp_data.job_queue AS q (job_id, tenant_id, queue, priority, cpu_cores, gpus, run_after, ready_at)
+        SELECT c.id, c.tenant_id, c.queue, c.priority, c.cpu_cores, c.gpus, c.run_after, greatest(c.run_after, c.updated_at)
+          FROM c WHERE c.state = 'queued' ORDER BY c.id
+        ON CONFLICT (job_id) DO UPDATE
+           SET queue = EXCLUDED.queue, priority = EXCLUDED.priority, cpu_cores = EXCLUDED.cpu_cores,
+               gpus = EXCLUDED.gpus, run_after = EXCLUDED.run_after, ready_at = EXCLUDED.ready_at;
+    END IF;
+    IF backoff_moves THEN
+        WITH c AS MATERIALIZED (
+            SELECT n.* FROM old_jobs o JOIN new_jobs n ON n.id = o.id
+             WHERE ((o.state = 'retrying') <> (n.state = 'retrying')
+                        OR (n.state = 'retrying' AND o.run_after IS DISTINCT FROM n.run_after))),
+        gone AS (
+            DELETE FROM ffrtmp_data.job_backoffs b
+             WHERE b.job_id = ANY (ARRAY(SELECT c.id FROM c WHERE c.state <> 'retrying')))
+        INSERT INTO ffrtmp_data.job_backoffs (job_id, tenant_id, run_after)
+        SELECT c.id, c.tenant_id, c.run_after FROM c WHERE c.state = 'retrying' ORDER BY c.id
+        ON CONFLICT (job_id) DO UPDATE SET run_after = EXCLUDED.run_after;
+    END IF;
+    IF lease_moves THEN
+        WITH c AS MATERIALIZED (
+            SELECT n.* FROM old_jobs o JOIN new_jobs n ON n.id = o.id
+             WHERE ((o.state IN ('assigned', 'running', 'paused')) <> (n.state IN ('assigned', 'running', 'paused'))
+                        OR (n.state IN ('assigned', 'running', 'paused')
+                            AND (o.node_id, o.attempt, o.cpu_cores, o.gpus,
+                                 CASE WHEN o.state = 'running' THEN o.started_at + o.timeout END)
+                                IS DISTINCT FROM (n.node_id, n.attempt, n.cpu_cores, n.gpus,
+                                                  CASE WHEN n.state = 'running' THEN n.started_at + n.timeout END)))),
+        gone AS (
+            DELETE FROM ffrtmp_data.job_leases l
+             WHERE l.job_id = ANY (ARRAY(SELECT c.id FROM c WHERE c.state NOT IN ('assigned', 'running', 'paused'))))
+        INSERT INTO ffrtmp_data.job_leases (job_id, tenant_id, node_id, attempt, cpu_cores, gpus, deadline)
+        SELECT c.id, c.tenant_id, c.node_id, c.attempt, c.cpu_cores, c.gpus,
+               CASE WHEN c.state = 'running' THEN c.started_at + c.timeout END
+          FROM c WHERE c.state IN ('assigned', 'running', 'paused') ORDER BY c.id
+        ON CONFLICT (job_id) DO UPDATE
+           SET node_id = EXCLUDED.node_id, attempt = EXCLUDED.attempt, cpu_cores = EXCLUDED.cpu_cores,
+               gpus = EXCLUDED.gpus, deadline = EXCLUDED.deadline;
+    END IF;
     RETURN NULL;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp_data.jobs_after_update() IS
-    'Enforces job_transitions and failure_reasons, records job_events, writes the webhook events the changes trigger to the outbox and keeps usage exact for every UPDATE of jobs.';
+    'Enforces job_transitions and failure_reasons, records job_events, writes the webhook events the changes trigger to the outbox, keeps usage exact and keeps job_queue, job_backoffs and job_leases in step for every UPDATE of jobs.';
 REVOKE ALL ON FUNCTION ffrtmp_data.jobs_after_update() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER jobs_after_update
     AFTER UPDATE ON ffrtmp_data.jobs
     REFERENCING OLD TABLE AS old_jobs NEW TABLE AS new_jobs
     FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.jobs_after_update();
+
+/*
+ * Every INSERT of jobs (submit_job, submit_jobs, import_job, a restore) puts
+ * the new jobs in the narrow table of their state, as jobs_after_update
+ * keeps them there.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_after_insert() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    queued boolean;
+    backing_off boolean;
+    held boolean;
+BEGIN
+    -- Only the tables the new jobs go to are written, and so locked: a
+    -- submit touches job_queue alone.
+    SELECT coalesce(bool_or(n.state = 'queued'), false), coalesce(bool_or(n.state = 'retrying'), false),
+           coalesce(bool_or(n.state IN ('assigned', 'running', 'paused')), false)
+      INTO queued, backing_off, held
+      FROM new_jobs n;
+    IF queued THEN
+        INSERT INTO ffrtmp_data.job_queue (job_id, tenant_id, queue, priority, cpu_cores, gpus, run_after, ready_at)
+        SELECT n.id, n.tenant_id, n.queue, n.priority, n.cpu_cores, n.gpus, n.run_after, greatest(n.run_after, n.updated_at)
+          FROM new_jobs n WHERE n.state = 'queued' ORDER BY n.id;
+    END IF;
+    IF backing_off THEN
+        INSERT INTO ffrtmp_data.job_backoffs (job_id, tenant_id, run_after)
+        SELECT n.id, n.tenant_id, n.run_after FROM new_jobs n WHERE n.state = 'retrying' ORDER BY n.id;
+    END IF;
+    IF held THEN
+        INSERT INTO ffrtmp_data.job_leases (job_id, tenant_id, node_id, attempt, cpu_cores, gpus, deadline)
+        SELECT n.id, n.tenant_id, n.node_id, n.attempt, n.cpu_cores, n.gpus,
+               CASE WHEN n.state = 'running' THEN n.started_at + n.timeout END
+          FROM new_jobs n WHERE n.state IN ('assigned', 'running', 'paused') ORDER BY n.id;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.jobs_after_insert() IS
+    'Puts every job inserted into jobs in job_queue, job_backoffs or job_leases, as its state asks.';
+REVOKE ALL ON FUNCTION ffrtmp_data.jobs_after_insert() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER jobs_after_insert
+    AFTER INSERT ON ffrtmp_data.jobs
+    REFERENCING NEW TABLE AS new_jobs
+    FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.jobs_after_insert();
 
 /*
  * A job that reaches a final state wakes the sessions in ffrtmp.wait_for_job
@@ -183,6 +300,19 @@ DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.job_progress;
 CREATE POLICY tenant_isolation ON ffrtmp_data.job_progress
     USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
 COMMENT ON POLICY tenant_isolation ON ffrtmp_data.job_progress IS 'A tenant sees its own jobs'' progress; administrators see all.';
+-- The narrow tables: written by the jobs triggers as whoever changes the job.
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.job_queue;
+CREATE POLICY tenant_isolation ON ffrtmp_data.job_queue
+    USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.job_queue IS 'A tenant''s own queued jobs; administrators see all.';
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.job_backoffs;
+CREATE POLICY tenant_isolation ON ffrtmp_data.job_backoffs
+    USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.job_backoffs IS 'A tenant''s own retrying jobs; administrators see all.';
+DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.job_leases;
+CREATE POLICY tenant_isolation ON ffrtmp_data.job_leases
+    USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());
+COMMENT ON POLICY tenant_isolation ON ffrtmp_data.job_leases IS 'The jobs of the tenant''s own that nodes hold; administrators see all.';
 DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.job_logs;
 CREATE POLICY tenant_isolation ON ffrtmp_data.job_logs
     USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());

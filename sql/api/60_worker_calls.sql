@@ -272,7 +272,9 @@ DECLARE
 BEGIN
     -- Before the read: no assigned job of a lost session is handed out.
     PERFORM ffrtmp_data.end_lost_sessions();
-    RETURN QUERY SELECT * FROM ffrtmp_data.jobs j WHERE j.node_id = node AND j.state = 'assigned' ORDER BY j.priority DESC, j.id;
+    RETURN QUERY SELECT j.* FROM ffrtmp_data.job_leases l JOIN ffrtmp_data.jobs j ON j.id = l.job_id
+                  WHERE l.node_id = node AND j.node_id = node AND j.state = 'assigned'
+                  ORDER BY j.priority DESC, j.id;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.fetch_assigned(bigint, text) IS
@@ -724,8 +726,8 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp A
 DECLARE
     node bigint := ffrtmp_data.authenticated_node(node_id, session_token);
 BEGIN
-    RETURN QUERY SELECT j.id, j.attempt, j.state FROM ffrtmp_data.jobs j
-                  WHERE j.node_id = node AND j.state IN ('running', 'paused') ORDER BY j.id;
+    RETURN QUERY SELECT j.id, j.attempt, j.state FROM ffrtmp_data.job_leases l JOIN ffrtmp_data.jobs j ON j.id = l.job_id
+                  WHERE l.node_id = node AND j.node_id = node AND j.state IN ('running', 'paused') ORDER BY j.id;
 END
 $fn$;
 COMMENT ON FUNCTION ffrtmp.node_attempts(bigint, text) IS

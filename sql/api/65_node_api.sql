@@ -157,8 +157,7 @@ BEGIN
         SELECT n.id, n.state FROM ffrtmp_data.nodes n
          WHERE n.session_pid IS NOT NULL
            AND (n.state <> 'offline'
-                OR EXISTS (SELECT 1 FROM ffrtmp_data.jobs x
-                            WHERE x.node_id = n.id AND x.state IN ('assigned', 'running', 'paused')))
+                OR EXISTS (SELECT 1 FROM ffrtmp_data.job_leases x WHERE x.node_id = n.id))
            AND NOT ffrtmp_data.session_alive(n.session_pid, n.session_started)
            -- A dedicated node going offline moves its tenant's worker count.
            AND (n.tenant_id IS NULL OR n.state = 'offline' OR ffrtmp_data.try_lock_usage(n.tenant_id))
@@ -177,9 +176,11 @@ BEGIN
     -- call's first ending would have its later attempts skipped.
     FOR lost IN SELECT j.id, j.node_id FROM ffrtmp_data.jobs j
                  WHERE j.id = ANY (ARRAY(
-                         SELECT l.id FROM ffrtmp_data.jobs l
+                         SELECT l.id FROM ffrtmp_data.job_leases h
+                           JOIN ffrtmp_data.jobs l ON l.id = h.job_id
                            JOIN ffrtmp_data.usage u ON u.tenant_id = l.tenant_id
-                          WHERE l.node_id = ANY (lost_nodes) AND l.state IN ('assigned', 'running', 'paused')
+                          WHERE h.node_id = ANY (lost_nodes)
+                            AND l.node_id = ANY (lost_nodes) AND l.state IN ('assigned', 'running', 'paused')
                           ORDER BY l.id FOR NO KEY UPDATE OF l, u SKIP LOCKED))
                  ORDER BY j.id LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error',
@@ -247,9 +248,10 @@ BEGIN
     -- The jobs it gives up first, then the node's row: the order of the job
     -- calls (their job, then the node's row in hold_session), so that a call
     -- of this node's in flight is waited for, never deadlocked with.
-    PERFORM 1 FROM ffrtmp_data.jobs j
-      WHERE j.node_id = node AND (j.state = 'assigned' OR (finished AND j.state IN ('running', 'paused')))
-      ORDER BY j.id FOR UPDATE;
+    PERFORM 1 FROM ffrtmp_data.job_leases l JOIN ffrtmp_data.jobs j ON j.id = l.job_id
+      WHERE l.node_id = node
+        AND j.node_id = node AND (j.state = 'assigned' OR (finished AND j.state IN ('running', 'paused')))
+      ORDER BY j.id FOR UPDATE OF j;
     -- Locked with the token still current: a session replaced while this call
     -- waited for the row (the node registered again) no longer speaks for
     -- the node, and must not take the new session's node offline.
@@ -265,11 +267,13 @@ BEGIN
     -- Jobs given to it but not started go back to the queue at the same attempt.
     UPDATE ffrtmp_data.jobs SET state = 'queued', node_id = NULL, updated_at = now(),
            state_reason = format('node %s left before starting it', node)
-     WHERE jobs.node_id = node AND state = 'assigned';
+     WHERE jobs.id = ANY (ARRAY(SELECT l.job_id FROM ffrtmp_data.job_leases l WHERE l.node_id = node))
+       AND jobs.node_id = node AND state = 'assigned';
     GET DIAGNOSTICS handed_back = ROW_COUNT;
     -- A node that is gone cannot finish what it ran: those attempts end now.
-    FOR lost IN SELECT j.id FROM ffrtmp_data.jobs j
-                 WHERE finished AND j.node_id = node AND j.state IN ('running', 'paused') ORDER BY j.id FOR UPDATE LOOP
+    FOR lost IN SELECT j.id FROM ffrtmp_data.job_leases l JOIN ffrtmp_data.jobs j ON j.id = l.job_id
+                 WHERE finished AND l.node_id = node
+                   AND j.node_id = node AND j.state IN ('running', 'paused') ORDER BY j.id FOR UPDATE OF j LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error', format('node %s left while running it', node));
         handed_back := handed_back + 1;
     END LOOP;
@@ -304,7 +308,7 @@ BEGIN
             USING ERRCODE = 'PT404', HINT = 'SELECT id, name FROM ffrtmp.nodes lists the nodes you can see.';
     END IF;
     -- Read after the lock: a pass that assigned it a job has committed by now.
-    IF EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.node_id = remove_node.node_id AND j.state IN ('assigned', 'running', 'paused')) THEN
+    IF EXISTS (SELECT 1 FROM ffrtmp_data.job_leases l WHERE l.node_id = remove_node.node_id) THEN
         RAISE EXCEPTION 'node % still has jobs', node_id
             USING ERRCODE = 'PT409', HINT = 'Drain it with ffrtmp.drain_node() and remove it once its jobs are done.';
     END IF;

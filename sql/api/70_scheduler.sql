@@ -28,7 +28,7 @@ RETURNS TABLE (id bigint, tenant_id uuid, seq bigint, cpu_cores integer, gpus in
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH demand AS (
-        SELECT DISTINCT q.tenant_id, q.cpu_cores, q.gpus FROM ffrtmp_data.jobs q WHERE q.state = 'queued'),
+        SELECT DISTINCT q.tenant_id, q.cpu_cores, q.gpus FROM ffrtmp_data.job_queue q),
     capable AS MATERIALIZED (
         SELECT d.tenant_id, d.cpu_cores, d.gpus, n.encoders FROM demand d
           JOIN ffrtmp_data.nodes n
@@ -48,10 +48,10 @@ BEGIN ATOMIC
     needs AS MATERIALIZED (
         SELECT j.id, j.tenant_id, j.seq, j.cpu_cores, j.gpus,
                ffrtmp_data.job_encoders(j.params, j.output_url, j.gpus) AS encoders,
-               greatest(j.run_after, j.updated_at) AS waiting_since
+               q.ready_at AS waiting_since
           FROM open o
-          JOIN ffrtmp_data.jobs j
-            ON j.tenant_id = o.tenant_id AND j.cpu_cores = o.cpu_cores AND j.gpus = o.gpus AND j.state = 'queued'),
+          JOIN ffrtmp_data.job_queue q ON q.tenant_id = o.tenant_id AND q.cpu_cores = o.cpu_cores AND q.gpus = o.gpus
+          JOIN ffrtmp_data.jobs j ON j.id = q.job_id),
     unmet AS MATERIALIZED (
         SELECT n.tenant_id, n.cpu_cores, n.gpus, n.encoders
           FROM (SELECT DISTINCT x.tenant_id, x.cpu_cores, x.gpus, x.encoders FROM needs x) n
@@ -169,10 +169,15 @@ BEGIN
            AND (n.tenant_id IS NULL OR ffrtmp_data.try_lock_usage(n.tenant_id))
          ORDER BY n.id FOR NO KEY UPDATE OF n SKIP LOCKED)
     UPDATE ffrtmp_data.nodes n SET state = 'offline' FROM silent WHERE n.id = silent.id;
+    -- The jobs are found in job_leases and read by their key: jobs has no
+    -- index by node, state or deadline (sql/schema/30_jobs.sql).
     FOR lost IN SELECT j.id, j.node_id FROM ffrtmp_data.jobs j
                   JOIN ffrtmp_data.nodes n ON n.id = j.node_id
                   JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
-                 WHERE n.state = 'offline' AND j.state IN ('assigned', 'running', 'paused')
+                 WHERE j.id = ANY (ARRAY(SELECT l.job_id FROM ffrtmp_data.job_leases l
+                                          JOIN ffrtmp_data.nodes o ON o.id = l.node_id
+                                         WHERE o.state = 'offline'))
+                   AND n.state = 'offline' AND j.state IN ('assigned', 'running', 'paused')
                  ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'failed', 'platform_error',
                                          format('node %s stopped sending heartbeats', lost.node_id));
@@ -180,7 +185,8 @@ BEGIN
     END LOOP;
     FOR lost IN SELECT j.id FROM ffrtmp_data.jobs j
                   JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
-                 WHERE j.state = 'running' AND j.timeout IS NOT NULL AND j.started_at + j.timeout < now()
+                 WHERE j.id = ANY (ARRAY(SELECT l.job_id FROM ffrtmp_data.job_leases l WHERE l.deadline < now()))
+                   AND j.state = 'running' AND j.timeout IS NOT NULL AND j.started_at + j.timeout < now()
                  ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'timed_out', 'timeout', 'the attempt ran past its timeout');
         moved := moved + 1;
@@ -188,7 +194,8 @@ BEGIN
     -- retrying -> queued moves no usage counter: only the job rows are locked.
     WITH due AS (
         SELECT j.id FROM ffrtmp_data.jobs j
-         WHERE j.state = 'retrying' AND j.run_after <= now()
+         WHERE j.id = ANY (ARRAY(SELECT b.job_id FROM ffrtmp_data.job_backoffs b WHERE b.run_after <= now()))
+           AND j.state = 'retrying' AND j.run_after <= now()
          ORDER BY j.id FOR NO KEY UPDATE OF j SKIP LOCKED)
     UPDATE ffrtmp_data.jobs j SET state = 'queued', state_reason = 'backoff over', updated_at = now()
       FROM due WHERE j.id = due.id;
@@ -296,8 +303,8 @@ DECLARE
 BEGIN
     WITH old AS (
         SELECT j.id FROM ffrtmp_data.jobs j
-         WHERE j.state IN ('completed', 'failed', 'timed_out', 'canceled', 'rejected')
-           AND j.finished_at < now() - retention
+         WHERE j.finished_at < now() - retention
+           AND j.state IN ('completed', 'failed', 'timed_out', 'canceled', 'rejected')
          ORDER BY j.finished_at LIMIT batch FOR UPDATE SKIP LOCKED),
     gone AS (DELETE FROM ffrtmp_data.jobs j USING old WHERE j.id = old.id RETURNING j.id)
     SELECT coalesce(array_agg(id), '{}') INTO pruned FROM gone;

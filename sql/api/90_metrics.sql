@@ -10,7 +10,7 @@
 -- What the readers may read; only they run as this role.
 GRANT USAGE ON SCHEMA ffrtmp_data TO ffrtmp_metrics_reader;
 GRANT SELECT ON ffrtmp_data.tenants, ffrtmp_data.plans, ffrtmp_data.usage, ffrtmp_data.jobs,
-                ffrtmp_data.nodes, ffrtmp_data.tenant_limits, ffrtmp_data.pending_usage,
+                ffrtmp_data.job_queue, ffrtmp_data.nodes, ffrtmp_data.tenant_limits, ffrtmp_data.pending_usage,
                 ffrtmp_data.current_usage TO ffrtmp_metrics_reader;
 -- The monitoring role calls the readers (queries.yaml) and ffrtmp.metrics().
 GRANT USAGE ON SCHEMA ffrtmp, ffrtmp_data TO ffrtmp_monitor;
@@ -144,10 +144,10 @@ CREATE OR REPLACE FUNCTION ffrtmp_data.metric_queues(OUT queue text, OUT depth b
 RETURNS SETOF record
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT q.queue, count(j.id),
-           coalesce(greatest(extract(epoch FROM now() - min(greatest(j.run_after, j.updated_at)))::double precision, 0), 0)
+    SELECT q.queue, count(j.job_id),
+           coalesce(greatest(extract(epoch FROM now() - min(j.ready_at))::double precision, 0), 0)
       FROM (VALUES (1, 'live'), (2, 'default'), (3, 'batch')) q(ord, queue)
-      LEFT JOIN ffrtmp_data.jobs j ON j.queue = q.queue AND j.state = 'queued'
+      LEFT JOIN ffrtmp_data.job_queue j ON j.queue = q.queue
      GROUP BY q.ord, q.queue
      ORDER BY q.ord;
 END;

@@ -116,11 +116,17 @@ INSERT INTO ffrtmp_data.presets (tenant_id, name, params, description) VALUES
  * (tenants_refuse_delete), so tenant_id cannot dangle.
  *
  * A job is updated three times or more after its insert (dispatch, start,
- * finish), and every state change writes a new version outside HOT (state
- * is in the partial indexes' predicates).  A fifth of each page is kept
- * free, so that the new version goes on its job's page: on a full page it
- * would go to the end of the table, where every session updating jobs at
- * once waits to extend it and for the same last page.
+ * finish).  Its indexes hold only columns that dispatch, start, pause and
+ * resume leave alone (no state, node, times but finished_at), so that those
+ * updates are heap-only (HOT): they write no index entry.  What the
+ * scheduler looks jobs up by while they wait or run is in narrow tables of
+ * their own, kept in step with state by the triggers (job_queue,
+ * job_backoffs, job_leases, below).  Half of each page is kept free, so
+ * that the new version fits on its job's page, which HOT needs: a pass
+ * assigns every job of a page at once, and with a fifth free (measured)
+ * only a quarter to a half of those updates found room.  On a full page
+ * the new version would go to the end of the table, where every session
+ * updating jobs at once waits to extend it and for the same last page.
  */
 CREATE TABLE ffrtmp_data.jobs (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -153,21 +159,12 @@ CREATE TABLE ffrtmp_data.jobs (
     retry_all_failures boolean NOT NULL DEFAULT false,
     CONSTRAINT jobs_tenant_seq_key UNIQUE (tenant_id, seq),
     CONSTRAINT jobs_queue_check CHECK (queue IN ('live', 'default', 'batch'))
-) WITH (fillfactor = 80);
+) WITH (fillfactor = 50);
 -- Partial: most jobs have no key and then cost no entry here.
 CREATE UNIQUE INDEX jobs_tenant_idempotency_key ON ffrtmp_data.jobs (tenant_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
--- What dispatch reads: queued jobs per tenant and queue in priority order, and the jobs each node holds.
-CREATE INDEX jobs_queued_idx ON ffrtmp_data.jobs (tenant_id, queue, priority DESC, id) WHERE state = 'queued';
--- And in the order they began waiting, for the jobs past ffrtmp.queue_max_wait.
-CREATE INDEX jobs_queued_since_idx ON ffrtmp_data.jobs (tenant_id, queue, greatest(run_after, updated_at), id) WHERE state = 'queued';
-CREATE INDEX jobs_node_idx ON ffrtmp_data.jobs (node_id) WHERE state IN ('assigned', 'running', 'paused');
--- What recovery reads: backoffs that end, attempts that time out.
-CREATE INDEX jobs_retrying_idx ON ffrtmp_data.jobs (run_after) WHERE state = 'retrying';
-CREATE INDEX jobs_running_timeout_idx ON ffrtmp_data.jobs (started_at) WHERE state = 'running' AND timeout IS NOT NULL;
--- What pruning reads.
-CREATE INDEX jobs_finished_idx ON ffrtmp_data.jobs (finished_at)
-    WHERE state IN ('completed', 'failed', 'timed_out', 'canceled', 'rejected');
+-- What pruning reads: finished_at is set by the last update of a job's run only.
+CREATE INDEX jobs_finished_idx ON ffrtmp_data.jobs (finished_at) WHERE finished_at IS NOT NULL;
 COMMENT ON TABLE ffrtmp_data.jobs IS 'Transcoding jobs. Change state only through the API; a trigger enforces job_transitions and records job_events.';
 COMMENT ON COLUMN ffrtmp_data.jobs.id IS 'Global job id.';
 COMMENT ON COLUMN ffrtmp_data.jobs.tenant_id IS 'Owning tenant.';
@@ -204,6 +201,89 @@ GRANT SELECT ON ffrtmp_data.jobs TO ffrtmp_admin;
 GRANT SELECT, UPDATE, DELETE ON ffrtmp_data.jobs TO ffrtmp_scheduler;
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.jobs', '');
 SELECT pg_catalog.pg_extension_config_dump('ffrtmp_data.jobs_id_seq', '');
+
+/*
+ * The narrow tables the scheduler finds jobs by: a job is in job_queue while
+ * queued, in job_backoffs while retrying, in job_leases while a node holds
+ * it (assigned, running, paused), and in none in any other state.  Only the
+ * jobs triggers write them (jobs_after_insert, jobs_after_update in
+ * sql/api/30_jobs.sql), in the statement that changes the job: every UPDATE
+ * of jobs, an operator's by hand too, keeps them in step.  They carry copies
+ * of the few columns their readers filter and sort by, so that those
+ * readers' indexes are here and not on jobs.
+ */
+CREATE TABLE ffrtmp_data.job_queue (
+    job_id    bigint PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    queue     text NOT NULL,
+    priority  integer NOT NULL,
+    cpu_cores integer NOT NULL,
+    gpus      integer NOT NULL,
+    run_after timestamptz NOT NULL,
+    ready_at  timestamptz NOT NULL
+);
+-- What dispatch reads: a tenant's queued jobs per queue in priority order,
+CREATE INDEX job_queue_priority_idx ON ffrtmp_data.job_queue (tenant_id, queue, priority DESC, job_id);
+-- and in the order they became ready, for the jobs past ffrtmp.queue_max_wait.
+CREATE INDEX job_queue_ready_idx ON ffrtmp_data.job_queue (tenant_id, queue, ready_at, job_id);
+COMMENT ON TABLE ffrtmp_data.job_queue IS 'The queued jobs, with what dispatch sorts and fits them by; written only by the jobs triggers.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.job_id IS 'The job.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.tenant_id IS 'The job''s tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.queue IS 'The job''s queue: live, default or batch.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.priority IS 'The job''s priority.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.cpu_cores IS 'CPU cores the job needs.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.gpus IS 'GPUs the job needs.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.run_after IS 'Not dispatched before this time (the job''s run_after).';
+COMMENT ON COLUMN ffrtmp_data.job_queue.ready_at IS 'When the job became runnable: the later of its run_after and its last change while queued.';
+ALTER TABLE ffrtmp_data.job_queue OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_queue ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.job_queue FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON ffrtmp_data.job_queue TO ffrtmp_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ffrtmp_data.job_queue TO ffrtmp_scheduler;
+
+CREATE TABLE ffrtmp_data.job_backoffs (
+    job_id    bigint PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    run_after timestamptz NOT NULL
+);
+-- What recovery reads: the backoffs that are over.
+CREATE INDEX job_backoffs_run_after_idx ON ffrtmp_data.job_backoffs (run_after);
+COMMENT ON TABLE ffrtmp_data.job_backoffs IS 'The retrying jobs and when their backoff ends; written only by the jobs triggers.';
+COMMENT ON COLUMN ffrtmp_data.job_backoffs.job_id IS 'The job.';
+COMMENT ON COLUMN ffrtmp_data.job_backoffs.tenant_id IS 'The job''s tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_backoffs.run_after IS 'When the backoff ends and recovery queues the job again.';
+ALTER TABLE ffrtmp_data.job_backoffs OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_backoffs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.job_backoffs FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON ffrtmp_data.job_backoffs TO ffrtmp_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ffrtmp_data.job_backoffs TO ffrtmp_scheduler;
+
+CREATE TABLE ffrtmp_data.job_leases (
+    job_id    bigint PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    node_id   bigint,
+    attempt   integer NOT NULL,
+    cpu_cores integer NOT NULL,
+    gpus      integer NOT NULL,
+    deadline  timestamptz
+);
+-- What dispatch, the worker calls and node changes read: the jobs a node holds.
+CREATE INDEX job_leases_node_idx ON ffrtmp_data.job_leases (node_id);
+-- What recovery reads: the attempts that run past their timeout.
+CREATE INDEX job_leases_deadline_idx ON ffrtmp_data.job_leases (deadline) WHERE deadline IS NOT NULL;
+COMMENT ON TABLE ffrtmp_data.job_leases IS 'The jobs a node holds (assigned, running, paused), with what a node''s capacity and the timeouts need; written only by the jobs triggers.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.job_id IS 'The job.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.tenant_id IS 'The job''s tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.node_id IS 'The node that holds it (NULL only for a job set to such a state by hand without one).';
+COMMENT ON COLUMN ffrtmp_data.job_leases.attempt IS 'The attempt the node holds.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.cpu_cores IS 'CPU cores the job takes on the node.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.gpus IS 'GPUs the job takes on the node.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.deadline IS 'When a running attempt times out (started_at + timeout); NULL while assigned or paused, or without a timeout.';
+ALTER TABLE ffrtmp_data.job_leases OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_leases ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.job_leases FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON ffrtmp_data.job_leases TO ffrtmp_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ffrtmp_data.job_leases TO ffrtmp_scheduler;
 
 CREATE TABLE ffrtmp_data.job_events (
     id         bigint GENERATED ALWAYS AS IDENTITY,

@@ -886,3 +886,101 @@ ALTER TABLE ffrtmp_data.usage SET (fillfactor = 10);
 -- (dispatch, start and finish each write one), so that they stay on their
 -- job's page instead of all extending the table at its end.
 ALTER TABLE ffrtmp_data.jobs SET (fillfactor = 80);
+
+-- HOT updates on jobs: the scheduler's lookups of waiting and held jobs move
+-- to narrow tables (sql/schema/30_jobs.sql), filled here from the jobs as
+-- they are; jobs keeps only indexes on columns that dispatch, start, pause
+-- and resume leave alone, so that those updates are heap-only.
+CREATE TABLE ffrtmp_data.job_queue (
+    job_id    bigint PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    queue     text NOT NULL,
+    priority  integer NOT NULL,
+    cpu_cores integer NOT NULL,
+    gpus      integer NOT NULL,
+    run_after timestamptz NOT NULL,
+    ready_at  timestamptz NOT NULL
+);
+-- What dispatch reads: a tenant's queued jobs per queue in priority order,
+CREATE INDEX job_queue_priority_idx ON ffrtmp_data.job_queue (tenant_id, queue, priority DESC, job_id);
+-- and in the order they became ready, for the jobs past ffrtmp.queue_max_wait.
+CREATE INDEX job_queue_ready_idx ON ffrtmp_data.job_queue (tenant_id, queue, ready_at, job_id);
+COMMENT ON TABLE ffrtmp_data.job_queue IS 'The queued jobs, with what dispatch sorts and fits them by; written only by the jobs triggers.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.job_id IS 'The job.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.tenant_id IS 'The job''s tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.queue IS 'The job''s queue: live, default or batch.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.priority IS 'The job''s priority.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.cpu_cores IS 'CPU cores the job needs.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.gpus IS 'GPUs the job needs.';
+COMMENT ON COLUMN ffrtmp_data.job_queue.run_after IS 'Not dispatched before this time (the job''s run_after).';
+COMMENT ON COLUMN ffrtmp_data.job_queue.ready_at IS 'When the job became runnable: the later of its run_after and its last change while queued.';
+ALTER TABLE ffrtmp_data.job_queue OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_queue ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.job_queue FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON ffrtmp_data.job_queue TO ffrtmp_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ffrtmp_data.job_queue TO ffrtmp_scheduler;
+
+CREATE TABLE ffrtmp_data.job_backoffs (
+    job_id    bigint PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    run_after timestamptz NOT NULL
+);
+-- What recovery reads: the backoffs that are over.
+CREATE INDEX job_backoffs_run_after_idx ON ffrtmp_data.job_backoffs (run_after);
+COMMENT ON TABLE ffrtmp_data.job_backoffs IS 'The retrying jobs and when their backoff ends; written only by the jobs triggers.';
+COMMENT ON COLUMN ffrtmp_data.job_backoffs.job_id IS 'The job.';
+COMMENT ON COLUMN ffrtmp_data.job_backoffs.tenant_id IS 'The job''s tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_backoffs.run_after IS 'When the backoff ends and recovery queues the job again.';
+ALTER TABLE ffrtmp_data.job_backoffs OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_backoffs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.job_backoffs FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON ffrtmp_data.job_backoffs TO ffrtmp_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ffrtmp_data.job_backoffs TO ffrtmp_scheduler;
+
+CREATE TABLE ffrtmp_data.job_leases (
+    job_id    bigint PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    node_id   bigint,
+    attempt   integer NOT NULL,
+    cpu_cores integer NOT NULL,
+    gpus      integer NOT NULL,
+    deadline  timestamptz
+);
+-- What dispatch, the worker calls and node changes read: the jobs a node holds.
+CREATE INDEX job_leases_node_idx ON ffrtmp_data.job_leases (node_id);
+-- What recovery reads: the attempts that run past their timeout.
+CREATE INDEX job_leases_deadline_idx ON ffrtmp_data.job_leases (deadline) WHERE deadline IS NOT NULL;
+COMMENT ON TABLE ffrtmp_data.job_leases IS 'The jobs a node holds (assigned, running, paused), with what a node''s capacity and the timeouts need; written only by the jobs triggers.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.job_id IS 'The job.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.tenant_id IS 'The job''s tenant.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.node_id IS 'The node that holds it (NULL only for a job set to such a state by hand without one).';
+COMMENT ON COLUMN ffrtmp_data.job_leases.attempt IS 'The attempt the node holds.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.cpu_cores IS 'CPU cores the job takes on the node.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.gpus IS 'GPUs the job takes on the node.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.deadline IS 'When a running attempt times out (started_at + timeout); NULL while assigned or paused, or without a timeout.';
+ALTER TABLE ffrtmp_data.job_leases OWNER TO ffrtmp_owner;
+ALTER TABLE ffrtmp_data.job_leases ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ffrtmp_data.job_leases FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON ffrtmp_data.job_leases TO ffrtmp_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ffrtmp_data.job_leases TO ffrtmp_scheduler;
+
+INSERT INTO ffrtmp_data.job_queue (job_id, tenant_id, queue, priority, cpu_cores, gpus, run_after, ready_at)
+SELECT j.id, j.tenant_id, j.queue, j.priority, j.cpu_cores, j.gpus, j.run_after, greatest(j.run_after, j.updated_at)
+  FROM ffrtmp_data.jobs j WHERE j.state = 'queued' ORDER BY j.id;
+INSERT INTO ffrtmp_data.job_backoffs (job_id, tenant_id, run_after)
+SELECT j.id, j.tenant_id, j.run_after FROM ffrtmp_data.jobs j WHERE j.state = 'retrying' ORDER BY j.id;
+INSERT INTO ffrtmp_data.job_leases (job_id, tenant_id, node_id, attempt, cpu_cores, gpus, deadline)
+SELECT j.id, j.tenant_id, j.node_id, j.attempt, j.cpu_cores, j.gpus,
+       CASE WHEN j.state = 'running' THEN j.started_at OPERATOR(pg_catalog.+) j.timeout END
+  FROM ffrtmp_data.jobs j WHERE j.state IN ('assigned', 'running', 'paused') ORDER BY j.id;
+DROP INDEX ffrtmp_data.jobs_queued_idx;
+DROP INDEX ffrtmp_data.jobs_queued_since_idx;
+DROP INDEX ffrtmp_data.jobs_node_idx;
+DROP INDEX ffrtmp_data.jobs_retrying_idx;
+DROP INDEX ffrtmp_data.jobs_running_timeout_idx;
+DROP INDEX ffrtmp_data.jobs_finished_idx;
+-- What pruning reads: finished_at is set by the last update of a job's run only.
+CREATE INDEX jobs_finished_idx ON ffrtmp_data.jobs (finished_at) WHERE finished_at IS NOT NULL;
+-- Room for a new version of every job on its page, so that its updates are
+-- HOT even when a pass assigns every job of the page at once.
+ALTER TABLE ffrtmp_data.jobs SET (fillfactor = 50);

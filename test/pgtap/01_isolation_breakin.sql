@@ -274,8 +274,8 @@ SELECT is_empty($$SELECT c.relname || ' ' || x.privilege_type FROM pg_class c
                   WHERE x.grantee = 'ffrtmp_metrics_reader'::regrole
                     AND (x.privilege_type <> 'SELECT'
                          OR c.relname NOT IN ('tenants', 'plans', 'usage', 'pending_usage', 'current_usage',
-                                              'jobs', 'nodes', 'tenant_limits'))$$,
-                'the metric readers'' owner may only SELECT tenants, plans, usage (with its pending changes), jobs, nodes and tenant_limits');
+                                              'jobs', 'job_queue', 'nodes', 'tenant_limits'))$$,
+                'the metric readers'' owner may only SELECT tenants, plans, usage (with its pending changes), jobs (with the queued ones'' job_queue), nodes and tenant_limits');
 SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                   WHERE n.nspname IN ('ffrtmp', 'ffrtmp_data') AND p.prosecdef
                     AND has_function_privilege('public', p.oid, 'EXECUTE')$$,

@@ -16,12 +16,13 @@ SELECT t.id, g, 'testsrc://', 'bulk' FROM ffrtmp_data.tenants t, generate_series
 SELECT ffrtmp.repair_usage();
 \o
 ANALYZE ffrtmp_data.jobs;
+ANALYZE ffrtmp_data.job_queue;
 ANALYZE ffrtmp_data.usage;
 
 -- Jobs read through the two queue indexes in this transaction so far.
 CREATE FUNCTION pg_temp.queue_reads() RETURNS bigint LANGUAGE sql AS $$
     SELECT sum(pg_stat_get_xact_tuples_returned(i))::bigint
-      FROM unnest(ARRAY['ffrtmp_data.jobs_queued_idx'::regclass, 'ffrtmp_data.jobs_queued_since_idx'::regclass]) i
+      FROM unnest(ARRAY['ffrtmp_data.job_queue_priority_idx'::regclass, 'ffrtmp_data.job_queue_ready_idx'::regclass]) i
 $$;
 CREATE FUNCTION pg_temp.assigned(tenant text) RETURNS bigint LANGUAGE sql AS $$
     SELECT count(*) FROM ffrtmp_data.jobs j JOIN ffrtmp_data.tenants t ON t.id = j.tenant_id
