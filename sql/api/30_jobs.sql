@@ -288,6 +288,26 @@ REVOKE ALL ON FUNCTION ffrtmp_data.jobs_before_delete() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER jobs_before_delete BEFORE DELETE ON ffrtmp_data.jobs
     FOR EACH ROW EXECUTE FUNCTION ffrtmp_data.jobs_before_delete();
 
+/*
+ * A job keeps its id.  SET id = DEFAULT is the one change of it that an
+ * identity column GENERATED ALWAYS lets through, and jobs_after_update pairs
+ * a job's old and new rows by id: a job given a new id would have its state
+ * changed unchecked and uncounted, and its old id's row left in job_queue,
+ * job_backoffs or job_leases.  Fires only for an UPDATE that names id.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_refuse_new_id() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    RAISE EXCEPTION 'job % cannot change its id', OLD.id
+        USING ERRCODE = 'PT409', HINT = 'A job keeps the id it was submitted with; submit a new job instead.';
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.jobs_refuse_new_id() IS 'Refuses an UPDATE that gives a job a new id (PT409).';
+REVOKE ALL ON FUNCTION ffrtmp_data.jobs_refuse_new_id() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER jobs_refuse_new_id BEFORE UPDATE OF id ON ffrtmp_data.jobs
+    FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION ffrtmp_data.jobs_refuse_new_id();
+COMMENT ON TRIGGER jobs_refuse_new_id ON ffrtmp_data.jobs IS 'A job keeps its id: the state trigger pairs old and new rows by it.';
+
 DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.jobs;
 CREATE POLICY tenant_isolation ON ffrtmp_data.jobs
     USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());

@@ -1,13 +1,14 @@
 -- The narrow tables (job_queue, job_backoffs, job_leases) stay in step with
 -- jobs whatever an operator does to jobs by hand: changes of the columns
--- they copy without a state change, MERGE, an UPDATE of no row; and a pass
--- survives a job_queue row whose job is gone.
+-- they copy without a state change, MERGE, an UPDATE of no row, an UPDATE
+-- that would give a job a new id; and a pass survives a job_queue row
+-- whose job is gone.
 
 -- recover() gives nodes a timeout's grace after the control plane starts
 -- (see 04_worker_calls.sql).
 SELECT pg_sleep(greatest(0, 2.5 - extract(epoch FROM clock_timestamp() - ffrtmp_data.control_plane_started_at())));
 BEGIN;
-SELECT plan(7);
+SELECT plan(12);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('edge-a', plan => 'pro');
@@ -71,6 +72,21 @@ SELECT is(pg_temp.drift(), 0::bigint, 'an UPDATE of no row changes nothing');
 MERGE INTO ffrtmp_data.jobs j USING (VALUES (:queued::bigint)) s(id) ON j.id = s.id
  WHEN MATCHED THEN UPDATE SET priority = 9, updated_at = now();
 SELECT is((SELECT priority FROM ffrtmp_data.job_queue WHERE job_id = :queued), 9, 'a MERGE keeps job_queue in step');
+
+-- A job keeps its id: SET id = DEFAULT (the one change of an identity
+-- column GENERATED ALWAYS allows) is refused.  It was taken: the old id's
+-- narrow row stayed behind, and with the id changed the state trigger could
+-- not pair the old row with the new, so any state change got through
+-- unchecked and uncounted.
+SELECT throws_ok(format('UPDATE ffrtmp_data.jobs SET id = DEFAULT WHERE id = %s', :queued), 'PT409', NULL,
+                 'a queued job''s id cannot change');
+SELECT throws_ok(format($$UPDATE ffrtmp_data.jobs SET id = DEFAULT, state = 'completed' WHERE id = %s$$, :assigned), 'PT409', NULL,
+                 'nor an assigned job''s with a state change the transitions do not allow');
+SELECT throws_ok(format($$MERGE INTO ffrtmp_data.jobs j USING (VALUES (%s::bigint)) s(id) ON j.id = s.id
+                           WHEN MATCHED THEN UPDATE SET id = DEFAULT$$, :run), 'PT409', NULL,
+                 'nor a running job''s by MERGE');
+SELECT is(pg_temp.drift(), 0::bigint, 'in step after the refused changes of id');
+SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'the usage counters are exact');
 
 -- A job_queue row whose job is gone (a queued job deleted with the
 -- triggers off: session_replication_role = replica) is no candidate: the
