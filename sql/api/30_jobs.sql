@@ -308,6 +308,24 @@ CREATE OR REPLACE TRIGGER jobs_refuse_new_id BEFORE UPDATE OF id ON ffrtmp_data.
     FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION ffrtmp_data.jobs_refuse_new_id();
 COMMENT ON TRIGGER jobs_refuse_new_id ON ffrtmp_data.jobs IS 'A job keeps its id: the state trigger pairs old and new rows by it.';
 
+/*
+ * TRUNCATE of jobs (an operator starting afresh) fires no row or UPDATE
+ * trigger: the narrow tables go with it, or their rows would keep nodes'
+ * capacity taken and the nodes unremovable for good.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_after_truncate() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    TRUNCATE ffrtmp_data.job_queue, ffrtmp_data.job_backoffs, ffrtmp_data.job_leases;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.jobs_after_truncate() IS 'Empties job_queue, job_backoffs and job_leases when jobs is truncated.';
+REVOKE ALL ON FUNCTION ffrtmp_data.jobs_after_truncate() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER jobs_after_truncate AFTER TRUNCATE ON ffrtmp_data.jobs
+    FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.jobs_after_truncate();
+COMMENT ON TRIGGER jobs_after_truncate ON ffrtmp_data.jobs IS 'The narrow tables are emptied with jobs.';
+
 DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.jobs;
 CREATE POLICY tenant_isolation ON ffrtmp_data.jobs
     USING (ffrtmp.caller_is_admin() OR tenant_id = ffrtmp.current_tenant());

@@ -1,14 +1,15 @@
 -- The narrow tables (job_queue, job_backoffs, job_leases) stay in step with
 -- jobs whatever an operator does to jobs by hand: changes of the columns
 -- they copy without a state change, MERGE, an UPDATE of no row, an UPDATE
--- that would give a job a new id; and a pass survives a job_queue row
--- whose job is gone.
+-- that would give a job a new id, a TRUNCATE; and a pass survives a
+-- job_queue row whose job is gone.  A row left behind in them
+-- would keep a node's capacity taken, and the node unremovable, for good.
 
 -- recover() gives nodes a timeout's grace after the control plane starts
 -- (see 04_worker_calls.sql).
 SELECT pg_sleep(greatest(0, 2.5 - extract(epoch FROM clock_timestamp() - ffrtmp_data.control_plane_started_at())));
 BEGIN;
-SELECT plan(12);
+SELECT plan(18);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('edge-a', plan => 'pro');
@@ -102,6 +103,24 @@ SELECT id AS fresh FROM ffrtmp.submit_job('testsrc://', tenant => 'edge-a') \gse
 SELECT is(ffrtmp.dispatch(), 2, 'a pass with a job_queue row whose job is gone dispatches the queued jobs');
 SELECT results_eq(format('SELECT state FROM ffrtmp_data.jobs WHERE id IN (%s, %s) ORDER BY id', :queued, :fresh),
                   $$VALUES ('assigned'), ('assigned')$$, 'both real jobs are assigned');
+
+-- TRUNCATE of jobs (an operator starting afresh) empties the narrow
+-- tables too: the node's capacity is free and the node can be removed.
+TRUNCATE ffrtmp_data.jobs;
+SELECT is((SELECT count(*) FROM ffrtmp_data.job_queue) + (SELECT count(*) FROM ffrtmp_data.job_backoffs)
+          + (SELECT count(*) FROM ffrtmp_data.job_leases), 0::bigint, 'TRUNCATE of jobs empties the narrow tables');
+SELECT is(pg_temp.drift(), 0::bigint, 'in step after TRUNCATE');
+\o /dev/null
+SELECT ffrtmp.repair_usage();
+\o
+SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'repair_usage makes the counters exact again');
+\o /dev/null
+SELECT ffrtmp.submit_job('testsrc://', tenant => 'edge-a', cpu_cores => 64);
+\o
+SELECT is(ffrtmp.dispatch(), 1, 'a job that takes every core of the node is dispatched: no core is held by a truncated job');
+SELECT is(pg_temp.drift(), 0::bigint, 'in step after the dispatch');
+TRUNCATE ffrtmp_data.jobs;
+SELECT lives_ok(format('SELECT ffrtmp.remove_node(%s)', :node), 'the node holds no job after TRUNCATE and is removed');
 
 SELECT * FROM finish();
 ROLLBACK;
