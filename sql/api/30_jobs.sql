@@ -117,7 +117,11 @@ BEGIN
 
     -- The narrow tables follow (sql/schema/30_jobs.sql): a job leaves the
     -- one of its old state, enters the one of its new state, or has its copy
-    -- there updated when a column it copies changed.  Only the tables a
+    -- there updated when a column it copies changed.  A lease's deadline
+    -- takes at most 1000 years of the timeout, which no check bounds: the
+    -- full sum of a timeout of 300,000 years is out of timestamptz's range,
+    -- and the error refused the start of the job (and of every job started
+    -- with it in one start_jobs).  Only the tables a
     -- change concerns are written, and so locked: the start of a job without
     -- a timeout touches none.  Rows are taken by their key (= ANY, not a
     -- join: joins hash here, which would read a whole table).
@@ -130,9 +134,9 @@ BEGIN
            coalesce(bool_or(((o.state IN ('assigned', 'running', 'paused')) <> (n.state IN ('assigned', 'running', 'paused'))
                        OR (n.state IN ('assigned', 'running', 'paused')
                            AND (o.node_id, o.attempt, o.cpu_cores, o.gpus,
-                                CASE WHEN o.state = 'running' THEN o.started_at + o.timeout END)
+                                CASE WHEN o.state = 'running' AND o.timeout IS NOT NULL THEN o.started_at + least(o.timeout, interval '1000 years') END)
                                IS DISTINCT FROM (n.node_id, n.attempt, n.cpu_cores, n.gpus,
-                                                 CASE WHEN n.state = 'running' THEN n.started_at + n.timeout END)))), false)
+                                                 CASE WHEN n.state = 'running' AND n.timeout IS NOT NULL THEN n.started_at + least(n.timeout, interval '1000 years') END)))), false)
       INTO queue_moves, backoff_moves, lease_moves
       FROM old_jobs o JOIN new_jobs n ON n.id = o.id;
     IF queue_moves THEN
@@ -170,15 +174,15 @@ BEGIN
              WHERE ((o.state IN ('assigned', 'running', 'paused')) <> (n.state IN ('assigned', 'running', 'paused'))
                         OR (n.state IN ('assigned', 'running', 'paused')
                             AND (o.node_id, o.attempt, o.cpu_cores, o.gpus,
-                                 CASE WHEN o.state = 'running' THEN o.started_at + o.timeout END)
+                                 CASE WHEN o.state = 'running' AND o.timeout IS NOT NULL THEN o.started_at + least(o.timeout, interval '1000 years') END)
                                 IS DISTINCT FROM (n.node_id, n.attempt, n.cpu_cores, n.gpus,
-                                                  CASE WHEN n.state = 'running' THEN n.started_at + n.timeout END)))),
+                                                  CASE WHEN n.state = 'running' AND n.timeout IS NOT NULL THEN n.started_at + least(n.timeout, interval '1000 years') END)))),
         gone AS (
             DELETE FROM ffrtmp_data.job_leases l
              WHERE l.job_id = ANY (ARRAY(SELECT c.id FROM c WHERE c.state NOT IN ('assigned', 'running', 'paused'))))
         INSERT INTO ffrtmp_data.job_leases (job_id, tenant_id, node_id, attempt, cpu_cores, gpus, deadline)
         SELECT c.id, c.tenant_id, c.node_id, c.attempt, c.cpu_cores, c.gpus,
-               CASE WHEN c.state = 'running' THEN c.started_at + c.timeout END
+               CASE WHEN c.state = 'running' AND c.timeout IS NOT NULL THEN c.started_at + least(c.timeout, interval '1000 years') END
           FROM c WHERE c.state IN ('assigned', 'running', 'paused') ORDER BY c.id
         ON CONFLICT (job_id) DO UPDATE
            SET node_id = EXCLUDED.node_id, attempt = EXCLUDED.attempt, cpu_cores = EXCLUDED.cpu_cores,
@@ -208,7 +212,8 @@ DECLARE
     held boolean;
 BEGIN
     -- Only the tables the new jobs go to are written, and so locked: a
-    -- submit touches job_queue alone.
+    -- submit touches job_queue alone.  A deadline as jobs_after_update
+    -- computes it.
     SELECT coalesce(bool_or(n.state = 'queued'), false), coalesce(bool_or(n.state = 'retrying'), false),
            coalesce(bool_or(n.state IN ('assigned', 'running', 'paused')), false)
       INTO queued, backing_off, held
@@ -225,7 +230,7 @@ BEGIN
     IF held THEN
         INSERT INTO ffrtmp_data.job_leases (job_id, tenant_id, node_id, attempt, cpu_cores, gpus, deadline)
         SELECT n.id, n.tenant_id, n.node_id, n.attempt, n.cpu_cores, n.gpus,
-               CASE WHEN n.state = 'running' THEN n.started_at + n.timeout END
+               CASE WHEN n.state = 'running' AND n.timeout IS NOT NULL THEN n.started_at + least(n.timeout, interval '1000 years') END
           FROM new_jobs n WHERE n.state IN ('assigned', 'running', 'paused') ORDER BY n.id;
     END IF;
     RETURN NULL;

@@ -1,23 +1,26 @@
 -- The narrow tables (job_queue, job_backoffs, job_leases) stay in step with
 -- jobs whatever an operator does to jobs by hand: changes of the columns
 -- they copy without a state change, MERGE, an UPDATE of no row, an UPDATE
--- that would give a job a new id, a TRUNCATE; and a pass survives a
--- job_queue row whose job is gone.  A row left behind in them
+-- that would give a job a new id, a TRUNCATE; a job with a timeout of
+-- 300,000 years starts; and a pass survives a job_queue row whose job is
+-- gone.  A row left behind in them
 -- would keep a node's capacity taken, and the node unremovable, for good.
 
 -- recover() gives nodes a timeout's grace after the control plane starts
 -- (see 04_worker_calls.sql).
 SELECT pg_sleep(greatest(0, 2.5 - extract(epoch FROM clock_timestamp() - ffrtmp_data.control_plane_started_at())));
 BEGIN;
-SELECT plan(18);
+SELECT plan(24);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('edge-a', plan => 'pro');
+SELECT ffrtmp.create_tenant('edge-b', plan => 'pro');
 SELECT node_id AS node, session_token AS token FROM ffrtmp.register_node('edge-1', cpu_cores => 64, slots => 20) \gset
 \o
 
 -- The rows the narrow tables should hold, from jobs, against the rows they
--- hold: 0 when in step (as in 47_hot_updates.sql).
+-- hold: 0 when in step (as in 47_hot_updates.sql, a deadline at most 1000
+-- years away).
 CREATE FUNCTION pg_temp.drift() RETURNS bigint LANGUAGE sql AS $$
     WITH want AS (
         SELECT 'queue' AS t, j.id, j.tenant_id, j.queue, j.priority, j.cpu_cores, j.gpus, j.run_after,
@@ -29,7 +32,7 @@ CREATE FUNCTION pg_temp.drift() RETURNS bigint LANGUAGE sql AS $$
           FROM ffrtmp_data.jobs j WHERE j.state = 'retrying'
         UNION ALL
         SELECT 'lease', j.id, j.tenant_id, NULL, NULL, j.cpu_cores, j.gpus, NULL, NULL, j.node_id, j.attempt,
-               CASE WHEN j.state = 'running' THEN j.started_at + j.timeout END
+               CASE WHEN j.state = 'running' AND j.timeout IS NOT NULL THEN j.started_at + least(j.timeout, interval '1000 years') END
           FROM ffrtmp_data.jobs j WHERE j.state IN ('assigned', 'running', 'paused')),
     have AS (
         SELECT 'queue' AS t, q.job_id, q.tenant_id, q.queue, q.priority, q.cpu_cores, q.gpus, q.run_after,
@@ -103,6 +106,26 @@ SELECT id AS fresh FROM ffrtmp.submit_job('testsrc://', tenant => 'edge-a') \gse
 SELECT is(ffrtmp.dispatch(), 2, 'a pass with a job_queue row whose job is gone dispatches the queued jobs');
 SELECT results_eq(format('SELECT state FROM ffrtmp_data.jobs WHERE id IN (%s, %s) ORDER BY id', :queued, :fresh),
                   $$VALUES ('assigned'), ('assigned')$$, 'both real jobs are assigned');
+-- The query of docs/scheduler.md finds the row; a superuser removes it.
+SELECT is((SELECT array_agg(q.job_id) FROM ffrtmp_data.job_queue q
+            WHERE NOT EXISTS (SELECT 1 FROM ffrtmp_data.jobs j WHERE j.id = q.job_id)), ARRAY[:gone::bigint],
+          'the row whose job is gone is found');
+DELETE FROM ffrtmp_data.job_queue WHERE job_id = :gone;
+
+-- A timeout that no check bounds: 300,000 years.  A lease's deadline took
+-- all of it, out of timestamptz's range, and the error refused the start of
+-- the job, and of another tenant's job started in the same batch on the
+-- shared node.  The deadline takes at most 1000 years of it.
+\o /dev/null
+SELECT id AS huge FROM ffrtmp.submit_job('testsrc://', tenant => 'edge-a', timeout => '300000 years') \gset
+SELECT id AS other FROM ffrtmp.submit_job('testsrc://', tenant => 'edge-b') \gset
+\o
+SELECT is(ffrtmp.dispatch(), 2, 'the job with a timeout of 300,000 years and another tenant''s job are dispatched');
+SELECT lives_ok(format('SELECT * FROM ffrtmp.start_jobs(%s, %L, ARRAY[%s, %s]::bigint[], ARRAY[1, 1])', :node, :'token', :huge, :other),
+                'a batch starting both lives');
+SELECT is((SELECT count(*) FROM ffrtmp_data.jobs WHERE id IN (:huge, :other) AND state = 'running'), 2::bigint, 'both run');
+SELECT is(pg_temp.drift(), 0::bigint, 'in step after the start');
+SELECT lives_ok($$SELECT ffrtmp_data.recover('15 seconds')$$, 'recovery runs with such a job running');
 
 -- TRUNCATE of jobs (an operator starting afresh) empties the narrow
 -- tables too: the node's capacity is free and the node can be removed.
