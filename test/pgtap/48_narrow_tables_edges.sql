@@ -10,7 +10,7 @@
 -- (see 04_worker_calls.sql).
 SELECT pg_sleep(greatest(0, 2.5 - extract(epoch FROM clock_timestamp() - ffrtmp_data.control_plane_started_at())));
 BEGIN;
-SELECT plan(24);
+SELECT plan(26);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('edge-a', plan => 'pro');
@@ -71,6 +71,12 @@ UPDATE ffrtmp_data.jobs SET timeout = '3 hours' WHERE id = :run;
 UPDATE ffrtmp_data.jobs SET queue = 'batch', priority = 7, cpu_cores = 2, updated_at = now() WHERE id = :queued;
 UPDATE ffrtmp_data.jobs SET run_after = now() + interval '1 day' WHERE id = :retry;
 SELECT is(pg_temp.drift(), 0::bigint, 'in step after a timeout, a queue, priority and CPU cores, and a backoff changed in place');
+-- A state and a copied column changed in one UPDATE, both ways.
+UPDATE ffrtmp_data.jobs SET state = 'held', priority = 8, updated_at = now() WHERE id = :queued;
+UPDATE ffrtmp_data.jobs SET state = 'queued', priority = 7, cpu_cores = 2, updated_at = now() WHERE id = :queued;
+SELECT is(pg_temp.drift(), 0::bigint, 'in step after a hold and a release that change the priority too');
+SELECT throws_ok(format($$UPDATE ffrtmp_data.jobs SET tenant_id = (SELECT id FROM ffrtmp_data.tenants WHERE name = 'edge-b')
+                          WHERE id = %s$$, :queued), 'PT409', NULL, 'a job cannot move to another tenant (its narrow row would not follow)');
 UPDATE ffrtmp_data.jobs SET priority = 1 WHERE false;
 SELECT is(pg_temp.drift(), 0::bigint, 'an UPDATE of no row changes nothing');
 MERGE INTO ffrtmp_data.jobs j USING (VALUES (:queued::bigint)) s(id) ON j.id = s.id
