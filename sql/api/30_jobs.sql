@@ -93,7 +93,8 @@ BEGIN
           JOIN new_jobs n ON n.id = o.id
           JOIN ffrtmp_data.job_states os ON os.state = o.state
           JOIN ffrtmp_data.job_states ns ON ns.state = n.state
-         WHERE o.state <> n.state
+         -- A held job's CPU cores or GPUs changed by hand move the counters too.
+         WHERE o.state <> n.state OR o.cpu_cores <> n.cpu_cores OR o.gpus <> n.gpus
          GROUP BY n.tenant_id),
     takes AS MATERIALIZED (
         SELECT u.tenant_id FROM ffrtmp_data.usage u

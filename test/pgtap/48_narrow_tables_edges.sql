@@ -10,7 +10,7 @@
 -- (see 04_worker_calls.sql).
 SELECT pg_sleep(greatest(0, 2.5 - extract(epoch FROM clock_timestamp() - ffrtmp_data.control_plane_started_at())));
 BEGIN;
-SELECT plan(26);
+SELECT plan(27);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('edge-a', plan => 'pro');
@@ -69,8 +69,9 @@ SELECT is(pg_temp.drift(), 0::bigint, 'in step after the setup');
 -- The copied columns changed by hand without a state change.
 UPDATE ffrtmp_data.jobs SET timeout = '3 hours' WHERE id = :run;
 UPDATE ffrtmp_data.jobs SET queue = 'batch', priority = 7, cpu_cores = 2, updated_at = now() WHERE id = :queued;
+UPDATE ffrtmp_data.jobs SET cpu_cores = 4 WHERE id = :assigned;
 UPDATE ffrtmp_data.jobs SET run_after = now() + interval '1 day' WHERE id = :retry;
-SELECT is(pg_temp.drift(), 0::bigint, 'in step after a timeout, a queue, priority and CPU cores, and a backoff changed in place');
+SELECT is(pg_temp.drift(), 0::bigint, 'in step after a timeout, CPU cores, a queue and priority, and a backoff changed in place');
 -- A state and a copied column changed in one UPDATE, both ways.
 UPDATE ffrtmp_data.jobs SET state = 'held', priority = 8, updated_at = now() WHERE id = :queued;
 UPDATE ffrtmp_data.jobs SET state = 'queued', priority = 7, cpu_cores = 2, updated_at = now() WHERE id = :queued;
@@ -79,6 +80,10 @@ SELECT throws_ok(format($$UPDATE ffrtmp_data.jobs SET tenant_id = (SELECT id FRO
                           WHERE id = %s$$, :queued), 'PT409', NULL, 'a job cannot move to another tenant (its narrow row would not follow)');
 UPDATE ffrtmp_data.jobs SET priority = 1 WHERE false;
 SELECT is(pg_temp.drift(), 0::bigint, 'an UPDATE of no row changes nothing');
+-- The assigned job's CPU cores changed by hand: usage counted the 2 it was
+-- assigned with, and its end would give back 4.
+SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint,
+          'the usage counters follow CPU cores changed on an assigned job');
 MERGE INTO ffrtmp_data.jobs j USING (VALUES (:queued::bigint)) s(id) ON j.id = s.id
  WHEN MATCHED THEN UPDATE SET priority = 9, updated_at = now();
 SELECT is((SELECT priority FROM ffrtmp_data.job_queue WHERE job_id = :queued), 9, 'a MERGE keeps job_queue in step');
