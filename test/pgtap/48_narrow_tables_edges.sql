@@ -10,7 +10,7 @@
 -- (see 04_worker_calls.sql).
 SELECT pg_sleep(greatest(0, 2.5 - extract(epoch FROM clock_timestamp() - ffrtmp_data.control_plane_started_at())));
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 \o /dev/null
 SELECT ffrtmp.create_tenant('edge-a', plan => 'pro');
@@ -140,7 +140,10 @@ SELECT lives_ok($$SELECT ffrtmp_data.recover('15 seconds')$$, 'recovery runs wit
 
 -- TRUNCATE of jobs (an operator starting afresh) empties the narrow
 -- tables too: the node's capacity is free and the node can be removed.
-TRUNCATE ffrtmp_data.jobs;
+\o /dev/null
+SELECT ffrtmp.submit_job('testsrc://', tenant => 'edge-a', run_after => now() + interval '1 day');
+\o
+TRUNCATE ffrtmp_data.jobs RESTART IDENTITY;
 SELECT is((SELECT count(*) FROM ffrtmp_data.job_queue) + (SELECT count(*) FROM ffrtmp_data.job_backoffs)
           + (SELECT count(*) FROM ffrtmp_data.job_leases), 0::bigint, 'TRUNCATE of jobs empties the narrow tables');
 SELECT is(pg_temp.drift(), 0::bigint, 'in step after TRUNCATE');
@@ -148,6 +151,11 @@ SELECT is(pg_temp.drift(), 0::bigint, 'in step after TRUNCATE');
 SELECT ffrtmp.repair_usage();
 \o
 SELECT is((SELECT count(*) FROM ffrtmp.verify_usage()), 0::bigint, 'repair_usage makes the counters exact again');
+-- Ids start again at 1: a job_queue row left by a truncated job (the
+-- delayed one) refused every new job of its id (23505 on job_queue_pkey).
+SELECT lives_ok($$SELECT ffrtmp.submit_jobs((SELECT jsonb_agg(jsonb_build_object('input_url', 'testsrc://', 'run_after', now() + interval '1 day'))
+                                               FROM generate_series(1, 20)), tenant => 'edge-a')$$,
+                '20 delayed jobs submitted after TRUNCATE ... RESTART IDENTITY, with the truncated jobs'' ids, are queued');
 \o /dev/null
 SELECT ffrtmp.submit_job('testsrc://', tenant => 'edge-a', cpu_cores => 64);
 \o
