@@ -616,10 +616,23 @@ match(FreeNode *nodes, int node_count, int free_slots, int shared_free, int limi
 		int32		cores = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
 		int32		gpus = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
 		int32		queue_rank = DatumGetInt32(SPI_getbinval(row, desc, 6, &isnull));
-		Names		encoders = names_from_array(SPI_getbinval(row, desc, 7, &isnull));
+		bool		gone;
+		Datum		need = SPI_getbinval(row, desc, 7, &gone);
+		Names		encoders;
 		FreeNode   *chosen;
 
 		last_key = DatumGetFloat8(SPI_getbinval(row, desc, 8, &isnull));
+
+		/*
+		 * A job_queue row whose job is gone (its encoders, read from the
+		 * job's row, are NULL) is no job to give a node: only the jobs
+		 * triggers write job_queue, but a row they never saw removed
+		 * (triggers disabled, session_replication_role = replica) must not
+		 * take the server down at every pass.
+		 */
+		if (gone)
+			continue;
+		encoders = names_from_array(need);
 		chosen = best_fit(nodes, node_count, &tenant, cores, gpus, &encoders);
 		/* Batch work leaves the shared pool's last live_reserve slots free. */
 		if (chosen == NULL && (queue_rank < QUEUE_RANK_BATCH || shared_free > live_reserve))

@@ -93,7 +93,8 @@ BEGIN
           JOIN new_jobs n ON n.id = o.id
           JOIN ffrtmp_data.job_states os ON os.state = o.state
           JOIN ffrtmp_data.job_states ns ON ns.state = n.state
-         WHERE o.state <> n.state
+         -- A held job's CPU cores or GPUs changed by hand move the counters too.
+         WHERE o.state <> n.state OR o.cpu_cores <> n.cpu_cores OR o.gpus <> n.gpus
          GROUP BY n.tenant_id),
     takes AS MATERIALIZED (
         SELECT u.tenant_id FROM ffrtmp_data.usage u
@@ -117,7 +118,11 @@ BEGIN
 
     -- The narrow tables follow (sql/schema/30_jobs.sql): a job leaves the
     -- one of its old state, enters the one of its new state, or has its copy
-    -- there updated when a column it copies changed.  Only the tables a
+    -- there updated when a column it copies changed.  A lease's deadline
+    -- takes at most 1000 years of the timeout, which no check bounds: the
+    -- full sum of a timeout of 300,000 years is out of timestamptz's range,
+    -- and the error refused the start of the job (and of every job started
+    -- with it in one start_jobs).  Only the tables a
     -- change concerns are written, and so locked: the start of a job without
     -- a timeout touches none.  Rows are taken by their key (= ANY, not a
     -- join: joins hash here, which would read a whole table).
@@ -130,9 +135,9 @@ BEGIN
            coalesce(bool_or(((o.state IN ('assigned', 'running', 'paused')) <> (n.state IN ('assigned', 'running', 'paused'))
                        OR (n.state IN ('assigned', 'running', 'paused')
                            AND (o.node_id, o.attempt, o.cpu_cores, o.gpus,
-                                CASE WHEN o.state = 'running' THEN o.started_at + o.timeout END)
+                                CASE WHEN o.state = 'running' AND o.timeout IS NOT NULL THEN o.started_at + least(o.timeout, interval '1000 years') END)
                                IS DISTINCT FROM (n.node_id, n.attempt, n.cpu_cores, n.gpus,
-                                                 CASE WHEN n.state = 'running' THEN n.started_at + n.timeout END)))), false)
+                                                 CASE WHEN n.state = 'running' AND n.timeout IS NOT NULL THEN n.started_at + least(n.timeout, interval '1000 years') END)))), false)
       INTO queue_moves, backoff_moves, lease_moves
       FROM old_jobs o JOIN new_jobs n ON n.id = o.id;
     IF queue_moves THEN
@@ -170,15 +175,15 @@ BEGIN
              WHERE ((o.state IN ('assigned', 'running', 'paused')) <> (n.state IN ('assigned', 'running', 'paused'))
                         OR (n.state IN ('assigned', 'running', 'paused')
                             AND (o.node_id, o.attempt, o.cpu_cores, o.gpus,
-                                 CASE WHEN o.state = 'running' THEN o.started_at + o.timeout END)
+                                 CASE WHEN o.state = 'running' AND o.timeout IS NOT NULL THEN o.started_at + least(o.timeout, interval '1000 years') END)
                                 IS DISTINCT FROM (n.node_id, n.attempt, n.cpu_cores, n.gpus,
-                                                  CASE WHEN n.state = 'running' THEN n.started_at + n.timeout END)))),
+                                                  CASE WHEN n.state = 'running' AND n.timeout IS NOT NULL THEN n.started_at + least(n.timeout, interval '1000 years') END)))),
         gone AS (
             DELETE FROM ffrtmp_data.job_leases l
              WHERE l.job_id = ANY (ARRAY(SELECT c.id FROM c WHERE c.state NOT IN ('assigned', 'running', 'paused'))))
         INSERT INTO ffrtmp_data.job_leases (job_id, tenant_id, node_id, attempt, cpu_cores, gpus, deadline)
         SELECT c.id, c.tenant_id, c.node_id, c.attempt, c.cpu_cores, c.gpus,
-               CASE WHEN c.state = 'running' THEN c.started_at + c.timeout END
+               CASE WHEN c.state = 'running' AND c.timeout IS NOT NULL THEN c.started_at + least(c.timeout, interval '1000 years') END
           FROM c WHERE c.state IN ('assigned', 'running', 'paused') ORDER BY c.id
         ON CONFLICT (job_id) DO UPDATE
            SET node_id = EXCLUDED.node_id, attempt = EXCLUDED.attempt, cpu_cores = EXCLUDED.cpu_cores,
@@ -208,7 +213,8 @@ DECLARE
     held boolean;
 BEGIN
     -- Only the tables the new jobs go to are written, and so locked: a
-    -- submit touches job_queue alone.
+    -- submit touches job_queue alone.  A deadline as jobs_after_update
+    -- computes it.
     SELECT coalesce(bool_or(n.state = 'queued'), false), coalesce(bool_or(n.state = 'retrying'), false),
            coalesce(bool_or(n.state IN ('assigned', 'running', 'paused')), false)
       INTO queued, backing_off, held
@@ -225,7 +231,7 @@ BEGIN
     IF held THEN
         INSERT INTO ffrtmp_data.job_leases (job_id, tenant_id, node_id, attempt, cpu_cores, gpus, deadline)
         SELECT n.id, n.tenant_id, n.node_id, n.attempt, n.cpu_cores, n.gpus,
-               CASE WHEN n.state = 'running' THEN n.started_at + n.timeout END
+               CASE WHEN n.state = 'running' AND n.timeout IS NOT NULL THEN n.started_at + least(n.timeout, interval '1000 years') END
           FROM new_jobs n WHERE n.state IN ('assigned', 'running', 'paused') ORDER BY n.id;
     END IF;
     RETURN NULL;
@@ -287,6 +293,44 @@ COMMENT ON FUNCTION ffrtmp_data.jobs_before_delete() IS 'Refuses to delete activ
 REVOKE ALL ON FUNCTION ffrtmp_data.jobs_before_delete() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER jobs_before_delete BEFORE DELETE ON ffrtmp_data.jobs
     FOR EACH ROW EXECUTE FUNCTION ffrtmp_data.jobs_before_delete();
+
+/*
+ * A job keeps its id.  SET id = DEFAULT is the one change of it that an
+ * identity column GENERATED ALWAYS lets through, and jobs_after_update pairs
+ * a job's old and new rows by id: a job given a new id would have its state
+ * changed unchecked and uncounted, and its old id's row left in job_queue,
+ * job_backoffs or job_leases.  Fires only for an UPDATE that names id.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_refuse_new_id() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    RAISE EXCEPTION 'job % cannot change its id', OLD.id
+        USING ERRCODE = 'PT409', HINT = 'A job keeps the id it was submitted with; submit a new job instead.';
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.jobs_refuse_new_id() IS 'Refuses an UPDATE that gives a job a new id (PT409).';
+REVOKE ALL ON FUNCTION ffrtmp_data.jobs_refuse_new_id() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER jobs_refuse_new_id BEFORE UPDATE OF id ON ffrtmp_data.jobs
+    FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION ffrtmp_data.jobs_refuse_new_id();
+COMMENT ON TRIGGER jobs_refuse_new_id ON ffrtmp_data.jobs IS 'A job keeps its id: the state trigger pairs old and new rows by it.';
+
+/*
+ * TRUNCATE of jobs (an operator starting afresh) fires no row or UPDATE
+ * trigger: the narrow tables go with it, or their rows would keep nodes'
+ * capacity taken and the nodes unremovable for good.
+ */
+CREATE OR REPLACE FUNCTION ffrtmp_data.jobs_after_truncate() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    TRUNCATE ffrtmp_data.job_queue, ffrtmp_data.job_backoffs, ffrtmp_data.job_leases;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION ffrtmp_data.jobs_after_truncate() IS 'Empties job_queue, job_backoffs and job_leases when jobs is truncated.';
+REVOKE ALL ON FUNCTION ffrtmp_data.jobs_after_truncate() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER jobs_after_truncate AFTER TRUNCATE ON ffrtmp_data.jobs
+    FOR EACH STATEMENT EXECUTE FUNCTION ffrtmp_data.jobs_after_truncate();
+COMMENT ON TRIGGER jobs_after_truncate ON ffrtmp_data.jobs IS 'The narrow tables are emptied with jobs.';
 
 DROP POLICY IF EXISTS tenant_isolation ON ffrtmp_data.jobs;
 CREATE POLICY tenant_isolation ON ffrtmp_data.jobs

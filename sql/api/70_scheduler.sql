@@ -186,7 +186,8 @@ BEGIN
     FOR lost IN SELECT j.id FROM ffrtmp_data.jobs j
                   JOIN ffrtmp_data.usage u ON u.tenant_id = j.tenant_id
                  WHERE j.id = ANY (ARRAY(SELECT l.job_id FROM ffrtmp_data.job_leases l WHERE l.deadline < now()))
-                   AND j.state = 'running' AND j.timeout IS NOT NULL AND j.started_at + j.timeout < now()
+                   AND j.state = 'running' AND j.timeout IS NOT NULL
+                   AND j.started_at + least(j.timeout, interval '1000 years') < now()
                  ORDER BY j.id FOR NO KEY UPDATE OF j, u SKIP LOCKED LOOP
         PERFORM ffrtmp_data.fail_attempt(lost.id, 'timed_out', 'timeout', 'the attempt ran past its timeout');
         moved := moved + 1;

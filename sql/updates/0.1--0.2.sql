@@ -971,7 +971,7 @@ INSERT INTO ffrtmp_data.job_backoffs (job_id, tenant_id, run_after)
 SELECT j.id, j.tenant_id, j.run_after FROM ffrtmp_data.jobs j WHERE j.state = 'retrying' ORDER BY j.id;
 INSERT INTO ffrtmp_data.job_leases (job_id, tenant_id, node_id, attempt, cpu_cores, gpus, deadline)
 SELECT j.id, j.tenant_id, j.node_id, j.attempt, j.cpu_cores, j.gpus,
-       CASE WHEN j.state = 'running' THEN j.started_at OPERATOR(pg_catalog.+) j.timeout END
+       CASE WHEN j.state = 'running' AND j.timeout IS NOT NULL THEN j.started_at OPERATOR(pg_catalog.+) least(j.timeout, interval '1000 years') END
   FROM ffrtmp_data.jobs j WHERE j.state IN ('assigned', 'running', 'paused') ORDER BY j.id;
 DROP INDEX ffrtmp_data.jobs_queued_idx;
 DROP INDEX ffrtmp_data.jobs_queued_since_idx;

@@ -13,14 +13,15 @@ SELECT plan(10);
 SELECT NULL FROM ffrtmp.create_tenant('hour-a', plan => 'pro');
 SELECT NULL FROM ffrtmp.update_tenant('hour-a', quotas => '{"max_jobs_per_hour": 5}');
 SELECT id AS tenant FROM ffrtmp_data.tenants WHERE name = 'hour-a' \gset
--- This transaction's minute, as the quota's clock reads it.
-SELECT (extract(epoch FROM now())::bigint / 60) AS m \gset
+-- This transaction's minute, as the quota's clock reads it (whole seconds: a
+-- cast to bigint would round the last half second up to the next minute).
+SELECT (floor(extract(epoch FROM now()))::bigint / 60) AS m \gset
 CREATE FUNCTION pg_temp.fill(minute bigint, n integer) RETURNS void LANGUAGE sql AS $$
     UPDATE ffrtmp_data.usage u SET hour_minutes[fill.minute % 60 + 1] = fill.minute, hour_counts[fill.minute % 60 + 1] = fill.n
      WHERE u.tenant_id = (SELECT id FROM ffrtmp_data.tenants WHERE name = 'hour-a')
 $$;
 CREATE FUNCTION pg_temp.bucket(minute bigint) RETURNS text LANGUAGE sql AS $$
-    SELECT format('minute %s: %s', u.hour_minutes[bucket.minute % 60 + 1] - (extract(epoch FROM now())::bigint / 60),
+    SELECT format('minute %s: %s', u.hour_minutes[bucket.minute % 60 + 1] - (floor(extract(epoch FROM now()))::bigint / 60),
                   u.hour_counts[bucket.minute % 60 + 1])
       FROM ffrtmp_data.usage u WHERE u.tenant_id = (SELECT id FROM ffrtmp_data.tenants WHERE name = 'hour-a')
 $$;

@@ -43,6 +43,17 @@ is(sql(q{SELECT string_agg(state, ' ' ORDER BY id) FROM ffrtmp.jobs}),
 sql('ALTER EXTENSION ffrtmp UPDATE');
 is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'ffrtmp'}), '0.2', 'updated to 0.2');
 is(sql('SELECT count(*) FROM ffrtmp.verify_usage()'), '0', 'the usage counters are exact');
+# The update fills the narrow tables from the jobs as they are: 8 queued,
+# 3 retrying, 1 and 2 held by the node.
+is(sql(q{SELECT (SELECT string_agg(job_id::text, ',' ORDER BY job_id) FROM ffrtmp_data.job_queue) || ' '
+             || (SELECT string_agg(job_id::text, ',' ORDER BY job_id) FROM ffrtmp_data.job_backoffs) || ' '
+             || (SELECT string_agg(job_id || ':' || node_id || ':' || (deadline IS NULL), ',' ORDER BY job_id) FROM ffrtmp_data.job_leases)}),
+	"8 3 1:$n:true,2:$n:true", 'the update puts the old jobs in job_queue, job_backoffs and job_leases');
+is(sql(q{SELECT count(*) FROM ffrtmp_data.jobs j
+	   WHERE (j.state = 'queued') <> EXISTS (SELECT 1 FROM ffrtmp_data.job_queue q WHERE q.job_id = j.id)
+	      OR (j.state = 'retrying') <> EXISTS (SELECT 1 FROM ffrtmp_data.job_backoffs b WHERE b.job_id = j.id)
+	      OR (j.state IN ('assigned', 'running', 'paused'))
+	         <> EXISTS (SELECT 1 FROM ffrtmp_data.job_leases l WHERE l.job_id = j.id)}), '0', 'no job is out of step with the narrow tables');
 is(sql(q{SELECT bool_and(ffrtmp.job_id(seq, 'old') = id) FROM ffrtmp.jobs}), 't', 'job_id(seq) finds every old job');
 
 is(sql(q{SELECT (ffrtmp.hold_job(8)).state || ' ' || (ffrtmp.release_job(8)).state}), 'held queued',
