@@ -310,6 +310,27 @@ run_batch(KeptQuery *step, Datum *values)
 }
 
 /*
+ * Whether the rejection step is due: at most every sixtieth of
+ * ffrtmp.reject_unrunnable_after (once a minute for its hour), and never
+ * more often than the upkeep.  Finding the jobs no node can run reads the
+ * whole queue, which with a million queued jobs takes longer than a pass's
+ * interval: run every interval, it would leave dispatch no time.  A job is
+ * rejected at most a sixtieth of the setting late.
+ */
+static bool
+rejection_due(void)
+{
+	static TimestampTz last = 0;
+	TimestampTz now = GetCurrentTimestamp();
+
+	/* From the setting in force now: a reload that shortens it counts at once. */
+	if (last != 0 && now < TimestampTzPlusMilliseconds(last, (int64) reject_unrunnable_after_s * 1000 / 60))
+		return false;
+	last = now;
+	return true;
+}
+
+/*
  * The leader's upkeep: reject what no node can run (when due), prune a batch
  * of each kind, seal the audit log.  Returns whether some step did a whole
  * batch, so that the next pass does the batches again rather than wait for
@@ -348,7 +369,7 @@ run_leader_upkeep(int64 epoch, bool due)
 
 	/* Rejection and pruning are fenced too. */
 	ffrtmp_require_epoch(epoch);
-	if (due && reject_unrunnable_after_s > 0)
+	if (due && reject_unrunnable_after_s > 0 && rejection_due())
 		ffrtmp_run(&reject, &reject_after, NULL);
 	behind = run_batch(&prune, &retention);
 	if (ffrtmp_sql_is_0_2())

@@ -216,7 +216,8 @@ REVOKE ALL ON FUNCTION ffrtmp_data.recover(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ffrtmp_data.recover(interval) TO ffrtmp_owner, ffrtmp_scheduler;
 
 /*
- * The leader's rejection step, once per pass (ffrtmp.reject_unrunnable_after):
+ * The leader's rejection step, in its upkeep (at most every sixtieth of
+ * ffrtmp.reject_unrunnable_after, src/scheduler.c):
  * a queued job that has been runnable for longer than after, while no node it
  * may use has offered its CPU cores, GPUs and encoders during that time (none online or
  * draining now, none heard from since now() - after), is rejected with

@@ -53,5 +53,26 @@ is(state_of($big), 'rejected', 'a whole pass (ffrtmp.dispatch()) rejects it');
 is(sql(qq{SELECT failure_reason FROM ffrtmp_data.jobs WHERE id = $big}), 'capability_mismatch', 'as capability_mismatch');
 is(sql('SELECT count(*) FROM ffrtmp.verify_usage()'), '0', 'the counters are exact');
 
+# Finding the jobs no node can run reads the whole queue: with a million
+# queued jobs that takes longer than an interval, so the step runs at most
+# every sixtieth of ffrtmp.reject_unrunnable_after (10 s for 600 s), not on
+# every whole pass (every 100 ms here: some 40 runs in 4 s before).
+$node->append_conf('postgresql.conf', qq{
+ffrtmp.scheduler_interval = '100ms'
+ffrtmp.reject_unrunnable_after = '600s'
+track_functions = 'pl'
+});
+$node->restart;
+ok($node->poll_query_until('postgres', q{SELECT leader_pid IS NOT NULL FROM ffrtmp_data.scheduler_shared()}),
+	'a leader runs again');
+usleep(1_500_000);
+my $calls = q{SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'reject_unrunnable'};
+my $before = sql($calls);
+usleep(4_000_000);
+my $runs = sql($calls) - $before;
+cmp_ok($runs, '<=', 1, "the rejection step ran at most once in 4 s of 100 ms passes ($runs)");
+ok($node->poll_query_until('postgres', q{SELECT last_pass > now() - interval '1 s' FROM ffrtmp_data.scheduler_shared()}),
+	'while the passes go on');
+
 $node->stop;
 done_testing();
