@@ -8,50 +8,9 @@
 BEGIN;
 SELECT plan(47);
 
-\o /dev/null
-CREATE ROLE au_alice LOGIN;
-CREATE ROLE au_bob LOGIN;
-CREATE ROLE au_admin LOGIN IN ROLE ffrtmp_admin;
-CREATE ROLE au_nobody LOGIN IN ROLE ffrtmp_tenant;
-CREATE ROLE au_viewer LOGIN;
-CREATE ROLE au_operator LOGIN;
-CREATE ROLE au_boss LOGIN;
-CREATE ROLE au_worker LOGIN;
-CREATE ROLE au_walk LOGIN;
-CREATE ROLE au_walk2 LOGIN;
-GRANT au_admin TO CURRENT_USER;
-SET ROLE au_admin;
-SELECT ffrtmp.create_tenant('au-a', plan => 'pro');
-SELECT ffrtmp.create_tenant('au-b', plan => 'pro');
-RESET ROLE;
-SELECT ffrtmp.add_tenant_role('au-a', 'au_alice');
-SELECT ffrtmp.add_tenant_role('au-b', 'au_bob');
-SELECT node_id AS node, session_token AS token FROM ffrtmp.register_node('au-1', cpu_cores => 8, slots => 1, tenant => 'au-a') \gset
-SELECT node_id AS node2 FROM ffrtmp.register_node('au-2', cpu_cores => 8, slots => 1, tenant => 'au-a') \gset
-\o
+\ir include/audit_setup.sql
 
--- SQLSTATE of q's error.
-CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $fn$
-BEGIN
-    EXECUTE q;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;
-END
-$fn$;
-GRANT EXECUTE ON FUNCTION pg_temp.sqlstate_of(text) TO PUBLIC;
-
-
-\o /dev/null
-SELECT ffrtmp.add_tenant_role('au-a', 'au_worker');
--- Users of au-a for each tenant role, each acting through its database role.
-SELECT id AS viewer_id FROM ffrtmp.create_user('viewer@a.example', 'viewer', tenant => 'au-a') \gset
-SELECT id AS operator_id FROM ffrtmp.create_user('operator@a.example', 'operator', tenant => 'au-a') \gset
-SELECT id AS boss_id FROM ffrtmp.create_user('boss@a.example', 'tenant_admin', tenant => 'au-a') \gset
-SELECT ffrtmp.map_user_role(:'viewer_id', 'au_viewer');
-SELECT ffrtmp.map_user_role(:'operator_id', 'au_operator');
-SELECT ffrtmp.map_user_role(:'boss_id', 'au_boss');
-\o
+\ir include/audit_users.sql
 
 -- 4. Append-only: refused to tenants, administrators and the scheduler, even through the owner's grants.
 CREATE FUNCTION pg_temp.changes_refused() RETURNS text LANGUAGE sql AS $$
