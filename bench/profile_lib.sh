@@ -7,7 +7,9 @@
 #   prof_start NAME [MATCH]  snapshots the counters, keeps the WAL from here
 #                            (a replication slot) and starts bench/sim's
 #                            ffrtmp-sample (pg_stat_activity every 10 ms;
-#                            pg_locks of statements containing MATCH)
+#                            pg_locks of statements containing MATCH every
+#                            PROFILE_LOCKS_EVERY samples: 10, or 1 in a quick
+#                            run, whose short rounds would catch too few)
 #   prof_stop NAME UNITS     stops the sampler, snapshots again, reads the WAL
 #                            written since prof_start and writes NAME's
 #                            metrics per unit into $prof_data:
@@ -39,7 +41,8 @@ prof_start() {
   sql -q -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'bench_profile'" >/dev/null
   sql -q -c "SELECT pg_create_physical_replication_slot('bench_profile', true)" >/dev/null
   prof_counters "$prof_data/$name.before"
-  "$repo/bench/sim/ffrtmp-sample" --dsn "$(dsn)" ${match:+--match "$match"} >"$prof_data/$name.samples" &
+  "$repo/bench/sim/ffrtmp-sample" --dsn "$(dsn)" --locks-every "${PROFILE_LOCKS_EVERY:-10}" \
+    ${match:+--match "$match"} >"$prof_data/$name.samples" &
   prof_sampler=$!
 }
 

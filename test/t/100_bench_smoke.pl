@@ -81,9 +81,9 @@ for my $row ('WAL bytes', 'WAL records', 'full-page images', 'rows inserted', 'r
 	like($results, qr/^\| \Q$row\E \| $number \| $number \| $number \|$/m, "profile: $row per job");
 }
 like($results, qr/^\| of them HOT \| [0-9]+% \| (?:[0-9]+%|-) \| (?:[0-9]+%|-) \|$/m, 'profile: the HOT share');
-like($results, qr/^\| relation locks per statement \(median, max of [0-9]+ samples\) \| [0-9]+, [0-9]+ \| - \| - \|$/m,
+like($results, qr/^\| relation locks per statement \(median, max of [0-9]+ samples\) \| $number, [0-9]+ \| - \| - \|$/m,
 	'profile: the start_jobs statements\' relation locks');
-like($results, qr/^\| of them off the fast path \(median, max\) \| [0-9]+, [0-9]+ \| - \| - \|$/m,
+like($results, qr/^\| of them off the fast path \(median, max\) \| $number, [0-9]+ \| - \| - \|$/m,
 	'profile: how many of them are off the fast path');
 my $waits = qr/[A-Za-z]+:[A-Za-z_]+ [0-9]+%(?:, [A-Za-z]+:[A-Za-z_]+ [0-9]+%)*/;
 for my $system ('ffrtmp-16b', 'pg-boss', 'graphile', 'plain INSERT', 'submit_job, 10 tenants', 'submit_job, 1 tenant')
