@@ -5,7 +5,8 @@
 # per job do not depend on the size) and the peers
 # (PROFILE_PEERS, "pg-boss graphile"), each alone on the cluster, while
 # bench/sim's ffrtmp-sample reads pg_stat_activity every 10 ms (and, for
-# ffrtmp, pg_locks of the start_jobs statements every 100 ms).  Per job:
+# ffrtmp, pg_locks of the start_jobs statements every PROFILE_LOCKS_EVERY
+# samples: 10, or 1 in a quick run).  Per job:
 # WAL bytes, records and full-page images (pg_stat_wal), rows inserted,
 # updated (HOT share) and deleted in every table (pg_stat_user_tables), the
 # WAL of each relation (pg_waldump over the round, kept by a replication
