@@ -123,4 +123,4 @@ $monitor_roles$;
 COMMENT ON ROLE ffrtmp_monitor IS
     'Metrics scrapers: may execute ffrtmp.metrics(), ffrtmp.health(), ffrtmp.ready() and the metric readers (ffrtmp_data.metric_*) and nothing else; GRANT it to the exporter''s login role.';
 COMMENT ON ROLE ffrtmp_metrics_reader IS
-    'Owns the metric readers (ffrtmp_data.metric_*), which count across tenants for ffrtmp_monitor: BYPASSRLS with SELECT on tenants, plans, usage, jobs and nodes only; no login, granted to no one.';
+    'Owns the metric readers (ffrtmp_data.metric_*), which count across tenants for ffrtmp_monitor: BYPASSRLS with SELECT on tenants, plans, usage (with pending_usage, and the views tenant_limits and current_usage over them), jobs (with job_queue, its queued jobs) and nodes only; no login, granted to no one.';

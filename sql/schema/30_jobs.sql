@@ -278,7 +278,7 @@ COMMENT ON COLUMN ffrtmp_data.job_leases.node_id IS 'The node that holds it (NUL
 COMMENT ON COLUMN ffrtmp_data.job_leases.attempt IS 'The attempt the node holds.';
 COMMENT ON COLUMN ffrtmp_data.job_leases.cpu_cores IS 'CPU cores the job takes on the node.';
 COMMENT ON COLUMN ffrtmp_data.job_leases.gpus IS 'GPUs the job takes on the node.';
-COMMENT ON COLUMN ffrtmp_data.job_leases.deadline IS 'When a running attempt times out (started_at + timeout); NULL while assigned or paused, or without a timeout.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.deadline IS 'When a running attempt times out: started_at + timeout, taking at most 1000 years of the timeout (no check bounds timeout, and a later instant would overflow timestamptz); NULL while assigned or paused, or without a timeout.';
 ALTER TABLE ffrtmp_data.job_leases OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.job_leases ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.job_leases FORCE ROW LEVEL SECURITY;

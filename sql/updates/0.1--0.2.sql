@@ -808,7 +808,7 @@ $monitor_roles$;
 COMMENT ON ROLE ffrtmp_monitor IS
     'Metrics scrapers: may execute ffrtmp.metrics(), ffrtmp.health(), ffrtmp.ready() and the metric readers (ffrtmp_data.metric_*) and nothing else; GRANT it to the exporter''s login role.';
 COMMENT ON ROLE ffrtmp_metrics_reader IS
-    'Owns the metric readers (ffrtmp_data.metric_*), which count across tenants for ffrtmp_monitor: BYPASSRLS with SELECT on tenants, plans, usage, jobs and nodes only; no login, granted to no one.';
+    'Owns the metric readers (ffrtmp_data.metric_*), which count across tenants for ffrtmp_monitor: BYPASSRLS with SELECT on tenants, plans, usage (with pending_usage, and the views tenant_limits and current_usage over them), jobs (with job_queue, its queued jobs) and nodes only; no login, granted to no one.';
 
 -- pg_dump carries the default tenant's row and usage row too (its plan,
 -- quotas and metadata, its jobs' counters): pg_restore writes them over the
@@ -957,7 +957,7 @@ COMMENT ON COLUMN ffrtmp_data.job_leases.node_id IS 'The node that holds it (NUL
 COMMENT ON COLUMN ffrtmp_data.job_leases.attempt IS 'The attempt the node holds.';
 COMMENT ON COLUMN ffrtmp_data.job_leases.cpu_cores IS 'CPU cores the job takes on the node.';
 COMMENT ON COLUMN ffrtmp_data.job_leases.gpus IS 'GPUs the job takes on the node.';
-COMMENT ON COLUMN ffrtmp_data.job_leases.deadline IS 'When a running attempt times out (started_at + timeout); NULL while assigned or paused, or without a timeout.';
+COMMENT ON COLUMN ffrtmp_data.job_leases.deadline IS 'When a running attempt times out: started_at + timeout, taking at most 1000 years of the timeout (no check bounds timeout, and a later instant would overflow timestamptz); NULL while assigned or paused, or without a timeout.';
 ALTER TABLE ffrtmp_data.job_leases OWNER TO ffrtmp_owner;
 ALTER TABLE ffrtmp_data.job_leases ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ffrtmp_data.job_leases FORCE ROW LEVEL SECURITY;

@@ -143,6 +143,19 @@ SELECT results_eq($$SELECT rolcanlogin, rolbypassrls, rolsuper,
                            (SELECT count(*) FROM pg_auth_members WHERE roleid = 'ffrtmp_metrics_reader'::regrole)
                       FROM pg_roles WHERE rolname = 'ffrtmp_metrics_reader'$$,
                   $$VALUES (false, true, false, 0::bigint)$$, 'the readers'' owner cannot log in and is granted to no one');
+-- What it may read is what its comment, docs/metrics.md and docs/security.md list.
+SELECT set_eq($$SELECT format('%s.%s', c.relnamespace::regnamespace, c.relname) FROM pg_class c
+                 WHERE c.relnamespace IN ('ffrtmp'::regnamespace, 'ffrtmp_data'::regnamespace)
+                   AND has_table_privilege('ffrtmp_metrics_reader', c.oid, 'SELECT')
+                   AND NOT has_table_privilege('public', c.oid, 'SELECT')$$,
+              $$VALUES ('ffrtmp_data.tenants'), ('ffrtmp_data.plans'), ('ffrtmp_data.usage'),
+                       ('ffrtmp_data.pending_usage'), ('ffrtmp_data.tenant_limits'), ('ffrtmp_data.current_usage'),
+                       ('ffrtmp_data.jobs'), ('ffrtmp_data.job_queue'), ('ffrtmp_data.nodes')$$,
+              'beyond PUBLIC''s, the readers'' owner reads the tables and views its comment lists, no other');
+SELECT is((SELECT count(*) FROM pg_class c
+            WHERE c.relnamespace IN ('ffrtmp'::regnamespace, 'ffrtmp_data'::regnamespace)
+              AND has_table_privilege('ffrtmp_metrics_reader', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')),
+          0::bigint, 'and writes none');
 
 SELECT * FROM finish();
 ROLLBACK;
