@@ -28,6 +28,7 @@ _PG_init(void)
 	ffrtmp_timeouts_init();
 	ffrtmp_network_policy_init();
 	ffrtmp_job_waits_init();
+	ffrtmp_two_phase_init();
 	ffrtmp_audit_init();
 	ffrtmp_audit_refusals_init();
 	ffrtmp_api_requests_init();

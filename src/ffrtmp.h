@@ -195,6 +195,7 @@ extern int	ffrtmp_dispatch(int64 epoch);
 
 /* job_waits.c */
 extern void ffrtmp_job_waits_init(void);
+extern void ffrtmp_job_waits_broadcast(void);
 
 /* audit.c: the audit log's settings and the C API's audit rows */
 extern int	ffrtmp_audit_retention_s;
@@ -220,6 +221,10 @@ extern void ffrtmp_scheduler_init(void);
 /* wake.c: wakes the scheduler leader at commit */
 extern void ffrtmp_wake_init(void);
 extern void ffrtmp_wake_scheduler_at_commit(void);
+extern void ffrtmp_wake_scheduler_now(void);
+
+/* two_phase.c: COMMIT PREPARED wakes the leader and the job waiters */
+extern void ffrtmp_two_phase_init(void);
 
 /* api_requests.c: REST API requests counted and rate limited in shared memory */
 extern void ffrtmp_api_requests_init(void);

@@ -7,7 +7,8 @@
  * backend broadcasts; every waiter then reads its own job again, with a new
  * snapshot, and goes back to sleep unless the job has ended.  A broadcast
  * before commit would wake waiters that cannot see the change yet, so it is
- * sent from the commit callback.  Nothing polls: a waiter also wakes once a
+ * sent from the commit callback (or, for a prepared transaction, by COMMIT
+ * PREPARED: two_phase.c).  Nothing polls: a waiter also wakes once a
  * second, as a guard against a wakeup lost with a crashed backend, and on
  * cancel, which the sleep checks; it returns just before statement_timeout.
  *
@@ -58,14 +59,27 @@ init_waits(void)
 	ConditionVariableInit(&waits->job_ended);
 }
 
+/* Wakes every waiter: each reads its own job again. */
+void
+ffrtmp_job_waits_broadcast(void)
+{
+	if (waits != NULL)
+		ConditionVariableBroadcast(&waits->job_ended);
+}
+
+/*
+ * Broadcasts once the marked transaction has committed.  A prepared one
+ * forgets the mark: COMMIT PREPARED broadcasts (two_phase.c).
+ */
 static void
 broadcast_after_commit(XactEvent event, void *arg)
 {
-	if (!broadcast_at_commit || (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT))
+	if (!broadcast_at_commit ||
+		(event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE))
 		return;
 	broadcast_at_commit = false;
-	if (event == XACT_EVENT_COMMIT && waits != NULL)
-		ConditionVariableBroadcast(&waits->job_ended);
+	if (event == XACT_EVENT_COMMIT)
+		ffrtmp_job_waits_broadcast();
 }
 
 void

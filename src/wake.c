@@ -18,6 +18,10 @@
  * - update_tenant and restore_tenant (tenants.c): quotas and plans change;
  * - resume_dispatch (dispatch_pauses.c): a pause is lifted.
  *
+ * A prepared transaction (PREPARE TRANSACTION) wakes nobody when it is
+ * prepared, and COMMIT PREPARED wakes the leader whatever it commits
+ * (two_phase.c).
+ *
  * Wakes coalesce in the latch: however many commits set it while a pass
  * runs, the leader makes one more pass.  The leader's own passes (which
  * recover and time out attempts) wake nobody: they dispatch in that pass.
@@ -37,22 +41,35 @@
 
 static bool wake_at_commit = false;
 
-/* Sets the leader's latch once the marked transaction has committed. */
-static void
-wake_leader_at_commit(XactEvent event, void *arg)
+/* Sets the leader's latch, unless this backend is the leader. */
+void
+ffrtmp_wake_scheduler_now(void)
 {
 	int			pgprocno;
 
-	if (!wake_at_commit || (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT))
-		return;
-	wake_at_commit = false;
-	if (event != XACT_EVENT_COMMIT || ffrtmp_shared == NULL)
+	if (ffrtmp_shared == NULL)
 		return;
 	SpinLockAcquire(&ffrtmp_shared->mutex);
 	pgprocno = ffrtmp_shared->leader_pgprocno;
 	SpinLockRelease(&ffrtmp_shared->mutex);
 	if (pgprocno != INVALID_PGPROCNO && (MyProc == NULL || pgprocno != MyProc->pgprocno))
 		SetLatch(&ProcGlobal->allProcs[pgprocno].procLatch);
+}
+
+/*
+ * Wakes the leader once the marked transaction has committed.  A prepared
+ * one forgets the mark: its changes become visible at COMMIT PREPARED, in
+ * whatever session runs it, which wakes the leader (two_phase.c).
+ */
+static void
+wake_leader_at_commit(XactEvent event, void *arg)
+{
+	if (!wake_at_commit ||
+		(event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE))
+		return;
+	wake_at_commit = false;
+	if (event == XACT_EVENT_COMMIT)
+		ffrtmp_wake_scheduler_now();
 }
 
 /* The one way to wake the leader: at this transaction's commit. */
