@@ -17,7 +17,8 @@
  * Every node writes "job_id tenant_id fetch_time" per fetched job and every
  * paced submitter "job_id commit_time" per job into --out, times in Unix
  * seconds from CLOCK_REALTIME (one clock: one machine).  The program prints
- * one line: jobs, seconds (first submit to last finish), jobs/s and the
+ * one line: jobs, seconds (from the moment every node is registered, when
+ * nodes may fetch and submitters start, to the last finish), jobs/s and the
  * simulator's own CPU share of the machine over that time, so that a reader
  * sees whether the simulator, not the database, was the bottleneck.
  */
@@ -43,6 +44,7 @@ typedef struct Shared
 	atomic_long finished;		/* jobs finished by all nodes */
 	atomic_long submitted;		/* jobs committed by all submitters */
 	atomic_int	registered;		/* nodes ready (registered and listening) */
+	atomic_int	go;				/* set by the parent once every node is ready */
 	atomic_int	submitters_done;
 	atomic_int	stop;			/* set by the parent: nodes leave */
 	atomic_long errors;			/* refused calls */
@@ -369,6 +371,13 @@ node_main(int index)
 		heartbeat_main(node, token);
 	atomic_fetch_add(&shared->registered, 1);
 
+	/*
+	 * No fetch before every node is ready and the clock runs: with a backlog
+	 * queued (--target), the first nodes would otherwise drain it while the
+	 * last ones register, untimed.
+	 */
+	while (!atomic_load(&shared->go) && !atomic_load(&shared->stop))
+		usleep(1000);
 	while (!atomic_load(&shared->stop))
 	{
 		int			n;
@@ -582,6 +591,7 @@ main(int argc, char **argv)
 	}
 
 	t0 = now();
+	atomic_store(&shared->go, 1);
 	for (int i = 0; i < opt.submitters; i++)
 		pids[opt.nodes + i] = spawn(submitter_main, i);
 	for (;;)
