@@ -44,7 +44,6 @@ typedef struct Shared
 	atomic_long finished;		/* jobs finished by all nodes */
 	atomic_long submitted;		/* jobs committed by all submitters */
 	atomic_int	registered;		/* nodes ready (registered and listening) */
-	atomic_int	go;				/* set by the parent once every node is ready */
 	atomic_int	submitters_done;
 	atomic_int	stop;			/* set by the parent: nodes leave */
 	atomic_long errors;			/* refused calls */
@@ -71,6 +70,8 @@ static struct
 }			opt = {"", 100, 16, 0, 0, 1000, 0, 0, 10, 4, 5000, 600, ".", "testsrc://1280x720@30?duration=10", 0};
 
 static Shared *shared;
+/* Its write end is held by the parent alone, which closes it to start the nodes. */
+static int	start_pipe[2];
 
 static double
 now(void)
@@ -346,8 +347,10 @@ node_main(int index)
 	PGresult   *res;
 	FILE	   *log;
 	char	   *token;
+	char		byte;
 	pid_t		beat;
 
+	close(start_pipe[1]);
 	snprintf(name, sizeof(name), "sim-%d", index);
 	snprintf(slots, sizeof(slots), "%d", opt.slots);
 	snprintf(path, sizeof(path), "%s/fetch.%d", opt.out, index);
@@ -374,10 +377,11 @@ node_main(int index)
 	/*
 	 * No fetch before every node is ready and the clock runs: with a backlog
 	 * queued (--target), the first nodes would otherwise drain it while the
-	 * last ones register, untimed.
+	 * last ones register, untimed.  The wait blocks (a spinning wait of 100
+	 * nodes starved the registrations and heartbeats of a 2-CPU machine).
 	 */
-	while (!atomic_load(&shared->go) && !atomic_load(&shared->stop))
-		usleep(1000);
+	while (read(start_pipe[0], &byte, 1) < 0 && errno == EINTR)
+		;
 	while (!atomic_load(&shared->stop))
 	{
 		int			n;
@@ -580,6 +584,8 @@ main(int argc, char **argv)
 	memset(shared, 0, sizeof(Shared));
 	nprocs = opt.nodes + opt.submitters;
 	pids = calloc(nprocs, sizeof(pid_t));
+	if (pipe(start_pipe) < 0)
+		die("pipe", NULL);
 	for (int i = 0; i < opt.nodes; i++)
 		pids[i] = spawn(node_main, i + 1);
 	t0 = now();
@@ -591,7 +597,7 @@ main(int argc, char **argv)
 	}
 
 	t0 = now();
-	atomic_store(&shared->go, 1);
+	close(start_pipe[1]);		/* every node's read returns: go */
 	for (int i = 0; i < opt.submitters; i++)
 		pids[opt.nodes + i] = spawn(submitter_main, i);
 	for (;;)
