@@ -18,7 +18,8 @@
  * paced submitter "job_id commit_time" per job into --out, times in Unix
  * seconds from CLOCK_REALTIME (one clock: one machine).  The program prints
  * one line: jobs, seconds (from the moment every node is registered, when
- * nodes may fetch and submitters start, to the last finish), jobs/s and the
+ * nodes may fetch and submitters start, and a backlog drained with --target
+ * may be dispatched, to the last finish), jobs/s and the
  * simulator's own CPU share of the machine over that time, so that a reader
  * sees whether the simulator, not the database, was the bottleneck.
  */
@@ -99,6 +100,43 @@ connect_db(const char *name)
 	if (PQstatus(conn) != CONNECTION_OK)
 		die("could not connect", conn);
 	return conn;
+}
+
+/*
+ * Pauses (or resumes) dispatch for every tenant, on a connection of its own,
+ * from the parent.  A drain of a queued backlog (--target) pauses it before
+ * the nodes register, since each registration wakes the leader, which would
+ * assign the backlog to the nodes already registered before the clock
+ * starts; it resumes when the clock starts.
+ */
+static int
+set_dispatch(int on)
+{
+	const char *keys[] = {"dbname", "application_name", NULL};
+	const char *values[] = {opt.dsn, "ffrtmp-sim", NULL};
+	PGconn	   *conn = PQconnectdbParams(keys, values, 1);
+	PGresult   *res = PQexec(conn, on ? "SELECT ffrtmp.resume_dispatch()" : "SELECT ffrtmp.pause_dispatch()");
+	int			ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		fprintf(stderr, "ffrtmp-sim: %s: %s", on ? "resume_dispatch" : "pause_dispatch", PQerrorMessage(conn));
+	PQclear(res);
+	PQfinish(conn);
+	return ok;
+}
+
+static pid_t parent_pid;
+static int	dispatch_paused;
+
+/* The parent never leaves dispatch paused, whatever ends it (atexit runs in the children too). */
+static void
+resume_at_exit(void)
+{
+	if (getpid() == parent_pid && dispatch_paused)
+	{
+		dispatch_paused = 0;
+		(void) set_dispatch(1);
+	}
 }
 
 /*
@@ -586,18 +624,35 @@ main(int argc, char **argv)
 	pids = calloc(nprocs, sizeof(pid_t));
 	if (pipe(start_pipe) < 0)
 		die("pipe", NULL);
+	parent_pid = getpid();
+	atexit(resume_at_exit);
+	if (opt.target > 0 && opt.nodes > 0)
+	{
+		if (!set_dispatch(0))
+			exit(1);
+		dispatch_paused = 1;
+	}
 	for (int i = 0; i < opt.nodes; i++)
 		pids[i] = spawn(node_main, i + 1);
 	t0 = now();
 	while (atomic_load(&shared->registered) < opt.nodes)
 	{
 		if (waitpid(-1, NULL, WNOHANG) > 0 || now() - t0 > 60)
+		{
+			atomic_store(&shared->stop, 1);	/* the nodes leave, not drain on */
 			die("a node did not start", NULL);
+		}
 		usleep(10000);
 	}
 
 	t0 = now();
 	close(start_pipe[1]);		/* every node's read returns: go */
+	if (dispatch_paused)
+	{
+		if (!set_dispatch(1))	/* its commit wakes the leader */
+			exit(1);			/* resume_at_exit tries once more */
+		dispatch_paused = 0;
+	}
 	for (int i = 0; i < opt.submitters; i++)
 		pids[opt.nodes + i] = spawn(submitter_main, i);
 	for (;;)
