@@ -57,16 +57,13 @@ static TimestampTz next_start = 0;
 static bool said_no_database = false;
 static bool said_no_extension = false;
 
-/* Sets the launcher's latch once CREATE EXTENSION has committed. */
-static void
-wake_launcher_at_commit(XactEvent event, void *arg)
+/* Asks the launcher to look for databases to serve now, not at its next poll. */
+void
+ffrtmp_wake_launcher_now(void)
 {
 	int			pgprocno;
 
-	if (!wake_at_commit || (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT))
-		return;
-	wake_at_commit = false;
-	if (event != XACT_EVENT_COMMIT || ffrtmp_shared == NULL)
+	if (ffrtmp_shared == NULL)
 		return;
 	SpinLockAcquire(&ffrtmp_shared->mutex);
 	ffrtmp_shared->launcher_wake = true;
@@ -74,6 +71,21 @@ wake_launcher_at_commit(XactEvent event, void *arg)
 	SpinLockRelease(&ffrtmp_shared->mutex);
 	if (pgprocno != INVALID_PGPROCNO)
 		SetLatch(&ProcGlobal->allProcs[pgprocno].procLatch);
+}
+
+/*
+ * Wakes the launcher once CREATE EXTENSION has committed.  A prepared
+ * transaction forgets the mark: COMMIT PREPARED wakes it (two_phase.c).
+ */
+static void
+wake_launcher_at_commit(XactEvent event, void *arg)
+{
+	if (!wake_at_commit ||
+		(event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE))
+		return;
+	wake_at_commit = false;
+	if (event == XACT_EVENT_COMMIT)
+		ffrtmp_wake_launcher_now();
 }
 
 void

@@ -59,6 +59,6 @@ extern char *ffrtmp_scheduler_database;
 
 /* launcher.c */
 extern void ffrtmp_register_launcher(void);
-extern void ffrtmp_wake_launcher(void);
+extern void ffrtmp_wake_launcher_now(void);
 
 #endif							/* FFRTMP_SCHEDULER_H */

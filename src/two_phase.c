@@ -3,17 +3,20 @@
  *
  * A transaction that submits, queues, ends or frees a job wakes the
  * scheduler leader (wake.c) and the sessions in ffrtmp.wait_for_job
- * (job_waits.c) from its commit callback.  A prepared transaction (PREPARE
- * TRANSACTION, as a transaction manager uses it) has no commit callback of
- * its own: its changes become visible at COMMIT PREPARED, which may run in
- * another session, or after a restart, and knows nothing of what the
- * prepared transaction did.  So every COMMIT PREPARED that succeeds wakes
- * both.  Prepared transactions are rare (max_prepared_transactions is 0 by
- * default), and a needless wake costs one pass with nothing to do, or one
- * re-read per waiter; a job left for the timer would wait up to
- * ffrtmp.scheduler_interval.  ROLLBACK PREPARED wakes nobody, like an abort.
+ * (job_waits.c) from its commit callback, and CREATE EXTENSION wakes the
+ * launcher (launcher.c).  A prepared transaction (PREPARE TRANSACTION, as
+ * a transaction manager uses it) has no commit callback of its own: its
+ * changes become visible at COMMIT PREPARED, which may run in another
+ * session, or after a restart, and knows nothing of what the prepared
+ * transaction did.  So every COMMIT PREPARED that succeeds wakes all three.
+ * Prepared transactions are rare (max_prepared_transactions is 0 by
+ * default), and a needless wake costs one pass with nothing to do, one
+ * re-read per waiter or one look at the databases; a job left for the timer
+ * would wait up to ffrtmp.scheduler_interval.  ROLLBACK PREPARED wakes
+ * nobody, like an abort.
  */
 #include "ffrtmp.h"
+#include "scheduler.h"
 
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
@@ -37,6 +40,7 @@ wake_after_commit_prepared(PlannedStmt *pstmt, const char *queryString, bool rea
 	{
 		ffrtmp_wake_scheduler_now();
 		ffrtmp_job_waits_broadcast();
+		ffrtmp_wake_launcher_now();
 	}
 }
 
