@@ -2,7 +2,8 @@
 # to break it:
 #  1. ffrtmp.reject_unrunnable_after = 0 never rejects, and ready() says so:
 #     its warning about jobs no node can run does not promise a rejection
-#     that never comes; set at runtime (reload), the warning names the time.
+#     that never comes; set at runtime (reload), the warning names the time,
+#     and once the job has waited that long the leader rejects it.
 #  2. (todo) A node registers again while its old session starts an attempt:
 #     the registration's transaction began before the start's, so the
 #     attempt's started_at is later than the node's registered_at, and a
@@ -31,10 +32,10 @@ $node->safe_psql('postgres', q{
 });
 ok($node->poll_query_until('postgres', q{SELECT (ffrtmp.health() ->> 'leader_pid') IS NOT NULL}), 'a leader runs');
 
-# 1. A job no node can run, waiting two hours already.
+# 1. A job no node can run, waiting an hour already.
 my $huge = $node->safe_psql('postgres', q{SELECT (ffrtmp.submit_job('testsrc://', tenant => 'big', cpu_cores => 64)).id});
-$node->safe_psql('postgres', qq{UPDATE ffrtmp_data.jobs SET run_after = now() - interval '2 hours',
-	updated_at = now() - interval '2 hours' WHERE id = $huge});
+$node->safe_psql('postgres', qq{UPDATE ffrtmp_data.jobs SET run_after = now() - interval '1 hour',
+	updated_at = now() - interval '1 hour' WHERE id = $huge});
 sleep 1;    # ten passes of the leader
 is($node->safe_psql('postgres', "SELECT state FROM ffrtmp.jobs WHERE id = $huge"), 'queued',
 	'with ffrtmp.reject_unrunnable_after = 0 the leader rejects nothing');
@@ -43,9 +44,17 @@ like($warning, qr/^1 queued jobs ask for CPU cores, GPUs or encoders/, 'ready() 
 unlike($warning, qr/rejected after/, 'without promising a rejection that never comes');
 like($warning, qr/ffrtmp\.reject_unrunnable_after = 0/, 'and says why it waits');
 
+# The job has waited less than the time set: the warning stays until the
+# setting is lowered below its wait.  (It waited two hours before, and the
+# leader could reject it before any read of ready() saw the warning.)
 $node->safe_psql('postgres', q{ALTER SYSTEM SET ffrtmp.reject_unrunnable_after = '90min'; SELECT pg_reload_conf()});
 ok($node->poll_query_until('postgres', q{SELECT ffrtmp.ready() -> 'warnings' ->> 0 LIKE '%rejected after ffrtmp.reject_unrunnable_after (90min)%'}),
 	'set at runtime, the warning names the time');
+is($node->safe_psql('postgres', "SELECT state FROM ffrtmp.jobs WHERE id = $huge"), 'queued',
+	'a job that has waited less is not rejected');
+# Lowered below its wait: the leader looks again within a sixtieth of the
+# setting (30 s), and rejects it.
+$node->safe_psql('postgres', q{ALTER SYSTEM SET ffrtmp.reject_unrunnable_after = '30min'; SELECT pg_reload_conf()});
 ok($node->poll_query_until('postgres', qq{SELECT state = 'rejected' FROM ffrtmp.jobs WHERE id = $huge}),
 	'and the leader rejects the job that has waited longer');
 is($node->safe_psql('postgres', q{SELECT ffrtmp.ready() -> 'warnings'}), '[]', 'then nothing is left to warn about');
